@@ -1,0 +1,82 @@
+// gRPC service definitions built from the generated protobuf codecs. This is the only place
+// that pairs method paths with message types; servers and clients import these.
+import * as grpc from '@grpc/grpc-js';
+import { kubedask } from './generated/kubedask.js';
+
+export const pb = kubedask.v1;
+export type Pb = typeof kubedask.v1;
+
+interface Codec<T> {
+  encode(message: T): { finish(): Uint8Array };
+  decode(bytes: Uint8Array): T;
+}
+
+function method<Req, Res>(
+  service: string, name: string, req: Codec<Req>, res: Codec<Res>,
+  requestStream: boolean, responseStream: boolean,
+): grpc.MethodDefinition<Req, Res> {
+  return {
+    path: `/kubedask.v1.${service}/${name}`,
+    requestStream,
+    responseStream,
+    requestSerialize: (m: Req) => Buffer.from(toBytes(req.encode(m).finish())),
+    requestDeserialize: (b: Buffer) => req.decode(b),
+    responseSerialize: (m: Res) => Buffer.from(toBytes(res.encode(m).finish())),
+    responseDeserialize: (b: Buffer) => res.decode(b),
+  };
+}
+
+// Avoid a copy when protobufjs already produced a Buffer view.
+function toBytes(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+export const SchedulerService = {
+  session: method('Scheduler', 'Session', pb.ClientRequest, pb.ClientEvent, true, true),
+  submitGraph: method('Scheduler', 'SubmitGraph', pb.SubmitGraphRequest, pb.SubmitGraphReply, false, false),
+  gather: method('Scheduler', 'Gather', pb.GatherRequest, pb.DataChunk, false, true),
+  scatter: method('Scheduler', 'Scatter', pb.DataChunk, pb.ScatterReply, true, false),
+  uploadModule: method('Scheduler', 'UploadModule', pb.UploadModuleRequest, pb.UploadModuleReply, false, false),
+  cancel: method('Scheduler', 'Cancel', pb.CancelRequest, pb.CancelReply, false, false),
+  clusterInfo: method('Scheduler', 'ClusterInfo', pb.ClusterInfoRequest, pb.ClusterInfoReply, false, false),
+};
+
+export const WorkerStreamService = {
+  connect: method('WorkerStream', 'Connect', pb.WorkerBatch, pb.SchedulerBatch, true, true),
+};
+
+export const WorkerDataService = {
+  fetch: method('WorkerData', 'Fetch', pb.FetchRequest, pb.DataChunk, false, true),
+  put: method('WorkerData', 'Put', pb.DataChunk, pb.PutReply, true, false),
+};
+
+export const ControlService = {
+  getMetrics: method('Control', 'GetMetrics', pb.MetricsRequest, pb.ClusterMetrics, false, false),
+  retireWorkers: method('Control', 'RetireWorkers', pb.RetireWorkersRequest, pb.RetireWorkersReply, false, false),
+  shutdown: method('Control', 'Shutdown', pb.ShutdownRequest, pb.ShutdownReply, false, false),
+};
+
+export const SchedulerClient = grpc.makeGenericClientConstructor(SchedulerService, 'Scheduler');
+export const WorkerStreamClient = grpc.makeGenericClientConstructor(WorkerStreamService, 'WorkerStream');
+export const WorkerDataClient = grpc.makeGenericClientConstructor(WorkerDataService, 'WorkerData');
+export const ControlClient = grpc.makeGenericClientConstructor(ControlService, 'Control');
+
+/** Messages up to this size are accepted; values larger than a chunk travel as chunks. */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+export const CHUNK_BYTES = 1024 * 1024;
+
+export const channelOptions: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+};
+
+export const serverOptions: grpc.ServerOptions = {
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+};

@@ -1,0 +1,93 @@
+// The pure scheduler's vocabulary: events in, messages out. No I/O types appear here; the
+// server translates gRPC traffic into events and messages into sends.
+
+export type TaskState =
+  | 'released' | 'waiting' | 'queued' | 'no-worker' | 'processing' | 'memory' | 'erred' | 'forgotten';
+
+/** A task as submitted. `spec` is opaque to the state: the server keeps the wire form there. */
+export interface TaskDef<Spec = unknown> {
+  key: string;
+  functionId: string;
+  dependencies: string[];
+  resources: Record<string, number>;
+  retries: number;
+  priority: number;
+  /** Task group (usually the function name), for duration estimates and the dashboard. */
+  group: string;
+  spec: Spec;
+}
+
+export interface TaskError {
+  name: string;
+  message: string;
+  stack: string;
+  worker: string;
+}
+
+export interface WorkerDef {
+  workerId: string;
+  name: string;
+  /** host:port of the worker's WorkerData service. */
+  address: string;
+  nthreads: number;
+  memoryLimit: number;
+  resources: Record<string, number>;
+  group: string;
+}
+
+interface Stimulus { stimulusId: string }
+
+export type SchedulerEvent = Stimulus & (
+  | { type: 'client-connected'; clientId: string }
+  | { type: 'client-disconnected'; clientId: string }
+  /** Already validated with validateGraph. `wanted` keys get the client's reference. */
+  | { type: 'update-graph'; clientId: string; tasks: TaskDef[]; wanted: string[] }
+  | { type: 'client-wants-keys'; clientId: string; keys: string[] }
+  | { type: 'client-releases-keys'; clientId: string; keys: string[] }
+  | { type: 'cancel'; clientId: string; keys: string[] }
+  | { type: 'functions-defined'; functionIds: string[] }
+  | { type: 'worker-added'; worker: WorkerDef }
+  | { type: 'worker-removed'; workerId: string; reason: string; /** true when it left cleanly (retired) */ graceful: boolean }
+  | { type: 'task-finished'; workerId: string; key: string; nbytes: number; durationMs: number }
+  | { type: 'task-erred'; workerId: string; key: string; error: TaskError; durationMs: number }
+  | { type: 'keys-added'; workerId: string; keys: string[]; nbytes: number[] }
+  | { type: 'missing-data'; workerId: string; key: string; missing: string[] }
+  | { type: 'task-rejected'; workerId: string; key: string; reason: string }
+  /** Client data placed on a worker by the server (scatter). */
+  | { type: 'scattered'; clientId: string; workerId: string; keys: string[]; nbytes: number[] }
+  | { type: 'heartbeat'; workerId: string; memoryUsed: number }
+);
+
+export type ClientKeyState = 'finished' | 'erred' | 'cancelled' | 'lost';
+
+export type SchedulerMessage =
+  /** Send the task to the worker; whoHas gives holders' addresses for each dependency. */
+  | { type: 'compute'; workerId: string; key: string; whoHas: Record<string, string[]> }
+  | { type: 'free-keys'; workerId: string; keys: string[] }
+  | { type: 'cancel-compute'; workerId: string; key: string }
+  | { type: 'client-key'; clientId: string; key: string; state: ClientKeyState; nbytes?: number; error?: TaskError }
+  | { type: 'close-worker'; workerId: string; reason: string };
+
+export type EventType = SchedulerEvent['type'];
+export type EventOf<T extends EventType> = Extract<SchedulerEvent, { type: T }>;
+
+/** Counts for metrics and the autoscaler. */
+export interface StateCounts {
+  workers: number;
+  released: number;
+  waiting: number;
+  queued: number;
+  noWorker: number;
+  processing: number;
+  memory: number;
+  erred: number;
+  memoryBytes: number;
+}
+
+/** One entry of a task's bounded story, for debugging. */
+export interface StoryEntry {
+  key: string;
+  from: TaskState;
+  to: TaskState;
+  stimulusId: string;
+}
