@@ -1,0 +1,39 @@
+// Lint: typescript-eslint, no import cycles, and pure cores kept free of I/O imports.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { importX } from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+
+const ioModules = [
+  '@grpc/grpc-js', '@kubernetes/client-node', 'node:fs', 'node:fs/promises', 'fs', 'fs/promises',
+  'node:net', 'net', 'node:http', 'http', 'node:http2', 'node:child_process', 'child_process',
+  'node:worker_threads', 'worker_threads', 'node:process', 'process', 'node:os', 'os',
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'protocol/generated/**', 'bench/**/*.py'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    plugins: { 'import-x': importX },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', queueMicrotask: 'readonly', performance: 'readonly', structuredClone: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly' } },
+    settings: {
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+    },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    files: ['scheduler/state/**/*.ts', 'worker/state/**/*.ts', 'operator/builders/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: ioModules.map((name) => ({ name, message: 'pure core: no I/O imports' })) }],
+      'no-restricted-globals': ['error', { name: 'process', message: 'pure core: options come in, not from the environment' }],
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'pure core: time arrives with events' }],
+    },
+  },
+);

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// Runs every compiled test (dist/test/**/*.test.js) with Node's test runner, plus the check
+// that protocol/generated matches proto/. Pass paths or a --test-name-pattern to narrow.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const drift = spawnSync(process.execPath, [join(root, 'scripts', 'gen-proto.mjs'), '--check'], { stdio: 'inherit' });
+if (drift.status !== 0) process.exit(drift.status ?? 1);
+
+function find(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? find(path) : path.endsWith('.test.js') ? [path] : [];
+  });
+}
+const args = process.argv.slice(2);
+const files = args.some((a) => !a.startsWith('-')) ? [] : find(join(root, 'dist', 'test')).sort();
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...args, ...files],
+  { stdio: 'inherit', cwd: root });
+process.exit(result.status ?? 1);
