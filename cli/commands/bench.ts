@@ -1,0 +1,30 @@
+import { schedulerBench } from '../../bench/scheduler.js';
+import { parse, parseCount, UsageError } from '../options.js';
+
+export const benchUsage = 'kubedask bench scheduler [--json] [--tasks N] [--chain N] [--repeat R] [--no-peer]';
+
+export async function benchCommand(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name !== 'scheduler') throw new UsageError(name ? `unknown benchmark "${name}" (known: scheduler)` : 'name a benchmark: scheduler');
+  const v = parse(rest, {
+    json: { type: 'boolean' }, tasks: { type: 'string' }, chain: { type: 'string' }, repeat: { type: 'string' }, 'no-peer': { type: 'boolean' },
+  });
+  const result = await schedulerBench({
+    tasks: parseCount(v.tasks, '--tasks', 10_000),
+    chain: parseCount(v.chain, '--chain', 1000),
+    repeat: parseCount(v.repeat, '--repeat', 3),
+    peer: !v['no-peer'],
+  });
+  if (v.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const k = result.kubedask;
+  process.stdout.write(`kubedask: independent ${k.independent.tasks_per_s.toFixed(0)} tasks/s, tree ${k.tree.tasks_per_s.toFixed(0)} tasks/s, chain ${(k.chain.latency_s * 1000).toFixed(0)} ms\n`);
+  if (result.ratios) {
+    const r = result.ratios;
+    process.stdout.write(`vs dask: independent ${r.independent_throughput_x.toFixed(1)}x, tree ${r.tree_throughput_x.toFixed(1)}x, chain latency ${r.chain_latency_x.toFixed(1)}x lower\n`);
+  } else {
+    process.stdout.write(`dask: ${JSON.stringify(result.dask)}\n`);
+  }
+}

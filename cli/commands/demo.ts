@@ -1,0 +1,68 @@
+// `kubedask demo`: per-origin delay statistics over 3M flights on a LocalCluster.
+import { fileURLToPath } from 'node:url';
+import { Client } from '../../client/client.js';
+import type { Future } from '../../client/future.js';
+import { LocalCluster } from '../../client/local-cluster.js';
+import { parse, parseCount } from '../options.js';
+
+export const demoUsage = 'kubedask demo [--workers N] [--partitions P] [--top N] [--data PATH]';
+
+const tasksModule = fileURLToPath(new URL('../../client/demo/flights-tasks.js', import.meta.url));
+const defaultData = fileURLToPath(new URL('../../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url));
+
+interface AirportRow { origin: string; flights: number; meanDelay: number; stdDelay: number; delayedShare: number; maxDelay: number }
+
+export async function demoCommand(argv: string[]): Promise<void> {
+  const v = parse(argv, { workers: { type: 'string' }, partitions: { type: 'string' }, top: { type: 'string' }, data: { type: 'string' } });
+  const workers = parseCount(v.workers, '--workers', 2);
+  const partitions = parseCount(v.partitions, '--partitions', 8);
+  const top = parseCount(v.top, '--top', 10);
+  const data = v.data ?? defaultData;
+  const log = (msg: string) => process.stdout.write(`${msg}\n`);
+  const t0 = performance.now();
+  const lap = () => `${((performance.now() - t0) / 1000).toFixed(2)}s`;
+
+  const cluster = await new LocalCluster({ workers, threads: 1 }).started();
+  const client = await Client.connect(cluster);
+  try {
+    log(`[${lap()}] LocalCluster up: ${workers} workers, scheduler ${cluster.address}, dashboard ${cluster.dashboardUrl}`);
+    const tasks = await client.upload(tasksModule);
+    const { planPartitions } = (await import(tasksModule)) as { planPartitions(path: string, n: number): unknown[] };
+    const parts = planPartitions(data, partitions);
+    log(`[${lap()}] ${parts.length} partitions of ${data}`);
+
+    const partials = client.map(tasks.originDelayStats!, parts);
+    let done = 0;
+    for await (const f of client.asCompleted(partials)) {
+      await f.wait();
+      done += 1;
+      process.stdout.write(`\r[${lap()}] partitions computed ${progress(done, partials.length)}`);
+    }
+    process.stdout.write('\n');
+
+    // Combine on the cluster in a tree, pairs at a time.
+    let layer: Future[] = partials;
+    while (layer.length > 1) {
+      const next: Future[] = [];
+      for (let i = 0; i < layer.length; i += 2) next.push(client.submit(tasks.combineStats!, layer.slice(i, i + 2)));
+      layer = next;
+    }
+    const best = client.submit(tasks.topAirports!, layer[0], top, 1000);
+    const rows = (await best.result()) as AirportRow[];
+    log(`[${lap()}] combined; top ${rows.length} origins by mean departure delay (>= 1000 flights):`);
+    log('origin   flights  mean delay  std delay  delayed>15  max delay');
+    for (const r of rows) {
+      log(`${r.origin.padEnd(6)} ${String(r.flights).padStart(9)} ${r.meanDelay.toFixed(1).padStart(11)} ${r.stdDelay.toFixed(1).padStart(10)} ${(100 * r.delayedShare).toFixed(1).padStart(10)}% ${String(r.maxDelay).padStart(10)}`);
+    }
+    log(`[${lap()}] done`);
+  } finally {
+    await client.close();
+    await cluster.close();
+  }
+}
+
+function progress(done: number, total: number): string {
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
+}

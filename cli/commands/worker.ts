@@ -1,0 +1,32 @@
+import { hostname } from 'node:os';
+import { availableParallelism } from 'node:os';
+import { startWorker } from '../../worker/runtime/worker.js';
+import { parse, parseCount, parseHostPort, parsePort, parseResources, parseSize, UsageError } from '../options.js';
+import { onShutdownSignal } from '../signals.js';
+
+export const workerUsage = 'kubedask worker --scheduler HOST:PORT [--nthreads T] [--memory-limit SIZE] [--resources GPU=1,...] [--name N] [--group G] [--host H] [--port P]';
+
+export async function workerCommand(argv: string[]): Promise<void> {
+  const v = parse(argv, {
+    scheduler: { type: 'string' }, nthreads: { type: 'string' }, 'memory-limit': { type: 'string' },
+    resources: { type: 'string' }, name: { type: 'string' }, group: { type: 'string' },
+    host: { type: 'string' }, port: { type: 'string' }, 'exit-with-parent': { type: 'boolean' },
+  });
+  if (!v.scheduler) throw new UsageError('--scheduler HOST:PORT is required');
+  const worker = await startWorker({
+    scheduler: parseHostPort(v.scheduler, '--scheduler'),
+    name: v.name ?? `${hostname()}-${process.pid}`,
+    nthreads: parseCount(v.nthreads, '--nthreads', availableParallelism()),
+    memoryLimit: parseSize(v['memory-limit'], '--memory-limit'),
+    resources: parseResources(v.resources, '--resources'),
+    group: v.group ?? '',
+    host: v.host ?? '127.0.0.1',
+    port: parsePort(v.port, '--port', 0),
+  });
+  process.stdout.write(`worker ${worker.name} serving data at ${worker.address}\n`);
+  onShutdownSignal(() => worker.close('signal'));
+  // Started by a LocalCluster: go when the parent goes, so no worker is orphaned.
+  if (v['exit-with-parent']) process.on('disconnect', () => void worker.close('parent exited').finally(() => process.exit(0)));
+  const end = await worker.closed;
+  if (end.error) throw end.error;
+}

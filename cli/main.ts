@@ -1,0 +1,51 @@
+// The `kubedask` command. Exit codes: 0 success, 1 runtime failure, 2 bad usage.
+import { UsageError } from './options.js';
+import { localCommand, localUsage } from './commands/local.js';
+import { schedulerCommand, schedulerUsage } from './commands/scheduler.js';
+import { workerCommand, workerUsage } from './commands/worker.js';
+import { demoCommand, demoUsage } from './commands/demo.js';
+import { benchCommand, benchUsage } from './commands/bench.js';
+
+const commands: Record<string, { run(argv: string[]): Promise<void>; usage: string }> = {
+  local: { run: localCommand, usage: localUsage },
+  scheduler: { run: schedulerCommand, usage: schedulerUsage },
+  worker: { run: workerCommand, usage: workerUsage },
+  demo: { run: demoCommand, usage: demoUsage },
+  bench: { run: benchCommand, usage: benchUsage },
+};
+
+function usage(): string {
+  return `usage:\n${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`kubedask: unknown command "${name}"\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`usage: ${command.usage}\n`);
+    return 0;
+  }
+  try {
+    await command.run(rest);
+    return 0;
+  } catch (err) {
+    const e = err as Error;
+    process.stderr.write(`kubedask ${name}: ${e.message}\n`);
+    if (e instanceof UsageError) {
+      process.stderr.write(`usage: ${command.usage}\n`);
+      return 2;
+    }
+    return 1;
+  }
+}
+
+// Pools and channels may keep handles open after a command finished; a finished command exits.
+process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,49 @@
+// A Future names a key on the cluster. Its value is gathered on demand; when the last
+// Future for a key is dropped (garbage collected or released), the key is released.
+import type { KeyStatus } from './key-tracker.js';
+
+export interface FutureOwner {
+  statusOf(key: string): KeyStatus;
+  waitFor(key: string): Promise<void>;
+  resultOf(key: string): Promise<unknown>;
+  retain(future: Future): void;
+  release(future: Future): void;
+}
+
+export class Future {
+  private released = false;
+
+  constructor(readonly key: string, private readonly owner: FutureOwner) {
+    owner.retain(this);
+  }
+
+  /** 'pending' | 'finished' | 'error' | 'cancelled' | 'lost' */
+  get status(): KeyStatus {
+    return this.owner.statusOf(this.key);
+  }
+
+  done(): boolean {
+    return this.status !== 'pending';
+  }
+
+  /** Resolves once the key is finished; rejects with the remote error if it erred. */
+  wait(): Promise<void> {
+    return this.owner.waitFor(this.key);
+  }
+
+  /** The key's value, fetched from the cluster. Rejects with the remote error if the task erred. */
+  result(): Promise<unknown> {
+    return this.owner.resultOf(this.key);
+  }
+
+  /** Lets the cluster forget the key once no other Future holds it. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.owner.release(this);
+  }
+
+  toString(): string {
+    return `<Future ${this.key} ${this.status}>`;
+  }
+}

@@ -1,0 +1,81 @@
+// Turns submit()/map() calls into wire TaskSpecs: futures among the arguments become
+// dependencies, everything else is encoded as a literal value.
+import type { kubedask } from '../protocol/generated/kubedask.js';
+import { encodeValue, isArrowTable, keyPlaceholder } from '../protocol/values.js';
+import { Future } from './future.js';
+import { functionDef, type TaskFunction } from './task-functions.js';
+
+type TaskSpec = kubedask.v1.TaskSpec.$Properties;
+type FunctionDef = kubedask.v1.FunctionDef.$Properties;
+type Arg = kubedask.v1.Arg.$Properties;
+
+export interface TaskOptions {
+  /** Key to use instead of a generated one. */
+  key?: string;
+  /** Resources each run needs, e.g. { GPU: 1 }. */
+  resources?: Record<string, number>;
+  retries?: number;
+  priority?: number;
+}
+
+export interface BuiltTask {
+  spec: TaskSpec;
+  fn: FunctionDef;
+}
+
+let counter = 0;
+const session = Math.random().toString(36).slice(2, 8);
+
+export function newKey(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${session}${counter.toString(36)}`;
+}
+
+export function buildTask(fn: TaskFunction, args: unknown[], options: TaskOptions = {}): BuiltTask {
+  const def = functionDef(fn);
+  const key = options.key ?? newKey(def.name || 'task');
+  const dependencies = new Set<string>();
+  const wireArgs = args.map((arg): Arg => encodeArg(arg, dependencies));
+  return {
+    fn: def,
+    spec: {
+      key,
+      functionId: def.id,
+      args: wireArgs,
+      dependencies: [...dependencies],
+      resources: options.resources ?? {},
+      retries: options.retries ?? 0,
+      priority: options.priority ?? 0,
+      group: def.name || 'task',
+    },
+  };
+}
+
+function encodeArg(arg: unknown, dependencies: Set<string>): Arg {
+  if (arg instanceof Future) {
+    dependencies.add(arg.key);
+    return { key: arg.key };
+  }
+  if (arg instanceof Uint8Array || isArrowTable(arg)) {
+    return { value: encodeValue(arg) };
+  }
+  return { value: encodeValue(replaceFutures(arg, dependencies)) };
+}
+
+/** Futures nested in arrays and plain objects become {"$kd_key": key} placeholders. */
+function replaceFutures(value: unknown, dependencies: Set<string>): unknown {
+  if (value instanceof Future) {
+    dependencies.add(value.key);
+    return keyPlaceholder(value.key);
+  }
+  if (Array.isArray(value)) return value.map((v) => replaceFutures(v, dependencies));
+  if (value instanceof Uint8Array || isArrowTable(value)) {
+    throw new TypeError('bytes and Arrow tables can only be passed as top-level arguments; scatter them and pass the future');
+  }
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = replaceFutures(v, dependencies);
+    return out;
+  }
+  return value;
+}

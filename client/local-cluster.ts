@@ -1,0 +1,119 @@
+// A scheduler in this process and N worker processes on this machine.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startScheduler, type RunningScheduler } from '../scheduler/server/scheduler-server.js';
+import { KubedaskError } from '../protocol/errors.js';
+
+export interface LocalClusterOptions {
+  workers?: number;
+  threads?: number;
+  /** Per worker: bytes, or a size such as '2GiB'. 0 means no limit. */
+  memoryLimit?: number | string;
+  /** Scheduler gRPC port; 0 (default) picks a free one. */
+  port?: number;
+  /** Dashboard port; 0 (default) picks a free one, -1 disables it. */
+  dashboardPort?: number;
+  /** Extra resources each worker advertises, e.g. { GPU: 1 }. */
+  resources?: Record<string, number>;
+  /** How long start() waits for every worker to register. */
+  startTimeoutMs?: number;
+  /** Worker process stderr: 'inherit' to see worker logs, 'ignore' by default. */
+  workerOutput?: 'inherit' | 'ignore';
+}
+
+const cliMain = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+export class LocalCluster {
+  private scheduler?: RunningScheduler;
+  private readonly processes = new Map<string, ChildProcess>();
+  private readonly ready: Promise<void>;
+  private closing?: Promise<void>;
+  private nextWorker = 0;
+
+  constructor(readonly options: LocalClusterOptions = {}) {
+    this.ready = this.start();
+    this.ready.catch(() => undefined);
+  }
+
+  /** Resolves when the scheduler is up and every worker has registered. */
+  async started(): Promise<this> {
+    await this.ready;
+    return this;
+  }
+
+  get address(): string {
+    if (!this.scheduler) throw new KubedaskError('LocalCluster is not started yet: await cluster.started()');
+    return this.scheduler.address;
+  }
+
+  get dashboardUrl(): string {
+    return this.scheduler?.dashboardUrl ?? '';
+  }
+
+  /** Worker names mapped to their process ids. */
+  get workerPids(): Record<string, number> {
+    return Object.fromEntries([...this.processes].map(([name, p]) => [name, p.pid ?? 0]));
+  }
+
+  /** Starts one more worker process; resolves when it has registered. */
+  async addWorker(extra: { resources?: Record<string, number>; name?: string } = {}): Promise<string> {
+    const scheduler = this.scheduler;
+    if (!scheduler) throw new KubedaskError('LocalCluster is not started yet');
+    const name = extra.name ?? `local-${this.nextWorker++}`;
+    const resources = { ...(this.options.resources ?? {}), ...(extra.resources ?? {}) };
+    const args = [cliMain, 'worker', '--scheduler', scheduler.address, '--name', name,
+      '--nthreads', String(this.options.threads ?? 1), '--memory-limit', String(this.options.memoryLimit ?? 0), '--exit-with-parent'];
+    if (Object.keys(resources).length) args.push('--resources', Object.entries(resources).map(([k, v]) => `${k}=${v}`).join(','));
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', this.options.workerOutput ?? 'ignore', 'ipc'] });
+    this.processes.set(name, child);
+    child.once('exit', () => this.processes.delete(name));
+    await waitFor(() => [...scheduler.core.workers.values()].some((w) => w.def.name === name),
+      this.options.startTimeoutMs ?? 30_000, () => child.exitCode !== null,
+      `worker ${name} did not register`);
+    return name;
+  }
+
+  private async start(): Promise<void> {
+    this.scheduler = await startScheduler({
+      port: this.options.port ?? 0,
+      dashboardPort: this.options.dashboardPort ?? 0,
+      logLevel: 'error',
+    });
+    const n = this.options.workers ?? 2;
+    await Promise.all(Array.from({ length: n }, () => this.addWorker()));
+  }
+
+  /** Stops workers (SIGTERM, then SIGKILL after a grace period) and the scheduler. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.ready.catch(() => undefined);
+      const exits = [...this.processes.values()].map((child) => stopProcess(child, 5000));
+      await Promise.all(exits);
+      await this.scheduler?.close();
+    })();
+    return this.closing;
+  }
+}
+
+function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Polls a condition each event-loop tick batch until true, failing fast if `dead()`. */
+function waitFor(cond: () => boolean, timeoutMs: number, dead: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (cond()) return resolve();
+      if (dead()) return reject(new KubedaskError(`${what}: its process exited`));
+      if (Date.now() > deadline) return reject(new KubedaskError(`${what} within ${timeoutMs} ms`));
+      setTimeout(check, 20);
+    };
+    check();
+  });
+}

@@ -1,0 +1,98 @@
+// Promise-shaped calls on the Scheduler service; every gRPC error becomes a named error here.
+import type * as grpc from '@grpc/grpc-js';
+import * as grpcRuntime from '@grpc/grpc-js';
+import type { kubedask } from '../protocol/generated/kubedask.js';
+import { fromServiceError } from '../protocol/errors.js';
+
+type Cb<T> = (err: grpc.ServiceError | null, reply?: T) => void;
+interface RawSchedulerClient extends grpc.Client {
+  session(): grpc.ClientDuplexStream<kubedask.v1.ClientRequest.$Properties, kubedask.v1.ClientEvent>;
+  submitGraph(req: kubedask.v1.SubmitGraphRequest.$Properties, cb: Cb<kubedask.v1.SubmitGraphReply>): void;
+  gather(req: kubedask.v1.GatherRequest.$Properties): grpc.ClientReadableStream<kubedask.v1.DataChunk>;
+  scatter(metadata: grpc.Metadata, cb: Cb<kubedask.v1.ScatterReply>): grpc.ClientWritableStream<kubedask.v1.DataChunk.$Properties>;
+  uploadModule(req: kubedask.v1.UploadModuleRequest.$Properties, cb: Cb<kubedask.v1.UploadModuleReply>): void;
+  cancel(req: kubedask.v1.CancelRequest.$Properties, cb: Cb<kubedask.v1.CancelReply>): void;
+  clusterInfo(req: kubedask.v1.ClusterInfoRequest.$Properties, cb: Cb<kubedask.v1.ClusterInfoReply>): void;
+}
+
+function unary<T>(call: (cb: Cb<T>) => void): Promise<T> {
+  return new Promise((resolve, reject) => call((err, reply) => (err ? reject(fromServiceError(err)) : resolve(reply as T))));
+}
+
+export class SchedulerRpc {
+  private readonly raw: RawSchedulerClient;
+  private session?: grpc.ClientDuplexStream<kubedask.v1.ClientRequest.$Properties, kubedask.v1.ClientEvent>;
+
+  constructor(client: grpc.Client) {
+    this.raw = client as RawSchedulerClient;
+  }
+
+  /** Opens the session stream and resolves once the scheduler has welcomed the client. */
+  openSession(clientId: string, timeoutMs: number, onEvents: (events: kubedask.v1.KeyEvent[]) => void, onLost: (err: Error) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let welcomed = false;
+      const fail = (err: Error) => {
+        if (!welcomed) reject(err);
+        else onLost(err);
+      };
+      const timer = setTimeout(() => { if (!welcomed) { this.session?.cancel(); reject(new Error(`no answer within ${timeoutMs} ms`)); } }, timeoutMs);
+      this.raw.waitForReady(Date.now() + timeoutMs, (err) => {
+        if (err) { clearTimeout(timer); return reject(err); }
+        const s = this.raw.session();
+        this.session = s;
+        s.on('data', (msg: kubedask.v1.ClientEvent) => {
+          if (msg.welcome && !welcomed) { welcomed = true; clearTimeout(timer); resolve(); }
+          if (msg.events.length) onEvents(msg.events);
+        });
+        s.on('error', (e: grpc.ServiceError) => { clearTimeout(timer); if (e.code !== grpcRuntime.status.CANCELLED) fail(fromServiceError(e)); });
+        s.on('end', () => { clearTimeout(timer); fail(new Error('the scheduler closed the session')); });
+        s.write({ hello: { clientId } });
+      });
+    });
+  }
+
+  release(keys: string[]): void {
+    this.session?.write({ release: { keys } });
+  }
+
+  submitGraph(req: kubedask.v1.SubmitGraphRequest.$Properties): Promise<kubedask.v1.SubmitGraphReply> {
+    return unary((cb) => this.raw.submitGraph(req, cb));
+  }
+
+  async *gather(clientId: string, keys: string[]): AsyncGenerator<kubedask.v1.DataChunk> {
+    const stream = this.raw.gather({ clientId, keys });
+    try {
+      for await (const chunk of stream as AsyncIterable<kubedask.v1.DataChunk>) yield chunk;
+    } catch (err) {
+      throw fromServiceError(err as grpc.ServiceError);
+    }
+  }
+
+  scatter(clientId: string, chunks: kubedask.v1.DataChunk.$Properties[]): Promise<kubedask.v1.ScatterReply> {
+    const metadata = new grpcRuntime.Metadata();
+    metadata.set('kubedask-client', clientId);
+    return unary((cb) => {
+      const call = this.raw.scatter(metadata, cb);
+      for (const chunk of chunks) call.write(chunk);
+      call.end();
+    });
+  }
+
+  uploadModule(name: string, source: string): Promise<kubedask.v1.UploadModuleReply> {
+    return unary((cb) => this.raw.uploadModule({ name, source }, cb));
+  }
+
+  cancel(clientId: string, keys: string[]): Promise<kubedask.v1.CancelReply> {
+    return unary((cb) => this.raw.cancel({ clientId, keys }, cb));
+  }
+
+  clusterInfo(): Promise<kubedask.v1.ClusterInfoReply> {
+    return unary((cb) => this.raw.clusterInfo({}, cb));
+  }
+
+  close(): void {
+    this.session?.end();
+    this.session?.cancel();
+    this.raw.close();
+  }
+}

@@ -1,0 +1,42 @@
+// How task functions travel: a self-contained function by its source, or an export of a
+// module uploaded with client.upload(). Both get a stable id so each travels once.
+import { createHash } from 'node:crypto';
+import type { kubedask } from '../protocol/generated/kubedask.js';
+
+type FunctionDef = kubedask.v1.FunctionDef.$Properties;
+
+/** A reference to an export of an uploaded module, usable wherever a function is. */
+export interface ModuleFunction {
+  readonly kind: 'kubedask-module-function';
+  readonly module: string;
+  readonly export: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export type TaskFunction = Function | ModuleFunction;
+
+export function isModuleFunction(fn: unknown): fn is ModuleFunction {
+  return typeof fn === 'object' && fn !== null && (fn as ModuleFunction).kind === 'kubedask-module-function';
+}
+
+const cache = new WeakMap<object, FunctionDef>();
+
+export function functionDef(fn: TaskFunction): FunctionDef {
+  const hit = cache.get(fn);
+  if (hit) return hit;
+  let def: FunctionDef;
+  if (isModuleFunction(fn)) {
+    def = { id: `module:${fn.module}#${fn.export}`, name: fn.export, module: fn.module, export: fn.export };
+  } else if (typeof fn === 'function') {
+    const source = fn.toString();
+    if (source.includes('[native code]')) {
+      throw new TypeError(`function ${fn.name || '(anonymous)'} is native or bound and cannot be sent to workers; wrap it in a plain function`);
+    }
+    const id = `src:${createHash('sha256').update(source).digest('hex').slice(0, 24)}`;
+    def = { id, name: fn.name || 'lambda', source };
+  } else {
+    throw new TypeError(`expected a function or an uploaded module's export, got ${typeof fn}`);
+  }
+  cache.set(fn, def);
+  return def;
+}

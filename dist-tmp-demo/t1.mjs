@@ -1,0 +1,11 @@
+import pl from 'nodejs-polars';
+import fs from 'node:fs';
+const threads = () => fs.readFileSync('/proc/self/status','utf8').match(/Threads:\s+(\d+)/)[1];
+console.log('threads at load', threads());
+if (process.argv[2]) process.env.POLARS_MAX_THREADS = process.argv[2];
+const p = 'node_modules/vega-datasets/data/flights-3m.parquet';
+let t=performance.now();
+const n = pl.scanParquet(p).select(pl.len()).collectSync();
+console.log(n, n.getColumn('len').get(0), typeof n.getColumn('len').get(0), performance.now()-t);
+console.log('threads after', threads());
+const df = pl.scanParquet(p).slice(0,5).collectSync(); console.log(df.toString(), df.schema);

@@ -1,0 +1,193 @@
+// The client-facing Scheduler service.
+import * as grpc from '@grpc/grpc-js';
+import type { kubedask } from '../../protocol/generated/kubedask.js';
+import { ChunkAssembler, missingChunk, toChunks } from '../../protocol/chunks.js';
+import { GraphValidationError, toServiceError } from '../../protocol/errors.js';
+import { validateGraph } from '../state/validate.js';
+import type { TaskDef } from '../state/types.js';
+import type { SchedulerCore } from './core.js';
+import type { DataPeers } from './data-peers.js';
+import { ClientLink } from './links.js';
+import type { Logger } from './logger.js';
+
+type TaskSpec = kubedask.v1.TaskSpec;
+type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void;
+
+/** Arguments travel inside the graph; bigger values belong in scatter. */
+export const MAX_INLINE_ARG_BYTES = 16 * 1024 * 1024;
+
+export function clientServiceHandlers(core: SchedulerCore, peers: DataPeers, log: Logger, address: () => string, dashboard: () => string) {
+  const submitGraph: Unary<kubedask.v1.SubmitGraphRequest, kubedask.v1.SubmitGraphReply.$Properties> = (call, cb) => {
+    try {
+      const req = call.request;
+      if (!core.clients.has(req.clientId)) throw new GraphValidationError(`unknown client ${req.clientId}: open a session first`, '');
+      const tasks = req.tasks.map(toTaskDef);
+      const newFunctions = new Map(req.functions.map((f) => [f.id, f]));
+      for (const f of req.functions) checkFunction(core, f);
+      validateGraph(tasks, (k) => core.state.knownKey(k), (id) => core.functions.has(id) || newFunctions.has(id));
+      for (const f of req.functions) core.functions.set(f.id, f);
+      core.handle({ type: 'update-graph', clientId: req.clientId, tasks, wanted: req.wanted });
+      cb(null, { accepted: tasks.length });
+    } catch (err) {
+      cb(toServiceError(asValidation(err)));
+    }
+  };
+
+  return {
+    session(call: grpc.ServerDuplexStream<kubedask.v1.ClientRequest, kubedask.v1.ClientEvent.$Properties>): void {
+      let clientId: string | undefined;
+      const leave = () => {
+        if (!clientId || !core.clients.has(clientId)) return;
+        core.clients.get(clientId)?.end();
+        core.clients.delete(clientId);
+        core.handle({ type: 'client-disconnected', clientId });
+        log.info('client left', { client: clientId });
+      };
+      call.on('data', (req: kubedask.v1.ClientRequest) => {
+        if (!clientId) {
+          if (req.kind !== 'hello' || !req.hello?.clientId) return void call.destroy(new Error('first message must be hello'));
+          if (core.clients.has(req.hello.clientId)) return void call.destroy(new Error(`client ${req.hello.clientId} is already connected`));
+          clientId = req.hello.clientId;
+          core.clients.set(clientId, new ClientLink(clientId, call));
+          core.handle({ type: 'client-connected', clientId });
+          call.write({ events: [], welcome: core.id });
+          return;
+        }
+        if (req.kind === 'release') core.handle({ type: 'client-releases-keys', clientId, keys: req.release?.keys ?? [] });
+        else if (req.kind === 'want') core.handle({ type: 'client-wants-keys', clientId, keys: (req.want?.keys ?? []).filter((k) => core.state.knownKey(k)) });
+      });
+      call.on('end', leave);
+      call.on('error', leave);
+      call.on('cancelled', leave);
+      call.on('close', leave);
+    },
+
+    submitGraph,
+
+    gather(call: grpc.ServerWritableStream<kubedask.v1.GatherRequest, kubedask.v1.DataChunk.$Properties>): void {
+      gather(core, peers, call.request.keys, call).then(() => call.end(), (err) => call.destroy(err as Error));
+    },
+
+    scatter(call: grpc.ServerReadableStream<kubedask.v1.DataChunk, kubedask.v1.ScatterReply.$Properties>, cb: grpc.sendUnaryData<kubedask.v1.ScatterReply.$Properties>): void {
+      const clientId = String(call.metadata.get('kubedask-client')[0] ?? '');
+      scatter(core, peers, clientId, call).then((keys) => cb(null, { keys }), (err) => cb(toServiceError(err)));
+    },
+
+    uploadModule(call: grpc.ServerUnaryCall<kubedask.v1.UploadModuleRequest, kubedask.v1.UploadModuleReply.$Properties>, cb: grpc.sendUnaryData<kubedask.v1.UploadModuleReply.$Properties>): void {
+      const { name, source } = call.request;
+      if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) return cb(toServiceError(new GraphValidationError(`module name "${name}" must be 1-100 letters, digits, '.', '_' or '-'`, '')));
+      core.broadcastModule(name, source);
+      log.info('module uploaded', { module: name, bytes: source.length });
+      cb(null, { exports: [] });
+    },
+
+    cancel(call: grpc.ServerUnaryCall<kubedask.v1.CancelRequest, kubedask.v1.CancelReply.$Properties>, cb: grpc.sendUnaryData<kubedask.v1.CancelReply.$Properties>): void {
+      const { clientId, keys } = call.request;
+      const known = keys.filter((k) => core.state.knownKey(k));
+      core.handle({ type: 'cancel', clientId, keys: known });
+      cb(null, { cancelled: known.length });
+    },
+
+    clusterInfo(_call: grpc.ServerUnaryCall<kubedask.v1.ClusterInfoRequest, kubedask.v1.ClusterInfoReply.$Properties>, cb: grpc.sendUnaryData<kubedask.v1.ClusterInfoReply.$Properties>): void {
+      const counts = core.state.counts();
+      cb(null, {
+        schedulerId: core.id,
+        address: address(),
+        dashboard: dashboard(),
+        tasks: counts.waiting + counts.queued + counts.noWorker + counts.processing + counts.memory + counts.erred + counts.released,
+        workers: [...core.workers.values()].map((w) => ({
+          id: w.def.workerId, name: w.def.name, address: w.def.address, nthreads: w.def.nthreads,
+          memoryLimit: w.def.memoryLimit, resources: w.def.resources, memoryUsed: w.memoryUsed,
+          processing: core.state.processingOn(w.def.workerId).length, group: w.def.group,
+        })),
+      });
+    },
+  };
+}
+
+function toTaskDef(spec: TaskSpec): TaskDef {
+  if (!spec.key) throw new GraphValidationError('a task has an empty key', '');
+  spec.args.forEach((arg, i) => {
+    const size = arg.value?.data?.byteLength ?? 0;
+    if (size > MAX_INLINE_ARG_BYTES) {
+      throw new GraphValidationError(
+        `argument ${i} of task "${spec.key}" is ${size} bytes, over the ${MAX_INLINE_ARG_BYTES}-byte limit for inline arguments: scatter it first`,
+        spec.key);
+    }
+    if (arg.key && !spec.dependencies.includes(arg.key)) {
+      throw new GraphValidationError(`task "${spec.key}" uses key "${arg.key}" without listing it as a dependency`, spec.key);
+    }
+  });
+  return {
+    key: spec.key,
+    functionId: spec.functionId,
+    dependencies: [...new Set(spec.dependencies)],
+    resources: { ...spec.resources },
+    retries: spec.retries,
+    priority: spec.priority,
+    group: spec.group || spec.key.replace(/-[^-]*$/, ''),
+    spec,
+  };
+}
+
+function checkFunction(core: SchedulerCore, f: kubedask.v1.FunctionDef): void {
+  if (!f.id) throw new GraphValidationError('a function definition has no id', '');
+  if (f.module && !core.modules.has(f.module)) {
+    throw new GraphValidationError(`function ${f.module}#${f.export} comes from module "${f.module}", which was never uploaded`, '');
+  }
+  if (!f.module && !f.source) throw new GraphValidationError(`function ${f.id} has neither source nor module`, '');
+}
+
+function asValidation(err: unknown): unknown {
+  // The pure state's validation error has its own class; expose it with the wire's.
+  if (err instanceof Error && err.name === 'GraphValidationError' && !(err instanceof GraphValidationError)) {
+    return new GraphValidationError(err.message, String((err as { key?: string }).key ?? ''), { cause: err });
+  }
+  return err;
+}
+
+async function gather(core: SchedulerCore, peers: DataPeers, keys: string[], out: grpc.ServerWritableStream<unknown, kubedask.v1.DataChunk.$Properties>): Promise<void> {
+  // Group keys by a holder so each worker is asked once.
+  const byAddress = new Map<string, string[]>();
+  for (const key of keys) {
+    const holder = core.state.whoHas(key).map((id) => core.workers.get(id)).find((w) => w);
+    if (!holder || core.state.taskState(key) !== 'memory') {
+      out.write(missingChunk(key, `key ${key} is not in memory (state: ${core.state.taskState(key) ?? 'unknown'})`));
+      continue;
+    }
+    const list = byAddress.get(holder.def.address) ?? [];
+    list.push(key);
+    byAddress.set(holder.def.address, list);
+  }
+  for (const [address, group] of byAddress) {
+    const stream = peers.fetch(address, group);
+    for await (const chunk of stream as AsyncIterable<kubedask.v1.DataChunk>) {
+      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+    }
+  }
+}
+
+async function scatter(core: SchedulerCore, peers: DataPeers, clientId: string, call: AsyncIterable<kubedask.v1.DataChunk>): Promise<string[]> {
+  if (!core.clients.has(clientId)) throw new GraphValidationError(`unknown client ${clientId}: open a session first`, '');
+  const assembler = new ChunkAssembler();
+  const keys: string[] = [];
+  for await (const chunk of call) {
+    const whole = assembler.push(chunk);
+    if (!whole || !('value' in whole)) continue;
+    if (core.state.knownKey(whole.key)) throw new GraphValidationError(`scatter key "${whole.key}" already exists`, whole.key);
+    const worker = pickWorker(core);
+    if (!worker) throw new GraphValidationError('no workers to scatter to', whole.key);
+    await peers.put(worker.def.address, toChunks(whole.key, whole.value));
+    core.handle({ type: 'scattered', clientId, workerId: worker.def.workerId, keys: [whole.key], nbytes: [whole.value.data.byteLength] });
+    keys.push(whole.key);
+  }
+  return keys;
+}
+
+let scatterTurn = 0;
+
+/** Spreads scattered values over the workers that are not retiring, in turn. */
+function pickWorker(core: SchedulerCore) {
+  const candidates = [...core.workers.values()].filter((w) => !w.retiring);
+  return candidates.length ? candidates[scatterTurn++ % candidates.length] : undefined;
+}

@@ -1,0 +1,113 @@
+// The scheduler's I/O shell around the pure SchedulerState: it turns wire traffic into
+// events, and the state's messages into sends on worker and client streams.
+import { randomUUID } from 'node:crypto';
+import { kubedask } from '../../protocol/generated/kubedask.js';
+import { SchedulerState, type SchedulerStateOptions } from '../state/scheduler-state.js';
+import type { SchedulerEvent, SchedulerMessage, TaskError } from '../state/types.js';
+import { ClientLink, WorkerLink } from './links.js';
+
+type FunctionDef = kubedask.v1.FunctionDef.$Properties;
+type TaskSpec = kubedask.v1.TaskSpec.$Properties;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type EventWithoutStimulus = DistributiveOmit<SchedulerEvent, 'stimulusId'>;
+
+const KeyState = kubedask.v1.KeyEvent.State;
+const clientKeyStates = {
+  finished: KeyState.FINISHED,
+  erred: KeyState.ERRED,
+  cancelled: KeyState.CANCELLED,
+  lost: KeyState.LOST,
+} as const;
+
+export class SchedulerCore {
+  readonly id = `scheduler-${randomUUID().slice(0, 8)}`;
+  readonly state: SchedulerState;
+  readonly functions = new Map<string, FunctionDef>();
+  readonly modules = new Map<string, string>();
+  readonly workers = new Map<string, WorkerLink>();
+  readonly clients = new Map<string, ClientLink>();
+  /** When the scheduler last had no tasks at all (for idle time), or undefined while busy. */
+  idleSince: number | undefined = Date.now();
+  private stimulus = 0;
+
+  constructor(options: SchedulerStateOptions) {
+    this.state = new SchedulerState(options);
+  }
+
+  handle(event: EventWithoutStimulus): void {
+    const stimulusId = `${event.type}-${++this.stimulus}`;
+    const messages = this.state.handle({ ...event, stimulusId } as SchedulerEvent);
+    for (const message of messages) this.dispatch(message);
+    this.trackIdle();
+  }
+
+  workerByAddress(address: string): WorkerLink | undefined {
+    for (const link of this.workers.values()) if (link.def.address === address) return link;
+    return undefined;
+  }
+
+  workerByName(name: string): WorkerLink | undefined {
+    for (const link of this.workers.values()) if (link.def.name === name) return link;
+    return undefined;
+  }
+
+  broadcastModule(name: string, source: string): void {
+    this.modules.set(name, source);
+    for (const link of this.workers.values()) link.send({ module: { name, source } });
+  }
+
+  private dispatch(message: SchedulerMessage): void {
+    switch (message.type) {
+      case 'compute':
+        return this.sendCompute(message.workerId, message.key, message.whoHas);
+      case 'free-keys':
+        this.workers.get(message.workerId)?.send({ free: { keys: message.keys } });
+        return;
+      case 'cancel-compute':
+        this.workers.get(message.workerId)?.send({ cancel: { key: message.key } });
+        return;
+      case 'close-worker':
+        this.workers.get(message.workerId)?.send({ close: { reason: message.reason } });
+        return;
+      case 'client-key':
+        this.clients.get(message.clientId)?.send({
+          key: message.key,
+          state: clientKeyStates[message.state],
+          nbytes: message.nbytes ?? 0,
+          error: message.error ? toRemoteError(message.key, message.error) : null,
+        });
+        return;
+    }
+  }
+
+  private sendCompute(workerId: string, key: string, whoHas: Record<string, string[]>): void {
+    const link = this.workers.get(workerId);
+    if (!link) return;
+    const task = this.state.taskSpec(key) as TaskSpec;
+    const functions: FunctionDef[] = [];
+    const fnId = task.functionId ?? '';
+    if (!link.sentFunctions.has(fnId)) {
+      const fn = this.functions.get(fnId);
+      if (fn) functions.push(fn);
+      link.sentFunctions.add(fnId);
+    }
+    link.send({
+      compute: {
+        task,
+        whoHas: Object.entries(whoHas).map(([k, addresses]) => ({ key: k, addresses })),
+        functions,
+      },
+    });
+  }
+
+  private trackIdle(): void {
+    const c = this.state.counts();
+    const busy = c.waiting + c.queued + c.noWorker + c.processing > 0;
+    if (busy) this.idleSince = undefined;
+    else if (this.idleSince === undefined) this.idleSince = Date.now();
+  }
+}
+
+function toRemoteError(key: string, e: TaskError): kubedask.v1.RemoteError.$Properties {
+  return { key, name: e.name, message: e.message, stack: e.stack, worker: e.worker };
+}

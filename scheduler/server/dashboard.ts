@@ -1,0 +1,64 @@
+// A small HTTP dashboard: an HTML summary, JSON status and Prometheus metrics.
+import { createServer, type Server } from 'node:http';
+import type { SchedulerCore } from './core.js';
+
+export function statusOf(core: SchedulerCore) {
+  return {
+    scheduler: core.id,
+    counts: core.state.counts(),
+    idleSeconds: core.idleSince === undefined ? 0 : (Date.now() - core.idleSince) / 1000,
+    workers: [...core.workers.values()].map((w) => ({
+      name: w.def.name, address: w.def.address, nthreads: w.def.nthreads, resources: w.def.resources,
+      memoryUsed: w.memoryUsed, memoryLimit: w.def.memoryLimit, processing: core.state.processingOn(w.def.workerId).length,
+    })),
+    clients: core.clients.size,
+  };
+}
+
+export function prometheusText(core: SchedulerCore): string {
+  const c = core.state.counts();
+  const lines = [
+    '# HELP kubedask_workers Connected workers.', '# TYPE kubedask_workers gauge', `kubedask_workers ${core.workers.size}`,
+    '# HELP kubedask_tasks Tasks by state.', '# TYPE kubedask_tasks gauge',
+  ];
+  const states: [string, number][] = [['waiting', c.waiting], ['queued', c.queued], ['no-worker', c.noWorker],
+    ['processing', c.processing], ['memory', c.memory], ['erred', c.erred], ['released', c.released]];
+  for (const [state, n] of states) lines.push(`kubedask_tasks{state="${state}"} ${n}`);
+  lines.push('# HELP kubedask_memory_bytes Bytes of results held by workers.', '# TYPE kubedask_memory_bytes gauge', `kubedask_memory_bytes ${c.memoryBytes}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function html(core: SchedulerCore): string {
+  const s = statusOf(core);
+  const rows = s.workers.map((w) => `<tr><td>${esc(w.name)}</td><td>${esc(w.address)}</td><td>${w.nthreads}</td><td>${w.processing}</td><td>${(w.memoryUsed / 2 ** 20).toFixed(1)} MiB</td></tr>`).join('');
+  const counts = Object.entries(s.counts).map(([k, v]) => `<li>${esc(k)}: ${v}</li>`).join('');
+  return `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>kubedask ${esc(s.scheduler)}</title>
+<h1>kubedask scheduler ${esc(s.scheduler)}</h1><ul>${counts}</ul>
+<table border="1" cellpadding="4"><tr><th>worker</th><th>address</th><th>threads</th><th>processing</th><th>memory</th></tr>${rows}</table>
+<p><a href="/api/status">/api/status</a> · <a href="/metrics">/metrics</a></p>`;
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+export function startDashboard(core: SchedulerCore, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(prometheusText(core));
+    } else if (path === '/api/status') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(statusOf(core)));
+    } else if (path === '/' || path === '/status') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html(core));
+    } else if (path === '/healthz') {
+      res.writeHead(200).end('ok');
+    } else {
+      res.writeHead(404).end('not found');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}

@@ -1,0 +1,77 @@
+// Outgoing traffic to workers and clients, coalesced: everything queued in one event-loop
+// turn leaves as one batch message per stream.
+import type * as grpc from '@grpc/grpc-js';
+import type { kubedask } from '../../protocol/generated/kubedask.js';
+import type { WorkerDef } from '../state/types.js';
+
+type SchedulerCommand = kubedask.v1.SchedulerCommand.$Properties;
+type KeyEvent = kubedask.v1.KeyEvent.$Properties;
+type WorkerCall = grpc.ServerDuplexStream<kubedask.v1.WorkerBatch, kubedask.v1.SchedulerBatch.$Properties>;
+type ClientCall = grpc.ServerDuplexStream<kubedask.v1.ClientRequest, kubedask.v1.ClientEvent.$Properties>;
+
+class Outbox<T> {
+  private pending: T[] = [];
+  private scheduled = false;
+
+  constructor(private readonly send: (items: T[]) => void) {}
+
+  push(item: T): void {
+    this.pending.push(item);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const items = this.pending;
+    this.pending = [];
+    this.send(items);
+  }
+}
+
+export class WorkerLink {
+  /** Functions already sent to this worker, so each source travels once. */
+  readonly sentFunctions = new Set<string>();
+  lastSeen: number;
+  memoryUsed = 0;
+  retiring = false;
+  private readonly outbox: Outbox<SchedulerCommand>;
+
+  constructor(readonly def: WorkerDef, readonly pid: number, private readonly call: WorkerCall, now: number) {
+    this.lastSeen = now;
+    this.outbox = new Outbox((commands) => {
+      if (!this.call.writableEnded && !this.call.destroyed) this.call.write({ commands });
+    });
+  }
+
+  send(command: SchedulerCommand): void {
+    this.outbox.push(command);
+  }
+
+  /** Ends the stream; the worker treats this as "go away". */
+  end(): void {
+    this.outbox.flush();
+    if (!this.call.writableEnded) this.call.end();
+  }
+}
+
+export class ClientLink {
+  private readonly outbox: Outbox<KeyEvent>;
+
+  constructor(readonly clientId: string, private readonly call: ClientCall) {
+    this.outbox = new Outbox((events) => {
+      if (!this.call.writableEnded && !this.call.destroyed) this.call.write({ events });
+    });
+  }
+
+  send(event: KeyEvent): void {
+    this.outbox.push(event);
+  }
+
+  end(): void {
+    this.outbox.flush();
+    if (!this.call.writableEnded) this.call.end();
+  }
+}

@@ -1,0 +1,102 @@
+// Starts a scheduler: the gRPC services (Scheduler, WorkerStream, Control) on one port and
+// the HTTP dashboard on another.
+import * as grpc from '@grpc/grpc-js';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ControlService, SchedulerService, WorkerStreamService, serverOptions } from '../../protocol/services.js';
+import { clientServiceHandlers } from './client-service.js';
+import { controlHandlers } from './control-service.js';
+import { SchedulerCore } from './core.js';
+import { startDashboard } from './dashboard.js';
+import { DataPeers } from './data-peers.js';
+import { makeLogger, type LogLevel } from './logger.js';
+import { workerStreamHandlers } from './worker-service.js';
+
+export interface SchedulerOptions {
+  host: string;
+  /** gRPC port; 0 picks a free one. */
+  port: number;
+  /** Dashboard HTTP port; 0 picks a free one, -1 disables it. */
+  dashboardPort: number;
+  /** A worker silent this long is considered lost. */
+  heartbeatTimeoutMs: number;
+  workerSaturation: number;
+  logLevel: LogLevel;
+}
+
+export const defaultSchedulerOptions: SchedulerOptions = {
+  host: '127.0.0.1', port: 8786, dashboardPort: 8787, heartbeatTimeoutMs: 30_000, workerSaturation: 1.5, logLevel: 'warn',
+};
+
+export interface RunningScheduler {
+  /** host:port clients and workers connect to. */
+  address: string;
+  dashboardUrl: string;
+  core: SchedulerCore;
+  close(): Promise<void>;
+  /** Resolves when the scheduler has stopped (close() or a Control.Shutdown call). */
+  closed: Promise<void>;
+}
+
+export async function startScheduler(overrides: Partial<SchedulerOptions> = {}): Promise<RunningScheduler> {
+  const options = { ...defaultSchedulerOptions, ...overrides };
+  const log = makeLogger('scheduler', options.logLevel);
+  const core = new SchedulerCore({ workerSaturation: options.workerSaturation });
+  const peers = new DataPeers();
+  const server = new grpc.Server(serverOptions);
+  let address = '';
+  let dashboardUrl = '';
+  let closing: Promise<void> | undefined;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+
+  server.addService(SchedulerService, clientServiceHandlers(core, peers, log, () => address, () => dashboardUrl) as unknown as grpc.UntypedServiceImplementation);
+  server.addService(WorkerStreamService, workerStreamHandlers(core, log) as unknown as grpc.UntypedServiceImplementation);
+  server.addService(ControlService, controlHandlers(core, () => void close()) as unknown as grpc.UntypedServiceImplementation);
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  address = `${options.host}:${port}`;
+
+  let dashboard: HttpServer | undefined;
+  if (options.dashboardPort >= 0) {
+    dashboard = await startDashboard(core, options.host, options.dashboardPort);
+    dashboardUrl = `http://${options.host}:${(dashboard.address() as AddressInfo).port}/`;
+  }
+
+  // Workers that stop sending heartbeats (hung, partitioned) are treated as lost.
+  const watchdog = setInterval(() => {
+    const now = Date.now();
+    for (const link of [...core.workers.values()]) {
+      if (now - link.lastSeen <= options.heartbeatTimeoutMs) continue;
+      log.warn('worker missed heartbeats', { worker: link.def.name, silentMs: now - link.lastSeen });
+      core.workers.delete(link.def.workerId);
+      core.handle({ type: 'worker-removed', workerId: link.def.workerId, reason: 'missed heartbeats', graceful: false });
+      link.end();
+    }
+  }, Math.min(1000, options.heartbeatTimeoutMs / 2));
+  watchdog.unref();
+
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      clearInterval(watchdog);
+      for (const link of core.workers.values()) link.send({ close: { reason: 'scheduler shutting down' } });
+      for (const link of core.workers.values()) link.end();
+      for (const client of core.clients.values()) client.end();
+      peers.close();
+      // Give open calls a moment to finish, then cut whatever is left.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        server.tryShutdown(() => { clearTimeout(timer); resolve(); });
+      });
+      server.forceShutdown();
+      if (dashboard) await new Promise<void>((resolve) => dashboard.close(() => resolve()));
+      dashboard?.closeAllConnections();
+      resolveClosed();
+    })();
+    return closing;
+  }
+
+  log.info('scheduler started', { address, dashboard: dashboardUrl });
+  return { address, dashboardUrl, core, close, closed };
+}

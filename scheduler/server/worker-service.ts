@@ -1,0 +1,118 @@
+// WorkerStream.Connect: one bidirectional stream per worker. Its end means the worker left.
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type { kubedask } from '../../protocol/generated/kubedask.js';
+import type { SchedulerCore } from './core.js';
+import { WorkerLink } from './links.js';
+import type { Logger } from './logger.js';
+
+type WorkerCall = grpc.ServerDuplexStream<kubedask.v1.WorkerBatch, kubedask.v1.SchedulerBatch.$Properties>;
+type WorkerEvent = kubedask.v1.WorkerEvent;
+
+export function workerStreamHandlers(core: SchedulerCore, log: Logger) {
+  return {
+    connect(call: WorkerCall): void {
+      let link: WorkerLink | undefined;
+      let gone = false;
+      const leave = (reason: string) => {
+        if (gone) return;
+        gone = true;
+        if (!link) return;
+        core.workers.delete(link.def.workerId);
+        log.info('worker left', { worker: link.def.name, reason });
+        core.handle({ type: 'worker-removed', workerId: link.def.workerId, reason, graceful: link.retiring });
+        link.end();
+      };
+      call.on('data', (batch: kubedask.v1.WorkerBatch) => {
+        if (gone) return;
+        try {
+          for (const event of batch.events) {
+            if (!link) {
+              link = register(core, call, event, log);
+              if (!link) return void call.destroy(new Error('first message must be register'));
+              continue;
+            }
+            onWorkerEvent(core, link, event);
+          }
+        } catch (err) {
+          log.error('bad message from worker', { worker: link?.def.name, error: String(err) });
+          call.emit('error', Object.assign(new Error(`bad message: ${(err as Error).message}`), { code: grpc.status.INVALID_ARGUMENT }));
+        }
+      });
+      call.on('end', () => leave('stream closed'));
+      call.on('error', (err) => leave(`stream error: ${err.message}`));
+      call.on('cancelled', () => leave('stream cancelled'));
+      call.on('close', () => leave('connection closed'));
+    },
+  };
+}
+
+function register(core: SchedulerCore, call: WorkerCall, event: WorkerEvent, log: Logger): WorkerLink | undefined {
+  const r = event.register;
+  if (event.kind !== 'register' || !r) return undefined;
+  if (!r.address) throw new Error('register without a data address');
+  const workerId = `worker-${randomUUID().slice(0, 8)}`;
+  const name = r.name || workerId;
+  if (core.workerByName(name)) throw new Error(`a worker named ${name} is already connected`);
+  const def = {
+    workerId,
+    name,
+    address: r.address,
+    nthreads: Math.max(1, r.nthreads || 1),
+    memoryLimit: Number(r.memoryLimit ?? 0),
+    resources: { ...(r.resources ?? {}) },
+    group: r.group ?? '',
+  };
+  const link = new WorkerLink(def, r.pid ?? 0, call, Date.now());
+  core.workers.set(workerId, link);
+  link.send({ registered: { workerId, schedulerId: core.id } });
+  for (const [name, source] of core.modules) link.send({ module: { name, source } });
+  log.info('worker joined', { worker: name, address: def.address, nthreads: def.nthreads, resources: def.resources });
+  core.handle({ type: 'worker-added', worker: def });
+  return link;
+}
+
+function onWorkerEvent(core: SchedulerCore, link: WorkerLink, event: WorkerEvent): void {
+  const workerId = link.def.workerId;
+  link.lastSeen = Date.now();
+  switch (event.kind) {
+    case 'heartbeat': {
+      link.memoryUsed = Number(event.heartbeat?.memoryUsed ?? 0);
+      core.handle({ type: 'heartbeat', workerId, memoryUsed: link.memoryUsed });
+      return;
+    }
+    case 'finished': {
+      const f = event.finished!;
+      core.handle({ type: 'task-finished', workerId, key: f.key, nbytes: Number(f.nbytes), durationMs: f.durationMs });
+      return;
+    }
+    case 'erred': {
+      const e = event.erred!;
+      const err = e.error;
+      core.handle({
+        type: 'task-erred', workerId, key: e.key, durationMs: e.durationMs,
+        error: { name: err?.name || 'Error', message: err?.message ?? '', stack: err?.stack ?? '', worker: link.def.name },
+      });
+      return;
+    }
+    case 'added': {
+      const a = event.added!;
+      core.handle({ type: 'keys-added', workerId, keys: a.keys, nbytes: a.nbytes.map(Number) });
+      return;
+    }
+    case 'missing': {
+      const m = event.missing!;
+      core.handle({ type: 'missing-data', workerId, key: m.key, missing: m.missing });
+      return;
+    }
+    case 'rejected': {
+      const r = event.rejected!;
+      core.handle({ type: 'task-rejected', workerId, key: r.key, reason: r.reason });
+      return;
+    }
+    case 'register':
+      throw new Error('worker registered twice on one stream');
+    default:
+      throw new Error('empty worker event');
+  }
+}

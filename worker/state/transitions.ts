@@ -1,0 +1,21 @@
+// Which state changes a key may make; anything else is a bug in WorkerState, caught early.
+import type { KeyState } from './types.js';
+
+export const TRANSITIONS: Record<KeyState | 'new', ReadonlyArray<KeyState | 'forgotten'>> = {
+  new: ['fetch', 'waiting', 'ready', 'memory', 'forgotten'],
+  fetch: ['flight', 'waiting', 'ready', 'memory', 'forgotten'],
+  flight: ['memory', 'fetch', 'forgotten'],
+  waiting: ['ready', 'memory', 'forgotten'],
+  ready: ['executing', 'memory', 'forgotten'],
+  executing: ['memory', 'error', 'cancelled'],
+  cancelled: ['executing', 'memory', 'fetch', 'forgotten'],
+  memory: ['forgotten'],
+  error: ['fetch', 'waiting', 'ready', 'memory', 'forgotten'],
+};
+
+export class InvalidTransitionError extends Error {
+  override name = 'InvalidTransitionError';
+  constructor(readonly key: string, readonly from: string, readonly to: string, readonly stimulusId: string) {
+    super(`key ${key}: no transition ${from} -> ${to} (stimulus ${stimulusId})`);
+  }
+}

@@ -1,0 +1,101 @@
+// The pure worker's vocabulary: events in, instructions out. The runtime turns scheduler
+// commands, peer transfers and pool results into events, and instructions into I/O.
+
+/**
+ * States of a key on this worker. Tasks to run: waiting (for dependencies) -> ready ->
+ * executing -> memory | error; `cancelled` is an executing task nobody wants any more (its
+ * thread cannot be interrupted, so it keeps its slot until it returns). Dependencies to
+ * fetch: fetch (queued for a peer) -> flight (asked of one) -> memory.
+ */
+export type KeyState = 'fetch' | 'flight' | 'waiting' | 'ready' | 'executing' | 'cancelled' | 'memory' | 'error';
+
+export interface TaskErrorInfo {
+  name: string;
+  message: string;
+  stack: string;
+}
+
+/** A task to run. `spec` is opaque to the state: the runtime keeps the wire form there. */
+export interface ComputeRequest<Spec = unknown> {
+  key: string;
+  dependencies: string[];
+  /** Holders' addresses for each dependency, for those this worker lacks. */
+  whoHas: Record<string, string[]>;
+  priority: number;
+  resources: Record<string, number>;
+  spec: Spec;
+}
+
+export interface FetchedKey {
+  key: string;
+  nbytes: number;
+  encoding: number;
+}
+
+interface Stimulus { stimulusId: string }
+
+export type WorkerEvent<Spec = unknown> = Stimulus & (
+  | { type: 'compute-task'; task: ComputeRequest<Spec> }
+  | { type: 'free-keys'; keys: string[] }
+  | { type: 'cancel-task'; key: string }
+  /** Fetch these keys and report them with `added` (replication on retirement). */
+  | { type: 'acquire-replicas'; whoHas: Record<string, string[]> }
+  /** Values that arrived by Put (scatter); the runtime already stored them. */
+  | { type: 'data-put'; keys: FetchedKey[] }
+  /** A Fetch ended: `keys` arrived (the runtime stored them), `missing` the peer lacked. */
+  | { type: 'fetch-done'; from: string; keys: FetchedKey[]; missing: string[] }
+  /** A Fetch failed as a whole (peer unreachable, deadline): try other holders. */
+  | { type: 'fetch-failed'; from: string; keys: string[]; reason: string }
+  /** The result is stored by the runtime before this event. */
+  | { type: 'execute-done'; key: string; nbytes: number; encoding: number; startMs: number; durationMs: number }
+  | { type: 'execute-failed'; key: string; error: TaskErrorInfo; durationMs: number }
+  | { type: 'close'; reason: string }
+);
+
+export type ToScheduler =
+  | { type: 'finished'; key: string; nbytes: number; encoding: number; startMs: number; durationMs: number }
+  | { type: 'erred'; key: string; error: TaskErrorInfo; durationMs: number }
+  | { type: 'added'; keys: string[]; nbytes: number[] }
+  | { type: 'missing'; key: string; missing: string[] }
+  | { type: 'rejected'; key: string; reason: string };
+
+export type WorkerInstruction<Spec = unknown> = Stimulus & (
+  /** One Fetch of these keys from one peer; at most one is in flight per peer. */
+  | { type: 'fetch'; from: string; keys: string[] }
+  | { type: 'execute'; key: string; spec: Spec }
+  | { type: 'send-to-scheduler'; message: ToScheduler }
+  /** Drop these values from the data store. */
+  | { type: 'release-data'; keys: string[] }
+);
+
+export type EventType = WorkerEvent['type'];
+export type EventOf<T extends EventType, Spec = unknown> = Extract<WorkerEvent<Spec>, { type: T }>;
+export type InstructionType = WorkerInstruction['type'];
+export type InstructionOf<T extends InstructionType, Spec = unknown> = Extract<WorkerInstruction<Spec>, { type: T }>;
+
+/** One entry of a key's bounded story, for debugging. */
+export interface StoryEntry {
+  key: string;
+  from: KeyState | 'new';
+  to: KeyState | 'forgotten';
+  stimulusId: string;
+}
+
+export interface WorkerCounts {
+  executing: number;
+  ready: number;
+  waiting: number;
+  fetching: number;
+  inMemory: number;
+  erred: number;
+  /** Sum of nbytes of values in memory, as the state knows them. */
+  memoryBytes: number;
+}
+
+export interface WorkerStateOptions {
+  nthreads: number;
+  /** What this worker offers, e.g. {GPU: 1}; tasks' resources are held while they run. */
+  resources?: Record<string, number>;
+  /** Entries kept per key's story (default 16). */
+  storyLength?: number;
+}
