@@ -287,15 +287,15 @@ export class Client implements FutureOwner {
     for (const key of [...waiting.keys()]) settle(key, (w) => w.reject(new MissingValue(`no data came back for ${key}`)));
   }
 
-  private onEvents(events: kubedask.v1.KeyEvent[]): void {
+  private onEvents(events: kubedask.v1.KeyEvent.$Properties[]): void {
     for (const e of events) {
       switch (e.state) {
-        case KeyState.FINISHED: this.keys.finished(e.key); break;
-        case KeyState.ERRED: this.keys.erred(e.key, {
+        case KeyState.FINISHED: this.keys.finished(e.key!); break;
+        case KeyState.ERRED: this.keys.erred(e.key!, {
           name: e.error?.name || 'Error', message: e.error?.message ?? '', stack: e.error?.stack ?? '', worker: e.error?.worker ?? '',
         }); break;
-        case KeyState.CANCELLED: this.keys.cancelled(e.key); break;
-        case KeyState.LOST: this.keys.lost(e.key, e.error?.message || 'released by the scheduler'); break;
+        case KeyState.CANCELLED: this.keys.cancelled(e.key!); break;
+        case KeyState.LOST: this.keys.lost(e.key!, e.error?.message || 'released by the scheduler'); break;
       }
     }
   }

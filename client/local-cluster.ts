@@ -24,7 +24,7 @@ export interface LocalClusterOptions {
 const cliMain = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
 export class LocalCluster {
-  private scheduler?: RunningScheduler;
+  private running?: RunningScheduler;
   private readonly processes = new Map<string, ChildProcess>();
   private readonly ready: Promise<void>;
   private closing?: Promise<void>;
@@ -41,13 +41,18 @@ export class LocalCluster {
     return this;
   }
 
+  /** The in-process scheduler (for inspection: state counts, workers). */
+  get scheduler(): RunningScheduler {
+    if (!this.running) throw new KubedaskError('LocalCluster is not started yet: await cluster.started()');
+    return this.running;
+  }
+
   get address(): string {
-    if (!this.scheduler) throw new KubedaskError('LocalCluster is not started yet: await cluster.started()');
     return this.scheduler.address;
   }
 
   get dashboardUrl(): string {
-    return this.scheduler?.dashboardUrl ?? '';
+    return this.running?.dashboardUrl ?? '';
   }
 
   /** Worker names mapped to their process ids. */
@@ -58,7 +63,6 @@ export class LocalCluster {
   /** Starts one more worker process; resolves when it has registered. */
   async addWorker(extra: { resources?: Record<string, number>; name?: string } = {}): Promise<string> {
     const scheduler = this.scheduler;
-    if (!scheduler) throw new KubedaskError('LocalCluster is not started yet');
     const name = extra.name ?? `local-${this.nextWorker++}`;
     const resources = { ...(this.options.resources ?? {}), ...(extra.resources ?? {}) };
     const args = [cliMain, 'worker', '--scheduler', scheduler.address, '--name', name,
@@ -74,7 +78,7 @@ export class LocalCluster {
   }
 
   private async start(): Promise<void> {
-    this.scheduler = await startScheduler({
+    this.running = await startScheduler({
       port: this.options.port ?? 0,
       dashboardPort: this.options.dashboardPort ?? 0,
       logLevel: 'error',
@@ -89,7 +93,7 @@ export class LocalCluster {
       await this.ready.catch(() => undefined);
       const exits = [...this.processes.values()].map((child) => stopProcess(child, 5000));
       await Promise.all(exits);
-      await this.scheduler?.close();
+      await this.running?.close();
     })();
     return this.closing;
   }

@@ -28,7 +28,7 @@ export class SchedulerRpc {
   }
 
   /** Opens the session stream and resolves once the scheduler has welcomed the client. */
-  openSession(clientId: string, timeoutMs: number, onEvents: (events: kubedask.v1.KeyEvent[]) => void, onLost: (err: Error) => void): Promise<void> {
+  openSession(clientId: string, timeoutMs: number, onEvents: (events: kubedask.v1.KeyEvent.$Properties[]) => void, onLost: (err: Error) => void): Promise<void> {
     return new Promise((resolve, reject) => {
       let welcomed = false;
       const fail = (err: Error) => {

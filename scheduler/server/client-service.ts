@@ -10,7 +10,7 @@ import type { DataPeers } from './data-peers.js';
 import { ClientLink } from './links.js';
 import type { Logger } from './logger.js';
 
-type TaskSpec = kubedask.v1.TaskSpec;
+type TaskSpec = kubedask.v1.TaskSpec.$Properties;
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void;
 
 /** Arguments travel inside the graph; bigger values belong in scatter. */
@@ -22,11 +22,11 @@ export function clientServiceHandlers(core: SchedulerCore, peers: DataPeers, log
       const req = call.request;
       if (!core.clients.has(req.clientId)) throw new GraphValidationError(`unknown client ${req.clientId}: open a session first`, '');
       const tasks = req.tasks.map(toTaskDef);
-      const newFunctions = new Map(req.functions.map((f) => [f.id, f]));
+      const newFunctions = new Set(req.functions.map((f) => f.id ?? ''));
       for (const f of req.functions) checkFunction(core, f);
-      validateGraph(tasks, (k) => core.state.knownKey(k), (id) => core.functions.has(id) || newFunctions.has(id));
-      for (const f of req.functions) core.functions.set(f.id, f);
-      core.handle({ type: 'update-graph', clientId: req.clientId, tasks, wanted: req.wanted });
+      validateGraph(tasks, (k: string) => core.state.knownKey(k), (id: string) => core.functions.has(id) || newFunctions.has(id));
+      for (const f of req.functions) core.functions.set(f.id ?? '', f);
+      core.handle({ type: 'update-graph', clientId: req.clientId, tasks, wanted: req.wanted.filter((k) => core.state.knownKey(k) || tasks.some((t) => t.key === k)) });
       cb(null, { accepted: tasks.length });
     } catch (err) {
       cb(toServiceError(asValidation(err)));
@@ -107,30 +107,33 @@ export function clientServiceHandlers(core: SchedulerCore, peers: DataPeers, log
 
 function toTaskDef(spec: TaskSpec): TaskDef {
   if (!spec.key) throw new GraphValidationError('a task has an empty key', '');
-  spec.args.forEach((arg, i) => {
+  const key = spec.key;
+  const args = spec.args ?? [];
+  const dependencies = spec.dependencies ?? [];
+  args.forEach((arg, i) => {
     const size = arg.value?.data?.byteLength ?? 0;
     if (size > MAX_INLINE_ARG_BYTES) {
       throw new GraphValidationError(
-        `argument ${i} of task "${spec.key}" is ${size} bytes, over the ${MAX_INLINE_ARG_BYTES}-byte limit for inline arguments: scatter it first`,
-        spec.key);
+        `argument ${i} of task "${key}" is ${size} bytes, over the ${MAX_INLINE_ARG_BYTES}-byte limit for inline arguments: scatter it first`,
+        key);
     }
-    if (arg.key && !spec.dependencies.includes(arg.key)) {
-      throw new GraphValidationError(`task "${spec.key}" uses key "${arg.key}" without listing it as a dependency`, spec.key);
+    if (arg.key && !dependencies.includes(arg.key)) {
+      throw new GraphValidationError(`task "${key}" uses key "${arg.key}" without listing it as a dependency`, key);
     }
   });
   return {
-    key: spec.key,
-    functionId: spec.functionId,
-    dependencies: [...new Set(spec.dependencies)],
+    key,
+    functionId: spec.functionId ?? '',
+    dependencies: [...new Set(dependencies)],
     resources: { ...spec.resources },
-    retries: spec.retries,
-    priority: spec.priority,
-    group: spec.group || spec.key.replace(/-[^-]*$/, ''),
+    retries: spec.retries ?? 0,
+    priority: spec.priority ?? 0,
+    group: spec.group || key.replace(/-[^-]*$/, ''),
     spec,
   };
 }
 
-function checkFunction(core: SchedulerCore, f: kubedask.v1.FunctionDef): void {
+function checkFunction(core: SchedulerCore, f: kubedask.v1.FunctionDef.$Properties): void {
   if (!f.id) throw new GraphValidationError('a function definition has no id', '');
   if (f.module && !core.modules.has(f.module)) {
     throw new GraphValidationError(`function ${f.module}#${f.export} comes from module "${f.module}", which was never uploaded`, '');
@@ -150,7 +153,7 @@ async function gather(core: SchedulerCore, peers: DataPeers, keys: string[], out
   // Group keys by a holder so each worker is asked once.
   const byAddress = new Map<string, string[]>();
   for (const key of keys) {
-    const holder = core.state.whoHas(key).map((id) => core.workers.get(id)).find((w) => w);
+    const holder = core.state.whoHas(key).map((id: string) => core.workers.get(id)).find((w: unknown) => w !== undefined);
     if (!holder || core.state.taskState(key) !== 'memory') {
       out.write(missingChunk(key, `key ${key} is not in memory (state: ${core.state.taskState(key) ?? 'unknown'})`));
       continue;

@@ -7,7 +7,7 @@ import { WorkerLink } from './links.js';
 import type { Logger } from './logger.js';
 
 type WorkerCall = grpc.ServerDuplexStream<kubedask.v1.WorkerBatch, kubedask.v1.SchedulerBatch.$Properties>;
-type WorkerEvent = kubedask.v1.WorkerEvent;
+type WorkerEvent = kubedask.v1.WorkerEvent.$Properties;
 
 export function workerStreamHandlers(core: SchedulerCore, log: Logger) {
   return {
@@ -83,31 +83,31 @@ function onWorkerEvent(core: SchedulerCore, link: WorkerLink, event: WorkerEvent
     }
     case 'finished': {
       const f = event.finished!;
-      core.handle({ type: 'task-finished', workerId, key: f.key, nbytes: Number(f.nbytes), durationMs: f.durationMs });
+      core.handle({ type: 'task-finished', workerId, key: f.key ?? '', nbytes: Number(f.nbytes ?? 0), durationMs: f.durationMs ?? 0 });
       return;
     }
     case 'erred': {
       const e = event.erred!;
       const err = e.error;
       core.handle({
-        type: 'task-erred', workerId, key: e.key, durationMs: e.durationMs,
+        type: 'task-erred', workerId, key: e.key ?? '', durationMs: e.durationMs ?? 0,
         error: { name: err?.name || 'Error', message: err?.message ?? '', stack: err?.stack ?? '', worker: link.def.name },
       });
       return;
     }
     case 'added': {
       const a = event.added!;
-      core.handle({ type: 'keys-added', workerId, keys: a.keys, nbytes: a.nbytes.map(Number) });
+      core.handle({ type: 'keys-added', workerId, keys: a.keys ?? [], nbytes: (a.nbytes ?? []).map(Number) });
       return;
     }
     case 'missing': {
       const m = event.missing!;
-      core.handle({ type: 'missing-data', workerId, key: m.key, missing: m.missing });
+      core.handle({ type: 'missing-data', workerId, key: m.key ?? '', missing: m.missing ?? [] });
       return;
     }
     case 'rejected': {
       const r = event.rejected!;
-      core.handle({ type: 'task-rejected', workerId, key: r.key, reason: r.reason });
+      core.handle({ type: 'task-rejected', workerId, key: r.key ?? '', reason: r.reason ?? '' });
       return;
     }
     case 'register':

@@ -1,0 +1,296 @@
+// The scheduler's bookkeeping, shared by the transition table and the event handlers: task,
+// worker and client records, recommendations still to apply, the outbox and the counters.
+// It makes no scheduling decisions; setState keeps every derived index consistent.
+import { ReadyQueues, type HeapItem } from './queue.js';
+import type { SchedulerMessage, StateCounts, StoryEntry, TaskDef, TaskError, TaskState, WorkerDef } from './types.js';
+
+/** States in which a task still needs its dependencies' data. */
+export const ACTIVE_STATES: ReadonlySet<TaskState> = new Set<TaskState>(['waiting', 'queued', 'no-worker', 'processing']);
+
+/** The task whose failure caused an error, and that failure as reported. */
+export interface ErrorOrigin { readonly key: string; readonly error: TaskError }
+
+export interface WorkerRecord {
+  readonly id: string;
+  readonly def: WorkerDef;
+  readonly processing: Set<TaskRecord>;
+  readonly hasWhat: Set<TaskRecord>;
+  /** Resources held by the tasks processing here. */
+  readonly used: Record<string, number>;
+  memoryUsed: number;
+}
+
+export interface TaskRecord extends HeapItem {
+  readonly key: string;
+  readonly functionId: string;
+  readonly group: string;
+  readonly priority: number;
+  readonly seq: number;
+  /** Only positive amounts are kept. */
+  readonly resources: Readonly<Record<string, number>>;
+  /** Canonical text of `resources`, '' for none. */
+  readonly resourceKey: string;
+  readonly spec: unknown;
+  retries: number;
+  state: TaskState;
+  readonly dependencies: Set<TaskRecord>;
+  readonly dependents: Set<TaskRecord>;
+  /** Dependencies not yet in memory (meaningful while waiting). */
+  readonly waitingOn: Set<TaskRecord>;
+  /** Dependents in an active state: they need this task's data. */
+  readonly waiters: Set<TaskRecord>;
+  readonly whoHas: Set<WorkerRecord>;
+  processingOn: WorkerRecord | undefined;
+  /** Client ids holding a reference. */
+  readonly wantedBy: Set<string>;
+  nbytes: number;
+  /** Workers that died while running it. */
+  suspicious: number;
+  error: TaskError | undefined;
+  errorOrigin: ErrorOrigin | undefined;
+  /** Set just before a recommendation to err, naming the cause. */
+  erredBy: ErrorOrigin | undefined;
+  rejectedBy: Set<string> | undefined;
+  /** The lane id while queued. */
+  lane: string;
+  story: StoryEntry[];
+}
+
+/** Pseudo-targets, resolved against the task's state when applied (see engine.ts). */
+export type Recommendation = 'settle' | 'ready' | 'reset' | 'fail';
+
+export interface CoreOptions { workerSaturation: number; maxStory: number; lostWorkerLimit: number }
+
+/** Tasks shorter than this on average are pipelined: more of them in flight per thread. */
+const SHORT_TASK_MS = 5;
+/** How much work per thread pipelining aims to keep in flight. */
+const PIPELINE_TARGET_MS = 20;
+const MAX_IN_FLIGHT_PER_THREAD = 256;
+const ARCHIVED_STORIES = 1000;
+
+function normalizeResources(resources: Record<string, number>): [Record<string, number>, string] {
+  const entries = Object.entries(resources ?? {}).filter(([, v]) => v > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return [Object.fromEntries(entries), entries.map(([k, v]) => `${k}=${v}`).join(',')];
+}
+
+export class Core {
+  readonly tasks = new Map<string, TaskRecord>();
+  readonly workers = new Map<string, WorkerRecord>();
+  readonly clients = new Map<string, Set<TaskRecord>>();
+  readonly queues = new ReadyQueues<TaskRecord>();
+  readonly noWorker = new Set<TaskRecord>();
+  readonly functions = new Set<string>();
+  /** Workers whose processing shrank: their free slots get filled from the queue. */
+  readonly dirty = new Set<WorkerRecord>();
+  /** Set when tasks were queued: every worker gets a chance to take them. */
+  fillAll = false;
+  stimulusId = '';
+  private out: SchedulerMessage[] = [];
+  private readonly recs: Array<[TaskRecord, Recommendation]> = [];
+  private recHead = 0;
+  private readonly groups = new Map<string, { count: number; totalMs: number }>();
+  private readonly archive = new Map<string, StoryEntry[]>();
+  private readonly capableCache = new Map<string, boolean>();
+  private readonly perState: Record<TaskState, number> = {
+    released: 0, waiting: 0, queued: 0, 'no-worker': 0, processing: 0, memory: 0, erred: 0, forgotten: 0,
+  };
+  private memoryBytes = 0;
+  private taskSeq = 0;
+
+  constructor(readonly options: CoreOptions) {}
+
+  begin(stimulusId: string): void {
+    this.stimulusId = stimulusId;
+    this.out = [];
+  }
+
+  takeOutbox(): SchedulerMessage[] {
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  emit(message: SchedulerMessage): void { this.out.push(message); }
+
+  /** Tells a live worker to drop a key, merged into the previous free-keys to it if adjacent. */
+  freeKey(ws: WorkerRecord, key: string): void {
+    if (!this.isAlive(ws)) return;
+    const last = this.out[this.out.length - 1];
+    if (last?.type === 'free-keys' && last.workerId === ws.id) last.keys.push(key);
+    else this.out.push({ type: 'free-keys', workerId: ws.id, keys: [key] });
+  }
+
+  recommend(ts: TaskRecord, rec: Recommendation): void { this.recs.push([ts, rec]); }
+
+  nextRecommendation(): [TaskRecord, Recommendation] | undefined {
+    if (this.recHead < this.recs.length) return this.recs[this.recHead++];
+    this.recs.length = 0;
+    this.recHead = 0;
+    return undefined;
+  }
+
+  newTask(def: TaskDef): TaskRecord {
+    const [resources, resourceKey] = normalizeResources(def.resources);
+    const archived = this.archive.get(def.key);
+    this.archive.delete(def.key);
+    const ts: TaskRecord = {
+      key: def.key, functionId: def.functionId, group: def.group, priority: def.priority || 0, seq: this.taskSeq++,
+      resources, resourceKey, spec: def.spec, retries: Math.max(0, def.retries || 0), state: 'released',
+      dependencies: new Set(), dependents: new Set(), waitingOn: new Set(), waiters: new Set(), whoHas: new Set(),
+      processingOn: undefined, wantedBy: new Set(), nbytes: 0, suspicious: 0, error: undefined, errorOrigin: undefined,
+      erredBy: undefined, rejectedBy: undefined, lane: '', heapIndex: -1, story: archived ?? [],
+    };
+    this.tasks.set(def.key, ts);
+    this.perState.released++;
+    return ts;
+  }
+
+  addWorker(def: WorkerDef): WorkerRecord {
+    const ws: WorkerRecord = { id: def.workerId, def, processing: new Set(), hasWhat: new Set(), used: {}, memoryUsed: 0 };
+    this.workers.set(ws.id, ws);
+    this.capableCache.clear();
+    return ws;
+  }
+
+  removeWorker(ws: WorkerRecord): void {
+    this.workers.delete(ws.id);
+    this.dirty.delete(ws);
+    this.capableCache.clear();
+  }
+
+  isAlive(ws: WorkerRecord): boolean { return this.workers.get(ws.id) === ws; }
+
+  /** Whether any worker (busy or not) has the resources the task asks for. */
+  hasCapableWorker(ts: TaskRecord): boolean {
+    if (ts.resourceKey === '') return this.workers.size > 0;
+    let ok = this.capableCache.get(ts.resourceKey);
+    if (ok === undefined) {
+      ok = false;
+      for (const ws of this.workers.values()) {
+        if (Object.entries(ts.resources).every(([r, n]) => (ws.def.resources[r] ?? 0) >= n)) { ok = true; break; }
+      }
+      this.capableCache.set(ts.resourceKey, ok);
+    }
+    return ok;
+  }
+
+  client(clientId: string): Set<TaskRecord> {
+    let refs = this.clients.get(clientId);
+    if (!refs) {
+      refs = new Set();
+      this.clients.set(clientId, refs);
+    }
+    return refs;
+  }
+
+  want(clientId: string, ts: TaskRecord): void {
+    ts.wantedBy.add(clientId);
+    this.client(clientId).add(ts);
+  }
+
+  unwant(clientId: string, ts: TaskRecord): boolean {
+    this.clients.get(clientId)?.delete(ts);
+    return ts.wantedBy.delete(clientId);
+  }
+
+  needed(ts: TaskRecord): boolean { return ts.wantedBy.size > 0 || ts.waiters.size > 0; }
+
+  addReplica(ts: TaskRecord, ws: WorkerRecord): void {
+    ts.whoHas.add(ws);
+    ws.hasWhat.add(ts);
+  }
+
+  dropReplica(ts: TaskRecord, ws: WorkerRecord): void {
+    ts.whoHas.delete(ws);
+    ws.hasWhat.delete(ts);
+  }
+
+  /** Puts a task on a worker; the caller has already moved it to 'processing'. */
+  assign(ts: TaskRecord, ws: WorkerRecord): void {
+    ts.processingOn = ws;
+    ws.processing.add(ts);
+    for (const [r, n] of Object.entries(ts.resources)) ws.used[r] = (ws.used[r] ?? 0) + n;
+  }
+
+  /** The one place a state changes: counters, indexes, waiters and the story follow it. */
+  setState(ts: TaskRecord, to: TaskState): void {
+    const from = ts.state;
+    this.perState[from]--;
+    this.perState[to]++;
+    if (from === 'memory') this.memoryBytes -= ts.nbytes;
+    if (to === 'memory') this.memoryBytes += ts.nbytes;
+    if (from === 'queued') this.queues.remove(ts, ts.lane);
+    if (to === 'queued') {
+      ts.lane = `${ts.resourceKey}|${ts.dependencies.size === 0 ? 'root' : 'deps'}`;
+      this.queues.push(ts, ts.lane, ts.resources, ts.dependencies.size === 0);
+      this.fillAll = true;
+    }
+    if (from === 'no-worker') this.noWorker.delete(ts);
+    if (to === 'no-worker') this.noWorker.add(ts);
+    if (from === 'processing') this.unassign(ts);
+    const wasActive = ACTIVE_STATES.has(from);
+    const isActive = ACTIVE_STATES.has(to);
+    if (wasActive && !isActive) {
+      for (const dep of ts.dependencies) {
+        dep.waiters.delete(ts);
+        if (!this.needed(dep)) this.recommend(dep, 'settle');
+      }
+    } else if (isActive && !wasActive) {
+      for (const dep of ts.dependencies) dep.waiters.add(ts);
+    }
+    ts.state = to;
+    if (ts.story.length >= this.options.maxStory) ts.story.shift();
+    ts.story.push({ key: ts.key, from, to, stimulusId: this.stimulusId });
+    if (to === 'forgotten') {
+      this.tasks.delete(ts.key);
+      this.archive.set(ts.key, ts.story);
+      if (this.archive.size > ARCHIVED_STORIES) this.archive.delete(this.archive.keys().next().value as string);
+    }
+  }
+
+  private unassign(ts: TaskRecord): void {
+    const ws = ts.processingOn;
+    if (!ws) return;
+    ts.processingOn = undefined;
+    ws.processing.delete(ts);
+    for (const [r, n] of Object.entries(ts.resources)) ws.used[r] = (ws.used[r] ?? 0) - n;
+    if (this.isAlive(ws)) this.dirty.add(ws);
+  }
+
+  recordDuration(group: string, ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms)) return;
+    const g = this.groups.get(group);
+    if (g) {
+      g.count++;
+      g.totalMs += ms;
+    } else this.groups.set(group, { count: 1, totalMs: ms });
+  }
+
+  /**
+   * How many tasks of `group` a worker may hold in flight before queued root tasks wait:
+   * ceil(nthreads * saturation), raised for groups observed to be short so that tiny tasks
+   * are pipelined instead of paying a round trip each.
+   */
+  slots(ws: WorkerRecord, group: string): number {
+    const threads = Math.max(1, ws.def.nthreads);
+    const base = Math.max(1, Math.ceil(threads * this.options.workerSaturation));
+    const g = this.groups.get(group);
+    if (!g || g.count === 0) return base;
+    const mean = g.totalMs / g.count;
+    if (mean >= SHORT_TASK_MS) return base;
+    const perThread = Math.min(MAX_IN_FLIGHT_PER_THREAD, Math.ceil(PIPELINE_TARGET_MS / Math.max(mean, PIPELINE_TARGET_MS / MAX_IN_FLIGHT_PER_THREAD)));
+    return Math.max(base, perThread * threads);
+  }
+
+  story(key: string): StoryEntry[] {
+    return [...(this.tasks.get(key)?.story ?? this.archive.get(key) ?? [])];
+  }
+
+  counts(): StateCounts {
+    const s = this.perState;
+    return {
+      workers: this.workers.size, released: s.released, waiting: s.waiting, queued: s.queued, noWorker: s['no-worker'],
+      processing: s.processing, memory: s.memory, erred: s.erred, memoryBytes: this.memoryBytes,
+    };
+  }
+}

@@ -1,0 +1,117 @@
+// Ready queues: indexed binary heaps, so push, pop and removal of any queued task are
+// O(log n) and no event has to scan the queue.
+
+/** What a heap needs from its items: an order, and a slot to remember where each sits. */
+export interface HeapItem {
+  readonly priority: number;
+  readonly seq: number;
+  heapIndex: number;
+}
+
+/** Higher priority first, then first come, first served. */
+export function runsBefore(a: HeapItem, b: HeapItem): boolean {
+  return a.priority > b.priority || (a.priority === b.priority && a.seq < b.seq);
+}
+
+export class TaskHeap<T extends HeapItem> {
+  private readonly items: T[] = [];
+
+  get size(): number { return this.items.length; }
+
+  peek(): T | undefined { return this.items[0]; }
+
+  has(item: T): boolean {
+    const i = item.heapIndex;
+    return i >= 0 && i < this.items.length && this.items[i] === item;
+  }
+
+  push(item: T): void {
+    item.heapIndex = this.items.length;
+    this.items.push(item);
+    this.up(item.heapIndex);
+  }
+
+  remove(item: T): boolean {
+    if (!this.has(item)) return false;
+    const i = item.heapIndex;
+    const last = this.items.pop() as T;
+    item.heapIndex = -1;
+    if (last !== item) {
+      this.items[i] = last;
+      last.heapIndex = i;
+      if (i > 0 && runsBefore(last, this.items[(i - 1) >> 1] as T)) this.up(i);
+      else this.down(i);
+    }
+    return true;
+  }
+
+  /** A snapshot, in no particular order. */
+  values(): T[] { return [...this.items]; }
+
+  private up(i: number): void {
+    const items = this.items;
+    const item = items[i] as T;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = items[parent] as T;
+      if (!runsBefore(item, p)) break;
+      items[i] = p;
+      p.heapIndex = i;
+      i = parent;
+    }
+    items[i] = item;
+    item.heapIndex = i;
+  }
+
+  private down(i: number): void {
+    const items = this.items;
+    const n = items.length;
+    const item = items[i] as T;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && runsBefore(items[r] as T, items[l] as T) ? r : l;
+      const child = items[c] as T;
+      if (!runsBefore(child, item)) break;
+      items[i] = child;
+      child.heapIndex = i;
+      i = c;
+    }
+    items[i] = item;
+    item.heapIndex = i;
+  }
+}
+
+/** One heap per kind of task: tasks in a lane share resource needs and root-ness. */
+export interface Lane<T extends HeapItem> {
+  readonly id: string;
+  readonly resources: Readonly<Record<string, number>>;
+  /** Root tasks (no dependencies) are limited by worker slots; others only by resources. */
+  readonly root: boolean;
+  readonly heap: TaskHeap<T>;
+}
+
+export class ReadyQueues<T extends HeapItem> {
+  private readonly byId = new Map<string, Lane<T>>();
+  private total = 0;
+
+  get size(): number { return this.total; }
+
+  push(item: T, id: string, resources: Readonly<Record<string, number>>, root: boolean): void {
+    let lane = this.byId.get(id);
+    if (!lane) {
+      lane = { id, resources, root, heap: new TaskHeap<T>() };
+      this.byId.set(id, lane);
+    }
+    lane.heap.push(item);
+    this.total++;
+  }
+
+  remove(item: T, id: string): void {
+    if (this.byId.get(id)?.heap.remove(item)) this.total--;
+  }
+
+  /** Lanes are few (one per resource signature and root-ness); empty ones are kept. */
+  lanes(): Iterable<Lane<T>> { return this.byId.values(); }
+}

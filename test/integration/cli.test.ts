@@ -1,0 +1,55 @@
+// The `kubedask` command as a user runs it: exit codes, clean shutdown, no orphans.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Client } from '../../index.js';
+import { processAlive, waitUntil } from '../helpers/wait.js';
+
+const bin = fileURLToPath(new URL('../../../bin/kubedask.js', import.meta.url));
+
+describe('kubedask CLI', () => {
+  it('exits 2 with one clear line on bad usage', () => {
+    const unknown = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8' });
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /unknown command "frobnicate"/);
+    const noScheduler = spawnSync(process.execPath, [bin, 'worker'], { encoding: 'utf8' });
+    assert.equal(noScheduler.status, 2);
+    assert.match(noScheduler.stderr, /--scheduler HOST:PORT is required/);
+    const badSize = spawnSync(process.execPath, [bin, 'local', '--memory-limit', 'lots'], { encoding: 'utf8' });
+    assert.equal(badSize.status, 2);
+    assert.match(badSize.stderr, /--memory-limit must be a size/);
+  });
+
+  it('exits 1 when the scheduler cannot be reached', () => {
+    const r = spawnSync(process.execPath, [bin, 'worker', '--scheduler', '127.0.0.1:1', '--connect-timeout', '1'], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /kubedask worker: /);
+  });
+
+  it('`local` serves clients and stops cleanly on SIGTERM, leaving no worker processes', async () => {
+    const child = spawn(process.execPath, [bin, 'local', '--workers', '2', '--port', '0', '--dashboard-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    await waitUntil(() => /press Ctrl-C/.test(out), 'the cluster to start');
+    const address = /grpc:\/\/(\S+)/.exec(out)![1]!;
+    const client = await Client.connect(address);
+    const info = await client.clusterInfo();
+    assert.equal(info.workers.length, 2);
+    assert.equal(await client.submit((x: number) => x * 2, 21).result(), 42);
+    await client.close();
+    const pids = (await workerPids(child.pid!));
+    assert.equal(pids.length, 2, `two worker processes, got ${pids.join(',')}`);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    await waitUntil(() => pids.every((p) => !processAlive(p)), 'worker processes to exit', 10_000);
+  });
+});
+
+/** Child processes of pid, from /proc. */
+async function workerPids(pid: number): Promise<number[]> {
+  const { readFile } = await import('node:fs/promises');
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  return children.trim().split(/\s+/).filter(Boolean).map(Number);
+}

@@ -1,0 +1,54 @@
+// Messages between the task pool (main thread) and its task threads. Both sides batch: the
+// pool posts every task dispatched in one turn as one message, a thread posts the results it
+// has at the end of a batch (or before it awaits a task's promise) as one message.
+
+/** A task function as the wire gives it (proto FunctionDef). */
+export interface TaskFunction {
+  id: string;
+  name: string;
+  /** Source of a self-contained function, e.g. `(a, b) => a + b`. */
+  source?: string;
+  /** Uploaded module name and export, when not `source`. */
+  module?: string;
+  export?: string;
+}
+
+/** How a thread loads a function: from source, or from an installed module file. */
+export interface ThreadFunction {
+  name: string;
+  source?: string;
+  moduleUrl?: string;
+  exportName?: string;
+}
+
+/** A positional argument: a dependency's value, or a literal (JSON may hold $kd_key placeholders). */
+export type WireArg = { key: string } | { encoding: number; data: Uint8Array };
+
+export interface ThreadTask {
+  id: number;
+  key: string;
+  /** Cache key of the function in the thread. */
+  fn: string;
+  /** Sent the first time a thread meets `fn`. */
+  def?: ThreadFunction;
+  args: WireArg[];
+  /** Encoded values of the dependencies named by args. */
+  deps: Array<[key: string, encoding: number, data: Uint8Array]>;
+}
+
+export interface ThreadErrorInfo {
+  name: string;
+  message: string;
+  stack: string;
+}
+
+export type ThreadResult =
+  | { id: number; ok: true; encoding: number; data: Uint8Array; startMs: number; durationMs: number }
+  | { id: number; ok: false; error: ThreadErrorInfo; startMs: number; durationMs: number };
+
+export interface ToThread { tasks: ThreadTask[] }
+export interface FromThread { results: ThreadResult[] }
+
+/** workerData of a task thread. `running` (Int32Array over a SharedArrayBuffer) holds the id of
+ * the task the thread is running, 0 when none: after a crash it names the task to blame. */
+export interface ThreadData { running: SharedArrayBuffer }

@@ -1,0 +1,202 @@
+// A pool of task threads (node:worker_threads), so the main thread keeps serving gRPC and
+// heartbeats while tasks compute. Tasks submitted in one turn go out as one message per
+// thread; a thread that dies is replaced and only the task it was running is reported erred.
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { EncodedValue } from '../../protocol/values.js';
+import { ModuleNotInstalledError, PoolBrokenError, PoolClosedError, TaskThreadCrashedError } from './errors.js';
+import type { ModuleStore } from './module-store.js';
+import type {
+  FromThread, TaskFunction, ThreadData, ThreadErrorInfo, ThreadFunction, ThreadTask, ToThread, WireArg,
+} from './pool-protocol.js';
+
+export interface PoolTask {
+  key: string;
+  fn: TaskFunction;
+  args: WireArg[];
+  /** Encoded values of the dependencies named by args (copied to the thread). */
+  deps: Array<[key: string, encoding: number, data: Uint8Array]>;
+}
+
+export type TaskOutcome =
+  | { ok: true; value: EncodedValue; startMs: number; durationMs: number }
+  | { ok: false; error: ThreadErrorInfo; startMs: number; durationMs: number };
+
+export interface TaskPoolOptions {
+  nthreads: number;
+  /** Where uploaded modules are installed; needed only for module functions. */
+  modules?: ModuleStore;
+  /** Tasks one thread may hold at once (default 1: a queue per thread hurts balance). */
+  maxPerThread?: number;
+  resourceLimits?: ResourceLimits;
+}
+
+interface Pending {
+  id: number;
+  task: PoolTask;
+  fnKey: string;
+  def: ThreadFunction;
+  resolve: (outcome: TaskOutcome) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  threadId: number;
+  running: Int32Array;
+  /** Dispatched, not yet answered, in dispatch order. */
+  inflight: Map<number, Pending>;
+  known: Set<string>;
+  online: boolean;
+  error: Error | undefined;
+}
+
+const THREAD_URL = new URL('./task-thread.js', import.meta.url);
+/** Threads dying before they come online this many times in a row: the pool is broken. */
+const MAX_START_FAILURES = 3;
+
+export class TaskPool {
+  readonly nthreads: number;
+  private readonly maxPerThread: number;
+  private readonly slots: Slot[] = [];
+  private queue: Pending[] = [];
+  private nextId = 1;
+  private flushQueued = false;
+  private closed = false;
+  private startFailures = 0;
+
+  constructor(private readonly options: TaskPoolOptions) {
+    if (!(options.nthreads >= 1)) throw new RangeError(`nthreads must be >= 1, got ${options.nthreads}`);
+    this.nthreads = options.nthreads;
+    this.maxPerThread = Math.max(1, options.maxPerThread ?? 1);
+    for (let i = 0; i < this.nthreads; i++) this.slots.push(this.spawn(i));
+  }
+
+  /** Tasks dispatched to threads or queued for them. */
+  get active(): number {
+    return this.queue.length + this.slots.reduce((n, s) => n + s.inflight.size, 0);
+  }
+
+  run(task: PoolTask): Promise<TaskOutcome> {
+    return new Promise<TaskOutcome>((resolve) => {
+      if (this.closed) return resolve(failed(new PoolClosedError(task.key)));
+      const fn = this.resolveFunction(task.fn);
+      if (fn instanceof Error) return resolve(failed(fn));
+      this.queue.push({ id: this.nextId++, task, fnKey: fn.key, def: fn.def, resolve });
+      this.scheduleFlush();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.queue) p.resolve(failed(new PoolClosedError(p.task.key)));
+    this.queue = [];
+    await Promise.all(this.slots.map(async (s) => {
+      for (const p of s.inflight.values()) p.resolve(failed(new PoolClosedError(p.task.key)));
+      s.inflight.clear();
+      await s.worker.terminate();
+    }));
+  }
+
+  private resolveFunction(fn: TaskFunction): { key: string; def: ThreadFunction } | Error {
+    if (fn.source) return { key: fn.id, def: { name: fn.name, source: fn.source } };
+    const url = fn.module ? this.options.modules?.url(fn.module) : undefined;
+    if (!url) return new ModuleNotInstalledError(fn.module || '(none)');
+    return { key: `${fn.id}@${url}`, def: { name: fn.name, moduleUrl: url, exportName: fn.export || 'default' } };
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    // A microtask: everything submitted by the current job (one batch of scheduler commands,
+    // one batch of results) leaves together.
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.closed || this.queue.length === 0) return;
+    const batches = new Map<Slot, ThreadTask[]>();
+    let i = 0;
+    for (; i < this.queue.length; i++) {
+      let slot: Slot | undefined;
+      for (const s of this.slots) if (s.inflight.size < this.maxPerThread && (!slot || s.inflight.size < slot.inflight.size)) slot = s;
+      if (!slot) break;
+      const p = this.queue[i]!;
+      slot.inflight.set(p.id, p);
+      const t: ThreadTask = { id: p.id, key: p.task.key, fn: p.fnKey, args: p.task.args, deps: p.task.deps };
+      if (!slot.known.has(p.fnKey)) {
+        t.def = p.def;
+        slot.known.add(p.fnKey);
+      }
+      let batch = batches.get(slot);
+      if (!batch) batches.set(slot, (batch = []));
+      batch.push(t);
+    }
+    this.queue = i === this.queue.length ? [] : this.queue.slice(i);
+    for (const [slot, tasks] of batches) {
+      const msg: ToThread = { tasks };
+      slot.worker.postMessage(msg);
+    }
+  }
+
+  private spawn(index: number): Slot {
+    const running = new SharedArrayBuffer(4);
+    const workerData: ThreadData = { running };
+    const worker = new Worker(THREAD_URL, { workerData, resourceLimits: this.options.resourceLimits });
+    const slot: Slot = {
+      worker, threadId: worker.threadId, running: new Int32Array(running), inflight: new Map(),
+      known: new Set(), online: false, error: undefined,
+    };
+    worker.on('online', () => {
+      slot.online = true;
+      this.startFailures = 0;
+    });
+    worker.on('message', (msg: FromThread) => this.onResults(slot, msg));
+    worker.on('error', (err) => {
+      slot.error = err;
+    });
+    worker.on('exit', (code) => this.onExit(index, slot, code));
+    return slot;
+  }
+
+  private onResults(slot: Slot, msg: FromThread): void {
+    for (const r of msg.results) {
+      const p = slot.inflight.get(r.id);
+      if (!p) continue;
+      slot.inflight.delete(r.id);
+      p.resolve(r.ok
+        ? { ok: true, value: { encoding: r.encoding, data: r.data }, startMs: r.startMs, durationMs: r.durationMs }
+        : { ok: false, error: r.error, startMs: r.startMs, durationMs: r.durationMs });
+    }
+    if (this.queue.length > 0) this.scheduleFlush();
+  }
+
+  private onExit(index: number, slot: Slot, code: number): void {
+    if (this.closed) return;
+    const culprit = Atomics.load(slot.running, 0);
+    const requeue: Pending[] = [];
+    for (const p of slot.inflight.values()) {
+      if (p.id === culprit) {
+        p.resolve(failed(new TaskThreadCrashedError(p.task.key, slot.threadId, code, slot.error ? { cause: slot.error } : undefined)));
+      } else {
+        requeue.push(p); // innocent: not started, or its result was lost with the thread
+      }
+    }
+    slot.inflight.clear();
+    if (!slot.online && ++this.startFailures >= MAX_START_FAILURES) {
+      const err = new PoolBrokenError(`task threads exit as they start (last exit code ${code})`, { cause: slot.error });
+      for (const p of [...requeue, ...this.queue]) p.resolve(failed(err, p.task.key));
+      this.queue = [];
+      void this.close();
+      return;
+    }
+    this.queue = [...requeue, ...this.queue];
+    this.slots[index] = this.spawn(index);
+    this.scheduleFlush();
+  }
+}
+
+function failed(err: Error, key?: string): TaskOutcome {
+  const message = key && !err.message.includes(key) ? `${err.message} (task ${key})` : err.message;
+  return { ok: false, error: { name: err.name, message, stack: err.stack ?? '' }, startMs: Date.now(), durationMs: 0 };
+}

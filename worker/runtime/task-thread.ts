@@ -1,0 +1,157 @@
+// Entry of a task thread (node:worker_threads). Runs the tasks the pool posts, in order, one
+// at a time, and posts results back in batches.
+//
+// Functions given as source are compiled with `new Function` in this module's realm. Dynamic
+// `import()` inside them resolves against this file (dist/worker/runtime/), so bare specifiers
+// such as `await import('nodejs-polars')` find the kubedask package's node_modules: tasks load
+// packages the ordinary way and their arguments stay exactly the user's arguments.
+import { parentPort, workerData } from 'node:worker_threads';
+import { decodeValue, encodeValue, substituteKeys, Encoding } from '../../protocol/values.js';
+import type { FromThread, ThreadData, ThreadErrorInfo, ThreadFunction, ThreadResult, ThreadTask, ToThread } from './pool-protocol.js';
+
+type Fn = (...args: unknown[]) => unknown;
+
+const port = parentPort!;
+const running = new Int32Array((workerData as ThreadData).running);
+const defs = new Map<string, ThreadFunction>();
+const functions = new Map<string, Fn | Promise<Fn>>();
+const queue: ThreadTask[] = [];
+let results: ThreadResult[] = [];
+let transfer: ArrayBuffer[] = [];
+let draining = false;
+let firstBuffered = 0;
+
+/** Results are held at most this long before being posted, while a batch is still running. */
+const FLUSH_AFTER_MS = 2;
+/** Larger results move (transfer) instead of being copied. */
+const TRANSFER_BYTES = 64 * 1024;
+
+// A stray rejection from a finished task must not take the thread (and others' tasks) down.
+process.on('unhandledRejection', (reason) => {
+  console.error('kubedask task thread: unhandled rejection:', reason);
+});
+
+port.on('message', (msg: ToThread) => {
+  for (const t of msg.tasks) queue.push(t);
+  if (!draining) void drain();
+});
+
+async function drain(): Promise<void> {
+  draining = true;
+  while (queue.length > 0) {
+    const task = queue.shift()!;
+    Atomics.store(running, 0, task.id);
+    const start = performance.now();
+    const startMs = performance.timeOrigin + start;
+    try {
+      if (task.def) defs.set(task.fn, task.def);
+      let fn = functions.get(task.fn);
+      if (fn === undefined) fn = load(task.fn);
+      if (fn instanceof Promise) {
+        flush();
+        fn = await fn;
+      }
+      let value = fn(...decodeArgs(task));
+      if (value instanceof Promise || (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function')) {
+        flush();
+        value = await value;
+      }
+      const encoded = encodeValue(value);
+      let data = encoded.data;
+      if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) {
+        // A view into a bigger buffer: posting it would copy the whole buffer.
+        if (data.byteLength * 2 < data.buffer.byteLength) data = data.slice();
+      }
+      if (data.byteLength >= TRANSFER_BYTES && data.buffer instanceof ArrayBuffer && data.byteLength === data.buffer.byteLength) {
+        transfer.push(data.buffer);
+      }
+      push({ id: task.id, ok: true, encoding: encoded.encoding, data, startMs, durationMs: performance.now() - start });
+    } catch (err) {
+      push({ id: task.id, ok: false, error: errorInfo(err), startMs, durationMs: performance.now() - start });
+    } finally {
+      Atomics.store(running, 0, 0);
+    }
+  }
+  draining = false;
+  flush();
+}
+
+function push(result: ThreadResult): void {
+  if (results.length === 0) firstBuffered = performance.now();
+  results.push(result);
+  if (performance.now() - firstBuffered >= FLUSH_AFTER_MS) flush();
+}
+
+function flush(): void {
+  if (results.length === 0) return;
+  const msg: FromThread = { results };
+  port.postMessage(msg, transfer);
+  results = [];
+  transfer = [];
+}
+
+/** Compiles or imports a function once per thread; a failed load is retried by the next task. */
+function load(id: string): Fn | Promise<Fn> {
+  const def = defs.get(id);
+  if (!def) throw new Error(`function ${id} was never sent to this thread`);
+  if (def.moduleUrl) {
+    const exportName = def.exportName || 'default';
+    const loading = import(def.moduleUrl).then((m: Record<string, unknown>) => {
+      const f = m[exportName];
+      if (typeof f !== 'function') throw new TypeError(`module export ${exportName} of ${def.moduleUrl} is ${typeof f}, not a function`);
+      functions.set(id, f as Fn);
+      return f as Fn;
+    });
+    loading.catch(() => functions.delete(id));
+    functions.set(id, loading);
+    return loading;
+  }
+  const f = compile(def);
+  functions.set(id, f);
+  return f;
+}
+
+function compile(def: ThreadFunction): Fn {
+  const source = def.source ?? '';
+  let f: unknown;
+  try {
+    f = new Function(`return (${source}\n);`)();
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    // Method shorthand (`name(x) { ... }`), as Function.prototype.toString gives for methods.
+    const holder = new Function(`return ({${source}\n});`)() as Record<string, unknown>;
+    f = holder[Object.keys(holder)[0] ?? ''];
+  }
+  if (typeof f !== 'function') throw new TypeError(`source of ${def.name || 'task function'} is not a function`);
+  return f as Fn;
+}
+
+function decodeArgs(task: ThreadTask): unknown[] {
+  const decoded = new Map<string, unknown>();
+  const resolve = (key: string): unknown => {
+    if (decoded.has(key)) return decoded.get(key);
+    const dep = task.deps.find((d) => d[0] === key);
+    if (!dep) throw new Error(`dependency ${key} of ${task.key} was not provided`);
+    const value = decodeValue({ encoding: dep[1], data: dep[2] });
+    decoded.set(key, value);
+    return value;
+  };
+  return task.args.map((a) => {
+    if ('key' in a) return resolve(a.key);
+    const value = decodeValue(a);
+    return a.encoding === Encoding.ENCODING_JSON && task.deps.length > 0 ? substituteKeys(value, resolve) : value;
+  });
+}
+
+function errorInfo(err: unknown): ThreadErrorInfo {
+  if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack ?? '' };
+  return { name: 'Error', message: `non-Error thrown: ${safeString(err)}`, stack: '' };
+}
+
+function safeString(v: unknown): string {
+  try {
+    return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
