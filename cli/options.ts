@@ -1,15 +1,18 @@
 // Command-line options compiled once into typed objects, with clear errors. Nothing deeper
 // reads argv or the environment.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 
 /** Bad usage: exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+type FlagSpec = Record<string, { type: 'string' | 'boolean' }>;
+export type Flags<T extends FlagSpec> = { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string };
+
+export function parse<T extends FlagSpec>(argv: string[], options: T): Flags<T> {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Flags<T>;
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

@@ -1,5 +1,4 @@
-import { hostname } from 'node:os';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { startWorker } from '../../worker/runtime/worker.js';
 import { parse, parseCount, parseHostPort, parsePort, parseResources, parseSize, UsageError } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
@@ -13,10 +12,13 @@ export async function workerCommand(argv: string[]): Promise<void> {
     host: { type: 'string' }, port: { type: 'string' }, 'exit-with-parent': { type: 'boolean' },
   });
   if (!v.scheduler) throw new UsageError('--scheduler HOST:PORT is required');
+  const nthreads = parseCount(v.nthreads, '--nthreads', availableParallelism());
+  // Polars sizes its process-wide pool at the first query: keep it to this worker's threads.
+  process.env.POLARS_MAX_THREADS ??= String(nthreads);
   const worker = await startWorker({
     scheduler: parseHostPort(v.scheduler, '--scheduler'),
     name: v.name ?? `${hostname()}-${process.pid}`,
-    nthreads: parseCount(v.nthreads, '--nthreads', availableParallelism()),
+    nthreads,
     memoryLimit: parseSize(v['memory-limit'], '--memory-limit'),
     resources: parseResources(v.resources, '--resources'),
     group: v.group ?? '',

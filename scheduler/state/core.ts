@@ -17,6 +17,8 @@ export interface WorkerRecord {
   readonly hasWhat: Set<TaskRecord>;
   /** Resources held by the tasks processing here. */
   readonly used: Record<string, number>;
+  /** Expected milliseconds of work processing here (sum of the tasks' estimates). */
+  workMs: number;
   memoryUsed: number;
 }
 
@@ -53,6 +55,8 @@ export interface TaskRecord extends HeapItem {
   rejectedBy: Set<string> | undefined;
   /** The lane id while queued. */
   lane: string;
+  /** Duration expected when it was assigned, added to its worker's workMs. */
+  estMs: number;
   story: StoryEntry[];
 }
 
@@ -61,6 +65,8 @@ export type Recommendation = 'settle' | 'ready' | 'reset' | 'fail';
 
 export interface CoreOptions { workerSaturation: number; maxStory: number; lostWorkerLimit: number }
 
+/** Expected duration of a task whose group has not finished any yet (as in Dask). */
+const UNKNOWN_DURATION_MS = 500;
 /** Tasks shorter than this on average are pipelined: more of them in flight per thread. */
 const SHORT_TASK_MS = 5;
 /** How much work per thread pipelining aims to keep in flight. */
@@ -88,6 +94,9 @@ export class Core {
   private out: SchedulerMessage[] = [];
   private readonly recs: Array<[TaskRecord, Recommendation]> = [];
   private recHead = 0;
+  /** Settles deferred until the batch is otherwise done (see settleLater). */
+  private readonly later: TaskRecord[] = [];
+  private laterHead = 0;
   private readonly groups = new Map<string, { count: number; totalMs: number }>();
   private readonly archive = new Map<string, StoryEntry[]>();
   private readonly capableCache = new Map<string, boolean>();
@@ -122,10 +131,20 @@ export class Core {
 
   recommend(ts: TaskRecord, rec: Recommendation): void { this.recs.push([ts, rec]); }
 
+  /**
+   * For a task that just lost a dependent or waiter. Deferred so that a dependent released
+   * only to be rescheduled is waiting again before we ask whether its inputs are still needed
+   * (else a reschedule would free the very data it is about to use).
+   */
+  settleLater(ts: TaskRecord): void { this.later.push(ts); }
+
   nextRecommendation(): [TaskRecord, Recommendation] | undefined {
     if (this.recHead < this.recs.length) return this.recs[this.recHead++];
     this.recs.length = 0;
     this.recHead = 0;
+    if (this.laterHead < this.later.length) return [this.later[this.laterHead++] as TaskRecord, 'settle'];
+    this.later.length = 0;
+    this.laterHead = 0;
     return undefined;
   }
 
@@ -138,7 +157,7 @@ export class Core {
       resources, resourceKey, spec: def.spec, retries: Math.max(0, def.retries || 0), state: 'released',
       dependencies: new Set(), dependents: new Set(), waitingOn: new Set(), waiters: new Set(), whoHas: new Set(),
       processingOn: undefined, wantedBy: new Set(), nbytes: 0, suspicious: 0, error: undefined, errorOrigin: undefined,
-      erredBy: undefined, rejectedBy: undefined, lane: '', heapIndex: -1, story: archived ?? [],
+      erredBy: undefined, rejectedBy: undefined, lane: '', estMs: 0, heapIndex: -1, story: archived ?? [],
     };
     this.tasks.set(def.key, ts);
     this.perState.released++;
@@ -146,7 +165,7 @@ export class Core {
   }
 
   addWorker(def: WorkerDef): WorkerRecord {
-    const ws: WorkerRecord = { id: def.workerId, def, processing: new Set(), hasWhat: new Set(), used: {}, memoryUsed: 0 };
+    const ws: WorkerRecord = { id: def.workerId, def, processing: new Set(), hasWhat: new Set(), used: {}, workMs: 0, memoryUsed: 0 };
     this.workers.set(ws.id, ws);
     this.capableCache.clear();
     return ws;
@@ -209,6 +228,8 @@ export class Core {
   assign(ts: TaskRecord, ws: WorkerRecord): void {
     ts.processingOn = ws;
     ws.processing.add(ts);
+    ts.estMs = this.expectedMs(ts.group);
+    ws.workMs += ts.estMs;
     for (const [r, n] of Object.entries(ts.resources)) ws.used[r] = (ws.used[r] ?? 0) + n;
   }
 
@@ -233,7 +254,7 @@ export class Core {
     if (wasActive && !isActive) {
       for (const dep of ts.dependencies) {
         dep.waiters.delete(ts);
-        if (!this.needed(dep)) this.recommend(dep, 'settle');
+        if (!this.needed(dep)) this.settleLater(dep);
       }
     } else if (isActive && !wasActive) {
       for (const dep of ts.dependencies) dep.waiters.add(ts);
@@ -253,6 +274,7 @@ export class Core {
     if (!ws) return;
     ts.processingOn = undefined;
     ws.processing.delete(ts);
+    ws.workMs = ws.processing.size === 0 ? 0 : ws.workMs - ts.estMs; // no float drift when idle
     for (const [r, n] of Object.entries(ts.resources)) ws.used[r] = (ws.used[r] ?? 0) - n;
     if (this.isAlive(ws)) this.dirty.add(ws);
   }
@@ -264,6 +286,11 @@ export class Core {
       g.count++;
       g.totalMs += ms;
     } else this.groups.set(group, { count: 1, totalMs: ms });
+  }
+
+  expectedMs(group: string): number {
+    const g = this.groups.get(group);
+    return g && g.count > 0 ? g.totalMs / g.count : UNKNOWN_DURATION_MS;
   }
 
   /**

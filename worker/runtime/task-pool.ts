@@ -25,7 +25,8 @@ export interface TaskPoolOptions {
   nthreads: number;
   /** Where uploaded modules are installed; needed only for module functions. */
   modules?: ModuleStore;
-  /** Tasks one thread may hold at once (default 1: a queue per thread hurts balance). */
+  /** Tasks one thread may hold at once (default 1). More lets tiny tasks go out in batches;
+   * the caller decides how many it hands out (see WorkerState's pipeline option). */
   maxPerThread?: number;
   resourceLimits?: ResourceLimits;
 }
@@ -35,6 +36,7 @@ interface Pending {
   task: PoolTask;
   fnKey: string;
   def: ThreadFunction;
+  dispatchedAt: number;
   resolve: (outcome: TaskOutcome) => void;
 }
 
@@ -52,6 +54,8 @@ interface Slot {
 const THREAD_URL = new URL('./task-thread.js', import.meta.url);
 /** Threads dying before they come online this many times in a row: the pool is broken. */
 const MAX_START_FAILURES = 3;
+/** A thread whose oldest task has run this long is skipped while another can take work. */
+const BUSY_MS = 20;
 
 export class TaskPool {
   readonly nthreads: number;
@@ -80,7 +84,7 @@ export class TaskPool {
       if (this.closed) return resolve(failed(new PoolClosedError(task.key)));
       const fn = this.resolveFunction(task.fn);
       if (fn instanceof Error) return resolve(failed(fn));
-      this.queue.push({ id: this.nextId++, task, fnKey: fn.key, def: fn.def, resolve });
+      this.queue.push({ id: this.nextId++, task, fnKey: fn.key, def: fn.def, dispatchedAt: 0, resolve });
       this.scheduleFlush();
     });
   }
@@ -116,12 +120,13 @@ export class TaskPool {
     this.flushQueued = false;
     if (this.closed || this.queue.length === 0) return;
     const batches = new Map<Slot, ThreadTask[]>();
+    const now = performance.now();
     let i = 0;
     for (; i < this.queue.length; i++) {
-      let slot: Slot | undefined;
-      for (const s of this.slots) if (s.inflight.size < this.maxPerThread && (!slot || s.inflight.size < slot.inflight.size)) slot = s;
+      const slot = this.pickSlot(now);
       if (!slot) break;
       const p = this.queue[i]!;
+      p.dispatchedAt = now;
       slot.inflight.set(p.id, p);
       const t: ThreadTask = { id: p.id, key: p.task.key, fn: p.fnKey, args: p.task.args, deps: p.task.deps };
       if (!slot.known.has(p.fnKey)) {
@@ -137,6 +142,22 @@ export class TaskPool {
       const msg: ToThread = { tasks };
       slot.worker.postMessage(msg);
     }
+  }
+
+  /** The least loaded thread with room, not one stuck in a long task if another has room. */
+  private pickSlot(now: number): Slot | undefined {
+    let best: Slot | undefined;
+    let bestLoad = Infinity;
+    for (const s of this.slots) {
+      if (s.inflight.size >= this.maxPerThread) continue;
+      const oldest = s.inflight.size > 0 ? s.inflight.values().next().value!.dispatchedAt : now;
+      const load = s.inflight.size + (now - oldest > BUSY_MS ? this.maxPerThread : 0);
+      if (load < bestLoad) {
+        best = s;
+        bestLoad = load;
+      }
+    }
+    return best;
   }
 
   private spawn(index: number): Slot {

@@ -60,7 +60,7 @@ async function drain(): Promise<void> {
       let data = encoded.data;
       if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) {
         // A view into a bigger buffer: posting it would copy the whole buffer.
-        if (data.byteLength * 2 < data.buffer.byteLength) data = data.slice();
+        if (data.byteLength * 2 < data.buffer.byteLength) data = new Uint8Array(data);
       }
       if (data.byteLength >= TRANSFER_BYTES && data.buffer instanceof ArrayBuffer && data.byteLength === data.buffer.byteLength) {
         transfer.push(data.buffer);

@@ -23,6 +23,8 @@ export interface ComputeRequest<Spec = unknown> {
   whoHas: Record<string, string[]>;
   priority: number;
   resources: Record<string, number>;
+  /** Task group (function name by default): durations are learnt per group. */
+  group?: string;
   spec: Spec;
 }
 
@@ -98,4 +100,10 @@ export interface WorkerStateOptions {
   resources?: Record<string, number>;
   /** Entries kept per key's story (default 16). */
   storyLength?: number;
+  /**
+   * Tasks of groups whose runs have taken under `belowMs` may be handed out beyond nthreads,
+   * up to `depth` per free thread, so the pool can queue them in its threads instead of
+   * waking a thread per task. Default {depth: 1}: exactly nthreads at a time, as in Dask.
+   */
+  pipeline?: { depth: number; belowMs: number };
 }

@@ -16,6 +16,9 @@ interface Entry<Spec> {
   spec: Spec | undefined;
   priority: number;
   resources: Record<string, number>;
+  group: string;
+  /** Started as a tiny task (counted in runningTiny). */
+  tiny: boolean;
   /** Renewed each time the task becomes ready, so stale queue items can be told apart. */
   seq: number;
   dependencies: Set<string>;
@@ -50,7 +53,16 @@ export class WorkerState<Spec = unknown> {
   private readonly queued = new Map<string, Set<string>>();
   private readonly inFlight = new Map<string, Set<string>>();
   private readonly stories = new Map<string, StoryEntry[]>();
+  /** Keys of `stories` in creation order, as a ring: evicting the oldest stays O(1) (finding a
+   * Map's first key after many deletes walks over their holes). */
+  private readonly storyRing: Array<string | undefined> = new Array(MAX_STORIES);
+  private storyNext = 0;
   private running = 0;
+  private runningTiny = 0;
+  private readonly depth: number;
+  private readonly tinyMs: number;
+  /** Moving average of run time per task group, in ms. */
+  private readonly durations = new Map<string, number>();
   private seq = 0;
   private closed = false;
 
@@ -59,6 +71,8 @@ export class WorkerState<Spec = unknown> {
     this.nthreads = options.nthreads;
     this.available = { ...(options.resources ?? {}) };
     this.storyLength = options.storyLength ?? 16;
+    this.depth = Math.max(1, options.pipeline?.depth ?? 1);
+    this.tinyMs = options.pipeline?.belowMs ?? 0;
   }
 
   handle(event: WorkerEvent<Spec>): WorkerInstruction<Spec>[] {
@@ -129,7 +143,7 @@ export class WorkerState<Spec = unknown> {
       for (const key of [...(this.queued.get(ev.from) ?? [])]) this.notAt(key, ev.from, out, ev.stimulusId);
     },
     'execute-done': (ev, out) => {
-      const e = this.finishRun(ev.key, out, ev.stimulusId);
+      const e = this.finishRun(ev.key, ev.durationMs, out, ev.stimulusId);
       if (!e) return;
       const abandoned = e.state === 'cancelled';
       this.toMemory(e, ev.nbytes, ev.encoding, out, ev.stimulusId);
@@ -144,7 +158,7 @@ export class WorkerState<Spec = unknown> {
       } });
     },
     'execute-failed': (ev, out) => {
-      const e = this.finishRun(ev.key, out, ev.stimulusId);
+      const e = this.finishRun(ev.key, ev.durationMs, out, ev.stimulusId);
       if (!e) return;
       if (e.state === 'cancelled') {
         this.wantData(e, [], out, ev.stimulusId); // needed locally: fetch it from its holders
@@ -200,6 +214,7 @@ export class WorkerState<Spec = unknown> {
     e.wanted = true;
     e.priority = task.priority;
     e.resources = task.resources;
+    e.group = task.group ?? '';
     e.dependencies = new Set(task.dependencies);
     e.waitingFor.clear();
     for (const dep of e.dependencies) {
@@ -346,13 +361,16 @@ export class WorkerState<Spec = unknown> {
     this.forget(e, out, stimulusId);
   }
 
-  private finishRun(key: string, out: Out<Spec>, stimulusId: string): Entry<Spec> | undefined {
+  private finishRun(key: string, durationMs: number, out: Out<Spec>, stimulusId: string): Entry<Spec> | undefined {
     const e = this.entries.get(key);
     if (!e || (e.state !== 'executing' && e.state !== 'cancelled')) {
       out.push({ type: 'release-data', keys: [key], stimulusId });
       return undefined;
     }
     this.running--;
+    if (e.tiny) this.runningTiny--;
+    const avg = this.durations.get(e.group);
+    this.durations.set(e.group, avg === undefined ? durationMs : 0.8 * avg + 0.2 * durationMs);
     for (const [name, amount] of Object.entries(e.resources)) this.available[name] = (this.available[name] ?? 0) + amount;
     if (e.state === 'cancelled' && e.dependents.size === 0) {
       out.push({ type: 'release-data', keys: [key], stimulusId });
@@ -411,25 +429,35 @@ export class WorkerState<Spec = unknown> {
       const e = this.entries.get(item.key);
       return e !== undefined && e.state === 'ready' && e.seq === item.seq;
     };
-    while (this.running < this.nthreads && !this.closed) {
+    while (!this.closed) {
       this.ready.prune(current);
       this.constrained.prune(current);
       const plain = this.ready.peek();
       const limited = this.constrained.peek();
       const fits = limited !== undefined && this.fits(this.entries.get(limited.key)!.resources);
-      let item: ReadyItem | undefined;
-      if (fits && (!plain || limited.priority > plain.priority || (limited.priority === plain.priority && limited.seq < plain.seq))) {
-        item = this.constrained.pop();
-      } else {
-        item = plain ? this.ready.pop() : undefined;
-      }
+      const useLimited = fits && (!plain || limited.priority > plain.priority || (limited.priority === plain.priority && limited.seq < plain.seq));
+      const next = useLimited ? limited : plain;
+      if (!next || !this.mayStart(this.entries.get(next.key)!)) return;
+      const item = useLimited ? this.constrained.pop() : this.ready.pop();
       if (!item) return;
       const e = this.entries.get(item.key)!;
+      const avg = this.durations.get(e.group);
+      e.tiny = avg !== undefined && avg < this.tinyMs;
+      if (e.tiny) this.runningTiny++;
       for (const [name, amount] of Object.entries(e.resources)) this.available[name] = (this.available[name] ?? 0) - amount;
       this.running++;
       this.transition(e, 'executing', stimulusId);
       out.push({ type: 'execute', key: e.key, spec: e.spec as Spec, stimulusId });
     }
+  }
+
+  /** Within nthreads anything goes; beyond it only tiny tasks, `depth` per thread not held by a slow one. */
+  private mayStart(e: Entry<Spec>): boolean {
+    if (this.running < this.nthreads) return true;
+    const avg = this.durations.get(e.group);
+    if (avg === undefined || avg >= this.tinyMs) return false;
+    const slow = this.running - this.runningTiny;
+    return this.runningTiny < Math.max(0, this.nthreads - slow) * this.depth;
   }
 
   private fits(resources: Record<string, number>): boolean {
@@ -439,7 +467,7 @@ export class WorkerState<Spec = unknown> {
 
   private newEntry(key: string): Entry<Spec> {
     const e: Entry<Spec> = {
-      key, state: 'new', spec: undefined, priority: 0, resources: {}, seq: 0, dependencies: new Set(),
+      key, state: 'new', spec: undefined, priority: 0, resources: {}, group: '', tiny: false, seq: 0, dependencies: new Set(),
       waitingFor: new Set(), dependents: new Set(), whoHas: [], peer: undefined, wanted: false, nbytes: 0, encoding: 0,
     };
     this.entries.set(key, e);
@@ -452,7 +480,10 @@ export class WorkerState<Spec = unknown> {
     if (to !== 'forgotten') e.state = to;
     let story = this.stories.get(e.key);
     if (!story) {
-      if (this.stories.size >= MAX_STORIES) this.stories.delete(this.stories.keys().next().value!);
+      const evict = this.storyRing[this.storyNext];
+      if (evict !== undefined) this.stories.delete(evict);
+      this.storyRing[this.storyNext] = e.key;
+      this.storyNext = (this.storyNext + 1) % MAX_STORIES;
       this.stories.set(e.key, (story = []));
     }
     story.push({ key: e.key, from, to, stimulusId });

@@ -1,0 +1,128 @@
+// Applies recommendations and fills free worker slots from the ready queues. Recommendations
+// are pseudo-targets resolved against the task's state at the time they are applied, so one
+// left over from earlier in the same batch can never force an illegal transition.
+import { ACTIVE_STATES, type Core, type Recommendation, type TaskRecord, type WorkerRecord } from './core.js';
+import { capable, capableWorkers, fits, occupancy, pickWorker } from './placement.js';
+import { runsBefore } from './queue.js';
+import { transition } from './transitions.js';
+
+/** Applies every pending recommendation and fills freed slots, until nothing is left to do. */
+export function settleAll(c: Core): void {
+  for (;;) {
+    for (let r = c.nextRecommendation(); r; r = c.nextRecommendation()) {
+      const [ts, rec] = r;
+      if (c.tasks.get(ts.key) === ts) resolve(c, ts, rec);
+    }
+    if (c.fillAll) {
+      c.fillAll = false;
+      c.dirty.clear();
+      fillAllWorkers(c);
+    } else if (c.dirty.size > 0) {
+      const dirty = [...c.dirty];
+      c.dirty.clear();
+      for (const ws of dirty) {
+        while (c.queues.size > 0 && c.isAlive(ws) && fillOne(c, ws)) { /* take another */ }
+      }
+    } else {
+      return;
+    }
+  }
+}
+
+function resolve(c: Core, ts: TaskRecord, rec: Recommendation): void {
+  switch (rec) {
+    case 'settle':
+      settle(c, ts);
+      return;
+    case 'ready':
+      if ((ts.state === 'waiting' || ts.state === 'no-worker') && ts.waitingOn.size === 0) decideReady(c, ts);
+      return;
+    case 'reset': // a dependency was lost: go back to waiting for it
+      if (ts.state === 'queued' || ts.state === 'no-worker' || ts.state === 'processing') transition(c, ts, 'released');
+      return;
+    case 'fail':
+      if (ACTIVE_STATES.has(ts.state)) transition(c, ts, 'erred');
+      else ts.erredBy = undefined;
+      return;
+  }
+}
+
+/**
+ * Needed tasks run (or rerun); tasks nobody needs are released; released tasks are kept as
+ * lineage while dependents exist, and forgotten after.
+ */
+function settle(c: Core, ts: TaskRecord): void {
+  if (ts.state === 'released') {
+    if (c.needed(ts)) {
+      if (ts.functionId === '') loseData(c, ts);
+      else transition(c, ts, 'waiting');
+    } else if (ts.dependents.size === 0) {
+      transition(c, ts, 'forgotten');
+    }
+  } else if (ts.state !== 'forgotten' && !c.needed(ts)) {
+    transition(c, ts, 'released');
+  }
+}
+
+/** A needed key with no holder and no function to recompute it (scattered data). */
+function loseData(c: Core, ts: TaskRecord): void {
+  const origin = {
+    key: ts.key,
+    error: {
+      name: 'DataLost',
+      message: `key "${ts.key}" was lost: no worker holds it and it has no lineage to recompute it (scattered data)`,
+      stack: '',
+      worker: '',
+    },
+  };
+  for (const client of ts.wantedBy) {
+    c.emit({ type: 'client-key', clientId: client, key: ts.key, state: 'lost' });
+    c.clients.get(client)?.delete(ts);
+  }
+  ts.wantedBy.clear();
+  for (const dts of ts.dependents) {
+    if (!ACTIVE_STATES.has(dts.state)) continue;
+    dts.erredBy = origin;
+    c.recommend(dts, 'fail');
+  }
+  c.recommend(ts, 'settle');
+}
+
+/** All dependencies are in memory: run it now, queue it for a slot, or wait for a worker. */
+export function decideReady(c: Core, ts: TaskRecord): void {
+  if (!c.hasCapableWorker(ts)) {
+    if (ts.state !== 'no-worker') transition(c, ts, 'no-worker');
+    return;
+  }
+  if (ts.dependencies.size === 0) {
+    transition(c, ts, 'queued'); // root tasks go out only as slots free up
+    return;
+  }
+  const available = capableWorkers(ts, c.workers.values()).filter((ws) => fits(ws, ts.resources));
+  const ws = pickWorker(ts, available);
+  if (ws) transition(c, ts, 'processing', { worker: ws });
+  else transition(c, ts, 'queued'); // capable workers exist but their resources are in use
+}
+
+/** Sends the worker the best queued task it can take now; false when there is none. */
+function fillOne(c: Core, ws: WorkerRecord): boolean {
+  let best: TaskRecord | undefined;
+  for (const lane of c.queues.lanes()) {
+    const head = lane.heap.peek();
+    if (!head || (best && !runsBefore(head, best))) continue;
+    if (!capable(ws, lane.resources) || !fits(ws, lane.resources)) continue;
+    if (lane.root && ws.processing.size >= c.slots(ws, head.group)) continue;
+    if (head.rejectedBy?.has(ws.id) && c.workers.size > 1) continue;
+    best = head;
+  }
+  if (!best) return false;
+  transition(c, best, 'processing', { worker: ws });
+  return true;
+}
+
+/** Round-robin over workers, least occupied first, so queued work spreads evenly. */
+function fillAllWorkers(c: Core): void {
+  if (c.queues.size === 0) return;
+  let open = [...c.workers.values()].sort((a, b) => occupancy(a) - occupancy(b));
+  while (open.length > 0 && c.queues.size > 0) open = open.filter((ws) => fillOne(c, ws));
+}

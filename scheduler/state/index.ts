@@ -1,0 +1,8 @@
+// The pure scheduler's public surface, for the server.
+export { SchedulerState, type SchedulerStateOptions, type WorkerSummary } from './scheduler-state.js';
+export { validateGraph } from './validate.js';
+export {
+  GraphValidationError, InvalidSchedulerOption, InvalidTransition, SchedulerStateError, type GraphErrorReason,
+} from './errors.js';
+export type { LegalTransition } from './transitions.js';
+export * from './types.js';

@@ -1,0 +1,128 @@
+// SchedulerState: the pure scheduler. Events in, messages out; no I/O, no clock. The server
+// feeds it one event at a time and sends the messages it returns, in order.
+import {
+  onCancel, onClientConnected, onClientDisconnected, onClientReleasesKeys, onClientWantsKeys, onFunctionsDefined,
+  onUpdateGraph,
+} from './client-events.js';
+import { Core } from './core.js';
+import { settleAll } from './engine.js';
+import { InvalidSchedulerOption } from './errors.js';
+import type {
+  EventOf, EventType, SchedulerEvent, SchedulerMessage, StateCounts, StoryEntry, TaskError, TaskState,
+} from './types.js';
+import {
+  onHeartbeat, onKeysAdded, onMissingData, onScattered, onTaskErred, onTaskFinished, onTaskRejected, onWorkerAdded,
+  onWorkerRemoved,
+} from './worker-events.js';
+
+export interface SchedulerStateOptions {
+  /** Root tasks a worker may hold per thread before the rest wait in `queued`. Default 1.5. */
+  workerSaturation?: number;
+  /** Story entries kept per task. Default 50. */
+  maxStory?: number;
+  /** Worker deaths a task may be present at before it errs with KilledWorker. Default 3. */
+  lostWorkerLimit?: number;
+}
+
+/** One handler per event type: adding a variant to SchedulerEvent fails compilation here. */
+type Handlers = { [T in EventType]: (c: Core, e: EventOf<T>) => void };
+
+const HANDLERS: Handlers = {
+  'client-connected': onClientConnected,
+  'client-disconnected': onClientDisconnected,
+  'update-graph': onUpdateGraph,
+  'client-wants-keys': onClientWantsKeys,
+  'client-releases-keys': onClientReleasesKeys,
+  cancel: onCancel,
+  'functions-defined': onFunctionsDefined,
+  'worker-added': onWorkerAdded,
+  'worker-removed': onWorkerRemoved,
+  'task-finished': onTaskFinished,
+  'task-erred': onTaskErred,
+  'keys-added': onKeysAdded,
+  'missing-data': onMissingData,
+  'task-rejected': onTaskRejected,
+  scattered: onScattered,
+  heartbeat: onHeartbeat,
+};
+
+export interface WorkerSummary {
+  workerId: string;
+  name: string;
+  address: string;
+  processing: number;
+  inMemory: number;
+  memoryUsed: number;
+}
+
+function option(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min) {
+    throw new InvalidSchedulerOption(name, value, `a number >= ${min}`);
+  }
+  return value;
+}
+
+export class SchedulerState {
+  private readonly core: Core;
+
+  constructor(options: SchedulerStateOptions = {}) {
+    const workerSaturation = option('workerSaturation', options.workerSaturation, 1.5, Number.MIN_VALUE);
+    const maxStory = Math.floor(option('maxStory', options.maxStory, 50, 1));
+    const lostWorkerLimit = Math.floor(option('lostWorkerLimit', options.lostWorkerLimit, 3, 1));
+    this.core = new Core({ workerSaturation, maxStory, lostWorkerLimit });
+  }
+
+  handle(event: SchedulerEvent): SchedulerMessage[] {
+    const c = this.core;
+    c.begin(event.stimulusId);
+    (HANDLERS[event.type] as (c: Core, e: SchedulerEvent) => void)(c, event);
+    settleAll(c);
+    return c.takeOutbox();
+  }
+
+  /** undefined once forgotten, or never known. */
+  taskState(key: string): TaskState | undefined { return this.core.tasks.get(key)?.state; }
+
+  counts(): StateCounts { return this.core.counts(); }
+
+  /** The task's recent transitions, oldest first; kept for a while after it is forgotten. */
+  story(key: string): StoryEntry[] { return this.core.story(key); }
+
+  /** Worker ids (not addresses) holding the key's value. */
+  whoHas(key: string): string[] {
+    return [...(this.core.tasks.get(key)?.whoHas ?? [])].map((ws) => ws.id);
+  }
+
+  knownKey(key: string): boolean { return this.core.tasks.has(key); }
+
+  /** Whether a functions-defined event has named this function id. */
+  knownFunction(functionId: string): boolean { return this.core.functions.has(functionId); }
+
+  workerIds(): string[] { return [...this.core.workers.keys()]; }
+
+  /** The opaque spec given with the task, to build ComputeTask; undefined for scattered keys. */
+  taskSpec(key: string): unknown { return this.core.tasks.get(key)?.spec; }
+
+  processingOn(workerId: string): string[] {
+    return [...(this.core.workers.get(workerId)?.processing ?? [])].map((ts) => ts.key);
+  }
+
+  /** Keys whose value the worker holds (as recorded here). */
+  heldBy(workerId: string): string[] {
+    return [...(this.core.workers.get(workerId)?.hasWhat ?? [])].map((ts) => ts.key);
+  }
+
+  /** Per-worker figures for ClusterInfo and the dashboard. */
+  workerSummary(workerId: string): WorkerSummary | undefined {
+    const ws = this.core.workers.get(workerId);
+    if (!ws) return undefined;
+    return {
+      workerId: ws.id, name: ws.def.name, address: ws.def.address, processing: ws.processing.size,
+      inMemory: ws.hasWhat.size, memoryUsed: ws.memoryUsed,
+    };
+  }
+
+  /** The error a client gets for an erred key (the original, or prefixed for dependents). */
+  taskError(key: string): TaskError | undefined { return this.core.tasks.get(key)?.error; }
+}

@@ -1,0 +1,287 @@
+// Worker runtime against real threads, a real WorkerData server on 127.0.0.1 and, for the
+// worker as a whole, a fake scheduler (a WorkerStream server written here).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { tableFromArrays, type Table } from 'apache-arrow';
+import { kubedask } from '../../protocol/generated/kubedask.js';
+import { CHUNK_BYTES, WorkerStreamService, serverOptions } from '../../protocol/services.js';
+import { Encoding, decodeValue, encodeValue, keyPlaceholder } from '../../protocol/values.js';
+import { DataStore } from '../../worker/runtime/data-store.js';
+import { ModuleStore } from '../../worker/runtime/module-store.js';
+import { PeerClients } from '../../worker/runtime/peer-fetch.js';
+import { startPeerServer } from '../../worker/runtime/peer-server.js';
+import type { TaskFunction } from '../../worker/runtime/pool-protocol.js';
+import { TaskPool, type PoolTask, type TaskOutcome } from '../../worker/runtime/task-pool.js';
+import { startWorker } from '../../worker/runtime/worker.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'kubedask-worker-test-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+const fn = (id: string, source: string): TaskFunction => ({ id, name: id, source });
+const lit = (v: unknown): { encoding: number; data: Uint8Array } => encodeValue(v);
+function value(o: TaskOutcome): unknown {
+  if (!o.ok) assert.fail(`task failed: ${o.error.name}: ${o.error.message}`);
+  return decodeValue(o.value);
+}
+
+test('the pool runs functions with literal, dependency and placeholder arguments', async () => {
+  const pool = new TaskPool({ nthreads: 2 });
+  try {
+    const add = fn('add', '(a, b) => a + b');
+    assert.equal(value(await pool.run({ key: 'k1', fn: add, args: [lit(2), lit(40)], deps: [] })), 42);
+    const dep = encodeValue([1, 2, 3]);
+    const t: PoolTask = {
+      key: 'k2', fn: fn('sum', 'function sum(xs, o) { return xs.reduce((s, x) => s + x, 0) + o.more[0].length; }'),
+      args: [{ key: 'd' }, lit({ more: [keyPlaceholder('d')] })], deps: [['d', dep.encoding, dep.data]],
+    };
+    assert.equal(value(await pool.run(t)), 9);
+    const many = await Promise.all(Array.from({ length: 200 }, (_, i) => pool.run({ key: `m${i}`, fn: add, args: [lit(i), lit(1)], deps: [] })));
+    assert.deepEqual(many.map(value), Array.from({ length: 200 }, (_, i) => i + 1));
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a throwing task reports name, message and stack; async tasks can import packages', async () => {
+  const pool = new TaskPool({ nthreads: 1 });
+  try {
+    const out = await pool.run({ key: 'bad', fn: fn('bad', '(x) => { throw new RangeError("too big: " + x); }'), args: [lit(7)], deps: [] });
+    assert.equal(out.ok, false);
+    assert.ok(!out.ok);
+    assert.equal(out.error.name, 'RangeError');
+    assert.equal(out.error.message, 'too big: 7');
+    assert.match(out.error.stack, /RangeError: too big: 7\n\s+at /);
+    const imp = fn('imp', 'async (n) => { const arrow = await import("apache-arrow"); return arrow.tableFromArrays({ x: Float64Array.from({ length: n }, (_, i) => i) }); }');
+    const table = value(await pool.run({ key: 'imp', fn: imp, args: [lit(5)], deps: [] })) as Table;
+    assert.equal(table.numRows, 5);
+    assert.equal(table.getChild('x')?.get(4), 4);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a thread that dies fails only its task, and the pool goes on', async () => {
+  const pool = new TaskPool({ nthreads: 1 });
+  try {
+    const exit = pool.run({ key: 'exit', fn: fn('exit', '() => process.exit(3)'), args: [], deps: [] });
+    const next = pool.run({ key: 'after', fn: fn('inc', '(x) => x + 1'), args: [lit(1)], deps: [] });
+    const crashed = await exit;
+    assert.ok(!crashed.ok);
+    assert.equal(crashed.error.name, 'TaskThreadCrashed');
+    assert.match(crashed.error.message, /while running exit with exit code 3/);
+    assert.equal(value(await next), 2);
+    assert.equal(value(await pool.run({ key: 'again', fn: fn('inc', '(x) => x + 1'), args: [lit(5)], deps: [] })), 6);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('uploaded modules run by export and resolve bare imports from the package', async () => {
+  const modules = new ModuleStore();
+  const pool = new TaskPool({ nthreads: 1, modules });
+  try {
+    const url = modules.install('test-mod', 'import { tableFromArrays } from "apache-arrow";\nexport function rows(n) { return tableFromArrays({ a: Int32Array.from({ length: n }, (_, i) => i) }).numRows; }\n');
+    const out = await pool.run({ key: 'm', fn: { id: 'mod-rows', name: 'rows', module: 'test-mod', export: 'rows' }, args: [lit(12)], deps: [] });
+    assert.equal(value(out), 12);
+    rmSync(new URL(url));
+    const missing = await pool.run({ key: 'x', fn: { id: 'nope', name: 'nope', module: 'not-uploaded', export: 'f' }, args: [], deps: [] });
+    assert.ok(!missing.ok);
+    assert.equal(missing.error.name, 'ModuleNotInstalledError');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('Fetch streams a multi-chunk Arrow table, Put stores values, unknown keys come back missing', async () => {
+  const store = new DataStore({ memoryLimit: 0 });
+  const puts: string[] = [];
+  const server = await startPeerServer({ store, host: '127.0.0.1', port: 0, onPut: (v) => puts.push(...v.map((x) => x.key)) });
+  const peers = new PeerClients({ deadlineMs: 30_000 });
+  try {
+    const n = 400_000;
+    const table = tableFromArrays({ x: Float64Array.from({ length: n }, (_, i) => i * 0.5), y: Int32Array.from({ length: n }, (_, i) => -i) });
+    const encoded = encodeValue(table);
+    assert.ok(encoded.data.byteLength > 2 * CHUNK_BYTES, 'table spans several chunks');
+    store.put('table', encoded);
+    const address = `127.0.0.1:${server.port}`;
+    const got = await peers.fetch(address, ['table', 'nope']);
+    assert.deepEqual(got.missing.map((m) => m.key), ['nope']);
+    assert.equal(got.values.length, 1);
+    assert.equal(got.values[0]!.value.encoding, Encoding.ENCODING_ARROW_IPC);
+    const back = decodeValue(got.values[0]!.value) as Table;
+    assert.equal(back.numRows, n);
+    assert.equal(back.getChild('x')?.get(n - 1), (n - 1) * 0.5);
+    assert.equal(back.getChild('y')?.get(12345), -12345);
+
+    const stored = await peers.put(address, [{ key: 'p1', value: encodeValue({ hello: 'world' }) }, { key: 'p2', value: encodeValue(new Uint8Array(3 * CHUNK_BYTES + 5).fill(7)) }]);
+    assert.deepEqual(stored, ['p1', 'p2']);
+    assert.deepEqual(puts, ['p1', 'p2']);
+    const again = await peers.fetch(address, ['p2', 'p1']);
+    assert.deepEqual(again.values.map((v) => v.key), ['p2', 'p1']);
+    assert.deepEqual(decodeValue(again.values[1]!.value), { hello: 'world' });
+    const bytes = decodeValue(again.values[0]!.value) as Uint8Array;
+    assert.equal(bytes.byteLength, 3 * CHUNK_BYTES + 5);
+    assert.ok(bytes.every((b) => b === 7));
+  } finally {
+    peers.close();
+    await server.close();
+    await store.close();
+  }
+});
+
+test('values past the memory limit spill to disk and stay readable; close removes the spill directory', async () => {
+  const store = new DataStore({ memoryLimit: 250_000, spillRoot: tmp });
+  const values = Array.from({ length: 10 }, (_, i) => new Uint8Array(100_000).fill(i));
+  values.forEach((v, i) => store.put(`v${i}`, { encoding: Encoding.ENCODING_BYTES, data: v }));
+  await until('memory back under the limit', () => store.memoryUsed <= 250_000);
+  assert.equal(store.spilledBytes, 800_000);
+  assert.equal(store.peek('v0'), undefined, 'the oldest value is on disk');
+  for (let i = 0; i < 10; i++) {
+    const v = await store.get(`v${i}`);
+    assert.ok(v);
+    assert.equal(v.data.byteLength, 100_000);
+    assert.ok(v.data.every((b) => b === i));
+  }
+  const spillDirs = (): string[] => readdirSync(tmp).filter((n) => n.startsWith('kubedask-spill-'));
+  assert.equal(spillDirs().length, 1);
+  store.delete('v0');
+  assert.equal(await store.get('v0'), undefined);
+  await store.close();
+  assert.equal(spillDirs().length, 0);
+});
+
+// A scheduler that only records what workers send and sends what a test tells it to.
+type Duplex = grpc.ServerDuplexStream<kubedask.v1.WorkerBatch, kubedask.v1.SchedulerBatch.$Properties>;
+class FakeScheduler {
+  readonly streams: Duplex[] = [];
+  readonly events: Array<{ stream: number; event: kubedask.v1.WorkerEvent.$Properties }> = [];
+  readonly server = new grpc.Server(serverOptions);
+  port = 0;
+
+  static async start(): Promise<FakeScheduler> {
+    const self = new FakeScheduler();
+    self.server.addService(WorkerStreamService, {
+      connect(call: Duplex) {
+        const index = self.streams.push(call) - 1;
+        call.on('data', (batch: kubedask.v1.WorkerBatch) => {
+          for (const event of batch.events) self.events.push({ stream: index, event });
+          if (batch.events.some((e) => e.kind === 'register')) call.write({ commands: [{ registered: { workerId: `w${index}`, schedulerId: 's' } }] });
+        });
+        call.on('end', () => call.end());
+        call.on('error', () => undefined);
+      },
+    });
+    self.port = await new Promise<number>((res, rej) => self.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+    return self;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  of<K extends NonNullable<kubedask.v1.WorkerEvent['kind']>>(kind: K, stream?: number): Array<NonNullable<kubedask.v1.WorkerEvent[K]>> {
+    return this.events.filter((e) => e.event.kind === kind && (stream === undefined || e.stream === stream)).map((e) => e.event[kind]!);
+  }
+
+  send(stream: number, ...commands: kubedask.v1.SchedulerCommand.$Properties[]): void {
+    this.streams[stream]!.write({ commands });
+  }
+
+  close(): void {
+    this.server.forceShutdown();
+  }
+}
+
+function compute(key: string, f: kubedask.v1.FunctionDef.$Properties, args: kubedask.v1.Arg.$Properties[], whoHas: Record<string, string[]> = {}): kubedask.v1.SchedulerCommand.$Properties {
+  return { compute: {
+    task: { key, functionId: f.id, args, dependencies: Object.keys(whoHas) },
+    whoHas: Object.entries(whoHas).map(([k, addresses]) => ({ key: k, addresses })),
+    functions: [f],
+  } };
+}
+
+test('a worker registers, runs tasks for the scheduler and serves their results to peers', async () => {
+  const sched = await FakeScheduler.start();
+  const options = { scheduler: sched.address, nthreads: 2, memoryLimit: 0, resources: {}, heartbeatMs: 50 };
+  const w1 = await startWorker({ ...options, name: 'w1' });
+  const w2 = await startWorker({ ...options, name: 'w2' });
+  const peers = new PeerClients();
+  try {
+    const reg = await until('registrations', () => sched.of('register').length === 2 && sched.of('register'));
+    assert.deepEqual(reg.map((r) => r.name).sort(), ['w1', 'w2']);
+    const s1 = sched.events.find((e) => e.event.register?.name === 'w1')!.stream;
+    const s2 = 1 - s1;
+    assert.equal(sched.of('register', s1)[0]!.address, w1.address);
+    assert.equal(sched.of('register', s1)[0]!.nthreads, 2);
+
+    const inc = { id: 'inc', name: 'inc', source: '(x) => x + 1' };
+    sched.send(s1, compute('x', inc, [{ value: lit(41) }]));
+    const fin = await until('x finished', () => sched.of('finished', s1).find((f) => f.key === 'x'));
+    assert.equal(Number(fin.nbytes), 2);
+    assert.equal(fin.encoding, Encoding.ENCODING_JSON);
+    assert.ok(Number(fin.startMs) > 0 && Number(fin.durationMs) >= 0);
+    const fetched = await peers.fetch(w1.address, ['x']);
+    assert.equal(decodeValue(fetched.values[0]!.value), 42);
+
+    // w2 needs x, which only w1 holds: it fetches it, says so, and computes y from it.
+    const mul = { id: 'mul', name: 'mul', source: '(a, b) => a * b.k' };
+    sched.send(s2, compute('y', mul, [{ key: 'x' }, { value: lit({ k: keyPlaceholder('x') }) }], { x: [w1.address] }));
+    await until('y finished', () => sched.of('finished', s2).find((f) => f.key === 'y'));
+    assert.deepEqual(sched.of('added', s2).flatMap((a) => a.keys), ['x']);
+    assert.equal(decodeValue((await peers.fetch(w2.address, ['y'])).values[0]!.value), 42 * 42);
+
+    const boom = { id: 'boom', name: 'boom', source: 'function boom() { throw new TypeError("no good"); }' };
+    sched.send(s2, compute('z', boom, []));
+    const erred = await until('z erred', () => sched.of('erred', s2).find((e) => e.key === 'z'));
+    assert.equal(erred.error?.name, 'TypeError');
+    assert.equal(erred.error?.message, 'no good');
+    assert.equal(erred.error?.key, 'z');
+    assert.equal(erred.error?.worker, w2.address);
+    assert.match(erred.error?.stack ?? '', /at boom/);
+
+    const hb = await until('a heartbeat', () => sched.of('heartbeat', s1)[0]);
+    assert.ok(Number(hb.memoryUsed) >= 0);
+
+    sched.send(s1, { free: { keys: ['x'] } });
+    await until('x freed on w1', async () => (await peers.fetch(w1.address, ['x'])).missing.length === 1);
+
+    sched.send(s1, { close: { reason: 'retired' } });
+    assert.deepEqual(await w1.closed, { reason: 'retired' });
+  } finally {
+    peers.close();
+    await Promise.all([w1.close(), w2.close()]);
+    sched.close();
+  }
+});
+
+test('a worker whose stream breaks registers again, and gives up when the scheduler stays away', async () => {
+  const sched = await FakeScheduler.start();
+  const worker = await startWorker({ scheduler: sched.address, nthreads: 1, memoryLimit: 0, resources: {}, reconnectTimeoutMs: 1_500 });
+  try {
+    await until('first registration', () => sched.of('register').length === 1);
+    sched.streams[0]!.end();
+    await until('second registration', () => sched.of('register').length === 2);
+    assert.equal(sched.of('register', 1)[0]!.name, worker.name);
+    sched.close();
+    const exit = await worker.closed;
+    assert.equal(exit.reason, 'scheduler lost');
+    assert.equal(exit.error?.name, 'SchedulerLostError');
+  } finally {
+    await worker.close();
+    sched.close();
+  }
+});

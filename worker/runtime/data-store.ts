@@ -1,0 +1,174 @@
+// The worker's values: key -> encoded bytes. Memory is the sum of the bytes held; past
+// `memoryLimit` the least recently used values are written to a spill directory and read back
+// from there on demand (they stay on disk: re-admitting big values would thrash).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EncodedValue } from '../../protocol/values.js';
+import { SpillError } from './errors.js';
+
+export interface DataStoreOptions {
+  /** Bytes of values kept in memory before spilling; 0 = never spill. */
+  memoryLimit: number;
+  /** Parent of the spill directory (default os.tmpdir()). */
+  spillRoot?: string;
+}
+
+interface Entry {
+  encoding: number;
+  nbytes: number;
+  /** Present while in memory (also while being written out). */
+  data: Uint8Array | undefined;
+  path: string | undefined;
+  spilling: boolean;
+}
+
+export class DataStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly pending = new Set<Promise<void>>();
+  private inMemory = 0;
+  private spillingBytes = 0;
+  private onDisk = 0;
+  private dir: string | undefined;
+  private fileSeq = 0;
+  private closed = false;
+
+  constructor(private readonly options: DataStoreOptions) {}
+
+  /** Bytes of values held in memory. */
+  get memoryUsed(): number {
+    return this.inMemory;
+  }
+
+  get spilledBytes(): number {
+    return this.onDisk;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  nbytes(key: string): number | undefined {
+    return this.entries.get(key)?.nbytes;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
+  put(key: string, value: EncodedValue): void {
+    this.delete(key);
+    let data = value.data;
+    // A small view into a big buffer (a gRPC frame, Buffer's pool) would pin the whole buffer
+    // here and be copied whole by postMessage: keep an exact copy instead.
+    if (data.byteLength * 2 < data.buffer.byteLength) data = new Uint8Array(data); // (Buffer#slice would not copy)
+    this.entries.set(key, { encoding: value.encoding, nbytes: data.byteLength, data, path: undefined, spilling: false });
+    this.inMemory += data.byteLength;
+    this.maybeSpill();
+  }
+
+  /** The value if it is in memory (marking it recently used); undefined if spilled or absent. */
+  peek(key: string): EncodedValue | undefined {
+    const e = this.entries.get(key);
+    if (!e?.data) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    return { encoding: e.encoding, data: e.data };
+  }
+
+  async get(key: string): Promise<EncodedValue | undefined> {
+    const hot = this.peek(key);
+    if (hot) return hot;
+    const e = this.entries.get(key);
+    if (!e?.path) return undefined;
+    const path = e.path;
+    try {
+      const data = await readFile(path);
+      return { encoding: e.encoding, data };
+    } catch (err) {
+      if (this.entries.get(key) !== e) return undefined; // deleted meanwhile
+      throw new SpillError(`spilled value ${key} could not be read back from ${path}`, key, path, { cause: err });
+    }
+  }
+
+  delete(key: string): void {
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.entries.delete(key);
+    if (e.data) this.inMemory -= e.nbytes;
+    if (e.spilling) this.spillingBytes -= e.nbytes;
+    if (e.path && !e.spilling) {
+      this.onDisk -= e.nbytes;
+      this.track(unlink(e.path).catch(() => undefined));
+    }
+    e.data = undefined;
+  }
+
+  clear(): void {
+    for (const key of [...this.entries.keys()]) this.delete(key);
+  }
+
+  /** Drops every value and removes the spill directory. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.clear();
+    await Promise.allSettled([...this.pending]);
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Last resort for process exit paths that cannot await. */
+  closeSync(): void {
+    this.closed = true;
+    this.clear();
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private maybeSpill(): void {
+    const limit = this.options.memoryLimit;
+    if (limit <= 0 || this.closed) return;
+    // Oldest first: Map order is recency order (peek re-inserts).
+    for (const [key, e] of this.entries) {
+      if (this.inMemory - this.spillingBytes <= limit) return;
+      if (!e.data || e.spilling) continue;
+      this.spill(key, e);
+    }
+  }
+
+  private spill(key: string, e: Entry): void {
+    if (!this.dir) this.dir = mkdtempSync(join(this.options.spillRoot ?? tmpdir(), `kubedask-spill-${process.pid}-`));
+    const path = join(this.dir, `${++this.fileSeq}.bin`);
+    e.spilling = true;
+    e.path = path;
+    this.spillingBytes += e.nbytes;
+    this.track(writeFile(path, e.data!).then(
+      () => {
+        if (this.entries.get(key) !== e) {
+          void unlink(path).catch(() => undefined); // deleted while being written
+          return;
+        }
+        e.spilling = false;
+        this.spillingBytes -= e.nbytes;
+        this.inMemory -= e.nbytes;
+        this.onDisk += e.nbytes;
+        e.data = undefined;
+      },
+      () => {
+        // Disk full or gone: keep the value in memory rather than lose it.
+        if (this.entries.get(key) !== e) return;
+        e.spilling = false;
+        e.path = undefined;
+        this.spillingBytes -= e.nbytes;
+      },
+    ));
+  }
+
+  private track(p: Promise<void>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+}

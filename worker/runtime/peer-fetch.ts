@@ -1,0 +1,110 @@
+// Client side of WorkerData: fetch dependencies from peers (one channel per peer address,
+// reused), and Put values to a worker. Chunks are reassembled with ChunkAssembler.
+import * as grpc from '@grpc/grpc-js';
+import { ChunkAssembler, toChunks } from '../../protocol/chunks.js';
+import { fromServiceError } from '../../protocol/errors.js';
+import type { kubedask } from '../../protocol/generated/kubedask.js';
+import { WorkerDataClient, channelOptions } from '../../protocol/services.js';
+import type { EncodedValue } from '../../protocol/values.js';
+import { FetchError } from './errors.js';
+
+type DataChunk = kubedask.v1.DataChunk;
+
+interface DataClient extends grpc.Client {
+  fetch(request: kubedask.v1.FetchRequest.$Properties, options?: grpc.CallOptions): grpc.ClientReadableStream<DataChunk>;
+  put(options: grpc.CallOptions, callback: grpc.requestCallback<kubedask.v1.PutReply>): grpc.ClientWritableStream<kubedask.v1.DataChunk.$Properties>;
+}
+
+export interface FetchResult {
+  values: Array<{ key: string; value: EncodedValue }>;
+  missing: Array<{ key: string; reason: string }>;
+}
+
+export interface PeerClientsOptions {
+  /** Deadline of one Fetch or Put call (default 300 s: big values on slow links). */
+  deadlineMs?: number;
+}
+
+export class PeerClients {
+  private readonly clients = new Map<string, DataClient>();
+  private readonly deadlineMs: number;
+
+  constructor(options: PeerClientsOptions = {}) {
+    this.deadlineMs = options.deadlineMs ?? 300_000;
+  }
+
+  fetch(address: string, keys: string[]): Promise<FetchResult> {
+    return new Promise<FetchResult>((resolve, reject) => {
+      const result: FetchResult = { values: [], missing: [] };
+      const assembler = new ChunkAssembler();
+      const call = this.client(address).fetch({ keys }, { deadline: Date.now() + this.deadlineMs });
+      let settled = false;
+      const fail = (err: Error): void => {
+        if (settled) return;
+        settled = true;
+        call.cancel();
+        const cause = isServiceError(err) ? fromServiceError(err) : err;
+        if (isServiceError(err) && (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED)) this.drop(address);
+        reject(new FetchError(address, keys, { cause }));
+      };
+      call.on('data', (chunk: DataChunk) => {
+        try {
+          const done = assembler.push(chunk);
+          if (!done) return;
+          if ('value' in done) result.values.push(done);
+          else result.missing.push({ key: done.key, reason: done.missing });
+        } catch (err) {
+          fail(err as Error);
+        }
+      });
+      call.on('error', fail);
+      call.on('end', () => {
+        if (settled) return;
+        settled = true;
+        resolve(result);
+      });
+    });
+  }
+
+  /** Sends values to the worker at `address`; resolves with the keys it stored. */
+  put(address: string, values: Array<{ key: string; value: EncodedValue }>): Promise<string[]> {
+    return new Promise<string[]>((resolve, reject) => {
+      const call = this.client(address).put({ deadline: Date.now() + this.deadlineMs }, (err, reply) => {
+        if (err) reject(new FetchError(address, values.map((v) => v.key), { cause: fromServiceError(err) }));
+        else resolve(reply?.keys ?? []);
+      });
+      void (async () => {
+        for (const { key, value } of values) {
+          for (const chunk of toChunks(key, value)) {
+            if (!call.write(chunk)) await new Promise((r) => call.once('drain', r));
+          }
+        }
+        call.end();
+      })();
+    });
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+
+  private client(address: string): DataClient {
+    let c = this.clients.get(address);
+    if (!c) {
+      c = new WorkerDataClient(address, grpc.credentials.createInsecure(), channelOptions) as unknown as DataClient;
+      this.clients.set(address, c);
+    }
+    return c;
+  }
+
+  /** Forget a peer's channel after it failed, so a restarted peer gets a fresh one. */
+  private drop(address: string): void {
+    this.clients.get(address)?.close();
+    this.clients.delete(address);
+  }
+}
+
+function isServiceError(err: unknown): err is grpc.ServiceError {
+  return err instanceof Error && typeof (err as Partial<grpc.ServiceError>).code === 'number';
+}

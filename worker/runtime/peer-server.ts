@@ -1,0 +1,135 @@
+// The WorkerData service every worker serves: peers Fetch dependencies from it, the scheduler
+// Puts scattered values into it. Values stream as DataChunks of CHUNK_BYTES (an Arrow table
+// travels as its IPC stream bytes), with flow control so a big value never sits in memory twice.
+import * as grpc from '@grpc/grpc-js';
+import { ChunkAssembler, missingChunk, toChunks } from '../../protocol/chunks.js';
+import { toServiceError } from '../../protocol/errors.js';
+import type { kubedask } from '../../protocol/generated/kubedask.js';
+import { WorkerDataService, serverOptions } from '../../protocol/services.js';
+import type { DataStore } from './data-store.js';
+
+type DataChunk = kubedask.v1.DataChunk;
+type FetchRequest = kubedask.v1.FetchRequest;
+
+export interface PutValue {
+  key: string;
+  nbytes: number;
+  encoding: number;
+}
+
+export interface PeerServerOptions {
+  store: DataStore;
+  /** Called once a Put stream has ended, with the values it stored. */
+  onPut?: (values: PutValue[]) => void;
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+  chunkBytes?: number;
+}
+
+export interface PeerServer {
+  server: grpc.Server;
+  port: number;
+  close(graceMs?: number): Promise<void>;
+}
+
+export function workerDataHandlers(options: Pick<PeerServerOptions, 'store' | 'onPut' | 'chunkBytes'>): grpc.UntypedServiceImplementation {
+  const { store, onPut, chunkBytes } = options;
+  return {
+    fetch(call: grpc.ServerWritableStream<FetchRequest, kubedask.v1.DataChunk.$Properties>): void {
+      void (async () => {
+        for (const key of call.request.keys) {
+          if (call.cancelled) return;
+          let value;
+          try {
+            value = await store.get(key);
+          } catch (err) {
+            call.write(missingChunk(key, (err as Error).message));
+            continue;
+          }
+          if (!value) {
+            call.write(missingChunk(key, 'not held by this worker'));
+            continue;
+          }
+          for (const chunk of toChunks(key, value, chunkBytes)) {
+            if (!call.write(chunk)) await drained(call);
+            if (call.cancelled) return;
+          }
+        }
+        call.end();
+      })().catch((err: unknown) => call.emit('error', toServiceError(err)));
+    },
+
+    put(call: grpc.ServerReadableStream<DataChunk, kubedask.v1.PutReply.$Properties>, callback: grpc.sendUnaryData<kubedask.v1.PutReply.$Properties>): void {
+      const assembler = new ChunkAssembler();
+      const stored: PutValue[] = [];
+      let failed = false;
+      call.on('data', (chunk: DataChunk) => {
+        if (failed) return;
+        try {
+          const done = assembler.push(chunk);
+          if (done && 'value' in done) {
+            store.put(done.key, done.value);
+            stored.push({ key: done.key, nbytes: done.value.data.byteLength, encoding: done.value.encoding });
+          }
+        } catch (err) {
+          failed = true;
+          callback(toServiceError(err));
+        }
+      });
+      call.on('end', () => {
+        if (failed) return;
+        if (stored.length > 0) onPut?.(stored);
+        callback(null, { keys: stored.map((v) => v.key) });
+      });
+      call.on('error', () => {
+        failed = true; // the client went away; what arrived whole stays stored
+        if (stored.length > 0) onPut?.(stored);
+      });
+    },
+  };
+}
+
+function drained(call: grpc.ServerWritableStream<FetchRequest, kubedask.v1.DataChunk.$Properties>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.off('drain', done);
+      call.off('cancelled', done);
+      call.off('close', done);
+      resolve();
+    };
+    call.on('drain', done);
+    call.on('cancelled', done);
+    call.on('close', done);
+  });
+}
+
+/** host:port, with brackets for IPv6 literals. */
+export function joinHostPort(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export async function startPeerServer(options: PeerServerOptions): Promise<PeerServer> {
+  const server = new grpc.Server(serverOptions);
+  server.addService(WorkerDataService, workerDataHandlers(options));
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(joinHostPort(options.host, options.port), grpc.ServerCredentials.createInsecure(), (err, bound) => {
+      if (err) reject(err);
+      else resolve(bound);
+    });
+  });
+  return {
+    server,
+    port,
+    close: (graceMs = 2_000) => new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, graceMs);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }),
+  };
+}

@@ -1,0 +1,150 @@
+// The worker's end of WorkerStream.Connect: registers first, coalesces the events produced in
+// one event-loop turn into one WorkerBatch, and reconnects with backoff when the stream breaks.
+// A break means the scheduler has written this worker off (it reschedules its tasks), so the
+// owner resets its state and the link registers afresh; after `reconnectTimeoutMs` without a
+// scheduler the link gives up.
+import * as grpc from '@grpc/grpc-js';
+import type { kubedask } from '../../protocol/generated/kubedask.js';
+import { WorkerStreamClient, channelOptions } from '../../protocol/services.js';
+import { SchedulerLostError } from './errors.js';
+
+type WorkerEvent = kubedask.v1.WorkerEvent.$Properties;
+type SchedulerCommand = kubedask.v1.SchedulerCommand.$Properties;
+type Stream = grpc.ClientDuplexStream<kubedask.v1.WorkerBatch.$Properties, kubedask.v1.SchedulerBatch>;
+
+export interface SchedulerLinkOptions {
+  address: string;
+  register: () => kubedask.v1.Register.$Properties;
+  onCommands: (commands: SchedulerCommand[]) => void;
+  /** The stream broke; a new registration follows if the scheduler comes back. */
+  onDisconnected: (err: Error) => void;
+  /** No scheduler for reconnectTimeoutMs, or it refused this worker. */
+  onGiveUp: (err: Error) => void;
+  reconnectTimeoutMs: number;
+}
+
+/** Statuses that retrying will not change. */
+const FATAL = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.ALREADY_EXISTS, grpc.status.PERMISSION_DENIED,
+  grpc.status.UNAUTHENTICATED, grpc.status.FAILED_PRECONDITION, grpc.status.UNIMPLEMENTED]);
+const BACKOFF_MIN_MS = 100;
+const BACKOFF_MAX_MS = 2_000;
+
+export class SchedulerLink {
+  private readonly client: grpc.Client & { connect(): Stream };
+  private call: Stream | undefined;
+  private queue: WorkerEvent[] = [];
+  private flushScheduled = false;
+  private closing = false;
+  private lostSince: number | undefined;
+  private backoffMs = BACKOFF_MIN_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** True once the scheduler answered on the current stream. */
+  connected = false;
+
+  constructor(private readonly options: SchedulerLinkOptions) {
+    this.client = new WorkerStreamClient(options.address, grpc.credentials.createInsecure(), channelOptions) as unknown as grpc.Client & { connect(): Stream };
+  }
+
+  start(): void {
+    this.lostSince = Date.now();
+    this.open();
+  }
+
+  /** Queues an event for the next batch (dropped while disconnected: state is reset anyway). */
+  send(event: WorkerEvent): void {
+    if (!this.call || this.closing) return;
+    this.queue.push(event);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Sends what is queued, ends the stream and waits (briefly) for the scheduler to end it too. */
+  async close(graceMs = 1_000): Promise<void> {
+    this.flush();
+    this.closing = true;
+    clearTimeout(this.retryTimer);
+    const call = this.call;
+    if (call) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          call.cancel();
+          resolve();
+        }, graceMs);
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+        call.once('status', done);
+        call.once('error', done);
+        call.end();
+      });
+    }
+    this.client.close();
+  }
+
+  private open(): void {
+    const call = this.client.connect();
+    this.call = call;
+    this.connected = false;
+    const alive = (): void => {
+      this.connected = true;
+      this.lostSince = undefined;
+      this.backoffMs = BACKOFF_MIN_MS;
+    };
+    // Headers mean the scheduler took the call, even before it answers the registration.
+    call.on('metadata', () => {
+      if (this.call === call) alive();
+    });
+    call.on('data', (batch: kubedask.v1.SchedulerBatch) => {
+      if (this.call !== call) return;
+      alive();
+      this.options.onCommands(batch.commands);
+    });
+    let ended = false;
+    const broke = (err: Error): void => {
+      if (ended) return;
+      ended = true;
+      this.onBreak(call, err);
+    };
+    call.on('error', broke);
+    call.on('end', () => broke(new Error('the scheduler ended the stream')));
+    this.queue = [];
+    call.write({ events: [{ register: this.options.register() }] });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.queue.length === 0 || !this.call) return;
+    const events = this.queue;
+    this.queue = [];
+    this.call.write({ events });
+  }
+
+  private onBreak(call: Stream, err: Error): void {
+    if (this.call !== call || this.closing) return;
+    this.call = undefined;
+    this.queue = [];
+    const wasConnected = this.connected;
+    this.connected = false;
+    call.cancel();
+    const code = (err as Partial<grpc.ServiceError>).code;
+    if (code !== undefined && FATAL.has(code)) {
+      this.options.onGiveUp(new SchedulerLostError(this.options.address, 0, { cause: err }));
+      return;
+    }
+    this.lostSince ??= Date.now();
+    if (wasConnected) this.options.onDisconnected(err);
+    const waited = Date.now() - this.lostSince;
+    if (waited >= this.options.reconnectTimeoutMs) {
+      this.options.onGiveUp(new SchedulerLostError(this.options.address, waited, { cause: err }));
+      return;
+    }
+    const delay = Math.min(this.backoffMs, this.options.reconnectTimeoutMs - waited);
+    this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);
+    this.retryTimer = setTimeout(() => {
+      if (!this.closing) this.open();
+    }, delay);
+  }
+}

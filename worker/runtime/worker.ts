@@ -1,0 +1,295 @@
+// A kubedask worker: serves WorkerData to peers, talks to the scheduler over WorkerStream, and
+// runs tasks on a pool of threads. WorkerState decides; this file only moves bytes: scheduler
+// commands and I/O outcomes become state events, state instructions become I/O.
+//
+// Choices:
+// - cancel: a task not started is dropped; a running one cannot be interrupted, so it keeps its
+//   thread until it returns and its result is discarded. Nothing is reported (the scheduler
+//   has moved on; a Rejected would only make it reschedule again).
+// - scheduler lost: the stream breaking means the scheduler has written this worker off and
+//   rescheduled its work, so the worker drops its data and state and registers afresh, retrying
+//   with backoff for `reconnectTimeoutMs` (30 s), then closes with SchedulerLostError.
+import { hostname } from 'node:os';
+import { kubedask } from '../../protocol/generated/kubedask.js';
+import { WorkerState } from '../state/worker-state.js';
+import type { ComputeRequest, InstructionOf, InstructionType, ToScheduler, WorkerEvent as StateEvent } from '../state/types.js';
+import { DataStore } from './data-store.js';
+import { DependencyLostError, UnknownFunctionError, WorkerOptionsError } from './errors.js';
+import { ModuleStore } from './module-store.js';
+import { PeerClients } from './peer-fetch.js';
+import { joinHostPort, startPeerServer, type PeerServer } from './peer-server.js';
+import type { TaskFunction, WireArg } from './pool-protocol.js';
+import { SchedulerLink } from './scheduler-link.js';
+import { TaskPool, type TaskOutcome } from './task-pool.js';
+
+type Spec = kubedask.v1.TaskSpec.$Properties;
+type Command = kubedask.v1.SchedulerCommand.$Properties;
+type CommandKind = NonNullable<Command['kind']>;
+type WireEvent = kubedask.v1.WorkerEvent.$Properties;
+
+export interface WorkerOptions {
+  /** host:port of the scheduler's gRPC endpoint. */
+  scheduler: string;
+  /** Unique in the cluster; defaults to the worker's address. */
+  name?: string;
+  nthreads: number;
+  /** Bytes, 0 = none. Values spill to disk past SPILL_FRACTION of it. */
+  memoryLimit: number;
+  resources: Record<string, number>;
+  group?: string;
+  /** Address to bind and advertise (default 127.0.0.1). */
+  host?: string;
+  /** Advertised host when binding a wildcard address (default: this machine's hostname). */
+  advertiseHost?: string;
+  /** WorkerData port; 0 = ephemeral. */
+  port?: number;
+  heartbeatMs?: number;
+  reconnectTimeoutMs?: number;
+  /** Where uploaded modules are written (default <package>/.kubedask/modules). */
+  modulesDir?: string;
+  /** Parent of the spill directory (default os.tmpdir()). */
+  spillRoot?: string;
+}
+
+export interface WorkerExit {
+  reason: string;
+  error?: Error;
+}
+
+export interface RunningWorker {
+  name: string;
+  /** host:port of its WorkerData service. */
+  address: string;
+  close(reason?: string): Promise<void>;
+  closed: Promise<WorkerExit>;
+}
+
+/** Like Dask's memory target: managed memory past this share of the limit goes to disk. */
+export const SPILL_FRACTION = 0.6;
+/** Tasks whose group has been running under PIPELINE.belowMs go out up to PIPELINE.depth per
+ * thread: one postMessage and one thread wake-up then serve many tiny tasks. */
+export const PIPELINE = { depth: 16, belowMs: 1 };
+
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  validate(options);
+  const worker = new WorkerProcess(options);
+  await worker.start();
+  return { name: worker.name, address: worker.address, close: (reason) => worker.close(reason), closed: worker.closed };
+}
+
+function validate(o: WorkerOptions): void {
+  if (!/^[^:]+:\d+$|^\[.+\]:\d+$/.test(o.scheduler)) throw new WorkerOptionsError(`scheduler address must be host:port, got "${o.scheduler}"`, 'scheduler');
+  if (!Number.isInteger(o.nthreads) || o.nthreads < 1) throw new WorkerOptionsError(`nthreads must be a positive integer, got ${o.nthreads}`, 'nthreads');
+  if (!(o.memoryLimit >= 0)) throw new WorkerOptionsError(`memoryLimit must be >= 0 bytes, got ${o.memoryLimit}`, 'memoryLimit');
+  for (const [name, amount] of Object.entries(o.resources)) {
+    if (!(amount >= 0)) throw new WorkerOptionsError(`resource ${name} must be >= 0, got ${amount}`, 'resources');
+  }
+}
+
+class WorkerProcess {
+  name = '';
+  address = '';
+  readonly closed: Promise<WorkerExit>;
+  private resolveClosed!: (exit: WorkerExit) => void;
+  private readonly store: DataStore;
+  private readonly modules: ModuleStore;
+  private readonly pool: TaskPool;
+  private readonly peers = new PeerClients();
+  private readonly functions = new Map<string, TaskFunction>();
+  private state: WorkerState<Spec>;
+  /** Bumped on every reset: outcomes of older I/O are dropped. */
+  private generation = 0;
+  private server: PeerServer | undefined;
+  private link: SchedulerLink | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+  private seq = 0;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.store = new DataStore({ memoryLimit: options.memoryLimit * SPILL_FRACTION, spillRoot: options.spillRoot });
+    this.modules = new ModuleStore(options.modulesDir);
+    this.pool = new TaskPool({ nthreads: options.nthreads, modules: this.modules, maxPerThread: PIPELINE.depth });
+    this.state = this.newState();
+  }
+
+  async start(): Promise<void> {
+    const host = this.options.host ?? '127.0.0.1';
+    this.server = await startPeerServer({
+      store: this.store, host, port: this.options.port ?? 0,
+      onPut: (values) => this.handle({ type: 'data-put', keys: values, stimulusId: this.stimulus('put') }),
+    });
+    const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
+    this.address = joinHostPort(wildcard ? this.options.advertiseHost ?? hostname() : host, this.server.port);
+    this.name = this.options.name || this.address;
+    this.link = new SchedulerLink({
+      address: this.options.scheduler,
+      reconnectTimeoutMs: this.options.reconnectTimeoutMs ?? 30_000,
+      register: () => ({
+        name: this.name, address: this.address, nthreads: this.options.nthreads, memoryLimit: this.options.memoryLimit,
+        resources: this.options.resources, group: this.options.group ?? '', pid: process.pid,
+      }),
+      onCommands: (commands) => this.onCommands(commands),
+      onDisconnected: () => this.reset(),
+      onGiveUp: (err) => void this.close('scheduler lost', err),
+    });
+    this.link.start();
+    this.heartbeat = setInterval(() => this.sendHeartbeat(), this.options.heartbeatMs ?? 1_000);
+  }
+
+  close(reason = 'closed', error?: Error): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.heartbeat);
+      this.handle({ type: 'close', reason, stimulusId: this.stimulus('close') });
+      await this.link?.close();
+      await Promise.allSettled([this.pool.close(), this.server?.close(), this.store.close()]);
+      this.peers.close();
+      this.resolveClosed(error ? { reason, error } : { reason });
+    })();
+    return this.closing;
+  }
+
+  private newState(): WorkerState<Spec> {
+    return new WorkerState<Spec>({ nthreads: this.options.nthreads, resources: this.options.resources, pipeline: PIPELINE });
+  }
+
+  /** The scheduler wrote this worker off: start clean for the next registration. */
+  private reset(): void {
+    this.generation++;
+    this.state = this.newState();
+    this.store.clear();
+    this.functions.clear();
+  }
+
+  private stimulus(what: string): string {
+    return `${what}-${++this.seq}`;
+  }
+
+  private sendHeartbeat(): void {
+    if (!this.link?.connected) return;
+    const c = this.state.counts();
+    this.link.send({ heartbeat: { memoryUsed: this.store.memoryUsed, executing: c.executing, ready: c.ready, inMemory: c.inMemory } });
+  }
+
+  private onCommands(commands: Command[]): void {
+    for (const cmd of commands) {
+      const kind = cmd.kind;
+      const body = kind ? cmd[kind] : undefined;
+      if (kind && body) (this.commandHandlers[kind] as (b: typeof body) => void)(body);
+    }
+  }
+
+  private readonly commandHandlers: { [K in CommandKind]: (body: NonNullable<Command[K]>) => void } = {
+    registered: () => undefined,
+    compute: (compute) => {
+      for (const f of compute.functions ?? []) {
+        this.functions.set(f.id ?? '', { id: f.id ?? '', name: f.name ?? '', source: f.source ?? '', module: f.module ?? '', export: f.export ?? '' });
+      }
+      const spec = compute.task;
+      if (!spec?.key) return;
+      const whoHas: Record<string, string[]> = {};
+      for (const w of compute.whoHas ?? []) whoHas[w.key ?? ''] = w.addresses ?? [];
+      const task: ComputeRequest<Spec> = {
+        key: spec.key, dependencies: spec.dependencies ?? [], whoHas, priority: spec.priority ?? 0,
+        resources: spec.resources ?? {}, group: spec.group || this.functions.get(spec.functionId ?? '')?.name || (spec.functionId ?? ''), spec,
+      };
+      this.handle({ type: 'compute-task', task, stimulusId: this.stimulus('compute') });
+    },
+    free: (free) => this.handle({ type: 'free-keys', keys: free.keys ?? [], stimulusId: this.stimulus('free') }),
+    cancel: (cancel) => this.handle({ type: 'cancel-task', key: cancel.key ?? '', stimulusId: this.stimulus('cancel') }),
+    module: (module) => {
+      try {
+        this.modules.install(module.name ?? '', module.source ?? '');
+      } catch (err) {
+        // Its tasks will fail with ModuleNotInstalledError and say so to the client.
+        console.error(`kubedask worker ${this.name}: ${(err as Error).message}`);
+      }
+    },
+    close: (close) => void this.close(close.reason || 'closed by the scheduler'),
+    replicate: (replicate) => {
+      const whoHas: Record<string, string[]> = {};
+      for (const w of replicate.whoHas ?? []) whoHas[w.key ?? ''] = w.addresses ?? [];
+      this.handle({ type: 'acquire-replicas', whoHas, stimulusId: this.stimulus('replicate') });
+    },
+  };
+
+  private handle(event: StateEvent<Spec>): void {
+    for (const ins of this.state.handle(event)) {
+      (this.instructionHandlers[ins.type] as (i: typeof ins) => void)(ins);
+    }
+  }
+
+  private readonly instructionHandlers: { [T in InstructionType]: (ins: InstructionOf<T, Spec>) => void } = {
+    fetch: (ins) => {
+      const gen = this.generation;
+      this.peers.fetch(ins.from, ins.keys).then((res) => {
+        if (gen !== this.generation) return;
+        for (const { key, value } of res.values) this.store.put(key, value);
+        this.handle({
+          type: 'fetch-done', from: ins.from, stimulusId: this.stimulus('fetched'),
+          keys: res.values.map(({ key, value }) => ({ key, nbytes: value.data.byteLength, encoding: value.encoding })),
+          missing: res.missing.map((m) => m.key),
+        });
+      }, (err: Error) => {
+        if (gen !== this.generation) return;
+        this.handle({ type: 'fetch-failed', from: ins.from, keys: ins.keys, reason: err.message, stimulusId: this.stimulus('fetch-failed') });
+      });
+    },
+    execute: (ins) => void this.execute(ins.key, ins.spec),
+    'send-to-scheduler': (ins) => this.link?.send(wireEvent[ins.message.type](ins.message as never, this.address)),
+    'release-data': (ins) => {
+      for (const key of ins.keys) this.store.delete(key);
+    },
+  };
+
+  private async execute(key: string, spec: Spec): Promise<void> {
+    const gen = this.generation;
+    let outcome: TaskOutcome;
+    const fn = this.functions.get(spec.functionId ?? '');
+    if (!fn) {
+      outcome = failure(new UnknownFunctionError(key, spec.functionId ?? ''));
+    } else {
+      const deps: Array<[string, number, Uint8Array]> = [];
+      let lost: string | undefined;
+      for (const dep of spec.dependencies ?? []) {
+        const value = this.store.peek(dep) ?? await this.store.get(dep).catch(() => undefined);
+        if (!value) lost ??= dep;
+        else deps.push([dep, value.encoding, value.data]);
+      }
+      const args: WireArg[] = (spec.args ?? []).map((a) => a.key
+        ? { key: a.key }
+        : { encoding: a.value?.encoding ?? kubedask.v1.Encoding.ENCODING_JSON, data: exact(a.value?.data) });
+      outcome = lost !== undefined
+        ? failure(new DependencyLostError(key, lost))
+        : await this.pool.run({ key, fn, args, deps });
+    }
+    if (gen !== this.generation) return;
+    if (outcome.ok) {
+      this.store.put(key, outcome.value);
+      this.handle({
+        type: 'execute-done', key, nbytes: outcome.value.data.byteLength, encoding: outcome.value.encoding,
+        startMs: outcome.startMs, durationMs: outcome.durationMs, stimulusId: this.stimulus('done'),
+      });
+    } else {
+      this.handle({ type: 'execute-failed', key, error: outcome.error, durationMs: outcome.durationMs, stimulusId: this.stimulus('failed') });
+    }
+  }
+}
+
+/** Decoded bytes are views into the whole received batch; postMessage would copy all of it. */
+function exact(data: Uint8Array | null | undefined): Uint8Array {
+  if (!data) return new Uint8Array(0);
+  return data.byteLength * 2 < data.buffer.byteLength ? new Uint8Array(data) : data;
+}
+
+function failure(err: Error): TaskOutcome {
+  return { ok: false, error: { name: err.name, message: err.message, stack: err.stack ?? '' }, startMs: Date.now(), durationMs: 0 };
+}
+
+const wireEvent: { [T in ToScheduler['type']]: (m: Extract<ToScheduler, { type: T }>, worker: string) => WireEvent } = {
+  finished: (m) => ({ finished: { key: m.key, nbytes: m.nbytes, encoding: m.encoding, startMs: m.startMs, durationMs: m.durationMs } }),
+  erred: (m, worker) => ({ erred: { key: m.key, durationMs: m.durationMs, error: { key: m.key, ...m.error, worker } } }),
+  added: (m) => ({ added: { keys: m.keys, nbytes: m.nbytes } }),
+  missing: (m) => ({ missing: { key: m.key, missing: m.missing } }),
+  rejected: (m) => ({ rejected: { key: m.key, reason: m.reason } }),
+};
