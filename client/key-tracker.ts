@@ -40,7 +40,7 @@ export class KeyTracker {
     if (!r) return false;
     r.refs -= 1;
     if (r.refs > 0) return false;
-    this.settle(key, 'lost', new KubedaskError(`key ${key} was released`));
+    if (r.waiters.length) this.settle(key, 'lost', new KubedaskError(`key ${key} was released`));
     this.keys.delete(key);
     return true;
   }

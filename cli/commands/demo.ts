@@ -36,9 +36,10 @@ export async function demoCommand(argv: string[]): Promise<void> {
     for await (const f of client.asCompleted(partials)) {
       await f.wait();
       done += 1;
-      process.stdout.write(`\r[${lap()}] partitions computed ${progress(done, partials.length)}`);
+      // Redraw one line on a terminal; in a log, print only the finished bar.
+      if (process.stdout.isTTY) process.stdout.write(`\r[${lap()}] partitions computed ${progress(done, partials.length)}`);
     }
-    process.stdout.write('\n');
+    process.stdout.write(`${process.stdout.isTTY ? '\r' : ''}[${lap()}] partitions computed ${progress(done, partials.length)}\n`);
 
     // Combine on the cluster in a tree, pairs at a time.
     let layer: Future[] = partials;

@@ -1,5 +1,5 @@
 import { startScheduler } from '../../scheduler/server/scheduler-server.js';
-import { parse, parsePort, UsageError } from '../options.js';
+import { parse, parsePort, parseSeconds, UsageError } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 
 export const schedulerUsage = 'kubedask scheduler [--host H] [--port 8786] [--dashboard-port 8787] [--heartbeat-timeout SECONDS] [--log-level info]';
@@ -11,8 +11,7 @@ export async function schedulerCommand(argv: string[]): Promise<void> {
   });
   const level = v['log-level'] ?? 'info';
   if (!['silent', 'error', 'warn', 'info'].includes(level)) throw new UsageError(`--log-level must be silent, error, warn or info, got "${level}"`);
-  const timeout = v['heartbeat-timeout'] === undefined ? 30 : Number(v['heartbeat-timeout']);
-  if (!(timeout > 0)) throw new UsageError(`--heartbeat-timeout must be a positive number of seconds, got "${v['heartbeat-timeout']}"`);
+  const timeout = parseSeconds(v['heartbeat-timeout'], '--heartbeat-timeout', 30);
   const scheduler = await startScheduler({
     host: v.host ?? '0.0.0.0',
     port: parsePort(v.port, '--port', 8786),

@@ -26,7 +26,9 @@ export function clientServiceHandlers(core: SchedulerCore, peers: DataPeers, log
       for (const f of req.functions) checkFunction(core, f);
       validateGraph(tasks, (k: string) => core.state.knownKey(k), (id: string) => core.functions.has(id) || newFunctions.has(id));
       for (const f of req.functions) core.functions.set(f.id ?? '', f);
-      core.handle({ type: 'update-graph', clientId: req.clientId, tasks, wanted: req.wanted.filter((k) => core.state.knownKey(k) || tasks.some((t) => t.key === k)) });
+      const submitted = new Set(tasks.map((t) => t.key));
+      const wanted = req.wanted.filter((k) => submitted.has(k) || core.state.knownKey(k));
+      core.handle({ type: 'update-graph', clientId: req.clientId, tasks, wanted });
       cb(null, { accepted: tasks.length });
     } catch (err) {
       cb(toServiceError(asValidation(err)));

@@ -21,6 +21,17 @@ describe('kubedask CLI', () => {
     assert.match(badSize.stderr, /--memory-limit must be a size/);
   });
 
+  it('`demo` computes per-airport delays over the 3M flights and exits 0', () => {
+    const r = spawnSync(process.execPath, [bin, 'demo', '--partitions', '4', '--top', '5'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /4 partitions of .*flights-3m\.parquet/);
+    assert.match(r.stdout, /partitions computed \[#+\] 4\/4/);
+    const rows = r.stdout.split('\n').filter((line) => /^[A-Z]{3}\s+\d+\s+-?\d+\.\d/.test(line));
+    assert.equal(rows.length, 5, r.stdout);
+    const means = rows.map((line) => Number(line.trim().split(/\s+/)[2]));
+    assert.deepEqual(means, [...means].sort((a, b) => b - a), 'sorted by mean delay, worst first');
+  });
+
   it('exits 1 when the scheduler cannot be reached', () => {
     const r = spawnSync(process.execPath, [bin, 'worker', '--scheduler', '127.0.0.1:1', '--connect-timeout', '1'], { encoding: 'utf8' });
     assert.equal(r.status, 1, r.stderr);
