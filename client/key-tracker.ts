@@ -92,6 +92,9 @@ export class KeyTracker {
     r.error = error;
     const waiters = r.waiters;
     r.waiters = [];
-    for (const w of waiters) (error ? w.reject(error) : w.resolve());
+    for (const w of waiters) {
+      if (error) w.reject(error);
+      else w.resolve();
+    }
   }
 }

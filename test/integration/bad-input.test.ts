@@ -55,6 +55,13 @@ describe('bad input', () => {
     await stillServes();
   });
 
+  it('answers malformed protobuf on a worker\'s data port, and the worker keeps serving', async () => {
+    const [worker] = (await client.clusterInfo()).workers;
+    const err = await rawCall(worker!.address!, '/kubedask.v1.WorkerData/Fetch', Buffer.from([0x0a, 0x05, 0x01]));
+    assert.ok(err, 'the call must fail');
+    await stillServes();
+  });
+
   it('answers an unknown method with UNIMPLEMENTED', async () => {
     const err = await rawCall(cluster.address, '/kubedask.v1.Scheduler/NoSuchThing', Buffer.alloc(0));
     assert.equal(err?.code, grpc.status.UNIMPLEMENTED);

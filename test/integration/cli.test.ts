@@ -38,6 +38,29 @@ describe('kubedask CLI', () => {
     assert.match(r.stderr, /kubedask worker: /);
   });
 
+  it('`scheduler` and `worker` processes form a cluster and stop cleanly on SIGTERM', async () => {
+    const scheduler = spawn(process.execPath, [bin, 'scheduler', '--host', '127.0.0.1', '--port', '0', '--dashboard-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    scheduler.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const schedulerExit = new Promise<number | null>((r) => scheduler.on('exit', (code) => r(code)));
+    await waitUntil(() => /dashboard at http/.test(out), 'the scheduler to start');
+    const address = /grpc:\/\/(\S+)/.exec(out)![1]!;
+    const worker = spawn(process.execPath, [bin, 'worker', '--scheduler', address, '--nthreads', '2', '--name', 'cli-w', '--resources', 'GPU=1'], { stdio: 'ignore' });
+    const workerExit = new Promise<number | null>((r) => worker.on('exit', (code) => r(code)));
+    const client = await Client.connect(`grpc://${address}`);
+    await waitUntil(async () => (await client.clusterInfo()).workers.length === 1, 'the worker to register');
+    const [info] = (await client.clusterInfo()).workers;
+    assert.equal(info!.name, 'cli-w');
+    assert.equal(info!.nthreads, 2);
+    assert.deepEqual(info!.resources, { GPU: 1 });
+    assert.equal(await client.submitWith({ resources: { GPU: 1 } }, () => 'on the gpu worker').result(), 'on the gpu worker');
+    await client.close();
+    worker.kill('SIGTERM');
+    assert.equal(await workerExit, 0);
+    scheduler.kill('SIGTERM');
+    assert.equal(await schedulerExit, 0);
+  });
+
   it('`local` serves clients and stops cleanly on SIGTERM, leaving no worker processes', async () => {
     const child = spawn(process.execPath, [bin, 'local', '--workers', '2', '--port', '0', '--dashboard-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

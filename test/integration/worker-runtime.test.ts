@@ -216,7 +216,7 @@ function compute(key: string, f: kubedask.v1.FunctionDef.$Properties, args: kube
 
 test('a worker registers, runs tasks for the scheduler and serves their results to peers', async () => {
   const sched = await FakeScheduler.start();
-  const options = { scheduler: sched.address, nthreads: 2, memoryLimit: 0, resources: {}, heartbeatMs: 50 };
+  const options = { scheduler: sched.address, nthreads: 2, memoryLimit: 0, resources: {}, heartbeatMs: 50, modulesDir: join(tmp, 'modules') };
   const w1 = await startWorker({ ...options, name: 'w1' });
   const w2 = await startWorker({ ...options, name: 'w2' });
   const peers = new PeerClients();
@@ -252,6 +252,19 @@ test('a worker registers, runs tasks for the scheduler and serves their results 
     assert.equal(erred.error?.key, 'z');
     assert.equal(erred.error?.worker, w2.address);
     assert.match(erred.error?.stack ?? '', /at boom/);
+
+    // An uploaded module, then a task calling its export.
+    sched.send(s1,
+      { module: { name: 'wmod', source: 'export const double = (v) => v * 2;\n' } },
+      compute('d', { id: 'wmod.double', name: 'double', module: 'wmod', export: 'double' }, [{ value: lit(21) }]));
+    await until('d finished', () => sched.of('finished', s1).find((f) => f.key === 'd'));
+    assert.equal(decodeValue((await peers.fetch(w1.address, ['d'])).values[0]!.value), 42);
+
+    // Replication (retirement) and Put (scatter) both end in KeysAdded.
+    sched.send(s1, { replicate: { whoHas: [{ key: 'y', addresses: [w2.address] }] } });
+    await until('y replicated', () => sched.of('added', s1).some((a) => a.keys?.includes('y')));
+    await peers.put(w1.address, [{ key: 'scattered', value: encodeValue('hi') }]);
+    await until('put reported', () => sched.of('added', s1).some((a) => a.keys?.includes('scattered')));
 
     const hb = await until('a heartbeat', () => sched.of('heartbeat', s1)[0]);
     assert.ok(Number(hb.memoryUsed) >= 0);

@@ -10,8 +10,8 @@ let sid = 0;
 function task(key: string, opts: Partial<ComputeRequest<string>> = {}): WorkerEvent<string> {
   return { type: 'compute-task', stimulusId: `s${++sid}`, task: { key, dependencies: [], whoHas: {}, priority: 0, resources: {}, spec: `spec:${key}`, ...opts } };
 }
-function done(key: string, nbytes = 8): WorkerEvent<string> {
-  return { type: 'execute-done', key, nbytes, encoding: 1, startMs: 1, durationMs: 2, stimulusId: `s${++sid}` };
+function done(key: string, nbytes = 8, durationMs = 2): WorkerEvent<string> {
+  return { type: 'execute-done', key, nbytes, encoding: 1, startMs: 1, durationMs, stimulusId: `s${++sid}` };
 }
 const executes = (out: Ins[]): string[] => out.flatMap((i) => (i.type === 'execute' ? [i.key] : []));
 const fetches = (out: Ins[]): Array<[string, string[]]> => out.flatMap((i) => (i.type === 'fetch' ? [[i.from, [...i.keys].sort()] as [string, string[]]] : []));
@@ -153,6 +153,39 @@ test('tasks with resources hold them while running and do not block plain tasks'
   assert.deepEqual(executes(ws.handle(done('g1'))), ['g2']);
 });
 
+test('a task needing resources the worker lacks is rejected', () => {
+  const ws = new WorkerState<string>({ nthreads: 2, resources: { GPU: 1 } });
+  const out = ws.handle(task('g', { resources: { GPU: 2 } }));
+  assert.deepEqual(sent(out), [{ type: 'rejected', key: 'g', reason: 'worker has 1 of resource GPU, task needs 2' }]);
+  assert.equal(ws.stateOf('g'), undefined);
+});
+
+test('tiny task groups are handed out beyond nthreads; slow ones and unknown ones are not', () => {
+  const ws = new WorkerState<string>({ nthreads: 2, pipeline: { depth: 4, belowMs: 1 } });
+  const run = (key: string, group: string): string[] => executes(ws.handle(task(key, { group })));
+  const finish = (key: string, ms: number): string[] => executes(ws.handle(done(key, 8, ms)));
+  // Nothing is known about a group yet: strictly nthreads.
+  assert.deepEqual([run('t1', 'tiny'), run('t2', 'tiny'), run('t3', 'tiny')], [['t1'], ['t2'], []]);
+  assert.deepEqual(finish('t1', 0.05), ['t3']);
+  // 'tiny' is known now: t2 (started before that) holds one thread, the other takes 4.
+  assert.deepEqual(Array.from({ length: 10 }, (_, i) => run(`m${i}`, 'tiny')).flat(), ['m0', 'm1', 'm2']);
+  assert.equal(ws.counts().executing, 5);
+  assert.deepEqual(finish('t2', 0.05), ['m3', 'm4', 'm5', 'm6']);
+  assert.equal(ws.counts().executing, 8);
+
+  const slow = new WorkerState<string>({ nthreads: 2, pipeline: { depth: 4, belowMs: 1 } });
+  const run2 = (key: string, group: string): string[] => executes(slow.handle(task(key, { group })));
+  const finish2 = (key: string, ms: number): string[] => executes(slow.handle(done(key, 8, ms)));
+  run2('a', 'tiny');
+  run2('b', 'slow');
+  finish2('a', 0.05);
+  finish2('b', 500);
+  assert.deepEqual([run2('s1', 'slow'), run2('s2', 'slow'), run2('s3', 'slow')], [['s1'], ['s2'], []]);
+  assert.deepEqual(finish2('s1', 500), ['s3']);
+  assert.deepEqual(Array.from({ length: 6 }, (_, i) => run2(`x${i}`, 'tiny')).flat(), []);
+  assert.deepEqual(finish2('s2', 500), ['x0', 'x1', 'x2', 'x3']);
+});
+
 test('replicas are fetched and reported with added; put values are reported too', () => {
   const ws = new WorkerState<string>({ nthreads: 1 });
   assert.deepEqual(fetches(ws.handle({ type: 'acquire-replicas', whoHas: { r: ['p9'] }, stimulusId: 'r' })), [['p9', ['r']]]);
@@ -200,7 +233,8 @@ test('random event sequences keep the invariants (no invalid transition, executi
   const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
   const peers = ['p0', 'p1', 'p2'];
   for (let round = 0; round < 200; round++) {
-    const ws = new WorkerState<string>({ nthreads: 2, resources: { GPU: 1 } });
+    const piped = round % 2 === 1;
+    const ws = new WorkerState<string>({ nthreads: 2, resources: { GPU: 1 }, pipeline: piped ? { depth: 3, belowMs: 1 } : undefined });
     const running = new Set<string>();
     const flights = new Map<string, string[]>();
     const stored = new Set<string>(); // what the runtime's data store would hold
@@ -210,11 +244,11 @@ test('random event sequences keep the invariants (no invalid transition, executi
       let ev: WorkerEvent<string>;
       if (r <= 2) {
         const deps = keys.filter((d) => d < k && rnd(4) === 0);
-        ev = task(k, { dependencies: deps, priority: rnd(3), resources: rnd(5) === 0 ? { GPU: 1 } : {},
+        ev = task(k, { dependencies: deps, priority: rnd(3), group: `g${rnd(2)}`, resources: rnd(5) === 0 ? { GPU: 1 } : {},
           whoHas: Object.fromEntries(deps.map((d) => [d, peers.filter(() => rnd(2) === 0)])) });
       } else if (r === 3 && running.size > 0) {
         const key = [...running][rnd(running.size)]!;
-        ev = rnd(3) === 0 ? { type: 'execute-failed', key, error: { name: 'E', message: 'm', stack: '' }, durationMs: 1, stimulusId: 'x' } : done(key);
+        ev = rnd(3) === 0 ? { type: 'execute-failed', key, error: { name: 'E', message: 'm', stack: '' }, durationMs: 1, stimulusId: 'x' } : done(key, 1, rnd(2) === 0 ? 0.1 : 5);
       } else if (r === 4 && flights.size > 0) {
         const [from, asked] = [...flights][rnd(flights.size)]!;
         const got = asked.filter(() => rnd(3) > 0);
@@ -240,7 +274,7 @@ test('random event sequences keep the invariants (no invalid transition, executi
           flights.set(ins.from, ins.keys);
         }
       }
-      assert.ok(ws.counts().executing <= 2);
+      assert.ok(ws.counts().executing <= (piped ? 6 : 2));
       assert.equal(ws.counts().executing, running.size);
       for (const key of keys) assert.equal(ws.stateOf(key) === 'memory', stored.has(key), `${key} in memory <=> stored`);
     }

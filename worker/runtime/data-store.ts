@@ -26,6 +26,8 @@ interface Entry {
 
 export class DataStore {
   private readonly entries = new Map<string, Entry>();
+  /** Values in memory and not being written out, least recently used first. */
+  private readonly lru = new Map<string, Entry>();
   private readonly pending = new Set<Promise<void>>();
   private inMemory = 0;
   private spillingBytes = 0;
@@ -67,7 +69,9 @@ export class DataStore {
     // A small view into a big buffer (a gRPC frame, Buffer's pool) would pin the whole buffer
     // here and be copied whole by postMessage: keep an exact copy instead.
     if (data.byteLength * 2 < data.buffer.byteLength) data = new Uint8Array(data); // (Buffer#slice would not copy)
-    this.entries.set(key, { encoding: value.encoding, nbytes: data.byteLength, data, path: undefined, spilling: false });
+    const e: Entry = { encoding: value.encoding, nbytes: data.byteLength, data, path: undefined, spilling: false };
+    this.entries.set(key, e);
+    this.lru.set(key, e);
     this.inMemory += data.byteLength;
     this.maybeSpill();
   }
@@ -76,8 +80,7 @@ export class DataStore {
   peek(key: string): EncodedValue | undefined {
     const e = this.entries.get(key);
     if (!e?.data) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, e);
+    if (this.lru.delete(key)) this.lru.set(key, e);
     return { encoding: e.encoding, data: e.data };
   }
 
@@ -100,6 +103,7 @@ export class DataStore {
     const e = this.entries.get(key);
     if (!e) return;
     this.entries.delete(key);
+    this.lru.delete(key);
     if (e.data) this.inMemory -= e.nbytes;
     if (e.spilling) this.spillingBytes -= e.nbytes;
     if (e.path && !e.spilling) {
@@ -131,10 +135,9 @@ export class DataStore {
   private maybeSpill(): void {
     const limit = this.options.memoryLimit;
     if (limit <= 0 || this.closed) return;
-    // Oldest first: Map order is recency order (peek re-inserts).
-    for (const [key, e] of this.entries) {
+    for (const [key, e] of this.lru) {
       if (this.inMemory - this.spillingBytes <= limit) return;
-      if (!e.data || e.spilling) continue;
+      this.lru.delete(key);
       this.spill(key, e);
     }
   }
@@ -163,6 +166,7 @@ export class DataStore {
         e.spilling = false;
         e.path = undefined;
         this.spillingBytes -= e.nbytes;
+        this.lru.set(key, e);
       },
     ));
   }

@@ -47,7 +47,8 @@ export type ThreadResult =
   | { id: number; ok: false; error: ThreadErrorInfo; startMs: number; durationMs: number };
 
 export interface ToThread { tasks: ThreadTask[] }
-export interface FromThread { results: ThreadResult[] }
+/** A thread says `ready` once its imports loaded: dying before that means it cannot start. */
+export type FromThread = { results: ThreadResult[] } | { ready: true };
 
 /** workerData of a task thread. `running` (Int32Array over a SharedArrayBuffer) holds the id of
  * the task the thread is running, 0 when none: after a crash it names the task to blame. */

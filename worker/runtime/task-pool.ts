@@ -6,7 +6,7 @@ import type { EncodedValue } from '../../protocol/values.js';
 import { ModuleNotInstalledError, PoolBrokenError, PoolClosedError, TaskThreadCrashedError } from './errors.js';
 import type { ModuleStore } from './module-store.js';
 import type {
-  FromThread, TaskFunction, ThreadData, ThreadErrorInfo, ThreadFunction, ThreadTask, ToThread, WireArg,
+  FromThread, TaskFunction, ThreadData, ThreadErrorInfo, ThreadFunction, ThreadResult, ThreadTask, ToThread, WireArg,
 } from './pool-protocol.js';
 
 export interface PoolTask {
@@ -47,7 +47,8 @@ interface Slot {
   /** Dispatched, not yet answered, in dispatch order. */
   inflight: Map<number, Pending>;
   known: Set<string>;
-  online: boolean;
+  /** The thread loaded and said so. */
+  ready: boolean;
   error: Error | undefined;
 }
 
@@ -163,16 +164,19 @@ export class TaskPool {
   private spawn(index: number): Slot {
     const running = new SharedArrayBuffer(4);
     const workerData: ThreadData = { running };
-    const worker = new Worker(THREAD_URL, { workerData, resourceLimits: this.options.resourceLimits });
+    const worker = new Worker(THREAD_URL, { workerData, resourceLimits: this.options.resourceLimits, execArgv: threadExecArgv() });
     const slot: Slot = {
       worker, threadId: worker.threadId, running: new Int32Array(running), inflight: new Map(),
-      known: new Set(), online: false, error: undefined,
+      known: new Set(), ready: false, error: undefined,
     };
-    worker.on('online', () => {
-      slot.online = true;
-      this.startFailures = 0;
+    worker.on('message', (msg: FromThread) => {
+      if ('results' in msg) {
+        this.onResults(slot, msg.results);
+      } else {
+        slot.ready = true;
+        this.startFailures = 0;
+      }
     });
-    worker.on('message', (msg: FromThread) => this.onResults(slot, msg));
     worker.on('error', (err) => {
       slot.error = err;
     });
@@ -180,8 +184,8 @@ export class TaskPool {
     return slot;
   }
 
-  private onResults(slot: Slot, msg: FromThread): void {
-    for (const r of msg.results) {
+  private onResults(slot: Slot, results: ThreadResult[]): void {
+    for (const r of results) {
       const p = slot.inflight.get(r.id);
       if (!p) continue;
       slot.inflight.delete(r.id);
@@ -204,7 +208,7 @@ export class TaskPool {
       }
     }
     slot.inflight.clear();
-    if (!slot.online && ++this.startFailures >= MAX_START_FAILURES) {
+    if (!slot.ready && ++this.startFailures >= MAX_START_FAILURES) {
       const err = new PoolBrokenError(`task threads exit as they start (last exit code ${code})`, { cause: slot.error });
       for (const p of [...requeue, ...this.queue]) p.resolve(failed(err, p.task.key));
       this.queue = [];
@@ -215,6 +219,18 @@ export class TaskPool {
     this.slots[index] = this.spawn(index);
     this.scheduleFlush();
   }
+}
+
+/** The process's flags, less those that only make sense for a main script given as text. */
+function threadExecArgv(): string[] {
+  const out: string[] = [];
+  const args = process.execArgv;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-e' || a === '-p' || a === '--eval' || a === '--print') i++; // and its code
+    else if (!/^--(input-type|eval|print)=/.test(a)) out.push(a);
+  }
+  return out;
 }
 
 function failed(err: Error, key?: string): TaskOutcome {

@@ -35,6 +35,7 @@ port.on('message', (msg: ToThread) => {
   for (const t of msg.tasks) queue.push(t);
   if (!draining) void drain();
 });
+port.postMessage({ ready: true } satisfies FromThread);
 
 async function drain(): Promise<void> {
   draining = true;
@@ -58,11 +59,14 @@ async function drain(): Promise<void> {
       }
       const encoded = encodeValue(value);
       let data = encoded.data;
-      if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) {
-        // A view into a bigger buffer: posting it would copy the whole buffer.
-        if (data.byteLength * 2 < data.buffer.byteLength) data = new Uint8Array(data);
+      // JSON text and Arrow IPC bytes are fresh buffers of ours; returned bytes are the user's,
+      // who may keep using them, so those are copied (by postMessage) rather than moved.
+      let ours = encoded.encoding !== Encoding.ENCODING_BYTES;
+      if (data.byteLength * 2 < data.buffer.byteLength) {
+        data = new Uint8Array(data); // a view into a bigger buffer: posting would copy all of it
+        ours = true;
       }
-      if (data.byteLength >= TRANSFER_BYTES && data.buffer instanceof ArrayBuffer && data.byteLength === data.buffer.byteLength) {
+      if (ours && data.byteLength >= TRANSFER_BYTES && data.buffer instanceof ArrayBuffer && data.byteLength === data.buffer.byteLength) {
         transfer.push(data.buffer);
       }
       push({ id: task.id, ok: true, encoding: encoded.encoding, data, startMs, durationMs: performance.now() - start });

@@ -142,6 +142,7 @@ class WorkerProcess {
       clearInterval(this.heartbeat);
       this.handle({ type: 'close', reason, stimulusId: this.stimulus('close') });
       await this.link?.close();
+      this.generation++; // outcomes still arriving are dropped
       await Promise.allSettled([this.pool.close(), this.server?.close(), this.store.close()]);
       this.peers.close();
       this.resolveClosed(error ? { reason, error } : { reason });

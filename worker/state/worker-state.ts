@@ -1,7 +1,10 @@
 // WorkerState: what a worker knows about its keys, as a pure machine. Events in, instructions
 // out; the runtime performs the instructions (fetch, execute, send, release) and feeds the
 // outcomes back as events. After dask/distributed's worker_state_machine, much simplified.
+import { FetchQueue } from './fetch-queue.js';
 import { ReadyQueue, type ReadyItem } from './ready-queue.js';
+import { Slots } from './slots.js';
+import { Stories } from './stories.js';
 import { TRANSITIONS, InvalidTransitionError } from './transitions.js';
 import type {
   EventOf, EventType, KeyState, StoryEntry, ToScheduler, WorkerCounts, WorkerEvent,
@@ -17,7 +20,7 @@ interface Entry<Spec> {
   priority: number;
   resources: Record<string, number>;
   group: string;
-  /** Started as a tiny task (counted in runningTiny). */
+  /** Started as a tiny task (see Slots: pipelined beyond nthreads). */
   tiny: boolean;
   /** Renewed each time the task becomes ready, so stale queue items can be told apart. */
   seq: number;
@@ -38,41 +41,24 @@ interface Entry<Spec> {
 type Out<Spec> = WorkerInstruction<Spec>[];
 type Handlers<Spec> = { [T in EventType]: (event: EventOf<T, Spec>, out: Out<Spec>) => void };
 
-const MAX_STORIES = 10_000;
-const MAX_FETCH_KEYS = 1_000;
-
 export class WorkerState<Spec = unknown> {
-  private readonly nthreads: number;
-  private readonly available: Record<string, number>;
-  private readonly storyLength: number;
+  private readonly slots: Slots;
+  private readonly fetches = new FetchQueue();
   private readonly entries = new Map<string, Entry<Spec>>();
   private readonly ready = new ReadyQueue();
   /** Ready tasks that need resources: kept apart so they never block plain tasks. */
   private readonly constrained = new ReadyQueue();
-  /** Keys queued for a Fetch, by peer; and the keys of the one Fetch in flight per peer. */
-  private readonly queued = new Map<string, Set<string>>();
-  private readonly inFlight = new Map<string, Set<string>>();
-  private readonly stories = new Map<string, StoryEntry[]>();
-  /** Keys of `stories` in creation order, as a ring: evicting the oldest stays O(1) (finding a
-   * Map's first key after many deletes walks over their holes). */
-  private readonly storyRing: Array<string | undefined> = new Array(MAX_STORIES);
-  private storyNext = 0;
-  private running = 0;
-  private runningTiny = 0;
-  private readonly depth: number;
-  private readonly tinyMs: number;
-  /** Moving average of run time per task group, in ms. */
-  private readonly durations = new Map<string, number>();
+  private readonly stories: Stories;
   private seq = 0;
   private closed = false;
 
   constructor(options: WorkerStateOptions) {
     if (!(options.nthreads >= 1)) throw new RangeError(`nthreads must be >= 1, got ${options.nthreads}`);
-    this.nthreads = options.nthreads;
-    this.available = { ...(options.resources ?? {}) };
-    this.storyLength = options.storyLength ?? 16;
-    this.depth = Math.max(1, options.pipeline?.depth ?? 1);
-    this.tinyMs = options.pipeline?.belowMs ?? 0;
+    this.slots = new Slots({
+      nthreads: options.nthreads, resources: options.resources ?? {},
+      depth: Math.max(1, options.pipeline?.depth ?? 1), tinyMs: options.pipeline?.belowMs ?? 0,
+    });
+    this.stories = new Stories(options.storyLength ?? 16);
   }
 
   handle(event: WorkerEvent<Spec>): WorkerInstruction<Spec>[] {
@@ -89,11 +75,11 @@ export class WorkerState<Spec = unknown> {
   }
 
   story(key: string): StoryEntry[] {
-    return [...(this.stories.get(key) ?? [])];
+    return this.stories.get(key);
   }
 
   counts(): WorkerCounts {
-    const c: WorkerCounts = { executing: this.running, ready: 0, waiting: 0, fetching: 0, inMemory: 0, erred: 0, memoryBytes: 0 };
+    const c: WorkerCounts = { executing: this.slots.running, ready: 0, waiting: 0, fetching: 0, inMemory: 0, erred: 0, memoryBytes: 0 };
     for (const e of this.entries.values()) {
       if (e.state === 'ready') c.ready++;
       else if (e.state === 'waiting') c.waiting++;
@@ -137,10 +123,10 @@ export class WorkerState<Spec = unknown> {
     },
     'fetch-done': (ev, out) => this.fetchDone(ev, out),
     'fetch-failed': (ev, out) => {
-      this.inFlight.delete(ev.from);
+      this.fetches.finish(ev.from);
       for (const key of ev.keys) this.notAt(key, ev.from, out, ev.stimulusId);
       // The peer is likely gone: route what is still queued for it elsewhere.
-      for (const key of [...(this.queued.get(ev.from) ?? [])]) this.notAt(key, ev.from, out, ev.stimulusId);
+      for (const key of this.fetches.queuedFor(ev.from)) this.notAt(key, ev.from, out, ev.stimulusId);
     },
     'execute-done': (ev, out) => {
       const e = this.finishRun(ev.key, ev.durationMs, out, ev.stimulusId);
@@ -185,6 +171,11 @@ export class WorkerState<Spec = unknown> {
     const { task, stimulusId } = ev;
     if (this.closed) {
       out.push({ type: 'send-to-scheduler', stimulusId, message: { type: 'rejected', key: task.key, reason: 'worker closing' } });
+      return;
+    }
+    const lacking = this.slots.lacking(task.resources);
+    if (lacking) {
+      out.push({ type: 'send-to-scheduler', stimulusId, message: { type: 'rejected', key: task.key, reason: lacking } });
       return;
     }
     let e = this.entries.get(task.key);
@@ -249,50 +240,24 @@ export class WorkerState<Spec = unknown> {
       this.unavailable(e, out, stimulusId);
       return;
     }
-    // Prefer an idle peer, then one that already has keys queued (one bigger Fetch).
-    let best = e.whoHas[0]!;
-    let bestScore = -1;
-    for (const a of e.whoHas) {
-      const score = (this.inFlight.has(a) ? 0 : 2) + (this.queued.has(a) ? 1 : 0);
-      if (score > bestScore) { best = a; bestScore = score; }
-    }
-    e.peer = best;
-    let q = this.queued.get(best);
-    if (!q) this.queued.set(best, (q = new Set()));
-    q.add(e.key);
+    e.peer = this.fetches.enqueue(e.key, e.whoHas);
   }
 
   private dequeueFetch(e: Entry<Spec>): void {
-    if (e.state === 'fetch' && e.peer !== undefined) {
-      const q = this.queued.get(e.peer);
-      q?.delete(e.key);
-      if (q?.size === 0) this.queued.delete(e.peer);
-    }
+    if (e.state === 'fetch' && e.peer !== undefined) this.fetches.dequeue(e.key, e.peer);
     e.peer = undefined;
   }
 
   /** One Fetch per idle peer, carrying every key queued for it. */
   private scheduleFetches(out: Out<Spec>, stimulusId: string): void {
-    for (const [peer, keys] of this.queued) {
-      if (this.inFlight.has(peer)) continue;
-      const batch: string[] = [];
-      for (const key of keys) {
-        if (batch.length >= MAX_FETCH_KEYS) break;
-        batch.push(key);
-      }
-      for (const key of batch) {
-        keys.delete(key);
-        this.transition(this.entries.get(key)!, 'flight', stimulusId);
-      }
-      if (keys.size === 0) this.queued.delete(peer);
-      this.inFlight.set(peer, new Set(batch));
-      out.push({ type: 'fetch', from: peer, keys: batch, stimulusId });
+    for (const { peer, keys } of this.fetches.start()) {
+      for (const key of keys) this.transition(this.entries.get(key)!, 'flight', stimulusId);
+      out.push({ type: 'fetch', from: peer, keys, stimulusId });
     }
   }
 
   private fetchDone(ev: EventOf<'fetch-done', Spec>, out: Out<Spec>): void {
-    const asked = this.inFlight.get(ev.from) ?? new Set<string>();
-    this.inFlight.delete(ev.from);
+    const asked = this.fetches.finish(ev.from);
     const added: ToScheduler & { type: 'added' } = { type: 'added', keys: [], nbytes: [] };
     for (const k of ev.keys) {
       asked.delete(k.key);
@@ -367,11 +332,7 @@ export class WorkerState<Spec = unknown> {
       out.push({ type: 'release-data', keys: [key], stimulusId });
       return undefined;
     }
-    this.running--;
-    if (e.tiny) this.runningTiny--;
-    const avg = this.durations.get(e.group);
-    this.durations.set(e.group, avg === undefined ? durationMs : 0.8 * avg + 0.2 * durationMs);
-    for (const [name, amount] of Object.entries(e.resources)) this.available[name] = (this.available[name] ?? 0) + amount;
+    this.slots.finish(e.resources, e.group, e.tiny, durationMs);
     if (e.state === 'cancelled' && e.dependents.size === 0) {
       out.push({ type: 'release-data', keys: [key], stimulusId });
       this.forget(e, out, stimulusId);
@@ -434,35 +395,17 @@ export class WorkerState<Spec = unknown> {
       this.constrained.prune(current);
       const plain = this.ready.peek();
       const limited = this.constrained.peek();
-      const fits = limited !== undefined && this.fits(this.entries.get(limited.key)!.resources);
+      const fits = limited !== undefined && this.slots.fits(this.entries.get(limited.key)!.resources);
       const useLimited = fits && (!plain || limited.priority > plain.priority || (limited.priority === plain.priority && limited.seq < plain.seq));
       const next = useLimited ? limited : plain;
-      if (!next || !this.mayStart(this.entries.get(next.key)!)) return;
+      if (!next || !this.slots.mayStart(this.entries.get(next.key)!.group)) return;
       const item = useLimited ? this.constrained.pop() : this.ready.pop();
       if (!item) return;
       const e = this.entries.get(item.key)!;
-      const avg = this.durations.get(e.group);
-      e.tiny = avg !== undefined && avg < this.tinyMs;
-      if (e.tiny) this.runningTiny++;
-      for (const [name, amount] of Object.entries(e.resources)) this.available[name] = (this.available[name] ?? 0) - amount;
-      this.running++;
+      e.tiny = this.slots.start(e.resources, e.group);
       this.transition(e, 'executing', stimulusId);
       out.push({ type: 'execute', key: e.key, spec: e.spec as Spec, stimulusId });
     }
-  }
-
-  /** Within nthreads anything goes; beyond it only tiny tasks, `depth` per thread not held by a slow one. */
-  private mayStart(e: Entry<Spec>): boolean {
-    if (this.running < this.nthreads) return true;
-    const avg = this.durations.get(e.group);
-    if (avg === undefined || avg >= this.tinyMs) return false;
-    const slow = this.running - this.runningTiny;
-    return this.runningTiny < Math.max(0, this.nthreads - slow) * this.depth;
-  }
-
-  private fits(resources: Record<string, number>): boolean {
-    for (const [name, amount] of Object.entries(resources)) if ((this.available[name] ?? 0) < amount) return false;
-    return true;
   }
 
   private newEntry(key: string): Entry<Spec> {
@@ -478,15 +421,6 @@ export class WorkerState<Spec = unknown> {
     const from = e.state;
     if (!TRANSITIONS[from].includes(to)) throw new InvalidTransitionError(e.key, from, to, stimulusId);
     if (to !== 'forgotten') e.state = to;
-    let story = this.stories.get(e.key);
-    if (!story) {
-      const evict = this.storyRing[this.storyNext];
-      if (evict !== undefined) this.stories.delete(evict);
-      this.storyRing[this.storyNext] = e.key;
-      this.storyNext = (this.storyNext + 1) % MAX_STORIES;
-      this.stories.set(e.key, (story = []));
-    }
-    story.push({ key: e.key, from, to, stimulusId });
-    if (story.length > this.storyLength) story.shift();
+    this.stories.record({ key: e.key, from, to, stimulusId });
   }
 }
