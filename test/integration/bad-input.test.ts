@@ -1,9 +1,10 @@
 // Garbage on the wire and invalid graphs get clear errors; the scheduler keeps serving.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { Client, GraphValidationError, LocalCluster } from '../../index.js';
+import { GraphValidationError } from '../../index.js';
+import { useCluster } from '../helpers/cluster.js';
 import { functionDef } from '../../client/task-functions.js';
 import { channelOptions } from '../../protocol/services.js';
 
@@ -18,24 +19,14 @@ function rawCall(address: string, path: string, body: Buffer): Promise<grpc.Serv
 }
 
 describe('bad input', () => {
-  let cluster: LocalCluster;
-  let client: Client;
-
-  before(async () => {
-    cluster = await new LocalCluster({ workers: 1, threads: 1, dashboardPort: -1 }).started();
-    client = await Client.connect(cluster);
-  });
-  after(async () => {
-    await client?.close();
-    await cluster?.close();
-  });
+  const fx = useCluster({ workers: 1, threads: 1 });
 
   async function stillServes(): Promise<void> {
-    assert.equal(await client.submit((x: number) => x + 1, 1).result(), 2);
+    assert.equal(await fx.client.submit((x: number) => x + 1, 1).result(), 2);
   }
 
   it('survives garbage bytes on the gRPC port', async () => {
-    const [host, port] = [cluster.address.split(':')[0]!, Number(cluster.address.split(':')[1])];
+    const [host, port] = [fx.cluster.address.split(':')[0]!, Number(fx.cluster.address.split(':')[1])];
     // The server must answer garbage by closing the connection (HTTP/2 GOAWAY), not hang.
     const closedBy = await new Promise<string>((resolve) => {
       const sock = connect(port, host, () => sock.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n\x00\xff\xfe garbage \x01\x02')));
@@ -49,31 +40,31 @@ describe('bad input', () => {
   });
 
   it('answers malformed protobuf with an error status', async () => {
-    const err = await rawCall(cluster.address, '/kubedask.v1.Scheduler/SubmitGraph', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]));
+    const err = await rawCall(fx.cluster.address, '/kubedask.v1.Scheduler/SubmitGraph', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]));
     assert.ok(err, 'the call must fail');
     assert.notEqual(err.code, grpc.status.OK);
     await stillServes();
   });
 
   it('answers malformed protobuf on a worker\'s data port, and the worker keeps serving', async () => {
-    const [worker] = (await client.clusterInfo()).workers;
+    const [worker] = (await fx.client.clusterInfo()).workers;
     const err = await rawCall(worker!.address!, '/kubedask.v1.WorkerData/Fetch', Buffer.from([0x0a, 0x05, 0x01]));
     assert.ok(err, 'the call must fail');
     await stillServes();
   });
 
   it('answers an unknown method with UNIMPLEMENTED', async () => {
-    const err = await rawCall(cluster.address, '/kubedask.v1.Scheduler/NoSuchThing', Buffer.alloc(0));
+    const err = await rawCall(fx.cluster.address, '/kubedask.v1.Scheduler/NoSuchThing', Buffer.alloc(0));
     assert.equal(err?.code, grpc.status.UNIMPLEMENTED);
     await stillServes();
   });
 
   it('rejects a graph with a cycle, naming the keys', async () => {
     const fn = functionDef((x: number) => x);
-    const rpc = (client as unknown as { rpc: { submitGraph(r: unknown): Promise<unknown> } }).rpc;
+    const rpc = (fx.client as unknown as { rpc: { submitGraph(r: unknown): Promise<unknown> } }).rpc;
     const task = (key: string, dep: string) => ({ key, functionId: fn.id, args: [{ key: dep }], dependencies: [dep] });
     await assert.rejects(
-      rpc.submitGraph({ clientId: client.id, functions: [fn], tasks: [task('cyc-a', 'cyc-b'), task('cyc-b', 'cyc-c'), task('cyc-c', 'cyc-a')], wanted: ['cyc-a'] }),
+      rpc.submitGraph({ clientId: fx.client.id, functions: [fn], tasks: [task('cyc-a', 'cyc-b'), task('cyc-b', 'cyc-c'), task('cyc-c', 'cyc-a')], wanted: ['cyc-a'] }),
       (err: unknown) => {
         assert.ok(err instanceof GraphValidationError, String(err));
         assert.match(err.message, /cycle/);
@@ -84,17 +75,24 @@ describe('bad input', () => {
   });
 
   it('rejects an unknown function, naming the key', async () => {
-    const rpc = (client as unknown as { rpc: { submitGraph(r: unknown): Promise<unknown> } }).rpc;
+    const rpc = (fx.client as unknown as { rpc: { submitGraph(r: unknown): Promise<unknown> } }).rpc;
     await assert.rejects(
-      rpc.submitGraph({ clientId: client.id, functions: [], tasks: [{ key: 'orphan-fn', functionId: 'src:nope', args: [] }], wanted: ['orphan-fn'] }),
+      rpc.submitGraph({ clientId: fx.client.id, functions: [], tasks: [{ key: 'orphan-fn', functionId: 'src:nope', args: [] }], wanted: ['orphan-fn'] }),
       (err: unknown) => err instanceof GraphValidationError && /orphan-fn/.test(err.message) && /function/.test(err.message));
     await stillServes();
   });
 
+  it('rejects an oversize inline argument, naming the key and the way out', async () => {
+    const f = fx.client.submitWith({ key: 'too-big' }, (b: Uint8Array) => b.length, new Uint8Array(17 * 1024 * 1024));
+    await assert.rejects(f.result(), (err: unknown) => err instanceof GraphValidationError && /too-big/.test(err.message) && /scatter/.test(err.message));
+    const scattered = await fx.client.scatter(new Uint8Array(17 * 1024 * 1024));
+    assert.equal(await fx.client.submit((b: Uint8Array) => b.length, scattered).result(), 17 * 1024 * 1024);
+  });
+
   it('rejects a task function that does not compile with a clear error', async () => {
     const fake = { kind: 'kubedask-module-function', module: 'never-uploaded', export: 'f' } as const;
-    assert.throws(() => client.submit(42 as unknown as () => void), /expected a function/);
-    const f = client.submit(fake);
+    assert.throws(() => fx.client.submit(42 as unknown as () => void), /expected a function/);
+    const f = fx.client.submit(fake);
     await assert.rejects(f.result(), /never uploaded/);
     await stillServes();
   });

@@ -1,11 +1,12 @@
 // Client features on a real cluster: uploaded modules, futures released by the garbage
 // collector, client disconnect releasing everything.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
-import { Client, LocalCluster } from '../../index.js';
+import { Client } from '../../index.js';
+import { useCluster } from '../helpers/cluster.js';
 import { waitUntil } from '../helpers/wait.js';
 
 setFlagsFromString('--expose-gc');
@@ -13,45 +14,35 @@ const gc = runInNewContext('gc') as () => void;
 const userModule = fileURLToPath(new URL('../../../test/fixtures/user-tasks.mjs', import.meta.url));
 
 describe('client features', () => {
-  let cluster: LocalCluster;
-  let client: Client;
-
-  before(async () => {
-    cluster = await new LocalCluster({ workers: 2, threads: 1, dashboardPort: -1 }).started();
-    client = await Client.connect(cluster);
-  });
-  after(async () => {
-    await client?.close();
-    await cluster?.close();
-  });
+  const fx = useCluster({ workers: 2, threads: 1 });
 
   it('runs the exports of an uploaded module, with Arrow results between them', async () => {
-    const mod = await client.upload(userModule);
+    const mod = await fx.client.upload(userModule);
     assert.deepEqual(Object.keys(mod).sort(), ['makeTable', 'square', 'sumColumn']);
-    assert.deepEqual(await client.gather(client.map(mod.square!, [1, 2, 3])), [1, 4, 9]);
-    const table = client.submit(mod.makeTable!, 1000);
-    assert.equal(await client.submit(mod.sumColumn!, table, 'i').result(), (999 * 1000) / 2);
+    assert.deepEqual(await fx.client.gather(fx.client.map(mod.square!, [1, 2, 3])), [1, 4, 9]);
+    const table = fx.client.submit(mod.makeTable!, 1000);
+    assert.equal(await fx.client.submit(mod.sumColumn!, table, 'i').result(), (999 * 1000) / 2);
   });
 
   it('releases a key once its last Future is garbage collected', async () => {
     const key = await (async () => {
-      const f = client.submit((x: number) => x + 1, 1);
+      const f = fx.client.submit((x: number) => x + 1, 1);
       await f.wait();
       return f.key;
     })();
-    assert.ok(cluster.scheduler.core.state.knownKey(key));
+    assert.ok(fx.cluster.scheduler.core.state.knownKey(key));
     await waitUntil(() => {
       gc();
-      return !cluster.scheduler.core.state.knownKey(key);
+      return !fx.cluster.scheduler.core.state.knownKey(key);
     }, 'the dropped future to release its key', 20_000);
   });
 
   it('releases all of a client\'s keys when it disconnects', async () => {
-    const other = await Client.connect(cluster);
+    const other = await Client.connect(fx.cluster);
     const futures = other.map((x: number) => x, [1, 2, 3]);
     await Promise.all(futures.map((f) => f.wait()));
-    assert.ok(futures.every((f) => cluster.scheduler.core.state.knownKey(f.key)));
+    assert.ok(futures.every((f) => fx.cluster.scheduler.core.state.knownKey(f.key)));
     await other.close();
-    await waitUntil(() => futures.every((f) => !cluster.scheduler.core.state.knownKey(f.key)), 'keys to be forgotten');
+    await waitUntil(() => futures.every((f) => !fx.cluster.scheduler.core.state.knownKey(f.key)), 'keys to be forgotten');
   });
 });

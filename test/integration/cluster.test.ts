@@ -1,37 +1,28 @@
 // End to end on real processes: a LocalCluster (scheduler here, workers as processes).
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { tableFromArrays, type Table } from 'apache-arrow';
-import { Client, Future, GraphValidationError, LocalCluster, RemoteTaskError, delayed } from '../../index.js';
+import { Future, GraphValidationError, RemoteTaskError, delayed } from '../../index.js';
+import { useCluster, withCluster } from '../helpers/cluster.js';
 import { waitUntil } from '../helpers/wait.js';
 
 describe('LocalCluster with 2 workers', () => {
-  let cluster: LocalCluster;
-  let client: Client;
-
-  before(async () => {
-    cluster = await new LocalCluster({ workers: 2, threads: 1, dashboardPort: -1 }).started();
-    client = await Client.connect(cluster);
-  });
-  after(async () => {
-    await client?.close();
-    await cluster?.close();
-  });
+  const fx = useCluster({ workers: 2, threads: 1 });
 
   it('runs 10,000 independent tasks', async () => {
-    const futures = client.map((x: number) => x * 2, Array.from({ length: 10_000 }, (_, i) => i));
-    const values = await client.gather<number[]>(futures);
+    const futures = fx.client.map((x: number) => x * 2, Array.from({ length: 10_000 }, (_, i) => i));
+    const values = await fx.client.gather<number[]>(futures);
     assert.equal(values.length, 10_000);
     assert.deepEqual(values.slice(0, 3), [0, 2, 4]);
     assert.equal(values.reduce((a, b) => a + b, 0), 2 * ((9_999 * 10_000) / 2));
   });
 
   it('runs a tree reduction of 10,000 leaves', async () => {
-    let layer: Future[] = client.map((x: number) => x + 1, Array.from({ length: 10_000 }, (_, i) => i));
+    let layer: Future[] = fx.client.map((x: number) => x + 1, Array.from({ length: 10_000 }, (_, i) => i));
     let tasks = layer.length;
     while (layer.length > 1) {
       const next: Future[] = [];
-      for (let i = 0; i + 1 < layer.length; i += 2) next.push(client.submit((a: number, b: number) => a + b, layer[i], layer[i + 1]));
+      for (let i = 0; i + 1 < layer.length; i += 2) next.push(fx.client.submit((a: number, b: number) => a + b, layer[i], layer[i + 1]));
       if (layer.length % 2) next.push(layer.at(-1)!);
       tasks += Math.floor(layer.length / 2);
       layer = next;
@@ -41,10 +32,10 @@ describe('LocalCluster with 2 workers', () => {
   });
 
   it('runs a diamond graph, with futures nested in arguments', async () => {
-    const a = client.submit((x: number) => x + 1, 1);
-    const b = client.submit((x: number) => x * 10, a);
-    const c = client.submit((x: number) => x * 100, a);
-    const d = client.submit((parts: { left: number; right: number[] }) => parts.left + parts.right[0]!, { left: b, right: [c] });
+    const a = fx.client.submit((x: number) => x + 1, 1);
+    const b = fx.client.submit((x: number) => x * 10, a);
+    const c = fx.client.submit((x: number) => x * 100, a);
+    const d = fx.client.submit((parts: { left: number; right: number[] }) => parts.left + parts.right[0]!, { left: b, right: [c] });
     assert.equal(await d.result(), 20 + 200);
   });
 
@@ -53,18 +44,18 @@ describe('LocalCluster with 2 workers', () => {
     const add = delayed((x: number, y: number) => x + y);
     const x = inc(1);
     const total = add(x, inc(x));
-    assert.equal(await client.compute(total).result(), 2 + 3);
+    assert.equal(await fx.client.compute(total).result(), 2 + 3);
   });
 
   it('passes an Arrow table between workers', async () => {
-    await cluster.addWorker({ name: 'producer', resources: { PRODUCER: 1 } });
-    await cluster.addWorker({ name: 'consumer', resources: { CONSUMER: 1 } });
-    const made = client.submitWith({ resources: { PRODUCER: 1 } }, async (n: number) => {
+    await fx.cluster.addWorker({ name: 'producer', resources: { PRODUCER: 1 } });
+    await fx.cluster.addWorker({ name: 'consumer', resources: { CONSUMER: 1 } });
+    const made = fx.client.submitWith({ resources: { PRODUCER: 1 } }, async (n: number) => {
       const arrow = await import('apache-arrow');
       const ids = Int32Array.from({ length: n }, (_, i) => i);
       return arrow.tableFromArrays({ id: ids, value: Float64Array.from(ids, (i) => i * 0.5) });
     }, 300_000);
-    const summed = client.submitWith({ resources: { CONSUMER: 1 } }, (t: Table) => {
+    const summed = fx.client.submitWith({ resources: { CONSUMER: 1 } }, (t: Table) => {
       let sum = 0;
       for (const v of t.getChild('value')!) sum += v as number;
       return { rows: t.numRows, sum, pid: process.pid };
@@ -72,24 +63,24 @@ describe('LocalCluster with 2 workers', () => {
     const out = (await summed.result()) as { rows: number; sum: number; pid: number };
     assert.equal(out.rows, 300_000);
     assert.equal(out.sum, 0.5 * ((299_999 * 300_000) / 2));
-    assert.equal(out.pid, cluster.workerPids.consumer);
+    assert.equal(out.pid, fx.cluster.workerPids.consumer);
     const table = (await made.result()) as Table;
     assert.equal(table.numRows, 300_000);
   });
 
   it('scatters an Arrow table and uses it as a dependency', async () => {
     const local = tableFromArrays({ x: Float64Array.from([1, 2, 3]) });
-    const remote = await client.scatter(local);
-    const total = client.submit((t: Table) => [...t.getChild('x')!].reduce((a: number, b) => a + (b as number), 0), remote);
+    const remote = await fx.client.scatter(local);
+    const total = fx.client.submit((t: Table) => [...t.getChild('x')!].reduce((a: number, b) => a + (b as number), 0), remote);
     assert.equal(await total.result(), 6);
   });
 
   it('reports a task that throws with the remote message and stack, and carries on', async () => {
-    const bad = client.submit(function explode(x: number) {
+    const bad = fx.client.submit(function explode(x: number) {
       if (x > 0) throw new RangeError(`too big: ${x}`);
       return x;
     }, 5);
-    const after = client.submit((x: number) => x, bad);
+    const after = fx.client.submit((x: number) => x, bad);
     await assert.rejects(bad.result(), (err: unknown) => {
       assert.ok(err instanceof RemoteTaskError);
       assert.equal(err.remoteName, 'RangeError');
@@ -98,12 +89,12 @@ describe('LocalCluster with 2 workers', () => {
       return true;
     });
     await assert.rejects(after.result(), /too big: 5/);
-    assert.equal(await client.submit((x: number) => x + 1, 41).result(), 42);
+    assert.equal(await fx.client.submit((x: number) => x + 1, 41).result(), 42);
   });
 
   it('rejects a graph with a missing dependency or unknown function, naming the key', async () => {
-    const ghost = new Future('never-submitted', client);
-    const f = client.submit((x: number) => x, ghost);
+    const ghost = new Future('never-submitted', fx.client);
+    const f = fx.client.submit((x: number) => x, ghost);
     await assert.rejects(f.result(), (err: unknown) => {
       assert.ok(err instanceof GraphValidationError);
       assert.match(err.message, /never-submitted/);
@@ -112,51 +103,44 @@ describe('LocalCluster with 2 workers', () => {
   });
 
   it('cancels queued work', async () => {
-    const slow = client.map((ms: number) => { const end = Date.now() + ms; while (Date.now() < end); return ms; }, Array.from({ length: 50 }, () => 100));
-    await client.cancel(slow);
+    const slow = fx.client.map((ms: number) => { const end = Date.now() + ms; while (Date.now() < end); return ms; }, Array.from({ length: 50 }, () => 100));
+    await fx.client.cancel(slow);
     const statuses = await Promise.all(slow.map((f) => f.wait().then(() => f.status, () => f.status)));
     assert.ok(statuses.filter((s) => s === 'cancelled').length >= 40, `most were cancelled: ${statuses.join(',')}`);
-    assert.equal(await client.submit((x: number) => x * 3, 3).result(), 9);
+    assert.equal(await fx.client.submit((x: number) => x * 3, 3).result(), 9);
   });
 
   it('yields futures as they complete', async () => {
-    const fs = client.map((x: number) => x, [1, 2, 3, 4]);
+    const fs = fx.client.map((x: number) => x, [1, 2, 3, 4]);
     const seen: number[] = [];
-    for await (const f of client.asCompleted(fs)) seen.push((await f.result()) as number);
+    for await (const f of fx.client.asCompleted(fs)) seen.push((await f.result()) as number);
     assert.deepEqual(seen.sort(), [1, 2, 3, 4]);
   });
 
   it('releases keys when futures are released', async () => {
-    const f = client.submit((x: number) => x, 7);
+    const f = fx.client.submit((x: number) => x, 7);
     await f.wait();
     const key = f.key;
     f.release();
-    await waitUntil(() => !cluster.scheduler.core.state.knownKey(key), 'the scheduler to forget the key', 10_000);
+    await waitUntil(() => !fx.cluster.scheduler.core.state.knownKey(key), 'the scheduler to forget the key', 10_000);
   });
 });
 
 describe('resources', () => {
   it('runs a {GPU: 1} task only once a GPU worker joins, and there', async () => {
-    const cluster = await new LocalCluster({ workers: 1, threads: 1, dashboardPort: -1 }).started();
-    const client = await Client.connect(cluster);
-    try {
+    await withCluster({ workers: 1, threads: 1 }, async (cluster, client) => {
       const gpuTask = client.submitWith({ resources: { GPU: 1 } }, () => process.pid);
       await waitUntil(() => cluster.scheduler.core.state.counts().noWorker === 1, 'the task to wait as no-worker demand');
       assert.equal(gpuTask.status, 'pending');
       await cluster.addWorker({ name: 'gpu-0', resources: { GPU: 1 } });
       assert.equal(await gpuTask.result(), cluster.workerPids['gpu-0']);
-    } finally {
-      await client.close();
-      await cluster.close();
-    }
+    });
   });
 });
 
 describe('losing a worker', () => {
   it('recomputes from lineage after a SIGKILL mid-graph and returns the right result', async () => {
-    const cluster = await new LocalCluster({ workers: 3, threads: 1, dashboardPort: -1 }).started();
-    const client = await Client.connect(cluster);
-    try {
+    await withCluster({ workers: 3, threads: 1 }, async (cluster, client) => {
       const busy = (x: number) => { const end = Date.now() + 20; while (Date.now() < end); return x + 1; };
       const leaves = client.map(busy, Array.from({ length: 200 }, (_, i) => i));
       let layer: Future[] = leaves;
@@ -171,22 +155,14 @@ describe('losing a worker', () => {
       process.kill(victim, 'SIGKILL');
       assert.equal(await layer[0]!.result(), (200 * 201) / 2);
       assert.equal(cluster.scheduler.core.workers.size, 2);
-    } finally {
-      await client.close();
-      await cluster.close();
-    }
+    });
   });
 
   it('marks a task that kills three workers as erred, saying so', async () => {
-    const cluster = await new LocalCluster({ workers: 4, threads: 1, dashboardPort: -1 }).started();
-    const client = await Client.connect(cluster);
-    try {
+    await withCluster({ workers: 4, threads: 1 }, async (_cluster, client) => {
       const killer = client.submit(() => process.kill(process.pid, 'SIGKILL'));
       await assert.rejects(killer.result(), /3 workers|three workers/);
       assert.equal(await client.submit((x: number) => x, 1).result(), 1);
-    } finally {
-      await client.close();
-      await cluster.close();
-    }
+    });
   });
 });

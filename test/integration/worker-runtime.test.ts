@@ -260,11 +260,11 @@ test('a worker registers, runs tasks for the scheduler and serves their results 
     await until('d finished', () => sched.of('finished', s1).find((f) => f.key === 'd'));
     assert.equal(decodeValue((await peers.fetch(w1.address, ['d'])).values[0]!.value), 42);
 
-    // Replication (retirement) and Put (scatter) both end in KeysAdded.
+    // Replication (retirement) ends in KeysAdded; Put (scatter) values are served at once.
     sched.send(s1, { replicate: { whoHas: [{ key: 'y', addresses: [w2.address] }] } });
     await until('y replicated', () => sched.of('added', s1).some((a) => a.keys?.includes('y')));
     await peers.put(w1.address, [{ key: 'scattered', value: encodeValue('hi') }]);
-    await until('put reported', () => sched.of('added', s1).some((a) => a.keys?.includes('scattered')));
+    assert.equal(decodeValue((await peers.fetch(w1.address, ['scattered'])).values[0]!.value), 'hi');
 
     const hb = await until('a heartbeat', () => sched.of('heartbeat', s1)[0]);
     assert.ok(Number(hb.memoryUsed) >= 0);
@@ -278,6 +278,19 @@ test('a worker registers, runs tasks for the scheduler and serves their results 
     peers.close();
     await Promise.all([w1.close(), w2.close()]);
     sched.close();
+  }
+});
+
+test('a worker that cannot bind its port fails to start with a clear error and leaves nothing running', async () => {
+  const taken = await startPeerServer({ store: new DataStore({ memoryLimit: 0 }), host: '127.0.0.1', port: 0 });
+  try {
+    await assert.rejects(
+      startWorker({ scheduler: '127.0.0.1:1', nthreads: 1, memoryLimit: 0, resources: {}, port: taken.port }),
+      (err: Error) => err.name === 'WorkerError' && err.message.includes(`127.0.0.1:${taken.port}`),
+    );
+    await assert.rejects(startWorker({ scheduler: 'nope', nthreads: 1, memoryLimit: 0, resources: {} }), { name: 'WorkerOptionsError' });
+  } finally {
+    await taken.close();
   }
 });
 

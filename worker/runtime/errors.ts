@@ -74,7 +74,8 @@ export class FetchError extends WorkerError {
 export class SchedulerLostError extends WorkerError {
   override name = 'SchedulerLostError';
   constructor(readonly scheduler: string, readonly afterMs: number, options?: ErrorOptions) {
-    super(`lost the scheduler at ${scheduler} and could not reconnect within ${Math.round(afterMs / 1000)} s`, options);
+    const why = options?.cause instanceof Error ? ` (last error: ${options.cause.message})` : '';
+    super(`lost the scheduler at ${scheduler} and could not reconnect within ${Math.round(afterMs / 1000)} s${why}`, options);
   }
 }
 

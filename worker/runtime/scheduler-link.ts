@@ -23,9 +23,9 @@ export interface SchedulerLinkOptions {
   reconnectTimeoutMs: number;
 }
 
-/** Statuses that retrying will not change. */
-const FATAL = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.ALREADY_EXISTS, grpc.status.PERMISSION_DENIED,
-  grpc.status.UNAUTHENTICATED, grpc.status.FAILED_PRECONDITION, grpc.status.UNIMPLEMENTED]);
+/** Statuses that retrying will not change. (A refused registration, e.g. a name still taken by
+ * this worker's stale stream, is retried: the old registration goes away.) */
+const FATAL = new Set([grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED, grpc.status.UNIMPLEMENTED]);
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 2_000;
 

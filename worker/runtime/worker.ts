@@ -14,7 +14,7 @@ import { kubedask } from '../../protocol/generated/kubedask.js';
 import { WorkerState } from '../state/worker-state.js';
 import type { ComputeRequest, InstructionOf, InstructionType, ToScheduler, WorkerEvent as StateEvent } from '../state/types.js';
 import { DataStore } from './data-store.js';
-import { DependencyLostError, UnknownFunctionError, WorkerOptionsError } from './errors.js';
+import { DependencyLostError, UnknownFunctionError, WorkerError, WorkerOptionsError } from './errors.js';
 import { ModuleStore } from './module-store.js';
 import { PeerClients } from './peer-fetch.js';
 import { joinHostPort, startPeerServer, type PeerServer } from './peer-server.js';
@@ -73,7 +73,12 @@ export const PIPELINE = { depth: 16, belowMs: 1 };
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   validate(options);
   const worker = new WorkerProcess(options);
-  await worker.start();
+  try {
+    await worker.start();
+  } catch (err) {
+    await worker.close('start failed', err as Error); // its task threads would keep the process alive
+    throw err;
+  }
   return { name: worker.name, address: worker.address, close: (reason) => worker.close(reason), closed: worker.closed };
 }
 
@@ -115,9 +120,12 @@ class WorkerProcess {
 
   async start(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
+    const port = this.options.port ?? 0;
     this.server = await startPeerServer({
-      store: this.store, host, port: this.options.port ?? 0,
+      store: this.store, host, port,
       onPut: (values) => this.handle({ type: 'data-put', keys: values, stimulusId: this.stimulus('put') }),
+    }).catch((err: Error) => {
+      throw new WorkerError(`cannot serve worker data on ${joinHostPort(host, port)}: ${err.message}`, { cause: err });
     });
     const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
     this.address = joinHostPort(wildcard ? this.options.advertiseHost ?? hostname() : host, this.server.port);

@@ -42,7 +42,7 @@ export type WorkerEvent<Spec = unknown> = Stimulus & (
   | { type: 'cancel-task'; key: string }
   /** Fetch these keys and report them with `added` (replication on retirement). */
   | { type: 'acquire-replicas'; whoHas: Record<string, string[]> }
-  /** Values that arrived by Put (scatter); the runtime already stored them. */
+  /** Values that arrived by Put (scatter); the runtime already stored them. Not reported back. */
   | { type: 'data-put'; keys: FetchedKey[] }
   /** A Fetch ended: `keys` arrived (the runtime stored them), `missing` the peer lacked. */
   | { type: 'fetch-done'; from: string; keys: FetchedKey[]; missing: string[] }

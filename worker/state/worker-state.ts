@@ -107,8 +107,9 @@ export class WorkerState<Spec = unknown> {
         e.wanted = true;
       }
     },
+    // Not reported: whoever Put the values (the scheduler) accounts for them itself, and an
+    // `added` racing ahead of its own bookkeeping would read as a stray copy to free.
     'data-put': (ev, out) => {
-      const added: ToScheduler & { type: 'added' } = { type: 'added', keys: [], nbytes: [] };
       for (const k of ev.keys) {
         const e = this.entries.get(k.key) ?? this.newEntry(k.key);
         // A task of that key in progress here keeps its own course; its result replaces this.
@@ -116,10 +117,7 @@ export class WorkerState<Spec = unknown> {
         e.wanted = true;
         if (e.state === 'memory') e.nbytes = k.nbytes;
         else this.toMemory(e, k.nbytes, k.encoding, out, ev.stimulusId);
-        added.keys.push(k.key);
-        added.nbytes.push(k.nbytes);
       }
-      if (added.keys.length > 0) out.push({ type: 'send-to-scheduler', message: added, stimulusId: ev.stimulusId });
     },
     'fetch-done': (ev, out) => this.fetchDone(ev, out),
     'fetch-failed': (ev, out) => {
