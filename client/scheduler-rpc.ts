@@ -8,7 +8,7 @@ type Cb<T> = (err: grpc.ServiceError | null, reply?: T) => void;
 interface RawSchedulerClient extends grpc.Client {
   session(): grpc.ClientDuplexStream<kubedask.v1.ClientRequest.$Properties, kubedask.v1.ClientEvent>;
   submitGraph(req: kubedask.v1.SubmitGraphRequest.$Properties, cb: Cb<kubedask.v1.SubmitGraphReply>): void;
-  gather(req: kubedask.v1.GatherRequest.$Properties): grpc.ClientReadableStream<kubedask.v1.DataChunk>;
+  gather(req: kubedask.v1.GatherRequest.$Properties): grpc.ClientReadableStream<kubedask.v1.DataChunks>;
   scatter(metadata: grpc.Metadata, cb: Cb<kubedask.v1.ScatterReply>): grpc.ClientWritableStream<kubedask.v1.DataChunk.$Properties>;
   uploadModule(req: kubedask.v1.UploadModuleRequest.$Properties, cb: Cb<kubedask.v1.UploadModuleReply>): void;
   cancel(req: kubedask.v1.CancelRequest.$Properties, cb: Cb<kubedask.v1.CancelReply>): void;
@@ -62,7 +62,7 @@ export class SchedulerRpc {
   async *gather(clientId: string, keys: string[]): AsyncGenerator<kubedask.v1.DataChunk> {
     const stream = this.raw.gather({ clientId, keys });
     try {
-      for await (const chunk of stream as AsyncIterable<kubedask.v1.DataChunk>) yield chunk;
+      for await (const batch of stream as AsyncIterable<kubedask.v1.DataChunks>) yield* batch.chunks as kubedask.v1.DataChunk[];
     } catch (err) {
       throw fromServiceError(err as grpc.ServiceError);
     }

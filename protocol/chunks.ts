@@ -18,6 +18,25 @@ export function* toChunks(key: string, value: EncodedValue, chunkBytes = CHUNK_B
   }
 }
 
+/**
+ * Groups chunks into messages of about `batchBytes`, so many small values travel together.
+ * A chunk is never split further; a batch closes once it holds batchBytes or more.
+ */
+export async function* batchChunks(chunks: AsyncIterable<DataChunk> | Iterable<DataChunk>, batchBytes = CHUNK_BYTES): AsyncGenerator<DataChunk[]> {
+  let batch: DataChunk[] = [];
+  let bytes = 0;
+  for await (const chunk of chunks) {
+    batch.push(chunk);
+    bytes += (chunk.data?.byteLength ?? 0) + 32;
+    if (bytes >= batchBytes) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+  }
+  if (batch.length) yield batch;
+}
+
 export function missingChunk(key: string, reason: string): DataChunk {
   return { key, missing: reason, last: true };
 }

@@ -39,6 +39,15 @@ export class CancelledError extends KubedaskError {
   }
 }
 
+/** A Fetch or Put to a worker's data service failed. */
+export class FetchError extends KubedaskError {
+  override name = 'FetchError';
+  constructor(readonly address: string, readonly keys: string[], options?: ErrorOptions) {
+    const why = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`fetching ${keys.length} key(s) from ${address} failed${why}`, options);
+  }
+}
+
 export class ConnectionLostError extends KubedaskError {
   override name = 'ConnectionLostError';
 }

@@ -34,7 +34,7 @@ function toBytes(u: Uint8Array): Buffer {
 export const SchedulerService = {
   session: method('Scheduler', 'Session', pb.ClientRequest, pb.ClientEvent, true, true),
   submitGraph: method('Scheduler', 'SubmitGraph', pb.SubmitGraphRequest, pb.SubmitGraphReply, false, false),
-  gather: method('Scheduler', 'Gather', pb.GatherRequest, pb.DataChunk, false, true),
+  gather: method('Scheduler', 'Gather', pb.GatherRequest, pb.DataChunks, false, true),
   scatter: method('Scheduler', 'Scatter', pb.DataChunk, pb.ScatterReply, true, false),
   uploadModule: method('Scheduler', 'UploadModule', pb.UploadModuleRequest, pb.UploadModuleReply, false, false),
   cancel: method('Scheduler', 'Cancel', pb.CancelRequest, pb.CancelReply, false, false),
@@ -46,7 +46,7 @@ export const WorkerStreamService = {
 };
 
 export const WorkerDataService = {
-  fetch: method('WorkerData', 'Fetch', pb.FetchRequest, pb.DataChunk, false, true),
+  fetch: method('WorkerData', 'Fetch', pb.FetchRequest, pb.DataChunks, false, true),
   put: method('WorkerData', 'Put', pb.DataChunk, pb.PutReply, true, false),
 };
 

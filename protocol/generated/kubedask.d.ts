@@ -79,6 +79,33 @@ export namespace kubedask {
             type $Shape = kubedask.v1.DataChunk.$Properties;
         }
 
+        interface IDataChunks extends kubedask.v1.DataChunks.$Properties {
+        }
+
+        class DataChunks {
+            constructor(properties?: kubedask.v1.DataChunks.$Properties);
+            $unknowns?: Uint8Array[];
+            chunks: kubedask.v1.DataChunk.$Properties[];
+            static create(properties: kubedask.v1.DataChunks.$Shape): kubedask.v1.DataChunks & kubedask.v1.DataChunks.$Shape;
+            static create(properties?: kubedask.v1.DataChunks.$Properties): kubedask.v1.DataChunks;
+            static encode(message: kubedask.v1.DataChunks.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.DataChunks.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.DataChunks & kubedask.v1.DataChunks.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.DataChunks & kubedask.v1.DataChunks.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.DataChunks;
+            static toObject(message: kubedask.v1.DataChunks, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace DataChunks {
+            interface $Properties {
+                chunks?: (kubedask.v1.DataChunk.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.DataChunks.$Properties;
+        }
+
         interface IFunctionDef extends kubedask.v1.FunctionDef.$Properties {
         }
 
@@ -470,14 +497,14 @@ export namespace kubedask {
               readonly requestStream: undefined;
               readonly responseStream: undefined;
             };
-            type GatherCallback = (error: (Error|null), response?: kubedask.v1.DataChunk) => void;
+            type GatherCallback = (error: (Error|null), response?: kubedask.v1.DataChunks) => void;
             type Gather = {
               (request: kubedask.v1.IGatherRequest, callback: kubedask.v1.Scheduler.GatherCallback): void;
-              (request: kubedask.v1.IGatherRequest): Promise<kubedask.v1.DataChunk>;
+              (request: kubedask.v1.IGatherRequest): Promise<kubedask.v1.DataChunks>;
               readonly name: "Gather";
               readonly path: "/kubedask.v1.Scheduler/Gather";
               readonly requestType: "GatherRequest";
-              readonly responseType: "DataChunk";
+              readonly responseType: "DataChunks";
               readonly requestStream: undefined;
               readonly responseStream: true;
             };
@@ -1083,14 +1110,14 @@ export namespace kubedask {
         }
 
         namespace WorkerData {
-            type FetchCallback = (error: (Error|null), response?: kubedask.v1.DataChunk) => void;
+            type FetchCallback = (error: (Error|null), response?: kubedask.v1.DataChunks) => void;
             type Fetch = {
               (request: kubedask.v1.IFetchRequest, callback: kubedask.v1.WorkerData.FetchCallback): void;
-              (request: kubedask.v1.IFetchRequest): Promise<kubedask.v1.DataChunk>;
+              (request: kubedask.v1.IFetchRequest): Promise<kubedask.v1.DataChunks>;
               readonly name: "Fetch";
               readonly path: "/kubedask.v1.WorkerData/Fetch";
               readonly requestType: "FetchRequest";
-              readonly responseType: "DataChunk";
+              readonly responseType: "DataChunks";
               readonly requestStream: undefined;
               readonly responseStream: true;
             };

@@ -782,6 +782,271 @@ export const kubedask = $root.kubedask = (() => {
             return DataChunk;
         })();
 
+        v1.DataChunks = (function() {
+
+            /**
+             * Properties of a DataChunks.
+             * @typedef {Object} kubedask.v1.DataChunks.$Properties
+             * @property {Array.<kubedask.v1.DataChunk.$Properties>|null} [chunks] DataChunks chunks
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a DataChunks.
+             * @memberof kubedask.v1
+             * @interface IDataChunks
+             * @augments kubedask.v1.DataChunks.$Properties
+             * @deprecated Use kubedask.v1.DataChunks.$Properties instead.
+             */
+
+            /**
+             * Shape of a DataChunks.
+             * @typedef {kubedask.v1.DataChunks.$Properties} kubedask.v1.DataChunks.$Shape
+             */
+
+            /**
+             * Constructs a new DataChunks.
+             * @memberof kubedask.v1
+             * @classdesc Represents a DataChunks.
+             * @constructor
+             * @param {kubedask.v1.DataChunks.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const DataChunks = function (properties) {
+                this.chunks = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * DataChunks chunks.
+             * @member {Array.<kubedask.v1.DataChunk.$Properties>} chunks
+             * @memberof kubedask.v1.DataChunks
+             * @instance
+             */
+            DataChunks.prototype.chunks = $util.emptyArray;
+
+            /**
+             * Creates a new DataChunks instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.DataChunks
+             * @static
+             * @param {kubedask.v1.DataChunks.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.DataChunks} DataChunks instance
+             * @type {{
+             *   (properties: kubedask.v1.DataChunks.$Shape): kubedask.v1.DataChunks & kubedask.v1.DataChunks.$Shape;
+             *   (properties?: kubedask.v1.DataChunks.$Properties): kubedask.v1.DataChunks;
+             * }}
+             */
+            DataChunks.create = function(properties) {
+                return new DataChunks(properties);
+            };
+
+            /**
+             * Encodes the specified DataChunks message. Does not implicitly {@link kubedask.v1.DataChunks.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.DataChunks
+             * @static
+             * @param {kubedask.v1.DataChunks.$Properties} message DataChunks message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            DataChunks.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.chunks != null && message.chunks.length)
+                    for (let i = 0; i < message.chunks.length; ++i)
+                        $root.kubedask.v1.DataChunk.encode(message.chunks[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified DataChunks message, length delimited. Does not implicitly {@link kubedask.v1.DataChunks.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.DataChunks
+             * @static
+             * @param {kubedask.v1.DataChunks.$Properties} message DataChunks message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            DataChunks.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a DataChunks message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.DataChunks
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.DataChunks & kubedask.v1.DataChunks.$Shape} DataChunks
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            DataChunks.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.DataChunks();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.chunks && message.chunks.length))
+                                message.chunks = [];
+                            message.chunks.push($root.kubedask.v1.DataChunk.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a DataChunks message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.DataChunks
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.DataChunks & kubedask.v1.DataChunks.$Shape} DataChunks
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            DataChunks.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a DataChunks message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.DataChunks
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.DataChunks} DataChunks
+             */
+            DataChunks.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.DataChunks)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.DataChunks: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.DataChunks();
+                if (object.chunks) {
+                    if (!$Array.isArray(object.chunks))
+                        throw $TypeError(".kubedask.v1.DataChunks.chunks: array expected");
+                    message.chunks = $Array(object.chunks.length);
+                    for (let i = 0; i < object.chunks.length; ++i) {
+                        if (!$util.isObject(object.chunks[i]))
+                            throw $TypeError(".kubedask.v1.DataChunks.chunks: object expected");
+                        message.chunks[i] = $root.kubedask.v1.DataChunk.fromObject(object.chunks[i], _depth + 1);
+                    }
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a DataChunks message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.DataChunks
+             * @static
+             * @param {kubedask.v1.DataChunks} message DataChunks
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            DataChunks.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.chunks = [];
+                if (message.chunks && message.chunks.length) {
+                    object.chunks = $Array(message.chunks.length);
+                    for (let j = 0; j < message.chunks.length; ++j)
+                        object.chunks[j] = $root.kubedask.v1.DataChunk.toObject(message.chunks[j], options, _depth + 1);
+                }
+                return object;
+            };
+
+            /**
+             * Converts this DataChunks to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.DataChunks
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            DataChunks.prototype.toJSON = function() {
+                return DataChunks.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for DataChunks
+             * @function getTypeUrl
+             * @memberof kubedask.v1.DataChunks
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            DataChunks.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.DataChunks";
+            };
+
+            return DataChunks;
+        })();
+
         v1.FunctionDef = (function() {
 
             /**
@@ -4255,7 +4520,7 @@ export const kubedask = $root.kubedask = (() => {
              * @typedef GatherCallback
              * @type {function}
              * @param {Error|null} error Error, if any
-             * @param {kubedask.v1.DataChunk} [response] DataChunk
+             * @param {kubedask.v1.DataChunks} [response] DataChunks
              */
 
             /**
@@ -4264,11 +4529,11 @@ export const kubedask = $root.kubedask = (() => {
              * @typedef Gather
              * @type {{
              *   (request: kubedask.v1.IGatherRequest, callback: kubedask.v1.Scheduler.GatherCallback): void;
-             *   (request: kubedask.v1.IGatherRequest): Promise<kubedask.v1.DataChunk>;
+             *   (request: kubedask.v1.IGatherRequest): Promise<kubedask.v1.DataChunks>;
              *   readonly name: "Gather";
              *   readonly path: "/kubedask.v1.Scheduler/Gather";
              *   readonly requestType: "GatherRequest";
-             *   readonly responseType: "DataChunk";
+             *   readonly responseType: "DataChunks";
              *   readonly requestStream: undefined;
              *   readonly responseStream: true;
              * }}
@@ -4280,12 +4545,12 @@ export const kubedask = $root.kubedask = (() => {
              * @type {kubedask.v1.Scheduler.Gather}
              */
             $Object.defineProperties(Scheduler.prototype.gather = function(request, callback) {
-                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Scheduler.prototype.gather, $root.kubedask.v1.GatherRequest, $root.kubedask.v1.DataChunk, request, callback);
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Scheduler.prototype.gather, $root.kubedask.v1.GatherRequest, $root.kubedask.v1.DataChunks, request, callback);
             }, {
                 name: { value: "Gather" },
                 path: { value: "/kubedask.v1.Scheduler/Gather" },
                 requestType: { value: "GatherRequest" },
-                responseType: { value: "DataChunk" },
+                responseType: { value: "DataChunks" },
                 requestStream: { value: $undefined },
                 responseStream: { value: true }
             });
@@ -9844,7 +10109,7 @@ export const kubedask = $root.kubedask = (() => {
              * @typedef FetchCallback
              * @type {function}
              * @param {Error|null} error Error, if any
-             * @param {kubedask.v1.DataChunk} [response] DataChunk
+             * @param {kubedask.v1.DataChunks} [response] DataChunks
              */
 
             /**
@@ -9853,11 +10118,11 @@ export const kubedask = $root.kubedask = (() => {
              * @typedef Fetch
              * @type {{
              *   (request: kubedask.v1.IFetchRequest, callback: kubedask.v1.WorkerData.FetchCallback): void;
-             *   (request: kubedask.v1.IFetchRequest): Promise<kubedask.v1.DataChunk>;
+             *   (request: kubedask.v1.IFetchRequest): Promise<kubedask.v1.DataChunks>;
              *   readonly name: "Fetch";
              *   readonly path: "/kubedask.v1.WorkerData/Fetch";
              *   readonly requestType: "FetchRequest";
-             *   readonly responseType: "DataChunk";
+             *   readonly responseType: "DataChunks";
              *   readonly requestStream: undefined;
              *   readonly responseStream: true;
              * }}
@@ -9869,12 +10134,12 @@ export const kubedask = $root.kubedask = (() => {
              * @type {kubedask.v1.WorkerData.Fetch}
              */
             $Object.defineProperties(WorkerData.prototype.fetch = function(request, callback) {
-                return $protobuf.rpc.Service.prototype.rpcCall.call(this, WorkerData.prototype.fetch, $root.kubedask.v1.FetchRequest, $root.kubedask.v1.DataChunk, request, callback);
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, WorkerData.prototype.fetch, $root.kubedask.v1.FetchRequest, $root.kubedask.v1.DataChunks, request, callback);
             }, {
                 name: { value: "Fetch" },
                 path: { value: "/kubedask.v1.WorkerData/Fetch" },
                 requestType: { value: "FetchRequest" },
-                responseType: { value: "DataChunk" },
+                responseType: { value: "DataChunks" },
                 requestStream: { value: $undefined },
                 responseStream: { value: true }
             });

@@ -1,12 +1,12 @@
 // The client-facing Scheduler service.
 import * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
-import { ChunkAssembler, missingChunk, toChunks } from '../../protocol/chunks.js';
+import { ChunkAssembler, missingChunk } from '../../protocol/chunks.js';
 import { GraphValidationError, toServiceError } from '../../protocol/errors.js';
 import { validateGraph } from '../state/validate.js';
 import type { TaskDef } from '../state/types.js';
 import type { SchedulerCore } from './core.js';
-import type { DataPeers } from './data-peers.js';
+import type { PeerClients } from '../../protocol/data-client.js';
 import { ClientLink } from './links.js';
 import type { Logger } from './logger.js';
 
@@ -16,7 +16,7 @@ type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnary
 /** Arguments travel inside the graph; bigger values belong in scatter. */
 export const MAX_INLINE_ARG_BYTES = 16 * 1024 * 1024;
 
-export function clientServiceHandlers(core: SchedulerCore, peers: DataPeers, log: Logger, address: () => string, dashboard: () => string) {
+export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, log: Logger, address: () => string, dashboard: () => string) {
   const submitGraph: Unary<kubedask.v1.SubmitGraphRequest, kubedask.v1.SubmitGraphReply.$Properties> = (call, cb) => {
     try {
       const req = call.request;
@@ -66,7 +66,7 @@ export function clientServiceHandlers(core: SchedulerCore, peers: DataPeers, log
 
     submitGraph,
 
-    gather(call: grpc.ServerWritableStream<kubedask.v1.GatherRequest, kubedask.v1.DataChunk.$Properties>): void {
+    gather(call: grpc.ServerWritableStream<kubedask.v1.GatherRequest, kubedask.v1.DataChunks.$Properties>): void {
       gather(core, peers, call.request.keys, call).then(() => call.end(), (err) => call.destroy(err as Error));
     },
 
@@ -151,28 +151,29 @@ function asValidation(err: unknown): unknown {
   return err;
 }
 
-async function gather(core: SchedulerCore, peers: DataPeers, keys: string[], out: grpc.ServerWritableStream<unknown, kubedask.v1.DataChunk.$Properties>): Promise<void> {
-  // Group keys by a holder so each worker is asked once.
+async function gather(core: SchedulerCore, peers: PeerClients, keys: string[], out: grpc.ServerWritableStream<unknown, kubedask.v1.DataChunks.$Properties>): Promise<void> {
+  // Group keys by a holder so each worker is asked once; relay its batches unopened.
   const byAddress = new Map<string, string[]>();
+  const missing: kubedask.v1.DataChunk.$Properties[] = [];
   for (const key of keys) {
     const holder = core.state.whoHas(key).map((id: string) => core.workers.get(id)).find((w: unknown) => w !== undefined);
     if (!holder || core.state.taskState(key) !== 'memory') {
-      out.write(missingChunk(key, `key ${key} is not in memory (state: ${core.state.taskState(key) ?? 'unknown'})`));
+      missing.push(missingChunk(key, `key ${key} is not in memory (state: ${core.state.taskState(key) ?? 'unknown'})`));
       continue;
     }
     const list = byAddress.get(holder.def.address) ?? [];
     list.push(key);
     byAddress.set(holder.def.address, list);
   }
+  if (missing.length) out.write({ chunks: missing });
   for (const [address, group] of byAddress) {
-    const stream = peers.fetch(address, group);
-    for await (const chunk of stream as AsyncIterable<kubedask.v1.DataChunk>) {
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+    for await (const batch of peers.fetchBatches(address, group) as AsyncIterable<kubedask.v1.DataChunks>) {
+      if (!out.write(batch)) await new Promise((r) => out.once('drain', r));
     }
   }
 }
 
-async function scatter(core: SchedulerCore, peers: DataPeers, clientId: string, call: AsyncIterable<kubedask.v1.DataChunk>): Promise<string[]> {
+async function scatter(core: SchedulerCore, peers: PeerClients, clientId: string, call: AsyncIterable<kubedask.v1.DataChunk>): Promise<string[]> {
   if (!core.clients.has(clientId)) throw new GraphValidationError(`unknown client ${clientId}: open a session first`, '');
   const assembler = new ChunkAssembler();
   const keys: string[] = [];
@@ -182,7 +183,7 @@ async function scatter(core: SchedulerCore, peers: DataPeers, clientId: string, 
     if (core.state.knownKey(whole.key)) throw new GraphValidationError(`scatter key "${whole.key}" already exists`, whole.key);
     const worker = pickWorker(core);
     if (!worker) throw new GraphValidationError('no workers to scatter to', whole.key);
-    await peers.put(worker.def.address, toChunks(whole.key, whole.value));
+    await peers.put(worker.def.address, [{ key: whole.key, value: whole.value }]);
     core.handle({ type: 'scattered', clientId, workerId: worker.def.workerId, keys: [whole.key], nbytes: [whole.value.data.byteLength] });
     keys.push(whole.key);
   }

@@ -8,7 +8,7 @@ import { clientServiceHandlers } from './client-service.js';
 import { controlHandlers } from './control-service.js';
 import { SchedulerCore } from './core.js';
 import { startDashboard } from './dashboard.js';
-import { DataPeers } from './data-peers.js';
+import { PeerClients } from '../../protocol/data-client.js';
 import { makeLogger, type LogLevel } from './logger.js';
 import { workerStreamHandlers } from './worker-service.js';
 
@@ -42,7 +42,7 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
   const options = { ...defaultSchedulerOptions, ...overrides };
   const log = makeLogger('scheduler', options.logLevel);
   const core = new SchedulerCore({ workerSaturation: options.workerSaturation });
-  const peers = new DataPeers();
+  const peers = new PeerClients();
   const server = new grpc.Server(serverOptions);
   let address = '';
   let dashboardUrl = '';

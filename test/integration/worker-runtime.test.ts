@@ -12,7 +12,7 @@ import { CHUNK_BYTES, WorkerStreamService, serverOptions } from '../../protocol/
 import { Encoding, decodeValue, encodeValue, keyPlaceholder } from '../../protocol/values.js';
 import { DataStore } from '../../worker/runtime/data-store.js';
 import { ModuleStore } from '../../worker/runtime/module-store.js';
-import { PeerClients } from '../../worker/runtime/peer-fetch.js';
+import { PeerClients } from '../../protocol/data-client.js';
 import { startPeerServer } from '../../worker/runtime/peer-server.js';
 import type { TaskFunction } from '../../worker/runtime/pool-protocol.js';
 import { TaskPool, type PoolTask, type TaskOutcome } from '../../worker/runtime/task-pool.js';

@@ -63,14 +63,6 @@ export class SpillError extends WorkerError {
   }
 }
 
-export class FetchError extends WorkerError {
-  override name = 'FetchError';
-  constructor(readonly address: string, readonly keys: string[], options?: ErrorOptions) {
-    const why = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
-    super(`fetching ${keys.length} key(s) from ${address} failed${why}`, options);
-  }
-}
-
 export class SchedulerLostError extends WorkerError {
   override name = 'SchedulerLostError';
   constructor(readonly scheduler: string, readonly afterMs: number, options?: ErrorOptions) {

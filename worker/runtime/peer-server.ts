@@ -2,7 +2,7 @@
 // Puts scattered values into it. Values stream as DataChunks of CHUNK_BYTES (an Arrow table
 // travels as its IPC stream bytes), with flow control so a big value never sits in memory twice.
 import * as grpc from '@grpc/grpc-js';
-import { ChunkAssembler, missingChunk, toChunks } from '../../protocol/chunks.js';
+import { ChunkAssembler, batchChunks, missingChunk, toChunks } from '../../protocol/chunks.js';
 import { toServiceError } from '../../protocol/errors.js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import { WorkerDataService, serverOptions } from '../../protocol/services.js';
@@ -36,25 +36,11 @@ export interface PeerServer {
 export function workerDataHandlers(options: Pick<PeerServerOptions, 'store' | 'onPut' | 'chunkBytes'>): grpc.UntypedServiceImplementation {
   const { store, onPut, chunkBytes } = options;
   return {
-    fetch(call: grpc.ServerWritableStream<FetchRequest, kubedask.v1.DataChunk.$Properties>): void {
+    fetch(call: grpc.ServerWritableStream<FetchRequest, kubedask.v1.DataChunks.$Properties>): void {
       void (async () => {
-        for (const key of call.request.keys) {
+        for await (const chunks of batchChunks(chunksOf(store, call.request.keys, chunkBytes), chunkBytes)) {
           if (call.cancelled) return;
-          let value;
-          try {
-            value = await store.get(key);
-          } catch (err) {
-            call.write(missingChunk(key, (err as Error).message));
-            continue;
-          }
-          if (!value) {
-            call.write(missingChunk(key, 'not held by this worker'));
-            continue;
-          }
-          for (const chunk of toChunks(key, value, chunkBytes)) {
-            if (!call.write(chunk)) await drained(call);
-            if (call.cancelled) return;
-          }
+          if (!call.write({ chunks })) await drained(call);
         }
         call.end();
       })().catch((err: unknown) => call.emit('error', toServiceError(err)));
@@ -90,7 +76,22 @@ export function workerDataHandlers(options: Pick<PeerServerOptions, 'store' | 'o
   };
 }
 
-function drained(call: grpc.ServerWritableStream<FetchRequest, kubedask.v1.DataChunk.$Properties>): Promise<void> {
+/** The keys' chunks in order; a key this worker cannot produce becomes a `missing` chunk. */
+async function* chunksOf(store: DataStore, keys: string[], chunkBytes?: number): AsyncGenerator<kubedask.v1.DataChunk.$Properties> {
+  for (const key of keys) {
+    let value;
+    try {
+      value = await store.get(key);
+    } catch (err) {
+      yield missingChunk(key, (err as Error).message);
+      continue;
+    }
+    if (!value) yield missingChunk(key, 'not held by this worker');
+    else yield* toChunks(key, value, chunkBytes);
+  }
+}
+
+function drained(call: grpc.ServerWritableStream<FetchRequest, kubedask.v1.DataChunks.$Properties>): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       call.off('drain', done);

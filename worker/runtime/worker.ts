@@ -16,7 +16,7 @@ import type { ComputeRequest, InstructionOf, InstructionType, ToScheduler, Worke
 import { DataStore } from './data-store.js';
 import { DependencyLostError, UnknownFunctionError, WorkerError, WorkerOptionsError } from './errors.js';
 import { ModuleStore } from './module-store.js';
-import { PeerClients } from './peer-fetch.js';
+import { PeerClients } from '../../protocol/data-client.js';
 import { joinHostPort, startPeerServer, type PeerServer } from './peer-server.js';
 import type { TaskFunction, WireArg } from './pool-protocol.js';
 import { SchedulerLink } from './scheduler-link.js';

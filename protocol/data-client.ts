@@ -1,17 +1,16 @@
-// Client side of WorkerData: fetch dependencies from peers (one channel per peer address,
-// reused), and Put values to a worker. Chunks are reassembled with ChunkAssembler.
+// Client side of a worker's WorkerData service, used by workers (dependencies from peers)
+// and by the scheduler (gather, scatter): one channel per address, reused.
 import * as grpc from '@grpc/grpc-js';
-import { ChunkAssembler, toChunks } from '../../protocol/chunks.js';
-import { fromServiceError } from '../../protocol/errors.js';
-import type { kubedask } from '../../protocol/generated/kubedask.js';
-import { WorkerDataClient, channelOptions } from '../../protocol/services.js';
-import type { EncodedValue } from '../../protocol/values.js';
-import { FetchError } from './errors.js';
+import { ChunkAssembler, toChunks } from './chunks.js';
+import { FetchError, fromServiceError } from './errors.js';
+import type { kubedask } from './generated/kubedask.js';
+import { WorkerDataClient, channelOptions } from './services.js';
+import type { EncodedValue } from './values.js';
 
-type DataChunk = kubedask.v1.DataChunk;
+type DataChunks = kubedask.v1.DataChunks;
 
 interface DataClient extends grpc.Client {
-  fetch(request: kubedask.v1.FetchRequest.$Properties, options?: grpc.CallOptions): grpc.ClientReadableStream<DataChunk>;
+  fetch(request: kubedask.v1.FetchRequest.$Properties, options?: grpc.CallOptions): grpc.ClientReadableStream<DataChunks>;
   put(options: grpc.CallOptions, callback: grpc.requestCallback<kubedask.v1.PutReply>): grpc.ClientWritableStream<kubedask.v1.DataChunk.$Properties>;
 }
 
@@ -47,12 +46,14 @@ export class PeerClients {
         if (isServiceError(err) && (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED)) this.drop(address);
         reject(new FetchError(address, keys, { cause }));
       };
-      call.on('data', (chunk: DataChunk) => {
+      call.on('data', (batch: DataChunks) => {
         try {
-          const done = assembler.push(chunk);
-          if (!done) return;
-          if ('value' in done) result.values.push(done);
-          else result.missing.push({ key: done.key, reason: done.missing });
+          for (const chunk of batch.chunks) {
+            const done = assembler.push(chunk as kubedask.v1.DataChunk);
+            if (!done) continue;
+            if ('value' in done) result.values.push(done);
+            else result.missing.push({ key: done.key, reason: done.missing });
+          }
         } catch (err) {
           fail(err as Error);
         }
@@ -64,6 +65,11 @@ export class PeerClients {
         resolve(result);
       });
     });
+  }
+
+  /** The raw batches of a Fetch, for relaying them unopened (the scheduler's gather). */
+  fetchBatches(address: string, keys: string[]): grpc.ClientReadableStream<DataChunks> {
+    return this.client(address).fetch({ keys }, { deadline: Date.now() + this.deadlineMs });
   }
 
   /** Sends values to the worker at `address`; resolves with the keys it stored. */
