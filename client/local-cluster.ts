@@ -17,6 +17,8 @@ export interface LocalClusterOptions {
   resources?: Record<string, number>;
   /** How long start() waits for every worker to register. */
   startTimeoutMs?: number;
+  /** The scheduler removes a worker silent this long (default 30 s). */
+  heartbeatTimeoutMs?: number;
   /** Worker process stderr: 'inherit' to see worker logs, 'ignore' by default. */
   workerOutput?: 'inherit' | 'ignore';
 }
@@ -81,6 +83,7 @@ export class LocalCluster {
     this.running = await startScheduler({
       port: this.options.port ?? 0,
       dashboardPort: this.options.dashboardPort ?? 0,
+      ...(this.options.heartbeatTimeoutMs ? { heartbeatTimeoutMs: this.options.heartbeatTimeoutMs } : {}),
       logLevel: 'error',
     });
     const n = this.options.workers ?? 2;

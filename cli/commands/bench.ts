@@ -10,7 +10,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     json: { type: 'boolean' }, tasks: { type: 'string' }, chain: { type: 'string' }, repeat: { type: 'string' }, 'no-peer': { type: 'boolean' },
   });
   const result = await schedulerBench({
-    tasks: parseCount(v.tasks, '--tasks', 10_000),
+    tasks: parseCount(v.tasks, '--tasks', 5_000),
     chain: parseCount(v.chain, '--chain', 1000),
     repeat: parseCount(v.repeat, '--repeat', 3),
     peer: !v['no-peer'],

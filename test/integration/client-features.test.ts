@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../../index.js';
-import { useCluster } from '../helpers/cluster.js';
+import { useCluster, withCluster } from '../helpers/cluster.js';
 import { waitUntil } from '../helpers/wait.js';
 
 setFlagsFromString('--expose-gc');
@@ -46,3 +46,34 @@ describe('client features', () => {
     await waitUntil(() => futures.every((f) => !fx.cluster.scheduler.core.state.knownKey(f.key)), 'keys to be forgotten');
   });
 });
+
+describe('a worker busy with a CPU-bound task', () => {
+  it('keeps sending heartbeats, so the scheduler does not drop it', async () => {
+    await withCluster({ workers: 1, threads: 1, heartbeatTimeoutMs: 1500 }, async (cluster, client) => {
+      const [before] = [...cluster.scheduler.core.workers.keys()];
+      const spin = client.submit((ms: number) => {
+        const end = Date.now() + ms;
+        let n = 0;
+        while (Date.now() < end) n++;
+        return n > 0;
+      }, 4000);
+      assert.equal(await spin.result(), true);
+      assert.deepEqual([...cluster.scheduler.core.workers.keys()], [before]);
+    });
+  });
+});
+
+describe('dashboard', () => {
+  it('serves status JSON and Prometheus metrics', async () => {
+    await withCluster({ workers: 1, threads: 1, dashboardPort: 0 }, async (cluster, client) => {
+      await client.submit((x: number) => x, 1).result();
+      const status = await (await fetch(`${cluster.dashboardUrl}api/status`)).json() as { workers: { name: string }[] };
+      assert.deepEqual(status.workers.map((w) => w.name), ['local-0']);
+      const metrics = await (await fetch(`${cluster.dashboardUrl}metrics`)).text();
+      assert.match(metrics, /^kubedask_workers 1$/m);
+      assert.match(metrics, /^kubedask_tasks\{state="memory"\} \d+$/m);
+      assert.equal((await fetch(`${cluster.dashboardUrl}nope`)).status, 404);
+    });
+  });
+});
+
