@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { GraphValidationError } from '../../index.js';
-import { useCluster } from '../helpers/cluster.js';
+import { useCluster, withCluster } from '../helpers/cluster.js';
 import { functionDef } from '../../client/task-functions.js';
 import { channelOptions } from '../../protocol/services.js';
 
@@ -97,3 +97,21 @@ describe('bad input', () => {
     await stillServes();
   });
 });
+
+describe('a task that blows up memory', () => {
+  it('fails alone with a message about memory; the worker and its data survive', async () => {
+    await withCluster({ workers: 1, threads: 1, memoryLimit: '256MiB' }, async (cluster, client) => {
+      const kept = client.submit((x: number) => x * 2, 21);
+      await kept.wait();
+      const hog = client.submit(() => {
+        const hoard: number[][] = [];
+        for (;;) hoard.push(new Array(1_000_000).fill(Math.random()));
+      });
+      await assert.rejects(hog.result(), /memory/i);
+      assert.equal(cluster.scheduler.core.workers.size, 1);
+      assert.equal(await kept.result(), 42);
+      assert.equal(await client.submit((x: number) => x + 1, kept).result(), 43);
+    });
+  });
+});
+

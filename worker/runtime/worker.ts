@@ -9,7 +9,7 @@
 // - scheduler lost: the stream breaking means the scheduler has written this worker off and
 //   rescheduled its work, so the worker drops its data and state and registers afresh, retrying
 //   with backoff for `reconnectTimeoutMs` (30 s), then closes with SchedulerLostError.
-import { hostname } from 'node:os';
+import { hostname, totalmem } from 'node:os';
 import { kubedask } from '../../protocol/generated/kubedask.js';
 import { WorkerState } from '../state/worker-state.js';
 import type { ComputeRequest, InstructionOf, InstructionType, ToScheduler, WorkerEvent as StateEvent } from '../state/types.js';
@@ -114,7 +114,10 @@ class WorkerProcess {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.store = new DataStore({ memoryLimit: options.memoryLimit * SPILL_FRACTION, spillRoot: options.spillRoot });
     this.modules = new ModuleStore(options.modulesDir);
-    this.pool = new TaskPool({ nthreads: options.nthreads, modules: this.modules, maxPerThread: PIPELINE.depth });
+    this.pool = new TaskPool({
+      nthreads: options.nthreads, modules: this.modules, maxPerThread: PIPELINE.depth,
+      resourceLimits: { maxOldGenerationSizeMb: threadHeapMb(options.memoryLimit, options.nthreads) },
+    });
     this.state = this.newState();
   }
 
@@ -302,3 +305,13 @@ const wireEvent: { [T in ToScheduler['type']]: (m: Extract<ToScheduler, { type: 
   missing: (m) => ({ missing: { key: m.key, missing: m.missing } }),
   rejected: (m) => ({ rejected: { key: m.key, reason: m.reason } }),
 };
+
+/**
+ * Each task thread gets a heap limit, so a task that allocates without bound ends only its
+ * thread (reported as erred) instead of the whole worker: its share of the memory limit, or
+ * of half this machine's memory when there is no limit.
+ */
+export function threadHeapMb(memoryLimit: number, nthreads: number): number {
+  const budget = memoryLimit > 0 ? memoryLimit : totalmem() / 2;
+  return Math.max(128, Math.floor(budget / Math.max(1, nthreads) / 2 ** 20));
+}
