@@ -5,6 +5,7 @@ import { schedulerCommand, schedulerUsage } from './commands/scheduler.js';
 import { workerCommand, workerUsage } from './commands/worker.js';
 import { demoCommand, demoUsage } from './commands/demo.js';
 import { benchCommand, benchUsage } from './commands/bench.js';
+import { simCommand, simUsage } from './commands/sim.js';
 
 const commands: Record<string, { run(argv: string[]): Promise<void>; usage: string }> = {
   local: { run: localCommand, usage: localUsage },
@@ -12,6 +13,7 @@ const commands: Record<string, { run(argv: string[]): Promise<void>; usage: stri
   worker: { run: workerCommand, usage: workerUsage },
   demo: { run: demoCommand, usage: demoUsage },
   bench: { run: benchCommand, usage: benchUsage },
+  sim: { run: simCommand, usage: simUsage },
 };
 
 function usage(): string {

@@ -1,37 +1,31 @@
 // Admission for the Kubernetes API emulator: CRD structural checks, custom resource pruning,
 // defaulting and validation (OpenAPI v3 + CEL), and built-in kind validation.
 // CONTRACT between the emulator's server (test/kube-sim/server) and this folder.
+import { checkCrd } from './structural.js';
+import { admit } from './admit.js';
+import { checkBuiltin } from './builtin.js';
 
-/** One cause of a 422 Invalid, as the real API server reports it. */
-export interface FieldCause {
-  /** e.g. FieldValueRequired, FieldValueInvalid, FieldValueNotSupported, FieldValueTypeInvalid, FieldValueForbidden */
-  reason: string;
-  /** e.g. 'Invalid value: -1: spec.replicas in body should be greater than or equal to 0' */
-  message: string;
-  /** e.g. 'spec.replicas' */
-  field: string;
-}
-
-/** The openAPIV3Schema of one served CRD version (JSONSchemaProps). */
-export type JSONSchemaProps = Record<string, unknown>;
-
-export interface Admitted {
-  /** The object after pruning unknown fields and applying defaults. */
-  object: Record<string, unknown>;
-  causes: FieldCause[];
-}
+export type { FieldCause, JSONSchemaProps, Admitted } from './types.js';
+import type { FieldCause, JSONSchemaProps, Admitted } from './types.js';
 
 /** Checks a CustomResourceDefinition (structural schemas, compilable CEL rules). */
-export function validateCrd(_crd: Record<string, unknown>): FieldCause[] {
-  throw new Error('validateCrd: not implemented yet');
+export function validateCrd(crd: Record<string, unknown>): FieldCause[] {
+  return checkCrd(crd);
 }
 
-/** Prunes, defaults and validates a custom resource; `old` is set on update (for oldSelf rules). */
-export function admitCustomResource(_schema: JSONSchemaProps, _object: Record<string, unknown>, _old?: Record<string, unknown>): Admitted {
-  throw new Error('admitCustomResource: not implemented yet');
+/**
+ * Prunes, defaults and validates a custom resource; `old` is set on update (for oldSelf rules).
+ * Compiled CEL rules are cached per schema object (and by content, for fresh copies).
+ */
+export function admitCustomResource(schema: JSONSchemaProps, object: Record<string, unknown>, old?: Record<string, unknown>): Admitted {
+  return admit(schema, object, old);
 }
 
 /** Validates a built-in kind (Pod, Service, Deployment, ...) against its real OpenAPI schema. */
-export function validateBuiltin(_apiVersion: string, _kind: string, _object: Record<string, unknown>): FieldCause[] {
-  throw new Error('validateBuiltin: not implemented yet');
+export function validateBuiltin(apiVersion: string, kind: string, object: Record<string, unknown>): FieldCause[] {
+  return checkBuiltin(apiVersion, kind, object);
 }
+
+export { isKnownBuiltin } from './builtin.js';
+export { checkSchema as validateCrdSchema } from './structural.js';
+export { prune as pruneUnknownFields, applyDefaults } from './admit.js';

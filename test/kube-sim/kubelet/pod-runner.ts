@@ -1,0 +1,220 @@
+// Runs one bound pod: its containers as local processes on the pod's own loopback address,
+// readiness probes, restarts by restartPolicy, graceful stop; reports through pods/status.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { containerArgv, ImageNotRunnable, type ContainerSpec } from './container-command.js';
+import { runProbe } from './probes.js';
+import type { KubeObject, Rest } from './rest.js';
+
+export interface PodContext {
+  rest: Rest;
+  images: Record<string, string[]>;
+  /** Environment every pod process gets (API server address, DNS shim preload, kubeconfig). */
+  baseEnv: Record<string, string>;
+  logDir: string;
+  hostIP: string;
+}
+
+interface ContainerRun {
+  spec: ContainerSpec;
+  child?: ChildProcess;
+  restarts: number;
+  ready: boolean;
+  startedAt?: string;
+  state: Record<string, unknown>;
+  lastState: Record<string, unknown>;
+  exitCode?: number;
+}
+
+const RESTART_BACKOFF_MS = [500, 1000, 2000, 5000, 10000];
+
+export class PodRunner {
+  private readonly containers: ContainerRun[];
+  private readonly startTime = new Date().toISOString();
+  private stopping = false;
+  private timers = new Set<NodeJS.Timeout>();
+  private reported = '';
+  readonly name: string;
+  readonly namespace: string;
+
+  constructor(private readonly pod: KubeObject, readonly podIP: string, private readonly ctx: PodContext) {
+    this.name = pod.metadata.name;
+    this.namespace = pod.metadata.namespace ?? 'default';
+    const spec = pod.spec as { containers?: ContainerSpec[] };
+    this.containers = (spec.containers ?? []).map((c) => ({ spec: c, restarts: 0, ready: false, state: { waiting: { reason: 'ContainerCreating' } }, lastState: {} }));
+  }
+
+  private get restartPolicy(): string {
+    return ((this.pod.spec as { restartPolicy?: string }).restartPolicy) ?? 'Always';
+  }
+
+  async start(): Promise<void> {
+    const env = await this.podEnv();
+    for (const c of this.containers) this.launch(c, env);
+    await this.report();
+  }
+
+  /** SIGTERM, then SIGKILL after the grace period; resolves when every process is gone. */
+  async stop(graceSeconds: number): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearTimeout(t);
+    await Promise.all(this.containers.map((c) => stopChild(c.child, graceSeconds * 1000)));
+  }
+
+  private async podEnv(): Promise<Record<string, string>> {
+    return {
+      ...this.ctx.baseEnv,
+      KUBE_SIM_NAMESPACE: this.namespace,
+      POD_IP: this.podIP,
+      HOSTNAME: this.name,
+    };
+  }
+
+  private async containerEnv(c: ContainerSpec, podEnv: Record<string, string>): Promise<Record<string, string>> {
+    const env: Record<string, string> = { ...podEnv };
+    for (const from of c.envFrom ?? []) {
+      const ref = from.configMapRef ?? from.secretRef;
+      if (!ref) continue;
+      const kind = from.configMapRef ? 'configmaps' : 'secrets';
+      const obj = await this.ctx.rest.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${this.namespace}/${kind}/${ref.name}`);
+      for (const [k, v] of Object.entries(obj.data ?? {})) env[`${from.prefix ?? ''}${k}`] = kind === 'secrets' ? Buffer.from(v, 'base64').toString() : v;
+    }
+    for (const e of c.env ?? []) {
+      if (e.value !== undefined) env[e.name] = e.value;
+      else if (e.valueFrom) env[e.name] = await this.valueFrom(e.valueFrom);
+    }
+    return env;
+  }
+
+  private async valueFrom(from: Record<string, Record<string, string>>): Promise<string> {
+    const field = from.fieldRef?.fieldPath;
+    if (field) {
+      const fields: Record<string, string> = {
+        'metadata.name': this.name, 'metadata.namespace': this.namespace, 'metadata.uid': this.pod.metadata.uid ?? '',
+        'status.podIP': this.podIP, 'status.hostIP': this.ctx.hostIP, 'spec.nodeName': String((this.pod.spec as { nodeName?: string }).nodeName ?? ''),
+        'spec.serviceAccountName': String((this.pod.spec as { serviceAccountName?: string }).serviceAccountName ?? 'default'),
+      };
+      return fields[field] ?? '';
+    }
+    const ref = from.configMapKeyRef ?? from.secretKeyRef;
+    if (ref) {
+      const kind = from.configMapKeyRef ? 'configmaps' : 'secrets';
+      const obj = await this.ctx.rest.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${this.namespace}/${kind}/${ref.name}`);
+      const raw = obj.data?.[ref.key!] ?? '';
+      return kind === 'secrets' ? Buffer.from(raw, 'base64').toString() : raw;
+    }
+    return '';
+  }
+
+  private launch(c: ContainerRun, podEnv: Record<string, string>): void {
+    void this.containerEnv(c.spec, podEnv).then((env) => {
+      if (this.stopping) return;
+      let argv: string[];
+      try {
+        argv = containerArgv(c.spec, env, this.ctx.images);
+      } catch (err) {
+        const reason = err instanceof ImageNotRunnable ? 'ErrImageNeverPull' : 'CreateContainerError';
+        c.state = { waiting: { reason, message: (err as Error).message } };
+        void this.report();
+        return;
+      }
+      mkdirSync(this.ctx.logDir, { recursive: true });
+      const log = createWriteStream(join(this.ctx.logDir, `${this.namespace}_${this.name}_${c.spec.name}.log`), { flags: 'a' });
+      const child = spawn(argv[0]!, argv.slice(1), { env, cwd: c.spec.workingDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      child.stdout?.pipe(log, { end: false });
+      child.stderr?.pipe(log, { end: false });
+      c.child = child;
+      c.startedAt = new Date().toISOString();
+      c.state = { running: { startedAt: c.startedAt } };
+      c.ready = !c.spec.readinessProbe;
+      child.once('error', (err) => { c.state = { waiting: { reason: 'CreateContainerError', message: err.message } }; void this.report(); });
+      child.once('exit', (code, signal) => this.onExit(c, podEnv, code ?? (signal ? 128 + 9 : 1), signal, log));
+      if (c.spec.readinessProbe) this.probe(c, env);
+      void this.report();
+    }, (err: Error) => {
+      c.state = { waiting: { reason: 'CreateContainerConfigError', message: err.message } };
+      void this.report();
+    });
+  }
+
+  private onExit(c: ContainerRun, podEnv: Record<string, string>, code: number, signal: NodeJS.Signals | null, log: NodeJS.WritableStream): void {
+    log.end();
+    c.child = undefined;
+    c.ready = false;
+    c.exitCode = code;
+    const terminated = { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', ...(signal ? { signal } : {}), startedAt: c.startedAt, finishedAt: new Date().toISOString() };
+    c.state = { terminated };
+    if (this.stopping) return void this.report();
+    const policy = this.restartPolicy;
+    if (policy === 'Always' || (policy === 'OnFailure' && code !== 0)) {
+      c.lastState = { terminated };
+      c.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${c.spec.name}` } };
+      const delay = RESTART_BACKOFF_MS[Math.min(c.restarts, RESTART_BACKOFF_MS.length - 1)]!;
+      c.restarts += 1;
+      const t = setTimeout(() => { this.timers.delete(t); if (!this.stopping) this.launch(c, podEnv); }, delay);
+      this.timers.add(t);
+    }
+    void this.report();
+  }
+
+  private probe(c: ContainerRun, env: Record<string, string>): void {
+    const p = c.spec.readinessProbe!;
+    // Probe periods are honoured up to 1 s: the emulator favours quick tests over realism here.
+    const period = Math.min(1, p.periodSeconds ?? 10) * 1000;
+    const tick = async () => {
+      if (this.stopping || !c.child) return;
+      const ok = await runProbe(p, this.podIP, env).catch(() => false);
+      if (ok !== c.ready) { c.ready = ok; await this.report(); }
+      const t = setTimeout(() => { this.timers.delete(t); void tick(); }, period);
+      this.timers.add(t);
+    };
+    const t = setTimeout(() => { this.timers.delete(t); void tick(); }, (p.initialDelaySeconds ?? 0) * 1000);
+    this.timers.add(t);
+  }
+
+  private phase(): string {
+    if (this.containers.some((c) => 'running' in c.state)) return 'Running';
+    if (this.containers.every((c) => 'terminated' in c.state)) {
+      const allZero = this.containers.every((c) => c.exitCode === 0);
+      if (allZero) return 'Succeeded';
+      // Failed containers of an Always/OnFailure pod are being restarted (waiting), so only
+      // Never reaches here with a failure.
+      return 'Failed';
+    }
+    return this.containers.some((c) => c.restarts > 0) ? 'Running' : 'Pending';
+  }
+
+  /** Writes status only through pods/status, and only when it changed. */
+  async report(): Promise<void> {
+    const allReady = this.containers.every((c) => c.ready && 'running' in c.state);
+    const now = new Date().toISOString();
+    const condition = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False', lastTransitionTime: now });
+    const status = {
+      phase: this.phase(),
+      hostIP: this.ctx.hostIP,
+      podIP: this.podIP,
+      podIPs: [{ ip: this.podIP }],
+      startTime: this.startTime,
+      conditions: [condition('PodScheduled', true), condition('Initialized', true), condition('ContainersReady', allReady), condition('Ready', allReady)],
+      containerStatuses: this.containers.map((c) => ({
+        name: c.spec.name, image: c.spec.image ?? '', imageID: '', ready: c.ready && 'running' in c.state,
+        restartCount: c.restarts, started: 'running' in c.state, state: c.state, lastState: c.lastState,
+      })),
+    };
+    const fingerprint = JSON.stringify({ ...status, conditions: status.conditions.map((c) => [c.type, c.status]) });
+    if (fingerprint === this.reported) return;
+    this.reported = fingerprint;
+    await this.ctx.rest.mergePatch(`/api/v1/namespaces/${this.namespace}/pods/${this.name}/status`, { status }).catch(() => { this.reported = ''; });
+  }
+}
+
+function stopChild(child: ChildProcess | undefined, graceMs: number): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const group = (signal: NodeJS.Signals) => { try { process.kill(-child.pid!, signal); } catch { child.kill(signal); } };
+    const timer = setTimeout(() => group('SIGKILL'), graceMs);
+    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    group('SIGTERM');
+  });
+}

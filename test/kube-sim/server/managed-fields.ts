@@ -1,0 +1,193 @@
+// Field ownership (metadata.managedFields) and server-side apply. Field sets are the leaf
+// paths of an object, lists keyed by their merge key (`k:{"name":"x"}`) or atomic.
+import { ApiError } from './errors.js';
+import { clone, isObject, jsonEqual, nowIso, type JsonObject, type KubeObject, type ManagedFieldsEntry } from './types.js';
+
+const SEP = '\u0000';
+const KEYED_LISTS: Record<string, string> = {
+  containers: 'name', initContainers: 'name', env: 'name', volumes: 'name', volumeMounts: 'mountPath',
+  imagePullSecrets: 'name', conditions: 'type', ownerReferences: 'uid', ports: 'containerPort',
+};
+const METADATA_TRACKED = ['labels', 'annotations', 'finalizers', 'ownerReferences'];
+
+function listKey(field: string, items: unknown[], kind: string): string | undefined {
+  const key = field === 'ports' && kind === 'Service' ? 'port' : KEYED_LISTS[field];
+  return key && items.every((i) => isObject(i) && i[key] !== undefined) ? key : undefined;
+}
+
+function walk(value: unknown, prefix: string[], kind: string, out: Set<string>): void {
+  if (isObject(value) && Object.keys(value).length > 0) {
+    for (const [k, v] of Object.entries(value)) {
+      if (Array.isArray(v) && k === 'finalizers') {
+        for (const f of v) out.add([...prefix, `f:${k}`, `v:${JSON.stringify(f)}`].join(SEP));
+        continue;
+      }
+      const key = Array.isArray(v) ? listKey(k, v, kind) : undefined;
+      if (Array.isArray(v) && key) {
+        for (const item of v as JsonObject[]) walk(item, [...prefix, `f:${k}`, `k:${JSON.stringify({ [key]: item[key] })}`], kind, out);
+      } else {
+        walk(v, [...prefix, `f:${k}`], kind, out);
+      }
+    }
+    return;
+  }
+  out.add(prefix.join(SEP));
+}
+
+/** Leaf field paths of the parts of an object a manager can own. */
+export function fieldSet(obj: KubeObject, subresource?: string): Set<string> {
+  const out = new Set<string>();
+  const kind = obj.kind ?? '';
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === 'apiVersion' || k === 'kind') continue;
+    if (subresource === 'status' ? k !== 'status' : k === 'status') continue;
+    if (k === 'metadata') {
+      for (const mk of METADATA_TRACKED) if (obj.metadata[mk] !== undefined) walk({ [mk]: obj.metadata[mk] }, ['f:metadata'], kind, out);
+      continue;
+    }
+    walk(v, [`f:${k}`], kind, out);
+  }
+  return out;
+}
+
+function valueAt(obj: unknown, path: string): unknown {
+  let cur = obj;
+  for (const token of path.split(SEP)) {
+    if (token.startsWith('f:')) cur = isObject(cur) ? cur[token.slice(2)] : undefined;
+    else if (token.startsWith('k:')) {
+      const [[k, v]] = Object.entries(JSON.parse(token.slice(2)) as JsonObject);
+      cur = Array.isArray(cur) ? cur.find((i) => isObject(i) && jsonEqual(i[k], v)) : undefined;
+    } else if (token.startsWith('v:')) {
+      const v = JSON.parse(token.slice(2)) as unknown;
+      cur = Array.isArray(cur) && cur.some((i) => jsonEqual(i, v)) ? v : undefined;
+    }
+    if (cur === undefined) return undefined;
+  }
+  return cur;
+}
+
+function removeAt(obj: JsonObject, path: string): void {
+  const tokens = path.split(SEP);
+  let parent: unknown = obj;
+  for (const token of tokens.slice(0, -1)) parent = valueAt(parent, token);
+  const last = tokens[tokens.length - 1];
+  if (last.startsWith('f:') && isObject(parent)) delete parent[last.slice(2)];
+  if (last.startsWith('v:') && Array.isArray(parent)) {
+    const v = JSON.parse(last.slice(2)) as unknown;
+    const i = parent.findIndex((x) => jsonEqual(x, v));
+    if (i >= 0) parent.splice(i, 1);
+  }
+}
+
+export function toFieldsV1(fields: Set<string>): JsonObject {
+  const root: JsonObject = {};
+  for (const path of fields) {
+    let node = root;
+    for (const token of path.split(SEP)) {
+      if (!isObject(node[token])) node[token] = token.startsWith('k:') ? { '.': {} } : {};
+      node = node[token] as JsonObject;
+    }
+  }
+  return root;
+}
+
+export function fromFieldsV1(v1: JsonObject, prefix: string[] = [], out = new Set<string>()): Set<string> {
+  const children = Object.keys(v1).filter((k) => k !== '.');
+  if (children.length === 0 && prefix.length > 0) out.add(prefix.join(SEP));
+  for (const k of children) fromFieldsV1(isObject(v1[k]) ? (v1[k] as JsonObject) : {}, [...prefix, k], out);
+  return out;
+}
+
+function entryFields(e: ManagedFieldsEntry): Set<string> {
+  return fromFieldsV1(isObject(e.fieldsV1) ? e.fieldsV1 : {});
+}
+
+function setEntry(entries: ManagedFieldsEntry[], manager: string, operation: 'Apply' | 'Update', apiVersion: string, fields: Set<string>, subresource?: string): ManagedFieldsEntry[] {
+  const rest = entries.filter((e) => !(e.manager === manager && e.operation === operation && (e.subresource ?? '') === (subresource ?? '')));
+  if (fields.size === 0) return rest;
+  const entry: ManagedFieldsEntry = { manager, operation, apiVersion, time: nowIso(), fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(fields) };
+  if (subresource) entry.subresource = subresource;
+  return [...rest, entry];
+}
+
+function withoutFields(entries: ManagedFieldsEntry[], drop: Set<string>, except?: ManagedFieldsEntry): ManagedFieldsEntry[] {
+  return entries.flatMap((e) => {
+    if (e === except) return [e];
+    const kept = new Set([...entryFields(e)].filter((f) => !drop.has(f)));
+    return kept.size === 0 ? [] : [{ ...e, fieldsV1: toFieldsV1(kept) }];
+  });
+}
+
+/** Records an Update by `manager`: fields it changed become its own. */
+export function recordUpdate(old: KubeObject | undefined, next: KubeObject, manager: string, subresource?: string): void {
+  const before = old ? fieldSet(old, subresource) : new Set<string>();
+  const after = fieldSet(next, subresource);
+  const changed = new Set([...after].filter((f) => !before.has(f) || !jsonEqual(valueAt(old, f), valueAt(next, f))));
+  const removed = new Set([...before].filter((f) => !after.has(f)));
+  let entries = withoutFields(next.metadata.managedFields ?? [], new Set([...changed, ...removed]));
+  if (changed.size === 0 && entries.length === (next.metadata.managedFields ?? []).length) return;
+  const existing = entries.find((e) => e.manager === manager && e.operation === 'Update' && (e.subresource ?? '') === (subresource ?? ''));
+  const owned = new Set([...(existing ? entryFields(existing) : []), ...changed]);
+  entries = setEntry(entries, manager, 'Update', next.apiVersion ?? '', owned, subresource);
+  next.metadata.managedFields = entries;
+}
+
+/** Merges an applied configuration into the live object (maps recursively, keyed lists by key). */
+function mergeApplied(live: unknown, config: unknown, field: string, kind: string): unknown {
+  if (isObject(config)) {
+    const out: JsonObject = isObject(live) ? clone(live) : {};
+    for (const [k, v] of Object.entries(config)) out[k] = mergeApplied(out[k], v, k, kind);
+    return out;
+  }
+  if (Array.isArray(config) && Array.isArray(live)) {
+    if (field === 'finalizers') return [...live, ...config.filter((c) => !live.some((l) => jsonEqual(l, c)))];
+    const key = listKey(field, config, kind);
+    if (key && listKey(field, live, kind)) {
+      const out = clone(live) as JsonObject[];
+      for (const item of config as JsonObject[]) {
+        const i = out.findIndex((o) => jsonEqual(o[key], item[key]));
+        if (i >= 0) out[i] = mergeApplied(out[i], item, '', kind) as JsonObject;
+        else out.push(clone(item));
+      }
+      return out;
+    }
+  }
+  return clone(config);
+}
+
+export interface ApplyResult {
+  object: KubeObject;
+}
+
+/** Server-side apply of `config` by `manager` onto `live` (undefined when creating). */
+export function serverSideApply(live: KubeObject | undefined, config: KubeObject, manager: string, force: boolean, subresource?: string): KubeObject {
+  const entries = live?.metadata.managedFields ?? [];
+  const applied = fieldSet(config, subresource);
+  const conflicts: Array<{ manager: string; field: string; apiVersion: string }> = [];
+  const taken = new Set<string>();
+  for (const e of entries) {
+    if (e.manager === manager && e.operation === 'Apply') continue;
+    if ((e.subresource ?? '') !== (subresource ?? '')) continue;
+    for (const f of entryFields(e)) {
+      if (applied.has(f) && !jsonEqual(valueAt(live, f), valueAt(config, f))) {
+        conflicts.push({ manager: e.manager, field: f, apiVersion: e.apiVersion });
+        taken.add(f);
+      }
+    }
+  }
+  if (conflicts.length > 0 && !force) {
+    const pretty = (f: string): string => '.' + f.split(SEP).map((t) => (t.startsWith('f:') ? t.slice(2) : `[${t.slice(2)}]`)).join('.').replace(/\.\[/g, '[');
+    const causes = conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${c.apiVersion}`, field: pretty(c.field) }));
+    const list = causes.map((c) => `${c.message}: ${c.field}`).join('\n- ');
+    throw new ApiError(409, 'Conflict', `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${conflicts.length > 1 ? '\n- ' : ''}${list}`, { causes });
+  }
+  const own = entries.find((e) => e.manager === manager && e.operation === 'Apply' && (e.subresource ?? '') === (subresource ?? ''));
+  let others = withoutFields(entries.filter((e) => e !== own), taken);
+  const othersOwn = new Set(others.flatMap((e) => [...entryFields(e)]));
+  const base = clone(live ?? { metadata: {} }) as KubeObject;
+  for (const f of own ? entryFields(own) : []) if (!applied.has(f) && !othersOwn.has(f)) removeAt(base, f);
+  const merged = mergeApplied(base, config, '', config.kind ?? '') as KubeObject;
+  others = setEntry(others, manager, 'Apply', config.apiVersion ?? '', applied, subresource);
+  merged.metadata.managedFields = others;
+  return merged;
+}

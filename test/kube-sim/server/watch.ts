@@ -1,0 +1,116 @@
+// Watch streams: one JSON event per line, resumable from the store's history, with
+// selector transitions (ADDED/DELETED), bookmarks, timeouts and 410 past the window.
+import type { ServerResponse } from 'node:http';
+import { expired } from './errors.js';
+import { apiVersionOf, typeKey, type ResourceType } from './resource-types.js';
+import type { Predicate } from './selectors.js';
+import type { ObjectStore, StoreEvent } from './store.js';
+import { clone, type KubeObject } from './types.js';
+
+export interface WatchRequest {
+  type: ResourceType;
+  version: string;
+  namespace?: string;
+  matches: Predicate;
+  resourceVersion?: string;
+  allowBookmarks: boolean;
+  sendInitialEvents: boolean;
+  timeoutSeconds?: number;
+  bookmarkIntervalMs: number;
+}
+
+/** A live watch that fault injection can drop or stall. */
+export interface WatchHandle {
+  close(): void;
+  stall(ms: number): void;
+}
+
+type WireEvent = { type: string; object: unknown };
+
+export function serveWatch(store: ObjectStore, res: ServerResponse, req: WatchRequest, active: Set<WatchHandle>): void {
+  const key = typeKey(req.type);
+  const apiVersion = apiVersionOf(req.type.group, req.version);
+  const inScope = (obj: KubeObject | undefined): boolean =>
+    obj !== undefined && (req.namespace === undefined || obj.metadata.namespace === req.namespace) && req.matches(obj);
+  const present = (obj: KubeObject): KubeObject => ({ ...clone(obj), apiVersion });
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders();
+
+  let closed = false;
+  let stalledUntil = 0;
+  const timers: NodeJS.Timeout[] = [];
+  const write = (evt: WireEvent): void => {
+    if (!closed) res.write(JSON.stringify(evt) + '\n');
+  };
+  const translate = (e: StoreEvent): WireEvent | undefined => {
+    const now = inScope(e.object);
+    const before = e.type === 'ADDED' ? false : inScope(e.old);
+    if (e.type === 'DELETED') return now || before ? { type: 'DELETED', object: present(e.object) } : undefined;
+    if (now && before) return { type: 'MODIFIED', object: present(e.object) };
+    if (now) return { type: 'ADDED', object: present(e.object) };
+    if (before) return { type: 'DELETED', object: present(e.object) };
+    return undefined;
+  };
+  const bookmark = (annotations?: Record<string, string>): void => {
+    const metadata: Record<string, unknown> = { resourceVersion: String(store.currentRv()) };
+    if (annotations) metadata.annotations = annotations;
+    write({ type: 'BOOKMARK', object: { kind: req.type.kind, apiVersion, metadata } });
+  };
+
+  const handle: WatchHandle = {
+    close: () => {
+      if (closed) return;
+      closed = true;
+      unsubscribe();
+      timers.forEach(clearTimeout);
+      active.delete(handle);
+      res.end();
+    },
+    // A stalled watch delivers nothing, then drops: clients resume from their last resourceVersion.
+    stall: (ms) => {
+      stalledUntil = Date.now() + ms;
+      timers.push(setTimeout(() => handle.close(), ms));
+    },
+  };
+  let lastSent = 0;
+  const unsubscribe = store.subscribe((e) => {
+    if (e.key !== key || e.rv <= lastSent || Date.now() < stalledUntil) return;
+    lastSent = e.rv;
+    const evt = translate(e);
+    if (evt) write(evt);
+  });
+  active.add(handle);
+  res.on('close', () => handle.close());
+
+  const rv = req.resourceVersion;
+  if (!rv || rv === '0') {
+    for (const obj of store.list(key, req.namespace)) if (inScope(obj)) write({ type: 'ADDED', object: present(obj) });
+    lastSent = store.currentRv();
+    if (req.allowBookmarks && req.sendInitialEvents) bookmark({ 'k8s.io/initial-events-end': 'true' });
+  } else {
+    const from = Number(rv);
+    const history = Number.isFinite(from) ? store.eventsSince(from, key) : 'expired';
+    if (history === 'expired') {
+      const status = expired(`too old resource version: ${rv} (${store.oldestResumableRv() + 1})`).toStatus();
+      write({ type: 'ERROR', object: status });
+      handle.close();
+      return;
+    }
+    for (const e of history) {
+      const evt = translate(e);
+      if (evt) write(evt);
+    }
+    lastSent = Math.max(from, store.currentRv());
+  }
+  if (req.allowBookmarks) {
+    const tick = (): void => {
+      bookmark();
+      timers.push(setTimeout(tick, req.bookmarkIntervalMs));
+    };
+    timers.push(setTimeout(tick, req.bookmarkIntervalMs));
+  }
+  if (req.timeoutSeconds !== undefined && req.timeoutSeconds > 0) {
+    timers.push(setTimeout(() => handle.close(), req.timeoutSeconds * 1000));
+  }
+}

@@ -1,0 +1,120 @@
+// F: the process kubelet, through the real client library: pods really run, are scheduled
+// by capacity (GPUs included), reach each other through Services, and stop gracefully.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { startApiServer, type RunningApiServer } from '../server/api-server.js';
+import { startKubelet, type RunningKubelet } from '../kubelet/kubelet.js';
+import { waitUntil } from '../../helpers/wait.js';
+
+const serveHttp = `require('http').createServer((q, s) => s.end('hello from ' + process.env.POD_IP)).listen(8080, process.argv[1]);
+process.on('SIGTERM', () => { require('fs').writeFileSync(process.argv[2], 'SIGTERM'); process.exit(0); });`;
+
+describe('process kubelet', () => {
+  let api: RunningApiServer;
+  let kubelet: RunningKubelet;
+  let core: k8s.CoreV1Api;
+  const dir = mkdtempSync(join(tmpdir(), 'kubelet-test-'));
+
+  before(async () => {
+    api = await startApiServer();
+    const kubeconfig = join(dir, 'kubeconfig');
+    await api.writeKubeconfig(kubeconfig);
+    kubelet = await startKubelet({
+      server: api.url, kubeconfig, logDir: join(dir, 'logs'),
+      nodes: [{ name: 'cpu-node', cpu: '4', memory: '8Gi' }, { name: 'gpu-node', cpu: '4', memory: '8Gi', gpus: 1 }],
+    });
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    core = kc.makeApiClient(k8s.CoreV1Api);
+  });
+  after(async () => {
+    await kubelet?.close();
+    await api?.close();
+  });
+
+  const pod = async (name: string) => core.readNamespacedPod({ name, namespace: 'default' });
+  const ready = (p: k8s.V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+  it('F24: registers its nodes with capacity and a Ready condition', async () => {
+    const nodes = await core.listNode();
+    const gpu = nodes.items.find((n) => n.metadata?.name === 'gpu-node');
+    assert.equal(gpu?.status?.capacity?.['nvidia.com/gpu'], '1');
+    assert.ok(gpu?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  });
+
+  it('F24-25: runs a pod as a process on its own address, ready by its probe, reached through a Service', async () => {
+    const sigterm = join(dir, 'web.sigterm');
+    await core.createNamespacedPod({ namespace: 'default', body: {
+      metadata: { name: 'web', labels: { app: 'web' } },
+      spec: { terminationGracePeriodSeconds: 5, containers: [{
+        name: 'web', image: 'node:20', command: ['node', '-e', serveHttp, '$(POD_IP)', sigterm],
+        readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+      }] },
+    } });
+    await waitUntil(async () => ready(await pod('web')), 'web to be Running and Ready');
+    const web = await pod('web');
+    assert.equal(web.status?.phase, 'Running');
+    assert.match(web.status?.podIP ?? '', /^127\.0\.\d+\.\d+$/);
+    assert.ok(web.spec?.nodeName);
+    assert.equal(await (await fetch(`http://${web.status!.podIP}:8080/`)).text(), `hello from ${web.status!.podIP}`);
+
+    await core.createNamespacedService({ namespace: 'default', body: {
+      metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 8080 }] },
+    } });
+    const client = `fetch('http://web.default.svc:8080/').then((r) => r.text()).then((t) => { console.log(t); process.exit(t.startsWith('hello from') ? 0 : 3); }, (e) => { console.error(e); process.exit(4); });`;
+    await core.createNamespacedPod({ namespace: 'default', body: {
+      metadata: { name: 'caller' },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'caller', image: 'node:20', command: ['node', '-e', client] }] },
+    } });
+    await waitUntil(async () => ['Succeeded', 'Failed'].includes((await pod('caller')).status?.phase ?? ''), 'the caller pod to finish');
+    const caller = await pod('caller');
+    assert.equal(caller.status?.phase, 'Succeeded', JSON.stringify(caller.status?.containerStatuses));
+    assert.equal(caller.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 0);
+  });
+
+  it('F24: leaves a pod that fits no node Pending and Unschedulable, and places one that fits', async () => {
+    const gpuPod = (name: string, gpus: number): k8s.V1Pod => ({
+      metadata: { name },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'node:20', command: ['node', '-e', 'setTimeout(() => {}, 60000)'],
+        resources: { limits: { 'nvidia.com/gpu': String(gpus) } } }] },
+    });
+    await core.createNamespacedPod({ namespace: 'default', body: gpuPod('too-many-gpus', 2) });
+    await waitUntil(async () => (await pod('too-many-gpus')).status?.conditions?.some((c) => c.reason === 'Unschedulable') ?? false, 'an Unschedulable condition');
+    const stuck = await pod('too-many-gpus');
+    assert.equal(stuck.status?.phase, 'Pending');
+    assert.equal(stuck.spec?.nodeName, undefined);
+    assert.match(stuck.status?.conditions?.find((c) => c.reason === 'Unschedulable')?.message ?? '', /0\/2 nodes are available: .*Insufficient nvidia\.com\/gpu/);
+
+    await core.createNamespacedPod({ namespace: 'default', body: gpuPod('one-gpu', 1) });
+    await waitUntil(async () => (await pod('one-gpu')).status?.phase === 'Running', 'the one-GPU pod to run');
+    assert.equal((await pod('one-gpu')).spec?.nodeName, 'gpu-node');
+    await core.deleteNamespacedPod({ name: 'one-gpu', namespace: 'default', gracePeriodSeconds: 0 });
+    await core.deleteNamespacedPod({ name: 'too-many-gpus', namespace: 'default', gracePeriodSeconds: 0 });
+  });
+
+  it('F26: restarts a failing container under restartPolicy Always, counting restarts', async () => {
+    await core.createNamespacedPod({ namespace: 'default', body: {
+      metadata: { name: 'crasher' },
+      spec: { containers: [{ name: 'c', image: 'node:20', command: ['node', '-e', 'process.exit(7)'] }] },
+    } });
+    await waitUntil(async () => ((await pod('crasher')).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 2, 'two restarts');
+    const st = (await pod('crasher')).status?.containerStatuses?.[0];
+    assert.equal(st?.lastState?.terminated?.exitCode, 7);
+    await core.deleteNamespacedPod({ name: 'crasher', namespace: 'default', gracePeriodSeconds: 0 });
+  });
+
+  it('F26: a deleted pod gets SIGTERM, and its object goes once the process is gone', async () => {
+    const web = await pod('web');
+    await core.deleteNamespacedPod({ name: 'web', namespace: 'default' });
+    await waitUntil(async () => {
+      try { await pod('web'); return false; } catch { return true; }
+    }, 'the pod object to be removed');
+    const { readFileSync } = await import('node:fs');
+    assert.equal(readFileSync(join(dir, 'web.sigterm'), 'utf8'), 'SIGTERM');
+    await assert.rejects(fetch(`http://${web.status!.podIP}:8080/`));
+  });
+});
