@@ -3,18 +3,23 @@ import { startWorker } from '../../worker/runtime/worker.js';
 import { parse, parseCount, parseHostPort, parsePort, parseResources, parseSeconds, parseSize, UsageError } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 
-export const workerUsage = 'kubedask worker --scheduler HOST:PORT [--nthreads T] [--memory-limit SIZE] [--resources GPU=1,...] [--name N] [--group G] [--host H] [--port P] [--connect-timeout SECONDS]';
+export const workerUsage = 'kubedask worker --scheduler HOST:PORT [--nthreads T] [--memory-limit SIZE] [--resources GPU=1,...] [--name N] [--group G] [--host H] [--advertise-host H] [--port P] [--connect-timeout SECONDS]';
 
 export async function workerCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
     scheduler: { type: 'string' }, nthreads: { type: 'string' }, 'memory-limit': { type: 'string' },
     resources: { type: 'string' }, name: { type: 'string' }, group: { type: 'string' },
-    host: { type: 'string' }, port: { type: 'string' }, 'connect-timeout': { type: 'string' }, 'exit-with-parent': { type: 'boolean' },
+    host: { type: 'string' }, 'advertise-host': { type: 'string' }, port: { type: 'string' }, 'connect-timeout': { type: 'string' }, 'exit-with-parent': { type: 'boolean' },
   });
   if (!v.scheduler) throw new UsageError('--scheduler HOST:PORT is required');
   const nthreads = parseCount(v.nthreads, '--nthreads', availableParallelism());
   // Polars sizes its process-wide pool at the first query: keep it to this worker's threads.
   process.env.POLARS_MAX_THREADS ??= String(nthreads);
+  const host = v.host ?? '127.0.0.1';
+  // Bound to every interface, a worker advertises --advertise-host, else $POD_IP (a pod's IP from
+  // the downward API), else its first non-internal IPv4 address (see WorkerOptions.advertiseHost).
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
+  const advertiseHost = v['advertise-host'] || (wildcard && process.env.POD_IP) || undefined;
   const worker = await startWorker({
     scheduler: parseHostPort(v.scheduler, '--scheduler'),
     name: v.name ?? `${hostname()}-${process.pid}`,
@@ -22,7 +27,8 @@ export async function workerCommand(argv: string[]): Promise<void> {
     memoryLimit: parseSize(v['memory-limit'], '--memory-limit'),
     resources: parseResources(v.resources, '--resources'),
     group: v.group ?? '',
-    host: v.host ?? '127.0.0.1',
+    host,
+    advertiseHost,
     port: parsePort(v.port, '--port', 0),
     reconnectTimeoutMs: parseSeconds(v['connect-timeout'], '--connect-timeout', 30) * 1000,
   });

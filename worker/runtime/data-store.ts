@@ -1,7 +1,7 @@
 // The worker's values: key -> encoded bytes. Memory is the sum of the bytes held; past
 // `memoryLimit` the least recently used values are written to a spill directory and read back
 // from there on demand (they stay on disk: re-admitting big values would thrash).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,22 +45,6 @@ export class DataStore {
 
   get spilledBytes(): number {
     return this.onDisk;
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  has(key: string): boolean {
-    return this.entries.has(key);
-  }
-
-  nbytes(key: string): number | undefined {
-    return this.entries.get(key)?.nbytes;
-  }
-
-  keys(): IterableIterator<string> {
-    return this.entries.keys();
   }
 
   put(key: string, value: EncodedValue): void {
@@ -123,13 +107,6 @@ export class DataStore {
     this.clear();
     await Promise.allSettled([...this.pending]);
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
-  }
-
-  /** Last resort for process exit paths that cannot await. */
-  closeSync(): void {
-    this.closed = true;
-    this.clear();
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 
   private maybeSpill(): void {

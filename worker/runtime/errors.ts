@@ -15,6 +15,14 @@ export class TaskThreadCrashedError extends WorkerError {
   }
 }
 
+/** The task was cancelled while the pool had it; its run was dropped or its thread terminated. */
+export class TaskCancelledError extends WorkerError {
+  override name = 'TaskCancelledError';
+  constructor(readonly key: string) {
+    super(`task ${key} was cancelled`);
+  }
+}
+
 export class PoolClosedError extends WorkerError {
   override name = 'PoolClosedError';
   constructor(readonly key: string) {

@@ -33,7 +33,7 @@ export interface PeerServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export function workerDataHandlers(options: Pick<PeerServerOptions, 'store' | 'onPut' | 'chunkBytes'>): grpc.UntypedServiceImplementation {
+function workerDataHandlers(options: Pick<PeerServerOptions, 'store' | 'onPut' | 'chunkBytes'>): grpc.UntypedServiceImplementation {
   const { store, onPut, chunkBytes } = options;
   return {
     fetch(call: grpc.ServerWritableStream<FetchRequest, kubedask.v1.DataChunks.$Properties>): void {

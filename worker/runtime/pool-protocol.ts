@@ -46,10 +46,13 @@ export type ThreadResult =
   | { id: number; ok: true; encoding: number; data: Uint8Array; startMs: number; durationMs: number }
   | { id: number; ok: false; error: ThreadErrorInfo; startMs: number; durationMs: number };
 
-export interface ToThread { tasks: ThreadTask[] }
+/** Tasks to run, or ids of tasks sent earlier to drop unstarted (the task was cancelled). */
+export type ToThread = { tasks: ThreadTask[] } | { skip: number[] };
 /** A thread says `ready` once its imports loaded: dying before that means it cannot start. */
 export type FromThread = { results: ThreadResult[] } | { ready: true };
 
-/** workerData of a task thread. `running` (Int32Array over a SharedArrayBuffer) holds the id of
- * the task the thread is running, 0 when none: after a crash it names the task to blame. */
-export interface ThreadData { running: SharedArrayBuffer }
+/** workerData of a task thread. `control`, as an Int32Array over a SharedArrayBuffer: [0] holds
+ * the id of the task the thread is running, 0 when none (after a crash it names the task to
+ * blame); [1] is bumped by the pool after each skip message, so the thread takes those in
+ * (synchronously) before starting a task, even in the middle of a batch. */
+export interface ThreadData { control: SharedArrayBuffer }

@@ -1,9 +1,11 @@
 // A pool of task threads (node:worker_threads), so the main thread keeps serving gRPC and
 // heartbeats while tasks compute. Tasks submitted in one turn go out as one message per
 // thread; a thread that dies is replaced and only the task it was running is reported erred.
+// A cancelled task that a thread is running cannot be interrupted in place: that thread is
+// terminated and replaced, and the other tasks it held run again on the pool.
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { EncodedValue } from '../../protocol/values.js';
-import { ModuleNotInstalledError, PoolBrokenError, PoolClosedError, TaskThreadCrashedError } from './errors.js';
+import { ModuleNotInstalledError, PoolBrokenError, PoolClosedError, TaskCancelledError, TaskThreadCrashedError } from './errors.js';
 import type { ModuleStore } from './module-store.js';
 import type {
   FromThread, TaskFunction, ThreadData, ThreadErrorInfo, ThreadFunction, ThreadResult, ThreadTask, ToThread, WireArg,
@@ -29,6 +31,8 @@ export interface TaskPoolOptions {
    * the caller decides how many it hands out (see WorkerState's pipeline option). */
   maxPerThread?: number;
   resourceLimits?: ResourceLimits;
+  /** Threads kept dying as they started and the pool closed itself: it can run nothing more. */
+  onBroken?: (err: PoolBrokenError) => void;
 }
 
 interface Pending {
@@ -43,7 +47,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   threadId: number;
-  running: Int32Array;
+  /** [0] the id of the task running (0: none), [1] bumped when a skip message is posted. */
+  control: Int32Array;
   /** Dispatched, not yet answered, in dispatch order. */
   inflight: Map<number, Pending>;
   known: Set<string>;
@@ -67,17 +72,14 @@ export class TaskPool {
   private flushQueued = false;
   private closed = false;
   private startFailures = 0;
+  /** Threads terminated for a cancelled task, until they are gone. */
+  private readonly retiring = new Set<Promise<unknown>>();
 
   constructor(private readonly options: TaskPoolOptions) {
     if (!(options.nthreads >= 1)) throw new RangeError(`nthreads must be >= 1, got ${options.nthreads}`);
     this.nthreads = options.nthreads;
     this.maxPerThread = Math.max(1, options.maxPerThread ?? 1);
     for (let i = 0; i < this.nthreads; i++) this.slots.push(this.spawn(i));
-  }
-
-  /** Tasks dispatched to threads or queued for them. */
-  get active(): number {
-    return this.queue.length + this.slots.reduce((n, s) => n + s.inflight.size, 0);
   }
 
   run(task: PoolTask): Promise<TaskOutcome> {
@@ -90,6 +92,38 @@ export class TaskPool {
     });
   }
 
+  /**
+   * Stops the run of `key`: its promise resolves at once with TaskCancelledError, and nothing
+   * of it is reported later. Queued, it is dropped; sent to a thread but not started, the
+   * thread skips it; running, its thread is terminated and replaced, and the other tasks that
+   * thread held are queued again. Returns whether the pool had the task.
+   */
+  cancel(key: string): boolean {
+    if (this.closed) return false;
+    const queued = this.queue.findIndex((p) => p.task.key === key);
+    if (queued >= 0) {
+      const [p] = this.queue.splice(queued, 1);
+      p!.resolve(failed(new TaskCancelledError(key)));
+      return true;
+    }
+    for (let index = 0; index < this.slots.length; index++) {
+      const slot = this.slots[index]!;
+      for (const p of slot.inflight.values()) {
+        if (p.task.key !== key) continue;
+        slot.inflight.delete(p.id);
+        p.resolve(failed(new TaskCancelledError(key)));
+        // Skip message first, then the check: the thread marks a task running before it looks
+        // for skips, so either it sees this skip or this sees it running (see task-thread.ts).
+        const msg: ToThread = { skip: [p.id] };
+        slot.worker.postMessage(msg);
+        Atomics.add(slot.control, 1, 1);
+        if (Atomics.load(slot.control, 0) === p.id) this.replace(index, slot);
+        return true;
+      }
+    }
+    return false;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -100,6 +134,7 @@ export class TaskPool {
       s.inflight.clear();
       await s.worker.terminate();
     }));
+    await Promise.allSettled([...this.retiring]);
   }
 
   private resolveFunction(fn: TaskFunction): { key: string; def: ThreadFunction } | Error {
@@ -161,12 +196,23 @@ export class TaskPool {
     return best;
   }
 
+  /** Terminates a slot's thread (running a cancelled task) and puts a fresh one in its place. */
+  private replace(index: number, slot: Slot): void {
+    this.slots[index] = this.spawn(index);
+    this.queue = [...slot.inflight.values(), ...this.queue];
+    slot.inflight.clear();
+    const gone = slot.worker.terminate().catch(() => undefined);
+    this.retiring.add(gone);
+    void gone.finally(() => this.retiring.delete(gone));
+    this.scheduleFlush();
+  }
+
   private spawn(index: number): Slot {
-    const running = new SharedArrayBuffer(4);
-    const workerData: ThreadData = { running };
+    const control = new SharedArrayBuffer(8);
+    const workerData: ThreadData = { control };
     const worker = new Worker(THREAD_URL, { workerData, resourceLimits: this.options.resourceLimits, execArgv: threadExecArgv() });
     const slot: Slot = {
-      worker, threadId: worker.threadId, running: new Int32Array(running), inflight: new Map(),
+      worker, threadId: worker.threadId, control: new Int32Array(control), inflight: new Map(),
       known: new Set(), ready: false, error: undefined,
     };
     worker.on('message', (msg: FromThread) => {
@@ -197,8 +243,8 @@ export class TaskPool {
   }
 
   private onExit(index: number, slot: Slot, code: number): void {
-    if (this.closed) return;
-    const culprit = Atomics.load(slot.running, 0);
+    if (this.closed || this.slots[index] !== slot) return; // closing, or replaced by cancel()
+    const culprit = Atomics.load(slot.control, 0);
     const requeue: Pending[] = [];
     for (const p of slot.inflight.values()) {
       if (p.id === culprit) {
@@ -210,9 +256,11 @@ export class TaskPool {
     slot.inflight.clear();
     if (!slot.ready && ++this.startFailures >= MAX_START_FAILURES) {
       const err = new PoolBrokenError(`task threads exit as they start (last exit code ${code})`, { cause: slot.error });
-      for (const p of [...requeue, ...this.queue]) p.resolve(failed(err, p.task.key));
+      const lost = [...requeue, ...this.queue];
       this.queue = [];
       void this.close();
+      this.options.onBroken?.(err); // before the failures below are seen, so the owner knows why
+      for (const p of lost) p.resolve(failed(err, p.task.key));
       return;
     }
     this.queue = [...requeue, ...this.queue];

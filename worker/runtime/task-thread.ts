@@ -5,14 +5,17 @@
 // `import()` inside them resolves against this file (dist/worker/runtime/), so bare specifiers
 // such as `await import('nodejs-polars')` find the kubedask package's node_modules: tasks load
 // packages the ordinary way and their arguments stay exactly the user's arguments.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { decodeValue, encodeValue, substituteKeys, Encoding } from '../../protocol/values.js';
 import type { FromThread, ThreadData, ThreadErrorInfo, ThreadFunction, ThreadResult, ThreadTask, ToThread } from './pool-protocol.js';
 
 type Fn = (...args: unknown[]) => unknown;
 
 const port = parentPort!;
-const running = new Int32Array((workerData as ThreadData).running);
+const control = new Int32Array((workerData as ThreadData).control);
+/** Skip messages the pool had announced (control[1]) when this thread last looked. */
+let skipsSeen = 0;
+const skipped = new Set<number>();
 const defs = new Map<string, ThreadFunction>();
 const functions = new Map<string, Fn | Promise<Fn>>();
 const queue: ThreadTask[] = [];
@@ -32,20 +35,50 @@ process.on('unhandledRejection', (reason) => {
 });
 
 port.on('message', (msg: ToThread) => {
-  for (const t of msg.tasks) queue.push(t);
+  receive(msg);
   if (!draining) void drain();
 });
+
+function receive(msg: ToThread): void {
+  if ('tasks' in msg) {
+    for (const t of msg.tasks) {
+      if (t.def) defs.set(t.fn, t.def); // now: a skipped task may be the one that brought it
+      queue.push(t);
+    }
+    return;
+  }
+  for (const id of msg.skip) {
+    const i = queue.findIndex((t) => t.id === id);
+    if (i >= 0) queue.splice(i, 1);
+    else if (Atomics.load(control, 0) === id) skipped.add(id); // taken from the queue, not started
+    // else: already run; its result is ignored
+  }
+}
+
+/** Takes in messages now, between two tasks of a batch, when the pool announced a skip. */
+function pollSkips(): void {
+  const announced = Atomics.load(control, 1);
+  if (announced === skipsSeen) return;
+  skipsSeen = announced;
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) receive(m.message as ToThread);
+}
 port.postMessage({ ready: true } satisfies FromThread);
 
 async function drain(): Promise<void> {
   draining = true;
   while (queue.length > 0) {
     const task = queue.shift()!;
-    Atomics.store(running, 0, task.id);
+    // Marked running before looking for skips: the pool, cancelling, posts the skip and then
+    // reads control[0], so a task is either skipped here or seen running (and the thread ended).
+    Atomics.store(control, 0, task.id);
+    pollSkips();
+    if (skipped.delete(task.id)) {
+      Atomics.store(control, 0, 0);
+      continue;
+    }
     const start = performance.now();
     const startMs = performance.timeOrigin + start;
     try {
-      if (task.def) defs.set(task.fn, task.def);
       let fn = functions.get(task.fn);
       if (fn === undefined) fn = load(task.fn);
       if (fn instanceof Promise) {
@@ -73,7 +106,7 @@ async function drain(): Promise<void> {
     } catch (err) {
       push({ id: task.id, ok: false, error: errorInfo(err), startMs, durationMs: performance.now() - start });
     } finally {
-      Atomics.store(running, 0, 0);
+      Atomics.store(control, 0, 0);
     }
   }
   draining = false;

@@ -3,13 +3,17 @@
 // commands and I/O outcomes become state events, state instructions become I/O.
 //
 // Choices:
-// - cancel: a task not started is dropped; a running one cannot be interrupted, so it keeps its
-//   thread until it returns and its result is discarded. Nothing is reported (the scheduler
-//   has moved on; a Rejected would only make it reschedule again).
+// - cancel: a task not started is dropped; a running one is interrupted (its thread is
+//   terminated and replaced, see TaskPool.cancel), so even `for (;;) {}` gives its slot back.
+//   Nothing is reported (the scheduler has moved on; a Rejected would only make it reschedule
+//   again).
+// - task pool broken (threads die as they start): the worker closes with PoolBrokenError, so
+//   the scheduler reschedules its tasks elsewhere instead of seeing every one of them fail.
+// - uploaded module files are removed when the worker closes.
 // - scheduler lost: the stream breaking means the scheduler has written this worker off and
 //   rescheduled its work, so the worker drops its data and state and registers afresh, retrying
 //   with backoff for `reconnectTimeoutMs` (30 s), then closes with SchedulerLostError.
-import { hostname, totalmem } from 'node:os';
+import { hostname, networkInterfaces, totalmem } from 'node:os';
 import { kubedask } from '../../protocol/generated/kubedask.js';
 import { WorkerState } from '../state/worker-state.js';
 import type { ComputeRequest, InstructionOf, InstructionType, ToScheduler, WorkerEvent as StateEvent } from '../state/types.js';
@@ -37,10 +41,14 @@ export interface WorkerOptions {
   memoryLimit: number;
   resources: Record<string, number>;
   group?: string;
-  /** Address to bind and advertise (default 127.0.0.1). */
+  /** Address to bind, and to advertise unless advertiseHost is given (default 127.0.0.1). */
   host?: string;
-  /** Advertised host when binding a wildcard address (default: this machine's hostname). */
+  /** Host that peers and the scheduler reach this worker at. Default: `host`, or for a wildcard
+   * `host` (0.0.0.0, ::) the first non-internal IPv4 address of this machine (hostname() if it
+   * has none): pod hostnames do not resolve from other pods, pod IPs are reachable. */
   advertiseHost?: string;
+  /** Heap limit of each task thread in MiB (default: see threadHeapMb). */
+  threadHeapMb?: number;
   /** WorkerData port; 0 = ephemeral. */
   port?: number;
   heartbeatMs?: number;
@@ -65,10 +73,10 @@ export interface RunningWorker {
 }
 
 /** Like Dask's memory target: managed memory past this share of the limit goes to disk. */
-export const SPILL_FRACTION = 0.6;
+const SPILL_FRACTION = 0.6;
 /** Tasks whose group has been running under PIPELINE.belowMs go out up to PIPELINE.depth per
  * thread: one postMessage and one thread wake-up then serve many tiny tasks. */
-export const PIPELINE = { depth: 16, belowMs: 1 };
+const PIPELINE = { depth: 16, belowMs: 1 };
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   validate(options);
@@ -101,6 +109,9 @@ class WorkerProcess {
   private readonly pool: TaskPool;
   private readonly peers = new PeerClients();
   private readonly functions = new Map<string, TaskFunction>();
+  /** Key -> id of its current run; an outcome of any other run (interrupted) is dropped. */
+  private readonly runs = new Map<string, number>();
+  private runSeq = 0;
   private state: WorkerState<Spec>;
   /** Bumped on every reset: outcomes of older I/O are dropped. */
   private generation = 0;
@@ -116,7 +127,8 @@ class WorkerProcess {
     this.modules = new ModuleStore(options.modulesDir);
     this.pool = new TaskPool({
       nthreads: options.nthreads, modules: this.modules, maxPerThread: PIPELINE.depth,
-      resourceLimits: { maxOldGenerationSizeMb: threadHeapMb(options.memoryLimit, options.nthreads) },
+      resourceLimits: { maxOldGenerationSizeMb: options.threadHeapMb ?? threadHeapMb(options.memoryLimit, options.nthreads) },
+      onBroken: (err) => void this.close('task pool broken', err),
     });
     this.state = this.newState();
   }
@@ -131,7 +143,7 @@ class WorkerProcess {
       throw new WorkerError(`cannot serve worker data on ${joinHostPort(host, port)}: ${err.message}`, { cause: err });
     });
     const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
-    this.address = joinHostPort(wildcard ? this.options.advertiseHost ?? hostname() : host, this.server.port);
+    this.address = joinHostPort(this.options.advertiseHost || (wildcard ? externalIPv4() ?? hostname() : host), this.server.port);
     this.name = this.options.name || this.address;
     this.link = new SchedulerLink({
       address: this.options.scheduler,
@@ -155,6 +167,7 @@ class WorkerProcess {
       await this.link?.close();
       this.generation++; // outcomes still arriving are dropped
       await Promise.allSettled([this.pool.close(), this.server?.close(), this.store.close()]);
+      await this.modules.close(); // after the pool: no thread imports them any more
       this.peers.close();
       this.resolveClosed(error ? { reason, error } : { reason });
     })();
@@ -171,6 +184,7 @@ class WorkerProcess {
     this.state = this.newState();
     this.store.clear();
     this.functions.clear();
+    this.runs.clear();
   }
 
   private stimulus(what: string): string {
@@ -248,6 +262,10 @@ class WorkerProcess {
       });
     },
     execute: (ins) => void this.execute(ins.key, ins.spec),
+    interrupt: (ins) => {
+      this.runs.delete(ins.key);
+      this.pool.cancel(ins.key);
+    },
     'send-to-scheduler': (ins) => this.link?.send(wireEvent[ins.message.type](ins.message as never, this.address)),
     'release-data': (ins) => {
       for (const key of ins.keys) this.store.delete(key);
@@ -256,6 +274,9 @@ class WorkerProcess {
 
   private async execute(key: string, spec: Spec): Promise<void> {
     const gen = this.generation;
+    const run = ++this.runSeq;
+    this.runs.set(key, run);
+    const current = (): boolean => gen === this.generation && this.runs.get(key) === run && !this.closing;
     let outcome: TaskOutcome;
     const fn = this.functions.get(spec.functionId ?? '');
     if (!fn) {
@@ -271,11 +292,13 @@ class WorkerProcess {
       const args: WireArg[] = (spec.args ?? []).map((a) => a.key
         ? { key: a.key }
         : { encoding: a.value?.encoding ?? kubedask.v1.Encoding.ENCODING_JSON, data: exact(a.value?.data) });
+      if (!current()) return; // interrupted while its dependencies were read back
       outcome = lost !== undefined
         ? failure(new DependencyLostError(key, lost))
         : await this.pool.run({ key, fn, args, deps });
     }
-    if (gen !== this.generation) return;
+    if (!current()) return;
+    this.runs.delete(key);
     if (outcome.ok) {
       this.store.put(key, outcome.value);
       this.handle({
@@ -306,12 +329,20 @@ const wireEvent: { [T in ToScheduler['type']]: (m: Extract<ToScheduler, { type: 
   rejected: (m) => ({ rejected: { key: m.key, reason: m.reason } }),
 };
 
+/** The first non-internal IPv4 address of this machine (a pod's IP), if any. */
+function externalIPv4(): string | undefined {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
 /**
  * Each task thread gets a heap limit, so a task that allocates without bound ends only its
  * thread (reported as erred) instead of the whole worker: its share of the memory limit, or
  * of half this machine's memory when there is no limit.
  */
-export function threadHeapMb(memoryLimit: number, nthreads: number): number {
+function threadHeapMb(memoryLimit: number, nthreads: number): number {
   const budget = memoryLimit > 0 ? memoryLimit : totalmem() / 2;
   return Math.max(128, Math.floor(budget / Math.max(1, nthreads) / 2 ** 20));
 }

@@ -52,10 +52,12 @@ export class Slots {
     return tiny;
   }
 
-  finish(resources: Record<string, number>, group: string, tiny: boolean, durationMs: number): void {
+  /** Gives the slot back; `durationMs` of a run that completed (an interrupted one teaches nothing). */
+  finish(resources: Record<string, number>, group: string, tiny: boolean, durationMs?: number): void {
     this.running--;
     if (tiny) this.runningTiny--;
     for (const [name, amount] of Object.entries(resources)) this.available[name] = (this.available[name] ?? 0) + amount;
+    if (durationMs === undefined) return;
     const avg = this.durations.get(group);
     this.durations.set(group, avg === undefined ? durationMs : 0.8 * avg + 0.2 * durationMs);
   }

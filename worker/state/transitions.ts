@@ -7,8 +7,7 @@ export const TRANSITIONS: Record<KeyState | 'new', ReadonlyArray<KeyState | 'for
   flight: ['memory', 'fetch', 'forgotten'],
   waiting: ['ready', 'memory', 'forgotten'],
   ready: ['executing', 'memory', 'forgotten'],
-  executing: ['memory', 'error', 'cancelled'],
-  cancelled: ['executing', 'memory', 'fetch', 'forgotten'],
+  executing: ['memory', 'error', 'fetch', 'forgotten'],
   memory: ['forgotten'],
   error: ['fetch', 'waiting', 'ready', 'memory', 'forgotten'],
 };

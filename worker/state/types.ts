@@ -3,11 +3,11 @@
 
 /**
  * States of a key on this worker. Tasks to run: waiting (for dependencies) -> ready ->
- * executing -> memory | error; `cancelled` is an executing task nobody wants any more (its
- * thread cannot be interrupted, so it keeps its slot until it returns). Dependencies to
- * fetch: fetch (queued for a peer) -> flight (asked of one) -> memory.
+ * executing -> memory | error. An executing task nobody wants any more is interrupted (the
+ * runtime stops its run) and its slot is free at once. Dependencies to fetch: fetch (queued for
+ * a peer) -> flight (asked of one) -> memory.
  */
-export type KeyState = 'fetch' | 'flight' | 'waiting' | 'ready' | 'executing' | 'cancelled' | 'memory' | 'error';
+export type KeyState = 'fetch' | 'flight' | 'waiting' | 'ready' | 'executing' | 'memory' | 'error';
 
 export interface TaskErrorInfo {
   name: string;
@@ -65,6 +65,9 @@ export type WorkerInstruction<Spec = unknown> = Stimulus & (
   /** One Fetch of these keys from one peer; at most one is in flight per peer. */
   | { type: 'fetch'; from: string; keys: string[] }
   | { type: 'execute'; key: string; spec: Spec }
+  /** Stop the run of an executing key (cancelled or freed). The state already counts its slot
+   * free: the runtime must stop it now and feed back no outcome of that run. */
+  | { type: 'interrupt'; key: string }
   | { type: 'send-to-scheduler'; message: ToScheduler }
   /** Drop these values from the data store. */
   | { type: 'release-data'; keys: string[] }

@@ -113,7 +113,7 @@ export class WorkerState<Spec = unknown> {
       for (const k of ev.keys) {
         const e = this.entries.get(k.key) ?? this.newEntry(k.key);
         // A task of that key in progress here keeps its own course; its result replaces this.
-        if (e.state === 'waiting' || e.state === 'ready' || e.state === 'executing' || e.state === 'cancelled') continue;
+        if (e.state === 'waiting' || e.state === 'ready' || e.state === 'executing') continue;
         e.wanted = true;
         if (e.state === 'memory') e.nbytes = k.nbytes;
         else this.toMemory(e, k.nbytes, k.encoding, out, ev.stimulusId);
@@ -129,14 +129,7 @@ export class WorkerState<Spec = unknown> {
     'execute-done': (ev, out) => {
       const e = this.finishRun(ev.key, ev.durationMs, out, ev.stimulusId);
       if (!e) return;
-      const abandoned = e.state === 'cancelled';
       this.toMemory(e, ev.nbytes, ev.encoding, out, ev.stimulusId);
-      if (abandoned) {
-        // Cancelled, but local tasks came to need its value meanwhile: keep and report it.
-        e.wanted = true;
-        out.push({ type: 'send-to-scheduler', stimulusId: ev.stimulusId, message: { type: 'added', keys: [e.key], nbytes: [ev.nbytes] } });
-        return;
-      }
       out.push({ type: 'send-to-scheduler', stimulusId: ev.stimulusId, message: {
         type: 'finished', key: ev.key, nbytes: ev.nbytes, encoding: ev.encoding, startMs: ev.startMs, durationMs: ev.durationMs,
       } });
@@ -144,10 +137,6 @@ export class WorkerState<Spec = unknown> {
     'execute-failed': (ev, out) => {
       const e = this.finishRun(ev.key, ev.durationMs, out, ev.stimulusId);
       if (!e) return;
-      if (e.state === 'cancelled') {
-        this.wantData(e, [], out, ev.stimulusId); // needed locally: fetch it from its holders
-        return;
-      }
       this.transition(e, 'error', ev.stimulusId);
       this.unlinkDependencies(e, out, ev.stimulusId);
       out.push({ type: 'send-to-scheduler', stimulusId: ev.stimulusId, message: {
@@ -183,12 +172,6 @@ export class WorkerState<Spec = unknown> {
         out.push({ type: 'send-to-scheduler', stimulusId, message: { type: 'finished', key: e.key, nbytes: e.nbytes, encoding: e.encoding, startMs: 0, durationMs: 0 } });
         return;
       }
-      if (e.state === 'cancelled') {
-        // Asked again while its abandoned run is still going: take that run's result.
-        e.spec = task.spec;
-        this.transition(e, 'executing', stimulusId);
-        return;
-      }
       if (e.state === 'flight') {
         e.spec = task.spec; // the value is on its way; report it as finished when it lands
         return;
@@ -216,8 +199,6 @@ export class WorkerState<Spec = unknown> {
         this.wantData(d, holders, out, stimulusId);
         // No holder at all: the task was reported missing and dropped.
         if (this.entries.get(e.key) !== e) return;
-      } else if (d.state === 'cancelled') {
-        for (const a of holders) if (!d.whoHas.includes(a)) d.whoHas.push(a);
       }
     }
     if (e.waitingFor.size === 0) this.makeReady(e, stimulusId);
@@ -316,26 +297,24 @@ export class WorkerState<Spec = unknown> {
     e.wanted = false;
     e.spec = undefined;
     if (e.state === 'executing') {
-      this.transition(e, 'cancelled', stimulusId);
+      // Its run is stopped, not waited for: a task that never returns must not hold the slot.
+      this.slots.finish(e.resources, e.group, e.tiny);
+      out.push({ type: 'interrupt', key: e.key, stimulusId });
+      if (e.dependents.size > 0) this.wantData(e, [], out, stimulusId); // needed here: fetch it
+      else this.forget(e, out, stimulusId);
       return;
     }
-    if (e.state === 'cancelled') return;
     if (e.dependents.size > 0 && (e.state === 'memory' || e.state === 'fetch' || e.state === 'flight')) return;
     this.forget(e, out, stimulusId);
   }
 
   private finishRun(key: string, durationMs: number, out: Out<Spec>, stimulusId: string): Entry<Spec> | undefined {
     const e = this.entries.get(key);
-    if (!e || (e.state !== 'executing' && e.state !== 'cancelled')) {
+    if (!e || e.state !== 'executing') {
       out.push({ type: 'release-data', keys: [key], stimulusId });
       return undefined;
     }
     this.slots.finish(e.resources, e.group, e.tiny, durationMs);
-    if (e.state === 'cancelled' && e.dependents.size === 0) {
-      out.push({ type: 'release-data', keys: [key], stimulusId });
-      this.forget(e, out, stimulusId);
-      return undefined;
-    }
     return e;
   }
 
@@ -359,7 +338,7 @@ export class WorkerState<Spec = unknown> {
       const d = this.entries.get(dep);
       if (!d) continue;
       d.dependents.delete(e.key);
-      if (d.dependents.size === 0 && !d.wanted && d.state !== 'flight' && d.state !== 'executing' && d.state !== 'cancelled') {
+      if (d.dependents.size === 0 && !d.wanted && d.state !== 'flight' && d.state !== 'executing') {
         this.forget(d, out, stimulusId);
       }
     }

@@ -1,7 +1,7 @@
 // HTTP edge: parses Kubernetes REST paths and queries, dispatches to the resource service,
 // and answers JSON (errors as Status objects).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, badRequest, expired, methodNotAllowed, unknownPath } from './errors.js';
+import { ApiError, badRequest, expired, methodNotAllowed, unknownPath, unsupportedMediaType } from './errors.js';
 import { coreVersions, groupDoc, groupList, openApiV3Doc, openApiV3Index, resourceList, versionInfo } from './discovery.js';
 import type { Faults } from './faults.js';
 import { typeKey, type TypeRegistry } from './resource-types.js';
@@ -11,6 +11,7 @@ import type { ObjectStore } from './store.js';
 import { isObject, type KubeObject } from './types.js';
 import { serveWatch, type WatchHandle } from './watch.js';
 import { toTable, wantsTable } from './table.js';
+import { decodeKubeProtobuf } from './protobuf.js';
 
 export interface RouterContext {
   store: ObjectStore;
@@ -38,7 +39,12 @@ function sendError(res: ServerResponse, err: unknown): void {
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.concat(chunks);
+  const contentType = req.headers['content-type'] ?? '';
+  // Typed Go clients (helm, some kubectl commands) write protobuf: turn it into the JSON it means.
+  if (contentType.includes('protobuf')) return bytes.length ? JSON.stringify(decodeKubeProtobuf(bytes, contentType)) : '';
+  if (contentType.includes('cbor')) throw unsupportedMediaType(contentType);
+  return bytes.toString('utf8');
 }
 
 function parseJson(text: string): unknown {
@@ -132,18 +138,32 @@ async function route(ctx: RouterContext, req: IncomingMessage, res: ServerRespon
   const [plural, name, subresource, ...extra] = tail;
   const type = ctx.types.find(group, version, plural);
   if (!type || extra.length > 0 || (namespace !== undefined && !type.namespaced)) throw unknownPath();
-  if (subresource && !(subresource === 'status' && type.status) && !(subresource === 'scale' && type.scale) && !(subresource === 'finalize' && type.kind === 'Namespace')) {
+  if (subresource && !(subresource === 'status' && type.status) && !(subresource === 'scale' && type.scale) && !(subresource === 'finalize' && type.kind === 'Namespace')
+    && !(subresource === 'binding' && type.builtin && type.kind === 'Pod')) {
     throw unknownPath();
   }
   const target: Target = { type, version, namespace, name, subresource: subresource === 'finalize' ? 'status' : subresource };
-  const writeOpts = { dryRun: q.get('dryRun') === 'All', fieldManager: q.get('fieldManager') ?? undefined, force: boolParam(q, 'force') };
+  const warnings: string[] = [];
+  const isApply = (req.headers['content-type'] ?? '').startsWith('application/apply-patch');
+  const writeOpts = {
+    dryRun: q.get('dryRun') === 'All', force: boolParam(q, 'force'),
+    // Apply needs an explicit manager; other writes default to the client's user agent, as the real server does.
+    fieldManager: q.get('fieldManager') ?? (isApply ? undefined : (req.headers['user-agent'] ?? 'unknown').split('/')[0]),
+    fieldValidation: q.get('fieldValidation') ?? undefined, warnings,
+  };
+  const sendWrite = (result: { code: number; object: unknown }): void => {
+    const headers: Record<string, string> = {};
+    if (warnings.length > 0) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+    send(res, result.code, result.object, headers);
+  };
+  if (subresource === 'binding' && name !== undefined) {
+    if (method !== 'POST') throw methodNotAllowed();
+    return sendWrite(ctx.rest.create(target, parseJson(body), writeOpts));
+  }
   if (name === undefined) {
     if (type.namespaced && namespace === undefined && method !== 'GET') throw unknownPath();
     if (method === 'GET') return listOrWatch(ctx, req, res, target, q);
-    if (method === 'POST') {
-      const result = ctx.rest.create(target, parseJson(body), writeOpts);
-      return send(res, result.code, result.object);
-    }
+    if (method === 'POST') return sendWrite(ctx.rest.create(target, parseJson(body), writeOpts));
     if (method === 'DELETE') return deleteCollection(ctx, res, target, q, body);
     throw methodNotAllowed();
   }
@@ -153,14 +173,8 @@ async function route(ctx: RouterContext, req: IncomingMessage, res: ServerRespon
       if (!subresource && wantsTable(req.headers.accept)) return send(res, 200, toTable(type, version, [obj], { resourceVersion: obj.metadata.resourceVersion }));
       return send(res, 200, obj);
     }
-    case 'PUT': {
-      const result = ctx.rest.update(target, parseJson(body), writeOpts);
-      return send(res, result.code, result.object);
-    }
-    case 'PATCH': {
-      const result = ctx.rest.patch(target, req.headers['content-type'] ?? '', body, writeOpts);
-      return send(res, result.code, result.object);
-    }
+    case 'PUT': return sendWrite(ctx.rest.update(target, parseJson(body), writeOpts));
+    case 'PATCH': return sendWrite(ctx.rest.patch(target, req.headers['content-type'] ?? '', body, writeOpts));
     case 'DELETE': {
       const result = ctx.rest.delete(target, deleteOptions(q, body));
       return send(res, result.code, result.object);

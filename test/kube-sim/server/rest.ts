@@ -2,6 +2,8 @@
 // admission, optimistic concurrency, subresources and finalizers. No HTTP in here.
 import { parse as parseYaml } from 'yaml';
 import { admitBuiltin, admitCrd, admitCustom } from './admission.js';
+import { applyBuiltinDefaults } from './builtin-defaults.js';
+import { checkFieldValidation, prunedFields } from './field-validation.js';
 import { crdShapeProblems } from './crd-types.js';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound, unsupportedMediaType } from './errors.js';
 import { recordUpdate, serverSideApply } from './managed-fields.js';
@@ -27,6 +29,10 @@ export interface WriteOptions {
   dryRun?: boolean;
   fieldManager?: string;
   force?: boolean;
+  /** Strict, Warn (default) or Ignore, for fields a custom resource's schema prunes. */
+  fieldValidation?: string;
+  /** Filled with warnings for the response (`Warning` headers). */
+  warnings?: string[];
 }
 
 export interface DeleteOptions {
@@ -42,6 +48,17 @@ export interface WriteResult {
 }
 
 const NAMESPACES: ResourceType['plural'] = 'namespaces';
+
+/** Kinds whose immediate DELETE answers with the object; other built-ins answer a Success Status. */
+const RETURNS_DELETED_OBJECT = new Set(['Pod', 'Service', 'Namespace', 'CustomResourceDefinition']);
+
+function deletedResponse(t: ResourceType, obj: KubeObject): KubeObject {
+  if (!t.builtin || RETURNS_DELETED_OBJECT.has(t.kind)) return obj;
+  return {
+    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
+    details: { name: obj.metadata.name, group: t.group, kind: t.plural, uid: obj.metadata.uid },
+  } as unknown as KubeObject;
+}
 
 export class ResourceService {
   constructor(private readonly store: ObjectStore, readonly onCrdWritten: (crd: KubeObject) => void = () => {}) {}
@@ -72,7 +89,7 @@ export class ResourceService {
   }
 
   /** Admission: schema package checks; custom resources come back pruned and defaulted. */
-  private admit(t: ResourceType, version: string, obj: KubeObject, old?: KubeObject): KubeObject {
+  private admit(t: ResourceType, version: string, obj: KubeObject, old?: KubeObject, opts: WriteOptions = {}): KubeObject {
     let causes: FieldCause[] = [];
     let admitted = obj;
     if (t.builtin && t.kind === 'CustomResourceDefinition') {
@@ -84,23 +101,44 @@ export class ResourceService {
       const result = admitCustom(t.schemas?.[version], obj, old);
       admitted = result.object;
       causes = result.causes;
+      opts.warnings?.push(...checkFieldValidation(opts.fieldValidation, t.kind, version, prunedFields(obj, admitted)));
     }
     if (causes.length > 0) throw invalid(t.kind, t.group, obj.metadata.name ?? '', causes);
     return admitted;
   }
 
+  /** POST pods/{name}/binding, as the scheduler binds a pod to a node. */
+  bind(target: Target, body: unknown): WriteResult {
+    const t = target.type;
+    const name = target.name ?? '';
+    const old = this.store.get(typeKey(t), target.namespace, name);
+    if (!old) throw notFound(t.group, t.plural, name);
+    const node = isObject(body) && isObject(body.target) ? body.target.name : undefined;
+    if (typeof node !== 'string' || !node) {
+      throw invalid('Binding', '', name, [{ reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' }]);
+    }
+    const spec = (old.spec ?? {}) as { nodeName?: string };
+    if (spec.nodeName) throw conflict(t.group, t.plural, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
+    const next = clone(old);
+    next.spec = { ...spec, nodeName: node };
+    this.commit({ ...target, subresource: undefined }, old, next, {}, false);
+    return { object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } as unknown as KubeObject, code: 201 };
+  }
+
   create(target: Target, body: unknown, opts: WriteOptions = {}): WriteResult {
     const t = target.type;
+    if (target.subresource === 'binding' && t.builtin && t.kind === 'Pod') return this.bind(target, body);
     if (target.subresource) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     let obj = checkIdentity(t, target.version, target.namespace, body);
     const causes = prepareCreate(t, obj);
     if (causes.length > 0) throw invalid(t.kind, t.group, obj.metadata.name ?? '', causes);
     const name = obj.metadata.name ?? '';
     this.ensureNamespace(t, obj.metadata.namespace, name, true);
+    if (t.builtin) applyBuiltinDefaults(t.kind, obj, this.store, true);
     if (t.builtin && t.kind === 'CustomResourceDefinition') {
       obj.metadata.finalizers = [...new Set([...(obj.metadata.finalizers ?? []), 'customresourcecleanup.apiextensions.k8s.io'])];
     }
-    obj = this.admit(t, target.version, obj);
+    obj = this.admit(t, target.version, obj, undefined, opts);
     if (this.store.get(typeKey(t), obj.metadata.namespace, name)) throw alreadyExists(t.group, t.plural, name);
     if (opts.fieldManager !== undefined || !obj.metadata.managedFields) {
       obj.metadata.managedFields = [];
@@ -136,9 +174,10 @@ export class ResourceService {
     if (next.metadata.resourceVersion && next.metadata.resourceVersion !== old.metadata.resourceVersion) throw conflict(t.group, t.plural, name);
     const finalizerCauses = checkFinalizers(old, next);
     if (finalizerCauses.length > 0) throw invalid(t.kind, t.group, name, finalizerCauses);
+    if (t.builtin) applyBuiltinDefaults(t.kind, next, this.store, false);
     // Generation counts changes outside metadata and status, whichever endpoint made them.
     if (t.tracksGeneration && specChanged(old, next)) next.metadata.generation = (old.metadata.generation ?? 0) + 1;
-    const admitted = this.admit(t, target.version, next, old);
+    const admitted = this.admit(t, target.version, next, old, opts);
     if (recordManager) recordUpdate(old, admitted, opts.fieldManager ?? 'unknown', target.subresource === 'status' ? 'status' : undefined);
     const respond = (obj: KubeObject): KubeObject => (target.subresource === 'scale' ? toScale(t, obj) : this.present(t, target.version, obj));
     if (isNoop(old, admitted)) return { object: respond(old), code: 200 };
@@ -198,7 +237,7 @@ export class ResourceService {
     const merged = serverSideApply(old ? this.present(t, target.version, clone(old)) : undefined, incoming, opts.fieldManager, Boolean(opts.force), target.subresource);
     if (!old) {
       const managed = merged.metadata.managedFields;
-      const result = this.create({ ...target, name: undefined }, merged, { dryRun: opts.dryRun });
+      const result = this.create({ ...target, name: undefined }, merged, { dryRun: opts.dryRun, fieldValidation: opts.fieldValidation, warnings: opts.warnings });
       if (!opts.dryRun && managed) {
         const stored = this.store.get(typeKey(t), result.object.metadata.namespace, name);
         if (stored) {
@@ -248,18 +287,18 @@ export class ResourceService {
     }
     const nsPending = t.builtin && t.kind === 'Namespace' && ((next.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).length > 0;
     if ((meta.finalizers ?? []).length === 0 && grace === 0 && !nsPending) {
-      if (options.dryRun) return { object: this.present(t, target.version, next), code: 200 };
-      const gone = this.store.remove(typeKey(t), next, old);
-      return { object: this.present(t, target.version, gone), code: 200 };
+      const gone = options.dryRun ? next : this.store.remove(typeKey(t), next, old);
+      return { object: deletedResponse(t, this.present(t, target.version, gone)), code: 200 };
     }
     if (!meta.deletionTimestamp || (meta.deletionGracePeriodSeconds ?? 0) > grace) {
       meta.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
       meta.deletionGracePeriodSeconds = grace;
       if (t.tracksGeneration) meta.generation = (meta.generation ?? 0) + 1;
     }
-    if (isNoop(old, next) || options.dryRun) return { object: this.present(t, target.version, next), code: 202 };
+    // The real server answers 200 here too (202 only for an explicit orphanDependents=false).
+    if (isNoop(old, next) || options.dryRun) return { object: this.present(t, target.version, next), code: 200 };
     const stored = this.store.update(typeKey(t), next, old);
-    return { object: this.present(t, target.version, stored), code: 202 };
+    return { object: this.present(t, target.version, stored), code: 200 };
   }
 
   /** Server-internal write used by controllers (status, finalizer removal); not admitted. */

@@ -27,10 +27,27 @@ function evalPath(obj: unknown, path: string): unknown {
   return cur;
 }
 
-function builtinColumns(t: ResourceType): PrinterColumn[] {
+type Column = PrinterColumn & { compute?: (obj: KubeObject) => unknown };
+
+const count = (obj: KubeObject, path: string): number => Number(evalPath(obj, path) ?? 0);
+
+function builtinColumns(t: ResourceType): Column[] {
   switch (t.kind) {
-    case 'Pod': return [{ name: 'Status', type: 'string', jsonPath: '.status.phase' }, { name: 'Node', type: 'string', jsonPath: '.spec.nodeName', priority: 1 }];
-    case 'Deployment': return [{ name: 'Ready', type: 'string', jsonPath: '.status.readyReplicas' }, { name: 'Up-to-date', type: 'integer', jsonPath: '.status.updatedReplicas' }, { name: 'Available', type: 'integer', jsonPath: '.status.availableReplicas' }];
+    case 'Pod': return [
+      { name: 'Ready', type: 'string', jsonPath: '', compute: (o) => {
+        const statuses = (evalPath(o, '.status.containerStatuses') ?? []) as Array<{ ready?: boolean }>;
+        return `${statuses.filter((s) => s.ready).length}/${((evalPath(o, '.spec.containers') ?? []) as unknown[]).length}`;
+      } },
+      { name: 'Status', type: 'string', jsonPath: '', compute: (o) => (o.metadata.deletionTimestamp ? 'Terminating' : evalPath(o, '.status.phase')) },
+      { name: 'Restarts', type: 'integer', jsonPath: '', compute: (o) => ((evalPath(o, '.status.containerStatuses') ?? []) as Array<{ restartCount?: number }>).reduce((n, s) => n + (s.restartCount ?? 0), 0) },
+      { name: 'Node', type: 'string', jsonPath: '.spec.nodeName', priority: 1 },
+      { name: 'IP', type: 'string', jsonPath: '.status.podIP', priority: 1 },
+    ];
+    case 'Deployment': return [
+      { name: 'Ready', type: 'string', jsonPath: '', compute: (o) => `${count(o, '.status.readyReplicas')}/${count(o, '.spec.replicas')}` },
+      { name: 'Up-to-date', type: 'integer', jsonPath: '', compute: (o) => count(o, '.status.updatedReplicas') },
+      { name: 'Available', type: 'integer', jsonPath: '', compute: (o) => count(o, '.status.availableReplicas') },
+    ];
     case 'Namespace': return [{ name: 'Status', type: 'string', jsonPath: '.status.phase' }];
     case 'Service': return [{ name: 'Type', type: 'string', jsonPath: '.spec.type' }, { name: 'Cluster-IP', type: 'string', jsonPath: '.spec.clusterIP' }];
     default: return [];
@@ -38,7 +55,7 @@ function builtinColumns(t: ResourceType): PrinterColumn[] {
 }
 
 export function toTable(t: ResourceType, version: string, items: KubeObject[], metadata: Record<string, unknown>): Record<string, unknown> {
-  const custom = t.printerColumns?.[version] ?? builtinColumns(t);
+  const custom: Column[] = t.printerColumns?.[version] ?? builtinColumns(t);
   const hasAge = custom.some((c) => c.name.toLowerCase() === 'age');
   const columnDefinitions = [
     { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
@@ -48,7 +65,7 @@ export function toTable(t: ResourceType, version: string, items: KubeObject[], m
   const rows = items.map((obj) => {
     const cells: unknown[] = [obj.metadata.name];
     for (const c of custom) {
-      const v = evalPath(obj, c.jsonPath);
+      const v = c.compute ? c.compute(obj) : evalPath(obj, c.jsonPath);
       cells.push(c.type === 'date' ? humanAge(typeof v === 'string' ? v : undefined) : v ?? (c.type === 'integer' || c.type === 'number' ? null : ''));
     }
     if (!hasAge) cells.push(humanAge(obj.metadata.creationTimestamp));

@@ -13,6 +13,8 @@ const ORPHAN = 'orphan';
 export class GarbageCollector {
   private readonly queue = new WorkQueue();
   private readonly unsubscribe: () => void;
+  /** owner uid -> dependents (type key, namespace, name), kept from store events. */
+  private readonly dependents = new Map<string, Map<string, { key: string; namespace?: string; name: string }>>();
 
   constructor(private readonly store: ObjectStore, private readonly types: TypeRegistry, private readonly rest: ResourceService) {
     this.unsubscribe = store.subscribe((e) => this.onEvent(e));
@@ -27,7 +29,19 @@ export class GarbageCollector {
     return this.queue.errors;
   }
 
+  private index(e: StoreEvent): void {
+    const id = `${e.key}/${e.object.metadata.namespace ?? ''}/${e.object.metadata.name}`;
+    for (const ref of e.old?.metadata.ownerReferences ?? []) this.dependents.get(ref.uid)?.delete(id);
+    if (e.type === 'DELETED') return;
+    for (const ref of e.object.metadata.ownerReferences ?? []) {
+      let deps = this.dependents.get(ref.uid);
+      if (!deps) this.dependents.set(ref.uid, (deps = new Map()));
+      deps.set(id, { key: e.key, namespace: e.object.metadata.namespace, name: e.object.metadata.name ?? '' });
+    }
+  }
+
   private onEvent(e: StoreEvent): void {
+    this.index(e);
     const obj = e.object;
     const uid = obj.metadata.uid ?? '';
     if (e.type === 'DELETED') this.queue.add(`owner/${uid}`, () => this.processOwner(obj, true));
@@ -60,15 +74,16 @@ export class GarbageCollector {
     return obj && obj.metadata.uid === uid ? { type, obj } : undefined;
   }
 
-  /** Objects anywhere whose ownerReferences name `uid`. */
+  /** Objects whose ownerReferences name `uid` (namespaced owners only own objects in their namespace). */
   private dependentsOf(uid: string, namespace: string | undefined): Array<{ type: ResourceType; obj: KubeObject }> {
     const out: Array<{ type: ResourceType; obj: KubeObject }> = [];
-    for (const type of this.types.all()) {
-      if (namespace !== undefined && !type.namespaced) continue;
-      for (const obj of this.store.list(typeKey(type), type.namespaced ? namespace : undefined)) {
-        if ((obj.metadata.ownerReferences ?? []).some((r) => r.uid === uid)) out.push({ type, obj });
-      }
+    for (const dep of this.dependents.get(uid)?.values() ?? []) {
+      if (namespace !== undefined && dep.namespace !== namespace) continue;
+      const type = this.types.all().find((t) => typeKey(t) === dep.key);
+      const obj = type && this.store.get(dep.key, dep.namespace, dep.name);
+      if (type && obj && (obj.metadata.ownerReferences ?? []).some((r) => r.uid === uid)) out.push({ type, obj });
     }
+    if (out.length === 0) this.dependents.delete(uid);
     return out;
   }
 
