@@ -1,17 +1,17 @@
 // The user's handle on a cluster: submit work, get futures, gather results.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../protocol/generated/kubedask.js';
 import { ChunkAssembler, toChunks } from '../protocol/chunks.js';
-import { ConnectionLostError, KubedaskError } from '../protocol/errors.js';
+import { ConnectionLostError, GraphValidationError, KubedaskError } from '../protocol/errors.js';
 import { SchedulerClient, channelOptions } from '../protocol/services.js';
 import { decodeValue, encodeValue } from '../protocol/values.js';
 import { Delayed, collectGraph } from './delayed.js';
 import { Future, type FutureOwner } from './future.js';
-import { buildTask, newKey, type BuiltTask, type TaskOptions } from './graph-builder.js';
+import { buildTask, KeyRef, newKey, type BuiltTask, type TaskOptions } from './graph-builder.js';
 import { KeyTracker, type KeyStatus } from './key-tracker.js';
 import type { ModuleFunction, TaskFunction } from './task-functions.js';
 import { SchedulerRpc } from './scheduler-rpc.js';
@@ -104,8 +104,10 @@ export class Client implements FutureOwner {
   compute(x: Delayed[]): Future[];
   compute(x: Delayed | Delayed[]): Future | Future[] {
     const list = Array.isArray(x) ? x : [x];
+    const outputs = new Set(list.map((d) => d.key));
     for (const node of collectGraph(list)) {
-      this.enqueue(buildTask(node.fn, node.args.map((a) => (a instanceof Delayed ? this.futureFor(a) : a)), { ...node.options, key: node.key }));
+      const args = node.args.map((a) => (a instanceof Delayed ? new KeyRef(a.key) : a));
+      this.enqueue(buildTask(node.fn, args, { ...node.options, key: node.key }, outputs.has(node.key)));
     }
     const futures = list.map((d) => new Future(d.key, this));
     return Array.isArray(x) ? futures : futures[0]!;
@@ -115,7 +117,7 @@ export class Client implements FutureOwner {
   persist(x: Delayed): Future;
   persist(x: Delayed[]): Future[];
   persist(x: Delayed | Delayed[]): Future | Future[] {
-    return Array.isArray(x) ? this.compute(x) : this.compute(x);
+    return this.compute(x as Delayed[]);
   }
 
   /** Cancels futures and everything waiting on them. */
@@ -134,7 +136,9 @@ export class Client implements FutureOwner {
     const file = resolvePath(path);
     const source = await readFile(file, 'utf8');
     const name = basename(file, extname(file)).replace(/[^A-Za-z0-9_.-]/g, '_');
-    const local = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    // A query naming the content makes Node import an edited module afresh.
+    const version = createHash('sha256').update(source).digest('hex').slice(0, 16);
+    const local = (await import(`${pathToFileURL(file).href}?v=${version}`)) as Record<string, unknown>;
     await this.rpc.uploadModule(name, source);
     const out: Record<string, ModuleFunction> = {};
     for (const [exportName, value] of Object.entries(local)) {
@@ -185,9 +189,11 @@ export class Client implements FutureOwner {
       try {
         return await this.gatherOne(key);
       } catch (err) {
-        // The value vanished (its worker died) after it finished: it is being recomputed.
+        // The value vanished (its worker died) after it finished: it is being recomputed. Ask
+        // the scheduler for the key's state again, so a finish we already saw is not missed.
         if (!(err instanceof MissingValue) || attempt >= 5) throw err;
         this.keys.pending(key);
+        this.rpc.want([key]);
       }
     }
   }
@@ -195,6 +201,9 @@ export class Client implements FutureOwner {
   retain(future: Future): void {
     this.futures.register(future, future.key, future);
     this.keys.retain(future.key);
+    // Dropped and taken up again before the release left: the key stays wanted.
+    const pending = this.pendingReleases.indexOf(future.key);
+    if (pending >= 0) this.pendingReleases.splice(pending, 1);
   }
 
   release(future: Future): void {
@@ -204,10 +213,6 @@ export class Client implements FutureOwner {
 
   // internals ---------------------------------------------------------------------------
 
-  private futureFor(d: Delayed): Future {
-    return new Future(d.key, this);
-  }
-
   private dropRef(key: string): void {
     if (!this.keys.release(key) || this.closed) return;
     this.pendingReleases.push(key);
@@ -215,6 +220,7 @@ export class Client implements FutureOwner {
   }
 
   private enqueue(task: BuiltTask): void {
+    this.keys.resubmitted(task.spec.key!);
     this.pendingTasks.push(task);
     this.scheduleFlush();
   }
@@ -234,23 +240,39 @@ export class Client implements FutureOwner {
     this.pendingTasks = [];
     this.pendingGathers = new Map();
     this.pendingReleases = [];
+    // Graphs and releases keep program order (a release must not overtake the graph that
+    // made the key); gathers only follow finished keys, so they need not wait behind them.
     const previous = this.inflight;
     this.inflight = (async () => {
       await previous.catch(() => undefined);
       for (const batch of batches(tasks)) await this.sendGraph(batch);
-      if (gathers.size) await this.sendGather(gathers);
       if (releases.length) this.rpc.release(releases);
     })();
-    return this.inflight;
+    const gathered = gathers.size ? this.sendGather(gathers) : Promise.resolve();
+    return Promise.all([this.inflight, gathered]);
   }
 
-  private async sendGraph(tasks: BuiltTask[]): Promise<void> {
-    const functions = [...new Map(tasks.map((t) => [t.fn.id!, t.fn])).values()];
-    try {
-      await this.rpc.submitGraph({ clientId: this.id, functions, tasks: tasks.map((t) => t.spec), wanted: tasks.map((t) => t.spec.key!) });
-    } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      for (const t of tasks) this.keys.failed(t.spec.key!, error);
+  /**
+   * Sends one batch. A key submitted twice in a batch is one task (the first definition). When
+   * the scheduler refuses the batch because of one key, only that key and what depends on it
+   * in the batch fail; the rest is sent again.
+   */
+  private async sendGraph(batch: BuiltTask[]): Promise<void> {
+    let tasks = [...new Map(batch.map((t) => [t.spec.key!, t])).values()];
+    for (let attempt = 0; tasks.length > 0 && attempt < 3; attempt++) {
+      const functions = [...new Map(tasks.map((t) => [t.fn.id!, t.fn])).values()];
+      try {
+        await this.rpc.submitGraph({
+          clientId: this.id, functions, tasks: tasks.map((t) => t.spec), wanted: tasks.filter((t) => t.wanted).map((t) => t.spec.key!),
+        });
+        return;
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        const culprit = err instanceof GraphValidationError && err.key ? err.key : undefined;
+        const failed = culprit ? dependentsWithin(tasks, culprit) : new Set(tasks.map((t) => t.spec.key!));
+        for (const key of failed) this.keys.failed(key, error);
+        tasks = tasks.filter((t) => !failed.has(t.spec.key!));
+      }
     }
   }
 
@@ -310,6 +332,21 @@ export class Client implements FutureOwner {
   private assertOpen(): void {
     if (this.closed) throw new ConnectionLostError(`client for ${this.address} is closed`);
   }
+}
+
+/** The key and every task in the batch that depends on it, directly or not. */
+function dependentsWithin(tasks: BuiltTask[], key: string): Set<string> {
+  const out = new Set([key]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const t of tasks) {
+      if (!out.has(t.spec.key!) && (t.spec.dependencies ?? []).some((d) => out.has(d))) {
+        out.add(t.spec.key!);
+        grew = true;
+      }
+    }
+  }
+  return out;
 }
 
 class MissingValue extends KubedaskError {

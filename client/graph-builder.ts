@@ -21,6 +21,13 @@ export interface TaskOptions {
 export interface BuiltTask {
   spec: TaskSpec;
   fn: FunctionDef;
+  /** Whether the client holds a Future for it (interior nodes of a delayed graph do not). */
+  wanted: boolean;
+}
+
+/** A dependency on a key without holding a Future for it (delayed graphs' interior edges). */
+export class KeyRef {
+  constructor(readonly key: string) {}
 }
 
 let counter = 0;
@@ -31,13 +38,14 @@ export function newKey(prefix: string): string {
   return `${prefix}-${session}${counter.toString(36)}`;
 }
 
-export function buildTask(fn: TaskFunction, args: unknown[], options: TaskOptions = {}): BuiltTask {
+export function buildTask(fn: TaskFunction, args: unknown[], options: TaskOptions = {}, wanted = true): BuiltTask {
   const def = functionDef(fn);
   const key = options.key ?? newKey(def.name || 'task');
   const dependencies = new Set<string>();
   const wireArgs = args.map((arg): Arg => encodeArg(arg, dependencies));
   return {
     fn: def,
+    wanted,
     spec: {
       key,
       functionId: def.id,
@@ -52,7 +60,7 @@ export function buildTask(fn: TaskFunction, args: unknown[], options: TaskOption
 }
 
 function encodeArg(arg: unknown, dependencies: Set<string>): Arg {
-  if (arg instanceof Future) {
+  if (arg instanceof Future || arg instanceof KeyRef) {
     dependencies.add(arg.key);
     return { key: arg.key };
   }
@@ -64,7 +72,7 @@ function encodeArg(arg: unknown, dependencies: Set<string>): Arg {
 
 /** Futures nested in arrays and plain objects become {"$kd_key": key} placeholders. */
 function replaceFutures(value: unknown, dependencies: Set<string>): unknown {
-  if (value instanceof Future) {
+  if (value instanceof Future || value instanceof KeyRef) {
     dependencies.add(value.key);
     return keyPlaceholder(value.key);
   }
@@ -72,7 +80,13 @@ function replaceFutures(value: unknown, dependencies: Set<string>): unknown {
   if (value instanceof Uint8Array || isArrowTable(value)) {
     throw new TypeError('bytes and Arrow tables can only be passed as top-level arguments; scatter them and pass the future');
   }
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+  if (value !== null && typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value) as object | null;
+    if (proto !== Object.prototype && proto !== null && !(value instanceof Date)) {
+      // JSON would silently turn a Map, Set or class instance into {} or lose its methods.
+      throw new TypeError(`an argument of type ${value.constructor?.name ?? 'object'} cannot be sent to workers: use plain objects, arrays, Uint8Array or Arrow tables (a Date travels as its ISO string)`);
+    }
+    if (value instanceof Date) return value;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = replaceFutures(v, dependencies);
     return out;

@@ -69,6 +69,15 @@ export class KeyTracker {
     this.settle(key, 'lost', new KubedaskError(`key ${key} was lost: ${why}`));
   }
 
+  /** Submitted again after it was cancelled or failed: it is pending once more. */
+  resubmitted(key: string): void {
+    const r = this.keys.get(key);
+    if (r && r.status !== 'finished') {
+      r.status = 'pending';
+      r.error = undefined;
+    }
+  }
+
   /** The submission itself failed (validation, connection). */
   failed(key: string, err: Error): void {
     this.settle(key, 'error', err);

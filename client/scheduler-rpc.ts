@@ -7,13 +7,16 @@ import { fromServiceError } from '../protocol/errors.js';
 type Cb<T> = (err: grpc.ServiceError | null, reply?: T) => void;
 interface RawSchedulerClient extends grpc.Client {
   session(): grpc.ClientDuplexStream<kubedask.v1.ClientRequest.$Properties, kubedask.v1.ClientEvent>;
-  submitGraph(req: kubedask.v1.SubmitGraphRequest.$Properties, cb: Cb<kubedask.v1.SubmitGraphReply>): void;
+  submitGraph(req: kubedask.v1.SubmitGraphRequest.$Properties, options: grpc.CallOptions, cb: Cb<kubedask.v1.SubmitGraphReply>): void;
   gather(req: kubedask.v1.GatherRequest.$Properties): grpc.ClientReadableStream<kubedask.v1.DataChunks>;
   scatter(metadata: grpc.Metadata, cb: Cb<kubedask.v1.ScatterReply>): grpc.ClientWritableStream<kubedask.v1.DataChunk.$Properties>;
   uploadModule(req: kubedask.v1.UploadModuleRequest.$Properties, cb: Cb<kubedask.v1.UploadModuleReply>): void;
   cancel(req: kubedask.v1.CancelRequest.$Properties, cb: Cb<kubedask.v1.CancelReply>): void;
   clusterInfo(req: kubedask.v1.ClusterInfoRequest.$Properties, cb: Cb<kubedask.v1.ClusterInfoReply>): void;
 }
+
+/** A graph is validated and queued, never run, within a call: a minute is generous. */
+const SUBMIT_DEADLINE_MS = 60_000;
 
 function unary<T>(call: (cb: Cb<T>) => void): Promise<T> {
   return new Promise((resolve, reject) => call((err, reply) => (err ? reject(fromServiceError(err)) : resolve(reply as T))));
@@ -55,8 +58,13 @@ export class SchedulerRpc {
     this.session?.write({ release: { keys } });
   }
 
+  /** Asks the scheduler to report these keys' current state again. */
+  want(keys: string[]): void {
+    this.session?.write({ want: { keys } });
+  }
+
   submitGraph(req: kubedask.v1.SubmitGraphRequest.$Properties): Promise<kubedask.v1.SubmitGraphReply> {
-    return unary((cb) => this.raw.submitGraph(req, cb));
+    return unary((cb) => this.raw.submitGraph(req, { deadline: Date.now() + SUBMIT_DEADLINE_MS }, cb));
   }
 
   async *gather(clientId: string, keys: string[]): AsyncGenerator<kubedask.v1.DataChunk> {

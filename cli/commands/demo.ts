@@ -5,7 +5,7 @@ import type { Future } from '../../client/future.js';
 import { LocalCluster } from '../../client/local-cluster.js';
 import { parse, parseCount } from '../options.js';
 
-export const demoUsage = 'kubedask demo [--workers N] [--partitions P] [--top N] [--data PATH]';
+export const demoUsage = 'kubedask demo [--rows N] [--workers N] [--partitions P] [--top N] [--data PATH]';
 
 const tasksModule = fileURLToPath(new URL('../../client/demo/flights-tasks.js', import.meta.url));
 const defaultData = fileURLToPath(new URL('../../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url));
@@ -13,7 +13,8 @@ const defaultData = fileURLToPath(new URL('../../../node_modules/vega-datasets/d
 interface AirportRow { origin: string; flights: number; meanDelay: number; stdDelay: number; delayedShare: number; maxDelay: number }
 
 export async function demoCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, { workers: { type: 'string' }, partitions: { type: 'string' }, top: { type: 'string' }, data: { type: 'string' } });
+  const v = parse(argv, { rows: { type: 'string' }, workers: { type: 'string' }, partitions: { type: 'string' }, top: { type: 'string' }, data: { type: 'string' } });
+  const rows = v.rows === undefined ? Infinity : parseCount(v.rows, '--rows', 0, 1);
   const workers = parseCount(v.workers, '--workers', 2);
   const partitions = parseCount(v.partitions, '--partitions', 8);
   const top = parseCount(v.top, '--top', 10);
@@ -27,9 +28,9 @@ export async function demoCommand(argv: string[]): Promise<void> {
   try {
     log(`[${lap()}] LocalCluster up: ${workers} workers, scheduler ${cluster.address}, dashboard ${cluster.dashboardUrl}`);
     const tasks = await client.upload(tasksModule);
-    const { planPartitions } = (await import(tasksModule)) as { planPartitions(path: string, n: number): unknown[] };
-    const parts = planPartitions(data, partitions);
-    log(`[${lap()}] ${parts.length} partitions of ${data}`);
+    const { planPartitions } = (await import(tasksModule)) as { planPartitions(path: string, n: number, maxRows: number): { length: number }[] };
+    const parts = planPartitions(data, partitions, rows);
+    log(`[${lap()}] ${parts.length} partitions of ${data} (${parts.reduce((n, p) => n + p.length, 0)} rows)`);
 
     const partials = client.map(tasks.originDelayStats!, parts);
     let done = 0;
@@ -49,10 +50,10 @@ export async function demoCommand(argv: string[]): Promise<void> {
       layer = next;
     }
     const best = client.submit(tasks.topAirports!, layer[0], top, 1000);
-    const rows = (await best.result()) as AirportRow[];
-    log(`[${lap()}] combined; top ${rows.length} origins by mean departure delay (>= 1000 flights):`);
+    const airports = (await best.result()) as AirportRow[];
+    log(`[${lap()}] combined; top ${airports.length} origins by mean departure delay (>= 1000 flights):`);
     log('origin   flights  mean delay  std delay  delayed>15  max delay');
-    for (const r of rows) {
+    for (const r of airports) {
       log(`${r.origin.padEnd(6)} ${String(r.flights).padStart(9)} ${r.meanDelay.toFixed(1).padStart(11)} ${r.stdDelay.toFixed(1).padStart(10)} ${(100 * r.delayedShare).toFixed(1).padStart(10)}% ${String(r.maxDelay).padStart(10)}`);
     }
     log(`[${lap()}] done`);

@@ -74,14 +74,15 @@ export function parquetRowCount(path: string): number {
  * Not a task: runs in the client. Splits the file's rows into `partitions` contiguous ranges
  * of near-equal size (sizes differ by at most one) that cover every row exactly once. Never
  * returns an empty range unless the file itself is empty; the path is made absolute so that
- * workers with another working directory read the same file.
+ * workers with another working directory read the same file. `maxRows` reads only the first
+ * rows of the file.
  */
-export function planPartitions(path: string, partitions: number): FlightsPartition[] {
+export function planPartitions(path: string, partitions: number, maxRows = Infinity): FlightsPartition[] {
   if (!Number.isInteger(partitions) || partitions < 1) {
     throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
   }
   const absolute = resolve(path);
-  const rows = parquetRowCount(absolute);
+  const rows = Math.min(parquetRowCount(absolute), maxRows);
   const parts = Math.max(1, Math.min(partitions, rows));
   const plan: FlightsPartition[] = [];
   for (let i = 0; i < parts; i++) {

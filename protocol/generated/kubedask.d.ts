@@ -714,7 +714,6 @@ export namespace kubedask {
             state: kubedask.v1.KeyEvent.State;
             error?: (kubedask.v1.RemoteError.$Properties|null);
             nbytes: number;
-            encoding: kubedask.v1.Encoding;
             static create(properties: kubedask.v1.KeyEvent.$Shape): kubedask.v1.KeyEvent & kubedask.v1.KeyEvent.$Shape;
             static create(properties?: kubedask.v1.KeyEvent.$Properties): kubedask.v1.KeyEvent;
             static encode(message: kubedask.v1.KeyEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -733,7 +732,6 @@ export namespace kubedask {
                 state?: (kubedask.v1.KeyEvent.State|null);
                 error?: (kubedask.v1.RemoteError.$Properties|null);
                 nbytes?: (number|null);
-                encoding?: (kubedask.v1.Encoding|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.KeyEvent.$Properties;
@@ -898,7 +896,6 @@ export namespace kubedask {
         class UploadModuleReply {
             constructor(properties?: kubedask.v1.UploadModuleReply.$Properties);
             $unknowns?: Uint8Array[];
-            exports: string[];
             static create(properties: kubedask.v1.UploadModuleReply.$Shape): kubedask.v1.UploadModuleReply & kubedask.v1.UploadModuleReply.$Shape;
             static create(properties?: kubedask.v1.UploadModuleReply.$Properties): kubedask.v1.UploadModuleReply;
             static encode(message: kubedask.v1.UploadModuleReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -913,7 +910,6 @@ export namespace kubedask {
 
         namespace UploadModuleReply {
             interface $Properties {
-                exports?: (string[]|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.UploadModuleReply.$Properties;
@@ -927,7 +923,6 @@ export namespace kubedask {
             $unknowns?: Uint8Array[];
             clientId: string;
             keys: string[];
-            force: boolean;
             static create(properties: kubedask.v1.CancelRequest.$Shape): kubedask.v1.CancelRequest & kubedask.v1.CancelRequest.$Shape;
             static create(properties?: kubedask.v1.CancelRequest.$Properties): kubedask.v1.CancelRequest;
             static encode(message: kubedask.v1.CancelRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -944,7 +939,6 @@ export namespace kubedask {
             interface $Properties {
                 clientId?: (string|null);
                 keys?: (string[]|null);
-                force?: (boolean|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.CancelRequest.$Properties;

@@ -6134,7 +6134,6 @@ export const kubedask = $root.kubedask = (() => {
              * @property {kubedask.v1.KeyEvent.State|null} [state] KeyEvent state
              * @property {kubedask.v1.RemoteError.$Properties|null} [error] KeyEvent error
              * @property {number|null} [nbytes] KeyEvent nbytes
-             * @property {kubedask.v1.Encoding|null} [encoding] KeyEvent encoding
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -6199,14 +6198,6 @@ export const kubedask = $root.kubedask = (() => {
             KeyEvent.prototype.nbytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
-             * KeyEvent encoding.
-             * @member {kubedask.v1.Encoding} encoding
-             * @memberof kubedask.v1.KeyEvent
-             * @instance
-             */
-            KeyEvent.prototype.encoding = 0;
-
-            /**
              * Creates a new KeyEvent instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.KeyEvent
@@ -6246,8 +6237,6 @@ export const kubedask = $root.kubedask = (() => {
                     $root.kubedask.v1.RemoteError.encode(message.error, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
                 if (message.nbytes != null && $Object.hasOwnProperty.call(message, "nbytes") && (typeof message.nbytes === "object" ? message.nbytes.low || message.nbytes.high : message.nbytes !== 0))
                     writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.nbytes);
-                if (message.encoding != null && $Object.hasOwnProperty.call(message, "encoding") && message.encoding !== 0)
-                    writer.uint32(/* id 5, wireType 0 =*/40).int32(message.encoding);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -6336,15 +6325,6 @@ export const kubedask = $root.kubedask = (() => {
                                 message.nbytes = value;
                             else
                                 delete message.nbytes;
-                            continue;
-                        }
-                    case 5: {
-                            if (wireType !== 0)
-                                break;
-                            if (value = reader.int32())
-                                message.encoding = value;
-                            else
-                                delete message.encoding;
                             continue;
                         }
                     }
@@ -6442,28 +6422,6 @@ export const kubedask = $root.kubedask = (() => {
                             message.nbytes = object.nbytes;
                         else if (typeof object.nbytes === "object")
                             message.nbytes = new $util.LongBits(object.nbytes.low >>> 0, object.nbytes.high >>> 0).toNumber(true);
-                if (object.encoding !== 0 && (typeof object.encoding !== "string" || $root.kubedask.v1.Encoding[object.encoding] !== 0))
-                    switch (object.encoding) {
-                    case "ENCODING_UNSPECIFIED":
-                    case 0:
-                        message.encoding = 0;
-                        break;
-                    case "ENCODING_JSON":
-                    case 1:
-                        message.encoding = 1;
-                        break;
-                    case "ENCODING_BYTES":
-                    case 2:
-                        message.encoding = 2;
-                        break;
-                    case "ENCODING_ARROW_IPC":
-                    case 3:
-                        message.encoding = 3;
-                        break;
-                    default:
-                        if (typeof object.encoding === "number" && (object.encoding | 0) === object.encoding)
-                            message.encoding = object.encoding;
-                    }
                 return message;
             };
 
@@ -6493,7 +6451,6 @@ export const kubedask = $root.kubedask = (() => {
                         object.nbytes = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
                     } else
                         object.nbytes = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
-                    object.encoding = options.enums === $String ? "ENCODING_UNSPECIFIED" : 0;
                 }
                 if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
                     object.key = message.key;
@@ -6508,8 +6465,6 @@ export const kubedask = $root.kubedask = (() => {
                         object.nbytes = options.longs === $String ? $String(message.nbytes) : message.nbytes;
                     else
                         object.nbytes = options.longs === $String ? $util.Long.prototype.toString.call(message.nbytes) : options.longs === $Number ? new $util.LongBits(message.nbytes.low >>> 0, message.nbytes.high >>> 0).toNumber(true) : message.nbytes;
-                if (message.encoding != null && $Object.hasOwnProperty.call(message, "encoding"))
-                    object.encoding = options.enums === $String ? $root.kubedask.v1.Encoding[message.encoding] === $undefined ? message.encoding : $root.kubedask.v1.Encoding[message.encoding] : message.encoding;
                 return object;
             };
 
@@ -8016,7 +7971,6 @@ export const kubedask = $root.kubedask = (() => {
             /**
              * Properties of an UploadModuleReply.
              * @typedef {Object} kubedask.v1.UploadModuleReply.$Properties
-             * @property {Array.<string>|null} [exports] UploadModuleReply exports
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -8042,20 +7996,11 @@ export const kubedask = $root.kubedask = (() => {
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
             const UploadModuleReply = function (properties) {
-                this.exports = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
                             this[keys[i]] = properties[keys[i]];
             };
-
-            /**
-             * UploadModuleReply exports.
-             * @member {Array.<string>} exports
-             * @memberof kubedask.v1.UploadModuleReply
-             * @instance
-             */
-            UploadModuleReply.prototype.exports = $util.emptyArray;
 
             /**
              * Creates a new UploadModuleReply instance using the specified properties.
@@ -8089,9 +8034,6 @@ export const kubedask = $root.kubedask = (() => {
                     _depth = 0;
                 if (_depth > $util.recursionLimit)
                     throw $Error("max depth exceeded");
-                if (message.exports != null && message.exports.length)
-                    for (let i = 0; i < message.exports.length; ++i)
-                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.exports[i]);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -8147,18 +8089,7 @@ export const kubedask = $root.kubedask = (() => {
                         _end = $undefined;
                         break;
                     }
-                    let wireType = tag & 7;
-                    switch (tag >>>= 3) {
-                    case 1: {
-                            if (wireType !== 2)
-                                break;
-                            if (!(message.exports && message.exports.length))
-                                message.exports = [];
-                            message.exports.push(reader.stringVerify());
-                            continue;
-                        }
-                    }
-                    reader.skipType(wireType, _depth, tag);
+                    reader.skipType(tag & 7, _depth, tag);
                     if (!reader.discardUnknown) {
                         $util.makeProp(message, "$unknowns", false);
                         (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
@@ -8207,15 +8138,7 @@ export const kubedask = $root.kubedask = (() => {
                     _depth = 0;
                 if (_depth > $util.recursionLimit)
                     throw $Error("max depth exceeded");
-                let message = new $root.kubedask.v1.UploadModuleReply();
-                if (object.exports) {
-                    if (!$Array.isArray(object.exports))
-                        throw $TypeError(".kubedask.v1.UploadModuleReply.exports: array expected");
-                    message.exports = $Array(object.exports.length);
-                    for (let i = 0; i < object.exports.length; ++i)
-                        message.exports[i] = $String(object.exports[i]);
-                }
-                return message;
+                return new $root.kubedask.v1.UploadModuleReply();
             };
 
             /**
@@ -8227,22 +8150,8 @@ export const kubedask = $root.kubedask = (() => {
              * @param {$protobuf.IConversionOptions} [options] Conversion options
              * @returns {Object.<string,*>} Plain object
              */
-            UploadModuleReply.toObject = function (message, options, _depth) {
-                if (!options)
-                    options = {};
-                if (_depth === $undefined)
-                    _depth = 0;
-                if (_depth > $util.recursionLimit)
-                    throw $Error("max depth exceeded");
-                let object = {};
-                if (options.arrays || options.defaults)
-                    object.exports = [];
-                if (message.exports && message.exports.length) {
-                    object.exports = $Array(message.exports.length);
-                    for (let j = 0; j < message.exports.length; ++j)
-                        object.exports[j] = message.exports[j];
-                }
-                return object;
+            UploadModuleReply.toObject = function () {
+                return {};
             };
 
             /**
@@ -8280,7 +8189,6 @@ export const kubedask = $root.kubedask = (() => {
              * @typedef {Object} kubedask.v1.CancelRequest.$Properties
              * @property {string|null} [clientId] CancelRequest clientId
              * @property {Array.<string>|null} [keys] CancelRequest keys
-             * @property {boolean|null} [force] CancelRequest force
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -8330,14 +8238,6 @@ export const kubedask = $root.kubedask = (() => {
             CancelRequest.prototype.keys = $util.emptyArray;
 
             /**
-             * CancelRequest force.
-             * @member {boolean} force
-             * @memberof kubedask.v1.CancelRequest
-             * @instance
-             */
-            CancelRequest.prototype.force = false;
-
-            /**
              * Creates a new CancelRequest instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.CancelRequest
@@ -8374,8 +8274,6 @@ export const kubedask = $root.kubedask = (() => {
                 if (message.keys != null && message.keys.length)
                     for (let i = 0; i < message.keys.length; ++i)
                         writer.uint32(/* id 2, wireType 2 =*/18).string(message.keys[i]);
-                if (message.force != null && $Object.hasOwnProperty.call(message, "force") && message.force !== false)
-                    writer.uint32(/* id 3, wireType 0 =*/24).bool(message.force);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -8450,15 +8348,6 @@ export const kubedask = $root.kubedask = (() => {
                             message.keys.push(reader.stringVerify());
                             continue;
                         }
-                    case 3: {
-                            if (wireType !== 0)
-                                break;
-                            if (value = reader.bool())
-                                message.force = value;
-                            else
-                                delete message.force;
-                            continue;
-                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -8520,9 +8409,6 @@ export const kubedask = $root.kubedask = (() => {
                     for (let i = 0; i < object.keys.length; ++i)
                         message.keys[i] = $String(object.keys[i]);
                 }
-                if (object.force != null)
-                    if (object.force)
-                        message.force = $Boolean(object.force);
                 return message;
             };
 
@@ -8545,10 +8431,8 @@ export const kubedask = $root.kubedask = (() => {
                 let object = {};
                 if (options.arrays || options.defaults)
                     object.keys = [];
-                if (options.defaults) {
+                if (options.defaults)
                     object.clientId = "";
-                    object.force = false;
-                }
                 if (message.clientId != null && $Object.hasOwnProperty.call(message, "clientId"))
                     object.clientId = message.clientId;
                 if (message.keys && message.keys.length) {
@@ -8556,8 +8440,6 @@ export const kubedask = $root.kubedask = (() => {
                     for (let j = 0; j < message.keys.length; ++j)
                         object.keys[j] = message.keys[j];
                 }
-                if (message.force != null && $Object.hasOwnProperty.call(message, "force"))
-                    object.force = message.force;
                 return object;
             };
 

@@ -7,7 +7,8 @@ import { validateGraph } from '../state/validate.js';
 import type { TaskDef } from '../state/types.js';
 import type { SchedulerCore } from './core.js';
 import type { PeerClients } from '../../protocol/data-client.js';
-import { ClientLink } from './links.js';
+import { ClientLink, type WorkerLink } from './links.js';
+import type { EncodedValue } from '../../protocol/values.js';
 import type { Logger } from './logger.js';
 
 type TaskSpec = kubedask.v1.TaskSpec.$Properties;
@@ -47,8 +48,8 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
       };
       call.on('data', (req: kubedask.v1.ClientRequest) => {
         if (!clientId) {
-          if (req.kind !== 'hello' || !req.hello?.clientId) return void call.destroy(new Error('first message must be hello'));
-          if (core.clients.has(req.hello.clientId)) return void call.destroy(new Error(`client ${req.hello.clientId} is already connected`));
+          if (req.kind !== 'hello' || !req.hello?.clientId) return refuse(call, grpc.status.INVALID_ARGUMENT, 'the first message of a session must be hello with a client id');
+          if (core.clients.has(req.hello.clientId)) return refuse(call, grpc.status.ALREADY_EXISTS, `client ${req.hello.clientId} is already connected`);
           clientId = req.hello.clientId;
           core.clients.set(clientId, new ClientLink(clientId, call));
           core.handle({ type: 'client-connected', clientId });
@@ -56,7 +57,7 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
           return;
         }
         if (req.kind === 'release') core.handle({ type: 'client-releases-keys', clientId, keys: req.release?.keys ?? [] });
-        else if (req.kind === 'want') core.handle({ type: 'client-wants-keys', clientId, keys: (req.want?.keys ?? []).filter((k) => core.state.knownKey(k)) });
+        else if (req.kind === 'want') core.handle({ type: 'client-wants-keys', clientId, keys: req.want?.keys ?? [] });
       });
       call.on('end', leave);
       call.on('error', leave);
@@ -67,7 +68,7 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
     submitGraph,
 
     gather(call: grpc.ServerWritableStream<kubedask.v1.GatherRequest, kubedask.v1.DataChunks.$Properties>): void {
-      gather(core, peers, call.request.keys, call).then(() => call.end(), (err) => call.destroy(err as Error));
+      gather(core, peers, call.request.keys, call).then(() => call.end(), (err: unknown) => call.emit('error', toServiceError(err)));
     },
 
     scatter(call: grpc.ServerReadableStream<kubedask.v1.DataChunk, kubedask.v1.ScatterReply.$Properties>, cb: grpc.sendUnaryData<kubedask.v1.ScatterReply.$Properties>): void {
@@ -80,7 +81,7 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
       if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) return cb(toServiceError(new GraphValidationError(`module name "${name}" must be 1-100 letters, digits, '.', '_' or '-'`, '')));
       core.broadcastModule(name, source);
       log.info('module uploaded', { module: name, bytes: source.length });
-      cb(null, { exports: [] });
+      cb(null, {});
     },
 
     cancel(call: grpc.ServerUnaryCall<kubedask.v1.CancelRequest, kubedask.v1.CancelReply.$Properties>, cb: grpc.sendUnaryData<kubedask.v1.CancelReply.$Properties>): void {
@@ -100,11 +101,16 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
         workers: [...core.workers.values()].map((w) => ({
           id: w.def.workerId, name: w.def.name, address: w.def.address, nthreads: w.def.nthreads,
           memoryLimit: w.def.memoryLimit, resources: w.def.resources, memoryUsed: w.memoryUsed,
-          processing: core.state.processingOn(w.def.workerId).length, group: w.def.group,
+          processing: core.state.processingOn(w.def.workerId).length, inMemory: core.state.heldBy(w.def.workerId).length, group: w.def.group,
         })),
       });
     },
   };
+}
+
+/** Ends a streaming call with a status the peer can read (destroy() would send none). */
+function refuse(call: grpc.ServerDuplexStream<unknown, unknown>, code: grpc.status, details: string): void {
+  call.emit('error', { code, details, metadata: new grpc.Metadata() });
 }
 
 function toTaskDef(spec: TaskSpec): TaskDef {
@@ -167,8 +173,18 @@ async function gather(core: SchedulerCore, peers: PeerClients, keys: string[], o
   }
   if (missing.length) out.write({ chunks: missing });
   for (const [address, group] of byAddress) {
-    for await (const batch of peers.fetchBatches(address, group) as AsyncIterable<kubedask.v1.DataChunks>) {
-      if (!out.write(batch)) await new Promise((r) => out.once('drain', r));
+    const delivered = new Set<string>();
+    try {
+      for await (const batch of peers.fetchBatches(address, group) as AsyncIterable<kubedask.v1.DataChunks>) {
+        for (const chunk of batch.chunks) if (chunk.last) delivered.add(chunk.key ?? '');
+        if (!out.write(batch)) await new Promise((r) => out.once('drain', r));
+      }
+    } catch (err) {
+      // The holder went away mid-stream: what it did not deliver is missing, and the client
+      // asks again once the scheduler has recomputed it. A half-sent value is never mixed in:
+      // chunks of one key are contiguous, and the cut key is reported missing after them.
+      const left = group.filter((k) => !delivered.has(k));
+      out.write({ chunks: left.map((k) => missingChunk(k, `worker ${address} failed while sending it: ${(err as Error).message}`)) });
     }
   }
 }
@@ -176,17 +192,22 @@ async function gather(core: SchedulerCore, peers: PeerClients, keys: string[], o
 async function scatter(core: SchedulerCore, peers: PeerClients, clientId: string, call: AsyncIterable<kubedask.v1.DataChunk>): Promise<string[]> {
   if (!core.clients.has(clientId)) throw new GraphValidationError(`unknown client ${clientId}: open a session first`, '');
   const assembler = new ChunkAssembler();
+  // Values are spread over the workers in turn; each worker gets one Put with its share.
+  const byWorker = new Map<WorkerLink, { key: string; value: EncodedValue }[]>();
   const keys: string[] = [];
   for await (const chunk of call) {
     const whole = assembler.push(chunk);
     if (!whole || !('value' in whole)) continue;
-    if (core.state.knownKey(whole.key)) throw new GraphValidationError(`scatter key "${whole.key}" already exists`, whole.key);
+    if (core.state.knownKey(whole.key) || keys.includes(whole.key)) throw new GraphValidationError(`scatter key "${whole.key}" already exists`, whole.key);
     const worker = pickWorker(core);
     if (!worker) throw new GraphValidationError('no workers to scatter to', whole.key);
-    await peers.put(worker.def.address, [{ key: whole.key, value: whole.value }]);
-    core.handle({ type: 'scattered', clientId, workerId: worker.def.workerId, keys: [whole.key], nbytes: [whole.value.data.byteLength] });
+    byWorker.set(worker, [...(byWorker.get(worker) ?? []), { key: whole.key, value: whole.value }]);
     keys.push(whole.key);
   }
+  await Promise.all([...byWorker].map(async ([worker, values]) => {
+    await peers.put(worker.def.address, values);
+    core.handle({ type: 'scattered', clientId, workerId: worker.def.workerId, keys: values.map((v) => v.key), nbytes: values.map((v) => v.value.data.byteLength) });
+  }));
   return keys;
 }
 

@@ -66,9 +66,6 @@ export class SchedulerCore {
       case 'cancel-compute':
         this.workers.get(message.workerId)?.send({ cancel: { key: message.key } });
         return;
-      case 'close-worker':
-        this.workers.get(message.workerId)?.send({ close: { reason: message.reason } });
-        return;
       case 'client-key':
         this.clients.get(message.clientId)?.send({
           key: message.key,

@@ -10,6 +10,7 @@ export function statusOf(core: SchedulerCore) {
     workers: [...core.workers.values()].map((w) => ({
       name: w.def.name, address: w.def.address, nthreads: w.def.nthreads, resources: w.def.resources,
       memoryUsed: w.memoryUsed, memoryLimit: w.def.memoryLimit, processing: core.state.processingOn(w.def.workerId).length,
+      executing: w.executing, ready: w.ready, holds: core.state.heldBy(w.def.workerId).length,
     })),
     clients: core.clients.size,
   };

@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { KubedaskError } from '../../protocol/errors.js';
 import { ControlService, SchedulerService, WorkerStreamService, serverOptions } from '../../protocol/services.js';
 import { clientServiceHandlers } from './client-service.js';
 import { controlHandlers } from './control-service.js';
@@ -55,12 +56,18 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
   server.addService(ControlService, controlHandlers(core, () => void close()) as unknown as grpc.UntypedServiceImplementation);
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      (err ? reject(new KubedaskError(`cannot serve gRPC on ${options.host}:${options.port}: ${err.message}`, { cause: err })) : resolve(p))));
   address = `${options.host}:${port}`;
 
   let dashboard: HttpServer | undefined;
   if (options.dashboardPort >= 0) {
-    dashboard = await startDashboard(core, options.host, options.dashboardPort);
+    try {
+      dashboard = await startDashboard(core, options.host, options.dashboardPort);
+    } catch (err) {
+      server.forceShutdown();
+      throw new KubedaskError(`cannot serve the dashboard on ${options.host}:${options.dashboardPort}: ${(err as Error).message}`, { cause: err });
+    }
     dashboardUrl = `http://${options.host}:${(dashboard.address() as AddressInfo).port}/`;
   }
 

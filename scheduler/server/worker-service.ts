@@ -29,7 +29,10 @@ export function workerStreamHandlers(core: SchedulerCore, log: Logger) {
           for (const event of batch.events) {
             if (!link) {
               link = register(core, call, event, log);
-              if (!link) return void call.destroy(new Error('first message must be register'));
+              if (!link) {
+                call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'the first message of a worker stream must be register', metadata: new grpc.Metadata() });
+                return;
+              }
               continue;
             }
             onWorkerEvent(core, link, event);
@@ -78,6 +81,8 @@ function onWorkerEvent(core: SchedulerCore, link: WorkerLink, event: WorkerEvent
   switch (event.kind) {
     case 'heartbeat': {
       link.memoryUsed = Number(event.heartbeat?.memoryUsed ?? 0);
+      link.executing = event.heartbeat?.executing ?? 0;
+      link.ready = event.heartbeat?.ready ?? 0;
       core.handle({ type: 'heartbeat', workerId, memoryUsed: link.memoryUsed });
       return;
     }

@@ -101,7 +101,3 @@ export function onCancel(c: Core, e: EventOf<'cancel'>): void {
     for (const dts of ts.dependents) if (!seen.has(dts)) stack.push(dts);
   }
 }
-
-export function onFunctionsDefined(c: Core, e: EventOf<'functions-defined'>): void {
-  for (const id of e.functionIds) c.functions.add(id);
-}

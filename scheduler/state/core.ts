@@ -85,7 +85,6 @@ export class Core {
   readonly clients = new Map<string, Set<TaskRecord>>();
   readonly queues = new ReadyQueues<TaskRecord>();
   readonly noWorker = new Set<TaskRecord>();
-  readonly functions = new Set<string>();
   /** Workers whose processing shrank: their free slots get filled from the queue. */
   readonly dirty = new Set<WorkerRecord>();
   /** Set when tasks were queued: every worker gets a chance to take them. */

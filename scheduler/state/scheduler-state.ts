@@ -1,8 +1,7 @@
 // SchedulerState: the pure scheduler. Events in, messages out; no I/O, no clock. The server
 // feeds it one event at a time and sends the messages it returns, in order.
 import {
-  onCancel, onClientConnected, onClientDisconnected, onClientReleasesKeys, onClientWantsKeys, onFunctionsDefined,
-  onUpdateGraph,
+  onCancel, onClientConnected, onClientDisconnected, onClientReleasesKeys, onClientWantsKeys, onUpdateGraph,
 } from './client-events.js';
 import { Core } from './core.js';
 import { settleAll } from './engine.js';
@@ -34,7 +33,6 @@ const HANDLERS: Handlers = {
   'client-wants-keys': onClientWantsKeys,
   'client-releases-keys': onClientReleasesKeys,
   cancel: onCancel,
-  'functions-defined': onFunctionsDefined,
   'worker-added': onWorkerAdded,
   'worker-removed': onWorkerRemoved,
   'task-finished': onTaskFinished,
@@ -96,8 +94,6 @@ export class SchedulerState {
 
   knownKey(key: string): boolean { return this.core.tasks.has(key); }
 
-  /** Whether a functions-defined event has named this function id. */
-  knownFunction(functionId: string): boolean { return this.core.functions.has(functionId); }
 
   workerIds(): string[] { return [...this.core.workers.keys()]; }
 

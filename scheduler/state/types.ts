@@ -45,7 +45,6 @@ export type SchedulerEvent = Stimulus & (
   | { type: 'client-wants-keys'; clientId: string; keys: string[] }
   | { type: 'client-releases-keys'; clientId: string; keys: string[] }
   | { type: 'cancel'; clientId: string; keys: string[] }
-  | { type: 'functions-defined'; functionIds: string[] }
   | { type: 'worker-added'; worker: WorkerDef }
   | { type: 'worker-removed'; workerId: string; reason: string; /** true when it left cleanly (retired) */ graceful: boolean }
   | { type: 'task-finished'; workerId: string; key: string; nbytes: number; durationMs: number }
@@ -65,8 +64,7 @@ export type SchedulerMessage =
   | { type: 'compute'; workerId: string; key: string; whoHas: Record<string, string[]> }
   | { type: 'free-keys'; workerId: string; keys: string[] }
   | { type: 'cancel-compute'; workerId: string; key: string }
-  | { type: 'client-key'; clientId: string; key: string; state: ClientKeyState; nbytes?: number; error?: TaskError }
-  | { type: 'close-worker'; workerId: string; reason: string };
+  | { type: 'client-key'; clientId: string; key: string; state: ClientKeyState; nbytes?: number; error?: TaskError };
 
 export type EventType = SchedulerEvent['type'];
 export type EventOf<T extends EventType> = Extract<SchedulerEvent, { type: T }>;

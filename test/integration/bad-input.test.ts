@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { GraphValidationError } from '../../index.js';
 import { useCluster, withCluster } from '../helpers/cluster.js';
 import { functionDef } from '../../client/task-functions.js';
-import { channelOptions } from '../../protocol/services.js';
+import { channelOptions, pb } from '../../protocol/services.js';
 
 function rawCall(address: string, path: string, body: Buffer): Promise<grpc.ServiceError | null> {
   const raw = new grpc.Client(address, grpc.credentials.createInsecure(), channelOptions);
@@ -50,6 +50,24 @@ describe('bad input', () => {
     const [worker] = (await fx.client.clusterInfo()).workers;
     const err = await rawCall(worker!.address!, '/kubedask.v1.WorkerData/Fetch', Buffer.from([0x0a, 0x05, 0x01]));
     assert.ok(err, 'the call must fail');
+    await stillServes();
+  });
+
+  it('refuses a session that does not start with hello, and a worker stream that does not start with register', async () => {
+    const raw = new grpc.Client(fx.cluster.address, grpc.credentials.createInsecure(), channelOptions);
+    const firstMessageRefused = (path: string, body: Uint8Array) => new Promise<grpc.ServiceError>((resolve) => {
+      const call = raw.makeBidiStreamRequest(path, (b: Uint8Array) => Buffer.from(b), (b: Buffer) => b);
+      call.on('data', () => undefined);
+      call.on('error', (err: grpc.ServiceError) => resolve(err));
+      call.write(body);
+    });
+    const session = await firstMessageRefused('/kubedask.v1.Scheduler/Session', pb.ClientRequest.encode({ release: { keys: ['x'] } }).finish());
+    assert.equal(session.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(session.details, /first message of a session must be hello/);
+    const worker = await firstMessageRefused('/kubedask.v1.WorkerStream/Connect', pb.WorkerBatch.encode({ events: [{ heartbeat: { memoryUsed: 1 } }] }).finish());
+    assert.equal(worker.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(worker.details, /must be register/);
+    raw.close();
     await stillServes();
   });
 

@@ -22,9 +22,9 @@ describe('kubedask CLI', () => {
   });
 
   it('`demo` computes per-airport delays over the 3M flights and exits 0', () => {
-    const r = spawnSync(process.execPath, [bin, 'demo', '--partitions', '4', '--top', '5'], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [bin, 'demo', '--rows', '2000000', '--partitions', '4', '--top', '5'], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /4 partitions of .*flights-3m\.parquet/);
+    assert.match(r.stdout, /4 partitions of .*flights-3m\.parquet \(2000000 rows\)/);
     assert.match(r.stdout, /partitions computed \[#+\] 4\/4/);
     const rows = r.stdout.split('\n').filter((line) => /^[A-Z]{3}\s+\d+\s+-?\d+\.\d/.test(line));
     assert.equal(rows.length, 5, r.stdout);
@@ -38,15 +38,17 @@ describe('kubedask CLI', () => {
     assert.match(r.stderr, /kubedask worker: /);
   });
 
-  it('`scheduler` and `worker` processes form a cluster and stop cleanly on SIGTERM', async () => {
+  it('`scheduler` and `worker` processes form a cluster and stop cleanly on SIGTERM', async (t) => {
     const scheduler = spawn(process.execPath, [bin, 'scheduler', '--host', '127.0.0.1', '--port', '0', '--dashboard-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     scheduler.stdout.on('data', (b: Buffer) => (out += b.toString()));
     const schedulerExit = new Promise<number | null>((r) => scheduler.on('exit', (code) => r(code)));
+    t.after(() => { scheduler.kill('SIGKILL'); });
     await waitUntil(() => /dashboard at http/.test(out), 'the scheduler to start');
     const address = /grpc:\/\/(\S+)/.exec(out)![1]!;
     const worker = spawn(process.execPath, [bin, 'worker', '--scheduler', address, '--nthreads', '2', '--name', 'cli-w', '--resources', 'GPU=1'], { stdio: 'ignore' });
     const workerExit = new Promise<number | null>((r) => worker.on('exit', (code) => r(code)));
+    t.after(() => { worker.kill('SIGKILL'); scheduler.kill('SIGKILL'); });
     const client = await Client.connect(`grpc://${address}`);
     await waitUntil(async () => (await client.clusterInfo()).workers.length === 1, 'the worker to register');
     const [info] = (await client.clusterInfo()).workers;
@@ -61,11 +63,12 @@ describe('kubedask CLI', () => {
     assert.equal(await schedulerExit, 0);
   });
 
-  it('`local` serves clients and stops cleanly on SIGTERM, leaving no worker processes', async () => {
+  it('`local` serves clients and stops cleanly on SIGTERM, leaving no worker processes', async (t) => {
     const child = spawn(process.execPath, [bin, 'local', '--workers', '2', '--port', '0', '--dashboard-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    t.after(() => { child.kill('SIGKILL'); });
     await waitUntil(() => /press Ctrl-C/.test(out), 'the cluster to start');
     const address = /grpc:\/\/(\S+)/.exec(out)![1]!;
     const client = await Client.connect(address);

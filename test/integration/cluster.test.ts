@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { tableFromArrays, type Table } from 'apache-arrow';
 import { Future, GraphValidationError, RemoteTaskError, delayed } from '../../index.js';
 import { useCluster, withCluster } from '../helpers/cluster.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { waitUntil } from '../helpers/wait.js';
 
 describe('LocalCluster with 2 workers', () => {
@@ -39,12 +42,16 @@ describe('LocalCluster with 2 workers', () => {
     assert.equal(await d.result(), 20 + 200);
   });
 
-  it('computes a delayed graph', async () => {
+  it('computes a delayed graph, keeping only its outputs in memory', async () => {
     const inc = delayed((x: number) => x + 1);
     const add = delayed((x: number, y: number) => x + y);
     const x = inc(1);
     const total = add(x, inc(x));
-    assert.equal(await fx.client.compute(total).result(), 2 + 3);
+    const result = fx.client.compute(total);
+    assert.equal(await result.result(), 2 + 3);
+    // Interior results are freed from memory (kept as lineage only while the output lives).
+    await waitUntil(() => fx.cluster.scheduler.core.state.taskState(x.key) !== 'memory', 'interior results to be freed');
+    assert.equal(fx.cluster.scheduler.core.state.taskState(total.key), 'memory');
   });
 
   it('passes an Arrow table between workers', async () => {
@@ -102,6 +109,36 @@ describe('LocalCluster with 2 workers', () => {
     });
   });
 
+  it('treats a key submitted twice in one turn as one task, and fails only the bad key of a batch', async () => {
+    const a = fx.client.submitWith({ key: 'dup-key' }, (x: number) => x + 1, 1);
+    const b = fx.client.submitWith({ key: 'dup-key' }, (x: number) => x + 1, 1);
+    const ghost = new Future('no-such-key', fx.client);
+    const bad = fx.client.submit((x: number) => x, ghost);
+    const downstream = fx.client.submit((x: number) => x, bad);
+    const fine = fx.client.submit((x: number) => x * 7, 6);
+    assert.deepEqual([await a.result(), await b.result(), await fine.result()], [2, 2, 42]);
+    await assert.rejects(bad.result(), /no-such-key/);
+    await assert.rejects(downstream.result(), /no-such-key/);
+  });
+
+  it('runs a key again after it was cancelled, and after it was released and resubmitted in one turn', async () => {
+    const slow = fx.client.submitWith({ key: 'again' }, (ms: number) => { const end = Date.now() + ms; while (Date.now() < end); return 'first'; }, 300);
+    await fx.client.cancel(slow);
+    await slow.wait().catch(() => undefined);
+    const second = fx.client.submitWith({ key: 'again' }, () => 'second');
+    assert.equal(await second.result(), 'second');
+    const once = fx.client.submitWith({ key: 'cycle-key' }, () => 1);
+    await once.wait();
+    once.release();
+    const twice = fx.client.submitWith({ key: 'cycle-key' }, () => 1);
+    assert.equal(await twice.result(), 1);
+  });
+
+  it('refuses arguments JSON would silently mangle', () => {
+    assert.throws(() => fx.client.submit((m: unknown) => m, new Map([[1, 2]])), /type Map cannot be sent/);
+    assert.throws(() => fx.client.submit((m: unknown) => m, { nested: new Set([1]) }), /type Set cannot be sent/);
+  });
+
   it('cancels queued work', async () => {
     const slow = fx.client.map((ms: number) => { const end = Date.now() + ms; while (Date.now() < end); return ms; }, Array.from({ length: 50 }, () => 100));
     await fx.client.cancel(slow);
@@ -155,6 +192,24 @@ describe('losing a worker', () => {
       process.kill(victim, 'SIGKILL');
       assert.equal(await layer[0]!.result(), (200 * 201) / 2);
       assert.equal(cluster.scheduler.core.workers.size, 2);
+    });
+  });
+
+  it('settles every one of 2,000 futures when a task kills its worker mid-run', async () => {
+    await withCluster({ workers: 3, threads: 1 }, async (_cluster, client) => {
+      const marker = join(mkdtempSync(join(tmpdir(), 'kill-once-')), 'killed');
+      const futures = client.map((i: number) => i * 2, Array.from({ length: 2000 }, (_, i) => i));
+      const killer = client.submit(async (path: string) => {
+        const fs = await import('node:fs');
+        if (!fs.existsSync(path)) {
+          fs.writeFileSync(path, 'x');
+          process.kill(process.pid, 'SIGKILL');
+        }
+        return 'survived';
+      }, marker);
+      const values = await client.gather<number[]>(futures);
+      assert.deepEqual(values, Array.from({ length: 2000 }, (_, i) => i * 2));
+      assert.equal(await killer.result(), 'survived');
     });
   });
 

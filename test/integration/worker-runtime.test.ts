@@ -2,9 +2,10 @@
 // worker as a whole, a fake scheduler (a WorkerStream server written here).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, networkInterfaces, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { tableFromArrays, type Table } from 'apache-arrow';
 import { kubedask } from '../../protocol/generated/kubedask.js';
@@ -97,10 +98,77 @@ test('uploaded modules run by export and resolve bare imports from the package',
     const url = modules.install('test-mod', 'import { tableFromArrays } from "apache-arrow";\nexport function rows(n) { return tableFromArrays({ a: Int32Array.from({ length: n }, (_, i) => i) }).numRows; }\n');
     const out = await pool.run({ key: 'm', fn: { id: 'mod-rows', name: 'rows', module: 'test-mod', export: 'rows' }, args: [lit(12)], deps: [] });
     assert.equal(value(out), 12);
+    const dir = dirname(fileURLToPath(url));
     rmSync(new URL(url));
     const missing = await pool.run({ key: 'x', fn: { id: 'nope', name: 'nope', module: 'not-uploaded', export: 'f' }, args: [], deps: [] });
     assert.ok(!missing.ok);
     assert.equal(missing.error.name, 'ModuleNotInstalledError');
+    assert.ok(existsSync(dir));
+    await modules.close();
+    assert.equal(existsSync(dir), false, 'close removes the files the store wrote');
+  } finally {
+    await pool.close();
+    await modules.close();
+  }
+});
+
+// Task functions that leave traces in files, so tests can wait on what a thread is doing.
+const spinFn = fn('spin', '(marker) => { process.getBuiltinModule("node:fs").writeFileSync(marker, ""); for (;;) {} }');
+const noteFn = fn('note', '(log, what) => { process.getBuiltinModule("node:fs").appendFileSync(log, what + "\\n"); return what; }');
+const holdFn = fn('hold', '(log, gate) => { const fs = process.getBuiltinModule("node:fs"); fs.appendFileSync(log, "hold\\n"); while (!fs.existsSync(gate)); return "held"; }');
+
+test('cancelling a running task ends its thread; a fresh thread runs what that one held', async () => {
+  const pool = new TaskPool({ nthreads: 1, maxPerThread: 4 });
+  try {
+    const marker = join(tmp, 'pool-spin-started');
+    const spinning = pool.run({ key: 'spin', fn: spinFn, args: [lit(marker)], deps: [] });
+    const behind = pool.run({ key: 'behind', fn: fn('inc', '(x) => x + 1'), args: [lit(1)], deps: [] }); // same thread
+    await until('the spinning task to start', () => existsSync(marker));
+    assert.equal(pool.cancel('spin'), true);
+    const out = await spinning;
+    assert.ok(!out.ok);
+    assert.equal(out.error.name, 'TaskCancelledError');
+    assert.equal(value(await behind), 2);
+    assert.equal(value(await pool.run({ key: 'again', fn: fn('inc', '(x) => x + 1'), args: [lit(5)], deps: [] })), 6);
+    assert.equal(pool.cancel('spin'), false, 'gone from the pool');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('cancelled tasks not started yet are dropped, in the pool or in a thread, and the thread goes on', async () => {
+  const pool = new TaskPool({ nthreads: 1, maxPerThread: 2 });
+  try {
+    const log = join(tmp, 'skip-log');
+    const gate = join(tmp, 'skip-gate');
+    const held = pool.run({ key: 'hold', fn: holdFn, args: [lit(log), lit(gate)], deps: [] });
+    const inThread = pool.run({ key: 'in-thread', fn: noteFn, args: [lit(log), lit('in-thread')], deps: [] }); // brings noteFn's source
+    const inPool = pool.run({ key: 'in-pool', fn: noteFn, args: [lit(log), lit('in-pool')], deps: [] });
+    const after = pool.run({ key: 'after', fn: noteFn, args: [lit(log), lit('after')], deps: [] });
+    await until('the holding task to start', () => existsSync(log));
+    assert.equal(pool.cancel('in-thread'), true);
+    assert.equal(pool.cancel('in-pool'), true);
+    for (const cancelled of [await inThread, await inPool]) {
+      assert.ok(!cancelled.ok);
+      assert.equal(cancelled.error.name, 'TaskCancelledError');
+    }
+    writeFileSync(gate, '');
+    assert.equal(value(await held), 'held');
+    assert.equal(value(await after), 'after');
+    assert.equal(readFileSync(log, 'utf8'), 'hold\nafter\n', 'the thread was not replaced and ran neither cancelled task');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a pool whose threads die as they start gives up and says so', async () => {
+  let broken: Error | undefined;
+  const pool = new TaskPool({ nthreads: 1, resourceLimits: { maxOldGenerationSizeMb: 1 }, onBroken: (err) => (broken = err) });
+  try {
+    const out = await pool.run({ key: 'k', fn: fn('inc', '(x) => x + 1'), args: [lit(1)], deps: [] });
+    assert.ok(!out.ok);
+    assert.equal(out.error.name, 'PoolBrokenError');
+    assert.equal(broken?.name, 'PoolBrokenError');
   } finally {
     await pool.close();
   }
@@ -274,6 +342,7 @@ test('a worker registers, runs tasks for the scheduler and serves their results 
 
     sched.send(s1, { close: { reason: 'retired' } });
     assert.deepEqual(await w1.closed, { reason: 'retired' });
+    assert.deepEqual(readdirSync(join(tmp, 'modules')), [], 'the closed worker removed the module files it wrote');
   } finally {
     peers.close();
     await Promise.all([w1.close(), w2.close()]);
@@ -309,5 +378,64 @@ test('a worker whose stream breaks registers again, and gives up when the schedu
   } finally {
     await worker.close();
     sched.close();
+  }
+});
+
+test('a worker cancelled while running a task that never returns frees its thread for the next task', async () => {
+  const sched = await FakeScheduler.start();
+  const worker = await startWorker({ scheduler: sched.address, nthreads: 1, memoryLimit: 0, resources: {}, modulesDir: join(tmp, 'modules') });
+  try {
+    await until('registration', () => sched.of('register').length === 1);
+    const marker = join(tmp, 'worker-spin-started');
+    sched.send(0, compute('spin', spinFn, [{ value: lit(marker) }]));
+    await until('the spinning task to start', () => existsSync(marker));
+    sched.send(0, { cancel: { key: 'spin' } }, compute('next', { id: 'inc', name: 'inc', source: '(x) => x + 1' }, [{ value: lit(1) }]));
+    await until('next finished', () => sched.of('finished').find((f) => f.key === 'next'));
+    const peers = new PeerClients();
+    assert.equal(decodeValue((await peers.fetch(worker.address, ['next'])).values[0]!.value), 2);
+    peers.close();
+    // Asked again after the cancel, the task runs anew (and is cancelled again).
+    rmSync(marker);
+    sched.send(0, compute('spin', spinFn, [{ value: lit(marker) }]));
+    await until('the spinning task to start again', () => existsSync(marker));
+    sched.send(0, { cancel: { key: 'spin' } }, compute('last', { id: 'inc', name: 'inc', source: '(x) => x + 1' }, [{ value: lit(2) }]));
+    await until('last finished', () => sched.of('finished').find((f) => f.key === 'last'));
+    assert.deepEqual([...sched.of('finished'), ...sched.of('erred')].map((e) => e.key), ['next', 'last'], 'nothing is reported for the cancelled runs');
+  } finally {
+    await worker.close();
+    sched.close();
+  }
+});
+
+test('a worker whose task threads cannot start closes itself with PoolBrokenError', async () => {
+  const sched = await FakeScheduler.start();
+  let exit: { reason: string; error?: Error } | undefined;
+  try {
+    // A 1 MiB heap: the threads run out of memory loading their modules, every time.
+    const worker = await startWorker({ scheduler: sched.address, nthreads: 1, memoryLimit: 0, resources: {}, threadHeapMb: 1 });
+    void worker.closed.then((e) => (exit = e));
+  } catch (err) {
+    exit = { reason: 'start failed', error: err as Error }; // broke before it finished starting
+  }
+  try {
+    const end = await until('the worker to close', () => exit);
+    assert.equal(end.error?.name, 'PoolBrokenError', end.error?.message);
+    assert.equal(sched.of('erred').length, 0, 'no task is reported erred for it');
+    if (sched.streams.length > 0) await until('its stream to end', () => sched.streams.every((s) => s.readableEnded || s.destroyed));
+  } finally {
+    sched.close();
+  }
+});
+
+test('a worker bound to every interface advertises this machine\'s first external IPv4 address, or advertiseHost', async () => {
+  const external = Object.values(networkInterfaces()).flatMap((a) => a ?? []).find((a) => a.family === 'IPv4' && !a.internal)?.address;
+  const options = { scheduler: '127.0.0.1:1', nthreads: 1, memoryLimit: 0, resources: {}, host: '0.0.0.0' };
+  const w1 = await startWorker(options);
+  const w2 = await startWorker({ ...options, advertiseHost: '10.11.12.13' });
+  try {
+    assert.match(w1.address, new RegExp(`^${(external ?? hostname()).replaceAll('.', '\\.')}:\\d+$`));
+    assert.match(w2.address, /^10\.11\.12\.13:\d+$/);
+  } finally {
+    await Promise.all([w1.close(), w2.close()]);
   }
 });

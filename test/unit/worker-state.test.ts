@@ -81,27 +81,44 @@ test('local results feed local dependents without a fetch', () => {
   assert.deepEqual(executes(ws.handle(done('a'))), ['b']);
 });
 
-test('cancelling a running task discards its result and frees its thread only when it returns', () => {
+const interrupts = (out: Ins[]): string[] => out.flatMap((i) => (i.type === 'interrupt' ? [i.key] : []));
+
+test('cancelling a running task interrupts it and frees its slot at once', () => {
   const ws = new WorkerState<string>({ nthreads: 1 });
   ws.handle(task('a'));
   ws.handle(task('b'));
   const cancel = ws.handle({ type: 'cancel-task', key: 'a', stimulusId: 'c1' });
-  assert.deepEqual(cancel, []);
-  assert.equal(ws.stateOf('a'), 'cancelled');
-  assert.equal(ws.counts().executing, 1);
-  const after = ws.handle(done('a'));
-  assert.deepEqual(sent(after), []);
-  assert.deepEqual(released(after), ['a']);
-  assert.deepEqual(executes(after), ['b']);
+  // The runtime stops a's run (even one that never returns), so b starts now, not when a returns.
+  assert.deepEqual(cancel.map((i) => i.type), ['interrupt', 'execute']);
+  assert.deepEqual(interrupts(cancel), ['a']);
+  assert.deepEqual(executes(cancel), ['b']);
+  assert.deepEqual(sent(cancel), []);
   assert.equal(ws.stateOf('a'), undefined);
+  assert.equal(ws.counts().executing, 1);
+  // Scheduler free-keys of a running task interrupts it the same way.
+  const freed = ws.handle({ type: 'free-keys', keys: ['b'], stimulusId: 'f1' });
+  assert.deepEqual(interrupts(freed), ['b']);
+  assert.equal(ws.counts().executing, 0);
 });
 
-test('a cancelled task asked for again takes the running result', () => {
+test('a cancelled task asked for again runs anew', () => {
   const ws = new WorkerState<string>({ nthreads: 1 });
   ws.handle(task('a'));
   ws.handle({ type: 'cancel-task', key: 'a', stimulusId: 'c' });
-  assert.deepEqual(ws.handle(task('a')), []);
-  assert.deepEqual(sent(ws.handle(done('a'))).length, 1);
+  assert.deepEqual(executes(ws.handle(task('a'))), ['a']);
+  assert.deepEqual(sent(ws.handle(done('a'))), [{ type: 'finished', key: 'a', nbytes: 8, encoding: 1, startMs: 1, durationMs: 2 }]);
+});
+
+test('an interrupted task that local tasks need is fetched from its holders instead', () => {
+  const ws = new WorkerState<string>({ nthreads: 2 });
+  ws.handle(task('a'));
+  ws.handle(task('t', { dependencies: ['a'], whoHas: { a: ['p1'] } }));
+  assert.equal(ws.stateOf('t'), 'waiting');
+  const cancel = ws.handle({ type: 'cancel-task', key: 'a', stimulusId: 'c' });
+  assert.deepEqual(interrupts(cancel), ['a']);
+  assert.deepEqual(fetches(cancel), [['p1', ['a']]]);
+  const arrived = ws.handle({ type: 'fetch-done', from: 'p1', keys: [{ key: 'a', nbytes: 1, encoding: 1 }], missing: [], stimulusId: 'f' });
+  assert.deepEqual(executes(arrived), ['t']);
 });
 
 test('cancelling a waiting task drops it and its fetch', () => {
@@ -269,6 +286,7 @@ test('random event sequences keep the invariants (no invalid transition, executi
       for (const ins of ws.handle(ev)) {
         if (ins.type === 'release-data') for (const key of ins.keys) stored.delete(key);
         if (ins.type === 'execute') running.add(ins.key);
+        if (ins.type === 'interrupt') running.delete(ins.key);
         if (ins.type === 'fetch') {
           assert.equal(flights.has(ins.from), false, 'two Fetches in flight to one peer');
           flights.set(ins.from, ins.keys);

@@ -119,6 +119,7 @@ class WorkerProcess {
   private link: SchedulerLink | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  private exit: WorkerExit | undefined;
   private seq = 0;
 
   constructor(private readonly options: WorkerOptions) {
@@ -142,6 +143,11 @@ class WorkerProcess {
     }).catch((err: Error) => {
       throw new WorkerError(`cannot serve worker data on ${joinHostPort(host, port)}: ${err.message}`, { cause: err });
     });
+    if (this.exit) {
+      // Closed meanwhile (the task pool broke): close() found no server to stop.
+      await this.server.close();
+      throw this.exit.error ?? new WorkerError(`worker closed while starting: ${this.exit.reason}`);
+    }
     const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
     this.address = joinHostPort(this.options.advertiseHost || (wildcard ? externalIPv4() ?? hostname() : host), this.server.port);
     this.name = this.options.name || this.address;
@@ -161,6 +167,7 @@ class WorkerProcess {
   }
 
   close(reason = 'closed', error?: Error): Promise<void> {
+    this.exit ??= error ? { reason, error } : { reason };
     this.closing ??= (async () => {
       clearInterval(this.heartbeat);
       this.handle({ type: 'close', reason, stimulusId: this.stimulus('close') });
@@ -169,7 +176,7 @@ class WorkerProcess {
       await Promise.allSettled([this.pool.close(), this.server?.close(), this.store.close()]);
       await this.modules.close(); // after the pool: no thread imports them any more
       this.peers.close();
-      this.resolveClosed(error ? { reason, error } : { reason });
+      this.resolveClosed(this.exit!);
     })();
     return this.closing;
   }

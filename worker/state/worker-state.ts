@@ -199,6 +199,9 @@ export class WorkerState<Spec = unknown> {
         this.wantData(d, holders, out, stimulusId);
         // No holder at all: the task was reported missing and dropped.
         if (this.entries.get(e.key) !== e) return;
+      } else if (d.state === 'executing') {
+        // Computed here, but if its run is interrupted it is fetched from these instead.
+        for (const a of holders) if (!d.whoHas.includes(a)) d.whoHas.push(a);
       }
     }
     if (e.waitingFor.size === 0) this.makeReady(e, stimulusId);

@@ -66,6 +66,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
     void handleRequest({ store, types, rest, faults, watches, serverAddress: () => address, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000 }, req, res);
   });
   server.on('connection', (socket) => {
+    socket.setNoDelay(true);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });

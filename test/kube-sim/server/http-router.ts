@@ -56,11 +56,10 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Splits a resource path into its target: group, version, namespace, plural, name, subresource. */
-function parseResourcePath(types: TypeRegistry, parts: string[]): { group: string; version: string; rest: string[] } | undefined {
+/** Splits `/api/v1/...` or `/apis/g/v/...` into group, version and the rest. */
+function parseResourcePath(parts: string[]): { group: string; version: string; rest: string[] } | undefined {
   if (parts[0] === 'api' && parts.length >= 2) return { group: '', version: parts[1], rest: parts.slice(2) };
   if (parts[0] === 'apis' && parts.length >= 3) return { group: parts[1], version: parts[2], rest: parts.slice(3) };
-  void types;
   return undefined;
 }
 
@@ -120,7 +119,7 @@ async function route(ctx: RouterContext, req: IncomingMessage, res: ServerRespon
     if (!doc) throw unknownPath();
     return send(res, 200, doc);
   }
-  const parsed = parseResourcePath(ctx.types, parts);
+  const parsed = parseResourcePath(parts);
   if (!parsed) throw unknownPath();
   const { group, version, rest } = parsed;
   if (rest.length === 0) {
@@ -142,7 +141,7 @@ async function route(ctx: RouterContext, req: IncomingMessage, res: ServerRespon
     && !(subresource === 'binding' && type.builtin && type.kind === 'Pod')) {
     throw unknownPath();
   }
-  const target: Target = { type, version, namespace, name, subresource: subresource === 'finalize' ? 'status' : subresource };
+  const target: Target = { type, version, namespace, name, subresource };
   const warnings: string[] = [];
   const isApply = (req.headers['content-type'] ?? '').startsWith('application/apply-patch');
   const writeOpts = {

@@ -139,7 +139,7 @@ export class ResourceService {
       obj.metadata.finalizers = [...new Set([...(obj.metadata.finalizers ?? []), 'customresourcecleanup.apiextensions.k8s.io'])];
     }
     obj = this.admit(t, target.version, obj, undefined, opts);
-    if (this.store.get(typeKey(t), obj.metadata.namespace, name)) throw alreadyExists(t.group, t.plural, name);
+    if (this.store.has(typeKey(t), obj.metadata.namespace, name)) throw alreadyExists(t.group, t.plural, name);
     if (opts.fieldManager !== undefined || !obj.metadata.managedFields) {
       obj.metadata.managedFields = [];
       recordUpdate(undefined, obj, opts.fieldManager ?? 'unknown');
@@ -235,19 +235,8 @@ export class ResourceService {
     const incoming = checkIdentity(t, target.version, target.namespace, config, name);
     if (target.subresource === 'scale') throw unsupportedMediaType('application/apply-patch+yaml');
     const merged = serverSideApply(old ? this.present(t, target.version, clone(old)) : undefined, incoming, opts.fieldManager, Boolean(opts.force), target.subresource);
-    if (!old) {
-      const managed = merged.metadata.managedFields;
-      const result = this.create({ ...target, name: undefined }, merged, { dryRun: opts.dryRun, fieldValidation: opts.fieldValidation, warnings: opts.warnings });
-      if (!opts.dryRun && managed) {
-        const stored = this.store.get(typeKey(t), result.object.metadata.namespace, name);
-        if (stored) {
-          stored.metadata.managedFields = managed;
-          const fresh = this.store.update(typeKey(t), stored, clone(stored));
-          return { object: this.present(t, target.version, fresh), code: 201 };
-        }
-      }
-      return result;
-    }
+    // Creating: no fieldManager is passed on, so create keeps the Apply entry serverSideApply made.
+    if (!old) return this.create({ ...target, name: undefined }, merged, { dryRun: opts.dryRun, fieldValidation: opts.fieldValidation, warnings: opts.warnings });
     const next = prepareUpdate(t, old, merged, target.subresource);
     return this.commit(target, old, next, opts, false);
   }

@@ -45,6 +45,10 @@ export class ObjectStore {
     return obj ? clone(obj) : undefined;
   }
 
+  has(key: string, namespace: string | undefined, name: string): boolean {
+    return this.data.get(key)?.has(`${namespace ?? ''}/${name}`) ?? false;
+  }
+
   /** Objects of a type, sorted by namespace then name; all namespaces when `namespace` is unset. */
   list(key: string, namespace?: string): KubeObject[] {
     const items = [...(this.data.get(key)?.values() ?? [])]

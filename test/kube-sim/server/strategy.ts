@@ -92,6 +92,11 @@ export function prepareUpdate(t: ResourceType, old: KubeObject, incoming: KubeOb
     else next.status = clone(incoming.status);
     if (incoming.metadata.managedFields !== undefined) next.metadata.managedFields = incoming.metadata.managedFields;
     next.metadata.resourceVersion = incoming.metadata.resourceVersion;
+  } else if (subresource === 'finalize') {
+    // namespaces/{name}/finalize: the namespace controller's way to change spec.finalizers.
+    next = clone(old);
+    next.spec = clone(incoming.spec);
+    next.metadata.resourceVersion = incoming.metadata.resourceVersion;
   } else {
     next = clone(incoming);
     if (t.status) {

@@ -27,6 +27,21 @@ export interface WatchHandle {
 
 type WireEvent = { type: string; object: unknown };
 
+/** One serialization per store event, wire type and apiVersion, shared by all watchers. */
+const serialized = new WeakMap<StoreEvent, Map<string, string>>();
+
+function serializeOnce(e: StoreEvent, type: string, apiVersion: string): string {
+  let byForm = serialized.get(e);
+  if (!byForm) serialized.set(e, (byForm = new Map()));
+  const form = `${type}|${apiVersion}`;
+  let line = byForm.get(form);
+  if (line === undefined) {
+    line = JSON.stringify({ type, object: { ...e.object, apiVersion } }) + '\n';
+    byForm.set(form, line);
+  }
+  return line;
+}
+
 export function serveWatch(store: ObjectStore, res: ServerResponse, req: WatchRequest, active: Set<WatchHandle>): void {
   const key = typeKey(req.type);
   const apiVersion = apiVersionOf(req.type.group, req.version);
@@ -43,14 +58,19 @@ export function serveWatch(store: ObjectStore, res: ServerResponse, req: WatchRe
   const write = (evt: WireEvent): void => {
     if (!closed) res.write(JSON.stringify(evt) + '\n');
   };
-  const translate = (e: StoreEvent): WireEvent | undefined => {
+  /** The wire event type this watcher sees for a store event, if any (selector transitions included). */
+  const translate = (e: StoreEvent): string | undefined => {
     const now = inScope(e.object);
     const before = e.type === 'ADDED' ? false : inScope(e.old);
-    if (e.type === 'DELETED') return now || before ? { type: 'DELETED', object: present(e.object) } : undefined;
-    if (now && before) return { type: 'MODIFIED', object: present(e.object) };
-    if (now) return { type: 'ADDED', object: present(e.object) };
-    if (before) return { type: 'DELETED', object: present(e.object) };
+    if (e.type === 'DELETED') return now || before ? 'DELETED' : undefined;
+    if (now && before) return 'MODIFIED';
+    if (now) return 'ADDED';
+    if (before) return 'DELETED';
     return undefined;
+  };
+  const send = (e: StoreEvent): void => {
+    const type = translate(e);
+    if (type && !closed) res.write(serializeOnce(e, type, apiVersion));
   };
   const bookmark = (annotations?: Record<string, string>): void => {
     const metadata: Record<string, unknown> = { resourceVersion: String(store.currentRv()) };
@@ -63,7 +83,7 @@ export function serveWatch(store: ObjectStore, res: ServerResponse, req: WatchRe
       if (closed) return;
       closed = true;
       unsubscribe();
-      timers.forEach(clearTimeout);
+      timers.forEach((t) => clearTimeout(t));
       active.delete(handle);
       res.end();
     },
@@ -77,8 +97,7 @@ export function serveWatch(store: ObjectStore, res: ServerResponse, req: WatchRe
   const unsubscribe = store.subscribe((e) => {
     if (e.key !== key || e.rv <= lastSent || Date.now() < stalledUntil) return;
     lastSent = e.rv;
-    const evt = translate(e);
-    if (evt) write(evt);
+    send(e);
   });
   active.add(handle);
   res.on('close', () => handle.close());
@@ -97,18 +116,12 @@ export function serveWatch(store: ObjectStore, res: ServerResponse, req: WatchRe
       handle.close();
       return;
     }
-    for (const e of history) {
-      const evt = translate(e);
-      if (evt) write(evt);
-    }
+    for (const e of history) send(e);
     lastSent = Math.max(from, store.currentRv());
   }
   if (req.allowBookmarks) {
-    const tick = (): void => {
-      bookmark();
-      timers.push(setTimeout(tick, req.bookmarkIntervalMs));
-    };
-    timers.push(setTimeout(tick, req.bookmarkIntervalMs));
+    const ticker = setInterval(bookmark, req.bookmarkIntervalMs);
+    timers.push(ticker);
   }
   if (req.timeoutSeconds !== undefined && req.timeoutSeconds > 0) {
     timers.push(setTimeout(() => handle.close(), req.timeoutSeconds * 1000));

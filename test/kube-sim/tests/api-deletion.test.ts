@@ -103,7 +103,12 @@ describe('kube-sim API: deletion', () => {
       // Give a would-be collector a chance to run: a later write is only answered after earlier ticks.
       for (let i = 0; i < 5; i++) await bare.core.listNamespacedSecret({ namespace: 'default' });
       assert.ok(await bare.core.readNamespacedSecret({ name: 'dep', namespace: 'default' }));
-      assert.equal((await bare.core.readNamespace({ name: 'stuck' })).status?.phase, 'Terminating');
+      const stuck = await bare.core.readNamespace({ name: 'stuck' });
+      assert.equal(stuck.status?.phase, 'Terminating');
+      assert.deepEqual(stuck.spec?.finalizers, ['kubernetes']);
+      // What the namespace controller would do: empty spec.finalizers through /finalize.
+      await bare.core.replaceNamespaceFinalize({ name: 'stuck', body: { ...stuck, spec: { finalizers: [] } } });
+      assert.ok(await gone(bare.core.readNamespace({ name: 'stuck' })));
     } finally {
       await bare.close();
     }
