@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { admitBuiltin, admitCrd, admitCustom } from './admission.js';
 import { applyBuiltinDefaults } from './builtin-defaults.js';
 import { checkFieldValidation, prunedFields } from './field-validation.js';
+import { carryAllocatedFields, immutabilityCauses } from './immutability.js';
 import { crdShapeProblems } from './crd-types.js';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound, unsupportedMediaType } from './errors.js';
 import { recordUpdate, serverSideApply } from './managed-fields.js';
@@ -121,7 +122,7 @@ export class ResourceService {
     if (spec.nodeName) throw conflict(t.group, t.plural, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
     const next = clone(old);
     next.spec = { ...spec, nodeName: node };
-    this.commit({ ...target, subresource: undefined }, old, next, {}, false);
+    this.commit({ ...target, subresource: 'binding' }, old, next, {}, false);
     return { object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } as unknown as KubeObject, code: 201 };
   }
 
@@ -174,7 +175,12 @@ export class ResourceService {
     if (next.metadata.resourceVersion && next.metadata.resourceVersion !== old.metadata.resourceVersion) throw conflict(t.group, t.plural, name);
     const finalizerCauses = checkFinalizers(old, next);
     if (finalizerCauses.length > 0) throw invalid(t.kind, t.group, name, finalizerCauses);
-    if (t.builtin) applyBuiltinDefaults(t.kind, next, this.store, false);
+    if (t.builtin) {
+      carryAllocatedFields(t.kind, old, next);
+      applyBuiltinDefaults(t.kind, next, this.store, false);
+      const immutable = target.subresource ? [] : immutabilityCauses(t.kind, old, next);
+      if (immutable.length > 0) throw invalid(t.kind, t.group, name, immutable);
+    }
     // Generation counts changes outside metadata and status, whichever endpoint made them.
     if (t.tracksGeneration && specChanged(old, next)) next.metadata.generation = (old.metadata.generation ?? 0) + 1;
     const admitted = this.admit(t, target.version, next, old, opts);

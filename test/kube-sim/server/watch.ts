@@ -55,9 +55,21 @@ export function serveWatch(store: ObjectStore, res: ServerResponse, req: WatchRe
   let closed = false;
   let stalledUntil = 0;
   const timers: NodeJS.Timeout[] = [];
-  const write = (evt: WireEvent): void => {
-    if (!closed) res.write(JSON.stringify(evt) + '\n');
+  // Events of one loop turn go out in one socket write: a syscall per event per watcher is the bottleneck.
+  let corked = false;
+  const writeLine = (line: string): void => {
+    if (closed) return;
+    if (!corked) {
+      corked = true;
+      res.cork();
+      setImmediate(() => {
+        corked = false;
+        res.uncork();
+      });
+    }
+    res.write(line);
   };
+  const write = (evt: WireEvent): void => writeLine(JSON.stringify(evt) + '\n');
   /** The wire event type this watcher sees for a store event, if any (selector transitions included). */
   const translate = (e: StoreEvent): string | undefined => {
     const now = inScope(e.object);
@@ -70,7 +82,7 @@ export function serveWatch(store: ObjectStore, res: ServerResponse, req: WatchRe
   };
   const send = (e: StoreEvent): void => {
     const type = translate(e);
-    if (type && !closed) res.write(serializeOnce(e, type, apiVersion));
+    if (type) writeLine(serializeOnce(e, type, apiVersion));
   };
   const bookmark = (annotations?: Record<string, string>): void => {
     const metadata: Record<string, unknown> = { resourceVersion: String(store.currentRv()) };
