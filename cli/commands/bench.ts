@@ -1,11 +1,13 @@
 import { schedulerBench } from '../../bench/scheduler.js';
+import { simBench } from '../../bench/sim.js';
 import { parse, parseCount, UsageError } from '../options.js';
 
-export const benchUsage = 'kubedask bench scheduler [--json] [--tasks N] [--chain N] [--repeat R] [--no-peer]';
+export const benchUsage = 'kubedask bench scheduler [--json] [--tasks N] [--chain N] [--repeat R] [--no-peer] | bench sim [--json] [--objects N] [--watches W]';
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
-  if (name !== 'scheduler') throw new UsageError(name ? `unknown benchmark "${name}" (known: scheduler)` : 'name a benchmark: scheduler');
+  if (name === 'sim') return simCommand(rest);
+  if (name !== 'scheduler') throw new UsageError(name ? `unknown benchmark "${name}" (known: scheduler, sim)` : 'name a benchmark: scheduler or sim');
   const v = parse(rest, {
     json: { type: 'boolean' }, tasks: { type: 'string' }, chain: { type: 'string' }, repeat: { type: 'string' }, 'no-peer': { type: 'boolean' },
   });
@@ -27,4 +29,15 @@ export async function benchCommand(argv: string[]): Promise<void> {
   } else {
     process.stdout.write(`dask: ${JSON.stringify(result.dask)}\n`);
   }
+}
+
+async function simCommand(argv: string[]): Promise<void> {
+  const v = parse(argv, { json: { type: 'boolean' }, objects: { type: 'string' }, watches: { type: 'string' }, concurrency: { type: 'string' } });
+  const result = await simBench({
+    objects: parseCount(v.objects, '--objects', 10_000),
+    watches: parseCount(v.watches, '--watches', 100),
+    concurrency: parseCount(v.concurrency, '--concurrency', 16),
+  });
+  if (v.json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.stdout.write(`kube-sim: ${result.creates_per_s.toFixed(0)} creates/s; watch latency p50 ${result.watch_latency_ms.p50.toFixed(1)} ms, p99 ${result.watch_latency_ms.p99.toFixed(1)} ms over ${result.watches} watches (${result.events_missing} events missing)\n`);
 }

@@ -25,6 +25,8 @@ export interface WatchHandle {
   stall(ms: number): void;
 }
 
+const CRD_KEY = 'apiextensions.k8s.io/customresourcedefinitions';
+
 type WireEvent = { type: string; object: unknown };
 
 /** One serialization per store event, wire type and apiVersion, shared by all watchers. */
@@ -107,6 +109,8 @@ export function serveWatch(store: ObjectStore, res: ServerResponse, req: WatchRe
   };
   let lastSent = 0;
   const unsubscribe = store.subscribe((e) => {
+    // The kind stops being served when its CRD goes: its watches end, as on a real server.
+    if (req.type.crdName && e.type === 'DELETED' && e.key === CRD_KEY && e.object.metadata.name === req.type.crdName) return handle.close();
     if (e.key !== key || e.rv <= lastSent || Date.now() < stalledUntil) return;
     lastSent = e.rv;
     send(e);

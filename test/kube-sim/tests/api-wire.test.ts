@@ -2,7 +2,7 @@
 import * as k8s from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createWidgetCrd, expectApiError, raw, startSim, W, waitFor, widget, type Sim } from './api-helpers.js';
+import { collectWatch, createWidgetCrd, expectApiError, raw, startSim, W, waitFor, widget, type Sim } from './api-helpers.js';
 
 describe('kube-sim API: wire format and discovery', () => {
   let sim: Sim;
@@ -68,8 +68,11 @@ describe('kube-sim API: wire format and discovery', () => {
     assert.deepEqual(crd.status?.conditions?.map((c) => [c.type, c.status]).sort(), [['Established', 'True'], ['NamesAccepted', 'True']]);
     await sim.custom.createNamespacedCustomObject({ ...W, namespace: 'default', body: widget('w1') });
 
-    // Deleting the CRD deletes its objects and stops serving the kind.
+    // Deleting the CRD deletes its objects, ends its watches and stops serving the kind.
+    const w = await collectWatch(sim, '/apis/example.com/v1/namespaces/default/widgets', { resourceVersion: String(sim.server.store.currentRv()) });
     await sim.ext.deleteCustomResourceDefinition({ name: 'widgets.example.com' });
+    assert.equal(await w.ended, null);
+    assert.deepEqual(w.events.map((e) => [e.type, e.object.metadata?.name]), [['DELETED', 'w1']]);
     await waitFor('CRD gone', async () => (await raw(sim, 'GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com')).status === 404);
     assert.equal(sim.server.store.count('example.com/widgets'), 0);
     assert.equal((await raw(sim, 'GET', '/apis/example.com/v1/namespaces/default/widgets')).status, 404);

@@ -42,6 +42,22 @@ describe('kube-sim API: writes and concurrency', () => {
     assert.equal(neverCreated.reason, 'NotFound');
   });
 
+  it('B5: built-in update rules: pod spec, Deployment selector and immutable ConfigMaps are fixed; Services keep clusterIP', async () => {
+    await sim.core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'b5-pod' }, spec: { containers: [{ name: 'c', image: 'i:1' }] } } });
+    const image = await sim.core.patchNamespacedPod({ name: 'b5-pod', namespace: 'default', body: { spec: { containers: [{ name: 'c', image: 'i:2' }] } } }, patchAs('application/strategic-merge-patch+json'));
+    assert.equal(image.spec?.containers[0].image, 'i:2', 'images may change');
+    const node = await expectApiError(sim.core.patchNamespacedPod({ name: 'b5-pod', namespace: 'default', body: { spec: { nodeName: 'n1' } } }, patchAs('application/merge-patch+json')), 422);
+    assert.match(String(node.message), /^Pod "b5-pod" is invalid: spec: Forbidden: pod updates may not change fields other than/);
+    await sim.apps.createNamespacedDeployment({ namespace: 'default', body: { metadata: { name: 'b5-d' }, spec: { replicas: 0, selector: { matchLabels: { a: '1' } }, template: { metadata: { labels: { a: '1' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } } });
+    const selector = await expectApiError(sim.apps.patchNamespacedDeployment({ name: 'b5-d', namespace: 'default', body: { spec: { selector: { matchLabels: { a: '2' } } } } }, patchAs('application/merge-patch+json')), 422);
+    assert.match(String(selector.message), /^Deployment.apps "b5-d" is invalid: spec.selector: Invalid value: .*field is immutable/);
+    await sim.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'b5-frozen' }, data: { a: '1' }, immutable: true } });
+    await expectApiError(sim.core.patchNamespacedConfigMap({ name: 'b5-frozen', namespace: 'default', body: { data: { a: '2' } } }, patchAs('application/merge-patch+json')), 422);
+    const svc = await sim.core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'b5-svc' }, spec: { ports: [{ port: 80 }] } } });
+    const replaced = await sim.core.replaceNamespacedService({ name: 'b5-svc', namespace: 'default', body: { metadata: { name: 'b5-svc' }, spec: { ports: [{ port: 81 }] } } });
+    assert.equal(replaced.spec?.clusterIP, svc.spec?.clusterIP);
+  });
+
   it('B6: POST sets uid, creationTimestamp, generation, resourceVersion; duplicates, generateName, namespaces', async () => {
     const created = (await sim.custom.createNamespacedCustomObject({ ...W, namespace: 'default', body: widget('b6') })) as k8s.KubernetesObject & { metadata: k8s.V1ObjectMeta };
     assert.match(created.metadata.uid ?? '', /^[0-9a-f-]{36}$/);
