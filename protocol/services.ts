@@ -65,7 +65,9 @@ export const ControlClient = grpc.makeGenericClientConstructor(ControlService, '
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 export const CHUNK_BYTES = 1024 * 1024;
 
-export const channelOptions: grpc.ChannelOptions = {
+// Both ends raise the message limit and ping: pings find a peer whose machine vanished
+// without closing the connection.
+const sharedOptions = {
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   'grpc.keepalive_time_ms': 10_000,
@@ -74,12 +76,5 @@ export const channelOptions: grpc.ChannelOptions = {
   'grpc.http2.min_ping_interval_without_data_ms': 5_000,
 };
 
-export const serverOptions: grpc.ServerOptions = {
-  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-  // Pings find peers whose machine vanished without closing the connection.
-  'grpc.keepalive_time_ms': 10_000,
-  'grpc.keepalive_timeout_ms': 5_000,
-  'grpc.keepalive_permit_without_calls': 1,
-  'grpc.http2.min_ping_interval_without_data_ms': 5_000,
-};
+export const channelOptions: grpc.ChannelOptions = sharedOptions;
+export const serverOptions: grpc.ServerOptions = sharedOptions;

@@ -28,16 +28,7 @@ export function onUpdateGraph(c: Core, e: EventOf<'update-graph'>): void {
       dep.dependents.add(ts);
     }
   }
-  for (const key of e.wanted) {
-    const ts = c.tasks.get(key);
-    if (!ts) {
-      c.emit({ type: 'client-key', clientId: e.clientId, key, state: 'lost' });
-      continue;
-    }
-    c.want(e.clientId, ts);
-    reportCurrent(c, e.clientId, ts);
-    if (ts.state === 'released') c.recommend(ts, 'settle'); // kept as lineage: recompute it
-  }
+  wantKeys(c, e.clientId, e.wanted);
   for (const [ts] of created) c.recommend(ts, 'settle');
   // validateGraph should have refused these; if a dependency vanished meanwhile, fail the task.
   for (const [ts, key] of missing) {
@@ -64,15 +55,20 @@ export function onClientDisconnected(c: Core, e: EventOf<'client-disconnected'>)
 }
 
 export function onClientWantsKeys(c: Core, e: EventOf<'client-wants-keys'>): void {
-  for (const key of e.keys) {
+  wantKeys(c, e.clientId, e.keys);
+}
+
+/** Gives the client a reference to each key and tells it the key's state now. */
+function wantKeys(c: Core, clientId: string, keys: string[]): void {
+  for (const key of keys) {
     const ts = c.tasks.get(key);
     if (!ts) {
-      c.emit({ type: 'client-key', clientId: e.clientId, key, state: 'lost' });
+      c.emit({ type: 'client-key', clientId, key, state: 'lost' });
       continue;
     }
-    c.want(e.clientId, ts);
-    reportCurrent(c, e.clientId, ts);
-    if (ts.state === 'released') c.recommend(ts, 'settle');
+    c.want(clientId, ts);
+    reportCurrent(c, clientId, ts);
+    if (ts.state === 'released') c.recommend(ts, 'settle'); // kept as lineage: recompute it
   }
 }
 

@@ -8,25 +8,60 @@ const KEYED_LISTS: Record<string, string> = {
   containers: 'name', initContainers: 'name', env: 'name', volumes: 'name', volumeMounts: 'mountPath',
   imagePullSecrets: 'name', conditions: 'type', ownerReferences: 'uid', ports: 'containerPort',
 };
+/** Field name given to the object itself when merging. */
+const ROOT = '$root';
 const METADATA_TRACKED = ['labels', 'annotations', 'finalizers', 'ownerReferences'];
 
-function listKey(field: string, items: unknown[], kind: string): string | undefined {
-  const key = field === 'ports' && kind === 'Service' ? 'port' : KEYED_LISTS[field];
-  return key && items.every((i) => isObject(i) && i[key] !== undefined) ? key : undefined;
+/**
+ * How lists are identified: built-in kinds by their known merge keys; custom resources by their
+ * schema's x-kubernetes-list-type (map with list-map-keys, set), atomic otherwise, as upstream.
+ */
+export interface Shape {
+  kind: string;
+  custom: boolean;
+  schema?: JsonObject;
 }
 
-function walk(value: unknown, prefix: string[], kind: string, out: Set<string>): void {
+type ListShape = { type: 'map'; keys: string[] } | { type: 'set' } | { type: 'atomic' };
+
+function childSchema(s: JsonObject | undefined, key: string): JsonObject | undefined {
+  const props = s?.properties;
+  if (isObject(props) && isObject(props[key])) return props[key] as JsonObject;
+  return isObject(s?.additionalProperties) ? (s.additionalProperties as JsonObject) : undefined;
+}
+
+function itemSchema(s: JsonObject | undefined): JsonObject | undefined {
+  return isObject(s?.items) ? (s.items as JsonObject) : undefined;
+}
+
+function listShape(field: string, items: unknown[], shape: Shape, schema: JsonObject | undefined, inMetadata: boolean): ListShape {
+  const hasKeys = (keys: string[]): boolean => keys.length > 0 && items.every((i) => isObject(i) && keys.every((k) => i[k] !== undefined));
+  if (inMetadata && field === 'finalizers') return { type: 'set' };
+  if (shape.custom && !inMetadata) {
+    const listType = schema?.['x-kubernetes-list-type'];
+    const keys = (schema?.['x-kubernetes-list-map-keys'] as string[] | undefined) ?? [];
+    if (listType === 'map' && hasKeys(keys)) return { type: 'map', keys };
+    return listType === 'set' ? { type: 'set' } : { type: 'atomic' };
+  }
+  const key = field === 'ports' && shape.kind === 'Service' ? 'port' : KEYED_LISTS[field];
+  return key && hasKeys([key]) ? { type: 'map', keys: [key] } : { type: 'atomic' };
+}
+
+function keyToken(item: JsonObject, keys: string[]): string {
+  return `k:${JSON.stringify(Object.fromEntries(keys.map((k) => [k, item[k]])))}`;
+}
+
+function walk(value: unknown, prefix: string[], shape: Shape, schema: JsonObject | undefined, inMetadata: boolean, out: Set<string>): void {
   if (isObject(value) && Object.keys(value).length > 0) {
     for (const [k, v] of Object.entries(value)) {
-      if (Array.isArray(v) && k === 'finalizers') {
-        for (const f of v) out.add([...prefix, `f:${k}`, `v:${JSON.stringify(f)}`].join(SEP));
-        continue;
-      }
-      const key = Array.isArray(v) ? listKey(k, v, kind) : undefined;
-      if (Array.isArray(v) && key) {
-        for (const item of v as JsonObject[]) walk(item, [...prefix, `f:${k}`, `k:${JSON.stringify({ [key]: item[key] })}`], kind, out);
+      const sub = childSchema(schema, k);
+      const list = Array.isArray(v) ? listShape(k, v, shape, sub, inMetadata) : undefined;
+      if (Array.isArray(v) && list?.type === 'set') {
+        for (const item of v) out.add([...prefix, `f:${k}`, `v:${JSON.stringify(item)}`].join(SEP));
+      } else if (Array.isArray(v) && list?.type === 'map') {
+        for (const item of v as JsonObject[]) walk(item, [...prefix, `f:${k}`, keyToken(item, list.keys)], shape, itemSchema(sub), inMetadata, out);
       } else {
-        walk(v, [...prefix, `f:${k}`], kind, out);
+        walk(v, [...prefix, `f:${k}`], shape, sub, inMetadata, out);
       }
     }
     return;
@@ -35,17 +70,16 @@ function walk(value: unknown, prefix: string[], kind: string, out: Set<string>):
 }
 
 /** Leaf field paths of the parts of an object a manager can own. */
-export function fieldSet(obj: KubeObject, subresource?: string): Set<string> {
+export function fieldSet(obj: KubeObject, subresource: string | undefined, shape: Shape): Set<string> {
   const out = new Set<string>();
-  const kind = obj.kind ?? '';
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'apiVersion' || k === 'kind') continue;
     if (subresource === 'status' ? k !== 'status' : k === 'status') continue;
     if (k === 'metadata') {
-      for (const mk of METADATA_TRACKED) if (obj.metadata[mk] !== undefined) walk({ [mk]: obj.metadata[mk] }, ['f:metadata'], kind, out);
+      for (const mk of METADATA_TRACKED) if (obj.metadata[mk] !== undefined) walk({ [mk]: obj.metadata[mk] }, ['f:metadata'], shape, undefined, true, out);
       continue;
     }
-    walk(v, [`f:${k}`], kind, out);
+    walk(v, [`f:${k}`], shape, childSchema(shape.schema, k), false, out);
   }
   return out;
 }
@@ -55,8 +89,8 @@ function valueAt(obj: unknown, path: string): unknown {
   for (const token of path.split(SEP)) {
     if (token.startsWith('f:')) cur = isObject(cur) ? cur[token.slice(2)] : undefined;
     else if (token.startsWith('k:')) {
-      const [[k, v]] = Object.entries(JSON.parse(token.slice(2)) as JsonObject);
-      cur = Array.isArray(cur) ? cur.find((i) => isObject(i) && jsonEqual(i[k], v)) : undefined;
+      const key = Object.entries(JSON.parse(token.slice(2)) as JsonObject);
+      cur = Array.isArray(cur) ? cur.find((i) => isObject(i) && key.every(([k, v]) => jsonEqual(i[k], v))) : undefined;
     } else if (token.startsWith('v:')) {
       const v = JSON.parse(token.slice(2)) as unknown;
       cur = Array.isArray(cur) && cur.some((i) => jsonEqual(i, v)) ? v : undefined;
@@ -119,9 +153,9 @@ function withoutFields(entries: ManagedFieldsEntry[], drop: Set<string>, except?
 }
 
 /** Records an Update by `manager`: fields it changed become its own. */
-export function recordUpdate(old: KubeObject | undefined, next: KubeObject, manager: string, subresource?: string): void {
-  const before = old ? fieldSet(old, subresource) : new Set<string>();
-  const after = fieldSet(next, subresource);
+export function recordUpdate(old: KubeObject | undefined, next: KubeObject, manager: string, shape: Shape, subresource?: string): void {
+  const before = old ? fieldSet(old, subresource, shape) : new Set<string>();
+  const after = fieldSet(next, subresource, shape);
   const changed = new Set([...after].filter((f) => !before.has(f) || !jsonEqual(valueAt(old, f), valueAt(next, f))));
   const removed = new Set([...before].filter((f) => !after.has(f)));
   let entries = withoutFields(next.metadata.managedFields ?? [], new Set([...changed, ...removed]));
@@ -133,20 +167,22 @@ export function recordUpdate(old: KubeObject | undefined, next: KubeObject, mana
 }
 
 /** Merges an applied configuration into the live object (maps recursively, keyed lists by key). */
-function mergeApplied(live: unknown, config: unknown, field: string, kind: string): unknown {
+function mergeApplied(live: unknown, config: unknown, field: string, shape: Shape, schema: JsonObject | undefined, inMetadata: boolean): unknown {
   if (isObject(config)) {
     const out: JsonObject = isObject(live) ? clone(live) : {};
-    for (const [k, v] of Object.entries(config)) out[k] = mergeApplied(out[k], v, k, kind);
+    for (const [k, v] of Object.entries(config)) {
+      out[k] = mergeApplied(out[k], v, k, shape, childSchema(schema, k), inMetadata || (field === ROOT && k === 'metadata'));
+    }
     return out;
   }
   if (Array.isArray(config) && Array.isArray(live)) {
-    if (field === 'finalizers') return [...live, ...config.filter((c) => !live.some((l) => jsonEqual(l, c)))];
-    const key = listKey(field, config, kind);
-    if (key && listKey(field, live, kind)) {
+    const list = listShape(field, config, shape, schema, inMetadata);
+    if (list.type === 'set') return [...live, ...config.filter((c) => !live.some((l) => jsonEqual(l, c)))];
+    if (list.type === 'map' && listShape(field, live, shape, schema, inMetadata).type === 'map') {
       const out = clone(live) as JsonObject[];
       for (const item of config as JsonObject[]) {
-        const i = out.findIndex((o) => jsonEqual(o[key], item[key]));
-        if (i >= 0) out[i] = mergeApplied(out[i], item, '', kind) as JsonObject;
+        const i = out.findIndex((o) => list.keys.every((k) => jsonEqual(o[k], item[k])));
+        if (i >= 0) out[i] = mergeApplied(out[i], item, '', shape, itemSchema(schema), inMetadata) as JsonObject;
         else out.push(clone(item));
       }
       return out;
@@ -155,14 +191,10 @@ function mergeApplied(live: unknown, config: unknown, field: string, kind: strin
   return clone(config);
 }
 
-export interface ApplyResult {
-  object: KubeObject;
-}
-
 /** Server-side apply of `config` by `manager` onto `live` (undefined when creating). */
-export function serverSideApply(live: KubeObject | undefined, config: KubeObject, manager: string, force: boolean, subresource?: string): KubeObject {
+export function serverSideApply(live: KubeObject | undefined, config: KubeObject, manager: string, force: boolean, shape: Shape, subresource?: string): KubeObject {
   const entries = live?.metadata.managedFields ?? [];
-  const applied = fieldSet(config, subresource);
+  const applied = fieldSet(config, subresource, shape);
   const conflicts: Array<{ manager: string; field: string; apiVersion: string }> = [];
   const taken = new Set<string>();
   for (const e of entries) {
@@ -186,7 +218,7 @@ export function serverSideApply(live: KubeObject | undefined, config: KubeObject
   const othersOwn = new Set(others.flatMap((e) => [...entryFields(e)]));
   const base = clone(live ?? { metadata: {} }) as KubeObject;
   for (const f of own ? entryFields(own) : []) if (!applied.has(f) && !othersOwn.has(f)) removeAt(base, f);
-  const merged = mergeApplied(base, config, '', config.kind ?? '') as KubeObject;
+  const merged = mergeApplied(base, config, ROOT, shape, shape.schema, false) as KubeObject;
   others = setEntry(others, manager, 'Apply', config.apiVersion ?? '', applied, subresource);
   merged.metadata.managedFields = others;
   return merged;

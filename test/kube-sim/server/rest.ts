@@ -7,7 +7,7 @@ import { checkFieldValidation, prunedFields } from './field-validation.js';
 import { carryAllocatedFields, immutabilityCauses } from './immutability.js';
 import { crdShapeProblems } from './crd-types.js';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound, unsupportedMediaType } from './errors.js';
-import { recordUpdate, serverSideApply } from './managed-fields.js';
+import { recordUpdate, serverSideApply, type Shape } from './managed-fields.js';
 import { jsonPatch, mergePatch } from './patch.js';
 import { apiVersionOf, typeKey, type ResourceType } from './resource-types.js';
 import type { ObjectStore } from './store.js';
@@ -49,6 +49,11 @@ export interface WriteResult {
 }
 
 const NAMESPACES: ResourceType['plural'] = 'namespaces';
+
+/** How field ownership identifies list items for this type (schemas for custom resources). */
+function shapeOf(t: ResourceType, version: string): Shape {
+  return { kind: t.kind, custom: !t.builtin, schema: t.schemas?.[version] };
+}
 
 /** Kinds whose immediate DELETE answers with the object; other built-ins answer a Success Status. */
 const RETURNS_DELETED_OBJECT = new Set(['Pod', 'Service', 'Namespace', 'CustomResourceDefinition']);
@@ -143,7 +148,7 @@ export class ResourceService {
     if (this.store.has(typeKey(t), obj.metadata.namespace, name)) throw alreadyExists(t.group, t.plural, name);
     if (opts.fieldManager !== undefined || !obj.metadata.managedFields) {
       obj.metadata.managedFields = [];
-      recordUpdate(undefined, obj, opts.fieldManager ?? 'unknown');
+      recordUpdate(undefined, obj, opts.fieldManager ?? 'unknown', shapeOf(t, target.version));
     }
     if (opts.dryRun) return { object: this.present(t, target.version, obj), code: 201 };
     const created = this.store.create(typeKey(t), obj);
@@ -184,7 +189,7 @@ export class ResourceService {
     // Generation counts changes outside metadata and status, whichever endpoint made them.
     if (t.tracksGeneration && specChanged(old, next)) next.metadata.generation = (old.metadata.generation ?? 0) + 1;
     const admitted = this.admit(t, target.version, next, old, opts);
-    if (recordManager) recordUpdate(old, admitted, opts.fieldManager ?? 'unknown', target.subresource === 'status' ? 'status' : undefined);
+    if (recordManager) recordUpdate(old, admitted, opts.fieldManager ?? 'unknown', shapeOf(t, target.version), target.subresource === 'status' ? 'status' : undefined);
     const respond = (obj: KubeObject): KubeObject => (target.subresource === 'scale' ? toScale(t, obj) : this.present(t, target.version, obj));
     if (isNoop(old, admitted)) return { object: respond(old), code: 200 };
     if (opts.dryRun) return { object: respond(admitted), code: 200 };
@@ -240,7 +245,7 @@ export class ResourceService {
     }
     const incoming = checkIdentity(t, target.version, target.namespace, config, name);
     if (target.subresource === 'scale') throw unsupportedMediaType('application/apply-patch+yaml');
-    const merged = serverSideApply(old ? this.present(t, target.version, clone(old)) : undefined, incoming, opts.fieldManager, Boolean(opts.force), target.subresource);
+    const merged = serverSideApply(old ? this.present(t, target.version, clone(old)) : undefined, incoming, opts.fieldManager, Boolean(opts.force), shapeOf(t, target.version), target.subresource);
     // Creating: no fieldManager is passed on, so create keeps the Apply entry serverSideApply made.
     if (!old) return this.create({ ...target, name: undefined }, merged, { dryRun: opts.dryRun, fieldValidation: opts.fieldValidation, warnings: opts.warnings });
     const next = prepareUpdate(t, old, merged, target.subresource);
