@@ -125,6 +125,8 @@ export class Client implements FutureOwner {
     const keys = (Array.isArray(futures) ? futures : [futures]).map((f) => f.key);
     await this.flush();
     await this.rpc.cancel(this.id, keys);
+    // This client no longer holds them, whatever the scheduler's events still have to say.
+    for (const key of keys) if (this.keys.status(key) === 'pending') this.keys.cancelled(key);
   }
 
   /**

@@ -70,12 +70,16 @@ export class LocalCluster {
     const args = [cliMain, 'worker', '--scheduler', scheduler.address, '--name', name,
       '--nthreads', String(this.options.threads ?? 1), '--memory-limit', String(this.options.memoryLimit ?? 0), '--exit-with-parent'];
     if (Object.keys(resources).length) args.push('--resources', Object.entries(resources).map(([k, v]) => `${k}=${v}`).join(','));
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', this.options.workerOutput ?? 'ignore', 'ipc'] });
+    const inherit = this.options.workerOutput === 'inherit';
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', inherit ? 'inherit' : 'pipe', 'ipc'] });
+    // Keep the tail of a quiet worker's stderr: it explains a worker that fails to start.
+    let stderrTail = '';
+    child.stderr?.on('data', (b: Buffer) => { stderrTail = (stderrTail + b.toString()).slice(-2000); });
     this.processes.set(name, child);
     child.once('exit', () => this.processes.delete(name));
     await waitFor(() => [...scheduler.core.workers.values()].some((w) => w.def.name === name),
       this.options.startTimeoutMs ?? 30_000, () => child.exitCode !== null,
-      `worker ${name} did not register`);
+      `worker ${name} did not register`, () => stderrTail.trim());
     return name;
   }
 
@@ -112,13 +116,14 @@ function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
 }
 
 /** Polls a condition each event-loop tick batch until true, failing fast if `dead()`. */
-function waitFor(cond: () => boolean, timeoutMs: number, dead: () => boolean, what: string): Promise<void> {
+function waitFor(cond: () => boolean, timeoutMs: number, dead: () => boolean, what: string, why: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const because = () => (why() ? `: ${why()}` : '');
   return new Promise((resolve, reject) => {
     const check = () => {
       if (cond()) return resolve();
-      if (dead()) return reject(new KubedaskError(`${what}: its process exited`));
-      if (Date.now() > deadline) return reject(new KubedaskError(`${what} within ${timeoutMs} ms`));
+      if (dead()) return reject(new KubedaskError(`${what}: its process exited${because()}`));
+      if (Date.now() > deadline) return reject(new KubedaskError(`${what} within ${timeoutMs} ms${because()}`));
       setTimeout(check, 20);
     };
     check();

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { tableFromArrays, type Table } from 'apache-arrow';
-import { Future, GraphValidationError, RemoteTaskError, delayed } from '../../index.js';
+import { Future, GraphValidationError, LocalCluster, RemoteTaskError, delayed } from '../../index.js';
 import { useCluster, withCluster } from '../helpers/cluster.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -160,6 +160,14 @@ describe('LocalCluster with 2 workers', () => {
     const key = f.key;
     f.release();
     await waitUntil(() => !fx.cluster.scheduler.core.state.knownKey(key), 'the scheduler to forget the key', 10_000);
+  });
+});
+
+describe('LocalCluster start-up', () => {
+  it('says why a worker failed to start', async () => {
+    const cluster = new LocalCluster({ workers: 1, memoryLimit: 'lots', dashboardPort: -1 });
+    await assert.rejects(cluster.started(), /worker local-0 did not register: its process exited: .*--memory-limit must be a size/);
+    await cluster.close();
   });
 });
 

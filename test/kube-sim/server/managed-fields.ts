@@ -102,9 +102,20 @@ function valueAt(obj: unknown, path: string): unknown {
 
 function removeAt(obj: JsonObject, path: string): void {
   const tokens = path.split(SEP);
+  let list: unknown;
   let parent: unknown = obj;
-  for (const token of tokens.slice(0, -1)) parent = valueAt(parent, token);
+  for (const token of tokens.slice(0, -1)) {
+    list = parent;
+    parent = valueAt(parent, token);
+  }
   const last = tokens[tokens.length - 1];
+  const itemToken = tokens.length >= 2 ? tokens[tokens.length - 2] : '';
+  // Giving up a key field of a list-map item gives up the item itself.
+  if (last.startsWith('f:') && itemToken.startsWith('k:') && Array.isArray(list) && last.slice(2) in (JSON.parse(itemToken.slice(2)) as JsonObject)) {
+    const i = list.indexOf(parent);
+    if (i >= 0) list.splice(i, 1);
+    return;
+  }
   if (last.startsWith('f:') && isObject(parent)) delete parent[last.slice(2)];
   if (last.startsWith('v:') && Array.isArray(parent)) {
     const v = JSON.parse(last.slice(2)) as unknown;

@@ -136,4 +136,31 @@ describe('kube-sim API: writes and concurrency', () => {
     const viaClient = await sim.core.readNamespacedConfigMap({ name: 'b8', namespace: 'default' });
     assert.deepEqual(viaClient.metadata?.managedFields?.map((m) => m.manager).sort(), ['alice', 'bob', 'carol']);
   });
+
+  it('B8: server-side apply merges list-type=map items of custom resources by key; other lists are atomic', async () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'pools.example.com' },
+      spec: { group: 'example.com', scope: 'Namespaced', names: { plural: 'pools', kind: 'Pool' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: {
+        type: 'object', properties: { spec: { type: 'object', properties: {
+          groups: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, replicas: { type: 'integer' } } } },
+          tags: { type: 'array', items: { type: 'string' } },
+        } } },
+      } } }] },
+    };
+    assert.equal((await raw(sim, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status, 201);
+    const path = '/apis/example.com/v1/namespaces/default/pools/p';
+    const apply = (manager: string, spec: unknown, force = false) => raw(sim, 'PATCH', `${path}?fieldManager=${manager}${force ? '&force=true' : ''}`,
+      JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Pool', metadata: { name: 'p' }, spec }), 'application/apply-patch+yaml');
+    assert.equal((await apply('alice', { groups: [{ name: 'a', replicas: 1 }, { name: 'b', replicas: 2 }], tags: ['x'] })).status, 201);
+    const bob = await apply('bob', { groups: [{ name: 'c', replicas: 3 }], tags: ['y'] }, true);
+    assert.equal(bob.status, 200);
+    const spec = bob.body.spec as { groups: Array<{ name: string; replicas: number }>; tags: string[] };
+    assert.deepEqual(spec.groups.map((g) => `${g.name}=${g.replicas}`), ['a=1', 'b=2', 'c=3'], 'items merge by key');
+    assert.deepEqual(spec.tags, ['y'], 'an atomic list is replaced whole');
+    const clash = await apply('bob', { groups: [{ name: 'a', replicas: 9 }, { name: 'c', replicas: 3 }] });
+    assert.equal(clash.status, 409);
+    assert.deepEqual((clash.body.details as { causes: Array<{ field: string }> }).causes.map((c) => c.field), ['.spec.groups[{"name":"a"}].replicas']);
+    const dropped = await apply('alice', { groups: [{ name: 'a', replicas: 1 }] });
+    assert.deepEqual((dropped.body.spec as { groups: Array<{ name: string }> }).groups.map((g) => g.name), ['a', 'c'], 'alice no longer applies b, so it goes');
+  });
 });
