@@ -26,6 +26,8 @@ export type ClusterTarget = string | { address: string };
 
 const KeyState = { FINISHED: 1, ERRED: 2, CANCELLED: 3, LOST: 4 } as const;
 const MAX_SUBMIT_BYTES = 32 * 1024 * 1024;
+/** How long cancel() waits for the scheduler's reports before returning anyway. */
+const CANCEL_REPORT_MS = 10_000;
 
 export class Client implements FutureOwner {
   readonly id = `client-${randomUUID()}`;
@@ -125,8 +127,13 @@ export class Client implements FutureOwner {
     const keys = (Array.isArray(futures) ? futures : [futures]).map((f) => f.key);
     await this.flush();
     await this.rpc.cancel(this.id, keys);
-    // This client no longer holds them, whatever the scheduler's events still have to say.
-    for (const key of keys) if (this.keys.status(key) === 'pending') this.keys.cancelled(key);
+    // The scheduler reports each cancelled key on the session stream, which may trail this
+    // reply: wait for those reports, so that status reads cancelled on return and a stale
+    // report cannot hit a key submitted again afterwards.
+    const settled = Promise.all(keys.map((k) => this.keys.wait(k).catch(() => undefined)));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([settled, new Promise((r) => { timer = setTimeout(r, CANCEL_REPORT_MS); })]);
+    clearTimeout(timer);
   }
 
   /**

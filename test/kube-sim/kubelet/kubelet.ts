@@ -93,7 +93,8 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       const why = unfit(node, spec, capacityOf(node), usedOn(node.name), wanted);
       if (!why) {
         spec.nodeName = node.name; // counts toward usage at once, before the watch catches up
-        await bind(rest, pod, node.name);
+        // A pod deleted meanwhile cannot be bound; it is not counted then.
+        if (!(await bind(rest, pod, node.name))) spec.nodeName = undefined;
         return;
       }
       reasons.set(why, (reasons.get(why) ?? 0) + 1);
@@ -190,15 +191,12 @@ function unfit(node: NodeSpec, spec: PodSpecLike, capacity: Resources, used: Res
   return short.length ? `Insufficient ${short.join(', ')}` : undefined;
 }
 
-async function bind(rest: Rest, pod: KubeObject, nodeName: string): Promise<void> {
+/** Binds through pods/binding, as the scheduler does (a pod's nodeName is otherwise immutable). */
+async function bind(rest: Rest, pod: KubeObject, nodeName: string): Promise<boolean> {
   const ns = pod.metadata.namespace;
-  try {
-    await rest.create(`/api/v1/namespaces/${ns}/pods/${pod.metadata.name}/binding`, {
-      apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata.name, namespace: ns }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
-    });
-  } catch {
-    await rest.mergePatch(`/api/v1/namespaces/${ns}/pods/${pod.metadata.name}`, { spec: { nodeName } }).catch(() => undefined);
-  }
+  return rest.create(`/api/v1/namespaces/${ns}/pods/${pod.metadata.name}/binding`, {
+    apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata.name, namespace: ns }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+  }).then(() => true, () => false);
 }
 
 async function registerNode(rest: Rest, n: NodeSpec): Promise<void> {

@@ -6,6 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { CrdController } from './controllers/crd-controller.js';
 import { DeploymentController } from './controllers/deployment-controller.js';
 import { GarbageCollector } from './controllers/garbage-collector.js';
+import { NamespaceDefaults } from './controllers/namespace-defaults.js';
 import { Faults } from './faults.js';
 import { handleRequest } from './http-router.js';
 import { typeKey, TypeRegistry, type ResourceType } from './resource-types.js';
@@ -19,7 +20,10 @@ export interface ApiServerOptions {
   port?: number;
   /** Change events kept for watch resumes (default 1000); older resumes get 410 Expired. */
   watchHistory?: number;
-  /** Owner-reference GC and namespace deletion (default true); false mimics a bare apiserver. */
+  /**
+   * kube-controller-manager's part (default true): owner-reference GC, namespace deletion, each
+   * namespace's `default` ServiceAccount. false mimics a bare apiserver.
+   */
   garbageCollection?: boolean;
   /** The built-in Deployment controller (default true). */
   deploymentController?: boolean;
@@ -54,6 +58,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
   const rest = new ResourceService(store, (crd) => crds.onCrdWritten(crd));
   crds.attach(rest);
   const gc = options.garbageCollection === false ? undefined : new GarbageCollector(store, types, rest);
+  const nsDefaults = options.garbageCollection === false ? undefined : new NamespaceDefaults(store, types, rest);
   const deployments = options.deploymentController === false ? undefined : new DeploymentController(store, types, rest);
   const watches = new Set<WatchHandle>();
   const faults = new Faults(store, watches);
@@ -102,7 +107,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
 
   return {
     url, host, port, store, types, rest, faults,
-    controllerErrors: () => [...(gc?.errors ?? []), ...(deployments?.errors ?? [])],
+    controllerErrors: () => [...(gc?.errors ?? []), ...(deployments?.errors ?? []), ...(nsDefaults?.errors ?? [])],
     getObject: (apiVersion, kind, namespace, name) => {
       const t = types.byKind(apiVersion, kind);
       return t ? store.get(typeKey(t), t.namespaced ? namespace : undefined, name) : undefined;
@@ -112,6 +117,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
     close: async () => {
       crds.stop();
       gc?.stop();
+      nsDefaults?.stop();
       deployments?.stop();
       for (const w of [...watches]) w.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

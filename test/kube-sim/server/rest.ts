@@ -5,6 +5,7 @@ import { admitBuiltin, admitCrd, admitCustom } from './admission.js';
 import { applyBuiltinDefaults } from './builtin-defaults.js';
 import { checkFieldValidation, prunedFields } from './field-validation.js';
 import { carryAllocatedFields, immutabilityCauses } from './immutability.js';
+import { objectMetaCauses } from './object-meta-validation.js';
 import { crdShapeProblems } from './crd-types.js';
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound, unsupportedMediaType } from './errors.js';
 import { recordUpdate, serverSideApply, type Shape } from './managed-fields.js';
@@ -96,7 +97,8 @@ export class ResourceService {
 
   /** Admission: schema package checks; custom resources come back pruned and defaulted. */
   private admit(t: ResourceType, version: string, obj: KubeObject, old?: KubeObject, opts: WriteOptions = {}): KubeObject {
-    let causes: FieldCause[] = [];
+    let causes: FieldCause[] = objectMetaCauses(obj);
+    if (causes.length > 0) throw invalid(t.kind, t.group, obj.metadata.name ?? '', causes);
     let admitted = obj;
     if (t.builtin && t.kind === 'CustomResourceDefinition') {
       causes = crdShapeProblems(obj);

@@ -49,7 +49,19 @@ function builtinColumns(t: ResourceType): Column[] {
       { name: 'Available', type: 'integer', jsonPath: '', compute: (o) => count(o, '.status.availableReplicas') },
     ];
     case 'Namespace': return [{ name: 'Status', type: 'string', jsonPath: '.status.phase' }];
-    case 'Service': return [{ name: 'Type', type: 'string', jsonPath: '.spec.type' }, { name: 'Cluster-IP', type: 'string', jsonPath: '.spec.clusterIP' }];
+    case 'Service': return [
+      { name: 'Type', type: 'string', jsonPath: '.spec.type' },
+      { name: 'Cluster-IP', type: 'string', jsonPath: '.spec.clusterIP' },
+      { name: 'External-IP', type: 'string', jsonPath: '', compute: () => '<none>' },
+      { name: 'Port(s)', type: 'string', jsonPath: '', compute: (o) => ((evalPath(o, '.spec.ports') ?? []) as Array<{ port?: number; protocol?: string }>).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',') || '<none>' },
+    ];
+    case 'Node': return [
+      { name: 'Status', type: 'string', jsonPath: '', compute: (o) => {
+        const ready = ((evalPath(o, '.status.conditions') ?? []) as Array<{ type?: string; status?: string }>).find((c) => c.type === 'Ready');
+        return ready?.status === 'True' ? 'Ready' : 'NotReady';
+      } },
+      { name: 'Version', type: 'string', jsonPath: '.status.nodeInfo.kubeletVersion' },
+    ];
     default: return [];
   }
 }

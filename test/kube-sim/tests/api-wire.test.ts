@@ -32,6 +32,12 @@ describe('kube-sim API: wire format and discovery', () => {
     assert.match(String(invalidName.message), /^ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value/);
     const causes = (invalidName.details as { causes: Array<{ field: string; reason: string }> }).causes;
     assert.deepEqual(causes.map((c) => [c.field, c.reason]), [['metadata.name', 'FieldValueInvalid']]);
+    // ObjectMeta rules hold for every kind, custom resources too; several causes print as [a, b].
+    const labels = await expectApiError(sim.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'a1-labels', labels: { 'bad key': 'ok', good: 'bad value!' } } } }), 422);
+    assert.deepEqual((labels.details as { causes: Array<{ field: string; reason: string }> }).causes.map((c) => [c.field, c.reason]), [['metadata.labels', 'FieldValueInvalid'], ['metadata.labels', 'FieldValueInvalid']]);
+    assert.match(String(labels.message), /^ConfigMap "a1-labels" is invalid: \[metadata.labels: Invalid value: "bad key": name part must consist of .*, metadata.labels: Invalid value: "bad value!": a valid label must be/);
+    const owner = await expectApiError(sim.core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'a1-owner', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'x', uid: '' }] } } }), 422);
+    assert.match(String(owner.message), /metadata.ownerReferences.uid: Invalid value: "": uid must not be empty/);
     const notAllowed = await raw(sim, 'POST', '/api/v1/namespaces/default/configmaps/a1');
     assert.equal(notAllowed.status, 405);
     assert.equal(notAllowed.body.kind, 'Status');
