@@ -82,6 +82,10 @@ export class Client implements FutureOwner {
   /** Values of futures, keeping the shape: a Future, an array of Futures, or an object of them. */
   async gather<T = unknown>(futures: Future | Future[] | Record<string, Future>): Promise<T> {
     if (futures instanceof Future) return (await this.resultOf(futures.key)) as T;
+    // Wait until every key is done, then fetch them all in one Gather rather than in many
+    // small ones as they trickle in.
+    const list = Array.isArray(futures) ? futures : Object.values(futures);
+    await Promise.all(list.map((f) => this.keys.wait(f.key)));
     if (Array.isArray(futures)) return (await Promise.all(futures.map((f) => this.resultOf(f.key)))) as T;
     const entries = Object.entries(futures);
     const values = await Promise.all(entries.map(([, f]) => this.resultOf(f.key)));

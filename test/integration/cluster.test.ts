@@ -152,6 +152,7 @@ describe('LocalCluster with 2 workers', () => {
     const seen: number[] = [];
     for await (const f of fx.client.asCompleted(fs)) seen.push((await f.result()) as number);
     assert.deepEqual(seen.sort(), [1, 2, 3, 4]);
+    assert.deepEqual(await fx.client.gather({ first: fs[0]!, last: fs[3]! }), { first: 1, last: 4 });
   });
 
   it('releases keys when futures are released', async () => {
