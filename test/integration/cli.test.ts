@@ -1,7 +1,11 @@
 // The `kubedask` command as a user runs it: exit codes, clean shutdown, no orphans.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kubeTools } from '../kube-sim/tools.js';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../../index.js';
 import { processAlive, waitUntil } from '../helpers/wait.js';
@@ -61,6 +65,23 @@ describe('kubedask CLI', () => {
     assert.equal(await workerExit, 0);
     scheduler.kill('SIGTERM');
     assert.equal(await schedulerExit, 0);
+  });
+
+  it('`sim` starts an API server and kubelet that kubectl uses through the written kubeconfig', async (t) => {
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), 'sim-cli-')), 'config');
+    const sim = spawn(process.execPath, [bin, 'sim', '--port', '0', '--kubeconfig', kubeconfig, '--nodes', '2', '--gpus-per-node', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    sim.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((r) => sim.on('exit', (code) => r(code)));
+    t.after(() => { sim.kill('SIGKILL'); });
+    await waitUntil(() => /press Ctrl-C/.test(out), 'the emulator to start');
+    const nodes = await new Promise<string>((resolve, reject) => {
+      execFile(kubeTools().kubectl, ['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.capacity.nvidia\\.com/gpu}{"\\n"}{end}'],
+        { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: tmpdir() } }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)));
+    });
+    assert.deepEqual(nodes.trim().split('\n').sort(), ['sim-node-0=1', 'sim-node-1=1']);
+    sim.kill('SIGTERM');
+    assert.equal(await exited, 0);
   });
 
   it('`local` serves clients and stops cleanly on SIGTERM, leaving no worker processes', async (t) => {

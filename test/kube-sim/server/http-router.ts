@@ -82,7 +82,7 @@ export async function handleRequest(ctx: RouterContext, req: IncomingMessage, re
   try {
     const url = new URL(req.url ?? '/', 'http://kube-sim');
     const method = (req.method ?? 'GET').toUpperCase();
-    const injected = ctx.faults.take(method, url.pathname);
+    const injected = ctx.faults.take(method, url.pathname + url.search);
     if (injected) throw injected;
     if (method !== 'GET' && ctx.faults.writeDelayMs > 0) await new Promise((r) => setTimeout(r, ctx.faults.writeDelayMs));
     const body = method === 'GET' ? '' : await readBody(req);

@@ -163,4 +163,47 @@ describe('kube-sim API: watch', () => {
     assert.deepEqual(errors, []);
     await informer.stop();
   });
+
+  it('27: an informer restarted with backoff on errors rides out 5xx, 429 and a stalled watch, adding each object once', async () => {
+    const { faults } = sim.server;
+    await sim.core.createNamespace({ body: { metadata: { name: 'inf2' } } });
+    await sim.core.createNamespacedConfigMap({ namespace: 'inf2', body: cm('a') });
+    const path = '/api/v1/namespaces/inf2/configmaps';
+    let lists = 0;
+    const informer = k8s.makeInformer(sim.kc, path, () => {
+      lists++;
+      return sim.core.listNamespacedConfigMap({ namespace: 'inf2' });
+    });
+    const adds: string[] = [];
+    const restarts: number[] = [];
+    // client-node informers stop on an error; the controller's job is to restart them with
+    // back-off (this is what the operator does), never in a tight loop.
+    let backoffMs = 20;
+    let stopped = false;
+    informer.on('add', (o) => adds.push(o.metadata?.name ?? ''));
+    informer.on('error', () => {
+      restarts.push(Date.now());
+      setTimeout(() => { if (!stopped) void informer.start().catch(() => undefined); }, backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 500);
+    });
+    const isList = (m: string, p: string) => m === 'GET' && p.startsWith(path) && !p.includes('watch=');
+    const isWatch = (m: string, p: string) => m === 'GET' && p.startsWith(path) && p.includes('watch=');
+    faults.next({ status: 503, count: 2, match: isList });
+    faults.next({ status: 429, retryAfterSeconds: 1, count: 2, match: isWatch });
+    await informer.start().catch(() => undefined);
+    await waitFor('the first add after the failures', () => adds.includes('a'));
+    await waitFor('the watch to be open', () => faults.openWatches() >= 1);
+    assert.equal(restarts.length, 4, 'one restart per injected failure');
+    assert.equal(lists, 3, 'two failed lists, one that worked; the 429s were on the watch');
+    for (let i = 1; i < restarts.length; i++) assert.ok(restarts[i]! - restarts[i - 1]! >= 15, 'restarts are spaced by back-off');
+
+    faults.stallWatches(200);
+    await sim.core.createNamespacedConfigMap({ namespace: 'inf2', body: cm('b') });
+    await waitFor('the add made during the stall', () => adds.includes('b'));
+    await sim.core.createNamespacedConfigMap({ namespace: 'inf2', body: cm('c') });
+    await waitFor('a later add', () => adds.includes('c'));
+    assert.deepEqual([...adds].sort(), ['a', 'b', 'c'], 'each object added exactly once');
+    stopped = true;
+    await informer.stop();
+  });
 });
