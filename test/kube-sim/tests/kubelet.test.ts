@@ -9,6 +9,7 @@ import * as k8s from '@kubernetes/client-node';
 import { startApiServer, type RunningApiServer } from '../server/api-server.js';
 import { startKubelet, type RunningKubelet } from '../kubelet/kubelet.js';
 import { waitUntil } from '../../helpers/wait.js';
+import { Client } from '../../../index.js';
 
 const serveHttp = `require('http').createServer((q, s) => s.end('hello from ' + process.env.POD_IP)).listen(8080, process.argv[1]);
 process.on('SIGTERM', () => { require('fs').writeFileSync(process.argv[2], 'SIGTERM'); process.exit(0); });`;
@@ -116,5 +117,40 @@ describe('process kubelet', () => {
     const { readFileSync } = await import('node:fs');
     assert.equal(readFileSync(join(dir, 'web.sigterm'), 'utf8'), 'SIGTERM');
     await assert.rejects(fetch(`http://${web.status!.podIP}:8080/`));
+  });
+
+  it('F25: runs the project image as this checkout: a scheduler pod, its Service, and a worker pod that finds it by DNS name', async () => {
+    const image = 'ghcr.io/kubedask/kubedask:dev';
+    await core.createNamespacedPod({ namespace: 'default', body: {
+      metadata: { name: 'dask-scheduler', labels: { app: 'dask-scheduler' } },
+      spec: { terminationGracePeriodSeconds: 5, containers: [{
+        name: 'scheduler', image, args: ['scheduler', '--host', '$(POD_IP)', '--port', '8786', '--dashboard-port', '8787'],
+        readinessProbe: { tcpSocket: { port: 8786 }, periodSeconds: 1 },
+      }] },
+    } });
+    await core.createNamespacedService({ namespace: 'default', body: {
+      metadata: { name: 'dask-scheduler' }, spec: { selector: { app: 'dask-scheduler' }, ports: [{ name: 'grpc', port: 8786 }] },
+    } });
+    await waitUntil(async () => ready(await pod('dask-scheduler')), 'the scheduler pod to be ready');
+    await core.createNamespacedPod({ namespace: 'default', body: {
+      metadata: { name: 'dask-worker' },
+      spec: { terminationGracePeriodSeconds: 5, containers: [{
+        name: 'worker', image, args: ['worker', '--scheduler', 'dask-scheduler.default.svc:8786', '--host', '$(POD_IP)', '--nthreads', '1', '--name', '$(POD_NAME)'],
+        env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+      }] },
+    } });
+    const address = `${(await pod('dask-scheduler')).status!.podIP}:8786`;
+    const client = await Client.connect(address);
+    try {
+      await waitUntil(async () => (await client.clusterInfo()).workers.length === 1, 'the worker pod to register with the scheduler');
+      const [worker] = (await client.clusterInfo()).workers;
+      assert.equal(worker!.name, 'dask-worker');
+      assert.equal(worker!.address!.split(':')[0], (await pod('dask-worker')).status!.podIP);
+      assert.equal(await client.submit((x: number) => x * 2, 21).result(), 42);
+    } finally {
+      await client.close();
+      await core.deleteNamespacedPod({ name: 'dask-worker', namespace: 'default' });
+      await core.deleteNamespacedPod({ name: 'dask-scheduler', namespace: 'default' });
+    }
   });
 });
