@@ -13,11 +13,10 @@ const CRD_KEY = 'apiextensions.k8s.io/customresourcedefinitions';
 
 export class CrdController {
   private readonly queue = new WorkQueue();
-  private readonly unsubscribe: () => void;
   private rest?: ResourceService;
 
   constructor(private readonly store: ObjectStore, private readonly types: TypeRegistry) {
-    this.unsubscribe = store.subscribe((e) => this.onEvent(e));
+    this.queue.stopWith(store.subscribe((e) => this.onEvent(e)));
   }
 
   attach(rest: ResourceService): void {
@@ -25,7 +24,6 @@ export class CrdController {
   }
 
   stop(): void {
-    this.unsubscribe();
     this.queue.stop();
   }
 

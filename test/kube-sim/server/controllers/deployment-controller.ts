@@ -30,14 +30,12 @@ function isActive(pod: KubeObject): boolean {
 
 export class DeploymentController {
   private readonly queue = new WorkQueue();
-  private readonly unsubscribe: () => void;
 
   constructor(private readonly store: ObjectStore, private readonly types: TypeRegistry, private readonly rest: ResourceService) {
-    this.unsubscribe = store.subscribe((e) => this.onEvent(e));
+    this.queue.stopWith(store.subscribe((e) => this.onEvent(e)));
   }
 
   stop(): void {
-    this.unsubscribe();
     this.queue.stop();
   }
 

@@ -12,16 +12,14 @@ const ORPHAN = 'orphan';
 
 export class GarbageCollector {
   private readonly queue = new WorkQueue();
-  private readonly unsubscribe: () => void;
   /** owner uid -> dependents (type key, namespace, name), kept from store events. */
   private readonly dependents = new Map<string, Map<string, { key: string; namespace?: string; name: string }>>();
 
   constructor(private readonly store: ObjectStore, private readonly types: TypeRegistry, private readonly rest: ResourceService) {
-    this.unsubscribe = store.subscribe((e) => this.onEvent(e));
+    this.queue.stopWith(store.subscribe((e) => this.onEvent(e)));
   }
 
   stop(): void {
-    this.unsubscribe();
     this.queue.stop();
   }
 

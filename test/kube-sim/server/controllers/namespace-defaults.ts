@@ -8,14 +8,12 @@ import { WorkQueue } from './work-queue.js';
 
 export class NamespaceDefaults {
   private readonly queue = new WorkQueue();
-  private readonly unsubscribe: () => void;
 
   constructor(store: ObjectStore, private readonly types: TypeRegistry, private readonly rest: ResourceService) {
-    this.unsubscribe = store.subscribe((e) => this.onEvent(e));
+    this.queue.stopWith(store.subscribe((e) => this.onEvent(e)));
   }
 
   stop(): void {
-    this.unsubscribe();
     this.queue.stop();
   }
 

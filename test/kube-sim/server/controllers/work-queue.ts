@@ -3,6 +3,7 @@ export class WorkQueue {
   private readonly pending = new Map<string, () => void>();
   private scheduled = false;
   private stopped = false;
+  private unsubscribe?: () => void;
   /** Errors thrown by work items (kept for debugging; controllers retry on the next event). */
   readonly errors: unknown[] = [];
 
@@ -15,9 +16,15 @@ export class WorkQueue {
     }
   }
 
+  /** Ties a store subscription to this queue: stop() ends both. */
+  stopWith(unsubscribe: () => void): void {
+    this.unsubscribe = unsubscribe;
+  }
+
   stop(): void {
     this.stopped = true;
     this.pending.clear();
+    this.unsubscribe?.();
   }
 
   private drain(): void {
