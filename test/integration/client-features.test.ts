@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
 import { Client } from '../../index.js';
+import { ControlClient, channelOptions } from '../../protocol/services.js';
 import { useCluster, withCluster } from '../helpers/cluster.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -63,7 +65,25 @@ describe('a worker busy with a CPU-bound task', () => {
   });
 });
 
-describe('dashboard', () => {
+describe('observability', () => {
+  it('answers Control.GetMetrics with the queue and worker counts', async () => {
+    await withCluster({ workers: 2, threads: 1 }, async (cluster, client) => {
+      const held = client.submit((x: number) => x, 1);
+      await held.result();
+      const control = new ControlClient(cluster.address, grpc.credentials.createInsecure(), channelOptions) as unknown as {
+        getMetrics(req: object, cb: (err: Error | null, reply?: { workers: number; tasksInMemory: number; tasksQueued: number }) => void): void;
+        close(): void;
+      };
+      const metrics = await new Promise<{ workers: number; tasksInMemory: number; tasksQueued: number }>((resolve, reject) =>
+        control.getMetrics({}, (err, reply) => (err ? reject(err) : resolve(reply!))));
+      control.close();
+      assert.equal(metrics.workers, 2);
+      assert.equal(metrics.tasksInMemory, 1);
+      assert.equal(metrics.tasksQueued, 0);
+      held.release(); // and keeps `held` alive until here
+    });
+  });
+
   it('serves status JSON and Prometheus metrics', async () => {
     await withCluster({ workers: 1, threads: 1, dashboardPort: 0 }, async (cluster, client) => {
       await client.submit((x: number) => x, 1).result();
