@@ -52,6 +52,7 @@ describe('LocalCluster with 2 workers', () => {
     // Interior results are freed from memory (kept as lineage only while the output lives).
     await waitUntil(() => fx.cluster.scheduler.core.state.taskState(x.key) !== 'memory', 'interior results to be freed');
     assert.equal(fx.cluster.scheduler.core.state.taskState(total.key), 'memory');
+    result.release(); // and keeps `result` alive (so its key is held) until here
   });
 
   it('passes an Arrow table between workers', async () => {
