@@ -382,7 +382,7 @@ function* batches(tasks: BuiltTask[]): Generator<BuiltTask[]> {
   if (batch.length) yield batch;
 }
 
-export function normalizeAddress(address: string): string {
+function normalizeAddress(address: string): string {
   const bare = address.trim().replace(/^grpc:\/\//, '').replace(/\/$/, '');
   if (!bare) throw new KubedaskError('empty scheduler address');
   if (/:\d+$/.test(bare) || bare.startsWith('unix:')) return bare;

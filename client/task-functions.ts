@@ -15,7 +15,7 @@ export interface ModuleFunction {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export type TaskFunction = Function | ModuleFunction;
 
-export function isModuleFunction(fn: unknown): fn is ModuleFunction {
+function isModuleFunction(fn: unknown): fn is ModuleFunction {
   return typeof fn === 'object' && fn !== null && (fn as ModuleFunction).kind === 'kubedask-module-function';
 }
 

@@ -4,7 +4,6 @@ import * as grpc from '@grpc/grpc-js';
 import { kubedask } from './generated/kubedask.js';
 
 export const pb = kubedask.v1;
-export type Pb = typeof kubedask.v1;
 
 interface Codec<T> {
   encode(message: T): { finish(): Uint8Array };

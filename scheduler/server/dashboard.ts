@@ -16,7 +16,7 @@ export function statusOf(core: SchedulerCore) {
   };
 }
 
-export function prometheusText(core: SchedulerCore): string {
+function prometheusText(core: SchedulerCore): string {
   const c = core.state.counts();
   const lines = [
     '# HELP kubedask_workers Connected workers.', '# TYPE kubedask_workers gauge', `kubedask_workers ${core.workers.size}`,
