@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubedaskError } from '../../protocol/errors.js';
+import { HealthService, healthHandlers } from '../../protocol/health.js';
 import { ControlService, SchedulerService, WorkerStreamService, serverOptions } from '../../protocol/services.js';
 import { clientServiceHandlers } from './client-service.js';
 import { controlHandlers } from './control-service.js';
@@ -54,6 +55,7 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
   server.addService(SchedulerService, clientServiceHandlers(core, peers, log, () => address, () => dashboardUrl) as unknown as grpc.UntypedServiceImplementation);
   server.addService(WorkerStreamService, workerStreamHandlers(core, log) as unknown as grpc.UntypedServiceImplementation);
   server.addService(ControlService, controlHandlers(core, () => void close()) as unknown as grpc.UntypedServiceImplementation);
+  server.addService(HealthService, healthHandlers(['kubedask.v1.Scheduler', 'kubedask.v1.Control'], () => closing === undefined));
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>

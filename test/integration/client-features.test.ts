@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { Client } from '../../index.js';
 import { ControlClient, channelOptions } from '../../protocol/services.js';
+import { HealthService, ServingStatus } from '../../protocol/health.js';
 import { useCluster, withCluster } from '../helpers/cluster.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -81,6 +82,21 @@ describe('observability', () => {
       assert.equal(metrics.tasksInMemory, 1);
       assert.equal(metrics.tasksQueued, 0);
       held.release(); // and keeps `held` alive until here
+    });
+  });
+
+  it('answers gRPC health checks on the scheduler and worker ports', async () => {
+    await withCluster({ workers: 1, threads: 1 }, async (cluster, client) => {
+      const check = (address: string, service: string) => new Promise<number>((resolve, reject) => {
+        const raw = new grpc.Client(address, grpc.credentials.createInsecure());
+        raw.makeUnaryRequest(HealthService.check.path, (m: { service: string }) => Buffer.concat([Buffer.from([0x0a, m.service.length]), Buffer.from(m.service)]),
+          HealthService.check.responseDeserialize, { service }, (err, reply) => { raw.close(); return err ? reject(err) : resolve(reply!.status); });
+      });
+      assert.equal(await check(cluster.address, ''), ServingStatus.SERVING);
+      assert.equal(await check(cluster.address, 'kubedask.v1.Scheduler'), ServingStatus.SERVING);
+      assert.equal(await check(cluster.address, 'no.such.Service'), ServingStatus.SERVICE_UNKNOWN);
+      const [worker] = (await client.clusterInfo()).workers;
+      assert.equal(await check(worker!.address!, 'kubedask.v1.WorkerData'), ServingStatus.SERVING);
     });
   });
 

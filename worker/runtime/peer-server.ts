@@ -6,6 +6,7 @@ import { ChunkAssembler, batchChunks, missingChunk, toChunks } from '../../proto
 import { toServiceError } from '../../protocol/errors.js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import { WorkerDataService, serverOptions } from '../../protocol/services.js';
+import { HealthService, healthHandlers } from '../../protocol/health.js';
 import type { DataStore } from './data-store.js';
 
 type DataChunk = kubedask.v1.DataChunk;
@@ -113,6 +114,7 @@ export function joinHostPort(host: string, port: number): string {
 export async function startPeerServer(options: PeerServerOptions): Promise<PeerServer> {
   const server = new grpc.Server(serverOptions);
   server.addService(WorkerDataService, workerDataHandlers(options));
+  server.addService(HealthService, healthHandlers(['kubedask.v1.WorkerData'], () => true));
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(joinHostPort(options.host, options.port), grpc.ServerCredentials.createInsecure(), (err, bound) => {
       if (err) reject(err);

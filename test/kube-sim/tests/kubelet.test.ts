@@ -125,7 +125,7 @@ describe('process kubelet', () => {
       metadata: { name: 'dask-scheduler', labels: { app: 'dask-scheduler' } },
       spec: { terminationGracePeriodSeconds: 5, containers: [{
         name: 'scheduler', image, args: ['scheduler', '--host', '$(POD_IP)', '--port', '8786', '--dashboard-port', '8787'],
-        readinessProbe: { tcpSocket: { port: 8786 }, periodSeconds: 1 },
+        readinessProbe: { grpc: { port: 8786 }, periodSeconds: 1 },
       }] },
     } });
     await core.createNamespacedService({ namespace: 'default', body: {
