@@ -1,6 +1,8 @@
 // Command-line options compiled once into typed objects, with clear errors. Nothing deeper
 // reads argv or the environment.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { checkTls, type Tls } from '../protocol/tls.js';
 
 /** Bad usage: exit code 2. */
 export class UsageError extends Error {
@@ -66,9 +68,33 @@ export function parseResources(value: string | undefined, flag: string): Record<
 }
 
 export function parseHostPort(value: string, flag: string): string {
-  const bare = value.replace(/^grpc:\/\//, '');
+  const bare = value.replace(/^(grpc|tls):\/\//, '');
   if (!/^[\w.-]+:\d+$/.test(bare) && !/^\[[\da-fA-F:]+\]:\d+$/.test(bare)) {
     throw new UsageError(`${flag} must be host:port, got "${value}"`);
   }
   return bare;
+}
+
+export const tlsFlags = { 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } } as const;
+export const tlsUsage = '[--tls-ca FILE --tls-cert FILE --tls-key FILE]';
+
+/** The three PEM files of mutual TLS, all or none. */
+export function parseTls(v: { 'tls-ca'?: string; 'tls-cert'?: string; 'tls-key'?: string }): Tls | undefined {
+  const paths = { ca: v['tls-ca'], cert: v['tls-cert'], key: v['tls-key'] };
+  const given = Object.values(paths).filter((p) => p !== undefined).length;
+  if (given === 0) return undefined;
+  if (given < 3) throw new UsageError('--tls-ca, --tls-cert and --tls-key go together (mutual TLS)');
+  const read = (flag: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new UsageError(`${flag} ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    }
+  };
+  const tls = { ca: read('--tls-ca', paths.ca!), cert: read('--tls-cert', paths.cert!), key: read('--tls-key', paths.key!) };
+  try {
+    return checkTls(tls);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }

@@ -3,12 +3,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../protocol/generated/kubedask.js';
 import { ChunkAssembler, toChunks } from '../protocol/chunks.js';
 import { ConnectionLostError, GraphValidationError, KubedaskError } from '../protocol/errors.js';
 import { SchedulerClient, channelOptions } from '../protocol/services.js';
 import { decodeValue, encodeValue } from '../protocol/values.js';
+import { channelCredentials, type Tls } from '../protocol/tls.js';
 import { Delayed, collectGraph } from './delayed.js';
 import { Future, type FutureOwner } from './future.js';
 import { buildTask, KeyRef, newKey, type BuiltTask, type TaskOptions } from './graph-builder.js';
@@ -19,6 +19,8 @@ import { SchedulerRpc } from './scheduler-rpc.js';
 export interface ConnectOptions {
   /** How long to wait for the scheduler to answer, in ms. */
   timeoutMs?: number;
+  /** The cluster's CA and this client's certificate and key, when the scheduler uses TLS. */
+  tls?: Tls;
 }
 
 /** Anything with a scheduler address: an address string or a LocalCluster. */
@@ -45,7 +47,7 @@ export class Client implements FutureOwner {
   /** Connects to a scheduler at `host:port`, `grpc://host:port`, or a LocalCluster. */
   static async connect(target: ClusterTarget, options: ConnectOptions = {}): Promise<Client> {
     const address = normalizeAddress(typeof target === 'string' ? target : target.address);
-    const rpc = new SchedulerRpc(new SchedulerClient(address, grpc.credentials.createInsecure(), channelOptions));
+    const rpc = new SchedulerRpc(new SchedulerClient(address, channelCredentials(options.tls), channelOptions));
     const client = new Client(address, rpc);
     await rpc.openSession(client.id, options.timeoutMs ?? 10_000, (events) => client.onEvents(events), (err) => client.onSessionLost(err))
       .catch((err: Error) => {
@@ -383,7 +385,7 @@ function* batches(tasks: BuiltTask[]): Generator<BuiltTask[]> {
 }
 
 function normalizeAddress(address: string): string {
-  const bare = address.trim().replace(/^grpc:\/\//, '').replace(/\/$/, '');
+  const bare = address.trim().replace(/^(grpc|tls):\/\//, '').replace(/\/$/, '');
   if (!bare) throw new KubedaskError('empty scheduler address');
   if (/:\d+$/.test(bare) || bare.startsWith('unix:')) return bare;
   return `${bare}:8786`;

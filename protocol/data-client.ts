@@ -20,6 +20,8 @@ export interface FetchResult {
 }
 
 export interface PeerClientsOptions {
+  /** Channel credentials (TLS); plain connections by default. */
+  credentials?: grpc.ChannelCredentials;
   /** Deadline of one Fetch or Put call (default 300 s: big values on slow links). */
   deadlineMs?: number;
 }
@@ -28,8 +30,11 @@ export class PeerClients {
   private readonly clients = new Map<string, DataClient>();
   private readonly deadlineMs: number;
 
+  private readonly credentials: grpc.ChannelCredentials;
+
   constructor(options: PeerClientsOptions = {}) {
     this.deadlineMs = options.deadlineMs ?? 300_000;
+    this.credentials = options.credentials ?? grpc.credentials.createInsecure();
   }
 
   fetch(address: string, keys: string[]): Promise<FetchResult> {
@@ -98,7 +103,7 @@ export class PeerClients {
   private client(address: string): DataClient {
     let c = this.clients.get(address);
     if (!c) {
-      c = new WorkerDataClient(address, grpc.credentials.createInsecure(), channelOptions) as unknown as DataClient;
+      c = new WorkerDataClient(address, this.credentials, channelOptions) as unknown as DataClient;
       this.clients.set(address, c);
     }
     return c;

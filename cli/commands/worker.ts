@@ -1,15 +1,15 @@
 import { availableParallelism, hostname } from 'node:os';
 import { startWorker } from '../../worker/runtime/worker.js';
-import { parse, parseCount, parseHostPort, parsePort, parseResources, parseSeconds, parseSize, UsageError } from '../options.js';
+import { parse, parseCount, parseHostPort, parsePort, parseResources, parseSeconds, parseSize, parseTls, tlsFlags, tlsUsage, UsageError } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 
-export const workerUsage = 'kubedask worker --scheduler HOST:PORT [--nthreads T] [--memory-limit SIZE] [--resources GPU=1,...] [--name N] [--group G] [--host H] [--advertise-host H] [--port P] [--connect-timeout SECONDS]';
+export const workerUsage = `kubedask worker --scheduler HOST:PORT [--nthreads T] [--memory-limit SIZE] [--resources GPU=1,...] [--name N] [--group G] [--host H] [--advertise-host H] [--port P] [--connect-timeout SECONDS] ${tlsUsage}`;
 
 export async function workerCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
     scheduler: { type: 'string' }, nthreads: { type: 'string' }, 'memory-limit': { type: 'string' },
     resources: { type: 'string' }, name: { type: 'string' }, group: { type: 'string' },
-    host: { type: 'string' }, 'advertise-host': { type: 'string' }, port: { type: 'string' }, 'connect-timeout': { type: 'string' }, 'exit-with-parent': { type: 'boolean' },
+    host: { type: 'string' }, 'advertise-host': { type: 'string' }, port: { type: 'string' }, 'connect-timeout': { type: 'string' }, ...tlsFlags, 'exit-with-parent': { type: 'boolean' },
   });
   if (!v.scheduler) throw new UsageError('--scheduler HOST:PORT is required');
   const nthreads = parseCount(v.nthreads, '--nthreads', availableParallelism());
@@ -31,6 +31,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
     advertiseHost,
     port: parsePort(v.port, '--port', 0),
     reconnectTimeoutMs: parseSeconds(v['connect-timeout'], '--connect-timeout', 30) * 1000,
+    tls: parseTls(v),
   });
   process.stdout.write(`worker ${worker.name} serving data at ${worker.address}\n`);
   onShutdownSignal(() => worker.close('signal'));

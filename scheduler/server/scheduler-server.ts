@@ -5,6 +5,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubedaskError } from '../../protocol/errors.js';
 import { HealthService, healthHandlers } from '../../protocol/health.js';
+import { channelCredentials, serverCredentials, type Tls } from '../../protocol/tls.js';
 import { ControlService, SchedulerService, WorkerStreamService, serverOptions } from '../../protocol/services.js';
 import { clientServiceHandlers } from './client-service.js';
 import { controlHandlers } from './control-service.js';
@@ -24,6 +25,8 @@ export interface SchedulerOptions {
   heartbeatTimeoutMs: number;
   workerSaturation: number;
   logLevel: LogLevel;
+  /** Mutual TLS for every connection (clients, workers, and the scheduler's calls to workers). */
+  tls?: Tls;
 }
 
 export const defaultSchedulerOptions: SchedulerOptions = {
@@ -44,7 +47,7 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
   const options = { ...defaultSchedulerOptions, ...overrides };
   const log = makeLogger('scheduler', options.logLevel);
   const core = new SchedulerCore({ workerSaturation: options.workerSaturation });
-  const peers = new PeerClients();
+  const peers = new PeerClients({ credentials: channelCredentials(options.tls) });
   const server = new grpc.Server(serverOptions);
   let address = '';
   let dashboardUrl = '';
@@ -58,7 +61,7 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
   server.addService(HealthService, healthHandlers(['kubedask.v1.Scheduler', 'kubedask.v1.Control'], () => closing === undefined));
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+    server.bindAsync(`${options.host}:${options.port}`, serverCredentials(options.tls), (err, p) =>
       (err ? reject(new KubedaskError(`cannot serve gRPC on ${options.host}:${options.port}: ${err.message}`, { cause: err })) : resolve(p))));
   address = `${options.host}:${port}`;
 

@@ -26,6 +26,8 @@ export interface PeerServerOptions {
   /** 0 = any free port. */
   port: number;
   chunkBytes?: number;
+  /** Server credentials (TLS); plain by default. */
+  credentials?: grpc.ServerCredentials;
 }
 
 export interface PeerServer {
@@ -116,7 +118,7 @@ export async function startPeerServer(options: PeerServerOptions): Promise<PeerS
   server.addService(WorkerDataService, workerDataHandlers(options));
   server.addService(HealthService, healthHandlers(['kubedask.v1.WorkerData'], () => true));
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(joinHostPort(options.host, options.port), grpc.ServerCredentials.createInsecure(), (err, bound) => {
+    server.bindAsync(joinHostPort(options.host, options.port), options.credentials ?? grpc.ServerCredentials.createInsecure(), (err, bound) => {
       if (err) reject(err);
       else resolve(bound);
     });

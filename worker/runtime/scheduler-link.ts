@@ -21,6 +21,7 @@ export interface SchedulerLinkOptions {
   /** No scheduler for reconnectTimeoutMs, or it refused this worker. */
   onGiveUp: (err: Error) => void;
   reconnectTimeoutMs: number;
+  credentials?: grpc.ChannelCredentials;
 }
 
 /** Statuses that retrying will not change. (A refused registration, e.g. a name still taken by
@@ -42,7 +43,7 @@ export class SchedulerLink {
   connected = false;
 
   constructor(private readonly options: SchedulerLinkOptions) {
-    this.client = new WorkerStreamClient(options.address, grpc.credentials.createInsecure(), channelOptions) as unknown as grpc.Client & { connect(): Stream };
+    this.client = new WorkerStreamClient(options.address, options.credentials ?? grpc.credentials.createInsecure(), channelOptions) as unknown as grpc.Client & { connect(): Stream };
   }
 
   start(): void {

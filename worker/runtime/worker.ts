@@ -21,6 +21,7 @@ import { DataStore } from './data-store.js';
 import { DependencyLostError, UnknownFunctionError, WorkerError, WorkerOptionsError } from './errors.js';
 import { ModuleStore } from './module-store.js';
 import { PeerClients } from '../../protocol/data-client.js';
+import { channelCredentials, serverCredentials, type Tls } from '../../protocol/tls.js';
 import { joinHostPort, startPeerServer, type PeerServer } from './peer-server.js';
 import type { TaskFunction, WireArg } from './pool-protocol.js';
 import { SchedulerLink } from './scheduler-link.js';
@@ -34,6 +35,8 @@ type WireEvent = kubedask.v1.WorkerEvent.$Properties;
 export interface WorkerOptions {
   /** host:port of the scheduler's gRPC endpoint. */
   scheduler: string;
+  /** Mutual TLS for the scheduler stream, the data port and fetches from peers. */
+  tls?: Tls;
   /** Unique in the cluster; defaults to the worker's address. */
   name?: string;
   nthreads: number;
@@ -107,7 +110,7 @@ class WorkerProcess {
   private readonly store: DataStore;
   private readonly modules: ModuleStore;
   private readonly pool: TaskPool;
-  private readonly peers = new PeerClients();
+  private readonly peers: PeerClients;
   private readonly functions = new Map<string, TaskFunction>();
   /** Key -> id of its current run; an outcome of any other run (interrupted) is dropped. */
   private readonly runs = new Map<string, number>();
@@ -123,6 +126,7 @@ class WorkerProcess {
   private seq = 0;
 
   constructor(private readonly options: WorkerOptions) {
+    this.peers = new PeerClients({ credentials: channelCredentials(options.tls) });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.store = new DataStore({ memoryLimit: options.memoryLimit * SPILL_FRACTION, spillRoot: options.spillRoot });
     this.modules = new ModuleStore(options.modulesDir);
@@ -138,7 +142,7 @@ class WorkerProcess {
     const host = this.options.host ?? '127.0.0.1';
     const port = this.options.port ?? 0;
     this.server = await startPeerServer({
-      store: this.store, host, port,
+      store: this.store, host, port, credentials: serverCredentials(this.options.tls),
       onPut: (values) => this.handle({ type: 'data-put', keys: values, stimulusId: this.stimulus('put') }),
     }).catch((err: Error) => {
       throw new WorkerError(`cannot serve worker data on ${joinHostPort(host, port)}: ${err.message}`, { cause: err });
@@ -152,6 +156,7 @@ class WorkerProcess {
     this.address = joinHostPort(this.options.advertiseHost || (wildcard ? externalIPv4() ?? hostname() : host), this.server.port);
     this.name = this.options.name || this.address;
     this.link = new SchedulerLink({
+      credentials: channelCredentials(this.options.tls),
       address: this.options.scheduler,
       reconnectTimeoutMs: this.options.reconnectTimeoutMs ?? 30_000,
       register: () => ({

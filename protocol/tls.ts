@@ -1,0 +1,31 @@
+// TLS for every gRPC connection: scheduler, workers' data ports and clients. With TLS on,
+// both ends present certificates signed by the cluster's CA (mutual TLS), as Dask's TLS
+// setup does. Without it, connections are plain (the local default).
+import * as grpc from '@grpc/grpc-js';
+import { KubedaskError } from './errors.js';
+
+/** PEM contents. All three are needed: every process is both a server and a client. */
+export interface Tls {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
+export function serverCredentials(tls: Tls | undefined): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], true);
+}
+
+export function channelCredentials(tls: Tls | undefined): grpc.ChannelCredentials {
+  if (!tls) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
+}
+
+/** Checks that the three PEM parts look like what they claim to be. */
+export function checkTls(tls: Tls): Tls {
+  const want: [keyof Tls, RegExp][] = [['ca', /-----BEGIN CERTIFICATE-----/], ['cert', /-----BEGIN CERTIFICATE-----/], ['key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/]];
+  for (const [part, pattern] of want) {
+    if (!pattern.test(tls[part].toString('utf8'))) throw new KubedaskError(`TLS ${part} is not a PEM ${part === 'key' ? 'private key' : 'certificate'}`);
+  }
+  return tls;
+}

@@ -1,0 +1,76 @@
+// Mutual TLS end to end: scheduler and worker processes started with --tls-* flags, a client
+// with the cluster's certificates, and refusals for clients without them.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, ConnectionLostError } from '../../index.js';
+import type { Tls } from '../../protocol/tls.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const bin = fileURLToPath(new URL('../../../bin/kubedask.js', import.meta.url));
+
+/** A CA and one certificate it signed, for 127.0.0.1, usable as server and client. */
+function makeCerts(dir: string, name: string): { ca: string; cert: string; key: string } {
+  const ossl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ossl('req', '-x509', ...ec, '-keyout', `${name}-ca.key`, '-out', `${name}-ca.pem`, '-days', '2', '-subj', `/CN=${name}-ca`);
+  ossl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}-node`);
+  writeFileSync(join(dir, `${name}.ext`), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
+  ossl('x509', '-req', '-in', `${name}.csr`, '-CA', `${name}-ca.pem`, '-CAkey', `${name}-ca.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
+  return { ca: join(dir, `${name}-ca.pem`), cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) };
+}
+
+const load = (files: { ca: string; cert: string; key: string }): Tls =>
+  ({ ca: readFileSync(files.ca), cert: readFileSync(files.cert), key: readFileSync(files.key) });
+
+describe('mutual TLS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubedask-tls-'));
+  const files = makeCerts(dir, 'cluster');
+  const stranger = makeCerts(dir, 'stranger');
+  const flags = ['--tls-ca', files.ca, '--tls-cert', files.cert, '--tls-key', files.key];
+  const children: ChildProcess[] = [];
+  let address = '';
+
+  before(async () => {
+    const scheduler = spawn(process.execPath, [bin, 'scheduler', '--host', '127.0.0.1', '--port', '0', '--no-dashboard', '--log-level', 'warn', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(scheduler);
+    let out = '';
+    scheduler.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    await waitUntil(() => /tls:\/\/(\S+)/.test(out), 'the scheduler to start');
+    address = /tls:\/\/(\S+)/.exec(out)![1]!;
+    for (const r of ['A', 'B']) {
+      children.push(spawn(process.execPath, [bin, 'worker', '--scheduler', address, '--name', `w${r}`, '--nthreads', '1', '--resources', `${r}=1`, ...flags], { stdio: 'ignore' }));
+    }
+  });
+  after(() => { for (const c of children) c.kill('SIGKILL'); });
+
+  it('runs work across two workers, dependencies fetched over TLS', async () => {
+    const client = await Client.connect(address, { tls: load(files) });
+    try {
+      await waitUntil(async () => (await client.clusterInfo()).workers.length === 2, 'both workers to register over TLS');
+      const made = client.submitWith({ resources: { A: 1 } }, (n: number) => Array.from({ length: n }, (_, i) => i), 1000);
+      const summed = client.submitWith({ resources: { B: 1 } }, (xs: number[]) => xs.reduce((a, b) => a + b, 0), made);
+      assert.equal(await summed.result(), (999 * 1000) / 2);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses a client without certificates, and one with certificates from another CA', async () => {
+    await assert.rejects(Client.connect(address, { timeoutMs: 3000 }), ConnectionLostError);
+    await assert.rejects(Client.connect(address, { tls: load(stranger), timeoutMs: 3000 }), ConnectionLostError);
+  });
+
+  it('wants all three TLS files, and says which one is missing', () => {
+    const partial = spawnSync(process.execPath, [bin, 'scheduler', '--port', '0', '--tls-ca', files.ca], { encoding: 'utf8' });
+    assert.equal(partial.status, 2);
+    assert.match(partial.stderr, /--tls-ca, --tls-cert and --tls-key go together/);
+    const missing = spawnSync(process.execPath, [bin, 'worker', '--scheduler', address, '--tls-ca', files.ca, '--tls-cert', files.cert, '--tls-key', join(dir, 'nope.key')], { encoding: 'utf8' });
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /--tls-key .*nope\.key: no such file/);
+  });
+});
