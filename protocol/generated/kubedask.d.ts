@@ -1478,7 +1478,8 @@ export namespace kubedask {
             module?: (kubedask.v1.ModuleSource.$Properties|null);
             close?: (kubedask.v1.CloseWorker.$Properties|null);
             replicate?: (kubedask.v1.ReplicateKeys.$Properties|null);
-            kind?: ("registered"|"compute"|"free"|"cancel"|"module"|"close"|"replicate");
+            steal?: (kubedask.v1.StealTask.$Properties|null);
+            kind?: ("registered"|"compute"|"free"|"cancel"|"module"|"close"|"replicate"|"steal");
             static create(properties: kubedask.v1.SchedulerCommand.$Shape): kubedask.v1.SchedulerCommand & kubedask.v1.SchedulerCommand.$Shape;
             static create(properties?: kubedask.v1.SchedulerCommand.$Properties): kubedask.v1.SchedulerCommand;
             static encode(message: kubedask.v1.SchedulerCommand.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1500,7 +1501,8 @@ export namespace kubedask {
                 module?: (kubedask.v1.ModuleSource.$Properties|null);
                 close?: (kubedask.v1.CloseWorker.$Properties|null);
                 replicate?: (kubedask.v1.ReplicateKeys.$Properties|null);
-                kind?: ("registered"|"compute"|"free"|"cancel"|"module"|"close"|"replicate");
+                steal?: (kubedask.v1.StealTask.$Properties|null);
+                kind?: ("registered"|"compute"|"free"|"cancel"|"module"|"close"|"replicate"|"steal");
                 $unknowns?: Uint8Array[];
             }
             type $Shape = {
@@ -1511,9 +1513,10 @@ export namespace kubedask {
               module?: kubedask.v1.ModuleSource.$Shape|null;
               close?: kubedask.v1.CloseWorker.$Shape|null;
               replicate?: kubedask.v1.ReplicateKeys.$Shape|null;
+              steal?: kubedask.v1.StealTask.$Shape|null;
               $unknowns?: Uint8Array[];
             } & (
-              ({ kind?: undefined; registered?: null; compute?: null; free?: null; cancel?: null; module?: null; close?: null; replicate?: null }|{ kind?: "registered"; registered: kubedask.v1.Registered.$Shape; compute?: null; free?: null; cancel?: null; module?: null; close?: null; replicate?: null }|{ kind?: "compute"; registered?: null; compute: kubedask.v1.ComputeTask.$Shape; free?: null; cancel?: null; module?: null; close?: null; replicate?: null }|{ kind?: "free"; registered?: null; compute?: null; free: kubedask.v1.FreeKeys.$Shape; cancel?: null; module?: null; close?: null; replicate?: null }|{ kind?: "cancel"; registered?: null; compute?: null; free?: null; cancel: kubedask.v1.CancelTask.$Shape; module?: null; close?: null; replicate?: null }|{ kind?: "module"; registered?: null; compute?: null; free?: null; cancel?: null; module: kubedask.v1.ModuleSource.$Shape; close?: null; replicate?: null }|{ kind?: "close"; registered?: null; compute?: null; free?: null; cancel?: null; module?: null; close: kubedask.v1.CloseWorker.$Shape; replicate?: null }|{ kind?: "replicate"; registered?: null; compute?: null; free?: null; cancel?: null; module?: null; close?: null; replicate: kubedask.v1.ReplicateKeys.$Shape })
+              ({ kind?: undefined; registered?: null; compute?: null; free?: null; cancel?: null; module?: null; close?: null; replicate?: null; steal?: null }|{ kind?: "registered"; registered: kubedask.v1.Registered.$Shape; compute?: null; free?: null; cancel?: null; module?: null; close?: null; replicate?: null; steal?: null }|{ kind?: "compute"; registered?: null; compute: kubedask.v1.ComputeTask.$Shape; free?: null; cancel?: null; module?: null; close?: null; replicate?: null; steal?: null }|{ kind?: "free"; registered?: null; compute?: null; free: kubedask.v1.FreeKeys.$Shape; cancel?: null; module?: null; close?: null; replicate?: null; steal?: null }|{ kind?: "cancel"; registered?: null; compute?: null; free?: null; cancel: kubedask.v1.CancelTask.$Shape; module?: null; close?: null; replicate?: null; steal?: null }|{ kind?: "module"; registered?: null; compute?: null; free?: null; cancel?: null; module: kubedask.v1.ModuleSource.$Shape; close?: null; replicate?: null; steal?: null }|{ kind?: "close"; registered?: null; compute?: null; free?: null; cancel?: null; module?: null; close: kubedask.v1.CloseWorker.$Shape; replicate?: null; steal?: null }|{ kind?: "replicate"; registered?: null; compute?: null; free?: null; cancel?: null; module?: null; close?: null; replicate: kubedask.v1.ReplicateKeys.$Shape; steal?: null }|{ kind?: "steal"; registered?: null; compute?: null; free?: null; cancel?: null; module?: null; close?: null; replicate?: null; steal: kubedask.v1.StealTask.$Shape })
             );
         }
 
@@ -1741,6 +1744,33 @@ export namespace kubedask {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.ReplicateKeys.$Properties;
+        }
+
+        interface IStealTask extends kubedask.v1.StealTask.$Properties {
+        }
+
+        class StealTask {
+            constructor(properties?: kubedask.v1.StealTask.$Properties);
+            $unknowns?: Uint8Array[];
+            key: string;
+            static create(properties: kubedask.v1.StealTask.$Shape): kubedask.v1.StealTask & kubedask.v1.StealTask.$Shape;
+            static create(properties?: kubedask.v1.StealTask.$Properties): kubedask.v1.StealTask;
+            static encode(message: kubedask.v1.StealTask.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.StealTask.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.StealTask & kubedask.v1.StealTask.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.StealTask & kubedask.v1.StealTask.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.StealTask;
+            static toObject(message: kubedask.v1.StealTask, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace StealTask {
+            interface $Properties {
+                key?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.StealTask.$Properties;
         }
 
         interface IFetchRequest extends kubedask.v1.FetchRequest.$Properties {

@@ -13471,7 +13471,8 @@ export const kubedask = $root.kubedask = (() => {
              * @property {kubedask.v1.ModuleSource.$Properties|null} [module] SchedulerCommand module
              * @property {kubedask.v1.CloseWorker.$Properties|null} [close] SchedulerCommand close
              * @property {kubedask.v1.ReplicateKeys.$Properties|null} [replicate] SchedulerCommand replicate
-             * @property {"registered"|"compute"|"free"|"cancel"|"module"|"close"|"replicate"} [kind] SchedulerCommand kind
+             * @property {kubedask.v1.StealTask.$Properties|null} [steal] SchedulerCommand steal
+             * @property {"registered"|"compute"|"free"|"cancel"|"module"|"close"|"replicate"|"steal"} [kind] SchedulerCommand kind
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -13493,9 +13494,10 @@ export const kubedask = $root.kubedask = (() => {
              *   module?: kubedask.v1.ModuleSource.$Shape|null;
              *   close?: kubedask.v1.CloseWorker.$Shape|null;
              *   replicate?: kubedask.v1.ReplicateKeys.$Shape|null;
+             *   steal?: kubedask.v1.StealTask.$Shape|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
-             *   ({ kind?: undefined; registered?: null; compute?: null; free?: null; cancel?: null; module?: null; close?: null; replicate?: null }|{ kind?: "registered"; registered: kubedask.v1.Registered.$Shape; compute?: null; free?: null; cancel?: null; module?: null; close?: null; replicate?: null }|{ kind?: "compute"; registered?: null; compute: kubedask.v1.ComputeTask.$Shape; free?: null; cancel?: null; module?: null; close?: null; replicate?: null }|{ kind?: "free"; registered?: null; compute?: null; free: kubedask.v1.FreeKeys.$Shape; cancel?: null; module?: null; close?: null; replicate?: null }|{ kind?: "cancel"; registered?: null; compute?: null; free?: null; cancel: kubedask.v1.CancelTask.$Shape; module?: null; close?: null; replicate?: null }|{ kind?: "module"; registered?: null; compute?: null; free?: null; cancel?: null; module: kubedask.v1.ModuleSource.$Shape; close?: null; replicate?: null }|{ kind?: "close"; registered?: null; compute?: null; free?: null; cancel?: null; module?: null; close: kubedask.v1.CloseWorker.$Shape; replicate?: null }|{ kind?: "replicate"; registered?: null; compute?: null; free?: null; cancel?: null; module?: null; close?: null; replicate: kubedask.v1.ReplicateKeys.$Shape })
+             *   ({ kind?: undefined; registered?: null; compute?: null; free?: null; cancel?: null; module?: null; close?: null; replicate?: null; steal?: null }|{ kind?: "registered"; registered: kubedask.v1.Registered.$Shape; compute?: null; free?: null; cancel?: null; module?: null; close?: null; replicate?: null; steal?: null }|{ kind?: "compute"; registered?: null; compute: kubedask.v1.ComputeTask.$Shape; free?: null; cancel?: null; module?: null; close?: null; replicate?: null; steal?: null }|{ kind?: "free"; registered?: null; compute?: null; free: kubedask.v1.FreeKeys.$Shape; cancel?: null; module?: null; close?: null; replicate?: null; steal?: null }|{ kind?: "cancel"; registered?: null; compute?: null; free?: null; cancel: kubedask.v1.CancelTask.$Shape; module?: null; close?: null; replicate?: null; steal?: null }|{ kind?: "module"; registered?: null; compute?: null; free?: null; cancel?: null; module: kubedask.v1.ModuleSource.$Shape; close?: null; replicate?: null; steal?: null }|{ kind?: "close"; registered?: null; compute?: null; free?: null; cancel?: null; module?: null; close: kubedask.v1.CloseWorker.$Shape; replicate?: null; steal?: null }|{ kind?: "replicate"; registered?: null; compute?: null; free?: null; cancel?: null; module?: null; close?: null; replicate: kubedask.v1.ReplicateKeys.$Shape; steal?: null }|{ kind?: "steal"; registered?: null; compute?: null; free?: null; cancel?: null; module?: null; close?: null; replicate?: null; steal: kubedask.v1.StealTask.$Shape })
              * )} kubedask.v1.SchedulerCommand.$Shape
              */
 
@@ -13570,17 +13572,25 @@ export const kubedask = $root.kubedask = (() => {
              */
             SchedulerCommand.prototype.replicate = null;
 
+            /**
+             * SchedulerCommand steal.
+             * @member {kubedask.v1.StealTask.$Properties|null|undefined} steal
+             * @memberof kubedask.v1.SchedulerCommand
+             * @instance
+             */
+            SchedulerCommand.prototype.steal = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * SchedulerCommand kind.
-             * @member {"registered"|"compute"|"free"|"cancel"|"module"|"close"|"replicate"|undefined} kind
+             * @member {"registered"|"compute"|"free"|"cancel"|"module"|"close"|"replicate"|"steal"|undefined} kind
              * @memberof kubedask.v1.SchedulerCommand
              * @instance
              */
             $Object.defineProperty(SchedulerCommand.prototype, "kind", {
-                get: $util.oneOfGetter($oneOfFields = ["registered", "compute", "free", "cancel", "module", "close", "replicate"]),
+                get: $util.oneOfGetter($oneOfFields = ["registered", "compute", "free", "cancel", "module", "close", "replicate", "steal"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -13630,6 +13640,8 @@ export const kubedask = $root.kubedask = (() => {
                     $root.kubedask.v1.CloseWorker.encode(message.close, writer.uint32(/* id 6, wireType 2 =*/50).fork(), _depth + 1).ldelim();
                 if (message.replicate != null && $Object.hasOwnProperty.call(message, "replicate"))
                     $root.kubedask.v1.ReplicateKeys.encode(message.replicate, writer.uint32(/* id 7, wireType 2 =*/58).fork(), _depth + 1).ldelim();
+                if (message.steal != null && $Object.hasOwnProperty.call(message, "steal"))
+                    $root.kubedask.v1.StealTask.encode(message.steal, writer.uint32(/* id 8, wireType 2 =*/66).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -13736,6 +13748,13 @@ export const kubedask = $root.kubedask = (() => {
                             message.kind = "replicate";
                             continue;
                         }
+                    case 8: {
+                            if (wireType !== 2)
+                                break;
+                            message.steal = $root.kubedask.v1.StealTask.decode(reader, reader.size(), $undefined, _depth + 1, message.steal);
+                            message.kind = "steal";
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -13822,6 +13841,11 @@ export const kubedask = $root.kubedask = (() => {
                         throw $TypeError(".kubedask.v1.SchedulerCommand.replicate: object expected");
                     message.replicate = $root.kubedask.v1.ReplicateKeys.fromObject(object.replicate, _depth + 1);
                 }
+                if (object.steal != null) {
+                    if (!$util.isObject(object.steal))
+                        throw $TypeError(".kubedask.v1.SchedulerCommand.steal: object expected");
+                    message.steal = $root.kubedask.v1.StealTask.fromObject(object.steal, _depth + 1);
+                }
                 return message;
             };
 
@@ -13876,6 +13900,11 @@ export const kubedask = $root.kubedask = (() => {
                     object.replicate = $root.kubedask.v1.ReplicateKeys.toObject(message.replicate, options, _depth + 1);
                     if (options.oneofs)
                         object.kind = "replicate";
+                }
+                if (message.steal != null && $Object.hasOwnProperty.call(message, "steal")) {
+                    object.steal = $root.kubedask.v1.StealTask.toObject(message.steal, options, _depth + 1);
+                    if (options.oneofs)
+                        object.kind = "steal";
                 }
                 return object;
             };
@@ -16121,6 +16150,260 @@ export const kubedask = $root.kubedask = (() => {
             };
 
             return ReplicateKeys;
+        })();
+
+        v1.StealTask = (function() {
+
+            /**
+             * Properties of a StealTask.
+             * @typedef {Object} kubedask.v1.StealTask.$Properties
+             * @property {string|null} [key] StealTask key
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a StealTask.
+             * @memberof kubedask.v1
+             * @interface IStealTask
+             * @augments kubedask.v1.StealTask.$Properties
+             * @deprecated Use kubedask.v1.StealTask.$Properties instead.
+             */
+
+            /**
+             * Shape of a StealTask.
+             * @typedef {kubedask.v1.StealTask.$Properties} kubedask.v1.StealTask.$Shape
+             */
+
+            /**
+             * Constructs a new StealTask.
+             * @memberof kubedask.v1
+             * @classdesc Represents a StealTask.
+             * @constructor
+             * @param {kubedask.v1.StealTask.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const StealTask = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * StealTask key.
+             * @member {string} key
+             * @memberof kubedask.v1.StealTask
+             * @instance
+             */
+            StealTask.prototype.key = "";
+
+            /**
+             * Creates a new StealTask instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.StealTask
+             * @static
+             * @param {kubedask.v1.StealTask.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.StealTask} StealTask instance
+             * @type {{
+             *   (properties: kubedask.v1.StealTask.$Shape): kubedask.v1.StealTask & kubedask.v1.StealTask.$Shape;
+             *   (properties?: kubedask.v1.StealTask.$Properties): kubedask.v1.StealTask;
+             * }}
+             */
+            StealTask.create = function(properties) {
+                return new StealTask(properties);
+            };
+
+            /**
+             * Encodes the specified StealTask message. Does not implicitly {@link kubedask.v1.StealTask.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.StealTask
+             * @static
+             * @param {kubedask.v1.StealTask.$Properties} message StealTask message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            StealTask.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.key != null && $Object.hasOwnProperty.call(message, "key") && message.key !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.key);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified StealTask message, length delimited. Does not implicitly {@link kubedask.v1.StealTask.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.StealTask
+             * @static
+             * @param {kubedask.v1.StealTask.$Properties} message StealTask message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            StealTask.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a StealTask message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.StealTask
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.StealTask & kubedask.v1.StealTask.$Shape} StealTask
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            StealTask.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.StealTask();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.key = value;
+                            else
+                                delete message.key;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a StealTask message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.StealTask
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.StealTask & kubedask.v1.StealTask.$Shape} StealTask
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            StealTask.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a StealTask message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.StealTask
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.StealTask} StealTask
+             */
+            StealTask.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.StealTask)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.StealTask: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.StealTask();
+                if (object.key != null)
+                    if (typeof object.key !== "string" || object.key.length)
+                        message.key = $String(object.key);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a StealTask message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.StealTask
+             * @static
+             * @param {kubedask.v1.StealTask} message StealTask
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            StealTask.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults)
+                    object.key = "";
+                if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
+                    object.key = message.key;
+                return object;
+            };
+
+            /**
+             * Converts this StealTask to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.StealTask
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            StealTask.prototype.toJSON = function() {
+                return StealTask.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for StealTask
+             * @function getTypeUrl
+             * @memberof kubedask.v1.StealTask
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            StealTask.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.StealTask";
+            };
+
+            return StealTask;
         })();
 
         v1.FetchRequest = (function() {

@@ -66,6 +66,9 @@ export class SchedulerCore {
       case 'cancel-compute':
         this.workers.get(message.workerId)?.send({ cancel: { key: message.key } });
         return;
+      case 'steal':
+        this.workers.get(message.workerId)?.send({ steal: { key: message.key } });
+        return;
       case 'client-key':
         this.clients.get(message.clientId)?.send({
           key: message.key,

@@ -33,6 +33,8 @@ export const defaultSchedulerOptions: SchedulerOptions = {
   host: '127.0.0.1', port: 8786, dashboardPort: 8787, heartbeatTimeoutMs: 30_000, workerSaturation: 1.5, logLevel: 'warn',
 };
 
+const REBALANCE_INTERVAL_MS = 100;
+
 export interface RunningScheduler {
   /** host:port clients and workers connect to. */
   address: string;
@@ -89,9 +91,16 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
   }, Math.min(1000, options.heartbeatTimeoutMs / 2));
   watchdog.unref();
 
+  // Work stealing: tasks sent ahead to busy workers move to idle ones (see state/stealing.ts).
+  const rebalancer = setInterval(() => {
+    if (core.workers.size > 1) core.handle({ type: 'rebalance' });
+  }, REBALANCE_INTERVAL_MS);
+  rebalancer.unref();
+
   function close(): Promise<void> {
     closing ??= (async () => {
       clearInterval(watchdog);
+      clearInterval(rebalancer);
       for (const link of core.workers.values()) link.send({ close: { reason: 'scheduler shutting down' } });
       for (const link of core.workers.values()) link.end();
       for (const client of core.clients.values()) client.end();

@@ -72,6 +72,7 @@ function register(core: SchedulerCore, call: WorkerCall, event: WorkerEvent, log
   for (const [name, source] of core.modules) link.send({ module: { name, source } });
   log.info('worker joined', { worker: name, address: def.address, nthreads: def.nthreads, resources: def.resources });
   core.handle({ type: 'worker-added', worker: def });
+  core.handle({ type: 'rebalance' }); // it may join idle while others hold work sent ahead
   return link;
 }
 
@@ -89,6 +90,9 @@ function onWorkerEvent(core: SchedulerCore, link: WorkerLink, event: WorkerEvent
     case 'finished': {
       const f = event.finished!;
       core.handle({ type: 'task-finished', workerId, key: f.key ?? '', nbytes: Number(f.nbytes ?? 0), durationMs: f.durationMs ?? 0 });
+      // A thread came free with nothing sent ahead: steal for it now, not at the next tick.
+      const processing = core.state.workerSummary(workerId)?.processing ?? Infinity;
+      if (processing < link.def.nthreads && core.workers.size > 1) core.handle({ type: 'rebalance' });
       return;
     }
     case 'erred': {

@@ -1,7 +1,7 @@
 // The scheduler's bookkeeping, shared by the transition table and the event handlers: task,
 // worker and client records, recommendations still to apply, the outbox and the counters.
 // It makes no scheduling decisions; setState keeps every derived index consistent.
-import { ReadyQueues, type HeapItem } from './queue.js';
+import { ReadyQueues, runsBefore, TaskHeap, type HeapItem } from './queue.js';
 import type { SchedulerMessage, StateCounts, StoryEntry, TaskDef, TaskError, TaskState, WorkerDef } from './types.js';
 
 /** States in which a task still needs its dependencies' data. */
@@ -20,6 +20,23 @@ export interface WorkerRecord {
   /** Expected milliseconds of work processing here (sum of the tasks' estimates). */
   workMs: number;
   memoryUsed: number;
+  /** Tasks processing here that may still be stolen, by resources and dependency bytes. */
+  readonly stealable: Map<string, StealBucket>;
+  /** Tasks asked back from this worker (steal) whose answer has not come yet. */
+  stealsOut: number;
+  /** Tasks being stolen for this worker: they count toward its threads until placed. */
+  readonly stealsIn: Set<TaskRecord>;
+}
+
+/**
+ * Stealable tasks of one worker alike in resources and transfer cost, the one it would run
+ * last on top (the least likely to have started).
+ */
+export interface StealBucket {
+  readonly resources: Readonly<Record<string, number>>;
+  /** 0: dependencies under 100 kB, then one more per factor of 10 (see stealLevel). */
+  readonly level: number;
+  readonly heap: TaskHeap<TaskRecord>;
 }
 
 export interface TaskRecord extends HeapItem {
@@ -57,6 +74,13 @@ export interface TaskRecord extends HeapItem {
   lane: string;
   /** Duration expected when it was assigned, added to its worker's workMs. */
   estMs: number;
+  /** Its StealBucket's id on its worker while processing and stealable, else ''. (heapIndex
+   * serves that bucket's heap then, and the ready queue while queued.) */
+  stealBucket: string;
+  /** While a steal is pending: the worker it is being stolen for. */
+  thief: WorkerRecord | undefined;
+  /** Its victim gave it up for this thief: placed there next if it can run there. */
+  stolenFor: WorkerRecord | undefined;
   story: StoryEntry[];
 }
 
@@ -73,6 +97,15 @@ const SHORT_TASK_MS = 5;
 const PIPELINE_TARGET_MS = 20;
 const MAX_IN_FLIGHT_PER_THREAD = 256;
 const ARCHIVED_STORIES = 1000;
+const STEAL_LEVELS = 6;
+
+/** Steal-cost level of a task by the bytes of its dependencies: cheap ones move first. */
+function stealLevel(bytes: number): number {
+  return bytes < 1e5 ? 0 : Math.min(STEAL_LEVELS - 1, Math.floor(Math.log10(bytes / 1e5)) + 1);
+}
+
+/** The reverse of the run order: what a worker would start last comes out first. */
+const runsLast = (a: TaskRecord, b: TaskRecord): boolean => runsBefore(b, a);
 
 function normalizeResources(resources: Record<string, number>): [Record<string, number>, string] {
   const entries = Object.entries(resources ?? {}).filter(([, v]) => v > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -156,7 +189,8 @@ export class Core {
       resources, resourceKey, spec: def.spec, retries: Math.max(0, def.retries || 0), state: 'released',
       dependencies: new Set(), dependents: new Set(), waitingOn: new Set(), waiters: new Set(), whoHas: new Set(),
       processingOn: undefined, wantedBy: new Set(), nbytes: 0, suspicious: 0, error: undefined, errorOrigin: undefined,
-      erredBy: undefined, rejectedBy: undefined, lane: '', estMs: 0, heapIndex: -1, story: archived ?? [],
+      erredBy: undefined, rejectedBy: undefined, lane: '', estMs: 0, stealBucket: '', thief: undefined, stolenFor: undefined,
+      heapIndex: -1, story: archived ?? [],
     };
     this.tasks.set(def.key, ts);
     this.perState.released++;
@@ -164,7 +198,10 @@ export class Core {
   }
 
   addWorker(def: WorkerDef): WorkerRecord {
-    const ws: WorkerRecord = { id: def.workerId, def, processing: new Set(), hasWhat: new Set(), used: {}, workMs: 0, memoryUsed: 0 };
+    const ws: WorkerRecord = {
+      id: def.workerId, def, processing: new Set(), hasWhat: new Set(), used: {}, workMs: 0, memoryUsed: 0,
+      stealable: new Map(), stealsOut: 0, stealsIn: new Set(),
+    };
     this.workers.set(ws.id, ws);
     this.capableCache.clear();
     return ws;
@@ -230,6 +267,31 @@ export class Core {
     ts.estMs = this.expectedMs(ts.group);
     ws.workMs += ts.estMs;
     for (const [r, n] of Object.entries(ts.resources)) ws.used[r] = (ws.used[r] ?? 0) + n;
+    let bytes = 0;
+    for (const dep of ts.dependencies) bytes += dep.nbytes;
+    const level = stealLevel(bytes);
+    ts.stealBucket = `${ts.resourceKey}|${level}`;
+    let bucket = ws.stealable.get(ts.stealBucket);
+    if (!bucket) {
+      bucket = { resources: ts.resources, level, heap: new TaskHeap<TaskRecord>(runsLast) };
+      ws.stealable.set(ts.stealBucket, bucket);
+    }
+    bucket.heap.push(ts);
+  }
+
+  /** A steal of the task (processing on its worker) was asked for `thief`. */
+  markStolen(ts: TaskRecord, thief: WorkerRecord): void {
+    const ws = ts.processingOn;
+    if (!ws) return;
+    this.unstealable(ts, ws);
+    ts.thief = thief;
+    ws.stealsOut++;
+    thief.stealsIn.add(ts);
+  }
+
+  private unstealable(ts: TaskRecord, ws: WorkerRecord): void {
+    if (ts.stealBucket !== '') ws.stealable.get(ts.stealBucket)?.heap.remove(ts);
+    ts.stealBucket = '';
   }
 
   /** The one place a state changes: counters, indexes, waiters and the story follow it. */
@@ -273,6 +335,12 @@ export class Core {
     if (!ws) return;
     ts.processingOn = undefined;
     ws.processing.delete(ts);
+    this.unstealable(ts, ws);
+    if (ts.thief) { // the victim answered (rejected or finished) or left: the steal is over
+      ws.stealsOut--;
+      ts.thief.stealsIn.delete(ts);
+      ts.thief = undefined;
+    }
     ws.workMs = ws.processing.size === 0 ? 0 : ws.workMs - ts.estMs; // no float drift when idle
     for (const [r, n] of Object.entries(ts.resources)) ws.used[r] = (ws.used[r] ?? 0) - n;
     if (this.isAlive(ws)) this.dirty.add(ws);

@@ -94,6 +94,12 @@ export function decideReady(c: Core, ts: TaskRecord): void {
     if (ts.state !== 'no-worker') transition(c, ts, 'no-worker');
     return;
   }
+  const thief = ts.stolenFor;
+  ts.stolenFor = undefined;
+  if (thief && c.isAlive(thief) && capable(thief, ts.resources) && fits(thief, ts.resources)) {
+    transition(c, ts, 'processing', { worker: thief }); // stolen: a thread there was kept for it
+    return;
+  }
   if (ts.dependencies.size === 0) {
     transition(c, ts, 'queued'); // root tasks go out only as slots free up
     return;

@@ -35,7 +35,7 @@ export function capableWorkers(ts: TaskRecord, workers: Iterable<WorkerRecord>):
 }
 
 /** Assumed transfer rate between workers, as in Dask's default (100 MB/s). */
-const BANDWIDTH_BYTES_PER_MS = 100e6 / 1000;
+export const BANDWIDTH_BYTES_PER_MS = 100e6 / 1000;
 
 /**
  * The worker where the task is expected to start soonest: the work already queued there per

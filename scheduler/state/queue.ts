@@ -16,6 +16,9 @@ export function runsBefore(a: HeapItem, b: HeapItem): boolean {
 export class TaskHeap<T extends HeapItem> {
   private readonly items: T[] = [];
 
+  /** `before(a, b)`: a comes out first. Default: the order tasks run in. */
+  constructor(private readonly before: (a: T, b: T) => boolean = runsBefore) {}
+
   get size(): number { return this.items.length; }
 
   peek(): T | undefined { return this.items[0]; }
@@ -39,7 +42,7 @@ export class TaskHeap<T extends HeapItem> {
     if (last !== item) {
       this.items[i] = last;
       last.heapIndex = i;
-      if (i > 0 && runsBefore(last, this.items[(i - 1) >> 1] as T)) this.up(i);
+      if (i > 0 && this.before(last, this.items[(i - 1) >> 1] as T)) this.up(i);
       else this.down(i);
     }
     return true;
@@ -54,7 +57,7 @@ export class TaskHeap<T extends HeapItem> {
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const p = items[parent] as T;
-      if (!runsBefore(item, p)) break;
+      if (!this.before(item, p)) break;
       items[i] = p;
       p.heapIndex = i;
       i = parent;
@@ -71,9 +74,9 @@ export class TaskHeap<T extends HeapItem> {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && runsBefore(items[r] as T, items[l] as T) ? r : l;
+      const c = r < n && this.before(items[r] as T, items[l] as T) ? r : l;
       const child = items[c] as T;
-      if (!runsBefore(child, item)) break;
+      if (!this.before(child, item)) break;
       items[i] = child;
       child.heapIndex = i;
       i = c;

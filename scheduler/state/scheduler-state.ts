@@ -6,6 +6,7 @@ import {
 import { Core } from './core.js';
 import { settleAll } from './engine.js';
 import { InvalidSchedulerOption } from './errors.js';
+import { onRebalance } from './stealing.js';
 import type {
   EventOf, EventType, SchedulerEvent, SchedulerMessage, StateCounts, StoryEntry, TaskError, TaskState,
 } from './types.js';
@@ -42,6 +43,7 @@ const HANDLERS: Handlers = {
   'task-rejected': onTaskRejected,
   scattered: onScattered,
   heartbeat: onHeartbeat,
+  rebalance: onRebalance,
 };
 
 export interface WorkerSummary {

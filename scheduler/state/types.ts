@@ -55,6 +55,8 @@ export type SchedulerEvent = Stimulus & (
   /** Client data placed on a worker by the server (scatter). */
   | { type: 'scattered'; clientId: string; workerId: string; keys: string[]; nbytes: number[] }
   | { type: 'heartbeat'; workerId: string; memoryUsed: number }
+  /** Periodic, and when a worker joins or frees a thread: see stealing.ts. */
+  | { type: 'rebalance' }
 );
 
 export type ClientKeyState = 'finished' | 'erred' | 'cancelled' | 'lost';
@@ -64,6 +66,8 @@ export type SchedulerMessage =
   | { type: 'compute'; workerId: string; key: string; whoHas: Record<string, string[]> }
   | { type: 'free-keys'; workerId: string; keys: string[] }
   | { type: 'cancel-compute'; workerId: string; key: string }
+  /** Ask the worker to give the task up if not started (it answers rejected, or finishes it). */
+  | { type: 'steal'; workerId: string; key: string }
   | { type: 'client-key'; clientId: string; key: string; state: ClientKeyState; nbytes?: number; error?: TaskError };
 
 export type EventType = SchedulerEvent['type'];

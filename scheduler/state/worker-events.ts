@@ -102,6 +102,7 @@ export function onTaskRejected(c: Core, e: EventOf<'task-rejected'>): void {
   const ts = runningOn(c, e.workerId, e.key);
   if (!ts) return;
   (ts.rejectedBy ??= new Set()).add(e.workerId);
+  ts.stolenFor = ts.thief; // the thread reserved on the thief waits for it
   transition(c, ts, 'released', { quiet: true });
 }
 

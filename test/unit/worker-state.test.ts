@@ -136,6 +136,41 @@ test('cancelling a waiting task drops it and its fetch', () => {
   assert.deepEqual(executes(ws.handle(done('busy'))), []);
 });
 
+test('a stolen task not yet started is rejected and dropped with what only it needed', () => {
+  const ws = new WorkerState<string>({ nthreads: 1 });
+  ws.handle(task('busy'));
+  ws.handle(task('t', { dependencies: ['a'], whoHas: { a: ['p1'] } }));
+  ws.handle(task('u'));
+  const stolen = ws.handle({ type: 'steal-task', key: 'u', stimulusId: 'st1' });
+  assert.deepEqual(sent(stolen), [{ type: 'rejected', key: 'u', reason: 'stolen' }]);
+  assert.equal(ws.stateOf('u'), undefined);
+  // Waiting on a fetch counts as not started: dropped, and the value arriving is released.
+  assert.deepEqual(sent(ws.handle({ type: 'steal-task', key: 't', stimulusId: 'st2' })), [{ type: 'rejected', key: 't', reason: 'stolen' }]);
+  assert.equal(ws.stateOf('t'), undefined);
+  const late = ws.handle({ type: 'fetch-done', from: 'p1', keys: [{ key: 'a', nbytes: 1, encoding: 1 }], missing: [], stimulusId: 'f' });
+  assert.deepEqual(released(late), ['a']);
+  assert.deepEqual(sent(late), []);
+  assert.deepEqual(executes(ws.handle(done('busy'))), []);
+  // Asked again later (the scheduler sent it back), it runs.
+  assert.deepEqual(executes(ws.handle(task('u'))), ['u']);
+});
+
+test('a steal of an executing, finished or unknown task is ignored; its outcome is reported as usual', () => {
+  const ws = new WorkerState<string>({ nthreads: 1 });
+  ws.handle(task('a'));
+  assert.deepEqual(ws.handle({ type: 'steal-task', key: 'a', stimulusId: 'st1' }), []);
+  assert.equal(ws.stateOf('a'), 'executing');
+  assert.deepEqual(sent(ws.handle(done('a', 3))), [{ type: 'finished', key: 'a', nbytes: 3, encoding: 1, startMs: 1, durationMs: 2 }]);
+  assert.deepEqual(ws.handle({ type: 'steal-task', key: 'a', stimulusId: 'st2' }), []);
+  assert.equal(ws.stateOf('a'), 'memory');
+  assert.deepEqual(ws.handle({ type: 'steal-task', key: 'nope', stimulusId: 'st3' }), []);
+  // A dependency being fetched (not a task asked of this worker) is not a task to give up.
+  ws.handle(task('b'));
+  ws.handle(task('c', { dependencies: ['d'], whoHas: { d: ['p1'] } }));
+  assert.deepEqual(ws.handle({ type: 'steal-task', key: 'd', stimulusId: 'st4' }), []);
+  assert.equal(ws.stateOf('d'), 'flight');
+});
+
 test('errors are reported, kept until freed, and a retry runs again', () => {
   const ws = new WorkerState<string>({ nthreads: 1 });
   ws.handle(task('a'));
@@ -274,7 +309,7 @@ test('random event sequences keep the invariants (no invalid transition, executi
           : { type: 'fetch-done', from, keys: got.map((key) => ({ key, nbytes: 1, encoding: 1 })), missing: asked.filter((a) => !got.includes(a)), stimulusId: 'x' };
         flights.delete(from);
       } else if (r === 5) {
-        ev = { type: 'cancel-task', key: k, stimulusId: 'x' };
+        ev = rnd(2) === 0 ? { type: 'cancel-task', key: k, stimulusId: 'x' } : { type: 'steal-task', key: k, stimulusId: 'x' };
       } else if (r === 6) {
         ev = { type: 'free-keys', keys: [k], stimulusId: 'x' };
       } else {

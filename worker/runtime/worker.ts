@@ -7,6 +7,8 @@
 //   terminated and replaced, see TaskPool.cancel), so even `for (;;) {}` gives its slot back.
 //   Nothing is reported (the scheduler has moved on; a Rejected would only make it reschedule
 //   again).
+// - steal: a task not started is dropped as on cancel but answered with Rejected "stolen", so
+//   the scheduler reschedules it on an idle worker; a started one is left to finish.
 // - task pool broken (threads die as they start): the worker closes with PoolBrokenError, so
 //   the scheduler reschedules its tasks elsewhere instead of seeing every one of them fail.
 // - uploaded module files are removed when the worker closes.
@@ -235,6 +237,7 @@ class WorkerProcess {
     },
     free: (free) => this.handle({ type: 'free-keys', keys: free.keys ?? [], stimulusId: this.stimulus('free') }),
     cancel: (cancel) => this.handle({ type: 'cancel-task', key: cancel.key ?? '', stimulusId: this.stimulus('cancel') }),
+    steal: (steal) => this.handle({ type: 'steal-task', key: steal.key ?? '', stimulusId: this.stimulus('steal') }),
     module: (module) => {
       try {
         this.modules.install(module.name ?? '', module.source ?? '');

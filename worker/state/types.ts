@@ -40,6 +40,8 @@ export type WorkerEvent<Spec = unknown> = Stimulus & (
   | { type: 'compute-task'; task: ComputeRequest<Spec> }
   | { type: 'free-keys'; keys: string[] }
   | { type: 'cancel-task'; key: string }
+  /** The scheduler wants to move the task elsewhere: given up only if it has not started. */
+  | { type: 'steal-task'; key: string }
   /** Fetch these keys and report them with `added` (replication on retirement). */
   | { type: 'acquire-replicas'; whoHas: Record<string, string[]> }
   /** Values that arrived by Put (scatter); the runtime already stored them. Not reported back. */

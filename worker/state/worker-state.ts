@@ -96,6 +96,13 @@ export class WorkerState<Spec = unknown> {
       for (const key of ev.keys) this.release(key, out, ev.stimulusId, true);
     },
     'cancel-task': (ev, out) => this.release(ev.key, out, ev.stimulusId, false),
+    'steal-task': (ev, out) => {
+      // Executing or done: its outcome is reported as usual and the scheduler keeps it here.
+      const e = this.entries.get(ev.key);
+      if (e?.spec === undefined || (e.state !== 'waiting' && e.state !== 'ready')) return;
+      out.push({ type: 'send-to-scheduler', stimulusId: ev.stimulusId, message: { type: 'rejected', key: e.key, reason: 'stolen' } });
+      this.release(e.key, out, ev.stimulusId, false);
+    },
     'acquire-replicas': (ev, out) => {
       for (const [key, addresses] of Object.entries(ev.whoHas)) {
         const e = this.entries.get(key) ?? this.newEntry(key);
