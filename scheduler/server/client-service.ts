@@ -98,11 +98,14 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
         address: address(),
         dashboard: dashboard(),
         tasks: counts.waiting + counts.queued + counts.noWorker + counts.processing + counts.memory + counts.erred + counts.released,
-        workers: [...core.workers.values()].map((w) => ({
-          id: w.def.workerId, name: w.def.name, address: w.def.address, nthreads: w.def.nthreads,
-          memoryLimit: w.def.memoryLimit, resources: w.def.resources, memoryUsed: w.memoryUsed,
-          processing: core.state.processingOn(w.def.workerId).length, inMemory: core.state.heldBy(w.def.workerId).length, group: w.def.group,
-        })),
+        workers: [...core.workers.values()].map((w) => {
+          const summary = core.state.workerSummary(w.def.workerId);
+          return {
+            id: w.def.workerId, name: w.def.name, address: w.def.address, nthreads: w.def.nthreads,
+            memoryLimit: w.def.memoryLimit, resources: w.def.resources, memoryUsed: w.memoryUsed,
+            processing: summary?.processing ?? 0, inMemory: summary?.inMemory ?? 0, group: w.def.group,
+          };
+        }),
       });
     },
   };

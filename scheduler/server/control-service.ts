@@ -27,8 +27,9 @@ export function controlHandlers(core: SchedulerCore, shutdown: () => void) {
     for (const name of call.request.names) {
       const link = core.workerByName(name);
       if (!link) { refused[name] = 'no such worker'; continue; }
-      const busy = core.state.processingOn(link.def.workerId).length;
-      const holds = core.state.heldBy(link.def.workerId).length;
+      const summary = core.state.workerSummary(link.def.workerId);
+      const busy = summary?.processing ?? 0;
+      const holds = summary?.inMemory ?? 0;
       if (busy || holds) { refused[name] = `worker is running ${busy} tasks and holds ${holds} keys; graceful data movement is not implemented yet`; continue; }
       link.retiring = true;
       link.send({ close: { reason: 'retired' } });

@@ -41,11 +41,6 @@ export class SchedulerCore {
     this.trackIdle();
   }
 
-  workerByAddress(address: string): WorkerLink | undefined {
-    for (const link of this.workers.values()) if (link.def.address === address) return link;
-    return undefined;
-  }
-
   workerByName(name: string): WorkerLink | undefined {
     for (const link of this.workers.values()) if (link.def.name === name) return link;
     return undefined;

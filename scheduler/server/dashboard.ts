@@ -7,11 +7,14 @@ export function statusOf(core: SchedulerCore) {
     scheduler: core.id,
     counts: core.state.counts(),
     idleSeconds: core.idleSince === undefined ? 0 : (Date.now() - core.idleSince) / 1000,
-    workers: [...core.workers.values()].map((w) => ({
-      name: w.def.name, address: w.def.address, nthreads: w.def.nthreads, resources: w.def.resources,
-      memoryUsed: w.memoryUsed, memoryLimit: w.def.memoryLimit, processing: core.state.processingOn(w.def.workerId).length,
-      executing: w.executing, ready: w.ready, holds: core.state.heldBy(w.def.workerId).length,
-    })),
+    workers: [...core.workers.values()].map((w) => {
+      const summary = core.state.workerSummary(w.def.workerId);
+      return {
+        name: w.def.name, address: w.def.address, nthreads: w.def.nthreads, resources: w.def.resources,
+        memoryUsed: w.memoryUsed, memoryLimit: w.def.memoryLimit, processing: summary?.processing ?? 0,
+        executing: w.executing, ready: w.ready, holds: summary?.inMemory ?? 0,
+      };
+    }),
     clients: core.clients.size,
   };
 }
