@@ -10,7 +10,7 @@ const pureCoreImports = {
   patterns: [
     { group: ['node:*', ...builtinModules, '@grpc/*', '@kubernetes/*'], message: 'pure core: no I/O imports' },
     // The builders may also read the resource types of operator/api.
-    { group: ['../*', '!./*', '!../api/*'], message: 'pure core: import only from this folder' },
+    { group: ['../*', '!./*', '!../api', '!../api/*'], message: 'pure core: import only from this folder' },
   ],
 };
 

@@ -1,0 +1,32 @@
+// Defaults of a DaskCluster spec, applied in one place so every builder sees the same values.
+import type { AutoscalingSpec, DaskClusterSpec, WorkerGroupTemplate } from '../api/types.js';
+
+export const DEFAULT_IMAGE = 'ghcr.io/kubedask/kubedask:0.1.0';
+export const DEFAULT_TARGET_DURATION = '30s';
+
+export type DefaultedGroup = WorkerGroupTemplate & Required<Pick<WorkerGroupTemplate, 'replicas' | 'minReplicas' | 'maxReplicas' | 'threads' | 'gpus'>>;
+
+export type DefaultedClusterSpec = DaskClusterSpec & {
+  image: string;
+  workerGroups: DefaultedGroup[];
+  autoscaling: AutoscalingSpec & Required<Pick<AutoscalingSpec, 'enabled' | 'targetDuration'>>;
+};
+
+export function withGroupDefaults(g: WorkerGroupTemplate): DefaultedGroup {
+  const minReplicas = g.minReplicas ?? 0;
+  const replicas = g.replicas ?? (g.minReplicas !== undefined ? minReplicas : 1);
+  // At least 1, so an autoscaled group created at 0 replicas can still grow.
+  const maxReplicas = g.maxReplicas ?? Math.max(replicas, minReplicas, 1);
+  return { ...g, replicas, minReplicas, maxReplicas, threads: g.threads ?? 1, gpus: g.gpus ?? 0 };
+}
+
+/** The spec with every default filled in; the input is not modified. */
+export function withClusterDefaults(spec: DaskClusterSpec): DefaultedClusterSpec {
+  const groups = spec.workerGroups ?? [{ name: 'default', replicas: 1 }];
+  return {
+    ...spec,
+    image: spec.image || DEFAULT_IMAGE,
+    workerGroups: groups.map(withGroupDefaults),
+    autoscaling: { ...spec.autoscaling, enabled: spec.autoscaling?.enabled ?? false, targetDuration: spec.autoscaling?.targetDuration ?? DEFAULT_TARGET_DURATION },
+  };
+}
