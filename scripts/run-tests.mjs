@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const drift = spawnSync(process.execPath, [join(root, 'scripts', 'gen-proto.mjs'), '--check'], { stdio: 'inherit' });
 if (drift.status !== 0) process.exit(drift.status ?? 1);
+if (spawnSync(process.execPath, [join(root, 'scripts', 'gen-crds.mjs'), '--check'], { stdio: 'inherit' }).status !== 0) process.exit(1);
 
 function find(dir) {
   return readdirSync(dir).flatMap((name) => {

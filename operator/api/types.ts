@@ -19,6 +19,10 @@ export const PLURAL: Record<Kind, string> = {
 
 export const PORTS = { grpc: 8786, dashboard: 8787, metrics: 8788 } as const;
 
+/** Server-side defaults the CRD schemas apply (operator/api/crds.ts). */
+export const DEFAULT_IMAGE = 'ghcr.io/kubedask/kubedask:0.1.0';
+export const DEFAULT_TARGET_DURATION = '30s';
+
 /** Labels every object the operator makes carries (DESIGN.md). */
 export const LABELS = {
   name: 'app.kubernetes.io/name', // always "kubedask"

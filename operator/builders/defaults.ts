@@ -1,8 +1,7 @@
 // Defaults of a DaskCluster spec, applied in one place so every builder sees the same values.
-import type { AutoscalingSpec, DaskClusterSpec, WorkerGroupTemplate } from '../api/types.js';
+import { DEFAULT_IMAGE, DEFAULT_TARGET_DURATION, type AutoscalingSpec, type DaskClusterSpec, type WorkerGroupTemplate } from '../api/types.js';
 
-export const DEFAULT_IMAGE = 'ghcr.io/kubedask/kubedask:0.1.0';
-export const DEFAULT_TARGET_DURATION = '30s';
+export { DEFAULT_IMAGE, DEFAULT_TARGET_DURATION };
 
 export type DefaultedGroup = WorkerGroupTemplate & Required<Pick<WorkerGroupTemplate, 'replicas' | 'minReplicas' | 'maxReplicas' | 'threads' | 'gpus'>>;
 
