@@ -6,11 +6,13 @@ import { workerCommand, workerUsage } from './commands/worker.js';
 import { demoCommand, demoUsage } from './commands/demo.js';
 import { benchCommand, benchUsage } from './commands/bench.js';
 import { simCommand, simUsage } from './commands/sim.js';
+import { operatorCommand, operatorUsage } from './commands/operator.js';
 
 const commands: Record<string, { run(argv: string[]): Promise<void>; usage: string }> = {
   local: { run: localCommand, usage: localUsage },
   scheduler: { run: schedulerCommand, usage: schedulerUsage },
   worker: { run: workerCommand, usage: workerUsage },
+  operator: { run: operatorCommand, usage: operatorUsage },
   demo: { run: demoCommand, usage: demoUsage },
   bench: { run: benchCommand, usage: benchUsage },
   sim: { run: simCommand, usage: simUsage },

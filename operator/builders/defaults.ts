@@ -3,7 +3,7 @@ import { DEFAULT_IMAGE, DEFAULT_TARGET_DURATION, type AutoscalingSpec, type Dask
 
 export { DEFAULT_IMAGE, DEFAULT_TARGET_DURATION };
 
-export type DefaultedGroup = WorkerGroupTemplate & Required<Pick<WorkerGroupTemplate, 'replicas' | 'minReplicas' | 'maxReplicas' | 'threads' | 'gpus'>>;
+export type DefaultedGroup = WorkerGroupTemplate & Required<Pick<WorkerGroupTemplate, 'replicas' | 'minReplicas' | 'threads' | 'gpus'>>;
 
 export type DefaultedClusterSpec = DaskClusterSpec & {
   image: string;
@@ -14,9 +14,9 @@ export type DefaultedClusterSpec = DaskClusterSpec & {
 export function withGroupDefaults(g: WorkerGroupTemplate): DefaultedGroup {
   const minReplicas = g.minReplicas ?? 0;
   const replicas = g.replicas ?? (g.minReplicas !== undefined ? minReplicas : 1);
-  // At least 1, so an autoscaled group created at 0 replicas can still grow.
-  const maxReplicas = g.maxReplicas ?? Math.max(replicas, minReplicas, 1);
-  return { ...g, replicas, minReplicas, maxReplicas, threads: g.threads ?? 1, gpus: g.gpus ?? 0 };
+  // No maxReplicas unless given: kubectl scale, an HPA or KEDA may grow the group freely, and
+  // the autoscaling policy's limits bound the operator's own scaling.
+  return { ...g, replicas, minReplicas, threads: g.threads ?? 1, gpus: g.gpus ?? 0 };
 }
 
 /** The spec with every default filled in; the input is not modified. */

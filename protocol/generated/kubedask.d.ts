@@ -329,6 +329,7 @@ export namespace kubedask {
             tasksInMemory: number;
             memoryUsed: number;
             idleSeconds: number;
+            workerMetrics: kubedask.v1.WorkerMetrics.$Properties[];
             static create(properties: kubedask.v1.ClusterMetrics.$Shape): kubedask.v1.ClusterMetrics & kubedask.v1.ClusterMetrics.$Shape;
             static create(properties?: kubedask.v1.ClusterMetrics.$Properties): kubedask.v1.ClusterMetrics;
             static encode(message: kubedask.v1.ClusterMetrics.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -351,9 +352,51 @@ export namespace kubedask {
                 tasksInMemory?: (number|null);
                 memoryUsed?: (number|null);
                 idleSeconds?: (number|null);
+                workerMetrics?: (kubedask.v1.WorkerMetrics.$Properties[]|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.ClusterMetrics.$Properties;
+        }
+
+        interface IWorkerMetrics extends kubedask.v1.WorkerMetrics.$Properties {
+        }
+
+        class WorkerMetrics {
+            constructor(properties?: kubedask.v1.WorkerMetrics.$Properties);
+            $unknowns?: Uint8Array[];
+            name: string;
+            group: string;
+            tasksProcessing: number;
+            keysHeld: number;
+            memoryUsed: number;
+            idleSeconds: number;
+            retiring: boolean;
+            resources: { [k: string]: number };
+            static create(properties: kubedask.v1.WorkerMetrics.$Shape): kubedask.v1.WorkerMetrics & kubedask.v1.WorkerMetrics.$Shape;
+            static create(properties?: kubedask.v1.WorkerMetrics.$Properties): kubedask.v1.WorkerMetrics;
+            static encode(message: kubedask.v1.WorkerMetrics.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.WorkerMetrics.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.WorkerMetrics & kubedask.v1.WorkerMetrics.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.WorkerMetrics & kubedask.v1.WorkerMetrics.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.WorkerMetrics;
+            static toObject(message: kubedask.v1.WorkerMetrics, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace WorkerMetrics {
+            interface $Properties {
+                name?: (string|null);
+                group?: (string|null);
+                tasksProcessing?: (number|null);
+                keysHeld?: (number|null);
+                memoryUsed?: (number|null);
+                idleSeconds?: (number|null);
+                retiring?: (boolean|null);
+                resources?: ({ [k: string]: number }|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.WorkerMetrics.$Properties;
         }
 
         interface IRetireWorkersRequest extends kubedask.v1.RetireWorkersRequest.$Properties {
@@ -363,6 +406,7 @@ export namespace kubedask {
             constructor(properties?: kubedask.v1.RetireWorkersRequest.$Properties);
             $unknowns?: Uint8Array[];
             names: string[];
+            timeoutSeconds: number;
             static create(properties: kubedask.v1.RetireWorkersRequest.$Shape): kubedask.v1.RetireWorkersRequest & kubedask.v1.RetireWorkersRequest.$Shape;
             static create(properties?: kubedask.v1.RetireWorkersRequest.$Properties): kubedask.v1.RetireWorkersRequest;
             static encode(message: kubedask.v1.RetireWorkersRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -378,6 +422,7 @@ export namespace kubedask {
         namespace RetireWorkersRequest {
             interface $Properties {
                 names?: (string[]|null);
+                timeoutSeconds?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.RetireWorkersRequest.$Properties;

@@ -2934,6 +2934,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {number|null} [tasksInMemory] ClusterMetrics tasksInMemory
              * @property {number|null} [memoryUsed] ClusterMetrics memoryUsed
              * @property {number|null} [idleSeconds] ClusterMetrics idleSeconds
+             * @property {Array.<kubedask.v1.WorkerMetrics.$Properties>|null} [workerMetrics] ClusterMetrics workerMetrics
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2959,6 +2960,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
             const ClusterMetrics = function (properties) {
+                this.workerMetrics = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -3030,6 +3032,14 @@ export const kubedask = $root.kubedask = (() => {
             ClusterMetrics.prototype.idleSeconds = 0;
 
             /**
+             * ClusterMetrics workerMetrics.
+             * @member {Array.<kubedask.v1.WorkerMetrics.$Properties>} workerMetrics
+             * @memberof kubedask.v1.ClusterMetrics
+             * @instance
+             */
+            ClusterMetrics.prototype.workerMetrics = $util.emptyArray;
+
+            /**
              * Creates a new ClusterMetrics instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.ClusterMetrics
@@ -3077,6 +3087,9 @@ export const kubedask = $root.kubedask = (() => {
                     writer.uint32(/* id 7, wireType 0 =*/56).uint64(message.memoryUsed);
                 if (message.idleSeconds != null && $Object.hasOwnProperty.call(message, "idleSeconds") && !$Object.is(message.idleSeconds, 0))
                     writer.uint32(/* id 8, wireType 1 =*/65).double(message.idleSeconds);
+                if (message.workerMetrics != null && message.workerMetrics.length)
+                    for (let i = 0; i < message.workerMetrics.length; ++i)
+                        $root.kubedask.v1.WorkerMetrics.encode(message.workerMetrics[i], writer.uint32(/* id 9, wireType 2 =*/74).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -3206,6 +3219,14 @@ export const kubedask = $root.kubedask = (() => {
                                 delete message.idleSeconds;
                             continue;
                         }
+                    case 9: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.workerMetrics && message.workerMetrics.length))
+                                message.workerMetrics = [];
+                            message.workerMetrics.push($root.kubedask.v1.WorkerMetrics.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -3288,6 +3309,16 @@ export const kubedask = $root.kubedask = (() => {
                 if (object.idleSeconds != null)
                     if (!$Object.is($Number(object.idleSeconds), 0))
                         message.idleSeconds = $Number(object.idleSeconds);
+                if (object.workerMetrics) {
+                    if (!$Array.isArray(object.workerMetrics))
+                        throw $TypeError(".kubedask.v1.ClusterMetrics.workerMetrics: array expected");
+                    message.workerMetrics = $Array(object.workerMetrics.length);
+                    for (let i = 0; i < object.workerMetrics.length; ++i) {
+                        if (!$util.isObject(object.workerMetrics[i]))
+                            throw $TypeError(".kubedask.v1.ClusterMetrics.workerMetrics: object expected");
+                        message.workerMetrics[i] = $root.kubedask.v1.WorkerMetrics.fromObject(object.workerMetrics[i], _depth + 1);
+                    }
+                }
                 return message;
             };
 
@@ -3308,6 +3339,8 @@ export const kubedask = $root.kubedask = (() => {
                 if (_depth > $util.recursionLimit)
                     throw $Error("max depth exceeded");
                 let object = {};
+                if (options.arrays || options.defaults)
+                    object.workerMetrics = [];
                 if (options.defaults) {
                     object.workers = 0;
                     object.tasksQueued = 0;
@@ -3343,6 +3376,11 @@ export const kubedask = $root.kubedask = (() => {
                         object.memoryUsed = options.longs === $String ? $util.Long.prototype.toString.call(message.memoryUsed) : options.longs === $Number ? new $util.LongBits(message.memoryUsed.low >>> 0, message.memoryUsed.high >>> 0).toNumber(true) : message.memoryUsed;
                 if (message.idleSeconds != null && $Object.hasOwnProperty.call(message, "idleSeconds"))
                     object.idleSeconds = options.json && !$isFinite(message.idleSeconds) ? $String(message.idleSeconds) : message.idleSeconds;
+                if (message.workerMetrics && message.workerMetrics.length) {
+                    object.workerMetrics = $Array(message.workerMetrics.length);
+                    for (let j = 0; j < message.workerMetrics.length; ++j)
+                        object.workerMetrics[j] = $root.kubedask.v1.WorkerMetrics.toObject(message.workerMetrics[j], options, _depth + 1);
+                }
                 return object;
             };
 
@@ -3374,12 +3412,510 @@ export const kubedask = $root.kubedask = (() => {
             return ClusterMetrics;
         })();
 
+        v1.WorkerMetrics = (function() {
+
+            /**
+             * Properties of a WorkerMetrics.
+             * @typedef {Object} kubedask.v1.WorkerMetrics.$Properties
+             * @property {string|null} [name] WorkerMetrics name
+             * @property {string|null} [group] WorkerMetrics group
+             * @property {number|null} [tasksProcessing] WorkerMetrics tasksProcessing
+             * @property {number|null} [keysHeld] WorkerMetrics keysHeld
+             * @property {number|null} [memoryUsed] WorkerMetrics memoryUsed
+             * @property {number|null} [idleSeconds] WorkerMetrics idleSeconds
+             * @property {boolean|null} [retiring] WorkerMetrics retiring
+             * @property {Object.<string,number>|null} [resources] WorkerMetrics resources
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a WorkerMetrics.
+             * @memberof kubedask.v1
+             * @interface IWorkerMetrics
+             * @augments kubedask.v1.WorkerMetrics.$Properties
+             * @deprecated Use kubedask.v1.WorkerMetrics.$Properties instead.
+             */
+
+            /**
+             * Shape of a WorkerMetrics.
+             * @typedef {kubedask.v1.WorkerMetrics.$Properties} kubedask.v1.WorkerMetrics.$Shape
+             */
+
+            /**
+             * Constructs a new WorkerMetrics.
+             * @memberof kubedask.v1
+             * @classdesc Represents a WorkerMetrics.
+             * @constructor
+             * @param {kubedask.v1.WorkerMetrics.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const WorkerMetrics = function (properties) {
+                this.resources = {};
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * WorkerMetrics name.
+             * @member {string} name
+             * @memberof kubedask.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.name = "";
+
+            /**
+             * WorkerMetrics group.
+             * @member {string} group
+             * @memberof kubedask.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.group = "";
+
+            /**
+             * WorkerMetrics tasksProcessing.
+             * @member {number} tasksProcessing
+             * @memberof kubedask.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.tasksProcessing = 0;
+
+            /**
+             * WorkerMetrics keysHeld.
+             * @member {number} keysHeld
+             * @memberof kubedask.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.keysHeld = 0;
+
+            /**
+             * WorkerMetrics memoryUsed.
+             * @member {number} memoryUsed
+             * @memberof kubedask.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.memoryUsed = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * WorkerMetrics idleSeconds.
+             * @member {number} idleSeconds
+             * @memberof kubedask.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.idleSeconds = 0;
+
+            /**
+             * WorkerMetrics retiring.
+             * @member {boolean} retiring
+             * @memberof kubedask.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.retiring = false;
+
+            /**
+             * WorkerMetrics resources.
+             * @member {Object.<string,number>} resources
+             * @memberof kubedask.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.resources = $util.emptyObject;
+
+            /**
+             * Creates a new WorkerMetrics instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.WorkerMetrics
+             * @static
+             * @param {kubedask.v1.WorkerMetrics.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.WorkerMetrics} WorkerMetrics instance
+             * @type {{
+             *   (properties: kubedask.v1.WorkerMetrics.$Shape): kubedask.v1.WorkerMetrics & kubedask.v1.WorkerMetrics.$Shape;
+             *   (properties?: kubedask.v1.WorkerMetrics.$Properties): kubedask.v1.WorkerMetrics;
+             * }}
+             */
+            WorkerMetrics.create = function(properties) {
+                return new WorkerMetrics(properties);
+            };
+
+            /**
+             * Encodes the specified WorkerMetrics message. Does not implicitly {@link kubedask.v1.WorkerMetrics.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.WorkerMetrics
+             * @static
+             * @param {kubedask.v1.WorkerMetrics.$Properties} message WorkerMetrics message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            WorkerMetrics.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.name);
+                if (message.group != null && $Object.hasOwnProperty.call(message, "group") && message.group !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.group);
+                if (message.tasksProcessing != null && $Object.hasOwnProperty.call(message, "tasksProcessing") && message.tasksProcessing !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.tasksProcessing);
+                if (message.keysHeld != null && $Object.hasOwnProperty.call(message, "keysHeld") && message.keysHeld !== 0)
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.keysHeld);
+                if (message.memoryUsed != null && $Object.hasOwnProperty.call(message, "memoryUsed") && (typeof message.memoryUsed === "object" ? message.memoryUsed.low || message.memoryUsed.high : message.memoryUsed !== 0))
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint64(message.memoryUsed);
+                if (message.idleSeconds != null && $Object.hasOwnProperty.call(message, "idleSeconds") && !$Object.is(message.idleSeconds, 0))
+                    writer.uint32(/* id 6, wireType 1 =*/49).double(message.idleSeconds);
+                if (message.retiring != null && $Object.hasOwnProperty.call(message, "retiring") && message.retiring !== false)
+                    writer.uint32(/* id 7, wireType 0 =*/56).bool(message.retiring);
+                if (message.resources != null && $Object.hasOwnProperty.call(message, "resources"))
+                    for (let keys = $Object.keys(message.resources), i = 0; i < keys.length; ++i)
+                        writer.uint32(/* id 8, wireType 2 =*/66).fork().uint32(/* id 1, wireType 2 =*/10).string(keys[i]).uint32(/* id 2, wireType 1 =*/17).double(message.resources[keys[i]]).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified WorkerMetrics message, length delimited. Does not implicitly {@link kubedask.v1.WorkerMetrics.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.WorkerMetrics
+             * @static
+             * @param {kubedask.v1.WorkerMetrics.$Properties} message WorkerMetrics message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            WorkerMetrics.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a WorkerMetrics message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.WorkerMetrics
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.WorkerMetrics & kubedask.v1.WorkerMetrics.$Shape} WorkerMetrics
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            WorkerMetrics.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, key, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.WorkerMetrics();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.name = value;
+                            else
+                                delete message.name;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.group = value;
+                            else
+                                delete message.group;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.tasksProcessing = value;
+                            else
+                                delete message.tasksProcessing;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.keysHeld = value;
+                            else
+                                delete message.keysHeld;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.memoryUsed = value;
+                            else
+                                delete message.memoryUsed;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.idleSeconds = value;
+                            else
+                                delete message.idleSeconds;
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.retiring = value;
+                            else
+                                delete message.retiring;
+                            continue;
+                        }
+                    case 8: {
+                            if (wireType !== 2)
+                                break;
+                            if (message.resources === $util.emptyObject)
+                                message.resources = {};
+                            let end2 = reader.size() + reader.pos;
+                            if (end2 > reader.len)
+                                throw $RangeError("index out of range");
+                            reader.len = end2;
+                            key = "";
+                            value = 0;
+                            while (reader.pos < end2) {
+                                let tag2 = reader.tag();
+                                wireType = tag2 & 7;
+                                switch (tag2 >>>= 3) {
+                                case 1:
+                                    if (wireType !== 2)
+                                        break;
+                                    key = reader.stringVerify();
+                                    continue;
+                                case 2:
+                                    if (wireType !== 1)
+                                        break;
+                                    value = reader.double();
+                                    continue;
+                                }
+                                reader.skipType(wireType, _depth, tag2);
+                            }
+                            if (reader.pos !== end2)
+                                throw $RangeError("index out of range");
+                            reader.len = end;
+                            if (key === "__proto__")
+                                $util.makeProp(message.resources, key);
+                            message.resources[key] = value;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a WorkerMetrics message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.WorkerMetrics
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.WorkerMetrics & kubedask.v1.WorkerMetrics.$Shape} WorkerMetrics
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            WorkerMetrics.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a WorkerMetrics message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.WorkerMetrics
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.WorkerMetrics} WorkerMetrics
+             */
+            WorkerMetrics.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.WorkerMetrics)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.WorkerMetrics: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.WorkerMetrics();
+                if (object.name != null)
+                    if (typeof object.name !== "string" || object.name.length)
+                        message.name = $String(object.name);
+                if (object.group != null)
+                    if (typeof object.group !== "string" || object.group.length)
+                        message.group = $String(object.group);
+                if (object.tasksProcessing != null)
+                    if ($Number(object.tasksProcessing) !== 0)
+                        message.tasksProcessing = object.tasksProcessing >>> 0;
+                if (object.keysHeld != null)
+                    if ($Number(object.keysHeld) !== 0)
+                        message.keysHeld = object.keysHeld >>> 0;
+                if (object.memoryUsed != null)
+                    if (typeof object.memoryUsed === "object" ? object.memoryUsed.low || object.memoryUsed.high : $Number(object.memoryUsed) !== 0)
+                        if ($util.Long)
+                            message.memoryUsed = $util.Long.fromValue(object.memoryUsed, true);
+                        else if (typeof object.memoryUsed === "string")
+                            message.memoryUsed = $parseInt(object.memoryUsed, 10);
+                        else if (typeof object.memoryUsed === "number")
+                            message.memoryUsed = object.memoryUsed;
+                        else if (typeof object.memoryUsed === "object")
+                            message.memoryUsed = new $util.LongBits(object.memoryUsed.low >>> 0, object.memoryUsed.high >>> 0).toNumber(true);
+                if (object.idleSeconds != null)
+                    if (!$Object.is($Number(object.idleSeconds), 0))
+                        message.idleSeconds = $Number(object.idleSeconds);
+                if (object.retiring != null)
+                    if (object.retiring)
+                        message.retiring = $Boolean(object.retiring);
+                if (object.resources) {
+                    if (!$util.isObject(object.resources))
+                        throw $TypeError(".kubedask.v1.WorkerMetrics.resources: object expected");
+                    message.resources = {};
+                    for (let keys = $Object.keys(object.resources), i = 0; i < keys.length; ++i) {
+                        if (keys[i] === "__proto__")
+                            $util.makeProp(message.resources, keys[i]);
+                        message.resources[keys[i]] = $Number(object.resources[keys[i]]);
+                    }
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a WorkerMetrics message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.WorkerMetrics
+             * @static
+             * @param {kubedask.v1.WorkerMetrics} message WorkerMetrics
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            WorkerMetrics.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.objects || options.defaults)
+                    object.resources = {};
+                if (options.defaults) {
+                    object.name = "";
+                    object.group = "";
+                    object.tasksProcessing = 0;
+                    object.keysHeld = 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.memoryUsed = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.memoryUsed = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    object.idleSeconds = 0;
+                    object.retiring = false;
+                }
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                    object.name = message.name;
+                if (message.group != null && $Object.hasOwnProperty.call(message, "group"))
+                    object.group = message.group;
+                if (message.tasksProcessing != null && $Object.hasOwnProperty.call(message, "tasksProcessing"))
+                    object.tasksProcessing = message.tasksProcessing;
+                if (message.keysHeld != null && $Object.hasOwnProperty.call(message, "keysHeld"))
+                    object.keysHeld = message.keysHeld;
+                if (message.memoryUsed != null && $Object.hasOwnProperty.call(message, "memoryUsed"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.memoryUsed = typeof message.memoryUsed === "number" ? $BigInt(message.memoryUsed) : $util.Long.fromBits(message.memoryUsed.low >>> 0, message.memoryUsed.high >>> 0, true).toBigInt();
+                    else if (typeof message.memoryUsed === "number")
+                        object.memoryUsed = options.longs === $String ? $String(message.memoryUsed) : message.memoryUsed;
+                    else
+                        object.memoryUsed = options.longs === $String ? $util.Long.prototype.toString.call(message.memoryUsed) : options.longs === $Number ? new $util.LongBits(message.memoryUsed.low >>> 0, message.memoryUsed.high >>> 0).toNumber(true) : message.memoryUsed;
+                if (message.idleSeconds != null && $Object.hasOwnProperty.call(message, "idleSeconds"))
+                    object.idleSeconds = options.json && !$isFinite(message.idleSeconds) ? $String(message.idleSeconds) : message.idleSeconds;
+                if (message.retiring != null && $Object.hasOwnProperty.call(message, "retiring"))
+                    object.retiring = message.retiring;
+                let keys2;
+                if (message.resources && (keys2 = $Object.keys(message.resources)).length) {
+                    object.resources = {};
+                    for (let j = 0; j < keys2.length; ++j) {
+                        if (keys2[j] === "__proto__")
+                            $util.makeProp(object.resources, keys2[j]);
+                        object.resources[keys2[j]] = options.json && !$isFinite(message.resources[keys2[j]]) ? $String(message.resources[keys2[j]]) : message.resources[keys2[j]];
+                    }
+                }
+                return object;
+            };
+
+            /**
+             * Converts this WorkerMetrics to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.WorkerMetrics
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            WorkerMetrics.prototype.toJSON = function() {
+                return WorkerMetrics.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for WorkerMetrics
+             * @function getTypeUrl
+             * @memberof kubedask.v1.WorkerMetrics
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            WorkerMetrics.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.WorkerMetrics";
+            };
+
+            return WorkerMetrics;
+        })();
+
         v1.RetireWorkersRequest = (function() {
 
             /**
              * Properties of a RetireWorkersRequest.
              * @typedef {Object} kubedask.v1.RetireWorkersRequest.$Properties
              * @property {Array.<string>|null} [names] RetireWorkersRequest names
+             * @property {number|null} [timeoutSeconds] RetireWorkersRequest timeoutSeconds
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -3421,6 +3957,14 @@ export const kubedask = $root.kubedask = (() => {
             RetireWorkersRequest.prototype.names = $util.emptyArray;
 
             /**
+             * RetireWorkersRequest timeoutSeconds.
+             * @member {number} timeoutSeconds
+             * @memberof kubedask.v1.RetireWorkersRequest
+             * @instance
+             */
+            RetireWorkersRequest.prototype.timeoutSeconds = 0;
+
+            /**
              * Creates a new RetireWorkersRequest instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.RetireWorkersRequest
@@ -3455,6 +3999,8 @@ export const kubedask = $root.kubedask = (() => {
                 if (message.names != null && message.names.length)
                     for (let i = 0; i < message.names.length; ++i)
                         writer.uint32(/* id 1, wireType 2 =*/10).string(message.names[i]);
+                if (message.timeoutSeconds != null && $Object.hasOwnProperty.call(message, "timeoutSeconds") && !$Object.is(message.timeoutSeconds, 0))
+                    writer.uint32(/* id 2, wireType 1 =*/17).double(message.timeoutSeconds);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -3492,7 +4038,7 @@ export const kubedask = $root.kubedask = (() => {
                     _depth = 0;
                 if (_depth > $Reader.recursionLimit)
                     throw $Error("max depth exceeded");
-                let end, message;
+                let end, message, value;
                 if (length === $undefined)
                     end = reader.len;
                 else {
@@ -3518,6 +4064,15 @@ export const kubedask = $root.kubedask = (() => {
                             if (!(message.names && message.names.length))
                                 message.names = [];
                             message.names.push(reader.stringVerify());
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.timeoutSeconds = value;
+                            else
+                                delete message.timeoutSeconds;
                             continue;
                         }
                     }
@@ -3578,6 +4133,9 @@ export const kubedask = $root.kubedask = (() => {
                     for (let i = 0; i < object.names.length; ++i)
                         message.names[i] = $String(object.names[i]);
                 }
+                if (object.timeoutSeconds != null)
+                    if (!$Object.is($Number(object.timeoutSeconds), 0))
+                        message.timeoutSeconds = $Number(object.timeoutSeconds);
                 return message;
             };
 
@@ -3600,11 +4158,15 @@ export const kubedask = $root.kubedask = (() => {
                 let object = {};
                 if (options.arrays || options.defaults)
                     object.names = [];
+                if (options.defaults)
+                    object.timeoutSeconds = 0;
                 if (message.names && message.names.length) {
                     object.names = $Array(message.names.length);
                     for (let j = 0; j < message.names.length; ++j)
                         object.names[j] = message.names[j];
                 }
+                if (message.timeoutSeconds != null && $Object.hasOwnProperty.call(message, "timeoutSeconds"))
+                    object.timeoutSeconds = options.json && !$isFinite(message.timeoutSeconds) ? $String(message.timeoutSeconds) : message.timeoutSeconds;
                 return object;
             };
 

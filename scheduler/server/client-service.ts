@@ -218,6 +218,6 @@ let scatterTurn = 0;
 
 /** Spreads scattered values over the workers that are not retiring, in turn. */
 function pickWorker(core: SchedulerCore) {
-  const candidates = [...core.workers.values()].filter((w) => !w.retiring);
+  const candidates = [...core.workers.values()].filter((w) => !w.retiring && core.state.retiring(w.def.workerId) === false);
   return candidates.length ? candidates[scatterTurn++ % candidates.length] : undefined;
 }

@@ -5,6 +5,7 @@ import { kubedask } from '../../protocol/generated/kubedask.js';
 import { SchedulerState, type SchedulerStateOptions } from '../state/scheduler-state.js';
 import type { SchedulerEvent, SchedulerMessage, TaskError } from '../state/types.js';
 import { ClientLink, WorkerLink } from './links.js';
+import { Retirements } from './retirement.js';
 
 type FunctionDef = kubedask.v1.FunctionDef.$Properties;
 type TaskSpec = kubedask.v1.TaskSpec.$Properties;
@@ -26,6 +27,7 @@ export class SchedulerCore {
   readonly modules = new Map<string, string>();
   readonly workers = new Map<string, WorkerLink>();
   readonly clients = new Map<string, ClientLink>();
+  readonly retirements = new Retirements();
   /** When the scheduler last had no tasks at all (for idle time), or undefined while busy. */
   idleSince: number | undefined = Date.now();
   private stimulus = 0;
@@ -39,6 +41,10 @@ export class SchedulerCore {
     const messages = this.state.handle({ ...event, stimulusId } as SchedulerEvent);
     for (const message of messages) this.dispatch(message);
     this.trackIdle();
+    // Only the event's worker and the workers messaged can have gained or lost tasks.
+    if ('workerId' in event) this.trackWorkerIdle(event.workerId);
+    for (const message of messages) if ('workerId' in message) this.trackWorkerIdle(message.workerId);
+    if (event.type === 'worker-removed') this.retirements.left(event.workerId);
   }
 
   workerByName(name: string): WorkerLink | undefined {
@@ -63,6 +69,21 @@ export class SchedulerCore {
         return;
       case 'steal':
         this.workers.get(message.workerId)?.send({ steal: { key: message.key } });
+        return;
+      case 'replicate':
+        this.workers.get(message.workerId)?.send({ replicate: { whoHas: [{ key: message.key, addresses: message.from }] } });
+        return;
+      case 'worker-retired': {
+        const link = this.workers.get(message.workerId);
+        if (link) {
+          link.retiring = true; // its stream ending is a clean exit
+          link.send({ close: { reason: 'retired' } });
+        }
+        this.retirements.settle(message.workerId, { retired: true });
+        return;
+      }
+      case 'retire-refused':
+        this.retirements.settle(message.workerId, { retired: false, reason: message.reason });
         return;
       case 'client-key':
         this.clients.get(message.clientId)?.send({
@@ -93,6 +114,14 @@ export class SchedulerCore {
         functions,
       },
     });
+  }
+
+  private trackWorkerIdle(workerId: string): void {
+    const link = this.workers.get(workerId);
+    if (!link) return;
+    const busy = (this.state.workerSummary(workerId)?.processing ?? 0) > 0;
+    if (busy) link.idleSince = undefined;
+    else link.idleSince ??= Date.now();
   }
 
   private trackIdle(): void {

@@ -1,5 +1,6 @@
-// A small HTTP dashboard: an HTML summary, JSON status and Prometheus metrics.
-import { createServer, type Server } from 'node:http';
+// A small HTTP dashboard: an HTML summary, JSON status and Prometheus metrics; and a
+// metrics-only listener, for a port that Prometheus may scrape but users need not reach.
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { SchedulerCore } from './core.js';
 
 export function statusOf(core: SchedulerCore) {
@@ -19,7 +20,7 @@ export function statusOf(core: SchedulerCore) {
   };
 }
 
-function prometheusText(core: SchedulerCore): string {
+export function prometheusText(core: SchedulerCore): string {
   const c = core.state.counts();
   const lines = [
     '# HELP kubedask_workers Connected workers.', '# TYPE kubedask_workers gauge', `kubedask_workers ${core.workers.size}`,
@@ -47,7 +48,7 @@ function esc(s: string): string {
 }
 
 export function startDashboard(core: SchedulerCore, host: string, port: number): Promise<Server> {
-  const server = createServer((req, res) => {
+  return listen(host, port, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(prometheusText(core));
@@ -61,6 +62,21 @@ export function startDashboard(core: SchedulerCore, host: string, port: number):
       res.writeHead(404).end('not found');
     }
   });
+}
+
+/** Serves only /metrics (the dashboard's Prometheus text). */
+export function startMetricsServer(core: SchedulerCore, host: string, port: number): Promise<Server> {
+  return listen(host, port, (req, res) => {
+    if ((req.url ?? '/').split('?')[0] === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(prometheusText(core));
+    } else {
+      res.writeHead(404).end('not found');
+    }
+  });
+}
+
+function listen(host: string, port: number, handler: RequestListener): Promise<Server> {
+  const server = createServer(handler);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

@@ -39,11 +39,15 @@ export class WorkerLink {
   /** What the worker last said it was doing (heartbeat), for the dashboard. */
   executing = 0;
   ready = 0;
+  /** Told to close (retired) or leaving cleanly: its stream ending is not a failure. */
   retiring = false;
+  /** Since when the scheduler has had no task processing on it; undefined while it has. */
+  idleSince: number | undefined;
   private readonly outbox: Outbox<SchedulerCommand>;
 
   constructor(readonly def: WorkerDef, readonly pid: number, private readonly call: WorkerCall, now: number) {
     this.lastSeen = now;
+    this.idleSince = now;
     this.outbox = new Outbox((commands) => {
       if (!this.call.writableEnded && !this.call.destroyed) this.call.write({ commands });
     });

@@ -10,7 +10,7 @@ import { ControlService, SchedulerService, WorkerStreamService, serverOptions } 
 import { clientServiceHandlers } from './client-service.js';
 import { controlHandlers } from './control-service.js';
 import { SchedulerCore } from './core.js';
-import { startDashboard } from './dashboard.js';
+import { startDashboard, startMetricsServer } from './dashboard.js';
 import { PeerClients } from '../../protocol/data-client.js';
 import { makeLogger, type LogLevel } from './logger.js';
 import { workerStreamHandlers } from './worker-service.js';
@@ -21,6 +21,8 @@ export interface SchedulerOptions {
   port: number;
   /** Dashboard HTTP port; 0 picks a free one, -1 disables it. */
   dashboardPort: number;
+  /** A second HTTP port serving only /metrics (Prometheus); 0 picks a free one, -1 (default) none. */
+  metricsPort: number;
   /** A worker silent this long is considered lost. */
   heartbeatTimeoutMs: number;
   workerSaturation: number;
@@ -30,7 +32,7 @@ export interface SchedulerOptions {
 }
 
 export const defaultSchedulerOptions: SchedulerOptions = {
-  host: '127.0.0.1', port: 8786, dashboardPort: 8787, heartbeatTimeoutMs: 30_000, workerSaturation: 1.5, logLevel: 'warn',
+  host: '127.0.0.1', port: 8786, dashboardPort: 8787, metricsPort: -1, heartbeatTimeoutMs: 30_000, workerSaturation: 1.5, logLevel: 'warn',
 };
 
 const REBALANCE_INTERVAL_MS = 100;
@@ -39,6 +41,8 @@ export interface RunningScheduler {
   /** host:port clients and workers connect to. */
   address: string;
   dashboardUrl: string;
+  /** http://host:port/metrics of the metrics-only port, '' when it is off. */
+  metricsUrl: string;
   core: SchedulerCore;
   close(): Promise<void>;
   /** Resolves when the scheduler has stopped (close() or a Control.Shutdown call). */
@@ -68,14 +72,25 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
   address = `${options.host}:${port}`;
 
   let dashboard: HttpServer | undefined;
-  if (options.dashboardPort >= 0) {
+  let metrics: HttpServer | undefined;
+  const serveHttp = async (what: string, port: number, start: typeof startDashboard): Promise<HttpServer> => {
     try {
-      dashboard = await startDashboard(core, options.host, options.dashboardPort);
+      return await start(core, options.host, port);
     } catch (err) {
       server.forceShutdown();
-      throw new KubedaskError(`cannot serve the dashboard on ${options.host}:${options.dashboardPort}: ${(err as Error).message}`, { cause: err });
+      dashboard?.close();
+      throw new KubedaskError(`cannot serve the ${what} on ${options.host}:${port}: ${(err as Error).message}`, { cause: err });
     }
-    dashboardUrl = `http://${options.host}:${(dashboard.address() as AddressInfo).port}/`;
+  };
+  const urlOf = (http: HttpServer, path: string) => `http://${options.host}:${(http.address() as AddressInfo).port}${path}`;
+  if (options.dashboardPort >= 0) {
+    dashboard = await serveHttp('dashboard', options.dashboardPort, startDashboard);
+    dashboardUrl = urlOf(dashboard, '/');
+  }
+  let metricsUrl = '';
+  if (options.metricsPort >= 0) {
+    metrics = await serveHttp('metrics', options.metricsPort, startMetricsServer);
+    metricsUrl = urlOf(metrics, '/metrics');
   }
 
   // Workers that stop sending heartbeats (hung, partitioned) are treated as lost.
@@ -111,13 +126,16 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
         server.tryShutdown(() => { clearTimeout(timer); resolve(); });
       });
       server.forceShutdown();
-      if (dashboard) await new Promise<void>((resolve) => dashboard.close(() => resolve()));
-      dashboard?.closeAllConnections();
+      for (const http of [dashboard, metrics]) {
+        if (!http) continue;
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+        http.closeAllConnections();
+      }
       resolveClosed();
     })();
     return closing;
   }
 
-  log.info('scheduler started', { address, dashboard: dashboardUrl });
-  return { address, dashboardUrl, core, close, closed };
+  log.info('scheduler started', { address, dashboard: dashboardUrl, metrics: metricsUrl });
+  return { address, dashboardUrl, metricsUrl, core, close, closed };
 }

@@ -26,6 +26,8 @@ export interface WorkerRecord {
   stealsOut: number;
   /** Tasks being stolen for this worker: they count toward its threads until placed. */
   readonly stealsIn: Set<TaskRecord>;
+  /** Being drained (see retirement.ts): placement sends it nothing new. */
+  retiring: boolean;
 }
 
 /**
@@ -122,6 +124,10 @@ export class Core {
   readonly dirty = new Set<WorkerRecord>();
   /** Set when tasks were queued: every worker gets a chance to take them. */
   fillAll = false;
+  /** Live workers being retired. */
+  readonly retiring = new Set<WorkerRecord>();
+  /** Keys being copied off retiring workers, and the worker asked to fetch each. */
+  readonly replicating = new Map<TaskRecord, WorkerRecord>();
   stimulusId = '';
   private out: SchedulerMessage[] = [];
   private readonly recs: Array<[TaskRecord, Recommendation]> = [];
@@ -200,7 +206,7 @@ export class Core {
   addWorker(def: WorkerDef): WorkerRecord {
     const ws: WorkerRecord = {
       id: def.workerId, def, processing: new Set(), hasWhat: new Set(), used: {}, workMs: 0, memoryUsed: 0,
-      stealable: new Map(), stealsOut: 0, stealsIn: new Set(),
+      stealable: new Map(), stealsOut: 0, stealsIn: new Set(), retiring: false,
     };
     this.workers.set(ws.id, ws);
     this.capableCache.clear();
@@ -210,19 +216,38 @@ export class Core {
   removeWorker(ws: WorkerRecord): void {
     this.workers.delete(ws.id);
     this.dirty.delete(ws);
+    this.retiring.delete(ws);
+    if (this.retiring.size === 0) this.replicating.clear(); // copies still due serve no one
     this.capableCache.clear();
+  }
+
+  /** Marks or unmarks a live worker as retiring; a retiring worker counts as unable to run anything. */
+  setRetiring(ws: WorkerRecord, on: boolean): void {
+    ws.retiring = on;
+    if (on) this.retiring.add(ws);
+    else this.retiring.delete(ws);
+    if (this.retiring.size === 0) this.replicating.clear();
+    this.capableCache.clear();
+  }
+
+  /** Asks the worker to give back a task it has not started (as a steal with no thief). */
+  recall(ts: TaskRecord): void {
+    const ws = ts.processingOn;
+    if (!ws || ts.stealBucket === '') return; // already being stolen: that answer serves too
+    this.unstealable(ts, ws);
+    this.emit({ type: 'steal', workerId: ws.id, key: ts.key });
   }
 
   isAlive(ws: WorkerRecord): boolean { return this.workers.get(ws.id) === ws; }
 
-  /** Whether any worker (busy or not) has the resources the task asks for. */
+  /** Whether any worker not retiring (busy or not) has the resources the task asks for. */
   hasCapableWorker(ts: TaskRecord): boolean {
-    if (ts.resourceKey === '') return this.workers.size > 0;
+    if (ts.resourceKey === '') return this.workers.size > this.retiring.size;
     let ok = this.capableCache.get(ts.resourceKey);
     if (ok === undefined) {
       ok = false;
       for (const ws of this.workers.values()) {
-        if (Object.entries(ts.resources).every(([r, n]) => (ws.def.resources[r] ?? 0) >= n)) { ok = true; break; }
+        if (!ws.retiring && Object.entries(ts.resources).every(([r, n]) => (ws.def.resources[r] ?? 0) >= n)) { ok = true; break; }
       }
       this.capableCache.set(ts.resourceKey, ok);
     }

@@ -96,7 +96,7 @@ export function decideReady(c: Core, ts: TaskRecord): void {
   }
   const thief = ts.stolenFor;
   ts.stolenFor = undefined;
-  if (thief && c.isAlive(thief) && capable(thief, ts.resources) && fits(thief, ts.resources)) {
+  if (thief && c.isAlive(thief) && !thief.retiring && capable(thief, ts.resources) && fits(thief, ts.resources)) {
     transition(c, ts, 'processing', { worker: thief }); // stolen: a thread there was kept for it
     return;
   }
@@ -112,6 +112,7 @@ export function decideReady(c: Core, ts: TaskRecord): void {
 
 /** Sends the worker the best queued task it can take now; false when there is none. */
 function fillOne(c: Core, ws: WorkerRecord): boolean {
+  if (ws.retiring) return false;
   let best: TaskRecord | undefined;
   for (const lane of c.queues.lanes()) {
     const head = lane.heap.peek();

@@ -20,14 +20,14 @@ export function occupancy(ws: WorkerRecord): number {
 }
 
 /**
- * Capable workers, leaving out those that rejected the task unless that leaves none (a task
- * must not be stranded because the only worker once refused it).
+ * Capable workers not retiring, leaving out those that rejected the task unless that leaves
+ * none (a task must not be stranded because the only worker once refused it).
  */
 export function capableWorkers(ts: TaskRecord, workers: Iterable<WorkerRecord>): WorkerRecord[] {
   const all: WorkerRecord[] = [];
   const preferred: WorkerRecord[] = [];
   for (const ws of workers) {
-    if (!capable(ws, ts.resources)) continue;
+    if (ws.retiring || !capable(ws, ts.resources)) continue;
     all.push(ws);
     if (!ts.rejectedBy?.has(ws.id)) preferred.push(ws);
   }

@@ -6,6 +6,7 @@ import {
 import { Core } from './core.js';
 import { settleAll } from './engine.js';
 import { InvalidSchedulerOption } from './errors.js';
+import { advanceRetirements, onCancelRetirement, onRetireWorkers, retirementProgress } from './retirement.js';
 import { onRebalance } from './stealing.js';
 import type {
   EventOf, EventType, SchedulerEvent, SchedulerMessage, StateCounts, StoryEntry, TaskError, TaskState,
@@ -44,7 +45,12 @@ const HANDLERS: Handlers = {
   scattered: onScattered,
   heartbeat: onHeartbeat,
   rebalance: onRebalance,
+  'retire-workers': onRetireWorkers,
+  'cancel-retirement': onCancelRetirement,
 };
+
+/** Frequent events that cannot move a retirement forward. */
+const NOT_RETIREMENT: ReadonlySet<EventType> = new Set<EventType>(['heartbeat', 'rebalance']);
 
 export interface WorkerSummary {
   workerId: string;
@@ -78,6 +84,10 @@ export class SchedulerState {
     c.begin(event.stimulusId);
     (HANDLERS[event.type] as (c: Core, e: SchedulerEvent) => void)(c, event);
     settleAll(c);
+    if (c.retiring.size > 0 && !NOT_RETIREMENT.has(event.type)) {
+      advanceRetirements(c);
+      settleAll(c); // a refused worker takes work again
+    }
     return c.takeOutbox();
   }
 
@@ -95,7 +105,6 @@ export class SchedulerState {
   }
 
   knownKey(key: string): boolean { return this.core.tasks.has(key); }
-
 
   workerIds(): string[] { return [...this.core.workers.keys()]; }
 
@@ -119,6 +128,14 @@ export class SchedulerState {
       workerId: ws.id, name: ws.def.name, address: ws.def.address, processing: ws.processing.size,
       inMemory: ws.hasWhat.size, memoryUsed: ws.memoryUsed,
     };
+  }
+
+  /** Marked retiring; undefined for a worker not (or no longer) known here. */
+  retiring(workerId: string): boolean | undefined { return this.core.workers.get(workerId)?.retiring; }
+
+  /** While the worker retires: tasks still processing there, and keys only retiring workers hold. */
+  retirementProgress(workerId: string): { processing: number; unsafeKeys: number } | undefined {
+    return retirementProgress(this.core, workerId);
   }
 
   /** The error a client gets for an erred key (the original, or prefixed for dependents). */

@@ -29,6 +29,7 @@ export function onRebalance(c: Core, _e: EventOf<'rebalance'>): void {
   const thieves: WorkerRecord[] = [];
   const victims: WorkerRecord[] = [];
   for (const ws of c.workers.values()) {
+    if (ws.retiring) continue; // takes no new work, and its tasks not started are recalled
     if (freeThreads(ws) > 0) thieves.push(ws);
     else if (backlog(ws) > 0) victims.push(ws);
   }

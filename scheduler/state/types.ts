@@ -57,6 +57,10 @@ export type SchedulerEvent = Stimulus & (
   | { type: 'heartbeat'; workerId: string; memoryUsed: number }
   /** Periodic, and when a worker joins or frees a thread: see stealing.ts. */
   | { type: 'rebalance' }
+  /** Drain these workers and retire them (see retirement.ts); each ends retired or refused. */
+  | { type: 'retire-workers'; workerIds: string[] }
+  /** Give up retiring them (deadline passed): they serve again, refused with this reason. */
+  | { type: 'cancel-retirement'; workerIds: string[]; reason: string }
 );
 
 export type ClientKeyState = 'finished' | 'erred' | 'cancelled' | 'lost';
@@ -68,7 +72,13 @@ export type SchedulerMessage =
   | { type: 'cancel-compute'; workerId: string; key: string }
   /** Ask the worker to give the task up if not started (it answers rejected, or finishes it). */
   | { type: 'steal'; workerId: string; key: string }
-  | { type: 'client-key'; clientId: string; key: string; state: ClientKeyState; nbytes?: number; error?: TaskError };
+  | { type: 'client-key'; clientId: string; key: string; state: ClientKeyState; nbytes?: number; error?: TaskError }
+  /** Tell workerId to fetch the key from these holders' addresses and report it (keys-added). */
+  | { type: 'replicate'; workerId: string; key: string; from: string[] }
+  /** It runs nothing and every key it held is safe elsewhere: close it. Already forgotten here. */
+  | { type: 'worker-retired'; workerId: string }
+  /** Its retirement is over without closing it; it serves as before (unless it left). */
+  | { type: 'retire-refused'; workerId: string; reason: string };
 
 export type EventType = SchedulerEvent['type'];
 export type EventOf<T extends EventType> = Extract<SchedulerEvent, { type: T }>;

@@ -8,11 +8,24 @@ import type { EventOf } from './types.js';
 
 export function onWorkerAdded(c: Core, e: EventOf<'worker-added'>): void {
   if (c.workers.has(e.worker.workerId)) return; // a repeated registration changes nothing
-  const ws = c.addWorker(e.worker);
+  wakeFor(c, c.addWorker(e.worker));
+}
+
+/** A worker can take work (joined, or no longer retiring): no-worker tasks it can run are ready. */
+export function wakeFor(c: Core, ws: WorkerRecord): void {
   const runnable = [...c.noWorker].filter((ts) => capable(ws, ts.resources));
   runnable.sort((a, b) => (runsBefore(a, b) ? -1 : 1));
   for (const ts of runnable) c.recommend(ts, 'ready');
   c.fillAll = true;
+}
+
+/** Queued work that no remaining (non-retiring) worker could ever run waits for one to join. */
+export function strandQueued(c: Core): void {
+  for (const lane of c.queues.lanes()) {
+    const head = lane.heap.peek();
+    if (!head || c.hasCapableWorker(head)) continue;
+    for (const ts of lane.heap.values()) transition(c, ts, 'no-worker');
+  }
 }
 
 function killedWorkerError(ts: TaskRecord, ws: WorkerRecord): TaskRecord['erredBy'] {
@@ -31,6 +44,7 @@ function killedWorkerError(ts: TaskRecord, ws: WorkerRecord): TaskRecord['erredB
 export function onWorkerRemoved(c: Core, e: EventOf<'worker-removed'>): void {
   const ws = c.workers.get(e.workerId);
   if (!ws) return;
+  if (ws.retiring) c.emit({ type: 'retire-refused', workerId: ws.id, reason: `worker left before its retirement finished (${e.reason})` });
   c.removeWorker(ws);
   for (const ts of [...ws.processing]) {
     if (!e.graceful) ts.suspicious++;
@@ -45,12 +59,7 @@ export function onWorkerRemoved(c: Core, e: EventOf<'worker-removed'>): void {
     c.dropReplica(ts, ws);
     if (ts.state === 'memory' && ts.whoHas.size === 0) transition(c, ts, 'released'); // recomputed if needed
   }
-  // Queued work that no remaining worker could ever run waits for one to join.
-  for (const lane of c.queues.lanes()) {
-    const head = lane.heap.peek();
-    if (!head || c.hasCapableWorker(head)) continue;
-    for (const ts of lane.heap.values()) transition(c, ts, 'no-worker');
-  }
+  strandQueued(c);
 }
 
 export function onTaskFinished(c: Core, e: EventOf<'task-finished'>): void {

@@ -29,17 +29,17 @@ describe('withClusterDefaults', () => {
   it('fills image, one default group and autoscaling', () => {
     const d = withClusterDefaults({});
     assert.equal(d.image, DEFAULT_IMAGE);
-    assert.deepEqual(d.workerGroups, [{ name: 'default', replicas: 1, minReplicas: 0, maxReplicas: 1, threads: 1, gpus: 0 }]);
+    assert.deepEqual(d.workerGroups, [{ name: 'default', replicas: 1, minReplicas: 0, threads: 1, gpus: 0 }]);
     assert.deepEqual(d.autoscaling, { enabled: false, targetDuration: '30s' });
   });
 
-  it('defaults replicas to minReplicas and maxReplicas to the larger of the two', () => {
+  it('defaults replicas to minReplicas (1 when neither is set) and leaves maxReplicas unbounded unless given', () => {
     const spec: DaskClusterSpec = { image: 'img:1', workerGroups: [{ name: 'a', minReplicas: 2 }, { name: 'b', replicas: 3, minReplicas: 1 }, { name: 'c', replicas: 0 }, { name: 'd', threads: 4, maxReplicas: 9 }] };
     const [a, b, c, d] = withClusterDefaults(spec).workerGroups;
-    assert.deepEqual([a!.replicas, a!.maxReplicas], [2, 2]);
-    assert.deepEqual([b!.replicas, b!.maxReplicas], [3, 3]);
+    assert.deepEqual([a!.replicas, a!.maxReplicas], [2, undefined]);
+    assert.deepEqual([b!.replicas, b!.maxReplicas], [3, undefined]);
     // A group started at 0 can still be grown by the autoscaler.
-    assert.deepEqual([c!.replicas, c!.minReplicas, c!.maxReplicas], [0, 0, 1]);
+    assert.deepEqual([c!.replicas, c!.minReplicas, c!.maxReplicas], [0, 0, undefined]);
     assert.deepEqual([d!.replicas, d!.threads, d!.maxReplicas], [1, 4, 9]);
     assert.equal(withClusterDefaults(spec).image, 'img:1');
     assert.equal(spec.workerGroups![0]!.replicas, undefined, 'input not modified');
@@ -79,7 +79,7 @@ describe('scheduler Deployment', () => {
     assert.equal(c.name, 'scheduler');
     assert.equal(c.image, DEFAULT_IMAGE);
     assert.deepEqual(c.command, ['kubedask']);
-    assert.deepEqual(c.args, ['scheduler', '--port', '8786', '--dashboard-port', '8787', '--metrics-port', '8788']);
+    assert.deepEqual(c.args, ['scheduler', '--host', '$(POD_IP)', '--port', '8786', '--dashboard-port', '8787', '--metrics-port', '8788']);
     assert.deepEqual(c.ports!.map((p) => [p.name, p.containerPort]), [['grpc', 8786], ['dashboard', 8787], ['metrics', 8788]]);
     assert.deepEqual(c.readinessProbe!.grpc, { port: 8786 });
     assert.deepEqual(c.livenessProbe!.grpc, { port: 8786 });
@@ -94,7 +94,7 @@ describe('scheduler Deployment', () => {
     const spec = d.spec!.template.spec!;
     const c = spec.containers[0]!;
     assert.deepEqual(c.resources, resources);
-    assert.deepEqual(c.args!.slice(7), ['--tls-ca', '/etc/kubedask/tls/ca.crt', '--tls-cert', '/etc/kubedask/tls/tls.crt', '--tls-key', '/etc/kubedask/tls/tls.key']);
+    assert.deepEqual(c.args!.slice(9), ['--tls-ca', '/etc/kubedask/tls/ca.crt', '--tls-cert', '/etc/kubedask/tls/tls.crt', '--tls-key', '/etc/kubedask/tls/tls.key']);
     assert.deepEqual(c.readinessProbe!.tcpSocket, { port: 8786 });
     assert.equal(c.readinessProbe!.grpc, undefined);
     assert.deepEqual(c.volumeMounts!.find((m) => m.mountPath === '/etc/kubedask/tls'), { name: 'kubedask-tls', mountPath: '/etc/kubedask/tls', readOnly: true });
@@ -127,9 +127,9 @@ describe('scheduler Deployment', () => {
     assert.equal(t.spec!.priorityClassName, 'high');
     assert.deepEqual(t.spec!.containers.map((c) => c.name), ['scheduler', 'proxy']);
     const c = t.spec!.containers[0]!;
-    assert.deepEqual(c.args, ['scheduler', '--port=9000', '--no-dashboard', '--metrics-port', '8788']);
+    assert.deepEqual(c.args, ['scheduler', '--port=9000', '--no-dashboard', '--host', '$(POD_IP)', '--metrics-port', '8788']);
     assert.equal(c.image, DEFAULT_IMAGE);
-    assert.deepEqual(c.env, [{ name: 'A', value: '1' }]);
+    assert.deepEqual(c.env, [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }, { name: 'A', value: '1' }]);
     assertValid(d);
   });
 });
@@ -166,7 +166,7 @@ describe('DaskWorkerGroup', () => {
     assert.deepEqual(g.metadata.ownerReferences, [ownerReference(c)]);
     assert.equal(g.metadata.labels![LABELS.group], 'cpu');
     assert.equal(g.metadata.annotations![ANNOTATIONS.clusterReplicas], '2');
-    assert.deepEqual(g.spec, { cluster: 'demo', groupName: 'cpu', image: 'img:2', imagePullPolicy: 'Always', replicas: 2, minReplicas: 2, maxReplicas: 2, threads: 4, gpus: 0, taskResources: { BIG: 1 } });
+    assert.deepEqual(g.spec, { cluster: 'demo', groupName: 'cpu', image: 'img:2', imagePullPolicy: 'Always', replicas: 2, minReplicas: 2, threads: 4, gpus: 0, taskResources: { BIG: 1 } });
   });
 });
 

@@ -1,0 +1,224 @@
+// The operator process: informers feed one work queue whose keys name a DaskCluster, a
+// DaskWorkerGroup or a DaskJob; reconcilers run only while this replica leads (when leader
+// election is on); probes, Prometheus metrics and JSON logs on the side; a clean stop on signal.
+import { hostname } from 'node:os';
+import { LABELS, MANAGER, type DaskAutoscalingPolicy, type DaskCluster, type DaskJob, type DaskWorkerGroup } from './api/types.js';
+import { grpcSchedulerControl, type SchedulerControl } from './control/scheduler-control.js';
+import { EventRecorder } from './k8s/events.js';
+import { Informer, type InformerEvent } from './k8s/informer.js';
+import { KubeApi, type KubeObject } from './k8s/kube-api.js';
+import { LeaderElector } from './k8s/leader.js';
+import { R } from './k8s/resources.js';
+import { startProbeServer } from './runtime/http-server.js';
+import { createLogger } from './runtime/logger.js';
+import { Registry } from './runtime/metrics.js';
+import { WorkQueue, type ReconcileResult } from './runtime/work-queue.js';
+import { reconcileCluster } from './reconcile/cluster.js';
+import { key, splitKey, type Caches, type Deployment, type Pod, type ReconcileContext, type Service } from './reconcile/context.js';
+import { DrainTracker } from './reconcile/drains.js';
+import { Expectations } from './reconcile/expectations.js';
+import { reconcileJob } from './reconcile/job.js';
+import { reconcileWorkerGroup } from './reconcile/worker-group.js';
+
+export interface OperatorOptions {
+  /** Namespaces to manage; empty for all. */
+  namespaces: string[];
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId: string;
+  identity: string;
+  host: string;
+  healthPort: number;
+  metricsPort: number;
+  qps: number;
+  burst: number;
+  resyncMs: number;
+  workers: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Output for the JSON log lines (stdout by default). */
+  write?: (line: string) => void;
+  control?: SchedulerControl;
+  api?: KubeApi;
+}
+
+export interface RunningOperator {
+  healthPort: number;
+  metricsPort: number;
+  readonly leading: boolean;
+  metrics: Registry;
+  /** Resolves when the operator has stopped: undefined after close(), an error when leadership was lost. */
+  closed: Promise<Error | undefined>;
+  close(): Promise<void>;
+}
+
+type Kind = 'cluster' | 'group' | 'job';
+const RECONCILERS: Record<Kind, (ctx: ReconcileContext, ns: string, name: string) => Promise<ReconcileResult>> = {
+  cluster: reconcileCluster,
+  group: reconcileWorkerGroup,
+  job: reconcileJob,
+};
+
+export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
+  const log = createLogger({ level: o.logLevel, ...(o.write ? { write: o.write } : {}), fields: { component: MANAGER } });
+  const metrics = new Registry();
+  const m = operatorMetrics(metrics);
+  const api = o.api ?? KubeApi.fromDefaultKubeconfig({
+    qps: o.qps, burst: o.burst,
+    onRequest: (r) => m.apiRequests.inc({ verb: r.verb, resource: r.resource, code: String(r.status) }),
+  });
+  const namespaces = o.namespaces.length ? o.namespaces : undefined;
+  const onError = (what: string) => (err: unknown) => log.warn(`${what} watch trouble; retrying`, { error: err });
+  const managed = `${LABELS.managedBy}=${MANAGER}`;
+  const caches: Caches = {
+    clusters: new Informer<DaskCluster & KubeObject>(api, R.daskClusters, { namespaces, resyncMs: o.resyncMs, onError: onError('DaskCluster') }),
+    groups: new Informer<DaskWorkerGroup & KubeObject>(api, R.daskWorkerGroups, { namespaces, resyncMs: o.resyncMs, onError: onError('DaskWorkerGroup') }),
+    jobs: new Informer<DaskJob & KubeObject>(api, R.daskJobs, { namespaces, resyncMs: o.resyncMs, onError: onError('DaskJob') }),
+    policies: new Informer<DaskAutoscalingPolicy & KubeObject>(api, R.daskAutoscalingPolicies, { resyncMs: o.resyncMs, onError: onError('DaskAutoscalingPolicy') }),
+    pods: new Informer<Pod>(api, R.pods, { namespaces, labelSelector: managed, resyncMs: o.resyncMs, onError: onError('Pod') }),
+    deployments: new Informer<Deployment>(api, R.deployments, { namespaces, labelSelector: managed, resyncMs: o.resyncMs, onError: onError('Deployment') }),
+    services: new Informer<Service>(api, R.services, { namespaces, labelSelector: managed, resyncMs: o.resyncMs, onError: onError('Service') }),
+  };
+  const control = o.control ?? grpcSchedulerControl();
+  const now = () => Date.now();
+  const events = new EventRecorder(api, { component: MANAGER, host: o.identity });
+  const queue = new WorkQueue({
+    onResult: (r) => {
+      const kind = r.key.slice(0, r.key.indexOf(':'));
+      m.reconciles.inc({ kind, outcome: r.outcome });
+      m.duration.observe({ kind }, r.durationMs / 1000);
+      if (r.outcome === 'error') {
+        m.errors.inc({ kind });
+        log.warn('reconcile failed; retrying with backoff', { key: r.key, error: r.error });
+      }
+    },
+  });
+  const enqueue = (kind: Kind) => (ns: string, name: string) => queue.add(`${kind}:${key(ns, name)}`);
+  const ctx: ReconcileContext = {
+    api, caches, control, events, log, now,
+    expectations: new Expectations(now),
+    drains: new DrainTracker(now),
+    enqueue: { cluster: enqueue('cluster'), group: enqueue('group'), job: enqueue('job') },
+  };
+  route(ctx);
+
+  let closing = false;
+  let started = false;
+  let elector: LeaderElector | undefined;
+  const renderMetrics = () => { m.depth.set({}, queue.depth); return metrics.render(); };
+  const probes = await startProbeServer({
+    host: o.host, port: o.healthPort,
+    healthz: () => !closing,
+    readyz: () => Object.values(caches).every((c) => c.synced),
+    metrics: () => renderMetrics(),
+  });
+  const metricsServer = o.metricsPort === o.healthPort ? undefined : await startProbeServer({
+    host: o.host, port: o.metricsPort, healthz: () => true, readyz: () => true,
+    metrics: () => renderMetrics(),
+  });
+
+  let resolveClosed!: (e: Error | undefined) => void;
+  const closed = new Promise<Error | undefined>((r) => (resolveClosed = r));
+  const startWork = () => {
+    if (started || closing) return;
+    started = true;
+    m.leader.set({}, 1);
+    log.info('reconciling', { namespaces: namespaces ?? 'all', workers: o.workers });
+    queue.run(o.workers, async (k) => {
+      const i = k.indexOf(':');
+      const { namespace, name } = splitKey(k.slice(i + 1));
+      const result = await RECONCILERS[k.slice(0, i) as Kind](ctx, namespace, name);
+      if (result) log.debug('requeue', { key: k, afterMs: result.requeueAfterMs, reason: result.reason });
+      return result;
+    });
+    // Everything in the cache gets a first look.
+    for (const c of caches.clusters.list()) ctx.enqueue.cluster(c.metadata.namespace!, c.metadata.name!);
+    for (const g of caches.groups.list()) ctx.enqueue.group(g.metadata.namespace!, g.metadata.name!);
+    for (const j of caches.jobs.list()) ctx.enqueue.job(j.metadata.namespace!, j.metadata.name!);
+  };
+
+  const close = async (reason?: Error) => {
+    if (closing) return;
+    closing = true;
+    log.info('stopping', reason ? { reason: reason.message } : {});
+    await elector?.stop();
+    await queue.shutdown();
+    for (const c of Object.values(caches)) c.stop();
+    control.close();
+    await probes.close();
+    await metricsServer?.close();
+    resolveClosed(reason);
+  };
+
+  log.info('serving probes and metrics', { healthPort: probes.port, metricsPort: metricsServer?.port ?? probes.port });
+  await Promise.all(Object.values(caches).map((c) => c.start()));
+  log.info('caches synced');
+  if (o.leaderElect) {
+    elector = new LeaderElector({
+      api, namespace: o.leaderElectionNamespace, name: o.leaderElectionId, identity: o.identity,
+      onStartedLeading: () => { log.info('became leader', { lease: `${o.leaderElectionNamespace}/${o.leaderElectionId}` }); startWork(); },
+      // A replica that lost the lease stops at once, as controller-runtime does: another leads now.
+      onStoppedLeading: () => { m.leader.set({}, 0); if (!closing) void close(new Error('leader election lost')); },
+    });
+    elector.start();
+  } else {
+    startWork();
+  }
+
+  return {
+    healthPort: probes.port,
+    metricsPort: metricsServer?.port ?? probes.port,
+    get leading() { return started && !closing; },
+    metrics,
+    closed,
+    close: () => close(),
+  };
+}
+
+/** Informer events to work-queue keys, and expectations observed. */
+function route(ctx: ReconcileContext): void {
+  const { caches, enqueue, expectations } = ctx;
+  const ns = (o: KubeObject) => o.metadata.namespace!;
+  caches.clusters.on(({ object: c }) => {
+    enqueue.cluster(ns(c), c.metadata.name!);
+    const job = c.metadata.labels?.[LABELS.job];
+    if (job) enqueue.job(ns(c), job);
+  });
+  caches.groups.on(({ object: g }) => {
+    enqueue.group(ns(g), g.metadata.name!);
+    enqueue.cluster(ns(g), g.spec.cluster);
+  });
+  caches.jobs.on(({ object: j }) => enqueue.job(ns(j), j.metadata.name!));
+  caches.pods.on((e: InformerEvent<Pod>) => {
+    const p = e.object;
+    for (const owner of p.metadata.ownerReferences ?? []) {
+      if (owner.kind === 'DaskWorkerGroup') {
+        const gk = key(ns(p), owner.name);
+        if (e.type === 'added') expectations.observedCreate(gk, p.metadata.name!);
+        if (e.type === 'deleted' || p.metadata.deletionTimestamp) expectations.observedDelete(gk, p.metadata.name!);
+        enqueue.group(ns(p), owner.name);
+      }
+      if (owner.kind === 'DaskJob') enqueue.job(ns(p), owner.name);
+    }
+    const cluster = p.metadata.labels?.[LABELS.cluster];
+    if (cluster) enqueue.cluster(ns(p), cluster);
+  });
+  const toCluster = ({ object }: { object: KubeObject }) => {
+    const cluster = object.metadata.labels?.[LABELS.cluster];
+    if (cluster) enqueue.cluster(ns(object), cluster);
+  };
+  caches.deployments.on(toCluster);
+  caches.services.on(toCluster);
+}
+
+function operatorMetrics(r: Registry) {
+  return {
+    reconciles: r.counter('kubedask_operator_reconciles_total', 'Reconciles by kind and outcome (success, requeue, error).', ['kind', 'outcome']),
+    errors: r.counter('kubedask_operator_reconcile_errors_total', 'Reconciles that failed and were retried with backoff.', ['kind']),
+    duration: r.histogram('kubedask_operator_reconcile_duration_seconds', 'Time spent in one reconcile.', ['kind']),
+    depth: r.gauge('kubedask_operator_workqueue_depth', 'Keys waiting in the work queue.'),
+    leader: r.gauge('kubedask_operator_leader', '1 while this replica leads and reconciles.'),
+    apiRequests: r.counter('kubedask_operator_api_requests_total', 'Requests to the Kubernetes API by verb, resource and status code.', ['verb', 'resource', 'code']),
+  };
+}
+
+export const defaultIdentity = (): string => `${hostname()}-${process.pid}`;

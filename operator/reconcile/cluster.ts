@@ -1,0 +1,199 @@
+// Reconcile of one DaskCluster, as an ordered list of idempotent steps: finalizer, scheduler
+// Service and Deployment, one DaskWorkerGroup per spec group, then the status from what was
+// observed, and the idle timeout. Worker pods belong to the group reconciler.
+import { ANNOTATIONS, FINALIZER, LABELS, names, type DaskCluster, type DaskClusterStatus, type DaskWorkerGroup } from '../api/types.js';
+import { buildSchedulerDeployment, buildSchedulerService, buildWorkerGroup, withClusterDefaults, workerTemplateHash } from '../builders/index.js';
+import { R } from '../k8s/resources.js';
+import { isAlreadyExists, isNotFound } from '../k8s/kube-api.js';
+import type { ReconcileResult } from '../runtime/work-queue.js';
+import { setConditions } from './conditions.js';
+import { computeClusterStatus } from './cluster-status.js';
+import type { Deployment, ReconcileContext, Service } from './context.js';
+import { parseDuration } from './duration.js';
+import { forgetScheduler, groupPods, observeScheduler } from './observe.js';
+import { isTerminating } from './pod-health.js';
+import { createObject, ReconcileErrors, writeStatus } from './writes.js';
+
+export async function reconcileCluster(ctx: ReconcileContext, namespace: string, name: string): Promise<ReconcileResult> {
+  const cluster = ctx.caches.clusters.get(namespace, name);
+  if (!cluster) return;
+  if (cluster.metadata.deletionTimestamp) return finalize(ctx, cluster);
+  await ensureFinalizer(ctx, cluster);
+
+  const errors = new ReconcileErrors();
+  await errors.run('scheduler Service', () => ensureService(ctx, cluster));
+  await errors.run('scheduler Deployment', () => ensureDeployment(ctx, cluster));
+  await errors.run('worker groups', () => ensureGroups(ctx, cluster));
+
+  const view = await observeScheduler(ctx, cluster);
+  const deployment = ctx.caches.deployments.get(namespace, names.scheduler(name));
+  const want = buildSchedulerDeployment(cluster);
+  const groups = ownedGroups(ctx, cluster);
+  const computed = computeClusterStatus({
+    cluster, scheduler: view,
+    schedulerRolling: templateHash(deployment) !== templateHash(want as Deployment),
+    groups: groups.map((group) => ({ group, pods: groupPods(ctx, group), templateHash: workerTemplateHash(group, cluster) })),
+  });
+  const status: DaskClusterStatus = {
+    phase: computed.phase,
+    observedGeneration: cluster.metadata.generation ?? 0,
+    conditions: setConditions(cluster.status?.conditions, computed.conditions, new Date(ctx.now()).toISOString()),
+    schedulerAddress: computed.schedulerAddress,
+    dashboardUrl: computed.dashboardUrl,
+    workers: `${computed.readyWorkers}/${computed.desiredWorkers}`,
+    readyWorkers: computed.readyWorkers,
+    desiredWorkers: computed.desiredWorkers,
+    groups: computed.groups,
+    idleSeconds: Math.floor(computed.idleSeconds),
+    ...(cluster.status?.lastAutoscaling ? { lastAutoscaling: cluster.status.lastAutoscaling } : {}),
+  };
+  if (cluster.status?.phase !== status.phase) {
+    ctx.events.record(cluster, computed.problem ? 'Warning' : 'Normal', `Phase${status.phase}`,
+      computed.problem ? computed.problem.message : `cluster is ${status.phase}`);
+  }
+  await errors.run('write status', () => writeStatus(ctx, R.daskClusters, cluster, cluster.status, status));
+  errors.throwIfAny();
+
+  const idle = await checkIdle(ctx, cluster, computed.ready ? computed.idleSeconds : undefined);
+  if (idle) return idle;
+  if (computed.problem && !computed.ready) return { requeueAfterMs: 10_000, reason: `cluster degraded: ${computed.problem.reason}` };
+  if (!computed.ready && !cluster.spec.suspend) return { requeueAfterMs: 2_000, reason: 'waiting for the scheduler and workers to be ready' };
+  return { requeueAfterMs: 30_000, reason: 'refresh status from the scheduler' };
+}
+
+async function ensureFinalizer(ctx: ReconcileContext, cluster: DaskCluster): Promise<void> {
+  const finalizers = cluster.metadata.finalizers ?? [];
+  if (finalizers.includes(FINALIZER)) return;
+  const patch = finalizers.length
+    ? [{ op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }]
+    : [{ op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }];
+  await ctx.api.patch(R.daskClusters, cluster.metadata.namespace, cluster.metadata.name!, patch, { type: 'json' });
+}
+
+// Before the cluster goes: remove its workers (they would only lose the scheduler) and wait for
+// them to be gone, so nothing keeps running after `kubectl delete` returns.
+async function finalize(ctx: ReconcileContext, cluster: DaskCluster): Promise<ReconcileResult> {
+  const ns = cluster.metadata.namespace!;
+  const finalizers = cluster.metadata.finalizers ?? [];
+  const at = finalizers.indexOf(FINALIZER);
+  if (at < 0) return;
+  const workers = ctx.caches.pods.list({ namespace: ns, labels: { [LABELS.cluster]: cluster.metadata.name!, [LABELS.role]: 'worker' } });
+  for (const p of workers.filter((w) => !isTerminating(w))) {
+    try { await ctx.api.delete(R.pods, ns, p.metadata.name!); } catch (err) { if (!isNotFound(err)) throw err; }
+  }
+  if (workers.length) {
+    if (cluster.status?.phase !== 'Terminating') {
+      await writeStatus(ctx, R.daskClusters, cluster, cluster.status, { ...cluster.status, phase: 'Terminating' });
+      ctx.events.record(cluster, 'Normal', 'RemovingWorkers', `removing ${workers.length} worker pods before the cluster goes`);
+    }
+    return { requeueAfterMs: 1_000, reason: `waiting for ${workers.length} worker pods to terminate` };
+  }
+  await ctx.api.patch(R.daskClusters, ns, cluster.metadata.name!, [
+    { op: 'test', path: `/metadata/finalizers/${at}`, value: FINALIZER },
+    { op: 'remove', path: `/metadata/finalizers/${at}` },
+  ], { type: 'json' });
+  ctx.control.forget(names.schedulerAddress(cluster.metadata.name!, ns));
+  forgetScheduler(cluster);
+  return;
+}
+
+async function ensureService(ctx: ReconcileContext, cluster: DaskCluster): Promise<void> {
+  const want = buildSchedulerService(cluster) as Service;
+  const ns = cluster.metadata.namespace!;
+  const have = ctx.caches.services.get(ns, want.metadata.name!);
+  if (!have) return createOnce(ctx, cluster, R.services, want, 'CreatedService');
+  const same = JSON.stringify([have.spec?.type, have.spec?.ports, have.spec?.selector, have.metadata.annotations, have.metadata.labels])
+    === JSON.stringify([want.spec?.type ?? 'ClusterIP', want.spec?.ports?.map((p) => ({ protocol: 'TCP', ...p })), want.spec?.selector, want.metadata.annotations, want.metadata.labels]);
+  if (same) return;
+  // The cluster IP is immutable: carry it over.
+  const body = { ...want, metadata: { ...want.metadata, resourceVersion: have.metadata.resourceVersion },
+    spec: { ...want.spec, clusterIP: have.spec?.clusterIP, clusterIPs: have.spec?.clusterIPs } };
+  await ctx.api.replace(R.services, ns, want.metadata.name!, body);
+  ctx.events.record(cluster, 'Normal', 'UpdatedService', `updated Service ${want.metadata.name}`);
+}
+
+async function ensureDeployment(ctx: ReconcileContext, cluster: DaskCluster): Promise<void> {
+  const want = buildSchedulerDeployment(cluster) as Deployment;
+  if (cluster.spec.suspend) want.spec = { ...want.spec!, replicas: 0 };
+  const ns = cluster.metadata.namespace!;
+  const have = ctx.caches.deployments.get(ns, want.metadata.name!);
+  if (!have) return createOnce(ctx, cluster, R.deployments, want, 'CreatedScheduler');
+  const rolled = templateHash(have) !== templateHash(want);
+  if (!rolled && have.spec?.replicas === want.spec?.replicas) return;
+  await ctx.api.replace(R.deployments, ns, want.metadata.name!, { ...want, metadata: { ...want.metadata, resourceVersion: have.metadata.resourceVersion } });
+  ctx.events.record(cluster, 'Normal', rolled ? 'RollingScheduler' : 'ScaledScheduler',
+    rolled ? 'scheduler pod template changed: replacing the scheduler' : `scheduler replicas set to ${want.spec?.replicas}`);
+}
+
+const templateHash = (d: Deployment | undefined): string | undefined => d?.spec?.template?.metadata?.annotations?.[ANNOTATIONS.templateHash];
+
+function ownedGroups(ctx: ReconcileContext, cluster: DaskCluster): DaskWorkerGroup[] {
+  return ctx.caches.groups.list({ namespace: cluster.metadata.namespace!, labels: { [LABELS.cluster]: cluster.metadata.name! } })
+    .filter((g) => g.metadata.ownerReferences?.some((o) => o.uid === cluster.metadata.uid));
+}
+
+// Groups follow the cluster's spec, except replicas: a `kubectl scale` on a group sticks until
+// the cluster's own replicas for that group change (remembered in an annotation).
+async function ensureGroups(ctx: ReconcileContext, cluster: DaskCluster): Promise<void> {
+  const ns = cluster.metadata.namespace!;
+  const spec = withClusterDefaults(cluster.spec);
+  const wanted = new Set<string>();
+  for (const tmpl of spec.workerGroups ?? []) {
+    const want = buildWorkerGroup(cluster, tmpl);
+    const groupName = want.metadata.name!;
+    wanted.add(groupName);
+    const clusterReplicas = String(want.spec.replicas ?? 0);
+    const have = ctx.caches.groups.get(ns, groupName);
+    if (!have) {
+      want.metadata.annotations = { ...want.metadata.annotations, [ANNOTATIONS.clusterReplicas]: clusterReplicas };
+      await createOnce(ctx, cluster, R.daskWorkerGroups, want as DaskWorkerGroup & { metadata: { name: string } }, 'CreatedWorkerGroup');
+      continue;
+    }
+    if (isTerminating(have)) continue;
+    const follow = have.metadata.annotations?.[ANNOTATIONS.clusterReplicas] !== clusterReplicas;
+    const spec2 = { ...want.spec, replicas: follow ? want.spec.replicas : have.spec.replicas };
+    const annotations = { ...have.metadata.annotations, ...want.metadata.annotations, [ANNOTATIONS.clusterReplicas]: clusterReplicas };
+    if (JSON.stringify(canonicalSpec(have.spec)) === JSON.stringify(canonicalSpec(spec2)) && !follow) continue;
+    await ctx.api.patch(R.daskWorkerGroups, ns, groupName, [
+      { op: 'replace', path: '/spec', value: spec2 },
+      { op: have.metadata.annotations ? 'replace' : 'add', path: '/metadata/annotations', value: annotations },
+    ], { type: 'json' });
+    if (follow && have.spec.replicas !== spec2.replicas) {
+      ctx.events.record(cluster, 'Normal', 'ScaledWorkerGroup', `group ${tmpl.name}: replicas ${have.spec.replicas} -> ${spec2.replicas}`);
+    } else {
+      ctx.events.record(cluster, 'Normal', 'UpdatedWorkerGroup', `group ${tmpl.name}: spec updated; its workers will be replaced a few at a time`);
+    }
+  }
+  for (const g of ownedGroups(ctx, cluster)) {
+    if (wanted.has(g.metadata.name!) || isTerminating(g)) continue;
+    await ctx.api.delete(R.daskWorkerGroups, ns, g.metadata.name!);
+    ctx.events.record(cluster, 'Normal', 'DeletedWorkerGroup', `group ${g.spec.groupName} removed from the spec`);
+  }
+}
+
+function canonicalSpec(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonicalSpec);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonicalSpec(x)]));
+  return v;
+}
+
+async function createOnce(ctx: ReconcileContext, cluster: DaskCluster, r: Parameters<ReconcileContext['api']['create']>[0],
+  body: { metadata: { name?: string } }, reason: string): Promise<void> {
+  try {
+    await createObject(ctx, r, cluster.metadata.namespace!, body);
+    ctx.events.record(cluster, 'Normal', reason, `created ${r.kind} ${body.metadata.name}`);
+  } catch (err) {
+    if (isAlreadyExists(err)) return; // made by an earlier pass the cache has not shown yet
+    ctx.events.record(cluster, 'Warning', `Failed${reason.replace(/^Created/, 'Create')}`, `creating ${r.kind} ${body.metadata.name}: ${(err as Error).message}`);
+    throw err;
+  }
+}
+
+async function checkIdle(ctx: ReconcileContext, cluster: DaskCluster, idleSeconds: number | undefined): Promise<ReconcileResult> {
+  if (!cluster.spec.idleTimeout || idleSeconds === undefined) return undefined;
+  const limitMs = parseDuration(cluster.spec.idleTimeout, 'spec.idleTimeout');
+  if (idleSeconds * 1000 < limitMs) return { requeueAfterMs: Math.min(30_000, limitMs - idleSeconds * 1000 + 500), reason: 'watching the idle timeout' };
+  ctx.events.record(cluster, 'Normal', 'IdleTimeout', `scheduler idle for ${Math.round(idleSeconds)}s >= spec.idleTimeout ${cluster.spec.idleTimeout}: deleting the cluster`);
+  await ctx.api.delete(R.daskClusters, cluster.metadata.namespace!, cluster.metadata.name!);
+  return undefined;
+}

@@ -1,0 +1,126 @@
+// Reconcile of one DaskJob: a cluster made for it, then a runner pod that connects to it, retried
+// up to backoffLimit, bounded by activeDeadlineSeconds; when it ends the cluster goes, and after
+// ttlSecondsAfterFinished the job itself.
+import { names, type DaskJob, type DaskJobStatus, type JobPhase } from '../api/types.js';
+import { buildJobCluster, buildRunnerPod } from '../builders/index.js';
+import { R } from '../k8s/resources.js';
+import { isAlreadyExists, isNotFound } from '../k8s/kube-api.js';
+import type { ReconcileResult } from '../runtime/work-queue.js';
+import { condition, isTrue, setConditions, type ConditionInput } from './conditions.js';
+import type { ReconcileContext } from './context.js';
+import { isTerminating } from './pod-health.js';
+import { createObject, writeStatus } from './writes.js';
+
+export async function reconcileJob(ctx: ReconcileContext, namespace: string, name: string): Promise<ReconcileResult> {
+  const job = ctx.caches.jobs.get(namespace, name);
+  if (!job || isTerminating(job)) return;
+  const st = job.status ?? {};
+  const now = ctx.now();
+  const clusterName = names.jobCluster(name);
+  const cluster = ctx.caches.clusters.get(namespace, clusterName);
+
+  if (st.phase === 'Succeeded' || st.phase === 'Failed') {
+    if (cluster && !isTerminating(cluster)) await deleteCluster(ctx, job, clusterName, `job ${st.phase}`);
+    return ttl(ctx, job, now);
+  }
+  const startTime = st.startTime ?? new Date(now).toISOString();
+  const deadline = job.spec.activeDeadlineSeconds;
+  if (deadline !== undefined && now - Date.parse(startTime) >= deadline * 1000) {
+    return finish(ctx, job, { ...st, startTime }, 'Failed', 'DeadlineExceeded', `the job ran longer than activeDeadlineSeconds (${deadline}s)`);
+  }
+
+  if (!cluster) {
+    try {
+      await createObject(ctx, R.daskClusters, namespace, buildJobCluster(job));
+      ctx.events.record(job, 'Normal', 'CreatedCluster', `created DaskCluster ${clusterName} for this job`);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  }
+  if (!cluster || !isTrue(cluster.status?.conditions, 'Ready')) {
+    const degraded = cluster?.status?.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True');
+    await write(ctx, job, { ...st, startTime, clusterName }, 'ClusterStarting', [
+      condition('ClusterReady', false, degraded?.reason ?? 'ClusterStarting', degraded?.message ?? `waiting for DaskCluster ${clusterName} to be Ready`, job.metadata.generation),
+    ]);
+    return untilDeadline(job, startTime, now, { requeueAfterMs: degraded ? 10_000 : 2_000, reason: `waiting for cluster ${clusterName}` });
+  }
+
+  const attempt = st.failures ?? 0;
+  const podName = names.jobRunner(name, attempt);
+  const pod = ctx.caches.pods.get(namespace, podName);
+  const clusterOk = condition('ClusterReady', true, 'ClusterReady', `DaskCluster ${clusterName} is Ready`, job.metadata.generation);
+  if (!pod) {
+    try {
+      await createObject(ctx, R.pods, namespace, buildRunnerPod(job, attempt, cluster.status?.schedulerAddress ?? names.schedulerAddress(clusterName, namespace)));
+      ctx.events.record(job, 'Normal', 'CreatedRunner', `created runner pod ${podName} (attempt ${attempt + 1})`);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  } else if (pod.status?.phase === 'Succeeded') {
+    return finish(ctx, job, { ...st, startTime, clusterName, runnerPod: podName }, 'Succeeded', 'RunnerSucceeded', `runner pod ${podName} succeeded`);
+  } else if (pod.status?.phase === 'Failed') {
+    const failures = attempt + 1;
+    const limit = job.spec.backoffLimit ?? 0;
+    const exit = pod.status.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated;
+    const why = `runner pod ${podName} failed${exit ? ` with exit code ${exit.exitCode}` : ''}`;
+    ctx.events.record(job, 'Warning', 'RunnerFailed', why);
+    if (failures > limit) {
+      return finish(ctx, job, { ...st, startTime, clusterName, runnerPod: podName, failures }, 'Failed', 'BackoffLimitExceeded', `${why}; backoffLimit ${limit} reached`);
+    }
+    await write(ctx, job, { ...st, startTime, clusterName, runnerPod: podName, failures, message: `${why}; retrying` }, 'Running', [clusterOk]);
+    return { requeueAfterMs: Math.min(60_000, 1000 * 2 ** failures), reason: 'backoff before the next runner attempt' };
+  }
+  await write(ctx, job, { ...st, startTime, clusterName, runnerPod: podName }, 'Running', [clusterOk]);
+  return untilDeadline(job, startTime, now, undefined);
+}
+
+async function finish(ctx: ReconcileContext, job: DaskJob, st: DaskJobStatus, phase: 'Succeeded' | 'Failed', reason: string, message: string): Promise<ReconcileResult> {
+  const completionTime = new Date(ctx.now()).toISOString();
+  await write(ctx, job, { ...st, completionTime, message }, phase, [
+    condition(phase === 'Succeeded' ? 'Complete' : 'Failed', true, reason, message, job.metadata.generation),
+  ]);
+  ctx.events.record(job, phase === 'Succeeded' ? 'Normal' : 'Warning', reason, message);
+  const clusterName = names.jobCluster(job.metadata.name!);
+  if (ctx.caches.clusters.get(job.metadata.namespace!, clusterName)) await deleteCluster(ctx, job, clusterName, `job ${phase}`);
+  // A runner still going (deadline) is stopped; finished runner pods stay for their logs.
+  const runner = st.runnerPod && ctx.caches.pods.get(job.metadata.namespace!, st.runnerPod);
+  if (runner && !['Succeeded', 'Failed'].includes(runner.status?.phase ?? '')) {
+    try { await ctx.api.delete(R.pods, job.metadata.namespace!, st.runnerPod!); } catch (err) { if (!isNotFound(err)) throw err; }
+  }
+  return ttl(ctx, { ...job, status: { ...st, completionTime, phase } }, ctx.now());
+}
+
+async function deleteCluster(ctx: ReconcileContext, job: DaskJob, clusterName: string, why: string): Promise<void> {
+  try {
+    await ctx.api.delete(R.daskClusters, job.metadata.namespace!, clusterName);
+    ctx.events.record(job, 'Normal', 'DeletedCluster', `deleted DaskCluster ${clusterName}: ${why}`);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+async function ttl(ctx: ReconcileContext, job: DaskJob, now: number): Promise<ReconcileResult> {
+  const seconds = job.spec.ttlSecondsAfterFinished;
+  const done = job.status?.completionTime;
+  if (seconds === undefined || !done) return undefined;
+  const due = Date.parse(done) + seconds * 1000;
+  if (now < due) return { requeueAfterMs: due - now, reason: 'ttlSecondsAfterFinished' };
+  try { await ctx.api.delete(R.daskJobs, job.metadata.namespace!, job.metadata.name!); } catch (err) { if (!isNotFound(err)) throw err; }
+  return undefined;
+}
+
+function untilDeadline(job: DaskJob, startTime: string, now: number, r: ReconcileResult): ReconcileResult {
+  const deadline = job.spec.activeDeadlineSeconds;
+  if (deadline === undefined) return r;
+  const left = Date.parse(startTime) + deadline * 1000 - now;
+  return r && r.requeueAfterMs < left ? r : { requeueAfterMs: Math.max(0, left), reason: 'activeDeadlineSeconds' };
+}
+
+async function write(ctx: ReconcileContext, job: DaskJob, st: DaskJobStatus, phase: JobPhase, conditions: ConditionInput[]): Promise<void> {
+  const status: DaskJobStatus = {
+    ...st, phase, observedGeneration: job.metadata.generation ?? 0,
+    conditions: setConditions(job.status?.conditions, conditions, new Date(ctx.now()).toISOString()),
+  };
+  if (phase !== job.status?.phase) ctx.events.record(job, 'Normal', `Phase${phase}`, `job is ${phase}`);
+  await writeStatus(ctx, R.daskJobs, job, job.status, status);
+}

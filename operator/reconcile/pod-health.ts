@@ -1,0 +1,34 @@
+// Reading a pod's status the way a person would: is it going away, done, ready, stuck in
+// scheduling, or failing to start? The answers feed plans and the truthful conditions.
+import type { IPod } from 'kubernetes-models/v1/Pod';
+
+export const isTerminating = (o: { metadata?: { deletionTimestamp?: string } }): boolean => Boolean(o.metadata?.deletionTimestamp);
+export const isFinished = (p: IPod): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+export const isReady = (p: IPod): boolean =>
+  p.status?.phase === 'Running' && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
+/** Why a pod cannot start, or undefined while it is fine (or simply still starting). */
+export interface PodProblem { reason: string; message: string }
+
+const START_FAILURES = new Set(['CrashLoopBackOff', 'ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName',
+  'CreateContainerError', 'CreateContainerConfigError', 'RunContainerError']);
+
+export function podProblem(p: IPod): PodProblem | undefined {
+  const scheduled = p.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    return { reason: 'Unschedulable', message: `pod ${p.metadata?.name} cannot be scheduled: ${scheduled.message ?? 'no node fits it'}` };
+  }
+  for (const c of p.status?.containerStatuses ?? []) {
+    const waiting = c.state?.waiting;
+    if (waiting?.reason && START_FAILURES.has(waiting.reason)) {
+      const last = c.lastState?.terminated;
+      const exit = last ? ` (last exit code ${last.exitCode}${last.message ? `: ${last.message}` : ''})` : '';
+      return { reason: waiting.reason, message: `container ${c.name} of pod ${p.metadata?.name}: ${waiting.message ?? waiting.reason}${exit}` };
+    }
+  }
+  if (p.status?.phase === 'Failed') {
+    const t = p.status.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated;
+    return { reason: 'PodFailed', message: `pod ${p.metadata?.name} failed${t ? ` with exit code ${t.exitCode}` : ''}${p.status.message ? `: ${p.status.message}` : ''}` };
+  }
+  return undefined;
+}

@@ -1,0 +1,32 @@
+// The client certificate the operator presents to a cluster's scheduler when the cluster uses
+// mutual TLS: read from the cluster's own Secret (ca.crt, tls.crt, tls.key) and kept briefly.
+import type { Tls } from '../../protocol/tls.js';
+import type { DaskCluster } from '../api/types.js';
+import { R } from '../k8s/resources.js';
+import type { ReconcileContext, Secret } from './context.js';
+
+const cache = new Map<string, { at: number; tls: Tls }>();
+const TTL_MS = 60_000;
+
+export class TlsSecretError extends Error {
+  override name = 'TlsSecretError';
+}
+
+export async function clusterTls(ctx: ReconcileContext, cluster: DaskCluster): Promise<Tls | undefined> {
+  const secretName = cluster.spec.security?.tls?.secretName;
+  if (!secretName) return undefined;
+  const ns = cluster.metadata.namespace!;
+  const k = `${ns}/${secretName}`;
+  const hit = cache.get(k);
+  if (hit && ctx.now() - hit.at < TTL_MS) return hit.tls;
+  const secret = await ctx.api.get<Secret>(R.secrets, ns, secretName);
+  if (!secret) throw new TlsSecretError(`spec.security.tls.secretName: Secret ${k} not found`);
+  const part = (name: string) => {
+    const b64 = secret.data?.[name];
+    if (!b64) throw new TlsSecretError(`spec.security.tls.secretName: Secret ${k} has no ${name}`);
+    return Buffer.from(b64, 'base64');
+  };
+  const tls = { ca: part('ca.crt'), cert: part('tls.crt'), key: part('tls.key') };
+  cache.set(k, { at: ctx.now(), tls });
+  return tls;
+}
