@@ -5,31 +5,29 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { waitUntil } from '../helpers/wait.js';
-import { example, repoRoot, startKubeEnv, type KubeEnv, type OperatorProcess } from './kube-env.js';
+import { example, repoRoot, startKubeEnv, type KubeEnv } from './kube-env.js';
 import type { DaskJob } from '../../operator/api/types.js';
 
 describe('operator end to end: DaskJob', { timeout: 300_000 }, () => {
   let env: KubeEnv;
-  let operator: OperatorProcess;
+
 
   before(async () => {
     env = await startKubeEnv();
-    operator = env.startOperator();
+    env.startOperator();
   });
   after(async () => env?.close());
-  const failMsg = () => `operator output:\n${operator.output().split('\n').slice(-40).join('\n')}`;
   const job = (name: string) => env.get<DaskJob>('daskjob', name);
 
   it('examples/job.yaml runs to Succeeded and its cluster goes away', async () => {
     const name = (parse(example('job.yaml')) as DaskJob).metadata.name!;
     await env.kubectlOk('apply', '-f', join(repoRoot, 'examples', 'job.yaml'));
     const phases = new Set<string>();
-    await waitUntil(async () => {
+    await env.waitFor(async () => {
       const j = await job(name);
       if (j?.status?.phase) phases.add(j.status.phase);
       return j?.status?.phase === 'Succeeded' || j?.status?.phase === 'Failed';
-    }, `job ${name} to finish\n${failMsg()}`, 180_000);
+    }, `job ${name} to finish`, 180_000);
     const j = (await job(name))!;
     assert.equal(j.status?.phase, 'Succeeded', JSON.stringify(j.status));
     assert.ok(phases.has('ClusterStarting') || phases.has('Running'), [...phases].join(','));
@@ -38,9 +36,9 @@ describe('operator end to end: DaskJob', { timeout: 300_000 }, () => {
     assert.equal(runner?.status.phase, 'Succeeded');
     const logs = await env.kubectlOk('logs', j.status!.runnerPod!);
     assert.match(logs, /combined; top \d+ origins/);
-    await waitUntil(async () => (await env.get('daskcluster', j.status!.clusterName!)) === undefined
+    await env.waitFor(async () => (await env.get('daskcluster', j.status!.clusterName!)) === undefined
       && (await env.list('pods', 'default', `kubedask.io/cluster=${j.status!.clusterName}`)).length === 0,
-    `cluster ${j.status!.clusterName} removed\n${failMsg()}`, 60_000);
+    `cluster ${j.status!.clusterName} removed`, 60_000);
   });
 
   it('a runner that keeps failing is retried backoffLimit times, then the job is Failed', async () => {
@@ -56,12 +54,12 @@ spec:
       spec:
         containers: [{name: runner, image: node:20, command: [node, -e, "process.exit(7)"]}]
 `);
-    await waitUntil(async () => (await job('failing'))?.status?.phase === 'Failed', `job failing to be Failed\n${failMsg()}`, 120_000);
+    await env.waitFor(async () => (await job('failing'))?.status?.phase === 'Failed', `job failing to be Failed`, 120_000);
     const j = (await job('failing'))!;
     assert.equal(j.status?.failures, 2);
     const failed = j.status?.conditions?.find((c) => c.type === 'Failed');
     assert.equal(failed?.reason, 'BackoffLimitExceeded');
     assert.match(failed?.message ?? '', /exit code 7/);
-    await waitUntil(async () => (await env.get('daskcluster', 'failing-cluster')) === undefined, 'the failed job\'s cluster removed', 60_000);
+    await env.waitFor(async () => (await env.get('daskcluster', 'failing-cluster')) === undefined, 'the failed job\'s cluster removed', 60_000);
   });
 });

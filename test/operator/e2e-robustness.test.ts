@@ -2,7 +2,6 @@
 // 410, 409, 5xx, 429), and manifests the schema accepts that cannot work.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { waitUntil } from '../helpers/wait.js';
 import { startKubeEnv, type KubeEnv, type OperatorProcess } from './kube-env.js';
 import type { DaskCluster } from '../../operator/api/types.js';
 
@@ -28,7 +27,6 @@ describe('operator robustness', { timeout: 300_000 }, () => {
     env = await startKubeEnv();
   });
   after(async () => env?.close());
-  const failMsg = () => `operator output:\n${operator.output().split('\n').slice(-40).join('\n')}`;
   const cluster = (name: string) => env.get<DaskCluster>('daskcluster', name);
   const workers = async (name: string) => {
     const pods = await env.list<PodJson>('pods', 'default', `kubedask.io/cluster=${name},kubedask.io/component=worker`);
@@ -46,10 +44,10 @@ describe('operator robustness', { timeout: 300_000 }, () => {
   it('killed mid-reconcile and restarted, the operator creates no duplicate pods', async () => {
     operator = env.startOperator();
     await env.apply(clusterYaml('restart', 4));
-    await waitUntil(async () => (await workers('restart')).length >= 1, `first worker pod created\n${failMsg()}`, 60_000);
+    await env.waitFor(async () => (await workers('restart')).length >= 1, `first worker pod created`, 60_000);
     assert.equal(await operator.stop('SIGKILL'), 'SIGKILL');
     operator = env.startOperator();
-    await waitUntil(() => readyWith('restart', 4), `cluster Ready with 4 workers after restart\n${failMsg()}`, 120_000);
+    await env.waitFor(() => readyWith('restart', 4), `cluster Ready with 4 workers after restart`, 120_000);
     const pods = await workers('restart');
     assert.equal(pods.length, 4);
     assert.equal(seen.get('restart')!.size, 4, 'no worker pod was created beyond the four');
@@ -68,11 +66,11 @@ describe('operator robustness', { timeout: 300_000 }, () => {
     faults.next({ status: 503, count: 2, match: (m, p) => m === 'GET' && p.includes('watch') });
     await env.kubectlOk('scale', 'dwg/restart-default', '--replicas', '2');
     faults.dropWatches();
-    await waitUntil(async () => (await workers('restart')).length === 2 && readyWith('restart', 2), `scaled to 2 through the faults\n${failMsg()}`, 120_000);
+    await env.waitFor(async () => (await workers('restart')).length === 2 && readyWith('restart', 2), `scaled to 2 through the faults`, 120_000);
     await env.kubectlOk('scale', 'dwg/restart-default', '--replicas', '3');
     faults.compact();
     faults.dropWatches();
-    await waitUntil(async () => (await workers('restart')).length === 3 && readyWith('restart', 3), `scaled to 3 after 410\n${failMsg()}`, 120_000);
+    await env.waitFor(async () => (await workers('restart')).length === 3 && readyWith('restart', 3), `scaled to 3 after 410`, 120_000);
     assert.ok(faults.injected >= 5, `faults injected: ${faults.injected}`);
     await env.kubectlOk('delete', 'dc', 'restart', '--wait=true', '--timeout=60s');
   });
@@ -82,7 +80,7 @@ describe('operator robustness', { timeout: 300_000 }, () => {
         spec:
           containers: [{name: worker, command: [node, -e, "console.error('boom'); process.exit(3)"]}]
 `));
-    await waitUntil(async () => (await condition('crashing', 'Degraded'))?.status === 'True', `Degraded condition\n${failMsg()}`, 90_000);
+    await env.waitFor(async () => (await condition('crashing', 'Degraded'))?.status === 'True', `Degraded condition`, 90_000);
     const degraded = (await condition('crashing', 'Degraded'))!;
     assert.match(degraded.reason, /CrashLoopBackOff|Error/);
     assert.match(degraded.message, /exit code 3/);
@@ -97,7 +95,7 @@ describe('operator robustness', { timeout: 300_000 }, () => {
 
   it('a resource no node has ends in a condition naming it, and no extra pods are requested', async () => {
     await env.apply(clusterYaml('gpuless', 2, '      gpus: 1\n'));
-    await waitUntil(async () => (await condition('gpuless', 'Degraded'))?.reason === 'Unschedulable', `Unschedulable condition\n${failMsg()}`, 90_000);
+    await env.waitFor(async () => (await condition('gpuless', 'Degraded'))?.reason === 'Unschedulable', `Unschedulable condition`, 90_000);
     assert.match((await condition('gpuless', 'Degraded'))!.message, /nvidia\.com\/gpu/);
     assert.equal((await workers('gpuless')).length, 2);
     assert.equal(seen.get('gpuless')!.size, 2);

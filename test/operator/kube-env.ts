@@ -38,6 +38,8 @@ export interface KubeEnv {
   get<T = Record<string, unknown>>(resource: string, name: string, namespace?: string): Promise<T | undefined>;
   list<T = Record<string, unknown>>(resource: string, namespace?: string, selector?: string): Promise<T[]>;
   startOperator(args?: string[]): OperatorProcess;
+  /** waitUntil that, on timeout, adds what the cluster looks like and the operators' last log lines. */
+  waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
   /** host:port of a Service address as a pod would reach it (the ready pod behind the Service). */
   resolve(address: string): Promise<string>;
   close(): Promise<void>;
@@ -110,6 +112,17 @@ export async function startKubeEnv(o: { nodes?: NodeSpec[]; api?: ApiServerOptio
       };
       operators.push(p);
       return p;
+    },
+    async waitFor(cond, what, timeoutMs = 60_000) {
+      try {
+        await waitUntil(cond, what, timeoutMs);
+      } catch (err) {
+        const pods = await run(['get', 'pods', '-A', '-o', 'wide', '--show-labels']);
+        const crs = await run(['get', 'dc,dwg,dj', '-A', '-o', 'yaml']);
+        const events = await run(['get', 'events', '-A']);
+        const tail = operators.map((p) => p.output().split('\n').filter((l) => !l.includes('"requeue"')).slice(-30).join('\n')).join('\n---\n');
+        throw new Error(`${(err as Error).message}\n--- pods\n${pods.stdout}\n--- events\n${events.stdout.split('\n').slice(-30).join('\n')}\n--- resources\n${crs.stdout.slice(-6000)}\n--- operator\n${tail}`);
+      }
     },
     async resolve(address) {
       const [host, port] = address.split(':') as [string, string];
