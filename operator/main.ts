@@ -39,6 +39,8 @@ export interface OperatorOptions {
   write?: (line: string) => void;
   control?: SchedulerControl;
   api?: KubeApi;
+  /** Called after every reconcile (benchmarks). */
+  onReconcile?: (r: { key: string; outcome: string; durationMs: number }) => void;
 }
 
 export interface RunningOperator {
@@ -86,6 +88,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       const kind = r.key.slice(0, r.key.indexOf(':'));
       m.reconciles.inc({ kind, outcome: r.outcome });
       m.duration.observe({ kind }, r.durationMs / 1000);
+      o.onReconcile?.(r);
       if (r.outcome === 'error') {
         m.errors.inc({ kind });
         log.warn('reconcile failed; retrying with backoff', { key: r.key, error: r.error });

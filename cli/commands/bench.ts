@@ -1,13 +1,15 @@
 import { schedulerBench } from '../../bench/scheduler.js';
 import { simBench } from '../../bench/sim.js';
+import { operatorBench } from '../../bench/operator.js';
 import { parse, parseCount, UsageError } from '../options.js';
 
-export const benchUsage = 'kubedask bench scheduler [--json] [--tasks N] [--chain N] [--repeat R] [--no-peer] | bench sim [--json] [--objects N] [--watches W]';
+export const benchUsage = 'kubedask bench scheduler [--json] [--tasks N] [--chain N] [--repeat R] [--no-peer] | bench sim [--json] [--objects N] [--watches W] | bench operator [--json] [--clusters N] [--repeat R]';
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
   if (name === 'sim') return simCommand(rest);
-  if (name !== 'scheduler') throw new UsageError(name ? `unknown benchmark "${name}" (known: scheduler, sim)` : 'name a benchmark: scheduler or sim');
+  if (name === 'operator') return operatorCommand(rest);
+  if (name !== 'scheduler') throw new UsageError(name ? `unknown benchmark "${name}" (known: scheduler, sim, operator)` : 'name a benchmark: scheduler, sim or operator');
   const v = parse(rest, {
     json: { type: 'boolean' }, tasks: { type: 'string' }, chain: { type: 'string' }, repeat: { type: 'string' }, 'no-peer': { type: 'boolean' },
   });
@@ -40,4 +42,12 @@ async function simCommand(argv: string[]): Promise<void> {
   });
   if (v.json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
   process.stdout.write(`kube-sim: ${result.creates_per_s.toFixed(0)} creates/s; watch latency p50 ${result.watch_latency_ms.p50.toFixed(1)} ms, p99 ${result.watch_latency_ms.p99.toFixed(1)} ms over ${result.watches} watches (${result.events_missing} events missing)\n`);
+}
+
+async function operatorCommand(argv: string[]): Promise<void> {
+  const v = parse(argv, { json: { type: 'boolean' }, clusters: { type: 'string' }, repeat: { type: 'string' } });
+  const result = await operatorBench({ clusters: parseCount(v.clusters, '--clusters', 200), repeat: parseCount(v.repeat, '--repeat', 3) });
+  if (v.json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+  const m = result.many_clusters;
+  process.stdout.write(`operator: apply to Ready median ${result.apply_to_ready.median_s} s; ${m.clusters} clusters converged in ${m.converge_s} s, reconcile p50 ${m.reconcile_ms.p50} ms, p99 ${m.reconcile_ms.p99} ms, RSS ${m.operator_rss_mib} MiB\n`);
 }

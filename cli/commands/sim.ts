@@ -14,7 +14,7 @@ export async function simCommand(argv: string[]): Promise<void> {
     'cpu-per-node': { type: 'string' }, 'memory-per-node': { type: 'string' },
   });
   const kubeconfig = resolve(v.kubeconfig ?? 'kube-sim.kubeconfig');
-  const nodes = parseCount(v.nodes, '--nodes', 1);
+  const nodes = parseCount(v.nodes, '--nodes', 1, 0);
   const gpus = parseCount(v['gpus-per-node'], '--gpus-per-node', 0, 0);
   const api = await startApiServer({ port: parsePort(v.port, '--port', 6443) });
   await api.writeKubeconfig(kubeconfig);

@@ -1,0 +1,148 @@
+// `kubedask bench operator`: (1) apply-to-Ready latency of a DaskCluster with two workers, on
+// kube-sim with its process kubelet and the real operator process; (2) one operator managing
+// many DaskClusters (200 by default) on an API without a kubelet: time to converge, reconcile
+// p50/p99, and the operator's memory. The API server runs in its own process so the memory
+// measured is the operator's. No peer: the Dask operator cannot run here.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { crds } from '../operator/api/crds.js';
+import { API_VERSION, type DaskCluster } from '../operator/api/types.js';
+import { KubeApi, type KubeObject } from '../operator/k8s/kube-api.js';
+import { R, type ResourceType } from '../operator/k8s/resources.js';
+import { startOperator } from '../operator/main.js';
+import { median, percentile } from './stats.js';
+
+export interface OperatorBenchOptions {
+  clusters: number;
+  repeat: number;
+}
+
+const cli = fileURLToPath(new URL('../../bin/kubedask.js', import.meta.url));
+const shim = fileURLToPath(new URL('../test/kube-sim/kubelet/dns-shim.js', import.meta.url));
+const CRD: ResourceType = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false };
+
+interface Sim { url: string; kubeconfig: string; child: ChildProcess }
+
+async function startSim(nodes: number): Promise<Sim> {
+  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'kubedask-bench-op-')), 'kubeconfig');
+  const child = spawn(process.execPath, [cli, 'sim', '--port', '0', '--nodes', String(nodes), '--kubeconfig', kubeconfig, '--cpu-per-node', '64', '--memory-per-node', '256Gi'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /API server at (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`kubedask sim exited with ${code}`)));
+  });
+  return { url, kubeconfig, child };
+}
+
+async function installCrds(api: KubeApi): Promise<void> {
+  for (const crd of crds() as KubeObject[]) await api.create(CRD, undefined, crd);
+  await until(async () => {
+    const all = await Promise.all((crds() as KubeObject[]).map((c) => api.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(CRD, undefined, c.metadata.name!)));
+    return all.every((c) => c?.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True'));
+  }, 'CRDs established', 30_000);
+}
+
+async function until(cond: () => Promise<boolean>, what: string, timeoutMs: number, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`bench operator: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+const cluster = (name: string, replicas: number): KubeObject => ({
+  apiVersion: API_VERSION, kind: 'DaskCluster', metadata: { name },
+  spec: {
+    scheduler: { resources: { requests: { cpu: '100m', memory: '128Mi' } } },
+    workerGroups: [{ name: 'default', replicas, resources: { requests: { cpu: '100m', memory: '128Mi' } } }],
+  },
+});
+
+const isReady = (c: DaskCluster | undefined) => c?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') === true;
+
+/** Apply-to-Ready with real scheduler and worker processes, `repeat` times. */
+async function readyLatency(repeat: number) {
+  const sim = await startSim(2);
+  const operator = spawn(process.execPath, [cli, 'operator', '--health-port', '0', '--metrics-port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], {
+    env: { ...process.env, KUBECONFIG: sim.kubeconfig, KUBE_SIM_SERVER: sim.url, NODE_OPTIONS: `--import ${shim}` }, stdio: 'inherit',
+  });
+  const api = KubeApi.fromKubeconfig(sim.kubeconfig, { qps: 1000, burst: 1000 });
+  try {
+    await installCrds(api);
+    const seconds: number[] = [];
+    for (let i = 0; i < repeat; i++) {
+      const name = `latency-${i}`;
+      const t0 = performance.now();
+      await api.create(R.daskClusters, 'default', cluster(name, 2));
+      await until(async () => isReady(await api.get<DaskCluster & KubeObject>(R.daskClusters, 'default', name)), `${name} Ready`, 120_000);
+      seconds.push((performance.now() - t0) / 1000);
+      await api.delete(R.daskClusters, 'default', name);
+      await until(async () => (await api.get(R.daskClusters, 'default', name)) === undefined, `${name} deleted`, 60_000);
+    }
+    return { runs: seconds.map((s) => Number(s.toFixed(3))), median_s: Number(median(seconds).toFixed(3)) };
+  } finally {
+    operator.kill('SIGTERM');
+    sim.child.kill('SIGTERM');
+  }
+}
+
+/** One in-process operator over `count` clusters whose pods never run (no kubelet). */
+async function scale(count: number) {
+  const sim = await startSim(0);
+  const api = KubeApi.fromKubeconfig(sim.kubeconfig, { qps: 1000, burst: 1000 });
+  const durations: number[] = [];
+  let errors = 0;
+  const rssBefore = process.memoryUsage().rss;
+  try {
+    await installCrds(api);
+    const operator = await startOperator({
+      namespaces: [], leaderElect: false, leaderElectionNamespace: 'default', leaderElectionId: 'bench', identity: 'bench',
+      host: '127.0.0.1', healthPort: 0, metricsPort: 0, qps: 50, burst: 100, resyncMs: 300_000, workers: 4, logLevel: 'error',
+      onReconcile: (r) => { durations.push(r.durationMs); if (r.outcome === 'error') errors++; },
+    });
+    try {
+      const t0 = performance.now();
+      for (let i = 0; i < count; i++) await api.create(R.daskClusters, 'default', cluster(`c-${i}`, 2));
+      // Converged: every cluster observed, its scheduler and both worker pods requested.
+      await until(async () => {
+        const [clusters, pods] = await Promise.all([
+          api.list<DaskCluster & KubeObject>(R.daskClusters, { namespace: 'default' }),
+          api.list(R.pods, { namespace: 'default', labelSelector: 'kubedask.io/component=worker' }),
+        ]);
+        return pods.items.length === count * 2 && clusters.items.every((c) => c.status?.observedGeneration === c.metadata.generation && c.status?.workers === '0/2');
+      }, `${count} clusters reconciled`, 600_000, 250);
+      const convergeS = (performance.now() - t0) / 1000;
+      const sorted = [...durations].sort((a, b) => a - b);
+      global.gc?.();
+      const mem = process.memoryUsage();
+      return {
+        clusters: count,
+        converge_s: Number(convergeS.toFixed(2)),
+        reconciles: durations.length,
+        reconcile_errors: errors,
+        reconcile_ms: { p50: Number(percentile(sorted, 0.5).toFixed(2)), p99: Number(percentile(sorted, 0.99).toFixed(2)) },
+        operator_rss_mib: Number((mem.rss / 2 ** 20).toFixed(1)),
+        operator_rss_growth_mib: Number(((mem.rss - rssBefore) / 2 ** 20).toFixed(1)),
+        operator_heap_used_mib: Number((mem.heapUsed / 2 ** 20).toFixed(1)),
+      };
+    } finally {
+      await operator.close();
+    }
+  } finally {
+    sim.child.kill('SIGTERM');
+  }
+}
+
+export async function operatorBench(o: OperatorBenchOptions) {
+  const latency = await readyLatency(o.repeat);
+  const many = await scale(o.clusters);
+  return { benchmark: 'operator', apply_to_ready: latency, many_clusters: many };
+}
