@@ -67,13 +67,17 @@ export async function reconcileWorkerGroup(ctx: ReconcileContext, namespace: str
   });
 
   for (const podName of plan.deleteFinished) {
+    ctx.events.record(group, 'Normal', 'DeletedWorker', `deleting finished worker pod ${podName}`);
     await errors.run(`delete finished pod ${podName}`, () => deletePod(ctx, gkey, namespace, podName));
   }
   for (const podName of plan.create) {
     await errors.run(`create pod ${podName}`, () => createPod(ctx, gkey, group, cluster, podName));
   }
   const direct = plan.remove.filter((r) => !r.drain).map((r) => r.name);
-  for (const podName of direct) await errors.run(`delete pod ${podName}`, () => deletePod(ctx, gkey, namespace, podName));
+  for (const podName of direct) {
+    ctx.events.record(group, 'Normal', 'DeletedWorker', `deleting worker pod ${podName} (${force ? 'cluster suspended or deleted' : 'not connected to the scheduler, nothing to drain'})`);
+    await errors.run(`delete pod ${podName}`, () => deletePod(ctx, gkey, namespace, podName));
+  }
   const drain = plan.remove.filter((r) => r.drain).map((r) => r.name);
   if (drain.length) {
     ctx.events.record(group, 'Normal', 'DrainingWorkers', `retiring ${drain.join(', ')} through the scheduler before deleting their pods`);

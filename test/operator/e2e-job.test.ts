@@ -64,4 +64,31 @@ spec:
     assert.match(failed?.message ?? '', /exit code 7/);
     await env.waitFor(async () => (await env.get('daskcluster', 'failing-cluster')) === undefined, 'the failed job\'s cluster removed', 60_000);
   });
+
+  it('activeDeadlineSeconds stops a runner that runs too long; ttlSecondsAfterFinished then deletes the job', async () => {
+    await env.apply(`apiVersion: kubedask.io/v1alpha1
+kind: DaskJob
+metadata: {name: slow}
+spec:
+  activeDeadlineSeconds: 20
+  ttlSecondsAfterFinished: 2
+  cluster:
+    workerGroups: [{name: default, replicas: 1, resources: {requests: {cpu: 100m, memory: 128Mi}}}]
+  runner:
+    template:
+      spec:
+        containers: [{name: runner, image: node:20, command: [node, -e, "setInterval(() => {}, 1000)"]}]
+`);
+    let last: DaskJob | undefined;
+    await env.waitFor(async () => {
+      const j = await job('slow');
+      if (j) last = j;
+      return j?.status?.phase === 'Failed';
+    }, 'job slow to fail on its deadline', 120_000);
+    const failed = last!.status?.conditions?.find((c) => c.type === 'Failed');
+    assert.equal(failed?.reason, 'DeadlineExceeded');
+    await env.waitFor(async () => (await job('slow')) === undefined, 'the job deleted after its TTL', 60_000);
+    await env.waitFor(async () => (await env.list('pods', 'default', 'kubedask.io/job=slow')).length === 0
+      && (await env.get('daskcluster', 'slow-cluster')) === undefined, 'its runner pod and cluster gone', 60_000);
+  });
 });
