@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '../../client/client.js';
 import type { Future } from '../../client/future.js';
 import { LocalCluster } from '../../client/local-cluster.js';
-import { parse, parseCount, parseHostPort } from '../options.js';
+import { parse, parseCount, parseHostPort, parseTls, tlsFlags, tlsUsage } from '../options.js';
 
-export const demoUsage = 'kubedask demo [--rows N] [--workers N] [--partitions P] [--top N] [--data PATH] [--scheduler HOST:PORT]';
+export const demoUsage = `kubedask demo [--rows N] [--workers N] [--partitions P] [--top N] [--data PATH] [--scheduler HOST:PORT ${tlsUsage}]`;
 
 const tasksModule = fileURLToPath(new URL('../../client/demo/flights-tasks.js', import.meta.url));
 const defaultData = fileURLToPath(new URL('../../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url));
@@ -14,7 +14,7 @@ const defaultData = fileURLToPath(new URL('../../../node_modules/vega-datasets/d
 interface AirportRow { origin: string; flights: number; meanDelay: number; stdDelay: number; delayedShare: number; maxDelay: number }
 
 export async function demoCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, { rows: { type: 'string' }, workers: { type: 'string' }, partitions: { type: 'string' }, top: { type: 'string' }, data: { type: 'string' }, scheduler: { type: 'string' } });
+  const v = parse(argv, { rows: { type: 'string' }, workers: { type: 'string' }, partitions: { type: 'string' }, top: { type: 'string' }, data: { type: 'string' }, scheduler: { type: 'string' }, ...tlsFlags });
   const rows = v.rows === undefined ? Infinity : parseCount(v.rows, '--rows', 0, 1);
   const workers = parseCount(v.workers, '--workers', 2);
   const partitions = parseCount(v.partitions, '--partitions', 8);
@@ -25,7 +25,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const lap = () => `${((performance.now() - t0) / 1000).toFixed(2)}s`;
 
   const cluster = v.scheduler ? undefined : await new LocalCluster({ workers, threads: 1 }).started();
-  const client = await Client.connect(cluster ?? parseHostPort(v.scheduler!, '--scheduler'));
+  const client = cluster ? await Client.connect(cluster) : await Client.connect(parseHostPort(v.scheduler!, '--scheduler'), { tls: parseTls(v) });
   try {
     if (cluster) log(`[${lap()}] LocalCluster up: ${workers} workers, scheduler ${cluster.address}, dashboard ${cluster.dashboardUrl}`);
     else log(`[${lap()}] connected to the scheduler at ${v.scheduler} (${(await client.clusterInfo()).workers.length} workers)`);

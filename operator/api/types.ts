@@ -71,7 +71,7 @@ export interface WorkerGroupTemplate {
   /** Desired workers; defaults to minReplicas. */
   replicas?: number;
   minReplicas?: number; // default 0
-  maxReplicas?: number; // default: max(replicas, minReplicas, 1)... see defaults.ts
+  maxReplicas?: number; // no default: unbounded (kubectl scale, HPA, KEDA); policies bound the autoscaler
   threads?: number; // default 1
   resources?: Resources;
   /** nvidia.com/gpu per worker; > 0 adds the limit, the toleration and --resources GPU=n. */

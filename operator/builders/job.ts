@@ -21,9 +21,15 @@ export function buildJobCluster(job: DaskJob): DaskCluster {
       labels: { [LABELS.name]: 'kubedask', [LABELS.managedBy]: MANAGER, [LABELS.job]: jobName },
       ownerReferences: [ownerReference(job)],
     },
-    // A copy: the cluster object must not share nested objects with the job's.
-    spec: structuredClone(job.spec.cluster),
+    // A copy: the cluster object must not share nested objects with the job's. The job decides
+    // when its cluster goes, so an idle timeout (it would be re-created at once) is dropped.
+    spec: withoutIdleTimeout(structuredClone(job.spec.cluster)),
   };
+}
+
+function withoutIdleTimeout(spec: DaskClusterSpec): DaskClusterSpec {
+  delete spec.idleTimeout;
+  return spec;
 }
 
 /** The user's values win; ours fill what a container leaves unset. */

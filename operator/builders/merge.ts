@@ -1,6 +1,6 @@
 // Merging a user's pod template over the one the operator builds. The rules (also in the docs):
 // - metadata: labels and annotations are merged, the user's winning, except the pinned ones
-//   (the selector labels and the template hash), which are always ours. Other metadata is ignored.
+//   (the selector labels, app.kubernetes.io/managed-by and the template hash), which are always ours. Other metadata is ignored.
 // - pod spec: a field the user sets replaces ours, except:
 //   containers and initContainers are matched by name: a matched container is merged (below),
 //     the user's other containers are appended;
@@ -14,7 +14,7 @@
 // Arrays not named above are replaced whole; a value of undefined leaves ours in place.
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
-import type { PodTemplate } from '../api/types.js';
+import { LABELS, MANAGER, type PodTemplate } from '../api/types.js';
 import { completeArgs } from './args.js';
 import { canonicalJson } from './hash.js';
 
@@ -80,7 +80,8 @@ export interface Pinned {
 
 /** The user's template merged over ours (rules at the top of this file). */
 export function mergePodTemplate(ours: PodTemplate, user: PodTemplate | undefined, pinned: Pinned = {}): PodTemplate {
-  const labels = { ...ours.metadata?.labels, ...user?.metadata?.labels, ...pinned.labels };
+  // managed-by stays ours too: the operator finds its pods by it.
+  const labels = { ...ours.metadata?.labels, ...user?.metadata?.labels, [LABELS.managedBy]: MANAGER, ...pinned.labels };
   const annotations = { ...ours.metadata?.annotations, ...user?.metadata?.annotations, ...pinned.annotations };
   return {
     metadata: compact({

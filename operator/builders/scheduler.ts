@@ -24,12 +24,9 @@ export function buildSchedulerDeployment(cluster: DaskCluster): IDeployment {
     ...(inp.imagePullPolicy ? { imagePullPolicy: inp.imagePullPolicy } : {}),
     command: ['kubedask'],
     args: argv('scheduler', [
-      // Bound to the pod's IP (as workers are), reached through the Service.
-      ['--host', '$(POD_IP)'],
       ['--port', String(PORTS.grpc)], ['--dashboard-port', String(PORTS.dashboard)], ['--metrics-port', String(PORTS.metrics)],
       ...(tls ? tlsArgs() : []),
     ]),
-    env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
     ports: [
       { name: 'grpc', containerPort: PORTS.grpc, protocol: 'TCP' },
       { name: 'dashboard', containerPort: PORTS.dashboard, protocol: 'TCP' },

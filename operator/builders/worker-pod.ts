@@ -53,9 +53,8 @@ function workerContainer(inp: WorkerInputs, user: IContainer | undefined): ICont
       ['--memory-limit', memoryLimit(inp, user)],
       ['--name', '$(POD_NAME)'],
       ['--group', inp.groupName],
-      // The pod's own IP rather than 0.0.0.0: the same address peers and probes use, and pods
-      // that share a host network (kube-sim, hostNetwork) cannot collide on the port.
-      ['--host', '$(POD_IP)'],
+      ['--host', '0.0.0.0'],
+      ['--advertise-host', '$(POD_IP)'],
       ['--port', String(WORKER_DATA_PORT)],
       ['--resources', resourcesFlag(inp.gpus, inp.taskResources)],
       ...(tls ? tlsArgs() : []),

@@ -153,15 +153,17 @@ async function ensureGroups(ctx: ReconcileContext, cluster: DaskCluster): Promis
     const follow = have.metadata.annotations?.[ANNOTATIONS.clusterReplicas] !== clusterReplicas;
     const spec2 = { ...want.spec, replicas: follow ? want.spec.replicas : have.spec.replicas };
     const annotations = { ...have.metadata.annotations, ...want.metadata.annotations, [ANNOTATIONS.clusterReplicas]: clusterReplicas };
-    if (JSON.stringify(canonicalSpec(have.spec)) === JSON.stringify(canonicalSpec(spec2)) && !follow) continue;
+    const specChanged = JSON.stringify(canonicalSpec({ ...have.spec, replicas: 0 })) !== JSON.stringify(canonicalSpec({ ...spec2, replicas: 0 }));
+    if (!specChanged && !follow) continue;
     await ctx.api.patch(R.daskWorkerGroups, ns, groupName, [
       { op: 'replace', path: '/spec', value: spec2 },
       { op: have.metadata.annotations ? 'replace' : 'add', path: '/metadata/annotations', value: annotations },
     ], { type: 'json' });
-    if (follow && have.spec.replicas !== spec2.replicas) {
+    if (have.spec.replicas !== spec2.replicas) {
       ctx.events.record(cluster, 'Normal', 'ScaledWorkerGroup', `group ${tmpl.name}: replicas ${have.spec.replicas} -> ${spec2.replicas}`);
-    } else {
-      ctx.events.record(cluster, 'Normal', 'UpdatedWorkerGroup', `group ${tmpl.name}: spec updated; its workers will be replaced a few at a time`);
+    }
+    if (specChanged) {
+      ctx.events.record(cluster, 'Normal', 'UpdatedWorkerGroup', `group ${tmpl.name}: spec updated; workers built from an older template are replaced a few at a time`);
     }
   }
   for (const g of ownedGroups(ctx, cluster)) {

@@ -18,6 +18,8 @@ export interface PlanPod {
   draining: boolean;
   /** Succeeded or Failed: the container is gone for good. */
   finished: boolean;
+  /** The scheduler refused to retire it recently: it stays, and counts, but is not picked. */
+  blocked?: boolean;
 }
 
 export interface PlanInput {
@@ -57,12 +59,14 @@ export function planGroup(input: PlanInput): GroupPlan {
   const available = (p: PlanPod) => p.ready && (p.connected || !input.schedulerReachable);
   let readyLeft = live.filter(available).length;
   let excess = input.force ? live.length : live.length + createCount - desired;
+  const pickable = (p: PlanPod) => !p.blocked || !available(p) || input.force;
   const order = [
     ...outdated.filter((p) => !available(p)),
     ...outdated.filter(available).sort(byLeastUseful),
     ...current.filter((p) => !available(p)),
-    ...current.filter(available).sort(byLeastUseful),
-  ];
+    // Never a ready up-to-date worker while outdated ones remain (one may be kept by a refusal).
+    ...(outdated.length && !input.force ? [] : current.filter(available).sort(byLeastUseful)),
+  ].filter(pickable);
   const remove: Removal[] = [];
   let waiting: string | undefined;
   for (const p of order) {

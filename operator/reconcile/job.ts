@@ -29,36 +29,17 @@ export async function reconcileJob(ctx: ReconcileContext, namespace: string, nam
     return finish(ctx, job, { ...st, startTime }, 'Failed', 'DeadlineExceeded', `the job ran longer than activeDeadlineSeconds (${deadline}s)`);
   }
 
-  if (!cluster) {
-    try {
-      await createObject(ctx, R.daskClusters, namespace, buildJobCluster(job));
-      ctx.events.record(job, 'Normal', 'CreatedCluster', `created DaskCluster ${clusterName} for this job`);
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-    }
-  }
-  if (!cluster || !isTrue(cluster.status?.conditions, 'Ready')) {
-    const degraded = cluster?.status?.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True');
-    await write(ctx, job, { ...st, startTime, clusterName }, 'ClusterStarting', [
-      condition('ClusterReady', false, degraded?.reason ?? 'ClusterStarting', degraded?.message ?? `waiting for DaskCluster ${clusterName} to be Ready`, job.metadata.generation),
-    ]);
-    return untilDeadline(job, startTime, now, { requeueAfterMs: degraded ? 10_000 : 2_000, reason: `waiting for cluster ${clusterName}` });
-  }
-
+  // An attempt under way is followed whatever its cluster does: the runner reports its own fate.
   const attempt = st.failures ?? 0;
   const podName = names.jobRunner(name, attempt);
   const pod = ctx.caches.pods.get(namespace, podName);
-  const clusterOk = condition('ClusterReady', true, 'ClusterReady', `DaskCluster ${clusterName} is Ready`, job.metadata.generation);
-  if (!pod) {
-    try {
-      await createObject(ctx, R.pods, namespace, buildRunnerPod(job, attempt, cluster.status?.schedulerAddress ?? names.schedulerAddress(clusterName, namespace)));
-      ctx.events.record(job, 'Normal', 'CreatedRunner', `created runner pod ${podName} (attempt ${attempt + 1})`);
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-    }
-  } else if (pod.status?.phase === 'Succeeded') {
+  const clusterReady = isTrue(cluster?.status?.conditions, 'Ready');
+  const clusterOk = condition('ClusterReady', clusterReady, clusterReady ? 'ClusterReady' : 'ClusterNotReady',
+    `DaskCluster ${clusterName} is ${clusterReady ? '' : 'not '}Ready`, job.metadata.generation);
+  if (pod?.status?.phase === 'Succeeded') {
     return finish(ctx, job, { ...st, startTime, clusterName, runnerPod: podName }, 'Succeeded', 'RunnerSucceeded', `runner pod ${podName} succeeded`);
-  } else if (pod.status?.phase === 'Failed') {
+  }
+  if (pod?.status?.phase === 'Failed') {
     const failures = attempt + 1;
     const limit = job.spec.backoffLimit ?? 0;
     const exit = pod.status.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated;
@@ -68,7 +49,39 @@ export async function reconcileJob(ctx: ReconcileContext, namespace: string, nam
       return finish(ctx, job, { ...st, startTime, clusterName, runnerPod: podName, failures }, 'Failed', 'BackoffLimitExceeded', `${why}; backoffLimit ${limit} reached`);
     }
     await write(ctx, job, { ...st, startTime, clusterName, runnerPod: podName, failures, message: `${why}; retrying` }, 'Running', [clusterOk]);
-    return { requeueAfterMs: Math.min(60_000, 1000 * 2 ** failures), reason: 'backoff before the next runner attempt' };
+    return { requeueAfterMs: retryDelayMs(failures), reason: 'backoff before the next runner attempt' };
+  }
+  if (pod) {
+    await write(ctx, job, { ...st, startTime, clusterName, runnerPod: podName }, 'Running', [clusterOk]);
+    return untilDeadline(job, startTime, now, undefined);
+  }
+
+  // No runner for this attempt yet: it needs the cluster, Ready.
+  if (!cluster) {
+    try {
+      await createObject(ctx, R.daskClusters, namespace, buildJobCluster(job));
+      ctx.events.record(job, 'Normal', 'CreatedCluster', `created DaskCluster ${clusterName} for this job`);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  }
+  if (!cluster || !clusterReady) {
+    const degraded = cluster?.status?.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True');
+    await write(ctx, job, { ...st, startTime, clusterName }, 'ClusterStarting', [
+      condition('ClusterReady', false, degraded?.reason ?? 'ClusterStarting', degraded?.message ?? `waiting for DaskCluster ${clusterName} to be Ready`, job.metadata.generation),
+    ]);
+    return untilDeadline(job, startTime, now, { requeueAfterMs: degraded ? 10_000 : 2_000, reason: `waiting for cluster ${clusterName}` });
+  }
+  // Retries wait: 2 s, 4 s, 8 s ... (at most 60 s) after the previous attempt ended.
+  const previous = attempt > 0 ? ctx.caches.pods.get(namespace, names.jobRunner(name, attempt - 1)) : undefined;
+  const ended = previous?.status?.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated?.finishedAt;
+  const due = ended ? Date.parse(ended) + retryDelayMs(attempt) : 0;
+  if (now < due) return untilDeadline(job, startTime, now, { requeueAfterMs: due - now, reason: 'backoff before the next runner attempt' });
+  try {
+    await createObject(ctx, R.pods, namespace, buildRunnerPod(job, attempt, cluster.status?.schedulerAddress ?? names.schedulerAddress(clusterName, namespace)));
+    ctx.events.record(job, 'Normal', 'CreatedRunner', `created runner pod ${podName} (attempt ${attempt + 1})`);
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
   }
   await write(ctx, job, { ...st, startTime, clusterName, runnerPod: podName }, 'Running', [clusterOk]);
   return untilDeadline(job, startTime, now, undefined);
@@ -108,6 +121,8 @@ async function ttl(ctx: ReconcileContext, job: DaskJob, now: number): Promise<Re
   try { await ctx.api.delete(R.daskJobs, job.metadata.namespace!, job.metadata.name!); } catch (err) { if (!isNotFound(err)) throw err; }
   return undefined;
 }
+
+const retryDelayMs = (failures: number): number => Math.min(60_000, 1000 * 2 ** failures);
 
 function untilDeadline(job: DaskJob, startTime: string, now: number, r: ReconcileResult): ReconcileResult {
   const deadline = job.spec.activeDeadlineSeconds;

@@ -39,7 +39,7 @@ export async function observeScheduler(ctx: ReconcileContext, cluster: DaskClust
   if (hit && ctx.now() - hit.at < FRESH_MS) return hit.view;
   const pods = schedulerPods(ctx, cluster);
   const podReady = pods.some(isReady);
-  let view: SchedulerView = { address, pods, podReady, unreachable: 'the scheduler pod is not ready' };
+  let view: SchedulerView = { address, pods, podReady, unreachable: pods.length ? 'the scheduler pod is not ready' : 'no scheduler pod yet' };
   if (podReady) {
     try {
       view = { address, pods, podReady, metrics: await ctx.control.metrics(address, await clusterTls(ctx, cluster)) };

@@ -59,7 +59,7 @@ export async function reconcileWorkerGroup(ctx: ReconcileContext, namespace: str
   const blocked = new Map(planPods.map((p) => [p.name, ctx.drains.refusal(gkey, p.name)] as const).filter(([, r]) => r !== undefined));
   const plan = planGroup({
     desired,
-    pods: planPods.filter((p) => !blocked.has(p.name)),
+    pods: planPods.map((p) => (blocked.has(p.name) ? { ...p, blocked: true } : p)),
     namesInUse: new Set([...all.map((p) => p.metadata.name!), ...ctx.expectations.pendingCreates(gkey)]),
     namePrefix: name,
     schedulerReachable: view.metrics !== undefined,

@@ -38,7 +38,7 @@ describe('worker pod', () => {
     assert.deepEqual(worker.command, ['kubedask']);
     assert.deepEqual(worker.args, [
       'worker', '--scheduler', 'demo-scheduler.ns1.svc:8786', '--nthreads', '1', '--name', '$(POD_NAME)', '--group', 'default',
-      '--host', '$(POD_IP)', '--port', '8789',
+      '--host', '0.0.0.0', '--advertise-host', '$(POD_IP)', '--port', '8789',
     ]);
     assert.deepEqual(worker.env, [
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },

@@ -79,7 +79,7 @@ describe('scheduler Deployment', () => {
     assert.equal(c.name, 'scheduler');
     assert.equal(c.image, DEFAULT_IMAGE);
     assert.deepEqual(c.command, ['kubedask']);
-    assert.deepEqual(c.args, ['scheduler', '--host', '$(POD_IP)', '--port', '8786', '--dashboard-port', '8787', '--metrics-port', '8788']);
+    assert.deepEqual(c.args, ['scheduler', '--port', '8786', '--dashboard-port', '8787', '--metrics-port', '8788']);
     assert.deepEqual(c.ports!.map((p) => [p.name, p.containerPort]), [['grpc', 8786], ['dashboard', 8787], ['metrics', 8788]]);
     assert.deepEqual(c.readinessProbe!.grpc, { port: 8786 });
     assert.deepEqual(c.livenessProbe!.grpc, { port: 8786 });
@@ -94,7 +94,7 @@ describe('scheduler Deployment', () => {
     const spec = d.spec!.template.spec!;
     const c = spec.containers[0]!;
     assert.deepEqual(c.resources, resources);
-    assert.deepEqual(c.args!.slice(9), ['--tls-ca', '/etc/kubedask/tls/ca.crt', '--tls-cert', '/etc/kubedask/tls/tls.crt', '--tls-key', '/etc/kubedask/tls/tls.key']);
+    assert.deepEqual(c.args!.slice(7), ['--tls-ca', '/etc/kubedask/tls/ca.crt', '--tls-cert', '/etc/kubedask/tls/tls.crt', '--tls-key', '/etc/kubedask/tls/tls.key']);
     assert.deepEqual(c.readinessProbe!.tcpSocket, { port: 8786 });
     assert.equal(c.readinessProbe!.grpc, undefined);
     assert.deepEqual(c.volumeMounts!.find((m) => m.mountPath === '/etc/kubedask/tls'), { name: 'kubedask-tls', mountPath: '/etc/kubedask/tls', readOnly: true });
@@ -127,9 +127,9 @@ describe('scheduler Deployment', () => {
     assert.equal(t.spec!.priorityClassName, 'high');
     assert.deepEqual(t.spec!.containers.map((c) => c.name), ['scheduler', 'proxy']);
     const c = t.spec!.containers[0]!;
-    assert.deepEqual(c.args, ['scheduler', '--port=9000', '--no-dashboard', '--host', '$(POD_IP)', '--metrics-port', '8788']);
+    assert.deepEqual(c.args, ['scheduler', '--port=9000', '--no-dashboard', '--metrics-port', '8788']);
     assert.equal(c.image, DEFAULT_IMAGE);
-    assert.deepEqual(c.env, [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }, { name: 'A', value: '1' }]);
+    assert.deepEqual(c.env, [{ name: 'A', value: '1' }]);
     assertValid(d);
   });
 });

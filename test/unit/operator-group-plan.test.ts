@@ -43,9 +43,9 @@ describe('worker group plan', () => {
   });
 
   it('suspend and deletion remove every pod without draining', () => {
-    const plan = planGroup(input(0, [pod('a'), pod('b', { ready: false })], { force: true, schedulerReachable: false }));
-    assert.deepEqual(plan.remove.map((r) => r.drain), [false, false]);
-    assert.equal(plan.remove.length, 2);
+    const plan = planGroup(input(0, [pod('a'), pod('b', { ready: false }), pod('o', { current: false })], { force: true, schedulerReachable: false }));
+    assert.deepEqual(plan.remove.map((r) => r.drain), [false, false, false]);
+    assert.deepEqual(plan.remove.map((r) => r.name).sort(), ['a', 'b', 'o']);
   });
 
   it('rolls outdated workers with a surge and keeps every ready worker until a replacement is ready', () => {
@@ -83,5 +83,15 @@ describe('worker group plan', () => {
   it('does nothing when the group matches its spec', () => {
     const plan = planGroup(input(2, [pod('a'), pod('b')]));
     assert.deepEqual([plan.create, plan.remove, plan.deleteFinished, plan.waiting], [[], [], [], undefined]);
+  });
+});
+
+describe('worker group plan: refused retirements', () => {
+  it('a worker the scheduler refused to retire stays and still counts, so no extra pod is made', () => {
+    const plan = planGroup(input(1, [pod('kept', { blocked: true, keysHeld: 3 }), pod('other', { keysHeld: 9 })]));
+    assert.deepEqual(plan.remove, [{ name: 'other', drain: true }]);
+    assert.deepEqual(plan.create, []);
+    const rolling = planGroup(input(1, [pod('kept', { current: false, blocked: true }), pod('c-default-0')]));
+    assert.deepEqual([rolling.create, rolling.remove], [[], []]);
   });
 });

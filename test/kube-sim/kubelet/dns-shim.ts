@@ -1,7 +1,9 @@
-// Preloaded (node --import) into pod processes the kubelet starts: resolves Service DNS
-// names (svc, svc.ns, svc.ns.svc, svc.ns.svc.cluster.local) to the IP of a ready pod behind
-// the Service, by asking the emulated API server. Other names resolve as usual.
+// Preloaded (node --import) into pod processes the kubelet starts, to give them what a pod
+// network gives: Service DNS names (svc, svc.ns, svc.ns.svc, svc.ns.svc.cluster.local) resolve
+// to the IP of a ready pod behind the Service, by asking the emulated API server (other names
+// resolve as usual), and servers bound to every interface listen on the pod's own IP.
 import dns from 'node:dns';
+import net from 'node:net';
 
 const server = process.env.KUBE_SIM_SERVER ?? '';
 const ownNamespace = process.env.KUBE_SIM_NAMESPACE ?? 'default';
@@ -50,3 +52,22 @@ function lookup(hostname: string, options: unknown, callback?: LookupCallback): 
 (dns.promises as { lookup: unknown }).lookup = (hostname: string, options?: dns.LookupOptions) =>
   new Promise((resolve, reject) => lookup(hostname, options ?? {}, (err, address, family) =>
     err ? reject(err) : resolve(Array.isArray(address) ? address : { address: address!, family: family! })));
+
+// A pod has its own network namespace, so a server bound to 0.0.0.0 (or with no host) listens on
+// the pod's own address and two pods can use the same port. Pods here share the host's network:
+// bind such servers to the pod IP instead, which is what they would be reachable at anyway.
+const podIp = process.env.POD_IP;
+if (podIp) {
+  const wildcard = (h: unknown) => h === undefined || h === null || h === '' || h === '0.0.0.0' || h === '::' || h === '[::]';
+  const listen = net.Server.prototype.listen;
+  net.Server.prototype.listen = function patched(this: net.Server, ...args: unknown[]) {
+    const [first, second] = args;
+    if (typeof first === 'object' && first !== null && !('_handle' in first) && 'port' in first && wildcard((first as net.ListenOptions).host)) {
+      args[0] = { ...(first as net.ListenOptions), host: podIp };
+    } else if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) {
+      if (typeof second === 'function' || second === undefined || typeof second === 'number') args.splice(1, 0, podIp);
+      else if (wildcard(second)) args[1] = podIp;
+    }
+    return listen.apply(this, args as Parameters<typeof listen>);
+  } as typeof listen;
+}
