@@ -24,7 +24,7 @@ const pod = (name: string, o: { ready?: boolean; phase?: string; hash?: string; 
     ],
     ...(o.waiting ? { containerStatuses: [{ name: 'worker', image: 'i', imageID: '', ready: false, restartCount: 3, state: { waiting: { reason: o.waiting } }, lastState: { terminated: { exitCode: 3 } } }] } : {}),
   },
-} as Pod);
+} as unknown as Pod);
 const metrics = (workers: string[]): ClusterMetrics => ({
   workers: workers.length, tasksQueued: 0, tasksNoWorker: 0, tasksProcessing: 0, tasksWaiting: 0, tasksInMemory: 0, memoryUsed: 0, idleSeconds: 12,
   workerMetrics: workers.map((name) => ({ name, group: 'default', tasksProcessing: 0, keysHeld: 0, memoryUsed: 0, idleSeconds: 0, retiring: false })),
