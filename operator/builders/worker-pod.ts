@@ -68,7 +68,7 @@ function workerContainer(inp: WorkerInputs, user: IContainer | undefined): ICont
     resources: workerResources(inp),
     // Readiness only: a worker busy computing may answer late, and killing it for that would
     // lose the results it holds; a worker that dies exits, and restartPolicy handles that.
-    readinessProbe: grpcHealthProbe(WORKER_DATA_PORT, tls, { periodSeconds: 5, failureThreshold: 3 }),
+    readinessProbe: grpcHealthProbe(WORKER_DATA_PORT, tls, { periodSeconds: 2, failureThreshold: 3 }),
     volumeMounts: tls ? [tlsMount] : undefined,
   });
 }

@@ -67,7 +67,11 @@ async function ensureFinalizer(ctx: ReconcileContext, cluster: DaskCluster): Pro
   const patch = finalizers.length
     ? [{ op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }]
     : [{ op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }];
-  await ctx.api.patch(R.daskClusters, cluster.metadata.namespace, cluster.metadata.name!, patch, { type: 'json' });
+  try {
+    await ctx.api.patch(R.daskClusters, cluster.metadata.namespace, cluster.metadata.name!, patch, { type: 'json' });
+  } catch (err) {
+    if (!isNotFound(err)) throw err; // deleted meanwhile; the watch will tell
+  }
 }
 
 // Before the cluster goes: remove its workers (they would only lose the scheduler) and wait for
@@ -88,10 +92,14 @@ async function finalize(ctx: ReconcileContext, cluster: DaskCluster): Promise<Re
     }
     return { requeueAfterMs: 1_000, reason: `waiting for ${workers.length} worker pods to terminate` };
   }
-  await ctx.api.patch(R.daskClusters, ns, cluster.metadata.name!, [
-    { op: 'test', path: `/metadata/finalizers/${at}`, value: FINALIZER },
-    { op: 'remove', path: `/metadata/finalizers/${at}` },
-  ], { type: 'json' });
+  try {
+    await ctx.api.patch(R.daskClusters, ns, cluster.metadata.name!, [
+      { op: 'test', path: `/metadata/finalizers/${at}`, value: FINALIZER },
+      { op: 'remove', path: `/metadata/finalizers/${at}` },
+    ], { type: 'json' });
+  } catch (err) {
+    if (!isNotFound(err)) throw err; // gone already: an earlier pass removed the finalizer
+  }
   ctx.control.forget(names.schedulerAddress(cluster.metadata.name!, ns));
   forgetScheduler(cluster);
   return;

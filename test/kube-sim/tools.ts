@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import AdmZip from 'adm-zip';
 
 export interface KubeTools {
@@ -31,4 +32,20 @@ export function kubeTools(): KubeTools {
     rmSync(staging, { recursive: true, force: true }); // another process got there first
   }
   return tools;
+}
+
+export interface RunResult { status: number | null; stdout: string; stderr: string }
+
+/** Runs a binary without blocking this process (tests keep the emulated API server in it). */
+export function runTool(bin: string, args: string[], o: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(bin, args, { env: { ...process.env, HOME: tmpdir(), ...o.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+    child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
+    child.stdin.end(o.input ?? '');
+  });
 }

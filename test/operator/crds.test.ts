@@ -4,7 +4,6 @@
 // columns, strict unknown-field rejection and the scale subresource.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { crds } from '../../operator/api/crds.js';
 import { DEFAULT_IMAGE, PLURAL, type Condition, type DaskAutoscalingPolicySpec, type DaskClusterSpec, type DaskClusterStatus, type DaskJobSpec, type DaskJobStatus, type DaskWorkerGroupSpec, type DaskWorkerGroupStatus, type Kind, type WorkerGroupTemplate } from '../../operator/api/types.js';
 import { admitCustomResource, validateCrd, type FieldCause } from '../kube-sim/schema/index.js';
 import { startApiServer, type RunningApiServer } from '../kube-sim/server/api-server.js';
-import { kubeTools, type KubeTools } from '../kube-sim/tools.js';
+import { kubeTools, runTool, type KubeTools } from '../kube-sim/tools.js';
 import { waitUntil } from '../helpers/wait.js';
 
 type Obj = Record<string, unknown>;
@@ -196,19 +195,7 @@ describe('kubedask CRDs: kubectl against the emulator', () => {
   });
   after(async () => api?.close());
 
-  // The API server lives in this process, so kubectl must run without blocking it.
-  function run(args: string[], input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(tools.kubectl, args, { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: tmpdir() } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
-      child.stdin.end(input ?? '');
-    });
-  }
+  const run = (args: string[], input?: string) => runTool(tools.kubectl, args, { env: { KUBECONFIG: kubeconfig }, input });
   const kubectl = async (...args: string[]) => {
     const r = await run(args);
     assert.equal(r.status, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);

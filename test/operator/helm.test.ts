@@ -4,14 +4,13 @@
 // Dockerfiles, which cannot be built here, against the files they name.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
-import { kubeTools, type KubeTools } from '../kube-sim/tools.js';
+import { kubeTools, runTool, type KubeTools, type RunResult } from '../kube-sim/tools.js';
 import { checkBuiltin, isKnownBuiltin } from '../kube-sim/schema/builtin.js';
 import { admitCustomResource, type JSONSchemaProps } from '../kube-sim/schema/index.js';
 import { startApiServer, type RunningApiServer } from '../kube-sim/server/api-server.js';
@@ -33,21 +32,8 @@ interface Container {
 }
 interface PodSpec { serviceAccountName?: string; securityContext?: Obj; containers: Container[]; volumes?: { name: string; emptyDir?: Obj }[] }
 
-interface Run { status: number | null; stdout: string; stderr: string }
-
-// The API server of the install test lives in this process: the binaries run asynchronously.
-function run(bin: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(bin, args, { env: { ...process.env, HOME: tmpdir(), ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
-    child.stdin.end();
-  });
-}
+type Run = RunResult;
+const run = (bin: string, args: string[], env: Record<string, string> = {}): Promise<Run> => runTool(bin, args, { env, timeoutMs: 120_000 });
 
 function docs(yamlText: string): Manifest[] {
   return parseAllDocuments(yamlText).map((d) => d.toJS() as Manifest | null).filter((m): m is Manifest => m !== null);

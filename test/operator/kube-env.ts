@@ -9,14 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { startApiServer, type ApiServerOptions, type RunningApiServer } from '../kube-sim/server/api-server.js';
 import { startKubelet, type NodeSpec, type RunningKubelet } from '../kube-sim/kubelet/kubelet.js';
-import { kubeTools } from '../kube-sim/tools.js';
+import { kubeTools, runTool, type RunResult } from '../kube-sim/tools.js';
 import { waitUntil } from '../helpers/wait.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(repoRoot, 'bin', 'kubedask.js');
 const shim = fileURLToPath(new URL('../kube-sim/kubelet/dns-shim.js', import.meta.url));
 
-export interface RunResult { status: number | null; stdout: string; stderr: string }
 
 export interface OperatorProcess {
   child: ChildProcess;
@@ -57,16 +56,7 @@ export async function startKubeEnv(o: { nodes?: NodeSpec[]; api?: ApiServerOptio
   });
   const operators: OperatorProcess[] = [];
 
-  const run = (args: string[], input?: string): Promise<RunResult> => new Promise((resolve) => {
-    const child = spawn(tools.kubectl, args, { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dir } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
-    child.stdin.end(input ?? '');
-  });
+  const run = (args: string[], input?: string): Promise<RunResult> => runTool(tools.kubectl, args, { env: { KUBECONFIG: kubeconfig, HOME: dir }, input });
   const kubectlOk = async (...args: string[]) => {
     const r = await run(args);
     if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.status}): ${r.stderr}`);

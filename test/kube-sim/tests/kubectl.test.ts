@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { startApiServer, type RunningApiServer } from '../server/api-server.js';
-import { kubeTools, type KubeTools } from '../tools.js';
+import { kubeTools, runTool, type KubeTools } from '../tools.js';
 import { waitUntil } from '../../helpers/wait.js';
 
 const fixtures = fileURLToPath(new URL('../../../../test/fixtures/', import.meta.url));
@@ -26,19 +26,7 @@ describe('kubectl and helm against the emulator', () => {
   });
   after(async () => api?.close());
 
-  // The API server lives in this process, so the binaries must run without blocking it.
-  function run(bin: string, args: string[], input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(bin, args, { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: tmpdir() } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
-      child.stdin.end(input ?? '');
-    });
-  }
+  const run = (bin: string, args: string[], input?: string) => runTool(bin, args, { env: { KUBECONFIG: kubeconfig }, input });
   const kubectl = async (...args: string[]) => {
     const r = await run(tools.kubectl, args);
     assert.equal(r.status, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
