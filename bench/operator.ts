@@ -89,7 +89,10 @@ async function readyLatency(repeat: number) {
     }
     return { runs: seconds.map((s) => Number(s.toFixed(3))), median_s: Number(median(seconds).toFixed(3)) };
   } finally {
+    // The operator first, so it does not log the API server going away.
+    const exited = new Promise((r) => operator.once('exit', r));
     operator.kill('SIGTERM');
+    await exited;
     sim.child.kill('SIGTERM');
   }
 }
