@@ -62,7 +62,14 @@ export async function reconcileJob(ctx: ReconcileContext, namespace: string, nam
       await createObject(ctx, R.daskClusters, namespace, buildJobCluster(job));
       ctx.events.record(job, 'Normal', 'CreatedCluster', `created DaskCluster ${clusterName} for this job`);
     } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
+      if (!isAlreadyExists(err)) {
+        // Nothing runs yet: the job stays Pending and says why, then retries with backoff.
+        ctx.events.record(job, 'Warning', 'FailedCreateCluster', `creating DaskCluster ${clusterName}: ${(err as Error).message}`);
+        await write(ctx, job, { ...st, startTime, message: (err as Error).message }, 'Pending', [
+          condition('ClusterReady', false, 'ClusterCreateFailed', (err as Error).message, job.metadata.generation),
+        ]);
+        throw err;
+      }
     }
   }
   if (!cluster || !clusterReady) {
