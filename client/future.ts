@@ -26,14 +26,20 @@ export class Future {
     return this.status !== 'pending';
   }
 
+  // Both keep this Future reachable until they settle (an async frame holds `this`): otherwise
+  // `client.submit(...).result()` could see its Future collected, and its key released, mid-wait.
+
   /** Resolves once the key is finished; rejects with the remote error if it erred. */
-  wait(): Promise<void> {
-    return this.owner.waitFor(this.key);
+  async wait(): Promise<void> {
+    await this.owner.waitFor(this.key);
+    keepAlive(this);
   }
 
   /** The key's value, fetched from the cluster. Rejects with the remote error if the task erred. */
-  result(): Promise<unknown> {
-    return this.owner.resultOf(this.key);
+  async result(): Promise<unknown> {
+    const value = await this.owner.resultOf(this.key);
+    keepAlive(this);
+    return value;
   }
 
   /** Lets the cluster forget the key once no other Future holds it. */
@@ -47,3 +53,6 @@ export class Future {
     return `<Future ${this.key} ${this.status}>`;
   }
 }
+
+// A use of the Future after the await, so the engine cannot drop it while waiting.
+function keepAlive(_future: Future): void {}
