@@ -112,7 +112,6 @@ function clusterStatus(): Schema {
     desiredWorkers: int(),
     groups: arr(obj({ name: str(), desired: int(), ready: int(), pending: int(), outdated: int() },
       { required: ['name', 'desired', 'ready', 'pending', 'outdated'] })),
-    idleSeconds: { type: 'number' },
     lastAutoscaling: obj({ time: time(), group: str(), from: int(), to: int(), reason: str() },
       { required: ['time', 'group', 'from', 'to', 'reason'] }),
   });

@@ -137,8 +137,6 @@ export interface DaskClusterStatus {
   readyWorkers?: number;
   desiredWorkers?: number;
   groups?: GroupStatus[];
-  /** Seconds the scheduler had no task, at the last observation. */
-  idleSeconds?: number;
   lastAutoscaling?: AutoscalingDecision;
 }
 

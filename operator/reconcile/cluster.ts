@@ -44,7 +44,6 @@ export async function reconcileCluster(ctx: ReconcileContext, namespace: string,
     readyWorkers: computed.readyWorkers,
     desiredWorkers: computed.desiredWorkers,
     groups: computed.groups,
-    idleSeconds: Math.floor(computed.idleSeconds),
     ...(cluster.status?.lastAutoscaling ? { lastAutoscaling: cluster.status.lastAutoscaling } : {}),
   };
   if (cluster.status?.phase !== status.phase) {

@@ -108,7 +108,7 @@ describe('kubedask CRDs: schema', () => {
     };
     const dcStatus: Required<DaskClusterStatus> = {
       phase: 'Running', observedGeneration: 3, conditions: [condition], schedulerAddress: 'a:8786', dashboardUrl: 'http://a:8787', workers: '1/1', readyWorkers: 1, desiredWorkers: 1,
-      groups: [{ name: 'gpu', desired: 1, ready: 1, pending: 0, outdated: 0 }], idleSeconds: 12.5, lastAutoscaling: { time: '2026-01-01T00:00:00Z', group: 'gpu', from: 0, to: 1, reason: 'queued work' },
+      groups: [{ name: 'gpu', desired: 1, ready: 1, pending: 0, outdated: 0 }], lastAutoscaling: { time: '2026-01-01T00:00:00Z', group: 'gpu', from: 0, to: 1, reason: 'queued work' },
     };
     const { name: _name, ...groupFields } = wg;
     const dwg: Required<DaskWorkerGroupSpec> = { ...groupFields, cluster: 'c', groupName: 'gpu', image: 'img', imagePullPolicy: 'Always' };
