@@ -19,6 +19,7 @@ import { DrainTracker } from './reconcile/drains.js';
 import { Expectations } from './reconcile/expectations.js';
 import { reconcileJob } from './reconcile/job.js';
 import { reconcileWorkerGroup } from './reconcile/worker-group.js';
+import { forgetCluster } from './reconcile/observe.js';
 
 export interface OperatorOptions {
   /** Namespaces to manage; empty for all. */
@@ -143,8 +144,11 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     if (closing) return;
     closing = true;
     log.info('stopping', reason ? { reason: reason.message } : {});
-    await elector?.stop();
+    // No new keys from here on; the lease is released only after the reconciles in flight have
+    // finished, so a successor never reconciles beside them.
     await queue.shutdown();
+    await elector?.stop();
+    await events.flush().catch(() => undefined);
     for (const c of Object.values(caches)) c.stop();
     control.close();
     await probes.close();
@@ -157,7 +161,9 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   log.info('caches synced');
   if (o.leaderElect) {
     elector = new LeaderElector({
-      api, namespace: o.leaderElectionNamespace, name: o.leaderElectionId, identity: o.identity,
+      // Its own client: lease renewals must not queue behind reconcile traffic in the rate limiter.
+      api: o.api ?? KubeApi.fromDefaultKubeconfig({ qps: 5, burst: 5, timeoutMs: 5_000 }),
+      namespace: o.leaderElectionNamespace, name: o.leaderElectionId, identity: o.identity,
       onStartedLeading: () => { log.info('became leader', { lease: `${o.leaderElectionNamespace}/${o.leaderElectionId}` }); startWork(); },
       // A replica that lost the lease stops at once, as controller-runtime does: another leads now.
       onStoppedLeading: () => { m.leader.set({}, 0); if (!closing) void close(new Error('leader election lost')); },
@@ -181,10 +187,13 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
 function route(ctx: ReconcileContext): void {
   const { caches, enqueue, expectations } = ctx;
   const ns = (o: KubeObject) => o.metadata.namespace!;
-  caches.clusters.on(({ object: c }) => {
+  caches.clusters.on(({ type, object: c }) => {
     enqueue.cluster(ns(c), c.metadata.name!);
+    // Groups read their cluster's spec too (suspend, TLS, image): they look again on every change.
+    for (const g of caches.groups.list({ namespace: ns(c), labels: { [LABELS.cluster]: c.metadata.name! } })) enqueue.group(ns(g), g.metadata.name!);
     const job = c.metadata.labels?.[LABELS.job];
     if (job) enqueue.job(ns(c), job);
+    if (type === 'deleted') forgetCluster(ctx, c);
   });
   caches.groups.on(({ object: g }) => {
     enqueue.group(ns(g), g.metadata.name!);

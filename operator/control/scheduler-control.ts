@@ -51,6 +51,17 @@ interface RawControl extends grpc.Client {
 const num = (v: number | { toNumber(): number } | null | undefined): number =>
   v === null || v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber();
 
+/** A failed Control call. Its message is stable (the gRPC status name), so conditions built from
+ * it do not change on every attempt; the details stay in `cause`. */
+export class ControlError extends Error {
+  override name = 'ControlError';
+  readonly code: grpc.status;
+  constructor(target: string, method: string, err: grpc.ServiceError) {
+    super(`Control.${method} at ${target}: ${grpc.status[err.code] ?? 'UNKNOWN'}`, { cause: err });
+    this.code = err.code;
+  }
+}
+
 export function grpcSchedulerControl(o: { metricsTimeoutMs?: number } = {}): SchedulerControl {
   const clients = new Map<string, RawControl>();
   const client = (address: string, tls?: Tls): RawControl => {
@@ -62,13 +73,14 @@ export function grpcSchedulerControl(o: { metricsTimeoutMs?: number } = {}): Sch
     }
     return c;
   };
-  const call = <Req, Res>(fn: Unary<Req, Res>, c: RawControl, req: Req, timeoutMs: number): Promise<Res> =>
+  const call = <Req, Res>(method: string, address: string, fn: Unary<Req, Res>, c: RawControl, req: Req, timeoutMs: number): Promise<Res> =>
     new Promise((resolve, reject) => {
-      fn.call(c, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res!)));
+      fn.call(c, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(new ControlError(address, method, err)) : resolve(res!)));
     });
   return {
     async metrics(address, tls) {
-      const m = await call(client(address, tls).getMetrics, client(address, tls), {}, o.metricsTimeoutMs ?? 3000);
+      const c = client(address, tls);
+      const m = await call('GetMetrics', address, c.getMetrics, c, {}, o.metricsTimeoutMs ?? 3000);
       return {
         workers: m.workers, tasksQueued: m.tasksQueued, tasksNoWorker: m.tasksNoWorker, tasksProcessing: m.tasksProcessing,
         tasksWaiting: m.tasksWaiting, tasksInMemory: m.tasksInMemory, memoryUsed: num(m.memoryUsed), idleSeconds: m.idleSeconds,
@@ -80,7 +92,7 @@ export function grpcSchedulerControl(o: { metricsTimeoutMs?: number } = {}): Sch
     },
     async retire(address, names, tls, timeoutSeconds = 60) {
       const c = client(address, tls);
-      const r = await call(c.retireWorkers, c, { names, timeoutSeconds }, (timeoutSeconds + 10) * 1000);
+      const r = await call('RetireWorkers', address, c.retireWorkers, c, { names, timeoutSeconds }, (timeoutSeconds + 10) * 1000);
       return { retired: [...r.retired], refused: { ...r.refused } };
     },
     forget(address) {

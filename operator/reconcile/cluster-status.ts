@@ -18,6 +18,8 @@ export interface ClusterObservation {
   /** The scheduler Deployment's pod template is not the one the spec asks for yet. */
   schedulerRolling: boolean;
   groups: GroupObservation[];
+  /** Group names the spec asks for; one with no DaskWorkerGroup yet has no workers. */
+  expectedGroups: string[];
 }
 
 export interface ComputedStatus {
@@ -54,6 +56,9 @@ export function computeClusterStatus(o: ClusterObservation): ComputedStatus {
     const need = autoscaled ? g.group.spec.minReplicas ?? 0 : desired;
     if (ready < need) short.push(`${g.group.spec.groupName} has ${ready}/${need}`);
     problems.push(...pods.map(podProblem).filter((p) => p !== undefined));
+  }
+  for (const name of o.expectedGroups) {
+    if (!o.groups.some((g) => g.group.spec.groupName === name)) short.push(`${name} has no DaskWorkerGroup yet`);
   }
   const readyWorkers = groups.reduce((n, g) => n + g.ready, 0);
   const desiredWorkers = groups.reduce((n, g) => n + g.desired, 0);

@@ -6,13 +6,13 @@ import { buildSchedulerDeployment, buildSchedulerService, buildWorkerGroup, with
 import { R } from '../k8s/resources.js';
 import { isAlreadyExists, isNotFound } from '../k8s/kube-api.js';
 import type { ReconcileResult } from '../runtime/work-queue.js';
-import { setConditions } from './conditions.js';
+import { condition, setConditions } from './conditions.js';
 import { computeClusterStatus } from './cluster-status.js';
 import type { Deployment, ReconcileContext, Service } from './context.js';
 import { parseDuration } from './duration.js';
-import { forgetScheduler, groupPods, observeScheduler } from './observe.js';
+import { forgetCluster, groupPods, observeScheduler } from './observe.js';
 import { isTerminating } from './pod-health.js';
-import { createObject, ReconcileErrors, writeStatus } from './writes.js';
+import { createObject, ReconcileErrors, sameJson, writeStatus } from './writes.js';
 
 export async function reconcileCluster(ctx: ReconcileContext, namespace: string, name: string): Promise<ReconcileResult> {
   const cluster = ctx.caches.clusters.get(namespace, name);
@@ -33,7 +33,10 @@ export async function reconcileCluster(ctx: ReconcileContext, namespace: string,
     cluster, scheduler: view,
     schedulerRolling: templateHash(deployment) !== templateHash(want as Deployment),
     groups: groups.map((group) => ({ group, pods: groupPods(ctx, group), templateHash: workerTemplateHash(group, cluster) })),
+    expectedGroups: (withClusterDefaults(cluster.spec).workerGroups ?? []).map((g) => g.name),
   });
+  // A step the API refused (a template the server rejects, a name taken) shows in the status.
+  if (errors.any) computed.conditions.push(condition('ReconcileFailed', true, 'ApiError', errors.message, cluster.metadata.generation));
   const status: DaskClusterStatus = {
     phase: computed.phase,
     observedGeneration: cluster.metadata.generation ?? 0,
@@ -86,7 +89,11 @@ async function finalize(ctx: ReconcileContext, cluster: DaskCluster): Promise<Re
   }
   if (workers.length) {
     if (cluster.status?.phase !== 'Terminating') {
-      await writeStatus(ctx, R.daskClusters, cluster, cluster.status, { ...cluster.status, phase: 'Terminating' });
+      const conditions = setConditions(cluster.status?.conditions, [
+        ...(cluster.status?.conditions ?? []).filter((c) => c.type !== 'Ready'),
+        condition('Ready', false, 'Terminating', 'the cluster is being deleted', cluster.metadata.generation),
+      ], new Date(ctx.now()).toISOString());
+      await writeStatus(ctx, R.daskClusters, cluster, cluster.status, { ...cluster.status, phase: 'Terminating', conditions });
       ctx.events.record(cluster, 'Normal', 'RemovingWorkers', `removing ${workers.length} worker pods before the cluster goes`);
     }
     return { requeueAfterMs: 1_000, reason: `waiting for ${workers.length} worker pods to terminate` };
@@ -99,8 +106,7 @@ async function finalize(ctx: ReconcileContext, cluster: DaskCluster): Promise<Re
   } catch (err) {
     if (!isNotFound(err)) throw err; // gone already: an earlier pass removed the finalizer
   }
-  ctx.control.forget(names.schedulerAddress(cluster.metadata.name!, ns));
-  forgetScheduler(cluster);
+  forgetCluster(ctx, cluster);
   return;
 }
 
@@ -109,12 +115,24 @@ async function ensureService(ctx: ReconcileContext, cluster: DaskCluster): Promi
   const ns = cluster.metadata.namespace!;
   const have = ctx.caches.services.get(ns, want.metadata.name!);
   if (!have) return createOnce(ctx, cluster, R.services, want, 'CreatedService');
-  const same = JSON.stringify([have.spec?.type, have.spec?.ports, have.spec?.selector, have.metadata.annotations, have.metadata.labels])
-    === JSON.stringify([want.spec?.type ?? 'ClusterIP', want.spec?.ports?.map((p) => ({ protocol: 'TCP', ...p })), want.spec?.selector, want.metadata.annotations, want.metadata.labels]);
+  // Compared as projections: the server adds defaults (protocol, nodePort) and other controllers
+  // add their own annotations and labels, which stay.
+  const ports = (s: Service | undefined) => (s?.spec?.ports ?? []).map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? 'TCP' }));
+  const includes = (have: Record<string, string> | undefined, want: Record<string, string> | undefined) =>
+    Object.entries(want ?? {}).every(([k, v]) => have?.[k] === v);
+  const same = (have.spec?.type ?? 'ClusterIP') === (want.spec?.type ?? 'ClusterIP') && sameJson(ports(have), ports(want))
+    && sameJson(have.spec?.selector, want.spec?.selector)
+    && includes(have.metadata.annotations, want.metadata.annotations) && includes(have.metadata.labels, want.metadata.labels);
   if (same) return;
-  // The cluster IP is immutable: carry it over.
-  const body = { ...want, metadata: { ...want.metadata, resourceVersion: have.metadata.resourceVersion },
-    spec: { ...want.spec, clusterIP: have.spec?.clusterIP, clusterIPs: have.spec?.clusterIPs } };
+  // The cluster IP is immutable and node ports are the server's: carry them over.
+  const nodePorts = new Map((have.spec?.ports ?? []).map((p) => [p.name, p.nodePort]));
+  const body = {
+    ...want,
+    metadata: { ...want.metadata, resourceVersion: have.metadata.resourceVersion,
+      annotations: { ...have.metadata.annotations, ...want.metadata.annotations }, labels: { ...have.metadata.labels, ...want.metadata.labels } },
+    spec: { ...want.spec, clusterIP: have.spec?.clusterIP, clusterIPs: have.spec?.clusterIPs,
+      ports: want.spec?.ports?.map((p) => ((want.spec?.type ?? 'ClusterIP') !== 'ClusterIP' && nodePorts.get(p.name) ? { ...p, nodePort: nodePorts.get(p.name) } : p)) },
+  };
   await ctx.api.replace(R.services, ns, want.metadata.name!, body);
   ctx.events.record(cluster, 'Normal', 'UpdatedService', `updated Service ${want.metadata.name}`);
 }
@@ -157,12 +175,17 @@ async function ensureGroups(ctx: ReconcileContext, cluster: DaskCluster): Promis
       continue;
     }
     if (isTerminating(have)) continue;
+    if (!have.metadata.ownerReferences?.some((o) => o.uid === cluster.metadata.uid)) {
+      throw new Error(`DaskWorkerGroup ${groupName} exists but belongs to another owner; rename group ${tmpl.name}`);
+    }
     const follow = have.metadata.annotations?.[ANNOTATIONS.clusterReplicas] !== clusterReplicas;
     const spec2 = { ...want.spec, replicas: follow ? want.spec.replicas : have.spec.replicas };
     const annotations = { ...have.metadata.annotations, ...want.metadata.annotations, [ANNOTATIONS.clusterReplicas]: clusterReplicas };
     const specChanged = JSON.stringify(canonicalSpec({ ...have.spec, replicas: 0 })) !== JSON.stringify(canonicalSpec({ ...spec2, replicas: 0 }));
     if (!specChanged && !follow) continue;
     await ctx.api.patch(R.daskWorkerGroups, ns, groupName, [
+      // Against the version read: a concurrent `kubectl scale` is never overwritten from a stale cache.
+      { op: 'test', path: '/metadata/resourceVersion', value: have.metadata.resourceVersion },
       { op: 'replace', path: '/spec', value: spec2 },
       { op: have.metadata.annotations ? 'replace' : 'add', path: '/metadata/annotations', value: annotations },
     ], { type: 'json' });
@@ -173,10 +196,17 @@ async function ensureGroups(ctx: ReconcileContext, cluster: DaskCluster): Promis
       ctx.events.record(cluster, 'Normal', 'UpdatedWorkerGroup', `group ${tmpl.name}: spec updated; workers built from an older template are replaced a few at a time`);
     }
   }
+  // A group gone from the spec is first scaled to zero, so its workers are drained through the
+  // scheduler like any scale-down; the group goes once it has no pods left.
   for (const g of ownedGroups(ctx, cluster)) {
     if (wanted.has(g.metadata.name!) || isTerminating(g)) continue;
-    await ctx.api.delete(R.daskWorkerGroups, ns, g.metadata.name!);
-    ctx.events.record(cluster, 'Normal', 'DeletedWorkerGroup', `group ${g.spec.groupName} removed from the spec`);
+    if ((g.spec.replicas ?? 0) > 0) {
+      await ctx.api.patch(R.daskWorkerGroups, ns, g.metadata.name!, { spec: { replicas: 0 } }, { type: 'merge' });
+      ctx.events.record(cluster, 'Normal', 'ScaledWorkerGroup', `group ${g.spec.groupName} removed from the spec: draining its workers`);
+    } else if (groupPods(ctx, g).length === 0) {
+      await ctx.api.delete(R.daskWorkerGroups, ns, g.metadata.name!);
+      ctx.events.record(cluster, 'Normal', 'DeletedWorkerGroup', `group ${g.spec.groupName} removed from the spec`);
+    }
   }
 }
 

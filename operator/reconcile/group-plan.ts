@@ -60,10 +60,12 @@ export function planGroup(input: PlanInput): GroupPlan {
   let readyLeft = live.filter(available).length;
   let excess = input.force ? live.length : live.length + createCount - desired;
   const pickable = (p: PlanPod) => !p.blocked || !available(p) || input.force;
+  // Among pods that serve nothing, those whose worker never registered go first.
+  const idleFirst = (a: PlanPod, b: PlanPod) => Number(a.connected) - Number(b.connected) || byLeastUseful(a, b);
   const order = [
-    ...outdated.filter((p) => !available(p)),
+    ...outdated.filter((p) => !available(p)).sort(idleFirst),
     ...outdated.filter(available).sort(byLeastUseful),
-    ...current.filter((p) => !available(p)),
+    ...current.filter((p) => !available(p)).sort(idleFirst),
     // Never a ready up-to-date worker while outdated ones remain (one may be kept by a refusal).
     ...(outdated.length && !input.force ? [] : current.filter(available).sort(byLeastUseful)),
   ].filter(pickable);
@@ -75,7 +77,8 @@ export function planGroup(input: PlanInput): GroupPlan {
       if (readyLeft - 1 < desired) { waiting = `waiting for replacement workers to be ready before removing ${p.name}`; break; }
       if (!input.schedulerReachable) { waiting = `scheduler unreachable: cannot drain ${p.name}`; break; }
     }
-    remove.push({ name: p.name, drain: !input.force && available(p) && p.connected });
+    // A registered worker may hold results even when its probe fails: it is always drained.
+    remove.push({ name: p.name, drain: !input.force && p.connected });
     if (available(p)) readyLeft--;
     excess--;
   }

@@ -7,7 +7,7 @@ import { R } from '../k8s/resources.js';
 import { isAlreadyExists, isNotFound } from '../k8s/kube-api.js';
 import type { ReconcileResult } from '../runtime/work-queue.js';
 import { condition, isTrue, setConditions, type ConditionInput } from './conditions.js';
-import type { ReconcileContext } from './context.js';
+import type { Obj, ReconcileContext } from './context.js';
 import { isTerminating } from './pod-health.js';
 import { createObject, writeStatus } from './writes.js';
 
@@ -17,22 +17,35 @@ export async function reconcileJob(ctx: ReconcileContext, namespace: string, nam
   const st = job.status ?? {};
   const now = ctx.now();
   const clusterName = names.jobCluster(name);
-  const cluster = ctx.caches.clusters.get(namespace, clusterName);
+  // Only objects this job made count: a same-named leftover of an earlier job of the same name
+  // (still being collected) or a user's own cluster is never adopted.
+  const mine = (o: Obj | undefined) => o?.metadata?.ownerReferences?.some((r) => r.uid === job.metadata.uid) === true;
+  const foundCluster = ctx.caches.clusters.get(namespace, clusterName);
+  const cluster = mine(foundCluster) ? foundCluster : undefined;
 
   if (st.phase === 'Succeeded' || st.phase === 'Failed') {
     if (cluster && !isTerminating(cluster)) await deleteCluster(ctx, job, clusterName, `job ${st.phase}`);
     return ttl(ctx, job, now);
   }
   const startTime = st.startTime ?? new Date(now).toISOString();
+  const attempt = st.failures ?? 0;
+  const podName = names.jobRunner(name, attempt);
+  const foundPod = ctx.caches.pods.get(namespace, podName);
+  const pod = mine(foundPod) ? foundPod : undefined;
+  const conflict = (foundCluster && !cluster) ? `DaskCluster ${clusterName}` : (foundPod && !pod) ? `pod ${podName}` : undefined;
+  if (conflict) {
+    await write(ctx, job, { ...st, startTime, message: `${conflict} exists but does not belong to this job; waiting for it to go` }, st.phase ?? 'Pending', [
+      condition('NameConflict', true, 'NotOwned', `${conflict} exists but does not belong to this job`, job.metadata.generation),
+    ]);
+    return { requeueAfterMs: 5_000, reason: `${conflict} is not this job's` };
+  }
+  // A runner that succeeded wins over a deadline that passed while nobody looked.
   const deadline = job.spec.activeDeadlineSeconds;
-  if (deadline !== undefined && now - Date.parse(startTime) >= deadline * 1000) {
+  if (deadline !== undefined && now - Date.parse(startTime) >= deadline * 1000 && pod?.status?.phase !== 'Succeeded') {
     return finish(ctx, job, { ...st, startTime }, 'Failed', 'DeadlineExceeded', `the job ran longer than activeDeadlineSeconds (${deadline}s)`);
   }
 
   // An attempt under way is followed whatever its cluster does: the runner reports its own fate.
-  const attempt = st.failures ?? 0;
-  const podName = names.jobRunner(name, attempt);
-  const pod = ctx.caches.pods.get(namespace, podName);
   const clusterReady = isTrue(cluster?.status?.conditions, 'Ready');
   const clusterOk = condition('ClusterReady', clusterReady, clusterReady ? 'ClusterReady' : 'ClusterNotReady',
     `DaskCluster ${clusterName} is ${clusterReady ? '' : 'not '}Ready`, job.metadata.generation);
@@ -101,7 +114,8 @@ async function finish(ctx: ReconcileContext, job: DaskJob, st: DaskJobStatus, ph
   ]);
   ctx.events.record(job, phase === 'Succeeded' ? 'Normal' : 'Warning', reason, message);
   const clusterName = names.jobCluster(job.metadata.name!);
-  if (ctx.caches.clusters.get(job.metadata.namespace!, clusterName)) await deleteCluster(ctx, job, clusterName, `job ${phase}`);
+  const own = ctx.caches.clusters.get(job.metadata.namespace!, clusterName);
+  if (own?.metadata.ownerReferences?.some((r) => r.uid === job.metadata.uid)) await deleteCluster(ctx, job, clusterName, `job ${phase}`);
   // A runner still going (deadline) is stopped; finished runner pods stay for their logs.
   const runner = st.runnerPod && ctx.caches.pods.get(job.metadata.namespace!, st.runnerPod);
   if (runner && !['Succeeded', 'Failed'].includes(runner.status?.phase ?? '')) {

@@ -44,13 +44,15 @@ export async function observeScheduler(ctx: ReconcileContext, cluster: DaskClust
     try {
       view = { address, pods, podReady, metrics: await ctx.control.metrics(address, await clusterTls(ctx, cluster)) };
     } catch (err) {
-      view = { address, pods, podReady, unreachable: `Control.GetMetrics at ${address} failed: ${(err as Error).message}` };
+      view = { address, pods, podReady, unreachable: (err as Error).message };
     }
   }
   recent.set(k, { at: ctx.now(), view });
   return view;
 }
 
-export function forgetScheduler(cluster: DaskCluster): void {
+/** A cluster is gone: drop its cached view and its gRPC channel. */
+export function forgetCluster(ctx: Pick<ReconcileContext, 'control'>, cluster: DaskCluster): void {
   for (const k of recent.keys()) if (k.startsWith(`${cluster.metadata.uid}/`)) recent.delete(k);
+  ctx.control.forget(names.schedulerAddress(cluster.metadata.name!, cluster.metadata.namespace!));
 }

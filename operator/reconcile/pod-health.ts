@@ -25,6 +25,12 @@ export function podProblem(p: IPod): PodProblem | undefined {
       const exit = last ? ` (last exit code ${last.exitCode}${last.message ? `: ${last.message}` : ''})` : '';
       return { reason: waiting.reason, message: `container ${c.name} of pod ${p.metadata?.name}: ${waiting.message ?? waiting.reason}${exit}` };
     }
+    // Between two crashes the container runs for a moment: still crash-looping, so the
+    // condition does not flip with every restart.
+    const last = c.lastState?.terminated;
+    if (!c.ready && (c.restartCount ?? 0) >= 2 && last && last.exitCode !== 0) {
+      return { reason: 'CrashLoopBackOff', message: `container ${c.name} of pod ${p.metadata?.name} keeps exiting (last exit code ${last.exitCode}${last.message ? `: ${last.message}` : ''})` };
+    }
   }
   if (p.status?.phase === 'Failed') {
     const t = p.status.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated;

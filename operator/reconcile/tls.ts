@@ -19,6 +19,7 @@ export async function clusterTls(ctx: ReconcileContext, cluster: DaskCluster): P
   const k = `${ns}/${secretName}`;
   const hit = cache.get(k);
   if (hit && ctx.now() - hit.at < TTL_MS) return hit.tls;
+  cache.delete(k);
   const secret = await ctx.api.get<Secret>(R.secrets, ns, secretName);
   if (!secret) throw new TlsSecretError(`spec.security.tls.secretName: Secret ${k} not found`);
   const part = (name: string) => {

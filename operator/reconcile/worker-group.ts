@@ -75,7 +75,7 @@ export async function reconcileWorkerGroup(ctx: ReconcileContext, namespace: str
   }
   const direct = plan.remove.filter((r) => !r.drain).map((r) => r.name);
   for (const podName of direct) {
-    ctx.events.record(group, 'Normal', 'DeletedWorker', `deleting worker pod ${podName} (${force ? 'cluster suspended or deleted' : 'not connected to the scheduler, nothing to drain'})`);
+    ctx.events.record(group, 'Normal', 'DeletedWorker', `deleting worker pod ${podName} (${force ? 'cluster suspended or deleted' : 'its worker is not registered with the scheduler: nothing to drain'})`);
     await errors.run(`delete pod ${podName}`, () => deletePod(ctx, gkey, namespace, podName));
   }
   const drain = plan.remove.filter((r) => r.drain).map((r) => r.name);

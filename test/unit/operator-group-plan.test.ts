@@ -95,3 +95,10 @@ describe('worker group plan: refused retirements', () => {
     assert.deepEqual([rolling.create, rolling.remove], [[], []]);
   });
 });
+
+describe('worker group plan: draining', () => {
+  it('a registered worker whose probe fails is drained, not deleted; unregistered pods go first', () => {
+    const plan = planGroup(input(1, [pod('busy', { ready: false, keysHeld: 100 }), pod('ghost', { ready: false, connected: false }), pod('ok')]));
+    assert.deepEqual(plan.remove, [{ name: 'ghost', drain: false }, { name: 'busy', drain: true }]);
+  });
+});

@@ -29,7 +29,7 @@ const metrics = (workers: string[]): ClusterMetrics => ({
   workers: workers.length, tasksQueued: 0, tasksNoWorker: 0, tasksProcessing: 0, tasksWaiting: 0, tasksInMemory: 0, memoryUsed: 0, idleSeconds: 12,
   workerMetrics: workers.map((name) => ({ name, group: 'default', tasksProcessing: 0, keysHeld: 0, memoryUsed: 0, idleSeconds: 0, retiring: false })),
 });
-const observe = (o: Partial<ClusterObservation> & { workers?: Pod[]; replicas?: number; minReplicas?: number; connected?: string[] | null }): ClusterObservation => ({
+const observe = (o: Partial<ClusterObservation> & { expectedGroups?: string[]; workers?: Pod[]; replicas?: number; minReplicas?: number; connected?: string[] | null }): ClusterObservation => ({
   cluster: o.cluster ?? cluster(),
   scheduler: o.scheduler ?? {
     address: 'c-scheduler.ns.svc:8786', pods: [pod('c-scheduler-x')], podReady: true,
@@ -37,6 +37,7 @@ const observe = (o: Partial<ClusterObservation> & { workers?: Pod[]; replicas?: 
   },
   schedulerRolling: o.schedulerRolling ?? false,
   groups: [{ group: group(o.replicas ?? 2, o.minReplicas), pods: o.workers ?? [], templateHash: 'h1' }],
+  expectedGroups: o.expectedGroups ?? ['default'],
 });
 const cond = (s: ReturnType<typeof computeClusterStatus>, type: string) => s.conditions.find((c) => c.type === type)!;
 
@@ -97,5 +98,11 @@ describe('cluster status', () => {
     assert.equal(parseDuration('1.5s', 'x'), 1500);
     assert.equal(parseDuration('1500us', 'x'), 1.5);
     assert.throws(() => parseDuration('5 minutes', 'spec.idleTimeout'), /spec\.idleTimeout: "5 minutes" is not a duration/);
+  });
+
+  it('a group the spec asks for that does not exist yet keeps the cluster from Ready', () => {
+    const s = computeClusterStatus(observe({ workers: [pod('w0'), pod('w1')], connected: ['w0', 'w1'], expectedGroups: ['default', 'gpu'] }));
+    assert.equal(s.ready, false);
+    assert.match(cond(s, 'WorkersReady').message, /gpu has no DaskWorkerGroup yet/);
   });
 });
