@@ -28,7 +28,7 @@ export function podProblem(p: IPod): PodProblem | undefined {
     // Between two crashes the container runs for a moment: still crash-looping, so the
     // condition does not flip with every restart.
     const last = c.lastState?.terminated;
-    if (!c.ready && (c.restartCount ?? 0) >= 2 && last && last.exitCode !== 0) {
+    if (!c.ready && (c.restartCount ?? 0) >= 1 && last && last.exitCode !== 0) {
       return { reason: 'CrashLoopBackOff', message: `container ${c.name} of pod ${p.metadata?.name} keeps exiting (last exit code ${last.exitCode}${last.message ? `: ${last.message}` : ''})` };
     }
   }

@@ -80,12 +80,20 @@ describe('operator robustness', { timeout: 300_000 }, () => {
         spec:
           containers: [{name: worker, command: [node, -e, "console.error('boom'); process.exit(3)"]}]
 `));
-    await env.waitFor(async () => (await condition('crashing', 'Degraded'))?.status === 'True', `Degraded condition`, 90_000);
-    const degraded = (await condition('crashing', 'Degraded'))!;
-    assert.match(degraded.reason, /CrashLoopBackOff|Error/);
-    assert.match(degraded.message, /exit code 3/);
-    assert.equal((await cluster('crashing'))?.status?.phase, 'Failed');
-    assert.equal((await condition('crashing', 'Ready'))?.status, 'False');
+    let snapshot: DaskCluster | undefined;
+    await env.waitFor(async () => {
+      snapshot = await cluster('crashing');
+      return snapshot?.status?.conditions?.some((c) => c.type === 'Degraded' && c.status === 'True') === true;
+    }, 'Degraded condition', 90_000);
+    const of = (type: string) => snapshot!.status!.conditions!.find((c) => c.type === type)!;
+    assert.match(of('Degraded').reason, /CrashLoopBackOff|Error/);
+    assert.match(of('Degraded').message, /exit code 3/);
+    assert.equal(snapshot!.status!.phase, 'Failed');
+    assert.equal(of('Ready').status, 'False');
+    // It stays so across restarts rather than flipping with each one.
+    const since = of('Degraded').lastTransitionTime;
+    await env.waitFor(async () => ((await env.list<{ status?: { containerStatuses?: { restartCount?: number }[] } }>('pods', 'default', 'kubedask.io/cluster=crashing,kubedask.io/component=worker'))[0]?.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 3, 'three restarts', 60_000);
+    assert.equal((await condition('crashing', 'Degraded'))?.lastTransitionTime, since);
     // Not a hot loop: the crashing group keeps one pod (restarted by the kubelet), no new ones.
     const pods = await workers('crashing');
     assert.equal(pods.length, 1);
