@@ -2,6 +2,9 @@
 import { after, before } from 'node:test';
 import { Client, LocalCluster, type LocalClusterOptions } from '../../index.js';
 
+// A hung start or close fails its hook by name instead of the whole file timing out.
+const HOOK_DEADLINE = { timeout: 60_000 };
+
 export interface ClusterFixture {
   readonly cluster: LocalCluster;
   readonly client: Client;
@@ -14,11 +17,11 @@ export function useCluster(options: LocalClusterOptions): ClusterFixture {
   before(async () => {
     cluster = await new LocalCluster({ dashboardPort: -1, ...options }).started();
     client = await Client.connect(cluster);
-  });
+  }, HOOK_DEADLINE);
   after(async () => {
     await client?.close();
     await cluster?.close();
-  });
+  }, HOOK_DEADLINE);
   return {
     get cluster() { return cluster!; },
     get client() { return client!; },

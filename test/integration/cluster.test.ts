@@ -9,10 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitUntil } from '../helpers/wait.js';
 
+// Each test has its own deadline, well inside the file's, so a hang names its test.
+const PER_TEST = { timeout: 90_000 };
+
 describe('LocalCluster with 2 workers', () => {
   const fx = useCluster({ workers: 2, threads: 1 });
 
-  it('runs 10,000 independent tasks', async () => {
+  it('runs 10,000 independent tasks', PER_TEST, async () => {
     const futures = fx.client.map((x: number) => x * 2, Array.from({ length: 10_000 }, (_, i) => i));
     const values = await fx.client.gather<number[]>(futures);
     assert.equal(values.length, 10_000);
@@ -20,7 +23,7 @@ describe('LocalCluster with 2 workers', () => {
     assert.equal(values.reduce((a, b) => a + b, 0), 2 * ((9_999 * 10_000) / 2));
   });
 
-  it('runs a tree reduction of 10,000 leaves', async () => {
+  it('runs a tree reduction of 10,000 leaves', PER_TEST, async () => {
     let layer: Future[] = fx.client.map((x: number) => x + 1, Array.from({ length: 10_000 }, (_, i) => i));
     let tasks = layer.length;
     while (layer.length > 1) {
@@ -34,7 +37,7 @@ describe('LocalCluster with 2 workers', () => {
     assert.equal(await layer[0]!.result(), (10_000 * 10_001) / 2);
   });
 
-  it('runs a diamond graph, with futures nested in arguments', async () => {
+  it('runs a diamond graph, with futures nested in arguments', PER_TEST, async () => {
     const a = fx.client.submit((x: number) => x + 1, 1);
     const b = fx.client.submit((x: number) => x * 10, a);
     const c = fx.client.submit((x: number) => x * 100, a);
@@ -42,7 +45,7 @@ describe('LocalCluster with 2 workers', () => {
     assert.equal(await d.result(), 20 + 200);
   });
 
-  it('computes a delayed graph, keeping only its outputs in memory', async () => {
+  it('computes a delayed graph, keeping only its outputs in memory', PER_TEST, async () => {
     const inc = delayed((x: number) => x + 1);
     const add = delayed((x: number, y: number) => x + y);
     const x = inc(1);
@@ -55,7 +58,7 @@ describe('LocalCluster with 2 workers', () => {
     result.release(); // and keeps `result` alive (so its key is held) until here
   });
 
-  it('passes an Arrow table between workers', async () => {
+  it('passes an Arrow table between workers', PER_TEST, async () => {
     await fx.cluster.addWorker({ name: 'producer', resources: { PRODUCER: 1 } });
     await fx.cluster.addWorker({ name: 'consumer', resources: { CONSUMER: 1 } });
     const made = fx.client.submitWith({ resources: { PRODUCER: 1 } }, async (n: number) => {
@@ -76,14 +79,14 @@ describe('LocalCluster with 2 workers', () => {
     assert.equal(table.numRows, 300_000);
   });
 
-  it('scatters an Arrow table and uses it as a dependency', async () => {
+  it('scatters an Arrow table and uses it as a dependency', PER_TEST, async () => {
     const local = tableFromArrays({ x: Float64Array.from([1, 2, 3]) });
     const remote = await fx.client.scatter(local);
     const total = fx.client.submit((t: Table) => [...t.getChild('x')!].reduce((a: number, b) => a + (b as number), 0), remote);
     assert.equal(await total.result(), 6);
   });
 
-  it('reports a task that throws with the remote message and stack, and carries on', async () => {
+  it('reports a task that throws with the remote message and stack, and carries on', PER_TEST, async () => {
     const bad = fx.client.submit(function explode(x: number) {
       if (x > 0) throw new RangeError(`too big: ${x}`);
       return x;
@@ -100,7 +103,7 @@ describe('LocalCluster with 2 workers', () => {
     assert.equal(await fx.client.submit((x: number) => x + 1, 41).result(), 42);
   });
 
-  it('rejects a graph with a missing dependency or unknown function, naming the key', async () => {
+  it('rejects a graph with a missing dependency or unknown function, naming the key', PER_TEST, async () => {
     const ghost = new Future('never-submitted', fx.client);
     const f = fx.client.submit((x: number) => x, ghost);
     await assert.rejects(f.result(), (err: unknown) => {
@@ -110,7 +113,7 @@ describe('LocalCluster with 2 workers', () => {
     });
   });
 
-  it('treats a key submitted twice in one turn as one task, and fails only the bad key of a batch', async () => {
+  it('treats a key submitted twice in one turn as one task, and fails only the bad key of a batch', PER_TEST, async () => {
     const a = fx.client.submitWith({ key: 'dup-key' }, (x: number) => x + 1, 1);
     const b = fx.client.submitWith({ key: 'dup-key' }, (x: number) => x + 1, 1);
     const ghost = new Future('no-such-key', fx.client);
@@ -122,7 +125,7 @@ describe('LocalCluster with 2 workers', () => {
     await assert.rejects(downstream.result(), /no-such-key/);
   });
 
-  it('runs a key again after it was cancelled, and after it was released and resubmitted in one turn', async () => {
+  it('runs a key again after it was cancelled, and after it was released and resubmitted in one turn', PER_TEST, async () => {
     const slow = fx.client.submitWith({ key: 'again' }, (ms: number) => { const end = Date.now() + ms; while (Date.now() < end); return 'first'; }, 300);
     await fx.client.cancel(slow);
     await slow.wait().catch(() => undefined);
@@ -135,12 +138,12 @@ describe('LocalCluster with 2 workers', () => {
     assert.equal(await twice.result(), 1);
   });
 
-  it('refuses arguments JSON would silently mangle', () => {
+  it('refuses arguments JSON would silently mangle', PER_TEST, () => {
     assert.throws(() => fx.client.submit((m: unknown) => m, new Map([[1, 2]])), /type Map cannot be sent/);
     assert.throws(() => fx.client.submit((m: unknown) => m, { nested: new Set([1]) }), /type Set cannot be sent/);
   });
 
-  it('cancels queued work', async () => {
+  it('cancels queued work', PER_TEST, async () => {
     const slow = fx.client.map((ms: number) => { const end = Date.now() + ms; while (Date.now() < end); return ms; }, Array.from({ length: 50 }, () => 100));
     await fx.client.cancel(slow);
     const statuses = await Promise.all(slow.map((f) => f.wait().then(() => f.status, () => f.status)));
@@ -148,7 +151,7 @@ describe('LocalCluster with 2 workers', () => {
     assert.equal(await fx.client.submit((x: number) => x * 3, 3).result(), 9);
   });
 
-  it('yields futures as they complete', async () => {
+  it('yields futures as they complete', PER_TEST, async () => {
     const fs = fx.client.map((x: number) => x, [1, 2, 3, 4]);
     const seen: number[] = [];
     for await (const f of fx.client.asCompleted(fs)) seen.push((await f.result()) as number);
@@ -156,7 +159,7 @@ describe('LocalCluster with 2 workers', () => {
     assert.deepEqual(await fx.client.gather({ first: fs[0]!, last: fs[3]! }), { first: 1, last: 4 });
   });
 
-  it('releases keys when futures are released', async () => {
+  it('releases keys when futures are released', PER_TEST, async () => {
     const f = fx.client.submit((x: number) => x, 7);
     await f.wait();
     const key = f.key;
@@ -166,7 +169,7 @@ describe('LocalCluster with 2 workers', () => {
 });
 
 describe('LocalCluster start-up', () => {
-  it('says why a worker failed to start', async () => {
+  it('says why a worker failed to start', PER_TEST, async () => {
     const cluster = new LocalCluster({ workers: 1, memoryLimit: 'lots', dashboardPort: -1 });
     await assert.rejects(cluster.started(), /worker local-0 did not register: its process exited: .*--memory-limit must be a size/);
     await cluster.close();
@@ -174,7 +177,7 @@ describe('LocalCluster start-up', () => {
 });
 
 describe('resources', () => {
-  it('runs a {GPU: 1} task only once a GPU worker joins, and there', async () => {
+  it('runs a {GPU: 1} task only once a GPU worker joins, and there', PER_TEST, async () => {
     await withCluster({ workers: 1, threads: 1 }, async (cluster, client) => {
       const gpuTask = client.submitWith({ resources: { GPU: 1 } }, () => process.pid);
       await waitUntil(() => cluster.scheduler.core.state.counts().noWorker === 1, 'the task to wait as no-worker demand');
@@ -186,7 +189,7 @@ describe('resources', () => {
 });
 
 describe('losing a worker', () => {
-  it('recomputes from lineage after a SIGKILL mid-graph and returns the right result', async () => {
+  it('recomputes from lineage after a SIGKILL mid-graph and returns the right result', PER_TEST, async () => {
     await withCluster({ workers: 3, threads: 1 }, async (cluster, client) => {
       const busy = (x: number) => { const end = Date.now() + 20; while (Date.now() < end); return x + 1; };
       const leaves = client.map(busy, Array.from({ length: 200 }, (_, i) => i));
@@ -205,7 +208,7 @@ describe('losing a worker', () => {
     });
   });
 
-  it('settles every one of 2,000 futures when a task kills its worker mid-run', async () => {
+  it('settles every one of 2,000 futures when a task kills its worker mid-run', PER_TEST, async () => {
     await withCluster({ workers: 3, threads: 1 }, async (_cluster, client) => {
       const marker = join(mkdtempSync(join(tmpdir(), 'kill-once-')), 'killed');
       const futures = client.map((i: number) => i * 2, Array.from({ length: 2000 }, (_, i) => i));
@@ -223,7 +226,7 @@ describe('losing a worker', () => {
     });
   });
 
-  it('marks a task that kills three workers as erred, saying so', async () => {
+  it('marks a task that kills three workers as erred, saying so', PER_TEST, async () => {
     await withCluster({ workers: 4, threads: 1 }, async (_cluster, client) => {
       const killer = client.submit(() => process.kill(process.pid, 'SIGKILL'));
       await assert.rejects(killer.result(), /3 workers|three workers/);
