@@ -33,7 +33,9 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scheduler/state/**/*.ts', 'worker/state/**/*.ts', 'operator/builders/**/*.ts', 'operator/api/**/*.ts'],
+    files: ['scheduler/state/**/*.ts', 'worker/state/**/*.ts', 'operator/builders/**/*.ts', 'operator/api/**/*.ts',
+      // The autoscaler's decision; runner.ts and inputs.ts are its I/O edge.
+      'operator/autoscaler/{types,policy,history,behavior,limits,decide}.ts'],
     rules: {
       'no-restricted-imports': ['error', pureCoreImports],
       'no-restricted-globals': ['error', { name: 'process', message: 'pure core: options come in, not from the environment' }],

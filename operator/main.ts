@@ -20,6 +20,7 @@ import { Expectations } from './reconcile/expectations.js';
 import { reconcileJob } from './reconcile/job.js';
 import { reconcileWorkerGroup } from './reconcile/worker-group.js';
 import { forgetCluster } from './reconcile/observe.js';
+import { Autoscaler } from './autoscaler/runner.js';
 
 export interface OperatorOptions {
   /** Namespaces to manage; empty for all. */
@@ -103,6 +104,13 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     drains: new DrainTracker(now),
     enqueue: { cluster: enqueue('cluster'), group: enqueue('group'), job: enqueue('job') },
   };
+  const autoscaler = new Autoscaler(ctx, {
+    decisions: metrics.counter('kubedask_autoscaler_decisions_total', 'Replica changes the autoscaler made, by cluster, group and direction.', ['cluster', 'group', 'direction']),
+    recommended: metrics.gauge('kubedask_autoscaler_recommended_workers', 'The scheduler\'s adaptive target per group.', ['cluster', 'group']),
+    desired: metrics.gauge('kubedask_autoscaler_desired_workers', 'Replicas the autoscaler wants per group, after limits, windows and policy.', ['cluster', 'group']),
+    updates: metrics.counter('kubedask_autoscaler_metrics_updates_total', 'Metrics updates received from schedulers.', ['cluster']),
+  });
+  ctx.autoscaler = autoscaler;
   route(ctx);
 
   let closing = false;
@@ -147,6 +155,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     // No new keys from here on; the lease is released only after the reconciles in flight have
     // finished, so a successor never reconciles beside them.
     await queue.shutdown();
+    autoscaler.close();
     await elector?.stop();
     await events.flush().catch(() => undefined);
     for (const c of Object.values(caches)) c.stop();

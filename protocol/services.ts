@@ -53,6 +53,7 @@ export const ControlService = {
   getMetrics: method('Control', 'GetMetrics', pb.MetricsRequest, pb.ClusterMetrics, false, false),
   retireWorkers: method('Control', 'RetireWorkers', pb.RetireWorkersRequest, pb.RetireWorkersReply, false, false),
   shutdown: method('Control', 'Shutdown', pb.ShutdownRequest, pb.ShutdownReply, false, false),
+  watchMetrics: method('Control', 'WatchMetrics', pb.WatchMetricsRequest, pb.MetricsUpdate, false, true),
 };
 
 export const SchedulerClient = grpc.makeGenericClientConstructor(SchedulerService, 'Scheduler');

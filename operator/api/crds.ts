@@ -38,6 +38,12 @@ const REPLICA_RULES: Rule[] = [
   { rule: '!has(self.replicas) || !has(self.maxReplicas) || self.replicas <= self.maxReplicas', fieldPath: '.replicas', message: 'replicas must be less than or equal to maxReplicas' },
 ];
 
+/** A DaskWorkerGroup may also sit at zero below its minReplicas: idle scale-to-zero puts it there,
+ * and so may kubectl scale, to pause a group. */
+const GROUP_REPLICA_RULES: Rule[] = REPLICA_RULES.map((r) => (r.message.includes('greater than or equal to minReplicas')
+  ? { ...r, rule: '!has(self.replicas) || !has(self.minReplicas) || self.replicas == 0 || self.replicas >= self.minReplicas', message: 'replicas must be 0 or greater than or equal to minReplicas' }
+  : r));
+
 /** The fields a worker group has both inline in a DaskCluster and as a DaskWorkerGroup. */
 function groupFields(): Record<string, Schema> {
   return {
@@ -112,8 +118,15 @@ function clusterStatus(): Schema {
     desiredWorkers: int(),
     groups: arr(obj({ name: str(), desired: int(), ready: int(), pending: int(), outdated: int() },
       { required: ['name', 'desired', 'ready', 'pending', 'outdated'] })),
-    lastAutoscaling: obj({ time: time(), group: str(), from: int(), to: int(), reason: str() },
-      { required: ['time', 'group', 'from', 'to', 'reason'] }),
+    lastAutoscaling: d('The autoscaler\'s last change of a group, with what it saw.', obj({
+      time: time(), group: str(), from: int(), to: int(), reason: str(),
+      recommended: d('The scheduler\'s adaptive target for the group.', int()),
+      policy: d('The DaskAutoscalingPolicy applied; empty for the built-in defaults.', str()),
+      inputs: obj({
+        tasksQueued: int(), tasksNoWorker: int(), tasksProcessing: int(), workSeconds: { type: 'number' },
+        workers: int(), pending: int(), unschedulable: int(),
+      }),
+    }, { required: ['time', 'group', 'from', 'to', 'reason'] })),
   });
 }
 
@@ -124,7 +137,7 @@ function workerGroupSpec(): Schema {
     image: str({ minLength: 1 }),
     imagePullPolicy: pullPolicy(),
     ...groupFields(),
-  }, { required: ['cluster', 'groupName'], 'x-kubernetes-validations': REPLICA_RULES });
+  }, { required: ['cluster', 'groupName'], 'x-kubernetes-validations': GROUP_REPLICA_RULES });
 }
 
 function workerGroupStatus(): Schema {

@@ -40,6 +40,12 @@ export const ANNOTATIONS = {
   templateHash: 'kubedask.io/template-hash',
   /** On a DaskWorkerGroup: the cluster's replicas last copied into it (kubectl scale sticks until the cluster's value changes). */
   clusterReplicas: 'kubedask.io/cluster-replicas',
+  /** On a DaskWorkerGroup: the replicas the operator last wrote. spec.replicas differing from it
+   * means someone else (kubectl scale, an HPA, KEDA) scaled the group. */
+  operatorReplicas: 'kubedask.io/operator-replicas',
+  /** On a DaskWorkerGroup: "external" hands it to kubectl scale, an HPA or KEDA (the built-in
+   * autoscaler stands aside); "autoscaler" hands it back. */
+  scaledBy: 'kubedask.io/scaled-by',
 } as const;
 
 export const FINALIZER = 'kubedask.io/drain-workers';
@@ -121,6 +127,19 @@ export interface AutoscalingDecision {
   from: number;
   to: number;
   reason: string;
+  /** The scheduler's adaptive target for the group. */
+  recommended?: number;
+  /** The DaskAutoscalingPolicy applied; absent for the built-in defaults. */
+  policy?: string;
+  inputs?: {
+    tasksQueued: number;
+    tasksNoWorker: number;
+    tasksProcessing: number;
+    workSeconds: number;
+    workers: number;
+    pending: number;
+    unschedulable: number;
+  };
 }
 
 export type ClusterPhase = 'Pending' | 'Starting' | 'Running' | 'Scaling' | 'Updating' | 'Suspended' | 'Failed' | 'Terminating';

@@ -34,9 +34,51 @@ export interface RetireResult {
   refused: Record<string, string>;
 }
 
+/** One worker group's queue and adaptive target, from Control.WatchMetrics. */
+export interface GroupMetrics {
+  name: string;
+  workers: number;
+  tasksQueued: number;
+  tasksNoWorker: number;
+  tasksProcessing: number;
+  memoryUsed: number;
+  memoryLimit: number;
+  workSeconds: number;
+  /** Workers needed to finish the group's work within the target duration. */
+  target: number;
+  reason: string;
+  /** The group's workers, the best to retire first. */
+  removeFirst: string[];
+  idleSeconds: number;
+}
+
+export interface MetricsUpdate {
+  cluster: ClusterMetrics;
+  groups: GroupMetrics[];
+  tasksUnplaceable: number;
+}
+
+/** The groups the autoscaler manages and how fast work should finish. */
+export interface WatchRequest {
+  targetDurationSeconds: number;
+  groups: { name: string; resources: Record<string, number>; threads: number; memoryLimit: number }[];
+  /** The most seconds between two updates (heartbeat); default 1. */
+  intervalSeconds?: number;
+}
+
+export interface WatchHandlers {
+  update(u: MetricsUpdate): void;
+  /** The stream ended: the scheduler went away or closed it (err), or close() was called (no err). */
+  end(err?: Error): void;
+}
+
+export interface MetricsWatch { close(): void }
+
 /** What reconcilers need from a scheduler; tests may supply their own. */
 export interface SchedulerControl {
   metrics(address: string, tls?: Tls): Promise<ClusterMetrics>;
+  /** Streams metrics and adaptive targets until closed; `end` is called exactly once. */
+  watch(address: string, request: WatchRequest, handlers: WatchHandlers, tls?: Tls): MetricsWatch;
   retire(address: string, names: string[], tls?: Tls, timeoutSeconds?: number): Promise<RetireResult>;
   forget(address: string): void;
   close(): void;
@@ -45,11 +87,36 @@ export interface SchedulerControl {
 type Unary<Req, Res> = (req: Req, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => void;
 interface RawControl extends grpc.Client {
   getMetrics: Unary<kubedask.v1.IMetricsRequest, kubedask.v1.ClusterMetrics>;
+  watchMetrics(req: kubedask.v1.IWatchMetricsRequest, meta: grpc.Metadata, opts: grpc.CallOptions): grpc.ClientReadableStream<kubedask.v1.MetricsUpdate>;
   retireWorkers: Unary<kubedask.v1.IRetireWorkersRequest, kubedask.v1.RetireWorkersReply>;
 }
 
 const num = (v: number | { toNumber(): number } | null | undefined): number =>
   v === null || v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber();
+
+function toCluster(m: kubedask.v1.IClusterMetrics): ClusterMetrics {
+  return {
+    workers: m.workers ?? 0, tasksQueued: m.tasksQueued ?? 0, tasksNoWorker: m.tasksNoWorker ?? 0, tasksProcessing: m.tasksProcessing ?? 0,
+    tasksWaiting: m.tasksWaiting ?? 0, tasksInMemory: m.tasksInMemory ?? 0, memoryUsed: num(m.memoryUsed), idleSeconds: m.idleSeconds ?? 0,
+    workerMetrics: (m.workerMetrics ?? []).map((w) => ({
+      name: w.name ?? '', group: w.group ?? '', tasksProcessing: w.tasksProcessing ?? 0, keysHeld: w.keysHeld ?? 0,
+      memoryUsed: num(w.memoryUsed), idleSeconds: w.idleSeconds ?? 0, retiring: w.retiring ?? false,
+    })),
+  };
+}
+
+function toUpdate(u: kubedask.v1.MetricsUpdate): MetricsUpdate {
+  return {
+    cluster: toCluster(u.cluster ?? {}),
+    tasksUnplaceable: u.tasksUnplaceable ?? 0,
+    groups: (u.groups ?? []).map((g) => ({
+      name: g.name ?? '', workers: g.workers ?? 0, tasksQueued: g.tasksQueued ?? 0, tasksNoWorker: g.tasksNoWorker ?? 0,
+      tasksProcessing: g.tasksProcessing ?? 0, memoryUsed: num(g.memoryUsed), memoryLimit: num(g.memoryLimit),
+      workSeconds: g.workSeconds ?? 0, target: g.target ?? 0, reason: g.reason ?? '', removeFirst: [...(g.removeFirst ?? [])],
+      idleSeconds: g.idleSeconds ?? 0,
+    })),
+  };
+}
 
 /** A failed Control call. Its message is stable (the gRPC status name), so conditions built from
  * it do not change on every attempt; the details stay in `cause`. */
@@ -81,13 +148,36 @@ export function grpcSchedulerControl(o: { metricsTimeoutMs?: number } = {}): Sch
     async metrics(address, tls) {
       const c = client(address, tls);
       const m = await call('GetMetrics', address, c.getMetrics, c, {}, o.metricsTimeoutMs ?? 3000);
+      return toCluster(m);
+    },
+    watch(address, request, handlers, tls) {
+      const stream = client(address, tls).watchMetrics({
+        targetDurationSeconds: request.targetDurationSeconds, intervalSeconds: request.intervalSeconds ?? 0,
+        groups: request.groups.map((g) => ({ name: g.name, resources: g.resources, threads: g.threads, memoryLimit: g.memoryLimit })),
+      }, new grpc.Metadata(), {});
+      let ended = false;
+      let closed = false;
+      const end = (err?: Error) => {
+        if (ended) return;
+        ended = true;
+        handlers.end(closed ? undefined : err);
+      };
+      stream.on('data', (u: kubedask.v1.MetricsUpdate) => {
+        if (!ended) handlers.update(toUpdate(u));
+      });
+      stream.on('error', (err: grpc.ServiceError) => end(new ControlError(address, 'WatchMetrics', err)));
+      // A stream the server ends without an error still ends the watch: the caller reconnects.
+      stream.on('status', (st: grpc.StatusObject) => {
+        if (st.code !== grpc.status.OK) return; // 'error' reports it
+        const err = Object.assign(new Error('stream ended by the scheduler'), { ...st, code: grpc.status.UNAVAILABLE });
+        end(new ControlError(address, 'WatchMetrics', err));
+      });
       return {
-        workers: m.workers, tasksQueued: m.tasksQueued, tasksNoWorker: m.tasksNoWorker, tasksProcessing: m.tasksProcessing,
-        tasksWaiting: m.tasksWaiting, tasksInMemory: m.tasksInMemory, memoryUsed: num(m.memoryUsed), idleSeconds: m.idleSeconds,
-        workerMetrics: (m.workerMetrics ?? []).map((w) => ({
-          name: w.name ?? '', group: w.group ?? '', tasksProcessing: w.tasksProcessing ?? 0, keysHeld: w.keysHeld ?? 0,
-          memoryUsed: num(w.memoryUsed), idleSeconds: w.idleSeconds ?? 0, retiring: w.retiring ?? false,
-        })),
+        close() {
+          closed = true;
+          stream.cancel();
+          end();
+        },
       };
     },
     async retire(address, names, tls, timeoutSeconds = 60) {

@@ -5,6 +5,7 @@ import { condition, type ConditionInput } from './conditions.js';
 import type { Pod } from './context.js';
 import { isFinished, isReady, isTerminating, podProblem, type PodProblem } from './pod-health.js';
 import type { SchedulerView } from './observe.js';
+import type { AutoscalingState } from '../autoscaler/runner.js';
 
 export interface GroupObservation {
   group: DaskWorkerGroup;
@@ -20,6 +21,8 @@ export interface ClusterObservation {
   groups: GroupObservation[];
   /** Group names the spec asks for; one with no DaskWorkerGroup yet has no workers. */
   expectedGroups: string[];
+  /** The autoscaler's view, when the cluster is autoscaled and active. */
+  autoscaling?: AutoscalingState;
 }
 
 export interface ComputedStatus {
@@ -52,8 +55,9 @@ export function computeClusterStatus(o: ClusterObservation): ComputedStatus {
       pending: pods.filter((p) => !isReady(p)).length,
       outdated: pods.filter((p) => p.metadata.annotations?.[ANNOTATIONS.templateHash] !== g.templateHash).length,
     });
-    // With autoscaling the floor is minReplicas; a fixed-size group is ready at its size.
-    const need = autoscaled ? g.group.spec.minReplicas ?? 0 : desired;
+    // With autoscaling the floor is minReplicas (none while idle scale-to-zero applies); a
+    // fixed-size group is ready at its size.
+    const need = autoscaled ? (o.autoscaling?.idleToZero ? 0 : g.group.spec.minReplicas ?? 0) : desired;
     if (ready < need) short.push(`${g.group.spec.groupName} has ${ready}/${need}`);
     problems.push(...pods.map(podProblem).filter((p) => p !== undefined));
   }
@@ -82,8 +86,8 @@ export function computeClusterStatus(o: ClusterObservation): ComputedStatus {
       : condition('Degraded', false, 'Healthy', 'no pod of the cluster is failing to start', gen),
   ];
   if (autoscaled) {
-    conditions.push(condition('Autoscaling', false, 'AutoscalerNotAvailable',
-      'this operator version does not autoscale yet; groups keep spec.replicas (kubectl scale, HPA or KEDA can drive them)', gen));
+    conditions.push(o.autoscaling ? { ...o.autoscaling.condition, ...(gen !== undefined ? { observedGeneration: gen } : {}) }
+      : condition('Autoscaling', false, 'Inactive', suspended ? 'the cluster is suspended' : 'the cluster is being deleted', gen));
   }
   const outdated = groups.some((g) => g.outdated > 0) || o.schedulerRolling;
   const phase: ClusterPhase = cluster.metadata.deletionTimestamp ? 'Terminating'

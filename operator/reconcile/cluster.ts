@@ -12,6 +12,7 @@ import type { Deployment, ReconcileContext, Service } from './context.js';
 import { parseDuration } from './duration.js';
 import { forgetCluster, groupPods, observeScheduler } from './observe.js';
 import { isTerminating } from './pod-health.js';
+import { clusterTls } from './tls.js';
 import { createObject, ReconcileErrors, sameJson, writeStatus } from './writes.js';
 
 export async function reconcileCluster(ctx: ReconcileContext, namespace: string, name: string): Promise<ReconcileResult> {
@@ -26,6 +27,7 @@ export async function reconcileCluster(ctx: ReconcileContext, namespace: string,
   await errors.run('worker groups', () => ensureGroups(ctx, cluster));
 
   const view = await observeScheduler(ctx, cluster);
+  const autoscaling = ctx.autoscaler?.sync(cluster, view.address, view.metrics !== undefined, await clusterTls(ctx, cluster).catch(() => undefined));
   const deployment = ctx.caches.deployments.get(namespace, names.scheduler(name));
   const want = buildSchedulerDeployment(cluster);
   const groups = ownedGroups(ctx, cluster);
@@ -34,6 +36,7 @@ export async function reconcileCluster(ctx: ReconcileContext, namespace: string,
     schedulerRolling: templateHash(deployment) !== templateHash(want as Deployment),
     groups: groups.map((group) => ({ group, pods: groupPods(ctx, group), templateHash: workerTemplateHash(group, cluster) })),
     expectedGroups: (withClusterDefaults(cluster.spec).workerGroups ?? []).map((g) => g.name),
+    ...(autoscaling ? { autoscaling } : {}),
   });
   // A step the API refused (a template the server rejects, a name taken) shows in the status.
   if (errors.any) computed.conditions.push(condition('ReconcileFailed', true, 'ApiError', errors.message, cluster.metadata.generation));
@@ -47,7 +50,7 @@ export async function reconcileCluster(ctx: ReconcileContext, namespace: string,
     readyWorkers: computed.readyWorkers,
     desiredWorkers: computed.desiredWorkers,
     groups: computed.groups,
-    ...(cluster.status?.lastAutoscaling ? { lastAutoscaling: cluster.status.lastAutoscaling } : {}),
+    ...(autoscaling?.last ?? cluster.status?.lastAutoscaling ? { lastAutoscaling: autoscaling?.last ?? cluster.status?.lastAutoscaling } : {}),
   };
   if (cluster.status?.phase !== status.phase) {
     ctx.events.record(cluster, computed.problem ? 'Warning' : 'Normal', `Phase${status.phase}`,
@@ -170,7 +173,7 @@ async function ensureGroups(ctx: ReconcileContext, cluster: DaskCluster): Promis
     const clusterReplicas = String(want.spec.replicas ?? 0);
     const have = ctx.caches.groups.get(ns, groupName);
     if (!have) {
-      want.metadata.annotations = { ...want.metadata.annotations, [ANNOTATIONS.clusterReplicas]: clusterReplicas };
+      want.metadata.annotations = { ...want.metadata.annotations, [ANNOTATIONS.clusterReplicas]: clusterReplicas, [ANNOTATIONS.operatorReplicas]: clusterReplicas };
       await createOnce(ctx, cluster, R.daskWorkerGroups, want as DaskWorkerGroup & { metadata: { name: string } }, 'CreatedWorkerGroup');
       continue;
     }
@@ -180,7 +183,9 @@ async function ensureGroups(ctx: ReconcileContext, cluster: DaskCluster): Promis
     }
     const follow = have.metadata.annotations?.[ANNOTATIONS.clusterReplicas] !== clusterReplicas;
     const spec2 = { ...want.spec, replicas: follow ? want.spec.replicas : have.spec.replicas };
-    const annotations = { ...have.metadata.annotations, ...want.metadata.annotations, [ANNOTATIONS.clusterReplicas]: clusterReplicas };
+    const annotations = { ...have.metadata.annotations, ...want.metadata.annotations, [ANNOTATIONS.clusterReplicas]: clusterReplicas,
+      // The operator wrote these replicas: the autoscaler does not take them for an external scale.
+      ...(follow ? { [ANNOTATIONS.operatorReplicas]: clusterReplicas } : {}) };
     const specChanged = JSON.stringify(canonicalSpec({ ...have.spec, replicas: 0 })) !== JSON.stringify(canonicalSpec({ ...spec2, replicas: 0 }));
     if (!specChanged && !follow) continue;
     await ctx.api.patch(R.daskWorkerGroups, ns, groupName, [
@@ -201,7 +206,8 @@ async function ensureGroups(ctx: ReconcileContext, cluster: DaskCluster): Promis
   for (const g of ownedGroups(ctx, cluster)) {
     if (wanted.has(g.metadata.name!) || isTerminating(g)) continue;
     if ((g.spec.replicas ?? 0) > 0) {
-      await ctx.api.patch(R.daskWorkerGroups, ns, g.metadata.name!, { spec: { replicas: 0 } }, { type: 'merge' });
+      await ctx.api.patch(R.daskWorkerGroups, ns, g.metadata.name!,
+        { spec: { replicas: 0 }, metadata: { annotations: { [ANNOTATIONS.operatorReplicas]: '0' } } }, { type: 'merge' });
       ctx.events.record(cluster, 'Normal', 'ScaledWorkerGroup', `group ${g.spec.groupName} removed from the spec: draining its workers`);
     } else if (groupPods(ctx, g).length === 0) {
       await ctx.api.delete(R.daskWorkerGroups, ns, g.metadata.name!);

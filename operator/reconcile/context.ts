@@ -13,6 +13,7 @@ import type { SchedulerControl } from '../control/scheduler-control.js';
 import type { DaskAutoscalingPolicy, DaskCluster, DaskJob, DaskWorkerGroup, ObjectMeta } from '../api/types.js';
 import type { Expectations } from './expectations.js';
 import type { DrainTracker } from './drains.js';
+import type { Autoscaler } from '../autoscaler/runner.js';
 
 export type Pod = IPod & KubeObject;
 export type Deployment = IDeployment & KubeObject;
@@ -50,6 +51,8 @@ export interface ReconcileContext {
   events: Recorder;
   expectations: Expectations;
   drains: DrainTracker;
+  /** Set once the context exists (it needs the context); reconcilers treat it as always there. */
+  autoscaler?: Pick<Autoscaler, 'sync' | 'removalOrder' | 'forget'>;
   enqueue: Enqueue;
   log: Logger;
   now(): number;

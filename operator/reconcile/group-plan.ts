@@ -20,6 +20,8 @@ export interface PlanPod {
   finished: boolean;
   /** The scheduler refused to retire it recently: it stays, and counts, but is not picked. */
   blocked?: boolean;
+  /** Its place in the scheduler's retirement order (0 = retire first), when it gave one. */
+  retireRank?: number;
 }
 
 export interface PlanInput {
@@ -86,9 +88,11 @@ export function planGroup(input: PlanInput): GroupPlan {
   return { create, remove, deleteFinished, ...(waiting ? { waiting } : {}) };
 }
 
-// Idle workers holding little data cost the least to retire.
+// The scheduler's own order first (it sees bytes held and running tasks); otherwise idle workers
+// holding little data cost the least to retire.
 function byLeastUseful(a: PlanPod, b: PlanPod): number {
-  return a.keysHeld - b.keysHeld || b.idleSeconds - a.idleSeconds || b.name.localeCompare(a.name);
+  const rank = (p: PlanPod) => p.retireRank ?? Number.MAX_SAFE_INTEGER;
+  return rank(a) - rank(b) || a.keysHeld - b.keysHeld || b.idleSeconds - a.idleSeconds || b.name.localeCompare(a.name);
 }
 
 function freeNames(prefix: string, inUse: Set<string>, count: number): string[] {

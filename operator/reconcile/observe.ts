@@ -52,7 +52,8 @@ export async function observeScheduler(ctx: ReconcileContext, cluster: DaskClust
 }
 
 /** A cluster is gone: drop its cached view and its gRPC channel. */
-export function forgetCluster(ctx: Pick<ReconcileContext, 'control'>, cluster: DaskCluster): void {
+export function forgetCluster(ctx: Pick<ReconcileContext, 'control' | 'autoscaler'>, cluster: DaskCluster): void {
+  ctx.autoscaler?.forget(cluster.metadata.namespace!, cluster.metadata.name!);
   for (const k of recent.keys()) if (k.startsWith(`${cluster.metadata.uid}/`)) recent.delete(k);
   ctx.control.forget(names.schedulerAddress(cluster.metadata.name!, cluster.metadata.namespace!));
 }

@@ -54,9 +54,12 @@ export async function reconcileWorkerGroup(ctx: ReconcileContext, namespace: str
   const live = all.filter((p) => !isTerminating(p) && !goingAway.has(p.metadata.name!));
   const force = Boolean(cluster.spec.suspend || cluster.metadata.deletionTimestamp);
   const desired = force ? 0 : group.spec.replicas ?? 0;
-  const planPods = [...live.map((p) => planPod(ctx, gkey, p, hash, view)),
+  const order = ctx.autoscaler?.removalOrder(namespace, group.spec.cluster, group.spec.groupName);
+  const planPods = [...live.map((p) => planPod(ctx, gkey, p, hash, view, order)),
     ...ctx.expectations.pendingCreates(gkey).filter((n) => !all.some((p) => p.metadata.name === n)).map((n) => unseenPod(n))];
-  const blocked = new Map(planPods.map((p) => [p.name, ctx.drains.refusal(gkey, p.name)] as const).filter(([, r]) => r !== undefined));
+  // A refused worker sits out its cool-off, unless it no longer holds any data (what kept it is gone).
+  const blocked = new Map(planPods.filter((p) => p.keysHeld > 0 || !p.connected)
+    .map((p) => [p.name, ctx.drains.refusal(gkey, p.name)] as const).filter(([, r]) => r !== undefined));
   const plan = planGroup({
     desired,
     pods: planPods.map((p) => (blocked.has(p.name) ? { ...p, blocked: true } : p)),
@@ -114,13 +117,16 @@ export async function reconcileWorkerGroup(ctx: ReconcileContext, namespace: str
   errors.throwIfAny();
   if (problems.length) return { requeueAfterMs: 10_000, reason: `worker pods failing: ${problems[0]!.reason}` };
   if (plan.waiting) return { requeueAfterMs: 2_000, reason: plan.waiting };
+  if (blocked.size) return { requeueAfterMs: 5_000, reason: 'scale-down blocked by the scheduler: look again' };
   if (readyReplicas < status.replicas) return { requeueAfterMs: 2_000, reason: 'waiting for workers to connect' };
   return undefined;
 }
 
-function planPod(ctx: ReconcileContext, gkey: string, p: Pod, hash: string, view: SchedulerView): PlanPod {
+function planPod(ctx: ReconcileContext, gkey: string, p: Pod, hash: string, view: SchedulerView, order: string[] | undefined): PlanPod {
   const w = view.metrics?.workerMetrics.find((m) => m.name === p.metadata.name);
+  const rank = order?.indexOf(p.metadata.name!) ?? -1;
   return {
+    ...(rank >= 0 ? { retireRank: rank } : {}),
     name: p.metadata.name!,
     current: p.metadata.annotations?.[ANNOTATIONS.templateHash] === hash,
     ready: isReady(p),

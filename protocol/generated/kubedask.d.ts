@@ -252,6 +252,7 @@ export namespace kubedask {
             getMetrics: kubedask.v1.Control.GetMetrics;
             retireWorkers: kubedask.v1.Control.RetireWorkers;
             shutdown: kubedask.v1.Control.Shutdown;
+            watchMetrics: kubedask.v1.Control.WatchMetrics;
         }
 
         namespace Control {
@@ -288,6 +289,161 @@ export namespace kubedask {
               readonly requestStream: undefined;
               readonly responseStream: undefined;
             };
+            type WatchMetricsCallback = (error: (Error|null), response?: kubedask.v1.MetricsUpdate) => void;
+            type WatchMetrics = {
+              (request: kubedask.v1.IWatchMetricsRequest, callback: kubedask.v1.Control.WatchMetricsCallback): void;
+              (request: kubedask.v1.IWatchMetricsRequest): Promise<kubedask.v1.MetricsUpdate>;
+              readonly name: "WatchMetrics";
+              readonly path: "/kubedask.v1.Control/WatchMetrics";
+              readonly requestType: "WatchMetricsRequest";
+              readonly responseType: "MetricsUpdate";
+              readonly requestStream: undefined;
+              readonly responseStream: true;
+            };
+        }
+
+        interface IWatchMetricsRequest extends kubedask.v1.WatchMetricsRequest.$Properties {
+        }
+
+        class WatchMetricsRequest {
+            constructor(properties?: kubedask.v1.WatchMetricsRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            targetDurationSeconds: number;
+            groups: kubedask.v1.GroupShape.$Properties[];
+            intervalSeconds: number;
+            static create(properties: kubedask.v1.WatchMetricsRequest.$Shape): kubedask.v1.WatchMetricsRequest & kubedask.v1.WatchMetricsRequest.$Shape;
+            static create(properties?: kubedask.v1.WatchMetricsRequest.$Properties): kubedask.v1.WatchMetricsRequest;
+            static encode(message: kubedask.v1.WatchMetricsRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.WatchMetricsRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.WatchMetricsRequest & kubedask.v1.WatchMetricsRequest.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.WatchMetricsRequest & kubedask.v1.WatchMetricsRequest.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.WatchMetricsRequest;
+            static toObject(message: kubedask.v1.WatchMetricsRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace WatchMetricsRequest {
+            interface $Properties {
+                targetDurationSeconds?: (number|null);
+                groups?: (kubedask.v1.GroupShape.$Properties[]|null);
+                intervalSeconds?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.WatchMetricsRequest.$Properties;
+        }
+
+        interface IGroupShape extends kubedask.v1.GroupShape.$Properties {
+        }
+
+        class GroupShape {
+            constructor(properties?: kubedask.v1.GroupShape.$Properties);
+            $unknowns?: Uint8Array[];
+            name: string;
+            resources: { [k: string]: number };
+            threads: number;
+            memoryLimit: number;
+            static create(properties: kubedask.v1.GroupShape.$Shape): kubedask.v1.GroupShape & kubedask.v1.GroupShape.$Shape;
+            static create(properties?: kubedask.v1.GroupShape.$Properties): kubedask.v1.GroupShape;
+            static encode(message: kubedask.v1.GroupShape.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.GroupShape.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.GroupShape & kubedask.v1.GroupShape.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.GroupShape & kubedask.v1.GroupShape.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.GroupShape;
+            static toObject(message: kubedask.v1.GroupShape, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace GroupShape {
+            interface $Properties {
+                name?: (string|null);
+                resources?: ({ [k: string]: number }|null);
+                threads?: (number|null);
+                memoryLimit?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.GroupShape.$Properties;
+        }
+
+        interface IMetricsUpdate extends kubedask.v1.MetricsUpdate.$Properties {
+        }
+
+        class MetricsUpdate {
+            constructor(properties?: kubedask.v1.MetricsUpdate.$Properties);
+            $unknowns?: Uint8Array[];
+            cluster?: (kubedask.v1.ClusterMetrics.$Properties|null);
+            groups: kubedask.v1.GroupMetrics.$Properties[];
+            tasksUnplaceable: number;
+            static create(properties: kubedask.v1.MetricsUpdate.$Shape): kubedask.v1.MetricsUpdate & kubedask.v1.MetricsUpdate.$Shape;
+            static create(properties?: kubedask.v1.MetricsUpdate.$Properties): kubedask.v1.MetricsUpdate;
+            static encode(message: kubedask.v1.MetricsUpdate.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.MetricsUpdate.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.MetricsUpdate & kubedask.v1.MetricsUpdate.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.MetricsUpdate & kubedask.v1.MetricsUpdate.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.MetricsUpdate;
+            static toObject(message: kubedask.v1.MetricsUpdate, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace MetricsUpdate {
+            interface $Properties {
+                cluster?: (kubedask.v1.ClusterMetrics.$Properties|null);
+                groups?: (kubedask.v1.GroupMetrics.$Properties[]|null);
+                tasksUnplaceable?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.MetricsUpdate.$Properties;
+        }
+
+        interface IGroupMetrics extends kubedask.v1.GroupMetrics.$Properties {
+        }
+
+        class GroupMetrics {
+            constructor(properties?: kubedask.v1.GroupMetrics.$Properties);
+            $unknowns?: Uint8Array[];
+            name: string;
+            workers: number;
+            tasksQueued: number;
+            tasksNoWorker: number;
+            tasksProcessing: number;
+            memoryUsed: number;
+            memoryLimit: number;
+            workSeconds: number;
+            target: number;
+            reason: string;
+            removeFirst: string[];
+            idleSeconds: number;
+            static create(properties: kubedask.v1.GroupMetrics.$Shape): kubedask.v1.GroupMetrics & kubedask.v1.GroupMetrics.$Shape;
+            static create(properties?: kubedask.v1.GroupMetrics.$Properties): kubedask.v1.GroupMetrics;
+            static encode(message: kubedask.v1.GroupMetrics.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.GroupMetrics.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.GroupMetrics & kubedask.v1.GroupMetrics.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.GroupMetrics & kubedask.v1.GroupMetrics.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.GroupMetrics;
+            static toObject(message: kubedask.v1.GroupMetrics, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace GroupMetrics {
+            interface $Properties {
+                name?: (string|null);
+                workers?: (number|null);
+                tasksQueued?: (number|null);
+                tasksNoWorker?: (number|null);
+                tasksProcessing?: (number|null);
+                memoryUsed?: (number|null);
+                memoryLimit?: (number|null);
+                workSeconds?: (number|null);
+                target?: (number|null);
+                reason?: (string|null);
+                removeFirst?: (string[]|null);
+                idleSeconds?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.GroupMetrics.$Properties;
         }
 
         interface IMetricsRequest extends kubedask.v1.MetricsRequest.$Properties {

@@ -2702,7 +2702,1660 @@ export const kubedask = $root.kubedask = (() => {
                 responseStream: { value: $undefined }
             });
 
+            /**
+             * Callback as used by {@link kubedask.v1.Control#watchMetrics}.
+             * @memberof kubedask.v1.Control
+             * @typedef WatchMetricsCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {kubedask.v1.MetricsUpdate} [response] MetricsUpdate
+             */
+
+            /**
+             * Calls WatchMetrics.
+             * @memberof kubedask.v1.Control
+             * @typedef WatchMetrics
+             * @type {{
+             *   (request: kubedask.v1.IWatchMetricsRequest, callback: kubedask.v1.Control.WatchMetricsCallback): void;
+             *   (request: kubedask.v1.IWatchMetricsRequest): Promise<kubedask.v1.MetricsUpdate>;
+             *   readonly name: "WatchMetrics";
+             *   readonly path: "/kubedask.v1.Control/WatchMetrics";
+             *   readonly requestType: "WatchMetricsRequest";
+             *   readonly responseType: "MetricsUpdate";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: true;
+             * }}
+             */
+
+            /**
+             * Calls WatchMetrics.
+             * @name kubedask.v1.Control#watchMetrics
+             * @type {kubedask.v1.Control.WatchMetrics}
+             */
+            $Object.defineProperties(Control.prototype.watchMetrics = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Control.prototype.watchMetrics, $root.kubedask.v1.WatchMetricsRequest, $root.kubedask.v1.MetricsUpdate, request, callback);
+            }, {
+                name: { value: "WatchMetrics" },
+                path: { value: "/kubedask.v1.Control/WatchMetrics" },
+                requestType: { value: "WatchMetricsRequest" },
+                responseType: { value: "MetricsUpdate" },
+                requestStream: { value: $undefined },
+                responseStream: { value: true }
+            });
+
             return Control;
+        })();
+
+        v1.WatchMetricsRequest = (function() {
+
+            /**
+             * Properties of a WatchMetricsRequest.
+             * @typedef {Object} kubedask.v1.WatchMetricsRequest.$Properties
+             * @property {number|null} [targetDurationSeconds] WatchMetricsRequest targetDurationSeconds
+             * @property {Array.<kubedask.v1.GroupShape.$Properties>|null} [groups] WatchMetricsRequest groups
+             * @property {number|null} [intervalSeconds] WatchMetricsRequest intervalSeconds
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a WatchMetricsRequest.
+             * @memberof kubedask.v1
+             * @interface IWatchMetricsRequest
+             * @augments kubedask.v1.WatchMetricsRequest.$Properties
+             * @deprecated Use kubedask.v1.WatchMetricsRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a WatchMetricsRequest.
+             * @typedef {kubedask.v1.WatchMetricsRequest.$Properties} kubedask.v1.WatchMetricsRequest.$Shape
+             */
+
+            /**
+             * Constructs a new WatchMetricsRequest.
+             * @memberof kubedask.v1
+             * @classdesc Represents a WatchMetricsRequest.
+             * @constructor
+             * @param {kubedask.v1.WatchMetricsRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const WatchMetricsRequest = function (properties) {
+                this.groups = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * WatchMetricsRequest targetDurationSeconds.
+             * @member {number} targetDurationSeconds
+             * @memberof kubedask.v1.WatchMetricsRequest
+             * @instance
+             */
+            WatchMetricsRequest.prototype.targetDurationSeconds = 0;
+
+            /**
+             * WatchMetricsRequest groups.
+             * @member {Array.<kubedask.v1.GroupShape.$Properties>} groups
+             * @memberof kubedask.v1.WatchMetricsRequest
+             * @instance
+             */
+            WatchMetricsRequest.prototype.groups = $util.emptyArray;
+
+            /**
+             * WatchMetricsRequest intervalSeconds.
+             * @member {number} intervalSeconds
+             * @memberof kubedask.v1.WatchMetricsRequest
+             * @instance
+             */
+            WatchMetricsRequest.prototype.intervalSeconds = 0;
+
+            /**
+             * Creates a new WatchMetricsRequest instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.WatchMetricsRequest
+             * @static
+             * @param {kubedask.v1.WatchMetricsRequest.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.WatchMetricsRequest} WatchMetricsRequest instance
+             * @type {{
+             *   (properties: kubedask.v1.WatchMetricsRequest.$Shape): kubedask.v1.WatchMetricsRequest & kubedask.v1.WatchMetricsRequest.$Shape;
+             *   (properties?: kubedask.v1.WatchMetricsRequest.$Properties): kubedask.v1.WatchMetricsRequest;
+             * }}
+             */
+            WatchMetricsRequest.create = function(properties) {
+                return new WatchMetricsRequest(properties);
+            };
+
+            /**
+             * Encodes the specified WatchMetricsRequest message. Does not implicitly {@link kubedask.v1.WatchMetricsRequest.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.WatchMetricsRequest
+             * @static
+             * @param {kubedask.v1.WatchMetricsRequest.$Properties} message WatchMetricsRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            WatchMetricsRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.targetDurationSeconds != null && $Object.hasOwnProperty.call(message, "targetDurationSeconds") && !$Object.is(message.targetDurationSeconds, 0))
+                    writer.uint32(/* id 1, wireType 1 =*/9).double(message.targetDurationSeconds);
+                if (message.groups != null && message.groups.length)
+                    for (let i = 0; i < message.groups.length; ++i)
+                        $root.kubedask.v1.GroupShape.encode(message.groups[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.intervalSeconds != null && $Object.hasOwnProperty.call(message, "intervalSeconds") && !$Object.is(message.intervalSeconds, 0))
+                    writer.uint32(/* id 3, wireType 1 =*/25).double(message.intervalSeconds);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified WatchMetricsRequest message, length delimited. Does not implicitly {@link kubedask.v1.WatchMetricsRequest.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.WatchMetricsRequest
+             * @static
+             * @param {kubedask.v1.WatchMetricsRequest.$Properties} message WatchMetricsRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            WatchMetricsRequest.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a WatchMetricsRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.WatchMetricsRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.WatchMetricsRequest & kubedask.v1.WatchMetricsRequest.$Shape} WatchMetricsRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            WatchMetricsRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.WatchMetricsRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.targetDurationSeconds = value;
+                            else
+                                delete message.targetDurationSeconds;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.groups && message.groups.length))
+                                message.groups = [];
+                            message.groups.push($root.kubedask.v1.GroupShape.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.intervalSeconds = value;
+                            else
+                                delete message.intervalSeconds;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a WatchMetricsRequest message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.WatchMetricsRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.WatchMetricsRequest & kubedask.v1.WatchMetricsRequest.$Shape} WatchMetricsRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            WatchMetricsRequest.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a WatchMetricsRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.WatchMetricsRequest
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.WatchMetricsRequest} WatchMetricsRequest
+             */
+            WatchMetricsRequest.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.WatchMetricsRequest)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.WatchMetricsRequest: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.WatchMetricsRequest();
+                if (object.targetDurationSeconds != null)
+                    if (!$Object.is($Number(object.targetDurationSeconds), 0))
+                        message.targetDurationSeconds = $Number(object.targetDurationSeconds);
+                if (object.groups) {
+                    if (!$Array.isArray(object.groups))
+                        throw $TypeError(".kubedask.v1.WatchMetricsRequest.groups: array expected");
+                    message.groups = $Array(object.groups.length);
+                    for (let i = 0; i < object.groups.length; ++i) {
+                        if (!$util.isObject(object.groups[i]))
+                            throw $TypeError(".kubedask.v1.WatchMetricsRequest.groups: object expected");
+                        message.groups[i] = $root.kubedask.v1.GroupShape.fromObject(object.groups[i], _depth + 1);
+                    }
+                }
+                if (object.intervalSeconds != null)
+                    if (!$Object.is($Number(object.intervalSeconds), 0))
+                        message.intervalSeconds = $Number(object.intervalSeconds);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a WatchMetricsRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.WatchMetricsRequest
+             * @static
+             * @param {kubedask.v1.WatchMetricsRequest} message WatchMetricsRequest
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            WatchMetricsRequest.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.groups = [];
+                if (options.defaults) {
+                    object.targetDurationSeconds = 0;
+                    object.intervalSeconds = 0;
+                }
+                if (message.targetDurationSeconds != null && $Object.hasOwnProperty.call(message, "targetDurationSeconds"))
+                    object.targetDurationSeconds = options.json && !$isFinite(message.targetDurationSeconds) ? $String(message.targetDurationSeconds) : message.targetDurationSeconds;
+                if (message.groups && message.groups.length) {
+                    object.groups = $Array(message.groups.length);
+                    for (let j = 0; j < message.groups.length; ++j)
+                        object.groups[j] = $root.kubedask.v1.GroupShape.toObject(message.groups[j], options, _depth + 1);
+                }
+                if (message.intervalSeconds != null && $Object.hasOwnProperty.call(message, "intervalSeconds"))
+                    object.intervalSeconds = options.json && !$isFinite(message.intervalSeconds) ? $String(message.intervalSeconds) : message.intervalSeconds;
+                return object;
+            };
+
+            /**
+             * Converts this WatchMetricsRequest to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.WatchMetricsRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            WatchMetricsRequest.prototype.toJSON = function() {
+                return WatchMetricsRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for WatchMetricsRequest
+             * @function getTypeUrl
+             * @memberof kubedask.v1.WatchMetricsRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            WatchMetricsRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.WatchMetricsRequest";
+            };
+
+            return WatchMetricsRequest;
+        })();
+
+        v1.GroupShape = (function() {
+
+            /**
+             * Properties of a GroupShape.
+             * @typedef {Object} kubedask.v1.GroupShape.$Properties
+             * @property {string|null} [name] GroupShape name
+             * @property {Object.<string,number>|null} [resources] GroupShape resources
+             * @property {number|null} [threads] GroupShape threads
+             * @property {number|null} [memoryLimit] GroupShape memoryLimit
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GroupShape.
+             * @memberof kubedask.v1
+             * @interface IGroupShape
+             * @augments kubedask.v1.GroupShape.$Properties
+             * @deprecated Use kubedask.v1.GroupShape.$Properties instead.
+             */
+
+            /**
+             * Shape of a GroupShape.
+             * @typedef {kubedask.v1.GroupShape.$Properties} kubedask.v1.GroupShape.$Shape
+             */
+
+            /**
+             * Constructs a new GroupShape.
+             * @memberof kubedask.v1
+             * @classdesc Represents a GroupShape.
+             * @constructor
+             * @param {kubedask.v1.GroupShape.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GroupShape = function (properties) {
+                this.resources = {};
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GroupShape name.
+             * @member {string} name
+             * @memberof kubedask.v1.GroupShape
+             * @instance
+             */
+            GroupShape.prototype.name = "";
+
+            /**
+             * GroupShape resources.
+             * @member {Object.<string,number>} resources
+             * @memberof kubedask.v1.GroupShape
+             * @instance
+             */
+            GroupShape.prototype.resources = $util.emptyObject;
+
+            /**
+             * GroupShape threads.
+             * @member {number} threads
+             * @memberof kubedask.v1.GroupShape
+             * @instance
+             */
+            GroupShape.prototype.threads = 0;
+
+            /**
+             * GroupShape memoryLimit.
+             * @member {number} memoryLimit
+             * @memberof kubedask.v1.GroupShape
+             * @instance
+             */
+            GroupShape.prototype.memoryLimit = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Creates a new GroupShape instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.GroupShape
+             * @static
+             * @param {kubedask.v1.GroupShape.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.GroupShape} GroupShape instance
+             * @type {{
+             *   (properties: kubedask.v1.GroupShape.$Shape): kubedask.v1.GroupShape & kubedask.v1.GroupShape.$Shape;
+             *   (properties?: kubedask.v1.GroupShape.$Properties): kubedask.v1.GroupShape;
+             * }}
+             */
+            GroupShape.create = function(properties) {
+                return new GroupShape(properties);
+            };
+
+            /**
+             * Encodes the specified GroupShape message. Does not implicitly {@link kubedask.v1.GroupShape.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.GroupShape
+             * @static
+             * @param {kubedask.v1.GroupShape.$Properties} message GroupShape message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GroupShape.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.name);
+                if (message.resources != null && $Object.hasOwnProperty.call(message, "resources"))
+                    for (let keys = $Object.keys(message.resources), i = 0; i < keys.length; ++i)
+                        writer.uint32(/* id 2, wireType 2 =*/18).fork().uint32(/* id 1, wireType 2 =*/10).string(keys[i]).uint32(/* id 2, wireType 1 =*/17).double(message.resources[keys[i]]).ldelim();
+                if (message.threads != null && $Object.hasOwnProperty.call(message, "threads") && message.threads !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.threads);
+                if (message.memoryLimit != null && $Object.hasOwnProperty.call(message, "memoryLimit") && (typeof message.memoryLimit === "object" ? message.memoryLimit.low || message.memoryLimit.high : message.memoryLimit !== 0))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.memoryLimit);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified GroupShape message, length delimited. Does not implicitly {@link kubedask.v1.GroupShape.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.GroupShape
+             * @static
+             * @param {kubedask.v1.GroupShape.$Properties} message GroupShape message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GroupShape.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a GroupShape message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.GroupShape
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.GroupShape & kubedask.v1.GroupShape.$Shape} GroupShape
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GroupShape.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, key, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.GroupShape();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.name = value;
+                            else
+                                delete message.name;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (message.resources === $util.emptyObject)
+                                message.resources = {};
+                            let end2 = reader.size() + reader.pos;
+                            if (end2 > reader.len)
+                                throw $RangeError("index out of range");
+                            reader.len = end2;
+                            key = "";
+                            value = 0;
+                            while (reader.pos < end2) {
+                                let tag2 = reader.tag();
+                                wireType = tag2 & 7;
+                                switch (tag2 >>>= 3) {
+                                case 1:
+                                    if (wireType !== 2)
+                                        break;
+                                    key = reader.stringVerify();
+                                    continue;
+                                case 2:
+                                    if (wireType !== 1)
+                                        break;
+                                    value = reader.double();
+                                    continue;
+                                }
+                                reader.skipType(wireType, _depth, tag2);
+                            }
+                            if (reader.pos !== end2)
+                                throw $RangeError("index out of range");
+                            reader.len = end;
+                            if (key === "__proto__")
+                                $util.makeProp(message.resources, key);
+                            message.resources[key] = value;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.threads = value;
+                            else
+                                delete message.threads;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.memoryLimit = value;
+                            else
+                                delete message.memoryLimit;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a GroupShape message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.GroupShape
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.GroupShape & kubedask.v1.GroupShape.$Shape} GroupShape
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GroupShape.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a GroupShape message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.GroupShape
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.GroupShape} GroupShape
+             */
+            GroupShape.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.GroupShape)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.GroupShape: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.GroupShape();
+                if (object.name != null)
+                    if (typeof object.name !== "string" || object.name.length)
+                        message.name = $String(object.name);
+                if (object.resources) {
+                    if (!$util.isObject(object.resources))
+                        throw $TypeError(".kubedask.v1.GroupShape.resources: object expected");
+                    message.resources = {};
+                    for (let keys = $Object.keys(object.resources), i = 0; i < keys.length; ++i) {
+                        if (keys[i] === "__proto__")
+                            $util.makeProp(message.resources, keys[i]);
+                        message.resources[keys[i]] = $Number(object.resources[keys[i]]);
+                    }
+                }
+                if (object.threads != null)
+                    if ($Number(object.threads) !== 0)
+                        message.threads = object.threads >>> 0;
+                if (object.memoryLimit != null)
+                    if (typeof object.memoryLimit === "object" ? object.memoryLimit.low || object.memoryLimit.high : $Number(object.memoryLimit) !== 0)
+                        if ($util.Long)
+                            message.memoryLimit = $util.Long.fromValue(object.memoryLimit, true);
+                        else if (typeof object.memoryLimit === "string")
+                            message.memoryLimit = $parseInt(object.memoryLimit, 10);
+                        else if (typeof object.memoryLimit === "number")
+                            message.memoryLimit = object.memoryLimit;
+                        else if (typeof object.memoryLimit === "object")
+                            message.memoryLimit = new $util.LongBits(object.memoryLimit.low >>> 0, object.memoryLimit.high >>> 0).toNumber(true);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a GroupShape message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.GroupShape
+             * @static
+             * @param {kubedask.v1.GroupShape} message GroupShape
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            GroupShape.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.objects || options.defaults)
+                    object.resources = {};
+                if (options.defaults) {
+                    object.name = "";
+                    object.threads = 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.memoryLimit = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.memoryLimit = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                }
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                    object.name = message.name;
+                let keys2;
+                if (message.resources && (keys2 = $Object.keys(message.resources)).length) {
+                    object.resources = {};
+                    for (let j = 0; j < keys2.length; ++j) {
+                        if (keys2[j] === "__proto__")
+                            $util.makeProp(object.resources, keys2[j]);
+                        object.resources[keys2[j]] = options.json && !$isFinite(message.resources[keys2[j]]) ? $String(message.resources[keys2[j]]) : message.resources[keys2[j]];
+                    }
+                }
+                if (message.threads != null && $Object.hasOwnProperty.call(message, "threads"))
+                    object.threads = message.threads;
+                if (message.memoryLimit != null && $Object.hasOwnProperty.call(message, "memoryLimit"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.memoryLimit = typeof message.memoryLimit === "number" ? $BigInt(message.memoryLimit) : $util.Long.fromBits(message.memoryLimit.low >>> 0, message.memoryLimit.high >>> 0, true).toBigInt();
+                    else if (typeof message.memoryLimit === "number")
+                        object.memoryLimit = options.longs === $String ? $String(message.memoryLimit) : message.memoryLimit;
+                    else
+                        object.memoryLimit = options.longs === $String ? $util.Long.prototype.toString.call(message.memoryLimit) : options.longs === $Number ? new $util.LongBits(message.memoryLimit.low >>> 0, message.memoryLimit.high >>> 0).toNumber(true) : message.memoryLimit;
+                return object;
+            };
+
+            /**
+             * Converts this GroupShape to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.GroupShape
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            GroupShape.prototype.toJSON = function() {
+                return GroupShape.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for GroupShape
+             * @function getTypeUrl
+             * @memberof kubedask.v1.GroupShape
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            GroupShape.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.GroupShape";
+            };
+
+            return GroupShape;
+        })();
+
+        v1.MetricsUpdate = (function() {
+
+            /**
+             * Properties of a MetricsUpdate.
+             * @typedef {Object} kubedask.v1.MetricsUpdate.$Properties
+             * @property {kubedask.v1.ClusterMetrics.$Properties|null} [cluster] MetricsUpdate cluster
+             * @property {Array.<kubedask.v1.GroupMetrics.$Properties>|null} [groups] MetricsUpdate groups
+             * @property {number|null} [tasksUnplaceable] MetricsUpdate tasksUnplaceable
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a MetricsUpdate.
+             * @memberof kubedask.v1
+             * @interface IMetricsUpdate
+             * @augments kubedask.v1.MetricsUpdate.$Properties
+             * @deprecated Use kubedask.v1.MetricsUpdate.$Properties instead.
+             */
+
+            /**
+             * Shape of a MetricsUpdate.
+             * @typedef {kubedask.v1.MetricsUpdate.$Properties} kubedask.v1.MetricsUpdate.$Shape
+             */
+
+            /**
+             * Constructs a new MetricsUpdate.
+             * @memberof kubedask.v1
+             * @classdesc Represents a MetricsUpdate.
+             * @constructor
+             * @param {kubedask.v1.MetricsUpdate.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const MetricsUpdate = function (properties) {
+                this.groups = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * MetricsUpdate cluster.
+             * @member {kubedask.v1.ClusterMetrics.$Properties|null|undefined} cluster
+             * @memberof kubedask.v1.MetricsUpdate
+             * @instance
+             */
+            MetricsUpdate.prototype.cluster = null;
+
+            /**
+             * MetricsUpdate groups.
+             * @member {Array.<kubedask.v1.GroupMetrics.$Properties>} groups
+             * @memberof kubedask.v1.MetricsUpdate
+             * @instance
+             */
+            MetricsUpdate.prototype.groups = $util.emptyArray;
+
+            /**
+             * MetricsUpdate tasksUnplaceable.
+             * @member {number} tasksUnplaceable
+             * @memberof kubedask.v1.MetricsUpdate
+             * @instance
+             */
+            MetricsUpdate.prototype.tasksUnplaceable = 0;
+
+            /**
+             * Creates a new MetricsUpdate instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.MetricsUpdate
+             * @static
+             * @param {kubedask.v1.MetricsUpdate.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.MetricsUpdate} MetricsUpdate instance
+             * @type {{
+             *   (properties: kubedask.v1.MetricsUpdate.$Shape): kubedask.v1.MetricsUpdate & kubedask.v1.MetricsUpdate.$Shape;
+             *   (properties?: kubedask.v1.MetricsUpdate.$Properties): kubedask.v1.MetricsUpdate;
+             * }}
+             */
+            MetricsUpdate.create = function(properties) {
+                return new MetricsUpdate(properties);
+            };
+
+            /**
+             * Encodes the specified MetricsUpdate message. Does not implicitly {@link kubedask.v1.MetricsUpdate.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.MetricsUpdate
+             * @static
+             * @param {kubedask.v1.MetricsUpdate.$Properties} message MetricsUpdate message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MetricsUpdate.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.cluster != null && $Object.hasOwnProperty.call(message, "cluster"))
+                    $root.kubedask.v1.ClusterMetrics.encode(message.cluster, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.groups != null && message.groups.length)
+                    for (let i = 0; i < message.groups.length; ++i)
+                        $root.kubedask.v1.GroupMetrics.encode(message.groups[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.tasksUnplaceable != null && $Object.hasOwnProperty.call(message, "tasksUnplaceable") && message.tasksUnplaceable !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.tasksUnplaceable);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified MetricsUpdate message, length delimited. Does not implicitly {@link kubedask.v1.MetricsUpdate.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.MetricsUpdate
+             * @static
+             * @param {kubedask.v1.MetricsUpdate.$Properties} message MetricsUpdate message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MetricsUpdate.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a MetricsUpdate message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.MetricsUpdate
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.MetricsUpdate & kubedask.v1.MetricsUpdate.$Shape} MetricsUpdate
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MetricsUpdate.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.MetricsUpdate();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.cluster = $root.kubedask.v1.ClusterMetrics.decode(reader, reader.size(), $undefined, _depth + 1, message.cluster);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.groups && message.groups.length))
+                                message.groups = [];
+                            message.groups.push($root.kubedask.v1.GroupMetrics.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.tasksUnplaceable = value;
+                            else
+                                delete message.tasksUnplaceable;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a MetricsUpdate message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.MetricsUpdate
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.MetricsUpdate & kubedask.v1.MetricsUpdate.$Shape} MetricsUpdate
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MetricsUpdate.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a MetricsUpdate message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.MetricsUpdate
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.MetricsUpdate} MetricsUpdate
+             */
+            MetricsUpdate.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.MetricsUpdate)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.MetricsUpdate: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.MetricsUpdate();
+                if (object.cluster != null) {
+                    if (!$util.isObject(object.cluster))
+                        throw $TypeError(".kubedask.v1.MetricsUpdate.cluster: object expected");
+                    message.cluster = $root.kubedask.v1.ClusterMetrics.fromObject(object.cluster, _depth + 1);
+                }
+                if (object.groups) {
+                    if (!$Array.isArray(object.groups))
+                        throw $TypeError(".kubedask.v1.MetricsUpdate.groups: array expected");
+                    message.groups = $Array(object.groups.length);
+                    for (let i = 0; i < object.groups.length; ++i) {
+                        if (!$util.isObject(object.groups[i]))
+                            throw $TypeError(".kubedask.v1.MetricsUpdate.groups: object expected");
+                        message.groups[i] = $root.kubedask.v1.GroupMetrics.fromObject(object.groups[i], _depth + 1);
+                    }
+                }
+                if (object.tasksUnplaceable != null)
+                    if ($Number(object.tasksUnplaceable) !== 0)
+                        message.tasksUnplaceable = object.tasksUnplaceable >>> 0;
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a MetricsUpdate message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.MetricsUpdate
+             * @static
+             * @param {kubedask.v1.MetricsUpdate} message MetricsUpdate
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            MetricsUpdate.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.groups = [];
+                if (options.defaults) {
+                    object.cluster = null;
+                    object.tasksUnplaceable = 0;
+                }
+                if (message.cluster != null && $Object.hasOwnProperty.call(message, "cluster"))
+                    object.cluster = $root.kubedask.v1.ClusterMetrics.toObject(message.cluster, options, _depth + 1);
+                if (message.groups && message.groups.length) {
+                    object.groups = $Array(message.groups.length);
+                    for (let j = 0; j < message.groups.length; ++j)
+                        object.groups[j] = $root.kubedask.v1.GroupMetrics.toObject(message.groups[j], options, _depth + 1);
+                }
+                if (message.tasksUnplaceable != null && $Object.hasOwnProperty.call(message, "tasksUnplaceable"))
+                    object.tasksUnplaceable = message.tasksUnplaceable;
+                return object;
+            };
+
+            /**
+             * Converts this MetricsUpdate to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.MetricsUpdate
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            MetricsUpdate.prototype.toJSON = function() {
+                return MetricsUpdate.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for MetricsUpdate
+             * @function getTypeUrl
+             * @memberof kubedask.v1.MetricsUpdate
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            MetricsUpdate.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.MetricsUpdate";
+            };
+
+            return MetricsUpdate;
+        })();
+
+        v1.GroupMetrics = (function() {
+
+            /**
+             * Properties of a GroupMetrics.
+             * @typedef {Object} kubedask.v1.GroupMetrics.$Properties
+             * @property {string|null} [name] GroupMetrics name
+             * @property {number|null} [workers] GroupMetrics workers
+             * @property {number|null} [tasksQueued] GroupMetrics tasksQueued
+             * @property {number|null} [tasksNoWorker] GroupMetrics tasksNoWorker
+             * @property {number|null} [tasksProcessing] GroupMetrics tasksProcessing
+             * @property {number|null} [memoryUsed] GroupMetrics memoryUsed
+             * @property {number|null} [memoryLimit] GroupMetrics memoryLimit
+             * @property {number|null} [workSeconds] GroupMetrics workSeconds
+             * @property {number|null} [target] GroupMetrics target
+             * @property {string|null} [reason] GroupMetrics reason
+             * @property {Array.<string>|null} [removeFirst] GroupMetrics removeFirst
+             * @property {number|null} [idleSeconds] GroupMetrics idleSeconds
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GroupMetrics.
+             * @memberof kubedask.v1
+             * @interface IGroupMetrics
+             * @augments kubedask.v1.GroupMetrics.$Properties
+             * @deprecated Use kubedask.v1.GroupMetrics.$Properties instead.
+             */
+
+            /**
+             * Shape of a GroupMetrics.
+             * @typedef {kubedask.v1.GroupMetrics.$Properties} kubedask.v1.GroupMetrics.$Shape
+             */
+
+            /**
+             * Constructs a new GroupMetrics.
+             * @memberof kubedask.v1
+             * @classdesc Represents a GroupMetrics.
+             * @constructor
+             * @param {kubedask.v1.GroupMetrics.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GroupMetrics = function (properties) {
+                this.removeFirst = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GroupMetrics name.
+             * @member {string} name
+             * @memberof kubedask.v1.GroupMetrics
+             * @instance
+             */
+            GroupMetrics.prototype.name = "";
+
+            /**
+             * GroupMetrics workers.
+             * @member {number} workers
+             * @memberof kubedask.v1.GroupMetrics
+             * @instance
+             */
+            GroupMetrics.prototype.workers = 0;
+
+            /**
+             * GroupMetrics tasksQueued.
+             * @member {number} tasksQueued
+             * @memberof kubedask.v1.GroupMetrics
+             * @instance
+             */
+            GroupMetrics.prototype.tasksQueued = 0;
+
+            /**
+             * GroupMetrics tasksNoWorker.
+             * @member {number} tasksNoWorker
+             * @memberof kubedask.v1.GroupMetrics
+             * @instance
+             */
+            GroupMetrics.prototype.tasksNoWorker = 0;
+
+            /**
+             * GroupMetrics tasksProcessing.
+             * @member {number} tasksProcessing
+             * @memberof kubedask.v1.GroupMetrics
+             * @instance
+             */
+            GroupMetrics.prototype.tasksProcessing = 0;
+
+            /**
+             * GroupMetrics memoryUsed.
+             * @member {number} memoryUsed
+             * @memberof kubedask.v1.GroupMetrics
+             * @instance
+             */
+            GroupMetrics.prototype.memoryUsed = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * GroupMetrics memoryLimit.
+             * @member {number} memoryLimit
+             * @memberof kubedask.v1.GroupMetrics
+             * @instance
+             */
+            GroupMetrics.prototype.memoryLimit = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * GroupMetrics workSeconds.
+             * @member {number} workSeconds
+             * @memberof kubedask.v1.GroupMetrics
+             * @instance
+             */
+            GroupMetrics.prototype.workSeconds = 0;
+
+            /**
+             * GroupMetrics target.
+             * @member {number} target
+             * @memberof kubedask.v1.GroupMetrics
+             * @instance
+             */
+            GroupMetrics.prototype.target = 0;
+
+            /**
+             * GroupMetrics reason.
+             * @member {string} reason
+             * @memberof kubedask.v1.GroupMetrics
+             * @instance
+             */
+            GroupMetrics.prototype.reason = "";
+
+            /**
+             * GroupMetrics removeFirst.
+             * @member {Array.<string>} removeFirst
+             * @memberof kubedask.v1.GroupMetrics
+             * @instance
+             */
+            GroupMetrics.prototype.removeFirst = $util.emptyArray;
+
+            /**
+             * GroupMetrics idleSeconds.
+             * @member {number} idleSeconds
+             * @memberof kubedask.v1.GroupMetrics
+             * @instance
+             */
+            GroupMetrics.prototype.idleSeconds = 0;
+
+            /**
+             * Creates a new GroupMetrics instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.GroupMetrics
+             * @static
+             * @param {kubedask.v1.GroupMetrics.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.GroupMetrics} GroupMetrics instance
+             * @type {{
+             *   (properties: kubedask.v1.GroupMetrics.$Shape): kubedask.v1.GroupMetrics & kubedask.v1.GroupMetrics.$Shape;
+             *   (properties?: kubedask.v1.GroupMetrics.$Properties): kubedask.v1.GroupMetrics;
+             * }}
+             */
+            GroupMetrics.create = function(properties) {
+                return new GroupMetrics(properties);
+            };
+
+            /**
+             * Encodes the specified GroupMetrics message. Does not implicitly {@link kubedask.v1.GroupMetrics.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.GroupMetrics
+             * @static
+             * @param {kubedask.v1.GroupMetrics.$Properties} message GroupMetrics message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GroupMetrics.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.name);
+                if (message.workers != null && $Object.hasOwnProperty.call(message, "workers") && message.workers !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.workers);
+                if (message.tasksQueued != null && $Object.hasOwnProperty.call(message, "tasksQueued") && message.tasksQueued !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.tasksQueued);
+                if (message.tasksNoWorker != null && $Object.hasOwnProperty.call(message, "tasksNoWorker") && message.tasksNoWorker !== 0)
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.tasksNoWorker);
+                if (message.tasksProcessing != null && $Object.hasOwnProperty.call(message, "tasksProcessing") && message.tasksProcessing !== 0)
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.tasksProcessing);
+                if (message.memoryUsed != null && $Object.hasOwnProperty.call(message, "memoryUsed") && (typeof message.memoryUsed === "object" ? message.memoryUsed.low || message.memoryUsed.high : message.memoryUsed !== 0))
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.memoryUsed);
+                if (message.memoryLimit != null && $Object.hasOwnProperty.call(message, "memoryLimit") && (typeof message.memoryLimit === "object" ? message.memoryLimit.low || message.memoryLimit.high : message.memoryLimit !== 0))
+                    writer.uint32(/* id 7, wireType 0 =*/56).uint64(message.memoryLimit);
+                if (message.workSeconds != null && $Object.hasOwnProperty.call(message, "workSeconds") && !$Object.is(message.workSeconds, 0))
+                    writer.uint32(/* id 8, wireType 1 =*/65).double(message.workSeconds);
+                if (message.target != null && $Object.hasOwnProperty.call(message, "target") && message.target !== 0)
+                    writer.uint32(/* id 9, wireType 0 =*/72).uint32(message.target);
+                if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== "")
+                    writer.uint32(/* id 10, wireType 2 =*/82).string(message.reason);
+                if (message.removeFirst != null && message.removeFirst.length)
+                    for (let i = 0; i < message.removeFirst.length; ++i)
+                        writer.uint32(/* id 11, wireType 2 =*/90).string(message.removeFirst[i]);
+                if (message.idleSeconds != null && $Object.hasOwnProperty.call(message, "idleSeconds") && !$Object.is(message.idleSeconds, 0))
+                    writer.uint32(/* id 12, wireType 1 =*/97).double(message.idleSeconds);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified GroupMetrics message, length delimited. Does not implicitly {@link kubedask.v1.GroupMetrics.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.GroupMetrics
+             * @static
+             * @param {kubedask.v1.GroupMetrics.$Properties} message GroupMetrics message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GroupMetrics.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a GroupMetrics message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.GroupMetrics
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.GroupMetrics & kubedask.v1.GroupMetrics.$Shape} GroupMetrics
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GroupMetrics.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.GroupMetrics();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.name = value;
+                            else
+                                delete message.name;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.workers = value;
+                            else
+                                delete message.workers;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.tasksQueued = value;
+                            else
+                                delete message.tasksQueued;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.tasksNoWorker = value;
+                            else
+                                delete message.tasksNoWorker;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.tasksProcessing = value;
+                            else
+                                delete message.tasksProcessing;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.memoryUsed = value;
+                            else
+                                delete message.memoryUsed;
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.memoryLimit = value;
+                            else
+                                delete message.memoryLimit;
+                            continue;
+                        }
+                    case 8: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.workSeconds = value;
+                            else
+                                delete message.workSeconds;
+                            continue;
+                        }
+                    case 9: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.target = value;
+                            else
+                                delete message.target;
+                            continue;
+                        }
+                    case 10: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.reason = value;
+                            else
+                                delete message.reason;
+                            continue;
+                        }
+                    case 11: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.removeFirst && message.removeFirst.length))
+                                message.removeFirst = [];
+                            message.removeFirst.push(reader.stringVerify());
+                            continue;
+                        }
+                    case 12: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.idleSeconds = value;
+                            else
+                                delete message.idleSeconds;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a GroupMetrics message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.GroupMetrics
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.GroupMetrics & kubedask.v1.GroupMetrics.$Shape} GroupMetrics
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GroupMetrics.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a GroupMetrics message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.GroupMetrics
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.GroupMetrics} GroupMetrics
+             */
+            GroupMetrics.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.GroupMetrics)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.GroupMetrics: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.GroupMetrics();
+                if (object.name != null)
+                    if (typeof object.name !== "string" || object.name.length)
+                        message.name = $String(object.name);
+                if (object.workers != null)
+                    if ($Number(object.workers) !== 0)
+                        message.workers = object.workers >>> 0;
+                if (object.tasksQueued != null)
+                    if ($Number(object.tasksQueued) !== 0)
+                        message.tasksQueued = object.tasksQueued >>> 0;
+                if (object.tasksNoWorker != null)
+                    if ($Number(object.tasksNoWorker) !== 0)
+                        message.tasksNoWorker = object.tasksNoWorker >>> 0;
+                if (object.tasksProcessing != null)
+                    if ($Number(object.tasksProcessing) !== 0)
+                        message.tasksProcessing = object.tasksProcessing >>> 0;
+                if (object.memoryUsed != null)
+                    if (typeof object.memoryUsed === "object" ? object.memoryUsed.low || object.memoryUsed.high : $Number(object.memoryUsed) !== 0)
+                        if ($util.Long)
+                            message.memoryUsed = $util.Long.fromValue(object.memoryUsed, true);
+                        else if (typeof object.memoryUsed === "string")
+                            message.memoryUsed = $parseInt(object.memoryUsed, 10);
+                        else if (typeof object.memoryUsed === "number")
+                            message.memoryUsed = object.memoryUsed;
+                        else if (typeof object.memoryUsed === "object")
+                            message.memoryUsed = new $util.LongBits(object.memoryUsed.low >>> 0, object.memoryUsed.high >>> 0).toNumber(true);
+                if (object.memoryLimit != null)
+                    if (typeof object.memoryLimit === "object" ? object.memoryLimit.low || object.memoryLimit.high : $Number(object.memoryLimit) !== 0)
+                        if ($util.Long)
+                            message.memoryLimit = $util.Long.fromValue(object.memoryLimit, true);
+                        else if (typeof object.memoryLimit === "string")
+                            message.memoryLimit = $parseInt(object.memoryLimit, 10);
+                        else if (typeof object.memoryLimit === "number")
+                            message.memoryLimit = object.memoryLimit;
+                        else if (typeof object.memoryLimit === "object")
+                            message.memoryLimit = new $util.LongBits(object.memoryLimit.low >>> 0, object.memoryLimit.high >>> 0).toNumber(true);
+                if (object.workSeconds != null)
+                    if (!$Object.is($Number(object.workSeconds), 0))
+                        message.workSeconds = $Number(object.workSeconds);
+                if (object.target != null)
+                    if ($Number(object.target) !== 0)
+                        message.target = object.target >>> 0;
+                if (object.reason != null)
+                    if (typeof object.reason !== "string" || object.reason.length)
+                        message.reason = $String(object.reason);
+                if (object.removeFirst) {
+                    if (!$Array.isArray(object.removeFirst))
+                        throw $TypeError(".kubedask.v1.GroupMetrics.removeFirst: array expected");
+                    message.removeFirst = $Array(object.removeFirst.length);
+                    for (let i = 0; i < object.removeFirst.length; ++i)
+                        message.removeFirst[i] = $String(object.removeFirst[i]);
+                }
+                if (object.idleSeconds != null)
+                    if (!$Object.is($Number(object.idleSeconds), 0))
+                        message.idleSeconds = $Number(object.idleSeconds);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a GroupMetrics message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.GroupMetrics
+             * @static
+             * @param {kubedask.v1.GroupMetrics} message GroupMetrics
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            GroupMetrics.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.removeFirst = [];
+                if (options.defaults) {
+                    object.name = "";
+                    object.workers = 0;
+                    object.tasksQueued = 0;
+                    object.tasksNoWorker = 0;
+                    object.tasksProcessing = 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.memoryUsed = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.memoryUsed = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.memoryLimit = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.memoryLimit = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    object.workSeconds = 0;
+                    object.target = 0;
+                    object.reason = "";
+                    object.idleSeconds = 0;
+                }
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                    object.name = message.name;
+                if (message.workers != null && $Object.hasOwnProperty.call(message, "workers"))
+                    object.workers = message.workers;
+                if (message.tasksQueued != null && $Object.hasOwnProperty.call(message, "tasksQueued"))
+                    object.tasksQueued = message.tasksQueued;
+                if (message.tasksNoWorker != null && $Object.hasOwnProperty.call(message, "tasksNoWorker"))
+                    object.tasksNoWorker = message.tasksNoWorker;
+                if (message.tasksProcessing != null && $Object.hasOwnProperty.call(message, "tasksProcessing"))
+                    object.tasksProcessing = message.tasksProcessing;
+                if (message.memoryUsed != null && $Object.hasOwnProperty.call(message, "memoryUsed"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.memoryUsed = typeof message.memoryUsed === "number" ? $BigInt(message.memoryUsed) : $util.Long.fromBits(message.memoryUsed.low >>> 0, message.memoryUsed.high >>> 0, true).toBigInt();
+                    else if (typeof message.memoryUsed === "number")
+                        object.memoryUsed = options.longs === $String ? $String(message.memoryUsed) : message.memoryUsed;
+                    else
+                        object.memoryUsed = options.longs === $String ? $util.Long.prototype.toString.call(message.memoryUsed) : options.longs === $Number ? new $util.LongBits(message.memoryUsed.low >>> 0, message.memoryUsed.high >>> 0).toNumber(true) : message.memoryUsed;
+                if (message.memoryLimit != null && $Object.hasOwnProperty.call(message, "memoryLimit"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.memoryLimit = typeof message.memoryLimit === "number" ? $BigInt(message.memoryLimit) : $util.Long.fromBits(message.memoryLimit.low >>> 0, message.memoryLimit.high >>> 0, true).toBigInt();
+                    else if (typeof message.memoryLimit === "number")
+                        object.memoryLimit = options.longs === $String ? $String(message.memoryLimit) : message.memoryLimit;
+                    else
+                        object.memoryLimit = options.longs === $String ? $util.Long.prototype.toString.call(message.memoryLimit) : options.longs === $Number ? new $util.LongBits(message.memoryLimit.low >>> 0, message.memoryLimit.high >>> 0).toNumber(true) : message.memoryLimit;
+                if (message.workSeconds != null && $Object.hasOwnProperty.call(message, "workSeconds"))
+                    object.workSeconds = options.json && !$isFinite(message.workSeconds) ? $String(message.workSeconds) : message.workSeconds;
+                if (message.target != null && $Object.hasOwnProperty.call(message, "target"))
+                    object.target = message.target;
+                if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
+                    object.reason = message.reason;
+                if (message.removeFirst && message.removeFirst.length) {
+                    object.removeFirst = $Array(message.removeFirst.length);
+                    for (let j = 0; j < message.removeFirst.length; ++j)
+                        object.removeFirst[j] = message.removeFirst[j];
+                }
+                if (message.idleSeconds != null && $Object.hasOwnProperty.call(message, "idleSeconds"))
+                    object.idleSeconds = options.json && !$isFinite(message.idleSeconds) ? $String(message.idleSeconds) : message.idleSeconds;
+                return object;
+            };
+
+            /**
+             * Converts this GroupMetrics to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.GroupMetrics
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            GroupMetrics.prototype.toJSON = function() {
+                return GroupMetrics.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for GroupMetrics
+             * @function getTypeUrl
+             * @memberof kubedask.v1.GroupMetrics
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            GroupMetrics.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.GroupMetrics";
+            };
+
+            return GroupMetrics;
         })();
 
         v1.MetricsRequest = (function() {

@@ -1,7 +1,9 @@
 // A small HTTP dashboard: an HTML summary, JSON status and Prometheus metrics; and a
 // metrics-only listener, for a port that Prometheus may scrape but users need not reach.
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { DEFAULT_TARGET_DURATION_MS } from '../state/adaptive.js';
 import type { SchedulerCore } from './core.js';
+import { adaptiveMetrics } from './metrics.js';
 
 export function statusOf(core: SchedulerCore) {
   return {
@@ -30,7 +32,26 @@ export function prometheusText(core: SchedulerCore): string {
     ['processing', c.processing], ['memory', c.memory], ['erred', c.erred], ['released', c.released]];
   for (const [state, n] of states) lines.push(`kubedask_tasks{state="${state}"} ${n}`);
   lines.push('# HELP kubedask_memory_bytes Bytes of results held by workers.', '# TYPE kubedask_memory_bytes gauge', `kubedask_memory_bytes ${c.memoryBytes}`);
+  lines.push(...groupGauges(core));
   return `${lines.join('\n')}\n`;
+}
+
+/** Per worker group, over the groups of connected workers with a 30 s target (see state/adaptive.ts). */
+function groupGauges(core: SchedulerCore): string[] {
+  const a = adaptiveMetrics(core, DEFAULT_TARGET_DURATION_MS, []);
+  const label = (g: string) => `group="${g.replace(/[\\"\n]/g, (ch) => (ch === '\n' ? '\\n' : `\\${ch}`))}"`;
+  const lines = ['# HELP kubedask_scheduler_group_tasks Ready (queued), waiting-for-resource (no_worker) and processing tasks counted toward each worker group.', '# TYPE kubedask_scheduler_group_tasks gauge'];
+  for (const g of a.groups) {
+    lines.push(`kubedask_scheduler_group_tasks{${label(g.name)},state="queued"} ${g.tasksQueued}`,
+      `kubedask_scheduler_group_tasks{${label(g.name)},state="no_worker"} ${g.tasksNoWorker}`,
+      `kubedask_scheduler_group_tasks{${label(g.name)},state="processing"} ${g.tasksProcessing}`);
+  }
+  lines.push('# HELP kubedask_scheduler_group_workers Connected workers of each group, not retiring.', '# TYPE kubedask_scheduler_group_workers gauge');
+  for (const g of a.groups) lines.push(`kubedask_scheduler_group_workers{${label(g.name)}} ${g.workers}`);
+  lines.push('# HELP kubedask_scheduler_adaptive_target_workers Workers each group needs to finish its work within 30 s and hold its data (scale on this).', '# TYPE kubedask_scheduler_adaptive_target_workers gauge');
+  for (const g of a.groups) lines.push(`kubedask_scheduler_adaptive_target_workers{${label(g.name)}} ${g.target}`);
+  lines.push('# HELP kubedask_scheduler_tasks_unplaceable Queued or no-worker tasks no connected worker group can run.', '# TYPE kubedask_scheduler_tasks_unplaceable gauge', `kubedask_scheduler_tasks_unplaceable ${a.tasksUnplaceable}`);
+  return lines;
 }
 
 function html(core: SchedulerCore): string {

@@ -13,6 +13,7 @@ import { SchedulerCore } from './core.js';
 import { startDashboard, startMetricsServer } from './dashboard.js';
 import { PeerClients } from '../../protocol/data-client.js';
 import { makeLogger, type LogLevel } from './logger.js';
+import { MetricsWatches } from './metrics-watch.js';
 import { workerStreamHandlers } from './worker-service.js';
 
 export interface SchedulerOptions {
@@ -55,6 +56,7 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
   const core = new SchedulerCore({ workerSaturation: options.workerSaturation });
   const peers = new PeerClients({ credentials: channelCredentials(options.tls) });
   const server = new grpc.Server(serverOptions);
+  const watches = new MetricsWatches(core);
   let address = '';
   let dashboardUrl = '';
   let closing: Promise<void> | undefined;
@@ -63,7 +65,7 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
 
   server.addService(SchedulerService, clientServiceHandlers(core, peers, log, () => address, () => dashboardUrl) as unknown as grpc.UntypedServiceImplementation);
   server.addService(WorkerStreamService, workerStreamHandlers(core, log) as unknown as grpc.UntypedServiceImplementation);
-  server.addService(ControlService, controlHandlers(core, () => void close()) as unknown as grpc.UntypedServiceImplementation);
+  server.addService(ControlService, controlHandlers(core, watches, () => void close()) as unknown as grpc.UntypedServiceImplementation);
   server.addService(HealthService, healthHandlers(['kubedask.v1.Scheduler', 'kubedask.v1.Control'], () => closing === undefined));
 
   const port = await new Promise<number>((resolve, reject) =>
@@ -116,6 +118,7 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
     closing ??= (async () => {
       clearInterval(watchdog);
       clearInterval(rebalancer);
+      watches.close();
       for (const link of core.workers.values()) link.send({ close: { reason: 'scheduler shutting down' } });
       for (const link of core.workers.values()) link.end();
       for (const client of core.clients.values()) client.end();

@@ -86,6 +86,15 @@ export interface TaskRecord extends HeapItem {
   story: StoryEntry[];
 }
 
+/** Queued and no-worker tasks of one function group (and one set of resources). */
+export interface PendingCount { queued: number; noWorker: number }
+
+/** The pending counts of tasks asking for the same resources, by function group. */
+export interface PendingByResources {
+  readonly resources: Readonly<Record<string, number>>;
+  readonly groups: Map<string, PendingCount>;
+}
+
 /** Pseudo-targets, resolved against the task's state when applied (see engine.ts). */
 export type Recommendation = 'settle' | 'ready' | 'reset' | 'fail';
 
@@ -135,6 +144,8 @@ export class Core {
   /** Settles deferred until the batch is otherwise done (see settleLater). */
   private readonly later: TaskRecord[] = [];
   private laterHead = 0;
+  /** Queued and no-worker tasks by resourceKey, then group, so adaptive.ts reads buckets, not tasks. */
+  readonly pending = new Map<string, PendingByResources>();
   private readonly groups = new Map<string, { count: number; totalMs: number }>();
   private readonly archive = new Map<string, StoryEntry[]>();
   private readonly capableCache = new Map<string, boolean>();
@@ -334,6 +345,8 @@ export class Core {
     }
     if (from === 'no-worker') this.noWorker.delete(ts);
     if (to === 'no-worker') this.noWorker.add(ts);
+    if (from === 'queued' || from === 'no-worker') this.countPending(ts, from, -1);
+    if (to === 'queued' || to === 'no-worker') this.countPending(ts, to, 1);
     if (from === 'processing') this.unassign(ts);
     const wasActive = ACTIVE_STATES.has(from);
     const isActive = ACTIVE_STATES.has(to);
@@ -352,6 +365,25 @@ export class Core {
       this.tasks.delete(ts.key);
       this.archive.set(ts.key, ts.story);
       if (this.archive.size > ARCHIVED_STORIES) this.archive.delete(this.archive.keys().next().value as string);
+    }
+  }
+
+  private countPending(ts: TaskRecord, state: 'queued' | 'no-worker', delta: 1 | -1): void {
+    let byRes = this.pending.get(ts.resourceKey);
+    if (!byRes) {
+      byRes = { resources: ts.resources, groups: new Map() };
+      this.pending.set(ts.resourceKey, byRes);
+    }
+    let n = byRes.groups.get(ts.group);
+    if (!n) {
+      n = { queued: 0, noWorker: 0 };
+      byRes.groups.set(ts.group, n);
+    }
+    if (state === 'queued') n.queued += delta;
+    else n.noWorker += delta;
+    if (n.queued === 0 && n.noWorker === 0) { // empty buckets go, so a computation sees only live ones
+      byRes.groups.delete(ts.group);
+      if (byRes.groups.size === 0) this.pending.delete(ts.resourceKey);
     }
   }
 

@@ -1,5 +1,8 @@
 // The pure scheduler's public surface, for the server.
 export { SchedulerState, type SchedulerStateOptions, type WorkerSummary } from './scheduler-state.js';
+export {
+  DEFAULT_TARGET_DURATION_MS, type AdaptiveMetrics, type AdaptiveRequest, type GroupMetrics, type GroupShape,
+} from './adaptive.js';
 export { validateGraph } from './validate.js';
 export {
   GraphValidationError, InvalidSchedulerOption, InvalidTransition, SchedulerStateError, type GraphErrorReason,

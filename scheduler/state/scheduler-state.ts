@@ -1,5 +1,6 @@
 // SchedulerState: the pure scheduler. Events in, messages out; no I/O, no clock. The server
 // feeds it one event at a time and sends the messages it returns, in order.
+import { adaptiveMetrics, type AdaptiveMetrics, type AdaptiveRequest } from './adaptive.js';
 import {
   onCancel, onClientConnected, onClientDisconnected, onClientReleasesKeys, onClientWantsKeys, onUpdateGraph,
 } from './client-events.js';
@@ -137,6 +138,9 @@ export class SchedulerState {
   retirementProgress(workerId: string): { processing: number; unsafeKeys: number } | undefined {
     return retirementProgress(this.core, workerId);
   }
+
+  /** Queued and running work and the workers needed, per worker group (see adaptive.ts). */
+  adaptive(request: AdaptiveRequest): AdaptiveMetrics { return adaptiveMetrics(this.core, request); }
 
   /** The error a client gets for an erred key (the original, or prefixed for dependents). */
   taskError(key: string): TaskError | undefined { return this.core.tasks.get(key)?.error; }

@@ -68,6 +68,8 @@ describe('kubedask CRDs: schema', () => {
     assert.equal(spec.cluster.workerGroups.length, 1);
     const dwg = admit('DaskWorkerGroup', { cluster: 'c', groupName: 'g' });
     assert.deepEqual(dwg.object.spec, { cluster: 'c', groupName: 'g', threads: 1, gpus: 0 });
+    // Scaled to zero below its minimum (idle scale-to-zero, or paused with kubectl scale).
+    assert.deepEqual(admit('DaskWorkerGroup', { cluster: 'c', groupName: 'g', replicas: 0, minReplicas: 2 }).causes, []);
   });
 
   it('pod template overrides take the real PodSpec: quantities, int-or-string ports, partial specs', () => {
@@ -161,6 +163,7 @@ describe('kubedask CRDs: schema', () => {
     ['job: runner spec without containers field', 'DaskJob', { runner: { template: { spec: {} } } }, 'spec.runner.template.spec.containers', /Required value/],
     ['job: cluster rules apply', 'DaskJob', { runner, cluster: group({ threads: 0 }) }, 'spec.cluster.workerGroups[0].threads', /greater than or equal to 1/],
     ['group: no cluster', 'DaskWorkerGroup', { groupName: 'g' }, 'spec.cluster', /Required value/],
+    ['group: 0 < replicas < minReplicas', 'DaskWorkerGroup', { cluster: 'c', groupName: 'g', replicas: 1, minReplicas: 2 }, 'spec.replicas', /replicas must be 0 or greater than or equal to minReplicas/],
     ['group: replicas > maxReplicas', 'DaskWorkerGroup', { cluster: 'c', groupName: 'g', replicas: 3, maxReplicas: 2 }, 'spec.replicas', /replicas must be less than or equal to maxReplicas/],
     ['policy: bad policy type', 'DaskAutoscalingPolicy', { behavior: { scaleUp: { policies: [{ type: 'Nodes', value: 1, periodSeconds: 15 }] } } }, 'spec.behavior.scaleUp.policies[0].type', /Unsupported value: "Nodes"/],
     ['policy: per-cluster above per-namespace', 'DaskAutoscalingPolicy', { limits: { maxWorkersPerCluster: 10, maxWorkersPerNamespace: 5 } }, 'spec.limits.maxWorkersPerCluster', /maxWorkersPerCluster must be less than or equal to maxWorkersPerNamespace/],

@@ -38,6 +38,7 @@ const observe = (o: Partial<ClusterObservation> & { expectedGroups?: string[]; w
   schedulerRolling: o.schedulerRolling ?? false,
   groups: [{ group: group(o.replicas ?? 2, o.minReplicas), pods: o.workers ?? [], templateHash: 'h1' }],
   expectedGroups: o.expectedGroups ?? ['default'],
+  ...(o.autoscaling ? { autoscaling: o.autoscaling } : {}),
 });
 const cond = (s: ReturnType<typeof computeClusterStatus>, type: string) => s.conditions.find((c) => c.type === type)!;
 
@@ -62,10 +63,17 @@ describe('cluster status', () => {
     assert.equal(s.readyWorkers, 0);
   });
 
-  it('with autoscaling the floor is minReplicas, and the Autoscaling condition says it is not available', () => {
-    const s = computeClusterStatus(observe({ cluster: cluster({ autoscaling: { enabled: true } }), replicas: 3, minReplicas: 1, workers: [pod('w0')], connected: ['w0'] }));
+  it('with autoscaling the floor is minReplicas (none while idle at zero), and the Autoscaling condition is the autoscaler\'s', () => {
+    const autoscaled = cluster({ autoscaling: { enabled: true } });
+    const s = computeClusterStatus(observe({ cluster: autoscaled, replicas: 3, minReplicas: 1, workers: [pod('w0')], connected: ['w0'] }));
     assert.equal(s.ready, true);
-    assert.equal(cond(s, 'Autoscaling').reason, 'AutoscalerNotAvailable');
+    assert.deepEqual([cond(s, 'Autoscaling').status, cond(s, 'Autoscaling').reason], ['False', 'Inactive']);
+    const active = { condition: { type: 'Autoscaling', status: 'True' as const, reason: 'Active', message: 'built-in defaults; default: 3' }, idleToZero: false };
+    const short = computeClusterStatus(observe({ cluster: autoscaled, replicas: 3, minReplicas: 1, workers: [], connected: [], autoscaling: active }));
+    assert.equal(short.ready, false);
+    assert.deepEqual([cond(short, 'Autoscaling').reason, cond(short, 'Autoscaling').observedGeneration], ['Active', 3]);
+    const idle = computeClusterStatus(observe({ cluster: autoscaled, replicas: 0, minReplicas: 1, workers: [], connected: [], autoscaling: { ...active, idleToZero: true } }));
+    assert.equal(idle.ready, true);
   });
 
   it('a crash-looping or unschedulable worker is Degraded with its reason; the phase is Failed while not ready', () => {
