@@ -3,59 +3,16 @@
 // many DaskClusters (200 by default) on an API without a kubelet: time to converge, reconcile
 // p50/p99, and the operator's memory. The API server runs in its own process so the memory
 // measured is the operator's. No peer: the Dask operator cannot run here.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { crds } from '../operator/api/crds.js';
 import { API_VERSION, type DaskCluster } from '../operator/api/types.js';
 import { KubeApi, type KubeObject } from '../operator/k8s/kube-api.js';
-import { R, type ResourceType } from '../operator/k8s/resources.js';
+import { R } from '../operator/k8s/resources.js';
 import { startOperator } from '../operator/main.js';
+import { installCrds, startOperatorProcess, startSim, until } from './kube.js';
 import { median, percentile } from './stats.js';
 
 export interface OperatorBenchOptions {
   clusters: number;
   repeat: number;
-}
-
-const cli = fileURLToPath(new URL('../../bin/kubedask.js', import.meta.url));
-const shim = fileURLToPath(new URL('../test/kube-sim/kubelet/dns-shim.js', import.meta.url));
-const CRD: ResourceType = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false };
-
-interface Sim { url: string; kubeconfig: string; child: ChildProcess }
-
-async function startSim(nodes: number): Promise<Sim> {
-  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'kubedask-bench-op-')), 'kubeconfig');
-  const child = spawn(process.execPath, [cli, 'sim', '--port', '0', '--nodes', String(nodes), '--kubeconfig', kubeconfig, '--cpu-per-node', '64', '--memory-per-node', '256Gi'],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /API server at (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`kubedask sim exited with ${code}`)));
-  });
-  return { url, kubeconfig, child };
-}
-
-async function installCrds(api: KubeApi): Promise<void> {
-  for (const crd of crds() as KubeObject[]) await api.create(CRD, undefined, crd);
-  await until(async () => {
-    const all = await Promise.all((crds() as KubeObject[]).map((c) => api.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(CRD, undefined, c.metadata.name!)));
-    return all.every((c) => c?.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True'));
-  }, 'CRDs established', 30_000);
-}
-
-async function until(cond: () => Promise<boolean>, what: string, timeoutMs: number, everyMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`bench operator: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 const cluster = (name: string, replicas: number): KubeObject => ({
@@ -71,9 +28,7 @@ const isReady = (c: DaskCluster | undefined) => c?.status?.conditions?.some((x) 
 /** Apply-to-Ready with real scheduler and worker processes, `repeat` times. */
 async function readyLatency(repeat: number) {
   const sim = await startSim(2);
-  const operator = spawn(process.execPath, [cli, 'operator', '--health-port', '0', '--metrics-port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], {
-    env: { ...process.env, KUBECONFIG: sim.kubeconfig, KUBE_SIM_SERVER: sim.url, NODE_OPTIONS: `--import ${shim}` }, stdio: 'inherit',
-  });
+  const operator = startOperatorProcess(sim);
   const api = KubeApi.fromKubeconfig(sim.kubeconfig, { qps: 1000, burst: 1000 });
   try {
     await installCrds(api);
@@ -90,9 +45,7 @@ async function readyLatency(repeat: number) {
     return { runs: seconds.map((s) => Number(s.toFixed(3))), median_s: Number(median(seconds).toFixed(3)) };
   } finally {
     // The operator first, so it does not log the API server going away.
-    const exited = new Promise((r) => operator.once('exit', r));
-    operator.kill('SIGTERM');
-    await exited;
+    await operator.stop();
     sim.child.kill('SIGTERM');
   }
 }

@@ -1,15 +1,17 @@
 import { schedulerBench } from '../../bench/scheduler.js';
 import { simBench } from '../../bench/sim.js';
 import { operatorBench } from '../../bench/operator.js';
+import { autoscaleBench } from '../../bench/autoscale.js';
 import { parse, parseCount, UsageError } from '../options.js';
 
-export const benchUsage = 'kubedask bench scheduler [--json] [--tasks N] [--chain N] [--repeat R] [--no-peer] | bench sim [--json] [--objects N] [--watches W] | bench operator [--json] [--clusters N] [--repeat R]';
+export const benchUsage = 'kubedask bench scheduler [--json] [--tasks N] [--chain N] [--repeat R] [--no-peer] | bench sim [--json] [--objects N] [--watches W] | bench operator [--json] [--clusters N] [--repeat R] | bench autoscale [--json] [--tasks N] [--task-ms MS] [--repeat R] [--bursts B] [--burst-tasks K] [--gap-s S] [--max-workers M] [--no-peer]';
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
   if (name === 'sim') return simCommand(rest);
   if (name === 'operator') return operatorCommand(rest);
-  if (name !== 'scheduler') throw new UsageError(name ? `unknown benchmark "${name}" (known: scheduler, sim, operator)` : 'name a benchmark: scheduler, sim or operator');
+  if (name === 'autoscale') return autoscaleCommand(rest);
+  if (name !== 'scheduler') throw new UsageError(name ? `unknown benchmark "${name}" (known: scheduler, sim, operator, autoscale)` : 'name a benchmark: scheduler, sim, operator or autoscale');
   const v = parse(rest, {
     json: { type: 'boolean' }, tasks: { type: 'string' }, chain: { type: 'string' }, repeat: { type: 'string' }, 'no-peer': { type: 'boolean' },
   });
@@ -50,4 +52,25 @@ async function operatorCommand(argv: string[]): Promise<void> {
   if (v.json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
   const m = result.many_clusters;
   process.stdout.write(`operator: apply to Ready median ${result.apply_to_ready.median_s} s; ${m.clusters} clusters converged in ${m.converge_s} s, reconcile p50 ${m.reconcile_ms.p50} ms, p99 ${m.reconcile_ms.p99} ms, RSS ${m.operator_rss_mib} MiB\n`);
+}
+
+async function autoscaleCommand(argv: string[]): Promise<void> {
+  const v = parse(argv, {
+    json: { type: 'boolean' }, tasks: { type: 'string' }, 'task-ms': { type: 'string' }, repeat: { type: 'string' }, bursts: { type: 'string' },
+    'burst-tasks': { type: 'string' }, 'gap-s': { type: 'string' }, 'max-workers': { type: 'string' }, 'no-peer': { type: 'boolean' },
+  });
+  const result = await autoscaleBench({
+    tasks: parseCount(v.tasks, '--tasks', 600),
+    taskMs: parseCount(v['task-ms'], '--task-ms', 200),
+    repeat: parseCount(v.repeat, '--repeat', 3),
+    bursts: parseCount(v.bursts, '--bursts', 5),
+    burstTasks: parseCount(v['burst-tasks'], '--burst-tasks', 150),
+    gapS: parseCount(v['gap-s'], '--gap-s', 4),
+    maxWorkers: parseCount(v['max-workers'], '--max-workers', 6),
+    peer: !v['no-peer'],
+  });
+  if (v.json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+  const k = result.kubedask;
+  process.stdout.write(`kubedask: backlog to pods requested median ${k.burst.median.pods_requested_ms} ms, drain ${k.burst.median.drain_s} s; trace idle/busy ${k.trace.idle_fraction}, ${k.trace.direction_changes} direction changes; results lost ${k.results_lost}\n`);
+  process.stdout.write(`dask adaptive: ${JSON.stringify(result.dask_adaptive)}\n`);
 }

@@ -43,7 +43,12 @@ export function decide(input: DecideInput, history: ScalingHistory): Decision {
 
   const decision: Decision = { groups, idleToZero: idleNote !== undefined };
   const deleteAfter = policy.idle.deleteClusterAfterSeconds;
-  if (idleFor(deleteAfter)) decision.deleteCluster = `idle for ${idle}s >= deleteClusterAfterSeconds ${deleteAfter}`;
+  if (idleFor(deleteAfter)) {
+    const why = `idle for ${idle}s >= deleteClusterAfterSeconds ${deleteAfter}`;
+    // Deleting would lose results a client still holds: wait until it releases them or goes.
+    if (input.resultsHeld > 0) decision.deleteWaiting = `${why}, but ${input.resultsHeld} results are held for clients: deletion waits until they are released`;
+    else decision.deleteCluster = why;
+  }
   return decision;
 }
 

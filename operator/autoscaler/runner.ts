@@ -202,6 +202,7 @@ export class Autoscaler {
     const decision = decide({
       now: ctx.now(), groups: inputs, idleSeconds: u.cluster.idleSeconds, policy,
       namespaceUsage: namespaceUsage(ctx.caches.groups.list({ namespace: e.namespace }), e.name),
+      resultsHeld: u.cluster.tasksInMemory,
     }, e.history);
 
     let last = e.state.last;
@@ -224,7 +225,9 @@ export class Autoscaler {
       ctx.log.info('autoscaled', { cluster: ck, group: d.name, from: d.from, to: d.to, recommended: d.recommended, reason: d.reason });
       last = decisionRecord(ctx.now(), d, policy, u, inputs.find((i) => i.name === d.name)!);
     }
-    if (decision.deleteCluster) {
+    // A DaskJob's cluster goes when its job ends, not by idle policy.
+    const ownedByJob = cluster.metadata.ownerReferences?.some((o) => o.kind === 'DaskJob') === true;
+    if (decision.deleteCluster && !ownedByJob) {
       ctx.events.record(cluster, 'Normal', 'IdleDelete', `deleting the cluster: ${decision.deleteCluster}`);
       try { await ctx.api.delete(R.daskClusters, e.namespace, e.name); } catch (err) { if (!isNotFound(err)) throw err; }
       this.stop(e);
@@ -308,7 +311,7 @@ const POLICY_LIMITS = new Set(['maxWorkersPerCluster', 'maxGpusPerCluster', 'max
 function autoscalingCondition(decision: Decision, policy: ResolvedPolicy, external: Set<string>, gen: number | undefined): ConditionInput {
   const by = policy.name ? `policy ${policy.name}` : 'built-in defaults';
   const groups = decision.groups.map((d) => (external.has(d.name) ? `${d.name}: ${d.to} (driven externally)` : `${d.name}: ${d.to} (scheduler target ${d.recommended})`));
-  const message = `${by}; ${groups.join(', ') || 'no worker groups'}`;
+  const message = `${by}; ${groups.join(', ') || 'no worker groups'}${decision.deleteWaiting ? `; ${decision.deleteWaiting}` : ''}`;
   if (decision.groups.length > 0 && decision.groups.every((d) => external.has(d.name))) {
     return condition('Autoscaling', false, 'AllGroupsExternal', message, gen);
   }

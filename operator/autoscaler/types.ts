@@ -51,6 +51,8 @@ export interface DecideInput {
   policy: ResolvedPolicy;
   /** Workers and GPUs the other clusters of the namespace ask for (their groups' replicas). */
   namespaceUsage: { workers: number; gpus: number };
+  /** Results the scheduler holds for clients: idle deletion waits until they are released. */
+  resultsHeld: number;
 }
 
 export type LimitedBy = 'minReplicas' | 'maxReplicas' | 'maxWorkersPerCluster' | 'maxGpusPerCluster'
@@ -73,6 +75,8 @@ export interface Decision {
   groups: GroupDecision[];
   /** Set when the policy's idle deletion applies: why the cluster should be deleted. */
   deleteCluster?: string;
+  /** Set when idle deletion is due but results are still held: why it waits. */
+  deleteWaiting?: string;
   /** The policy's idle scale-to-zero applies (targets are 0, minReplicas ignored). */
   idleToZero: boolean;
 }

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { kubedask } from '../../protocol/generated/kubedask.js';
 import { SchedulerState, type SchedulerStateOptions } from '../state/scheduler-state.js';
+import type { GroupShape } from '../state/adaptive.js';
 import type { SchedulerEvent, SchedulerMessage, TaskError } from '../state/types.js';
 import { ClientLink, WorkerLink } from './links.js';
 import { Retirements } from './retirement.js';
@@ -30,6 +31,9 @@ export class SchedulerCore {
   readonly retirements = new Retirements();
   /** When the scheduler last had no tasks at all (for idle time), or undefined while busy. */
   idleSince: number | undefined = Date.now();
+  /** The target duration and group shapes of the latest WatchMetrics request (the operator's):
+   *  the Prometheus gauges use them, so they cover groups at zero and the cluster's target. */
+  adaptiveShape: { targetMs: number; groups: GroupShape[] } | undefined;
   private stimulus = 0;
 
   constructor(options: SchedulerStateOptions) {

@@ -36,9 +36,11 @@ export function prometheusText(core: SchedulerCore): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Per worker group, over the groups of connected workers with a 30 s target (see state/adaptive.ts). */
+/** Per worker group: the groups and target duration the operator last watched with, else the
+ *  groups of connected workers and a 30 s target (see state/adaptive.ts). */
 function groupGauges(core: SchedulerCore): string[] {
-  const a = adaptiveMetrics(core, DEFAULT_TARGET_DURATION_MS, []);
+  const shape = core.adaptiveShape;
+  const a = adaptiveMetrics(core, shape?.targetMs ?? DEFAULT_TARGET_DURATION_MS, shape?.groups ?? []);
   const label = (g: string) => `group="${g.replace(/[\\"\n]/g, (ch) => (ch === '\n' ? '\\n' : `\\${ch}`))}"`;
   const lines = ['# HELP kubedask_scheduler_group_tasks Ready (queued), waiting-for-resource (no_worker) and processing tasks counted toward each worker group.', '# TYPE kubedask_scheduler_group_tasks gauge'];
   for (const g of a.groups) {
@@ -48,7 +50,7 @@ function groupGauges(core: SchedulerCore): string[] {
   }
   lines.push('# HELP kubedask_scheduler_group_workers Connected workers of each group, not retiring.', '# TYPE kubedask_scheduler_group_workers gauge');
   for (const g of a.groups) lines.push(`kubedask_scheduler_group_workers{${label(g.name)}} ${g.workers}`);
-  lines.push('# HELP kubedask_scheduler_adaptive_target_workers Workers each group needs to finish its work within 30 s and hold its data (scale on this).', '# TYPE kubedask_scheduler_adaptive_target_workers gauge');
+  lines.push('# HELP kubedask_scheduler_adaptive_target_workers Workers each group needs to finish its work within the target duration and hold its data (scale on this).', '# TYPE kubedask_scheduler_adaptive_target_workers gauge');
   for (const g of a.groups) lines.push(`kubedask_scheduler_adaptive_target_workers{${label(g.name)}} ${g.target}`);
   lines.push('# HELP kubedask_scheduler_tasks_unplaceable Queued or no-worker tasks no connected worker group can run.', '# TYPE kubedask_scheduler_tasks_unplaceable gauge', `kubedask_scheduler_tasks_unplaceable ${a.tasksUnplaceable}`);
   return lines;

@@ -75,6 +75,7 @@ export class MetricsWatches {
       call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: `WatchMetrics: ${err.message}`, metadata: new grpc.Metadata() });
       return;
     }
+    this.core.adaptiveShape = { targetMs: parsed.targetMs, groups: parsed.groups };
     const key = JSON.stringify([parsed.targetMs, parsed.groups]);
     let topic = this.topics.get(key);
     if (!topic) {

@@ -65,7 +65,11 @@ test('WatchMetrics: targets follow the queue per group; close and shutdown end t
   assert.match(text, /^kubedask_scheduler_group_workers\{group=""\} 2$/m);
   assert.match(text, /^kubedask_scheduler_adaptive_target_workers\{group=""\} 0$/m);
   assert.match(text, /^kubedask_scheduler_group_tasks\{group="",state="queued"\} 0$/m);
-  assert.match(text, /^kubedask_scheduler_tasks_unplaceable 3$/m, 'no connected worker has a GPU');
+  // The gauges take the watched groups: the GPU group at zero workers has its target to scale on.
+  assert.match(text, /^kubedask_scheduler_group_workers\{group="gpu"\} 0$/m);
+  assert.match(text, /^kubedask_scheduler_adaptive_target_workers\{group="gpu"\} 1$/m);
+  assert.match(text, /^kubedask_scheduler_group_tasks\{group="gpu",state="no_worker"\} 3$/m);
+  assert.match(text, /^kubedask_scheduler_tasks_unplaceable 0$/m, 'the watched GPU group can run them');
   assert.match(text, /^kubedask_workers 2$/m, 'the existing metrics stay');
   await deadline(client.cancel(gpu), 'the cancel');
 

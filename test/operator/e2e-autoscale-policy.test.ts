@@ -91,14 +91,18 @@ describe('autoscaler end to end: policies', { timeout: 300_000 }, () => {
     try {
       const held = client.submit(() => 42);
       assert.equal(await held.result(), 42);
-      // The idle rule comes once the result is held, so the cluster cannot go to zero before.
-      await applyPolicy(env, 'idle-policy', { namespaces: [ns], idle: { scaleToZeroAfterSeconds: 3 }, behavior });
+      // The idle rules come once the result is held, so the cluster cannot go before.
+      await applyPolicy(env, 'idle-policy', { namespaces: [ns], idle: { scaleToZeroAfterSeconds: 3, deleteClusterAfterSeconds: 3 }, behavior });
       // Idle with a result held only on its one worker: scale-to-zero is asked, the scheduler refuses.
       await env.waitFor(async () => (await env.get<DaskWorkerGroup>('dwg', 'idle-cpu', ns))?.status?.conditions
         ?.some((x) => x.type === 'ScaleDownBlocked' && x.status === 'True' && /no other worker/.test(x.message)) === true,
       'ScaleDownBlocked saying the data has nowhere to go', 60_000);
+      // Idle deletion is due too, but waits: the client holds a result.
+      await env.waitFor(async () => /1 results are held for clients: deletion waits/.test((await condition(ns, 'idle', 'Autoscaling'))?.message ?? ''),
+        'idle deletion waiting for the held result', 30_000);
       assert.equal((await workers()).length, 1);
       assert.equal(await held.result(), 42, 'the data is still there');
+      await applyPolicy(env, 'idle-policy', { namespaces: [ns], idle: { scaleToZeroAfterSeconds: 3 }, behavior });
     } finally {
       await client.close();
     }

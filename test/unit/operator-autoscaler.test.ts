@@ -25,7 +25,7 @@ const group = (o: Partial<GroupInput> = {}): GroupInput => ({
 });
 
 const input = (groups: GroupInput[], p: ResolvedPolicy, o: Partial<DecideInput> = {}): DecideInput =>
-  ({ now: 0, groups, idleSeconds: 0, policy: p, namespaceUsage: { workers: 0, gpus: 0 }, ...o });
+  ({ now: 0, groups, idleSeconds: 0, policy: p, namespaceUsage: { workers: 0, gpus: 0 }, resultsHeld: 0, ...o });
 
 /** One decision, and each change written back as the runner would. */
 function step(h: ScalingHistory, i: DecideInput): Decision {
@@ -188,6 +188,9 @@ describe('autoscaler decision: per-group steps', () => {
     const p = policy({ idle: { deleteClusterAfterSeconds: 3600 } });
     assert.equal(once([group()], p, { idleSeconds: 3600 }).deleteCluster, 'idle for 3600s >= deleteClusterAfterSeconds 3600');
     assert.equal(once([group()], p, { idleSeconds: 3599 }).deleteCluster, undefined);
+    const held = once([group()], p, { idleSeconds: 3600, resultsHeld: 2 });
+    assert.equal(held.deleteCluster, undefined, 'not while a client holds results');
+    assert.match(held.deleteWaiting ?? '', /2 results are held for clients/);
   });
 
   it('gives the same decision for the same inputs', () => {
