@@ -16,7 +16,8 @@ export function watchRequest(cluster: DaskCluster, targetDurationSeconds: number
     // As the worker advertises them (--resources): GPUs first, the task resources win on a clash.
     resources: { ...((g.gpus ?? 0) > 0 ? { GPU: g.gpus! } : {}), ...g.taskResources },
     threads: g.threads ?? 1,
-    memoryLimit: quantityBytes(g.resources?.limits?.memory ?? 0) ?? 0,
+    // As the worker's --memory-limit takes it: the template's worker container wins.
+    memoryLimit: quantityBytes(g.template?.spec?.containers?.find((c) => c.name === 'worker')?.resources?.limits?.memory ?? g.resources?.limits?.memory ?? 0) ?? 0,
   }));
   return { targetDurationSeconds, groups, intervalSeconds: 1 };
 }
