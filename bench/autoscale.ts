@@ -2,7 +2,7 @@
 // real operator process and real scheduler and worker processes.
 //   burst  a backlog of `tasks` sleeps on a cluster at its minimum of one 1-thread worker: time
 //          until the autoscaler writes more replicas, until the new worker pods exist (requested),
-//          until one of them is Ready; time to drain; time back at the minimum; then every result
+//          until one of them registers with the scheduler and its pod is Ready; time to drain; time back at the minimum; then every result
 //          gathered again (they were moved off the retired workers) and compared. `repeat` times.
 //   trace  `bursts` bursts of `burstTasks` sleeps with `gapS` quiet seconds between them: worker
 //          pod-seconds against busy task-seconds from the first submit until the group is back at
@@ -51,21 +51,23 @@ const sleepTask = async (a: { i: number; log: string; ms: number }): Promise<num
   return a.i * 2;
 };
 
-interface Sample { t: number; replicas: number; live: number; ready: number }
+interface Sample { t: number; replicas: number; live: number; ready: number; registered: number }
 
-/** Polls the group's replicas and its worker pods every SAMPLE_MS until stopped. */
+/** Polls the group's replicas, its worker pods and the workers registered with the scheduler
+ *  every SAMPLE_MS until stopped. */
 class Sampler {
   readonly samples: Sample[] = [];
   private stopped = false;
   private readonly done: Promise<void>;
 
-  constructor(private readonly api: KubeApi, readonly t0: number) {
+  constructor(private readonly api: KubeApi, private readonly client: Client, readonly t0: number) {
     this.done = this.loop();
   }
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      this.samples.push({ t: performance.now() - this.t0, ...(await observe(this.api)) });
+      const [o, info] = await Promise.all([observe(this.api), this.client.clusterInfo()]);
+      this.samples.push({ t: performance.now() - this.t0, ...o, registered: info.workers?.length ?? 0 });
       await new Promise((r) => setTimeout(r, SAMPLE_MS));
     }
   }
@@ -83,7 +85,7 @@ class Sampler {
   }
 }
 
-async function observe(api: KubeApi): Promise<Omit<Sample, 't'>> {
+async function observe(api: KubeApi): Promise<Omit<Sample, 't' | 'registered'>> {
   const [group, pods] = await Promise.all([
     api.get<DaskWorkerGroup & KubeObject>(R.daskWorkerGroups, NS, GROUP),
     api.list<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(R.pods, { namespace: NS, labelSelector: `kubedask.io/cluster=${NAME},kubedask.io/component=worker` }),
@@ -101,16 +103,16 @@ const atMinimum = async (api: KubeApi) => {
   return o.replicas === 1 && o.live === 1 && o.ready === 1;
 };
 
-/** Worker pod-seconds (live pods) and Ready worker-seconds over the samples. */
-function integrate(samples: Sample[]): { live: number; ready: number } {
+/** Worker pod-seconds (live pods) and registered worker-seconds over the samples. */
+function integrate(samples: Sample[]): { live: number; registered: number } {
   let live = 0;
-  let ready = 0;
+  let registered = 0;
   for (let i = 1; i < samples.length; i++) {
     const dt = (samples[i]!.t - samples[i - 1]!.t) / 1000;
     live += samples[i - 1]!.live * dt;
-    ready += samples[i - 1]!.ready * dt;
+    registered += samples[i - 1]!.registered * dt;
   }
-  return { live, ready };
+  return { live, registered };
 }
 
 function directionChanges(samples: Sample[]): number {
@@ -180,7 +182,7 @@ async function ours(o: AutoscaleBenchOptions) {
       next += o.tasks;
       const t0 = performance.now();
       const futures = client.map(sleepTask, Array.from({ length: o.tasks }, (_, j) => ({ i: first + j, log, ms: o.taskMs })));
-      const sampler = new Sampler(api, t0);
+      const sampler = new Sampler(api, client, t0);
       await client.gather(futures);
       const drainS = (performance.now() - t0) / 1000;
       await until(() => atMinimum(api), 'the group back at its minimum', 180_000, 100);
@@ -193,7 +195,8 @@ async function ours(o: AutoscaleBenchOptions) {
       bursts.push({
         replicas_written_ms: sampler.firstMs((s) => s.replicas > 1),
         pods_requested_ms: sampler.firstMs((s) => s.live > 1),
-        first_new_worker_ready_ms: sampler.firstMs((s) => s.ready > 1),
+        first_new_worker_registered_ms: sampler.firstMs((s) => s.registered > 1),
+        first_new_pod_ready_ms: sampler.firstMs((s) => s.ready > 1),
         peak_workers: Math.max(...sampler.samples.map((s) => s.live)),
         drain_s: round(drainS), back_to_minimum_s: round(backS),
         results_lost: burstLost, tasks_not_run: runs.missing, tasks_run_twice: runs.twice,
@@ -203,7 +206,7 @@ async function ours(o: AutoscaleBenchOptions) {
     // The bursty trace.
     await until(() => atMinimum(api), 'the group at its minimum', 180_000, 100);
     const t0 = performance.now();
-    const sampler = new Sampler(api, t0);
+    const sampler = new Sampler(api, client, t0);
     const first = next;
     for (let b = 0; b < o.bursts; b++) {
       const base = next;
@@ -228,14 +231,15 @@ async function ours(o: AutoscaleBenchOptions) {
         median: {
           replicas_written_ms: median(bursts.map((b) => b.replicas_written_ms ?? Number.NaN)),
           pods_requested_ms: median(bursts.map((b) => b.pods_requested_ms ?? Number.NaN)),
-          first_new_worker_ready_ms: median(bursts.map((b) => b.first_new_worker_ready_ms ?? Number.NaN)),
+          first_new_worker_registered_ms: median(bursts.map((b) => b.first_new_worker_registered_ms ?? Number.NaN)),
+          first_new_pod_ready_ms: median(bursts.map((b) => b.first_new_pod_ready_ms ?? Number.NaN)),
           drain_s: round(median(bursts.map((b) => b.drain_s!))),
           back_to_minimum_s: round(median(bursts.map((b) => b.back_to_minimum_s!))),
         },
       },
       trace: {
         bursts: o.bursts, tasks_per_burst: o.burstTasks, gap_s: o.gapS, duration_s: round(samples.at(-1)!.t / 1000),
-        busy_worker_s: round(busy), worker_pod_s: round(w.live), ready_worker_s: round(w.ready),
+        busy_worker_s: round(busy), worker_pod_s: round(w.live), registered_worker_s: round(w.registered),
         idle_fraction: round((w.live - busy) / busy), direction_changes: directionChanges(samples),
         peak_workers: Math.max(...samples.map((s) => s.live)),
       },

@@ -8,7 +8,7 @@ before a scale-down):
 
   burst  a backlog of N sleeps on the cluster at its minimum: time until Adaptive
          asks for more workers (the cluster's worker spec grows: Dask's "pods
-         requested"), until a new worker is registered; time to drain; time back
+         requested"), until a new worker registers with the scheduler; time to drain; time back
          at the minimum; then every result gathered again.  R times.
   trace  B bursts of K sleeps with G quiet seconds between: worker-seconds
          requested against busy task-seconds, and direction changes.
@@ -139,7 +139,7 @@ def run(args):
             del futures
             bursts.append({
                 "workers_requested_ms": sampler.first_ms(lambda req, rdy: req > 1),
-                "first_new_worker_ready_ms": sampler.first_ms(lambda req, rdy: rdy > 1),
+                "first_new_worker_registered_ms": sampler.first_ms(lambda req, rdy: rdy > 1),
                 "peak_workers": max(s[1] for s in samples),
                 "drain_s": round(drain, 3), "back_to_minimum_s": round(back, 3),
                 "results_lost": burst_lost, "tasks_not_run": missing, "tasks_run_twice": twice,
@@ -182,12 +182,12 @@ def run(args):
             "version": distributed.__version__,
             "burst": {
                 "tasks": args.tasks, "task_ms": args.task_ms, "runs": bursts,
-                "median": {k: med(k) for k in ("workers_requested_ms", "first_new_worker_ready_ms", "drain_s", "back_to_minimum_s")},
+                "median": {k: med(k) for k in ("workers_requested_ms", "first_new_worker_registered_ms", "drain_s", "back_to_minimum_s")},
             },
             "trace": {
                 "bursts": args.bursts, "tasks_per_burst": args.burst_tasks, "gap_s": args.gap_s,
                 "duration_s": round(samples[-1][0], 3), "busy_worker_s": round(busy, 3),
-                "worker_requested_s": round(requested_s, 3), "ready_worker_s": round(ready_s, 3),
+                "worker_requested_s": round(requested_s, 3), "registered_worker_s": round(ready_s, 3),
                 "idle_fraction": round((requested_s - busy) / busy, 3), "direction_changes": changes,
                 "peak_workers": max(s[1] for s in samples),
             },
