@@ -215,10 +215,8 @@ export class Autoscaler {
       const handBack = groupDriver(group) === 'handed-back';
       if (external.has(d.name) || (d.to === d.from && !handBack)) continue;
       if (!(await this.scale(group, d.to))) continue; // the next update (within a second) looks again
-      if (d.to === d.from) {
-        ctx.events.record(cluster, 'Normal', 'AutoscalerResumed', `group ${d.name} handed back to the autoscaler at ${d.to} workers`);
-        continue;
-      }
+      if (handBack) ctx.events.record(cluster, 'Normal', 'AutoscalerResumed', `group ${d.name} handed back to the autoscaler at ${d.from} workers`);
+      if (d.to === d.from) continue;
       e.history.applied(d.name, ctx.now(), d.from, d.to);
       this.m.decisions.inc({ cluster: ck, group: d.name, direction: d.to > d.from ? 'up' : 'down' });
       ctx.events.record(cluster, 'Normal', d.to > d.from ? 'ScaledUp' : 'ScaledDown', `group ${d.name}: ${d.from} -> ${d.to} workers: ${d.reason}`);

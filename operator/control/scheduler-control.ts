@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ControlClient, channelOptions } from '../../protocol/services.js';
 import { channelCredentials, type Tls } from '../../protocol/tls.js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
+import type { GroupMetrics } from '../../scheduler/state/index.js';
 
 export interface WorkerMetrics {
   name: string;
@@ -34,23 +35,9 @@ export interface RetireResult {
   refused: Record<string, string>;
 }
 
-/** One worker group's queue and adaptive target, from Control.WatchMetrics. */
-export interface GroupMetrics {
-  name: string;
-  workers: number;
-  tasksQueued: number;
-  tasksNoWorker: number;
-  tasksProcessing: number;
-  memoryUsed: number;
-  memoryLimit: number;
-  workSeconds: number;
-  /** Workers needed to finish the group's work within the target duration. */
-  target: number;
-  reason: string;
-  /** The group's workers, the best to retire first. */
-  removeFirst: string[];
-  idleSeconds: number;
-}
+/** One worker group's queue and adaptive target, from Control.WatchMetrics: the scheduler's own
+ *  shape (type only; the operator runs none of the scheduler's code). */
+export type { GroupMetrics };
 
 export interface MetricsUpdate {
   cluster: ClusterMetrics;

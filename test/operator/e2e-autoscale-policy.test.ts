@@ -116,4 +116,34 @@ describe('autoscaler end to end: policies', { timeout: 300_000 }, () => {
     const events = await env.kubectlOk('get', 'events', '-n', ns, '-o', 'json');
     assert.match(events, /IdleDelete/);
   });
+
+  it('a group scaled with kubectl scale is left to whoever scaled it until it is handed back', async () => {
+    const ns = 'ext';
+    await createNamespace(env, ns);
+    await applyPolicy(env, 'ext-policy', { namespaces: [ns], behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } });
+    await applyCluster(env, ns, 'ext', [{ name: 'cpu', minReplicas: 1, maxReplicas: 4, threads: 1 }]);
+    await env.waitFor(async () => (await condition(ns, 'ext', 'Autoscaling'))?.reason === 'Active'
+      && (await env.get<DaskCluster>('daskcluster', 'ext', ns))?.status?.readyWorkers === 1, 'ext Ready and autoscaled at 1 worker', 120_000);
+    const group = () => env.get<DaskWorkerGroup>('dwg', 'ext-cpu', ns);
+    const workers = () => pods(ns, 'kubedask.io/cluster=ext,kubedask.io/component=worker');
+
+    // No work: the scheduler's target is the minimum, 1. An external scale to 3 must stand.
+    await env.kubectlOk('scale', 'dwg', 'ext-cpu', '-n', ns, '--replicas=3');
+    await env.waitFor(async () => (await group())?.metadata.annotations?.['kubedask.io/scaled-by'] === 'external', 'the group marked as driven externally', 30_000);
+    await env.waitFor(async () => (await condition(ns, 'ext', 'Autoscaling'))?.reason === 'AllGroupsExternal', 'Autoscaling: AllGroupsExternal', 30_000);
+    await env.waitFor(async () => (await workers()).length === 3 && (await env.get<DaskCluster>('daskcluster', 'ext', ns))?.status?.readyWorkers === 3,
+      'the 3 workers kubectl asked for, Ready', 120_000);
+    assert.equal((await group())?.spec.replicas, 3, 'the autoscaler did not take the group back to its target');
+    assert.deepEqual(decisions(op, `${ns}/ext`), [], 'no autoscaling decision for an external group');
+    assert.match(await env.kubectlOk('get', 'events', '-n', ns, '-o', 'json'), /ExternallyScaled/);
+
+    // Handed back: the autoscaler takes it to the scheduler's target again, through retirement.
+    await env.kubectlOk('annotate', 'dwg', 'ext-cpu', '-n', ns, 'kubedask.io/scaled-by=autoscaler', '--overwrite');
+    await env.waitFor(async () => (await group())?.spec.replicas === 1 && (await workers()).length === 1, 'the group back at its minimum of 1', 90_000);
+    assert.equal((await group())?.metadata.annotations?.['kubedask.io/scaled-by'], undefined, 'the hand-back annotation is cleared');
+    assert.deepEqual(decisions(op, `${ns}/ext`).map((d) => [d.from, d.to]), [[3, 1]]);
+    const events = await env.kubectlOk('get', 'events', '-n', ns, '-o', 'json');
+    assert.match(events, /AutoscalerResumed/);
+    assert.match(events, /WorkerRetired/);
+  });
 });

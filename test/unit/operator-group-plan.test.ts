@@ -31,6 +31,13 @@ describe('worker group plan', () => {
     assert.deepEqual(plan.create, []);
   });
 
+  it('on an autoscaled cluster, the scheduler\'s retirement order comes first among ready workers', () => {
+    const plan = planGroup(input(1, [
+      pod('a', { keysHeld: 0, retireRank: 2 }), pod('b', { keysHeld: 9, retireRank: 0 }), pod('c', { keysHeld: 1, retireRank: 1 }), pod('p', { ready: false, connected: false }),
+    ]));
+    assert.deepEqual(plan.remove, [{ name: 'p', drain: false }, { name: 'b', drain: true }, { name: 'c', drain: true }]);
+  });
+
   it('a ready pod whose worker never registered is deleted without a drain', () => {
     const plan = planGroup(input(0, [pod('x', { connected: false })]));
     assert.deepEqual(plan.remove, [{ name: 'x', drain: false }]);

@@ -53,7 +53,6 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   const pods = new Map<string, KubeObject>();
   const nodes = new Map(options.nodes.map((n) => [n.name, n]));
   const unschedulableReported = new Map<string, string>();
-  let nextIp = 0;
   const ctx = {
     rest,
     images: options.images ?? defaultImages(),
@@ -131,7 +130,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       return;
     }
     if (!runner) {
-      const ip = podIp(nextIp++);
+      const ip = podIp(ipsGiven++);
       const r = new PodRunner(pod, ip, ctx);
       runners.set(id, r);
       void r.start().catch(() => undefined);
@@ -171,9 +170,15 @@ function gracePeriod(pod: KubeObject): number {
   return pod.metadata.deletionGracePeriodSeconds ?? (pod.spec as PodSpecLike).terminationGracePeriodSeconds ?? 30;
 }
 
-/** Each pod its own loopback address, 127.0.1.1 upward, so ports never clash. */
+// Each kubelet its own /16 of loopback addresses, from its process id, so that kubelets running
+// side by side (test files run in parallel) do not hand out the same address and port.
+const SUBNET = 1 + (process.pid % 254);
+/** Shared by the kubelets of one process, so they do not clash either. */
+let ipsGiven = 0;
+
+/** Each pod its own loopback address, 127.<subnet>.1.1 upward, so ports never clash. */
 function podIp(n: number): string {
-  return `127.0.${1 + Math.floor(n / 250)}.${1 + (n % 250)}`;
+  return `127.${SUBNET}.${1 + Math.floor(n / 250)}.${1 + (n % 250)}`;
 }
 
 function unfit(node: NodeSpec, spec: PodSpecLike, capacity: Resources, used: Resources, wanted: Resources): string | undefined {
