@@ -189,9 +189,12 @@ export class Autoscaler {
     e.removeFirst = new Map(u.groups.map((g) => [g.name, g.removeFirst]));
 
     // The cluster's own groups still in its spec (a removed one is being drained to zero).
-    const inSpec = new Set((withClusterDefaults(cluster.spec).workerGroups ?? []).map((g) => g.name));
+    const specOrder = (withClusterDefaults(cluster.spec).workerGroups ?? []).map((g) => g.name);
+    const inSpec = new Set(specOrder);
     const groups = ctx.caches.groups.list({ namespace: e.namespace, labels: { [LABELS.cluster]: e.name } })
-      .filter((g) => !isTerminating(g) && inSpec.has(g.spec.groupName) && g.metadata.ownerReferences?.some((o) => o.uid === e.uid));
+      .filter((g) => !isTerminating(g) && inSpec.has(g.spec.groupName) && g.metadata.ownerReferences?.some((o) => o.uid === e.uid))
+      // In spec order: the policy's limits grant increases to earlier groups first.
+      .sort((a, b) => specOrder.indexOf(a.spec.groupName) - specOrder.indexOf(b.spec.groupName));
     const external = new Set<string>();
     for (const g of groups) {
       const driver = groupDriver(g);
