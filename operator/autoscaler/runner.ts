@@ -281,19 +281,22 @@ export class Autoscaler {
   // The cluster reconcile writes the status; it is asked to at most once a second.
   private setState(e: Entry, state: AutoscalingState): void {
     e.state = state;
-    const k = JSON.stringify([state.condition.status, state.condition.reason, state.condition.message, state.last?.time, state.idleToZero]);
-    if (k === e.statusKey || e.statusTimer) return;
+    if (statusKey(state) === e.statusKey || e.statusTimer) return;
     const due = Math.max(0, e.lastStatusAt + STATUS_EVERY_MS - this.ctx.now());
     e.statusTimer = setTimeout(() => {
       e.statusTimer = undefined;
       if (e.stopped) return;
-      e.statusKey = JSON.stringify([e.state.condition.status, e.state.condition.reason, e.state.condition.message, e.state.last?.time, e.state.idleToZero]);
+      e.statusKey = statusKey(e.state);
       e.lastStatusAt = this.ctx.now();
       this.ctx.enqueue.cluster(e.namespace, e.name);
     }, due);
     e.statusTimer.unref?.();
   }
 }
+
+/** What of the state the status shows: a change of it asks for a status write. */
+const statusKey = (s: AutoscalingState): string =>
+  JSON.stringify([s.condition.status, s.condition.reason, s.condition.message, s.last?.time, s.idleToZero]);
 
 function decisionRecord(now: number, d: GroupDecision, policy: ResolvedPolicy, u: MetricsUpdate, input: { ready: number; pending: number; unschedulable: number }): AutoscalingDecision {
   const g = u.groups.find((m) => m.name === d.name);

@@ -40,6 +40,7 @@ export async function reconcileCluster(ctx: ReconcileContext, namespace: string,
   });
   // A step the API refused (a template the server rejects, a name taken) shows in the status.
   if (errors.any) computed.conditions.push(condition('ReconcileFailed', true, 'ApiError', errors.message, cluster.metadata.generation));
+  const lastAutoscaling = autoscaling?.last ?? cluster.status?.lastAutoscaling;
   const status: DaskClusterStatus = {
     phase: computed.phase,
     observedGeneration: cluster.metadata.generation ?? 0,
@@ -50,7 +51,7 @@ export async function reconcileCluster(ctx: ReconcileContext, namespace: string,
     readyWorkers: computed.readyWorkers,
     desiredWorkers: computed.desiredWorkers,
     groups: computed.groups,
-    ...(autoscaling?.last ?? cluster.status?.lastAutoscaling ? { lastAutoscaling: autoscaling?.last ?? cluster.status?.lastAutoscaling } : {}),
+    ...(lastAutoscaling ? { lastAutoscaling } : {}),
   };
   if (cluster.status?.phase !== status.phase) {
     ctx.events.record(cluster, computed.problem ? 'Warning' : 'Normal', `Phase${status.phase}`,

@@ -4,7 +4,7 @@
 // the tick runs only while anyone watches.
 import * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
-import type { GroupShape } from '../state/adaptive.js';
+import { DEFAULT_TARGET_DURATION_MS, type GroupShape } from '../state/adaptive.js';
 import type { SchedulerCore } from './core.js';
 import { adaptiveMetrics, clusterMetrics } from './metrics.js';
 
@@ -12,16 +12,12 @@ type Call = grpc.ServerWritableStream<kubedask.v1.WatchMetricsRequest, kubedask.
 type Update = kubedask.v1.MetricsUpdate.$Properties;
 
 const TICK_MS = 100;
-const DEFAULT_TARGET_S = 30;
 const DEFAULT_INTERVAL_S = 1;
 const MIN_INTERVAL_S = 0.1;
 
 interface Watcher { readonly call: Call; readonly intervalMs: number; lastSentAt: number; lastSignature: string }
 /** Watchers of the same target and groups. */
 interface Topic { readonly targetMs: number; readonly groups: GroupShape[]; readonly watchers: Set<Watcher> }
-
-const num = (v: number | { toNumber(): number } | null | undefined): number =>
-  v === null || v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber();
 
 /** A WatchMetrics request refused as INVALID_ARGUMENT. */
 class InvalidWatch extends Error {
@@ -33,7 +29,7 @@ function parse(r: kubedask.v1.WatchMetricsRequest): { targetMs: number; interval
     if (!(v >= 0) || !Number.isFinite(v)) throw new InvalidWatch(`${what} must be a finite number >= 0, got ${v}`);
     return v;
   };
-  const target = seconds('target_duration_seconds', r.targetDurationSeconds ?? 0) || DEFAULT_TARGET_S;
+  const targetMs = seconds('target_duration_seconds', r.targetDurationSeconds ?? 0) * 1000 || DEFAULT_TARGET_DURATION_MS;
   const interval = Math.max(MIN_INTERVAL_S, seconds('interval_seconds', r.intervalSeconds ?? 0) || DEFAULT_INTERVAL_S);
   const names = new Set<string>();
   const groups = (r.groups ?? []).map((g): GroupShape => {
@@ -44,9 +40,9 @@ function parse(r: kubedask.v1.WatchMetricsRequest): { targetMs: number; interval
     for (const [k, n] of Object.entries(resources)) {
       if (!(n > 0) || !Number.isFinite(n)) throw new InvalidWatch(`group "${name}": resource ${k} must be a finite number >= 0, got ${n}`);
     }
-    return { name, resources, threads: g.threads ?? 0, memoryLimit: num(g.memoryLimit) };
+    return { name, resources, threads: g.threads ?? 0, memoryLimit: Number(g.memoryLimit ?? 0) };
   });
-  return { targetMs: target * 1000, intervalMs: interval * 1000, groups };
+  return { targetMs, intervalMs: interval * 1000, groups };
 }
 
 /** The update without the fields that change with time alone. */
