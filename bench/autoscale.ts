@@ -12,7 +12,7 @@
 // same run. The Dask Kubernetes operator cannot run here: its 5 s poll and 15 s cooldown are
 // quoted from its source as a reference, not measured.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import { Client, type Future } from '../index.js';
 import { API_VERSION, type DaskCluster, type DaskWorkerGroup } from '../operator/api/types.js';
 import { KubeApi, type KubeObject } from '../operator/k8s/kube-api.js';
 import { R } from '../operator/k8s/resources.js';
+import { directionChanges, recordedSleep, runCounts } from '../test/operator/autoscale-env.js';
 import { installCrds, startOperatorProcess, startSim, until } from './kube.js';
 import { median } from './stats.js';
 
@@ -42,14 +43,6 @@ const TARGET_DURATION_S = 2;
 // that a run takes minutes, not tens of minutes. The trace's gaps are inside that window.
 const BEHAVIOR = { scaleDown: { stabilizationWindowSeconds: 10, policies: [{ type: 'Percent', value: 100, periodSeconds: 5 }] } };
 const SAMPLE_MS = 25;
-
-/** The task: records each run (a second run would show), sleeps, returns 2i. */
-const sleepTask = async (a: { i: number; log: string; ms: number }): Promise<number> => {
-  const fs = await import('node:fs');
-  fs.appendFileSync(a.log, `${a.i}\n`);
-  await new Promise((resolve) => setTimeout(resolve, a.ms));
-  return a.i * 2;
-};
 
 interface Sample { t: number; replicas: number; live: number; ready: number; registered: number }
 
@@ -115,17 +108,6 @@ function integrate(samples: Sample[]): { live: number; registered: number } {
   return { live, registered };
 }
 
-function directionChanges(samples: Sample[]): number {
-  let changes = 0;
-  let last = 0;
-  for (let i = 1; i < samples.length; i++) {
-    const dir = Math.sign(samples[i]!.replicas - samples[i - 1]!.replicas);
-    if (dir !== 0 && last !== 0 && dir !== last) changes++;
-    if (dir !== 0) last = dir;
-  }
-  return changes;
-}
-
 /** Results that are wrong or missing when gathered again. */
 async function lostResults(futures: Future[], first: number): Promise<number> {
   const again = await Promise.allSettled(futures.map((f) => f.result()));
@@ -134,8 +116,7 @@ async function lostResults(futures: Future[], first: number): Promise<number> {
 
 /** Tasks numbered [from, to) that never ran or ran more than once, from the run log. */
 function badRuns(log: string, from: number, to: number): { missing: number; twice: number } {
-  const counts = new Map<number, number>();
-  for (const line of readFileSync(log, 'utf8').split('\n')) if (line) counts.set(Number(line), (counts.get(Number(line)) ?? 0) + 1);
+  const counts = runCounts(log);
   let missing = 0;
   let twice = 0;
   for (let i = from; i < to; i++) {
@@ -181,7 +162,7 @@ async function ours(o: AutoscaleBenchOptions) {
       const first = next;
       next += o.tasks;
       const t0 = performance.now();
-      const futures = client.map(sleepTask, Array.from({ length: o.tasks }, (_, j) => ({ i: first + j, log, ms: o.taskMs })));
+      const futures = client.map(recordedSleep, Array.from({ length: o.tasks }, (_, j) => ({ i: first + j, log, ms: o.taskMs })));
       const sampler = new Sampler(api, client, t0);
       await client.gather(futures);
       const drainS = (performance.now() - t0) / 1000;
@@ -211,7 +192,7 @@ async function ours(o: AutoscaleBenchOptions) {
     for (let b = 0; b < o.bursts; b++) {
       const base = next;
       next += o.burstTasks;
-      const futures = client.map(sleepTask, Array.from({ length: o.burstTasks }, (_, j) => ({ i: base + j, log, ms: o.taskMs })));
+      const futures = client.map(recordedSleep, Array.from({ length: o.burstTasks }, (_, j) => ({ i: base + j, log, ms: o.taskMs })));
       await client.gather(futures);
       lost += await lostResults(futures, base);
       for (const f of futures) f.release();
@@ -240,7 +221,7 @@ async function ours(o: AutoscaleBenchOptions) {
       trace: {
         bursts: o.bursts, tasks_per_burst: o.burstTasks, gap_s: o.gapS, duration_s: round(samples.at(-1)!.t / 1000),
         busy_worker_s: round(busy), worker_pod_s: round(w.live), registered_worker_s: round(w.registered),
-        idle_fraction: round((w.live - busy) / busy), direction_changes: directionChanges(samples),
+        idle_fraction: round((w.live - busy) / busy), direction_changes: directionChanges(samples.slice(1).map((x, i) => ({ from: samples[i]!.replicas, to: x.replicas }))),
         peak_workers: Math.max(...samples.map((s) => s.live)),
       },
       autoscaler_decisions: decisions,

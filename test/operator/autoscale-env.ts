@@ -14,7 +14,7 @@ export function decisions(op: OperatorProcess, cluster: string, group?: string):
 }
 
 /** How often the direction of scaling changed (up then down counts one). */
-export function directionChanges(ds: Scaled[]): number {
+export function directionChanges(ds: { from: number; to: number }[]): number {
   let changes = 0;
   let last = 0;
   for (const d of ds) {
