@@ -28,6 +28,8 @@ interface ContainerRun {
 }
 
 const RESTART_BACKOFF_MS = [500, 1000, 2000, 5000, 10000];
+/** A status write that failed is tried again after this long. */
+const REPORT_RETRY_MS = 500;
 
 export class PodRunner {
   private readonly containers: ContainerRun[];
@@ -35,6 +37,8 @@ export class PodRunner {
   private stopping = false;
   private timers = new Set<NodeJS.Timeout>();
   private reported = '';
+  /** The status write in flight: writes go one at a time, so an older one never lands last. */
+  private reporting: Promise<void> = Promise.resolve();
   readonly name: string;
   readonly namespace: string;
 
@@ -185,8 +189,15 @@ export class PodRunner {
     return this.containers.some((c) => c.restarts > 0) ? 'Running' : 'Pending';
   }
 
-  /** Writes status only through pods/status, and only when it changed. */
-  async report(): Promise<void> {
+  /** Writes status only through pods/status, and only when it changed. Writes are queued: two
+   *  in flight at once could land out of order and leave an older status (not Ready) in place
+   *  while the newer one is remembered as written. Each computes the status when its turn comes. */
+  report(): Promise<void> {
+    this.reporting = this.reporting.then(() => this.writeStatus());
+    return this.reporting;
+  }
+
+  private async writeStatus(): Promise<void> {
     const allReady = this.containers.every((c) => c.ready && 'running' in c.state);
     const now = new Date().toISOString();
     const condition = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False', lastTransitionTime: now });
@@ -205,7 +216,14 @@ export class PodRunner {
     const fingerprint = JSON.stringify({ ...status, conditions: status.conditions.map((c) => [c.type, c.status]) });
     if (fingerprint === this.reported) return;
     this.reported = fingerprint;
-    await this.ctx.rest.mergePatch(`/api/v1/namespaces/${this.namespace}/pods/${this.name}/status`, { status }).catch(() => { this.reported = ''; });
+    await this.ctx.rest.mergePatch(`/api/v1/namespaces/${this.namespace}/pods/${this.name}/status`, { status }).catch(() => {
+      // Not written: try again shortly, or a change nobody reports again (a probe that stays
+      // passing) would never reach the API.
+      this.reported = '';
+      if (this.stopping) return;
+      const t = setTimeout(() => { this.timers.delete(t); void this.report(); }, REPORT_RETRY_MS);
+      this.timers.add(t);
+    });
   }
 }
 
