@@ -12,7 +12,7 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip \
 # Dependencies first, so source changes reuse the npm ci layer.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json index.ts ./
+COPY tsconfig.json tsconfig.build.json index.ts ./
 COPY bin/ bin/
 COPY scripts/ scripts/
 COPY proto/ proto/
@@ -23,8 +23,8 @@ COPY client/ client/
 COPY cli/ cli/
 COPY operator/ operator/
 COPY bench/ bench/
-COPY test/ test/
-RUN npm run build \
+COPY sim/ sim/
+RUN npm run build:image \
  && npm prune --omit=dev --no-audit --no-fund \
  && chmod 0755 bin/kubedask.js
 
@@ -32,8 +32,8 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     ONNXRUNTIME_NODE_INSTALL=skip
 WORKDIR /app
-# Compiled code (dist/ holds cli/, operator/, scheduler/, worker/, client/ and test/kube-sim,
-# which `kubedask sim` runs), the launcher and the production node_modules.
+# Compiled code (dist/ holds cli/, operator/, scheduler/, worker/, client/, bench/ and sim/,
+# which `kubedask sim` runs; no tests), the launcher and the production node_modules.
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/bin/ bin/
 COPY --from=build /app/dist/ dist/

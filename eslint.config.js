@@ -4,10 +4,18 @@ import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
 import { builtinModules } from 'node:module';
 
+// Product code never imports tests, and only `kubedask bench` (cli/commands/bench.ts, itself
+// loaded only when that command runs) imports bench/.
+const noTestImports = { group: ['**/test/**', '../test', './test'], message: 'product code does not import tests' };
+const noBenchImports = { group: ['**/bench/**', '../bench', './bench'], message: 'only cli/commands/bench.ts loads bench/' };
+const productImports = { patterns: [noTestImports, noBenchImports] };
+const benchImports = { patterns: [noTestImports] };
+
 // The pure cores (state machines, builders) import nothing from Node or the network: only
 // their own folder.
 const pureCoreImports = {
   patterns: [
+    noTestImports, noBenchImports,
     { group: ['node:*', ...builtinModules, '@grpc/*', '@kubernetes/*'], message: 'pure core: no I/O imports' },
     // The builders may also read the resource types of operator/api.
     { group: ['../*', '!./*', '!../api', '!../api/*'], message: 'pure core: import only from this folder' },
@@ -32,6 +40,8 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
+  { files: ['**/*.ts'], ignores: ['test/**', 'bench/**', 'cli/commands/bench.ts'], rules: { 'no-restricted-imports': ['error', productImports] } },
+  { files: ['bench/**/*.ts', 'cli/commands/bench.ts'], rules: { 'no-restricted-imports': ['error', benchImports] } },
   {
     files: ['scheduler/state/**/*.ts', 'worker/state/**/*.ts', 'operator/builders/**/*.ts', 'operator/api/**/*.ts',
       // The autoscaler's decision; runner.ts and inputs.ts are its I/O edge.

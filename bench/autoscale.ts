@@ -20,7 +20,7 @@ import { Client, type Future } from '../index.js';
 import { API_VERSION, type DaskCluster, type DaskWorkerGroup } from '../operator/api/types.js';
 import { KubeApi, type KubeObject } from '../operator/k8s/kube-api.js';
 import { R } from '../operator/k8s/resources.js';
-import { directionChanges, recordedSleep, runCounts } from '../test/operator/autoscale-env.js';
+import { directionChanges, recordedSleep, runCounts } from './autoscale-trace.js';
 import { installCrds, startOperatorProcess, startSim, until } from './kube.js';
 import { median } from './stats.js';
 

@@ -12,7 +12,7 @@ import type { ResourceType } from '../operator/k8s/resources.js';
 
 export const cli = fileURLToPath(new URL('../../bin/kubedask.js', import.meta.url));
 /** Resolves Service names as a pod would: the operator needs it to reach schedulers on kube-sim. */
-export const shim = fileURLToPath(new URL('../test/kube-sim/kubelet/dns-shim.js', import.meta.url));
+export const shim = fileURLToPath(new URL('../sim/kubelet/dns-shim.js', import.meta.url));
 const CRD: ResourceType = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false };
 
 export interface Sim { url: string; kubeconfig: string; child: ChildProcess }

@@ -1,7 +1,7 @@
 // `kubedask bench sim`: how fast the Kubernetes API emulator takes writes and fans changes
 // out to watchers: objects created per second, and watch event latency (p50/p99) over
 // 10,000 objects seen by 100 concurrent watches. No peer: no real API server runs here.
-import { startApiServer } from '../test/kube-sim/server/api-server.js';
+import { startApiServer } from '../sim/server/api-server.js';
 import { percentile } from './stats.js';
 
 export interface SimBenchOptions {

@@ -1,8 +1,8 @@
 // `kubedask sim`: a Kubernetes API emulator and process kubelet on this machine, for trying
 // the operator, kubectl and helm without a cluster.
 import { resolve } from 'node:path';
-import { startApiServer } from '../../test/kube-sim/server/api-server.js';
-import { startKubelet } from '../../test/kube-sim/kubelet/kubelet.js';
+import { startApiServer } from '../../sim/server/api-server.js';
+import { startKubelet } from '../../sim/kubelet/kubelet.js';
 import { parse, parseCount, parsePort } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 

@@ -5,7 +5,7 @@ import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubeTools } from '../kube-sim/tools.js';
+import { kubeTools } from '../helpers/kube-tools.js';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../../index.js';
 import { processAlive, waitUntil } from '../helpers/wait.js';

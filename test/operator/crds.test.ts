@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { crds } from '../../operator/api/crds.js';
 import { DEFAULT_IMAGE, PLURAL, type Condition, type DaskAutoscalingPolicySpec, type DaskClusterSpec, type DaskClusterStatus, type DaskJobSpec, type DaskJobStatus, type DaskWorkerGroupSpec, type DaskWorkerGroupStatus, type Kind, type WorkerGroupTemplate } from '../../operator/api/types.js';
-import { admitCustomResource, validateCrd, type FieldCause } from '../kube-sim/schema/index.js';
-import { startApiServer, type RunningApiServer } from '../kube-sim/server/api-server.js';
-import { kubeTools, runTool, type KubeTools } from '../kube-sim/tools.js';
+import { admitCustomResource, validateCrd, type FieldCause } from '../../sim/schema/index.js';
+import { startApiServer, type RunningApiServer } from '../../sim/server/api-server.js';
+import { kubeTools, runTool, type KubeTools } from '../helpers/kube-tools.js';
 import { waitUntil } from '../helpers/wait.js';
 
 type Obj = Record<string, unknown>;

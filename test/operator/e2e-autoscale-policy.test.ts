@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../index.js';
 import { startKubeEnv, type KubeEnv, type OperatorProcess } from './kube-env.js';
-import { applyCluster, applyPolicy, createNamespace, decisions, recordedSleep, runCounts } from './autoscale-env.js';
+import { applyCluster, applyPolicy, createNamespace, decisions } from './autoscale-env.js';
+import { recordedSleep, runCounts } from '../../bench/autoscale-trace.js';
 import type { DaskCluster, DaskWorkerGroup } from '../../operator/api/types.js';
 
 interface PodJson {

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type Future } from '../../index.js';
 import { startKubeEnv, type KubeEnv, type OperatorProcess } from './kube-env.js';
-import { applyCluster, applyPolicy, createNamespace, decisions, directionChanges, recordedSleep, runCounts } from './autoscale-env.js';
+import { applyCluster, applyPolicy, createNamespace, decisions } from './autoscale-env.js';
+import { directionChanges, recordedSleep, runCounts } from '../../bench/autoscale-trace.js';
 import type { DaskCluster, DaskWorkerGroup } from '../../operator/api/types.js';
 
 interface PodJson { metadata: { name: string; deletionTimestamp?: string } }

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
-import { kubeTools, runTool, type KubeTools, type RunResult } from '../kube-sim/tools.js';
-import { checkBuiltin, isKnownBuiltin } from '../kube-sim/schema/builtin.js';
-import { admitCustomResource, type JSONSchemaProps } from '../kube-sim/schema/index.js';
-import { startApiServer, type RunningApiServer } from '../kube-sim/server/api-server.js';
-import { startKubelet, type RunningKubelet } from '../kube-sim/kubelet/kubelet.js';
+import { kubeTools, runTool, type KubeTools, type RunResult } from '../helpers/kube-tools.js';
+import { checkBuiltin, isKnownBuiltin } from '../../sim/schema/builtin.js';
+import { admitCustomResource, type JSONSchemaProps } from '../../sim/schema/index.js';
+import { startApiServer, type RunningApiServer } from '../../sim/server/api-server.js';
+import { startKubelet, type RunningKubelet } from '../../sim/kubelet/kubelet.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -469,7 +469,7 @@ describe('Dockerfiles', () => {
   };
 
   for (const file of ['Dockerfile', 'Dockerfile.gpu']) {
-    it(`${file}: copies files that exist and are not ignored, builds with npm ci / npm run build, runs as non-root`, () => {
+    it(`${file}: copies files that exist and are not ignored, builds the product alone (npm ci / npm run build:image), carries no tests, runs as non-root`, () => {
       const text = read(file);
       const all = stages(text);
       assert.ok(all.length >= 2, 'multi-stage');
@@ -479,7 +479,7 @@ describe('Dockerfiles', () => {
       if (build[0]!.includes('NODE_IMAGE')) assert.match(text, /ARG NODE_IMAGE=node:20-bookworm-slim/);
       const buildRuns = build.filter((l) => l.startsWith('RUN ')).join('\n');
       assert.match(buildRuns, /npm ci/);
-      assert.match(buildRuns, /npm run build/);
+      assert.match(buildRuns, /npm run build:image/);
       assert.match(buildRuns, /npm prune --omit=dev/);
       // Every context path it copies exists and survives .dockerignore.
       const copied: string[] = [];
@@ -492,15 +492,18 @@ describe('Dockerfiles', () => {
           assert.ok(!ignored.includes(path) && !ignored.includes(`${path}/`), `${src} is not in .dockerignore`);
         }
       }
-      // Everything tsc compiles (tsconfig include) and the build script reads is copied.
-      const tsconfig = JSON.parse(read('tsconfig.json')) as { include: string[] };
+      // Everything the image build compiles (tsconfig.build.json include) and the build script
+      // reads is copied; tests are neither compiled nor copied.
+      const tsconfig = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
+      assert.ok(!copied.includes('test'), `${file} copies no tests`);
+      assert.ok(!tsconfig.include.some((p) => p.startsWith('test')), 'the image build compiles no tests');
       for (const pattern of tsconfig.include) {
         const top = pattern.split('/')[0]!;
         assert.ok(copied.includes(top), `${file} copies ${top} (tsconfig includes ${pattern})`);
       }
-      for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts']) assert.ok(copied.includes(f), `${file} copies ${f}`);
+      for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts']) assert.ok(copied.includes(f), `${file} copies ${f}`);
       const pkg = JSON.parse(read('package.json')) as { bin: Record<string, string>; scripts: Record<string, string> };
-      assert.ok(pkg.scripts.build, 'package.json has a build script');
+      assert.match(pkg.scripts['build:image'] ?? '', /tsc -p tsconfig\.build\.json/, 'package.json builds the image from tsconfig.build.json');
 
       const runtime = all.at(-1)!;
       const runtimeText = runtime.join('\n');

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { EventRecorder } from '../../operator/k8s/events.js';
 import { KubeApi, type KubeObject } from '../../operator/k8s/kube-api.js';
 import { R } from '../../operator/k8s/resources.js';
-import { startApiServer, type RunningApiServer } from '../kube-sim/server/api-server.js';
+import { startApiServer, type RunningApiServer } from '../../sim/server/api-server.js';
 
 type Event = KubeObject & {
   involvedObject: Record<string, string>; reason: string; message: string; type: string; count: number;

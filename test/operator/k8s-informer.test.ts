@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Informer, type InformerEvent, type InformerOptions } from '../../operator/k8s/informer.js';
 import { KubeApi, type KubeObject } from '../../operator/k8s/kube-api.js';
 import { R, type ResourceType } from '../../operator/k8s/resources.js';
-import { startApiServer, type RunningApiServer } from '../kube-sim/server/api-server.js';
+import { startApiServer, type RunningApiServer } from '../../sim/server/api-server.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const CM: ResourceType = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };

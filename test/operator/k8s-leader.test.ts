@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { KubeApi, type KubeObject } from '../../operator/k8s/kube-api.js';
 import { LeaderElector } from '../../operator/k8s/leader.js';
 import { R } from '../../operator/k8s/resources.js';
-import { startApiServer, type RunningApiServer } from '../kube-sim/server/api-server.js';
+import { startApiServer, type RunningApiServer } from '../../sim/server/api-server.js';
 import { waitUntil } from '../helpers/wait.js';
 
 type Lease = KubeObject & { spec?: { holderIdentity?: string; leaseTransitions?: number; renewTime?: string; leaseDurationSeconds?: number } };

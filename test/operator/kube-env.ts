@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { startApiServer, type ApiServerOptions, type RunningApiServer } from '../kube-sim/server/api-server.js';
-import { startKubelet, type NodeSpec, type RunningKubelet } from '../kube-sim/kubelet/kubelet.js';
-import { kubeTools, runTool, type RunResult } from '../kube-sim/tools.js';
+import { startApiServer, type ApiServerOptions, type RunningApiServer } from '../../sim/server/api-server.js';
+import { startKubelet, type NodeSpec, type RunningKubelet } from '../../sim/kubelet/kubelet.js';
+import { kubeTools, runTool, type RunResult } from '../helpers/kube-tools.js';
 import { waitUntil } from '../helpers/wait.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(repoRoot, 'bin', 'kubedask.js');
-const shim = fileURLToPath(new URL('../kube-sim/kubelet/dns-shim.js', import.meta.url));
+const shim = fileURLToPath(new URL('../../sim/kubelet/dns-shim.js', import.meta.url));
 
 
 export interface OperatorProcess {

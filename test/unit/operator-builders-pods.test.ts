@@ -6,7 +6,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { API_VERSION, ANNOTATIONS, LABELS, type DaskCluster, type DaskClusterSpec, type DaskWorkerGroup, type PodTemplate } from '../../operator/api/types.js';
 import { buildSchedulerDeployment, buildWorkerGroup, buildWorkerPod, DEFAULT_IMAGE, withClusterDefaults, workerTemplateHash } from '../../operator/builders/index.js';
-import { checkBuiltin } from '../kube-sim/schema/builtin.js';
+import { checkBuiltin } from '../../sim/schema/builtin.js';
 
 const cluster = (spec: DaskClusterSpec = {}): DaskCluster => ({
   apiVersion: API_VERSION, kind: 'DaskCluster', metadata: { name: 'demo', namespace: 'ns1', uid: 'uid-cluster' }, spec,

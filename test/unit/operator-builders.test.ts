@@ -10,7 +10,7 @@ import {
   workerGroupSelector, workerTemplateHash,
 } from '../../operator/builders/index.js';
 import { completeArgs } from '../../operator/builders/args.js';
-import { checkBuiltin } from '../kube-sim/schema/builtin.js';
+import { checkBuiltin } from '../../sim/schema/builtin.js';
 
 const cluster = (spec: DaskClusterSpec = {}, name = 'demo'): DaskCluster => ({
   apiVersion: API_VERSION, kind: 'DaskCluster', metadata: { name, namespace: 'ns1', uid: 'uid-cluster' }, spec,

@@ -1,7 +1,7 @@
 // Built-in kinds validated against their real OpenAPI schemas (kubernetes-models) plus core checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateBuiltin } from '../schema/index.js';
+import { validateBuiltin } from '../../sim/schema/index.js';
 
 const podSpec = { containers: [{ name: 'main', image: 'kubedask:dev', ports: [{ containerPort: 8786 }] }] };
 

@@ -1,7 +1,7 @@
 // C11/C12: CustomResourceDefinition admission (structural schemas, CEL rules that must compile).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateCrd, type JSONSchemaProps } from '../schema/index.js';
+import { validateCrd, type JSONSchemaProps } from '../../sim/schema/index.js';
 
 function crdWith(schema: JSONSchemaProps, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {

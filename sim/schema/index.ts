@@ -1,6 +1,6 @@
 // Admission for the Kubernetes API emulator: CRD structural checks, custom resource pruning,
 // defaulting and validation (OpenAPI v3 + CEL), and built-in kind validation.
-// CONTRACT between the emulator's server (test/kube-sim/server) and this folder.
+// CONTRACT between the emulator's server (sim/server) and this folder.
 import { checkCrd } from './structural.js';
 import { admit } from './admit.js';
 import { checkBuiltin } from './builtin.js';

@@ -6,10 +6,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { startApiServer, type RunningApiServer } from '../server/api-server.js';
-import { startKubelet, type RunningKubelet } from '../kubelet/kubelet.js';
-import { waitUntil } from '../../helpers/wait.js';
-import { Client } from '../../../index.js';
+import { startApiServer, type RunningApiServer } from '../../sim/server/api-server.js';
+import { startKubelet, type RunningKubelet } from '../../sim/kubelet/kubelet.js';
+import { waitUntil } from '../helpers/wait.js';
+import { Client } from '../../index.js';
 
 const serveHttp = `require('http').createServer((q, s) => s.end('hello from ' + process.env.POD_IP)).listen(8080, process.argv[1]);
 process.on('SIGTERM', () => { require('fs').writeFileSync(process.argv[2], 'SIGTERM'); process.exit(0); });`;

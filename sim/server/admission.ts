@@ -1,4 +1,4 @@
-// The one place the server calls the schema package (test/kube-sim/schema).
+// The one place the server calls the schema package (sim/schema).
 import { admitCustomResource, validateBuiltin, validateCrd, type FieldCause, type JSONSchemaProps } from '../schema/index.js';
 import type { KubeObject } from './types.js';
 

@@ -1,7 +1,7 @@
 // C11/C12: custom resource admission: pruning, defaults, OpenAPI validation, CEL rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { admitCustomResource, type JSONSchemaProps } from '../schema/index.js';
+import { admitCustomResource, type JSONSchemaProps } from '../../sim/schema/index.js';
 
 const schema: JSONSchemaProps = {
   type: 'object',

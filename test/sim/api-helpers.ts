@@ -2,7 +2,7 @@
 // raw HTTP, waiting on conditions with deadlines, and collecting watch events.
 import * as k8s from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
-import { startApiServer, type ApiServerOptions, type RunningApiServer } from '../server/api-server.js';
+import { startApiServer, type ApiServerOptions, type RunningApiServer } from '../../sim/server/api-server.js';
 
 export interface Sim {
   server: RunningApiServer;

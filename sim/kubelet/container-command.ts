@@ -27,7 +27,7 @@ export interface Probe {
   successThreshold?: number;
 }
 
-const kubedaskBin = fileURLToPath(new URL('../../../../bin/kubedask.js', import.meta.url));
+const kubedaskBin = fileURLToPath(new URL('../../../bin/kubedask.js', import.meta.url));
 
 /** Images this kubelet can run, by repository (tag ignored): their default entrypoint. */
 export function defaultImages(): Record<string, string[]> {

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { startApiServer, type RunningApiServer } from '../server/api-server.js';
-import { kubeTools, runTool, type KubeTools } from '../tools.js';
-import { waitUntil } from '../../helpers/wait.js';
+import { startApiServer, type RunningApiServer } from '../../sim/server/api-server.js';
+import { kubeTools, runTool, type KubeTools } from '../helpers/kube-tools.js';
+import { waitUntil } from '../helpers/wait.js';
 
-const fixtures = fileURLToPath(new URL('../../../../test/fixtures/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
 
 describe('kubectl and helm against the emulator', () => {
   let api: RunningApiServer;
