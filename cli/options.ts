@@ -76,7 +76,6 @@ export function parseHostPort(value: string, flag: string): string {
 }
 
 export const tlsFlags = { 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } } as const;
-export const tlsUsage = '[--tls-ca FILE --tls-cert FILE --tls-key FILE]';
 
 /** The three PEM files of mutual TLS, all or none. */
 export function parseTls(v: { 'tls-ca'?: string; 'tls-cert'?: string; 'tls-key'?: string }): Tls | undefined {

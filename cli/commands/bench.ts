@@ -4,7 +4,6 @@ import { operatorBench } from '../../bench/operator.js';
 import { autoscaleBench } from '../../bench/autoscale.js';
 import { parse, parseCount, UsageError } from '../options.js';
 
-export const benchUsage = 'kubedask bench scheduler [--json] [--tasks N] [--chain N] [--repeat R] [--no-peer] | bench sim [--json] [--objects N] [--watches W] | bench operator [--json] [--clusters N] [--repeat R] | bench autoscale [--json] [--tasks N] [--task-ms MS] [--repeat R] [--bursts B] [--burst-tasks K] [--gap-s S] [--max-workers M] [--no-peer]';
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;

@@ -4,9 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '../../client/client.js';
 import type { Future } from '../../client/future.js';
 import { LocalCluster } from '../../client/local-cluster.js';
-import { parse, parseCount, parseHostPort, parseTls, tlsFlags, tlsUsage } from '../options.js';
+import { parse, parseCount, parseHostPort, parseTls, tlsFlags } from '../options.js';
 
-export const demoUsage = `kubedask demo [--rows N] [--workers N] [--partitions P] [--top N] [--data PATH] [--scheduler HOST:PORT ${tlsUsage}]`;
 
 const tasksModule = fileURLToPath(new URL('../../client/demo/flights-tasks.js', import.meta.url));
 const defaultData = fileURLToPath(new URL('../../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url));

@@ -2,7 +2,6 @@ import { LocalCluster } from '../../client/local-cluster.js';
 import { parse, parseCount, parsePort, parseSize } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 
-export const localUsage = 'kubedask local [--workers N] [--threads T] [--memory-limit SIZE] [--port P] [--dashboard-port D]';
 
 export async function localCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {

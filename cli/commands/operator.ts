@@ -3,7 +3,6 @@ import { defaultIdentity, startOperator } from '../../operator/main.js';
 import { parseCount, parsePort, parseSeconds, UsageError } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 
-export const operatorUsage = 'kubedask operator [--namespace NS]... [--leader-elect] [--leader-election-namespace NS] [--leader-election-id ID] [--host 0.0.0.0] [--health-port 8081] [--metrics-port 8080] [--qps 20] [--burst 40] [--resync SECONDS] [--workers N] [--log-level info]';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 

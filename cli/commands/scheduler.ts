@@ -1,8 +1,7 @@
 import { startScheduler } from '../../scheduler/server/scheduler-server.js';
-import { parse, parsePort, parseSeconds, parseTls, tlsFlags, tlsUsage, UsageError } from '../options.js';
+import { parse, parsePort, parseSeconds, parseTls, tlsFlags, UsageError } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 
-export const schedulerUsage = `kubedask scheduler [--host H] [--port 8786] [--dashboard-port 8787 | --no-dashboard] [--metrics-port P] [--heartbeat-timeout SECONDS] [--log-level info] ${tlsUsage}`;
 
 export async function schedulerCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {

@@ -6,7 +6,6 @@ import { startKubelet } from '../../sim/kubelet/kubelet.js';
 import { parse, parseCount, parsePort } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 
-export const simUsage = 'kubedask sim [--port 6443] [--kubeconfig PATH] [--nodes N] [--gpus-per-node G] [--cpu-per-node C] [--memory-per-node M]';
 
 export async function simCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {

@@ -1,9 +1,8 @@
 import { availableParallelism, hostname } from 'node:os';
 import { startWorker } from '../../worker/runtime/worker.js';
-import { parse, parseCount, parseHostPort, parsePort, parseResources, parseSeconds, parseSize, parseTls, tlsFlags, tlsUsage, UsageError } from '../options.js';
+import { parse, parseCount, parseHostPort, parsePort, parseResources, parseSeconds, parseSize, parseTls, tlsFlags, UsageError } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 
-export const workerUsage = `kubedask worker --scheduler HOST:PORT [--nthreads T] [--memory-limit SIZE] [--resources GPU=1,...] [--name N] [--group G] [--host H] [--advertise-host H] [--port P] [--connect-timeout SECONDS] ${tlsUsage}`;
 
 export async function workerCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
