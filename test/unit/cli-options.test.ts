@@ -2,9 +2,10 @@
 // command lines that the operator's pod builders and the helm chart give kubedask.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CommanderError, type Command, type OptionValues } from 'commander';
 import { parseHostPort, parseResources, parseSize, parsePort, UsageError } from '../../cli/options.js';
 import { allCommands, commandPath, createProgram } from '../../cli/program.js';
@@ -172,5 +173,26 @@ describe('cli commands', () => {
       '--health-port=9081', '--metrics-port=9080', '--qps=5', '--burst=10', '--resync=60', '--workers=2', '--log-level=debug']);
     assert.deepEqual(o, { namespace: ['a', 'b', 'c'], leaderElect: true, leaderElectionId: 'lock', leaderElectionNamespace: 'ops', host: '0.0.0.0',
       healthPort: 9081, metricsPort: 9080, qps: 5, burst: 10, resync: 60, workers: 2, logLevel: 'debug' });
+  });
+
+  it('have every flag that the README\'s command-line synopsis shows', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+    const block = /## Command line\n+```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(block, 'README has a Command line block');
+    const program = createProgram();
+    let command: Command | undefined;
+    let checked = 0;
+    for (const line of block.split('\n')) {
+      const name = /^npx kubedask (\w+)/.exec(line)?.[1];
+      if (name) command = program.commands.find((c) => c.name() === name);
+      assert.ok(command, `README line names a command: ${line}`);
+      // bench's flags belong to its subcommands.
+      const longs = new Set(allCommands(command).flatMap((c) => c.options.map((o) => o.long)));
+      for (const [flag] of line.matchAll(/--[a-z][a-z-]*/g)) {
+        assert.ok(longs.has(flag) || flag === '--tls-', `${flag} of kubedask ${command.name()} in the README exists`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 40, `${checked} flags checked`);
   });
 });
