@@ -12,7 +12,7 @@ const spec = {
   image: 'ghcr.io/example/kubedask:1.2.3', imagePullPolicy: 'IfNotPresent',
   scheduler: { resources: { limits: { cpu: '2', memory: '4Gi' } }, template: { metadata: { labels: { team: 'data' } }, spec: { tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'dask', effect: 'NoSchedule' }] } } },
   workerGroups: [{ name: 'gpu', replicas: 2, threads: 4, gpus: 1, resources: { limits: { memory: '1.5Gi', cpu: '3500m' } }, template: { spec: { nodeSelector: { 'kubernetes.io/arch': 'amd64', accelerator: 'nvidia' }, containers: [{ name: 'worker', env: [{ name: 'Z', value: 'é ☃ "q" \\ \n' }, { name: 'A', value: '1' }] }] } } }],
-} as DaskClusterSpec;
+} as unknown as DaskClusterSpec;
 const cluster: DaskCluster = { apiVersion: API_VERSION, kind: 'DaskCluster', metadata: { name: 'prod', namespace: 'analytics', uid: 'uid-1' }, spec };
 // Keys out of order, undefined in arrays and objects, escapes, integer-like keys, -0 and 1e21.
 const tricky = { z: [1, undefined, null, -0, 1e21, 0.1, 'x'], 'é': { b: true, a: false, u: undefined }, A: 'tab\tquote"back\\slash\u0001', '10': 'numeric key', '2': 'k' };
