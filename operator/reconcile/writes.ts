@@ -1,6 +1,7 @@
 // The writes reconcilers share: delete a pod once (expectations), patch a status only when it
 // changed, and collect the failures of one pass so every step still runs and the status can
 // tell what went wrong before the key is retried with backoff.
+import { canonicalJson } from '../builders/hash.js';
 import { isNotFound, type KubeObject } from '../k8s/kube-api.js';
 import { R, type ResourceType } from '../k8s/resources.js';
 import type { Obj, ReconcileContext } from './context.js';
@@ -27,15 +28,7 @@ export function createObject(ctx: ReconcileContext, r: ResourceType, namespace: 
 }
 
 export function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)]));
-  }
-  return v;
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 export class ReconcileError extends Error {
