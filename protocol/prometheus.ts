@@ -5,17 +5,18 @@
 // process, started at the first scrape, so a process that nobody scrapes pays nothing for them.
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
-export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+/** What a /metrics endpoint answers. */
+export interface Exposition { contentType: string; text: string }
 
 let processRegistry: Registry | undefined;
 
-/** The text a /metrics endpoint serves: the server's metrics, then the process's. */
-export async function exposition(registry: Registry): Promise<string> {
+/** The server's metrics, then the process's. */
+export async function exposition(registry: Registry): Promise<Exposition> {
   if (!processRegistry) {
     processRegistry = new Registry();
     collectDefaultMetrics({ register: processRegistry });
   }
-  return (await registry.metrics()) + (await processRegistry.metrics());
+  return { contentType: registry.contentType, text: (await registry.metrics()) + (await processRegistry.metrics()) };
 }
 
 /** `compute` run once per scrape however many metrics read it: prom-client calls every

@@ -1,7 +1,7 @@
 // Liveness, readiness and metrics over plain HTTP for the kubelet and Prometheus.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CONTENT_TYPE } from '../../protocol/prometheus.js';
+import type { Exposition } from '../../protocol/prometheus.js';
 
 export interface ProbeServerOptions {
   host?: string;
@@ -9,7 +9,7 @@ export interface ProbeServerOptions {
   healthz: () => boolean;
   readyz: () => boolean;
   /** The Prometheus text (see protocol/prometheus.ts). */
-  metrics: () => Promise<string>;
+  metrics: () => Promise<Exposition>;
 }
 
 export interface ProbeServer {
@@ -41,7 +41,7 @@ export async function startProbeServer(o: ProbeServerOptions): Promise<ProbeServ
         return check('readyz', o.readyz);
       case '/metrics':
         return void o.metrics().then(
-          (text) => reply(200, text, CONTENT_TYPE),
+          ({ contentType, text }) => reply(200, text, contentType),
           (err: unknown) => reply(500, `metrics failed: ${(err as Error)?.message ?? String(err)}\n`),
         );
       default:

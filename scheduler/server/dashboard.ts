@@ -1,11 +1,11 @@
 // A small HTTP dashboard: an HTML summary, JSON status and Prometheus metrics; and a
 // metrics-only listener, for a port that Prometheus may scrape but users need not reach.
 import { createServer, type RequestListener, type ServerResponse, type Server } from 'node:http';
-import { CONTENT_TYPE } from '../../protocol/prometheus.js';
+import type { Exposition } from '../../protocol/prometheus.js';
 import type { SchedulerCore } from './core.js';
 
-/** The Prometheus text of this scheduler (see metrics.ts). */
-export type Scrape = () => Promise<string>;
+/** The Prometheus text of this scheduler (see prometheus.ts). */
+export type Scrape = () => Promise<Exposition>;
 
 export function statusOf(core: SchedulerCore) {
   return {
@@ -68,7 +68,7 @@ export function startMetricsServer(scrape: Scrape, host: string, port: number): 
 
 function serveMetrics(res: ServerResponse, scrape: Scrape): void {
   scrape().then(
-    (text) => res.writeHead(200, { 'content-type': CONTENT_TYPE }).end(text),
+    ({ contentType, text }) => res.writeHead(200, { 'content-type': contentType }).end(text),
     (err: Error) => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics failed: ${err.message}\n`),
   );
 }

@@ -13,8 +13,7 @@ import { SchedulerCore } from './core.js';
 import { startDashboard, startMetricsServer } from './dashboard.js';
 import { PeerClients } from '../../protocol/data-client.js';
 import { createLogger, type LogLevel } from '../../protocol/log.js';
-import { exposition } from '../../protocol/prometheus.js';
-import { schedulerRegistry } from './metrics.js';
+import type { Exposition } from '../../protocol/prometheus.js';
 import { MetricsWatches } from './metrics-watch.js';
 import { workerStreamHandlers } from './worker-service.js';
 
@@ -56,8 +55,9 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
   const options = { ...defaultSchedulerOptions, ...overrides };
   const log = createLogger({ component: 'scheduler', level: options.logLevel });
   const core = new SchedulerCore({ workerSaturation: options.workerSaturation });
-  const registry = schedulerRegistry(core);
-  const scrape = () => exposition(registry);
+  // prom-client loads at the first scrape (see prometheus.ts).
+  let scraper: Promise<() => Promise<Exposition>> | undefined;
+  const scrape = async () => (await (scraper ??= import('./prometheus.js').then((m) => m.scraper(core))))();
   const peers = new PeerClients({ credentials: channelCredentials(options.tls) });
   const server = new grpc.Server(serverOptions);
   const watches = new MetricsWatches(core);

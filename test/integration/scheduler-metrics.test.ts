@@ -3,7 +3,7 @@
 // `kubedask scheduler --metrics-port` (parsed strictly), and the scheduler's JSON log lines.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { ControlClient, channelOptions } from '../../protocol/services.js';
@@ -13,6 +13,7 @@ import { parsePrometheus, sampleValue, type Family } from '../helpers/prometheus
 import { waitUntil } from '../helpers/wait.js';
 
 const bin = fileURLToPath(new URL('../../../bin/kubedask.js', import.meta.url));
+const schedulerModule = fileURLToPath(new URL('../../scheduler/server/scheduler-server.js', import.meta.url));
 
 interface WorkerMetrics {
   name: string; group: string; tasksProcessing: number; keysHeld: number; memoryUsed: number | { toNumber(): number };
@@ -98,6 +99,21 @@ describe('scheduler metrics', () => {
       assert.equal(sampleValue(theirs, 'kubedask_tasks', { state: 'memory' }), 0);
       assert.deepEqual(theirs.get('kubedask_scheduler_group_workers')!.samples, [], 'no groups without workers or a watch');
     });
+  });
+
+  it('loads prom-client only at the first scrape, so a LocalCluster nobody scrapes starts without it', () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      const { startScheduler } = await import(${JSON.stringify(schedulerModule)});
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes('/node_modules/prom-client/'));
+      const s = await startScheduler({ host: '127.0.0.1', port: 0, dashboardPort: -1, metricsPort: 0, logLevel: 'silent' });
+      const before = loaded();
+      const text = await (await fetch(s.metricsUrl)).text();
+      console.log(JSON.stringify({ before, after: loaded(), workers: /^kubedask_workers 0$/m.test(text) }));
+      await s.close();`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { before: false, after: true, workers: true });
   });
 
   it('`scheduler --metrics-port` serves /metrics there, and nothing else; its logs are JSON lines', async (t) => {

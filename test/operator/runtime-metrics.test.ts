@@ -23,7 +23,7 @@ describe('operator metrics', () => {
     m.autoscaler.desired.set({ cluster: 'ns/a', group: 'gpu' }, 3);
     m.autoscaler.desired.set({ cluster: 'ns/b', group: 'cpu' }, 1);
 
-    const families = parsePrometheus(await exposition(registry));
+    const families = parsePrometheus((await exposition(registry)).text);
     const reconciles = families.get('kubedask_operator_reconciles_total')!;
     assert.equal(reconciles.type, 'counter');
     assert.equal(reconciles.help, 'Reconciles by kind and outcome (success, requeue, error).');
@@ -44,7 +44,7 @@ describe('operator metrics', () => {
 
     depth = 0;
     m.autoscaler.desired.remove({ cluster: 'ns/a', group: 'gpu' });
-    const after = parsePrometheus(await exposition(registry));
+    const after = parsePrometheus((await exposition(registry)).text);
     assert.equal(sampleValue(after, 'kubedask_operator_workqueue_depth'), 0, 'the depth is read at each scrape');
     assert.equal(sampleValue(after, 'kubedask_autoscaler_desired_workers', { cluster: 'ns/a', group: 'gpu' }), undefined, 'a removed series is gone');
     assert.equal(sampleValue(after, 'kubedask_autoscaler_desired_workers', { cluster: 'ns/b', group: 'cpu' }), 1);
@@ -55,8 +55,8 @@ describe('operator metrics', () => {
     const ma = operatorMetrics(a, { queueDepth: () => 0 });
     operatorMetrics(b, { queueDepth: () => 0 });
     ma.errors.inc({ kind: 'job' });
-    assert.equal(sampleValue(parsePrometheus(await exposition(a)), 'kubedask_operator_reconcile_errors_total', { kind: 'job' }), 1);
-    assert.equal(sampleValue(parsePrometheus(await exposition(b)), 'kubedask_operator_reconcile_errors_total', { kind: 'job' }), undefined);
+    assert.equal(sampleValue(parsePrometheus((await exposition(a)).text), 'kubedask_operator_reconcile_errors_total', { kind: 'job' }), 1);
+    assert.equal(sampleValue(parsePrometheus((await exposition(b)).text), 'kubedask_operator_reconcile_errors_total', { kind: 'job' }), undefined);
   });
 });
 
@@ -66,7 +66,7 @@ describe('probe server', () => {
     let broken = false;
     const metrics = async () => {
       if (broken) throw new Error('collector failed');
-      return 'm_total 1\n';
+      return { contentType: 'text/plain; version=0.0.4; charset=utf-8', text: 'm_total 1\n' };
     };
     const server = await startProbeServer({ host: '127.0.0.1', port: 0, healthz: () => true, readyz: () => ready, metrics });
     const get = async (path: string) => {
