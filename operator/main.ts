@@ -2,6 +2,7 @@
 // DaskWorkerGroup or a DaskJob; reconcilers run only while this replica leads (when leader
 // election is on); probes, Prometheus metrics and JSON logs on the side; a clean stop on signal.
 import { hostname } from 'node:os';
+import { Registry } from 'prom-client';
 import { LABELS, MANAGER, type DaskAutoscalingPolicy, type DaskCluster, type DaskJob, type DaskWorkerGroup } from './api/types.js';
 import { grpcSchedulerControl, type SchedulerControl } from './control/scheduler-control.js';
 import { EventRecorder } from './k8s/events.js';
@@ -9,7 +10,6 @@ import { Informer, type InformerEvent } from './k8s/informer.js';
 import { KubeApi, type KubeObject } from './k8s/kube-api.js';
 import { LeaderElector } from './k8s/leader.js';
 import { R } from './k8s/resources.js';
-import { Registry } from 'prom-client';
 import { createLogger, type LogLevel } from '../protocol/log.js';
 import { exposition } from '../protocol/prometheus.js';
 import { startProbeServer } from './runtime/http-server.js';
