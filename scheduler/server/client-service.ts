@@ -9,7 +9,7 @@ import type { SchedulerCore } from './core.js';
 import type { PeerClients } from '../../protocol/data-client.js';
 import { ClientLink, type WorkerLink } from './links.js';
 import type { EncodedValue } from '../../protocol/values.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../../protocol/log.js';
 
 type TaskSpec = kubedask.v1.TaskSpec.$Properties;
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void;

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import type { SchedulerCore } from './core.js';
 import { WorkerLink } from './links.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../../protocol/log.js';
 
 type WorkerCall = grpc.ServerDuplexStream<kubedask.v1.WorkerBatch, kubedask.v1.SchedulerBatch.$Properties>;
 type WorkerEvent = kubedask.v1.WorkerEvent.$Properties;
