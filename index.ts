@@ -11,3 +11,4 @@ export {
   KubedaskError, GraphValidationError, RemoteTaskError, CancelledError, ConnectionLostError, ValueEncodingError,
   FetchError, NoWorkersError, type GraphErrorReason,
 } from './protocol/errors.js';
+export { ValueMissingError } from './client/errors.js';

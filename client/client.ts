@@ -15,6 +15,7 @@ import { KeyTracker, type KeyStatus } from './key-tracker.js';
 import type { ClusterInfo, KeyEvent } from './messages.js';
 import type { ModuleFunction, TaskFunction } from './task-functions.js';
 import { SchedulerRpc } from './scheduler-rpc.js';
+import { ValueMissingError } from './errors.js';
 
 export interface ConnectOptions {
   /** How long to wait for the scheduler to answer, in ms. */
@@ -205,7 +206,7 @@ export class Client implements FutureOwner {
       } catch (err) {
         // The value vanished (its worker died) after it finished: it is being recomputed. Ask
         // the scheduler for the key's state again, so a finish we already saw is not missed.
-        if (!(err instanceof MissingValue) || attempt >= 5) throw err;
+        if (!(err instanceof ValueMissingError) || attempt >= 5) throw err;
         this.keys.pending(key);
         this.rpc.want([key]);
       }
@@ -309,7 +310,7 @@ export class Client implements FutureOwner {
       for await (const chunk of this.rpc.gather(this.id, [...waiting.keys()])) {
         const whole = assembler.push(chunk);
         if (!whole) continue;
-        if ('missing' in whole) settle(whole.key, (w) => w.reject(new MissingValue(whole.missing)));
+        if ('missing' in whole) settle(whole.key, (w) => w.reject(new ValueMissingError(whole.missing)));
         else {
           let value: unknown;
           try { value = decodeValue(whole.value); } catch (err) { settle(whole.key, (w) => w.reject(err as Error)); continue; }
@@ -320,7 +321,7 @@ export class Client implements FutureOwner {
       const error = err instanceof Error ? err : new Error(String(err));
       for (const key of [...waiting.keys()]) settle(key, (w) => w.reject(error));
     }
-    for (const key of [...waiting.keys()]) settle(key, (w) => w.reject(new MissingValue(`no data came back for ${key}`)));
+    for (const key of [...waiting.keys()]) settle(key, (w) => w.reject(new ValueMissingError(`no data came back for ${key}`)));
   }
 
   private onEvents(events: KeyEvent[]): void {
@@ -359,10 +360,6 @@ function dependentsWithin(tasks: BuiltTask[], key: string): Set<string> {
     }
   }
   return out;
-}
-
-class MissingValue extends KubedaskError {
-  override name = 'MissingValue';
 }
 
 function* batches(tasks: BuiltTask[]): Generator<BuiltTask[]> {
