@@ -9,6 +9,6 @@ export { startScheduler, type SchedulerOptions, type RunningScheduler } from './
 export type { ClusterInfo, WorkerInfo } from './client/messages.js';
 export {
   KubedaskError, GraphValidationError, RemoteTaskError, CancelledError, ConnectionLostError, ValueEncodingError,
-  FetchError, NoWorkersError, type GraphErrorReason,
+  FetchError, NoWorkersError, ProtocolError, type GraphErrorReason,
 } from './protocol/errors.js';
 export { ValueMissingError } from './client/errors.js';

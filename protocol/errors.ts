@@ -77,6 +77,12 @@ export class NoWorkersError extends KubedaskError {
   override name = 'NoWorkersError';
 }
 
+/** A peer sent what the protocol does not allow: a session not opened with hello, a worker
+ *  stream not opened with register, a malformed request. */
+export class ProtocolError extends KubedaskError {
+  override name = 'ProtocolError';
+}
+
 export class ConnectionLostError extends KubedaskError {
   override name = 'ConnectionLostError';
 }

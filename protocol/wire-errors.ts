@@ -4,7 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   CancelledError, ConnectionLostError, FetchError, GraphValidationError, KubedaskError, NoWorkersError,
-  RemoteTaskError, ValueEncodingError, type GraphErrorReason,
+  ProtocolError, RemoteTaskError, ValueEncodingError, type GraphErrorReason,
 } from './errors.js';
 
 type Fields = Record<string, unknown>;
@@ -54,6 +54,10 @@ export const WIRE_ERRORS: readonly WireErrorRow[] = [
   row({
     type: NoWorkersError, code: 'no-workers', status: grpc.status.FAILED_PRECONDITION,
     fields: () => ({}), revive: (_f, message, cause) => new NoWorkersError(message, { cause }),
+  }),
+  row({
+    type: ProtocolError, code: 'protocol', status: grpc.status.INVALID_ARGUMENT,
+    fields: () => ({}), revive: (_f, message, cause) => new ProtocolError(message, { cause }),
   }),
   row({
     type: ConnectionLostError, code: 'connection-lost', status: grpc.status.UNAVAILABLE,

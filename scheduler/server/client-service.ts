@@ -1,8 +1,8 @@
 // The client-facing Scheduler service.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import { ChunkAssembler, missingChunk } from '../../protocol/chunks.js';
-import { GraphValidationError, NoWorkersError } from '../../protocol/errors.js';
+import { GraphValidationError, NoWorkersError, ProtocolError } from '../../protocol/errors.js';
 import { toServiceError } from '../../protocol/wire-errors.js';
 import { validateGraph } from '../state/validate.js';
 import type { TaskDef } from '../state/types.js';
@@ -49,8 +49,8 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
       };
       call.on('data', (req: kubedask.v1.ClientRequest) => {
         if (!clientId) {
-          if (req.kind !== 'hello' || !req.hello?.clientId) return refuse(call, grpc.status.INVALID_ARGUMENT, 'the first message of a session must be hello with a client id');
-          if (core.clients.has(req.hello.clientId)) return refuse(call, grpc.status.ALREADY_EXISTS, `client ${req.hello.clientId} is already connected`);
+          if (req.kind !== 'hello' || !req.hello?.clientId) return refuse(call, 'the first message of a session must be hello with a client id');
+          if (core.clients.has(req.hello.clientId)) return refuse(call, `client ${req.hello.clientId} is already connected`);
           clientId = req.hello.clientId;
           core.clients.set(clientId, new ClientLink(clientId, call));
           core.handle({ type: 'client-connected', clientId });
@@ -115,8 +115,8 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
 }
 
 /** Ends a streaming call with a status the peer can read (destroy() would send none). */
-function refuse(call: grpc.ServerDuplexStream<unknown, unknown>, code: grpc.status, details: string): void {
-  call.emit('error', { code, details, metadata: new grpc.Metadata() });
+function refuse(call: grpc.ServerDuplexStream<unknown, unknown>, why: string): void {
+  call.emit('error', toServiceError(new ProtocolError(why)));
 }
 
 function toTaskDef(spec: TaskSpec): TaskDef {

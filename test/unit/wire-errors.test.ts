@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as errors from '../../protocol/errors.js';
 import {
   CancelledError, ConnectionLostError, FetchError, GraphValidationError, KubedaskError, NoWorkersError,
-  RemoteTaskError, ValueEncodingError,
+  ProtocolError, RemoteTaskError, ValueEncodingError,
 } from '../../protocol/errors.js';
 import { WIRE_ERRORS, fromServiceError, toServiceError } from '../../protocol/wire-errors.js';
 import { GraphValidationError as StateGraphValidationError } from '../../scheduler/state/index.js';
@@ -35,6 +35,7 @@ const samples: KubedaskError[] = [
   new RemoteTaskError('too big: 5', 'k-2', 'RangeError', 'RangeError: too big: 5\n    at explode (x.js:1:1)', 'w-1'),
   new FetchError('10.0.0.1:9000', ['a', 'b'], { cause: new Error('socket hang up') }),
   new NoWorkersError('no workers to scatter s-1 to'),
+  new ProtocolError('the first message of a session must be hello with a client id'),
   new ConnectionLostError('lost the scheduler at s:8786'),
   new KubedaskError('chunk stream interleaved key a into b'),
 ];
@@ -61,6 +62,8 @@ describe('wire errors', () => {
     assert.equal(toServiceError(samples[0]).code, grpc.status.INVALID_ARGUMENT);
     assert.equal(toServiceError(new CancelledError('k')).code, grpc.status.CANCELLED);
     assert.equal(toServiceError(new NoWorkersError('none')).code, grpc.status.FAILED_PRECONDITION);
+    assert.equal(toServiceError(new ProtocolError('bad')).code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(toServiceError(new ConnectionLostError('going away')).code, grpc.status.UNAVAILABLE);
     assert.equal(toServiceError(new TypeError('a bug')).code, grpc.status.INTERNAL);
   });
 
