@@ -2,29 +2,15 @@
 // tests) can react to the kind of failure without parsing messages.
 import type { TaskState } from './types.js';
 
+// A refused graph is the client's error, defined once where the wire mapping finds it: the
+// state throws the very class the client catches (protocol/errors.ts imports nothing).
+export { GraphValidationError, type GraphErrorReason } from '../../protocol/errors.js';
+
+/** The scheduler state's own failures: bugs (InvalidTransition) and bad options. */
 export class SchedulerStateError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
-  }
-}
-
-export type GraphErrorReason =
-  | 'cycle' | 'missing-dependency' | 'unknown-function' | 'duplicate-key' | 'invalid-key'
-  | 'invalid-resources' | 'invalid-retries' | 'invalid-priority';
-
-/** A submitted graph was refused as a whole; `key` names the offending task. */
-export class GraphValidationError extends SchedulerStateError {
-  readonly key: string;
-  readonly reason: GraphErrorReason;
-  /** For reason 'cycle': the keys on the cycle, in dependency order. */
-  readonly cycle: string[] | undefined;
-
-  constructor(message: string, fields: { key: string; reason: GraphErrorReason; cycle?: string[]; cause?: unknown }) {
-    super(message, { cause: fields.cause });
-    this.key = fields.key;
-    this.reason = fields.reason;
-    this.cycle = fields.cycle;
   }
 }
 
