@@ -148,7 +148,8 @@ export class Core {
   readonly pending = new Map<string, PendingByResources>();
   private readonly groups = new Map<string, { count: number; totalMs: number }>();
   private readonly archive = new Map<string, StoryEntry[]>();
-  private readonly capableCache = new Map<string, boolean>();
+  /** hasCapableWorker's answers by resourceKey, cleared whenever the workers change. */
+  readonly capableCache = new Map<string, boolean>();
   private readonly perState: Record<TaskState, number> = {
     released: 0, waiting: 0, queued: 0, 'no-worker': 0, processing: 0, memory: 0, erred: 0, forgotten: 0,
   };

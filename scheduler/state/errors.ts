@@ -40,3 +40,31 @@ export class InvalidSchedulerOption extends SchedulerStateError {
     this.value = value;
   }
 }
+
+/** The derived indexes validateState checks against the task and worker records. */
+export type StateIndex =
+  | 'tasks' | 'state-counts' | 'memory-bytes' | 'dependencies' | 'dependents' | 'waiters' | 'waiting-on'
+  | 'who-has' | 'has-what' | 'processing' | 'work-ms' | 'used-resources' | 'steal-buckets' | 'steals'
+  | 'ready-queues' | 'no-worker' | 'pending-counts' | 'clients' | 'retiring' | 'replicating' | 'capable-cache'
+  | 'life-cycle' | 'settled';
+
+/** One disagreement between an index and the records it is derived from. */
+export interface StateViolation {
+  readonly index: StateIndex;
+  /** What it concerns: `task "x"`, `worker "w1"`, `client "c1"`, `lane "|root"`... */
+  readonly subject: string;
+  readonly problem: string;
+}
+
+/** validateState found the scheduler's state inconsistent: always a scheduler bug. */
+export class StateInvariantError extends SchedulerStateError {
+  readonly violations: readonly StateViolation[];
+
+  /** `total` counts every violation found; only the first few are kept. */
+  constructor(violations: readonly StateViolation[], total: number) {
+    const lines = violations.map((v) => `[${v.index}] ${v.subject}: ${v.problem}`);
+    const more = total > violations.length ? `\n  ... and ${total - violations.length} more` : '';
+    super(`scheduler state is inconsistent (${total} problem${total === 1 ? '' : 's'}):\n  ${lines.join('\n  ')}${more}`);
+    this.violations = violations;
+  }
+}

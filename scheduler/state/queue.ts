@@ -51,6 +51,18 @@ export class TaskHeap<T extends HeapItem> {
   /** A snapshot, in no particular order. */
   values(): T[] { return [...this.items]; }
 
+  /** What is wrong with the heap (a slot its item does not record, or an item above one that
+   * should come out first), or undefined when it is sound. For validateState. */
+  problem(): string | undefined {
+    const items = this.items;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as T;
+      if (item.heapIndex !== i) return `the item in slot ${i} records slot ${item.heapIndex}`;
+      if (i > 0 && this.before(item, items[(i - 1) >> 1] as T)) return `the item in slot ${i} should come out before its parent`;
+    }
+    return undefined;
+  }
+
   private up(i: number): void {
     const items = this.items;
     const item = items[i] as T;
@@ -110,6 +122,8 @@ export class ReadyQueues<T extends HeapItem> {
     lane.heap.push(item);
     this.total++;
   }
+
+  has(item: T, id: string): boolean { return this.byId.get(id)?.heap.has(item) ?? false; }
 
   remove(item: T, id: string): void {
     if (this.byId.get(id)?.heap.remove(item)) this.total--;
