@@ -425,13 +425,18 @@ export class Core {
    */
   slots(ws: WorkerRecord, group: string): number {
     const threads = Math.max(1, ws.def.nthreads);
-    const base = Math.max(1, Math.ceil(threads * this.options.workerSaturation));
+    const base = this.baseSlots(ws);
     const g = this.groups.get(group);
     if (!g || g.count === 0) return base;
     const mean = g.totalMs / g.count;
     if (mean >= SHORT_TASK_MS) return base;
     const perThread = Math.min(MAX_IN_FLIGHT_PER_THREAD, Math.ceil(PIPELINE_TARGET_MS / Math.max(mean, PIPELINE_TARGET_MS / MAX_IN_FLIGHT_PER_THREAD)));
     return Math.max(base, perThread * threads);
+  }
+
+  /** Slots for root tasks of any group: ceil(nthreads * saturation). */
+  baseSlots(ws: WorkerRecord): number {
+    return Math.max(1, Math.ceil(Math.max(1, ws.def.nthreads) * this.options.workerSaturation));
   }
 
   story(key: string): StoryEntry[] {

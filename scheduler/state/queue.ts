@@ -23,6 +23,29 @@ export class TaskHeap<T extends HeapItem> {
 
   peek(): T | undefined { return this.items[0]; }
 
+  /**
+   * The first item to come out that passes `ok`, searching best-first (a child comes out after
+   * its parent) through at most `limit` items that fail it; undefined past that.
+   */
+  peekWhere(ok: (item: T) => boolean, limit: number): T | undefined {
+    const items = this.items;
+    const frontier: number[] = items.length > 0 ? [0] : [];
+    for (let failed = 0; frontier.length > 0 && failed <= limit; failed++) {
+      let best = 0;
+      for (let j = 1; j < frontier.length; j++) {
+        if (this.before(items[frontier[j] as number] as T, items[frontier[best] as number] as T)) best = j;
+      }
+      const i = frontier[best] as number;
+      frontier[best] = frontier[frontier.length - 1] as number;
+      frontier.pop();
+      const item = items[i] as T;
+      if (ok(item)) return item;
+      if (2 * i + 1 < items.length) frontier.push(2 * i + 1);
+      if (2 * i + 2 < items.length) frontier.push(2 * i + 2);
+    }
+    return undefined;
+  }
+
   has(item: T): boolean {
     const i = item.heapIndex;
     return i >= 0 && i < this.items.length && this.items[i] === item;

@@ -5,6 +5,7 @@
 // for debugging a live scheduler. It holds between events, not inside one.
 import { ACTIVE_STATES, type Core, type TaskRecord, type WorkerRecord } from './core.js';
 import { StateInvariantError, type StateIndex, type StateViolation } from './errors.js';
+import { takeable } from './engine.js';
 import { capable } from './placement.js';
 import type { TaskState } from './types.js';
 
@@ -44,6 +45,7 @@ export function validateState(c: Core): void {
   checkRetirement(c, f);
   checkCapableCache(c, f);
   if (c.dirty.size > 0 || c.fillAll) f.add('settled', 'state', 'workers are still marked to be filled from the queue');
+  checkFilled(c, f);
   if (f.total > 0) throw new StateInvariantError(f.kept, f.total);
 }
 
@@ -259,6 +261,17 @@ function checkQueues(c: Core, f: Findings): void {
   if (c.queues.size !== total) f.add('ready-queues', 'queues', `count ${c.queues.size} tasks, but their lanes hold ${total}`);
   for (const ts of c.noWorker) {
     if (!liveTask(c, ts) || ts.state !== 'no-worker') f.add('no-worker', taskName(ts), `in the no-worker set but ${ts.state}`);
+  }
+}
+
+/** settleAll left no worker able to take queued work now (see takeable). */
+function checkFilled(c: Core, f: Findings): void {
+  for (const ws of c.workers.values()) {
+    const base = c.baseSlots(ws);
+    for (const lane of c.queues.lanes()) {
+      const ts = takeable(c, ws, lane, () => base);
+      if (ts) f.add('settled', workerName(ws), `could take queued "${ts.key}" now (${ws.processing.size} processing), but was not sent it`);
+    }
   }
 }
 
