@@ -227,6 +227,7 @@ export class Core {
 
   removeWorker(ws: WorkerRecord): void {
     this.workers.delete(ws.id);
+    this.fillAll = true; // the last worker left takes even tasks it gave back (see takeable)
     this.dirty.delete(ws);
     this.retiring.delete(ws);
     if (this.retiring.size === 0) this.replicating.clear(); // copies still due serve no one
