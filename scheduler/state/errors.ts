@@ -6,7 +6,7 @@ import type { TaskState } from './types.js';
 // state throws the very class the client catches (protocol/errors.ts imports nothing).
 export { GraphValidationError, type GraphErrorReason } from '../../protocol/errors.js';
 
-/** The scheduler state's own failures: bugs (InvalidTransition) and bad options. */
+/** The scheduler state's own failures: bugs (InvalidTransition, StateInvariantError) and bad options. */
 export class SchedulerStateError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
