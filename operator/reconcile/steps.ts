@@ -67,7 +67,7 @@ export async function runSteps<S extends PassState>(steps: readonly ReconcileSte
       if (step.keepGoing) continue;
       throw new ReconcileError(state.failures);
     }
-    if (outcome) {
+    if (outcome && 'done' in outcome) {
       if (state.failures.length) throw new ReconcileError(state.failures);
       return outcome.done;
     }

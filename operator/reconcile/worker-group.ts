@@ -53,7 +53,7 @@ export const groupSteps: readonly ReconcileStep<GroupPass>[] = [
   step('deleteUnregisteredPods', deleteUnregisteredPods, { keepGoing: true }),
   step('drainPods', drainPods, { keepGoing: true }),
   step('writeStatus', writeObservedStatus, { keepGoing: true }),
-  step('notifyCluster', (s) => s.ctx.enqueue.cluster(s.namespace, s.group.spec.cluster), { keepGoing: true }),
+  step('notifyCluster', (s) => { s.ctx.enqueue.cluster(s.namespace, s.group.spec.cluster); }, { keepGoing: true }),
   step('requeue', (s) => done(nextLook(s)), { ifNoFailures: true }),
 ];
 
