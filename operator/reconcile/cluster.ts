@@ -41,7 +41,7 @@ export const clusterSteps: readonly ReconcileStep<ClusterPass>[] = [
     const idle = await checkIdle(s.ctx, s.cluster, s.computed!.ready ? s.computed!.idleSeconds : undefined);
     return idle ? done(idle) : undefined;
   }, { ifNoFailures: true }),
-  step('requeue', (s) => done(nextLook(s.cluster, s.computed!))),
+  step('requeue', (s) => done(nextLook(s.cluster, s.computed!)), { ifNoFailures: true }),
 ];
 
 /** A cluster being deleted: its workers go first, then the finalizer. */

@@ -67,7 +67,8 @@ export async function runSteps<S extends PassState>(steps: readonly ReconcileSte
       if (step.keepGoing) continue;
       throw new ReconcileError(state.failures);
     }
-    if (outcome && 'done' in outcome) {
+    // Only `done(...)` ends the pass: a step's stray return value (an arrow's expression) does not.
+    if (typeof outcome === 'object' && outcome !== null && 'done' in outcome) {
       if (state.failures.length) throw new ReconcileError(state.failures);
       return outcome.done;
     }
