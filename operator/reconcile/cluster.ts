@@ -14,7 +14,8 @@ import { parseDuration } from './duration.js';
 import { forgetCluster, groupPods, observeScheduler, type SchedulerView } from './observe.js';
 import { isTerminating } from './pod-health.js';
 import { clusterTls } from './tls.js';
-import { done, failureMessage, runSteps, step, type PassState, type ReconcileStep, type StepOutcome } from './steps.js';
+import { failureMessage } from './errors.js';
+import { done, runSteps, step, type PassState, type ReconcileStep, type StepOutcome } from './steps.js';
 import { createObject, sameJson, writeStatus } from './writes.js';
 
 interface ClusterPass extends PassState {

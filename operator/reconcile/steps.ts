@@ -5,6 +5,7 @@
 // (one that deletes or decides the requeue) ends the pass instead when something failed
 // before it. Failures leave as one ReconcileError that names each failed step.
 import type { ReconcileResult } from '../runtime/work-queue.js';
+import { ReconcileError, type StepFailure } from './errors.js';
 
 export type StepOutcome = void | { done: ReconcileResult };
 
@@ -19,22 +20,6 @@ export interface ReconcileStep<S> {
 
 /** Ends the pass with this result (undefined: nothing more to do until something changes). */
 export const done = (result?: ReconcileResult): StepOutcome => ({ done: result });
-
-export interface StepFailure { step: string; error: unknown }
-
-export class ReconcileError extends Error {
-  override name = 'ReconcileError';
-  constructor(readonly failures: StepFailure[]) {
-    super(failureMessage(failures), { cause: failures[0]?.error });
-  }
-
-  /** The names of the steps that failed, in order. */
-  get steps(): string[] { return this.failures.map((f) => f.step); }
-}
-
-export function failureMessage(failures: StepFailure[]): string {
-  return failures.map((f) => `${f.step}: ${(f.error as Error)?.message ?? String(f.error)}`).join('; ');
-}
 
 /** What a pass's state carries so steps can record failures of their parts (one pod of many). */
 export interface PassState {

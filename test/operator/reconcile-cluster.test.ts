@@ -7,7 +7,7 @@ import { FINALIZER, LABELS, names, type DaskCluster, type DaskWorkerGroup } from
 import { R } from '../../operator/k8s/resources.js';
 import { clusterDeletionSteps, clusterSteps } from '../../operator/reconcile/cluster.js';
 import type { Deployment, Service } from '../../operator/reconcile/context.js';
-import { ReconcileError } from '../../operator/reconcile/steps.js';
+import { ReconcileError } from '../../operator/reconcile/errors.js';
 import { conditionOf, NS, startReconcileEnv, type ReconcileEnv } from './reconcile-env.js';
 
 const clusterManifest = (name: string, replicas = 2): DaskCluster => ({

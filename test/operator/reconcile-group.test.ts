@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { LABELS, type DaskCluster, type DaskWorkerGroup } from '../../operator/api/types.js';
 import { R } from '../../operator/k8s/resources.js';
 import { groupSteps } from '../../operator/reconcile/worker-group.js';
-import { ReconcileError } from '../../operator/reconcile/steps.js';
+import { ReconcileError } from '../../operator/reconcile/errors.js';
 import { waitUntil } from '../helpers/wait.js';
 import { conditionOf, NS, startReconcileEnv, type ReconcileEnv } from './reconcile-env.js';
 

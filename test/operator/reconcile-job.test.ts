@@ -7,7 +7,7 @@ import { names, type DaskCluster, type DaskJob } from '../../operator/api/types.
 import { R } from '../../operator/k8s/resources.js';
 import { jobSteps } from '../../operator/reconcile/job.js';
 import type { Pod } from '../../operator/reconcile/context.js';
-import { ReconcileError } from '../../operator/reconcile/steps.js';
+import { ReconcileError } from '../../operator/reconcile/errors.js';
 import { conditionOf, NS, startReconcileEnv, type ReconcileEnv } from './reconcile-env.js';
 
 const STEPS = jobSteps.map((s) => s.name);

@@ -2,7 +2,8 @@
 // error that names the failed steps.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { attempt, done, ReconcileError, runSteps, step, type PassState, type ReconcileStep } from '../../operator/reconcile/steps.js';
+import { ReconcileError } from '../../operator/reconcile/errors.js';
+import { attempt, done, runSteps, step, type PassState, type ReconcileStep } from '../../operator/reconcile/steps.js';
 
 interface State extends PassState { ran: string[] }
 
