@@ -1,57 +1,24 @@
 // The `kubedask` command. Exit codes: 0 success, 1 runtime failure, 2 bad usage.
+import { CommanderError, type Command } from 'commander';
 import { UsageError } from './options.js';
-import { localCommand, localUsage } from './commands/local.js';
-import { schedulerCommand, schedulerUsage } from './commands/scheduler.js';
-import { workerCommand, workerUsage } from './commands/worker.js';
-import { demoCommand, demoUsage } from './commands/demo.js';
-import { benchCommand, benchUsage } from './commands/bench.js';
-import { simCommand, simUsage } from './commands/sim.js';
-import { operatorCommand, operatorUsage } from './commands/operator.js';
-
-const commands: Record<string, { run(argv: string[]): Promise<void>; usage: string }> = {
-  local: { run: localCommand, usage: localUsage },
-  scheduler: { run: schedulerCommand, usage: schedulerUsage },
-  worker: { run: workerCommand, usage: workerUsage },
-  operator: { run: operatorCommand, usage: operatorUsage },
-  demo: { run: demoCommand, usage: demoUsage },
-  bench: { run: benchCommand, usage: benchUsage },
-  sim: { run: simCommand, usage: simUsage },
-};
-
-function usage(): string {
-  return `usage:\n${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}\n`;
-}
+import { allCommands, commandPath, createProgram } from './program.js';
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name) {
-    process.stderr.write(`kubedask: name a command\n${usage()}`);
-    return 2;
-  }
-  if (name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
-    return 0;
-  }
-  const command = commands[name];
-  if (!command) {
-    process.stderr.write(`kubedask: unknown command "${name}"\n${usage()}`);
-    return 2;
-  }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`usage: ${command.usage}\n`);
-    return 0;
-  }
+  const program = createProgram();
+  // The command being parsed or run, to name it in errors.
+  let current: Command = program;
+  for (const command of allCommands(program)) command.hook('preSubcommand', (_, sub) => void (current = sub));
   try {
-    await command.run(rest);
+    await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
-    const e = err as Error;
-    process.stderr.write(`kubedask ${name}: ${e.message}\n`);
-    if (e instanceof UsageError) {
-      process.stderr.write(`usage: ${command.usage}\n`);
-      return 2;
-    }
-    return 1;
+    // Commander has written its message (or the help) already.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    const name = commandPath(current);
+    process.stderr.write(`${name}: ${(err as Error).message}\n`);
+    if (!(err instanceof UsageError)) return 1;
+    process.stderr.write(`(${name} --help lists the options)\n`);
+    return 2;
   }
 }
 

@@ -231,7 +231,7 @@ async function ensureGroups(ctx: ReconcileContext, cluster: DaskCluster): Promis
     const annotations = { ...have.metadata.annotations, ...want.metadata.annotations, [ANNOTATIONS.clusterReplicas]: clusterReplicas,
       // The operator wrote these replicas: the autoscaler does not take them for an external scale.
       ...(follow ? { [ANNOTATIONS.operatorReplicas]: clusterReplicas } : {}) };
-    const specChanged = JSON.stringify(canonicalSpec({ ...have.spec, replicas: 0 })) !== JSON.stringify(canonicalSpec({ ...spec2, replicas: 0 }));
+    const specChanged = !sameJson({ ...have.spec, replicas: 0 }, { ...spec2, replicas: 0 });
     if (!specChanged && !follow) continue;
     await ctx.api.patch(R.daskWorkerGroups, ns, groupName, [
       // Against the version read: a concurrent `kubectl scale` is never overwritten from a stale cache.
@@ -259,12 +259,6 @@ async function ensureGroups(ctx: ReconcileContext, cluster: DaskCluster): Promis
       ctx.events.record(cluster, 'Normal', 'DeletedWorkerGroup', `group ${g.spec.groupName} removed from the spec`);
     }
   }
-}
-
-function canonicalSpec(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonicalSpec);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonicalSpec(x)]));
-  return v;
 }
 
 async function createOnce(ctx: ReconcileContext, cluster: DaskCluster, r: Parameters<ReconcileContext['api']['create']>[0],

@@ -1,5 +1,6 @@
 // The writes reconcilers share: delete a pod once (expectations), patch a status only when it
 // changed, create a built object.
+import { canonicalJson } from '../builders/hash.js';
 import { isNotFound, type KubeObject } from '../k8s/kube-api.js';
 import { R, type ResourceType } from '../k8s/resources.js';
 import type { Obj, ReconcileContext } from './context.js';
@@ -26,13 +27,5 @@ export function createObject(ctx: ReconcileContext, r: ResourceType, namespace: 
 }
 
 export function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)]));
-  }
-  return v;
+  return canonicalJson(a) === canonicalJson(b);
 }

@@ -11,7 +11,7 @@ import { KubeApi, type KubeObject } from '../../operator/k8s/kube-api.js';
 import { R, type ResourceType } from '../../operator/k8s/resources.js';
 import { LABELS, MANAGER } from '../../operator/api/types.js';
 import type { ClusterMetrics, RetireResult, SchedulerControl, WorkerMetrics } from '../../operator/control/scheduler-control.js';
-import type { Logger } from '../../operator/runtime/logger.js';
+import type { Logger } from '../../protocol/log.js';
 import type { ReconcileResult } from '../../operator/runtime/work-queue.js';
 import { createCaches } from '../../operator/reconcile/caches.js';
 import { reconcileCluster } from '../../operator/reconcile/cluster.js';
@@ -132,7 +132,7 @@ export async function startReconcileEnv(): Promise<ReconcileEnv> {
     onStep: (_kind, _key, step) => steps.push(step),
   };
 
-  const settle = () => waitUntil(async () => {
+  const cachesMatch = async (): Promise<boolean> => {
     for (const [name, informer] of Object.entries(caches) as [keyof Caches, Caches[keyof Caches]][]) {
       const { r, selector } = CACHED[name];
       const { items } = await api.list(r, { ...(r.namespaced ? { namespace: NS } : {}), ...(selector ? { labelSelector: selector } : {}) });
@@ -140,7 +140,10 @@ export async function startReconcileEnv(): Promise<ReconcileEnv> {
       if (have.size !== items.length || items.some((o) => have.get(o.metadata.name) !== o.metadata.resourceVersion)) return false;
     }
     return true;
-  }, 'the informer caches to show what the API server holds', 5_000);
+  };
+  const settle = async (): Promise<void> => {
+    await waitUntil(cachesMatch, 'the informer caches to show what the API server holds', 5_000);
+  };
 
   // Each pass starts on settled caches. Cluster and group passes start a second later than the
   // last, so the scheduler view the operator keeps for a second is always read afresh; job

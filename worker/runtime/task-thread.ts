@@ -5,7 +5,8 @@
 // `import()` inside them resolves against this file (dist/worker/runtime/), so bare specifiers
 // such as `await import('nodejs-polars')` find the kubedask package's node_modules: tasks load
 // packages the ordinary way and their arguments stay exactly the user's arguments.
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
+import { createLogger } from '../../protocol/log.js';
 import { decodeValue, encodeValue, substituteKeys, Encoding } from '../../protocol/values.js';
 import type { FromThread, ThreadData, ThreadErrorInfo, ThreadFunction, ThreadResult, ThreadTask, ToThread } from './pool-protocol.js';
 
@@ -30,8 +31,10 @@ const FLUSH_AFTER_MS = 2;
 const TRANSFER_BYTES = 64 * 1024;
 
 // A stray rejection from a finished task must not take the thread (and others' tasks) down.
+// Said at error level whatever the worker's level, as before (pino loads only then).
+const log = createLogger({ component: 'worker', level: 'error' }).child({ thread: threadId });
 process.on('unhandledRejection', (reason) => {
-  console.error('kubedask task thread: unhandled rejection:', reason);
+  log.error('unhandled rejection in a task thread', { error: reason });
 });
 
 port.on('message', (msg: ToThread) => {
