@@ -3,20 +3,20 @@
 // election is on); probes, Prometheus metrics and JSON logs on the side; a clean stop on signal.
 import { hostname } from 'node:os';
 import { Registry } from 'prom-client';
-import { LABELS, MANAGER, type DaskAutoscalingPolicy, type DaskCluster, type DaskJob, type DaskWorkerGroup } from './api/types.js';
+import { LABELS, MANAGER } from './api/types.js';
 import { grpcSchedulerControl, type SchedulerControl } from './control/scheduler-control.js';
 import { EventRecorder } from './k8s/events.js';
-import { Informer, type InformerEvent } from './k8s/informer.js';
+import type { InformerEvent } from './k8s/informer.js';
 import { KubeApi, type KubeObject } from './k8s/kube-api.js';
 import { LeaderElector } from './k8s/leader.js';
-import { R } from './k8s/resources.js';
 import { createLogger, type LogLevel } from '../protocol/log.js';
 import { exposition } from '../protocol/prometheus.js';
 import { startProbeServer } from './runtime/http-server.js';
 import { operatorMetrics } from './runtime/metrics.js';
 import { WorkQueue, type ReconcileResult } from './runtime/work-queue.js';
 import { reconcileCluster } from './reconcile/cluster.js';
-import { key, splitKey, type Caches, type Deployment, type Pod, type ReconcileContext, type Service } from './reconcile/context.js';
+import { createCaches } from './reconcile/caches.js';
+import { key, splitKey, type Pod, type ReconcileContext } from './reconcile/context.js';
 import { DrainTracker } from './reconcile/drains.js';
 import { Expectations } from './reconcile/expectations.js';
 import { reconcileJob } from './reconcile/job.js';
@@ -72,17 +72,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     onRequest: (r) => m.apiRequests.inc({ verb: r.verb, resource: r.resource, code: String(r.status) }),
   });
   const namespaces = o.namespaces.length ? o.namespaces : undefined;
-  const onError = (what: string) => (err: unknown) => log.warn(`${what} watch trouble; retrying`, { error: err });
-  const managed = `${LABELS.managedBy}=${MANAGER}`;
-  const caches: Caches = {
-    clusters: new Informer<DaskCluster & KubeObject>(api, R.daskClusters, { namespaces, resyncMs: o.resyncMs, onError: onError('DaskCluster') }),
-    groups: new Informer<DaskWorkerGroup & KubeObject>(api, R.daskWorkerGroups, { namespaces, resyncMs: o.resyncMs, onError: onError('DaskWorkerGroup') }),
-    jobs: new Informer<DaskJob & KubeObject>(api, R.daskJobs, { namespaces, resyncMs: o.resyncMs, onError: onError('DaskJob') }),
-    policies: new Informer<DaskAutoscalingPolicy & KubeObject>(api, R.daskAutoscalingPolicies, { resyncMs: o.resyncMs, onError: onError('DaskAutoscalingPolicy') }),
-    pods: new Informer<Pod>(api, R.pods, { namespaces, labelSelector: managed, resyncMs: o.resyncMs, onError: onError('Pod') }),
-    deployments: new Informer<Deployment>(api, R.deployments, { namespaces, labelSelector: managed, resyncMs: o.resyncMs, onError: onError('Deployment') }),
-    services: new Informer<Service>(api, R.services, { namespaces, labelSelector: managed, resyncMs: o.resyncMs, onError: onError('Service') }),
-  };
+  const caches = createCaches(api, { namespaces, resyncMs: o.resyncMs, onError: (kind, err) => log.warn(`${kind} watch trouble; retrying`, { error: err }) });
   const control = o.control ?? grpcSchedulerControl();
   const now = () => Date.now();
   const events = new EventRecorder(api, { component: MANAGER, host: o.identity });

@@ -56,6 +56,8 @@ export interface ReconcileContext {
   enqueue: Enqueue;
   log: Logger;
   now(): number;
+  /** Sees each step of a reconcile as it starts (tests, debugging). */
+  onStep?(reconciler: 'cluster' | 'group' | 'job', key: string, step: string): void;
 }
 
 export const key = (namespace: string, name: string): string => `${namespace}/${name}`;
