@@ -1,5 +1,5 @@
 // The reconcilers' errors: a pass that failed leaves as one ReconcileError naming every step
-// that failed.
+// that failed; a cluster's TLS Secret that cannot be used is a TlsSecretError.
 export interface StepFailure { step: string; error: unknown }
 
 export class ReconcileError extends Error {
@@ -16,3 +16,8 @@ export function failureMessage(failures: StepFailure[]): string {
   return failures.map((f) => `${f.step}: ${(f.error as Error)?.message ?? String(f.error)}`).join('; ');
 }
 
+
+/** The Secret named by spec.security.tls.secretName is missing or lacks a part. */
+export class TlsSecretError extends Error {
+  override name = 'TlsSecretError';
+}

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Client, LocalCluster } from '../../index.js';
-import { ControlError, grpcSchedulerControl, type MetricsUpdate, type WatchRequest } from '../../operator/control/scheduler-control.js';
+import { ControlError } from '../../operator/control/errors.js';
+import { grpcSchedulerControl, type MetricsUpdate, type WatchRequest } from '../../operator/control/scheduler-control.js';
 import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
 import { waitUntil } from '../helpers/wait.js';
 
