@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { startApiServer } from '../../sim/server/api-server.js';
 import { startKubelet } from '../../sim/kubelet/kubelet.js';
+import { parsePositiveQuantity } from '../quantity-flags.js';
 import { onShutdownSignal } from '../signals.js';
 
 /** `kubedask sim` options, as ../definitions/sim.ts defines them. */
@@ -16,6 +17,8 @@ export interface SimFlags {
 }
 
 export async function simCommand(flags: SimFlags): Promise<void> {
+  const cpu = parsePositiveQuantity(flags.cpuPerNode, '--cpu-per-node');
+  const memory = parsePositiveQuantity(flags.memoryPerNode, '--memory-per-node');
   const kubeconfig = resolve(flags.kubeconfig);
   const api = await startApiServer({ port: flags.port });
   await api.writeKubeconfig(kubeconfig);
@@ -23,7 +26,7 @@ export async function simCommand(flags: SimFlags): Promise<void> {
     server: api.url,
     kubeconfig,
     nodes: Array.from({ length: flags.nodes }, (_, i) => ({
-      name: `sim-node-${i}`, gpus: flags.gpusPerNode, cpu: flags.cpuPerNode, memory: flags.memoryPerNode,
+      name: `sim-node-${i}`, gpus: flags.gpusPerNode, cpu, memory,
     })),
   });
   process.stdout.write(`kube-sim API server at ${api.url} with ${flags.nodes} node(s), ${flags.gpusPerNode} GPU(s) each\n`

@@ -10,6 +10,7 @@ import { CommanderError, type Command, type OptionValues } from 'commander';
 import { UsageError } from '../../cli/errors.js';
 import { parseHostPort, parseResources, parseSize, parsePort } from '../../cli/options.js';
 import { allCommands, commandPath, createProgram } from '../../cli/program.js';
+import { parsePositiveQuantity } from '../../cli/quantity-flags.js';
 import { tlsFromFlags } from '../../cli/tls-files.js';
 import { API_VERSION, type DaskCluster, type DaskClusterSpec } from '../../operator/api/types.js';
 import { buildSchedulerDeployment, buildWorkerGroup, buildWorkerPod, withClusterDefaults } from '../../operator/builders/index.js';
@@ -73,6 +74,13 @@ describe('cli option values', () => {
     assert.throws(() => parsePort('', '--port'), /0-65535/);
     assert.equal(parseHostPort('grpc://sched:8786', '--scheduler'), 'sched:8786');
     assert.throws(() => parseHostPort('sched', '--scheduler'), /host:port/);
+  });
+
+  it('checks the sim\'s node capacities as Kubernetes quantities', () => {
+    assert.equal(parsePositiveQuantity('500m', '--cpu-per-node'), '500m');
+    assert.equal(parsePositiveQuantity('16Gi', '--memory-per-node'), '16Gi');
+    assert.throws(() => parsePositiveQuantity('four', '--cpu-per-node'), (e: unknown) => e instanceof UsageError && /--cpu-per-node must be a Kubernetes quantity such as 4, 500m or 16Gi/.test(e.message));
+    assert.throws(() => parsePositiveQuantity('0', '--memory-per-node'), /--memory-per-node must be above zero, got "0"/);
   });
 
   it('takes the three TLS files together or not at all', () => {
