@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import { kubeTools, runTool, type KubeTools, type RunResult } from '../helpers/kube-tools.js';
+import { parse } from '../helpers/cli-program.js';
 import { checkBuiltin, isKnownBuiltin } from '../../sim/schema/builtin.js';
 import { admitCustomResource, type JSONSchemaProps } from '../../sim/schema/index.js';
 import { startApiServer, type RunningApiServer } from '../../sim/server/api-server.js';
@@ -142,6 +143,11 @@ describe('helm chart helm/kubedask', () => {
       '--health-port=8081', '--metrics-port=8080', '--qps=20', '--burst=40', '--log-level=info']) {
       assert.ok(c.args?.includes(flag), `${flag} in ${c.args?.join(' ')}`);
     }
+    // The operator's own command line reads what the chart rendered.
+    assert.deepEqual(await parse(c.args!), {
+      namespace: [], leaderElect: true, leaderElectionId: 'kubedask-operator', leaderElectionNamespace: 'kubedask-system', host: '0.0.0.0',
+      healthPort: 8081, metricsPort: 8080, qps: 20, burst: 40, resync: 300, workers: 4, logLevel: 'info',
+    });
     assert.deepEqual(c.env?.map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath]),
       [['POD_NAMESPACE', 'metadata.namespace'], ['POD_NAME', 'metadata.name']]);
     assert.deepEqual(c.readinessProbe?.httpGet, { path: '/readyz', port: 8081 });
@@ -221,6 +227,8 @@ describe('helm chart helm/kubedask', () => {
     const { c } = operatorContainer(ms);
     assert.deepEqual(c.args?.filter((a) => a.startsWith('--namespace')), ['--namespace=team-a', '--namespace=team-b']);
     assert.ok(c.args?.includes('--leader-election-namespace=kubedask-system'));
+    const o = await parse(c.args!);
+    assert.deepEqual([o.namespace, o.leaderElectionNamespace], [['team-a', 'team-b'], 'kubedask-system']);
   });
 
   it('renders the optional ServiceMonitor and default DaskAutoscalingPolicy only when enabled', async () => {

@@ -6,35 +6,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CommanderError, type Command, type OptionValues } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { UsageError } from '../../cli/errors.js';
 import { parseHostPort, parseResources, parseSize, parsePort } from '../../cli/options.js';
 import { allCommands, commandPath, createProgram } from '../../cli/program.js';
 import { parsePositiveQuantity } from '../../cli/quantity-flags.js';
 import { tlsFromFlags } from '../../cli/tls-files.js';
+import { parse, testProgram } from '../helpers/cli-program.js';
 import { API_VERSION, type DaskCluster, type DaskClusterSpec } from '../../operator/api/types.js';
 import { buildSchedulerDeployment, buildWorkerGroup, buildWorkerPod, withClusterDefaults } from '../../operator/builders/index.js';
-
-/** The program with every action replaced by one that records the parsed options, and output captured. */
-function testProgram(): { program: Command; parsed: { command?: string; options?: OptionValues }; output: () => string } {
-  const program = createProgram();
-  const parsed: { command?: string; options?: OptionValues } = {};
-  let written = '';
-  for (const command of allCommands(program)) {
-    command.configureOutput({ writeOut: (s) => void (written += s), writeErr: (s) => void (written += s) });
-    if (command.commands.length === 0) command.action((options: OptionValues) => {
-      Object.assign(parsed, { command: commandPath(command), options });
-    });
-  }
-  return { program, parsed, output: () => written };
-}
-
-async function parse(argv: string[]): Promise<OptionValues> {
-  const { program, parsed } = testProgram();
-  await program.parseAsync(argv, { from: 'user' });
-  assert.ok(parsed.options, `${argv.join(' ')} reached its command's action`);
-  return parsed.options;
-}
 
 /** The message of bad usage: a validator's UsageError, or what commander wrote. */
 async function usageError(argv: string[]): Promise<string> {
@@ -196,13 +176,6 @@ describe('cli commands', () => {
     assert.deepEqual([s.port, s.dashboardPort, s.dashboard, s.metricsPort], [8786, 8787, true, 8788]);
     // A user's --no-dashboard in the scheduler's args wins over the operator's --dashboard-port.
     assert.equal((await parse(['scheduler', '--dashboard-port', '8787', '--no-dashboard'])).dashboard, false);
-  });
-
-  it('parse the operator\'s flags as the helm chart writes them', async () => {
-    const o = await parse(['operator', '--namespace=a', '--namespace=b,c', '--leader-elect', '--leader-election-id=lock', '--leader-election-namespace=ops',
-      '--health-port=9081', '--metrics-port=9080', '--qps=5', '--burst=10', '--resync=60', '--workers=2', '--log-level=debug']);
-    assert.deepEqual(o, { namespace: ['a', 'b', 'c'], leaderElect: true, leaderElectionId: 'lock', leaderElectionNamespace: 'ops', host: '0.0.0.0',
-      healthPort: 9081, metricsPort: 9080, qps: 5, burst: 10, resync: 60, workers: 2, logLevel: 'debug' });
   });
 
   it('have every flag that the README\'s command-line synopsis shows', () => {
