@@ -2,6 +2,7 @@ import { schedulerBench } from '../../bench/scheduler.js';
 import { simBench } from '../../bench/sim.js';
 import { operatorBench } from '../../bench/operator.js';
 import { autoscaleBench } from '../../bench/autoscale.js';
+import { startupBench, startupTable } from '../../bench/startup.js';
 import { parse, parseCount, UsageError } from '../options.js';
 
 
@@ -10,7 +11,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
   if (name === 'sim') return simCommand(rest);
   if (name === 'operator') return operatorCommand(rest);
   if (name === 'autoscale') return autoscaleCommand(rest);
-  if (name !== 'scheduler') throw new UsageError(name ? `unknown benchmark "${name}" (known: scheduler, sim, operator, autoscale)` : 'name a benchmark: scheduler, sim, operator or autoscale');
+  if (name === 'startup') return startupCommand(rest);
+  if (name !== 'scheduler') throw new UsageError(name ? `unknown benchmark "${name}" (known: scheduler, sim, operator, autoscale, startup)` : 'name a benchmark: scheduler, sim, operator, autoscale or startup');
   const v = parse(rest, {
     json: { type: 'boolean' }, tasks: { type: 'string' }, chain: { type: 'string' }, repeat: { type: 'string' }, 'no-peer': { type: 'boolean' },
   });
@@ -72,4 +74,10 @@ async function autoscaleCommand(argv: string[]): Promise<void> {
   const k = result.kubedask;
   process.stdout.write(`kubedask: backlog to pods requested median ${k.burst.median.pods_requested_ms} ms, drain ${k.burst.median.drain_s} s; trace idle/busy ${k.trace.idle_fraction}, ${k.trace.direction_changes} direction changes; results lost ${k.results_lost}\n`);
   process.stdout.write(`dask adaptive: ${JSON.stringify(result.dask_adaptive)}\n`);
+}
+
+async function startupCommand(argv: string[]): Promise<void> {
+  const v = parse(argv, { json: { type: 'boolean' }, repeat: { type: 'string' }, 'no-peer': { type: 'boolean' } });
+  const result = await startupBench({ repeat: parseCount(v.repeat, '--repeat', 3), peer: !v['no-peer'] });
+  process.stdout.write(v.json ? `${JSON.stringify(result)}\n` : startupTable(result));
 }
