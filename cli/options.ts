@@ -1,41 +1,30 @@
-// Command-line options compiled once into typed objects, with clear errors. Nothing deeper
-// reads argv or the environment.
+// Option values checked and converted once, with errors that name the flag. Light on purpose:
+// the command definitions use these at parse time, before any command's module is loaded.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { checkTls, type Tls } from '../protocol/tls.js';
 
 /** Bad usage: exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-type FlagSpec = Record<string, { type: 'string' | 'boolean' }>;
-export type Flags<T extends FlagSpec> = { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string };
-
-export function parse<T extends FlagSpec>(argv: string[], options: T): Flags<T> {
-  try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Flags<T>;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
-export function parsePort(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
+export function parsePort(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} must be a port number 0-65535, got "${value}"`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} must be a port number 0-65535, got "${value}"`);
   return n;
 }
 
-export function parseCount(value: string | undefined, flag: string, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
+export function parseCount(value: string, flag: string, min = 1): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got "${value}"`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got "${value}"`);
   return n;
 }
 
-export function parseSeconds(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
+/** A count that may be 0. */
+export function parseCountFromZero(value: string, flag: string): number {
+  return parseCount(value, flag, 0);
+}
+
+export function parseSeconds(value: string, flag: string): number {
   const n = Number(value);
   if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${flag} must be a positive number of seconds, got "${value}"`);
   return n;
@@ -47,8 +36,7 @@ const units: Record<string, number> = {
 };
 
 /** '4GiB', '512MB', '1e9', '0' -> bytes. */
-export function parseSize(value: string | undefined, flag: string, fallback = 0): number {
-  if (value === undefined) return fallback;
+export function parseSize(value: string, flag: string): number {
   const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
   const unit = m ? units[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) throw new UsageError(`${flag} must be a size such as 4GiB, 512MB or 0, got "${value}"`);
@@ -56,9 +44,9 @@ export function parseSize(value: string | undefined, flag: string, fallback = 0)
 }
 
 /** 'GPU=1,FOO=2.5' -> { GPU: 1, FOO: 2.5 } */
-export function parseResources(value: string | undefined, flag: string): Record<string, number> {
-  if (!value) return {};
+export function parseResources(value: string, flag: string): Record<string, number> {
   const out: Record<string, number> = {};
+  if (!value) return out;
   for (const part of value.split(',')) {
     const m = /^\s*([A-Za-z_][\w.-]*)\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
     if (!m) throw new UsageError(`${flag} must look like GPU=1,MEMORY=2, got "${value}"`);
@@ -67,6 +55,7 @@ export function parseResources(value: string | undefined, flag: string): Record<
   return out;
 }
 
+/** 'grpc://host:port', 'tls://host:port' or 'host:port' -> 'host:port'. */
 export function parseHostPort(value: string, flag: string): string {
   const bare = value.replace(/^(grpc|tls):\/\//, '');
   if (!/^[\w.-]+:\d+$/.test(bare) && !/^\[[\da-fA-F:]+\]:\d+$/.test(bare)) {
@@ -75,25 +64,18 @@ export function parseHostPort(value: string, flag: string): string {
   return bare;
 }
 
-export const tlsFlags = { 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } } as const;
+/** 'a,b' -> ['a', 'b'], each a valid namespace name. */
+export function parseNamespaces(value: string, flag: string): string[] {
+  const names = value.split(',').map((n) => n.trim()).filter(Boolean);
+  for (const n of names) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n)) throw new UsageError(`${flag} "${n}" is not a valid namespace name`);
+  return names;
+}
 
-/** The three PEM files of mutual TLS, all or none. */
-export function parseTls(v: { 'tls-ca'?: string; 'tls-cert'?: string; 'tls-key'?: string }): Tls | undefined {
-  const paths = { ca: v['tls-ca'], cert: v['tls-cert'], key: v['tls-key'] };
-  const given = Object.values(paths).filter((p) => p !== undefined).length;
-  if (given === 0) return undefined;
-  if (given < 3) throw new UsageError('--tls-ca, --tls-cert and --tls-key go together (mutual TLS)');
-  const read = (flag: string, path: string) => {
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new UsageError(`${flag} ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-    }
-  };
-  const tls = { ca: read('--tls-ca', paths.ca!), cert: read('--tls-cert', paths.cert!), key: read('--tls-key', paths.key!) };
+/** A PEM file's contents, read when the flag is parsed so a wrong path is bad usage. */
+export function readPemFile(path: string, flag: string): Buffer {
   try {
-    return checkTls(tls);
+    return readFileSync(path);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(`${flag} ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
 }

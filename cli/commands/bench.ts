@@ -1,28 +1,21 @@
-import { schedulerBench } from '../../bench/scheduler.js';
-import { simBench } from '../../bench/sim.js';
-import { operatorBench } from '../../bench/operator.js';
-import { autoscaleBench } from '../../bench/autoscale.js';
-import { startupBench, startupTable } from '../../bench/startup.js';
-import { parse, parseCount, UsageError } from '../options.js';
+// `kubedask bench ...`: the only module that loads bench/, and only when a benchmark runs.
+import { schedulerBench, type SchedulerBenchOptions } from '../../bench/scheduler.js';
+import { simBench, type SimBenchOptions } from '../../bench/sim.js';
+import { operatorBench, type OperatorBenchOptions } from '../../bench/operator.js';
+import { autoscaleBench, type AutoscaleBenchOptions } from '../../bench/autoscale.js';
+import { startupBench, startupTable, type StartupBenchOptions } from '../../bench/startup.js';
 
+/** Options of the `kubedask bench` subcommands, as ../definitions/bench.ts defines them. */
+interface Output { json?: boolean }
+export type SchedulerBenchFlags = SchedulerBenchOptions & Output;
+export type SimBenchFlags = SimBenchOptions & Output;
+export type OperatorBenchFlags = OperatorBenchOptions & Output;
+export type AutoscaleBenchFlags = AutoscaleBenchOptions & Output;
+export type StartupBenchFlags = StartupBenchOptions & Output;
 
-export async function benchCommand(argv: string[]): Promise<void> {
-  const [name, ...rest] = argv;
-  if (name === 'sim') return simCommand(rest);
-  if (name === 'operator') return operatorCommand(rest);
-  if (name === 'autoscale') return autoscaleCommand(rest);
-  if (name === 'startup') return startupCommand(rest);
-  if (name !== 'scheduler') throw new UsageError(name ? `unknown benchmark "${name}" (known: scheduler, sim, operator, autoscale, startup)` : 'name a benchmark: scheduler, sim, operator, autoscale or startup');
-  const v = parse(rest, {
-    json: { type: 'boolean' }, tasks: { type: 'string' }, chain: { type: 'string' }, repeat: { type: 'string' }, 'no-peer': { type: 'boolean' },
-  });
-  const result = await schedulerBench({
-    tasks: parseCount(v.tasks, '--tasks', 5_000),
-    chain: parseCount(v.chain, '--chain', 1000),
-    repeat: parseCount(v.repeat, '--repeat', 3),
-    peer: !v['no-peer'],
-  });
-  if (v.json) {
+export async function schedulerBenchCommand({ json, ...options }: SchedulerBenchFlags): Promise<void> {
+  const result = await schedulerBench(options);
+  if (json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
@@ -36,48 +29,28 @@ export async function benchCommand(argv: string[]): Promise<void> {
   }
 }
 
-async function simCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, { json: { type: 'boolean' }, objects: { type: 'string' }, watches: { type: 'string' }, concurrency: { type: 'string' } });
-  const result = await simBench({
-    objects: parseCount(v.objects, '--objects', 10_000),
-    watches: parseCount(v.watches, '--watches', 100),
-    concurrency: parseCount(v.concurrency, '--concurrency', 16),
-  });
-  if (v.json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+export async function simBenchCommand({ json, ...options }: SimBenchFlags): Promise<void> {
+  const result = await simBench(options);
+  if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
   process.stdout.write(`kube-sim: ${result.creates_per_s.toFixed(0)} creates/s; watch latency p50 ${result.watch_latency_ms.p50.toFixed(1)} ms, p99 ${result.watch_latency_ms.p99.toFixed(1)} ms over ${result.watches} watches (${result.events_missing} events missing)\n`);
 }
 
-async function operatorCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, { json: { type: 'boolean' }, clusters: { type: 'string' }, repeat: { type: 'string' } });
-  const result = await operatorBench({ clusters: parseCount(v.clusters, '--clusters', 200), repeat: parseCount(v.repeat, '--repeat', 3) });
-  if (v.json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+export async function operatorBenchCommand({ json, ...options }: OperatorBenchFlags): Promise<void> {
+  const result = await operatorBench(options);
+  if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
   const m = result.many_clusters;
   process.stdout.write(`operator: apply to Ready median ${result.apply_to_ready.median_s} s; ${m.clusters} clusters converged in ${m.converge_s} s, reconcile p50 ${m.reconcile_ms.p50} ms, p99 ${m.reconcile_ms.p99} ms, RSS ${m.operator_rss_mib} MiB\n`);
 }
 
-async function autoscaleCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, {
-    json: { type: 'boolean' }, tasks: { type: 'string' }, 'task-ms': { type: 'string' }, repeat: { type: 'string' }, bursts: { type: 'string' },
-    'burst-tasks': { type: 'string' }, 'gap-s': { type: 'string' }, 'max-workers': { type: 'string' }, 'no-peer': { type: 'boolean' },
-  });
-  const result = await autoscaleBench({
-    tasks: parseCount(v.tasks, '--tasks', 600),
-    taskMs: parseCount(v['task-ms'], '--task-ms', 200),
-    repeat: parseCount(v.repeat, '--repeat', 3),
-    bursts: parseCount(v.bursts, '--bursts', 5),
-    burstTasks: parseCount(v['burst-tasks'], '--burst-tasks', 150),
-    gapS: parseCount(v['gap-s'], '--gap-s', 4),
-    maxWorkers: parseCount(v['max-workers'], '--max-workers', 6),
-    peer: !v['no-peer'],
-  });
-  if (v.json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+export async function autoscaleBenchCommand({ json, ...options }: AutoscaleBenchFlags): Promise<void> {
+  const result = await autoscaleBench(options);
+  if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
   const k = result.kubedask;
   process.stdout.write(`kubedask: backlog to pods requested median ${k.burst.median.pods_requested_ms} ms, drain ${k.burst.median.drain_s} s; trace idle/busy ${k.trace.idle_fraction}, ${k.trace.direction_changes} direction changes; results lost ${k.results_lost}\n`);
   process.stdout.write(`dask adaptive: ${JSON.stringify(result.dask_adaptive)}\n`);
 }
 
-async function startupCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, { json: { type: 'boolean' }, repeat: { type: 'string' }, 'no-peer': { type: 'boolean' } });
-  const result = await startupBench({ repeat: parseCount(v.repeat, '--repeat', 3), peer: !v['no-peer'] });
-  process.stdout.write(v.json ? `${JSON.stringify(result)}\n` : startupTable(result));
+export async function startupBenchCommand({ json, ...options }: StartupBenchFlags): Promise<void> {
+  const result = await startupBench(options);
+  process.stdout.write(json ? `${JSON.stringify(result)}\n` : startupTable(result));
 }

@@ -4,30 +4,35 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '../../client/client.js';
 import type { Future } from '../../client/future.js';
 import { LocalCluster } from '../../client/local-cluster.js';
-import { parse, parseCount, parseHostPort, parseTls, tlsFlags } from '../options.js';
-
+import type { TlsFlags } from '../definitions/option.js';
+import { tlsFromFlags } from '../tls-files.js';
 
 const tasksModule = fileURLToPath(new URL('../../client/demo/flights-tasks.js', import.meta.url));
-const defaultData = fileURLToPath(new URL('../../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url));
 
 interface AirportRow { origin: string; flights: number; meanDelay: number; stdDelay: number; delayedShare: number; maxDelay: number }
 
-export async function demoCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, { rows: { type: 'string' }, workers: { type: 'string' }, partitions: { type: 'string' }, top: { type: 'string' }, data: { type: 'string' }, scheduler: { type: 'string' }, ...tlsFlags });
-  const rows = v.rows === undefined ? Infinity : parseCount(v.rows, '--rows', 0, 1);
-  const workers = parseCount(v.workers, '--workers', 2);
-  const partitions = parseCount(v.partitions, '--partitions', 8);
-  const top = parseCount(v.top, '--top', 10);
-  const data = v.data ?? defaultData;
+/** `kubedask demo` options, as ../definitions/demo.ts defines them. */
+export interface DemoFlags extends TlsFlags {
+  rows: number;
+  workers: number;
+  partitions: number;
+  top: number;
+  data: string;
+  scheduler?: string;
+}
+
+export async function demoCommand(flags: DemoFlags): Promise<void> {
+  const { rows, workers, partitions, top, data } = flags;
+  const tls = tlsFromFlags(flags);
   const log = (msg: string) => process.stdout.write(`${msg}\n`);
   const t0 = performance.now();
   const lap = () => `${((performance.now() - t0) / 1000).toFixed(2)}s`;
 
-  const cluster = v.scheduler ? undefined : await new LocalCluster({ workers, threads: 1 }).started();
-  const client = cluster ? await Client.connect(cluster) : await Client.connect(parseHostPort(v.scheduler!, '--scheduler'), { tls: parseTls(v) });
+  const cluster = flags.scheduler ? undefined : await new LocalCluster({ workers, threads: 1 }).started();
+  const client = cluster ? await Client.connect(cluster) : await Client.connect(flags.scheduler!, { tls });
   try {
     if (cluster) log(`[${lap()}] LocalCluster up: ${workers} workers, scheduler ${cluster.address}, dashboard ${cluster.dashboardUrl}`);
-    else log(`[${lap()}] connected to the scheduler at ${v.scheduler} (${(await client.clusterInfo()).workers.length} workers)`);
+    else log(`[${lap()}] connected to the scheduler at ${flags.scheduler} (${(await client.clusterInfo()).workers.length} workers)`);
     const tasks = await client.upload(tasksModule);
     const { planPartitions } = (await import(tasksModule)) as { planPartitions(path: string, n: number, maxRows: number): { length: number }[] };
     const parts = planPartitions(data, partitions, rows);

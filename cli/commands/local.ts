@@ -1,20 +1,19 @@
 import { LocalCluster } from '../../client/local-cluster.js';
-import { parse, parseCount, parsePort, parseSize } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 
+/** `kubedask local` options, as ../definitions/local.ts defines them. */
+export interface LocalFlags {
+  workers: number;
+  threads: number;
+  memoryLimit: number;
+  port: number;
+  dashboardPort: number;
+}
 
-export async function localCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, {
-    workers: { type: 'string' }, threads: { type: 'string' }, 'memory-limit': { type: 'string' },
-    port: { type: 'string' }, 'dashboard-port': { type: 'string' },
-  });
+export async function localCommand(flags: LocalFlags): Promise<void> {
   const cluster = new LocalCluster({
-    workers: parseCount(v.workers, '--workers', 2),
-    threads: parseCount(v.threads, '--threads', 1),
-    memoryLimit: parseSize(v['memory-limit'], '--memory-limit'),
-    port: parsePort(v.port, '--port', 8786),
-    dashboardPort: parsePort(v['dashboard-port'], '--dashboard-port', 8787),
-    workerOutput: 'inherit',
+    workers: flags.workers, threads: flags.threads, memoryLimit: flags.memoryLimit,
+    port: flags.port, dashboardPort: flags.dashboardPort, workerOutput: 'inherit',
   });
   onShutdownSignal(() => cluster.close());
   await cluster.started();

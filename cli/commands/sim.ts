@@ -3,28 +3,30 @@
 import { resolve } from 'node:path';
 import { startApiServer } from '../../sim/server/api-server.js';
 import { startKubelet } from '../../sim/kubelet/kubelet.js';
-import { parse, parseCount, parsePort } from '../options.js';
 import { onShutdownSignal } from '../signals.js';
 
+/** `kubedask sim` options, as ../definitions/sim.ts defines them. */
+export interface SimFlags {
+  port: number;
+  kubeconfig: string;
+  nodes: number;
+  gpusPerNode: number;
+  cpuPerNode: string;
+  memoryPerNode: string;
+}
 
-export async function simCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, {
-    port: { type: 'string' }, kubeconfig: { type: 'string' }, nodes: { type: 'string' }, 'gpus-per-node': { type: 'string' },
-    'cpu-per-node': { type: 'string' }, 'memory-per-node': { type: 'string' },
-  });
-  const kubeconfig = resolve(v.kubeconfig ?? 'kube-sim.kubeconfig');
-  const nodes = parseCount(v.nodes, '--nodes', 1, 0);
-  const gpus = parseCount(v['gpus-per-node'], '--gpus-per-node', 0, 0);
-  const api = await startApiServer({ port: parsePort(v.port, '--port', 6443) });
+export async function simCommand(flags: SimFlags): Promise<void> {
+  const kubeconfig = resolve(flags.kubeconfig);
+  const api = await startApiServer({ port: flags.port });
   await api.writeKubeconfig(kubeconfig);
   const kubelet = await startKubelet({
     server: api.url,
     kubeconfig,
-    nodes: Array.from({ length: nodes }, (_, i) => ({
-      name: `sim-node-${i}`, gpus, cpu: v['cpu-per-node'] ?? '4', memory: v['memory-per-node'] ?? '16Gi',
+    nodes: Array.from({ length: flags.nodes }, (_, i) => ({
+      name: `sim-node-${i}`, gpus: flags.gpusPerNode, cpu: flags.cpuPerNode, memory: flags.memoryPerNode,
     })),
   });
-  process.stdout.write(`kube-sim API server at ${api.url} with ${nodes} node(s), ${gpus} GPU(s) each\n`
+  process.stdout.write(`kube-sim API server at ${api.url} with ${flags.nodes} node(s), ${flags.gpusPerNode} GPU(s) each\n`
     + `kubeconfig written to ${kubeconfig}\n  export KUBECONFIG=${kubeconfig}\npress Ctrl-C to stop\n`);
   onShutdownSignal(async () => {
     await kubelet.close();

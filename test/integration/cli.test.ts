@@ -2,27 +2,80 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubeTools } from '../helpers/kube-tools.js';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../../index.js';
+import { allCommands, commandPath, createProgram } from '../../cli/program.js';
 import { processAlive, waitUntil } from '../helpers/wait.js';
 
 const bin = fileURLToPath(new URL('../../../bin/kubedask.js', import.meta.url));
+const recordModules = fileURLToPath(new URL('../../../test/fixtures/record-modules.mjs', import.meta.url));
+
+/** Node arguments and environment that make a process write every module it loads to a new file. */
+function recordingModules(): { node: string[]; env: NodeJS.ProcessEnv; loaded(): string[] } {
+  const log = join(mkdtempSync(join(tmpdir(), 'cli-modules-')), 'loaded.txt');
+  return {
+    node: ['--import', recordModules],
+    env: { ...process.env, KUBEDASK_MODULES_LOG: log },
+    loaded: () => readFileSync(log, 'utf8').split('\n').filter(Boolean),
+  };
+}
+
+/** What a worker or scheduler process must not load: it needs none of it, and each costs start-up time and memory. */
+const notForWorkersOrSchedulers = [
+  '/node_modules/@kubernetes/client-node/', '/node_modules/@marcbachmann/cel-js/', '/node_modules/yaml/', '/node_modules/kubernetes-models/',
+  '/dist/sim/', '/dist/bench/', '/dist/operator/',
+];
+
+function assertNoneLoaded(loaded: string[], what: string): void {
+  for (const pattern of notForWorkersOrSchedulers) {
+    assert.deepEqual(loaded.filter((url) => url.includes(pattern)), [], `${what} loaded ${pattern}`);
+  }
+}
+
+/** `kubedask ...` run to its end, concurrently with others. */
+function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [bin, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') reject(err);
+      else resolve({ status: err ? (err.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Every command and subcommand, as the words after `kubedask`. */
+const commandWords = allCommands(createProgram()).map((c) => ({ command: c, words: commandPath(c).split(' ').slice(1) }));
 
 describe('kubedask CLI', () => {
-  it('exits 2 with one clear line on bad usage', () => {
-    const unknown = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8' });
-    assert.equal(unknown.status, 2);
-    assert.match(unknown.stderr, /unknown command "frobnicate"/);
-    const noScheduler = spawnSync(process.execPath, [bin, 'worker'], { encoding: 'utf8' });
-    assert.equal(noScheduler.status, 2);
-    assert.match(noScheduler.stderr, /--scheduler HOST:PORT is required/);
-    const badSize = spawnSync(process.execPath, [bin, 'local', '--memory-limit', 'lots'], { encoding: 'utf8' });
-    assert.equal(badSize.status, 2);
-    assert.match(badSize.stderr, /--memory-limit must be a size/);
+  it('`--help` of every command exits 0 and gives each option a line of its own', async () => {
+    const helps = await Promise.all(commandWords.map(({ words }) => run([...words, '--help'])));
+    commandWords.forEach(({ command, words }, i) => {
+      const { status, stdout } = helps[i]!;
+      const name = ['kubedask', ...words].join(' ');
+      assert.equal(status, 0, name);
+      assert.match(stdout, new RegExp(`^Usage: ${name} `), name);
+      for (const option of command.options) assert.match(stdout, new RegExp(`^ +${option.flags.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +\\S`, 'm'), `${name} ${option.flags}`);
+      for (const sub of command.commands) assert.match(stdout, new RegExp(`^ +${sub.name()} `, 'm'), `${name} lists ${sub.name()}`);
+    });
+    assert.ok(commandWords.find(({ words }) => words.join(' ') === 'worker')!.command.options.length > 10, 'the worker\'s options were checked');
+  });
+
+  it('exits 2 on bad usage, naming the command and the flag', async () => {
+    const leaves = commandWords.filter(({ command }) => command.commands.length === 0);
+    const results = await Promise.all(leaves.map(({ words }) => run([...words, '--no-such-flag'])));
+    leaves.forEach(({ words }, i) => {
+      assert.equal(results[i]!.status, 2, words.join(' '));
+      assert.match(results[i]!.stderr, new RegExp(`^kubedask ${words.join(' ')}: unknown option '--no-such-flag'`), words.join(' '));
+    });
+    const [unknown, noCommand, noScheduler, badSize] = await Promise.all([run(['frobnicate']), run([]), run(['worker']), run(['local', '--memory-limit', 'lots'])]);
+    assert.deepEqual([unknown.status, noCommand.status, noScheduler.status, badSize.status], [2, 2, 2, 2]);
+    assert.match(unknown.stderr, /^kubedask: unknown command 'frobnicate'/);
+    assert.match(noCommand.stderr, /^Usage: kubedask /);
+    assert.match(noScheduler.stderr, /^kubedask worker: required option '--scheduler <HOST:PORT>' not specified/);
+    assert.match(badSize.stderr, /^kubedask local: --memory-limit must be a size such as 4GiB, 512MB or 0, got "lots"\n\(kubedask local --help lists the options\)/);
   });
 
   it('`demo` computes per-airport delays over the 3M flights and exits 0', () => {
@@ -42,15 +95,19 @@ describe('kubedask CLI', () => {
     assert.match(r.stderr, /kubedask worker: /);
   });
 
-  it('`scheduler` and `worker` processes form a cluster and stop cleanly on SIGTERM', async (t) => {
-    const scheduler = spawn(process.execPath, [bin, 'scheduler', '--host', '127.0.0.1', '--port', '0', '--dashboard-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  it('`scheduler` and `worker` processes form a cluster, stop cleanly on SIGTERM, and load no Kubernetes client, emulator, CEL, YAML, operator or benchmarks', async (t) => {
+    const schedulerModules = recordingModules();
+    const workerModules = recordingModules();
+    const scheduler = spawn(process.execPath, [...schedulerModules.node, bin, 'scheduler', '--host', '127.0.0.1', '--port', '0', '--dashboard-port', '0', '--log-level', 'warn'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: schedulerModules.env });
     let out = '';
     scheduler.stdout.on('data', (b: Buffer) => (out += b.toString()));
     const schedulerExit = new Promise<number | null>((r) => scheduler.on('exit', (code) => r(code)));
     t.after(() => { scheduler.kill('SIGKILL'); });
     await waitUntil(() => /dashboard at http/.test(out), 'the scheduler to start');
     const address = /grpc:\/\/(\S+)/.exec(out)![1]!;
-    const worker = spawn(process.execPath, [bin, 'worker', '--scheduler', address, '--nthreads', '2', '--name', 'cli-w', '--resources', 'GPU=1'], { stdio: 'ignore' });
+    const worker = spawn(process.execPath, [...workerModules.node, bin, 'worker', '--scheduler', address, '--nthreads', '2', '--name', 'cli-w', '--resources', 'GPU=1'],
+      { stdio: 'ignore', env: workerModules.env });
     const workerExit = new Promise<number | null>((r) => worker.on('exit', (code) => r(code)));
     t.after(() => { worker.kill('SIGKILL'); scheduler.kill('SIGKILL'); });
     const client = await Client.connect(`grpc://${address}`);
@@ -65,11 +122,21 @@ describe('kubedask CLI', () => {
     assert.equal(await workerExit, 0);
     scheduler.kill('SIGTERM');
     assert.equal(await schedulerExit, 0);
+
+    const [schedulerLoaded, workerLoaded] = [schedulerModules.loaded(), workerModules.loaded()];
+    // The record is complete: ES modules (the runtimes) and CommonJS ones (gRPC's internals).
+    assert.ok(schedulerLoaded.some((url) => url.endsWith('/dist/scheduler/server/scheduler-server.js')), 'the scheduler runtime is recorded');
+    assert.ok(workerLoaded.some((url) => url.endsWith('/dist/worker/runtime/worker.js')), 'the worker runtime is recorded');
+    for (const loaded of [schedulerLoaded, workerLoaded]) assert.ok(loaded.some((url) => url.includes('/@grpc/grpc-js/build/src/server.js')), 'CommonJS modules are recorded');
+    assertNoneLoaded(schedulerLoaded, 'the scheduler');
+    assertNoneLoaded(workerLoaded, 'the worker');
   });
 
   it('`sim` starts an API server and kubelet that kubectl uses through the written kubeconfig', async (t) => {
     const kubeconfig = join(mkdtempSync(join(tmpdir(), 'sim-cli-')), 'config');
-    const sim = spawn(process.execPath, [bin, 'sim', '--port', '0', '--kubeconfig', kubeconfig, '--nodes', '2', '--gpus-per-node', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const modules = recordingModules();
+    const sim = spawn(process.execPath, [...modules.node, bin, 'sim', '--port', '0', '--kubeconfig', kubeconfig, '--nodes', '2', '--gpus-per-node', '1'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: modules.env });
     let out = '';
     sim.stdout.on('data', (b: Buffer) => (out += b.toString()));
     const exited = new Promise<number | null>((r) => sim.on('exit', (code) => r(code)));
@@ -82,6 +149,11 @@ describe('kubedask CLI', () => {
     assert.deepEqual(nodes.trim().split('\n').sort(), ['sim-node-0=1', 'sim-node-1=1']);
     sim.kill('SIGTERM');
     assert.equal(await exited, 0);
+    // The emulator does load what workers must not: the patterns above match real module URLs.
+    const loaded = modules.loaded();
+    for (const pattern of ['/dist/sim/', '/node_modules/@marcbachmann/cel-js/', '/node_modules/yaml/', '/node_modules/kubernetes-models/']) {
+      assert.ok(loaded.some((url) => url.includes(pattern)), `kubedask sim loaded ${pattern}`);
+    }
   });
 
   it('`local` serves clients and stops cleanly on SIGTERM, leaving no worker processes', async (t) => {

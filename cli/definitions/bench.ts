@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import type { AutoscaleBenchFlags, OperatorBenchFlags, SchedulerBenchFlags, SimBenchFlags, StartupBenchFlags } from '../commands/bench.js';
+import { parseCount } from '../options.js';
+import { valued } from './option.js';
+
+/** The benchmarks and their modules are loaded only when one runs (lint: only ../commands/bench.ts imports bench/). */
+const load = () => import('../commands/bench.js');
+
+export function defineBench(program: Command): void {
+  const bench = program.command('bench').description('measure kubedask (and Dask where installed) on this machine');
+
+  bench.command('scheduler')
+    .description('scheduler throughput and latency, beside Dask\'s')
+    .option('--json', 'print the result as one JSON line')
+    .addOption(valued('--tasks <N>', 'independent tasks and tree leaves', parseCount, 5_000))
+    .addOption(valued('--chain <N>', 'length of the dependent chain', parseCount, 1000))
+    .addOption(valued('--repeat <R>', 'rounds; the median is reported', parseCount, 3))
+    .option('--no-peer', 'skip the Dask run')
+    .action(async (flags: SchedulerBenchFlags) => (await load()).schedulerBenchCommand(flags));
+
+  bench.command('sim')
+    .description('the API emulator: creates per second and watch event latency')
+    .option('--json', 'print the result as one JSON line')
+    .addOption(valued('--objects <N>', 'objects created', parseCount, 10_000))
+    .addOption(valued('--watches <W>', 'watches open meanwhile', parseCount, 100))
+    .addOption(valued('--concurrency <C>', 'creates in flight at once', parseCount, 16))
+    .action(async (flags: SimBenchFlags) => (await load()).simBenchCommand(flags));
+
+  bench.command('operator')
+    .description('the operator on the emulator: apply to Ready, and many clusters converging')
+    .option('--json', 'print the result as one JSON line')
+    .addOption(valued('--clusters <N>', 'DaskClusters applied at once', parseCount, 200))
+    .addOption(valued('--repeat <R>', 'apply-to-Ready rounds; the median is reported', parseCount, 3))
+    .action(async (flags: OperatorBenchFlags) => (await load()).operatorBenchCommand(flags));
+
+  bench.command('autoscale')
+    .description('the autoscaler end to end: backlog to new pods, drain, and a bursty trace; beside Dask\'s adaptive')
+    .option('--json', 'print the result as one JSON line')
+    .addOption(valued('--tasks <N>', 'tasks of the backlog', parseCount, 600))
+    .addOption(valued('--task-ms <MS>', 'duration of each task', parseCount, 200))
+    .addOption(valued('--repeat <R>', 'backlog rounds; the median is reported', parseCount, 3))
+    .addOption(valued('--bursts <B>', 'bursts in the trace', parseCount, 5))
+    .addOption(valued('--burst-tasks <K>', 'tasks per burst', parseCount, 150))
+    .addOption(valued('--gap-s <S>', 'seconds between bursts', parseCount, 4))
+    .addOption(valued('--max-workers <M>', 'the autoscaled group\'s maximum', parseCount, 6))
+    .option('--no-peer', 'skip the Dask run')
+    .action(async (flags: AutoscaleBenchFlags) => (await load()).autoscaleBenchCommand(flags));
+
+  bench.command('startup')
+    .description('spawn to worker registered, LocalCluster(2) to first result, idle RSS; beside Dask\'s and Ray\'s where installed')
+    .option('--json', 'print the result as one JSON line')
+    .addOption(valued('--repeat <R>', 'runs; the median is reported', parseCount, 3))
+    .option('--no-peer', 'skip the Dask and Ray runs')
+    .action(async (flags: StartupBenchFlags) => (await load()).startupBenchCommand(flags));
+}

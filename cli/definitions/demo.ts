@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import type { DemoFlags } from '../commands/demo.js';
+import { parseCount, parseHostPort } from '../options.js';
+import { tlsOptions, valued } from './option.js';
+
+const flightsData = fileURLToPath(new URL('../../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url));
+
+export function defineDemo(program: Command): void {
+  const command = program.command('demo')
+    .description('per-airport delay statistics over 3M flights, on a LocalCluster or a running cluster')
+    .addOption(valued('--rows <N>', 'rows of the data set to read', parseCount, Infinity, 'all'))
+    .addOption(valued('--workers <N>', 'workers of the LocalCluster', parseCount, 2))
+    .addOption(valued('--partitions <P>', 'partitions the rows are split into', parseCount, 8))
+    .addOption(valued('--top <N>', 'airports listed', parseCount, 10))
+    .addOption(valued('--data <PATH>', 'the flights Parquet file', String, flightsData, 'flights-3m.parquet of vega-datasets'))
+    .addOption(valued('--scheduler <HOST:PORT>', 'run on this cluster\'s scheduler instead of a LocalCluster', parseHostPort));
+  for (const option of tlsOptions()) command.addOption(option);
+  command.action(async (flags: DemoFlags) => (await import('../commands/demo.js')).demoCommand(flags));
+}
