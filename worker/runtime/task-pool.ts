@@ -92,11 +92,6 @@ export class TaskPool {
     for (let i = 0; i < this.nthreads; i++) this.slots.push(this.spawn(i));
   }
 
-  /** Threads that have loaded and take tasks. */
-  get readyThreads(): number {
-    return this.slots.filter((s) => s.ready).length;
-  }
-
   /** Queues a task (starting the threads if need be); it runs when a thread is ready. */
   run(task: PoolTask): Promise<TaskOutcome> {
     return new Promise<TaskOutcome>((resolve) => {
