@@ -19,7 +19,6 @@ export function createProgram(): Command {
   const program = new Command('kubedask')
     .description('Elastic, Dask-style compute clusters on Kubernetes')
     .exitOverride()
-    .allowExcessArguments(false)
     // In a terminal, help wraps to its width; piped, each option stays on one greppable line.
     .configureOutput({ getOutHelpWidth: () => (process.stdout.isTTY ? process.stdout.columns : Infinity) });
   for (const define of [defineLocal, defineScheduler, defineWorker, defineOperator, defineDemo, defineBench, defineSim]) define(program);
