@@ -8,19 +8,28 @@ import { builtinModules } from 'node:module';
 // loaded only when that command runs) imports bench/.
 const noTestImports = { group: ['**/test/**', '../test', './test'], message: 'product code does not import tests' };
 const noBenchImports = { group: ['**/bench/**', '../bench', './bench'], message: 'only cli/commands/bench.ts loads bench/' };
-const productImports = { patterns: [noTestImports, noBenchImports] };
-const benchImports = { patterns: [noTestImports] };
+// Generated protobuf types stay in protocol/ and the servers; the client and the operator get
+// plain types, converted at their one RPC edge file each.
+const noGeneratedImports = {
+  group: ['**/protocol/generated/**', '**/generated/kubedask*'],
+  message: 'generated protobuf types stay inside protocol/, the servers and the RPC edges (client/scheduler-rpc.ts, operator/control/scheduler-control.ts); use plain types',
+};
+const generatedAllowed = ['protocol/**/*.ts', 'scheduler/server/**/*.ts', 'worker/runtime/**/*.ts', 'client/scheduler-rpc.ts', 'operator/control/scheduler-control.ts'];
+const productImports = { patterns: [noTestImports, noBenchImports, noGeneratedImports] };
+const edgeImports = { patterns: [noTestImports, noBenchImports] };
+const benchImports = { patterns: [noTestImports, noGeneratedImports] };
 
 // The pure cores (state machines, builders) import nothing from Node or the network: only
 // their own folder.
-const pureCoreImports = {
+// `allowed`: regexes of further paths (relative to ../) a core may import.
+const pureCoreImports = (...allowed) => ({
   patterns: [
-    noTestImports, noBenchImports,
+    noTestImports, noBenchImports, noGeneratedImports,
     { group: ['node:*', ...builtinModules, '@grpc/*', '@kubernetes/*'], message: 'pure core: no I/O imports' },
     // The builders may also read the resource types of operator/api.
-    { group: ['../*', '!./*', '!../api', '!../api/*'], message: 'pure core: import only from this folder' },
+    { regex: `^\\.\\./(?!(${['api', 'api/.*', ...allowed].join('|')})$)`, message: 'pure core: import only from this folder' },
   ],
-};
+});
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'protocol/generated/**', 'bench/**/*.py'] },
@@ -41,15 +50,23 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.ts'], ignores: ['test/**', 'bench/**', 'cli/commands/bench.ts'], rules: { 'no-restricted-imports': ['error', productImports] } },
+  { files: generatedAllowed, rules: { 'no-restricted-imports': ['error', edgeImports] } },
+  // The errors users catch import nothing, so that the pure scheduler state can throw them.
+  {
+    files: ['protocol/errors.ts'],
+    rules: { 'no-restricted-syntax': ['error', { selector: 'ImportDeclaration, ExportAllDeclaration, ExportNamedDeclaration[source]', message: 'protocol/errors.ts imports nothing: pure cores throw its errors' }] },
+  },
   { files: ['bench/**/*.ts', 'cli/commands/bench.ts'], rules: { 'no-restricted-imports': ['error', benchImports] } },
   {
     files: ['scheduler/state/**/*.ts', 'worker/state/**/*.ts', 'operator/builders/**/*.ts', 'operator/api/**/*.ts',
       // The autoscaler's decision; runner.ts and inputs.ts are its I/O edge.
       'operator/autoscaler/{types,policy,history,behavior,limits,decide}.ts'],
     rules: {
-      'no-restricted-imports': ['error', pureCoreImports],
+      'no-restricted-imports': ['error', pureCoreImports()],
       'no-restricted-globals': ['error', { name: 'process', message: 'pure core: options come in, not from the environment' }],
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'pure core: time arrives with events' }],
     },
   },
+  // The scheduler state throws the client's GraphValidationError itself (one class, no bridge).
+  { files: ['scheduler/state/**/*.ts'], rules: { 'no-restricted-imports': ['error', pureCoreImports('\\.\\./protocol/errors\\.js')] } },
 );

@@ -6,6 +6,9 @@ export { delayed, Delayed } from './client/delayed.js';
 export type { TaskOptions } from './client/graph-builder.js';
 export type { ModuleFunction, TaskFunction } from './client/task-functions.js';
 export { startScheduler, type SchedulerOptions, type RunningScheduler } from './scheduler/server/scheduler-server.js';
+export type { ClusterInfo, WorkerInfo } from './client/messages.js';
 export {
   KubedaskError, GraphValidationError, RemoteTaskError, CancelledError, ConnectionLostError, ValueEncodingError,
+  FetchError, NoWorkersError, ProtocolError, type GraphErrorReason,
 } from './protocol/errors.js';
+export { ValueMissingError } from './client/errors.js';

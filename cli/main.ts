@@ -1,6 +1,6 @@
 // The `kubedask` command. Exit codes: 0 success, 1 runtime failure, 2 bad usage.
 import { CommanderError, type Command } from 'commander';
-import { UsageError } from './options.js';
+import { UsageError } from './errors.js';
 import { allCommands, commandPath, createProgram } from './program.js';
 
 async function main(argv: string[]): Promise<number> {

@@ -1,11 +1,7 @@
 // Option values checked and converted once, with errors that name the flag. Light on purpose:
 // the command definitions use these at parse time, before any command's module is loaded.
 import { readFileSync } from 'node:fs';
-
-/** Bad usage: exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { UsageError } from './errors.js';
 
 export function parsePort(value: string, flag: string): number {
   const n = Number(value);

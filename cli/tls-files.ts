@@ -2,7 +2,7 @@
 // checking a certificate loads gRPC, which printing --help should not.
 import { checkTls, type Tls } from '../protocol/tls.js';
 import type { TlsFlags } from './definitions/option.js';
-import { UsageError } from './options.js';
+import { UsageError } from './errors.js';
 
 /** The three PEM files of mutual TLS, all or none. */
 export function tlsFromFlags(flags: TlsFlags): Tls | undefined {

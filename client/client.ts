@@ -3,7 +3,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { kubedask } from '../protocol/generated/kubedask.js';
 import { ChunkAssembler, toChunks } from '../protocol/chunks.js';
 import { ConnectionLostError, GraphValidationError, KubedaskError } from '../protocol/errors.js';
 import { SchedulerClient, channelOptions } from '../protocol/services.js';
@@ -13,8 +12,10 @@ import { Delayed, collectGraph } from './delayed.js';
 import { Future, type FutureOwner } from './future.js';
 import { buildTask, KeyRef, newKey, type BuiltTask, type TaskOptions } from './graph-builder.js';
 import { KeyTracker, type KeyStatus } from './key-tracker.js';
+import type { ClusterInfo, KeyEvent } from './messages.js';
 import type { ModuleFunction, TaskFunction } from './task-functions.js';
 import { SchedulerRpc } from './scheduler-rpc.js';
+import { ValueMissingError } from './errors.js';
 
 export interface ConnectOptions {
   /** How long to wait for the scheduler to answer, in ms. */
@@ -26,7 +27,6 @@ export interface ConnectOptions {
 /** Anything with a scheduler address: an address string or a LocalCluster. */
 export type ClusterTarget = string | { address: string };
 
-const KeyState = { FINISHED: 1, ERRED: 2, CANCELLED: 3, LOST: 4 } as const;
 const MAX_SUBMIT_BYTES = 32 * 1024 * 1024;
 /** How long cancel() waits for the scheduler's reports before returning anyway. */
 const CANCEL_REPORT_MS = 10_000;
@@ -66,7 +66,7 @@ export class Client implements FutureOwner {
     this.assertOpen();
     const task = buildTask(fn, args, options);
     this.enqueue(task);
-    return new Future(task.spec.key!, this);
+    return new Future(task.spec.key, this);
   }
 
   /** Runs fn(item) for every item; one future per item, in order. */
@@ -76,7 +76,7 @@ export class Client implements FutureOwner {
     for (const item of items) {
       const task = buildTask(fn, [item], options);
       this.enqueue(task);
-      out.push(new Future(task.spec.key!, this));
+      out.push(new Future(task.spec.key, this));
     }
     return out;
   }
@@ -176,7 +176,7 @@ export class Client implements FutureOwner {
   }
 
   /** Cluster membership and addresses. */
-  async clusterInfo(): Promise<kubedask.v1.ClusterInfoReply> {
+  async clusterInfo(): Promise<ClusterInfo> {
     return this.rpc.clusterInfo();
   }
 
@@ -206,7 +206,7 @@ export class Client implements FutureOwner {
       } catch (err) {
         // The value vanished (its worker died) after it finished: it is being recomputed. Ask
         // the scheduler for the key's state again, so a finish we already saw is not missed.
-        if (!(err instanceof MissingValue) || attempt >= 5) throw err;
+        if (!(err instanceof ValueMissingError) || attempt >= 5) throw err;
         this.keys.pending(key);
         this.rpc.want([key]);
       }
@@ -235,7 +235,7 @@ export class Client implements FutureOwner {
   }
 
   private enqueue(task: BuiltTask): void {
-    this.keys.resubmitted(task.spec.key!);
+    this.keys.resubmitted(task.spec.key);
     this.pendingTasks.push(task);
     this.scheduleFlush();
   }
@@ -273,20 +273,20 @@ export class Client implements FutureOwner {
    * in the batch fail; the rest is sent again.
    */
   private async sendGraph(batch: BuiltTask[]): Promise<void> {
-    let tasks = [...new Map(batch.map((t) => [t.spec.key!, t])).values()];
+    let tasks = [...new Map(batch.map((t) => [t.spec.key, t])).values()];
     for (let attempt = 0; tasks.length > 0 && attempt < 3; attempt++) {
-      const functions = [...new Map(tasks.map((t) => [t.fn.id!, t.fn])).values()];
+      const functions = [...new Map(tasks.map((t) => [t.fn.id, t.fn])).values()];
       try {
         await this.rpc.submitGraph({
-          clientId: this.id, functions, tasks: tasks.map((t) => t.spec), wanted: tasks.filter((t) => t.wanted).map((t) => t.spec.key!),
+          clientId: this.id, functions, tasks: tasks.map((t) => t.spec), wanted: tasks.filter((t) => t.wanted).map((t) => t.spec.key),
         });
         return;
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         const culprit = err instanceof GraphValidationError && err.key ? err.key : undefined;
-        const failed = culprit ? dependentsWithin(tasks, culprit) : new Set(tasks.map((t) => t.spec.key!));
+        const failed = culprit ? dependentsWithin(tasks, culprit) : new Set(tasks.map((t) => t.spec.key));
         for (const key of failed) this.keys.failed(key, error);
-        tasks = tasks.filter((t) => !failed.has(t.spec.key!));
+        tasks = tasks.filter((t) => !failed.has(t.spec.key));
       }
     }
   }
@@ -310,7 +310,7 @@ export class Client implements FutureOwner {
       for await (const chunk of this.rpc.gather(this.id, [...waiting.keys()])) {
         const whole = assembler.push(chunk);
         if (!whole) continue;
-        if ('missing' in whole) settle(whole.key, (w) => w.reject(new MissingValue(whole.missing)));
+        if ('missing' in whole) settle(whole.key, (w) => w.reject(new ValueMissingError(whole.missing)));
         else {
           let value: unknown;
           try { value = decodeValue(whole.value); } catch (err) { settle(whole.key, (w) => w.reject(err as Error)); continue; }
@@ -321,18 +321,16 @@ export class Client implements FutureOwner {
       const error = err instanceof Error ? err : new Error(String(err));
       for (const key of [...waiting.keys()]) settle(key, (w) => w.reject(error));
     }
-    for (const key of [...waiting.keys()]) settle(key, (w) => w.reject(new MissingValue(`no data came back for ${key}`)));
+    for (const key of [...waiting.keys()]) settle(key, (w) => w.reject(new ValueMissingError(`no data came back for ${key}`)));
   }
 
-  private onEvents(events: kubedask.v1.KeyEvent.$Properties[]): void {
+  private onEvents(events: KeyEvent[]): void {
     for (const e of events) {
       switch (e.state) {
-        case KeyState.FINISHED: this.keys.finished(e.key!); break;
-        case KeyState.ERRED: this.keys.erred(e.key!, {
-          name: e.error?.name || 'Error', message: e.error?.message ?? '', stack: e.error?.stack ?? '', worker: e.error?.worker ?? '',
-        }); break;
-        case KeyState.CANCELLED: this.keys.cancelled(e.key!); break;
-        case KeyState.LOST: this.keys.lost(e.key!, e.error?.message || 'released by the scheduler'); break;
+        case 'finished': this.keys.finished(e.key); break;
+        case 'erred': this.keys.erred(e.key, e.error); break;
+        case 'cancelled': this.keys.cancelled(e.key); break;
+        case 'lost': this.keys.lost(e.key, e.why); break;
       }
     }
   }
@@ -355,8 +353,8 @@ function dependentsWithin(tasks: BuiltTask[], key: string): Set<string> {
   for (let grew = true; grew;) {
     grew = false;
     for (const t of tasks) {
-      if (!out.has(t.spec.key!) && (t.spec.dependencies ?? []).some((d) => out.has(d))) {
-        out.add(t.spec.key!);
+      if (!out.has(t.spec.key) && t.spec.dependencies.some((d) => out.has(d))) {
+        out.add(t.spec.key);
         grew = true;
       }
     }
@@ -364,15 +362,11 @@ function dependentsWithin(tasks: BuiltTask[], key: string): Set<string> {
   return out;
 }
 
-class MissingValue extends KubedaskError {
-  override name = 'MissingValue';
-}
-
 function* batches(tasks: BuiltTask[]): Generator<BuiltTask[]> {
   let batch: BuiltTask[] = [];
   let bytes = 0;
   for (const t of tasks) {
-    const size = 256 + (t.spec.args ?? []).reduce((n, a) => n + (a.value?.data?.byteLength ?? 0), 0) + (t.fn.source?.length ?? 0);
+    const size = 256 + t.spec.args.reduce((n, a) => n + (a.value?.data.byteLength ?? 0), 0) + (t.fn.source?.length ?? 0);
     if (batch.length && bytes + size > MAX_SUBMIT_BYTES) {
       yield batch;
       batch = [];

@@ -1,13 +1,9 @@
 // Turns submit()/map() calls into wire TaskSpecs: futures among the arguments become
 // dependencies, everything else is encoded as a literal value.
-import type { kubedask } from '../protocol/generated/kubedask.js';
 import { encodeValue, isArrowTable, keyPlaceholder } from '../protocol/values.js';
 import { Future } from './future.js';
+import type { FunctionDef, TaskArg, TaskSpec } from './messages.js';
 import { functionDef, type TaskFunction } from './task-functions.js';
-
-type TaskSpec = kubedask.v1.TaskSpec.$Properties;
-type FunctionDef = kubedask.v1.FunctionDef.$Properties;
-type Arg = kubedask.v1.Arg.$Properties;
 
 export interface TaskOptions {
   /** Key to use instead of a generated one. */
@@ -42,7 +38,7 @@ export function buildTask(fn: TaskFunction, args: unknown[], options: TaskOption
   const def = functionDef(fn);
   const key = options.key ?? newKey(def.name || 'task');
   const dependencies = new Set<string>();
-  const wireArgs = args.map((arg): Arg => encodeArg(arg, dependencies));
+  const wireArgs = args.map((arg): TaskArg => encodeArg(arg, dependencies));
   return {
     fn: def,
     wanted,
@@ -59,7 +55,7 @@ export function buildTask(fn: TaskFunction, args: unknown[], options: TaskOption
   };
 }
 
-function encodeArg(arg: unknown, dependencies: Set<string>): Arg {
+function encodeArg(arg: unknown, dependencies: Set<string>): TaskArg {
   if (arg instanceof Future || arg instanceof KeyRef) {
     dependencies.add(arg.key);
     return { key: arg.key };

@@ -1,8 +1,12 @@
-// Promise-shaped calls on the Scheduler service; every gRPC error becomes a named error here.
+// The client's RPC edge: promise-shaped calls on the Scheduler service. The only client file
+// that sees generated protobuf types; it converts them to client/messages.ts, and every gRPC
+// error to a named error (protocol/wire-errors.ts).
 import type * as grpc from '@grpc/grpc-js';
 import * as grpcRuntime from '@grpc/grpc-js';
 import type { kubedask } from '../protocol/generated/kubedask.js';
-import { fromServiceError } from '../protocol/errors.js';
+import { pb } from '../protocol/services.js';
+import { fromServiceError } from '../protocol/wire-errors.js';
+import type { ClusterInfo, GraphSubmission, KeyEvent } from './messages.js';
 
 type Cb<T> = (err: grpc.ServiceError | null, reply?: T) => void;
 interface RawSchedulerClient extends grpc.Client {
@@ -31,7 +35,7 @@ export class SchedulerRpc {
   }
 
   /** Opens the session stream and resolves once the scheduler has welcomed the client. */
-  openSession(clientId: string, timeoutMs: number, onEvents: (events: kubedask.v1.KeyEvent.$Properties[]) => void, onLost: (err: Error) => void): Promise<void> {
+  openSession(clientId: string, timeoutMs: number, onEvents: (events: KeyEvent[]) => void, onLost: (err: Error) => void): Promise<void> {
     return new Promise((resolve, reject) => {
       let welcomed = false;
       const fail = (err: Error) => {
@@ -45,7 +49,7 @@ export class SchedulerRpc {
         this.session = s;
         s.on('data', (msg: kubedask.v1.ClientEvent) => {
           if (msg.welcome && !welcomed) { welcomed = true; clearTimeout(timer); resolve(); }
-          if (msg.events.length) onEvents(msg.events);
+          if (msg.events.length) onEvents(msg.events.flatMap(toKeyEvent));
         });
         s.on('error', (e: grpc.ServiceError) => { clearTimeout(timer); if (e.code !== grpcRuntime.status.CANCELLED) fail(fromServiceError(e)); });
         s.on('end', () => { clearTimeout(timer); fail(new Error('the scheduler closed the session')); });
@@ -63,8 +67,10 @@ export class SchedulerRpc {
     this.session?.write({ want: { keys } });
   }
 
-  submitGraph(req: kubedask.v1.SubmitGraphRequest.$Properties): Promise<kubedask.v1.SubmitGraphReply> {
-    return unary((cb) => this.raw.submitGraph(req, { deadline: Date.now() + SUBMIT_DEADLINE_MS }, cb));
+  /** The plain submission is already a valid SubmitGraphRequest: no copy is made. */
+  async submitGraph(req: GraphSubmission): Promise<number> {
+    const reply = await unary<kubedask.v1.SubmitGraphReply>((cb) => this.raw.submitGraph(req, { deadline: Date.now() + SUBMIT_DEADLINE_MS }, cb));
+    return reply.accepted;
   }
 
   async *gather(clientId: string, keys: string[]): AsyncGenerator<kubedask.v1.DataChunk> {
@@ -76,31 +82,56 @@ export class SchedulerRpc {
     }
   }
 
-  scatter(clientId: string, chunks: kubedask.v1.DataChunk.$Properties[]): Promise<kubedask.v1.ScatterReply> {
+  async scatter(clientId: string, chunks: Iterable<kubedask.v1.DataChunk.$Properties>): Promise<string[]> {
     const metadata = new grpcRuntime.Metadata();
     metadata.set('kubedask-client', clientId);
-    return unary((cb) => {
+    const reply = await unary<kubedask.v1.ScatterReply>((cb) => {
       const call = this.raw.scatter(metadata, cb);
       for (const chunk of chunks) call.write(chunk);
       call.end();
     });
+    return reply.keys;
   }
 
-  uploadModule(name: string, source: string): Promise<kubedask.v1.UploadModuleReply> {
-    return unary((cb) => this.raw.uploadModule({ name, source }, cb));
+  async uploadModule(name: string, source: string): Promise<void> {
+    await unary((cb) => this.raw.uploadModule({ name, source }, cb));
   }
 
-  cancel(clientId: string, keys: string[]): Promise<kubedask.v1.CancelReply> {
-    return unary((cb) => this.raw.cancel({ clientId, keys }, cb));
+  async cancel(clientId: string, keys: string[]): Promise<number> {
+    return (await unary<kubedask.v1.CancelReply>((cb) => this.raw.cancel({ clientId, keys }, cb))).cancelled;
   }
 
-  clusterInfo(): Promise<kubedask.v1.ClusterInfoReply> {
-    return unary((cb) => this.raw.clusterInfo({}, cb));
+  async clusterInfo(): Promise<ClusterInfo> {
+    const r = await unary<kubedask.v1.ClusterInfoReply>((cb) => this.raw.clusterInfo({}, cb));
+    return {
+      schedulerId: r.schedulerId, address: r.address, dashboard: r.dashboard, tasks: r.tasks,
+      workers: r.workers.map((w) => ({
+        id: w.id ?? '', name: w.name ?? '', address: w.address ?? '', nthreads: w.nthreads ?? 0, memoryLimit: w.memoryLimit ?? 0,
+        resources: { ...w.resources }, memoryUsed: w.memoryUsed ?? 0, processing: w.processing ?? 0, inMemory: w.inMemory ?? 0, group: w.group ?? '',
+      })),
+    };
   }
 
   close(): void {
     this.session?.end();
     this.session?.cancel();
     this.raw.close();
+  }
+}
+
+const KeyState = pb.KeyEvent.State;
+
+function toKeyEvent(e: kubedask.v1.KeyEvent.$Properties): KeyEvent[] {
+  const key = e.key ?? '';
+  const error = e.error;
+  switch (e.state) {
+    case KeyState.FINISHED: return [{ key, state: 'finished' }];
+    case KeyState.ERRED: return [{
+      key, state: 'erred',
+      error: { name: error?.name || 'Error', message: error?.message ?? '', stack: error?.stack ?? '', worker: error?.worker ?? '' },
+    }];
+    case KeyState.CANCELLED: return [{ key, state: 'cancelled' }];
+    case KeyState.LOST: return [{ key, state: 'lost', why: error?.message || 'released by the scheduler' }];
+    default: return [];
   }
 }

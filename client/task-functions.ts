@@ -1,9 +1,7 @@
 // How task functions travel: a self-contained function by its source, or an export of a
 // module uploaded with client.upload(). Both get a stable id so each travels once.
 import { createHash } from 'node:crypto';
-import type { kubedask } from '../protocol/generated/kubedask.js';
-
-type FunctionDef = kubedask.v1.FunctionDef.$Properties;
+import type { FunctionDef } from './messages.js';
 
 /** A reference to an export of an uploaded module, usable wherever a function is. */
 export interface ModuleFunction {

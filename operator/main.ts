@@ -2,19 +2,21 @@
 // DaskWorkerGroup or a DaskJob; reconcilers run only while this replica leads (when leader
 // election is on); probes, Prometheus metrics and JSON logs on the side; a clean stop on signal.
 import { hostname } from 'node:os';
-import { LABELS, MANAGER, type DaskAutoscalingPolicy, type DaskCluster, type DaskJob, type DaskWorkerGroup } from './api/types.js';
+import { Registry } from 'prom-client';
+import { LABELS, MANAGER } from './api/types.js';
 import { grpcSchedulerControl, type SchedulerControl } from './control/scheduler-control.js';
 import { EventRecorder } from './k8s/events.js';
-import { Informer, type InformerEvent } from './k8s/informer.js';
+import type { InformerEvent } from './k8s/informer.js';
 import { KubeApi, type KubeObject } from './k8s/kube-api.js';
 import { LeaderElector } from './k8s/leader.js';
-import { R } from './k8s/resources.js';
+import { createLogger, type LogLevel } from '../protocol/log.js';
+import { exposition } from '../protocol/prometheus.js';
 import { startProbeServer } from './runtime/http-server.js';
-import { createLogger } from './runtime/logger.js';
-import { Registry } from './runtime/metrics.js';
+import { operatorMetrics } from './runtime/metrics.js';
 import { WorkQueue, type ReconcileResult } from './runtime/work-queue.js';
 import { reconcileCluster } from './reconcile/cluster.js';
-import { key, splitKey, type Caches, type Deployment, type Pod, type ReconcileContext, type Service } from './reconcile/context.js';
+import { createCaches } from './reconcile/caches.js';
+import { key, splitKey, type Pod, type ReconcileContext } from './reconcile/context.js';
 import { DrainTracker } from './reconcile/drains.js';
 import { Expectations } from './reconcile/expectations.js';
 import { reconcileJob } from './reconcile/job.js';
@@ -36,9 +38,7 @@ export interface OperatorOptions {
   burst: number;
   resyncMs: number;
   workers: number;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
-  /** Output for the JSON log lines (stdout by default). */
-  write?: (line: string) => void;
+  logLevel: LogLevel;
   control?: SchedulerControl;
   api?: KubeApi;
   /** Called after every reconcile (benchmarks). */
@@ -63,25 +63,16 @@ const RECONCILERS: Record<Kind, (ctx: ReconcileContext, ns: string, name: string
 };
 
 export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
-  const log = createLogger({ level: o.logLevel, ...(o.write ? { write: o.write } : {}), fields: { component: MANAGER } });
+  const log = createLogger({ component: MANAGER, level: o.logLevel, destination: 'stdout' });
   const metrics = new Registry();
-  const m = operatorMetrics(metrics);
+  // The queue is made below; the depth is read only when scraped.
+  const m = operatorMetrics(metrics, { queueDepth: () => queue.depth });
   const api = o.api ?? KubeApi.fromDefaultKubeconfig({
     qps: o.qps, burst: o.burst,
     onRequest: (r) => m.apiRequests.inc({ verb: r.verb, resource: r.resource, code: String(r.status) }),
   });
   const namespaces = o.namespaces.length ? o.namespaces : undefined;
-  const onError = (what: string) => (err: unknown) => log.warn(`${what} watch trouble; retrying`, { error: err });
-  const managed = `${LABELS.managedBy}=${MANAGER}`;
-  const caches: Caches = {
-    clusters: new Informer<DaskCluster & KubeObject>(api, R.daskClusters, { namespaces, resyncMs: o.resyncMs, onError: onError('DaskCluster') }),
-    groups: new Informer<DaskWorkerGroup & KubeObject>(api, R.daskWorkerGroups, { namespaces, resyncMs: o.resyncMs, onError: onError('DaskWorkerGroup') }),
-    jobs: new Informer<DaskJob & KubeObject>(api, R.daskJobs, { namespaces, resyncMs: o.resyncMs, onError: onError('DaskJob') }),
-    policies: new Informer<DaskAutoscalingPolicy & KubeObject>(api, R.daskAutoscalingPolicies, { resyncMs: o.resyncMs, onError: onError('DaskAutoscalingPolicy') }),
-    pods: new Informer<Pod>(api, R.pods, { namespaces, labelSelector: managed, resyncMs: o.resyncMs, onError: onError('Pod') }),
-    deployments: new Informer<Deployment>(api, R.deployments, { namespaces, labelSelector: managed, resyncMs: o.resyncMs, onError: onError('Deployment') }),
-    services: new Informer<Service>(api, R.services, { namespaces, labelSelector: managed, resyncMs: o.resyncMs, onError: onError('Service') }),
-  };
+  const caches = createCaches(api, { namespaces, resyncMs: o.resyncMs, onError: (kind, err) => log.warn(`${kind} watch trouble; retrying`, { error: err }) });
   const control = o.control ?? grpcSchedulerControl();
   const now = () => Date.now();
   const events = new EventRecorder(api, { component: MANAGER, host: o.identity });
@@ -104,28 +95,23 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     drains: new DrainTracker(now),
     enqueue: { cluster: enqueue('cluster'), group: enqueue('group'), job: enqueue('job') },
   };
-  const autoscaler = new Autoscaler(ctx, {
-    decisions: metrics.counter('kubedask_autoscaler_decisions_total', 'Replica changes the autoscaler made, by cluster, group and direction.', ['cluster', 'group', 'direction']),
-    recommended: metrics.gauge('kubedask_autoscaler_recommended_workers', 'The scheduler\'s adaptive target per group.', ['cluster', 'group']),
-    desired: metrics.gauge('kubedask_autoscaler_desired_workers', 'Replicas the autoscaler wants per group, after limits, windows and policy.', ['cluster', 'group']),
-    updates: metrics.counter('kubedask_autoscaler_metrics_updates_total', 'Metrics updates received from schedulers.', ['cluster']),
-  });
+  const autoscaler = new Autoscaler(ctx, m.autoscaler);
   ctx.autoscaler = autoscaler;
   route(ctx);
 
   let closing = false;
   let started = false;
   let elector: LeaderElector | undefined;
-  const renderMetrics = () => { m.depth.set({}, queue.depth); return metrics.render(); };
+  const renderMetrics = () => exposition(metrics);
   const probes = await startProbeServer({
     host: o.host, port: o.healthPort,
     healthz: () => !closing,
     readyz: () => Object.values(caches).every((c) => c.synced),
-    metrics: () => renderMetrics(),
+    metrics: renderMetrics,
   });
   const metricsServer = o.metricsPort === o.healthPort ? undefined : await startProbeServer({
     host: o.host, port: o.metricsPort, healthz: () => true, readyz: () => true,
-    metrics: () => renderMetrics(),
+    metrics: renderMetrics,
   });
 
   let resolveClosed!: (e: Error | undefined) => void;
@@ -133,7 +119,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const startWork = () => {
     if (started || closing) return;
     started = true;
-    m.leader.set({}, 1);
+    m.leader.set(1);
     log.info('reconciling', { namespaces: namespaces ?? 'all', workers: o.workers });
     queue.run(o.workers, async (k) => {
       const i = k.indexOf(':');
@@ -175,7 +161,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       namespace: o.leaderElectionNamespace, name: o.leaderElectionId, identity: o.identity,
       onStartedLeading: () => { log.info('became leader', { lease: `${o.leaderElectionNamespace}/${o.leaderElectionId}` }); startWork(); },
       // A replica that lost the lease stops at once, as controller-runtime does: another leads now.
-      onStoppedLeading: () => { m.leader.set({}, 0); if (!closing) void close(new Error('leader election lost')); },
+      onStoppedLeading: () => { m.leader.set(0); if (!closing) void close(new Error('leader election lost')); },
     });
     elector.start();
   } else {
@@ -229,17 +215,6 @@ function route(ctx: ReconcileContext): void {
   };
   caches.deployments.on(toCluster);
   caches.services.on(toCluster);
-}
-
-function operatorMetrics(r: Registry) {
-  return {
-    reconciles: r.counter('kubedask_operator_reconciles_total', 'Reconciles by kind and outcome (success, requeue, error).', ['kind', 'outcome']),
-    errors: r.counter('kubedask_operator_reconcile_errors_total', 'Reconciles that failed and were retried with backoff.', ['kind']),
-    duration: r.histogram('kubedask_operator_reconcile_duration_seconds', 'Time spent in one reconcile.', ['kind']),
-    depth: r.gauge('kubedask_operator_workqueue_depth', 'Keys waiting in the work queue.'),
-    leader: r.gauge('kubedask_operator_leader', '1 while this replica leads and reconciles.'),
-    apiRequests: r.counter('kubedask_operator_api_requests_total', 'Requests to the Kubernetes API by verb, resource and status code.', ['verb', 'resource', 'code']),
-  };
 }
 
 export const defaultIdentity = (): string => `${hostname()}-${process.pid}`;

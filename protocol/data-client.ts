@@ -2,7 +2,8 @@
 // and by the scheduler (gather, scatter): one channel per address, reused.
 import * as grpc from '@grpc/grpc-js';
 import { ChunkAssembler, toChunks } from './chunks.js';
-import { FetchError, fromServiceError } from './errors.js';
+import { FetchError } from './errors.js';
+import { fromServiceError } from './wire-errors.js';
 import type { kubedask } from './generated/kubedask.js';
 import { WorkerDataClient, channelOptions } from './services.js';
 import type { EncodedValue } from './values.js';

@@ -1,5 +1,6 @@
-// Named protocol errors, and the one place that maps errors to gRPC status and back.
-import * as grpc from '@grpc/grpc-js';
+// The errors a kubedask user can catch: each one crosses the wire with its typed fields
+// (protocol/wire-errors.ts has the mapping). This module imports nothing, so the pure
+// scheduler state may throw GraphValidationError itself (lint enforces both).
 
 export class KubedaskError extends Error {
   override name = 'KubedaskError';
@@ -9,11 +10,34 @@ export class ValueEncodingError extends KubedaskError {
   override name = 'ValueEncodingError';
 }
 
-/** A graph was refused; `key` names the task at fault. */
+/** Why a graph (or a scatter, or a module upload) was refused. */
+export type GraphErrorReason =
+  | 'cycle' | 'missing-dependency' | 'unknown-function' | 'duplicate-key' | 'invalid-key'
+  | 'invalid-resources' | 'invalid-retries' | 'invalid-priority'
+  | 'undeclared-dependency' | 'argument-too-large' | 'invalid-function' | 'unknown-module'
+  | 'invalid-module-name' | 'unknown-client';
+
+export interface GraphValidationFields {
+  /** The task at fault; '' when the refusal is not about one task (e.g. an unknown client). */
+  key: string;
+  reason: GraphErrorReason;
+  /** For reason 'cycle': the keys on the cycle, in dependency order. */
+  cycle?: string[];
+  cause?: unknown;
+}
+
+/** A graph was refused as a whole; nothing of it was added. */
 export class GraphValidationError extends KubedaskError {
   override name = 'GraphValidationError';
-  constructor(message: string, readonly key: string, options?: ErrorOptions) {
-    super(message, options);
+  readonly key: string;
+  readonly reason: GraphErrorReason;
+  readonly cycle: string[] | undefined;
+
+  constructor(message: string, fields: GraphValidationFields) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.key = fields.key;
+    this.reason = fields.reason;
+    this.cycle = fields.cycle;
   }
 }
 
@@ -48,6 +72,17 @@ export class FetchError extends KubedaskError {
   }
 }
 
+/** The request needs a worker and the cluster has none (e.g. scatter before any registered). */
+export class NoWorkersError extends KubedaskError {
+  override name = 'NoWorkersError';
+}
+
+/** A peer sent what the protocol does not allow: a session not opened with hello, a worker
+ *  stream not opened with register, a malformed request. */
+export class ProtocolError extends KubedaskError {
+  override name = 'ProtocolError';
+}
+
 export class ConnectionLostError extends KubedaskError {
   override name = 'ConnectionLostError';
 }
@@ -55,30 +90,4 @@ export class ConnectionLostError extends KubedaskError {
 function stripFirstLine(stack: string): string {
   const i = stack.indexOf('\n');
   return i < 0 ? '' : stack.slice(i + 1);
-}
-
-const statusOf: Record<string, grpc.status> = {
-  GraphValidationError: grpc.status.INVALID_ARGUMENT,
-  ValueEncodingError: grpc.status.INVALID_ARGUMENT,
-  CancelledError: grpc.status.CANCELLED,
-};
-
-/** Turns any thrown value into a gRPC ServiceError with a one-line message. */
-export function toServiceError(err: unknown): Partial<grpc.StatusObject> {
-  const e = err instanceof Error ? err : new Error(String(err));
-  const metadata = new grpc.Metadata();
-  metadata.set('kubedask-error', e.name);
-  if (e instanceof GraphValidationError) metadata.set('kubedask-key', e.key);
-  return { code: statusOf[e.name] ?? grpc.status.INTERNAL, details: e.message, metadata };
-}
-
-/** Turns a gRPC error received by a client back into the named error. */
-export function fromServiceError(err: grpc.ServiceError): Error {
-  const name = String(err.metadata?.get('kubedask-error')[0] ?? '');
-  const key = String(err.metadata?.get('kubedask-key')[0] ?? '');
-  const message = err.details || err.message;
-  if (name === 'GraphValidationError') return new GraphValidationError(message, key, { cause: err });
-  if (name === 'ValueEncodingError') return new ValueEncodingError(message, { cause: err });
-  if (err.code === grpc.status.UNAVAILABLE) return new ConnectionLostError(message, { cause: err });
-  return new KubedaskError(message, { cause: err });
 }

@@ -1,3 +1,4 @@
+import type { LogLevel } from '../../protocol/log.js';
 import { startWorker } from '../../worker/runtime/worker.js';
 import type { TlsFlags } from '../definitions/option.js';
 import { onShutdownSignal } from '../signals.js';
@@ -16,6 +17,7 @@ export interface WorkerFlags extends TlsFlags {
   port: number;
   connectTimeout: number;
   exitWithParent?: boolean;
+  logLevel: LogLevel;
 }
 
 export async function workerCommand(flags: WorkerFlags): Promise<void> {
@@ -36,6 +38,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
     advertiseHost: flags.advertiseHost || (wildcard && process.env.POD_IP) || undefined,
     port: flags.port,
     reconnectTimeoutMs: flags.connectTimeout * 1000,
+    logLevel: flags.logLevel,
     tls,
   });
   process.stdout.write(`worker ${worker.name} serving data at ${worker.address}\n`);

@@ -1,9 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { OperatorFlags } from '../commands/operator.js';
 import { parseCount, parseNamespaces, parsePort, parseSeconds } from '../options.js';
-import { valued } from './option.js';
-
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+import { logLevelOption, valued } from './option.js';
 
 export function defineOperator(program: Command): void {
   const namespaces = new Option('--namespace <NS>', 'namespace to manage; repeat it or separate with commas')
@@ -22,6 +20,6 @@ export function defineOperator(program: Command): void {
     .addOption(valued('--burst <N>', 'Kubernetes API requests allowed at once above --qps', parseCount, 40))
     .addOption(valued('--resync <SECONDS>', 'reconcile every object at least this often', parseSeconds, 300))
     .addOption(valued('--workers <N>', 'objects reconciled at once', parseCount, 4))
-    .addOption(new Option('--log-level <LEVEL>', 'least severe log lines written').choices(LOG_LEVELS).default('info'))
+    .addOption(logLevelOption())
     .action(async (flags: OperatorFlags) => (await import('../commands/operator.js')).operatorCommand(flags));
 }

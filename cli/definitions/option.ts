@@ -1,6 +1,7 @@
 // Helpers for the command definitions: an option whose value a validator from ../options.ts
 // checks at parse time, and the mutual-TLS options shared by several commands.
 import { Option } from 'commander';
+import { LOG_LEVELS } from '../../protocol/log.js';
 import { readPemFile } from '../options.js';
 
 /**
@@ -28,4 +29,9 @@ export interface TlsFlags {
   tlsCa?: Buffer;
   tlsCert?: Buffer;
   tlsKey?: Buffer;
+}
+
+/** `--log-level`, else $LOG_LEVEL, else info: the same levels for every process (protocol/log.ts). */
+export function logLevelOption(): Option {
+  return new Option('--log-level <LEVEL>', 'least severe log lines written').choices(LOG_LEVELS).default('info').env('LOG_LEVEL');
 }

@@ -1,9 +1,7 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { SchedulerFlags } from '../commands/scheduler.js';
 import { parsePort, parseSeconds } from '../options.js';
-import { tlsOptions, valued } from './option.js';
-
-const LOG_LEVELS = ['silent', 'error', 'warn', 'info'] as const;
+import { logLevelOption, tlsOptions, valued } from './option.js';
 
 export function defineScheduler(program: Command): void {
   const command = program.command('scheduler')
@@ -14,7 +12,7 @@ export function defineScheduler(program: Command): void {
     .option('--no-dashboard', 'serve no dashboard')
     .addOption(valued('--metrics-port <P>', 'port of the Prometheus /metrics endpoint', parsePort, -1, 'off'))
     .addOption(valued('--heartbeat-timeout <SECONDS>', 'a worker silent this long is lost', parseSeconds, 30))
-    .addOption(new Option('--log-level <LEVEL>', 'least severe log lines written').choices(LOG_LEVELS).default('info'));
+    .addOption(logLevelOption());
   for (const option of tlsOptions()) command.addOption(option);
   command.action(async (flags: SchedulerFlags) => (await import('../commands/scheduler.js')).schedulerCommand(flags));
 }

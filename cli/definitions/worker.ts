@@ -2,7 +2,7 @@ import { availableParallelism, hostname } from 'node:os';
 import type { Command } from 'commander';
 import type { WorkerFlags } from '../commands/worker.js';
 import { parseCount, parseHostPort, parsePort, parseResources, parseSeconds, parseSize } from '../options.js';
-import { tlsOptions, valued } from './option.js';
+import { logLevelOption, tlsOptions, valued } from './option.js';
 
 export function defineWorker(program: Command): void {
   const command = program.command('worker')
@@ -17,7 +17,8 @@ export function defineWorker(program: Command): void {
     .option('--advertise-host <H>', 'host peers reach the data port at, when bound to 0.0.0.0 (default: $POD_IP, else the first external IPv4 address)')
     .addOption(valued('--port <P>', 'data port for peers (0: any free port)', parsePort, 0))
     .addOption(valued('--connect-timeout <SECONDS>', 'give up when the scheduler is unreachable this long', parseSeconds, 30))
-    .option('--exit-with-parent', 'exit when the parent process goes (how LocalCluster starts workers)');
+    .option('--exit-with-parent', 'exit when the parent process goes (how LocalCluster starts workers)')
+    .addOption(logLevelOption());
   for (const option of tlsOptions()) command.addOption(option);
   // Checked after parsing rather than with makeOptionMandatory(), which commander checks before
   // unknown options: `worker --nthread 2` should name the misspelt flag first.

@@ -2,7 +2,7 @@
 // update) to the autoscaler's pure inputs: the WatchMetrics request, each group's GroupInput,
 // who drives each group, and what the namespace's other clusters use. No I/O here.
 import { ANNOTATIONS, type DaskCluster, type DaskWorkerGroup } from '../api/types.js';
-import { quantityBytes } from '../builders/quantity.js';
+import { quantityBytes } from '../api/quantity.js';
 import { withClusterDefaults } from '../builders/index.js';
 import type { GroupMetrics, WatchRequest } from '../control/scheduler-control.js';
 import { isFinished, isReady, isTerminating } from '../reconcile/pod-health.js';

@@ -1,17 +1,19 @@
 // A stable short hash of plain JSON-like values: FNV-1a 64 over canonical JSON (keys sorted,
 // undefined dropped), so the same inputs give the same hash whatever their key order.
+import { configure } from 'safe-stable-stringify';
 
 const FNV_OFFSET = 0xcbf29ce484222325n;
 const FNV_PRIME = 0x100000001b3n;
 const MASK = 0xffffffffffffffffn;
 
+// safe-stable-stringify sorts keys by UTF-16 code units, as Array.prototype.sort does: its output
+// is byte-identical to the hand-written version it replaced, so the hashes annotated on running
+// clusters' objects stay the same (test/unit/operator-hash-fixture.test.ts). A cycle is an error.
+const stableStringify = configure({ deterministic: true, circularValue: TypeError });
+
 /** JSON with object keys sorted at every level; undefined members are left out as JSON.stringify does. */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const parts = Object.keys(obj).sort().filter((k) => obj[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`);
-  return `{${parts.join(',')}}`;
+  return stableStringify(value) ?? 'null';
 }
 
 /** FNV-1a 64 of the UTF-8 bytes of `text`, as 16 hex digits. */

@@ -6,7 +6,6 @@ export { schedulerInputs, schedulerTemplateHash, workerInputs, workerTemplateHas
 export { buildJobCluster, buildRunnerPod, SCHEDULER_ADDRESS_ENV } from './job.js';
 export { deepMerge, mergeContainer, mergePodSpec, mergePodTemplate, type Pinned } from './merge.js';
 export { clusterLabels, ownerReference, schedulerSelector, selectorString, workerGroupSelector, type Component, type Owner } from './meta.js';
-export { quantityBytes } from './quantity.js';
 export { buildSchedulerDeployment, DEFAULT_SCHEDULER_RESOURCES } from './scheduler.js';
 export { buildSchedulerService, METRICS_PATH } from './scheduler-service.js';
 export { CONTAINER_SECURITY, POD_SECURITY, RUN_AS_ID, WRITABLE_DIRS } from './security.js';

@@ -10,7 +10,7 @@ import { workerInputs, workerTemplateHash, type WorkerInputs } from './inputs.js
 import { compact, mergePodTemplate } from './merge.js';
 import { clusterLabels, ownerReference, workerGroupSelector } from './meta.js';
 import { grpcHealthProbe } from './probes.js';
-import { quantityBytes } from './quantity.js';
+import { quantityBytes } from '../api/quantity.js';
 import { withSecureDefaults } from './security.js';
 import { tlsArgs, tlsMount, tlsVolume } from './tls.js';
 

@@ -7,6 +7,7 @@ import { ControlClient, channelOptions } from '../../protocol/services.js';
 import { channelCredentials, type Tls } from '../../protocol/tls.js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import type { GroupMetrics } from '../../scheduler/state/index.js';
+import { ControlError } from './errors.js';
 
 export interface WorkerMetrics {
   name: string;
@@ -103,17 +104,6 @@ function toUpdate(u: kubedask.v1.MetricsUpdate): MetricsUpdate {
       idleSeconds: g.idleSeconds ?? 0,
     })),
   };
-}
-
-/** A failed Control call. Its message is stable (the gRPC status name), so conditions built from
- * it do not change on every attempt; the details stay in `cause`. */
-export class ControlError extends Error {
-  override name = 'ControlError';
-  readonly code: grpc.status;
-  constructor(target: string, method: string, err: grpc.ServiceError) {
-    super(`Control.${method} at ${target}: ${grpc.status[err.code] ?? 'UNKNOWN'}`, { cause: err });
-    this.code = err.code;
-  }
 }
 
 export function grpcSchedulerControl(o: { metricsTimeoutMs?: number } = {}): SchedulerControl {

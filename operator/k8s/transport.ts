@@ -78,7 +78,7 @@ export function kubeconfigTransport(kc: k8s.KubeConfig, userAgent: string): Tran
       return new Promise<IncomingMessage>((resolve, reject) => {
         const r = lib.request(url, { method: req.method, headers, agent: agentFor(tls), signal: req.signal }, resolve);
         const fail = (err: Error & { code?: string }): void =>
-          reject(err.name === 'AbortError' ? err : new ConnectionError(`${req.method} ${url.pathname}: ${err.message}`, err.code, err));
+          reject(req.signal?.aborted ? err : new ConnectionError(`${req.method} ${url.pathname}: ${err.message}`, err.code, err));
         r.on('error', fail);
         if (req.timeoutMs) {
           r.setTimeout(req.timeoutMs, () => r.destroy(Object.assign(new Error(`no response within ${req.timeoutMs} ms`), { code: 'ETIMEDOUT' })));

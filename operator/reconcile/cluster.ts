@@ -1,47 +1,88 @@
-// Reconcile of one DaskCluster, as an ordered list of idempotent steps: finalizer, scheduler
-// Service and Deployment, one DaskWorkerGroup per spec group, then the status from what was
-// observed, and the idle timeout. Worker pods belong to the group reconciler.
+// Reconcile of one DaskCluster, as an ordered list of idempotent steps (steps.ts runs them):
+// finalizer, scheduler Service and Deployment, one DaskWorkerGroup per spec group, then the
+// status from what was observed, and the idle timeout. Worker pods belong to the group reconciler.
 import { ANNOTATIONS, FINALIZER, LABELS, names, type DaskCluster, type DaskClusterStatus, type DaskWorkerGroup } from '../api/types.js';
 import { buildSchedulerDeployment, buildSchedulerService, buildWorkerGroup, withClusterDefaults, workerTemplateHash } from '../builders/index.js';
 import { R } from '../k8s/resources.js';
 import { isAlreadyExists, isNotFound } from '../k8s/kube-api.js';
 import type { ReconcileResult } from '../runtime/work-queue.js';
+import type { AutoscalingState } from '../autoscaler/runner.js';
 import { condition, setConditions } from './conditions.js';
-import { computeClusterStatus } from './cluster-status.js';
-import type { Deployment, ReconcileContext, Service } from './context.js';
+import { computeClusterStatus, type ComputedStatus } from './cluster-status.js';
+import { key, type Deployment, type Pod, type ReconcileContext, type Service } from './context.js';
 import { parseDuration } from './duration.js';
-import { forgetCluster, groupPods, observeScheduler } from './observe.js';
+import { forgetCluster, groupPods, observeScheduler, type SchedulerView } from './observe.js';
 import { isTerminating } from './pod-health.js';
 import { clusterTls } from './tls.js';
-import { createObject, ReconcileErrors, sameJson, writeStatus } from './writes.js';
+import { failureMessage } from './errors.js';
+import { done, runSteps, step, type PassState, type ReconcileStep, type StepOutcome } from './steps.js';
+import { createObject, sameJson, writeStatus } from './writes.js';
+
+interface ClusterPass extends PassState {
+  ctx: ReconcileContext;
+  cluster: DaskCluster;
+  view?: SchedulerView;
+  autoscaling?: AutoscalingState;
+  computed?: ComputedStatus;
+  status?: DaskClusterStatus;
+  /** Worker pods still there while the cluster is being deleted. */
+  workers?: Pod[];
+}
+
+/** A live cluster's pass, in order. */
+export const clusterSteps: readonly ReconcileStep<ClusterPass>[] = [
+  step('ensureFinalizer', (s) => ensureFinalizer(s.ctx, s.cluster)),
+  step('ensureSchedulerService', (s) => ensureService(s.ctx, s.cluster), { keepGoing: true }),
+  step('ensureSchedulerDeployment', (s) => ensureDeployment(s.ctx, s.cluster), { keepGoing: true }),
+  step('ensureWorkerGroups', (s) => ensureGroups(s.ctx, s.cluster), { keepGoing: true }),
+  step('observeScheduler', observe),
+  step('computeStatus', computeStatus),
+  step('writeStatus', (s) => writeStatus(s.ctx, R.daskClusters, s.cluster, s.cluster.status, s.status!), { keepGoing: true }),
+  step('checkIdleTimeout', async (s) => {
+    const idle = await checkIdle(s.ctx, s.cluster, s.computed!.ready ? s.computed!.idleSeconds : undefined);
+    return idle ? done(idle) : undefined;
+  }, { ifNoFailures: true }),
+  step('requeue', (s) => done(nextLook(s.cluster, s.computed!)), { ifNoFailures: true }),
+];
+
+/** A cluster being deleted: its workers go first, then the finalizer. */
+export const clusterDeletionSteps: readonly ReconcileStep<ClusterPass>[] = [
+  step('checkFinalizer', (s) => ((s.cluster.metadata.finalizers ?? []).includes(FINALIZER) ? undefined : done())),
+  step('deleteWorkerPods', deleteWorkers),
+  step('waitForWorkerPods', waitForWorkers),
+  step('removeFinalizer', removeFinalizer),
+];
 
 export async function reconcileCluster(ctx: ReconcileContext, namespace: string, name: string): Promise<ReconcileResult> {
   const cluster = ctx.caches.clusters.get(namespace, name);
   if (!cluster) return;
-  if (cluster.metadata.deletionTimestamp) return finalize(ctx, cluster);
-  await ensureFinalizer(ctx, cluster);
+  const steps = cluster.metadata.deletionTimestamp ? clusterDeletionSteps : clusterSteps;
+  return runSteps(steps, { ctx, cluster, failures: [] }, ctx.onStep && { step: (n) => ctx.onStep!('cluster', key(namespace, name), n) });
+}
 
-  const errors = new ReconcileErrors();
-  await errors.run('scheduler Service', () => ensureService(ctx, cluster));
-  await errors.run('scheduler Deployment', () => ensureDeployment(ctx, cluster));
-  await errors.run('worker groups', () => ensureGroups(ctx, cluster));
+// Runs after every ensure step, failed or not: what the scheduler says goes into the status.
+async function observe(s: ClusterPass): Promise<void> {
+  s.view = await observeScheduler(s.ctx, s.cluster);
+  s.autoscaling = s.ctx.autoscaler?.sync(s.cluster, s.view.address, s.view.metrics !== undefined, await clusterTls(s.ctx, s.cluster).catch(() => undefined));
+}
 
-  const view = await observeScheduler(ctx, cluster);
-  const autoscaling = ctx.autoscaler?.sync(cluster, view.address, view.metrics !== undefined, await clusterTls(ctx, cluster).catch(() => undefined));
-  const deployment = ctx.caches.deployments.get(namespace, names.scheduler(name));
+function computeStatus(s: ClusterPass): void {
+  const { ctx, cluster, autoscaling } = s;
+  const deployment = ctx.caches.deployments.get(cluster.metadata.namespace!, names.scheduler(cluster.metadata.name!));
   const want = buildSchedulerDeployment(cluster);
   const groups = ownedGroups(ctx, cluster);
   const computed = computeClusterStatus({
-    cluster, scheduler: view,
+    cluster, scheduler: s.view!,
     schedulerRolling: templateHash(deployment) !== templateHash(want as Deployment),
     groups: groups.map((group) => ({ group, pods: groupPods(ctx, group), templateHash: workerTemplateHash(group, cluster) })),
     expectedGroups: (withClusterDefaults(cluster.spec).workerGroups ?? []).map((g) => g.name),
     ...(autoscaling ? { autoscaling } : {}),
   });
   // A step the API refused (a template the server rejects, a name taken) shows in the status.
-  if (errors.any) computed.conditions.push(condition('ReconcileFailed', true, 'ApiError', errors.message, cluster.metadata.generation));
+  if (s.failures.length) computed.conditions.push(condition('ReconcileFailed', true, 'ApiError', failureMessage(s.failures), cluster.metadata.generation));
   const lastAutoscaling = autoscaling?.last ?? cluster.status?.lastAutoscaling;
-  const status: DaskClusterStatus = {
+  s.computed = computed;
+  s.status = {
     phase: computed.phase,
     observedGeneration: cluster.metadata.generation ?? 0,
     conditions: setConditions(cluster.status?.conditions, computed.conditions, new Date(ctx.now()).toISOString()),
@@ -53,15 +94,13 @@ export async function reconcileCluster(ctx: ReconcileContext, namespace: string,
     groups: computed.groups,
     ...(lastAutoscaling ? { lastAutoscaling } : {}),
   };
-  if (cluster.status?.phase !== status.phase) {
-    ctx.events.record(cluster, computed.problem ? 'Warning' : 'Normal', `Phase${status.phase}`,
-      computed.problem ? computed.problem.message : `cluster is ${status.phase}`);
+  if (cluster.status?.phase !== s.status.phase) {
+    ctx.events.record(cluster, computed.problem ? 'Warning' : 'Normal', `Phase${s.status.phase}`,
+      computed.problem ? computed.problem.message : `cluster is ${s.status.phase}`);
   }
-  await errors.run('write status', () => writeStatus(ctx, R.daskClusters, cluster, cluster.status, status));
-  errors.throwIfAny();
+}
 
-  const idle = await checkIdle(ctx, cluster, computed.ready ? computed.idleSeconds : undefined);
-  if (idle) return idle;
+function nextLook(cluster: DaskCluster, computed: ComputedStatus): ReconcileResult {
   if (computed.problem && !computed.ready) return { requeueAfterMs: 10_000, reason: `cluster degraded: ${computed.problem.reason}` };
   if (!computed.ready && !cluster.spec.suspend) return { requeueAfterMs: 2_000, reason: 'waiting for the scheduler and workers to be ready' };
   return { requeueAfterMs: 30_000, reason: 'refresh status from the scheduler' };
@@ -82,28 +121,34 @@ async function ensureFinalizer(ctx: ReconcileContext, cluster: DaskCluster): Pro
 
 // Before the cluster goes: remove its workers (they would only lose the scheduler) and wait for
 // them to be gone, so nothing keeps running after `kubectl delete` returns.
-async function finalize(ctx: ReconcileContext, cluster: DaskCluster): Promise<ReconcileResult> {
+async function deleteWorkers(s: ClusterPass): Promise<void> {
+  const { ctx, cluster } = s;
   const ns = cluster.metadata.namespace!;
-  const finalizers = cluster.metadata.finalizers ?? [];
-  const at = finalizers.indexOf(FINALIZER);
-  if (at < 0) return;
-  const workers = ctx.caches.pods.list({ namespace: ns, labels: { [LABELS.cluster]: cluster.metadata.name!, [LABELS.role]: 'worker' } });
-  for (const p of workers.filter((w) => !isTerminating(w))) {
+  s.workers = ctx.caches.pods.list({ namespace: ns, labels: { [LABELS.cluster]: cluster.metadata.name!, [LABELS.role]: 'worker' } });
+  for (const p of s.workers.filter((w) => !isTerminating(w))) {
     try { await ctx.api.delete(R.pods, ns, p.metadata.name!); } catch (err) { if (!isNotFound(err)) throw err; }
   }
-  if (workers.length) {
-    if (cluster.status?.phase !== 'Terminating') {
-      const conditions = setConditions(cluster.status?.conditions, [
-        ...(cluster.status?.conditions ?? []).filter((c) => c.type !== 'Ready'),
-        condition('Ready', false, 'Terminating', 'the cluster is being deleted', cluster.metadata.generation),
-      ], new Date(ctx.now()).toISOString());
-      await writeStatus(ctx, R.daskClusters, cluster, cluster.status, { ...cluster.status, phase: 'Terminating', conditions });
-      ctx.events.record(cluster, 'Normal', 'RemovingWorkers', `removing ${workers.length} worker pods before the cluster goes`);
-    }
-    return { requeueAfterMs: 1_000, reason: `waiting for ${workers.length} worker pods to terminate` };
+}
+
+async function waitForWorkers(s: ClusterPass): Promise<StepOutcome> {
+  const { ctx, cluster, workers = [] } = s;
+  if (!workers.length) return;
+  if (cluster.status?.phase !== 'Terminating') {
+    const conditions = setConditions(cluster.status?.conditions, [
+      ...(cluster.status?.conditions ?? []).filter((c) => c.type !== 'Ready'),
+      condition('Ready', false, 'Terminating', 'the cluster is being deleted', cluster.metadata.generation),
+    ], new Date(ctx.now()).toISOString());
+    await writeStatus(ctx, R.daskClusters, cluster, cluster.status, { ...cluster.status, phase: 'Terminating', conditions });
+    ctx.events.record(cluster, 'Normal', 'RemovingWorkers', `removing ${workers.length} worker pods before the cluster goes`);
   }
+  return done({ requeueAfterMs: 1_000, reason: `waiting for ${workers.length} worker pods to terminate` });
+}
+
+async function removeFinalizer(s: ClusterPass): Promise<void> {
+  const { ctx, cluster } = s;
+  const at = (cluster.metadata.finalizers ?? []).indexOf(FINALIZER);
   try {
-    await ctx.api.patch(R.daskClusters, ns, cluster.metadata.name!, [
+    await ctx.api.patch(R.daskClusters, cluster.metadata.namespace!, cluster.metadata.name!, [
       { op: 'test', path: `/metadata/finalizers/${at}`, value: FINALIZER },
       { op: 'remove', path: `/metadata/finalizers/${at}` },
     ], { type: 'json' });
@@ -111,7 +156,6 @@ async function finalize(ctx: ReconcileContext, cluster: DaskCluster): Promise<Re
     if (!isNotFound(err)) throw err; // gone already: an earlier pass removed the finalizer
   }
   forgetCluster(ctx, cluster);
-  return;
 }
 
 async function ensureService(ctx: ReconcileContext, cluster: DaskCluster): Promise<void> {
@@ -187,7 +231,7 @@ async function ensureGroups(ctx: ReconcileContext, cluster: DaskCluster): Promis
     const annotations = { ...have.metadata.annotations, ...want.metadata.annotations, [ANNOTATIONS.clusterReplicas]: clusterReplicas,
       // The operator wrote these replicas: the autoscaler does not take them for an external scale.
       ...(follow ? { [ANNOTATIONS.operatorReplicas]: clusterReplicas } : {}) };
-    const specChanged = JSON.stringify(canonicalSpec({ ...have.spec, replicas: 0 })) !== JSON.stringify(canonicalSpec({ ...spec2, replicas: 0 }));
+    const specChanged = !sameJson({ ...have.spec, replicas: 0 }, { ...spec2, replicas: 0 });
     if (!specChanged && !follow) continue;
     await ctx.api.patch(R.daskWorkerGroups, ns, groupName, [
       // Against the version read: a concurrent `kubectl scale` is never overwritten from a stale cache.
@@ -215,12 +259,6 @@ async function ensureGroups(ctx: ReconcileContext, cluster: DaskCluster): Promis
       ctx.events.record(cluster, 'Normal', 'DeletedWorkerGroup', `group ${g.spec.groupName} removed from the spec`);
     }
   }
-}
-
-function canonicalSpec(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonicalSpec);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonicalSpec(x)]));
-  return v;
 }
 
 async function createOnce(ctx: ReconcileContext, cluster: DaskCluster, r: Parameters<ReconcileContext['api']['create']>[0],

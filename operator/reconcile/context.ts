@@ -8,7 +8,7 @@ import type { ISecret } from 'kubernetes-models/v1/Secret';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { Informer } from '../k8s/informer.js';
 import type { KubeApi, KubeObject } from '../k8s/kube-api.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../../protocol/log.js';
 import type { SchedulerControl } from '../control/scheduler-control.js';
 import type { DaskAutoscalingPolicy, DaskCluster, DaskJob, DaskWorkerGroup, ObjectMeta } from '../api/types.js';
 import type { Expectations } from './expectations.js';
@@ -56,6 +56,8 @@ export interface ReconcileContext {
   enqueue: Enqueue;
   log: Logger;
   now(): number;
+  /** Sees each step of a reconcile as it starts (tests, debugging). */
+  onStep?(reconciler: 'cluster' | 'group' | 'job', key: string, step: string): void;
 }
 
 export const key = (namespace: string, name: string): string => `${namespace}/${name}`;

@@ -4,13 +4,10 @@ import type { Tls } from '../../protocol/tls.js';
 import type { DaskCluster } from '../api/types.js';
 import { R } from '../k8s/resources.js';
 import type { ReconcileContext, Secret } from './context.js';
+import { TlsSecretError } from './errors.js';
 
 const cache = new Map<string, { at: number; tls: Tls }>();
 const TTL_MS = 60_000;
-
-export class TlsSecretError extends Error {
-  override name = 'TlsSecretError';
-}
 
 export async function clusterTls(ctx: ReconcileContext, cluster: DaskCluster): Promise<Tls | undefined> {
   const secretName = cluster.spec.security?.tls?.secretName;

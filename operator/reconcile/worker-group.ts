@@ -1,6 +1,6 @@
-// Reconcile of one DaskWorkerGroup: make its worker pods match spec.replicas and the current
-// template, draining every connected worker through the scheduler before its pod is deleted,
-// then write the status from what was observed.
+// Reconcile of one DaskWorkerGroup, as an ordered list of steps (steps.ts runs them): make its
+// worker pods match spec.replicas and the current template, draining every connected worker
+// through the scheduler before its pod is deleted, then write the status from what was observed.
 import { ANNOTATIONS, type DaskCluster, type DaskWorkerGroup, type DaskWorkerGroupStatus } from '../api/types.js';
 import { buildWorkerPod, selectorString, workerGroupSelector, workerTemplateHash } from '../builders/index.js';
 import { R } from '../k8s/resources.js';
@@ -8,11 +8,55 @@ import { isAlreadyExists } from '../k8s/kube-api.js';
 import type { ReconcileResult } from '../runtime/work-queue.js';
 import { condition, setConditions, type ConditionInput } from './conditions.js';
 import { key, type Pod, type ReconcileContext } from './context.js';
-import { planGroup, type PlanPod } from './group-plan.js';
+import { planGroup, type GroupPlan, type PlanPod } from './group-plan.js';
 import { groupPods, observeScheduler, type SchedulerView } from './observe.js';
-import { isFinished, isReady, isTerminating, podProblem } from './pod-health.js';
+import { isFinished, isReady, isTerminating, podProblem, type PodProblem } from './pod-health.js';
+import { failureMessage } from './errors.js';
+import { attempt, done, runSteps, step, type PassState, type ReconcileStep, type StepOutcome } from './steps.js';
 import { clusterTls } from './tls.js';
-import { createObject, deletePod, writeStatus, ReconcileErrors } from './writes.js';
+import { createObject, deletePod, writeStatus } from './writes.js';
+import type { RetireResult } from '../control/scheduler-control.js';
+
+interface GroupPass extends PassState {
+  ctx: ReconcileContext;
+  namespace: string;
+  name: string;
+  gkey: string;
+  group: DaskWorkerGroup;
+  cluster?: DaskCluster;
+  /** The group's pods in the cache, and those deleted but still shown. */
+  all?: Pod[];
+  goingAway?: Set<string>;
+  view?: SchedulerView;
+  answered?: RetireResult;
+  hash?: string;
+  live?: Pod[];
+  force?: boolean;
+  desired?: number;
+  blocked?: Map<string, string>;
+  plan?: GroupPlan;
+  status?: GroupCounts;
+  problems?: PodProblem[];
+}
+
+type GroupCounts = Required<Pick<DaskWorkerGroupStatus, 'replicas' | 'readyReplicas' | 'pendingReplicas' | 'outdatedReplicas'>>;
+
+/** A group's pass, in order. */
+export const groupSteps: readonly ReconcileStep<GroupPass>[] = [
+  step('findCluster', findCluster),
+  step('observePods', observePods),
+  step('observeScheduler', async (s) => { s.view = await observeScheduler(s.ctx, s.cluster!); }),
+  step('collectRetirements', collectRetirements),
+  step('planPods', planPods),
+  step('deleteRetiredPods', (s) => deletePods(s, 'deleteRetiredPods', s.answered!.retired), { keepGoing: true }),
+  step('deleteFinishedPods', deleteFinishedPods, { keepGoing: true }),
+  step('createPods', createPods, { keepGoing: true }),
+  step('deleteUnregisteredPods', deleteUnregisteredPods, { keepGoing: true }),
+  step('drainPods', drainPods, { keepGoing: true }),
+  step('writeStatus', writeObservedStatus, { keepGoing: true }),
+  step('notifyCluster', (s) => { s.ctx.enqueue.cluster(s.namespace, s.group.spec.cluster); }, { keepGoing: true }),
+  step('requeue', (s) => done(nextLook(s)), { ifNoFailures: true }),
+];
 
 export async function reconcileWorkerGroup(ctx: ReconcileContext, namespace: string, name: string): Promise<ReconcileResult> {
   const gkey = key(namespace, name);
@@ -22,103 +66,143 @@ export async function reconcileWorkerGroup(ctx: ReconcileContext, namespace: str
     ctx.drains.forget(gkey);
     return; // owner references take its pods away
   }
-  const cluster = ctx.caches.clusters.get(namespace, group.spec.cluster);
-  if (!cluster) {
-    await writeGroupStatus(ctx, group, { replicas: 0, readyReplicas: 0, pendingReplicas: 0, outdatedReplicas: 0 },
-      [condition('Ready', false, 'ClusterNotFound', `DaskCluster ${namespace}/${group.spec.cluster} does not exist`, group.metadata.generation)]);
-    return { requeueAfterMs: 30_000, reason: 'waiting for the group\'s DaskCluster to exist' };
-  }
+  return runSteps(groupSteps, { ctx, namespace, name, gkey, group, failures: [] }, ctx.onStep && { step: (n) => ctx.onStep!('group', gkey, n) });
+}
 
-  const errors = new ReconcileErrors();
-  const all = groupPods(ctx, group);
+async function findCluster(s: GroupPass): Promise<StepOutcome> {
+  const { ctx, group, namespace } = s;
+  s.cluster = ctx.caches.clusters.get(namespace, group.spec.cluster);
+  if (s.cluster) return;
+  await writeGroupStatus(ctx, group, { replicas: 0, readyReplicas: 0, pendingReplicas: 0, outdatedReplicas: 0 },
+    [condition('Ready', false, 'ClusterNotFound', `DaskCluster ${namespace}/${group.spec.cluster} does not exist`, group.metadata.generation)]);
+  return done({ requeueAfterMs: 30_000, reason: 'waiting for the group\'s DaskCluster to exist' });
+}
+
+// The cache against the expectations: pods created are seen, pods deleted are gone or going.
+function observePods(s: GroupPass): void {
+  const { ctx, gkey } = s;
+  const all = groupPods(ctx, s.group);
   for (const p of all) ctx.expectations.observedCreate(gkey, p.metadata.name!);
   for (const n of ctx.expectations.pendingDeletes(gkey)) {
     const p = all.find((q) => q.metadata.name === n);
     if (!p || isTerminating(p)) ctx.expectations.observedDelete(gkey, n);
   }
-  const goingAway = new Set(ctx.expectations.pendingDeletes(gkey));
-  const view = await observeScheduler(ctx, cluster);
+  s.all = all;
+  s.goingAway = new Set(ctx.expectations.pendingDeletes(gkey));
+}
 
-  // Workers the scheduler has retired since the last pass: delete exactly those pods.
-  const answered = ctx.drains.collect(gkey);
-  for (const podName of answered.retired) {
+// Workers the scheduler has retired since the last pass: exactly those pods are deleted.
+function collectRetirements(s: GroupPass): void {
+  const { ctx, group } = s;
+  s.answered = ctx.drains.collect(s.gkey);
+  for (const podName of s.answered.retired) {
     ctx.events.record(group, 'Normal', 'WorkerRetired', `worker ${podName} retired by the scheduler; deleting its pod`);
-    await errors.run(`delete pod ${podName}`, () => deletePod(ctx, gkey, namespace, podName));
-    goingAway.add(podName);
+    s.goingAway!.add(podName);
   }
-  for (const [podName, reason] of Object.entries(answered.refused)) {
+  for (const [podName, reason] of Object.entries(s.answered.refused)) {
     ctx.events.record(group, 'Warning', 'RetireRefused', `the scheduler kept worker ${podName}: ${reason}`);
   }
+}
 
-  const hash = workerTemplateHash(group, cluster);
-  const live = all.filter((p) => !isTerminating(p) && !goingAway.has(p.metadata.name!));
-  const force = Boolean(cluster.spec.suspend || cluster.metadata.deletionTimestamp);
-  const desired = force ? 0 : group.spec.replicas ?? 0;
+function planPods(s: GroupPass): void {
+  const { ctx, gkey, group, namespace, name } = s;
+  const cluster = s.cluster!;
+  const all = s.all!;
+  s.hash = workerTemplateHash(group, cluster);
+  s.live = all.filter((p) => !isTerminating(p) && !s.goingAway!.has(p.metadata.name!));
+  s.force = Boolean(cluster.spec.suspend || cluster.metadata.deletionTimestamp);
+  s.desired = s.force ? 0 : group.spec.replicas ?? 0;
   const order = ctx.autoscaler?.removalOrder(namespace, group.spec.cluster, group.spec.groupName);
-  const planPods = [...live.map((p) => planPod(ctx, gkey, p, hash, view, order)),
+  const planned = [...s.live.map((p) => planPod(ctx, gkey, p, s.hash!, s.view!, order)),
     ...ctx.expectations.pendingCreates(gkey).filter((n) => !all.some((p) => p.metadata.name === n)).map((n) => unseenPod(n))];
   // A refused worker sits out its cool-off, unless it no longer holds any data (what kept it is gone).
-  const blocked = new Map(planPods.filter((p) => p.keysHeld > 0 || !p.connected)
-    .map((p) => [p.name, ctx.drains.refusal(gkey, p.name)] as const).filter(([, r]) => r !== undefined));
-  const plan = planGroup({
-    desired,
-    pods: planPods.map((p) => (blocked.has(p.name) ? { ...p, blocked: true } : p)),
+  s.blocked = new Map(planned.filter((p) => p.keysHeld > 0 || !p.connected)
+    .map((p) => [p.name, ctx.drains.refusal(gkey, p.name)] as const).filter((e): e is readonly [string, string] => e[1] !== undefined));
+  s.plan = planGroup({
+    desired: s.desired,
+    pods: planned.map((p) => (s.blocked!.has(p.name) ? { ...p, blocked: true } : p)),
     namesInUse: new Set([...all.map((p) => p.metadata.name!), ...ctx.expectations.pendingCreates(gkey)]),
     namePrefix: name,
-    schedulerReachable: view.metrics !== undefined,
-    force,
+    schedulerReachable: s.view!.metrics !== undefined,
+    force: s.force,
   });
+}
 
-  for (const podName of plan.deleteFinished) {
-    ctx.events.record(group, 'Normal', 'DeletedWorker', `deleting finished worker pod ${podName}`);
-    await errors.run(`delete finished pod ${podName}`, () => deletePod(ctx, gkey, namespace, podName));
+async function deletePods(s: GroupPass, stepName: string, podNames: string[]): Promise<void> {
+  for (const podName of podNames) {
+    await attempt(s, stepName, `pod ${podName}`, () => deletePod(s.ctx, s.gkey, s.namespace, podName));
   }
-  for (const podName of plan.create) {
-    await errors.run(`create pod ${podName}`, () => createPod(ctx, gkey, group, cluster, podName));
+}
+
+async function deleteFinishedPods(s: GroupPass): Promise<void> {
+  for (const podName of s.plan!.deleteFinished) {
+    s.ctx.events.record(s.group, 'Normal', 'DeletedWorker', `deleting finished worker pod ${podName}`);
   }
-  const direct = plan.remove.filter((r) => !r.drain).map((r) => r.name);
+  await deletePods(s, 'deleteFinishedPods', s.plan!.deleteFinished);
+}
+
+async function createPods(s: GroupPass): Promise<void> {
+  for (const podName of s.plan!.create) {
+    await attempt(s, 'createPods', `pod ${podName}`, () => createPod(s.ctx, s.gkey, s.group, s.cluster!, podName));
+  }
+}
+
+// Workers the scheduler does not know hold nothing to drain: their pods go at once.
+async function deleteUnregisteredPods(s: GroupPass): Promise<void> {
+  const direct = s.plan!.remove.filter((r) => !r.drain).map((r) => r.name);
   for (const podName of direct) {
-    ctx.events.record(group, 'Normal', 'DeletedWorker', `deleting worker pod ${podName} (${force ? 'cluster suspended or deleted' : 'its worker is not registered with the scheduler: nothing to drain'})`);
-    await errors.run(`delete pod ${podName}`, () => deletePod(ctx, gkey, namespace, podName));
+    s.ctx.events.record(s.group, 'Normal', 'DeletedWorker', `deleting worker pod ${podName} (${s.force ? 'cluster suspended or deleted' : 'its worker is not registered with the scheduler: nothing to drain'})`);
   }
-  const drain = plan.remove.filter((r) => r.drain).map((r) => r.name);
-  if (drain.length) {
-    ctx.events.record(group, 'Normal', 'DrainingWorkers', `retiring ${drain.join(', ')} through the scheduler before deleting their pods`);
-    const tls = await clusterTls(ctx, cluster);
-    ctx.drains.begin(gkey, drain, ctx.control.retire(view.address, drain, tls), () => ctx.enqueue.group(namespace, name));
-  }
+  await deletePods(s, 'deleteUnregisteredPods', direct);
+}
 
-  const counted = live.filter((p) => !plan.deleteFinished.includes(p.metadata.name!) && !isFinished(p));
-  const connected = new Set(view.metrics?.workerMetrics.map((w) => w.name) ?? []);
+async function drainPods(s: GroupPass): Promise<void> {
+  const { ctx, group, namespace, name } = s;
+  const drain = s.plan!.remove.filter((r) => r.drain).map((r) => r.name);
+  if (!drain.length) return;
+  ctx.events.record(group, 'Normal', 'DrainingWorkers', `retiring ${drain.join(', ')} through the scheduler before deleting their pods`);
+  const tls = await clusterTls(ctx, s.cluster!);
+  ctx.drains.begin(s.gkey, drain, ctx.control.retire(s.view!.address, drain, tls), () => ctx.enqueue.group(namespace, name));
+}
+
+async function writeObservedStatus(s: GroupPass): Promise<void> {
+  const { view, plan, answered, blocked, group } = s;
+  const counted = s.live!.filter((p) => !plan!.deleteFinished.includes(p.metadata.name!) && !isFinished(p));
+  const connected = new Set(view!.metrics?.workerMetrics.map((w) => w.name) ?? []);
   const readyReplicas = counted.filter((p) => isReady(p) && connected.has(p.metadata.name!)).length;
   const problems = counted.map(podProblem).filter((p) => p !== undefined);
   const status = {
-    replicas: counted.length + plan.create.length,
+    replicas: counted.length + plan!.create.length,
     readyReplicas,
-    pendingReplicas: counted.filter((p) => !isReady(p)).length + plan.create.length,
-    outdatedReplicas: counted.filter((p) => p.metadata.annotations?.[ANNOTATIONS.templateHash] !== hash).length,
+    pendingReplicas: counted.filter((p) => !isReady(p)).length + plan!.create.length,
+    outdatedReplicas: counted.filter((p) => p.metadata.annotations?.[ANNOTATIONS.templateHash] !== s.hash).length,
   };
+  s.status = status;
+  s.problems = problems;
+  const desired = s.desired!;
   const gen = group.metadata.generation;
   const conditions: ConditionInput[] = [
     condition('Ready', readyReplicas >= desired, readyReplicas >= desired ? 'WorkersConnected' : 'WaitingForWorkers',
-      `${readyReplicas}/${desired} workers connected to the scheduler${view.metrics ? '' : ` (${view.unreachable})`}`, gen),
+      `${readyReplicas}/${desired} workers connected to the scheduler${view!.metrics ? '' : ` (${view!.unreachable})`}`, gen),
     problems.length
       ? condition('Degraded', true, problems[0]!.reason, problems.map((p) => p.message).join('; '), gen)
       : condition('Degraded', false, 'WorkersHealthy', 'no worker pod is failing to start', gen),
   ];
-  if (blocked.size || Object.keys(answered.refused).length) {
-    const reasons = new Map([...blocked, ...Object.entries(answered.refused)]);
+  if (blocked!.size || Object.keys(answered!.refused).length) {
+    const reasons = new Map([...blocked!, ...Object.entries(answered!.refused)]);
     conditions.push(condition('ScaleDownBlocked', true, 'RetireRefused',
       [...reasons].map(([pod, why]) => `${pod}: ${why}`).join('; '), gen));
   }
-  if (errors.any) conditions.push(condition('ReplicaFailure', true, 'ApiError', errors.message, gen));
-  await errors.run('write status', () => writeGroupStatus(ctx, group, status, conditions));
-  ctx.enqueue.cluster(namespace, group.spec.cluster);
-  errors.throwIfAny();
+  if (s.failures.length) conditions.push(condition('ReplicaFailure', true, 'ApiError', failureMessage(s.failures), gen));
+  await writeGroupStatus(s.ctx, group, status, conditions);
+}
+
+function nextLook(s: GroupPass): ReconcileResult {
+  const { problems = [], plan, status, blocked } = s;
   if (problems.length) return { requeueAfterMs: 10_000, reason: `worker pods failing: ${problems[0]!.reason}` };
-  if (plan.waiting) return { requeueAfterMs: 2_000, reason: plan.waiting };
-  if (blocked.size) return { requeueAfterMs: 5_000, reason: 'scale-down blocked by the scheduler: look again' };
-  if (readyReplicas < status.replicas) return { requeueAfterMs: 2_000, reason: 'waiting for workers to connect' };
+  if (plan!.waiting) return { requeueAfterMs: 2_000, reason: plan!.waiting };
+  if (blocked!.size) return { requeueAfterMs: 5_000, reason: 'scale-down blocked by the scheduler: look again' };
+  if (status && status.readyReplicas < status.replicas) return { requeueAfterMs: 2_000, reason: 'waiting for workers to connect' };
   return undefined;
 }
 
@@ -155,9 +239,7 @@ async function createPod(ctx: ReconcileContext, gkey: string, group: DaskWorkerG
   }
 }
 
-async function writeGroupStatus(ctx: ReconcileContext, group: DaskWorkerGroup,
-  counts: Required<Pick<DaskWorkerGroupStatus, 'replicas' | 'readyReplicas' | 'pendingReplicas' | 'outdatedReplicas'>>,
-  conditions: ConditionInput[]): Promise<void> {
+async function writeGroupStatus(ctx: ReconcileContext, group: DaskWorkerGroup, counts: GroupCounts, conditions: ConditionInput[]): Promise<void> {
   const status: DaskWorkerGroupStatus = {
     observedGeneration: group.metadata.generation ?? 0,
     ...counts,

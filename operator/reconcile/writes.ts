@@ -1,6 +1,6 @@
 // The writes reconcilers share: delete a pod once (expectations), patch a status only when it
-// changed, and collect the failures of one pass so every step still runs and the status can
-// tell what went wrong before the key is retried with backoff.
+// changed, create a built object.
+import { canonicalJson } from '../builders/hash.js';
 import { isNotFound, type KubeObject } from '../k8s/kube-api.js';
 import { R, type ResourceType } from '../k8s/resources.js';
 import type { Obj, ReconcileContext } from './context.js';
@@ -27,42 +27,5 @@ export function createObject(ctx: ReconcileContext, r: ResourceType, namespace: 
 }
 
 export function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)]));
-  }
-  return v;
-}
-
-export class ReconcileError extends Error {
-  override name = 'ReconcileError';
-  constructor(message: string, readonly failures: { step: string; error: unknown }[]) {
-    super(message, { cause: failures[0]?.error });
-  }
-}
-
-export class ReconcileErrors {
-  private readonly failures: { step: string; error: unknown }[] = [];
-
-  async run(step: string, fn: () => Promise<unknown>): Promise<void> {
-    try {
-      await fn();
-    } catch (error) {
-      this.failures.push({ step, error });
-    }
-  }
-
-  get any(): boolean { return this.failures.length > 0; }
-
-  get message(): string {
-    return this.failures.map((f) => `${f.step}: ${(f.error as Error).message ?? String(f.error)}`).join('; ');
-  }
-
-  throwIfAny(): void {
-    if (this.failures.length) throw new ReconcileError(this.message, this.failures);
-  }
+  return canonicalJson(a) === canonicalJson(b);
 }

@@ -1,13 +1,15 @@
 // Liveness, readiness and metrics over plain HTTP for the kubelet and Prometheus.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Exposition } from '../../protocol/prometheus.js';
 
 export interface ProbeServerOptions {
   host?: string;
   port: number; // 0 picks a free port
   healthz: () => boolean;
   readyz: () => boolean;
-  metrics: () => string;
+  /** The Prometheus text (see protocol/prometheus.ts). */
+  metrics: () => Promise<Exposition>;
 }
 
 export interface ProbeServer {
@@ -38,11 +40,10 @@ export async function startProbeServer(o: ProbeServerOptions): Promise<ProbeServ
       case '/readyz':
         return check('readyz', o.readyz);
       case '/metrics':
-        try {
-          return reply(200, o.metrics(), 'text/plain; version=0.0.4; charset=utf-8');
-        } catch (err) {
-          return reply(500, `metrics failed: ${(err as Error)?.message ?? String(err)}\n`);
-        }
+        return void o.metrics().then(
+          ({ contentType, text }) => reply(200, text, contentType),
+          (err: unknown) => reply(500, `metrics failed: ${(err as Error)?.message ?? String(err)}\n`),
+        );
       default:
         return reply(404, 'not found\n');
     }

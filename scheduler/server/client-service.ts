@@ -1,15 +1,16 @@
 // The client-facing Scheduler service.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import { ChunkAssembler, missingChunk } from '../../protocol/chunks.js';
-import { GraphValidationError, toServiceError } from '../../protocol/errors.js';
+import { GraphValidationError, NoWorkersError, ProtocolError } from '../../protocol/errors.js';
+import { toServiceError } from '../../protocol/wire-errors.js';
 import { validateGraph } from '../state/validate.js';
 import type { TaskDef } from '../state/types.js';
 import type { SchedulerCore } from './core.js';
 import type { PeerClients } from '../../protocol/data-client.js';
 import { ClientLink, type WorkerLink } from './links.js';
 import type { EncodedValue } from '../../protocol/values.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../../protocol/log.js';
 
 type TaskSpec = kubedask.v1.TaskSpec.$Properties;
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void;
@@ -21,7 +22,7 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
   const submitGraph: Unary<kubedask.v1.SubmitGraphRequest, kubedask.v1.SubmitGraphReply.$Properties> = (call, cb) => {
     try {
       const req = call.request;
-      if (!core.clients.has(req.clientId)) throw new GraphValidationError(`unknown client ${req.clientId}: open a session first`, '');
+      if (!core.clients.has(req.clientId)) throw unknownClient(req.clientId);
       const tasks = req.tasks.map(toTaskDef);
       const newFunctions = new Set(req.functions.map((f) => f.id ?? ''));
       for (const f of req.functions) checkFunction(core, f);
@@ -32,7 +33,7 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
       core.handle({ type: 'update-graph', clientId: req.clientId, tasks, wanted });
       cb(null, { accepted: tasks.length });
     } catch (err) {
-      cb(toServiceError(asValidation(err)));
+      cb(toServiceError(err));
     }
   };
 
@@ -48,8 +49,8 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
       };
       call.on('data', (req: kubedask.v1.ClientRequest) => {
         if (!clientId) {
-          if (req.kind !== 'hello' || !req.hello?.clientId) return refuse(call, grpc.status.INVALID_ARGUMENT, 'the first message of a session must be hello with a client id');
-          if (core.clients.has(req.hello.clientId)) return refuse(call, grpc.status.ALREADY_EXISTS, `client ${req.hello.clientId} is already connected`);
+          if (req.kind !== 'hello' || !req.hello?.clientId) return refuse(call, 'the first message of a session must be hello with a client id');
+          if (core.clients.has(req.hello.clientId)) return refuse(call, `client ${req.hello.clientId} is already connected`);
           clientId = req.hello.clientId;
           core.clients.set(clientId, new ClientLink(clientId, call));
           core.handle({ type: 'client-connected', clientId });
@@ -78,7 +79,9 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
 
     uploadModule(call: grpc.ServerUnaryCall<kubedask.v1.UploadModuleRequest, kubedask.v1.UploadModuleReply.$Properties>, cb: grpc.sendUnaryData<kubedask.v1.UploadModuleReply.$Properties>): void {
       const { name, source } = call.request;
-      if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) return cb(toServiceError(new GraphValidationError(`module name "${name}" must be 1-100 letters, digits, '.', '_' or '-'`, '')));
+      if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) {
+        return cb(toServiceError(new GraphValidationError(`module name "${name}" must be 1-100 letters, digits, '.', '_' or '-'`, { key: '', reason: 'invalid-module-name' })));
+      }
       core.broadcastModule(name, source);
       log.info('module uploaded', { module: name, bytes: source.length });
       cb(null, {});
@@ -112,12 +115,12 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
 }
 
 /** Ends a streaming call with a status the peer can read (destroy() would send none). */
-function refuse(call: grpc.ServerDuplexStream<unknown, unknown>, code: grpc.status, details: string): void {
-  call.emit('error', { code, details, metadata: new grpc.Metadata() });
+function refuse(call: grpc.ServerDuplexStream<unknown, unknown>, why: string): void {
+  call.emit('error', toServiceError(new ProtocolError(why)));
 }
 
 function toTaskDef(spec: TaskSpec): TaskDef {
-  if (!spec.key) throw new GraphValidationError('a task has an empty key', '');
+  if (!spec.key) throw new GraphValidationError('a task has an empty key', { key: '', reason: 'invalid-key' });
   const key = spec.key;
   const args = spec.args ?? [];
   const dependencies = spec.dependencies ?? [];
@@ -126,10 +129,10 @@ function toTaskDef(spec: TaskSpec): TaskDef {
     if (size > MAX_INLINE_ARG_BYTES) {
       throw new GraphValidationError(
         `argument ${i} of task "${key}" is ${size} bytes, over the ${MAX_INLINE_ARG_BYTES}-byte limit for inline arguments: scatter it first`,
-        key);
+        { key, reason: 'argument-too-large' });
     }
     if (arg.key && !dependencies.includes(arg.key)) {
-      throw new GraphValidationError(`task "${key}" uses key "${arg.key}" without listing it as a dependency`, key);
+      throw new GraphValidationError(`task "${key}" uses key "${arg.key}" without listing it as a dependency`, { key, reason: 'undeclared-dependency' });
     }
   });
   return {
@@ -145,19 +148,15 @@ function toTaskDef(spec: TaskSpec): TaskDef {
 }
 
 function checkFunction(core: SchedulerCore, f: kubedask.v1.FunctionDef.$Properties): void {
-  if (!f.id) throw new GraphValidationError('a function definition has no id', '');
+  if (!f.id) throw new GraphValidationError('a function definition has no id', { key: '', reason: 'invalid-function' });
   if (f.module && !core.modules.has(f.module)) {
-    throw new GraphValidationError(`function ${f.module}#${f.export} comes from module "${f.module}", which was never uploaded`, '');
+    throw new GraphValidationError(`function ${f.module}#${f.export} comes from module "${f.module}", which was never uploaded`, { key: '', reason: 'unknown-module' });
   }
-  if (!f.module && !f.source) throw new GraphValidationError(`function ${f.id} has neither source nor module`, '');
+  if (!f.module && !f.source) throw new GraphValidationError(`function ${f.id} has neither source nor module`, { key: '', reason: 'invalid-function' });
 }
 
-function asValidation(err: unknown): unknown {
-  // The pure state's validation error has its own class; expose it with the wire's.
-  if (err instanceof Error && err.name === 'GraphValidationError' && !(err instanceof GraphValidationError)) {
-    return new GraphValidationError(err.message, String((err as { key?: string }).key ?? ''), { cause: err });
-  }
-  return err;
+function unknownClient(clientId: string): GraphValidationError {
+  return new GraphValidationError(`unknown client ${clientId}: open a session first`, { key: '', reason: 'unknown-client' });
 }
 
 async function gather(core: SchedulerCore, peers: PeerClients, keys: string[], out: grpc.ServerWritableStream<unknown, kubedask.v1.DataChunks.$Properties>): Promise<void> {
@@ -193,7 +192,7 @@ async function gather(core: SchedulerCore, peers: PeerClients, keys: string[], o
 }
 
 async function scatter(core: SchedulerCore, peers: PeerClients, clientId: string, call: AsyncIterable<kubedask.v1.DataChunk>): Promise<string[]> {
-  if (!core.clients.has(clientId)) throw new GraphValidationError(`unknown client ${clientId}: open a session first`, '');
+  if (!core.clients.has(clientId)) throw unknownClient(clientId);
   const assembler = new ChunkAssembler();
   // Values are spread over the workers in turn; each worker gets one Put with its share.
   const byWorker = new Map<WorkerLink, { key: string; value: EncodedValue }[]>();
@@ -201,9 +200,9 @@ async function scatter(core: SchedulerCore, peers: PeerClients, clientId: string
   for await (const chunk of call) {
     const whole = assembler.push(chunk);
     if (!whole || !('value' in whole)) continue;
-    if (core.state.knownKey(whole.key) || keys.includes(whole.key)) throw new GraphValidationError(`scatter key "${whole.key}" already exists`, whole.key);
+    if (core.state.knownKey(whole.key) || keys.includes(whole.key)) throw new GraphValidationError(`scatter key "${whole.key}" already exists`, { key: whole.key, reason: 'duplicate-key' });
     const worker = pickWorker(core);
-    if (!worker) throw new GraphValidationError('no workers to scatter to', whole.key);
+    if (!worker) throw new NoWorkersError(`no workers to scatter ${whole.key} to`);
     byWorker.set(worker, [...(byWorker.get(worker) ?? []), { key: whole.key, value: whole.value }]);
     keys.push(whole.key);
   }

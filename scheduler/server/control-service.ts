@@ -3,6 +3,7 @@
 // retirement.ts), and shutdown.
 import type * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
+import { toServiceError } from '../../protocol/wire-errors.js';
 import type { SchedulerCore } from './core.js';
 import { clusterMetrics } from './metrics.js';
 import type { MetricsWatches } from './metrics-watch.js';
@@ -15,7 +16,7 @@ export function controlHandlers(core: SchedulerCore, watches: MetricsWatches, sh
     cb(null, clusterMetrics(core));
   };
   const retire: Unary<kubedask.v1.RetireWorkersRequest, kubedask.v1.RetireWorkersReply.$Properties> = (call, cb) => {
-    retireWorkers(core, call.request.names, call.request.timeoutSeconds).then((r) => cb(null, r), (err: Error) => cb(err));
+    retireWorkers(core, call.request.names, call.request.timeoutSeconds).then((r) => cb(null, r), (err: unknown) => cb(toServiceError(err)));
   };
   const shutdownCall: Unary<kubedask.v1.ShutdownRequest, kubedask.v1.ShutdownReply.$Properties> = (_call, cb) => {
     cb(null, {});

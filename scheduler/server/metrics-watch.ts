@@ -2,8 +2,10 @@
 // 100 ms and pushed to a watcher when they changed (idle times aside, which change always) or
 // when its interval passed. Watchers asking the same thing share one computation per tick, and
 // the tick runs only while anyone watches.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
+import { ConnectionLostError, ProtocolError } from '../../protocol/errors.js';
+import { toServiceError } from '../../protocol/wire-errors.js';
 import { DEFAULT_TARGET_DURATION_MS, type GroupShape } from '../state/adaptive.js';
 import type { SchedulerCore } from './core.js';
 import { adaptiveMetrics, clusterMetrics } from './metrics.js';
@@ -19,14 +21,9 @@ interface Watcher { readonly call: Call; readonly intervalMs: number; lastSentAt
 /** Watchers of the same target and groups. */
 interface Topic { readonly targetMs: number; readonly groups: GroupShape[]; readonly watchers: Set<Watcher> }
 
-/** A WatchMetrics request refused as INVALID_ARGUMENT. */
-class InvalidWatch extends Error {
-  override name = 'InvalidWatchRequest';
-}
-
 function parse(r: kubedask.v1.WatchMetricsRequest): { targetMs: number; intervalMs: number; groups: GroupShape[] } {
   const seconds = (what: string, v: number): number => {
-    if (!(v >= 0) || !Number.isFinite(v)) throw new InvalidWatch(`${what} must be a finite number >= 0, got ${v}`);
+    if (!(v >= 0) || !Number.isFinite(v)) throw new ProtocolError(`${what} must be a finite number >= 0, got ${v}`);
     return v;
   };
   const targetMs = seconds('target_duration_seconds', r.targetDurationSeconds ?? 0) * 1000 || DEFAULT_TARGET_DURATION_MS;
@@ -34,11 +31,11 @@ function parse(r: kubedask.v1.WatchMetricsRequest): { targetMs: number; interval
   const names = new Set<string>();
   const groups = (r.groups ?? []).map((g): GroupShape => {
     const name = g.name ?? '';
-    if (names.has(name)) throw new InvalidWatch(`group "${name}" is listed twice`);
+    if (names.has(name)) throw new ProtocolError(`group "${name}" is listed twice`);
     names.add(name);
     const resources = Object.fromEntries(Object.entries(g.resources ?? {}).filter(([, n]) => n !== 0));
     for (const [k, n] of Object.entries(resources)) {
-      if (!(n > 0) || !Number.isFinite(n)) throw new InvalidWatch(`group "${name}": resource ${k} must be a finite number >= 0, got ${n}`);
+      if (!(n > 0) || !Number.isFinite(n)) throw new ProtocolError(`group "${name}": resource ${k} must be a finite number >= 0, got ${n}`);
     }
     return { name, resources, threads: g.threads ?? 0, memoryLimit: Number(g.memoryLimit ?? 0) };
   });
@@ -67,8 +64,8 @@ export class MetricsWatches {
     try {
       parsed = parse(call.request);
     } catch (err) {
-      if (!(err instanceof InvalidWatch)) throw err;
-      call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: `WatchMetrics: ${err.message}`, metadata: new grpc.Metadata() });
+      if (!(err instanceof ProtocolError)) throw err;
+      call.emit('error', toServiceError(new ProtocolError(`WatchMetrics: ${err.message}`)));
       return;
     }
     this.core.adaptiveShape = { targetMs: parsed.targetMs, groups: parsed.groups };
@@ -93,7 +90,7 @@ export class MetricsWatches {
     for (const [key, topic] of this.topics) {
       for (const w of topic.watchers) {
         this.drop(key, topic, w);
-        w.call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'scheduler shutting down', metadata: new grpc.Metadata() });
+        w.call.emit('error', toServiceError(new ConnectionLostError('scheduler shutting down')));
       }
     }
   }

@@ -12,7 +12,8 @@ import { controlHandlers } from './control-service.js';
 import { SchedulerCore } from './core.js';
 import { startDashboard, startMetricsServer } from './dashboard.js';
 import { PeerClients } from '../../protocol/data-client.js';
-import { makeLogger, type LogLevel } from './logger.js';
+import { createLogger, type LogLevel } from '../../protocol/log.js';
+import type { Exposition } from '../../protocol/prometheus.js';
 import { MetricsWatches } from './metrics-watch.js';
 import { workerStreamHandlers } from './worker-service.js';
 
@@ -52,8 +53,11 @@ export interface RunningScheduler {
 
 export async function startScheduler(overrides: Partial<SchedulerOptions> = {}): Promise<RunningScheduler> {
   const options = { ...defaultSchedulerOptions, ...overrides };
-  const log = makeLogger('scheduler', options.logLevel);
+  const log = createLogger({ component: 'scheduler', level: options.logLevel });
   const core = new SchedulerCore({ workerSaturation: options.workerSaturation });
+  // prom-client loads at the first scrape (see prometheus.ts).
+  let scraper: Promise<() => Promise<Exposition>> | undefined;
+  const scrape = async () => (await (scraper ??= import('./prometheus.js').then((m) => m.scraper(core))))();
   const peers = new PeerClients({ credentials: channelCredentials(options.tls) });
   const server = new grpc.Server(serverOptions);
   const watches = new MetricsWatches(core);
@@ -75,9 +79,9 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
 
   let dashboard: HttpServer | undefined;
   let metrics: HttpServer | undefined;
-  const serveHttp = async (what: string, port: number, start: typeof startDashboard): Promise<HttpServer> => {
+  const serveHttp = async (what: string, port: number, start: (port: number) => Promise<HttpServer>): Promise<HttpServer> => {
     try {
-      return await start(core, options.host, port);
+      return await start(port);
     } catch (err) {
       server.forceShutdown();
       dashboard?.close();
@@ -86,12 +90,12 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
   };
   const urlOf = (http: HttpServer, path: string) => `http://${options.host}:${(http.address() as AddressInfo).port}${path}`;
   if (options.dashboardPort >= 0) {
-    dashboard = await serveHttp('dashboard', options.dashboardPort, startDashboard);
+    dashboard = await serveHttp('dashboard', options.dashboardPort, (p) => startDashboard(core, scrape, options.host, p));
     dashboardUrl = urlOf(dashboard, '/');
   }
   let metricsUrl = '';
   if (options.metricsPort >= 0) {
-    metrics = await serveHttp('metrics', options.metricsPort, startMetricsServer);
+    metrics = await serveHttp('metrics', options.metricsPort, (p) => startMetricsServer(scrape, options.host, p));
     metricsUrl = urlOf(metrics, '/metrics');
   }
 

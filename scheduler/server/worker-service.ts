@@ -1,10 +1,12 @@
 // WorkerStream.Connect: one bidirectional stream per worker. Its end means the worker left.
 import { randomUUID } from 'node:crypto';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import { ProtocolError } from '../../protocol/errors.js';
+import { toServiceError } from '../../protocol/wire-errors.js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import type { SchedulerCore } from './core.js';
 import { WorkerLink } from './links.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../../protocol/log.js';
 
 type WorkerCall = grpc.ServerDuplexStream<kubedask.v1.WorkerBatch, kubedask.v1.SchedulerBatch.$Properties>;
 type WorkerEvent = kubedask.v1.WorkerEvent.$Properties;
@@ -30,7 +32,7 @@ export function workerStreamHandlers(core: SchedulerCore, log: Logger) {
             if (!link) {
               link = register(core, call, event, log);
               if (!link) {
-                call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'the first message of a worker stream must be register', metadata: new grpc.Metadata() });
+                call.emit('error', toServiceError(new ProtocolError('the first message of a worker stream must be register')));
                 return;
               }
               continue;
@@ -39,7 +41,7 @@ export function workerStreamHandlers(core: SchedulerCore, log: Logger) {
           }
         } catch (err) {
           log.error('bad message from worker', { worker: link?.def.name, error: String(err) });
-          call.emit('error', Object.assign(new Error(`bad message: ${(err as Error).message}`), { code: grpc.status.INVALID_ARGUMENT }));
+          call.emit('error', toServiceError(new ProtocolError(`bad message: ${(err as Error).message}`, { cause: err })));
         }
       });
       call.on('end', () => leave('stream closed'));
@@ -53,10 +55,10 @@ export function workerStreamHandlers(core: SchedulerCore, log: Logger) {
 function register(core: SchedulerCore, call: WorkerCall, event: WorkerEvent, log: Logger): WorkerLink | undefined {
   const r = event.register;
   if (event.kind !== 'register' || !r) return undefined;
-  if (!r.address) throw new Error('register without a data address');
+  if (!r.address) throw new ProtocolError('register without a data address');
   const workerId = `worker-${randomUUID().slice(0, 8)}`;
   const name = r.name || workerId;
-  if (core.workerByName(name)) throw new Error(`a worker named ${name} is already connected`);
+  if (core.workerByName(name)) throw new ProtocolError(`a worker named ${name} is already connected`);
   const def = {
     workerId,
     name,

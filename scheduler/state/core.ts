@@ -148,7 +148,8 @@ export class Core {
   readonly pending = new Map<string, PendingByResources>();
   private readonly groups = new Map<string, { count: number; totalMs: number }>();
   private readonly archive = new Map<string, StoryEntry[]>();
-  private readonly capableCache = new Map<string, boolean>();
+  /** hasCapableWorker's answers by resourceKey, cleared whenever the workers change. */
+  readonly capableCache = new Map<string, boolean>();
   private readonly perState: Record<TaskState, number> = {
     released: 0, waiting: 0, queued: 0, 'no-worker': 0, processing: 0, memory: 0, erred: 0, forgotten: 0,
   };
@@ -226,6 +227,7 @@ export class Core {
 
   removeWorker(ws: WorkerRecord): void {
     this.workers.delete(ws.id);
+    this.fillAll = true; // the last worker left takes even tasks it gave back (see takeable)
     this.dirty.delete(ws);
     this.retiring.delete(ws);
     if (this.retiring.size === 0) this.replicating.clear(); // copies still due serve no one
@@ -424,13 +426,18 @@ export class Core {
    */
   slots(ws: WorkerRecord, group: string): number {
     const threads = Math.max(1, ws.def.nthreads);
-    const base = Math.max(1, Math.ceil(threads * this.options.workerSaturation));
+    const base = this.baseSlots(ws);
     const g = this.groups.get(group);
     if (!g || g.count === 0) return base;
     const mean = g.totalMs / g.count;
     if (mean >= SHORT_TASK_MS) return base;
     const perThread = Math.min(MAX_IN_FLIGHT_PER_THREAD, Math.ceil(PIPELINE_TARGET_MS / Math.max(mean, PIPELINE_TARGET_MS / MAX_IN_FLIGHT_PER_THREAD)));
     return Math.max(base, perThread * threads);
+  }
+
+  /** Slots for root tasks of any group: ceil(nthreads * saturation). */
+  baseSlots(ws: WorkerRecord): number {
+    return Math.max(1, Math.ceil(Math.max(1, ws.def.nthreads) * this.options.workerSaturation));
   }
 
   story(key: string): StoryEntry[] {

@@ -3,7 +3,7 @@
 // left over from earlier in the same batch can never force an illegal transition.
 import { ACTIVE_STATES, type Core, type Recommendation, type TaskRecord, type WorkerRecord } from './core.js';
 import { capable, capableWorkers, fits, occupancy, pickWorker } from './placement.js';
-import { runsBefore } from './queue.js';
+import { runsBefore, type Lane } from './queue.js';
 import { transition } from './transitions.js';
 
 /** Applies every pending recommendation and fills freed slots, until nothing is left to do. */
@@ -110,17 +110,34 @@ export function decideReady(c: Core, ts: TaskRecord): void {
   else transition(c, ts, 'queued'); // capable workers exist but their resources are in use
 }
 
+/** Queued tasks a worker gave up that are passed over to find one for it in the same lane. */
+const REJECTED_SEARCH_LIMIT = 64;
+
+/**
+ * The lane's task the worker should take now, if any: the first in line, passing over those
+ * it gave up (stolen or recalled) while other workers could run them; root tasks only while
+ * the worker has fewer than `slots(task)` processing. validateState checks that settleAll
+ * leaves none with the slots every group gets (the extra slots of short groups are best effort).
+ */
+export function takeable(
+  c: Core, ws: WorkerRecord, lane: Lane<TaskRecord>, slots: (ts: TaskRecord) => number,
+): TaskRecord | undefined {
+  if (ws.retiring || lane.heap.size === 0 || !capable(ws, lane.resources) || !fits(ws, lane.resources)) return undefined;
+  const ts = c.workers.size > 1
+    ? lane.heap.peekWhere((t) => !t.rejectedBy?.has(ws.id), REJECTED_SEARCH_LIMIT)
+    : lane.heap.peek();
+  if (!ts || (lane.root && ws.processing.size >= slots(ts))) return undefined;
+  return ts;
+}
+
 /** Sends the worker the best queued task it can take now; false when there is none. */
 function fillOne(c: Core, ws: WorkerRecord): boolean {
-  if (ws.retiring) return false;
   let best: TaskRecord | undefined;
   for (const lane of c.queues.lanes()) {
     const head = lane.heap.peek();
-    if (!head || (best && !runsBefore(head, best))) continue;
-    if (!capable(ws, lane.resources) || !fits(ws, lane.resources)) continue;
-    if (lane.root && ws.processing.size >= c.slots(ws, head.group)) continue;
-    if (head.rejectedBy?.has(ws.id) && c.workers.size > 1) continue;
-    best = head;
+    if (!head || (best && !runsBefore(head, best))) continue; // nothing in this lane beats best
+    const ts = takeable(c, ws, lane, (t) => c.slots(ws, t.group));
+    if (ts && (!best || runsBefore(ts, best))) best = ts;
   }
   if (!best) return false;
   transition(c, best, 'processing', { worker: ws });

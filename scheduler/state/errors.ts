@@ -2,29 +2,15 @@
 // tests) can react to the kind of failure without parsing messages.
 import type { TaskState } from './types.js';
 
+// A refused graph is the client's error, defined once where the wire mapping finds it: the
+// state throws the very class the client catches (protocol/errors.ts imports nothing).
+export { GraphValidationError, type GraphErrorReason } from '../../protocol/errors.js';
+
+/** The scheduler state's own failures: bugs (InvalidTransition, StateInvariantError) and bad options. */
 export class SchedulerStateError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
-  }
-}
-
-export type GraphErrorReason =
-  | 'cycle' | 'missing-dependency' | 'unknown-function' | 'duplicate-key' | 'invalid-key'
-  | 'invalid-resources' | 'invalid-retries' | 'invalid-priority';
-
-/** A submitted graph was refused as a whole; `key` names the offending task. */
-export class GraphValidationError extends SchedulerStateError {
-  readonly key: string;
-  readonly reason: GraphErrorReason;
-  /** For reason 'cycle': the keys on the cycle, in dependency order. */
-  readonly cycle: string[] | undefined;
-
-  constructor(message: string, fields: { key: string; reason: GraphErrorReason; cycle?: string[]; cause?: unknown }) {
-    super(message, { cause: fields.cause });
-    this.key = fields.key;
-    this.reason = fields.reason;
-    this.cycle = fields.cycle;
   }
 }
 
@@ -52,5 +38,33 @@ export class InvalidSchedulerOption extends SchedulerStateError {
     super(`scheduler option ${option} must be ${expected}, got ${String(value)}`);
     this.option = option;
     this.value = value;
+  }
+}
+
+/** The derived indexes validateState checks against the task and worker records. */
+export type StateIndex =
+  | 'tasks' | 'state-counts' | 'memory-bytes' | 'dependencies' | 'dependents' | 'waiters' | 'waiting-on'
+  | 'who-has' | 'has-what' | 'processing' | 'work-ms' | 'used-resources' | 'steal-buckets' | 'steals'
+  | 'ready-queues' | 'no-worker' | 'pending-counts' | 'clients' | 'retiring' | 'replicating' | 'capable-cache'
+  | 'life-cycle' | 'settled';
+
+/** One disagreement between an index and the records it is derived from. */
+export interface StateViolation {
+  readonly index: StateIndex;
+  /** What it concerns: `task "x"`, `worker "w1"`, `client "c1"`, `lane "|root"`... */
+  readonly subject: string;
+  readonly problem: string;
+}
+
+/** validateState found the scheduler's state inconsistent: always a scheduler bug. */
+export class StateInvariantError extends SchedulerStateError {
+  readonly violations: readonly StateViolation[];
+
+  /** `total` counts every violation found; only the first few are kept. */
+  constructor(violations: readonly StateViolation[], total: number) {
+    const lines = violations.map((v) => `[${v.index}] ${v.subject}: ${v.problem}`);
+    const more = total > violations.length ? `\n  ... and ${total - violations.length} more` : '';
+    super(`scheduler state is inconsistent (${total} problem${total === 1 ? '' : 's'}):\n  ${lines.join('\n  ')}${more}`);
+    this.violations = violations;
   }
 }

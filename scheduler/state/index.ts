@@ -5,7 +5,8 @@ export {
 } from './adaptive.js';
 export { validateGraph } from './validate.js';
 export {
-  GraphValidationError, InvalidSchedulerOption, InvalidTransition, SchedulerStateError, type GraphErrorReason,
+  GraphValidationError, InvalidSchedulerOption, InvalidTransition, SchedulerStateError, StateInvariantError,
+  type GraphErrorReason, type StateIndex, type StateViolation,
 } from './errors.js';
 export type { LegalTransition } from './transitions.js';
 export * from './types.js';

@@ -23,6 +23,29 @@ export class TaskHeap<T extends HeapItem> {
 
   peek(): T | undefined { return this.items[0]; }
 
+  /**
+   * The first item to come out that passes `ok`, searching best-first (a child comes out after
+   * its parent) through at most `limit` items that fail it; undefined past that.
+   */
+  peekWhere(ok: (item: T) => boolean, limit: number): T | undefined {
+    const items = this.items;
+    const frontier: number[] = items.length > 0 ? [0] : [];
+    for (let failed = 0; frontier.length > 0 && failed <= limit; failed++) {
+      let best = 0;
+      for (let j = 1; j < frontier.length; j++) {
+        if (this.before(items[frontier[j] as number] as T, items[frontier[best] as number] as T)) best = j;
+      }
+      const i = frontier[best] as number;
+      frontier[best] = frontier[frontier.length - 1] as number;
+      frontier.pop();
+      const item = items[i] as T;
+      if (ok(item)) return item;
+      if (2 * i + 1 < items.length) frontier.push(2 * i + 1);
+      if (2 * i + 2 < items.length) frontier.push(2 * i + 2);
+    }
+    return undefined;
+  }
+
   has(item: T): boolean {
     const i = item.heapIndex;
     return i >= 0 && i < this.items.length && this.items[i] === item;
@@ -50,6 +73,18 @@ export class TaskHeap<T extends HeapItem> {
 
   /** A snapshot, in no particular order. */
   values(): T[] { return [...this.items]; }
+
+  /** What is wrong with the heap (a slot its item does not record, or an item above one that
+   * should come out first), or undefined when it is sound. For validateState. */
+  problem(): string | undefined {
+    const items = this.items;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as T;
+      if (item.heapIndex !== i) return `the item in slot ${i} records slot ${item.heapIndex}`;
+      if (i > 0 && this.before(item, items[(i - 1) >> 1] as T)) return `the item in slot ${i} should come out before its parent`;
+    }
+    return undefined;
+  }
 
   private up(i: number): void {
     const items = this.items;
@@ -110,6 +145,8 @@ export class ReadyQueues<T extends HeapItem> {
     lane.heap.push(item);
     this.total++;
   }
+
+  has(item: T, id: string): boolean { return this.byId.get(id)?.heap.has(item) ?? false; }
 
   remove(item: T, id: string): void {
     if (this.byId.get(id)?.heap.remove(item)) this.total--;

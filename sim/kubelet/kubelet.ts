@@ -5,7 +5,8 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultImages } from './container-command.js';
 import { PodRunner } from './pod-runner.js';
-import { addTo, insufficient, parseQuantity, podRequests, type Resources } from './quantities.js';
+import { parseQuantity } from '../../operator/api/quantity.js';
+import { addTo, insufficient, podRequests, type Resources } from './quantities.js';
 import { Rest, type KubeObject, type WatchEvent } from './rest.js';
 
 export interface NodeSpec {

@@ -1,17 +1,5 @@
-// Kubernetes resource quantities and whether a pod fits on a node, as the scheduler decides.
-const suffixes: Record<string, number> = {
-  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
-
-export function parseQuantity(q: string | number | undefined): number {
-  if (q === undefined) return 0;
-  if (typeof q === 'number') return q;
-  const m = /^([+-]?\d+(?:\.\d+)?)(?:[eE]([+-]?\d+))?([a-zA-Z]*)$/.exec(q.trim());
-  const unit = m ? suffixes[m[3]!] : undefined;
-  if (!m || unit === undefined) throw new Error(`invalid quantity "${q}"`);
-  return Number(m[1]) * 10 ** Number(m[2] ?? 0) * unit;
-}
+// Whether a pod fits on a node, as the scheduler decides, from its resource quantities.
+import { parseQuantity } from '../../operator/api/quantity.js';
 
 export type Resources = Record<string, number>;
 
@@ -23,7 +11,7 @@ export function podRequests(spec: { containers?: ContainerLike[] }): Resources {
   for (const c of spec.containers ?? []) {
     const names = new Set([...Object.keys(c.resources?.requests ?? {}), ...Object.keys(c.resources?.limits ?? {})]);
     for (const name of names) {
-      out[name] = (out[name] ?? 0) + parseQuantity(c.resources?.requests?.[name] ?? c.resources?.limits?.[name]);
+      out[name] = (out[name] ?? 0) + parseQuantity(c.resources?.requests?.[name] ?? c.resources?.limits?.[name] ?? 0);
     }
   }
   return out;

@@ -1,32 +1,33 @@
-// Built-in kinds: the real OpenAPI schemas (kubernetes-models' precompiled validators, loaded once
-// with this module) plus the handful of semantic checks of pkg/apis/*/validation that the
+// Built-in kinds: the real OpenAPI schemas (kubernetes-models 4.5's precompiled validators of
+// Kubernetes 1.33, run through its model classes' validate(), loaded once with this module) plus the handful of semantic checks of pkg/apis/*/validation that the
 // OpenAPI document cannot express (container image required, unique names, selector match...).
 import type { FieldCause } from './types.js';
-import { validate as namespace } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Namespace';
-import { validate as pod } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Pod';
-import { validate as service } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Service';
-import { validate as configMap } from 'kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMap';
-import { validate as secret } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Secret';
-import { validate as event } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Event';
-import { validate as eventsEvent } from 'kubernetes-models/_schemas/IoK8sApiEventsV1Event';
-import { validate as serviceAccount } from 'kubernetes-models/_schemas/IoK8sApiCoreV1ServiceAccount';
-import { validate as node } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Node';
-import { validate as lease } from 'kubernetes-models/_schemas/IoK8sApiCoordinationV1Lease';
-import { validate as role } from 'kubernetes-models/_schemas/IoK8sApiRbacV1Role';
-import { validate as roleBinding } from 'kubernetes-models/_schemas/IoK8sApiRbacV1RoleBinding';
-import { validate as clusterRole } from 'kubernetes-models/_schemas/IoK8sApiRbacV1ClusterRole';
-import { validate as clusterRoleBinding } from 'kubernetes-models/_schemas/IoK8sApiRbacV1ClusterRoleBinding';
-import { validate as deployment } from 'kubernetes-models/_schemas/IoK8sApiAppsV1Deployment';
+import { Namespace as namespace } from 'kubernetes-models/v1/Namespace';
+import { Pod as pod } from 'kubernetes-models/v1/Pod';
+import { Service as service } from 'kubernetes-models/v1/Service';
+import { ConfigMap as configMap } from 'kubernetes-models/v1/ConfigMap';
+import { Secret as secret } from 'kubernetes-models/v1/Secret';
+import { Event as event } from 'kubernetes-models/v1/Event';
+import { Event as eventsEvent } from 'kubernetes-models/events.k8s.io/v1/Event';
+import { ServiceAccount as serviceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { Node as node } from 'kubernetes-models/v1/Node';
+import { Lease as lease } from 'kubernetes-models/coordination.k8s.io/v1/Lease';
+import { Role as role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding as roleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { ClusterRole as clusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
+import { ClusterRoleBinding as clusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
+import { Deployment as deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { isObj } from './cel.js';
 import { fmtValue } from './values.js';
 
 type Obj = Record<string, unknown>;
 interface AjvError { instancePath: string; keyword: string; params: Record<string, unknown> }
-type Validator = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
+/** A kubernetes-models class: validate() runs its precompiled OpenAPI validator (ajv). */
+type Model = new (data: never) => { validate(): void };
 type Extra = (o: Obj, out: FieldCause[]) => void;
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
-const KINDS: Record<string, [unknown, Extra?]> = {
+const KINDS: Record<string, [Model, Extra?]> = {
   'v1/Namespace': [namespace, (o, out) => nameCheck(o, out, DNS_LABEL, LABEL_MSG)],
   'v1/Pod': [pod, (o, out) => { nameCheck(o, out); podSpec(o.spec, 'spec', out); }],
   'v1/Service': [service, (o, out) => { nameCheck(o, out, DNS1035, DNS1035_MSG); serviceSpec(o.spec, out); }],
@@ -52,13 +53,24 @@ export function isKnownBuiltin(apiVersion: string, kind: string): boolean {
 export function checkBuiltin(apiVersion: string, kind: string, object: Obj): FieldCause[] {
   const entry = KINDS[`${apiVersion}/${kind}`];
   if (!entry) return [];
-  const [validator, extra] = entry as [Validator, Extra?];
+  const [model, extra] = entry;
   const body = { ...object, apiVersion, kind };
-  const out = validator(body) ? [] : translate(validator.errors ?? [], body);
+  const out = translate(schemaErrors(model, body), body);
   if (extra) extra(body, out);
   // One cause per field, the first (schema) one winning, as the real server reports one error per path.
   const seen = new Set<string>();
   return out.filter((c) => { const k = `${c.field}\0${c.reason}`; if (seen.has(k)) return false; seen.add(k); return true; });
+}
+
+/** The validator's errors, which validate() throws as ajv's ValidationError. */
+function schemaErrors(model: Model, body: Obj): AjvError[] {
+  try {
+    new model(body as never).validate(); // any object: finding what is wrong with it is the point
+    return [];
+  } catch (e) {
+    if (e instanceof Error && (e as { validation?: unknown }).validation === true) return (e as Error & { errors: AjvError[] }).errors;
+    throw e;
+  }
 }
 
 /** '/spec/containers/0/image' -> 'spec.containers[0].image'. */

@@ -2,30 +2,15 @@
 // regex, strings extensions, quantity). Without them a rule valid on a real cluster would be
 // rejected here as "found no matching overload". url(), ip(), cidr() and sets.* are not provided.
 import type { Environment } from '@marcbachmann/cel-js';
+import { isQuantity, parseQuantity } from '../../operator/api/quantity.js';
 
 /** A resource.Quantity, held as an approximate float (exact enough for comparisons in rules). */
 export class Quantity {
   constructor(readonly value: number) {}
 }
 
-const SUFFIX: Record<string, number> = {
-  '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
-const QTY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
-
-export function parseQuantity(s: string): number | undefined {
-  const m = QTY.exec(s);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  if (m[2]) return n * 10 ** Number(m[2].slice(1));
-  return n * (SUFFIX[m[3] ?? ''] ?? 1);
-}
-
 function quantity(s: string): Quantity {
-  const v = parseQuantity(s);
-  if (v === undefined) throw new Error(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
-  return new Quantity(v);
+  return new Quantity(parseQuantity(s));
 }
 
 type Num = bigint | number;
@@ -64,7 +49,7 @@ export function installKubeLibrary(env: Environment): Environment {
     .registerFunction('timestamp(google.protobuf.Timestamp): google.protobuf.Timestamp', (t: Date) => t)
     // quantity
     .registerFunction('quantity(string): Quantity', quantity)
-    .registerFunction('isQuantity(string): bool', (s: string) => parseQuantity(s) !== undefined)
+    .registerFunction('isQuantity(string): bool', (s: string) => isQuantity(s))
     .registerFunction('Quantity.isGreaterThan(Quantity): bool', (a: Quantity, b: Quantity) => a.value > b.value)
     .registerFunction('Quantity.isLessThan(Quantity): bool', (a: Quantity, b: Quantity) => a.value < b.value)
     .registerFunction('Quantity.compareTo(Quantity): int', (a: Quantity, b: Quantity) => BigInt(cmp(a.value, b.value)))

@@ -1,10 +1,37 @@
-// Waiting on conditions with a deadline, never sleeping for a fixed time.
-export async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+// Waiting on conditions with a deadline, never sleeping for a fixed time. The one wait helper of
+// the tests: every poll goes through waitUntil.
+
+type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
+/** Polls `probe` until it returns a truthy value, and returns that value. A probe that throws
+ *  has not succeeded yet (the object may not exist yet); at the deadline the error names what was
+ *  awaited and the last value or error the probe gave, which is also its `cause`. */
+export async function waitUntil<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  for (;;) {
+    let last: string;
+    let cause: unknown;
+    try {
+      const value = await probe();
+      if (value) return value as Truthy<T>;
+      last = `value ${shortly(value)}`;
+    } catch (e) {
+      cause = e;
+      last = `error ${e instanceof Error ? `${e.name}: ${e.message}` : shortly(e)}`;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last ${last}`, { cause });
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+function shortly(v: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = String(v);
+  }
+  return text.length > 300 ? `${text.slice(0, 300)}...` : text;
 }
 
 export function processAlive(pid: number): boolean {

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Client, LocalCluster } from '../../index.js';
-import { ControlError, grpcSchedulerControl, type MetricsUpdate, type WatchRequest } from '../../operator/control/scheduler-control.js';
+import { ControlError } from '../../operator/control/errors.js';
+import { grpcSchedulerControl, type MetricsUpdate, type WatchRequest } from '../../operator/control/scheduler-control.js';
+import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const DEADLINE_MS = 20_000;
@@ -61,16 +63,17 @@ test('WatchMetrics: targets follow the queue per group; close and shutdown end t
   assert.equal(group(last(), 'gpu')!.target, 1);
   assert.equal(group(last(), '')!.tasksNoWorker, 0);
   assert.equal(last()!.tasksUnplaceable, 0);
-  const text = await deadline(fetch(`${cluster.scheduler.dashboardUrl}metrics`).then((res) => res.text()), 'a scrape');
-  assert.match(text, /^kubedask_scheduler_group_workers\{group=""\} 2$/m);
-  assert.match(text, /^kubedask_scheduler_adaptive_target_workers\{group=""\} 0$/m);
-  assert.match(text, /^kubedask_scheduler_group_tasks\{group="",state="queued"\} 0$/m);
+  const scraped = parsePrometheus(await deadline(fetch(`${cluster.scheduler.dashboardUrl}metrics`).then((res) => res.text()), 'a scrape'));
+  const value = (name: string, labels?: Record<string, string>) => sampleValue(scraped, name, labels);
+  assert.equal(value('kubedask_scheduler_group_workers', { group: '' }), 2);
+  assert.equal(value('kubedask_scheduler_adaptive_target_workers', { group: '' }), 0);
+  assert.equal(value('kubedask_scheduler_group_tasks', { group: '', state: 'queued' }), 0);
   // The gauges take the watched groups: the GPU group at zero workers has its target to scale on.
-  assert.match(text, /^kubedask_scheduler_group_workers\{group="gpu"\} 0$/m);
-  assert.match(text, /^kubedask_scheduler_adaptive_target_workers\{group="gpu"\} 1$/m);
-  assert.match(text, /^kubedask_scheduler_group_tasks\{group="gpu",state="no_worker"\} 3$/m);
-  assert.match(text, /^kubedask_scheduler_tasks_unplaceable 0$/m, 'the watched GPU group can run them');
-  assert.match(text, /^kubedask_workers 2$/m, 'the existing metrics stay');
+  assert.equal(value('kubedask_scheduler_group_workers', { group: 'gpu' }), 0);
+  assert.equal(value('kubedask_scheduler_adaptive_target_workers', { group: 'gpu' }), 1);
+  assert.equal(value('kubedask_scheduler_group_tasks', { group: 'gpu', state: 'no_worker' }), 3);
+  assert.equal(value('kubedask_scheduler_tasks_unplaceable'), 0, 'the watched GPU group can run them');
+  assert.equal(value('kubedask_workers'), 2, 'the existing metrics stay');
   await deadline(client.cancel(gpu), 'the cancel');
 
   watch.close();

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { GraphValidationError } from '../../index.js';
+import { Future, GraphValidationError } from '../../index.js';
 import { useCluster, withCluster } from '../helpers/cluster.js';
 import { functionDef } from '../../client/task-functions.js';
 import { channelOptions, pb } from '../../protocol/services.js';
@@ -87,8 +87,25 @@ describe('bad input', () => {
         assert.ok(err instanceof GraphValidationError, String(err));
         assert.match(err.message, /cycle/);
         assert.match(err.message, /cyc-a/);
+        assert.equal(err.reason, 'cycle');
+        assert.deepEqual([...(err.cycle ?? [])].sort(), ['cyc-a', 'cyc-b', 'cyc-c']);
         return true;
       });
+    await stillServes();
+  });
+
+  it('fails the futures of a cycle built with the client with GraphValidationError, reason cycle and its keys', async () => {
+    const a = fx.client.submitWith({ key: 'loop-a' }, (x: number) => x, new Future('loop-b', fx.client));
+    const b = fx.client.submitWith({ key: 'loop-b' }, (x: number) => x, a);
+    for (const f of [a, b]) {
+      await assert.rejects(f.result(), (err: unknown) => {
+        assert.ok(err instanceof GraphValidationError, String(err));
+        assert.equal(err.reason, 'cycle');
+        assert.deepEqual([...(err.cycle ?? [])].sort(), ['loop-a', 'loop-b']);
+        assert.ok(['loop-a', 'loop-b'].includes(err.key), err.key);
+        return true;
+      });
+    }
     await stillServes();
   });
 

@@ -1,15 +1,19 @@
 // What the operator and Prometheus read from a scheduler: per-worker figures in
-// Control.GetMetrics, and the metrics-only HTTP port of `kubedask scheduler --metrics-port`.
+// Control.GetMetrics, the Prometheus text of the dashboard and of the metrics-only HTTP port of
+// `kubedask scheduler --metrics-port` (parsed strictly), and the scheduler's JSON log lines.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { ControlClient, channelOptions } from '../../protocol/services.js';
+import { startScheduler } from '../../scheduler/server/scheduler-server.js';
 import { withCluster } from '../helpers/cluster.js';
+import { parsePrometheus, sampleValue, type Family } from '../helpers/prometheus.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const bin = fileURLToPath(new URL('../../../bin/kubedask.js', import.meta.url));
+const schedulerModule = fileURLToPath(new URL('../../scheduler/server/scheduler-server.js', import.meta.url));
 
 interface WorkerMetrics {
   name: string; group: string; tasksProcessing: number; keysHeld: number; memoryUsed: number | { toNumber(): number };
@@ -54,22 +58,87 @@ describe('scheduler metrics', () => {
     });
   });
 
-  it('`scheduler --metrics-port` serves /metrics there, and nothing else', async (t) => {
-    const scheduler = spawn(process.execPath, [bin, 'scheduler', '--host', '127.0.0.1', '--port', '0', '--no-dashboard', '--metrics-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  it('serves every gauge on /metrics from its own registry, with the process metrics', async (t) => {
+    // A second scheduler in the same process: its figures are its own.
+    const other = await startScheduler({ host: '127.0.0.1', port: 0, dashboardPort: -1, metricsPort: 0, logLevel: 'silent' });
+    t.after(() => other.close());
+    await withCluster({ workers: 1, threads: 1, dashboardPort: 0 }, async (cluster, client) => {
+      assert.equal(await client.submit((x: number) => x + 1, 1).result(), 2);
+      const scrape = async (url: string) => {
+        const res = await fetch(url);
+        assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+        return parsePrometheus(await res.text());
+      };
+      const mine = await scrape(`${cluster.dashboardUrl}metrics`);
+      const gauges: [string, string, string[]][] = [
+        ['kubedask_workers', 'Connected workers.', []],
+        ['kubedask_tasks', 'Tasks by state.', ['state']],
+        ['kubedask_memory_bytes', 'Bytes of results held by workers.', []],
+        ['kubedask_scheduler_group_tasks', 'Ready (queued), waiting-for-resource (no_worker) and processing tasks counted toward each worker group.', ['group', 'state']],
+        ['kubedask_scheduler_group_workers', 'Connected workers of each group, not retiring.', ['group']],
+        ['kubedask_scheduler_adaptive_target_workers', 'Workers each group needs to finish its work within the target duration and hold its data (scale on this).', ['group']],
+        ['kubedask_scheduler_tasks_unplaceable', 'Queued or no-worker tasks no connected worker group can run.', []],
+      ];
+      const labelsOf = (f: Family) => [...new Set(f.samples.flatMap((s) => Object.keys(s.labels)))];
+      for (const [name, help, labels] of gauges) {
+        const f = mine.get(name);
+        assert.ok(f && f.samples.length > 0, `${name} is served`);
+        assert.deepEqual([f.type, f.help, labelsOf(f)], ['gauge', help, labels], name);
+      }
+      assert.equal(sampleValue(mine, 'kubedask_workers'), 1);
+      assert.deepEqual(mine.get('kubedask_tasks')!.samples.map((s) => s.labels.state), ['waiting', 'queued', 'no-worker', 'processing', 'memory', 'erred', 'released']);
+      assert.equal(sampleValue(mine, 'kubedask_tasks', { state: 'memory' }), 1);
+      assert.ok(sampleValue(mine, 'kubedask_memory_bytes')! > 0);
+      assert.equal(sampleValue(mine, 'kubedask_scheduler_group_workers', { group: '' }), 1);
+      assert.equal(sampleValue(mine, 'kubedask_scheduler_group_tasks', { group: '', state: 'processing' }), 0);
+      assert.ok(sampleValue(mine, 'process_resident_memory_bytes')! > 0);
+      assert.equal(mine.get('nodejs_heap_size_used_bytes')?.type, 'gauge');
+
+      const theirs = await scrape(other.metricsUrl);
+      assert.equal(sampleValue(theirs, 'kubedask_workers'), 0);
+      assert.equal(sampleValue(theirs, 'kubedask_tasks', { state: 'memory' }), 0);
+      assert.deepEqual(theirs.get('kubedask_scheduler_group_workers')!.samples, [], 'no groups without workers or a watch');
+    });
+  });
+
+  it('loads prom-client only at the first scrape, so a LocalCluster nobody scrapes starts without it', () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      const { startScheduler } = await import(${JSON.stringify(schedulerModule)});
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes('/node_modules/prom-client/'));
+      const s = await startScheduler({ host: '127.0.0.1', port: 0, dashboardPort: -1, metricsPort: 0, logLevel: 'silent' });
+      const before = loaded();
+      const text = await (await fetch(s.metricsUrl)).text();
+      console.log(JSON.stringify({ before, after: loaded(), workers: /^kubedask_workers 0$/m.test(text) }));
+      await s.close();`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { before: false, after: true, workers: true });
+  });
+
+  it('`scheduler --metrics-port` serves /metrics there, and nothing else; its logs are JSON lines', async (t) => {
+    const scheduler = spawn(process.execPath, [bin, 'scheduler', '--host', '127.0.0.1', '--port', '0', '--no-dashboard', '--metrics-port', '0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
     t.after(() => { scheduler.kill('SIGKILL'); });
     let out = '';
+    let err = '';
     scheduler.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    await waitUntil(() => /metrics at http/.test(out), 'the scheduler to start');
+    scheduler.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    await waitUntil(() => /metrics at http/.test(out) && err.includes('\n'), 'the scheduler to start');
     assert.doesNotMatch(out, /dashboard at/);
     const url = /metrics at (\S+)/.exec(out)![1]!;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     const res = await fetch(url);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
-    const text = await res.text();
-    assert.match(text, /^kubedask_workers 0$/m);
-    assert.match(text, /^kubedask_tasks\{state="processing"\} 0$/m);
+    const families = parsePrometheus(await res.text());
+    assert.equal(sampleValue(families, 'kubedask_workers'), 0);
+    assert.equal(sampleValue(families, 'kubedask_tasks', { state: 'processing' }), 0);
     assert.equal((await fetch(new URL('/', url))).status, 404);
     assert.equal((await fetch(new URL('/api/status', url))).status, 404);
+
+    const started = JSON.parse(err.split('\n')[0]!) as Record<string, unknown>;
+    assert.deepEqual([started.level, started.component, started.msg, started.pid], ['info', 'scheduler', 'scheduler started', scheduler.pid]);
+    assert.match(String(started.time), /^\d{4}-\d\d-\d\dT/);
+    assert.equal(started.metrics, url);
   });
 });

@@ -18,19 +18,10 @@ import { startPeerServer } from '../../worker/runtime/peer-server.js';
 import type { TaskFunction } from '../../worker/runtime/pool-protocol.js';
 import { TaskPool, type PoolTask, type TaskOutcome } from '../../worker/runtime/task-pool.js';
 import { startWorker } from '../../worker/runtime/worker.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kubedask-worker-test-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 const fn = (id: string, source: string): TaskFunction => ({ id, name: id, source });
 const lit = (v: unknown): { encoding: number; data: Uint8Array } => encodeValue(v);
@@ -123,7 +114,7 @@ test('cancelling a running task ends its thread; a fresh thread runs what that o
     const marker = join(tmp, 'pool-spin-started');
     const spinning = pool.run({ key: 'spin', fn: spinFn, args: [lit(marker)], deps: [] });
     const behind = pool.run({ key: 'behind', fn: fn('inc', '(x) => x + 1'), args: [lit(1)], deps: [] }); // same thread
-    await until('the spinning task to start', () => existsSync(marker));
+    await waitUntil(() => existsSync(marker), 'the spinning task to start');
     assert.equal(pool.cancel('spin'), true);
     const out = await spinning;
     assert.ok(!out.ok);
@@ -145,7 +136,7 @@ test('cancelled tasks not started yet are dropped, in the pool or in a thread, a
     const inThread = pool.run({ key: 'in-thread', fn: noteFn, args: [lit(log), lit('in-thread')], deps: [] }); // brings noteFn's source
     const inPool = pool.run({ key: 'in-pool', fn: noteFn, args: [lit(log), lit('in-pool')], deps: [] });
     const after = pool.run({ key: 'after', fn: noteFn, args: [lit(log), lit('after')], deps: [] });
-    await until('the holding task to start', () => existsSync(log));
+    await waitUntil(() => existsSync(log), 'the holding task to start');
     assert.equal(pool.cancel('in-thread'), true);
     assert.equal(pool.cancel('in-pool'), true);
     for (const cancelled of [await inThread, await inPool]) {
@@ -215,7 +206,7 @@ test('values past the memory limit spill to disk and stay readable; close remove
   const store = new DataStore({ memoryLimit: 250_000, spillRoot: tmp });
   const values = Array.from({ length: 10 }, (_, i) => new Uint8Array(100_000).fill(i));
   values.forEach((v, i) => store.put(`v${i}`, { encoding: Encoding.ENCODING_BYTES, data: v }));
-  await until('memory back under the limit', () => store.memoryUsed <= 250_000);
+  await waitUntil(() => store.memoryUsed <= 250_000, 'memory back under the limit');
   assert.equal(store.spilledBytes, 800_000);
   assert.equal(store.peek('v0'), undefined, 'the oldest value is on disk');
   for (let i = 0; i < 10; i++) {
@@ -289,7 +280,7 @@ test('a worker registers, runs tasks for the scheduler and serves their results 
   const w2 = await startWorker({ ...options, name: 'w2' });
   const peers = new PeerClients();
   try {
-    const reg = await until('registrations', () => sched.of('register').length === 2 && sched.of('register'));
+    const reg = await waitUntil(() => sched.of('register').length === 2 && sched.of('register'), 'registrations');
     assert.deepEqual(reg.map((r) => r.name).sort(), ['w1', 'w2']);
     const s1 = sched.events.find((e) => e.event.register?.name === 'w1')!.stream;
     const s2 = 1 - s1;
@@ -298,7 +289,7 @@ test('a worker registers, runs tasks for the scheduler and serves their results 
 
     const inc = { id: 'inc', name: 'inc', source: '(x) => x + 1' };
     sched.send(s1, compute('x', inc, [{ value: lit(41) }]));
-    const fin = await until('x finished', () => sched.of('finished', s1).find((f) => f.key === 'x'));
+    const fin = await waitUntil(() => sched.of('finished', s1).find((f) => f.key === 'x'), 'x finished');
     assert.equal(Number(fin.nbytes), 2);
     assert.equal(fin.encoding, Encoding.ENCODING_JSON);
     assert.ok(Number(fin.startMs) > 0 && Number(fin.durationMs) >= 0);
@@ -308,13 +299,13 @@ test('a worker registers, runs tasks for the scheduler and serves their results 
     // w2 needs x, which only w1 holds: it fetches it, says so, and computes y from it.
     const mul = { id: 'mul', name: 'mul', source: '(a, b) => a * b.k' };
     sched.send(s2, compute('y', mul, [{ key: 'x' }, { value: lit({ k: keyPlaceholder('x') }) }], { x: [w1.address] }));
-    await until('y finished', () => sched.of('finished', s2).find((f) => f.key === 'y'));
+    await waitUntil(() => sched.of('finished', s2).find((f) => f.key === 'y'), 'y finished');
     assert.deepEqual(sched.of('added', s2).flatMap((a) => a.keys), ['x']);
     assert.equal(decodeValue((await peers.fetch(w2.address, ['y'])).values[0]!.value), 42 * 42);
 
     const boom = { id: 'boom', name: 'boom', source: 'function boom() { throw new TypeError("no good"); }' };
     sched.send(s2, compute('z', boom, []));
-    const erred = await until('z erred', () => sched.of('erred', s2).find((e) => e.key === 'z'));
+    const erred = await waitUntil(() => sched.of('erred', s2).find((e) => e.key === 'z'), 'z erred');
     assert.equal(erred.error?.name, 'TypeError');
     assert.equal(erred.error?.message, 'no good');
     assert.equal(erred.error?.key, 'z');
@@ -325,20 +316,20 @@ test('a worker registers, runs tasks for the scheduler and serves their results 
     sched.send(s1,
       { module: { name: 'wmod', source: 'export const double = (v) => v * 2;\n' } },
       compute('d', { id: 'wmod.double', name: 'double', module: 'wmod', export: 'double' }, [{ value: lit(21) }]));
-    await until('d finished', () => sched.of('finished', s1).find((f) => f.key === 'd'));
+    await waitUntil(() => sched.of('finished', s1).find((f) => f.key === 'd'), 'd finished');
     assert.equal(decodeValue((await peers.fetch(w1.address, ['d'])).values[0]!.value), 42);
 
     // Replication (retirement) ends in KeysAdded; Put (scatter) values are served at once.
     sched.send(s1, { replicate: { whoHas: [{ key: 'y', addresses: [w2.address] }] } });
-    await until('y replicated', () => sched.of('added', s1).some((a) => a.keys?.includes('y')));
+    await waitUntil(() => sched.of('added', s1).some((a) => a.keys?.includes('y')), 'y replicated');
     await peers.put(w1.address, [{ key: 'scattered', value: encodeValue('hi') }]);
     assert.equal(decodeValue((await peers.fetch(w1.address, ['scattered'])).values[0]!.value), 'hi');
 
-    const hb = await until('a heartbeat', () => sched.of('heartbeat', s1)[0]);
+    const hb = await waitUntil(() => sched.of('heartbeat', s1)[0], 'a heartbeat');
     assert.ok(Number(hb.memoryUsed) >= 0);
 
     sched.send(s1, { free: { keys: ['x'] } });
-    await until('x freed on w1', async () => (await peers.fetch(w1.address, ['x'])).missing.length === 1);
+    await waitUntil(async () => (await peers.fetch(w1.address, ['x'])).missing.length === 1, 'x freed on w1');
 
     sched.send(s1, { close: { reason: 'retired' } });
     assert.deepEqual(await w1.closed, { reason: 'retired' });
@@ -367,9 +358,9 @@ test('a worker whose stream breaks registers again, and gives up when the schedu
   const sched = await FakeScheduler.start();
   const worker = await startWorker({ scheduler: sched.address, nthreads: 1, memoryLimit: 0, resources: {}, reconnectTimeoutMs: 1_500 });
   try {
-    await until('first registration', () => sched.of('register').length === 1);
+    await waitUntil(() => sched.of('register').length === 1, 'first registration');
     sched.streams[0]!.end();
-    await until('second registration', () => sched.of('register').length === 2);
+    await waitUntil(() => sched.of('register').length === 2, 'second registration');
     assert.equal(sched.of('register', 1)[0]!.name, worker.name);
     sched.close();
     const exit = await worker.closed;
@@ -385,21 +376,21 @@ test('a worker cancelled while running a task that never returns frees its threa
   const sched = await FakeScheduler.start();
   const worker = await startWorker({ scheduler: sched.address, nthreads: 1, memoryLimit: 0, resources: {}, modulesDir: join(tmp, 'modules') });
   try {
-    await until('registration', () => sched.of('register').length === 1);
+    await waitUntil(() => sched.of('register').length === 1, 'registration');
     const marker = join(tmp, 'worker-spin-started');
     sched.send(0, compute('spin', spinFn, [{ value: lit(marker) }]));
-    await until('the spinning task to start', () => existsSync(marker));
+    await waitUntil(() => existsSync(marker), 'the spinning task to start');
     sched.send(0, { cancel: { key: 'spin' } }, compute('next', { id: 'inc', name: 'inc', source: '(x) => x + 1' }, [{ value: lit(1) }]));
-    await until('next finished', () => sched.of('finished').find((f) => f.key === 'next'));
+    await waitUntil(() => sched.of('finished').find((f) => f.key === 'next'), 'next finished');
     const peers = new PeerClients();
     assert.equal(decodeValue((await peers.fetch(worker.address, ['next'])).values[0]!.value), 2);
     peers.close();
     // Asked again after the cancel, the task runs anew (and is cancelled again).
     rmSync(marker);
     sched.send(0, compute('spin', spinFn, [{ value: lit(marker) }]));
-    await until('the spinning task to start again', () => existsSync(marker));
+    await waitUntil(() => existsSync(marker), 'the spinning task to start again');
     sched.send(0, { cancel: { key: 'spin' } }, compute('last', { id: 'inc', name: 'inc', source: '(x) => x + 1' }, [{ value: lit(2) }]));
-    await until('last finished', () => sched.of('finished').find((f) => f.key === 'last'));
+    await waitUntil(() => sched.of('finished').find((f) => f.key === 'last'), 'last finished');
     assert.deepEqual([...sched.of('finished'), ...sched.of('erred')].map((e) => e.key), ['next', 'last'], 'nothing is reported for the cancelled runs');
   } finally {
     await worker.close();
@@ -418,10 +409,10 @@ test('a worker whose task threads cannot start closes itself with PoolBrokenErro
     exit = { reason: 'start failed', error: err as Error }; // broke before it finished starting
   }
   try {
-    const end = await until('the worker to close', () => exit);
+    const end = await waitUntil(() => exit, 'the worker to close');
     assert.equal(end.error?.name, 'PoolBrokenError', end.error?.message);
     assert.equal(sched.of('erred').length, 0, 'no task is reported erred for it');
-    if (sched.streams.length > 0) await until('its stream to end', () => sched.streams.every((s) => s.readableEnded || s.destroyed));
+    if (sched.streams.length > 0) await waitUntil(() => sched.streams.every((s) => s.readableEnded || s.destroyed), 'its stream to end');
   } finally {
     sched.close();
   }

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startKubeEnv, type KubeEnv, type OperatorProcess } from './kube-env.js';
 import type { DaskCluster } from '../../operator/api/types.js';
+import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
 
 const clusterYaml = (name: string, extra = '', namespace = 'default') => `apiVersion: kubedask.io/v1alpha1
 kind: DaskCluster
@@ -19,17 +20,14 @@ const isReady = (c: DaskCluster | undefined) => c?.status?.conditions?.some((x) 
 async function metricsPort(env: KubeEnv, op: OperatorProcess): Promise<number> {
   let port = 0;
   await env.waitFor(() => {
-    const m = /"msg":"serving probes and metrics".*"metricsPort":(\d+)/.exec(op.output());
-    port = m ? Number(m[1]) : 0;
+    const line = op.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; metricsPort?: number })
+      .find((l) => l.msg === 'serving probes and metrics');
+    port = line?.metricsPort ?? 0;
     return port > 0;
   }, 'the operator to log its metrics port');
   return port;
 }
 
-const metricValue = (text: string, name: string): number | undefined => {
-  const line = text.split('\n').find((l) => l.startsWith(name));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-};
 
 describe('operator life cycle', { timeout: 300_000 }, () => {
   let env: KubeEnv;
@@ -66,11 +64,13 @@ describe('operator life cycle', { timeout: 300_000 }, () => {
 
   it('serves Prometheus metrics about its reconciles and stops cleanly on SIGTERM', async () => {
     const text = await (await fetch(`http://127.0.0.1:${await metricsPort(env, operator)}/metrics`)).text();
-    assert.ok((metricValue(text, 'kubedask_operator_reconciles_total{kind="cluster",outcome="requeue"}') ?? 0) > 0, text.slice(0, 2000));
-    assert.match(text, /kubedask_operator_reconcile_duration_seconds_bucket\{kind="group",le="\+Inf"\} \d+/);
-    assert.match(text, /kubedask_operator_workqueue_depth \d+/);
-    assert.equal(metricValue(text, 'kubedask_operator_leader'), 1);
-    assert.match(text, /kubedask_operator_api_requests_total\{verb="[a-z]+",resource="pods",code="2\d\d"\}/);
+    const scraped = parsePrometheus(text);
+    assert.ok((sampleValue(scraped, 'kubedask_operator_reconciles_total', { kind: 'cluster', outcome: 'requeue' }) ?? 0) > 0, text.slice(0, 2000));
+    assert.ok((sampleValue(scraped, 'kubedask_operator_reconcile_duration_seconds_bucket', { kind: 'group', le: '+Inf' }) ?? 0) > 0);
+    assert.ok((sampleValue(scraped, 'kubedask_operator_workqueue_depth') ?? -1) >= 0);
+    assert.equal(sampleValue(scraped, 'kubedask_operator_leader'), 1);
+    assert.ok(scraped.get('kubedask_operator_api_requests_total')!.samples.some((x) => x.labels.resource === 'pods' && /^2\d\d$/.test(x.labels.code!) && /^[a-z]+$/.test(x.labels.verb!)));
+    assert.ok((sampleValue(scraped, 'process_resident_memory_bytes') ?? 0) > 0);
     assert.equal(await operator.stop('SIGTERM'), 0);
     assert.match(operator.output(), /"msg":"stopping"/);
   });

@@ -111,7 +111,7 @@ export async function startKubeEnv(o: { nodes?: NodeSpec[]; api?: ApiServerOptio
         const crs = await run(['get', 'dc,dwg,dj', '-A', '-o', 'yaml']);
         const events = await run(['get', 'events', '-A']);
         const tail = operators.map((p) => p.output().split('\n').filter((l) => !l.includes('"requeue"')).slice(-30).join('\n')).join('\n---\n');
-        throw new Error(`${(err as Error).message}\n--- pods\n${pods.stdout}\n--- events\n${events.stdout.split('\n').slice(-30).join('\n')}\n--- resources\n${crs.stdout.slice(-6000)}\n--- operator\n${tail}`);
+        throw new Error(`${(err as Error).message}\n--- pods\n${pods.stdout}\n--- events\n${events.stdout.split('\n').slice(-30).join('\n')}\n--- resources\n${crs.stdout.slice(-6000)}\n--- operator\n${tail}`, { cause: err });
       }
     },
     async resolve(address) {

@@ -1,66 +1,74 @@
-// Prometheus text rendering, the probe server and the JSON logger.
+// The operator's Prometheus metrics as scraped (prom-client, parsed back strictly), and the
+// probe server that serves them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createLogger } from '../../operator/runtime/logger.js';
-import { Registry } from '../../operator/runtime/metrics.js';
+import { Registry } from 'prom-client';
+import { exposition } from '../../protocol/prometheus.js';
+import { operatorMetrics } from '../../operator/runtime/metrics.js';
 import { startProbeServer } from '../../operator/runtime/http-server.js';
+import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
 
-describe('metrics Registry', () => {
-  it('renders counters, gauges and histograms in text format 0.0.4', () => {
-    const r = new Registry();
-    const reconciles = r.counter('kubedask_reconcile_total', 'Reconciles by outcome.\nSecond line \\ here', ['controller', 'outcome']);
-    reconciles.inc({ controller: 'cluster', outcome: 'success' });
-    reconciles.inc({ controller: 'cluster', outcome: 'success' }, 2);
-    reconciles.inc({ controller: 'say "hi"\n\\', outcome: 'error' });
-    const depth = r.gauge('kubedask_queue_depth', 'Keys waiting.');
-    depth.set(4);
-    const workers = r.gauge('kubedask_workers', 'Workers per group.', ['group']);
-    workers.set({ group: 'gpu' }, 2);
-    workers.inc({ group: 'gpu' });
-    const latency = r.histogram('kubedask_reconcile_seconds', 'Reconcile time.', ['controller'], [0.1, 1]);
-    latency.observe({ controller: 'cluster' }, 0.05);
-    latency.observe({ controller: 'cluster' }, 0.5);
-    latency.observe({ controller: 'cluster' }, 3);
-    assert.equal(r.render(), [
-      '# HELP kubedask_reconcile_total Reconciles by outcome.\\nSecond line \\\\ here',
-      '# TYPE kubedask_reconcile_total counter',
-      'kubedask_reconcile_total{controller="cluster",outcome="success"} 3',
-      'kubedask_reconcile_total{controller="say \\"hi\\"\\n\\\\",outcome="error"} 1',
-      '# HELP kubedask_queue_depth Keys waiting.',
-      '# TYPE kubedask_queue_depth gauge',
-      'kubedask_queue_depth 4',
-      '# HELP kubedask_workers Workers per group.',
-      '# TYPE kubedask_workers gauge',
-      'kubedask_workers{group="gpu"} 3',
-      '# HELP kubedask_reconcile_seconds Reconcile time.',
-      '# TYPE kubedask_reconcile_seconds histogram',
-      'kubedask_reconcile_seconds_bucket{controller="cluster",le="0.1"} 1',
-      'kubedask_reconcile_seconds_bucket{controller="cluster",le="1"} 2',
-      'kubedask_reconcile_seconds_bucket{controller="cluster",le="+Inf"} 3',
-      'kubedask_reconcile_seconds_sum{controller="cluster"} 3.55',
-      'kubedask_reconcile_seconds_count{controller="cluster"} 3',
-      '',
-    ].join('\n'));
-    workers.remove({ group: 'gpu' });
-    assert.ok(!r.render().includes('group="gpu"'));
+describe('operator metrics', () => {
+  it('scrapes counters, gauges and histograms with their names, types, help and labels', async () => {
+    const registry = new Registry();
+    let depth = 4;
+    const m = operatorMetrics(registry, { queueDepth: () => depth });
+    m.reconciles.inc({ kind: 'cluster', outcome: 'success' });
+    m.reconciles.inc({ kind: 'cluster', outcome: 'success' }, 2);
+    m.reconciles.inc({ kind: 'say "hi"\n\\', outcome: 'error' });
+    m.duration.observe({ kind: 'group' }, 0.004);
+    m.duration.observe({ kind: 'group' }, 0.3);
+    m.duration.observe({ kind: 'group' }, 30);
+    m.leader.set(1);
+    m.autoscaler.desired.set({ cluster: 'ns/a', group: 'gpu' }, 3);
+    m.autoscaler.desired.set({ cluster: 'ns/b', group: 'cpu' }, 1);
+
+    const families = parsePrometheus((await exposition(registry)).text);
+    const reconciles = families.get('kubedask_operator_reconciles_total')!;
+    assert.equal(reconciles.type, 'counter');
+    assert.equal(reconciles.help, 'Reconciles by kind and outcome (success, requeue, error).');
+    assert.equal(sampleValue(families, 'kubedask_operator_reconciles_total', { kind: 'cluster', outcome: 'success' }), 3);
+    assert.equal(sampleValue(families, 'kubedask_operator_reconciles_total', { kind: 'say "hi"\n\\', outcome: 'error' }), 1, 'label values escaped and read back');
+    const duration = families.get('kubedask_operator_reconcile_duration_seconds')!;
+    assert.equal(duration.type, 'histogram');
+    assert.equal(sampleValue(families, 'kubedask_operator_reconcile_duration_seconds_bucket', { kind: 'group', le: '0.005' }), 1);
+    assert.equal(sampleValue(families, 'kubedask_operator_reconcile_duration_seconds_bucket', { kind: 'group', le: '0.5' }), 2);
+    assert.equal(sampleValue(families, 'kubedask_operator_reconcile_duration_seconds_bucket', { kind: 'group', le: '+Inf' }), 3);
+    assert.equal(sampleValue(families, 'kubedask_operator_reconcile_duration_seconds_sum', { kind: 'group' }), 30.304);
+    assert.equal(sampleValue(families, 'kubedask_operator_reconcile_duration_seconds_count', { kind: 'group' }), 3);
+    assert.equal(families.get('kubedask_operator_workqueue_depth')!.type, 'gauge');
+    assert.equal(sampleValue(families, 'kubedask_operator_workqueue_depth'), 4);
+    assert.equal(sampleValue(families, 'kubedask_operator_leader'), 1);
+    assert.equal(sampleValue(families, 'kubedask_autoscaler_desired_workers', { cluster: 'ns/a', group: 'gpu' }), 3);
+    assert.ok(families.get('process_resident_memory_bytes')!.samples[0]!.value > 0, 'the process metrics come along');
+
+    depth = 0;
+    m.autoscaler.desired.remove({ cluster: 'ns/a', group: 'gpu' });
+    const after = parsePrometheus((await exposition(registry)).text);
+    assert.equal(sampleValue(after, 'kubedask_operator_workqueue_depth'), 0, 'the depth is read at each scrape');
+    assert.equal(sampleValue(after, 'kubedask_autoscaler_desired_workers', { cluster: 'ns/a', group: 'gpu' }), undefined, 'a removed series is gone');
+    assert.equal(sampleValue(after, 'kubedask_autoscaler_desired_workers', { cluster: 'ns/b', group: 'cpu' }), 1);
   });
 
-  it('rejects bad names, unknown labels, decreasing counters and conflicting registrations', () => {
-    const r = new Registry();
-    assert.throws(() => r.counter('bad-name', 'x'), /invalid metric name/);
-    const c = r.counter('ok_total', 'x', ['a']);
-    assert.equal(r.counter('ok_total', 'x', ['a']), c, 'same registration returns the same metric');
-    assert.throws(() => r.gauge('ok_total', 'x'), /already registered/);
-    assert.throws(() => c.inc({ b: 'x' }), /unknown label/);
-    assert.throws(() => c.inc({ a: 'x' }, -1), /cannot decrease/);
-    assert.throws(() => r.histogram('h', 'x', ['le']), /reserved/);
+  it('keeps each operator\'s metrics in its own registry', async () => {
+    const [a, b] = [new Registry(), new Registry()];
+    const ma = operatorMetrics(a, { queueDepth: () => 0 });
+    operatorMetrics(b, { queueDepth: () => 0 });
+    ma.errors.inc({ kind: 'job' });
+    assert.equal(sampleValue(parsePrometheus((await exposition(a)).text), 'kubedask_operator_reconcile_errors_total', { kind: 'job' }), 1);
+    assert.equal(sampleValue(parsePrometheus((await exposition(b)).text), 'kubedask_operator_reconcile_errors_total', { kind: 'job' }), undefined);
   });
 });
 
 describe('probe server', () => {
   it('serves /healthz, /readyz and /metrics', async () => {
     let ready = false;
-    const server = await startProbeServer({ host: '127.0.0.1', port: 0, healthz: () => true, readyz: () => ready, metrics: () => 'm_total 1\n' });
+    let broken = false;
+    const metrics = async () => {
+      if (broken) throw new Error('collector failed');
+      return { contentType: 'text/plain; version=0.0.4; charset=utf-8', text: 'm_total 1\n' };
+    };
+    const server = await startProbeServer({ host: '127.0.0.1', port: 0, healthz: () => true, readyz: () => ready, metrics });
     const get = async (path: string) => {
       const res = await fetch(`http://127.0.0.1:${server.port}${path}`);
       return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
@@ -72,9 +80,11 @@ describe('probe server', () => {
       assert.match(notReady.body, /readyz check failed/);
       ready = true;
       assert.equal((await get('/readyz')).status, 200);
-      const metrics = await get('/metrics');
-      assert.equal(metrics.type, 'text/plain; version=0.0.4; charset=utf-8');
-      assert.equal(metrics.body, 'm_total 1\n');
+      const scraped = await get('/metrics');
+      assert.equal(scraped.type, 'text/plain; version=0.0.4; charset=utf-8');
+      assert.equal(scraped.body, 'm_total 1\n');
+      broken = true;
+      assert.deepEqual(await get('/metrics'), { status: 500, type: 'text/plain; charset=utf-8', body: 'metrics failed: collector failed\n' });
       assert.equal((await get('/nope')).status, 404);
     } finally {
       await server.close();
@@ -82,24 +92,13 @@ describe('probe server', () => {
   });
 });
 
-describe('logger', () => {
-  it('writes one JSON object per line, filters by level, carries child fields and serialises errors', () => {
-    const lines: string[] = [];
-    const log = createLogger({ level: 'info', write: (l) => lines.push(l), fields: { component: 'operator' } });
-    log.debug('hidden');
-    log.info('reconciled', { cluster: 'a', ms: 12 });
-    const child = log.child({ cluster: 'b' });
-    const cause = new Error('socket closed');
-    child.error('failed', { err: Object.assign(new Error('patch failed', { cause }), { status: 409 }), msg: 'clash' });
-    assert.equal(lines.length, 2);
-    const [info, error] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.match(String(info.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    assert.deepEqual({ ...info, time: undefined }, { time: undefined, level: 'info', msg: 'reconciled', component: 'operator', cluster: 'a', ms: 12 });
-    assert.equal(error.level, 'error');
-    assert.equal(error.msg, 'failed');
-    assert.equal(error._msg, 'clash', 'a field cannot overwrite the message');
-    assert.equal(error.cluster, 'b');
-    assert.deepEqual(error.err, { name: 'Error', message: 'patch failed', status: 409, cause: { name: 'Error', message: 'socket closed' } });
-    assert.ok(lines.every((l) => !l.includes('\n')));
+describe('the Prometheus parser of the tests', () => {
+  it('rejects what is not the text format', () => {
+    assert.throws(() => parsePrometheus('m{a="1"} x\n'), /bad value/);
+    assert.throws(() => parsePrometheus('m{a=1} 1\n'), /bad labels/);
+    assert.throws(() => parsePrometheus('m 1\nm 2\n'), /series twice/);
+    assert.throws(() => parsePrometheus('# TYPE m gauges\n'), /unknown type/);
+    assert.throws(() => parsePrometheus('m 1\n# HELP m late\n'), /after its samples/);
+    assert.throws(() => parsePrometheus('m-x 1\n'), /not a sample/);
   });
 });

@@ -2,7 +2,8 @@
 // clients, fieldValidation, Table output, OpenAPI v3 hints, built-in defaults, pod binding.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { raw, startSim, waitFor, type Sim } from './api-helpers.js';
+import { raw, startSim, type Sim } from './api-helpers.js';
+import { waitUntil } from '../helpers/wait.js';
 
 // Minimal protobuf writer for the k8s\0-framed runtime.Unknown envelope.
 const varint = (n: number): Buffer => {
@@ -92,6 +93,6 @@ describe('kube-sim API: client compatibility', () => {
     const d = await sim.apps.createNamespacedDeployment({ namespace: 'default', body: { metadata: { name: 'd' }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } } });
     assert.equal(d.spec?.replicas, 1);
     await sim.core.createNamespace({ body: { metadata: { name: 'fresh' } } });
-    await waitFor('the default ServiceAccount of a new namespace', () => sim.core.readNamespacedServiceAccount({ name: 'default', namespace: 'fresh' }).then(() => true, () => false));
+    await waitUntil(() => sim.core.readNamespacedServiceAccount({ name: 'default', namespace: 'fresh' }).then(() => true, () => false), 'the default ServiceAccount of a new namespace');
   });
 });

@@ -2,7 +2,8 @@
 import * as k8s from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { collectWatch, createWidgetCrd, expectApiError, startSim, W, waitFor, widget, type Sim } from './api-helpers.js';
+import { collectWatch, createWidgetCrd, expectApiError, startSim, W, widget, type Sim } from './api-helpers.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const merge = k8s.setHeaderOptions('Content-Type', 'application/merge-patch+json');
 const gone = (call: Promise<unknown>) => call.then(() => false, (e: { code?: number }) => e.code === 404);
@@ -55,7 +56,7 @@ describe('kube-sim API: deletion', () => {
     const bg = await owner('bg');
     await dependent('bg-dep', bg);
     await sim.core.deleteNamespacedConfigMap({ name: 'bg', namespace: 'default' });
-    await waitFor('background GC of bg-dep', () => secretGone('bg-dep'));
+    await waitUntil(() => secretGone('bg-dep'), 'background GC of bg-dep');
 
     const fg = await owner('fg');
     await sim.core.createNamespacedSecret({ namespace: 'default', body: {
@@ -65,15 +66,15 @@ describe('kube-sim API: deletion', () => {
     const waiting = await sim.core.readNamespacedConfigMap({ name: 'fg', namespace: 'default' });
     assert.ok(waiting.metadata?.deletionTimestamp);
     assert.deepEqual(waiting.metadata?.finalizers, ['foregroundDeletion']);
-    await waitFor('dependent marked for deletion', async () => (await sim.core.readNamespacedSecret({ name: 'fg-dep', namespace: 'default' })).metadata?.deletionTimestamp);
+    await waitUntil(async () => (await sim.core.readNamespacedSecret({ name: 'fg-dep', namespace: 'default' })).metadata?.deletionTimestamp, 'dependent marked for deletion');
     assert.ok(!(await gone(sim.core.readNamespacedConfigMap({ name: 'fg', namespace: 'default' }))), 'owner waits for its blocking dependent');
     await sim.core.patchNamespacedSecret({ name: 'fg-dep', namespace: 'default', body: { metadata: { finalizers: null } } }, merge);
-    await waitFor('foreground owner deleted', () => gone(sim.core.readNamespacedConfigMap({ name: 'fg', namespace: 'default' })));
+    await waitUntil(() => gone(sim.core.readNamespacedConfigMap({ name: 'fg', namespace: 'default' })), 'foreground owner deleted');
 
     const or = await owner('or');
     await dependent('or-dep', or);
     await sim.core.deleteNamespacedConfigMap({ name: 'or', namespace: 'default', propagationPolicy: 'Orphan' });
-    await waitFor('orphaning owner deleted', () => gone(sim.core.readNamespacedConfigMap({ name: 'or', namespace: 'default' })));
+    await waitUntil(() => gone(sim.core.readNamespacedConfigMap({ name: 'or', namespace: 'default' })), 'orphaning owner deleted');
     const orphan = await sim.core.readNamespacedSecret({ name: 'or-dep', namespace: 'default' });
     assert.equal(orphan.metadata?.ownerReferences, undefined);
     assert.deepEqual(sim.server.controllerErrors(), []);
@@ -86,10 +87,10 @@ describe('kube-sim API: deletion', () => {
     await sim.core.deleteNamespace({ name: 'doomed' });
     const ns = await sim.core.readNamespace({ name: 'doomed' });
     assert.equal(ns.status?.phase, 'Terminating');
-    await waitFor('widget deleted', () => gone(sim.custom.getNamespacedCustomObject({ ...W, namespace: 'doomed', name: 'w' })));
+    await waitUntil(() => gone(sim.custom.getNamespacedCustomObject({ ...W, namespace: 'doomed', name: 'w' })), 'widget deleted');
     assert.ok(!(await gone(sim.core.readNamespace({ name: 'doomed' }))), 'waits for the finalizer');
     await sim.core.patchNamespacedConfigMap({ name: 'held', namespace: 'doomed', body: { metadata: { finalizers: null } } }, merge);
-    await waitFor('namespace deleted', () => gone(sim.core.readNamespace({ name: 'doomed' })));
+    await waitUntil(() => gone(sim.core.readNamespace({ name: 'doomed' })), 'namespace deleted');
   });
 
   it('D16: garbage collection can be switched off to mimic a bare API server', async () => {

@@ -2,6 +2,7 @@
 // raw HTTP, waiting on conditions with deadlines, and collecting watch events.
 import * as k8s from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
+import { waitUntil } from '../helpers/wait.js';
 import { startApiServer, type ApiServerOptions, type RunningApiServer } from '../../sim/server/api-server.js';
 
 export interface Sim {
@@ -50,17 +51,6 @@ export async function raw(sim: Sim, method: string, path: string, body?: unknown
   return { status: res.status, headers: res.headers, body: parsed, text };
 }
 
-/** Polls `check` until it returns a truthy value or the deadline passes. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 5000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** Runs a client call expected to fail; returns the Status body it answered. */
 export async function expectApiError(call: Promise<unknown>, code: number): Promise<Record<string, unknown>> {
   try {
@@ -95,7 +85,7 @@ export async function collectWatch(sim: Sim, path: string, query: Record<string,
   return {
     events, ended,
     stop: () => controller.abort(),
-    waitForEvents: (n, what = `${n} watch events`) => waitFor(what, () => (events.length >= n ? events.slice() : undefined)),
+    waitForEvents: (n, what = `${n} watch events`) => waitUntil(() => (events.length >= n ? events.slice() : undefined), what),
   };
 }
 
@@ -122,10 +112,10 @@ export const WIDGET_CRD = {
 export async function createWidgetCrd(sim: Sim): Promise<void> {
   const created = await raw(sim, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', WIDGET_CRD);
   assert.equal(created.status, 201, created.text);
-  await waitFor('Widget CRD established', async () => {
+  await waitUntil(async () => {
     const crd = await sim.ext.readCustomResourceDefinition({ name: WIDGET_CRD.metadata.name });
     return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-  });
+  }, 'Widget CRD established');
 }
 
 export function widget(name: string, spec: Record<string, unknown> = { replicas: 1 }): Record<string, unknown> {

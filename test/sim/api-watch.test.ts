@@ -3,7 +3,8 @@ import * as k8s from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { collectWatch, raw, startSim, waitFor, type Sim } from './api-helpers.js';
+import { collectWatch, raw, startSim, type Sim } from './api-helpers.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const CM = '/api/v1/namespaces/default/configmaps';
 const cm = (name: string, labels: Record<string, string> = {}, data: Record<string, string> = {}) => ({ metadata: { name, labels }, data });
@@ -61,7 +62,7 @@ describe('kube-sim API: watch', () => {
     await sim.core.patchNamespacedConfigMap({ name: 'e20', namespace: 'default', body: { data: { x: '1' } } }, k8s.setHeaderOptions('Content-Type', 'application/merge-patch+json'));
     await patch('red');
     await sim.core.deleteNamespacedConfigMap({ name: 'e20', namespace: 'default' });
-    await waitFor('3 events', () => w.events.length >= 3);
+    await waitUntil(() => w.events.length >= 3, '3 events');
     assert.deepEqual(w.events.map((e) => e.type), ['ADDED', 'MODIFIED', 'DELETED']);
     assert.equal(w.events[2].object.metadata?.labels?.team, 'red', 'the DELETED event carries the object as it now is');
     w.stop();
@@ -75,7 +76,7 @@ describe('kube-sim API: watch', () => {
     assert.equal(bookmark.type, 'BOOKMARK');
     assert.equal(bookmark.object.kind, 'ConfigMap');
     assert.match(bookmark.object.metadata?.resourceVersion ?? '', /^\d+$/);
-    await waitFor('a second bookmark', () => marked.events.length >= 2);
+    await waitUntil(() => marked.events.length >= 2, 'a second bookmark');
     assert.equal(plain.events.length, 0);
     plain.stop();
     marked.stop();
@@ -115,12 +116,12 @@ describe('kube-sim API: watch', () => {
     assert.equal((await raw(sim, 'GET', '/api/v1/namespaces/default/secrets')).status, 500);
 
     const w = await collectWatch(sim, CM, { resourceVersion: String(sim.server.store.currentRv()) });
-    await waitFor('watch registered', () => faults.openWatches() >= 1);
+    await waitUntil(() => faults.openWatches() >= 1, 'watch registered');
     assert.ok(faults.dropWatches() >= 1);
     assert.equal(await w.ended, null);
 
     const stalled = await collectWatch(sim, CM, { resourceVersion: String(sim.server.store.currentRv()) });
-    await waitFor('watch registered', () => faults.openWatches() >= 1);
+    await waitUntil(() => faults.openWatches() >= 1, 'watch registered');
     faults.stallWatches(200);
     await sim.core.createNamespacedConfigMap({ namespace: 'default', body: cm('stalled') });
     await stalled.ended;
@@ -148,16 +149,16 @@ describe('kube-sim API: watch', () => {
     informer.on('add', (o) => adds.push(o.metadata?.name ?? ''));
     informer.on('error', (e) => errors.push(e));
     await informer.start();
-    await waitFor('initial add', () => adds.includes('one'));
+    await waitUntil(() => adds.includes('one'), 'initial add');
     await sim.core.createNamespacedConfigMap({ namespace: 'inf', body: cm('two') });
-    await waitFor('add of two', () => adds.includes('two'));
+    await waitUntil(() => adds.includes('two'), 'add of two');
     assert.equal(lists, 1);
     // History is gone and the watch drops: its resume gets 410, so the informer must relist.
     faults.compact();
     faults.dropWatches();
-    await waitFor('relist after 410', () => lists === 2);
+    await waitUntil(() => lists === 2, 'relist after 410');
     await sim.core.createNamespacedConfigMap({ namespace: 'inf', body: cm('three') });
-    await waitFor('add of three after relist', () => adds.includes('three'));
+    await waitUntil(() => adds.includes('three'), 'add of three after relist');
     assert.deepEqual(adds.sort(), ['one', 'three', 'two'], 'each object added exactly once');
     assert.equal(lists, 2, 'one relist, not a loop');
     assert.deepEqual(errors, []);
@@ -191,17 +192,17 @@ describe('kube-sim API: watch', () => {
     faults.next({ status: 503, count: 2, match: isList });
     faults.next({ status: 429, retryAfterSeconds: 1, count: 2, match: isWatch });
     await informer.start().catch(() => undefined);
-    await waitFor('the first add after the failures', () => adds.includes('a'));
-    await waitFor('the watch to be open', () => faults.openWatches() >= 1);
+    await waitUntil(() => adds.includes('a'), 'the first add after the failures');
+    await waitUntil(() => faults.openWatches() >= 1, 'the watch to be open');
     assert.equal(restarts.length, 4, 'one restart per injected failure');
     assert.equal(lists, 3, 'two failed lists, one that worked; the 429s were on the watch');
     for (let i = 1; i < restarts.length; i++) assert.ok(restarts[i]! - restarts[i - 1]! >= 15, 'restarts are spaced by back-off');
 
     faults.stallWatches(200);
     await sim.core.createNamespacedConfigMap({ namespace: 'inf2', body: cm('b') });
-    await waitFor('the add made during the stall', () => adds.includes('b'));
+    await waitUntil(() => adds.includes('b'), 'the add made during the stall');
     await sim.core.createNamespacedConfigMap({ namespace: 'inf2', body: cm('c') });
-    await waitFor('a later add', () => adds.includes('c'));
+    await waitUntil(() => adds.includes('c'), 'a later add');
     assert.deepEqual([...adds].sort(), ['a', 'b', 'c'], 'each object added exactly once');
     stopped = true;
     await informer.stop();

@@ -2,7 +2,8 @@
 import * as k8s from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { collectWatch, createWidgetCrd, expectApiError, raw, startSim, W, waitFor, widget, type Sim } from './api-helpers.js';
+import { collectWatch, createWidgetCrd, expectApiError, raw, startSim, W, widget, type Sim } from './api-helpers.js';
+import { waitUntil } from '../helpers/wait.js';
 
 describe('kube-sim API: wire format and discovery', () => {
   let sim: Sim;
@@ -79,7 +80,7 @@ describe('kube-sim API: wire format and discovery', () => {
     await sim.ext.deleteCustomResourceDefinition({ name: 'widgets.example.com' });
     assert.equal(await w.ended, null);
     assert.deepEqual(w.events.map((e) => [e.type, e.object.metadata?.name]), [['DELETED', 'w1']]);
-    await waitFor('CRD gone', async () => (await raw(sim, 'GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com')).status === 404);
+    await waitUntil(async () => (await raw(sim, 'GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com')).status === 404, 'CRD gone');
     assert.equal(sim.server.store.count('example.com/widgets'), 0);
     assert.equal((await raw(sim, 'GET', '/apis/example.com/v1/namespaces/default/widgets')).status, 404);
     assert.ok(!((await raw(sim, 'GET', '/apis')).body as { groups: Array<{ name: string }> }).groups.some((g) => g.name === 'example.com'));

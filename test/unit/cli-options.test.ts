@@ -7,7 +7,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommanderError, type Command, type OptionValues } from 'commander';
-import { parseHostPort, parseResources, parseSize, parsePort, UsageError } from '../../cli/options.js';
+import { UsageError } from '../../cli/errors.js';
+import { parseHostPort, parseResources, parseSize, parsePort } from '../../cli/options.js';
 import { allCommands, commandPath, createProgram } from '../../cli/program.js';
 import { tlsFromFlags } from '../../cli/tls-files.js';
 import { API_VERSION, type DaskCluster, type DaskClusterSpec } from '../../operator/api/types.js';
@@ -99,10 +100,26 @@ describe('cli commands', () => {
     }
   });
 
+  it('take the log level from --log-level, else $LOG_LEVEL, the same levels for every process', async () => {
+    const saved = process.env.LOG_LEVEL;
+    try {
+      process.env.LOG_LEVEL = 'debug';
+      for (const argv of [['worker', '--scheduler', 'h:1'], ['scheduler'], ['operator']]) {
+        assert.equal((await parse(argv)).logLevel, 'debug', argv[0]);
+        assert.equal((await parse([...argv, '--log-level', 'trace'])).logLevel, 'trace', `${argv[0]}: the flag beats the environment`);
+      }
+      process.env.LOG_LEVEL = 'loud';
+      assert.match(await usageError(['scheduler']), /value 'loud' from env 'LOG_LEVEL' is invalid/);
+    } finally {
+      if (saved === undefined) delete process.env.LOG_LEVEL;
+      else process.env.LOG_LEVEL = saved;
+    }
+  });
+
   it('give the defaults the commands had', async () => {
     assert.deepEqual(await parse(['worker', '--scheduler', 'grpc://sched:8786']), {
       scheduler: 'sched:8786', nthreads: availableParallelism(), memoryLimit: 0, resources: {}, name: (await parse(['worker', '--scheduler', 'h:1'])).name,
-      group: '', host: '127.0.0.1', port: 0, connectTimeout: 30,
+      group: '', host: '127.0.0.1', port: 0, connectTimeout: 30, logLevel: 'info',
     });
     assert.deepEqual(await parse(['scheduler']), { host: '0.0.0.0', port: 8786, dashboardPort: 8787, dashboard: true, metricsPort: -1, heartbeatTimeout: 30, logLevel: 'info' });
     assert.deepEqual(await parse(['local']), { workers: 2, threads: 1, memoryLimit: 0, port: 8786, dashboardPort: 8787 });
@@ -124,7 +141,7 @@ describe('cli commands', () => {
       [['local', 'extra'], /too many arguments for 'local'/],
       [['scheduler', '--port', '70000'], /--port must be a port number 0-65535, got "70000"/],
       [['scheduler', '--heartbeat-timeout', '0'], /--heartbeat-timeout must be a positive number of seconds, got "0"/],
-      [['scheduler', '--log-level', 'loud'], /'--log-level <LEVEL>' argument 'loud' is invalid. Allowed choices are silent, error, warn, info/],
+      [['scheduler', '--log-level', 'loud'], /'--log-level <LEVEL>' argument 'loud' is invalid. Allowed choices are silent, fatal, error, warn, info, debug, trace/],
       [['worker'], /required option '--scheduler <HOST:PORT>' not specified/],
       [['worker', '--scheduler', 'nohost'], /--scheduler must be host:port, got "nohost"/],
       [['worker', '--scheduler', 'h:1', '--resources', 'GPU'], /--resources must look like GPU=1,MEMORY=2, got "GPU"/],
@@ -132,7 +149,7 @@ describe('cli commands', () => {
       [['worker', '--scheduler', 'h:1', '--port'], /option '--port <P>' argument missing/],
       [['operator', '--namespace', 'ok,Bad_'], /--namespace "Bad_" is not a valid namespace name/],
       [['operator', '--resync', 'soon'], /--resync must be a positive number of seconds, got "soon"/],
-      [['operator', '--log-level', 'trace'], /Allowed choices are debug, info, warn, error/],
+      [['worker', '--scheduler', 'h:1', '--log-level', 'verbose'], /Allowed choices are silent, fatal, error, warn, info, debug, trace/],
       [['sim', '--nodes', 'many'], /--nodes must be an integer >= 0, got "many"/],
       [['demo', '--rows', '1.5'], /--rows must be an integer >= 1, got "1.5"/],
       [['demo', '--scheduler', 'nohost'], /--scheduler must be host:port/],

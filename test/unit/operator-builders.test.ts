@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { API_VERSION, ANNOTATIONS, LABELS, type DaskCluster, type DaskClusterSpec, type DaskJob, type DaskWorkerGroup } from '../../operator/api/types.js';
 import {
   buildJobCluster, buildRunnerPod, buildSchedulerDeployment, buildSchedulerService, buildWorkerGroup, canonicalJson, clusterLabels,
-  DEFAULT_IMAGE, fnv1a64, MissingFieldError, ownerReference, quantityBytes, schedulerTemplateHash, selectorString, withClusterDefaults,
+  DEFAULT_IMAGE, fnv1a64, MissingFieldError, ownerReference, schedulerTemplateHash, selectorString, withClusterDefaults,
   workerGroupSelector, workerTemplateHash,
 } from '../../operator/builders/index.js';
 import { completeArgs } from '../../operator/builders/args.js';
@@ -249,14 +249,6 @@ describe('DaskJob', () => {
 });
 
 describe('helpers', () => {
-  it('reads memory quantities as bytes', () => {
-    assert.equal(quantityBytes('4Gi'), 4 * 2 ** 30);
-    assert.equal(quantityBytes('512M'), 512e6);
-    assert.equal(quantityBytes('1.5Gi'), 1.5 * 2 ** 30);
-    assert.equal(quantityBytes('1e9'), 1e9);
-    assert.equal(quantityBytes(1000), 1000);
-    assert.equal(quantityBytes('lots'), undefined);
-  });
 
   it('completes user args with our subcommand and missing flags only', () => {
     const ours = ['worker', '--scheduler', 's:1', '--nthreads', '1'];

@@ -1,5 +1,6 @@
-// Helpers for the pure scheduler's tests: build events with fresh stimulus ids, pick messages
-// apart, and play workers that finish whatever they are sent.
+// Helpers for the pure scheduler's tests: build events with fresh stimulus ids, check the
+// state after each (validateState), pick messages apart, and play workers that finish
+// whatever they are sent.
 import { SchedulerState, type SchedulerStateOptions } from '../../scheduler/state/scheduler-state.js';
 import type { SchedulerEvent, SchedulerMessage, TaskDef } from '../../scheduler/state/types.js';
 
@@ -32,16 +33,39 @@ export function freed(msgs: SchedulerMessage[]): string[] {
   return of(msgs, 'free-keys').flatMap((m) => m.keys.map((k) => `${m.workerId}:${k}`));
 }
 
+export interface HarnessOptions extends SchedulerStateOptions {
+  /**
+   * Validate the state after every n-th event (default 1: after each). Validation is linear in
+   * the state's size, so only the 10,000-task scale tests thin it out (and validate at the end).
+   */
+  validateEvery?: number;
+}
+
 export class Harness {
   readonly s: SchedulerState;
   private n = 0;
+  private readonly validateEvery: number;
 
-  constructor(options?: SchedulerStateOptions) {
+  constructor({ validateEvery = 1, ...options }: HarnessOptions = {}) {
     this.s = new SchedulerState(options);
+    this.validateEvery = validateEvery;
   }
 
+  /** Handles the event, then checks every derived index (validateState) before returning. */
   ev(e: EventInput): SchedulerMessage[] {
-    return this.s.handle({ ...e, stimulusId: `${e.type}-${this.n++}` } as SchedulerEvent);
+    const event = { ...e, stimulusId: `${e.type}-${this.n++}` } as SchedulerEvent;
+    const out = this.s.handle(event);
+    if (this.n % this.validateEvery === 0) this.validate(`after event ${event.stimulusId}`);
+    return out;
+  }
+
+  /** Throws, naming `when`, if any derived index disagrees with the records. */
+  validate(when = 'now'): void {
+    try {
+      this.s.validate();
+    } catch (err) {
+      throw new Error(`${when}: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   addWorker(workerId: string, nthreads = 1, resources: Record<string, number> = {}): SchedulerMessage[] {

@@ -178,3 +178,19 @@ test('a retiring worker with free threads steals nothing', () => {
   assert.deepEqual(of(h.ev({ type: 'rebalance' }), 'steal'), []);
   assert.deepEqual(retired(added(h, 'w1', 'd')), ['w2']);
 });
+
+test('a worker serving again after a refused retirement takes queued tasks behind the one it gave back', () => {
+  const h = new Harness();
+  h.addWorker('w1', 1);
+  h.addWorker('w2', 1);
+  const roots = Array.from({ length: 6 }, (_, i) => task(`r${i}`));
+  assert.deepEqual(computed(h.submit(roots)), ['w1:r0', 'w2:r1', 'w1:r2', 'w2:r3']);
+  assert.deepEqual(of(retire(h, 'w1'), 'steal').map((m) => m.key), ['r0', 'r2']);
+  h.finish('w1', 'r0'); // it had started
+  h.ev({ type: 'task-rejected', workerId: 'w1', key: 'r2', reason: 'stolen' });
+  assert.equal(h.s.taskState('r2'), 'queued', 'w2 is full');
+  // Back in service and idle: r2 waits for another worker, but r4 and r5 behind it need not.
+  const out = h.ev({ type: 'cancel-retirement', workerIds: ['w1'], reason: 'deadline passed' });
+  assert.deepEqual(computed(out), ['w1:r4', 'w1:r5']);
+  assert.deepEqual(computed(h.finish('w2', 'r1')), ['w2:r2']);
+});

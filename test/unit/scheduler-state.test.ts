@@ -61,7 +61,7 @@ test('diamond: both branches run where a is, d runs after both, branches freed a
 });
 
 test('10,000 root tasks on 2 one-thread workers: only the slots go out, one more per finish', (t) => {
-  const h = new Harness();
+  const h = new Harness({ validateEvery: 1000 });
   h.addWorker('w1');
   h.addWorker('w2');
   const n = 10_000;
@@ -93,6 +93,7 @@ test('10,000 root tasks on 2 one-thread workers: only the slots go out, one more
   assert.equal(counts.memory, n);
   assert.equal(counts.queued + counts.processing + counts.waiting, 0);
   assert.equal(counts.memoryBytes, 8 * n);
+  h.validate();
 });
 
 test('higher priority root tasks leave the queue first', () => {
@@ -216,7 +217,7 @@ test('worker summary and heartbeat', () => {
 });
 
 test('a 10,000-long chain runs and is released without deep recursion', () => {
-  const h = new Harness();
+  const h = new Harness({ validateEvery: 1000 });
   h.addWorker('w1');
   const tasks = Array.from({ length: 10_000 }, (_, i) => task(`c${i}`, i === 0 ? [] : [`c${i - 1}`]));
   const all = h.runAll(h.submit(tasks, ['c9999']));
@@ -225,4 +226,5 @@ test('a 10,000-long chain runs and is released without deep recursion', () => {
   h.release(['c9999']);
   assert.equal(h.s.knownKey('c0'), false);
   assert.equal(h.s.counts().released, 0);
+  h.validate();
 });

@@ -3,7 +3,7 @@
 // travels as its IPC stream bytes), with flow control so a big value never sits in memory twice.
 import * as grpc from '@grpc/grpc-js';
 import { ChunkAssembler, batchChunks, missingChunk, toChunks } from '../../protocol/chunks.js';
-import { toServiceError } from '../../protocol/errors.js';
+import { toServiceError } from '../../protocol/wire-errors.js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import { WorkerDataService, serverOptions } from '../../protocol/services.js';
 import { HealthService, healthHandlers } from '../../protocol/health.js';

@@ -8,7 +8,8 @@
 //
 // A thread starts lean (it says `ready` sooner and holds less memory): apache-arrow is loaded
 // the first time a task takes or returns an Arrow table, not at start.
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
+import { createLogger } from '../../protocol/log.js';
 import { decodeValue, encodeValue, isArrowTable, substituteKeys, Encoding, type ArrowModule } from '../../protocol/value-codec.js';
 import type { FromThread, ThreadData, ThreadErrorInfo, ThreadFunction, ThreadResult, ThreadTask, ToThread } from './pool-protocol.js';
 
@@ -34,8 +35,10 @@ const FLUSH_AFTER_MS = 2;
 const TRANSFER_BYTES = 64 * 1024;
 
 // A stray rejection from a finished task must not take the thread (and others' tasks) down.
+// Said at error level whatever the worker's level, as before (pino loads only then).
+const log = createLogger({ component: 'worker', level: 'error' }).child({ thread: threadId });
 process.on('unhandledRejection', (reason) => {
-  console.error('kubedask task thread: unhandled rejection:', reason);
+  log.error('unhandled rejection in a task thread', { error: reason });
 });
 
 port.on('message', (msg: ToThread) => {

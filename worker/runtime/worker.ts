@@ -26,6 +26,7 @@ import { DataStore } from './data-store.js';
 import { DependencyLostError, UnknownFunctionError, WorkerError, WorkerOptionsError } from './errors.js';
 import { ModuleStore } from './module-store.js';
 import { PeerClients } from '../../protocol/data-client.js';
+import { createLogger, type Logger, type LogLevel } from '../../protocol/log.js';
 import { channelCredentials, serverCredentials, type Tls } from '../../protocol/tls.js';
 import { joinHostPort, startPeerServer, type PeerServer } from './peer-server.js';
 import type { TaskFunction, WireArg } from './pool-protocol.js';
@@ -65,6 +66,8 @@ export interface WorkerOptions {
   modulesDir?: string;
   /** Parent of the spill directory (default os.tmpdir()). */
   spillRoot?: string;
+  /** Default 'info'. */
+  logLevel?: LogLevel;
 }
 
 export interface WorkerExit {
@@ -129,8 +132,10 @@ class WorkerProcess {
   private closing: Promise<void> | undefined;
   private exit: WorkerExit | undefined;
   private seq = 0;
+  private log: Logger;
 
   constructor(private readonly options: WorkerOptions) {
+    this.log = createLogger({ component: 'worker', level: options.logLevel ?? 'info' });
     this.peers = new PeerClients({ credentials: channelCredentials(options.tls) });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.store = new DataStore({ memoryLimit: options.memoryLimit * SPILL_FRACTION, spillRoot: options.spillRoot });
@@ -160,6 +165,7 @@ class WorkerProcess {
     const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
     this.address = joinHostPort(this.options.advertiseHost || (wildcard ? externalIPv4() ?? hostname() : host), this.server.port);
     this.name = this.options.name || this.address;
+    this.log = this.log.child({ worker: this.name });
     this.link = new SchedulerLink({
       credentials: channelCredentials(this.options.tls),
       address: this.options.scheduler,
@@ -246,7 +252,7 @@ class WorkerProcess {
         this.modules.install(module.name ?? '', module.source ?? '');
       } catch (err) {
         // Its tasks will fail with ModuleNotInstalledError and say so to the client.
-        console.error(`kubedask worker ${this.name}: ${(err as Error).message}`);
+        this.log.error('module not installed', { module: module.name, error: err });
       }
     },
     close: (close) => void this.close(close.reason || 'closed by the scheduler'),

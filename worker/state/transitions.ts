@@ -11,10 +11,3 @@ export const TRANSITIONS: Record<KeyState | 'new', ReadonlyArray<KeyState | 'for
   memory: ['forgotten'],
   error: ['fetch', 'waiting', 'ready', 'memory', 'forgotten'],
 };
-
-export class InvalidTransitionError extends Error {
-  override name = 'InvalidTransitionError';
-  constructor(readonly key: string, readonly from: string, readonly to: string, readonly stimulusId: string) {
-    super(`key ${key}: no transition ${from} -> ${to} (stimulus ${stimulusId})`);
-  }
-}

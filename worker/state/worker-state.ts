@@ -5,7 +5,8 @@ import { FetchQueue } from './fetch-queue.js';
 import { ReadyQueue, type ReadyItem } from './ready-queue.js';
 import { Slots } from './slots.js';
 import { Stories } from './stories.js';
-import { TRANSITIONS, InvalidTransitionError } from './transitions.js';
+import { TRANSITIONS } from './transitions.js';
+import { InvalidTransitionError } from './errors.js';
 import type {
   EventOf, EventType, KeyState, StoryEntry, ToScheduler, WorkerCounts, WorkerEvent,
   WorkerInstruction, WorkerStateOptions,

@@ -1,0 +1,76 @@
+// What the client sends to and hears from the scheduler, as plain types. Only
+// client/scheduler-rpc.ts (the client's RPC edge) sees the generated protobuf types; it
+// converts to and from these.
+import type { EncodedValue } from '../protocol/values.js';
+
+/** How a task function travels: its source, or an export of an uploaded module. */
+export interface FunctionDef {
+  id: string;
+  name: string;
+  source?: string;
+  module?: string;
+  export?: string;
+}
+
+/** A literal argument, or another key's result. */
+export interface TaskArg {
+  value?: EncodedValue;
+  key?: string;
+}
+
+export interface TaskSpec {
+  key: string;
+  functionId: string;
+  args: TaskArg[];
+  dependencies: string[];
+  resources: Record<string, number>;
+  retries: number;
+  priority: number;
+  group: string;
+}
+
+export interface GraphSubmission {
+  clientId: string;
+  functions: FunctionDef[];
+  tasks: TaskSpec[];
+  /** The keys the client holds futures for. */
+  wanted: string[];
+}
+
+/** What a task raised on its worker. */
+export interface RemoteFailure {
+  name: string;
+  message: string;
+  stack: string;
+  worker: string;
+}
+
+/** A key's news from the scheduler's session stream. */
+export type KeyEvent =
+  | { key: string; state: 'finished' }
+  | { key: string; state: 'erred'; error: RemoteFailure }
+  | { key: string; state: 'cancelled' }
+  | { key: string; state: 'lost'; why: string };
+
+export interface WorkerInfo {
+  id: string;
+  name: string;
+  address: string;
+  nthreads: number;
+  memoryLimit: number;
+  resources: Record<string, number>;
+  memoryUsed: number;
+  processing: number;
+  inMemory: number;
+  group: string;
+}
+
+/** Client.clusterInfo(): the scheduler and its workers. */
+export interface ClusterInfo {
+  schedulerId: string;
+  address: string;
+  dashboard: string;
+  /** Tasks the scheduler knows, in any state. */
+  tasks: number;
+  workers: WorkerInfo[];
+}

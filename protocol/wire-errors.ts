@@ -1,0 +1,109 @@
+// The one place where errors become gRPC statuses and back. Each row names a class of
+// protocol/errors.ts, its status and how its typed fields travel: the row's wire code in
+// `kubedask-error`, the fields as UTF-8 JSON in `kubedask-error-bin` (so any key survives).
+import * as grpc from '@grpc/grpc-js';
+import {
+  CancelledError, ConnectionLostError, FetchError, GraphValidationError, KubedaskError, NoWorkersError,
+  ProtocolError, RemoteTaskError, ValueEncodingError, type GraphErrorReason,
+} from './errors.js';
+
+type Fields = Record<string, unknown>;
+
+export interface WireErrorRow<E extends KubedaskError = KubedaskError> {
+  /** The class this row sends; the first row whose class the error is an instance of wins. */
+  type: abstract new (...args: never[]) => E;
+  /** Stable wire name of the class. */
+  code: string;
+  status: grpc.status;
+  fields(e: E): Fields;
+  /** The received error; its message is then set to the sender's. */
+  revive(f: Fields, message: string, cause: Error): E;
+}
+
+const row = <E extends KubedaskError>(r: WireErrorRow<E>): WireErrorRow => r as unknown as WireErrorRow;
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map(str) : []);
+
+/** Subclasses before their parents; KubedaskError last catches the rest of the family. */
+export const WIRE_ERRORS: readonly WireErrorRow[] = [
+  row({
+    type: GraphValidationError, code: 'graph-validation', status: grpc.status.INVALID_ARGUMENT,
+    fields: (e) => ({ key: e.key, reason: e.reason, ...(e.cycle ? { cycle: e.cycle } : {}) }),
+    revive: (f, message, cause) => new GraphValidationError(message, {
+      key: str(f.key), reason: str(f.reason) as GraphErrorReason, cycle: Array.isArray(f.cycle) ? strs(f.cycle) : undefined, cause,
+    }),
+  }),
+  row({
+    type: ValueEncodingError, code: 'value-encoding', status: grpc.status.INVALID_ARGUMENT,
+    fields: () => ({}), revive: (_f, message, cause) => new ValueEncodingError(message, { cause }),
+  }),
+  row({
+    type: CancelledError, code: 'cancelled', status: grpc.status.CANCELLED,
+    fields: (e) => ({ key: e.key }), revive: (f) => new CancelledError(str(f.key)),
+  }),
+  row({
+    type: RemoteTaskError, code: 'remote-task', status: grpc.status.ABORTED,
+    fields: (e) => ({ key: e.key, remoteName: e.remoteName, remoteStack: e.remoteStack, worker: e.worker }),
+    revive: (f, message) => new RemoteTaskError(message, str(f.key), str(f.remoteName), str(f.remoteStack), str(f.worker)),
+  }),
+  row({
+    type: FetchError, code: 'fetch', status: grpc.status.UNAVAILABLE,
+    fields: (e) => ({ address: e.address, keys: e.keys }),
+    revive: (f, _message, cause) => new FetchError(str(f.address), strs(f.keys), { cause }),
+  }),
+  row({
+    type: NoWorkersError, code: 'no-workers', status: grpc.status.FAILED_PRECONDITION,
+    fields: () => ({}), revive: (_f, message, cause) => new NoWorkersError(message, { cause }),
+  }),
+  row({
+    type: ProtocolError, code: 'protocol', status: grpc.status.INVALID_ARGUMENT,
+    fields: () => ({}), revive: (_f, message, cause) => new ProtocolError(message, { cause }),
+  }),
+  row({
+    type: ConnectionLostError, code: 'connection-lost', status: grpc.status.UNAVAILABLE,
+    fields: () => ({}), revive: (_f, message, cause) => new ConnectionLostError(message, { cause }),
+  }),
+  row({
+    type: KubedaskError, code: 'kubedask', status: grpc.status.INTERNAL,
+    fields: () => ({}), revive: (_f, message, cause) => new KubedaskError(message, { cause }),
+  }),
+];
+
+const CODE_KEY = 'kubedask-error';
+const FIELDS_KEY = 'kubedask-error-bin';
+
+/** Turns any thrown value into a gRPC status with a one-line message and the error's fields. */
+export function toServiceError(err: unknown): Partial<grpc.StatusObject> {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const metadata = new grpc.Metadata();
+  const r = WIRE_ERRORS.find((w) => e instanceof w.type);
+  if (!r) return { code: grpc.status.INTERNAL, details: e.message, metadata };
+  metadata.set(CODE_KEY, r.code);
+  metadata.set(FIELDS_KEY, Buffer.from(JSON.stringify(r.fields(e as KubedaskError)), 'utf8'));
+  return { code: r.status, details: e.message, metadata };
+}
+
+/** Turns a gRPC error received by a client back into the class that was sent. */
+export function fromServiceError(err: grpc.ServiceError): KubedaskError {
+  const message = err.details || err.message;
+  const code = String(err.metadata?.get(CODE_KEY)[0] ?? '');
+  const r = WIRE_ERRORS.find((w) => w.code === code);
+  if (!r) {
+    // Not sent by kubedask's mapping: the transport failed, or a plain Error was thrown.
+    return err.code === grpc.status.UNAVAILABLE ? new ConnectionLostError(message, { cause: err }) : new KubedaskError(message, { cause: err });
+  }
+  const e = r.revive(readFields(err.metadata), message, err);
+  e.message = message;
+  return e;
+}
+
+function readFields(metadata: grpc.Metadata | undefined): Fields {
+  const raw = metadata?.get(FIELDS_KEY)[0];
+  if (!Buffer.isBuffer(raw)) return {};
+  try {
+    const parsed: unknown = JSON.parse(raw.toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Fields) : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,28 @@
+// test/helpers/wait.ts: the one wait helper returns what the probe found and, at its deadline,
+// says what it waited for and what it last saw.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { waitUntil } from '../helpers/wait.js';
+
+describe('waitUntil', () => {
+  it('returns the first truthy value of the probe, retrying through falsy values and errors', async () => {
+    let calls = 0;
+    const found = await waitUntil(() => {
+      calls++;
+      if (calls === 1) throw new Error('not created yet');
+      return calls >= 3 && { calls };
+    }, 'the third call');
+    assert.deepEqual(found, { calls: 3 });
+  });
+
+  it('names what it awaited and the last value at the deadline', async () => {
+    await assert.rejects(waitUntil(() => ({ ready: false }).ready, 'the pod to be ready', 30),
+      (e: Error) => /timed out after 30 ms waiting for the pod to be ready; last value false$/.test(e.message));
+  });
+
+  it('names the last error at the deadline and keeps it as the cause', async () => {
+    const gone = new Error('HTTP 404: pods "web" not found');
+    await assert.rejects(waitUntil(() => { throw gone; }, 'pod web', 30),
+      (e: Error) => e.message.endsWith('last error Error: HTTP 404: pods "web" not found') && e.cause === gone);
+  });
+});
