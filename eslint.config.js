@@ -69,4 +69,22 @@ export default tseslint.config(
   },
   // The scheduler state throws the client's GraphValidationError itself (one class, no bridge).
   { files: ['scheduler/state/**/*.ts'], rules: { 'no-restricted-imports': ['error', pureCoreImports('\\.\\./protocol/errors\\.js')] } },
+  // Each command's code loads only when it runs: the CLI's entry and its light option definitions
+  // name a command's module in a dynamic import() in its action, never in a static import.
+  {
+    files: ['cli/main.ts', 'cli/program.ts', 'cli/definitions/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [...productImports.patterns, {
+          group: ['../commands/*', './commands/*'], allowTypeImports: true,
+          message: 'a command\'s module loads only when it runs: import() it in the action',
+        }],
+      }],
+    },
+  },
+  // A dynamic import() is no way around the rules above.
+  {
+    files: ['**/*.ts'], ignores: ['test/**', 'bench/**', 'cli/commands/bench.ts', 'protocol/errors.ts'],
+    rules: { 'no-restricted-syntax': ['error', { selector: 'ImportExpression[source.value=/(^|\\/)(test|bench)\\//]', message: 'product code does not load test/ or bench/' }] },
+  },
 );

@@ -1,7 +1,8 @@
 // Helpers for the command definitions: an option whose value a validator from ../options.ts
 // checks at parse time, and the mutual-TLS options shared by several commands.
 import { Option } from 'commander';
-import { LOG_LEVELS } from '../../protocol/log.js';
+import { LOG_LEVELS, parseLogLevel } from '../../protocol/log.js';
+import { UsageError } from '../errors.js';
 import { readPemFile } from '../options.js';
 
 /**
@@ -31,7 +32,20 @@ export interface TlsFlags {
   tlsKey?: Buffer;
 }
 
-/** `--log-level`, else $LOG_LEVEL, else info: the same levels for every process (protocol/log.ts). */
+/**
+ * `--log-level`, else $KUBEDASK_LOG_LEVEL, else info: the same levels for every process
+ * (protocol/log.ts), in any case. The variable is ours by name, so another tool's LOG_LEVEL in a
+ * shell or pod cannot stop a worker from starting; an empty one counts as unset.
+ */
 export function logLevelOption(): Option {
-  return new Option('--log-level <LEVEL>', 'least severe log lines written').choices(LOG_LEVELS).default('info').env('LOG_LEVEL');
+  const option = new Option('--log-level <LEVEL>', `least severe log lines written: ${LOG_LEVELS.join(', ')}`).default('info').env(LOG_LEVEL_ENV);
+  return option.argParser((value: string) => {
+    try {
+      return parseLogLevel(value.trim().toLowerCase(), 'info');
+    } catch (err) {
+      throw new UsageError(`--log-level (or $${LOG_LEVEL_ENV}): ${(err as Error).message}`);
+    }
+  });
 }
+
+export const LOG_LEVEL_ENV = 'KUBEDASK_LOG_LEVEL';

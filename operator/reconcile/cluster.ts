@@ -14,7 +14,7 @@ import { parseDuration } from './duration.js';
 import { forgetCluster, groupPods, observeScheduler, type SchedulerView } from './observe.js';
 import { isTerminating } from './pod-health.js';
 import { clusterTls } from './tls.js';
-import { failureMessage } from './errors.js';
+import { failureMessage, failureReason } from './errors.js';
 import { done, runSteps, step, type PassState, type ReconcileStep, type StepOutcome } from './steps.js';
 import { createObject, sameJson, writeStatus } from './writes.js';
 
@@ -79,7 +79,7 @@ function computeStatus(s: ClusterPass): void {
     ...(autoscaling ? { autoscaling } : {}),
   });
   // A step the API refused (a template the server rejects, a name taken) shows in the status.
-  if (s.failures.length) computed.conditions.push(condition('ReconcileFailed', true, 'ApiError', failureMessage(s.failures), cluster.metadata.generation));
+  if (s.failures.length) computed.conditions.push(condition('ReconcileFailed', true, failureReason(s.failures), failureMessage(s.failures), cluster.metadata.generation));
   const lastAutoscaling = autoscaling?.last ?? cluster.status?.lastAutoscaling;
   s.computed = computed;
   s.status = {

@@ -11,7 +11,7 @@ import { key, type Pod, type ReconcileContext } from './context.js';
 import { planGroup, type GroupPlan, type PlanPod } from './group-plan.js';
 import { groupPods, observeScheduler, type SchedulerView } from './observe.js';
 import { isFinished, isReady, isTerminating, podProblem, type PodProblem } from './pod-health.js';
-import { failureMessage } from './errors.js';
+import { failureMessage, failureReason } from './errors.js';
 import { attempt, done, runSteps, step, type PassState, type ReconcileStep, type StepOutcome } from './steps.js';
 import { clusterTls } from './tls.js';
 import { createObject, deletePod, writeStatus } from './writes.js';
@@ -193,7 +193,7 @@ async function writeObservedStatus(s: GroupPass): Promise<void> {
     conditions.push(condition('ScaleDownBlocked', true, 'RetireRefused',
       [...reasons].map(([pod, why]) => `${pod}: ${why}`).join('; '), gen));
   }
-  if (s.failures.length) conditions.push(condition('ReplicaFailure', true, 'ApiError', failureMessage(s.failures), gen));
+  if (s.failures.length) conditions.push(condition('ReplicaFailure', true, failureReason(s.failures), failureMessage(s.failures), gen));
   await writeGroupStatus(s.ctx, group, status, conditions);
 }
 

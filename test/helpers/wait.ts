@@ -1,11 +1,13 @@
 // Waiting on conditions with a deadline, never sleeping for a fixed time. The one wait helper of
 // the tests: every poll goes through waitUntil.
+import { AssertionError } from 'node:assert';
 
 type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
 
 /** Polls `probe` until it returns a truthy value, and returns that value. A probe that throws
  *  has not succeeded yet (the object may not exist yet); at the deadline the error names what was
- *  awaited and the last value or error the probe gave, which is also its `cause`. */
+ *  awaited and the last value or error the probe gave, which is also its `cause`. A failed
+ *  assertion inside the probe is a verdict, not a state to wait out: it fails at once. */
 export async function waitUntil<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -16,6 +18,7 @@ export async function waitUntil<T>(probe: () => T | Promise<T>, what: string, ti
       if (value) return value as Truthy<T>;
       last = `value ${shortly(value)}`;
     } catch (e) {
+      if (e instanceof AssertionError) throw e;
       cause = e;
       last = `error ${e instanceof Error ? `${e.name}: ${e.message}` : shortly(e)}`;
     }

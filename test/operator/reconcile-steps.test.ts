@@ -2,7 +2,7 @@
 // error that names the failed steps.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReconcileError } from '../../operator/reconcile/errors.js';
+import { failureReason, ReconcileError, TlsSecretError } from '../../operator/reconcile/errors.js';
 import { attempt, done, runSteps, step, type PassState, type ReconcileStep } from '../../operator/reconcile/steps.js';
 
 interface State extends PassState { ran: string[] }
@@ -85,5 +85,19 @@ describe('reconcile step runner', () => {
     const returnsNumber = { name: 'n', run: () => 3 } as unknown as ReconcileStep<State>;
     await runSteps([returnsNumber, ok('b')], s);
     assert.deepEqual(s.ran, ['b']);
+  });
+
+  it('a failed pass says what it was about: a TLS Secret, else the API', () => {
+    const tls = { step: 'drainPods', error: new TlsSecretError('spec.security.tls.secretName: Secret ns/x not found') };
+    const api = { step: 'createPods', error: new Error('HTTP 500') };
+    assert.equal(failureReason([tls, api]), 'TLSSecretInvalid');
+    assert.equal(failureReason([api, tls]), 'ApiError');
+  });
+
+  it('a logged ReconcileError carries its steps in the message, not an array that JSON writes as {}', () => {
+    const err = new ReconcileError([{ step: 'a', error: new Error('boom') }, { step: 'b', error: new Error('bang') }]);
+    assert.equal(err.message, 'a: boom; b: bang');
+    assert.deepEqual(err.steps, ['a', 'b']);
+    assert.ok(!Object.keys(err).includes('failures'), 'failures is not an enumerable field');
   });
 });

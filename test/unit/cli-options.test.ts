@@ -100,19 +100,24 @@ describe('cli commands', () => {
     }
   });
 
-  it('take the log level from --log-level, else $LOG_LEVEL, the same levels for every process', async () => {
-    const saved = process.env.LOG_LEVEL;
+  it('take the log level from --log-level, else $KUBEDASK_LOG_LEVEL, the same levels for every process', async () => {
+    const saved = { ours: process.env.KUBEDASK_LOG_LEVEL, other: process.env.LOG_LEVEL };
     try {
-      process.env.LOG_LEVEL = 'debug';
+      process.env.LOG_LEVEL = 'warning'; // another tool's variable: never read
+      process.env.KUBEDASK_LOG_LEVEL = 'DEBUG';
       for (const argv of [['worker', '--scheduler', 'h:1'], ['scheduler'], ['operator']]) {
         assert.equal((await parse(argv)).logLevel, 'debug', argv[0]);
         assert.equal((await parse([...argv, '--log-level', 'trace'])).logLevel, 'trace', `${argv[0]}: the flag beats the environment`);
       }
-      process.env.LOG_LEVEL = 'loud';
-      assert.match(await usageError(['scheduler']), /value 'loud' from env 'LOG_LEVEL' is invalid/);
+      process.env.KUBEDASK_LOG_LEVEL = '';
+      assert.equal((await parse(['scheduler'])).logLevel, 'info', 'an empty variable counts as unset');
+      process.env.KUBEDASK_LOG_LEVEL = 'loud';
+      assert.match(await usageError(['scheduler']), /--log-level \(or \$KUBEDASK_LOG_LEVEL\): log level must be one of silent, fatal, error, warn, info, debug, trace, got "loud"/);
     } finally {
-      if (saved === undefined) delete process.env.LOG_LEVEL;
-      else process.env.LOG_LEVEL = saved;
+      for (const [name, value] of [['KUBEDASK_LOG_LEVEL', saved.ours], ['LOG_LEVEL', saved.other]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
     }
   });
 
@@ -141,7 +146,7 @@ describe('cli commands', () => {
       [['local', 'extra'], /too many arguments for 'local'/],
       [['scheduler', '--port', '70000'], /--port must be a port number 0-65535, got "70000"/],
       [['scheduler', '--heartbeat-timeout', '0'], /--heartbeat-timeout must be a positive number of seconds, got "0"/],
-      [['scheduler', '--log-level', 'loud'], /'--log-level <LEVEL>' argument 'loud' is invalid. Allowed choices are silent, fatal, error, warn, info, debug, trace/],
+      [['scheduler', '--log-level', 'loud'], /--log-level \(or \$KUBEDASK_LOG_LEVEL\): log level must be one of silent, fatal, error, warn, info, debug, trace, got "loud"/],
       [['worker'], /required option '--scheduler <HOST:PORT>' not specified/],
       [['worker', '--scheduler', 'nohost'], /--scheduler must be host:port, got "nohost"/],
       [['worker', '--scheduler', 'h:1', '--resources', 'GPU'], /--resources must look like GPU=1,MEMORY=2, got "GPU"/],
@@ -149,7 +154,7 @@ describe('cli commands', () => {
       [['worker', '--scheduler', 'h:1', '--port'], /option '--port <P>' argument missing/],
       [['operator', '--namespace', 'ok,Bad_'], /--namespace "Bad_" is not a valid namespace name/],
       [['operator', '--resync', 'soon'], /--resync must be a positive number of seconds, got "soon"/],
-      [['worker', '--scheduler', 'h:1', '--log-level', 'verbose'], /Allowed choices are silent, fatal, error, warn, info, debug, trace/],
+      [['worker', '--scheduler', 'h:1', '--log-level', 'verbose'], /log level must be one of silent, fatal, error, warn, info, debug, trace, got "verbose"/],
       [['sim', '--nodes', 'many'], /--nodes must be an integer >= 0, got "many"/],
       [['demo', '--rows', '1.5'], /--rows must be an integer >= 1, got "1.5"/],
       [['demo', '--scheduler', 'nohost'], /--scheduler must be host:port/],

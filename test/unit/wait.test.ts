@@ -25,4 +25,14 @@ describe('waitUntil', () => {
     await assert.rejects(waitUntil(() => { throw gone; }, 'pod web', 30),
       (e: Error) => e.message.endsWith('last error Error: HTTP 404: pods "web" not found') && e.cause === gone);
   });
+
+  it('fails at once on a failed assertion in the probe: a verdict, not a state to wait out', async () => {
+    let calls = 0;
+    await assert.rejects(waitUntil(() => {
+      calls++;
+      assert.equal(calls, 0, 'the probe\'s own check');
+      return true;
+    }, 'a probe that asserts', 60_000), (e: Error) => e instanceof assert.AssertionError && /the probe's own check/.test(e.message));
+    assert.equal(calls, 1, 'not retried');
+  });
 });
