@@ -3,6 +3,7 @@ import { schedulerBench, type SchedulerBenchOptions } from '../../bench/schedule
 import { simBench, type SimBenchOptions } from '../../bench/sim.js';
 import { operatorBench, type OperatorBenchOptions } from '../../bench/operator.js';
 import { autoscaleBench, type AutoscaleBenchOptions } from '../../bench/autoscale.js';
+import { startupBench, startupTable, type StartupBenchOptions } from '../../bench/startup.js';
 
 /** Options of the `kubedask bench` subcommands, as ../definitions/bench.ts defines them. */
 interface Output { json?: boolean }
@@ -10,6 +11,7 @@ export type SchedulerBenchFlags = SchedulerBenchOptions & Output;
 export type SimBenchFlags = SimBenchOptions & Output;
 export type OperatorBenchFlags = OperatorBenchOptions & Output;
 export type AutoscaleBenchFlags = AutoscaleBenchOptions & Output;
+export type StartupBenchFlags = StartupBenchOptions & Output;
 
 export async function schedulerBenchCommand({ json, ...options }: SchedulerBenchFlags): Promise<void> {
   const result = await schedulerBench(options);
@@ -46,4 +48,9 @@ export async function autoscaleBenchCommand({ json, ...options }: AutoscaleBench
   const k = result.kubedask;
   process.stdout.write(`kubedask: backlog to pods requested median ${k.burst.median.pods_requested_ms} ms, drain ${k.burst.median.drain_s} s; trace idle/busy ${k.trace.idle_fraction}, ${k.trace.direction_changes} direction changes; results lost ${k.results_lost}\n`);
   process.stdout.write(`dask adaptive: ${JSON.stringify(result.dask_adaptive)}\n`);
+}
+
+export async function startupBenchCommand({ json, ...options }: StartupBenchFlags): Promise<void> {
+  const result = await startupBench(options);
+  process.stdout.write(json ? `${JSON.stringify(result)}\n` : startupTable(result));
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AutoscaleBenchFlags, OperatorBenchFlags, SchedulerBenchFlags, SimBenchFlags } from '../commands/bench.js';
+import type { AutoscaleBenchFlags, OperatorBenchFlags, SchedulerBenchFlags, SimBenchFlags, StartupBenchFlags } from '../commands/bench.js';
 import { parseCount } from '../options.js';
 import { valued } from './option.js';
 
@@ -45,4 +45,11 @@ export function defineBench(program: Command): void {
     .addOption(valued('--max-workers <M>', 'the autoscaled group\'s maximum', parseCount, 6))
     .option('--no-peer', 'skip the Dask run')
     .action(async (flags: AutoscaleBenchFlags) => (await load()).autoscaleBenchCommand(flags));
+
+  bench.command('startup')
+    .description('spawn to worker registered, LocalCluster(2) to first result, idle RSS; beside Dask\'s and Ray\'s where installed')
+    .option('--json', 'print the result as one JSON line')
+    .addOption(valued('--repeat <R>', 'runs; the median is reported', parseCount, 3))
+    .option('--no-peer', 'skip the Dask and Ray runs')
+    .action(async (flags: StartupBenchFlags) => (await load()).startupBenchCommand(flags));
 }

@@ -3,6 +3,9 @@
 // thread; a thread that dies is replaced and only the task it was running is reported erred.
 // A cancelled task that a thread is running cannot be interrupted in place: that thread is
 // terminated and replaced, and the other tasks it held run again on the pool.
+// Threads start on start() (or the first run()), not in the constructor, so a worker registers
+// before it pays for them; tasks go only to threads that said ready and wait in the queue
+// until one has.
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { EncodedValue } from '../../protocol/values.js';
 import { ModuleNotInstalledError, PoolBrokenError, PoolClosedError, TaskCancelledError, TaskThreadCrashedError } from './errors.js';
@@ -52,7 +55,7 @@ interface Slot {
   /** Dispatched, not yet answered, in dispatch order. */
   inflight: Map<number, Pending>;
   known: Set<string>;
-  /** The thread loaded and said so. */
+  /** The thread loaded and said so; only then does it get tasks. */
   ready: boolean;
   error: Error | undefined;
 }
@@ -70,6 +73,7 @@ export class TaskPool {
   private queue: Pending[] = [];
   private nextId = 1;
   private flushQueued = false;
+  private started = false;
   private closed = false;
   private startFailures = 0;
   /** Threads terminated for a cancelled task, until they are gone. */
@@ -79,12 +83,20 @@ export class TaskPool {
     if (!(options.nthreads >= 1)) throw new RangeError(`nthreads must be >= 1, got ${options.nthreads}`);
     this.nthreads = options.nthreads;
     this.maxPerThread = Math.max(1, options.maxPerThread ?? 1);
+  }
+
+  /** Starts the threads (once); they load in the background while the caller goes on. */
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
     for (let i = 0; i < this.nthreads; i++) this.slots.push(this.spawn(i));
   }
 
+  /** Queues a task (starting the threads if need be); it runs when a thread is ready. */
   run(task: PoolTask): Promise<TaskOutcome> {
     return new Promise<TaskOutcome>((resolve) => {
       if (this.closed) return resolve(failed(new PoolClosedError(task.key)));
+      this.start();
       const fn = this.resolveFunction(task.fn);
       if (fn instanceof Error) return resolve(failed(fn));
       this.queue.push({ id: this.nextId++, task, fnKey: fn.key, def: fn.def, dispatchedAt: 0, resolve });
@@ -180,12 +192,12 @@ export class TaskPool {
     }
   }
 
-  /** The least loaded thread with room, not one stuck in a long task if another has room. */
+  /** The least loaded ready thread with room, not one stuck in a long task if another has room. */
   private pickSlot(now: number): Slot | undefined {
     let best: Slot | undefined;
     let bestLoad = Infinity;
     for (const s of this.slots) {
-      if (s.inflight.size >= this.maxPerThread) continue;
+      if (!s.ready || s.inflight.size >= this.maxPerThread) continue;
       const oldest = s.inflight.size > 0 ? s.inflight.values().next().value!.dispatchedAt : now;
       const load = s.inflight.size + (now - oldest > BUSY_MS ? this.maxPerThread : 0);
       if (load < bestLoad) {
@@ -221,6 +233,7 @@ export class TaskPool {
       } else {
         slot.ready = true;
         this.startFailures = 0;
+        if (this.queue.length > 0) this.scheduleFlush();
       }
     });
     worker.on('error', (err) => {

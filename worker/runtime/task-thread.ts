@@ -5,9 +5,12 @@
 // `import()` inside them resolves against this file (dist/worker/runtime/), so bare specifiers
 // such as `await import('nodejs-polars')` find the kubedask package's node_modules: tasks load
 // packages the ordinary way and their arguments stay exactly the user's arguments.
+//
+// A thread starts lean (it says `ready` sooner and holds less memory): apache-arrow is loaded
+// the first time a task takes or returns an Arrow table, not at start.
 import { parentPort, receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
 import { createLogger } from '../../protocol/log.js';
-import { decodeValue, encodeValue, substituteKeys, Encoding } from '../../protocol/values.js';
+import { decodeValue, encodeValue, isArrowTable, substituteKeys, Encoding, type ArrowModule } from '../../protocol/value-codec.js';
 import type { FromThread, ThreadData, ThreadErrorInfo, ThreadFunction, ThreadResult, ThreadTask, ToThread } from './pool-protocol.js';
 
 type Fn = (...args: unknown[]) => unknown;
@@ -24,6 +27,7 @@ let results: ThreadResult[] = [];
 let transfer: ArrayBuffer[] = [];
 let draining = false;
 let firstBuffered = 0;
+let arrow: ArrowModule | undefined;
 
 /** Results are held at most this long before being posted, while a batch is still running. */
 const FLUSH_AFTER_MS = 2;
@@ -88,12 +92,20 @@ async function drain(): Promise<void> {
         flush();
         fn = await fn;
       }
+      if (!arrow && takesArrow(task)) {
+        flush();
+        arrow = await loadArrow();
+      }
       let value = fn(...decodeArgs(task));
       if (value instanceof Promise || (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function')) {
         flush();
         value = await value;
       }
-      const encoded = encodeValue(value);
+      if (!arrow && isArrowTable(value)) {
+        flush();
+        arrow = await loadArrow();
+      }
+      const encoded = encodeValue(value, arrow);
       let data = encoded.data;
       // JSON text and Arrow IPC bytes are fresh buffers of ours; returned bytes are the user's,
       // who may keep using them, so those are copied (by postMessage) rather than moved.
@@ -166,19 +178,28 @@ function compile(def: ThreadFunction): Fn {
   return f as Fn;
 }
 
+function takesArrow(task: ThreadTask): boolean {
+  return task.deps.some((d) => d[1] === Encoding.ENCODING_ARROW_IPC)
+    || task.args.some((a) => 'encoding' in a && a.encoding === Encoding.ENCODING_ARROW_IPC);
+}
+
+async function loadArrow(): Promise<ArrowModule> {
+  return import('apache-arrow');
+}
+
 function decodeArgs(task: ThreadTask): unknown[] {
   const decoded = new Map<string, unknown>();
   const resolve = (key: string): unknown => {
     if (decoded.has(key)) return decoded.get(key);
     const dep = task.deps.find((d) => d[0] === key);
     if (!dep) throw new Error(`dependency ${key} of ${task.key} was not provided`);
-    const value = decodeValue({ encoding: dep[1], data: dep[2] });
+    const value = decodeValue({ encoding: dep[1], data: dep[2] }, arrow);
     decoded.set(key, value);
     return value;
   };
   return task.args.map((a) => {
     if ('key' in a) return resolve(a.key);
-    const value = decodeValue(a);
+    const value = decodeValue(a, arrow);
     return a.encoding === Encoding.ENCODING_JSON && task.deps.length > 0 ? substituteKeys(value, resolve) : value;
   });
 }

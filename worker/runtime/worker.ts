@@ -11,6 +11,9 @@
 //   the scheduler reschedules it on an idle worker; a started one is left to finish.
 // - task pool broken (threads die as they start): the worker closes with PoolBrokenError, so
 //   the scheduler reschedules its tasks elsewhere instead of seeing every one of them fail.
+// - start-up: the worker registers first; its task threads start when the scheduler has
+//   answered the registration and load in the background (a task sent meanwhile waits in the
+//   pool for a ready thread), so registration does not wait on them.
 // - uploaded module files are removed when the worker closes.
 // - scheduler lost: the stream breaking means the scheduler has written this worker off and
 //   rescheduled its work, so the worker drops its data and state and registers afresh, retrying
@@ -226,7 +229,7 @@ class WorkerProcess {
   }
 
   private readonly commandHandlers: { [K in CommandKind]: (body: NonNullable<Command[K]>) => void } = {
-    registered: () => undefined,
+    registered: () => this.pool.start(),
     compute: (compute) => {
       for (const f of compute.functions ?? []) {
         this.functions.set(f.id ?? '', { id: f.id ?? '', name: f.name ?? '', source: f.source ?? '', module: f.module ?? '', export: f.export ?? '' });
