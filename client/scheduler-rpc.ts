@@ -127,7 +127,7 @@ export class SchedulerRpc {
   }
 }
 
-/** A server stream whose gRPC errors arrive as named errors; other errors pass unchanged. */
+/** A server stream whose errors arrive as named errors (protocol/wire-errors.ts). */
 async function* withNamedErrors<T>(stream: AsyncIterable<T>): AsyncGenerator<T> {
   try {
     yield* stream;
