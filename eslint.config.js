@@ -9,11 +9,19 @@ import { builtinModules } from 'node:module';
 const noTestImports = { group: ['**/test/**', '../test', './test'], message: 'product code does not import tests' };
 const noBenchImports = { group: ['**/bench/**', '../bench', './bench'], message: 'only cli/commands/bench.ts loads bench/' };
 // Generated protobuf types stay in protocol/ and the servers; the client and the operator get
-// plain types, converted at their one RPC edge file each.
+// plain types, converted at their one RPC edge file each. Besides protocol/generated, the
+// protocol modules whose exports carry generated types are closed too: services.ts (the gRPC
+// clients and `pb`), chunks.ts (DataChunk) and data-client.ts (DataChunks streams).
+const wireModules = ['services', 'chunks', 'data-client'].flatMap((m) => [`**/protocol/${m}`, `**/protocol/${m}.js`]);
 const noGeneratedImports = {
-  group: ['**/protocol/generated/**', '**/generated/kubedask*'],
-  message: 'generated protobuf types stay inside protocol/, the servers and the RPC edges (client/scheduler-rpc.ts, operator/control/scheduler-control.ts); use plain types',
+  group: ['**/protocol/generated/**', '**/generated/kubedask*', ...wireModules],
+  message: 'generated protobuf types (protocol/generated, services, chunks, data-client) stay inside protocol/, the servers and the RPC edges (client/scheduler-rpc.ts, operator/control/scheduler-control.ts); use plain types',
 };
+const noDynamicGeneratedImports = {
+  selector: 'ImportExpression[source.value=/(^|\\/)protocol\\/(generated\\/|(services|chunks|data-client)(\\.js)?$)/]',
+  message: noGeneratedImports.message,
+};
+const noDynamicTestImports = { selector: 'ImportExpression[source.value=/(^|\\/)(test|bench)\\//]', message: 'product code does not load test/ or bench/' };
 const generatedAllowed = ['protocol/**/*.ts', 'scheduler/server/**/*.ts', 'worker/runtime/**/*.ts', 'client/scheduler-rpc.ts', 'operator/control/scheduler-control.ts'];
 const productImports = { patterns: [noTestImports, noBenchImports, noGeneratedImports] };
 const edgeImports = { patterns: [noTestImports, noBenchImports] };
@@ -85,6 +93,11 @@ export default tseslint.config(
   // A dynamic import() is no way around the rules above.
   {
     files: ['**/*.ts'], ignores: ['test/**', 'bench/**', 'cli/commands/bench.ts', 'protocol/errors.ts'],
-    rules: { 'no-restricted-syntax': ['error', { selector: 'ImportExpression[source.value=/(^|\\/)(test|bench)\\//]', message: 'product code does not load test/ or bench/' }] },
+    rules: { 'no-restricted-syntax': ['error', noDynamicTestImports] },
   },
+  {
+    files: ['**/*.ts'], ignores: ['test/**', 'bench/**', 'cli/commands/bench.ts', ...generatedAllowed],
+    rules: { 'no-restricted-syntax': ['error', noDynamicTestImports, noDynamicGeneratedImports] },
+  },
+  { files: ['bench/**/*.ts', 'cli/commands/bench.ts'], rules: { 'no-restricted-syntax': ['error', noDynamicGeneratedImports] } },
 );

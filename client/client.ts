@@ -3,11 +3,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ChunkAssembler, toChunks } from '../protocol/chunks.js';
 import { ConnectionLostError, GraphValidationError, KubedaskError } from '../protocol/errors.js';
-import { SchedulerClient, channelOptions } from '../protocol/services.js';
 import { decodeValue, encodeValue } from '../protocol/values.js';
-import { channelCredentials, type Tls } from '../protocol/tls.js';
+import type { Tls } from '../protocol/tls.js';
 import { Delayed, collectGraph } from './delayed.js';
 import { Future, type FutureOwner } from './future.js';
 import { buildTask, KeyRef, newKey, type BuiltTask, type TaskOptions } from './graph-builder.js';
@@ -47,7 +45,7 @@ export class Client implements FutureOwner {
   /** Connects to a scheduler at `host:port`, `grpc://host:port`, or a LocalCluster. */
   static async connect(target: ClusterTarget, options: ConnectOptions = {}): Promise<Client> {
     const address = normalizeAddress(typeof target === 'string' ? target : target.address);
-    const rpc = new SchedulerRpc(new SchedulerClient(address, channelCredentials(options.tls), channelOptions));
+    const rpc = new SchedulerRpc(address, options.tls);
     const client = new Client(address, rpc);
     await rpc.openSession(client.id, options.timeoutMs ?? 10_000, (events) => client.onEvents(events), (err) => client.onSessionLost(err))
       .catch((err: Error) => {
@@ -101,8 +99,8 @@ export class Client implements FutureOwner {
     this.assertOpen();
     const items = options?.list ? (data as unknown[]) : [data];
     const keys = items.map(() => newKey('scatter'));
-    const chunks = items.flatMap((item, i) => [...toChunks(keys[i]!, encodeValue(item))]);
-    await this.rpc.scatter(this.id, chunks);
+    const values = items.map((item, i) => ({ key: keys[i]!, value: encodeValue(item) }));
+    await this.rpc.scatter(this.id, values);
     const futures = keys.map((key) => new Future(key, this));
     return options?.list ? futures : futures[0]!;
   }
@@ -301,15 +299,12 @@ export class Client implements FutureOwner {
   }
 
   private async sendGather(waiting: Map<string, { resolve(v: unknown): void; reject(e: Error): void }[]>): Promise<void> {
-    const assembler = new ChunkAssembler();
     const settle = (key: string, fn: (w: { resolve(v: unknown): void; reject(e: Error): void }) => void) => {
       for (const w of waiting.get(key) ?? []) fn(w);
       waiting.delete(key);
     };
     try {
-      for await (const chunk of this.rpc.gather(this.id, [...waiting.keys()])) {
-        const whole = assembler.push(chunk);
-        if (!whole) continue;
+      for await (const whole of this.rpc.gather(this.id, [...waiting.keys()])) {
         if ('missing' in whole) settle(whole.key, (w) => w.reject(new ValueMissingError(whole.missing)));
         else {
           let value: unknown;

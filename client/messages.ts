@@ -37,6 +37,15 @@ export interface GraphSubmission {
   wanted: string[];
 }
 
+/** A value sent by Scatter, encoded (protocol/values.ts). */
+export interface KeyValue {
+  key: string;
+  value: EncodedValue;
+}
+
+/** What Gather returns for one key: its value, or why it is gone (its worker died). */
+export type GatheredValue = KeyValue | { key: string; missing: string };
+
 /** What a task raised on its worker. */
 export interface RemoteFailure {
   name: string;

@@ -1,12 +1,15 @@
 // The client's RPC edge: promise-shaped calls on the Scheduler service. The only client file
-// that sees generated protobuf types; it converts them to client/messages.ts, and every gRPC
-// error to a named error (protocol/wire-errors.ts).
+// that sees generated protobuf types: it builds the gRPC client, splits values into chunks and
+// reassembles them, converts messages to client/messages.ts, and every gRPC error to a named
+// error (protocol/wire-errors.ts).
 import type * as grpc from '@grpc/grpc-js';
 import * as grpcRuntime from '@grpc/grpc-js';
+import { ChunkAssembler, toChunks } from '../protocol/chunks.js';
 import type { kubedask } from '../protocol/generated/kubedask.js';
-import { pb } from '../protocol/services.js';
+import { SchedulerClient, channelOptions, pb } from '../protocol/services.js';
+import { channelCredentials, type Tls } from '../protocol/tls.js';
 import { fromServiceError } from '../protocol/wire-errors.js';
-import type { ClusterInfo, GraphSubmission, KeyEvent } from './messages.js';
+import type { ClusterInfo, GatheredValue, GraphSubmission, KeyEvent, KeyValue } from './messages.js';
 
 type Cb<T> = (err: grpc.ServiceError | null, reply?: T) => void;
 interface RawSchedulerClient extends grpc.Client {
@@ -30,7 +33,9 @@ export class SchedulerRpc {
   private readonly raw: RawSchedulerClient;
   private session?: grpc.ClientDuplexStream<kubedask.v1.ClientRequest.$Properties, kubedask.v1.ClientEvent>;
 
-  constructor(client: grpc.Client) {
+  /** Connects lazily: the channel opens with openSession. Throws on unusable TLS material. */
+  constructor(address: string, tls?: Tls) {
+    const client: grpc.Client = new SchedulerClient(address, channelCredentials(tls), channelOptions);
     this.raw = client as RawSchedulerClient;
   }
 
@@ -73,21 +78,24 @@ export class SchedulerRpc {
     return reply.accepted;
   }
 
-  async *gather(clientId: string, keys: string[]): AsyncGenerator<kubedask.v1.DataChunk> {
-    const stream = this.raw.gather({ clientId, keys });
-    try {
-      for await (const batch of stream as AsyncIterable<kubedask.v1.DataChunks>) yield* batch.chunks as kubedask.v1.DataChunk[];
-    } catch (err) {
-      throw fromServiceError(err as grpc.ServiceError);
+  /** Each key's whole value (or why it is missing) as its last chunk arrives. */
+  async *gather(clientId: string, keys: string[]): AsyncGenerator<GatheredValue> {
+    const assembler = new ChunkAssembler();
+    for await (const batch of withNamedErrors(this.raw.gather({ clientId, keys }) as AsyncIterable<kubedask.v1.DataChunks>)) {
+      for (const chunk of batch.chunks as kubedask.v1.DataChunk[]) {
+        const whole = assembler.push(chunk);
+        if (whole) yield whole;
+      }
     }
   }
 
-  async scatter(clientId: string, chunks: Iterable<kubedask.v1.DataChunk.$Properties>): Promise<string[]> {
+  /** Sends the values in chunks; resolves to the keys the scheduler placed. */
+  async scatter(clientId: string, values: KeyValue[]): Promise<string[]> {
     const metadata = new grpcRuntime.Metadata();
     metadata.set('kubedask-client', clientId);
     const reply = await unary<kubedask.v1.ScatterReply>((cb) => {
       const call = this.raw.scatter(metadata, cb);
-      for (const chunk of chunks) call.write(chunk);
+      for (const { key, value } of values) for (const chunk of toChunks(key, value)) call.write(chunk);
       call.end();
     });
     return reply.keys;
@@ -116,6 +124,15 @@ export class SchedulerRpc {
     this.session?.end();
     this.session?.cancel();
     this.raw.close();
+  }
+}
+
+/** A server stream whose errors arrive as named errors (protocol/wire-errors.ts). */
+async function* withNamedErrors<T>(stream: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* stream;
+  } catch (err) {
+    throw fromServiceError(err as grpc.ServiceError);
   }
 }
 
