@@ -10,17 +10,11 @@
 // does this one. Values are doubles: exact for integers up to 2^53 and for binary multiples,
 // the nearest double otherwise (enough for requests, limits and comparisons in rules).
 
+import { QuantityFormatError } from './errors.js';
+
 const QUANTITY = /^([+-]?)(\d+\.?\d*|\.\d+)(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
 const DECIMAL_EXPONENT: Record<string, number> = { '': 0, n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
 const BINARY_EXPONENT: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
-
-export class QuantityFormatError extends Error {
-  override name = 'QuantityFormatError';
-  constructor(readonly text: string) {
-    // The second half is the message of Kubernetes' ErrFormatWrong, which clients may match.
-    super(`invalid quantity ${JSON.stringify(text)}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
-  }
-}
 
 /** The value of a quantity; a JSON number (int-or-string fields) is taken as it is. */
 export function parseQuantity(q: string | number): number {

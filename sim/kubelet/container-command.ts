@@ -2,6 +2,7 @@
 // image maps to this checkout's CLI), command/args override it as in Kubernetes, and
 // $(VAR) references expand from the container's environment.
 import { fileURLToPath } from 'node:url';
+import { ImageNotRunnable } from './errors.js';
 
 export interface ContainerSpec {
   name: string;
@@ -46,10 +47,6 @@ function repository(image: string): string {
 export function expand(value: string, env: Record<string, string>): string {
   return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) =>
     m === '$$' ? '$' : name !== undefined && env[name] !== undefined ? env[name]! : m);
-}
-
-export class ImageNotRunnable extends Error {
-  override name = 'ImageNotRunnable';
 }
 
 /** argv for a container, or ImageNotRunnable when its image has no local mapping. */

@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { containerArgv, ImageNotRunnable, type ContainerSpec } from './container-command.js';
+import { containerArgv, type ContainerSpec } from './container-command.js';
+import { ImageNotRunnable } from './errors.js';
 import { runProbe } from './probes.js';
 import type { KubeObject, Rest } from './rest.js';
 

@@ -1,5 +1,7 @@
 // A small JSON client for the kubelet: the real kubelet is not what these tests examine, so
 // it talks plain HTTP (list, watch, patch, delete) rather than through a client library.
+import { KubeRestError } from './errors.js';
+
 export type KubeObject = {
   apiVersion?: string;
   kind?: string;
@@ -9,13 +11,6 @@ export type KubeObject = {
 };
 
 export interface WatchEvent<T> { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'; object: T }
-
-export class KubeRestError extends Error {
-  override name = 'KubeRestError';
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
 
 export class Rest {
   constructor(readonly server: string) {}

@@ -3,7 +3,8 @@
 // page (kubernetes.io/docs/concepts/configuration/manage-resources-containers/).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isQuantity, parseQuantity, QuantityFormatError, quantityBytes } from '../../operator/api/quantity.js';
+import { QuantityFormatError } from '../../operator/api/errors.js';
+import { isQuantity, parseQuantity, quantityBytes } from '../../operator/api/quantity.js';
 
 describe('parseQuantity', () => {
   it('reads the documented examples', () => {
