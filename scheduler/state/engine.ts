@@ -110,22 +110,20 @@ export function decideReady(c: Core, ts: TaskRecord): void {
   else transition(c, ts, 'queued'); // capable workers exist but their resources are in use
 }
 
-/** Queued tasks a worker gave up that are passed over to find one for it in the same lane. */
-const REJECTED_SEARCH_LIMIT = 64;
-
 /**
  * The lane's task the worker should take now, if any: the first in line, passing over those
  * it gave up (stolen or recalled) while other workers could run them; root tasks only while
- * the worker has fewer than `slots(task)` processing. validateState checks that settleAll
- * leaves none with the slots every group gets (the extra slots of short groups are best effort).
+ * the worker has fewer than `slots(task)` processing. The search costs O(k log k) for the k
+ * queued tasks this worker gave up ahead of the answer (O(1) when it gave up none), and has
+ * no limit: however many it gave back, it never sits idle beside work it may take.
+ * validateState checks, by a scan of its own, that settleAll leaves none with the slots every
+ * group gets (the extra slots of short groups are best effort).
  */
 export function takeable(
   c: Core, ws: WorkerRecord, lane: Lane<TaskRecord>, slots: (ts: TaskRecord) => number,
 ): TaskRecord | undefined {
   if (ws.retiring || lane.heap.size === 0 || !capable(ws, lane.resources) || !fits(ws, lane.resources)) return undefined;
-  const ts = c.workers.size > 1
-    ? lane.heap.peekWhere((t) => !t.rejectedBy?.has(ws.id), REJECTED_SEARCH_LIMIT)
-    : lane.heap.peek();
+  const ts = c.workers.size > 1 ? lane.heap.peekWhere((t) => !t.rejectedBy?.has(ws.id)) : lane.heap.peek();
   if (!ts || (lane.root && ws.processing.size >= slots(ts))) return undefined;
   return ts;
 }

@@ -24,26 +24,22 @@ export class TaskHeap<T extends HeapItem> {
   peek(): T | undefined { return this.items[0]; }
 
   /**
-   * The first item to come out that passes `ok`, searching best-first (a child comes out after
-   * its parent) through at most `limit` items that fail it; undefined past that.
+   * The first item to come out that passes `ok`, searched best-first: a child comes out after
+   * its parent, so only children of items that failed can be next. The candidates are kept in
+   * a heap of their own, so the search costs O(k log k) for the k items that fail before the
+   * answer, and O(1) when the first item passes.
    */
-  peekWhere(ok: (item: T) => boolean, limit: number): T | undefined {
+  peekWhere(ok: (item: T) => boolean): T | undefined {
     const items = this.items;
-    const frontier: number[] = items.length > 0 ? [0] : [];
-    for (let failed = 0; frontier.length > 0 && failed <= limit; failed++) {
-      let best = 0;
-      for (let j = 1; j < frontier.length; j++) {
-        if (this.before(items[frontier[j] as number] as T, items[frontier[best] as number] as T)) best = j;
-      }
-      const i = frontier[best] as number;
-      frontier[best] = frontier[frontier.length - 1] as number;
-      frontier.pop();
-      const item = items[i] as T;
-      if (ok(item)) return item;
-      if (2 * i + 1 < items.length) frontier.push(2 * i + 1);
-      if (2 * i + 2 < items.length) frontier.push(2 * i + 2);
+    const first = items[0];
+    if (first === undefined || ok(first)) return first;
+    const candidates = new SlotHeap((a, b) => this.before(items[a] as T, items[b] as T));
+    for (let i = 0; ; i = candidates.pop() as number) {
+      if (i > 0 && ok(items[i] as T)) return items[i];
+      if (2 * i + 1 < items.length) candidates.push(2 * i + 1);
+      if (2 * i + 2 < items.length) candidates.push(2 * i + 2);
+      if (candidates.size === 0) return undefined;
     }
-    return undefined;
   }
 
   has(item: T): boolean {
@@ -118,6 +114,47 @@ export class TaskHeap<T extends HeapItem> {
     }
     items[i] = item;
     item.heapIndex = i;
+  }
+}
+
+/** A plain binary heap of slot numbers, for peekWhere's candidates. */
+class SlotHeap {
+  private readonly slots: number[] = [];
+
+  constructor(private readonly before: (a: number, b: number) => boolean) {}
+
+  get size(): number { return this.slots.length; }
+
+  push(slot: number): void {
+    const s = this.slots;
+    let i = s.length;
+    s.push(slot);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(slot, s[parent] as number)) break;
+      s[i] = s[parent] as number;
+      i = parent;
+    }
+    s[i] = slot;
+  }
+
+  pop(): number | undefined {
+    const s = this.slots;
+    const top = s[0];
+    const last = s.pop() as number;
+    if (s.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= s.length) break;
+      const r = l + 1;
+      const c = r < s.length && this.before(s[r] as number, s[l] as number) ? r : l;
+      if (!this.before(s[c] as number, last)) break;
+      s[i] = s[c] as number;
+      i = c;
+    }
+    s[i] = last;
+    return top;
   }
 }
 
