@@ -6,6 +6,7 @@
 import { ACTIVE_STATES, type Core, type TaskRecord, type WorkerRecord } from './core.js';
 import { StateInvariantError, type StateIndex, type StateViolation } from './errors.js';
 import { capable, fits } from './placement.js';
+import { runsBefore } from './queue.js';
 import type { TaskState } from './types.js';
 
 /** Violations kept in the error's message; the rest are only counted. */
@@ -277,7 +278,10 @@ function checkFilled(c: Core, f: Findings): void {
     const base = c.baseSlots(ws);
     for (const lane of c.queues.lanes()) {
       if ((lane.root && ws.processing.size >= base) || !capable(ws, lane.resources) || !fits(ws, lane.resources)) continue;
-      const ts = lane.heap.values().find((t) => c.workers.size === 1 || !t.rejectedBy?.has(ws.id));
+      let ts: TaskRecord | undefined; // the first it could take, in run order
+      for (const t of lane.heap.values()) {
+        if ((c.workers.size === 1 || !t.rejectedBy?.has(ws.id)) && (!ts || runsBefore(t, ts))) ts = t;
+      }
       if (ts) f.add('settled', workerName(ws), `could take queued "${ts.key}" now (${ws.processing.size} processing), but was not sent it`);
     }
   }

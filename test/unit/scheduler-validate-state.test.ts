@@ -128,3 +128,25 @@ test('a long list of violations is cut short in the message but fully counted', 
     return true;
   });
 });
+
+test('settled: a worker with free slots beside a queued task, behind any number it gave back, is caught', () => {
+  const h = new Harness();
+  h.addWorker('w1', 1);
+  h.addWorker('w2', 1);
+  h.submit(Array.from({ length: 300 }, (_, i) => task(`r${i}`)));
+  const c = coreOf(h);
+  const queued = [...c.tasks.values()].filter((ts) => ts.state === 'queued'); // in run order
+  assert.equal(queued.length, 296);
+  // w1 gave back the first 200 queued tasks (as if stolen), and has slots free for more.
+  for (const ts of queued.slice(0, 200)) ts.rejectedBy = new Set(['w1']);
+  (workerOf(c, 'w1').def as { nthreads: number }).nthreads = 10;
+  assert.throws(() => validateState(c), (e: unknown) => {
+    assert.ok(e instanceof StateInvariantError);
+    assert.deepEqual(e.violations.map((v) => `[${v.index}] ${v.subject}`), ['[settled] worker "w1"']);
+    assert.match(e.message, /could take queued "r204" now \(2 processing\)/);
+    return true;
+  });
+  // Had it given back every queued task, waiting for another worker is right.
+  for (const ts of queued) ts.rejectedBy = new Set(['w1']);
+  assert.doesNotThrow(() => validateState(c));
+});
