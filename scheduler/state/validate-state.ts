@@ -247,10 +247,10 @@ function checkQueues(c: Core, f: Findings): void {
   let total = 0;
   for (const lane of c.queues.lanes()) {
     const subject = `lane "${lane.id}"`;
-    total += lane.heap.size;
-    const problem = lane.heap.problem();
+    total += lane.size;
+    const problem = lane.problem((ts) => ts.rejectedBy);
     if (problem) f.add('ready-queues', subject, problem);
-    for (const ts of lane.heap.values()) {
+    for (const ts of lane.values()) {
       if (!liveTask(c, ts) || ts.state !== 'queued' || ts.lane !== lane.id) {
         f.add('ready-queues', subject, `holds "${ts.key}", which is ${ts.state} in lane "${ts.lane}"`);
       } else if (lane.id !== `${ts.resourceKey}|${lane.root ? 'root' : 'deps'}` || lane.root !== (ts.dependencies.size === 0)) {
@@ -279,7 +279,7 @@ function checkFilled(c: Core, f: Findings): void {
     for (const lane of c.queues.lanes()) {
       if ((lane.root && ws.processing.size >= base) || !capable(ws, lane.resources) || !fits(ws, lane.resources)) continue;
       let ts: TaskRecord | undefined; // the first it could take, in run order
-      for (const t of lane.heap.values()) {
+      for (const t of lane.values()) {
         if ((c.workers.size === 1 || !t.rejectedBy?.has(ws.id)) && (!ts || runsBefore(t, ts))) ts = t;
       }
       if (ts) f.add('settled', workerName(ws), `could take queued "${ts.key}" now (${ws.processing.size} processing), but was not sent it`);

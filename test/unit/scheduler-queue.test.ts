@@ -1,24 +1,38 @@
-// TaskHeap: the first item passing a test, searched best-first; and its self-check. And the
-// ready queue in the scheduler: a worker takes the tasks queued behind those it gave back.
+// Lanes of the ready queue: the first task in run order, or the first a worker did not give
+// back; the heap's self-check; and in the scheduler, a worker takes the tasks queued behind
+// any number it gave back.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TaskHeap, type HeapItem } from '../../scheduler/state/queue.js';
+import { Lane, TaskHeap, type HeapItem } from '../../scheduler/state/queue.js';
 import { computed, Harness, of, task } from './scheduler-harness.js';
 
 const item = (priority: number, seq: number): HeapItem & { name: string } => ({ priority, seq, heapIndex: -1, name: `p${priority}s${seq}` });
 
-test('peekWhere finds the first item in run order that passes', () => {
-  const heap = new TaskHeap<ReturnType<typeof item>>();
-  const items = [item(0, 1), item(5, 2), item(3, 3), item(5, 4), item(1, 5), item(3, 6), item(9, 7)];
-  for (const it of items) heap.push(it);
-  const order = [...items].sort((a, b) => b.priority - a.priority || a.seq - b.seq).map((i) => i.name);
-  for (let skip = 0; skip < order.length; skip++) {
-    const passed = heap.peekWhere((it) => !order.slice(0, skip).includes(it.name));
-    assert.equal(passed?.name, order[skip], `skipping the first ${skip}`);
-  }
-  assert.equal(heap.peekWhere(() => false), undefined);
-  assert.equal(new TaskHeap().peekWhere(() => true), undefined);
-  assert.equal(heap.problem(), undefined);
+test('a lane: the first in run order, or the first a worker did not give back, however many it gave back', () => {
+  const lane = new Lane<ReturnType<typeof item>>('|root', {}, true);
+  const n = 5000;
+  // Shuffled priorities (a fixed permutation), so no heap is simply sorted.
+  const items = Array.from({ length: n }, (_, i) => item((i * 7919) % n, i));
+  const byW1 = new Set(['w1']);
+  const byBoth = new Set(['w2', 'w1']);
+  const order = [...items].sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+  // The first 3000 in run order: given back by w1, every tenth by w1 and w2 too.
+  const gaveBack = new Map(order.slice(0, 3000).map((it, i) => [it, i % 10 === 0 ? byBoth : byW1]));
+  for (const it of items) lane.push(it, gaveBack.get(it));
+  assert.equal(lane.size, n);
+  assert.equal(lane.peek(), order[0]);
+  assert.equal(lane.peekFor('w3'), order[0]);
+  assert.equal(lane.peekFor('w2'), order[1], 'w2 passes over those it gave back with w1');
+  assert.equal(lane.peekFor('w1'), order[3000], 'w1 passes over all 3000 it gave back');
+  assert.equal(lane.problem((it) => gaveBack.get(it)), undefined);
+  assert.match(lane.problem(() => undefined) ?? '', /given back by \[\] is filed as given back by \["w1"(,"w2")?\]/);
+  // Removing the last of a group drops it; what is left is still found in order.
+  for (const it of order.slice(0, 3000)) assert.ok(lane.remove(it));
+  assert.equal(lane.remove(order[0] as ReturnType<typeof item>), false);
+  assert.equal(lane.size, n - 3000);
+  assert.equal(lane.peekFor('w1'), order[3000]);
+  assert.equal(lane.problem(() => undefined), undefined);
+  assert.equal(new Lane('|root', {}, true).peekFor('w1'), undefined);
 });
 
 test('problem names a broken slot or order', () => {
@@ -32,19 +46,6 @@ test('problem names a broken slot or order', () => {
   for (const it of more) sound.push(it);
   (more[2] as { priority: number }).priority = 10;
   assert.match(sound.problem() ?? '', /should come out before its parent/);
-});
-
-test('peekWhere passes over any number of failing items, in run order', () => {
-  const heap = new TaskHeap<ReturnType<typeof item>>();
-  const n = 5000;
-  // Shuffled priorities (a fixed permutation) so the heap is not simply sorted.
-  const items = Array.from({ length: n }, (_, i) => item((i * 7919) % n, i));
-  for (const it of items) heap.push(it);
-  const order = [...items].sort((a, b) => b.priority - a.priority || a.seq - b.seq);
-  for (const skip of [0, 1, 64, 65, 1000, n - 1]) {
-    const failing = new Set(order.slice(0, skip));
-    assert.equal(heap.peekWhere((it) => !failing.has(it)), order[skip], `skipping the first ${skip}`);
-  }
 });
 
 const GIVEN_BACK = 200;

@@ -76,6 +76,8 @@ const CORRUPTIONS: Record<StateIndex, Corruption[]> = {
     ['task "r5"', (c) => c.queues.remove(taskOf(c, 'r5'), taskOf(c, 'r5').lane)],
     // The heap's order: the last queued task suddenly outranks the ones above it.
     ['lane "|root"', (c) => { (taskOf(c, 'r7') as { priority: number }).priority = 99; }],
+    // Given back while queued: filed with the tasks nobody gave back.
+    ['lane "|root"', (c) => { taskOf(c, 'r6').rejectedBy = new Set(['w3']); }],
   ],
   'no-worker': [['task "tpu"', (c) => c.noWorker.delete(taskOf(c, 'tpu'))]],
   'pending-counts': [['bucket "/g"', (c) => { const n = c.pending.get('')?.groups.get('g'); if (n) n.queued++; }]],
@@ -137,8 +139,13 @@ test('settled: a worker with free slots beside a queued task, behind any number 
   const c = coreOf(h);
   const queued = [...c.tasks.values()].filter((ts) => ts.state === 'queued'); // in run order
   assert.equal(queued.length, 296);
-  // w1 gave back the first 200 queued tasks (as if stolen), and has slots free for more.
-  for (const ts of queued.slice(0, 200)) ts.rejectedBy = new Set(['w1']);
+  const giveBack = (ts: TaskRecord): void => { // as if stolen from w1
+    c.queues.remove(ts, ts.lane);
+    ts.rejectedBy = new Set(['w1']);
+    c.queues.push(ts, ts.lane, ts.resources, true, ts.rejectedBy);
+  };
+  // w1 gave back the first 200 queued tasks, and has slots free for more.
+  queued.slice(0, 200).forEach(giveBack);
   (workerOf(c, 'w1').def as { nthreads: number }).nthreads = 10;
   assert.throws(() => validateState(c), (e: unknown) => {
     assert.ok(e instanceof StateInvariantError);
@@ -147,6 +154,6 @@ test('settled: a worker with free slots beside a queued task, behind any number 
     return true;
   });
   // Had it given back every queued task, waiting for another worker is right.
-  for (const ts of queued) ts.rejectedBy = new Set(['w1']);
+  queued.slice(200).forEach(giveBack);
   assert.doesNotThrow(() => validateState(c));
 });
