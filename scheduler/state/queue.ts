@@ -176,7 +176,9 @@ export class Lane<T extends HeapItem> {
 
   /** A snapshot, in no particular order. */
   values(): T[] {
-    return [...this.fresh.values(), ...[...this.givenBack.values()].flatMap((group) => group.heap.values())];
+    const all = this.fresh.values();
+    for (const group of this.givenBack.values()) all.push(...group.heap.values());
+    return all;
   }
 
   /**
@@ -184,17 +186,20 @@ export class Lane<T extends HeapItem> {
    * those that gave it back), or undefined when it is sound. For validateState.
    */
   problem(givenBackBy: (item: T) => ReadonlySet<string> | undefined): string | undefined {
-    const groups: Array<[string, TaskHeap<T>]> = [[byKey(undefined), this.fresh]];
-    for (const [key, group] of this.givenBack) {
-      if (group.heap.size === 0) return `an empty group given back by ${key} is kept`;
-      groups.push([key, group.heap]);
+    const none: ReadonlySet<string> = new Set();
+    const groups: Array<[ReadonlySet<string>, TaskHeap<T>]> = [[none, this.fresh]];
+    for (const group of this.givenBack.values()) {
+      if (group.heap.size === 0) return `an empty group given back by ${byKey(group.by)} is kept`;
+      groups.push([group.by, group.heap]);
     }
-    for (const [key, heap] of groups) {
+    for (const [by, heap] of groups) {
       const problem = heap.problem();
       if (problem) return problem;
       for (const item of heap.values()) {
-        const actual = byKey(givenBackBy(item));
-        if (actual !== key) return `an item given back by ${actual} is filed as given back by ${key}`;
+        const actual = givenBackBy(item) ?? none;
+        if (actual.size !== by.size || [...actual].some((id) => !by.has(id))) {
+          return `an item given back by ${byKey(actual)} is filed as given back by ${byKey(by)}`;
+        }
       }
     }
     return undefined;
