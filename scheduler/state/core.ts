@@ -342,7 +342,7 @@ export class Core {
     if (from === 'queued') this.queues.remove(ts, ts.lane);
     if (to === 'queued') {
       ts.lane = `${ts.resourceKey}|${ts.dependencies.size === 0 ? 'root' : 'deps'}`;
-      this.queues.push(ts, ts.lane, ts.resources, ts.dependencies.size === 0);
+      this.queues.push(ts, ts.lane, ts.resources, ts.dependencies.size === 0, ts.rejectedBy);
       this.fillAll = true;
     }
     if (from === 'no-worker') this.noWorker.delete(ts);

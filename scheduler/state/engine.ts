@@ -110,22 +110,19 @@ export function decideReady(c: Core, ts: TaskRecord): void {
   else transition(c, ts, 'queued'); // capable workers exist but their resources are in use
 }
 
-/** Queued tasks a worker gave up that are passed over to find one for it in the same lane. */
-const REJECTED_SEARCH_LIMIT = 64;
-
 /**
  * The lane's task the worker should take now, if any: the first in line, passing over those
  * it gave up (stolen or recalled) while other workers could run them; root tasks only while
- * the worker has fewer than `slots(task)` processing. validateState checks that settleAll
- * leaves none with the slots every group gets (the extra slots of short groups are best effort).
+ * the worker has fewer than `slots(task)` processing. Passing over costs nothing per task
+ * given back (see Lane), so a worker never sits idle beside work it may take, however much
+ * it gave back. validateState checks, by a scan of its own, that settleAll leaves none with
+ * the slots every group gets (the extra slots of short groups are best effort).
  */
 export function takeable(
   c: Core, ws: WorkerRecord, lane: Lane<TaskRecord>, slots: (ts: TaskRecord) => number,
 ): TaskRecord | undefined {
-  if (ws.retiring || lane.heap.size === 0 || !capable(ws, lane.resources) || !fits(ws, lane.resources)) return undefined;
-  const ts = c.workers.size > 1
-    ? lane.heap.peekWhere((t) => !t.rejectedBy?.has(ws.id), REJECTED_SEARCH_LIMIT)
-    : lane.heap.peek();
+  if (ws.retiring || lane.size === 0 || !capable(ws, lane.resources) || !fits(ws, lane.resources)) return undefined;
+  const ts = c.workers.size > 1 ? lane.peekFor(ws.id) : lane.peek();
   if (!ts || (lane.root && ws.processing.size >= slots(ts))) return undefined;
   return ts;
 }
@@ -134,7 +131,7 @@ export function takeable(
 function fillOne(c: Core, ws: WorkerRecord): boolean {
   let best: TaskRecord | undefined;
   for (const lane of c.queues.lanes()) {
-    const head = lane.heap.peek();
+    const head = lane.peek();
     if (!head || (best && !runsBefore(head, best))) continue; // nothing in this lane beats best
     const ts = takeable(c, ws, lane, (t) => c.slots(ws, t.group));
     if (ts && (!best || runsBefore(ts, best))) best = ts;

@@ -43,7 +43,7 @@ export function onRebalance(c: Core, _e: EventOf<'rebalance'>): void {
 /** Idle workers will be sent queued root tasks as slots free: stealing would only compete. */
 function rootWorkQueued(c: Core, thieves: readonly WorkerRecord[]): boolean {
   for (const lane of c.queues.lanes()) {
-    if (lane.root && lane.heap.size > 0 && thieves.some((ws) => capable(ws, lane.resources))) return true;
+    if (lane.root && lane.size > 0 && thieves.some((ws) => capable(ws, lane.resources))) return true;
   }
   return false;
 }

@@ -5,8 +5,8 @@
 // for debugging a live scheduler. It holds between events, not inside one.
 import { ACTIVE_STATES, type Core, type TaskRecord, type WorkerRecord } from './core.js';
 import { StateInvariantError, type StateIndex, type StateViolation } from './errors.js';
-import { takeable } from './engine.js';
-import { capable } from './placement.js';
+import { capable, fits } from './placement.js';
+import { runsBefore } from './queue.js';
 import type { TaskState } from './types.js';
 
 /** Violations kept in the error's message; the rest are only counted. */
@@ -247,10 +247,10 @@ function checkQueues(c: Core, f: Findings): void {
   let total = 0;
   for (const lane of c.queues.lanes()) {
     const subject = `lane "${lane.id}"`;
-    total += lane.heap.size;
-    const problem = lane.heap.problem();
+    total += lane.size;
+    const problem = lane.problem((ts) => ts.rejectedBy);
     if (problem) f.add('ready-queues', subject, problem);
-    for (const ts of lane.heap.values()) {
+    for (const ts of lane.values()) {
       if (!liveTask(c, ts) || ts.state !== 'queued' || ts.lane !== lane.id) {
         f.add('ready-queues', subject, `holds "${ts.key}", which is ${ts.state} in lane "${ts.lane}"`);
       } else if (lane.id !== `${ts.resourceKey}|${lane.root ? 'root' : 'deps'}` || lane.root !== (ts.dependencies.size === 0)) {
@@ -264,12 +264,24 @@ function checkQueues(c: Core, f: Findings): void {
   }
 }
 
-/** settleAll left no worker able to take queued work now (see takeable). */
+/**
+ * settleAll left no worker able to take queued work now: none not retiring, with the lane's
+ * resources free and (for root tasks) fewer tasks processing than the slots every group gets,
+ * beside a queued task in that lane it did not give back (or gave back as the only worker).
+ * Scans each such lane whole, apart from the engine's search (takeable), so a search that
+ * stops short is caught. In a settled state a worker passes its lanes' free-slot test only
+ * when every task there is one it gave back, so this costs O(tasks it gave back).
+ */
 function checkFilled(c: Core, f: Findings): void {
   for (const ws of c.workers.values()) {
+    if (ws.retiring) continue;
     const base = c.baseSlots(ws);
     for (const lane of c.queues.lanes()) {
-      const ts = takeable(c, ws, lane, () => base);
+      if ((lane.root && ws.processing.size >= base) || !capable(ws, lane.resources) || !fits(ws, lane.resources)) continue;
+      let ts: TaskRecord | undefined; // the first it could take, in run order
+      for (const t of lane.values()) {
+        if ((c.workers.size === 1 || !t.rejectedBy?.has(ws.id)) && (!ts || runsBefore(t, ts))) ts = t;
+      }
       if (ts) f.add('settled', workerName(ws), `could take queued "${ts.key}" now (${ws.processing.size} processing), but was not sent it`);
     }
   }

@@ -22,9 +22,9 @@ export function wakeFor(c: Core, ws: WorkerRecord): void {
 /** Queued work that no remaining (non-retiring) worker could ever run waits for one to join. */
 export function strandQueued(c: Core): void {
   for (const lane of c.queues.lanes()) {
-    const head = lane.heap.peek();
+    const head = lane.peek();
     if (!head || c.hasCapableWorker(head)) continue;
-    for (const ts of lane.heap.values()) transition(c, ts, 'no-worker');
+    for (const ts of lane.values()) transition(c, ts, 'no-worker');
   }
 }
 

@@ -5,6 +5,7 @@
 // every event; this model also checks what the scheduler believes against what the workers
 // really hold and run.
 import { addr, Harness, type EventInput } from './scheduler-harness.js';
+import type { Core } from '../../scheduler/state/core.js';
 import type { SchedulerMessage, TaskDef } from '../../scheduler/state/types.js';
 import { validateGraph } from '../../scheduler/state/validate.js';
 
@@ -37,6 +38,13 @@ interface Compute { workerId: string; key: string; whoHas: Record<string, string
 const CLIENTS = ['c1', 'c2', 'c3'];
 const MAX_WORKERS = 6;
 
+/**
+ * What kind of cluster: 'mixed' (the default) covers everything a little; 'give-backs' has
+ * big workers that give back many of the tasks they were sent (as to steals and recalls), and
+ * large batches of root tasks, so long runs of given-back tasks wait at the head of a lane.
+ */
+export type Profile = 'mixed' | 'give-backs';
+
 export class RandomCluster {
   readonly h = new Harness();
   /** Every event sent, compactly, for the failure message. */
@@ -56,13 +64,16 @@ export class RandomCluster {
   private seq = 0;
   /** Workers may err and fail fetches at random (off while draining). */
   private chaos = true;
+  /** The most queued tasks one worker had given back at once, after any event. */
+  mostGivenBackQueued = 0;
 
-  constructor(private readonly rng: Rng) {}
+  constructor(private readonly rng: Rng, private readonly profile: Profile = 'mixed') {}
 
   send(e: EventInput): void {
     this.history.push(describe(e));
     this.absorb(this.h.ev(e));
     this.checkAgainstWorkers();
+    if (this.profile === 'give-backs') this.countGivenBack();
   }
 
   /** One random event. */
@@ -85,6 +96,7 @@ export class RandomCluster {
       [3, () => this.scatter()],
       [2, () => this.heartbeat()],
       [5, () => { this.send({ type: 'rebalance' }); return true; }],
+      [this.profile === 'give-backs' ? 12 : 0, () => this.giveBack()],
     ];
     const total = actions.reduce((n, [w]) => n + w, 0);
     for (;;) {
@@ -181,6 +193,7 @@ export class RandomCluster {
     if (JSON.stringify(s.workerIds().sort()) !== JSON.stringify(ids)) {
       throw new Error(`scheduler knows workers ${JSON.stringify(s.workerIds())}, the cluster has ${JSON.stringify(ids)}`);
     }
+    const sent = new Set(this.computes.map((x) => `${x.workerId} ${x.key}`));
     for (const ws of this.workers.values()) {
       const recorded = new Set(s.heldBy(ws.id));
       for (const key of ws.holds.keys()) {
@@ -190,7 +203,7 @@ export class RandomCluster {
         if (!ws.holds.has(key)) throw new Error(`the scheduler records "${key}" on worker "${ws.id}", which does not hold it`);
       }
       for (const key of s.processingOn(ws.id)) {
-        if (!this.computes.some((x) => x.workerId === ws.id && x.key === key)) {
+        if (!sent.has(`${ws.id} ${key}`)) {
           throw new Error(`"${key}" is processing on worker "${ws.id}", which was never sent it or has answered`);
         }
       }
@@ -218,6 +231,7 @@ export class RandomCluster {
 
   private submit(): boolean {
     const r = this.rng;
+    if (this.profile === 'give-backs' && r.chance(0.5)) return this.submitRoots();
     const client = r.pick(CLIENTS) as string;
     const known = this.knownKeys();
     const tasks: TaskDef[] = [];
@@ -238,6 +252,19 @@ export class RandomCluster {
     }
     const wanted = tasks.filter((_, i) => i === tasks.length - 1 || r.chance(0.5)).map((t) => t.key);
     validateGraph(tasks, (k) => this.h.s.knownKey(k), () => true); // as the server does first
+    for (const key of wanted) this.want(client, key);
+    this.send({ type: 'update-graph', clientId: client, tasks, wanted });
+    return true;
+  }
+
+  /** A large batch of independent tasks, all wanted. */
+  private submitRoots(): boolean {
+    const client = this.rng.pick(CLIENTS) as string;
+    const tasks = Array.from({ length: 20 + this.rng.int(120) }, (): TaskDef => ({
+      key: this.newKey('r'), functionId: 'f', dependencies: [], resources: this.rng.chance(0.1) ? { GPU: 1 } : {},
+      retries: 0, priority: this.rng.int(2), group: 'roots', spec: undefined,
+    }));
+    const wanted = tasks.map((t) => t.key);
     for (const key of wanted) this.want(client, key);
     this.send({ type: 'update-graph', clientId: client, tasks, wanted });
     return true;
@@ -294,7 +321,7 @@ export class RandomCluster {
     if (this.chaos && this.workers.size >= MAX_WORKERS) return false;
     const id = `w${this.seq++}`;
     this.workers.set(id, { id, resources, holds: new Map() });
-    const nthreads = 1 + this.rng.int(3);
+    const nthreads = 1 + this.rng.int(this.profile === 'give-backs' ? 64 : 3);
     this.send({ type: 'worker-added', worker: { workerId: id, name: id, address: addr(id), nthreads, memoryLimit: 1e9, resources, group: '' } });
     return true;
   }
@@ -398,6 +425,27 @@ export class RandomCluster {
     this.computes.splice(index, 1);
     this.send({ type: 'task-rejected', workerId: steal.workerId, key: steal.key, reason: 'stolen' });
     return true;
+  }
+
+  /** A worker gives back most of what it was sent and has not answered. */
+  private giveBack(): boolean {
+    const ws = this.rng.pick([...this.workers.keys()].filter((id) => this.computes.some((x) => x.workerId === id)));
+    if (!ws) return false;
+    for (const job of this.computes.filter((x) => x.workerId === ws && this.rng.chance(0.9))) {
+      if (!this.answered(job)) continue; // a give-back just before let its retirement finish
+      this.send({ type: 'task-rejected', workerId: ws, key: job.key, reason: 'stolen' });
+    }
+    return true;
+  }
+
+  private countGivenBack(): void {
+    const core = (this.h.s as unknown as { core: Core }).core;
+    const byWorker = new Map<string, number>();
+    for (const ts of core.tasks.values()) {
+      if (ts.state !== 'queued') continue;
+      for (const id of ts.rejectedBy ?? []) byWorker.set(id, (byWorker.get(id) ?? 0) + 1);
+    }
+    this.mostGivenBackQueued = Math.max(this.mostGivenBackQueued, ...byWorker.values());
   }
 
   /** The recipient fetches the key from a holder and confirms, or finds none and stays quiet. */

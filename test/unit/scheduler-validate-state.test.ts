@@ -76,6 +76,8 @@ const CORRUPTIONS: Record<StateIndex, Corruption[]> = {
     ['task "r5"', (c) => c.queues.remove(taskOf(c, 'r5'), taskOf(c, 'r5').lane)],
     // The heap's order: the last queued task suddenly outranks the ones above it.
     ['lane "|root"', (c) => { (taskOf(c, 'r7') as { priority: number }).priority = 99; }],
+    // Given back while queued: filed with the tasks nobody gave back.
+    ['lane "|root"', (c) => { taskOf(c, 'r6').rejectedBy = new Set(['w3']); }],
   ],
   'no-worker': [['task "tpu"', (c) => c.noWorker.delete(taskOf(c, 'tpu'))]],
   'pending-counts': [['bucket "/g"', (c) => { const n = c.pending.get('')?.groups.get('g'); if (n) n.queued++; }]],
@@ -127,4 +129,31 @@ test('a long list of violations is cut short in the message but fully counted', 
     assert.match(e.message, /\.\.\. and \d+ more$/);
     return true;
   });
+});
+
+test('settled: a worker with free slots beside a queued task, behind any number it gave back, is caught', () => {
+  const h = new Harness();
+  h.addWorker('w1', 1);
+  h.addWorker('w2', 1);
+  h.submit(Array.from({ length: 300 }, (_, i) => task(`r${i}`)));
+  const c = coreOf(h);
+  const queued = [...c.tasks.values()].filter((ts) => ts.state === 'queued'); // in run order
+  assert.equal(queued.length, 296);
+  const giveBack = (ts: TaskRecord): void => { // as if stolen from w1
+    c.queues.remove(ts, ts.lane);
+    ts.rejectedBy = new Set(['w1']);
+    c.queues.push(ts, ts.lane, ts.resources, true, ts.rejectedBy);
+  };
+  // w1 gave back the first 200 queued tasks, and has slots free for more.
+  queued.slice(0, 200).forEach(giveBack);
+  (workerOf(c, 'w1').def as { nthreads: number }).nthreads = 10;
+  assert.throws(() => validateState(c), (e: unknown) => {
+    assert.ok(e instanceof StateInvariantError);
+    assert.deepEqual(e.violations.map((v) => `[${v.index}] ${v.subject}`), ['[settled] worker "w1"']);
+    assert.match(e.message, /could take queued "r204" now \(2 processing\)/);
+    return true;
+  });
+  // Had it given back every queued task, waiting for another worker is right.
+  queued.slice(200).forEach(giveBack);
+  assert.doesNotThrow(() => validateState(c));
 });
