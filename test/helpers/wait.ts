@@ -27,6 +27,20 @@ export async function waitUntil<T>(probe: () => T | Promise<T>, what: string, ti
   }
 }
 
+/** `promise`, or at the deadline an error naming what was awaited and, when given, what
+ *  `explain()` says about why it has not come (the state of the cluster, say). */
+export async function within<T>(promise: Promise<T>, what: string, timeoutMs = 30_000, explain?: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}${explain ? `; ${explain()}` : ''}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function shortly(v: unknown): string {
   let text: string;
   try {

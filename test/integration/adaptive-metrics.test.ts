@@ -6,15 +6,11 @@ import { Client, LocalCluster } from '../../index.js';
 import { ControlError } from '../../operator/control/errors.js';
 import { grpcSchedulerControl, type MetricsUpdate, type WatchRequest } from '../../operator/control/scheduler-control.js';
 import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
-import { waitUntil } from '../helpers/wait.js';
+import { waitUntil, within } from '../helpers/wait.js';
 
 const DEADLINE_MS = 20_000;
 
-function deadline<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), DEADLINE_MS); });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
+const deadline = <T>(p: Promise<T>, what: string): Promise<T> => within(p, what, DEADLINE_MS);
 
 /** Records every update and how the watch ended. */
 function recorder() {

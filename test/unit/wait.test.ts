@@ -2,7 +2,7 @@
 // says what it waited for and what it last saw.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { waitUntil } from '../helpers/wait.js';
+import { waitUntil, within } from '../helpers/wait.js';
 
 describe('waitUntil', () => {
   it('returns the first truthy value of the probe, retrying through falsy values and errors', async () => {
@@ -34,5 +34,11 @@ describe('waitUntil', () => {
       return true;
     }, 'a probe that asserts', 60_000), (e: Error) => e instanceof assert.AssertionError && /the probe's own check/.test(e.message));
     assert.equal(calls, 1, 'not retried');
+  });
+
+  it('within: the promise\'s value, or at the deadline what was awaited and why it may not have come', async () => {
+    assert.equal(await within(Promise.resolve(7), 'seven', 1_000), 7);
+    await assert.rejects(within(new Promise(() => undefined), 'the sum', 30, () => 'counts {"processing":1}'),
+      /^Error: timed out after 30 ms waiting for the sum; counts \{"processing":1\}$/);
   });
 });
