@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import { kubeTools, runTool, type KubeTools, type RunResult } from '../helpers/kube-tools.js';
+import { LOG_LEVELS } from '../../protocol/log.js';
 import { parse } from '../helpers/cli-program.js';
 import { checkBuiltin, isKnownBuiltin } from '../../sim/schema/builtin.js';
 import { admitCustomResource, type JSONSchemaProps } from '../../sim/schema/index.js';
@@ -257,6 +258,11 @@ describe('helm chart helm/kubedask', () => {
       const admitted = admitCustomResource(version.schema.openAPIV3Schema, policy as unknown as Obj);
       assert.deepEqual(admitted.causes, [], 'the default policy is valid against the CRD schema');
     }
+  });
+
+  it('operator.logLevel takes exactly the levels the operator\'s --log-level takes', () => {
+    const schema = JSON.parse(readFileSync(join(chart, 'values.schema.json'), 'utf8')) as { properties: { operator: { properties: { logLevel: { enum: string[] } } } } };
+    assert.deepEqual(schema.properties.operator.properties.logLevel.enum, [...LOG_LEVELS]);
   });
 
   it('values.schema.json makes typos and wrong types fail', async () => {
