@@ -63,6 +63,14 @@ describe('kubedask CLI', () => {
     assert.ok(commandWords.find(({ words }) => words.join(' ') === 'worker')!.command.options.length > 10, 'the worker\'s options were checked');
   });
 
+  it('`--version` prints the package\'s version and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await run([flag]);
+      assert.deepEqual([r.status, r.stdout.trim()], [0, version], flag);
+    }
+  });
+
   it('exits 2 on bad usage, naming the command and the flag', async () => {
     const leaves = commandWords.filter(({ command }) => command.commands.length === 0);
     const results = await Promise.all(leaves.map(({ words }) => run([...words, '--no-such-flag'])));
