@@ -1,6 +1,7 @@
 // A scheduler in this process and N worker processes on this machine.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { retireWorkers } from '../scheduler/server/retirement.js';
 import { startScheduler, type RunningScheduler } from '../scheduler/server/scheduler-server.js';
 import { KubedaskError } from '../protocol/errors.js';
 
@@ -21,6 +22,12 @@ export interface LocalClusterOptions {
   heartbeatTimeoutMs?: number;
   /** Worker process stderr: 'inherit' to see worker logs, 'ignore' by default. */
   workerOutput?: 'inherit' | 'ignore';
+}
+
+/** What scale() did: the workers now running, and those the scheduler kept, with why. */
+export interface ScaleResult {
+  workers: number;
+  refused: Record<string, string>;
 }
 
 const cliMain = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -81,6 +88,32 @@ export class LocalCluster {
       this.options.startTimeoutMs ?? 30_000, () => child.exitCode !== null,
       `worker ${name} did not register`, () => stderrTail.trim());
     return name;
+  }
+
+  /**
+   * Grows or shrinks to `n` workers; resolves when they have registered or gone. Shrinking
+   * retires workers through the scheduler first, in its order (idle, least memory first): the
+   * results only they hold move to the workers that stay, so nothing is recomputed. A worker
+   * the scheduler will not retire (say, the last holder of data with nowhere to move it) stays
+   * and is named in `refused`.
+   */
+  async scale(n: number, options: { retireTimeoutSeconds?: number } = {}): Promise<ScaleResult> {
+    if (!Number.isInteger(n) || n < 0) throw new KubedaskError(`LocalCluster.scale: the number of workers must be an integer >= 0, got ${n}`);
+    await this.ready;
+    if (this.closing) throw new KubedaskError('LocalCluster.scale: the cluster is closed');
+    const running = this.processes.size;
+    if (n >= running) {
+      await Promise.all(Array.from({ length: n - running }, () => this.addWorker()));
+      return { workers: this.processes.size, refused: {} };
+    }
+    const core = this.scheduler.core;
+    const order = core.state.adaptive({ targetDurationMs: 0, groups: [] }).groups.flatMap((g) => g.removeFirst);
+    const victims = [...order.filter((name) => this.processes.has(name)), ...this.processes.keys()]
+      .filter((name, i, all) => all.indexOf(name) === i).slice(0, running - n);
+    const { retired, refused } = await retireWorkers(core, victims, options.retireTimeoutSeconds ?? 0);
+    // A retired worker is told to close and exits by itself; stopProcess only makes sure.
+    await Promise.all(retired.map((name) => this.processes.get(name)).filter((p) => p !== undefined).map((p) => stopProcess(p, 5000)));
+    return { workers: this.processes.size, refused };
   }
 
   private async start(): Promise<void> {
