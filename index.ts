@@ -14,4 +14,5 @@ export {
   KubedaskError, GraphValidationError, RemoteTaskError, CancelledError, ConnectionLostError, ValueEncodingError,
   FetchError, NoWorkersError, ProtocolError, type GraphErrorReason,
 } from './protocol/errors.js';
-export { ValueMissingError } from './client/errors.js';
+export { ValueMissingError, WaitTimeoutError } from './client/errors.js';
+export { wait, type ReturnWhen, type WaitOptions, type WaitResult } from './client/wait.js';

@@ -9,3 +9,11 @@ import { KubedaskError } from '../protocol/errors.js';
 export class ValueMissingError extends KubedaskError {
   override name = 'ValueMissingError';
 }
+
+/** wait() reached its timeout with futures still pending; they go on running. */
+export class WaitTimeoutError extends KubedaskError {
+  override name = 'WaitTimeoutError';
+  constructor(readonly pending: number, readonly total: number, readonly timeoutMs: number) {
+    super(`wait: ${pending} of ${total} futures still pending after ${timeoutMs} ms`);
+  }
+}
