@@ -99,7 +99,7 @@ export class Client implements FutureOwner {
     this.assertOpen();
     const items = options?.list ? (data as unknown[]) : [data];
     const keys = items.map(() => newKey('scatter'));
-    const values = items.map((item, i) => ({ key: keys[i]!, value: encodeValue(item) }));
+    const values = items.map((item, i) => ({ key: keys[i]!, value: encodeValue(item, options?.list ? `scattered item ${i}` : 'scattered value') }));
     await this.rpc.scatter(this.id, values);
     const futures = keys.map((key) => new Future(key, this));
     return options?.list ? futures : futures[0]!;

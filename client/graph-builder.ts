@@ -1,6 +1,7 @@
 // Turns submit()/map() calls into wire TaskSpecs: futures among the arguments become
 // dependencies, everything else is encoded as a literal value.
-import { encodeValue, isArrowTable, keyPlaceholder } from '../protocol/values.js';
+import { encodeValue, keyPlaceholder } from '../protocol/values.js';
+import { isPlainObject } from '../protocol/value-tags.js';
 import { Future } from './future.js';
 import type { FunctionDef, TaskArg, TaskSpec } from './messages.js';
 import { functionDef, type TaskFunction } from './task-functions.js';
@@ -38,7 +39,7 @@ export function buildTask(fn: TaskFunction, args: unknown[], options: TaskOption
   const def = functionDef(fn);
   const key = options.key ?? newKey(def.name || 'task');
   const dependencies = new Set<string>();
-  const wireArgs = args.map((arg): TaskArg => encodeArg(arg, dependencies));
+  const wireArgs = args.map((arg, i): TaskArg => encodeArg(arg, dependencies, `argument ${i} of ${def.name || 'task'}`));
   return {
     fn: def,
     wanted,
@@ -55,34 +56,25 @@ export function buildTask(fn: TaskFunction, args: unknown[], options: TaskOption
   };
 }
 
-function encodeArg(arg: unknown, dependencies: Set<string>): TaskArg {
+function encodeArg(arg: unknown, dependencies: Set<string>, where: string): TaskArg {
   if (arg instanceof Future || arg instanceof KeyRef) {
     dependencies.add(arg.key);
     return { key: arg.key };
   }
-  if (arg instanceof Uint8Array || isArrowTable(arg)) {
-    return { value: encodeValue(arg) };
-  }
-  return { value: encodeValue(replaceFutures(arg, dependencies)) };
+  return { value: encodeValue(replaceFutures(arg, dependencies), where) };
 }
 
-/** Futures nested in arrays and plain objects become {"$kd_key": key} placeholders. */
+/**
+ * Futures nested in arrays and plain objects become {"$kd_key": key} placeholders; everything
+ * else is left to the codec, which sends it faithfully or refuses it naming where it was.
+ */
 function replaceFutures(value: unknown, dependencies: Set<string>): unknown {
   if (value instanceof Future || value instanceof KeyRef) {
     dependencies.add(value.key);
     return keyPlaceholder(value.key);
   }
   if (Array.isArray(value)) return value.map((v) => replaceFutures(v, dependencies));
-  if (value instanceof Uint8Array || isArrowTable(value)) {
-    throw new TypeError('bytes and Arrow tables can only be passed as top-level arguments; scatter them and pass the future');
-  }
-  if (value !== null && typeof value === 'object') {
-    const proto = Object.getPrototypeOf(value) as object | null;
-    if (proto !== Object.prototype && proto !== null && !(value instanceof Date)) {
-      // JSON would silently turn a Map, Set or class instance into {} or lose its methods.
-      throw new TypeError(`an argument of type ${value.constructor?.name ?? 'object'} cannot be sent to workers: use plain objects, arrays, Uint8Array or Arrow tables (a Date travels as its ISO string)`);
-    }
-    if (value instanceof Date) return value;
+  if (value !== null && typeof value === 'object' && isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = replaceFutures(v, dependencies);
     return out;

@@ -1,14 +1,20 @@
-// The value codec without a static Apache Arrow import: JSON-able data travels as JSON,
-// Uint8Array as raw bytes, Arrow tables as an IPC stream. Task threads use this module and load
+// The value codec without a static Apache Arrow import: plain JSON-able data travels as JSON,
+// a top-level Uint8Array as raw bytes, a top-level Arrow table as an IPC stream, and anything
+// JSON would change (Map, Set, typed arrays, Date, BigInt, nested tables...) as tagged JSON
+// (value-tags.ts) marked by its prefix, so old plain-JSON values decode as before. Task threads use this module and load
 // apache-arrow only when a task meets a table: a thread that loads neither Arrow nor the
 // generated protocol is ready in a fraction of the time and memory. Clients use
 // protocol/values.ts, which binds Arrow eagerly. Keep run-time imports here to errors.ts.
 import type * as Arrow from 'apache-arrow';
 import type { kubedask } from './generated/kubedask.js';
 import { ValueEncodingError } from './errors.js';
+import { fromTagged, isPlainJson, isPlainObject, toTagged, type TableCodec } from './value-tags.js';
 
 /** The part of apache-arrow the codec uses. */
-export type ArrowModule = Pick<typeof Arrow, 'tableFromIPC' | 'tableToIPC'>;
+export type ArrowModule = Pick<typeof Arrow, 'tableFromIPC' | 'tableToIPC' | 'DataType'>;
+
+/** A table met where apache-arrow is not loaded yet (task threads load it and encode again). */
+export class ArrowNotLoadedError extends ValueEncodingError {}
 
 /** The proto's Encoding enum as plain numbers (a unit test checks they match the generated one). */
 export const Encoding = {
@@ -34,31 +40,36 @@ export function isArrowTable(value: unknown): value is Arrow.Table {
   return value !== null && typeof value === 'object' && (value as Record<symbol, unknown>)[ARROW_TABLE] === true;
 }
 
-/** `arrow` is needed only when `value` is an Arrow table. */
-export function encodeValue(value: unknown, arrow?: ArrowModule): EncodedValue {
+/** Tagged JSON starts with exactly these bytes; plain JSON never does (its objects lack "$kd_t"). */
+const TAGGED_PREFIX = '{"$kd_t":"tagged","v":';
+const TAGGED_PREFIX_BYTES = utf8.encode(TAGGED_PREFIX);
+const NESTED_ARROW = '"$kd_t":"arrow"';
+
+/**
+ * `arrow` is needed only when `value` is or holds an Arrow table; `where` names the value in
+ * errors ("argument 1 of f", "result of task x").
+ */
+export function encodeValue(value: unknown, arrow?: ArrowModule, where = 'value'): EncodedValue {
   if (isArrowTable(value)) {
-    return { encoding: Encoding.ENCODING_ARROW_IPC, data: requireArrow(arrow).tableToIPC(value, 'stream') };
+    return { encoding: Encoding.ENCODING_ARROW_IPC, data: tableToBytes(value, where, arrow) };
   }
   if (value instanceof Uint8Array) {
     return { encoding: Encoding.ENCODING_BYTES, data: value };
   }
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value === undefined ? null : value);
-  } catch (err) {
-    throw new ValueEncodingError(`value cannot be sent: ${(err as Error).message}`, { cause: err });
+  if (value === undefined || isPlainJson(value)) {
+    return { encoding: Encoding.ENCODING_JSON, data: utf8.encode(JSON.stringify(value === undefined ? null : value)) };
   }
-  if (text === undefined) {
-    throw new ValueEncodingError(`value of type ${typeof value} cannot be sent: use JSON-able data, a Uint8Array or an Arrow table`);
-  }
-  return { encoding: Encoding.ENCODING_JSON, data: utf8.encode(text) };
+  const tagged = toTagged(value, where, tableCodec(arrow));
+  return { encoding: Encoding.ENCODING_JSON, data: utf8.encode(`${TAGGED_PREFIX}${JSON.stringify(tagged)}}`) };
 }
 
-/** `arrow` is needed only for ENCODING_ARROW_IPC. */
+/** `arrow` is needed only for Arrow tables (see needsArrow). */
 export function decodeValue(encoded: EncodedValue, arrow?: ArrowModule): unknown {
   switch (encoded.encoding) {
-    case Encoding.ENCODING_JSON:
-      return JSON.parse(fromUtf8.decode(encoded.data));
+    case Encoding.ENCODING_JSON: {
+      const parsed = JSON.parse(fromUtf8.decode(encoded.data)) as unknown;
+      return isTagged(encoded.data) ? fromTagged((parsed as { v: unknown }).v, tableCodec(arrow)) : parsed;
+    }
     case Encoding.ENCODING_BYTES:
       return encoded.data;
     case Encoding.ENCODING_ARROW_IPC:
@@ -68,9 +79,38 @@ export function decodeValue(encoded: EncodedValue, arrow?: ArrowModule): unknown
   }
 }
 
+/** Whether decoding `encoded` needs apache-arrow (a table at the top or nested). */
+export function needsArrow(encoded: EncodedValue): boolean {
+  if (encoded.encoding === Encoding.ENCODING_ARROW_IPC) return true;
+  return encoded.encoding === Encoding.ENCODING_JSON && isTagged(encoded.data) && Buffer.from(encoded.data.buffer, encoded.data.byteOffset, encoded.data.byteLength).includes(NESTED_ARROW);
+}
+
+function isTagged(data: Uint8Array): boolean {
+  if (data.byteLength < TAGGED_PREFIX_BYTES.byteLength) return false;
+  for (let i = 0; i < TAGGED_PREFIX_BYTES.byteLength; i += 1) if (data[i] !== TAGGED_PREFIX_BYTES[i]) return false;
+  return true;
+}
+
+function tableCodec(arrow: ArrowModule | undefined): TableCodec {
+  return {
+    isTable: isArrowTable,
+    toBytes: (table, where) => tableToBytes(table as Arrow.Table, where, arrow),
+    fromBytes: (bytes) => requireArrow(arrow).tableFromIPC(bytes),
+  };
+}
+
+function tableToBytes(table: Arrow.Table, where: string, arrow: ArrowModule | undefined): Uint8Array {
+  const module = requireArrow(arrow);
+  // Arrow's writer knows column types by instanceof: another copy's table would be written wrong.
+  if (!table.schema.fields.every((f) => f.type instanceof module.DataType)) {
+    throw new ValueEncodingError(`${where} is an Arrow Table made by another copy of apache-arrow, which cannot be sent: build it with the apache-arrow that kubedask loads (import it from the same node_modules), or send tableToIPC(table) bytes`);
+  }
+  return module.tableToIPC(table, 'stream');
+}
+
 function requireArrow(arrow: ArrowModule | undefined): ArrowModule {
   // A caller's bug, not bad input: whoever may meet tables loads apache-arrow first.
-  if (!arrow) throw new ValueEncodingError('an Arrow table needs apache-arrow, which was not loaded');
+  if (!arrow) throw new ArrowNotLoadedError('an Arrow table needs apache-arrow, which was not loaded');
   return arrow;
 }
 
@@ -81,10 +121,10 @@ export function keyPlaceholder(key: string): { [KEY_PLACEHOLDER]: string } {
   return { [KEY_PLACEHOLDER]: key };
 }
 
-/** Replaces {"$kd_key": k} placeholders in decoded JSON with resolve(k). */
+/** Replaces {"$kd_key": k} placeholders in decoded arrays and plain objects with resolve(k). */
 export function substituteKeys(value: unknown, resolve: (key: string) => unknown): unknown {
   if (Array.isArray(value)) return value.map((v) => substituteKeys(v, resolve));
-  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !isArrowTable(value)) {
+  if (value !== null && typeof value === 'object' && isPlainObject(value)) {
     const record = value as Record<string, unknown>;
     const key = record[KEY_PLACEHOLDER];
     if (typeof key === 'string' && Object.keys(record).length === 1) return resolve(key);

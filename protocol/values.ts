@@ -6,8 +6,8 @@ import * as codec from './value-codec.js';
 
 export { Encoding, KEY_PLACEHOLDER, isArrowTable, keyPlaceholder, substituteKeys, type EncodedValue } from './value-codec.js';
 
-export function encodeValue(value: unknown): codec.EncodedValue {
-  return codec.encodeValue(value, arrow);
+export function encodeValue(value: unknown, where?: string): codec.EncodedValue {
+  return codec.encodeValue(value, arrow, where);
 }
 
 export function decodeValue(encoded: codec.EncodedValue): unknown {

@@ -23,12 +23,16 @@ describe('graph builder', () => {
     assert.deepEqual(decodeValue({ encoding: Encoding.ENCODING_JSON, data: spec.args![1]!.value!.data! }), { y: [{ $kd_key: 'b-1' }], z: 3 });
   });
 
-  it('encodes Arrow tables and bytes as top-level arguments and refuses them nested', () => {
+  it('encodes top-level Arrow tables and bytes raw, nested ones tagged, and refuses class instances naming the argument', () => {
     const t = tableFromArrays({ x: Int32Array.from([1, 2]) });
     const { spec } = buildTask((tbl: unknown) => tbl, [t, new Uint8Array([1, 2, 3])]);
     assert.equal(spec.args?.[0]?.value?.encoding, Encoding.ENCODING_ARROW_IPC);
     assert.equal(spec.args?.[1]?.value?.encoding, Encoding.ENCODING_BYTES);
-    assert.throws(() => buildTask((x: unknown) => x, [{ nested: t }]), /top-level/);
+    const nested = buildTask((x: unknown) => x, [{ nested: t }]).spec.args?.[0]?.value;
+    assert.equal(nested?.encoding, Encoding.ENCODING_JSON);
+    assert.equal(((decodeValue({ encoding: nested!.encoding!, data: nested!.data! }) as { nested: typeof t }).nested).getChild('x')!.get(1), 2);
+    class Point { x = 1; }
+    assert.throws(() => buildTask(function f(x: unknown) { return x; }, [1, { p: [new Point()] }]), { name: 'ValueEncodingError', message: /^argument 1 of f\.p\[0\] is a Point/ });
   });
 
   it('gives one function one id and refuses native functions', () => {

@@ -10,7 +10,7 @@
 // the first time a task takes or returns an Arrow table, not at start.
 import { parentPort, receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
 import { createLogger } from '../../protocol/log.js';
-import { decodeValue, encodeValue, isArrowTable, substituteKeys, Encoding, type ArrowModule } from '../../protocol/value-codec.js';
+import { ArrowNotLoadedError, decodeValue, encodeValue, needsArrow, substituteKeys, Encoding, type ArrowModule, type EncodedValue } from '../../protocol/value-codec.js';
 import type { FromThread, ThreadData, ThreadErrorInfo, ThreadFunction, ThreadResult, ThreadTask, ToThread } from './pool-protocol.js';
 
 type Fn = (...args: unknown[]) => unknown;
@@ -101,11 +101,7 @@ async function drain(): Promise<void> {
         flush();
         value = await value;
       }
-      if (!arrow && isArrowTable(value)) {
-        flush();
-        arrow = await loadArrow();
-      }
-      const encoded = encodeValue(value, arrow);
+      const encoded = await encodeResult(value, task.key);
       let data = encoded.data;
       // JSON text and Arrow IPC bytes are fresh buffers of ours; returned bytes are the user's,
       // who may keep using them, so those are copied (by postMessage) rather than moved.
@@ -179,8 +175,21 @@ function compile(def: ThreadFunction): Fn {
 }
 
 function takesArrow(task: ThreadTask): boolean {
-  return task.deps.some((d) => d[1] === Encoding.ENCODING_ARROW_IPC)
-    || task.args.some((a) => 'encoding' in a && a.encoding === Encoding.ENCODING_ARROW_IPC);
+  return task.deps.some((d) => needsArrow({ encoding: d[1], data: d[2] }))
+    || task.args.some((a) => 'encoding' in a && needsArrow(a));
+}
+
+/** Encodes a result, loading apache-arrow first when the result is or holds a table. */
+async function encodeResult(value: unknown, key: string): Promise<EncodedValue> {
+  const where = `result of task ${key}`;
+  try {
+    return encodeValue(value, arrow, where);
+  } catch (err) {
+    if (arrow || !(err instanceof ArrowNotLoadedError)) throw err;
+    flush();
+    arrow = await loadArrow();
+    return encodeValue(value, arrow, where);
+  }
 }
 
 async function loadArrow(): Promise<ArrowModule> {
