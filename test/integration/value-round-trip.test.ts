@@ -1,0 +1,71 @@
+// Every value kind that plain JSON would change travels unchanged through a real LocalCluster,
+// as a task argument, through scatter and as a result, or is refused with one clear error.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as arrow from 'apache-arrow';
+import { useCluster } from '../helpers/cluster.js';
+
+/** What a task sees: the value's own type tag, and the value itself back as its result. */
+const describeValue = (v: unknown): [string, unknown] => [Object.prototype.toString.call(v), v];
+
+const kinds: [string, unknown][] = [
+  ['Map', new Map<unknown, unknown>([[1, 2], ['set', new Set(['a', 3n])]])],
+  ['Set', new Set([1, 'two', null])],
+  ['Date', new Date(1_700_000_000_123)],
+  ['BigInt', 2n ** 70n],
+  ['Array', [undefined, Number.NaN, Number.NEGATIVE_INFINITY, { $kd_t: 'user data' }]],
+  ['Float64Array', Float64Array.from([1.5, -2.25])],
+  ['Int16Array', Int16Array.from([-3, 4])],
+  ['BigUint64Array', BigUint64Array.from([2n ** 64n - 1n])],
+  ['Uint8ClampedArray', Uint8ClampedArray.from([0, 255])],
+  ['ArrayBuffer', Uint8Array.from([9, 8, 7]).buffer],
+  ['Object', { nested: { when: new Date(0), data: Float32Array.from([0.5]), index: new Map([['k', [1n]]]) } }],
+];
+
+const rows = (t: unknown): unknown[] => (t as arrow.Table).toArray().map((r: { toJSON(): unknown }) => r.toJSON());
+
+describe('values round-trip through a LocalCluster', () => {
+  const fx = useCluster({ workers: 1, threads: 1 });
+
+  it('as arguments and results', async () => {
+    for (const [tag, value] of kinds) {
+      assert.deepEqual(await fx.client.submit(describeValue, value).result(), [`[object ${tag}]`, value], tag);
+    }
+  });
+
+  it('through scatter, gathered back and as a dependency', async () => {
+    for (const [tag, value] of kinds) {
+      const future = await fx.client.scatter(value);
+      assert.deepEqual(await future.result(), value, tag);
+      assert.deepEqual(await fx.client.submit(describeValue, future).result(), [`[object ${tag}]`, value], tag);
+    }
+  });
+
+  it('as values a task makes', async () => {
+    const made = await fx.client.submit(() => ({ m: new Map([[1, 2]]), s: new Set([3]), d: new Date(5), b: 7n, f: Float64Array.from([1.5]) })).result();
+    assert.deepEqual(made, { m: new Map([[1, 2]]), s: new Set([3]), d: new Date(5), b: 7n, f: Float64Array.from([1.5]) });
+  });
+
+  it('with Arrow tables nested in objects, arrays and Maps, both ways', async () => {
+    const table = arrow.tableFromArrays({ x: Float64Array.from([0.5, 1.5]), s: ['a', 'b'] });
+    const seen = await fx.client.submit((v: { t: arrow.Table[] }) => ({ rows: v.t[0]!.numRows, back: v }), { t: [table] }).result() as { rows: number; back: { t: arrow.Table[] } };
+    assert.equal(seen.rows, 2);
+    assert.deepEqual(rows(seen.back.t[0]), rows(table));
+    const scattered = await fx.client.scatter(new Map([['t', table]]));
+    assert.deepEqual(rows((await scattered.result() as Map<string, arrow.Table>).get('t')), rows(table));
+    const made = await fx.client.submit(async () => {
+      const a = await import('apache-arrow');
+      return [{ t: a.tableFromArrays({ i: Int32Array.from([1, 2, 3]) }) }];
+    }).result() as { t: arrow.Table }[];
+    assert.deepEqual(rows(made[0]!.t), [{ i: 1 }, { i: 2 }, { i: 3 }]);
+  });
+
+  it('or refuses them with one ValueEncodingError naming where and what, everywhere', async () => {
+    class Point { x = 1; }
+    assert.throws(() => fx.client.submit(describeValue, { p: new Point() }), { name: 'ValueEncodingError', message: /^argument 0 of describeValue\.p is a Point/ });
+    await assert.rejects(fx.client.scatter([new Point()]), { name: 'ValueEncodingError', message: /^scattered value\[0\] is a Point/ });
+    await assert.rejects(fx.client.submit(() => { class Made { y = 2; } return new Map([['m', new Made()]]); }).result(), {
+      name: 'RemoteTaskError', remoteName: 'ValueEncodingError', message: /^result of task \S+<Map value 0> is a Made/,
+    });
+  });
+});
