@@ -138,9 +138,10 @@ describe('LocalCluster with 2 workers', () => {
     assert.equal(await twice.result(), 1);
   });
 
-  it('refuses arguments JSON would silently mangle', PER_TEST, () => {
-    assert.throws(() => fx.client.submit((m: unknown) => m, new Map([[1, 2]])), /type Map cannot be sent/);
-    assert.throws(() => fx.client.submit((m: unknown) => m, { nested: new Set([1]) }), /type Set cannot be sent/);
+  it('refuses arguments that cannot travel unchanged (class instances)', PER_TEST, () => {
+    class Account { balance = 1; }
+    assert.throws(() => fx.client.submit((m: unknown) => m, new Account()), { name: 'ValueEncodingError', message: /is a Account/ });
+    assert.throws(() => fx.client.submit((m: unknown) => m, { nested: new Set([new Account()]) }), { name: 'ValueEncodingError', message: /\.nested<Set item 0> is a Account/ });
   });
 
   it('cancels queued work', PER_TEST, async () => {
