@@ -1,19 +1,20 @@
 // Entry of a task thread (node:worker_threads). Runs the tasks the pool posts, in order, one
 // at a time, and posts results back in batches.
 //
-// Functions given as source are compiled with `new Function` in this module's realm. Dynamic
-// `import()` inside them resolves against this file (dist/worker/runtime/), so bare specifiers
-// such as `await import('nodejs-polars')` find the kubedask package's node_modules: tasks load
-// packages the ordinary way and their arguments stay exactly the user's arguments.
+// Functions given as source are compiled with `new Function` (compile-function.ts, beside this
+// file) in this thread's realm. Dynamic `import()` inside them resolves against
+// dist/worker/runtime/, so bare specifiers such as `await import('nodejs-polars')` find the
+// kubedask package's node_modules: tasks load packages the ordinary way and their arguments
+// stay exactly the user's arguments.
 //
 // A thread starts lean (it says `ready` sooner and holds less memory): apache-arrow is loaded
 // the first time a task takes or returns an Arrow table, not at start.
 import { parentPort, receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
 import { createLogger } from '../../protocol/log.js';
 import { ArrowNotLoadedError, decodeValue, encodeValue, needsArrow, substituteKeys, Encoding, type ArrowModule, type EncodedValue } from '../../protocol/value-codec.js';
+import { compileFunction, type Fn } from './compile-function.js';
 import type { FromThread, ThreadData, ThreadErrorInfo, ThreadFunction, ThreadResult, ThreadTask, ToThread } from './pool-protocol.js';
 
-type Fn = (...args: unknown[]) => unknown;
 
 const port = parentPort!;
 const control = new Int32Array((workerData as ThreadData).control);
@@ -154,24 +155,9 @@ function load(id: string): Fn | Promise<Fn> {
     functions.set(id, loading);
     return loading;
   }
-  const f = compile(def);
+  const f = compileFunction(def);
   functions.set(id, f);
   return f;
-}
-
-function compile(def: ThreadFunction): Fn {
-  const source = def.source ?? '';
-  let f: unknown;
-  try {
-    f = new Function(`return (${source}\n);`)();
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-    // Method shorthand (`name(x) { ... }`), as Function.prototype.toString gives for methods.
-    const holder = new Function(`return ({${source}\n});`)() as Record<string, unknown>;
-    f = holder[Object.keys(holder)[0] ?? ''];
-  }
-  if (typeof f !== 'function') throw new TypeError(`source of ${def.name || 'task function'} is not a function`);
-  return f as Fn;
 }
 
 function takesArrow(task: ThreadTask): boolean {
