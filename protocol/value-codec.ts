@@ -8,10 +8,11 @@
 import type * as Arrow from 'apache-arrow';
 import type { kubedask } from './generated/kubedask.js';
 import { ValueEncodingError } from './errors.js';
+import { adoptForeignTable, isForeignTable } from './arrow-adopt.js';
 import { fromTagged, isPlainJson, isPlainObject, toTagged, type TableCodec } from './value-tags.js';
 
-/** The part of apache-arrow the codec uses. */
-export type ArrowModule = Pick<typeof Arrow, 'tableFromIPC' | 'tableToIPC' | 'DataType'>;
+/** apache-arrow, as the codec uses it (all of it: foreign tables are re-wrapped class by class). */
+export type ArrowModule = typeof Arrow;
 
 /** A table met where apache-arrow is not loaded yet (task threads load it and encode again). */
 export class ArrowNotLoadedError extends ValueEncodingError {}
@@ -101,11 +102,8 @@ function tableCodec(arrow: ArrowModule | undefined): TableCodec {
 
 function tableToBytes(table: Arrow.Table, where: string, arrow: ArrowModule | undefined): Uint8Array {
   const module = requireArrow(arrow);
-  // Arrow's writer knows column types by instanceof: another copy's table would be written wrong.
-  if (!table.schema.fields.every((f) => f.type instanceof module.DataType)) {
-    throw new ValueEncodingError(`${where} is an Arrow Table made by another copy of apache-arrow, which cannot be sent: build it with the apache-arrow that kubedask loads (import it from the same node_modules), or send tableToIPC(table) bytes`);
-  }
-  return module.tableToIPC(table, 'stream');
+  const own = isForeignTable(table, module) ? adoptForeignTable(table, module, where) : table;
+  return module.tableToIPC(own, 'stream');
 }
 
 function requireArrow(arrow: ArrowModule | undefined): ArrowModule {

@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as arrow from 'apache-arrow';
+import { otherArrowCopy } from '../helpers/arrow-copy.js';
 import { useCluster } from '../helpers/cluster.js';
 
 /** What a task sees: the value's own type tag, and the value itself back as its result. */
@@ -58,6 +59,20 @@ describe('values round-trip through a LocalCluster', () => {
       return [{ t: a.tableFromArrays({ i: Int32Array.from([1, 2, 3]) }) }];
     }).result() as { t: arrow.Table }[];
     assert.deepEqual(rows(made[0]!.t), [{ i: 1 }, { i: 2 }, { i: 3 }]);
+  });
+
+  it('with Arrow tables made by another copy of apache-arrow, as arguments and through scatter', async () => {
+    const copy = await otherArrowCopy();
+    try {
+      const foreign = copy.arrow.tableFromArrays({ x: Float64Array.from([0.5, 1.5]), s: ['a', 'b'] });
+      const expected = [{ x: 0.5, s: 'a' }, { x: 1.5, s: 'b' }];
+      const sum = (t: arrow.Table): number => (t.getChild('x')!.toArray() as Float64Array).reduce((a, b) => a + b, 0);
+      assert.equal(await fx.client.submit(sum, foreign).result(), 2);
+      const scattered = await fx.client.scatter({ nested: foreign });
+      assert.deepEqual(rows((await scattered.result() as { nested: arrow.Table }).nested), expected);
+    } finally {
+      copy.remove();
+    }
   });
 
   it('or refuses them with one ValueEncodingError naming where and what, everywhere', async () => {

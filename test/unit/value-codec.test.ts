@@ -6,6 +6,7 @@ import * as arrow from 'apache-arrow';
 import { kubedask } from '../../protocol/generated/kubedask.js';
 import { ArrowNotLoadedError, Encoding, decodeValue, encodeValue, isArrowTable, needsArrow } from '../../protocol/value-codec.js';
 import * as values from '../../protocol/values.js';
+import { otherArrowCopy } from '../helpers/arrow-copy.js';
 
 describe('value codec', () => {
   it('has the proto\'s Encoding numbers', () => {
@@ -82,6 +83,21 @@ describe('value codec: values JSON would change', () => {
     const back = decodeValue(encoded, arrow) as { t: arrow.Table[] };
     assert.deepEqual(back.t[0]!.toArray().map((r) => r.toJSON()), [{ x: 0.5, s: 'a' }, { x: 1.5, s: 'b' }]);
     assert.throws(() => encodeValue(new Map([[1, table]])), ArrowNotLoadedError);
+  });
+
+  it('sends tables made by another copy of apache-arrow, top-level and nested', async () => {
+    const copy = await otherArrowCopy();
+    try {
+      const { vectorFromArray } = copy.arrow;
+      const foreign = new copy.arrow.Table({ x: vectorFromArray([1.5, 2]), s: vectorFromArray(['a', 'b']), l: vectorFromArray([[1], [2, 3]]) });
+      assert.ok(!(foreign.schema.fields[0]!.type instanceof arrow.DataType), 'the copy is a separate module');
+      const expected = [{ x: 1.5, s: 'a', l: [1] }, { x: 2, s: 'b', l: [2, 3] }];
+      const plain = (t: unknown): unknown => JSON.parse(JSON.stringify((t as arrow.Table).toArray()));
+      assert.deepEqual(plain(values.decodeValue(values.encodeValue(foreign))), expected);
+      assert.deepEqual(plain((values.decodeValue(values.encodeValue({ n: [foreign] })) as { n: unknown[] }).n[0]), expected);
+    } finally {
+      copy.remove();
+    }
   });
 
   it('refuses functions, symbols, class instances and cycles with one error naming the path and the type', () => {
