@@ -16,6 +16,9 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 const userModule = fileURLToPath(new URL('../../../test/fixtures/user-tasks.mjs', import.meta.url));
 
+/** esbuild's keepNames helper, which tsx-compiled modules define once at their top. */
+const __name = <T extends object>(target: T, value: string): T => Object.defineProperty(target, 'name', { value, configurable: true });
+
 describe('client features', () => {
   const fx = useCluster({ workers: 2, threads: 1 });
 
@@ -25,6 +28,16 @@ describe('client features', () => {
     assert.deepEqual(await fx.client.gather(fx.client.map(mod.square!, [1, 2, 3])), [1, 4, 9]);
     const table = fx.client.submit(mod.makeTable!, 1000);
     assert.equal(await fx.client.submit(mod.sumColumn!, table, 'i').result(), (999 * 1000) / 2);
+  });
+
+  it('runs task functions as tsx/esbuild compile them, with __name calls for inner names', async () => {
+    const task = (xs: number[]): [number[], string] => {
+      function double(x: number): number { return x * 2; }
+      __name(double, 'double');
+      return [xs.map(double), double.name];
+    };
+    assert.match(task.toString(), /__name\(double/);
+    assert.deepEqual(await fx.client.submit(task, [1, 2]).result(), [[2, 4], 'double']);
   });
 
   it('releases a key once its last Future is garbage collected', async () => {
