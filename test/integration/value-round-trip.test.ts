@@ -49,11 +49,13 @@ describe('values round-trip through a LocalCluster', () => {
 
   it('with Arrow tables nested in objects, arrays and Maps, both ways', async () => {
     const table = arrow.tableFromArrays({ x: Float64Array.from([0.5, 1.5]), s: ['a', 'b'] });
+    // First as a dependency, while the task thread has not loaded apache-arrow yet.
+    const scattered = await fx.client.scatter(new Map([['t', table]]));
+    assert.equal(await fx.client.submit((m: Map<string, arrow.Table>) => m.get('t')!.numRows, scattered).result(), 2);
+    assert.deepEqual(rows((await scattered.result() as Map<string, arrow.Table>).get('t')), rows(table));
     const seen = await fx.client.submit((v: { t: arrow.Table[] }) => ({ rows: v.t[0]!.numRows, back: v }), { t: [table] }).result() as { rows: number; back: { t: arrow.Table[] } };
     assert.equal(seen.rows, 2);
     assert.deepEqual(rows(seen.back.t[0]), rows(table));
-    const scattered = await fx.client.scatter(new Map([['t', table]]));
-    assert.deepEqual(rows((await scattered.result() as Map<string, arrow.Table>).get('t')), rows(table));
     const made = await fx.client.submit(async () => {
       const a = await import('apache-arrow');
       return [{ t: a.tableFromArrays({ i: Int32Array.from([1, 2, 3]) }) }];
