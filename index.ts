@@ -9,6 +9,6 @@ export { startScheduler, type SchedulerOptions, type RunningScheduler } from './
 export type { ClusterInfo, WorkerInfo } from './client/messages.js';
 export {
   KubedaskError, GraphValidationError, RemoteTaskError, CancelledError, ConnectionLostError, ValueEncodingError,
-  FetchError, NoWorkersError, ProtocolError, type GraphErrorReason,
+  FetchError, NoWorkersError, ProtocolError, SchedulerUnreachableError, type GraphErrorReason, type UnreachableReason,
 } from './protocol/errors.js';
 export { ValueMissingError } from './client/errors.js';

@@ -1,0 +1,83 @@
+// Connecting to a wrong address fails at once and says what is there: nothing (refused), no such
+// host, the dashboard's HTTP port, or something silent (then at the connect timeout). The
+// deadlines below only bound the wait; what is asserted is the error's kind and message.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { Client, ConnectionLostError, SchedulerUnreachableError, startScheduler, type RunningScheduler } from '../../index.js';
+import { within } from '../helpers/wait.js';
+
+/** Well before the 10 s connect timeout that a refused connection used to wait out. */
+const FAST_MS = 5_000;
+
+async function refusal(address: string, timeoutMs?: number): Promise<SchedulerUnreachableError> {
+  const err = await within(Client.connect(address, timeoutMs ? { timeoutMs } : {}).then(
+    (c) => { void c.close(); throw new Error(`connected to ${address}`); },
+    (e: unknown) => e,
+  ), `the connect to ${address} to fail`, timeoutMs ? timeoutMs + FAST_MS : FAST_MS);
+  assert.ok(err instanceof SchedulerUnreachableError, `got ${String(err)}`);
+  assert.ok(err instanceof ConnectionLostError, 'still a ConnectionLostError for code that caught that');
+  assert.equal(err.address, address.replace(/^grpc:\/\//, ''));
+  return err;
+}
+
+/** A port that was just free: nothing listens on it. */
+async function freePort(): Promise<number> {
+  const s = createTcpServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe('Client.connect to a wrong address', () => {
+  let scheduler: RunningScheduler;
+  let silent: TcpServer;
+  const held: Socket[] = [];
+
+  before(async () => {
+    scheduler = await startScheduler({ host: '127.0.0.1', port: 0, dashboardPort: 0, logLevel: 'silent' });
+    silent = createTcpServer((s) => held.push(s)); // accepts and never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  });
+  after(async () => {
+    for (const s of held) s.destroy();
+    silent.close();
+    await scheduler.close();
+  });
+
+  it('fails at once when nothing listens, naming the address', async () => {
+    const address = `127.0.0.1:${await freePort()}`;
+    const err = await refusal(address);
+    assert.equal(err.reason, 'refused');
+    assert.equal(err.message, `could not reach the scheduler at ${address}: connection refused (nothing listens on that port)`);
+  });
+
+  it('fails at once when the host name does not resolve', async () => {
+    const err = await refusal('no-such-host.invalid:8786');
+    assert.equal(err.reason, 'unresolved');
+    assert.match(err.message, /^could not reach the scheduler at no-such-host\.invalid:8786: the host name "no-such-host\.invalid" does not resolve/);
+  });
+
+  it('says that the dashboard port is the dashboard, given as host:port or as its URL', async () => {
+    const url = new URL(scheduler.dashboardUrl);
+    const byPort = await refusal(url.host);
+    assert.equal(byPort.reason, 'not-grpc');
+    assert.match(byPort.message, /it answers HTTP, so it is a web server such as the dashboard's HTTP port.*the scheduler listens for clients and workers on its gRPC port \(8786 by default\)/);
+    const byUrl = await refusal(scheduler.dashboardUrl.replace(/\/$/, ''));
+    assert.equal(byUrl.reason, 'not-grpc');
+    assert.match(byUrl.message, /a web URL, such as the dashboard's, is not a scheduler address; the scheduler listens/);
+  });
+
+  it('times out on a silent address, naming the address and the timeout', async () => {
+    const address = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+    const err = await refusal(address, 1_500);
+    assert.equal(err.reason, 'timeout');
+    assert.equal(err.message, `could not reach the scheduler at ${address}: no answer within 1500 ms`);
+  });
+
+  it('still connects to the scheduler itself', async () => {
+    const client = await within(Client.connect(scheduler.address), 'the connect to the real scheduler', FAST_MS);
+    await client.close();
+  });
+});
