@@ -37,6 +37,13 @@ test('--advertise-host, else $POD_IP, is what a worker bound to 0.0.0.0 advertis
   assert.match(loopback.address, /^127\.0\.0\.1:\d+$/, 'POD_IP only stands in for a wildcard bind');
 });
 
+test('a worker that never reached its scheduler exits 1 saying it could not reach it, not that it lost it', async () => {
+  const r = await advertised(['--host', '127.0.0.1']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /could not reach the scheduler at 127\.0\.0\.1:1: connection refused \(nothing listens on that port\); gave up after 1 s/);
+  assert.doesNotMatch(r.stderr, /lost/);
+});
+
 test('the worker\'s help documents --advertise-host and its $POD_IP default', () => {
   const r = spawnSync(process.execPath, [bin, 'worker', '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
