@@ -3,6 +3,7 @@
 // deadlines below only bound the wait; what is asserted is the error's kind and message.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { Client, ConnectionLostError, SchedulerUnreachableError, startScheduler, type RunningScheduler } from '../../index.js';
 import { within } from '../helpers/wait.js';
@@ -74,6 +75,32 @@ describe('Client.connect to a wrong address', () => {
     const err = await refusal(address, 1_500);
     assert.equal(err.reason, 'timeout');
     assert.equal(err.message, `could not reach the scheduler at ${address}: no answer within 1500 ms`);
+  });
+
+  it('keeps grpc-js\'s own log lines off a client\'s terminal unless KUBEDASK_LOG_LEVEL is debug', async () => {
+    const index = new URL('../../index.js', import.meta.url).href;
+    const script = `import { Client } from ${JSON.stringify(index)};
+      await Client.connect('127.0.0.1:${await freePort()}').catch((e) => console.log(e.reason));`;
+    // An unsupported proxy scheme makes grpc-js log an error as it opens the channel.
+    const run = (level: string) => new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        env: { ...process.env, grpc_proxy: 'ftp://proxy.invalid', KUBEDASK_LOG_LEVEL: level }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      child.on('close', () => resolve({ stdout, stderr }));
+    });
+    const [quiet, debug] = await within(Promise.all([run('warn'), run('debug')]), 'the client processes', 20_000);
+    assert.equal(quiet.stdout.trim(), 'refused');
+    assert.equal(quiet.stderr, '');
+    const line = debug.stderr.split('\n').find((l) => l.includes('scheme not supported'));
+    assert.ok(line, debug.stderr);
+    assert.deepEqual(
+      (({ level, component, source }) => ({ level, component, source }))(JSON.parse(line) as Record<string, unknown>),
+      { level: 'debug', component: 'client', source: 'grpc-js' },
+    );
   });
 
   it('still connects to the scheduler itself', async () => {

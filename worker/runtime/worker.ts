@@ -28,6 +28,7 @@ import { DependencyLostError, UnknownFunctionError, WorkerError, WorkerOptionsEr
 import { ModuleStore } from './module-store.js';
 import { PeerClients } from '../../protocol/data-client.js';
 import { SchedulerUnreachableError } from '../../protocol/errors.js';
+import { routeGrpcLogs } from '../../protocol/grpc-log.js';
 import { createLogger, type Logger, type LogLevel } from '../../protocol/log.js';
 import { channelCredentials, serverCredentials, type Tls } from '../../protocol/tls.js';
 import { joinHostPort, startPeerServer, type PeerServer } from './peer-server.js';
@@ -138,6 +139,7 @@ class WorkerProcess {
 
   constructor(private readonly options: WorkerOptions) {
     this.log = createLogger({ component: 'worker', level: options.logLevel ?? 'info' });
+    routeGrpcLogs(this.log);
     this.peers = new PeerClients({ credentials: channelCredentials(options.tls) });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.store = new DataStore({ memoryLimit: options.memoryLimit * SPILL_FRACTION, spillRoot: options.spillRoot });
