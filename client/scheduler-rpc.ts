@@ -8,7 +8,7 @@ import { ChunkAssembler, toChunks } from '../protocol/chunks.js';
 import type { kubedask } from '../protocol/generated/kubedask.js';
 import { SchedulerClient, channelOptions, pb } from '../protocol/services.js';
 import { routeClientGrpcLogs } from '../protocol/grpc-log.js';
-import { waitUntilReachable } from '../protocol/reachability.js';
+import { SCHEDULER_PORT_HINT, waitUntilReachable } from '../protocol/reachability.js';
 import { channelCredentials, type Tls } from '../protocol/tls.js';
 import { fromServiceError } from '../protocol/wire-errors.js';
 import { SchedulerUnreachableError } from '../protocol/errors.js';
@@ -62,7 +62,14 @@ export class SchedulerRpc {
           if (msg.welcome && !welcomed) { welcomed = true; clearTimeout(timer); resolve(); }
           if (msg.events.length) onEvents(msg.events.flatMap(toKeyEvent));
         });
-        s.on('error', (e: grpc.ServiceError) => { clearTimeout(timer); if (e.code !== grpcRuntime.status.CANCELLED) fail(fromServiceError(e)); });
+        s.on('error', (e: grpc.ServiceError) => {
+          clearTimeout(timer);
+          if (e.code === grpcRuntime.status.CANCELLED) return;
+          // An HTTP/2 or gRPC server without our Scheduler service answers UNIMPLEMENTED.
+          if (!welcomed && e.code === grpcRuntime.status.UNIMPLEMENTED) {
+            fail(new SchedulerUnreachableError(this.address, 'not-grpc', `something answers there, but not a kubedask scheduler (${e.details}); ${SCHEDULER_PORT_HINT}`, { cause: e }));
+          } else fail(fromServiceError(e));
+        });
         s.on('end', () => { clearTimeout(timer); fail(new Error('the scheduler closed the session')); });
         s.write({ hello: { clientId } });
       }, (err: Error) => { clearTimeout(timer); reject(err); });

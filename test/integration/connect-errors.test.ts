@@ -4,6 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import * as grpc from '@grpc/grpc-js';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { Client, ConnectionLostError, SchedulerUnreachableError, startScheduler, type RunningScheduler } from '../../index.js';
 import { within } from '../helpers/wait.js';
@@ -68,6 +69,19 @@ describe('Client.connect to a wrong address', () => {
     const byUrl = await refusal(scheduler.dashboardUrl.replace(/\/$/, ''));
     assert.equal(byUrl.reason, 'not-grpc');
     assert.match(byUrl.message, /a web URL, such as the dashboard's, is not a scheduler address; the scheduler listens/);
+  });
+
+  it('says when a gRPC server that is not a kubedask scheduler answers', async () => {
+    const other = new grpc.Server();
+    const port = await new Promise<number>((resolve, reject) =>
+      other.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    try {
+      const err = await refusal(`127.0.0.1:${port}`);
+      assert.equal(err.reason, 'not-grpc');
+      assert.match(err.message, /: something answers there, but not a kubedask scheduler \(.*\); the scheduler listens/);
+    } finally {
+      other.forceShutdown();
+    }
   });
 
   it('times out on a silent address, naming the address and the timeout', async () => {
