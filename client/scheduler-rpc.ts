@@ -7,7 +7,7 @@ import * as grpcRuntime from '@grpc/grpc-js';
 import { ChunkAssembler, toChunks } from '../protocol/chunks.js';
 import type { kubedask } from '../protocol/generated/kubedask.js';
 import { SchedulerClient, channelOptions, pb } from '../protocol/services.js';
-import { routeClientGrpcLogs } from '../protocol/grpc-log.js';
+import { routeGrpcLogsByEnv } from '../protocol/grpc-log.js';
 import { SCHEDULER_PORT_HINT, waitUntilReachable } from '../protocol/reachability.js';
 import { channelCredentials, type Tls } from '../protocol/tls.js';
 import { fromServiceError } from '../protocol/wire-errors.js';
@@ -38,7 +38,7 @@ export class SchedulerRpc {
 
   /** Connects lazily: the channel opens with openSession. Throws on unusable TLS material. */
   constructor(private readonly address: string, tls?: Tls) {
-    routeClientGrpcLogs();
+    routeGrpcLogsByEnv('client');
     const client: grpc.Client = new SchedulerClient(address, channelCredentials(tls), channelOptions);
     this.raw = client as RawSchedulerClient;
   }

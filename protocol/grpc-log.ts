@@ -16,10 +16,11 @@ export function routeGrpcLogs(log: Logger, options: { ifUnrouted?: boolean } = {
   grpc.setLogger({ error: at('error'), info: at('info'), debug: at('debug') });
 }
 
-/** For a client's process: its grpc-js lines go to standard error at $KUBEDASK_LOG_LEVEL (warn
- *  when unset or unknown), so they show only when asked for with debug. */
-export function routeClientGrpcLogs(): void {
+/** For a process without a logger of its own (a client's, the sim's) where none is routed yet:
+ *  grpc-js's lines go to standard error as `component` at $KUBEDASK_LOG_LEVEL (warn when unset or
+ *  unknown), so they show only when asked for with debug. */
+export function routeGrpcLogsByEnv(component: string): void {
   if (routed) return;
   const wanted = (process.env[LOG_LEVEL_ENV] ?? '').toLowerCase();
-  routeGrpcLogs(createLogger({ component: 'client', level: isLogLevel(wanted) ? wanted : 'warn' }), { ifUnrouted: true });
+  routeGrpcLogs(createLogger({ component, level: isLogLevel(wanted) ? wanted : 'warn' }), { ifUnrouted: true });
 }
