@@ -12,7 +12,7 @@ export type { Tls } from './protocol/tls.js';
 export type { ClusterInfo, WorkerInfo } from './client/messages.js';
 export {
   KubedaskError, GraphValidationError, RemoteTaskError, CancelledError, ConnectionLostError, ValueEncodingError,
-  FetchError, NoWorkersError, ProtocolError, type GraphErrorReason,
+  FetchError, NoWorkersError, ProtocolError, SchedulerUnreachableError, type GraphErrorReason, type UnreachableReason,
 } from './protocol/errors.js';
 export { ValueMissingError, WaitTimeoutError } from './client/errors.js';
 export { wait, type ReturnWhen, type WaitOptions, type WaitResult } from './client/wait.js';

@@ -3,7 +3,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConnectionLostError, GraphValidationError, KubedaskError } from '../protocol/errors.js';
+import { ConnectionLostError, GraphValidationError, KubedaskError, SchedulerUnreachableError } from '../protocol/errors.js';
+import { SCHEDULER_PORT_HINT } from '../protocol/reachability.js';
 import { decodeValue, encodeValue } from '../protocol/values.js';
 import type { Tls } from '../protocol/tls.js';
 import { Delayed, collectGraph } from './delayed.js';
@@ -50,7 +51,7 @@ export class Client implements FutureOwner {
     await rpc.openSession(client.id, options.timeoutMs ?? 10_000, (events) => client.onEvents(events), (err) => client.onSessionLost(err))
       .catch((err: Error) => {
         rpc.close();
-        throw new ConnectionLostError(`could not reach the scheduler at ${address}: ${err.message}`, { cause: err });
+        throw err instanceof KubedaskError ? err : new SchedulerUnreachableError(address, 'timeout', err.message, { cause: err });
       });
     return client;
   }
@@ -376,6 +377,7 @@ function* batches(tasks: BuiltTask[]): Generator<BuiltTask[]> {
 function normalizeAddress(address: string): string {
   const bare = address.trim().replace(/^(grpc|tls):\/\//, '').replace(/\/$/, '');
   if (!bare) throw new KubedaskError('empty scheduler address');
+  if (/^https?:\/\//i.test(bare)) throw new SchedulerUnreachableError(bare, 'not-grpc', `a web URL, such as the dashboard's, is not a scheduler address; ${SCHEDULER_PORT_HINT}`);
   if (/:\d+$/.test(bare) || bare.startsWith('unix:')) return bare;
   return `${bare}:8786`;
 }

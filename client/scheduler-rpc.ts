@@ -7,8 +7,11 @@ import * as grpcRuntime from '@grpc/grpc-js';
 import { ChunkAssembler, toChunks } from '../protocol/chunks.js';
 import type { kubedask } from '../protocol/generated/kubedask.js';
 import { SchedulerClient, channelOptions, pb } from '../protocol/services.js';
+import { routeGrpcLogsByEnv } from '../protocol/grpc-log.js';
+import { SCHEDULER_PORT_HINT, waitUntilReachable } from '../protocol/reachability.js';
 import { channelCredentials, type Tls } from '../protocol/tls.js';
 import { fromServiceError } from '../protocol/wire-errors.js';
+import { SchedulerUnreachableError } from '../protocol/errors.js';
 import type { ClusterInfo, GatheredValue, GraphSubmission, KeyEvent, KeyValue } from './messages.js';
 
 type Cb<T> = (err: grpc.ServiceError | null, reply?: T) => void;
@@ -34,12 +37,14 @@ export class SchedulerRpc {
   private session?: grpc.ClientDuplexStream<kubedask.v1.ClientRequest.$Properties, kubedask.v1.ClientEvent>;
 
   /** Connects lazily: the channel opens with openSession. Throws on unusable TLS material. */
-  constructor(address: string, tls?: Tls) {
+  constructor(private readonly address: string, tls?: Tls) {
+    routeGrpcLogsByEnv('client');
     const client: grpc.Client = new SchedulerClient(address, channelCredentials(tls), channelOptions);
     this.raw = client as RawSchedulerClient;
   }
 
-  /** Opens the session stream and resolves once the scheduler has welcomed the client. */
+  /** Opens the session stream and resolves once the scheduler has welcomed the client. Rejects
+   *  with SchedulerUnreachableError when the scheduler was never reached (at once when refused). */
   openSession(clientId: string, timeoutMs: number, onEvents: (events: KeyEvent[]) => void, onLost: (err: Error) => void): Promise<void> {
     return new Promise((resolve, reject) => {
       let welcomed = false;
@@ -47,19 +52,27 @@ export class SchedulerRpc {
         if (!welcomed) reject(err);
         else onLost(err);
       };
-      const timer = setTimeout(() => { if (!welcomed) { this.session?.cancel(); reject(new Error(`no answer within ${timeoutMs} ms`)); } }, timeoutMs);
-      this.raw.waitForReady(Date.now() + timeoutMs, (err) => {
-        if (err) { clearTimeout(timer); return reject(err); }
+      const timer = setTimeout(() => {
+        if (!welcomed) { this.session?.cancel(); reject(new SchedulerUnreachableError(this.address, 'timeout', `no answer within ${timeoutMs} ms`)); }
+      }, timeoutMs);
+      waitUntilReachable(this.raw, this.address, timeoutMs).then(() => {
         const s = this.raw.session();
         this.session = s;
         s.on('data', (msg: kubedask.v1.ClientEvent) => {
           if (msg.welcome && !welcomed) { welcomed = true; clearTimeout(timer); resolve(); }
           if (msg.events.length) onEvents(msg.events.flatMap(toKeyEvent));
         });
-        s.on('error', (e: grpc.ServiceError) => { clearTimeout(timer); if (e.code !== grpcRuntime.status.CANCELLED) fail(fromServiceError(e)); });
+        s.on('error', (e: grpc.ServiceError) => {
+          clearTimeout(timer);
+          if (e.code === grpcRuntime.status.CANCELLED) return;
+          // An HTTP/2 or gRPC server without our Scheduler service answers UNIMPLEMENTED.
+          if (!welcomed && e.code === grpcRuntime.status.UNIMPLEMENTED) {
+            fail(new SchedulerUnreachableError(this.address, 'not-grpc', `something answers there, but not a kubedask scheduler (${e.details}); ${SCHEDULER_PORT_HINT}`, { cause: e }));
+          } else fail(fromServiceError(e));
+        });
         s.on('end', () => { clearTimeout(timer); fail(new Error('the scheduler closed the session')); });
         s.write({ hello: { clientId } });
-      });
+      }, (err: Error) => { clearTimeout(timer); reject(err); });
     });
   }
 

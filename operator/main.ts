@@ -10,6 +10,7 @@ import type { InformerEvent } from './k8s/informer.js';
 import { KubeApi, type KubeObject } from './k8s/kube-api.js';
 import { LeaderElector } from './k8s/leader.js';
 import { createLogger, type LogLevel } from '../protocol/log.js';
+import { routeGrpcLogs } from '../protocol/grpc-log.js';
 import { exposition } from '../protocol/prometheus.js';
 import { startProbeServer } from './runtime/http-server.js';
 import { operatorMetrics } from './runtime/metrics.js';
@@ -64,6 +65,7 @@ const RECONCILERS: Record<Kind, (ctx: ReconcileContext, ns: string, name: string
 
 export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
   const log = createLogger({ component: MANAGER, level: o.logLevel, destination: 'stdout' });
+  routeGrpcLogs(log);
   const metrics = new Registry();
   // The queue is made below; the depth is read only when scraped.
   const m = operatorMetrics(metrics, { queueDepth: () => queue.depth });

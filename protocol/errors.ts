@@ -87,6 +87,20 @@ export class ConnectionLostError extends KubedaskError {
   override name = 'ConnectionLostError';
 }
 
+/** Why a scheduler was never reached: nothing listens there ('refused'), the host name does not
+ *  resolve ('unresolved'), something other than a gRPC scheduler answers ('not-grpc', e.g. the
+ *  dashboard's HTTP port), or nothing answered before the connect timeout ('timeout'). */
+export type UnreachableReason = 'refused' | 'unresolved' | 'not-grpc' | 'timeout';
+
+/** The scheduler at `address` was never reached. A ConnectionLostError, so code that caught
+ *  that when connecting still does; never sent over the wire. */
+export class SchedulerUnreachableError extends ConnectionLostError {
+  override name = 'SchedulerUnreachableError';
+  constructor(readonly address: string, readonly reason: UnreachableReason, detail: string, options?: ErrorOptions) {
+    super(`could not reach the scheduler at ${address}: ${detail}`, options);
+  }
+}
+
 function stripFirstLine(stack: string): string {
   const i = stack.indexOf('\n');
   return i < 0 ? '' : stack.slice(i + 1);

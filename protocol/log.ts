@@ -12,6 +12,9 @@ type Pino = typeof import('pino');
 let loaded: Pino | undefined;
 const loadPino = (): Pino => (loaded ??= createRequire(import.meta.url)('pino') as Pino);
 
+/** The environment variable that sets every process's log level when --log-level is not given. */
+export const LOG_LEVEL_ENV = 'KUBEDASK_LOG_LEVEL';
+
 export const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFields = Record<string, unknown>;

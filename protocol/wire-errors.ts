@@ -4,7 +4,8 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   CancelledError, ConnectionLostError, FetchError, GraphValidationError, KubedaskError, NoWorkersError,
-  ProtocolError, RemoteTaskError, ValueEncodingError, type GraphErrorReason,
+  ProtocolError, RemoteTaskError, SchedulerUnreachableError, ValueEncodingError, type GraphErrorReason,
+  type UnreachableReason,
 } from './errors.js';
 
 type Fields = Record<string, unknown>;
@@ -58,6 +59,13 @@ export const WIRE_ERRORS: readonly WireErrorRow[] = [
   row({
     type: ProtocolError, code: 'protocol', status: grpc.status.INVALID_ARGUMENT,
     fields: () => ({}), revive: (_f, message, cause) => new ProtocolError(message, { cause }),
+  }),
+  row({
+    // Raised by a client or worker that never reached its scheduler; a row so that a process
+    // relaying it (none does yet) keeps its fields.
+    type: SchedulerUnreachableError, code: 'scheduler-unreachable', status: grpc.status.UNAVAILABLE,
+    fields: (e) => ({ address: e.address, reason: e.reason }),
+    revive: (f, _message, cause) => new SchedulerUnreachableError(str(f.address), str(f.reason) as UnreachableReason, '', { cause }),
   }),
   row({
     type: ConnectionLostError, code: 'connection-lost', status: grpc.status.UNAVAILABLE,

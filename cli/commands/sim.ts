@@ -1,6 +1,7 @@
 // `kubedask sim`: a Kubernetes API emulator and process kubelet on this machine, for trying
 // the operator, kubectl and helm without a cluster.
 import { resolve } from 'node:path';
+import { routeGrpcLogsByEnv } from '../../protocol/grpc-log.js';
 import { startApiServer } from '../../sim/server/api-server.js';
 import { startKubelet } from '../../sim/kubelet/kubelet.js';
 import { parsePositiveQuantity } from '../quantity-flags.js';
@@ -17,6 +18,7 @@ export interface SimFlags {
 }
 
 export async function simCommand(flags: SimFlags): Promise<void> {
+  routeGrpcLogsByEnv('sim'); // its kubelet's gRPC health probes
   const cpu = parsePositiveQuantity(flags.cpuPerNode, '--cpu-per-node');
   const memory = parsePositiveQuantity(flags.memoryPerNode, '--memory-per-node');
   const kubeconfig = resolve(flags.kubeconfig);

@@ -1,7 +1,7 @@
 // Helpers for the command definitions: an option whose value a validator from ../options.ts
 // checks at parse time, and the mutual-TLS options shared by several commands.
 import { Option } from 'commander';
-import { LOG_LEVELS, parseLogLevel } from '../../protocol/log.js';
+import { LOG_LEVEL_ENV, LOG_LEVELS, parseLogLevel } from '../../protocol/log.js';
 import { UsageError } from '../errors.js';
 import { readPemFile } from '../options.js';
 
@@ -48,4 +48,4 @@ export function logLevelOption(): Option {
   });
 }
 
-export const LOG_LEVEL_ENV = 'KUBEDASK_LOG_LEVEL';
+export { LOG_LEVEL_ENV };

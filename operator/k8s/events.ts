@@ -1,6 +1,8 @@
 // Kubernetes Events for what the operator does, as client-go's recorder: fire-and-forget,
 // and a repeat of the same object, reason and message within 10 minutes bumps the count of
 // the existing Event instead of making a new one. Writes share the client's rate limiter.
+// A state transition (a phase) recorded again with no other between is not a new occurrence
+// but a pass that read the object before its status write came back: it is dropped.
 import type { IEvent } from 'kubernetes-models/v1/Event';
 import { hostname } from 'node:os';
 import { isNotFound, type KubeApi, type KubeObject, type KubeObjectLike } from './kube-api.js';
@@ -22,6 +24,8 @@ const time = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$
 
 export class EventRecorder {
   private readonly seen = new Map<string, Seen>();
+  /** The last transition event of each family per object. */
+  private readonly transitions = new Map<string, string>();
   /** Writes per aggregation key run one after another, so a repeat finds the Event it bumps. */
   private readonly chains = new Map<string, Promise<void>>();
   private readonly pending = new Set<Promise<void>>();
@@ -32,9 +36,10 @@ export class EventRecorder {
     this.host = o.host ?? hostname();
   }
 
-  record(object: KubeObjectLike | KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  record(object: KubeObjectLike | KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, transition?: string): void {
     try {
       const m = object.metadata ?? {};
+      if (transition !== undefined && this.repeatsTransition(object, transition, [type, reason, message])) return;
       const namespace = m.namespace || 'default'; // cluster-scoped objects' events live in default
       const msg = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message;
       const key = JSON.stringify([object.apiVersion, object.kind, m.namespace, m.name, m.uid, type, reason, msg]);
@@ -81,6 +86,17 @@ export class EventRecorder {
     };
     await this.api.create(R.events, namespace, event);
     this.remember(key, { namespace, name, count: 1, lastMs: now });
+  }
+
+  private repeatsTransition(object: KubeObjectLike, family: string, event: string[]): boolean {
+    const m = object.metadata ?? {};
+    const key = JSON.stringify([object.apiVersion, object.kind, m.namespace, m.name, m.uid, family]);
+    const value = JSON.stringify(event);
+    if (this.transitions.get(key) === value) return true;
+    this.transitions.delete(key);
+    this.transitions.set(key, value);
+    if (this.transitions.size > MAX_SEEN) this.transitions.delete(this.transitions.keys().next().value as string);
+    return false;
   }
 
   private remember(key: string, s: Seen): void {

@@ -96,7 +96,7 @@ function computeStatus(s: ClusterPass): void {
   };
   if (cluster.status?.phase !== s.status.phase) {
     ctx.events.record(cluster, computed.problem ? 'Warning' : 'Normal', `Phase${s.status.phase}`,
-      computed.problem ? computed.problem.message : `cluster is ${s.status.phase}`);
+      computed.problem ? computed.problem.message : `cluster is ${s.status.phase}`, 'phase');
   }
 }
 

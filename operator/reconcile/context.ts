@@ -35,7 +35,9 @@ export interface Obj { apiVersion?: string; kind?: string; metadata?: ObjectMeta
 
 /** The part of EventRecorder reconcilers use. */
 export interface Recorder {
-  record(object: Obj, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  /** `transition` names a family of state events (e.g. 'phase'): one equal to the last of its
+   *  family about the object is a stale cache's repeat and is dropped, not counted. */
+  record(object: Obj, type: 'Normal' | 'Warning', reason: string, message: string, transition?: string): void;
 }
 
 export interface Enqueue {

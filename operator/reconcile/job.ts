@@ -223,6 +223,6 @@ async function write(ctx: ReconcileContext, job: DaskJob, st: DaskJobStatus, pha
     ...st, phase, observedGeneration: job.metadata.generation ?? 0,
     conditions: setConditions(job.status?.conditions, conditions, new Date(ctx.now()).toISOString()),
   };
-  if (phase !== job.status?.phase) ctx.events.record(job, 'Normal', `Phase${phase}`, `job is ${phase}`);
+  if (phase !== job.status?.phase) ctx.events.record(job, 'Normal', `Phase${phase}`, `job is ${phase}`, 'phase');
   await writeStatus(ctx, R.daskJobs, job, job.status, status);
 }

@@ -13,6 +13,7 @@ import { SchedulerCore } from './core.js';
 import { startDashboard, startMetricsServer } from './dashboard.js';
 import { PeerClients } from '../../protocol/data-client.js';
 import { createLogger, type LogLevel } from '../../protocol/log.js';
+import { routeGrpcLogs } from '../../protocol/grpc-log.js';
 import type { Exposition } from '../../protocol/prometheus.js';
 import { MetricsWatches } from './metrics-watch.js';
 import { workerStreamHandlers } from './worker-service.js';
@@ -54,6 +55,7 @@ export interface RunningScheduler {
 export async function startScheduler(overrides: Partial<SchedulerOptions> = {}): Promise<RunningScheduler> {
   const options = { ...defaultSchedulerOptions, ...overrides };
   const log = createLogger({ component: 'scheduler', level: options.logLevel });
+  routeGrpcLogs(log);
   const core = new SchedulerCore({ workerSaturation: options.workerSaturation });
   // prom-client loads at the first scrape (see prometheus.ts).
   let scraper: Promise<() => Promise<Exposition>> | undefined;

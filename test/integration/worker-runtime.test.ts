@@ -18,7 +18,8 @@ import { startPeerServer } from '../../worker/runtime/peer-server.js';
 import type { TaskFunction } from '../../worker/runtime/pool-protocol.js';
 import { TaskPool, type PoolTask, type TaskOutcome } from '../../worker/runtime/task-pool.js';
 import { startWorker } from '../../worker/runtime/worker.js';
-import { waitUntil } from '../helpers/wait.js';
+import { waitUntil, within } from '../helpers/wait.js';
+import { SchedulerUnreachableError } from '../../protocol/errors.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kubedask-worker-test-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -351,6 +352,19 @@ test('a worker that cannot bind its port fails to start with a clear error and l
     await assert.rejects(startWorker({ scheduler: 'nope', nthreads: 1, memoryLimit: 0, resources: {} }), { name: 'WorkerOptionsError' });
   } finally {
     await taken.close();
+  }
+});
+
+test('a worker that never reaches its scheduler gives up saying why, not that it lost it', async () => {
+  const worker = await startWorker({ scheduler: '127.0.0.1:1', nthreads: 1, memoryLimit: 0, resources: {}, reconnectTimeoutMs: 500 });
+  try {
+    const exit = await within(worker.closed, 'the worker to give up', 10_000);
+    assert.equal(exit.reason, 'scheduler unreachable');
+    assert.ok(exit.error instanceof SchedulerUnreachableError, String(exit.error));
+    assert.equal(exit.error.reason, 'refused');
+    assert.match(exit.error.message, /^could not reach the scheduler at 127\.0\.0\.1:1: connection refused/);
+  } finally {
+    await worker.close();
   }
 });
 

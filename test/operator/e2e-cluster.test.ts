@@ -109,4 +109,16 @@ describe('operator end to end: DaskCluster', { timeout: 300_000 }, () => {
     }, `everything of ${name} gone`, 60_000);
     assert.equal(await cluster(), undefined);
   });
+
+  it('never repeats an Event: the same reason and message about one object is one Event with a count', async () => {
+    type Ev = { involvedObject: { uid?: string; kind?: string; name?: string }; reason: string; message: string; count: number };
+    const { items } = JSON.parse(await env.kubectlOk('get', 'events', '-A', '-o', 'json')) as { items: Ev[] };
+    assert.ok(items.length > 0, 'the operator recorded events');
+    const byKey = new Map<string, number>();
+    for (const e of items) {
+      const key = `${e.involvedObject.kind}/${e.involvedObject.name} (${e.involvedObject.uid}) ${e.reason}: ${e.message}`;
+      byKey.set(key, (byKey.get(key) ?? 0) + 1);
+    }
+    assert.deepEqual([...byKey].filter(([, n]) => n > 1), [], 'Events recorded more than once instead of counted');
+  });
 });

@@ -74,6 +74,21 @@ describe('EventRecorder', () => {
     assert.equal(errors.length, 1);
   });
 
+  it('drops a transition recorded again with no other between (a stale read), counts a real return', async () => {
+    const rec = new EventRecorder(api, { component: 'c' });
+    const phase = (p: string) => rec.record(pod, 'Normal', `Phase${p}`, `cluster is ${p}`, 'phase');
+    phase('Starting');
+    phase('Running');
+    phase('Running'); // a pass that still saw the old phase
+    phase('Scaling');
+    phase('Running'); // really back
+    await rec.flush();
+    const running = (await events()).filter((e) => e.reason === 'PhaseRunning');
+    assert.equal(running.length, 1);
+    assert.equal(running[0].count, 2);
+    assert.equal((await events()).find((e) => e.reason === 'PhaseStarting')?.count, 1);
+  });
+
   it('puts events of cluster-scoped objects in the default namespace', async () => {
     const rec = new EventRecorder(api, { component: 'c' });
     const ns = (await api.get(R.namespaces, undefined, 'kube-public'))!;

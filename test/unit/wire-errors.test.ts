@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as errors from '../../protocol/errors.js';
 import {
   CancelledError, ConnectionLostError, FetchError, GraphValidationError, KubedaskError, NoWorkersError,
-  ProtocolError, RemoteTaskError, ValueEncodingError,
+  ProtocolError, RemoteTaskError, SchedulerUnreachableError, ValueEncodingError,
 } from '../../protocol/errors.js';
 import { WIRE_ERRORS, fromServiceError, toServiceError } from '../../protocol/wire-errors.js';
 import { GraphValidationError as StateGraphValidationError } from '../../scheduler/state/index.js';
@@ -37,6 +37,7 @@ const samples: KubedaskError[] = [
   new NoWorkersError('no workers to scatter s-1 to'),
   new ProtocolError('the first message of a session must be hello with a client id'),
   new ConnectionLostError('lost the scheduler at s:8786'),
+  new SchedulerUnreachableError('ä:8787', 'not-grpc', 'it answers HTTP'),
   new KubedaskError('chunk stream interleaved key a into b'),
 ];
 

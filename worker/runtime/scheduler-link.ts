@@ -2,9 +2,12 @@
 // one event-loop turn into one WorkerBatch, and reconnects with backoff when the stream breaks.
 // A break means the scheduler has written this worker off (it reschedules its tasks), so the
 // owner resets its state and the link registers afresh; after `reconnectTimeoutMs` without a
-// scheduler the link gives up.
+// scheduler the link gives up: with SchedulerLostError if the scheduler ever answered, else
+// with SchedulerUnreachableError saying what is at the address (nothing, no such host, HTTP).
 import * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
+import { SchedulerUnreachableError } from '../../protocol/errors.js';
+import { whyUnreachable } from '../../protocol/reachability.js';
 import { WorkerStreamClient, channelOptions } from '../../protocol/services.js';
 import { SchedulerLostError } from './errors.js';
 
@@ -18,7 +21,8 @@ export interface SchedulerLinkOptions {
   onCommands: (commands: SchedulerCommand[]) => void;
   /** The stream broke; a new registration follows if the scheduler comes back. */
   onDisconnected: (err: Error) => void;
-  /** No scheduler for reconnectTimeoutMs, or it refused this worker. */
+  /** No scheduler for reconnectTimeoutMs (SchedulerLostError, or SchedulerUnreachableError when
+   *  it never answered), or it refused this worker. */
   onGiveUp: (err: Error) => void;
   reconnectTimeoutMs: number;
   credentials?: grpc.ChannelCredentials;
@@ -41,6 +45,8 @@ export class SchedulerLink {
   private retryTimer: NodeJS.Timeout | undefined;
   /** True once the scheduler answered on the current stream. */
   connected = false;
+  /** True once the scheduler answered on any stream: giving up is then losing it. */
+  private reached = false;
 
   constructor(private readonly options: SchedulerLinkOptions) {
     this.client = new WorkerStreamClient(options.address, options.credentials ?? grpc.credentials.createInsecure(), channelOptions) as unknown as grpc.Client & { connect(): Stream };
@@ -91,6 +97,7 @@ export class SchedulerLink {
     this.connected = false;
     const alive = (): void => {
       this.connected = true;
+      this.reached = true;
       this.lostSince = undefined;
       this.backoffMs = BACKOFF_MIN_MS;
     };
@@ -139,7 +146,7 @@ export class SchedulerLink {
     if (wasConnected) this.options.onDisconnected(err);
     const waited = Date.now() - this.lostSince;
     if (waited >= this.options.reconnectTimeoutMs) {
-      this.options.onGiveUp(new SchedulerLostError(this.options.address, waited, { cause: err }));
+      void this.giveUp(waited, err);
       return;
     }
     const delay = Math.min(this.backoffMs, this.options.reconnectTimeoutMs - waited);
@@ -147,5 +154,19 @@ export class SchedulerLink {
     this.retryTimer = setTimeout(() => {
       if (!this.closing) this.open();
     }, delay);
+  }
+
+  private async giveUp(waited: number, err: Error): Promise<void> {
+    const address = this.options.address;
+    if (this.reached) {
+      this.options.onGiveUp(new SchedulerLostError(address, waited, { cause: err }));
+      return;
+    }
+    const why = await whyUnreachable(address);
+    if (this.closing) return;
+    const seconds = Math.round(waited / 1000);
+    this.options.onGiveUp(why
+      ? new SchedulerUnreachableError(address, why.reason, `${why.detail}; gave up after ${seconds} s`, { cause: err })
+      : new SchedulerUnreachableError(address, 'timeout', `no answer within ${seconds} s (last error: ${err.message})`, { cause: err }));
   }
 }

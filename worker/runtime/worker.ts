@@ -17,7 +17,8 @@
 // - uploaded module files are removed when the worker closes.
 // - scheduler lost: the stream breaking means the scheduler has written this worker off and
 //   rescheduled its work, so the worker drops its data and state and registers afresh, retrying
-//   with backoff for `reconnectTimeoutMs` (30 s), then closes with SchedulerLostError.
+//   with backoff for `reconnectTimeoutMs` (30 s), then closes with SchedulerLostError (or
+//   SchedulerUnreachableError when it never reached the scheduler).
 import { hostname, networkInterfaces, totalmem } from 'node:os';
 import { kubedask } from '../../protocol/generated/kubedask.js';
 import { WorkerState } from '../state/worker-state.js';
@@ -26,6 +27,8 @@ import { DataStore } from './data-store.js';
 import { DependencyLostError, UnknownFunctionError, WorkerError, WorkerOptionsError } from './errors.js';
 import { ModuleStore } from './module-store.js';
 import { PeerClients } from '../../protocol/data-client.js';
+import { SchedulerUnreachableError } from '../../protocol/errors.js';
+import { routeGrpcLogs } from '../../protocol/grpc-log.js';
 import { createLogger, type Logger, type LogLevel } from '../../protocol/log.js';
 import { channelCredentials, serverCredentials, type Tls } from '../../protocol/tls.js';
 import { joinHostPort, startPeerServer, type PeerServer } from './peer-server.js';
@@ -136,6 +139,7 @@ class WorkerProcess {
 
   constructor(private readonly options: WorkerOptions) {
     this.log = createLogger({ component: 'worker', level: options.logLevel ?? 'info' });
+    routeGrpcLogs(this.log);
     this.peers = new PeerClients({ credentials: channelCredentials(options.tls) });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.store = new DataStore({ memoryLimit: options.memoryLimit * SPILL_FRACTION, spillRoot: options.spillRoot });
@@ -176,7 +180,7 @@ class WorkerProcess {
       }),
       onCommands: (commands) => this.onCommands(commands),
       onDisconnected: () => this.reset(),
-      onGiveUp: (err) => void this.close('scheduler lost', err),
+      onGiveUp: (err) => void this.close(err instanceof SchedulerUnreachableError ? 'scheduler unreachable' : 'scheduler lost', err),
     });
     this.link.start();
     this.heartbeat = setInterval(() => this.sendHeartbeat(), this.options.heartbeatMs ?? 1_000);
