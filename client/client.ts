@@ -41,11 +41,16 @@ export class Client implements FutureOwner {
   private inflight: Promise<unknown> = Promise.resolve();
   private closed = false;
 
+  private dashboard = '';
+
   private constructor(readonly address: string, private readonly rpc: SchedulerRpc) {}
 
-  /** Connects to a scheduler at `host:port`, `grpc://host:port`, or a LocalCluster. */
-  static async connect(target: ClusterTarget, options: ConnectOptions = {}): Promise<Client> {
-    const address = normalizeAddress(typeof target === 'string' ? target : target.address);
+  /**
+   * Connects to a scheduler at `host:port`, `grpc://host:port`, or a LocalCluster; with no target,
+   * to $KUBEDASK_SCHEDULER_ADDRESS (what a DaskJob's runner and the cluster's pods are given).
+   */
+  static async connect(target?: ClusterTarget, options: ConnectOptions = {}): Promise<Client> {
+    const address = normalizeAddress(targetAddress(target));
     const rpc = new SchedulerRpc(address, options.tls);
     const client = new Client(address, rpc);
     await rpc.openSession(client.id, options.timeoutMs ?? 10_000, (events) => client.onEvents(events), (err) => client.onSessionLost(err))
@@ -53,7 +58,13 @@ export class Client implements FutureOwner {
         rpc.close();
         throw err instanceof KubedaskError ? err : new SchedulerUnreachableError(address, 'timeout', err.message, { cause: err });
       });
+    client.dashboard = (await rpc.clusterInfo().catch(() => undefined))?.dashboard ?? '';
     return client;
+  }
+
+  /** The scheduler's dashboard URL, as it reported at connect time ('' when it serves none). */
+  get dashboardLink(): string {
+    return this.dashboard;
   }
 
   /** Runs fn(...args) on the cluster. Futures among args arrive in fn as their values. */
@@ -372,6 +383,16 @@ function* batches(tasks: BuiltTask[]): Generator<BuiltTask[]> {
     bytes += size;
   }
   if (batch.length) yield batch;
+}
+
+// The same variable the operator gives a DaskJob's runner (operator/builders/job.ts).
+const SCHEDULER_ADDRESS_ENV = 'KUBEDASK_SCHEDULER_ADDRESS';
+
+function targetAddress(target: ClusterTarget | undefined): string {
+  if (target !== undefined) return typeof target === 'string' ? target : target.address;
+  const fromEnv = process.env[SCHEDULER_ADDRESS_ENV];
+  if (!fromEnv) throw new KubedaskError(`Client.connect: no scheduler address given and $${SCHEDULER_ADDRESS_ENV} is not set`);
+  return fromEnv;
 }
 
 function normalizeAddress(address: string): string {
