@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { ConnectionLostError, GraphValidationError, KubedaskError, SchedulerUnreachableError } from '../protocol/errors.js';
 import { SCHEDULER_PORT_HINT } from '../protocol/reachability.js';
 import { decodeValue, encodeValue } from '../protocol/values.js';
-import type { Tls } from '../protocol/tls.js';
+import { checkTls, type Tls } from '../protocol/tls.js';
 import { Delayed, collectGraph } from './delayed.js';
 import { Future, type FutureOwner } from './future.js';
 import { buildTask, KeyRef, newKey, type BuiltTask, type TaskOptions } from './graph-builder.js';
@@ -51,7 +51,8 @@ export class Client implements FutureOwner {
    */
   static async connect(target?: ClusterTarget, options: ConnectOptions = {}): Promise<Client> {
     const address = normalizeAddress(targetAddress(target));
-    const rpc = new SchedulerRpc(address, options.tls);
+    const tls = options.tls ?? (target === undefined ? await tlsFromEnvironment() : undefined);
+    const rpc = new SchedulerRpc(address, tls);
     const client = new Client(address, rpc);
     await rpc.openSession(client.id, options.timeoutMs ?? 10_000, (events) => client.onEvents(events), (err) => client.onSessionLost(err))
       .catch((err: Error) => {
@@ -387,6 +388,21 @@ function* batches(tasks: BuiltTask[]): Generator<BuiltTask[]> {
 
 // The same variable the operator gives a DaskJob's runner (operator/builders/job.ts).
 const SCHEDULER_ADDRESS_ENV = 'KUBEDASK_SCHEDULER_ADDRESS';
+
+const TLS_ENV = { ca: 'KUBEDASK_TLS_CA', cert: 'KUBEDASK_TLS_CERT', key: 'KUBEDASK_TLS_KEY' } as const;
+
+/** The PEM files named by $KUBEDASK_TLS_CA/CERT/KEY (a DaskJob runner of a TLS cluster gets them). */
+async function tlsFromEnvironment(): Promise<Tls | undefined> {
+  const paths = Object.entries(TLS_ENV).map(([part, name]) => [part, process.env[name]] as const);
+  const given = paths.filter(([, path]) => path);
+  if (given.length === 0) return undefined;
+  if (given.length < 3) throw new KubedaskError(`Client.connect: $${Object.values(TLS_ENV).join(', $')} go together; only ${given.map(([part]) => `$${TLS_ENV[part as keyof Tls]}`).join(', ')} set`);
+  const read = async (part: keyof Tls, path: string) => readFile(path).catch((err: Error) => {
+    throw new KubedaskError(`Client.connect: cannot read $${TLS_ENV[part]} (${path}): ${err.message}`, { cause: err });
+  });
+  const [ca, cert, key] = await Promise.all(paths.map(([part, path]) => read(part as keyof Tls, path!)));
+  return checkTls({ ca: ca!, cert: cert!, key: key! });
+}
 
 function targetAddress(target: ClusterTarget | undefined): string {
   if (target !== undefined) return typeof target === 'string' ? target : target.address;

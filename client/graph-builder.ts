@@ -1,7 +1,7 @@
 // Turns submit()/map() calls into wire TaskSpecs: futures among the arguments become
 // dependencies, everything else is encoded as a literal value.
 import { encodeValue, keyPlaceholder } from '../protocol/values.js';
-import { isPlainObject } from '../protocol/value-tags.js';
+import { isPlainObject, setOwn } from '../protocol/value-tags.js';
 import { Future } from './future.js';
 import type { FunctionDef, TaskArg, TaskSpec } from './messages.js';
 import { functionDef, type TaskFunction } from './task-functions.js';
@@ -76,7 +76,7 @@ function replaceFutures(value: unknown, dependencies: Set<string>): unknown {
   if (Array.isArray(value)) return value.map((v) => replaceFutures(v, dependencies));
   if (value !== null && typeof value === 'object' && isPlainObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = replaceFutures(v, dependencies);
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, replaceFutures(v, dependencies));
     return out;
   }
   return value;

@@ -38,6 +38,7 @@ export class LocalCluster {
   private readonly ready: Promise<void>;
   private closing?: Promise<void>;
   private nextWorker = 0;
+  private scaling: Promise<unknown> = Promise.resolve();
 
   constructor(readonly options: LocalClusterOptions = {}) {
     this.ready = this.start();
@@ -85,7 +86,8 @@ export class LocalCluster {
     this.processes.set(name, child);
     child.once('exit', () => this.processes.delete(name));
     await waitFor(() => [...scheduler.core.workers.values()].some((w) => w.def.name === name),
-      this.options.startTimeoutMs ?? 30_000, () => child.exitCode !== null,
+      this.options.startTimeoutMs ?? 30_000,
+      () => (this.closing ? 'the cluster was closed' : child.exitCode !== null || child.signalCode !== null ? 'its process exited' : undefined),
       `worker ${name} did not register`, () => stderrTail.trim());
     return name;
   }
@@ -97,8 +99,15 @@ export class LocalCluster {
    * the scheduler will not retire (say, the last holder of data with nowhere to move it) stays
    * and is named in `refused`.
    */
-  async scale(n: number, options: { retireTimeoutSeconds?: number } = {}): Promise<ScaleResult> {
-    if (!Number.isInteger(n) || n < 0) throw new KubedaskError(`LocalCluster.scale: the number of workers must be an integer >= 0, got ${n}`);
+  scale(n: number, options: { retireTimeoutSeconds?: number } = {}): Promise<ScaleResult> {
+    if (!Number.isInteger(n) || n < 0) return Promise.reject(new KubedaskError(`LocalCluster.scale: the number of workers must be an integer >= 0, got ${n}`));
+    // One at a time: two calls reading the same count would both add workers.
+    const next = this.scaling.then(() => this.scaleNow(n, options));
+    this.scaling = next.catch(() => undefined);
+    return next;
+  }
+
+  private async scaleNow(n: number, options: { retireTimeoutSeconds?: number }): Promise<ScaleResult> {
     await this.ready;
     if (this.closing) throw new KubedaskError('LocalCluster.scale: the cluster is closed');
     const running = this.processes.size;
@@ -148,14 +157,15 @@ function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
   });
 }
 
-/** Polls a condition each event-loop tick batch until true, failing fast if `dead()`. */
-function waitFor(cond: () => boolean, timeoutMs: number, dead: () => boolean, what: string, why: () => string): Promise<void> {
+/** Polls a condition each event-loop tick batch until true, failing fast once `gone()` says why. */
+function waitFor(cond: () => boolean, timeoutMs: number, gone: () => string | undefined, what: string, why: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const because = () => (why() ? `: ${why()}` : '');
   return new Promise((resolve, reject) => {
     const check = () => {
       if (cond()) return resolve();
-      if (dead()) return reject(new KubedaskError(`${what}: its process exited${because()}`));
+      const end = gone();
+      if (end) return reject(new KubedaskError(`${what}: ${end}${because()}`));
       if (Date.now() > deadline) return reject(new KubedaskError(`${what} within ${timeoutMs} ms${because()}`));
       setTimeout(check, 5); // cheap (a map lookup), and start-up latency is what a user sees
     };

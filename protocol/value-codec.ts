@@ -9,7 +9,7 @@ import type * as Arrow from 'apache-arrow';
 import type { kubedask } from './generated/kubedask.js';
 import { ValueEncodingError } from './errors.js';
 import { adoptForeignTable, isForeignTable } from './arrow-adopt.js';
-import { fromTagged, isPlainJson, isPlainObject, toTagged, type TableCodec } from './value-tags.js';
+import { fromTagged, isPlainJson, isPlainObject, setOwn, toTagged, type TableCodec } from './value-tags.js';
 
 /** apache-arrow, as the codec uses it (all of it: foreign tables are re-wrapped class by class). */
 export type ArrowModule = typeof Arrow;
@@ -127,7 +127,7 @@ export function substituteKeys(value: unknown, resolve: (key: string) => unknown
     const key = record[KEY_PLACEHOLDER];
     if (typeof key === 'string' && Object.keys(record).length === 1) return resolve(key);
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(record)) out[k] = substituteKeys(v, resolve);
+    for (const [k, v] of Object.entries(record)) setOwn(out, k, substituteKeys(v, resolve));
     return out;
   }
   return value;

@@ -24,7 +24,7 @@ export function isPlainJson(value: unknown, depth = 0): boolean {
     case 'boolean':
       return true;
     case 'number':
-      return Number.isFinite(value);
+      return Number.isFinite(value) && !Object.is(value, -0); // JSON writes -0 as 0
     case 'object': {
       if (value === null) return true;
       if (depth > MAX_PLAIN_DEPTH) return false; // deep or cyclic: the tagged walk says which
@@ -60,6 +60,7 @@ export function toTagged(value: unknown, path: string, tables: TableCodec, ances
     case 'boolean':
       return value;
     case 'number':
+      if (Object.is(value, -0)) return { [TAG]: 'number', v: '-0' };
       return Number.isFinite(value) ? value : { [TAG]: 'number', v: String(value) };
     case 'undefined':
       return { [TAG]: 'undefined' };
@@ -148,7 +149,8 @@ function untag(kind: string, v: unknown, tables: TableCodec): unknown {
 }
 
 /** Own data property even for "__proto__", which plain assignment would turn into a prototype. */
-function setOwn(record: Record<string, unknown>, key: string, v: unknown): void {
+/** record[key] = v as an own data property, even for '__proto__' (plain assignment would set the prototype). */
+export function setOwn(record: Record<string, unknown>, key: string, v: unknown): void {
   if (record[key] === v) return;
   Object.defineProperty(record, key, { value: v, writable: true, enumerable: true, configurable: true });
 }

@@ -32,6 +32,15 @@ describe('LocalCluster.scale', () => {
     });
   });
 
+  it('runs concurrent calls one after another, so they do not overshoot', PER_TEST, async () => {
+    await withCluster({ workers: 1, threads: 1 }, async (cluster) => {
+      const results = await Promise.all([cluster.scale(3), cluster.scale(3)]);
+      assert.deepEqual(results, [{ workers: 3, refused: {} }, { workers: 3, refused: {} }]);
+      assert.equal(Object.keys(cluster.workerPids).length, 3);
+      assert.equal(cluster.scheduler.core.workers.size, 3);
+    });
+  });
+
   it('refuses a count that is not a whole number of workers, and does nothing at the same count', PER_TEST, async () => {
     await withCluster({ workers: 1, threads: 1 }, async (cluster) => {
       for (const bad of [-1, 1.5, Number.NaN]) await assert.rejects(cluster.scale(bad), (e: Error) => e instanceof KubedaskError && /integer >= 0/.test(e.message));

@@ -60,6 +60,30 @@ describe('mutual TLS', () => {
     }
   });
 
+  it('connects with no target as a DaskJob runner does: address and TLS files from the environment', async () => {
+    const names = ['KUBEDASK_SCHEDULER_ADDRESS', 'KUBEDASK_TLS_CA', 'KUBEDASK_TLS_CERT', 'KUBEDASK_TLS_KEY'] as const;
+    const saved = names.map((n) => process.env[n]);
+    const set = (values: (string | undefined)[]) => names.forEach((n, i) => {
+      if (values[i] === undefined) delete process.env[n];
+      else process.env[n] = values[i];
+    });
+    try {
+      set([address, files.ca, files.cert, files.key]);
+      const client = await Client.connect();
+      try {
+        assert.equal(await client.submit((x: number) => x * 3, 7).result(), 21);
+      } finally {
+        await client.close();
+      }
+      set([address, files.ca, undefined, undefined]);
+      await assert.rejects(Client.connect(), /\$KUBEDASK_TLS_CA, \$KUBEDASK_TLS_CERT, \$KUBEDASK_TLS_KEY go together; only \$KUBEDASK_TLS_CA set/);
+      set([address, files.ca, files.cert, join(dir, 'nope.key')]);
+      await assert.rejects(Client.connect(), /cannot read \$KUBEDASK_TLS_KEY \(.*nope\.key\)/);
+    } finally {
+      set(saved);
+    }
+  });
+
   it('refuses a client without certificates, and one with certificates from another CA', async () => {
     await assert.rejects(Client.connect(address, { timeoutMs: 3000 }), ConnectionLostError);
     await assert.rejects(Client.connect(address, { tls: load(stranger), timeoutMs: 3000 }), ConnectionLostError);

@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as arrow from 'apache-arrow';
 import { kubedask } from '../../protocol/generated/kubedask.js';
-import { ArrowNotLoadedError, Encoding, decodeValue, encodeValue, isArrowTable, needsArrow } from '../../protocol/value-codec.js';
+import { ArrowNotLoadedError, Encoding, decodeValue, encodeValue, isArrowTable, needsArrow, substituteKeys } from '../../protocol/value-codec.js';
+import { buildTask } from '../../client/graph-builder.js';
 import * as values from '../../protocol/values.js';
 import { otherArrowCopy } from '../helpers/arrow-copy.js';
 
@@ -66,6 +67,23 @@ describe('value codec: values JSON would change', () => {
     assert.equal(encodeValue(Float64Array.from([1])).encoding, Encoding.ENCODING_JSON);
     const invalid = roundTrip(new Date(Number.NaN));
     assert.ok(invalid instanceof Date && Number.isNaN(invalid.getTime()));
+  });
+
+  it('keeps -0 negative, top-level and nested (JSON would write 0)', () => {
+    assert.ok(Object.is(roundTrip(-0), -0));
+    const back = roundTrip({ z: [-0, 0] }) as { z: number[] };
+    assert.ok(Object.is(back.z[0], -0) && Object.is(back.z[1], 0));
+  });
+
+  it('keeps an own "__proto__" key as data through task arguments and dependency substitution', () => {
+    const arg = JSON.parse('{"__proto__": {"polluted": true}, "m": 1}') as Record<string, unknown>;
+    const task = buildTask((x: unknown) => x, [arg]);
+    const sent = decodeValue((task.spec.args[0] as { value: Parameters<typeof decodeValue>[0] }).value) as Record<string, unknown>;
+    assert.deepEqual([Object.keys(sent), Object.getPrototypeOf(sent) === Object.prototype], [['__proto__', 'm'], true]);
+    const substituted = substituteKeys(JSON.parse('{"__proto__": {"a": 1}, "k": {"$kd_key": "x"}}'), () => 5) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(substituted), ['__proto__', 'k']);
+    assert.equal(Object.getPrototypeOf(substituted), Object.prototype);
+    assert.equal(substituted.k, 5);
   });
 
   it('keeps an own "__proto__" key as data', () => {
