@@ -48,4 +48,3 @@ export function logLevelOption(): Option {
   });
 }
 
-export { LOG_LEVEL_ENV };
