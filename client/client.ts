@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConnectionLostError, GraphValidationError, KubedaskError, SchedulerUnreachableError } from '../protocol/errors.js';
-import { SCHEDULER_PORT_HINT } from '../protocol/reachability.js';
+import { DEFAULT_SCHEDULER_PORT, SCHEDULER_PORT_HINT } from '../protocol/reachability.js';
 import { decodeValue, encodeValue } from '../protocol/values.js';
 import { checkTls, type Tls } from '../protocol/tls.js';
 import { Delayed, collectGraph } from './delayed.js';
@@ -416,5 +416,5 @@ function normalizeAddress(address: string): string {
   if (!bare) throw new KubedaskError('empty scheduler address');
   if (/^https?:\/\//i.test(bare)) throw new SchedulerUnreachableError(bare, 'not-grpc', `a web URL, such as the dashboard's, is not a scheduler address; ${SCHEDULER_PORT_HINT}`);
   if (/:\d+$/.test(bare) || bare.startsWith('unix:')) return bare;
-  return `${bare}:8786`;
+  return `${bare}:${DEFAULT_SCHEDULER_PORT}`;
 }
