@@ -38,6 +38,15 @@ const REPLICA_RULES: Rule[] = [
   { rule: '!has(self.replicas) || !has(self.maxReplicas) || self.replicas <= self.maxReplicas', fieldPath: '.replicas', message: 'replicas must be less than or equal to maxReplicas' },
 ];
 
+/** spec.replicas sizes the first worker group, so it obeys that group's bounds. */
+const firstGroupBound = (field: 'minReplicas' | 'maxReplicas', op: '>=' | '<='): string =>
+  `!has(self.replicas) || !has(self.workerGroups) || size(self.workerGroups) == 0 || [self.workerGroups[0]].all(g, !has(g.${field}) || self.replicas ${op} g.${field})`;
+const CLUSTER_REPLICA_RULES: Rule[] = [
+  { rule: '!has(self.replicas) || !has(self.workerGroups) || size(self.workerGroups) > 0', fieldPath: '.replicas', message: 'replicas sizes the first worker group, and workerGroups is empty' },
+  { rule: firstGroupBound('minReplicas', '>='), fieldPath: '.replicas', message: 'replicas must be greater than or equal to workerGroups[0].minReplicas' },
+  { rule: firstGroupBound('maxReplicas', '<='), fieldPath: '.replicas', message: 'replicas must be less than or equal to workerGroups[0].maxReplicas' },
+];
+
 /** A DaskWorkerGroup may also sit at zero below its minReplicas: idle scale-to-zero puts it there,
  * and so may kubectl scale, to pause a group. */
 const GROUP_REPLICA_RULES: Rule[] = REPLICA_RULES.map((r) => (r.message.includes('greater than or equal to minReplicas')
@@ -64,6 +73,7 @@ function clusterSpec(): Schema {
   return obj({
     image: d('Image of the scheduler and workers.', str({ minLength: 1, default: DEFAULT_IMAGE })),
     imagePullPolicy: pullPolicy(),
+    replicas: d('Workers of the first (default) worker group; when set, wins over workerGroups[0].replicas. The scale subresource (kubectl scale dc/NAME) writes it.', int({ minimum: 0 })),
     scheduler: d('The scheduler Deployment and Service.', obj({
       resources: d('Scheduler container resources.', coreV1Schema('V1ResourceRequirements')),
       service: d('The scheduler Service (gRPC 8786, dashboard 8787).', obj({
@@ -87,7 +97,7 @@ function clusterSpec(): Schema {
     idleTimeout: d('Delete the cluster after the scheduler has been idle this long (Go duration).', duration()),
     suspend: d('True removes every pod and keeps the resource.', bool()),
     security: obj({ tls: d('A Secret with ca.crt, tls.crt and tls.key: mutual TLS between scheduler, workers, clients and the operator.', obj({ secretName: str({ minLength: 1 }) }, { required: ['secretName'] })) }),
-  }, { default: {} });
+  }, { default: {}, 'x-kubernetes-validations': CLUSTER_REPLICA_RULES });
 }
 
 function conditions(): Schema {
@@ -118,6 +128,8 @@ function clusterStatus(): Schema {
     desiredWorkers: int(),
     groups: arr(obj({ name: str(), desired: int(), ready: int(), pending: int(), outdated: int() },
       { required: ['name', 'desired', 'ready', 'pending', 'outdated'] })),
+    replicas: d('Live worker pods of the first group (the scale subresource\'s status.replicas).', int()),
+    selector: d('Label selector of the first group\'s worker pods (the scale subresource\'s, for an HPA).', str()),
     lastAutoscaling: d('The autoscaler\'s last change of a group, with what it saw.', obj({
       time: time(), group: str(), from: int(), to: int(), reason: str(),
       recommended: d('The scheduler\'s adaptive target for the group.', int()),
@@ -224,7 +236,8 @@ interface Def {
   spec: Schema;
   status?: Schema;
   columns: Column[];
-  scale?: boolean;
+  /** The scale subresource's spec replicas path (status: .status.replicas, selector: .status.selector). */
+  scale?: string;
 }
 
 function crd(d: Def): Schema {
@@ -237,7 +250,7 @@ function crd(d: Def): Schema {
   if (d.status) properties.status = d.status;
   const subresources: Schema = {};
   if (d.status) subresources.status = {};
-  if (d.scale) subresources.scale = { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' };
+  if (d.scale) subresources.scale = { specReplicasPath: d.scale, statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' };
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -263,7 +276,8 @@ export function crds(): Schema[] {
   return [
     crd({
       kind: 'DaskCluster', singular: 'daskcluster', shortName: 'dc', scope: 'Namespaced', maxNameLength: 53,
-      spec: clusterSpec(), status: clusterStatus(),
+      // Scales the first worker group, as dask-kubernetes' DaskCluster scales its default group.
+      spec: clusterSpec(), status: clusterStatus(), scale: '.spec.replicas',
       columns: [
         { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
         { name: 'Workers', type: 'string', jsonPath: '.status.workers', description: 'Ready/desired workers over all groups' },
@@ -273,7 +287,7 @@ export function crds(): Schema[] {
     }),
     crd({
       kind: 'DaskWorkerGroup', singular: 'daskworkergroup', shortName: 'dwg', scope: 'Namespaced',
-      spec: workerGroupSpec(), status: workerGroupStatus(), scale: true,
+      spec: workerGroupSpec(), status: workerGroupStatus(), scale: '.spec.replicas',
       columns: [
         { name: 'Cluster', type: 'string', jsonPath: '.spec.cluster' },
         { name: 'Desired', type: 'integer', jsonPath: '.spec.replicas' },

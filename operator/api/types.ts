@@ -102,6 +102,9 @@ export interface SecuritySpec {
 
 export interface DaskClusterSpec {
   image?: string; // default "ghcr.io/kubedask/kubedask:0.1.0"
+  /** Workers of the first (default) worker group; when set it wins over workerGroups[0].replicas.
+   * The scale subresource writes it: `kubectl scale dc/NAME`, an HPA, KubeCluster.scale(). */
+  replicas?: number;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   scheduler?: SchedulerSpec;
   workerGroups?: WorkerGroupTemplate[]; // default [{ name: "default", replicas: 1 }]
@@ -156,6 +159,10 @@ export interface DaskClusterStatus {
   readyWorkers?: number;
   desiredWorkers?: number;
   groups?: GroupStatus[];
+  /** Live worker pods of the first group (the scale subresource's status.replicas). */
+  replicas?: number;
+  /** Label selector of the first group's worker pods (the scale subresource's, for an HPA). */
+  selector?: string;
   lastAutoscaling?: AutoscalingDecision;
 }
 

@@ -21,7 +21,9 @@ export function withGroupDefaults(g: WorkerGroupTemplate): DefaultedGroup {
 
 /** The spec with every default filled in; the input is not modified. */
 export function withClusterDefaults(spec: DaskClusterSpec): DefaultedClusterSpec {
-  const groups = spec.workerGroups ?? [{ name: 'default', replicas: 1 }];
+  const listed = spec.workerGroups ?? [{ name: 'default', replicas: 1 }];
+  // spec.replicas (the scale subresource's) sizes the first group.
+  const groups = spec.replicas === undefined ? listed : listed.map((g, i) => (i === 0 ? { ...g, replicas: spec.replicas } : g));
   return {
     ...spec,
     image: spec.image || DEFAULT_IMAGE,

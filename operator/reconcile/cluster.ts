@@ -2,7 +2,7 @@
 // finalizer, scheduler Service and Deployment, one DaskWorkerGroup per spec group, then the
 // status from what was observed, and the idle timeout. Worker pods belong to the group reconciler.
 import { ANNOTATIONS, FINALIZER, LABELS, names, type DaskCluster, type DaskClusterStatus, type DaskWorkerGroup } from '../api/types.js';
-import { buildSchedulerDeployment, buildSchedulerService, buildWorkerGroup, withClusterDefaults, workerTemplateHash } from '../builders/index.js';
+import { buildSchedulerDeployment, buildSchedulerService, buildWorkerGroup, selectorString, withClusterDefaults, workerGroupSelector, workerTemplateHash } from '../builders/index.js';
 import { R } from '../k8s/resources.js';
 import { isAlreadyExists, isNotFound } from '../k8s/kube-api.js';
 import type { ReconcileResult } from '../runtime/work-queue.js';
@@ -81,6 +81,9 @@ function computeStatus(s: ClusterPass): void {
   // A step the API refused (a template the server rejects, a name taken) shows in the status.
   if (s.failures.length) computed.conditions.push(condition('ReconcileFailed', true, failureReason(s.failures), failureMessage(s.failures), cluster.metadata.generation));
   const lastAutoscaling = autoscaling?.last ?? cluster.status?.lastAutoscaling;
+  // The scale subresource's view: the first group, which spec.replicas sizes.
+  const first = withClusterDefaults(cluster.spec).workerGroups[0];
+  const firstStatus = computed.groups.find((g) => g.name === first?.name);
   s.computed = computed;
   s.status = {
     phase: computed.phase,
@@ -92,6 +95,7 @@ function computeStatus(s: ClusterPass): void {
     readyWorkers: computed.readyWorkers,
     desiredWorkers: computed.desiredWorkers,
     groups: computed.groups,
+    ...(first ? { replicas: (firstStatus?.ready ?? 0) + (firstStatus?.pending ?? 0), selector: selectorString(workerGroupSelector(cluster.metadata.name!, first.name)) } : {}),
     ...(lastAutoscaling ? { lastAutoscaling } : {}),
   };
   if (cluster.status?.phase !== s.status.phase) {
@@ -227,12 +231,16 @@ async function ensureGroups(ctx: ReconcileContext, cluster: DaskCluster): Promis
       throw new Error(`DaskWorkerGroup ${groupName} exists but belongs to another owner; rename group ${tmpl.name}`);
     }
     const follow = have.metadata.annotations?.[ANNOTATIONS.clusterReplicas] !== clusterReplicas;
-    const spec2 = { ...want.spec, replicas: follow ? want.spec.replicas : have.spec.replicas };
+    // Kept replicas (kubectl scale, the autoscaler) move into new bounds (adapt() narrowed them):
+    // the group's own rules would refuse the spec otherwise.
+    const kept = have.spec.replicas ?? 0;
+    const bounded = kept === 0 ? 0 : Math.min(Math.max(kept, want.spec.minReplicas ?? 0), want.spec.maxReplicas ?? Infinity);
+    const spec2 = { ...want.spec, replicas: follow ? want.spec.replicas : bounded };
     const annotations = { ...have.metadata.annotations, ...want.metadata.annotations, [ANNOTATIONS.clusterReplicas]: clusterReplicas,
       // The operator wrote these replicas: the autoscaler does not take them for an external scale.
-      ...(follow ? { [ANNOTATIONS.operatorReplicas]: clusterReplicas } : {}) };
+      ...(follow || bounded !== kept ? { [ANNOTATIONS.operatorReplicas]: String(spec2.replicas ?? 0) } : {}) };
     const specChanged = !sameJson({ ...have.spec, replicas: 0 }, { ...spec2, replicas: 0 });
-    if (!specChanged && !follow) continue;
+    if (!specChanged && !follow && bounded === kept) continue;
     await ctx.api.patch(R.daskWorkerGroups, ns, groupName, [
       // Against the version read: a concurrent `kubectl scale` is never overwritten from a stale cache.
       { op: 'test', path: '/metadata/resourceVersion', value: have.metadata.resourceVersion },

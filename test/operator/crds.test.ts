@@ -104,13 +104,13 @@ describe('kubedask CRDs: schema', () => {
       taskResources: { MEMORY_HEAVY: 1 }, template: { spec: { containers: [{ name: 'worker', env: [{ name: 'A', value: 'b' }] }] } },
     };
     const dc: Required<DaskClusterSpec> = {
-      image: 'img', imagePullPolicy: 'IfNotPresent',
+      image: 'img', imagePullPolicy: 'IfNotPresent', replicas: 1,
       scheduler: { resources: { requests: { cpu: '1' } }, service: { type: 'NodePort', annotations: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } } } },
       workerGroups: [wg], autoscaling: { enabled: true, policy: 'default', targetDuration: '1m30s' }, idleTimeout: '1h', suspend: false, security: { tls: { secretName: 'tls' } },
     };
     const dcStatus: Required<DaskClusterStatus> = {
       phase: 'Running', observedGeneration: 3, conditions: [condition], schedulerAddress: 'a:8786', dashboardUrl: 'http://a:8787', workers: '1/1', readyWorkers: 1, desiredWorkers: 1,
-      groups: [{ name: 'gpu', desired: 1, ready: 1, pending: 0, outdated: 0 }], lastAutoscaling: { time: '2026-01-01T00:00:00Z', group: 'gpu', from: 0, to: 1, reason: 'queued work' },
+      groups: [{ name: 'gpu', desired: 1, ready: 1, pending: 0, outdated: 0 }], replicas: 1, selector: 'a=b', lastAutoscaling: { time: '2026-01-01T00:00:00Z', group: 'gpu', from: 0, to: 1, reason: 'queued work' },
     };
     const { name: _name, ...groupFields } = wg;
     const dwg: Required<DaskWorkerGroupSpec> = { ...groupFields, cluster: 'c', groupName: 'gpu', image: 'img', imagePullPolicy: 'Always' };
@@ -141,6 +141,9 @@ describe('kubedask CRDs: schema', () => {
     ['minReplicas > maxReplicas', 'DaskCluster', group({ minReplicas: 3, maxReplicas: 2 }), 'spec.workerGroups[0].minReplicas', /minReplicas must be less than or equal to maxReplicas/],
     ['replicas > maxReplicas', 'DaskCluster', group({ replicas: 5, maxReplicas: 2 }), 'spec.workerGroups[0].replicas', /replicas must be less than or equal to maxReplicas/],
     ['replicas < minReplicas', 'DaskCluster', group({ replicas: 1, minReplicas: 2 }), 'spec.workerGroups[0].replicas', /replicas must be greater than or equal to minReplicas/],
+    ['spec.replicas > first group maxReplicas', 'DaskCluster', { replicas: 3, ...group({ maxReplicas: 2 }) }, 'spec.replicas', /replicas must be less than or equal to workerGroups\[0\]\.maxReplicas/],
+    ['spec.replicas < first group minReplicas', 'DaskCluster', { replicas: 1, ...group({ minReplicas: 2 }) }, 'spec.replicas', /replicas must be greater than or equal to workerGroups\[0\]\.minReplicas/],
+    ['spec.replicas with no worker group', 'DaskCluster', { replicas: 1, workerGroups: [] }, 'spec.replicas', /replicas sizes the first worker group, and workerGroups is empty/],
     ['duplicate group names', 'DaskCluster', { workerGroups: [{ name: 'a' }, { name: 'a' }] }, 'spec.workerGroups[1]', /Duplicate value/],
     ['threads 0', 'DaskCluster', group({ threads: 0 }), 'spec.workerGroups[0].threads', /threads in body should be greater than or equal to 1/],
     ['negative gpus', 'DaskCluster', group({ gpus: -1 }), 'spec.workerGroups[0].gpus', /gpus in body should be greater than or equal to 0/],
@@ -260,5 +263,19 @@ describe('kubedask CRDs: kubectl against the emulator', () => {
     const over = await run(['scale', 'dwg/demo-extra', '--replicas', '9']);
     assert.notEqual(over.status, 0, 'scaling past maxReplicas is refused');
     assert.match(over.stderr, /replicas must be less than or equal to maxReplicas/);
+  });
+
+  it('kubectl scale drives a DaskCluster\'s first worker group through its scale subresource (spec.replicas)', async () => {
+    const manifest = 'apiVersion: kubedask.io/v1alpha1\nkind: DaskCluster\nmetadata: {name: scaled}\nspec: {workerGroups: [{name: default, replicas: 1, maxReplicas: 4}]}\n';
+    assert.equal((await run(['apply', '-f', '-'], manifest)).status, 0);
+    const selector = 'kubedask.io/cluster=scaled,kubedask.io/component=worker,kubedask.io/worker-group=default';
+    await kubectl('patch', 'dc', 'scaled', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { replicas: 1, selector } }));
+    await kubectl('scale', 'dc/scaled', '--replicas', '3');
+    await waitUntil(async () => (await kubectl('get', 'dc', 'scaled', '-o', 'jsonpath={.spec.replicas}')) === '3', 'spec.replicas to be 3');
+    const scale = JSON.parse(await kubectl('get', '--raw', '/apis/kubedask.io/v1alpha1/namespaces/default/daskclusters/scaled/scale')) as { spec: { replicas: number }; status: { replicas: number; selector: string } };
+    assert.deepEqual([scale.spec.replicas, scale.status.replicas, scale.status.selector], [3, 1, selector]);
+    const over = await run(['scale', 'dc/scaled', '--replicas', '5']);
+    assert.notEqual(over.status, 0, 'scaling past the first group\'s maxReplicas is refused');
+    assert.match(over.stderr, /replicas must be less than or equal to workerGroups\[0\]\.maxReplicas/);
   });
 });

@@ -44,6 +44,13 @@ describe('withClusterDefaults', () => {
     assert.equal(withClusterDefaults(spec).image, 'img:1');
     assert.equal(spec.workerGroups![0]!.replicas, undefined, 'input not modified');
   });
+
+  it('spec.replicas (the scale subresource\'s) sizes the first group only, over its own replicas', () => {
+    const spec: DaskClusterSpec = { replicas: 5, workerGroups: [{ name: 'a', replicas: 2 }, { name: 'b', replicas: 3 }] };
+    assert.deepEqual(withClusterDefaults(spec).workerGroups.map((g) => g.replicas), [5, 3]);
+    assert.deepEqual(withClusterDefaults({ replicas: 0 }).workerGroups.map((g) => [g.name, g.replicas]), [['default', 0]]);
+    assert.equal(spec.workerGroups![0]!.replicas, 2, 'input not modified');
+  });
 });
 
 describe('labels and owners', () => {
