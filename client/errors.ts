@@ -17,3 +17,8 @@ export class WaitTimeoutError extends KubedaskError {
     super(`wait: ${pending} of ${total} futures still pending after ${timeoutMs} ms`);
   }
 }
+
+/** A KubeCluster operation failed: bad options, a cluster that did not become Ready, one already there. */
+export class KubeClusterError extends KubedaskError {
+  override name = 'KubeClusterError';
+}

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { Registry } from 'prom-client';
 import { LABELS, MANAGER } from './api/types.js';
 import { grpcSchedulerControl, type SchedulerControl } from './control/scheduler-control.js';
+import { serviceDialer } from './control/scheduler-dialer.js';
 import { EventRecorder } from './k8s/events.js';
 import type { InformerEvent } from './k8s/informer.js';
 import { KubeApi, type KubeObject } from './k8s/kube-api.js';
@@ -75,7 +76,13 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   });
   const namespaces = o.namespaces.length ? o.namespaces : undefined;
   const caches = createCaches(api, { namespaces, resyncMs: o.resyncMs, onError: (kind, err) => log.warn(`${kind} watch trouble; retrying`, { error: err }) });
-  const control = o.control ?? grpcSchedulerControl();
+  // Outside the cluster, Service names do not resolve: the dialer port-forwards to schedulers.
+  const control = o.control ?? grpcSchedulerControl({
+    dialer: serviceDialer(api, {
+      onForward: (address, local) => log.info('scheduler Service name does not resolve here: reaching it by port-forward', { address, local }),
+      onError: (address, err) => log.debug('port-forward to a scheduler failed', { address, error: err }),
+    }),
+  });
   const now = () => Date.now();
   const events = new EventRecorder(api, { component: MANAGER, host: o.identity });
   const queue = new WorkQueue({

@@ -1,13 +1,14 @@
 // The operator's only channel to a running cluster: the scheduler's Control service (DESIGN.md:
 // "the operator knows a cluster only through Control"). One gRPC client per scheduler address,
 // reused across reconciles; every call has a deadline so a hung scheduler cannot stall a worker
-// of the work queue.
+// of the work queue. Where the channel goes is the dialer's choice (scheduler-dialer.ts).
 import * as grpc from '@grpc/grpc-js';
 import { ControlClient, channelOptions } from '../../protocol/services.js';
 import { channelCredentials, type Tls } from '../../protocol/tls.js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import type { GroupMetrics } from '../../scheduler/state/index.js';
 import { ControlError } from './errors.js';
+import { directDialer, type SchedulerDialer } from './scheduler-dialer.js';
 
 export interface WorkerMetrics {
   name: string;
@@ -106,16 +107,24 @@ function toUpdate(u: kubedask.v1.MetricsUpdate): MetricsUpdate {
   };
 }
 
-export function grpcSchedulerControl(o: { metricsTimeoutMs?: number } = {}): SchedulerControl {
-  const clients = new Map<string, RawControl>();
-  const client = (address: string, tls?: Tls): RawControl => {
+/** A dial that failed before any call (no tunnel to the scheduler): UNAVAILABLE, like a refused connection. */
+function dialError(err: Error): grpc.ServiceError {
+  return Object.assign(new Error(err.message, { cause: err }), { code: grpc.status.UNAVAILABLE, details: err.message, metadata: new grpc.Metadata() });
+}
+
+export function grpcSchedulerControl(o: { metricsTimeoutMs?: number; dialer?: SchedulerDialer } = {}): SchedulerControl {
+  const dialer = o.dialer ?? directDialer;
+  const clients = new Map<string, Promise<RawControl>>();
+  const client = (address: string, tls?: Tls): Promise<RawControl> => {
     const key = `${tls ? 'tls' : 'plain'}:${address}`;
     let c = clients.get(key);
     if (!c) {
-      c = new ControlClient(address, channelCredentials(tls), channelOptions) as unknown as RawControl;
+      c = dialer.target(address).then((target) => new ControlClient(target, channelCredentials(tls), channelOptions) as unknown as RawControl);
       clients.set(key, c);
+      // A failed dial is not kept: the next call dials again.
+      c.catch(() => { if (clients.get(key) === c) clients.delete(key); });
     }
-    return c;
+    return c.catch((err: Error) => { throw new ControlError(address, 'dial', dialError(err)); });
   };
   const call = <Req, Res>(method: string, address: string, fn: Unary<Req, Res>, c: RawControl, req: Req, timeoutMs: number): Promise<Res> =>
     new Promise((resolve, reject) => {
@@ -123,15 +132,12 @@ export function grpcSchedulerControl(o: { metricsTimeoutMs?: number } = {}): Sch
     });
   return {
     async metrics(address, tls) {
-      const c = client(address, tls);
+      const c = await client(address, tls);
       const m = await call('GetMetrics', address, c.getMetrics, c, {}, o.metricsTimeoutMs ?? 3000);
       return toCluster(m);
     },
     watch(address, request, handlers, tls) {
-      const stream = client(address, tls).watchMetrics({
-        targetDurationSeconds: request.targetDurationSeconds, intervalSeconds: request.intervalSeconds ?? 0,
-        groups: request.groups.map((g) => ({ name: g.name, resources: g.resources, threads: g.threads, memoryLimit: g.memoryLimit })),
-      }, new grpc.Metadata(), {});
+      let stream: grpc.ClientReadableStream<kubedask.v1.MetricsUpdate> | undefined;
       let ended = false;
       let closed = false;
       const end = (err?: Error) => {
@@ -139,35 +145,47 @@ export function grpcSchedulerControl(o: { metricsTimeoutMs?: number } = {}): Sch
         ended = true;
         handlers.end(closed ? undefined : err);
       };
-      stream.on('data', (u: kubedask.v1.MetricsUpdate) => {
-        if (!ended) handlers.update(toUpdate(u));
-      });
-      stream.on('error', (err: grpc.ServiceError) => end(new ControlError(address, 'WatchMetrics', err)));
-      // A stream the server ends without an error still ends the watch: the caller reconnects.
-      stream.on('status', (st: grpc.StatusObject) => {
-        if (st.code !== grpc.status.OK) return; // 'error' reports it
-        const err = Object.assign(new Error('stream ended by the scheduler'), { ...st, code: grpc.status.UNAVAILABLE });
-        end(new ControlError(address, 'WatchMetrics', err));
-      });
+      const open = (c: RawControl) => {
+        if (ended) return;
+        stream = c.watchMetrics({
+          targetDurationSeconds: request.targetDurationSeconds, intervalSeconds: request.intervalSeconds ?? 0,
+          groups: request.groups.map((g) => ({ name: g.name, resources: g.resources, threads: g.threads, memoryLimit: g.memoryLimit })),
+        }, new grpc.Metadata(), {});
+        stream.on('data', (u: kubedask.v1.MetricsUpdate) => {
+          if (!ended) handlers.update(toUpdate(u));
+        });
+        stream.on('error', (err: grpc.ServiceError) => end(new ControlError(address, 'WatchMetrics', err)));
+        // A stream the server ends without an error still ends the watch: the caller reconnects.
+        stream.on('status', (st: grpc.StatusObject) => {
+          if (st.code !== grpc.status.OK) return; // 'error' reports it
+          const err = Object.assign(new Error('stream ended by the scheduler'), { ...st, code: grpc.status.UNAVAILABLE });
+          end(new ControlError(address, 'WatchMetrics', err));
+        });
+      };
+      client(address, tls).then(open, (err: Error) => end(err));
       return {
         close() {
           closed = true;
-          stream.cancel();
+          stream?.cancel();
           end();
         },
       };
     },
     async retire(address, names, tls, timeoutSeconds = 60) {
-      const c = client(address, tls);
+      const c = await client(address, tls);
       const r = await call('RetireWorkers', address, c.retireWorkers, c, { names, timeoutSeconds }, (timeoutSeconds + 10) * 1000);
       return { retired: [...r.retired], refused: { ...r.refused } };
     },
     forget(address) {
-      for (const [key, c] of clients) if (key.endsWith(`:${address}`)) { c.close(); clients.delete(key); }
+      for (const [key, c] of clients) {
+        if (key.endsWith(`:${address}`)) { void c.then((x) => x.close(), () => undefined); clients.delete(key); }
+      }
+      dialer.forget(address);
     },
     close() {
-      for (const c of clients.values()) c.close();
+      for (const c of clients.values()) void c.then((x) => x.close(), () => undefined);
       clients.clear();
+      dialer.close();
     },
   };
 }

@@ -102,7 +102,11 @@ export class KubeApi {
   readonly limiter: TokenBucket;
   private readonly timeoutMs: number;
 
-  constructor(private readonly transport: Transport, private readonly options: KubeApiOptions = {}) {
+  /** The kubeconfig it was made from (port-forwards and other WebSocket calls need it). */
+  readonly kubeConfig?: k8s.KubeConfig;
+
+  constructor(private readonly transport: Transport, private readonly options: KubeApiOptions = {}, kubeConfig?: k8s.KubeConfig) {
+    this.kubeConfig = kubeConfig;
     this.limiter = new TokenBucket(options.qps ?? 20, options.burst ?? 40);
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
@@ -121,7 +125,7 @@ export class KubeApi {
       kc = new k8s.KubeConfig();
       kc.loadFromFile(source as string);
     }
-    return new KubeApi(kubeconfigTransport(kc, options.userAgent ?? 'kubedask-operator'), options);
+    return new KubeApi(kubeconfigTransport(kc, options.userAgent ?? 'kubedask-operator'), options, kc);
   }
 
   static fromKubeconfigYaml(yaml: string, options: KubeApiOptions = {}): KubeApi {
