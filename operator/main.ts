@@ -81,6 +81,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     dialer: serviceDialer(api, {
       onForward: (address, local) => log.info('scheduler Service name does not resolve here: reaching it by port-forward', { address, local }),
       onError: (address, err) => log.debug('port-forward to a scheduler failed', { address, error: err }),
+      onClose: (address) => log.info('closed the port-forward to a scheduler', { address }),
     }),
   });
   const now = () => Date.now();

@@ -35,6 +35,8 @@ export interface DialerOptions {
   onError?: (address: string, err: Error) => void;
   /** A port-forward was opened for an address. */
   onForward?: (address: string, local: string) => void;
+  /** The port-forward of an address was closed (its cluster is gone). */
+  onClose?: (address: string) => void;
 }
 
 /** The Service address where its name resolves, else a port-forward through the API server. */
@@ -67,8 +69,9 @@ export function serviceDialer(api: KubeApi, o: DialerOptions = {}): SchedulerDia
     },
     forget(address) {
       const f = forwards.get(address);
+      if (!f) return;
       forwards.delete(address);
-      void f?.then((x) => x.close(), () => undefined);
+      void f.then((x) => x.close(), () => undefined).then(() => o.onClose?.(address));
     },
     close() {
       for (const address of [...forwards.keys()]) this.forget(address);

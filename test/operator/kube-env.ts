@@ -36,7 +36,9 @@ export interface KubeEnv {
   apply(yaml: string): Promise<string>;
   get<T = Record<string, unknown>>(resource: string, name: string, namespace?: string): Promise<T | undefined>;
   list<T = Record<string, unknown>>(resource: string, namespace?: string, selector?: string): Promise<T[]>;
-  startOperator(args?: string[]): OperatorProcess;
+  /** The operator as a child process; `dnsShim: false` runs it as a plain process on the host,
+   *  where Service names do not resolve (it then reaches schedulers by port-forward). */
+  startOperator(args?: string[], o?: { dnsShim?: boolean }): OperatorProcess;
   /** waitUntil that, on timeout, adds what the cluster looks like and the operators' last log lines. */
   waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
   /** host:port of a Service address as a pod would reach it (the ready pod behind the Service). */
@@ -83,9 +85,12 @@ export async function startKubeEnv(o: { nodes?: NodeSpec[]; api?: ApiServerOptio
       const out = await kubectlOk('get', resource, '-n', namespace, '-o', 'json', ...(selector ? ['-l', selector] : []));
       return (JSON.parse(out) as { items: T[] }).items;
     },
-    startOperator(args = []) {
+    startOperator(args = [], o = {}) {
+      const shimmed = o.dnsShim ?? true;
+      // Unshimmed: nothing of the sim's pod network, not even inherited.
+      const { NODE_OPTIONS: _options, KUBE_SIM_SERVER: _server, ...plain } = process.env;
       const child = spawn(process.execPath, [cli, 'operator', '--health-port', '0', '--metrics-port', '0', '--host', '127.0.0.1', '--resync', '30', '--log-level', 'debug', ...args], {
-        env: { ...process.env, KUBECONFIG: kubeconfig, KUBE_SIM_SERVER: api.url, NODE_OPTIONS: `--import ${shim}` },
+        env: shimmed ? { ...process.env, KUBECONFIG: kubeconfig, KUBE_SIM_SERVER: api.url, NODE_OPTIONS: `--import ${shim}` } : { ...plain, KUBECONFIG: kubeconfig },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
