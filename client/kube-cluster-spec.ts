@@ -1,6 +1,6 @@
 // The pure half of KubeCluster: the DaskCluster it creates from the user's options, what its
 // status says about readiness, and the spec edits scale() and adapt() make. No I/O here.
-import { API_VERSION, type Condition, type DaskCluster, type DaskClusterSpec, type Resources, type WorkerGroupTemplate } from '../operator/api/types.js';
+import { API_VERSION, DURATION_PATTERN, type Condition, type DaskCluster, type DaskClusterSpec, type Resources, type WorkerGroupTemplate } from '../operator/api/types.js';
 import { KubeClusterError } from './errors.js';
 
 export interface KubeClusterOptions {
@@ -38,6 +38,8 @@ export interface KubeClusterOptions {
 export interface AdaptOptions {
   minimum?: number;
   maximum: number;
+  /** Aim to finish queued and running work within this long, a Go duration such as '30s' (the cluster's, 30 s by default). */
+  targetDuration?: string;
 }
 
 const count = (what: string, n: unknown): number => {
@@ -93,13 +95,16 @@ export function adaptedSpec(spec: DaskClusterSpec, a: AdaptOptions): DaskCluster
   const minimum = count('adapt minimum', a.minimum ?? 0);
   const maximum = count('adapt maximum', a.maximum);
   if (minimum > maximum) throw new KubeClusterError(`adapt: minimum ${minimum} is more than maximum ${maximum}`);
+  if (a.targetDuration !== undefined && !new RegExp(DURATION_PATTERN).test(a.targetDuration)) {
+    throw new KubeClusterError(`adapt: targetDuration ${JSON.stringify(a.targetDuration)} is not a duration such as '30s' or '1m30s'`);
+  }
   const next = structuredClone(spec);
   const [first, ...rest] = next.workerGroups ?? [{ name: 'default' }];
   const clamp = (n: number) => Math.min(Math.max(n, minimum), maximum);
   const group: WorkerGroupTemplate = { ...first!, minReplicas: minimum, maxReplicas: maximum, replicas: clamp(first!.replicas ?? minimum) };
   next.workerGroups = [group, ...rest];
   if (next.replicas !== undefined) next.replicas = clamp(next.replicas);
-  next.autoscaling = { ...next.autoscaling, enabled: true };
+  next.autoscaling = { ...next.autoscaling, enabled: true, ...(a.targetDuration !== undefined ? { targetDuration: a.targetDuration } : {}) };
   return next;
 }
 

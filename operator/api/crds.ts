@@ -1,13 +1,13 @@
 // The CustomResourceDefinitions of kubedask.io/v1alpha1: the one schema source from which
 // crds/*.yaml and the Helm chart's crds/ are generated (scripts/gen-crds.mjs). Mirrors types.ts.
-import { DEFAULT_IMAGE, DEFAULT_TARGET_DURATION, GROUP, PLURAL, VERSION, type Kind } from './types.js';
+import { DEFAULT_IMAGE, DEFAULT_TARGET_DURATION, DURATION_PATTERN, GROUP, PLURAL, VERSION, type Kind } from './types.js';
+
+export { DURATION_PATTERN };
 import { coreV1Schema } from './pod-template-schema.js';
 
 type Schema = Record<string, unknown>;
 type Rule = { rule: string; message: string; fieldPath?: string; reason?: string };
 
-/** Go durations as time.ParseDuration reads them ("30s", "1h30m", "250ms"). */
-export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 
 const str = (extra: Schema = {}): Schema => ({ type: 'string', ...extra });

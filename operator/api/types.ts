@@ -22,6 +22,8 @@ export const PORTS = { grpc: 8786, dashboard: 8787, metrics: 8788 } as const;
 /** Server-side defaults the CRD schemas apply (operator/api/crds.ts). */
 export const DEFAULT_IMAGE = 'ghcr.io/kubedask/kubedask:0.1.0';
 export const DEFAULT_TARGET_DURATION = '30s';
+/** Go durations as time.ParseDuration reads them ("30s", "1h30m", "250ms"). */
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
 
 /** Labels every object the operator makes carries (DESIGN.md). */
 export const LABELS = {

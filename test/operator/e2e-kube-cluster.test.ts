@@ -1,0 +1,130 @@
+// End to end: KubeCluster from this test process, which is outside the sim's pod network (no
+// DNS shim here): it creates a DaskCluster, waits for Ready, reaches the scheduler through the
+// API server's pod port-forward, computes, scales, adapts and closes, leaving nothing behind.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client, KubeCluster, KubeClusterError } from '../../index.js';
+import { startKubeEnv, type KubeEnv } from './kube-env.js';
+import { applyPolicy } from './autoscale-env.js';
+import { waitUntil } from '../helpers/wait.js';
+import type { DaskCluster } from '../../operator/api/types.js';
+
+const small = { requests: { cpu: '100m', memory: '128Mi' } };
+const sumOfSquares = (n: number) => Array.from({ length: n }, (_, i) => i * i).reduce((a, b) => a + b, 0);
+
+async function compute(client: Client, n: number): Promise<number> {
+  const squares = client.map((x: number) => x * x, Array.from({ length: n }, (_, i) => i));
+  return client.submit((xs: number[]) => xs.reduce((a, b) => a + b, 0), squares).result() as Promise<number>;
+}
+
+describe('KubeCluster on kube-sim, from outside its pod network', { timeout: 400_000 }, () => {
+  let env: KubeEnv;
+  let cluster: KubeCluster | undefined;
+  const name = 'kc';
+  const workersOf = async (c: KubeCluster) => (await c.client.clusterInfo()).workers.length;
+  const leftovers = async () => {
+    const lists = await Promise.all(['pods', 'services', 'deployments', 'daskworkergroups'].map((r) => env.list(r, 'default', `kubedask.io/cluster=${name}`)));
+    return lists.flat().length + ((await env.get('daskcluster', name)) ? 1 : 0);
+  };
+  const secretNames = async () => (await env.list<{ metadata: { name: string } }>('secrets', 'default')).map((s) => s.metadata.name).sort();
+
+  before(async () => {
+    env = await startKubeEnv({ nodes: [{ name: 'node-a', cpu: '16', memory: '32Gi' }] });
+    env.startOperator();
+    // Quick scale-down after a burst, so adapt() is seen to shrink within the test's time.
+    await applyPolicy(env, 'kc-policy', {
+      namespaces: ['default'],
+      behavior: {
+        scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: 'Pods', value: 4, periodSeconds: 5 }] },
+        scaleDown: { stabilizationWindowSeconds: 5, policies: [{ type: 'Percent', value: 100, periodSeconds: 5 }] },
+      },
+    });
+  });
+  after(async () => {
+    await cluster?.close().catch(() => undefined);
+    await env?.close();
+  });
+
+  let secretsBefore: string[] = [];
+
+  it('create() makes the DaskCluster, waits for Ready and connects through a port-forward', async () => {
+    secretsBefore = await secretNames();
+    cluster = await KubeCluster.create({
+      name, kubeconfig: env.kubeconfig, workers: 1, threads: 2, resources: small, schedulerResources: small, timeoutMs: 120_000,
+    });
+    assert.match(cluster.address, /^127\.0\.0\.1:\d+$/);
+    assert.equal(cluster.namespace, 'default');
+    assert.equal(cluster.owned, true);
+    assert.equal(await compute(cluster.client, 20), sumOfSquares(20));
+    assert.equal(await workersOf(cluster), 1);
+    const dc = (await env.get<DaskCluster>('daskcluster', name))!;
+    assert.equal(dc.spec.workerGroups?.[0]?.threads, 2);
+    // A second Client reaches the same scheduler through the cluster's address.
+    const other = await Client.connect(cluster);
+    try {
+      assert.equal((await other.clusterInfo()).workers.length, 1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('create() of a name that exists says to attach', async () => {
+    await assert.rejects(KubeCluster.create({ name, kubeconfig: env.kubeconfig }), (err: Error) =>
+      err instanceof KubeClusterError && /already exists: use KubeCluster\.attach\('kc', 'default'\)/.test(err.message));
+  });
+
+  it('scale(n) goes through the scale subresource: up to 3 workers, then down to 1', async () => {
+    const c = cluster!;
+    await c.scale(3);
+    assert.equal((await env.get<DaskCluster>('daskcluster', name))!.spec.replicas, 3);
+    await waitUntil(async () => (await workersOf(c)) === 3, '3 workers connected', 90_000);
+    assert.equal(await compute(c.client, 50), sumOfSquares(50));
+    await c.scale(1);
+    await waitUntil(async () => (await workersOf(c)) === 1, '1 worker left', 90_000);
+    assert.equal(await compute(c.client, 10), sumOfSquares(10));
+  });
+
+  it('adapt() hands the size to the autoscaler: it grows under load and shrinks back', async () => {
+    const c = cluster!;
+    await c.adapt({ minimum: 1, maximum: 3, targetDuration: '2s' });
+    const dc = (await env.get<DaskCluster>('daskcluster', name))!;
+    assert.equal(dc.spec.autoscaling?.enabled, true);
+    assert.deepEqual([dc.spec.workerGroups?.[0]?.minReplicas, dc.spec.workerGroups?.[0]?.maxReplicas], [1, 3]);
+    await env.waitFor(async () => (await env.get<DaskCluster>('daskcluster', name))?.status?.conditions?.some((x) => x.type === 'Autoscaling' && x.status === 'True') === true,
+      'Autoscaling True', 60_000);
+    let peak = 1;
+    const sleepy = c.client.map(async (i: number) => { await new Promise((r) => setTimeout(r, 250)); return i; }, Array.from({ length: 400 }, (_, i) => i));
+    const watching = (async () => {
+      while (peak < 2) { peak = Math.max(peak, await workersOf(c)); if (peak < 2) await new Promise((r) => setTimeout(r, 200)); }
+    })();
+    const results = await c.client.gather(sleepy);
+    await Promise.race([watching, env.waitFor(() => peak > 1, 'more than one worker while the burst ran', 60_000)]);
+    assert.deepEqual(results, Array.from({ length: 400 }, (_, i) => i));
+    assert.ok(peak > 1 && peak <= 3, `grew within [1, 3]: peak ${peak}`);
+    await env.waitFor(async () => (await workersOf(c)) === 1, 'back to the minimum of 1 worker', 120_000);
+  });
+
+  it('close() deletes what create() made and waits until it is gone: nothing left behind', async () => {
+    await cluster!.close();
+    assert.equal(await leftovers(), 0);
+    assert.deepEqual(await secretNames(), secretsBefore, 'no Secret made or left');
+    await assert.rejects(cluster!.scale(2), /is closed/);
+    cluster = undefined;
+  });
+
+  it('attach() connects to a cluster made elsewhere; its close() only disconnects', async () => {
+    await env.apply(JSON.stringify({
+      apiVersion: 'kubedask.io/v1alpha1', kind: 'DaskCluster', metadata: { name: 'made-elsewhere' },
+      spec: { scheduler: { resources: small }, workerGroups: [{ name: 'default', replicas: 1, resources: small }] },
+    }));
+    const attached = await KubeCluster.attach('made-elsewhere', 'default', { kubeconfig: env.kubeconfig, timeoutMs: 120_000 });
+    try {
+      assert.equal(attached.owned, false);
+      assert.equal(await compute(attached.client, 5), sumOfSquares(5));
+    } finally {
+      await attached.close();
+    }
+    assert.ok(await env.get('daskcluster', 'made-elsewhere'), 'still there');
+    await assert.rejects(KubeCluster.attach('nope', 'default', { kubeconfig: env.kubeconfig }), /DaskCluster default\/nope not found/);
+  });
+});
