@@ -133,4 +133,27 @@ describe('cluster reconcile in process', () => {
     assert.equal(await cluster('alpha'), undefined, 'the finalizer went and the cluster with it');
     assert.ok(env.control.forgotten.includes(names.schedulerAddress('alpha', NS)), 'the scheduler channel is dropped');
   });
+
+  it('spec.replicas (the scale subresource) sizes the first group; status.replicas and selector report it; a kept size moves into narrowed bounds', async () => {
+    await create(clusterManifest('sized', 1));
+    assert.equal((await env.cluster('sized')).error, undefined);
+    await env.api.patch(R.daskClusters, NS, 'sized', { spec: { replicas: 4 } }, { type: 'merge', subresource: 'scale' });
+    assert.equal((await env.cluster('sized')).error, undefined);
+    const group = () => env.get<DaskWorkerGroup>(R.daskWorkerGroups, 'sized-default');
+    assert.equal((await group())?.spec.replicas, 4);
+    const status = (await cluster('sized'))?.status;
+    assert.equal(status?.selector, 'kubedask.io/cluster=sized,kubedask.io/component=worker,kubedask.io/worker-group=default');
+    assert.equal(typeof status?.replicas, 'number');
+    // kubectl scale on the group sticks; then the cluster's bounds narrow below it (adapt()):
+    // the group's replicas move inside instead of the group patch being refused.
+    await env.api.patch(R.daskWorkerGroups, NS, 'sized-default', { spec: { replicas: 6 } }, { type: 'merge', subresource: 'scale' });
+    await env.settle();
+    const c = (await cluster('sized'))!;
+    await env.api.patch(R.daskClusters, NS, 'sized', { spec: { workerGroups: [{ ...c.spec.workerGroups![0]!, minReplicas: 1, maxReplicas: 5 }] } }, { type: 'merge' });
+    const pass = await env.cluster('sized');
+    assert.equal(pass.error, undefined);
+    const g = (await group())!;
+    // The cluster's own value (4) did not change, so the group keeps its size, moved to the bound.
+    assert.deepEqual([g.spec.replicas, g.spec.maxReplicas], [5, 5]);
+  });
 });
