@@ -104,6 +104,25 @@ describe('KubeCluster on kube-sim, from outside its pod network', { timeout: 400
     await env.waitFor(async () => (await workersOf(c)) === 1, 'back to the minimum of 1 worker', 120_000);
   });
 
+  it('a replaced scheduler pod is reached again at the same address', async () => {
+    const c = cluster!;
+    type P = { metadata: { name: string; uid: string; deletionTimestamp?: string } };
+    const scheduler = async () => (await env.list<P>('pods', 'default', `kubedask.io/cluster=${name},kubedask.io/component=scheduler`)).filter((p) => !p.metadata.deletionTimestamp);
+    const [old] = await scheduler();
+    await env.kubectlOk('delete', 'pod', old!.metadata.name, '--wait=false');
+    await env.waitFor(async () => (await scheduler()).some((p) => p.metadata.uid !== old!.metadata.uid), 'a new scheduler pod', 60_000);
+    let client: Client | undefined;
+    await env.waitFor(async () => {
+      client ??= await Client.connect(c, { timeoutMs: 2_000 }).catch(() => undefined);
+      return client !== undefined && (await client.clusterInfo()).workers.length >= 1;
+    }, 'a client through the same address, with a worker registered at the new scheduler', 120_000);
+    try {
+      assert.equal(await compute(client!, 10), sumOfSquares(10));
+    } finally {
+      await client!.close();
+    }
+  });
+
   it('close() deletes what create() made and waits until it is gone: nothing left behind', async () => {
     await cluster!.close();
     assert.equal(await leftovers(), 0);

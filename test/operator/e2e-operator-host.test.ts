@@ -54,6 +54,21 @@ describe('the operator on the host (no DNS shim) reaches schedulers by port-forw
     assert.match(events, /WorkerRetired/, 'scale-down went through RetireWorkers');
   });
 
+  it('a replaced scheduler pod is found again through the same port-forward', async () => {
+    const [old] = await env.list<PodJson & { metadata: { uid: string } }>('pods', 'default', `kubedask.io/cluster=${name},kubedask.io/component=scheduler`);
+    await env.kubectlOk('delete', 'pod', old!.metadata.name, '--wait=false');
+    const scheduler = async () => (await env.list<PodJson & { metadata: { uid: string } }>('pods', 'default', `kubedask.io/cluster=${name},kubedask.io/component=scheduler`))
+      .filter((p) => !p.metadata.deletionTimestamp);
+    await env.waitFor(async () => {
+      const now = await scheduler();
+      return now.length === 1 && now[0]!.metadata.uid !== old!.metadata.uid && ready(1);
+    }, 'a new scheduler pod, answering Control, with the worker back', 120_000);
+    // Fresh word from the new scheduler: a second worker counts only once it has registered there.
+    await env.kubectlOk('scale', `dc/${name}`, '--replicas', '2');
+    await env.waitFor(() => ready(2), '2 workers registered with the new scheduler', 90_000);
+    assert.equal(op.output().match(/reaching it by port-forward/g)?.length, 1, 'one forward for the cluster, reused');
+  });
+
   it('autoscaling gets the scheduler\'s metrics stream', async () => {
     await env.kubectlOk('patch', 'dc', name, '--type', 'merge', '-p', JSON.stringify({ spec: { autoscaling: { enabled: true } } }));
     await env.waitFor(async () => (await cluster())?.status?.conditions?.some((x) => x.type === 'Autoscaling' && x.status === 'True') === true,
