@@ -10,6 +10,7 @@ export { startScheduler, type SchedulerOptions, type RunningScheduler } from './
 export { startWorker, type WorkerOptions, type RunningWorker } from './worker/runtime/worker.js';
 export type { Tls } from './protocol/tls.js';
 export type { ClusterInfo, WorkerInfo } from './client/messages.js';
+export type { WorkerLogLine, WorkerLogs, WorkerLogsOptions } from './client/worker-logs.js';
 export {
   KubedaskError, GraphValidationError, RemoteTaskError, CancelledError, ConnectionLostError, ValueEncodingError,
   FetchError, NoWorkersError, ProtocolError, SchedulerUnreachableError, type GraphErrorReason, type UnreachableReason,

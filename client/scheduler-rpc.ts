@@ -13,6 +13,7 @@ import { channelCredentials, type Tls } from '../protocol/tls.js';
 import { fromServiceError } from '../protocol/wire-errors.js';
 import { SchedulerUnreachableError } from '../protocol/errors.js';
 import type { ClusterInfo, GatheredValue, GraphSubmission, KeyEvent, KeyValue } from './messages.js';
+import type { WorkerLogLine, WorkerLogs } from './worker-logs.js';
 
 type Cb<T> = (err: grpc.ServiceError | null, reply?: T) => void;
 interface RawSchedulerClient extends grpc.Client {
@@ -23,6 +24,7 @@ interface RawSchedulerClient extends grpc.Client {
   uploadModule(req: kubedask.v1.UploadModuleRequest.$Properties, cb: Cb<kubedask.v1.UploadModuleReply>): void;
   cancel(req: kubedask.v1.CancelRequest.$Properties, cb: Cb<kubedask.v1.CancelReply>): void;
   clusterInfo(req: kubedask.v1.ClusterInfoRequest.$Properties, cb: Cb<kubedask.v1.ClusterInfoReply>): void;
+  workerLogs(req: kubedask.v1.WorkerLogsRequest.$Properties, options: grpc.CallOptions, cb: Cb<kubedask.v1.WorkerLogsReply>): void;
 }
 
 /** A graph is validated and queued, never run, within a call: a minute is generous. */
@@ -131,6 +133,21 @@ export class SchedulerRpc {
         resources: { ...w.resources }, memoryUsed: w.memoryUsed ?? 0, processing: w.processing ?? 0, inMemory: w.inMemory ?? 0, group: w.group ?? '',
       })),
     };
+  }
+
+  /** Workers' recent log lines keyed by worker address (timeoutMs 0: the scheduler's default). */
+  async workerLogs(req: { n: number; workers: string[]; timeoutMs: number }): Promise<Record<string, WorkerLogs>> {
+    // The scheduler answers once every worker has or its timeout passed: allow for that.
+    const deadline = Date.now() + (req.timeoutMs || 5_000) + 10_000;
+    const reply = await unary<kubedask.v1.WorkerLogsReply>((cb) => this.raw.workerLogs(req, { deadline }, cb));
+    const out: Record<string, WorkerLogs> = {};
+    for (const w of reply.workers) {
+      const lines = (w.lines ?? []).map((l): WorkerLogLine => ({
+        time: new Date(l.timeMs ?? 0), level: (l.level || 'info') as WorkerLogLine['level'], message: l.message ?? '', ...(l.key ? { key: l.key } : {}),
+      }));
+      out[w.address ?? ''] = { name: w.name ?? '', lines, ...(w.error ? { error: w.error } : {}) };
+    }
+    return out;
   }
 
   close(): void {

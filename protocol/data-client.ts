@@ -13,6 +13,7 @@ type DataChunks = kubedask.v1.DataChunks;
 interface DataClient extends grpc.Client {
   fetch(request: kubedask.v1.FetchRequest.$Properties, options?: grpc.CallOptions): grpc.ClientReadableStream<DataChunks>;
   put(options: grpc.CallOptions, callback: grpc.requestCallback<kubedask.v1.PutReply>): grpc.ClientWritableStream<kubedask.v1.DataChunk.$Properties>;
+  logs(request: kubedask.v1.LogsRequest.$Properties, options: grpc.CallOptions, callback: grpc.requestCallback<kubedask.v1.LogsReply>): void;
 }
 
 export interface FetchResult {
@@ -93,6 +94,14 @@ export class PeerClients {
         }
         call.end();
       })();
+    });
+  }
+
+  /** The worker's `n` most recent log lines (0: all it keeps); rejects with the gRPC error
+   *  (DEADLINE_EXCEEDED when it did not answer within `timeoutMs`). */
+  logs(address: string, n: number, timeoutMs: number): Promise<kubedask.v1.LogLine.$Properties[]> {
+    return new Promise((resolve, reject) => {
+      this.client(address).logs({ n }, { deadline: Date.now() + timeoutMs }, (err, reply) => (err ? reject(err) : resolve(reply?.lines ?? [])));
     });
   }
 
