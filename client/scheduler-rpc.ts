@@ -39,7 +39,10 @@ export class SchedulerRpc {
   private session?: grpc.ClientDuplexStream<kubedask.v1.ClientRequest.$Properties, kubedask.v1.ClientEvent>;
 
   /** Connects lazily: the channel opens with openSession. Throws on unusable TLS material. */
+  private readonly tls: boolean;
+
   constructor(private readonly address: string, tls?: Tls) {
+    this.tls = tls !== undefined;
     routeGrpcLogsByEnv('client');
     const client: grpc.Client = new SchedulerClient(address, channelCredentials(tls), channelOptions);
     this.raw = client as RawSchedulerClient;
@@ -57,7 +60,7 @@ export class SchedulerRpc {
       const timer = setTimeout(() => {
         if (!welcomed) { this.session?.cancel(); reject(new SchedulerUnreachableError(this.address, 'timeout', `no answer within ${timeoutMs} ms`)); }
       }, timeoutMs);
-      waitUntilReachable(this.raw, this.address, timeoutMs).then(() => {
+      waitUntilReachable(this.raw, this.address, timeoutMs, { tls: this.tls }).then(() => {
         const s = this.raw.session();
         this.session = s;
         s.on('data', (msg: kubedask.v1.ClientEvent) => {

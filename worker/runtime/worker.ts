@@ -181,6 +181,7 @@ class WorkerProcess {
     this.log = this.log.child({ worker: this.name });
     this.link = new SchedulerLink({
       credentials: channelCredentials(this.options.tls),
+      tls: this.options.tls !== undefined,
       address: this.options.scheduler,
       reconnectTimeoutMs: this.options.reconnectTimeoutMs ?? 30_000,
       register: () => ({
