@@ -5,6 +5,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import * as grpcRuntime from '@grpc/grpc-js';
 import { ChunkAssembler, toChunks } from '../protocol/chunks.js';
+import { DEFAULT_LOGS_TIMEOUT_MS } from '../protocol/data-client.js';
 import type { kubedask } from '../protocol/generated/kubedask.js';
 import { SchedulerClient, channelOptions, pb } from '../protocol/services.js';
 import { routeGrpcLogsByEnv } from '../protocol/grpc-log.js';
@@ -141,7 +142,7 @@ export class SchedulerRpc {
   /** Workers' recent log lines keyed by worker address (timeoutMs 0: the scheduler's default). */
   async workerLogs(req: { n: number; workers: string[]; timeoutMs: number }): Promise<Record<string, WorkerLogs>> {
     // The scheduler answers once every worker has or its timeout passed: allow for that.
-    const deadline = Date.now() + (req.timeoutMs || 5_000) + 10_000;
+    const deadline = Date.now() + (req.timeoutMs || DEFAULT_LOGS_TIMEOUT_MS) + 10_000;
     const reply = await unary<kubedask.v1.WorkerLogsReply>((cb) => this.raw.workerLogs(req, { deadline }, cb));
     const out: Record<string, WorkerLogs> = {};
     for (const w of reply.workers) {

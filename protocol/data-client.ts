@@ -28,6 +28,9 @@ export interface PeerClientsOptions {
   deadlineMs?: number;
 }
 
+/** How long a worker has to answer Logs when the asker does not say (getWorkerLogs). */
+export const DEFAULT_LOGS_TIMEOUT_MS = 5_000;
+
 export class PeerClients {
   private readonly clients = new Map<string, DataClient>();
   private readonly deadlineMs: number;

@@ -4,7 +4,7 @@
 // silent worker is reported, never just missing.
 import * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
-import type { PeerClients } from '../../protocol/data-client.js';
+import { DEFAULT_LOGS_TIMEOUT_MS, type PeerClients } from '../../protocol/data-client.js';
 import type { SchedulerCore } from './core.js';
 import type { WorkerLink } from './links.js';
 
@@ -12,13 +12,10 @@ type Request = kubedask.v1.WorkerLogsRequest;
 type Reply = kubedask.v1.WorkerLogsReply.$Properties;
 type Entry = kubedask.v1.WorkerLogs.$Properties;
 
-/** How long each worker has to answer when the request does not say. */
-export const DEFAULT_WORKER_LOGS_TIMEOUT_MS = 5_000;
-
 export function workerLogsHandler(core: SchedulerCore, peers: PeerClients) {
   return (call: grpc.ServerUnaryCall<Request, Reply>, cb: grpc.sendUnaryData<Reply>): void => {
     const { n, workers, timeoutMs } = call.request;
-    void collectWorkerLogs(core, peers, n, workers, timeoutMs || DEFAULT_WORKER_LOGS_TIMEOUT_MS).then((entries) => cb(null, { workers: entries }));
+    void collectWorkerLogs(core, peers, n, workers, timeoutMs || DEFAULT_LOGS_TIMEOUT_MS).then((entries) => cb(null, { workers: entries }));
   };
 }
 
