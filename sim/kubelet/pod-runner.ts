@@ -151,7 +151,10 @@ export class PodRunner {
       void this.ctx.events.record(this.pod, `spec.containers{${c.spec.name}}`, type, why, text);
     c.state = { waiting: { reason, message } };
     void this.report();
-    if (reason !== 'ErrImagePull') return event('Warning', reason, message); // retrying changes nothing
+    if (reason !== 'ErrImagePull') { // retrying would change nothing
+      event('Warning', reason === 'InvalidImageName' ? 'InspectFailed' : reason, message);
+      return event('Warning', 'Failed', `Error: ${reason}`);
+    }
     event('Normal', 'Pulling', `Pulling image "${image}"`);
     event('Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
     event('Warning', 'Failed', 'Error: ErrImagePull');
