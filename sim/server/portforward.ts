@@ -21,7 +21,7 @@ const SPDY_PROTOCOL = 'portforward.k8s.io';
 const SPDY_TUNNEL = `SPDY/3.1+${SPDY_PROTOCOL}`;
 const WEBSOCKET_PROTOCOLS = [...Object.keys(CHANNEL_PROTOCOLS), SPDY_TUNNEL];
 
-export async function servePortForward(u: UpgradeRequest): Promise<void> {
+export function servePortForward(u: UpgradeRequest): void {
   const target = forwardTarget(u.ctx.rest.get(u.pod));
   const upgrade = String(u.req.headers.upgrade ?? '').toLowerCase();
   if (upgrade === 'spdy/3.1') return upgradeToSpdy(u, target);
@@ -73,13 +73,13 @@ function forwardTarget(pod: KubeObject): ForwardTarget {
 }
 
 /** `ports=8080&ports=9000` or `ports=8080,9000`, as the kubelet reads them. */
-export function parsePorts(q: URLSearchParams): number[] {
+function parsePorts(q: URLSearchParams): number[] {
   const values = [...q.getAll('ports'), ...q.getAll('port')];
   if (values.length === 0) throw badRequest('query parameter "ports" is required');
   return values.flatMap((v) => v.split(',')).map(parsePort);
 }
 
-export function parsePort(text: string): number {
+function parsePort(text: string): number {
   const port = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!(port >= 1 && port <= 65535)) throw badRequest(`unable to parse "${text}" as a port: must be an integer from 1 to 65535`);
   return port;
