@@ -40,8 +40,8 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
 
     const partials = client.map(tasks.originDelayStats!, parts);
     let done = 0;
-    for await (const f of client.asCompleted(partials)) {
-      await f.wait();
+    for await (const { future } of client.asCompleted(partials)) {
+      await future.wait();
       done += 1;
       // Redraw one line on a terminal; in a log, print only the finished bar.
       if (process.stdout.isTTY) process.stdout.write(`\r[${lap()}] partitions computed ${progress(done, partials.length)}`);
