@@ -10,7 +10,7 @@ export type { ArgOf, ArgsOf, DelayedArgsOf, FuturesOf, Gathered, ResultOf } from
 export { startScheduler, type SchedulerOptions, type RunningScheduler } from './scheduler/server/scheduler-server.js';
 export { startWorker, type WorkerOptions, type RunningWorker } from './worker/runtime/worker.js';
 export type { Tls } from './protocol/tls.js';
-export type { ClusterInfo, WorkerInfo } from './client/messages.js';
+export type { ClusterInfo, WorkerInfo } from './client/cluster-info.js';
 export {
   KubedaskError, GraphValidationError, RemoteTaskError, CancelledError, ConnectionLostError, ValueEncodingError,
   FetchError, NoWorkersError, ProtocolError, SchedulerUnreachableError, type GraphErrorReason, type UnreachableReason,
