@@ -101,7 +101,7 @@ export class Client implements FutureOwner {
 
   submitWith<A extends unknown[], R>(options: TaskOptions, fn: TaskFunction<A, R>, ...args: ArgsOf<A>): Future<ResultOf<R>> {
     this.assertOpen();
-    const task = buildTask(fn as TaskFunction, args, options);
+    const task = buildTask(fn, args, options);
     this.enqueue(task);
     return new Future(task.spec.key, this);
   }
@@ -111,7 +111,7 @@ export class Client implements FutureOwner {
     this.assertOpen();
     const out: Future<ResultOf<R>>[] = [];
     for (const item of items) {
-      const task = buildTask(fn as TaskFunction, [item], options);
+      const task = buildTask(fn, [item], options);
       this.enqueue(task);
       out.push(new Future(task.spec.key, this));
     }
@@ -155,14 +155,7 @@ export class Client implements FutureOwner {
   compute<T>(x: Delayed<T>): Future<T>;
   compute<const L extends readonly Delayed[]>(x: L): FuturesOf<L>;
   compute(x: Delayed | readonly Delayed[]): Future | Future[] {
-    this.assertOpen();
-    const list: readonly Delayed[] = isDelayedList(x) ? x : [x];
-    const outputs = new Set(list.map((d) => d.key));
-    for (const node of collectGraph(list)) {
-      this.enqueue(buildTask(node.fn, argsWithKeyRefs(node), { ...node.options, key: node.key }, outputs.has(node.key)));
-    }
-    const futures = list.map((d) => new Future(d.key, this));
-    return isDelayedList(x) ? futures : futures[0]!;
+    return isDelayedList(x) ? this.sendDelayed(x) : this.sendDelayed([x])[0]!;
   }
 
   /**
@@ -173,7 +166,7 @@ export class Client implements FutureOwner {
   persist<T>(x: Delayed<T>): Future<T>;
   persist<const L extends readonly Delayed[]>(x: L): FuturesOf<L>;
   persist(x: Delayed | readonly Delayed[]): Future | Future[] {
-    return isDelayedList(x) ? this.compute(x) : this.compute(x);
+    return isDelayedList(x) ? this.sendDelayed(x) : this.sendDelayed([x])[0]!;
   }
 
   /** Cancels futures and everything waiting on them. */
@@ -282,6 +275,16 @@ export class Client implements FutureOwner {
   }
 
   // internals ---------------------------------------------------------------------------
+
+  /** Queues the graphs of the outputs (each node once) and returns a Future per output. */
+  private sendDelayed(outputs: readonly Delayed[]): Future[] {
+    this.assertOpen();
+    const wanted = new Set(outputs.map((d) => d.key));
+    for (const node of collectGraph(outputs)) {
+      this.enqueue(buildTask(node.fn, argsWithKeyRefs(node), { ...node.options, key: node.key }, wanted.has(node.key)));
+    }
+    return outputs.map((d) => new Future(d.key, this));
+  }
 
   /** No longer the default client. */
   private forget(): void {

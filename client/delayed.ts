@@ -24,8 +24,8 @@ export class Delayed<T = unknown> {
  * a value, a Future or another Delayed of the type fn expects, also inside arrays and plain objects.
  */
 export function delayed<A extends unknown[], R>(fn: TaskFunction<A, R>, options: Omit<TaskOptions, 'key'> = {}): (...args: DelayedArgsOf<A>) => Delayed<ResultOf<R>> {
-  const name = functionDef(fn as TaskFunction).name || 'task';
-  return (...args) => new Delayed(newKey(name), fn as TaskFunction, args, options);
+  const name = functionDef(fn).name || 'task';
+  return (...args) => new Delayed(newKey(name), fn, args, options);
 }
 
 const isDelayed = (v: unknown): v is Delayed => v instanceof Delayed;

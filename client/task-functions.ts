@@ -6,9 +6,12 @@ import type { FunctionDef } from './messages.js';
 // Carries the export's signature in the type only: a ModuleFunction is plain data at run time.
 declare const signature: unique symbol;
 
-/** Any function a task may run: its parameters and result are what submit and map check. */
+/** Parameters that take anything: those of a function whose signature is not known. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyFunction = (...args: any[]) => unknown;
+type AnyArgs = any[];
+
+/** Any function a task may run. */
+export type AnyFunction = (...args: AnyArgs) => unknown;
 
 /**
  * A reference to an export of an uploaded module, usable wherever a function is. F is the
@@ -21,8 +24,11 @@ export interface ModuleFunction<F extends AnyFunction = AnyFunction> {
   readonly [signature]?: F;
 }
 
-/** A function, or an uploaded module's export, taking A and returning R (or a promise of it). */
-export type TaskFunction<A extends unknown[] = never[], R = unknown> = ((...args: A) => R) | ModuleFunction<(...args: A) => R>;
+/**
+ * A function, or an uploaded module's export, taking A and returning R (or a promise of it).
+ * Plain `TaskFunction` is any of them: submit then checks nothing and gives a Future<unknown>.
+ */
+export type TaskFunction<A extends unknown[] = AnyArgs, R = unknown> = ((...args: A) => R) | ModuleFunction<(...args: A) => R>;
 
 function isModuleFunction(fn: unknown): fn is ModuleFunction {
   return typeof fn === 'object' && fn !== null && (fn as ModuleFunction).kind === 'kubedask-module-function';

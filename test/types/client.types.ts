@@ -4,7 +4,7 @@
 // functions nobody calls.
 // Variables here exist to have their types pinned, so are "used only as a type".
 /* eslint-disable @typescript-eslint/no-unused-vars */
-import { Client, defaultClient, delayed, Future, type Completed, type Delayed, type ModuleFunction } from '../../index.js';
+import { Client, defaultClient, delayed, Future, type Completed, type Delayed, type ModuleFunction, type TaskFunction } from '../../index.js';
 import { expectType, type Equal } from './expect.js';
 
 export async function futures(client: Client): Promise<void> {
@@ -63,11 +63,24 @@ export function submit(client: Client, n: Future<number>, s: Future<string>, ns:
   client.submitWith({}, (x: number) => x, 'one');
 }
 
+export function untyped(client: Client, fn: TaskFunction): void {
+  // A function of unknown signature takes anything and gives unknown.
+  const f = client.submit(fn, 1, 'two', { three: 3 });
+  expectType<Equal<typeof f, Future<unknown>>>();
+  const d = delayed(fn)(1, 'two');
+  expectType<Equal<typeof d, Delayed<unknown>>>();
+}
+
 export function map(client: Client, n: Future<number>, s: Future<string>): void {
   const fs = client.map((x: number) => String(x), [1, 2, n]);
   expectType<Equal<typeof fs, Future<string>[]>>();
   const objs = client.map(async (p: { i: number }) => [p.i], [{ i: n }]);
   expectType<Equal<typeof objs, Future<number[]>[]>>();
+  // Unannotated parameters take their types from the items or arguments, a Future<X> giving X.
+  const inferred = client.map((x) => x * 2, [1, n]);
+  expectType<Equal<typeof inferred, Future<number>[]>>();
+  const joined = client.submit((a, b) => `${a}${b.length}`, n, s);
+  expectType<Equal<typeof joined, Future<string>>>();
   // @ts-expect-error an item of the wrong type
   client.map((x: number) => x, [1, 'two']);
   // @ts-expect-error a Future of the wrong type among the items
