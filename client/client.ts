@@ -17,6 +17,7 @@ import type { AnyFunction, ModuleFunction, ModuleFunctions, TaskFunction } from 
 import type { ArgOf, ArgsOf, FuturesOf, Gathered, ResultOf } from './typed-args.js';
 import { SchedulerRpc } from './scheduler-rpc.js';
 import { ValueMissingError } from './errors.js';
+import { checkWorkerLogsOptions, type WorkerLogs, type WorkerLogsOptions } from './worker-logs.js';
 
 export interface ConnectOptions {
   /** How long to wait for the scheduler to answer, in ms. */
@@ -225,6 +226,15 @@ export class Client implements FutureOwner {
   /** Cluster membership and addresses. */
   async clusterInfo(): Promise<ClusterInfo> {
     return this.rpc.clusterInfo();
+  }
+
+  /**
+   * Workers' recent log lines, keyed by worker address, as Dask's get_worker_logs: each worker's
+   * own lines and its tasks' console output (those with `key`). A worker that did not answer in
+   * time has an `error` instead of lines.
+   */
+  async getWorkerLogs(options: WorkerLogsOptions = {}): Promise<Record<string, WorkerLogs>> {
+    return this.rpc.workerLogs(checkWorkerLogsOptions(options));
   }
 
   async close(): Promise<void> {
