@@ -57,11 +57,10 @@ export class KubeCluster {
       });
       return await KubeCluster.connect(session, created, true, options);
     } catch (err) {
-      if (created) {
-        await session.delete(namespace, options.name, created.metadata.uid!).catch(() => undefined);
-      }
+      if (!created) { session.close(); throw err; }
+      const deleted = await session.delete(namespace, options.name, created.metadata.uid!).then(() => 'deleted it again', (e: Error) => `could not delete it again: ${e.message}`);
       session.close();
-      throw err;
+      throw new KubeClusterError(`${(err as Error).message}; ${deleted}`, { cause: err });
     }
   }
 

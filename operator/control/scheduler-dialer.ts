@@ -39,10 +39,15 @@ export interface DialerOptions {
   onClose?: (address: string) => void;
 }
 
+/** client-node's name for the cluster of an in-cluster (service account) config. */
+const IN_CLUSTER = 'inCluster';
+
 /** The Service address where its name resolves, else a port-forward through the API server. */
 export function serviceDialer(api: KubeApi, o: DialerOptions = {}): SchedulerDialer {
   const kc = api.kubeConfig;
-  if (!kc) return directDialer;
+  // In a pod, Service names resolve: a failed lookup there is a DNS hiccup to retry, not a
+  // reason to tunnel through the API server (whose RBAC the operator's role does not grant).
+  if (!kc || kc.getCurrentCluster()?.name === IN_CLUSTER) return directDialer;
   const lookup = o.lookup ?? ((host: string) => dns.lookup(host));
   const forwards = new Map<string, Promise<LocalForward>>();
   return {

@@ -131,6 +131,15 @@ describe('KubeCluster on kube-sim, from outside its pod network', { timeout: 400
     cluster = undefined;
   });
 
+  it('create() of a cluster whose image cannot be pulled fails at once, naming it, and deletes the cluster again', async () => {
+    const started = Date.now();
+    await assert.rejects(KubeCluster.create({ name: 'bad-image', kubeconfig: env.kubeconfig, image: 'ghcr.io/daskdev/dask:latest', resources: small, schedulerResources: small, timeoutMs: 120_000 }),
+      (err: Error) => err instanceof KubeClusterError && /failed to start: .*Degraded=True \((ErrImagePull|ImagePullBackOff)\).*ghcr\.io\/daskdev\/dask:latest.*; deleted it again$/s.test(err.message));
+    assert.ok(Date.now() - started < 120_000, 'it did not wait for the timeout');
+    await env.waitFor(async () => (await env.get('daskcluster', 'bad-image')) === undefined
+      && (await env.list('pods', 'default', 'kubedask.io/cluster=bad-image')).length === 0, 'the failed cluster gone', 60_000);
+  });
+
   it('attach() connects to a cluster made elsewhere; its close() only disconnects', async () => {
     await env.apply(JSON.stringify({
       apiVersion: 'kubedask.io/v1alpha1', kind: 'DaskCluster', metadata: { name: 'made-elsewhere' },
