@@ -80,8 +80,7 @@ export function openKubeSession(kubeconfig?: string): KubeSession {
     },
     async route(namespace, name, connection) {
       if (connection === 'service') return { address: names.schedulerAddress(name, namespace), close: async () => undefined };
-      const forward = await forwardService(api.kubeConfig!, api, { namespace, service: names.scheduler(name), port: PORTS.grpc });
-      return forward;
+      return forwardService(api.kubeConfig!, api, { namespace, service: names.scheduler(name), port: PORTS.grpc });
     },
     close: () => api.close(),
   };

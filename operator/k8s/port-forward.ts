@@ -5,6 +5,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
 import net from 'node:net';
+import type WebSocket from 'ws';
 import { PassThrough, Writable } from 'node:stream';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IService } from 'kubernetes-models/v1/Service';
@@ -76,9 +77,8 @@ export async function forwardService(kc: k8s.KubeConfig, api: KubeApi, target: S
         done();
       },
     });
-    const ws = await forward.portForward(target.namespace, pod, [port], socket, errors, socket);
-    const sock = typeof ws === 'function' ? ws() : ws;
-    if (!sock) { socket.destroy(); return; }
+    // Without retries (the default) portForward resolves with the open WebSocket itself.
+    const sock = await forward.portForward(target.namespace, pod, [port], socket, errors, socket) as WebSocket;
     sock.on('close', () => socket.end());
     sock.on('error', (err: Error) => socket.destroy(err));
     socket.on('close', () => sock.close());
