@@ -93,9 +93,16 @@ describe('KubeCluster on kube-sim, from outside its pod network', { timeout: 400
     await env.waitFor(async () => (await env.get<DaskCluster>('daskcluster', name))?.status?.conditions?.some((x) => x.type === 'Autoscaling' && x.status === 'True') === true,
       'Autoscaling True', 60_000);
     let peak = 1;
-    // Busy tasks: their measured durations are what the scheduler sizes the group from.
-    const busy = c.client.map((i: number) => { const end = Date.now() + 250; while (Date.now() < end); return i; }, Array.from({ length: 200 }, (_, i) => i));
-    const grew = env.waitFor(async () => (peak = Math.max(peak, await workersOf(c))) > 1, 'more than one worker while the burst ran', 90_000);
+    // Busy tasks, named: the scheduler sizes the group from the measured durations of a task
+    // group, which is the function's name (the anonymous tasks above share one, and take ~0 ms).
+    function busyQuarterSecond(i: number): number { const end = Date.now() + 250; while (Date.now() < end); return i; }
+    const busy = c.client.map(busyQuarterSecond, Array.from({ length: 200 }, (_, i) => i));
+    const seen = new Set<string>();
+    const grew = env.waitFor(async () => {
+      const auto = (await c.resource())?.status?.conditions?.find((x) => x.type === 'Autoscaling');
+      if (auto) seen.add(auto.message);
+      return (peak = Math.max(peak, await workersOf(c))) > 1;
+    }, 'more than one worker while the burst ran', 90_000).catch((err: Error) => { throw new Error(`${err.message}\n--- Autoscaling said: ${[...seen].join(' | ')}`, { cause: err }); });
     grew.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
     const results = await c.client.gather(busy);
     await grew;
