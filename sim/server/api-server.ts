@@ -13,6 +13,7 @@ import { typeKey, TypeRegistry, type ResourceType } from './resource-types.js';
 import { ResourceService } from './rest.js';
 import { ObjectStore } from './store.js';
 import type { KubeObject } from './types.js';
+import { handleUpgrade } from './upgrade.js';
 import type { WatchHandle } from './watch.js';
 
 export interface ApiServerOptions {
@@ -70,6 +71,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
   const server: Server = createServer((req, res) => {
     void handleRequest({ store, types, rest, faults, watches, serverAddress: () => address, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000 }, req, res);
   });
+  // WebSocket streams to pod subresources (exec), dispatched by subresource.
+  server.on('upgrade', (req, socket, head) => handleUpgrade({ store }, req, socket, head));
   server.on('connection', (socket) => {
     socket.setNoDelay(true);
     sockets.add(socket);

@@ -1,0 +1,58 @@
+// The kubelet's GET /containerLogs/{ns}/{pod}/{container}: which run of the container a request
+// means, with the real kubelet's messages when there is none, and the output streamed
+// (follow, tailLines, limitBytes) until that run ends.
+import type { ServerResponse } from 'node:http';
+import { lastLines, type LogInstance } from './container-log.js';
+import type { ContainerLogView } from './pod-runner.js';
+
+export interface LogRequest {
+  follow: boolean;
+  previous: boolean;
+  tailLines?: number;
+  limitBytes?: number;
+}
+
+/** The run whose output is asked for, or the kubelet's error message (it answers 400 with it). */
+export function pickInstance(view: ContainerLogView, container: string, pod: string, previous: boolean): LogInstance | string {
+  const { state, lastState, log } = view;
+  const waiting = state.waiting as { reason?: string } | undefined;
+  // The run lastState describes: the latest file while the container waits to restart, else the one before.
+  const lastRun = lastState.terminated ? (waiting ? log.current : log.previous) : undefined;
+  const named = `container "${container}" in pod "${pod}"`;
+  if (previous) return lastRun ?? `previous terminated ${named} not found`;
+  if (state.running || state.terminated) return log.current ?? `${named} is terminated`;
+  if (lastRun) return lastRun;
+  const reason = waiting?.reason;
+  switch (reason) {
+    case undefined: return `${named} is waiting to start - no logs yet`;
+    case 'ErrImagePull': return `${named} is waiting to start: image can't be pulled`;
+    case 'ImagePullBackOff': return `${named} is waiting to start: trying and failing to pull image`;
+    default: return `${named} is waiting to start: ${reason}`;
+  }
+}
+
+export function streamLog(run: LogInstance, req: LogRequest, res: ServerResponse): void {
+  let budget = req.limitBytes ?? Infinity;
+  res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+  const write = (chunk: Buffer): boolean => {
+    const piece = chunk.subarray(0, Math.min(chunk.length, budget));
+    budget -= piece.length;
+    if (piece.length > 0) res.write(piece);
+    return budget > 0;
+  };
+  const all = run.contents();
+  const more = write(req.tailLines === undefined ? all : lastLines(all, req.tailLines));
+  if (!req.follow || run.ended || !more) return void res.end();
+  const onData = (chunk: Buffer): void => { if (!write(chunk)) finish(); };
+  let done = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    run.off('data', onData);
+    run.off('end', finish);
+    res.end();
+  };
+  run.on('data', onData);
+  run.on('end', finish);
+  res.on('close', finish);
+}
