@@ -2,14 +2,17 @@
 // means, with the real kubelet's messages when there is none, and the output streamed
 // (follow, tailLines, limitBytes) until that run ends.
 import type { ServerResponse } from 'node:http';
-import { lastLines, type LogInstance } from './container-log.js';
+import { lastLines, type LogInstance, type LogRecord } from './container-log.js';
 import type { ContainerLogView } from './pod-runner.js';
 
 export interface LogRequest {
   follow: boolean;
   previous: boolean;
+  timestamps: boolean;
   tailLines?: number;
   limitBytes?: number;
+  /** Only output written at or after this time (ms since the epoch): sinceSeconds / sinceTime. */
+  sinceMs?: number;
 }
 
 /** The run whose output is asked for, or the kubelet's error message (it answers 400 with it). */
@@ -33,26 +36,36 @@ export function pickInstance(view: ContainerLogView, container: string, pod: str
 
 export function streamLog(run: LogInstance, req: LogRequest, res: ServerResponse): void {
   let budget = req.limitBytes ?? Infinity;
+  // A timestamp starts each line, not each piece of one (as the kubelet's log writer does).
+  let lineStart = true;
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
-  const write = (chunk: Buffer): boolean => {
-    const piece = chunk.subarray(0, Math.min(chunk.length, budget));
+  /** Writes records within the byte limit; false once it is reached. */
+  const write = (records: LogRecord[]): boolean => {
+    const since = req.sinceMs;
+    const text = records.filter((r) => since === undefined || Date.parse(r.time) >= since).map((r) => {
+      const prefix = req.timestamps && lineStart ? `${r.time} ` : '';
+      lineStart = !r.partial;
+      return `${prefix}${r.text}${r.partial ? '' : '\n'}`;
+    }).join('');
+    const bytes = Buffer.from(text);
+    const piece = bytes.subarray(0, Math.min(bytes.length, budget));
     budget -= piece.length;
     if (piece.length > 0) res.write(piece);
     return budget > 0;
   };
-  const all = run.contents();
+  const all = run.records();
   const more = write(req.tailLines === undefined ? all : lastLines(all, req.tailLines));
   if (!req.follow || run.ended || !more) return void res.end();
-  const onData = (chunk: Buffer): void => { if (!write(chunk)) finish(); };
   let done = false;
+  const onRecords = (records: LogRecord[]): void => { if (!write(records)) finish(); };
   const finish = (): void => {
     if (done) return;
     done = true;
-    run.off('data', onData);
+    run.off('records', onRecords);
     run.off('end', finish);
     res.end();
   };
-  run.on('data', onData);
+  run.on('records', onRecords);
   run.on('end', finish);
   res.on('close', finish);
 }

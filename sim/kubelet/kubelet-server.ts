@@ -48,7 +48,13 @@ function serveLogs(lookup: Lookup, req: IncomingMessage, res: ServerResponse): v
   const previous = flag(q, 'previous');
   const run = pickInstance(found.runner.logView(found.container)!, found.container, found.pod, previous);
   if (typeof run === 'string') throw new EndpointError(400, run);
-  streamLog(run, { follow: flag(q, 'follow'), previous, tailLines: intParam(q, 'tailLines'), limitBytes: intParam(q, 'limitBytes') }, res);
+  const sinceSeconds = intParam(q, 'sinceSeconds');
+  const sinceTime = q.get('sinceTime');
+  const sinceMs = sinceSeconds !== undefined ? Date.now() - sinceSeconds * 1000 : sinceTime ? Date.parse(sinceTime) : undefined;
+  streamLog(run, {
+    follow: flag(q, 'follow'), previous, timestamps: flag(q, 'timestamps'),
+    tailLines: intParam(q, 'tailLines'), limitBytes: intParam(q, 'limitBytes'), sinceMs,
+  }, res);
 }
 
 /** Answers an upgrade request with a plain HTTP error (the client sees a failed handshake). */

@@ -168,8 +168,8 @@ export class PodRunner {
       }
       const log = this.logOf(c).start();
       const child = spawn(argv[0]!, argv.slice(1), { env, cwd: c.spec.workingDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      child.stdout?.on('data', (b: Buffer) => log.append(b));
-      child.stderr?.on('data', (b: Buffer) => log.append(b));
+      child.stdout?.on('data', (b: Buffer) => log.append('stdout', b));
+      child.stderr?.on('data', (b: Buffer) => log.append('stderr', b));
       // 'close', not 'exit': output still in the pipes when the process exits belongs to this run.
       child.once('close', () => log.end());
       c.child = child;

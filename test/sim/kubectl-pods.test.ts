@@ -72,6 +72,12 @@ const t = setInterval(() => { if (require('fs').existsSync(process.argv[1])) { c
     assert.equal(all, 'line 1\nline 2\nline 3\nline 4\nline 5\nwarn\n');
     assert.equal(await kubectl('logs', 'talker', '--tail', '2'), 'line 5\nwarn\n');
     assert.equal(await kubectl('logs', 'pod/talker', '--tail', '0'), '');
+    assert.equal(await kubectl('logs', 'talker', '--limit-bytes', '9'), 'line 1\nli');
+    const stamped = (await kubectl('logs', 'talker', '--timestamps')).split('\n').filter(Boolean);
+    assert.equal(stamped.length, 6);
+    for (const line of stamped) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z (line \d|warn)$/);
+    assert.equal(await kubectl('logs', 'talker', '--since', '1h'), all);
+    assert.equal(await kubectl('logs', 'talker', '--since-time', new Date(Date.now() + 3_600_000).toISOString()), '');
     const previous = await run(['logs', 'talker', '--previous']);
     assert.equal(previous.status, 1);
     assert.match(previous.stderr, /Error from server \(BadRequest\): previous terminated container "talker" in pod "talker" not found/);
