@@ -1,15 +1,17 @@
 // kubedask's public API.
-export { Client, type ConnectOptions, type ClusterTarget } from './client/client.js';
+export { Client, defaultClient, type Completed, type ConnectOptions, type ClusterTarget } from './client/client.js';
 export { Future } from './client/future.js';
 export type { KeyStatus } from './client/key-tracker.js';
 export { LocalCluster, type LocalClusterOptions, type ScaleResult } from './client/local-cluster.js';
 export { delayed, Delayed } from './client/delayed.js';
 export type { TaskOptions } from './client/graph-builder.js';
-export type { ModuleFunction, TaskFunction } from './client/task-functions.js';
+export type { ModuleFunction, ModuleFunctions, TaskFunction } from './client/task-functions.js';
+export type { ArgOf, ArgsOf, DelayedArgsOf, FuturesOf, Gathered, ResultOf } from './client/typed-args.js';
 export { startScheduler, type SchedulerOptions, type RunningScheduler } from './scheduler/server/scheduler-server.js';
 export { startWorker, type WorkerOptions, type RunningWorker } from './worker/runtime/worker.js';
 export type { Tls } from './protocol/tls.js';
-export type { ClusterInfo, WorkerInfo } from './client/messages.js';
+export type { ClusterInfo, WorkerInfo } from './client/cluster-info.js';
+export type { WorkerLogLine, WorkerLogs, WorkerLogsOptions } from './client/worker-logs.js';
 export {
   KubedaskError, GraphValidationError, RemoteTaskError, CancelledError, ConnectionLostError, ValueEncodingError,
   FetchError, NoWorkersError, ProtocolError, SchedulerUnreachableError, type GraphErrorReason, type UnreachableReason,

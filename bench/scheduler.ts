@@ -22,7 +22,7 @@ const add = (a: number, b: number) => a + b;
 async function independent(client: Client, n: number): Promise<number> {
   const t0 = performance.now();
   const futures = client.map(inc, Array.from({ length: n }, (_, i) => i));
-  const values = await client.gather<number[]>(futures);
+  const values = await client.gather(futures);
   const seconds = (performance.now() - t0) / 1000;
   if (values.length !== n || values[n - 1] !== n) throw new Error('independent workload returned wrong results');
   return seconds;
@@ -30,9 +30,9 @@ async function independent(client: Client, n: number): Promise<number> {
 
 async function tree(client: Client, n: number): Promise<number> {
   const t0 = performance.now();
-  let layer: Future[] = client.map(inc, Array.from({ length: n }, (_, i) => i));
+  let layer: Future<number>[] = client.map(inc, Array.from({ length: n }, (_, i) => i));
   while (layer.length > 1) {
-    const next: Future[] = [];
+    const next: Future<number>[] = [];
     for (let i = 0; i + 1 < layer.length; i += 2) next.push(client.submit(add, layer[i], layer[i + 1]));
     if (layer.length % 2) next.push(layer[layer.length - 1]!);
     layer = next;

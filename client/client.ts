@@ -7,14 +7,17 @@ import { ConnectionLostError, GraphValidationError, KubedaskError, SchedulerUnre
 import { DEFAULT_SCHEDULER_PORT, SCHEDULER_PORT_HINT } from '../protocol/reachability.js';
 import { decodeValue, encodeValue } from '../protocol/values.js';
 import { checkTls, type Tls } from '../protocol/tls.js';
-import { Delayed, collectGraph } from './delayed.js';
+import { argsWithKeyRefs, collectGraph, type Delayed } from './delayed.js';
 import { Future, type FutureOwner } from './future.js';
-import { buildTask, KeyRef, newKey, type BuiltTask, type TaskOptions } from './graph-builder.js';
+import { buildTask, newKey, type BuiltTask, type TaskOptions } from './graph-builder.js';
 import { KeyTracker, type KeyStatus } from './key-tracker.js';
 import type { ClusterInfo, KeyEvent } from './messages.js';
-import type { ModuleFunction, TaskFunction } from './task-functions.js';
+import { findNested, replaceNested } from './nested.js';
+import type { AnyFunction, ModuleFunction, ModuleFunctions, TaskFunction } from './task-functions.js';
+import type { ArgOf, ArgsOf, FuturesOf, Gathered, ResultOf } from './typed-args.js';
 import { SchedulerRpc } from './scheduler-rpc.js';
 import { ValueMissingError } from './errors.js';
+import { checkWorkerLogsOptions, type WorkerLogs, type WorkerLogsOptions } from './worker-logs.js';
 
 export interface ConnectOptions {
   /** How long to wait for the scheduler to answer, in ms. */
@@ -26,11 +29,21 @@ export interface ConnectOptions {
 /** Anything with a scheduler address: an address string or a LocalCluster. */
 export type ClusterTarget = string | { address: string };
 
+/** What asCompleted yields: a record, since a bare Future is awaitable and would be unwrapped. */
+export interface Completed<F extends Future = Future> {
+  future: F;
+  /** Its position in the futures given to asCompleted. */
+  index: number;
+}
+
 const MAX_SUBMIT_BYTES = 32 * 1024 * 1024;
 /** How long cancel() waits for the scheduler's reports before returning anyway. */
 const CANCEL_REPORT_MS = 10_000;
 
 export class Client implements FutureOwner {
+  /** Open clients, oldest first: the last is the default client. */
+  private static readonly open: Client[] = [];
+
   readonly id = `client-${randomUUID()}`;
   private readonly keys = new KeyTracker();
   private readonly futures = new FinalizationRegistry<string>((key) => this.dropRef(key));
@@ -60,6 +73,17 @@ export class Client implements FutureOwner {
         throw err instanceof KubedaskError ? err : new SchedulerUnreachableError(address, 'timeout', err.message, { cause: err });
       });
     client.dashboard = (await rpc.clusterInfo().catch(() => undefined))?.dashboard ?? '';
+    Client.open.push(client);
+    return client;
+  }
+
+  /**
+   * The default client: the most recently connected one still open (when it closes, the one
+   * connected before it). What the data layers use when not given a client.
+   */
+  static current(): Client {
+    const client = Client.open.at(-1);
+    if (!client) throw new KubedaskError('no open Client: connect one first with `await Client.connect(address or cluster)`');
     return client;
   }
 
@@ -68,12 +92,15 @@ export class Client implements FutureOwner {
     return this.dashboard;
   }
 
-  /** Runs fn(...args) on the cluster. Futures among args arrive in fn as their values. */
-  submit(fn: TaskFunction, ...args: unknown[]): Future {
+  /**
+   * Runs fn(...args) on the cluster and returns at once. Futures among args (also inside arrays
+   * and plain objects) arrive in fn as their values, so a Future<X> may stand for an X.
+   */
+  submit<A extends unknown[], R>(fn: TaskFunction<A, R>, ...args: ArgsOf<A>): Future<ResultOf<R>> {
     return this.submitWith({}, fn, ...args);
   }
 
-  submitWith(options: TaskOptions, fn: TaskFunction, ...args: unknown[]): Future {
+  submitWith<A extends unknown[], R>(options: TaskOptions, fn: TaskFunction<A, R>, ...args: ArgsOf<A>): Future<ResultOf<R>> {
     this.assertOpen();
     const task = buildTask(fn, args, options);
     this.enqueue(task);
@@ -81,9 +108,9 @@ export class Client implements FutureOwner {
   }
 
   /** Runs fn(item) for every item; one future per item, in order. */
-  map(fn: TaskFunction, items: Iterable<unknown>, options: Omit<TaskOptions, 'key'> = {}): Future[] {
+  map<A, R>(fn: TaskFunction<[A], R>, items: Iterable<ArgOf<A>>, options: Omit<TaskOptions, 'key'> = {}): Future<ResultOf<R>>[] {
     this.assertOpen();
-    const out: Future[] = [];
+    const out: Future<ResultOf<R>>[] = [];
     for (const item of items) {
       const task = buildTask(fn, [item], options);
       this.enqueue(task);
@@ -92,51 +119,55 @@ export class Client implements FutureOwner {
     return out;
   }
 
-  /** Values of futures, keeping the shape: a Future, an array of Futures, or an object of them. */
-  async gather<T = unknown>(futures: Future | Future[] | Record<string, Future>): Promise<T> {
-    if (futures instanceof Future) return (await this.resultOf(futures.key)) as T;
+  /**
+   * The values of the futures in x, keeping its shape: a Future, or arrays and plain objects
+   * holding Futures (at any depth) and other values, which come back as they are.
+   */
+  async gather<const X>(x: X): Promise<Gathered<X>> {
+    const futures = findNested(x, (v): v is Future => v instanceof Future);
     // Wait until every key is done, then fetch them all in one Gather rather than in many
     // small ones as they trickle in.
-    const list = Array.isArray(futures) ? futures : Object.values(futures);
-    await Promise.all(list.map((f) => this.keys.wait(f.key)));
-    if (Array.isArray(futures)) return (await Promise.all(futures.map((f) => this.resultOf(f.key)))) as T;
-    const entries = Object.entries(futures);
-    const values = await Promise.all(entries.map(([, f]) => this.resultOf(f.key)));
-    return Object.fromEntries(entries.map(([k], i) => [k, values[i]])) as T;
+    await Promise.all(futures.map((f) => this.keys.wait(f.key)));
+    const keys = [...new Set(futures.map((f) => f.key))];
+    const values = await Promise.all(keys.map((key) => this.resultOf(key)));
+    const byKey = new Map(keys.map((key, i) => [key, values[i]]));
+    return replaceNested(x, (v) => (v instanceof Future ? { value: byKey.get(v.key) } : undefined)) as Gathered<X>;
   }
 
-  /** Places local data on workers; returns futures for it. */
-  async scatter(data: unknown): Promise<Future>;
-  async scatter(data: unknown[], options: { list: true }): Promise<Future[]>;
-  async scatter(data: unknown, options?: { list: true }): Promise<Future | Future[]> {
+  /**
+   * Places local data on workers and returns at once, as submit does: a Future per value,
+   * finished once the data is on a worker. Tasks submitted after it, using it, wait for it.
+   */
+  scatter<T>(data: T): Future<T>;
+  scatter<T>(data: Iterable<T>, options: { list: true }): Future<T>[];
+  scatter(data: unknown, options?: { list: true }): Future | Future[] {
     this.assertOpen();
-    const items = options?.list ? (data as unknown[]) : [data];
-    const keys = items.map(() => newKey('scatter'));
-    const values = items.map((item, i) => ({ key: keys[i]!, value: encodeValue(item, options?.list ? `scattered item ${i}` : 'scattered value') }));
-    await this.rpc.scatter(this.id, values);
-    const futures = keys.map((key) => new Future(key, this));
+    const items = options?.list ? [...(data as Iterable<unknown>)] : [data];
+    const values = items.map((item, i) => ({ key: newKey('scatter'), value: encodeValue(item, options?.list ? `scattered item ${i}` : 'scattered value') }));
+    const futures = values.map(({ key }) => new Future(key, this));
+    this.inOrder(() => this.rpc.scatter(this.id, values)).catch((err: unknown) => {
+      const error = err instanceof Error ? err : new Error(String(err));
+      for (const { key } of values) this.keys.failed(key, error);
+    });
     return options?.list ? futures : futures[0]!;
   }
 
-  /** Lazily built graphs (see delayed()) sent to the cluster; one Future per Delayed. */
-  compute(x: Delayed): Future;
-  compute(x: Delayed[]): Future[];
-  compute(x: Delayed | Delayed[]): Future | Future[] {
-    const list = Array.isArray(x) ? x : [x];
-    const outputs = new Set(list.map((d) => d.key));
-    for (const node of collectGraph(list)) {
-      const args = node.args.map((a) => (a instanceof Delayed ? new KeyRef(a.key) : a));
-      this.enqueue(buildTask(node.fn, args, { ...node.options, key: node.key }, outputs.has(node.key)));
-    }
-    const futures = list.map((d) => new Future(d.key, this));
-    return Array.isArray(x) ? futures : futures[0]!;
+  /** Lazily built graphs (see delayed()) sent to the cluster; returns at once, one Future per Delayed. */
+  compute<T>(x: Delayed<T>): Future<T>;
+  compute<const L extends readonly Delayed[]>(x: L): FuturesOf<L>;
+  compute(x: Delayed | readonly Delayed[]): Future | Future[] {
+    return isDelayedList(x) ? this.sendDelayed(x) : this.sendDelayed([x])[0]!;
   }
 
-  /** Like compute: the results stay in cluster memory while the returned Futures live. */
-  persist(x: Delayed): Future;
-  persist(x: Delayed[]): Future[];
-  persist(x: Delayed | Delayed[]): Future | Future[] {
-    return this.compute(x as Delayed[]);
+  /**
+   * As compute, named as in Dask: returns at once, without waiting for the computation, and the
+   * results stay in cluster memory while the returned Futures live. Do not `await` the Future
+   * it returns unless you want its value brought here.
+   */
+  persist<T>(x: Delayed<T>): Future<T>;
+  persist<const L extends readonly Delayed[]>(x: L): FuturesOf<L>;
+  persist(x: Delayed | readonly Delayed[]): Future | Future[] {
+    return isDelayedList(x) ? this.sendDelayed(x) : this.sendDelayed([x])[0]!;
   }
 
   /** Cancels futures and everything waiting on them. */
@@ -155,9 +186,11 @@ export class Client implements FutureOwner {
 
   /**
    * Makes an ES module's exports available as task functions on every worker. The module
-   * must be one file; packages it imports must be installed where the workers run.
+   * must be one file; packages it imports must be installed where the workers run. Given the
+   * module's type (`client.upload<typeof import('./tasks.js')>('./tasks.js')`), each export
+   * keeps its signature for submit and map.
    */
-  async upload(path: string): Promise<Record<string, ModuleFunction>> {
+  async upload<M = Record<string, AnyFunction>>(path: string): Promise<ModuleFunctions<M>> {
     this.assertOpen();
     const file = resolvePath(path);
     const source = await readFile(file, 'utf8');
@@ -170,17 +203,21 @@ export class Client implements FutureOwner {
     for (const [exportName, value] of Object.entries(local)) {
       if (typeof value === 'function') out[exportName] = { kind: 'kubedask-module-function', module: name, export: exportName };
     }
-    return out;
+    return out as ModuleFunctions<M>;
   }
 
-  /** Yields futures as they complete (finished, erred or cancelled), in completion order. */
-  async *asCompleted(futures: Future[]): AsyncGenerator<Future> {
-    const queue: Future[] = [];
+  /**
+   * Yields `{ future, index }` for each future as it completes (finished, erred or cancelled),
+   * in completion order. Not the bare Future: `for await` would await it into its value.
+   */
+  async *asCompleted<F extends Future>(futures: Iterable<F>): AsyncGenerator<Completed<F>> {
+    const list = [...futures];
+    const queue: Completed<F>[] = [];
     let wake: (() => void) | undefined;
-    for (const f of futures) {
-      f.wait().catch(() => undefined).finally(() => { queue.push(f); wake?.(); });
-    }
-    for (let yielded = 0; yielded < futures.length; yielded++) {
+    list.forEach((future, index) => {
+      future.wait().catch(() => undefined).finally(() => { queue.push({ future, index }); wake?.(); });
+    });
+    for (let yielded = 0; yielded < list.length; yielded++) {
       while (queue.length === 0) await new Promise<void>((r) => (wake = r));
       yield queue.shift()!;
     }
@@ -191,10 +228,20 @@ export class Client implements FutureOwner {
     return this.rpc.clusterInfo();
   }
 
+  /**
+   * Workers' recent log lines, keyed by worker address, as Dask's get_worker_logs: each worker's
+   * own lines and its tasks' console output (those with `key`). A worker that did not answer in
+   * time has an `error` instead of lines.
+   */
+  async getWorkerLogs(options: WorkerLogsOptions = {}): Promise<Record<string, WorkerLogs>> {
+    return this.rpc.workerLogs(checkWorkerLogsOptions(options));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     await this.flush().catch(() => undefined);
     this.closed = true;
+    this.forget();
     this.rpc.close();
     this.keys.failAll(new KubedaskError('client closed'));
   }
@@ -239,6 +286,22 @@ export class Client implements FutureOwner {
 
   // internals ---------------------------------------------------------------------------
 
+  /** Queues the graphs of the outputs (each node once) and returns a Future per output. */
+  private sendDelayed(outputs: readonly Delayed[]): Future[] {
+    this.assertOpen();
+    const wanted = new Set(outputs.map((d) => d.key));
+    for (const node of collectGraph(outputs)) {
+      this.enqueue(buildTask(node.fn, argsWithKeyRefs(node), { ...node.options, key: node.key }, wanted.has(node.key)));
+    }
+    return outputs.map((d) => new Future(d.key, this));
+  }
+
+  /** No longer the default client. */
+  private forget(): void {
+    const at = Client.open.indexOf(this);
+    if (at >= 0) Client.open.splice(at, 1);
+  }
+
   private dropRef(key: string): void {
     if (!this.keys.release(key) || this.closed) return;
     this.pendingReleases.push(key);
@@ -266,16 +329,21 @@ export class Client implements FutureOwner {
     this.pendingTasks = [];
     this.pendingGathers = new Map();
     this.pendingReleases = [];
-    // Graphs and releases keep program order (a release must not overtake the graph that
-    // made the key); gathers only follow finished keys, so they need not wait behind them.
-    const previous = this.inflight;
-    this.inflight = (async () => {
-      await previous.catch(() => undefined);
+    // Graphs, scatters and releases keep program order (a release must not overtake the graph
+    // that made the key); gathers only follow finished keys, so they need not wait behind them.
+    const sent = this.inOrder(async () => {
       for (const batch of batches(tasks)) await this.sendGraph(batch);
       if (releases.length) this.rpc.release(releases);
-    })();
+    });
     const gathered = gathers.size ? this.sendGather(gathers) : Promise.resolve();
-    return Promise.all([this.inflight, gathered]);
+    return Promise.all([sent, gathered]);
+  }
+
+  /** Runs send once everything sent before it is done, failed or not. */
+  private inOrder<T>(send: () => Promise<T>): Promise<T> {
+    const sent = this.inflight.catch(() => undefined).then(send);
+    this.inflight = sent;
+    return sent;
   }
 
   /**
@@ -346,6 +414,7 @@ export class Client implements FutureOwner {
   private onSessionLost(err: Error): void {
     if (this.closed) return;
     this.closed = true;
+    this.forget();
     this.keys.failAll(new ConnectionLostError(`lost the scheduler at ${this.address}: ${err.message}`, { cause: err }));
     this.rpc.close();
   }
@@ -353,6 +422,15 @@ export class Client implements FutureOwner {
   private assertOpen(): void {
     if (this.closed) throw new ConnectionLostError(`client for ${this.address} is closed`);
   }
+}
+
+/** The client Client.current() returns (see there). */
+export function defaultClient(): Client {
+  return Client.current();
+}
+
+function isDelayedList(x: Delayed | readonly Delayed[]): x is readonly Delayed[] {
+  return Array.isArray(x);
 }
 
 /** The key and every task in the batch that depends on it, directly or not. */

@@ -1,5 +1,11 @@
 // A Future names a key on the cluster. Its value is gathered on demand; when the last
 // Future for a key is dropped (garbage collected or released), the key is released.
+//
+// A Future is awaitable, as in Dask: `await future` is `await future.result()`. JavaScript
+// unwraps every thenable it resolves a promise with, so nothing in the client may resolve a
+// promise with a bare Future (submit, map, scatter, compute and persist return them
+// synchronously; asCompleted yields them inside a record). The same holds for user code:
+// `Promise.all(futures)` and an async function that returns a Future give the value.
 import type { KeyStatus } from './key-tracker.js';
 
 export interface FutureOwner {
@@ -10,7 +16,7 @@ export interface FutureOwner {
   release(future: Future): void;
 }
 
-export class Future {
+export class Future<T = unknown> implements PromiseLike<T> {
   private released = false;
 
   constructor(readonly key: string, private readonly owner: FutureOwner) {
@@ -36,10 +42,18 @@ export class Future {
   }
 
   /** The key's value, fetched from the cluster. Rejects with the remote error if the task erred. */
-  async result(): Promise<unknown> {
+  async result(): Promise<T> {
     const value = await this.owner.resultOf(this.key);
     keepAlive(this);
-    return value;
+    return value as T;
+  }
+
+  /** Makes `await future` fetch the value, as `await future.result()` does. */
+  then<Fulfilled = T, Rejected = never>(
+    onfulfilled?: ((value: T) => Fulfilled | PromiseLike<Fulfilled>) | null,
+    onrejected?: ((reason: unknown) => Rejected | PromiseLike<Rejected>) | null,
+  ): Promise<Fulfilled | Rejected> {
+    return this.result().then(onfulfilled, onrejected);
   }
 
   /** Lets the cluster forget the key once no other Future holds it. */

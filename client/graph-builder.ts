@@ -1,9 +1,9 @@
 // Turns submit()/map() calls into wire TaskSpecs: futures among the arguments become
 // dependencies, everything else is encoded as a literal value.
 import { encodeValue, keyPlaceholder } from '../protocol/values.js';
-import { isPlainObject, setOwn } from '../protocol/value-tags.js';
 import { Future } from './future.js';
 import type { FunctionDef, TaskArg, TaskSpec } from './messages.js';
+import { replaceNested } from './nested.js';
 import { functionDef, type TaskFunction } from './task-functions.js';
 
 export interface TaskOptions {
@@ -69,15 +69,9 @@ function encodeArg(arg: unknown, dependencies: Set<string>, where: string): Task
  * else is left to the codec, which sends it faithfully or refuses it naming where it was.
  */
 function replaceFutures(value: unknown, dependencies: Set<string>): unknown {
-  if (value instanceof Future || value instanceof KeyRef) {
-    dependencies.add(value.key);
-    return keyPlaceholder(value.key);
-  }
-  if (Array.isArray(value)) return value.map((v) => replaceFutures(v, dependencies));
-  if (value !== null && typeof value === 'object' && isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) setOwn(out, k, replaceFutures(v, dependencies));
-    return out;
-  }
-  return value;
+  return replaceNested(value, (v) => {
+    if (!(v instanceof Future || v instanceof KeyRef)) return undefined;
+    dependencies.add(v.key);
+    return { value: keyPlaceholder(v.key) };
+  });
 }

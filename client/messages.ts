@@ -61,25 +61,5 @@ export type KeyEvent =
   | { key: string; state: 'cancelled' }
   | { key: string; state: 'lost'; why: string };
 
-export interface WorkerInfo {
-  id: string;
-  name: string;
-  address: string;
-  nthreads: number;
-  memoryLimit: number;
-  resources: Record<string, number>;
-  memoryUsed: number;
-  processing: number;
-  inMemory: number;
-  group: string;
-}
-
-/** Client.clusterInfo(): the scheduler and its workers. */
-export interface ClusterInfo {
-  schedulerId: string;
-  address: string;
-  dashboard: string;
-  /** Tasks the scheduler knows, in any state. */
-  tasks: number;
-  workers: WorkerInfo[];
-}
+// Client.clusterInfo()'s result is public API: its types live, importing nothing, in cluster-info.ts.
+export type { ClusterInfo, WorkerInfo } from './cluster-info.js';

@@ -5,6 +5,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import * as grpcRuntime from '@grpc/grpc-js';
 import { ChunkAssembler, toChunks } from '../protocol/chunks.js';
+import { DEFAULT_LOGS_TIMEOUT_MS } from '../protocol/data-client.js';
 import type { kubedask } from '../protocol/generated/kubedask.js';
 import { SchedulerClient, channelOptions, pb } from '../protocol/services.js';
 import { routeGrpcLogsByEnv } from '../protocol/grpc-log.js';
@@ -13,6 +14,7 @@ import { channelCredentials, type Tls } from '../protocol/tls.js';
 import { fromServiceError } from '../protocol/wire-errors.js';
 import { SchedulerUnreachableError } from '../protocol/errors.js';
 import type { ClusterInfo, GatheredValue, GraphSubmission, KeyEvent, KeyValue } from './messages.js';
+import type { WorkerLogLine, WorkerLogs } from './worker-logs.js';
 
 type Cb<T> = (err: grpc.ServiceError | null, reply?: T) => void;
 interface RawSchedulerClient extends grpc.Client {
@@ -23,6 +25,7 @@ interface RawSchedulerClient extends grpc.Client {
   uploadModule(req: kubedask.v1.UploadModuleRequest.$Properties, cb: Cb<kubedask.v1.UploadModuleReply>): void;
   cancel(req: kubedask.v1.CancelRequest.$Properties, cb: Cb<kubedask.v1.CancelReply>): void;
   clusterInfo(req: kubedask.v1.ClusterInfoRequest.$Properties, cb: Cb<kubedask.v1.ClusterInfoReply>): void;
+  workerLogs(req: kubedask.v1.WorkerLogsRequest.$Properties, options: grpc.CallOptions, cb: Cb<kubedask.v1.WorkerLogsReply>): void;
 }
 
 /** A graph is validated and queued, never run, within a call: a minute is generous. */
@@ -37,7 +40,10 @@ export class SchedulerRpc {
   private session?: grpc.ClientDuplexStream<kubedask.v1.ClientRequest.$Properties, kubedask.v1.ClientEvent>;
 
   /** Connects lazily: the channel opens with openSession. Throws on unusable TLS material. */
+  private readonly tls: boolean;
+
   constructor(private readonly address: string, tls?: Tls) {
+    this.tls = tls !== undefined;
     routeGrpcLogsByEnv('client');
     const client: grpc.Client = new SchedulerClient(address, channelCredentials(tls), channelOptions);
     this.raw = client as RawSchedulerClient;
@@ -55,7 +61,7 @@ export class SchedulerRpc {
       const timer = setTimeout(() => {
         if (!welcomed) { this.session?.cancel(); reject(new SchedulerUnreachableError(this.address, 'timeout', `no answer within ${timeoutMs} ms`)); }
       }, timeoutMs);
-      waitUntilReachable(this.raw, this.address, timeoutMs).then(() => {
+      waitUntilReachable(this.raw, this.address, timeoutMs, { tls: this.tls }).then(() => {
         const s = this.raw.session();
         this.session = s;
         s.on('data', (msg: kubedask.v1.ClientEvent) => {
@@ -131,6 +137,21 @@ export class SchedulerRpc {
         resources: { ...w.resources }, memoryUsed: w.memoryUsed ?? 0, processing: w.processing ?? 0, inMemory: w.inMemory ?? 0, group: w.group ?? '',
       })),
     };
+  }
+
+  /** Workers' recent log lines keyed by worker address (timeoutMs 0: the scheduler's default). */
+  async workerLogs(req: { n: number; workers: string[]; timeoutMs: number }): Promise<Record<string, WorkerLogs>> {
+    // The scheduler answers once every worker has or its timeout passed: allow for that.
+    const deadline = Date.now() + (req.timeoutMs || DEFAULT_LOGS_TIMEOUT_MS) + 10_000;
+    const reply = await unary<kubedask.v1.WorkerLogsReply>((cb) => this.raw.workerLogs(req, { deadline }, cb));
+    const out: Record<string, WorkerLogs> = {};
+    for (const w of reply.workers) {
+      const lines = (w.lines ?? []).map((l): WorkerLogLine => ({
+        time: new Date(l.timeMs ?? 0), level: (l.level || 'info') as WorkerLogLine['level'], message: l.message ?? '', ...(l.key ? { key: l.key } : {}),
+      }));
+      out[w.address ?? ''] = { name: w.name ?? '', lines, ...(w.error ? { error: w.error } : {}) };
+    }
+    return out;
   }
 
   close(): void {

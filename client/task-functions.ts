@@ -3,15 +3,32 @@
 import { createHash } from 'node:crypto';
 import type { FunctionDef } from './messages.js';
 
-/** A reference to an export of an uploaded module, usable wherever a function is. */
-export interface ModuleFunction {
+// Carries the export's signature in the type only: a ModuleFunction is plain data at run time.
+declare const signature: unique symbol;
+
+/** Parameters that take anything: those of a function whose signature is not known. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyArgs = any[];
+
+/** Any function a task may run. */
+export type AnyFunction = (...args: AnyArgs) => unknown;
+
+/**
+ * A reference to an export of an uploaded module, usable wherever a function is. F is the
+ * export's type when client.upload was given the module's type (see Client.upload).
+ */
+export interface ModuleFunction<F extends AnyFunction = AnyFunction> {
   readonly kind: 'kubedask-module-function';
   readonly module: string;
   readonly export: string;
+  readonly [signature]?: F;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export type TaskFunction = Function | ModuleFunction;
+/**
+ * A function, or an uploaded module's export, taking A and returning R (or a promise of it).
+ * Plain `TaskFunction` is any of them: submit then checks nothing and gives a Future<unknown>.
+ */
+export type TaskFunction<A extends unknown[] = AnyArgs, R = unknown> = ((...args: A) => R) | ModuleFunction<(...args: A) => R>;
 
 function isModuleFunction(fn: unknown): fn is ModuleFunction {
   return typeof fn === 'object' && fn !== null && (fn as ModuleFunction).kind === 'kubedask-module-function';
@@ -38,3 +55,8 @@ export function functionDef(fn: TaskFunction): FunctionDef {
   cache.set(fn, def);
   return def;
 }
+
+/** client.upload's result: each function export of M as a task function with its signature. */
+export type ModuleFunctions<M> = {
+  [K in keyof M as M[K] extends AnyFunction ? K : never]: M[K] extends AnyFunction ? ModuleFunction<M[K]> : never;
+};

@@ -13,6 +13,7 @@ type DataChunks = kubedask.v1.DataChunks;
 interface DataClient extends grpc.Client {
   fetch(request: kubedask.v1.FetchRequest.$Properties, options?: grpc.CallOptions): grpc.ClientReadableStream<DataChunks>;
   put(options: grpc.CallOptions, callback: grpc.requestCallback<kubedask.v1.PutReply>): grpc.ClientWritableStream<kubedask.v1.DataChunk.$Properties>;
+  logs(request: kubedask.v1.LogsRequest.$Properties, options: grpc.CallOptions, callback: grpc.requestCallback<kubedask.v1.LogsReply>): void;
 }
 
 export interface FetchResult {
@@ -26,6 +27,9 @@ export interface PeerClientsOptions {
   /** Deadline of one Fetch or Put call (default 300 s: big values on slow links). */
   deadlineMs?: number;
 }
+
+/** How long a worker has to answer Logs when the asker does not say (getWorkerLogs). */
+export const DEFAULT_LOGS_TIMEOUT_MS = 5_000;
 
 export class PeerClients {
   private readonly clients = new Map<string, DataClient>();
@@ -93,6 +97,14 @@ export class PeerClients {
         }
         call.end();
       })();
+    });
+  }
+
+  /** The worker's `n` most recent log lines (0: all it keeps); rejects with the gRPC error
+   *  (DEADLINE_EXCEEDED when it did not answer within `timeoutMs`). */
+  logs(address: string, n: number, timeoutMs: number): Promise<kubedask.v1.LogLine.$Properties[]> {
+    return new Promise((resolve, reject) => {
+      this.client(address).logs({ n }, { deadline: Date.now() + timeoutMs }, (err, reply) => (err ? reject(err) : resolve(reply?.lines ?? [])));
     });
   }
 

@@ -89,8 +89,9 @@ export class ConnectionLostError extends KubedaskError {
 
 /** Why a scheduler was never reached: nothing listens there ('refused'), the host name does not
  *  resolve ('unresolved'), something other than a gRPC scheduler answers ('not-grpc', e.g. the
- *  dashboard's HTTP port), or nothing answered before the connect timeout ('timeout'). */
-export type UnreachableReason = 'refused' | 'unresolved' | 'not-grpc' | 'timeout';
+ *  dashboard's HTTP port), one end uses TLS and the other does not ('tls-mismatch'), or nothing
+ *  answered before the connect timeout ('timeout'). */
+export type UnreachableReason = 'refused' | 'unresolved' | 'not-grpc' | 'tls-mismatch' | 'timeout';
 
 /** The scheduler at `address` was never reached. A ConnectionLostError, so code that caught
  *  that when connecting still does; never sent over the wire. */

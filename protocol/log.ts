@@ -35,6 +35,17 @@ export interface LoggerOptions {
   level: LogLevel;
   /** Where lines go: standard error by default, standard output, or any stream (tests). */
   destination?: 'stderr' | 'stdout' | DestinationStream;
+  /** Also given every line written (those that pass `level`): a worker keeps its recent lines. */
+  onLine?: (line: LogRecord) => void;
+}
+
+/** A line as it was written, with the fields of its logger's children and of the call. */
+export interface LogRecord {
+  /** Milliseconds since the Unix epoch. */
+  time: number;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+  fields: LogFields;
 }
 
 export function isLogLevel(value: string): value is LogLevel {
@@ -64,7 +75,7 @@ function writer(fd: 1 | 2): DestinationStream {
 export function createLogger(o: LoggerOptions): Logger {
   if (!isLogLevel(o.level)) throw new RangeError(`log level must be one of ${LOG_LEVELS.join(', ')}, got "${String(o.level)}"`);
   let made: PinoLogger | undefined;
-  return wrap(() => (made ??= makePino(o)), o.level);
+  return wrap(() => (made ??= makePino(o)), o.level, o.onLine, {});
 }
 
 function makePino(o: LoggerOptions): PinoLogger {
@@ -94,19 +105,21 @@ function safe(fields: LogFields): LogFields {
   return out ?? fields;
 }
 
-/** `pino()` gives the pino logger, made at the first line that passes `level`. */
-function wrap(pino: () => PinoLogger, level: LogLevel): Logger {
+/** `pino()` gives the pino logger, made at the first line that passes `level`; `inherited` are
+ *  the child fields, which pino adds itself but `onLine` is given explicitly. */
+function wrap(pino: () => PinoLogger, level: LogLevel, onLine: LoggerOptions['onLine'], inherited: LogFields): Logger {
   const enabled = (l: LogLevel) => level !== 'silent' && LOG_LEVELS.indexOf(l) <= LOG_LEVELS.indexOf(level);
-  const at = (l: 'debug' | 'info' | 'warn' | 'error') => (msg: string, fields?: LogFields): void => {
+  const at = (l: LogRecord['level']) => (msg: string, fields?: LogFields): void => {
     if (!enabled(l)) return;
     if (fields) pino()[l](safe(fields), msg);
     else pino()[l](msg);
+    onLine?.({ time: Date.now(), level: l, msg, fields: fields ? { ...inherited, ...fields } : inherited });
   };
   return {
     debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'),
     child: (fields) => {
       let made: PinoLogger | undefined;
-      return wrap(() => (made ??= pino().child(safe(fields))), level);
+      return wrap(() => (made ??= pino().child(safe(fields))), level, onLine, { ...inherited, ...fields });
     },
   };
 }

@@ -38,6 +38,7 @@ export const SchedulerService = {
   uploadModule: method('Scheduler', 'UploadModule', pb.UploadModuleRequest, pb.UploadModuleReply, false, false),
   cancel: method('Scheduler', 'Cancel', pb.CancelRequest, pb.CancelReply, false, false),
   clusterInfo: method('Scheduler', 'ClusterInfo', pb.ClusterInfoRequest, pb.ClusterInfoReply, false, false),
+  workerLogs: method('Scheduler', 'WorkerLogs', pb.WorkerLogsRequest, pb.WorkerLogsReply, false, false),
 };
 
 export const WorkerStreamService = {
@@ -47,6 +48,7 @@ export const WorkerStreamService = {
 export const WorkerDataService = {
   fetch: method('WorkerData', 'Fetch', pb.FetchRequest, pb.DataChunks, false, true),
   put: method('WorkerData', 'Put', pb.DataChunk, pb.PutReply, true, false),
+  logs: method('WorkerData', 'Logs', pb.LogsRequest, pb.LogsReply, false, false),
 };
 
 export const ControlService = {

@@ -2,14 +2,13 @@
 // running cluster with --scheduler (how a DaskJob's runner uses it).
 import { fileURLToPath } from 'node:url';
 import { Client } from '../../client/client.js';
+import type * as FlightsTasks from '../../client/demo/flights-tasks.js';
 import type { Future } from '../../client/future.js';
 import { LocalCluster } from '../../client/local-cluster.js';
 import type { TlsFlags } from '../definitions/option.js';
 import { tlsFromFlags } from '../tls-files.js';
 
 const tasksModule = fileURLToPath(new URL('../../client/demo/flights-tasks.js', import.meta.url));
-
-interface AirportRow { origin: string; flights: number; meanDelay: number; stdDelay: number; delayedShare: number; maxDelay: number }
 
 /** `kubedask demo` options, as ../definitions/demo.ts defines them. */
 export interface DemoFlags extends TlsFlags {
@@ -33,15 +32,16 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
   try {
     if (cluster) log(`[${lap()}] LocalCluster up: ${workers} workers, scheduler ${cluster.address}, dashboard ${cluster.dashboardUrl}`);
     else log(`[${lap()}] connected to the scheduler at ${flags.scheduler} (${(await client.clusterInfo()).workers.length} workers)`);
-    const tasks = await client.upload(tasksModule);
-    const { planPartitions } = (await import(tasksModule)) as { planPartitions(path: string, n: number, maxRows: number): { length: number }[] };
+    // Typed by the module's exports: submit and map below check their arguments against them.
+    const tasks = await client.upload<typeof FlightsTasks>(tasksModule);
+    const { planPartitions } = (await import(tasksModule)) as typeof FlightsTasks;
     const parts = planPartitions(data, partitions, rows);
     log(`[${lap()}] ${parts.length} partitions of ${data} (${parts.reduce((n, p) => n + p.length, 0)} rows)`);
 
-    const partials = client.map(tasks.originDelayStats!, parts);
+    const partials = client.map(tasks.originDelayStats, parts);
     let done = 0;
-    for await (const f of client.asCompleted(partials)) {
-      await f.wait();
+    for await (const { future } of client.asCompleted(partials)) {
+      await future.wait();
       done += 1;
       // Redraw one line on a terminal; in a log, print only the finished bar.
       if (process.stdout.isTTY) process.stdout.write(`\r[${lap()}] partitions computed ${progress(done, partials.length)}`);
@@ -49,14 +49,13 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
     process.stdout.write(`${process.stdout.isTTY ? '\r' : ''}[${lap()}] partitions computed ${progress(done, partials.length)}\n`);
 
     // Combine on the cluster in a tree, pairs at a time.
-    let layer: Future[] = partials;
+    let layer: Future<FlightsTasks.PartialStats>[] = partials;
     while (layer.length > 1) {
-      const next: Future[] = [];
-      for (let i = 0; i < layer.length; i += 2) next.push(client.submit(tasks.combineStats!, layer.slice(i, i + 2)));
+      const next: Future<FlightsTasks.PartialStats>[] = [];
+      for (let i = 0; i < layer.length; i += 2) next.push(client.submit(tasks.combineStats, layer.slice(i, i + 2)));
       layer = next;
     }
-    const best = client.submit(tasks.topAirports!, layer[0], top, 1000);
-    const airports = (await best.result()) as AirportRow[];
+    const airports = await client.submit(tasks.topAirports, layer[0]!, top, 1000);
     log(`[${lap()}] combined; top ${airports.length} origins by mean departure delay (>= 1000 flights):`);
     log('origin   flights  mean delay  std delay  delayed>15  max delay');
     for (const r of airports) {

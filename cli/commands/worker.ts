@@ -18,6 +18,7 @@ export interface WorkerFlags extends TlsFlags {
   connectTimeout: number;
   exitWithParent?: boolean;
   logLevel: LogLevel;
+  logLines: number;
 }
 
 export async function workerCommand(flags: WorkerFlags): Promise<void> {
@@ -39,6 +40,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
     port: flags.port,
     reconnectTimeoutMs: flags.connectTimeout * 1000,
     logLevel: flags.logLevel,
+    logLines: flags.logLines,
     tls,
   });
   process.stdout.write(`worker ${worker.name} serving data at ${worker.address}\n`);

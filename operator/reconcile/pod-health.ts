@@ -10,8 +10,9 @@ export const isReady = (p: IPod): boolean =>
 /** Why a pod cannot start, or undefined while it is fine (or simply still starting). */
 export interface PodProblem { reason: string; message: string }
 
-const START_FAILURES = new Set(['CrashLoopBackOff', 'ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName',
-  'CreateContainerError', 'CreateContainerConfigError', 'RunContainerError']);
+/** Waiting reasons of a container whose image the node cannot get. */
+const IMAGE_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
+const START_FAILURES = new Set(['CrashLoopBackOff', ...IMAGE_FAILURES, 'CreateContainerError', 'CreateContainerConfigError', 'RunContainerError']);
 
 export function podProblem(p: IPod): PodProblem | undefined {
   const scheduled = p.status?.conditions?.find((c) => c.type === 'PodScheduled');
@@ -20,6 +21,11 @@ export function podProblem(p: IPod): PodProblem | undefined {
   }
   for (const c of p.status?.containerStatuses ?? []) {
     const waiting = c.state?.waiting;
+    if (waiting?.reason && IMAGE_FAILURES.has(waiting.reason)) {
+      // Named from the spec, whatever the runtime's message says (or leaves out).
+      const image = p.spec?.containers.find((s) => s.name === c.name)?.image ?? c.image;
+      return { reason: waiting.reason, message: `pod ${p.metadata?.name}: container ${c.name} cannot pull image "${image}" (${waiting.reason})${waiting.message ? `: ${waiting.message}` : ''}` };
+    }
     if (waiting?.reason && START_FAILURES.has(waiting.reason)) {
       const last = c.lastState?.terminated;
       const exit = last ? ` (last exit code ${last.exitCode}${last.message ? `: ${last.message}` : ''})` : '';

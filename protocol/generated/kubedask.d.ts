@@ -246,6 +246,39 @@ export namespace kubedask {
             type $Shape = kubedask.v1.RemoteError.$Properties;
         }
 
+        interface ILogLine extends kubedask.v1.LogLine.$Properties {
+        }
+
+        class LogLine {
+            constructor(properties?: kubedask.v1.LogLine.$Properties);
+            $unknowns?: Uint8Array[];
+            timeMs: number;
+            level: string;
+            message: string;
+            key: string;
+            static create(properties: kubedask.v1.LogLine.$Shape): kubedask.v1.LogLine & kubedask.v1.LogLine.$Shape;
+            static create(properties?: kubedask.v1.LogLine.$Properties): kubedask.v1.LogLine;
+            static encode(message: kubedask.v1.LogLine.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.LogLine.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.LogLine & kubedask.v1.LogLine.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.LogLine & kubedask.v1.LogLine.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.LogLine;
+            static toObject(message: kubedask.v1.LogLine, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace LogLine {
+            interface $Properties {
+                timeMs?: (number|null);
+                level?: (string|null);
+                message?: (string|null);
+                key?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.LogLine.$Properties;
+        }
+
         class Control extends $protobuf.rpc.Service {
             constructor(rpcImpl: $protobuf.RPCImpl, requestDelimited?: boolean, responseDelimited?: boolean);
             static create(rpcImpl: $protobuf.RPCImpl, requestDelimited?: boolean, responseDelimited?: boolean): Control;
@@ -673,6 +706,7 @@ export namespace kubedask {
             uploadModule: kubedask.v1.Scheduler.UploadModule;
             cancel: kubedask.v1.Scheduler.Cancel;
             clusterInfo: kubedask.v1.Scheduler.ClusterInfo;
+            workerLogs: kubedask.v1.Scheduler.WorkerLogs;
         }
 
         namespace Scheduler {
@@ -750,6 +784,17 @@ export namespace kubedask {
               readonly path: "/kubedask.v1.Scheduler/ClusterInfo";
               readonly requestType: "ClusterInfoRequest";
               readonly responseType: "ClusterInfoReply";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+            type WorkerLogsCallback = (error: (Error|null), response?: kubedask.v1.WorkerLogsReply) => void;
+            type WorkerLogs = {
+              (request: kubedask.v1.IWorkerLogsRequest, callback: kubedask.v1.Scheduler.WorkerLogsCallback): void;
+              (request: kubedask.v1.IWorkerLogsRequest): Promise<kubedask.v1.WorkerLogsReply>;
+              readonly name: "WorkerLogs";
+              readonly path: "/kubedask.v1.Scheduler/WorkerLogs";
+              readonly requestType: "WorkerLogsRequest";
+              readonly responseType: "WorkerLogsReply";
               readonly requestStream: undefined;
               readonly responseStream: undefined;
             };
@@ -1277,6 +1322,97 @@ export namespace kubedask {
             type $Shape = kubedask.v1.WorkerInfo.$Properties;
         }
 
+        interface IWorkerLogsRequest extends kubedask.v1.WorkerLogsRequest.$Properties {
+        }
+
+        class WorkerLogsRequest {
+            constructor(properties?: kubedask.v1.WorkerLogsRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            n: number;
+            workers: string[];
+            timeoutMs: number;
+            static create(properties: kubedask.v1.WorkerLogsRequest.$Shape): kubedask.v1.WorkerLogsRequest & kubedask.v1.WorkerLogsRequest.$Shape;
+            static create(properties?: kubedask.v1.WorkerLogsRequest.$Properties): kubedask.v1.WorkerLogsRequest;
+            static encode(message: kubedask.v1.WorkerLogsRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.WorkerLogsRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.WorkerLogsRequest & kubedask.v1.WorkerLogsRequest.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.WorkerLogsRequest & kubedask.v1.WorkerLogsRequest.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.WorkerLogsRequest;
+            static toObject(message: kubedask.v1.WorkerLogsRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace WorkerLogsRequest {
+            interface $Properties {
+                n?: (number|null);
+                workers?: (string[]|null);
+                timeoutMs?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.WorkerLogsRequest.$Properties;
+        }
+
+        interface IWorkerLogsReply extends kubedask.v1.WorkerLogsReply.$Properties {
+        }
+
+        class WorkerLogsReply {
+            constructor(properties?: kubedask.v1.WorkerLogsReply.$Properties);
+            $unknowns?: Uint8Array[];
+            workers: kubedask.v1.WorkerLogs.$Properties[];
+            static create(properties: kubedask.v1.WorkerLogsReply.$Shape): kubedask.v1.WorkerLogsReply & kubedask.v1.WorkerLogsReply.$Shape;
+            static create(properties?: kubedask.v1.WorkerLogsReply.$Properties): kubedask.v1.WorkerLogsReply;
+            static encode(message: kubedask.v1.WorkerLogsReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.WorkerLogsReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.WorkerLogsReply & kubedask.v1.WorkerLogsReply.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.WorkerLogsReply & kubedask.v1.WorkerLogsReply.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.WorkerLogsReply;
+            static toObject(message: kubedask.v1.WorkerLogsReply, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace WorkerLogsReply {
+            interface $Properties {
+                workers?: (kubedask.v1.WorkerLogs.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.WorkerLogsReply.$Properties;
+        }
+
+        interface IWorkerLogs extends kubedask.v1.WorkerLogs.$Properties {
+        }
+
+        class WorkerLogs {
+            constructor(properties?: kubedask.v1.WorkerLogs.$Properties);
+            $unknowns?: Uint8Array[];
+            address: string;
+            name: string;
+            lines: kubedask.v1.LogLine.$Properties[];
+            error: string;
+            static create(properties: kubedask.v1.WorkerLogs.$Shape): kubedask.v1.WorkerLogs & kubedask.v1.WorkerLogs.$Shape;
+            static create(properties?: kubedask.v1.WorkerLogs.$Properties): kubedask.v1.WorkerLogs;
+            static encode(message: kubedask.v1.WorkerLogs.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.WorkerLogs.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.WorkerLogs & kubedask.v1.WorkerLogs.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.WorkerLogs & kubedask.v1.WorkerLogs.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.WorkerLogs;
+            static toObject(message: kubedask.v1.WorkerLogs, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace WorkerLogs {
+            interface $Properties {
+                address?: (string|null);
+                name?: (string|null);
+                lines?: (kubedask.v1.LogLine.$Properties[]|null);
+                error?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.WorkerLogs.$Properties;
+        }
+
         class WorkerStream extends $protobuf.rpc.Service {
             constructor(rpcImpl: $protobuf.RPCImpl, requestDelimited?: boolean, responseDelimited?: boolean);
             static create(rpcImpl: $protobuf.RPCImpl, requestDelimited?: boolean, responseDelimited?: boolean): WorkerStream;
@@ -1302,6 +1438,7 @@ export namespace kubedask {
             static create(rpcImpl: $protobuf.RPCImpl, requestDelimited?: boolean, responseDelimited?: boolean): WorkerData;
             fetch: kubedask.v1.WorkerData.Fetch;
             put: kubedask.v1.WorkerData.Put;
+            logs: kubedask.v1.WorkerData.Logs;
         }
 
         namespace WorkerData {
@@ -1325,6 +1462,17 @@ export namespace kubedask {
               readonly requestType: "DataChunk";
               readonly responseType: "PutReply";
               readonly requestStream: true;
+              readonly responseStream: undefined;
+            };
+            type LogsCallback = (error: (Error|null), response?: kubedask.v1.LogsReply) => void;
+            type Logs = {
+              (request: kubedask.v1.ILogsRequest, callback: kubedask.v1.WorkerData.LogsCallback): void;
+              (request: kubedask.v1.ILogsRequest): Promise<kubedask.v1.LogsReply>;
+              readonly name: "Logs";
+              readonly path: "/kubedask.v1.WorkerData/Logs";
+              readonly requestType: "LogsRequest";
+              readonly responseType: "LogsReply";
+              readonly requestStream: undefined;
               readonly responseStream: undefined;
             };
         }
@@ -2026,6 +2174,60 @@ export namespace kubedask {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.PutReply.$Properties;
+        }
+
+        interface ILogsRequest extends kubedask.v1.LogsRequest.$Properties {
+        }
+
+        class LogsRequest {
+            constructor(properties?: kubedask.v1.LogsRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            n: number;
+            static create(properties: kubedask.v1.LogsRequest.$Shape): kubedask.v1.LogsRequest & kubedask.v1.LogsRequest.$Shape;
+            static create(properties?: kubedask.v1.LogsRequest.$Properties): kubedask.v1.LogsRequest;
+            static encode(message: kubedask.v1.LogsRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.LogsRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.LogsRequest & kubedask.v1.LogsRequest.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.LogsRequest & kubedask.v1.LogsRequest.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.LogsRequest;
+            static toObject(message: kubedask.v1.LogsRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace LogsRequest {
+            interface $Properties {
+                n?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.LogsRequest.$Properties;
+        }
+
+        interface ILogsReply extends kubedask.v1.LogsReply.$Properties {
+        }
+
+        class LogsReply {
+            constructor(properties?: kubedask.v1.LogsReply.$Properties);
+            $unknowns?: Uint8Array[];
+            lines: kubedask.v1.LogLine.$Properties[];
+            static create(properties: kubedask.v1.LogsReply.$Shape): kubedask.v1.LogsReply & kubedask.v1.LogsReply.$Shape;
+            static create(properties?: kubedask.v1.LogsReply.$Properties): kubedask.v1.LogsReply;
+            static encode(message: kubedask.v1.LogsReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.LogsReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.LogsReply & kubedask.v1.LogsReply.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.LogsReply & kubedask.v1.LogsReply.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.LogsReply;
+            static toObject(message: kubedask.v1.LogsReply, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace LogsReply {
+            interface $Properties {
+                lines?: (kubedask.v1.LogLine.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.LogsReply.$Properties;
         }
     }
 }

@@ -2547,6 +2547,339 @@ export const kubedask = $root.kubedask = (() => {
             return RemoteError;
         })();
 
+        v1.LogLine = (function() {
+
+            /**
+             * Properties of a LogLine.
+             * @typedef {Object} kubedask.v1.LogLine.$Properties
+             * @property {number|null} [timeMs] LogLine timeMs
+             * @property {string|null} [level] LogLine level
+             * @property {string|null} [message] LogLine message
+             * @property {string|null} [key] LogLine key
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a LogLine.
+             * @memberof kubedask.v1
+             * @interface ILogLine
+             * @augments kubedask.v1.LogLine.$Properties
+             * @deprecated Use kubedask.v1.LogLine.$Properties instead.
+             */
+
+            /**
+             * Shape of a LogLine.
+             * @typedef {kubedask.v1.LogLine.$Properties} kubedask.v1.LogLine.$Shape
+             */
+
+            /**
+             * Constructs a new LogLine.
+             * @memberof kubedask.v1
+             * @classdesc Represents a LogLine.
+             * @constructor
+             * @param {kubedask.v1.LogLine.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const LogLine = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * LogLine timeMs.
+             * @member {number} timeMs
+             * @memberof kubedask.v1.LogLine
+             * @instance
+             */
+            LogLine.prototype.timeMs = 0;
+
+            /**
+             * LogLine level.
+             * @member {string} level
+             * @memberof kubedask.v1.LogLine
+             * @instance
+             */
+            LogLine.prototype.level = "";
+
+            /**
+             * LogLine message.
+             * @member {string} message
+             * @memberof kubedask.v1.LogLine
+             * @instance
+             */
+            LogLine.prototype.message = "";
+
+            /**
+             * LogLine key.
+             * @member {string} key
+             * @memberof kubedask.v1.LogLine
+             * @instance
+             */
+            LogLine.prototype.key = "";
+
+            /**
+             * Creates a new LogLine instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.LogLine
+             * @static
+             * @param {kubedask.v1.LogLine.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.LogLine} LogLine instance
+             * @type {{
+             *   (properties: kubedask.v1.LogLine.$Shape): kubedask.v1.LogLine & kubedask.v1.LogLine.$Shape;
+             *   (properties?: kubedask.v1.LogLine.$Properties): kubedask.v1.LogLine;
+             * }}
+             */
+            LogLine.create = function(properties) {
+                return new LogLine(properties);
+            };
+
+            /**
+             * Encodes the specified LogLine message. Does not implicitly {@link kubedask.v1.LogLine.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.LogLine
+             * @static
+             * @param {kubedask.v1.LogLine.$Properties} message LogLine message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LogLine.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.timeMs != null && $Object.hasOwnProperty.call(message, "timeMs") && !$Object.is(message.timeMs, 0))
+                    writer.uint32(/* id 1, wireType 1 =*/9).double(message.timeMs);
+                if (message.level != null && $Object.hasOwnProperty.call(message, "level") && message.level !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.level);
+                if (message.message != null && $Object.hasOwnProperty.call(message, "message") && message.message !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.message);
+                if (message.key != null && $Object.hasOwnProperty.call(message, "key") && message.key !== "")
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.key);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified LogLine message, length delimited. Does not implicitly {@link kubedask.v1.LogLine.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.LogLine
+             * @static
+             * @param {kubedask.v1.LogLine.$Properties} message LogLine message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LogLine.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a LogLine message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.LogLine
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.LogLine & kubedask.v1.LogLine.$Shape} LogLine
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LogLine.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.LogLine();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.timeMs = value;
+                            else
+                                delete message.timeMs;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.level = value;
+                            else
+                                delete message.level;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.message = value;
+                            else
+                                delete message.message;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.key = value;
+                            else
+                                delete message.key;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a LogLine message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.LogLine
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.LogLine & kubedask.v1.LogLine.$Shape} LogLine
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LogLine.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a LogLine message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.LogLine
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.LogLine} LogLine
+             */
+            LogLine.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.LogLine)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.LogLine: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.LogLine();
+                if (object.timeMs != null)
+                    if (!$Object.is($Number(object.timeMs), 0))
+                        message.timeMs = $Number(object.timeMs);
+                if (object.level != null)
+                    if (typeof object.level !== "string" || object.level.length)
+                        message.level = $String(object.level);
+                if (object.message != null)
+                    if (typeof object.message !== "string" || object.message.length)
+                        message.message = $String(object.message);
+                if (object.key != null)
+                    if (typeof object.key !== "string" || object.key.length)
+                        message.key = $String(object.key);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a LogLine message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.LogLine
+             * @static
+             * @param {kubedask.v1.LogLine} message LogLine
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            LogLine.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.timeMs = 0;
+                    object.level = "";
+                    object.message = "";
+                    object.key = "";
+                }
+                if (message.timeMs != null && $Object.hasOwnProperty.call(message, "timeMs"))
+                    object.timeMs = options.json && !$isFinite(message.timeMs) ? $String(message.timeMs) : message.timeMs;
+                if (message.level != null && $Object.hasOwnProperty.call(message, "level"))
+                    object.level = message.level;
+                if (message.message != null && $Object.hasOwnProperty.call(message, "message"))
+                    object.message = message.message;
+                if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
+                    object.key = message.key;
+                return object;
+            };
+
+            /**
+             * Converts this LogLine to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.LogLine
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            LogLine.prototype.toJSON = function() {
+                return LogLine.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for LogLine
+             * @function getTypeUrl
+             * @memberof kubedask.v1.LogLine
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            LogLine.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.LogLine";
+            };
+
+            return LogLine;
+        })();
+
         v1.Control = (function() {
 
             /**
@@ -6930,6 +7263,47 @@ export const kubedask = $root.kubedask = (() => {
                 path: { value: "/kubedask.v1.Scheduler/ClusterInfo" },
                 requestType: { value: "ClusterInfoRequest" },
                 responseType: { value: "ClusterInfoReply" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link kubedask.v1.Scheduler#workerLogs}.
+             * @memberof kubedask.v1.Scheduler
+             * @typedef WorkerLogsCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {kubedask.v1.WorkerLogsReply} [response] WorkerLogsReply
+             */
+
+            /**
+             * Calls WorkerLogs.
+             * @memberof kubedask.v1.Scheduler
+             * @typedef WorkerLogs
+             * @type {{
+             *   (request: kubedask.v1.IWorkerLogsRequest, callback: kubedask.v1.Scheduler.WorkerLogsCallback): void;
+             *   (request: kubedask.v1.IWorkerLogsRequest): Promise<kubedask.v1.WorkerLogsReply>;
+             *   readonly name: "WorkerLogs";
+             *   readonly path: "/kubedask.v1.Scheduler/WorkerLogs";
+             *   readonly requestType: "WorkerLogsRequest";
+             *   readonly responseType: "WorkerLogsReply";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls WorkerLogs.
+             * @name kubedask.v1.Scheduler#workerLogs
+             * @type {kubedask.v1.Scheduler.WorkerLogs}
+             */
+            $Object.defineProperties(Scheduler.prototype.workerLogs = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Scheduler.prototype.workerLogs, $root.kubedask.v1.WorkerLogsRequest, $root.kubedask.v1.WorkerLogsReply, request, callback);
+            }, {
+                name: { value: "WorkerLogs" },
+                path: { value: "/kubedask.v1.Scheduler/WorkerLogs" },
+                requestType: { value: "WorkerLogsRequest" },
+                responseType: { value: "WorkerLogsReply" },
                 requestStream: { value: $undefined },
                 responseStream: { value: $undefined }
             });
@@ -12092,6 +12466,932 @@ export const kubedask = $root.kubedask = (() => {
             return WorkerInfo;
         })();
 
+        v1.WorkerLogsRequest = (function() {
+
+            /**
+             * Properties of a WorkerLogsRequest.
+             * @typedef {Object} kubedask.v1.WorkerLogsRequest.$Properties
+             * @property {number|null} [n] WorkerLogsRequest n
+             * @property {Array.<string>|null} [workers] WorkerLogsRequest workers
+             * @property {number|null} [timeoutMs] WorkerLogsRequest timeoutMs
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a WorkerLogsRequest.
+             * @memberof kubedask.v1
+             * @interface IWorkerLogsRequest
+             * @augments kubedask.v1.WorkerLogsRequest.$Properties
+             * @deprecated Use kubedask.v1.WorkerLogsRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a WorkerLogsRequest.
+             * @typedef {kubedask.v1.WorkerLogsRequest.$Properties} kubedask.v1.WorkerLogsRequest.$Shape
+             */
+
+            /**
+             * Constructs a new WorkerLogsRequest.
+             * @memberof kubedask.v1
+             * @classdesc Represents a WorkerLogsRequest.
+             * @constructor
+             * @param {kubedask.v1.WorkerLogsRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const WorkerLogsRequest = function (properties) {
+                this.workers = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * WorkerLogsRequest n.
+             * @member {number} n
+             * @memberof kubedask.v1.WorkerLogsRequest
+             * @instance
+             */
+            WorkerLogsRequest.prototype.n = 0;
+
+            /**
+             * WorkerLogsRequest workers.
+             * @member {Array.<string>} workers
+             * @memberof kubedask.v1.WorkerLogsRequest
+             * @instance
+             */
+            WorkerLogsRequest.prototype.workers = $util.emptyArray;
+
+            /**
+             * WorkerLogsRequest timeoutMs.
+             * @member {number} timeoutMs
+             * @memberof kubedask.v1.WorkerLogsRequest
+             * @instance
+             */
+            WorkerLogsRequest.prototype.timeoutMs = 0;
+
+            /**
+             * Creates a new WorkerLogsRequest instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.WorkerLogsRequest
+             * @static
+             * @param {kubedask.v1.WorkerLogsRequest.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.WorkerLogsRequest} WorkerLogsRequest instance
+             * @type {{
+             *   (properties: kubedask.v1.WorkerLogsRequest.$Shape): kubedask.v1.WorkerLogsRequest & kubedask.v1.WorkerLogsRequest.$Shape;
+             *   (properties?: kubedask.v1.WorkerLogsRequest.$Properties): kubedask.v1.WorkerLogsRequest;
+             * }}
+             */
+            WorkerLogsRequest.create = function(properties) {
+                return new WorkerLogsRequest(properties);
+            };
+
+            /**
+             * Encodes the specified WorkerLogsRequest message. Does not implicitly {@link kubedask.v1.WorkerLogsRequest.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.WorkerLogsRequest
+             * @static
+             * @param {kubedask.v1.WorkerLogsRequest.$Properties} message WorkerLogsRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            WorkerLogsRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.n != null && $Object.hasOwnProperty.call(message, "n") && message.n !== 0)
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.n);
+                if (message.workers != null && message.workers.length)
+                    for (let i = 0; i < message.workers.length; ++i)
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.workers[i]);
+                if (message.timeoutMs != null && $Object.hasOwnProperty.call(message, "timeoutMs") && message.timeoutMs !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.timeoutMs);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified WorkerLogsRequest message, length delimited. Does not implicitly {@link kubedask.v1.WorkerLogsRequest.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.WorkerLogsRequest
+             * @static
+             * @param {kubedask.v1.WorkerLogsRequest.$Properties} message WorkerLogsRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            WorkerLogsRequest.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a WorkerLogsRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.WorkerLogsRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.WorkerLogsRequest & kubedask.v1.WorkerLogsRequest.$Shape} WorkerLogsRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            WorkerLogsRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.WorkerLogsRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.n = value;
+                            else
+                                delete message.n;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.workers && message.workers.length))
+                                message.workers = [];
+                            message.workers.push(reader.stringVerify());
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.timeoutMs = value;
+                            else
+                                delete message.timeoutMs;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a WorkerLogsRequest message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.WorkerLogsRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.WorkerLogsRequest & kubedask.v1.WorkerLogsRequest.$Shape} WorkerLogsRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            WorkerLogsRequest.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a WorkerLogsRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.WorkerLogsRequest
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.WorkerLogsRequest} WorkerLogsRequest
+             */
+            WorkerLogsRequest.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.WorkerLogsRequest)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.WorkerLogsRequest: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.WorkerLogsRequest();
+                if (object.n != null)
+                    if ($Number(object.n) !== 0)
+                        message.n = object.n >>> 0;
+                if (object.workers) {
+                    if (!$Array.isArray(object.workers))
+                        throw $TypeError(".kubedask.v1.WorkerLogsRequest.workers: array expected");
+                    message.workers = $Array(object.workers.length);
+                    for (let i = 0; i < object.workers.length; ++i)
+                        message.workers[i] = $String(object.workers[i]);
+                }
+                if (object.timeoutMs != null)
+                    if ($Number(object.timeoutMs) !== 0)
+                        message.timeoutMs = object.timeoutMs >>> 0;
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a WorkerLogsRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.WorkerLogsRequest
+             * @static
+             * @param {kubedask.v1.WorkerLogsRequest} message WorkerLogsRequest
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            WorkerLogsRequest.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.workers = [];
+                if (options.defaults) {
+                    object.n = 0;
+                    object.timeoutMs = 0;
+                }
+                if (message.n != null && $Object.hasOwnProperty.call(message, "n"))
+                    object.n = message.n;
+                if (message.workers && message.workers.length) {
+                    object.workers = $Array(message.workers.length);
+                    for (let j = 0; j < message.workers.length; ++j)
+                        object.workers[j] = message.workers[j];
+                }
+                if (message.timeoutMs != null && $Object.hasOwnProperty.call(message, "timeoutMs"))
+                    object.timeoutMs = message.timeoutMs;
+                return object;
+            };
+
+            /**
+             * Converts this WorkerLogsRequest to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.WorkerLogsRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            WorkerLogsRequest.prototype.toJSON = function() {
+                return WorkerLogsRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for WorkerLogsRequest
+             * @function getTypeUrl
+             * @memberof kubedask.v1.WorkerLogsRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            WorkerLogsRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.WorkerLogsRequest";
+            };
+
+            return WorkerLogsRequest;
+        })();
+
+        v1.WorkerLogsReply = (function() {
+
+            /**
+             * Properties of a WorkerLogsReply.
+             * @typedef {Object} kubedask.v1.WorkerLogsReply.$Properties
+             * @property {Array.<kubedask.v1.WorkerLogs.$Properties>|null} [workers] WorkerLogsReply workers
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a WorkerLogsReply.
+             * @memberof kubedask.v1
+             * @interface IWorkerLogsReply
+             * @augments kubedask.v1.WorkerLogsReply.$Properties
+             * @deprecated Use kubedask.v1.WorkerLogsReply.$Properties instead.
+             */
+
+            /**
+             * Shape of a WorkerLogsReply.
+             * @typedef {kubedask.v1.WorkerLogsReply.$Properties} kubedask.v1.WorkerLogsReply.$Shape
+             */
+
+            /**
+             * Constructs a new WorkerLogsReply.
+             * @memberof kubedask.v1
+             * @classdesc Represents a WorkerLogsReply.
+             * @constructor
+             * @param {kubedask.v1.WorkerLogsReply.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const WorkerLogsReply = function (properties) {
+                this.workers = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * WorkerLogsReply workers.
+             * @member {Array.<kubedask.v1.WorkerLogs.$Properties>} workers
+             * @memberof kubedask.v1.WorkerLogsReply
+             * @instance
+             */
+            WorkerLogsReply.prototype.workers = $util.emptyArray;
+
+            /**
+             * Creates a new WorkerLogsReply instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.WorkerLogsReply
+             * @static
+             * @param {kubedask.v1.WorkerLogsReply.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.WorkerLogsReply} WorkerLogsReply instance
+             * @type {{
+             *   (properties: kubedask.v1.WorkerLogsReply.$Shape): kubedask.v1.WorkerLogsReply & kubedask.v1.WorkerLogsReply.$Shape;
+             *   (properties?: kubedask.v1.WorkerLogsReply.$Properties): kubedask.v1.WorkerLogsReply;
+             * }}
+             */
+            WorkerLogsReply.create = function(properties) {
+                return new WorkerLogsReply(properties);
+            };
+
+            /**
+             * Encodes the specified WorkerLogsReply message. Does not implicitly {@link kubedask.v1.WorkerLogsReply.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.WorkerLogsReply
+             * @static
+             * @param {kubedask.v1.WorkerLogsReply.$Properties} message WorkerLogsReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            WorkerLogsReply.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.workers != null && message.workers.length)
+                    for (let i = 0; i < message.workers.length; ++i)
+                        $root.kubedask.v1.WorkerLogs.encode(message.workers[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified WorkerLogsReply message, length delimited. Does not implicitly {@link kubedask.v1.WorkerLogsReply.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.WorkerLogsReply
+             * @static
+             * @param {kubedask.v1.WorkerLogsReply.$Properties} message WorkerLogsReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            WorkerLogsReply.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a WorkerLogsReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.WorkerLogsReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.WorkerLogsReply & kubedask.v1.WorkerLogsReply.$Shape} WorkerLogsReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            WorkerLogsReply.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.WorkerLogsReply();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.workers && message.workers.length))
+                                message.workers = [];
+                            message.workers.push($root.kubedask.v1.WorkerLogs.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a WorkerLogsReply message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.WorkerLogsReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.WorkerLogsReply & kubedask.v1.WorkerLogsReply.$Shape} WorkerLogsReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            WorkerLogsReply.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a WorkerLogsReply message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.WorkerLogsReply
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.WorkerLogsReply} WorkerLogsReply
+             */
+            WorkerLogsReply.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.WorkerLogsReply)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.WorkerLogsReply: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.WorkerLogsReply();
+                if (object.workers) {
+                    if (!$Array.isArray(object.workers))
+                        throw $TypeError(".kubedask.v1.WorkerLogsReply.workers: array expected");
+                    message.workers = $Array(object.workers.length);
+                    for (let i = 0; i < object.workers.length; ++i) {
+                        if (!$util.isObject(object.workers[i]))
+                            throw $TypeError(".kubedask.v1.WorkerLogsReply.workers: object expected");
+                        message.workers[i] = $root.kubedask.v1.WorkerLogs.fromObject(object.workers[i], _depth + 1);
+                    }
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a WorkerLogsReply message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.WorkerLogsReply
+             * @static
+             * @param {kubedask.v1.WorkerLogsReply} message WorkerLogsReply
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            WorkerLogsReply.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.workers = [];
+                if (message.workers && message.workers.length) {
+                    object.workers = $Array(message.workers.length);
+                    for (let j = 0; j < message.workers.length; ++j)
+                        object.workers[j] = $root.kubedask.v1.WorkerLogs.toObject(message.workers[j], options, _depth + 1);
+                }
+                return object;
+            };
+
+            /**
+             * Converts this WorkerLogsReply to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.WorkerLogsReply
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            WorkerLogsReply.prototype.toJSON = function() {
+                return WorkerLogsReply.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for WorkerLogsReply
+             * @function getTypeUrl
+             * @memberof kubedask.v1.WorkerLogsReply
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            WorkerLogsReply.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.WorkerLogsReply";
+            };
+
+            return WorkerLogsReply;
+        })();
+
+        v1.WorkerLogs = (function() {
+
+            /**
+             * Properties of a WorkerLogs.
+             * @typedef {Object} kubedask.v1.WorkerLogs.$Properties
+             * @property {string|null} [address] WorkerLogs address
+             * @property {string|null} [name] WorkerLogs name
+             * @property {Array.<kubedask.v1.LogLine.$Properties>|null} [lines] WorkerLogs lines
+             * @property {string|null} [error] WorkerLogs error
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a WorkerLogs.
+             * @memberof kubedask.v1
+             * @interface IWorkerLogs
+             * @augments kubedask.v1.WorkerLogs.$Properties
+             * @deprecated Use kubedask.v1.WorkerLogs.$Properties instead.
+             */
+
+            /**
+             * Shape of a WorkerLogs.
+             * @typedef {kubedask.v1.WorkerLogs.$Properties} kubedask.v1.WorkerLogs.$Shape
+             */
+
+            /**
+             * Constructs a new WorkerLogs.
+             * @memberof kubedask.v1
+             * @classdesc Represents a WorkerLogs.
+             * @constructor
+             * @param {kubedask.v1.WorkerLogs.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const WorkerLogs = function (properties) {
+                this.lines = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * WorkerLogs address.
+             * @member {string} address
+             * @memberof kubedask.v1.WorkerLogs
+             * @instance
+             */
+            WorkerLogs.prototype.address = "";
+
+            /**
+             * WorkerLogs name.
+             * @member {string} name
+             * @memberof kubedask.v1.WorkerLogs
+             * @instance
+             */
+            WorkerLogs.prototype.name = "";
+
+            /**
+             * WorkerLogs lines.
+             * @member {Array.<kubedask.v1.LogLine.$Properties>} lines
+             * @memberof kubedask.v1.WorkerLogs
+             * @instance
+             */
+            WorkerLogs.prototype.lines = $util.emptyArray;
+
+            /**
+             * WorkerLogs error.
+             * @member {string} error
+             * @memberof kubedask.v1.WorkerLogs
+             * @instance
+             */
+            WorkerLogs.prototype.error = "";
+
+            /**
+             * Creates a new WorkerLogs instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.WorkerLogs
+             * @static
+             * @param {kubedask.v1.WorkerLogs.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.WorkerLogs} WorkerLogs instance
+             * @type {{
+             *   (properties: kubedask.v1.WorkerLogs.$Shape): kubedask.v1.WorkerLogs & kubedask.v1.WorkerLogs.$Shape;
+             *   (properties?: kubedask.v1.WorkerLogs.$Properties): kubedask.v1.WorkerLogs;
+             * }}
+             */
+            WorkerLogs.create = function(properties) {
+                return new WorkerLogs(properties);
+            };
+
+            /**
+             * Encodes the specified WorkerLogs message. Does not implicitly {@link kubedask.v1.WorkerLogs.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.WorkerLogs
+             * @static
+             * @param {kubedask.v1.WorkerLogs.$Properties} message WorkerLogs message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            WorkerLogs.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.address != null && $Object.hasOwnProperty.call(message, "address") && message.address !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.address);
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.name);
+                if (message.lines != null && message.lines.length)
+                    for (let i = 0; i < message.lines.length; ++i)
+                        $root.kubedask.v1.LogLine.encode(message.lines[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.error != null && $Object.hasOwnProperty.call(message, "error") && message.error !== "")
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.error);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified WorkerLogs message, length delimited. Does not implicitly {@link kubedask.v1.WorkerLogs.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.WorkerLogs
+             * @static
+             * @param {kubedask.v1.WorkerLogs.$Properties} message WorkerLogs message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            WorkerLogs.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a WorkerLogs message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.WorkerLogs
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.WorkerLogs & kubedask.v1.WorkerLogs.$Shape} WorkerLogs
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            WorkerLogs.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.WorkerLogs();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.address = value;
+                            else
+                                delete message.address;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.name = value;
+                            else
+                                delete message.name;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.lines && message.lines.length))
+                                message.lines = [];
+                            message.lines.push($root.kubedask.v1.LogLine.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.error = value;
+                            else
+                                delete message.error;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a WorkerLogs message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.WorkerLogs
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.WorkerLogs & kubedask.v1.WorkerLogs.$Shape} WorkerLogs
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            WorkerLogs.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a WorkerLogs message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.WorkerLogs
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.WorkerLogs} WorkerLogs
+             */
+            WorkerLogs.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.WorkerLogs)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.WorkerLogs: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.WorkerLogs();
+                if (object.address != null)
+                    if (typeof object.address !== "string" || object.address.length)
+                        message.address = $String(object.address);
+                if (object.name != null)
+                    if (typeof object.name !== "string" || object.name.length)
+                        message.name = $String(object.name);
+                if (object.lines) {
+                    if (!$Array.isArray(object.lines))
+                        throw $TypeError(".kubedask.v1.WorkerLogs.lines: array expected");
+                    message.lines = $Array(object.lines.length);
+                    for (let i = 0; i < object.lines.length; ++i) {
+                        if (!$util.isObject(object.lines[i]))
+                            throw $TypeError(".kubedask.v1.WorkerLogs.lines: object expected");
+                        message.lines[i] = $root.kubedask.v1.LogLine.fromObject(object.lines[i], _depth + 1);
+                    }
+                }
+                if (object.error != null)
+                    if (typeof object.error !== "string" || object.error.length)
+                        message.error = $String(object.error);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a WorkerLogs message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.WorkerLogs
+             * @static
+             * @param {kubedask.v1.WorkerLogs} message WorkerLogs
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            WorkerLogs.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.lines = [];
+                if (options.defaults) {
+                    object.address = "";
+                    object.name = "";
+                    object.error = "";
+                }
+                if (message.address != null && $Object.hasOwnProperty.call(message, "address"))
+                    object.address = message.address;
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                    object.name = message.name;
+                if (message.lines && message.lines.length) {
+                    object.lines = $Array(message.lines.length);
+                    for (let j = 0; j < message.lines.length; ++j)
+                        object.lines[j] = $root.kubedask.v1.LogLine.toObject(message.lines[j], options, _depth + 1);
+                }
+                if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                    object.error = message.error;
+                return object;
+            };
+
+            /**
+             * Converts this WorkerLogs to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.WorkerLogs
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            WorkerLogs.prototype.toJSON = function() {
+                return WorkerLogs.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for WorkerLogs
+             * @function getTypeUrl
+             * @memberof kubedask.v1.WorkerLogs
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            WorkerLogs.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.WorkerLogs";
+            };
+
+            return WorkerLogs;
+        })();
+
         v1.WorkerStream = (function() {
 
             /**
@@ -12279,6 +13579,47 @@ export const kubedask = $root.kubedask = (() => {
                 requestType: { value: "DataChunk" },
                 responseType: { value: "PutReply" },
                 requestStream: { value: true },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link kubedask.v1.WorkerData#logs}.
+             * @memberof kubedask.v1.WorkerData
+             * @typedef LogsCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {kubedask.v1.LogsReply} [response] LogsReply
+             */
+
+            /**
+             * Calls Logs.
+             * @memberof kubedask.v1.WorkerData
+             * @typedef Logs
+             * @type {{
+             *   (request: kubedask.v1.ILogsRequest, callback: kubedask.v1.WorkerData.LogsCallback): void;
+             *   (request: kubedask.v1.ILogsRequest): Promise<kubedask.v1.LogsReply>;
+             *   readonly name: "Logs";
+             *   readonly path: "/kubedask.v1.WorkerData/Logs";
+             *   readonly requestType: "LogsRequest";
+             *   readonly responseType: "LogsReply";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls Logs.
+             * @name kubedask.v1.WorkerData#logs
+             * @type {kubedask.v1.WorkerData.Logs}
+             */
+            $Object.defineProperties(WorkerData.prototype.logs = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, WorkerData.prototype.logs, $root.kubedask.v1.LogsRequest, $root.kubedask.v1.LogsReply, request, callback);
+            }, {
+                name: { value: "Logs" },
+                path: { value: "/kubedask.v1.WorkerData/Logs" },
+                requestType: { value: "LogsRequest" },
+                responseType: { value: "LogsReply" },
+                requestStream: { value: $undefined },
                 responseStream: { value: $undefined }
             });
 
@@ -19143,6 +20484,525 @@ export const kubedask = $root.kubedask = (() => {
             };
 
             return PutReply;
+        })();
+
+        v1.LogsRequest = (function() {
+
+            /**
+             * Properties of a LogsRequest.
+             * @typedef {Object} kubedask.v1.LogsRequest.$Properties
+             * @property {number|null} [n] LogsRequest n
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a LogsRequest.
+             * @memberof kubedask.v1
+             * @interface ILogsRequest
+             * @augments kubedask.v1.LogsRequest.$Properties
+             * @deprecated Use kubedask.v1.LogsRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a LogsRequest.
+             * @typedef {kubedask.v1.LogsRequest.$Properties} kubedask.v1.LogsRequest.$Shape
+             */
+
+            /**
+             * Constructs a new LogsRequest.
+             * @memberof kubedask.v1
+             * @classdesc Represents a LogsRequest.
+             * @constructor
+             * @param {kubedask.v1.LogsRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const LogsRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * LogsRequest n.
+             * @member {number} n
+             * @memberof kubedask.v1.LogsRequest
+             * @instance
+             */
+            LogsRequest.prototype.n = 0;
+
+            /**
+             * Creates a new LogsRequest instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.LogsRequest
+             * @static
+             * @param {kubedask.v1.LogsRequest.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.LogsRequest} LogsRequest instance
+             * @type {{
+             *   (properties: kubedask.v1.LogsRequest.$Shape): kubedask.v1.LogsRequest & kubedask.v1.LogsRequest.$Shape;
+             *   (properties?: kubedask.v1.LogsRequest.$Properties): kubedask.v1.LogsRequest;
+             * }}
+             */
+            LogsRequest.create = function(properties) {
+                return new LogsRequest(properties);
+            };
+
+            /**
+             * Encodes the specified LogsRequest message. Does not implicitly {@link kubedask.v1.LogsRequest.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.LogsRequest
+             * @static
+             * @param {kubedask.v1.LogsRequest.$Properties} message LogsRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LogsRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.n != null && $Object.hasOwnProperty.call(message, "n") && message.n !== 0)
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.n);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified LogsRequest message, length delimited. Does not implicitly {@link kubedask.v1.LogsRequest.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.LogsRequest
+             * @static
+             * @param {kubedask.v1.LogsRequest.$Properties} message LogsRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LogsRequest.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a LogsRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.LogsRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.LogsRequest & kubedask.v1.LogsRequest.$Shape} LogsRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LogsRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.LogsRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.n = value;
+                            else
+                                delete message.n;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a LogsRequest message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.LogsRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.LogsRequest & kubedask.v1.LogsRequest.$Shape} LogsRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LogsRequest.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a LogsRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.LogsRequest
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.LogsRequest} LogsRequest
+             */
+            LogsRequest.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.LogsRequest)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.LogsRequest: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.LogsRequest();
+                if (object.n != null)
+                    if ($Number(object.n) !== 0)
+                        message.n = object.n >>> 0;
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a LogsRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.LogsRequest
+             * @static
+             * @param {kubedask.v1.LogsRequest} message LogsRequest
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            LogsRequest.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults)
+                    object.n = 0;
+                if (message.n != null && $Object.hasOwnProperty.call(message, "n"))
+                    object.n = message.n;
+                return object;
+            };
+
+            /**
+             * Converts this LogsRequest to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.LogsRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            LogsRequest.prototype.toJSON = function() {
+                return LogsRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for LogsRequest
+             * @function getTypeUrl
+             * @memberof kubedask.v1.LogsRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            LogsRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.LogsRequest";
+            };
+
+            return LogsRequest;
+        })();
+
+        v1.LogsReply = (function() {
+
+            /**
+             * Properties of a LogsReply.
+             * @typedef {Object} kubedask.v1.LogsReply.$Properties
+             * @property {Array.<kubedask.v1.LogLine.$Properties>|null} [lines] LogsReply lines
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a LogsReply.
+             * @memberof kubedask.v1
+             * @interface ILogsReply
+             * @augments kubedask.v1.LogsReply.$Properties
+             * @deprecated Use kubedask.v1.LogsReply.$Properties instead.
+             */
+
+            /**
+             * Shape of a LogsReply.
+             * @typedef {kubedask.v1.LogsReply.$Properties} kubedask.v1.LogsReply.$Shape
+             */
+
+            /**
+             * Constructs a new LogsReply.
+             * @memberof kubedask.v1
+             * @classdesc Represents a LogsReply.
+             * @constructor
+             * @param {kubedask.v1.LogsReply.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const LogsReply = function (properties) {
+                this.lines = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * LogsReply lines.
+             * @member {Array.<kubedask.v1.LogLine.$Properties>} lines
+             * @memberof kubedask.v1.LogsReply
+             * @instance
+             */
+            LogsReply.prototype.lines = $util.emptyArray;
+
+            /**
+             * Creates a new LogsReply instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.LogsReply
+             * @static
+             * @param {kubedask.v1.LogsReply.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.LogsReply} LogsReply instance
+             * @type {{
+             *   (properties: kubedask.v1.LogsReply.$Shape): kubedask.v1.LogsReply & kubedask.v1.LogsReply.$Shape;
+             *   (properties?: kubedask.v1.LogsReply.$Properties): kubedask.v1.LogsReply;
+             * }}
+             */
+            LogsReply.create = function(properties) {
+                return new LogsReply(properties);
+            };
+
+            /**
+             * Encodes the specified LogsReply message. Does not implicitly {@link kubedask.v1.LogsReply.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.LogsReply
+             * @static
+             * @param {kubedask.v1.LogsReply.$Properties} message LogsReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LogsReply.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.lines != null && message.lines.length)
+                    for (let i = 0; i < message.lines.length; ++i)
+                        $root.kubedask.v1.LogLine.encode(message.lines[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified LogsReply message, length delimited. Does not implicitly {@link kubedask.v1.LogsReply.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.LogsReply
+             * @static
+             * @param {kubedask.v1.LogsReply.$Properties} message LogsReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LogsReply.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a LogsReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.LogsReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.LogsReply & kubedask.v1.LogsReply.$Shape} LogsReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LogsReply.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.LogsReply();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.lines && message.lines.length))
+                                message.lines = [];
+                            message.lines.push($root.kubedask.v1.LogLine.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a LogsReply message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.LogsReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.LogsReply & kubedask.v1.LogsReply.$Shape} LogsReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LogsReply.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a LogsReply message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.LogsReply
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.LogsReply} LogsReply
+             */
+            LogsReply.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.LogsReply)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.LogsReply: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.LogsReply();
+                if (object.lines) {
+                    if (!$Array.isArray(object.lines))
+                        throw $TypeError(".kubedask.v1.LogsReply.lines: array expected");
+                    message.lines = $Array(object.lines.length);
+                    for (let i = 0; i < object.lines.length; ++i) {
+                        if (!$util.isObject(object.lines[i]))
+                            throw $TypeError(".kubedask.v1.LogsReply.lines: object expected");
+                        message.lines[i] = $root.kubedask.v1.LogLine.fromObject(object.lines[i], _depth + 1);
+                    }
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a LogsReply message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.LogsReply
+             * @static
+             * @param {kubedask.v1.LogsReply} message LogsReply
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            LogsReply.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.lines = [];
+                if (message.lines && message.lines.length) {
+                    object.lines = $Array(message.lines.length);
+                    for (let j = 0; j < message.lines.length; ++j)
+                        object.lines[j] = $root.kubedask.v1.LogLine.toObject(message.lines[j], options, _depth + 1);
+                }
+                return object;
+            };
+
+            /**
+             * Converts this LogsReply to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.LogsReply
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            LogsReply.prototype.toJSON = function() {
+                return LogsReply.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for LogsReply
+             * @function getTypeUrl
+             * @memberof kubedask.v1.LogsReply
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            LogsReply.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.LogsReply";
+            };
+
+            return LogsReply;
         })();
 
         return v1;

@@ -11,6 +11,7 @@ import type { PeerClients } from '../../protocol/data-client.js';
 import { ClientLink, type WorkerLink } from './links.js';
 import type { EncodedValue } from '../../protocol/values.js';
 import type { Logger } from '../../protocol/log.js';
+import { workerLogsHandler } from './worker-logs.js';
 
 type TaskSpec = kubedask.v1.TaskSpec.$Properties;
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void;
@@ -93,6 +94,8 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
       core.handle({ type: 'cancel', clientId, keys: known });
       cb(null, { cancelled: known.length });
     },
+
+    workerLogs: workerLogsHandler(core, peers),
 
     clusterInfo(_call: grpc.ServerUnaryCall<kubedask.v1.ClusterInfoRequest, kubedask.v1.ClusterInfoReply.$Properties>, cb: grpc.sendUnaryData<kubedask.v1.ClusterInfoReply.$Properties>): void {
       const counts = core.state.counts();

@@ -1,12 +1,12 @@
-// How a container becomes a local process: the image picks an entrypoint (the project's
-// image maps to this checkout's CLI), command/args override it as in Kubernetes, and
-// $(VAR) references expand from the container's environment.
+// How a container becomes a local process: its image's entrypoint (./images.ts), replaced by
+// command and followed by args as in Kubernetes, with $(VAR) references expanded from the
+// container's environment.
 import { fileURLToPath } from 'node:url';
-import { ImageNotRunnable } from './errors.js';
 
 export interface ContainerSpec {
   name: string;
   image?: string;
+  imagePullPolicy?: string;
   command?: string[];
   args?: string[];
   env?: { name: string; value?: string; valueFrom?: Record<string, Record<string, string>> }[];
@@ -30,36 +30,22 @@ export interface Probe {
 
 const kubedaskBin = fileURLToPath(new URL('../../../bin/kubedask.js', import.meta.url));
 
-/** Images this kubelet can run, by repository (tag ignored): their default entrypoint. */
-export function defaultImages(): Record<string, string[]> {
-  return { kubedask: [process.execPath, kubedaskBin] };
-}
-
-function repository(image: string): string {
-  const noDigest = image.split('@')[0]!;
-  const lastSlash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  const bare = colon > lastSlash ? noDigest.slice(0, colon) : noDigest;
-  return bare.slice(bare.lastIndexOf('/') + 1);
-}
-
 /** Expands $(NAME) from env; $$(NAME) stays literal, as the kubelet does. */
 export function expand(value: string, env: Record<string, string>): string {
   return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) =>
     m === '$$' ? '$' : name !== undefined && env[name] !== undefined ? env[name]! : m);
 }
 
-/** argv for a container, or ImageNotRunnable when its image has no local mapping. */
-export function containerArgv(c: ContainerSpec, env: Record<string, string>, images: Record<string, string[]>): string[] {
-  const entry = images[repository(c.image ?? '')];
+/**
+ * argv for a container whose image was pulled with `entrypoint`: `command` replaces the
+ * entrypoint, as in Kubernetes. The programs every runnable image here has run from this
+ * machine: `kubedask` is this checkout's CLI and `node` this Node.js.
+ */
+export function containerArgv(c: ContainerSpec, env: Record<string, string>, entrypoint: string[]): string[] {
   const command = c.command?.map((s) => expand(s, env));
   const args = (c.args ?? []).map((s) => expand(s, env));
-  if (command?.length) {
-    // `kubedask ...` inside the project's image means this checkout's CLI.
-    if (entry && command[0] === 'kubedask') return [...entry, ...command.slice(1), ...args];
-    if (command[0] === 'node') return [process.execPath, ...command.slice(1), ...args];
-    return [...command, ...args];
-  }
-  if (!entry) throw new ImageNotRunnable(`image "${c.image}" is not mapped to a local command and the container sets no command`);
-  return [...entry, ...args];
+  const [program, ...rest] = command?.length ? [...command, ...args] : [...entrypoint, ...args];
+  if (program === 'kubedask') return [process.execPath, kubedaskBin, ...rest];
+  if (program === 'node') return [process.execPath, ...rest];
+  return [program!, ...rest];
 }

@@ -27,7 +27,7 @@ const CLOSE = 255;
 
 /** exec runs the command as given: `$` is doubled so containerArgv's $(VAR) expansion leaves it be. */
 export function execArgv(ctx: ExecContext, command: string[]): string[] {
-  return containerArgv({ ...ctx.spec, command: command.map((s) => s.replace(/\$/g, '$$$$')), args: [] }, ctx.env, ctx.images);
+  return containerArgv({ ...ctx.spec, command: command.map((s) => s.replace(/\$/g, '$$$$')), args: [] }, ctx.env, []);
 }
 
 export function runExecSession(ws: WebSocket, ctx: ExecContext, opts: ExecOptions): void {

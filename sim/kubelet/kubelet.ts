@@ -3,7 +3,8 @@
 import { fileURLToPath } from 'node:url';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultImages } from './container-command.js';
+import { PodEventRecorder } from './events.js';
+import { gpuLabels } from './gpu-labels.js';
 import { startKubeletServer } from './kubelet-server.js';
 import { PodRunner } from './pod-runner.js';
 import { parseQuantity } from '../../operator/api/quantity.js';
@@ -14,6 +15,7 @@ export interface NodeSpec {
   name: string;
   cpu?: string;
   memory?: string;
+  /** nvidia.com/gpu capacity; a node with GPUs gets the NVIDIA labels too (./gpu-labels.ts). */
   gpus?: number;
   pods?: number;
   labels?: Record<string, string>;
@@ -26,7 +28,8 @@ export interface KubeletOptions {
   /** Kubeconfig that pod processes get as KUBECONFIG (the operator's way in). */
   kubeconfig: string;
   nodes: NodeSpec[];
-  /** Image repository -> entrypoint argv; the project's image maps to this checkout by default. */
+  /** Images it can run besides the project's (./images.ts): reference, its tag optional ->
+   *  entrypoint argv (`node` and `kubedask` run from this machine). Others fail to pull. */
   images?: Record<string, string[]>;
   logDir?: string;
 }
@@ -57,7 +60,8 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   const unschedulableReported = new Map<string, string>();
   const ctx = {
     rest,
-    images: options.images ?? defaultImages(),
+    images: options.images ?? {},
+    events: new PodEventRecorder(rest),
     baseEnv: {
       ...inheritedEnv(),
       KUBE_SIM_SERVER: options.server,
@@ -117,6 +121,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     if (e.type === 'DELETED') {
       pods.delete(id);
       unschedulableReported.delete(id);
+      ctx.events.forget(pod);
       const runner = runners.get(id);
       if (runner) { runners.delete(id); void runner.stop(gracePeriod(pod)); }
       void retryPending();
@@ -187,8 +192,9 @@ function podIp(n: number): string {
 }
 
 function unfit(node: NodeSpec, spec: PodSpecLike, capacity: Resources, used: Resources, wanted: Resources): string | undefined {
+  const labels = nodeLabels(node);
   for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) {
-    if ((node.labels ?? {})[k] !== v && !(k === 'kubernetes.io/hostname' && v === node.name)) return "node(s) didn't match Pod's node affinity/selector";
+    if (labels[k] !== v) return "node(s) didn't match Pod's node affinity/selector";
   }
   for (const taint of node.taints ?? []) {
     if (taint.effect === 'PreferNoSchedule') continue;
@@ -209,11 +215,17 @@ async function bind(rest: Rest, pod: KubeObject, nodeName: string): Promise<bool
   }).then(() => true, () => false);
 }
 
+/** The labels a node registers with and is scheduled by: its own over the kubelet's and GFD's. */
+function nodeLabels(n: NodeSpec): Record<string, string> {
+  return { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', ...gpuLabels(n.gpus ?? 0), ...(n.labels ?? {}) };
+}
+
 async function registerNode(rest: Rest, n: NodeSpec, kubeletPort: number): Promise<void> {
-  const capacity = { cpu: n.cpu ?? '4', memory: n.memory ?? '16Gi', pods: String(n.pods ?? 110), 'nvidia.com/gpu': String(n.gpus ?? 0) };
+  // The device plugin advertises nvidia.com/gpu only on nodes that have GPUs.
+  const capacity = { cpu: n.cpu ?? '4', memory: n.memory ?? '16Gi', pods: String(n.pods ?? 110), ...(n.gpus ? { 'nvidia.com/gpu': String(n.gpus) } : {}) };
   const body = {
     apiVersion: 'v1', kind: 'Node',
-    metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', ...(n.labels ?? {}) } },
+    metadata: { name: n.name, labels: nodeLabels(n) },
     spec: { taints: n.taints ?? [] },
   };
   await rest.create('/api/v1/nodes', body).catch(async (err: { status?: number }) => { if (err.status !== 409) throw err; });

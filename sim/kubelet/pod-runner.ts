@@ -4,13 +4,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { containerArgv, type ContainerSpec } from './container-command.js';
 import { ContainerLog } from './container-log.js';
-import { ImageNotRunnable } from './errors.js';
+import type { PodEventRecorder } from './events.js';
+import { ERR_IMAGE_PULL_SHOWN_MS, PULL_BACKOFF_MS, pullImage } from './images.js';
 import { runProbe } from './probes.js';
 import type { KubeObject, Rest } from './rest.js';
 
 export interface PodContext {
   rest: Rest;
+  /** Images mapped to a local entrypoint (`kubedask sim --image`), besides the project's. */
   images: Record<string, string[]>;
+  events: PodEventRecorder;
   /** Environment every pod process gets (API server address, DNS shim preload, kubeconfig). */
   baseEnv: Record<string, string>;
   logDir: string;
@@ -21,6 +24,8 @@ interface ContainerRun {
   spec: ContainerSpec;
   child?: ChildProcess;
   restarts: number;
+  /** Failed pulls in a row, for the pull back-off. */
+  pullFailures: number;
   ready: boolean;
   startedAt?: string;
   state: Record<string, unknown>;
@@ -35,11 +40,10 @@ export interface ContainerLogView {
   log: ContainerLog;
 }
 
-/** What a command run in a container (exec) gets: the container's environment and image mapping. */
+/** What a command run in a container (exec) gets: the container's spec and environment. */
 export interface ExecContext {
   spec: ContainerSpec;
   env: Record<string, string>;
-  images: Record<string, string[]>;
 }
 
 const RESTART_BACKOFF_MS = [500, 1000, 2000, 5000, 10000];
@@ -62,7 +66,7 @@ export class PodRunner {
     this.name = pod.metadata.name;
     this.namespace = pod.metadata.namespace ?? 'default';
     const spec = pod.spec as { containers?: ContainerSpec[] };
-    this.containers = (spec.containers ?? []).map((c) => ({ spec: c, restarts: 0, ready: false, state: { waiting: { reason: 'ContainerCreating' } }, lastState: {} }));
+    this.containers = (spec.containers ?? []).map((c) => ({ spec: c, restarts: 0, pullFailures: 0, ready: false, state: { waiting: { reason: 'ContainerCreating' } }, lastState: {} }));
   }
 
   private get restartPolicy(): string {
@@ -96,7 +100,7 @@ export class PodRunner {
   async execContext(container: string): Promise<ExecContext | undefined> {
     const c = this.containers.find((x) => x.spec.name === container);
     if (!c?.child) return undefined;
-    return { spec: c.spec, env: await this.containerEnv(c.spec, await this.podEnv()), images: this.ctx.images };
+    return { spec: c.spec, env: await this.containerEnv(c.spec, await this.podEnv()) };
   }
 
   /** Output files under <logDir>/<ns>_<pod>_<uid>/<container>/, as the kubelet lays out /var/log/pods. */
@@ -155,17 +159,12 @@ export class PodRunner {
   }
 
   private launch(c: ContainerRun, podEnv: Record<string, string>): void {
+    const pulled = pullImage(c.spec.image ?? '', c.spec.imagePullPolicy, this.ctx.images);
+    if (!('entrypoint' in pulled)) return this.pullFailed(c, podEnv, pulled.reason, pulled.message);
+    c.pullFailures = 0;
     void this.containerEnv(c.spec, podEnv).then((env) => {
       if (this.stopping) return;
-      let argv: string[];
-      try {
-        argv = containerArgv(c.spec, env, this.ctx.images);
-      } catch (err) {
-        const reason = err instanceof ImageNotRunnable ? 'ErrImageNeverPull' : 'CreateContainerError';
-        c.state = { waiting: { reason, message: (err as Error).message } };
-        void this.report();
-        return;
-      }
+      const argv = containerArgv(c.spec, env, pulled.entrypoint);
       const log = this.logOf(c).start();
       const child = spawn(argv[0]!, argv.slice(1), { env, cwd: c.spec.workingDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       child.stdout?.on('data', (b: Buffer) => log.append('stdout', b));
@@ -184,6 +183,38 @@ export class PodRunner {
       c.state = { waiting: { reason: 'CreateContainerConfigError', message: err.message } };
       void this.report();
     });
+  }
+
+  /** An image this node cannot pull: ErrImagePull, then ImagePullBackOff until the next try
+   *  (later each time), with the kubelet's Events; the pod stays Pending meanwhile. */
+  private pullFailed(c: ContainerRun, podEnv: Record<string, string>, reason: string, message: string): void {
+    const image = c.spec.image ?? '';
+    const event = (type: 'Normal' | 'Warning', why: string, text: string) =>
+      void this.ctx.events.record(this.pod, `spec.containers{${c.spec.name}}`, type, why, text);
+    c.state = { waiting: { reason, message } };
+    void this.report();
+    if (reason !== 'ErrImagePull') { // retrying would change nothing
+      event('Warning', reason === 'InvalidImageName' ? 'InspectFailed' : reason, message);
+      return event('Warning', 'Failed', `Error: ${reason}`);
+    }
+    event('Normal', 'Pulling', `Pulling image "${image}"`);
+    event('Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
+    event('Warning', 'Failed', 'Error: ErrImagePull');
+    const wait = PULL_BACKOFF_MS[Math.min(c.pullFailures, PULL_BACKOFF_MS.length - 1)]!;
+    c.pullFailures += 1;
+    this.after(ERR_IMAGE_PULL_SHOWN_MS, () => {
+      c.state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ErrImagePull: ${message}` } };
+      event('Normal', 'BackOff', `Back-off pulling image "${image}"`);
+      event('Warning', 'Failed', 'Error: ImagePullBackOff');
+      void this.report();
+    });
+    this.after(ERR_IMAGE_PULL_SHOWN_MS + wait, () => this.launch(c, podEnv));
+  }
+
+  /** Runs `fn` after `ms` unless the pod is stopped first. */
+  private after(ms: number, fn: () => void): void {
+    const t = setTimeout(() => { this.timers.delete(t); if (!this.stopping) fn(); }, ms);
+    this.timers.add(t);
   }
 
   private onExit(c: ContainerRun, podEnv: Record<string, string>, code: number, signal: NodeJS.Signals | null): void {

@@ -1,14 +1,14 @@
 // The Kubernetes API server emulator: start it on a port, point kubectl, helm or
 // @kubernetes/client-node at it through the kubeconfig it writes.
 import { writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { CrdController } from './controllers/crd-controller.js';
 import { DeploymentController } from './controllers/deployment-controller.js';
 import { GarbageCollector } from './controllers/garbage-collector.js';
 import { NamespaceDefaults } from './controllers/namespace-defaults.js';
 import { Faults } from './faults.js';
-import { handleRequest } from './http-router.js';
+import { handleRequest, type RouterContext } from './http-router.js';
 import { typeKey, TypeRegistry, type ResourceType } from './resource-types.js';
 import { ResourceService } from './rest.js';
 import { ObjectStore } from './store.js';
@@ -68,11 +68,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
 
   let address = '';
   const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
-    void handleRequest({ store, types, rest, faults, watches, serverAddress: () => address, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000 }, req, res);
-  });
-  // WebSocket streams to pod subresources (exec), dispatched by subresource.
-  server.on('upgrade', (req, socket, head) => handleUpgrade({ store }, req, socket, head));
+  const ctx: RouterContext = { store, types, rest, faults, watches, serverAddress: () => address, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000 };
+  const server: Server = createServer((req, res) => void handleRequest(ctx, req, res));
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => handleUpgrade(ctx, req, socket, head));
   server.on('connection', (socket) => {
     socket.setNoDelay(true);
     sockets.add(socket);

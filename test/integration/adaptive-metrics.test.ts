@@ -48,7 +48,7 @@ test('WatchMetrics: targets follow the queue per group; close and shutdown end t
   const busy = group(last(), '')!;
   assert.match(busy.reason, /tasks, [\d.]+s of work \/ 1s target at 1 thread: \d+ workers/);
   assert.equal(group(last(), 'gpu')!.tasksQueued + group(last(), 'gpu')!.tasksNoWorker, 0, 'plain tasks not counted to the GPU group');
-  assert.equal((await deadline(client.gather<number[]>(slow), 'the tasks')).length, 40);
+  assert.equal((await deadline(client.gather(slow), 'the tasks')).length, 40);
   await waitUntil(() => group(last(), '')?.target === 0, 'the target back to 0', DEADLINE_MS);
   assert.equal(group(last(), '')!.reason, 'no queued or running work');
   assert.equal(group(last(), '')!.removeFirst.length, 2);

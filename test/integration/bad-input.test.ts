@@ -95,7 +95,7 @@ describe('bad input', () => {
   });
 
   it('fails the futures of a cycle built with the client with GraphValidationError, reason cycle and its keys', async () => {
-    const a = fx.client.submitWith({ key: 'loop-a' }, (x: number) => x, new Future('loop-b', fx.client));
+    const a = fx.client.submitWith({ key: 'loop-a' }, (x: number) => x, new Future<number>('loop-b', fx.client));
     const b = fx.client.submitWith({ key: 'loop-b' }, (x: number) => x, a);
     for (const f of [a, b]) {
       await assert.rejects(f.result(), (err: unknown) => {
@@ -120,7 +120,7 @@ describe('bad input', () => {
   it('rejects an oversize inline argument, naming the key and the way out', async () => {
     const f = fx.client.submitWith({ key: 'too-big' }, (b: Uint8Array) => b.length, new Uint8Array(17 * 1024 * 1024));
     await assert.rejects(f.result(), (err: unknown) => err instanceof GraphValidationError && /too-big/.test(err.message) && /scatter/.test(err.message));
-    const scattered = await fx.client.scatter(new Uint8Array(17 * 1024 * 1024));
+    const scattered = fx.client.scatter(new Uint8Array(17 * 1024 * 1024));
     assert.equal(await fx.client.submit((b: Uint8Array) => b.length, scattered).result(), 17 * 1024 * 1024);
   });
 

@@ -17,17 +17,17 @@ describe('LocalCluster with 2 workers', () => {
 
   it('runs 10,000 independent tasks', PER_TEST, async () => {
     const futures = fx.client.map((x: number) => x * 2, Array.from({ length: 10_000 }, (_, i) => i));
-    const values = await fx.client.gather<number[]>(futures);
+    const values = await fx.client.gather(futures);
     assert.equal(values.length, 10_000);
     assert.deepEqual(values.slice(0, 3), [0, 2, 4]);
     assert.equal(values.reduce((a, b) => a + b, 0), 2 * ((9_999 * 10_000) / 2));
   });
 
   it('runs a tree reduction of 10,000 leaves', PER_TEST, async () => {
-    let layer: Future[] = fx.client.map((x: number) => x + 1, Array.from({ length: 10_000 }, (_, i) => i));
+    let layer: Future<number>[] = fx.client.map((x: number) => x + 1, Array.from({ length: 10_000 }, (_, i) => i));
     let tasks = layer.length;
     while (layer.length > 1) {
-      const next: Future[] = [];
+      const next: Future<number>[] = [];
       for (let i = 0; i + 1 < layer.length; i += 2) next.push(fx.client.submit((a: number, b: number) => a + b, layer[i], layer[i + 1]));
       if (layer.length % 2) next.push(layer.at(-1)!);
       tasks += Math.floor(layer.length / 2);
@@ -81,7 +81,7 @@ describe('LocalCluster with 2 workers', () => {
 
   it('scatters an Arrow table and uses it as a dependency', PER_TEST, async () => {
     const local = tableFromArrays({ x: Float64Array.from([1, 2, 3]) });
-    const remote = await fx.client.scatter(local);
+    const remote = fx.client.scatter(local);
     const total = fx.client.submit((t: Table) => [...t.getChild('x')!].reduce((a: number, b) => a + (b as number), 0), remote);
     assert.equal(await total.result(), 6);
   });
@@ -104,7 +104,7 @@ describe('LocalCluster with 2 workers', () => {
   });
 
   it('rejects a graph with a missing dependency or unknown function, naming the key', PER_TEST, async () => {
-    const ghost = new Future('never-submitted', fx.client);
+    const ghost = new Future<number>('never-submitted', fx.client);
     const f = fx.client.submit((x: number) => x, ghost);
     await assert.rejects(f.result(), (err: unknown) => {
       assert.ok(err instanceof GraphValidationError);
@@ -116,7 +116,7 @@ describe('LocalCluster with 2 workers', () => {
   it('treats a key submitted twice in one turn as one task, and fails only the bad key of a batch', PER_TEST, async () => {
     const a = fx.client.submitWith({ key: 'dup-key' }, (x: number) => x + 1, 1);
     const b = fx.client.submitWith({ key: 'dup-key' }, (x: number) => x + 1, 1);
-    const ghost = new Future('no-such-key', fx.client);
+    const ghost = new Future<number>('no-such-key', fx.client);
     const bad = fx.client.submit((x: number) => x, ghost);
     const downstream = fx.client.submit((x: number) => x, bad);
     const fine = fx.client.submit((x: number) => x * 7, 6);
@@ -152,10 +152,13 @@ describe('LocalCluster with 2 workers', () => {
     assert.equal(await fx.client.submit((x: number) => x * 3, 3).result(), 9);
   });
 
-  it('yields futures as they complete', PER_TEST, async () => {
+  it('yields futures as they complete, with their index', PER_TEST, async () => {
     const fs = fx.client.map((x: number) => x, [1, 2, 3, 4]);
     const seen: number[] = [];
-    for await (const f of fx.client.asCompleted(fs)) seen.push((await f.result()) as number);
+    for await (const { future, index } of fx.client.asCompleted(fs)) {
+      assert.equal(future, fs[index]);
+      seen.push(await future.result());
+    }
     assert.deepEqual(seen.sort(), [1, 2, 3, 4]);
     assert.deepEqual(await fx.client.gather({ first: fs[0]!, last: fs[3]! }), { first: 1, last: 4 });
   });
@@ -194,9 +197,9 @@ describe('losing a worker', () => {
     await withCluster({ workers: 3, threads: 1 }, async (cluster, client) => {
       const busy = (x: number) => { const end = Date.now() + 20; while (Date.now() < end); return x + 1; };
       const leaves = client.map(busy, Array.from({ length: 200 }, (_, i) => i));
-      let layer: Future[] = leaves;
+      let layer: Future<number>[] = leaves;
       while (layer.length > 1) {
-        const next: Future[] = [];
+        const next: Future<number>[] = [];
         for (let i = 0; i + 1 < layer.length; i += 2) next.push(client.submit((a: number, b: number) => a + b, layer[i], layer[i + 1]));
         if (layer.length % 2) next.push(layer.at(-1)!);
         layer = next;
@@ -225,7 +228,7 @@ describe('losing a worker', () => {
         }
         return 'survived';
       }, marker);
-      const values = await client.gather<number[]>(futures);
+      const values = await client.gather(futures);
       assert.deepEqual(values, Array.from({ length: 2000 }, (_, i) => i * 2));
       assert.equal(await killer.result(), 'survived');
     });

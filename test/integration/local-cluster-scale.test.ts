@@ -15,7 +15,7 @@ describe('LocalCluster.scale', () => {
       assert.equal(cluster.scheduler.core.workers.size, 3);
       // Results spread over the three workers, each recording the process that computed it.
       const made = client.map((i: number) => ({ i, pid: process.pid }), Array.from({ length: 30 }, (_, i) => i));
-      const before = await client.gather<{ i: number; pid: number }[]>(made);
+      const before = await client.gather(made);
       const holders = new Set(before.map((r) => r.pid));
       assert.ok(holders.size >= 2, `results on several workers, got ${[...holders].join(',')}`);
       const pids = Object.values(cluster.workerPids);
@@ -27,7 +27,7 @@ describe('LocalCluster.scale', () => {
       assert.equal(gone.length, 2);
       await waitUntil(() => gone.every((pid) => !processAlive(pid)), 'the retired worker processes to exit');
       // Same values, computed by the same processes: moved, not recomputed.
-      assert.deepEqual(await client.gather<{ i: number; pid: number }[]>(made), before);
+      assert.deepEqual(await client.gather(made), before);
       assert.equal(cluster.scheduler.core.state.counts().memory, 30);
     });
   });

@@ -41,7 +41,7 @@ describe('retire workers', () => {
     await withCluster({ workers: 2, threads: 1 }, async (cluster, client) => {
       const core = cluster.scheduler.core;
       const futures = client.map((i: number) => [process.pid, i * i], [0, 1, 2, 3, 4, 5, 6, 7]);
-      const before = await client.gather<Array<[number, number]>>(futures);
+      const before = await client.gather(futures);
       // The worker holding the most results; some of them it alone holds.
       const holders = futures.map((f) => core.state.whoHas(f.key));
       const [old, next] = [...core.workers.values()]

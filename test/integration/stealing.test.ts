@@ -18,7 +18,7 @@ describe('work stealing', () => {
           return [process.pid, x + j];
         }, input, i));
       await cluster.addWorker();
-      const results = await client.gather<Array<[number, number]>>(futures);
+      const results = await client.gather(futures);
       assert.deepEqual(results.map(([, v]) => v), Array.from({ length: n }, (_, i) => 1000 + i));
       const pids = new Set(results.map(([pid]) => pid));
       assert.ok(pids.size >= 2, `every task ran on one worker (pids ${[...pids].join(', ')})`);

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, ConnectionLostError } from '../../index.js';
+import { Client, ConnectionLostError, SchedulerUnreachableError, startScheduler, startWorker } from '../../index.js';
 import type { Tls } from '../../protocol/tls.js';
-import { waitUntil } from '../helpers/wait.js';
+import { waitUntil, within } from '../helpers/wait.js';
 
 const bin = fileURLToPath(new URL('../../../bin/kubedask.js', import.meta.url));
 
@@ -84,9 +84,45 @@ describe('mutual TLS', () => {
     }
   });
 
-  it('refuses a client without certificates, and one with certificates from another CA', async () => {
-    await assert.rejects(Client.connect(address, { timeoutMs: 3000 }), ConnectionLostError);
+  it('refuses a client with certificates from another CA', async () => {
     await assert.rejects(Client.connect(address, { tls: load(stranger), timeoutMs: 3000 }), ConnectionLostError);
+  });
+
+  // A connect timeout far past the deadline of within(): only the fast path can pass.
+  const PATIENT = { timeoutMs: 120_000, reconnectTimeoutMs: 120_000 };
+  const mismatch = async (attempt: Promise<unknown>, what: string): Promise<SchedulerUnreachableError> => {
+    const err = await within(attempt.then(() => assert.fail(`${what} succeeded`), (e: unknown) => e), `${what} to fail`, 30_000);
+    assert.ok(err instanceof SchedulerUnreachableError, `got ${String(err)}`);
+    assert.equal(err.reason, 'tls-mismatch');
+    return err;
+  };
+  /** A worker's start, rejected with the error it closed with. */
+  const workerExit = async (scheduler: string, tls?: Tls): Promise<void> => {
+    const worker = await startWorker({ scheduler, tls, nthreads: 1, memoryLimit: 0, resources: {}, logLevel: 'silent', reconnectTimeoutMs: PATIENT.reconnectTimeoutMs });
+    const exit = await worker.closed;
+    assert.equal(exit.reason, 'scheduler unreachable');
+    throw exit.error;
+  };
+
+  it('tells a client or worker without TLS at once that a TLS mismatch is likely', async () => {
+    const client = await mismatch(Client.connect(address, { timeoutMs: PATIENT.timeoutMs }), 'a plain client connecting to a TLS scheduler');
+    assert.equal(client.message, `could not reach the scheduler at ${address}: it speaks TLS and this connection is plain (no TLS certificates given): `
+      + 'a TLS mismatch is likely; connect with the cluster\'s CA, certificate and key (the tls option, or --tls-ca, --tls-cert and --tls-key)');
+    const worker = await mismatch(workerExit(address), 'a plain worker registering with a TLS scheduler');
+    assert.equal(worker.message, client.message);
+  });
+
+  it('tells a client or worker with TLS at once that a plain scheduler is a TLS mismatch', async () => {
+    const plain = await startScheduler({ host: '127.0.0.1', port: 0, dashboardPort: -1, logLevel: 'silent' });
+    try {
+      const client = await mismatch(Client.connect(plain.address, { tls: load(files), timeoutMs: PATIENT.timeoutMs }), 'a TLS client connecting to a plain scheduler');
+      assert.equal(client.message, `could not reach the scheduler at ${plain.address}: it answers plain gRPC (HTTP/2 without TLS) and this connection uses TLS: `
+        + 'a TLS mismatch is likely; connect without TLS certificates, or start the scheduler with --tls-ca, --tls-cert and --tls-key');
+      const worker = await mismatch(workerExit(plain.address, load(files)), 'a TLS worker registering with a plain scheduler');
+      assert.equal(worker.message, client.message);
+    } finally {
+      await plain.close();
+    }
   });
 
   it('wants all three TLS files, and says which one is missing', () => {

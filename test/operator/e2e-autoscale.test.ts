@@ -60,7 +60,7 @@ describe('autoscaler end to end: burst and bursty load', { timeout: 300_000 }, (
     const log = join(dir, 'burst.log');
     writeFileSync(log, '');
     const futures: Future[] = client.map(recordedSleep, Array.from({ length: 2000 }, (_, i) => ({ i, log, ms: 200 })));
-    const values = await client.gather<number[]>(futures);
+    const values = await client.gather(futures);
     assert.deepEqual(values, Array.from({ length: 2000 }, (_, i) => i * 2));
     const ups = decisions(op, `${NS}/${NAME}`).filter((d) => d.to > d.from);
     assert.ok(ups.length > 0 && Math.max(...ups.map((d) => d.to)) > 1, `it scaled up: ${JSON.stringify(ups)}`);
@@ -68,7 +68,7 @@ describe('autoscaler end to end: burst and bursty load', { timeout: 300_000 }, (
 
     await env.waitFor(atMinimum, 'the group back at its minimum of 1 worker', 120_000);
     // The results the client still holds were on workers that are gone: they were moved, not recomputed.
-    assert.deepEqual(await client.gather<number[]>(futures), values);
+    assert.deepEqual(await client.gather(futures), values);
     const counts = runCounts(log);
     assert.equal(counts.size, 2000, 'every task ran');
     assert.deepEqual([...counts.values()].filter((n) => n !== 1), [], 'no task ran twice');

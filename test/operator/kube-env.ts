@@ -44,6 +44,10 @@ export interface KubeEnv {
   close(): Promise<void>;
 }
 
+/** Images the kubelet runs besides kubedask's: `node`, for runners that are a node one-liner
+ *  (as `kubedask sim --image node=node`). */
+const images = { node: ['node'] };
+
 export async function startKubeEnv(o: { nodes?: NodeSpec[]; api?: ApiServerOptions } = {}): Promise<KubeEnv> {
   const tools = kubeTools();
   const dir = mkdtempSync(join(tmpdir(), 'kubedask-operator-'));
@@ -51,7 +55,7 @@ export async function startKubeEnv(o: { nodes?: NodeSpec[]; api?: ApiServerOptio
   const kubeconfig = join(dir, 'kubeconfig');
   await api.writeKubeconfig(kubeconfig);
   const kubelet = await startKubelet({
-    server: api.url, kubeconfig, logDir: join(dir, 'logs'),
+    server: api.url, kubeconfig, logDir: join(dir, 'logs'), images,
     nodes: o.nodes ?? [{ name: 'node-a', cpu: '8', memory: '16Gi' }, { name: 'node-b', cpu: '8', memory: '16Gi' }],
   });
   const operators: OperatorProcess[] = [];

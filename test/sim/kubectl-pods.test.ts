@@ -32,7 +32,8 @@ describe('kubectl logs, exec and get against the emulator and its kubelet', { ti
     api = await startApiServer();
     kubeconfig = join(dir, 'kubeconfig');
     await api.writeKubeconfig(kubeconfig);
-    kubelet = await startKubelet({ server: api.url, kubeconfig, logDir: join(dir, 'logs'), nodes: [{ name: 'node-1', cpu: '8', memory: '16Gi' }] });
+    kubelet = await startKubelet({ server: api.url, kubeconfig, logDir: join(dir, 'logs'), images: { node: ['node'] },
+      nodes: [{ name: 'node-1', cpu: '8', memory: '16Gi' }] });
   });
   after(async () => {
     await kubelet?.close();
@@ -117,6 +118,10 @@ fs.writeFileSync(process.argv[1], String(n)); console.log('run ' + n); if (n ===
     assert.notEqual(missing.status, 0);
     assert.match(missing.stderr, /pods "nope" not found/);
     assert.match(await kubectl('logs', '-l', 'app=crasher'), /^run 2\n$/);
+    assert.equal((await run(['run', 'unpullable', '--image=example.com/nope:1', '--restart=Never'])).status, 0);
+    await waitUntil(async () => /ImagePull/.test(await jsonpath('unpullable', '{.status.containerStatuses[0].state.waiting.reason}')), 'the pull to fail');
+    const waiting = await run(['logs', 'unpullable']);
+    assert.match(waiting.stderr, /container "unpullable" in pod "unpullable" is waiting to start: (image can't be pulled|trying and failing to pull image)/);
     const negative = await fetch(`${api.url}/api/v1/namespaces/default/pods/crasher/log?tailLines=-1`);
     assert.equal(negative.status, 422);
     assert.match(((await negative.json()) as { message: string }).message, /PodLogOptions "crasher" is invalid: tailLines: Invalid value: -1: must be greater than or equal to 0/);

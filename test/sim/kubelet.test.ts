@@ -27,6 +27,8 @@ describe('process kubelet', () => {
     kubelet = await startKubelet({
       server: api.url, kubeconfig, logDir: join(dir, 'logs'),
       nodes: [{ name: 'cpu-node', cpu: '4', memory: '8Gi' }, { name: 'gpu-node', cpu: '4', memory: '8Gi', gpus: 1 }],
+      // As `kubedask sim --image node=node --image example.com/tools:1='node -e "..."'`.
+      images: { node: ['node'], 'example.com/tools:1': ['node', '-e', 'process.exit(process.argv[1] === "ok" ? 0 : 5)'] },
     });
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(kubeconfig);
@@ -44,7 +46,15 @@ describe('process kubelet', () => {
     const nodes = await core.listNode();
     const gpu = nodes.items.find((n) => n.metadata?.name === 'gpu-node');
     assert.equal(gpu?.status?.capacity?.['nvidia.com/gpu'], '1');
+    assert.equal(gpu?.status?.allocatable?.['nvidia.com/gpu'], '1');
     assert.ok(gpu?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    // Labelled as the NVIDIA GPU operator and GPU feature discovery label a GPU node.
+    assert.equal(gpu?.metadata?.labels?.['nvidia.com/gpu.present'], 'true');
+    assert.equal(gpu?.metadata?.labels?.['nvidia.com/gpu.count'], '1');
+    assert.ok(gpu?.metadata?.labels?.['nvidia.com/gpu.product']);
+    const cpu = nodes.items.find((n) => n.metadata?.name === 'cpu-node');
+    assert.equal(cpu?.metadata?.labels?.['nvidia.com/gpu.present'], undefined);
+    assert.equal(cpu?.status?.capacity?.['nvidia.com/gpu'], undefined, 'no device plugin, no GPU resource');
   });
 
   it('F24-25: runs a pod as a process on its own address, ready by its probe, reached through a Service', async () => {
@@ -90,7 +100,10 @@ describe('process kubelet', () => {
     assert.equal(stuck.spec?.nodeName, undefined);
     assert.match(stuck.status?.conditions?.find((c) => c.reason === 'Unschedulable')?.message ?? '', /0\/2 nodes are available: .*Insufficient nvidia\.com\/gpu/);
 
-    await core.createNamespacedPod({ namespace: 'default', body: gpuPod('one-gpu', 1) });
+    // Selecting the GPU label, as the README's GPU example does, places the pod on the GPU node.
+    const selecting = gpuPod('one-gpu', 1);
+    selecting.spec!.nodeSelector = { 'nvidia.com/gpu.present': 'true' };
+    await core.createNamespacedPod({ namespace: 'default', body: selecting });
     await waitUntil(async () => (await pod('one-gpu')).status?.phase === 'Running', 'the one-GPU pod to run');
     assert.equal((await pod('one-gpu')).spec?.nodeName, 'gpu-node');
     await core.deleteNamespacedPod({ name: 'one-gpu', namespace: 'default', gracePeriodSeconds: 0 });
@@ -106,6 +119,46 @@ describe('process kubelet', () => {
     const st = (await pod('crasher')).status?.containerStatuses?.[0];
     assert.equal(st?.lastState?.terminated?.exitCode, 7);
     await core.deleteNamespacedPod({ name: 'crasher', namespace: 'default', gracePeriodSeconds: 0 });
+  });
+
+  it('F25: an image it cannot run fails to pull as on a real node: ErrImagePull, then ImagePullBackOff with retries and Events', async () => {
+    const image = 'ghcr.io/daskdev/dask:2024.1.0';
+    // A `kubedask` command does not make a foreign image the project's.
+    await core.createNamespacedPod({ namespace: 'default', body: {
+      metadata: { name: 'unpullable' },
+      spec: { containers: [{ name: 'worker', image, command: ['kubedask'], args: ['worker', '--scheduler', 'nowhere:8786'] }] },
+    } });
+    const waiting = async () => (await pod('unpullable')).status?.containerStatuses?.[0]?.state?.waiting;
+    await waitUntil(async () => (await waiting())?.reason === 'ImagePullBackOff', 'ImagePullBackOff');
+    const p = await pod('unpullable');
+    assert.equal(p.status?.phase, 'Pending');
+    assert.equal(p.status?.containerStatuses?.[0]?.started, false);
+    assert.equal(p.status?.containerStatuses?.[0]?.restartCount, 0);
+    assert.match((await waiting())?.message ?? '', /^Back-off pulling image "ghcr\.io\/daskdev\/dask:2024\.1\.0": ErrImagePull: .*--image NAME=COMMAND/);
+    const events = async () => (await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=unpullable' })).items;
+    const pullFailed = async () => (await events()).find((e) => e.reason === 'Failed' && e.message?.startsWith(`Failed to pull image "${image}"`));
+    // The pull is tried again after a back-off, and the same Event counts up rather than repeating.
+    await waitUntil(async () => ((await pullFailed())?.count ?? 0) >= 2, 'a second pull attempt');
+    const all = await events();
+    for (const [reason, message] of [['Failed', 'Error: ErrImagePull'], ['BackOff', `Back-off pulling image "${image}"`], ['Failed', 'Error: ImagePullBackOff'], ['Pulling', `Pulling image "${image}"`]]) {
+      const e = all.find((x) => x.reason === reason && x.message === message);
+      assert.ok(e, `an Event ${reason}: ${message}`);
+      assert.equal(e.involvedObject.fieldPath, 'spec.containers{worker}');
+      assert.equal(e.source?.component, 'kubelet');
+    }
+    assert.equal(all.filter((e) => e.reason === 'Failed' && e.message?.startsWith('Failed to pull image')).length, 1);
+    assert.equal((await pullFailed())?.type, 'Warning');
+    await core.deleteNamespacedPod({ name: 'unpullable', namespace: 'default', gracePeriodSeconds: 0 });
+  });
+
+  it('F25: an image mapped to a local command runs it as its entrypoint', async () => {
+    await core.createNamespacedPod({ namespace: 'default', body: {
+      metadata: { name: 'mapped' },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'tool', image: 'example.com/tools:1', args: ['ok'] }] },
+    } });
+    await waitUntil(async () => ['Succeeded', 'Failed'].includes((await pod('mapped')).status?.phase ?? ''), 'the mapped image to run');
+    assert.equal((await pod('mapped')).status?.phase, 'Succeeded');
+    await core.deleteNamespacedPod({ name: 'mapped', namespace: 'default', gracePeriodSeconds: 0 });
   });
 
   it('F26: a deleted pod gets SIGTERM, and its object goes once the process is gone', async () => {

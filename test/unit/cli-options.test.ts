@@ -112,11 +112,12 @@ describe('cli commands', () => {
   it('give the defaults the commands had', async () => {
     assert.deepEqual(await parse(['worker', '--scheduler', 'grpc://sched:8786']), {
       scheduler: 'sched:8786', nthreads: availableParallelism(), memoryLimit: 0, resources: {}, name: (await parse(['worker', '--scheduler', 'h:1'])).name,
-      group: '', host: '127.0.0.1', port: 0, connectTimeout: 30, logLevel: 'info',
+      group: '', host: '127.0.0.1', port: 0, connectTimeout: 30, logLevel: 'info', logLines: 10_000,
     });
     assert.deepEqual(await parse(['scheduler']), { host: '0.0.0.0', port: 8786, dashboardPort: 8787, dashboard: true, metricsPort: -1, heartbeatTimeout: 30, logLevel: 'info' });
     assert.deepEqual(await parse(['local']), { workers: 2, threads: 1, memoryLimit: 0, port: 8786, dashboardPort: 8787 });
-    assert.deepEqual(await parse(['sim']), { port: 6443, kubeconfig: 'kube-sim.kubeconfig', nodes: 1, gpusPerNode: 0, cpuPerNode: '4', memoryPerNode: '16Gi' });
+    assert.deepEqual(await parse(['sim']), { port: 6443, kubeconfig: 'kube-sim.kubeconfig', nodes: 1, gpusPerNode: 0, cpuPerNode: '4', memoryPerNode: '16Gi', image: {} });
+    assert.deepEqual((await parse(['sim', '--image', 'node=node', '--image', 'python:3.12=python3 -u'])).image, { node: ['node'], 'python:3.12': ['python3', '-u'] });
     const operator = await parse(['operator']);
     assert.deepEqual(operator, { namespace: [], leaderElectionId: 'kubedask-operator', host: '0.0.0.0', healthPort: 8081, metricsPort: 8080, qps: 20, burst: 40, resync: 300, workers: 4, logLevel: 'info' });
     assert.deepEqual(await parse(['bench', 'autoscale', '--no-peer']), { tasks: 600, taskMs: 200, repeat: 3, bursts: 5, burstTasks: 150, gapS: 4, maxWorkers: 6, peer: false });
@@ -144,6 +145,7 @@ describe('cli commands', () => {
       [['operator', '--resync', 'soon'], /--resync must be a positive number of seconds, got "soon"/],
       [['worker', '--scheduler', 'h:1', '--log-level', 'verbose'], /log level must be one of silent, fatal, error, warn, info, debug, trace, got "verbose"/],
       [['sim', '--nodes', 'many'], /--nodes must be an integer >= 0, got "many"/],
+      [['sim', '--image', 'python3'], /--image must be NAME=COMMAND .*got "python3"/],
       [['demo', '--rows', '1.5'], /--rows must be an integer >= 1, got "1.5"/],
       [['demo', '--scheduler', 'nohost'], /--scheduler must be host:port/],
       [['bench', 'autoscale', '--gap-s', 'x'], /--gap-s must be an integer >= 1, got "x"/],

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { tableFromArrays } from 'apache-arrow';
 import { Future, type FutureOwner } from '../../client/future.js';
 import { buildTask } from '../../client/graph-builder.js';
-import { collectGraph, delayed } from '../../client/delayed.js';
+import { argsWithKeyRefs, collectGraph, delayed } from '../../client/delayed.js';
 import { functionDef } from '../../client/task-functions.js';
 import { KeyTracker } from '../../client/key-tracker.js';
 import { decodeValue, Encoding } from '../../protocol/values.js';
@@ -51,6 +51,30 @@ describe('graph builder', () => {
     assert.equal(order.length, 3);
     assert.ok(order.indexOf(x.key) < order.indexOf(y.key));
     assert.ok(order.indexOf(x.key) < order.indexOf(z.key));
+  });
+
+  it('finds Delayed nodes nested in arrays and plain objects, and makes them dependencies', () => {
+    const inc = delayed((x: number) => x + 1);
+    const a = inc(1);
+    const b = inc(2);
+    const f = new Future<number>('f-1', owner);
+    const total = delayed((o: { xs: number[]; more: { y: number } }) => o.xs.length + o.more.y)({ xs: [a, f, 3], more: { y: b } });
+    const order = collectGraph([total]).map((d) => d.key);
+    assert.deepEqual(order.slice(-1), [total.key]);
+    assert.deepEqual(order.slice(0, 2).sort(), [a.key, b.key].sort());
+    const { spec } = buildTask(total.fn, argsWithKeyRefs(total), { key: total.key });
+    assert.deepEqual(spec.dependencies.sort(), [a.key, b.key, 'f-1'].sort());
+    assert.deepEqual(decodeValue({ encoding: Encoding.ENCODING_JSON, data: spec.args[0]!.value!.data }),
+      { xs: [{ $kd_key: a.key }, { $kd_key: 'f-1' }, 3], more: { y: { $kd_key: b.key } } });
+  });
+});
+
+describe('Future', () => {
+  it('is awaitable: await gives its result, or its error', async () => {
+    const values: Record<string, unknown> = { good: 5 };
+    const settling: FutureOwner = { ...owner, resultOf: async (key) => { if (key in values) return values[key]; throw new Error(`${key} failed`); } };
+    assert.equal(await new Future<number>('good', settling), 5);
+    await assert.rejects(async () => { await new Future('bad', settling); }, /bad failed/);
   });
 });
 

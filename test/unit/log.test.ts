@@ -29,6 +29,21 @@ describe('logger', () => {
     assert.equal(warn!.msg, 'plain');
   });
 
+  it('gives onLine every line written, with its children\'s fields, and none below the level', () => {
+    const out = capture();
+    const seen: unknown[] = [];
+    const log = createLogger({ component: 'worker', level: 'info', destination: out.destination, onLine: (l) => seen.push({ ...l, time: typeof l.time }) });
+    const child = log.child({ worker: 'w1' });
+    child.debug('hidden');
+    child.info('printed', { key: 'k1' });
+    log.warn('own');
+    assert.equal(out.lines.length, 2);
+    assert.deepEqual(seen, [
+      { time: 'number', level: 'info', msg: 'printed', fields: { worker: 'w1', key: 'k1' } },
+      { time: 'number', level: 'warn', msg: 'own', fields: {} },
+    ]);
+  });
+
   it('carries child fields, keeps errors with their cause and never lets a field replace the envelope', () => {
     const out = capture();
     const log = createLogger({ component: 'kubedask-operator', level: 'debug', destination: out.destination }).child({ cluster: 'ns/a' });

@@ -85,6 +85,28 @@ describe('cluster status', () => {
     assert.match(cond(gpu, 'Degraded').message, /Insufficient nvidia\.com\/gpu/);
   });
 
+  it('a scheduler or worker whose image cannot be pulled is Degraded naming the pod, the image and the reason', () => {
+    const pulling = (name: string, container: string, image: string, reason: string, message?: string): Pod => ({
+      metadata: { name, annotations: { 'kubedask.io/template-hash': 'h1' } },
+      spec: { containers: [{ name: container, image }] },
+      status: {
+        phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'False' }],
+        containerStatuses: [{ name: container, image, imageID: '', ready: false, restartCount: 0, state: { waiting: { reason, ...(message ? { message } : {}) } } }],
+      },
+    } as unknown as Pod);
+    const scheduler = computeClusterStatus(observe({
+      scheduler: { address: 'c-scheduler.ns.svc:8786', pods: [pulling('c-scheduler-x', 'scheduler', 'ghcr.io/daskdev/dask:2024.1', 'ImagePullBackOff', 'Back-off pulling image "ghcr.io/daskdev/dask:2024.1"')], podReady: false, unreachable: 'no answer' },
+    }));
+    const degraded = cond(scheduler, 'Degraded');
+    assert.deepEqual([degraded.status, degraded.reason, scheduler.phase], ['True', 'ImagePullBackOff', 'Failed']);
+    assert.match(degraded.message, /^pod c-scheduler-x: container scheduler cannot pull image "ghcr\.io\/daskdev\/dask:2024\.1" \(ImagePullBackOff\): Back-off pulling/);
+    assert.equal(cond(scheduler, 'SchedulerReady').reason, 'ImagePullBackOff');
+    // A runtime message that does not name the image still yields one that does.
+    const worker = computeClusterStatus(observe({ workers: [pulling('w0', 'worker', 'typo/kubedsak:1', 'ErrImagePull')], replicas: 1, connected: [] }));
+    assert.equal(cond(worker, 'Degraded').reason, 'ErrImagePull');
+    assert.equal(cond(worker, 'Degraded').message, 'pod w0: container worker cannot pull image "typo/kubedsak:1" (ErrImagePull)');
+  });
+
   it('phases: Pending before the scheduler runs, Updating while outdated pods remain, Suspended', () => {
     assert.equal(computeClusterStatus(observe({ scheduler: { address: 'a', pods: [], podReady: false, unreachable: 'no scheduler pod yet' } })).phase, 'Pending');
     const updating = computeClusterStatus(observe({ workers: [pod('w0'), pod('w1', { hash: 'old' })], connected: ['w0', 'w1'] }));

@@ -8,6 +8,7 @@ import type { kubedask } from '../../protocol/generated/kubedask.js';
 import { WorkerDataService, serverOptions } from '../../protocol/services.js';
 import { HealthService, healthHandlers } from '../../protocol/health.js';
 import type { DataStore } from './data-store.js';
+import type { WorkerLogLine } from './log-buffer.js';
 
 type DataChunk = kubedask.v1.DataChunk;
 type FetchRequest = kubedask.v1.FetchRequest;
@@ -28,6 +29,8 @@ export interface PeerServerOptions {
   chunkBytes?: number;
   /** Server credentials (TLS); plain by default. */
   credentials?: grpc.ServerCredentials;
+  /** The worker's `n` most recent log lines (all kept when 0), for Logs; none without it. */
+  logs?: (n: number) => WorkerLogLine[];
 }
 
 export interface PeerServer {
@@ -36,9 +39,14 @@ export interface PeerServer {
   close(graceMs?: number): Promise<void>;
 }
 
-function workerDataHandlers(options: Pick<PeerServerOptions, 'store' | 'onPut' | 'chunkBytes'>): grpc.UntypedServiceImplementation {
-  const { store, onPut, chunkBytes } = options;
+function workerDataHandlers(options: Pick<PeerServerOptions, 'store' | 'onPut' | 'chunkBytes' | 'logs'>): grpc.UntypedServiceImplementation {
+  const { store, onPut, chunkBytes, logs } = options;
   return {
+    logs(call: grpc.ServerUnaryCall<kubedask.v1.LogsRequest, kubedask.v1.LogsReply.$Properties>, callback: grpc.sendUnaryData<kubedask.v1.LogsReply.$Properties>): void {
+      const lines = logs?.(call.request.n) ?? [];
+      callback(null, { lines: lines.map((l) => ({ timeMs: l.time, level: l.level, message: l.message, key: l.key })) });
+    },
+
     fetch(call: grpc.ServerWritableStream<FetchRequest, kubedask.v1.DataChunks.$Properties>): void {
       void (async () => {
         for await (const chunks of batchChunks(chunksOf(store, call.request.keys, chunkBytes), chunkBytes)) {

@@ -48,11 +48,29 @@ export type ThreadResult =
 
 /** Tasks to run, or ids of tasks sent earlier to drop unstarted (the task was cancelled). */
 export type ToThread = { tasks: ThreadTask[] } | { skip: number[] };
+/** A line a task printed (console.*, process.stdout/stderr), for the worker's log. */
+export interface ThreadLogLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  /** The task running when it was printed; '' between tasks. */
+  key: string;
+}
+
+/** Printed lines, and how many were dropped since the last such message because the main
+ *  thread had not yet taken `chars` (see ThreadData's control[2]). */
+export interface ThreadOutput { logs: ThreadLogLine[]; dropped: number; chars: number }
+
 /** A thread says `ready` once its imports loaded: dying before that means it cannot start. */
-export type FromThread = { results: ThreadResult[] } | { ready: true };
+export type FromThread = { results: ThreadResult[] } | { ready: true } | ThreadOutput;
 
 /** workerData of a task thread. `control`, as an Int32Array over a SharedArrayBuffer: [0] holds
  * the id of the task the thread is running, 0 when none (after a crash it names the task to
  * blame); [1] is bumped by the pool after each skip message, so the thread takes those in
- * (synchronously) before starting a task, even in the middle of a batch. */
+ * (synchronously) before starting a task, even in the middle of a batch; [2] counts the
+ * characters of output the thread has posted and the pool not yet taken (the thread adds, the
+ * pool subtracts), so a task printing faster than the worker writes drops lines instead of
+ * queueing them without bound. */
 export interface ThreadData { control: SharedArrayBuffer }
+
+/** Int32 slots of ThreadData's control. */
+export const CONTROL_SLOTS = 3;

@@ -4,6 +4,8 @@
 // owner resets its state and the link registers afresh; after `reconnectTimeoutMs` without a
 // scheduler the link gives up: with SchedulerLostError if the scheduler ever answered, else
 // with SchedulerUnreachableError saying what is at the address (nothing, no such host, HTTP).
+// A TLS mismatch (this worker plain and the scheduler TLS, or the other way) will not mend by
+// retrying, so the link gives up as soon as a probe after a failed attempt finds one.
 import * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import { SchedulerUnreachableError } from '../../protocol/errors.js';
@@ -26,6 +28,8 @@ export interface SchedulerLinkOptions {
   onGiveUp: (err: Error) => void;
   reconnectTimeoutMs: number;
   credentials?: grpc.ChannelCredentials;
+  /** Whether `credentials` are TLS ones (to name a TLS mismatch). */
+  tls?: boolean;
 }
 
 /** Statuses that retrying will not change. (A refused registration, e.g. a name still taken by
@@ -47,6 +51,8 @@ export class SchedulerLink {
   connected = false;
   /** True once the scheduler answered on any stream: giving up is then losing it. */
   private reached = false;
+  private probing = false;
+  private gaveUp = false;
 
   constructor(private readonly options: SchedulerLinkOptions) {
     this.client = new WorkerStreamClient(options.address, options.credentials ?? grpc.credentials.createInsecure(), channelOptions) as unknown as grpc.Client & { connect(): Stream };
@@ -139,9 +145,10 @@ export class SchedulerLink {
     call.cancel();
     const code = (err as Partial<grpc.ServiceError>).code;
     if (code !== undefined && FATAL.has(code)) {
-      this.options.onGiveUp(new SchedulerLostError(this.options.address, 0, { cause: err }));
+      this.giveUpWith(new SchedulerLostError(this.options.address, 0, { cause: err }));
       return;
     }
+    if (!this.reached) this.lookForTlsMismatch(err);
     this.lostSince ??= Date.now();
     if (wasConnected) this.options.onDisconnected(err);
     const waited = Date.now() - this.lostSince;
@@ -156,16 +163,34 @@ export class SchedulerLink {
     }, delay);
   }
 
+  /** Probes the address once at a time; a TLS mismatch ends the retrying at once. */
+  private lookForTlsMismatch(err: Error): void {
+    if (this.probing) return;
+    this.probing = true;
+    void whyUnreachable(this.options.address, { tls: this.options.tls }).then((why) => {
+      this.probing = false;
+      if (why?.reason !== 'tls-mismatch' || this.closing || this.reached) return;
+      clearTimeout(this.retryTimer);
+      this.giveUpWith(new SchedulerUnreachableError(this.options.address, why.reason, why.detail, { cause: err }));
+    });
+  }
+
+  private giveUpWith(err: Error): void {
+    if (this.gaveUp) return;
+    this.gaveUp = true;
+    this.options.onGiveUp(err);
+  }
+
   private async giveUp(waited: number, err: Error): Promise<void> {
     const address = this.options.address;
     if (this.reached) {
-      this.options.onGiveUp(new SchedulerLostError(address, waited, { cause: err }));
+      this.giveUpWith(new SchedulerLostError(address, waited, { cause: err }));
       return;
     }
-    const why = await whyUnreachable(address);
+    const why = await whyUnreachable(address, { tls: this.options.tls });
     if (this.closing) return;
     const seconds = Math.round(waited / 1000);
-    this.options.onGiveUp(why
+    this.giveUpWith(why
       ? new SchedulerUnreachableError(address, why.reason, `${why.detail}; gave up after ${seconds} s`, { cause: err })
       : new SchedulerUnreachableError(address, 'timeout', `no answer within ${seconds} s (last error: ${err.message})`, { cause: err }));
   }

@@ -10,8 +10,9 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { EncodedValue } from '../../protocol/values.js';
 import { ModuleNotInstalledError, PoolBrokenError, PoolClosedError, TaskCancelledError, TaskThreadCrashedError } from './errors.js';
 import type { ModuleStore } from './module-store.js';
-import type {
-  FromThread, TaskFunction, ThreadData, ThreadErrorInfo, ThreadFunction, ThreadResult, ThreadTask, ToThread, WireArg,
+import {
+  CONTROL_SLOTS, type FromThread, type TaskFunction, type ThreadData, type ThreadErrorInfo, type ThreadFunction, type ThreadLogLine,
+  type ThreadResult, type ThreadTask, type ToThread, type WireArg,
 } from './pool-protocol.js';
 
 export interface PoolTask {
@@ -36,6 +37,8 @@ export interface TaskPoolOptions {
   resourceLimits?: ResourceLimits;
   /** Threads kept dying as they started and the pool closed itself: it can run nothing more. */
   onBroken?: (err: PoolBrokenError) => void;
+  /** What tasks printed (see task-output.ts); without it, printed lines are dropped. */
+  onOutput?: (threadId: number, lines: ThreadLogLine[], dropped: number) => void;
 }
 
 interface Pending {
@@ -50,7 +53,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   threadId: number;
-  /** [0] the id of the task running (0: none), [1] bumped when a skip message is posted. */
+  /** [0] the id of the task running (0: none), [1] bumped when a skip message is posted, [2]
+   *  output characters posted by the thread and not yet taken (see ThreadData). */
   control: Int32Array;
   /** Dispatched, not yet answered, in dispatch order. */
   inflight: Map<number, Pending>;
@@ -220,7 +224,7 @@ export class TaskPool {
   }
 
   private spawn(index: number): Slot {
-    const control = new SharedArrayBuffer(8);
+    const control = new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT);
     const workerData: ThreadData = { control };
     const worker = new Worker(THREAD_URL, { workerData, resourceLimits: this.options.resourceLimits, execArgv: threadExecArgv() });
     const slot: Slot = {
@@ -230,6 +234,9 @@ export class TaskPool {
     worker.on('message', (msg: FromThread) => {
       if ('results' in msg) {
         this.onResults(slot, msg.results);
+      } else if ('logs' in msg) {
+        Atomics.sub(slot.control, 2, msg.chars);
+        this.options.onOutput?.(slot.threadId, msg.logs, msg.dropped);
       } else {
         slot.ready = true;
         this.startFailures = 0;

@@ -9,10 +9,11 @@
 //
 // A thread starts lean (it says `ready` sooner and holds less memory): apache-arrow is loaded
 // the first time a task takes or returns an Arrow table, not at start.
+import { format } from 'node:util';
 import { parentPort, receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
-import { createLogger } from '../../protocol/log.js';
 import { ArrowNotLoadedError, decodeValue, encodeValue, needsArrow, substituteKeys, Encoding, type ArrowModule, type EncodedValue } from '../../protocol/value-codec.js';
 import { compileFunction, type Fn } from './compile-function.js';
+import { TaskOutput } from './task-output.js';
 import type { FromThread, ThreadData, ThreadErrorInfo, ThreadFunction, ThreadResult, ThreadTask, ToThread } from './pool-protocol.js';
 
 
@@ -35,11 +36,14 @@ const FLUSH_AFTER_MS = 2;
 /** Larger results move (transfer) instead of being copied. */
 const TRANSFER_BYTES = 64 * 1024;
 
-// A stray rejection from a finished task must not take the thread (and others' tasks) down.
-// Said at error level whatever the worker's level, as before (pino loads only then).
-const log = createLogger({ component: 'worker', level: 'error' }).child({ thread: threadId });
+// What tasks print goes to the worker's log with their key (task-output.ts).
+const output = new TaskOutput((msg) => port.postMessage(msg), control);
+output.install();
+
+// A stray rejection from a finished task must not take the thread (and others' tasks) down. It
+// goes to the worker's log with no key: the task that left it may be long finished.
 process.on('unhandledRejection', (reason) => {
-  log.error('unhandled rejection in a task thread', { error: reason });
+  output.line('error', `unhandled rejection in task thread ${threadId}: ${format(reason)}`, '');
 });
 
 port.on('message', (msg: ToThread) => {
@@ -86,6 +90,7 @@ async function drain(): Promise<void> {
     }
     const start = performance.now();
     const startMs = performance.timeOrigin + start;
+    output.runs(task.key);
     try {
       let fn = functions.get(task.fn);
       if (fn === undefined) fn = load(task.fn);
@@ -119,6 +124,7 @@ async function drain(): Promise<void> {
       push({ id: task.id, ok: false, error: errorInfo(err), startMs, durationMs: performance.now() - start });
     } finally {
       Atomics.store(control, 0, 0);
+      output.runs('');
     }
   }
   draining = false;
@@ -132,6 +138,7 @@ function push(result: ThreadResult): void {
 }
 
 function flush(): void {
+  output.flush(); // first: a task's lines reach the log before its result
   if (results.length === 0) return;
   const msg: FromThread = { results };
   port.postMessage(msg, transfer);

@@ -32,7 +32,8 @@ import { routeGrpcLogs } from '../../protocol/grpc-log.js';
 import { createLogger, type Logger, type LogLevel } from '../../protocol/log.js';
 import { channelCredentials, serverCredentials, type Tls } from '../../protocol/tls.js';
 import { joinHostPort, startPeerServer, type PeerServer } from './peer-server.js';
-import type { TaskFunction, WireArg } from './pool-protocol.js';
+import { DEFAULT_LOG_LINES, LogBuffer, lineOfRecord } from './log-buffer.js';
+import type { TaskFunction, ThreadLogLine, WireArg } from './pool-protocol.js';
 import { SchedulerLink } from './scheduler-link.js';
 import { TaskPool, type TaskOutcome } from './task-pool.js';
 
@@ -71,6 +72,9 @@ export interface WorkerOptions {
   spillRoot?: string;
   /** Default 'info'. */
   logLevel?: LogLevel;
+  /** Recent log lines kept for getWorkerLogs: the worker's own and its tasks' console output
+   *  (default 10 000, as Dask; 0 keeps none). Characters are bounded too (see log-buffer.ts). */
+  logLines?: number;
 }
 
 export interface WorkerExit {
@@ -108,6 +112,7 @@ function validate(o: WorkerOptions): void {
   if (!/^[^:]+:\d+$|^\[.+\]:\d+$/.test(o.scheduler)) throw new WorkerOptionsError(`scheduler address must be host:port, got "${o.scheduler}"`, 'scheduler');
   if (!Number.isInteger(o.nthreads) || o.nthreads < 1) throw new WorkerOptionsError(`nthreads must be a positive integer, got ${o.nthreads}`, 'nthreads');
   if (!(o.memoryLimit >= 0)) throw new WorkerOptionsError(`memoryLimit must be >= 0 bytes, got ${o.memoryLimit}`, 'memoryLimit');
+  if (o.logLines !== undefined && !(Number.isInteger(o.logLines) && o.logLines >= 0)) throw new WorkerOptionsError(`logLines must be an integer >= 0, got ${o.logLines}`, 'logLines');
   for (const [name, amount] of Object.entries(o.resources)) {
     if (!(amount >= 0)) throw new WorkerOptionsError(`resource ${name} must be >= 0, got ${amount}`, 'resources');
   }
@@ -136,9 +141,11 @@ class WorkerProcess {
   private exit: WorkerExit | undefined;
   private seq = 0;
   private log: Logger;
+  private readonly recentLogs: LogBuffer;
 
   constructor(private readonly options: WorkerOptions) {
-    this.log = createLogger({ component: 'worker', level: options.logLevel ?? 'info' });
+    this.recentLogs = new LogBuffer(options.logLines ?? DEFAULT_LOG_LINES);
+    this.log = createLogger({ component: 'worker', level: options.logLevel ?? 'info', onLine: (line) => this.recentLogs.push(lineOfRecord(line)) });
     routeGrpcLogs(this.log);
     this.peers = new PeerClients({ credentials: channelCredentials(options.tls) });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -148,6 +155,7 @@ class WorkerProcess {
       nthreads: options.nthreads, modules: this.modules, maxPerThread: PIPELINE.depth,
       resourceLimits: { maxOldGenerationSizeMb: options.threadHeapMb ?? threadHeapMb(options.memoryLimit, options.nthreads) },
       onBroken: (err) => void this.close('task pool broken', err),
+      onOutput: (thread, lines, dropped) => this.logTaskOutput(thread, lines, dropped),
     });
     this.state = this.newState();
   }
@@ -158,6 +166,7 @@ class WorkerProcess {
     this.server = await startPeerServer({
       store: this.store, host, port, credentials: serverCredentials(this.options.tls),
       onPut: (values) => this.handle({ type: 'data-put', keys: values, stimulusId: this.stimulus('put') }),
+      logs: (n) => this.recentLogs.recent(n),
     }).catch((err: Error) => {
       throw new WorkerError(`cannot serve worker data on ${joinHostPort(host, port)}: ${err.message}`, { cause: err });
     });
@@ -172,6 +181,7 @@ class WorkerProcess {
     this.log = this.log.child({ worker: this.name });
     this.link = new SchedulerLink({
       credentials: channelCredentials(this.options.tls),
+      tls: this.options.tls !== undefined,
       address: this.options.scheduler,
       reconnectTimeoutMs: this.options.reconnectTimeoutMs ?? 30_000,
       register: () => ({
@@ -212,6 +222,11 @@ class WorkerProcess {
     this.store.clear();
     this.functions.clear();
     this.runs.clear();
+  }
+
+  private logTaskOutput(thread: number, lines: ThreadLogLine[], dropped: number): void {
+    for (const line of lines) this.log[line.level](line.message, line.key ? { key: line.key, thread } : { thread });
+    if (dropped > 0) this.log.warn('task output dropped: printed faster than the worker could log it', { thread, dropped });
   }
 
   private stimulus(what: string): string {

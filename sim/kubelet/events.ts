@@ -1,0 +1,44 @@
+// The kubelet's Events about a pod (Failed, BackOff, ...), counted as the real event recorder
+// counts them: the same reason and message about the same object raises `count` on one
+// Event instead of writing another, so a back-off loop never floods `kubectl get events`.
+import type { KubeObject, Rest } from './rest.js';
+
+interface Recorded { name: string; count: number }
+
+export class PodEventRecorder {
+  /** pod uid -> (type, reason, message, fieldPath) -> the Event written for it. */
+  private readonly recorded = new Map<string, Map<string, Recorded>>();
+  private written = 0;
+
+  constructor(private readonly rest: Rest) {}
+
+  async record(pod: KubeObject, fieldPath: string, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const ns = pod.metadata.namespace ?? 'default';
+    const uid = pod.metadata.uid ?? `${ns}/${pod.metadata.name}`;
+    const ofPod = this.recorded.get(uid) ?? new Map<string, Recorded>();
+    this.recorded.set(uid, ofPod);
+    const key = JSON.stringify([type, reason, message, fieldPath]);
+    const now = new Date().toISOString();
+    const seen = ofPod.get(key);
+    if (seen) {
+      seen.count += 1;
+      await this.rest.mergePatch(`/api/v1/namespaces/${ns}/events/${seen.name}`, { count: seen.count, lastTimestamp: now }).catch(() => undefined);
+      return;
+    }
+    const recorded = { name: `${pod.metadata.name}.${(Date.now() * 1000 + (this.written++ % 1000)).toString(16)}`, count: 1 };
+    ofPod.set(key, recorded);
+    const host = String((pod.spec as { nodeName?: string } | undefined)?.nodeName ?? '');
+    await this.rest.create(`/api/v1/namespaces/${ns}/events`, {
+      apiVersion: 'v1', kind: 'Event',
+      metadata: { name: recorded.name, namespace: ns },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace: ns, uid: pod.metadata.uid, fieldPath },
+      type, reason, message, count: 1, firstTimestamp: now, lastTimestamp: now,
+      source: { component: 'kubelet', host }, reportingComponent: 'kubelet', reportingInstance: host,
+    }).catch(() => { ofPod.delete(key); }); // not written: the next occurrence writes it afresh
+  }
+
+  /** A deleted pod's events are not counted on any more. */
+  forget(pod: KubeObject): void {
+    this.recorded.delete(pod.metadata.uid ?? `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`);
+  }
+}
