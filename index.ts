@@ -16,5 +16,5 @@ export {
   KubedaskError, GraphValidationError, RemoteTaskError, CancelledError, ConnectionLostError, ValueEncodingError,
   FetchError, NoWorkersError, ProtocolError, SchedulerUnreachableError, type GraphErrorReason, type UnreachableReason,
 } from './protocol/errors.js';
-export { ValueMissingError, WaitTimeoutError } from './client/errors.js';
+export { ScatterFailedError, ValueMissingError, WaitTimeoutError } from './client/errors.js';
 export { wait, type ReturnWhen, type WaitOptions, type WaitResult } from './client/wait.js';

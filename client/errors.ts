@@ -17,3 +17,11 @@ export class WaitTimeoutError extends KubedaskError {
     super(`wait: ${pending} of ${total} futures still pending after ${timeoutMs} ms`);
   }
 }
+
+/** A task uses a scattered value whose scatter failed (`cause`), so it was never sent. */
+export class ScatterFailedError extends KubedaskError {
+  override name = 'ScatterFailedError';
+  constructor(readonly key: string, readonly scatterKey: string, cause: Error) {
+    super(`task ${key} was not run: it uses scattered value ${scatterKey}, whose scatter failed: ${cause.message}`, { cause });
+  }
+}
