@@ -460,7 +460,6 @@ function isDelayedList(x: Delayed | readonly Delayed[]): x is readonly Delayed[]
   return Array.isArray(x);
 }
 
-/** The key and every task in the batch that depends on it, directly or not. */
 /** scatter(data, { list: true })'s items: an array or another iterable, but not a string. */
 function scatterItems(data: unknown): unknown[] {
   if (Array.isArray(data)) return data;
@@ -472,6 +471,7 @@ function scatterItems(data: unknown): unknown[] {
   return [...(data as Iterable<unknown>)];
 }
 
+/** The key and every task in the batch that depends on it, directly or not. */
 function dependentsWithin(tasks: BuiltTask[], key: string): Set<string> {
   const out = new Set([key]);
   for (let grew = true; grew;) {

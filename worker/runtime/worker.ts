@@ -74,7 +74,7 @@ export interface WorkerOptions {
   /** Default 'info'. */
   logLevel?: LogLevel;
   /** Recent log lines kept for getWorkerLogs: the worker's own and its tasks' console output
-   *  (default 10 000, as Dask; 0 keeps none). Characters are bounded too (see log-buffer.ts). */
+   *  (default 10 000, as Dask; 0 keeps none; at most MAX_LOG_LINES). Bytes are bounded too (see log-buffer.ts). */
   logLines?: number;
 }
 
