@@ -16,6 +16,6 @@ export {
   KubedaskError, GraphValidationError, RemoteTaskError, CancelledError, ConnectionLostError, ValueEncodingError,
   FetchError, NoWorkersError, ProtocolError, SchedulerUnreachableError, type GraphErrorReason, type UnreachableReason,
 } from './protocol/errors.js';
-export { ValueMissingError, WaitTimeoutError, KubeClusterError } from './client/errors.js';
+export { ScatterFailedError, ValueMissingError, WaitTimeoutError, KubeClusterError } from './client/errors.js';
 export { wait, type ReturnWhen, type WaitOptions, type WaitResult } from './client/wait.js';
 export { KubeCluster, type KubeClusterOptions, type AdaptOptions, type AttachOptions } from './client/kube-cluster.js';

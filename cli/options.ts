@@ -9,9 +9,11 @@ export function parsePort(value: string, flag: string): number {
   return n;
 }
 
-export function parseCount(value: string, flag: string, min = 1): number {
+export function parseCount(value: string, flag: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got "${value}"`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(max === Number.MAX_SAFE_INTEGER ? `${flag} must be an integer >= ${min}, got "${value}"` : `${flag} must be an integer from ${min} to ${max}, got "${value}"`);
+  }
   return n;
 }
 

@@ -16,7 +16,7 @@ import { findNested, replaceNested } from './nested.js';
 import type { AnyFunction, ModuleFunction, ModuleFunctions, TaskFunction } from './task-functions.js';
 import type { ArgOf, ArgsOf, FuturesOf, Gathered, ResultOf } from './typed-args.js';
 import { SchedulerRpc } from './scheduler-rpc.js';
-import { ValueMissingError } from './errors.js';
+import { ScatterFailedError, ValueMissingError } from './errors.js';
 import { checkWorkerLogsOptions, type WorkerLogs, type WorkerLogsOptions } from './worker-logs.js';
 
 export interface ConnectOptions {
@@ -50,6 +50,9 @@ export class Client implements FutureOwner {
   private pendingTasks: BuiltTask[] = [];
   private pendingGathers = new Map<string, { resolve(v: unknown): void; reject(e: Error): void }[]>();
   private pendingReleases: string[] = [];
+  /** Keys whose scatter failed, and tasks failed for using them: the scattered key and its error,
+   *  so a task using one fails with that cause instead of being sent (the scheduler never had it). */
+  private readonly failedScatters = new Map<string, { scatterKey: string; error: Error }>();
   private flushScheduled = false;
   private inflight: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -136,18 +139,23 @@ export class Client implements FutureOwner {
 
   /**
    * Places local data on workers and returns at once, as submit does: a Future per value,
-   * finished once the data is on a worker. Tasks submitted after it, using it, wait for it.
+   * finished once the data is on a worker. Tasks submitted after it, using it, wait for it; if
+   * the scatter fails, they fail with ScatterFailedError, its error as their cause. The encoded
+   * values stay in this process until sent: `await future.wait()` before scattering more.
    */
   scatter<T>(data: T): Future<T>;
   scatter<T>(data: Iterable<T>, options: { list: true }): Future<T>[];
   scatter(data: unknown, options?: { list: true }): Future | Future[] {
     this.assertOpen();
-    const items = options?.list ? [...(data as Iterable<unknown>)] : [data];
+    const items = options?.list ? scatterItems(data) : [data];
     const values = items.map((item, i) => ({ key: newKey('scatter'), value: encodeValue(item, options?.list ? `scattered item ${i}` : 'scattered value') }));
     const futures = values.map(({ key }) => new Future(key, this));
     this.inOrder(() => this.rpc.scatter(this.id, values)).catch((err: unknown) => {
       const error = err instanceof Error ? err : new Error(String(err));
-      for (const { key } of values) this.keys.failed(key, error);
+      for (const { key } of values) {
+        this.failedScatters.set(key, { scatterKey: key, error });
+        this.keys.failed(key, error);
+      }
     });
     return options?.list ? futures : futures[0]!;
   }
@@ -304,12 +312,14 @@ export class Client implements FutureOwner {
 
   private dropRef(key: string): void {
     if (!this.keys.release(key) || this.closed) return;
+    this.failedScatters.delete(key);
     this.pendingReleases.push(key);
     this.scheduleFlush();
   }
 
   private enqueue(task: BuiltTask): void {
     this.keys.resubmitted(task.spec.key);
+    this.failedScatters.delete(task.spec.key); // defined anew: checked again when sent
     this.pendingTasks.push(task);
     this.scheduleFlush();
   }
@@ -352,7 +362,7 @@ export class Client implements FutureOwner {
    * in the batch fail; the rest is sent again.
    */
   private async sendGraph(batch: BuiltTask[]): Promise<void> {
-    let tasks = [...new Map(batch.map((t) => [t.spec.key, t])).values()];
+    let tasks = this.withoutFailedScatters([...new Map(batch.map((t) => [t.spec.key, t])).values()]);
     for (let attempt = 0; tasks.length > 0 && attempt < 3; attempt++) {
       const functions = [...new Map(tasks.map((t) => [t.fn.id, t.fn])).values()];
       try {
@@ -368,6 +378,23 @@ export class Client implements FutureOwner {
         tasks = tasks.filter((t) => !failed.has(t.spec.key));
       }
     }
+  }
+
+  /** The tasks that use no failed scatter (within the batch too); the others fail with its error. */
+  private withoutFailedScatters(tasks: BuiltTask[]): BuiltTask[] {
+    if (this.failedScatters.size === 0) return tasks;
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const t of tasks) {
+        if (this.failedScatters.has(t.spec.key)) continue;
+        const used = t.spec.dependencies.map((d) => this.failedScatters.get(d)).find((f) => f !== undefined);
+        if (!used) continue;
+        this.failedScatters.set(t.spec.key, used);
+        this.keys.failed(t.spec.key, new ScatterFailedError(t.spec.key, used.scatterKey, used.error));
+        grew = true;
+      }
+    }
+    return tasks.filter((t) => !this.failedScatters.has(t.spec.key));
   }
 
   private gatherOne(key: string): Promise<unknown> {
@@ -431,6 +458,17 @@ export function defaultClient(): Client {
 
 function isDelayedList(x: Delayed | readonly Delayed[]): x is readonly Delayed[] {
   return Array.isArray(x);
+}
+
+/** scatter(data, { list: true })'s items: an array or another iterable, but not a string. */
+function scatterItems(data: unknown): unknown[] {
+  if (Array.isArray(data)) return data;
+  const iterable = data !== null && typeof data === 'object' && typeof (data as Iterable<unknown>)[Symbol.iterator] === 'function';
+  if (!iterable) {
+    const what = typeof data === 'string' ? 'a string (scatter it whole without { list: true })' : data === null ? 'null' : typeof data;
+    throw new KubedaskError(`scatter(data, { list: true }): data must be an array or another iterable of the values to scatter, got ${what}`);
+  }
+  return [...(data as Iterable<unknown>)];
 }
 
 /** The key and every task in the batch that depends on it, directly or not. */

@@ -18,6 +18,14 @@ export class WaitTimeoutError extends KubedaskError {
   }
 }
 
+/** A task uses a scattered value whose scatter failed (`cause`), so it was never sent. */
+export class ScatterFailedError extends KubedaskError {
+  override name = 'ScatterFailedError';
+  constructor(readonly key: string, readonly scatterKey: string, cause: Error) {
+    super(`task ${key} was not run: it uses scattered value ${scatterKey}, whose scatter failed: ${cause.message}`, { cause });
+  }
+}
+
 /** A KubeCluster operation failed: bad options, a cluster that did not become Ready, one already there. */
 export class KubeClusterError extends KubedaskError {
   override name = 'KubeClusterError';

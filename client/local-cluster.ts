@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { retireWorkers } from '../scheduler/server/retirement.js';
 import { startScheduler, type RunningScheduler } from '../scheduler/server/scheduler-server.js';
 import { KubedaskError } from '../protocol/errors.js';
+import { MAX_LOG_LINES } from '../worker/runtime/log-buffer.js';
 
 export interface LocalClusterOptions {
   workers?: number;
@@ -22,6 +23,9 @@ export interface LocalClusterOptions {
   heartbeatTimeoutMs?: number;
   /** Worker process stderr: 'inherit' to see worker logs, 'ignore' by default. */
   workerOutput?: 'inherit' | 'ignore';
+  /** Recent log lines each worker keeps for client.getWorkerLogs() (as `worker --log-lines`;
+   *  default 10 000, 0 keeps none). */
+  logLines?: number;
 }
 
 /** What scale() did: the workers now running, and those the scheduler kept, with why. */
@@ -41,6 +45,10 @@ export class LocalCluster {
   private scaling: Promise<unknown> = Promise.resolve();
 
   constructor(readonly options: LocalClusterOptions = {}) {
+    const { logLines } = options;
+    if (logLines !== undefined && !(Number.isInteger(logLines) && logLines >= 0 && logLines <= MAX_LOG_LINES)) {
+      throw new KubedaskError(`LocalCluster: logLines must be an integer from 0 to ${MAX_LOG_LINES}, got ${logLines}`);
+    }
     this.ready = this.start();
     this.ready.catch(() => undefined);
   }
@@ -77,6 +85,7 @@ export class LocalCluster {
     const resources = { ...(this.options.resources ?? {}), ...(extra.resources ?? {}) };
     const args = [cliMain, 'worker', '--scheduler', scheduler.address, '--name', name,
       '--nthreads', String(this.options.threads ?? 1), '--memory-limit', String(this.options.memoryLimit ?? 0), '--exit-with-parent'];
+    if (this.options.logLines !== undefined) args.push('--log-lines', String(this.options.logLines));
     if (Object.keys(resources).length) args.push('--resources', Object.entries(resources).map(([k, v]) => `${k}=${v}`).join(','));
     const inherit = this.options.workerOutput === 'inherit';
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', inherit ? 'inherit' : 'pipe', 'ipc'] });

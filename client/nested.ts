@@ -5,6 +5,8 @@ import { isPlainObject, setOwn } from '../protocol/value-tags.js';
 /**
  * A copy of value where each node `swap` claims (returns { value }) is replaced; the walk goes
  * into the arrays and plain objects `swap` leaves alone. Other values are kept as they are.
+ * A copied plain object has its own string keys only: symbol-keyed properties are left out, as
+ * they are when a value is sent (the value codec carries string keys only).
  */
 export function replaceNested(value: unknown, swap: (v: unknown) => { value: unknown } | undefined): unknown {
   const swapped = swap(value);

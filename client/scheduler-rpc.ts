@@ -39,9 +39,9 @@ export class SchedulerRpc {
   private readonly raw: RawSchedulerClient;
   private session?: grpc.ClientDuplexStream<kubedask.v1.ClientRequest.$Properties, kubedask.v1.ClientEvent>;
 
-  /** Connects lazily: the channel opens with openSession. Throws on unusable TLS material. */
   private readonly tls: boolean;
 
+  /** Connects lazily: the channel opens with openSession. Throws on unusable TLS material. */
   constructor(private readonly address: string, tls?: Tls) {
     this.tls = tls !== undefined;
     routeGrpcLogsByEnv('client');
@@ -149,7 +149,7 @@ export class SchedulerRpc {
       const lines = (w.lines ?? []).map((l): WorkerLogLine => ({
         time: new Date(l.timeMs ?? 0), level: (l.level || 'info') as WorkerLogLine['level'], message: l.message ?? '', ...(l.key ? { key: l.key } : {}),
       }));
-      out[w.address ?? ''] = { name: w.name ?? '', lines, ...(w.error ? { error: w.error } : {}) };
+      out[w.address ?? ''] = { name: w.name ?? '', lines, ...(w.error ? { error: w.error } : {}), ...(w.linesLeftOut ? { linesLeftOut: w.linesLeftOut } : {}) };
     }
     return out;
   }

@@ -25,11 +25,20 @@ export type ArgsOf<A extends readonly unknown[]> = { [K in keyof A]: ArgOf<A[K]>
 /** A delayed function's parameter list: each value may also be a Future or a Delayed. */
 export type DelayedArgsOf<A extends readonly unknown[]> = { [K in keyof A]: StandIn<A[K], true> };
 
-/** What gather gives for x: each Future replaced by its value, arrays and plain objects kept. */
+/** Keys of X's function-valued properties (methods): a class instance has some, data has none. */
+type MethodKeys<X> = { [K in keyof X]-?: Extract<X[K], (...args: never[]) => unknown> extends never ? never : K }[keyof X];
+
+/**
+ * What gather gives for x: each Future replaced by its value, arrays and plain objects kept.
+ * gather walks only arrays and plain objects; the types cannot tell a plain object from a class
+ * instance, so an object with methods (a class instance, an Arrow Table) is taken as given,
+ * unchanged, as are Map, Set, Date and binary data.
+ */
 export type Gathered<X> =
   X extends Future<infer T> ? T
   : X extends Opaque ? X
-  : X extends object ? { -readonly [K in keyof X]: Gathered<X[K]> }
+  : X extends readonly unknown[] ? { -readonly [K in keyof X]: Gathered<X[K]> }
+  : X extends object ? ([MethodKeys<X>] extends [never] ? { -readonly [K in keyof X]: Gathered<X[K]> } : X)
   : X;
 
 /** One Future per Delayed, keeping an array's or tuple's shape (compute, persist). */

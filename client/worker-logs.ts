@@ -18,10 +18,14 @@ export interface WorkerLogs {
   /** Set when the worker gave no lines: it did not answer within the timeout, it failed, or no
    *  connected worker has that address or name. */
   error?: string;
+  /** Set when the reply would have been too big (over 32 MiB of lines from all workers): how
+   *  many of this worker's oldest lines asked for were left out. Ask for fewer (`n`, `workers`). */
+  linesLeftOut?: number;
 }
 
 export interface WorkerLogsOptions {
-  /** The most recent lines per worker (default: all each worker keeps, 10 000 by default). */
+  /** The most recent lines per worker (default 1000; 0: all each worker keeps, up to its
+   *  --log-lines, 10 000 by default). */
   n?: number;
   /** Addresses or names of the workers to ask (default: every connected worker). */
   workers?: string[];
@@ -30,11 +34,13 @@ export interface WorkerLogsOptions {
 }
 
 const MAX_UINT32 = 2 ** 32 - 1;
+/** Lines per worker when `n` is not given: enough to read, small enough to ask many workers. */
+export const DEFAULT_LOG_LINES_ASKED = 1000;
 
 /** The options as the request carries them (0 meaning "the default"); throws on bad input. */
 export function checkWorkerLogsOptions(o: WorkerLogsOptions): { n: number; workers: string[]; timeoutMs: number } {
-  const { n = 0, workers = [], timeoutMs = 0 } = o;
-  if (!Number.isInteger(n) || n < 0 || n > MAX_UINT32) throw new KubedaskError(`getWorkerLogs: n must be an integer >= 0 (lines per worker), got ${n}`);
+  const { n = DEFAULT_LOG_LINES_ASKED, workers = [], timeoutMs = 0 } = o;
+  if (!Number.isInteger(n) || n < 0 || n > MAX_UINT32) throw new KubedaskError(`getWorkerLogs: n must be an integer >= 0 (lines per worker; 0: all kept), got ${n}`);
   if (o.timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_UINT32)) {
     throw new KubedaskError(`getWorkerLogs: timeoutMs must be a positive integer, got ${timeoutMs}`);
   }

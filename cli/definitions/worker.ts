@@ -1,8 +1,8 @@
 import { availableParallelism, hostname } from 'node:os';
 import type { Command } from 'commander';
 import type { WorkerFlags } from '../commands/worker.js';
-import { parseCount, parseCountFromZero, parseHostPort, parsePort, parseResources, parseSeconds, parseSize } from '../options.js';
-import { DEFAULT_LOG_LINES } from '../../worker/runtime/log-buffer.js';
+import { parseCount, parseHostPort, parsePort, parseResources, parseSeconds, parseSize } from '../options.js';
+import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from '../../worker/runtime/log-buffer.js';
 import { logLevelOption, tlsOptions, valued } from './option.js';
 
 export function defineWorker(program: Command): void {
@@ -18,7 +18,7 @@ export function defineWorker(program: Command): void {
     .option('--advertise-host <H>', 'host peers reach the data port at, when bound to 0.0.0.0 (default: $POD_IP, else the first external IPv4 address)')
     .addOption(valued('--port <P>', 'data port for peers (0: any free port)', parsePort, 0))
     .addOption(valued('--connect-timeout <SECONDS>', 'give up when the scheduler is unreachable this long', parseSeconds, 30))
-    .addOption(valued('--log-lines <N>', 'recent log lines kept for client.getWorkerLogs() (0: none)', parseCountFromZero, DEFAULT_LOG_LINES))
+    .addOption(valued('--log-lines <N>', `recent log lines kept for client.getWorkerLogs() (0: none; at most ${MAX_LOG_LINES})`, (v, flag) => parseCount(v, flag, 0, MAX_LOG_LINES), DEFAULT_LOG_LINES))
     .option('--exit-with-parent', 'exit when the parent process goes (how LocalCluster starts workers)')
     .addOption(logLevelOption());
   for (const option of tlsOptions()) command.addOption(option);

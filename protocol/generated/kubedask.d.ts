@@ -1390,6 +1390,7 @@ export namespace kubedask {
             name: string;
             lines: kubedask.v1.LogLine.$Properties[];
             error: string;
+            linesLeftOut: number;
             static create(properties: kubedask.v1.WorkerLogs.$Shape): kubedask.v1.WorkerLogs & kubedask.v1.WorkerLogs.$Shape;
             static create(properties?: kubedask.v1.WorkerLogs.$Properties): kubedask.v1.WorkerLogs;
             static encode(message: kubedask.v1.WorkerLogs.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1408,6 +1409,7 @@ export namespace kubedask {
                 name?: (string|null);
                 lines?: (kubedask.v1.LogLine.$Properties[]|null);
                 error?: (string|null);
+                linesLeftOut?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.WorkerLogs.$Properties;

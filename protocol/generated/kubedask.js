@@ -13056,6 +13056,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {string|null} [name] WorkerLogs name
              * @property {Array.<kubedask.v1.LogLine.$Properties>|null} [lines] WorkerLogs lines
              * @property {string|null} [error] WorkerLogs error
+             * @property {number|null} [linesLeftOut] WorkerLogs linesLeftOut
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -13121,6 +13122,14 @@ export const kubedask = $root.kubedask = (() => {
             WorkerLogs.prototype.error = "";
 
             /**
+             * WorkerLogs linesLeftOut.
+             * @member {number} linesLeftOut
+             * @memberof kubedask.v1.WorkerLogs
+             * @instance
+             */
+            WorkerLogs.prototype.linesLeftOut = 0;
+
+            /**
              * Creates a new WorkerLogs instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.WorkerLogs
@@ -13161,6 +13170,8 @@ export const kubedask = $root.kubedask = (() => {
                         $root.kubedask.v1.LogLine.encode(message.lines[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
                 if (message.error != null && $Object.hasOwnProperty.call(message, "error") && message.error !== "")
                     writer.uint32(/* id 4, wireType 2 =*/34).string(message.error);
+                if (message.linesLeftOut != null && $Object.hasOwnProperty.call(message, "linesLeftOut") && message.linesLeftOut !== 0)
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.linesLeftOut);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -13253,6 +13264,15 @@ export const kubedask = $root.kubedask = (() => {
                                 delete message.error;
                             continue;
                         }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.linesLeftOut = value;
+                            else
+                                delete message.linesLeftOut;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -13323,6 +13343,9 @@ export const kubedask = $root.kubedask = (() => {
                 if (object.error != null)
                     if (typeof object.error !== "string" || object.error.length)
                         message.error = $String(object.error);
+                if (object.linesLeftOut != null)
+                    if ($Number(object.linesLeftOut) !== 0)
+                        message.linesLeftOut = object.linesLeftOut >>> 0;
                 return message;
             };
 
@@ -13349,6 +13372,7 @@ export const kubedask = $root.kubedask = (() => {
                     object.address = "";
                     object.name = "";
                     object.error = "";
+                    object.linesLeftOut = 0;
                 }
                 if (message.address != null && $Object.hasOwnProperty.call(message, "address"))
                     object.address = message.address;
@@ -13361,6 +13385,8 @@ export const kubedask = $root.kubedask = (() => {
                 }
                 if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
                     object.error = message.error;
+                if (message.linesLeftOut != null && $Object.hasOwnProperty.call(message, "linesLeftOut"))
+                    object.linesLeftOut = message.linesLeftOut;
                 return object;
             };
 

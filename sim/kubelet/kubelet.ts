@@ -5,6 +5,7 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PodEventRecorder } from './events.js';
 import { gpuLabels } from './gpu-labels.js';
+import { startKubeletServer } from './kubelet-server.js';
 import { PodRunner } from './pod-runner.js';
 import { parseQuantity } from '../../operator/api/quantity.js';
 import { addTo, insufficient, podRequests, type Resources } from './quantities.js';
@@ -71,7 +72,9 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     hostIP: '127.0.0.1',
   };
 
-  for (const n of options.nodes) await registerNode(rest, n);
+  // Serves pods/log and pods/exec for the API server, which finds it through the Node's status.
+  const endpoint = await startKubeletServer((namespace, name) => runners.get(`${namespace}/${name}`), ctx.hostIP);
+  for (const n of options.nodes) await registerNode(rest, n, endpoint.port);
 
   const capacityOf = (n: NodeSpec): Resources => ({
     cpu: parseQuantity(n.cpu ?? '4'), memory: parseQuantity(n.memory ?? '16Gi'), pods: n.pods ?? 110, 'nvidia.com/gpu': n.gpus ?? 0,
@@ -164,6 +167,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       abort.abort();
       await Promise.all([...runners.values()].map((r) => r.stop(2)));
       runners.clear();
+      await endpoint.close();
     },
   };
 }
@@ -216,7 +220,7 @@ function nodeLabels(n: NodeSpec): Record<string, string> {
   return { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', ...gpuLabels(n.gpus ?? 0), ...(n.labels ?? {}) };
 }
 
-async function registerNode(rest: Rest, n: NodeSpec): Promise<void> {
+async function registerNode(rest: Rest, n: NodeSpec, kubeletPort: number): Promise<void> {
   // The device plugin advertises nvidia.com/gpu only on nodes that have GPUs.
   const capacity = { cpu: n.cpu ?? '4', memory: n.memory ?? '16Gi', pods: String(n.pods ?? 110), ...(n.gpus ? { 'nvidia.com/gpu': String(n.gpus) } : {}) };
   const body = {
@@ -230,6 +234,7 @@ async function registerNode(rest: Rest, n: NodeSpec): Promise<void> {
       capacity, allocatable: capacity,
       conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }],
       addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: n.name }],
+      daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } },
       nodeInfo: {
         kubeletVersion: 'v1.33.0-kube-sim', kubeProxyVersion: 'v1.33.0-kube-sim', operatingSystem: 'linux', architecture: process.arch,
         containerRuntimeVersion: 'process://local', kernelVersion: release(), osImage: 'kube-sim process kubelet',

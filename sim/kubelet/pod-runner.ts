@@ -1,9 +1,9 @@
 // Runs one bound pod: its containers as local processes on the pod's own loopback address,
 // readiness probes, restarts by restartPolicy, graceful stop; reports through pods/status.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { containerArgv, type ContainerSpec } from './container-command.js';
+import { ContainerLog } from './container-log.js';
 import type { PodEventRecorder } from './events.js';
 import { ERR_IMAGE_PULL_SHOWN_MS, PULL_BACKOFF_MS, pullImage } from './images.js';
 import { runProbe } from './probes.js';
@@ -33,6 +33,19 @@ interface ContainerRun {
   exitCode?: number;
 }
 
+/** What the kubelet's log endpoint needs of a container. */
+export interface ContainerLogView {
+  state: Record<string, unknown>;
+  lastState: Record<string, unknown>;
+  log: ContainerLog;
+}
+
+/** What a command run in a container (exec) gets: the container's spec and environment. */
+export interface ExecContext {
+  spec: ContainerSpec;
+  env: Record<string, string>;
+}
+
 const RESTART_BACKOFF_MS = [500, 1000, 2000, 5000, 10000];
 /** A status write that failed is tried again after this long. */
 const REPORT_RETRY_MS = 500;
@@ -45,6 +58,7 @@ export class PodRunner {
   private reported = '';
   /** The status write in flight: writes go one at a time, so an older one never lands last. */
   private reporting: Promise<void> = Promise.resolve();
+  private readonly logs = new Map<string, ContainerLog>();
   readonly name: string;
   readonly namespace: string;
 
@@ -70,6 +84,33 @@ export class PodRunner {
     this.stopping = true;
     for (const t of this.timers) clearTimeout(t);
     await Promise.all(this.containers.map((c) => stopChild(c.child, graceSeconds * 1000)));
+  }
+
+  /** Whether the pod has a container of that name (init containers are not run here). */
+  hasContainer(name: string): boolean {
+    return this.containers.some((c) => c.spec.name === name);
+  }
+
+  logView(container: string): ContainerLogView | undefined {
+    const c = this.containers.find((x) => x.spec.name === container);
+    return c && { state: c.state, lastState: c.lastState, log: this.logOf(c) };
+  }
+
+  /** Undefined unless the container is running, as a runtime refuses exec into a stopped one. */
+  async execContext(container: string): Promise<ExecContext | undefined> {
+    const c = this.containers.find((x) => x.spec.name === container);
+    if (!c?.child) return undefined;
+    return { spec: c.spec, env: await this.containerEnv(c.spec, await this.podEnv()) };
+  }
+
+  /** Output files under <logDir>/<ns>_<pod>_<uid>/<container>/, as the kubelet lays out /var/log/pods. */
+  private logOf(c: ContainerRun): ContainerLog {
+    let log = this.logs.get(c.spec.name);
+    if (!log) {
+      log = new ContainerLog(join(this.ctx.logDir, `${this.namespace}_${this.name}_${this.pod.metadata.uid ?? ''}`, c.spec.name));
+      this.logs.set(c.spec.name, log);
+    }
+    return log;
   }
 
   private async podEnv(): Promise<Record<string, string>> {
@@ -124,17 +165,18 @@ export class PodRunner {
     void this.containerEnv(c.spec, podEnv).then((env) => {
       if (this.stopping) return;
       const argv = containerArgv(c.spec, env, pulled.entrypoint);
-      mkdirSync(this.ctx.logDir, { recursive: true });
-      const log = createWriteStream(join(this.ctx.logDir, `${this.namespace}_${this.name}_${c.spec.name}.log`), { flags: 'a' });
+      const log = this.logOf(c).start();
       const child = spawn(argv[0]!, argv.slice(1), { env, cwd: c.spec.workingDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      child.stdout?.pipe(log, { end: false });
-      child.stderr?.pipe(log, { end: false });
+      child.stdout?.on('data', (b: Buffer) => log.append('stdout', b));
+      child.stderr?.on('data', (b: Buffer) => log.append('stderr', b));
+      // 'close', not 'exit': output still in the pipes when the process exits belongs to this run.
+      child.once('close', () => log.end());
       c.child = child;
       c.startedAt = new Date().toISOString();
       c.state = { running: { startedAt: c.startedAt } };
       c.ready = !c.spec.readinessProbe;
       child.once('error', (err) => { c.state = { waiting: { reason: 'CreateContainerError', message: err.message } }; void this.report(); });
-      child.once('exit', (code, signal) => this.onExit(c, podEnv, code ?? (signal ? 128 + 9 : 1), signal, log));
+      child.once('exit', (code, signal) => this.onExit(c, podEnv, code ?? (signal ? 128 + 9 : 1), signal));
       if (c.spec.readinessProbe) this.probe(c, env);
       void this.report();
     }, (err: Error) => {
@@ -175,8 +217,7 @@ export class PodRunner {
     this.timers.add(t);
   }
 
-  private onExit(c: ContainerRun, podEnv: Record<string, string>, code: number, signal: NodeJS.Signals | null, log: NodeJS.WritableStream): void {
-    log.end();
+  private onExit(c: ContainerRun, podEnv: Record<string, string>, code: number, signal: NodeJS.Signals | null): void {
     c.child = undefined;
     c.ready = false;
     c.exitCode = code;

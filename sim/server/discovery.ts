@@ -27,6 +27,12 @@ export function groupDoc(types: TypeRegistry, group: string): Record<string, unk
   return versions ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(group, versions) } : undefined;
 }
 
+/** Pod subresources the real server lists with their own kind and verbs. */
+const STREAM_SUBRESOURCES: Record<string, { kind: string; verbs: string[] }> = {
+  log: { kind: 'Pod', verbs: ['get'] },
+  exec: { kind: 'PodExecOptions', verbs: ['create', 'get'] },
+};
+
 function resourceEntries(t: ResourceType): Array<Record<string, unknown>> {
   const main: Record<string, unknown> = { name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: ALL_VERBS };
   if (t.shortNames.length) main.shortNames = t.shortNames;
@@ -37,7 +43,10 @@ function resourceEntries(t: ResourceType): Array<Record<string, unknown>> {
   };
   if (t.status) sub('status', t.kind, ['get', 'patch', 'update']);
   if (t.scale) sub('scale', 'Scale', ['get', 'patch', 'update'], { group: 'autoscaling', version: 'v1' });
-  for (const extra of t.extraSubresources ?? []) sub(extra, extra === 'log' ? 'Pod' : t.kind, extra === 'log' ? ['get'] : ['create', 'update']);
+  for (const extra of t.extraSubresources ?? []) {
+    const known = STREAM_SUBRESOURCES[extra];
+    sub(extra, known?.kind ?? t.kind, known?.verbs ?? ['create', 'update']);
+  }
   return out;
 }
 

@@ -10,8 +10,9 @@ import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { ObjectStore } from './store.js';
 import { isObject, type KubeObject } from './types.js';
 import { serveWatch, type WatchHandle } from './watch.js';
-import { toTable, wantsTable } from './table.js';
+import { includeObjectParam, toTable, wantsTable } from './table.js';
 import { decodeKubeProtobuf } from './protobuf.js';
+import { servePodLog } from './pod-log.js';
 
 export interface RouterContext {
   store: ObjectStore;
@@ -138,9 +139,15 @@ async function route(ctx: RouterContext, req: IncomingMessage, res: ServerRespon
   const type = ctx.types.find(group, version, plural);
   if (!type || extra.length > 0 || (namespace !== undefined && !type.namespaced)) throw unknownPath();
   if (subresource && !(subresource === 'status' && type.status) && !(subresource === 'scale' && type.scale) && !(subresource === 'finalize' && type.kind === 'Namespace')
-    && !(subresource === 'binding' && type.builtin && type.kind === 'Pod')) {
+    && !(['binding', 'log', 'exec'].includes(subresource) && type.builtin && type.kind === 'Pod')) {
     throw unknownPath();
   }
+  if (subresource === 'log' && name !== undefined && namespace !== undefined) {
+    if (method !== 'GET') throw methodNotAllowed();
+    return servePodLog(ctx.store, res, namespace, name, q);
+  }
+  // exec streams over an upgraded connection (upgrade.ts); a plain request cannot carry it.
+  if (subresource === 'exec') throw badRequest('Upgrade request required');
   const target: Target = { type, version, namespace, name, subresource };
   const warnings: string[] = [];
   const isApply = (req.headers['content-type'] ?? '').startsWith('application/apply-patch');
@@ -169,7 +176,9 @@ async function route(ctx: RouterContext, req: IncomingMessage, res: ServerRespon
   switch (method) {
     case 'GET': {
       const obj = ctx.rest.get(target);
-      if (!subresource && wantsTable(req.headers.accept)) return send(res, 200, toTable(type, version, [obj], { resourceVersion: obj.metadata.resourceVersion }));
+      if (!subresource && wantsTable(req.headers.accept)) {
+        return send(res, 200, toTable(type, version, [obj], { resourceVersion: obj.metadata.resourceVersion }, { includeObject: includeObjectParam(q) }));
+      }
       return send(res, 200, obj);
     }
     case 'PUT': return sendWrite(ctx.rest.update(target, parseJson(body), writeOpts));
@@ -210,6 +219,10 @@ function listOrWatch(ctx: RouterContext, req: IncomingMessage, res: ServerRespon
       type: t, version: target.version, namespace: target.namespace, matches: (o) => byLabel(o) && byField(o),
       resourceVersion: q.get('resourceVersion') ?? undefined, allowBookmarks: boolParam(q, 'allowWatchBookmarks'),
       sendInitialEvents: boolParam(q, 'sendInitialEvents'), timeoutSeconds: intParam(q, 'timeoutSeconds'), bookmarkIntervalMs: ctx.bookmarkIntervalMs,
+      // `kubectl get -w`: each event's object is a one-row Table.
+      asTable: wantsTable(req.headers.accept)
+        ? (obj, noHeaders) => toTable(t, target.version, [obj], { resourceVersion: obj.metadata.resourceVersion }, { includeObject: includeObjectParam(q), noHeaders })
+        : undefined,
     }, ctx.watches);
   }
   const rv = ctx.store.currentRv();
@@ -240,7 +253,7 @@ function listOrWatch(ctx: RouterContext, req: IncomingMessage, res: ServerRespon
     metadata.remainingItemCount = remaining;
   }
   const presented = items.map((o) => ctx.rest.present(t, target.version, o));
-  if (wantsTable(req.headers.accept)) return send(res, 200, toTable(t, target.version, presented, metadata));
+  if (wantsTable(req.headers.accept)) return send(res, 200, toTable(t, target.version, presented, metadata, { includeObject: includeObjectParam(q) }));
   send(res, 200, { kind: t.listKind, apiVersion: presented[0]?.apiVersion ?? (t.group ? `${t.group}/${target.version}` : target.version), metadata, items: presented });
 }
 

@@ -1,14 +1,16 @@
-// HTTP upgrade edge: streaming subresources (pods/portforward, ...) switch protocols instead of
+// HTTP upgrade edge: streaming subresources (pods/portforward, pods/exec) switch protocols instead of
 // answering JSON. Dispatches by subresource; anything else is refused with a Status, never left hanging.
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApiError, badRequest, unknownPath } from './errors.js';
 import type { RouterContext } from './http-router.js';
+import { proxyExec } from './pod-exec.js';
 import { servePortForward } from './portforward.js';
 import type { UpgradeRequest } from './upgrade-request.js';
 
 const handlers: Record<string, (u: UpgradeRequest) => Promise<void> | void> = {
   portforward: servePortForward,
+  exec: proxyExec,
 };
 
 export function handleUpgrade(ctx: RouterContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {

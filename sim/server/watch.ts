@@ -17,6 +17,8 @@ export interface WatchRequest {
   sendInitialEvents: boolean;
   timeoutSeconds?: number;
   bookmarkIntervalMs: number;
+  /** Set for Table watches: an event's object as a one-row Table, columns only in the first. */
+  asTable?: (obj: KubeObject, noHeaders: boolean) => unknown;
 }
 
 /** A live watch that fault injection can drop or stall. */
@@ -82,9 +84,17 @@ export function serveWatch(store: ObjectStore, res: ServerResponse, req: WatchRe
     if (before) return 'DELETED';
     return undefined;
   };
+  let tableHeadersSent = false;
+  const asTable = (obj: KubeObject): unknown => {
+    const table = req.asTable!(obj, tableHeadersSent);
+    tableHeadersSent = true;
+    return table;
+  };
   const send = (e: StoreEvent): void => {
     const type = translate(e);
-    if (type) writeLine(serializeOnce(e, type, apiVersion));
+    if (!type) return;
+    if (req.asTable) write({ type, object: asTable(present(e.object)) });
+    else writeLine(serializeOnce(e, type, apiVersion));
   };
   const bookmark = (annotations?: Record<string, string>): void => {
     const metadata: Record<string, unknown> = { resourceVersion: String(store.currentRv()) };
@@ -120,7 +130,9 @@ export function serveWatch(store: ObjectStore, res: ServerResponse, req: WatchRe
 
   const rv = req.resourceVersion;
   if (!rv || rv === '0') {
-    for (const obj of store.list(key, req.namespace)) if (inScope(obj)) write({ type: 'ADDED', object: present(obj) });
+    for (const obj of store.list(key, req.namespace)) {
+      if (inScope(obj)) write({ type: 'ADDED', object: req.asTable ? asTable(present(obj)) : present(obj) });
+    }
     lastSent = store.currentRv();
     if (req.allowBookmarks && req.sendInitialEvents) bookmark({ 'k8s.io/initial-events-end': 'true' });
   } else {

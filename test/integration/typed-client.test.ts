@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, defaultClient, delayed, Future, KubedaskError, LocalCluster, NoWorkersError, RemoteTaskError } from '../../index.js';
+import { Client, defaultClient, delayed, Future, KubedaskError, LocalCluster, NoWorkersError, RemoteTaskError, ScatterFailedError } from '../../index.js';
 import { useCluster, withCluster } from '../helpers/cluster.js';
 import { waitUntil, within } from '../helpers/wait.js';
 
@@ -65,16 +65,30 @@ describe('awaitable futures', () => {
     const items = fx.client.scatter(new Set([5, 6]), { list: true });
     assert.deepEqual(await fx.client.gather(items), [5, 6]);
   });
+
+  it('scatter with { list: true } takes an array or another iterable, not a string or a single value', PER_TEST, () => {
+    const refused = (what: string) => new RegExp(`scatter\\(data, \\{ list: true \\}\\): data must be an array or another iterable of the values to scatter, got ${what}`);
+    assert.throws(() => fx.client.scatter(5 as unknown as number[], { list: true }), refused('number'));
+    assert.throws(() => fx.client.scatter('abc', { list: true }), refused('a string \\(scatter it whole without \\{ list: true \\}\\)'));
+    assert.throws(() => fx.client.scatter(null as unknown as number[], { list: true }), refused('null'));
+    assert.throws(() => fx.client.scatter({ a: 1 } as unknown as number[], { list: true }), refused('object'));
+  });
 });
 
 describe('scatter with no workers', () => {
-  it('fails the scattered Future with NoWorkersError, and a task that uses it', PER_TEST, async () => {
+  it('fails the scattered Future with NoWorkersError, and the tasks that use it with that cause', PER_TEST, async () => {
     await withCluster({ workers: 0 }, async (_cluster, client) => {
       const lonely = client.scatter('data');
       const user = client.submit((s: string) => s.length, lonely);
+      const [sameBatch] = client.map((n: number) => n + 1, [user]);
       await assert.rejects(lonely.result(), NoWorkersError);
       assert.equal(lonely.status, 'error');
-      await assert.rejects(user.result(), new RegExp(lonely.key));
+      const failedForScatter = (key: string) => (err: unknown) => err instanceof ScatterFailedError && err.cause instanceof NoWorkersError
+        && err.scatterKey === lonely.key && err.message.startsWith(`task ${key} was not run: it uses scattered value ${lonely.key}, whose scatter failed: `);
+      await assert.rejects(user.result(), failedForScatter(user.key));
+      await assert.rejects(sameBatch!.result(), failedForScatter(sameBatch!.key));
+      const later = client.submit((n: number) => n * 2, user); // sent in a later graph
+      await assert.rejects(later.result(), failedForScatter(later.key));
     });
   });
 });

@@ -3,7 +3,6 @@
 // backoffLimit and the job ends Failed with the reason.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { example, repoRoot, startKubeEnv, type KubeEnv } from './kube-env.js';
@@ -35,9 +34,10 @@ describe('operator end to end: DaskJob', { timeout: 300_000 }, () => {
     assert.ok(j.status?.completionTime && j.status.startTime);
     const runner = await env.get<{ status: { phase: string } }>('pod', j.status!.runnerPod!);
     assert.equal(runner?.status.phase, 'Succeeded');
-    // kube-sim keeps container output in files (it serves no pods/log).
-    const logs = readFileSync(join(env.dir, 'logs', `default_${j.status!.runnerPod}_runner.log`), 'utf8');
-    assert.match(logs, /combined; top \d+ origins/);
+    // The runner's output, as a user reads it.
+    assert.match(await env.kubectlOk('logs', j.status!.runnerPod!), /combined; top \d+ origins/);
+    // With a selector kubectl shows the last 10 lines unless told otherwise.
+    assert.match(await env.kubectlOk('logs', '-l', `kubedask.io/job=${name}`, '--tail=-1'), /combined; top \d+ origins/);
     await env.waitFor(async () => (await env.get('daskcluster', j.status!.clusterName!)) === undefined
       && (await env.list('pods', 'default', `kubedask.io/cluster=${j.status!.clusterName},kubedask.io/component in (scheduler,worker)`)).length === 0,
     `cluster ${j.status!.clusterName} removed`, 60_000);

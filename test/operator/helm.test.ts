@@ -372,8 +372,7 @@ describe('helm chart helm/kubedask', () => {
     /** What the operator pod did, for a failure message. */
     const diagnose = async (): Promise<string> => {
       const pods = await operatorPods().catch(() => []);
-      const logs = existsSync(logDir) ? readdirSync(logDir).filter((f) => f.startsWith(`${ns}_`))
-        .map((f) => `--- ${f}\n${readFileSync(join(logDir, f), 'utf8').split('\n').slice(-30).join('\n')}`) : [];
+      const logs = await Promise.all(pods.map(async (p) => `--- ${p.metadata?.name}\n${(await kubectl('logs', '-n', ns, p.metadata?.name ?? '', '--tail', '30')).stdout}`));
       return `pods: ${JSON.stringify(pods.map((p) => ({ name: p.metadata?.name, phase: p.status?.phase, containers: p.status?.containerStatuses })), null, 1)}\n${logs.join('\n')}`;
     };
 

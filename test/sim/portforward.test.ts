@@ -91,7 +91,8 @@ describe('pods/portforward (H28)', () => {
     const kubeconfig = join(dir, 'kubeconfig');
     await api.writeKubeconfig(kubeconfig);
     kubeconfigPath = kubeconfig;
-    kubelet = await startKubelet({ server: api.url, kubeconfig, logDir: join(dir, 'logs'), nodes: [{ name: 'node-1', cpu: '4', memory: '8Gi' }] });
+    // node:20 runs as this Node.js: kube-sim runs only images mapped to a local command.
+    kubelet = await startKubelet({ server: api.url, kubeconfig, logDir: join(dir, 'logs'), images: { node: ['node'] }, nodes: [{ name: 'node-1', cpu: '4', memory: '8Gi' }] });
     kc = new k8s.KubeConfig();
     kc.loadFromFile(kubeconfig);
     core = kc.makeApiClient(k8s.CoreV1Api);

@@ -5,6 +5,7 @@
 // Variables here exist to have their types pinned, so are "used only as a type".
 /* eslint-disable @typescript-eslint/no-unused-vars */
 import { Client, defaultClient, delayed, Future, type Completed, type Delayed, type ModuleFunction, type TaskFunction } from '../../index.js';
+import type { Table } from 'apache-arrow';
 import { expectType, type Equal } from './expect.js';
 
 export async function futures(client: Client): Promise<void> {
@@ -101,6 +102,19 @@ export async function gather(client: Client, n: Future<number>, s: Future<string
   // @ts-expect-error the value is a number, not a string
   const wrong: string = await client.gather(n);
   void wrong;
+  // gather walks only arrays and plain objects: other objects come back as given, Futures and all.
+  const instance = new Holder(n);
+  const kept = await client.gather({ instance, table: {} as Table, map: new Map([['a', n]]), when: new Date(), first: n });
+  expectType<Equal<typeof kept, { instance: Holder; table: Table; map: Map<string, Future<number>>; when: Date; first: number }>>();
+  const alone = await client.gather(instance);
+  expectType<Equal<typeof alone, Holder>>();
+}
+
+class Holder {
+  constructor(readonly future: Future<number>) {}
+  describe(): string {
+    return this.future.key;
+  }
 }
 
 export function scatter(client: Client): void {

@@ -131,6 +131,7 @@ describe('cli commands', () => {
     const cases: [string[], RegExp][] = [
       [['local', '--memory-limit', 'lots'], /--memory-limit must be a size such as 4GiB, 512MB or 0, got "lots"/],
       [['local', '--workers', '0'], /--workers must be an integer >= 1, got "0"/],
+      [['worker', '--scheduler', 'h:1', '--log-lines', '5000000000'], /--log-lines must be an integer from 0 to 1000000, got "5000000000"/],
       [['local', '--bogus'], /unknown option '--bogus'/],
       [['local', 'extra'], /too many arguments for 'local'/],
       [['scheduler', '--port', '70000'], /--port must be a port number 0-65535, got "70000"/],

@@ -1,10 +1,12 @@
 // A worker's recent log lines (its own and its tasks' console output), kept for
 // client.getWorkerLogs() as Dask's workers keep `distributed.admin.log-length` lines. Bounded
 // twice, so whatever tasks print the memory held stays small: at most `maxLines` lines and
-// `maxChars` characters of messages in all; the oldest lines go first.
+// `maxBytes` UTF-8 bytes of lines in all (as they travel); the oldest lines go first. The ring
+// grows as lines come, so a large `maxLines` costs nothing until it is used.
 import type { LogRecord } from '../../protocol/log.js';
 
-export interface WorkerLogLine {
+/** A line as the worker keeps it (the client's WorkerLogLine is what getWorkerLogs gives). */
+export interface KeptLogLine {
   /** Milliseconds since the Unix epoch. */
   time: number;
   level: LogRecord['level'];
@@ -15,10 +17,14 @@ export interface WorkerLogLine {
 
 /** Lines kept by default, as Dask's default log length. */
 export const DEFAULT_LOG_LINES = 10_000;
-/** Characters of all kept messages together, by default (about 8 MiB of text at most). */
-export const DEFAULT_LOG_CHARS = 4 * 1024 * 1024;
+/** The most lines a worker may be told to keep (--log-lines): more would never fit its bytes. */
+export const MAX_LOG_LINES = 1_000_000;
+/** UTF-8 bytes of all kept lines together, by default. */
+export const DEFAULT_LOG_BYTES = 4 * 1024 * 1024;
 /** A longer line is cut to this many characters (and says how many it lost). */
 export const MAX_LINE_CHARS = 16 * 1024;
+/** What a line costs besides its message and key (time, level, framing): empty lines count too. */
+export const LINE_OVERHEAD_BYTES = 32;
 
 /** `text`, or its first MAX_LINE_CHARS characters and how many more there were. */
 export function truncateLine(text: string): string {
@@ -26,46 +32,63 @@ export function truncateLine(text: string): string {
   return `${text.slice(0, MAX_LINE_CHARS)}... (${text.length - MAX_LINE_CHARS} more characters)`;
 }
 
+/** The bytes a line counts for, here and in a reply (scheduler/server/worker-logs.ts). */
+export function lineBytes(line: { message: string; key: string }): number {
+  return Buffer.byteLength(line.message) + Buffer.byteLength(line.key) + LINE_OVERHEAD_BYTES;
+}
+
 export class LogBuffer {
-  private readonly ring: Array<WorkerLogLine | undefined>;
+  private ring: Array<KeptLogLine | undefined> = [];
   private head = 0;
   private size = 0;
-  private chars = 0;
+  private bytes = 0;
 
-  constructor(readonly maxLines = DEFAULT_LOG_LINES, readonly maxChars = DEFAULT_LOG_CHARS) {
-    if (!Number.isInteger(maxLines) || maxLines < 0) throw new RangeError(`the number of log lines kept must be an integer >= 0, got ${maxLines}`);
-    if (!Number.isInteger(maxChars) || maxChars < 0) throw new RangeError(`the log characters kept must be an integer >= 0, got ${maxChars}`);
-    this.ring = new Array<WorkerLogLine | undefined>(maxLines);
+  constructor(readonly maxLines = DEFAULT_LOG_LINES, readonly maxBytes = DEFAULT_LOG_BYTES) {
+    if (!Number.isInteger(maxLines) || maxLines < 0 || maxLines > MAX_LOG_LINES) {
+      throw new RangeError(`the number of log lines kept must be an integer from 0 to ${MAX_LOG_LINES}, got ${maxLines}`);
+    }
+    if (!Number.isInteger(maxBytes) || maxBytes < 0) throw new RangeError(`the log bytes kept must be an integer >= 0, got ${maxBytes}`);
   }
 
   get length(): number {
     return this.size;
   }
 
-  push(line: WorkerLogLine): void {
+  push(line: KeptLogLine): void {
     if (this.maxLines === 0) return;
-    const message = truncateLine(line.message);
-    if (message.length > this.maxChars) return;
-    while (this.size === this.maxLines || this.chars + message.length > this.maxChars) this.dropOldest();
-    this.ring[(this.head + this.size) % this.maxLines] = message === line.message ? line : { ...line, message };
+    const kept = { ...line, message: truncateLine(line.message) };
+    const cost = lineBytes(kept);
+    if (cost > this.maxBytes) return;
+    while (this.size === this.maxLines || this.bytes + cost > this.maxBytes) this.dropOldest();
+    if (this.size === this.ring.length) this.grow();
+    this.ring[(this.head + this.size) % this.ring.length] = kept;
     this.size++;
-    this.chars += message.length;
+    this.bytes += cost;
   }
 
   /** The `n` most recent lines (all kept when n is 0 or absent), oldest first. */
-  recent(n = 0): WorkerLogLine[] {
+  recent(n = 0): KeptLogLine[] {
     const count = n > 0 ? Math.min(n, this.size) : this.size;
-    const out: WorkerLogLine[] = [];
-    for (let i = this.size - count; i < this.size; i++) out.push(this.ring[(this.head + i) % this.maxLines]!);
+    const out: KeptLogLine[] = [];
+    for (let i = this.size - count; i < this.size; i++) out.push(this.ring[(this.head + i) % this.ring.length]!);
     return out;
+  }
+
+  /** Doubles the ring (up to maxLines), the oldest line first: amortised O(1) per line. */
+  private grow(): void {
+    const capacity = Math.min(this.maxLines, Math.max(16, this.ring.length * 2));
+    const grown = new Array<KeptLogLine | undefined>(capacity);
+    for (let i = 0; i < this.size; i++) grown[i] = this.ring[(this.head + i) % this.ring.length];
+    this.ring = grown;
+    this.head = 0;
   }
 
   private dropOldest(): void {
     const oldest = this.ring[this.head]!;
     this.ring[this.head] = undefined;
-    this.head = (this.head + 1) % this.maxLines;
+    this.head = (this.head + 1) % this.ring.length;
     this.size--;
-    this.chars -= oldest.message.length;
+    this.bytes -= lineBytes(oldest);
   }
 }
 
@@ -73,7 +96,7 @@ export class LogBuffer {
 const SHOWN_APART = new Set(['worker', 'key', 'thread']);
 
 /** A worker's own log line as getWorkerLogs shows it: the message, then its fields as name=value. */
-export function lineOfRecord(record: LogRecord): WorkerLogLine {
+export function lineOfRecord(record: LogRecord): KeptLogLine {
   const parts = [record.msg];
   for (const [name, value] of Object.entries(record.fields)) {
     if (SHOWN_APART.has(name) || value === undefined) continue;

@@ -8,7 +8,7 @@ import type { kubedask } from '../../protocol/generated/kubedask.js';
 import { WorkerDataService, serverOptions } from '../../protocol/services.js';
 import { HealthService, healthHandlers } from '../../protocol/health.js';
 import type { DataStore } from './data-store.js';
-import type { WorkerLogLine } from './log-buffer.js';
+import type { KeptLogLine } from './log-buffer.js';
 
 type DataChunk = kubedask.v1.DataChunk;
 type FetchRequest = kubedask.v1.FetchRequest;
@@ -30,7 +30,7 @@ export interface PeerServerOptions {
   /** Server credentials (TLS); plain by default. */
   credentials?: grpc.ServerCredentials;
   /** The worker's `n` most recent log lines (all kept when 0), for Logs; none without it. */
-  logs?: (n: number) => WorkerLogLine[];
+  logs?: (n: number) => KeptLogLine[];
 }
 
 export interface PeerServer {

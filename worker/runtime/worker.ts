@@ -32,8 +32,9 @@ import { routeGrpcLogs } from '../../protocol/grpc-log.js';
 import { createLogger, type Logger, type LogLevel } from '../../protocol/log.js';
 import { channelCredentials, serverCredentials, type Tls } from '../../protocol/tls.js';
 import { joinHostPort, startPeerServer, type PeerServer } from './peer-server.js';
-import { DEFAULT_LOG_LINES, LogBuffer, lineOfRecord } from './log-buffer.js';
-import type { TaskFunction, ThreadLogLine, WireArg } from './pool-protocol.js';
+import { DEFAULT_LOG_LINES, LogBuffer, MAX_LOG_LINES, lineOfRecord } from './log-buffer.js';
+import { keepTaskOutput } from './task-output-log.js';
+import type { TaskFunction, WireArg } from './pool-protocol.js';
 import { SchedulerLink } from './scheduler-link.js';
 import { TaskPool, type TaskOutcome } from './task-pool.js';
 
@@ -73,7 +74,7 @@ export interface WorkerOptions {
   /** Default 'info'. */
   logLevel?: LogLevel;
   /** Recent log lines kept for getWorkerLogs: the worker's own and its tasks' console output
-   *  (default 10 000, as Dask; 0 keeps none). Characters are bounded too (see log-buffer.ts). */
+   *  (default 10 000, as Dask; 0 keeps none; at most MAX_LOG_LINES). Bytes are bounded too (see log-buffer.ts). */
   logLines?: number;
 }
 
@@ -112,7 +113,9 @@ function validate(o: WorkerOptions): void {
   if (!/^[^:]+:\d+$|^\[.+\]:\d+$/.test(o.scheduler)) throw new WorkerOptionsError(`scheduler address must be host:port, got "${o.scheduler}"`, 'scheduler');
   if (!Number.isInteger(o.nthreads) || o.nthreads < 1) throw new WorkerOptionsError(`nthreads must be a positive integer, got ${o.nthreads}`, 'nthreads');
   if (!(o.memoryLimit >= 0)) throw new WorkerOptionsError(`memoryLimit must be >= 0 bytes, got ${o.memoryLimit}`, 'memoryLimit');
-  if (o.logLines !== undefined && !(Number.isInteger(o.logLines) && o.logLines >= 0)) throw new WorkerOptionsError(`logLines must be an integer >= 0, got ${o.logLines}`, 'logLines');
+  if (o.logLines !== undefined && !(Number.isInteger(o.logLines) && o.logLines >= 0 && o.logLines <= MAX_LOG_LINES)) {
+    throw new WorkerOptionsError(`logLines must be an integer from 0 to ${MAX_LOG_LINES}, got ${o.logLines}`, 'logLines');
+  }
   for (const [name, amount] of Object.entries(o.resources)) {
     if (!(amount >= 0)) throw new WorkerOptionsError(`resource ${name} must be >= 0, got ${amount}`, 'resources');
   }
@@ -141,11 +144,15 @@ class WorkerProcess {
   private exit: WorkerExit | undefined;
   private seq = 0;
   private log: Logger;
+  /** Logs task output; keeps none of it in recentLogs itself (keepTaskOutput does, whatever the level). */
+  private taskLog: Logger;
   private readonly recentLogs: LogBuffer;
 
   constructor(private readonly options: WorkerOptions) {
     this.recentLogs = new LogBuffer(options.logLines ?? DEFAULT_LOG_LINES);
-    this.log = createLogger({ component: 'worker', level: options.logLevel ?? 'info', onLine: (line) => this.recentLogs.push(lineOfRecord(line)) });
+    const level = options.logLevel ?? 'info';
+    this.log = createLogger({ component: 'worker', level, onLine: (line) => this.recentLogs.push(lineOfRecord(line)) });
+    this.taskLog = createLogger({ component: 'worker', level });
     routeGrpcLogs(this.log);
     this.peers = new PeerClients({ credentials: channelCredentials(options.tls) });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -155,7 +162,7 @@ class WorkerProcess {
       nthreads: options.nthreads, modules: this.modules, maxPerThread: PIPELINE.depth,
       resourceLimits: { maxOldGenerationSizeMb: options.threadHeapMb ?? threadHeapMb(options.memoryLimit, options.nthreads) },
       onBroken: (err) => void this.close('task pool broken', err),
-      onOutput: (thread, lines, dropped) => this.logTaskOutput(thread, lines, dropped),
+      onOutput: (thread, lines, dropped) => keepTaskOutput(this.recentLogs, this.taskLog, thread, lines, dropped),
     });
     this.state = this.newState();
   }
@@ -179,6 +186,7 @@ class WorkerProcess {
     this.address = joinHostPort(this.options.advertiseHost || (wildcard ? externalIPv4() ?? hostname() : host), this.server.port);
     this.name = this.options.name || this.address;
     this.log = this.log.child({ worker: this.name });
+    this.taskLog = this.taskLog.child({ worker: this.name });
     this.link = new SchedulerLink({
       credentials: channelCredentials(this.options.tls),
       tls: this.options.tls !== undefined,
@@ -222,11 +230,6 @@ class WorkerProcess {
     this.store.clear();
     this.functions.clear();
     this.runs.clear();
-  }
-
-  private logTaskOutput(thread: number, lines: ThreadLogLine[], dropped: number): void {
-    for (const line of lines) this.log[line.level](line.message, line.key ? { key: line.key, thread } : { thread });
-    if (dropped > 0) this.log.warn('task output dropped: printed faster than the worker could log it', { thread, dropped });
   }
 
   private stimulus(what: string): string {
