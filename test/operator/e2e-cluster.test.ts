@@ -6,10 +6,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Client } from '../../index.js';
-import { example, repoRoot, startKubeEnv, type KubeEnv } from './kube-env.js';
+import { example, liveWorkerPods, readyWithWorkers, repoRoot, startKubeEnv, type KubeEnv, type PodJson } from './kube-env.js';
 import type { DaskCluster, DaskWorkerGroup } from '../../operator/api/types.js';
-
-interface PodJson { metadata: { name: string; uid: string; annotations?: Record<string, string>; deletionTimestamp?: string }; status?: { phase?: string } }
 
 describe('operator end to end: DaskCluster', { timeout: 300_000 }, () => {
   let env: KubeEnv;
@@ -25,13 +23,8 @@ describe('operator end to end: DaskCluster', { timeout: 300_000 }, () => {
   after(async () => env?.close());
 
   const cluster = () => env.get<DaskCluster>('daskcluster', name);
-  const workers = async () => (await env.list<PodJson>('pods', 'default', `kubedask.io/cluster=${name},kubedask.io/component=worker`))
-    .filter((p) => !p.metadata.deletionTimestamp);
-  const ready = async (count: number) => {
-    const c = await cluster();
-    return c?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') === true && c.status?.readyWorkers === count
-      && c.status.observedGeneration === c.metadata.generation;
-  };
+  const workers = () => liveWorkerPods(env, name);
+  const ready = (count: number) => readyWithWorkers(env, name, count);
 
   it('kubectl apply of examples/cluster.yaml brings up the scheduler and workers, Ready with the true counts', async () => {
     await env.kubectlOk('apply', '-f', join(repoRoot, 'examples', 'cluster.yaml'));

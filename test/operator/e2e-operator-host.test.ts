@@ -7,10 +7,8 @@ import assert from 'node:assert/strict';
 import { lookup } from 'node:dns/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { example, repoRoot, startKubeEnv, type KubeEnv, type OperatorProcess } from './kube-env.js';
+import { example, liveWorkerPods, readyWithWorkers, repoRoot, startKubeEnv, type KubeEnv, type PodJson, type OperatorProcess } from './kube-env.js';
 import type { DaskCluster } from '../../operator/api/types.js';
-
-interface PodJson { metadata: { name: string; deletionTimestamp?: string } }
 
 describe('the operator on the host (no DNS shim) reaches schedulers by port-forward', { timeout: 300_000 }, () => {
   let env: KubeEnv;
@@ -26,13 +24,8 @@ describe('the operator on the host (no DNS shim) reaches schedulers by port-forw
   after(async () => env?.close());
 
   const cluster = () => env.get<DaskCluster>('daskcluster', name);
-  const workers = async () => (await env.list<PodJson>('pods', 'default', `kubedask.io/cluster=${name},kubedask.io/component=worker`))
-    .filter((p) => !p.metadata.deletionTimestamp);
-  const ready = async (count: number) => {
-    const c = await cluster();
-    return c?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') === true && c.status?.readyWorkers === count
-      && c.status.observedGeneration === c.metadata.generation;
-  };
+  const workers = () => liveWorkerPods(env, name);
+  const ready = (count: number) => readyWithWorkers(env, name, count);
 
   it('the Service name really does not resolve here', async () => {
     await assert.rejects(lookup(`${name}-scheduler.default.svc`), (err: NodeJS.ErrnoException) => ['ENOTFOUND', 'EAI_AGAIN'].includes(err.code ?? ''));

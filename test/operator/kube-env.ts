@@ -11,6 +11,7 @@ import { startApiServer, type ApiServerOptions, type RunningApiServer } from '..
 import { startKubelet, type NodeSpec, type RunningKubelet } from '../../sim/kubelet/kubelet.js';
 import { kubeTools, runTool, type RunResult } from '../helpers/kube-tools.js';
 import { waitUntil } from '../helpers/wait.js';
+import type { DaskCluster } from '../../operator/api/types.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(repoRoot, 'bin', 'kubedask.js');
@@ -160,3 +161,22 @@ async function installCrds(env: KubeEnv): Promise<void> {
 }
 
 export const example = (name: string): string => readFileSync(join(repoRoot, 'examples', name), 'utf8');
+
+/** The fields of a pod these tests read. */
+export interface PodJson {
+  metadata: { name: string; uid: string; annotations?: Record<string, string>; deletionTimestamp?: string };
+  status?: { phase?: string };
+}
+
+/** A cluster's worker pods, leaving out those already being deleted. */
+export async function liveWorkerPods(env: KubeEnv, cluster: string, namespace = 'default'): Promise<PodJson[]> {
+  return (await env.list<PodJson>('pods', namespace, `kubedask.io/cluster=${cluster},kubedask.io/component=worker`))
+    .filter((p) => !p.metadata.deletionTimestamp);
+}
+
+/** The cluster is Ready with exactly `count` ready workers, and its status is for the current spec. */
+export async function readyWithWorkers(env: KubeEnv, cluster: string, count: number, namespace = 'default'): Promise<boolean> {
+  const c = await env.get<DaskCluster>('daskcluster', cluster, namespace);
+  return c?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') === true && c.status?.readyWorkers === count
+    && c.status.observedGeneration === c.metadata.generation;
+}
