@@ -13,6 +13,7 @@ import { serveWatch, type WatchHandle } from './watch.js';
 import { includeObjectParam, toTable, wantsTable } from './table.js';
 import { decodeKubeProtobuf } from './protobuf.js';
 import { servePodLog } from './pod-log.js';
+import { boolParam, intParam } from './query-params.js';
 
 export interface RouterContext {
   store: ObjectStore;
@@ -62,19 +63,6 @@ function parseResourcePath(parts: string[]): { group: string; version: string; r
   if (parts[0] === 'api' && parts.length >= 2) return { group: '', version: parts[1], rest: parts.slice(2) };
   if (parts[0] === 'apis' && parts.length >= 3) return { group: parts[1], version: parts[2], rest: parts.slice(3) };
   return undefined;
-}
-
-function boolParam(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v === 'true' || v === '1';
-}
-
-function intParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw badRequest(`invalid ${name}: ${v}`);
-  return n;
 }
 
 interface ContinueToken { rv: number; after: string }
