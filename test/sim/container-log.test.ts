@@ -1,6 +1,8 @@
 // Container log files on kube-sim, checked directly: `--tail` found by reading back from the end
 // (lines made of partial CRI entries count once), rotation at the size cap keeping the newest
-// output, a follower that reads on across a rotation and stops when the run ends.
+// output, a stream that reads on only as its client drains, a follower that reads on across a rotation and stops when the run ends.
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, statSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerLog, LogInstance } from '../../sim/kubelet/container-log.js';
 import { readRun, tailOffset } from '../../sim/kubelet/container-log-reader.js';
+import { streamLog } from '../../sim/kubelet/container-logs-endpoint.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'container-log-test-'));
@@ -70,6 +73,28 @@ describe('container log files', () => {
     run.end();
     await followed;
     assert.equal(text, lines(0, 80));
+  });
+
+  it('a log stream reads on only as a slow client drains', async () => {
+    const run = newRun();
+    for (let i = 0; i < 20_000; i++) run.append('stdout', Buffer.from(`line ${i}\n`));
+    let written = '';
+    let ended = false;
+    // A client that is always behind: each write asks the stream to wait for 'drain'.
+    const res = Object.assign(new EventEmitter(), {
+      writeHead: () => undefined,
+      write: (b: Buffer) => { written += b.toString(); return false; },
+      end: () => { ended = true; },
+    });
+    const streamed = streamLog(run, { follow: false, previous: false, timestamps: false }, res as unknown as ServerResponse);
+    await waitUntil(() => res.listenerCount('drain') > 0, 'the stream to wait for the client');
+    assert.ok(written.length > 0 && written.length <= 128 * 1024, `${written.length} bytes written before the client drained`);
+    while (!ended) {
+      res.emit('drain');
+      await waitUntil(() => ended || res.listenerCount('drain') > 0, 'the next chunk or the end');
+    }
+    await streamed;
+    assert.equal(written, Array.from({ length: 20_000 }, (_v, i) => `line ${i}\n`).join(''));
   });
 
   it('only the current and the previous run of a container are kept on disk', () => {
