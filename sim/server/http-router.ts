@@ -127,15 +127,15 @@ async function route(ctx: RouterContext, req: IncomingMessage, res: ServerRespon
   const type = ctx.types.find(group, version, plural);
   if (!type || extra.length > 0 || (namespace !== undefined && !type.namespaced)) throw unknownPath();
   if (subresource && !(subresource === 'status' && type.status) && !(subresource === 'scale' && type.scale) && !(subresource === 'finalize' && type.kind === 'Namespace')
-    && !(['binding', 'log', 'exec'].includes(subresource) && type.builtin && type.kind === 'Pod')) {
+    && !(['binding', 'log', 'exec', 'portforward'].includes(subresource) && type.builtin && type.kind === 'Pod')) {
     throw unknownPath();
   }
   if (subresource === 'log' && name !== undefined && namespace !== undefined) {
     if (method !== 'GET') throw methodNotAllowed();
     return servePodLog(ctx.store, res, namespace, name, q);
   }
-  // exec streams over an upgraded connection (upgrade.ts); a plain request cannot carry it.
-  if (subresource === 'exec') throw badRequest('Upgrade request required');
+  // exec and portforward stream over an upgraded connection (upgrade.ts); a plain request cannot carry them.
+  if (subresource === 'exec' || subresource === 'portforward') throw badRequest('Upgrade request required');
   const target: Target = { type, version, namespace, name, subresource };
   const warnings: string[] = [];
   const isApply = (req.headers['content-type'] ?? '').startsWith('application/apply-patch');

@@ -193,6 +193,15 @@ describe('pods/portforward (H28)', () => {
     assert.match(spdy.message, /unable to negotiate protocol: client supports \[v4\.channel\.k8s\.io\], server supports \[portforward\.k8s\.io\]/);
   });
 
+  it('is in discovery as the real server lists it, and a plain request is told to upgrade', async () => {
+    const resources = await (await fetch(`${api.url}/api/v1`)).json() as { resources: { name: string; kind: string; verbs: string[] }[] };
+    const pf = resources.resources.find((r) => r.name === 'pods/portforward');
+    assert.deepEqual(pf && { kind: pf.kind, verbs: pf.verbs }, { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] });
+    const plain = await fetch(`${api.url}/api/v1/namespaces/default/pods/echo/portforward?ports=7000`);
+    assert.equal(plain.status, 400);
+    assert.equal((await plain.json() as { message: string }).message, 'Upgrade request required');
+  });
+
   it('a client-node PortForward to a missing pod fails instead of hanging', async () => {
     // client-node rejects with the WebSocket's error event, whose message has the HTTP status.
     await assert.rejects(forward(kc, 'nope', 7000), (e: { message?: string }) => /Unexpected server response: 404/.test(e.message ?? ''));
