@@ -41,7 +41,7 @@ function target(lookup: Lookup, url: URL, verb: string): { runner: PodRunner; co
   return { runner, container, pod };
 }
 
-function serveLogs(lookup: Lookup, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serveLogs(lookup: Lookup, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://kubelet');
   const found = target(lookup, url, 'containerLogs');
   if (!found) throw new EndpointError(404, 'not found');
