@@ -1,8 +1,10 @@
 // The kubelet's GET /containerLogs/{ns}/{pod}/{container}: which run of the container a request
 // means, with the real kubelet's messages when there is none, and the output streamed
 // (follow, tailLines, limitBytes) until that run ends.
+import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import { lastLines, type LogInstance, type LogRecord } from './container-log.js';
+import type { LogInstance } from './container-log.js';
+import { readRun, tailOffset } from './container-log-reader.js';
 import type { ContainerLogView } from './pod-runner.js';
 
 export interface LogRequest {
@@ -34,15 +36,18 @@ export function pickInstance(view: ContainerLogView, container: string, pod: str
   }
 }
 
-export function streamLog(run: LogInstance, req: LogRequest, res: ServerResponse): void {
+/** Streams the run's output as asked, pulling more from the file only as the client takes it. */
+export async function streamLog(run: LogInstance, req: LogRequest, res: ServerResponse): Promise<void> {
   let budget = req.limitBytes ?? Infinity;
   // A timestamp starts each line, not each piece of one (as the kubelet's log writer does).
   let lineStart = true;
+  const gone = new AbortController();
+  res.once('close', () => gone.abort());
+  const from = req.tailLines === undefined ? 0 : await tailOffset(run, req.tailLines);
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
-  /** Writes records within the byte limit; false once it is reached. */
-  const write = (records: LogRecord[]): boolean => {
+  for await (const entries of readRun(run, from, req.follow, gone.signal)) {
     const since = req.sinceMs;
-    const text = records.filter((r) => since === undefined || Date.parse(r.time) >= since).map((r) => {
+    const text = entries.filter((r) => since === undefined || Date.parse(r.time) >= since).map((r) => {
       const prefix = req.timestamps && lineStart ? `${r.time} ` : '';
       lineStart = !r.partial;
       return `${prefix}${r.text}${r.partial ? '' : '\n'}`;
@@ -50,22 +55,8 @@ export function streamLog(run: LogInstance, req: LogRequest, res: ServerResponse
     const bytes = Buffer.from(text);
     const piece = bytes.subarray(0, Math.min(bytes.length, budget));
     budget -= piece.length;
-    if (piece.length > 0) res.write(piece);
-    return budget > 0;
-  };
-  const all = run.records();
-  const more = write(req.tailLines === undefined ? all : lastLines(all, req.tailLines));
-  if (!req.follow || run.ended || !more) return void res.end();
-  let done = false;
-  const onRecords = (records: LogRecord[]): void => { if (!write(records)) finish(); };
-  const finish = (): void => {
-    if (done) return;
-    done = true;
-    run.off('records', onRecords);
-    run.off('end', finish);
-    res.end();
-  };
-  run.on('records', onRecords);
-  run.on('end', finish);
-  res.on('close', finish);
+    if (piece.length > 0 && !res.write(piece)) await once(res, 'drain', { signal: gone.signal }).catch(() => undefined);
+    if (budget <= 0 || gone.signal.aborted) break;
+  }
+  res.end();
 }

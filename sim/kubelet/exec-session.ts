@@ -5,7 +5,9 @@
 // which is how kubectl exits with the command's code.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import type { Readable } from 'node:stream';
 import type { WebSocket } from 'ws';
+import { WebSocketSender } from '../server/websocket-sender.js';
 import { containerArgv } from './container-command.js';
 import type { ExecContext } from './pod-runner.js';
 
@@ -32,9 +34,9 @@ export function execArgv(ctx: ExecContext, command: string[]): string[] {
 
 export function runExecSession(ws: WebSocket, ctx: ExecContext, opts: ExecOptions): void {
   const argv = execArgv(ctx, opts.command);
-  const send = (channel: number, data: Buffer | string): void => {
-    if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), Buffer.from(data)]));
-  };
+  const sender = new WebSocketSender(ws);
+  /** False when the client is behind: the output waits for sender.onceDrained. */
+  const send = (channel: number, data: Buffer | string): boolean => sender.send(Buffer.concat([Buffer.from([channel]), Buffer.from(data)]));
   const finish = (status: Record<string, unknown>): void => {
     send(STATUS, JSON.stringify({ metadata: {}, ...status }));
     ws.close(1000);
@@ -43,9 +45,17 @@ export function runExecSession(ws: WebSocket, ctx: ExecContext, opts: ExecOption
     env: ctx.env, cwd: ctx.spec.workingDir,
     stdio: [opts.stdin ? 'pipe' : 'ignore', opts.stdout ? 'pipe' : 'ignore', opts.stderr || opts.tty ? 'pipe' : 'ignore'],
   });
-  child.stdout?.on('data', (b: Buffer) => send(STDOUT, b));
+  /** The command's output, paused while the client is behind, so a slow client slows the command. */
+  const forward = (from: Readable | null, channel: number): void => {
+    from?.on('data', (b: Buffer) => {
+      if (send(channel, b)) return;
+      from.pause();
+      sender.onceDrained(() => from.resume());
+    });
+  };
+  forward(child.stdout, STDOUT);
   // A TTY has one output stream.
-  child.stderr?.on('data', (b: Buffer) => send(opts.tty ? STDOUT : STDERR, b));
+  forward(child.stderr, opts.tty ? STDOUT : STDERR);
   child.stdin?.on('error', () => undefined); // the command may exit without reading its input
   let failed = false;
   child.once('error', (err: NodeJS.ErrnoException) => {
@@ -67,10 +77,19 @@ export function runExecSession(ws: WebSocket, ctx: ExecContext, opts: ExecOption
       details: { causes: [{ reason: 'ExitCode', message: String(exitCode) }] },
     });
   });
+  /** Input for the command; while it reads slowly, the client's input waits. */
+  const toCommand = (bytes: Buffer): void => {
+    const stdin = child.stdin;
+    if (!stdin || stdin.destroyed || stdin.write(bytes)) return;
+    ws.pause();
+    const go = (): void => { stdin.off('drain', go); stdin.off('close', go); ws.resume(); };
+    stdin.once('drain', go);
+    stdin.once('close', go);
+  };
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (!isBinary || data.length === 0) return;
     const channel = data[0];
-    if (channel === STDIN) child.stdin?.write(data.subarray(1));
+    if (channel === STDIN) toCommand(data.subarray(1));
     else if (channel === CLOSE && data[1] === STDIN) child.stdin?.end();
     // 4 (resize) means nothing without a terminal.
   });

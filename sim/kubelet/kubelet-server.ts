@@ -8,6 +8,8 @@ import { WebSocketServer } from 'ws';
 import { pickInstance, streamLog } from './container-logs-endpoint.js';
 import { EXEC_PROTOCOLS, runExecSession } from './exec-session.js';
 import type { PodRunner } from './pod-runner.js';
+import { boolParam, intParam } from '../server/query-params.js';
+import { writeRawResponse } from '../server/raw-response.js';
 
 export interface KubeletServer {
   port: number;
@@ -22,11 +24,10 @@ class EndpointError extends Error {
   }
 }
 
-const flag = (q: URLSearchParams, name: string): boolean => ['true', '1'].includes(q.get(name) ?? '');
-
-function intParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  return v === null || v === '' ? undefined : Number(v);
+/** The status an error answers with: its own where it has one (EndpointError, or a bad query's ApiError), else 500. */
+function statusOf(err: unknown): number {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : 500;
 }
 
 /** `/<verb>/<ns>/<pod>/<container>` -> the pod's runner and the container's name. */
@@ -40,27 +41,21 @@ function target(lookup: Lookup, url: URL, verb: string): { runner: PodRunner; co
   return { runner, container, pod };
 }
 
-function serveLogs(lookup: Lookup, req: IncomingMessage, res: ServerResponse): void {
+async function serveLogs(lookup: Lookup, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://kubelet');
   const found = target(lookup, url, 'containerLogs');
   if (!found) throw new EndpointError(404, 'not found');
   const q = url.searchParams;
-  const previous = flag(q, 'previous');
+  const previous = boolParam(q, 'previous');
   const run = pickInstance(found.runner.logView(found.container)!, found.container, found.pod, previous);
   if (typeof run === 'string') throw new EndpointError(400, run);
   const sinceSeconds = intParam(q, 'sinceSeconds');
   const sinceTime = q.get('sinceTime');
   const sinceMs = sinceSeconds !== undefined ? Date.now() - sinceSeconds * 1000 : sinceTime ? Date.parse(sinceTime) : undefined;
-  streamLog(run, {
-    follow: flag(q, 'follow'), previous, timestamps: flag(q, 'timestamps'),
+  return streamLog(run, {
+    follow: boolParam(q, 'follow'), previous, timestamps: boolParam(q, 'timestamps'),
     tailLines: intParam(q, 'tailLines'), limitBytes: intParam(q, 'limitBytes'), sinceMs,
   }, res);
-}
-
-/** Answers an upgrade request with a plain HTTP error (the client sees a failed handshake). */
-function refuse(socket: Socket, code: number, body: string, contentType = 'text/plain'): void {
-  const reason = code === 404 ? 'Not Found' : code === 400 ? 'Bad Request' : 'Internal Server Error';
-  socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 async function serveExec(lookup: Lookup, wss: WebSocketServer, req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
@@ -74,14 +69,14 @@ async function serveExec(lookup: Lookup, wss: WebSocketServer, req: IncomingMess
   if (!ctx) {
     const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 500, reason: 'InternalError',
       message: `Internal error occurred: error executing command in container: container ${found.container} is not created or running` };
-    return refuse(socket, 500, JSON.stringify(status), 'application/json');
+    return writeRawResponse(socket, 500, JSON.stringify(status), 'application/json');
   }
   const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
   if (!offered.some((p) => EXEC_PROTOCOLS.includes(p))) {
     throw new EndpointError(400, `unable to upgrade: none of the requested protocols (${offered.join(', ')}) is supported: ${EXEC_PROTOCOLS.join(', ')}`);
   }
   wss.handleUpgrade(req, socket, head, (ws) => runExecSession(ws, ctx, {
-    command, stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr'), tty: flag(q, 'tty'),
+    command, stdin: boolParam(q, 'stdin'), stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr'), tty: boolParam(q, 'tty'),
   }));
 }
 
@@ -92,19 +87,16 @@ export async function startKubeletServer(lookup: Lookup, host = '127.0.0.1'): Pr
   });
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
-    try {
-      if (req.url?.startsWith('/healthz')) return void res.end('ok');
-      serveLogs(lookup, req, res);
-    } catch (err) {
-      const code = err instanceof EndpointError ? err.code : 500;
-      res.writeHead(code, { 'Content-Type': 'text/plain' });
+    if (req.url?.startsWith('/healthz')) return void res.end('ok');
+    serveLogs(lookup, req, res).catch((err: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(statusOf(err), { 'Content-Type': 'text/plain' });
       res.end((err as Error).message);
-    }
+    });
   });
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    serveExec(lookup, wss, req, socket, head).catch((err: unknown) =>
-      refuse(socket, err instanceof EndpointError ? err.code : 500, (err as Error).message));
+    serveExec(lookup, wss, req, socket, head).catch((err: unknown) => writeRawResponse(socket, statusOf(err), (err as Error).message, 'text/plain'));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,12 +1,13 @@
 // The process kubelet: registers nodes, schedules pending pods onto them as a scheduler
 // would (capacity, GPUs, taints, nodeSelector), and runs bound pods as local processes.
+import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PodEventRecorder } from './events.js';
 import { gpuLabels } from './gpu-labels.js';
 import { startKubeletServer } from './kubelet-server.js';
-import { PodRunner } from './pod-runner.js';
+import { podLogDir, PodRunner } from './pod-runner.js';
 import { parseQuantity } from '../../operator/api/quantity.js';
 import { addTo, insufficient, podRequests, type Resources } from './quantities.js';
 import { Rest, type KubeObject, type WatchEvent } from './rest.js';
@@ -31,6 +32,7 @@ export interface KubeletOptions {
   /** Images it can run besides the project's (./images.ts): reference, its tag optional ->
    *  entrypoint argv (`node` and `kubedask` run from this machine). Others fail to pull. */
   images?: Record<string, string[]>;
+  /** Where container output goes; by default a folder in tmp that close() removes. */
   logDir?: string;
 }
 
@@ -58,6 +60,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   const pods = new Map<string, KubeObject>();
   const nodes = new Map(options.nodes.map((n) => [n.name, n]));
   const unschedulableReported = new Map<string, string>();
+  const ownLogDir = options.logDir === undefined;
   const ctx = {
     rest,
     images: options.images ?? {},
@@ -123,7 +126,10 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       unschedulableReported.delete(id);
       ctx.events.forget(pod);
       const runner = runners.get(id);
-      if (runner) { runners.delete(id); void runner.stop(gracePeriod(pod)); }
+      runners.delete(id);
+      // Gone from the API: once its processes are, its logs go too (the kubelet's garbage collection).
+      void (runner?.stop(gracePeriod(pod)) ?? Promise.resolve())
+        .then(() => rm(podLogDir(ctx.logDir, pod), { recursive: true, force: true })).catch(() => undefined);
       void retryPending();
       return;
     }
@@ -168,6 +174,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       await Promise.all([...runners.values()].map((r) => r.stop(2)));
       runners.clear();
       await endpoint.close();
+      if (ownLogDir) await rm(ctx.logDir, { recursive: true, force: true });
     },
   };
 }

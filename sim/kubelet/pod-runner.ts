@@ -103,11 +103,10 @@ export class PodRunner {
     return { spec: c.spec, env: await this.containerEnv(c.spec, await this.podEnv()) };
   }
 
-  /** Output files under <logDir>/<ns>_<pod>_<uid>/<container>/, as the kubelet lays out /var/log/pods. */
   private logOf(c: ContainerRun): ContainerLog {
     let log = this.logs.get(c.spec.name);
     if (!log) {
-      log = new ContainerLog(join(this.ctx.logDir, `${this.namespace}_${this.name}_${this.pod.metadata.uid ?? ''}`, c.spec.name));
+      log = new ContainerLog(join(podLogDir(this.ctx.logDir, this.pod), c.spec.name));
       this.logs.set(c.spec.name, log);
     }
     return log;
@@ -162,27 +161,44 @@ export class PodRunner {
     const pulled = pullImage(c.spec.image ?? '', c.spec.imagePullPolicy, this.ctx.images);
     if (!('entrypoint' in pulled)) return this.pullFailed(c, podEnv, pulled.reason, pulled.message);
     c.pullFailures = 0;
-    void this.containerEnv(c.spec, podEnv).then((env) => {
-      if (this.stopping) return;
-      const argv = containerArgv(c.spec, env, pulled.entrypoint);
-      const log = this.logOf(c).start();
-      const child = spawn(argv[0]!, argv.slice(1), { env, cwd: c.spec.workingDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      child.stdout?.on('data', (b: Buffer) => log.append('stdout', b));
-      child.stderr?.on('data', (b: Buffer) => log.append('stderr', b));
-      // 'close', not 'exit': output still in the pipes when the process exits belongs to this run.
-      child.once('close', () => log.end());
-      c.child = child;
-      c.startedAt = new Date().toISOString();
-      c.state = { running: { startedAt: c.startedAt } };
-      c.ready = !c.spec.readinessProbe;
-      child.once('error', (err) => { c.state = { waiting: { reason: 'CreateContainerError', message: err.message } }; void this.report(); });
-      child.once('exit', (code, signal) => this.onExit(c, podEnv, code ?? (signal ? 128 + 9 : 1), signal));
-      if (c.spec.readinessProbe) this.probe(c, env);
-      void this.report();
-    }, (err: Error) => {
-      c.state = { waiting: { reason: 'CreateContainerConfigError', message: err.message } };
-      void this.report();
-    });
+    // .catch, not .then's second argument: a throw while starting (the log file, or spawn refusing
+    // an argument) must become the container's status, not an unhandled rejection that ends the sim.
+    void this.containerEnv(c.spec, podEnv)
+      .then((env) => this.run(c, podEnv, env, pulled.entrypoint), (err: Error) => this.cannotStart(c, 'CreateContainerConfigError', err.message))
+      .catch((err: Error) => this.cannotStart(c, 'CreateContainerError', err.message));
+  }
+
+  private run(c: ContainerRun, podEnv: Record<string, string>, env: Record<string, string>, entrypoint: string[]): void {
+    if (this.stopping) return;
+    const argv = containerArgv(c.spec, env, entrypoint);
+    const log = this.logOf(c).start();
+    let child: ChildProcess;
+    try {
+      child = spawn(argv[0]!, argv.slice(1), { env, cwd: c.spec.workingDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    } catch (err) {
+      log.end();
+      throw err;
+    }
+    child.stdout?.on('data', (b: Buffer) => log.append('stdout', b));
+    child.stderr?.on('data', (b: Buffer) => log.append('stderr', b));
+    // 'close', not 'exit': output still in the pipes when the process exits belongs to this run.
+    child.once('close', () => log.end());
+    c.child = child;
+    c.startedAt = new Date().toISOString();
+    c.state = { running: { startedAt: c.startedAt } };
+    c.ready = !c.spec.readinessProbe;
+    child.once('error', (err) => this.cannotStart(c, 'CreateContainerError', err.message));
+    child.once('exit', (code, signal) => this.onExit(c, podEnv, code ?? (signal ? 128 + 9 : 1), signal));
+    if (c.spec.readinessProbe) this.probe(c, env);
+    void this.report();
+  }
+
+  /** A container that could not be created: waiting with the reason, and the kubelet's Failed Event. */
+  private cannotStart(c: ContainerRun, reason: 'CreateContainerConfigError' | 'CreateContainerError', message: string): void {
+    c.child = undefined;
+    c.state = { waiting: { reason, message } };
+    void this.ctx.events.record(this.pod, `spec.containers{${c.spec.name}}`, 'Warning', 'Failed', `Error: ${message}`);
+    void this.report();
   }
 
   /** An image this node cannot pull: ErrImagePull, then ImagePullBackOff until the next try
@@ -299,6 +315,11 @@ export class PodRunner {
       this.timers.add(t);
     });
   }
+}
+
+/** A pod's output files are under <logDir>/<ns>_<pod>_<uid>/<container>/, as the kubelet lays out /var/log/pods. */
+export function podLogDir(logDir: string, pod: KubeObject): string {
+  return join(logDir, `${pod.metadata.namespace ?? 'default'}_${pod.metadata.name}_${pod.metadata.uid ?? ''}`);
 }
 
 function stopChild(child: ChildProcess | undefined, graceMs: number): Promise<void> {

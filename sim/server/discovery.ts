@@ -31,6 +31,7 @@ export function groupDoc(types: TypeRegistry, group: string): Record<string, unk
 const STREAM_SUBRESOURCES: Record<string, { kind: string; verbs: string[] }> = {
   log: { kind: 'Pod', verbs: ['get'] },
   exec: { kind: 'PodExecOptions', verbs: ['create', 'get'] },
+  portforward: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
 };
 
 function resourceEntries(t: ResourceType): Array<Record<string, unknown>> {

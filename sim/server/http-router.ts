@@ -13,6 +13,7 @@ import { serveWatch, type WatchHandle } from './watch.js';
 import { includeObjectParam, toTable, wantsTable } from './table.js';
 import { decodeKubeProtobuf } from './protobuf.js';
 import { servePodLog } from './pod-log.js';
+import { boolParam, intParam } from './query-params.js';
 
 export interface RouterContext {
   store: ObjectStore;
@@ -62,19 +63,6 @@ function parseResourcePath(parts: string[]): { group: string; version: string; r
   if (parts[0] === 'api' && parts.length >= 2) return { group: '', version: parts[1], rest: parts.slice(2) };
   if (parts[0] === 'apis' && parts.length >= 3) return { group: parts[1], version: parts[2], rest: parts.slice(3) };
   return undefined;
-}
-
-function boolParam(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v === 'true' || v === '1';
-}
-
-function intParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw badRequest(`invalid ${name}: ${v}`);
-  return n;
 }
 
 interface ContinueToken { rv: number; after: string }
@@ -139,15 +127,15 @@ async function route(ctx: RouterContext, req: IncomingMessage, res: ServerRespon
   const type = ctx.types.find(group, version, plural);
   if (!type || extra.length > 0 || (namespace !== undefined && !type.namespaced)) throw unknownPath();
   if (subresource && !(subresource === 'status' && type.status) && !(subresource === 'scale' && type.scale) && !(subresource === 'finalize' && type.kind === 'Namespace')
-    && !(['binding', 'log', 'exec'].includes(subresource) && type.builtin && type.kind === 'Pod')) {
+    && !(['binding', 'log', 'exec', 'portforward'].includes(subresource) && type.builtin && type.kind === 'Pod')) {
     throw unknownPath();
   }
   if (subresource === 'log' && name !== undefined && namespace !== undefined) {
     if (method !== 'GET') throw methodNotAllowed();
     return servePodLog(ctx.store, res, namespace, name, q);
   }
-  // exec streams over an upgraded connection (upgrade.ts); a plain request cannot carry it.
-  if (subresource === 'exec') throw badRequest('Upgrade request required');
+  // exec and portforward stream over an upgraded connection (upgrade.ts); a plain request cannot carry them.
+  if (subresource === 'exec' || subresource === 'portforward') throw badRequest('Upgrade request required');
   const target: Target = { type, version, namespace, name, subresource };
   const warnings: string[] = [];
   const isApply = (req.headers['content-type'] ?? '').startsWith('application/apply-patch');

@@ -1,7 +1,7 @@
 // pods/exec: proxied byte for byte to the kubelet of the pod's node, which speaks the stream
 // protocol (v5/v4.channel.k8s.io) itself, as the real API server proxies it. Refusals before the
 // upgrade (no such pod or container, pod not on a node) are Status answers (upgrade.ts).
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { badRequest } from './errors.js';
 import { getPod, kubeletOf, kubeletPath, validateContainer } from './kubelet-location.js';
 import type { UpgradeRequest } from './upgrade-request.js';
@@ -21,17 +21,23 @@ export async function proxyExec(u: UpgradeRequest): Promise<void> {
   for (const c of q.getAll('command')) query.append('command', c);
   for (const key of EXEC_PARAMS) { const v = q.get(key); if (v !== null) query.set(key, v); }
   const path = kubeletPath('exec', pod, container, query);
-  const upstream = await new Promise<Socket>((resolve, reject) => {
-    const s = connect(kubelet.port, kubelet.host, () => resolve(s));
-    s.once('error', (err) => reject(new Error(`error dialing backend: ${err.message}`)));
-  });
+  const socket = u.socket;
+  const upstream = connect(kubelet.port, kubelet.host);
+  // kubectl may leave while this connects: the kubelet connection goes too, before any command starts.
+  const gone = (): void => void upstream.destroy();
+  socket.once('close', gone);
+  await new Promise<void>((resolve, reject) => {
+    upstream.once('connect', resolve);
+    upstream.once('error', (err) => reject(new Error(`error dialing backend: ${err.message}`)));
+    upstream.once('close', () => reject(new Error('error dialing backend: the client went away')));
+  }).finally(() => socket.off('close', gone));
+  if (socket.destroyed) return void upstream.destroy(); // gone before its close handler was there
   const headers: string[] = [];
   for (let i = 0; i < u.req.rawHeaders.length; i += 2) {
     if (u.req.rawHeaders[i]!.toLowerCase() !== 'host') headers.push(`${u.req.rawHeaders[i]}: ${u.req.rawHeaders[i + 1]}`);
   }
   upstream.write(`GET ${path} HTTP/1.1\r\nHost: ${kubelet.host}:${kubelet.port}\r\n${headers.join('\r\n')}\r\n\r\n`);
   if (u.head.length > 0) upstream.write(u.head);
-  const socket = u.socket;
   upstream.pipe(socket);
   socket.pipe(upstream);
   upstream.on('error', () => socket.destroy());

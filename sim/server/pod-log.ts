@@ -4,6 +4,7 @@
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { ApiError, badRequest, invalid } from './errors.js';
 import { getPod, kubeletOf, kubeletPath, validateContainer } from './kubelet-location.js';
+import { intParam } from './query-params.js';
 import type { ObjectStore } from './store.js';
 
 /** PodLogOptions query parameters the kubelet understands, passed through as given. */
@@ -11,13 +12,7 @@ const PASSED = ['follow', 'previous', 'timestamps', 'tailLines', 'limitBytes', '
 
 function validateOptions(name: string, q: URLSearchParams): void {
   const causes: { field: string; message: string; reason: string }[] = [];
-  const int = (key: string): number | undefined => {
-    const v = q.get(key);
-    if (v === null || v === '') return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n)) throw badRequest(`invalid ${key}: ${v}`);
-    return n;
-  };
+  const int = (key: string): number | undefined => intParam(q, key);
   const tail = int('tailLines');
   if (tail !== undefined && tail < 0) causes.push({ field: 'tailLines', message: `Invalid value: ${tail}: must be greater than or equal to 0`, reason: 'FieldValueInvalid' });
   const limit = int('limitBytes');
@@ -65,7 +60,8 @@ export async function servePodLog(store: ObjectStore, res: ServerResponse, names
   }
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
-  upstream.on('data', (chunk: Buffer) => res.write(chunk));
+  // Piped, so a client that reads slowly slows the kubelet's reading instead of queueing here.
+  upstream.pipe(res, { end: false });
   await new Promise<void>((resolve) => {
     upstream.once('end', resolve);
     upstream.once('error', resolve);

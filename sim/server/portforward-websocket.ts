@@ -4,17 +4,15 @@
 // port's connection has ended, and a closed WebSocket closes every pod connection.
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { dialPod, forwardError, type ForwardTarget } from './pod-connection.js';
-
-/** Pause reading a pod connection while this much is queued towards the client. */
-const HIGH_WATER = 1 << 20;
+import { dialPod, forwardError, pausingWriter, type ForwardTarget } from './pod-connection.js';
+import { WebSocketSender } from './websocket-sender.js';
 
 export function forwardOverChannels(ws: WebSocket, framing: 'binary' | 'base64', target: ForwardTarget, ports: number[]): void {
-  const send = (channel: number, payload: Buffer, done?: () => void): void => {
-    if (ws.readyState !== ws.OPEN) return;
-    if (framing === 'binary') ws.send(Buffer.concat([Buffer.from([channel]), payload]), done);
-    else ws.send(String.fromCharCode(48 + channel) + payload.toString('base64'), done);
-  };
+  const sender = new WebSocketSender(ws);
+  /** False when the client is behind: the caller waits for sender.onceDrained. */
+  const send = (channel: number, payload: Buffer): boolean => (framing === 'binary'
+    ? sender.send(Buffer.concat([Buffer.from([channel]), payload]))
+    : sender.send(String.fromCharCode(48 + channel) + payload.toString('base64')));
   let open = ports.length;
   const sockets: Socket[] = ports.map((port, i) => {
     const portBytes = Buffer.alloc(2);
@@ -23,8 +21,9 @@ export function forwardOverChannels(ws: WebSocket, framing: 'binary' | 'base64',
     send(2 * i + 1, portBytes);
     const socket = dialPod(target, port);
     socket.on('data', (chunk: Buffer) => {
-      send(2 * i, chunk, () => { if (ws.bufferedAmount < HIGH_WATER) socket.resume(); });
-      if (ws.bufferedAmount >= HIGH_WATER) socket.pause();
+      if (send(2 * i, chunk)) return;
+      socket.pause();
+      sender.onceDrained(() => socket.resume());
     });
     socket.on('error', (err) => send(2 * i + 1, Buffer.from(forwardError(target, port, err))));
     socket.on('close', () => {
@@ -33,17 +32,15 @@ export function forwardOverChannels(ws: WebSocket, framing: 'binary' | 'base64',
     return socket;
   });
 
+  const writeToPod = pausingWriter(() => ws.pause(), () => ws.resume());
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     const frame = isBinary ? data : decodeBase64Frame(data.toString());
     if (frame.length === 0) return;
     const channel = frame[0]!;
     // Only data channels carry input; the kubelet ignores writes to error channels.
     const socket = channel % 2 === 0 ? sockets[channel / 2] : undefined;
-    if (!socket || socket.destroyed || frame.length === 1) return;
-    if (!socket.write(frame.subarray(1))) {
-      ws.pause();
-      socket.once('drain', () => ws.resume());
-    }
+    if (!socket || frame.length === 1) return;
+    writeToPod(socket, frame.subarray(1));
   });
   ws.on('close', () => { for (const s of sockets) s.destroy(); });
   ws.on('error', () => ws.terminate());

@@ -8,6 +8,7 @@ import { forwardOverChannels } from './portforward-websocket.js';
 import type { ForwardTarget } from './pod-connection.js';
 import type { KubeObject } from './types.js';
 import type { UpgradeRequest } from './upgrade-request.js';
+import { WebSocketSender } from './websocket-sender.js';
 
 /** WebSocket subprotocols, as the kubelet names them: binary or base64 channel framing. */
 const CHANNEL_PROTOCOLS: Record<string, 'binary' | 'base64'> = {
@@ -41,7 +42,11 @@ export function servePortForward(u: UpgradeRequest): void {
   const wss = new WebSocketServer({ noServer: true, clientTracking: false, handleProtocols: () => protocol || false });
   wss.handleUpgrade(u.req, u.socket, u.head, (ws) => {
     if (protocol !== SPDY_TUNNEL) return forwardOverChannels(ws, CHANNEL_PROTOCOLS[protocol] ?? 'binary', target, ports);
-    const session = forwardOverSpdy({ write: (b) => ws.send(b), end: () => ws.close(1000) }, target);
+    const sender = new WebSocketSender(ws);
+    const session = forwardOverSpdy({
+      write: (b) => sender.send(b), onceDrained: (cb) => sender.onceDrained(cb),
+      pause: () => ws.pause(), resume: () => ws.resume(), end: () => ws.close(1000),
+    }, target);
     ws.on('message', (data: Buffer) => session.receive(data));
     ws.on('close', () => session.transportClosed());
     ws.on('error', () => ws.terminate());
@@ -57,7 +62,11 @@ function upgradeToSpdy(u: UpgradeRequest, target: ForwardTarget): void {
   const socket = u.socket;
   socket.write(['HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: SPDY/3.1',
     ...(offered.length > 0 ? [`X-Stream-Protocol-Version: ${SPDY_PROTOCOL}`] : []), '', ''].join('\r\n'));
-  const session = forwardOverSpdy({ write: (b) => socket.write(b), end: () => socket.end() }, target);
+  const session = forwardOverSpdy({
+    write: (b) => socket.write(b),
+    onceDrained: (cb) => (socket.writableNeedDrain ? socket.once('drain', cb) : cb()),
+    pause: () => socket.pause(), resume: () => socket.resume(), end: () => socket.end(),
+  }, target);
   if (u.head.length > 0) session.receive(u.head);
   socket.on('data', (b: Buffer) => session.receive(b));
   socket.on('close', () => session.transportClosed());

@@ -48,7 +48,7 @@ const orNone = (s: string | undefined): string => (s ? s : '<none>');
 const formatLabels = (m: Record<string, string> | undefined): string =>
   orNone(Object.keys(m ?? {}).sort().map((k) => `${k}=${m![k]}`).join(','));
 
-const NAME: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', cell: (o) => o.metadata.name };
+export const NAME: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', cell: (o) => o.metadata.name };
 const AGE: Column = { name: 'Age', type: 'string', description: 'CreationTimestamp', cell: (o) => humanAge(o.metadata.creationTimestamp) };
 const col = (name: string, cell: Column['cell'], extra: Partial<Column> = {}): Column => ({ name, type: 'string', cell, ...extra });
 const wide = (name: string, cell: Column['cell']): Column => col(name, cell, { priority: 1 });
@@ -90,6 +90,14 @@ function podSummary(o: KubeObject): { ready: string; reason: string; restarts: s
   else if (o.metadata.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed') reason = 'Terminating';
   const since = lastRestart > 0 ? ` (${humanDuration(Date.now() - lastRestart)} ago)` : '';
   return { ready: `${ready}/${(spec.containers ?? []).length}`, reason, restarts: `${restarts}${restarts !== 0 ? since : ''}` };
+}
+
+/** One podSummary per pod object, for the three cells a row takes from it. */
+const summaries = new WeakMap<KubeObject, ReturnType<typeof podSummary>>();
+function summaryOf(o: KubeObject): ReturnType<typeof podSummary> {
+  let s = summaries.get(o);
+  if (!s) summaries.set(o, (s = podSummary(o)));
+  return s;
 }
 
 function servicePorts(o: KubeObject): string {
@@ -175,7 +183,11 @@ function eventColumns(): Column[] {
 }
 
 const count = (v: unknown): number => (v && typeof v === 'object' ? Object.keys(v).length : 0);
-const createdAt: Column = { name: 'Created At', type: 'date', cell: (o) => (o.metadata.creationTimestamp ? new Date(o.metadata.creationTimestamp).toISOString().replace(/\.\d{3}Z$/, 'Z') : '') };
+/** The default table's second column (and the RBAC roles' printer's): the creation time in RFC 3339. */
+export const CREATED_AT: Column = {
+  name: 'Created At', type: 'date', description: 'CreationTimestamp',
+  cell: (o) => (o.metadata.creationTimestamp ? new Date(o.metadata.creationTimestamp).toISOString().replace(/\.\d{3}Z$/, 'Z') : null),
+};
 
 function bindingColumns(): Column[] {
   const subjects = (o: KubeObject, kind: string): string =>
@@ -196,9 +208,9 @@ export function builtinPrinter(t: ResourceType): Column[] | undefined {
   switch (t.kind) {
     case 'Pod': return [
       NAME,
-      col('Ready', (o) => podSummary(o).ready),
-      col('Status', (o) => podSummary(o).reason),
-      col('Restarts', (o) => podSummary(o).restarts),
+      col('Ready', (o) => summaryOf(o).ready),
+      col('Status', (o) => summaryOf(o).reason),
+      col('Restarts', (o) => summaryOf(o).restarts),
       AGE,
       wide('IP', (o) => orNone(statusOf(o).podIPs?.[0]?.ip ?? statusOf(o).podIP)),
       wide('Node', (o) => orNone(specOf(o).nodeName)),
@@ -270,7 +282,7 @@ export function builtinPrinter(t: ResourceType): Column[] | undefined {
     }
     case 'Lease': return [NAME, col('Holder', (o) => specOf(o).holderIdentity ?? ''), AGE];
     case 'Role':
-    case 'ClusterRole': return [NAME, createdAt];
+    case 'ClusterRole': return [NAME, CREATED_AT];
     case 'RoleBinding':
     case 'ClusterRoleBinding': return bindingColumns();
     default: return undefined;

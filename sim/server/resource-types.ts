@@ -63,7 +63,7 @@ function builtin(group: string, version: string, kind: string, plural: string, n
 export function builtinTypes(): ResourceType[] {
   return [
     builtin('', 'v1', 'Namespace', 'namespaces', false, { shortNames: ['ns'], status: true, extraSubresources: ['finalize'] }),
-    builtin('', 'v1', 'Pod', 'pods', true, { shortNames: ['po'], categories: ['all'], status: true, extraSubresources: ['log', 'exec', 'binding', 'eviction'] }),
+    builtin('', 'v1', 'Pod', 'pods', true, { shortNames: ['po'], categories: ['all'], status: true, extraSubresources: ['log', 'exec', 'portforward', 'binding', 'eviction'] }),
     builtin('', 'v1', 'Service', 'services', true, { shortNames: ['svc'], categories: ['all'], status: true }),
     builtin('', 'v1', 'ConfigMap', 'configmaps', true, { shortNames: ['cm'] }),
     builtin('', 'v1', 'Secret', 'secrets', true),

@@ -1,7 +1,7 @@
 // The server side of SPDY/3.1 as Kubernetes streaming uses it (moby/spdystream): the client opens
 // streams (SYN_STREAM with headers), the server replies, both send DATA, FIN half-closes, RST_STREAM
 // aborts, PINGs are echoed, GOAWAY ends the session. spdystream has no flow control, so WINDOW_UPDATE
-// and SETTINGS are read and ignored.
+// and SETTINGS are read and ignored; backpressure is the transport's (write's result, pause/resume).
 import { constants as zc, createInflate, type Inflate } from 'node:zlib';
 import { SPDY_HEADER_DICTIONARY } from './spdy-dictionary.js';
 
@@ -23,7 +23,12 @@ const MAX_DATA = 64 * 1024;
 
 /** Where the session's bytes go: a raw upgraded socket, or a WebSocket tunnel. */
 export interface SpdyTransport {
-  write(bytes: Buffer): void;
+  /** False when the client is behind: the writer waits for onceDrained before writing more. */
+  write(bytes: Buffer): boolean;
+  onceDrained(cb: () => void): void;
+  /** Stops and restarts the client's bytes, while a pod connection cannot take more. */
+  pause(): void;
+  resume(): void;
   end(): void;
 }
 
@@ -38,11 +43,15 @@ export class SpdyStream {
 
   constructor(private readonly session: SpdySession, readonly id: number, readonly headers: Record<string, string>) {}
 
-  reply(): void { this.session.send(SYN_REPLY, 0, this.idBytes(), this.session.encodeHeaders({})); }
-  write(chunk: Buffer): void {
-    if (this.localClosed) return;
-    for (let at = 0; at < chunk.length; at += MAX_DATA) this.session.sendData(this.id, chunk.subarray(at, at + MAX_DATA), false);
+  reply(): void { void this.session.send(SYN_REPLY, 0, this.idBytes(), this.session.encodeHeaders({})); }
+  /** False when the client is behind: wait for onceDrained before writing more. */
+  write(chunk: Buffer): boolean {
+    if (this.localClosed) return true;
+    let ok = true;
+    for (let at = 0; at < chunk.length; at += MAX_DATA) ok = this.session.sendData(this.id, chunk.subarray(at, at + MAX_DATA), false) && ok;
+    return ok;
   }
+  onceDrained(cb: () => void): void { this.session.onceDrained(cb); }
   /** Half-closes our side (DATA with FIN). */
   end(): void {
     if (this.localClosed) return;
@@ -117,21 +126,26 @@ export class SpdySession {
     this.inflater.close();
   }
 
-  /** @internal */ send(type: number, flags: number, ...body: Buffer[]): void {
-    if (this.closed) return;
+  /** @internal */ send(type: number, flags: number, ...body: Buffer[]): boolean {
+    if (this.closed) return true;
     const payload = Buffer.concat(body);
     const head = Buffer.alloc(8);
     head.writeUInt32BE(((0x8000 | VERSION) << 16 | type) >>> 0, 0);
     head.writeUInt32BE((flags << 24 | payload.length) >>> 0, 4);
-    this.transport.write(Buffer.concat([head, payload]));
+    return this.transport.write(Buffer.concat([head, payload]));
   }
 
-  /** @internal */ sendData(id: number, data: Buffer, fin: boolean): void {
-    if (this.closed) return;
+  /** @internal */ sendData(id: number, data: Buffer, fin: boolean): boolean {
+    if (this.closed) return true;
     const head = Buffer.alloc(8);
     head.writeUInt32BE(id & 0x7fffffff, 0);
     head.writeUInt32BE(((fin ? FLAG_FIN : 0) << 24 | data.length) >>> 0, 4);
-    this.transport.write(Buffer.concat([head, data]));
+    return this.transport.write(Buffer.concat([head, data]));
+  }
+
+  /** @internal */ onceDrained(cb: () => void): void {
+    if (this.closed) return cb();
+    this.transport.onceDrained(cb);
   }
 
   /** @internal */ forget(id: number): void { this.streams.delete(id); }

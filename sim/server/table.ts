@@ -1,7 +1,7 @@
 // meta.k8s.io/v1 Table answers for `kubectl get`, lists, single objects and watch events: the
 // columns the real server prints for built-in kinds (printers.ts), a CRD's
 // additionalPrinterColumns (or Age when it has none), and Name / Created At otherwise.
-import { builtinPrinter, humanAge, type Column } from './printers.js';
+import { builtinPrinter, CREATED_AT, humanAge, NAME, type Column } from './printers.js';
 import type { PrinterColumn, ResourceType } from './resource-types.js';
 import { isObject, type KubeObject } from './types.js';
 
@@ -21,7 +21,6 @@ function evalPath(obj: unknown, path: string): unknown {
   return cur;
 }
 
-const NAME: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', cell: (o) => o.metadata.name };
 const AGE_DEFAULT: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'CreationTimestamp' };
 
 /** A CRD printer column's cell, as the apiextensions table convertor makes it. */
@@ -44,10 +43,7 @@ function columnsOf(t: ResourceType, version: string): Column[] {
     const listed = t.printerColumns[version]?.length ? t.printerColumns[version]! : [AGE_DEFAULT];
     return [NAME, ...listed.map((c) => ({ name: c.name, type: c.type, format: c.format, description: c.description, priority: c.priority, cell: (o: KubeObject) => crdCell(c, o) }))];
   }
-  return builtinPrinter(t) ?? [NAME, {
-    name: 'Created At', type: 'date', description: 'CreationTimestamp',
-    cell: (o) => (o.metadata.creationTimestamp ? new Date(o.metadata.creationTimestamp).toISOString().replace(/\.\d{3}Z$/, 'Z') : null),
-  }];
+  return builtinPrinter(t) ?? [NAME, CREATED_AT];
 }
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';

@@ -1,11 +1,12 @@
 // HTTP upgrade edge: streaming subresources (pods/portforward, pods/exec) switch protocols instead of
 // answering JSON. Dispatches by subresource; anything else is refused with a Status, never left hanging.
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApiError, badRequest, unknownPath } from './errors.js';
 import type { RouterContext } from './http-router.js';
 import { proxyExec } from './pod-exec.js';
 import { servePortForward } from './portforward.js';
+import { writeRawResponse } from './raw-response.js';
 import type { UpgradeRequest } from './upgrade-request.js';
 
 const handlers: Record<string, (u: UpgradeRequest) => Promise<void> | void> = {
@@ -31,14 +32,6 @@ export function handleUpgrade(ctx: RouterContext, req: IncomingMessage, socket: 
 
 /** Answers a refused upgrade as the API server answers any failed request: a Status body. */
 export function rejectUpgrade(socket: Duplex, err: unknown): void {
-  if (socket.destroyed) return;
   const apiError = err instanceof ApiError ? err : new ApiError(500, 'InternalError', `Internal error occurred: ${(err as Error)?.message ?? String(err)}`);
-  const body = JSON.stringify(apiError.toStatus());
-  socket.end([
-    `HTTP/1.1 ${apiError.code} ${STATUS_CODES[apiError.code] ?? 'Error'}`,
-    'Content-Type: application/json',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Connection: close',
-    '', body,
-  ].join('\r\n'));
+  writeRawResponse(socket, apiError.code, JSON.stringify(apiError.toStatus()), 'application/json');
 }

@@ -1,5 +1,6 @@
 // End to end on `kubedask sim` as the README starts it (its own process, its own flags): the
-// README's GPU example reaches Ready with its GPU worker on a GPU node, and a DaskCluster whose
+// README's GPU example reaches Ready with its GPU worker on a GPU node and computes for a Client
+// reaching it through `kubectl port-forward svc/<cluster>-scheduler`, and a DaskCluster whose
 // image the sim cannot run ends in ImagePullBackOff, named by its Degraded condition.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,9 @@ import { join } from 'node:path';
 import { kubeTools, runTool } from '../helpers/kube-tools.js';
 import { waitUntil } from '../helpers/wait.js';
 import { repoRoot } from './kube-env.js';
-import type { DaskCluster } from '../../operator/api/types.js';
+import { names, PORTS, type DaskCluster } from '../../operator/api/types.js';
+import { Client } from '../../index.js';
+import { kubectlPortForward } from '../helpers/port-forward.js';
 
 const cli = join(repoRoot, 'bin', 'kubedask.js');
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
@@ -108,6 +111,18 @@ describe('operator end to end on `kubedask sim`', { timeout: 300_000 }, () => {
     const node = await json<{ metadata: { labels: Record<string, string> }; status: { allocatable: Record<string, string> } }>('get', 'node', gpuWorker.spec.nodeName);
     assert.equal(node.metadata.labels['nvidia.com/gpu.present'], 'true');
     assert.equal(node.status.allocatable['nvidia.com/gpu'], '1');
+    // From the host as the issue shows it: kubectl port-forward svc/<cluster>-scheduler, a Client through it.
+    const pf = await kubectlPortForward(kubeconfig, ['-n', ns, `svc/${names.scheduler('gpu-demo')}`, `:${PORTS.grpc}`]);
+    try {
+      const client = await Client.connect(`127.0.0.1:${pf.port}`);
+      try {
+        assert.equal(await client.submit((x: number) => x * 2, 21).result(), 42);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await pf.stop();
+    }
     await kubectl('delete', 'dc', 'gpu-demo', '-n', ns, '--wait=true', '--timeout=60s');
   });
 

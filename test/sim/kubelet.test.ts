@@ -2,7 +2,7 @@
 // by capacity (GPUs included), reach each other through Services, and stop gracefully.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -121,6 +121,27 @@ describe('process kubelet', () => {
     await core.deleteNamespacedPod({ name: 'crasher', namespace: 'default', gracePeriodSeconds: 0 });
   });
 
+  it('F26: a container that cannot be created (an argument with a NUL byte) is CreateContainerError, and the kubelet carries on', async () => {
+    await core.createNamespacedPod({ namespace: 'default', body: {
+      metadata: { name: 'nul-arg' },
+      spec: { containers: [{ name: 'c', image: 'node:20', command: ['node', '-e', 'setInterval(() => {}, 1000)', 'a\u0000b'] }] },
+    } });
+    const waiting = await waitUntil(async () => {
+      const w = (await pod('nul-arg')).status?.containerStatuses?.[0]?.state?.waiting;
+      return w?.reason === 'CreateContainerError' && w;
+    }, 'the container to be waiting in CreateContainerError');
+    assert.match(waiting.message ?? '', /null bytes/);
+    await waitUntil(async () => (await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=nul-arg' }))
+      .items.some((e) => e.reason === 'Failed' && /^Error: .*null bytes/.test(e.message ?? '')), 'the kubelet\'s Failed Event');
+    // Still running pods: the failure stayed inside that container's status.
+    await core.createNamespacedPod({ namespace: 'default', body: {
+      metadata: { name: 'after-nul' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'node:20', command: ['node', '-e', ''] }] },
+    } });
+    await waitUntil(async () => (await pod('after-nul')).status?.phase === 'Succeeded', 'a later pod to run to completion');
+    await core.deleteNamespacedPod({ name: 'nul-arg', namespace: 'default', gracePeriodSeconds: 0 });
+    await core.deleteNamespacedPod({ name: 'after-nul', namespace: 'default', gracePeriodSeconds: 0 });
+  });
+
   it('F25: an image it cannot run fails to pull as on a real node: ErrImagePull, then ImagePullBackOff with retries and Events', async () => {
     const image = 'ghcr.io/daskdev/dask:2024.1.0';
     // A `kubedask` command does not make a foreign image the project's.
@@ -163,10 +184,13 @@ describe('process kubelet', () => {
 
   it('F26: a deleted pod gets SIGTERM, and its object goes once the process is gone', async () => {
     const web = await pod('web');
+    const logs = join(dir, 'logs', `default_web_${web.metadata!.uid}`);
+    assert.ok(existsSync(logs), 'the running pod has its log folder');
     await core.deleteNamespacedPod({ name: 'web', namespace: 'default' });
     await waitUntil(async () => {
       try { await pod('web'); return false; } catch { return true; }
     }, 'the pod object to be removed');
+    await waitUntil(() => !existsSync(logs), 'the deleted pod\'s log folder to be removed');
     const { readFileSync } = await import('node:fs');
     assert.equal(readFileSync(join(dir, 'web.sigterm'), 'utf8'), 'SIGTERM');
     await assert.rejects(fetch(`http://${web.status!.podIP}:8080/`));

@@ -3,7 +3,6 @@
 // through a WebSocket, or plain SPDY) to a pod the process kubelet runs, directly or by Service.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -14,7 +13,7 @@ import * as k8s from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { startApiServer, type RunningApiServer } from '../../sim/server/api-server.js';
 import { startKubelet, type RunningKubelet } from '../../sim/kubelet/kubelet.js';
-import { kubeTools } from '../helpers/kube-tools.js';
+import { kubectlPortForward } from '../helpers/port-forward.js';
 import { waitUntil } from '../helpers/wait.js';
 
 // Echoes each chunk as "echo:<chunk>"; "count" answers with the connections the server has open.
@@ -49,32 +48,6 @@ async function roundTrip(port: number, text: string): Promise<string> {
     return await waitUntil(() => answer, `an answer to ${text} through local port ${port}`, 20_000);
   } finally {
     socket.destroy();
-  }
-}
-
-/** A running `kubectl port-forward`: waits for its "Forwarding from" line, which names the local port. */
-async function kubectlPortForward(kubeconfig: string, args: string[], env: Record<string, string> = {}) {
-  const child: ChildProcess = spawn(kubeTools().kubectl, ['port-forward', ...args], { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: tmpdir(), ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let exitCode: number | null | undefined;
-  void exited.then((code) => (exitCode = code));
-  const stop = async (signal: NodeJS.Signals = 'SIGINT') => {
-    if (exitCode === undefined) child.kill(signal);
-    return exited;
-  };
-  try {
-    const port = await waitUntil(() => {
-      if (exitCode !== undefined) throw new Error(`kubectl port-forward exited (${exitCode}): ${stderr}`);
-      return Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(stdout)?.[1] ?? 0);
-    }, `kubectl port-forward ${args.join(' ')} to print "Forwarding from"`, 30_000);
-    return { port, stdout: () => stdout, stderr: () => stderr, exited: () => exitCode !== undefined, stop };
-  } catch (err) {
-    await stop();
-    throw err;
   }
 }
 
@@ -191,6 +164,15 @@ describe('pods/portforward (H28)', () => {
     const spdy = await upgradeAnswer({ Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': 'v4.channel.k8s.io' });
     assert.equal(spdy.code, 403);
     assert.match(spdy.message, /unable to negotiate protocol: client supports \[v4\.channel\.k8s\.io\], server supports \[portforward\.k8s\.io\]/);
+  });
+
+  it('is in discovery as the real server lists it, and a plain request is told to upgrade', async () => {
+    const resources = await (await fetch(`${api.url}/api/v1`)).json() as { resources: { name: string; kind: string; verbs: string[] }[] };
+    const pf = resources.resources.find((r) => r.name === 'pods/portforward');
+    assert.deepEqual(pf && { kind: pf.kind, verbs: pf.verbs }, { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] });
+    const plain = await fetch(`${api.url}/api/v1/namespaces/default/pods/echo/portforward?ports=7000`);
+    assert.equal(plain.status, 400);
+    assert.equal((await plain.json() as { message: string }).message, 'Upgrade request required');
   });
 
   it('a client-node PortForward to a missing pod fails instead of hanging', async () => {

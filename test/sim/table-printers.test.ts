@@ -1,12 +1,10 @@
-// The pieces behind `kubectl get` and `kubectl logs --tail` on kube-sim, checked directly:
-// apimachinery's HumanDuration, the pod STATUS and RESTARTS wording, CRD columns, and tail
-// counting lines made of partial CRI records.
+// The pieces behind `kubectl get` on kube-sim, checked directly: apimachinery's HumanDuration,
+// the pod STATUS and RESTARTS wording, and CRD columns.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { humanDuration } from '../../sim/server/printers.js';
 import { builtinTypes, type ResourceType } from '../../sim/server/resource-types.js';
 import { toTable } from '../../sim/server/table.js';
-import { lastLines, type LogRecord } from '../../sim/kubelet/container-log.js';
 import type { KubeObject } from '../../sim/server/types.js';
 
 const S = 1000;
@@ -17,7 +15,7 @@ const podType = builtinTypes().find((t) => t.kind === 'Pod')!;
 const cells = (t: ResourceType, obj: Record<string, unknown>, version = 'v1') =>
   (toTable(t, version, [obj as unknown as KubeObject], {}) as { rows: { cells: unknown[] }[] }).rows[0]!.cells;
 
-describe('kube-sim tables and log tails', () => {
+describe('kube-sim tables', () => {
   it('humanDuration words durations as apimachinery does', () => {
     const cases: [number, string][] = [
       [-5 * S, '<invalid>'], [-1 * S, '0s'], [0, '0s'], [119 * S, '119s'], [2 * M, '2m'], [9 * M + 30 * S, '9m30s'],
@@ -57,14 +55,5 @@ describe('kube-sim tables and log tails', () => {
   it('watch tables leave the columns out after the first event', () => {
     const table = toTable(podType, 'v1', [], {}, { noHeaders: true });
     assert.equal('columnDefinitions' in table, false);
-  });
-
-  it('lastLines counts a line of partial records once', () => {
-    const rec = (text: string, partial = false): LogRecord => ({ time: '2026-01-01T00:00:00Z', stream: 'stdout', partial, text });
-    const records = [rec('one'), rec('tw', true), rec('o'), rec('three'), rec('fo', true)];
-    assert.deepEqual(lastLines(records, 1).map((r) => r.text), ['fo']);
-    assert.deepEqual(lastLines(records, 3).map((r) => r.text), ['tw', 'o', 'three', 'fo']);
-    assert.deepEqual(lastLines(records, 10), records);
-    assert.deepEqual(lastLines(records, 0), []);
   });
 });
