@@ -24,8 +24,6 @@ export interface KubeSession {
   create(cluster: DaskCluster): Promise<DaskCluster>;
   /** Reads the spec, applies `edit` (undefined: no change) and writes it back, again on a conflict. */
   editSpec(namespace: string, name: string, edit: (spec: DaskClusterSpec) => DaskClusterSpec | undefined): Promise<void>;
-  /** Through the DaskCluster's scale subresource, as `kubectl scale dc/NAME` does. */
-  scale(namespace: string, name: string, replicas: number): Promise<void>;
   delete(namespace: string, name: string, uid: string): Promise<void>;
   /** What still exists of the cluster: the DaskCluster and the objects labelled with its name. */
   remaining(namespace: string, name: string): Promise<string[]>;
@@ -54,9 +52,6 @@ export function openKubeSession(kubeconfig?: string): KubeSession {
           if (!isConflict(err) || attempt >= 5) throw err;
         }
       }
-    },
-    async scale(namespace, name, replicas) {
-      await api.patch(R.daskClusters, namespace, name, { spec: { replicas } }, { type: 'merge', subresource: 'scale' });
     },
     async delete(namespace, name, uid) {
       await api.delete(R.daskClusters, namespace, name, { uid });

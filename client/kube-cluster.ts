@@ -99,14 +99,14 @@ export class KubeCluster {
   }
 
   /**
-   * A fixed size: `n` workers in the default (first) group, written through the DaskCluster's
-   * scale subresource as `kubectl scale` does. Adaptive scaling, if on, is turned off first.
-   * Returns once written; the operator then adds workers or drains and removes them.
+   * A fixed size: `n` workers in the default (first) group, as spec.replicas (the field the scale
+   * subresource and `kubectl scale` write), with adaptive scaling off, in one write. Returns once
+   * written; the operator then adds workers or drains and removes them.
    */
   async scale(n: number): Promise<void> {
     this.open('scale');
+    specForScale({}, n); // a bad n fails here, before any request
     await this.session.editSpec(this.namespace, this.name, (spec) => specForScale(spec, n));
-    await this.session.scale(this.namespace, this.name, n);
   }
 
   /** Adaptive scaling of the default group between minimum (default 0) and maximum workers, by the operator's autoscaler. */

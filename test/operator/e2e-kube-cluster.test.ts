@@ -73,7 +73,7 @@ describe('KubeCluster on kube-sim, from outside its pod network', { timeout: 400
       err instanceof KubeClusterError && /already exists: use KubeCluster\.attach\('kc', 'default'\)/.test(err.message));
   });
 
-  it('scale(n) goes through the scale subresource: up to 3 workers, then down to 1', async () => {
+  it('scale(n) sets spec.replicas (the scale subresource\'s field): up to 3 workers, then down to 1', async () => {
     const c = cluster!;
     await c.scale(3);
     assert.equal((await env.get<DaskCluster>('daskcluster', name))!.spec.replicas, 3);
@@ -109,6 +109,22 @@ describe('KubeCluster on kube-sim, from outside its pod network', { timeout: 400
     assert.deepEqual(results, Array.from({ length: 200 }, (_, i) => i));
     assert.ok(peak <= 3, `within [1, 3]: ${peak}`);
     await env.waitFor(async () => (await workersOf(c)) === 1, 'back to the minimum of 1 worker', 120_000);
+  });
+
+  it('scale(1) after adapt(), while the autoscaler has grown the group: the fixed size wins', async () => {
+    const c = cluster!;
+    type Group = { spec: { replicas?: number } };
+    const groupReplicas = async () => (await env.get<Group>('daskworkergroup', `${name}-default`))?.spec.replicas;
+    function busyFifthSecond(i: number): number { const end = Date.now() + 200; while (Date.now() < end); return i; }
+    const busy = c.client.map(busyFifthSecond, Array.from({ length: 200 }, (_, i) => i));
+    await env.waitFor(async () => (await groupReplicas() ?? 0) > 1, 'the autoscaler growing the group under the burst', 90_000);
+    await c.scale(1);
+    const dc = (await env.get<DaskCluster>('daskcluster', name))!;
+    assert.deepEqual([dc.spec.replicas, dc.spec.autoscaling?.enabled], [1, false]);
+    // While the burst still runs, so no autoscaler scale-down could be what brought it back.
+    await env.waitFor(async () => (await groupReplicas()) === 1, 'the group back to 1 replica', 30_000);
+    assert.deepEqual(await c.client.gather(busy), Array.from({ length: 200 }, (_, i) => i));
+    await env.waitFor(async () => (await workersOf(c)) === 1, '1 worker left', 90_000);
   });
 
   it('a replaced scheduler pod is reached again at the same address', async () => {
