@@ -14,6 +14,8 @@ type Cluster = DaskCluster & KubeObject;
 export interface SchedulerRoute {
   /** host:port for the gRPC client. */
   address: string;
+  /** Why the port-forward last failed to open a tunnel, if it did: what a connect timeout hides. */
+  readonly lastError?: Error | undefined;
   close(): Promise<void>;
 }
 

@@ -89,6 +89,10 @@ export class KubeCluster {
       return new KubeCluster(session, name, namespace, uid, owned, route, client, tls);
     } catch (err) {
       await route.close();
+      // A failed tunnel (pods/portforward denied, no ready pod, API server unreachable) looks to
+      // the client like a scheduler that never answers: name it.
+      const tunnel = route.lastError;
+      if (tunnel) throw new KubeClusterError(`${(err as Error).message}; the port-forward to the scheduler failed: ${tunnel.message}`, { cause: err });
       throw err;
     }
   }
