@@ -22,6 +22,8 @@ export interface SchedulerRoute {
 export interface KubeSession {
   /** The kubeconfig context's namespace (in a pod, its own). */
   readonly defaultNamespace: string;
+  /** Talking to the cluster this process runs in (the pod's service account): Service names resolve. */
+  readonly inCluster: boolean;
   get(namespace: string, name: string): Promise<DaskCluster | undefined>;
   create(cluster: DaskCluster): Promise<DaskCluster>;
   /** Reads the spec, applies `edit` (undefined: no change) and writes it back, again on a conflict. */
@@ -39,6 +41,7 @@ export function openKubeSession(kubeconfig?: string): KubeSession {
   const api = kubeconfig ? KubeApi.fromKubeconfig(kubeconfig, opts) : KubeApi.fromDefaultKubeconfig(opts);
   return {
     defaultNamespace: api.defaultNamespace,
+    inCluster: api.inCluster,
     get: (namespace, name) => api.get<Cluster>(R.daskClusters, namespace, name),
     create: (cluster) => api.create<Cluster>(R.daskClusters, cluster.metadata.namespace, cluster, { fieldManager: MANAGER }),
     async editSpec(namespace, name, edit) {

@@ -1,6 +1,7 @@
 // The pure half of KubeCluster: the DaskCluster it creates from the user's options, what its
 // status says about readiness, and the spec edits scale() and adapt() make. No I/O here.
 import { API_VERSION, DURATION_PATTERN, type Condition, type DaskCluster, type DaskClusterSpec, type Resources, type WorkerGroupTemplate } from '../operator/api/types.js';
+import { START_FAILURES } from '../operator/reconcile/pod-health.js';
 import { KubeClusterError } from './errors.js';
 
 export interface KubeClusterOptions {
@@ -30,7 +31,7 @@ export interface KubeClusterOptions {
   /**
    * How this process reaches the scheduler: through the Service's DNS name (in a pod), through a
    * port-forward via the API server (outside the cluster), or 'auto' (default): the Service when
-   * running in a cluster ($KUBERNETES_SERVICE_HOST), else a port-forward.
+   * running in the cluster (the pod's service account config), else a port-forward.
    */
   connection?: 'auto' | 'service' | 'port-forward';
 }
@@ -83,8 +84,7 @@ export function describeConditions(c: DaskCluster | undefined): string {
 }
 
 /** Degraded reasons that waiting does not cure. Unschedulable is not one: a node autoscaler may add room. */
-const TERMINAL = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CreateContainerError',
-  'CreateContainerConfigError', 'RunContainerError', 'CrashLoopBackOff', 'PodFailed']);
+const TERMINAL = new Set([...START_FAILURES, 'PodFailed']);
 
 /** Ready once the operator has seen this generation and says Ready; failed once it is Degraded for good. */
 export function readiness(c: DaskCluster): Readiness {

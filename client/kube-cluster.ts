@@ -83,7 +83,7 @@ export class KubeCluster {
     const ready = await waitReady(session, namespace, name, o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     const secretName = ready.spec.security?.tls?.secretName;
     const tls = secretName ? await session.tls(namespace, secretName) : undefined;
-    const route = await session.route(namespace, name, connectionOf(o.connection));
+    const route = await session.route(namespace, name, connectionOf(o.connection, session.inCluster));
     try {
       const client = await Client.connect(route.address, tls ? { tls } : {});
       return new KubeCluster(session, name, namespace, uid, owned, route, client, tls);
@@ -158,10 +158,10 @@ async function openSession(kubeconfig: string | undefined): Promise<KubeSession>
   return openKubeSession(kubeconfig);
 }
 
-/** In a pod the Service's name resolves; elsewhere the scheduler is reached by port-forward. */
-export function connectionOf(c: KubeClusterOptions['connection'], env: NodeJS.ProcessEnv = process.env): 'service' | 'port-forward' {
+/** In a pod (the in-cluster config) the Service's name resolves; elsewhere the scheduler is reached by port-forward. */
+export function connectionOf(c: KubeClusterOptions['connection'], inCluster: boolean): 'service' | 'port-forward' {
   if (c === 'service' || c === 'port-forward') return c;
-  return env.KUBERNETES_SERVICE_HOST ? 'service' : 'port-forward';
+  return inCluster ? 'service' : 'port-forward';
 }
 
 async function waitReady(session: KubeSession, namespace: string, name: string, timeoutMs: number): Promise<DaskCluster> {

@@ -39,15 +39,12 @@ export interface DialerOptions {
   onClose?: (address: string) => void;
 }
 
-/** client-node's name for the cluster of an in-cluster (service account) config. */
-const IN_CLUSTER = 'inCluster';
-
 /** The Service address where its name resolves, else a port-forward through the API server. */
 export function serviceDialer(api: KubeApi, o: DialerOptions = {}): SchedulerDialer {
   const kc = api.kubeConfig;
   // In a pod, Service names resolve: a failed lookup there is a DNS hiccup to retry, not a
   // reason to tunnel through the API server (whose RBAC the operator's role does not grant).
-  if (!kc || kc.getCurrentCluster()?.name === IN_CLUSTER) return directDialer;
+  if (!kc || api.inCluster) return directDialer;
   const lookup = o.lookup ?? ((host: string) => dns.lookup(host));
   const forwards = new Map<string, Promise<LocalForward>>();
   // Dials still resolving the name, per address: forget() cancels them, so a forward is not

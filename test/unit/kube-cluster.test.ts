@@ -98,10 +98,10 @@ describe('KubeCluster: scale() and adapt() spec edits', () => {
 
 describe('KubeCluster: the way to the scheduler', () => {
   it('uses the Service in a pod, a port-forward elsewhere, or what it is told', () => {
-    assert.equal(connectionOf('auto', { KUBERNETES_SERVICE_HOST: '10.0.0.1' }), 'service');
-    assert.equal(connectionOf(undefined, {}), 'port-forward');
-    assert.equal(connectionOf('port-forward', { KUBERNETES_SERVICE_HOST: '10.0.0.1' }), 'port-forward');
-    assert.equal(connectionOf('service', {}), 'service');
+    assert.equal(connectionOf('auto', true), 'service');
+    assert.equal(connectionOf(undefined, false), 'port-forward');
+    assert.equal(connectionOf('port-forward', true), 'port-forward');
+    assert.equal(connectionOf('service', false), 'service');
   });
 
   it('the operator\'s dialer knows a Service address from any other', () => {

@@ -68,6 +68,8 @@ describe('operator scheduler dialer', () => {
   });
 
   it('with an in-cluster config never tunnels: a failed lookup there is retried by the caller', async () => {
+    assert.equal(KubeApi.fromKubeconfigYaml(kubeconfig('inCluster')).inCluster, true);
+    assert.equal(KubeApi.fromKubeconfigYaml(kubeconfig('laptop')).inCluster, false);
     const d = serviceDialer(KubeApi.fromKubeconfigYaml(kubeconfig('inCluster')), { lookup: notFound });
     assert.equal(await d.target(ADDRESS), ADDRESS);
   });
