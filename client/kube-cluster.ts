@@ -14,6 +14,8 @@ export type AttachOptions = Pick<KubeClusterOptions, 'kubeconfig' | 'timeoutMs' 
 
 const DEFAULT_TIMEOUT_MS = 180_000;
 const POLL_MS = 500;
+/** How long a failed create() waits for the cluster it made to be gone. */
+const DELETE_AFTER_FAILURE_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -50,15 +52,22 @@ export class KubeCluster {
     let created: DaskCluster | undefined;
     try {
       const manifest = clusterManifest(options, namespace);
-      created = await session.create(manifest).catch((err: Error & { status?: number; reason?: string }) => {
-        if (err.reason === 'AlreadyExists') throw new KubeClusterError(`DaskCluster ${namespace}/${options.name} already exists: use KubeCluster.attach('${options.name}', '${namespace}')`, { cause: err });
+      created = await session.create(manifest).catch(async (err: Error & { status?: number; reason?: string; details?: { kind?: string } }) => {
+        if (err.reason === 'AlreadyExists') {
+          const there = await session.get(namespace, options.name).catch(() => undefined);
+          if (there?.metadata.deletionTimestamp) throw new KubeClusterError(`DaskCluster ${namespace}/${options.name} is being deleted: create it again once it is gone`, { cause: err });
+          throw new KubeClusterError(`DaskCluster ${namespace}/${options.name} already exists: use KubeCluster.attach('${options.name}', '${namespace}')`, { cause: err });
+        }
+        if (err.status === 404 && err.details?.kind === 'namespaces') throw new KubeClusterError(`namespace ${namespace} does not exist: ${err.message}`, { cause: err });
         if (err.status === 404) throw new KubeClusterError(`the DaskCluster resource is not installed in this Kubernetes (install the kubedask CRDs and operator: see docs/operator-install.md): ${err.message}`, { cause: err });
         throw err;
       });
       return await KubeCluster.connect(session, created, true, options);
     } catch (err) {
       if (!created) { session.close(); throw err; }
-      const deleted = await session.delete(namespace, options.name, created.metadata.uid!).then(() => 'deleted it again', (e: Error) => `could not delete it again: ${e.message}`);
+      // Waits (bounded) so that a create() of the same name right after does not meet it.
+      const deleted = await deleteAndWait(session, namespace, options.name, created.metadata.uid!, DELETE_AFTER_FAILURE_MS)
+        .then(() => 'deleted it again', (e: Error) => `could not delete it again: ${e.message}`);
       session.close();
       throw new KubeClusterError(`${(err as Error).message}; ${deleted}`, { cause: err });
     }
@@ -129,23 +138,12 @@ export class KubeCluster {
       await this.client.close().catch(() => undefined);
       await this.route.close();
       try {
-        if (options.delete ?? this.owned) await this.deleteAndWait(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+        if (options.delete ?? this.owned) await deleteAndWait(this.session, this.namespace, this.name, this.uid, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       } finally {
         this.session.close();
       }
     })();
     return this.closing;
-  }
-
-  private async deleteAndWait(timeoutMs: number): Promise<void> {
-    await this.session.delete(this.namespace, this.name, this.uid);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const left = await this.session.remaining(this.namespace, this.name);
-      if (left.length === 0) return;
-      if (Date.now() > deadline) throw new KubeClusterError(`KubeCluster.close: ${this.namespace}/${this.name} not gone after ${timeoutMs} ms; still there: ${left.join(', ')}`);
-      await sleep(POLL_MS);
-    }
   }
 
   private open(what: string): void {
@@ -162,6 +160,18 @@ async function openSession(kubeconfig: string | undefined): Promise<KubeSession>
 export function connectionOf(c: KubeClusterOptions['connection'], inCluster: boolean): 'service' | 'port-forward' {
   if (c === 'service' || c === 'port-forward') return c;
   return inCluster ? 'service' : 'port-forward';
+}
+
+/** Deletes the cluster (this uid only) and waits until it and everything labelled with it are gone. */
+async function deleteAndWait(session: KubeSession, namespace: string, name: string, uid: string, timeoutMs: number): Promise<void> {
+  await session.delete(namespace, name, uid);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = await session.remaining(namespace, name);
+    if (left.length === 0) return;
+    if (Date.now() > deadline) throw new KubeClusterError(`${namespace}/${name} not gone after ${timeoutMs} ms; still there: ${left.join(', ')}`);
+    await sleep(POLL_MS);
+  }
 }
 
 async function waitReady(session: KubeSession, namespace: string, name: string, timeoutMs: number): Promise<DaskCluster> {

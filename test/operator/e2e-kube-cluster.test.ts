@@ -163,8 +163,14 @@ describe('KubeCluster on kube-sim, from outside its pod network', { timeout: 400
       (err: Error) => err instanceof KubeClusterError && /failed to start: .*Degraded=True \((ErrImagePull|ImagePullBackOff)\).*ghcr\.io\/daskdev\/dask:latest.*; deleted it again$/s.test(err.message));
     const took = Date.now() - started;
     assert.ok(took < 30_000, `it failed at once, not after the 120 s timeout: ${took} ms`);
-    await env.waitFor(async () => (await env.get('daskcluster', 'bad-image')) === undefined
-      && (await env.list('pods', 'default', 'kubedask.io/cluster=bad-image')).length === 0, 'the failed cluster gone', 60_000);
+    // create() waited for the deletion: nothing of it is left when it rejects.
+    assert.equal(await env.get('daskcluster', 'bad-image'), undefined);
+    assert.deepEqual(await env.list('pods', 'default', 'kubedask.io/cluster=bad-image'), []);
+  });
+
+  it('create() in a namespace that does not exist says so (not that the CRDs are missing)', async () => {
+    await assert.rejects(KubeCluster.create({ name: 'nowhere', namespace: 'no-such-ns', kubeconfig: env.kubeconfig }),
+      (err: Error) => err instanceof KubeClusterError && /^namespace no-such-ns does not exist/.test(err.message));
   });
 
   it('attach() connects to a cluster made elsewhere; its close() only disconnects', async () => {
