@@ -34,6 +34,11 @@ export interface KubeClusterOptions {
    * running in the cluster (the pod's service account config), else a port-forward.
    */
   connection?: 'auto' | 'service' | 'port-forward';
+  /**
+   * Delete the DaskCluster if this process is interrupted (SIGINT, SIGTERM) or ends without
+   * close() (default true, as dask-kubernetes). false keeps it running after the process.
+   */
+  shutdownOnExit?: boolean;
 }
 
 export interface AdaptOptions {

@@ -6,6 +6,7 @@ import { Client } from './client.js';
 import { KubeClusterError } from './errors.js';
 import { adaptedSpec, clusterManifest, describeConditions, readiness, specForScale, type AdaptOptions, type KubeClusterOptions } from './kube-cluster-spec.js';
 import type { KubeSession, SchedulerRoute } from './kube-cluster-session.js';
+import { deleteAtExit } from './kube-cluster-exit.js';
 import type { DaskCluster } from '../operator/api/types.js';
 
 export type { AdaptOptions, KubeClusterOptions };
@@ -21,6 +22,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class KubeCluster {
   private closing?: Promise<void>;
+  /** Drops this cluster from the ones deleted at exit (close() deletes it, or keeps it on purpose). */
+  private forgetAtExit = () => undefined as void;
 
   private constructor(
     private readonly session: KubeSession,
@@ -50,6 +53,7 @@ export class KubeCluster {
     const session = await openSession(options.kubeconfig);
     const namespace = options.namespace ?? session.defaultNamespace;
     let created: DaskCluster | undefined;
+    let forgetAtExit = () => undefined as void;
     try {
       const manifest = clusterManifest(options, namespace);
       created = await session.create(manifest).catch(async (err: Error & { status?: number; reason?: string; details?: { kind?: string } }) => {
@@ -62,9 +66,13 @@ export class KubeCluster {
         if (err.status === 404) throw new KubeClusterError(`the DaskCluster resource is not installed in this Kubernetes (install the kubedask CRDs and operator: see docs/operator-install.md): ${err.message}`, { cause: err });
         throw err;
       });
-      return await KubeCluster.connect(session, created, true, options);
+      if (options.shutdownOnExit ?? true) forgetAtExit = deleteAtExit({ session, namespace, name: options.name, uid: created.metadata.uid! });
+      const cluster = await KubeCluster.connect(session, created, true, options);
+      cluster.forgetAtExit = forgetAtExit;
+      return cluster;
     } catch (err) {
       if (!created) { session.close(); throw err; }
+      forgetAtExit();
       // Waits (bounded) so that a create() of the same name right after does not meet it.
       const deleted = await deleteAndWait(session, namespace, options.name, created.metadata.uid!, DELETE_AFTER_FAILURE_MS)
         .then(() => 'deleted it again', (e: Error) => `could not delete it again: ${e.message}`);
@@ -135,6 +143,7 @@ export class KubeCluster {
    */
   close(options: { delete?: boolean; timeoutMs?: number } = {}): Promise<void> {
     this.closing ??= (async () => {
+      this.forgetAtExit();
       await this.client.close().catch(() => undefined);
       await this.route.close();
       try {

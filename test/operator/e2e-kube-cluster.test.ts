@@ -3,6 +3,7 @@
 // API server's pod port-forward, computes, scales, adapts and closes, leaving nothing behind.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { Client, KubeCluster, KubeClusterError } from '../../index.js';
 import { startKubeEnv, type KubeEnv } from './kube-env.js';
 import { applyPolicy } from './autoscale-env.js';
@@ -187,5 +188,38 @@ describe('KubeCluster on kube-sim, from outside its pod network', { timeout: 400
     }
     assert.ok(await env.get('daskcluster', 'made-elsewhere'), 'still there');
     await assert.rejects(KubeCluster.attach('nope', 'default', { kubeconfig: env.kubeconfig }), /DaskCluster default\/nope not found/);
+  });
+
+  it('a process interrupted (SIGINT) after create() deletes the cluster it made; shutdownOnExit: false keeps it', async () => {
+    const index = new URL('../../index.js', import.meta.url).href;
+    const run = (cluster: string, keep: boolean) => {
+      const code = `import { KubeCluster } from ${JSON.stringify(index)};
+        await KubeCluster.create({ name: ${JSON.stringify(cluster)}, kubeconfig: ${JSON.stringify(env.kubeconfig)}, resources: ${JSON.stringify(small)},
+          schedulerResources: ${JSON.stringify(small)}, timeoutMs: 120000${keep ? ', shutdownOnExit: false' : ''} });
+        console.log('created');
+        setInterval(() => undefined, 1000); // works on until interrupted`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+      const created = new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('created')) resolve(); });
+        void exited.then(() => reject(new Error(`the child for ${cluster} exited before creating its cluster`)));
+      });
+      return { child, exited, created };
+    };
+    const interrupted = run('interrupted', false);
+    await interrupted.created;
+    interrupted.child.kill('SIGINT');
+    assert.equal(await interrupted.exited, 'SIGINT', 'the signal still ends the process');
+    const dc = await env.get<DaskCluster>('daskcluster', 'interrupted');
+    assert.ok(!dc || dc.metadata.deletionTimestamp, 'deleted before the process ended');
+    await env.waitFor(async () => (await env.get('daskcluster', 'interrupted')) === undefined, 'the interrupted cluster gone', 60_000);
+
+    const kept = run('kept', true);
+    await kept.created;
+    kept.child.kill('SIGINT');
+    assert.equal(await kept.exited, 'SIGINT');
+    const still = await env.get<DaskCluster>('daskcluster', 'kept');
+    assert.ok(still && !still.metadata.deletionTimestamp, 'shutdownOnExit: false leaves it running');
+    await env.kubectlOk('delete', 'daskcluster', 'kept', '--wait=false');
   });
 });
