@@ -26,8 +26,8 @@ export interface ConnectOptions {
   tls?: Tls;
 }
 
-/** Anything with a scheduler address: an address string or a LocalCluster. */
-export type ClusterTarget = string | { address: string };
+/** Anything with a scheduler address: an address string, a LocalCluster, or a KubeCluster (whose `tls` is used unless options give one). */
+export type ClusterTarget = string | { address: string; tls?: Tls | undefined };
 
 /** What asCompleted yields: a record, since a bare Future is awaitable and would be unwrapped. */
 export interface Completed<F extends Future = Future> {
@@ -67,7 +67,7 @@ export class Client implements FutureOwner {
    */
   static async connect(target?: ClusterTarget, options: ConnectOptions = {}): Promise<Client> {
     const address = normalizeAddress(targetAddress(target));
-    const tls = options.tls ?? (target === undefined ? await tlsFromEnvironment() : undefined);
+    const tls = options.tls ?? (typeof target === 'object' ? target.tls : undefined) ?? (target === undefined ? await tlsFromEnvironment() : undefined);
     const rpc = new SchedulerRpc(address, tls);
     const client = new Client(address, rpc);
     await rpc.openSession(client.id, options.timeoutMs ?? 10_000, (events) => client.onEvents(events), (err) => client.onSessionLost(err))

@@ -14,18 +14,20 @@ type Cluster = DaskCluster & KubeObject;
 export interface SchedulerRoute {
   /** host:port for the gRPC client. */
   address: string;
+  /** Why the port-forward last failed to open a tunnel, if it did: what a connect timeout hides. */
+  readonly lastError?: Error | undefined;
   close(): Promise<void>;
 }
 
 export interface KubeSession {
   /** The kubeconfig context's namespace (in a pod, its own). */
   readonly defaultNamespace: string;
+  /** Talking to the cluster this process runs in (the pod's service account): Service names resolve. */
+  readonly inCluster: boolean;
   get(namespace: string, name: string): Promise<DaskCluster | undefined>;
   create(cluster: DaskCluster): Promise<DaskCluster>;
   /** Reads the spec, applies `edit` (undefined: no change) and writes it back, again on a conflict. */
   editSpec(namespace: string, name: string, edit: (spec: DaskClusterSpec) => DaskClusterSpec | undefined): Promise<void>;
-  /** Through the DaskCluster's scale subresource, as `kubectl scale dc/NAME` does. */
-  scale(namespace: string, name: string, replicas: number): Promise<void>;
   delete(namespace: string, name: string, uid: string): Promise<void>;
   /** What still exists of the cluster: the DaskCluster and the objects labelled with its name. */
   remaining(namespace: string, name: string): Promise<string[]>;
@@ -39,6 +41,7 @@ export function openKubeSession(kubeconfig?: string): KubeSession {
   const api = kubeconfig ? KubeApi.fromKubeconfig(kubeconfig, opts) : KubeApi.fromDefaultKubeconfig(opts);
   return {
     defaultNamespace: api.defaultNamespace,
+    inCluster: api.inCluster,
     get: (namespace, name) => api.get<Cluster>(R.daskClusters, namespace, name),
     create: (cluster) => api.create<Cluster>(R.daskClusters, cluster.metadata.namespace, cluster, { fieldManager: MANAGER }),
     async editSpec(namespace, name, edit) {
@@ -54,9 +57,6 @@ export function openKubeSession(kubeconfig?: string): KubeSession {
           if (!isConflict(err) || attempt >= 5) throw err;
         }
       }
-    },
-    async scale(namespace, name, replicas) {
-      await api.patch(R.daskClusters, namespace, name, { spec: { replicas } }, { type: 'merge', subresource: 'scale' });
     },
     async delete(namespace, name, uid) {
       await api.delete(R.daskClusters, namespace, name, { uid });

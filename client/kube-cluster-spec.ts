@@ -1,6 +1,7 @@
 // The pure half of KubeCluster: the DaskCluster it creates from the user's options, what its
 // status says about readiness, and the spec edits scale() and adapt() make. No I/O here.
 import { API_VERSION, DURATION_PATTERN, type Condition, type DaskCluster, type DaskClusterSpec, type Resources, type WorkerGroupTemplate } from '../operator/api/types.js';
+import { START_FAILURES } from '../operator/reconcile/pod-health.js';
 import { KubeClusterError } from './errors.js';
 
 export interface KubeClusterOptions {
@@ -30,9 +31,14 @@ export interface KubeClusterOptions {
   /**
    * How this process reaches the scheduler: through the Service's DNS name (in a pod), through a
    * port-forward via the API server (outside the cluster), or 'auto' (default): the Service when
-   * running in a cluster ($KUBERNETES_SERVICE_HOST), else a port-forward.
+   * running in the cluster (the pod's service account config), else a port-forward.
    */
   connection?: 'auto' | 'service' | 'port-forward';
+  /**
+   * Delete the DaskCluster if this process is interrupted (SIGINT, SIGTERM) or ends without
+   * close() (default true, as dask-kubernetes). false keeps it running after the process.
+   */
+  shutdownOnExit?: boolean;
 }
 
 export interface AdaptOptions {
@@ -55,9 +61,14 @@ export function clusterManifest(o: KubeClusterOptions, namespace: string): DaskC
   const spec: DaskClusterSpec = structuredClone(o.spec ?? {});
   const [first, ...rest] = spec.workerGroups ?? [{ name: 'default' }];
   const group: WorkerGroupTemplate = { ...first! };
-  if (o.workers !== undefined) group.replicas = count('workers', o.workers);
-  else group.replicas ??= 1;
-  if (o.threads !== undefined) group.threads = o.threads;
+  if (o.workers !== undefined) {
+    group.replicas = count('workers', o.workers);
+    delete spec.replicas; // it would win over the group's replicas, and the options win here
+  } else group.replicas ??= 1;
+  if (o.threads !== undefined) {
+    if (!Number.isInteger(o.threads) || o.threads < 1) throw new KubeClusterError(`threads must be a whole number >= 1, got ${String(o.threads)}`);
+    group.threads = o.threads;
+  }
   if (o.resources !== undefined) group.resources = o.resources;
   if (o.gpus !== undefined) group.gpus = count('gpus', o.gpus);
   spec.workerGroups = [group, ...rest];
@@ -78,8 +89,7 @@ export function describeConditions(c: DaskCluster | undefined): string {
 }
 
 /** Degraded reasons that waiting does not cure. Unschedulable is not one: a node autoscaler may add room. */
-const TERMINAL = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CreateContainerError',
-  'CreateContainerConfigError', 'RunContainerError', 'CrashLoopBackOff', 'PodFailed']);
+const TERMINAL = new Set([...START_FAILURES, 'PodFailed']);
 
 /** Ready once the operator has seen this generation and says Ready; failed once it is Degraded for good. */
 export function readiness(c: DaskCluster): Readiness {
@@ -109,20 +119,22 @@ export function adaptedSpec(spec: DaskClusterSpec, a: AdaptOptions): DaskCluster
 }
 
 /**
- * What must change before the scale subresource can set `n`: adaptive scaling off (a fixed size
- * is asked for), and the first group's bounds widened to hold n. undefined when nothing must.
+ * The spec scale() writes, in one edit: `n` workers in the first group through spec.replicas (as
+ * the scale subresource writes them), adaptive scaling off (a fixed size is asked for), and the
+ * first group's bounds widened to hold n. undefined when the spec says all that already.
  */
 export function specForScale(spec: DaskClusterSpec, n: number): DaskClusterSpec | undefined {
   count('scale', n);
-  const first = spec.workerGroups?.[0];
-  if (!first) throw new KubeClusterError('scale: the cluster has no worker group');
+  const first = spec.workerGroups?.[0] ?? { name: 'default' };
   const tooLow = first.minReplicas !== undefined && n < first.minReplicas;
   const tooHigh = first.maxReplicas !== undefined && n > first.maxReplicas;
-  if (!spec.autoscaling?.enabled && !tooLow && !tooHigh) return undefined;
+  if (!spec.autoscaling?.enabled && !tooLow && !tooHigh && spec.replicas === n) return undefined;
   const next = structuredClone(spec);
-  const group = next.workerGroups![0]!;
+  const group: WorkerGroupTemplate = { ...first };
   if (tooLow) group.minReplicas = n;
   if (tooHigh) group.maxReplicas = n;
+  next.workerGroups = [group, ...(spec.workerGroups ?? []).slice(1)];
+  next.replicas = n;
   if (next.autoscaling?.enabled) next.autoscaling = { ...next.autoscaling, enabled: false };
   return next;
 }

@@ -6,6 +6,7 @@ import { Client } from './client.js';
 import { KubeClusterError } from './errors.js';
 import { adaptedSpec, clusterManifest, describeConditions, readiness, specForScale, type AdaptOptions, type KubeClusterOptions } from './kube-cluster-spec.js';
 import type { KubeSession, SchedulerRoute } from './kube-cluster-session.js';
+import { deleteAtExit } from './kube-cluster-exit.js';
 import type { DaskCluster } from '../operator/api/types.js';
 
 export type { AdaptOptions, KubeClusterOptions };
@@ -14,11 +15,15 @@ export type AttachOptions = Pick<KubeClusterOptions, 'kubeconfig' | 'timeoutMs' 
 
 const DEFAULT_TIMEOUT_MS = 180_000;
 const POLL_MS = 500;
+/** How long a failed create() waits for the cluster it made to be gone. */
+const DELETE_AFTER_FAILURE_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class KubeCluster {
   private closing?: Promise<void>;
+  /** Drops this cluster from the ones deleted at exit (close() deletes it, or keeps it on purpose). */
+  private forgetAtExit = () => undefined as void;
 
   private constructor(
     private readonly session: KubeSession,
@@ -48,17 +53,29 @@ export class KubeCluster {
     const session = await openSession(options.kubeconfig);
     const namespace = options.namespace ?? session.defaultNamespace;
     let created: DaskCluster | undefined;
+    let forgetAtExit = () => undefined as void;
     try {
       const manifest = clusterManifest(options, namespace);
-      created = await session.create(manifest).catch((err: Error & { status?: number; reason?: string }) => {
-        if (err.reason === 'AlreadyExists') throw new KubeClusterError(`DaskCluster ${namespace}/${options.name} already exists: use KubeCluster.attach('${options.name}', '${namespace}')`, { cause: err });
+      created = await session.create(manifest).catch(async (err: Error & { status?: number; reason?: string; details?: { kind?: string } }) => {
+        if (err.reason === 'AlreadyExists') {
+          const there = await session.get(namespace, options.name).catch(() => undefined);
+          if (there?.metadata.deletionTimestamp) throw new KubeClusterError(`DaskCluster ${namespace}/${options.name} is being deleted: create it again once it is gone`, { cause: err });
+          throw new KubeClusterError(`DaskCluster ${namespace}/${options.name} already exists: use KubeCluster.attach('${options.name}', '${namespace}')`, { cause: err });
+        }
+        if (err.status === 404 && err.details?.kind === 'namespaces') throw new KubeClusterError(`namespace ${namespace} does not exist: ${err.message}`, { cause: err });
         if (err.status === 404) throw new KubeClusterError(`the DaskCluster resource is not installed in this Kubernetes (install the kubedask CRDs and operator: see docs/operator-install.md): ${err.message}`, { cause: err });
         throw err;
       });
-      return await KubeCluster.connect(session, created, true, options);
+      if (options.shutdownOnExit ?? true) forgetAtExit = deleteAtExit({ session, namespace, name: options.name, uid: created.metadata.uid! });
+      const cluster = await KubeCluster.connect(session, created, true, options);
+      cluster.forgetAtExit = forgetAtExit;
+      return cluster;
     } catch (err) {
       if (!created) { session.close(); throw err; }
-      const deleted = await session.delete(namespace, options.name, created.metadata.uid!).then(() => 'deleted it again', (e: Error) => `could not delete it again: ${e.message}`);
+      forgetAtExit();
+      // Waits (bounded) so that a create() of the same name right after does not meet it.
+      const deleted = await deleteAndWait(session, namespace, options.name, created.metadata.uid!, DELETE_AFTER_FAILURE_MS)
+        .then(() => 'deleted it again', (e: Error) => `could not delete it again: ${e.message}`);
       session.close();
       throw new KubeClusterError(`${(err as Error).message}; ${deleted}`, { cause: err });
     }
@@ -83,12 +100,16 @@ export class KubeCluster {
     const ready = await waitReady(session, namespace, name, o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     const secretName = ready.spec.security?.tls?.secretName;
     const tls = secretName ? await session.tls(namespace, secretName) : undefined;
-    const route = await session.route(namespace, name, connectionOf(o.connection));
+    const route = await session.route(namespace, name, connectionOf(o.connection, session.inCluster));
     try {
       const client = await Client.connect(route.address, tls ? { tls } : {});
       return new KubeCluster(session, name, namespace, uid, owned, route, client, tls);
     } catch (err) {
       await route.close();
+      // A failed tunnel (pods/portforward denied, no ready pod, API server unreachable) looks to
+      // the client like a scheduler that never answers: name it.
+      const tunnel = route.lastError;
+      if (tunnel) throw new KubeClusterError(`${(err as Error).message}; the port-forward to the scheduler failed: ${tunnel.message}`, { cause: err });
       throw err;
     }
   }
@@ -99,14 +120,14 @@ export class KubeCluster {
   }
 
   /**
-   * A fixed size: `n` workers in the default (first) group, written through the DaskCluster's
-   * scale subresource as `kubectl scale` does. Adaptive scaling, if on, is turned off first.
-   * Returns once written; the operator then adds workers or drains and removes them.
+   * A fixed size: `n` workers in the default (first) group, as spec.replicas (the field the scale
+   * subresource and `kubectl scale` write), with adaptive scaling off, in one write. Returns once
+   * written; the operator then adds workers or drains and removes them.
    */
   async scale(n: number): Promise<void> {
     this.open('scale');
+    specForScale({}, n); // a bad n fails here, before any request
     await this.session.editSpec(this.namespace, this.name, (spec) => specForScale(spec, n));
-    await this.session.scale(this.namespace, this.name, n);
   }
 
   /** Adaptive scaling of the default group between minimum (default 0) and maximum workers, by the operator's autoscaler. */
@@ -122,26 +143,16 @@ export class KubeCluster {
    */
   close(options: { delete?: boolean; timeoutMs?: number } = {}): Promise<void> {
     this.closing ??= (async () => {
+      this.forgetAtExit();
       await this.client.close().catch(() => undefined);
       await this.route.close();
       try {
-        if (options.delete ?? this.owned) await this.deleteAndWait(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+        if (options.delete ?? this.owned) await deleteAndWait(this.session, this.namespace, this.name, this.uid, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       } finally {
         this.session.close();
       }
     })();
     return this.closing;
-  }
-
-  private async deleteAndWait(timeoutMs: number): Promise<void> {
-    await this.session.delete(this.namespace, this.name, this.uid);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const left = await this.session.remaining(this.namespace, this.name);
-      if (left.length === 0) return;
-      if (Date.now() > deadline) throw new KubeClusterError(`KubeCluster.close: ${this.namespace}/${this.name} not gone after ${timeoutMs} ms; still there: ${left.join(', ')}`);
-      await sleep(POLL_MS);
-    }
   }
 
   private open(what: string): void {
@@ -154,10 +165,22 @@ async function openSession(kubeconfig: string | undefined): Promise<KubeSession>
   return openKubeSession(kubeconfig);
 }
 
-/** In a pod the Service's name resolves; elsewhere the scheduler is reached by port-forward. */
-export function connectionOf(c: KubeClusterOptions['connection'], env: NodeJS.ProcessEnv = process.env): 'service' | 'port-forward' {
+/** In a pod (the in-cluster config) the Service's name resolves; elsewhere the scheduler is reached by port-forward. */
+export function connectionOf(c: KubeClusterOptions['connection'], inCluster: boolean): 'service' | 'port-forward' {
   if (c === 'service' || c === 'port-forward') return c;
-  return env.KUBERNETES_SERVICE_HOST ? 'service' : 'port-forward';
+  return inCluster ? 'service' : 'port-forward';
+}
+
+/** Deletes the cluster (this uid only) and waits until it and everything labelled with it are gone. */
+async function deleteAndWait(session: KubeSession, namespace: string, name: string, uid: string, timeoutMs: number): Promise<void> {
+  await session.delete(namespace, name, uid);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = await session.remaining(namespace, name);
+    if (left.length === 0) return;
+    if (Date.now() > deadline) throw new KubeClusterError(`${namespace}/${name} not gone after ${timeoutMs} ms; still there: ${left.join(', ')}`);
+    await sleep(POLL_MS);
+  }
 }
 
 async function waitReady(session: KubeSession, namespace: string, name: string, timeoutMs: number): Promise<DaskCluster> {

@@ -77,11 +77,21 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const namespaces = o.namespaces.length ? o.namespaces : undefined;
   const caches = createCaches(api, { namespaces, resyncMs: o.resyncMs, onError: (kind, err) => log.warn(`${kind} watch trouble; retrying`, { error: err }) });
   // Outside the cluster, Service names do not resolve: the dialer port-forwards to schedulers.
+  // A failing tunnel (RBAC, no ready pod) is warned once per cluster, then kept to debug: it is
+  // retried on every pass.
+  const tunnelWarned = new Set<string>();
   const control = o.control ?? grpcSchedulerControl({
     dialer: serviceDialer(api, {
       onForward: (address, local) => log.info('scheduler Service name does not resolve here: reaching it by port-forward', { address, local }),
-      onError: (address, err) => log.debug('port-forward to a scheduler failed', { address, error: err }),
-      onClose: (address) => log.info('closed the port-forward to a scheduler', { address }),
+      onError: (address, err) => {
+        const first = !tunnelWarned.has(address);
+        tunnelWarned.add(address);
+        log[first ? 'warn' : 'debug']('port-forward to a scheduler failed (retried)', { address, error: err });
+      },
+      onClose: (address) => {
+        tunnelWarned.delete(address);
+        log.info('closed the port-forward to a scheduler', { address });
+      },
     }),
   });
   const now = () => Date.now();

@@ -2,7 +2,6 @@
 // crds/*.yaml and the Helm chart's crds/ are generated (scripts/gen-crds.mjs). Mirrors types.ts.
 import { DEFAULT_IMAGE, DEFAULT_TARGET_DURATION, DURATION_PATTERN, GROUP, PLURAL, VERSION, type Kind } from './types.js';
 
-export { DURATION_PATTERN };
 import { coreV1Schema } from './pod-template-schema.js';
 
 type Schema = Record<string, unknown>;

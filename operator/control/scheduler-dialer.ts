@@ -39,17 +39,18 @@ export interface DialerOptions {
   onClose?: (address: string) => void;
 }
 
-/** client-node's name for the cluster of an in-cluster (service account) config. */
-const IN_CLUSTER = 'inCluster';
-
 /** The Service address where its name resolves, else a port-forward through the API server. */
 export function serviceDialer(api: KubeApi, o: DialerOptions = {}): SchedulerDialer {
   const kc = api.kubeConfig;
   // In a pod, Service names resolve: a failed lookup there is a DNS hiccup to retry, not a
   // reason to tunnel through the API server (whose RBAC the operator's role does not grant).
-  if (!kc || kc.getCurrentCluster()?.name === IN_CLUSTER) return directDialer;
+  if (!kc || api.inCluster) return directDialer;
   const lookup = o.lookup ?? ((host: string) => dns.lookup(host));
   const forwards = new Map<string, Promise<LocalForward>>();
+  // Dials still resolving the name, per address: forget() cancels them, so a forward is not
+  // opened after its cluster is gone (nothing would close it).
+  const dialing = new Map<string, Set<{ cancelled: boolean }>>();
+  const gone = (address: string) => new Error(`${address}: the cluster was forgotten while its address was being resolved`);
   return {
     async target(address) {
       const open = forwards.get(address);
@@ -58,12 +59,19 @@ export function serviceDialer(api: KubeApi, o: DialerOptions = {}): SchedulerDia
       const host = address.slice(0, i);
       const svc = serviceOf(host);
       if (!svc || i < 0) return address;
+      const dial = { cancelled: false };
+      const pending = dialing.get(address) ?? new Set();
+      dialing.set(address, pending.add(dial));
       try {
         await lookup(host);
         return address;
       } catch (err) {
         if (!UNRESOLVED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      } finally {
+        pending.delete(dial);
+        if (pending.size === 0 && dialing.get(address) === pending) dialing.delete(address);
       }
+      if (dial.cancelled) throw gone(address);
       // A second caller meanwhile shares the first one's forward.
       const again = forwards.get(address);
       if (again) return (await again).address;
@@ -73,13 +81,15 @@ export function serviceDialer(api: KubeApi, o: DialerOptions = {}): SchedulerDia
       return (await forward).address;
     },
     forget(address) {
+      for (const dial of dialing.get(address) ?? []) dial.cancelled = true;
+      dialing.delete(address);
       const f = forwards.get(address);
       if (!f) return;
       forwards.delete(address);
       void f.then((x) => x.close(), () => undefined).then(() => o.onClose?.(address));
     },
     close() {
-      for (const address of [...forwards.keys()]) this.forget(address);
+      for (const address of new Set([...forwards.keys(), ...dialing.keys()])) this.forget(address);
     },
   };
 }

@@ -111,6 +111,15 @@ export class KubeApi {
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
+  /**
+   * True when it talks to the cluster this process runs in, through the pod's service account
+   * (client-node names that config's cluster 'inCluster'): Service names resolve here, so the
+   * operator and KubeCluster reach schedulers directly instead of by port-forward.
+   */
+  get inCluster(): boolean {
+    return this.kubeConfig?.getCurrentCluster()?.name === 'inCluster';
+  }
+
   /** KUBECONFIG, ~/.kube/config, or the in-cluster service account. */
   static fromDefaultKubeconfig(options?: KubeApiOptions): KubeApi {
     const kc = new k8s.KubeConfig();

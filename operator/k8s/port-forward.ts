@@ -11,6 +11,7 @@ import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { KubeApi, KubeObject } from './kube-api.js';
 import { R } from './resources.js';
+import { isReady, isTerminating } from '../reconcile/pod-health.js';
 
 export interface ServicePort {
   namespace: string;
@@ -22,23 +23,22 @@ export interface ServicePort {
 export interface LocalForward {
   /** `127.0.0.1:PORT`: where local clients connect. */
   readonly address: string;
-  /** Stops listening and closes every tunnel. */
+  /** Why the last tunnel failed (no ready pod, pods/portforward denied, API server unreachable), if one did. */
+  readonly lastError: Error | undefined;
+  /** Stops listening and closes every tunnel; resolves once they are all closed. */
   close(): Promise<void>;
 }
 
 /** No ready pod serves the Service (yet): the local connection is closed, a client retries. */
-export class NoReadyPodError extends Error {
+class NoReadyPodError extends Error {
   override name = 'NoReadyPodError';
 }
 
 type Pod = IPod & KubeObject;
 type Service = IService & KubeObject;
 
-const isReady = (p: Pod): boolean => !p.metadata.deletionTimestamp && p.status?.phase === 'Running'
-  && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-
 /** The ready pod behind the Service and the pod port its `port` maps to. */
-export async function podForService(api: KubeApi, s: ServicePort): Promise<{ pod: string; port: number }> {
+async function podForService(api: KubeApi, s: ServicePort): Promise<{ pod: string; port: number }> {
   const svc = await api.get<Service>(R.services, s.namespace, s.service);
   if (!svc) throw new NoReadyPodError(`Service ${s.namespace}/${s.service} not found`);
   const selector = svc.spec?.selector ?? {};
@@ -47,7 +47,7 @@ export async function podForService(api: KubeApi, s: ServicePort): Promise<{ pod
   if (!sp) throw new NoReadyPodError(`Service ${s.namespace}/${s.service} has no port ${s.port}`);
   const labelSelector = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
   const { items } = await api.list<Pod>(R.pods, { namespace: s.namespace, labelSelector });
-  const pod = items.find(isReady);
+  const pod = items.find((p) => isReady(p) && !isTerminating(p));
   if (!pod) throw new NoReadyPodError(`no ready pod behind Service ${s.namespace}/${s.service} (${items.length} selected)`);
   const target = sp.targetPort ?? s.port;
   const port = typeof target === 'number' ? target
@@ -67,6 +67,14 @@ export async function forwardService(kc: k8s.KubeConfig, api: KubeApi, target: S
   const streams = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() };
   const forward = new k8s.PortForward(kc, true, new WebSocketHandler(kc, undefined, streams));
   const sockets = new Set<net.Socket>();
+  const tunnels = new Set<WebSocket>();
+  const opening = new Set<Promise<void>>();
+  let lastError: Error | undefined;
+  let closed = false;
+  const failed = (err: Error) => {
+    lastError = err;
+    o.onError?.(err);
+  };
   const tunnel = async (socket: net.Socket): Promise<void> => {
     const { pod, port } = await podForService(api, target);
     if (socket.destroyed) return;
@@ -79,20 +87,23 @@ export async function forwardService(kc: k8s.KubeConfig, api: KubeApi, target: S
     });
     // Without retries (the default) portForward resolves with the open WebSocket itself.
     const sock = await forward.portForward(target.namespace, pod, [port], socket, errors, socket) as WebSocket;
-    sock.on('close', () => socket.end());
+    tunnels.add(sock);
+    sock.on('close', () => { tunnels.delete(sock); socket.end(); });
     sock.on('error', (err: Error) => socket.destroy(err));
     socket.on('close', () => sock.close());
-    if (socket.destroyed) sock.close();
+    if (socket.destroyed || closed) sock.terminate();
   };
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    socket.on('error', (err) => o.onError?.(err));
+    socket.on('error', failed);
     // Until the tunnel is open the socket is not read (no 'data' listener), so nothing is lost.
-    tunnel(socket).catch((err: Error) => {
-      o.onError?.(err);
+    const open = tunnel(socket).catch((err: Error) => {
+      failed(err);
       socket.destroy();
     });
+    opening.add(open);
+    void open.finally(() => opening.delete(open));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -101,9 +112,17 @@ export async function forwardService(kc: k8s.KubeConfig, api: KubeApi, target: S
   const { port } = server.address() as net.AddressInfo;
   return {
     address: `127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
+    get lastError() { return lastError; },
+    async close() {
+      closed = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+      // Tunnels still opening end themselves (closed is set) before these settle.
+      await Promise.all([...opening]);
+      const gone = [...tunnels].map((t) => new Promise<void>((resolve) => {
+        if (t.readyState === t.CLOSED) resolve(); else { t.once('close', () => resolve()); t.terminate(); }
+      }));
+      await Promise.all([stopped, ...gone]);
+    },
   };
 }

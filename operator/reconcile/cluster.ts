@@ -209,13 +209,17 @@ function ownedGroups(ctx: ReconcileContext, cluster: DaskCluster): DaskWorkerGro
     .filter((g) => g.metadata.ownerReferences?.some((o) => o.uid === cluster.metadata.uid));
 }
 
-// Groups follow the cluster's spec, except replicas: a `kubectl scale` on a group sticks until
-// the cluster's own replicas for that group change (remembered in an annotation).
+// Groups follow the cluster's spec, except replicas: a `kubectl scale` on a group (or the
+// autoscaler's choice) sticks until the cluster's own replicas for that group change (remembered
+// in an annotation). One exception, level-triggered: with autoscaling off, a spec.replicas (the
+// scale subresource's, scale()'s) always holds for the first group, so `scale(n)` after adapt()
+// or a repeated `kubectl scale dc --replicas=n` brings the group back to n.
 async function ensureGroups(ctx: ReconcileContext, cluster: DaskCluster): Promise<void> {
   const ns = cluster.metadata.namespace!;
   const spec = withClusterDefaults(cluster.spec);
+  const fixedFirst = cluster.spec.replicas !== undefined && !cluster.spec.autoscaling?.enabled;
   const wanted = new Set<string>();
-  for (const tmpl of spec.workerGroups ?? []) {
+  for (const [index, tmpl] of (spec.workerGroups ?? []).entries()) {
     const want = buildWorkerGroup(cluster, tmpl);
     const groupName = want.metadata.name!;
     wanted.add(groupName);
@@ -230,7 +234,7 @@ async function ensureGroups(ctx: ReconcileContext, cluster: DaskCluster): Promis
     if (!have.metadata.ownerReferences?.some((o) => o.uid === cluster.metadata.uid)) {
       throw new Error(`DaskWorkerGroup ${groupName} exists but belongs to another owner; rename group ${tmpl.name}`);
     }
-    const follow = have.metadata.annotations?.[ANNOTATIONS.clusterReplicas] !== clusterReplicas;
+    const follow = (index === 0 && fixedFirst) || have.metadata.annotations?.[ANNOTATIONS.clusterReplicas] !== clusterReplicas;
     // Kept replicas (kubectl scale, the autoscaler) move into new bounds (adapt() narrowed them):
     // the group's own rules would refuse the spec otherwise.
     const kept = have.spec.replicas ?? 0;
@@ -240,7 +244,8 @@ async function ensureGroups(ctx: ReconcileContext, cluster: DaskCluster): Promis
       // The operator wrote these replicas: the autoscaler does not take them for an external scale.
       ...(follow || bounded !== kept ? { [ANNOTATIONS.operatorReplicas]: String(spec2.replicas ?? 0) } : {}) };
     const specChanged = !sameJson({ ...have.spec, replicas: 0 }, { ...spec2, replicas: 0 });
-    if (!specChanged && !follow && bounded === kept) continue;
+    if (!specChanged && (follow ? have.spec.replicas === spec2.replicas : bounded === kept)
+      && have.metadata.annotations?.[ANNOTATIONS.clusterReplicas] === clusterReplicas) continue;
     await ctx.api.patch(R.daskWorkerGroups, ns, groupName, [
       // Against the version read: a concurrent `kubectl scale` is never overwritten from a stale cache.
       { op: 'test', path: '/metadata/resourceVersion', value: have.metadata.resourceVersion },

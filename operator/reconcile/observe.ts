@@ -38,6 +38,9 @@ export async function observeScheduler(ctx: ReconcileContext, cluster: DaskClust
   const hit = recent.get(k);
   if (hit && ctx.now() - hit.at < FRESH_MS) return hit.view;
   const pods = schedulerPods(ctx, cluster);
+  // A cluster being deleted has been forgotten (forgetCluster): dialing it again from a group's
+  // pass would open a channel, and a port-forward, that nothing closes.
+  if (isTerminating(cluster)) return { address, pods, podReady: false, unreachable: 'the cluster is being deleted' };
   const podReady = pods.some(isReady);
   let view: SchedulerView = { address, pods, podReady, unreachable: pods.length ? 'the scheduler pod is not ready' : 'no scheduler pod yet' };
   if (podReady) {

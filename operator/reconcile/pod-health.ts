@@ -12,7 +12,8 @@ export interface PodProblem { reason: string; message: string }
 
 /** Waiting reasons of a container whose image the node cannot get. */
 const IMAGE_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
-const START_FAILURES = new Set(['CrashLoopBackOff', ...IMAGE_FAILURES, 'CreateContainerError', 'CreateContainerConfigError', 'RunContainerError']);
+/** Waiting reasons of a container that waiting does not cure. */
+export const START_FAILURES: ReadonlySet<string> = new Set(['CrashLoopBackOff', ...IMAGE_FAILURES, 'CreateContainerError', 'CreateContainerConfigError', 'RunContainerError']);
 
 export function podProblem(p: IPod): PodProblem | undefined {
   const scheduled = p.status?.conditions?.find((c) => c.type === 'PodScheduled');

@@ -60,6 +60,16 @@ describe('mutual TLS', () => {
     }
   });
 
+  it('takes the certificate of a target that carries one (a KubeCluster\'s tls), an explicit option winning', async () => {
+    const client = await Client.connect({ address, tls: load(files) }, { timeoutMs: 5000 });
+    try {
+      assert.equal(await client.submit((x: number) => x + 1, 1).result(), 2);
+    } finally {
+      await client.close();
+    }
+    await assert.rejects(Client.connect({ address, tls: load(files) }, { tls: load(stranger), timeoutMs: 3000 }), ConnectionLostError);
+  });
+
   it('connects with no target as a DaskJob runner does: address and TLS files from the environment', async () => {
     const names = ['KUBEDASK_SCHEDULER_ADDRESS', 'KUBEDASK_TLS_CA', 'KUBEDASK_TLS_CERT', 'KUBEDASK_TLS_KEY'] as const;
     const saved = names.map((n) => process.env[n]);

@@ -3,6 +3,7 @@
 // API server's pod port-forward, computes, scales, adapts and closes, leaving nothing behind.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { Client, KubeCluster, KubeClusterError } from '../../index.js';
 import { startKubeEnv, type KubeEnv } from './kube-env.js';
 import { applyPolicy } from './autoscale-env.js';
@@ -73,7 +74,7 @@ describe('KubeCluster on kube-sim, from outside its pod network', { timeout: 400
       err instanceof KubeClusterError && /already exists: use KubeCluster\.attach\('kc', 'default'\)/.test(err.message));
   });
 
-  it('scale(n) goes through the scale subresource: up to 3 workers, then down to 1', async () => {
+  it('scale(n) sets spec.replicas (the scale subresource\'s field): up to 3 workers, then down to 1', async () => {
     const c = cluster!;
     await c.scale(3);
     assert.equal((await env.get<DaskCluster>('daskcluster', name))!.spec.replicas, 3);
@@ -111,6 +112,22 @@ describe('KubeCluster on kube-sim, from outside its pod network', { timeout: 400
     await env.waitFor(async () => (await workersOf(c)) === 1, 'back to the minimum of 1 worker', 120_000);
   });
 
+  it('scale(1) after adapt(), while the autoscaler has grown the group: the fixed size wins', async () => {
+    const c = cluster!;
+    type Group = { spec: { replicas?: number } };
+    const groupReplicas = async () => (await env.get<Group>('daskworkergroup', `${name}-default`))?.spec.replicas;
+    function busyFifthSecond(i: number): number { const end = Date.now() + 200; while (Date.now() < end); return i; }
+    const busy = c.client.map(busyFifthSecond, Array.from({ length: 200 }, (_, i) => i));
+    await env.waitFor(async () => (await groupReplicas() ?? 0) > 1, 'the autoscaler growing the group under the burst', 90_000);
+    await c.scale(1);
+    const dc = (await env.get<DaskCluster>('daskcluster', name))!;
+    assert.deepEqual([dc.spec.replicas, dc.spec.autoscaling?.enabled], [1, false]);
+    // While the burst still runs, so no autoscaler scale-down could be what brought it back.
+    await env.waitFor(async () => (await groupReplicas()) === 1, 'the group back to 1 replica', 30_000);
+    assert.deepEqual(await c.client.gather(busy), Array.from({ length: 200 }, (_, i) => i));
+    await env.waitFor(async () => (await workersOf(c)) === 1, '1 worker left', 90_000);
+  });
+
   it('a replaced scheduler pod is reached again at the same address', async () => {
     const c = cluster!;
     type P = { metadata: { name: string; uid: string; deletionTimestamp?: string } };
@@ -145,9 +162,16 @@ describe('KubeCluster on kube-sim, from outside its pod network', { timeout: 400
     const started = Date.now();
     await assert.rejects(KubeCluster.create({ name: 'bad-image', kubeconfig: env.kubeconfig, image: 'ghcr.io/daskdev/dask:latest', resources: small, schedulerResources: small, timeoutMs: 120_000 }),
       (err: Error) => err instanceof KubeClusterError && /failed to start: .*Degraded=True \((ErrImagePull|ImagePullBackOff)\).*ghcr\.io\/daskdev\/dask:latest.*; deleted it again$/s.test(err.message));
-    assert.ok(Date.now() - started < 120_000, 'it did not wait for the timeout');
-    await env.waitFor(async () => (await env.get('daskcluster', 'bad-image')) === undefined
-      && (await env.list('pods', 'default', 'kubedask.io/cluster=bad-image')).length === 0, 'the failed cluster gone', 60_000);
+    const took = Date.now() - started;
+    assert.ok(took < 30_000, `it failed at once, not after the 120 s timeout: ${took} ms`);
+    // create() waited for the deletion: nothing of it is left when it rejects.
+    assert.equal(await env.get('daskcluster', 'bad-image'), undefined);
+    assert.deepEqual(await env.list('pods', 'default', 'kubedask.io/cluster=bad-image'), []);
+  });
+
+  it('create() in a namespace that does not exist says so (not that the CRDs are missing)', async () => {
+    await assert.rejects(KubeCluster.create({ name: 'nowhere', namespace: 'no-such-ns', kubeconfig: env.kubeconfig }),
+      (err: Error) => err instanceof KubeClusterError && /^namespace no-such-ns does not exist/.test(err.message));
   });
 
   it('attach() connects to a cluster made elsewhere; its close() only disconnects', async () => {
@@ -164,5 +188,38 @@ describe('KubeCluster on kube-sim, from outside its pod network', { timeout: 400
     }
     assert.ok(await env.get('daskcluster', 'made-elsewhere'), 'still there');
     await assert.rejects(KubeCluster.attach('nope', 'default', { kubeconfig: env.kubeconfig }), /DaskCluster default\/nope not found/);
+  });
+
+  it('a process interrupted (SIGINT) after create() deletes the cluster it made; shutdownOnExit: false keeps it', async () => {
+    const index = new URL('../../index.js', import.meta.url).href;
+    const run = (cluster: string, keep: boolean) => {
+      const code = `import { KubeCluster } from ${JSON.stringify(index)};
+        await KubeCluster.create({ name: ${JSON.stringify(cluster)}, kubeconfig: ${JSON.stringify(env.kubeconfig)}, resources: ${JSON.stringify(small)},
+          schedulerResources: ${JSON.stringify(small)}, timeoutMs: 120000${keep ? ', shutdownOnExit: false' : ''} });
+        console.log('created');
+        setInterval(() => undefined, 1000); // works on until interrupted`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+      const created = new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('created')) resolve(); });
+        void exited.then(() => reject(new Error(`the child for ${cluster} exited before creating its cluster`)));
+      });
+      return { child, exited, created };
+    };
+    const interrupted = run('interrupted', false);
+    await interrupted.created;
+    interrupted.child.kill('SIGINT');
+    assert.equal(await interrupted.exited, 'SIGINT', 'the signal still ends the process');
+    const dc = await env.get<DaskCluster>('daskcluster', 'interrupted');
+    assert.ok(!dc || dc.metadata.deletionTimestamp, 'deleted before the process ended');
+    await env.waitFor(async () => (await env.get('daskcluster', 'interrupted')) === undefined, 'the interrupted cluster gone', 60_000);
+
+    const kept = run('kept', true);
+    await kept.created;
+    kept.child.kill('SIGINT');
+    assert.equal(await kept.exited, 'SIGINT');
+    const still = await env.get<DaskCluster>('daskcluster', 'kept');
+    assert.ok(still && !still.metadata.deletionTimestamp, 'shutdownOnExit: false leaves it running');
+    await env.kubectlOk('delete', 'daskcluster', 'kept', '--wait=false');
   });
 });

@@ -3,11 +3,12 @@
 // error and in the ReconcileFailed condition.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FINALIZER, LABELS, names, type DaskCluster, type DaskWorkerGroup } from '../../operator/api/types.js';
+import { FINALIZER, LABELS, MANAGER, names, type DaskCluster, type DaskWorkerGroup } from '../../operator/api/types.js';
 import { R } from '../../operator/k8s/resources.js';
 import { clusterDeletionSteps, clusterSteps } from '../../operator/reconcile/cluster.js';
 import type { Deployment, Service } from '../../operator/reconcile/context.js';
 import { ReconcileError } from '../../operator/reconcile/errors.js';
+import { adaptedSpec, specForScale } from '../../client/kube-cluster-spec.js';
 import { conditionOf, NS, startReconcileEnv, type ReconcileEnv } from './reconcile-env.js';
 
 const clusterManifest = (name: string, replicas = 2): DaskCluster => ({
@@ -141,19 +142,45 @@ describe('cluster reconcile in process', () => {
     assert.equal((await env.cluster('sized')).error, undefined);
     const group = () => env.get<DaskWorkerGroup>(R.daskWorkerGroups, 'sized-default');
     assert.equal((await group())?.spec.replicas, 4);
+    // Two worker pods of the group, not yet ready (no group reconciler runs here to make them).
+    const g0 = (await group())!;
+    for (const i of [1, 2]) {
+      await env.api.create(R.pods, NS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: `sized-default-w${i}`,
+        labels: { [LABELS.cluster]: 'sized', [LABELS.group]: 'default', [LABELS.managedBy]: MANAGER },
+        ownerReferences: [{ apiVersion: g0.apiVersion, kind: g0.kind, name: g0.metadata.name!, uid: g0.metadata.uid! }] },
+      spec: { containers: [{ name: 'worker', image: 'kubedask:1' }] } } as never);
+    }
+    await env.settle();
+    assert.equal((await env.cluster('sized')).error, undefined);
     const status = (await cluster('sized'))?.status;
     assert.equal(status?.selector, 'kubedask.io/cluster=sized,kubedask.io/component=worker,kubedask.io/worker-group=default');
-    assert.equal(typeof status?.replicas, 'number');
-    // kubectl scale on the group sticks; then the cluster's bounds narrow below it (adapt()):
-    // the group's replicas move inside instead of the group patch being refused.
+    assert.equal(status?.replicas, 2, 'the first group\'s workers, ready or pending');
+    // With autoscaling off, spec.replicas holds for the first group (level-triggered): a
+    // `kubectl scale` on the group is brought back although the cluster's value did not change.
     await env.api.patch(R.daskWorkerGroups, NS, 'sized-default', { spec: { replicas: 6 } }, { type: 'merge', subresource: 'scale' });
-    await env.settle();
+    assert.equal((await env.cluster('sized')).error, undefined);
+    assert.equal((await group())?.spec.replicas, 4);
+    // Adapting (adapt()): the autoscaler's size sticks, and moves inside narrowed bounds instead
+    // of the group patch being refused.
     const c = (await cluster('sized'))!;
-    await env.api.patch(R.daskClusters, NS, 'sized', { spec: { workerGroups: [{ ...c.spec.workerGroups![0]!, minReplicas: 1, maxReplicas: 5 }] } }, { type: 'merge' });
-    const pass = await env.cluster('sized');
-    assert.equal(pass.error, undefined);
-    const g = (await group())!;
-    // The cluster's own value (4) did not change, so the group keeps its size, moved to the bound.
-    assert.deepEqual([g.spec.replicas, g.spec.maxReplicas], [5, 5]);
+    await env.api.replace(R.daskClusters, NS, 'sized', { ...c, spec: adaptedSpec(c.spec, { minimum: 1, maximum: 8 }) } as never);
+    assert.equal((await env.cluster('sized')).error, undefined);
+    await env.api.patch(R.daskWorkerGroups, NS, 'sized-default', { spec: { replicas: 7 } }, { type: 'merge', subresource: 'scale' });
+    assert.equal((await env.cluster('sized')).error, undefined);
+    assert.equal((await group())?.spec.replicas, 7, 'the autoscaler\'s size sticks while adapting');
+    const adapting = (await cluster('sized'))!;
+    await env.api.replace(R.daskClusters, NS, 'sized', { ...adapting, spec: adaptedSpec(adapting.spec, { minimum: 1, maximum: 5 }) } as never);
+    assert.equal((await env.cluster('sized')).error, undefined);
+    assert.deepEqual([(await group())?.spec.replicas, (await group())?.spec.maxReplicas], [5, 5]);
+    // scale(1) after adapt(): spec.replicas is 1 with autoscaling off, and the group follows
+    // (it was 5 from the autoscaler, the cluster's value 4 -> 1 aside).
+    const before1 = (await cluster('sized'))!;
+    await env.api.replace(R.daskClusters, NS, 'sized', { ...before1, spec: specForScale(before1.spec, 1)! } as never);
+    assert.equal((await env.cluster('sized')).error, undefined);
+    assert.equal((await group())?.spec.replicas, 1);
+    // The autoscaler's last write races in after scale(): the next pass undoes it.
+    await env.api.patch(R.daskWorkerGroups, NS, 'sized-default', { spec: { replicas: 3 } }, { type: 'merge', subresource: 'scale' });
+    assert.equal((await env.cluster('sized')).error, undefined);
+    assert.equal((await group())?.spec.replicas, 1);
   });
 });

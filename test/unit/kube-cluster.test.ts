@@ -39,6 +39,16 @@ describe('KubeCluster: the DaskCluster create() makes', () => {
     assert.throws(() => clusterManifest({ name: 'My_Cluster' }, 'ns'), (e: Error) => e instanceof KubeClusterError && /DNS label/.test(e.message));
     assert.throws(() => clusterManifest({ name: 'a'.repeat(54) }, 'ns'), /at most 53/);
     assert.throws(() => clusterManifest({ name: 'ok', workers: 1.5 }, 'ns'), /workers must be a whole number >= 0, got 1.5/);
+    for (const threads of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(() => clusterManifest({ name: 'ok', threads }, 'ns'), (e: Error) => e instanceof KubeClusterError && /threads must be a whole number >= 1/.test(e.message));
+    }
+  });
+
+  it('lets workers win over a spec.replicas given in spec (which would otherwise size the first group)', () => {
+    const m = clusterManifest({ name: 'd', workers: 3, spec: { replicas: 1 } }, 'ns');
+    assert.equal(m.spec.replicas, undefined);
+    assert.equal(m.spec.workerGroups?.[0]?.replicas, 3);
+    assert.equal(clusterManifest({ name: 'd', spec: { replicas: 2 } }, 'ns').spec.replicas, 2);
   });
 });
 
@@ -70,23 +80,28 @@ describe('KubeCluster: scale() and adapt() spec edits', () => {
     assert.throws(() => adaptedSpec({}, { maximum: 2, targetDuration: '5 seconds' }), /not a duration/);
   });
 
-  it('scale needs no spec edit for a fixed-size cluster within bounds; otherwise stops adapting and widens the bounds', () => {
-    assert.equal(specForScale({ workerGroups: [{ name: 'a', replicas: 1, maxReplicas: 4 }] }, 4), undefined);
-    const adapted = adaptedSpec({ workerGroups: [{ name: 'a' }] }, { minimum: 2, maximum: 3 });
-    assert.deepEqual(specForScale(adapted, 5)?.workerGroups?.[0], { name: 'a', replicas: 2, minReplicas: 2, maxReplicas: 5 });
-    assert.equal(specForScale(adapted, 5)?.autoscaling?.enabled, false);
+  it('scale writes spec.replicas with adapting off and the bounds widened, in one edit; none when the spec says so already', () => {
+    assert.equal(specForScale({ replicas: 4, workerGroups: [{ name: 'a', replicas: 1, maxReplicas: 4 }] }, 4), undefined);
+    assert.deepEqual(specForScale({ workerGroups: [{ name: 'a', replicas: 1, maxReplicas: 4 }] }, 4),
+      { replicas: 4, workerGroups: [{ name: 'a', replicas: 1, maxReplicas: 4 }] });
+    const adapted = adaptedSpec({ workerGroups: [{ name: 'a' }, { name: 'b' }] }, { minimum: 2, maximum: 3 });
+    const scaled = specForScale(adapted, 5);
+    assert.deepEqual(scaled?.workerGroups, [{ name: 'a', replicas: 2, minReplicas: 2, maxReplicas: 5 }, { name: 'b' }]);
+    assert.equal(scaled?.replicas, 5);
+    assert.equal(scaled?.autoscaling?.enabled, false);
     assert.equal(specForScale(adapted, 0)?.workerGroups?.[0]?.minReplicas, 0);
-    assert.throws(() => specForScale({ workerGroups: [] }, 1), /no worker group/);
+    // No group listed: the default group, as adapt() and the operator assume.
+    assert.deepEqual(specForScale({}, 3), { replicas: 3, workerGroups: [{ name: 'default' }] });
     assert.throws(() => specForScale({}, -2), /scale must be a whole number >= 0/);
   });
 });
 
 describe('KubeCluster: the way to the scheduler', () => {
   it('uses the Service in a pod, a port-forward elsewhere, or what it is told', () => {
-    assert.equal(connectionOf('auto', { KUBERNETES_SERVICE_HOST: '10.0.0.1' }), 'service');
-    assert.equal(connectionOf(undefined, {}), 'port-forward');
-    assert.equal(connectionOf('port-forward', { KUBERNETES_SERVICE_HOST: '10.0.0.1' }), 'port-forward');
-    assert.equal(connectionOf('service', {}), 'service');
+    assert.equal(connectionOf('auto', true), 'service');
+    assert.equal(connectionOf(undefined, false), 'port-forward');
+    assert.equal(connectionOf('port-forward', true), 'port-forward');
+    assert.equal(connectionOf('service', false), 'service');
   });
 
   it('the operator\'s dialer knows a Service address from any other', () => {
