@@ -14,6 +14,8 @@ type Cluster = DaskCluster & KubeObject;
 export interface SchedulerRoute {
   /** host:port for the gRPC client. */
   address: string;
+  /** The dashboard's URL as this process can open it (a second local port-forward from outside). */
+  dashboard: string;
   /** Why the port-forward last failed to open a tunnel, if it did: what a connect timeout hides. */
   readonly lastError?: Error | undefined;
   close(): Promise<void>;
@@ -79,8 +81,20 @@ export function openKubeSession(kubeconfig?: string): KubeSession {
       return checkTls({ ca: part('ca.crt'), cert: part('tls.crt'), key: part('tls.key') });
     },
     async route(namespace, name, connection) {
-      if (connection === 'service') return { address: names.schedulerAddress(name, namespace), close: async () => undefined };
-      return forwardService(api.kubeConfig!, api, { namespace, service: names.scheduler(name), port: PORTS.grpc });
+      const service = names.scheduler(name);
+      if (connection === 'service') {
+        return { address: names.schedulerAddress(name, namespace), dashboard: `http://${service}.${namespace}.svc:${PORTS.dashboard}/`, close: async () => undefined };
+      }
+      // Tunnels open per connection, so the dashboard's forward costs nothing until it is browsed.
+      const grpc = await forwardService(api.kubeConfig!, api, { namespace, service, port: PORTS.grpc });
+      const dashboard = await forwardService(api.kubeConfig!, api, { namespace, service, port: PORTS.dashboard })
+        .catch(async (err: unknown) => { await grpc.close(); throw err; });
+      return {
+        address: grpc.address,
+        dashboard: `http://${dashboard.address}/`,
+        get lastError() { return grpc.lastError; },
+        close: async () => { await Promise.all([grpc.close(), dashboard.close()]); },
+      };
     },
     close: () => api.close(),
   };

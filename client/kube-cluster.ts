@@ -45,6 +45,14 @@ export class KubeCluster {
   }
 
   /**
+   * The dashboard, reachable from this process: through a local port-forward from outside the
+   * cluster (client.dashboardLink is the in-cluster URL the scheduler reports), the Service's name in a pod.
+   */
+  get dashboardLink(): string {
+    return this.route.dashboard;
+  }
+
+  /**
    * Creates a DaskCluster, waits until the operator reports it Ready, and connects a Client.
    * If it does not become Ready (timeout, or the operator reports it Failed) it is deleted
    * again and the error names its conditions.

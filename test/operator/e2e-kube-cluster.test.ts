@@ -54,6 +54,11 @@ describe('KubeCluster on kube-sim, from outside its pod network', { timeout: 400
       name, kubeconfig: env.kubeconfig, workers: 1, threads: 2, resources: small, schedulerResources: small, timeoutMs: 120_000,
     });
     assert.match(cluster.address, /^127\.0\.0\.1:\d+$/);
+    // The dashboard is forwarded too: the scheduler's own URL names the in-cluster address.
+    assert.match(cluster.dashboardLink, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const page = await fetch(cluster.dashboardLink);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /kubedask/i);
     assert.equal(cluster.namespace, 'default');
     assert.equal(cluster.owned, true);
     assert.equal(await compute(cluster.client, 20), sumOfSquares(20));
