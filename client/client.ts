@@ -17,6 +17,7 @@ import type { AnyFunction, ModuleFunction, ModuleFunctions, TaskFunction } from 
 import type { ArgOf, ArgsOf, FuturesOf, Gathered, ResultOf } from './typed-args.js';
 import { SchedulerRpc } from './scheduler-rpc.js';
 import { ScatterFailedError, ValueMissingError } from './errors.js';
+import { SCHEDULER_ADDRESS_ENV, TLS_ENV } from '../operator/api/types.js';
 import { checkWorkerLogsOptions, type WorkerLogs, type WorkerLogsOptions } from './worker-logs.js';
 
 export interface ConnectOptions {
@@ -501,11 +502,6 @@ function* batches(tasks: BuiltTask[]): Generator<BuiltTask[]> {
   }
   if (batch.length) yield batch;
 }
-
-// The same variable the operator gives a DaskJob's runner (operator/builders/job.ts).
-const SCHEDULER_ADDRESS_ENV = 'KUBEDASK_SCHEDULER_ADDRESS';
-
-const TLS_ENV = { ca: 'KUBEDASK_TLS_CA', cert: 'KUBEDASK_TLS_CERT', key: 'KUBEDASK_TLS_KEY' } as const;
 
 /** The PEM files named by $KUBEDASK_TLS_CA/CERT/KEY (a DaskJob runner of a TLS cluster gets them). */
 async function tlsFromEnvironment(): Promise<Tls | undefined> {

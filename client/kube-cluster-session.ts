@@ -5,7 +5,7 @@ import { LABELS, PORTS, names, type DaskCluster, type DaskClusterSpec } from '..
 import { KubeApi, isConflict, type KubeObject } from '../operator/k8s/kube-api.js';
 import { forwardService } from '../operator/k8s/port-forward.js';
 import { R } from '../operator/k8s/resources.js';
-import { checkTls, type Tls } from '../protocol/tls.js';
+import { checkTls, tlsFromSecretData, type Tls } from '../protocol/tls.js';
 import { KubeClusterError } from './errors.js';
 
 const MANAGER = 'kubedask-client';
@@ -73,17 +73,14 @@ export function openKubeSession(kubeconfig?: string): KubeSession {
     },
     async tls(namespace, secretName) {
       const secret = await api.get<KubeObject & { data?: Record<string, string> }>(R.secrets, namespace, secretName);
-      const part = (key: string) => {
-        const b64 = secret?.data?.[key];
-        if (!b64) throw new KubeClusterError(`the cluster's TLS Secret ${namespace}/${secretName} ${secret ? `has no ${key}` : 'was not found'}`);
-        return Buffer.from(b64, 'base64');
-      };
-      return checkTls({ ca: part('ca.crt'), cert: part('tls.crt'), key: part('tls.key') });
+      const where = `the cluster's TLS Secret ${namespace}/${secretName}`;
+      if (!secret) throw new KubeClusterError(`${where} was not found`);
+      return checkTls(tlsFromSecretData(secret.data, (key) => new KubeClusterError(`${where} has no ${key}`)));
     },
     async route(namespace, name, connection) {
       const service = names.scheduler(name);
       if (connection === 'service') {
-        return { address: names.schedulerAddress(name, namespace), dashboard: `http://${service}.${namespace}.svc:${PORTS.dashboard}/`, close: async () => undefined };
+        return { address: names.schedulerAddress(name, namespace), dashboard: `${names.dashboardUrl(name, namespace)}/`, close: async () => undefined };
       }
       // Tunnels open per connection, so the dashboard's forward costs nothing until it is browsed.
       const grpc = await forwardService(api.kubeConfig!, api, { namespace, service, port: PORTS.grpc });

@@ -4,10 +4,12 @@
 import type { Tls } from '../protocol/tls.js';
 import { Client } from './client.js';
 import { KubeClusterError } from './errors.js';
-import { adaptedSpec, clusterManifest, describeConditions, readiness, specForScale, type AdaptOptions, type KubeClusterOptions } from './kube-cluster-spec.js';
+import { adaptedSpec, clusterManifest, readiness, specForScale, type AdaptOptions, type KubeClusterOptions } from './kube-cluster-spec.js';
 import type { KubeSession, SchedulerRoute } from './kube-cluster-session.js';
 import { deleteAtExit } from './kube-cluster-exit.js';
 import type { DaskCluster } from '../operator/api/types.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tlsSecretName } from '../operator/builders/tls.js';
 
 export type { AdaptOptions, KubeClusterOptions };
 
@@ -17,8 +19,6 @@ const DEFAULT_TIMEOUT_MS = 180_000;
 const POLL_MS = 500;
 /** How long a failed create() waits for the cluster it made to be gone. */
 const DELETE_AFTER_FAILURE_MS = 60_000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class KubeCluster {
   private closing?: Promise<void>;
@@ -106,7 +106,7 @@ export class KubeCluster {
   private static async connect(session: KubeSession, cluster: DaskCluster, owned: boolean, o: AttachOptions): Promise<KubeCluster> {
     const { name, namespace, uid } = cluster.metadata as { name: string; namespace: string; uid: string };
     const ready = await waitReady(session, namespace, name, o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const secretName = ready.spec.security?.tls?.secretName;
+    const secretName = tlsSecretName(ready.spec);
     const tls = secretName ? await session.tls(namespace, secretName) : undefined;
     const route = await session.route(namespace, name, connectionOf(o.connection, session.inCluster));
     try {
@@ -199,7 +199,7 @@ async function waitReady(session: KubeSession, namespace: string, name: string, 
     const r = readiness(c);
     if (r.state === 'ready') return c;
     if (r.state === 'failed') throw new KubeClusterError(`DaskCluster ${namespace}/${name} failed to start: ${r.why}`);
-    if (Date.now() > deadline) throw new KubeClusterError(`DaskCluster ${namespace}/${name} not Ready after ${timeoutMs} ms: ${describeConditions(c)}`);
+    if (Date.now() > deadline) throw new KubeClusterError(`DaskCluster ${namespace}/${name} not Ready after ${timeoutMs} ms: ${r.why}`);
     await sleep(POLL_MS);
   }
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { retireWorkers } from '../scheduler/server/retirement.js';
 import { startScheduler, type RunningScheduler } from '../scheduler/server/scheduler-server.js';
 import { KubedaskError } from '../protocol/errors.js';
-import { MAX_LOG_LINES } from '../worker/runtime/log-buffer.js';
+import { isValidLogLines, MAX_LOG_LINES } from '../worker/runtime/log-buffer.js';
 
 export interface LocalClusterOptions {
   workers?: number;
@@ -46,7 +46,7 @@ export class LocalCluster {
 
   constructor(readonly options: LocalClusterOptions = {}) {
     const { logLines } = options;
-    if (logLines !== undefined && !(Number.isInteger(logLines) && logLines >= 0 && logLines <= MAX_LOG_LINES)) {
+    if (logLines !== undefined && !isValidLogLines(logLines)) {
       throw new KubedaskError(`LocalCluster: logLines must be an integer from 0 to ${MAX_LOG_LINES}, got ${logLines}`);
     }
     this.ready = this.start();

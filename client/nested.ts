@@ -22,12 +22,10 @@ export function replaceNested(value: unknown, swap: (v: unknown) => { value: unk
 }
 
 /** Every node of value that `pick` picks, in arrays and plain objects, not looking inside those picked. */
-export function findNested<T>(value: unknown, pick: (v: unknown) => v is T): T[] {
-  const found: T[] = [];
-  replaceNested(value, (v) => {
-    if (!pick(v)) return undefined;
-    found.push(v);
-    return { value: v };
-  });
+export function findNested<T>(value: unknown, pick: (v: unknown) => v is T, found: T[] = []): T[] {
+  // Its own walk, not replaceNested's: a search need not build a copy to throw away.
+  if (pick(value)) found.push(value);
+  else if (Array.isArray(value)) for (const v of value) findNested(v, pick, found);
+  else if (value !== null && typeof value === 'object' && isPlainObject(value)) for (const v of Object.values(value)) findNested(v, pick, found);
   return found;
 }

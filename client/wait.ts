@@ -1,7 +1,7 @@
 // wait(futures, { returnWhen }): block until all, the first, or the first failed of some futures
 // settle, as dask.distributed.wait does; the futures are split into done and not done.
 import { WaitTimeoutError } from './errors.js';
-import type { Future } from './future.js';
+import { Future } from './future.js';
 
 export type ReturnWhen = 'ALL_COMPLETED' | 'FIRST_COMPLETED' | 'FIRST_EXCEPTION';
 
@@ -20,7 +20,7 @@ export interface WaitResult<F extends Future = Future> {
 
 /** Waits on the futures without fetching their values; a failed future counts as done. */
 export async function wait<F extends Future>(futures: F | Iterable<F>, options: WaitOptions = {}): Promise<WaitResult<F>> {
-  const list = isFuture(futures) ? [futures] : [...futures];
+  const list = futures instanceof Future ? [futures] : [...futures];
   const returnWhen = options.returnWhen ?? 'ALL_COMPLETED';
   if (!['ALL_COMPLETED', 'FIRST_COMPLETED', 'FIRST_EXCEPTION'].includes(returnWhen)) {
     throw new TypeError(`wait: returnWhen must be ALL_COMPLETED, FIRST_COMPLETED or FIRST_EXCEPTION, got ${String(returnWhen)}`);
@@ -33,10 +33,6 @@ export async function wait<F extends Future>(futures: F | Iterable<F>, options: 
         : all;
   await withTimeout(enough, options.timeoutMs, () => new WaitTimeoutError(list.filter((f) => !f.done()).length, list.length, options.timeoutMs!));
   return { done: list.filter((f) => f.done()), notDone: list.filter((f) => !f.done()) };
-}
-
-function isFuture(x: unknown): x is Future {
-  return typeof x === 'object' && x !== null && typeof (x as Future).key === 'string' && typeof (x as Future).wait === 'function';
 }
 
 async function withTimeout(p: Promise<void>, ms: number | undefined, error: () => Error): Promise<void> {

@@ -8,9 +8,8 @@ import { createLogger, isLogLevel, LOG_LEVEL_ENV, type Logger } from './log.js';
 let routed = false;
 
 /** Sends grpc-js's log lines to `log` at debug. grpc-js has one logger per process: a scheduler,
- *  worker or operator takes it over; with `ifUnrouted` (a client) only where none has. */
-export function routeGrpcLogs(log: Logger, options: { ifUnrouted?: boolean } = {}): void {
-  if (options.ifUnrouted && routed) return;
+ *  worker or operator takes it over (routeGrpcLogsByEnv, for a client, only where none has). */
+export function routeGrpcLogs(log: Logger): void {
   routed = true;
   const at = (severity: string) => (...args: unknown[]): void => log.debug(format(...args), { source: 'grpc-js', severity });
   grpc.setLogger({ error: at('error'), info: at('info'), debug: at('debug') });
@@ -22,5 +21,5 @@ export function routeGrpcLogs(log: Logger, options: { ifUnrouted?: boolean } = {
 export function routeGrpcLogsByEnv(component: string): void {
   if (routed) return;
   const wanted = (process.env[LOG_LEVEL_ENV] ?? '').toLowerCase();
-  routeGrpcLogs(createLogger({ component, level: isLogLevel(wanted) ? wanted : 'warn' }), { ifUnrouted: true });
+  routeGrpcLogs(createLogger({ component, level: isLogLevel(wanted) ? wanted : 'warn' }));
 }

@@ -32,3 +32,14 @@ export function checkTls(tls: Tls): Tls {
   }
   return tls;
 }
+
+/** The certificate in a Kubernetes TLS Secret's data (base64 ca.crt, tls.crt, tls.key), as the
+ *  operator and KubeCluster read a cluster's; `missing(key)` is the error for an absent key. */
+export function tlsFromSecretData(data: Record<string, string> | undefined, missing: (key: string) => Error): Tls {
+  const part = (key: string) => {
+    const b64 = data?.[key];
+    if (!b64) throw missing(key);
+    return Buffer.from(b64, 'base64');
+  };
+  return { ca: part('ca.crt'), cert: part('tls.crt'), key: part('tls.key') };
+}

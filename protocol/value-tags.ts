@@ -148,7 +148,6 @@ function untag(kind: string, v: unknown, tables: TableCodec): unknown {
   }
 }
 
-/** Own data property even for "__proto__", which plain assignment would turn into a prototype. */
 /** record[key] = v as an own data property, even for '__proto__' (plain assignment would set the prototype). */
 export function setOwn(record: Record<string, unknown>, key: string, v: unknown): void {
   if (record[key] === v) return;

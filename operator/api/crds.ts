@@ -235,8 +235,8 @@ interface Def {
   spec: Schema;
   status?: Schema;
   columns: Column[];
-  /** The scale subresource's spec replicas path (status: .status.replicas, selector: .status.selector). */
-  scale?: string;
+  /** A scale subresource on .spec.replicas (status: .status.replicas, selector: .status.selector). */
+  scale?: boolean;
 }
 
 function crd(d: Def): Schema {
@@ -249,7 +249,7 @@ function crd(d: Def): Schema {
   if (d.status) properties.status = d.status;
   const subresources: Schema = {};
   if (d.status) subresources.status = {};
-  if (d.scale) subresources.scale = { specReplicasPath: d.scale, statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' };
+  if (d.scale) subresources.scale = { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' };
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -276,7 +276,7 @@ export function crds(): Schema[] {
     crd({
       kind: 'DaskCluster', singular: 'daskcluster', shortName: 'dc', scope: 'Namespaced', maxNameLength: 53,
       // Scales the first worker group, as dask-kubernetes' DaskCluster scales its default group.
-      spec: clusterSpec(), status: clusterStatus(), scale: '.spec.replicas',
+      spec: clusterSpec(), status: clusterStatus(), scale: true,
       columns: [
         { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
         { name: 'Workers', type: 'string', jsonPath: '.status.workers', description: 'Ready/desired workers over all groups' },
@@ -286,7 +286,7 @@ export function crds(): Schema[] {
     }),
     crd({
       kind: 'DaskWorkerGroup', singular: 'daskworkergroup', shortName: 'dwg', scope: 'Namespaced',
-      spec: workerGroupSpec(), status: workerGroupStatus(), scale: '.spec.replicas',
+      spec: workerGroupSpec(), status: workerGroupStatus(), scale: true,
       columns: [
         { name: 'Cluster', type: 'string', jsonPath: '.spec.cluster' },
         { name: 'Desired', type: 'integer', jsonPath: '.spec.replicas' },

@@ -264,6 +264,11 @@ export interface DaskAutoscalingPolicy {
   spec: DaskAutoscalingPolicySpec;
 }
 
+/** The environment a DaskJob's runner is given (operator/builders/job.ts, tls.ts), which
+ *  Client.connect() with no target reads. */
+export const SCHEDULER_ADDRESS_ENV = 'KUBEDASK_SCHEDULER_ADDRESS';
+export const TLS_ENV = { ca: 'KUBEDASK_TLS_CA', cert: 'KUBEDASK_TLS_CERT', key: 'KUBEDASK_TLS_KEY' } as const;
+
 /** Names DESIGN.md fixes. */
 export const names = {
   scheduler: (cluster: string) => `${cluster}-scheduler`,
@@ -271,4 +276,5 @@ export const names = {
   jobCluster: (job: string) => `${job}-cluster`,
   jobRunner: (job: string, attempt: number) => `${job}-runner-${attempt}`,
   schedulerAddress: (cluster: string, namespace: string) => `${cluster}-scheduler.${namespace}.svc:${PORTS.grpc}`,
+  dashboardUrl: (cluster: string, namespace: string) => `http://${cluster}-scheduler.${namespace}.svc:${PORTS.dashboard}`,
 };

@@ -3,7 +3,7 @@ export { DEFAULT_IMAGE, DEFAULT_TARGET_DURATION, withClusterDefaults, withGroupD
 export { MissingFieldError } from './errors.js';
 export { canonicalJson, fnv1a64, hashOf } from './hash.js';
 export { schedulerInputs, schedulerTemplateHash, workerInputs, workerTemplateHash, type SchedulerInputs, type WorkerInputs } from './inputs.js';
-export { buildJobCluster, buildRunnerPod, SCHEDULER_ADDRESS_ENV } from './job.js';
+export { buildJobCluster, buildRunnerPod } from './job.js';
 export { deepMerge, mergeContainer, mergePodSpec, mergePodTemplate, type Pinned } from './merge.js';
 export { clusterLabels, ownerReference, schedulerSelector, selectorString, workerGroupSelector, type Component, type Owner } from './meta.js';
 export { buildSchedulerDeployment, DEFAULT_SCHEDULER_RESOURCES } from './scheduler.js';

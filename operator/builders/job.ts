@@ -1,14 +1,13 @@
 // A DaskJob's own cluster and its runner pod (the user's client program), both owned by the job.
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPod } from 'kubernetes-models/v1/Pod';
-import { API_VERSION, LABELS, MANAGER, names, type DaskCluster, type DaskClusterSpec, type DaskJob } from '../api/types.js';
+import { API_VERSION, LABELS, MANAGER, SCHEDULER_ADDRESS_ENV, names, type DaskCluster, type DaskClusterSpec, type DaskJob } from '../api/types.js';
 import { withClusterDefaults } from './defaults.js';
 import { compact, mergeBy, mergePodTemplate } from './merge.js';
 import { clusterLabels, nameOf, ownerReference } from './meta.js';
 import { withSecureDefaults } from './security.js';
 import { tlsEnv, tlsMount, tlsSecretName, tlsVolume } from './tls.js';
 
-export const SCHEDULER_ADDRESS_ENV = 'KUBEDASK_SCHEDULER_ADDRESS';
 
 export function buildJobCluster(job: DaskJob): DaskCluster {
   const jobName = nameOf(job);

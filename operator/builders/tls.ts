@@ -2,7 +2,7 @@
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
-import type { DaskClusterSpec } from '../api/types.js';
+import { TLS_ENV, type DaskClusterSpec } from '../api/types.js';
 
 export const TLS_DIR = '/etc/kubedask/tls';
 export const TLS_VOLUME = 'kubedask-tls';
@@ -28,8 +28,8 @@ export function tlsArgs(): [string, string][] {
 /** Where a runner's client program finds the files (it has no flags of ours). */
 export function tlsEnv(): IEnvVar[] {
   return [
-    { name: 'KUBEDASK_TLS_CA', value: tlsFiles.ca },
-    { name: 'KUBEDASK_TLS_CERT', value: tlsFiles.cert },
-    { name: 'KUBEDASK_TLS_KEY', value: tlsFiles.key },
+    { name: TLS_ENV.ca, value: tlsFiles.ca },
+    { name: TLS_ENV.cert, value: tlsFiles.cert },
+    { name: TLS_ENV.key, value: tlsFiles.key },
   ];
 }

@@ -12,6 +12,7 @@ import type { IService } from 'kubernetes-models/v1/Service';
 import type { KubeApi, KubeObject } from './kube-api.js';
 import { R } from './resources.js';
 import { isReady, isTerminating } from '../reconcile/pod-health.js';
+import { selectorString } from '../builders/meta.js';
 
 export interface ServicePort {
   namespace: string;
@@ -45,8 +46,7 @@ async function podForService(api: KubeApi, s: ServicePort): Promise<{ pod: strin
   if (Object.keys(selector).length === 0) throw new NoReadyPodError(`Service ${s.namespace}/${s.service} selects no pods`);
   const sp = (svc.spec?.ports ?? []).find((p) => p.port === s.port);
   if (!sp) throw new NoReadyPodError(`Service ${s.namespace}/${s.service} has no port ${s.port}`);
-  const labelSelector = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
-  const { items } = await api.list<Pod>(R.pods, { namespace: s.namespace, labelSelector });
+  const { items } = await api.list<Pod>(R.pods, { namespace: s.namespace, labelSelector: selectorString(selector) });
   const pod = items.find((p) => isReady(p) && !isTerminating(p));
   if (!pod) throw new NoReadyPodError(`no ready pod behind Service ${s.namespace}/${s.service} (${items.length} selected)`);
   const target = sp.targetPort ?? s.port;

@@ -1,6 +1,6 @@
 // A DaskCluster's status, computed only from what was observed: Ready means the scheduler
 // answered over gRPC and enough workers are registered with it, never merely that pods run.
-import { ANNOTATIONS, PORTS, names, type ClusterPhase, type DaskCluster, type DaskWorkerGroup, type GroupStatus } from '../api/types.js';
+import { ANNOTATIONS, names, type ClusterPhase, type DaskCluster, type DaskWorkerGroup, type GroupStatus } from '../api/types.js';
 import { condition, type ConditionInput } from './conditions.js';
 import type { Pod } from './context.js';
 import { isFinished, isReady, isTerminating, podProblem, type PodProblem } from './pod-health.js';
@@ -101,7 +101,7 @@ export function computeClusterStatus(o: ClusterObservation): ComputedStatus {
   return {
     phase, conditions, groups, readyWorkers, desiredWorkers, ready,
     schedulerAddress: names.schedulerAddress(name!, namespace!),
-    dashboardUrl: `http://${names.scheduler(name!)}.${namespace}.svc:${PORTS.dashboard}`,
+    dashboardUrl: names.dashboardUrl(name!, namespace!),
     idleSeconds: scheduler.metrics?.idleSeconds ?? 0,
     ...(problem ? { problem } : {}),
   };

@@ -71,18 +71,19 @@ function computeStatus(s: ClusterPass): void {
   const deployment = ctx.caches.deployments.get(cluster.metadata.namespace!, names.scheduler(cluster.metadata.name!));
   const want = buildSchedulerDeployment(cluster);
   const groups = ownedGroups(ctx, cluster);
+  const spec = withClusterDefaults(cluster.spec);
   const computed = computeClusterStatus({
     cluster, scheduler: s.view!,
     schedulerRolling: templateHash(deployment) !== templateHash(want as Deployment),
     groups: groups.map((group) => ({ group, pods: groupPods(ctx, group), templateHash: workerTemplateHash(group, cluster) })),
-    expectedGroups: (withClusterDefaults(cluster.spec).workerGroups ?? []).map((g) => g.name),
+    expectedGroups: (spec.workerGroups ?? []).map((g) => g.name),
     ...(autoscaling ? { autoscaling } : {}),
   });
   // A step the API refused (a template the server rejects, a name taken) shows in the status.
   if (s.failures.length) computed.conditions.push(condition('ReconcileFailed', true, failureReason(s.failures), failureMessage(s.failures), cluster.metadata.generation));
   const lastAutoscaling = autoscaling?.last ?? cluster.status?.lastAutoscaling;
   // The scale subresource's view: the first group, which spec.replicas sizes.
-  const first = withClusterDefaults(cluster.spec).workerGroups[0];
+  const first = spec.workerGroups[0];
   const firstStatus = computed.groups.find((g) => g.name === first?.name);
   s.computed = computed;
   s.status = {

@@ -9,7 +9,6 @@ import type { ContainerLogView } from './pod-runner.js';
 
 export interface LogRequest {
   follow: boolean;
-  previous: boolean;
   timestamps: boolean;
   tailLines?: number;
   limitBytes?: number;

@@ -53,7 +53,7 @@ async function serveLogs(lookup: Lookup, req: IncomingMessage, res: ServerRespon
   const sinceTime = q.get('sinceTime');
   const sinceMs = sinceSeconds !== undefined ? Date.now() - sinceSeconds * 1000 : sinceTime ? Date.parse(sinceTime) : undefined;
   return streamLog(run, {
-    follow: boolParam(q, 'follow'), previous, timestamps: boolParam(q, 'timestamps'),
+    follow: boolParam(q, 'follow'), timestamps: boolParam(q, 'timestamps'),
     tailLines: intParam(q, 'tailLines'), limitBytes: intParam(q, 'limitBytes'), sinceMs,
   }, res);
 }
@@ -65,7 +65,7 @@ async function serveExec(lookup: Lookup, wss: WebSocketServer, req: IncomingMess
   const q = url.searchParams;
   const command = q.getAll('command');
   if (command.length === 0) throw new EndpointError(400, 'you must specify at least 1 command');
-  const ctx = await found.runner.execContext(found.container);
+  const ctx = found.runner.execContext(found.container);
   if (!ctx) {
     const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 500, reason: 'InternalError',
       message: `Internal error occurred: error executing command in container: container ${found.container} is not created or running` };

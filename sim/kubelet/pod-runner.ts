@@ -28,6 +28,8 @@ interface ContainerRun {
   pullFailures: number;
   ready: boolean;
   startedAt?: string;
+  /** The environment the running process was started with, which exec runs in too. */
+  env?: Record<string, string>;
   state: Record<string, unknown>;
   lastState: Record<string, unknown>;
   exitCode?: number;
@@ -97,10 +99,10 @@ export class PodRunner {
   }
 
   /** Undefined unless the container is running, as a runtime refuses exec into a stopped one. */
-  async execContext(container: string): Promise<ExecContext | undefined> {
+  execContext(container: string): ExecContext | undefined {
     const c = this.containers.find((x) => x.spec.name === container);
-    if (!c?.child) return undefined;
-    return { spec: c.spec, env: await this.containerEnv(c.spec, await this.podEnv()) };
+    if (!c?.child || !c.env) return undefined;
+    return { spec: c.spec, env: c.env };
   }
 
   private logOf(c: ContainerRun): ContainerLog {
@@ -184,6 +186,7 @@ export class PodRunner {
     // 'close', not 'exit': output still in the pipes when the process exits belongs to this run.
     child.once('close', () => log.end());
     c.child = child;
+    c.env = env;
     c.startedAt = new Date().toISOString();
     c.state = { running: { startedAt: c.startedAt } };
     c.ready = !c.spec.readinessProbe;

@@ -132,7 +132,7 @@ async function route(ctx: RouterContext, req: IncomingMessage, res: ServerRespon
   }
   if (subresource === 'log' && name !== undefined && namespace !== undefined) {
     if (method !== 'GET') throw methodNotAllowed();
-    return servePodLog(ctx.store, res, namespace, name, q);
+    return servePodLog(ctx.store, res, ctx.rest.get({ type, version, namespace, name }), q);
   }
   // exec and portforward stream over an upgraded connection (upgrade.ts); a plain request cannot carry them.
   if (subresource === 'exec' || subresource === 'portforward') throw badRequest('Upgrade request required');

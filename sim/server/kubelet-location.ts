@@ -17,12 +17,6 @@ interface PodShape {
 /** The real kubelet's default port, which a Node that names none is reached on. */
 const DEFAULT_KUBELET_PORT = 10250;
 
-export function getPod(store: ObjectStore, namespace: string, name: string): KubeObject {
-  const pod = store.get('/pods', namespace, name);
-  if (!pod) throw notFound('', 'pods', name);
-  return pod;
-}
-
 /** The container a request means: the one named, or the pod's only one (ValidateContainer). */
 export function validateContainer(pod: KubeObject, container: string | null): string {
   const spec = (pod as PodShape).spec ?? {};

@@ -3,7 +3,7 @@
 // upgrade (no such pod or container, pod not on a node) are Status answers (upgrade.ts).
 import { connect } from 'node:net';
 import { badRequest } from './errors.js';
-import { getPod, kubeletOf, kubeletPath, validateContainer } from './kubelet-location.js';
+import { kubeletOf, kubeletPath, validateContainer } from './kubelet-location.js';
 import type { UpgradeRequest } from './upgrade-request.js';
 
 /** Parameters of an exec that the kubelet needs (the container is in its path). */
@@ -13,7 +13,7 @@ export async function proxyExec(u: UpgradeRequest): Promise<void> {
   const { store } = u.ctx;
   const name = u.pod.name!;
   const q = u.url.searchParams;
-  const pod = getPod(store, u.pod.namespace!, name);
+  const pod = u.ctx.rest.get(u.pod);
   const container = validateContainer(pod, q.get('container'));
   const kubelet = kubeletOf(store, pod);
   if (!kubelet) throw badRequest(`pod ${name} does not have a host assigned`);

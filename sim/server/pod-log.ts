@@ -3,9 +3,10 @@
 // plain-text refusals become Status errors as the real server's response checker makes them.
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { ApiError, badRequest, invalid } from './errors.js';
-import { getPod, kubeletOf, kubeletPath, validateContainer } from './kubelet-location.js';
+import { kubeletOf, kubeletPath, validateContainer } from './kubelet-location.js';
 import { intParam } from './query-params.js';
 import type { ObjectStore } from './store.js';
+import type { KubeObject } from './types.js';
 
 /** PodLogOptions query parameters the kubelet understands, passed through as given. */
 const PASSED = ['follow', 'previous', 'timestamps', 'tailLines', 'limitBytes', 'sinceSeconds', 'sinceTime'];
@@ -33,8 +34,8 @@ function kubeletRefusal(code: number, body: string, name: string): ApiError {
   return new ApiError(500, 'InternalError', `Internal error occurred: ${body}`);
 }
 
-export async function servePodLog(store: ObjectStore, res: ServerResponse, namespace: string, name: string, q: URLSearchParams): Promise<void> {
-  const pod = getPod(store, namespace, name);
+export async function servePodLog(store: ObjectStore, res: ServerResponse, pod: KubeObject, q: URLSearchParams): Promise<void> {
+  const name = pod.metadata.name!;
   validateOptions(name, q);
   const container = validateContainer(pod, q.get('container'));
   const kubelet = kubeletOf(store, pod);

@@ -43,7 +43,7 @@ export class SpdyStream {
 
   constructor(private readonly session: SpdySession, readonly id: number, readonly headers: Record<string, string>) {}
 
-  reply(): void { void this.session.send(SYN_REPLY, 0, this.idBytes(), this.session.encodeHeaders({})); }
+  reply(): void { void this.session.send(SYN_REPLY, 0, u32(this.id), this.session.encodeHeaders({})); }
   /** False when the client is behind: wait for onceDrained before writing more. */
   write(chunk: Buffer): boolean {
     if (this.localClosed) return true;
@@ -82,11 +82,6 @@ export class SpdyStream {
     this.onReset();
   }
   private finishIfDone(): void { if (this.localClosed && this.remoteClosed) this.session.forget(this.id); }
-  private idBytes(): Buffer {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(this.id);
-    return b;
-  }
 }
 
 export class SpdySession {

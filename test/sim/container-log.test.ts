@@ -86,7 +86,7 @@ describe('container log files', () => {
       write: (b: Buffer) => { written += b.toString(); return false; },
       end: () => { ended = true; },
     });
-    const streamed = streamLog(run, { follow: false, previous: false, timestamps: false }, res as unknown as ServerResponse);
+    const streamed = streamLog(run, { follow: false, timestamps: false }, res as unknown as ServerResponse);
     await waitUntil(() => res.listenerCount('drain') > 0, 'the stream to wait for the client');
     assert.ok(written.length > 0 && written.length <= 128 * 1024, `${written.length} bytes written before the client drained`);
     while (!ended) {

@@ -32,9 +32,14 @@ export function truncateLine(text: string): string {
   return `${text.slice(0, MAX_LINE_CHARS)}... (${text.length - MAX_LINE_CHARS} more characters)`;
 }
 
-/** The bytes a line counts for, here and in a reply (scheduler/server/worker-logs.ts). */
+/** The bytes a line counts for in this buffer's byte bound. */
 export function lineBytes(line: { message: string; key: string }): number {
   return Buffer.byteLength(line.message) + Buffer.byteLength(line.key) + LINE_OVERHEAD_BYTES;
+}
+
+/** A count of lines a worker may keep: what --log-lines, startWorker and LocalCluster accept. */
+export function isValidLogLines(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= MAX_LOG_LINES;
 }
 
 export class LogBuffer {
@@ -44,7 +49,7 @@ export class LogBuffer {
   private bytes = 0;
 
   constructor(readonly maxLines = DEFAULT_LOG_LINES, readonly maxBytes = DEFAULT_LOG_BYTES) {
-    if (!Number.isInteger(maxLines) || maxLines < 0 || maxLines > MAX_LOG_LINES) {
+    if (!isValidLogLines(maxLines)) {
       throw new RangeError(`the number of log lines kept must be an integer from 0 to ${MAX_LOG_LINES}, got ${maxLines}`);
     }
     if (!Number.isInteger(maxBytes) || maxBytes < 0) throw new RangeError(`the log bytes kept must be an integer >= 0, got ${maxBytes}`);

@@ -32,7 +32,7 @@ import { routeGrpcLogs } from '../../protocol/grpc-log.js';
 import { createLogger, type Logger, type LogLevel } from '../../protocol/log.js';
 import { channelCredentials, serverCredentials, type Tls } from '../../protocol/tls.js';
 import { joinHostPort, startPeerServer, type PeerServer } from './peer-server.js';
-import { DEFAULT_LOG_LINES, LogBuffer, MAX_LOG_LINES, lineOfRecord } from './log-buffer.js';
+import { isValidLogLines, LogBuffer, MAX_LOG_LINES, lineOfRecord } from './log-buffer.js';
 import { keepTaskOutput } from './task-output-log.js';
 import type { TaskFunction, WireArg } from './pool-protocol.js';
 import { SchedulerLink } from './scheduler-link.js';
@@ -113,7 +113,7 @@ function validate(o: WorkerOptions): void {
   if (!/^[^:]+:\d+$|^\[.+\]:\d+$/.test(o.scheduler)) throw new WorkerOptionsError(`scheduler address must be host:port, got "${o.scheduler}"`, 'scheduler');
   if (!Number.isInteger(o.nthreads) || o.nthreads < 1) throw new WorkerOptionsError(`nthreads must be a positive integer, got ${o.nthreads}`, 'nthreads');
   if (!(o.memoryLimit >= 0)) throw new WorkerOptionsError(`memoryLimit must be >= 0 bytes, got ${o.memoryLimit}`, 'memoryLimit');
-  if (o.logLines !== undefined && !(Number.isInteger(o.logLines) && o.logLines >= 0 && o.logLines <= MAX_LOG_LINES)) {
+  if (o.logLines !== undefined && !isValidLogLines(o.logLines)) {
     throw new WorkerOptionsError(`logLines must be an integer from 0 to ${MAX_LOG_LINES}, got ${o.logLines}`, 'logLines');
   }
   for (const [name, amount] of Object.entries(o.resources)) {
@@ -149,7 +149,7 @@ class WorkerProcess {
   private readonly recentLogs: LogBuffer;
 
   constructor(private readonly options: WorkerOptions) {
-    this.recentLogs = new LogBuffer(options.logLines ?? DEFAULT_LOG_LINES);
+    this.recentLogs = new LogBuffer(options.logLines);
     const level = options.logLevel ?? 'info';
     this.log = createLogger({ component: 'worker', level, onLine: (line) => this.recentLogs.push(lineOfRecord(line)) });
     this.taskLog = createLogger({ component: 'worker', level });
