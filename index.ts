@@ -19,3 +19,7 @@ export {
 export { ScatterFailedError, ValueMissingError, WaitTimeoutError, KubeClusterError } from './client/errors.js';
 export { wait, type ReturnWhen, type WaitOptions, type WaitResult } from './client/wait.js';
 export { KubeCluster, type KubeClusterOptions, type AdaptOptions, type AttachOptions } from './client/kube-cluster.js';
+export { DataFrame, GroupBy, type JoinOptions, type SortOptions, type RepartitionOptions, type MapPartitionsOptions } from './dataframe/frame.js';
+export { readParquet, readCsv, fromPolars, fromArrow, type ReadParquetOptions, type ReadCsvOptions, type FromFrameOptions } from './dataframe/sources.js';
+export type { RunOptions } from './dataframe/execute.js';
+export { DataFrameError, SourceError } from './dataframe/errors.js';

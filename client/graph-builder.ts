@@ -13,6 +13,8 @@ export interface TaskOptions {
   resources?: Record<string, number>;
   retries?: number;
   priority?: number;
+  /** The task group (dashboard, progress); the function's name by default. */
+  group?: string;
 }
 
 export interface BuiltTask {
@@ -51,7 +53,7 @@ export function buildTask(fn: TaskFunction, args: unknown[], options: TaskOption
       resources: options.resources ?? {},
       retries: options.retries ?? 0,
       priority: options.priority ?? 0,
-      group: def.name || 'task',
+      group: options.group ?? (def.name || 'task'),
     },
   };
 }

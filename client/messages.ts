@@ -10,6 +10,8 @@ export interface FunctionDef {
   source?: string;
   module?: string;
   export?: string;
+  /** A kernel of the installed package, run by name in the worker's own process. */
+  builtin?: string;
 }
 
 /** A literal argument, or another key's result. */

@@ -28,7 +28,27 @@ export interface ModuleFunction<F extends AnyFunction = AnyFunction> {
  * A function, or an uploaded module's export, taking A and returning R (or a promise of it).
  * Plain `TaskFunction` is any of them: submit then checks nothing and gives a Future<unknown>.
  */
-export type TaskFunction<A extends unknown[] = AnyArgs, R = unknown> = ((...args: A) => R) | ModuleFunction<(...args: A) => R>;
+export type TaskFunction<A extends unknown[] = AnyArgs, R = unknown> = ((...args: A) => R) | ModuleFunction<(...args: A) => R> | BuiltinFunction<(...args: A) => R>;
+
+/** A kernel built into kubedask (DataFrame, ML), run by name in the worker's own process. */
+export interface BuiltinFunction<F extends AnyFunction = AnyFunction> {
+  readonly kind: 'kubedask-builtin';
+  readonly builtin: string;
+  readonly [signature]?: F;
+}
+
+const builtins = new Map<string, BuiltinFunction>();
+
+/** The built-in kernel `name` as a task function (one object per name, so its definition is cached). */
+export function builtinFunction(name: string): BuiltinFunction {
+  let fn = builtins.get(name);
+  if (!fn) builtins.set(name, (fn = { kind: 'kubedask-builtin', builtin: name }));
+  return fn;
+}
+
+function isBuiltin(fn: unknown): fn is BuiltinFunction {
+  return typeof fn === 'object' && fn !== null && (fn as BuiltinFunction).kind === 'kubedask-builtin';
+}
 
 function isModuleFunction(fn: unknown): fn is ModuleFunction {
   return typeof fn === 'object' && fn !== null && (fn as ModuleFunction).kind === 'kubedask-module-function';
@@ -40,7 +60,9 @@ export function functionDef(fn: TaskFunction): FunctionDef {
   const hit = cache.get(fn);
   if (hit) return hit;
   let def: FunctionDef;
-  if (isModuleFunction(fn)) {
+  if (isBuiltin(fn)) {
+    def = { id: `builtin:${fn.builtin}`, name: fn.builtin.replace(/\W+/g, '-'), builtin: fn.builtin };
+  } else if (isModuleFunction(fn)) {
     def = { id: `module:${fn.module}#${fn.export}`, name: fn.export, module: fn.module, export: fn.export };
   } else if (typeof fn === 'function') {
     const source = fn.toString();

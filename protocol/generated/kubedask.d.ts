@@ -117,6 +117,7 @@ export namespace kubedask {
             source: string;
             module: string;
             export: string;
+            builtin: string;
             static create(properties: kubedask.v1.FunctionDef.$Shape): kubedask.v1.FunctionDef & kubedask.v1.FunctionDef.$Shape;
             static create(properties?: kubedask.v1.FunctionDef.$Properties): kubedask.v1.FunctionDef;
             static encode(message: kubedask.v1.FunctionDef.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -136,6 +137,7 @@ export namespace kubedask {
                 source?: (string|null);
                 module?: (string|null);
                 "export"?: (string|null);
+                builtin?: (string|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.FunctionDef.$Properties;

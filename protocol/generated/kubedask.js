@@ -1057,6 +1057,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {string|null} [source] FunctionDef source
              * @property {string|null} [module] FunctionDef module
              * @property {string|null} ["export"] FunctionDef export
+             * @property {string|null} [builtin] FunctionDef builtin
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1129,6 +1130,14 @@ export const kubedask = $root.kubedask = (() => {
             FunctionDef.prototype["export"] = "";
 
             /**
+             * FunctionDef builtin.
+             * @member {string} builtin
+             * @memberof kubedask.v1.FunctionDef
+             * @instance
+             */
+            FunctionDef.prototype.builtin = "";
+
+            /**
              * Creates a new FunctionDef instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.FunctionDef
@@ -1170,6 +1179,8 @@ export const kubedask = $root.kubedask = (() => {
                     writer.uint32(/* id 4, wireType 2 =*/34).string(message.module);
                 if (message["export"] != null && $Object.hasOwnProperty.call(message, "export") && message["export"] !== "")
                     writer.uint32(/* id 5, wireType 2 =*/42).string(message["export"]);
+                if (message.builtin != null && $Object.hasOwnProperty.call(message, "builtin") && message.builtin !== "")
+                    writer.uint32(/* id 6, wireType 2 =*/50).string(message.builtin);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1272,6 +1283,15 @@ export const kubedask = $root.kubedask = (() => {
                                 delete message["export"];
                             continue;
                         }
+                    case 6: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.builtin = value;
+                            else
+                                delete message.builtin;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -1338,6 +1358,9 @@ export const kubedask = $root.kubedask = (() => {
                 if (object["export"] != null)
                     if (typeof object["export"] !== "string" || object["export"].length)
                         message["export"] = $String(object["export"]);
+                if (object.builtin != null)
+                    if (typeof object.builtin !== "string" || object.builtin.length)
+                        message.builtin = $String(object.builtin);
                 return message;
             };
 
@@ -1364,6 +1387,7 @@ export const kubedask = $root.kubedask = (() => {
                     object.source = "";
                     object.module = "";
                     object["export"] = "";
+                    object.builtin = "";
                 }
                 if (message.id != null && $Object.hasOwnProperty.call(message, "id"))
                     object.id = message.id;
@@ -1375,6 +1399,8 @@ export const kubedask = $root.kubedask = (() => {
                     object.module = message.module;
                 if (message["export"] != null && $Object.hasOwnProperty.call(message, "export"))
                     object["export"] = message["export"];
+                if (message.builtin != null && $Object.hasOwnProperty.call(message, "builtin"))
+                    object.builtin = message.builtin;
                 return object;
             };
 

@@ -155,7 +155,7 @@ function checkFunction(core: SchedulerCore, f: kubedask.v1.FunctionDef.$Properti
   if (f.module && !core.modules.has(f.module)) {
     throw new GraphValidationError(`function ${f.module}#${f.export} comes from module "${f.module}", which was never uploaded`, { key: '', reason: 'unknown-module' });
   }
-  if (!f.module && !f.source) throw new GraphValidationError(`function ${f.id} has neither source nor module`, { key: '', reason: 'invalid-function' });
+  if (!f.module && !f.source && !f.builtin) throw new GraphValidationError(`function ${f.id} has neither source, module nor builtin`, { key: '', reason: 'invalid-function' });
 }
 
 function unknownClient(clientId: string): GraphValidationError {

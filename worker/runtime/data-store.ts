@@ -1,6 +1,8 @@
-// The worker's values: key -> encoded bytes. Memory is the sum of the bytes held; past
-// `memoryLimit` the least recently used values are written to a spill directory and read back
-// from there on demand (they stay on disk: re-admitting big values would thrash).
+// The worker's values: key -> encoded bytes, or a native object (a Polars frame a built-in
+// kernel made) that is encoded only when a peer asks for it or it spills. Memory is the sum of
+// the bytes held; past `memoryLimit` the least recently used values are written to a spill
+// directory and read back from there on demand (they stay on disk: re-admitting big values
+// would thrash), as bytes.
 import { mkdtempSync } from 'node:fs';
 import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,11 +17,28 @@ export interface DataStoreOptions {
   spillRoot?: string;
 }
 
+/** A value kept as the object a kernel made: sized, and encoded on demand. */
+export interface NativeValue {
+  native: unknown;
+  encoding: number;
+  nbytes: number;
+  encode(): Uint8Array;
+}
+
+/** What a kernel reads: the native object when it is in memory, else the bytes. */
+export type StoredValue = { encoding: number; native: unknown } | EncodedValue;
+
+export function isNativeValue(v: EncodedValue | NativeValue): v is NativeValue {
+  return 'native' in v;
+}
+
 interface Entry {
   encoding: number;
   nbytes: number;
-  /** Present while in memory (also while being written out). */
+  /** Present while in memory as bytes (also while being written out). */
   data: Uint8Array | undefined;
+  /** Present while in memory as a native object. */
+  native: NativeValue | undefined;
   path: string | undefined;
   spilling: boolean;
 }
@@ -47,25 +66,37 @@ export class DataStore {
     return this.onDisk;
   }
 
-  put(key: string, value: EncodedValue): void {
+  put(key: string, value: EncodedValue | NativeValue): void {
     this.delete(key);
-    let data = value.data;
-    // A small view into a big buffer (a gRPC frame, Buffer's pool) would pin the whole buffer
-    // here and be copied whole by postMessage: keep an exact copy instead.
-    if (data.byteLength * 2 < data.buffer.byteLength) data = new Uint8Array(data); // (Buffer#slice would not copy)
-    const e: Entry = { encoding: value.encoding, nbytes: data.byteLength, data, path: undefined, spilling: false };
+    let e: Entry;
+    if (isNativeValue(value)) {
+      e = { encoding: value.encoding, nbytes: value.nbytes, data: undefined, native: value, path: undefined, spilling: false };
+    } else {
+      let data = value.data;
+      // A small view into a big buffer (a gRPC frame, Buffer's pool) would pin the whole buffer
+      // here and be copied whole by postMessage: keep an exact copy instead.
+      if (data.byteLength * 2 < data.buffer.byteLength) data = new Uint8Array(data); // (Buffer#slice would not copy)
+      e = { encoding: value.encoding, nbytes: data.byteLength, data, native: undefined, path: undefined, spilling: false };
+    }
     this.entries.set(key, e);
     this.lru.set(key, e);
-    this.inMemory += data.byteLength;
+    this.inMemory += e.nbytes;
     this.maybeSpill();
   }
 
-  /** The value if it is in memory (marking it recently used); undefined if spilled or absent. */
+  /** The value's bytes if it is in memory (marking it recently used; a native value is encoded
+   *  now); undefined if spilled or absent. */
   peek(key: string): EncodedValue | undefined {
-    const e = this.entries.get(key);
-    if (!e?.data) return undefined;
-    if (this.lru.delete(key)) this.lru.set(key, e);
-    return { encoding: e.encoding, data: e.data };
+    const e = this.touch(key);
+    if (!e) return undefined;
+    return { encoding: e.encoding, data: e.data ?? e.native!.encode() };
+  }
+
+  /** As get, but a native value comes as itself, not encoded (what built-in kernels read). */
+  async getStored(key: string): Promise<StoredValue | undefined> {
+    const e = this.touch(key);
+    if (e?.native) return { encoding: e.encoding, native: e.native.native };
+    return this.get(key);
   }
 
   async get(key: string): Promise<EncodedValue | undefined> {
@@ -88,13 +119,14 @@ export class DataStore {
     if (!e) return;
     this.entries.delete(key);
     this.lru.delete(key);
-    if (e.data) this.inMemory -= e.nbytes;
+    if (e.data || e.native) this.inMemory -= e.nbytes;
     if (e.spilling) this.spillingBytes -= e.nbytes;
     if (e.path && !e.spilling) {
       this.onDisk -= e.nbytes;
       this.track(unlink(e.path).catch(() => undefined));
     }
     e.data = undefined;
+    e.native = undefined;
   }
 
   clear(): void {
@@ -119,13 +151,27 @@ export class DataStore {
     }
   }
 
+  /** The entry if it is in memory, marked recently used. */
+  private touch(key: string): Entry | undefined {
+    const e = this.entries.get(key);
+    if (!e || (!e.data && !e.native)) return undefined;
+    if (this.lru.delete(key)) this.lru.set(key, e);
+    return e;
+  }
+
   private spill(key: string, e: Entry): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = e.data ?? e.native!.encode();
+    } catch {
+      return; // cannot be encoded: it stays in memory (and out of the LRU: not tried again)
+    }
     if (!this.dir) this.dir = mkdtempSync(join(this.options.spillRoot ?? tmpdir(), `kubedask-spill-${process.pid}-`));
     const path = join(this.dir, `${++this.fileSeq}.bin`);
     e.spilling = true;
     e.path = path;
     this.spillingBytes += e.nbytes;
-    this.track(writeFile(path, e.data!).then(
+    this.track(writeFile(path, bytes).then(
       () => {
         if (this.entries.get(key) !== e) {
           void unlink(path).catch(() => undefined); // deleted while being written
@@ -136,6 +182,7 @@ export class DataStore {
         this.inMemory -= e.nbytes;
         this.onDisk += e.nbytes;
         e.data = undefined;
+        e.native = undefined;
       },
       () => {
         // Disk full or gone: keep the value in memory rather than lose it.

@@ -85,3 +85,10 @@ export class WorkerOptionsError extends WorkerError {
     super(message);
   }
 }
+
+export class UnknownKernelError extends WorkerError {
+  override name = 'UnknownKernelError';
+  constructor(readonly key: string, readonly kernel: string) {
+    super(`task ${key} asks for built-in kernel "${kernel}", which this worker does not have (is it running an older kubedask than the client?)`);
+  }
+}

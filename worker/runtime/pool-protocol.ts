@@ -11,6 +11,8 @@ export interface TaskFunction {
   /** Uploaded module name and export, when not `source`. */
   module?: string;
   export?: string;
+  /** A built-in kernel's name: run by the worker itself, never by a task thread. */
+  builtin?: string;
 }
 
 /** How a thread loads a function: from source, or from an installed module file. */

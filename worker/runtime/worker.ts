@@ -24,7 +24,10 @@ import { kubedask } from '../../protocol/generated/kubedask.js';
 import { WorkerState } from '../state/worker-state.js';
 import type { ComputeRequest, InstructionOf, InstructionType, ToScheduler, WorkerEvent as StateEvent } from '../state/types.js';
 import { DataStore } from './data-store.js';
-import { DependencyLostError, UnknownFunctionError, WorkerError, WorkerOptionsError } from './errors.js';
+import { DependencyLostError, UnknownFunctionError, UnknownKernelError, WorkerError, WorkerOptionsError } from './errors.js';
+import { resolveKernel } from './builtins.js';
+import type { EncodedValue } from '../../protocol/value-codec.js';
+import { isNativeValue, type NativeValue, type StoredValue } from './data-store.js';
 import { ModuleStore } from './module-store.js';
 import { PeerClients } from '../../protocol/data-client.js';
 import { SchedulerUnreachableError } from '../../protocol/errors.js';
@@ -254,7 +257,7 @@ class WorkerProcess {
     registered: () => this.pool.start(),
     compute: (compute) => {
       for (const f of compute.functions ?? []) {
-        this.functions.set(f.id ?? '', { id: f.id ?? '', name: f.name ?? '', source: f.source ?? '', module: f.module ?? '', export: f.export ?? '' });
+        this.functions.set(f.id ?? '', { id: f.id ?? '', name: f.name ?? '', source: f.source ?? '', module: f.module ?? '', export: f.export ?? '', builtin: f.builtin ?? '' });
       }
       const spec = compute.task;
       if (!spec?.key) return;
@@ -323,10 +326,14 @@ class WorkerProcess {
     const run = ++this.runSeq;
     this.runs.set(key, run);
     const current = (): boolean => gen === this.generation && this.runs.get(key) === run && !this.closing;
-    let outcome: TaskOutcome;
+    let outcome: BuiltinOutcome;
     const fn = this.functions.get(spec.functionId ?? '');
     if (!fn) {
       outcome = failure(new UnknownFunctionError(key, spec.functionId ?? ''));
+    } else if (fn.builtin) {
+      const ran = await this.runBuiltin(key, fn.builtin, spec, current);
+      if (!ran) return;
+      outcome = ran;
     } else {
       const deps: Array<[string, number, Uint8Array]> = [];
       let lost: string | undefined;
@@ -347,15 +354,45 @@ class WorkerProcess {
     this.runs.delete(key);
     if (outcome.ok) {
       this.store.put(key, outcome.value);
+      const nbytes = isNativeValue(outcome.value) ? outcome.value.nbytes : outcome.value.data.byteLength;
       this.handle({
-        type: 'execute-done', key, nbytes: outcome.value.data.byteLength, encoding: outcome.value.encoding,
+        type: 'execute-done', key, nbytes, encoding: outcome.value.encoding,
         startMs: outcome.startMs, durationMs: outcome.durationMs, stimulusId: this.stimulus('done'),
       });
     } else {
       this.handle({ type: 'execute-failed', key, error: outcome.error, durationMs: outcome.durationMs, stimulusId: this.stimulus('failed') });
     }
   }
+
+  /**
+   * Runs a built-in kernel here, on this thread (its heavy work is on the native library's own
+   * threads). Its first argument is its parameters (JSON), the others the keys it reads.
+   * Undefined when the run was interrupted meanwhile.
+   */
+  private async runBuiltin(key: string, name: string, spec: Spec, current: () => boolean): Promise<BuiltinOutcome | undefined> {
+    const startMs = Date.now();
+    const failed = (err: Error): BuiltinOutcome => ({ ...failure(err), startMs, durationMs: Date.now() - startMs });
+    try {
+      const kernel = await resolveKernel(name);
+      if (!kernel) return failed(new UnknownKernelError(key, name));
+      const [paramsArg, ...inputArgs] = spec.args ?? [];
+      const params: unknown = paramsArg?.value?.data?.byteLength ? JSON.parse(Buffer.from(paramsArg.value.data).toString('utf8')) : {};
+      const inputs: StoredValue[] = [];
+      for (const arg of inputArgs) {
+        const value = arg.key ? await this.store.getStored(arg.key).catch(() => undefined) : undefined;
+        if (!value) return failed(new DependencyLostError(key, arg.key ?? '(a literal)'));
+        inputs.push(value);
+      }
+      if (!current()) return undefined;
+      const value = await kernel(params, inputs, { key, nthreads: this.options.nthreads });
+      return { ok: true, value, startMs, durationMs: Date.now() - startMs };
+    } catch (err) {
+      return failed(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
 }
+
+type BuiltinOutcome = TaskOutcome | { ok: true; value: EncodedValue | NativeValue; startMs: number; durationMs: number };
 
 /** Decoded bytes are views into the whole received batch; postMessage would copy all of it. */
 function exact(data: Uint8Array | null | undefined): Uint8Array {

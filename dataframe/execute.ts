@@ -1,0 +1,64 @@
+// Runs a plan on a cluster: optimizes and lowers it to tasks, sends local partitions the
+// cluster has not seen, and submits the tasks as one graph. Only the result's partitions are
+// wanted; the intermediate keys are released by the scheduler once their dependents ran.
+import pl from 'nodejs-polars';
+import { Client } from '../client/client.js';
+import { Delayed } from '../client/delayed.js';
+import type { Future } from '../client/future.js';
+import { newKey } from '../client/graph-builder.js';
+import { builtinFunction, type TaskFunction } from '../client/task-functions.js';
+import { planTasks } from './plan/lower.js';
+import type { PlanNode } from './plan/nodes.js';
+import { optimize } from './plan/optimize.js';
+import type { PlannedTask } from './plan/tasks.js';
+
+/** What a plan's `data` keys stand for: a Future on the cluster, or a frame of this process. */
+export interface DataBinding {
+  future?: Future;
+  local?: pl.DataFrame;
+}
+
+export interface RunOptions {
+  /** The client to run on; the default client (Client.current()) otherwise. */
+  client?: Client;
+}
+
+/** Local partitions already sent, per client: computing a frame twice sends its data once. */
+const sent = new WeakMap<Client, WeakMap<pl.DataFrame, Future>>();
+
+/** Submits the plan; a Future per result partition, in order. */
+export function submitPlan(plan: PlanNode, bindings: ReadonlyMap<string, DataBinding>, functions: ReadonlyMap<string, TaskFunction>, client: Client): Future[] {
+  const optimized = optimize(plan);
+  const { tasks, outputs } = planTasks(optimized, newKey);
+  const nodes = new Map<string, Delayed | Future>();
+  for (const [key, binding] of bindings) nodes.set(key, binding.future ?? scatterOnce(client, binding.local!));
+  for (const task of tasks) nodes.set(task.key, delayedTask(task, nodes, functions));
+  const results = outputs.map((key) => nodes.get(key)!);
+  const delayedOutputs = results.filter((n): n is Delayed => n instanceof Delayed);
+  const futures = client.compute(delayedOutputs);
+  const byKey = new Map(delayedOutputs.map((d, i) => [d.key, futures[i]!]));
+  return results.map((n) => (n instanceof Delayed ? byKey.get(n.key)! : n));
+}
+
+export function resolveClient(options: RunOptions | undefined): Client {
+  return options?.client ?? Client.current();
+}
+
+function delayedTask(task: PlannedTask, nodes: Map<string, Delayed | Future>, functions: ReadonlyMap<string, TaskFunction>): Delayed {
+  const inputs = task.inputs.map((key) => nodes.get(key) ?? missing(key));
+  const fn: TaskFunction = task.fn ? functions.get(task.fn.id) ?? missing(task.fn.id) : builtinFunction(task.kernel);
+  const args = task.fn ? inputs : [task.params, ...inputs];
+  return new Delayed(task.key, fn, args, { group: task.group });
+}
+
+function missing(key: string): never {
+  throw new Error(`internal: plan input ${key} has no task, binding or function`);
+}
+
+function scatterOnce(client: Client, frame: pl.DataFrame): Future {
+  let perClient = sent.get(client);
+  if (!perClient) sent.set(client, (perClient = new WeakMap()));
+  let future = perClient.get(frame);
+  if (!future) perClient.set(frame, (future = client.scatter(new Uint8Array(frame.writeIPCStream({ compression: 'lz4' })))));
+  return future;
+}

@@ -1,0 +1,9 @@
+// The DataFrame kernels workers run by name ("df/..."), see worker/runtime/builtins.ts.
+import type { KernelFamily } from '../../worker/runtime/builtins.js';
+import { collect } from './collect.js';
+import { stage } from './stage.js';
+
+export const kernels: KernelFamily = {
+  'df/stage': stage,
+  'df/collect': collect,
+};

@@ -1,0 +1,35 @@
+// What the planner produces: tasks for the cluster, each a built-in kernel (or a user
+// function for mapPartitions) with its parameters and the keys it reads.
+import type { FunctionRef, Op, ScanPart, CsvOptions, Expr } from './nodes.js';
+
+/** Where a stage's rows come from when it reads no key: one partition of a file scan. */
+export type SourceSpec =
+  | { format: 'parquet'; part: ScanPart; columns: string[] | null; predicate: Expr | null }
+  | { format: 'csv'; part: ScanPart; columns: string[] | null; predicate: Expr | null; csv: CsvOptions };
+
+/** Parameters of the df/stage kernel: its inputs (concatenated, in order) or a source, then ops. */
+export interface StageParams {
+  source: SourceSpec | null;
+  ops: Op[];
+}
+
+export interface PlannedTask {
+  key: string;
+  /** A built-in kernel ("df/stage"), or "fn" for a user function (`fn` set). */
+  kernel: string;
+  params: unknown;
+  /** Keys read, in the order the kernel gets them. */
+  inputs: string[];
+  /** The task group (dashboard, progress): what the task does. */
+  group: string;
+  fn?: FunctionRef;
+}
+
+export interface TaskPlan {
+  tasks: PlannedTask[];
+  /** The keys of the result's partitions, in order. */
+  outputs: string[];
+}
+
+/** Makes a fresh key for a task of the group (the caller keeps keys unique per session). */
+export type KeyMaker = (group: string) => string;
