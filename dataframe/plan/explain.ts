@@ -43,6 +43,7 @@ function opText(op: Op): string {
     case 'drop': return `drop ${op.names.join(', ')}`;
     case 'rename': return `rename ${Object.entries(op.mapping).map(([a, b]) => `${a}->${b}`).join(', ')}`;
     case 'head': return `head ${op.n}`;
+    case 'slice': return `slice ${op.index + 1}/${op.of}`;
     case 'sort': return `sort ${op.by.join(', ')}`;
     case 'unique': return 'unique';
     case 'aggregate': return `aggregate by [${op.keys.join(', ')}]`;

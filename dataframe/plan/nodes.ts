@@ -36,6 +36,8 @@ export type Op =
   | { op: 'drop'; names: string[] }
   | { op: 'rename'; mapping: Record<string, string> }
   | { op: 'head'; n: number }
+  /** Piece `index` of `of` even row ranges of the partition (repartition into more parts). */
+  | { op: 'slice'; index: number; of: number }
   | { op: 'sort'; by: string[]; descending: boolean[] }
   | { op: 'unique'; subset: string[] | null }
   /** A whole group-by within the partition; `aggs` are the planner's (see aggregate.ts). */

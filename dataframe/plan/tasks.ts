@@ -13,6 +13,28 @@ export interface StageParams {
   ops: Op[];
 }
 
+/** How a shuffle assigns rows to output partitions: the hash of key columns (cast first where
+ *  two sides must agree, e.g. Int32 and Int64 join keys), or ranges of sort columns between
+ *  boundary rows (the split's second input). */
+export type ShuffleHow =
+  | { kind: 'hash'; by: string[]; cast?: Record<string, string> }
+  | { kind: 'range'; by: string[]; descending: boolean[] };
+
+/** df/split: the partition `stage` makes (from a source, or its inputs but the last for a range
+ *  split, whose last input is the boundaries) cut into `partitions` buckets. */
+export interface SplitParams {
+  how: ShuffleHow;
+  partitions: number;
+  stage: StageParams;
+}
+
+/** df/take: bucket `bucket` of every input split, concatenated, then ops. */
+export interface TakeParams {
+  bucket: number;
+  partitions: number;
+  ops: Op[];
+}
+
 export interface PlannedTask {
   key: string;
   /** A built-in kernel ("df/stage"), or "fn" for a user function (`fn` set). */
