@@ -4,6 +4,7 @@ import { simBench, type SimBenchOptions } from '../../bench/sim.js';
 import { operatorBench, type OperatorBenchOptions } from '../../bench/operator.js';
 import { autoscaleBench, type AutoscaleBenchOptions } from '../../bench/autoscale.js';
 import { startupBench, startupTable, type StartupBenchOptions } from '../../bench/startup.js';
+import { dataframeBench, dataframeTable, type DataframeBenchOptions } from '../../bench/dataframe.js';
 
 /** Options of the `kubedask bench` subcommands, as ../definitions/bench.ts defines them. */
 interface Output { json?: boolean }
@@ -12,6 +13,7 @@ export type SimBenchFlags = SimBenchOptions & Output;
 export type OperatorBenchFlags = OperatorBenchOptions & Output;
 export type AutoscaleBenchFlags = AutoscaleBenchOptions & Output;
 export type StartupBenchFlags = StartupBenchOptions & Output;
+export type DataframeBenchFlags = DataframeBenchOptions & Output;
 
 export async function schedulerBenchCommand({ json, ...options }: SchedulerBenchFlags): Promise<void> {
   const result = await schedulerBench(options);
@@ -53,4 +55,9 @@ export async function autoscaleBenchCommand({ json, ...options }: AutoscaleBench
 export async function startupBenchCommand({ json, ...options }: StartupBenchFlags): Promise<void> {
   const result = await startupBench(options);
   process.stdout.write(json ? `${JSON.stringify(result)}\n` : startupTable(result));
+}
+
+export async function dataframeBenchCommand({ json, ...options }: DataframeBenchFlags): Promise<void> {
+  const result = await dataframeBench(options);
+  process.stdout.write(json ? `${JSON.stringify(result)}\n` : dataframeTable(result));
 }

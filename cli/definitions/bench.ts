@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AutoscaleBenchFlags, OperatorBenchFlags, SchedulerBenchFlags, SimBenchFlags, StartupBenchFlags } from '../commands/bench.js';
+import type { AutoscaleBenchFlags, DataframeBenchFlags, OperatorBenchFlags, SchedulerBenchFlags, SimBenchFlags, StartupBenchFlags } from '../commands/bench.js';
 import { parseCount } from '../options.js';
 import { valued } from './option.js';
 
@@ -52,4 +52,13 @@ export function defineBench(program: Command): void {
     .addOption(valued('--repeat <R>', 'runs; the median is reported', parseCount, 3))
     .option('--no-peer', 'skip the Dask and Ray runs')
     .action(async (flags: StartupBenchFlags) => (await load()).startupBenchCommand(flags));
+
+  bench.command('dataframe')
+    .description('DataFrame queries (group-by, join, sort, filter + write) on flights-3m x N; beside Dask DataFrame, DuckDB and Polars where installed')
+    .option('--json', 'print the result as one JSON line')
+    .addOption(valued('--copies <N>', 'copies of flights-3m (3 M rows each), one Parquet file each', parseCount, 10))
+    .addOption(valued('--runs <R>', 'runs; the median is reported', parseCount, 3))
+    .option('--python <PATH>', 'the Python with dask[dataframe], duckdb and polars (default: $KUBEDASK_BENCH_PYTHON, else python3)')
+    .option('--no-peer', 'skip the Python peers')
+    .action(async (flags: DataframeBenchFlags) => (await load()).dataframeBenchCommand(flags));
 }
