@@ -4,7 +4,7 @@
 // process, 2 threads) through bench/dataframe_peer.py and a Python that has them. Rounds
 // alternate, kubedask then the peers, so all see the same machine load; each figure is a median.
 import { spawn } from 'node:child_process';
-import { copyFileSync, linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,9 +30,16 @@ const PEERS = ['dask', 'duckdb', 'polars'] as const;
 type Peer = (typeof PEERS)[number];
 const PEER_TIMEOUT_MS = 30 * 60_000;
 const GOALS = { faster_than_dask_x: 2, groupby_within_duckdb_x: 3 };
+const NOTES = [
+  'median_s: wall seconds from building the query (kubedask reads the files\' metadata then) to its result in the caller',
+  'kubedask cpu_median_s: this process (client and in-process scheduler); workers_cpu_median_s: its two worker processes; a peer\'s cpu_median_s: its process, all threads',
+  'ratios: peer / kubedask median wall seconds (above 1: kubedask is faster); cpu_ratios: the same over CPU seconds',
+  'checks: kubedask\'s result against each peer\'s (groups, total count and a digest of (key, count); top-N keys; rows written)',
+];
 
-type Outcome = { seconds: number; check: Check } | { error: string };
-interface Samples { runs: number[]; check?: Check; error?: string }
+/** cpu_seconds: of the peer's process; for kubedask, of the two workers (workers_cpu_seconds) and of this process (the client and the in-process scheduler). */
+type Outcome = { seconds: number; cpu_seconds?: number; workers_cpu_seconds?: number; check: Check } | { error: string };
+interface Samples { runs: number[]; cpu: number[]; workersCpu: number[]; check?: Check; error?: string }
 interface PeerRun { version?: string; threads?: string; ran?: Record<Query, string>; queries?: Partial<Record<Query, Outcome>>; error?: string }
 interface PeerOutput { python?: string; engines?: Partial<Record<Peer, PeerRun>>; error?: string }
 
@@ -77,11 +84,35 @@ function prepareData(copies: number): { dir: string; files: string; linked: bool
   return { dir, files: join(dir, 'in', '*.parquet'), linked };
 }
 
-async function timed(run: () => Promise<Check>): Promise<Outcome> {
+/** CPU seconds (user + system, all threads) a process has used, from /proc; undefined where there is none. */
+function processCpu(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux's USER_HZ, fixed at 100 on the platforms Node runs on. */
+const CLOCK_TICKS = 100;
+
+function workersCpu(cluster: LocalCluster): number | undefined {
+  const each = Object.values(cluster.workerPids).map(processCpu);
+  return each.every((x) => x !== undefined) ? each.reduce((a, b) => a + b!, 0) : undefined;
+}
+
+async function timed(cluster: LocalCluster, run: () => Promise<Check>): Promise<Outcome> {
+  const w0 = workersCpu(cluster);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   try {
     const check = await run();
-    return { seconds: (performance.now() - t0) / 1000, check };
+    const seconds = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    const w1 = workersCpu(cluster);
+    const workers = w0 !== undefined && w1 !== undefined ? { workers_cpu_seconds: w1 - w0 } : {};
+    return { seconds, cpu_seconds: (c.user + c.system) / 1e6, ...workers, check };
   } catch (err) {
     return { error: (err as Error).message };
   }
@@ -93,17 +124,21 @@ function record(into: Samples, outcome: Outcome | undefined): void {
   if ('error' in outcome) into.error ??= outcome.error;
   else {
     into.runs.push(outcome.seconds);
+    if (outcome.cpu_seconds !== undefined) into.cpu.push(outcome.cpu_seconds);
+    if (outcome.workers_cpu_seconds !== undefined) into.workersCpu.push(outcome.workers_cpu_seconds);
     into.check ??= outcome.check;
   }
 }
 
 function summary(samples: Samples) {
   if (samples.runs.length === 0) return { error: samples.error ?? 'not run' };
-  return { median_s: round(median(samples.runs)), runs_s: samples.runs.map(round), check: samples.check, ...(samples.error ? { error_in_some_run: samples.error } : {}) };
+  const cpu = samples.cpu.length ? { cpu_median_s: round(median(samples.cpu)) } : {};
+  const workers = samples.workersCpu.length ? { workers_cpu_median_s: round(median(samples.workersCpu)) } : {};
+  return { median_s: round(median(samples.runs)), runs_s: samples.runs.map(round), ...cpu, ...workers, check: samples.check, ...(samples.error ? { error_in_some_run: samples.error } : {}) };
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
-const emptySamples = (): Record<Query, Samples> => Object.fromEntries(QUERIES.map((q) => [q, { runs: [] }])) as unknown as Record<Query, Samples>;
+const emptySamples = (): Record<Query, Samples> => Object.fromEntries(QUERIES.map((q) => [q, { runs: [], cpu: [], workersCpu: [] }])) as unknown as Record<Query, Samples>;
 
 export async function dataframeBench(opts: DataframeBenchOptions) {
   const python = opts.python || process.env.KUBEDASK_BENCH_PYTHON || 'python3';
@@ -136,7 +171,7 @@ export async function dataframeBench(opts: DataframeBenchOptions) {
       for (const q of QUERIES) {
         if (ours[q].error && ours[q].runs.length === 0) continue; // failed before: not supported here
         const outDir = join(data.dir, 'kubedask-out');
-        record(ours[q], await timed(() => kubedaskQueries[q]({ client, files: data.files, airports, outDir })));
+        record(ours[q], await timed(cluster, () => kubedaskQueries[q]({ client, files: data.files, airports, outDir })));
         rmSync(outDir, { recursive: true, force: true });
       }
       if (engines.length === 0) continue;
@@ -173,6 +208,13 @@ export async function dataframeBench(opts: DataframeBenchOptions) {
     const b = med(theirs[p][q]);
     return a !== undefined && b !== undefined ? Math.round((b / a) * 100) / 100 : null;
   })]));
+  /** The same over CPU seconds (kubedask: its workers and this process), less disturbed by a loaded machine. */
+  const kubedaskCpu = (q: Query) => (ours[q].cpu.length && ours[q].workersCpu.length ? median(ours[q].cpu) + median(ours[q].workersCpu) : undefined);
+  const cpuRatios = Object.fromEntries(PEERS.filter((p) => peerInfo[p]?.status === 'ok').map((p) => [p, mapQueries((q) => {
+    const a = kubedaskCpu(q);
+    const b = theirs[p][q].cpu.length ? median(theirs[p][q].cpu) : undefined;
+    return a !== undefined && b !== undefined && a > 0 ? Math.round((b / a) * 100) / 100 : null;
+  })]));
   const checks = mapQueries((q) => Object.fromEntries(PEERS.filter((p) => ours[q].check && theirs[p][q].check).map((p) => {
     const diff = checkDifference(ours[q].check!, theirs[p][q].check!);
     return [p, diff ? `mismatch: ${diff}` : 'match'];
@@ -191,7 +233,8 @@ export async function dataframeBench(opts: DataframeBenchOptions) {
   return {
     bench: 'dataframe', node: process.version, machine, runs: opts.runs,
     data: { source: 'vega-datasets flights-3m.parquet', copies: opts.copies, rows: opts.copies * ROWS_PER_COPY, files: data.linked ? 'hard links' : 'copies', airports: 'vega-datasets airports.csv' },
-    queries: QUERY_TEXT, python: { command: python, version: pythonVersion }, kubedask, peers, ratios, checks, goals,
+    queries: QUERY_TEXT, python: { command: python, version: pythonVersion }, kubedask, peers, ratios, cpu_ratios: cpuRatios, checks, goals,
+    notes: NOTES,
   };
 }
 
