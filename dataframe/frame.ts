@@ -5,7 +5,8 @@ import pl from 'nodejs-polars';
 import type { Future } from '../client/future.js';
 import type { Client } from '../client/client.js';
 import { builtinFunction, functionDef, type TaskFunction } from '../client/task-functions.js';
-import { DataFrameError } from './errors.js';
+import { DataFrameError, polarsMessage } from './errors.js';
+import { crossRowPart, isAggregation } from './plan/row-wise.js';
 import { resolveClient, submitPlan, type DataBinding, type RunOptions } from './execute.js';
 import type { JoinHow, Op, PlanNode, UserAgg } from './plan/nodes.js';
 import { explainPlan } from './plan/explain.js';
@@ -65,17 +66,22 @@ export class DataFrame {
   }
 
   filter(predicate: pl.Expr): DataFrame {
-    const json = serialize(predicate, 'filter');
+    const json = rowWise(serialize(predicate, 'filter'), 'filter');
     return this.map('filter', { op: 'filter', predicate: json }, (lf) => lf.filter(predicate));
   }
 
   withColumns(...exprs: pl.Expr[]): DataFrame {
-    return this.map('withColumns', { op: 'withColumns', exprs: exprs.map((e) => serialize(e, 'withColumns')) }, (lf) => lf.withColumns(...exprs));
+    const json = exprs.map((e) => rowWise(serialize(e, 'withColumns'), 'withColumns'));
+    return this.map('withColumns', { op: 'withColumns', exprs: json }, (lf) => lf.withColumns(...exprs));
   }
 
+  /** Columns and expressions per row; or, when every expression is an aggregation
+   *  (`pl.col('x').sum()`), one row over the whole frame, as Polars gives. */
   select(...columns: Array<string | pl.Expr>): DataFrame {
     const exprs = columns.map((c) => (typeof c === 'string' ? pl.col(c) : c));
-    return this.map('select', { op: 'select', exprs: exprs.map((e) => serialize(e, 'select')) }, (lf) => lf.select(...exprs));
+    const json = exprs.map((e) => serialize(e, 'select'));
+    if (json.length > 0 && json.every(isAggregation)) return aggregate(this, [], exprs, 1);
+    return this.map('select', { op: 'select', exprs: json.map((e) => rowWise(e, 'select')) }, (lf) => lf.select(...exprs));
   }
 
   drop(...names: string[]): DataFrame {
@@ -266,7 +272,19 @@ function serialize(e: pl.Expr, what: string): unknown {
   if (!(e instanceof Object) || typeof (e as pl.Expr).serialize !== 'function') {
     throw new DataFrameError(`${what}: expected a Polars expression (pl.col(...), pl.lit(...), ...), got ${e === null ? 'null' : typeof e}`);
   }
-  return JSON.parse(e.serialize('json').toString()) as unknown;
+  try {
+    return JSON.parse(e.serialize('json').toString()) as unknown;
+  } catch (err) {
+    // Some nodejs-polars functions (e.g. str.toUpperCase) are opaque and cannot travel.
+    throw new DataFrameError(`${what}: the expression ${String(e)} cannot be sent to workers: ${polarsMessage(err)}; use mapPartitions for it`, { cause: err });
+  }
+}
+
+/** The expression, if it can run on each partition alone; else a DataFrameError saying why and what to use. */
+function rowWise(json: unknown, what: string): unknown {
+  const part = crossRowPart(json);
+  if (part) throw new DataFrameError(`${what}: ${part} looks across rows, which per partition would differ from the whole frame's answer; aggregate with groupBy(...).agg(...) or select(...) of aggregations only`);
+  return json;
 }
 
 function list(x: string | string[]): string[] {
