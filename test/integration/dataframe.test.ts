@@ -108,7 +108,7 @@ describe('DataFrame on a cluster, against single-process Polars', () => {
     assert.throws(() => files.withColumns(pl.col('x').sub(pl.col('x').mean()).alias('centered')), /mean\(\) looks across rows/);
     assert.throws(() => files.filter(pl.col('id').cumSum().gt(10)), /CumSum looks across rows/);
     const count = await frames.count({ client: fixture.client });
-    assert.deepEqual(count.row(0), local.columns.map((c) => local.height - local.getColumn(c).nullCount()));
+    assert.deepEqual(count.toRecords()[0], Object.fromEntries(local.columns.map((c) => [c, local.height - local.getColumn(c).nullCount()])));
     const described = await frames.describe({ client: fixture.client });
     const mean = described.filter(pl.col('statistic').eq(pl.lit('mean'))).getColumn('x').get(0) as number;
     assert.ok(Math.abs(mean - (local.getColumn('x').mean() as number)) < 1e-6, `mean ${mean}`);

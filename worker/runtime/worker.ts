@@ -242,7 +242,7 @@ class WorkerProcess {
   private sendHeartbeat(): void {
     if (!this.link?.connected) return;
     const c = this.state.counts();
-    this.link.send({ heartbeat: { memoryUsed: this.store.memoryUsed, executing: c.executing, ready: c.ready, inMemory: c.inMemory } });
+    this.link.send({ heartbeat: { memoryUsed: this.store.memoryUsed, spilledBytes: this.store.spilledBytes, executing: c.executing, ready: c.ready, inMemory: c.inMemory } });
   }
 
   private onCommands(commands: Command[]): void {
