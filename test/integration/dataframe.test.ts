@@ -173,3 +173,18 @@ describe('DataFrame when a worker dies', () => {
     });
   });
 });
+
+describe('DataFrame past the workers\' memory limit', () => {
+  // 40 MiB per worker: values spill past 60 % of it; the data below are about 45 MB.
+  const fixture = useCluster({ workers: 2, threads: 1, memoryLimit: 40 * 2 ** 20 });
+  const local = generated(1_200_000);
+
+  it('keeps shuffled partitions by spilling them to disk, and reads them back equal', async () => {
+    const { client } = fixture;
+    const spread = fromPolars(local, { partitions: 6 }).repartition({ by: 'many', partitions: 8 }).persist({ client });
+    await waitUntil(async () => (await client.clusterInfo()).workers.some((w) => w.spilledBytes > 0), 'a worker to spill');
+    assertFramesEqual(await spread.compute({ client }), local, { sortBy: ['id'] });
+    const aggs = () => [pl.len().alias('rows'), pl.col('x').sum().alias('sum')];
+    assertFramesEqual(await spread.groupBy('skew').agg(...aggs()).compute({ client }), local.groupBy('skew').agg(...aggs()), { sortBy: ['skew'] });
+  });
+});
