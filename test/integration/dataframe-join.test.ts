@@ -7,6 +7,7 @@ import pl from 'nodejs-polars';
 import { fromPolars, readCsv, readParquet, type DataFrame, type JoinOptions } from '../../index.js';
 import { defaultFlightsPath } from '../../client/demo/flights-tasks.js';
 import { useCluster } from '../helpers/cluster.js';
+import { assertFramesEqual } from '../helpers/frames.js';
 
 const HOWS = ['inner', 'left', 'outer', 'semi', 'anti'] as const;
 const AIRPORTS = join(dirname(defaultFlightsPath()), 'airports.csv');
@@ -33,14 +34,14 @@ function frame(rows: number, keys: number, seed: number, other: string, keyName 
   });
 }
 
-function sorted(df: pl.DataFrame): pl.DataFrame {
-  return df.height === 0 ? df : df.sort(df.columns);
-}
-
-function assertFramesEqual(actual: pl.DataFrame, expected: pl.DataFrame, what: string): void {
-  assert.deepEqual(Object.entries(actual.schema).map(([n, t]) => `${n}:${String(t)}`), Object.entries(expected.schema).map(([n, t]) => `${n}:${String(t)}`), `${what}: schema`);
-  assert.equal(actual.height, expected.height, `${what}: rows`);
-  assert.deepEqual(sorted(actual).toRecords(), sorted(expected).toRecords(), `${what}: rows`);
+/** The shared comparison (sorted rows, same columns and dtypes), its failure naming the case. */
+function assertSame(actual: pl.DataFrame, expected: pl.DataFrame, what: string): void {
+  try {
+    assertFramesEqual(actual, expected);
+  } catch (err) {
+    (err as Error).message = `${what}: ${(err as Error).message}`;
+    throw err;
+  }
 }
 
 /** Polars' own options for the same join ('outer' is its 'full'). */
@@ -59,7 +60,7 @@ describe('DataFrame.join', () => {
     assert.match(joined.explain(), strategy, what);
     const expected = lp.join(rp, polarsOptions(options) as never);
     const actual = await joined.compute({ client: fx.client });
-    assertFramesEqual(actual, expected, what);
+    assertSame(actual, expected, what);
     assert.deepEqual(joined.columns, expected.columns, `${what}: columns from metadata`);
   }
 
@@ -124,7 +125,7 @@ describe('DataFrame.join', () => {
         // what the DataFrame checks its schema with) compares them in their supertype.
         const expected = lp.lazy().join(rp.lazy(), { on: 'k', how: how === 'outer' ? 'full' : how, suffix: '_right' }).collectSync();
         assert.ok(how === 'anti' || expected.height > 0, what);
-        assertFramesEqual(await joined.compute({ client: fx.client }), expected, what);
+        assertSame(await joined.compute({ client: fx.client }), expected, what);
       }
     }
   });
@@ -134,7 +135,7 @@ describe('DataFrame.join', () => {
       .filter(pl.col('v').gt(100))
       .groupBy('k2').agg(pl.len().alias('n'), pl.col('w').sum().alias('w'));
     const expected = left.join(right, { on: 'k', how: 'left' }).filter(pl.col('v').gt(100)).groupBy('k2').agg(pl.len().alias('n'), pl.col('w').sum().alias('w'));
-    assertFramesEqual(await joined.compute({ client: fx.client }), expected, 'join, filter, group-by');
+    assertSame(await joined.compute({ client: fx.client }), expected, 'join, filter, group-by');
   });
 
   it('joins flights-3m with airports.csv (broadcast) and groups by state, equal to Polars', async () => {
@@ -148,6 +149,6 @@ describe('DataFrame.join', () => {
       .groupBy('state').agg(...aggs());
     const actual = await byState.compute({ client: fx.client });
     assert.ok(actual.height > 40, `states: ${actual.height}`);
-    assertFramesEqual(actual, expected, 'flights by state');
+    assertSame(actual, expected, 'flights by state');
   });
 });
