@@ -208,3 +208,15 @@ test('a join shuffled again (a non-decomposable aggregation after it) is made by
   assert.equal(splits.length, 2);
   for (const [j, s] of splits.entries()) assert.deepEqual(s.inputs, [joins[j]!.key]);
 });
+
+test('a short head is small; a long one of a big input is not', () => {
+  const head = (n: number): PlanNode => ({ kind: 'head', input: scan(AIRPORTS, 8, 1_000_000), n, schema: AIRPORTS });
+  assert.equal(joinStrategyOf(joinOf(scan(FLIGHTS, 4, 1_000_000), head(1000), 'left')).kind, 'broadcast');
+  assert.equal(joinStrategyOf(joinOf(scan(FLIGHTS, 4, 1_000_000), head(5_000_000), 'left')).kind, 'shuffle');
+});
+
+test('row widths follow the dtypes (a Datetime is not a Date)', () => {
+  const schema: Schema = ['Date', 'Datetime(Microseconds, None)', 'Int8', 'Boolean', 'UInt16', 'Float32', 'String', 'List(Int64)']
+    .map((dtype, i) => ({ name: `c${i}`, dtype }));
+  assert.equal(rowBytes(schema), 4 + 8 + 1 + 1 + 2 + 4 + STRING_BYTES + 16);
+});
