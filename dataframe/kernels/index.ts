@@ -1,6 +1,7 @@
 // The DataFrame kernels workers run by name ("df/..."), see worker/runtime/builtins.ts.
 import type { KernelFamily } from '../../worker/runtime/builtins.js';
 import { collect } from './collect.js';
+import { join } from './join.js';
 import { split, take } from './shuffle.js';
 import { stage } from './stage.js';
 
@@ -9,4 +10,5 @@ export const kernels: KernelFamily = {
   'df/collect': collect,
   'df/split': split,
   'df/take': take,
+  'df/join': join,
 };
