@@ -3,10 +3,12 @@ import type { KernelFamily } from '../../worker/runtime/builtins.js';
 import { collect } from './collect.js';
 import { split, take } from './shuffle.js';
 import { stage } from './stage.js';
+import { writeParquet } from './write-parquet.js';
 
 export const kernels: KernelFamily = {
   'df/stage': stage,
   'df/collect': collect,
   'df/split': split,
   'df/take': take,
+  'df/write-parquet': writeParquet,
 };

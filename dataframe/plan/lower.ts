@@ -4,6 +4,7 @@
 // per partition. Pure: keys come from the caller's KeyMaker.
 import { decompose } from './aggregate.js';
 import { PlanError } from './errors.js';
+import { lowerMapPartitions } from './map-partitions.js';
 import type { Op, PlanNode } from './nodes.js';
 import type { KeyMaker, PlannedTask, ShuffleHow, SourceSpec, SplitParams, StageParams, TakeParams, TaskPlan } from './tasks.js';
 
@@ -146,7 +147,7 @@ export class Lowering {
       const cut = parts.flatMap((p) => Array.from({ length: pieces }, (_, index) => ({ ...p, ops: [...p.ops, { op: 'slice', index, of: pieces } as const] })));
       return this.concatInto(cut, node.partitions, 'repartition');
     },
-    mapPartitions: () => { throw new PlanError('mapPartitions is not supported yet'); },
+    mapPartitions: (node) => lowerMapPartitions(this, node),
   };
 }
 
