@@ -65,6 +65,7 @@ const adapted = new WeakMap<object, AdaptedFunction>();
 
 /** `fn` called through `adapter` (one object per function, so its definition is cached). */
 export function adaptedFunction(fn: AnyFunction | ModuleFunction, adapter: FunctionAdapter): AdaptedFunction {
+  if (typeof fn !== 'function' && !isModuleFunction(fn)) throw new TypeError(`expected a function or an uploaded module's export, got ${fn === null ? 'null' : typeof fn}`);
   let a = adapted.get(fn);
   if (!a) adapted.set(fn, (a = { kind: 'kubedask-adapted', adapter, fn }));
   return a;

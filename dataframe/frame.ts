@@ -6,7 +6,7 @@ import pl from 'nodejs-polars';
 import type { Future } from '../client/future.js';
 import type { Client } from '../client/client.js';
 import type { FunctionDef } from '../client/messages.js';
-import { adaptedFunction, builtinFunction, functionDef, type AnyFunction, type ModuleFunction, type TaskFunction } from '../client/task-functions.js';
+import { adaptedFunction, builtinFunction, functionDef, type AdaptedFunction, type AnyFunction, type ModuleFunction, type TaskFunction } from '../client/task-functions.js';
 import { DataFrameError, polarsMessage } from './errors.js';
 import { crossRowPart, isAggregation } from './plan/row-wise.js';
 import { resolveClient, submitPlan, type DataBinding, type RunOptions } from './execute.js';
@@ -153,9 +153,10 @@ export class DataFrame {
    */
   mapPartitions(fn: TaskFunction<[pl.DataFrame], pl.DataFrame | Promise<pl.DataFrame>>, options: MapPartitionsOptions = {}): DataFrame {
     // Called through the "polars" adapter: its task thread hands it frames (worker/runtime/thread-adapters.ts).
-    const adapted = adaptedFunction(fn as AnyFunction | ModuleFunction, 'polars');
+    let adapted: AdaptedFunction;
     let def: FunctionDef;
     try {
+      adapted = adaptedFunction(fn as AnyFunction | ModuleFunction, 'polars');
       def = functionDef(adapted);
     } catch (err) {
       throw new DataFrameError(`mapPartitions: ${(err as Error).message}`, { cause: err });
