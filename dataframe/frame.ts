@@ -194,6 +194,7 @@ export class DataFrame {
    * Writes the result as a directory of Parquet files, `part-00000.parquet`, ... one per
    * partition, each by the worker that holds it; returns when all are written. The directory is
    * created; one that is not empty is refused unless `overwrite` (then its contents are deleted).
+   * The workers write it at the same path: on Kubernetes, a volume they and this process share.
    */
   async toParquet(dir: string, options?: ToParquetOptions): Promise<ParquetWritten> {
     const { toParquet } = await import('./write.js');

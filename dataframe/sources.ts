@@ -28,7 +28,8 @@ export function readParquet(globOrPaths: string | string[], options: ReadParquet
 }
 
 export function readCsv(globOrPaths: string | string[], options: ReadCsvOptions = {}): DataFrame {
-  const { columns: _columns, partitionRows: _rows, ...csv } = options;
+  const { columns: _columns, partitionRows: _rows, separator, ...rest } = options;
+  const csv: CsvOptions = separator === undefined ? rest : { ...rest, sep: separator }; // Polars' name for it
   return readFiles('readCsv', 'csv', globOrPaths, options, (path) => pl.scanCSV(path, csv as never), csv);
 }
 

@@ -97,6 +97,10 @@ describe('DataFrame I/O', () => {
     assertFramesEqual(await frame.compute(), whole);
     const derived = frame.filter(pl.col('name').isNotNull()).select('id', pl.col('value').add(1).alias('next'));
     assertFramesEqual(await derived.compute(), whole.filter(pl.col('name').isNotNull()).select('id', pl.col('value').add(1).alias('next')));
+    // Polars' CSV options reach the workers' scans.
+    const semicolons = join(dir, 'semicolons.txt');
+    whole.writeCSV(semicolons, { separator: ';' });
+    assertFramesEqual(await readCsv(semicolons, { separator: ';', partitionRows: 5 }).compute(), whole);
   });
 
   it('fromArrow and fromPolars run frames of this process on the cluster', async () => {
