@@ -10,12 +10,11 @@ import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import { DataFrameError, fromArrow, fromPolars, readCsv, readParquet } from '../../index.js';
 import { useCluster } from '../helpers/cluster.js';
+import { assertFramesEqual as assertEqualSorted } from '../helpers/frames.js';
 
-/** Equal frames: the same columns, dtypes and rows, in order. */
+/** Equal frames: the same columns, dtypes and rows, in the same order. */
 function assertFramesEqual(actual: pl.DataFrame, expected: pl.DataFrame): void {
-  const dtypes = (df: pl.DataFrame) => Object.entries(df.schema).map(([name, dtype]) => `${name}: ${String(dtype)}`);
-  assert.deepEqual(dtypes(actual), dtypes(expected));
-  assert.deepEqual(actual.toRecords(), expected.toRecords());
+  assertEqualSorted(actual, expected, { sortBy: [] });
 }
 
 /** 10 rows with nulls in every column. */
@@ -109,7 +108,7 @@ describe('DataFrame I/O', () => {
     assertFramesEqual(await fromTable.compute(), sample().withColumns(pl.col('id').mul(pl.col('value')).alias('product')));
     const grouped = fromPolars(sample(), { partitions: 4 }).groupBy('name').agg(pl.col('value').sum().alias('total'));
     const expected = sample().groupBy('name').agg(pl.col('value').sum().alias('total'));
-    assertFramesEqual((await grouped.compute()).sort('name'), expected.sort('name'));
+    assertEqualSorted(await grouped.compute(), expected, { sortBy: ['name'] });
   });
 
   describe('mapPartitions', () => {
@@ -133,6 +132,25 @@ describe('DataFrame I/O', () => {
         return polars.DataFrame({ rows: [df.height], first: [Number(df.getColumn('id').get(0))] });
       }, { schema: { rows: pl.Float64, first: pl.Float64 } });
       assertFramesEqual(await sizes.compute(), pl.DataFrame({ rows: [4, 4, 2], first: [1, 5, 9] }));
+    });
+
+    it('runs after a shuffle and feeds one', async () => {
+      const tagged = fromPolars(sample(), { partitions: 3 })
+        .repartition({ by: 'name', partitions: 2 })
+        .mapPartitions(async (df: pl.DataFrame) => {
+          const polars = (await import('nodejs-polars')).default;
+          return df.withColumns(polars.lit(df.height).cast(polars.Int64).alias('partition_rows'));
+        }, { schema: { ...sample().schema, partition_rows: pl.Int64 } });
+      const perName = await tagged.groupBy('name').agg(pl.col('partition_rows').nUnique().alias('sizes')).compute();
+      // Rows of one name meet in one partition: each name sees one partition size.
+      assert.deepEqual(perName.getColumn('sizes').toArray(), perName.getColumn('sizes').toArray().map(() => 1));
+      assert.equal(perName.height, sample().getColumn('name').nUnique());
+      // A partition of k rows tags its k rows with k: each size's rows are a whole number of partitions.
+      const whole = await tagged.compute();
+      assert.equal(whole.height, sample().height);
+      for (const [size, rows] of whole.getColumn('partition_rows').valueCounts().rows() as Array<[number, number]>) {
+        assert.equal(Number(rows) % Number(size), 0, `${rows} rows tagged ${size}`);
+      }
     });
 
     it('runs an export of an uploaded module', async () => {

@@ -24,8 +24,8 @@ describe('mapPartitions lowering', () => {
     const plan: PlanNode = { kind: 'map', input: { kind: 'mapPartitions', input, fn, schema }, ops: [filter], schema };
     const { tasks, outputs } = planTasks(plan, keys());
     assert.deepEqual(tasks.map((t) => [t.key, t.kernel, t.inputs]), [
-      ['stage-1', 'df/stage', []], ['map-partitions-2', 'fn', ['stage-1']],
-      ['stage-3', 'df/stage', []], ['map-partitions-4', 'fn', ['stage-3']],
+      ['read-parquet-1', 'df/stage', []], ['map-partitions-2', 'fn', ['read-parquet-1']],
+      ['read-parquet-3', 'df/stage', []], ['map-partitions-4', 'fn', ['read-parquet-3']],
       ['stage-5', 'df/stage', ['map-partitions-2']], ['stage-6', 'df/stage', ['map-partitions-4']],
     ]);
     assert.deepEqual(outputs, ['stage-5', 'stage-6']);
