@@ -96,6 +96,12 @@ describe('DataFrame errors', () => {
       assertFailsAtCall(() => readCsv([join(dir, 'missing.csv')]), [/missing\.csv/], SourceError);
     });
 
+    it('a CSV option that cannot travel to the workers', () => {
+      const file = join(dir, 'typed.csv');
+      sample().writeCSV(file);
+      assertFailsAtCall(() => readCsv(file, { schema: { id: pl.Int32 } }), [/^readCsv: option schema cannot be sent to the workers/, /cast/], SourceError);
+    });
+
     it('files whose schemas differ, naming both and the column', () => {
       const a = join(dir, 'schema-a.parquet');
       const b = join(dir, 'schema-b.parquet');
