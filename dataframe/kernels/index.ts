@@ -4,6 +4,7 @@ import { collect } from './collect.js';
 import { join } from './join.js';
 import { split, take } from './shuffle.js';
 import { stage } from './stage.js';
+import { writeParquet } from './write-parquet.js';
 
 export const kernels: KernelFamily = {
   'df/stage': stage,
@@ -11,4 +12,5 @@ export const kernels: KernelFamily = {
   'df/split': split,
   'df/take': take,
   'df/join': join,
+  'df/write-parquet': writeParquet,
 };

@@ -50,6 +50,7 @@ function opText(op: Op): string {
     case 'unique': return 'unique';
     case 'aggregate': return `aggregate by [${op.keys.join(', ')}]`;
     case 'finalize': return 'finalize';
+    case 'expectSchema': return `expect the schema of ${op.what}`;
   }
 }
 

@@ -5,6 +5,7 @@
 import { decompose } from './aggregate.js';
 import { PlanError } from './errors.js';
 import { lowerJoin, materializeJoin } from './join.js';
+import { lowerMapPartitions } from './map-partitions.js';
 import type { Op, PlanNode } from './nodes.js';
 import type { JoinSpec, KeyMaker, PlannedTask, ShuffleHow, SourceSpec, SplitParams, StageParams, TakeParams, TaskPlan } from './tasks.js';
 
@@ -150,7 +151,7 @@ export class Lowering {
       const cut = parts.flatMap((p) => Array.from({ length: pieces }, (_, index) => ({ ...p, ops: [...p.ops, { op: 'slice', index, of: pieces } as const] })));
       return this.concatInto(cut, node.partitions, 'repartition');
     },
-    mapPartitions: () => { throw new PlanError('mapPartitions is not supported yet'); },
+    mapPartitions: (node) => lowerMapPartitions(this, node),
   };
 }
 

@@ -118,6 +118,7 @@ export namespace kubedask {
             module: string;
             export: string;
             builtin: string;
+            adapter: string;
             static create(properties: kubedask.v1.FunctionDef.$Shape): kubedask.v1.FunctionDef & kubedask.v1.FunctionDef.$Shape;
             static create(properties?: kubedask.v1.FunctionDef.$Properties): kubedask.v1.FunctionDef;
             static encode(message: kubedask.v1.FunctionDef.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -138,6 +139,7 @@ export namespace kubedask {
                 module?: (string|null);
                 "export"?: (string|null);
                 builtin?: (string|null);
+                adapter?: (string|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.FunctionDef.$Properties;

@@ -1058,6 +1058,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {string|null} [module] FunctionDef module
              * @property {string|null} ["export"] FunctionDef export
              * @property {string|null} [builtin] FunctionDef builtin
+             * @property {string|null} [adapter] FunctionDef adapter
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1138,6 +1139,14 @@ export const kubedask = $root.kubedask = (() => {
             FunctionDef.prototype.builtin = "";
 
             /**
+             * FunctionDef adapter.
+             * @member {string} adapter
+             * @memberof kubedask.v1.FunctionDef
+             * @instance
+             */
+            FunctionDef.prototype.adapter = "";
+
+            /**
              * Creates a new FunctionDef instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.FunctionDef
@@ -1181,6 +1190,8 @@ export const kubedask = $root.kubedask = (() => {
                     writer.uint32(/* id 5, wireType 2 =*/42).string(message["export"]);
                 if (message.builtin != null && $Object.hasOwnProperty.call(message, "builtin") && message.builtin !== "")
                     writer.uint32(/* id 6, wireType 2 =*/50).string(message.builtin);
+                if (message.adapter != null && $Object.hasOwnProperty.call(message, "adapter") && message.adapter !== "")
+                    writer.uint32(/* id 7, wireType 2 =*/58).string(message.adapter);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1292,6 +1303,15 @@ export const kubedask = $root.kubedask = (() => {
                                 delete message.builtin;
                             continue;
                         }
+                    case 7: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.adapter = value;
+                            else
+                                delete message.adapter;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -1361,6 +1381,9 @@ export const kubedask = $root.kubedask = (() => {
                 if (object.builtin != null)
                     if (typeof object.builtin !== "string" || object.builtin.length)
                         message.builtin = $String(object.builtin);
+                if (object.adapter != null)
+                    if (typeof object.adapter !== "string" || object.adapter.length)
+                        message.adapter = $String(object.adapter);
                 return message;
             };
 
@@ -1388,6 +1411,7 @@ export const kubedask = $root.kubedask = (() => {
                     object.module = "";
                     object["export"] = "";
                     object.builtin = "";
+                    object.adapter = "";
                 }
                 if (message.id != null && $Object.hasOwnProperty.call(message, "id"))
                     object.id = message.id;
@@ -1401,6 +1425,8 @@ export const kubedask = $root.kubedask = (() => {
                     object["export"] = message["export"];
                 if (message.builtin != null && $Object.hasOwnProperty.call(message, "builtin"))
                     object.builtin = message.builtin;
+                if (message.adapter != null && $Object.hasOwnProperty.call(message, "adapter"))
+                    object.adapter = message.adapter;
                 return object;
             };
 

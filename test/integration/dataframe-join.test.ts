@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import pl from 'nodejs-polars';
 import { fromPolars, readCsv, readParquet, type DataFrame, type JoinOptions } from '../../index.js';
-import { defaultFlightsPath } from '../../client/demo/flights-tasks.js';
 import { useCluster } from '../helpers/cluster.js';
 import { assertFramesEqual } from '../helpers/frames.js';
 
 const HOWS = ['inner', 'left', 'outer', 'semi', 'anti'] as const;
-const AIRPORTS = join(dirname(defaultFlightsPath()), 'airports.csv');
+const FLIGHTS = join(import.meta.dirname, '../../../node_modules/vega-datasets/data/flights-3m.parquet');
+const AIRPORTS = join(dirname(FLIGHTS), 'airports.csv');
 
 /** A small deterministic generator, so a failure reproduces. */
 function random(seed: number): () => number {
@@ -139,12 +139,12 @@ describe('DataFrame.join', () => {
   });
 
   it('joins flights-3m with airports.csv (broadcast) and groups by state, equal to Polars', async () => {
-    const flights = readParquet(defaultFlightsPath(), { columns: ['origin', 'delay'] });
+    const flights = readParquet(FLIGHTS, { columns: ['origin', 'delay'] });
     const airports = readCsv(AIRPORTS);
     const aggs = () => [pl.len().alias('flights'), pl.col('delay').sum().alias('delay_sum'), pl.col('delay').max().alias('delay_max')];
     const byState = flights.join(airports, { leftOn: 'origin', rightOn: 'iata', how: 'left' }).groupBy('state').agg(...aggs());
     assert.match(byState.explain(), /broadcast right \(about .* by metadata\)/);
-    const expected = pl.readParquet(defaultFlightsPath(), { columns: ['origin', 'delay'] })
+    const expected = pl.readParquet(FLIGHTS, { columns: ['origin', 'delay'] })
       .join(pl.readCSV(AIRPORTS), { leftOn: 'origin', rightOn: 'iata', how: 'left' })
       .groupBy('state').agg(...aggs());
     const actual = await byState.compute({ client: fx.client });

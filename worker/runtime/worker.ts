@@ -257,7 +257,7 @@ class WorkerProcess {
     registered: () => this.pool.start(),
     compute: (compute) => {
       for (const f of compute.functions ?? []) {
-        this.functions.set(f.id ?? '', { id: f.id ?? '', name: f.name ?? '', source: f.source ?? '', module: f.module ?? '', export: f.export ?? '', builtin: f.builtin ?? '' });
+        this.functions.set(f.id ?? '', { id: f.id ?? '', name: f.name ?? '', source: f.source ?? '', module: f.module ?? '', export: f.export ?? '', builtin: f.builtin ?? '', adapter: f.adapter ?? '' });
       }
       const spec = compute.task;
       if (!spec?.key) return;
