@@ -1,10 +1,12 @@
 // The user's DataFrame: a lazy plan over partitions on the cluster. Every operation is checked
 // here, on an empty frame of the input's schema (schema.ts), so a mistake fails at the call
 // that made it; nothing runs until compute(), persist(), count(), describe() or toParquet().
+import { tableFromIPC, type Table } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import type { Future } from '../client/future.js';
 import type { Client } from '../client/client.js';
-import { builtinFunction, functionDef, type TaskFunction } from '../client/task-functions.js';
+import type { FunctionDef } from '../client/messages.js';
+import { adaptedFunction, builtinFunction, functionDef, type AdaptedFunction, type AnyFunction, type ModuleFunction, type TaskFunction } from '../client/task-functions.js';
 import { DataFrameError, polarsMessage } from './errors.js';
 import { crossRowPart, isAggregation } from './plan/row-wise.js';
 import { resolveClient, submitPlan, type DataBinding, type RunOptions } from './execute.js';
@@ -13,6 +15,7 @@ import { explainPlan } from './plan/explain.js';
 import { optimize } from './plan/optimize.js';
 import { partitionCount } from './plan/partitions.js';
 import { inferSchema, planSchema, type PlSchema } from './schema.js';
+import type { ParquetWritten, ToParquetOptions } from './write.js';
 
 export type JoinOptions = ({ on: string | string[] } | { leftOn: string | string[]; rightOn: string | string[] }) & {
   how?: JoinHow;
@@ -149,9 +152,18 @@ export class DataFrame {
    * returns one (or a promise of one). Give `schema` when the output's columns differ.
    */
   mapPartitions(fn: TaskFunction<[pl.DataFrame], pl.DataFrame | Promise<pl.DataFrame>>, options: MapPartitionsOptions = {}): DataFrame {
-    const def = functionDef(fn);
+    // Called through the "polars" adapter: its task thread hands it frames (worker/runtime/thread-adapters.ts).
+    let adapted: AdaptedFunction;
+    let def: FunctionDef;
+    try {
+      adapted = adaptedFunction(fn as AnyFunction | ModuleFunction, 'polars');
+      def = functionDef(adapted);
+    } catch (err) {
+      throw new DataFrameError(`mapPartitions: ${(err as Error).message}`, { cause: err });
+    }
     const schema = options.schema ?? this.plSchema;
-    const functions = new Map(this.functions).set(def.id, fn);
+    if (options.schema) inferSchema('mapPartitions: the schema option', (lf) => lf, options.schema);
+    const functions = new Map(this.functions).set(def.id, adapted);
     return DataFrame.fromPlan(
       { kind: 'mapPartitions', input: this.plan, fn: { id: def.id, name: def.name }, schema: planSchema(schema) },
       schema, this.bindings, functions,
@@ -176,6 +188,23 @@ export class DataFrame {
     const client = resolveClient(options);
     const futures = submitPlan(this.plan, this.bindings, this.functions, client);
     return dataOf(futures.map((future) => ({ future })), this.plSchema, null);
+  }
+
+  /**
+   * Writes the result as a directory of Parquet files, `part-00000.parquet`, ... one per
+   * partition, each by the worker that holds it; returns when all are written. The directory is
+   * created; one that is not empty is refused unless `overwrite` (then its contents are deleted).
+   * The workers write it at the same path: on Kubernetes, a volume they and this process share.
+   */
+  async toParquet(dir: string, options?: ToParquetOptions): Promise<ParquetWritten> {
+    const { toParquet } = await import('./write.js');
+    return toParquet(this, dir, options);
+  }
+
+  /** The result, as one Apache Arrow table in this process. */
+  async toArrow(options?: RunOptions): Promise<Table> {
+    const frame = await this.compute(options);
+    return tableFromIPC(frame.writeIPCStream()); // uncompressed: apache-arrow reads no lz4
   }
 
   /** Non-null values per column, as one row (Polars' DataFrame.count()). */

@@ -20,17 +20,21 @@ export function assertFramesEqual(actual: pl.DataFrame, expected: pl.DataFrame, 
   const a = by.length ? actual.sort(by) : actual;
   const e = by.length ? expected.sort(by) : expected;
   const rtol = options.rtol ?? 1e-9;
+  // Vectorized: a JavaScript loop over millions of values would stall this process, which in
+  // these tests also runs the scheduler.
   for (const c of actual.columns) {
-    const av = a.getColumn(c).toArray() as unknown[];
-    const ev = e.getColumn(c).toArray() as unknown[];
-    for (let i = 0; i < av.length; i++) {
-      const [x, y] = [av[i], ev[i]];
-      if (typeof x === 'number' && typeof y === 'number' && !Number.isInteger(y)) {
-        const close = Math.abs(x - y) <= rtol * Math.max(1, Math.abs(y)) || (Number.isNaN(x) && Number.isNaN(y));
-        assert.ok(close, `column ${c} row ${i}: ${x} != ${y}`);
-      } else {
-        assert.deepEqual(x, y, `column ${c} row ${i}`);
-      }
+    const [x, y] = [a.getColumn(c).alias('x'), e.getColumn(c).alias('y')];
+    const both = pl.DataFrame([x, y]);
+    const float = /Float/.test(String(x.dtype));
+    const same = float
+      ? pl.col('x').isNull().eq(pl.col('y').isNull())
+        .and(pl.col('x').isNull().or(pl.col('x').sub(pl.col('y')).abs().ltEq(pl.col('y').abs().clip(1, Number.MAX_VALUE).mul(rtol)))
+          .or(pl.col('x').isNan().and(pl.col('y').isNan())))
+      : pl.col('x').isNull().and(pl.col('y').isNull()).or(pl.col('x').eq(pl.col('y')).fillNull(false));
+    const bad = both.withRowIndex('row').filter(same.not()).head(1);
+    if (bad.height > 0) {
+      const { row, x: got, y: want } = bad.toRecords()[0] as { row: number; x: unknown; y: unknown };
+      assert.fail(`column ${c} row ${row}: ${String(got)} != ${String(want)} (actual != expected)`);
     }
   }
 }

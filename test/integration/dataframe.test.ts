@@ -108,7 +108,7 @@ describe('DataFrame on a cluster, against single-process Polars', () => {
     assert.throws(() => files.withColumns(pl.col('x').sub(pl.col('x').mean()).alias('centered')), /mean\(\) looks across rows/);
     assert.throws(() => files.filter(pl.col('id').cumSum().gt(10)), /CumSum looks across rows/);
     const count = await frames.count({ client: fixture.client });
-    assert.deepEqual(count.row(0), local.columns.map((c) => local.height - local.getColumn(c).nullCount()));
+    assert.deepEqual(count.toRecords()[0], Object.fromEntries(local.columns.map((c) => [c, local.height - local.getColumn(c).nullCount()])));
     const described = await frames.describe({ client: fixture.client });
     const mean = described.filter(pl.col('statistic').eq(pl.lit('mean'))).getColumn('x').get(0) as number;
     assert.ok(Math.abs(mean - (local.getColumn('x').mean() as number)) < 1e-6, `mean ${mean}`);
@@ -171,5 +171,20 @@ describe('DataFrame when a worker dies', () => {
       assertFramesEqual(await result, local.groupBy('many').agg(...aggs()), { sortBy: ['many'] });
       assert.ok((await client.clusterInfo()).workers.every((w) => w.name !== victim), 'the killed worker is gone');
     });
+  });
+});
+
+describe('DataFrame past the workers\' memory limit', () => {
+  // 40 MiB per worker: values spill past 60 % of it; the data below are about 45 MB.
+  const fixture = useCluster({ workers: 2, threads: 1, memoryLimit: 40 * 2 ** 20 });
+  const local = generated(1_200_000);
+
+  it('keeps shuffled partitions by spilling them to disk, and reads them back equal', async () => {
+    const { client } = fixture;
+    const spread = fromPolars(local, { partitions: 6 }).repartition({ by: 'many', partitions: 8 }).persist({ client });
+    await waitUntil(async () => (await client.clusterInfo()).workers.some((w) => w.spilledBytes > 0), 'a worker to spill');
+    assertFramesEqual(await spread.compute({ client }), local, { sortBy: ['id'] });
+    const aggs = () => [pl.len().alias('rows'), pl.col('x').sum().alias('sum')];
+    assertFramesEqual(await spread.groupBy('skew').agg(...aggs()).compute({ client }), local.groupBy('skew').agg(...aggs()), { sortBy: ['skew'] });
   });
 });
