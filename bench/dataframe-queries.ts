@@ -50,8 +50,6 @@ export function checkDifference(ours: Check, theirs: Check): string | undefined 
   return a === b ? undefined : `kubedask ${a}, peer ${b}`;
 }
 
-type Writable = { toParquet?: (dir: string, options: { client: Client; overwrite: boolean }) => Promise<{ rows: number }> };
-
 export const kubedaskQueries: Record<Query, (input: QueryInput) => Promise<Check>> = {
   groupby: async ({ client, files }) => frameCheck(
     await readParquet(files, { columns: ['origin', 'delay'] })
@@ -75,11 +73,10 @@ export const kubedaskQueries: Record<Query, (input: QueryInput) => Promise<Check
   },
 
   write: async ({ client, files, outDir }) => {
-    const frame = readParquet(files)
+    const written = await readParquet(files)
       .filter(pl.col('delay').isNotNull().and(pl.col('distance').gt(500)))
-      .withColumns(pl.col('date').date.hour().alias('hour'), pl.col('date').date.weekday().alias('weekday'), pl.col('delay').gt(15).alias('late')) as Writable;
-    if (typeof frame.toParquet !== 'function') throw new Error('DataFrame.toParquet is not in this build');
-    const written = await frame.toParquet(outDir, { client, overwrite: true });
+      .withColumns(pl.col('date').date.hour().alias('hour'), pl.col('date').date.weekday().alias('weekday'), pl.col('delay').gt(15).alias('late'))
+      .toParquet(outDir, { client, overwrite: true });
     return { rows: written.rows };
   },
 };
