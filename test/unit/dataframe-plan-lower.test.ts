@@ -3,12 +3,15 @@
 // two-phase decomposition of aggregations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import pl from 'nodejs-polars';
 import { decompose } from '../../dataframe/plan/aggregate.js';
 import { COMBINE_FAN_IN, planTasks } from '../../dataframe/plan/lower.js';
 import type { Expr, Op, PlanNode, Schema, UserAgg } from '../../dataframe/plan/nodes.js';
 import { optimize } from '../../dataframe/plan/optimize.js';
 import type { PlannedTask, StageParams, TaskPlan } from '../../dataframe/plan/tasks.js';
+import { readParquet } from '../../dataframe/sources.js';
 
 const col = (name: string): Expr => ({ Column: name });
 const num = (v: number): Expr => ({ Literal: { Scalar: { Float64: v } } });
@@ -109,6 +112,19 @@ test('a decomposable group-by over 30 partitions: 30 partials, 4 combines of at 
   const finalize = params(final).ops[1] as Extract<Op, { op: 'finalize' }>;
   assert.deepEqual(finalize.keys, ['origin']);
   assert.deepEqual(finalize.outputs.map((o) => [o.as, o.kind, o.dtype]), [['m', 'col', 'Float64'], ['s', 'std', 'Float64'], ['n', 'col', 'UInt32']]);
+});
+
+test('through the DataFrame API: flights-3m in 30 partitions, grouped, is 30 partial tasks reading two columns', () => {
+  const flights = join(dirname(createRequire(import.meta.url).resolve('vega-datasets')), '..', 'data', 'flights-3m.parquet');
+  const df = readParquet(flights, { partitionRows: 100_000 }).groupBy('origin').agg(pl.col('delay').mean().alias('m'), pl.len().alias('n'));
+  assert.equal(df.npartitions, 1);
+  const { tasks } = lower(optimize(df.plan));
+  const partials = byGroup(tasks, 'partial-agg');
+  assert.equal(partials.length, 30);
+  assert.equal(byGroup(tasks, 'combine-aggregate').length, 4);
+  assert.equal(tasks.length, 35);
+  assert.deepEqual(new Set(partials.map((t) => params(t).source?.part.offset)).size, 30);
+  for (const task of partials) assert.deepEqual(params(task).source?.columns, ['delay', 'origin']);
 });
 
 test('the combine tree: none under the fan-in, two levels over its square', () => {

@@ -176,3 +176,11 @@ test('intermediate schemas follow the narrowed columns', () => {
   assert.deepEqual(sort.schema.map((f) => f.name), ['a', 'b', 'a2']);
   assert.deepEqual(sort.schema, (sort as Extract<PlanNode, { kind: 'sort' }>).input.schema);
 });
+
+test('explain shows the columns and the filter pushed into the scan, expressions as written', () => {
+  const text = rows().withColumns(col('a').mul(2).alias('a2')).filter(col('g').eq(lit('x')).and(col('b').isNull().not())).select('a2', 'id').explain();
+  assert.deepEqual(text.split('\n'), [
+    'Map (fused, per partition): withColumns (col(a) * 2) as a2 -> select col(a2), col(id)',
+    '  Scan parquet 1 file(s), 4 partition(s) columns=[id, g, a, b] filter=((col(g) == "x") & not(isNull(col(b))))',
+  ]);
+});
