@@ -88,8 +88,9 @@ function pastOp(op: Op, p: Expr): Expr | undefined {
       return p;
     }
     case 'select': {
-      // Through columns the select passes on (renamed or not), when every output is row-wise.
-      if (!op.exprs.every(isRowwise)) return undefined;
+      // Through columns the select passes on (renamed or not), when every output is row-wise
+      // (a select of literals alone is one row, whatever the rows before).
+      if (read.size === 0 || !op.exprs.every(isRowwise)) return undefined;
       const source = new Map<string, string>();
       for (const e of op.exprs) {
         const from = passedColumn(e);

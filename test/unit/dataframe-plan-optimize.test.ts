@@ -104,6 +104,15 @@ test('a filter that looks at other rows does not move, nor do the row-wise ones 
   assert.equal(onlyScan(shifted).predicate, null, 'a cumulative sum would see fewer rows');
 });
 
+test('a filter moves past a select through the columns it passes on, renamed back', () => {
+  const plan = optimized(rows().select(col('g').alias('group'), col('b'), col('a').mul(2).alias('a2')).filter(col('group').eq(lit('y'))).filter(col('a2').gt(0)));
+  assert.deepEqual(onlyScan(plan).predicate, json(col('g').eq(lit('y'))));
+  assert.deepEqual(rootOps(plan).map((o) => o.op), ['select', 'filter']);
+  // A select of literals alone is one row per partition, whatever rows come before.
+  const literals = optimized(rows().select(lit(1).alias('one')).filter(lit(false)));
+  assert.equal(onlyScan(literals).predicate, null);
+});
+
 test('a filter moves past a sort and a rename (renamed back), never past a head', () => {
   const sorted = optimized(rows().sort('id', { descending: true }).filter(col('g').eq(lit('x'))));
   assert.equal(sorted.kind, 'sort');
