@@ -26,7 +26,7 @@ function describeNode(node: PlanNode): string {
     }
     case 'data': return `Data ${node.keys.length} partition(s)`;
     case 'map': return `Map (fused, per partition): ${node.ops.map(opText).join(' -> ')}`;
-    case 'aggregate': return `Aggregate by [${node.keys.join(', ')}]: ${node.aggs.map((a) => a.name).join(', ')}${node.splitOut > 1 ? ` into ${node.splitOut} partitions` : ''}`;
+    case 'aggregate': return `Aggregate by [${node.keys.join(', ')}]: ${node.aggs.map((a) => exprText(a.expr)).join(', ')}${node.splitOut > 1 ? ` into ${node.splitOut} partitions` : ''}`;
     case 'join': return `Join ${node.how} on [${node.leftOn.join(', ')}] = [${node.rightOn.join(', ')}]`;
     case 'sort': return `Sort by [${node.by.map((b, i) => `${b}${node.descending[i] ? ' desc' : ''}`).join(', ')}]`;
     case 'head': return `Head ${node.n}`;
@@ -53,7 +53,7 @@ function opText(op: Op): string {
 
 const OPERATORS: Record<string, string> = {
   Eq: '==', EqValidity: '==', NotEq: '!=', NotEqValidity: '!=', Lt: '<', LtEq: '<=', Gt: '>', GtEq: '>=',
-  Plus: '+', Minus: '-', Multiply: '*', Divide: '/', TrueDivide: '/', FloorDivide: '//', Modulus: '%',
+  Plus: '+', Minus: '-', Multiply: '*', Divide: '/', RustDivide: '/', TrueDivide: '/', FloorDivide: '//', Modulus: '%',
   And: '&', Or: '|', Xor: '^', LogicalAnd: 'and', LogicalOr: 'or',
 };
 
