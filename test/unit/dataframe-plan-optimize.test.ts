@@ -13,6 +13,8 @@ import type { Expr, Op, PlanNode } from '../../dataframe/plan/nodes.js';
 import { optimize } from '../../dataframe/plan/optimize.js';
 import { columnsRead } from '../../dataframe/plan/columns.js';
 import { readParquet } from '../../dataframe/sources.js';
+import { planTasks } from '../../dataframe/plan/lower.js';
+import { stage } from '../../dataframe/kernels/stage.js';
 import { sortedResult } from './dataframe-plan-reference.js';
 
 const { col, lit } = pl;
@@ -192,4 +194,17 @@ test('explain shows the columns and the filter pushed into the scan, expressions
     'Map (fused, per partition): withColumns (col(a) * 2) as a2 -> select col(a2), col(id)',
     '  Scan parquet 1 file(s), 4 partition(s) columns=[id, g, a, b] filter=((col(g) == "x") & not(isNull(col(b))))',
   ]);
+});
+
+test('the stage kernel runs the optimized scan tasks to the rows of the plan as written', async () => {
+  const q = rows().rename({ g: 'grp' }).filter(col('grp').eq(lit('x'))).drop('s').withColumns(col('a').mul(2).alias('a2')).select('id', 'a2');
+  let n = 0;
+  const { tasks } = planTasks(optimize(q.plan), (group) => `${group}-${++n}`);
+  assert.equal(tasks.length, 4);
+  for (const task of tasks) assert.deepEqual((task.params as { source: { columns: string[] } }).source.columns, ['id', 'g', 'a']);
+  const outputs = await Promise.all(tasks.map((t) => stage(t.params, [], { key: t.key, nthreads: 1 })));
+  const got = pl.concat(outputs.map((v) => (v as { native: pl.DataFrame }).native));
+  const expected = sortedResult(q.plan);
+  assert.ok(expected.height > 0);
+  assert.ok(got.sort(got.columns).frameEqual(expected, true));
 });
