@@ -45,7 +45,7 @@ test('outputName: where it names a column, Polars gives the same name', () => {
     col('a').mean(), col('a').std(), col('a').count(), col('a').sum().over('g'), col('a').sortBy('b'), pl.len(),
     col('a').cast(pl.Int64), col('a').suffix('_x'), col('a').prefix('p_'), col('a').mul(2).keepName(), col('s').str.contains('x'),
     col('a').isIn([1, 2]), col('a').diff({ n: 1, nullBehavior: 'ignore' }), col('a').filter(col('b').gt(0)).first(),
-    pl.intRange(0, 1), pl.maxHorizontal(col('b'), col('a')), pl.concatString([col('s'), col('s')]), col('a').clip(0, 1),
+    pl.intRange(0, 1), pl.maxHorizontal([col('b'), col('a')]), pl.concatString([col('s'), col('s')]), col('a').clip(0, 1),
     col('a').pow(2), col('a').cast(pl.Int32).alias('q').suffix('_z'),
   ];
   for (const e of exprs) {
