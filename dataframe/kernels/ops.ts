@@ -2,6 +2,7 @@
 // optimized and run by Polars as a whole.
 import pl from 'nodejs-polars';
 import type { AggSpec, Expr, FinalSpec, Op } from '../plan/nodes.js';
+import { expectSchema } from './expect-schema.js';
 
 type LazyFrame = pl.LazyDataFrame;
 type Handlers = { [K in Op['op']]: (lf: LazyFrame, op: Extract<Op, { op: K }>) => LazyFrame };
@@ -24,6 +25,13 @@ const handlers: Handlers = {
   drop: (lf, op) => (op.names.length ? lf.drop(op.names) : lf),
   rename: (lf, op) => lf.rename(op.mapping),
   head: (lf, op) => lf.head(op.n),
+  slice: (lf, op) => {
+    // Row counts are only known once collected: cut on the row index instead.
+    const row = pl.intRange(0, pl.len());
+    const start = pl.len().mul(op.index).div(op.of).floor();
+    const end = pl.len().mul(op.index + 1).div(op.of).floor();
+    return lf.filter(row.gtEq(start).and(row.lt(end)));
+  },
   // Polars' defaults (nulls first), so results match a single-process sort; one column takes a bare flag.
   sort: (lf, op) => (op.by.length === 1 ? lf.sort(op.by[0]!, op.descending[0]) : lf.sort(op.by, op.descending)),
   unique: (lf, op) => lf.unique({ subset: op.subset ?? undefined, keep: 'first', maintainOrder: true } as never),
@@ -31,6 +39,7 @@ const handlers: Handlers = {
     ? lf.groupBy(op.keys).agg(...op.aggs.map(aggExpr))
     : lf.select(...op.aggs.map(aggExpr))),
   finalize: (lf, op) => lf.select(...op.keys.map((k) => pl.col(k)), ...op.outputs.map(finalExpr)),
+  expectSchema: (lf, op) => expectSchema(lf, op.schema, op.what),
 };
 
 function aggExpr(a: AggSpec): pl.Expr {

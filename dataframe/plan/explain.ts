@@ -1,6 +1,8 @@
 // explain(): a plan as indented text, one node per line, inputs below their consumer.
 import { isRecord } from './columns.js';
+import { strategyText } from './join-strategy.js';
 import type { Expr, Op, PlanNode } from './nodes.js';
+import { joinStrategyOf } from './partitions.js';
 
 export function explainPlan(node: PlanNode, indent = ''): string {
   const lines = [indent + describeNode(node)];
@@ -27,7 +29,7 @@ function describeNode(node: PlanNode): string {
     case 'data': return `Data ${node.keys.length} partition(s)`;
     case 'map': return `Map (fused, per partition): ${node.ops.map(opText).join(' -> ')}`;
     case 'aggregate': return `Aggregate by [${node.keys.join(', ')}]: ${node.aggs.map((a) => exprText(a.expr)).join(', ')}${node.splitOut > 1 ? ` into ${node.splitOut} partitions` : ''}`;
-    case 'join': return `Join ${node.how} on [${node.leftOn.join(', ')}] = [${node.rightOn.join(', ')}]`;
+    case 'join': return `Join ${node.how} on [${node.leftOn.join(', ')}] = [${node.rightOn.join(', ')}]: ${strategyText(joinStrategyOf(node))}`;
     case 'sort': return `Sort by [${node.by.map((b, i) => `${b}${node.descending[i] ? ' desc' : ''}`).join(', ')}]`;
     case 'head': return `Head ${node.n}`;
     case 'unique': return `Unique${node.subset ? ` on [${node.subset.join(', ')}]` : ''}`;
@@ -44,10 +46,12 @@ function opText(op: Op): string {
     case 'drop': return `drop ${op.names.join(', ')}`;
     case 'rename': return `rename ${Object.entries(op.mapping).map(([a, b]) => `${a}->${b}`).join(', ')}`;
     case 'head': return `head ${op.n}`;
+    case 'slice': return `slice ${op.index + 1}/${op.of}`;
     case 'sort': return `sort ${op.by.join(', ')}`;
     case 'unique': return 'unique';
     case 'aggregate': return `aggregate by [${op.keys.join(', ')}]`;
     case 'finalize': return 'finalize';
+    case 'expectSchema': return `expect the schema of ${op.what}`;
   }
 }
 

@@ -4,14 +4,19 @@
 // per partition. Pure: keys come from the caller's KeyMaker.
 import { decompose } from './aggregate.js';
 import { PlanError } from './errors.js';
+import { lowerJoin, materializeJoin } from './join.js';
+import { lowerMapPartitions } from './map-partitions.js';
 import type { Op, PlanNode } from './nodes.js';
-import type { KeyMaker, PlannedTask, SourceSpec, StageParams, TaskPlan } from './tasks.js';
+import type { JoinSpec, KeyMaker, PlannedTask, ShuffleHow, SourceSpec, SplitParams, StageParams, TakeParams, TaskPlan } from './tasks.js';
 
-/** A partition not made yet: its inputs concatenated (or its source read), then ops. */
+/** A partition not made yet: its inputs concatenated (or its source read, or bucket `take.bucket`
+ *  of each of a shuffle's splits gathered, or the `join` of two parts), then ops. */
 export interface Part {
   inputs: string[];
   source: SourceSpec | null;
   ops: Op[];
+  take?: { bucket: number; partitions: number };
+  join?: { spec: JoinSpec; left: Part; right: Part };
 }
 
 /** Partials combined per task in an aggregation's tree. */
@@ -30,9 +35,40 @@ export class Lowering {
 
   /** The key holding the partition, emitting its stage task unless it is an input as it is. */
   materialize(part: Part, group: string): string {
+    if (part.join) return materializeJoin(this, part.join, part.ops, group);
+    if (part.take) {
+      const params: TakeParams = { bucket: part.take.bucket, partitions: part.take.partitions, ops: part.ops };
+      return this.emit('df/take', params, part.inputs, group === 'stage' ? 'shuffle-take' : group);
+    }
     if (!part.source && part.ops.length === 0 && part.inputs.length === 1) return part.inputs[0]!;
     const params: StageParams = { source: part.source, ops: part.ops };
-    return this.emit('df/stage', params, part.inputs, group);
+    return this.emit('df/stage', params, part.inputs, part.source && group === 'stage' ? `read-${part.source.format}` : group);
+  }
+
+  /**
+   * The rows of `parts` redistributed into `partitions` parts: one split task per input part
+   * (its pending ops run in it) and, per output part, a take of its bucket from every split,
+   * left pending so what follows fuses into the take. A range split's last input is the
+   * `boundaries` key.
+   */
+  shuffle(parts: Part[], how: ShuffleHow, partitions: number, group: string, boundaries?: string): Part[] {
+    const splits = parts.map((p) => {
+      const made = p.take || p.join;
+      const inputs = made ? [this.materialize(p, `${group}-prepare`)] : p.inputs;
+      const stage: StageParams = made ? { source: null, ops: [] } : { source: p.source, ops: p.ops };
+      const params: SplitParams = { how, partitions, stage };
+      return this.emit('df/split', params, boundaries ? [...inputs, boundaries] : inputs, `${group}-split`);
+    });
+    return Array.from({ length: partitions }, (_, bucket) => ({ inputs: splits, source: null, ops: [], take: { bucket, partitions } }));
+  }
+
+  /** Consecutive parts concatenated into `count` parts (no data moves but to the task). */
+  concatInto(parts: Part[], count: number, group: string): Part[] {
+    const keys = parts.map((p) => this.materialize(p, group));
+    return Array.from({ length: count }, (_, j) => ({
+      inputs: keys.slice(Math.floor((j * keys.length) / count), Math.floor(((j + 1) * keys.length) / count)),
+      source: null, ops: [],
+    }));
   }
 
   emit(kernel: string, params: unknown, inputs: string[], group: string, extra: Partial<PlannedTask> = {}): string {
@@ -75,19 +111,47 @@ export class Lowering {
       const dtypes = Object.fromEntries(node.schema.map((f) => [f.name, f.dtype]));
       const d = decompose(node.aggs, dtypes);
       const parts = this.parts(node.input);
-      if (d && node.splitOut <= 1) {
+      if (d) {
         const partial: Op[] = [...(d.pre.length ? [{ op: 'withColumns', exprs: d.pre } as const] : []), { op: 'aggregate', keys: node.keys, aggs: d.partial }];
         const combine: Op = { op: 'aggregate', keys: node.keys, aggs: d.combine };
-        const root = this.tree(parts.map((p) => ({ ...p, ops: [...p.ops, ...partial] })), [combine], 'aggregate');
-        return [{ ...root, ops: [...root.ops, { op: 'finalize', keys: node.keys, outputs: d.finalize }] }];
+        const finalize: Op = { op: 'finalize', keys: node.keys, outputs: d.finalize };
+        const partials = parts.map((p) => ({ ...p, ops: [...p.ops, ...partial] }));
+        if (node.splitOut <= 1 || node.keys.length === 0) {
+          const root = this.tree(partials, [combine], 'aggregate');
+          return [{ ...root, ops: [...root.ops, finalize] }];
+        }
+        // Many groups: the partials meet by key in splitOut parts, each combined and finalized.
+        return this.shuffle(partials, { kind: 'hash', by: node.keys }, node.splitOut, 'aggregate')
+          .map((p) => ({ ...p, ops: [combine, finalize] }));
       }
-      throw new PlanError(`aggregations that need a shuffle (${node.aggs.map((a) => a.name).join(', ')}) are not supported yet`);
+      // Not decomposable: whole groups must meet in one part, by the hash of the keys.
+      const whole: Op = { op: 'aggregate', keys: node.keys, aggs: node.aggs.map((a) => ({ fn: 'expr', expr: a.expr, as: a.name })) };
+      if (node.keys.length === 0) return [{ inputs: parts.map((p) => this.materialize(p, 'stage')), source: null, ops: [whole] }];
+      const spread = node.splitOut > 1 ? node.splitOut : parts.length;
+      const grouped = this.shuffle(parts, { kind: 'hash', by: node.keys }, spread, 'aggregate').map((p) => ({ ...p, ops: [whole] }));
+      return node.splitOut > 1 ? grouped : [this.tree(grouped, [], 'aggregate')];
     },
-    join: () => { throw new PlanError('join is not supported yet'); },
+    join: (node) => lowerJoin(this, node),
     sort: () => { throw new PlanError('sort is not supported yet'); },
-    unique: () => { throw new PlanError('unique is not supported yet'); },
-    repartition: () => { throw new PlanError('repartition is not supported yet'); },
-    mapPartitions: () => { throw new PlanError('mapPartitions is not supported yet'); },
+    unique: (node) => {
+      // Each part drops its own duplicates first (less to move); equal rows then meet by hash.
+      // keep 'first' in partition order is what a single process keeps.
+      const dedupe: Op = { op: 'unique', subset: node.subset };
+      const parts = this.parts(node.input).map((p) => ({ ...p, ops: [...p.ops, dedupe] }));
+      if (parts.length === 1) return parts;
+      const by = node.subset ?? node.schema.map((f) => f.name);
+      return this.shuffle(parts, { kind: 'hash', by }, parts.length, 'unique').map((p) => ({ ...p, ops: [dedupe] }));
+    },
+    repartition: (node) => {
+      const parts = this.parts(node.input);
+      if (node.by) return this.shuffle(parts, { kind: 'hash', by: node.by }, node.partitions, 'repartition');
+      if (node.partitions <= parts.length) return this.concatInto(parts, node.partitions, 'repartition');
+      // More parts than there are: each part cut into even row ranges, then regrouped in order.
+      const pieces = Math.ceil(node.partitions / parts.length);
+      const cut = parts.flatMap((p) => Array.from({ length: pieces }, (_, index) => ({ ...p, ops: [...p.ops, { op: 'slice', index, of: pieces } as const] })));
+      return this.concatInto(cut, node.partitions, 'repartition');
+    },
+    mapPartitions: (node) => lowerMapPartitions(this, node),
   };
 }
 

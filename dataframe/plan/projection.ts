@@ -98,17 +98,18 @@ function backward(op: Op, after: Columns): [Columns, Op | null] {
       const back = new Map(Object.entries(op.mapping).map(([from, to]) => [to, from]));
       return [new Set([...after].map((c) => back.get(c) ?? c)), op];
     }
-    case 'head': return [after, op];
+    case 'head': case 'slice': return [after, op];
     case 'sort': return [plus(after, op.by), op];
     case 'unique': return [op.subset ? plus(after, op.subset) : ALL, op];
-    default: return [ALL, op]; // the planner's aggregate/finalize: not in a plan before lowering
+    // The planner's own (aggregate, finalize, expectSchema): not in a plan before lowering.
+    default: return [ALL, op];
   }
 }
 
 /** The columns after `op` given those before, and the op fitted to them (null: nothing left to do); undefined when the names cannot be told. */
 function forward(op: Op, names: string[]): { names: string[]; op: Op | null } | undefined {
   switch (op.op) {
-    case 'filter': case 'head': case 'sort': case 'unique':
+    case 'filter': case 'head': case 'slice': case 'sort': case 'unique':
       return { names, op };
     case 'withColumns': {
       const out = [...names];
@@ -133,6 +134,7 @@ function forward(op: Op, names: string[]): { names: string[]; op: Op | null } | 
     }
     case 'aggregate': return { names: [...op.keys, ...op.aggs.map((a) => a.as)], op };
     case 'finalize': return { names: [...op.keys, ...op.outputs.map((o) => o.as)], op };
+    case 'expectSchema': return { names: op.schema.map((f) => f.name), op };
   }
 }
 

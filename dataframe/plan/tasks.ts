@@ -1,6 +1,6 @@
 // What the planner produces: tasks for the cluster, each a built-in kernel (or a user
 // function for mapPartitions) with its parameters and the keys it reads.
-import type { FunctionRef, Op, ScanPart, CsvOptions, Expr } from './nodes.js';
+import type { FunctionRef, Op, ScanPart, CsvOptions, Expr, JoinHow } from './nodes.js';
 
 /** Where a stage's rows come from when it reads no key: one partition of a file scan. */
 export type SourceSpec =
@@ -10,6 +10,54 @@ export type SourceSpec =
 /** Parameters of the df/stage kernel: its inputs (concatenated, in order) or a source, then ops. */
 export interface StageParams {
   source: SourceSpec | null;
+  ops: Op[];
+}
+
+/** How a shuffle assigns rows to output partitions: the hash of key columns (cast first where
+ *  two sides must agree, e.g. Int32 and Int64 join keys), or ranges of sort columns between
+ *  boundary rows (the split's second input). */
+export type ShuffleHow =
+  | { kind: 'hash'; by: string[]; cast?: Record<string, string> }
+  | { kind: 'range'; by: string[]; descending: boolean[] };
+
+/** df/split: the partition `stage` makes (from a source, or its inputs but the last for a range
+ *  split, whose last input is the boundaries) cut into `partitions` buckets. */
+export interface SplitParams {
+  how: ShuffleHow;
+  partitions: number;
+  stage: StageParams;
+}
+
+/** df/take: bucket `bucket` of every input split, concatenated, then ops. */
+export interface TakeParams {
+  bucket: number;
+  partitions: number;
+  ops: Op[];
+}
+
+/** A join as Polars runs it (`how` in Polars' words: our 'outer' is its 'full'). */
+export interface JoinSpec {
+  leftOn: string[];
+  rightOn: string[];
+  how: Exclude<JoinHow, 'outer'> | 'full';
+  suffix: string;
+}
+
+/** One side of a df/join task, made from its share of the task's inputs as a stage or a take
+ *  makes a partition: a source read, its inputs concatenated or bucket `take.bucket` of each
+ *  of a shuffle's splits gathered, then ops. */
+export interface JoinSide {
+  inputs: number;
+  source: SourceSpec | null;
+  ops: Op[];
+  take?: { bucket: number; partitions: number };
+}
+
+/** df/join: the left side's inputs, then the right side's; the two sides joined, then ops. */
+export interface JoinParams {
+  join: JoinSpec;
+  left: JoinSide;
+  right: JoinSide;
   ops: Op[];
 }
 
