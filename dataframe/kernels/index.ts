@@ -2,6 +2,7 @@
 import type { KernelFamily } from '../../worker/runtime/builtins.js';
 import { collect } from './collect.js';
 import { split, take } from './shuffle.js';
+import { boundaries, sample } from './sort.js';
 import { stage } from './stage.js';
 
 export const kernels: KernelFamily = {
@@ -9,4 +10,6 @@ export const kernels: KernelFamily = {
   'df/collect': collect,
   'df/split': split,
   'df/take': take,
+  'df/sample': sample,
+  'df/boundaries': boundaries,
 };

@@ -26,7 +26,7 @@ export const split: Kernel = async (params, inputs, context) => {
     bucket = keys.hashRows(...SEEDS).alias(BUCKET_COLUMN);
     bucket = pl.DataFrame([bucket]).select(pl.col(BUCKET_COLUMN).modulo(pl.lit(p.partitions).cast(pl.UInt64)).cast(pl.UInt32)).getColumn(BUCKET_COLUMN);
   } else {
-    bucket = rangeBuckets(df, toFrame(inputs.at(-1)!, `boundaries of ${context.key}`), p.how.by, p.how.descending).alias(BUCKET_COLUMN);
+    bucket = (await rangeBuckets(df, toFrame(inputs.at(-1)!, `boundaries of ${context.key}`), p.how.by, p.how.descending)).alias(BUCKET_COLUMN);
   }
   return nativeBuckets(cutBuckets(df.withColumns(bucket), p.partitions));
 };

@@ -27,8 +27,8 @@ function describeNode(node: PlanNode): string {
     case 'map': return `Map (fused, per partition): ${node.ops.map(opText).join(' -> ')}`;
     case 'aggregate': return `Aggregate by [${node.keys.join(', ')}]: ${node.aggs.map((a) => a.name).join(', ')}${node.splitOut > 1 ? ` into ${node.splitOut} partitions` : ''}`;
     case 'join': return `Join ${node.how} on [${node.leftOn.join(', ')}] = [${node.rightOn.join(', ')}]`;
-    case 'sort': return `Sort by [${node.by.map((b, i) => `${b}${node.descending[i] ? ' desc' : ''}`).join(', ')}]`;
-    case 'head': return `Head ${node.n}`;
+    case 'sort': return `Sort by [${sortKeys(node.by, node.descending)}], nulls first: sampled ranges, each partition sorted`;
+    case 'head': return `Head ${node.n}${node.input.kind === 'sort' ? ' (top-N: each partition sorts and keeps its first n)' : ''}`;
     case 'unique': return `Unique${node.subset ? ` on [${node.subset.join(', ')}]` : ''}`;
     case 'repartition': return `Repartition into ${node.partitions}${node.by ? ` by hash of [${node.by.join(', ')}]` : ''}`;
     case 'mapPartitions': return `MapPartitions ${node.fn.name}`;
@@ -44,11 +44,15 @@ function opText(op: Op): string {
     case 'rename': return `rename ${Object.entries(op.mapping).map(([a, b]) => `${a}->${b}`).join(', ')}`;
     case 'head': return `head ${op.n}`;
     case 'slice': return `slice ${op.index + 1}/${op.of}`;
-    case 'sort': return `sort ${op.by.join(', ')}`;
+    case 'sort': return `sort ${sortKeys(op.by, op.descending)}`;
     case 'unique': return 'unique';
     case 'aggregate': return `aggregate by [${op.keys.join(', ')}]`;
     case 'finalize': return 'finalize';
   }
+}
+
+function sortKeys(by: string[], descending: boolean[]): string {
+  return by.map((b, i) => `${b}${descending[i] ? ' desc' : ''}`).join(', ');
 }
 
 /** A compact text of a serialized expression: columns, literals and operators. */

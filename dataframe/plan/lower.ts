@@ -5,6 +5,7 @@
 import { decompose } from './aggregate.js';
 import { PlanError } from './errors.js';
 import type { Op, PlanNode } from './nodes.js';
+import { sortParts } from './sort.js';
 import type { KeyMaker, PlannedTask, ShuffleHow, SourceSpec, SplitParams, StageParams, TakeParams, TaskPlan } from './tasks.js';
 
 /** A partition not made yet: its inputs concatenated (or its source read, or bucket `take.bucket`
@@ -127,7 +128,7 @@ export class Lowering {
       return node.splitOut > 1 ? grouped : [this.tree(grouped, [], 'aggregate')];
     },
     join: () => { throw new PlanError('join is not supported yet'); },
-    sort: () => { throw new PlanError('sort is not supported yet'); },
+    sort: (node) => sortParts(this, this.parts(node.input), node.by, node.descending),
     unique: (node) => {
       // Each part drops its own duplicates first (less to move); equal rows then meet by hash.
       // keep 'first' in partition order is what a single process keeps.
