@@ -4,7 +4,7 @@
 // Equal means: the same columns and dtypes, the sort columns equal row by row (the order), and
 // the rows equal as multisets (Polars' sort is not stable, so rows with equal sort keys may
 // come in any order, in a single process as here).
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pl from 'nodejs-polars';
 import { fromPolars, readParquet } from '../../index.js';
@@ -126,9 +126,11 @@ describe('DataFrame.sort on a cluster', () => {
 
   describe('flights-3m', () => {
     const path = defaultFlightsPath();
-    const flights = pl.readParquet(path);
-    // delay has no nulls: descending delay is ascending -delay, a plain Polars sort.
-    const expected = flights.withColumns(pl.lit(0).sub(pl.col('delay')).alias('__neg')).sort(['__neg', 'date']).drop('__neg');
+    let expected: pl.DataFrame;
+    before(() => {
+      // delay has no nulls: descending delay is ascending -delay, a plain Polars sort.
+      expected = pl.readParquet(path).withColumns(pl.lit(0).sub(pl.col('delay')).alias('__neg')).sort(['__neg', 'date']).drop('__neg');
+    });
 
     it('sorts by (delay desc, date) as single-process Polars does', async () => {
       const frame = readParquet(path, { partitionRows: 500_000 }).sort(['delay', 'date'], { descending: [true, false] });
