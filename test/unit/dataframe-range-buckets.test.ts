@@ -64,14 +64,22 @@ function generated(n: number, seed: number): pl.DataFrame {
   ]);
 }
 
-/** Each bucket sorted, in bucket order, has the key order of the whole frame sorted. */
-async function assertSortsInOrder(df: pl.DataFrame, buckets: pl.Series, by: string[], descending: boolean[], partitions: number): Promise<void> {
-  const tagged = df.withColumns(buckets.alias('bucket'));
-  const parts: pl.DataFrame[] = [];
-  for (let j = 0; j < partitions; j++) parts.push(await sortLazy(tagged.filter(pl.col('bucket').eq(j)).lazy(), by, descending).collect());
-  const pieced = pl.concat(parts).select(...by);
+/** Each row's bucket, in `df`'s row order, with the buckets' rows checked to be `df`'s rows. */
+async function bucketsOf(df: pl.DataFrame, boundaries: pl.DataFrame, by: string[], descending: boolean[], partitions: number): Promise<{ bucket: number[]; buckets: pl.DataFrame[] }> {
+  const buckets = await rangeBuckets(df.withRowIndex('rid'), boundaries, by, descending, partitions);
+  assert.equal(buckets.length, partitions);
+  const bucket = new Array<number>(df.height).fill(-1);
+  buckets.forEach((b, j) => { for (const rid of b.getColumn('rid').toArray() as number[]) bucket[rid] = j; });
+  assert.ok(bucket.every((j) => j >= 0), 'a row is in no bucket');
+  assert.equal(buckets.reduce((n, b) => n + b.height, 0), df.height);
+  return { bucket, buckets };
+}
+
+/** The buckets in order, each in sort order: the whole frame sorted, on the sort columns. */
+async function assertSortsInOrder(df: pl.DataFrame, buckets: pl.DataFrame[], by: string[], descending: boolean[]): Promise<void> {
+  const pieced = pl.concat(buckets).select(...by);
   const whole = (await sortLazy(df.lazy(), by, descending).collect()).select(...by);
-  assert.ok(pieced.frameEqual(whole, true), 'the buckets sorted and concatenated differ from the whole sort');
+  assert.ok(pieced.frameEqual(whole, true), 'the buckets concatenated differ from the whole sort');
 }
 
 describe('rangeBuckets', () => {
@@ -79,16 +87,17 @@ describe('rangeBuckets', () => {
     const df = pl.DataFrame({ a: [3, null, 1, 2, null, 3, 1, 2], b: ['x', null, 'a', 'b', 'c', null, 'z', 'b'] });
     // In ascending order, nulls first: (null, c) < (2, b) < (3, null).
     const boundaries = pl.DataFrame({ a: [null, 2, 3], b: ['c', 'b', null] });
-    const buckets = await rangeBuckets(df, boundaries, ['a', 'b'], [false, false]);
-    assert.deepEqual(buckets.toArray(), [3, 0, 1, 1, 0, 2, 1, 1]);
-    assert.equal(String(buckets.dtype).replace(/^DataType\((.*)\)$/, '$1'), 'UInt32');
+    const { bucket, buckets } = await bucketsOf(df, boundaries, ['a', 'b'], [false, false], 4);
+    assert.deepEqual(bucket, [3, 0, 1, 1, 0, 2, 1, 1]);
+    assert.deepEqual(buckets[1]!.select('a', 'b').toRecords(), [{ a: 1, b: 'a' }, { a: 1, b: 'z' }, { a: 2, b: 'b' }, { a: 2, b: 'b' }]);
+    assert.deepEqual(buckets.map((b) => b.columns), buckets.map(() => ['rid', 'a', 'b']));
   });
 
   it('keeps nulls first in a descending column too', async () => {
     const df = pl.DataFrame({ a: [1, null, 5, 3] });
     // Descending, nulls first: null, 5, 3, 1.
-    const buckets = await rangeBuckets(df, pl.DataFrame({ a: [null, 4] }), ['a'], [true]);
-    assert.deepEqual(buckets.toArray(), [2, 0, 1, 2]);
+    const { bucket } = await bucketsOf(df, pl.DataFrame({ a: [null, 4] }), ['a'], [true], 3);
+    assert.deepEqual(bucket, [2, 0, 1, 2]);
   });
 
   for (const descending of [[false, false, false], [true, true, true], [true, false, true], [false, true, false]]) {
@@ -98,9 +107,9 @@ describe('rangeBuckets', () => {
       for (const partitions of [2, 5, 16]) {
         const boundaries = boundariesOf(df.select(pl.all().gatherEvery(7)), by, descending, partitions);
         assert.equal(boundaries.height, partitions - 1);
-        const buckets = await rangeBuckets(df, boundaries, by, descending);
-        assert.deepEqual(Array.from(buckets.toArray() as Iterable<number>), oracle(df, boundaries, by, descending));
-        await assertSortsInOrder(df, buckets, by, descending, partitions);
+        const { bucket, buckets } = await bucketsOf(df, boundaries, by, descending, partitions);
+        assert.deepEqual(bucket, oracle(df, boundaries, by, descending));
+        await assertSortsInOrder(df, buckets, by, descending);
       }
     });
   }
@@ -108,7 +117,7 @@ describe('rangeBuckets', () => {
   it('sorts floats with nulls by Polars order', async () => {
     const df = generated(2000, 99);
     const boundaries = boundariesOf(df, ['x'], [true], 8);
-    await assertSortsInOrder(df, await rangeBuckets(df, boundaries, ['x'], [true]), ['x'], [true], 8);
+    await assertSortsInOrder(df, (await bucketsOf(df, boundaries, ['x'], [true], 8)).buckets, ['x'], [true]);
   });
 
   it('puts all rows with equal keys in one bucket, however many', async () => {
@@ -116,16 +125,17 @@ describe('rangeBuckets', () => {
     const df = pl.DataFrame({ k: keys, i: keys.map((_, i) => i) });
     const boundaries = boundariesOf(df, ['k'], [false], 4);
     assert.deepEqual(boundaries.getColumn('k').toArray(), [500, 500, 500]);
-    const buckets = Array.from((await rangeBuckets(df, boundaries, ['k'], [false])).toArray() as Iterable<number>);
-    const of500 = new Set(buckets.filter((_, i) => keys[i] === 500));
-    assert.deepEqual([...of500], [0]);
-    assert.deepEqual(buckets, keys.map((k) => (k <= 500 ? 0 : 3)));
+    const { bucket, buckets } = await bucketsOf(df, boundaries, ['k'], [false], 4);
+    assert.deepEqual(bucket, keys.map((k) => (k <= 500 ? 0 : 3)));
+    assert.deepEqual(buckets.map((b) => b.height), [951, 0, 0, 49]);
   });
 
   it('handles no rows and no boundaries', async () => {
     const df = pl.DataFrame({ k: pl.Series('k', [2, 1], pl.Int64) });
-    assert.deepEqual((await rangeBuckets(df, df.head(0), ['k'], [false])).toArray(), [0, 0]);
-    assert.equal((await rangeBuckets(df.head(0), df, ['k'], [false])).length, 0);
+    const { buckets } = await bucketsOf(df, df.head(0), ['k'], [false], 2);
+    assert.deepEqual(buckets.map((b) => b.getColumn('k').toArray()), [[1, 2], []]);
+    const none = await rangeBuckets(df.head(0), df, ['k'], [false], 2);
+    assert.deepEqual(none.map((b) => [b.height, b.columns.join()]), [[0, 'k'], [0, 'k']]);
   });
 });
 
