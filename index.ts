@@ -23,3 +23,5 @@ export { DataFrame, GroupBy, type JoinOptions, type SortOptions, type Repartitio
 export { readParquet, readCsv, fromPolars, fromArrow, type ReadParquetOptions, type ReadCsvOptions, type FromFrameOptions } from './dataframe/sources.js';
 export type { RunOptions } from './dataframe/execute.js';
 export { DataFrameError, SourceError } from './dataframe/errors.js';
+export { PlanError } from './dataframe/plan/errors.js';
+export { ScanError, KernelInputError } from './dataframe/kernels/errors.js';

@@ -13,8 +13,10 @@ export interface WorkerInfo {
   memoryLimit: number;
   /** Resources it advertises, e.g. { GPU: 1 }. */
   resources: Record<string, number>;
-  /** Bytes its stored results take. */
+  /** Bytes its stored results take in memory. */
   memoryUsed: number;
+  /** Bytes of its stored results written to disk (past its memory target). */
+  spilledBytes: number;
   /** Tasks assigned to it and not yet finished. */
   processing: number;
   /** Results it holds. */

@@ -12,6 +12,8 @@ export interface FunctionDef {
   export?: string;
   /** A kernel of the installed package, run by name in the worker's own process. */
   builtin?: string;
+  /** How the task thread hands values to the function (see FunctionAdapter). */
+  adapter?: string;
 }
 
 /** A literal argument, or another key's result. */

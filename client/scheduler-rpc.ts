@@ -132,9 +132,10 @@ export class SchedulerRpc {
     const r = await unary<kubedask.v1.ClusterInfoReply>((cb) => this.raw.clusterInfo({}, cb));
     return {
       schedulerId: r.schedulerId, address: r.address, dashboard: r.dashboard, tasks: r.tasks,
+      // uint64 fields decode as Long objects: numbers for users.
       workers: r.workers.map((w) => ({
-        id: w.id ?? '', name: w.name ?? '', address: w.address ?? '', nthreads: w.nthreads ?? 0, memoryLimit: w.memoryLimit ?? 0,
-        resources: { ...w.resources }, memoryUsed: w.memoryUsed ?? 0, processing: w.processing ?? 0, inMemory: w.inMemory ?? 0, group: w.group ?? '',
+        id: w.id ?? '', name: w.name ?? '', address: w.address ?? '', nthreads: w.nthreads ?? 0, memoryLimit: Number(w.memoryLimit ?? 0),
+        resources: { ...w.resources }, memoryUsed: Number(w.memoryUsed ?? 0), spilledBytes: Number(w.spilledBytes ?? 0), processing: w.processing ?? 0, inMemory: w.inMemory ?? 0, group: w.group ?? '',
       })),
     };
   }

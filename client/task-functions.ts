@@ -28,7 +28,8 @@ export interface ModuleFunction<F extends AnyFunction = AnyFunction> {
  * A function, or an uploaded module's export, taking A and returning R (or a promise of it).
  * Plain `TaskFunction` is any of them: submit then checks nothing and gives a Future<unknown>.
  */
-export type TaskFunction<A extends unknown[] = AnyArgs, R = unknown> = ((...args: A) => R) | ModuleFunction<(...args: A) => R> | BuiltinFunction<(...args: A) => R>;
+export type TaskFunction<A extends unknown[] = AnyArgs, R = unknown> =
+  | ((...args: A) => R) | ModuleFunction<(...args: A) => R> | BuiltinFunction<(...args: A) => R> | AdaptedFunction<(...args: A) => R>;
 
 /** A kernel built into kubedask (DataFrame, ML), run by name in the worker's own process. */
 export interface BuiltinFunction<F extends AnyFunction = AnyFunction> {
@@ -44,6 +45,34 @@ export function builtinFunction(name: string): BuiltinFunction {
   let fn = builtins.get(name);
   if (!fn) builtins.set(name, (fn = { kind: 'kubedask-builtin', builtin: name }));
   return fn;
+}
+
+/**
+ * How a task thread hands values to a user function: "polars" passes Arrow IPC arguments as
+ * nodejs-polars DataFrames and encodes a returned DataFrame as Arrow IPC (mapPartitions).
+ */
+export type FunctionAdapter = 'polars';
+
+/** A user function (its source or an uploaded export) that its task thread calls through an adapter. */
+export interface AdaptedFunction<F extends AnyFunction = AnyFunction> {
+  readonly kind: 'kubedask-adapted';
+  readonly adapter: FunctionAdapter;
+  readonly fn: AnyFunction | ModuleFunction;
+  readonly [signature]?: F;
+}
+
+const adapted = new WeakMap<object, AdaptedFunction>();
+
+/** `fn` called through `adapter` (one object per function, so its definition is cached). */
+export function adaptedFunction(fn: AnyFunction | ModuleFunction, adapter: FunctionAdapter): AdaptedFunction {
+  if (typeof fn !== 'function' && !isModuleFunction(fn)) throw new TypeError(`expected a function or an uploaded module's export, got ${fn === null ? 'null' : typeof fn}`);
+  let a = adapted.get(fn);
+  if (!a) adapted.set(fn, (a = { kind: 'kubedask-adapted', adapter, fn }));
+  return a;
+}
+
+function isAdapted(fn: unknown): fn is AdaptedFunction {
+  return typeof fn === 'object' && fn !== null && (fn as AdaptedFunction).kind === 'kubedask-adapted';
 }
 
 function isBuiltin(fn: unknown): fn is BuiltinFunction {
@@ -62,6 +91,10 @@ export function functionDef(fn: TaskFunction): FunctionDef {
   let def: FunctionDef;
   if (isBuiltin(fn)) {
     def = { id: `builtin:${fn.builtin}`, name: fn.builtin.replace(/\W+/g, '-'), builtin: fn.builtin };
+  } else if (isAdapted(fn)) {
+    const inner = functionDef(fn.fn);
+    if (inner.builtin) throw new TypeError(`a built-in kernel (${inner.builtin}) cannot run through an adapter`);
+    def = { ...inner, id: `${fn.adapter}:${inner.id}`, adapter: fn.adapter };
   } else if (isModuleFunction(fn)) {
     def = { id: `module:${fn.module}#${fn.export}`, name: fn.export, module: fn.module, export: fn.export };
   } else if (typeof fn === 'function') {

@@ -1,17 +1,21 @@
 // The user's DataFrame: a lazy plan over partitions on the cluster. Every operation is checked
 // here, on an empty frame of the input's schema (schema.ts), so a mistake fails at the call
 // that made it; nothing runs until compute(), persist(), count(), describe() or toParquet().
+import { tableFromIPC, type Table } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import type { Future } from '../client/future.js';
 import type { Client } from '../client/client.js';
-import { builtinFunction, functionDef, type TaskFunction } from '../client/task-functions.js';
-import { DataFrameError } from './errors.js';
+import type { FunctionDef } from '../client/messages.js';
+import { adaptedFunction, builtinFunction, functionDef, type AdaptedFunction, type AnyFunction, type ModuleFunction, type TaskFunction } from '../client/task-functions.js';
+import { DataFrameError, polarsMessage } from './errors.js';
+import { crossRowPart, isAggregation } from './plan/row-wise.js';
 import { resolveClient, submitPlan, type DataBinding, type RunOptions } from './execute.js';
 import type { JoinHow, Op, PlanNode, UserAgg } from './plan/nodes.js';
 import { explainPlan } from './plan/explain.js';
 import { optimize } from './plan/optimize.js';
 import { partitionCount } from './plan/partitions.js';
 import { inferSchema, planSchema, type PlSchema } from './schema.js';
+import type { ParquetWritten, ToParquetOptions } from './write.js';
 
 export type JoinOptions = ({ on: string | string[] } | { leftOn: string | string[]; rightOn: string | string[] }) & {
   how?: JoinHow;
@@ -65,17 +69,22 @@ export class DataFrame {
   }
 
   filter(predicate: pl.Expr): DataFrame {
-    const json = serialize(predicate, 'filter');
+    const json = rowWise(serialize(predicate, 'filter'), 'filter');
     return this.map('filter', { op: 'filter', predicate: json }, (lf) => lf.filter(predicate));
   }
 
   withColumns(...exprs: pl.Expr[]): DataFrame {
-    return this.map('withColumns', { op: 'withColumns', exprs: exprs.map((e) => serialize(e, 'withColumns')) }, (lf) => lf.withColumns(...exprs));
+    const json = exprs.map((e) => rowWise(serialize(e, 'withColumns'), 'withColumns'));
+    return this.map('withColumns', { op: 'withColumns', exprs: json }, (lf) => lf.withColumns(...exprs));
   }
 
+  /** Columns and expressions per row; or, when every expression is an aggregation
+   *  (`pl.col('x').sum()`), one row over the whole frame, as Polars gives. */
   select(...columns: Array<string | pl.Expr>): DataFrame {
     const exprs = columns.map((c) => (typeof c === 'string' ? pl.col(c) : c));
-    return this.map('select', { op: 'select', exprs: exprs.map((e) => serialize(e, 'select')) }, (lf) => lf.select(...exprs));
+    const json = exprs.map((e) => serialize(e, 'select'));
+    if (json.length > 0 && json.every(isAggregation)) return aggregate(this, [], exprs, 1);
+    return this.map('select', { op: 'select', exprs: json.map((e) => rowWise(e, 'select')) }, (lf) => lf.select(...exprs));
   }
 
   drop(...names: string[]): DataFrame {
@@ -143,9 +152,18 @@ export class DataFrame {
    * returns one (or a promise of one). Give `schema` when the output's columns differ.
    */
   mapPartitions(fn: TaskFunction<[pl.DataFrame], pl.DataFrame | Promise<pl.DataFrame>>, options: MapPartitionsOptions = {}): DataFrame {
-    const def = functionDef(fn);
+    // Called through the "polars" adapter: its task thread hands it frames (worker/runtime/thread-adapters.ts).
+    let adapted: AdaptedFunction;
+    let def: FunctionDef;
+    try {
+      adapted = adaptedFunction(fn as AnyFunction | ModuleFunction, 'polars');
+      def = functionDef(adapted);
+    } catch (err) {
+      throw new DataFrameError(`mapPartitions: ${(err as Error).message}`, { cause: err });
+    }
     const schema = options.schema ?? this.plSchema;
-    const functions = new Map(this.functions).set(def.id, fn);
+    if (options.schema) inferSchema('mapPartitions: the schema option', (lf) => lf, options.schema);
+    const functions = new Map(this.functions).set(def.id, adapted);
     return DataFrame.fromPlan(
       { kind: 'mapPartitions', input: this.plan, fn: { id: def.id, name: def.name }, schema: planSchema(schema) },
       schema, this.bindings, functions,
@@ -170,6 +188,23 @@ export class DataFrame {
     const client = resolveClient(options);
     const futures = submitPlan(this.plan, this.bindings, this.functions, client);
     return dataOf(futures.map((future) => ({ future })), this.plSchema, null);
+  }
+
+  /**
+   * Writes the result as a directory of Parquet files, `part-00000.parquet`, ... one per
+   * partition, each by the worker that holds it; returns when all are written. The directory is
+   * created; one that is not empty is refused unless `overwrite` (then its contents are deleted).
+   * The workers write it at the same path: on Kubernetes, a volume they and this process share.
+   */
+  async toParquet(dir: string, options?: ToParquetOptions): Promise<ParquetWritten> {
+    const { toParquet } = await import('./write.js');
+    return toParquet(this, dir, options);
+  }
+
+  /** The result, as one Apache Arrow table in this process. */
+  async toArrow(options?: RunOptions): Promise<Table> {
+    const frame = await this.compute(options);
+    return tableFromIPC(frame.writeIPCStream()); // uncompressed: apache-arrow reads no lz4
   }
 
   /** Non-null values per column, as one row (Polars' DataFrame.count()). */
@@ -266,7 +301,19 @@ function serialize(e: pl.Expr, what: string): unknown {
   if (!(e instanceof Object) || typeof (e as pl.Expr).serialize !== 'function') {
     throw new DataFrameError(`${what}: expected a Polars expression (pl.col(...), pl.lit(...), ...), got ${e === null ? 'null' : typeof e}`);
   }
-  return JSON.parse(e.serialize('json').toString()) as unknown;
+  try {
+    return JSON.parse(e.serialize('json').toString()) as unknown;
+  } catch (err) {
+    // Some nodejs-polars functions (e.g. str.toUpperCase) are opaque and cannot travel.
+    throw new DataFrameError(`${what}: the expression ${String(e)} cannot be sent to workers: ${polarsMessage(err)}; use mapPartitions for it`, { cause: err });
+  }
+}
+
+/** The expression, if it can run on each partition alone; else a DataFrameError saying why and what to use. */
+function rowWise(json: unknown, what: string): unknown {
+  const part = crossRowPart(json);
+  if (part) throw new DataFrameError(`${what}: ${part} looks across rows, which per partition would differ from the whole frame's answer; aggregate with groupBy(...).agg(...) or select(...) of aggregations only`);
+  return json;
 }
 
 function list(x: string | string[]): string[] {

@@ -28,7 +28,12 @@ export function readParquet(globOrPaths: string | string[], options: ReadParquet
 }
 
 export function readCsv(globOrPaths: string | string[], options: ReadCsvOptions = {}): DataFrame {
-  const { columns: _columns, partitionRows: _rows, ...csv } = options;
+  const { columns: _columns, partitionRows: _rows, separator, ...rest } = options;
+  const csv: CsvOptions = separator === undefined ? rest : { ...rest, sep: separator }; // Polars' name for it
+  for (const [name, value] of Object.entries(csv)) {
+    // The options travel to the workers in the plan, as JSON: Polars dtypes (schema) cannot.
+    if (!isPlainJson(value)) throw new SourceError(`readCsv: option ${name} cannot be sent to the workers (only strings, numbers, booleans, arrays and plain objects of them can); to type columns, cast them after reading: withColumns(pl.col(name).cast(dtype))`);
+  }
   return readFiles('readCsv', 'csv', globOrPaths, options, (path) => pl.scanCSV(path, csv as never), csv);
 }
 
@@ -50,6 +55,13 @@ export function fromPolars(df: pl.DataFrame, options: FromFrameOptions = {}): Da
 export function fromArrow(table: Table, options: FromFrameOptions = {}): DataFrame {
   if (!isArrowTable(table)) throw new SourceError('fromArrow: expected an Apache Arrow Table');
   return fromPolars(pl.readIPCStream(Buffer.from(tableToIPC(table, 'stream'))), options);
+}
+
+function isPlainJson(value: unknown): boolean {
+  if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) return typeof value !== 'number' || Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(isPlainJson);
+  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.values(value).every(isPlainJson);
 }
 
 function readFiles(

@@ -1,14 +1,10 @@
-// `kubedask demo`: per-origin delay statistics over 3M flights on a LocalCluster, or on a
-// running cluster with --scheduler (how a DaskJob's runner uses it).
-import { fileURLToPath } from 'node:url';
+// `kubedask demo`: the flights workflow on the DataFrame (client/demo/flights.ts) on a
+// LocalCluster, or on a running cluster with --scheduler (how a DaskJob's runner uses it).
 import { Client } from '../../client/client.js';
-import type * as FlightsTasks from '../../client/demo/flights-tasks.js';
-import type { Future } from '../../client/future.js';
+import { bandLine, bandStats, cleanFlights, FLIGHT_COLUMNS, originStats, originTable, readFlights } from '../../client/demo/flights.js';
 import { LocalCluster } from '../../client/local-cluster.js';
 import type { TlsFlags } from '../definitions/option.js';
 import { tlsFromFlags } from '../tls-files.js';
-
-const tasksModule = fileURLToPath(new URL('../../client/demo/flights-tasks.js', import.meta.url));
 
 /** `kubedask demo` options, as ../definitions/demo.ts defines them. */
 export interface DemoFlags extends TlsFlags {
@@ -20,56 +16,45 @@ export interface DemoFlags extends TlsFlags {
   scheduler?: string;
 }
 
+/** Origins with fewer flights are not ranked: a handful of flights makes a noisy mean. */
+const MIN_FLIGHTS = 1000;
+
 export async function demoCommand(flags: DemoFlags): Promise<void> {
-  const { rows, workers, partitions, top, data } = flags;
+  const { workers, partitions, top, data } = flags;
   const tls = tlsFromFlags(flags);
   const log = (msg: string) => process.stdout.write(`${msg}\n`);
   const t0 = performance.now();
   const lap = () => `${((performance.now() - t0) / 1000).toFixed(2)}s`;
+  const timed = async <T>(work: () => Promise<T>): Promise<[T, string]> => {
+    const start = performance.now();
+    const value = await work();
+    return [value, `${((performance.now() - start) / 1000).toFixed(2)}s`];
+  };
 
   const cluster = flags.scheduler ? undefined : await new LocalCluster({ workers, threads: 1 }).started();
   const client = cluster ? await Client.connect(cluster) : await Client.connect(flags.scheduler!, { tls });
   try {
     if (cluster) log(`[${lap()}] LocalCluster up: ${workers} workers, scheduler ${cluster.address}, dashboard ${cluster.dashboardUrl}`);
-    else log(`[${lap()}] connected to the scheduler at ${flags.scheduler} (${(await client.clusterInfo()).workers.length} workers)`);
-    // Typed by the module's exports: submit and map below check their arguments against them.
-    const tasks = await client.upload<typeof FlightsTasks>(tasksModule);
-    const { planPartitions } = (await import(tasksModule)) as typeof FlightsTasks;
-    const parts = planPartitions(data, partitions, rows);
-    log(`[${lap()}] ${parts.length} partitions of ${data} (${parts.reduce((n, p) => n + p.length, 0)} rows)`);
+    else log(`[${lap()}] connected to the scheduler at ${flags.scheduler} (${(await client.clusterInfo()).workers.length} workers)${client.dashboardLink ? `, dashboard ${client.dashboardLink}` : ''}`);
 
-    const partials = client.map(tasks.originDelayStats, parts);
-    let done = 0;
-    for await (const { future } of client.asCompleted(partials)) {
-      await future.wait();
-      done += 1;
-      // Redraw one line on a terminal; in a log, print only the finished bar.
-      if (process.stdout.isTTY) process.stdout.write(`\r[${lap()}] partitions computed ${progress(done, partials.length)}`);
-    }
-    process.stdout.write(`${process.stdout.isTTY ? '\r' : ''}[${lap()}] partitions computed ${progress(done, partials.length)}\n`);
+    const flights = readFlights(data, { partitions, rows: flags.rows });
+    log(`[${lap()}] ${flights.readPartitions} partitions of ${data} (${flights.rows} rows), columns ${FLIGHT_COLUMNS.join(', ')}`);
 
-    // Combine on the cluster in a tree, pairs at a time.
-    let layer: Future<FlightsTasks.PartialStats>[] = partials;
-    while (layer.length > 1) {
-      const next: Future<FlightsTasks.PartialStats>[] = [];
-      for (let i = 0; i < layer.length; i += 2) next.push(client.submit(tasks.combineStats, layer.slice(i, i + 2)));
-      layer = next;
-    }
-    const airports = await client.submit(tasks.topAirports, layer[0]!, top, 1000);
-    log(`[${lap()}] combined; top ${airports.length} origins by mean departure delay (>= 1000 flights):`);
-    log('origin   flights  mean delay  std delay  delayed>15  max delay');
-    for (const r of airports) {
-      log(`${r.origin.padEnd(6)} ${String(r.flights).padStart(9)} ${r.meanDelay.toFixed(1).padStart(11)} ${r.stdDelay.toFixed(1).padStart(10)} ${(100 * r.delayedShare).toFixed(1).padStart(10)}% ${String(r.maxDelay).padStart(10)}`);
-    }
+    // Read, clean and derive once, per partition, and keep the result on the workers.
+    const clean = cleanFlights(flights.frame).persist({ client });
+    const [counts, cleanTime] = await timed(() => clean.count({ client }));
+    log(`[${lap()}] read and cleaned on the workers in ${cleanTime}: ${Number(counts.getColumn('delay').get(0))} flights with a delay,`
+      + ` hour/weekday/month/distance band/late derived, kept in ${clean.npartitions} partition(s)`);
+
+    const [byOrigin, originTime] = await timed(() => originStats(clean, { top, minFlights: MIN_FLIGHTS }).compute({ client }));
+    log(`[${lap()}] grouped by origin in ${originTime}; top ${byOrigin.height} origins by mean delay (>= ${MIN_FLIGHTS} flights):`);
+    for (const line of originTable(byOrigin)) log(line);
+
+    const [byBand, bandTime] = await timed(() => bandStats(clean).compute({ client }));
+    log(`[${lap()}] late flights by distance band (${bandTime}): ${bandLine(byBand)}`);
     log(`[${lap()}] done`);
   } finally {
     await client.close();
     await cluster?.close();
   }
-}
-
-function progress(done: number, total: number): string {
-  const width = 30;
-  const filled = Math.round((done / total) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
 }

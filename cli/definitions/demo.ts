@@ -8,10 +8,10 @@ const flightsData = fileURLToPath(new URL('../../../node_modules/vega-datasets/d
 
 export function defineDemo(program: Command): void {
   const command = program.command('demo')
-    .description('per-airport delay statistics over 3M flights, on a LocalCluster or a running cluster')
-    .addOption(valued('--rows <N>', 'rows of the data set to read', parseCount, Infinity, 'all'))
+    .description('the flights workflow on the DataFrame: read, clean and derive 3M flights, per-airport delay statistics; on a LocalCluster or a running cluster')
+    .addOption(valued('--rows <N>', 'only the first N rows of the data set are used', parseCount, Infinity, 'all'))
     .addOption(valued('--workers <N>', 'workers of the LocalCluster', parseCount, 2))
-    .addOption(valued('--partitions <P>', 'partitions the rows are split into', parseCount, 8))
+    .addOption(valued('--partitions <P>', 'partitions the data set is read in (rows per partition: its rows / P)', parseCount, 8))
     .addOption(valued('--top <N>', 'airports listed', parseCount, 10))
     .addOption(valued('--data <PATH>', 'the flights Parquet file', String, flightsData, 'flights-3m.parquet of vega-datasets'))
     .addOption(valued('--scheduler <HOST:PORT>', 'run on this cluster\'s scheduler instead of a LocalCluster', parseHostPort));

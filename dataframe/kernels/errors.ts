@@ -12,3 +12,11 @@ export class ScanError extends KubedaskError {
     super(`${path}: ${message}`, options);
   }
 }
+
+/** A part file of toParquet could not be written; names the file. */
+export class WriteError extends KubedaskError {
+  override name = 'WriteError';
+  constructor(readonly path: string, message: string, options?: ErrorOptions) {
+    super(`${path}: ${message}`, options);
+  }
+}

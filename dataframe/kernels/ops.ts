@@ -2,6 +2,7 @@
 // optimized and run by Polars as a whole.
 import pl from 'nodejs-polars';
 import type { AggSpec, Expr, FinalSpec, Op } from '../plan/nodes.js';
+import { expectSchema } from './expect-schema.js';
 import { sortLazy } from './sort.js';
 
 type LazyFrame = pl.LazyDataFrame;
@@ -39,6 +40,7 @@ const handlers: Handlers = {
     ? lf.groupBy(op.keys).agg(...op.aggs.map(aggExpr))
     : lf.select(...op.aggs.map(aggExpr))),
   finalize: (lf, op) => lf.select(...op.keys.map((k) => pl.col(k)), ...op.outputs.map(finalExpr)),
+  expectSchema: (lf, op) => expectSchema(lf, op.schema, op.what),
 };
 
 function aggExpr(a: AggSpec): pl.Expr {

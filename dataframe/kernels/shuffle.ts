@@ -3,6 +3,7 @@
 // concatenated, then the fused ops that follow.
 import pl from 'nodejs-polars';
 import type { Kernel } from '../../worker/runtime/builtins.js';
+import type { StoredValue } from '../../worker/runtime/data-store.js';
 import type { SplitParams, TakeParams } from '../plan/tasks.js';
 import { BUCKET_COLUMN, BucketSet, cutBuckets, nativeBuckets, toBuckets } from './buckets.js';
 import { nativeFrame, toFrame } from './frames.js';
@@ -35,11 +36,16 @@ export const split: Kernel = async (params, inputs, context) => {
 
 export const take: Kernel = async (params, inputs, context) => {
   const p = params as TakeParams;
-  const frames = inputs.map((v, i) => toBuckets(v, p.partitions, `split ${i} of ${context.key}`).buckets[p.bucket]!);
-  const whole = frames.length === 1 ? frames[0]! : pl.concat(frames, { how: 'vertical', rechunk: false } as never);
+  const whole = gatherBucket(inputs, p.bucket, p.partitions, context.key);
   if (p.ops.length === 0) return nativeFrame(whole);
   return nativeFrame(await applyOps(whole.lazy(), p.ops).collect());
 };
+
+/** Bucket `bucket` of every split in `inputs`, concatenated. */
+export function gatherBucket(inputs: StoredValue[], bucket: number, partitions: number, key: string): pl.DataFrame {
+  const frames = inputs.map((v, i) => toBuckets(v, partitions, `split ${i} of ${key}`).buckets[bucket]!);
+  return frames.length === 1 ? frames[0]! : pl.concat(frames, { how: 'vertical', rechunk: false } as never);
+}
 
 const DTYPES: Record<string, pl.DataType> = {
   Int64: pl.Int64, UInt64: pl.UInt64, Float64: pl.Float64, String: pl.String, Int32: pl.Int32, Float32: pl.Float32,

@@ -1,5 +1,7 @@
 // explain(): a plan as indented text, one node per line, inputs below their consumer.
+import { strategyText } from './join-strategy.js';
 import type { Expr, Op, PlanNode } from './nodes.js';
+import { joinStrategyOf } from './partitions.js';
 
 export function explainPlan(node: PlanNode, indent = ''): string {
   const lines = [indent + describeNode(node)];
@@ -26,9 +28,9 @@ function describeNode(node: PlanNode): string {
     case 'data': return `Data ${node.keys.length} partition(s)`;
     case 'map': return `Map (fused, per partition): ${node.ops.map(opText).join(' -> ')}`;
     case 'aggregate': return `Aggregate by [${node.keys.join(', ')}]: ${node.aggs.map((a) => a.name).join(', ')}${node.splitOut > 1 ? ` into ${node.splitOut} partitions` : ''}`;
-    case 'join': return `Join ${node.how} on [${node.leftOn.join(', ')}] = [${node.rightOn.join(', ')}]`;
-    case 'sort': return `Sort by [${sortKeys(node.by, node.descending)}], nulls first: sampled ranges, each partition sorted`;
-    case 'head': return `Head ${node.n}${node.input.kind === 'sort' ? ' (top-N: each partition sorts and keeps its first n)' : ''}`;
+    case 'join': return `Join ${node.how} on [${node.leftOn.join(', ')}] = [${node.rightOn.join(', ')}]: ${strategyText(joinStrategyOf(node))}`;
+    case 'sort': return `Sort by [${sortKeys(node.by, node.descending)}], nulls first`;
+    case 'head': return `Head ${node.n}${node.input.kind === 'sort' ? ' (top-N: each partition sorted and cut to n, no shuffle)' : ''}`;
     case 'unique': return `Unique${node.subset ? ` on [${node.subset.join(', ')}]` : ''}`;
     case 'repartition': return `Repartition into ${node.partitions}${node.by ? ` by hash of [${node.by.join(', ')}]` : ''}`;
     case 'mapPartitions': return `MapPartitions ${node.fn.name}`;
@@ -48,6 +50,7 @@ function opText(op: Op): string {
     case 'unique': return 'unique';
     case 'aggregate': return `aggregate by [${op.keys.join(', ')}]`;
     case 'finalize': return 'finalize';
+    case 'expectSchema': return `expect the schema of ${op.what}`;
   }
 }
 

@@ -3,18 +3,20 @@
 // aggregation's combine, a shuffle, the result): a run of them is one Polars plan and one task
 // per partition. Pure: keys come from the caller's KeyMaker.
 import { decompose } from './aggregate.js';
-import { PlanError } from './errors.js';
+import { lowerJoin, materializeJoin } from './join.js';
+import { lowerMapPartitions } from './map-partitions.js';
 import type { Op, PlanNode } from './nodes.js';
 import { sortParts } from './sort.js';
-import type { KeyMaker, PlannedTask, ShuffleHow, SourceSpec, SplitParams, StageParams, TakeParams, TaskPlan } from './tasks.js';
+import type { JoinSpec, KeyMaker, PlannedTask, ShuffleHow, SourceSpec, SplitParams, StageParams, TakeParams, TaskPlan } from './tasks.js';
 
 /** A partition not made yet: its inputs concatenated (or its source read, or bucket `take.bucket`
- *  of each of a shuffle's splits gathered), then ops. */
+ *  of each of a shuffle's splits gathered, or the `join` of two parts), then ops. */
 export interface Part {
   inputs: string[];
   source: SourceSpec | null;
   ops: Op[];
   take?: { bucket: number; partitions: number };
+  join?: { spec: JoinSpec; left: Part; right: Part };
 }
 
 /** Partials combined per task in an aggregation's tree. */
@@ -33,6 +35,7 @@ export class Lowering {
 
   /** The key holding the partition, emitting its stage task unless it is an input as it is. */
   materialize(part: Part, group: string): string {
+    if (part.join) return materializeJoin(this, part.join, part.ops, group);
     if (part.take) {
       const params: TakeParams = { bucket: part.take.bucket, partitions: part.take.partitions, ops: part.ops };
       return this.emit('df/take', params, part.inputs, group === 'stage' ? 'shuffle-take' : group);
@@ -50,8 +53,9 @@ export class Lowering {
    */
   shuffle(parts: Part[], how: ShuffleHow, partitions: number, group: string, boundaries?: string): Part[] {
     const splits = parts.map((p) => {
-      const inputs = p.take ? [this.materialize(p, `${group}-prepare`)] : p.inputs;
-      const stage: StageParams = p.take ? { source: null, ops: [] } : { source: p.source, ops: p.ops };
+      const made = p.take || p.join;
+      const inputs = made ? [this.materialize(p, `${group}-prepare`)] : p.inputs;
+      const stage: StageParams = made ? { source: null, ops: [] } : { source: p.source, ops: p.ops };
       const params: SplitParams = { how, partitions, stage };
       return this.emit('df/split', params, boundaries ? [...inputs, boundaries] : inputs, `${group}-split`);
     });
@@ -127,7 +131,7 @@ export class Lowering {
       const grouped = this.shuffle(parts, { kind: 'hash', by: node.keys }, spread, 'aggregate').map((p) => ({ ...p, ops: [whole] }));
       return node.splitOut > 1 ? grouped : [this.tree(grouped, [], 'aggregate')];
     },
-    join: () => { throw new PlanError('join is not supported yet'); },
+    join: (node) => lowerJoin(this, node),
     sort: (node) => sortParts(this, this.parts(node.input), node.by, node.descending),
     unique: (node) => {
       // Each part drops its own duplicates first (less to move); equal rows then meet by hash.
@@ -147,7 +151,7 @@ export class Lowering {
       const cut = parts.flatMap((p) => Array.from({ length: pieces }, (_, index) => ({ ...p, ops: [...p.ops, { op: 'slice', index, of: pieces } as const] })));
       return this.concatInto(cut, node.partitions, 'repartition');
     },
-    mapPartitions: () => { throw new PlanError('mapPartitions is not supported yet'); },
+    mapPartitions: (node) => lowerMapPartitions(this, node),
   };
 }
 

@@ -43,7 +43,9 @@ export type Op =
   /** A whole group-by within the partition; `aggs` are the planner's (see aggregate.ts). */
   | { op: 'aggregate'; keys: string[]; aggs: AggSpec[] }
   /** Computes the outputs of a decomposed aggregation from its combined parts, in the user's order. */
-  | { op: 'finalize'; keys: string[]; outputs: FinalSpec[] };
+  | { op: 'finalize'; keys: string[]; outputs: FinalSpec[] }
+  /** Fails, naming `what`, unless the partition has exactly this schema (a user function's output). */
+  | { op: 'expectSchema'; schema: Schema; what: string };
 
 /** One aggregation a kernel computes, in a form the planner can build without Polars. */
 export type AggSpec =

@@ -1,6 +1,6 @@
 // What the planner produces: tasks for the cluster, each a built-in kernel (or a user
 // function for mapPartitions) with its parameters and the keys it reads.
-import type { FunctionRef, Op, ScanPart, CsvOptions, Expr } from './nodes.js';
+import type { FunctionRef, Op, ScanPart, CsvOptions, Expr, JoinHow } from './nodes.js';
 
 /** Where a stage's rows come from when it reads no key: one partition of a file scan. */
 export type SourceSpec =
@@ -32,6 +32,32 @@ export interface SplitParams {
 export interface TakeParams {
   bucket: number;
   partitions: number;
+  ops: Op[];
+}
+
+/** A join as Polars runs it (`how` in Polars' words: our 'outer' is its 'full'). */
+export interface JoinSpec {
+  leftOn: string[];
+  rightOn: string[];
+  how: Exclude<JoinHow, 'outer'> | 'full';
+  suffix: string;
+}
+
+/** One side of a df/join task, made from its share of the task's inputs as a stage or a take
+ *  makes a partition: a source read, its inputs concatenated or bucket `take.bucket` of each
+ *  of a shuffle's splits gathered, then ops. */
+export interface JoinSide {
+  inputs: number;
+  source: SourceSpec | null;
+  ops: Op[];
+  take?: { bucket: number; partitions: number };
+}
+
+/** df/join: the left side's inputs, then the right side's; the two sides joined, then ops. */
+export interface JoinParams {
+  join: JoinSpec;
+  left: JoinSide;
+  right: JoinSide;
   ops: Op[];
 }
 

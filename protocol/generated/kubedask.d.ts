@@ -118,6 +118,7 @@ export namespace kubedask {
             module: string;
             export: string;
             builtin: string;
+            adapter: string;
             static create(properties: kubedask.v1.FunctionDef.$Shape): kubedask.v1.FunctionDef & kubedask.v1.FunctionDef.$Shape;
             static create(properties?: kubedask.v1.FunctionDef.$Properties): kubedask.v1.FunctionDef;
             static encode(message: kubedask.v1.FunctionDef.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -138,6 +139,7 @@ export namespace kubedask {
                 module?: (string|null);
                 "export"?: (string|null);
                 builtin?: (string|null);
+                adapter?: (string|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.FunctionDef.$Properties;
@@ -1295,6 +1297,7 @@ export namespace kubedask {
             processing: number;
             inMemory: number;
             group: string;
+            spilledBytes: number;
             static create(properties: kubedask.v1.WorkerInfo.$Shape): kubedask.v1.WorkerInfo & kubedask.v1.WorkerInfo.$Shape;
             static create(properties?: kubedask.v1.WorkerInfo.$Properties): kubedask.v1.WorkerInfo;
             static encode(message: kubedask.v1.WorkerInfo.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1319,6 +1322,7 @@ export namespace kubedask {
                 processing?: (number|null);
                 inMemory?: (number|null);
                 group?: (string|null);
+                spilledBytes?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.WorkerInfo.$Properties;
@@ -1612,6 +1616,7 @@ export namespace kubedask {
             executing: number;
             ready: number;
             inMemory: number;
+            spilledBytes: number;
             static create(properties: kubedask.v1.Heartbeat.$Shape): kubedask.v1.Heartbeat & kubedask.v1.Heartbeat.$Shape;
             static create(properties?: kubedask.v1.Heartbeat.$Properties): kubedask.v1.Heartbeat;
             static encode(message: kubedask.v1.Heartbeat.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1630,6 +1635,7 @@ export namespace kubedask {
                 executing?: (number|null);
                 ready?: (number|null);
                 inMemory?: (number|null);
+                spilledBytes?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.Heartbeat.$Properties;

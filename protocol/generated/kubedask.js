@@ -1058,6 +1058,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {string|null} [module] FunctionDef module
              * @property {string|null} ["export"] FunctionDef export
              * @property {string|null} [builtin] FunctionDef builtin
+             * @property {string|null} [adapter] FunctionDef adapter
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1138,6 +1139,14 @@ export const kubedask = $root.kubedask = (() => {
             FunctionDef.prototype.builtin = "";
 
             /**
+             * FunctionDef adapter.
+             * @member {string} adapter
+             * @memberof kubedask.v1.FunctionDef
+             * @instance
+             */
+            FunctionDef.prototype.adapter = "";
+
+            /**
              * Creates a new FunctionDef instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.FunctionDef
@@ -1181,6 +1190,8 @@ export const kubedask = $root.kubedask = (() => {
                     writer.uint32(/* id 5, wireType 2 =*/42).string(message["export"]);
                 if (message.builtin != null && $Object.hasOwnProperty.call(message, "builtin") && message.builtin !== "")
                     writer.uint32(/* id 6, wireType 2 =*/50).string(message.builtin);
+                if (message.adapter != null && $Object.hasOwnProperty.call(message, "adapter") && message.adapter !== "")
+                    writer.uint32(/* id 7, wireType 2 =*/58).string(message.adapter);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1292,6 +1303,15 @@ export const kubedask = $root.kubedask = (() => {
                                 delete message.builtin;
                             continue;
                         }
+                    case 7: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.adapter = value;
+                            else
+                                delete message.adapter;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -1361,6 +1381,9 @@ export const kubedask = $root.kubedask = (() => {
                 if (object.builtin != null)
                     if (typeof object.builtin !== "string" || object.builtin.length)
                         message.builtin = $String(object.builtin);
+                if (object.adapter != null)
+                    if (typeof object.adapter !== "string" || object.adapter.length)
+                        message.adapter = $String(object.adapter);
                 return message;
             };
 
@@ -1388,6 +1411,7 @@ export const kubedask = $root.kubedask = (() => {
                     object.module = "";
                     object["export"] = "";
                     object.builtin = "";
+                    object.adapter = "";
                 }
                 if (message.id != null && $Object.hasOwnProperty.call(message, "id"))
                     object.id = message.id;
@@ -1401,6 +1425,8 @@ export const kubedask = $root.kubedask = (() => {
                     object["export"] = message["export"];
                 if (message.builtin != null && $Object.hasOwnProperty.call(message, "builtin"))
                     object.builtin = message.builtin;
+                if (message.adapter != null && $Object.hasOwnProperty.call(message, "adapter"))
+                    object.adapter = message.adapter;
                 return object;
             };
 
@@ -11942,6 +11968,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {number|null} [processing] WorkerInfo processing
              * @property {number|null} [inMemory] WorkerInfo inMemory
              * @property {string|null} [group] WorkerInfo group
+             * @property {number|null} [spilledBytes] WorkerInfo spilledBytes
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -12055,6 +12082,14 @@ export const kubedask = $root.kubedask = (() => {
             WorkerInfo.prototype.group = "";
 
             /**
+             * WorkerInfo spilledBytes.
+             * @member {number} spilledBytes
+             * @memberof kubedask.v1.WorkerInfo
+             * @instance
+             */
+            WorkerInfo.prototype.spilledBytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
              * Creates a new WorkerInfo instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.WorkerInfo
@@ -12107,6 +12142,8 @@ export const kubedask = $root.kubedask = (() => {
                     writer.uint32(/* id 9, wireType 0 =*/72).uint32(message.inMemory);
                 if (message.group != null && $Object.hasOwnProperty.call(message, "group") && message.group !== "")
                     writer.uint32(/* id 10, wireType 2 =*/82).string(message.group);
+                if (message.spilledBytes != null && $Object.hasOwnProperty.call(message, "spilledBytes") && (typeof message.spilledBytes === "object" ? message.spilledBytes.low || message.spilledBytes.high : message.spilledBytes !== 0))
+                    writer.uint32(/* id 11, wireType 0 =*/88).uint64(message.spilledBytes);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -12281,6 +12318,15 @@ export const kubedask = $root.kubedask = (() => {
                                 delete message.group;
                             continue;
                         }
+                    case 11: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.spilledBytes = value;
+                            else
+                                delete message.spilledBytes;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -12383,6 +12429,16 @@ export const kubedask = $root.kubedask = (() => {
                 if (object.group != null)
                     if (typeof object.group !== "string" || object.group.length)
                         message.group = $String(object.group);
+                if (object.spilledBytes != null)
+                    if (typeof object.spilledBytes === "object" ? object.spilledBytes.low || object.spilledBytes.high : $Number(object.spilledBytes) !== 0)
+                        if ($util.Long)
+                            message.spilledBytes = $util.Long.fromValue(object.spilledBytes, true);
+                        else if (typeof object.spilledBytes === "string")
+                            message.spilledBytes = $parseInt(object.spilledBytes, 10);
+                        else if (typeof object.spilledBytes === "number")
+                            message.spilledBytes = object.spilledBytes;
+                        else if (typeof object.spilledBytes === "object")
+                            message.spilledBytes = new $util.LongBits(object.spilledBytes.low >>> 0, object.spilledBytes.high >>> 0).toNumber(true);
                 return message;
             };
 
@@ -12423,6 +12479,11 @@ export const kubedask = $root.kubedask = (() => {
                     object.processing = 0;
                     object.inMemory = 0;
                     object.group = "";
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.spilledBytes = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.spilledBytes = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
                 }
                 if (message.id != null && $Object.hasOwnProperty.call(message, "id"))
                     object.id = message.id;
@@ -12461,6 +12522,13 @@ export const kubedask = $root.kubedask = (() => {
                     object.inMemory = message.inMemory;
                 if (message.group != null && $Object.hasOwnProperty.call(message, "group"))
                     object.group = message.group;
+                if (message.spilledBytes != null && $Object.hasOwnProperty.call(message, "spilledBytes"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.spilledBytes = typeof message.spilledBytes === "number" ? $BigInt(message.spilledBytes) : $util.Long.fromBits(message.spilledBytes.low >>> 0, message.spilledBytes.high >>> 0, true).toBigInt();
+                    else if (typeof message.spilledBytes === "number")
+                        object.spilledBytes = options.longs === $String ? $String(message.spilledBytes) : message.spilledBytes;
+                    else
+                        object.spilledBytes = options.longs === $String ? $util.Long.prototype.toString.call(message.spilledBytes) : options.longs === $Number ? new $util.LongBits(message.spilledBytes.low >>> 0, message.spilledBytes.high >>> 0).toNumber(true) : message.spilledBytes;
                 return object;
             };
 
@@ -14875,6 +14943,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {number|null} [executing] Heartbeat executing
              * @property {number|null} [ready] Heartbeat ready
              * @property {number|null} [inMemory] Heartbeat inMemory
+             * @property {number|null} [spilledBytes] Heartbeat spilledBytes
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -14939,6 +15008,14 @@ export const kubedask = $root.kubedask = (() => {
             Heartbeat.prototype.inMemory = 0;
 
             /**
+             * Heartbeat spilledBytes.
+             * @member {number} spilledBytes
+             * @memberof kubedask.v1.Heartbeat
+             * @instance
+             */
+            Heartbeat.prototype.spilledBytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
              * Creates a new Heartbeat instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.Heartbeat
@@ -14978,6 +15055,8 @@ export const kubedask = $root.kubedask = (() => {
                     writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.ready);
                 if (message.inMemory != null && $Object.hasOwnProperty.call(message, "inMemory") && message.inMemory !== 0)
                     writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.inMemory);
+                if (message.spilledBytes != null && $Object.hasOwnProperty.call(message, "spilledBytes") && (typeof message.spilledBytes === "object" ? message.spilledBytes.low || message.spilledBytes.high : message.spilledBytes !== 0))
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint64(message.spilledBytes);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -15071,6 +15150,15 @@ export const kubedask = $root.kubedask = (() => {
                                 delete message.inMemory;
                             continue;
                         }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.spilledBytes = value;
+                            else
+                                delete message.spilledBytes;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -15141,6 +15229,16 @@ export const kubedask = $root.kubedask = (() => {
                 if (object.inMemory != null)
                     if ($Number(object.inMemory) !== 0)
                         message.inMemory = object.inMemory >>> 0;
+                if (object.spilledBytes != null)
+                    if (typeof object.spilledBytes === "object" ? object.spilledBytes.low || object.spilledBytes.high : $Number(object.spilledBytes) !== 0)
+                        if ($util.Long)
+                            message.spilledBytes = $util.Long.fromValue(object.spilledBytes, true);
+                        else if (typeof object.spilledBytes === "string")
+                            message.spilledBytes = $parseInt(object.spilledBytes, 10);
+                        else if (typeof object.spilledBytes === "number")
+                            message.spilledBytes = object.spilledBytes;
+                        else if (typeof object.spilledBytes === "object")
+                            message.spilledBytes = new $util.LongBits(object.spilledBytes.low >>> 0, object.spilledBytes.high >>> 0).toNumber(true);
                 return message;
             };
 
@@ -15170,6 +15268,11 @@ export const kubedask = $root.kubedask = (() => {
                     object.executing = 0;
                     object.ready = 0;
                     object.inMemory = 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.spilledBytes = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.spilledBytes = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
                 }
                 if (message.memoryUsed != null && $Object.hasOwnProperty.call(message, "memoryUsed"))
                     if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
@@ -15184,6 +15287,13 @@ export const kubedask = $root.kubedask = (() => {
                     object.ready = message.ready;
                 if (message.inMemory != null && $Object.hasOwnProperty.call(message, "inMemory"))
                     object.inMemory = message.inMemory;
+                if (message.spilledBytes != null && $Object.hasOwnProperty.call(message, "spilledBytes"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.spilledBytes = typeof message.spilledBytes === "number" ? $BigInt(message.spilledBytes) : $util.Long.fromBits(message.spilledBytes.low >>> 0, message.spilledBytes.high >>> 0, true).toBigInt();
+                    else if (typeof message.spilledBytes === "number")
+                        object.spilledBytes = options.longs === $String ? $String(message.spilledBytes) : message.spilledBytes;
+                    else
+                        object.spilledBytes = options.longs === $String ? $util.Long.prototype.toString.call(message.spilledBytes) : options.longs === $Number ? new $util.LongBits(message.spilledBytes.low >>> 0, message.spilledBytes.high >>> 0).toNumber(true) : message.spilledBytes;
                 return object;
             };
 

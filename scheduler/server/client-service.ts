@@ -108,7 +108,7 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
           const summary = core.state.workerSummary(w.def.workerId);
           return {
             id: w.def.workerId, name: w.def.name, address: w.def.address, nthreads: w.def.nthreads,
-            memoryLimit: w.def.memoryLimit, resources: w.def.resources, memoryUsed: w.memoryUsed,
+            memoryLimit: w.def.memoryLimit, resources: w.def.resources, memoryUsed: w.memoryUsed, spilledBytes: w.spilledBytes,
             processing: summary?.processing ?? 0, inMemory: summary?.inMemory ?? 0, group: w.def.group,
           };
         }),

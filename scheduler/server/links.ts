@@ -36,6 +36,7 @@ export class WorkerLink {
   readonly sentFunctions = new Set<string>();
   lastSeen: number;
   memoryUsed = 0;
+  spilledBytes = 0;
   /** What the worker last said it was doing (heartbeat), for the dashboard. */
   executing = 0;
   ready = 0;

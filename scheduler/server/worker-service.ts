@@ -84,6 +84,7 @@ function onWorkerEvent(core: SchedulerCore, link: WorkerLink, event: WorkerEvent
   switch (event.kind) {
     case 'heartbeat': {
       link.memoryUsed = Number(event.heartbeat?.memoryUsed ?? 0);
+      link.spilledBytes = Number(event.heartbeat?.spilledBytes ?? 0);
       link.executing = event.heartbeat?.executing ?? 0;
       link.ready = event.heartbeat?.ready ?? 0;
       core.handle({ type: 'heartbeat', workerId, memoryUsed: link.memoryUsed });

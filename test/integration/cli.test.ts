@@ -89,8 +89,11 @@ describe('kubedask CLI', () => {
   it('`demo` computes per-airport delays over the 3M flights and exits 0', () => {
     const r = spawnSync(process.execPath, [bin, 'demo', '--rows', '2000000', '--partitions', '4', '--top', '5'], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /LocalCluster up: 2 workers, scheduler \S+, dashboard http:\/\/\S+/);
     assert.match(r.stdout, /4 partitions of .*flights-3m\.parquet \(2000000 rows\)/);
-    assert.match(r.stdout, /partitions computed \[#+\] 4\/4/);
+    assert.match(r.stdout, /read and cleaned on the workers in \d+\.\d+s: 2000000 flights with a delay/);
+    assert.match(r.stdout, /top 5 origins by mean delay/);
+    assert.match(r.stdout, /late flights by distance band \(\d+\.\d+s\): short \(< 500 mi\) \d+\.\d% of \d+/);
     const rows = r.stdout.split('\n').filter((line) => /^[A-Z]{3}\s+\d+\s+-?\d+\.\d/.test(line));
     assert.equal(rows.length, 5, r.stdout);
     const means = rows.map((line) => Number(line.trim().split(/\s+/)[2]));

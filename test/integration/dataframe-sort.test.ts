@@ -6,26 +6,18 @@
 // come in any order, in a single process as here).
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { fromPolars, readParquet } from '../../index.js';
-import { defaultFlightsPath } from '../../client/demo/flights-tasks.js';
 import { useCluster } from '../helpers/cluster.js';
+import { assertFramesEqual } from '../helpers/frames.js';
 
+const FLIGHTS = join(import.meta.dirname, '../../../node_modules/vega-datasets/data/flights-3m.parquet');
+
+/** Sorted alike: the sort columns row by row, and all rows as multisets (sorted by every column first). */
 function assertSortedEqual(actual: pl.DataFrame, expected: pl.DataFrame, by: string[]): void {
-  const dtypes = (df: pl.DataFrame) => Object.entries(df.schema).map(([name, dtype]) => `${name}: ${String(dtype)}`);
-  assert.deepEqual(dtypes(actual), dtypes(expected));
-  assert.equal(actual.height, expected.height);
-  const [keys, expectedKeys] = [actual.select(...by), expected.select(...by)];
-  if (!keys.frameEqual(expectedKeys, true)) assert.fail(`the sort columns differ: ${firstDifference(keys, expectedKeys)}`);
-  const canonical = (df: pl.DataFrame) => df.sort(df.columns, false);
-  assert.ok(canonical(actual).frameEqual(canonical(expected), true), 'the rows differ');
-}
-
-/** Where two frames of the same height first differ (for the message only: it is slow). */
-function firstDifference(a: pl.DataFrame, b: pl.DataFrame): string {
-  const [x, y] = [a.toRecords(), b.toRecords()];
-  const i = x.findIndex((row, j) => JSON.stringify(row) !== JSON.stringify(y[j]));
-  return `row ${i}: ${JSON.stringify(x[i])} != ${JSON.stringify(y[i])}`;
+  assertFramesEqual(actual.select(...by), expected.select(...by), { sortBy: [] });
+  assertFramesEqual(actual, expected);
 }
 
 /** Polars' own multi-direction sort (DataFrame.sort in nodejs-polars takes one flag for all columns). */
@@ -127,7 +119,7 @@ describe('DataFrame.sort on a cluster', () => {
   });
 
   describe('flights-3m', () => {
-    const path = defaultFlightsPath();
+    const path = FLIGHTS;
     let expected: pl.DataFrame;
     before(() => {
       // delay has no nulls: descending delay is ascending -delay, a plain Polars sort.
@@ -142,7 +134,7 @@ describe('DataFrame.sort on a cluster', () => {
 
     it('keeps the top 10 of the same sort a top-N', async () => {
       const got = await readParquet(path, { partitionRows: 500_000 }).sort(['delay', 'date'], { descending: [true, false] }).head(10).compute({ client: fx.client });
-      assert.ok(got.select('delay', 'date').frameEqual(expected.head(10).select('delay', 'date'), true));
+      assertFramesEqual(got.select('delay', 'date'), expected.head(10).select('delay', 'date'), { sortBy: [] });
     });
   });
 });

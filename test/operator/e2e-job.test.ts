@@ -35,9 +35,9 @@ describe('operator end to end: DaskJob', { timeout: 300_000 }, () => {
     const runner = await env.get<{ status: { phase: string } }>('pod', j.status!.runnerPod!);
     assert.equal(runner?.status.phase, 'Succeeded');
     // The runner's output, as a user reads it.
-    assert.match(await env.kubectlOk('logs', j.status!.runnerPod!), /combined; top \d+ origins/);
+    assert.match(await env.kubectlOk('logs', j.status!.runnerPod!), /top \d+ origins by mean delay/);
     // With a selector kubectl shows the last 10 lines unless told otherwise.
-    assert.match(await env.kubectlOk('logs', '-l', `kubedask.io/job=${name}`, '--tail=-1'), /combined; top \d+ origins/);
+    assert.match(await env.kubectlOk('logs', '-l', `kubedask.io/job=${name}`, '--tail=-1'), /top \d+ origins by mean delay/);
     await env.waitFor(async () => (await env.get('daskcluster', j.status!.clusterName!)) === undefined
       && (await env.list('pods', 'default', `kubedask.io/cluster=${j.status!.clusterName},kubedask.io/component in (scheduler,worker)`)).length === 0,
     `cluster ${j.status!.clusterName} removed`, 60_000);

@@ -13,6 +13,8 @@ export interface TaskFunction {
   export?: string;
   /** A built-in kernel's name: run by the worker itself, never by a task thread. */
   builtin?: string;
+  /** How the thread hands values to the function ('' as decoded; see thread-adapters.ts). */
+  adapter?: string;
 }
 
 /** How a thread loads a function: from source, or from an installed module file. */
@@ -21,6 +23,7 @@ export interface ThreadFunction {
   source?: string;
   moduleUrl?: string;
   exportName?: string;
+  adapter?: string;
 }
 
 /** A positional argument: a dependency's value, or a literal (JSON may hold $kd_key placeholders). */

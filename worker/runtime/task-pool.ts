@@ -154,10 +154,11 @@ export class TaskPool {
   }
 
   private resolveFunction(fn: TaskFunction): { key: string; def: ThreadFunction } | Error {
-    if (fn.source) return { key: fn.id, def: { name: fn.name, source: fn.source } };
+    const adapter = fn.adapter || undefined;
+    if (fn.source) return { key: fn.id, def: { name: fn.name, source: fn.source, adapter } };
     const url = fn.module ? this.options.modules?.url(fn.module) : undefined;
     if (!url) return new ModuleNotInstalledError(fn.module || '(none)');
-    return { key: `${fn.id}@${url}`, def: { name: fn.name, moduleUrl: url, exportName: fn.export || 'default' } };
+    return { key: `${fn.id}@${url}`, def: { name: fn.name, moduleUrl: url, exportName: fn.export || 'default', adapter } };
   }
 
   private scheduleFlush(): void {

@@ -13,6 +13,7 @@ import { format } from 'node:util';
 import { parentPort, receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
 import { ArrowNotLoadedError, decodeValue, encodeValue, needsArrow, substituteKeys, Encoding, type ArrowModule, type EncodedValue } from '../../protocol/value-codec.js';
 import { compileFunction, type Fn } from './compile-function.js';
+import { loadAdapter, type ThreadAdapter } from './thread-adapters.js';
 import { TaskOutput } from './task-output.js';
 import type { FromThread, ThreadData, ThreadErrorInfo, ThreadFunction, ThreadResult, ThreadTask, ToThread } from './pool-protocol.js';
 
@@ -98,16 +99,22 @@ async function drain(): Promise<void> {
         flush();
         fn = await fn;
       }
-      if (!arrow && takesArrow(task)) {
+      // A function with an adapter takes and returns the adapter's values (thread-adapters.ts).
+      const def = defs.get(task.fn);
+      let adapter: ThreadAdapter | undefined;
+      if (def?.adapter) {
+        flush();
+        adapter = await loadAdapter(def.adapter);
+      } else if (!arrow && takesArrow(task)) {
         flush();
         arrow = await loadArrow();
       }
-      let value = fn(...decodeArgs(task));
+      let value = fn(...decodeArgs(task, adapter));
       if (value instanceof Promise || (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function')) {
         flush();
         value = await value;
       }
-      const encoded = await encodeResult(value, task.key);
+      const encoded = adapter ? adapter.encode(value, def?.name || task.fn) : await encodeResult(value, task.key);
       let data = encoded.data;
       // JSON text and Arrow IPC bytes are fresh buffers of ours; returned bytes are the user's,
       // who may keep using them, so those are copied (by postMessage) rather than moved.
@@ -189,19 +196,20 @@ async function loadArrow(): Promise<ArrowModule> {
   return import('apache-arrow');
 }
 
-function decodeArgs(task: ThreadTask): unknown[] {
+function decodeArgs(task: ThreadTask, adapter: ThreadAdapter | undefined): unknown[] {
+  const decode = adapter ? adapter.decode : (v: EncodedValue) => decodeValue(v, arrow);
   const decoded = new Map<string, unknown>();
   const resolve = (key: string): unknown => {
     if (decoded.has(key)) return decoded.get(key);
     const dep = task.deps.find((d) => d[0] === key);
     if (!dep) throw new Error(`dependency ${key} of ${task.key} was not provided`);
-    const value = decodeValue({ encoding: dep[1], data: dep[2] }, arrow);
+    const value = decode({ encoding: dep[1], data: dep[2] });
     decoded.set(key, value);
     return value;
   };
   return task.args.map((a) => {
     if ('key' in a) return resolve(a.key);
-    const value = decodeValue(a, arrow);
+    const value = decode(a);
     return a.encoding === Encoding.ENCODING_JSON && task.deps.length > 0 ? substituteKeys(value, resolve) : value;
   });
 }

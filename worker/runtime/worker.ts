@@ -242,7 +242,7 @@ class WorkerProcess {
   private sendHeartbeat(): void {
     if (!this.link?.connected) return;
     const c = this.state.counts();
-    this.link.send({ heartbeat: { memoryUsed: this.store.memoryUsed, executing: c.executing, ready: c.ready, inMemory: c.inMemory } });
+    this.link.send({ heartbeat: { memoryUsed: this.store.memoryUsed, spilledBytes: this.store.spilledBytes, executing: c.executing, ready: c.ready, inMemory: c.inMemory } });
   }
 
   private onCommands(commands: Command[]): void {
@@ -257,7 +257,7 @@ class WorkerProcess {
     registered: () => this.pool.start(),
     compute: (compute) => {
       for (const f of compute.functions ?? []) {
-        this.functions.set(f.id ?? '', { id: f.id ?? '', name: f.name ?? '', source: f.source ?? '', module: f.module ?? '', export: f.export ?? '', builtin: f.builtin ?? '' });
+        this.functions.set(f.id ?? '', { id: f.id ?? '', name: f.name ?? '', source: f.source ?? '', module: f.module ?? '', export: f.export ?? '', builtin: f.builtin ?? '', adapter: f.adapter ?? '' });
       }
       const spec = compute.task;
       if (!spec?.key) return;
