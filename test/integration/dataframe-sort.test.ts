@@ -11,6 +11,7 @@ import pl from 'nodejs-polars';
 import { fromPolars, readParquet } from '../../index.js';
 import { useCluster } from '../helpers/cluster.js';
 import { assertFramesEqual } from '../helpers/frames.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const FLIGHTS = join(import.meta.dirname, '../../../node_modules/vega-datasets/data/flights-3m.parquet');
 
@@ -136,5 +137,19 @@ describe('DataFrame.sort on a cluster', () => {
       const got = await readParquet(path, { partitionRows: 500_000 }).sort(['delay', 'date'], { descending: [true, false] }).head(10).compute({ client: fx.client });
       assertFramesEqual(got.select('delay', 'date'), expected.head(10).select('delay', 'date'), { sortBy: [] });
     });
+  });
+});
+
+describe('DataFrame.sort past the workers\' memory limit', () => {
+  // 40 MiB per worker: values spill past 60 % of it; the rows below are about 50 MB.
+  const fx = useCluster({ workers: 2, threads: 1, memoryLimit: 40 * 2 ** 20 });
+
+  it('sorts data bigger than a worker\'s memory by spilling, equal to Polars', async () => {
+    const { client } = fx;
+    const rows = generated(1_000_000, 5);
+    const by = ['s', 'x'];
+    const sorted = fromPolars(rows, { partitions: 6 }).sort(by, { descending: [false, true] }).persist({ client });
+    await waitUntil(async () => (await client.clusterInfo()).workers.some((w) => w.spilledBytes > 0), 'a worker to spill');
+    assertSortedEqual(await sorted.compute({ client }), sortMixed(rows, by, [false, true]), by);
   });
 });
