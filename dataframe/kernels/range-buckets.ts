@@ -4,6 +4,7 @@
 // to it, so the running count of boundaries is each row's bucket and equal keys always share
 // one. That sort also orders the rows: the buckets come out as slices of the sorted partition.
 import pl from 'nodejs-polars';
+import { KernelInputError } from './errors.js';
 import { sortLazy } from './sort.js';
 
 const ROW = '__kd_range_row';
@@ -12,6 +13,8 @@ const BUCKET = '__kd_range_bucket';
 
 /** `df`'s rows in `partitions` buckets, each in sort order; `boundaries` are in sort order. */
 export async function rangeBuckets(df: pl.DataFrame, boundaries: pl.DataFrame, by: string[], descending: boolean[], partitions: number): Promise<pl.DataFrame[]> {
+  // More would make buckets no output partition takes: their rows would be lost.
+  if (boundaries.height >= partitions) throw new KernelInputError(`${boundaries.height} range boundaries for ${partitions} partitions`);
   const rows = df.lazy().select(...by).withRowIndex(ROW);
   const bounds = boundaries.lazy().select(pl.lit(null).cast(pl.UInt32).alias(ROW), ...by.map((c) => pl.col(c).cast(df.getColumn(c).dtype)));
   // Rows first: a stable sort keeps them ahead of equal boundaries. Mixed directions have no

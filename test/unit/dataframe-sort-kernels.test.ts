@@ -1,11 +1,12 @@
-// Range partitioning for sort, on Polars frames in this process (no cluster): each row's
+// The sort kernels on Polars frames in this process (no cluster). rangeBuckets: each row's
 // bucket is the number of boundary rows that sort strictly before it, in Polars' order (nulls
 // first whatever the direction), so the buckets sorted one by one, in order, are the sort.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pl from 'nodejs-polars';
 import { rangeBuckets } from '../../dataframe/kernels/range-buckets.js';
-import { WEIGHT_COLUMN, pickBoundaries, sortLazy } from '../../dataframe/kernels/sort.js';
+import { WEIGHT_COLUMN, boundaries as boundariesKernel, pickBoundaries, sample, sortLazy } from '../../dataframe/kernels/sort.js';
+import { Encoding } from '../../protocol/value-codec.js';
 
 type Value = number | string | Date | null;
 
@@ -134,8 +135,13 @@ describe('rangeBuckets', () => {
     const df = pl.DataFrame({ k: pl.Series('k', [2, 1], pl.Int64) });
     const { buckets } = await bucketsOf(df, df.head(0), ['k'], [false], 2);
     assert.deepEqual(buckets.map((b) => b.getColumn('k').toArray()), [[1, 2], []]);
-    const none = await rangeBuckets(df.head(0), df, ['k'], [false], 2);
+    const none = await rangeBuckets(df.head(0), df.head(1), ['k'], [false], 2);
     assert.deepEqual(none.map((b) => [b.height, b.columns.join()]), [[0, 'k'], [0, 'k']]);
+  });
+
+  it('refuses more boundaries than the partitions have room for, rather than lose rows', async () => {
+    const df = pl.DataFrame({ k: [1, 2, 3] });
+    await assert.rejects(rangeBuckets(df, df.head(2), ['k'], [false], 2), /2 range boundaries for 2 partitions/);
   });
 });
 
@@ -152,5 +158,33 @@ describe('pickBoundaries', () => {
     const one = pl.DataFrame({ k: [7], [WEIGHT_COLUMN]: [1] });
     assert.deepEqual(pickBoundaries(one, 4).getColumn('k').toArray(), [7, 7, 7]);
     assert.equal(pickBoundaries(one.head(0), 4).height, 0);
+  });
+});
+
+describe('df/sample and df/boundaries', () => {
+  const context = { key: 'k', nthreads: 1 };
+  const stored = (df: pl.DataFrame) => ({ encoding: Encoding.ENCODING_ARROW_IPC, native: df });
+  const frameOf = (v: unknown) => (v as { native: pl.DataFrame }).native;
+
+  it('samples evenly spaced rows of the sort columns, each weighted by the rows it stands for', async () => {
+    const df = pl.DataFrame({ k: Array.from({ length: 2500 }, (_, i) => i), other: Array.from({ length: 2500 }, () => 'x') });
+    const out = frameOf(await sample({ by: ['k'], rows: 1000 }, [stored(df)], context));
+    assert.deepEqual(out.columns, ['k', WEIGHT_COLUMN]);
+    assert.equal(out.height, 834); // every 3rd row
+    assert.deepEqual(out.getColumn('k').head(3).toArray(), [0, 3, 6]);
+    assert.ok(Math.abs(Number(out.getColumn(WEIGHT_COLUMN).sum()) - 2500) < 1e-6);
+    const small = frameOf(await sample({ by: ['k'], rows: 1000 }, [stored(df.head(10))], context));
+    assert.deepEqual(small.getColumn(WEIGHT_COLUMN).toArray(), new Array(10).fill(1));
+    assert.equal(frameOf(await sample({ by: ['k'], rows: 1000 }, [stored(df.head(0))], context)).height, 0);
+  });
+
+  it('picks boundaries from all samples in the final order, weighting big partitions more', async () => {
+    // 10 rows stand for 1000 in the first partition, 10 for 10 in the second.
+    const big = pl.DataFrame({ k: Array.from({ length: 10 }, (_, i) => i * 10), [WEIGHT_COLUMN]: new Array(10).fill(100) });
+    const small = pl.DataFrame({ k: Array.from({ length: 10 }, (_, i) => 1000 + i), [WEIGHT_COLUMN]: new Array(10).fill(1) });
+    const out = frameOf(await boundariesKernel({ by: ['k'], descending: [true], partitions: 2 }, [stored(small), stored(big)], context));
+    assert.deepEqual(out.columns, ['k']);
+    // Descending: 1009..1000 (weight 10 in all), then 90, 80, ...: half of 1010 is reached at 50.
+    assert.deepEqual(out.getColumn('k').toArray(), [50]);
   });
 });
