@@ -1,6 +1,6 @@
 // The sort kernels on Polars frames in this process (no cluster). rangeBuckets: each row's
 // bucket is the number of boundary rows that sort strictly before it, in Polars' order (nulls
-// first whatever the direction), so the buckets sorted one by one, in order, are the sort.
+// first whatever the direction), so the buckets (each sorted), in order, are the sort.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pl from 'nodejs-polars';
