@@ -36,9 +36,13 @@ const handlers: Handlers = {
   // Polars' defaults (nulls first), so results match a single-process sort.
   sort: (lf, op) => sortLazy(lf, op.by, op.descending),
   unique: (lf, op) => lf.unique({ subset: op.subset ?? undefined, keep: 'first', maintainOrder: true } as never),
-  aggregate: (lf, op) => (op.keys.length
-    ? lf.groupBy(op.keys).agg(...op.aggs.map(aggExpr))
-    : lf.select(...op.aggs.map(aggExpr))),
+  aggregate: (lf, op) => {
+    if (op.keys.length === 0) return lf.select(...op.aggs.map(aggExpr));
+    const cat = op.categorical ?? [];
+    const keyed = cat.length ? lf.withColumns(...cat.map((k) => pl.col(k).cast(pl.Categorical))) : lf;
+    const grouped = keyed.groupBy(op.keys).agg(...op.aggs.map(aggExpr));
+    return cat.length ? grouped.withColumns(...cat.map((k) => pl.col(k).cast(pl.String))) : grouped;
+  },
   finalize: (lf, op) => lf.select(...op.keys.map((k) => pl.col(k)), ...op.outputs.map(finalExpr)),
   expectSchema: (lf, op) => expectSchema(lf, op.schema, op.what),
 };
