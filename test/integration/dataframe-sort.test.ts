@@ -81,7 +81,7 @@ describe('DataFrame.sort on a cluster', () => {
     assertSortedEqual(got, sortMixed(rows, by, descending), by);
   });
 
-  it('sorts after per-partition work, fused before the split', async () => {
+  it('sorts after per-partition work (made once, then sampled and split)', async () => {
     const frame = fromPolars(rows, { partitions: 4 })
       .filter(pl.col('x').gt(1000))
       .withColumns(pl.col('x').mul(2).alias('x2'))
