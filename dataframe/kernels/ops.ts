@@ -3,6 +3,7 @@
 import pl from 'nodejs-polars';
 import type { AggSpec, Expr, FinalSpec, Op } from '../plan/nodes.js';
 import { expectSchema } from './expect-schema.js';
+import { sortLazy } from './sort.js';
 
 type LazyFrame = pl.LazyDataFrame;
 type Handlers = { [K in Op['op']]: (lf: LazyFrame, op: Extract<Op, { op: K }>) => LazyFrame };
@@ -32,8 +33,8 @@ const handlers: Handlers = {
     const end = pl.len().mul(op.index + 1).div(op.of).floor();
     return lf.filter(row.gtEq(start).and(row.lt(end)));
   },
-  // Polars' defaults (nulls first), so results match a single-process sort; one column takes a bare flag.
-  sort: (lf, op) => (op.by.length === 1 ? lf.sort(op.by[0]!, op.descending[0]) : lf.sort(op.by, op.descending)),
+  // Polars' defaults (nulls first), so results match a single-process sort.
+  sort: (lf, op) => sortLazy(lf, op.by, op.descending),
   unique: (lf, op) => lf.unique({ subset: op.subset ?? undefined, keep: 'first', maintainOrder: true } as never),
   aggregate: (lf, op) => {
     const steps = op.aggs.map(aggSteps);
