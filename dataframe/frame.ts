@@ -65,7 +65,8 @@ export class DataFrame {
 
   /** How many partitions the result has, from metadata. */
   get npartitions(): number {
-    return partitionCount(this.plan);
+    // Of the plan that runs: narrowing columns can make a join side small enough to broadcast.
+    return partitionCount(optimize(this.plan));
   }
 
   filter(predicate: pl.Expr): DataFrame {

@@ -3,6 +3,7 @@ import type { KernelFamily } from '../../worker/runtime/builtins.js';
 import { collect } from './collect.js';
 import { join } from './join.js';
 import { split, take } from './shuffle.js';
+import { boundaries, sample } from './sort.js';
 import { stage } from './stage.js';
 import { writeParquet } from './write-parquet.js';
 
@@ -13,4 +14,6 @@ export const kernels: KernelFamily = {
   'df/take': take,
   'df/join': join,
   'df/write-parquet': writeParquet,
+  'df/sample': sample,
+  'df/boundaries': boundaries,
 };

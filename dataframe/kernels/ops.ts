@@ -3,6 +3,7 @@
 import pl from 'nodejs-polars';
 import type { AggSpec, Expr, FinalSpec, Op } from '../plan/nodes.js';
 import { expectSchema } from './expect-schema.js';
+import { sortLazy } from './sort.js';
 
 type LazyFrame = pl.LazyDataFrame;
 type Handlers = { [K in Op['op']]: (lf: LazyFrame, op: Extract<Op, { op: K }>) => LazyFrame };
@@ -32,46 +33,79 @@ const handlers: Handlers = {
     const end = pl.len().mul(op.index + 1).div(op.of).floor();
     return lf.filter(row.gtEq(start).and(row.lt(end)));
   },
-  // Polars' defaults (nulls first), so results match a single-process sort; one column takes a bare flag.
-  sort: (lf, op) => (op.by.length === 1 ? lf.sort(op.by[0]!, op.descending[0]) : lf.sort(op.by, op.descending)),
+  // Polars' defaults (nulls first), so results match a single-process sort.
+  sort: (lf, op) => sortLazy(lf, op.by, op.descending),
   unique: (lf, op) => lf.unique({ subset: op.subset ?? undefined, keep: 'first', maintainOrder: true } as never),
   aggregate: (lf, op) => {
-    if (op.keys.length === 0) return lf.select(...op.aggs.map(aggExpr));
+    const steps = op.aggs.map(aggSteps);
+    const pre = steps.flatMap((s) => s.pre);
+    const post = steps.flatMap((s) => s.post);
+    const aggs = steps.flatMap((s) => s.aggs);
     const cat = op.categorical ?? [];
-    const keyed = cat.length ? lf.withColumns(...cat.map((k) => pl.col(k).cast(pl.Categorical))) : lf;
-    const grouped = keyed.groupBy(op.keys).agg(...op.aggs.map(aggExpr));
-    return cat.length ? grouped.withColumns(...cat.map((k) => pl.col(k).cast(pl.String))) : grouped;
+    const input = pre.length || cat.length ? lf.withColumns(...pre, ...cat.map((k) => pl.col(k).cast(pl.Categorical))) : lf;
+    let out = op.keys.length ? input.groupBy(op.keys).agg(...aggs) : input.select(...aggs);
+    if (cat.length) out = out.withColumns(...cat.map((k) => pl.col(k).cast(pl.String)));
+    if (post.length === 0) return out;
+    return out.withColumns(...post).select(...op.keys.map((k) => pl.col(k)), ...op.aggs.map((a) => pl.col(a.as)));
   },
+
   finalize: (lf, op) => lf.select(...op.keys.map((k) => pl.col(k)), ...op.outputs.map(finalExpr)),
   expectSchema: (lf, op) => expectSchema(lf, op.schema, op.what),
 };
 
-function aggExpr(a: AggSpec): pl.Expr {
+/** An aggregation in three steps: columns computed before the group-by, its aggregations, and
+ *  columns computed from them after. Simple ones are one aggregation; combining partial means
+ *  and variances are sums of products (plain sums are Polars' fast path; nested aggregations
+ *  inside a group-by are evaluated group by group, many times slower). */
+interface AggSteps { pre: pl.Expr[]; aggs: pl.Expr[]; post: pl.Expr[] }
+
+function aggSteps(a: AggSpec): AggSteps {
+  const one = (e: pl.Expr): AggSteps => ({ pre: [], aggs: [e.alias(a.as)], post: [] });
   switch (a.fn) {
-    case 'len': return pl.len().alias(a.as);
-    case 'sum': return pl.col(a.col).sum().alias(a.as);
-    case 'min': return pl.col(a.col).min().alias(a.as);
-    case 'max': return pl.col(a.col).max().alias(a.as);
-    case 'first': return pl.col(a.col).first().alias(a.as);
-    case 'last': return pl.col(a.col).last().alias(a.as);
-    case 'mean': return pl.col(a.col).mean().alias(a.as);
-    case 'count': return pl.col(a.col).count().alias(a.as);
-    case 'devsq': return pl.col(a.col).sub(pl.col(a.col).mean()).pow(2).sum().alias(a.as);
-    case 'wmean': return weightedMean(a.n, a.mean).alias(a.as);
-    case 'm2': {
-      // Chan et al.: m2 = sum(m2_i) + sum(n_i * (mean_i - mean)^2), nulls (empty parts) skipped.
-      const spread = pl.col(a.n).mul(pl.col(a.mean).sub(weightedMean(a.n, a.mean)).pow(2)).sum();
-      return pl.col(a.m2).sum().add(spread).alias(a.as);
+    case 'len': return one(pl.len());
+    case 'sum': return one(pl.col(a.col).sum());
+    case 'min': return one(pl.col(a.col).min());
+    case 'max': return one(pl.col(a.col).max());
+    case 'first': return one(pl.col(a.col).first());
+    case 'last': return one(pl.col(a.col).last());
+    case 'mean': return one(pl.col(a.col).mean());
+    case 'count': return one(pl.col(a.col).count());
+    // m2 = var * (n - 1): the group's sum of squared deviations; 0 for fewer than two values.
+    case 'devsq': return one(pl.col(a.col).var().mul(pl.col(a.col).count().sub(1)).fillNull(0));
+    case 'expr': return one(expr(a.expr));
+    case 'wmean': {
+      // sum(n_i * mean_i) / sum(n_i) over the parts that have rows; null when none has.
+      const t = (part: string) => `__kd_${a.as}_${part}`;
+      return {
+        pre: [...weights(a.n, a.mean, t)],
+        aggs: [pl.col(t('nv')).sum().alias(t('snv')), pl.col(t('nm')).sum().alias(t('snm'))],
+        post: [ratio(pl.col(t('snm')), pl.col(t('snv'))).alias(a.as)],
+      };
     }
-    case 'expr': return expr(a.expr).alias(a.as);
+    case 'm2': {
+      // Chan et al.: m2 = sum(m2_i) + sum(n_i * mean_i^2) - (sum(n_i * mean_i))^2 / sum(n_i).
+      const t = (part: string) => `__kd_${a.as}_${part}`;
+      const m2 = pl.col(t('sm2')).add(pl.col(t('snmm'))).sub(pl.col(t('snm')).pow(2).div(pl.col(t('snv'))));
+      return {
+        pre: [...weights(a.n, a.mean, t), pl.col(a.n).mul(pl.col(a.mean)).mul(pl.col(a.mean)).fillNull(0).alias(t('nmm')), pl.col(a.m2).fillNull(0).alias(t('m2'))],
+        aggs: [pl.col(t('nv')).sum().alias(t('snv')), pl.col(t('nm')).sum().alias(t('snm')), pl.col(t('nmm')).sum().alias(t('snmm')), pl.col(t('m2')).sum().alias(t('sm2'))],
+        // Rounding can take a zero spread just below 0.
+        post: [pl.when(pl.col(t('snv')).gt(0).and(m2.gt(0))).then(m2).otherwise(pl.lit(0)).alias(a.as)],
+      };
+    }
   }
 }
 
-/** sum(n * mean) / sum(n) over the parts that have rows; null when none has. */
-function weightedMean(n: string, mean: string): pl.Expr {
-  const rows = pl.col(n).filter(pl.col(mean).isNotNull());
-  const total = pl.col(n).mul(pl.col(mean)).sum();
-  return pl.when(rows.sum().gt(0)).then(total.div(rows.sum())).otherwise(pl.lit(null));
+/** n where the part has a mean (rows), else 0; and n * mean, 0 for none. */
+function weights(n: string, mean: string, t: (part: string) => string): pl.Expr[] {
+  return [
+    pl.when(pl.col(mean).isNotNull()).then(pl.col(n)).otherwise(pl.lit(0)).alias(t('nv')),
+    pl.col(n).mul(pl.col(mean)).fillNull(0).alias(t('nm')),
+  ];
+}
+
+function ratio(num: pl.Expr, den: pl.Expr): pl.Expr {
+  return pl.when(den.gt(0)).then(num.div(den)).otherwise(pl.lit(null));
 }
 
 function finalExpr(f: FinalSpec): pl.Expr {

@@ -5,7 +5,7 @@ import pl from 'nodejs-polars';
 import type { Kernel } from '../../worker/runtime/builtins.js';
 import type { StoredValue } from '../../worker/runtime/data-store.js';
 import type { SplitParams, TakeParams } from '../plan/tasks.js';
-import { BUCKET_COLUMN, cutBuckets, nativeBuckets, toBuckets } from './buckets.js';
+import { BUCKET_COLUMN, BucketSet, cutBuckets, nativeBuckets, toBuckets } from './buckets.js';
 import { nativeFrame, toFrame } from './frames.js';
 import { applyOps } from './ops.js';
 import { runStage } from './stage.js';
@@ -27,7 +27,9 @@ export const split: Kernel = async (params, inputs, context) => {
     bucket = keys.hashRows(...SEEDS).alias(BUCKET_COLUMN);
     bucket = pl.DataFrame([bucket]).select(pl.col(BUCKET_COLUMN).modulo(pl.lit(p.partitions).cast(pl.UInt64)).cast(pl.UInt32)).getColumn(BUCKET_COLUMN);
   } else {
-    bucket = rangeBuckets(df, toFrame(inputs.at(-1)!, `boundaries of ${context.key}`), p.how.by, p.how.descending).alias(BUCKET_COLUMN);
+    // Cut already, each bucket in sort order (sorted runs make the take's sort cheaper).
+    const boundaries = toFrame(inputs.at(-1)!, `boundaries of ${context.key}`);
+    return nativeBuckets(new BucketSet(await rangeBuckets(df, boundaries, p.how.by, p.how.descending, p.partitions)));
   }
   return nativeBuckets(cutBuckets(df.withColumns(bucket), p.partitions));
 };

@@ -30,8 +30,8 @@ function describeNode(node: PlanNode): string {
     case 'map': return `Map (fused, per partition): ${node.ops.map(opText).join(' -> ')}`;
     case 'aggregate': return `Aggregate by [${node.keys.join(', ')}]: ${node.aggs.map((a) => exprText(a.expr)).join(', ')}${node.splitOut > 1 ? ` into ${node.splitOut} partitions` : ''}`;
     case 'join': return `Join ${node.how} on [${node.leftOn.join(', ')}] = [${node.rightOn.join(', ')}]: ${strategyText(joinStrategyOf(node))}`;
-    case 'sort': return `Sort by [${node.by.map((b, i) => `${b}${node.descending[i] ? ' desc' : ''}`).join(', ')}]`;
-    case 'head': return `Head ${node.n}`;
+    case 'sort': return `Sort by [${sortKeys(node.by, node.descending)}], nulls first`;
+    case 'head': return `Head ${node.n}${node.input.kind === 'sort' ? ' (top-N: each partition sorted and cut to n, no shuffle)' : ''}`;
     case 'unique': return `Unique${node.subset ? ` on [${node.subset.join(', ')}]` : ''}`;
     case 'repartition': return `Repartition into ${node.partitions}${node.by ? ` by hash of [${node.by.join(', ')}]` : ''}`;
     case 'mapPartitions': return `MapPartitions ${node.fn.name}`;
@@ -47,12 +47,16 @@ function opText(op: Op): string {
     case 'rename': return `rename ${Object.entries(op.mapping).map(([a, b]) => `${a}->${b}`).join(', ')}`;
     case 'head': return `head ${op.n}`;
     case 'slice': return `slice ${op.index + 1}/${op.of}`;
-    case 'sort': return `sort ${op.by.join(', ')}`;
+    case 'sort': return `sort ${sortKeys(op.by, op.descending)}`;
     case 'unique': return 'unique';
     case 'aggregate': return `aggregate by [${op.keys.join(', ')}]`;
     case 'finalize': return 'finalize';
     case 'expectSchema': return `expect the schema of ${op.what}`;
   }
+}
+
+function sortKeys(by: string[], descending: boolean[]): string {
+  return by.map((b, i) => `${b}${descending[i] ? ' desc' : ''}`).join(', ');
 }
 
 const OPERATORS: Record<string, string> = {

@@ -3,10 +3,10 @@
 // aggregation's combine, a shuffle, the result): a run of them is one Polars plan and one task
 // per partition. Pure: keys come from the caller's KeyMaker.
 import { decompose } from './aggregate.js';
-import { PlanError } from './errors.js';
 import { lowerJoin, materializeJoin } from './join.js';
 import { lowerMapPartitions } from './map-partitions.js';
 import type { Op, PlanNode } from './nodes.js';
+import { sortParts } from './sort.js';
 import type { JoinSpec, KeyMaker, PlannedTask, ShuffleHow, SourceSpec, SplitParams, StageParams, TakeParams, TaskPlan } from './tasks.js';
 
 /** A partition not made yet: its inputs concatenated (or its source read, or bucket `take.bucket`
@@ -134,7 +134,7 @@ export class Lowering {
       return node.splitOut > 1 ? grouped : [this.tree(grouped, [], 'aggregate')];
     },
     join: (node) => lowerJoin(this, node),
-    sort: () => { throw new PlanError('sort is not supported yet'); },
+    sort: (node) => sortParts(this, this.parts(node.input), node.by, node.descending),
     unique: (node) => {
       // Each part drops its own duplicates first (less to move); equal rows then meet by hash.
       // keep 'first' in partition order is what a single process keeps.

@@ -175,8 +175,8 @@ describe('DataFrame when a worker dies', () => {
 });
 
 describe('DataFrame past the workers\' memory limit', () => {
-  // 40 MiB per worker: values spill past 60 % of it; the data below are about 45 MB.
-  const fixture = useCluster({ workers: 2, threads: 1, memoryLimit: 40 * 2 ** 20 });
+  // 24 MiB per worker: values spill past 60 % of it (14.4 MiB); the data below are about 45 MB.
+  const fixture = useCluster({ workers: 2, threads: 1, memoryLimit: 24 * 2 ** 20 });
   const local = generated(1_200_000);
 
   it('keeps shuffled partitions by spilling them to disk, and reads them back equal', async () => {
