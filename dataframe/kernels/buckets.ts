@@ -19,7 +19,8 @@ export function nativeBuckets(set: BucketSet): NativeValue {
     encoding: Encoding.ENCODING_ARROW_IPC,
     nbytes: set.buckets.reduce((n, b) => n + frameBytes(b), 0),
     encode: () => {
-      const tagged = set.buckets.map((b, j) => b.withColumns(pl.lit(j).cast(pl.UInt32).alias(BUCKET_COLUMN)));
+      // A typed-array Series per bucket: a pl.lit per bucket costs milliseconds each in nodejs-polars.
+      const tagged = set.buckets.map((b, j) => b.withColumns(pl.Series(BUCKET_COLUMN, new Uint32Array(b.height).fill(j) as never, pl.UInt32)));
       return pl.concat(tagged, { how: 'vertical', rechunk: false } as never).writeIPCStream({ compression: 'lz4' });
     },
   };

@@ -6,11 +6,12 @@ import { expectSchema } from './expect-schema.js';
 import { sortLazy } from './sort.js';
 
 type LazyFrame = pl.LazyDataFrame;
-type Handlers = { [K in Op['op']]: (lf: LazyFrame, op: Extract<Op, { op: K }>) => LazyFrame };
+type Step = (lf: LazyFrame) => LazyFrame;
+type Compilers = { [K in Op['op']]: (op: Extract<Op, { op: K }>) => Step };
 
 export function applyOps(lf: LazyFrame, ops: readonly Op[]): LazyFrame {
   let out = lf;
-  for (const op of ops) out = (handlers[op.op] as (l: LazyFrame, o: Op) => LazyFrame)(out, op);
+  for (const op of ops) out = compiled(op)(out);
   return out;
 }
 
@@ -19,38 +20,73 @@ export function expr(e: Expr): pl.Expr {
   return pl.Expr.deserialize(Buffer.from(JSON.stringify(e)), 'json');
 }
 
-const handlers: Handlers = {
-  filter: (lf, op) => lf.filter(expr(op.predicate)),
-  withColumns: (lf, op) => lf.withColumns(...op.exprs.map(expr)),
-  select: (lf, op) => lf.select(...op.exprs.map(expr)),
-  drop: (lf, op) => (op.names.length ? lf.drop(op.names) : lf),
-  rename: (lf, op) => lf.rename(op.mapping),
-  head: (lf, op) => lf.head(op.n),
-  slice: (lf, op) => {
+// nodejs-polars builds each Expr object at a cost of milliseconds (hundreds of closures, and
+// garbage collection of them): an op's expressions are built once per worker and reused by
+// every partition that runs the same op (Polars expressions are immutable).
+const CACHE_SIZE = 256;
+const cache = new Map<string, Step>();
+
+function compiled(op: Op): Step {
+  const key = JSON.stringify(op);
+  let step = cache.get(key);
+  if (step) {
+    cache.delete(key);
+  } else {
+    step = (compilers[op.op] as (o: Op) => Step)(op);
+    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  }
+  cache.set(key, step);
+  return step;
+}
+
+const compilers: Compilers = {
+  filter: (op) => {
+    const predicate = expr(op.predicate);
+    return (lf) => lf.filter(predicate);
+  },
+  withColumns: (op) => {
+    const exprs = op.exprs.map(expr);
+    return (lf) => lf.withColumns(...exprs);
+  },
+  select: (op) => {
+    const exprs = op.exprs.map(expr);
+    return (lf) => lf.select(...exprs);
+  },
+  drop: (op) => (lf) => (op.names.length ? lf.drop(op.names) : lf),
+  rename: (op) => (lf) => lf.rename(op.mapping),
+  head: (op) => (lf) => lf.head(op.n),
+  slice: (op) => {
     // Row counts are only known once collected: cut on the row index instead.
     const row = pl.intRange(0, pl.len());
     const start = pl.len().mul(op.index).div(op.of).floor();
     const end = pl.len().mul(op.index + 1).div(op.of).floor();
-    return lf.filter(row.gtEq(start).and(row.lt(end)));
+    const inRange = row.gtEq(start).and(row.lt(end));
+    return (lf) => lf.filter(inRange);
   },
   // Polars' defaults (nulls first), so results match a single-process sort.
-  sort: (lf, op) => sortLazy(lf, op.by, op.descending),
-  unique: (lf, op) => lf.unique({ subset: op.subset ?? undefined, keep: 'first', maintainOrder: true } as never),
-  aggregate: (lf, op) => {
+  sort: (op) => (lf) => sortLazy(lf, op.by, op.descending),
+  unique: (op) => (lf) => lf.unique({ subset: op.subset ?? undefined, keep: 'first', maintainOrder: true } as never),
+  aggregate: (op) => {
     const steps = op.aggs.map(aggSteps);
     const pre = steps.flatMap((s) => s.pre);
     const post = steps.flatMap((s) => s.post);
     const aggs = steps.flatMap((s) => s.aggs);
     const cat = op.categorical ?? [];
-    const input = pre.length || cat.length ? lf.withColumns(...pre, ...cat.map((k) => pl.col(k).cast(pl.Categorical))) : lf;
-    let out = op.keys.length ? input.groupBy(op.keys).agg(...aggs) : input.select(...aggs);
-    if (cat.length) out = out.withColumns(...cat.map((k) => pl.col(k).cast(pl.String)));
-    if (post.length === 0) return out;
-    return out.withColumns(...post).select(...op.keys.map((k) => pl.col(k)), ...op.aggs.map((a) => pl.col(a.as)));
+    const toCategorical = [...pre, ...cat.map((k) => pl.col(k).cast(pl.Categorical))];
+    const toString = cat.map((k) => pl.col(k).cast(pl.String));
+    const order = [...op.keys.map((k) => pl.col(k)), ...op.aggs.map((a) => pl.col(a.as))];
+    return (lf) => {
+      const input = toCategorical.length ? lf.withColumns(...toCategorical) : lf;
+      let out = op.keys.length ? input.groupBy(op.keys).agg(...aggs) : input.select(...aggs);
+      if (toString.length) out = out.withColumns(...toString);
+      return post.length ? out.withColumns(...post).select(...order) : out;
+    };
   },
-
-  finalize: (lf, op) => lf.select(...op.keys.map((k) => pl.col(k)), ...op.outputs.map(finalExpr)),
-  expectSchema: (lf, op) => expectSchema(lf, op.schema, op.what),
+  finalize: (op) => {
+    const outputs = [...op.keys.map((k) => pl.col(k)), ...op.outputs.map(finalExpr)];
+    return (lf) => lf.select(...outputs);
+  },
+  expectSchema: (op) => (lf) => expectSchema(lf, op.schema, op.what),
 };
 
 /** An aggregation in three steps: columns computed before the group-by, its aggregations, and
