@@ -71,14 +71,10 @@ const compilers: Compilers = {
     const pre = steps.flatMap((s) => s.pre);
     const post = steps.flatMap((s) => s.post);
     const aggs = steps.flatMap((s) => s.aggs);
-    const cat = op.categorical ?? [];
-    const toCategorical = [...pre, ...cat.map((k) => pl.col(k).cast(pl.Categorical))];
-    const toString = cat.map((k) => pl.col(k).cast(pl.String));
     const order = [...op.keys.map((k) => pl.col(k)), ...op.aggs.map((a) => pl.col(a.as))];
     return (lf) => {
-      const input = toCategorical.length ? lf.withColumns(...toCategorical) : lf;
-      let out = op.keys.length ? input.groupBy(op.keys).agg(...aggs) : input.select(...aggs);
-      if (toString.length) out = out.withColumns(...toString);
+      const input = pre.length ? lf.withColumns(...pre) : lf;
+      const out = op.keys.length ? input.groupBy(op.keys).agg(...aggs) : input.select(...aggs);
       return post.length ? out.withColumns(...post).select(...order) : out;
     };
   },

@@ -40,10 +40,8 @@ export type Op =
   | { op: 'slice'; index: number; of: number }
   | { op: 'sort'; by: string[]; descending: boolean[] }
   | { op: 'unique'; subset: string[] | null }
-  /** A whole group-by within the partition; `aggs` are the planner's (see aggregate.ts). Keys in
-   *  `categorical` (String columns) are grouped as Categorical, several times faster to hash,
-   *  and come out as String again. */
-  | { op: 'aggregate'; keys: string[]; aggs: AggSpec[]; categorical?: string[] }
+  /** A whole group-by within the partition; `aggs` are the planner's (see aggregate.ts). */
+  | { op: 'aggregate'; keys: string[]; aggs: AggSpec[] }
   /** Computes the outputs of a decomposed aggregation from its combined parts, in the user's order. */
   | { op: 'finalize'; keys: string[]; outputs: FinalSpec[] }
   /** Fails, naming `what`, unless the partition has exactly this schema (a user function's output). */
