@@ -4,6 +4,7 @@
 // (n, mean, m2) and combine as Chan et al.'s parallel variance). Anything else (nUnique,
 // median, an expression over several aggregations...) is not, and its groups must meet in one
 // partition (a shuffle by the keys) to run as written.
+import { isRowwise } from './elementwise.js';
 import type { AggSpec, Expr, FinalSpec, UserAgg } from './nodes.js';
 
 export interface Decomposed {
@@ -31,6 +32,7 @@ export function decompose(aggs: readonly UserAgg[], dtypes: Readonly<Record<stri
       continue;
     }
     const col = inputColumn(simple.input, p('in'), out.pre);
+    if (col === undefined) return undefined;
     switch (simple.fn) {
       case 'count':
       case 'sum':
@@ -64,10 +66,13 @@ export function decompose(aggs: readonly UserAgg[], dtypes: Readonly<Record<stri
   return out;
 }
 
-/** The column an aggregation reads: a bare column as it is, anything else computed first as `name`. */
-function inputColumn(input: Expr, name: string, pre: Expr[]): string {
+/** The column an aggregation reads: a bare column as it is, a row-wise expression computed first
+ *  as `name`; undefined for any other (a filter, an inner mean: per partition, before the
+ *  group-by, it would see other rows than the group's, or another number of rows). */
+function inputColumn(input: Expr, name: string, pre: Expr[]): string | undefined {
   const column = columnName(input);
   if (column !== undefined) return column;
+  if (!isRowwise(input)) return undefined;
   pre.push({ Alias: [input, name] });
   return name;
 }
