@@ -114,7 +114,7 @@ export class Lowering {
       if (d) {
         // The partials see every row: String keys group as Categorical there (far faster to hash).
         const categorical = node.keys.filter((k) => node.input.schema.find((f) => f.name === k)?.dtype === 'String');
-        const partial: Op[] = [...(d.pre.length ? [{ op: 'withColumns', exprs: d.pre } as const] : []), { op: 'aggregate', keys: node.keys, aggs: d.partial, categorical }];
+        const partial: Op[] = [...(d.pre.length ? [{ op: 'withColumns', exprs: d.pre } as const] : []), { op: 'aggregate', keys: node.keys, aggs: d.partial, categorical, ...(node.keys.length ? {} : { dropEmpty: true }) }];
         const combine: Op = { op: 'aggregate', keys: node.keys, aggs: d.combine };
         const finalize: Op = { op: 'finalize', keys: node.keys, outputs: d.finalize };
         const partials = parts.map((p) => ({ ...p, ops: [...p.ops, ...partial] }));

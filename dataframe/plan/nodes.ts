@@ -42,8 +42,9 @@ export type Op =
   | { op: 'unique'; subset: string[] | null }
   /** A whole group-by within the partition; `aggs` are the planner's (see aggregate.ts). Keys in
    *  `categorical` (String columns) are grouped as Categorical, several times faster to hash,
-   *  and come out as String again. */
-  | { op: 'aggregate'; keys: string[]; aggs: AggSpec[]; categorical?: string[] }
+   *  and come out as String again. With no keys and `dropEmpty`, an empty partition gives no row
+   *  rather than a row of nulls (a partial first/last would otherwise combine as null). */
+  | { op: 'aggregate'; keys: string[]; aggs: AggSpec[]; categorical?: string[]; dropEmpty?: boolean }
   /** Computes the outputs of a decomposed aggregation from its combined parts, in the user's order. */
   | { op: 'finalize'; keys: string[]; outputs: FinalSpec[] }
   /** Fails, naming `what`, unless the partition has exactly this schema (a user function's output). */
