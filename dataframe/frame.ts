@@ -276,8 +276,18 @@ export class GroupBy {
 function aggregate(frame: DataFrame, keys: string[], exprs: pl.Expr[], splitOut: number): DataFrame {
   const schema = inferSchema('agg', (lf) => (keys.length ? lf.groupBy(keys).agg(...exprs) : lf.select(...exprs)), frame.polarsSchema);
   const names = Object.keys(schema).slice(keys.length);
+  if (names.length !== exprs.length) throw severalColumns(frame, keys, exprs, names.length);
   const aggs: UserAgg[] = exprs.map((e, i) => ({ expr: serialize(e, 'agg'), name: names[i]! }));
   return frame.derived({ kind: 'aggregate', input: frame.plan, keys, aggs, splitOut, schema: planSchema(schema) }, schema);
+}
+
+/** Each aggregation travels with one output name: the error for one that gives several (or none). */
+function severalColumns(frame: DataFrame, keys: string[], exprs: pl.Expr[], columns: number): DataFrameError {
+  for (const e of exprs) {
+    const names = Object.keys(inferSchema('agg', (lf) => (keys.length ? lf.groupBy(keys).agg(e) : lf.select(e)), frame.polarsSchema)).slice(keys.length);
+    if (names.length !== 1) return new DataFrameError(`agg: ${String(e)} gives ${names.length} columns (${names.join(', ')}); write one aggregation per column`);
+  }
+  return new DataFrameError(`agg: ${exprs.length} aggregations gave ${columns} columns; write one aggregation per column`);
 }
 
 /** @internal A DataFrame over partitions on the cluster or in this process. */
