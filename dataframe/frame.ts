@@ -180,8 +180,13 @@ export class DataFrame {
   async compute(options?: RunOptions): Promise<pl.DataFrame> {
     const client = resolveClient(options);
     const parts = submitPlan(this.plan, this.bindings, this.functions, client);
-    const bytes = await collectBytes(parts, client);
-    return pl.readIPCStream(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    try {
+      const bytes = await collectBytes(parts, client);
+      return pl.readIPCStream(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    } finally {
+      // Released now, not when this process happens to collect the Futures' garbage.
+      for (const part of parts) part.release();
+    }
   }
 
   /** Computes the partitions and keeps them on the workers: a DataFrame over them, returned at once. */
@@ -305,7 +310,11 @@ export function localData(frames: pl.DataFrame[], schema: PlSchema): DataFrame {
 /** Concatenates the partitions on a worker and brings them here as one Arrow IPC stream. */
 async function collectBytes(parts: Future[], client: Client): Promise<Uint8Array> {
   const future = client.submitWith({ group: 'collect' }, builtinFunction('df/collect'), {}, ...parts);
-  return (await future.result()) as Uint8Array;
+  try {
+    return (await future.result()) as Uint8Array;
+  } finally {
+    future.release();
+  }
 }
 
 function serialize(e: pl.Expr, what: string): unknown {
