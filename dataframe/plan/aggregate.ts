@@ -31,7 +31,13 @@ export function decompose(aggs: readonly UserAgg[], dtypes: Readonly<Record<stri
       out.finalize.push({ kind: 'col', col: p('n'), as: agg.name, dtype });
       continue;
     }
-    const col = inputColumn(simple.input, p('in'), out.pre);
+    // Means and spreads travel as weighted Float64 parts: of a date or a decimal they cannot, and
+    // of Float32 the parts are computed in Float64 (as Polars computes the whole), then cast back.
+    const weighted = simple.fn === 'mean' || simple.fn === 'var' || simple.fn === 'std';
+    const float = bareDtype(dtype);
+    if (weighted && float !== 'Float64' && float !== 'Float32') return undefined;
+    const input = weighted && float === 'Float32' ? { Cast: { expr: simple.input, dtype: { Literal: 'Float64' }, options: 'NonStrict' } } : simple.input;
+    const col = inputColumn(input, p('in'), out.pre);
     if (col === undefined) return undefined;
     switch (simple.fn) {
       case 'count':
@@ -75,6 +81,11 @@ function inputColumn(input: Expr, name: string, pre: Expr[]): string | undefined
   if (!isRowwise(input)) return undefined;
   pre.push({ Alias: [input, name] });
   return name;
+}
+
+/** A dtype as the plan names it ("Float64", "DataType(Float64)"), bare. */
+function bareDtype(name: string): string {
+  return name.replace(/^DataType\((.*)\)$/, '$1');
 }
 
 function columnName(e: Expr): string | undefined {
