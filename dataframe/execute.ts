@@ -4,7 +4,7 @@
 import pl from 'nodejs-polars';
 import { Client } from '../client/client.js';
 import { Delayed } from '../client/delayed.js';
-import type { Future } from '../client/future.js';
+import { Future } from '../client/future.js';
 import { newKey } from '../client/graph-builder.js';
 import { builtinFunction, type TaskFunction } from '../client/task-functions.js';
 import { planTasks } from './plan/lower.js';
@@ -26,7 +26,9 @@ export interface RunOptions {
 /** Local partitions already sent, per client: computing a frame twice sends its data once. */
 const sent = new WeakMap<Client, WeakMap<pl.DataFrame, Future>>();
 
-/** Submits the plan; a Future per result partition, in order. */
+/** Submits the plan; a Future per result partition, in order, each the caller's to release (an
+ *  output that is an input as it is, a persisted or sent partition, gets a Future of its own:
+ *  releasing it must not drop the input's data). */
 export function submitPlan(plan: PlanNode, bindings: ReadonlyMap<string, DataBinding>, functions: ReadonlyMap<string, TaskFunction>, client: Client): Future[] {
   const optimized = optimize(plan);
   const { tasks, outputs } = planTasks(optimized, newKey);
@@ -37,7 +39,7 @@ export function submitPlan(plan: PlanNode, bindings: ReadonlyMap<string, DataBin
   const delayedOutputs = results.filter((n): n is Delayed => n instanceof Delayed);
   const futures = client.compute(delayedOutputs);
   const byKey = new Map(delayedOutputs.map((d, i) => [d.key, futures[i]!]));
-  return results.map((n) => (n instanceof Delayed ? byKey.get(n.key)! : n));
+  return results.map((n) => (n instanceof Delayed ? byKey.get(n.key)! : new Future(n.key, client)));
 }
 
 export function resolveClient(options: RunOptions | undefined): Client {

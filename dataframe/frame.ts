@@ -180,8 +180,13 @@ export class DataFrame {
   async compute(options?: RunOptions): Promise<pl.DataFrame> {
     const client = resolveClient(options);
     const parts = submitPlan(this.plan, this.bindings, this.functions, client);
-    const bytes = await collectBytes(parts, client);
-    return pl.readIPCStream(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    try {
+      const bytes = await collectBytes(parts, client);
+      return pl.readIPCStream(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    } finally {
+      // Released now, not when this process happens to collect the Futures' garbage.
+      for (const part of parts) part.release();
+    }
   }
 
   /** Computes the partitions and keeps them on the workers: a DataFrame over them, returned at once. */
@@ -276,8 +281,18 @@ export class GroupBy {
 function aggregate(frame: DataFrame, keys: string[], exprs: pl.Expr[], splitOut: number): DataFrame {
   const schema = inferSchema('agg', (lf) => (keys.length ? lf.groupBy(keys).agg(...exprs) : lf.select(...exprs)), frame.polarsSchema);
   const names = Object.keys(schema).slice(keys.length);
+  if (names.length !== exprs.length) throw severalColumns(frame, keys, exprs, names.length);
   const aggs: UserAgg[] = exprs.map((e, i) => ({ expr: serialize(e, 'agg'), name: names[i]! }));
   return frame.derived({ kind: 'aggregate', input: frame.plan, keys, aggs, splitOut, schema: planSchema(schema) }, schema);
+}
+
+/** Each aggregation travels with one output name: the error for one that gives several (or none). */
+function severalColumns(frame: DataFrame, keys: string[], exprs: pl.Expr[], columns: number): DataFrameError {
+  for (const e of exprs) {
+    const names = Object.keys(inferSchema('agg', (lf) => (keys.length ? lf.groupBy(keys).agg(e) : lf.select(e)), frame.polarsSchema)).slice(keys.length);
+    if (names.length !== 1) return new DataFrameError(`agg: ${String(e)} gives ${names.length} columns (${names.join(', ')}); write one aggregation per column`);
+  }
+  return new DataFrameError(`agg: ${exprs.length} aggregations gave ${columns} columns; write one aggregation per column`);
 }
 
 /** @internal A DataFrame over partitions on the cluster or in this process. */
@@ -295,7 +310,11 @@ export function localData(frames: pl.DataFrame[], schema: PlSchema): DataFrame {
 /** Concatenates the partitions on a worker and brings them here as one Arrow IPC stream. */
 async function collectBytes(parts: Future[], client: Client): Promise<Uint8Array> {
   const future = client.submitWith({ group: 'collect' }, builtinFunction('df/collect'), {}, ...parts);
-  return (await future.result()) as Uint8Array;
+  try {
+    return (await future.result()) as Uint8Array;
+  } finally {
+    future.release();
+  }
 }
 
 function serialize(e: pl.Expr, what: string): unknown {

@@ -39,6 +39,9 @@ function compiled(op: Op): Step {
   return step;
 }
 
+/** A keyless partial's row count, to drop the row of an empty partition. */
+const ROWS = '__kd_rows';
+
 const compilers: Compilers = {
   filter: (op) => {
     const predicate = expr(op.predicate);
@@ -74,7 +77,9 @@ const compilers: Compilers = {
     const order = [...op.keys.map((k) => pl.col(k)), ...op.aggs.map((a) => pl.col(a.as))];
     return (lf) => {
       const input = pre.length ? lf.withColumns(...pre) : lf;
-      const out = op.keys.length ? input.groupBy(op.keys).agg(...aggs) : input.select(...aggs);
+      const out = op.keys.length ? input.groupBy(op.keys).agg(...aggs)
+        : op.dropEmpty ? input.select(...aggs, pl.len().alias(ROWS)).filter(pl.col(ROWS).gt(0)).drop(ROWS)
+          : input.select(...aggs);
       return post.length ? out.withColumns(...post).select(...order) : out;
     };
   },

@@ -4,6 +4,7 @@
 // (n, mean, m2) and combine as Chan et al.'s parallel variance). Anything else (nUnique,
 // median, an expression over several aggregations...) is not, and its groups must meet in one
 // partition (a shuffle by the keys) to run as written.
+import { isRowwise } from './elementwise.js';
 import type { AggSpec, Expr, FinalSpec, UserAgg } from './nodes.js';
 
 export interface Decomposed {
@@ -30,7 +31,14 @@ export function decompose(aggs: readonly UserAgg[], dtypes: Readonly<Record<stri
       out.finalize.push({ kind: 'col', col: p('n'), as: agg.name, dtype });
       continue;
     }
-    const col = inputColumn(simple.input, p('in'), out.pre);
+    // Means and spreads travel as weighted Float64 parts: of a date or a decimal they cannot, and
+    // of Float32 the parts are computed in Float64 (as Polars computes the whole), then cast back.
+    const weighted = simple.fn === 'mean' || simple.fn === 'var' || simple.fn === 'std';
+    const float = bareDtype(dtype);
+    if (weighted && float !== 'Float64' && float !== 'Float32') return undefined;
+    const input = weighted && float === 'Float32' ? { Cast: { expr: simple.input, dtype: { Literal: 'Float64' }, options: 'NonStrict' } } : simple.input;
+    const col = inputColumn(input, p('in'), out.pre);
+    if (col === undefined) return undefined;
     switch (simple.fn) {
       case 'count':
       case 'sum':
@@ -64,12 +72,20 @@ export function decompose(aggs: readonly UserAgg[], dtypes: Readonly<Record<stri
   return out;
 }
 
-/** The column an aggregation reads: a bare column as it is, anything else computed first as `name`. */
-function inputColumn(input: Expr, name: string, pre: Expr[]): string {
+/** The column an aggregation reads: a bare column as it is, a row-wise expression computed first
+ *  as `name`; undefined for any other (a filter, an inner mean: per partition, before the
+ *  group-by, it would see other rows than the group's, or another number of rows). */
+function inputColumn(input: Expr, name: string, pre: Expr[]): string | undefined {
   const column = columnName(input);
   if (column !== undefined) return column;
+  if (!isRowwise(input)) return undefined;
   pre.push({ Alias: [input, name] });
   return name;
+}
+
+/** A dtype as the plan names it ("Float64", "DataType(Float64)"), bare. */
+function bareDtype(name: string): string {
+  return name.replace(/^DataType\((.*)\)$/, '$1');
 }
 
 function columnName(e: Expr): string | undefined {

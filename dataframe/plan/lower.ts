@@ -112,7 +112,7 @@ export class Lowering {
       const d = decompose(node.aggs, dtypes);
       const parts = this.parts(node.input);
       if (d) {
-        const partial: Op[] = [...(d.pre.length ? [{ op: 'withColumns', exprs: d.pre } as const] : []), { op: 'aggregate', keys: node.keys, aggs: d.partial }];
+        const partial: Op[] = [...(d.pre.length ? [{ op: 'withColumns', exprs: d.pre } as const] : []), { op: 'aggregate', keys: node.keys, aggs: d.partial, ...(node.keys.length ? {} : { dropEmpty: true }) }];
         const combine: Op = { op: 'aggregate', keys: node.keys, aggs: d.combine };
         const finalize: Op = { op: 'finalize', keys: node.keys, outputs: d.finalize };
         const partials = parts.map((p) => ({ ...p, ops: [...p.ops, ...partial] }));

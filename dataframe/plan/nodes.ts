@@ -40,8 +40,10 @@ export type Op =
   | { op: 'slice'; index: number; of: number }
   | { op: 'sort'; by: string[]; descending: boolean[] }
   | { op: 'unique'; subset: string[] | null }
-  /** A whole group-by within the partition; `aggs` are the planner's (see aggregate.ts). */
-  | { op: 'aggregate'; keys: string[]; aggs: AggSpec[] }
+  /** A whole group-by within the partition; `aggs` are the planner's (see aggregate.ts). With no
+   *  keys and `dropEmpty`, an empty partition gives no row rather than a row of nulls (a partial
+   *  first/last would otherwise combine as null). */
+  | { op: 'aggregate'; keys: string[]; aggs: AggSpec[]; dropEmpty?: boolean }
   /** Computes the outputs of a decomposed aggregation from its combined parts, in the user's order. */
   | { op: 'finalize'; keys: string[]; outputs: FinalSpec[] }
   /** Fails, naming `what`, unless the partition has exactly this schema (a user function's output). */

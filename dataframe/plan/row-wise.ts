@@ -5,12 +5,14 @@
 // the whole frame, so frame.ts refuses them with a clear error (aggregate with groupBy().agg()).
 import type { Expr } from './nodes.js';
 
-const CROSS_ROW_NODES = new Set(['Agg', 'Len', 'Over', 'Window', 'Slice', 'Sort', 'SortBy', 'Gather', 'Rolling']);
+// Filter and Explode change the number of rows: per partition, another frame's worth.
+const CROSS_ROW_NODES = new Set(['Agg', 'Len', 'Over', 'Window', 'Slice', 'Sort', 'SortBy', 'Gather', 'Rolling', 'Filter', 'Explode']);
 const CROSS_ROW_FUNCTIONS = new Set([
   'CumSum', 'CumProd', 'CumMin', 'CumMax', 'CumCount', 'Shift', 'ShiftAndFill', 'Rank', 'Diff', 'PctChange',
   'RollingExpr', 'RollingExprBy', 'FillNullWithStrategy', 'Unique', 'UniqueCounts', 'Reverse', 'Range',
   'ArgUnique', 'IsFirstDistinct', 'IsLastDistinct', 'IsUnique', 'IsDuplicated', 'Interpolate', 'Ewm', 'EwmMean',
   'EwmStd', 'EwmVar', 'TopK', 'ArgMin', 'ArgMax', 'Mode', 'ValueCounts', 'Sample', 'Shuffle', 'ForwardFill', 'BackwardFill',
+  'ArgSort', 'GatherEvery', 'SearchSorted', 'DropNulls', 'DropNans',
 ]);
 
 /** The first cross-row part of `expr` (e.g. "Agg(Mean)", "CumSum"), or undefined when it is row-wise. */

@@ -56,6 +56,17 @@ describe('DataFrame I/O', () => {
       assertFramesEqual(await readParquet(join(out, '*.parquet')).compute(), two);
     });
 
+    it('keeps the partitions it writes when they are persisted (or sent from this process) as they are', async () => {
+      const persisted = fromPolars(sample(), { partitions: 2 }).persist({ client: fx.client });
+      await persisted.toParquet(join(dir, 'persisted'), { client: fx.client });
+      const local = fromPolars(sample(), { partitions: 2 });
+      await local.toParquet(join(dir, 'local'), { client: fx.client });
+      for (let i = 0; i < 2; i++) {
+        assertFramesEqual(await persisted.compute({ client: fx.client }), sample());
+        assertFramesEqual(await local.compute({ client: fx.client }), sample());
+      }
+    });
+
     it('refuses a directory that is not empty unless told to overwrite it', async () => {
       const out = join(dir, 'occupied');
       mkdirSync(out);

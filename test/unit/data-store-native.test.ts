@@ -1,0 +1,66 @@
+// The worker's data store with native values (objects a built-in kernel made, sized and
+// encoded on demand): what it counts in memory and on disk as they spill, are read back and
+// are deleted, with no cluster.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataStore, type NativeValue } from '../../worker/runtime/data-store.js';
+import { waitUntil } from '../helpers/wait.js';
+
+function native(tag: number, nbytes: number, encode?: () => Uint8Array): NativeValue & { encoded: number } {
+  const value = {
+    native: { tag }, encoding: 7, nbytes, encoded: 0,
+    encode: encode ?? (() => { value.encoded++; return new Uint8Array(nbytes).fill(tag); }),
+  };
+  return value;
+}
+
+function withStore(memoryLimit: number, fn: (store: DataStore, root: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kubedask-store-native-'));
+    const store = new DataStore({ memoryLimit, spillRoot: root });
+    try {
+      await fn(store, root);
+    } finally {
+      await store.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  };
+}
+
+test('a native value past the limit spills as its encoding, and reads back as those bytes', withStore(150, async (store, root) => {
+  const a = native(1, 100);
+  store.put('a', a);
+  assert.deepEqual(await store.getStored('a'), { encoding: 7, native: { tag: 1 } });
+  assert.equal(a.encoded, 0, 'kept native while in memory');
+  store.put('b', native(2, 100));
+  await waitUntil(() => store.spilledBytes === 100, 'a to be spilled');
+  assert.equal(store.memoryUsed, 100);
+  assert.equal(a.encoded, 1);
+  const back = await store.getStored('a');
+  assert.ok(back && 'data' in back);
+  assert.deepEqual([back.encoding, back.data.byteLength, back.data[0]], [7, 100, 1]);
+  store.delete('a');
+  store.delete('b');
+  assert.deepEqual([store.memoryUsed, store.spilledBytes], [0, 0]);
+  await waitUntil(() => readdirSync(root).every((d) => readdirSync(join(root, d)).length === 0), 'the spill file to be removed');
+}));
+
+test('a native value deleted while it is being written out leaves nothing counted or on disk', withStore(50, async (store, root) => {
+  store.put('a', native(1, 100));
+  store.delete('a');
+  assert.deepEqual([store.memoryUsed, store.spilledBytes], [0, 0]);
+  await store.close();
+  assert.ok(!existsSync(root) || readdirSync(root).length === 0);
+}));
+
+test('a native value that cannot be encoded stays in memory, counted, and readable', withStore(50, async (store) => {
+  store.put('a', native(1, 100, () => { throw new Error('not encodable'); }));
+  assert.equal(store.memoryUsed, 100);
+  assert.equal(store.spilledBytes, 0);
+  assert.deepEqual(await store.getStored('a'), { encoding: 7, native: { tag: 1 } });
+  store.delete('a');
+  assert.equal(store.memoryUsed, 0);
+}));
