@@ -68,6 +68,16 @@ const compilers: Compilers = {
   },
   // Polars' defaults (nulls first), so results match a single-process sort.
   sort: (op) => (lf) => sortLazy(lf, op.by, op.descending),
+  topN: (op) => {
+    // Only rows that can be among the first n are sorted: those whose first sort key is null
+    // (nulls sort first) or at least as good as the n-th best non-null value (ties kept); all
+    // of them when there are fewer than n non-null values.
+    const [key] = op.by;
+    const first = pl.col(key!);
+    const nth = first.sort({ descending: op.descending[0]!, nullsLast: true }).head(op.n).last();
+    const keep = first.isNull().or((op.descending[0] ? first.gtEq(nth) : first.ltEq(nth)).fillNull(true));
+    return (lf) => sortLazy(lf.filter(keep), op.by, op.descending).head(op.n);
+  },
   unique: (op) => (lf) => lf.unique({ subset: op.subset ?? undefined, keep: 'first', maintainOrder: true } as never),
   aggregate: (op) => {
     const steps = op.aggs.map(aggSteps);

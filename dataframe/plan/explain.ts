@@ -48,6 +48,7 @@ function opText(op: Op): string {
     case 'head': return `head ${op.n}`;
     case 'slice': return `slice ${op.index + 1}/${op.of}`;
     case 'sort': return `sort ${sortKeys(op.by, op.descending)}`;
+    case 'topN': return `first ${op.n} by ${sortKeys(op.by, op.descending)}`;
     case 'unique': return 'unique';
     case 'aggregate': return `aggregate by [${op.keys.join(', ')}]`;
     case 'finalize': return 'finalize';

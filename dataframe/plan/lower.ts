@@ -102,8 +102,9 @@ export class Lowering {
     head: (node) => {
       // Top-N: each partition keeps its own first n (sorted first when a sort comes before).
       const input = node.input.kind === 'sort' ? node.input.input : node.input;
-      const sort: Op[] = node.input.kind === 'sort' ? [{ op: 'sort', by: node.input.by, descending: node.input.descending }] : [];
-      const ops: Op[] = [...sort, { op: 'head', n: node.n }];
+      const ops: Op[] = node.input.kind === 'sort'
+        ? [{ op: 'topN', by: node.input.by, descending: node.input.descending, n: node.n }]
+        : [{ op: 'head', n: node.n }];
       const parts = this.parts(input).map((p) => ({ ...p, ops: [...p.ops, ...ops] }));
       return [this.tree(parts, ops, 'head')];
     },

@@ -39,6 +39,8 @@ export type Op =
   /** Piece `index` of `of` even row ranges of the partition (repartition into more parts). */
   | { op: 'slice'; index: number; of: number }
   | { op: 'sort'; by: string[]; descending: boolean[] }
+  /** The first n rows in this sort order (sort then head, without sorting every row). */
+  | { op: 'topN'; by: string[]; descending: boolean[]; n: number }
   | { op: 'unique'; subset: string[] | null }
   /** A whole group-by within the partition; `aggs` are the planner's (see aggregate.ts). With no
    *  keys and `dropEmpty`, an empty partition gives no row rather than a row of nulls (a partial

@@ -141,7 +141,7 @@ test('the combine tree: none under the fan-in, two levels over its square', () =
 test('head after a sort is a top-N: each partition sorts and keeps n, combined the same way', () => {
   const sorted: PlanNode = { kind: 'sort', input: scan(20), by: ['delay', 'date'], descending: [true, false], schema: FLIGHTS };
   const { tasks, outputs } = lower({ kind: 'head', input: sorted, n: 10, schema: FLIGHTS });
-  const topN: Op[] = [{ op: 'sort', by: ['delay', 'date'], descending: [true, false] }, { op: 'head', n: 10 }];
+  const topN: Op[] = [{ op: 'topN', by: ['delay', 'date'], descending: [true, false], n: 10 }];
   const firsts = tasks.filter((t) => t.inputs.length === 0);
   assert.equal(firsts.length, 20);
   for (const task of firsts) assert.deepEqual(params(task).ops, topN);

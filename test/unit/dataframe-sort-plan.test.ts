@@ -83,7 +83,7 @@ describe('sort planning', () => {
     const { tasks, outputs } = plan({ kind: 'head', input: sortOf(data(3)), n: 10, schema });
     assert.deepEqual(tasks.map((t) => t.kernel), ['df/stage', 'df/stage', 'df/stage', 'df/stage']);
     assert.equal(outputs.length, 1);
-    const topN: Op[] = [{ op: 'sort', by: ['a', 'b'], descending: [true, false] }, { op: 'head', n: 10 }];
+    const topN: Op[] = [{ op: 'topN', by: ['a', 'b'], descending: [true, false], n: 10 }];
     assert.ok(tasks.every((t) => JSON.stringify((t.params as StageParams).ops) === JSON.stringify(topN)));
   });
 
