@@ -12,6 +12,7 @@ import { fromPolars, readParquet } from '../../index.js';
 import { useCluster } from '../helpers/cluster.js';
 import { assertFramesEqual } from '../helpers/frames.js';
 import { waitUntil } from '../helpers/wait.js';
+import { seededRandom } from '../helpers/random.js';
 
 const FLIGHTS = join(import.meta.dirname, '../../../node_modules/vega-datasets/data/flights-3m.parquet');
 
@@ -26,20 +27,9 @@ function sortMixed(df: pl.DataFrame, by: string[], descending: boolean[]): pl.Da
   return df.select(pl.all().sortBy(by, descending));
 }
 
-/** A seeded generator (mulberry32): the same rows every run. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Rows with nulls in every sort column, many ties, and a unique id. */
 function generated(n: number, seed = 1): pl.DataFrame {
-  const r = random(seed);
+  const r = seededRandom(seed);
   const maybe = <T>(v: T): T | null => (r() < 0.1 ? null : v);
   const day = 86_400_000;
   return pl.DataFrame([
@@ -91,7 +81,7 @@ describe('DataFrame.sort on a cluster', () => {
   });
 
   it('sorts a skewed key (90% one value): one big partition, the order still right', async () => {
-    const r = random(3);
+    const r = seededRandom(3);
     const skewed = rows.withColumns(pl.Series('k', Array.from({ length: rows.height }, (_, i) => (r() < 0.9 ? 7 : i % 100)), pl.Int64));
     const got = await fromPolars(skewed, { partitions: 6 }).sort(['k', 's'], { descending: true }).compute({ client: fx.client });
     assertSortedEqual(got, skewed.sort(['k', 's'], true), ['k', 's']);

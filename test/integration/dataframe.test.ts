@@ -10,6 +10,7 @@ import pl from 'nodejs-polars';
 import { fromPolars, readParquet, type DataFrame } from '../../index.js';
 import { useCluster, withCluster } from '../helpers/cluster.js';
 import { assertFramesEqual } from '../helpers/frames.js';
+import { seededRandom } from '../helpers/random.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const FLIGHTS = join(import.meta.dirname, '../../../node_modules/vega-datasets/data/flights-3m.parquet');
@@ -17,13 +18,7 @@ const ROWS = 1_200_000;
 
 /** Deterministic data: ids, ~1.1 M distinct keys, a key where 90 % of rows share one value, floats and ints with nulls. */
 function generated(rows = ROWS): pl.DataFrame {
-  let seed = 12345;
-  const rand = () => { // mulberry32
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const rand = seededRandom(12345);
   const id = new Array<number>(rows), many = new Array<number>(rows), skew = new Array<string | null>(rows);
   const x = new Array<number | null>(rows), n = new Array<number | null>(rows);
   for (let i = 0; i < rows; i++) {

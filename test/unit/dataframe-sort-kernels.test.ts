@@ -7,6 +7,7 @@ import pl from 'nodejs-polars';
 import { rangeBuckets } from '../../dataframe/kernels/range-buckets.js';
 import { WEIGHT_COLUMN, boundaries as boundariesKernel, pickBoundaries, sample, sortLazy } from '../../dataframe/kernels/sort.js';
 import { Encoding } from '../../protocol/value-codec.js';
+import { seededRandom } from '../helpers/random.js';
 
 type Value = number | string | Date | null;
 
@@ -42,19 +43,8 @@ function boundariesOf(df: pl.DataFrame, by: string[], descending: boolean[], par
   return pickBoundaries(sortLazy(weighted.lazy(), by, descending).collectSync(), partitions).select(...by);
 }
 
-/** A seeded generator (mulberry32): the same rows every run. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function generated(n: number, seed: number): pl.DataFrame {
-  const r = random(seed);
+  const r = seededRandom(seed);
   const maybe = <T>(v: T): T | null => (r() < 0.15 ? null : v);
   const day = 86_400_000;
   return pl.DataFrame([
