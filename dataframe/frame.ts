@@ -14,7 +14,8 @@ import type { JoinHow, Op, PlanNode, UserAgg } from './plan/nodes.js';
 import { explainPlan } from './plan/explain.js';
 import { optimize } from './plan/optimize.js';
 import { partitionCount } from './plan/partitions.js';
-import { inferSchema, planSchema, type PlSchema } from './schema.js';
+import { emptyFrame, inferSchema, planSchema, type PlSchema } from './schema.js';
+import { polarsJoinHow } from './plan/join.js';
 import type { ParquetWritten, ToParquetOptions } from './write.js';
 
 export type JoinOptions = ({ on: string | string[] } | { leftOn: string | string[]; rightOn: string | string[] }) & {
@@ -113,8 +114,8 @@ export class DataFrame {
     this.requireColumns('join (left side)', leftOn);
     other.requireColumns('join (right side)', rightOn);
     const suffix = options.suffix ?? '_right';
-    const right = emptyOf(other.plSchema);
-    const schema = inferSchema('join', (lf) => lf.join(right.lazy(), { leftOn, rightOn, how: polarsHow(how), suffix } as never), this.plSchema);
+    const right = emptyFrame(other.plSchema);
+    const schema = inferSchema('join', (lf) => lf.join(right.lazy(), { leftOn, rightOn, how: polarsJoinHow(how), suffix } as never), this.plSchema);
     return this.derived({ kind: 'join', left: this.plan, right: other.plan, leftOn, rightOn, how, suffix, schema: planSchema(schema) }, schema, other);
   }
 
@@ -338,13 +339,4 @@ function rowWise(json: unknown, what: string): unknown {
 
 function list(x: string | string[]): string[] {
   return Array.isArray(x) ? [...x] : [x];
-}
-
-function emptyOf(schema: PlSchema): pl.DataFrame {
-  return pl.DataFrame(Object.fromEntries(Object.keys(schema).map((k) => [k, []])), { schema });
-}
-
-/** Our join kinds as Polars names them. */
-export function polarsHow(how: JoinHow): string {
-  return how === 'outer' ? 'full' : how;
 }

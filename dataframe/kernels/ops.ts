@@ -177,7 +177,7 @@ const SIMPLE: Record<string, pl.DataType> = {
 };
 
 /** The dtype a plan names ("Int64", "DataType(Int64)"), when it is a plain one. */
-function simpleDtype(name: string): pl.DataType | undefined {
+export function simpleDtype(name: string): pl.DataType | undefined {
   const bare = name.replace(/^DataType\((.*)\)$/, '$1');
   return Object.hasOwn(SIMPLE, bare) ? SIMPLE[bare] : undefined;
 }

@@ -7,7 +7,7 @@ import type { StoredValue } from '../../worker/runtime/data-store.js';
 import type { SplitParams, TakeParams } from '../plan/tasks.js';
 import { BUCKET_COLUMN, BucketSet, cutBuckets, nativeBuckets, toBuckets } from './buckets.js';
 import { nativeFrame, toFrame } from './frames.js';
-import { applyOps } from './ops.js';
+import { applyOps, simpleDtype } from './ops.js';
 import { runStage } from './stage.js';
 import { rangeBuckets } from './range-buckets.js';
 
@@ -47,12 +47,8 @@ export function gatherBucket(inputs: StoredValue[], bucket: number, partitions: 
   return frames.length === 1 ? frames[0]! : pl.concat(frames, { how: 'vertical', rechunk: false } as never);
 }
 
-const DTYPES: Record<string, pl.DataType> = {
-  Int64: pl.Int64, UInt64: pl.UInt64, Float64: pl.Float64, String: pl.String, Int32: pl.Int32, Float32: pl.Float32,
-};
-
 function dtypeOf(name: string): pl.DataType {
-  const d = DTYPES[name];
+  const d = simpleDtype(name);
   if (!d) throw new Error(`internal: cannot cast shuffle keys to ${name}`);
   return d;
 }

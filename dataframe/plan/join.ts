@@ -7,15 +7,20 @@
 import { PlanError } from './errors.js';
 import { joinStrategy } from './join-strategy.js';
 import type { Lowering, Part } from './lower.js';
-import type { Op, PlanNode } from './nodes.js';
+import type { JoinHow, Op, PlanNode } from './nodes.js';
 import type { JoinParams, JoinSide, JoinSpec, ShuffleHow } from './tasks.js';
 
 type JoinNode = Extract<PlanNode, { kind: 'join' }>;
 
+/** A join kind as Polars names it (our 'outer' is its 'full'). */
+export function polarsJoinHow(how: JoinHow): JoinSpec['how'] {
+  return how === 'outer' ? 'full' : how;
+}
+
 export function lowerJoin(lowering: Lowering, node: JoinNode): Part[] {
   const left = lowering.parts(node.left);
   const right = lowering.parts(node.right);
-  const spec: JoinSpec = { leftOn: node.leftOn, rightOn: node.rightOn, how: node.how === 'outer' ? 'full' : node.how, suffix: node.suffix };
+  const spec: JoinSpec = { leftOn: node.leftOn, rightOn: node.rightOn, how: polarsJoinHow(node.how), suffix: node.suffix };
   const strategy = joinStrategy(node, left.length, right.length);
   if (strategy.kind === 'broadcast') {
     const [small, big] = strategy.side === 'left' ? [left, right] : [right, left];

@@ -4,7 +4,7 @@
 // compute the same thing on the cluster.
 import pl from 'nodejs-polars';
 import { applyOps, expr } from '../../dataframe/kernels/ops.js';
-import { polarsHow } from '../../dataframe/frame.js';
+import { polarsJoinHow } from '../../dataframe/plan/join.js';
 import type { PlanNode } from '../../dataframe/plan/nodes.js';
 
 export function runPlan(node: PlanNode): pl.DataFrame[] {
@@ -24,7 +24,7 @@ export function runPlan(node: PlanNode): pl.DataFrame[] {
       return [node.keys.length ? all.groupBy(node.keys).agg(...aggs) : all.select(...aggs)];
     }
     case 'join':
-      return [whole(node.left).join(whole(node.right), { leftOn: node.leftOn, rightOn: node.rightOn, how: polarsHow(node.how), suffix: node.suffix } as never)];
+      return [whole(node.left).join(whole(node.right), { leftOn: node.leftOn, rightOn: node.rightOn, how: polarsJoinHow(node.how), suffix: node.suffix } as never)];
     case 'sort':
       // As the sort op does: one column takes a bare flag.
       return [node.by.length === 1 ? whole(node.input).sort(node.by[0]!, node.descending[0]) : whole(node.input).sort(node.by, node.descending as never)];

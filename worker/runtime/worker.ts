@@ -26,7 +26,7 @@ import type { ComputeRequest, InstructionOf, InstructionType, ToScheduler, Worke
 import { DataStore } from './data-store.js';
 import { DependencyLostError, UnknownFunctionError, UnknownKernelError, WorkerError, WorkerOptionsError } from './errors.js';
 import { resolveKernel } from './builtins.js';
-import type { EncodedValue } from '../../protocol/value-codec.js';
+import { decodeValue, type EncodedValue } from '../../protocol/value-codec.js';
 import { isNativeValue, type NativeValue, type StoredValue } from './data-store.js';
 import { ModuleStore } from './module-store.js';
 import { PeerClients } from '../../protocol/data-client.js';
@@ -376,7 +376,7 @@ class WorkerProcess {
       const kernel = await resolveKernel(name);
       if (!kernel) return failed(new UnknownKernelError(key, name));
       const [paramsArg, ...inputArgs] = spec.args ?? [];
-      const params: unknown = paramsArg?.value?.data?.byteLength ? JSON.parse(Buffer.from(paramsArg.value.data).toString('utf8')) : {};
+      const params: unknown = paramsArg?.value?.data?.byteLength ? decodeValue({ encoding: paramsArg.value.encoding ?? kubedask.v1.Encoding.ENCODING_JSON, data: paramsArg.value.data }) : {};
       const inputs: StoredValue[] = [];
       for (const arg of inputArgs) {
         const value = arg.key ? await this.store.getStored(arg.key).catch(() => undefined) : undefined;
