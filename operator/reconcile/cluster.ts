@@ -4,7 +4,7 @@
 import { ANNOTATIONS, FINALIZER, LABELS, names, type DaskCluster, type DaskClusterStatus, type DaskWorkerGroup } from '../api/types.js';
 import { buildSchedulerDeployment, buildSchedulerService, buildWorkerGroup, selectorString, withClusterDefaults, workerGroupSelector, workerTemplateHash } from '../builders/index.js';
 import { R } from '../k8s/resources.js';
-import { isAlreadyExists, isNotFound } from '../k8s/kube-api.js';
+import { isAlreadyExists, isNotFound, type KubeObject } from '../k8s/kube-api.js';
 import type { ReconcileResult } from '../runtime/work-queue.js';
 import type { AutoscalingState } from '../autoscaler/runner.js';
 import { condition, setConditions } from './conditions.js';
@@ -31,7 +31,7 @@ interface ClusterPass extends PassState {
 
 /** A live cluster's pass, in order. */
 export const clusterSteps: readonly ReconcileStep<ClusterPass>[] = [
-  step('ensureFinalizer', (s) => ensureFinalizer(s.ctx, s.cluster)),
+  step('ensureFinalizer', ensureFinalizer),
   step('ensureSchedulerService', (s) => ensureService(s.ctx, s.cluster), { keepGoing: true }),
   step('ensureSchedulerDeployment', (s) => ensureDeployment(s.ctx, s.cluster), { keepGoing: true }),
   step('ensureWorkerGroups', (s) => ensureGroups(s.ctx, s.cluster), { keepGoing: true }),
@@ -111,14 +111,16 @@ function nextLook(cluster: DaskCluster, computed: ComputedStatus): ReconcileResu
   return { requeueAfterMs: 30_000, reason: 'refresh status from the scheduler' };
 }
 
-async function ensureFinalizer(ctx: ReconcileContext, cluster: DaskCluster): Promise<void> {
+// The pass goes on with the patched object: its status write is against that version.
+async function ensureFinalizer(s: ClusterPass): Promise<void> {
+  const { ctx, cluster } = s;
   const finalizers = cluster.metadata.finalizers ?? [];
   if (finalizers.includes(FINALIZER)) return;
   const patch = finalizers.length
     ? [{ op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }]
     : [{ op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }];
   try {
-    await ctx.api.patch(R.daskClusters, cluster.metadata.namespace, cluster.metadata.name!, patch, { type: 'json' });
+    s.cluster = await ctx.api.patch<DaskCluster & KubeObject>(R.daskClusters, cluster.metadata.namespace, cluster.metadata.name!, patch, { type: 'json' });
   } catch (err) {
     if (!isNotFound(err)) throw err; // deleted meanwhile; the watch will tell
   }

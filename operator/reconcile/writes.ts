@@ -15,10 +15,23 @@ export async function deletePod(ctx: ReconcileContext, owner: string, namespace:
   }
 }
 
-/** Merge-patches status when it differs from what the cache holds (conditions keep their times). */
+/**
+ * Merge-patches status when it differs from what the cache holds (conditions keep their times).
+ * A status that records a condition's transition is written against the version read: from a
+ * stale cache it would stamp a second transition time on a condition that already flipped; the
+ * conflict fails the pass, which is retried on the newer version.
+ */
 export async function writeStatus(ctx: ReconcileContext, r: ResourceType, obj: Obj, before: unknown, status: object): Promise<void> {
   if (sameJson(before, status)) return;
-  await ctx.api.patch(r, obj.metadata?.namespace, obj.metadata!.name!, { status }, { type: 'merge', subresource: 'status' });
+  const precondition = recordsTransition(before, status) ? { metadata: { resourceVersion: obj.metadata!.resourceVersion } } : {};
+  await ctx.api.patch(r, obj.metadata?.namespace, obj.metadata!.name!, { ...precondition, status }, { type: 'merge', subresource: 'status' });
+}
+
+type TimedConditions = { conditions?: { type: string; lastTransitionTime?: string }[] } | undefined;
+
+function recordsTransition(before: unknown, after: unknown): boolean {
+  const old = new Map(((before as TimedConditions)?.conditions ?? []).map((c) => [c.type, c.lastTransitionTime]));
+  return ((after as TimedConditions)?.conditions ?? []).some((c) => old.get(c.type) !== c.lastTransitionTime);
 }
 
 /** Creates a built object; our builders' typed manifests are plain KubeObjects on the wire. */

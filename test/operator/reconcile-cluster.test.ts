@@ -8,6 +8,8 @@ import { R } from '../../operator/k8s/resources.js';
 import { clusterDeletionSteps, clusterSteps } from '../../operator/reconcile/cluster.js';
 import type { Deployment, Service } from '../../operator/reconcile/context.js';
 import { ReconcileError } from '../../operator/reconcile/errors.js';
+import { writeStatus } from '../../operator/reconcile/writes.js';
+import { isConflict } from '../../operator/k8s/kube-api.js';
 import { adaptedSpec, specForScale } from '../../client/kube-cluster-spec.js';
 import { conditionOf, NS, startReconcileEnv, type ReconcileEnv } from './reconcile-env.js';
 
@@ -102,6 +104,19 @@ describe('cluster reconcile in process', () => {
     assert.equal(retry.error, undefined);
     assert.ok(await env.get(R.deployments, names.scheduler('beta')));
     assert.equal(conditionOf(await cluster('beta'), 'ReconcileFailed'), undefined);
+  });
+
+  it('a status write that records a transition from a stale read is refused, so a flipped condition keeps its first time', async () => {
+    await create(clusterManifest('stale'));
+    const stale = (await cluster('stale'))!;
+    assert.equal((await env.cluster('stale')).error, undefined);
+    const written = conditionOf(await cluster('stale'), 'Ready') as { lastTransitionTime?: string } | undefined;
+    assert.ok(written?.lastTransitionTime, 'the first pass stamped the Ready condition');
+    // A second writer still holding the object as first read would stamp the same flip again.
+    const later = new Date(Date.parse(written.lastTransitionTime) + 60_000).toISOString();
+    const again = { ...(await cluster('stale'))!.status!, conditions: [{ type: 'Ready', status: 'False', reason: 'NotReady', message: 'x', lastTransitionTime: later }] };
+    await assert.rejects(writeStatus(env.ctx, R.daskClusters, stale, stale.status, again), (err: unknown) => isConflict(err));
+    assert.equal((conditionOf(await cluster('stale'), 'Ready') as { lastTransitionTime?: string }).lastTransitionTime, written.lastTransitionTime);
   });
 
   it('a failing first step ends the pass at once', async () => {
