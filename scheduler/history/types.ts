@@ -164,3 +164,11 @@ export interface DeltaRequest {
   /** Series samples, decisions, failures and worker events after this time (ms). */
   since: number;
 }
+
+/** The scheduler's history as its readers use it (core.history on the scheduler). */
+export interface HistorySource {
+  snapshot(): HistorySnapshot;
+  delta(request: DeltaRequest): HistoryDelta;
+  /** A scaling decision made elsewhere (the operator, over Control), shown on the timeline. */
+  recordDecision(decision: Decision): void;
+}
