@@ -24,6 +24,7 @@ COPY cli/ cli/
 COPY operator/ operator/
 COPY bench/ bench/
 COPY sim/ sim/
+COPY dashboard/ dashboard/
 RUN npm run build:image \
  && npm prune --omit=dev --no-audit --no-fund \
  && chmod 0755 bin/kubedask.js

@@ -100,4 +100,6 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': ['error', noDynamicTestImports, noDynamicGeneratedImports] },
   },
   { files: ['bench/**/*.ts', 'cli/commands/bench.ts'], rules: { 'no-restricted-syntax': ['error', noDynamicGeneratedImports] } },
+  // The dashboard's pages run in the browser: plain ES modules, uPlot loaded as a global.
+  { files: ['dashboard/static/**/*.js'], languageOptions: { globals: Object.fromEntries(['window', 'document', 'fetch', 'EventSource', 'URLSearchParams', 'requestAnimationFrame', 'uPlot'].map((name) => [name, 'readonly'])) } },
 );

@@ -1,7 +1,11 @@
-// A small HTTP dashboard: an HTML summary, JSON status and Prometheus metrics; and a
-// metrics-only listener, for a port that Prometheus may scrape but users need not reach.
+// The scheduler's HTTP dashboard: the web pages (dashboard/static) and uPlot's files, the
+// session's history as a snapshot and as pushed deltas, JSON status and Prometheus metrics; and
+// a metrics-only listener, for a port that Prometheus may scrape but users need not reach.
 import { createServer, type RequestListener, type ServerResponse, type Server } from 'node:http';
 import type { Exposition } from '../../protocol/prometheus.js';
+import type { HistorySource } from '../history/types.js';
+import { UPLOT_FILES, staticFile, staticNames, uplotFile } from '../../dashboard/assets.js';
+import { DashboardEvents, parseDeltaRequest } from './dashboard-events.js';
 import type { SchedulerCore } from './core.js';
 
 /** The Prometheus text of this scheduler (see prometheus.ts). */
@@ -24,35 +28,55 @@ export function statusOf(core: SchedulerCore) {
   };
 }
 
-function html(core: SchedulerCore): string {
-  const s = statusOf(core);
-  const rows = s.workers.map((w) => `<tr><td>${esc(w.name)}</td><td>${esc(w.address)}</td><td>${w.nthreads}</td><td>${w.processing}</td><td>${(w.memoryUsed / 2 ** 20).toFixed(1)} MiB</td></tr>`).join('');
-  const counts = Object.entries(s.counts).map(([k, v]) => `<li>${esc(k)}: ${v}</li>`).join('');
-  return `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>kubedask ${esc(s.scheduler)}</title>
-<h1>kubedask scheduler ${esc(s.scheduler)}</h1><ul>${counts}</ul>
-<table border="1" cellpadding="4"><tr><th>worker</th><th>address</th><th>threads</th><th>processing</th><th>memory</th></tr>${rows}</table>
-<p><a href="/api/status">/api/status</a> · <a href="/metrics">/metrics</a></p>`;
+const CONTENT_TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8',
+};
+
+function sendText(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-cache' }).end(body);
 }
 
-function esc(s: string): string {
-  return s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+function sendFile(res: ServerResponse, name: string, text: string): void {
+  sendText(res, 200, CONTENT_TYPES[name.slice(name.lastIndexOf('.') + 1)] ?? 'application/octet-stream', text);
 }
 
-export function startDashboard(core: SchedulerCore, scrape: Scrape, host: string, port: number): Promise<Server> {
+/**
+ * Serves the dashboard. `history` is the scheduler's record of the session (core.history);
+ * without one the pages load but say that no history is kept.
+ */
+export function startDashboard(core: SchedulerCore, history: HistorySource | undefined, scrape: Scrape, host: string, port: number): Promise<Server> {
+  const pages = staticNames();
+  const events = history && new DashboardEvents(history);
+  const noHistory = (res: ServerResponse) => sendText(res, 503, 'text/plain; charset=utf-8', 'this scheduler keeps no history\n');
   return listen(host, port, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://dashboard');
+    const path = url.pathname;
     if (path === '/metrics') {
       serveMetrics(res, scrape);
     } else if (path === '/api/status') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(statusOf(core)));
+      sendText(res, 200, 'application/json', JSON.stringify(statusOf(core)));
+    } else if (path === '/api/history') {
+      if (!history) noHistory(res);
+      else sendText(res, 200, 'application/json', JSON.stringify(history.snapshot()));
+    } else if (path === '/api/events') {
+      const request = parseDeltaRequest(url.searchParams);
+      if (!events) noHistory(res);
+      else if (typeof request === 'string') sendText(res, 400, 'text/plain; charset=utf-8', `${request}\n`);
+      else events.subscribe(req, res, request);
     } else if (path === '/' || path === '/status') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html(core));
+      sendFile(res, 'index.html', staticFile('index.html'));
+    } else if (path.startsWith('/static/') && pages.has(path.slice('/static/'.length))) {
+      const name = path.slice('/static/'.length);
+      sendFile(res, name, staticFile(name));
+    } else if (path.startsWith('/vendor/') && (UPLOT_FILES as readonly string[]).includes(path.slice('/vendor/'.length))) {
+      const name = path.slice('/vendor/'.length) as (typeof UPLOT_FILES)[number];
+      sendFile(res, name, uplotFile(name));
     } else if (path === '/healthz') {
       res.writeHead(200).end('ok');
     } else {
       res.writeHead(404).end('not found');
     }
-  });
+  }, () => events?.close());
 }
 
 /** Serves only /metrics (the dashboard's Prometheus text). */
@@ -73,8 +97,14 @@ function serveMetrics(res: ServerResponse, scrape: Scrape): void {
   );
 }
 
-function listen(host: string, port: number, handler: RequestListener): Promise<Server> {
+/** `onClose` runs when close() is called, before the server waits for its connections. */
+function listen(host: string, port: number, handler: RequestListener, onClose?: () => void): Promise<Server> {
   const server = createServer(handler);
+  if (onClose) {
+    // Open event streams would keep close() waiting for ever: end them as it starts.
+    const close = server.close.bind(server);
+    server.close = (callback?: (err?: Error) => void) => { onClose(); return close(callback); };
+  }
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

@@ -1,0 +1,86 @@
+// Server-sent events for the dashboard: each connected page gets the history's delta since what
+// it has, about every 500 ms. The timer runs only while a page is connected, so a scheduler
+// nobody watches computes nothing; pages at the same point share one delta and one JSON text.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DeltaRequest, HistorySource } from '../history/types.js';
+
+export const EVENT_INTERVAL_MS = 500;
+
+interface Subscriber {
+  res: ServerResponse;
+  request: DeltaRequest;
+  /** The socket's buffer is full: skip it until it drains (its next delta covers the gap). */
+  blocked: boolean;
+}
+
+export class DashboardEvents {
+  private readonly subscribers = new Set<Subscriber>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly history: HistorySource, private readonly intervalMs = EVENT_INTERVAL_MS) {}
+
+  get connected(): number {
+    return this.subscribers.size;
+  }
+
+  /** Serves GET /api/events?cursor=&lanes=&groups=&since= (what the page's snapshot held). */
+  subscribe(req: IncomingMessage, res: ServerResponse, request: DeltaRequest): void {
+    const subscriber: Subscriber = { res, request, blocked: false };
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write(': kubedask history deltas\n\n');
+    this.subscribers.add(subscriber);
+    res.on('drain', () => { subscriber.blocked = false; });
+    req.on('close', () => {
+      this.subscribers.delete(subscriber);
+      if (this.subscribers.size === 0) this.stop();
+    });
+    this.timer ??= setInterval(() => this.push(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Ends every stream (the dashboard is closing). */
+  close(): void {
+    for (const { res } of this.subscribers) res.end();
+    this.subscribers.clear();
+    this.stop();
+  }
+
+  private stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private push(): void {
+    const texts = new Map<string, { text: string; next: DeltaRequest }>();
+    for (const subscriber of this.subscribers) {
+      if (subscriber.blocked) continue;
+      const { cursor, lanes, groups, since } = subscriber.request;
+      const key = `${cursor}/${lanes}/${groups}/${since}`;
+      let out = texts.get(key);
+      if (!out) {
+        const delta = this.history.delta(subscriber.request);
+        out = {
+          text: `data: ${JSON.stringify(delta)}\n\n`,
+          next: { cursor: delta.cursor, lanes: lanes + delta.lanes.length, groups: groups + delta.groups.length, since: delta.now },
+        };
+        texts.set(key, out);
+      }
+      subscriber.request = out.next;
+      subscriber.blocked = !subscriber.res.write(out.text);
+    }
+  }
+}
+
+/** The page's DeltaRequest from the query string; a clear message when a field is missing or bad. */
+export function parseDeltaRequest(query: URLSearchParams): DeltaRequest | string {
+  const request: Partial<DeltaRequest> = {};
+  for (const name of ['cursor', 'lanes', 'groups', 'since'] as const) {
+    const raw = query.get(name);
+    const value = Number(raw);
+    if (raw === null || raw === '' || !Number.isSafeInteger(value) || value < 0) {
+      return `/api/events needs ${name} as a non-negative integer (from the /api/history snapshot), got ${raw === null ? 'none' : JSON.stringify(raw)}`;
+    }
+    request[name] = value;
+  }
+  return request as DeltaRequest;
+}
