@@ -21,7 +21,7 @@ function chart(container, build) {
       if (!plot || next !== shape) {
         plot?.destroy();
         shape = next;
-        plot = new uPlot({ width: widthOf(container), height: 180, series: [{}, ...series], legend: { live: false }, ...options }, data, container);
+        plot = new uPlot({ width: widthOf(container), height: 180, series: [{}, ...series.map((one) => ({ points: { show: false }, ...one }))], legend: { live: false }, ...options }, data, container);
       } else {
         plot.setData(data);
       }

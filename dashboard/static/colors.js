@@ -1,19 +1,31 @@
-// Colours: one per task group from a stable hash of its name (the same group keeps its colour
-// across pages, sessions and the report), and fixed ones for what is not a computation.
+// Colours: one per task group from a stable hash of its name, and fixed ones for what is not a
+// computation. Two names that hash to the same slot take the next free one, in the order the
+// page first meets them (groups only grow, so a session's groups keep their colours).
 export const KIND_COLORS = { transfer: '#e6a100', spill: '#7b4fa0', error: '#d62728' };
 
-const cache = new Map();
+// 12 hues from orange round to violet (reds left to errors), each light and dark.
+const HUES = 12;
+const SLOTS = HUES * 2;
+const byName = new Map();
+const taken = new Set();
 
-/** An HSL colour for a group; hues near red are left out so errors stay unmistakable. */
+function hash(name) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
 export function groupColor(name) {
-  let color = cache.get(name);
+  let color = byName.get(name);
   if (color === undefined) {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
-    const hue = 25 + (h % 300);
-    const light = 45 + ((h >>> 9) % 3) * 8;
-    color = `hsl(${hue}, 62%, ${light}%)`;
-    cache.set(name, color);
+    let slot = hash(name) % SLOTS;
+    for (let tries = 0; taken.has(slot) && tries < SLOTS; tries++) slot = (slot + 1) % SLOTS;
+    taken.add(slot);
+    color = `hsl(${28 + (slot % HUES) * 25}, 62%, ${slot < HUES ? 47 : 63}%)`;
+    byName.set(name, color);
   }
   return color;
 }

@@ -126,7 +126,7 @@ export function createTaskStream(container, model) {
       ctx.moveTo(x + 0.5, AXIS - 4);
       ctx.lineTo(x + 0.5, height);
       ctx.stroke();
-      ctx.fillText(formatDuration(rel), x + 2, 2);
+      ctx.fillText(rel === 0 ? '0 s' : formatDuration(rel), x + 2, 2);
     }
   }
 

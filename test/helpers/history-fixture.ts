@@ -58,50 +58,55 @@ export function generateFixture(options: FixtureOptions = {}): Fixture {
   const failed: FailedTask[] = [];
   const totals: Record<string, number> = {};
   let failuresLeft = failures;
+  // Groups overlap as a graph's do: each starts while the one before is still running.
+  const order: { g: number; i: number; at: number }[] = [];
   GROUPS.forEach((group, g) => {
     const count = Math.max(1, Math.round(tasks * group.share));
     totals[group.name] = count;
-    for (let i = 0; i < count; i++) {
-      // The thread that frees first takes the next task.
-      let best = -1;
-      for (let l = 0; l < lanes.length; l++) if (lanes[l].thread >= 0 && (best < 0 || free[l] < free[best])) best = l;
-      const w = Math.floor(best / (threads + 1));
-      const key = `${group.name}-${i.toString(16).padStart(5, '0')}`;
-      let start = free[best] + random() * 3;
-      if (g > 0 && random() < 0.15) {
-        // A dependency fetched from a peer before the task can start.
-        const bytes = Math.round((1 + random() * 40) * 2 ** 20);
-        const duration = 5 + random() * 40;
-        const tl = laneOf(w, -1);
-        const tStart = Math.max(start, free[tl]);
-        entries.push({ start: tStart, duration, lane: tl, group: g - 1, kind: ENTRY_KIND.transfer, key: `${GROUPS[g - 1].name}-${Math.floor(random() * 999).toString(16).padStart(5, '0')}`, bytes });
-        free[tl] = tStart + duration;
-        start = tStart + duration;
-      }
-      const duration = group.meanMs * (0.4 + random() * 1.2);
-      const fails = group.name === 'score' && failuresLeft > 0 && i % 37 === 5;
-      entries.push({ start, duration, lane: best, group: g, kind: fails ? ENTRY_KIND.error : ENTRY_KIND.compute, key, bytes: fails ? 0 : Math.round(random() * 8 * 2 ** 20) });
-      free[best] = start + duration;
-      if (fails) {
-        failuresLeft--;
-        failed.push({
-          t: start + duration, key, group: group.name, worker: workers[w], name: 'ValueError',
-          message: i === 5 ? 'bad row <img src=x onerror="window.injected=1"> in partition 5' : `score below zero in partition ${i}`,
-          stack: `ValueError: score below zero\n    at score (user.js:12:11)\n    at runTask (worker/runtime/task-pool.js:88:20)\n    at process (node:internal/process:1:1)`,
-        });
-      }
-      if (group.name === 'groupby-partial' && random() < 0.04) {
-        const tl = laneOf(w, -1);
-        const sStart = Math.max(start + duration, free[tl]);
-        const sDuration = 20 + random() * 60;
-        entries.push({ start: sStart, duration: sDuration, lane: tl, group: g, kind: ENTRY_KIND.spill, key: '', bytes: Math.round((50 + random() * 200) * 2 ** 20) });
-        free[tl] = sStart + sDuration;
-      }
-    }
+    for (let i = 0; i < count; i++) order.push({ g, i, at: g * 0.12 + (i / count) * 0.4 });
   });
+  order.sort((a, b) => a.at - b.at);
+  for (const { g, i } of order) {
+    const group = GROUPS[g];
+    // The thread that frees first takes the next task.
+    let best = -1;
+    for (let l = 0; l < lanes.length; l++) if (lanes[l].thread >= 0 && (best < 0 || free[l] < free[best])) best = l;
+    const w = Math.floor(best / (threads + 1));
+    const key = `${group.name}-${i.toString(16).padStart(5, '0')}`;
+    let start = free[best] + random() * 3;
+    if (g > 0 && random() < 0.15) {
+      // A dependency fetched from a peer before the task can start.
+      const bytes = Math.round((1 + random() * 40) * 2 ** 20);
+      const duration = 5 + random() * 40;
+      const tl = laneOf(w, -1);
+      const tStart = Math.max(start, free[tl]);
+      entries.push({ start: tStart, duration, lane: tl, group: g - 1, kind: ENTRY_KIND.transfer, key: `${GROUPS[g - 1].name}-${Math.floor(random() * 999).toString(16).padStart(5, '0')}`, bytes });
+      free[tl] = tStart + duration;
+      start = tStart + duration;
+    }
+    const duration = group.meanMs * (0.4 + random() * 1.2);
+    const fails = group.name === 'score' && failuresLeft > 0 && i % 37 === 5;
+    entries.push({ start, duration, lane: best, group: g, kind: fails ? ENTRY_KIND.error : ENTRY_KIND.compute, key, bytes: fails ? 0 : Math.round(random() * 8 * 2 ** 20) });
+    free[best] = start + duration;
+    if (fails) {
+      failuresLeft--;
+      failed.push({
+        t: start + duration, key, group: group.name, worker: workers[w], name: 'ValueError',
+        message: i === 5 ? 'bad row <img src=x onerror="window.injected=1"> in partition 5' : `score below zero in partition ${i}`,
+        stack: `ValueError: score below zero\n    at score (user.js:12:11)\n    at runTask (worker/runtime/task-pool.js:88:20)\n    at process (node:internal/process:1:1)`,
+      });
+    }
+    if (group.name === 'groupby-partial' && random() < 0.04) {
+      const tl = laneOf(w, -1);
+      const sStart = Math.max(start + duration, free[tl]);
+      const sDuration = 20 + random() * 60;
+      entries.push({ start: sStart, duration: sDuration, lane: tl, group: g, kind: ENTRY_KIND.spill, key: '', bytes: Math.round((50 + random() * 200) * 2 ** 20) });
+      free[tl] = sStart + sDuration;
+    }
+  }
   // The history appends an entry when it finishes.
   entries.sort((a, b) => a.start + a.duration - (b.start + b.duration));
-  const end = Math.ceil(Math.max(...entries.map((e) => e.start + e.duration))) + 500;
+  const end = Math.ceil(entries.reduce((last, e) => Math.max(last, e.start + e.duration), 0)) + 500;
   const { cluster, memory, decisions, workerEvents } = series(workers, joined, end, random);
   const full = assemble({ workers, threads, lanes, entries, failed, totals, cluster, memory, decisions, workerEvents }, end);
   return { full, totals, end };
