@@ -77,8 +77,10 @@ export function parseDeltaRequest(query: URLSearchParams): DeltaRequest | string
   for (const name of ['cursor', 'lanes', 'groups', 'since'] as const) {
     const raw = query.get(name);
     const value = Number(raw);
-    if (raw === null || raw === '' || !Number.isSafeInteger(value) || value < 0) {
-      return `/api/events needs ${name} as a non-negative integer (from the /api/history snapshot), got ${raw === null ? 'none' : JSON.stringify(raw)}`;
+    // Positions count entries, lanes and groups; `since` is a time in ms.
+    const valid = name === 'since' ? Number.isFinite(value) : Number.isSafeInteger(value);
+    if (raw === null || raw.trim() === '' || !valid || value < 0) {
+      return `/api/events needs ${name} as a non-negative ${name === 'since' ? 'number' : 'integer'} (from the /api/history snapshot), got ${raw === null ? 'none' : JSON.stringify(raw)}`;
     }
     request[name] = value;
   }
