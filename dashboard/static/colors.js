@@ -24,7 +24,8 @@ export function groupColor(name) {
     let slot = hash(name) % SLOTS;
     for (let tries = 0; taken.has(slot) && tries < SLOTS; tries++) slot = (slot + 1) % SLOTS;
     taken.add(slot);
-    color = `hsl(${28 + (slot % HUES) * 25}, 62%, ${slot < HUES ? 47 : 63}%)`;
+    // Neighbouring slots (a collision moves to the next) get hues far apart: 5 x 25 degrees.
+    color = `hsl(${28 + ((slot * 5) % HUES) * 25}, 62%, ${slot < HUES ? 47 : 63}%)`;
     byName.set(name, color);
   }
   return color;
