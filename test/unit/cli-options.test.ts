@@ -112,7 +112,7 @@ describe('cli commands', () => {
   it('give the defaults the commands had', async () => {
     assert.deepEqual(await parse(['worker', '--scheduler', 'grpc://sched:8786']), {
       scheduler: 'sched:8786', nthreads: availableParallelism(), memoryLimit: 0, resources: {}, name: (await parse(['worker', '--scheduler', 'h:1'])).name,
-      group: '', host: '127.0.0.1', port: 0, connectTimeout: 30, logLevel: 'info', logLines: 10_000,
+      group: '', host: '127.0.0.1', port: 0, metricsPort: -1, connectTimeout: 30, logLevel: 'info', logLines: 10_000,
     });
     assert.deepEqual(await parse(['scheduler']), { host: '0.0.0.0', port: 8786, dashboardPort: 8787, dashboard: true, metricsPort: -1, heartbeatTimeout: 30, logLevel: 'info' });
     assert.deepEqual(await parse(['local']), { workers: 2, threads: 1, memoryLimit: 0, port: 8786, dashboardPort: 8787 });
