@@ -10,6 +10,7 @@ import { workerInputs, workerTemplateHash, type WorkerInputs } from './inputs.js
 import { compact, mergePodTemplate } from './merge.js';
 import { clusterLabels, ownerReference, workerGroupSelector } from './meta.js';
 import { grpcHealthProbe } from './probes.js';
+import { METRICS_PATH } from './scheduler-service.js';
 import { quantityBytes } from '../api/quantity.js';
 import { withSecureDefaults } from './security.js';
 import { tlsArgs, tlsMount, tlsVolume } from './tls.js';
@@ -85,7 +86,12 @@ export function buildWorkerPod(group: DaskWorkerGroup, cluster: DaskCluster, pod
   const selector = workerGroupSelector(inp.cluster, inp.groupName);
   const template = mergePodTemplate(
     {
-      metadata: { labels: { ...clusterLabels(inp.cluster, 'worker'), ...selector } },
+      metadata: {
+        labels: { ...clusterLabels(inp.cluster, 'worker'), ...selector },
+        // For annotation-based scraping, as on the scheduler Service; the chart's PodMonitor
+        // selects worker pods by label and scrapes the `metrics` port. The user's template wins.
+        annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(WORKER_METRICS_PORT), 'prometheus.io/path': METRICS_PATH },
+      },
       spec: compact<IPodSpec>({
         containers: [workerContainer(inp, user)],
         volumes: inp.tlsSecret !== undefined ? [tlsVolume(inp.tlsSecret)] : undefined,

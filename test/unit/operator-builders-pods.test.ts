@@ -34,6 +34,8 @@ describe('worker pod', () => {
     assert.equal(labels[LABELS.group], 'default');
     assert.equal(labels[LABELS.name], 'kubedask');
     assert.equal(pod.metadata!.annotations![ANNOTATIONS.templateHash], workerTemplateHash(group, c));
+    assert.deepEqual([pod.metadata!.annotations!['prometheus.io/scrape'], pod.metadata!.annotations!['prometheus.io/port'], pod.metadata!.annotations!['prometheus.io/path']],
+      ['true', '8790', '/metrics'], 'scrapable by annotation, on the metrics port');
     assert.equal(worker.image, DEFAULT_IMAGE);
     assert.deepEqual(worker.command, ['kubedask']);
     assert.deepEqual(worker.args, [
