@@ -56,6 +56,7 @@ export const ControlService = {
   retireWorkers: method('Control', 'RetireWorkers', pb.RetireWorkersRequest, pb.RetireWorkersReply, false, false),
   shutdown: method('Control', 'Shutdown', pb.ShutdownRequest, pb.ShutdownReply, false, false),
   watchMetrics: method('Control', 'WatchMetrics', pb.WatchMetricsRequest, pb.MetricsUpdate, false, true),
+  recordDecision: method('Control', 'RecordDecision', pb.AutoscalingDecision, pb.RecordDecisionReply, false, false),
 };
 
 export const SchedulerClient = grpc.makeGenericClientConstructor(SchedulerService, 'Scheduler');

@@ -290,6 +290,7 @@ export namespace kubedask {
             retireWorkers: kubedask.v1.Control.RetireWorkers;
             shutdown: kubedask.v1.Control.Shutdown;
             watchMetrics: kubedask.v1.Control.WatchMetrics;
+            recordDecision: kubedask.v1.Control.RecordDecision;
         }
 
         namespace Control {
@@ -337,6 +338,79 @@ export namespace kubedask {
               readonly requestStream: undefined;
               readonly responseStream: true;
             };
+            type RecordDecisionCallback = (error: (Error|null), response?: kubedask.v1.RecordDecisionReply) => void;
+            type RecordDecision = {
+              (request: kubedask.v1.IAutoscalingDecision, callback: kubedask.v1.Control.RecordDecisionCallback): void;
+              (request: kubedask.v1.IAutoscalingDecision): Promise<kubedask.v1.RecordDecisionReply>;
+              readonly name: "RecordDecision";
+              readonly path: "/kubedask.v1.Control/RecordDecision";
+              readonly requestType: "AutoscalingDecision";
+              readonly responseType: "RecordDecisionReply";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+        }
+
+        interface IAutoscalingDecision extends kubedask.v1.AutoscalingDecision.$Properties {
+        }
+
+        class AutoscalingDecision {
+            constructor(properties?: kubedask.v1.AutoscalingDecision.$Properties);
+            $unknowns?: Uint8Array[];
+            group: string;
+            from: number;
+            to: number;
+            reason: string;
+            timeMs: number;
+            static create(properties: kubedask.v1.AutoscalingDecision.$Shape): kubedask.v1.AutoscalingDecision & kubedask.v1.AutoscalingDecision.$Shape;
+            static create(properties?: kubedask.v1.AutoscalingDecision.$Properties): kubedask.v1.AutoscalingDecision;
+            static encode(message: kubedask.v1.AutoscalingDecision.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.AutoscalingDecision.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.AutoscalingDecision & kubedask.v1.AutoscalingDecision.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.AutoscalingDecision & kubedask.v1.AutoscalingDecision.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.AutoscalingDecision;
+            static toObject(message: kubedask.v1.AutoscalingDecision, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace AutoscalingDecision {
+            interface $Properties {
+                group?: (string|null);
+                from?: (number|null);
+                to?: (number|null);
+                reason?: (string|null);
+                timeMs?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.AutoscalingDecision.$Properties;
+        }
+
+        interface IRecordDecisionReply extends kubedask.v1.RecordDecisionReply.$Properties {
+        }
+
+        class RecordDecisionReply {
+            constructor(properties?: kubedask.v1.RecordDecisionReply.$Properties);
+            $unknowns?: Uint8Array[];
+            recorded: boolean;
+            static create(properties: kubedask.v1.RecordDecisionReply.$Shape): kubedask.v1.RecordDecisionReply & kubedask.v1.RecordDecisionReply.$Shape;
+            static create(properties?: kubedask.v1.RecordDecisionReply.$Properties): kubedask.v1.RecordDecisionReply;
+            static encode(message: kubedask.v1.RecordDecisionReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.RecordDecisionReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.RecordDecisionReply & kubedask.v1.RecordDecisionReply.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.RecordDecisionReply & kubedask.v1.RecordDecisionReply.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.RecordDecisionReply;
+            static toObject(message: kubedask.v1.RecordDecisionReply, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace RecordDecisionReply {
+            interface $Properties {
+                recorded?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.RecordDecisionReply.$Properties;
         }
 
         interface IWatchMetricsRequest extends kubedask.v1.WatchMetricsRequest.$Properties {

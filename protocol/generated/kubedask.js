@@ -3128,7 +3128,661 @@ export const kubedask = $root.kubedask = (() => {
                 responseStream: { value: true }
             });
 
+            /**
+             * Callback as used by {@link kubedask.v1.Control#recordDecision}.
+             * @memberof kubedask.v1.Control
+             * @typedef RecordDecisionCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {kubedask.v1.RecordDecisionReply} [response] RecordDecisionReply
+             */
+
+            /**
+             * Calls RecordDecision.
+             * @memberof kubedask.v1.Control
+             * @typedef RecordDecision
+             * @type {{
+             *   (request: kubedask.v1.IAutoscalingDecision, callback: kubedask.v1.Control.RecordDecisionCallback): void;
+             *   (request: kubedask.v1.IAutoscalingDecision): Promise<kubedask.v1.RecordDecisionReply>;
+             *   readonly name: "RecordDecision";
+             *   readonly path: "/kubedask.v1.Control/RecordDecision";
+             *   readonly requestType: "AutoscalingDecision";
+             *   readonly responseType: "RecordDecisionReply";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls RecordDecision.
+             * @name kubedask.v1.Control#recordDecision
+             * @type {kubedask.v1.Control.RecordDecision}
+             */
+            $Object.defineProperties(Control.prototype.recordDecision = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Control.prototype.recordDecision, $root.kubedask.v1.AutoscalingDecision, $root.kubedask.v1.RecordDecisionReply, request, callback);
+            }, {
+                name: { value: "RecordDecision" },
+                path: { value: "/kubedask.v1.Control/RecordDecision" },
+                requestType: { value: "AutoscalingDecision" },
+                responseType: { value: "RecordDecisionReply" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
             return Control;
+        })();
+
+        v1.AutoscalingDecision = (function() {
+
+            /**
+             * Properties of an AutoscalingDecision.
+             * @typedef {Object} kubedask.v1.AutoscalingDecision.$Properties
+             * @property {string|null} [group] AutoscalingDecision group
+             * @property {number|null} [from] AutoscalingDecision from
+             * @property {number|null} [to] AutoscalingDecision to
+             * @property {string|null} [reason] AutoscalingDecision reason
+             * @property {number|null} [timeMs] AutoscalingDecision timeMs
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an AutoscalingDecision.
+             * @memberof kubedask.v1
+             * @interface IAutoscalingDecision
+             * @augments kubedask.v1.AutoscalingDecision.$Properties
+             * @deprecated Use kubedask.v1.AutoscalingDecision.$Properties instead.
+             */
+
+            /**
+             * Shape of an AutoscalingDecision.
+             * @typedef {kubedask.v1.AutoscalingDecision.$Properties} kubedask.v1.AutoscalingDecision.$Shape
+             */
+
+            /**
+             * Constructs a new AutoscalingDecision.
+             * @memberof kubedask.v1
+             * @classdesc Represents an AutoscalingDecision.
+             * @constructor
+             * @param {kubedask.v1.AutoscalingDecision.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const AutoscalingDecision = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * AutoscalingDecision group.
+             * @member {string} group
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @instance
+             */
+            AutoscalingDecision.prototype.group = "";
+
+            /**
+             * AutoscalingDecision from.
+             * @member {number} from
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @instance
+             */
+            AutoscalingDecision.prototype.from = 0;
+
+            /**
+             * AutoscalingDecision to.
+             * @member {number} to
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @instance
+             */
+            AutoscalingDecision.prototype.to = 0;
+
+            /**
+             * AutoscalingDecision reason.
+             * @member {string} reason
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @instance
+             */
+            AutoscalingDecision.prototype.reason = "";
+
+            /**
+             * AutoscalingDecision timeMs.
+             * @member {number} timeMs
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @instance
+             */
+            AutoscalingDecision.prototype.timeMs = 0;
+
+            /**
+             * Creates a new AutoscalingDecision instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {kubedask.v1.AutoscalingDecision.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.AutoscalingDecision} AutoscalingDecision instance
+             * @type {{
+             *   (properties: kubedask.v1.AutoscalingDecision.$Shape): kubedask.v1.AutoscalingDecision & kubedask.v1.AutoscalingDecision.$Shape;
+             *   (properties?: kubedask.v1.AutoscalingDecision.$Properties): kubedask.v1.AutoscalingDecision;
+             * }}
+             */
+            AutoscalingDecision.create = function(properties) {
+                return new AutoscalingDecision(properties);
+            };
+
+            /**
+             * Encodes the specified AutoscalingDecision message. Does not implicitly {@link kubedask.v1.AutoscalingDecision.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {kubedask.v1.AutoscalingDecision.$Properties} message AutoscalingDecision message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            AutoscalingDecision.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.group != null && $Object.hasOwnProperty.call(message, "group") && message.group !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.group);
+                if (message.from != null && $Object.hasOwnProperty.call(message, "from") && message.from !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.from);
+                if (message.to != null && $Object.hasOwnProperty.call(message, "to") && message.to !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.to);
+                if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== "")
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.reason);
+                if (message.timeMs != null && $Object.hasOwnProperty.call(message, "timeMs") && !$Object.is(message.timeMs, 0))
+                    writer.uint32(/* id 5, wireType 1 =*/41).double(message.timeMs);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified AutoscalingDecision message, length delimited. Does not implicitly {@link kubedask.v1.AutoscalingDecision.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {kubedask.v1.AutoscalingDecision.$Properties} message AutoscalingDecision message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            AutoscalingDecision.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes an AutoscalingDecision message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.AutoscalingDecision & kubedask.v1.AutoscalingDecision.$Shape} AutoscalingDecision
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            AutoscalingDecision.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.AutoscalingDecision();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.group = value;
+                            else
+                                delete message.group;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.from = value;
+                            else
+                                delete message.from;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.to = value;
+                            else
+                                delete message.to;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.reason = value;
+                            else
+                                delete message.reason;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.timeMs = value;
+                            else
+                                delete message.timeMs;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes an AutoscalingDecision message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.AutoscalingDecision & kubedask.v1.AutoscalingDecision.$Shape} AutoscalingDecision
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            AutoscalingDecision.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates an AutoscalingDecision message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.AutoscalingDecision} AutoscalingDecision
+             */
+            AutoscalingDecision.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.AutoscalingDecision)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.AutoscalingDecision: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.AutoscalingDecision();
+                if (object.group != null)
+                    if (typeof object.group !== "string" || object.group.length)
+                        message.group = $String(object.group);
+                if (object.from != null)
+                    if ($Number(object.from) !== 0)
+                        message.from = object.from >>> 0;
+                if (object.to != null)
+                    if ($Number(object.to) !== 0)
+                        message.to = object.to >>> 0;
+                if (object.reason != null)
+                    if (typeof object.reason !== "string" || object.reason.length)
+                        message.reason = $String(object.reason);
+                if (object.timeMs != null)
+                    if (!$Object.is($Number(object.timeMs), 0))
+                        message.timeMs = $Number(object.timeMs);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an AutoscalingDecision message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {kubedask.v1.AutoscalingDecision} message AutoscalingDecision
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            AutoscalingDecision.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.group = "";
+                    object.from = 0;
+                    object.to = 0;
+                    object.reason = "";
+                    object.timeMs = 0;
+                }
+                if (message.group != null && $Object.hasOwnProperty.call(message, "group"))
+                    object.group = message.group;
+                if (message.from != null && $Object.hasOwnProperty.call(message, "from"))
+                    object.from = message.from;
+                if (message.to != null && $Object.hasOwnProperty.call(message, "to"))
+                    object.to = message.to;
+                if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
+                    object.reason = message.reason;
+                if (message.timeMs != null && $Object.hasOwnProperty.call(message, "timeMs"))
+                    object.timeMs = options.json && !$isFinite(message.timeMs) ? $String(message.timeMs) : message.timeMs;
+                return object;
+            };
+
+            /**
+             * Converts this AutoscalingDecision to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            AutoscalingDecision.prototype.toJSON = function() {
+                return AutoscalingDecision.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for AutoscalingDecision
+             * @function getTypeUrl
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            AutoscalingDecision.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.AutoscalingDecision";
+            };
+
+            return AutoscalingDecision;
+        })();
+
+        v1.RecordDecisionReply = (function() {
+
+            /**
+             * Properties of a RecordDecisionReply.
+             * @typedef {Object} kubedask.v1.RecordDecisionReply.$Properties
+             * @property {boolean|null} [recorded] RecordDecisionReply recorded
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a RecordDecisionReply.
+             * @memberof kubedask.v1
+             * @interface IRecordDecisionReply
+             * @augments kubedask.v1.RecordDecisionReply.$Properties
+             * @deprecated Use kubedask.v1.RecordDecisionReply.$Properties instead.
+             */
+
+            /**
+             * Shape of a RecordDecisionReply.
+             * @typedef {kubedask.v1.RecordDecisionReply.$Properties} kubedask.v1.RecordDecisionReply.$Shape
+             */
+
+            /**
+             * Constructs a new RecordDecisionReply.
+             * @memberof kubedask.v1
+             * @classdesc Represents a RecordDecisionReply.
+             * @constructor
+             * @param {kubedask.v1.RecordDecisionReply.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const RecordDecisionReply = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * RecordDecisionReply recorded.
+             * @member {boolean} recorded
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @instance
+             */
+            RecordDecisionReply.prototype.recorded = false;
+
+            /**
+             * Creates a new RecordDecisionReply instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {kubedask.v1.RecordDecisionReply.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.RecordDecisionReply} RecordDecisionReply instance
+             * @type {{
+             *   (properties: kubedask.v1.RecordDecisionReply.$Shape): kubedask.v1.RecordDecisionReply & kubedask.v1.RecordDecisionReply.$Shape;
+             *   (properties?: kubedask.v1.RecordDecisionReply.$Properties): kubedask.v1.RecordDecisionReply;
+             * }}
+             */
+            RecordDecisionReply.create = function(properties) {
+                return new RecordDecisionReply(properties);
+            };
+
+            /**
+             * Encodes the specified RecordDecisionReply message. Does not implicitly {@link kubedask.v1.RecordDecisionReply.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {kubedask.v1.RecordDecisionReply.$Properties} message RecordDecisionReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RecordDecisionReply.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.recorded != null && $Object.hasOwnProperty.call(message, "recorded") && message.recorded !== false)
+                    writer.uint32(/* id 1, wireType 0 =*/8).bool(message.recorded);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified RecordDecisionReply message, length delimited. Does not implicitly {@link kubedask.v1.RecordDecisionReply.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {kubedask.v1.RecordDecisionReply.$Properties} message RecordDecisionReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RecordDecisionReply.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a RecordDecisionReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.RecordDecisionReply & kubedask.v1.RecordDecisionReply.$Shape} RecordDecisionReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RecordDecisionReply.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.RecordDecisionReply();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.recorded = value;
+                            else
+                                delete message.recorded;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a RecordDecisionReply message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.RecordDecisionReply & kubedask.v1.RecordDecisionReply.$Shape} RecordDecisionReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RecordDecisionReply.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a RecordDecisionReply message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.RecordDecisionReply} RecordDecisionReply
+             */
+            RecordDecisionReply.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.RecordDecisionReply)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.RecordDecisionReply: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.RecordDecisionReply();
+                if (object.recorded != null)
+                    if (object.recorded)
+                        message.recorded = $Boolean(object.recorded);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a RecordDecisionReply message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {kubedask.v1.RecordDecisionReply} message RecordDecisionReply
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            RecordDecisionReply.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults)
+                    object.recorded = false;
+                if (message.recorded != null && $Object.hasOwnProperty.call(message, "recorded"))
+                    object.recorded = message.recorded;
+                return object;
+            };
+
+            /**
+             * Converts this RecordDecisionReply to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            RecordDecisionReply.prototype.toJSON = function() {
+                return RecordDecisionReply.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for RecordDecisionReply
+             * @function getTypeUrl
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            RecordDecisionReply.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.RecordDecisionReply";
+            };
+
+            return RecordDecisionReply;
         })();
 
         v1.WatchMetricsRequest = (function() {
