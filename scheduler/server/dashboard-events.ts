@@ -23,6 +23,11 @@ export class DashboardEvents {
     return this.subscribers.size;
   }
 
+  /** Whether the push timer runs (only while a page is connected). */
+  get pushing(): boolean {
+    return this.timer !== undefined;
+  }
+
   /** Serves GET /api/events?cursor=&lanes=&groups=&since= (what the page's snapshot held). */
   subscribe(req: IncomingMessage, res: ServerResponse, request: DeltaRequest): void {
     const subscriber: Subscriber = { res, request, blocked: false };
