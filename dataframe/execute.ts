@@ -6,6 +6,7 @@ import { Client } from '../client/client.js';
 import { Delayed } from '../client/delayed.js';
 import { Future } from '../client/future.js';
 import { newKey } from '../client/graph-builder.js';
+import { progress, type ProgressOptions } from '../client/progress.js';
 import { builtinFunction, type TaskFunction } from '../client/task-functions.js';
 import { planTasks } from './plan/lower.js';
 import type { PlanNode } from './plan/nodes.js';
@@ -21,6 +22,11 @@ export interface DataBinding {
 export interface RunOptions {
   /** The client to run on; the default client (Client.current()) otherwise. */
   client?: Client;
+  /**
+   * Bars per task group while it runs (see progress()): true draws on stdout when it is a
+   * terminal; options choose the stream and polling. Default false.
+   */
+  progress?: boolean | Omit<ProgressOptions, 'client'>;
 }
 
 /** Local partitions already sent, per client: computing a frame twice sends its data once. */
@@ -40,6 +46,13 @@ export function submitPlan(plan: PlanNode, bindings: ReadonlyMap<string, DataBin
   const futures = client.compute(delayedOutputs);
   const byKey = new Map(delayedOutputs.map((d, i) => [d.key, futures[i]!]));
   return results.map((n) => (n instanceof Delayed ? byKey.get(n.key)! : new Future(n.key, client)));
+}
+
+/** Draws the futures' progress when the options ask for it; resolves once they settled (at once if not asked). */
+export async function showProgress(futures: Future[], options: RunOptions | undefined, client: Client): Promise<void> {
+  const asked = options?.progress;
+  if (!asked) return;
+  await progress(futures, { ...(asked === true ? {} : asked), client }).catch(() => undefined); // bars are never worth a failed query
 }
 
 export function resolveClient(options: RunOptions | undefined): Client {

@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { builtinFunction } from '../client/task-functions.js';
 import { DataFrameError } from './errors.js';
-import { resolveClient, submitPlan, type RunOptions } from './execute.js';
+import { resolveClient, showProgress, submitPlan, type RunOptions } from './execute.js';
 import type { DataFrame } from './frame.js';
 import type { PartWritten, WriteParquetParams } from './kernels/write-parquet.js';
 
@@ -31,10 +31,12 @@ export async function toParquet(frame: DataFrame, dir: string, options: ToParque
     const params: WriteParquetParams = { dir: path, index };
     return client.submitWith({ group: 'write-parquet' }, builtinFunction('df/write-parquet'), params, part);
   });
+  const shown = showProgress(writes, options, client);
   try {
     const written = (await Promise.all(writes.map((w) => w.result()))) as PartWritten[];
     return { files: written.map((w) => w.file), rows: written.reduce((n, w) => n + w.rows, 0) };
   } finally {
+    await shown;
     for (const future of [...writes, ...parts]) future.release();
   }
 }
