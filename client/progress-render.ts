@@ -14,11 +14,11 @@ const RESET = '\x1b[0m';
 const DONE = '█';
 const ERRED = 'x';
 const TODO = '░';
-const MAX_NAME = 30;
+const MAX_NAME = 40;
 const MIN_NAME = 8;
 const MIN_BAR = 5;
 
-const red = (text: string, color: boolean): string => (color ? `${RED}${text}${RESET}` : text);
+const red = (text: string, color: boolean): string => (color && text ? `${RED}${text}${RESET}` : text);
 
 /** Shortened to `width` characters, ending in '…' when cut. */
 function fit(text: string, width: number): string {
@@ -50,12 +50,13 @@ export function renderBars(groups: readonly TaskGroupProgress[], { width, color 
   // name + ' |' + bar + '| ' + 'ppp% ' + done/total + erred: the bar takes what is left.
   const fixed = 2 + 2 + 5 + 2 * digits + 1 + erredWidth;
   const longest = Math.max(...groups.map((g) => g.group.length));
-  const name = Math.max(Math.min(longest, MAX_NAME, width - fixed - MIN_BAR), Math.min(longest, MIN_NAME));
+  // Names take at most a third of the line, so the bars stay long enough to read.
+  const name = Math.max(Math.min(longest, MAX_NAME, Math.floor(width / 3), width - fixed - MIN_BAR), Math.min(longest, MIN_NAME));
   const cells = Math.max(MIN_BAR, width - fixed - name);
   return groups.map((g) => {
     const counts = `${String(g.done).padStart(digits)}/${String(g.total).padStart(digits)}`;
-    const erred = erredText(g);
-    return `${fit(g.group, name)} |${bar(g, cells, color)}| ${String(percent(g)).padStart(3)}% ${counts}${red(erred, color)}`;
+    const erred = g.erred > 0 ? ` ${red(`${g.erred} erred`, color)}` : '';
+    return `${fit(g.group, name)} |${bar(g, cells, color)}| ${String(percent(g)).padStart(3)}% ${counts}${erred}`;
   });
 }
 
