@@ -67,8 +67,9 @@ export function keysProgress(c: Core, keys: Iterable<string>): KeysProgress {
     }
   }
   const byGroup = new Map<string, GroupProgressCounts & { firstSeq: number }>();
+  let g: (GroupProgressCounts & { firstSeq: number }) | undefined;
   for (let ts = stack.pop(); ts; ts = stack.pop()) {
-    let g = byGroup.get(ts.group);
+    if (g?.group !== ts.group) g = byGroup.get(ts.group); // neighbours mostly share a group: skip the lookup
     if (!g) {
       g = { group: ts.group, total: 0, done: 0, erred: 0, processing: 0, queued: 0, waiting: 0, firstSeq: ts.seq };
       byGroup.set(ts.group, g);
