@@ -252,9 +252,10 @@ export class Client implements FutureOwner {
    * the scheduler still knows, counted by state, in one call. Sent after what was submitted
    * before it, so it sees those tasks. What progress() draws; poll it, don't spin on it.
    */
-  async progressOf(keys: Iterable<string | Future>): Promise<KeysProgress> {
+  async progressOf(keys: string | Future | Iterable<string | Future>): Promise<KeysProgress> {
     this.assertOpen();
-    const list = [...keys].map((k) => (k instanceof Future ? k.key : k));
+    const items = typeof keys === 'string' || keys instanceof Future ? [keys] : [...keys];
+    const list = items.map((k) => (k instanceof Future ? k.key : k));
     if (list.some((k) => typeof k !== 'string')) throw new KubedaskError('progressOf: give keys (strings) or Futures');
     if (this.pendingTasks.length > 0) void this.flush().catch(() => undefined); // send this turn's submits first
     return this.inOrder(() => this.rpc.progress(list));
