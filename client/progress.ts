@@ -96,7 +96,7 @@ export async function progress(target: ProgressTarget, options: ProgressOptions 
   const last = await client.progressOf(keys).catch(() => undefined);
   if (last) view.update(last);
   const elapsedMs = performance.now() - started;
-  if (drawAtEnd) {
+  if (drawAtEnd && (last || view.groups().length > 0)) { // no counts at all (the scheduler gone): no bars to show
     const { width, color } = layout(stream);
     screen.draw([...renderBars(view.groups(), { width, color }), renderSummary(view.groups(), elapsedMs, color)], live);
   }
