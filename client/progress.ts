@@ -65,8 +65,7 @@ export async function progress(target: ProgressTarget, options: ProgressOptions 
   const futures = futuresOf(target);
   const client = options.client ?? Client.current();
   const stream = options.stream ?? process.stdout;
-  const intervalMs = options.intervalMs ?? 100;
-  if (!(intervalMs >= 0) || !Number.isFinite(intervalMs)) throw new KubedaskError(`progress: intervalMs must be a number >= 0, got ${String(options.intervalMs)}`);
+  const intervalMs = checkProgressOptions(options);
   const live = options.quiet !== true && stream.isTTY === true;
   const drawAtEnd = live || options.quiet === false;
   const keys = [...new Set(futures.map((f) => f.key))];
@@ -101,6 +100,16 @@ export async function progress(target: ProgressTarget, options: ProgressOptions 
     screen.draw([...renderBars(view.groups(), { width, color }), renderSummary(view.groups(), elapsedMs, color)], live);
   }
   return { groups: view.groups(), elapsedMs };
+}
+
+/** Throws on options that cannot work; the poll interval, ms. */
+export function checkProgressOptions(options: ProgressOptions): number {
+  const intervalMs = options.intervalMs ?? 100;
+  if (typeof intervalMs !== 'number' || !(intervalMs >= 0) || !Number.isFinite(intervalMs)) {
+    throw new KubedaskError(`progress: intervalMs must be a number >= 0, got ${String(options.intervalMs)}`);
+  }
+  if (options.stream !== undefined && typeof options.stream?.write !== 'function') throw new KubedaskError('progress: stream must have a write(text) method');
+  return intervalMs;
 }
 
 function futuresOf(target: ProgressTarget): Future[] {

@@ -6,7 +6,7 @@ import { Client } from '../client/client.js';
 import { Delayed } from '../client/delayed.js';
 import { Future } from '../client/future.js';
 import { newKey } from '../client/graph-builder.js';
-import { progress, type ProgressOptions } from '../client/progress.js';
+import { checkProgressOptions, progress, type ProgressOptions } from '../client/progress.js';
 import { builtinFunction, type TaskFunction } from '../client/task-functions.js';
 import { planTasks } from './plan/lower.js';
 import type { PlanNode } from './plan/nodes.js';
@@ -48,11 +48,18 @@ export function submitPlan(plan: PlanNode, bindings: ReadonlyMap<string, DataBin
   return results.map((n) => (n instanceof Delayed ? byKey.get(n.key)! : new Future(n.key, client)));
 }
 
-/** Draws the futures' progress when the options ask for it; resolves once they settled (at once if not asked). */
-export async function showProgress(futures: Future[], options: RunOptions | undefined, client: Client): Promise<void> {
+/** The progress options the run asks for (checked, so a mistake fails before anything is sent), or undefined. */
+export function progressOptions(options: RunOptions | undefined, client: Client): ProgressOptions | undefined {
   const asked = options?.progress;
-  if (!asked) return;
-  await progress(futures, { ...(asked === true ? {} : asked), client }).catch(() => undefined); // bars are never worth a failed query
+  if (!asked) return undefined;
+  const shown = { ...(asked === true ? {} : asked), client };
+  checkProgressOptions(shown);
+  return shown;
+}
+
+/** Draws the futures' progress when asked; resolves once they settled (at once when not asked). Never rejects. */
+export async function showProgress(futures: Future[], options: ProgressOptions | undefined): Promise<void> {
+  if (options) await progress(futures, options).catch(() => undefined); // drawing is never worth a failed query
 }
 
 export function resolveClient(options: RunOptions | undefined): Client {

@@ -9,7 +9,7 @@ import { adaptedFunction, builtinFunction, functionDef, type AdaptedFunction, ty
 import { DataFrameError, polarsMessage } from './errors.js';
 import { crossRowPart, isAggregation } from './plan/row-wise.js';
 import { progressFutures, type ProgressSource } from '../client/progress.js';
-import { resolveClient, showProgress, submitPlan, type DataBinding, type RunOptions } from './execute.js';
+import { progressOptions, resolveClient, showProgress, submitPlan, type DataBinding, type RunOptions } from './execute.js';
 import type { JoinHow, Op, PlanNode, UserAgg } from './plan/nodes.js';
 import { explainPlan } from './plan/explain.js';
 import { optimize } from './plan/optimize.js';
@@ -180,10 +180,11 @@ export class DataFrame implements ProgressSource {
   /** The result, as one Polars DataFrame in this process. `{ progress: true }` draws bars while it runs. */
   async compute(options?: RunOptions): Promise<pl.DataFrame> {
     const client = resolveClient(options);
+    const shownWith = progressOptions(options, client);
     const parts = submitPlan(this.plan, this.bindings, this.functions, client);
     // One task concatenates the partitions on a worker and brings them here as an Arrow IPC stream.
     const collect = client.submitWith({ group: 'collect' }, builtinFunction('df/collect'), {}, ...parts);
-    const shown = showProgress([collect], options, client);
+    const shown = showProgress([collect], shownWith);
     try {
       const bytes = (await collect.result()) as Uint8Array;
       return pl.readIPCStream(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -201,8 +202,9 @@ export class DataFrame implements ProgressSource {
    */
   persist(options?: RunOptions): DataFrame {
     const client = resolveClient(options);
+    const shownWith = progressOptions(options, client);
     const futures = submitPlan(this.plan, this.bindings, this.functions, client);
-    void showProgress(futures, options, client);
+    void showProgress(futures, shownWith);
     return dataOf(futures.map((future) => ({ future })), this.plSchema, null);
   }
 

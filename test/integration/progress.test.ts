@@ -103,6 +103,7 @@ describe('progress', () => {
     assert.ok(result.groups.length > 0 && result.groups.every((g) => g.done === g.total), JSON.stringify(result.groups));
     assert.deepEqual((await persisted.compute({ client })).getColumn('w').toArray(), [10, 20, 30, 40, 50, 60]);
 
+    assert.throws(() => df.persist({ client, progress: { intervalMs: -1 } }), /intervalMs must be a number >= 0, got -1/);
     await assert.rejects(progress(df.filter(pl.col('v').gt(1)), { client }), (err: Error) => err instanceof DataFrameError && /lazy/.test(err.message));
   });
 });
