@@ -15,6 +15,7 @@ import { fromServiceError } from '../protocol/wire-errors.js';
 import { SchedulerUnreachableError } from '../protocol/errors.js';
 import type { ClusterInfo, GatheredValue, GraphSubmission, KeyEvent, KeyValue } from './messages.js';
 import type { WorkerLogLine, WorkerLogs } from './worker-logs.js';
+import type { KeysProgress } from './progress-types.js';
 
 type Cb<T> = (err: grpc.ServiceError | null, reply?: T) => void;
 interface RawSchedulerClient extends grpc.Client {
@@ -26,10 +27,13 @@ interface RawSchedulerClient extends grpc.Client {
   cancel(req: kubedask.v1.CancelRequest.$Properties, cb: Cb<kubedask.v1.CancelReply>): void;
   clusterInfo(req: kubedask.v1.ClusterInfoRequest.$Properties, cb: Cb<kubedask.v1.ClusterInfoReply>): void;
   workerLogs(req: kubedask.v1.WorkerLogsRequest.$Properties, options: grpc.CallOptions, cb: Cb<kubedask.v1.WorkerLogsReply>): void;
+  progress(req: kubedask.v1.ProgressRequest.$Properties, options: grpc.CallOptions, cb: Cb<kubedask.v1.ProgressReply>): void;
 }
 
 /** A graph is validated and queued, never run, within a call: a minute is generous. */
 const SUBMIT_DEADLINE_MS = 60_000;
+/** A progress count is one walk of the graph: far under this even with 100,000s of tasks. */
+const PROGRESS_DEADLINE_MS = 30_000;
 
 function unary<T>(call: (cb: Cb<T>) => void): Promise<T> {
   return new Promise((resolve, reject) => call((err, reply) => (err ? reject(fromServiceError(err)) : resolve(reply as T))));
@@ -153,6 +157,17 @@ export class SchedulerRpc {
       out[w.address ?? ''] = { name: w.name ?? '', lines, ...(w.error ? { error: w.error } : {}), ...(w.linesLeftOut ? { linesLeftOut: w.linesLeftOut } : {}) };
     }
     return out;
+  }
+
+  async progress(keys: string[]): Promise<KeysProgress> {
+    const r = await unary<kubedask.v1.ProgressReply>((cb) => this.raw.progress({ keys }, { deadline: Date.now() + PROGRESS_DEADLINE_MS }, cb));
+    return {
+      groups: r.groups.map((g) => ({
+        group: g.group ?? '', total: g.total ?? 0, done: g.done ?? 0, erred: g.erred ?? 0, processing: g.processing ?? 0,
+        queued: g.queued ?? 0, waiting: g.waiting ?? 0,
+      })),
+      keys: r.keys, finished: r.finished, erred: r.erred, unknown: r.unknown, allDone: r.allDone,
+    };
   }
 
   close(): void {

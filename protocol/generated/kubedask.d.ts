@@ -785,6 +785,7 @@ export namespace kubedask {
             cancel: kubedask.v1.Scheduler.Cancel;
             clusterInfo: kubedask.v1.Scheduler.ClusterInfo;
             workerLogs: kubedask.v1.Scheduler.WorkerLogs;
+            progress: kubedask.v1.Scheduler.Progress;
         }
 
         namespace Scheduler {
@@ -873,6 +874,17 @@ export namespace kubedask {
               readonly path: "/kubedask.v1.Scheduler/WorkerLogs";
               readonly requestType: "WorkerLogsRequest";
               readonly responseType: "WorkerLogsReply";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+            type ProgressCallback = (error: (Error|null), response?: kubedask.v1.ProgressReply) => void;
+            type Progress = {
+              (request: kubedask.v1.IProgressRequest, callback: kubedask.v1.Scheduler.ProgressCallback): void;
+              (request: kubedask.v1.IProgressRequest): Promise<kubedask.v1.ProgressReply>;
+              readonly name: "Progress";
+              readonly path: "/kubedask.v1.Scheduler/Progress";
+              readonly requestType: "ProgressRequest";
+              readonly responseType: "ProgressReply";
               readonly requestStream: undefined;
               readonly responseStream: undefined;
             };
@@ -1493,6 +1505,109 @@ export namespace kubedask {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.WorkerLogs.$Properties;
+        }
+
+        interface IProgressRequest extends kubedask.v1.ProgressRequest.$Properties {
+        }
+
+        class ProgressRequest {
+            constructor(properties?: kubedask.v1.ProgressRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            keys: string[];
+            static create(properties: kubedask.v1.ProgressRequest.$Shape): kubedask.v1.ProgressRequest & kubedask.v1.ProgressRequest.$Shape;
+            static create(properties?: kubedask.v1.ProgressRequest.$Properties): kubedask.v1.ProgressRequest;
+            static encode(message: kubedask.v1.ProgressRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.ProgressRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.ProgressRequest & kubedask.v1.ProgressRequest.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.ProgressRequest & kubedask.v1.ProgressRequest.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.ProgressRequest;
+            static toObject(message: kubedask.v1.ProgressRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ProgressRequest {
+            interface $Properties {
+                keys?: (string[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.ProgressRequest.$Properties;
+        }
+
+        interface IProgressReply extends kubedask.v1.ProgressReply.$Properties {
+        }
+
+        class ProgressReply {
+            constructor(properties?: kubedask.v1.ProgressReply.$Properties);
+            $unknowns?: Uint8Array[];
+            groups: kubedask.v1.TaskGroupProgress.$Properties[];
+            keys: number;
+            finished: number;
+            erred: number;
+            unknown: number;
+            allDone: boolean;
+            static create(properties: kubedask.v1.ProgressReply.$Shape): kubedask.v1.ProgressReply & kubedask.v1.ProgressReply.$Shape;
+            static create(properties?: kubedask.v1.ProgressReply.$Properties): kubedask.v1.ProgressReply;
+            static encode(message: kubedask.v1.ProgressReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.ProgressReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.ProgressReply & kubedask.v1.ProgressReply.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.ProgressReply & kubedask.v1.ProgressReply.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.ProgressReply;
+            static toObject(message: kubedask.v1.ProgressReply, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ProgressReply {
+            interface $Properties {
+                groups?: (kubedask.v1.TaskGroupProgress.$Properties[]|null);
+                keys?: (number|null);
+                finished?: (number|null);
+                erred?: (number|null);
+                unknown?: (number|null);
+                allDone?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.ProgressReply.$Properties;
+        }
+
+        interface ITaskGroupProgress extends kubedask.v1.TaskGroupProgress.$Properties {
+        }
+
+        class TaskGroupProgress {
+            constructor(properties?: kubedask.v1.TaskGroupProgress.$Properties);
+            $unknowns?: Uint8Array[];
+            group: string;
+            total: number;
+            done: number;
+            erred: number;
+            processing: number;
+            queued: number;
+            waiting: number;
+            static create(properties: kubedask.v1.TaskGroupProgress.$Shape): kubedask.v1.TaskGroupProgress & kubedask.v1.TaskGroupProgress.$Shape;
+            static create(properties?: kubedask.v1.TaskGroupProgress.$Properties): kubedask.v1.TaskGroupProgress;
+            static encode(message: kubedask.v1.TaskGroupProgress.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.TaskGroupProgress.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.TaskGroupProgress & kubedask.v1.TaskGroupProgress.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.TaskGroupProgress & kubedask.v1.TaskGroupProgress.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.TaskGroupProgress;
+            static toObject(message: kubedask.v1.TaskGroupProgress, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace TaskGroupProgress {
+            interface $Properties {
+                group?: (string|null);
+                total?: (number|null);
+                done?: (number|null);
+                erred?: (number|null);
+                processing?: (number|null);
+                queued?: (number|null);
+                waiting?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.TaskGroupProgress.$Properties;
         }
 
         class WorkerStream extends $protobuf.rpc.Service {

@@ -64,6 +64,8 @@ export interface TaskRecord extends HeapItem {
   processingOn: WorkerRecord | undefined;
   /** Client ids holding a reference. */
   readonly wantedBy: Set<string>;
+  /** How it last ended (in memory, or erred): released after, progress still counts it so. */
+  outcome: 'memory' | 'erred' | undefined;
   nbytes: number;
   /** Workers that died while running it. */
   suspicious: number;
@@ -206,7 +208,7 @@ export class Core {
       key: def.key, functionId: def.functionId, group: def.group, priority: def.priority || 0, seq: this.taskSeq++,
       resources, resourceKey, spec: def.spec, retries: Math.max(0, def.retries || 0), state: 'released',
       dependencies: new Set(), dependents: new Set(), waitingOn: new Set(), waiters: new Set(), whoHas: new Set(),
-      processingOn: undefined, wantedBy: new Set(), nbytes: 0, suspicious: 0, error: undefined, errorOrigin: undefined,
+      processingOn: undefined, wantedBy: new Set(), outcome: undefined, nbytes: 0, suspicious: 0, error: undefined, errorOrigin: undefined,
       erredBy: undefined, rejectedBy: undefined, lane: '', estMs: 0, stealBucket: '', thief: undefined, stolenFor: undefined,
       heapIndex: -1, story: archived ?? [],
     };
@@ -339,6 +341,7 @@ export class Core {
     this.perState[to]++;
     if (from === 'memory') this.memoryBytes -= ts.nbytes;
     if (to === 'memory') this.memoryBytes += ts.nbytes;
+    if (to === 'memory' || to === 'erred') ts.outcome = to;
     if (from === 'queued') this.queues.remove(ts, ts.lane);
     if (to === 'queued') {
       ts.lane = `${ts.resourceKey}|${ts.dependencies.size === 0 ? 'root' : 'deps'}`;
