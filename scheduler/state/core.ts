@@ -1,6 +1,7 @@
 // The scheduler's bookkeeping, shared by the transition table and the event handlers: task,
 // worker and client records, recommendations still to apply, the outbox and the counters.
 // It makes no scheduling decisions; setState keeps every derived index consistent.
+import { GroupProgressCounts, progressBucket } from './progress.js';
 import { ReadyQueues, runsBefore, TaskHeap, type HeapItem } from './queue.js';
 import type { SchedulerMessage, StateCounts, StoryEntry, TaskDef, TaskError, TaskState, WorkerDef } from './types.js';
 
@@ -83,6 +84,10 @@ export interface TaskRecord extends HeapItem {
   thief: WorkerRecord | undefined;
   /** Its victim gave it up for this thief: placed there next if it can run there. */
   stolenFor: WorkerRecord | undefined;
+  /** Has been in memory (for progress: a released result still counts as done). */
+  computed: boolean;
+  /** Erred since it was last active (for progress: a released error still counts as erred). */
+  erredOnce: boolean;
   story: StoryEntry[];
 }
 
@@ -147,6 +152,8 @@ export class Core {
   /** Queued and no-worker tasks by resourceKey, then group, so adaptive.ts reads buckets, not tasks. */
   readonly pending = new Map<string, PendingByResources>();
   private readonly groups = new Map<string, { count: number; totalMs: number }>();
+  /** Tasks per group by progress bucket (see progress.ts). */
+  readonly progress = new GroupProgressCounts();
   private readonly archive = new Map<string, StoryEntry[]>();
   /** hasCapableWorker's answers by resourceKey, cleared whenever the workers change. */
   readonly capableCache = new Map<string, boolean>();
@@ -208,10 +215,11 @@ export class Core {
       dependencies: new Set(), dependents: new Set(), waitingOn: new Set(), waiters: new Set(), whoHas: new Set(),
       processingOn: undefined, wantedBy: new Set(), nbytes: 0, suspicious: 0, error: undefined, errorOrigin: undefined,
       erredBy: undefined, rejectedBy: undefined, lane: '', estMs: 0, stealBucket: '', thief: undefined, stolenFor: undefined,
-      heapIndex: -1, story: archived ?? [],
+      computed: false, erredOnce: false, heapIndex: -1, story: archived ?? [],
     };
     this.tasks.set(def.key, ts);
     this.perState.released++;
+    this.progress.add(ts.group, 'waiting');
     return ts;
   }
 
@@ -337,6 +345,7 @@ export class Core {
     const from = ts.state;
     this.perState[from]--;
     this.perState[to]++;
+    this.moveProgress(ts, from, to);
     if (from === 'memory') this.memoryBytes -= ts.nbytes;
     if (to === 'memory') this.memoryBytes += ts.nbytes;
     if (from === 'queued') this.queues.remove(ts, ts.lane);
@@ -368,6 +377,16 @@ export class Core {
       this.archive.set(ts.key, ts.story);
       if (this.archive.size > ARCHIVED_STORIES) this.archive.delete(this.archive.keys().next().value as string);
     }
+  }
+
+  private moveProgress(ts: TaskRecord, from: TaskState, to: TaskState): void {
+    const before = progressBucket(from, { computed: ts.computed, erred: ts.erredOnce });
+    if (to === 'memory') ts.computed = true;
+    if (to === 'erred') ts.erredOnce = true;
+    else if (ACTIVE_STATES.has(to)) ts.erredOnce = false;
+    const after = progressBucket(to, { computed: ts.computed, erred: ts.erredOnce });
+    if (to === 'forgotten') this.progress.forget(ts.group, before, after);
+    else this.progress.move(ts.group, before, after);
   }
 
   private countPending(ts: TaskRecord, state: 'queued' | 'no-worker', delta: 1 | -1): void {
@@ -407,6 +426,7 @@ export class Core {
 
   recordDuration(group: string, ms: number): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) return;
+    this.progress.addDuration(group, ms);
     const g = this.groups.get(group);
     if (g) {
       g.count++;

@@ -9,6 +9,7 @@ import { settleAll } from './engine.js';
 import { InvalidSchedulerOption } from './errors.js';
 import { advanceRetirements, onCancelRetirement, onRetireWorkers, retirementProgress } from './retirement.js';
 import { onRebalance } from './stealing.js';
+import type { GroupCounts } from './progress.js';
 import { validateState } from './validate-state.js';
 import type {
   EventOf, EventType, SchedulerEvent, SchedulerMessage, StateCounts, StoryEntry, TaskError, TaskState,
@@ -97,6 +98,22 @@ export class SchedulerState {
   taskState(key: string): TaskState | undefined { return this.core.tasks.get(key)?.state; }
 
   counts(): StateCounts { return this.core.counts(); }
+
+  /** Tasks per task group by progress bucket, kept on every transition (cost: one per group). */
+  groupProgress(): GroupCounts[] { return this.core.progress.all(); }
+
+  /** Expected duration of a task of the group (its finished tasks' mean), ms. */
+  expectedMs(group: string): number { return this.core.expectedMs(group); }
+
+  /** The group of a known task, for the history's task stream. */
+  taskGroup(key: string): string | undefined { return this.core.tasks.get(key)?.group; }
+
+  /** Expected ms of work assigned to the worker, and its tasks assigned. */
+  workerLoad(workerId: string): { occupancyMs: number; processing: number; holds: number; retiring: boolean } | undefined {
+    const ws = this.core.workers.get(workerId);
+    if (!ws) return undefined;
+    return { occupancyMs: ws.workMs, processing: ws.processing.size, holds: ws.hasWhat.size, retiring: ws.retiring };
+  }
 
   /** The task's recent transitions, oldest first; kept for a while after it is forgotten. */
   story(key: string): StoryEntry[] { return this.core.story(key); }
