@@ -15,6 +15,7 @@ import { fromServiceError } from '../protocol/wire-errors.js';
 import { SchedulerUnreachableError } from '../protocol/errors.js';
 import type { ClusterInfo, GatheredValue, GraphSubmission, KeyEvent, KeyValue } from './messages.js';
 import type { WorkerLogLine, WorkerLogs } from './worker-logs.js';
+import type { DeltaRequest } from '../scheduler/history/types.js';
 
 type Cb<T> = (err: grpc.ServiceError | null, reply?: T) => void;
 interface RawSchedulerClient extends grpc.Client {
@@ -26,6 +27,7 @@ interface RawSchedulerClient extends grpc.Client {
   cancel(req: kubedask.v1.CancelRequest.$Properties, cb: Cb<kubedask.v1.CancelReply>): void;
   clusterInfo(req: kubedask.v1.ClusterInfoRequest.$Properties, cb: Cb<kubedask.v1.ClusterInfoReply>): void;
   workerLogs(req: kubedask.v1.WorkerLogsRequest.$Properties, options: grpc.CallOptions, cb: Cb<kubedask.v1.WorkerLogsReply>): void;
+  history(req: kubedask.v1.HistoryRequest.$Properties, cb: Cb<kubedask.v1.HistoryReply>): void;
 }
 
 /** A graph is validated and queued, never run, within a call: a minute is generous. */
@@ -153,6 +155,13 @@ export class SchedulerRpc {
       out[w.address ?? ''] = { name: w.name ?? '', lines, ...(w.error ? { error: w.error } : {}), ...(w.linesLeftOut ? { linesLeftOut: w.linesLeftOut } : {}) };
     }
     return out;
+  }
+
+  /** The session's history as the scheduler's JSON: a snapshot, or a delta after `request`. */
+  async history(request?: DeltaRequest): Promise<unknown> {
+    const req = request ? { delta: true, ...request } : { delta: false };
+    const reply = await unary<kubedask.v1.HistoryReply>((cb) => this.raw.history(req, cb));
+    return JSON.parse(reply.json) as unknown;
   }
 
   close(): void {
