@@ -34,8 +34,7 @@ const KIND_NAMES: Record<EntryKind, string> = { 0: 'compute', 1: 'transfer', 2: 
 
 export function toChromeTrace(snapshot: HistorySnapshot): ChromeTrace {
   const s = snapshot.stream;
-  let originMs = snapshot.startedAt;
-  for (const start of s.start) if (start < originMs) originMs = start;
+  const originMs = originOf(snapshot);
   const us = (ms: number) => Math.round((ms - originMs) * 1000);
   const events: TraceEvent[] = [];
   const pids = new Map<string, number>();
@@ -121,4 +120,16 @@ export function toChromeTrace(snapshot: HistorySnapshot): ChromeTrace {
     traceEvents: events, displayTimeUnit: 'ms',
     otherData: { scheduler: snapshot.scheduler, startedAt: snapshot.startedAt, originMs, dropped: snapshot.dropped },
   };
+}
+
+/** The earliest time in the snapshot (entries are stamped by workers' clocks, which may run
+ *  behind the scheduler's), so no event gets a negative ts. */
+function originOf(snapshot: HistorySnapshot): number {
+  let origin = snapshot.startedAt;
+  const earlier = (t: number) => { if (t < origin) origin = t; };
+  snapshot.stream.start.forEach(earlier);
+  snapshot.cluster.t.forEach(earlier);
+  snapshot.memory.t.forEach(earlier);
+  for (const list of [snapshot.decisions, snapshot.failed, snapshot.workerEvents]) for (const e of list) earlier(e.t);
+  return origin;
 }
