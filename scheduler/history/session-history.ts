@@ -13,6 +13,7 @@ import { CappedLog } from './capped-log.js';
 import { checkDeltaRequest } from './request.js';
 import { SampledColumns } from './samples.js';
 import { StreamStore } from './stream.js';
+import { TaskTally } from './task-tally.js';
 import {
   ENTRY_KIND, type ClusterSeries, type Decision, type DeltaRequest, type FailedTask, type GroupProgress, type HistoryDelta,
   type HistorySnapshot, type HistorySource, type Lane, type MemorySeries, type WorkerEvent, type WorkerRow,
@@ -129,6 +130,8 @@ export class SessionHistory implements HistorySource {
   private readonly decisions: CappedLog<Decision>;
   private readonly failed: CappedLog<FailedTask>;
   private readonly workerEvents: CappedLog<WorkerEvent>;
+  /** Totals for the Prometheus metrics (whole session, never capped). */
+  readonly tally = new TaskTally();
   /** The latest `now` served, and the latest stamp given: see the header. */
   private served = -Infinity;
   private lastStamp = -Infinity;
@@ -173,12 +176,14 @@ export class SessionHistory implements HistorySource {
 
   taskFinished(f: TaskRan): void {
     for (const tr of f.transfers) {
+      this.tally.transfer(f.worker, tr.nbytes, tr.durationMs);
       this.stream.push({
         start: tr.startMs, duration: tr.durationMs, lane: this.lane(f.worker, -1), group: this.group(tr.group),
         kind: ENTRY_KIND.transfer, key: tr.key, bytes: tr.nbytes,
       });
     }
     if (f.thread < 0 || !(f.startMs > 0)) return;
+    this.tally.finished(f.group, f.durationMs);
     this.stream.push({
       start: f.startMs, duration: f.durationMs, lane: this.lane(f.worker, f.thread), group: this.group(f.group),
       kind: ENTRY_KIND.compute, key: f.key, bytes: f.nbytes,
@@ -187,6 +192,7 @@ export class SessionHistory implements HistorySource {
 
   taskErred(t: number, e: TaskFailed): void {
     const at = this.stamp(t);
+    this.tally.erred(e.group);
     if (e.startMs > 0) {
       this.stream.push({
         start: e.startMs, duration: e.durationMs, lane: this.lane(e.worker, Math.max(0, e.thread)), group: this.group(e.group),
