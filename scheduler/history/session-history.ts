@@ -122,7 +122,8 @@ export class SessionHistory implements HistorySource {
   private readonly live: LiveView;
   private readonly stream: StreamStore;
   private readonly lanes: Lane[] = [];
-  private readonly laneIndex = new Map<string, number>();
+  /** Per worker, lane indexes by thread + 1 (the -1 lane first). */
+  private readonly laneIndex = new Map<string, number[]>();
   private readonly groups: string[] = [];
   private readonly groupIndex = new Map<string, number>();
   private readonly workers = new Map<string, WorkerInfo>();
@@ -258,7 +259,8 @@ export class SessionHistory implements HistorySource {
         name: w.name, address: w.address, group: w.group, nthreads: w.nthreads, memoryLimit: w.memoryLimit,
         managed: memory.managed, unmanaged: memory.unmanaged, spilled: memory.spilled,
         processing: load?.processing ?? 0, executing: w.executing, holds: load?.holds ?? 0,
-        occupancyMs: load?.occupancyMs ?? 0, retiring: load?.retiring ?? false,
+        // Unknown to the state: retired and told to close, not yet gone.
+        occupancyMs: load?.occupancyMs ?? 0, retiring: load?.retiring ?? true,
       });
     }
     return rows;
@@ -284,12 +286,16 @@ export class SessionHistory implements HistorySource {
   }
 
   private lane(worker: string, thread: number): number {
-    const id = `${thread}\u0000${worker}`;
-    let i = this.laneIndex.get(id);
+    let byThread = this.laneIndex.get(worker);
+    if (!byThread) {
+      byThread = [];
+      this.laneIndex.set(worker, byThread);
+    }
+    let i = byThread[thread + 1];
     if (i === undefined) {
       i = this.lanes.length;
       this.lanes.push({ worker, thread });
-      this.laneIndex.set(id, i);
+      byThread[thread + 1] = i;
     }
     return i;
   }

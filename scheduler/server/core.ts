@@ -38,6 +38,8 @@ export class SchedulerCore {
   /** What the dashboard, reports, traces and Client.History read (see history/types.ts). */
   readonly history: SessionHistory;
   private stimulus = 0;
+  /** Worker names by id until they leave (the state forgets a retired worker before it hangs up). */
+  private readonly workerNames = new Map<string, string>();
 
   constructor(options: SchedulerStateOptions) {
     this.state = new SchedulerState(options);
@@ -85,9 +87,11 @@ export class SchedulerCore {
     const now = Date.now();
     if (event.type === 'worker-added') {
       const w = event.worker;
+      this.workerNames.set(w.workerId, w.name);
       this.history.workerAdded(now, { name: w.name, address: w.address, group: w.group, nthreads: w.nthreads, memoryLimit: w.memoryLimit });
     } else if (event.type === 'worker-removed') {
-      const name = this.state.workerSummary(event.workerId)?.name;
+      const name = this.workerNames.get(event.workerId);
+      this.workerNames.delete(event.workerId);
       if (name !== undefined) this.history.workerRemoved(now, name, event.reason);
     } else if (event.type === 'retire-workers') {
       const byGroup = new Map<string, string[]>();

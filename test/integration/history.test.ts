@@ -1,7 +1,7 @@
 // The session's history on a LocalCluster: client.history() shows the task stream on worker
 // threads with the transfers a task needed, progress per group, a failed task's error and the
 // workers' memory; deltas continue from it; client.traceEvents() writes a Chrome trace; the
-// Prometheus text carries the history's metrics (parsed strictly).
+// Prometheus text carries the history's metrics (parsed strictly); a retirement is a decision.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -113,6 +113,14 @@ describe('session history', () => {
       assert.equal(sampleValue(families, 'kubedask_transfers_total', { worker: totalWorker }), transfers.length);
       assert.ok(sampleValue(families, 'kubedask_transfer_bytes_total', { worker: totalWorker })! > 0);
       for (const w of workerNames) assert.ok(sampleValue(families, 'kubedask_worker_unmanaged_bytes', { worker: w })! > 0);
+
+      // Scaling down: the scheduler's retirement is a decision, the worker's departure an event.
+      assert.equal((await cluster.scale(1)).workers, 1);
+      await waitUntil(async () => (await client.history()).workers.length === 1, 'the retired worker to leave');
+      const after = await client.history();
+      const gone = workerNames.filter((w) => w !== after.workers[0]!.name);
+      assert.deepEqual(after.decisions.map((d) => [d.source, d.group, d.from, d.to, d.reason]), [['scheduler', '', 2, 1, `retire ${gone[0]}`]]);
+      assert.deepEqual(after.workerEvents.filter((e) => e.event === 'removed').map((e) => e.worker), gone);
     });
   });
 });
