@@ -16,6 +16,7 @@ export type { TraceEventsOptions } from './client/history.js';
 export type * from './scheduler/history/types.js';
 export { ENTRY_KIND } from './scheduler/history/types.js';
 export { sliceHistory } from './scheduler/history/slice.js';
+export { applyDelta } from './scheduler/history/merge.js';
 export { toChromeTrace, type ChromeTrace, type TraceEvent } from './scheduler/history/trace.js';
 export { InvalidHistoryRequest } from './scheduler/history/request.js';
 export {

@@ -256,7 +256,7 @@ export class Client implements FutureOwner {
   history(): Promise<HistorySnapshot>;
   history(request: DeltaRequest): Promise<HistoryDelta>;
   async history(request?: DeltaRequest): Promise<HistorySnapshot | HistoryDelta> {
-    return fetchHistory(this.rpc, request);
+    return request === undefined ? fetchHistory(this.rpc) : fetchHistory(this.rpc, request);
   }
 
   /** Writes the session's task stream and memory as a Chrome trace (open it in Perfetto);

@@ -1,6 +1,7 @@
 // The session's history as the client reads it (Client.history) and the Chrome trace written
 // from it (Client.traceEvents).
 import { writeFile } from 'node:fs/promises';
+import { applyDelta } from '../scheduler/history/merge.js';
 import { checkDeltaRequest } from '../scheduler/history/request.js';
 import { sliceHistory } from '../scheduler/history/slice.js';
 import { toChromeTrace } from '../scheduler/history/trace.js';
@@ -13,15 +14,43 @@ export interface TraceEventsOptions {
   toMs?: number;
 }
 
-export async function fetchHistory(rpc: SchedulerRpc, request?: DeltaRequest): Promise<HistorySnapshot | HistoryDelta> {
+/** Stream entries per reply: with keys of ~100 characters a page stays well inside the
+ *  64 MiB a gRPC message may have, while a session keeps up to 1,000,000 entries. */
+const PAGE_ENTRIES = 100_000;
+
+type HistoryRpc = Pick<SchedulerRpc, 'history'>;
+
+/** The snapshot, or the delta after `request`, fetched a page of entries at a time. */
+export async function fetchHistory(rpc: HistoryRpc, request?: undefined, pageEntries?: number): Promise<HistorySnapshot>;
+export async function fetchHistory(rpc: HistoryRpc, request: DeltaRequest, pageEntries?: number): Promise<HistoryDelta>;
+export async function fetchHistory(
+  rpc: HistoryRpc, request?: DeltaRequest, pageEntries = PAGE_ENTRIES,
+): Promise<HistorySnapshot | HistoryDelta> {
   if (request !== undefined) checkDeltaRequest(request);
-  return await rpc.history(request) as HistorySnapshot | HistoryDelta;
+  const limit = request?.maxEntries;
+  const pageSize = Math.min(limit ?? pageEntries, pageEntries);
+  let got = request
+    ? await rpc.history({ ...request, maxEntries: pageSize }) as HistoryDelta
+    : await rpc.history({ maxEntries: pageSize }) as HistorySnapshot;
+  let entries = got.stream.key.length;
+  let page = entries;
+  // A full page may have more behind it.
+  while (page === pageSize && (limit === undefined || entries < limit)) {
+    const d = await rpc.history({
+      cursor: got.cursor, lanes: got.lanes.length + (request?.lanes ?? 0), groups: got.groups.length + (request?.groups ?? 0),
+      since: got.now, maxEntries: Math.min(pageSize, (limit ?? Infinity) - entries),
+    }) as HistoryDelta;
+    got = applyDelta(got, d);
+    page = d.stream.key.length;
+    entries += page;
+  }
+  return got;
 }
 
 /** Writes the history (or the window asked for) as a Chrome trace; returns the events written. */
 export async function writeTraceEvents(rpc: SchedulerRpc, path: string, options: TraceEventsOptions = {}): Promise<number> {
   if (typeof path !== 'string' || path === '') throw new TypeError('traceEvents needs a file path');
-  let snapshot = await fetchHistory(rpc) as HistorySnapshot;
+  let snapshot = await fetchHistory(rpc);
   if (options.fromMs !== undefined || options.toMs !== undefined) {
     snapshot = sliceHistory(snapshot, options.fromMs ?? -Infinity, options.toMs ?? Infinity);
   }

@@ -157,9 +157,10 @@ export class SchedulerRpc {
     return out;
   }
 
-  /** The session's history as the scheduler's JSON: a snapshot, or a delta after `request`. */
-  async history(request?: DeltaRequest): Promise<unknown> {
-    const req = request ? { delta: true, ...request } : { delta: false };
+  /** The session's history as the scheduler's JSON: a snapshot (of at most `maxEntries`
+   *  entries), or a delta after `request`. */
+  async history(request: DeltaRequest | { maxEntries?: number }): Promise<unknown> {
+    const req = 'cursor' in request ? { delta: true, ...request } : { delta: false, maxEntries: request.maxEntries ?? 0 };
     const reply = await unary<kubedask.v1.HistoryReply>((cb) => this.raw.history(req, cb));
     return JSON.parse(reply.json) as unknown;
   }

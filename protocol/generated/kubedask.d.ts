@@ -1444,6 +1444,7 @@ export namespace kubedask {
             lanes: number;
             groups: number;
             since: number;
+            maxEntries: number;
             static create(properties: kubedask.v1.HistoryRequest.$Shape): kubedask.v1.HistoryRequest & kubedask.v1.HistoryRequest.$Shape;
             static create(properties?: kubedask.v1.HistoryRequest.$Properties): kubedask.v1.HistoryRequest;
             static encode(message: kubedask.v1.HistoryRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1463,6 +1464,7 @@ export namespace kubedask {
                 lanes?: (number|null);
                 groups?: (number|null);
                 since?: (number|null);
+                maxEntries?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.HistoryRequest.$Properties;

@@ -13563,6 +13563,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {number|null} [lanes] HistoryRequest lanes
              * @property {number|null} [groups] HistoryRequest groups
              * @property {number|null} [since] HistoryRequest since
+             * @property {number|null} [maxEntries] HistoryRequest maxEntries
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -13635,6 +13636,14 @@ export const kubedask = $root.kubedask = (() => {
             HistoryRequest.prototype.since = 0;
 
             /**
+             * HistoryRequest maxEntries.
+             * @member {number} maxEntries
+             * @memberof kubedask.v1.HistoryRequest
+             * @instance
+             */
+            HistoryRequest.prototype.maxEntries = 0;
+
+            /**
              * Creates a new HistoryRequest instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.HistoryRequest
@@ -13676,6 +13685,8 @@ export const kubedask = $root.kubedask = (() => {
                     writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.groups);
                 if (message.since != null && $Object.hasOwnProperty.call(message, "since") && !$Object.is(message.since, 0))
                     writer.uint32(/* id 5, wireType 1 =*/41).double(message.since);
+                if (message.maxEntries != null && $Object.hasOwnProperty.call(message, "maxEntries") && message.maxEntries !== 0)
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.maxEntries);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -13778,6 +13789,15 @@ export const kubedask = $root.kubedask = (() => {
                                 delete message.since;
                             continue;
                         }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.maxEntries = value;
+                            else
+                                delete message.maxEntries;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -13844,6 +13864,9 @@ export const kubedask = $root.kubedask = (() => {
                 if (object.since != null)
                     if (!$Object.is($Number(object.since), 0))
                         message.since = $Number(object.since);
+                if (object.maxEntries != null)
+                    if ($Number(object.maxEntries) !== 0)
+                        message.maxEntries = object.maxEntries >>> 0;
                 return message;
             };
 
@@ -13870,6 +13893,7 @@ export const kubedask = $root.kubedask = (() => {
                     object.lanes = 0;
                     object.groups = 0;
                     object.since = 0;
+                    object.maxEntries = 0;
                 }
                 if (message.delta != null && $Object.hasOwnProperty.call(message, "delta"))
                     object.delta = message.delta;
@@ -13881,6 +13905,8 @@ export const kubedask = $root.kubedask = (() => {
                     object.groups = message.groups;
                 if (message.since != null && $Object.hasOwnProperty.call(message, "since"))
                     object.since = options.json && !$isFinite(message.since) ? $String(message.since) : message.since;
+                if (message.maxEntries != null && $Object.hasOwnProperty.call(message, "maxEntries"))
+                    object.maxEntries = message.maxEntries;
                 return object;
             };
 

@@ -10,13 +10,13 @@
 // snapshot or delta served before it, and a read returns records stamped after `since` and at
 // most its `now`, so a reader asking from the last `now` it got misses and repeats nothing.
 import { CappedLog } from './capped-log.js';
-import { checkDeltaRequest } from './request.js';
+import { checkDeltaRequest, checkSnapshotOptions } from './request.js';
 import { SampledColumns } from './samples.js';
 import { StreamStore } from './stream.js';
 import { TaskTally } from './task-tally.js';
 import {
   ENTRY_KIND, type ClusterSeries, type Decision, type DeltaRequest, type FailedTask, type GroupProgress, type HistoryDelta,
-  type HistorySnapshot, type HistorySource, type Lane, type MemorySeries, type WorkerEvent, type WorkerRow,
+  type HistorySnapshot, type HistorySource, type Lane, type MemorySeries, type SnapshotOptions, type WorkerEvent, type WorkerRow,
 } from './types.js';
 
 /** What the scheduler's state knows now, read when a snapshot or delta is made. */
@@ -224,11 +224,12 @@ export class SessionHistory implements HistorySource {
     return true;
   }
 
-  snapshot(): HistorySnapshot {
+  snapshot(options: SnapshotOptions = {}): HistorySnapshot {
+    checkSnapshotOptions(options);
     const now = this.serve();
-    const { columns } = this.stream.after(0);
+    const { to, columns } = this.stream.after(0, options.maxEntries);
     return {
-      scheduler: this.scheduler, startedAt: this.startedAt, now, cursor: this.stream.cursor, dropped: this.stream.dropped,
+      scheduler: this.scheduler, startedAt: this.startedAt, now, cursor: to, dropped: this.stream.dropped,
       lanes: this.lanes.map((l) => ({ ...l })), groups: [...this.groups], stream: columns,
       progress: this.live.progress(), workers: this.workerRows(),
       ...this.series(0), decisions: this.decisions.all(), failed: this.failed.all(), workerEvents: this.workerEvents.all(),
@@ -238,9 +239,9 @@ export class SessionHistory implements HistorySource {
   delta(request: DeltaRequest): HistoryDelta {
     checkDeltaRequest(request);
     const now = this.serve();
-    const { from, columns } = this.stream.after(request.cursor);
+    const { from, to, columns } = this.stream.after(request.cursor, request.maxEntries);
     return {
-      now, from, cursor: this.stream.cursor, dropped: this.stream.dropped,
+      now, from, cursor: to, dropped: this.stream.dropped,
       lanes: this.lanes.slice(request.lanes).map((l) => ({ ...l })), groups: this.groups.slice(request.groups), stream: columns,
       progress: this.live.progress(), workers: this.workerRows(),
       ...this.series(this.samples.indexAfter(request.since)),

@@ -57,9 +57,11 @@ export class StreamStore {
     }
   }
 
-  /** Entries numbered `cursor` and after (those still kept): where they start, and them. */
-  after(cursor: number): { from: number; columns: StreamColumns } {
+  /** Entries numbered `cursor` and after (those still kept), at most `limit` of them: where
+   *  they start, them, and the number after the last. */
+  after(cursor: number, limit = Infinity): { from: number; to: number; columns: StreamColumns } {
     const from = Math.min(Math.max(cursor, this.base), this.cursor);
-    return { from, columns: sliceColumns(this.columns, from - this.base) };
+    const to = Math.min(this.cursor, from + limit);
+    return { from, to, columns: sliceColumns(this.columns, from - this.base, to - this.base) };
   }
 }

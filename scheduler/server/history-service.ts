@@ -13,9 +13,10 @@ export function historyHandler(core: SchedulerCore): Unary<kubedask.v1.HistoryRe
     try {
       const r = call.request;
       core.sampleHistory(); // a reader right after a burst sees its figures, not last second's
+      const maxEntries = r.maxEntries || undefined;
       const body = r.delta
-        ? core.history.delta({ cursor: r.cursor ?? 0, lanes: r.lanes ?? 0, groups: r.groups ?? 0, since: r.since ?? 0 })
-        : core.history.snapshot();
+        ? core.history.delta({ cursor: r.cursor ?? 0, lanes: r.lanes ?? 0, groups: r.groups ?? 0, since: r.since ?? 0, maxEntries })
+        : core.history.snapshot({ maxEntries });
       cb(null, { json: JSON.stringify(body) });
     } catch (err) {
       cb(toServiceError(err instanceof InvalidHistoryRequest ? new ProtocolError(err.message, { cause: err }) : err));

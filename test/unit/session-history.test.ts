@@ -3,6 +3,8 @@
 // state keeps per task group through a sequence of transitions.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { fetchHistory } from '../../client/history.js';
+import { applyDelta } from '../../scheduler/history/merge.js';
 import { InvalidHistoryRequest } from '../../scheduler/history/request.js';
 import { SessionHistory, type LiveView, type TaskRan } from '../../scheduler/history/session-history.js';
 import { ENTRY_KIND, type GroupProgress, type HistorySnapshot } from '../../scheduler/history/types.js';
@@ -216,4 +218,50 @@ test('the history reads progress from its live view: the state\'s counts', () =>
   const p = h.snapshot().progress;
   assert.deepEqual(p.map((g) => [g.group, g.total, g.done]), [['g', 2, 2]]);
   assert.equal(p[0]!.durationMs, 20);
+});
+
+test('a snapshot and deltas page through the stream: the pages applied give the whole', async () => {
+  const { h, clock } = historyAt();
+  join(h, clock.now, 'w1');
+  for (let i = 0; i < 23; i++) {
+    if (i === 12) join(h, clock.now, 'w2');
+    h.taskFinished(ran(`k${i}`, { worker: i < 12 ? 'w1' : 'w2', group: `g${i % 3}`, thread: i % 2 }));
+    if (i % 5 === 0) {
+      clock.now += 1000;
+      h.sample(clock.now, { workers: 2, processing: i, queued: 0, memory: 0, targets: { [`t${i}`]: i } });
+    }
+  }
+  h.recordDecision({ t: clock.now, source: 'local', group: '', from: 1, to: 2, reason: 'more' });
+  // Over the wire: JSON both ways, as Scheduler.History serves it.
+  const rpc = {
+    history: async (r: { maxEntries?: number } | Parameters<SessionHistory['delta']>[0]): Promise<unknown> =>
+      JSON.parse(JSON.stringify('cursor' in r ? h.delta(r) : h.snapshot(r))) as unknown,
+  };
+  const paged = await fetchHistory(rpc, undefined, 5);
+  assert.deepEqual(paged, h.snapshot());
+  const first = h.snapshot({ maxEntries: 4 });
+  assert.deepEqual([first.cursor, first.stream.key], [4, ['k0', 'k1', 'k2', 'k3']]);
+  const request = { cursor: 7, lanes: 1, groups: 1, since: 0 };
+  assert.deepEqual(await fetchHistory(rpc, request, 4), h.delta(request));
+  const limited = await fetchHistory(rpc, { ...request, maxEntries: 6 }, 4);
+  assert.deepEqual([limited.from, limited.cursor, limited.stream.key], [7, 13, ['k7', 'k8', 'k9', 'k10', 'k11', 'k12']]);
+  assert.throws(() => h.snapshot({ maxEntries: 0 }), /maxEntries must be an integer >= 1/);
+});
+
+test('applyDelta: a snapshot with the delta after it equals the later snapshot', () => {
+  const { h, clock } = historyAt();
+  join(h, clock.now, 'w1');
+  h.heartbeat(clock.now, 'w1', { managed: 1, rss: 5, spilled: 0, executing: 0 });
+  h.sample(clock.now, { workers: 1, processing: 0, queued: 0, memory: 1, targets: {} });
+  h.taskFinished(ran('a'));
+  const s1 = h.snapshot();
+  clock.now += 2000;
+  join(h, clock.now, 'w2');
+  h.heartbeat(clock.now, 'w2', { managed: 2, rss: 9, spilled: 0, executing: 0 });
+  h.sample(clock.now, { workers: 2, processing: 1, queued: 0, memory: 3, targets: { gpu: 1 } });
+  h.taskFinished(ran('b', { worker: 'w2', group: 'dec' }));
+  h.taskErred(clock.now, { worker: 'w2', key: 'c', group: 'dec', thread: 0, startMs: clock.now, durationMs: 1, error: { name: 'E', message: 'm', stack: '' } });
+  const d = h.delta({ cursor: s1.cursor, lanes: s1.lanes.length, groups: s1.groups.length, since: s1.now });
+  assert.deepEqual(applyDelta(s1, d), h.snapshot());
+  assert.throws(() => applyDelta(h.snapshot(), d), /before the 3 already held/);
 });
