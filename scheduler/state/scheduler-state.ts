@@ -102,9 +102,6 @@ export class SchedulerState {
   /** Tasks per task group by progress bucket, kept on every transition (cost: one per group). */
   groupProgress(): GroupCounts[] { return this.core.progress.all(); }
 
-  /** Expected duration of a task of the group (its finished tasks' mean), ms. */
-  expectedMs(group: string): number { return this.core.expectedMs(group); }
-
   /** The group of a known task, for the history's task stream. */
   taskGroup(key: string): string | undefined { return this.core.tasks.get(key)?.group; }
 
