@@ -61,6 +61,7 @@ export class SchedulerCore {
     this.recordInHistory(event);
     const stimulusId = `${event.type}-${++this.stimulus}`;
     const messages = this.state.handle({ ...event, stimulusId } as SchedulerEvent);
+    if (event.type === 'worker-removed') this.recordKilled();
     for (const message of messages) this.dispatch(message);
     this.trackIdle();
     // Only the event's worker and the workers messaged can have gained or lost tasks.
@@ -104,6 +105,17 @@ export class SchedulerCore {
         for (const link of this.workers.values()) if (link.def.group === group && !this.state.retiring(link.def.workerId)) from++;
         this.history.recordDecision({ t: now, source: 'scheduler', group, from, to: Math.max(0, from - names.length), reason: `retire ${names.join(', ')}` });
       }
+    }
+  }
+
+  /** Tasks that erred with KilledWorker (on the scheduler, not on a worker) go to the history's failed tasks. */
+  private recordKilled(): void {
+    const now = Date.now();
+    for (const { key, group, error } of this.state.killedByLastEvent()) {
+      this.history.taskErred(now, {
+        worker: error.worker, key, group, thread: -1, startMs: 0, durationMs: 0,
+        error: { name: error.name, message: error.message, stack: error.stack },
+      });
     }
   }
 

@@ -143,6 +143,8 @@ export class Core {
   /** Keys being copied off retiring workers, and the worker asked to fetch each. */
   readonly replicating = new Map<TaskRecord, WorkerRecord>();
   stimulusId = '';
+  /** Tasks the current event erred with KilledWorker (the failures no worker reports). */
+  readonly killed: Array<{ key: string; group: string; error: TaskError }> = [];
   private out: SchedulerMessage[] = [];
   private readonly recs: Array<[TaskRecord, Recommendation]> = [];
   private recHead = 0;
@@ -168,6 +170,7 @@ export class Core {
   begin(stimulusId: string): void {
     this.stimulusId = stimulusId;
     this.out = [];
+    this.killed.length = 0;
   }
 
   takeOutbox(): SchedulerMessage[] {
