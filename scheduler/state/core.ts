@@ -1,7 +1,7 @@
 // The scheduler's bookkeeping, shared by the transition table and the event handlers: task,
 // worker and client records, recommendations still to apply, the outbox and the counters.
 // It makes no scheduling decisions; setState keeps every derived index consistent.
-import { GroupProgressCounts, progressBucket } from './progress.js';
+import { GroupProgressCounts, progressBucket } from './group-progress.js';
 import { ReadyQueues, runsBefore, TaskHeap, type HeapItem } from './queue.js';
 import type { SchedulerMessage, StateCounts, StoryEntry, TaskDef, TaskError, TaskState, WorkerDef } from './types.js';
 

@@ -4,7 +4,7 @@ export {
   DEFAULT_TARGET_DURATION_MS, type AdaptiveMetrics, type AdaptiveRequest, type GroupMetrics, type GroupShape,
 } from './adaptive.js';
 export { validateGraph } from './validate.js';
-export type { GroupCounts } from './progress.js';
+export type { GroupCounts } from './group-progress.js';
 export {
   GraphValidationError, InvalidSchedulerOption, InvalidTransition, SchedulerStateError, StateInvariantError,
   type GraphErrorReason, type StateIndex, type StateViolation,

@@ -9,7 +9,7 @@ import { settleAll } from './engine.js';
 import { InvalidSchedulerOption } from './errors.js';
 import { advanceRetirements, onCancelRetirement, onRetireWorkers, retirementProgress } from './retirement.js';
 import { onRebalance } from './stealing.js';
-import type { GroupCounts } from './progress.js';
+import type { GroupCounts } from './group-progress.js';
 import { validateState } from './validate-state.js';
 import type {
   EventOf, EventType, SchedulerEvent, SchedulerMessage, StateCounts, StoryEntry, TaskError, TaskState,

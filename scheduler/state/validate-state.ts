@@ -6,7 +6,7 @@
 import { ACTIVE_STATES, type Core, type TaskRecord, type WorkerRecord } from './core.js';
 import { StateInvariantError, type StateIndex, type StateViolation } from './errors.js';
 import { capable, fits } from './placement.js';
-import { progressBucket, type ProgressBucket } from './progress.js';
+import { progressBucket, type ProgressBucket } from './group-progress.js';
 import { runsBefore } from './queue.js';
 import type { TaskState } from './types.js';
 
