@@ -24,6 +24,8 @@ export {
   FetchError, NoWorkersError, ProtocolError, SchedulerUnreachableError, type GraphErrorReason, type UnreachableReason,
 } from './protocol/errors.js';
 export { ScatterFailedError, ValueMissingError, WaitTimeoutError, KubeClusterError } from './client/errors.js';
+export { progress, type ProgressOptions, type ProgressResult, type ProgressStream, type ProgressTarget } from './client/progress.js';
+export type { KeysProgress, TaskGroupProgress } from './client/progress-types.js';
 export { wait, type ReturnWhen, type WaitOptions, type WaitResult } from './client/wait.js';
 export { KubeCluster, type KubeClusterOptions, type AdaptOptions, type AttachOptions } from './client/kube-cluster.js';
 export { DataFrame, GroupBy, type JoinOptions, type SortOptions, type RepartitionOptions, type MapPartitionsOptions } from './dataframe/frame.js';

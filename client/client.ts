@@ -21,6 +21,7 @@ import { SCHEDULER_ADDRESS_ENV, TLS_ENV } from '../operator/api/types.js';
 import { checkWorkerLogsOptions, type WorkerLogs, type WorkerLogsOptions } from './worker-logs.js';
 import { fetchHistory, writeTraceEvents, type TraceEventsOptions } from './history.js';
 import type { DeltaRequest, HistoryDelta, HistorySnapshot } from '../scheduler/history/types.js';
+import type { KeysProgress } from './progress-types.js';
 
 export interface ConnectOptions {
   /** How long to wait for the scheduler to answer, in ms. */
@@ -263,6 +264,20 @@ export class Client implements FutureOwner {
    *  resolves to the number of trace events written. */
   async traceEvents(path: string, options: TraceEventsOptions = {}): Promise<number> {
     return writeTraceEvents(this.rpc, path, options);
+  }
+
+  /**
+   * Where the keys (or futures) stand, per task group: they and every task they depend on that
+   * the scheduler still knows, counted by state, in one call. Sent after what was submitted
+   * before it, so it sees those tasks. What progress() draws; poll it, don't spin on it.
+   */
+  async progressOf(keys: string | Future | Iterable<string | Future>): Promise<KeysProgress> {
+    this.assertOpen();
+    const items = typeof keys === 'string' || keys instanceof Future ? [keys] : [...keys];
+    const list = items.map((k) => (k instanceof Future ? k.key : k));
+    if (list.some((k) => typeof k !== 'string')) throw new KubedaskError('progressOf: give keys (strings) or Futures');
+    if (this.pendingTasks.length > 0) void this.flush().catch(() => undefined); // send this turn's submits first
+    return this.inOrder(() => this.rpc.progress(list));
   }
 
   async close(): Promise<void> {

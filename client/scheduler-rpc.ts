@@ -16,6 +16,7 @@ import { SchedulerUnreachableError } from '../protocol/errors.js';
 import type { ClusterInfo, GatheredValue, GraphSubmission, KeyEvent, KeyValue } from './messages.js';
 import type { WorkerLogLine, WorkerLogs } from './worker-logs.js';
 import type { DeltaRequest } from '../scheduler/history/types.js';
+import type { KeysProgress } from './progress-types.js';
 
 type Cb<T> = (err: grpc.ServiceError | null, reply?: T) => void;
 interface RawSchedulerClient extends grpc.Client {
@@ -28,10 +29,13 @@ interface RawSchedulerClient extends grpc.Client {
   clusterInfo(req: kubedask.v1.ClusterInfoRequest.$Properties, cb: Cb<kubedask.v1.ClusterInfoReply>): void;
   workerLogs(req: kubedask.v1.WorkerLogsRequest.$Properties, options: grpc.CallOptions, cb: Cb<kubedask.v1.WorkerLogsReply>): void;
   history(req: kubedask.v1.HistoryRequest.$Properties, cb: Cb<kubedask.v1.HistoryReply>): void;
+  progress(req: kubedask.v1.ProgressRequest.$Properties, options: grpc.CallOptions, cb: Cb<kubedask.v1.ProgressReply>): void;
 }
 
 /** A graph is validated and queued, never run, within a call: a minute is generous. */
 const SUBMIT_DEADLINE_MS = 60_000;
+/** A progress count is one walk of the graph: far under this even with 100,000s of tasks. */
+const PROGRESS_DEADLINE_MS = 30_000;
 
 function unary<T>(call: (cb: Cb<T>) => void): Promise<T> {
   return new Promise((resolve, reject) => call((err, reply) => (err ? reject(fromServiceError(err)) : resolve(reply as T))));
@@ -163,6 +167,17 @@ export class SchedulerRpc {
     const req = 'cursor' in request ? { delta: true, ...request } : { delta: false, maxEntries: request.maxEntries ?? 0 };
     const reply = await unary<kubedask.v1.HistoryReply>((cb) => this.raw.history(req, cb));
     return JSON.parse(reply.json) as unknown;
+  }
+
+  async progress(keys: string[]): Promise<KeysProgress> {
+    const r = await unary<kubedask.v1.ProgressReply>((cb) => this.raw.progress({ keys }, { deadline: Date.now() + PROGRESS_DEADLINE_MS }, cb));
+    return {
+      groups: r.groups.map((g) => ({
+        group: g.group ?? '', total: g.total ?? 0, done: g.done ?? 0, erred: g.erred ?? 0, processing: g.processing ?? 0,
+        queued: g.queued ?? 0, waiting: g.waiting ?? 0,
+      })),
+      keys: r.keys, finished: r.finished, erred: r.erred, unknown: r.unknown, allDone: r.allDone,
+    };
   }
 
   close(): void {

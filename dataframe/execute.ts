@@ -6,6 +6,7 @@ import { Client } from '../client/client.js';
 import { Delayed } from '../client/delayed.js';
 import { Future } from '../client/future.js';
 import { newKey } from '../client/graph-builder.js';
+import { checkProgressOptions, progress, type ProgressOptions } from '../client/progress.js';
 import { builtinFunction, type TaskFunction } from '../client/task-functions.js';
 import { planTasks } from './plan/lower.js';
 import type { PlanNode } from './plan/nodes.js';
@@ -21,6 +22,11 @@ export interface DataBinding {
 export interface RunOptions {
   /** The client to run on; the default client (Client.current()) otherwise. */
   client?: Client;
+  /**
+   * Bars per task group while it runs (see progress()): true draws on stdout when it is a
+   * terminal; options choose the stream and polling. Default false.
+   */
+  progress?: boolean | Omit<ProgressOptions, 'client'>;
 }
 
 /** Local partitions already sent, per client: computing a frame twice sends its data once. */
@@ -40,6 +46,20 @@ export function submitPlan(plan: PlanNode, bindings: ReadonlyMap<string, DataBin
   const futures = client.compute(delayedOutputs);
   const byKey = new Map(delayedOutputs.map((d, i) => [d.key, futures[i]!]));
   return results.map((n) => (n instanceof Delayed ? byKey.get(n.key)! : new Future(n.key, client)));
+}
+
+/** The progress options the run asks for (checked, so a mistake fails before anything is sent), or undefined. */
+export function progressOptions(options: RunOptions | undefined, client: Client): ProgressOptions | undefined {
+  const asked = options?.progress;
+  if (!asked) return undefined;
+  const shown = { ...(asked === true ? {} : asked), client };
+  checkProgressOptions(shown);
+  return shown;
+}
+
+/** Draws the futures' progress when asked; resolves once they settled (at once when not asked). Never rejects. */
+export async function showProgress(futures: Future[], options: ProgressOptions | undefined): Promise<void> {
+  if (options) await progress(futures, options).catch(() => undefined); // drawing is never worth a failed query
 }
 
 export function resolveClient(options: RunOptions | undefined): Client {

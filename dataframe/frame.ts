@@ -4,12 +4,12 @@
 import { tableFromIPC, type Table } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import type { Future } from '../client/future.js';
-import type { Client } from '../client/client.js';
 import type { FunctionDef } from '../client/messages.js';
 import { adaptedFunction, builtinFunction, functionDef, type AdaptedFunction, type AnyFunction, type ModuleFunction, type TaskFunction } from '../client/task-functions.js';
 import { DataFrameError, polarsMessage } from './errors.js';
 import { crossRowPart, isAggregation } from './plan/row-wise.js';
-import { resolveClient, submitPlan, type DataBinding, type RunOptions } from './execute.js';
+import { progressFutures, type ProgressSource } from '../client/progress.js';
+import { progressOptions, resolveClient, showProgress, submitPlan, type DataBinding, type RunOptions } from './execute.js';
 import type { JoinHow, Op, PlanNode, UserAgg } from './plan/nodes.js';
 import { explainPlan } from './plan/explain.js';
 import { optimize } from './plan/optimize.js';
@@ -38,7 +38,7 @@ export interface MapPartitionsOptions {
 
 let dataSeq = 0;
 
-export class DataFrame {
+export class DataFrame implements ProgressSource {
   private constructor(
     /** @internal The lazy plan. */
     readonly plan: PlanNode,
@@ -177,24 +177,44 @@ export class DataFrame {
     return explainPlan(optimize(this.plan));
   }
 
-  /** The result, as one Polars DataFrame in this process. */
+  /** The result, as one Polars DataFrame in this process. `{ progress: true }` draws bars while it runs. */
   async compute(options?: RunOptions): Promise<pl.DataFrame> {
     const client = resolveClient(options);
+    const shownWith = progressOptions(options, client);
     const parts = submitPlan(this.plan, this.bindings, this.functions, client);
+    // One task concatenates the partitions on a worker and brings them here as an Arrow IPC stream.
+    const collect = client.submitWith({ group: 'collect' }, builtinFunction('df/collect'), {}, ...parts);
+    const shown = showProgress([collect], shownWith);
     try {
-      const bytes = await collectBytes(parts, client);
+      const bytes = (await collect.result()) as Uint8Array;
       return pl.readIPCStream(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     } finally {
+      await shown; // the bars' last lines come before what the caller prints next
       // Released now, not when this process happens to collect the Futures' garbage.
-      for (const part of parts) part.release();
+      for (const future of [collect, ...parts]) future.release();
     }
   }
 
-  /** Computes the partitions and keeps them on the workers: a DataFrame over them, returned at once. */
+  /**
+   * Computes the partitions and keeps them on the workers: a DataFrame over them, returned at
+   * once. `await progress(df.persist())` draws bars until they are computed; `{ progress: true }`
+   * draws them in the background instead, without waiting.
+   */
   persist(options?: RunOptions): DataFrame {
     const client = resolveClient(options);
+    const shownWith = progressOptions(options, client);
     const futures = submitPlan(this.plan, this.bindings, this.functions, client);
+    void showProgress(futures, shownWith);
     return dataOf(futures.map((future) => ({ future })), this.plSchema, null);
+  }
+
+  /** @internal For progress(df): the futures of a persisted frame's partitions. */
+  [progressFutures](): Future[] {
+    const futures = this.plan.kind === 'data' ? [...this.bindings.values()].map((b) => b.future) : [];
+    if (futures.length === 0 || futures.some((f) => f === undefined)) {
+      throw new DataFrameError('progress(df): nothing of this DataFrame is computing: it is lazy (or local data); pass progress(df.persist()), or compute({ progress: true })');
+    }
+    return futures as Future[];
   }
 
   /**
@@ -306,16 +326,6 @@ export function dataOf(bindings: DataBinding[], schema: PlSchema, rows: number[]
 /** @internal Frames of this process as a DataFrame; sent to the cluster when first computed. */
 export function localData(frames: pl.DataFrame[], schema: PlSchema): DataFrame {
   return dataOf(frames.map((local) => ({ local })), schema, frames.map((f) => f.height));
-}
-
-/** Concatenates the partitions on a worker and brings them here as one Arrow IPC stream. */
-async function collectBytes(parts: Future[], client: Client): Promise<Uint8Array> {
-  const future = client.submitWith({ group: 'collect' }, builtinFunction('df/collect'), {}, ...parts);
-  try {
-    return (await future.result()) as Uint8Array;
-  } finally {
-    future.release();
-  }
 }
 
 function serialize(e: pl.Expr, what: string): unknown {

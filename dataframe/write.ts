@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { builtinFunction } from '../client/task-functions.js';
 import { DataFrameError } from './errors.js';
-import { resolveClient, submitPlan, type RunOptions } from './execute.js';
+import { progressOptions, resolveClient, showProgress, submitPlan, type RunOptions } from './execute.js';
 import type { DataFrame } from './frame.js';
 import type { PartWritten, WriteParquetParams } from './kernels/write-parquet.js';
 
@@ -23,18 +23,21 @@ export interface ParquetWritten {
 
 export async function toParquet(frame: DataFrame, dir: string, options: ToParquetOptions = {}): Promise<ParquetWritten> {
   if (typeof dir !== 'string' || dir.length === 0) throw new DataFrameError('toParquet: give the directory to write to');
+  const client = resolveClient(options);
+  const shownWith = progressOptions(options, client);
   const path = resolve(dir);
   prepareDirectory(path, options.overwrite === true);
-  const client = resolveClient(options);
   const parts = submitPlan(frame.plan, frame.bindings, frame.functions, client);
   const writes = parts.map((part, index) => {
     const params: WriteParquetParams = { dir: path, index };
     return client.submitWith({ group: 'write-parquet' }, builtinFunction('df/write-parquet'), params, part);
   });
+  const shown = showProgress(writes, shownWith);
   try {
     const written = (await Promise.all(writes.map((w) => w.result()))) as PartWritten[];
     return { files: written.map((w) => w.file), rows: written.reduce((n, w) => n + w.rows, 0) };
   } finally {
+    await shown;
     for (const future of [...writes, ...parts]) future.release();
   }
 }

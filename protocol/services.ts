@@ -40,6 +40,7 @@ export const SchedulerService = {
   clusterInfo: method('Scheduler', 'ClusterInfo', pb.ClusterInfoRequest, pb.ClusterInfoReply, false, false),
   workerLogs: method('Scheduler', 'WorkerLogs', pb.WorkerLogsRequest, pb.WorkerLogsReply, false, false),
   history: method('Scheduler', 'History', pb.HistoryRequest, pb.HistoryReply, false, false),
+  progress: method('Scheduler', 'Progress', pb.ProgressRequest, pb.ProgressReply, false, false),
 };
 
 export const WorkerStreamService = {
@@ -57,6 +58,7 @@ export const ControlService = {
   retireWorkers: method('Control', 'RetireWorkers', pb.RetireWorkersRequest, pb.RetireWorkersReply, false, false),
   shutdown: method('Control', 'Shutdown', pb.ShutdownRequest, pb.ShutdownReply, false, false),
   watchMetrics: method('Control', 'WatchMetrics', pb.WatchMetricsRequest, pb.MetricsUpdate, false, true),
+  recordDecision: method('Control', 'RecordDecision', pb.AutoscalingDecision, pb.RecordDecisionReply, false, false),
 };
 
 export const SchedulerClient = grpc.makeGenericClientConstructor(SchedulerService, 'Scheduler');

@@ -40,17 +40,18 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
     const flights = readFlights(data, { partitions, rows: flags.rows });
     log(`[${lap()}] ${flights.readPartitions} partitions of ${data} (${flights.rows} rows), columns ${FLIGHT_COLUMNS.join(', ')}`);
 
-    // Read, clean and derive once, per partition, and keep the result on the workers.
+    // Read, clean and derive once, per partition, and keep the result on the workers. On a
+    // terminal, each step draws a bar per task group while it runs (nothing when piped).
     const clean = cleanFlights(flights.frame).persist({ client });
-    const [counts, cleanTime] = await timed(() => clean.count({ client }));
+    const [counts, cleanTime] = await timed(() => clean.count({ client, progress: true }));
     log(`[${lap()}] read and cleaned on the workers in ${cleanTime}: ${Number(counts.getColumn('delay').get(0))} flights with a delay,`
       + ` hour/weekday/month/distance band/late derived, kept in ${clean.npartitions} partition(s)`);
 
-    const [byOrigin, originTime] = await timed(() => originStats(clean, { top, minFlights: MIN_FLIGHTS }).compute({ client }));
+    const [byOrigin, originTime] = await timed(() => originStats(clean, { top, minFlights: MIN_FLIGHTS }).compute({ client, progress: true }));
     log(`[${lap()}] grouped by origin in ${originTime}; top ${byOrigin.height} origins by mean delay (>= ${MIN_FLIGHTS} flights):`);
     for (const line of originTable(byOrigin)) log(line);
 
-    const [byBand, bandTime] = await timed(() => bandStats(clean).compute({ client }));
+    const [byBand, bandTime] = await timed(() => bandStats(clean).compute({ client, progress: true }));
     log(`[${lap()}] late flights by distance band (${bandTime}): ${bandLine(byBand)}`);
     log(`[${lap()}] done`);
   } finally {

@@ -15,6 +15,7 @@ export interface WorkerFlags extends TlsFlags {
   host: string;
   advertiseHost?: string;
   port: number;
+  metricsPort: number;
   connectTimeout: number;
   exitWithParent?: boolean;
   logLevel: LogLevel;
@@ -38,12 +39,13 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
     host: flags.host,
     advertiseHost: flags.advertiseHost || (wildcard && process.env.POD_IP) || undefined,
     port: flags.port,
+    metricsPort: flags.metricsPort,
     reconnectTimeoutMs: flags.connectTimeout * 1000,
     logLevel: flags.logLevel,
     logLines: flags.logLines,
     tls,
   });
-  process.stdout.write(`worker ${worker.name} serving data at ${worker.address}\n`);
+  process.stdout.write(`worker ${worker.name} serving data at ${worker.address}\n${worker.metricsUrl ? `metrics at ${worker.metricsUrl}\n` : ''}`);
   onShutdownSignal(() => worker.close('signal'));
   // Started by a LocalCluster: go when the parent goes, so no worker is orphaned.
   if (flags.exitWithParent) process.on('disconnect', () => void worker.close('parent exited').finally(() => process.exit(0)));

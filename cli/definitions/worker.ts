@@ -17,6 +17,7 @@ export function defineWorker(program: Command): void {
     .option('--host <H>', 'interface the data port binds to', '127.0.0.1')
     .option('--advertise-host <H>', 'host peers reach the data port at, when bound to 0.0.0.0 (default: $POD_IP, else the first external IPv4 address)')
     .addOption(valued('--port <P>', 'data port for peers (0: any free port)', parsePort, 0))
+    .addOption(valued('--metrics-port <P>', 'port of the Prometheus /metrics endpoint, on --host (0: any free port)', parsePort, -1, 'off'))
     .addOption(valued('--connect-timeout <SECONDS>', 'give up when the scheduler is unreachable this long', parseSeconds, 30))
     .addOption(valued('--log-lines <N>', `recent log lines kept for client.getWorkerLogs() (0: none; at most ${MAX_LOG_LINES})`, (v, flag) => parseCount(v, flag, 0, MAX_LOG_LINES), DEFAULT_LOG_LINES))
     .option('--exit-with-parent', 'exit when the parent process goes (how LocalCluster starts workers)')

@@ -121,7 +121,7 @@ function clusterStatus(): Schema {
     observedGeneration: generation(),
     conditions: conditions(),
     schedulerAddress: str(),
-    dashboardUrl: str(),
+    dashboardURL: str(),
     workers: str(),
     readyWorkers: int(),
     desiredWorkers: int(),
@@ -281,7 +281,7 @@ export function crds(): Schema[] {
         { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
         { name: 'Workers', type: 'string', jsonPath: '.status.workers', description: 'Ready/desired workers over all groups' },
         { name: 'Scheduler', type: 'string', jsonPath: '.status.schedulerAddress' },
-        { name: 'Dashboard', type: 'string', jsonPath: '.status.dashboardUrl', priority: 1 },
+        { name: 'Dashboard', type: 'string', jsonPath: '.status.dashboardURL', priority: 1 },
       ],
     }),
     crd({

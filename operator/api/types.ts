@@ -155,7 +155,8 @@ export interface DaskClusterStatus {
   conditions?: Condition[];
   /** host:port clients connect to (the scheduler Service's DNS name). */
   schedulerAddress?: string;
-  dashboardUrl?: string;
+  /** The dashboard inside the cluster (the scheduler Service, port 8787); reach it from outside with `kubectl port-forward svc/<cluster>-scheduler 8787` or through KubeCluster. */
+  dashboardURL?: string;
   /** "ready/desired" workers over all groups, for the printer column. */
   workers?: string;
   readyWorkers?: number;

@@ -52,6 +52,12 @@ export function decide(input: DecideInput, history: ScalingHistory): Decision {
   return decision;
 }
 
+/** A decision's cause in one word, for a metric label (bounded, unlike the reason): what last held
+ *  the result away from the scheduler's target, else idle scale-to-zero, else the target itself. */
+export function decisionCause(d: GroupDecision, idleToZero: boolean): string {
+  return d.limitedBy.at(-1) ?? (idleToZero ? 'idleScaleToZero' : 'schedulerTarget');
+}
+
 /** Steps b to f for a group the autoscaler drives. */
 function groupSteps(g: GroupInput, input: DecideInput, history: ScalingHistory, idleNote: string | undefined): Steps {
   const s: Steps = { value: idleNote ? 0 : g.recommended, limitedBy: [], notes: idleNote ? [idleNote] : [] };

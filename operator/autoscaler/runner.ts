@@ -4,7 +4,7 @@
 // group reconciler does the rest: it creates pods, or retires workers through the scheduler and
 // deletes exactly those pods. The cluster reconciler writes what was decided into the status.
 import { ANNOTATIONS, LABELS, type AutoscalingDecision, type DaskCluster, type DaskWorkerGroup } from '../api/types.js';
-import type { MetricsUpdate, MetricsWatch } from '../control/scheduler-control.js';
+import type { MetricsUpdate, MetricsWatch, ScalingDecisionReport } from '../control/scheduler-control.js';
 import { isConflict, isInvalid, isNotFound, type KubeObject } from '../k8s/kube-api.js';
 import { R } from '../k8s/resources.js';
 import { withClusterDefaults } from '../builders/index.js';
@@ -15,7 +15,7 @@ import { key, type ReconcileContext } from '../reconcile/context.js';
 import { parseDuration } from '../reconcile/duration.js';
 import { groupPods } from '../reconcile/observe.js';
 import { isTerminating } from '../reconcile/pod-health.js';
-import { decide } from './decide.js';
+import { decide, decisionCause } from './decide.js';
 import { ScalingHistory } from './history.js';
 import { groupDriver, groupInput, namespaceUsage, watchRequest } from './inputs.js';
 import { resolvePolicy } from './policy.js';
@@ -34,6 +34,7 @@ export interface AutoscalerMetrics {
   recommended: Gauge;
   desired: Gauge;
   updates: Counter;
+  reports: Counter;
 }
 
 interface Entry {
@@ -221,7 +222,8 @@ export class Autoscaler {
       if (handBack) ctx.events.record(cluster, 'Normal', 'AutoscalerResumed', `group ${d.name} handed back to the autoscaler at ${d.from} workers`);
       if (d.to === d.from) continue;
       e.history.applied(d.name, ctx.now(), d.from, d.to);
-      this.m.decisions.inc({ cluster: ck, group: d.name, direction: d.to > d.from ? 'up' : 'down' });
+      this.m.decisions.inc({ cluster: ck, group: d.name, direction: d.to > d.from ? 'up' : 'down', reason: decisionCause(d, decision.idleToZero) });
+      this.reportDecision(e, { group: d.name, from: d.from, to: d.to, reason: d.reason, timeMs: ctx.now() });
       ctx.events.record(cluster, 'Normal', d.to > d.from ? 'ScaledUp' : 'ScaledDown', `group ${d.name}: ${d.from} -> ${d.to} workers: ${d.reason}`);
       ctx.log.info('autoscaled', { cluster: ck, group: d.name, from: d.from, to: d.to, recommended: d.recommended, reason: d.reason });
       last = decisionRecord(ctx.now(), d, policy, u, inputs.find((i) => i.name === d.name)!);
@@ -235,6 +237,24 @@ export class Autoscaler {
       return;
     }
     this.setState(e, { condition: autoscalingCondition(decision, policy, external, gen), idleToZero: decision.idleToZero, ...(last ? { last } : {}) });
+  }
+
+  // Best-effort, not awaited: the scheduler keeps the decision for its dashboard's timeline, and
+  // a scheduler that is slow, gone or older than RecordDecision neither delays nor fails scaling.
+  private reportDecision(e: Entry, d: ScalingDecisionReport): void {
+    let sent: Promise<boolean>;
+    try {
+      sent = this.ctx.control.recordDecision(e.address, d, e.tls);
+    } catch (err) {
+      sent = Promise.reject(err);
+    }
+    sent.then(
+      (kept) => this.m.reports.inc({ outcome: kept ? 'recorded' : 'not_kept' }),
+      (err: Error) => {
+        this.m.reports.inc({ outcome: 'failed' });
+        this.ctx.log.debug('the scheduler did not take the scaling decision', { cluster: key(e.namespace, e.name), group: d.group, error: err });
+      },
+    );
   }
 
   // Against the version read, so a concurrent kubectl scale is never overwritten; false when it

@@ -10,12 +10,15 @@ import { workerInputs, workerTemplateHash, type WorkerInputs } from './inputs.js
 import { compact, mergePodTemplate } from './merge.js';
 import { clusterLabels, ownerReference, workerGroupSelector } from './meta.js';
 import { grpcHealthProbe } from './probes.js';
+import { METRICS_PATH } from './scheduler-service.js';
 import { quantityBytes } from '../api/quantity.js';
 import { withSecureDefaults } from './security.js';
 import { tlsArgs, tlsMount, tlsVolume } from './tls.js';
 
 /** The worker's data port (peer transfers and gRPC health), fixed so it can be probed. */
 export const WORKER_DATA_PORT = 8789;
+/** The worker's Prometheus /metrics port (container port `metrics`, what the chart's PodMonitor scrapes). */
+export const WORKER_METRICS_PORT = 8790;
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 
 /** Group resources plus the GPUs (extended resources: requests must equal limits). */
@@ -56,6 +59,7 @@ function workerContainer(inp: WorkerInputs, user: IContainer | undefined): ICont
       ['--host', '0.0.0.0'],
       ['--advertise-host', '$(POD_IP)'],
       ['--port', String(WORKER_DATA_PORT)],
+      ['--metrics-port', String(WORKER_METRICS_PORT)],
       ['--resources', resourcesFlag(inp.gpus, inp.taskResources)],
       ...(tls ? tlsArgs() : []),
     ]),
@@ -64,7 +68,10 @@ function workerContainer(inp: WorkerInputs, user: IContainer | undefined): ICont
       { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
       { name: 'KUBEDASK_CLUSTER', value: inp.cluster },
     ],
-    ports: [{ name: 'data', containerPort: WORKER_DATA_PORT, protocol: 'TCP' }],
+    ports: [
+      { name: 'data', containerPort: WORKER_DATA_PORT, protocol: 'TCP' },
+      { name: 'metrics', containerPort: WORKER_METRICS_PORT, protocol: 'TCP' },
+    ],
     resources: workerResources(inp),
     // Readiness only: a worker busy computing may answer late, and killing it for that would
     // lose the results it holds; a worker that dies exits, and restartPolicy handles that.
@@ -79,7 +86,12 @@ export function buildWorkerPod(group: DaskWorkerGroup, cluster: DaskCluster, pod
   const selector = workerGroupSelector(inp.cluster, inp.groupName);
   const template = mergePodTemplate(
     {
-      metadata: { labels: { ...clusterLabels(inp.cluster, 'worker'), ...selector } },
+      metadata: {
+        labels: { ...clusterLabels(inp.cluster, 'worker'), ...selector },
+        // For annotation-based scraping, as on the scheduler Service; the chart's PodMonitor
+        // selects worker pods by label and scrapes the `metrics` port. The user's template wins.
+        annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(WORKER_METRICS_PORT), 'prometheus.io/path': METRICS_PATH },
+      },
       spec: compact<IPodSpec>({
         containers: [workerContainer(inp, user)],
         volumes: inp.tlsSecret !== undefined ? [tlsVolume(inp.tlsSecret)] : undefined,

@@ -63,12 +63,24 @@ export interface WatchHandlers {
 
 export interface MetricsWatch { close(): void }
 
+/** A scaling decision the operator wrote, as the scheduler keeps it for its dashboard. */
+export interface ScalingDecisionReport {
+  group: string;
+  from: number;
+  to: number;
+  reason: string;
+  /** ms since the Unix epoch. */
+  timeMs: number;
+}
+
 /** What reconcilers need from a scheduler; tests may supply their own. */
 export interface SchedulerControl {
   metrics(address: string, tls?: Tls): Promise<ClusterMetrics>;
   /** Streams metrics and adaptive targets until closed; `end` is called exactly once. */
   watch(address: string, request: WatchRequest, handlers: WatchHandlers, tls?: Tls): MetricsWatch;
   retire(address: string, names: string[], tls?: Tls, timeoutSeconds?: number): Promise<RetireResult>;
+  /** Tells the scheduler of a decision (Control.RecordDecision); resolves to whether it kept it. */
+  recordDecision(address: string, decision: ScalingDecisionReport, tls?: Tls): Promise<boolean>;
   forget(address: string): void;
   close(): void;
 }
@@ -78,6 +90,7 @@ interface RawControl extends grpc.Client {
   getMetrics: Unary<kubedask.v1.IMetricsRequest, kubedask.v1.ClusterMetrics>;
   watchMetrics(req: kubedask.v1.IWatchMetricsRequest, meta: grpc.Metadata, opts: grpc.CallOptions): grpc.ClientReadableStream<kubedask.v1.MetricsUpdate>;
   retireWorkers: Unary<kubedask.v1.IRetireWorkersRequest, kubedask.v1.RetireWorkersReply>;
+  recordDecision: Unary<kubedask.v1.IAutoscalingDecision, kubedask.v1.RecordDecisionReply>;
 }
 
 const num = (v: number | { toNumber(): number } | null | undefined): number =>
@@ -112,7 +125,7 @@ function dialError(err: Error): grpc.ServiceError {
   return Object.assign(new Error(err.message, { cause: err }), { code: grpc.status.UNAVAILABLE, details: err.message, metadata: new grpc.Metadata() });
 }
 
-export function grpcSchedulerControl(o: { metricsTimeoutMs?: number; dialer?: SchedulerDialer } = {}): SchedulerControl {
+export function grpcSchedulerControl(o: { metricsTimeoutMs?: number; decisionTimeoutMs?: number; dialer?: SchedulerDialer } = {}): SchedulerControl {
   const dialer = o.dialer ?? directDialer;
   const clients = new Map<string, Promise<RawControl>>();
   const client = (address: string, tls?: Tls): Promise<RawControl> => {
@@ -175,6 +188,11 @@ export function grpcSchedulerControl(o: { metricsTimeoutMs?: number; dialer?: Sc
       const c = await client(address, tls);
       const r = await call('RetireWorkers', address, c.retireWorkers, c, { names, timeoutSeconds }, (timeoutSeconds + 10) * 1000);
       return { retired: [...r.retired], refused: { ...r.refused } };
+    },
+    async recordDecision(address, d, tls) {
+      const c = await client(address, tls);
+      const r = await call('RecordDecision', address, c.recordDecision, c, { group: d.group, from: d.from, to: d.to, reason: d.reason, timeMs: d.timeMs }, o.decisionTimeoutMs ?? 2000);
+      return r.recorded;
     },
     forget(address) {
       for (const [key, c] of clients) {

@@ -32,7 +32,7 @@ export interface ComputedStatus {
   readyWorkers: number;
   desiredWorkers: number;
   schedulerAddress: string;
-  dashboardUrl: string;
+  dashboardURL: string;
   idleSeconds: number;
   ready: boolean;
   problem?: PodProblem;
@@ -101,7 +101,7 @@ export function computeClusterStatus(o: ClusterObservation): ComputedStatus {
   return {
     phase, conditions, groups, readyWorkers, desiredWorkers, ready,
     schedulerAddress: names.schedulerAddress(name!, namespace!),
-    dashboardUrl: names.dashboardUrl(name!, namespace!),
+    dashboardURL: names.dashboardUrl(name!, namespace!),
     idleSeconds: scheduler.metrics?.idleSeconds ?? 0,
     ...(problem ? { problem } : {}),
   };

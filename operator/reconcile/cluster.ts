@@ -91,7 +91,7 @@ function computeStatus(s: ClusterPass): void {
     observedGeneration: cluster.metadata.generation ?? 0,
     conditions: setConditions(cluster.status?.conditions, computed.conditions, new Date(ctx.now()).toISOString()),
     schedulerAddress: computed.schedulerAddress,
-    dashboardUrl: computed.dashboardUrl,
+    dashboardURL: computed.dashboardURL,
     workers: `${computed.readyWorkers}/${computed.desiredWorkers}`,
     readyWorkers: computed.readyWorkers,
     desiredWorkers: computed.desiredWorkers,

@@ -18,10 +18,11 @@ export function operatorMetrics(registry: Registry, sources: OperatorMetricsSour
     leader: new Gauge({ name: 'kubedask_operator_leader', help: '1 while this replica leads and reconciles.', registers }),
     apiRequests: new Counter({ name: 'kubedask_operator_api_requests_total', help: 'Requests to the Kubernetes API by verb, resource and status code.', labelNames: ['verb', 'resource', 'code'], registers }),
     autoscaler: {
-      decisions: new Counter({ name: 'kubedask_autoscaler_decisions_total', help: 'Replica changes the autoscaler made, by cluster, group and direction.', labelNames: ['cluster', 'group', 'direction'], registers }),
-      recommended: new Gauge({ name: 'kubedask_autoscaler_recommended_workers', help: 'The scheduler\'s adaptive target per group.', labelNames: ['cluster', 'group'], registers }),
+      decisions: new Counter({ name: 'kubedask_autoscaler_decisions_total', help: 'Replica changes the autoscaler made, by cluster, group, direction (up, down) and cause (schedulerTarget, idleScaleToZero, or the limit that held it: maxReplicas, scaleUpRate, ...).', labelNames: ['cluster', 'group', 'direction', 'reason'], registers }),
+      recommended: new Gauge({ name: 'kubedask_autoscaler_recommended_workers', help: 'The scheduler\'s adaptive target per group, as the autoscaler last read it.', labelNames: ['cluster', 'group'], registers }),
       desired: new Gauge({ name: 'kubedask_autoscaler_desired_workers', help: 'Replicas the autoscaler wants per group, after limits, windows and policy.', labelNames: ['cluster', 'group'], registers }),
       updates: new Counter({ name: 'kubedask_autoscaler_metrics_updates_total', help: 'Metrics updates received from schedulers.', labelNames: ['cluster'], registers }),
+      reports: new Counter({ name: 'kubedask_autoscaler_decision_reports_total', help: 'Decisions told to the scheduler for its dashboard (Control.RecordDecision), by outcome (recorded, not_kept, failed); best-effort, scaling never waits on them.', labelNames: ['outcome'], registers }),
     },
   };
 }

@@ -290,6 +290,7 @@ export namespace kubedask {
             retireWorkers: kubedask.v1.Control.RetireWorkers;
             shutdown: kubedask.v1.Control.Shutdown;
             watchMetrics: kubedask.v1.Control.WatchMetrics;
+            recordDecision: kubedask.v1.Control.RecordDecision;
         }
 
         namespace Control {
@@ -337,6 +338,79 @@ export namespace kubedask {
               readonly requestStream: undefined;
               readonly responseStream: true;
             };
+            type RecordDecisionCallback = (error: (Error|null), response?: kubedask.v1.RecordDecisionReply) => void;
+            type RecordDecision = {
+              (request: kubedask.v1.IAutoscalingDecision, callback: kubedask.v1.Control.RecordDecisionCallback): void;
+              (request: kubedask.v1.IAutoscalingDecision): Promise<kubedask.v1.RecordDecisionReply>;
+              readonly name: "RecordDecision";
+              readonly path: "/kubedask.v1.Control/RecordDecision";
+              readonly requestType: "AutoscalingDecision";
+              readonly responseType: "RecordDecisionReply";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+        }
+
+        interface IAutoscalingDecision extends kubedask.v1.AutoscalingDecision.$Properties {
+        }
+
+        class AutoscalingDecision {
+            constructor(properties?: kubedask.v1.AutoscalingDecision.$Properties);
+            $unknowns?: Uint8Array[];
+            group: string;
+            from: number;
+            to: number;
+            reason: string;
+            timeMs: number;
+            static create(properties: kubedask.v1.AutoscalingDecision.$Shape): kubedask.v1.AutoscalingDecision & kubedask.v1.AutoscalingDecision.$Shape;
+            static create(properties?: kubedask.v1.AutoscalingDecision.$Properties): kubedask.v1.AutoscalingDecision;
+            static encode(message: kubedask.v1.AutoscalingDecision.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.AutoscalingDecision.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.AutoscalingDecision & kubedask.v1.AutoscalingDecision.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.AutoscalingDecision & kubedask.v1.AutoscalingDecision.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.AutoscalingDecision;
+            static toObject(message: kubedask.v1.AutoscalingDecision, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace AutoscalingDecision {
+            interface $Properties {
+                group?: (string|null);
+                from?: (number|null);
+                to?: (number|null);
+                reason?: (string|null);
+                timeMs?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.AutoscalingDecision.$Properties;
+        }
+
+        interface IRecordDecisionReply extends kubedask.v1.RecordDecisionReply.$Properties {
+        }
+
+        class RecordDecisionReply {
+            constructor(properties?: kubedask.v1.RecordDecisionReply.$Properties);
+            $unknowns?: Uint8Array[];
+            recorded: boolean;
+            static create(properties: kubedask.v1.RecordDecisionReply.$Shape): kubedask.v1.RecordDecisionReply & kubedask.v1.RecordDecisionReply.$Shape;
+            static create(properties?: kubedask.v1.RecordDecisionReply.$Properties): kubedask.v1.RecordDecisionReply;
+            static encode(message: kubedask.v1.RecordDecisionReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.RecordDecisionReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.RecordDecisionReply & kubedask.v1.RecordDecisionReply.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.RecordDecisionReply & kubedask.v1.RecordDecisionReply.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.RecordDecisionReply;
+            static toObject(message: kubedask.v1.RecordDecisionReply, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace RecordDecisionReply {
+            interface $Properties {
+                recorded?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.RecordDecisionReply.$Properties;
         }
 
         interface IWatchMetricsRequest extends kubedask.v1.WatchMetricsRequest.$Properties {
@@ -712,6 +786,7 @@ export namespace kubedask {
             clusterInfo: kubedask.v1.Scheduler.ClusterInfo;
             workerLogs: kubedask.v1.Scheduler.WorkerLogs;
             history: kubedask.v1.Scheduler.History;
+            progress: kubedask.v1.Scheduler.Progress;
         }
 
         namespace Scheduler {
@@ -811,6 +886,17 @@ export namespace kubedask {
               readonly path: "/kubedask.v1.Scheduler/History";
               readonly requestType: "HistoryRequest";
               readonly responseType: "HistoryReply";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+            type ProgressCallback = (error: (Error|null), response?: kubedask.v1.ProgressReply) => void;
+            type Progress = {
+              (request: kubedask.v1.IProgressRequest, callback: kubedask.v1.Scheduler.ProgressCallback): void;
+              (request: kubedask.v1.IProgressRequest): Promise<kubedask.v1.ProgressReply>;
+              readonly name: "Progress";
+              readonly path: "/kubedask.v1.Scheduler/Progress";
+              readonly requestType: "ProgressRequest";
+              readonly responseType: "ProgressReply";
               readonly requestStream: undefined;
               readonly responseStream: undefined;
             };
@@ -1495,6 +1581,109 @@ export namespace kubedask {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.HistoryReply.$Properties;
+        }
+
+        interface IProgressRequest extends kubedask.v1.ProgressRequest.$Properties {
+        }
+
+        class ProgressRequest {
+            constructor(properties?: kubedask.v1.ProgressRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            keys: string[];
+            static create(properties: kubedask.v1.ProgressRequest.$Shape): kubedask.v1.ProgressRequest & kubedask.v1.ProgressRequest.$Shape;
+            static create(properties?: kubedask.v1.ProgressRequest.$Properties): kubedask.v1.ProgressRequest;
+            static encode(message: kubedask.v1.ProgressRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.ProgressRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.ProgressRequest & kubedask.v1.ProgressRequest.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.ProgressRequest & kubedask.v1.ProgressRequest.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.ProgressRequest;
+            static toObject(message: kubedask.v1.ProgressRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ProgressRequest {
+            interface $Properties {
+                keys?: (string[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.ProgressRequest.$Properties;
+        }
+
+        interface IProgressReply extends kubedask.v1.ProgressReply.$Properties {
+        }
+
+        class ProgressReply {
+            constructor(properties?: kubedask.v1.ProgressReply.$Properties);
+            $unknowns?: Uint8Array[];
+            groups: kubedask.v1.TaskGroupProgress.$Properties[];
+            keys: number;
+            finished: number;
+            erred: number;
+            unknown: number;
+            allDone: boolean;
+            static create(properties: kubedask.v1.ProgressReply.$Shape): kubedask.v1.ProgressReply & kubedask.v1.ProgressReply.$Shape;
+            static create(properties?: kubedask.v1.ProgressReply.$Properties): kubedask.v1.ProgressReply;
+            static encode(message: kubedask.v1.ProgressReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.ProgressReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.ProgressReply & kubedask.v1.ProgressReply.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.ProgressReply & kubedask.v1.ProgressReply.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.ProgressReply;
+            static toObject(message: kubedask.v1.ProgressReply, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ProgressReply {
+            interface $Properties {
+                groups?: (kubedask.v1.TaskGroupProgress.$Properties[]|null);
+                keys?: (number|null);
+                finished?: (number|null);
+                erred?: (number|null);
+                unknown?: (number|null);
+                allDone?: (boolean|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.ProgressReply.$Properties;
+        }
+
+        interface ITaskGroupProgress extends kubedask.v1.TaskGroupProgress.$Properties {
+        }
+
+        class TaskGroupProgress {
+            constructor(properties?: kubedask.v1.TaskGroupProgress.$Properties);
+            $unknowns?: Uint8Array[];
+            group: string;
+            total: number;
+            done: number;
+            erred: number;
+            processing: number;
+            queued: number;
+            waiting: number;
+            static create(properties: kubedask.v1.TaskGroupProgress.$Shape): kubedask.v1.TaskGroupProgress & kubedask.v1.TaskGroupProgress.$Shape;
+            static create(properties?: kubedask.v1.TaskGroupProgress.$Properties): kubedask.v1.TaskGroupProgress;
+            static encode(message: kubedask.v1.TaskGroupProgress.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.TaskGroupProgress.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.TaskGroupProgress & kubedask.v1.TaskGroupProgress.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.TaskGroupProgress & kubedask.v1.TaskGroupProgress.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.TaskGroupProgress;
+            static toObject(message: kubedask.v1.TaskGroupProgress, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace TaskGroupProgress {
+            interface $Properties {
+                group?: (string|null);
+                total?: (number|null);
+                done?: (number|null);
+                erred?: (number|null);
+                processing?: (number|null);
+                queued?: (number|null);
+                waiting?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.TaskGroupProgress.$Properties;
         }
 
         class WorkerStream extends $protobuf.rpc.Service {

@@ -3128,7 +3128,661 @@ export const kubedask = $root.kubedask = (() => {
                 responseStream: { value: true }
             });
 
+            /**
+             * Callback as used by {@link kubedask.v1.Control#recordDecision}.
+             * @memberof kubedask.v1.Control
+             * @typedef RecordDecisionCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {kubedask.v1.RecordDecisionReply} [response] RecordDecisionReply
+             */
+
+            /**
+             * Calls RecordDecision.
+             * @memberof kubedask.v1.Control
+             * @typedef RecordDecision
+             * @type {{
+             *   (request: kubedask.v1.IAutoscalingDecision, callback: kubedask.v1.Control.RecordDecisionCallback): void;
+             *   (request: kubedask.v1.IAutoscalingDecision): Promise<kubedask.v1.RecordDecisionReply>;
+             *   readonly name: "RecordDecision";
+             *   readonly path: "/kubedask.v1.Control/RecordDecision";
+             *   readonly requestType: "AutoscalingDecision";
+             *   readonly responseType: "RecordDecisionReply";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls RecordDecision.
+             * @name kubedask.v1.Control#recordDecision
+             * @type {kubedask.v1.Control.RecordDecision}
+             */
+            $Object.defineProperties(Control.prototype.recordDecision = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Control.prototype.recordDecision, $root.kubedask.v1.AutoscalingDecision, $root.kubedask.v1.RecordDecisionReply, request, callback);
+            }, {
+                name: { value: "RecordDecision" },
+                path: { value: "/kubedask.v1.Control/RecordDecision" },
+                requestType: { value: "AutoscalingDecision" },
+                responseType: { value: "RecordDecisionReply" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
             return Control;
+        })();
+
+        v1.AutoscalingDecision = (function() {
+
+            /**
+             * Properties of an AutoscalingDecision.
+             * @typedef {Object} kubedask.v1.AutoscalingDecision.$Properties
+             * @property {string|null} [group] AutoscalingDecision group
+             * @property {number|null} [from] AutoscalingDecision from
+             * @property {number|null} [to] AutoscalingDecision to
+             * @property {string|null} [reason] AutoscalingDecision reason
+             * @property {number|null} [timeMs] AutoscalingDecision timeMs
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an AutoscalingDecision.
+             * @memberof kubedask.v1
+             * @interface IAutoscalingDecision
+             * @augments kubedask.v1.AutoscalingDecision.$Properties
+             * @deprecated Use kubedask.v1.AutoscalingDecision.$Properties instead.
+             */
+
+            /**
+             * Shape of an AutoscalingDecision.
+             * @typedef {kubedask.v1.AutoscalingDecision.$Properties} kubedask.v1.AutoscalingDecision.$Shape
+             */
+
+            /**
+             * Constructs a new AutoscalingDecision.
+             * @memberof kubedask.v1
+             * @classdesc Represents an AutoscalingDecision.
+             * @constructor
+             * @param {kubedask.v1.AutoscalingDecision.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const AutoscalingDecision = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * AutoscalingDecision group.
+             * @member {string} group
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @instance
+             */
+            AutoscalingDecision.prototype.group = "";
+
+            /**
+             * AutoscalingDecision from.
+             * @member {number} from
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @instance
+             */
+            AutoscalingDecision.prototype.from = 0;
+
+            /**
+             * AutoscalingDecision to.
+             * @member {number} to
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @instance
+             */
+            AutoscalingDecision.prototype.to = 0;
+
+            /**
+             * AutoscalingDecision reason.
+             * @member {string} reason
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @instance
+             */
+            AutoscalingDecision.prototype.reason = "";
+
+            /**
+             * AutoscalingDecision timeMs.
+             * @member {number} timeMs
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @instance
+             */
+            AutoscalingDecision.prototype.timeMs = 0;
+
+            /**
+             * Creates a new AutoscalingDecision instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {kubedask.v1.AutoscalingDecision.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.AutoscalingDecision} AutoscalingDecision instance
+             * @type {{
+             *   (properties: kubedask.v1.AutoscalingDecision.$Shape): kubedask.v1.AutoscalingDecision & kubedask.v1.AutoscalingDecision.$Shape;
+             *   (properties?: kubedask.v1.AutoscalingDecision.$Properties): kubedask.v1.AutoscalingDecision;
+             * }}
+             */
+            AutoscalingDecision.create = function(properties) {
+                return new AutoscalingDecision(properties);
+            };
+
+            /**
+             * Encodes the specified AutoscalingDecision message. Does not implicitly {@link kubedask.v1.AutoscalingDecision.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {kubedask.v1.AutoscalingDecision.$Properties} message AutoscalingDecision message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            AutoscalingDecision.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.group != null && $Object.hasOwnProperty.call(message, "group") && message.group !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.group);
+                if (message.from != null && $Object.hasOwnProperty.call(message, "from") && message.from !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.from);
+                if (message.to != null && $Object.hasOwnProperty.call(message, "to") && message.to !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.to);
+                if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== "")
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.reason);
+                if (message.timeMs != null && $Object.hasOwnProperty.call(message, "timeMs") && !$Object.is(message.timeMs, 0))
+                    writer.uint32(/* id 5, wireType 1 =*/41).double(message.timeMs);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified AutoscalingDecision message, length delimited. Does not implicitly {@link kubedask.v1.AutoscalingDecision.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {kubedask.v1.AutoscalingDecision.$Properties} message AutoscalingDecision message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            AutoscalingDecision.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes an AutoscalingDecision message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.AutoscalingDecision & kubedask.v1.AutoscalingDecision.$Shape} AutoscalingDecision
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            AutoscalingDecision.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.AutoscalingDecision();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.group = value;
+                            else
+                                delete message.group;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.from = value;
+                            else
+                                delete message.from;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.to = value;
+                            else
+                                delete message.to;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.reason = value;
+                            else
+                                delete message.reason;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.timeMs = value;
+                            else
+                                delete message.timeMs;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes an AutoscalingDecision message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.AutoscalingDecision & kubedask.v1.AutoscalingDecision.$Shape} AutoscalingDecision
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            AutoscalingDecision.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates an AutoscalingDecision message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.AutoscalingDecision} AutoscalingDecision
+             */
+            AutoscalingDecision.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.AutoscalingDecision)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.AutoscalingDecision: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.AutoscalingDecision();
+                if (object.group != null)
+                    if (typeof object.group !== "string" || object.group.length)
+                        message.group = $String(object.group);
+                if (object.from != null)
+                    if ($Number(object.from) !== 0)
+                        message.from = object.from >>> 0;
+                if (object.to != null)
+                    if ($Number(object.to) !== 0)
+                        message.to = object.to >>> 0;
+                if (object.reason != null)
+                    if (typeof object.reason !== "string" || object.reason.length)
+                        message.reason = $String(object.reason);
+                if (object.timeMs != null)
+                    if (!$Object.is($Number(object.timeMs), 0))
+                        message.timeMs = $Number(object.timeMs);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an AutoscalingDecision message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {kubedask.v1.AutoscalingDecision} message AutoscalingDecision
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            AutoscalingDecision.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.group = "";
+                    object.from = 0;
+                    object.to = 0;
+                    object.reason = "";
+                    object.timeMs = 0;
+                }
+                if (message.group != null && $Object.hasOwnProperty.call(message, "group"))
+                    object.group = message.group;
+                if (message.from != null && $Object.hasOwnProperty.call(message, "from"))
+                    object.from = message.from;
+                if (message.to != null && $Object.hasOwnProperty.call(message, "to"))
+                    object.to = message.to;
+                if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
+                    object.reason = message.reason;
+                if (message.timeMs != null && $Object.hasOwnProperty.call(message, "timeMs"))
+                    object.timeMs = options.json && !$isFinite(message.timeMs) ? $String(message.timeMs) : message.timeMs;
+                return object;
+            };
+
+            /**
+             * Converts this AutoscalingDecision to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            AutoscalingDecision.prototype.toJSON = function() {
+                return AutoscalingDecision.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for AutoscalingDecision
+             * @function getTypeUrl
+             * @memberof kubedask.v1.AutoscalingDecision
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            AutoscalingDecision.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.AutoscalingDecision";
+            };
+
+            return AutoscalingDecision;
+        })();
+
+        v1.RecordDecisionReply = (function() {
+
+            /**
+             * Properties of a RecordDecisionReply.
+             * @typedef {Object} kubedask.v1.RecordDecisionReply.$Properties
+             * @property {boolean|null} [recorded] RecordDecisionReply recorded
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a RecordDecisionReply.
+             * @memberof kubedask.v1
+             * @interface IRecordDecisionReply
+             * @augments kubedask.v1.RecordDecisionReply.$Properties
+             * @deprecated Use kubedask.v1.RecordDecisionReply.$Properties instead.
+             */
+
+            /**
+             * Shape of a RecordDecisionReply.
+             * @typedef {kubedask.v1.RecordDecisionReply.$Properties} kubedask.v1.RecordDecisionReply.$Shape
+             */
+
+            /**
+             * Constructs a new RecordDecisionReply.
+             * @memberof kubedask.v1
+             * @classdesc Represents a RecordDecisionReply.
+             * @constructor
+             * @param {kubedask.v1.RecordDecisionReply.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const RecordDecisionReply = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * RecordDecisionReply recorded.
+             * @member {boolean} recorded
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @instance
+             */
+            RecordDecisionReply.prototype.recorded = false;
+
+            /**
+             * Creates a new RecordDecisionReply instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {kubedask.v1.RecordDecisionReply.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.RecordDecisionReply} RecordDecisionReply instance
+             * @type {{
+             *   (properties: kubedask.v1.RecordDecisionReply.$Shape): kubedask.v1.RecordDecisionReply & kubedask.v1.RecordDecisionReply.$Shape;
+             *   (properties?: kubedask.v1.RecordDecisionReply.$Properties): kubedask.v1.RecordDecisionReply;
+             * }}
+             */
+            RecordDecisionReply.create = function(properties) {
+                return new RecordDecisionReply(properties);
+            };
+
+            /**
+             * Encodes the specified RecordDecisionReply message. Does not implicitly {@link kubedask.v1.RecordDecisionReply.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {kubedask.v1.RecordDecisionReply.$Properties} message RecordDecisionReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RecordDecisionReply.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.recorded != null && $Object.hasOwnProperty.call(message, "recorded") && message.recorded !== false)
+                    writer.uint32(/* id 1, wireType 0 =*/8).bool(message.recorded);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified RecordDecisionReply message, length delimited. Does not implicitly {@link kubedask.v1.RecordDecisionReply.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {kubedask.v1.RecordDecisionReply.$Properties} message RecordDecisionReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RecordDecisionReply.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a RecordDecisionReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.RecordDecisionReply & kubedask.v1.RecordDecisionReply.$Shape} RecordDecisionReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RecordDecisionReply.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.RecordDecisionReply();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.recorded = value;
+                            else
+                                delete message.recorded;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a RecordDecisionReply message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.RecordDecisionReply & kubedask.v1.RecordDecisionReply.$Shape} RecordDecisionReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RecordDecisionReply.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a RecordDecisionReply message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.RecordDecisionReply} RecordDecisionReply
+             */
+            RecordDecisionReply.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.RecordDecisionReply)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.RecordDecisionReply: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.RecordDecisionReply();
+                if (object.recorded != null)
+                    if (object.recorded)
+                        message.recorded = $Boolean(object.recorded);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a RecordDecisionReply message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {kubedask.v1.RecordDecisionReply} message RecordDecisionReply
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            RecordDecisionReply.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults)
+                    object.recorded = false;
+                if (message.recorded != null && $Object.hasOwnProperty.call(message, "recorded"))
+                    object.recorded = message.recorded;
+                return object;
+            };
+
+            /**
+             * Converts this RecordDecisionReply to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            RecordDecisionReply.prototype.toJSON = function() {
+                return RecordDecisionReply.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for RecordDecisionReply
+             * @function getTypeUrl
+             * @memberof kubedask.v1.RecordDecisionReply
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            RecordDecisionReply.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.RecordDecisionReply";
+            };
+
+            return RecordDecisionReply;
         })();
 
         v1.WatchMetricsRequest = (function() {
@@ -7397,6 +8051,47 @@ export const kubedask = $root.kubedask = (() => {
                 path: { value: "/kubedask.v1.Scheduler/History" },
                 requestType: { value: "HistoryRequest" },
                 responseType: { value: "HistoryReply" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link kubedask.v1.Scheduler#progress}.
+             * @memberof kubedask.v1.Scheduler
+             * @typedef ProgressCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {kubedask.v1.ProgressReply} [response] ProgressReply
+             */
+
+            /**
+             * Calls Progress.
+             * @memberof kubedask.v1.Scheduler
+             * @typedef Progress
+             * @type {{
+             *   (request: kubedask.v1.IProgressRequest, callback: kubedask.v1.Scheduler.ProgressCallback): void;
+             *   (request: kubedask.v1.IProgressRequest): Promise<kubedask.v1.ProgressReply>;
+             *   readonly name: "Progress";
+             *   readonly path: "/kubedask.v1.Scheduler/Progress";
+             *   readonly requestType: "ProgressRequest";
+             *   readonly responseType: "ProgressReply";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls Progress.
+             * @name kubedask.v1.Scheduler#progress
+             * @type {kubedask.v1.Scheduler.Progress}
+             */
+            $Object.defineProperties(Scheduler.prototype.progress = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Scheduler.prototype.progress, $root.kubedask.v1.ProgressRequest, $root.kubedask.v1.ProgressReply, request, callback);
+            }, {
+                name: { value: "Progress" },
+                path: { value: "/kubedask.v1.Scheduler/Progress" },
+                requestType: { value: "ProgressRequest" },
+                responseType: { value: "ProgressReply" },
                 requestStream: { value: $undefined },
                 responseStream: { value: $undefined }
             });
@@ -14190,6 +14885,1076 @@ export const kubedask = $root.kubedask = (() => {
             };
 
             return HistoryReply;
+        })();
+
+        v1.ProgressRequest = (function() {
+
+            /**
+             * Properties of a ProgressRequest.
+             * @typedef {Object} kubedask.v1.ProgressRequest.$Properties
+             * @property {Array.<string>|null} [keys] ProgressRequest keys
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ProgressRequest.
+             * @memberof kubedask.v1
+             * @interface IProgressRequest
+             * @augments kubedask.v1.ProgressRequest.$Properties
+             * @deprecated Use kubedask.v1.ProgressRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a ProgressRequest.
+             * @typedef {kubedask.v1.ProgressRequest.$Properties} kubedask.v1.ProgressRequest.$Shape
+             */
+
+            /**
+             * Constructs a new ProgressRequest.
+             * @memberof kubedask.v1
+             * @classdesc Represents a ProgressRequest.
+             * @constructor
+             * @param {kubedask.v1.ProgressRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ProgressRequest = function (properties) {
+                this.keys = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ProgressRequest keys.
+             * @member {Array.<string>} keys
+             * @memberof kubedask.v1.ProgressRequest
+             * @instance
+             */
+            ProgressRequest.prototype.keys = $util.emptyArray;
+
+            /**
+             * Creates a new ProgressRequest instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.ProgressRequest
+             * @static
+             * @param {kubedask.v1.ProgressRequest.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.ProgressRequest} ProgressRequest instance
+             * @type {{
+             *   (properties: kubedask.v1.ProgressRequest.$Shape): kubedask.v1.ProgressRequest & kubedask.v1.ProgressRequest.$Shape;
+             *   (properties?: kubedask.v1.ProgressRequest.$Properties): kubedask.v1.ProgressRequest;
+             * }}
+             */
+            ProgressRequest.create = function(properties) {
+                return new ProgressRequest(properties);
+            };
+
+            /**
+             * Encodes the specified ProgressRequest message. Does not implicitly {@link kubedask.v1.ProgressRequest.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.ProgressRequest
+             * @static
+             * @param {kubedask.v1.ProgressRequest.$Properties} message ProgressRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ProgressRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.keys != null && message.keys.length)
+                    for (let i = 0; i < message.keys.length; ++i)
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.keys[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified ProgressRequest message, length delimited. Does not implicitly {@link kubedask.v1.ProgressRequest.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.ProgressRequest
+             * @static
+             * @param {kubedask.v1.ProgressRequest.$Properties} message ProgressRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ProgressRequest.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a ProgressRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.ProgressRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.ProgressRequest & kubedask.v1.ProgressRequest.$Shape} ProgressRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ProgressRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.ProgressRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.keys && message.keys.length))
+                                message.keys = [];
+                            message.keys.push(reader.stringVerify());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a ProgressRequest message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.ProgressRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.ProgressRequest & kubedask.v1.ProgressRequest.$Shape} ProgressRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ProgressRequest.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a ProgressRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.ProgressRequest
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.ProgressRequest} ProgressRequest
+             */
+            ProgressRequest.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.ProgressRequest)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.ProgressRequest: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.ProgressRequest();
+                if (object.keys) {
+                    if (!$Array.isArray(object.keys))
+                        throw $TypeError(".kubedask.v1.ProgressRequest.keys: array expected");
+                    message.keys = $Array(object.keys.length);
+                    for (let i = 0; i < object.keys.length; ++i)
+                        message.keys[i] = $String(object.keys[i]);
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a ProgressRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.ProgressRequest
+             * @static
+             * @param {kubedask.v1.ProgressRequest} message ProgressRequest
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ProgressRequest.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.keys = [];
+                if (message.keys && message.keys.length) {
+                    object.keys = $Array(message.keys.length);
+                    for (let j = 0; j < message.keys.length; ++j)
+                        object.keys[j] = message.keys[j];
+                }
+                return object;
+            };
+
+            /**
+             * Converts this ProgressRequest to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.ProgressRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ProgressRequest.prototype.toJSON = function() {
+                return ProgressRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for ProgressRequest
+             * @function getTypeUrl
+             * @memberof kubedask.v1.ProgressRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ProgressRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.ProgressRequest";
+            };
+
+            return ProgressRequest;
+        })();
+
+        v1.ProgressReply = (function() {
+
+            /**
+             * Properties of a ProgressReply.
+             * @typedef {Object} kubedask.v1.ProgressReply.$Properties
+             * @property {Array.<kubedask.v1.TaskGroupProgress.$Properties>|null} [groups] ProgressReply groups
+             * @property {number|null} [keys] ProgressReply keys
+             * @property {number|null} [finished] ProgressReply finished
+             * @property {number|null} [erred] ProgressReply erred
+             * @property {number|null} [unknown] ProgressReply unknown
+             * @property {boolean|null} [allDone] ProgressReply allDone
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ProgressReply.
+             * @memberof kubedask.v1
+             * @interface IProgressReply
+             * @augments kubedask.v1.ProgressReply.$Properties
+             * @deprecated Use kubedask.v1.ProgressReply.$Properties instead.
+             */
+
+            /**
+             * Shape of a ProgressReply.
+             * @typedef {kubedask.v1.ProgressReply.$Properties} kubedask.v1.ProgressReply.$Shape
+             */
+
+            /**
+             * Constructs a new ProgressReply.
+             * @memberof kubedask.v1
+             * @classdesc Represents a ProgressReply.
+             * @constructor
+             * @param {kubedask.v1.ProgressReply.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ProgressReply = function (properties) {
+                this.groups = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ProgressReply groups.
+             * @member {Array.<kubedask.v1.TaskGroupProgress.$Properties>} groups
+             * @memberof kubedask.v1.ProgressReply
+             * @instance
+             */
+            ProgressReply.prototype.groups = $util.emptyArray;
+
+            /**
+             * ProgressReply keys.
+             * @member {number} keys
+             * @memberof kubedask.v1.ProgressReply
+             * @instance
+             */
+            ProgressReply.prototype.keys = 0;
+
+            /**
+             * ProgressReply finished.
+             * @member {number} finished
+             * @memberof kubedask.v1.ProgressReply
+             * @instance
+             */
+            ProgressReply.prototype.finished = 0;
+
+            /**
+             * ProgressReply erred.
+             * @member {number} erred
+             * @memberof kubedask.v1.ProgressReply
+             * @instance
+             */
+            ProgressReply.prototype.erred = 0;
+
+            /**
+             * ProgressReply unknown.
+             * @member {number} unknown
+             * @memberof kubedask.v1.ProgressReply
+             * @instance
+             */
+            ProgressReply.prototype.unknown = 0;
+
+            /**
+             * ProgressReply allDone.
+             * @member {boolean} allDone
+             * @memberof kubedask.v1.ProgressReply
+             * @instance
+             */
+            ProgressReply.prototype.allDone = false;
+
+            /**
+             * Creates a new ProgressReply instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.ProgressReply
+             * @static
+             * @param {kubedask.v1.ProgressReply.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.ProgressReply} ProgressReply instance
+             * @type {{
+             *   (properties: kubedask.v1.ProgressReply.$Shape): kubedask.v1.ProgressReply & kubedask.v1.ProgressReply.$Shape;
+             *   (properties?: kubedask.v1.ProgressReply.$Properties): kubedask.v1.ProgressReply;
+             * }}
+             */
+            ProgressReply.create = function(properties) {
+                return new ProgressReply(properties);
+            };
+
+            /**
+             * Encodes the specified ProgressReply message. Does not implicitly {@link kubedask.v1.ProgressReply.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.ProgressReply
+             * @static
+             * @param {kubedask.v1.ProgressReply.$Properties} message ProgressReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ProgressReply.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.groups != null && message.groups.length)
+                    for (let i = 0; i < message.groups.length; ++i)
+                        $root.kubedask.v1.TaskGroupProgress.encode(message.groups[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.keys != null && $Object.hasOwnProperty.call(message, "keys") && message.keys !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.keys);
+                if (message.finished != null && $Object.hasOwnProperty.call(message, "finished") && message.finished !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.finished);
+                if (message.erred != null && $Object.hasOwnProperty.call(message, "erred") && message.erred !== 0)
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.erred);
+                if (message.unknown != null && $Object.hasOwnProperty.call(message, "unknown") && message.unknown !== 0)
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.unknown);
+                if (message.allDone != null && $Object.hasOwnProperty.call(message, "allDone") && message.allDone !== false)
+                    writer.uint32(/* id 6, wireType 0 =*/48).bool(message.allDone);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified ProgressReply message, length delimited. Does not implicitly {@link kubedask.v1.ProgressReply.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.ProgressReply
+             * @static
+             * @param {kubedask.v1.ProgressReply.$Properties} message ProgressReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ProgressReply.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a ProgressReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.ProgressReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.ProgressReply & kubedask.v1.ProgressReply.$Shape} ProgressReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ProgressReply.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.ProgressReply();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.groups && message.groups.length))
+                                message.groups = [];
+                            message.groups.push($root.kubedask.v1.TaskGroupProgress.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.keys = value;
+                            else
+                                delete message.keys;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.finished = value;
+                            else
+                                delete message.finished;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.erred = value;
+                            else
+                                delete message.erred;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.unknown = value;
+                            else
+                                delete message.unknown;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.allDone = value;
+                            else
+                                delete message.allDone;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a ProgressReply message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.ProgressReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.ProgressReply & kubedask.v1.ProgressReply.$Shape} ProgressReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ProgressReply.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a ProgressReply message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.ProgressReply
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.ProgressReply} ProgressReply
+             */
+            ProgressReply.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.ProgressReply)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.ProgressReply: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.ProgressReply();
+                if (object.groups) {
+                    if (!$Array.isArray(object.groups))
+                        throw $TypeError(".kubedask.v1.ProgressReply.groups: array expected");
+                    message.groups = $Array(object.groups.length);
+                    for (let i = 0; i < object.groups.length; ++i) {
+                        if (!$util.isObject(object.groups[i]))
+                            throw $TypeError(".kubedask.v1.ProgressReply.groups: object expected");
+                        message.groups[i] = $root.kubedask.v1.TaskGroupProgress.fromObject(object.groups[i], _depth + 1);
+                    }
+                }
+                if (object.keys != null)
+                    if ($Number(object.keys) !== 0)
+                        message.keys = object.keys >>> 0;
+                if (object.finished != null)
+                    if ($Number(object.finished) !== 0)
+                        message.finished = object.finished >>> 0;
+                if (object.erred != null)
+                    if ($Number(object.erred) !== 0)
+                        message.erred = object.erred >>> 0;
+                if (object.unknown != null)
+                    if ($Number(object.unknown) !== 0)
+                        message.unknown = object.unknown >>> 0;
+                if (object.allDone != null)
+                    if (object.allDone)
+                        message.allDone = $Boolean(object.allDone);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a ProgressReply message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.ProgressReply
+             * @static
+             * @param {kubedask.v1.ProgressReply} message ProgressReply
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ProgressReply.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.groups = [];
+                if (options.defaults) {
+                    object.keys = 0;
+                    object.finished = 0;
+                    object.erred = 0;
+                    object.unknown = 0;
+                    object.allDone = false;
+                }
+                if (message.groups && message.groups.length) {
+                    object.groups = $Array(message.groups.length);
+                    for (let j = 0; j < message.groups.length; ++j)
+                        object.groups[j] = $root.kubedask.v1.TaskGroupProgress.toObject(message.groups[j], options, _depth + 1);
+                }
+                if (message.keys != null && $Object.hasOwnProperty.call(message, "keys"))
+                    object.keys = message.keys;
+                if (message.finished != null && $Object.hasOwnProperty.call(message, "finished"))
+                    object.finished = message.finished;
+                if (message.erred != null && $Object.hasOwnProperty.call(message, "erred"))
+                    object.erred = message.erred;
+                if (message.unknown != null && $Object.hasOwnProperty.call(message, "unknown"))
+                    object.unknown = message.unknown;
+                if (message.allDone != null && $Object.hasOwnProperty.call(message, "allDone"))
+                    object.allDone = message.allDone;
+                return object;
+            };
+
+            /**
+             * Converts this ProgressReply to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.ProgressReply
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ProgressReply.prototype.toJSON = function() {
+                return ProgressReply.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for ProgressReply
+             * @function getTypeUrl
+             * @memberof kubedask.v1.ProgressReply
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ProgressReply.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.ProgressReply";
+            };
+
+            return ProgressReply;
+        })();
+
+        v1.TaskGroupProgress = (function() {
+
+            /**
+             * Properties of a TaskGroupProgress.
+             * @typedef {Object} kubedask.v1.TaskGroupProgress.$Properties
+             * @property {string|null} [group] TaskGroupProgress group
+             * @property {number|null} [total] TaskGroupProgress total
+             * @property {number|null} [done] TaskGroupProgress done
+             * @property {number|null} [erred] TaskGroupProgress erred
+             * @property {number|null} [processing] TaskGroupProgress processing
+             * @property {number|null} [queued] TaskGroupProgress queued
+             * @property {number|null} [waiting] TaskGroupProgress waiting
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a TaskGroupProgress.
+             * @memberof kubedask.v1
+             * @interface ITaskGroupProgress
+             * @augments kubedask.v1.TaskGroupProgress.$Properties
+             * @deprecated Use kubedask.v1.TaskGroupProgress.$Properties instead.
+             */
+
+            /**
+             * Shape of a TaskGroupProgress.
+             * @typedef {kubedask.v1.TaskGroupProgress.$Properties} kubedask.v1.TaskGroupProgress.$Shape
+             */
+
+            /**
+             * Constructs a new TaskGroupProgress.
+             * @memberof kubedask.v1
+             * @classdesc Represents a TaskGroupProgress.
+             * @constructor
+             * @param {kubedask.v1.TaskGroupProgress.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const TaskGroupProgress = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * TaskGroupProgress group.
+             * @member {string} group
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @instance
+             */
+            TaskGroupProgress.prototype.group = "";
+
+            /**
+             * TaskGroupProgress total.
+             * @member {number} total
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @instance
+             */
+            TaskGroupProgress.prototype.total = 0;
+
+            /**
+             * TaskGroupProgress done.
+             * @member {number} done
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @instance
+             */
+            TaskGroupProgress.prototype.done = 0;
+
+            /**
+             * TaskGroupProgress erred.
+             * @member {number} erred
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @instance
+             */
+            TaskGroupProgress.prototype.erred = 0;
+
+            /**
+             * TaskGroupProgress processing.
+             * @member {number} processing
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @instance
+             */
+            TaskGroupProgress.prototype.processing = 0;
+
+            /**
+             * TaskGroupProgress queued.
+             * @member {number} queued
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @instance
+             */
+            TaskGroupProgress.prototype.queued = 0;
+
+            /**
+             * TaskGroupProgress waiting.
+             * @member {number} waiting
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @instance
+             */
+            TaskGroupProgress.prototype.waiting = 0;
+
+            /**
+             * Creates a new TaskGroupProgress instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @static
+             * @param {kubedask.v1.TaskGroupProgress.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.TaskGroupProgress} TaskGroupProgress instance
+             * @type {{
+             *   (properties: kubedask.v1.TaskGroupProgress.$Shape): kubedask.v1.TaskGroupProgress & kubedask.v1.TaskGroupProgress.$Shape;
+             *   (properties?: kubedask.v1.TaskGroupProgress.$Properties): kubedask.v1.TaskGroupProgress;
+             * }}
+             */
+            TaskGroupProgress.create = function(properties) {
+                return new TaskGroupProgress(properties);
+            };
+
+            /**
+             * Encodes the specified TaskGroupProgress message. Does not implicitly {@link kubedask.v1.TaskGroupProgress.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @static
+             * @param {kubedask.v1.TaskGroupProgress.$Properties} message TaskGroupProgress message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            TaskGroupProgress.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.group != null && $Object.hasOwnProperty.call(message, "group") && message.group !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.group);
+                if (message.total != null && $Object.hasOwnProperty.call(message, "total") && message.total !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.total);
+                if (message.done != null && $Object.hasOwnProperty.call(message, "done") && message.done !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.done);
+                if (message.erred != null && $Object.hasOwnProperty.call(message, "erred") && message.erred !== 0)
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.erred);
+                if (message.processing != null && $Object.hasOwnProperty.call(message, "processing") && message.processing !== 0)
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.processing);
+                if (message.queued != null && $Object.hasOwnProperty.call(message, "queued") && message.queued !== 0)
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.queued);
+                if (message.waiting != null && $Object.hasOwnProperty.call(message, "waiting") && message.waiting !== 0)
+                    writer.uint32(/* id 7, wireType 0 =*/56).uint32(message.waiting);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified TaskGroupProgress message, length delimited. Does not implicitly {@link kubedask.v1.TaskGroupProgress.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @static
+             * @param {kubedask.v1.TaskGroupProgress.$Properties} message TaskGroupProgress message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            TaskGroupProgress.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a TaskGroupProgress message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.TaskGroupProgress & kubedask.v1.TaskGroupProgress.$Shape} TaskGroupProgress
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            TaskGroupProgress.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.TaskGroupProgress();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.group = value;
+                            else
+                                delete message.group;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.total = value;
+                            else
+                                delete message.total;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.done = value;
+                            else
+                                delete message.done;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.erred = value;
+                            else
+                                delete message.erred;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.processing = value;
+                            else
+                                delete message.processing;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.queued = value;
+                            else
+                                delete message.queued;
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.waiting = value;
+                            else
+                                delete message.waiting;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a TaskGroupProgress message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.TaskGroupProgress & kubedask.v1.TaskGroupProgress.$Shape} TaskGroupProgress
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            TaskGroupProgress.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a TaskGroupProgress message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.TaskGroupProgress} TaskGroupProgress
+             */
+            TaskGroupProgress.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.TaskGroupProgress)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.TaskGroupProgress: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.TaskGroupProgress();
+                if (object.group != null)
+                    if (typeof object.group !== "string" || object.group.length)
+                        message.group = $String(object.group);
+                if (object.total != null)
+                    if ($Number(object.total) !== 0)
+                        message.total = object.total >>> 0;
+                if (object.done != null)
+                    if ($Number(object.done) !== 0)
+                        message.done = object.done >>> 0;
+                if (object.erred != null)
+                    if ($Number(object.erred) !== 0)
+                        message.erred = object.erred >>> 0;
+                if (object.processing != null)
+                    if ($Number(object.processing) !== 0)
+                        message.processing = object.processing >>> 0;
+                if (object.queued != null)
+                    if ($Number(object.queued) !== 0)
+                        message.queued = object.queued >>> 0;
+                if (object.waiting != null)
+                    if ($Number(object.waiting) !== 0)
+                        message.waiting = object.waiting >>> 0;
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a TaskGroupProgress message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @static
+             * @param {kubedask.v1.TaskGroupProgress} message TaskGroupProgress
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            TaskGroupProgress.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.group = "";
+                    object.total = 0;
+                    object.done = 0;
+                    object.erred = 0;
+                    object.processing = 0;
+                    object.queued = 0;
+                    object.waiting = 0;
+                }
+                if (message.group != null && $Object.hasOwnProperty.call(message, "group"))
+                    object.group = message.group;
+                if (message.total != null && $Object.hasOwnProperty.call(message, "total"))
+                    object.total = message.total;
+                if (message.done != null && $Object.hasOwnProperty.call(message, "done"))
+                    object.done = message.done;
+                if (message.erred != null && $Object.hasOwnProperty.call(message, "erred"))
+                    object.erred = message.erred;
+                if (message.processing != null && $Object.hasOwnProperty.call(message, "processing"))
+                    object.processing = message.processing;
+                if (message.queued != null && $Object.hasOwnProperty.call(message, "queued"))
+                    object.queued = message.queued;
+                if (message.waiting != null && $Object.hasOwnProperty.call(message, "waiting"))
+                    object.waiting = message.waiting;
+                return object;
+            };
+
+            /**
+             * Converts this TaskGroupProgress to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            TaskGroupProgress.prototype.toJSON = function() {
+                return TaskGroupProgress.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for TaskGroupProgress
+             * @function getTypeUrl
+             * @memberof kubedask.v1.TaskGroupProgress
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            TaskGroupProgress.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.TaskGroupProgress";
+            };
+
+            return TaskGroupProgress;
         })();
 
         v1.WorkerStream = (function() {

@@ -99,6 +99,10 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
     workerLogs: workerLogsHandler(core, peers),
     history: historyHandler(core),
 
+    progress(call: grpc.ServerUnaryCall<kubedask.v1.ProgressRequest, kubedask.v1.ProgressReply.$Properties>, cb: grpc.sendUnaryData<kubedask.v1.ProgressReply.$Properties>): void {
+      cb(null, core.state.progress(call.request.keys));
+    },
+
     clusterInfo(_call: grpc.ServerUnaryCall<kubedask.v1.ClusterInfoRequest, kubedask.v1.ClusterInfoReply.$Properties>, cb: grpc.sendUnaryData<kubedask.v1.ClusterInfoReply.$Properties>): void {
       const counts = core.state.counts();
       cb(null, {

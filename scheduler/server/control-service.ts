@@ -1,9 +1,10 @@
 // The Control service: the operator's view. Metrics (cluster-wide and per worker), the
 // adaptive metrics stream (see metrics-watch.ts), graceful retirement of named workers (see
-// retirement.ts), and shutdown.
+// retirement.ts), scaling decisions the operator made (kept in the history), and shutdown.
 import type * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import { toServiceError } from '../../protocol/wire-errors.js';
+import type { HistorySource } from '../history/types.js';
 import type { SchedulerCore } from './core.js';
 import { clusterMetrics } from './metrics.js';
 import type { MetricsWatches } from './metrics-watch.js';
@@ -22,5 +23,19 @@ export function controlHandlers(core: SchedulerCore, watches: MetricsWatches, sh
     cb(null, {});
     setImmediate(shutdown);
   };
-  return { getMetrics, retireWorkers: retire, shutdown: shutdownCall, watchMetrics: watches.watch };
+  const recordDecision: Unary<kubedask.v1.AutoscalingDecision, kubedask.v1.RecordDecisionReply.$Properties> = (call, cb) => {
+    cb(null, { recorded: recordOperatorDecision(core, call.request) });
+  };
+  return { getMetrics, retireWorkers: retire, shutdown: shutdownCall, watchMetrics: watches.watch, recordDecision };
+}
+
+/** Keeps the operator's decision in the scheduler's history; false when it keeps none. */
+export function recordOperatorDecision(core: SchedulerCore, d: kubedask.v1.IAutoscalingDecision, now = Date.now()): boolean {
+  // Read defensively: a core may be built without a history (core.history is optional).
+  const history = (core as SchedulerCore & { history?: HistorySource }).history;
+  if (!history) return false;
+  history.recordDecision({
+    t: d.timeMs || now, source: 'operator', group: d.group ?? '', from: d.from ?? 0, to: d.to ?? 0, reason: d.reason ?? '',
+  });
+  return true;
 }

@@ -65,6 +65,8 @@ export interface TaskRecord extends HeapItem {
   processingOn: WorkerRecord | undefined;
   /** Client ids holding a reference. */
   readonly wantedBy: Set<string>;
+  /** How it last ended (in memory, or erred): released after, progress still counts it so. */
+  outcome: 'memory' | 'erred' | undefined;
   nbytes: number;
   /** Workers that died while running it. */
   suspicious: number;
@@ -84,10 +86,6 @@ export interface TaskRecord extends HeapItem {
   thief: WorkerRecord | undefined;
   /** Its victim gave it up for this thief: placed there next if it can run there. */
   stolenFor: WorkerRecord | undefined;
-  /** Has been in memory (for progress: a released result still counts as done). */
-  computed: boolean;
-  /** Erred since it was last active (for progress: a released error still counts as erred). */
-  erredOnce: boolean;
   story: StoryEntry[];
 }
 
@@ -216,9 +214,9 @@ export class Core {
       key: def.key, functionId: def.functionId, group: def.group, priority: def.priority || 0, seq: this.taskSeq++,
       resources, resourceKey, spec: def.spec, retries: Math.max(0, def.retries || 0), state: 'released',
       dependencies: new Set(), dependents: new Set(), waitingOn: new Set(), waiters: new Set(), whoHas: new Set(),
-      processingOn: undefined, wantedBy: new Set(), nbytes: 0, suspicious: 0, error: undefined, errorOrigin: undefined,
+      processingOn: undefined, wantedBy: new Set(), outcome: undefined, nbytes: 0, suspicious: 0, error: undefined, errorOrigin: undefined,
       erredBy: undefined, rejectedBy: undefined, lane: '', estMs: 0, stealBucket: '', thief: undefined, stolenFor: undefined,
-      computed: false, erredOnce: false, heapIndex: -1, story: archived ?? [],
+      heapIndex: -1, story: archived ?? [],
     };
     this.tasks.set(def.key, ts);
     this.perState.released++;
@@ -351,6 +349,7 @@ export class Core {
     this.moveProgress(ts, from, to);
     if (from === 'memory') this.memoryBytes -= ts.nbytes;
     if (to === 'memory') this.memoryBytes += ts.nbytes;
+    if (to === 'memory' || to === 'erred') ts.outcome = to;
     if (from === 'queued') this.queues.remove(ts, ts.lane);
     if (to === 'queued') {
       ts.lane = `${ts.resourceKey}|${ts.dependencies.size === 0 ? 'root' : 'deps'}`;
@@ -383,11 +382,8 @@ export class Core {
   }
 
   private moveProgress(ts: TaskRecord, from: TaskState, to: TaskState): void {
-    const before = progressBucket(from, { computed: ts.computed, erred: ts.erredOnce });
-    if (to === 'memory') ts.computed = true;
-    if (to === 'erred') ts.erredOnce = true;
-    else if (ACTIVE_STATES.has(to)) ts.erredOnce = false;
-    const after = progressBucket(to, { computed: ts.computed, erred: ts.erredOnce });
+    const before = progressBucket(from, ts.outcome);
+    const after = progressBucket(to, to === 'memory' || to === 'erred' ? to : ts.outcome);
     if (to === 'forgotten') this.progress.forget(ts.group, before, after);
     else this.progress.move(ts.group, before, after);
   }

@@ -20,20 +20,20 @@ export interface GroupCounts {
   durationMs: number;
 }
 
-/** What the bucket of a task depends on besides its state. */
-export interface ProgressFlags { computed: boolean; erred: boolean }
-
-/** The bucket of a task in `state`; undefined for a forgotten task that never ran nor erred. */
-export function progressBucket(state: TaskState, flags: ProgressFlags): ProgressBucket | undefined {
+/**
+ * The bucket of a task in `state` that last ended as `outcome` (TaskRecord.outcome), as the
+ * client's progress (progress.ts) counts it; undefined for a forgotten task that never ended.
+ */
+export function progressBucket(state: TaskState, outcome: 'memory' | 'erred' | undefined): ProgressBucket | undefined {
   switch (state) {
     case 'memory': return 'done';
     case 'erred': return 'erred';
     case 'processing': return 'processing';
-    case 'queued': return 'queued';
-    case 'waiting':
-    case 'no-worker': return 'waiting';
-    case 'released': return flags.computed ? 'done' : flags.erred ? 'erred' : 'waiting';
-    case 'forgotten': return flags.computed ? 'done' : flags.erred ? 'erred' : undefined;
+    case 'queued':
+    case 'no-worker': return 'queued';
+    case 'waiting': return 'waiting';
+    case 'released': return outcome === 'memory' ? 'done' : outcome === 'erred' ? 'erred' : 'waiting';
+    case 'forgotten': return outcome === 'memory' ? 'done' : outcome === 'erred' ? 'erred' : undefined;
   }
 }
 

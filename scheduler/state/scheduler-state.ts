@@ -7,6 +7,7 @@ import {
 import { Core } from './core.js';
 import { settleAll } from './engine.js';
 import { InvalidSchedulerOption } from './errors.js';
+import { keysProgress, type KeysProgress } from './progress.js';
 import { advanceRetirements, onCancelRetirement, onRetireWorkers, retirementProgress } from './retirement.js';
 import { onRebalance } from './stealing.js';
 import type { GroupCounts } from './group-progress.js';
@@ -156,6 +157,12 @@ export class SchedulerState {
   retirementProgress(workerId: string): { processing: number; unsafeKeys: number } | undefined {
     return retirementProgress(this.core, workerId);
   }
+
+  /**
+   * The keys' progress per task group: they and every task they depend on that is still known,
+   * by state. Linear in the tasks reached (about 100,000 a few tens of ms): poll it, don't spin.
+   */
+  progress(keys: Iterable<string>): KeysProgress { return keysProgress(this.core, keys); }
 
   /** Queued and running work and the workers needed, per worker group (see adaptive.ts). */
   adaptive(request: AdaptiveRequest): AdaptiveMetrics { return adaptiveMetrics(this.core, request); }

@@ -195,7 +195,7 @@ function checkCounts(c: Core, f: Findings): void {
 function checkProgress(c: Core, f: Findings): void {
   const recount = new Map<string, Record<ProgressBucket, number>>();
   for (const ts of c.tasks.values()) {
-    const bucket = progressBucket(ts.state, { computed: ts.computed, erred: ts.erredOnce });
+    const bucket = progressBucket(ts.state, ts.outcome);
     if (!bucket) continue;
     let n = recount.get(ts.group);
     if (!n) {

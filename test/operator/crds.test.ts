@@ -109,7 +109,7 @@ describe('kubedask CRDs: schema', () => {
       workerGroups: [wg], autoscaling: { enabled: true, policy: 'default', targetDuration: '1m30s' }, idleTimeout: '1h', suspend: false, security: { tls: { secretName: 'tls' } },
     };
     const dcStatus: Required<DaskClusterStatus> = {
-      phase: 'Running', observedGeneration: 3, conditions: [condition], schedulerAddress: 'a:8786', dashboardUrl: 'http://a:8787', workers: '1/1', readyWorkers: 1, desiredWorkers: 1,
+      phase: 'Running', observedGeneration: 3, conditions: [condition], schedulerAddress: 'a:8786', dashboardURL: 'http://a:8787', workers: '1/1', readyWorkers: 1, desiredWorkers: 1,
       groups: [{ name: 'gpu', desired: 1, ready: 1, pending: 0, outdated: 0 }], replicas: 1, selector: 'a=b', lastAutoscaling: { time: '2026-01-01T00:00:00Z', group: 'gpu', from: 0, to: 1, reason: 'queued work' },
     };
     const { name: _name, ...groupFields } = wg;

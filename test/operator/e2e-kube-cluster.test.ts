@@ -8,7 +8,10 @@ import { Client, KubeCluster, KubeClusterError } from '../../index.js';
 import { startKubeEnv, type KubeEnv } from './kube-env.js';
 import { applyPolicy } from './autoscale-env.js';
 import { waitUntil } from '../helpers/wait.js';
-import type { DaskCluster } from '../../operator/api/types.js';
+import { kubectlPortForward } from '../helpers/port-forward.js';
+import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
+import { names, PORTS, type DaskCluster } from '../../operator/api/types.js';
+import { WORKER_METRICS_PORT } from '../../operator/builders/worker-pod.js';
 
 const small = { requests: { cpu: '100m', memory: '128Mi' } };
 const sumOfSquares = (n: number) => Array.from({ length: n }, (_, i) => i * i).reduce((a, b) => a + b, 0);
@@ -65,12 +68,36 @@ describe('KubeCluster on kube-sim, from outside its pod network', { timeout: 400
     assert.equal(await workersOf(cluster), 1);
     const dc = (await env.get<DaskCluster>('daskcluster', name))!;
     assert.equal(dc.spec.workerGroups?.[0]?.threads, 2);
+    assert.equal(dc.status?.dashboardURL, `http://${name}-scheduler.default.svc:8787`, 'status.dashboardURL names the in-cluster dashboard');
     // A second Client reaches the same scheduler through the cluster's address.
     const other = await Client.connect(cluster);
     try {
       assert.equal((await other.clusterInfo()).workers.length, 1);
     } finally {
       await other.close();
+    }
+  });
+
+  it('`kubectl port-forward` reaches the dashboard through the scheduler Service, and a worker pod\'s metrics', async () => {
+    const dashboard = await kubectlPortForward(env.kubeconfig, [`svc/${names.scheduler(name)}`, `:${PORTS.dashboard}`]);
+    try {
+      const page = await fetch(`http://127.0.0.1:${dashboard.port}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /kubedask/i);
+    } finally {
+      await dashboard.stop();
+    }
+    // The worker ran the tasks above: its metrics port (container port `metrics`) counts them.
+    const [worker] = await env.list<{ metadata: { name: string } }>('pods', 'default', `kubedask.io/cluster=${name},kubedask.io/component=worker`);
+    assert.ok(worker, 'a worker pod');
+    const metrics = await kubectlPortForward(env.kubeconfig, [`pod/${worker.metadata.name}`, `:${WORKER_METRICS_PORT}`]);
+    try {
+      const families = parsePrometheus(await (await fetch(`http://127.0.0.1:${metrics.port}/metrics`)).text());
+      assert.equal(sampleValue(families, 'kubedask_worker_info', { worker: worker.metadata.name, group: 'default' }), 1);
+      const ran = (families.get('kubedask_worker_tasks_total')?.samples ?? []).reduce((n, x) => n + x.value, 0);
+      assert.ok(ran > 0, `the worker counted the tasks it ran: ${ran}`);
+    } finally {
+      await metrics.stop();
     }
   });
 

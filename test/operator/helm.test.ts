@@ -238,7 +238,9 @@ describe('helm chart helm/kubedask', () => {
     assert.equal(byKind(off, 'DaskAutoscalingPolicy').length, 0);
     const on = await template('--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.serviceMonitor.labels.release=prom',
       '--set', 'defaultPolicy.enabled=true', '--set', 'defaultPolicy.spec.limits.maxWorkersPerCluster=7');
-    const sm = one(on, 'ServiceMonitor') as Manifest & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Obj[] } };
+    // The operator's own; the schedulers' one beside it is tested in helm-monitoring.test.ts.
+    assert.deepEqual(byKind(on, 'ServiceMonitor').map((m) => m.metadata.name), ['kd-kubedask', 'kd-kubedask-schedulers']);
+    const sm = byKind(on, 'ServiceMonitor')[0] as Manifest & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Obj[] } };
     assert.equal(sm.apiVersion, 'monitoring.coreos.com/v1');
     assert.equal(sm.metadata.labels?.release, 'prom');
     assert.equal(sm.spec.endpoints[0]?.port, 'metrics');
@@ -314,7 +316,8 @@ describe('helm chart helm/kubedask', () => {
   it('every rendered built-in object passes the emulator\'s built-in validation', async () => {
     const renders = [
       await template(),
-      await template(...namespacedArgs, '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'defaultPolicy.enabled=true',
+      await template(...namespacedArgs, '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.podMonitor.enabled=true',
+        '--set', 'grafana.dashboard.enabled=true', '--set', 'defaultPolicy.enabled=true',
         '--set', 'replicaCount=2', '--set', 'operator.workers=4', '--set', 'operator.resyncSeconds=600'),
       await template('--set', 'rbac.create=false', '--set', 'serviceAccount.create=false', '--set', 'serviceAccount.name=existing',
         '--set', 'leaderElection.enabled=false', '--set', 'metrics.service.enabled=false'),
@@ -323,7 +326,7 @@ describe('helm chart helm/kubedask', () => {
     for (const ms of renders) {
       for (const m of ms) {
         if (!isKnownBuiltin(m.apiVersion, m.kind)) {
-          assert.ok(['ServiceMonitor', 'DaskAutoscalingPolicy'].includes(m.kind), `${m.apiVersion} ${m.kind} is neither built in nor expected`);
+          assert.ok(['ServiceMonitor', 'PodMonitor', 'DaskAutoscalingPolicy'].includes(m.kind), `${m.apiVersion} ${m.kind} is neither built in nor expected`);
           continue;
         }
         assert.deepEqual(checkBuiltin(m.apiVersion, m.kind, m as unknown as Obj), [], `${m.kind}/${m.metadata.name} is valid`);

@@ -10,7 +10,7 @@ import { startApiServer, type RunningApiServer } from '../../sim/server/api-serv
 import { KubeApi, type KubeObject } from '../../operator/k8s/kube-api.js';
 import { R, type ResourceType } from '../../operator/k8s/resources.js';
 import { LABELS, MANAGER } from '../../operator/api/types.js';
-import type { ClusterMetrics, RetireResult, SchedulerControl, WorkerMetrics } from '../../operator/control/scheduler-control.js';
+import type { ClusterMetrics, RetireResult, ScalingDecisionReport, SchedulerControl, WatchHandlers, WatchRequest, WorkerMetrics } from '../../operator/control/scheduler-control.js';
 import type { Logger } from '../../protocol/log.js';
 import type { ReconcileResult } from '../../operator/runtime/work-queue.js';
 import { createCaches } from '../../operator/reconcile/caches.js';
@@ -36,6 +36,11 @@ export class FakeSchedulerControl implements SchedulerControl {
   readonly forgotten: string[] = [];
   /** How RetireWorkers answers; by default every worker asked for is retired. */
   answerRetire: (names: string[]) => RetireResult = (names) => ({ retired: names, refused: {} });
+  /** Metrics streams opened by the autoscaler; a test pushes updates through their handlers. */
+  readonly watches: { address: string; request: WatchRequest; handlers: WatchHandlers; closed: boolean }[] = [];
+  readonly decisions: ScalingDecisionReport[] = [];
+  /** How RecordDecision answers; by default the decision is kept. */
+  answerDecision: (d: ScalingDecisionReport) => Promise<boolean> = () => Promise.resolve(true);
 
   register(...names: string[]): void {
     for (const n of names) this.workers.set(n, {});
@@ -52,8 +57,15 @@ export class FakeSchedulerControl implements SchedulerControl {
     });
   }
 
-  watch(): { close(): void } {
-    return { close() {} };
+  watch(address: string, request: WatchRequest, handlers: WatchHandlers): { close(): void } {
+    const w = { address, request, handlers, closed: false };
+    this.watches.push(w);
+    return { close() { w.closed = true; } };
+  }
+
+  recordDecision(_address: string, d: ScalingDecisionReport): Promise<boolean> {
+    this.decisions.push(d);
+    return this.answerDecision(d);
   }
 
   retire(_address: string, names: string[]): Promise<RetireResult> {

@@ -112,7 +112,7 @@ describe('cli commands', () => {
   it('give the defaults the commands had', async () => {
     assert.deepEqual(await parse(['worker', '--scheduler', 'grpc://sched:8786']), {
       scheduler: 'sched:8786', nthreads: availableParallelism(), memoryLimit: 0, resources: {}, name: (await parse(['worker', '--scheduler', 'h:1'])).name,
-      group: '', host: '127.0.0.1', port: 0, connectTimeout: 30, logLevel: 'info', logLines: 10_000,
+      group: '', host: '127.0.0.1', port: 0, metricsPort: -1, connectTimeout: 30, logLevel: 'info', logLines: 10_000,
     });
     assert.deepEqual(await parse(['scheduler']), { host: '0.0.0.0', port: 8786, dashboardPort: 8787, dashboard: true, metricsPort: -1, heartbeatTimeout: 30, logLevel: 'info' });
     assert.deepEqual(await parse(['local']), { workers: 2, threads: 1, memoryLimit: 0, port: 8786, dashboardPort: 8787 });
@@ -172,8 +172,8 @@ describe('cli commands', () => {
     const worker = buildWorkerPod(group, c, 'demo-gpu-abcde').spec!.containers.find((x) => x.name === 'worker')!;
     assert.deepEqual(worker.command, ['kubedask']);
     const w = await parse(worker.args!);
-    assert.deepEqual([w.scheduler, w.nthreads, w.memoryLimit, w.name, w.group, w.host, w.advertiseHost, w.port, w.resources],
-      ['demo-scheduler.ns1.svc:8786', 4, 4 * 2 ** 30, '$(POD_NAME)', 'gpu', '0.0.0.0', '$(POD_IP)', 8789, { GPU: 1 }]);
+    assert.deepEqual([w.scheduler, w.nthreads, w.memoryLimit, w.name, w.group, w.host, w.advertiseHost, w.port, w.metricsPort, w.resources],
+      ['demo-scheduler.ns1.svc:8786', 4, 4 * 2 ** 30, '$(POD_NAME)', 'gpu', '0.0.0.0', '$(POD_IP)', 8789, 8790, { GPU: 1 }]);
     const scheduler = buildSchedulerDeployment(c).spec!.template.spec!.containers.find((x) => x.name === 'scheduler')!;
     const s = await parse(scheduler.args!);
     assert.deepEqual([s.port, s.dashboardPort, s.dashboard, s.metricsPort], [8786, 8787, true, 8788]);

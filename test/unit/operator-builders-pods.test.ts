@@ -34,18 +34,20 @@ describe('worker pod', () => {
     assert.equal(labels[LABELS.group], 'default');
     assert.equal(labels[LABELS.name], 'kubedask');
     assert.equal(pod.metadata!.annotations![ANNOTATIONS.templateHash], workerTemplateHash(group, c));
+    assert.deepEqual([pod.metadata!.annotations!['prometheus.io/scrape'], pod.metadata!.annotations!['prometheus.io/port'], pod.metadata!.annotations!['prometheus.io/path']],
+      ['true', '8790', '/metrics'], 'scrapable by annotation, on the metrics port');
     assert.equal(worker.image, DEFAULT_IMAGE);
     assert.deepEqual(worker.command, ['kubedask']);
     assert.deepEqual(worker.args, [
       'worker', '--scheduler', 'demo-scheduler.ns1.svc:8786', '--nthreads', '1', '--name', '$(POD_NAME)', '--group', 'default',
-      '--host', '0.0.0.0', '--advertise-host', '$(POD_IP)', '--port', '8789',
+      '--host', '0.0.0.0', '--advertise-host', '$(POD_IP)', '--port', '8789', '--metrics-port', '8790',
     ]);
     assert.deepEqual(worker.env, [
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
       { name: 'KUBEDASK_CLUSTER', value: 'demo' },
     ]);
-    assert.deepEqual(worker.ports, [{ name: 'data', containerPort: 8789, protocol: 'TCP' }]);
+    assert.deepEqual(worker.ports, [{ name: 'data', containerPort: 8789, protocol: 'TCP' }, { name: 'metrics', containerPort: 8790, protocol: 'TCP' }]);
     assert.deepEqual(worker.readinessProbe!.grpc, { port: 8789 });
     assert.equal(pod.spec!.restartPolicy, 'OnFailure');
     assert.equal(pod.spec!.terminationGracePeriodSeconds, 30);

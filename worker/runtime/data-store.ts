@@ -15,6 +15,8 @@ export interface DataStoreOptions {
   memoryLimit: number;
   /** Parent of the spill directory (default os.tmpdir()). */
   spillRoot?: string;
+  /** A value was written out (for the worker's metrics). */
+  onSpill?: (bytes: number) => void;
 }
 
 /** A value kept as the object a kernel made: sized, and encoded on demand. */
@@ -183,6 +185,7 @@ export class DataStore {
         this.onDisk += e.nbytes;
         e.data = undefined;
         e.native = undefined;
+        this.options.onSpill?.(e.nbytes);
       },
       () => {
         // Disk full or gone: keep the value in memory rather than lose it.

@@ -37,6 +37,8 @@ import { channelCredentials, serverCredentials, type Tls } from '../../protocol/
 import { joinHostPort, startPeerServer, type PeerServer } from './peer-server.js';
 import { isValidLogLines, LogBuffer, MAX_LOG_LINES, lineOfRecord } from './log-buffer.js';
 import { keepTaskOutput } from './task-output-log.js';
+import { startMetricsListener, type MetricsListener } from '../../protocol/metrics-http.js';
+import type { WorkerMetricsSink } from './metrics.js';
 import type { TaskFunction, WireArg } from './pool-protocol.js';
 import { SchedulerLink } from './scheduler-link.js';
 import { TaskPool, type TaskOutcome } from './task-pool.js';
@@ -79,6 +81,9 @@ export interface WorkerOptions {
   /** Recent log lines kept for getWorkerLogs: the worker's own and its tasks' console output
    *  (default 10 000, as Dask; 0 keeps none; at most MAX_LOG_LINES). Bytes are bounded too (see log-buffer.ts). */
   logLines?: number;
+  /** Serve Prometheus metrics on this port (on `host`) at /metrics; 0 picks a free one;
+   *  undefined or -1: none, and prom-client is never loaded. */
+  metricsPort?: number;
 }
 
 export interface WorkerExit {
@@ -90,6 +95,8 @@ export interface RunningWorker {
   name: string;
   /** host:port of its WorkerData service. */
   address: string;
+  /** http://host:port/metrics when the worker serves metrics, else ''. */
+  metricsUrl: string;
   close(reason?: string): Promise<void>;
   closed: Promise<WorkerExit>;
 }
@@ -109,13 +116,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     await worker.close('start failed', err as Error); // its task threads would keep the process alive
     throw err;
   }
-  return { name: worker.name, address: worker.address, close: (reason) => worker.close(reason), closed: worker.closed };
+  return { name: worker.name, address: worker.address, metricsUrl: worker.metricsUrl, close: (reason) => worker.close(reason), closed: worker.closed };
 }
 
 function validate(o: WorkerOptions): void {
   if (!/^[^:]+:\d+$|^\[.+\]:\d+$/.test(o.scheduler)) throw new WorkerOptionsError(`scheduler address must be host:port, got "${o.scheduler}"`, 'scheduler');
   if (!Number.isInteger(o.nthreads) || o.nthreads < 1) throw new WorkerOptionsError(`nthreads must be a positive integer, got ${o.nthreads}`, 'nthreads');
   if (!(o.memoryLimit >= 0)) throw new WorkerOptionsError(`memoryLimit must be >= 0 bytes, got ${o.memoryLimit}`, 'memoryLimit');
+  if (o.metricsPort !== undefined && !(Number.isInteger(o.metricsPort) && o.metricsPort >= -1 && o.metricsPort <= 65535)) {
+    throw new WorkerOptionsError(`metricsPort must be a port from 0 to 65535, or -1 for none, got ${o.metricsPort}`, 'metricsPort');
+  }
   if (o.logLines !== undefined && !isValidLogLines(o.logLines)) {
     throw new WorkerOptionsError(`logLines must be an integer from 0 to ${MAX_LOG_LINES}, got ${o.logLines}`, 'logLines');
   }
@@ -127,6 +137,7 @@ function validate(o: WorkerOptions): void {
 class WorkerProcess {
   name = '';
   address = '';
+  metricsUrl = '';
   readonly closed: Promise<WorkerExit>;
   private resolveClosed!: (exit: WorkerExit) => void;
   private readonly store: DataStore;
@@ -143,6 +154,9 @@ class WorkerProcess {
   /** Bumped on every reset: outcomes of older I/O are dropped. */
   private generation = 0;
   private server: PeerServer | undefined;
+  private metricsServer: MetricsListener | undefined;
+  /** Present while the worker serves metrics. */
+  private metrics: WorkerMetricsSink | undefined;
   private link: SchedulerLink | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
@@ -161,7 +175,9 @@ class WorkerProcess {
     routeGrpcLogs(this.log);
     this.peers = new PeerClients({ credentials: channelCredentials(options.tls) });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.store = new DataStore({ memoryLimit: options.memoryLimit * SPILL_FRACTION, spillRoot: options.spillRoot });
+    this.store = new DataStore({
+      memoryLimit: options.memoryLimit * SPILL_FRACTION, spillRoot: options.spillRoot, onSpill: (bytes) => this.metrics?.spill(bytes),
+    });
     this.modules = new ModuleStore(options.modulesDir);
     this.pool = new TaskPool({
       nthreads: options.nthreads, modules: this.modules, maxPerThread: PIPELINE.depth,
@@ -175,6 +191,9 @@ class WorkerProcess {
   async start(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
     const port = this.options.port ?? 0;
+    const metricsPort = this.options.metricsPort ?? -1;
+    // prom-client loads alongside the data port's start, only when metrics are served.
+    const prometheus = metricsPort >= 0 ? import('./prometheus.js') : undefined;
     this.server = await startPeerServer({
       store: this.store, host, port, credentials: serverCredentials(this.options.tls),
       onPut: (values) => this.handle({ type: 'data-put', keys: values, stimulusId: this.stimulus('put') }),
@@ -192,6 +211,7 @@ class WorkerProcess {
     this.name = this.options.name || this.address;
     this.log = this.log.child({ worker: this.name });
     this.taskLog = this.taskLog.child({ worker: this.name });
+    if (prometheus) await this.serveMetrics(await prometheus, host, metricsPort);
     this.link = new SchedulerLink({
       credentials: channelCredentials(this.options.tls),
       tls: this.options.tls !== undefined,
@@ -209,6 +229,18 @@ class WorkerProcess {
     this.heartbeat = setInterval(() => this.sendHeartbeat(), this.options.heartbeatMs ?? 1_000);
   }
 
+  private async serveMetrics(prometheus: typeof import('./prometheus.js'), host: string, port: number): Promise<void> {
+    const metrics = prometheus.workerPrometheus({
+      name: this.name, group: this.options.group ?? '', nthreads: this.options.nthreads, memoryLimit: this.options.memoryLimit,
+      memoryUsed: () => this.store.memoryUsed, spilledBytes: () => this.store.spilledBytes, tasks: () => this.state.counts(),
+    });
+    this.metricsServer = await startMetricsListener(metrics.scrape, host, port).catch((err: Error) => {
+      throw new WorkerError(`cannot serve metrics on ${joinHostPort(host, port)}: ${err.message}`, { cause: err });
+    });
+    this.metrics = metrics.sink;
+    this.metricsUrl = `http://${joinHostPort(this.address.slice(0, this.address.lastIndexOf(':')), this.metricsServer.port)}/metrics`;
+  }
+
   close(reason = 'closed', error?: Error): Promise<void> {
     this.exit ??= error ? { reason, error } : { reason };
     this.closing ??= (async () => {
@@ -216,7 +248,7 @@ class WorkerProcess {
       this.handle({ type: 'close', reason, stimulusId: this.stimulus('close') });
       await this.link?.close();
       this.generation++; // outcomes still arriving are dropped
-      await Promise.allSettled([this.pool.close(), this.server?.close(), this.store.close()]);
+      await Promise.allSettled([this.pool.close(), this.server?.close(), this.metricsServer?.close(), this.store.close()]);
       await this.modules.close(); // after the pool: no thread imports them any more
       this.peers.close();
       this.resolveClosed(this.exit!);
@@ -271,7 +303,7 @@ class WorkerProcess {
       for (const w of compute.whoHas ?? []) whoHas[w.key ?? ''] = w.addresses ?? [];
       const task: ComputeRequest<Spec> = {
         key: spec.key, dependencies: spec.dependencies ?? [], whoHas, priority: spec.priority ?? 0,
-        resources: spec.resources ?? {}, group: spec.group || this.functions.get(spec.functionId ?? '')?.name || (spec.functionId ?? ''), spec,
+        resources: spec.resources ?? {}, group: this.groupOf(spec), spec,
       };
       this.handle({ type: 'compute-task', task, stimulusId: this.stimulus('compute') });
     },
@@ -294,6 +326,11 @@ class WorkerProcess {
     },
   };
 
+  /** The task's group: as the client named it, else its function's name. */
+  private groupOf(spec: Spec): string {
+    return spec.group || this.functions.get(spec.functionId ?? '')?.name || (spec.functionId ?? '');
+  }
+
   private handle(event: StateEvent<Spec>): void {
     for (const ins of this.state.handle(event)) {
       (this.instructionHandlers[ins.type] as (i: typeof ins) => void)(ins);
@@ -304,13 +341,17 @@ class WorkerProcess {
     fetch: (ins) => {
       const gen = this.generation;
       const startMs = Date.now();
+      const started = performance.now();
       this.peers.fetch(ins.from, ins.keys).then((res) => {
         if (gen !== this.generation) return;
         const durationMs = Date.now() - startMs;
+        let bytes = 0;
         for (const { key, value } of res.values) {
           this.store.put(key, value);
+          bytes += value.data.byteLength;
           this.transfers.set(key, { key, startMs, durationMs, nbytes: value.data.byteLength });
         }
+        this.metrics?.transfer(bytes, (performance.now() - started) / 1000);
         this.handle({
           type: 'fetch-done', from: ins.from, stimulusId: this.stimulus('fetched'),
           keys: res.values.map(({ key, value }) => ({ key, nbytes: value.data.byteLength, encoding: value.encoding })),
@@ -366,6 +407,7 @@ class WorkerProcess {
     }
     if (!current()) return;
     this.runs.delete(key);
+    this.metrics?.task(this.groupOf(spec), outcome.ok, outcome.durationMs / 1000);
     if (outcome.ok) {
       this.store.put(key, outcome.value);
       const nbytes = isNativeValue(outcome.value) ? outcome.value.nbytes : outcome.value.data.byteLength;

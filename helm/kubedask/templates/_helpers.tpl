@@ -116,3 +116,31 @@ each watched namespace's Role (scope namespaced).
   resources: [daskautoscalingpolicies]
   verbs: [get, list, watch]
 {{- end }}
+
+{{/* Selects the scheduler Services or worker pods the operator made, in any cluster. */}}
+{{- define "kubedask.managedSelector" -}}
+app.kubernetes.io/managed-by: kubedask-operator
+kubedask.io/component: {{ .component }}
+{{- end }}
+
+{{/* The namespaces the operator watches, as a monitor's namespaceSelector. */}}
+{{- define "kubedask.watchedNamespaces" -}}
+{{- if eq .Values.rbac.scope "namespaced" -}}
+matchNames:
+  {{- toYaml .Values.watchNamespaces | nindent 2 }}
+{{- else -}}
+any: true
+{{- end -}}
+{{- end }}
+
+{{/*
+Target labels from the object's kubedask.io labels: kubedask_cluster (the DaskCluster) and
+kubedask_component (scheduler, worker), which the Grafana dashboard filters by. The argument is
+the role whose meta labels are read: "service" or "pod".
+*/}}
+{{- define "kubedask.clusterRelabelings" -}}
+- sourceLabels: [__meta_kubernetes_{{ . }}_label_kubedask_io_cluster]
+  targetLabel: kubedask_cluster
+- sourceLabels: [__meta_kubernetes_{{ . }}_label_kubedask_io_component]
+  targetLabel: kubedask_component
+{{- end }}
