@@ -78,17 +78,16 @@ function historyMetrics(core: SchedulerCore, registry: Registry): void {
   counter('kubedask_transfer_seconds_total', 'Time spent fetching dependencies from peers, by the fetching worker.', ['worker'], (c) => {
     for (const t of transfers()) c.inc({ worker: t.worker }, t.seconds);
   });
-  gauge('kubedask_worker_managed_bytes', 'Bytes of stored values a worker holds in memory.', ['worker'], (g) => {
+  // Named apart from the workers' own kubedask_worker_* series (worker/runtime/prometheus.ts):
+  // these are every worker's last heartbeat, as the scheduler saw it, from one scrape target.
+  gauge('kubedask_scheduler_worker_managed_bytes', 'Bytes of stored values each worker holds in memory (its last heartbeat).', ['worker'], (g) => {
     for (const w of rows()) g.set({ worker: w.name }, w.managed);
   });
-  gauge('kubedask_worker_unmanaged_bytes', 'A worker process\'s memory beyond its stored values (RSS - managed).', ['worker'], (g) => {
+  gauge('kubedask_scheduler_worker_unmanaged_bytes', 'Each worker process\'s memory beyond its stored values (RSS - managed; its last heartbeat).', ['worker'], (g) => {
     for (const w of rows()) g.set({ worker: w.name }, w.unmanaged);
   });
-  gauge('kubedask_worker_spilled_bytes', 'Bytes of stored values a worker has written to disk.', ['worker'], (g) => {
+  gauge('kubedask_scheduler_worker_spilled_bytes', 'Bytes of stored values each worker has written to disk (its last heartbeat).', ['worker'], (g) => {
     for (const w of rows()) g.set({ worker: w.name }, w.spilled);
-  });
-  gauge('kubedask_worker_memory_limit_bytes', 'A worker\'s memory limit (0: none).', ['worker'], (g) => {
-    for (const w of rows()) g.set({ worker: w.name }, w.memoryLimit);
   });
 }
 

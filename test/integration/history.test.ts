@@ -112,7 +112,7 @@ describe('session history', () => {
       assert.equal(sampleValue(families, 'kubedask_task_group_tasks', { group: 'slowInc', state: 'done' }), 12);
       assert.equal(sampleValue(families, 'kubedask_transfers_total', { worker: totalWorker }), transfers.length);
       assert.ok(sampleValue(families, 'kubedask_transfer_bytes_total', { worker: totalWorker })! > 0);
-      for (const w of workerNames) assert.ok(sampleValue(families, 'kubedask_worker_unmanaged_bytes', { worker: w })! > 0);
+      for (const w of workerNames) assert.ok(sampleValue(families, 'kubedask_scheduler_worker_unmanaged_bytes', { worker: w })! > 0);
 
       // Scaling down: the scheduler's retirement is a decision, the worker's departure an event.
       assert.equal((await cluster.scale(1)).workers, 1);
