@@ -60,7 +60,8 @@ export async function startupBenchCommand({ json, ...options }: StartupBenchFlag
 }
 
 export async function dataframeBenchCommand({ json, ...options }: DataframeBenchFlags): Promise<void> {
-  const result = await dataframeBench(options);
+  // The human output shows each query's progress on a terminal; --json prints only the result.
+  const result = await dataframeBench({ ...options, progress: !json });
   process.stdout.write(json ? `${JSON.stringify(result)}\n` : dataframeTable(result));
 }
 
