@@ -12,6 +12,13 @@ export { startWorker, type WorkerOptions, type RunningWorker } from './worker/ru
 export type { Tls } from './protocol/tls.js';
 export type { ClusterInfo, WorkerInfo } from './client/cluster-info.js';
 export type { WorkerLogLine, WorkerLogs, WorkerLogsOptions } from './client/worker-logs.js';
+export type { TraceEventsOptions } from './client/history.js';
+export type * from './scheduler/history/types.js';
+export { ENTRY_KIND } from './scheduler/history/types.js';
+export { sliceHistory } from './scheduler/history/slice.js';
+export { applyDelta } from './scheduler/history/merge.js';
+export { toChromeTrace, type ChromeTrace, type TraceEvent } from './scheduler/history/trace.js';
+export { InvalidHistoryRequest } from './scheduler/history/request.js';
 export {
   KubedaskError, GraphValidationError, RemoteTaskError, CancelledError, ConnectionLostError, ValueEncodingError,
   FetchError, NoWorkersError, ProtocolError, SchedulerUnreachableError, type GraphErrorReason, type UnreachableReason,

@@ -30,6 +30,8 @@ export interface QueryInput {
   airports: string;
   /** An empty directory for the write query. */
   outDir: string;
+  /** Bars per task group on a terminal while the query runs (the human output; never with --json). */
+  progress?: boolean;
 }
 
 /** sha256 of "key=count" lines sorted by key (the Python peer builds the same). */
@@ -51,32 +53,32 @@ export function checkDifference(ours: Check, theirs: Check): string | undefined 
 }
 
 export const kubedaskQueries: Record<Query, (input: QueryInput) => Promise<Check>> = {
-  groupby: async ({ client, files }) => frameCheck(
+  groupby: async ({ client, files, progress }) => frameCheck(
     await readParquet(files, { columns: ['origin', 'delay'] })
       .groupBy('origin')
       .agg(pl.col('delay').count().alias('n'), pl.col('delay').mean().alias('mean'), pl.col('delay').std().alias('std'))
-      .compute({ client }),
+      .compute({ client, progress }),
     'origin', 'n'),
 
-  join: async ({ client, files, airports }) => frameCheck(
+  join: async ({ client, files, airports, progress }) => frameCheck(
     await readParquet(files, { columns: ['origin', 'delay'] })
       .join(readCsv(airports, { columns: ['iata', 'state'] }), { leftOn: 'origin', rightOn: 'iata' })
       .groupBy('state')
       .agg(pl.col('delay').count().alias('n'), pl.col('delay').mean().alias('mean'))
-      .compute({ client }),
+      .compute({ client, progress }),
     'state', 'n'),
 
-  sort: async ({ client, files }) => {
-    const top = await readParquet(files).sort(['delay', 'date'], { descending: [true, false] }).head(10).compute({ client });
+  sort: async ({ client, files, progress }) => {
+    const top = await readParquet(files).sort(['delay', 'date'], { descending: [true, false] }).head(10).compute({ client, progress });
     const dates = top.getColumn('date').toArray() as unknown as Date[];
     return { rows: top.height, keys: (top.getColumn('delay').toArray() as number[]).map((d, i) => `${d}@${dates[i]!.getTime()}`) };
   },
 
-  write: async ({ client, files, outDir }) => {
+  write: async ({ client, files, outDir, progress }) => {
     const written = await readParquet(files)
       .filter(pl.col('delay').isNotNull().and(pl.col('distance').gt(500)))
       .withColumns(pl.col('date').date.hour().alias('hour'), pl.col('date').date.weekday().alias('weekday'), pl.col('delay').gt(15).alias('late'))
-      .toParquet(outDir, { client, overwrite: true });
+      .toParquet(outDir, { client, overwrite: true, progress });
     return { rows: written.rows };
   },
 };

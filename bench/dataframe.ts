@@ -21,6 +21,8 @@ export interface DataframeBenchOptions {
   python?: string;
   /** Run the peers (false: kubedask only). */
   peer: boolean;
+  /** Bars per task group while kubedask's queries run, on a terminal (the human output). */
+  progress?: boolean;
 }
 
 const dataDir = fileURLToPath(new URL('../../node_modules/vega-datasets/data/', import.meta.url));
@@ -171,7 +173,7 @@ export async function dataframeBench(opts: DataframeBenchOptions) {
       for (const q of QUERIES) {
         if (ours[q].error && ours[q].runs.length === 0) continue; // failed before: not supported here
         const outDir = join(data.dir, 'kubedask-out');
-        record(ours[q], await timed(cluster, () => kubedaskQueries[q]({ client, files: data.files, airports, outDir })));
+        record(ours[q], await timed(cluster, () => kubedaskQueries[q]({ client, files: data.files, airports, outDir, progress: opts.progress === true })));
         rmSync(outDir, { recursive: true, force: true });
       }
       if (engines.length === 0) continue;

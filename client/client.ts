@@ -19,6 +19,8 @@ import { SchedulerRpc } from './scheduler-rpc.js';
 import { ScatterFailedError, ValueMissingError } from './errors.js';
 import { SCHEDULER_ADDRESS_ENV, TLS_ENV } from '../operator/api/types.js';
 import { checkWorkerLogsOptions, type WorkerLogs, type WorkerLogsOptions } from './worker-logs.js';
+import { fetchHistory, writeTraceEvents, type TraceEventsOptions } from './history.js';
+import type { DeltaRequest, HistoryDelta, HistorySnapshot } from '../scheduler/history/types.js';
 import type { KeysProgress } from './progress-types.js';
 
 export interface ConnectOptions {
@@ -245,6 +247,23 @@ export class Client implements FutureOwner {
    */
   async getWorkerLogs(options: WorkerLogsOptions = {}): Promise<Record<string, WorkerLogs>> {
     return this.rpc.workerLogs(checkWorkerLogsOptions(options));
+  }
+
+  /**
+   * What the scheduler has recorded of the session (scheduler/history/types.ts): the whole of
+   * it, or with a request (the cursor, lane and group counts and time of what you have) only
+   * what came after.
+   */
+  history(): Promise<HistorySnapshot>;
+  history(request: DeltaRequest): Promise<HistoryDelta>;
+  async history(request?: DeltaRequest): Promise<HistorySnapshot | HistoryDelta> {
+    return request === undefined ? fetchHistory(this.rpc) : fetchHistory(this.rpc, request);
+  }
+
+  /** Writes the session's task stream and memory as a Chrome trace (open it in Perfetto);
+   *  resolves to the number of trace events written. */
+  async traceEvents(path: string, options: TraceEventsOptions = {}): Promise<number> {
+    return writeTraceEvents(this.rpc, path, options);
   }
 
   /**

@@ -15,6 +15,7 @@ import { fromServiceError } from '../protocol/wire-errors.js';
 import { SchedulerUnreachableError } from '../protocol/errors.js';
 import type { ClusterInfo, GatheredValue, GraphSubmission, KeyEvent, KeyValue } from './messages.js';
 import type { WorkerLogLine, WorkerLogs } from './worker-logs.js';
+import type { DeltaRequest } from '../scheduler/history/types.js';
 import type { KeysProgress } from './progress-types.js';
 
 type Cb<T> = (err: grpc.ServiceError | null, reply?: T) => void;
@@ -27,6 +28,7 @@ interface RawSchedulerClient extends grpc.Client {
   cancel(req: kubedask.v1.CancelRequest.$Properties, cb: Cb<kubedask.v1.CancelReply>): void;
   clusterInfo(req: kubedask.v1.ClusterInfoRequest.$Properties, cb: Cb<kubedask.v1.ClusterInfoReply>): void;
   workerLogs(req: kubedask.v1.WorkerLogsRequest.$Properties, options: grpc.CallOptions, cb: Cb<kubedask.v1.WorkerLogsReply>): void;
+  history(req: kubedask.v1.HistoryRequest.$Properties, cb: Cb<kubedask.v1.HistoryReply>): void;
   progress(req: kubedask.v1.ProgressRequest.$Properties, options: grpc.CallOptions, cb: Cb<kubedask.v1.ProgressReply>): void;
 }
 
@@ -157,6 +159,14 @@ export class SchedulerRpc {
       out[w.address ?? ''] = { name: w.name ?? '', lines, ...(w.error ? { error: w.error } : {}), ...(w.linesLeftOut ? { linesLeftOut: w.linesLeftOut } : {}) };
     }
     return out;
+  }
+
+  /** The session's history as the scheduler's JSON: a snapshot (of at most `maxEntries`
+   *  entries), or a delta after `request`. */
+  async history(request: DeltaRequest | { maxEntries?: number }): Promise<unknown> {
+    const req = 'cursor' in request ? { delta: true, ...request } : { delta: false, maxEntries: request.maxEntries ?? 0 };
+    const reply = await unary<kubedask.v1.HistoryReply>((cb) => this.raw.history(req, cb));
+    return JSON.parse(reply.json) as unknown;
   }
 
   async progress(keys: string[]): Promise<KeysProgress> {

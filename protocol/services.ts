@@ -39,6 +39,7 @@ export const SchedulerService = {
   cancel: method('Scheduler', 'Cancel', pb.CancelRequest, pb.CancelReply, false, false),
   clusterInfo: method('Scheduler', 'ClusterInfo', pb.ClusterInfoRequest, pb.ClusterInfoReply, false, false),
   workerLogs: method('Scheduler', 'WorkerLogs', pb.WorkerLogsRequest, pb.WorkerLogsReply, false, false),
+  history: method('Scheduler', 'History', pb.HistoryRequest, pb.HistoryReply, false, false),
   progress: method('Scheduler', 'Progress', pb.ProgressRequest, pb.ProgressReply, false, false),
 };
 

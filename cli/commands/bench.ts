@@ -5,6 +5,7 @@ import { operatorBench, type OperatorBenchOptions } from '../../bench/operator.j
 import { autoscaleBench, type AutoscaleBenchOptions } from '../../bench/autoscale.js';
 import { startupBench, startupTable, type StartupBenchOptions } from '../../bench/startup.js';
 import { dataframeBench, dataframeTable, type DataframeBenchOptions } from '../../bench/dataframe.js';
+import { dashboardBench, type DashboardBenchOptions } from '../../bench/dashboard.js';
 
 /** Options of the `kubedask bench` subcommands, as ../definitions/bench.ts defines them. */
 interface Output { json?: boolean }
@@ -14,6 +15,7 @@ export type OperatorBenchFlags = OperatorBenchOptions & Output;
 export type AutoscaleBenchFlags = AutoscaleBenchOptions & Output;
 export type StartupBenchFlags = StartupBenchOptions & Output;
 export type DataframeBenchFlags = DataframeBenchOptions & Output;
+export type DashboardBenchFlags = DashboardBenchOptions & Output;
 
 export async function schedulerBenchCommand({ json, ...options }: SchedulerBenchFlags): Promise<void> {
   const result = await schedulerBench(options);
@@ -58,6 +60,15 @@ export async function startupBenchCommand({ json, ...options }: StartupBenchFlag
 }
 
 export async function dataframeBenchCommand({ json, ...options }: DataframeBenchFlags): Promise<void> {
-  const result = await dataframeBench(options);
+  // The human output shows each query's progress on a terminal; --json prints only the result.
+  const result = await dataframeBench({ ...options, progress: !json });
   process.stdout.write(json ? `${JSON.stringify(result)}\n` : dataframeTable(result));
+}
+
+export function dashboardBenchCommand({ json, ...options }: DashboardBenchFlags): void {
+  const result = dashboardBench(options);
+  if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+  const { tasks_per_s: t, overhead_pct: o, delta_ms: d, snapshot: s } = result;
+  process.stdout.write(`scheduler with ${options.tasks} tasks on ${options.workers} workers: ${t.history_off} tasks/s without the history, ${t.history_on} with it (+${o.history_on} %), ${t.history_on_page_connected} with a dashboard page connected (+${o.history_on_page_connected} %)\n`);
+  process.stdout.write(`delta every 500 ms: p50 ${d.p50} ms, max ${d.max} ms; first snapshot of ${s.entries} entries: ${s.ms_median} ms, ${s.mib} MiB of JSON\n`);
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AutoscaleBenchFlags, DataframeBenchFlags, OperatorBenchFlags, SchedulerBenchFlags, SimBenchFlags, StartupBenchFlags } from '../commands/bench.js';
+import type { AutoscaleBenchFlags, DashboardBenchFlags, DataframeBenchFlags, OperatorBenchFlags, SchedulerBenchFlags, SimBenchFlags, StartupBenchFlags } from '../commands/bench.js';
 import { parseCount } from '../options.js';
 import { valued } from './option.js';
 
@@ -61,4 +61,12 @@ export function defineBench(program: Command): void {
     .option('--python <PATH>', 'the Python with dask[dataframe], duckdb and polars (default: $KUBEDASK_BENCH_PYTHON, else python3)')
     .option('--no-peer', 'skip the Python peers')
     .action(async (flags: DataframeBenchFlags) => (await load()).dataframeBenchCommand(flags));
+
+  bench.command('dashboard')
+    .description('what the session history (dashboard, reports, traces) costs the scheduler with many tasks and workers')
+    .option('--json', 'print the result as one JSON line')
+    .addOption(valued('--tasks <N>', 'tasks of the synthetic session', parseCount, 100_000))
+    .addOption(valued('--workers <W>', 'workers (2 threads each)', parseCount, 100))
+    .addOption(valued('--repeat <R>', 'rounds of each variant; the median is reported', parseCount, 3))
+    .action(async (flags: DashboardBenchFlags) => (await load()).dashboardBenchCommand(flags));
 }

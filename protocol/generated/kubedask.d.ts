@@ -785,6 +785,7 @@ export namespace kubedask {
             cancel: kubedask.v1.Scheduler.Cancel;
             clusterInfo: kubedask.v1.Scheduler.ClusterInfo;
             workerLogs: kubedask.v1.Scheduler.WorkerLogs;
+            history: kubedask.v1.Scheduler.History;
             progress: kubedask.v1.Scheduler.Progress;
         }
 
@@ -874,6 +875,17 @@ export namespace kubedask {
               readonly path: "/kubedask.v1.Scheduler/WorkerLogs";
               readonly requestType: "WorkerLogsRequest";
               readonly responseType: "WorkerLogsReply";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+            type HistoryCallback = (error: (Error|null), response?: kubedask.v1.HistoryReply) => void;
+            type History = {
+              (request: kubedask.v1.IHistoryRequest, callback: kubedask.v1.Scheduler.HistoryCallback): void;
+              (request: kubedask.v1.IHistoryRequest): Promise<kubedask.v1.HistoryReply>;
+              readonly name: "History";
+              readonly path: "/kubedask.v1.Scheduler/History";
+              readonly requestType: "HistoryRequest";
+              readonly responseType: "HistoryReply";
               readonly requestStream: undefined;
               readonly responseStream: undefined;
             };
@@ -1507,6 +1519,70 @@ export namespace kubedask {
             type $Shape = kubedask.v1.WorkerLogs.$Properties;
         }
 
+        interface IHistoryRequest extends kubedask.v1.HistoryRequest.$Properties {
+        }
+
+        class HistoryRequest {
+            constructor(properties?: kubedask.v1.HistoryRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            delta: boolean;
+            cursor: number;
+            lanes: number;
+            groups: number;
+            since: number;
+            maxEntries: number;
+            static create(properties: kubedask.v1.HistoryRequest.$Shape): kubedask.v1.HistoryRequest & kubedask.v1.HistoryRequest.$Shape;
+            static create(properties?: kubedask.v1.HistoryRequest.$Properties): kubedask.v1.HistoryRequest;
+            static encode(message: kubedask.v1.HistoryRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.HistoryRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.HistoryRequest & kubedask.v1.HistoryRequest.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.HistoryRequest & kubedask.v1.HistoryRequest.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.HistoryRequest;
+            static toObject(message: kubedask.v1.HistoryRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace HistoryRequest {
+            interface $Properties {
+                delta?: (boolean|null);
+                cursor?: (number|null);
+                lanes?: (number|null);
+                groups?: (number|null);
+                since?: (number|null);
+                maxEntries?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.HistoryRequest.$Properties;
+        }
+
+        interface IHistoryReply extends kubedask.v1.HistoryReply.$Properties {
+        }
+
+        class HistoryReply {
+            constructor(properties?: kubedask.v1.HistoryReply.$Properties);
+            $unknowns?: Uint8Array[];
+            json: string;
+            static create(properties: kubedask.v1.HistoryReply.$Shape): kubedask.v1.HistoryReply & kubedask.v1.HistoryReply.$Shape;
+            static create(properties?: kubedask.v1.HistoryReply.$Properties): kubedask.v1.HistoryReply;
+            static encode(message: kubedask.v1.HistoryReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.HistoryReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.HistoryReply & kubedask.v1.HistoryReply.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.HistoryReply & kubedask.v1.HistoryReply.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.HistoryReply;
+            static toObject(message: kubedask.v1.HistoryReply, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace HistoryReply {
+            interface $Properties {
+                json?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.HistoryReply.$Properties;
+        }
+
         interface IProgressRequest extends kubedask.v1.ProgressRequest.$Properties {
         }
 
@@ -1806,6 +1882,7 @@ export namespace kubedask {
             ready: number;
             inMemory: number;
             spilledBytes: number;
+            rss: number;
             static create(properties: kubedask.v1.Heartbeat.$Shape): kubedask.v1.Heartbeat & kubedask.v1.Heartbeat.$Shape;
             static create(properties?: kubedask.v1.Heartbeat.$Properties): kubedask.v1.Heartbeat;
             static encode(message: kubedask.v1.Heartbeat.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1825,6 +1902,7 @@ export namespace kubedask {
                 ready?: (number|null);
                 inMemory?: (number|null);
                 spilledBytes?: (number|null);
+                rss?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.Heartbeat.$Properties;
@@ -1841,6 +1919,8 @@ export namespace kubedask {
             encoding: kubedask.v1.Encoding;
             startMs: number;
             durationMs: number;
+            thread: number;
+            transfers: kubedask.v1.Transfer.$Properties[];
             static create(properties: kubedask.v1.TaskFinished.$Shape): kubedask.v1.TaskFinished & kubedask.v1.TaskFinished.$Shape;
             static create(properties?: kubedask.v1.TaskFinished.$Properties): kubedask.v1.TaskFinished;
             static encode(message: kubedask.v1.TaskFinished.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1860,9 +1940,44 @@ export namespace kubedask {
                 encoding?: (kubedask.v1.Encoding|null);
                 startMs?: (number|null);
                 durationMs?: (number|null);
+                thread?: (number|null);
+                transfers?: (kubedask.v1.Transfer.$Properties[]|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.TaskFinished.$Properties;
+        }
+
+        interface ITransfer extends kubedask.v1.Transfer.$Properties {
+        }
+
+        class Transfer {
+            constructor(properties?: kubedask.v1.Transfer.$Properties);
+            $unknowns?: Uint8Array[];
+            key: string;
+            startMs: number;
+            durationMs: number;
+            nbytes: number;
+            static create(properties: kubedask.v1.Transfer.$Shape): kubedask.v1.Transfer & kubedask.v1.Transfer.$Shape;
+            static create(properties?: kubedask.v1.Transfer.$Properties): kubedask.v1.Transfer;
+            static encode(message: kubedask.v1.Transfer.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.Transfer.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.Transfer & kubedask.v1.Transfer.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.Transfer & kubedask.v1.Transfer.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.Transfer;
+            static toObject(message: kubedask.v1.Transfer, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace Transfer {
+            interface $Properties {
+                key?: (string|null);
+                startMs?: (number|null);
+                durationMs?: (number|null);
+                nbytes?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.Transfer.$Properties;
         }
 
         interface ITaskErred extends kubedask.v1.TaskErred.$Properties {
@@ -1874,6 +1989,8 @@ export namespace kubedask {
             key: string;
             error?: (kubedask.v1.RemoteError.$Properties|null);
             durationMs: number;
+            startMs: number;
+            thread: number;
             static create(properties: kubedask.v1.TaskErred.$Shape): kubedask.v1.TaskErred & kubedask.v1.TaskErred.$Shape;
             static create(properties?: kubedask.v1.TaskErred.$Properties): kubedask.v1.TaskErred;
             static encode(message: kubedask.v1.TaskErred.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1891,6 +2008,8 @@ export namespace kubedask {
                 key?: (string|null);
                 error?: (kubedask.v1.RemoteError.$Properties|null);
                 durationMs?: (number|null);
+                startMs?: (number|null);
+                thread?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.TaskErred.$Properties;

@@ -8015,6 +8015,47 @@ export const kubedask = $root.kubedask = (() => {
             });
 
             /**
+             * Callback as used by {@link kubedask.v1.Scheduler#history}.
+             * @memberof kubedask.v1.Scheduler
+             * @typedef HistoryCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {kubedask.v1.HistoryReply} [response] HistoryReply
+             */
+
+            /**
+             * Calls History.
+             * @memberof kubedask.v1.Scheduler
+             * @typedef History
+             * @type {{
+             *   (request: kubedask.v1.IHistoryRequest, callback: kubedask.v1.Scheduler.HistoryCallback): void;
+             *   (request: kubedask.v1.IHistoryRequest): Promise<kubedask.v1.HistoryReply>;
+             *   readonly name: "History";
+             *   readonly path: "/kubedask.v1.Scheduler/History";
+             *   readonly requestType: "HistoryRequest";
+             *   readonly responseType: "HistoryReply";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls History.
+             * @name kubedask.v1.Scheduler#history
+             * @type {kubedask.v1.Scheduler.History}
+             */
+            $Object.defineProperties(Scheduler.prototype.history = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Scheduler.prototype.history, $root.kubedask.v1.HistoryRequest, $root.kubedask.v1.HistoryReply, request, callback);
+            }, {
+                name: { value: "History" },
+                path: { value: "/kubedask.v1.Scheduler/History" },
+                requestType: { value: "HistoryRequest" },
+                responseType: { value: "HistoryReply" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
              * Callback as used by {@link kubedask.v1.Scheduler#progress}.
              * @memberof kubedask.v1.Scheduler
              * @typedef ProgressCallback
@@ -14207,6 +14248,645 @@ export const kubedask = $root.kubedask = (() => {
             return WorkerLogs;
         })();
 
+        v1.HistoryRequest = (function() {
+
+            /**
+             * Properties of a HistoryRequest.
+             * @typedef {Object} kubedask.v1.HistoryRequest.$Properties
+             * @property {boolean|null} [delta] HistoryRequest delta
+             * @property {number|null} [cursor] HistoryRequest cursor
+             * @property {number|null} [lanes] HistoryRequest lanes
+             * @property {number|null} [groups] HistoryRequest groups
+             * @property {number|null} [since] HistoryRequest since
+             * @property {number|null} [maxEntries] HistoryRequest maxEntries
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a HistoryRequest.
+             * @memberof kubedask.v1
+             * @interface IHistoryRequest
+             * @augments kubedask.v1.HistoryRequest.$Properties
+             * @deprecated Use kubedask.v1.HistoryRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a HistoryRequest.
+             * @typedef {kubedask.v1.HistoryRequest.$Properties} kubedask.v1.HistoryRequest.$Shape
+             */
+
+            /**
+             * Constructs a new HistoryRequest.
+             * @memberof kubedask.v1
+             * @classdesc Represents a HistoryRequest.
+             * @constructor
+             * @param {kubedask.v1.HistoryRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const HistoryRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * HistoryRequest delta.
+             * @member {boolean} delta
+             * @memberof kubedask.v1.HistoryRequest
+             * @instance
+             */
+            HistoryRequest.prototype.delta = false;
+
+            /**
+             * HistoryRequest cursor.
+             * @member {number} cursor
+             * @memberof kubedask.v1.HistoryRequest
+             * @instance
+             */
+            HistoryRequest.prototype.cursor = 0;
+
+            /**
+             * HistoryRequest lanes.
+             * @member {number} lanes
+             * @memberof kubedask.v1.HistoryRequest
+             * @instance
+             */
+            HistoryRequest.prototype.lanes = 0;
+
+            /**
+             * HistoryRequest groups.
+             * @member {number} groups
+             * @memberof kubedask.v1.HistoryRequest
+             * @instance
+             */
+            HistoryRequest.prototype.groups = 0;
+
+            /**
+             * HistoryRequest since.
+             * @member {number} since
+             * @memberof kubedask.v1.HistoryRequest
+             * @instance
+             */
+            HistoryRequest.prototype.since = 0;
+
+            /**
+             * HistoryRequest maxEntries.
+             * @member {number} maxEntries
+             * @memberof kubedask.v1.HistoryRequest
+             * @instance
+             */
+            HistoryRequest.prototype.maxEntries = 0;
+
+            /**
+             * Creates a new HistoryRequest instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.HistoryRequest
+             * @static
+             * @param {kubedask.v1.HistoryRequest.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.HistoryRequest} HistoryRequest instance
+             * @type {{
+             *   (properties: kubedask.v1.HistoryRequest.$Shape): kubedask.v1.HistoryRequest & kubedask.v1.HistoryRequest.$Shape;
+             *   (properties?: kubedask.v1.HistoryRequest.$Properties): kubedask.v1.HistoryRequest;
+             * }}
+             */
+            HistoryRequest.create = function(properties) {
+                return new HistoryRequest(properties);
+            };
+
+            /**
+             * Encodes the specified HistoryRequest message. Does not implicitly {@link kubedask.v1.HistoryRequest.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.HistoryRequest
+             * @static
+             * @param {kubedask.v1.HistoryRequest.$Properties} message HistoryRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            HistoryRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.delta != null && $Object.hasOwnProperty.call(message, "delta") && message.delta !== false)
+                    writer.uint32(/* id 1, wireType 0 =*/8).bool(message.delta);
+                if (message.cursor != null && $Object.hasOwnProperty.call(message, "cursor") && !$Object.is(message.cursor, 0))
+                    writer.uint32(/* id 2, wireType 1 =*/17).double(message.cursor);
+                if (message.lanes != null && $Object.hasOwnProperty.call(message, "lanes") && message.lanes !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.lanes);
+                if (message.groups != null && $Object.hasOwnProperty.call(message, "groups") && message.groups !== 0)
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.groups);
+                if (message.since != null && $Object.hasOwnProperty.call(message, "since") && !$Object.is(message.since, 0))
+                    writer.uint32(/* id 5, wireType 1 =*/41).double(message.since);
+                if (message.maxEntries != null && $Object.hasOwnProperty.call(message, "maxEntries") && message.maxEntries !== 0)
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.maxEntries);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified HistoryRequest message, length delimited. Does not implicitly {@link kubedask.v1.HistoryRequest.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.HistoryRequest
+             * @static
+             * @param {kubedask.v1.HistoryRequest.$Properties} message HistoryRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            HistoryRequest.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a HistoryRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.HistoryRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.HistoryRequest & kubedask.v1.HistoryRequest.$Shape} HistoryRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            HistoryRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.HistoryRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.delta = value;
+                            else
+                                delete message.delta;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.cursor = value;
+                            else
+                                delete message.cursor;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.lanes = value;
+                            else
+                                delete message.lanes;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.groups = value;
+                            else
+                                delete message.groups;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.since = value;
+                            else
+                                delete message.since;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.maxEntries = value;
+                            else
+                                delete message.maxEntries;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a HistoryRequest message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.HistoryRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.HistoryRequest & kubedask.v1.HistoryRequest.$Shape} HistoryRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            HistoryRequest.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a HistoryRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.HistoryRequest
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.HistoryRequest} HistoryRequest
+             */
+            HistoryRequest.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.HistoryRequest)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.HistoryRequest: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.HistoryRequest();
+                if (object.delta != null)
+                    if (object.delta)
+                        message.delta = $Boolean(object.delta);
+                if (object.cursor != null)
+                    if (!$Object.is($Number(object.cursor), 0))
+                        message.cursor = $Number(object.cursor);
+                if (object.lanes != null)
+                    if ($Number(object.lanes) !== 0)
+                        message.lanes = object.lanes >>> 0;
+                if (object.groups != null)
+                    if ($Number(object.groups) !== 0)
+                        message.groups = object.groups >>> 0;
+                if (object.since != null)
+                    if (!$Object.is($Number(object.since), 0))
+                        message.since = $Number(object.since);
+                if (object.maxEntries != null)
+                    if ($Number(object.maxEntries) !== 0)
+                        message.maxEntries = object.maxEntries >>> 0;
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a HistoryRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.HistoryRequest
+             * @static
+             * @param {kubedask.v1.HistoryRequest} message HistoryRequest
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            HistoryRequest.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.delta = false;
+                    object.cursor = 0;
+                    object.lanes = 0;
+                    object.groups = 0;
+                    object.since = 0;
+                    object.maxEntries = 0;
+                }
+                if (message.delta != null && $Object.hasOwnProperty.call(message, "delta"))
+                    object.delta = message.delta;
+                if (message.cursor != null && $Object.hasOwnProperty.call(message, "cursor"))
+                    object.cursor = options.json && !$isFinite(message.cursor) ? $String(message.cursor) : message.cursor;
+                if (message.lanes != null && $Object.hasOwnProperty.call(message, "lanes"))
+                    object.lanes = message.lanes;
+                if (message.groups != null && $Object.hasOwnProperty.call(message, "groups"))
+                    object.groups = message.groups;
+                if (message.since != null && $Object.hasOwnProperty.call(message, "since"))
+                    object.since = options.json && !$isFinite(message.since) ? $String(message.since) : message.since;
+                if (message.maxEntries != null && $Object.hasOwnProperty.call(message, "maxEntries"))
+                    object.maxEntries = message.maxEntries;
+                return object;
+            };
+
+            /**
+             * Converts this HistoryRequest to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.HistoryRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            HistoryRequest.prototype.toJSON = function() {
+                return HistoryRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for HistoryRequest
+             * @function getTypeUrl
+             * @memberof kubedask.v1.HistoryRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            HistoryRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.HistoryRequest";
+            };
+
+            return HistoryRequest;
+        })();
+
+        v1.HistoryReply = (function() {
+
+            /**
+             * Properties of a HistoryReply.
+             * @typedef {Object} kubedask.v1.HistoryReply.$Properties
+             * @property {string|null} [json] HistoryReply json
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a HistoryReply.
+             * @memberof kubedask.v1
+             * @interface IHistoryReply
+             * @augments kubedask.v1.HistoryReply.$Properties
+             * @deprecated Use kubedask.v1.HistoryReply.$Properties instead.
+             */
+
+            /**
+             * Shape of a HistoryReply.
+             * @typedef {kubedask.v1.HistoryReply.$Properties} kubedask.v1.HistoryReply.$Shape
+             */
+
+            /**
+             * Constructs a new HistoryReply.
+             * @memberof kubedask.v1
+             * @classdesc Represents a HistoryReply.
+             * @constructor
+             * @param {kubedask.v1.HistoryReply.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const HistoryReply = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * HistoryReply json.
+             * @member {string} json
+             * @memberof kubedask.v1.HistoryReply
+             * @instance
+             */
+            HistoryReply.prototype.json = "";
+
+            /**
+             * Creates a new HistoryReply instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.HistoryReply
+             * @static
+             * @param {kubedask.v1.HistoryReply.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.HistoryReply} HistoryReply instance
+             * @type {{
+             *   (properties: kubedask.v1.HistoryReply.$Shape): kubedask.v1.HistoryReply & kubedask.v1.HistoryReply.$Shape;
+             *   (properties?: kubedask.v1.HistoryReply.$Properties): kubedask.v1.HistoryReply;
+             * }}
+             */
+            HistoryReply.create = function(properties) {
+                return new HistoryReply(properties);
+            };
+
+            /**
+             * Encodes the specified HistoryReply message. Does not implicitly {@link kubedask.v1.HistoryReply.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.HistoryReply
+             * @static
+             * @param {kubedask.v1.HistoryReply.$Properties} message HistoryReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            HistoryReply.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.json != null && $Object.hasOwnProperty.call(message, "json") && message.json !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.json);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified HistoryReply message, length delimited. Does not implicitly {@link kubedask.v1.HistoryReply.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.HistoryReply
+             * @static
+             * @param {kubedask.v1.HistoryReply.$Properties} message HistoryReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            HistoryReply.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a HistoryReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.HistoryReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.HistoryReply & kubedask.v1.HistoryReply.$Shape} HistoryReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            HistoryReply.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.HistoryReply();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.json = value;
+                            else
+                                delete message.json;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a HistoryReply message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.HistoryReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.HistoryReply & kubedask.v1.HistoryReply.$Shape} HistoryReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            HistoryReply.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a HistoryReply message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.HistoryReply
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.HistoryReply} HistoryReply
+             */
+            HistoryReply.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.HistoryReply)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.HistoryReply: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.HistoryReply();
+                if (object.json != null)
+                    if (typeof object.json !== "string" || object.json.length)
+                        message.json = $String(object.json);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a HistoryReply message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.HistoryReply
+             * @static
+             * @param {kubedask.v1.HistoryReply} message HistoryReply
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            HistoryReply.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults)
+                    object.json = "";
+                if (message.json != null && $Object.hasOwnProperty.call(message, "json"))
+                    object.json = message.json;
+                return object;
+            };
+
+            /**
+             * Converts this HistoryReply to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.HistoryReply
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            HistoryReply.prototype.toJSON = function() {
+                return HistoryReply.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for HistoryReply
+             * @function getTypeUrl
+             * @memberof kubedask.v1.HistoryReply
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            HistoryReply.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.HistoryReply";
+            };
+
+            return HistoryReply;
+        })();
+
         v1.ProgressRequest = (function() {
 
             /**
@@ -16709,6 +17389,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {number|null} [ready] Heartbeat ready
              * @property {number|null} [inMemory] Heartbeat inMemory
              * @property {number|null} [spilledBytes] Heartbeat spilledBytes
+             * @property {number|null} [rss] Heartbeat rss
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -16781,6 +17462,14 @@ export const kubedask = $root.kubedask = (() => {
             Heartbeat.prototype.spilledBytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
+             * Heartbeat rss.
+             * @member {number} rss
+             * @memberof kubedask.v1.Heartbeat
+             * @instance
+             */
+            Heartbeat.prototype.rss = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
              * Creates a new Heartbeat instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.Heartbeat
@@ -16822,6 +17511,8 @@ export const kubedask = $root.kubedask = (() => {
                     writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.inMemory);
                 if (message.spilledBytes != null && $Object.hasOwnProperty.call(message, "spilledBytes") && (typeof message.spilledBytes === "object" ? message.spilledBytes.low || message.spilledBytes.high : message.spilledBytes !== 0))
                     writer.uint32(/* id 5, wireType 0 =*/40).uint64(message.spilledBytes);
+                if (message.rss != null && $Object.hasOwnProperty.call(message, "rss") && (typeof message.rss === "object" ? message.rss.low || message.rss.high : message.rss !== 0))
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.rss);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -16924,6 +17615,15 @@ export const kubedask = $root.kubedask = (() => {
                                 delete message.spilledBytes;
                             continue;
                         }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.rss = value;
+                            else
+                                delete message.rss;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -17004,6 +17704,16 @@ export const kubedask = $root.kubedask = (() => {
                             message.spilledBytes = object.spilledBytes;
                         else if (typeof object.spilledBytes === "object")
                             message.spilledBytes = new $util.LongBits(object.spilledBytes.low >>> 0, object.spilledBytes.high >>> 0).toNumber(true);
+                if (object.rss != null)
+                    if (typeof object.rss === "object" ? object.rss.low || object.rss.high : $Number(object.rss) !== 0)
+                        if ($util.Long)
+                            message.rss = $util.Long.fromValue(object.rss, true);
+                        else if (typeof object.rss === "string")
+                            message.rss = $parseInt(object.rss, 10);
+                        else if (typeof object.rss === "number")
+                            message.rss = object.rss;
+                        else if (typeof object.rss === "object")
+                            message.rss = new $util.LongBits(object.rss.low >>> 0, object.rss.high >>> 0).toNumber(true);
                 return message;
             };
 
@@ -17038,6 +17748,11 @@ export const kubedask = $root.kubedask = (() => {
                         object.spilledBytes = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
                     } else
                         object.spilledBytes = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.rss = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.rss = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
                 }
                 if (message.memoryUsed != null && $Object.hasOwnProperty.call(message, "memoryUsed"))
                     if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
@@ -17059,6 +17774,13 @@ export const kubedask = $root.kubedask = (() => {
                         object.spilledBytes = options.longs === $String ? $String(message.spilledBytes) : message.spilledBytes;
                     else
                         object.spilledBytes = options.longs === $String ? $util.Long.prototype.toString.call(message.spilledBytes) : options.longs === $Number ? new $util.LongBits(message.spilledBytes.low >>> 0, message.spilledBytes.high >>> 0).toNumber(true) : message.spilledBytes;
+                if (message.rss != null && $Object.hasOwnProperty.call(message, "rss"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.rss = typeof message.rss === "number" ? $BigInt(message.rss) : $util.Long.fromBits(message.rss.low >>> 0, message.rss.high >>> 0, true).toBigInt();
+                    else if (typeof message.rss === "number")
+                        object.rss = options.longs === $String ? $String(message.rss) : message.rss;
+                    else
+                        object.rss = options.longs === $String ? $util.Long.prototype.toString.call(message.rss) : options.longs === $Number ? new $util.LongBits(message.rss.low >>> 0, message.rss.high >>> 0).toNumber(true) : message.rss;
                 return object;
             };
 
@@ -17100,6 +17822,8 @@ export const kubedask = $root.kubedask = (() => {
              * @property {kubedask.v1.Encoding|null} [encoding] TaskFinished encoding
              * @property {number|null} [startMs] TaskFinished startMs
              * @property {number|null} [durationMs] TaskFinished durationMs
+             * @property {number|null} [thread] TaskFinished thread
+             * @property {Array.<kubedask.v1.Transfer.$Properties>|null} [transfers] TaskFinished transfers
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -17125,6 +17849,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
             const TaskFinished = function (properties) {
+                this.transfers = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -17172,6 +17897,22 @@ export const kubedask = $root.kubedask = (() => {
             TaskFinished.prototype.durationMs = 0;
 
             /**
+             * TaskFinished thread.
+             * @member {number} thread
+             * @memberof kubedask.v1.TaskFinished
+             * @instance
+             */
+            TaskFinished.prototype.thread = 0;
+
+            /**
+             * TaskFinished transfers.
+             * @member {Array.<kubedask.v1.Transfer.$Properties>} transfers
+             * @memberof kubedask.v1.TaskFinished
+             * @instance
+             */
+            TaskFinished.prototype.transfers = $util.emptyArray;
+
+            /**
              * Creates a new TaskFinished instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.TaskFinished
@@ -17213,6 +17954,11 @@ export const kubedask = $root.kubedask = (() => {
                     writer.uint32(/* id 4, wireType 1 =*/33).double(message.startMs);
                 if (message.durationMs != null && $Object.hasOwnProperty.call(message, "durationMs") && !$Object.is(message.durationMs, 0))
                     writer.uint32(/* id 5, wireType 1 =*/41).double(message.durationMs);
+                if (message.thread != null && $Object.hasOwnProperty.call(message, "thread") && message.thread !== 0)
+                    writer.uint32(/* id 6, wireType 0 =*/48).int32(message.thread);
+                if (message.transfers != null && message.transfers.length)
+                    for (let i = 0; i < message.transfers.length; ++i)
+                        $root.kubedask.v1.Transfer.encode(message.transfers[i], writer.uint32(/* id 7, wireType 2 =*/58).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -17315,6 +18061,23 @@ export const kubedask = $root.kubedask = (() => {
                                 delete message.durationMs;
                             continue;
                         }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.thread = value;
+                            else
+                                delete message.thread;
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.transfers && message.transfers.length))
+                                message.transfers = [];
+                            message.transfers.push($root.kubedask.v1.Transfer.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -17407,6 +18170,19 @@ export const kubedask = $root.kubedask = (() => {
                 if (object.durationMs != null)
                     if (!$Object.is($Number(object.durationMs), 0))
                         message.durationMs = $Number(object.durationMs);
+                if (object.thread != null)
+                    if ($Number(object.thread) !== 0)
+                        message.thread = object.thread | 0;
+                if (object.transfers) {
+                    if (!$Array.isArray(object.transfers))
+                        throw $TypeError(".kubedask.v1.TaskFinished.transfers: array expected");
+                    message.transfers = $Array(object.transfers.length);
+                    for (let i = 0; i < object.transfers.length; ++i) {
+                        if (!$util.isObject(object.transfers[i]))
+                            throw $TypeError(".kubedask.v1.TaskFinished.transfers: object expected");
+                        message.transfers[i] = $root.kubedask.v1.Transfer.fromObject(object.transfers[i], _depth + 1);
+                    }
+                }
                 return message;
             };
 
@@ -17427,6 +18203,8 @@ export const kubedask = $root.kubedask = (() => {
                 if (_depth > $util.recursionLimit)
                     throw $Error("max depth exceeded");
                 let object = {};
+                if (options.arrays || options.defaults)
+                    object.transfers = [];
                 if (options.defaults) {
                     object.key = "";
                     if ($util.Long) {
@@ -17437,6 +18215,7 @@ export const kubedask = $root.kubedask = (() => {
                     object.encoding = options.enums === $String ? "ENCODING_UNSPECIFIED" : 0;
                     object.startMs = 0;
                     object.durationMs = 0;
+                    object.thread = 0;
                 }
                 if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
                     object.key = message.key;
@@ -17453,6 +18232,13 @@ export const kubedask = $root.kubedask = (() => {
                     object.startMs = options.json && !$isFinite(message.startMs) ? $String(message.startMs) : message.startMs;
                 if (message.durationMs != null && $Object.hasOwnProperty.call(message, "durationMs"))
                     object.durationMs = options.json && !$isFinite(message.durationMs) ? $String(message.durationMs) : message.durationMs;
+                if (message.thread != null && $Object.hasOwnProperty.call(message, "thread"))
+                    object.thread = message.thread;
+                if (message.transfers && message.transfers.length) {
+                    object.transfers = $Array(message.transfers.length);
+                    for (let j = 0; j < message.transfers.length; ++j)
+                        object.transfers[j] = $root.kubedask.v1.Transfer.toObject(message.transfers[j], options, _depth + 1);
+                }
                 return object;
             };
 
@@ -17484,6 +18270,355 @@ export const kubedask = $root.kubedask = (() => {
             return TaskFinished;
         })();
 
+        v1.Transfer = (function() {
+
+            /**
+             * Properties of a Transfer.
+             * @typedef {Object} kubedask.v1.Transfer.$Properties
+             * @property {string|null} [key] Transfer key
+             * @property {number|null} [startMs] Transfer startMs
+             * @property {number|null} [durationMs] Transfer durationMs
+             * @property {number|null} [nbytes] Transfer nbytes
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a Transfer.
+             * @memberof kubedask.v1
+             * @interface ITransfer
+             * @augments kubedask.v1.Transfer.$Properties
+             * @deprecated Use kubedask.v1.Transfer.$Properties instead.
+             */
+
+            /**
+             * Shape of a Transfer.
+             * @typedef {kubedask.v1.Transfer.$Properties} kubedask.v1.Transfer.$Shape
+             */
+
+            /**
+             * Constructs a new Transfer.
+             * @memberof kubedask.v1
+             * @classdesc Represents a Transfer.
+             * @constructor
+             * @param {kubedask.v1.Transfer.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const Transfer = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Transfer key.
+             * @member {string} key
+             * @memberof kubedask.v1.Transfer
+             * @instance
+             */
+            Transfer.prototype.key = "";
+
+            /**
+             * Transfer startMs.
+             * @member {number} startMs
+             * @memberof kubedask.v1.Transfer
+             * @instance
+             */
+            Transfer.prototype.startMs = 0;
+
+            /**
+             * Transfer durationMs.
+             * @member {number} durationMs
+             * @memberof kubedask.v1.Transfer
+             * @instance
+             */
+            Transfer.prototype.durationMs = 0;
+
+            /**
+             * Transfer nbytes.
+             * @member {number} nbytes
+             * @memberof kubedask.v1.Transfer
+             * @instance
+             */
+            Transfer.prototype.nbytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Creates a new Transfer instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.Transfer
+             * @static
+             * @param {kubedask.v1.Transfer.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.Transfer} Transfer instance
+             * @type {{
+             *   (properties: kubedask.v1.Transfer.$Shape): kubedask.v1.Transfer & kubedask.v1.Transfer.$Shape;
+             *   (properties?: kubedask.v1.Transfer.$Properties): kubedask.v1.Transfer;
+             * }}
+             */
+            Transfer.create = function(properties) {
+                return new Transfer(properties);
+            };
+
+            /**
+             * Encodes the specified Transfer message. Does not implicitly {@link kubedask.v1.Transfer.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.Transfer
+             * @static
+             * @param {kubedask.v1.Transfer.$Properties} message Transfer message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Transfer.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.key != null && $Object.hasOwnProperty.call(message, "key") && message.key !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.key);
+                if (message.startMs != null && $Object.hasOwnProperty.call(message, "startMs") && !$Object.is(message.startMs, 0))
+                    writer.uint32(/* id 2, wireType 1 =*/17).double(message.startMs);
+                if (message.durationMs != null && $Object.hasOwnProperty.call(message, "durationMs") && !$Object.is(message.durationMs, 0))
+                    writer.uint32(/* id 3, wireType 1 =*/25).double(message.durationMs);
+                if (message.nbytes != null && $Object.hasOwnProperty.call(message, "nbytes") && (typeof message.nbytes === "object" ? message.nbytes.low || message.nbytes.high : message.nbytes !== 0))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.nbytes);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified Transfer message, length delimited. Does not implicitly {@link kubedask.v1.Transfer.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.Transfer
+             * @static
+             * @param {kubedask.v1.Transfer.$Properties} message Transfer message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Transfer.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a Transfer message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.Transfer
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.Transfer & kubedask.v1.Transfer.$Shape} Transfer
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Transfer.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.Transfer();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.key = value;
+                            else
+                                delete message.key;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.startMs = value;
+                            else
+                                delete message.startMs;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.durationMs = value;
+                            else
+                                delete message.durationMs;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.nbytes = value;
+                            else
+                                delete message.nbytes;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a Transfer message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.Transfer
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.Transfer & kubedask.v1.Transfer.$Shape} Transfer
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Transfer.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a Transfer message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.Transfer
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.Transfer} Transfer
+             */
+            Transfer.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.Transfer)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.Transfer: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.Transfer();
+                if (object.key != null)
+                    if (typeof object.key !== "string" || object.key.length)
+                        message.key = $String(object.key);
+                if (object.startMs != null)
+                    if (!$Object.is($Number(object.startMs), 0))
+                        message.startMs = $Number(object.startMs);
+                if (object.durationMs != null)
+                    if (!$Object.is($Number(object.durationMs), 0))
+                        message.durationMs = $Number(object.durationMs);
+                if (object.nbytes != null)
+                    if (typeof object.nbytes === "object" ? object.nbytes.low || object.nbytes.high : $Number(object.nbytes) !== 0)
+                        if ($util.Long)
+                            message.nbytes = $util.Long.fromValue(object.nbytes, true);
+                        else if (typeof object.nbytes === "string")
+                            message.nbytes = $parseInt(object.nbytes, 10);
+                        else if (typeof object.nbytes === "number")
+                            message.nbytes = object.nbytes;
+                        else if (typeof object.nbytes === "object")
+                            message.nbytes = new $util.LongBits(object.nbytes.low >>> 0, object.nbytes.high >>> 0).toNumber(true);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a Transfer message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.Transfer
+             * @static
+             * @param {kubedask.v1.Transfer} message Transfer
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            Transfer.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.key = "";
+                    object.startMs = 0;
+                    object.durationMs = 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.nbytes = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.nbytes = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                }
+                if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
+                    object.key = message.key;
+                if (message.startMs != null && $Object.hasOwnProperty.call(message, "startMs"))
+                    object.startMs = options.json && !$isFinite(message.startMs) ? $String(message.startMs) : message.startMs;
+                if (message.durationMs != null && $Object.hasOwnProperty.call(message, "durationMs"))
+                    object.durationMs = options.json && !$isFinite(message.durationMs) ? $String(message.durationMs) : message.durationMs;
+                if (message.nbytes != null && $Object.hasOwnProperty.call(message, "nbytes"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.nbytes = typeof message.nbytes === "number" ? $BigInt(message.nbytes) : $util.Long.fromBits(message.nbytes.low >>> 0, message.nbytes.high >>> 0, true).toBigInt();
+                    else if (typeof message.nbytes === "number")
+                        object.nbytes = options.longs === $String ? $String(message.nbytes) : message.nbytes;
+                    else
+                        object.nbytes = options.longs === $String ? $util.Long.prototype.toString.call(message.nbytes) : options.longs === $Number ? new $util.LongBits(message.nbytes.low >>> 0, message.nbytes.high >>> 0).toNumber(true) : message.nbytes;
+                return object;
+            };
+
+            /**
+             * Converts this Transfer to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.Transfer
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            Transfer.prototype.toJSON = function() {
+                return Transfer.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for Transfer
+             * @function getTypeUrl
+             * @memberof kubedask.v1.Transfer
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            Transfer.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.Transfer";
+            };
+
+            return Transfer;
+        })();
+
         v1.TaskErred = (function() {
 
             /**
@@ -17492,6 +18627,8 @@ export const kubedask = $root.kubedask = (() => {
              * @property {string|null} [key] TaskErred key
              * @property {kubedask.v1.RemoteError.$Properties|null} [error] TaskErred error
              * @property {number|null} [durationMs] TaskErred durationMs
+             * @property {number|null} [startMs] TaskErred startMs
+             * @property {number|null} [thread] TaskErred thread
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -17548,6 +18685,22 @@ export const kubedask = $root.kubedask = (() => {
             TaskErred.prototype.durationMs = 0;
 
             /**
+             * TaskErred startMs.
+             * @member {number} startMs
+             * @memberof kubedask.v1.TaskErred
+             * @instance
+             */
+            TaskErred.prototype.startMs = 0;
+
+            /**
+             * TaskErred thread.
+             * @member {number} thread
+             * @memberof kubedask.v1.TaskErred
+             * @instance
+             */
+            TaskErred.prototype.thread = 0;
+
+            /**
              * Creates a new TaskErred instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.TaskErred
@@ -17585,6 +18738,10 @@ export const kubedask = $root.kubedask = (() => {
                     $root.kubedask.v1.RemoteError.encode(message.error, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
                 if (message.durationMs != null && $Object.hasOwnProperty.call(message, "durationMs") && !$Object.is(message.durationMs, 0))
                     writer.uint32(/* id 3, wireType 1 =*/25).double(message.durationMs);
+                if (message.startMs != null && $Object.hasOwnProperty.call(message, "startMs") && !$Object.is(message.startMs, 0))
+                    writer.uint32(/* id 4, wireType 1 =*/33).double(message.startMs);
+                if (message.thread != null && $Object.hasOwnProperty.call(message, "thread") && message.thread !== 0)
+                    writer.uint32(/* id 5, wireType 0 =*/40).int32(message.thread);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -17666,6 +18823,24 @@ export const kubedask = $root.kubedask = (() => {
                                 delete message.durationMs;
                             continue;
                         }
+                    case 4: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.startMs = value;
+                            else
+                                delete message.startMs;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.thread = value;
+                            else
+                                delete message.thread;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -17728,6 +18903,12 @@ export const kubedask = $root.kubedask = (() => {
                 if (object.durationMs != null)
                     if (!$Object.is($Number(object.durationMs), 0))
                         message.durationMs = $Number(object.durationMs);
+                if (object.startMs != null)
+                    if (!$Object.is($Number(object.startMs), 0))
+                        message.startMs = $Number(object.startMs);
+                if (object.thread != null)
+                    if ($Number(object.thread) !== 0)
+                        message.thread = object.thread | 0;
                 return message;
             };
 
@@ -17752,6 +18933,8 @@ export const kubedask = $root.kubedask = (() => {
                     object.key = "";
                     object.error = null;
                     object.durationMs = 0;
+                    object.startMs = 0;
+                    object.thread = 0;
                 }
                 if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
                     object.key = message.key;
@@ -17759,6 +18942,10 @@ export const kubedask = $root.kubedask = (() => {
                     object.error = $root.kubedask.v1.RemoteError.toObject(message.error, options, _depth + 1);
                 if (message.durationMs != null && $Object.hasOwnProperty.call(message, "durationMs"))
                     object.durationMs = options.json && !$isFinite(message.durationMs) ? $String(message.durationMs) : message.durationMs;
+                if (message.startMs != null && $Object.hasOwnProperty.call(message, "startMs"))
+                    object.startMs = options.json && !$isFinite(message.startMs) ? $String(message.startMs) : message.startMs;
+                if (message.thread != null && $Object.hasOwnProperty.call(message, "thread"))
+                    object.thread = message.thread;
                 return object;
             };
 

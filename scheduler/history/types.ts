@@ -163,11 +163,20 @@ export interface DeltaRequest {
   groups: number;
   /** Series samples, decisions, failures and worker events after this time (ms). */
   since: number;
+  /** At most this many stream entries (the oldest first; `cursor` of the reply says where
+   *  they end, so a reader pages through a long stream). Default: all. */
+  maxEntries?: number;
+}
+
+/** Options of a snapshot. */
+export interface SnapshotOptions {
+  /** At most this many stream entries, the oldest kept (page on with deltas from its cursor). */
+  maxEntries?: number;
 }
 
 /** The scheduler's history as its readers use it (core.history on the scheduler). */
 export interface HistorySource {
-  snapshot(): HistorySnapshot;
+  snapshot(options?: SnapshotOptions): HistorySnapshot;
   delta(request: DeltaRequest): HistoryDelta;
   /** A scaling decision made elsewhere (the operator, over Control), shown on the timeline. */
   recordDecision(decision: Decision): void;

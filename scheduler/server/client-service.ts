@@ -12,6 +12,7 @@ import { ClientLink, type WorkerLink } from './links.js';
 import type { EncodedValue } from '../../protocol/values.js';
 import type { Logger } from '../../protocol/log.js';
 import { workerLogsHandler } from './worker-logs.js';
+import { historyHandler } from './history-service.js';
 
 type TaskSpec = kubedask.v1.TaskSpec.$Properties;
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void;
@@ -96,6 +97,7 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
     },
 
     workerLogs: workerLogsHandler(core, peers),
+    history: historyHandler(core),
 
     progress(call: grpc.ServerUnaryCall<kubedask.v1.ProgressRequest, kubedask.v1.ProgressReply.$Properties>, cb: grpc.sendUnaryData<kubedask.v1.ProgressReply.$Properties>): void {
       cb(null, core.state.progress(call.request.keys));

@@ -4,7 +4,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import { toServiceError } from '../../protocol/wire-errors.js';
-import type { HistorySource } from '../history/types.js';
 import type { SchedulerCore } from './core.js';
 import { clusterMetrics } from './metrics.js';
 import type { MetricsWatches } from './metrics-watch.js';
@@ -29,12 +28,9 @@ export function controlHandlers(core: SchedulerCore, watches: MetricsWatches, sh
   return { getMetrics, retireWorkers: retire, shutdown: shutdownCall, watchMetrics: watches.watch, recordDecision };
 }
 
-/** Keeps the operator's decision in the scheduler's history; false when it keeps none. */
+/** Keeps the operator's decision in the scheduler's history. */
 export function recordOperatorDecision(core: SchedulerCore, d: kubedask.v1.IAutoscalingDecision, now = Date.now()): boolean {
-  // Read defensively: a core may be built without a history (core.history is optional).
-  const history = (core as SchedulerCore & { history?: HistorySource }).history;
-  if (!history) return false;
-  history.recordDecision({
+  core.history.recordDecision({
     t: d.timeMs || now, source: 'operator', group: d.group ?? '', from: d.from ?? 0, to: d.to ?? 0, reason: d.reason ?? '',
   });
   return true;

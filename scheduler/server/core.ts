@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { kubedask } from '../../protocol/generated/kubedask.js';
 import { SchedulerState, type SchedulerStateOptions } from '../state/scheduler-state.js';
-import type { GroupShape } from '../state/adaptive.js';
+import { DEFAULT_TARGET_DURATION_MS, type GroupShape } from '../state/adaptive.js';
+import { SessionHistory } from '../history/session-history.js';
 import type { SchedulerEvent, SchedulerMessage, TaskError } from '../state/types.js';
 import { ClientLink, WorkerLink } from './links.js';
 import { Retirements } from './retirement.js';
@@ -34,21 +35,88 @@ export class SchedulerCore {
   /** The target duration and group shapes of the latest WatchMetrics request (the operator's):
    *  the Prometheus gauges use them, so they cover groups at zero and the cluster's target. */
   adaptiveShape: { targetMs: number; groups: GroupShape[] } | undefined;
+  /** What the dashboard, reports, traces and Client.History read (see history/types.ts). */
+  readonly history: SessionHistory;
   private stimulus = 0;
+  /** Worker names by id until they leave (the state forgets a retired worker before it hangs up). */
+  private readonly workerNames = new Map<string, string>();
 
   constructor(options: SchedulerStateOptions) {
     this.state = new SchedulerState(options);
+    this.history = new SessionHistory({
+      scheduler: this.id,
+      startedAt: Date.now(),
+      live: {
+        now: () => Date.now(),
+        progress: () => this.state.groupProgress(),
+        load: (name) => {
+          const link = this.workerByName(name);
+          return link ? this.state.workerLoad(link.def.workerId) : undefined;
+        },
+      },
+    });
   }
 
   handle(event: EventWithoutStimulus): void {
+    this.recordInHistory(event);
     const stimulusId = `${event.type}-${++this.stimulus}`;
     const messages = this.state.handle({ ...event, stimulusId } as SchedulerEvent);
+    if (event.type === 'worker-removed') this.recordKilled();
     for (const message of messages) this.dispatch(message);
     this.trackIdle();
     // Only the event's worker and the workers messaged can have gained or lost tasks.
     if ('workerId' in event) this.trackWorkerIdle(event.workerId);
     for (const message of messages) if ('workerId' in message) this.trackWorkerIdle(message.workerId);
     if (event.type === 'worker-removed') this.retirements.left(event.workerId);
+  }
+
+  /** A cluster sample for the history's series, when one is due (at most once a second). */
+  sampleHistory(): void {
+    const now = Date.now();
+    if (!this.history.wantsSample(now)) return;
+    const c = this.state.counts();
+    const shape = this.adaptiveShape;
+    const adaptive = this.state.adaptive({ targetDurationMs: shape?.targetMs ?? DEFAULT_TARGET_DURATION_MS, groups: shape?.groups ?? [] });
+    const targets: Record<string, number | null> = {};
+    for (const g of adaptive.groups) targets[g.name] = g.target;
+    this.history.sample(now, { workers: c.workers, processing: c.processing, queued: c.queued + c.noWorker, memory: c.memoryBytes, targets });
+  }
+
+  /** Worker arrivals and departures and the scheduler's own retirements, before the state
+   *  forgets what they name. */
+  private recordInHistory(event: EventWithoutStimulus): void {
+    const now = Date.now();
+    if (event.type === 'worker-added') {
+      const w = event.worker;
+      this.workerNames.set(w.workerId, w.name);
+      this.history.workerAdded(now, { name: w.name, address: w.address, group: w.group, nthreads: w.nthreads, memoryLimit: w.memoryLimit });
+    } else if (event.type === 'worker-removed') {
+      const name = this.workerNames.get(event.workerId);
+      this.workerNames.delete(event.workerId);
+      if (name !== undefined) this.history.workerRemoved(now, name, event.reason);
+    } else if (event.type === 'retire-workers') {
+      const byGroup = new Map<string, string[]>();
+      for (const id of event.workerIds) {
+        const link = this.workers.get(id);
+        if (link) byGroup.set(link.def.group, [...(byGroup.get(link.def.group) ?? []), link.def.name]);
+      }
+      for (const [group, names] of byGroup) {
+        let from = 0;
+        for (const link of this.workers.values()) if (link.def.group === group && !this.state.retiring(link.def.workerId)) from++;
+        this.history.recordDecision({ t: now, source: 'scheduler', group, from, to: Math.max(0, from - names.length), reason: `retire ${names.join(', ')}` });
+      }
+    }
+  }
+
+  /** Tasks that erred with KilledWorker (on the scheduler, not on a worker) go to the history's failed tasks. */
+  private recordKilled(): void {
+    const now = Date.now();
+    for (const { key, group, error } of this.state.killedByLastEvent()) {
+      this.history.taskErred(now, {
+        worker: error.worker, key, group, thread: -1, startMs: 0, durationMs: 0,
+        error: { name: error.name, message: error.message, stack: error.stack },
+      });
+    }
   }
 
   workerByName(name: string): WorkerLink | undefined {

@@ -39,6 +39,8 @@ export const defaultSchedulerOptions: SchedulerOptions = {
 };
 
 const REBALANCE_INTERVAL_MS = 100;
+/** The history's series take at most a sample a second (see history/session-history.ts). */
+const HISTORY_SAMPLE_MS = 1000;
 
 export interface RunningScheduler {
   /** host:port clients and workers connect to. */
@@ -120,10 +122,15 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
   }, REBALANCE_INTERVAL_MS);
   rebalancer.unref();
 
+  core.sampleHistory();
+  const sampler = setInterval(() => core.sampleHistory(), HISTORY_SAMPLE_MS);
+  sampler.unref();
+
   function close(): Promise<void> {
     closing ??= (async () => {
       clearInterval(watchdog);
       clearInterval(rebalancer);
+      clearInterval(sampler);
       watches.close();
       for (const link of core.workers.values()) link.send({ close: { reason: 'scheduler shutting down' } });
       for (const link of core.workers.values()) link.end();

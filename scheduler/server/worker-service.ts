@@ -87,11 +87,15 @@ function onWorkerEvent(core: SchedulerCore, link: WorkerLink, event: WorkerEvent
       link.spilledBytes = Number(event.heartbeat?.spilledBytes ?? 0);
       link.executing = event.heartbeat?.executing ?? 0;
       link.ready = event.heartbeat?.ready ?? 0;
+      core.history.heartbeat(link.lastSeen, link.def.name, {
+        managed: link.memoryUsed, rss: Number(event.heartbeat?.rss ?? 0), spilled: link.spilledBytes, executing: link.executing,
+      });
       core.handle({ type: 'heartbeat', workerId, memoryUsed: link.memoryUsed });
       return;
     }
     case 'finished': {
       const f = event.finished!;
+      recordFinished(core, link, f);
       core.handle({ type: 'task-finished', workerId, key: f.key ?? '', nbytes: Number(f.nbytes ?? 0), durationMs: f.durationMs ?? 0 });
       // A thread came free with nothing sent ahead: steal for it now, not at the next tick.
       const processing = core.state.workerSummary(workerId)?.processing ?? Infinity;
@@ -101,6 +105,11 @@ function onWorkerEvent(core: SchedulerCore, link: WorkerLink, event: WorkerEvent
     case 'erred': {
       const e = event.erred!;
       const err = e.error;
+      core.history.taskErred(link.lastSeen, {
+        worker: link.def.name, key: e.key ?? '', group: core.state.taskGroup(e.key ?? '') ?? '', thread: e.thread ?? 0,
+        startMs: e.startMs ?? 0, durationMs: e.durationMs ?? 0,
+        error: { name: err?.name || 'Error', message: err?.message ?? '', stack: err?.stack ?? '' },
+      });
       core.handle({
         type: 'task-erred', workerId, key: e.key ?? '', durationMs: e.durationMs ?? 0,
         error: { name: err?.name || 'Error', message: err?.message ?? '', stack: err?.stack ?? '', worker: link.def.name },
@@ -127,4 +136,19 @@ function onWorkerEvent(core: SchedulerCore, link: WorkerLink, event: WorkerEvent
     default:
       throw new Error('empty worker event');
   }
+}
+
+/** The task's run and the transfers made for it, into the task stream (before the state may
+ *  forget the keys, and with them their groups). */
+function recordFinished(core: SchedulerCore, link: WorkerLink, f: kubedask.v1.ITaskFinished): void {
+  const key = f.key ?? '';
+  const group = core.state.taskGroup(key) ?? '';
+  core.history.taskFinished({
+    worker: link.def.name, key, group, thread: f.thread ?? -1, startMs: f.startMs ?? 0, durationMs: f.durationMs ?? 0,
+    nbytes: Number(f.nbytes ?? 0),
+    transfers: (f.transfers ?? []).map((t) => ({
+      key: t.key ?? '', group: core.state.taskGroup(t.key ?? '') ?? group, startMs: t.startMs ?? 0,
+      durationMs: t.durationMs ?? 0, nbytes: Number(t.nbytes ?? 0),
+    })),
+  });
 }

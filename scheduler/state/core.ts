@@ -1,6 +1,7 @@
 // The scheduler's bookkeeping, shared by the transition table and the event handlers: task,
 // worker and client records, recommendations still to apply, the outbox and the counters.
 // It makes no scheduling decisions; setState keeps every derived index consistent.
+import { GroupProgressCounts, progressBucket } from './group-progress.js';
 import { ReadyQueues, runsBefore, TaskHeap, type HeapItem } from './queue.js';
 import type { SchedulerMessage, StateCounts, StoryEntry, TaskDef, TaskError, TaskState, WorkerDef } from './types.js';
 
@@ -140,6 +141,8 @@ export class Core {
   /** Keys being copied off retiring workers, and the worker asked to fetch each. */
   readonly replicating = new Map<TaskRecord, WorkerRecord>();
   stimulusId = '';
+  /** Tasks the current event erred with KilledWorker (the failures no worker reports). */
+  readonly killed: Array<{ key: string; group: string; error: TaskError }> = [];
   private out: SchedulerMessage[] = [];
   private readonly recs: Array<[TaskRecord, Recommendation]> = [];
   private recHead = 0;
@@ -149,6 +152,8 @@ export class Core {
   /** Queued and no-worker tasks by resourceKey, then group, so adaptive.ts reads buckets, not tasks. */
   readonly pending = new Map<string, PendingByResources>();
   private readonly groups = new Map<string, { count: number; totalMs: number }>();
+  /** Tasks per group by progress bucket (see progress.ts). */
+  readonly progress = new GroupProgressCounts();
   private readonly archive = new Map<string, StoryEntry[]>();
   /** hasCapableWorker's answers by resourceKey, cleared whenever the workers change. */
   readonly capableCache = new Map<string, boolean>();
@@ -163,6 +168,7 @@ export class Core {
   begin(stimulusId: string): void {
     this.stimulusId = stimulusId;
     this.out = [];
+    this.killed.length = 0;
   }
 
   takeOutbox(): SchedulerMessage[] {
@@ -214,6 +220,7 @@ export class Core {
     };
     this.tasks.set(def.key, ts);
     this.perState.released++;
+    this.progress.add(ts.group, 'waiting');
     return ts;
   }
 
@@ -339,6 +346,7 @@ export class Core {
     const from = ts.state;
     this.perState[from]--;
     this.perState[to]++;
+    this.moveProgress(ts, from, to);
     if (from === 'memory') this.memoryBytes -= ts.nbytes;
     if (to === 'memory') this.memoryBytes += ts.nbytes;
     if (to === 'memory' || to === 'erred') ts.outcome = to;
@@ -371,6 +379,13 @@ export class Core {
       this.archive.set(ts.key, ts.story);
       if (this.archive.size > ARCHIVED_STORIES) this.archive.delete(this.archive.keys().next().value as string);
     }
+  }
+
+  private moveProgress(ts: TaskRecord, from: TaskState, to: TaskState): void {
+    const before = progressBucket(from, ts.outcome);
+    const after = progressBucket(to, to === 'memory' || to === 'erred' ? to : ts.outcome);
+    if (to === 'forgotten') this.progress.forget(ts.group, before, after);
+    else this.progress.move(ts.group, before, after);
   }
 
   private countPending(ts: TaskRecord, state: 'queued' | 'no-worker', delta: 1 | -1): void {
@@ -410,6 +425,7 @@ export class Core {
 
   recordDuration(group: string, ms: number): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) return;
+    this.progress.addDuration(group, ms);
     const g = this.groups.get(group);
     if (g) {
       g.count++;

@@ -5,6 +5,7 @@ export {
 } from './adaptive.js';
 export type { GroupProgressCounts, KeysProgress } from './progress.js';
 export { validateGraph } from './validate.js';
+export type { GroupCounts } from './group-progress.js';
 export {
   GraphValidationError, InvalidSchedulerOption, InvalidTransition, SchedulerStateError, StateInvariantError,
   type GraphErrorReason, type StateIndex, type StateViolation,

@@ -10,6 +10,7 @@ import { InvalidSchedulerOption } from './errors.js';
 import { keysProgress, type KeysProgress } from './progress.js';
 import { advanceRetirements, onCancelRetirement, onRetireWorkers, retirementProgress } from './retirement.js';
 import { onRebalance } from './stealing.js';
+import type { GroupCounts } from './group-progress.js';
 import { validateState } from './validate-state.js';
 import type {
   EventOf, EventType, SchedulerEvent, SchedulerMessage, StateCounts, StoryEntry, TaskError, TaskState,
@@ -98,6 +99,22 @@ export class SchedulerState {
   taskState(key: string): TaskState | undefined { return this.core.tasks.get(key)?.state; }
 
   counts(): StateCounts { return this.core.counts(); }
+
+  /** Tasks per task group by progress bucket, kept on every transition (cost: one per group). */
+  groupProgress(): GroupCounts[] { return this.core.progress.all(); }
+
+  /** Tasks the last event erred with KilledWorker: failures that no worker reports. */
+  killedByLastEvent(): ReadonlyArray<{ key: string; group: string; error: TaskError }> { return [...this.core.killed]; }
+
+  /** The group of a known task, for the history's task stream. */
+  taskGroup(key: string): string | undefined { return this.core.tasks.get(key)?.group; }
+
+  /** Expected ms of work assigned to the worker, and its tasks assigned. */
+  workerLoad(workerId: string): { occupancyMs: number; processing: number; holds: number; retiring: boolean } | undefined {
+    const ws = this.core.workers.get(workerId);
+    if (!ws) return undefined;
+    return { occupancyMs: ws.workMs, processing: ws.processing.size, holds: ws.hasWhat.size, retiring: ws.retiring };
+  }
 
   /** The task's recent transitions, oldest first; kept for a while after it is forgotten. */
   story(key: string): StoryEntry[] { return this.core.story(key); }

@@ -6,6 +6,7 @@
 import { ACTIVE_STATES, type Core, type TaskRecord, type WorkerRecord } from './core.js';
 import { StateInvariantError, type StateIndex, type StateViolation } from './errors.js';
 import { capable, fits } from './placement.js';
+import { progressBucket, type ProgressBucket } from './group-progress.js';
 import { runsBefore } from './queue.js';
 import type { TaskState } from './types.js';
 
@@ -38,6 +39,7 @@ export function validateState(c: Core): void {
   const f = new Findings();
   checkTasks(c, f);
   checkCounts(c, f);
+  checkProgress(c, f);
   checkWorkers(c, f);
   checkQueues(c, f);
   checkPending(c, f);
@@ -187,6 +189,34 @@ function checkCounts(c: Core, f: Findings): void {
   }
   if (counted.workers !== c.workers.size) f.add('state-counts', 'workers', `counted ${counted.workers}, but ${c.workers.size} are known`);
   if (!near(counted.memoryBytes, bytes)) f.add('memory-bytes', 'state', `counted ${counted.memoryBytes} bytes, but tasks in memory hold ${bytes}`);
+}
+
+/** Per-group progress: the live tasks' buckets plus those forgotten, and total their sum. */
+function checkProgress(c: Core, f: Findings): void {
+  const recount = new Map<string, Record<ProgressBucket, number>>();
+  for (const ts of c.tasks.values()) {
+    const bucket = progressBucket(ts.state, ts.outcome);
+    if (!bucket) continue;
+    let n = recount.get(ts.group);
+    if (!n) {
+      n = { waiting: 0, queued: 0, processing: 0, done: 0, erred: 0 };
+      recount.set(ts.group, n);
+    }
+    n[bucket]++;
+  }
+  for (const g of c.progress.all()) {
+    const n = recount.get(g.group) ?? { waiting: 0, queued: 0, processing: 0, done: 0, erred: 0 };
+    const gone = c.progress.forgottenOf(g.group);
+    n.done += gone.done;
+    n.erred += gone.erred;
+    for (const bucket of ['waiting', 'queued', 'processing', 'done', 'erred'] as const) {
+      if (g[bucket] !== n[bucket]) f.add('group-progress', `group "${g.group}"`, `counted ${g[bucket]} ${bucket}, but ${n[bucket]} tasks are`);
+    }
+    const sum = g.waiting + g.queued + g.processing + g.done + g.erred;
+    if (g.total !== sum) f.add('group-progress', `group "${g.group}"`, `total ${g.total} is not the sum of its buckets (${sum})`);
+    recount.delete(g.group);
+  }
+  for (const group of recount.keys()) f.add('group-progress', `group "${group}"`, 'has tasks but no progress counts');
 }
 
 function checkWorkers(c: Core, f: Findings): void {

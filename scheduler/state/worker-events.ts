@@ -1,6 +1,6 @@
 // Handlers for what workers report. Reports can be stale (the task was cancelled, moved or
 // forgotten since): those are answered with free-keys or ignored, never an exception.
-import type { Core, TaskRecord, WorkerRecord } from './core.js';
+import type { Core, ErrorOrigin, TaskRecord, WorkerRecord } from './core.js';
 import { capable } from './placement.js';
 import { runsBefore } from './queue.js';
 import { transition } from './transitions.js';
@@ -28,7 +28,7 @@ export function strandQueued(c: Core): void {
   }
 }
 
-function killedWorkerError(ts: TaskRecord, ws: WorkerRecord): TaskRecord['erredBy'] {
+function killedWorkerError(ts: TaskRecord, ws: WorkerRecord): ErrorOrigin {
   const name = ws.def.name || ws.id;
   return {
     key: ts.key,
@@ -49,7 +49,9 @@ export function onWorkerRemoved(c: Core, e: EventOf<'worker-removed'>): void {
   for (const ts of [...ws.processing]) {
     if (!e.graceful) ts.suspicious++;
     if (!e.graceful && ts.suspicious >= c.options.lostWorkerLimit) {
-      ts.erredBy = killedWorkerError(ts, ws);
+      const killed = killedWorkerError(ts, ws);
+      ts.erredBy = killed;
+      c.killed.push({ key: ts.key, group: ts.group, error: killed.error });
       transition(c, ts, 'erred', { quiet: true });
     } else {
       transition(c, ts, 'released', { quiet: true }); // settles back to waiting: rescheduled

@@ -44,6 +44,8 @@ test('the pool runs functions with literal, dependency and placeholder arguments
     assert.equal(value(await pool.run(t)), 9);
     const many = await Promise.all(Array.from({ length: 200 }, (_, i) => pool.run({ key: `m${i}`, fn: add, args: [lit(i), lit(1)], deps: [] })));
     assert.deepEqual(many.map(value), Array.from({ length: 200 }, (_, i) => i + 1));
+    // Each outcome names the pool slot that ran it (the task stream's lane).
+    assert.deepEqual([...new Set(many.map((o) => o.thread))].filter((t) => t !== 0 && t !== 1), []);
   } finally {
     await pool.close();
   }
@@ -75,6 +77,7 @@ test('a thread that dies fails only its task, and the pool goes on', async () =>
     const crashed = await exit;
     assert.ok(!crashed.ok);
     assert.equal(crashed.error.name, 'TaskThreadCrashed');
+    assert.equal(crashed.thread, 0, 'the slot whose thread died');
     assert.match(crashed.error.message, /while running exit with exit code 3/);
     assert.equal(value(await next), 2);
     assert.equal(value(await pool.run({ key: 'again', fn: fn('inc', '(x) => x + 1'), args: [lit(5)], deps: [] })), 6);

@@ -90,6 +90,10 @@ const CORRUPTIONS: Record<StateIndex, Corruption[]> = {
     ['task "r4"', (c) => { taskOf(c, 'r4').wantedBy.clear(); c.clients.get('c2')?.delete(taskOf(c, 'r4')); }],
   ],
   settled: [['state', (c) => c.dirty.add(workerOf(c, 'w3'))]],
+  'group-progress': [
+    // A processing task whose move to memory was not counted.
+    ['group "g"', (c) => { (c.progress as unknown as { groups: Map<string, { processing: number; done: number }> }).groups.get('g')!.done++; }],
+  ],
 };
 
 test('the intact state passes', () => {

@@ -11,7 +11,7 @@ function task(key: string, opts: Partial<ComputeRequest<string>> = {}): WorkerEv
   return { type: 'compute-task', stimulusId: `s${++sid}`, task: { key, dependencies: [], whoHas: {}, priority: 0, resources: {}, spec: `spec:${key}`, ...opts } };
 }
 function done(key: string, nbytes = 8, durationMs = 2): WorkerEvent<string> {
-  return { type: 'execute-done', key, nbytes, encoding: 1, startMs: 1, durationMs, stimulusId: `s${++sid}` };
+  return { type: 'execute-done', key, nbytes, encoding: 1, startMs: 1, durationMs, thread: 0, transfers: [], stimulusId: `s${++sid}` };
 }
 const executes = (out: Ins[]): string[] => out.flatMap((i) => (i.type === 'execute' ? [i.key] : []));
 const fetches = (out: Ins[]): Array<[string, string[]]> => out.flatMap((i) => (i.type === 'fetch' ? [[i.from, [...i.keys].sort()] as [string, string[]]] : []));
@@ -25,7 +25,7 @@ test('a task without dependencies executes and reports finished', () => {
   assert.equal((out[0] as Ins & { type: 'execute' }).spec, 'spec:a');
   assert.equal(ws.stateOf('a'), 'executing');
   const fin = ws.handle(done('a', 5));
-  assert.deepEqual(sent(fin), [{ type: 'finished', key: 'a', nbytes: 5, encoding: 1, startMs: 1, durationMs: 2 }]);
+  assert.deepEqual(sent(fin), [{ type: 'finished', key: 'a', nbytes: 5, encoding: 1, startMs: 1, durationMs: 2, thread: 0, transfers: [] }]);
   assert.equal(ws.stateOf('a'), 'memory');
   assert.deepEqual(ws.counts(), { executing: 0, ready: 0, waiting: 0, fetching: 0, inMemory: 1, erred: 0, memoryBytes: 5 });
 });
@@ -106,7 +106,7 @@ test('a cancelled task asked for again runs anew', () => {
   ws.handle(task('a'));
   ws.handle({ type: 'cancel-task', key: 'a', stimulusId: 'c' });
   assert.deepEqual(executes(ws.handle(task('a'))), ['a']);
-  assert.deepEqual(sent(ws.handle(done('a'))), [{ type: 'finished', key: 'a', nbytes: 8, encoding: 1, startMs: 1, durationMs: 2 }]);
+  assert.deepEqual(sent(ws.handle(done('a'))), [{ type: 'finished', key: 'a', nbytes: 8, encoding: 1, startMs: 1, durationMs: 2, thread: 0, transfers: [] }]);
 });
 
 test('an interrupted task that local tasks need is fetched from its holders instead', () => {
@@ -160,7 +160,7 @@ test('a steal of an executing, finished or unknown task is ignored; its outcome 
   ws.handle(task('a'));
   assert.deepEqual(ws.handle({ type: 'steal-task', key: 'a', stimulusId: 'st1' }), []);
   assert.equal(ws.stateOf('a'), 'executing');
-  assert.deepEqual(sent(ws.handle(done('a', 3))), [{ type: 'finished', key: 'a', nbytes: 3, encoding: 1, startMs: 1, durationMs: 2 }]);
+  assert.deepEqual(sent(ws.handle(done('a', 3))), [{ type: 'finished', key: 'a', nbytes: 3, encoding: 1, startMs: 1, durationMs: 2, thread: 0, transfers: [] }]);
   assert.deepEqual(ws.handle({ type: 'steal-task', key: 'a', stimulusId: 'st2' }), []);
   assert.equal(ws.stateOf('a'), 'memory');
   assert.deepEqual(ws.handle({ type: 'steal-task', key: 'nope', stimulusId: 'st3' }), []);
@@ -175,11 +175,11 @@ test('errors are reported, kept until freed, and a retry runs again', () => {
   const ws = new WorkerState<string>({ nthreads: 1 });
   ws.handle(task('a'));
   const err = { name: 'TypeError', message: 'boom', stack: 'TypeError: boom\n    at f' };
-  const out = ws.handle({ type: 'execute-failed', key: 'a', error: err, durationMs: 3, stimulusId: 'e' });
-  assert.deepEqual(sent(out), [{ type: 'erred', key: 'a', error: err, durationMs: 3 }]);
+  const out = ws.handle({ type: 'execute-failed', key: 'a', error: err, startMs: 5, durationMs: 3, thread: 0, stimulusId: 'e' });
+  assert.deepEqual(sent(out), [{ type: 'erred', key: 'a', error: err, startMs: 5, durationMs: 3, thread: 0 }]);
   assert.equal(ws.stateOf('a'), 'error');
   assert.deepEqual(executes(ws.handle(task('a'))), ['a']);
-  ws.handle({ type: 'execute-failed', key: 'a', error: err, durationMs: 3, stimulusId: 'e2' });
+  ws.handle({ type: 'execute-failed', key: 'a', error: err, startMs: 5, durationMs: 3, thread: 0, stimulusId: 'e2' });
   ws.handle({ type: 'free-keys', keys: ['a'], stimulusId: 'free' });
   assert.equal(ws.stateOf('a'), undefined);
 });
@@ -300,7 +300,7 @@ test('random event sequences keep the invariants (no invalid transition, executi
           whoHas: Object.fromEntries(deps.map((d) => [d, peers.filter(() => rnd(2) === 0)])) });
       } else if (r === 3 && running.size > 0) {
         const key = [...running][rnd(running.size)]!;
-        ev = rnd(3) === 0 ? { type: 'execute-failed', key, error: { name: 'E', message: 'm', stack: '' }, durationMs: 1, stimulusId: 'x' } : done(key, 1, rnd(2) === 0 ? 0.1 : 5);
+        ev = rnd(3) === 0 ? { type: 'execute-failed', key, error: { name: 'E', message: 'm', stack: '' }, startMs: 1, durationMs: 1, thread: 0, stimulusId: 'x' } : done(key, 1, rnd(2) === 0 ? 0.1 : 5);
       } else if (r === 4 && flights.size > 0) {
         const [from, asked] = [...flights][rnd(flights.size)]!;
         const got = asked.filter(() => rnd(3) > 0);

@@ -23,9 +23,10 @@ export interface PoolTask {
   deps: Array<[key: string, encoding: number, data: Uint8Array]>;
 }
 
+/** `thread`: the slot (0 .. nthreads-1) whose thread ran it; -1 when no thread did. */
 export type TaskOutcome =
-  | { ok: true; value: EncodedValue; startMs: number; durationMs: number }
-  | { ok: false; error: ThreadErrorInfo; startMs: number; durationMs: number };
+  | { ok: true; value: EncodedValue; startMs: number; durationMs: number; thread: number }
+  | { ok: false; error: ThreadErrorInfo; startMs: number; durationMs: number; thread: number };
 
 export interface TaskPoolOptions {
   nthreads: number;
@@ -51,6 +52,8 @@ interface Pending {
 }
 
 interface Slot {
+  /** Its place in the pool: a replacement thread takes the same index. */
+  index: number;
   worker: Worker;
   threadId: number;
   /** [0] the id of the task running (0: none), [1] bumped when a skip message is posted, [2]
@@ -229,7 +232,7 @@ export class TaskPool {
     const workerData: ThreadData = { control };
     const worker = new Worker(THREAD_URL, { workerData, resourceLimits: this.options.resourceLimits, execArgv: threadExecArgv() });
     const slot: Slot = {
-      worker, threadId: worker.threadId, control: new Int32Array(control), inflight: new Map(),
+      index, worker, threadId: worker.threadId, control: new Int32Array(control), inflight: new Map(),
       known: new Set(), ready: false, error: undefined,
     };
     worker.on('message', (msg: FromThread) => {
@@ -257,8 +260,8 @@ export class TaskPool {
       if (!p) continue;
       slot.inflight.delete(r.id);
       p.resolve(r.ok
-        ? { ok: true, value: { encoding: r.encoding, data: r.data }, startMs: r.startMs, durationMs: r.durationMs }
-        : { ok: false, error: r.error, startMs: r.startMs, durationMs: r.durationMs });
+        ? { ok: true, value: { encoding: r.encoding, data: r.data }, startMs: r.startMs, durationMs: r.durationMs, thread: slot.index }
+        : { ok: false, error: r.error, startMs: r.startMs, durationMs: r.durationMs, thread: slot.index });
     }
     if (this.queue.length > 0) this.scheduleFlush();
   }
@@ -269,7 +272,7 @@ export class TaskPool {
     const requeue: Pending[] = [];
     for (const p of slot.inflight.values()) {
       if (p.id === culprit) {
-        p.resolve(failed(new TaskThreadCrashedError(p.task.key, slot.threadId, code, slot.error ? { cause: slot.error } : undefined)));
+        p.resolve({ ...failed(new TaskThreadCrashedError(p.task.key, slot.threadId, code, slot.error ? { cause: slot.error } : undefined)), thread: index });
       } else {
         requeue.push(p); // innocent: not started, or its result was lost with the thread
       }
@@ -304,5 +307,5 @@ function threadExecArgv(): string[] {
 
 function failed(err: Error, key?: string): TaskOutcome {
   const message = key && !err.message.includes(key) ? `${err.message} (task ${key})` : err.message;
-  return { ok: false, error: { name: err.name, message, stack: err.stack ?? '' }, startMs: Date.now(), durationMs: 0 };
+  return { ok: false, error: { name: err.name, message, stack: err.stack ?? '' }, startMs: Date.now(), durationMs: 0, thread: -1 };
 }

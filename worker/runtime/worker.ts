@@ -22,7 +22,7 @@
 import { hostname, networkInterfaces, totalmem } from 'node:os';
 import { kubedask } from '../../protocol/generated/kubedask.js';
 import { WorkerState } from '../state/worker-state.js';
-import type { ComputeRequest, InstructionOf, InstructionType, ToScheduler, WorkerEvent as StateEvent } from '../state/types.js';
+import type { ComputeRequest, InstructionOf, InstructionType, ToScheduler, Transfer, WorkerEvent as StateEvent } from '../state/types.js';
 import { DataStore } from './data-store.js';
 import { DependencyLostError, UnknownFunctionError, UnknownKernelError, WorkerError, WorkerOptionsError } from './errors.js';
 import { resolveKernel } from './builtins.js';
@@ -148,6 +148,8 @@ class WorkerProcess {
   /** Key -> id of its current run; an outcome of any other run (interrupted) is dropped. */
   private readonly runs = new Map<string, number>();
   private runSeq = 0;
+  /** Dependencies fetched from peers and not yet reported with the task that used them. */
+  private readonly transfers = new Map<string, Transfer>();
   private state: WorkerState<Spec>;
   /** Bumped on every reset: outcomes of older I/O are dropped. */
   private generation = 0;
@@ -265,6 +267,7 @@ class WorkerProcess {
     this.store.clear();
     this.functions.clear();
     this.runs.clear();
+    this.transfers.clear();
   }
 
   private stimulus(what: string): string {
@@ -274,7 +277,10 @@ class WorkerProcess {
   private sendHeartbeat(): void {
     if (!this.link?.connected) return;
     const c = this.state.counts();
-    this.link.send({ heartbeat: { memoryUsed: this.store.memoryUsed, spilledBytes: this.store.spilledBytes, executing: c.executing, ready: c.ready, inMemory: c.inMemory } });
+    this.link.send({ heartbeat: {
+      memoryUsed: this.store.memoryUsed, spilledBytes: this.store.spilledBytes, rss: process.memoryUsage.rss(),
+      executing: c.executing, ready: c.ready, inMemory: c.inMemory,
+    } });
   }
 
   private onCommands(commands: Command[]): void {
@@ -334,13 +340,16 @@ class WorkerProcess {
   private readonly instructionHandlers: { [T in InstructionType]: (ins: InstructionOf<T, Spec>) => void } = {
     fetch: (ins) => {
       const gen = this.generation;
+      const startMs = Date.now();
       const started = performance.now();
       this.peers.fetch(ins.from, ins.keys).then((res) => {
         if (gen !== this.generation) return;
+        const durationMs = Date.now() - startMs;
         let bytes = 0;
         for (const { key, value } of res.values) {
           this.store.put(key, value);
           bytes += value.data.byteLength;
+          this.transfers.set(key, { key, startMs, durationMs, nbytes: value.data.byteLength });
         }
         this.metrics?.transfer(bytes, (performance.now() - started) / 1000);
         this.handle({
@@ -360,7 +369,10 @@ class WorkerProcess {
     },
     'send-to-scheduler': (ins) => this.link?.send(wireEvent[ins.message.type](ins.message as never, this.address)),
     'release-data': (ins) => {
-      for (const key of ins.keys) this.store.delete(key);
+      for (const key of ins.keys) {
+        this.store.delete(key);
+        this.transfers.delete(key);
+      }
     },
   };
 
@@ -400,12 +412,28 @@ class WorkerProcess {
       this.store.put(key, outcome.value);
       const nbytes = isNativeValue(outcome.value) ? outcome.value.nbytes : outcome.value.data.byteLength;
       this.handle({
-        type: 'execute-done', key, nbytes, encoding: outcome.value.encoding,
-        startMs: outcome.startMs, durationMs: outcome.durationMs, stimulusId: this.stimulus('done'),
+        type: 'execute-done', key, nbytes, encoding: outcome.value.encoding, startMs: outcome.startMs,
+        durationMs: outcome.durationMs, thread: outcome.thread, transfers: this.takeTransfers(spec.dependencies ?? []),
+        stimulusId: this.stimulus('done'),
       });
     } else {
-      this.handle({ type: 'execute-failed', key, error: outcome.error, durationMs: outcome.durationMs, stimulusId: this.stimulus('failed') });
+      this.handle({
+        type: 'execute-failed', key, error: outcome.error, startMs: outcome.startMs, durationMs: outcome.durationMs,
+        thread: outcome.thread, stimulusId: this.stimulus('failed'),
+      });
     }
+  }
+
+  /** The fetches made for these dependencies, reported once (with the first task to use them). */
+  private takeTransfers(dependencies: string[]): Transfer[] {
+    const out: Transfer[] = [];
+    for (const dep of dependencies) {
+      const t = this.transfers.get(dep);
+      if (!t) continue;
+      this.transfers.delete(dep);
+      out.push(t);
+    }
+    return out;
   }
 
   /**
@@ -415,7 +443,7 @@ class WorkerProcess {
    */
   private async runBuiltin(key: string, name: string, spec: Spec, current: () => boolean): Promise<BuiltinOutcome | undefined> {
     const startMs = Date.now();
-    const failed = (err: Error): BuiltinOutcome => ({ ...failure(err), startMs, durationMs: Date.now() - startMs });
+    const failed = (err: Error): BuiltinOutcome => ({ ...failure(err), startMs, durationMs: Date.now() - startMs, thread: 0 });
     try {
       const kernel = await resolveKernel(name);
       if (!kernel) return failed(new UnknownKernelError(key, name));
@@ -429,14 +457,15 @@ class WorkerProcess {
       }
       if (!current()) return undefined;
       const value = await kernel(params, inputs, { key, nthreads: this.options.nthreads });
-      return { ok: true, value, startMs, durationMs: Date.now() - startMs };
+      return { ok: true, value, startMs, durationMs: Date.now() - startMs, thread: 0 };
     } catch (err) {
       return failed(err instanceof Error ? err : new Error(String(err)));
     }
   }
 }
 
-type BuiltinOutcome = TaskOutcome | { ok: true; value: EncodedValue | NativeValue; startMs: number; durationMs: number };
+/** A built-in kernel runs on the worker's main thread: its entries go on lane 0. */
+type BuiltinOutcome = TaskOutcome | { ok: true; value: EncodedValue | NativeValue; startMs: number; durationMs: number; thread: number };
 
 /** Decoded bytes are views into the whole received batch; postMessage would copy all of it. */
 function exact(data: Uint8Array | null | undefined): Uint8Array {
@@ -445,12 +474,16 @@ function exact(data: Uint8Array | null | undefined): Uint8Array {
 }
 
 function failure(err: Error): TaskOutcome {
-  return { ok: false, error: { name: err.name, message: err.message, stack: err.stack ?? '' }, startMs: Date.now(), durationMs: 0 };
+  return { ok: false, error: { name: err.name, message: err.message, stack: err.stack ?? '' }, startMs: Date.now(), durationMs: 0, thread: -1 };
 }
 
 const wireEvent: { [T in ToScheduler['type']]: (m: Extract<ToScheduler, { type: T }>, worker: string) => WireEvent } = {
-  finished: (m) => ({ finished: { key: m.key, nbytes: m.nbytes, encoding: m.encoding, startMs: m.startMs, durationMs: m.durationMs } }),
-  erred: (m, worker) => ({ erred: { key: m.key, durationMs: m.durationMs, error: { key: m.key, ...m.error, worker } } }),
+  finished: (m) => ({ finished: {
+    key: m.key, nbytes: m.nbytes, encoding: m.encoding, startMs: m.startMs, durationMs: m.durationMs, thread: m.thread, transfers: m.transfers,
+  } }),
+  erred: (m, worker) => ({ erred: {
+    key: m.key, startMs: m.startMs, durationMs: m.durationMs, thread: m.thread, error: { key: m.key, ...m.error, worker },
+  } }),
   added: (m) => ({ added: { keys: m.keys, nbytes: m.nbytes } }),
   missing: (m) => ({ missing: { key: m.key, missing: m.missing } }),
   rejected: (m) => ({ rejected: { key: m.key, reason: m.reason } }),

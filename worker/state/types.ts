@@ -28,6 +28,14 @@ export interface ComputeRequest<Spec = unknown> {
   spec: Spec;
 }
 
+/** A dependency fetched from a peer for a task: when its fetch ran, and its size. */
+export interface Transfer {
+  key: string;
+  startMs: number;
+  durationMs: number;
+  nbytes: number;
+}
+
 export interface FetchedKey {
   key: string;
   nbytes: number;
@@ -51,14 +59,17 @@ export type WorkerEvent<Spec = unknown> = Stimulus & (
   /** A Fetch failed as a whole (peer unreachable, deadline): try other holders. */
   | { type: 'fetch-failed'; from: string; keys: string[]; reason: string }
   /** The result is stored by the runtime before this event. */
-  | { type: 'execute-done'; key: string; nbytes: number; encoding: number; startMs: number; durationMs: number }
-  | { type: 'execute-failed'; key: string; error: TaskErrorInfo; durationMs: number }
+  /** `thread`: the task pool's slot that ran it (-1: not a task thread); `transfers`: its
+   *  dependencies fetched for it (passed on to the scheduler's task stream). */
+  | { type: 'execute-done'; key: string; nbytes: number; encoding: number; startMs: number; durationMs: number; thread: number; transfers: Transfer[] }
+  | { type: 'execute-failed'; key: string; error: TaskErrorInfo; startMs: number; durationMs: number; thread: number }
   | { type: 'close'; reason: string }
 );
 
 export type ToScheduler =
-  | { type: 'finished'; key: string; nbytes: number; encoding: number; startMs: number; durationMs: number }
-  | { type: 'erred'; key: string; error: TaskErrorInfo; durationMs: number }
+  /** startMs 0 and thread -1: not run here (reported because the worker holds the value). */
+  | { type: 'finished'; key: string; nbytes: number; encoding: number; startMs: number; durationMs: number; thread: number; transfers: Transfer[] }
+  | { type: 'erred'; key: string; error: TaskErrorInfo; startMs: number; durationMs: number; thread: number }
   | { type: 'added'; keys: string[]; nbytes: number[] }
   | { type: 'missing'; key: string; missing: string[] }
   | { type: 'rejected'; key: string; reason: string };

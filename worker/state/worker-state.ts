@@ -140,6 +140,7 @@ export class WorkerState<Spec = unknown> {
       this.toMemory(e, ev.nbytes, ev.encoding, out, ev.stimulusId);
       out.push({ type: 'send-to-scheduler', stimulusId: ev.stimulusId, message: {
         type: 'finished', key: ev.key, nbytes: ev.nbytes, encoding: ev.encoding, startMs: ev.startMs, durationMs: ev.durationMs,
+        thread: ev.thread, transfers: ev.transfers,
       } });
     },
     'execute-failed': (ev, out) => {
@@ -148,7 +149,7 @@ export class WorkerState<Spec = unknown> {
       this.transition(e, 'error', ev.stimulusId);
       this.unlinkDependencies(e, out, ev.stimulusId);
       out.push({ type: 'send-to-scheduler', stimulusId: ev.stimulusId, message: {
-        type: 'erred', key: ev.key, error: ev.error, durationMs: ev.durationMs,
+        type: 'erred', key: ev.key, error: ev.error, startMs: ev.startMs, durationMs: ev.durationMs, thread: ev.thread,
       } });
     },
     close: (ev, out) => {
@@ -177,7 +178,7 @@ export class WorkerState<Spec = unknown> {
     if (e) {
       e.wanted = true;
       if (e.state === 'memory') {
-        out.push({ type: 'send-to-scheduler', stimulusId, message: { type: 'finished', key: e.key, nbytes: e.nbytes, encoding: e.encoding, startMs: 0, durationMs: 0 } });
+        out.push({ type: 'send-to-scheduler', stimulusId, message: { type: 'finished', key: e.key, nbytes: e.nbytes, encoding: e.encoding, startMs: 0, durationMs: 0, thread: -1, transfers: [] } });
         return;
       }
       if (e.state === 'flight') {
@@ -262,7 +263,7 @@ export class WorkerState<Spec = unknown> {
       e.wanted = true; // once reported, the scheduler counts it here until it frees it
       this.toMemory(e, k.nbytes, k.encoding, out, ev.stimulusId);
       if (isTask) {
-        out.push({ type: 'send-to-scheduler', stimulusId: ev.stimulusId, message: { type: 'finished', key: e.key, nbytes: k.nbytes, encoding: k.encoding, startMs: 0, durationMs: 0 } });
+        out.push({ type: 'send-to-scheduler', stimulusId: ev.stimulusId, message: { type: 'finished', key: e.key, nbytes: k.nbytes, encoding: k.encoding, startMs: 0, durationMs: 0, thread: -1, transfers: [] } });
       } else {
         added.keys.push(e.key);
         added.nbytes.push(k.nbytes);
