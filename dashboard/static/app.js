@@ -13,7 +13,7 @@ async function start() {
     if (!res.ok) throw new Error(`${res.status} ${(await res.text()).trim()}`);
     snapshot = await res.json();
   } catch (err) {
-    state.textContent = `no history: ${err.message}; retrying`;
+    state.textContent = `cannot load the history (${err.message}); retrying`;
     state.className = 'down';
     setTimeout(start, 2000);
     return;

@@ -40,14 +40,10 @@ function sendFile(res: ServerResponse, name: string, text: string): void {
   sendText(res, 200, CONTENT_TYPES[name.slice(name.lastIndexOf('.') + 1)] ?? 'application/octet-stream', text);
 }
 
-/**
- * Serves the dashboard. `history` is the scheduler's record of the session (core.history);
- * without one the pages load but say that no history is kept.
- */
-export function startDashboard(core: SchedulerCore, history: HistorySource | undefined, scrape: Scrape, host: string, port: number): Promise<Server> {
+/** Serves the dashboard; `history` is the scheduler's record of the session (core.history). */
+export function startDashboard(core: SchedulerCore, history: HistorySource, scrape: Scrape, host: string, port: number): Promise<Server> {
   const pages = staticNames();
-  const events = history && new DashboardEvents(history);
-  const noHistory = (res: ServerResponse) => sendText(res, 503, 'text/plain; charset=utf-8', 'this scheduler keeps no history\n');
+  const events = new DashboardEvents(history);
   return listen(host, port, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://dashboard');
     const path = url.pathname;
@@ -56,12 +52,10 @@ export function startDashboard(core: SchedulerCore, history: HistorySource | und
     } else if (path === '/api/status') {
       sendText(res, 200, 'application/json', JSON.stringify(statusOf(core)));
     } else if (path === '/api/history') {
-      if (!history) noHistory(res);
-      else sendText(res, 200, 'application/json', JSON.stringify(history.snapshot()));
+      sendText(res, 200, 'application/json', JSON.stringify(history.snapshot()));
     } else if (path === '/api/events') {
       const request = parseDeltaRequest(url.searchParams);
-      if (!events) noHistory(res);
-      else if (typeof request === 'string') sendText(res, 400, 'text/plain; charset=utf-8', `${request}\n`);
+      if (typeof request === 'string') sendText(res, 400, 'text/plain; charset=utf-8', `${request}\n`);
       else events.subscribe(req, res, request);
     } else if (path === '/' || path === '/status') {
       sendFile(res, 'index.html', staticFile('index.html'));
@@ -76,7 +70,7 @@ export function startDashboard(core: SchedulerCore, history: HistorySource | und
     } else {
       res.writeHead(404).end('not found');
     }
-  }, () => events?.close());
+  }, () => events.close());
 }
 
 /** Serves only /metrics (the dashboard's Prometheus text). */

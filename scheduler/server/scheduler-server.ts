@@ -94,7 +94,7 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
   };
   const urlOf = (http: HttpServer, path: string) => `http://${options.host}:${(http.address() as AddressInfo).port}${path}`;
   if (options.dashboardPort >= 0) {
-    dashboard = await serveHttp('dashboard', options.dashboardPort, (p) => startDashboard(core, undefined, scrape, options.host, p));
+    dashboard = await serveHttp('dashboard', options.dashboardPort, (p) => startDashboard(core, core.history, scrape, options.host, p));
     dashboardUrl = urlOf(dashboard, '/');
   }
   let metricsUrl = '';
