@@ -517,6 +517,14 @@ describe('Dockerfiles', () => {
         const top = pattern.split('/')[0]!;
         assert.ok(copied.includes(top), `${file} copies ${top} (tsconfig includes ${pattern})`);
       }
+      // Every top-level folder of product code is compiled into the image (a folder the build
+      // leaves out fails the image build, or the import, only where it is built).
+      const included = new Set(tsconfig.include.map((p) => p.split('/')[0]!));
+      for (const dir of readdirSync(root, { withFileTypes: true })) {
+        if (!dir.isDirectory() || ['test', 'scripts', 'node_modules', 'dist'].includes(dir.name) || dir.name.startsWith('.')) continue;
+        if (!readdirSync(join(root, dir.name), { recursive: true }).some((f) => String(f).endsWith('.ts'))) continue;
+        assert.ok(included.has(dir.name), `tsconfig.build.json includes ${dir.name}/, which holds product code`);
+      }
       for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts']) assert.ok(copied.includes(f), `${file} copies ${f}`);
       const pkg = JSON.parse(read('package.json')) as { bin: Record<string, string>; scripts: Record<string, string> };
       assert.match(pkg.scripts['build:image'] ?? '', /tsc -p tsconfig\.build\.json/, 'package.json builds the image from tsconfig.build.json');
