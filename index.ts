@@ -12,7 +12,7 @@ export { startWorker, type WorkerOptions, type RunningWorker } from './worker/ru
 export type { Tls } from './protocol/tls.js';
 export type { ClusterInfo, WorkerInfo } from './client/cluster-info.js';
 export type { WorkerLogLine, WorkerLogs, WorkerLogsOptions } from './client/worker-logs.js';
-export type { TraceEventsOptions } from './client/history.js';
+export type { PerformanceReportOptions, TraceEventsOptions } from './client/history.js';
 export type * from './scheduler/history/types.js';
 export { ENTRY_KIND } from './scheduler/history/types.js';
 export { sliceHistory } from './scheduler/history/slice.js';

@@ -19,7 +19,7 @@ import { SchedulerRpc } from './scheduler-rpc.js';
 import { ScatterFailedError, ValueMissingError } from './errors.js';
 import { SCHEDULER_ADDRESS_ENV, TLS_ENV } from '../operator/api/types.js';
 import { checkWorkerLogsOptions, type WorkerLogs, type WorkerLogsOptions } from './worker-logs.js';
-import { fetchHistory, writeTraceEvents, type TraceEventsOptions } from './history.js';
+import { fetchHistory, withPerformanceReport, writeTraceEvents, type PerformanceReportOptions, type TraceEventsOptions } from './history.js';
 import type { DeltaRequest, HistoryDelta, HistorySnapshot } from '../scheduler/history/types.js';
 import type { KeysProgress } from './progress-types.js';
 
@@ -258,6 +258,16 @@ export class Client implements FutureOwner {
   history(request: DeltaRequest): Promise<HistoryDelta>;
   async history(request?: DeltaRequest): Promise<HistorySnapshot | HistoryDelta> {
     return request === undefined ? fetchHistory(this.rpc) : fetchHistory(this.rpc, request);
+  }
+
+  /**
+   * Runs fn and writes one self-contained HTML file of what ran meanwhile (task stream, time per
+   * task group, worker memory, scaling, failures) that opens without the cluster: Dask's
+   * performance_report. Written also when fn throws (then its error passes on).
+   */
+  async performanceReport<T>(path: string, fn: () => T | Promise<T>, options: PerformanceReportOptions = {}): Promise<T> {
+    this.assertOpen();
+    return withPerformanceReport(this.rpc, path, fn, options);
   }
 
   /** Writes the session's task stream and memory as a Chrome trace (open it in Perfetto);

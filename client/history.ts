@@ -1,5 +1,5 @@
-// The session's history as the client reads it (Client.history) and the Chrome trace written
-// from it (Client.traceEvents).
+// The session's history as the client reads it (Client.history), and the files written from
+// it: the Chrome trace (Client.traceEvents) and the performance report (Client.performanceReport).
 import { writeFile } from 'node:fs/promises';
 import { applyDelta } from '../scheduler/history/merge.js';
 import { checkDeltaRequest } from '../scheduler/history/request.js';
@@ -57,4 +57,31 @@ export async function writeTraceEvents(rpc: SchedulerRpc, path: string, options:
   const trace = toChromeTrace(snapshot);
   await writeFile(path, JSON.stringify(trace));
   return trace.traceEvents.length;
+}
+
+export interface PerformanceReportOptions {
+  /** The report's heading (default 'kubedask performance report'). */
+  title?: string;
+}
+
+/**
+ * Runs fn, then writes what ran while it did (the history cut to that window) as one
+ * self-contained HTML file, as dask.distributed's performance_report does: also when fn throws,
+ * whose error then passes on. The report's code is loaded only here.
+ */
+export async function withPerformanceReport<T>(rpc: SchedulerRpc, path: string, fn: () => T | Promise<T>, options: PerformanceReportOptions = {}): Promise<T> {
+  if (typeof path !== 'string' || path === '') throw new TypeError('performanceReport needs a file path');
+  if (typeof fn !== 'function') throw new TypeError('performanceReport needs a function to run');
+  const from = Date.now();
+  let outcome: { value: T } | { error: unknown };
+  try {
+    outcome = { value: await fn() };
+  } catch (error) {
+    outcome = { error };
+  }
+  const to = Date.now();
+  const [{ renderReport }, snapshot] = await Promise.all([import('../dashboard/report.js'), fetchHistory(rpc)]);
+  await writeFile(path, renderReport(sliceHistory(snapshot, from, to), options));
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
 }

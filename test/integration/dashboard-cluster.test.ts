@@ -1,8 +1,13 @@
 // The dashboard of a real LocalCluster in headless Chromium: a graph with one failing task
 // reaches 100 % for the group that succeeded, with stream entries and worker memory shown, and
-// the failure's error listed.
+// the failure's error listed; and a performance report of what ran inside it, opened from
+// file:// once the scheduler is gone, shows that and nothing from before.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { BROWSER_HOOK, launchBrowser } from '../helpers/browser.js';
 import { withCluster } from '../helpers/cluster.js';
@@ -39,5 +44,46 @@ describe('dashboard of a LocalCluster', () => {
         await page.close();
       }
     });
+  });
+
+  test('a performance report of what ran inside it opens with the scheduler stopped and shows only that', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubedask-perf-'));
+    const file = join(dir, 'report.html');
+    try {
+      const inside = 13; // 12 cubes and their sum
+      await withCluster({ workers: 2, threads: 1, dashboardPort: -1 }, async (_cluster, client) => {
+        // Before the report: not in it.
+        await client.gather(client.map(function before(x: number) { return x + 1; }, [1, 2, 3, 4, 5]));
+        const out = await client.performanceReport(file, async () => {
+          const cubes = client.map(function cube(x: number) { return x ** 3; }, Array.from({ length: 12 }, (_, i) => i));
+          const total = client.submit(function sum(...xs: number[]) { return xs.reduce((a, b) => a + b, 0); }, ...cubes);
+          return total.result();
+        }, { title: 'cubes' });
+        assert.equal(out, 4356);
+        // A report is written also when the function throws; the error passes on.
+        await assert.rejects(client.performanceReport(join(dir, 'failed.html'), () => { throw new Error('inside'); }), /inside/);
+        assert.match(readFileSync(join(dir, 'failed.html'), 'utf8'), /<html/i);
+      });
+      // The cluster is closed: the file stands alone.
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(err.message));
+      try {
+        await page.goto(pathToFileURL(file).href);
+        assert.equal(await page.title(), 'cubes');
+        const computed = async () => Number(await page.$eval('canvas.task-stream', (c) => (c as unknown as Shown).dataset.total));
+        await waitUntil(async () => (await computed()) >= inside, 'the report\'s stream');
+        const groups = await page.$$eval('.timings tbody tr', (rows) => rows.map((r) => [(r as unknown as Shown).dataset.group, Number(r.children[1]!.textContent)]));
+        const byGroup = new Map(groups as [string, number][]);
+        assert.equal(byGroup.get('cube'), 12);
+        assert.equal(byGroup.get('sum'), 1);
+        assert.equal(byGroup.has('before'), false, 'what ran before the report is not in it');
+        assert.deepEqual(errors, []);
+      } finally {
+        await page.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
