@@ -8,7 +8,10 @@
 // worker rows. Memory series are kept for the connected workers and the latest departed ones
 // (maxDepartedWorkers): with autoscaled pods, named afresh each time, a long session would
 // otherwise sample, store and serve a column of nulls for every worker that ever joined.
-// A worker whose series is dropped leaves `memory.workers` of later snapshots and deltas.
+// A worker whose series is dropped leaves `memory.workers` of later snapshots and deltas (a
+// delta names every worker kept; applyDelta drops those it no longer names). One that comes
+// back under that name later starts afresh; only a reader that read nothing between its drop
+// and its return still holds its earlier values.
 //
 // Deltas are exact: every record is stamped with a time strictly after the `now` of every
 // snapshot or delta served before it, and a read returns records stamped after `since` and at
