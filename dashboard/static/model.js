@@ -108,9 +108,8 @@ function appendSeries(model, from) {
     to.unmanaged.push(...series.unmanaged);
     to.spilled.push(...series.spilled);
   }
-  for (const series of Object.values(m.workers)) {
-    for (const k of ['managed', 'unmanaged', 'spilled']) while (series[k].length < m.t.length) series[k].push(null);
-  }
+  // A worker the history no longer names had its series dropped (departed long ago): so here.
+  for (const worker of Object.keys(m.workers)) if (!Object.hasOwn(from.memory.workers, worker)) delete m.workers[worker];
 }
 
 /** Per task group: computations finished, their total and mean duration, and errors. */

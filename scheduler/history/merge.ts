@@ -50,9 +50,14 @@ function appendCluster(a: ClusterSeries, b: ClusterSeries): ClusterSeries {
   };
 }
 
+/**
+ * A delta names every worker whose memory series the scheduler keeps (with no values when no
+ * sample is new): one it no longer names was dropped (departed long ago) and goes here too; one
+ * named first is padded with nulls before.
+ */
 function appendMemory(a: MemorySeries, b: MemorySeries): MemorySeries {
   const workers: MemorySeries['workers'] = {};
-  for (const name of new Set([...Object.keys(a.workers), ...Object.keys(b.workers)])) {
+  for (const name of Object.keys(b.workers)) {
     const x = a.workers[name];
     const y = b.workers[name];
     workers[name] = {

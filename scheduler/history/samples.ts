@@ -31,6 +31,11 @@ export class SampledColumns {
     if (this.t.length > this.max) this.thin();
   }
 
+  /** Forgets a column: later samples no longer carry it. */
+  remove(name: string): void {
+    this.columns.delete(name);
+  }
+
   /** Index of the first sample after `since`. */
   indexAfter(since: number): number {
     let lo = 0;

@@ -2,9 +2,16 @@
 // workers report and read by the dashboard, reports, traces and progress bars. Pure: every
 // time is passed in (the live view's clock included), nothing is read from the system.
 //
-// Cost: recording is O(1) per task (a push per column); a sample is O(workers + groups) at
-// most once per sampling interval; a delta is proportional to what is new plus the progress
-// (one row per group, kept by the scheduler's state) and the worker rows.
+// Cost: recording is O(1) per task (a push per column); a sample is O(connected workers +
+// departed workers kept + groups) at most once per sampling interval; a delta is proportional
+// to what is new plus the progress (one row per group, kept by the scheduler's state) and the
+// worker rows. Memory series are kept for the connected workers and the latest departed ones
+// (maxDepartedWorkers): with autoscaled pods, named afresh each time, a long session would
+// otherwise sample, store and serve a column of nulls for every worker that ever joined.
+// A worker whose series is dropped leaves `memory.workers` of later snapshots and deltas (a
+// delta names every worker kept; applyDelta drops those it no longer names). One that comes
+// back under that name later starts afresh; only a reader that read nothing between its drop
+// and its return still holds its earlier values.
 //
 // Deltas are exact: every record is stamped with a time strictly after the `now` of every
 // snapshot or delta served before it, and a read returns records stamped after `since` and at
@@ -42,6 +49,8 @@ export interface SessionHistoryOptions {
   sampleEveryMs?: number;
   /** Series samples kept before every other one goes (default 10,000). */
   maxSamples?: number;
+  /** Departed workers whose memory series are kept, the latest to leave (default 32). */
+  maxDepartedWorkers?: number;
 }
 
 export interface WorkerJoined {
@@ -129,6 +138,9 @@ export class SessionHistory implements HistorySource {
   private readonly groups: string[] = [];
   private readonly groupIndex = new Map<string, number>();
   private readonly workers = new Map<string, WorkerInfo>();
+  /** Departed workers that still have memory columns, the earliest to leave first. */
+  private readonly departed = new Set<string>();
+  private readonly maxDepartedWorkers: number;
   private readonly samples: SampledColumns;
   private readonly decisions: CappedLog<Decision>;
   private readonly failed: CappedLog<FailedTask>;
@@ -148,19 +160,35 @@ export class SessionHistory implements HistorySource {
     this.decisions = new CappedLog(options.maxEvents ?? 10_000);
     this.workerEvents = new CappedLog(options.maxEvents ?? 10_000);
     this.failed = new CappedLog(options.maxFailed ?? 1000);
+    this.maxDepartedWorkers = options.maxDepartedWorkers ?? 32;
+    if (!Number.isInteger(this.maxDepartedWorkers) || this.maxDepartedWorkers < 0) {
+      throw new RangeError(`maxDepartedWorkers must be an integer >= 0, got ${this.maxDepartedWorkers}`);
+    }
   }
 
   workerAdded(t: number, w: WorkerJoined): void {
     const at = this.stamp(t);
     this.workers.set(w.name, { ...w, managed: 0, rss: 0, spilled: 0, executing: 0, connected: true, heartbeatAt: at });
+    // Back under the same name: its columns, if still kept, go on.
+    this.departed.delete(w.name);
     this.workerEvents.push({ t: at, worker: w.name, event: 'added', reason: '' }, at);
   }
 
   workerRemoved(t: number, name: string, reason: string): void {
     const at = this.stamp(t);
-    const w = this.workers.get(name);
-    if (w) this.workers.delete(name);
+    if (this.workers.delete(name)) this.keepDepartedSeries(name);
     this.workerEvents.push({ t: at, worker: name, event: 'removed', reason }, at);
+  }
+
+  /** Keeps the memory columns of `name`, just gone, and drops those of the earliest beyond the bound. */
+  private keepDepartedSeries(name: string): void {
+    if (!this.samples.columns.has(memoryColumn(name, 'managed'))) return;
+    this.departed.add(name);
+    for (const oldest of this.departed) {
+      if (this.departed.size <= this.maxDepartedWorkers) break;
+      this.departed.delete(oldest);
+      for (const part of MEMORY_PARTS) this.samples.remove(memoryColumn(oldest, part));
+    }
   }
 
   /** A heartbeat's figures; spilled bytes grown since the last one become a spill entry. */

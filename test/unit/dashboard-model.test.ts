@@ -3,6 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DeltaRequest, HistoryDelta, HistorySnapshot, StreamColumns } from '../../scheduler/history/types.js';
+import { SessionHistory } from '../../scheduler/history/session-history.js';
 import { FixtureHistory, generateFixture } from '../helpers/history-fixture.js';
 import { seededRandom } from '../helpers/random.js';
 
@@ -40,7 +41,7 @@ describe('dashboard model', () => {
     assert.equal(model.cursor, whole.cursor);
   });
 
-  test('pads series of groups and workers that appear later with nulls', async () => {
+  test('pads series of groups and workers that appear later with nulls; drops workers a delta no longer names', async () => {
     const m = await load();
     const empty = { start: [], duration: [], lane: [], group: [], kind: [], key: [], bytes: [] };
     const model = m.createModel({
@@ -52,12 +53,42 @@ describe('dashboard model', () => {
     m.applyDelta(model, {
       now: 15, from: 0, cursor: 0, dropped: 0, lanes: [], groups: [], stream: empty, progress: [], workers: [],
       cluster: { t: [15], workers: [2], processing: [0], queued: [0], memory: [0], targets: { b: [3] } },
-      memory: { t: [15], workers: { w1: { managed: [7], unmanaged: [0], spilled: [0] } } },
+      memory: { t: [15], workers: { w0: { managed: [null], unmanaged: [null], spilled: [null] }, w1: { managed: [7], unmanaged: [0], spilled: [0] } } },
       decisions: [], failed: [], workerEvents: [],
     });
     assert.deepEqual(model.cluster.targets, { a: [1, 2, null], b: [null, null, 3] });
     assert.deepEqual(model.memory.workers.w0.managed, [1, 2, null]);
     assert.deepEqual(model.memory.workers.w1.managed, [null, null, 7]);
+    m.applyDelta(model, {
+      now: 20, from: 0, cursor: 0, dropped: 0, lanes: [], groups: [], stream: empty, progress: [], workers: [],
+      cluster: { t: [], workers: [], processing: [], queued: [], memory: [], targets: {} },
+      memory: { t: [], workers: { w1: { managed: [], unmanaged: [], spilled: [] } } },
+      decisions: [], failed: [], workerEvents: [],
+    });
+    assert.deepEqual(Object.keys(model.memory.workers), ['w1']);
+    assert.deepEqual(model.memory.workers.w1.managed, [null, null, 7]);
+  });
+
+  test('holds the memory series the history keeps as workers come and go', async () => {
+    const m = await load();
+    const clock = { now: 1000 };
+    const h = new SessionHistory({
+      scheduler: 's', startedAt: clock.now, maxDepartedWorkers: 4,
+      live: { now: () => clock.now, progress: () => [], load: () => undefined },
+    });
+    const model = m.createModel(h.snapshot());
+    for (let step = 0; step < 60; step++) {
+      clock.now += 1000;
+      h.workerAdded(clock.now, { name: `w${step}`, address: '', group: '', nthreads: 1, memoryLimit: 0 });
+      if (step >= 2) h.workerRemoved(clock.now, `w${step - 2}`, 'scaled down');
+      h.heartbeat(clock.now, `w${step}`, { managed: step, rss: step, spilled: 0, executing: 0 });
+      h.sample(clock.now, { workers: 2, processing: 0, queued: 0, memory: 0, targets: {} });
+      if (step % 7 === 0) m.applyDelta(model, h.delta(m.deltaRequest(model)));
+    }
+    m.applyDelta(model, h.delta(m.deltaRequest(model)));
+    const whole = h.snapshot();
+    assert.equal(Object.keys(whole.memory.workers).length, 2 + 4);
+    assert.deepEqual(model.memory, whole.memory);
   });
 
   test('finds the entries a window shows, as a scan of every entry would', async () => {

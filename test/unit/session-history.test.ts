@@ -11,14 +11,17 @@ import { ENTRY_KIND, type GroupProgress, type HistorySnapshot } from '../../sche
 import { Harness, of, task } from './scheduler-harness.js';
 
 /** A history on a clock the test moves. */
-function historyAt(options: { maxEntries?: number; maxSamples?: number; progress?: () => GroupProgress[] } = {}) {
+function historyAt(options: { maxEntries?: number; maxSamples?: number; maxDepartedWorkers?: number; progress?: () => GroupProgress[] } = {}) {
   const clock = { now: 1_000_000 };
   const live: LiveView = {
     now: () => clock.now,
     progress: options.progress ?? (() => []),
     load: (name) => (name === 'w1' ? { processing: 3, holds: 2, occupancyMs: 40, retiring: false } : undefined),
   };
-  const h = new SessionHistory({ scheduler: 'sched', startedAt: clock.now, live, maxEntries: options.maxEntries, maxSamples: options.maxSamples });
+  const h = new SessionHistory({
+    scheduler: 'sched', startedAt: clock.now, live, maxEntries: options.maxEntries, maxSamples: options.maxSamples,
+    maxDepartedWorkers: options.maxDepartedWorkers,
+  });
   return { h, clock };
 }
 
@@ -279,4 +282,73 @@ test('a decision from a clock far ahead (or with no sane time) is shown at its a
   assert.deepEqual(d.workerEvents.map((e) => e.worker), ['w1'], 'a record after them still reaches the next delta');
   assert.ok(Number.isFinite(d.now) && d.now <= clock.now + 1);
   assert.equal(h.wantsSample(clock.now + 1000), true, 'samples go on');
+
+/** Workers w0..w199 join one after another, each leaving 3 steps later, with a sample per step. */
+function churn(h: SessionHistory, clock: { now: number }, onStep: (step: number, connected: number) => void): void {
+  const workers = 200;
+  const stay = 3;
+  for (let step = 0; step < workers + stay; step++) {
+    clock.now += 1000;
+    if (step < workers) join(h, clock.now, `w${step}`);
+    if (step >= stay) h.workerRemoved(clock.now, `w${step - stay}`, 'scaled down');
+    for (let i = Math.max(0, step - stay + 1); i <= Math.min(step, workers - 1); i++) {
+      h.heartbeat(clock.now, `w${i}`, { managed: step, rss: 2 * step, spilled: 0, executing: 0 });
+    }
+    h.sample(clock.now, { workers: 1, processing: 0, queued: 0, memory: 0, targets: {} });
+    onStep(step, Math.min(step, workers - 1) - Math.max(0, step - stay + 1) + 1);
+  }
+}
+
+test('memory series: the connected workers and the latest departed ones only, so a sample stays bounded', () => {
+  const { h, clock } = historyAt();
+  let most = 0;
+  churn(h, clock, (step, connected) => {
+    // The snapshot's series are every column the history samples: the work of each sample.
+    const kept = Object.keys(h.snapshot().memory.workers).length;
+    assert.ok(kept <= connected + 32, `step ${step}: ${kept} workers' memory kept, ${connected} connected`);
+    most = Math.max(most, kept);
+  });
+  assert.equal(most, 32 + 3);
+  const s = h.snapshot();
+  // All gone: the 32 that left last, each with a value for every sample kept.
+  assert.deepEqual(Object.keys(s.memory.workers).sort(), Array.from({ length: 32 }, (_, i) => `w${168 + i}`).sort());
+  for (const w of Object.values(s.memory.workers)) assert.equal(w.managed.length, s.memory.t.length);
+  assert.deepEqual(s.memory.workers.w199!.managed.slice(-4), [199, 200, 201, null]);
+  assert.deepEqual(s.memory.workers.w199!.unmanaged.slice(-4), [199, 200, 201, null]);
+  assert.equal(s.workerEvents.length, 400);
+});
+
+test('memory series: a departed worker still kept that comes back goes on in its columns; the bound is an option', () => {
+  const { h, clock } = historyAt({ maxDepartedWorkers: 1 });
+  join(h, clock.now, 'a');
+  h.heartbeat(clock.now, 'a', { managed: 1, rss: 1, spilled: 0, executing: 0 });
+  h.sample(clock.now, { workers: 1, processing: 0, queued: 0, memory: 0, targets: {} });
+  h.workerRemoved(clock.now, 'a', 'lost');
+  clock.now += 1000;
+  h.sample(clock.now, { workers: 0, processing: 0, queued: 0, memory: 0, targets: {} });
+  join(h, clock.now, 'a');
+  h.heartbeat(clock.now, 'a', { managed: 3, rss: 3, spilled: 0, executing: 0 });
+  join(h, clock.now, 'b');
+  clock.now += 1000;
+  h.sample(clock.now, { workers: 2, processing: 0, queued: 0, memory: 0, targets: {} });
+  assert.deepEqual(h.snapshot().memory.workers.a!.managed, [1, null, 3]);
+  h.workerRemoved(clock.now, 'a', 'lost');
+  h.workerRemoved(clock.now, 'b', 'lost');
+  assert.deepEqual(Object.keys(h.snapshot().memory.workers), ['b']);
+  assert.throws(() => historyAt({ maxDepartedWorkers: -1 }), /maxDepartedWorkers must be an integer >= 0, got -1/);
+});
+
+test('memory series: deltas applied to a snapshot equal a fresh snapshot as workers come and go, at any pace', () => {
+  const { h, clock } = historyAt();
+  let every = h.snapshot();
+  let third = h.snapshot();
+  const next = (s: HistorySnapshot) => applyDelta(s, h.delta({ cursor: s.cursor, lanes: s.lanes.length, groups: s.groups.length, since: s.now }));
+  churn(h, clock, (step) => {
+    every = next(every);
+    assert.deepEqual(every, h.snapshot(), `step ${step}`);
+    if (step % 37 === 0) {
+      third = next(third);
+      assert.deepEqual(third, h.snapshot(), `step ${step}, read every 37`);
+    }
+  });
 });
