@@ -17,6 +17,8 @@ let model;
 let view;
 let retryMs = FIRST_RETRY_MS;
 let frame = 0;
+/** Deltas applied since the last snapshot. */
+let applied = 0;
 
 function show(text, className) {
   state.textContent = text;
@@ -50,6 +52,7 @@ function showSnapshot(snapshot) {
   frame = 0;
   model = createModel(snapshot);
   view = createView(model);
+  applied = 0;
   window.kubedask = { model, view };
   document.title = `kubedask ${snapshot.scheduler}`;
   document.getElementById('scheduler').textContent = snapshot.scheduler;
@@ -76,6 +79,7 @@ async function follow() {
   try {
     await readEvents(res, (data) => {
       applyDelta(model, JSON.parse(data));
+      applied++;
       retryMs = FIRST_RETRY_MS;
       // Render at most once a frame, however many deltas arrived.
       if (!frame) frame = requestAnimationFrame(() => { frame = 0; view.render(); });
@@ -92,7 +96,8 @@ async function run() {
     const { refused, why } = await follow();
     if (refused) {
       show(`the scheduler cannot continue this history (${why}); reloading`, 'down');
-      retryMs = FIRST_RETRY_MS;
+      // Refused straight after a fresh snapshot: something is wrong, so wait before the next.
+      if (applied === 0) await backoff();
       showSnapshot(await loadSnapshot());
     } else {
       show(`disconnected (${why}); reconnecting in ${Math.round(retryMs / 1000)} s`, 'down');
