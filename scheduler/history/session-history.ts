@@ -113,6 +113,8 @@ const MEMORY_PARTS = ['managed', 'unmanaged', 'spilled'] as const;
 const CLUSTER_COLUMNS = ['workers', 'processing', 'queued', 'memory'] as const;
 const targetColumn = (group: string) => `target\u0000${group}`;
 const memoryColumn = (worker: string, part: (typeof MEMORY_PARTS)[number]) => `memory\u0000${part}\u0000${worker}`;
+/** How far a decision's own time may be from the scheduler's clock and still be shown. */
+const DECISION_CLOCK_SLACK_MS = 60_000;
 /** Stream entries of spills carry this group (spills belong to no task group). */
 export const SPILL_GROUP = 'spill';
 
@@ -203,8 +205,12 @@ export class SessionHistory implements HistorySource {
     this.failed.push({ t: at, key: e.key, group: e.group, worker: e.worker, name: e.error.name, message: e.error.message, stack: e.error.stack }, at);
   }
 
+  /** Stamped when it arrives; the decider's time is shown when it is within a minute of this
+   *  clock, so a clock running ahead (or a bogus time) cannot push later records out of reach. */
   recordDecision(decision: Decision): void {
-    this.decisions.push({ ...decision }, this.stamp(decision.t));
+    const now = this.live.now();
+    const t = Number.isFinite(decision.t) && Math.abs(decision.t - now) <= DECISION_CLOCK_SLACK_MS ? decision.t : now;
+    this.decisions.push({ ...decision, t }, this.stamp(now));
   }
 
   /** Whether a sample at `t` would be taken (so the caller can skip gathering its figures). */

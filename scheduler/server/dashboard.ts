@@ -107,7 +107,15 @@ function serveMetrics(res: ServerResponse, scrape: Scrape): void {
 
 /** `onClose` runs when close() is called, before the server waits for its connections. */
 function listen(host: string, port: number, handler: RequestListener, onClose?: () => void): Promise<Server> {
-  const server = createServer(handler);
+  const server = createServer((req, res) => {
+    // Whatever one request brings (a request target URL cannot parse, a reply that fails to
+    // build), it gets an answer; nothing thrown here may reach the scheduler's process.
+    try {
+      handler(req, res);
+    } catch (err) {
+      refuse(res, err);
+    }
+  });
   if (onClose) {
     // Open event streams would keep close() waiting for ever: end them as it starts.
     const close = server.close.bind(server);
@@ -117,4 +125,11 @@ function listen(host: string, port: number, handler: RequestListener, onClose?: 
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));
   });
+}
+
+function refuse(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) return void res.destroy();
+  const badTarget = (err as { code?: string }).code === 'ERR_INVALID_URL';
+  res.writeHead(badTarget ? 400 : 500, { 'content-type': 'text/plain; charset=utf-8' })
+    .end(badTarget ? 'bad request target\n' : `dashboard failed: ${(err as Error).message}\n`);
 }

@@ -3,6 +3,7 @@
 // be served, and a close that does not wait on open event streams.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import type { DeltaRequest, HistoryDelta, HistorySnapshot } from '../../scheduler/history/types.js';
 import { FixtureHistory, generateFixture } from '../helpers/history-fixture.js';
 import { serveDashboard, type DashboardFixtureServer } from '../helpers/dashboard-server.js';
@@ -144,5 +145,32 @@ describe('dashboard close', () => {
     await waitUntil(() => stream.deltas.length > 0, 'a delta');
     await server.close();
     await stream.close();
+  });
+});
+
+describe('dashboard requests that cannot be served', () => {
+  test('a request target no URL parses gets 400, a reply that fails to build 500, and the server serves on', async () => {
+    const fixture = generateFixture({ workers: 1, threads: 1, tasks: 20, failures: 0 });
+    const history = new FixtureHistory(fixture);
+    const broken = Object.assign(Object.create(history) as FixtureHistory, { snapshot: () => { throw new Error('no snapshot today'); } });
+    const server = await serveDashboard(broken);
+    try {
+      const { port, hostname } = new URL(server.url);
+      // Node accepts absolute-form targets; this one is not a URL.
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), hostname, () => socket.end('GET http://[/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+        let text = '';
+        socket.on('data', (d) => { text += String(d); });
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      assert.match(reply, /^HTTP\/1\.1 400 /);
+      const failed = await fetch(`${server.url}api/history`);
+      assert.equal(failed.status, 500);
+      assert.match(await failed.text(), /no snapshot today/);
+      assert.equal((await fetch(`${server.url}healthz`)).status, 200);
+    } finally {
+      await server.close();
+    }
   });
 });

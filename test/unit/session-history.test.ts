@@ -265,3 +265,18 @@ test('applyDelta: a snapshot with the delta after it equals the later snapshot',
   assert.deepEqual(applyDelta(s1, d), h.snapshot());
   assert.throws(() => applyDelta(h.snapshot(), d), /before the 3 already held/);
 });
+
+test('a decision from a clock far ahead (or with no sane time) is shown at its arrival and cannot hide later records', () => {
+  const { h, clock } = historyAt();
+  const start = h.snapshot();
+  h.recordDecision({ t: clock.now + 600_000, source: 'operator', group: '', from: 1, to: 2, reason: 'ahead' });
+  h.recordDecision({ t: Infinity, source: 'operator', group: '', from: 2, to: 3, reason: 'bogus' });
+  h.recordDecision({ t: clock.now - 30_000, source: 'operator', group: '', from: 3, to: 4, reason: 'late but sane' });
+  clock.now += 1000;
+  join(h, clock.now, 'w1');
+  const d = h.delta({ cursor: start.cursor, lanes: 0, groups: 0, since: start.now });
+  assert.deepEqual(d.decisions.map((x) => [x.reason, x.t]), [['ahead', clock.now - 1000], ['bogus', clock.now - 1000], ['late but sane', clock.now - 31_000]]);
+  assert.deepEqual(d.workerEvents.map((e) => e.worker), ['w1'], 'a record after them still reaches the next delta');
+  assert.ok(Number.isFinite(d.now) && d.now <= clock.now + 1);
+  assert.equal(h.wantsSample(clock.now + 1000), true, 'samples go on');
+});
