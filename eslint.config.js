@@ -101,5 +101,5 @@ export default tseslint.config(
   },
   { files: ['bench/**/*.ts', 'cli/commands/bench.ts'], rules: { 'no-restricted-syntax': ['error', noDynamicGeneratedImports] } },
   // The dashboard's pages run in the browser: plain ES modules, uPlot loaded as a global.
-  { files: ['dashboard/static/**/*.js'], languageOptions: { globals: Object.fromEntries(['window', 'document', 'fetch', 'EventSource', 'URLSearchParams', 'requestAnimationFrame', 'uPlot'].map((name) => [name, 'readonly'])) } },
+  { files: ['dashboard/static/**/*.js'], languageOptions: { globals: Object.fromEntries(['window', 'document', 'fetch', 'TextDecoderStream', 'URLSearchParams', 'requestAnimationFrame', 'cancelAnimationFrame', 'uPlot'].map((name) => [name, 'readonly'])) } },
 );

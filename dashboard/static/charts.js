@@ -30,6 +30,12 @@ function chart(container, build) {
     resize() {
       plot?.setSize({ width: widthOf(container), height: 180 });
     },
+    destroy() {
+      plot?.destroy();
+      plot = undefined;
+      shape = '';
+      delete container.dataset.points;
+    },
   };
 }
 

@@ -157,7 +157,9 @@ export function createTaskStream(container, model) {
   canvas.addEventListener('mousedown', (e) => {
     drag = { x: e.clientX, t0: span().t0, t1: view.t1 };
   });
-  window.addEventListener('mouseup', () => { drag = undefined; });
+  // Listeners outside the canvas go when the stream is destroyed (the canvas's go with it).
+  const listening = new AbortController();
+  window.addEventListener('mouseup', () => { drag = undefined; }, { signal: listening.signal });
   canvas.addEventListener('mousemove', (e) => {
     if (drag) {
       const dt = ((e.clientX - drag.x) / (canvas.clientWidth - GUTTER)) * (drag.t1 - drag.t0);
@@ -209,6 +211,12 @@ export function createTaskStream(container, model) {
     return best;
   }
 
-  window.addEventListener('resize', request);
-  return { request, draw, view };
+  window.addEventListener('resize', request, { signal: listening.signal });
+
+  function destroy() {
+    listening.abort();
+    container.replaceChildren();
+  }
+
+  return { request, draw, view, destroy };
 }

@@ -21,12 +21,23 @@ export function createView(model) {
     ['failed', (e) => renderFailed(e, model.failed)],
     ['decisions', (e) => renderDecisions(e, model.decisions)],
   ].filter(([id]) => panel(id));
-  window.addEventListener('resize', () => { for (const c of charts) c.resize(); });
+  const resize = () => { for (const c of charts) c.resize(); };
+  window.addEventListener('resize', resize);
   return {
     render() {
       stream?.request();
       for (const [id, render] of panels) render(panel(id));
       for (const c of charts) c.update(model);
+    },
+    /** Takes the view down (plots, canvas, listeners), so a new one can draw another model. */
+    destroy() {
+      window.removeEventListener('resize', resize);
+      stream?.destroy();
+      for (const c of charts) c.destroy();
+      for (const [id] of panels) {
+        panel(id).replaceChildren();
+        delete panel(id).dataset.shown;
+      }
     },
   };
 }

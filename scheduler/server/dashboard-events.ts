@@ -28,7 +28,7 @@ export class DashboardEvents {
     return this.timer !== undefined;
   }
 
-  /** Serves GET /api/events?cursor=&lanes=&groups=&since= (what the page's snapshot held). */
+  /** Serves GET /api/events?cursor=&lanes=&groups=&since=[&maxEntries=] (what the page holds). */
   subscribe(req: IncomingMessage, res: ServerResponse, request: DeltaRequest): void {
     const subscriber: Subscriber = { res, request, blocked: false };
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
@@ -59,14 +59,14 @@ export class DashboardEvents {
     const texts = new Map<string, { text: string; next: DeltaRequest }>();
     for (const subscriber of this.subscribers) {
       if (subscriber.blocked) continue;
-      const { cursor, lanes, groups, since } = subscriber.request;
-      const key = `${cursor}/${lanes}/${groups}/${since}`;
+      const { cursor, lanes, groups, since, maxEntries } = subscriber.request;
+      const key = `${cursor}/${lanes}/${groups}/${since}/${maxEntries}`;
       let out = texts.get(key);
       if (!out) {
         const delta = this.history.delta(subscriber.request);
         out = {
           text: `data: ${JSON.stringify(delta)}\n\n`,
-          next: { cursor: delta.cursor, lanes: lanes + delta.lanes.length, groups: groups + delta.groups.length, since: delta.now },
+          next: { cursor: delta.cursor, lanes: lanes + delta.lanes.length, groups: groups + delta.groups.length, since: delta.now, maxEntries },
         };
         texts.set(key, out);
       }
@@ -89,5 +89,19 @@ export function parseDeltaRequest(query: URLSearchParams): DeltaRequest | string
     }
     request[name] = value;
   }
+  const maxEntries = parseMaxEntries('/api/events', query);
+  if (typeof maxEntries === 'string') return maxEntries;
+  if (maxEntries !== undefined) request.maxEntries = maxEntries;
   return request as DeltaRequest;
+}
+
+/** The optional `maxEntries` of a query (a page of the stream), or a clear message when bad. */
+export function parseMaxEntries(path: string, query: URLSearchParams): number | undefined | string {
+  const raw = query.get('maxEntries');
+  if (raw === null) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isSafeInteger(value) || value < 1) {
+    return `${path} takes maxEntries as an integer >= 1, got ${JSON.stringify(raw)}`;
+  }
+  return value;
 }

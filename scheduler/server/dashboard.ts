@@ -5,7 +5,7 @@ import { createServer, type RequestListener, type ServerResponse, type Server } 
 import type { Exposition } from '../../protocol/prometheus.js';
 import type { HistorySource } from '../history/types.js';
 import { UPLOT_FILES, staticFile, staticNames, uplotFile } from '../../dashboard/assets.js';
-import { DashboardEvents, parseDeltaRequest } from './dashboard-events.js';
+import { DashboardEvents, parseDeltaRequest, parseMaxEntries } from './dashboard-events.js';
 import type { SchedulerCore } from './core.js';
 
 /** The Prometheus text of this scheduler (see prometheus.ts). */
@@ -32,6 +32,8 @@ const CONTENT_TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8',
 };
 
+const PLAIN = 'text/plain; charset=utf-8';
+
 function sendText(res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-cache' }).end(body);
 }
@@ -44,6 +46,9 @@ function sendFile(res: ServerResponse, name: string, text: string): void {
 export function startDashboard(core: SchedulerCore, history: HistorySource, scrape: Scrape, host: string, port: number): Promise<Server> {
   const pages = staticNames();
   const events = new DashboardEvents(history);
+  // The scheduler this history is of, asked once (a one-entry snapshot) and then remembered.
+  let schedulerId: string | undefined;
+  const idOf = () => (schedulerId ??= history.snapshot({ maxEntries: 1 }).scheduler);
   return listen(host, port, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://dashboard');
     const path = url.pathname;
@@ -52,11 +57,20 @@ export function startDashboard(core: SchedulerCore, history: HistorySource, scra
     } else if (path === '/api/status') {
       sendText(res, 200, 'application/json', JSON.stringify(statusOf(core)));
     } else if (path === '/api/history') {
-      sendText(res, 200, 'application/json', JSON.stringify(history.snapshot()));
+      const maxEntries = parseMaxEntries(path, url.searchParams);
+      if (typeof maxEntries === 'string') sendText(res, 400, PLAIN, `${maxEntries}\n`);
+      else sendText(res, 200, 'application/json', JSON.stringify(history.snapshot({ maxEntries })));
     } else if (path === '/api/events') {
       const request = parseDeltaRequest(url.searchParams);
-      if (typeof request === 'string') sendText(res, 400, 'text/plain; charset=utf-8', `${request}\n`);
-      else events.subscribe(req, res, request);
+      const scheduler = url.searchParams.get('scheduler');
+      if (typeof request === 'string') {
+        sendText(res, 400, PLAIN, `${request}\n`);
+      } else if (scheduler !== null && scheduler !== idOf()) {
+        // A position in another scheduler's history (this one restarted): the page starts over.
+        sendText(res, 409, PLAIN, `this is ${idOf()}, not ${scheduler}: load /api/history again\n`);
+      } else {
+        events.subscribe(req, res, request);
+      }
     } else if (path === '/' || path === '/status') {
       sendFile(res, 'index.html', staticFile('index.html'));
     } else if (path.startsWith('/static/') && pages.has(path.slice('/static/'.length))) {

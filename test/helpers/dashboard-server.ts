@@ -6,6 +6,8 @@ import type { HistorySource } from '../../scheduler/history/types.js';
 
 export interface DashboardFixtureServer {
   url: string;
+  /** Drops every open connection, event streams included (a proxy that lost them). */
+  breakConnections(): void;
   close(): Promise<void>;
 }
 
@@ -15,6 +17,7 @@ export async function serveDashboard(history: HistorySource): Promise<DashboardF
   const server = await startDashboard(core, history, scrape, '127.0.0.1', 0);
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    breakConnections: () => server.closeAllConnections(),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

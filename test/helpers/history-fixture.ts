@@ -4,7 +4,7 @@
 // session up to a clock the test moves, as a live scheduler's history grows.
 import type {
   ClusterSeries, Decision, DeltaRequest, EntryKind, FailedTask, GroupProgress, HistoryDelta, HistorySnapshot,
-  HistorySource, Lane, MemorySeries, StreamColumns, WorkerEvent, WorkerRow,
+  HistorySource, Lane, MemorySeries, SnapshotOptions, StreamColumns, WorkerEvent, WorkerRow,
 } from '../../scheduler/history/types.js';
 import { ENTRY_KIND } from '../../scheduler/history/types.js';
 import { seededRandom } from './random.js';
@@ -195,18 +195,19 @@ export class FixtureHistory implements HistorySource {
     return lo;
   }
 
-  snapshot(): HistorySnapshot {
+  snapshot(options: SnapshotOptions = {}): HistorySnapshot {
     const full = this.fixture.full;
-    const n = this.revealed();
-    const delta = this.delta({ cursor: 0, lanes: 0, groups: 0, since: -1 });
-    return { ...full, now: this.clock, cursor: n, dropped: 0, lanes: delta.lanes, groups: delta.groups, stream: delta.stream,
+    const delta = this.delta({ cursor: 0, lanes: 0, groups: 0, since: -1, maxEntries: options.maxEntries });
+    return { ...full, now: this.clock, cursor: delta.cursor, dropped: 0, lanes: delta.lanes, groups: delta.groups, stream: delta.stream,
       progress: delta.progress, workers: delta.workers, cluster: delta.cluster, memory: delta.memory, decisions: delta.decisions,
       failed: delta.failed, workerEvents: delta.workerEvents };
   }
 
   delta(request: DeltaRequest): HistoryDelta {
     const full = this.fixture.full;
-    const n = this.revealed();
+    const revealed = this.revealed();
+    // A page of at most maxEntries entries; progress is the session's, whatever the page holds.
+    const n = Math.min(revealed, request.cursor + (request.maxEntries ?? Infinity));
     const s = full.stream;
     const slice = <T>(column: T[]) => column.slice(request.cursor, n);
     const after = (t: number) => t > request.since && t <= this.clock;
@@ -216,7 +217,7 @@ export class FixtureHistory implements HistorySource {
       now: this.clock, from: request.cursor, cursor: n, dropped: 0,
       lanes: full.lanes.slice(request.lanes), groups: full.groups.slice(request.groups),
       stream: { start: slice(s.start), duration: slice(s.duration), lane: slice(s.lane), group: slice(s.group), kind: slice(s.kind), key: slice(s.key), bytes: slice(s.bytes) },
-      progress: this.progress(n),
+      progress: this.progress(revealed),
       workers: this.workerRows(),
       cluster: { t: pick(full.cluster.t), workers: pick(full.cluster.workers), processing: pick(full.cluster.processing), queued: pick(full.cluster.queued),
         memory: pick(full.cluster.memory), targets: Object.fromEntries(Object.entries(full.cluster.targets).map(([g, v]) => [g, pick(v)])) },

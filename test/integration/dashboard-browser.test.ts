@@ -20,10 +20,12 @@ interface Shown { dataset: Record<string, string | undefined>; clientWidth: numb
 const streamFigure = (page: Page, name: 'total' | 'entries' | 'drawn' | 'lanes' | 'drawMs') =>
   page.$eval('canvas.task-stream', (c, n) => Number((c as unknown as Shown).dataset[n] ?? -1), name);
 
-async function openPage(browser: Browser, url: string): Promise<Page> {
+/** Opens a page; `requested` gets the path of each request it makes. */
+async function openPage(browser: Browser, url: string, requested: string[] = []): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
+  page.on('request', (r) => requested.push(new URL(r.url()).pathname));
   await page.goto(url);
   await page.waitForSelector('canvas.task-stream');
   (page as Page & { errors: string[] }).errors = errors;
@@ -125,6 +127,52 @@ describe('dashboard in a browser', () => {
       console.log(`100k entries: whole session drew ${drawnWhole} rectangles; zoomed in visits ${zoomed} entries in ${await streamFigure(page, 'drawMs')} ms`);
       await page.dblclick('canvas.task-stream', { position: { x: 400, y: 40 } });
       await waitUntil(async () => (await streamFigure(page, 'entries')) === total, 'double-click to show the whole session again');
+      assert.deepEqual(pageErrors(page), []);
+    });
+  });
+
+  describe('when its event stream breaks', () => {
+    const fixture = generateFixture({ workers: 3, threads: 2, tasks: 600, failures: 2, seed: 5 });
+    const history = new FixtureHistory(fixture, fixture.full.startedAt + (fixture.end - fixture.full.startedAt) / 3);
+    const requested: string[] = [];
+    const count = (path: string) => requested.filter((p) => p === path).length;
+    const live = async () => (await page.$eval('#connection', (e) => e.className)) === 'live';
+    const charts = (id: string) => page.$$eval(`#${id} .uplot`, (plots) => plots.length);
+    const keys = () => page.evaluate(() => (globalThis as unknown as { kubedask: { model: { stream: { key: string[] } } } }).kubedask.model.stream.key);
+    let server: DashboardFixtureServer;
+    let page: Page;
+    before(async () => {
+      server = await serveDashboard(history);
+      page = await openPage(browser, server.url, requested);
+    });
+    after(async () => { await page?.close(); await server?.close(); });
+
+    test('resumes from where it was: one chart each, every entry once, one snapshot', async () => {
+      await waitUntil(async () => count('/api/events') === 1 && await live(), 'the event stream');
+      for (const streams of [2, 3]) {
+        server.breakConnections();
+        await waitUntil(async () => count('/api/events') === streams && await live(), `event stream ${streams} after a break`);
+      }
+      history.clock = fixture.end;
+      await waitUntil(async () => (await streamFigure(page, 'total')) === fixture.full.cursor, 'every entry after the breaks');
+      await waitUntil(async () => (await page.$eval('#scaling', (e) => Number((e as unknown as Shown).dataset.points))) === fixture.full.cluster.t.length, 'every sample');
+      assert.deepEqual(await keys(), fixture.full.stream.key, 'every entry once, in order');
+      assert.equal(await charts('scaling'), 1);
+      assert.equal(await charts('stored'), 1);
+      assert.equal(count('/api/history'), 1, 'the snapshot loaded once');
+      assert.deepEqual(pageErrors(page), []);
+    });
+
+    test('starts over from a fresh snapshot when the scheduler refuses its position, and draws it once', async () => {
+      await page.route((url) => url.pathname === '/api/events', (route) => route.fulfill({ status: 409, body: 'another scheduler' }), { times: 1 });
+      server.breakConnections();
+      await waitUntil(async () => count('/api/history') === 2 && await live(), 'a fresh snapshot, then the stream again');
+      await waitUntil(async () => (await streamFigure(page, 'total')) === fixture.full.cursor, 'every entry');
+      assert.deepEqual(await keys(), fixture.full.stream.key, 'every entry once, in order');
+      assert.equal(await charts('scaling'), 1);
+      assert.equal(await charts('stored'), 1);
+      assert.equal(await page.$$eval('#stream canvas', (c) => c.length), 1);
+      assert.equal(await page.$$eval('#failed details', (d) => d.length), fixture.full.failed.length);
       assert.deepEqual(pageErrors(page), []);
     });
   });

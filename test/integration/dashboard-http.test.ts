@@ -80,6 +80,38 @@ describe('dashboard over HTTP', () => {
     }
   });
 
+  test('pages a long stream: a snapshot and deltas of at most maxEntries entries each', async () => {
+    history.clock = fixture.end;
+    const page = 64;
+    const snapshot = await (await fetch(`${server.url}api/history?maxEntries=${page}`)).json() as HistorySnapshot;
+    assert.equal(snapshot.cursor, page);
+    assert.deepEqual(snapshot.stream.key, fixture.full.stream.key.slice(0, page));
+    const request = { cursor: snapshot.cursor, lanes: snapshot.lanes.length, groups: snapshot.groups.length, since: snapshot.now };
+    const stream = follow(`${server.url}${query(request)}&maxEntries=${page}&scheduler=${snapshot.scheduler}`);
+    try {
+      await waitUntil(() => stream.deltas.at(-1)?.cursor === fixture.full.cursor, 'deltas reaching the end of the session');
+      assert.ok(stream.deltas.length >= Math.ceil((fixture.full.cursor - page) / page), `${stream.deltas.length} deltas`);
+      for (const d of stream.deltas) assert.ok(d.stream.key.length <= page, `a delta of ${d.stream.key.length} entries`);
+      assert.deepEqual([...snapshot.stream.key, ...stream.deltas.flatMap((d) => d.stream.key)], fixture.full.stream.key);
+    } finally {
+      await stream.close();
+    }
+  });
+
+  test('refuses a position in another scheduler\'s history (it restarted) with 409', async () => {
+    const res = await fetch(`${server.url}${query({ cursor: 0, lanes: 0, groups: 0, since: 0 })}&scheduler=scheduler-gone`);
+    assert.equal(res.status, 409);
+    assert.match(await res.text(), /this is scheduler-fixture, not scheduler-gone: load \/api\/history again/);
+  });
+
+  test('refuses a maxEntries that is not a count', async () => {
+    for (const bad of ['api/history?maxEntries=0', 'api/history?maxEntries=x', 'api/events?cursor=0&lanes=0&groups=0&since=0&maxEntries=1.5']) {
+      const res = await fetch(`${server.url}${bad}`);
+      assert.equal(res.status, 400, bad);
+      assert.match(await res.text(), /takes maxEntries as an integer >= 1/);
+    }
+  });
+
   test('refuses an event stream without a valid position', async () => {
     for (const bad of ['api/events', 'api/events?cursor=-1&lanes=0&groups=0&since=0', 'api/events?cursor=x&lanes=0&groups=0&since=0', 'api/events?cursor=0&lanes=0.5&groups=0&since=0', 'api/events?cursor=0&lanes=0&groups=0&since=']) {
       const res = await fetch(`${server.url}${bad}`);
