@@ -282,6 +282,7 @@ test('a decision from a clock far ahead (or with no sane time) is shown at its a
   assert.deepEqual(d.workerEvents.map((e) => e.worker), ['w1'], 'a record after them still reaches the next delta');
   assert.ok(Number.isFinite(d.now) && d.now <= clock.now + 1);
   assert.equal(h.wantsSample(clock.now + 1000), true, 'samples go on');
+});
 
 /** Workers w0..w199 join one after another, each leaving 3 steps later, with a sample per step. */
 function churn(h: SessionHistory, clock: { now: number }, onStep: (step: number, connected: number) => void): void {
