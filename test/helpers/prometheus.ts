@@ -1,6 +1,10 @@
 // A strict parser of the Prometheus text exposition format 0.0.4, for tests that scrape an
 // endpoint: every line must parse, every sample must belong to the family declared before it,
-// and no series may appear twice. Tests then look samples up by name and labels.
+// and no series may appear twice. Tests then look samples up by name and labels. Every text is
+// also read by a published parser (parse-prometheus-text-format), which must see the same
+// families, types and values: what a real scraper reads, not only what we think it reads.
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+
 export interface Sample { name: string; labels: Record<string, string>; value: number }
 export interface Family { name: string; help: string; type: string; samples: Sample[] }
 
@@ -69,7 +73,43 @@ export function parsePrometheus(text: string): Map<string, Family> {
     seen.add(id);
     owner.samples.push(sample);
   }
+  agreeWithPublishedParser(text, families);
   return families;
+}
+
+const labelsKey = (labels: Record<string, string> = {}) => JSON.stringify(Object.entries(labels).sort());
+
+function agreeWithPublishedParser(text: string, families: Map<string, Family>): void {
+  const theirs = parsePrometheusTextFormat(text).filter((f) => f.metrics.length > 0);
+  const ours = [...families.values()].filter((f) => f.samples.length > 0);
+  const differ = (what: string) => { throw new Error(`parse-prometheus-text-format reads ${what} differently`); };
+  const names = (list: { name: string }[]) => new Set(list.map((f) => f.name));
+  const [a, b] = [names(theirs), names(ours)];
+  const only = [...a].filter((n) => !b.has(n)).concat([...b].filter((n) => !a.has(n)));
+  if (only.length) differ(`the family names (${only.join(', ')})`);
+  for (const f of theirs) {
+    const mine = families.get(f.name)!;
+    if (f.type.toLowerCase() !== mine.type) differ(`the type of ${f.name}`);
+    if (mine.type === 'histogram' || mine.type === 'summary') {
+      // One parsed metric per series: the _count samples name them. That parser folds every
+      // series of a histogram or summary into one (it keeps no labels there), so only a family
+      // without labels can be compared series by series.
+      const counts = mine.samples.filter((s) => s.name === `${f.name}_count`);
+      if (counts.some((c) => Object.keys(c.labels).length > 0)) continue;
+      if (f.metrics.length !== counts.length) differ(`the series of ${f.name}`);
+      for (const m of f.metrics) {
+        const count = counts.find((s) => labelsKey(s.labels) === labelsKey(m.labels));
+        if (!count || parseValue(m.count ?? '', f.name) !== count.value) differ(`the count of ${f.name}${labelsKey(m.labels)}`);
+      }
+      continue;
+    }
+    if (f.metrics.length !== mine.samples.length) differ(`the samples of ${f.name}`);
+    for (const m of f.metrics) {
+      const sample = mine.samples.find((s) => labelsKey(s.labels) === labelsKey(m.labels));
+      const value = parseValue(m.value ?? '', `${f.name}${labelsKey(m.labels)}`);
+      if (!sample || !Object.is(value, sample.value)) differ(`the value of ${f.name}${labelsKey(m.labels)}`);
+    }
+  }
 }
 
 /** The value of the series with exactly these labels, undefined when there is none. */
