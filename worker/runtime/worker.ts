@@ -345,11 +345,15 @@ class WorkerProcess {
       this.peers.fetch(ins.from, ins.keys).then((res) => {
         if (gen !== this.generation) return;
         const durationMs = Date.now() - startMs;
-        let bytes = 0;
+        const bytes = res.values.reduce((n, { value }) => n + value.data.byteLength, 0);
+        // One fetch brought them all: each key gets its share of the time (by bytes, the
+        // stream's order), so the entries add up to the fetch rather than repeating it.
+        let at = startMs;
         for (const { key, value } of res.values) {
           this.store.put(key, value);
-          bytes += value.data.byteLength;
-          this.transfers.set(key, { key, startMs, durationMs, nbytes: value.data.byteLength });
+          const share = bytes > 0 ? value.data.byteLength / bytes : 1 / res.values.length;
+          this.transfers.set(key, { key, startMs: at, durationMs: durationMs * share, nbytes: value.data.byteLength });
+          at += durationMs * share;
         }
         this.metrics?.transfer(bytes, (performance.now() - started) / 1000);
         this.handle({
