@@ -19,6 +19,7 @@ export function formatClock(t) {
   return new Date(t).toISOString().slice(11, 23);
 }
 
+/** Whole percent, rounded down: 100 only when everything is done (199 of 200 is 99). */
 export function percent(part, whole) {
-  return whole > 0 ? Math.round((part / whole) * 100) : 0;
+  return whole > 0 ? Math.floor((part / whole) * 100) : 0;
 }

@@ -137,3 +137,10 @@ describe('dashboard model', () => {
     assert.equal(rows.reduce((s, r) => s + r.errors, 0), snapshot.failed.length);
   });
 });
+
+describe('dashboard formats', () => {
+  test('a percentage reaches 100 only when everything is done', async () => {
+    const { percent } = await import(new URL('../../dashboard/static/format.js', import.meta.url).href) as { percent: (part: number, whole: number) => number };
+    assert.deepEqual([percent(199, 200), percent(200, 200), percent(1, 3), percent(0, 0), percent(1, 200)], [99, 100, 33, 0, 0]);
+  });
+});
