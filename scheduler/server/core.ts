@@ -111,7 +111,7 @@ export class SchedulerCore {
   /** Tasks that erred with KilledWorker (on the scheduler, not on a worker) go to the history's failed tasks. */
   private recordKilled(): void {
     const now = Date.now();
-    for (const { key, group, error } of this.state.killedByLastEvent()) {
+    for (const { key, group, error } of this.state.erredByLastEvent()) {
       this.history.taskErred(now, {
         worker: error.worker, key, group, thread: -1, startMs: 0, durationMs: 0,
         error: { name: error.name, message: error.message, stack: error.stack },

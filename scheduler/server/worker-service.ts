@@ -105,15 +105,19 @@ function onWorkerEvent(core: SchedulerCore, link: WorkerLink, event: WorkerEvent
     case 'erred': {
       const e = event.erred!;
       const err = e.error;
-      core.history.taskErred(link.lastSeen, {
-        worker: link.def.name, key: e.key ?? '', group: core.state.taskGroup(e.key ?? '') ?? '', thread: e.thread ?? 0,
-        startMs: e.startMs ?? 0, durationMs: e.durationMs ?? 0,
-        error: { name: err?.name || 'Error', message: err?.message ?? '', stack: err?.stack ?? '' },
-      });
+      const key = e.key ?? '';
+      const group = core.state.taskGroup(key) ?? ''; // read first: the state may forget the key
       core.handle({
-        type: 'task-erred', workerId, key: e.key ?? '', durationMs: e.durationMs ?? 0,
+        type: 'task-erred', workerId, key, durationMs: e.durationMs ?? 0,
         error: { name: err?.name || 'Error', message: err?.message ?? '', stack: err?.stack ?? '', worker: link.def.name },
       });
+      // Only a failure the state took (no retry left, not a stale report) is a failed task.
+      if (core.state.erredByLastEvent().some((x) => x.key === key)) {
+        core.history.taskErred(link.lastSeen, {
+          worker: link.def.name, key, group, thread: e.thread ?? 0, startMs: e.startMs ?? 0, durationMs: e.durationMs ?? 0,
+          error: { name: err?.name || 'Error', message: err?.message ?? '', stack: err?.stack ?? '' },
+        });
+      }
       return;
     }
     case 'added': {

@@ -141,8 +141,9 @@ export class Core {
   /** Keys being copied off retiring workers, and the worker asked to fetch each. */
   readonly replicating = new Map<TaskRecord, WorkerRecord>();
   stimulusId = '';
-  /** Tasks the current event erred with KilledWorker (the failures no worker reports). */
-  readonly killed: Array<{ key: string; group: string; error: TaskError }> = [];
+  /** Tasks the current event erred themselves: with KilledWorker (failures no worker reports),
+   *  or with a worker's error once no retry was left. Not their erred dependents. */
+  readonly erred: Array<{ key: string; group: string; error: TaskError }> = [];
   private out: SchedulerMessage[] = [];
   private readonly recs: Array<[TaskRecord, Recommendation]> = [];
   private recHead = 0;
@@ -168,7 +169,7 @@ export class Core {
   begin(stimulusId: string): void {
     this.stimulusId = stimulusId;
     this.out = [];
-    this.killed.length = 0;
+    this.erred.length = 0;
   }
 
   takeOutbox(): SchedulerMessage[] {

@@ -103,8 +103,9 @@ export class SchedulerState {
   /** Tasks per task group by progress bucket, kept on every transition (cost: one per group). */
   groupProgress(): GroupCounts[] { return this.core.progress.all(); }
 
-  /** Tasks the last event erred with KilledWorker: failures that no worker reports. */
-  killedByLastEvent(): ReadonlyArray<{ key: string; group: string; error: TaskError }> { return [...this.core.killed]; }
+  /** Tasks the last event erred themselves: KilledWorker (failures no worker reports), or a
+   *  worker's error with no retry left; a retried or stale report errs nothing. */
+  erredByLastEvent(): ReadonlyArray<{ key: string; group: string; error: TaskError }> { return [...this.core.erred]; }
 
   /** The group of a known task, for the history's task stream. */
   taskGroup(key: string): string | undefined { return this.core.tasks.get(key)?.group; }

@@ -51,7 +51,7 @@ export function onWorkerRemoved(c: Core, e: EventOf<'worker-removed'>): void {
     if (!e.graceful && ts.suspicious >= c.options.lostWorkerLimit) {
       const killed = killedWorkerError(ts, ws);
       ts.erredBy = killed;
-      c.killed.push({ key: ts.key, group: ts.group, error: killed.error });
+      c.erred.push({ key: ts.key, group: ts.group, error: killed.error });
       transition(c, ts, 'erred', { quiet: true });
     } else {
       transition(c, ts, 'released', { quiet: true }); // settles back to waiting: rescheduled
@@ -106,6 +106,7 @@ export function onTaskErred(c: Core, e: EventOf<'task-erred'>): void {
     return;
   }
   ts.erredBy = { key: ts.key, error: e.error };
+  c.erred.push({ key: ts.key, group: ts.group, error: e.error });
   transition(c, ts, 'erred', { quiet: true });
 }
 

@@ -31,3 +31,21 @@ test('a graceful departure errs nothing and records no failure', () => {
   assert.equal(core.state.taskState('t'), 'no-worker');
   assert.deepEqual(core.history.snapshot().failed, []);
 });
+
+test('only a failure the state takes is reported as erred: a retried attempt and a stale report are not', () => {
+  const core = new SchedulerCore({});
+  core.handle({ type: 'worker-added', worker: { workerId: 'id1', name: 'w1', address: 'h:1', nthreads: 1, memoryLimit: 0, resources: {}, group: '' } });
+  core.handle({ type: 'client-connected', clientId: 'c1' });
+  core.handle({ type: 'update-graph', clientId: 'c1', tasks: [task('flaky', [], { retries: 1 })], wanted: ['flaky'] });
+  const error = { name: 'Error', message: 'once', stack: '', worker: 'w1' };
+  core.handle({ type: 'task-erred', workerId: 'id1', key: 'flaky', durationMs: 1, error });
+  assert.deepEqual(core.state.erredByLastEvent(), [], 'retried');
+  assert.equal(core.state.taskState('flaky'), 'processing');
+  core.handle({ type: 'task-finished', workerId: 'id1', key: 'flaky', nbytes: 1, durationMs: 1 });
+  core.handle({ type: 'task-erred', workerId: 'id1', key: 'flaky', durationMs: 1, error });
+  assert.deepEqual(core.state.erredByLastEvent(), [], 'a stale report about a finished task');
+  assert.equal(core.state.taskState('flaky'), 'memory');
+  core.handle({ type: 'update-graph', clientId: 'c1', tasks: [task('bad')], wanted: ['bad'] });
+  core.handle({ type: 'task-erred', workerId: 'id1', key: 'bad', durationMs: 1, error: { ...error, message: 'for good' } });
+  assert.deepEqual(core.state.erredByLastEvent().map((e) => [e.key, e.error.message]), [['bad', 'for good']]);
+});
