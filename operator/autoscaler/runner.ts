@@ -249,7 +249,7 @@ export class Autoscaler {
       sent = Promise.reject(err);
     }
     sent.then(
-      (kept) => this.m.reports.inc({ outcome: kept ? 'recorded' : 'not_kept' }),
+      () => this.m.reports.inc({ outcome: 'recorded' }),
       (err: Error) => {
         this.m.reports.inc({ outcome: 'failed' });
         this.ctx.log.debug('the scheduler did not take the scaling decision', { cluster: key(e.namespace, e.name), group: d.group, error: err });

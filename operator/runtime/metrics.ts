@@ -22,7 +22,7 @@ export function operatorMetrics(registry: Registry, sources: OperatorMetricsSour
       recommended: new Gauge({ name: 'kubedask_autoscaler_recommended_workers', help: 'The scheduler\'s adaptive target per group, as the autoscaler last read it.', labelNames: ['cluster', 'group'], registers }),
       desired: new Gauge({ name: 'kubedask_autoscaler_desired_workers', help: 'Replicas the autoscaler wants per group, after limits, windows and policy.', labelNames: ['cluster', 'group'], registers }),
       updates: new Counter({ name: 'kubedask_autoscaler_metrics_updates_total', help: 'Metrics updates received from schedulers.', labelNames: ['cluster'], registers }),
-      reports: new Counter({ name: 'kubedask_autoscaler_decision_reports_total', help: 'Decisions told to the scheduler for its dashboard (Control.RecordDecision), by outcome (recorded, not_kept, failed); best-effort, scaling never waits on them.', labelNames: ['outcome'], registers }),
+      reports: new Counter({ name: 'kubedask_autoscaler_decision_reports_total', help: 'Decisions told to the scheduler for its dashboard (Control.RecordDecision), by outcome (recorded, failed); best-effort, scaling never waits on them.', labelNames: ['outcome'], registers }),
     },
   };
 }
