@@ -65,10 +65,9 @@ export async function dataframeBenchCommand({ json, ...options }: DataframeBench
   process.stdout.write(json ? `${JSON.stringify(result)}\n` : dataframeTable(result));
 }
 
-export function dashboardBenchCommand({ json, ...options }: DashboardBenchFlags): void {
-  const result = dashboardBench(options);
+export async function dashboardBenchCommand({ json, ...options }: DashboardBenchFlags): Promise<void> {
+  const result = await dashboardBench(options);
   if (json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
-  const { tasks_per_s: t, overhead_pct: o, delta_ms: d, snapshot: s } = result;
-  process.stdout.write(`scheduler with ${options.tasks} tasks on ${options.workers} workers: ${t.history_off} tasks/s without the history, ${t.history_on} with it (+${o.history_on} %), ${t.history_on_page_connected} with a dashboard page connected (+${o.history_on_page_connected} %)\n`);
-  process.stdout.write(`delta every 500 ms: p50 ${d.p50} ms, max ${d.max} ms; first snapshot of ${s.entries} entries: ${s.ms_median} ms, ${s.mib} MiB of JSON\n`);
+  const { tasks_per_s: t, slowdown_pct: s, goal } = result;
+  process.stdout.write(`scheduler with ${options.tasks} tasks on ${options.workers} workers: ${t.no_page} tasks/s with no dashboard connected, ${t.pages} with ${options.pages} (${s.pages >= 0 ? '+' : ''}${s.pages} % time; goal within ${goal.pages_within_pct} %: ${goal.met ? 'met' : 'not met'}); the history's recording costs ${s.history} % (${t.history_off} tasks/s without it)\n`);
 }

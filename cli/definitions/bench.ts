@@ -63,10 +63,11 @@ export function defineBench(program: Command): void {
     .action(async (flags: DataframeBenchFlags) => (await load()).dataframeBenchCommand(flags));
 
   bench.command('dashboard')
-    .description('what the session history (dashboard, reports, traces) costs the scheduler with many tasks and workers')
+    .description('what the dashboard and its history cost the scheduler with many tasks and workers: none against N pages connected')
     .option('--json', 'print the result as one JSON line')
     .addOption(valued('--tasks <N>', 'tasks of the synthetic session', parseCount, 100_000))
     .addOption(valued('--workers <W>', 'workers (2 threads each)', parseCount, 100))
+    .addOption(valued('--pages <P>', 'dashboard pages connected in the measured variant', parseCount, 3))
     .addOption(valued('--repeat <R>', 'rounds of each variant; the median is reported', parseCount, 3))
     .action(async (flags: DashboardBenchFlags) => (await load()).dashboardBenchCommand(flags));
 }

@@ -1,10 +1,14 @@
 // Server-sent events for the dashboard: each connected page gets the history's delta since what
 // it has, about every 500 ms. The timer runs only while a page is connected, so a scheduler
 // nobody watches computes nothing; pages at the same point share one delta and one JSON text.
+// A push that took long (a busy session makes big deltas) spaces the next one out, so pages
+// never take more than about 1/PUSH_SHARE of the scheduler's time.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DeltaRequest, HistorySource } from '../history/types.js';
 
 export const EVENT_INTERVAL_MS = 500;
+/** Pushes wait at least this many times as long as the last one took. */
+const PUSH_SHARE = 25;
 
 interface Subscriber {
   res: ServerResponse;
@@ -39,8 +43,7 @@ export class DashboardEvents {
       this.subscribers.delete(subscriber);
       if (this.subscribers.size === 0) this.stop();
     });
-    this.timer ??= setInterval(() => this.push(), this.intervalMs);
-    this.timer.unref();
+    if (!this.timer) this.schedule(this.intervalMs);
   }
 
   /** Ends every stream (the dashboard is closing). */
@@ -51,8 +54,18 @@ export class DashboardEvents {
   }
 
   private stop(): void {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      const started = performance.now();
+      this.push();
+      if (this.subscribers.size > 0) this.schedule(Math.max(this.intervalMs, PUSH_SHARE * (performance.now() - started)));
+      else this.timer = undefined;
+    }, ms);
+    this.timer.unref();
   }
 
   private push(): void {
