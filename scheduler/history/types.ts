@@ -33,7 +33,8 @@ export interface StreamColumns {
 /** A task group's tasks by state, as dask.distributed's progress counts them. */
 export interface GroupProgress {
   group: string;
-  /** Tasks of the group the scheduler has been given (each key once per submission). */
+  /** Tasks of the group the scheduler has been given (each key once per submission), less
+   *  those withdrawn (forgotten before they ran or erred). */
   total: number;
   waiting: number;
   queued: number;

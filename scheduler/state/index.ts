@@ -3,7 +3,7 @@ export { SchedulerState, type SchedulerStateOptions, type WorkerSummary } from '
 export {
   DEFAULT_TARGET_DURATION_MS, type AdaptiveMetrics, type AdaptiveRequest, type GroupMetrics, type GroupShape,
 } from './adaptive.js';
-export type { GroupProgressCounts, KeysProgress } from './progress.js';
+export type { KeysGroupProgress, KeysProgress } from './progress.js';
 export { validateGraph } from './validate.js';
 export type { GroupCounts } from './group-progress.js';
 export {

@@ -2,27 +2,17 @@
 // and every task they depend on that the scheduler still knows, counted by state. A read-only
 // query: one iterative walk with a visited set, linear in the tasks reached.
 import type { Core, TaskRecord } from './core.js';
+import { progressBucket, type GroupCounts, type ProgressBucket } from './group-progress.js';
 
-/** One task group's tasks among those reached from the keys, by state. */
-export interface GroupProgressCounts {
-  group: string;
-  total: number;
-  /** Computed: in memory now, or released after it was. (Erred likewise counts a released task that erred.) */
-  done: number;
-  erred: number;
-  processing: number;
-  /** Ready and waiting for a slot (queued), or for a worker able to run it (no-worker). */
-  queued: number;
-  /** Waiting on dependencies, or released before it ever ran. */
-  waiting: number;
-}
+/** One task group's tasks among those reached from the keys, by bucket (see progressBucket). */
+export type KeysGroupProgress = Omit<GroupCounts, 'durationMs'>;
 
 export interface KeysProgress {
   /** Groups in submission order (by the earliest-submitted task of each). */
-  groups: GroupProgressCounts[];
+  groups: KeysGroupProgress[];
   /** The keys asked about, each counted once. */
   keys: number;
-  /** Of those: done (see GroupProgressCounts.done), erred, and not known here (forgotten or never submitted). */
+  /** Of those: done (see KeysGroupProgress.done), erred, and not known here (forgotten or never submitted). */
   finished: number;
   erred: number;
   unknown: number;
@@ -30,20 +20,8 @@ export interface KeysProgress {
   allDone: boolean;
 }
 
-type Bucket = 'done' | 'erred' | 'processing' | 'queued' | 'waiting';
-
-function bucketOf(ts: TaskRecord): Bucket {
-  switch (ts.state) {
-    case 'memory': return 'done';
-    case 'erred': return 'erred';
-    case 'processing': return 'processing';
-    case 'queued':
-    case 'no-worker': return 'queued';
-    case 'released':
-    case 'forgotten': return ts.outcome === 'memory' ? 'done' : ts.outcome === 'erred' ? 'erred' : 'waiting';
-    case 'waiting': return 'waiting';
-  }
-}
+/** The walk reaches only tasks the scheduler knows, so none is forgotten without an end. */
+const bucketOf = (ts: TaskRecord): ProgressBucket => progressBucket(ts.state, ts.outcome) ?? 'waiting';
 
 export function keysProgress(c: Core, keys: Iterable<string>): KeysProgress {
   const asked = new Set(keys);
@@ -66,8 +44,8 @@ export function keysProgress(c: Core, keys: Iterable<string>): KeysProgress {
       stack.push(ts);
     }
   }
-  const byGroup = new Map<string, GroupProgressCounts & { firstSeq: number }>();
-  let g: (GroupProgressCounts & { firstSeq: number }) | undefined;
+  const byGroup = new Map<string, KeysGroupProgress & { firstSeq: number }>();
+  let g: (KeysGroupProgress & { firstSeq: number }) | undefined;
   for (let ts = stack.pop(); ts; ts = stack.pop()) {
     if (g?.group !== ts.group) g = byGroup.get(ts.group); // neighbours mostly share a group: skip the lookup
     if (!g) {
