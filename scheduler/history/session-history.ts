@@ -79,7 +79,8 @@ export interface TransferDone {
   nbytes: number;
 }
 
-export interface TaskRan {
+/** A task's run on a worker, as the worker reported it. */
+interface TaskRun {
   worker: string;
   key: string;
   group: string;
@@ -87,17 +88,14 @@ export interface TaskRan {
   thread: number;
   startMs: number;
   durationMs: number;
+}
+
+export interface TaskRan extends TaskRun {
   nbytes: number;
   transfers: readonly TransferDone[];
 }
 
-export interface TaskFailed {
-  worker: string;
-  key: string;
-  group: string;
-  thread: number;
-  startMs: number;
-  durationMs: number;
+export interface TaskFailed extends TaskRun {
   error: { name: string; message: string; stack: string };
 }
 

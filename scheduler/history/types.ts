@@ -113,9 +113,8 @@ export interface WorkerEvent {
   reason: string;
 }
 
-export interface HistorySnapshot {
-  scheduler: string;
-  startedAt: number;
+/** What a snapshot holds of the whole session, and a delta of what came after a position. */
+interface HistoryRecords {
   now: number;
   /** Entries appended since the scheduler started (deltas continue from here). */
   cursor: number;
@@ -133,26 +132,18 @@ export interface HistorySnapshot {
   workerEvents: WorkerEvent[];
 }
 
+export interface HistorySnapshot extends HistoryRecords {
+  scheduler: string;
+  startedAt: number;
+}
+
 /**
  * What changed since a cursor: entries appended after it, lanes and groups appended after the
  * counts the receiver has, series samples after `since`, and the current progress and workers
  * in full (small).
  */
-export interface HistoryDelta {
-  now: number;
+export interface HistoryDelta extends HistoryRecords {
   from: number;
-  cursor: number;
-  dropped: number;
-  lanes: Lane[];
-  groups: string[];
-  stream: StreamColumns;
-  progress: GroupProgress[];
-  workers: WorkerRow[];
-  cluster: ClusterSeries;
-  memory: MemorySeries;
-  decisions: Decision[];
-  failed: FailedTask[];
-  workerEvents: WorkerEvent[];
 }
 
 /** What a receiver already has: a delta brings only what comes after. */
