@@ -19,6 +19,17 @@ export function emptyColumns(): StreamColumns {
 
 const COLUMNS = ['start', 'duration', 'lane', 'group', 'kind', 'key', 'bytes'] as const;
 
+/** Appends one entry to every column. */
+export function appendEntry(c: StreamColumns, e: StreamEntry): void {
+  c.start.push(e.start);
+  c.duration.push(e.duration);
+  c.lane.push(e.lane);
+  c.group.push(e.group);
+  c.kind.push(e.kind);
+  c.key.push(e.key);
+  c.bytes.push(e.bytes);
+}
+
 /** Entries `from` .. `to` (array indexes) of every column, copied. */
 export function sliceColumns(c: StreamColumns, from: number, to = c.start.length): StreamColumns {
   return {
@@ -43,13 +54,7 @@ export class StreamStore {
 
   push(e: StreamEntry): void {
     const c = this.columns;
-    c.start.push(e.start);
-    c.duration.push(e.duration);
-    c.lane.push(e.lane);
-    c.group.push(e.group);
-    c.kind.push(e.kind);
-    c.key.push(e.key);
-    c.bytes.push(e.bytes);
+    appendEntry(c, e);
     if (c.start.length > this.cap) {
       const n = Math.min(c.start.length, Math.max(c.start.length - this.cap, Math.ceil(this.cap / 8)));
       for (const name of COLUMNS) c[name].splice(0, n);

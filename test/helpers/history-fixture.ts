@@ -4,9 +4,10 @@
 // session up to a clock the test moves, as a live scheduler's history grows.
 import type {
   ClusterSeries, Decision, DeltaRequest, EntryKind, FailedTask, GroupProgress, HistoryDelta, HistorySnapshot,
-  HistorySource, Lane, MemorySeries, SnapshotOptions, StreamColumns, WorkerEvent, WorkerRow,
+  HistorySource, Lane, MemorySeries, SnapshotOptions, WorkerEvent, WorkerRow,
 } from '../../scheduler/history/types.js';
 import { ENTRY_KIND } from '../../scheduler/history/types.js';
+import { appendEntry, emptyColumns, sliceColumns } from '../../scheduler/history/stream.js';
 import { seededRandom } from './random.js';
 
 export interface FixtureOptions {
@@ -153,16 +154,8 @@ function series(workers: string[], joined: number[], end: number, random: () => 
 }
 
 function assemble(parts: Parts, end: number): HistorySnapshot {
-  const stream: StreamColumns = { start: [], duration: [], lane: [], group: [], kind: [], key: [], bytes: [] };
-  for (const e of parts.entries) {
-    stream.start.push(e.start);
-    stream.duration.push(e.duration);
-    stream.lane.push(e.lane);
-    stream.group.push(e.group);
-    stream.kind.push(e.kind);
-    stream.key.push(e.key);
-    stream.bytes.push(e.bytes);
-  }
+  const stream = emptyColumns();
+  for (const e of parts.entries) appendEntry(stream, e);
   return {
     scheduler: 'scheduler-fixture', startedAt: FIXTURE_START, now: end, cursor: parts.entries.length, dropped: 0,
     lanes: parts.lanes, groups: GROUPS.map((g) => g.name), stream,
@@ -198,9 +191,8 @@ export class FixtureHistory implements HistorySource {
   snapshot(options: SnapshotOptions = {}): HistorySnapshot {
     const full = this.fixture.full;
     const delta = this.delta({ cursor: 0, lanes: 0, groups: 0, since: -1, maxEntries: options.maxEntries });
-    return { ...full, now: this.clock, cursor: delta.cursor, dropped: 0, lanes: delta.lanes, groups: delta.groups, stream: delta.stream,
-      progress: delta.progress, workers: delta.workers, cluster: delta.cluster, memory: delta.memory, decisions: delta.decisions,
-      failed: delta.failed, workerEvents: delta.workerEvents };
+    const { from: _from, ...records } = delta;
+    return { ...records, scheduler: full.scheduler, startedAt: full.startedAt };
   }
 
   delta(request: DeltaRequest): HistoryDelta {
@@ -209,14 +201,13 @@ export class FixtureHistory implements HistorySource {
     // A page of at most maxEntries entries; progress is the session's, whatever the page holds.
     const n = Math.min(revealed, request.cursor + (request.maxEntries ?? Infinity));
     const s = full.stream;
-    const slice = <T>(column: T[]) => column.slice(request.cursor, n);
     const after = (t: number) => t > request.since && t <= this.clock;
     const samples = full.cluster.t.map((t, i) => (after(t) ? i : -1)).filter((i) => i >= 0);
     const pick = <T>(column: T[]) => samples.map((i) => column[i]);
     return {
       now: this.clock, from: request.cursor, cursor: n, dropped: 0,
       lanes: full.lanes.slice(request.lanes), groups: full.groups.slice(request.groups),
-      stream: { start: slice(s.start), duration: slice(s.duration), lane: slice(s.lane), group: slice(s.group), kind: slice(s.kind), key: slice(s.key), bytes: slice(s.bytes) },
+      stream: sliceColumns(s, request.cursor, n),
       progress: this.progress(revealed),
       workers: this.workerRows(),
       cluster: { t: pick(full.cluster.t), workers: pick(full.cluster.workers), processing: pick(full.cluster.processing), queued: pick(full.cluster.queued),
