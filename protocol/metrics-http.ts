@@ -1,7 +1,7 @@
 // A metrics-only HTTP listener: GET /metrics answers the Prometheus text, anything else 404.
 // Only node:http here: the server loads prom-client (through `scrape`) at the first scrape, so
 // a process that serves metrics nobody reads pays nothing for them.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Exposition } from './prometheus.js';
 
@@ -18,10 +18,7 @@ export function startMetricsListener(scrape: Scrape, host: string, port: number)
       res.writeHead(404).end('not found');
       return;
     }
-    scrape().then(
-      ({ contentType, text }) => res.writeHead(200, { 'content-type': contentType }).end(text),
-      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics failed: ${err.message}\n`),
-    );
+    serveMetrics(res, scrape);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -36,4 +33,12 @@ export function startMetricsListener(scrape: Scrape, host: string, port: number)
       });
     });
   });
+}
+
+/** Answers one scrape: the Prometheus text, or 500 saying why it failed. */
+export function serveMetrics(res: ServerResponse, scrape: Scrape): void {
+  scrape().then(
+    ({ contentType, text }) => res.writeHead(200, { 'content-type': contentType }).end(text),
+    (err: Error) => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics failed: ${err.message}\n`),
+  );
 }

@@ -1,15 +1,13 @@
 // The scheduler's HTTP dashboard: the web pages (dashboard/static) and uPlot's files, the
-// session's history as a snapshot and as pushed deltas, JSON status and Prometheus metrics; and
-// a metrics-only listener, for a port that Prometheus may scrape but users need not reach.
+// session's history as a snapshot and as pushed deltas, JSON status and Prometheus metrics. (A
+// metrics-only port is protocol/metrics-http.ts, as workers serve theirs.)
 import { createServer, type RequestListener, type ServerResponse, type Server } from 'node:http';
-import type { Exposition } from '../../protocol/prometheus.js';
+import { serveMetrics, type Scrape } from '../../protocol/metrics-http.js';
 import type { HistorySource } from '../history/types.js';
 import { UPLOT_FILES, staticFile, staticNames, uplotFile } from '../../dashboard/assets.js';
 import { DashboardEvents, parseDeltaRequest, parseMaxEntries } from './dashboard-events.js';
 import type { SchedulerCore } from './core.js';
 
-/** The Prometheus text of this scheduler (see prometheus.ts). */
-export type Scrape = () => Promise<Exposition>;
 
 export function statusOf(core: SchedulerCore) {
   return {
@@ -85,24 +83,6 @@ export function startDashboard(core: SchedulerCore, history: HistorySource, scra
       res.writeHead(404).end('not found');
     }
   }, () => events.close());
-}
-
-/** Serves only /metrics (the dashboard's Prometheus text). */
-export function startMetricsServer(scrape: Scrape, host: string, port: number): Promise<Server> {
-  return listen(host, port, (req, res) => {
-    if ((req.url ?? '/').split('?')[0] === '/metrics') {
-      serveMetrics(res, scrape);
-    } else {
-      res.writeHead(404).end('not found');
-    }
-  });
-}
-
-function serveMetrics(res: ServerResponse, scrape: Scrape): void {
-  scrape().then(
-    ({ contentType, text }) => res.writeHead(200, { 'content-type': contentType }).end(text),
-    (err: Error) => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics failed: ${err.message}\n`),
-  );
 }
 
 /** `onClose` runs when close() is called, before the server waits for its connections. */

@@ -10,7 +10,8 @@ import { ControlService, SchedulerService, WorkerStreamService, serverOptions } 
 import { clientServiceHandlers } from './client-service.js';
 import { controlHandlers } from './control-service.js';
 import { SchedulerCore } from './core.js';
-import { startDashboard, startMetricsServer } from './dashboard.js';
+import { startDashboard } from './dashboard.js';
+import { startMetricsListener, type MetricsListener } from '../../protocol/metrics-http.js';
 import { PeerClients } from '../../protocol/data-client.js';
 import { createLogger, type LogLevel } from '../../protocol/log.js';
 import { routeGrpcLogs } from '../../protocol/grpc-log.js';
@@ -82,8 +83,8 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
   address = `${options.host}:${port}`;
 
   let dashboard: HttpServer | undefined;
-  let metrics: HttpServer | undefined;
-  const serveHttp = async (what: string, port: number, start: (port: number) => Promise<HttpServer>): Promise<HttpServer> => {
+  let metrics: MetricsListener | undefined;
+  const serveHttp = async <T>(what: string, port: number, start: (port: number) => Promise<T>): Promise<T> => {
     try {
       return await start(port);
     } catch (err) {
@@ -99,8 +100,8 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
   }
   let metricsUrl = '';
   if (options.metricsPort >= 0) {
-    metrics = await serveHttp('metrics', options.metricsPort, (p) => startMetricsServer(scrape, options.host, p));
-    metricsUrl = urlOf(metrics, '/metrics');
+    metrics = await serveHttp('metrics', options.metricsPort, (p) => startMetricsListener(scrape, options.host, p));
+    metricsUrl = `http://${options.host}:${metrics.port}/metrics`;
   }
 
   // Workers that stop sending heartbeats (hung, partitioned) are treated as lost.
@@ -142,11 +143,12 @@ export async function startScheduler(overrides: Partial<SchedulerOptions> = {}):
         server.tryShutdown(() => { clearTimeout(timer); resolve(); });
       });
       server.forceShutdown();
-      for (const http of [dashboard, metrics]) {
-        if (!http) continue;
+      if (dashboard) {
+        const http = dashboard;
         await new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeAllConnections();
       }
+      await metrics?.close();
       resolveClosed();
     })();
     return closing;
