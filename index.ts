@@ -34,3 +34,4 @@ export type { RunOptions } from './dataframe/execute.js';
 export { DataFrameError, SourceError } from './dataframe/errors.js';
 export { PlanError } from './dataframe/plan/errors.js';
 export { ScanError, KernelInputError } from './dataframe/kernels/errors.js';
+export * as ml from './ml/index.js';

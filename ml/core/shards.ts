@@ -1,0 +1,67 @@
+// A fit sees its data as shards (one per partition) that stay where they are: each iteration
+// runs a named shard kernel on every shard and gets back only small results (a loss and a
+// gradient, cluster sums). The cluster implementation keeps the shards on the workers; this
+// file holds the interface and the in-process one that unit tests and tiny data use.
+import type { Shard, Summable } from './matrix.js';
+import { runShardKernel } from '../kernels/registry.js';
+
+export interface Shards {
+  readonly nRows: number;
+  readonly nFeatures: number;
+  readonly nShards: number;
+  /** Runs shard kernel `name` (ml/kernels/registry.ts) with `params` on every shard; results in shard order. */
+  map<R>(name: string, params: unknown): Promise<R[]>;
+  /**
+   * The kernel's results added up element by element, in shard order, so a result is the same
+   * to the bit whichever worker ran which shard.
+   */
+  sum<R extends Summable>(name: string, params: unknown): Promise<R>;
+  /** Lets the shards go (on a cluster: releases them on the workers). */
+  release(): Promise<void>;
+}
+
+/** Shards held in this process. */
+export class LocalShards implements Shards {
+  readonly nRows: number;
+  readonly nFeatures: number;
+  constructor(private readonly shards: readonly Shard[]) {
+    this.nRows = shards.reduce((n, s) => n + s.x.rows, 0);
+    this.nFeatures = shards[0]?.x.cols ?? 0;
+  }
+  get nShards(): number { return this.shards.length; }
+  async map<R>(name: string, params: unknown): Promise<R[]> {
+    return this.shards.map((s) => runShardKernel(name, params, s) as R);
+  }
+  async sum<R extends Summable>(name: string, params: unknown): Promise<R> {
+    return sumInOrder(await this.map<R>(name, params));
+  }
+  async release(): Promise<void> {}
+}
+
+/** Adds up same-shaped results, first to last. */
+export function sumInOrder<R extends Summable>(parts: readonly R[]): R {
+  if (parts.length === 0) throw new Error('internal: nothing to sum');
+  return parts.slice(1).reduce((acc, p) => add(acc, p) as R, clone(parts[0]!));
+}
+
+function clone<R extends Summable>(v: R): R {
+  if (typeof v === 'number') return v;
+  if (v instanceof Float64Array) return new Float64Array(v) as R;
+  if (Array.isArray(v)) return [...v] as R;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, clone(x)])) as R;
+}
+
+function add(a: Summable, b: Summable): Summable {
+  if (typeof a === 'number' && typeof b === 'number') return a + b;
+  if ((a instanceof Float64Array || Array.isArray(a)) && (b instanceof Float64Array || Array.isArray(b))) {
+    if (a.length !== b.length) throw new Error(`internal: summing arrays of ${a.length} and ${b.length}`);
+    for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
+    return a;
+  }
+  if (typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b) && !(a instanceof Float64Array) && !(b instanceof Float64Array)) {
+    const out: Record<string, Summable> = { ...a };
+    for (const [k, x] of Object.entries(b)) out[k] = k in a ? add(a[k]!, x) : clone(x);
+    return out;
+  }
+  throw new Error('internal: summing results of different shapes');
+}
