@@ -60,8 +60,14 @@ export function onWorkerRemoved(c: Core, e: EventOf<'worker-removed'>): void {
   for (const ts of [...ws.hasWhat]) {
     c.dropReplica(ts, ws);
     if (ts.state === 'memory' && ts.whoHas.size === 0) transition(c, ts, 'released'); // recomputed if needed
+    else if (ts.heldBy > 0) resetBarriers(c, ts); // copies left, but the receipts name the one gone
   }
   strandQueued(c);
+}
+
+/** Barriers in memory over `ts` run again: their receipts may name a holder that is gone. */
+function resetBarriers(c: Core, ts: TaskRecord): void {
+  for (const dts of ts.dependents) if (dts.barrier && dts.state === 'memory') c.recommend(dts, 'reset');
 }
 
 export function onTaskFinished(c: Core, e: EventOf<'task-finished'>): void {
@@ -121,7 +127,9 @@ export function onTaskRejected(c: Core, e: EventOf<'task-rejected'>): void {
 /**
  * The worker could not fetch some dependencies from the holders it was given. It cannot say
  * which holder failed, so every listed holder is dropped (and told to free its copy, so no
- * untracked copy lingers); a key left with no holder is recomputed from its lineage.
+ * untracked copy lingers); a key left with no holder is recomputed from its lineage. The
+ * missing keys may also be the inputs of a barrier it depends on (a shuffle's splits, which
+ * it reads through the barrier's receipts).
  */
 export function onMissingData(c: Core, e: EventOf<'missing-data'>): void {
   const ts = runningOn(c, e.workerId, e.key);
@@ -129,13 +137,18 @@ export function onMissingData(c: Core, e: EventOf<'missing-data'>): void {
   transition(c, ts, 'released', { quiet: true });
   for (const key of e.missing) {
     const dep = c.tasks.get(key);
-    if (!dep || dep.state !== 'memory' || !ts.dependencies.has(dep)) continue;
+    if (!dep || dep.state !== 'memory' || !(ts.dependencies.has(dep) || readsThroughBarrier(ts, dep))) continue;
     for (const holder of [...dep.whoHas]) {
       c.freeKey(holder, dep.key);
       c.dropReplica(dep, holder);
     }
     transition(c, dep, 'released');
   }
+}
+
+function readsThroughBarrier(ts: TaskRecord, dep: TaskRecord): boolean {
+  for (const b of ts.dependencies) if (b.barrier && b.dependencies.has(dep)) return true;
+  return false;
 }
 
 export function onKeysAdded(c: Core, e: EventOf<'keys-added'>): void {
