@@ -2479,6 +2479,7 @@ export namespace kubedask {
             $unknowns?: Uint8Array[];
             index: number;
             count: number;
+            cutter: string;
             static create(properties: kubedask.v1.ValuePart.$Shape): kubedask.v1.ValuePart & kubedask.v1.ValuePart.$Shape;
             static create(properties?: kubedask.v1.ValuePart.$Properties): kubedask.v1.ValuePart;
             static encode(message: kubedask.v1.ValuePart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -2495,6 +2496,7 @@ export namespace kubedask {
             interface $Properties {
                 index?: (number|null);
                 count?: (number|null);
+                cutter?: (string|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.ValuePart.$Properties;

@@ -23397,6 +23397,7 @@ export const kubedask = $root.kubedask = (() => {
              * @typedef {Object} kubedask.v1.ValuePart.$Properties
              * @property {number|null} [index] ValuePart index
              * @property {number|null} [count] ValuePart count
+             * @property {string|null} [cutter] ValuePart cutter
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -23445,6 +23446,14 @@ export const kubedask = $root.kubedask = (() => {
             ValuePart.prototype.count = 0;
 
             /**
+             * ValuePart cutter.
+             * @member {string} cutter
+             * @memberof kubedask.v1.ValuePart
+             * @instance
+             */
+            ValuePart.prototype.cutter = "";
+
+            /**
              * Creates a new ValuePart instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.ValuePart
@@ -23480,6 +23489,8 @@ export const kubedask = $root.kubedask = (() => {
                     writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.index);
                 if (message.count != null && $Object.hasOwnProperty.call(message, "count") && message.count !== 0)
                     writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.count);
+                if (message.cutter != null && $Object.hasOwnProperty.call(message, "cutter") && message.cutter !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.cutter);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -23555,6 +23566,15 @@ export const kubedask = $root.kubedask = (() => {
                                 delete message.count;
                             continue;
                         }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.cutter = value;
+                            else
+                                delete message.cutter;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -23612,6 +23632,9 @@ export const kubedask = $root.kubedask = (() => {
                 if (object.count != null)
                     if ($Number(object.count) !== 0)
                         message.count = object.count >>> 0;
+                if (object.cutter != null)
+                    if (typeof object.cutter !== "string" || object.cutter.length)
+                        message.cutter = $String(object.cutter);
                 return message;
             };
 
@@ -23635,11 +23658,14 @@ export const kubedask = $root.kubedask = (() => {
                 if (options.defaults) {
                     object.index = 0;
                     object.count = 0;
+                    object.cutter = "";
                 }
                 if (message.index != null && $Object.hasOwnProperty.call(message, "index"))
                     object.index = message.index;
                 if (message.count != null && $Object.hasOwnProperty.call(message, "count"))
                     object.count = message.count;
+                if (message.cutter != null && $Object.hasOwnProperty.call(message, "cutter"))
+                    object.cutter = message.cutter;
                 return object;
             };
 

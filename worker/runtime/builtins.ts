@@ -5,12 +5,18 @@
 // loaded the first time one of its kernels runs: a worker that runs none loads none.
 import type { EncodedValue } from '../../protocol/value-codec.js';
 import type { NativeValue, StoredValue } from './data-store.js';
+import type { PartOf } from './parts.js';
+import type { ValuePart } from './peer-server.js';
 
 export interface KernelContext {
   /** The task's key, for messages. */
   key: string;
   /** The worker's threads (what a kernel may use at once). */
   nthreads: number;
+  /** A barrier's inputs and their holders' addresses, in argument order (it reads none of their data). */
+  inputsAt?: Array<[string, string[]]>;
+  /** Part `part` of each key: whole from this worker's store, else only that part from a holder (parts.ts). */
+  readParts(holders: ReadonlyArray<readonly [string, readonly string[]]>, part: ValuePart): Promise<PartOf[]>;
 }
 
 /** A kernel gets its literal parameters and its input values, in the order of the task's key arguments. */

@@ -24,7 +24,7 @@ import { kubedask } from '../../protocol/generated/kubedask.js';
 import { WorkerState } from '../state/worker-state.js';
 import type { ComputeRequest, InstructionOf, InstructionType, ToScheduler, Transfer, WorkerEvent as StateEvent } from '../state/types.js';
 import { DataStore } from './data-store.js';
-import { DependencyLostError, UnknownFunctionError, UnknownKernelError, WorkerError, WorkerOptionsError } from './errors.js';
+import { DependencyLostError, InputsMissingError, UnknownFunctionError, UnknownKernelError, WorkerError, WorkerOptionsError } from './errors.js';
 import { resolveKernel } from './builtins.js';
 import { decodeValue, type EncodedValue } from '../../protocol/value-codec.js';
 import { isNativeValue, type NativeValue, type StoredValue } from './data-store.js';
@@ -34,7 +34,8 @@ import { SchedulerUnreachableError } from '../../protocol/errors.js';
 import { routeGrpcLogs } from '../../protocol/grpc-log.js';
 import { createLogger, type Logger, type LogLevel } from '../../protocol/log.js';
 import { channelCredentials, serverCredentials, type Tls } from '../../protocol/tls.js';
-import { joinHostPort, startPeerServer, type PeerServer } from './peer-server.js';
+import { joinHostPort, startPeerServer, type PeerServer, type ValuePart } from './peer-server.js';
+import { readParts } from './parts.js';
 import { isValidLogLines, LogBuffer, MAX_LOG_LINES, lineOfRecord } from './log-buffer.js';
 import { keepTaskOutput } from './task-output-log.js';
 import { startMetricsListener, type MetricsListener } from '../../protocol/metrics-http.js';
@@ -150,6 +151,8 @@ class WorkerProcess {
   private runSeq = 0;
   /** Dependencies fetched from peers and not yet reported with the task that used them. */
   private readonly transfers = new Map<string, Transfer>();
+  /** Barrier tasks sent and not yet run: their dependencies' holders (what they run with). */
+  private readonly barrierInputs = new Map<string, Record<string, string[]>>();
   private state: WorkerState<Spec>;
   /** Bumped on every reset: outcomes of older I/O are dropped. */
   private generation = 0;
@@ -198,6 +201,7 @@ class WorkerProcess {
       store: this.store, host, port, credentials: serverCredentials(this.options.tls),
       onPut: (values) => this.handle({ type: 'data-put', keys: values, stimulusId: this.stimulus('put') }),
       logs: (n) => this.recentLogs.recent(n),
+      part: (key, part) => this.cutPart(key, part),
     }).catch((err: Error) => {
       throw new WorkerError(`cannot serve worker data on ${joinHostPort(host, port)}: ${err.message}`, { cause: err });
     });
@@ -301,8 +305,10 @@ class WorkerProcess {
       if (!spec?.key) return;
       const whoHas: Record<string, string[]> = {};
       for (const w of compute.whoHas ?? []) whoHas[w.key ?? ''] = w.addresses ?? [];
+      // A barrier reads no data: its dependencies' holders are its input (see runBuiltin).
+      if (spec.barrier) this.barrierInputs.set(spec.key, whoHas);
       const task: ComputeRequest<Spec> = {
-        key: spec.key, dependencies: spec.dependencies ?? [], whoHas, priority: spec.priority ?? 0,
+        key: spec.key, dependencies: spec.barrier ? [] : spec.dependencies ?? [], whoHas: spec.barrier ? {} : whoHas, priority: spec.priority ?? 0,
         resources: spec.resources ?? {}, group: this.groupOf(spec), spec,
       };
       this.handle({ type: 'compute-task', task, stimulusId: this.stimulus('compute') });
@@ -369,6 +375,7 @@ class WorkerProcess {
     execute: (ins) => void this.execute(ins.key, ins.spec),
     interrupt: (ins) => {
       this.runs.delete(ins.key);
+      this.barrierInputs.delete(ins.key);
       this.pool.cancel(ins.key);
     },
     'send-to-scheduler': (ins) => this.link?.send(wireEvent[ins.message.type](ins.message as never, this.address)),
@@ -411,6 +418,10 @@ class WorkerProcess {
     }
     if (!current()) return;
     this.runs.delete(key);
+    if ('missing' in outcome) {
+      this.handle({ type: 'execute-missing', key, missing: outcome.missing, durationMs: outcome.durationMs, stimulusId: this.stimulus('missing') });
+      return;
+    }
     this.metrics?.task(this.groupOf(spec), outcome.ok, outcome.durationMs / 1000);
     if (outcome.ok) {
       this.store.put(key, outcome.value);
@@ -426,6 +437,18 @@ class WorkerProcess {
         thread: outcome.thread, stimulusId: this.stimulus('failed'),
       });
     }
+  }
+
+  /** Part of a value held here, for a peer, cut by the built-in kernel the peer names (a take's bucket of a split). */
+  private async cutPart(key: string, part: ValuePart): Promise<EncodedValue | undefined> {
+    const value = await this.store.getStored(key);
+    if (!value) return undefined;
+    const cutter = await resolveKernel(part.cutter);
+    if (!cutter) throw new UnknownKernelError(key, part.cutter);
+    const out = await cutter({ index: part.index, count: part.count }, [value], {
+      key, nthreads: this.options.nthreads, readParts: () => Promise.reject(new WorkerError(`${part.cutter} reads no other values`)),
+    });
+    return isNativeValue(out) ? { encoding: out.encoding, data: out.encode() } : out;
   }
 
   /** The fetches made for these dependencies, reported once (with the first task to use them). */
@@ -454,22 +477,32 @@ class WorkerProcess {
       const [paramsArg, ...inputArgs] = spec.args ?? [];
       const params: unknown = paramsArg?.value?.data?.byteLength ? decodeValue({ encoding: paramsArg.value.encoding ?? kubedask.v1.Encoding.ENCODING_JSON, data: paramsArg.value.data }) : {};
       const inputs: StoredValue[] = [];
-      for (const arg of inputArgs) {
+      const holders = spec.barrier ? this.barrierInputs.get(key) ?? {} : undefined;
+      this.barrierInputs.delete(key);
+      const inputsAt = holders && inputArgs.map((arg): [string, string[]] => [arg.key ?? '', holders[arg.key ?? ''] ?? []]);
+      for (const arg of holders ? [] : inputArgs) {
         const value = arg.key ? await this.store.getStored(arg.key).catch(() => undefined) : undefined;
         if (!value) return failed(new DependencyLostError(key, arg.key ?? '(a literal)'));
         inputs.push(value);
       }
       if (!current()) return undefined;
-      const value = await kernel(params, inputs, { key, nthreads: this.options.nthreads });
+      const value = await kernel(params, inputs, {
+        key, nthreads: this.options.nthreads, inputsAt,
+        readParts: (of, part) => readParts({ store: this.store, peers: this.peers, self: this.address }, key, of, part),
+      });
       return { ok: true, value, startMs, durationMs: Date.now() - startMs, thread: 0 };
     } catch (err) {
+      if (err instanceof InputsMissingError) return { missing: err.keys, durationMs: Date.now() - startMs };
       return failed(err instanceof Error ? err : new Error(String(err)));
     }
   }
 }
 
 /** A built-in kernel runs on the worker's main thread: its entries go on lane 0. */
-type BuiltinOutcome = TaskOutcome | { ok: true; value: EncodedValue | NativeValue; startMs: number; durationMs: number; thread: number };
+type BuiltinOutcome = TaskOutcome
+  | { ok: true; value: EncodedValue | NativeValue; startMs: number; durationMs: number; thread: number }
+  /** Inputs read through a barrier could not be read: reported missing, not as an error. */
+  | { missing: string[]; durationMs: number };
 
 /** Decoded bytes are views into the whole received batch; postMessage would copy all of it. */
 function exact(data: Uint8Array | null | undefined): Uint8Array {

@@ -1,0 +1,58 @@
+// How a task reads its share of values it does not depend on directly (a shuffle's take: bucket
+// j of every split, found through the barrier's receipts): a key held here is read whole from
+// the data store; the others are asked of their holders for that part only, all holders at
+// once, falling back to a key's next holder when one fails. Keys no holder can serve raise
+// InputsMissingError, which the worker reports as missing (recomputed), not as the task's error.
+import type { PeerClients } from '../../protocol/data-client.js';
+import type { EncodedValue } from '../../protocol/values.js';
+import type { DataStore, StoredValue } from './data-store.js';
+import { InputsMissingError } from './errors.js';
+import type { ValuePart } from './peer-server.js';
+
+/** One key's share: the whole value (held here), or only the part asked for (from a peer). */
+export type PartOf = { key: string; whole: StoredValue } | { key: string; part: EncodedValue };
+
+export interface PartSource {
+  store: DataStore;
+  peers: PeerClients;
+  /** This worker's own address (a receipt naming it means: read the store). */
+  self: string;
+}
+
+/** Part `part` of each key, in the order of `holders` (key -> holders' addresses). */
+export async function readParts(source: PartSource, task: string, holders: ReadonlyArray<readonly [string, readonly string[]]>, part: ValuePart): Promise<PartOf[]> {
+  const got = new Map<string, PartOf>();
+  const left = new Map<string, string[]>();
+  for (const [key, addresses] of holders) {
+    const whole = await source.store.getStored(key).catch(() => undefined);
+    if (whole) got.set(key, { key, whole });
+    else left.set(key, addresses.filter((a) => a !== source.self));
+  }
+  const reasons: string[] = [];
+  const lost: string[] = [];
+  while (left.size > 0) {
+    const byHolder = new Map<string, string[]>();
+    for (const [key, addresses] of left) {
+      const next = addresses[0];
+      if (next !== undefined) byHolder.set(next, [...(byHolder.get(next) ?? []), key]);
+      else {
+        lost.push(key);
+        left.delete(key);
+      }
+    }
+    await Promise.all([...byHolder].map(async ([address, keys]) => {
+      const fetched = await source.peers.fetch(address, keys, part).catch((err: Error) => {
+        reasons.push(`${address}: ${err.message}`);
+        return undefined;
+      });
+      for (const { key, value } of fetched?.values ?? []) {
+        got.set(key, { key, part: value });
+        left.delete(key);
+      }
+      for (const m of fetched?.missing ?? []) reasons.push(`${address} lacks ${m.key}: ${m.reason}`);
+      for (const key of keys) left.get(key)?.shift(); // not served there: try its next holder
+    }));
+  }
+  if (lost.length > 0) throw new InputsMissingError(task, lost, reasons);
+  return holders.map(([key]) => got.get(key)!);
+}
