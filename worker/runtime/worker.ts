@@ -441,6 +441,8 @@ class WorkerProcess {
 
   /** Part of a value held here, for a peer, cut by the built-in kernel the peer names (a take's bucket of a split). */
   private async cutPart(key: string, part: ValuePart): Promise<EncodedValue | undefined> {
+    const bytes = await this.store.readPart(key, part.index); // kept as parted bytes: that range only
+    if (bytes) return { encoding: kubedask.v1.Encoding.ENCODING_ARROW_IPC, data: bytes };
     const value = await this.store.getStored(key);
     if (!value) return undefined;
     const cutter = await resolveKernel(part.cutter);
