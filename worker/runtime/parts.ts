@@ -17,6 +17,8 @@ export interface PartSource {
   peers: PeerClients;
   /** This worker's own address (a receipt naming it means: read the store). */
   self: string;
+  /** Each part fetched from a peer (for the task stream and the transfer metrics). */
+  onFetched?: (key: string, nbytes: number, startMs: number, durationMs: number) => void;
 }
 
 /** Part `part` of each key, in the order of `holders` (key -> holders' addresses). */
@@ -41,13 +43,21 @@ export async function readParts(source: PartSource, task: string, holders: Reado
       }
     }
     await Promise.all([...byHolder].map(async ([address, keys]) => {
+      const startMs = Date.now();
       const fetched = await source.peers.fetch(address, keys, part).catch((err: Error) => {
         reasons.push(`${address}: ${err.message}`);
         return undefined;
       });
+      const durationMs = Date.now() - startMs;
+      const bytes = fetched?.values.reduce((n, { value }) => n + value.data.byteLength, 0) ?? 0;
+      let at = startMs;
       for (const { key, value } of fetched?.values ?? []) {
         got.set(key, { key, part: value });
         left.delete(key);
+        // One call brought them all: each its share of the time, by bytes, as dependency fetches are shown.
+        const share = bytes > 0 ? value.data.byteLength / bytes : 1 / fetched!.values.length;
+        source.onFetched?.(key, value.data.byteLength, at, durationMs * share);
+        at += durationMs * share;
       }
       for (const m of fetched?.missing ?? []) reasons.push(`${address} lacks ${m.key}: ${m.reason}`);
       for (const key of keys) left.get(key)?.shift(); // not served there: try its next holder

@@ -313,8 +313,14 @@ class WorkerProcess {
       };
       this.handle({ type: 'compute-task', task, stimulusId: this.stimulus('compute') });
     },
-    free: (free) => this.handle({ type: 'free-keys', keys: free.keys ?? [], stimulusId: this.stimulus('free') }),
-    cancel: (cancel) => this.handle({ type: 'cancel-task', key: cancel.key ?? '', stimulusId: this.stimulus('cancel') }),
+    free: (free) => {
+      for (const key of free.keys ?? []) this.barrierInputs.delete(key);
+      this.handle({ type: 'free-keys', keys: free.keys ?? [], stimulusId: this.stimulus('free') });
+    },
+    cancel: (cancel) => {
+      this.barrierInputs.delete(cancel.key ?? '');
+      this.handle({ type: 'cancel-task', key: cancel.key ?? '', stimulusId: this.stimulus('cancel') });
+    },
     steal: (steal) => this.handle({ type: 'steal-task', key: steal.key ?? '', stimulusId: this.stimulus('steal') }),
     module: (module) => {
       try {
@@ -428,7 +434,8 @@ class WorkerProcess {
       const nbytes = isNativeValue(outcome.value) ? outcome.value.nbytes : outcome.value.data.byteLength;
       this.handle({
         type: 'execute-done', key, nbytes, encoding: outcome.value.encoding, startMs: outcome.startMs,
-        durationMs: outcome.durationMs, thread: outcome.thread, transfers: this.takeTransfers(spec.dependencies ?? []),
+        durationMs: outcome.durationMs, thread: outcome.thread,
+        transfers: [...this.takeTransfers(spec.dependencies ?? []), ...('transfers' in outcome ? outcome.transfers ?? [] : [])],
         stimulusId: this.stimulus('done'),
       });
     } else {
@@ -482,6 +489,11 @@ class WorkerProcess {
       const holders = spec.barrier ? this.barrierInputs.get(key) ?? {} : undefined;
       this.barrierInputs.delete(key);
       const inputsAt = holders && inputArgs.map((arg): [string, string[]] => [arg.key ?? '', holders[arg.key ?? ''] ?? []]);
+      const transfers: Transfer[] = [];
+      const onFetched = (k: string, nbytes: number, at: number, ms: number): void => {
+        transfers.push({ key: k, startMs: at, durationMs: ms, nbytes });
+        this.metrics?.transfer(nbytes, ms / 1000);
+      };
       for (const arg of holders ? [] : inputArgs) {
         const value = arg.key ? await this.store.getStored(arg.key).catch(() => undefined) : undefined;
         if (!value) return failed(new DependencyLostError(key, arg.key ?? '(a literal)'));
@@ -490,9 +502,9 @@ class WorkerProcess {
       if (!current()) return undefined;
       const value = await kernel(params, inputs, {
         key, nthreads: this.options.nthreads, inputsAt,
-        readParts: (of, part) => readParts({ store: this.store, peers: this.peers, self: this.address }, key, of, part),
+        readParts: (of, part) => readParts({ store: this.store, peers: this.peers, self: this.address, onFetched }, key, of, part),
       });
-      return { ok: true, value, startMs, durationMs: Date.now() - startMs, thread: 0 };
+      return { ok: true, value, startMs, durationMs: Date.now() - startMs, thread: 0, transfers };
     } catch (err) {
       if (err instanceof InputsMissingError) return { missing: err.keys, durationMs: Date.now() - startMs };
       return failed(err instanceof Error ? err : new Error(String(err)));
@@ -502,7 +514,7 @@ class WorkerProcess {
 
 /** A built-in kernel runs on the worker's main thread: its entries go on lane 0. */
 type BuiltinOutcome = TaskOutcome
-  | { ok: true; value: EncodedValue | NativeValue; startMs: number; durationMs: number; thread: number }
+  | { ok: true; value: EncodedValue | NativeValue; startMs: number; durationMs: number; thread: number; transfers?: Transfer[] }
   /** Inputs read through a barrier could not be read: reported missing, not as an error. */
   | { missing: string[]; durationMs: number };
 
