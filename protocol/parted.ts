@@ -3,7 +3,12 @@
 // kept as bytes, or spilled to disk, by slicing or by reading that range of the file only,
 // without decoding the rest.
 //   "KDP1" | u32 count | f64 offsets[count + 1] (from the value's start) | part 0 | part 1 | ...
+import { Encoding } from './value-codec.js';
+
 const MAGIC = 0x3150444b; // "KDP1" read as a little-endian u32
+
+/** What each part is: an Arrow IPC stream (shuffle splits, the only parted values, hold one per bucket). */
+export const PART_ENCODING = Encoding.ENCODING_ARROW_IPC;
 
 export function headerBytes(count: number): number {
   return 8 + 8 * (count + 1);

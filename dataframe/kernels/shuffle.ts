@@ -5,10 +5,9 @@
 // travels, cut by the holder with df/bucket), concatenates them and runs the fused ops that
 // follow. The scheduler sees P + Q edges, not P x Q.
 import pl from 'nodejs-polars';
-import type { Kernel } from '../../worker/runtime/builtins.js';
+import type { Kernel, KernelContext } from '../../worker/runtime/builtins.js';
 import type { StoredValue } from '../../worker/runtime/data-store.js';
 import type { SplitParams, TakeParams } from '../plan/tasks.js';
-import type { KernelContext } from '../../worker/runtime/builtins.js';
 import { decodeValue, encodeValue } from '../../protocol/value-codec.js';
 import type { EncodedValue } from '../../protocol/values.js';
 import { BUCKET_COLUMN, BucketSet, cutBuckets, nativeBuckets, toBuckets } from './buckets.js';

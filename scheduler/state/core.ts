@@ -74,6 +74,8 @@ export interface TaskRecord extends HeapItem {
   nbytes: number;
   /** Workers that died while running it. */
   suspicious: number;
+  /** Times it reported inputs read through a barrier missing (see onMissingData). */
+  inputsMissing: number;
   error: TaskError | undefined;
   errorOrigin: ErrorOrigin | undefined;
   /** Set just before a recommendation to err, naming the cause. */
@@ -219,7 +221,7 @@ export class Core {
       key: def.key, functionId: def.functionId, group: def.group, priority: def.priority || 0, seq: this.taskSeq++,
       resources, resourceKey, spec: def.spec, barrier: def.barrier === true, heldBy: 0, retries: Math.max(0, def.retries || 0), state: 'released',
       dependencies: new Set(), dependents: new Set(), waitingOn: new Set(), waiters: new Set(), whoHas: new Set(),
-      processingOn: undefined, wantedBy: new Set(), outcome: undefined, nbytes: 0, suspicious: 0, error: undefined, errorOrigin: undefined,
+      processingOn: undefined, wantedBy: new Set(), outcome: undefined, nbytes: 0, suspicious: 0, inputsMissing: 0, error: undefined, errorOrigin: undefined,
       erredBy: undefined, rejectedBy: undefined, lane: '', estMs: 0, stealBucket: '', thief: undefined, stolenFor: undefined,
       heapIndex: -1, story: archived ?? [],
     };

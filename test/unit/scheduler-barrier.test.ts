@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { addr, computed, freed, Harness, of, task } from './scheduler-harness.js';
 import type { TaskDef } from '../../scheduler/state/types.js';
+import { MISSING_INPUTS_LIMIT } from '../../scheduler/state/worker-events.js';
 
 /** s0..s(p-1) -> b -> t0..t(q-1); only the takes wanted. */
 function shuffle(p: number, q: number): { tasks: TaskDef[]; takes: string[] } {
@@ -27,7 +28,7 @@ function upToBarrier(h: Harness, p: number, q: number) {
     pending.push(...of(out, 'compute'));
   }
   assert.equal(h.s.taskState('b'), 'processing');
-  return { takes, all };
+  return { takes, all, b: of(all, 'compute').find((m) => m.key === 'b')! };
 }
 
 test('a barrier is sent where its inputs are, and they stay in memory until every take is done', () => {
@@ -138,4 +139,88 @@ test('a barrier scales linearly: 200 x 200 is 400 edges, and the takes each wait
   const msgs = h.runAll(h.submit(tasks, tasks.filter((t) => t.key.startsWith('t')).map((t) => t.key)));
   h.validate();
   assert.equal(of(msgs, 'compute').length, 401);
+});
+
+test('a barrier result that arrives after an input was lost is refused: its receipts name the dead worker', () => {
+  const h = new Harness();
+  h.addWorker('w1', 1);
+  h.addWorker('w2', 1);
+  const { all, b } = upToBarrier(h, 2, 1);
+  const other = b.workerId === 'w1' ? 'w2' : 'w1';
+  assert.ok(of(all, 'compute').some((m) => m.key !== 'b' && m.workerId === other));
+  h.removeWorker(other); // a split is lost; the barrier waits for it again
+  assert.equal(h.s.taskState('b'), 'waiting');
+  const late = h.finish(b.workerId, 'b'); // its finished was already on the way
+  assert.notEqual(h.s.taskState('b'), 'memory');
+  assert.ok(freed(late).includes(`${b.workerId}:b`), 'the stale result is dropped on its worker');
+});
+
+test('retirement that moves the splits elsewhere runs the barrier again: its receipts named the retired worker', () => {
+  const h = new Harness();
+  h.addWorker('w1', 2);
+  h.submit([task('s0'), task('s1'), task('b', ['s0', 's1'], { barrier: true }), task('t0', ['b'])], ['t0']);
+  h.finish('w1', 's0');
+  h.finish('w1', 's1');
+  h.finish('w1', 'b');
+  h.addWorker('w2', 1);
+  h.addWorker('w3', 1);
+  const msgs = h.ev({ type: 'retire-workers', workerIds: ['w1'] });
+  msgs.push(...h.ev({ type: 'task-rejected', workerId: 'w1', key: 't0', reason: 'stolen' }));
+  for (const r of of(msgs, 'replicate')) msgs.push(...h.ev({ type: 'keys-added', workerId: r.workerId, keys: [r.key], nbytes: [100] }));
+  assert.equal(of(msgs, 'worker-retired').length, 1);
+  assert.equal(h.s.taskState('s0'), 'memory', 'moved, not recomputed');
+  assert.equal(h.s.taskState('s1'), 'memory');
+  const again = of(msgs, 'compute').find((m) => m.key === 'b');
+  assert.ok(again, 'the barrier runs again');
+  assert.ok(!Object.values(again.whoHas).flat().includes(addr('w1')), 'with receipts for the moved copies');
+});
+
+test('a barrier still running when a split holder leaves with a copy kept elsewhere runs again, not on stale receipts', () => {
+  const h = new Harness();
+  h.addWorker('w1', 1);
+  h.addWorker('w2', 1);
+  h.addWorker('w3', 1);
+  const all = h.submit([task('s0'), task('s1'), task('b', ['s0', 's1'], { barrier: true }), task('t0', ['b'])], ['t0']);
+  const where = new Map(of(all, 'compute').map((m) => [m.key, m.workerId]));
+  for (const [k, w] of [...where]) all.push(...h.finish(w, k));
+  const b = of(all, 'compute').find((m) => m.key === 'b')!;
+  const victim = ['s0', 's1'].map((k) => where.get(k)!).find((w) => w !== b.workerId)!;
+  const key = where.get('s0') === victim ? 's0' : 's1';
+  const spare = ['w1', 'w2', 'w3'].find((w) => w !== victim && w !== b.workerId) ?? b.workerId;
+  assert.deepEqual(b.whoHas[key], [addr(victim)]);
+  h.ev({ type: 'keys-added', workerId: spare, keys: [key], nbytes: [100] });
+  const removed = h.removeWorker(victim, true);
+  assert.ok(freed(removed).includes(`${b.workerId}:b`), 'a result it may already hold there is dropped, not served again');
+  const finished = h.finish(b.workerId, 'b'); // that run's receipts name the worker gone
+  const rerun = of([...removed, ...finished], 'compute').find((m) => m.key === 'b');
+  assert.ok(rerun, `the barrier runs again; sent instead: ${of(finished, 'compute').map((m) => m.key).join()}`);
+  assert.deepEqual(rerun.whoHas[key], [addr(spare)]);
+});
+
+test(`a take that keeps failing to read a split errs after ${MISSING_INPUTS_LIMIT} recomputes instead of looping`, () => {
+  const h = new Harness();
+  h.addWorker('w1', 1);
+  const { takes, b } = upToBarrier(h, 1, 1);
+  let out = h.finish(b.workerId, 'b');
+  for (let i = 0; i <= MISSING_INPUTS_LIMIT; i++) {
+    const t = of(out, 'compute').find((m) => m.key === takes[0]);
+    assert.ok(t, `round ${i}: the take runs again`);
+    out = h.ev({ type: 'missing-data', workerId: t.workerId, key: t.key, missing: ['s0'] });
+    if (i === MISSING_INPUTS_LIMIT) break;
+    // Play the recompute up to the take's next run.
+    const pending = of(out, 'compute');
+    const seen = [...out];
+    for (let k = 0; k < pending.length; k++) {
+      const m = pending[k]!;
+      if (m.key === takes[0]) continue;
+      const more = h.finish(m.workerId, m.key);
+      seen.push(...more);
+      pending.push(...of(more, 'compute'));
+    }
+    out = seen;
+  }
+  assert.equal(h.s.taskState(takes[0]!), 'erred');
+  const told = of(out, 'client-key').find((m) => m.key === takes[0]);
+  assert.equal(told?.state, 'erred');
+  assert.match(told!.error!.message, new RegExp(`could not read its inputs from their holders ${MISSING_INPUTS_LIMIT + 1} times`));
 });

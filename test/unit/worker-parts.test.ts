@@ -7,6 +7,7 @@ import type { FetchResult, PeerClients } from '../../protocol/data-client.js';
 import { DataStore } from '../../worker/runtime/data-store.js';
 import { InputsMissingError } from '../../worker/runtime/errors.js';
 import { readParts } from '../../worker/runtime/parts.js';
+import { encodeParted } from '../../protocol/parted.js';
 import type { ValuePart } from '../../worker/runtime/peer-server.js';
 
 const PART: ValuePart = { index: 2, count: 4, cutter: 'df/bucket' };
@@ -57,4 +58,13 @@ test('keys no holder can serve raise InputsMissingError naming them and why', as
     (err: unknown) => err instanceof InputsMissingError && err.task === 'take-1'
       && err.keys.slice().sort().join() === 's0,s2' && /a unreachable/.test(err.message),
   );
+});
+
+test('a split held here as parted bytes (spilled, or copied in) is read for that part only', async () => {
+  const store = new DataStore({ memoryLimit: 0 });
+  store.put('s0', { encoding: 1, data: encodeParted([bytes('b0').data, bytes('b1').data, bytes('b2').data, bytes('b3').data]) });
+  const { calls, peers: p } = peers({});
+  const got = await readParts({ store, peers: p, self: 'me' }, 't', [['s0', ['me']]], PART);
+  assert.deepEqual(got.map(text), ['b2']);
+  assert.deepEqual(calls, []);
 });

@@ -193,8 +193,11 @@ test('a run that could not read its inputs is reported missing, not erred; its s
   assert.deepEqual(executes(out), ['next'], 'the slot is free at once');
   assert.equal(ws.stateOf('t'), undefined, 'forgotten: the scheduler sends it again');
   assert.deepEqual(executes(ws.handle(task('t'))), [], 'queued behind next when sent again');
-  // A stale report (the run was interrupted meanwhile) is dropped.
-  const stale = ws.handle({ type: 'execute-missing', key: 'gone', missing: ['s0'], durationMs: 1, stimulusId: 'm2' });
+  // A stale report (the run was interrupted by a cancel meanwhile) is dropped.
+  ws.handle(done('next'));
+  assert.equal(ws.stateOf('t'), 'executing');
+  ws.handle({ type: 'cancel-task', key: 't', stimulusId: 'c' });
+  const stale = ws.handle({ type: 'execute-missing', key: 't', missing: ['s0'], durationMs: 1, stimulusId: 'm2' });
   assert.deepEqual(sent(stale), []);
 });
 

@@ -30,6 +30,13 @@ const families: Record<string, () => Promise<KernelFamily>> = {
 
 const loaded = new Map<string, Promise<KernelFamily>>();
 
+/** Kernels a peer may ask to cut a value into parts (FetchRequest.part): nothing else runs on a peer's word. */
+const PART_CUTTERS: ReadonlySet<string> = new Set(['df/bucket']);
+
+export async function resolvePartCutter(name: string): Promise<Kernel | undefined> {
+  return PART_CUTTERS.has(name) ? resolveKernel(name) : undefined;
+}
+
 /** The kernel called `name` ("family/kernel"), or undefined when there is none. */
 export async function resolveKernel(name: string): Promise<Kernel | undefined> {
   const family = name.slice(0, name.indexOf('/'));

@@ -4,6 +4,7 @@
 // once, falling back to a key's next holder when one fails. Keys no holder can serve raise
 // InputsMissingError, which the worker reports as missing (recomputed), not as the task's error.
 import type { PeerClients } from '../../protocol/data-client.js';
+import { PART_ENCODING } from '../../protocol/parted.js';
 import type { EncodedValue } from '../../protocol/values.js';
 import type { DataStore, StoredValue } from './data-store.js';
 import { InputsMissingError } from './errors.js';
@@ -26,8 +27,11 @@ export async function readParts(source: PartSource, task: string, holders: Reado
   const got = new Map<string, PartOf>();
   const left = new Map<string, string[]>();
   for (const [key, addresses] of holders) {
-    const whole = await source.store.getStored(key).catch(() => undefined);
-    if (whole) got.set(key, { key, whole });
+    // Held here: kept as parted bytes (spilled, or copied in), only that part; native, as it is.
+    const bytes = await source.store.readPart(key, part.index).catch(() => undefined);
+    const whole = bytes ? undefined : await source.store.getStored(key).catch(() => undefined);
+    if (bytes) got.set(key, { key, part: { encoding: PART_ENCODING, data: bytes } });
+    else if (whole) got.set(key, { key, whole });
     else left.set(key, addresses.filter((a) => a !== source.self));
   }
   const reasons: string[] = [];

@@ -25,7 +25,7 @@ import { WorkerState } from '../state/worker-state.js';
 import type { ComputeRequest, InstructionOf, InstructionType, ToScheduler, Transfer, WorkerEvent as StateEvent } from '../state/types.js';
 import { DataStore } from './data-store.js';
 import { DependencyLostError, InputsMissingError, UnknownFunctionError, UnknownKernelError, WorkerError, WorkerOptionsError } from './errors.js';
-import { resolveKernel } from './builtins.js';
+import { resolveKernel, resolvePartCutter } from './builtins.js';
 import { decodeValue, type EncodedValue } from '../../protocol/value-codec.js';
 import { isNativeValue, type NativeValue, type StoredValue } from './data-store.js';
 import { ModuleStore } from './module-store.js';
@@ -36,6 +36,7 @@ import { createLogger, type Logger, type LogLevel } from '../../protocol/log.js'
 import { channelCredentials, serverCredentials, type Tls } from '../../protocol/tls.js';
 import { joinHostPort, startPeerServer, type PeerServer, type ValuePart } from './peer-server.js';
 import { readParts } from './parts.js';
+import { PART_ENCODING } from '../../protocol/parted.js';
 import { isValidLogLines, LogBuffer, MAX_LOG_LINES, lineOfRecord } from './log-buffer.js';
 import { keepTaskOutput } from './task-output-log.js';
 import { startMetricsListener, type MetricsListener } from '../../protocol/metrics-http.js';
@@ -321,7 +322,10 @@ class WorkerProcess {
       this.barrierInputs.delete(cancel.key ?? '');
       this.handle({ type: 'cancel-task', key: cancel.key ?? '', stimulusId: this.stimulus('cancel') });
     },
-    steal: (steal) => this.handle({ type: 'steal-task', key: steal.key ?? '', stimulusId: this.stimulus('steal') }),
+    steal: (steal) => {
+      this.barrierInputs.delete(steal.key ?? ''); // given up if not started; if started, already read
+      this.handle({ type: 'steal-task', key: steal.key ?? '', stimulusId: this.stimulus('steal') });
+    },
     module: (module) => {
       try {
         this.modules.install(module.name ?? '', module.source ?? '');
@@ -398,12 +402,15 @@ class WorkerProcess {
     const run = ++this.runSeq;
     this.runs.set(key, run);
     const current = (): boolean => gen === this.generation && this.runs.get(key) === run && !this.closing;
+    // Read now, before any await: a later compute of the same key brings its own.
+    const holders = spec.barrier ? this.barrierInputs.get(key) ?? {} : undefined;
+    this.barrierInputs.delete(key);
     let outcome: BuiltinOutcome;
     const fn = this.functions.get(spec.functionId ?? '');
     if (!fn) {
       outcome = failure(new UnknownFunctionError(key, spec.functionId ?? ''));
     } else if (fn.builtin) {
-      const ran = await this.runBuiltin(key, fn.builtin, spec, current);
+      const ran = await this.runBuiltin(key, fn.builtin, spec, current, holders);
       if (!ran) return;
       outcome = ran;
     } else {
@@ -449,10 +456,10 @@ class WorkerProcess {
   /** Part of a value held here, for a peer, cut by the built-in kernel the peer names (a take's bucket of a split). */
   private async cutPart(key: string, part: ValuePart): Promise<EncodedValue | undefined> {
     const bytes = await this.store.readPart(key, part.index); // kept as parted bytes: that range only
-    if (bytes) return { encoding: kubedask.v1.Encoding.ENCODING_ARROW_IPC, data: bytes };
+    if (bytes) return { encoding: PART_ENCODING, data: bytes };
     const value = await this.store.getStored(key);
     if (!value) return undefined;
-    const cutter = await resolveKernel(part.cutter);
+    const cutter = await resolvePartCutter(part.cutter);
     if (!cutter) throw new UnknownKernelError(key, part.cutter);
     const out = await cutter({ index: part.index, count: part.count }, [value], {
       key, nthreads: this.options.nthreads, readParts: () => Promise.reject(new WorkerError(`${part.cutter} reads no other values`)),
@@ -477,7 +484,7 @@ class WorkerProcess {
    * threads). Its first argument is its parameters (JSON), the others the keys it reads.
    * Undefined when the run was interrupted meanwhile.
    */
-  private async runBuiltin(key: string, name: string, spec: Spec, current: () => boolean): Promise<BuiltinOutcome | undefined> {
+  private async runBuiltin(key: string, name: string, spec: Spec, current: () => boolean, holders?: Record<string, string[]>): Promise<BuiltinOutcome | undefined> {
     const startMs = Date.now();
     const failed = (err: Error): BuiltinOutcome => ({ ...failure(err), startMs, durationMs: Date.now() - startMs, thread: 0 });
     try {
@@ -486,8 +493,6 @@ class WorkerProcess {
       const [paramsArg, ...inputArgs] = spec.args ?? [];
       const params: unknown = paramsArg?.value?.data?.byteLength ? decodeValue({ encoding: paramsArg.value.encoding ?? kubedask.v1.Encoding.ENCODING_JSON, data: paramsArg.value.data }) : {};
       const inputs: StoredValue[] = [];
-      const holders = spec.barrier ? this.barrierInputs.get(key) ?? {} : undefined;
-      this.barrierInputs.delete(key);
       const inputsAt = holders && inputArgs.map((arg): [string, string[]] => [arg.key ?? '', holders[arg.key ?? ''] ?? []]);
       const transfers: Transfer[] = [];
       const onFetched = (k: string, nbytes: number, at: number, ms: number): void => {
