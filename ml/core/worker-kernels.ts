@@ -1,0 +1,29 @@
+// The "ml" built-in kernels (worker/runtime/builtins.ts): ml/shard builds a shard on the
+// worker's main thread (Polars does the work) and keeps it native; ml/map runs a shard kernel
+// (ml/kernels/registry.ts) in a task thread, handed the shard's SharedArrayBuffer, no copy.
+import type { KernelFamily, PoolKernelFamily } from '../../worker/runtime/builtins.js';
+import type { NativeValue } from '../../worker/runtime/data-store.js';
+import { Encoding } from '../../protocol/value-codec.js';
+import { buildShard, type BuildShardParams } from './build-shard.js';
+import { shardBytes, shardFromBytes } from './shared-shard.js';
+import type { Shard } from './matrix.js';
+import { runShardTask } from './thread-entry.js';
+
+export const kernels: KernelFamily = {
+  'ml/shard': async (params, inputs, context) => nativeShard(buildShard(params as BuildShardParams, inputs, context.key)),
+};
+
+export const poolKernels: PoolKernelFamily = {
+  'ml/map': {
+    moduleUrl: new URL('./thread-entry.js', import.meta.url).href,
+    exportName: runShardTask.name,
+    // A shard this worker built is passed as is (shared); one fetched from a peer or read back
+    // from disk arrives as bytes and is copied into shared memory once per task.
+    threadInput: (value) => ({ encoding: Encoding.ENCODING_BYTES, data: shardBytes('native' in value ? value.native as Shard : shardFromBytes(value.data)) }),
+  },
+};
+
+function nativeShard(shard: Shard): NativeValue {
+  const bytes = shardBytes(shard);
+  return { native: shard, encoding: Encoding.ENCODING_BYTES, nbytes: bytes.byteLength, encode: () => new Uint8Array(bytes) };
+}
