@@ -2,12 +2,13 @@
 // scikit-learn's nan-aware scalers do), summed over shards on the client.
 import type { Shard } from '../core/matrix.js';
 
-export interface Moments {
+// A type, not an interface: Shards.sum needs its implicit index signature.
+export type Moments = {
   /** Non-NaN values per feature. */
   count: number[];
   /** Sum per feature, or with `center`, the sum of squared deviations from it. */
   sum: number[];
-}
+};
 
 /** Counts and sums per feature; given `center` (the means), sums of (x - center)^2 instead. */
 export function moments(params: { center?: number[] }, shard: Shard): Moments {
