@@ -11,3 +11,5 @@ export { SimpleImputer, type SimpleImputerParams, type ImputeStrategy } from './
 export { OneHotEncoder, OrdinalEncoder, type OneHotEncoderParams, type OrdinalEncoderParams, type Category } from './preprocessing/encoders.js';
 export { ColumnTransformer, type ColumnTransformerEntry, type ColumnTransformerParams } from './preprocessing/column-transformer.js';
 export { MlError, MlDataError, MlParamError, NotFittedError } from './errors.js';
+export * as metrics from './metrics/index.js';
+export { trainTestSplit, type TrainTestSplitOptions } from './model-selection/split.js';
