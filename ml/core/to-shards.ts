@@ -36,7 +36,7 @@ export function isNumericDtype(dtype: unknown): boolean {
 
 export async function toShards(X: DataFrame, y: Target | undefined, options: ToShardsOptions = {}): Promise<{ shards: Shards; meta: ShardsMeta }> {
   const caller = options.caller ?? 'toShards';
-  const { features, target, yFrame } = plan(X, y, caller);
+  const { features, target, yFrame } = checkInputs(X, y, caller);
   const client = resolveClient(options);
   const classes = options.classify ? await collectClasses(yFrame!, target!, caller, client) : undefined;
   const separateY = y !== undefined && typeof y !== 'string';
@@ -64,7 +64,7 @@ export async function toShards(X: DataFrame, y: Target | undefined, options: ToS
 }
 
 /** The features, the target column and y's frame, checked from the schemas. */
-export function plan(X: DataFrame, y: Target | undefined, caller: string): { features: string[]; target?: string; yFrame?: DataFrame } {
+export function checkInputs(X: DataFrame, y: Target | undefined, caller: string): { features: string[]; target?: string; yFrame?: DataFrame } {
   let target: string | undefined;
   let yFrame: DataFrame | undefined;
   if (typeof y === 'string') {

@@ -19,9 +19,15 @@ export const poolKernels: PoolKernelFamily = {
     exportName: runShardTask.name,
     // A shard this worker built is passed as is (shared); one fetched from a peer or read back
     // from disk arrives as bytes and is copied into shared memory once per task.
-    threadInput: (value) => ({ encoding: Encoding.ENCODING_BYTES, data: shardBytes('native' in value ? value.native as Shard : shardFromBytes(value.data)) }),
+    threadInput: (value) => ({ encoding: Encoding.ENCODING_BYTES, data: shardBytes('native' in value ? asShard(value.native) : shardFromBytes(value.data)) }),
   },
 };
+
+function asShard(native: unknown): Shard {
+  const x = (native as Partial<Shard> | null)?.x;
+  if (!(x?.data?.buffer instanceof SharedArrayBuffer)) throw new TypeError('ml/map: its input is not a shard (made by ml/shard)');
+  return native as Shard;
+}
 
 function nativeShard(shard: Shard): NativeValue {
   const bytes = shardBytes(shard);

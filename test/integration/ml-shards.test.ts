@@ -76,6 +76,19 @@ describe('Shards on a cluster', () => {
     await assert.rejects(toShards(files.select('a'), files.filter(pl.col('b').gt(10)).select('label'), { client }), /y has \d+ rows in partition \d where X has (7000|2000)/);
   });
 
+  it('keeps empty partitions as empty shards; an unknown shard kernel fails by name', async () => {
+    const { client } = fixture;
+    // b is never negative: every partition is empty, and still a shard.
+    const { shards } = await toShards(files.select('a', 'b').filter(pl.col('b').lt(0)), undefined, { client });
+    try {
+      assert.deepEqual([shards.nShards, shards.nRows], [5, 0]);
+      assert.deepEqual(await shards.sum('preprocess/moments', {}), { count: [0, 0], sum: [0, 0] });
+      await assert.rejects(shards.map('nope/kernel', {}), /unknown shard kernel nope\/kernel/);
+    } finally {
+      await shards.release();
+    }
+  });
+
   it('release() frees the shards on the workers', async () => {
     const { client } = fixture;
     const { shards } = await toShards(files.select('a'), undefined, { client });

@@ -67,8 +67,12 @@ describe('shards in shared memory', () => {
       const probe = await pool.run({ key: 'p', fn: mapFn, args: [encodeValue({ kernel: 'data/probe', params: {} }), { key: 's' }], deps: [['s', input.encoding, input.data]] });
       assert.ok(probe.ok, JSON.stringify(probe));
       assert.deepEqual(decodeValue(probe.value), { shared: true, bufferBytes: input.data.byteLength, sum: NaN });
-      // Encoded for a peer or a spill, the shard reads back equal.
+      // Encoded for a peer or a spill, the shard reads back equal, and goes to a thread as shared memory again.
       assert.deepEqual(shardFromBytes(built.encode()), built.native);
+      const fetched = poolKernels['ml/map']!.threadInput({ encoding: built.encoding, data: built.encode() });
+      assert.ok(fetched.data.buffer instanceof SharedArrayBuffer);
+      assert.deepEqual(shardFromBytes(fetched.data), built.native);
+      assert.throws(() => poolKernels['ml/map']!.threadInput({ encoding: 3, native: frame() }), /ml\/map: its input is not a shard/);
     } finally {
       await pool.close();
       await store.close();
