@@ -15,8 +15,6 @@ export interface BuildShardParams {
   /** The target column: of the X partition, or of the second input when `separateY`. */
   target?: string;
   separateY?: boolean;
-  /** Sorted distinct labels: y is stored as the index of its label. */
-  classes?: number[];
 }
 
 export function buildShard(p: BuildShardParams, inputs: StoredValue[], key: string): Shard {
@@ -35,6 +33,22 @@ export function buildShard(p: BuildShardParams, inputs: StoredValue[], key: stri
   return shard;
 }
 
+/** The shard again, its y labels replaced by their indices into `classes` (sorted). */
+export function indexLabels(shard: Shard, classes: number[], partition: number): Shard {
+  const { rows, cols, data } = shard.x;
+  const out = allocShard(rows, cols, true);
+  out.x.data.set(data);
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const y = shard.y;
+  if (!y) throw new MlDataError(`partition ${partition} has no y to take classes from`);
+  for (let r = 0; r < rows; r++) {
+    const i = index.get(y[r]!);
+    if (i === undefined) throw new MlDataError(`y has label ${y[r]} in partition ${partition}, row ${r}, not among the classes ${classes.join(', ')}`);
+    out.y![r] = i;
+  }
+  return out;
+}
+
 /** A column as Float64, nulls NaN. */
 function floats(df: pl.DataFrame, name: string): Float64Array {
   const series = df.select(pl.col(name).cast(pl.Float64).fillNull(NaN)).getColumn(name);
@@ -47,11 +61,5 @@ function targetValues(df: pl.DataFrame, p: BuildShardParams): Float64Array {
   for (let r = 0; r < values.length; r++) {
     if (Number.isNaN(values[r])) throw new MlDataError(`y ("${name}") has a null or NaN in partition ${p.partition}, row ${r}: drop or fill those rows before fitting`);
   }
-  if (!p.classes) return values;
-  const index = new Map(p.classes.map((c, i) => [c, i]));
-  return values.map((v, r) => {
-    const i = index.get(v);
-    if (i === undefined) throw new MlDataError(`y ("${name}") has label ${v} in partition ${p.partition}, row ${r}, not among the classes ${p.classes!.join(', ')} collected before`);
-    return i;
-  });
+  return values;
 }

@@ -38,29 +38,29 @@ export async function toShards(X: DataFrame, y: Target | undefined, options: ToS
   const caller = options.caller ?? 'toShards';
   const { features, target, yFrame } = checkInputs(X, y, caller);
   const client = resolveClient(options);
-  const classes = options.classify ? await collectClasses(yFrame!, target!, caller, client) : undefined;
   const separateY = y !== undefined && typeof y !== 'string';
   const xParts = submitPlan(X.plan, X.bindings, X.functions, client);
   const yParts = separateY ? submitPlan(yFrame!.plan, yFrame!.bindings, yFrame!.functions, client) : [];
-  let shards: Future[];
+  let shards = xParts.map((part, partition) => {
+    const params: BuildShardParams = { partition, features, ...(target !== undefined ? { target, separateY } : {}) };
+    return client.submitWith({ group: 'ml-shard' }, builtinFunction('ml/shard'), params, part, ...(separateY ? [yParts[partition]!] : []));
+  });
+  // The shards' tasks hold the partitions as lineage: a lost shard is built again from them.
+  for (const f of [...xParts, ...yParts]) f.release();
   try {
-    shards = xParts.map((part, partition) => {
-      const params: BuildShardParams = { partition, features, ...(target !== undefined ? { target, separateY } : {}), ...(classes ? { classes } : {}) };
-      return client.submitWith({ group: 'ml-shard' }, builtinFunction('ml/shard'), params, part, ...(separateY ? [yParts[partition]!] : []));
-    });
-  } finally {
-    // The shards' tasks hold them as lineage: a lost shard is built again from them.
-    for (const f of [...xParts, ...yParts]) f.release();
-  }
-  let rows: number[];
-  try {
-    rows = await mapShards<number>(client, shards, 'data/rows', {});
+    const rows = await mapShards<number>(client, shards, 'data/rows', {});
+    let classes: number[] | undefined;
+    if (options.classify) {
+      // From the shards, not another pass over the data; labels 0 .. k-1 (booleans too) are their own indices.
+      classes = await collectClasses(client, shards, target!, caller);
+      if (!classes.every((c, i) => c === i)) shards = indexed(client, shards, classes);
+    }
+    const meta: ShardsMeta = classes ? { features, classes } : { features };
+    return { shards: new ClusterShards(client, shards, rows, features.length), meta };
   } catch (err) {
     for (const f of shards) f.release();
     throw err;
   }
-  const meta: ShardsMeta = classes ? { features, classes } : { features };
-  return { shards: new ClusterShards(client, shards, rows, features.length), meta };
 }
 
 /** The features, the target column and y's frame, checked from the schemas. */
@@ -90,14 +90,17 @@ export function checkInputs(X: DataFrame, y: Target | undefined, caller: string)
   return target === undefined ? { features } : { features, target, yFrame };
 }
 
-/** The sorted distinct labels of y, computed on the cluster. */
-async function collectClasses(yFrame: DataFrame, target: string, caller: string, client: Client): Promise<number[]> {
-  const distinct = await yFrame.unique().compute({ client });
-  const values = distinct.getColumn(target).toArray() as Array<number | boolean | bigint | null>;
-  if (values.some((v) => v === null || (typeof v === 'number' && Number.isNaN(v)))) {
-    throw new MlDataError(`${caller}: y ("${target}") has nulls or NaN: drop or fill those rows before fitting`);
-  }
-  const classes = values.map(Number).sort((a, b) => a - b);
+/** The sorted distinct labels of y, collected from the shards. */
+async function collectClasses(client: Client, shards: Future[], target: string, caller: string): Promise<number[]> {
+  const perShard = await mapShards<number[]>(client, shards, 'data/labels', {});
+  const classes = [...new Set(perShard.flat())].sort((a, b) => a - b);
   if (classes.length < 2) throw new MlDataError(`${caller}: y ("${target}") has ${classes.length} distinct label${classes.length === 1 ? ` (${classes[0]})` : 's'}; a classifier needs at least 2`);
   return classes;
+}
+
+/** Shards whose y holds class indices, made from these (released: kept as lineage). */
+function indexed(client: Client, shards: Future[], classes: number[]): Future[] {
+  const out = shards.map((shard, partition) => client.submitWith({ group: 'ml-shard' }, builtinFunction('ml/index-y'), { classes, partition }, shard));
+  for (const f of shards) f.release();
+  return out;
 }

@@ -1,16 +1,22 @@
 // The "ml" built-in kernels (worker/runtime/builtins.ts): ml/shard builds a shard on the
-// worker's main thread (Polars does the work) and keeps it native; ml/map runs a shard kernel
+// worker's main thread (Polars does the work) and keeps it native; ml/index-y makes a copy of
+// one whose labels are class indices; ml/map runs a shard kernel
 // (ml/kernels/registry.ts) in a task thread, handed the shard's SharedArrayBuffer, no copy.
 import type { KernelFamily, PoolKernelFamily } from '../../worker/runtime/builtins.js';
 import type { NativeValue } from '../../worker/runtime/data-store.js';
 import { Encoding } from '../../protocol/value-codec.js';
-import { buildShard, type BuildShardParams } from './build-shard.js';
+import { buildShard, indexLabels, type BuildShardParams } from './build-shard.js';
 import { shardBytes, shardFromBytes } from './shared-shard.js';
 import type { Shard } from './matrix.js';
 import { runShardTask } from './thread-entry.js';
 
 export const kernels: KernelFamily = {
   'ml/shard': async (params, inputs, context) => nativeShard(buildShard(params as BuildShardParams, inputs, context.key)),
+  'ml/index-y': async (params, inputs) => {
+    const { classes, partition } = params as { classes: number[]; partition: number };
+    const input = inputs[0]!;
+    return nativeShard(indexLabels('native' in input ? asShard(input.native) : shardFromBytes(input.data), classes, partition));
+  },
 };
 
 export const poolKernels: PoolKernelFamily = {
@@ -25,7 +31,7 @@ export const poolKernels: PoolKernelFamily = {
 
 function asShard(native: unknown): Shard {
   const x = (native as Partial<Shard> | null)?.x;
-  if (!(x?.data?.buffer instanceof SharedArrayBuffer)) throw new TypeError('ml/map: its input is not a shard (made by ml/shard)');
+  if (!(x?.data?.buffer instanceof SharedArrayBuffer)) throw new TypeError('ml: a kernel\'s input is not a shard (made by ml/shard)');
   return native as Shard;
 }
 

@@ -7,6 +7,8 @@ import { metricKernels } from '../metrics/kernels.js';
 
 export const dataKernels: Readonly<Record<string, ShardKernel>> = {
   'data/rows': (_params: unknown, shard: Shard) => shard.x.rows,
+  /** The distinct values of y, sorted. */
+  'data/labels': (_params: unknown, shard: Shard) => [...new Set(shard.y)].sort((a, b) => a - b),
   /** Where and how a kernel sees its shard (no copy: a SharedArrayBuffer, in a task thread). */
   'data/probe': (_params: unknown, shard: Shard) => ({
     shared: shard.x.data.buffer instanceof SharedArrayBuffer,

@@ -51,6 +51,9 @@ describe('Shards on a cluster', () => {
       assert.deepEqual([shards.nShards, shards.nRows, shards.nFeatures], [5, 30_000, 2]);
       const parts = [0, 1, 2, 3, 4].map((i) => local.slice(i * 7_000, 7_000));
       assert.deepEqual(await shards.sum('preprocess/moments', {}), await localMoments(parts, ['a', 'b']));
+      // Labels 1, 3, 5 became class indices 0, 1, 2 (ml/index-y).
+      const labels = await shards.map<number[]>('data/labels', {});
+      assert.deepEqual([...new Set(labels.flat())].sort(), [0, 1, 2]);
       const probes = await shards.map<{ shared: boolean }>('data/probe', {});
       assert.equal(probes.length, 5);
       assert.ok(probes.every((p) => p.shared), 'every kernel read its shard from a SharedArrayBuffer');

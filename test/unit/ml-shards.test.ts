@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pl from 'nodejs-polars';
 import { allocShard, shardBytes, shardFromBytes } from '../../ml/core/shared-shard.js';
-import { buildShard } from '../../ml/core/build-shard.js';
+import { buildShard, indexLabels } from '../../ml/core/build-shard.js';
 import { kernels, poolKernels } from '../../ml/core/worker-kernels.js';
 import { LocalShards } from '../../ml/core/shards.js';
 import { DataStore, type NativeValue } from '../../worker/runtime/data-store.js';
@@ -34,9 +34,12 @@ describe('shards in shared memory', () => {
   });
 
   it('builds a partition into a row-major Float64 matrix, nulls NaN, y apart, labels as class indices', () => {
-    const shard = buildShard({ partition: 0, features: ['a', 'b', 'flag'], target: 'label', classes: [2, 7] }, [{ encoding: 3, native: frame() }], 'k');
+    const shard = buildShard({ partition: 0, features: ['a', 'b', 'flag'], target: 'label' }, [{ encoding: 3, native: frame() }], 'k');
     assert.deepEqual([...shard.x.data], [1, 0.5, 1, NaN, 1.5, 0, 3, NaN, 1]);
-    assert.deepEqual([...shard.y!], [0, 1, 0]);
+    assert.deepEqual([...shard.y!], [2, 7, 2]);
+    const indexed = indexLabels(shard, [2, 7], 0);
+    assert.deepEqual([[...indexed.x.data], [...indexed.y!]], [[...shard.x.data], [0, 1, 0]]);
+    assert.notEqual(indexed.x.data.buffer, shard.x.data.buffer, 'a shard of its own');
     const raw = buildShard({ partition: 0, features: ['a'], target: 'label', separateY: true }, [{ encoding: 3, native: frame() }, { encoding: 3, native: frame().select('label') }], 'k');
     assert.deepEqual([...raw.y!], [2, 7, 2]);
   });
@@ -46,7 +49,8 @@ describe('shards in shared memory', () => {
     assert.throws(() => buildShard({ partition: 4, features: ['a'], target: 'label', separateY: true }, [x, { encoding: 3, native: frame().head(2) }], 'k'),
       (e: Error) => e instanceof MlDataError && /y has 2 rows in partition 4 where X has 3/.test(e.message));
     assert.throws(() => buildShard({ partition: 1, features: ['a'], target: 'b' }, [x], 'k'), /y \("b"\) has a null or NaN in partition 1, row 2/);
-    assert.throws(() => buildShard({ partition: 0, features: ['a'], target: 'label', classes: [2, 3] }, [x], 'k'), /label 7 .* not among the classes 2, 3/);
+    const labelled = buildShard({ partition: 3, features: ['a'], target: 'label' }, [x], 'k');
+    assert.throws(() => indexLabels(labelled, [2, 3], 3), /label 7 in partition 3, row 1, not among the classes 2, 3/);
   });
 
   it('a task thread gets the worker\'s shard memory, not a copy: its write is seen by the worker', async () => {
@@ -72,7 +76,7 @@ describe('shards in shared memory', () => {
       const fetched = poolKernels['ml/map']!.threadInput({ encoding: built.encoding, data: built.encode() });
       assert.ok(fetched.data.buffer instanceof SharedArrayBuffer);
       assert.deepEqual(shardFromBytes(fetched.data), built.native);
-      assert.throws(() => poolKernels['ml/map']!.threadInput({ encoding: 3, native: frame() }), /ml\/map: its input is not a shard/);
+      assert.throws(() => poolKernels['ml/map']!.threadInput({ encoding: 3, native: frame() }), /ml: a kernel.s input is not a shard/);
     } finally {
       await pool.close();
       await store.close();
