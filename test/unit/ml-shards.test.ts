@@ -11,6 +11,7 @@ import { DataStore, type NativeValue } from '../../worker/runtime/data-store.js'
 import { TaskPool } from '../../worker/runtime/task-pool.js';
 import { decodeValue, encodeValue } from '../../protocol/value-codec.js';
 import { MlDataError } from '../../ml/errors.js';
+import { kernelContext } from '../helpers/kernel-context.js';
 import type { Shard } from '../../ml/core/matrix.js';
 
 const frame = () => pl.DataFrame([
@@ -57,7 +58,7 @@ describe('shards in shared memory', () => {
     const store = new DataStore({ memoryLimit: 0 });
     const pool = new TaskPool({ nthreads: 1 });
     try {
-      const built = await kernels['ml/shard']!({ partition: 0, features: ['a', 'b'] }, [{ encoding: 3, native: frame() }], { key: 's', nthreads: 1 }) as NativeValue;
+      const built = await kernels['ml/shard']!({ partition: 0, features: ['a', 'b'] }, [{ encoding: 3, native: frame() }], kernelContext('s')) as NativeValue;
       store.put('s', built);
       assert.equal(store.memoryUsed, shardBytes(built.native as Shard).byteLength, 'sized by its shared buffer');
       const input = poolKernels['ml/map']!.threadInput((await store.getStored('s'))!);
