@@ -77,15 +77,16 @@ export function prfFromPairs(pairs: Record<string, number>, metric: 'precision' 
 }
 
 /** Exact ROC AUC from per-shard sorted score counts: P(score of a positive > a negative's) + half the ties, as the trapezoids of scikit-learn's curve. */
-export function aucFromScoreCounts(parts: ReadonlyArray<{ scores: number[]; pos: number[]; neg: number[] }>, caller: string): number {
+export function aucFromScoreCounts(parts: ReadonlyArray<{ scores: ArrayLike<number>; pos: ArrayLike<number>; neg: ArrayLike<number> }>, caller: string): number {
   const merged = new Map<number, [number, number]>();
   for (const part of parts) {
-    part.scores.forEach((s, i) => {
+    for (let i = 0; i < part.scores.length; i++) {
+      const s = part.scores[i]!;
       const e = merged.get(s) ?? [0, 0];
       e[0] += part.pos[i]!;
       e[1] += part.neg[i]!;
       merged.set(s, e);
-    });
+    }
   }
   const ascending = [...merged.entries()].sort((a, b) => a[0] - b[0]);
   let negBelow = 0, area = 0, P = 0, N = 0;

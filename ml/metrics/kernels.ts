@@ -41,23 +41,27 @@ export function regressionSums(params: { mean?: number }, shard: Shard): Record<
   return { n: rows, se, ae, sy };
 }
 
-/** The distinct scores of column `column`, ascending, with how many positive (y == posLabel) and negative rows have each. */
-export function scoreCounts(params: { column: number; posLabel: number }, shard: Shard): { scores: number[]; pos: number[]; neg: number[] } {
+/** The distinct scores of column `column`, ascending, with how many positive (y == posLabel) and negative rows have each (typed arrays: they can be long). */
+export function scoreCounts(params: { column: number; posLabel: number }, shard: Shard): ScoreCounts {
   const { rows, cols, data } = shard.x;
   const y = shard.y!;
-  const order = Array.from({ length: rows }, (_, r) => r).sort((a, b) => data[a * cols + params.column]! - data[b * cols + params.column]!);
-  const scores: number[] = [], pos: number[] = [], neg: number[] = [];
+  const score = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) score[r] = data[r * cols + params.column]!;
+  const order = Uint32Array.from({ length: rows }, (_, r) => r).sort((a, b) => score[a]! - score[b]!);
+  const scores = new Float64Array(rows), pos = new Float64Array(rows), neg = new Float64Array(rows);
+  let n = 0;
   for (const r of order) {
-    const s = data[r * cols + params.column]!;
-    if (scores.length === 0 || scores[scores.length - 1] !== s) {
-      scores.push(s);
-      pos.push(0);
-      neg.push(0);
-    }
-    if (y[r] === params.posLabel) pos[pos.length - 1]!++;
-    else neg[neg.length - 1]!++;
+    if (n === 0 || scores[n - 1] !== score[r]) scores[n++] = score[r]!;
+    if (y[r] === params.posLabel) pos[n - 1]!++;
+    else neg[n - 1]!++;
   }
-  return { scores, pos, neg };
+  return { scores: scores.slice(0, n), pos: pos.slice(0, n), neg: neg.slice(0, n) };
+}
+
+export interface ScoreCounts {
+  scores: Float64Array;
+  pos: Float64Array;
+  neg: Float64Array;
 }
 
 /**

@@ -7,6 +7,7 @@ import { allocShard } from '../../ml/core/shared-shard.js';
 import type { Shard } from '../../ml/core/matrix.js';
 import { accuracyFromPairs, aucFromScoreCounts, confusionFromPairs, prfFromPairs, r2From } from '../../ml/metrics/from-counts.js';
 import { MlDataError } from '../../ml/errors.js';
+import type { ScoreCounts } from '../../ml/metrics/kernels.js';
 import { assertClose, readFixture } from '../helpers/ml-fixtures.js';
 
 interface Data { y_bin: number[]; score: number[]; pred_bin: number[]; y_multi: number[]; pred_multi: number[]; proba_multi: number[][]; y_reg: number[]; pred_reg: number[] }
@@ -54,12 +55,12 @@ describe('metrics from shard summaries, against scikit-learn', () => {
   });
 
   it('ROC AUC exact with tied scores, from per-shard sorted counts merged; one class refused', async () => {
-    const parts = await shards(data.score, data.y_bin).map<{ scores: number[]; pos: number[]; neg: number[] }>('metrics/scores', { column: 0, posLabel: 1 });
-    assert.ok(parts.every((p) => p.scores.every((s, i) => i === 0 || s > p.scores[i - 1]!)), 'each shard sorted and distinct');
+    const parts = await shards(data.score, data.y_bin).map<ScoreCounts>('metrics/scores', { column: 0, posLabel: 1 });
+    assert.ok(parts.every((p) => p.scores instanceof Float64Array && p.scores.every((s, i) => i === 0 || s > p.scores[i - 1]!)), 'each shard sorted and distinct');
     assertClose([aucFromScoreCounts(parts, 't')], [ref.binary.roc_auc!], 'auc', 1e-12);
-    const tied = await shards(data.score.map(() => 0.4), data.y_bin).map<{ scores: number[]; pos: number[]; neg: number[] }>('metrics/scores', { column: 0, posLabel: 1 });
+    const tied = await shards(data.score.map(() => 0.4), data.y_bin).map<ScoreCounts>('metrics/scores', { column: 0, posLabel: 1 });
     assert.equal(aucFromScoreCounts(tied, 't'), ref.all_tied_auc);
-    const onlyPositive = await shards(data.score, data.y_bin.map(() => 1)).map<{ scores: number[]; pos: number[]; neg: number[] }>('metrics/scores', { column: 0, posLabel: 1 });
+    const onlyPositive = await shards(data.score, data.y_bin.map(() => 1)).map<ScoreCounts>('metrics/scores', { column: 0, posLabel: 1 });
     assert.throws(() => aucFromScoreCounts(onlyPositive, 'rocAucScore'), /only one class is present/);
   });
 
