@@ -105,7 +105,7 @@ describe('Shards on a cluster', () => {
 });
 
 describe('Shards when a worker dies', () => {
-  it('a worker killed with SIGKILL between two calls: the next call gives the same result (lost shards rebuilt from lineage)', async () => {
+  it('a worker killed with SIGKILL between two calls, another during one: the calls give the same result (lost shards rebuilt from lineage)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kubedask-ml-kill-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
     await withCluster({ workers: 3, threads: 1 }, async (cluster, client) => {
@@ -119,6 +119,11 @@ describe('Shards when a worker dies', () => {
       await waitUntil(async () => (await client.clusterInfo()).workers.every((w) => w.name !== victim), 'the scheduler to drop the killed worker', 60_000);
       assert.deepEqual(await shards.sum('preprocess/moments', {}), first);
       assert.deepEqual(await shards.map('data/rows', {}), Array(8).fill(5_000));
+      // And killed while a call runs (wherever its tasks are at that moment): the same again.
+      const during = shards.sum('preprocess/moments', {});
+      const second = (await client.clusterInfo()).workers.find((w) => w.inMemory > 0)!.name;
+      process.kill(cluster.workerPids[second]!, 'SIGKILL');
+      assert.deepEqual(await during, first);
       await shards.release();
     });
   });
