@@ -12,4 +12,4 @@ export { OneHotEncoder, OrdinalEncoder, type OneHotEncoderParams, type OrdinalEn
 export { ColumnTransformer, type ColumnTransformerEntry, type ColumnTransformerParams } from './preprocessing/column-transformer.js';
 export { MlError, MlDataError, MlParamError, NotFittedError } from './errors.js';
 export * as metrics from './metrics/index.js';
-export { trainTestSplit, type TrainTestSplitOptions } from './model-selection/split.js';
+export { trainTestSplit, KFold, type TrainTestSplitOptions, type KFoldOptions } from './model-selection/split.js';

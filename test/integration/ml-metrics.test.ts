@@ -90,4 +90,17 @@ describe('ml.trainTestSplit on a cluster', () => {
     assert.deepEqual(big, b.filter((id) => (id * 7) % 13 > 6));
     assert.throws(() => ml.trainTestSplit(df, { testSize: 1 }), /testSize must be a share between 0 and 1/);
   });
+
+  it('KFold: the folds\' test sets partition the rows, each train set is the rest', async () => {
+    const folds = new ml.KFold({ nSplits: 4, seed: 9 }).split(df);
+    assert.equal(folds.length, 4);
+    const tests = await Promise.all(folds.map(([, test]) => ids(test)));
+    assert.deepEqual(tests.flat().sort((p, q) => p - q), table.getColumn('id').toArray());
+    assert.ok(tests.every((t) => Math.abs(t.length / 20_000 - 0.25) < 0.03), `fold sizes ${tests.map((t) => t.length)}`);
+    const train = await ids(folds[1]![0]);
+    assert.equal(train.length + tests[1]!.length, 20_000);
+    const inTest = new Set(tests[1]);
+    assert.ok(!train.some((id) => inTest.has(id)));
+    assert.throws(() => new ml.KFold({ nSplits: 1 }), /nSplits must be an integer >= 2/);
+  });
 });
