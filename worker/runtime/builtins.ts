@@ -1,7 +1,9 @@
 // Built-in kernels (DataFrame, ML): functions of the installed package that tasks name
 // ("df/stage") instead of carrying source. They run in the worker's own process, so their
 // results can stay native objects in the data store (Polars frames) and their heavy work runs
-// on the native library's own threads, never crossing a thread boundary. Each family is
+// on the native library's own threads, never crossing a thread boundary. Pool kernels
+// ("ml/map") are the exception: JavaScript number crunching that runs in a task thread, its
+// inputs handed over as shared memory (threadInput) rather than copied. Each family is
 // loaded the first time one of its kernels runs: a worker that runs none loads none.
 import type { EncodedValue } from '../../protocol/value-codec.js';
 import type { NativeValue, StoredValue } from './data-store.js';
@@ -24,11 +26,30 @@ export type Kernel = (params: unknown, inputs: StoredValue[], context: KernelCon
 
 export type KernelFamily = Readonly<Record<string, Kernel>>;
 
-const families: Record<string, () => Promise<KernelFamily>> = {
-  df: async () => (await import('../../dataframe/kernels/index.js')).kernels,
+/**
+ * A kernel run in a task thread: the thread calls export `exportName` of `moduleUrl` (a module
+ * of the installed package) with the task's parameters and its inputs, each as `threadInput`
+ * makes it from the stored value (a view of a SharedArrayBuffer travels to the thread shared).
+ */
+export interface PoolKernel {
+  moduleUrl: string;
+  exportName: string;
+  threadInput(value: StoredValue): EncodedValue;
+}
+
+export type PoolKernelFamily = Readonly<Record<string, PoolKernel>>;
+
+interface Family {
+  kernels: KernelFamily;
+  poolKernels?: PoolKernelFamily;
+}
+
+const families: Record<string, () => Promise<Family>> = {
+  df: () => import('../../dataframe/kernels/index.js'),
+  ml: () => import('../../ml/core/worker-kernels.js'),
 };
 
-const loaded = new Map<string, Promise<KernelFamily>>();
+const loaded = new Map<string, Promise<Family>>();
 
 /** Kernels a peer may ask to cut a value into parts (FetchRequest.part): nothing else runs on a peer's word. */
 const PART_CUTTERS: ReadonlySet<string> = new Set(['df/bucket']);
@@ -37,13 +58,23 @@ export async function resolvePartCutter(name: string): Promise<Kernel | undefine
   return PART_CUTTERS.has(name) ? resolveKernel(name) : undefined;
 }
 
-/** The kernel called `name` ("family/kernel"), or undefined when there is none. */
+/** The kernel called `name` ("family/kernel") that runs on the worker's main thread, or undefined when there is none. */
 export async function resolveKernel(name: string): Promise<Kernel | undefined> {
+  const kernels = (await loadFamily(name))?.kernels;
+  return kernels && Object.hasOwn(kernels, name) ? kernels[name] : undefined;
+}
+
+/** The pool kernel called `name`, or undefined when there is none. */
+export async function resolvePoolKernel(name: string): Promise<PoolKernel | undefined> {
+  const kernels = (await loadFamily(name))?.poolKernels;
+  return kernels && Object.hasOwn(kernels, name) ? kernels[name] : undefined;
+}
+
+function loadFamily(name: string): Promise<Family> | undefined {
   const family = name.slice(0, name.indexOf('/'));
-  const load = families[family];
+  const load = Object.hasOwn(families, family) ? families[family] : undefined;
   if (!load) return undefined;
   let kernels = loaded.get(family);
   if (!kernels) loaded.set(family, (kernels = load()));
-  const all = await kernels;
-  return Object.hasOwn(all, name) ? all[name] : undefined;
+  return kernels;
 }

@@ -25,7 +25,7 @@ import { WorkerState } from '../state/worker-state.js';
 import type { ComputeRequest, InstructionOf, InstructionType, ToScheduler, Transfer, WorkerEvent as StateEvent } from '../state/types.js';
 import { DataStore } from './data-store.js';
 import { DependencyLostError, InputsMissingError, UnknownFunctionError, UnknownKernelError, WorkerError, WorkerOptionsError } from './errors.js';
-import { resolveKernel, resolvePartCutter } from './builtins.js';
+import { resolveKernel, resolvePartCutter, resolvePoolKernel, type PoolKernel } from './builtins.js';
 import { decodeValue, type EncodedValue } from '../../protocol/value-codec.js';
 import { isNativeValue, type NativeValue, type StoredValue } from './data-store.js';
 import { ModuleStore } from './module-store.js';
@@ -410,7 +410,8 @@ class WorkerProcess {
     if (!fn) {
       outcome = failure(new UnknownFunctionError(key, spec.functionId ?? ''));
     } else if (fn.builtin) {
-      const ran = await this.runBuiltin(key, fn.builtin, spec, current, holders);
+      const pooled = await resolvePoolKernel(fn.builtin).catch(() => undefined); // a failed load fails in runBuiltin, named
+      const ran = pooled ? await this.runPooled(key, fn.builtin, pooled, spec, current) : await this.runBuiltin(key, fn.builtin, spec, current, holders);
       if (!ran) return;
       outcome = ran;
     } else {
@@ -477,6 +478,31 @@ class WorkerProcess {
       out.push(t);
     }
     return out;
+  }
+
+  /**
+   * Runs a pool kernel in a task thread: its parameters go as the literal they are, its inputs
+   * as the kernel's threadInput makes them from the stored values (shared memory, not copied).
+   * Undefined when the run was interrupted meanwhile.
+   */
+  private async runPooled(key: string, name: string, kernel: PoolKernel, spec: Spec, current: () => boolean): Promise<TaskOutcome | undefined> {
+    const deps: Array<[string, number, Uint8Array]> = [];
+    try {
+      for (const dep of spec.dependencies ?? []) {
+        const value = await this.store.getStored(dep).catch(() => undefined);
+        if (!value) return failure(new DependencyLostError(key, dep));
+        const input = kernel.threadInput(value);
+        deps.push([dep, input.encoding, input.data]);
+      }
+    } catch (err) {
+      return failure(err instanceof Error ? err : new Error(String(err)));
+    }
+    const args: WireArg[] = (spec.args ?? []).map((a) => a.key
+      ? { key: a.key }
+      : { encoding: a.value?.encoding ?? kubedask.v1.Encoding.ENCODING_JSON, data: exact(a.value?.data) });
+    if (!current()) return undefined;
+    const fn: TaskFunction = { id: `builtin:${name}`, name, builtin: name, builtinUrl: kernel.moduleUrl, export: kernel.exportName };
+    return this.pool.run({ key, fn, args, deps });
   }
 
   /**
