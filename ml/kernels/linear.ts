@@ -146,8 +146,16 @@ export function gramSums(params: GramParams, shard: Shard): GramSums {
   return { xtx: Array.from(xtx), xty: Array.from(xty) };
 }
 
+/** The smallest target value of one shard (Infinity when empty): Poisson needs y >= 0. */
+export function targetMin(_params: unknown, shard: Shard): number {
+  let m = Infinity;
+  for (const v of shard.y ?? []) m = v < m || Number.isNaN(v) ? v : m;
+  return m;
+}
+
 export const linearKernels = {
   'linear/glm': glmSums,
+  'linear/y-min': targetMin,
   'linear/moments': momentSums,
   'linear/gram': gramSums,
 };

@@ -41,6 +41,6 @@ export function closeTo(actual: ArrayLike<number>, expected: ArrayLike<number>, 
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i]!;
     const b = expected[i]!;
-    if (!(Math.abs(a - b) <= rel * Math.max(Math.abs(b), floor))) throw new Error(`${what}[${i}]: ${a} vs scikit-learn's ${b} (relative tolerance ${rel})`);
+    if (!(Math.abs(a - b) <= rel * Math.max(Math.abs(b), floor))) throw new Error(`${what}[${i}]: ${a} vs expected ${b} (relative tolerance ${rel})`);
   }
 }
