@@ -1,6 +1,7 @@
 // Shard kernels of the linear models: per partition, the sums a solver needs (loss, gradient,
 // Hessian, Gram matrix). Pure functions of (params, shard); the client adds them up.
 import type { Shard } from '../core/matrix.js';
+import { clusterKernels } from './cluster.js';
 
 export type GlmFamily = 'binomial' | 'multinomial' | 'poisson';
 
@@ -153,7 +154,9 @@ export function targetMin(_params: unknown, shard: Shard): number {
   return m;
 }
 
+/** The ml-models part's kernels (linear, cluster, sgd), listed in the registry by one spread. */
 export const linearKernels = {
+  ...clusterKernels,
   'linear/glm': glmSums,
   'linear/y-min': targetMin,
   'linear/moments': momentSums,
