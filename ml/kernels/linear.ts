@@ -2,6 +2,7 @@
 // Hessian, Gram matrix). Pure functions of (params, shard); the client adds them up.
 import type { Shard } from '../core/matrix.js';
 import { clusterKernels } from './cluster.js';
+import { sgdKernels } from './sgd.js';
 
 export type GlmFamily = 'binomial' | 'multinomial' | 'poisson';
 
@@ -157,6 +158,7 @@ export function targetMin(_params: unknown, shard: Shard): number {
 /** The ml-models part's kernels (linear, cluster, sgd), listed in the registry by one spread. */
 export const linearKernels = {
   ...clusterKernels,
+  ...sgdKernels,
   'linear/glm': glmSums,
   'linear/y-min': targetMin,
   'linear/moments': momentSums,

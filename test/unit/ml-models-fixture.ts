@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { LocalShards } from '../../ml/core/shards.js';
 import type { Shard } from '../../ml/core/matrix.js';
+import { runShardKernel } from '../../ml/kernels/registry.js';
 
 const path = new URL('../../../test/fixtures/ml/linear_reference.json', import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -43,4 +44,19 @@ export function closeTo(actual: ArrayLike<number>, expected: ArrayLike<number>, 
     const b = expected[i]!;
     if (!(Math.abs(a - b) <= rel * Math.max(Math.abs(b), floor))) throw new Error(`${what}[${i}]: ${a} vs expected ${b} (relative tolerance ${rel})`);
   }
+}
+
+/** LocalShards that can also run a kernel on one shard, as an ordered SGD pass needs. */
+export class OrderedLocalShards extends LocalShards {
+  constructor(private readonly list: readonly Shard[]) {
+    super(list);
+  }
+  async mapShard<R>(index: number, name: string, params: unknown): Promise<R> {
+    return runShardKernel(name, params, this.list[index]!) as R;
+  }
+}
+
+export function orderedShardsOf(data: { X: number[][]; y?: number[] }, cuts: number[], classes?: number[]): OrderedLocalShards {
+  const bounds = [0, ...cuts, data.X.length];
+  return new OrderedLocalShards(bounds.slice(1).map((end, s) => shard(data, bounds[s]!, end, classes)));
 }
