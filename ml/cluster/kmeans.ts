@@ -9,7 +9,7 @@ import type { Shards } from '../core/shards.js';
 import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
 import type { ColumnMoments, KeyedRows, LloydSums } from '../kernels/cluster.js';
-import { FitDataError } from '../errors.js';
+import { EstimatorParamsError, FitDataError } from '../errors.js';
 import { fitted, knownParams, nonNegative, oneOf, positiveInteger, requireFeatures } from '../linear/common.js';
 import { seededRandom } from './random.js';
 import { squaredDistance, weightedKMeansPlusPlus, weightedLloyd } from './weighted-kmeans.js';
@@ -48,7 +48,7 @@ export class KMeans implements Estimator, OnnxExportable {
     positiveInteger(NAME, 'maxIter', p.maxIter);
     positiveInteger(NAME, 'initRounds', p.initRounds);
     nonNegative(NAME, 'tol', p.tol);
-    if (!Number.isInteger(p.seed)) throw new FitDataError(`${NAME}: seed must be an integer, got ${p.seed}`);
+    if (!Number.isInteger(p.seed)) throw new EstimatorParamsError(`${NAME}: seed must be an integer, got ${p.seed}`);
     this.params = p;
   }
 

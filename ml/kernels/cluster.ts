@@ -104,7 +104,16 @@ export interface KeyedRows {
 export function smallestKeys(params: { count: number; seed: number; round: number }, shard: Shard): KeyedRows {
   const { x } = shard;
   const random = shardRandom(params.seed, params.round, x);
-  const keyed = Array.from({ length: x.rows }, (_, i) => [random(), i] as const).sort((a, b) => a[0] - b[0]).slice(0, params.count);
+  // The best `count` so far, kept sorted: count is small (k rows at most), the shard large.
+  const keyed: Array<readonly [number, number]> = [];
+  for (let i = 0; i < x.rows; i++) {
+    const key = random();
+    if (keyed.length === params.count && key >= keyed[keyed.length - 1]![0]) continue;
+    let at = keyed.length;
+    while (at > 0 && keyed[at - 1]![0] > key) at--;
+    keyed.splice(at, 0, [key, i]);
+    if (keyed.length > params.count) keyed.pop();
+  }
   return { keys: keyed.map(([key]) => key), rows: keyed.map(([, i]) => Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols))) };
 }
 

@@ -7,7 +7,7 @@ import type { Classifier, FitOptions, Target } from '../core/estimator.js';
 import type { Shards } from '../core/shards.js';
 import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
-import { FitDataError } from '../errors.js';
+import { EstimatorParamsError, FitDataError } from '../errors.js';
 import { admm } from './admm.js';
 import { argmaxExpr, fitted, knownParams, linearExpr, nonNegative, oneOf, positive, positiveInteger, requireFeatures, scoreOnColumn, sigmoidExpr, softmaxExprs } from './common.js';
 import { centreOverClasses, glmObjective, isCoef, stride, unpack, type GlmShape } from './glm.js';
@@ -48,7 +48,7 @@ export class LogisticRegression implements Classifier, OnnxExportable {
     oneOf(NAME, 'penalty', p.penalty, ['l2', 'none', 'l1', 'elasticnet']);
     oneOf(NAME, 'solver', p.solver, ['lbfgs', 'newton']);
     if (p.penalty !== 'none') positive(NAME, 'C', p.C);
-    if (p.penalty === 'elasticnet' && !(p.l1Ratio >= 0 && p.l1Ratio <= 1)) throw new FitDataError(`${NAME}: l1Ratio must be in [0, 1], got ${p.l1Ratio}`);
+    if (p.penalty === 'elasticnet' && !(p.l1Ratio >= 0 && p.l1Ratio <= 1)) throw new EstimatorParamsError(`${NAME}: l1Ratio must be in [0, 1], got ${p.l1Ratio}`);
     positiveInteger(NAME, 'maxIter', p.maxIter);
     nonNegative(NAME, 'tol', p.tol);
     this.params = p;
@@ -84,9 +84,10 @@ export class LogisticRegression implements Classifier, OnnxExportable {
     const scale = penalty === 'none' ? 0 : 1 / (C * n);
     const solve = this.params.solver === 'newton' ? newton : lbfgs;
     const w0 = new Float64Array(shape.k * stride(shape));
+    // The smooth part: the loss and the L2 share of the penalty; ADMM adds the L1 share.
     const smooth = glmObjective(NAME, shards, shape, (1 - l1Share) * scale, penalty === 'none');
     const result = l1Share > 0
-      ? await admm(glmObjective(NAME, shards, shape, (1 - l1Share) * scale, false), w0, { maxIter, tol, l1: l1Share * scale, isCoef: (i) => isCoef(shape, i), inner: solve })
+      ? await admm(smooth, w0, { maxIter, tol, l1: l1Share * scale, isCoef: (i) => isCoef(shape, i), inner: solve })
       : await solve(smooth, w0, { maxIter, tol });
     const { coef, intercept } = unpack(shape, result.w);
     if (!binary) {
