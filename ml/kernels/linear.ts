@@ -26,6 +26,7 @@ export interface GlmSums {
 
 /** Loss, gradient (and Hessian) of a GLM's unpenalised loss over one shard. */
 export function glmSums(params: GlmParams, shard: Shard): GlmSums {
+  if (params.k === 1 && !params.hessian) return singleScoreSums(params, shard);
   const { x } = shard;
   const y = shard.y!;
   const { family, w, k, fitIntercept, hessian } = params;
@@ -71,12 +72,45 @@ export function glmSums(params: GlmParams, shard: Shard): GlmSums {
   return { loss, grad: Array.from(grad), hess: hess ? Array.from(hess) : [] };
 }
 
+/** The common case on its own (binomial or Poisson, no Hessian): the hot loop of L-BFGS, one exp per row. */
+function singleScoreSums(params: GlmParams, shard: Shard): GlmSums {
+  const { x } = shard;
+  const y = shard.y!;
+  const p = x.cols;
+  const data = x.data;
+  const w = Float64Array.from(params.w);
+  const b = params.fitIntercept ? w[p]! : 0;
+  const grad = new Float64Array(w.length);
+  const binomial = params.family === 'binomial';
+  let loss = 0;
+  let gradB = 0;
+  for (let i = 0, row = 0; i < x.rows; i++, row += p) {
+    let z = b;
+    for (let j = 0; j < p; j++) z += w[j]! * data[row + j]!;
+    const yi = y[i]!;
+    let r: number;
+    if (binomial) {
+      // log(1 + e^z) and sigmoid(z) from one exp(-|z|), stable for either sign.
+      const e = Math.exp(-Math.abs(z));
+      loss += (z > 0 ? z : 0) + Math.log1p(e) - yi * z;
+      r = (z >= 0 ? 1 / (1 + e) : e / (1 + e)) - yi;
+    } else {
+      const mu = Math.exp(z);
+      loss += mu - yi * z;
+      r = mu - yi;
+    }
+    for (let j = 0; j < p; j++) grad[j]! += r * data[row + j]!;
+    gradB += r;
+  }
+  if (params.fitIntercept) grad[p] = gradB;
+  return { loss, grad: Array.from(grad), hess: [] };
+}
+
 /**
  * Adds one row's x x^T weighted by the loss's second derivative in z: from r = dloss/dz, since
  * the mean is r + y (binomial, Poisson) or r + onehot(y) (multinomial's probabilities).
  */
 function addHessianRow(hess: Float64Array, family: GlmFamily, r: Float64Array, yi: number, data: Float64Array, row: number, p: number, k: number, stride: number, d: number): void {
-  const feature = (j: number): number => (j < p ? data[row + j]! : 1);
   for (let a = 0; a < k; a++) {
     const pa = r[a]! + (family === 'multinomial' ? (a === yi ? 1 : 0) : yi);
     for (let b = 0; b < k; b++) {
@@ -86,9 +120,10 @@ function addHessianRow(hess: Float64Array, family: GlmFamily, r: Float64Array, y
       else weight = pa * ((a === b ? 1 : 0) - (r[b]! + (b === yi ? 1 : 0)));
       if (weight === 0) continue;
       for (let i = 0; i < stride; i++) {
-        const wi = weight * feature(i);
+        const wi = weight * (i < p ? data[row + i]! : 1);
         const base = (a * stride + i) * d + b * stride;
-        for (let j = 0; j < stride; j++) hess[base + j]! += wi * feature(j);
+        for (let j = 0; j < p; j++) hess[base + j]! += wi * data[row + j]!;
+        if (stride > p) hess[base + p]! += wi;
       }
     }
   }
