@@ -17,6 +17,8 @@ export interface SolveOptions {
   maxIter: number;
   /** Stop when the largest gradient component is at most tol (scipy's gtol, as scikit-learn passes it). */
   tol: number;
+  /** L-BFGS also stops when f decreases by less than this, relatively (default scipy's 64 eps; 0: never). */
+  ftol?: number;
 }
 
 export interface Solution {
@@ -53,7 +55,7 @@ export async function lbfgs(objective: Objective, w0: Float64Array, options: Sol
     const decrease = cur.f - next.e.f;
     w = next.w;
     cur = next.e;
-    if (decrease <= FTOL * Math.max(Math.abs(cur.f), Math.abs(cur.f + decrease), 1)) return { w, f: cur.f, nIter: it + 1, converged: true };
+    if (decrease <= (options.ftol ?? FTOL) * Math.max(Math.abs(cur.f), Math.abs(cur.f + decrease), 1)) return { w, f: cur.f, nIter: it + 1, converged: true };
   }
   return { w, f: cur.f, nIter: options.maxIter, converged: maxAbs(cur.g) <= options.tol };
 }

@@ -88,6 +88,14 @@ test('predict and predictProba are Polars expressions: equal to scikit-learn\'s 
   }
 });
 
+test('the fit does not depend on how the rows are cut into partitions (beyond rounding)', async () => {
+  const sk = reference.multi_fits[0];
+  const one = await fitLike(reference.multi, sk, 'newton', []);
+  const many = await fitLike(reference.multi, sk, 'newton', [1, 1, 77, 200, 299]);
+  closeTo(many.coef!.flat(), one.coef!.flat(), 1e-10, 1, 'coef');
+  closeTo(many.intercept!, one.intercept!, 1e-10, 1, 'intercept');
+});
+
 test('running out of iterations is reported (converged false, nIter = maxIter), not thrown', async () => {
   const classes = [0, 1];
   const model = await new LogisticRegression({ maxIter: 2, tol: 1e-12 }).fitShards(shardsOf(reference.binary, [100], classes), { features: features(4), classes });
