@@ -10,7 +10,7 @@ import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
 import type { ColumnMoments, KeyedRows, LloydSums } from '../kernels/cluster.js';
 import { EstimatorParamsError, FitDataError } from '../errors.js';
-import { fitted, knownParams, nonNegative, oneOf, positiveInteger, requireFeatures } from '../linear/common.js';
+import { constantExpr, fitted, knownParams, nonNegative, oneOf, positiveInteger, requireFeatures } from '../linear/common.js';
 import { seededRandom } from './random.js';
 import { squaredDistance, weightedKMeansPlusPlus, weightedLloyd } from './weighted-kmeans.js';
 
@@ -100,7 +100,7 @@ export class KMeans implements Estimator, OnnxExportable {
   predictExpr(): pl.Expr {
     const d = this.distanceExprs();
     const last = d.length - 1;
-    if (last === 0) return pl.lit(0).cast(pl.Float64);
+    if (last === 0) return constantExpr(this.featureNames![0]!, 0);
     const nearest = (i: number): pl.Expr => d.slice(i + 1).map((e) => d[i]!.ltEq(e)).reduce((a, b) => a.and(b));
     let chain = pl.when(nearest(0)).then(pl.lit(0));
     for (let i = 1; i < last; i++) chain = chain.when(nearest(i)).then(pl.lit(i)) as never;

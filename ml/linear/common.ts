@@ -45,15 +45,23 @@ export function requireFeatures(estimator: string, X: DataFrame, features: strin
   if (missing.length > 0) throw new FitDataError(`${estimator}: X lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} it was fitted on (fitted on ${features.join(', ')})`);
 }
 
-/** intercept + sum_j coef[j] * features[j], as Float64. */
+/**
+ * intercept + sum_j coef[j] * features[j], as Float64. Zero coefficients are kept: an
+ * expression of literals alone would select one row, not one per input row.
+ */
 export function linearExpr(features: string[], coef: number[], intercept: number): pl.Expr {
-  return features.reduce<pl.Expr>((acc, f, j) => (coef[j] === 0 ? acc : acc.add(pl.col(f).cast(pl.Float64).mul(pl.lit(coef[j]!)))), pl.lit(intercept));
+  return features.reduce<pl.Expr>((acc, f, j) => acc.add(pl.col(f).cast(pl.Float64).mul(pl.lit(coef[j]!))), pl.lit(intercept));
+}
+
+/** `value` on every row of the input (a bare literal would select a single row). */
+export function constantExpr(feature: string, value: number): pl.Expr {
+  return pl.col(feature).isNull().cast(pl.Float64).mul(0).add(pl.lit(value));
 }
 
 /** The index of the largest of exprs (the first on ties, as numpy's argmax), mapped to labels. */
 export function argmaxExpr(exprs: pl.Expr[], labels: number[]): pl.Expr {
   const last = exprs.length - 1;
-  if (last === 0) return pl.lit(labels[0]!).cast(pl.Float64);
+  if (last === 0) throw new Error('internal: argmax of one score');
   const best = (i: number): pl.Expr => exprs.slice(i + 1).map((e) => exprs[i]!.gtEq(e)).reduce((a, b) => a.and(b));
   let chain = pl.when(best(0)).then(pl.lit(labels[0]!));
   for (let i = 1; i < last; i++) chain = chain.when(best(i)).then(pl.lit(labels[i]!)) as never;

@@ -57,6 +57,9 @@ test('predict: the nearest center\'s index as an expression, equal to a direct s
   });
   assert.deepEqual(got, want);
   assert.deepEqual(model.onnxSteps(), [{ kind: 'kmeans', centers: model.clusterCenters }]);
+  // One cluster: still one label per row (a bare literal would select a single row).
+  const one = await new KMeans({ nClusters: 1 }).fitShards(shardsOf(blobs, []), meta);
+  assert.deepEqual(frame.select(one.predictExpr().alias('prediction')).getColumn('prediction').toArray(), rows.map(() => 0));
 });
 
 test('k-means|| kernels: oversampling probability l d^2 / cost, uniform keys repeat per shard', () => {

@@ -96,6 +96,18 @@ test('the fit does not depend on how the rows are cut into partitions (beyond ro
   closeTo(many.intercept!, one.intercept!, 1e-10, 1, 'intercept');
 });
 
+test('a strong L1 penalty zeroes every coefficient; predict still gives one value per row', async () => {
+  const classes = [0, 1];
+  const model = await new LogisticRegression({ penalty: 'l1', C: 1e-4 }).fitShards(shardsOf(reference.standardized, [], classes), { features: features(4), classes });
+  assert.deepEqual(model.coef, [[0, 0, 0, 0]]);
+  const local = pl.DataFrame(Object.fromEntries(features(4).map((n, j) => [n, reference.standardized.X.slice(0, 7).map((r: number[]) => r[j])])));
+  const proba = local.select(...model.probaExprs().map((e, k) => e.alias(`proba_${k}`)));
+  assert.equal(proba.height, 7);
+  // With no coefficients the probability is the class share: sigmoid(intercept) = mean(y) at the optimum.
+  const share = reference.standardized.y.filter((v: number) => v === 1).length / reference.standardized.y.length;
+  closeTo(proba.getColumn('proba_1').toArray() as number[], new Array(7).fill(share), 1e-4, 1, 'proba_1');
+});
+
 test('running out of iterations is reported (converged false, nIter = maxIter), not thrown', async () => {
   const classes = [0, 1];
   const model = await new LogisticRegression({ maxIter: 2, tol: 1e-12 }).fitShards(shardsOf(reference.binary, [100], classes), { features: features(4), classes });
