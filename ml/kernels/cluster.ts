@@ -36,15 +36,27 @@ export interface LloydSums {
 export function lloydSums(params: CentersParams, shard: Shard): LloydSums {
   const { x } = shard;
   const p = x.cols;
-  const k = params.centers.length / p;
+  const data = x.data;
+  const centers = Float64Array.from(params.centers);
+  const k = centers.length / p;
   const sums = new Float64Array(k * p);
   const counts = new Float64Array(k);
   let inertia = 0;
-  for (let i = 0; i < x.rows; i++) {
-    const [c, d] = nearest(x, i, params.centers);
-    counts[c]! += 1;
-    inertia += d;
-    for (let j = 0; j < p; j++) sums[c * p + j]! += x.data[i * p + j]!;
+  // The hot loop of KMeans: inlined, no allocation per row.
+  for (let i = 0, row = 0; i < x.rows; i++, row += p) {
+    let best = 0;
+    let bestD = Infinity;
+    for (let c = 0, at = 0; c < k; c++, at += p) {
+      let d = 0;
+      for (let j = 0; j < p; j++) {
+        const diff = data[row + j]! - centers[at + j]!;
+        d += diff * diff;
+      }
+      if (d < bestD) { bestD = d; best = c; }
+    }
+    counts[best]! += 1;
+    inertia += bestD;
+    for (let j = 0; j < p; j++) sums[best * p + j]! += data[row + j]!;
   }
   return { sums: Array.from(sums), counts: Array.from(counts), inertia };
 }
