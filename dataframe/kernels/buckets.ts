@@ -8,33 +8,58 @@ import { encodeParted, partedCount, partsOf } from '../../protocol/parted.js';
 import { KernelInputError } from './errors.js';
 import { frameBytes } from './frames.js';
 
-export const BUCKET_COLUMN = '__kd_bucket';
-
 export class BucketSet {
-  /** buckets[j] holds the rows for output partition j (empty frames for none). */
-  constructor(readonly buckets: pl.DataFrame[]) {}
+  /**
+   * `frame`'s rows grouped by bucket: bucket j is rows offsets[j] .. offsets[j + 1] - 1 (one frame
+   * and slices of it: a split into hundreds of buckets makes no per-bucket objects until asked).
+   */
+  constructor(readonly frame: pl.DataFrame, readonly offsets: readonly number[]) {}
+
+  get count(): number {
+    return this.offsets.length - 1;
+  }
+
+  bucket(j: number): pl.DataFrame {
+    const start = this.offsets[j];
+    if (start === undefined || j >= this.count) throw new KernelInputError(`no bucket ${j} of ${this.count}`);
+    return this.frame.slice(start, this.offsets[j + 1]! - start);
+  }
+
+  frames(): pl.DataFrame[] {
+    return Array.from({ length: this.count }, (_, j) => this.bucket(j));
+  }
+
+  /** Buckets given as frames (a spilled split read back), as one frame. */
+  static fromFrames(frames: pl.DataFrame[]): BucketSet {
+    const offsets = [0];
+    for (const f of frames) offsets.push(offsets.at(-1)! + f.height);
+    return new BucketSet(frames.length === 1 ? frames[0]! : pl.concat(frames, { how: 'vertical', rechunk: false } as never), offsets);
+  }
+
+  /** `df`'s rows put in bucket order by a counting sort (stable: rows keep their order within a bucket). */
+  static async byNumber(df: pl.DataFrame, buckets: Uint32Array, count: number): Promise<BucketSet> {
+    const offsets = new Array<number>(count + 1).fill(0);
+    for (const b of buckets) offsets[b + 1]!++;
+    for (let j = 0; j < count; j++) offsets[j + 1]! += offsets[j]!;
+    const next = offsets.slice(0, count);
+    const order = new Uint32Array(buckets.length);
+    for (let i = 0; i < buckets.length; i++) order[next[buckets[i]!]!++] = i;
+    const sorted = df.height === 0 ? df : await df.withColumns(pl.Series(ORDER, order as never, pl.UInt32)).lazy()
+      .select(pl.all().exclude(ORDER).gather(pl.col(ORDER)))
+      .collect();
+    return new BucketSet(sorted, offsets);
+  }
 }
+
+const ORDER = '__kd_bucket_order';
 
 export function nativeBuckets(set: BucketSet): NativeValue {
   return {
     native: set,
     encoding: Encoding.ENCODING_ARROW_IPC,
-    nbytes: set.buckets.reduce((n, b) => n + frameBytes(b), 0),
-    encode: () => encodeParted(set.buckets.map((b) => b.writeIPCStream({ compression: 'lz4' }))),
+    nbytes: frameBytes(set.frame),
+    encode: () => encodeParted(set.frames().map((b) => b.writeIPCStream({ compression: 'lz4' }))),
   };
-}
-
-/** Cuts a frame by its bucket column into `count` buckets (dropping the column). */
-export function cutBuckets(tagged: pl.DataFrame, count: number): BucketSet {
-  const empty = tagged.drop(BUCKET_COLUMN).head(0);
-  const buckets = Array.from({ length: count }, () => empty);
-  if (tagged.height > 0) {
-    for (const part of tagged.partitionBy(BUCKET_COLUMN, false, true)) {
-      const j = Number(part.getColumn(BUCKET_COLUMN).get(0));
-      buckets[j] = part.drop(BUCKET_COLUMN);
-    }
-  }
-  return new BucketSet(buckets);
 }
 
 /** A split's output as buckets: the native set, or its parted bytes read back. */
@@ -42,5 +67,5 @@ export function toBuckets(value: StoredValue, count: number, what: string): Buck
   if ('native' in value && value.native instanceof BucketSet) return value.native;
   const data = 'data' in value ? value.data : undefined;
   if (!data || partedCount(data) !== count) throw new KernelInputError(`${what} is not a split into ${count} buckets`);
-  return new BucketSet(partsOf(data).map((p) => pl.readIPCStream(Buffer.from(p.buffer, p.byteOffset, p.byteLength))));
+  return BucketSet.fromFrames(partsOf(data).map((p) => pl.readIPCStream(Buffer.from(p.buffer, p.byteOffset, p.byteLength))));
 }

@@ -4,6 +4,7 @@
 // to it, so the running count of boundaries is each row's bucket and equal keys always share
 // one. That sort also orders the rows: the buckets come out as slices of the sorted partition.
 import pl from 'nodejs-polars';
+import { BucketSet } from './buckets.js';
 import { KernelInputError } from './errors.js';
 import { sortLazy } from './sort.js';
 
@@ -12,7 +13,7 @@ const IS_BOUNDARY = '__kd_is_boundary';
 const BUCKET = '__kd_range_bucket';
 
 /** `df`'s rows in `partitions` buckets, each in sort order; `boundaries` are in sort order. */
-export async function rangeBuckets(df: pl.DataFrame, boundaries: pl.DataFrame, by: string[], descending: boolean[], partitions: number): Promise<pl.DataFrame[]> {
+export async function rangeBuckets(df: pl.DataFrame, boundaries: pl.DataFrame, by: string[], descending: boolean[], partitions: number): Promise<BucketSet> {
   // More would make buckets no output partition takes: their rows would be lost.
   if (boundaries.height >= partitions) throw new KernelInputError(`${boundaries.height} range boundaries for ${partitions} partitions`);
   const rows = df.lazy().select(...by).withRowIndex(ROW);
@@ -36,10 +37,7 @@ export async function rangeBuckets(df: pl.DataFrame, boundaries: pl.DataFrame, b
   const sizes = await order.lazy().groupBy(BUCKET).agg(pl.len().alias('rows')).collect();
   const [ids, lens] = [sizes.getColumn(BUCKET).toArray(), sizes.getColumn('rows').toArray()] as [number[], number[]];
   ids.forEach((bucket, i) => { counts[bucket] = Number(lens[i]); });
-  let offset = 0;
-  return counts.map((n) => {
-    const slice = inOrder.slice(offset, n);
-    offset += n;
-    return slice;
-  });
+  const offsets = [0];
+  for (const n of counts) offsets.push(offsets.at(-1)! + n);
+  return new BucketSet(inOrder, offsets);
 }

@@ -8,9 +8,9 @@ import pl from 'nodejs-polars';
 import type { Kernel, KernelContext } from '../../worker/runtime/builtins.js';
 import type { StoredValue } from '../../worker/runtime/data-store.js';
 import type { SplitParams, TakeParams } from '../plan/tasks.js';
-import { decodeValue, encodeValue } from '../../protocol/value-codec.js';
+import { decodeValue, Encoding, encodeValue } from '../../protocol/value-codec.js';
 import type { EncodedValue } from '../../protocol/values.js';
-import { BUCKET_COLUMN, BucketSet, cutBuckets, nativeBuckets, toBuckets } from './buckets.js';
+import { BucketSet, nativeBuckets, toBuckets } from './buckets.js';
 import { nativeFrame, toFrame } from './frames.js';
 import { KernelInputError } from './errors.js';
 import { applyOps, simpleDtype } from './ops.js';
@@ -24,21 +24,19 @@ export const split: Kernel = async (params, inputs, context) => {
   const p = params as SplitParams;
   const ranged = p.how.kind === 'range';
   const df = await runStage(p.stage, ranged ? inputs.slice(0, -1) : inputs, context.key);
-  let bucket: pl.Series;
-  if (p.how.kind === 'hash') {
-    const keys = df.select(...p.how.by.map((c) => {
-      const cast = p.how.kind === 'hash' ? p.how.cast?.[c] : undefined;
-      return cast ? pl.col(c).cast(dtypeOf(cast)) : pl.col(c);
-    }));
-    bucket = keys.hashRows(...SEEDS).alias(BUCKET_COLUMN);
-    bucket = pl.DataFrame([bucket]).select(pl.col(BUCKET_COLUMN).modulo(pl.lit(p.partitions).cast(pl.UInt64)).cast(pl.UInt32)).getColumn(BUCKET_COLUMN);
-  } else {
+  if (p.how.kind === 'range') {
     // Cut already, each bucket in sort order (sorted runs make the take's sort cheaper).
     const boundaries = toFrame(inputs.at(-1)!, `boundaries of ${context.key}`);
-    return nativeBuckets(new BucketSet(await rangeBuckets(df, boundaries, p.how.by, p.how.descending, p.partitions)));
+    return nativeBuckets(await rangeBuckets(df, boundaries, p.how.by, p.how.descending, p.partitions));
   }
-  return nativeBuckets(cutBuckets(df.withColumns(bucket), p.partitions));
+  const cast = p.how.cast ?? {};
+  const keys = df.select(...p.how.by.map((c) => (cast[c] ? pl.col(c).cast(dtypeOf(cast[c])) : pl.col(c))));
+  const hashed = pl.DataFrame([keys.hashRows(...SEEDS).alias(BUCKET)]);
+  const numbers = hashed.select(pl.col(BUCKET).modulo(pl.lit(p.partitions).cast(pl.UInt64)).cast(pl.UInt32)).getColumn(BUCKET);
+  return nativeBuckets(await BucketSet.byNumber(df, numbers.toTypedArray() as Uint32Array, p.partitions));
 };
+
+const BUCKET = '__kd_bucket';
 
 /** The splits' receipts: each split's key and its holders, in split order. */
 type Receipts = Array<[string, string[]]>;
@@ -51,9 +49,8 @@ export const barrier: Kernel = async (_params, _inputs, context) => {
 /** Bucket `index` of `count` of a split, for a peer's take (the holder cuts; only it travels). */
 export const bucket: Kernel = async (params, inputs, context) => {
   const { index, count } = params as { index: number; count: number };
-  const frame = toBuckets(inputs[0]!, count, `split ${context.key}`).buckets[index];
-  if (!frame) throw new KernelInputError(`${context.key}: no bucket ${index} of ${count}`);
-  return nativeFrame(frame);
+  const frame = toBuckets(inputs[0]!, count, `split ${context.key}`).bucket(index);
+  return { encoding: Encoding.ENCODING_ARROW_IPC, data: frame.writeIPCStream({ compression: 'lz4' }) };
 };
 
 export const take: Kernel = async (params, inputs, context) => {
@@ -68,7 +65,7 @@ export async function gatherBucket(receipts: StoredValue, bucket: number, partit
   const holders = decodeValue(receipts as EncodedValue) as Receipts;
   const parts = await context.readParts(holders, { index: bucket, count: partitions, cutter: 'df/bucket' });
   const frames = parts.map((p, i) => 'whole' in p
-    ? toBuckets(p.whole, partitions, `split ${i} of ${context.key}`).buckets[bucket]!
+    ? toBuckets(p.whole, partitions, `split ${i} of ${context.key}`).bucket(bucket)
     : toFrame(p.part, `bucket ${bucket} of split ${i} of ${context.key}`));
   return frames.length === 1 ? frames[0]! : pl.concat(frames, { how: 'vertical', rechunk: false } as never);
 }

@@ -58,7 +58,7 @@ function generated(n: number, seed: number): pl.DataFrame {
 
 /** Each row's bucket, in `df`'s row order, with the buckets' rows checked to be `df`'s rows. */
 async function bucketsOf(df: pl.DataFrame, boundaries: pl.DataFrame, by: string[], descending: boolean[], partitions: number): Promise<{ bucket: number[]; buckets: pl.DataFrame[] }> {
-  const buckets = await rangeBuckets(df.withRowIndex('rid'), boundaries, by, descending, partitions);
+  const buckets = (await rangeBuckets(df.withRowIndex('rid'), boundaries, by, descending, partitions)).frames();
   assert.equal(buckets.length, partitions);
   const bucket = new Array<number>(df.height).fill(-1);
   buckets.forEach((b, j) => { for (const rid of b.getColumn('rid').toArray() as number[]) bucket[rid] = j; });
@@ -127,7 +127,7 @@ describe('rangeBuckets', () => {
     const { buckets } = await bucketsOf(df, df.head(0), ['k'], [false], 2);
     assert.deepEqual(buckets.map((b) => b.getColumn('k').toArray()), [[1, 2], []]);
     const none = await rangeBuckets(df.head(0), df.head(1), ['k'], [false], 2);
-    assert.deepEqual(none.map((b) => [b.height, b.columns.join()]), [[0, 'k'], [0, 'k']]);
+    assert.deepEqual(none.frames().map((b) => [b.height, b.columns.join()]), [[0, 'k'], [0, 'k']]);
   });
 
   it('refuses more boundaries than the partitions have room for, rather than lose rows', async () => {
