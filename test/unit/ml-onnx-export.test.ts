@@ -4,34 +4,15 @@
 // be exported. No sockets.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import ort from 'onnxruntime-node';
 import { toOnnx } from '../../ml/onnx/export.js';
 import { OnnxExportError } from '../../ml/errors.js';
 import type { FittedStep } from '../../ml/onnx/fitted.js';
 import { onnx } from '../../ml/onnx/generated/onnx.js';
 import { onnxCases, type OnnxCase } from '../helpers/onnx-cases.js';
+import { assertClose as close, scoreWithOrt } from '../helpers/ort.js';
 
 const TOLERANCE = 1e-5;
-
-export async function scoreWithOrt(model: Uint8Array, rows: number[][]): Promise<Record<string, { dims: readonly number[]; data: number[] }>> {
-  const session = await ort.InferenceSession.create(model);
-  try {
-    const width = rows[0]!.length;
-    const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, width]);
-    const out = await session.run({ [session.inputNames[0]!]: input });
-    return Object.fromEntries(Object.entries(out).map(([name, t]) => [name, { dims: t.dims, data: Array.from(t.data as ArrayLike<number | bigint>, Number) }]));
-  } finally {
-    await session.release();
-  }
-}
-
-export function assertClose(actual: number[], expected: number[], what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  actual.forEach((a, i) => {
-    const e = expected[i]!;
-    assert.ok(Math.abs(a - e) <= TOLERANCE * (1 + Math.abs(e)), `${what}[${i}]: ${a} vs ${e}`);
-  });
-}
+const assertClose = (a: number[], e: number[], what: string): void => close(a, e, what, TOLERANCE);
 
 async function checkCase(c: OnnxCase): Promise<void> {
   const out = await scoreWithOrt(toOnnx(c.steps, { features: c.features }), c.rows);
