@@ -5,3 +5,4 @@ export type { Estimator, Transformer, Predictor, Classifier, FitOptions, Target 
 export type { FittedStep, OnnxExportable } from './onnx/fitted.js';
 export { toOnnx, type ToOnnxOptions } from './onnx/export.js';
 export { OnnxExportError, OnnxModelError, OnnxDeviceError } from './errors.js';
+export { predictOnnx, type PredictOnnxOptions } from './onnx/predict.js';

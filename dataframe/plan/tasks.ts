@@ -71,6 +71,8 @@ export interface PlannedTask {
   /** The task group (dashboard, progress): what the task does. */
   group: string;
   fn?: FunctionRef;
+  /** What a worker must have to run it (e.g. { GPU: 1 }). */
+  resources?: Record<string, number>;
 }
 
 export interface TaskPlan {

@@ -20,6 +20,7 @@ export type KernelFamily = Readonly<Record<string, Kernel>>;
 
 const families: Record<string, () => Promise<KernelFamily>> = {
   df: async () => (await import('../../dataframe/kernels/index.js')).kernels,
+  onnx: async () => (await import('../../ml/onnx/kernels.js')).kernels,
 };
 
 const loaded = new Map<string, Promise<KernelFamily>>();

@@ -1,0 +1,96 @@
+// predictOnnx on a LocalCluster: kubedask-exported models and a third party's (openwakeword-js'
+// hello_deepa.onnx, from its npm tarball) scored per partition on the workers, empty partitions
+// included, in batches, with the same numbers as in-process math or onnxruntime-node; and
+// device 'cuda' on a worker that advertises a GPU but has neither the CUDA provider nor a GPU
+// fails naming what is missing.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import pl from 'nodejs-polars';
+import ort from 'onnxruntime-node';
+import { fromPolars, ml } from '../../index.js';
+import { useCluster, withCluster } from '../helpers/cluster.js';
+import { onnxCases } from '../helpers/onnx-cases.js';
+import { assertClose } from '../helpers/ort.js';
+import { seededRandom } from '../helpers/random.js';
+
+const TOLERANCE = 1e-5; // float32 model against float64 math
+const HELLO_DEEPA = join(import.meta.dirname, '../../../node_modules/openwakeword-js/models/hello_deepa.onnx');
+
+function frameOf(rows: number[][], features: string[]): pl.DataFrame {
+  return pl.DataFrame(Object.fromEntries(features.map((f, j) => [f, rows.map((r) => (Number.isNaN(r[j]!) ? null : r[j]!))])));
+}
+
+describe('predictOnnx on a cluster', () => {
+  const fixture = useCluster({ workers: 2, threads: 1 });
+  const cases = onnxCases();
+
+  for (const name of ['binary-logistic', 'multinomial-logistic', 'kmeans', 'linear-regression']) {
+    it(`scores ${name} per partition (an empty one too), in batches, as the math says`, async () => {
+      const c = cases.find((x) => x.name === name)!;
+      const model = ml.toOnnx(c.steps, { features: c.features });
+      // 64 rows in 7 partitions of 10: the last has 4; plus an id to keep the order.
+      const local = frameOf(c.rows, c.features).withRowIndex('id');
+      const df = fromPolars(local, { partitions: 7 }).filter(pl.col('id').lt(60).or(pl.col('id').gt(1000)));
+      const scored = ml.predictOnnx(df, model, { inputs: c.features, batchSize: 3 });
+      const out = await scored.compute({ client: fixture.client });
+      assert.equal(out.height, 60);
+      assert.deepEqual(out.getColumn('id').toArray(), Array.from({ length: 60 }, (_, i) => i));
+      for (const [output, expected] of Object.entries(c.expected)) {
+        const rows = (expected as Array<number | number[]>).slice(0, 60);
+        if (Array.isArray(rows[0])) {
+          (rows[0] as number[]).forEach((_, j) => assertClose(out.getColumn(`${output}_${j}`).toArray() as number[], rows.map((r) => (r as number[])[j]!), `${name} ${output}_${j}`, TOLERANCE));
+        } else if (output === 'prediction' && c.steps.at(-1)!.kind !== 'linear-regressor') {
+          assert.deepEqual(out.getColumn(output).toArray().map(Number), rows, `${name} labels`);
+        } else {
+          assertClose(out.getColumn(output).toArray() as number[], rows as number[], `${name} ${output}`, TOLERANCE);
+        }
+      }
+    });
+  }
+
+  it('gives empty output columns for partitions that are all empty', async () => {
+    const c = cases[0]!;
+    const df = fromPolars(frameOf(c.rows, c.features), { partitions: 3 }).filter(pl.col('hour').gt(1e9));
+    const out = await ml.predictOnnx(df, ml.toOnnx(c.steps, { features: c.features }), { inputs: c.features }).compute({ client: fixture.client });
+    assert.equal(out.height, 0);
+    assert.deepEqual(out.columns, [...c.features, 'prediction', 'proba_0', 'proba_1']);
+    assert.deepEqual([String(out.getColumn('prediction').dtype), String(out.getColumn('proba_1').dtype)], ['DataType(Int64)', 'DataType(Float32)']);
+  });
+
+  it('scores a third-party model from an npm package (openwakeword-js hello_deepa.onnx: [1, 25, 96] -> [1, 1]) from a list column', async () => {
+    const model = new Uint8Array(readFileSync(HELLO_DEEPA));
+    const width = 25 * 96;
+    const rnd = seededRandom(7);
+    const rows = Array.from({ length: 5 }, () => Array.from({ length: width }, () => rnd() * 2 - 1));
+    // Each row's 25 x 96 embedding window as one list column; its batch dimension is fixed at 1.
+    const local = pl.DataFrame({ id: [0, 1, 2, 3, 4], window: rows });
+    const df = fromPolars(local, { partitions: 2 });
+    const out = await ml.predictOnnx(df, model, { inputs: ['window'] }).compute({ client: fixture.client });
+    // The same model in this process, one row at a time.
+    const session = await ort.InferenceSession.create(model);
+    const expected: number[] = [];
+    for (const r of rows) {
+      const res = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(r), [1, 25, 96]) });
+      expected.push(Number((res[session.outputNames[0]!]!.data as Float32Array)[0]));
+    }
+    await session.release();
+    assert.deepEqual(out.columns, ['id', 'window', session.outputNames[0]]);
+    assert.deepEqual(out.getColumn('id').toArray(), [0, 1, 2, 3, 4]);
+    assertClose(out.getColumn(session.outputNames[0]!).toArray() as number[], expected, 'hello_deepa', 1e-6);
+  });
+
+  it("device 'cuda' without the CUDA provider or a GPU: a clear error naming both", async () => {
+    const c = cases[0]!;
+    await withCluster({ workers: 1, resources: { GPU: 1 } }, async (_cluster, client) => {
+      const df = fromPolars(frameOf(c.rows, c.features), { partitions: 1 });
+      const scored = ml.predictOnnx(df, ml.toOnnx(c.steps, { features: c.features }), { inputs: c.features, device: 'cuda' });
+      await assert.rejects(scored.compute({ client }), (err: Error) => {
+        assert.match(err.message, /predictOnnx with device 'cuda'.*missing onnxruntime-node's CUDA execution provider \(libonnxruntime_providers_cuda\.so is not in .*ONNXRUNTIME_NODE_INSTALL=cuda12/);
+        assert.match(err.message, /and a GPU/);
+        return true;
+      });
+    });
+  });
+});
