@@ -65,8 +65,12 @@ async function run(req: RunRequest): Promise<Record<string, { type: string; widt
       let o = out[name];
       if (!o) out[name] = o = { type: t.type, width, data: allocate(t.type, req.rows * width) };
       else if (o.width !== width) throw new Error(`output "${name}" gave ${width} values per row in one batch and ${o.width} in another`);
-      if (Array.isArray(o.data)) (o.data as string[]).splice(start * width, n * width, ...(t.data as string[]));
-      else (o.data as Float32Array).set(t.data as Float32Array, start * width);
+      if (Array.isArray(o.data)) {
+        const strings = t.data as string[];
+        for (let i = 0; i < strings.length; i++) o.data[start * width + i] = strings[i]!;
+      } else {
+        (o.data as Float32Array).set(t.data as Float32Array, start * width);
+      }
       t.dispose();
     }
   }

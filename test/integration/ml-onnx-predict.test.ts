@@ -10,6 +10,8 @@ import { describe, it } from 'node:test';
 import pl from 'nodejs-polars';
 import ort from 'onnxruntime-node';
 import { fromPolars, ml } from '../../index.js';
+import { GraphBuilder } from '../../ml/onnx/graph.js';
+import { onnx } from '../../ml/onnx/generated/onnx.js';
 import { useCluster, withCluster } from '../helpers/cluster.js';
 import { onnxCases } from '../helpers/onnx-cases.js';
 import { assertClose } from '../helpers/ort.js';
@@ -79,6 +81,31 @@ describe('predictOnnx on a cluster', () => {
     assert.deepEqual(out.columns, ['id', 'window', session.outputNames[0]]);
     assert.deepEqual(out.getColumn('id').toArray(), [0, 1, 2, 3, 4]);
     assertClose(out.getColumn(session.outputNames[0]!).toArray() as number[], expected, 'hello_deepa', 1e-6);
+  });
+
+  it('appends outputs of other types (string, bool, double, int32 input) with their dtypes', async () => {
+    const g = new GraphBuilder();
+    const x = g.name('x');
+    const [asFloat] = g.node('Cast', [x], ['as_float'], { to: onnx.TensorProto.DataType.FLOAT });
+    const [text] = g.node('Cast', [asFloat!], ['text'], { to: onnx.TensorProto.DataType.STRING });
+    const [positive] = g.node('Greater', [asFloat!, g.floats('zero', [], [0])], ['positive']);
+    const [wide] = g.node('Cast', [asFloat!], ['wide'], { to: onnx.TensorProto.DataType.DOUBLE });
+    const model = g.model({
+      opset: 17, docString: 'types', metadata: {},
+      inputs: [{ name: x, elemType: onnx.TensorProto.DataType.INT32, dims: ['N', 1] }],
+      outputs: [
+        { name: 'text', from: text!, elemType: onnx.TensorProto.DataType.STRING, dims: ['N', 1] },
+        { name: 'positive', from: positive!, elemType: onnx.TensorProto.DataType.BOOL, dims: ['N', 1] },
+        { name: 'wide', from: wide!, elemType: onnx.TensorProto.DataType.DOUBLE, dims: ['N', 1] },
+      ],
+    });
+    const df = fromPolars(pl.DataFrame({ n: [-2, 0, 3, 7, 11] }), { partitions: 2 });
+    const out = await ml.predictOnnx(df, model, { inputs: ['n'], batchSize: 2 }).compute({ client: fixture.client });
+    assert.deepEqual(Object.fromEntries(Object.entries(out.schema).map(([k, v]) => [k, String(v)])),
+      { n: 'DataType(Float64)', text: 'DataType(String)', positive: 'DataType(Bool)', wide: 'DataType(Float64)' });
+    assert.deepEqual(out.getColumn('text').toArray(), ['-2', '0', '3', '7', '11']);
+    assert.deepEqual(out.getColumn('positive').toArray(), [false, false, true, true, true]);
+    assert.deepEqual(out.getColumn('wide').toArray(), [-2, 0, 3, 7, 11]);
   });
 
   it("device 'cuda' without the CUDA provider or a GPU: a clear error naming both", async () => {
