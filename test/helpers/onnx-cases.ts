@@ -12,6 +12,8 @@ export interface OnnxCase {
   rows: number[][];
   /** The expected outputs by name, each [N] or [N][k]. */
   expected: Record<string, number[] | number[][]>;
+  /** The opset to export at (default toOnnx's). */
+  opset?: number;
 }
 
 const F = 4;
@@ -98,5 +100,6 @@ export function onnxCases(): OnnxCase[] {
     makeCase('poisson-regression', [{ kind: 'linear-regressor', coef: [0.05, -0.1, 0.02, 0.03], intercept: 0.5, link: 'log' }], rows(15, 64)),
     makeCase('kmeans', [scaler, { kind: 'kmeans', centers: matrix(5, 5, F, 2) }], rows(16, 64)),
     makeCase('scalers-only', [{ kind: 'simple-imputer', statistics: [1, 2, 3, 4] }, scaler], rows(17, 32, 0.2)),
+    { ...makeCase('multinomial-opset-21', [scaler, { kind: 'linear-classifier', coef: coef3, intercept: [0, 0, 0], classes: [0, 1, 2], multiClass: 'multinomial' }], rows(18, 32)), opset: 21 },
   ];
 }

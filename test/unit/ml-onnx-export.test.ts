@@ -15,7 +15,7 @@ const TOLERANCE = 1e-5;
 const assertClose = (a: number[], e: number[], what: string): void => close(a, e, what, TOLERANCE);
 
 async function checkCase(c: OnnxCase): Promise<void> {
-  const out = await scoreWithOrt(toOnnx(c.steps, { features: c.features }), c.rows);
+  const out = await scoreWithOrt(toOnnx(c.steps, { features: c.features, opset: c.opset }), c.rows);
   assert.deepEqual(Object.keys(out).sort(), Object.keys(c.expected).sort(), `${c.name}: output names`);
   for (const [name, expected] of Object.entries(c.expected)) {
     const got = out[name]!;

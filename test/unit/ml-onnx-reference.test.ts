@@ -21,7 +21,7 @@ interface SklearnCase { scaler: { mean: number[]; scale: number[] }; coef: numbe
 describe('toOnnx against Python onnx and onnxruntime', () => {
   for (const c of onnxCases()) {
     it(`${c.name}: the committed model is today's export, valid to the checker, scored as Python's onnxruntime does`, async () => {
-      const bytes = toOnnx(c.steps, { features: c.features });
+      const bytes = toOnnx(c.steps, { features: c.features, opset: c.opset });
       assert.ok(Buffer.from(bytes).equals(readFileSync(`${dir}onnx/${c.name}.onnx`)), 'stale fixture: rerun write-onnx-fixtures and onnx_reference.py');
       const ref = json<OrtReference>(`onnx/${c.name}.ort.json`);
       assert.equal(ref.checker, 'ok');
