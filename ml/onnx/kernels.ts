@@ -128,14 +128,16 @@ class OrtThread {
 
   constructor() {
     this.worker = new Worker(new URL('./ort-thread.js', import.meta.url));
-    this.worker.unref(); // scoring never keeps a worker process alive on its own
     this.worker.on('message', (reply: RunReply) => {
       const done = this.pending.get(reply.id);
       this.pending.delete(reply.id);
+      if (this.pending.size === 0) this.worker.unref();
       done?.(reply);
     });
     this.worker.on('error', (err) => this.failAll(err));
     this.worker.on('exit', (code) => this.failAll(new Error(`the ONNX Runtime thread exited (code ${code})`)));
+    // Idle, the thread never keeps the process alive; a run in flight does (see send).
+    this.worker.unref();
   }
 
   async run(job: Job): Promise<Record<string, { type: string; width: number; data: TensorData }>> {
@@ -155,6 +157,7 @@ class OrtThread {
     if (withModel) this.sent.add(job.hash);
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
+      this.worker.ref();
       // The feeds are transferred, not copied: this side does not use them again.
       this.worker.postMessage(req, transferable(feeds));
     });
