@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '../client/client.js';
 import { LocalCluster } from '../client/local-cluster.js';
 import { checkDifference, kubedaskQueries, QUERIES, QUERY_TEXT, type Check, type Query } from './dataframe-queries.js';
+import { shuffleScaling, type ShuffleScale } from './dataframe-shuffle.js';
 import { median } from './stats.js';
 
 export interface DataframeBenchOptions {
@@ -37,6 +38,7 @@ const NOTES = [
   'kubedask cpu_median_s: this process (client and in-process scheduler); workers_cpu_median_s: its two worker processes; a peer\'s cpu_median_s: its process, all threads',
   'ratios: peer / kubedask median wall seconds (above 1: kubedask is faster); cpu_ratios: the same over CPU seconds',
   'checks: kubedask\'s result against each peer\'s (groups, total count and a digest of (key, count); top-N keys; rows written)',
+  'shuffle_scaling: one flights-3m file read in P partitions, hashed by origin into P and counted (kubedask only): tasks, dependency edges and wall seconds as P grows',
 ];
 
 /** cpu_seconds: of the peer's process; for kubedask, of the two workers (workers_cpu_seconds) and of this process (the client and the in-process scheduler). */
@@ -166,6 +168,7 @@ export async function dataframeBench(opts: DataframeBenchOptions) {
 
   const cluster = await new LocalCluster({ workers: 2, threads: 1, dashboardPort: -1 }).started();
   const client = await Client.connect(cluster);
+  let shuffle: ShuffleScale[] | { error: string };
   try {
     // Warm-up, as the peers do: both workers load Polars and the kernels.
     await kubedaskQueries.groupby({ client, files: join(data.dir, 'in', 'flights-000.parquet'), airports, outDir: '' }).catch(() => undefined);
@@ -192,6 +195,7 @@ export async function dataframeBench(opts: DataframeBenchOptions) {
       }
       engines = engines.filter((p) => peerInfo[p]?.status === 'ok');
     }
+    shuffle = await shuffleScaling(client, join(data.dir, 'in', 'flights-000.parquet'), opts.runs).catch((err: Error) => ({ error: err.message }));
   } finally {
     await client.close();
     await cluster.close();
@@ -236,6 +240,7 @@ export async function dataframeBench(opts: DataframeBenchOptions) {
     bench: 'dataframe', node: process.version, machine, runs: opts.runs,
     data: { source: 'vega-datasets flights-3m.parquet', copies: opts.copies, rows: opts.copies * ROWS_PER_COPY, files: data.linked ? 'hard links' : 'copies', airports: 'vega-datasets airports.csv' },
     queries: QUERY_TEXT, python: { command: python, version: pythonVersion }, kubedask, peers, ratios, cpu_ratios: cpuRatios, checks, goals,
+    shuffle_scaling: shuffle,
     notes: NOTES,
   };
 }
@@ -268,6 +273,10 @@ export function dataframeTable(result: DataframeBenchResult): string {
     const info = result.peers[p] as { status: string; reason?: string };
     if (info.status !== 'ok') lines.push(`${p}: ${info.status} (${info.reason})`);
   }
+  const shuffle = result.shuffle_scaling;
+  lines.push('error' in shuffle
+    ? `shuffle scaling: ${shuffle.error}`
+    : `shuffle of one file, P -> P partitions: ${shuffle.map((s) => `P=${s.partitions} ${s.median_s.toFixed(2)} s (${s.tasks} tasks, ${s.edges} edges)`).join('; ')}`);
   const met = result.goals.met;
   lines.push(`goals: >= ${GOALS.faster_than_dask_x}x Dask on every query: ${QUERIES.map((q) => `${q} ${met.faster_than_dask[q] ?? '-'}`).join(', ')}; group-by within ${GOALS.groupby_within_duckdb_x}x of DuckDB: ${met.groupby_within_duckdb ?? '-'}`);
   lines.push(`median of ${result.runs} run(s), ${result.data.rows.toLocaleString('en-US')} rows; ${result.machine.cpus} CPUs, load ${result.machine.load_avg_1m_at_start} at start`);

@@ -15,6 +15,11 @@ export interface TaskOptions {
   priority?: number;
   /** The task group (dashboard, progress); the function's name by default. */
   group?: string;
+  /**
+   * Internal (the DataFrame's shuffles): the task waits for its dependencies without their
+   * data and runs with where each one is; they stay in memory while its result does.
+   */
+  barrier?: boolean;
 }
 
 export interface BuiltTask {
@@ -54,6 +59,7 @@ export function buildTask(fn: TaskFunction, args: unknown[], options: TaskOption
       retries: options.retries ?? 0,
       priority: options.priority ?? 0,
       group: options.group ?? (def.name || 'task'),
+      ...(options.barrier ? { barrier: true } : {}),
     },
   };
 }

@@ -42,11 +42,12 @@ export class PeerClients {
     this.credentials = options.credentials ?? grpc.credentials.createInsecure();
   }
 
-  fetch(address: string, keys: string[]): Promise<FetchResult> {
+  /** The keys' values from the worker at `address`; with `part`, only that part of each, cut there. */
+  fetch(address: string, keys: string[], part?: kubedask.v1.ValuePart.$Properties): Promise<FetchResult> {
     return new Promise<FetchResult>((resolve, reject) => {
       const result: FetchResult = { values: [], missing: [] };
       const assembler = new ChunkAssembler();
-      const call = this.client(address).fetch({ keys }, { deadline: Date.now() + this.deadlineMs });
+      const call = this.client(address).fetch({ keys, part }, { deadline: Date.now() + this.deadlineMs });
       let settled = false;
       const fail = (err: Error): void => {
         if (settled) return;

@@ -1,10 +1,12 @@
 // A shuffle's split output: one partition's rows cut into buckets, one per output partition.
-// Kept native (a frame per bucket); it leaves the process as one Arrow IPC stream of the rows
-// with their bucket number, and is cut again where it arrives.
+// Kept native (a frame per bucket); it leaves the process (spilled, or copied to a peer) as a
+// parted value, one Arrow IPC stream per bucket, so one bucket can be read without the others.
 import pl from 'nodejs-polars';
 import type { NativeValue, StoredValue } from '../../worker/runtime/data-store.js';
 import { Encoding } from '../../protocol/value-codec.js';
-import { frameBytes, toFrame } from './frames.js';
+import { encodeParted, partedCount, partsOf } from '../../protocol/parted.js';
+import { KernelInputError } from './errors.js';
+import { frameBytes } from './frames.js';
 
 export const BUCKET_COLUMN = '__kd_bucket';
 
@@ -18,11 +20,7 @@ export function nativeBuckets(set: BucketSet): NativeValue {
     native: set,
     encoding: Encoding.ENCODING_ARROW_IPC,
     nbytes: set.buckets.reduce((n, b) => n + frameBytes(b), 0),
-    encode: () => {
-      // A typed-array Series per bucket: a pl.lit per bucket costs milliseconds each in nodejs-polars.
-      const tagged = set.buckets.map((b, j) => b.withColumns(pl.Series(BUCKET_COLUMN, new Uint32Array(b.height).fill(j) as never, pl.UInt32)));
-      return pl.concat(tagged, { how: 'vertical', rechunk: false } as never).writeIPCStream({ compression: 'lz4' });
-    },
+    encode: () => encodeParted(set.buckets.map((b) => b.writeIPCStream({ compression: 'lz4' }))),
   };
 }
 
@@ -39,8 +37,10 @@ export function cutBuckets(tagged: pl.DataFrame, count: number): BucketSet {
   return new BucketSet(buckets);
 }
 
-/** A split's output as buckets: the native set, or its bytes cut again. */
+/** A split's output as buckets: the native set, or its parted bytes read back. */
 export function toBuckets(value: StoredValue, count: number, what: string): BucketSet {
   if ('native' in value && value.native instanceof BucketSet) return value.native;
-  return cutBuckets(toFrame(value, what), count);
+  const data = 'data' in value ? value.data : undefined;
+  if (!data || partedCount(data) !== count) throw new KernelInputError(`${what} is not a split into ${count} buckets`);
+  return new BucketSet(partsOf(data).map((p) => pl.readIPCStream(Buffer.from(p.buffer, p.byteOffset, p.byteLength))));
 }

@@ -10,7 +10,8 @@ import { sortParts } from './sort.js';
 import type { JoinSpec, KeyMaker, PlannedTask, ShuffleHow, SourceSpec, SplitParams, StageParams, TakeParams, TaskPlan } from './tasks.js';
 
 /** A partition not made yet: its inputs concatenated (or its source read, or bucket `take.bucket`
- *  of each of a shuffle's splits gathered, or the `join` of two parts), then ops. */
+ *  of each of a shuffle's splits gathered through its one input, the shuffle's barrier, or the
+ *  `join` of two parts), then ops. */
 export interface Part {
   inputs: string[];
   source: SourceSpec | null;
@@ -47,9 +48,9 @@ export class Lowering {
 
   /**
    * The rows of `parts` redistributed into `partitions` parts: one split task per input part
-   * (its pending ops run in it) and, per output part, a take of its bucket from every split,
-   * left pending so what follows fuses into the take. A range split's last input is the
-   * `boundaries` key.
+   * (its pending ops run in it), one barrier over all splits, and per output part a take of its
+   * bucket from every split through the barrier (P + Q edges), left pending so what follows
+   * fuses into the take. A range split's last input is the `boundaries` key.
    */
   shuffle(parts: Part[], how: ShuffleHow, partitions: number, group: string, boundaries?: string): Part[] {
     const splits = parts.map((p) => {
@@ -59,7 +60,8 @@ export class Lowering {
       const params: SplitParams = { how, partitions, stage };
       return this.emit('df/split', params, boundaries ? [...inputs, boundaries] : inputs, `${group}-split`);
     });
-    return Array.from({ length: partitions }, (_, bucket) => ({ inputs: splits, source: null, ops: [], take: { bucket, partitions } }));
+    const barrier = this.emit('df/barrier', {}, splits, `${group}-barrier`, { barrier: true });
+    return Array.from({ length: partitions }, (_, bucket) => ({ inputs: [barrier], source: null, ops: [], take: { bucket, partitions } }));
   }
 
   /** Consecutive parts concatenated into `count` parts (no data moves but to the task). */

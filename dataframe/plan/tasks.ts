@@ -28,7 +28,7 @@ export interface SplitParams {
   stage: StageParams;
 }
 
-/** df/take: bucket `bucket` of every input split, concatenated, then ops. */
+/** df/take: bucket `bucket` of every split its one input (the shuffle's barrier) names, concatenated, then ops. */
 export interface TakeParams {
   bucket: number;
   partitions: number;
@@ -71,6 +71,8 @@ export interface PlannedTask {
   /** The task group (dashboard, progress): what the task does. */
   group: string;
   fn?: FunctionRef;
+  /** A barrier task: it waits for its inputs without reading them (df/barrier). */
+  barrier?: boolean;
   /** What a worker must have to run it (e.g. { GPU: 1 }). */
   resources?: Record<string, number>;
 }

@@ -2,11 +2,13 @@
 // partition is (in a worker's task pool on the cluster). Each estimator family keeps its
 // kernels in a file of its own and they are listed here by name.
 import type { Shard } from '../core/matrix.js';
+import { dataKernels } from './data.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ShardKernel = (params: any, shard: Shard) => unknown;
 
 const kernels: Readonly<Record<string, ShardKernel>> = {
+  ...dataKernels,
 };
 
 export function runShardKernel(name: string, params: unknown, shard: Shard): unknown {

@@ -6,7 +6,7 @@
 //   kmeans     prediction [N] (the nearest center), distances [N, k] (squared)
 //   only preprocessing: transformed [N, nFeatures]
 // so predictOnnx names its columns as predict / predictProba do (prediction, proba_0 ...).
-import { OnnxExportError } from '../errors.js';
+import { MlError, OnnxExportError } from '../errors.js';
 import type { FittedStep, OnnxExportable } from './fitted.js';
 import { GraphBuilder } from './graph.js';
 import { emitStep, type StepOutput } from './steps.js';
@@ -70,8 +70,8 @@ function stepsOf(model: OnnxExportable | readonly FittedStep[]): readonly Fitted
   try {
     return exportable.onnxSteps();
   } catch (err) {
-    // The estimator's own message (not fitted, not exportable), said to come from toOnnx.
-    if (err instanceof OnnxExportError) throw err;
+    // The estimator's own errors (NotFittedError, a step it cannot export) as they are.
+    if (err instanceof MlError) throw err;
     throw new OnnxExportError(`toOnnx: ${(err as Error).message}`, { cause: err });
   }
 }

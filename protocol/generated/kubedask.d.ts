@@ -188,6 +188,7 @@ export namespace kubedask {
             retries: number;
             priority: number;
             group: string;
+            barrier: boolean;
             static create(properties: kubedask.v1.TaskSpec.$Shape): kubedask.v1.TaskSpec & kubedask.v1.TaskSpec.$Shape;
             static create(properties?: kubedask.v1.TaskSpec.$Properties): kubedask.v1.TaskSpec;
             static encode(message: kubedask.v1.TaskSpec.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -210,6 +211,7 @@ export namespace kubedask {
                 retries?: (number|null);
                 priority?: (number|null);
                 group?: (string|null);
+                barrier?: (boolean|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.TaskSpec.$Properties;
@@ -2447,6 +2449,7 @@ export namespace kubedask {
             constructor(properties?: kubedask.v1.FetchRequest.$Properties);
             $unknowns?: Uint8Array[];
             keys: string[];
+            part?: (kubedask.v1.ValuePart.$Properties|null);
             static create(properties: kubedask.v1.FetchRequest.$Shape): kubedask.v1.FetchRequest & kubedask.v1.FetchRequest.$Shape;
             static create(properties?: kubedask.v1.FetchRequest.$Properties): kubedask.v1.FetchRequest;
             static encode(message: kubedask.v1.FetchRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -2462,9 +2465,41 @@ export namespace kubedask {
         namespace FetchRequest {
             interface $Properties {
                 keys?: (string[]|null);
+                part?: (kubedask.v1.ValuePart.$Properties|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.FetchRequest.$Properties;
+        }
+
+        interface IValuePart extends kubedask.v1.ValuePart.$Properties {
+        }
+
+        class ValuePart {
+            constructor(properties?: kubedask.v1.ValuePart.$Properties);
+            $unknowns?: Uint8Array[];
+            index: number;
+            count: number;
+            cutter: string;
+            static create(properties: kubedask.v1.ValuePart.$Shape): kubedask.v1.ValuePart & kubedask.v1.ValuePart.$Shape;
+            static create(properties?: kubedask.v1.ValuePart.$Properties): kubedask.v1.ValuePart;
+            static encode(message: kubedask.v1.ValuePart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.ValuePart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.ValuePart & kubedask.v1.ValuePart.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.ValuePart & kubedask.v1.ValuePart.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.ValuePart;
+            static toObject(message: kubedask.v1.ValuePart, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ValuePart {
+            interface $Properties {
+                index?: (number|null);
+                count?: (number|null);
+                cutter?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.ValuePart.$Properties;
         }
 
         interface IPutReply extends kubedask.v1.PutReply.$Properties {

@@ -1751,6 +1751,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {number|null} [retries] TaskSpec retries
              * @property {number|null} [priority] TaskSpec priority
              * @property {string|null} [group] TaskSpec group
+             * @property {boolean|null} [barrier] TaskSpec barrier
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1850,6 +1851,14 @@ export const kubedask = $root.kubedask = (() => {
             TaskSpec.prototype.group = "";
 
             /**
+             * TaskSpec barrier.
+             * @member {boolean} barrier
+             * @memberof kubedask.v1.TaskSpec
+             * @instance
+             */
+            TaskSpec.prototype.barrier = false;
+
+            /**
              * Creates a new TaskSpec instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.TaskSpec
@@ -1900,6 +1909,8 @@ export const kubedask = $root.kubedask = (() => {
                     writer.uint32(/* id 7, wireType 0 =*/56).int32(message.priority);
                 if (message.group != null && $Object.hasOwnProperty.call(message, "group") && message.group !== "")
                     writer.uint32(/* id 8, wireType 2 =*/66).string(message.group);
+                if (message.barrier != null && $Object.hasOwnProperty.call(message, "barrier") && message.barrier !== false)
+                    writer.uint32(/* id 9, wireType 0 =*/72).bool(message.barrier);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2054,6 +2065,15 @@ export const kubedask = $root.kubedask = (() => {
                                 delete message.group;
                             continue;
                         }
+                    case 9: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.barrier = value;
+                            else
+                                delete message.barrier;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -2147,6 +2167,9 @@ export const kubedask = $root.kubedask = (() => {
                 if (object.group != null)
                     if (typeof object.group !== "string" || object.group.length)
                         message.group = $String(object.group);
+                if (object.barrier != null)
+                    if (object.barrier)
+                        message.barrier = $Boolean(object.barrier);
                 return message;
             };
 
@@ -2179,6 +2202,7 @@ export const kubedask = $root.kubedask = (() => {
                     object.retries = 0;
                     object.priority = 0;
                     object.group = "";
+                    object.barrier = false;
                 }
                 if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
                     object.key = message.key;
@@ -2209,6 +2233,8 @@ export const kubedask = $root.kubedask = (() => {
                     object.priority = message.priority;
                 if (message.group != null && $Object.hasOwnProperty.call(message, "group"))
                     object.group = message.group;
+                if (message.barrier != null && $Object.hasOwnProperty.call(message, "barrier"))
+                    object.barrier = message.barrier;
                 return object;
             };
 
@@ -23082,6 +23108,7 @@ export const kubedask = $root.kubedask = (() => {
              * Properties of a FetchRequest.
              * @typedef {Object} kubedask.v1.FetchRequest.$Properties
              * @property {Array.<string>|null} [keys] FetchRequest keys
+             * @property {kubedask.v1.ValuePart.$Properties|null} [part] FetchRequest part
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -23123,6 +23150,14 @@ export const kubedask = $root.kubedask = (() => {
             FetchRequest.prototype.keys = $util.emptyArray;
 
             /**
+             * FetchRequest part.
+             * @member {kubedask.v1.ValuePart.$Properties|null|undefined} part
+             * @memberof kubedask.v1.FetchRequest
+             * @instance
+             */
+            FetchRequest.prototype.part = null;
+
+            /**
              * Creates a new FetchRequest instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.FetchRequest
@@ -23157,6 +23192,8 @@ export const kubedask = $root.kubedask = (() => {
                 if (message.keys != null && message.keys.length)
                     for (let i = 0; i < message.keys.length; ++i)
                         writer.uint32(/* id 1, wireType 2 =*/10).string(message.keys[i]);
+                if (message.part != null && $Object.hasOwnProperty.call(message, "part"))
+                    $root.kubedask.v1.ValuePart.encode(message.part, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -23194,7 +23231,7 @@ export const kubedask = $root.kubedask = (() => {
                     _depth = 0;
                 if (_depth > $Reader.recursionLimit)
                     throw $Error("max depth exceeded");
-                let end, message;
+                let end, message, value;
                 if (length === $undefined)
                     end = reader.len;
                 else {
@@ -23220,6 +23257,12 @@ export const kubedask = $root.kubedask = (() => {
                             if (!(message.keys && message.keys.length))
                                 message.keys = [];
                             message.keys.push(reader.stringVerify());
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.part = $root.kubedask.v1.ValuePart.decode(reader, reader.size(), $undefined, _depth + 1, message.part);
                             continue;
                         }
                     }
@@ -23280,6 +23323,11 @@ export const kubedask = $root.kubedask = (() => {
                     for (let i = 0; i < object.keys.length; ++i)
                         message.keys[i] = $String(object.keys[i]);
                 }
+                if (object.part != null) {
+                    if (!$util.isObject(object.part))
+                        throw $TypeError(".kubedask.v1.FetchRequest.part: object expected");
+                    message.part = $root.kubedask.v1.ValuePart.fromObject(object.part, _depth + 1);
+                }
                 return message;
             };
 
@@ -23302,11 +23350,15 @@ export const kubedask = $root.kubedask = (() => {
                 let object = {};
                 if (options.arrays || options.defaults)
                     object.keys = [];
+                if (options.defaults)
+                    object.part = null;
                 if (message.keys && message.keys.length) {
                     object.keys = $Array(message.keys.length);
                     for (let j = 0; j < message.keys.length; ++j)
                         object.keys[j] = message.keys[j];
                 }
+                if (message.part != null && $Object.hasOwnProperty.call(message, "part"))
+                    object.part = $root.kubedask.v1.ValuePart.toObject(message.part, options, _depth + 1);
                 return object;
             };
 
@@ -23336,6 +23388,313 @@ export const kubedask = $root.kubedask = (() => {
             };
 
             return FetchRequest;
+        })();
+
+        v1.ValuePart = (function() {
+
+            /**
+             * Properties of a ValuePart.
+             * @typedef {Object} kubedask.v1.ValuePart.$Properties
+             * @property {number|null} [index] ValuePart index
+             * @property {number|null} [count] ValuePart count
+             * @property {string|null} [cutter] ValuePart cutter
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ValuePart.
+             * @memberof kubedask.v1
+             * @interface IValuePart
+             * @augments kubedask.v1.ValuePart.$Properties
+             * @deprecated Use kubedask.v1.ValuePart.$Properties instead.
+             */
+
+            /**
+             * Shape of a ValuePart.
+             * @typedef {kubedask.v1.ValuePart.$Properties} kubedask.v1.ValuePart.$Shape
+             */
+
+            /**
+             * Constructs a new ValuePart.
+             * @memberof kubedask.v1
+             * @classdesc Represents a ValuePart.
+             * @constructor
+             * @param {kubedask.v1.ValuePart.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ValuePart = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ValuePart index.
+             * @member {number} index
+             * @memberof kubedask.v1.ValuePart
+             * @instance
+             */
+            ValuePart.prototype.index = 0;
+
+            /**
+             * ValuePart count.
+             * @member {number} count
+             * @memberof kubedask.v1.ValuePart
+             * @instance
+             */
+            ValuePart.prototype.count = 0;
+
+            /**
+             * ValuePart cutter.
+             * @member {string} cutter
+             * @memberof kubedask.v1.ValuePart
+             * @instance
+             */
+            ValuePart.prototype.cutter = "";
+
+            /**
+             * Creates a new ValuePart instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.ValuePart
+             * @static
+             * @param {kubedask.v1.ValuePart.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.ValuePart} ValuePart instance
+             * @type {{
+             *   (properties: kubedask.v1.ValuePart.$Shape): kubedask.v1.ValuePart & kubedask.v1.ValuePart.$Shape;
+             *   (properties?: kubedask.v1.ValuePart.$Properties): kubedask.v1.ValuePart;
+             * }}
+             */
+            ValuePart.create = function(properties) {
+                return new ValuePart(properties);
+            };
+
+            /**
+             * Encodes the specified ValuePart message. Does not implicitly {@link kubedask.v1.ValuePart.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.ValuePart
+             * @static
+             * @param {kubedask.v1.ValuePart.$Properties} message ValuePart message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ValuePart.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.index != null && $Object.hasOwnProperty.call(message, "index") && message.index !== 0)
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.index);
+                if (message.count != null && $Object.hasOwnProperty.call(message, "count") && message.count !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.count);
+                if (message.cutter != null && $Object.hasOwnProperty.call(message, "cutter") && message.cutter !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.cutter);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified ValuePart message, length delimited. Does not implicitly {@link kubedask.v1.ValuePart.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.ValuePart
+             * @static
+             * @param {kubedask.v1.ValuePart.$Properties} message ValuePart message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ValuePart.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a ValuePart message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.ValuePart
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.ValuePart & kubedask.v1.ValuePart.$Shape} ValuePart
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ValuePart.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.ValuePart();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.index = value;
+                            else
+                                delete message.index;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.count = value;
+                            else
+                                delete message.count;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.cutter = value;
+                            else
+                                delete message.cutter;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a ValuePart message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.ValuePart
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.ValuePart & kubedask.v1.ValuePart.$Shape} ValuePart
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ValuePart.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a ValuePart message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.ValuePart
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.ValuePart} ValuePart
+             */
+            ValuePart.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.ValuePart)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.ValuePart: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.ValuePart();
+                if (object.index != null)
+                    if ($Number(object.index) !== 0)
+                        message.index = object.index >>> 0;
+                if (object.count != null)
+                    if ($Number(object.count) !== 0)
+                        message.count = object.count >>> 0;
+                if (object.cutter != null)
+                    if (typeof object.cutter !== "string" || object.cutter.length)
+                        message.cutter = $String(object.cutter);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a ValuePart message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.ValuePart
+             * @static
+             * @param {kubedask.v1.ValuePart} message ValuePart
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ValuePart.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.index = 0;
+                    object.count = 0;
+                    object.cutter = "";
+                }
+                if (message.index != null && $Object.hasOwnProperty.call(message, "index"))
+                    object.index = message.index;
+                if (message.count != null && $Object.hasOwnProperty.call(message, "count"))
+                    object.count = message.count;
+                if (message.cutter != null && $Object.hasOwnProperty.call(message, "cutter"))
+                    object.cutter = message.cutter;
+                return object;
+            };
+
+            /**
+             * Converts this ValuePart to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.ValuePart
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ValuePart.prototype.toJSON = function() {
+                return ValuePart.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for ValuePart
+             * @function getTypeUrl
+             * @memberof kubedask.v1.ValuePart
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ValuePart.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.ValuePart";
+            };
+
+            return ValuePart;
         })();
 
         v1.PutReply = (function() {

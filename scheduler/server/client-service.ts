@@ -152,6 +152,7 @@ function toTaskDef(spec: TaskSpec): TaskDef {
     retries: spec.retries ?? 0,
     priority: spec.priority ?? 0,
     group: spec.group || key.replace(/-[^-]*$/, ''),
+    barrier: spec.barrier === true,
     spec,
   };
 }

@@ -53,6 +53,10 @@ export interface TaskRecord extends HeapItem {
   /** Canonical text of `resources`, '' for none. */
   readonly resourceKey: string;
   readonly spec: unknown;
+  /** See TaskDef.barrier. */
+  readonly barrier: boolean;
+  /** Barrier dependents in memory: they keep this task's data (their receipts point at it). */
+  heldBy: number;
   retries: number;
   state: TaskState;
   readonly dependencies: Set<TaskRecord>;
@@ -70,6 +74,8 @@ export interface TaskRecord extends HeapItem {
   nbytes: number;
   /** Workers that died while running it. */
   suspicious: number;
+  /** Times it reported inputs read through a barrier missing (see onMissingData). */
+  inputsMissing: number;
   error: TaskError | undefined;
   errorOrigin: ErrorOrigin | undefined;
   /** Set just before a recommendation to err, naming the cause. */
@@ -213,9 +219,9 @@ export class Core {
     this.archive.delete(def.key);
     const ts: TaskRecord = {
       key: def.key, functionId: def.functionId, group: def.group, priority: def.priority || 0, seq: this.taskSeq++,
-      resources, resourceKey, spec: def.spec, retries: Math.max(0, def.retries || 0), state: 'released',
+      resources, resourceKey, spec: def.spec, barrier: def.barrier === true, heldBy: 0, retries: Math.max(0, def.retries || 0), state: 'released',
       dependencies: new Set(), dependents: new Set(), waitingOn: new Set(), waiters: new Set(), whoHas: new Set(),
-      processingOn: undefined, wantedBy: new Set(), outcome: undefined, nbytes: 0, suspicious: 0, error: undefined, errorOrigin: undefined,
+      processingOn: undefined, wantedBy: new Set(), outcome: undefined, nbytes: 0, suspicious: 0, inputsMissing: 0, error: undefined, errorOrigin: undefined,
       erredBy: undefined, rejectedBy: undefined, lane: '', estMs: 0, stealBucket: '', thief: undefined, stolenFor: undefined,
       heapIndex: -1, story: archived ?? [],
     };
@@ -296,7 +302,7 @@ export class Core {
     return ts.wantedBy.delete(clientId);
   }
 
-  needed(ts: TaskRecord): boolean { return ts.wantedBy.size > 0 || ts.waiters.size > 0; }
+  needed(ts: TaskRecord): boolean { return ts.wantedBy.size > 0 || ts.waiters.size > 0 || ts.heldBy > 0; }
 
   addReplica(ts: TaskRecord, ws: WorkerRecord): void {
     ts.whoHas.add(ws);
@@ -372,6 +378,7 @@ export class Core {
     } else if (isActive && !wasActive) {
       for (const dep of ts.dependencies) dep.waiters.add(ts);
     }
+    if (ts.barrier && (from === 'memory') !== (to === 'memory')) this.hold(ts, to === 'memory');
     ts.state = to;
     if (ts.story.length >= this.options.maxStory) ts.story.shift();
     ts.story.push({ key: ts.key, from, to, stimulusId: this.stimulusId });
@@ -379,6 +386,14 @@ export class Core {
       this.tasks.delete(ts.key);
       this.archive.set(ts.key, ts.story);
       if (this.archive.size > ARCHIVED_STORIES) this.archive.delete(this.archive.keys().next().value as string);
+    }
+  }
+
+  /** A barrier entered (or left) memory: its dependencies are kept while its receipts stand. */
+  private hold(barrier: TaskRecord, on: boolean): void {
+    for (const dep of barrier.dependencies) {
+      dep.heldBy += on ? 1 : -1;
+      if (!on && !this.needed(dep)) this.settleLater(dep);
     }
   }
 

@@ -37,8 +37,12 @@ function resolve(c: Core, ts: TaskRecord, rec: Recommendation): void {
     case 'ready':
       if ((ts.state === 'waiting' || ts.state === 'no-worker') && ts.waitingOn.size === 0) decideReady(c, ts);
       return;
-    case 'reset': // a dependency was lost: go back to waiting for it
-      if (ts.state === 'queued' || ts.state === 'no-worker' || ts.state === 'processing') transition(c, ts, 'released');
+    case 'reset': // a dependency was lost (or moved, under a barrier): go back to waiting for it
+      if (ts.state === 'queued' || ts.state === 'no-worker' || ts.state === 'processing' || (ts.barrier && ts.state === 'memory')) {
+        // A barrier that already finished there keeps its (stale) result: a cancel would not drop it.
+        if (ts.barrier && ts.state === 'processing' && ts.processingOn) c.freeKey(ts.processingOn, ts.key);
+        transition(c, ts, 'released');
+      }
       return;
     case 'fail':
       if (ACTIVE_STATES.has(ts.state)) transition(c, ts, 'erred');

@@ -46,7 +46,7 @@ export type StateIndex =
   | 'tasks' | 'state-counts' | 'memory-bytes' | 'dependencies' | 'dependents' | 'waiters' | 'waiting-on'
   | 'who-has' | 'has-what' | 'processing' | 'work-ms' | 'used-resources' | 'steal-buckets' | 'steals'
   | 'ready-queues' | 'no-worker' | 'pending-counts' | 'clients' | 'retiring' | 'replicating' | 'capable-cache'
-  | 'life-cycle' | 'settled' | 'group-progress';
+  | 'life-cycle' | 'settled' | 'group-progress' | 'held';
 
 /** One disagreement between an index and the records it is derived from. */
 export interface StateViolation {

@@ -8,7 +8,7 @@
 // the usual lineage recompute applies).
 import type { Core, TaskRecord, WorkerRecord } from './core.js';
 import type { EventOf } from './types.js';
-import { strandQueued, wakeFor } from './worker-events.js';
+import { resetBarriers, strandQueued, wakeFor } from './worker-events.js';
 
 export const NO_RECIPIENT = 'no other worker that is not retiring is connected to take its data';
 
@@ -88,7 +88,10 @@ function leastLoaded(recipients: readonly WorkerRecord[], incoming: ReadonlyMap<
 
 /** Every key it holds is safe elsewhere and it runs nothing: forget it, the server closes it. */
 function retire(c: Core, ws: WorkerRecord): void {
-  for (const ts of [...ws.hasWhat]) c.dropReplica(ts, ws);
+  for (const ts of [...ws.hasWhat]) {
+    c.dropReplica(ts, ws);
+    resetBarriers(c, ts);
+  }
   c.removeWorker(ws);
   c.emit({ type: 'worker-retired', workerId: ws.id });
 }

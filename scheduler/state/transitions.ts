@@ -80,10 +80,11 @@ const memoryToReleased: TransitionFn = (c, ts) => {
   }
   ts.whoHas.clear();
   c.setState(ts, 'released');
-  // Only when the data was lost can dependents still need it: they wait for the recompute.
+  // Only when the data was lost can dependents still need it: they wait for the recompute. A
+  // barrier holding it has receipts that point at the lost copy: it runs again after.
   for (const dts of ts.dependents) {
     if (dts.state === 'waiting') dts.waitingOn.add(ts);
-    else if (ACTIVE_STATES.has(dts.state)) c.recommend(dts, 'reset');
+    else if (ACTIVE_STATES.has(dts.state) || (dts.barrier && dts.state === 'memory')) c.recommend(dts, 'reset');
   }
   c.recommend(ts, 'settle');
 };

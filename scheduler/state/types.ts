@@ -14,6 +14,11 @@ export interface TaskDef<Spec = unknown> {
   priority: number;
   /** Task group (usually the function name), for duration estimates and the dashboard. */
   group: string;
+  /**
+   * A shuffle's barrier: it waits for its dependencies without their data (the worker is told
+   * where each one is), and keeps them in memory for as long as its own result is.
+   */
+  barrier?: boolean;
   spec: Spec;
 }
 

@@ -90,6 +90,12 @@ function checkEdges(c: Core, f: Findings, ts: TaskRecord, name: string): void {
     }
   }
   for (const dts of ts.waiters) if (!ts.dependents.has(dts)) f.add('waiters', name, `waiter "${dts.key}" is not a dependent`);
+  // Held: by exactly the barrier dependents in memory; a barrier in memory has all it holds.
+  const holders = [...ts.dependents].filter((dts) => dts.barrier && dts.state === 'memory').length;
+  if (ts.heldBy !== holders) f.add('held', name, `heldBy is ${ts.heldBy} but ${holders} barrier(s) in memory depend on it`);
+  if (ts.barrier && ts.state === 'memory') {
+    for (const dep of ts.dependencies) if (dep.state !== 'memory') f.add('held', name, `is in memory but holds "${dep.key}", which is ${dep.state}`);
+  }
 }
 
 /** A waiting task waits for exactly its dependencies not in memory, each on its way there. */

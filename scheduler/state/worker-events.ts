@@ -60,16 +60,22 @@ export function onWorkerRemoved(c: Core, e: EventOf<'worker-removed'>): void {
   for (const ts of [...ws.hasWhat]) {
     c.dropReplica(ts, ws);
     if (ts.state === 'memory' && ts.whoHas.size === 0) transition(c, ts, 'released'); // recomputed if needed
+    else resetBarriers(c, ts); // copies left, but the receipts may name the one gone
   }
   strandQueued(c);
+}
+
+/** Barriers in memory over `ts` run again: their receipts may name a holder that is gone. */
+export function resetBarriers(c: Core, ts: TaskRecord): void {
+  for (const dts of ts.dependents) if (dts.barrier && (dts.state === 'memory' || dts.state === 'processing')) c.recommend(dts, 'reset');
 }
 
 export function onTaskFinished(c: Core, e: EventOf<'task-finished'>): void {
   const ws = c.workers.get(e.workerId);
   if (!ws) return;
   const ts = c.tasks.get(e.key);
-  if (!ts) {
-    c.freeKey(ws, e.key);
+  if (!ts || (ts.barrier && !(ts.state === 'processing' && ts.processingOn === ws))) {
+    c.freeKey(ws, e.key); // a barrier's result is only as good as the receipts of the run we asked for
     return;
   }
   switch (ts.state) {
@@ -121,21 +127,47 @@ export function onTaskRejected(c: Core, e: EventOf<'task-rejected'>): void {
 /**
  * The worker could not fetch some dependencies from the holders it was given. It cannot say
  * which holder failed, so every listed holder is dropped (and told to free its copy, so no
- * untracked copy lingers); a key left with no holder is recomputed from its lineage.
+ * untracked copy lingers); a key left with no holder is recomputed from its lineage. The
+ * missing keys may also be the inputs of a barrier it depends on (a shuffle's splits, which
+ * it reads through the barrier's receipts).
  */
 export function onMissingData(c: Core, e: EventOf<'missing-data'>): void {
   const ts = runningOn(c, e.workerId, e.key);
   if (!ts) return;
+  const throughBarrier = e.missing.filter((key) => {
+    const dep = c.tasks.get(key);
+    return dep !== undefined && readsThroughBarrier(ts, dep);
+  });
+  if (throughBarrier.length > 0 && ++ts.inputsMissing > MISSING_INPUTS_LIMIT) {
+    // Recomputed that often and still unreadable where it is: not a lost worker but a broken read.
+    const error = {
+      name: 'InputsMissing',
+      message: `task "${ts.key}" could not read its inputs from their holders ${ts.inputsMissing} times, after they were computed again each time (last: ${throughBarrier.slice(0, 3).join(', ')})`,
+      stack: '', worker: c.workers.get(e.workerId)?.def.name ?? e.workerId,
+    };
+    ts.erredBy = { key: ts.key, error };
+    c.erred.push({ key: ts.key, group: ts.group, error });
+    transition(c, ts, 'erred', { quiet: true });
+    return;
+  }
   transition(c, ts, 'released', { quiet: true });
   for (const key of e.missing) {
     const dep = c.tasks.get(key);
-    if (!dep || dep.state !== 'memory' || !ts.dependencies.has(dep)) continue;
+    if (!dep || dep.state !== 'memory' || !(ts.dependencies.has(dep) || readsThroughBarrier(ts, dep))) continue;
     for (const holder of [...dep.whoHas]) {
       c.freeKey(holder, dep.key);
       c.dropReplica(dep, holder);
     }
     transition(c, dep, 'released');
   }
+}
+
+/** Reports of missing inputs read through a barrier a task may make before it errs (each one recomputes them). */
+export const MISSING_INPUTS_LIMIT = 10;
+
+function readsThroughBarrier(ts: TaskRecord, dep: TaskRecord): boolean {
+  for (const b of ts.dependencies) if (b.barrier && b.dependencies.has(dep)) return true;
+  return false;
 }
 
 export function onKeysAdded(c: Core, e: EventOf<'keys-added'>): void {

@@ -23,6 +23,7 @@ test('kubedask bench dataframe --json --copies 1 --runs 1 with no Python reports
     peers: Record<string, { status: string; reason: string }>;
     ratios: Record<string, unknown>; checks: Record<string, Record<string, string>>;
     goals: { met: { faster_than_dask: Record<string, boolean | null>; groupby_within_duckdb: boolean | null } };
+    shuffle_scaling: Array<{ partitions: number; tasks: number; edges: number; median_s: number }>;
   };
   assert.equal(result.bench, 'dataframe');
   assert.equal(result.runs, 1);
@@ -45,4 +46,10 @@ test('kubedask bench dataframe --json --copies 1 --runs 1 with no Python reports
   assert.deepEqual(result.checks.groupby, {});
   assert.equal(result.goals.met.groupby_within_duckdb, null);
   assert.equal(result.goals.met.faster_than_dask.groupby, null);
+  // The shuffle's graph grows as P + Q, not P x Q.
+  assert.deepEqual(result.shuffle_scaling.map((s) => s.partitions), [16, 64, 256]);
+  for (const s of result.shuffle_scaling) {
+    assert.ok(s.median_s > 0, JSON.stringify(s));
+    assert.ok(s.edges < 6 * s.partitions, `edges grow linearly: ${JSON.stringify(s)}`);
+  }
 });

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import pl from 'nodejs-polars';
-import { fromPolars, readCsv, readParquet, type DataFrame, type JoinOptions } from '../../index.js';
+import { ENTRY_KIND, fromPolars, readCsv, readParquet, type DataFrame, type JoinOptions } from '../../index.js';
 import { useCluster } from '../helpers/cluster.js';
 import { assertFramesEqual } from '../helpers/frames.js';
 
@@ -79,6 +79,25 @@ describe('DataFrame.join', () => {
     const r = fromPolars(right, { partitions: 3 }).persist({ client: fx.client });
     for (const how of HOWS) await check(l, r, left, right, { on: ['k', 'k2'], how }, /shuffle both sides by the keys into 5 partition/);
     assert.equal(l.join(r, { on: 'k' }).npartitions, 5);
+  });
+
+  it('a shuffled join moves buckets, not splits: each take fetches its own bucket of a split held elsewhere', async () => {
+    const { client } = fx;
+    const before = (await client.history()).cursor;
+    const l = fromPolars(left, { partitions: 6 }).persist({ client });
+    const r = fromPolars(right, { partitions: 6 }).persist({ client });
+    const joined = l.join(r, { on: 'k', how: 'inner' });
+    assertSame(await joined.compute({ client }), left.join(right, { on: 'k', how: 'inner' }), 'inner');
+    const h = await client.history();
+    const perSplit = new Map<string, number[]>();
+    h.stream.kind.forEach((kind, i) => {
+      const key = h.stream.key[i]!;
+      if (kind !== ENTRY_KIND.transfer || i < before - h.dropped || !/^join-(left|right)-split-/.test(key)) return;
+      perSplit.set(key, [...(perSplit.get(key) ?? []), h.stream.bytes[i]!]);
+    });
+    assert.ok(perSplit.size > 0, 'takes fetched buckets of splits held on the other worker');
+    // A split fetched whole would travel once per worker; its buckets travel once per take.
+    assert.ok([...perSplit.values()].some((fetches) => fetches.length >= 2), `some split served several takes: ${JSON.stringify([...perSplit])}`);
   });
 
   it('joins leftOn/rightOn keys of other names, with a custom suffix for clashing columns', async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pl from 'nodejs-polars';
-import { fromPolars, readParquet, type DataFrame } from '../../index.js';
+import { ENTRY_KIND, fromPolars, readParquet, type DataFrame } from '../../index.js';
 import { useCluster, withCluster } from '../helpers/cluster.js';
 import { assertFramesEqual } from '../helpers/frames.js';
 import { seededRandom } from '../helpers/random.js';
@@ -165,6 +165,30 @@ describe('DataFrame when a worker dies', () => {
       process.kill(cluster.workerPids[victim]!, 'SIGKILL');
       assertFramesEqual(await result, local.groupBy('many').agg(...aggs()), { sortBy: ['many'] });
       assert.ok((await client.clusterInfo()).workers.every((w) => w.name !== victim), 'the killed worker is gone');
+    });
+  });
+
+  it('a worker killed once the shuffle\'s barrier stands: its splits are recomputed, the barrier runs again, the result is right', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubedask-df-kill-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    await withCluster({ workers: 3, threads: 1 }, async (cluster, client) => {
+      const local = generated(1_200_000);
+      local.writeParquet(join(dir, 'data.parquet'));
+      const aggs = () => [pl.len().alias('rows'), pl.col('x').median().alias('median'), pl.col('n').nUnique().alias('distinct')];
+      const query = readParquet(join(dir, 'data.parquet'), { partitionRows: 100_000 }).groupBy('many').partitions(12).agg(...aggs());
+      const result = query.compute({ client });
+      const barrierRuns = async () => {
+        const h = await client.history();
+        const g = h.groups.indexOf('aggregate-barrier');
+        return h.stream.group.filter((x, i) => x === g && h.stream.kind[i] === ENTRY_KIND.compute).length;
+      };
+      await waitUntil(async () => (await barrierRuns()) >= 1, 'the barrier to stand', 60_000);
+      const info = await client.clusterInfo();
+      const victim = info.workers.find((w) => w.inMemory > 0)!.name;
+      process.kill(cluster.workerPids[victim]!, 'SIGKILL');
+      assertFramesEqual(await result, local.groupBy('many').agg(...aggs()), { sortBy: ['many'] });
+      // 12 takes of 100,000 rows each on 3 threads outlast the two calls above: some were left.
+      assert.ok((await barrierRuns()) >= 2, 'the barrier ran again, with receipts for the recomputed splits');
     });
   });
 });

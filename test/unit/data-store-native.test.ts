@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataStore, type NativeValue } from '../../worker/runtime/data-store.js';
 import { waitUntil } from '../helpers/wait.js';
+import { encodeParted, partedCount, partsOf } from '../../protocol/parted.js';
 
 function native(tag: number, nbytes: number, encode?: () => Uint8Array): NativeValue & { encoded: number } {
   const value = {
@@ -64,3 +65,26 @@ test('a native value that cannot be encoded stays in memory, counted, and readab
   store.delete('a');
   assert.equal(store.memoryUsed, 0);
 }));
+
+test('a parted value serves one part at a time: sliced in memory, one range of its file once spilled', withStore(150, async (store) => {
+  const parts = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array([9, 8])];
+  store.put('p', native(3, 100, () => encodeParted(parts)));
+  assert.equal(await store.readPart('p', 0), undefined, 'native in memory: the kernel that made it cuts it');
+  store.put('q', { encoding: 1, data: encodeParted(parts) });
+  assert.deepEqual([...(await store.readPart('q', 2))!], [9, 8], 'bytes in memory: sliced');
+  store.put('big', native(4, 140));
+  await waitUntil(() => store.spilledBytes >= 100, 'p to be spilled');
+  assert.deepEqual([...(await store.readPart('p', 0))!], [1, 2, 3], 'read back from its range of the file');
+  assert.deepEqual([...(await store.readPart('p', 1))!], []);
+  await assert.rejects(store.readPart('p', 3), RangeError, 'a part it does not have');
+  store.put('plain', { encoding: 1, data: new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0]) });
+  assert.equal(await store.readPart('plain', 0), undefined, 'not parted');
+  assert.equal(await store.readPart('absent', 0), undefined);
+}));
+
+test('encodeParted and partsOf round-trip, empty parts and none included', () => {
+  const parts = [new Uint8Array([5]), new Uint8Array(0), new Uint8Array([6, 7, 8])];
+  assert.deepEqual(partsOf(encodeParted(parts)).map((p) => [...p]), [[5], [], [6, 7, 8]]);
+  assert.deepEqual(partsOf(encodeParted([])), []);
+  assert.equal(partedCount(new Uint8Array([1, 2, 3])), undefined);
+});

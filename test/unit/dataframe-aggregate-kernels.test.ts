@@ -10,6 +10,7 @@ import type { PlanNode, Schema } from '../../dataframe/plan/nodes.js';
 import { planTasks } from '../../dataframe/plan/lower.js';
 import type { StoredValue } from '../../worker/runtime/data-store.js';
 import { Encoding } from '../../protocol/value-codec.js';
+import { kernelContext } from '../helpers/kernel-context.js';
 
 const schemaOf = (df: pl.DataFrame): Schema => Object.entries(df.schema).map(([name, dtype]) => ({ name, dtype: String(dtype) }));
 
@@ -23,7 +24,11 @@ async function aggregateBoth(parts: pl.DataFrame[], keys: string[], exprs: pl.Ex
   const plan = planTasks({ kind: 'aggregate', input, keys, aggs, splitOut, schema: schemaOf(want) }, (group) => `${group}-${++n}`);
   const store = new Map<string, StoredValue>(parts.map((df, i) => [`data-${i}`, { encoding: Encoding.ENCODING_ARROW_IPC, native: df }]));
   for (const t of plan.tasks) {
-    const out = await kernels[t.kernel]!(t.params, t.inputs.map((k) => store.get(k)!), { key: t.key, nthreads: 1 });
+    const out = await kernels[t.kernel]!(t.params, t.barrier ? [] : t.inputs.map((k) => store.get(k)!), kernelContext(t.key, store, t));
+    if (t.barrier) {
+      store.set(t.key, out as StoredValue); // the receipts, as JSON
+      continue;
+    }
     assert.ok('native' in out, `${t.key} keeps its frame native`);
     store.set(t.key, { encoding: out.encoding, native: out.native });
   }

@@ -93,17 +93,20 @@ test('two sides of unknown size are hash-shuffled into the larger partition coun
   assert.equal(leftSplits.length, 3);
   assert.equal(rightSplits.length, 5);
   assert.equal(joins.length, 5);
-  assert.equal(tasks.length, 3 + 5 + 5);
+  assert.equal(tasks.length, 3 + 5 + 2 + 5);
+  const [leftBarrier, rightBarrier] = ['join-left-barrier', 'join-right-barrier'].map((g) => tasks.find((t) => t.group === g)!);
+  assert.deepEqual(leftBarrier!.inputs, leftSplits.map((s) => s.key));
+  assert.deepEqual(rightBarrier!.inputs, rightSplits.map((s) => s.key));
   assert.equal(outputs.length, 5);
   for (const s of leftSplits) assert.deepEqual((s.params as SplitParams).how, { kind: 'hash', by: ['origin'] });
   for (const s of rightSplits) assert.deepEqual((s.params as SplitParams).how, { kind: 'hash', by: ['iata'] });
   for (const [j, t] of joins.entries()) {
     const p = t.params as JoinParams;
-    assert.deepEqual(t.inputs, [...leftSplits.map((s) => s.key), ...rightSplits.map((s) => s.key)]);
+    assert.deepEqual(t.inputs, [leftBarrier!.key, rightBarrier!.key], 'each side read through its barrier');
     assert.deepEqual(p.left.take, { bucket: j, partitions: 5 });
     assert.deepEqual(p.right.take, { bucket: j, partitions: 5 });
-    assert.equal(p.left.inputs, 3);
-    assert.equal(p.right.inputs, 5);
+    assert.equal(p.left.inputs, 1);
+    assert.equal(p.right.inputs, 1);
   }
   assert.equal(partitionCount(node), 5);
   assert.match(explainPlan(node), /shuffle both sides by the keys into 5 partition/);
@@ -185,8 +188,8 @@ test('a join of joins: the inner join partitions are made by their own tasks fir
   const inner = joinOf(data(FLIGHTS, 2), data(AIRPORTS, 2));
   const outer = joinOf(inner, scan([{ name: 'state', dtype: 'String' }, { name: 'region', dtype: 'String' }], 1, 50), 'left', ['state'], ['state']);
   const { tasks, outputs, joins } = plan(outer);
-  // 2 + 2 splits, 2 inner joins, 1 small read, 2 outer joins.
-  assert.equal(tasks.length, 9);
+  // 2 + 2 splits, 2 barriers, 2 inner joins, 1 small read, 2 outer joins.
+  assert.equal(tasks.length, 11);
   assert.equal(joins.length, 4);
   const inners = joins.filter((t) => !outputs.includes(t.key));
   assert.equal(inners.length, 2);

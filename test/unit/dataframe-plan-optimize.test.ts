@@ -16,6 +16,7 @@ import { readParquet } from '../../dataframe/sources.js';
 import { planTasks } from '../../dataframe/plan/lower.js';
 import { stage } from '../../dataframe/kernels/stage.js';
 import { sortedResult } from './dataframe-plan-reference.js';
+import { kernelContext } from '../helpers/kernel-context.js';
 
 const { col, lit } = pl;
 const dir = mkdtempSync(join(tmpdir(), 'kubedask-plan-'));
@@ -207,7 +208,7 @@ test('the stage kernel runs the optimized scan tasks to the rows of the plan as 
   const { tasks } = planTasks(optimize(q.plan), (group) => `${group}-${++n}`);
   assert.equal(tasks.length, 4);
   for (const task of tasks) assert.deepEqual((task.params as { source: { columns: string[] } }).source.columns, ['id', 'g', 'a']);
-  const outputs = await Promise.all(tasks.map((t) => stage(t.params, [], { key: t.key, nthreads: 1 })));
+  const outputs = await Promise.all(tasks.map((t) => stage(t.params, [], kernelContext(t.key))));
   const got = pl.concat(outputs.map((v) => (v as { native: pl.DataFrame }).native));
   const expected = sortedResult(q.plan);
   assert.ok(expected.height > 0);

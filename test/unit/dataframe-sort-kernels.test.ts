@@ -8,6 +8,7 @@ import { rangeBuckets } from '../../dataframe/kernels/range-buckets.js';
 import { WEIGHT_COLUMN, boundaries as boundariesKernel, pickBoundaries, sample, sortLazy } from '../../dataframe/kernels/sort.js';
 import { Encoding } from '../../protocol/value-codec.js';
 import { seededRandom } from '../helpers/random.js';
+import { kernelContext } from '../helpers/kernel-context.js';
 
 type Value = number | string | Date | null;
 
@@ -152,7 +153,7 @@ describe('pickBoundaries', () => {
 });
 
 describe('df/sample and df/boundaries', () => {
-  const context = { key: 'k', nthreads: 1 };
+  const context = kernelContext('k');
   const stored = (df: pl.DataFrame) => ({ encoding: Encoding.ENCODING_ARROW_IPC, native: df });
   const frameOf = (v: unknown) => (v as { native: pl.DataFrame }).native;
 

@@ -29,7 +29,7 @@ describe('sort planning', () => {
   it('samples each partition, picks boundaries once, range-splits and sorts each output partition', () => {
     const { tasks, outputs } = plan(sortOf(data(4)));
     assert.deepEqual(tasks.map((t) => t.kernel).sort(), [
-      'df/boundaries', 'df/sample', 'df/sample', 'df/sample', 'df/sample',
+      'df/barrier', 'df/boundaries', 'df/sample', 'df/sample', 'df/sample', 'df/sample',
       'df/split', 'df/split', 'df/split', 'df/split', 'df/take', 'df/take', 'df/take', 'df/take',
     ]);
     const samples = byKernel(tasks, 'df/sample');
@@ -54,7 +54,11 @@ describe('sort planning', () => {
     const takes = byKernel(tasks, 'df/take');
     const sort: Op = { op: 'sort', by: ['a', 'b'], descending: [true, false] };
     assert.deepEqual(takes.map((t) => t.params as TakeParams), [0, 1, 2, 3].map((bucket) => ({ bucket, partitions: 4, ops: [sort] })));
-    assert.ok(takes.every((t) => t.inputs.join() === splits.map((s) => s.key).join()));
+    // Every take reads the splits through the one barrier over them (P + Q edges).
+    const [barrier] = byKernel(tasks, 'df/barrier');
+    assert.equal(barrier!.barrier, true);
+    assert.deepEqual(barrier!.inputs, splits.map((s) => s.key));
+    assert.ok(takes.every((t) => t.inputs.join() === barrier!.key));
     // The output partitions are the takes, in bucket order: concatenated, the sorted result.
     assert.deepEqual(outputs, takes.map((t) => t.key));
     assert.equal(partitionCount(sortOf(data(4))), 4);

@@ -5,7 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { toOnnx } from '../../ml/onnx/export.js';
-import { OnnxExportError } from '../../ml/errors.js';
+import { NotFittedError, OnnxExportError } from '../../ml/errors.js';
+import { StandardScaler } from '../../ml/preprocessing/standard-scaler.js';
 import type { FittedStep } from '../../ml/onnx/fitted.js';
 import { onnx } from '../../ml/onnx/generated/onnx.js';
 import { onnxCases, type OnnxCase } from '../helpers/onnx-cases.js';
@@ -63,8 +64,13 @@ describe('toOnnx', () => {
     const fail = (model: Parameters<typeof toOnnx>[0], message: RegExp, options: Parameters<typeof toOnnx>[1] = { features }): void => {
       assert.throws(() => toOnnx(model, options), (err: Error) => err instanceof OnnxExportError && message.test(err.message));
     };
-    it('an unfitted model: its own message, from toOnnx', () => {
-      fail({ onnxSteps: () => { throw new Error('LogisticRegression is not fitted: call fit() first'); } }, /^toOnnx: LogisticRegression is not fitted/);
+    it('an unfitted model: its own NotFittedError, as it is', () => {
+      assert.throws(() => toOnnx({ onnxSteps: () => { throw new NotFittedError('LogisticRegression', 'onnxSteps'); } }, { features }),
+        (err: Error) => err instanceof NotFittedError && /^LogisticRegression: not fitted; call fit\(\) before onnxSteps/.test(err.message));
+      assert.throws(() => toOnnx(new StandardScaler(), { features }), NotFittedError);
+    });
+    it('another error of onnxSteps: its message, from toOnnx', () => {
+      fail({ onnxSteps: () => { throw new Error('something broke'); } }, /^toOnnx: something broke/);
     });
     it('something with no onnxSteps', () => fail({} as never, /Object cannot be exported to ONNX \(it has no onnxSteps\(\)\)/));
     it('an unsupported step', () => fail([{ kind: 'one-hot-encoder' } as never], /step 0 \(one-hot-encoder\): unsupported step kind "one-hot-encoder"/));

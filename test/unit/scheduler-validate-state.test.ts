@@ -94,6 +94,8 @@ const CORRUPTIONS: Record<StateIndex, Corruption[]> = {
     // A processing task whose move to memory was not counted.
     ['group "g"', (c) => { (c.progress as unknown as { groups: Map<string, { processing: number; done: number }> }).groups.get('g')!.done++; }],
   ],
+  // No barrier in memory holds "a": a count of one is a lie.
+  held: [['task "a"', (c) => { taskOf(c, 'a').heldBy++; }]],
 };
 
 test('the intact state passes', () => {

@@ -184,6 +184,23 @@ test('errors are reported, kept until freed, and a retry runs again', () => {
   assert.equal(ws.stateOf('a'), undefined);
 });
 
+test('a run that could not read its inputs is reported missing, not erred; its slot and the task are let go', () => {
+  const ws = new WorkerState<string>({ nthreads: 1 });
+  ws.handle(task('t'));
+  ws.handle(task('next'));
+  const out = ws.handle({ type: 'execute-missing', key: 't', missing: ['s0', 's1'], durationMs: 4, stimulusId: 'm' });
+  assert.deepEqual(sent(out), [{ type: 'missing', key: 't', missing: ['s0', 's1'] }]);
+  assert.deepEqual(executes(out), ['next'], 'the slot is free at once');
+  assert.equal(ws.stateOf('t'), undefined, 'forgotten: the scheduler sends it again');
+  assert.deepEqual(executes(ws.handle(task('t'))), [], 'queued behind next when sent again');
+  // A stale report (the run was interrupted by a cancel meanwhile) is dropped.
+  ws.handle(done('next'));
+  assert.equal(ws.stateOf('t'), 'executing');
+  ws.handle({ type: 'cancel-task', key: 't', stimulusId: 'c' });
+  const stale = ws.handle({ type: 'execute-missing', key: 't', missing: ['s0'], durationMs: 1, stimulusId: 'm2' });
+  assert.deepEqual(sent(stale), []);
+});
+
 test('free-keys releases data unless a local task still needs it', () => {
   const ws = new WorkerState<string>({ nthreads: 1 });
   ws.handle(task('a'));

@@ -1,16 +1,24 @@
 // Built-in kernels (DataFrame, ML): functions of the installed package that tasks name
 // ("df/stage") instead of carrying source. They run in the worker's own process, so their
 // results can stay native objects in the data store (Polars frames) and their heavy work runs
-// on the native library's own threads, never crossing a thread boundary. Each family is
+// on the native library's own threads, never crossing a thread boundary. Pool kernels
+// ("ml/map") are the exception: JavaScript number crunching that runs in a task thread, its
+// inputs handed over as shared memory (threadInput) rather than copied. Each family is
 // loaded the first time one of its kernels runs: a worker that runs none loads none.
 import type { EncodedValue } from '../../protocol/value-codec.js';
 import type { NativeValue, StoredValue } from './data-store.js';
+import type { PartOf } from './parts.js';
+import type { ValuePart } from './peer-server.js';
 
 export interface KernelContext {
   /** The task's key, for messages. */
   key: string;
   /** The worker's threads (what a kernel may use at once). */
   nthreads: number;
+  /** A barrier's inputs and their holders' addresses, in argument order (it reads none of their data). */
+  inputsAt?: Array<[string, string[]]>;
+  /** Part `part` of each key: whole from this worker's store, else only that part from a holder (parts.ts). */
+  readParts(holders: ReadonlyArray<readonly [string, readonly string[]]>, part: ValuePart): Promise<PartOf[]>;
 }
 
 /** A kernel gets its literal parameters and its input values, in the order of the task's key arguments. */
@@ -18,20 +26,38 @@ export type Kernel = (params: unknown, inputs: StoredValue[], context: KernelCon
 
 export type KernelFamily = Readonly<Record<string, Kernel>>;
 
-const families: Record<string, () => Promise<KernelFamily>> = {
-  df: async () => (await import('../../dataframe/kernels/index.js')).kernels,
-  onnx: async () => (await import('../../ml/onnx/kernels.js')).kernels,
+const families: Record<string, () => Promise<Family>> = {
+  df: () => import('../../dataframe/kernels/index.js'),
+  ml: () => import('../../ml/core/worker-kernels.js'),
+  onnx: () => import('../../ml/onnx/kernels.js'),
 };
 
-const loaded = new Map<string, Promise<KernelFamily>>();
+const loaded = new Map<string, Promise<Family>>();
 
-/** The kernel called `name` ("family/kernel"), or undefined when there is none. */
+/** Kernels a peer may ask to cut a value into parts (FetchRequest.part): nothing else runs on a peer's word. */
+const PART_CUTTERS: ReadonlySet<string> = new Set(['df/bucket']);
+
+export async function resolvePartCutter(name: string): Promise<Kernel | undefined> {
+  return PART_CUTTERS.has(name) ? resolveKernel(name) : undefined;
+}
+
+/** The kernel called `name` ("family/kernel") that runs on the worker's main thread, or undefined when there is none. */
 export async function resolveKernel(name: string): Promise<Kernel | undefined> {
+  const kernels = (await loadFamily(name))?.kernels;
+  return kernels && Object.hasOwn(kernels, name) ? kernels[name] : undefined;
+}
+
+/** The pool kernel called `name`, or undefined when there is none. */
+export async function resolvePoolKernel(name: string): Promise<PoolKernel | undefined> {
+  const kernels = (await loadFamily(name))?.poolKernels;
+  return kernels && Object.hasOwn(kernels, name) ? kernels[name] : undefined;
+}
+
+function loadFamily(name: string): Promise<Family> | undefined {
   const family = name.slice(0, name.indexOf('/'));
-  const load = families[family];
+  const load = Object.hasOwn(families, family) ? families[family] : undefined;
   if (!load) return undefined;
   let kernels = loaded.get(family);
   if (!kernels) loaded.set(family, (kernels = load()));
-  const all = await kernels;
-  return Object.hasOwn(all, name) ? all[name] : undefined;
+  return kernels;
 }

@@ -4,11 +4,12 @@
 // directory and read back from there on demand (they stay on disk: re-admitting big values
 // would thrash), as bytes.
 import { mkdtempSync } from 'node:fs';
-import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EncodedValue } from '../../protocol/values.js';
 import { SpillError } from './errors.js';
+import { headerBytes, partedCount, partOf, partRange } from '../../protocol/parted.js';
 
 export interface DataStoreOptions {
   /** Bytes of values kept in memory before spilling; 0 = never spill. */
@@ -113,6 +114,39 @@ export class DataStore {
     } catch (err) {
       if (this.entries.get(key) !== e) return undefined; // deleted meanwhile
       throw new SpillError(`spilled value ${key} could not be read back from ${path}`, key, path, { cause: err });
+    }
+  }
+
+  /**
+   * Part `index` of a value kept as parted bytes (protocol/parted.ts), in memory or on disk (only
+   * that range is read); undefined when the value is native, not parted, or absent.
+   */
+  async readPart(key: string, index: number): Promise<Uint8Array | undefined> {
+    const hot = this.touch(key);
+    if (hot?.data) return partedCount(hot.data) === undefined ? undefined : partOf(hot.data, index);
+    const e = this.entries.get(key);
+    if (hot || !e?.path) return undefined;
+    const path = e.path;
+    let file;
+    try {
+      file = await open(path, 'r');
+    } catch (err) {
+      if (this.entries.get(key) !== e) return undefined;
+      throw new SpillError(`spilled value ${key} could not be read back from ${path}`, key, path, { cause: err });
+    }
+    try {
+      const first = new Uint8Array(8);
+      await file.read(first, 0, 8, 0);
+      const count = partedCount(first);
+      if (count === undefined) return undefined;
+      const header = new Uint8Array(headerBytes(count));
+      await file.read(header, 0, header.byteLength, 0);
+      const [start, end] = partRange(header, index);
+      const part = new Uint8Array(end - start);
+      await file.read(part, 0, part.byteLength, start);
+      return part;
+    } finally {
+      await file.close();
     }
   }
 

@@ -92,3 +92,15 @@ export class UnknownKernelError extends WorkerError {
     super(`task ${key} asks for built-in kernel "${kernel}", which this worker does not have (is it running an older kubedask than the client?)`);
   }
 }
+
+/**
+ * A built-in kernel could not read these keys from any holder it was told of (a shuffle's
+ * splits, read through a barrier's receipts). Not the task's failure: the worker reports the
+ * keys missing, the scheduler recomputes them and runs the task again.
+ */
+export class InputsMissingError extends WorkerError {
+  override name = 'InputsMissingError';
+  constructor(readonly task: string, readonly keys: string[], readonly reasons: string[]) {
+    super(`task ${task} could not read ${keys.length} input(s) from their holders (${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', ...' : ''}): ${reasons.slice(0, 3).join('; ')}`);
+  }
+}

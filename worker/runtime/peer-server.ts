@@ -9,6 +9,7 @@ import { WorkerDataService, serverOptions } from '../../protocol/services.js';
 import { HealthService, healthHandlers } from '../../protocol/health.js';
 import type { DataStore } from './data-store.js';
 import type { KeptLogLine } from './log-buffer.js';
+import type { EncodedValue } from '../../protocol/values.js';
 
 type DataChunk = kubedask.v1.DataChunk;
 type FetchRequest = kubedask.v1.FetchRequest;
@@ -31,7 +32,11 @@ export interface PeerServerOptions {
   credentials?: grpc.ServerCredentials;
   /** The worker's `n` most recent log lines (all kept when 0), for Logs; none without it. */
   logs?: (n: number) => KeptLogLine[];
+  /** Part `index` of `count` of the key's value, cut by the built-in kernel `cutter`; undefined when not held. */
+  part?: (key: string, part: ValuePart) => Promise<EncodedValue | undefined>;
 }
+
+export interface ValuePart { index: number; count: number; cutter: string }
 
 export interface PeerServer {
   server: grpc.Server;
@@ -39,8 +44,8 @@ export interface PeerServer {
   close(graceMs?: number): Promise<void>;
 }
 
-function workerDataHandlers(options: Pick<PeerServerOptions, 'store' | 'onPut' | 'chunkBytes' | 'logs'>): grpc.UntypedServiceImplementation {
-  const { store, onPut, chunkBytes, logs } = options;
+function workerDataHandlers(options: Pick<PeerServerOptions, 'store' | 'onPut' | 'chunkBytes' | 'logs' | 'part'>): grpc.UntypedServiceImplementation {
+  const { store, onPut, chunkBytes, logs, part } = options;
   return {
     logs(call: grpc.ServerUnaryCall<kubedask.v1.LogsRequest, kubedask.v1.LogsReply.$Properties>, callback: grpc.sendUnaryData<kubedask.v1.LogsReply.$Properties>): void {
       const lines = logs?.(call.request.n) ?? [];
@@ -49,7 +54,11 @@ function workerDataHandlers(options: Pick<PeerServerOptions, 'store' | 'onPut' |
 
     fetch(call: grpc.ServerWritableStream<FetchRequest, kubedask.v1.DataChunks.$Properties>): void {
       void (async () => {
-        for await (const chunks of batchChunks(chunksOf(store, call.request.keys, chunkBytes), chunkBytes)) {
+        const p = call.request.part;
+        const read = p?.count && part
+          ? (key: string) => part(key, { index: p.index ?? 0, count: p.count ?? 0, cutter: p.cutter ?? '' })
+          : (key: string) => store.get(key);
+        for await (const chunks of batchChunks(chunksOf(read, call.request.keys, chunkBytes), chunkBytes)) {
           if (call.cancelled) return;
           if (!call.write({ chunks })) await drained(call);
         }
@@ -88,11 +97,11 @@ function workerDataHandlers(options: Pick<PeerServerOptions, 'store' | 'onPut' |
 }
 
 /** The keys' chunks in order; a key this worker cannot produce becomes a `missing` chunk. */
-async function* chunksOf(store: DataStore, keys: string[], chunkBytes?: number): AsyncGenerator<kubedask.v1.DataChunk.$Properties> {
+async function* chunksOf(read: (key: string) => Promise<EncodedValue | undefined>, keys: string[], chunkBytes?: number): AsyncGenerator<kubedask.v1.DataChunk.$Properties> {
   for (const key of keys) {
     let value;
     try {
-      value = await store.get(key);
+      value = await read(key);
     } catch (err) {
       yield missingChunk(key, (err as Error).message);
       continue;

@@ -11,8 +11,10 @@ export interface TaskFunction {
   /** Uploaded module name and export, when not `source`. */
   module?: string;
   export?: string;
-  /** A built-in kernel's name: run by the worker itself, never by a task thread. */
+  /** A built-in kernel's name: run by the worker itself, never by a task thread, except a pool kernel (see builtinUrl). */
   builtin?: string;
+  /** A pool kernel's module (builtins.ts): the thread calls its export `export`. */
+  builtinUrl?: string;
   /** How the thread hands values to the function ('' as decoded; see thread-adapters.ts). */
   adapter?: string;
 }

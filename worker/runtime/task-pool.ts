@@ -159,6 +159,7 @@ export class TaskPool {
   private resolveFunction(fn: TaskFunction): { key: string; def: ThreadFunction } | Error {
     const adapter = fn.adapter || undefined;
     if (fn.source) return { key: fn.id, def: { name: fn.name, source: fn.source, adapter } };
+    if (fn.builtinUrl) return { key: fn.id, def: { name: fn.name, moduleUrl: fn.builtinUrl, exportName: fn.export || 'default', adapter } };
     const url = fn.module ? this.options.modules?.url(fn.module) : undefined;
     if (!url) return new ModuleNotInstalledError(fn.module || '(none)');
     return { key: `${fn.id}@${url}`, def: { name: fn.name, moduleUrl: url, exportName: fn.export || 'default', adapter } };

@@ -24,8 +24,8 @@ import { kubedask } from '../../protocol/generated/kubedask.js';
 import { WorkerState } from '../state/worker-state.js';
 import type { ComputeRequest, InstructionOf, InstructionType, ToScheduler, Transfer, WorkerEvent as StateEvent } from '../state/types.js';
 import { DataStore } from './data-store.js';
-import { DependencyLostError, UnknownFunctionError, UnknownKernelError, WorkerError, WorkerOptionsError } from './errors.js';
-import { resolveKernel } from './builtins.js';
+import { DependencyLostError, InputsMissingError, UnknownFunctionError, UnknownKernelError, WorkerError, WorkerOptionsError } from './errors.js';
+import { resolveKernel, resolvePartCutter, resolvePoolKernel, type PoolKernel } from './builtins.js';
 import { decodeValue, type EncodedValue } from '../../protocol/value-codec.js';
 import { isNativeValue, type NativeValue, type StoredValue } from './data-store.js';
 import { ModuleStore } from './module-store.js';
@@ -34,7 +34,9 @@ import { SchedulerUnreachableError } from '../../protocol/errors.js';
 import { routeGrpcLogs } from '../../protocol/grpc-log.js';
 import { createLogger, type Logger, type LogLevel } from '../../protocol/log.js';
 import { channelCredentials, serverCredentials, type Tls } from '../../protocol/tls.js';
-import { joinHostPort, startPeerServer, type PeerServer } from './peer-server.js';
+import { joinHostPort, startPeerServer, type PeerServer, type ValuePart } from './peer-server.js';
+import { readParts } from './parts.js';
+import { PART_ENCODING } from '../../protocol/parted.js';
 import { isValidLogLines, LogBuffer, MAX_LOG_LINES, lineOfRecord } from './log-buffer.js';
 import { keepTaskOutput } from './task-output-log.js';
 import { startMetricsListener, type MetricsListener } from '../../protocol/metrics-http.js';
@@ -150,6 +152,8 @@ class WorkerProcess {
   private runSeq = 0;
   /** Dependencies fetched from peers and not yet reported with the task that used them. */
   private readonly transfers = new Map<string, Transfer>();
+  /** Barrier tasks sent and not yet run: their dependencies' holders (what they run with). */
+  private readonly barrierInputs = new Map<string, Record<string, string[]>>();
   private state: WorkerState<Spec>;
   /** Bumped on every reset: outcomes of older I/O are dropped. */
   private generation = 0;
@@ -198,6 +202,7 @@ class WorkerProcess {
       store: this.store, host, port, credentials: serverCredentials(this.options.tls),
       onPut: (values) => this.handle({ type: 'data-put', keys: values, stimulusId: this.stimulus('put') }),
       logs: (n) => this.recentLogs.recent(n),
+      part: (key, part) => this.cutPart(key, part),
     }).catch((err: Error) => {
       throw new WorkerError(`cannot serve worker data on ${joinHostPort(host, port)}: ${err.message}`, { cause: err });
     });
@@ -301,15 +306,26 @@ class WorkerProcess {
       if (!spec?.key) return;
       const whoHas: Record<string, string[]> = {};
       for (const w of compute.whoHas ?? []) whoHas[w.key ?? ''] = w.addresses ?? [];
+      // A barrier reads no data: its dependencies' holders are its input (see runBuiltin).
+      if (spec.barrier) this.barrierInputs.set(spec.key, whoHas);
       const task: ComputeRequest<Spec> = {
-        key: spec.key, dependencies: spec.dependencies ?? [], whoHas, priority: spec.priority ?? 0,
+        key: spec.key, dependencies: spec.barrier ? [] : spec.dependencies ?? [], whoHas: spec.barrier ? {} : whoHas, priority: spec.priority ?? 0,
         resources: spec.resources ?? {}, group: this.groupOf(spec), spec,
       };
       this.handle({ type: 'compute-task', task, stimulusId: this.stimulus('compute') });
     },
-    free: (free) => this.handle({ type: 'free-keys', keys: free.keys ?? [], stimulusId: this.stimulus('free') }),
-    cancel: (cancel) => this.handle({ type: 'cancel-task', key: cancel.key ?? '', stimulusId: this.stimulus('cancel') }),
-    steal: (steal) => this.handle({ type: 'steal-task', key: steal.key ?? '', stimulusId: this.stimulus('steal') }),
+    free: (free) => {
+      for (const key of free.keys ?? []) this.barrierInputs.delete(key);
+      this.handle({ type: 'free-keys', keys: free.keys ?? [], stimulusId: this.stimulus('free') });
+    },
+    cancel: (cancel) => {
+      this.barrierInputs.delete(cancel.key ?? '');
+      this.handle({ type: 'cancel-task', key: cancel.key ?? '', stimulusId: this.stimulus('cancel') });
+    },
+    steal: (steal) => {
+      this.barrierInputs.delete(steal.key ?? ''); // given up if not started; if started, already read
+      this.handle({ type: 'steal-task', key: steal.key ?? '', stimulusId: this.stimulus('steal') });
+    },
     module: (module) => {
       try {
         this.modules.install(module.name ?? '', module.source ?? '');
@@ -369,6 +385,7 @@ class WorkerProcess {
     execute: (ins) => void this.execute(ins.key, ins.spec),
     interrupt: (ins) => {
       this.runs.delete(ins.key);
+      this.barrierInputs.delete(ins.key);
       this.pool.cancel(ins.key);
     },
     'send-to-scheduler': (ins) => this.link?.send(wireEvent[ins.message.type](ins.message as never, this.address)),
@@ -385,12 +402,16 @@ class WorkerProcess {
     const run = ++this.runSeq;
     this.runs.set(key, run);
     const current = (): boolean => gen === this.generation && this.runs.get(key) === run && !this.closing;
+    // Read now, before any await: a later compute of the same key brings its own.
+    const holders = spec.barrier ? this.barrierInputs.get(key) ?? {} : undefined;
+    this.barrierInputs.delete(key);
     let outcome: BuiltinOutcome;
     const fn = this.functions.get(spec.functionId ?? '');
     if (!fn) {
       outcome = failure(new UnknownFunctionError(key, spec.functionId ?? ''));
     } else if (fn.builtin) {
-      const ran = await this.runBuiltin(key, fn.builtin, spec, current);
+      const pooled = await resolvePoolKernel(fn.builtin).catch(() => undefined); // a failed load fails in runBuiltin, named
+      const ran = pooled ? await this.runPooled(key, fn.builtin, pooled, spec, current) : await this.runBuiltin(key, fn.builtin, spec, current, holders);
       if (!ran) return;
       outcome = ran;
     } else {
@@ -411,13 +432,18 @@ class WorkerProcess {
     }
     if (!current()) return;
     this.runs.delete(key);
+    if ('missing' in outcome) {
+      this.handle({ type: 'execute-missing', key, missing: outcome.missing, durationMs: outcome.durationMs, stimulusId: this.stimulus('missing') });
+      return;
+    }
     this.metrics?.task(this.groupOf(spec), outcome.ok, outcome.durationMs / 1000);
     if (outcome.ok) {
       this.store.put(key, outcome.value);
       const nbytes = isNativeValue(outcome.value) ? outcome.value.nbytes : outcome.value.data.byteLength;
       this.handle({
         type: 'execute-done', key, nbytes, encoding: outcome.value.encoding, startMs: outcome.startMs,
-        durationMs: outcome.durationMs, thread: outcome.thread, transfers: this.takeTransfers(spec.dependencies ?? []),
+        durationMs: outcome.durationMs, thread: outcome.thread,
+        transfers: [...this.takeTransfers(spec.dependencies ?? []), ...('transfers' in outcome ? outcome.transfers ?? [] : [])],
         stimulusId: this.stimulus('done'),
       });
     } else {
@@ -426,6 +452,20 @@ class WorkerProcess {
         thread: outcome.thread, stimulusId: this.stimulus('failed'),
       });
     }
+  }
+
+  /** Part of a value held here, for a peer, cut by the built-in kernel the peer names (a take's bucket of a split). */
+  private async cutPart(key: string, part: ValuePart): Promise<EncodedValue | undefined> {
+    const bytes = await this.store.readPart(key, part.index); // kept as parted bytes: that range only
+    if (bytes) return { encoding: PART_ENCODING, data: bytes };
+    const value = await this.store.getStored(key);
+    if (!value) return undefined;
+    const cutter = await resolvePartCutter(part.cutter);
+    if (!cutter) throw new UnknownKernelError(key, part.cutter);
+    const out = await cutter({ index: part.index, count: part.count }, [value], {
+      key, nthreads: this.options.nthreads, readParts: () => Promise.reject(new WorkerError(`${part.cutter} reads no other values`)),
+    });
+    return isNativeValue(out) ? { encoding: out.encoding, data: out.encode() } : out;
   }
 
   /** The fetches made for these dependencies, reported once (with the first task to use them). */
@@ -441,11 +481,36 @@ class WorkerProcess {
   }
 
   /**
+   * Runs a pool kernel in a task thread: its parameters go as the literal they are, its inputs
+   * as the kernel's threadInput makes them from the stored values (shared memory, not copied).
+   * Undefined when the run was interrupted meanwhile.
+   */
+  private async runPooled(key: string, name: string, kernel: PoolKernel, spec: Spec, current: () => boolean): Promise<TaskOutcome | undefined> {
+    const deps: Array<[string, number, Uint8Array]> = [];
+    try {
+      for (const dep of spec.dependencies ?? []) {
+        const value = await this.store.getStored(dep).catch(() => undefined);
+        if (!value) return failure(new DependencyLostError(key, dep));
+        const input = kernel.threadInput(value);
+        deps.push([dep, input.encoding, input.data]);
+      }
+    } catch (err) {
+      return failure(err instanceof Error ? err : new Error(String(err)));
+    }
+    const args: WireArg[] = (spec.args ?? []).map((a) => a.key
+      ? { key: a.key }
+      : { encoding: a.value?.encoding ?? kubedask.v1.Encoding.ENCODING_JSON, data: exact(a.value?.data) });
+    if (!current()) return undefined;
+    const fn: TaskFunction = { id: `builtin:${name}`, name, builtin: name, builtinUrl: kernel.moduleUrl, export: kernel.exportName };
+    return this.pool.run({ key, fn, args, deps });
+  }
+
+  /**
    * Runs a built-in kernel here, on this thread (its heavy work is on the native library's own
    * threads). Its first argument is its parameters (JSON), the others the keys it reads.
    * Undefined when the run was interrupted meanwhile.
    */
-  private async runBuiltin(key: string, name: string, spec: Spec, current: () => boolean): Promise<BuiltinOutcome | undefined> {
+  private async runBuiltin(key: string, name: string, spec: Spec, current: () => boolean, holders?: Record<string, string[]>): Promise<BuiltinOutcome | undefined> {
     const startMs = Date.now();
     const failed = (err: Error): BuiltinOutcome => ({ ...failure(err), startMs, durationMs: Date.now() - startMs, thread: 0 });
     try {
@@ -454,22 +519,35 @@ class WorkerProcess {
       const [paramsArg, ...inputArgs] = spec.args ?? [];
       const params: unknown = paramsArg?.value?.data?.byteLength ? decodeValue({ encoding: paramsArg.value.encoding ?? kubedask.v1.Encoding.ENCODING_JSON, data: paramsArg.value.data }) : {};
       const inputs: StoredValue[] = [];
-      for (const arg of inputArgs) {
+      const inputsAt = holders && inputArgs.map((arg): [string, string[]] => [arg.key ?? '', holders[arg.key ?? ''] ?? []]);
+      const transfers: Transfer[] = [];
+      const onFetched = (k: string, nbytes: number, at: number, ms: number): void => {
+        transfers.push({ key: k, startMs: at, durationMs: ms, nbytes });
+        this.metrics?.transfer(nbytes, ms / 1000);
+      };
+      for (const arg of holders ? [] : inputArgs) {
         const value = arg.key ? await this.store.getStored(arg.key).catch(() => undefined) : undefined;
         if (!value) return failed(new DependencyLostError(key, arg.key ?? '(a literal)'));
         inputs.push(value);
       }
       if (!current()) return undefined;
-      const value = await kernel(params, inputs, { key, nthreads: this.options.nthreads });
-      return { ok: true, value, startMs, durationMs: Date.now() - startMs, thread: 0 };
+      const value = await kernel(params, inputs, {
+        key, nthreads: this.options.nthreads, inputsAt,
+        readParts: (of, part) => readParts({ store: this.store, peers: this.peers, self: this.address, onFetched }, key, of, part),
+      });
+      return { ok: true, value, startMs, durationMs: Date.now() - startMs, thread: 0, transfers };
     } catch (err) {
+      if (err instanceof InputsMissingError) return { missing: err.keys, durationMs: Date.now() - startMs };
       return failed(err instanceof Error ? err : new Error(String(err)));
     }
   }
 }
 
 /** A built-in kernel runs on the worker's main thread: its entries go on lane 0. */
-type BuiltinOutcome = TaskOutcome | { ok: true; value: EncodedValue | NativeValue; startMs: number; durationMs: number; thread: number };
+type BuiltinOutcome = TaskOutcome
+  | { ok: true; value: EncodedValue | NativeValue; startMs: number; durationMs: number; thread: number; transfers?: Transfer[] }
+  /** Inputs read through a barrier could not be read: reported missing, not as an error. */
+  | { missing: string[]; durationMs: number };
 
 /** Decoded bytes are views into the whole received batch; postMessage would copy all of it. */
 function exact(data: Uint8Array | null | undefined): Uint8Array {

@@ -63,6 +63,9 @@ export type WorkerEvent<Spec = unknown> = Stimulus & (
    *  dependencies fetched for it (passed on to the scheduler's task stream). */
   | { type: 'execute-done'; key: string; nbytes: number; encoding: number; startMs: number; durationMs: number; thread: number; transfers: Transfer[] }
   | { type: 'execute-failed'; key: string; error: TaskErrorInfo; startMs: number; durationMs: number; thread: number }
+  /** The run could not read these keys from any holder it was told of (a take's splits behind a
+   *  barrier): not the task's failure; the scheduler recomputes them and runs the task again. */
+  | { type: 'execute-missing'; key: string; missing: string[]; durationMs: number }
   | { type: 'close'; reason: string }
 );
 

@@ -152,6 +152,14 @@ export class WorkerState<Spec = unknown> {
         type: 'erred', key: ev.key, error: ev.error, startMs: ev.startMs, durationMs: ev.durationMs, thread: ev.thread,
       } });
     },
+    'execute-missing': (ev, out) => {
+      const e = this.finishRun(ev.key, ev.durationMs, out, ev.stimulusId);
+      if (!e) return;
+      out.push({ type: 'send-to-scheduler', stimulusId: ev.stimulusId, message: { type: 'missing', key: e.key, missing: ev.missing } });
+      e.wanted = false;
+      e.spec = undefined;
+      this.forget(e, out, ev.stimulusId);
+    },
     close: (ev, out) => {
       this.closed = true;
       for (const e of [...this.entries.values()]) {

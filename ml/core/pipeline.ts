@@ -1,0 +1,122 @@
+// Pipeline: transformers then a final estimator, as scikit-learn's. fit fits each transformer and
+// feeds its (lazy) output to the next, then fits the last step on the transformed DataFrame;
+// predict, predictProba, transform and score run the transforms and delegate to the last step,
+// so the whole chain is one lazy plan per partition. y given as a column of X is taken out of
+// X first and follows it as a one-column DataFrame of the same partitions.
+import type { DataFrame } from '../../dataframe/frame.js';
+import { MlDataError, MlParamError } from '../errors.js';
+import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
+import type { Classifier, Estimator, FitOptions, Predictor, Target, Transformer } from './estimator.js';
+
+export type PipelineStep = [name: string, estimator: Estimator | 'passthrough'];
+
+export class Pipeline implements Transformer, Classifier, OnnxExportable {
+  readonly steps: PipelineStep[];
+
+  constructor(steps: PipelineStep[]) {
+    if (!Array.isArray(steps) || steps.length === 0) throw new MlParamError('Pipeline: give at least one [name, estimator] step');
+    const names = new Set<string>();
+    steps.forEach(([name, estimator], i) => {
+      if (typeof name !== 'string' || name === '' || name.includes('__')) throw new MlParamError(`Pipeline: step ${i} needs a name without "__", got ${JSON.stringify(name)}`);
+      if (names.has(name)) throw new MlParamError(`Pipeline: two steps are named "${name}"`);
+      names.add(name);
+      if (estimator === 'passthrough') return;
+      if (typeof estimator?.fit !== 'function') throw new MlParamError(`Pipeline: step "${name}" is not an estimator (it has no fit)`);
+      if (i < steps.length - 1 && typeof (estimator as Transformer).transform !== 'function') throw new MlParamError(`Pipeline: step "${name}" is not the last, so it must be a transformer (it has no transform)`);
+    });
+    this.steps = steps.map(([n, e]) => [n, e]);
+  }
+
+  /** The steps by name. */
+  get namedSteps(): Record<string, Estimator | 'passthrough'> {
+    return Object.fromEntries(this.steps);
+  }
+
+  get classes(): number[] | undefined {
+    const last = this.last();
+    return last === 'passthrough' ? undefined : (last as Partial<Classifier>).classes;
+  }
+
+  getParams(): Record<string, unknown> {
+    const out: Record<string, unknown> = { steps: this.steps };
+    for (const [name, e] of this.steps) if (e !== 'passthrough') for (const [k, v] of Object.entries(e.getParams())) out[`${name}__${k}`] = v;
+    return out;
+  }
+
+  /** New, unfitted: `<step>__<param>` sets a step's parameter (each step unfitted too). */
+  withParams(params: Record<string, unknown>): this {
+    const nested = new Map<string, Record<string, unknown>>();
+    for (const [k, v] of Object.entries(params)) {
+      const at = k.indexOf('__');
+      const step = at < 0 ? undefined : k.slice(0, at);
+      if (step === undefined || !this.steps.some(([n]) => n === step)) throw new MlParamError(`Pipeline: parameter "${k}" names no step; write <step>__<param> with a step of ${this.steps.map(([n]) => n).join(', ')}`);
+      nested.set(step, { ...nested.get(step), [k.slice(at + 2)]: v });
+    }
+    return new Pipeline(this.steps.map(([n, e]) => [n, e === 'passthrough' ? e : e.withParams(nested.get(n) ?? {})])) as this;
+  }
+
+  async fit(X: DataFrame, y?: Target, options: FitOptions = {}): Promise<this> {
+    const [Xin, yt] = splitTarget(X, y);
+    let Xt = Xin;
+    for (const [, step] of this.steps.slice(0, -1)) {
+      if (step === 'passthrough') continue;
+      await step.fit(Xt, yt, options);
+      Xt = (step as Transformer).transform(Xt);
+    }
+    const last = this.last();
+    if (last !== 'passthrough') await last.fit(Xt, yt, options);
+    return this;
+  }
+
+  transform(X: DataFrame): DataFrame {
+    const last = this.last();
+    if (last !== 'passthrough' && typeof (last as Transformer).transform !== 'function') throw new MlParamError(`Pipeline: its last step "${this.steps.at(-1)![0]}" is not a transformer`);
+    const Xt = this.transformUpToLast(X);
+    return last === 'passthrough' ? Xt : (last as Transformer).transform(Xt);
+  }
+
+  predict(X: DataFrame): DataFrame {
+    return this.lastAs<Predictor>('predict').predict(this.transformUpToLast(X));
+  }
+
+  predictProba(X: DataFrame): DataFrame {
+    return this.lastAs<Classifier>('predictProba').predictProba(this.transformUpToLast(X));
+  }
+
+  async score(X: DataFrame, y: Target, options: FitOptions = {}): Promise<number> {
+    const [Xs, ys] = splitTarget(X, y);
+    return this.lastAs<Predictor>('score').score(this.transformUpToLast(Xs), ys!, options);
+  }
+
+  /** The steps' ONNX steps, in order ('passthrough' adds none). */
+  onnxSteps(): FittedStep[] {
+    return this.steps.flatMap(([name, e]) => {
+      if (e === 'passthrough') return [];
+      if (typeof (e as Partial<OnnxExportable>).onnxSteps !== 'function') throw new MlParamError(`Pipeline: step "${name}" (${e.constructor.name}) cannot be exported to ONNX`);
+      return (e as unknown as OnnxExportable).onnxSteps();
+    });
+  }
+
+  private last(): Estimator | 'passthrough' {
+    return this.steps.at(-1)![1];
+  }
+
+  private lastAs<T extends Estimator>(method: keyof T & string): T {
+    const [name, last] = this.steps.at(-1)!;
+    if (last === 'passthrough' || typeof (last as unknown as Record<string, unknown>)[method] !== 'function') throw new MlParamError(`Pipeline: its last step "${name}" has no ${method}`);
+    return last as T;
+  }
+
+  private transformUpToLast(X: DataFrame): DataFrame {
+    let Xt = X;
+    for (const [, step] of this.steps.slice(0, -1)) if (step !== 'passthrough') Xt = (step as Transformer).transform(Xt);
+    return Xt;
+  }
+}
+
+/** y named as a column of X: X without it, and it as a one-column DataFrame of the same partitions. */
+function splitTarget(X: DataFrame, y: Target | undefined): [DataFrame, DataFrame | undefined] {
+  if (typeof y !== 'string') return [X, y];
+  if (!X.columns.includes(y)) throw new MlDataError(`Pipeline: y names column "${y}", which X does not have; its columns are ${X.columns.join(', ')}`);
+  return [X.drop(y), X.select(y)];
+}

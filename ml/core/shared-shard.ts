@@ -1,0 +1,52 @@
+// A shard in one SharedArrayBuffer, as a worker's data store keeps it: a header, the feature
+// matrix (row-major Float64) and the target. Task threads are handed a view of the buffer, so
+// they read the partition where it is instead of a copy; the same bytes, copied out, are what a
+// peer fetches or a spill writes, and they read back into a shard unchanged.
+import type { Shard } from './matrix.js';
+
+/** Float64 slots of the header: [MAGIC, rows, cols, hasY]. */
+const HEADER = 4;
+const MAGIC = 0x6b64_5348; // "kdSH"
+
+/** A new shard of `rows` x `cols` (and a target when `withY`) over a fresh SharedArrayBuffer, zeroed. */
+export function allocShard(rows: number, cols: number, withY: boolean): Shard {
+  const length = HEADER + rows * cols + (withY ? rows : 0);
+  const all = new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
+  all.set([MAGIC, rows, cols, withY ? 1 : 0]);
+  return viewShard(all);
+}
+
+/** The whole buffer of a shard made by allocShard (or shardFromBytes), as bytes, not copied. */
+export function shardBytes(shard: Shard): Uint8Array {
+  const start = shard.x.data.byteOffset - HEADER * Float64Array.BYTES_PER_ELEMENT;
+  const last = shard.y ?? shard.x.data;
+  return new Uint8Array(shard.x.data.buffer, start, last.byteOffset + last.byteLength - start);
+}
+
+/**
+ * The shard in these bytes. Over a SharedArrayBuffer, 8-byte aligned, it is read in place (a
+ * task thread's view); other bytes (a peer's copy, a spill file) are first copied into a new
+ * SharedArrayBuffer.
+ */
+export function shardFromBytes(bytes: Uint8Array): Shard {
+  if (bytes.byteLength < HEADER * 8 || bytes.byteLength % 8 !== 0) throw new TypeError(`not a shard: ${bytes.byteLength} bytes`);
+  let floats: Float64Array;
+  if (bytes.buffer instanceof SharedArrayBuffer && bytes.byteOffset % 8 === 0) {
+    floats = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+  } else {
+    const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+    shared.set(bytes);
+    floats = new Float64Array(shared.buffer);
+  }
+  return viewShard(floats);
+}
+
+function viewShard(all: Float64Array): Shard {
+  const [magic, rows, cols, hasY] = all;
+  if (magic !== MAGIC || !Number.isInteger(rows) || !Number.isInteger(cols)) throw new TypeError('not a shard: bad header');
+  const n = rows! * cols!;
+  const expected = HEADER + n + (hasY ? rows! : 0);
+  if (all.length !== expected) throw new TypeError(`not a shard: ${all.length} values where the header says ${expected}`);
+  const x = { rows: rows!, cols: cols!, data: all.subarray(HEADER, HEADER + n) };
+  return hasY ? { x, y: all.subarray(HEADER + n) } : { x };
+}

@@ -1,0 +1,41 @@
+// The "ml" built-in kernels (worker/runtime/builtins.ts): ml/shard builds a shard on the
+// worker's main thread (Polars does the work) and keeps it native; ml/index-y makes a copy of
+// one whose labels are class indices; ml/map runs a shard kernel
+// (ml/kernels/registry.ts) in a task thread, handed the shard's SharedArrayBuffer, no copy.
+import type { KernelFamily, PoolKernelFamily } from '../../worker/runtime/builtins.js';
+import type { NativeValue } from '../../worker/runtime/data-store.js';
+import { Encoding } from '../../protocol/value-codec.js';
+import { buildShard, indexLabels, type BuildShardParams } from './build-shard.js';
+import { shardBytes, shardFromBytes } from './shared-shard.js';
+import type { Shard } from './matrix.js';
+import { runShardTask } from './thread-entry.js';
+
+export const kernels: KernelFamily = {
+  'ml/shard': async (params, inputs, context) => nativeShard(buildShard(params as BuildShardParams, inputs, context.key)),
+  'ml/index-y': async (params, inputs) => {
+    const { classes, partition } = params as { classes: number[]; partition: number };
+    const input = inputs[0]!;
+    return nativeShard(indexLabels('native' in input ? asShard(input.native) : shardFromBytes(input.data), classes, partition));
+  },
+};
+
+export const poolKernels: PoolKernelFamily = {
+  'ml/map': {
+    moduleUrl: new URL('./thread-entry.js', import.meta.url).href,
+    exportName: runShardTask.name,
+    // A shard this worker built is passed as is (shared); one fetched from a peer or read back
+    // from disk arrives as bytes and is copied into shared memory once per task.
+    threadInput: (value) => ({ encoding: Encoding.ENCODING_BYTES, data: shardBytes('native' in value ? asShard(value.native) : shardFromBytes(value.data)) }),
+  },
+};
+
+function asShard(native: unknown): Shard {
+  const x = (native as Partial<Shard> | null)?.x;
+  if (!(x?.data?.buffer instanceof SharedArrayBuffer)) throw new TypeError('ml: a kernel\'s input is not a shard (made by ml/shard)');
+  return native as Shard;
+}
+
+function nativeShard(shard: Shard): NativeValue {
+  const bytes = shardBytes(shard);
+  return { native: shard, encoding: Encoding.ENCODING_BYTES, nbytes: bytes.byteLength, encode: () => new Uint8Array(bytes) };
+}

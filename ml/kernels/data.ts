@@ -1,0 +1,20 @@
+// The ml-data part's shard kernels: shard shapes and diagnostics, preprocessing statistics and
+// metrics (one family, one line in registry.ts).
+import type { ShardKernel } from './registry.js';
+import type { Shard } from '../core/matrix.js';
+import { preprocessKernels } from '../preprocessing/kernels.js';
+import { metricKernels } from '../metrics/kernels.js';
+
+export const dataKernels: Readonly<Record<string, ShardKernel>> = {
+  'data/rows': (_params: unknown, shard: Shard) => shard.x.rows,
+  /** The distinct values of y, sorted. */
+  'data/labels': (_params: unknown, shard: Shard) => [...new Set(shard.y)].sort((a, b) => a - b),
+  /** Where and how a kernel sees its shard (no copy: a SharedArrayBuffer, in a task thread). */
+  'data/probe': (_params: unknown, shard: Shard) => ({
+    shared: shard.x.data.buffer instanceof SharedArrayBuffer,
+    bufferBytes: shard.x.data.buffer.byteLength,
+    sum: shard.x.data.reduce((a, b) => a + b, 0),
+  }),
+  ...preprocessKernels,
+  ...metricKernels,
+};

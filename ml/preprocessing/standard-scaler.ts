@@ -1,0 +1,92 @@
+// StandardScaler: (x - mean) / scale per feature, scikit-learn's: missing values (null, NaN) are
+// left out of the statistics and stay missing; var is the population variance; a constant
+// feature gets scale 1. Fitted with two sums over the shards (counts and sums, then squared
+// deviations from the mean: two passes, as stable as scikit-learn's).
+import pl from 'nodejs-polars';
+import type { DataFrame } from '../../dataframe/frame.js';
+import type { FitOptions, Target, Transformer } from '../core/estimator.js';
+import type { Shards } from '../core/shards.js';
+import { toShards, type ShardsMeta } from '../core/to-shards.js';
+import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
+import type { Moments } from './kernels.js';
+import { checkColumns, fitted, withDefaults, type ExprTransformer } from './base.js';
+
+export interface StandardScalerParams {
+  withMean: boolean;
+  withStd: boolean;
+}
+
+const EPS = 2 ** -52;
+
+export class StandardScaler implements Transformer, ExprTransformer, OnnxExportable {
+  readonly params: StandardScalerParams;
+  featureNamesIn: string[] | undefined;
+  mean: number[] | undefined;
+  var: number[] | undefined;
+  scale: number[] | undefined;
+  /** Non-missing values seen per feature. */
+  nSamplesSeen: number[] | undefined;
+
+  constructor(params: Partial<StandardScalerParams> = {}) {
+    this.params = withDefaults('StandardScaler', { withMean: true, withStd: true }, params);
+  }
+
+  getParams(): Record<string, unknown> {
+    return { ...this.params };
+  }
+
+  withParams(params: Record<string, unknown>): this {
+    return new StandardScaler({ ...this.params, ...params }) as this;
+  }
+
+  async fit(X: DataFrame, _y?: Target, options: FitOptions = {}): Promise<this> {
+    const { shards, meta } = await toShards(X, undefined, { ...options, caller: 'StandardScaler' });
+    try {
+      return await this.fitShards(shards, meta);
+    } finally {
+      await shards.release();
+    }
+  }
+
+  /** The numeric part of fit, on any Shards. */
+  async fitShards(shards: Shards, meta: ShardsMeta): Promise<this> {
+    const first = await shards.sum<Moments>('preprocess/moments', {});
+    const n = first.count;
+    const mean = first.sum.map((s, j) => s / n[j]!);
+    const ssd = (await shards.sum<Moments>('preprocess/moments', { center: mean })).sum;
+    const variance = ssd.map((s, j) => s / n[j]!);
+    this.featureNamesIn = [...meta.features];
+    this.nSamplesSeen = n;
+    this.mean = mean;
+    this.var = variance;
+    // scikit-learn's _is_constant_feature: a variance within rounding of zero is zero.
+    this.scale = variance.map((v, j) => (v <= n[j]! * EPS * v + (n[j]! * mean[j]! * EPS) ** 2 ? 1 : Math.sqrt(v)));
+    return this;
+  }
+
+  outputExprs(): pl.Expr[] {
+    const names = fitted(this.featureNamesIn, 'StandardScaler', 'transform');
+    const mean = this.params.withMean ? this.mean! : undefined;
+    const scale = this.params.withStd ? this.scale! : undefined;
+    return names.map((name, j) => {
+      let e = pl.col(name).cast(pl.Float64);
+      if (mean) e = e.minus(mean[j]!);
+      if (scale) e = e.div(scale[j]!);
+      return e.alias(name);
+    });
+  }
+
+  transform(X: DataFrame): DataFrame {
+    checkColumns('StandardScaler', X, fitted(this.featureNamesIn, 'StandardScaler', 'transform'));
+    return X.select(...this.outputExprs());
+  }
+
+  onnxSteps(): FittedStep[] {
+    const names = fitted(this.featureNamesIn, 'StandardScaler', 'onnxSteps');
+    return [{
+      kind: 'standard-scaler',
+      mean: this.params.withMean ? [...this.mean!] : names.map(() => 0),
+      scale: this.params.withStd ? [...this.scale!] : names.map(() => 1),
+    }];
+  }
+}
