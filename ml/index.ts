@@ -13,6 +13,13 @@ export { ColumnTransformer, type ColumnTransformerEntry, type ColumnTransformerP
 export { MlError, MlDataError, MlParamError, NotFittedError } from './errors.js';
 export * as metrics from './metrics/index.js';
 export { trainTestSplit, KFold, type TrainTestSplitOptions, type KFoldOptions } from './model-selection/split.js';
+export { LogisticRegression, type LogisticRegressionParams } from './linear/logistic-regression.js';
+export { LinearRegression, type LinearRegressionParams } from './linear/linear-regression.js';
+export { PoissonRegression, type PoissonRegressionParams } from './linear/poisson-regression.js';
+export { KMeans, type KMeansParams } from './cluster/kmeans.js';
+export { SGDClassifier, SGDRegressor, type SgdClassifierParams, type SgdRegressorParams, type PartialFitOptions } from './sgd/sgd.js';
+export { Incremental, type IncrementalParams } from './wrappers/incremental.js';
+export { ParallelPostFit } from './wrappers/parallel-post-fit.js';
 export { toOnnx, type ToOnnxOptions } from './onnx/export.js';
 export { OnnxExportError, OnnxModelError, OnnxDeviceError } from './errors.js';
 export { predictOnnx, type PredictOnnxOptions } from './onnx/predict.js';

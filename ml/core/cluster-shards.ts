@@ -32,6 +32,13 @@ export class ClusterShards implements Shards {
     return mapShards<R>(this.client, this.futures, name, params);
   }
 
+  async mapShard<R>(index: number, name: string, params: unknown): Promise<R> {
+    if (this.released) throw new Error(`shards released: cannot run ${name} on them`);
+    const shard = this.futures[index];
+    if (!shard) throw new RangeError(`no shard ${index} of ${this.futures.length}`);
+    return (await mapShards<R>(this.client, [shard], name, params))[0]!;
+  }
+
   async sum<R extends Summable>(name: string, params: unknown): Promise<R> {
     return sumInOrder(await this.map<R>(name, params));
   }

@@ -11,6 +11,8 @@ export interface Shards {
   readonly nShards: number;
   /** Runs shard kernel `name` (ml/kernels/registry.ts) with `params` on every shard; results in shard order. */
   map<R>(name: string, params: unknown): Promise<R[]>;
+  /** The same on shard `index` only (a sequential pass: SGD's partialFit, partition after partition). */
+  mapShard<R>(index: number, name: string, params: unknown): Promise<R>;
   /**
    * The kernel's results added up element by element, in shard order, so a result is the same
    * to the bit whichever worker ran which shard.
@@ -31,6 +33,11 @@ export class LocalShards implements Shards {
   get nShards(): number { return this.shards.length; }
   async map<R>(name: string, params: unknown): Promise<R[]> {
     return this.shards.map((s) => runShardKernel(name, params, s) as R);
+  }
+  async mapShard<R>(index: number, name: string, params: unknown): Promise<R> {
+    const shard = this.shards[index];
+    if (!shard) throw new RangeError(`no shard ${index} of ${this.shards.length}`);
+    return runShardKernel(name, params, shard) as R;
   }
   async sum<R extends Summable>(name: string, params: unknown): Promise<R> {
     return sumInOrder(await this.map<R>(name, params));

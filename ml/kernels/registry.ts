@@ -3,12 +3,14 @@
 // kernels in a file of its own and they are listed here by name.
 import type { Shard } from '../core/matrix.js';
 import { dataKernels } from './data.js';
+import { linearKernels } from './linear.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ShardKernel = (params: any, shard: Shard) => unknown;
 
 const kernels: Readonly<Record<string, ShardKernel>> = {
   ...dataKernels,
+  ...linearKernels,
 };
 
 export function runShardKernel(name: string, params: unknown, shard: Shard): unknown {

@@ -9,6 +9,7 @@ import { toOnnx } from '../../ml/onnx/export.js';
 import type { PredictParams } from '../../ml/onnx/predict-params.js';
 import { Encoding } from '../../protocol/value-codec.js';
 import type { NativeValue } from '../../worker/runtime/data-store.js';
+import { kernelContext } from '../helpers/kernel-context.js';
 
 const features = ['a', 'b'];
 const regressor = (coef: number[]) => toOnnx([{ kind: 'linear-regressor', coef, intercept: 0, link: 'identity' }], { features });
@@ -24,7 +25,7 @@ function params(hash: string, batchSize: number): PredictParams {
 }
 
 async function predict(hash: string, model: Uint8Array, batchSize = 2): Promise<number[]> {
-  const out = await kernels['onnx/predict']!(params(hash, batchSize), [{ encoding: Encoding.ENCODING_ARROW_IPC, native: frame }, { encoding: Encoding.ENCODING_BYTES, data: model }], { key: 'k', nthreads: 1 });
+  const out = await kernels['onnx/predict']!(params(hash, batchSize), [{ encoding: Encoding.ENCODING_ARROW_IPC, native: frame }, { encoding: Encoding.ENCODING_BYTES, data: model }], kernelContext('k'));
   return ((out as NativeValue).native as pl.DataFrame).getColumn('prediction').toArray() as number[];
 }
 

@@ -26,6 +26,24 @@ export type Kernel = (params: unknown, inputs: StoredValue[], context: KernelCon
 
 export type KernelFamily = Readonly<Record<string, Kernel>>;
 
+/**
+ * A kernel run in a task thread: the thread calls export `exportName` of `moduleUrl` (a module
+ * of the installed package) with the task's parameters and its inputs, each as `threadInput`
+ * makes it from the stored value (a view of a SharedArrayBuffer travels to the thread shared).
+ */
+export interface PoolKernel {
+  moduleUrl: string;
+  exportName: string;
+  threadInput(value: StoredValue): EncodedValue;
+}
+
+export type PoolKernelFamily = Readonly<Record<string, PoolKernel>>;
+
+interface Family {
+  kernels: KernelFamily;
+  poolKernels?: PoolKernelFamily;
+}
+
 const families: Record<string, () => Promise<Family>> = {
   df: () => import('../../dataframe/kernels/index.js'),
   ml: () => import('../../ml/core/worker-kernels.js'),

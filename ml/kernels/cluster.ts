@@ -1,0 +1,166 @@
+// Shard kernels of KMeans: per partition, Lloyd's sums and counts per center, the k-means||
+// cost and oversampling, and a uniform sample by random keys. Random draws come from a stream
+// seeded by the fit's seed, the round and the shard's own data, so they repeat run after run
+// whichever worker holds the shard.
+import type { Matrix, Shard } from '../core/matrix.js';
+
+export interface CentersParams {
+  /** k centers of the shard's column count, row-major. */
+  centers: number[];
+}
+
+/** The nearest center's index and squared distance, for row i. */
+function nearest(x: Matrix, i: number, centers: ArrayLike<number>): [number, number] {
+  const p = x.cols;
+  const k = centers.length / p;
+  let best = 0;
+  let bestD = Infinity;
+  for (let c = 0; c < k; c++) {
+    let d = 0;
+    for (let j = 0; j < p; j++) d += (x.data[i * p + j]! - centers[c * p + j]!) ** 2;
+    if (d < bestD) { bestD = d; best = c; }
+  }
+  return [best, bestD];
+}
+
+export interface LloydSums {
+  [name: string]: number | number[];
+  /** Per center, the sum of its rows (k x p, row-major). */
+  sums: number[];
+  counts: number[];
+  /** Squared distances to the nearest center, summed. */
+  inertia: number;
+}
+
+/** One Lloyd step's partial sums: each row goes to its nearest center (the first on ties, as sklearn). */
+export function lloydSums(params: CentersParams, shard: Shard): LloydSums {
+  const { x } = shard;
+  const p = x.cols;
+  const data = x.data;
+  const centers = Float64Array.from(params.centers);
+  const k = centers.length / p;
+  const sums = new Float64Array(k * p);
+  const counts = new Float64Array(k);
+  let inertia = 0;
+  // The hot loop of KMeans: inlined, no allocation per row.
+  for (let i = 0, row = 0; i < x.rows; i++, row += p) {
+    let best = 0;
+    let bestD = Infinity;
+    for (let c = 0, at = 0; c < k; c++, at += p) {
+      let d = 0;
+      for (let j = 0; j < p; j++) {
+        const diff = data[row + j]! - centers[at + j]!;
+        d += diff * diff;
+      }
+      if (d < bestD) { bestD = d; best = c; }
+    }
+    counts[best]! += 1;
+    inertia += bestD;
+    for (let j = 0; j < p; j++) sums[best * p + j]! += data[row + j]!;
+  }
+  return { sums: Array.from(sums), counts: Array.from(counts), inertia };
+}
+
+export interface ColumnMoments {
+  [name: string]: number | number[];
+  n: number;
+  sum: number[];
+  sumSq: number[];
+}
+
+/** Row count and per-column sums and sums of squares (the features' variances scale tol, as sklearn's). */
+export function columnMoments(_params: unknown, shard: Shard): ColumnMoments {
+  const { x } = shard;
+  const sum = new Float64Array(x.cols);
+  const sumSq = new Float64Array(x.cols);
+  for (let i = 0; i < x.rows; i++) {
+    for (let j = 0; j < x.cols; j++) {
+      const v = x.data[i * x.cols + j]!;
+      sum[j]! += v;
+      sumSq[j]! += v * v;
+    }
+  }
+  return { n: x.rows, sum: Array.from(sum), sumSq: Array.from(sumSq) };
+}
+
+export interface SampleParams extends CentersParams {
+  /** Expected number of rows drawn over all shards (k-means||'s oversampling factor l). */
+  oversampling: number;
+  /** The current centers' total cost over all shards. */
+  cost: number;
+  seed: number;
+  round: number;
+}
+
+/** k-means|| (Bahmani et al. 2012): each row drawn with probability min(1, l d^2(x, C) / cost). */
+export function oversample(params: SampleParams, shard: Shard): number[][] {
+  const { x } = shard;
+  const random = shardRandom(params.seed, params.round, x);
+  const out: number[][] = [];
+  for (let i = 0; i < x.rows; i++) {
+    const [, d] = nearest(x, i, params.centers);
+    if (random() < (params.oversampling * d) / params.cost) out.push(Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols)));
+  }
+  return out;
+}
+
+export interface KeyedRows {
+  keys: number[];
+  rows: number[][];
+}
+
+/**
+ * The `count` rows with the smallest uniform random keys: over all shards, the rows with the
+ * smallest keys overall are a uniform sample without replacement.
+ */
+export function smallestKeys(params: { count: number; seed: number; round: number }, shard: Shard): KeyedRows {
+  const { x } = shard;
+  const random = shardRandom(params.seed, params.round, x);
+  // The best `count` so far, kept sorted: count is small (k rows at most), the shard large.
+  const keyed: Array<readonly [number, number]> = [];
+  for (let i = 0; i < x.rows; i++) {
+    const key = random();
+    if (keyed.length === params.count && key >= keyed[keyed.length - 1]![0]) continue;
+    let at = keyed.length;
+    while (at > 0 && keyed[at - 1]![0] > key) at--;
+    keyed.splice(at, 0, [key, i]);
+    if (keyed.length > params.count) keyed.pop();
+  }
+  return { keys: keyed.map(([key]) => key), rows: keyed.map(([, i]) => Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols))) };
+}
+
+/** How many rows are nearest to each center (k-means||'s candidate weights), and their cost. */
+export function nearestCounts(params: CentersParams, shard: Shard): { [name: string]: number | number[]; counts: number[]; cost: number } {
+  const { x } = shard;
+  const counts = new Float64Array(params.centers.length / x.cols);
+  let cost = 0;
+  for (let i = 0; i < x.rows; i++) {
+    const [c, d] = nearest(x, i, params.centers);
+    counts[c]! += 1;
+    cost += d;
+  }
+  return { counts: Array.from(counts), cost };
+}
+
+/** mulberry32, seeded from the fit's seed, the round and a fingerprint of the shard's data. */
+function shardRandom(seed: number, round: number, x: Matrix): () => number {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(round + 1, 0xc2b2ae35) ^ x.rows;
+  const bits = new Uint32Array(x.data.buffer, x.data.byteOffset, x.data.length * 2);
+  const step = Math.max(1, Math.floor(bits.length / 64));
+  for (let i = 0; i < bits.length; i += step) h = Math.imul(h ^ bits[i]!, 0x01000193) >>> 0;
+  let s = h >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const clusterKernels = {
+  'cluster/lloyd': lloydSums,
+  'cluster/moments': columnMoments,
+  'cluster/oversample': oversample,
+  'cluster/smallest-keys': smallestKeys,
+  'cluster/nearest-counts': nearestCounts,
+};

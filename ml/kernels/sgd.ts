@@ -1,0 +1,88 @@
+// The shard kernel of SGDClassifier / SGDRegressor: one pass of plain SGD over a partition's
+// rows in order, as scikit-learn's _plain_sgd with shuffle=False, starting from the weights it
+// is given and returning the updated ones. The client runs it on the partitions one after
+// another (a pass is sequential by nature), passing each one's result to the next.
+import type { Shard } from '../core/matrix.js';
+
+export type SgdLoss = 'log_loss' | 'hinge' | 'squared_error';
+export type LearningRate = 'optimal' | 'constant' | 'invscaling';
+
+export interface SgdParams {
+  loss: SgdLoss;
+  penalty: 'l2' | 'none';
+  alpha: number;
+  learningRate: LearningRate;
+  eta0: number;
+  powerT: number;
+  fitIntercept: boolean;
+  /** One weight row per binary problem (one-vs-rest: one per class; binary and regression: one). */
+  coef: number[][];
+  intercept: number[];
+  /**
+   * Classification: for each row of coef, the class index that is its positive class; a row of
+   * y (a class index) is positive for that problem when equal. Unused for regression.
+   */
+  positive: number[];
+  /** Map from the shard's y (an index into the batch's classes) to the estimator's class index. */
+  labelMap?: number[];
+  /** scikit-learn's t_: samples seen + 1, which drives the learning-rate schedule. */
+  t: number;
+}
+
+export interface SgdState {
+  coef: number[][];
+  intercept: number[];
+  t: number;
+}
+
+// scikit-learn clips the loss's derivative to this, against overflow.
+const MAX_DLOSS = 1e12;
+
+function gradient(loss: SgdLoss, y: number, p: number): number {
+  if (loss === 'log_loss') return 1 / (1 + Math.exp(-p)) - y; // y in {0, 1}
+  if (loss === 'hinge') return y * p <= 1 ? -y : 0; // y in {-1, +1}
+  return p - y;
+}
+
+/** scikit-learn's 'optimal' schedule: eta = 1 / (alpha (t0 + t - 1)), t0 from a typical weight. */
+function optimalInit(loss: SgdLoss, alpha: number): number {
+  const typw = Math.sqrt(1 / Math.sqrt(alpha));
+  const initialEta0 = typw / Math.max(1, gradient(loss, 1, -typw));
+  return 1 / (initialEta0 * alpha);
+}
+
+export function sgdEpoch(params: SgdParams, shard: Shard): SgdState {
+  const { x } = shard;
+  const y = shard.y!;
+  const p = x.cols;
+  const t0 = params.learningRate === 'optimal' ? optimalInit(params.loss, params.alpha) : 0;
+  const coef = params.coef.map((row) => Float64Array.from(row));
+  const intercept = [...params.intercept];
+  coef.forEach((w, k) => {
+    let t = params.t;
+    let b = intercept[k]!;
+    for (let i = 0; i < x.rows; i++) {
+      const label = params.labelMap ? params.labelMap[y[i]!]! : y[i]!;
+      const target = params.loss === 'squared_error' ? label : label === params.positive[k] ? 1 : params.loss === 'hinge' ? -1 : 0;
+      let z = b;
+      for (let j = 0; j < p; j++) z += w[j]! * x.data[i * p + j]!;
+      const eta = params.learningRate === 'optimal' ? 1 / (params.alpha * (t0 + t - 1)) : params.learningRate === 'invscaling' ? params.eta0 / t ** params.powerT : params.eta0;
+      const update = -eta * Math.min(MAX_DLOSS, Math.max(-MAX_DLOSS, gradient(params.loss, target, z)));
+      if (params.penalty === 'l2') {
+        const decay = Math.max(0, 1 - eta * params.alpha);
+        for (let j = 0; j < p; j++) w[j]! *= decay;
+      }
+      if (update !== 0) {
+        for (let j = 0; j < p; j++) w[j]! += update * x.data[i * p + j]!;
+        if (params.fitIntercept) b += update;
+      }
+      t += 1;
+    }
+    intercept[k] = b;
+  });
+  return { coef: coef.map((w) => Array.from(w)), intercept, t: params.t + x.rows };
+}
+
+export const sgdKernels = {
+  'sgd/epoch': sgdEpoch,
+};
