@@ -52,6 +52,42 @@ describe('predictOnnx on a cluster', () => {
     });
   }
 
+  it("fitted estimators exported with toOnnx score as their own predict / predictProba (cluster fits)", async () => {
+    const client = fixture.client;
+    const rnd = seededRandom(21);
+    const n = 400;
+    const x = Array.from({ length: n }, () => [rnd() * 10, rnd() * 3 - 1, rnd() * 100, rnd()]);
+    const y3 = x.map((r) => (r[0]! + r[1]! * 3 + rnd() * 4 > 8 ? (r[2]! > 50 ? 2 : 1) : 0));
+    const counts = x.map((r) => Math.floor(Math.exp(0.1 * r[0]! + 0.2 * r[1]!) + rnd() * 2));
+    const names = ['f0', 'f1', 'f2', 'f3'];
+    const local = pl.DataFrame({ ...Object.fromEntries(names.map((c, j) => [c, x.map((r) => r[j]!)])), y: y3, counts });
+    const df = fromPolars(local, { partitions: 4 });
+    const X = df.select(...names);
+    const check = async (label: string, model: ml.OnnxExportable, expected: pl.DataFrame, tolerance: number): Promise<void> => {
+      const scored = await ml.predictOnnx(X, ml.toOnnx(model, { features: names }), { inputs: names }).compute({ client });
+      for (const c of expected.columns) {
+        const want = expected.getColumn(c).toArray().map(Number);
+        const got = scored.getColumn(c).toArray().map(Number);
+        if (c === 'prediction' && tolerance === 0) assert.deepEqual(got, want, `${label} ${c}`);
+        else assertClose(got, want, `${label} ${c}`, tolerance);
+      }
+    };
+    const pipeline = await new ml.Pipeline([['scale', new ml.StandardScaler()], ['clf', new ml.LogisticRegression()]]).fit(X, df.select('y'), { client });
+    const proba = await pipeline.predictProba(X).compute({ client });
+    const labels = await pipeline.predict(X).compute({ client });
+    // float32 against the estimator's float64: probabilities within 1e-5; labels equal but where two classes tie that closely.
+    await check('scaler + logistic', pipeline, proba, 1e-5);
+    const scoredLabels = (await ml.predictOnnx(X, ml.toOnnx(pipeline, { features: names }), { inputs: names }).compute({ client })).getColumn('prediction').toArray().map(Number);
+    const ties = scoredLabels.filter((l, i) => l !== Number(labels.getColumn('prediction').get(i)));
+    assert.ok(ties.length <= 1, `labels differ on ${ties.length} rows`);
+    const kmeans = await new ml.KMeans({ nClusters: 3, seed: 0 }).fit(X, undefined, { client });
+    await check('kmeans', kmeans, await kmeans.predict(X).compute({ client }), 0);
+    const linear = await new ml.LinearRegression().fit(X, df.select('counts'), { client });
+    await check('linear', linear, await linear.predict(X).compute({ client }), 1e-5);
+    const poisson = await new ml.PoissonRegression().fit(X, df.select('counts'), { client });
+    await check('poisson', poisson, await poisson.predict(X).compute({ client }), 1e-5);
+  });
+
   it('gives empty output columns for partitions that are all empty', async () => {
     const c = cases[0]!;
     const df = fromPolars(frameOf(c.rows, c.features), { partitions: 3 }).filter(pl.col('hour').gt(1e9));
