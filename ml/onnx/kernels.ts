@@ -16,11 +16,11 @@ import type { Feed, Fetch, PredictParams } from './predict-params.js';
 
 const predict: Kernel = async (params, inputs, context) => {
   const p = params as PredictParams;
-  const frame = await runStage(p.stage, inputs.slice(0, -1), context.key);
   if (p.device === 'cuda') {
     const missing = missingForCuda();
     if (missing.length) throw new OnnxDeviceError(`predictOnnx with device 'cuda' (task ${context.key}): missing ${missing.join('; and ')}`);
   }
+  const frame = await runStage(p.stage, inputs.slice(0, -1), context.key);
   const rows = frame.height;
   let columns: pl.Series[];
   if (rows === 0) {
