@@ -26,6 +26,7 @@ COPY bench/ bench/
 COPY sim/ sim/
 COPY dashboard/ dashboard/
 COPY dataframe/ dataframe/
+COPY ml/ ml/
 RUN npm run build:image \
  && npm prune --omit=dev --no-audit --no-fund \
  && chmod 0755 bin/kubedask.js
@@ -34,7 +35,7 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     ONNXRUNTIME_NODE_INSTALL=skip
 WORKDIR /app
-# Compiled code (dist/ holds cli/, operator/, scheduler/, worker/, client/, dataframe/, dashboard/, bench/ and sim/,
+# Compiled code (dist/ holds cli/, operator/, scheduler/, worker/, client/, dataframe/, ml/, dashboard/, bench/ and sim/,
 # which `kubedask sim` runs; no tests), the launcher and the production node_modules.
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/bin/ bin/

@@ -40,7 +40,7 @@ const pureCoreImports = (...allowed) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'protocol/generated/**', 'bench/**/*.py'] },
+  { ignores: ['dist/**', 'node_modules/**', 'protocol/generated/**', 'ml/onnx/generated/**', 'bench/**/*.py'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

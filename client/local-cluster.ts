@@ -17,6 +17,11 @@ export interface LocalClusterOptions {
   dashboardPort?: number;
   /** Extra resources each worker advertises, e.g. { GPU: 1 }. */
   resources?: Record<string, number>;
+  /**
+   * GPU device ids (client/gpus.ts visibleGpus()): one worker per GPU instead of `workers`,
+   * each seeing only its own (CUDA_VISIBLE_DEVICES) and advertising GPU=1.
+   */
+  gpus?: string[];
   /** How long start() waits for every worker to register. */
   startTimeoutMs?: number;
   /** The scheduler removes a worker silent this long (default 30 s). */
@@ -79,7 +84,7 @@ export class LocalCluster {
   }
 
   /** Starts one more worker process; resolves when it has registered. */
-  async addWorker(extra: { resources?: Record<string, number>; name?: string } = {}): Promise<string> {
+  async addWorker(extra: { resources?: Record<string, number>; name?: string; env?: Record<string, string> } = {}): Promise<string> {
     const scheduler = this.scheduler;
     const name = extra.name ?? `local-${this.nextWorker++}`;
     const resources = { ...(this.options.resources ?? {}), ...(extra.resources ?? {}) };
@@ -88,7 +93,7 @@ export class LocalCluster {
     if (this.options.logLines !== undefined) args.push('--log-lines', String(this.options.logLines));
     if (Object.keys(resources).length) args.push('--resources', Object.entries(resources).map(([k, v]) => `${k}=${v}`).join(','));
     const inherit = this.options.workerOutput === 'inherit';
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', inherit ? 'inherit' : 'pipe', 'ipc'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', inherit ? 'inherit' : 'pipe', 'ipc'], env: { ...process.env, ...extra.env } });
     // Keep the tail of a quiet worker's stderr: it explains a worker that fails to start.
     let stderrTail = '';
     child.stderr?.on('data', (b: Buffer) => { stderrTail = (stderrTail + b.toString()).slice(-2000); });
@@ -141,6 +146,12 @@ export class LocalCluster {
       ...(this.options.heartbeatTimeoutMs ? { heartbeatTimeoutMs: this.options.heartbeatTimeoutMs } : {}),
       logLevel: 'error',
     });
+    const gpus = this.options.gpus;
+    if (gpus) {
+      if (gpus.length === 0) throw new KubedaskError('LocalCluster: gpus is empty: no GPU to start a worker for');
+      await Promise.all(gpus.map((id) => this.addWorker({ resources: { GPU: 1 }, env: { CUDA_VISIBLE_DEVICES: id } })));
+      return;
+    }
     const n = this.options.workers ?? 2;
     await Promise.all(Array.from({ length: n }, () => this.addWorker()));
   }

@@ -13,10 +13,12 @@ import type { PlanNode } from './plan/nodes.js';
 import { optimize } from './plan/optimize.js';
 import type { PlannedTask } from './plan/tasks.js';
 
-/** What a plan's `data` keys stand for: a Future on the cluster, or a frame of this process. */
+/** What a plan's bound keys stand for: a Future on the cluster, a frame of this process, or
+ *  bytes of this process a kernel reads (an ONNX model), sent once per client. */
 export interface DataBinding {
   future?: Future;
   local?: pl.DataFrame;
+  bytes?: Uint8Array;
 }
 
 export interface RunOptions {
@@ -29,8 +31,8 @@ export interface RunOptions {
   progress?: boolean | Omit<ProgressOptions, 'client'>;
 }
 
-/** Local partitions already sent, per client: computing a frame twice sends its data once. */
-const sent = new WeakMap<Client, WeakMap<pl.DataFrame, Future>>();
+/** Local partitions (and bytes) already sent, per client: computing a frame twice sends its data once. */
+const sent = new WeakMap<Client, WeakMap<pl.DataFrame | Uint8Array, Future>>();
 
 /** Submits the plan; a Future per result partition, in order, each the caller's to release (an
  *  output that is an input as it is, a persisted or sent partition, gets a Future of its own:
@@ -39,7 +41,7 @@ export function submitPlan(plan: PlanNode, bindings: ReadonlyMap<string, DataBin
   const optimized = optimize(plan);
   const { tasks, outputs } = planTasks(optimized, newKey);
   const nodes = new Map<string, Delayed | Future>();
-  for (const [key, binding] of bindings) nodes.set(key, binding.future ?? scatterOnce(client, binding.local!));
+  for (const [key, binding] of bindings) nodes.set(key, binding.future ?? scatterOnce(client, (binding.local ?? binding.bytes)!));
   for (const task of tasks) nodes.set(task.key, delayedTask(task, nodes, functions));
   const results = outputs.map((key) => nodes.get(key)!);
   const delayedOutputs = results.filter((n): n is Delayed => n instanceof Delayed);
@@ -70,17 +72,18 @@ function delayedTask(task: PlannedTask, nodes: Map<string, Delayed | Future>, fu
   const inputs = task.inputs.map((key) => nodes.get(key) ?? missing(key));
   const fn: TaskFunction = task.fn ? functions.get(task.fn.id) ?? missing(task.fn.id) : builtinFunction(task.kernel);
   const args = task.fn ? inputs : [task.params, ...inputs];
-  return new Delayed(task.key, fn, args, { group: task.group, ...(task.barrier ? { barrier: true } : {}) });
+  return new Delayed(task.key, fn, args, { group: task.group, ...(task.barrier ? { barrier: true } : {}), ...(task.resources ? { resources: task.resources } : {}) });
 }
 
 function missing(key: string): never {
   throw new Error(`internal: plan input ${key} has no task, binding or function`);
 }
 
-function scatterOnce(client: Client, frame: pl.DataFrame): Future {
+function scatterOnce(client: Client, value: pl.DataFrame | Uint8Array): Future {
   let perClient = sent.get(client);
   if (!perClient) sent.set(client, (perClient = new WeakMap()));
-  let future = perClient.get(frame);
-  if (!future) perClient.set(frame, (future = client.scatter(new Uint8Array(frame.writeIPCStream({ compression: 'lz4' })))));
+  let future = perClient.get(value);
+  const bytes = (): Uint8Array => (value instanceof Uint8Array ? value : new Uint8Array(value.writeIPCStream({ compression: 'lz4' })));
+  if (!future) perClient.set(value, (future = client.scatter(bytes())));
   return future;
 }

@@ -23,3 +23,18 @@ export class NotFittedError extends MlError {
 export class MlParamError extends MlError {
   override name = 'MlParamError';
 }
+
+/** A model cannot be exported to ONNX: a step the exporter does not know, numbers that do not fit. */
+export class OnnxExportError extends MlError {
+  override name = 'OnnxExportError';
+}
+
+/** An ONNX model does not fit the DataFrame or the options it is scored with (predictOnnx). */
+export class OnnxModelError extends MlError {
+  override name = 'OnnxModelError';
+}
+
+/** `device: 'cuda'` asked for where the CUDA execution provider, its libraries or a GPU are missing. */
+export class OnnxDeviceError extends MlError {
+  override name = 'OnnxDeviceError';
+}

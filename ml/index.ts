@@ -20,3 +20,6 @@ export { KMeans, type KMeansParams } from './cluster/kmeans.js';
 export { SGDClassifier, SGDRegressor, type SgdClassifierParams, type SgdRegressorParams, type PartialFitOptions } from './sgd/sgd.js';
 export { Incremental, type IncrementalParams } from './wrappers/incremental.js';
 export { ParallelPostFit } from './wrappers/parallel-post-fit.js';
+export { toOnnx, type ToOnnxOptions } from './onnx/export.js';
+export { OnnxExportError, OnnxModelError, OnnxDeviceError } from './errors.js';
+export { predictOnnx, type PredictOnnxOptions } from './onnx/predict.js';

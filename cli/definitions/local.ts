@@ -11,5 +11,6 @@ export function defineLocal(program: Command): void {
     .addOption(valued('--memory-limit <SIZE>', 'memory for task results per worker (4GiB, 512MB; 0 for no limit)', parseSize, 0))
     .addOption(valued('--port <P>', 'the scheduler\'s gRPC port', parsePort, 8786))
     .addOption(valued('--dashboard-port <P>', 'port of the web dashboard', parsePort, 8787))
+    .option('--gpus', 'one worker per visible GPU (CUDA_VISIBLE_DEVICES, else nvidia-smi -L) instead of --workers, each seeing only its GPU and with resource GPU=1')
     .action(async (flags: LocalFlags) => (await import('../commands/local.js')).localCommand(flags));
 }

@@ -35,6 +35,7 @@ function describeNode(node: PlanNode): string {
     case 'unique': return `Unique${node.subset ? ` on [${node.subset.join(', ')}]` : ''}`;
     case 'repartition': return `Repartition into ${node.partitions}${node.by ? ` by hash of [${node.by.join(', ')}]` : ''}`;
     case 'mapPartitions': return `MapPartitions ${node.fn.name}`;
+    case 'kernel': return `${node.call.what} (per partition) reading [${node.call.reads.join(', ')}], adding [${node.call.added.map((f) => f.name).join(', ')}]`;
   }
 }
 

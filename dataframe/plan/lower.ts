@@ -4,7 +4,7 @@
 // per partition. Pure: keys come from the caller's KeyMaker.
 import { decompose } from './aggregate.js';
 import { lowerJoin, materializeJoin } from './join.js';
-import { lowerMapPartitions } from './map-partitions.js';
+import { lowerKernelCall, lowerMapPartitions } from './map-partitions.js';
 import type { Op, PlanNode } from './nodes.js';
 import { sortParts } from './sort.js';
 import type { JoinSpec, KeyMaker, PlannedTask, ShuffleHow, SourceSpec, SplitParams, StageParams, TakeParams, TaskPlan } from './tasks.js';
@@ -155,6 +155,7 @@ export class Lowering {
       return this.concatInto(cut, node.partitions, 'repartition');
     },
     mapPartitions: (node) => lowerMapPartitions(this, node),
+    kernel: (node) => lowerKernelCall(this, node),
   };
 }
 

@@ -1,8 +1,11 @@
-// mapPartitions: each partition made whole, then the user's function run on it as a task of
-// its own (in a task thread, which hands it a Polars frame). Its output is checked against the
-// plan's schema by the first op of whatever reads it, so following ops still fuse there.
+// Functions run on each partition as tasks of their own. mapPartitions: each partition made
+// whole, then the user's function run on it (in a task thread, which hands it a Polars frame);
+// its output is checked against the plan's schema by the first op of whatever reads it, so
+// following ops still fuse there. A kernel call (a built-in per-partition kernel such as ONNX
+// inference): the partition's pending ops run inside the kernel's own task, as a split's do.
 import type { Lowering, Part } from './lower.js';
 import type { PlanNode } from './nodes.js';
+import type { StageParams } from './tasks.js';
 
 export function lowerMapPartitions(lowering: Lowering, node: Extract<PlanNode, { kind: 'mapPartitions' }>): Part[] {
   const what = `mapPartitions function ${node.fn.name}`;
@@ -10,5 +13,17 @@ export function lowerMapPartitions(lowering: Lowering, node: Extract<PlanNode, {
     const input = lowering.materialize(part, 'stage');
     const key = lowering.emit('fn', null, [input], 'map-partitions', { fn: node.fn });
     return { inputs: [key], source: null, ops: [{ op: 'expectSchema', schema: node.schema, what }] };
+  });
+}
+
+export function lowerKernelCall(lowering: Lowering, node: Extract<PlanNode, { kind: 'kernel' }>): Part[] {
+  const { call } = node;
+  const group = call.what.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase();
+  return lowering.parts(node.input).map((part) => {
+    const made = part.take || part.join;
+    const inputs = made ? [lowering.materialize(part, 'stage')] : part.inputs;
+    const stage: StageParams = made ? { source: null, ops: [] } : { source: part.source, ops: part.ops };
+    const key = lowering.emit(call.kernel, { ...call.params, stage }, [...inputs, ...call.extraInputs], group, call.resources ? { resources: call.resources } : {});
+    return { inputs: [key], source: null, ops: [] };
   });
 }

@@ -89,7 +89,28 @@ export type PlanNode =
   | { kind: 'unique'; input: PlanNode; subset: string[] | null; schema: Schema }
   | { kind: 'repartition'; input: PlanNode; partitions: number; by: string[] | null; schema: Schema }
   /** A user function run on each partition in the task pool (its definition travels as a task function). */
-  | { kind: 'mapPartitions'; input: PlanNode; fn: FunctionRef; schema: Schema };
+  | { kind: 'mapPartitions'; input: PlanNode; fn: FunctionRef; schema: Schema }
+  /** A built-in kernel run on each partition (e.g. ONNX inference), appending `added` columns. */
+  | { kind: 'kernel'; input: PlanNode; call: KernelCall; schema: Schema };
+
+/**
+ * A per-partition built-in kernel: its task gets `{ ...params, stage }` (StageParams making the
+ * partition from its first inputs) and reads `extraInputs` (keys bound by the DataFrame, e.g.
+ * a model scattered once) after the partition's own.
+ */
+export interface KernelCall {
+  kernel: string;
+  /** Names the call in explain() and the tasks' group. */
+  what: string;
+  params: Record<string, unknown>;
+  extraInputs: string[];
+  /** The input columns the kernel reads (the rest pass through). */
+  reads: string[];
+  /** The columns it appends, after the input's. */
+  added: Schema;
+  /** Task resources (e.g. { GPU: 1 }), or null. */
+  resources: Record<string, number> | null;
+}
 
 /** A user function as the client's task layer names it (client/task-functions.ts FunctionDef). */
 export interface FunctionRef {

@@ -15,6 +15,7 @@ const counters: Counters = {
   unique: (n) => partitionCount(n.input),
   repartition: (n) => n.partitions,
   mapPartitions: (n) => partitionCount(n.input),
+  kernel: (n) => partitionCount(n.input),
 };
 
 export function partitionCount(node: PlanNode): number {

@@ -43,6 +43,7 @@ function push(node: PlanNode, preds: Expr[]): PlanNode {
       return pushIntoJoin(node, preds);
     case 'head':
     case 'mapPartitions':
+    case 'kernel':
       return filtered({ ...node, input: push(node.input, []) }, preds);
   }
 }

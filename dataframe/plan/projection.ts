@@ -25,6 +25,12 @@ function prune(node: PlanNode, need: Columns): PlanNode {
     case 'unique': return passThrough(node, node.subset ? plus(need, node.subset) : ALL);
     case 'repartition': return passThrough(node, plus(need, node.by ?? []));
     case 'mapPartitions': return { ...node, input: prune(node.input, ALL) };
+    case 'kernel': {
+      // The kernel reads its columns and appends its own; what else is needed passes through.
+      const added = new Set(node.call.added.map((f) => f.name));
+      const input = prune(node.input, need === ALL ? ALL : plus(new Set([...need].filter((c) => !added.has(c))), node.call.reads));
+      return { ...node, input, schema: [...input.schema, ...node.call.added] };
+    }
   }
 }
 

@@ -20,6 +20,7 @@ const rowCounters: RowCounters = {
   unique: (n) => estimateRows(n.input),
   repartition: (n) => estimateRows(n.input),
   mapPartitions: () => undefined,
+  kernel: (n) => estimateRows(n.input),
 };
 
 /** At most how many rows `node` gives, or undefined when metadata cannot say. */

@@ -73,6 +73,8 @@ export interface PlannedTask {
   fn?: FunctionRef;
   /** A barrier task: it waits for its inputs without reading them (df/barrier). */
   barrier?: boolean;
+  /** What a worker must have to run it (e.g. { GPU: 1 }). */
+  resources?: Record<string, number>;
 }
 
 export interface TaskPlan {

@@ -28,6 +28,8 @@ function recordingModules(): { node: string[]; env: NodeJS.ProcessEnv; loaded():
 const notForWorkersOrSchedulers = [
   '/node_modules/@kubernetes/client-node/', '/node_modules/@marcbachmann/cel-js/', '/node_modules/yaml/', '/node_modules/kubernetes-models/',
   '/dist/sim/', '/dist/bench/', '/dist/operator/',
+  // Loaded by a worker's first ONNX task only (ml/onnx/kernels.ts).
+  '/node_modules/onnxruntime-node/', '/dist/ml/onnx/kernels.js',
 ];
 
 function assertNoneLoaded(loaded: string[], what: string): void {

@@ -36,6 +36,7 @@ export function runPlan(node: PlanNode): pl.DataFrame[] {
       return [whole(node.input)];
     case 'data':
     case 'mapPartitions':
+    case 'kernel':
       throw new Error(`runPlan: ${node.kind} is not run here`);
   }
 }

@@ -47,6 +47,7 @@ interface Family {
 const families: Record<string, () => Promise<Family>> = {
   df: () => import('../../dataframe/kernels/index.js'),
   ml: () => import('../../ml/core/worker-kernels.js'),
+  onnx: () => import('../../ml/onnx/kernels.js'),
 };
 
 const loaded = new Map<string, Promise<Family>>();
