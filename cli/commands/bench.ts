@@ -6,6 +6,7 @@ import { autoscaleBench, type AutoscaleBenchOptions } from '../../bench/autoscal
 import { startupBench, startupTable, type StartupBenchOptions } from '../../bench/startup.js';
 import { dataframeBench, dataframeTable, type DataframeBenchOptions } from '../../bench/dataframe.js';
 import { dashboardBench, type DashboardBenchOptions } from '../../bench/dashboard.js';
+import { mlBench, mlTable, type MlBenchOptions } from '../../bench/ml.js';
 
 /** Options of the `kubedask bench` subcommands, as ../definitions/bench.ts defines them. */
 interface Output { json?: boolean }
@@ -16,6 +17,7 @@ export type AutoscaleBenchFlags = AutoscaleBenchOptions & Output;
 export type StartupBenchFlags = StartupBenchOptions & Output;
 export type DataframeBenchFlags = DataframeBenchOptions & Output;
 export type DashboardBenchFlags = DashboardBenchOptions & Output;
+export type MlBenchFlags = MlBenchOptions & Output;
 
 export async function schedulerBenchCommand({ json, ...options }: SchedulerBenchFlags): Promise<void> {
   const result = await schedulerBench(options);
@@ -63,6 +65,11 @@ export async function dataframeBenchCommand({ json, ...options }: DataframeBench
   // The human output shows each query's progress on a terminal; --json prints only the result.
   const result = await dataframeBench({ ...options, progress: !json });
   process.stdout.write(json ? `${JSON.stringify(result)}\n` : dataframeTable(result));
+}
+
+export async function mlBenchCommand({ json, ...options }: MlBenchFlags): Promise<void> {
+  const result = await mlBench(options);
+  process.stdout.write(json ? `${JSON.stringify(result)}\n` : mlTable(result));
 }
 
 export async function dashboardBenchCommand({ json, ...options }: DashboardBenchFlags): Promise<void> {
