@@ -3,7 +3,6 @@
 // Dask DataFrame (in-process threaded scheduler, 2 threads), DuckDB (2 threads) and Polars (one
 // process, 2 threads) through bench/dataframe_peer.py and a Python that has them. Rounds
 // alternate, kubedask then the peers, so all see the same machine load; each figure is a median.
-import { spawn } from 'node:child_process';
 import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { Client } from '../client/client.js';
 import { LocalCluster } from '../client/local-cluster.js';
 import { checkDifference, kubedaskQueries, QUERIES, QUERY_TEXT, type Check, type Query } from './dataframe-queries.js';
 import { shuffleScaling, type ShuffleScale } from './dataframe-shuffle.js';
+import { runPythonPeer } from './python-peer.js';
 import { median } from './stats.js';
 
 export interface DataframeBenchOptions {
@@ -49,24 +49,7 @@ interface PeerOutput { python?: string; engines?: Partial<Record<Peer, PeerRun>>
 
 /** Runs the peer script; its one JSON line, or why there is none. */
 function runPeer(python: string, args: string[]): Promise<PeerOutput> {
-  return new Promise((resolve) => {
-    const child = spawn(python, [peerScript, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { stderr = (stderr + b.toString()).slice(-2000); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), PEER_TIMEOUT_MS);
-    child.once('error', (err) => { clearTimeout(timer); resolve({ error: `cannot run ${python}: ${err.message}` }); });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      const last = stdout.trim().split('\n').pop() ?? '';
-      try {
-        resolve(JSON.parse(last) as PeerOutput);
-      } catch {
-        resolve({ error: `${python} ${peerScript} failed (exit ${code}): ${(stderr || last).trim().split('\n').slice(-3).join(' ')}` });
-      }
-    });
-  });
+  return runPythonPeer<PeerOutput>(python, peerScript, args, PEER_TIMEOUT_MS);
 }
 
 /** flights-3m as `copies` files in a fresh directory: hard links where the file system allows, else copies. */

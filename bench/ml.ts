@@ -2,7 +2,6 @@
 // kubedask's StandardScaler + LogisticRegression fit, KMeans and predictOnnx, side by side in
 // the same run with scikit-learn and onnxruntime in one Python process (bench/ml_peer.py).
 // Rounds alternate, kubedask then the peer, so both see the same machine load; figures are medians.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { LocalCluster } from '../client/local-cluster.js';
 import type { DataFrame } from '../dataframe/frame.js';
 import { readParquet } from '../dataframe/sources.js';
 import * as ml from '../ml/index.js';
+import { runPythonPeer } from './python-peer.js';
 import { median } from './stats.js';
 
 export interface MlBenchOptions {
@@ -50,24 +50,7 @@ interface PeerOutput { python?: string; packages?: Record<string, string | null>
 
 /** Runs the peer script; its one JSON line, or why there is none. */
 function runPeer(python: string, args: string[]): Promise<PeerOutput> {
-  return new Promise((resolve) => {
-    const child = spawn(python, [peerScript, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { stderr = (stderr + b.toString()).slice(-2000); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), PEER_TIMEOUT_MS);
-    child.once('error', (err) => { clearTimeout(timer); resolve({ error: `cannot run ${python}: ${err.message}` }); });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      const last = stdout.trim().split('\n').pop() ?? '';
-      try {
-        resolve(JSON.parse(last) as PeerOutput);
-      } catch {
-        resolve({ error: `${python} ${peerScript} failed (exit ${code}): ${(stderr || last).trim().split('\n').slice(-3).join(' ')}` });
-      }
-    });
-  });
+  return runPythonPeer<PeerOutput>(python, peerScript, args, PEER_TIMEOUT_MS);
 }
 
 /** The flights file both sides read: flights-3m itself, or its first `rows` rows in a temp file. */
