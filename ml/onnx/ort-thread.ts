@@ -40,6 +40,8 @@ async function session(req: RunRequest): Promise<ort.InferenceSession> {
     s = ort.InferenceSession.create(req.model, {
       executionProviders: req.device === 'cuda' ? ['cuda'] : ['cpu'],
       intraOpNumThreads: req.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
+      // Idle intra-op threads sleep rather than spin: they share the worker's cores with Polars.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
     s.catch(() => sessions.delete(key));
   }
