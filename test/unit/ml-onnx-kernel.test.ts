@@ -42,6 +42,18 @@ describe('onnx/predict kernel', () => {
     assert.deepEqual(await predict('model-c', regressor([1, 0]), 3), [2, 3, 4, 5]);
   });
 
+  it('scores large partitions one after another on reused buffers (a smaller one on a larger one\'s)', async () => {
+    const model = regressor([1, 0.5]);
+    for (const rows of [40_000, 30_000, 40_000]) {
+      const big = pl.DataFrame({ a: Float64Array.from({ length: rows }, (_, i) => i), b: Int32Array.from({ length: rows }, (_, i) => rows - i) });
+      const p = { ...params('model-big', 8192), stage: { source: null, ops: [] } };
+      const out = await kernels['onnx/predict']!(p, [{ encoding: Encoding.ENCODING_ARROW_IPC, native: big }, { encoding: Encoding.ENCODING_BYTES, data: model }], kernelContext('k'));
+      const got = ((out as NativeValue).native as pl.DataFrame).getColumn('prediction').toArray() as number[];
+      assert.equal(got.length, rows);
+      got.forEach((v, i) => assert.equal(v, Math.fround(i + Math.fround((rows - i) * 0.5)), `${rows} rows: row ${i}`));
+    }
+  });
+
   it('fails naming the output when the model gives another width than its shape declares', async () => {
     const p = params('model-d', 2);
     p.fetches = [{ name: 'prediction', columns: ['prediction_0', 'prediction_1'], elemType: 'float32' }];
