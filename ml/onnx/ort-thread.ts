@@ -1,26 +1,33 @@
-// The ONNX Runtime thread of a worker (a worker_thread, started on first use by kernels.ts):
+// The ONNX Runtime thread of a worker (a worker_thread, started on first use by ort-client.ts):
 // session.run() computes on the thread that calls it, so it runs here, off the worker's event
 // loop. Sessions are created once per model (by hash) and device, and reused; a partition's
-// rows are scored in batches of batchSize and its outputs sent back whole, transferred.
+// rows are scored in batches of batchSize, each batch's outputs written straight into the
+// columns the main thread sent (an [n, k] output split into its k columns on the way), and
+// everything sent back, transferred.
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import { transferable, type RunReply, type RunRequest, type TensorData } from './ort-messages.js';
+import { requestArrays, transferable, type FetchRequest, type NumericData, type Outputs, type RunReply, type RunRequest, type TensorData } from './ort-messages.js';
 
 /** Sessions kept; the least recently used beyond this is released. */
 const MAX_SESSIONS = 4;
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
+/** The model gave what it declared it would not: said in predictOnnx's words. */
+class ModelMismatch extends Error {}
+
 parentPort!.on('message', (req: RunRequest) => {
   run(req).then(
-    (outputs) => reply({ id: req.id, ok: true, outputs }, transferable(Object.values(outputs))),
-    (err: Error & { needModel?: true }) => err.needModel
-      ? reply({ id: req.id, ok: false, needModel: req.feeds, error: { name: err.name, message: err.message } }, transferable(req.feeds))
-      : reply({ id: req.id, ok: false, error: { name: err.name, message: err.message } }),
+    (outputs) => reply({ id: req.id, ok: true, outputs, feeds: req.feeds }, [...requestArrays(req), ...Object.values(outputs).flat()]),
+    (err: Error & { needModel?: true }) => {
+      const error = { name: err.name, message: err.message };
+      if (err.needModel) reply({ id: req.id, ok: false, needModel: { feeds: req.feeds, fetches: req.fetches }, error }, requestArrays(req));
+      else reply({ id: req.id, ok: false, model: err instanceof ModelMismatch || undefined, error });
+    },
   );
 });
 
-function reply(msg: RunReply, transfer: ArrayBuffer[] = []): void {
-  parentPort!.postMessage(msg, transfer);
+function reply(msg: RunReply, arrays: unknown[] = []): void {
+  parentPort!.postMessage(msg, transferable(arrays));
 }
 
 async function session(req: RunRequest): Promise<ort.InferenceSession> {
@@ -33,6 +40,8 @@ async function session(req: RunRequest): Promise<ort.InferenceSession> {
     s = ort.InferenceSession.create(req.model, {
       executionProviders: req.device === 'cuda' ? ['cuda'] : ['cpu'],
       intraOpNumThreads: req.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
+      // Idle intra-op threads sleep rather than spin: they share the worker's cores with Polars.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
     s.catch(() => sessions.delete(key));
   }
@@ -45,46 +54,46 @@ async function session(req: RunRequest): Promise<ort.InferenceSession> {
   return s;
 }
 
-async function run(req: RunRequest): Promise<Record<string, { type: string; width: number; data: TensorData }>> {
+async function run(req: RunRequest): Promise<Outputs> {
   const s = await session(req);
-  const out: Record<string, { type: string; width: number; data: TensorData }> = {};
+  const columns = req.fetches.map((f) => f.columns ?? Array.from({ length: f.width }, () => new Array<string>(req.rows)));
+  const names = req.fetches.map((f) => f.name);
+  const widths = req.feeds.map((f) => f.dims.reduce((a, b) => a * b, 1));
+  const feeds: Record<string, ort.Tensor> = {};
   for (let start = 0; start < req.rows; start += req.batchSize) {
     const n = Math.min(req.batchSize, req.rows - start);
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const f of req.feeds) {
-      const w = f.dims.reduce((a, b) => a * b, 1);
+    req.feeds.forEach((f, i) => {
       // A view of the partition's rows: no copy on this side.
-      const view = (f.data as Exclude<TensorData, string[]>).subarray(start * w, (start + n) * w);
+      const view = (f.data as NumericData).subarray(start * widths[i]!, (start + n) * widths[i]!);
       feeds[f.name] = new ort.Tensor(f.type as 'float32', view as Float32Array, [n, ...f.dims]);
-    }
-    const results = await s.run(feeds, req.fetches);
-    for (const name of req.fetches) {
-      const t = results[name]!;
-      const width = n === 0 ? 1 : t.size / n;
-      if (!Number.isInteger(width)) throw new Error(`output "${name}" gave ${t.size} values for ${n} rows`);
-      let o = out[name];
-      if (!o) out[name] = o = { type: t.type, width, data: allocate(t.type, req.rows * width) };
-      else if (o.width !== width) throw new Error(`output "${name}" gave ${width} values per row in one batch and ${o.width} in another`);
-      if (Array.isArray(o.data)) {
-        const strings = t.data as string[];
-        for (let i = 0; i < strings.length; i++) o.data[start * width + i] = strings[i]!;
-      } else {
-        (o.data as Float32Array).set(t.data as Float32Array, start * width);
-      }
+    });
+    const results = await s.run(feeds, names);
+    req.fetches.forEach((f, i) => {
+      const t = results[f.name]!;
+      check(f, t, n);
+      scatter(t.data as TensorData, columns[i]!, start, n);
       t.dispose();
-    }
+    });
   }
-  return out;
+  return Object.fromEntries(req.fetches.map((f, i) => [f.name, columns[i]!]));
 }
 
-function allocate(type: string, length: number): TensorData {
-  switch (type) {
-    case 'float32': return new Float32Array(length);
-    case 'float64': return new Float64Array(length);
-    case 'int64': return new BigInt64Array(length);
-    case 'int32': return new Int32Array(length);
-    case 'bool': return new Uint8Array(length);
-    case 'string': return new Array<string>(length);
-    default: throw new Error(`an output of type ${type}, which predictOnnx cannot make a column of`);
+function check(f: FetchRequest, t: ort.Tensor, n: number): void {
+  const width = t.size / n;
+  if (width !== f.width) throw new ModelMismatch(`model output "${f.name}" gave ${Number.isInteger(width) ? `${width} values per row` : `${t.size} values for ${n} rows`}, not the ${f.width} its shape declares`);
+  if (t.type !== f.type) throw new ModelMismatch(`model output "${f.name}" gave ${t.type} values, not the ${f.type} its type declares`);
+}
+
+/** An [n, width] batch, row-major, into the width columns from row `start`. */
+function scatter(src: TensorData, columns: TensorData[], start: number, n: number): void {
+  const width = columns.length;
+  if (width === 1 && !Array.isArray(src)) {
+    (columns[0] as Float32Array).set(src as Float32Array, start);
+    return;
+  }
+  for (let j = 0; j < width; j++) {
+    const col = columns[j] as Float32Array;
+    const from = src as Float32Array;
+    for (let r = 0, i = j; r < n; r++, i += width) col[start + r] = from[i]!;
   }
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import pl from 'nodejs-polars';
 import { kernels } from '../../ml/onnx/kernels.js';
 import { toOnnx } from '../../ml/onnx/export.js';
+import { OnnxModelError } from '../../ml/errors.js';
 import type { PredictParams } from '../../ml/onnx/predict-params.js';
 import { Encoding } from '../../protocol/value-codec.js';
 import type { NativeValue } from '../../worker/runtime/data-store.js';
@@ -39,5 +40,28 @@ describe('onnx/predict kernel', () => {
     // Other bytes under the same hash: the cached session answers (the bytes are not sent again).
     assert.deepEqual(await predict('model-b', regressor([1, 0]), 3), [20, 30, 40, 50]);
     assert.deepEqual(await predict('model-c', regressor([1, 0]), 3), [2, 3, 4, 5]);
+  });
+
+  it('scores large partitions one after another on reused buffers (a smaller one on a larger one\'s)', async () => {
+    const model = regressor([1, 0.5]);
+    for (const rows of [40_000, 30_000, 40_000]) {
+      const big = pl.DataFrame({ a: Float64Array.from({ length: rows }, (_, i) => i), b: Int32Array.from({ length: rows }, (_, i) => rows - i) });
+      const p = { ...params('model-big', 8192), stage: { source: null, ops: [] } };
+      const out = await kernels['onnx/predict']!(p, [{ encoding: Encoding.ENCODING_ARROW_IPC, native: big }, { encoding: Encoding.ENCODING_BYTES, data: model }], kernelContext('k'));
+      const got = ((out as NativeValue).native as pl.DataFrame).getColumn('prediction').toArray() as number[];
+      assert.equal(got.length, rows);
+      got.forEach((v, i) => assert.equal(v, Math.fround(i + Math.fround((rows - i) * 0.5)), `${rows} rows: row ${i}`));
+    }
+  });
+
+  it('fails naming the output when the model gives another width than its shape declares', async () => {
+    const p = params('model-d', 2);
+    p.fetches = [{ name: 'prediction', columns: ['prediction_0', 'prediction_1'], elemType: 'float32' }];
+    await assert.rejects(
+      kernels['onnx/predict']!(p, [{ encoding: Encoding.ENCODING_ARROW_IPC, native: frame }, { encoding: Encoding.ENCODING_BYTES, data: regressor([1, 1]) }], kernelContext('k')),
+      (err: Error) => err instanceof OnnxModelError && /^predictOnnx: model output "prediction" gave 1 values per row, not the 2 its shape declares$/.test(err.message),
+    );
+    // The thread is still there for the next partition.
+    assert.deepEqual(await predict('model-d', regressor([1, 1])), [22, 33, 44, 55]);
   });
 });
