@@ -9,7 +9,7 @@ import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
 import { MlParamError, MlDataError } from '../errors.js';
 import { admm } from './admm.js';
-import { argmaxExpr, fitted, knownParams, linearExpr, nonNegative, oneOf, positive, positiveInteger, requireFeatures, scoreOnColumn, sigmoidExpr, softmaxExprs } from './common.js';
+import { argmaxExpr, fitted, knownParams, linearExpr, nonNegative, oneOf, positive, positiveInteger, requireFeatures, scoreOn, sigmoidExpr, softmaxExprs } from './common.js';
 import { centreOverClasses, glmObjective, isCoef, stride, unpack, type GlmShape } from './glm.js';
 import { lbfgs, newton } from './optimize.js';
 import pl from 'nodejs-polars';
@@ -130,11 +130,11 @@ export class LogisticRegression implements Classifier, OnnxExportable {
     return softmaxExprs(z);
   }
 
-  /** Accuracy, with y a column of X. */
+  /** Accuracy (y a column of X or a one-column frame). */
   score(X: DataFrame, y: Target, options?: FitOptions): Promise<number> {
     fitted(NAME, this.coef, 'score');
     requireFeatures(NAME, X, this.featureNames!);
-    return scoreOnColumn(NAME, X, y, this.predictExpr(), 'accuracy', options);
+    return scoreOn(NAME, X, y, this.predictExpr(), 'accuracy', options);
   }
 
   onnxSteps(): FittedStep[] {
