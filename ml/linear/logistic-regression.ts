@@ -10,7 +10,7 @@ import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
 import { MlParamError, MlDataError } from '../errors.js';
 import { admm } from './admm.js';
 import { argmaxExpr, fitted, knownParams, linearExpr, nonNegative, oneOf, positive, positiveInteger, requireFeatures, scoreOn, sigmoidExpr, softmaxExprs } from './common.js';
-import { centreOverClasses, glmObjective, isCoef, stride, unpack, type GlmShape } from './glm.js';
+import { glmObjective, identifyMultinomial, isCoef, stride, unpack, type GlmShape } from './glm.js';
 import { lbfgs, newton } from './optimize.js';
 import pl from 'nodejs-polars';
 
@@ -90,10 +90,7 @@ export class LogisticRegression implements Classifier, OnnxExportable {
       ? await admm(smooth, w0, { maxIter, tol, l1: l1Share * scale, isCoef: (i) => isCoef(shape, i), inner: solve })
       : await solve(smooth, w0, { maxIter, tol });
     const { coef, intercept } = unpack(shape, result.w);
-    if (!binary) {
-      centreOverClasses([intercept]);
-      if (penalty === 'none') centreOverClasses(coef);
-    }
+    if (!binary) identifyMultinomial(coef, intercept, penalty === 'none');
     Object.assign(this, { coef, intercept, classes: [...classes], featureNames: [...meta.features], nIter: result.nIter, converged: result.converged });
     return this;
   }
