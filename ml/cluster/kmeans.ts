@@ -63,7 +63,7 @@ export class KMeans implements Estimator, OnnxExportable {
   /** y is not used (as scikit-learn's); give none. */
   async fit(X: DataFrame, y?: Target, options: FitOptions = {}): Promise<this> {
     if (y !== undefined) throw new MlDataError(`${NAME}: fit takes no y (clustering is unsupervised)`);
-    const { shards, meta } = await toShards(X, undefined, options);
+    const { shards, meta } = await toShards(X, undefined, { ...options, caller: NAME });
     try {
       return await this.fitShards(shards, meta);
     } finally {

@@ -41,7 +41,7 @@ export class LinearRegression implements Predictor, OnnxExportable {
 
   async fit(X: DataFrame, y?: Target, options: FitOptions = {}): Promise<this> {
     if (y === undefined) throw new MlDataError(`${NAME}: fit needs y`);
-    const { shards, meta } = await toShards(X, y, options);
+    const { shards, meta } = await toShards(X, y, { ...options, caller: NAME });
     try {
       return await this.fitShards(shards, meta);
     } finally {

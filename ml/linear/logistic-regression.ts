@@ -64,7 +64,7 @@ export class LogisticRegression implements Classifier, OnnxExportable {
 
   async fit(X: DataFrame, y?: Target, options: FitOptions = {}): Promise<this> {
     if (y === undefined) throw new MlDataError(`${NAME}: fit needs y (the class labels)`);
-    const { shards, meta } = await toShards(X, y, { ...options, classify: true });
+    const { shards, meta } = await toShards(X, y, { ...options, classify: true, caller: NAME });
     try {
       return await this.fitShards(shards, meta);
     } finally {

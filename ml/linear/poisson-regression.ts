@@ -52,7 +52,7 @@ export class PoissonRegression implements Predictor, OnnxExportable {
 
   async fit(X: DataFrame, y?: Target, options: FitOptions = {}): Promise<this> {
     if (y === undefined) throw new MlDataError(`${NAME}: fit needs y (counts)`);
-    const { shards, meta } = await toShards(X, y, options);
+    const { shards, meta } = await toShards(X, y, { ...options, caller: NAME });
     try {
       return await this.fitShards(shards, meta);
     } finally {
