@@ -63,7 +63,7 @@ export class KMeans implements Estimator, OnnxExportable {
   /** y is not used (as scikit-learn's); give none. */
   async fit(X: DataFrame, y?: Target, options: FitOptions = {}): Promise<this> {
     if (y !== undefined) throw new MlDataError(`${NAME}: fit takes no y (clustering is unsupervised)`);
-    const { shards, meta } = await toShards(X, undefined, options);
+    const { shards, meta } = await toShards(X, undefined, { ...options, caller: NAME });
     try {
       return await this.fitShards(shards, meta);
     } finally {
@@ -73,11 +73,10 @@ export class KMeans implements Estimator, OnnxExportable {
 
   async fitShards(shards: Shards, meta: ShardsMeta): Promise<this> {
     const k = this.params.nClusters;
-    const moments = await shards.sum<ColumnMoments>('cluster/moments', {});
-    if (moments.n < k) throw new MlDataError(`${NAME}: ${moments.n} rows cannot make ${k} clusters (nClusters)`);
-    const variances = moments.sum.map((s, j) => moments.sumSq[j]! / moments.n - (s / moments.n) ** 2);
+    const { n, variances } = await featureVariances(shards);
+    if (n < k) throw new MlDataError(`${NAME}: ${n} rows cannot make ${k} clusters (nClusters)`);
     if (!variances.every(Number.isFinite)) throw new MlDataError(`${NAME}: the features hold NaN or infinite values (missing values?); impute them first (ml.SimpleImputer)`);
-    const tol = this.params.tol * (variances.reduce((a, b) => a + Math.max(b, 0), 0) / variances.length);
+    const tol = this.params.tol * (variances.reduce((a, b) => a + b, 0) / variances.length);
     const random = seededRandom(this.params.seed);
     let best: { centers: number[][]; inertia: number; nIter: number; converged: boolean } | undefined;
     for (let run = 0; run < this.params.nInit; run++) {
@@ -161,4 +160,13 @@ async function lloyd(shards: Shards, start: number[][], maxIter: number, tol: nu
     }
   }
   throw new Error('internal: maxIter must be >= 1');
+}
+
+/** Rows and per-feature (population) variances, centred in a second pass: sklearn scales tol by their mean. */
+export async function featureVariances(shards: Shards): Promise<{ n: number; variances: number[] }> {
+  const { n, sum } = await shards.sum<ColumnMoments>('cluster/moments', {});
+  if (n === 0) return { n, variances: sum.map(() => 0) };
+  const center = sum.map((s) => s / n);
+  const ssd = (await shards.sum<ColumnMoments>('cluster/moments', { center })).sum;
+  return { n, variances: ssd.map((s) => s / n) };
 }

@@ -23,6 +23,11 @@ export interface ShardsMeta {
 export interface ToShardsOptions extends FitOptions {
   /** y is a class label: collect the distinct values and store indices. */
   classify?: boolean;
+  /**
+   * With classify: how many distinct labels y must hold (default 2). 1 for a partialFit batch
+   * whose classes are given or already fixed (scikit-learn's partial_fit takes such batches).
+   */
+  minClasses?: number;
   /** Who asks, for messages (an estimator's name); default "toShards". */
   caller?: string;
 }
@@ -52,7 +57,7 @@ export async function toShards(X: DataFrame, y: Target | undefined, options: ToS
     let classes: number[] | undefined;
     if (options.classify) {
       // From the shards, not another pass over the data; labels 0 .. k-1 (booleans too) are their own indices.
-      classes = await collectClasses(client, shards, target!, caller);
+      classes = await collectClasses(client, shards, target!, caller, options.minClasses ?? 2);
       if (!classes.every((c, i) => c === i)) shards = indexed(client, shards, classes);
     }
     const meta: ShardsMeta = classes ? { features, classes } : { features };
@@ -91,10 +96,13 @@ export function checkInputs(X: DataFrame, y: Target | undefined, caller: string)
 }
 
 /** The sorted distinct labels of y, collected from the shards. */
-async function collectClasses(client: Client, shards: Future[], target: string, caller: string): Promise<number[]> {
+async function collectClasses(client: Client, shards: Future[], target: string, caller: string, minClasses: number): Promise<number[]> {
   const perShard = await mapShards<number[]>(client, shards, 'data/labels', {});
   const classes = [...new Set(perShard.flat())].sort((a, b) => a - b);
-  if (classes.length < 2) throw new MlDataError(`${caller}: y ("${target}") has ${classes.length} distinct label${classes.length === 1 ? ` (${classes[0]})` : 's'}; a classifier needs at least 2`);
+  if (classes.length < minClasses) {
+    const what = minClasses > 1 ? `a classifier needs at least ${minClasses}` : 'it needs at least 1';
+    throw new MlDataError(`${caller}: y ("${target}") has ${classes.length} distinct label${classes.length === 1 ? ` (${classes[0]})` : 's'}; ${what}`);
+  }
   return classes;
 }
 

@@ -64,23 +64,25 @@ export function lloydSums(params: CentersParams, shard: Shard): LloydSums {
 export interface ColumnMoments {
   [name: string]: number | number[];
   n: number;
+  /** Per column: the sum, or given `center`, the sum of squared deviations from it. */
   sum: number[];
-  sumSq: number[];
 }
 
-/** Row count and per-column sums and sums of squares (the features' variances scale tol, as sklearn's). */
-export function columnMoments(_params: unknown, shard: Shard): ColumnMoments {
+/**
+ * Row count and per-column sums; given `center` (the means), sums of (x - center)^2 instead:
+ * two passes, so a feature far from zero keeps its variance (which scales tol, as sklearn's).
+ */
+export function columnMoments(params: { center?: number[] }, shard: Shard): ColumnMoments {
   const { x } = shard;
+  const center = params?.center;
   const sum = new Float64Array(x.cols);
-  const sumSq = new Float64Array(x.cols);
   for (let i = 0; i < x.rows; i++) {
     for (let j = 0; j < x.cols; j++) {
       const v = x.data[i * x.cols + j]!;
-      sum[j]! += v;
-      sumSq[j]! += v * v;
+      sum[j]! += center ? (v - center[j]!) ** 2 : v;
     }
   }
-  return { n: x.rows, sum: Array.from(sum), sumSq: Array.from(sumSq) };
+  return { n: x.rows, sum: Array.from(sum) };
 }
 
 export interface SampleParams extends CentersParams {

@@ -3,7 +3,7 @@
 import pl from 'nodejs-polars';
 import type { DataFrame } from '../../dataframe/frame.js';
 import { MlParamError, MlDataError, NotFittedError } from '../errors.js';
-import type { RunOptions } from '../../dataframe/execute.js';
+import { accuracyScore, r2Score } from '../metrics/index.js';
 import type { FitOptions, Target } from '../core/estimator.js';
 
 export function positive(estimator: string, name: string, value: number): number {
@@ -81,22 +81,20 @@ export function sigmoidExpr(z: pl.Expr): pl.Expr {
 }
 
 /**
- * score(X, y) when y is a column of X: one aggregation over the partitions. A y given as its own
- * DataFrame is ml.metrics' work (accuracyScore / r2Score take two lazy frames).
+ * score(X, y): accuracy (classifiers) or R2 (regressors) of `prediction` over X's partitions, by
+ * ml.metrics, so it matches scikit-learn's (a constant y included). y: a column of X, or a
+ * one-column DataFrame of X's partitions.
  */
-export async function scoreOnColumn(estimator: string, X: DataFrame, y: Target, prediction: pl.Expr, kind: 'accuracy' | 'r2', options?: FitOptions): Promise<number> {
-  if (typeof y !== 'string') throw new MlParamError(`${estimator}: score takes y as the name of a column of X; for a separate y frame use ml.metrics.${kind === 'accuracy' ? 'accuracyScore' : 'r2Score'}(y, model.predict(X))`);
-  if (!X.columns.includes(y)) throw new MlDataError(`${estimator}: score: X has no column ${y}`);
-  const truth = pl.col(y).cast(pl.Float64);
-  const run: RunOptions = options?.client ? { client: options.client } : {};
-  if (kind === 'accuracy') {
-    const out = await X.select(prediction.eq(truth).cast(pl.Float64).mean().alias('accuracy')).compute(run);
-    return Number(out.getColumn('accuracy').get(0));
+export async function scoreOn(estimator: string, X: DataFrame, y: Target, prediction: pl.Expr, kind: 'accuracy' | 'r2', options?: FitOptions): Promise<number> {
+  let yTrue: DataFrame;
+  if (typeof y === 'string') {
+    if (!X.columns.includes(y)) throw new MlDataError(`${estimator}: score: X has no column ${y}`);
+    yTrue = X.select(y);
+  } else {
+    if (y?.columns?.length !== 1) throw new MlDataError(`${estimator}: score: y must be a column name of X or a one-column DataFrame`);
+    yTrue = y;
   }
-  const out = await X.select(
-    truth.sub(prediction).pow(2).sum().alias('ssRes'), truth.sum().alias('sy'), truth.pow(2).sum().alias('syy'), truth.count().alias('n'),
-  ).compute(run);
-  const get = (c: string): number => Number(out.getColumn(c).get(0));
-  const ssTot = get('syy') - get('sy') ** 2 / get('n');
-  return 1 - get('ssRes') / ssTot;
+  const yPred = X.select(prediction.alias('prediction'));
+  const run: FitOptions = options?.client ? { client: options.client } : {};
+  return kind === 'accuracy' ? accuracyScore(yTrue, yPred, run) : r2Score(yTrue, yPred, run);
 }

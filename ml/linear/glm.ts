@@ -78,8 +78,19 @@ export function unpack(shape: GlmShape, w: ArrayLike<number>): { coef: number[][
   return { coef, intercept };
 }
 
-/** Shifts the multinomial's unidentified parts to sum to zero over the classes (the loss is unchanged). */
-export function centreOverClasses(values: number[][]): void {
+/**
+ * The multinomial's unidentified parts shifted to sum to zero over the classes (the loss is
+ * unchanged): the intercepts always, the coefficients when unpenalised (`centreCoef`).
+ */
+export function identifyMultinomial(coef: number[][], intercept: number[], centreCoef: boolean): void {
+  const column = intercept.map((b) => [b]);
+  centreOverClasses(column);
+  column.forEach(([b], c) => { intercept[c] = b!; });
+  if (centreCoef) centreOverClasses(coef);
+}
+
+/** Rows are classes: each column shifted to sum to zero over them. */
+function centreOverClasses(values: number[][]): void {
   if (values.length < 2) return;
   for (let j = 0; j < values[0]!.length; j++) {
     const mean = values.reduce((s, row) => s + row[j]!, 0) / values.length;

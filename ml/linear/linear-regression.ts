@@ -9,7 +9,7 @@ import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
 import type { GramSums, MomentSums } from '../kernels/linear.js';
 import { MlDataError } from '../errors.js';
-import { fitted, knownParams, linearExpr, requireFeatures, scoreOnColumn } from './common.js';
+import { fitted, knownParams, linearExpr, requireFeatures, scoreOn } from './common.js';
 import { solveSymmetric } from './linalg.js';
 import type pl from 'nodejs-polars';
 
@@ -41,7 +41,7 @@ export class LinearRegression implements Predictor, OnnxExportable {
 
   async fit(X: DataFrame, y?: Target, options: FitOptions = {}): Promise<this> {
     if (y === undefined) throw new MlDataError(`${NAME}: fit needs y`);
-    const { shards, meta } = await toShards(X, y, options);
+    const { shards, meta } = await toShards(X, y, { ...options, caller: NAME });
     try {
       return await this.fitShards(shards, meta);
     } finally {
@@ -75,11 +75,11 @@ export class LinearRegression implements Predictor, OnnxExportable {
     return X.select(this.predictExpr().alias('prediction'));
   }
 
-  /** R2, with y a column of X. */
+  /** R2 (y a column of X or a one-column frame). */
   score(X: DataFrame, y: Target, options?: FitOptions): Promise<number> {
     fitted(NAME, this.coef, 'score');
     requireFeatures(NAME, X, this.featureNames!);
-    return scoreOnColumn(NAME, X, y, this.predictExpr(), 'r2', options);
+    return scoreOn(NAME, X, y, this.predictExpr(), 'r2', options);
   }
 
   onnxSteps(): FittedStep[] {

@@ -9,8 +9,8 @@ import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
 import { MlParamError, MlDataError } from '../errors.js';
 import { admm } from './admm.js';
-import { argmaxExpr, fitted, knownParams, linearExpr, nonNegative, oneOf, positive, positiveInteger, requireFeatures, scoreOnColumn, sigmoidExpr, softmaxExprs } from './common.js';
-import { centreOverClasses, glmObjective, isCoef, stride, unpack, type GlmShape } from './glm.js';
+import { argmaxExpr, fitted, knownParams, linearExpr, nonNegative, oneOf, positive, positiveInteger, requireFeatures, scoreOn, sigmoidExpr, softmaxExprs } from './common.js';
+import { glmObjective, identifyMultinomial, isCoef, stride, unpack, type GlmShape } from './glm.js';
 import { lbfgs, newton } from './optimize.js';
 import pl from 'nodejs-polars';
 
@@ -64,7 +64,7 @@ export class LogisticRegression implements Classifier, OnnxExportable {
 
   async fit(X: DataFrame, y?: Target, options: FitOptions = {}): Promise<this> {
     if (y === undefined) throw new MlDataError(`${NAME}: fit needs y (the class labels)`);
-    const { shards, meta } = await toShards(X, y, { ...options, classify: true });
+    const { shards, meta } = await toShards(X, y, { ...options, classify: true, caller: NAME });
     try {
       return await this.fitShards(shards, meta);
     } finally {
@@ -90,10 +90,7 @@ export class LogisticRegression implements Classifier, OnnxExportable {
       ? await admm(smooth, w0, { maxIter, tol, l1: l1Share * scale, isCoef: (i) => isCoef(shape, i), inner: solve })
       : await solve(smooth, w0, { maxIter, tol });
     const { coef, intercept } = unpack(shape, result.w);
-    if (!binary) {
-      centreOverClasses([intercept]);
-      if (penalty === 'none') centreOverClasses(coef);
-    }
+    if (!binary) identifyMultinomial(coef, intercept, penalty === 'none');
     Object.assign(this, { coef, intercept, classes: [...classes], featureNames: [...meta.features], nIter: result.nIter, converged: result.converged });
     return this;
   }
@@ -130,11 +127,11 @@ export class LogisticRegression implements Classifier, OnnxExportable {
     return softmaxExprs(z);
   }
 
-  /** Accuracy, with y a column of X. */
+  /** Accuracy (y a column of X or a one-column frame). */
   score(X: DataFrame, y: Target, options?: FitOptions): Promise<number> {
     fitted(NAME, this.coef, 'score');
     requireFeatures(NAME, X, this.featureNames!);
-    return scoreOnColumn(NAME, X, y, this.predictExpr(), 'accuracy', options);
+    return scoreOn(NAME, X, y, this.predictExpr(), 'accuracy', options);
   }
 
   onnxSteps(): FittedStep[] {

@@ -8,7 +8,7 @@ import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
 import type { MomentSums } from '../kernels/linear.js';
 import { MlDataError } from '../errors.js';
-import { fitted, knownParams, linearExpr, nonNegative, oneOf, positiveInteger, requireFeatures, scoreOnColumn } from './common.js';
+import { fitted, knownParams, linearExpr, nonNegative, oneOf, positiveInteger, requireFeatures, scoreOn } from './common.js';
 import { glmObjective, stride, unpack, type GlmShape } from './glm.js';
 import { lbfgs, newton } from './optimize.js';
 import type pl from 'nodejs-polars';
@@ -52,7 +52,7 @@ export class PoissonRegression implements Predictor, OnnxExportable {
 
   async fit(X: DataFrame, y?: Target, options: FitOptions = {}): Promise<this> {
     if (y === undefined) throw new MlDataError(`${NAME}: fit needs y (counts)`);
-    const { shards, meta } = await toShards(X, y, options);
+    const { shards, meta } = await toShards(X, y, { ...options, caller: NAME });
     try {
       return await this.fitShards(shards, meta);
     } finally {
@@ -93,11 +93,11 @@ export class PoissonRegression implements Predictor, OnnxExportable {
     return X.select(this.predictExpr().alias('prediction'));
   }
 
-  /** R2 of the predicted means (scikit-learn's PoissonRegressor scores D2 instead), with y a column of X. */
+  /** R2 of the predicted means (scikit-learn's PoissonRegressor scores D2 instead) (y a column of X or a one-column frame). */
   score(X: DataFrame, y: Target, options?: FitOptions): Promise<number> {
     fitted(NAME, this.coef, 'score');
     requireFeatures(NAME, X, this.featureNames!);
-    return scoreOnColumn(NAME, X, y, this.predictExpr(), 'r2', options);
+    return scoreOn(NAME, X, y, this.predictExpr(), 'r2', options);
   }
 
   onnxSteps(): FittedStep[] {

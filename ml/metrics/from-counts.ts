@@ -100,6 +100,14 @@ export function aucFromScoreCounts(parts: ReadonlyArray<{ scores: ArrayLike<numb
   return area / (P * N);
 }
 
+/**
+ * logLoss's clipping eps: the machine epsilon of the predictions' dtype, as scikit-learn's
+ * (eps="auto"): Float32's when every column is Float32, else Float64's (other dtypes become it).
+ */
+export function probabilityEps(dtypes: readonly string[]): number {
+  return dtypes.length > 0 && dtypes.every((d) => d === 'Float32') ? 2 ** -23 : Number.EPSILON;
+}
+
 /** R2 as scikit-learn's (force_finite): a constant yTrue gives 1 when predicted exactly, else 0. */
 export function r2From(se: number, ss: number): number {
   if (ss === 0) return se === 0 ? 1 : 0;

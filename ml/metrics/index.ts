@@ -7,7 +7,8 @@ import type { FitOptions } from '../core/estimator.js';
 import type { Shards } from '../core/shards.js';
 import { toShards } from '../core/to-shards.js';
 import { MlDataError } from '../errors.js';
-import { accuracyFromPairs, aucFromScoreCounts, confusionFromPairs, prfFromPairs, r2From, type ClassificationOptions } from './from-counts.js';
+import { dtypeName } from '../../dataframe/schema.js';
+import { accuracyFromPairs, aucFromScoreCounts, confusionFromPairs, prfFromPairs, probabilityEps, r2From, type ClassificationOptions } from './from-counts.js';
 
 export type { Average, ClassificationOptions } from './from-counts.js';
 export type MetricOptions = FitOptions;
@@ -48,8 +49,8 @@ export async function rocAucScore(yTrue: DataFrame, yPred: DataFrame, options: M
 }
 
 /**
- * Mean -log p(true label), probabilities clipped to [eps, 1 - eps] (eps of Float64, as
- * scikit-learn). yPred: the probability of the larger label (one column), or one column per
+ * Mean -log p(true label), probabilities clipped to [eps, 1 - eps] (eps of yPred's dtype:
+ * Float32's for Float32 columns, else Float64's, as scikit-learn). yPred: the probability of the larger label (one column), or one column per
  * label in sorted order (predictProba's proba_0 ...).
  */
 export async function logLoss(yTrue: DataFrame, yPred: DataFrame, options: MetricOptions & { labels?: number[] } = {}): Promise<number> {
@@ -61,7 +62,7 @@ export async function logLoss(yTrue: DataFrame, yPred: DataFrame, options: Metri
     if (k === 1 ? classes.length !== 2 : k !== classes.length) {
       throw new MlDataError(`${caller}: yTrue has ${classes.length} labels (${classes.join(', ')}) but yPred has ${k} column${k > 1 ? 's' : ''}; give one probability column per label, in sorted label order`);
     }
-    const { n, loss } = await shards.sum<Record<string, number>>('metrics/log-loss', { classes, eps: Number.EPSILON });
+    const { n, loss } = await shards.sum<Record<string, number>>('metrics/log-loss', { classes, eps: probabilityEps(yPred.columns.map((c) => dtypeName(yPred.schema[c]!))) });
     return loss! / n!;
   }, true);
 }

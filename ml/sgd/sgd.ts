@@ -11,7 +11,7 @@ import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
 import type { LearningRate, SgdLoss, SgdParams, SgdState } from '../kernels/sgd.js';
 import { MlParamError, MlDataError, MlError } from '../errors.js';
-import { argmaxExpr, fitted, knownParams, linearExpr, nonNegative, oneOf, positive, positiveInteger, requireFeatures, scoreOnColumn, sigmoidExpr } from '../linear/common.js';
+import { argmaxExpr, fitted, knownParams, linearExpr, nonNegative, oneOf, positive, positiveInteger, requireFeatures, scoreOn, sigmoidExpr } from '../linear/common.js';
 import { foldShards } from './ordered.js';
 
 export interface SgdCommonParams {
@@ -99,7 +99,11 @@ abstract class BaseSgd<P extends SgdCommonParams & { loss: SgdLoss }> implements
 
   private async withShards(X: DataFrame, y: Target | undefined, options: PartialFitOptions, body: (shards: Shards, meta: ShardsMeta) => Promise<this>): Promise<this> {
     if (y === undefined) throw new MlDataError(`${this.name}: fit needs y`);
-    const { shards, meta } = await toShards(X, y, { ...(options.client ? { client: options.client } : {}), classify: this.classifies });
+    // With the classes given or fixed, a batch of one class is fine (labelsFor checks the rest).
+    const classesKnown = options.classes !== undefined || this.knownClasses().length > 0;
+    const { shards, meta } = await toShards(X, y, {
+      ...(options.client ? { client: options.client } : {}), classify: this.classifies, caller: this.name, ...(classesKnown ? { minClasses: 1 } : {}),
+    });
     try {
       return await body(shards, meta);
     } finally {
@@ -214,7 +218,7 @@ export class SGDClassifier extends BaseSgd<SgdClassifierParams> implements Class
 
   score(X: DataFrame, y: Target, options?: FitOptions): Promise<number> {
     this.checkInput(X, 'score');
-    return scoreOnColumn(this.name, X, y, this.predictExpr(), 'accuracy', options);
+    return scoreOn(this.name, X, y, this.predictExpr(), 'accuracy', options);
   }
 
   /** Binary log_loss models only: ONNX's LinearClassifier has no one-vs-rest normalisation, and hinge no probabilities. */
@@ -252,7 +256,7 @@ export class SGDRegressor extends BaseSgd<SgdRegressorParams> implements Predict
 
   score(X: DataFrame, y: Target, options?: FitOptions): Promise<number> {
     this.checkInput(X, 'score');
-    return scoreOnColumn(this.name, X, y, this.predictExpr(), 'r2', options);
+    return scoreOn(this.name, X, y, this.predictExpr(), 'r2', options);
   }
 
   onnxSteps(): FittedStep[] {

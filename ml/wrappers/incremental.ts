@@ -46,7 +46,9 @@ export class Incremental<E extends IncrementalEstimator> implements Estimator {
     if (y === undefined) throw new MlDataError(`${NAME}: fit needs y`);
     const model = this.estimator.withParams({});
     model.reset();
-    const { shards, meta } = await toShards(X, y, { ...(options.client ? { client: options.client } : {}), classify: model.classifies });
+    const { shards, meta } = await toShards(X, y, {
+      ...(options.client ? { client: options.client } : {}), classify: model.classifies, caller: NAME, ...(options.classes !== undefined ? { minClasses: 1 } : {}),
+    });
     try {
       for (let epoch = 0; epoch < this.params.nEpochs; epoch++) await model.partialFitShards(shards, meta, options.classes);
     } finally {

@@ -63,6 +63,30 @@ describe('estimators fitted on a cluster', () => {
     assert.ok(sums.every((s) => Math.abs(s - 1) < 1e-12), 'probabilities sum to 1');
   });
 
+  it('score: a Pipeline and the estimators take y as a column of X or a one-column frame, as ml.metrics computes', async () => {
+    const opts = { client: fx.client };
+    const frame = frameOf(reference.binary);
+    const df = fromPolars(frame, { partitions: 3 });
+    const X = df.select(...features(frame.width - 1));
+    const pipe = await new ml.Pipeline([['scale', new ml.StandardScaler()], ['clf', new ml.LogisticRegression({ C: 1 })]]).fit(df, 'y', opts);
+    const predicted = (await pipe.predict(X).compute(opts)).getColumn('prediction').toArray() as number[];
+    const accuracy = predicted.filter((p, i) => p === reference.binary.y[i]).length / predicted.length;
+    assert.equal(await pipe.score(df, 'y', opts), accuracy);
+    assert.equal(await pipe.score(X, df.select('y'), opts), accuracy);
+
+    const reg = frameOf(reference.regression);
+    const rdf = fromPolars(reg, { partitions: 3 });
+    const RX = rdf.select(...features(reg.width - 1));
+    const linear = await new ml.LinearRegression().fit(rdf, 'y', opts);
+    const r2 = await ml.metrics.r2Score(rdf.select('y'), linear.predict(RX), opts);
+    assert.ok(r2 > 0.5 && r2 <= 1, `R2 ${r2}`);
+    assert.equal(await linear.score(rdf, 'y', opts), r2);
+    assert.equal(await linear.score(RX, rdf.select('y'), opts), r2);
+    // A constant y: scikit-learn's r2_score gives 0 for a prediction that is not exact (not -Infinity).
+    const constant = fromPolars(reg.withColumns(pl.lit(5).cast(pl.Float64).alias('c')), { partitions: 3 });
+    assert.equal(await linear.score(constant.select(...features(reg.width - 1)), constant.select('c'), opts), 0);
+  });
+
   it('SGD partialFit runs partition after partition on the cluster, as in-process shards do', async () => {
     const data = reference.standardized;
     const df = fromPolars(frameOf(data), { partitions: 3 });
@@ -72,6 +96,27 @@ describe('estimators fitted on a cluster', () => {
     const local = await new ml.SGDClassifier(params).partialFitShards(shardsOf(data, cutsOf(data.y.length, 3), classes), { features: features(data.X[0].length), classes });
     assert.deepEqual(onCluster.coef, local.coef);
     assert.deepEqual(onCluster.intercept, local.intercept);
+  });
+
+  it('SGD partialFit and Incremental take a batch of one class when the classes are given or already fixed', async () => {
+    const opts = { client: fx.client };
+    const data = reference.standardized;
+    const classes = distinct(data.y);
+    const batchOf = (c: number) => ({ X: data.X.filter((_: number[], i: number) => data.y[i] === c), y: data.y.filter((v: number) => v === c) });
+    const [only0, only1] = [batchOf(classes[0]!), batchOf(classes[1]!)];
+    const params = { loss: 'log_loss' as const, alpha: 1e-3 };
+    const model = new ml.SGDClassifier(params);
+    await model.partialFit(fromPolars(frameOf(only0), { partitions: 1 }), 'y', { ...opts, classes });
+    await model.partialFit(fromPolars(frameOf(only1), { partitions: 1 }), 'y', opts);
+    const local = new ml.SGDClassifier(params);
+    const p = features(data.X[0].length);
+    await local.partialFitShards(shardsOf(only0, [], [classes[0]!]), { features: p, classes: [classes[0]!] }, classes);
+    await local.partialFitShards(shardsOf(only1, [], [classes[1]!]), { features: p, classes: [classes[1]!] });
+    assert.deepEqual(model.classes, classes);
+    assert.deepEqual(model.coef, local.coef);
+    const wrapped = await new ml.Incremental(new ml.SGDClassifier(params)).partialFit(fromPolars(frameOf(only1), { partitions: 1 }), 'y', { ...opts, classes });
+    assert.deepEqual(wrapped.classes, classes);
+    await assert.rejects(new ml.SGDClassifier(params).partialFit(fromPolars(frameOf(only1), { partitions: 1 }), 'y', opts), /SGDClassifier: .*1 distinct label/);
   });
 
   it('KMeans on the cluster reaches scikit-learn\'s inertia', async () => {

@@ -49,6 +49,9 @@ describe('ml.metrics on a cluster, against scikit-learn', () => {
     assertClose([await ml.metrics.logLoss(col('y_bin'), col('score'), opts())], [ref.binary.log_loss!], 'binary log loss', 1e-12);
     assertClose([await ml.metrics.logLoss(col('y_bin'), col('proba_0', 'proba_1'), opts())], [ref.binary.log_loss!], 'binary log loss, 2 columns', 1e-12);
     assertClose([await ml.metrics.logLoss(col('y_multi'), col('p1', 'p2', 'p5'), opts())], [ref.multi.log_loss!], 'multi-class log loss', 1e-12);
+    // Float32 predictions of 0: clipped to [eps, 1 - eps] with float32's eps, as scikit-learn's log_loss.
+    const sure = fromPolars(pl.DataFrame({ y: [1, 0], p: pl.Series('p', [0, 0], pl.Float32) }), { partitions: 2 });
+    assertClose([await ml.metrics.logLoss(sure.select('y'), sure.select('p'), opts())], [(-Math.log(2 ** -23) - Math.log(1 - 2 ** -23)) / 2], 'float32 log loss', 1e-12);
     await assert.rejects(ml.metrics.rocAucScore(col('y_multi'), col('p1'), opts()), /rocAucScore: yTrue has 3 labels \(1, 2, 5\); only binary/);
     await assert.rejects(ml.metrics.logLoss(col('y_multi'), col('p1', 'p2'), opts()), /yTrue has 3 labels \(1, 2, 5\) but yPred has 2 columns/);
   });

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pl from 'nodejs-polars';
-import { KMeans } from '../../ml/cluster/kmeans.js';
+import { featureVariances, KMeans } from '../../ml/cluster/kmeans.js';
 import { MlParamError, MlDataError, NotFittedError } from '../../ml/errors.js';
 import { oversample, smallestKeys } from '../../ml/kernels/cluster.js';
 import { closeTo, features, reference, shard, shardsOf } from './ml-models-fixture.js';
@@ -83,4 +83,12 @@ test('stopping at maxIter is reported; clear errors for bad parameters, too few 
   await assert.rejects(new KMeans({ nClusters: 3 }).fitShards(shardsOf({ X: [[1], [2]] }, []), { features: ['a'] }), /2 rows cannot make 3 clusters/);
   await assert.rejects(new KMeans({ nClusters: 1 }).fitShards(shardsOf({ X: [[1], [NaN]] }, []), { features: ['a'] }), MlDataError);
   assert.throws(() => new KMeans().predictExpr(), NotFittedError);
+});
+
+test('the variances that scale tol are centred: a feature far from zero keeps its own', async () => {
+  const offset = 1e9;
+  const X = [[offset + 1, 1], [offset + 2, 2], [offset + 3, 3], [offset + 4, 4], [offset + 5, 5]];
+  const { n, variances } = await featureVariances(shardsOf({ X }, [2, 3]));
+  assert.equal(n, 5);
+  closeTo(variances, [2, 2], 1e-12, 1, 'variances');
 });

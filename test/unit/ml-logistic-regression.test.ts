@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pl from 'nodejs-polars';
 import { LogisticRegression } from '../../ml/linear/logistic-regression.js';
+import { identifyMultinomial } from '../../ml/linear/glm.js';
 import { MlParamError, MlDataError, NotFittedError } from '../../ml/errors.js';
 import { fromPolars } from '../../dataframe/sources.js';
 import { closeTo, distinct, features, reference, shardsOf } from './ml-models-fixture.js';
@@ -138,4 +139,14 @@ test('getParams / withParams: a new unfitted estimator, parameters changed', asy
   const classes = [0, 1];
   const fitted = await a.fitShards(shardsOf(reference.binary, [], classes), { features: features(4), classes });
   assert.deepEqual(fitted.onnxSteps()[0], { kind: 'linear-classifier', coef: fitted.coef, intercept: fitted.intercept, classes: [0, 1], multiClass: 'binary' });
+});
+
+test('the multinomial\'s intercepts are centred over the classes; its coefficients too when unpenalised', () => {
+  const coef = [[1, 4], [2, 5], [6, 9]];
+  const intercept = [1, 2, 6];
+  identifyMultinomial(coef, intercept, false);
+  assert.deepEqual(intercept, [-2, -1, 3]);
+  assert.deepEqual(coef, [[1, 4], [2, 5], [6, 9]]);
+  identifyMultinomial(coef, intercept, true);
+  assert.deepEqual(coef, [[-2, -2], [-1, -1], [3, 3]]);
 });

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { LocalShards } from '../../ml/core/shards.js';
 import { allocShard } from '../../ml/core/shared-shard.js';
 import type { Shard } from '../../ml/core/matrix.js';
-import { accuracyFromPairs, aucFromScoreCounts, confusionFromPairs, prfFromPairs, r2From } from '../../ml/metrics/from-counts.js';
+import { accuracyFromPairs, aucFromScoreCounts, confusionFromPairs, prfFromPairs, probabilityEps, r2From } from '../../ml/metrics/from-counts.js';
 import { MlDataError } from '../../ml/errors.js';
 import type { ScoreCounts } from '../../ml/metrics/kernels.js';
 import { assertClose, readFixture } from '../helpers/ml-fixtures.js';
@@ -77,5 +77,15 @@ describe('metrics from shard summaries, against scikit-learn', () => {
     const { ss } = await s.sum<Record<string, number>>('metrics/regression', { mean: sy! / n! });
     assertClose([se! / n!, ae! / n!, r2From(se!, ss!)], [ref.regression.mse!, ref.regression.mae!, ref.regression.r2!], 'mse, mae, r2', 1e-12);
     assert.deepEqual([r2From(0, 0), r2From(1, 0)], [1, 0]);
+  });
+});
+
+describe('logLoss clipping', () => {
+  it('eps is the predictions\' dtype\'s machine epsilon (numpy finfo: float32 1.1920929e-07), Float64\'s otherwise', () => {
+    assert.equal(probabilityEps(['Float32']), 1.1920928955078125e-7);
+    assert.equal(probabilityEps(['Float32', 'Float32']), 1.1920928955078125e-7);
+    assert.equal(probabilityEps(['Float32', 'Float64']), Number.EPSILON);
+    assert.equal(probabilityEps(['Float64']), Number.EPSILON);
+    assert.equal(probabilityEps(['Int64']), Number.EPSILON);
   });
 });

@@ -7,6 +7,11 @@ import assert from 'node:assert/strict';
 import { toOnnx } from '../../ml/onnx/export.js';
 import { NotFittedError, OnnxExportError } from '../../ml/errors.js';
 import { StandardScaler } from '../../ml/preprocessing/standard-scaler.js';
+import { LinearRegression } from '../../ml/linear/linear-regression.js';
+import { Pipeline } from '../../ml/core/pipeline.js';
+import { Incremental } from '../../ml/wrappers/incremental.js';
+import { SGDRegressor } from '../../ml/sgd/sgd.js';
+import { shardsOf } from './ml-models-fixture.js';
 import type { FittedStep } from '../../ml/onnx/fitted.js';
 import { onnx } from '../../ml/onnx/generated/onnx.js';
 import { onnxCases, type OnnxCase } from '../helpers/onnx-cases.js';
@@ -57,6 +62,25 @@ describe('toOnnx', () => {
     const [c] = onnxCases();
     const model = { onnxSteps: (): FittedStep[] => c!.steps };
     assert.deepEqual(toOnnx(model, { features: c!.features }), toOnnx(c!.steps, { features: c!.features }));
+  });
+
+  it('features default to the fitted ones (a Pipeline: its first step\'s); a list that differs is refused, naming both', async () => {
+    const data = { X: [[1, 10], [2, 30], [3, 20], [4, 50]], y: [1, 2, 3, 4] };
+    const meta = { features: ['b', 'a'] };
+    const regression = await new LinearRegression().fitShards(shardsOf(data, [2]), meta);
+    const scaler = await new StandardScaler().fitShards(shardsOf({ X: data.X }, [2]), meta);
+    const pipeline = new Pipeline([['none', 'passthrough'], ['scale', scaler], ['reg', regression]]);
+    const sgd = new SGDRegressor();
+    await sgd.partialFitShards(shardsOf(data, [2]), meta);
+    const wrapped = new Incremental(sgd);
+    wrapped.fittedEstimator = sgd;
+    const inputsOf = (bytes: Uint8Array) => JSON.parse(onnx.ModelProto.decode(bytes).metadataProps.find((p) => p.key === 'kubedask.features')!.value!) as string[];
+    for (const model of [regression, pipeline, wrapped]) {
+      assert.deepEqual(inputsOf(toOnnx(model)), ['b', 'a']);
+      assert.deepEqual(toOnnx(model, { features: ['b', 'a'] }), toOnnx(model));
+      assert.throws(() => toOnnx(model, { features: ['a', 'b'] }), (err: Error) => err instanceof OnnxExportError && /features \(a, b\) differ from the features the model was fitted on \(b, a\)/.test(err.message));
+    }
+    assert.throws(() => toOnnx([{ kind: 'standard-scaler', mean: [0], scale: [1] }]), /options.features must name the feature columns/);
   });
 
   describe('errors', () => {

@@ -8,8 +8,10 @@ import { Incremental } from '../../ml/wrappers/incremental.js';
 import { ParallelPostFit } from '../../ml/wrappers/parallel-post-fit.js';
 import { KMeans } from '../../ml/cluster/kmeans.js';
 import { LogisticRegression } from '../../ml/linear/logistic-regression.js';
-import { SGDClassifier } from '../../ml/sgd/sgd.js';
-import { MlParamError, MlError, NotFittedError } from '../../ml/errors.js';
+import { SGDClassifier, SGDRegressor } from '../../ml/sgd/sgd.js';
+import { LinearRegression } from '../../ml/linear/linear-regression.js';
+import { PoissonRegression } from '../../ml/linear/poisson-regression.js';
+import { MlDataError, MlParamError, MlError, NotFittedError } from '../../ml/errors.js';
 import { fromPolars } from '../../dataframe/sources.js';
 import { features, reference, shardsOf } from './ml-models-fixture.js';
 
@@ -39,4 +41,20 @@ test('ParallelPostFit scores with an estimator fitted elsewhere, on empty input 
   assert.throws(() => new ParallelPostFit({} as never), MlParamError);
   const refit = new ParallelPostFit(new LogisticRegression()).withParams({ C: 3 });
   assert.equal((refit.estimator.getParams() as { C: number }).C, 3);
+});
+
+test('bad input to fit is refused in the estimator\'s own name, before any task (no client needed)', async () => {
+  const frame = fromPolars(pl.DataFrame({ x: [1, 2, 3, 4], s: ['a', 'b', 'c', 'd'], y: [0, 1, 0, 1] }), { partitions: 2 });
+  const fits: Array<[string, () => Promise<unknown>]> = [
+    ['LinearRegression', () => new LinearRegression().fit(frame, 'y')],
+    ['LogisticRegression', () => new LogisticRegression().fit(frame, 'y')],
+    ['PoissonRegression', () => new PoissonRegression().fit(frame, 'y')],
+    ['KMeans', () => new KMeans({ nClusters: 2 }).fit(frame.drop('y'))],
+    ['SGDClassifier', () => new SGDClassifier().partialFit(frame, 'y', { classes: [0, 1] })],
+    ['SGDRegressor', () => new SGDRegressor().fit(frame, 'y')],
+    ['Incremental', () => new Incremental(new SGDClassifier()).fit(frame, 'y')],
+  ];
+  for (const [name, fit] of fits) {
+    await assert.rejects(fit(), (e: Error) => e instanceof MlDataError && e.message.startsWith(`${name}: feature column "s" (String) is not numeric`), name);
+  }
 });
