@@ -9,18 +9,27 @@ export interface CentersParams {
   centers: number[];
 }
 
-/** The nearest center's index and squared distance, for row i. */
-function nearest(x: Matrix, i: number, centers: ArrayLike<number>): [number, number] {
+/** Where nearest() leaves the squared distance it found: no allocation per row in the passes over a shard. */
+const NEAREST = new Float64Array(1);
+
+/** The index of the center nearest to row i (the first on ties, as sklearn); its squared distance in NEAREST[0]. */
+function nearest(x: Matrix, i: number, centers: Float64Array): number {
   const p = x.cols;
+  const data = x.data;
+  const row = i * p;
   const k = centers.length / p;
   let best = 0;
   let bestD = Infinity;
-  for (let c = 0; c < k; c++) {
+  for (let c = 0, at = 0; c < k; c++, at += p) {
     let d = 0;
-    for (let j = 0; j < p; j++) d += (x.data[i * p + j]! - centers[c * p + j]!) ** 2;
+    for (let j = 0; j < p; j++) {
+      const diff = data[row + j]! - centers[at + j]!;
+      d += diff * diff;
+    }
     if (d < bestD) { bestD = d; best = c; }
   }
-  return [best, bestD];
+  NEAREST[0] = bestD;
+  return best;
 }
 
 export interface LloydSums {
@@ -98,10 +107,11 @@ export interface SampleParams extends CentersParams {
 export function oversample(params: SampleParams, shard: Shard): number[][] {
   const { x } = shard;
   const random = shardRandom(params.seed, params.round, x);
+  const centers = Float64Array.from(params.centers);
   const out: number[][] = [];
   for (let i = 0; i < x.rows; i++) {
-    const [, d] = nearest(x, i, params.centers);
-    if (random() < (params.oversampling * d) / params.cost) out.push(Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols)));
+    nearest(x, i, centers);
+    if (random() < (params.oversampling * NEAREST[0]!) / params.cost) out.push(Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols)));
   }
   return out;
 }
@@ -134,12 +144,12 @@ export function smallestKeys(params: { count: number; seed: number; round: numbe
 /** How many rows are nearest to each center (k-means||'s candidate weights), and their cost. */
 export function nearestCounts(params: CentersParams, shard: Shard): { [name: string]: number | number[]; counts: number[]; cost: number } {
   const { x } = shard;
-  const counts = new Float64Array(params.centers.length / x.cols);
+  const centers = Float64Array.from(params.centers);
+  const counts = new Float64Array(centers.length / x.cols);
   let cost = 0;
   for (let i = 0; i < x.rows; i++) {
-    const [c, d] = nearest(x, i, params.centers);
-    counts[c]! += 1;
-    cost += d;
+    counts[nearest(x, i, centers)]! += 1;
+    cost += NEAREST[0]!;
   }
   return { counts: Array.from(counts), cost };
 }
