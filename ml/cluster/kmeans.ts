@@ -26,7 +26,7 @@ export interface KMeansParams {
   initRounds: number;
 }
 
-const DEFAULTS: KMeansParams = { nClusters: 8, init: 'k-means||', nInit: 1, maxIter: 300, tol: 1e-4, seed: 0, initRounds: 5 };
+const DEFAULTS: KMeansParams = { nClusters: 8, init: 'k-means||', nInit: 1, maxIter: 300, tol: 1e-4, seed: 0, initRounds: 2 };
 const NAME = 'KMeans';
 
 export class KMeans implements Estimator, OnnxExportable {
