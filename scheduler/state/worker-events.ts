@@ -65,7 +65,7 @@ export function onWorkerRemoved(c: Core, e: EventOf<'worker-removed'>): void {
   strandQueued(c);
 }
 
-/** Barriers in memory over `ts` run again: their receipts may name a holder that is gone. */
+/** Barriers over `ts` that ran, or are running, with receipts that may name a holder now gone run again. */
 export function resetBarriers(c: Core, ts: TaskRecord): void {
   for (const dts of ts.dependents) if (dts.barrier && (dts.state === 'memory' || dts.state === 'processing')) c.recommend(dts, 'reset');
 }
