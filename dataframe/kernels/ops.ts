@@ -58,6 +58,10 @@ const compilers: Compilers = {
   drop: (op) => (lf) => (op.names.length ? lf.drop(op.names) : lf),
   rename: (op) => (lf) => lf.rename(op.mapping),
   head: (op) => (lf) => lf.head(op.n),
+  partitionIndex: (op) => {
+    const index = pl.lit(op.index ?? 0).cast(pl.Int64).alias(op.name);
+    return (lf) => lf.withColumns(index);
+  },
   slice: (op) => {
     // Row counts are only known once collected: cut on the row index instead.
     const row = pl.intRange(0, pl.len());

@@ -48,6 +48,7 @@ function opText(op: Op): string {
     case 'rename': return `rename ${Object.entries(op.mapping).map(([a, b]) => `${a}->${b}`).join(', ')}`;
     case 'head': return `head ${op.n}`;
     case 'slice': return `slice ${op.index + 1}/${op.of}`;
+    case 'partitionIndex': return `partition number as ${op.name}`;
     case 'sort': return `sort ${sortKeys(op.by, op.descending)}`;
     case 'topN': return `first ${op.n} by ${sortKeys(op.by, op.descending)}`;
     case 'unique': return 'unique';

@@ -100,7 +100,9 @@ export class Lowering {
         : { format: 'parquet', part, columns: node.columns, predicate: node.predicate },
     })),
     data: (node) => node.keys.map((key) => ({ inputs: [key], source: null, ops: [] })),
-    map: (node) => this.parts(node.input).map((p) => ({ ...p, ops: [...p.ops, ...node.ops] })),
+    map: (node) => this.parts(node.input).map((p, j) => ({
+      ...p, ops: [...p.ops, ...node.ops.map((op) => (op.op === 'partitionIndex' ? { ...op, index: j } : op))],
+    })),
     head: (node) => {
       // Top-N: each partition keeps its own first n (sorted first when a sort comes before).
       const input = node.input.kind === 'sort' ? node.input.input : node.input;

@@ -38,6 +38,9 @@ export type Op =
   | { op: 'head'; n: number }
   /** Piece `index` of `of` even row ranges of the partition (repartition into more parts). */
   | { op: 'slice'; index: number; of: number }
+  /** Adds column `name`: the partition's number, filled in per partition when lowered (a row's
+   *  place in the whole frame, for trainTestSplit and KFold). */
+  | { op: 'partitionIndex'; name: string; index?: number }
   | { op: 'sort'; by: string[]; descending: boolean[] }
   /** The first n rows in this sort order (sort then head, without sorting every row). */
   | { op: 'topN'; by: string[]; descending: boolean[]; n: number }

@@ -105,6 +105,7 @@ function backward(op: Op, after: Columns): [Columns, Op | null] {
       return [new Set([...after].map((c) => back.get(c) ?? c)), op];
     }
     case 'head': case 'slice': return [after, op];
+    case 'partitionIndex': return [after === ALL ? ALL : new Set([...after].filter((c) => c !== op.name)), op];
     case 'sort': return [plus(after, op.by), op];
     case 'unique': return [op.subset ? plus(after, op.subset) : ALL, op];
     // The planner's own (aggregate, finalize, expectSchema): not in a plan before lowering.
@@ -117,6 +118,8 @@ function forward(op: Op, names: string[]): { names: string[]; op: Op | null } | 
   switch (op.op) {
     case 'filter': case 'head': case 'slice': case 'sort': case 'unique':
       return { names, op };
+    case 'partitionIndex':
+      return { names: names.includes(op.name) ? names : [...names, op.name], op };
     case 'withColumns': {
       const out = [...names];
       for (const e of op.exprs) {

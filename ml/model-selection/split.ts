@@ -1,9 +1,8 @@
-// trainTestSplit: each row goes to test or train by a pseudo-random number of its position in
-// its partition and the seed, so both halves are lazy filters on the same plan (no task runs
-// here, nothing is shuffled) and complement each other exactly, the same for every run with
-// that seed. The number is integer arithmetic mod 2^31 - 1 (two squarings mix the position
-// with the seed), exact on every machine. Rows at one position of equal-sized partitions share
-// their fate; across a table of many partitions the split is still ~testSize and unbiased.
+// trainTestSplit: each row goes to test or train by a pseudo-random number of its partition's
+// number, its position in that partition and the seed, so both halves are lazy filters on the
+// same plan (no task runs here, nothing is shuffled) and complement each other exactly, the
+// same for every run with that seed. The number is integer arithmetic mod 2^31 - 1 (two
+// squarings mix the place with the seed), exact on every machine.
 import pl from 'nodejs-polars';
 import type { DataFrame } from '../../dataframe/frame.js';
 import type { Op, PlanNode } from '../../dataframe/plan/nodes.js';
@@ -65,10 +64,14 @@ export function testMask(seed: number, testSize: number): pl.Expr {
   return positionHash(seed).lt(pl.lit(Math.round(testSize * P)));
 }
 
-/** A pseudo-random integer in [0, P) per row, of its position in its partition and the seed. */
+/** The column `filtered` adds for the hash: the row's partition number. */
+const PARTITION = '__kd_split_partition';
+
+/** A pseudo-random integer in [0, P) per row, of its partition, its position there and the seed. */
 function positionHash(seed: number): pl.Expr {
   const position = pl.intRange(pl.lit(0), pl.len(), 1, pl.Int64);
-  let x = position.mul(pl.lit(2654435761)).plus(pl.lit((seed % P) * 7919 % P + 1)).modulo(pl.lit(P));
+  const partition = pl.col(PARTITION).mul(pl.lit(1000003));
+  let x = position.mul(pl.lit(2654435761)).plus(partition).plus(pl.lit((seed % P) * 7919 % P + 1)).modulo(pl.lit(P));
   x = x.mul(x).plus(pl.lit(12345)).modulo(pl.lit(P));
   x = x.mul(pl.lit(48271)).modulo(pl.lit(P));
   return x.mul(x).plus(pl.lit(54321)).modulo(pl.lit(P));
@@ -85,10 +88,14 @@ function checkSeed(caller: string, seed: number): void {
  * runs where it stands, and no other filter moves across it.
  */
 function filtered(df: DataFrame, predicate: pl.Expr): DataFrame {
-  const op: Op = { op: 'filter', predicate: JSON.parse(predicate.serialize('json').toString()) as unknown };
+  const ops: Op[] = [
+    { op: 'partitionIndex', name: PARTITION },
+    { op: 'filter', predicate: JSON.parse(predicate.serialize('json').toString()) as unknown },
+    { op: 'drop', names: [PARTITION] },
+  ];
   const schema = df.schema;
   const plan: PlanNode = df.plan.kind === 'map'
-    ? { ...df.plan, ops: [...df.plan.ops, op] }
-    : { kind: 'map', input: df.plan, ops: [op], schema: planSchema(schema) };
+    ? { ...df.plan, ops: [...df.plan.ops, ...ops] }
+    : { kind: 'map', input: df.plan, ops, schema: planSchema(schema) };
   return df.derived(plan, schema);
 }

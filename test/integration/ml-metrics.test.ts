@@ -94,6 +94,15 @@ describe('ml.trainTestSplit on a cluster', () => {
     assert.throws(() => ml.trainTestSplit(df, { testSize: 1 }), /testSize must be a share between 0 and 1/);
   });
 
+  it('splits tiny partitions by their number too: 40 one-row partitions give about a quarter to the test half', async () => {
+    const tiny = fromPolars(table.head(40), { partitions: 40 });
+    const [train, test] = ml.trainTestSplit(tiny, { testSize: 0.25, seed: 0 });
+    const [a, b] = [await ids(train), await ids(test)];
+    assert.equal(a.length + b.length, 40);
+    assert.ok(b.length >= 4 && b.length <= 18, `test rows ${b.length} of 40 (a position-only hash puts all 40 on one side)`);
+    assert.match(train.explain(), /partition number/);
+  });
+
   it('KFold: the folds\' test sets partition the rows, each train set is the rest', async () => {
     const folds = new ml.KFold({ nSplits: 4, seed: 9 }).split(df);
     assert.equal(folds.length, 4);
