@@ -20,6 +20,11 @@ export interface TaskOptions {
    * data and runs with where each one is; they stay in memory while its result does.
    */
   barrier?: boolean;
+  /**
+   * Internal (ML shard kernels): the task runs where its largest dependency is, never moved
+   * to balance load, as Dask's workers= with allow_other_workers=False.
+   */
+  stayWithData?: boolean;
 }
 
 export interface BuiltTask {
@@ -60,6 +65,7 @@ export function buildTask(fn: TaskFunction, args: unknown[], options: TaskOption
       priority: options.priority ?? 0,
       group: options.group ?? (def.name || 'task'),
       ...(options.barrier ? { barrier: true } : {}),
+      ...(options.stayWithData ? { stayWithData: true } : {}),
     },
   };
 }

@@ -4,7 +4,7 @@
 // summed over the shards. tol is relative to the features' mean variance, as scikit-learn's.
 import pl from 'nodejs-polars';
 import type { DataFrame } from '../../dataframe/frame.js';
-import type { Estimator, FitOptions, Target } from '../core/estimator.js';
+import type { Estimator, FitOptions, Target, ShardFitter, ShardInput } from '../core/estimator.js';
 import type { Shards } from '../core/shards.js';
 import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
@@ -29,7 +29,8 @@ export interface KMeansParams {
 const DEFAULTS: KMeansParams = { nClusters: 8, init: 'k-means||', nInit: 1, maxIter: 300, tol: 1e-4, seed: 0, initRounds: 2 };
 const NAME = 'KMeans';
 
-export class KMeans implements Estimator, OnnxExportable {
+export class KMeans implements Estimator, OnnxExportable, ShardFitter {
+  readonly shardInput: ShardInput = { y: 'refused', classify: false };
   readonly params: Readonly<KMeansParams>;
   clusterCenters: number[][] | undefined;
   /** Sum of squared distances of the rows to their nearest center. */

@@ -43,6 +43,13 @@ export class ClusterShards implements Shards {
     return sumInOrder(await this.map<R>(name, params));
   }
 
+  derive(name: string, params: unknown): Shards {
+    if (this.released) throw new Error(`shards released: cannot derive ${name} from them`);
+    // Each new shard's task keeps its source as lineage: a lost one is rebuilt from there.
+    const futures = this.futures.map((shard, partition) => this.client.submitWith({ group: 'ml-derive', stayWithData: true }, builtinFunction('ml/derive'), { kernel: name, params, partition }, shard));
+    return new ClusterShards(this.client, futures, this.rows, this.nFeatures);
+  }
+
   async release(): Promise<void> {
     this.released = true;
     for (const f of this.futures) f.release();
@@ -52,7 +59,7 @@ export class ClusterShards implements Shards {
 /** Runs shard kernel `name` on every shard future: one task each, results in their order. */
 export async function mapShards<R>(client: Client, shards: readonly Future[], name: string, params: unknown): Promise<R[]> {
   const task: ShardTask = { kernel: name, params };
-  const futures = shards.map((shard) => client.submitWith({ group: `ml-${name.replace(/\W+/g, '-')}` }, builtinFunction('ml/map'), task, shard));
+  const futures = shards.map((shard) => client.submitWith({ group: `ml-${name.replace(/\W+/g, '-')}`, stayWithData: true }, builtinFunction('ml/map'), task, shard));
   try {
     return (await client.gather(futures)) as R[];
   } finally {

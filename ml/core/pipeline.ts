@@ -2,11 +2,14 @@
 // feeds its (lazy) output to the next, then fits the last step on the transformed DataFrame;
 // predict, predictProba, transform and score run the transforms and delegate to the last step,
 // so the whole chain is one lazy plan per partition. y given as a column of X is taken out of
-// X first and follows it as a one-column DataFrame of the same partitions.
+// X first and follows it as a one-column DataFrame of the same partitions. A chain of shard
+// transformers (the scalers) before a shard-fitted estimator is fitted on shards built once:
+// each transformer is fitted on them and then applied to them where they are (fitOnShards).
 import type { DataFrame } from '../../dataframe/frame.js';
 import { MlDataError, MlParamError } from '../errors.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
-import type { Classifier, Estimator, FitOptions, Predictor, Target, Transformer } from './estimator.js';
+import { isShardFitter, isShardTransformer, type Classifier, type Estimator, type FitOptions, type Predictor, type ShardFitter, type ShardTransformer, type Target, type Transformer } from './estimator.js';
+import { toShards } from './to-shards.js';
 
 export type PipelineStep = [name: string, estimator: Estimator | 'passthrough'];
 
@@ -57,6 +60,11 @@ export class Pipeline implements Transformer, Classifier, OnnxExportable {
 
   async fit(X: DataFrame, y?: Target, options: FitOptions = {}): Promise<this> {
     const [Xin, yt] = splitTarget(X, y);
+    const chain = shardChain(this.steps, yt !== undefined);
+    if (chain) {
+      await fitOnShards(chain, Xin, yt, options);
+      return this;
+    }
     let Xt = Xin;
     for (const [, step] of this.steps.slice(0, -1)) {
       if (step === 'passthrough') continue;
@@ -111,6 +119,48 @@ export class Pipeline implements Transformer, Classifier, OnnxExportable {
     let Xt = X;
     for (const [, step] of this.steps.slice(0, -1)) if (step !== 'passthrough') Xt = (step as Transformer).transform(Xt);
     return Xt;
+  }
+}
+
+interface ShardChain {
+  transformers: ShardTransformer[];
+  last: ShardFitter;
+}
+
+/**
+ * The steps as transformers and a last step that can all be fitted on one set of shards; undefined
+ * when some cannot (they are fitted one after the other on DataFrames), or when there is no
+ * transformer to save a pass for, or y does not suit the last step (its own fit says why).
+ */
+function shardChain(steps: PipelineStep[], hasY: boolean): ShardChain | undefined {
+  const used = steps.map(([, e]) => e).filter((e): e is Estimator => e !== 'passthrough');
+  const last = steps.at(-1)![1];
+  if (last === 'passthrough' || !isShardFitter(last)) return undefined;
+  const transformers = used.slice(0, -1);
+  if (transformers.length === 0 || !transformers.every(isShardTransformer)) return undefined;
+  const yRule = last.shardInput.y;
+  if ((yRule === 'required' && !hasY) || (yRule === 'refused' && hasY)) return undefined;
+  return { transformers, last };
+}
+
+/** The chain fitted on shards of X (and y, when the last step takes it) built once. */
+async function fitOnShards(chain: ShardChain, X: DataFrame, y: DataFrame | undefined, options: FitOptions): Promise<void> {
+  const { last } = chain;
+  const withY = last.shardInput.y === 'required';
+  const built = await toShards(X, withY ? y : undefined, { ...options, classify: last.shardInput.classify, caller: last.constructor.name });
+  const { meta } = built;
+  let { shards } = built;
+  try {
+    for (const step of chain.transformers) {
+      await step.fitShards(shards, meta);
+      const { kernel, params } = step.shardTransform();
+      const next = shards.derive(kernel, params);
+      await shards.release();
+      shards = next;
+    }
+    await last.fitShards(shards, meta);
+  } finally {
+    await shards.release();
   }
 }
 

@@ -4,6 +4,7 @@
 // file holds the interface and the in-process one that unit tests and tiny data use.
 import type { Shard, Summable } from './matrix.js';
 import { runShardKernel } from '../kernels/registry.js';
+import { runDeriveKernel } from '../kernels/derive.js';
 
 export interface Shards {
   readonly nRows: number;
@@ -18,6 +19,11 @@ export interface Shards {
    * to the bit whichever worker ran which shard.
    */
   sum<R extends Summable>(name: string, params: unknown): Promise<R>;
+  /**
+   * New shards, each this one transformed by derive kernel `name` (ml/kernels/derive.ts) where
+   * it is. These stay until released; the new ones need nothing more from them.
+   */
+  derive(name: string, params: unknown): Shards;
   /** Lets the shards go (on a cluster: releases them on the workers). */
   release(): Promise<void>;
 }
@@ -41,6 +47,9 @@ export class LocalShards implements Shards {
   }
   async sum<R extends Summable>(name: string, params: unknown): Promise<R> {
     return sumInOrder(await this.map<R>(name, params));
+  }
+  derive(name: string, params: unknown): Shards {
+    return new LocalShards(this.shards.map((s) => runDeriveKernel(name, params, s)));
   }
   async release(): Promise<void> {}
 }

@@ -48,7 +48,7 @@ export async function toShards(X: DataFrame, y: Target | undefined, options: ToS
   const yParts = separateY ? submitPlan(yFrame!.plan, yFrame!.bindings, yFrame!.functions, client) : [];
   let shards = xParts.map((part, partition) => {
     const params: BuildShardParams = { partition, features, ...(target !== undefined ? { target, separateY } : {}) };
-    return client.submitWith({ group: 'ml-shard' }, builtinFunction('ml/shard'), params, part, ...(separateY ? [yParts[partition]!] : []));
+    return client.submitWith({ group: 'ml-shard', stayWithData: true }, builtinFunction('ml/shard'), params, part, ...(separateY ? [yParts[partition]!] : []));
   });
   // The shards' tasks hold the partitions as lineage: a lost shard is built again from them.
   for (const f of [...xParts, ...yParts]) f.release();
@@ -108,7 +108,7 @@ async function collectClasses(client: Client, shards: Future[], target: string, 
 
 /** Shards whose y holds class indices, made from these (released: kept as lineage). */
 function indexed(client: Client, shards: Future[], classes: number[]): Future[] {
-  const out = shards.map((shard, partition) => client.submitWith({ group: 'ml-shard' }, builtinFunction('ml/index-y'), { classes, partition }, shard));
+  const out = shards.map((shard, partition) => client.submitWith({ group: 'ml-index-y', stayWithData: true }, builtinFunction('ml/index-y'), { classes, partition }, shard));
   for (const f of shards) f.release();
   return out;
 }

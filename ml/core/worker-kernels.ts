@@ -1,9 +1,11 @@
 // The "ml" built-in kernels (worker/runtime/builtins.ts): ml/shard builds a shard on the
 // worker's main thread (Polars does the work) and keeps it native; ml/index-y makes a copy of
-// one whose labels are class indices; ml/map runs a shard kernel
-// (ml/kernels/registry.ts) in a task thread, handed the shard's SharedArrayBuffer, no copy.
+// one whose labels are class indices, ml/derive one transformed (ml/kernels/derive.ts); ml/map
+// runs a shard kernel (ml/kernels/registry.ts) in a task thread, handed the shard's
+// SharedArrayBuffer, no copy.
 import type { KernelFamily, PoolKernelFamily } from '../../worker/runtime/builtins.js';
-import type { NativeValue } from '../../worker/runtime/data-store.js';
+import type { NativeValue, StoredValue } from '../../worker/runtime/data-store.js';
+import { runDeriveKernel } from '../kernels/derive.js';
 import { Encoding } from '../../protocol/value-codec.js';
 import { buildShard, indexLabels, type BuildShardParams } from './build-shard.js';
 import { shardBytes, shardFromBytes } from './shared-shard.js';
@@ -12,10 +14,13 @@ import { runShardTask } from './thread-entry.js';
 
 export const kernels: KernelFamily = {
   'ml/shard': async (params, inputs, context) => nativeShard(buildShard(params as BuildShardParams, inputs, context.key)),
+  'ml/derive': async (params, inputs) => {
+    const { kernel, params: p } = params as { kernel: string; params: unknown };
+    return nativeShard(runDeriveKernel(kernel, p, storedShard(inputs[0]!)));
+  },
   'ml/index-y': async (params, inputs) => {
     const { classes, partition } = params as { classes: number[]; partition: number };
-    const input = inputs[0]!;
-    return nativeShard(indexLabels('native' in input ? asShard(input.native) : shardFromBytes(input.data), classes, partition));
+    return nativeShard(indexLabels(storedShard(inputs[0]!), classes, partition));
   },
 };
 
@@ -23,11 +28,16 @@ export const poolKernels: PoolKernelFamily = {
   'ml/map': {
     moduleUrl: new URL('./thread-entry.js', import.meta.url).href,
     exportName: runShardTask.name,
-    // A shard this worker built is passed as is (shared); one fetched from a peer or read back
-    // from disk arrives as bytes and is copied into shared memory once per task.
-    threadInput: (value) => ({ encoding: Encoding.ENCODING_BYTES, data: shardBytes('native' in value ? asShard(value.native) : shardFromBytes(value.data)) }),
+    // A shard is passed as is (shared); one fetched from a peer arrives as bytes, is copied
+    // into shared memory once and kept so (adopt); one read back from disk, once per task.
+    threadInput: (value) => ({ encoding: Encoding.ENCODING_BYTES, data: shardBytes(storedShard(value)) }),
+    adopt: (value) => nativeShard(shardFromBytes(value.data)),
   },
 };
+
+function storedShard(input: StoredValue): Shard {
+  return 'native' in input ? asShard(input.native) : shardFromBytes(input.data);
+}
 
 function asShard(native: unknown): Shard {
   const x = (native as Partial<Shard> | null)?.x;

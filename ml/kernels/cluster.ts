@@ -3,6 +3,7 @@
 // seeded by the fit's seed, the round and the shard's own data, so they repeat run after run
 // whichever worker holds the shard.
 import type { Matrix, Shard } from '../core/matrix.js';
+import { nearestLoop } from './specialised.js';
 
 export interface CentersParams {
   /** k centers of the shard's column count, row-major. */
@@ -48,6 +49,8 @@ export function lloydSums(params: CentersParams, shard: Shard): LloydSums {
   const data = x.data;
   const centers = Float64Array.from(params.centers);
   const k = centers.length / p;
+  const unrolled = nearestLoop(p, k, 'lloyd');
+  if (unrolled) return unrolled(x, centers);
   const sums = new Float64Array(k * p);
   const counts = new Float64Array(k);
   let inertia = 0;
@@ -108,10 +111,13 @@ export function oversample(params: SampleParams, shard: Shard): number[][] {
   const { x } = shard;
   const random = shardRandom(params.seed, params.round, x);
   const centers = Float64Array.from(params.centers);
+  const row = (i: number): number[] => Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols));
+  const unrolled = nearestLoop(x.cols, centers.length / x.cols, 'sample');
+  if (unrolled) return unrolled(x, centers, random, params.oversampling, params.cost).map(row);
   const out: number[][] = [];
   for (let i = 0; i < x.rows; i++) {
     nearest(x, i, centers);
-    if (random() < (params.oversampling * NEAREST[0]!) / params.cost) out.push(Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols)));
+    if (random() < (params.oversampling * NEAREST[0]!) / params.cost) out.push(row(i));
   }
   return out;
 }
@@ -145,6 +151,8 @@ export function smallestKeys(params: { count: number; seed: number; round: numbe
 export function nearestCounts(params: CentersParams, shard: Shard): { [name: string]: number | number[]; counts: number[]; cost: number } {
   const { x } = shard;
   const centers = Float64Array.from(params.centers);
+  const unrolled = nearestLoop(x.cols, centers.length / x.cols, 'counts');
+  if (unrolled) return unrolled(x, centers);
   const counts = new Float64Array(centers.length / x.cols);
   let cost = 0;
   for (let i = 0; i < x.rows; i++) {
@@ -155,7 +163,7 @@ export function nearestCounts(params: CentersParams, shard: Shard): { [name: str
 }
 
 /** mulberry32, seeded from the fit's seed, the round and a fingerprint of the shard's data. */
-function shardRandom(seed: number, round: number, x: Matrix): () => number {
+export function shardRandom(seed: number, round: number, x: Matrix): () => number {
   let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(round + 1, 0xc2b2ae35) ^ x.rows;
   const bits = new Uint32Array(x.data.buffer, x.data.byteOffset, x.data.length * 2);
   const step = Math.max(1, Math.floor(bits.length / 64));

@@ -3,6 +3,7 @@
 import type { Shard } from '../core/matrix.js';
 import { clusterKernels } from './cluster.js';
 import { sgdKernels } from './sgd.js';
+import { singleScoreLoop } from './specialised.js';
 
 export type GlmFamily = 'binomial' | 'multinomial' | 'poisson';
 
@@ -79,9 +80,11 @@ function singleScoreSums(params: GlmParams, shard: Shard): GlmSums {
   const p = x.cols;
   const data = x.data;
   const w = Float64Array.from(params.w);
+  const binomial = params.family === 'binomial';
+  const unrolled = p > 0 ? singleScoreLoop(p, params.fitIntercept, binomial ? 'binomial' : 'poisson') : undefined;
+  if (unrolled) return { ...unrolled(data, y, x.rows, w), hess: [] };
   const b = params.fitIntercept ? w[p]! : 0;
   const grad = new Float64Array(w.length);
-  const binomial = params.family === 'binomial';
   let loss = 0;
   let gradB = 0;
   for (let i = 0, row = 0; i < x.rows; i++, row += p) {

@@ -3,7 +3,7 @@
 // when features sit far from zero; the client solves the p x p system (Cholesky, or the
 // minimum-norm solution for collinear features, as scikit-learn's lstsq gives).
 import type { DataFrame } from '../../dataframe/frame.js';
-import type { FitOptions, Predictor, Target } from '../core/estimator.js';
+import type { FitOptions, Predictor, Target, ShardFitter, ShardInput } from '../core/estimator.js';
 import type { Shards } from '../core/shards.js';
 import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
@@ -20,7 +20,8 @@ export interface LinearRegressionParams {
 const DEFAULTS: LinearRegressionParams = { fitIntercept: true };
 const NAME = 'LinearRegression';
 
-export class LinearRegression implements Predictor, OnnxExportable {
+export class LinearRegression implements Predictor, OnnxExportable, ShardFitter {
+  readonly shardInput: ShardInput = { y: 'required', classify: false };
   readonly params: Readonly<LinearRegressionParams>;
   coef: number[] | undefined;
   intercept: number | undefined;

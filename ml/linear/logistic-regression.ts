@@ -3,7 +3,7 @@
 //   C * sum_i loss_i + (1 - l1Ratio)/2 ||coef||^2 + l1Ratio ||coef||_1   (intercept not penalised)
 // minimised here divided by C*n (the same optimum), so tol reads on the mean loss's scale.
 import type { DataFrame } from '../../dataframe/frame.js';
-import type { Classifier, FitOptions, Target } from '../core/estimator.js';
+import type { Classifier, FitOptions, Target, ShardFitter, ShardInput } from '../core/estimator.js';
 import type { Shards } from '../core/shards.js';
 import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
@@ -31,7 +31,8 @@ export interface LogisticRegressionParams {
 const DEFAULTS: LogisticRegressionParams = { penalty: 'l2', C: 1, l1Ratio: 0.5, fitIntercept: true, solver: 'lbfgs', maxIter: 100, tol: 1e-4 };
 const NAME = 'LogisticRegression';
 
-export class LogisticRegression implements Classifier, OnnxExportable {
+export class LogisticRegression implements Classifier, OnnxExportable, ShardFitter {
+  readonly shardInput: ShardInput = { y: 'required', classify: true };
   readonly params: Readonly<LogisticRegressionParams>;
   /** One row per class (multinomial) or one row for the positive class (binary), as scikit-learn's coef_. */
   coef: number[][] | undefined;

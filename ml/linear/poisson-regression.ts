@@ -2,7 +2,7 @@
 //   mean half Poisson deviance + alpha/2 ||coef||^2   (intercept not penalised)
 // by L-BFGS (or Newton) with the loss and gradient summed over the shards each iteration.
 import type { DataFrame } from '../../dataframe/frame.js';
-import type { FitOptions, Predictor, Target } from '../core/estimator.js';
+import type { FitOptions, Predictor, Target, ShardFitter, ShardInput } from '../core/estimator.js';
 import type { Shards } from '../core/shards.js';
 import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
@@ -24,7 +24,8 @@ export interface PoissonRegressionParams {
 const DEFAULTS: PoissonRegressionParams = { alpha: 1, fitIntercept: true, solver: 'lbfgs', maxIter: 100, tol: 1e-4 };
 const NAME = 'PoissonRegression';
 
-export class PoissonRegression implements Predictor, OnnxExportable {
+export class PoissonRegression implements Predictor, OnnxExportable, ShardFitter {
+  readonly shardInput: ShardInput = { y: 'required', classify: false };
   readonly params: Readonly<PoissonRegressionParams>;
   coef: number[] | undefined;
   intercept: number | undefined;

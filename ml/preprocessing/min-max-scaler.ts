@@ -4,7 +4,7 @@
 // shards, combined here (min and max do not add up).
 import pl from 'nodejs-polars';
 import type { DataFrame } from '../../dataframe/frame.js';
-import type { FitOptions, Target, Transformer } from '../core/estimator.js';
+import type { FitOptions, ShardInput, ShardTransformer, Target } from '../core/estimator.js';
 import type { Shards } from '../core/shards.js';
 import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import { MlParamError } from '../errors.js';
@@ -18,8 +18,9 @@ export interface MinMaxScalerParams {
 
 const EPS = 2 ** -52;
 
-export class MinMaxScaler implements Transformer, ExprTransformer, OnnxExportable {
+export class MinMaxScaler implements ShardTransformer, ExprTransformer, OnnxExportable {
   readonly params: MinMaxScalerParams;
+  readonly shardInput: ShardInput = { y: 'ignored', classify: false };
   featureNamesIn: string[] | undefined;
   dataMin: number[] | undefined;
   dataMax: number[] | undefined;
@@ -66,6 +67,11 @@ export class MinMaxScaler implements Transformer, ExprTransformer, OnnxExportabl
   outputExprs(): pl.Expr[] {
     const names = fitted(this.featureNamesIn, 'MinMaxScaler', 'transform');
     return names.map((name, j) => pl.col(name).cast(pl.Float64).mul(this.scale![j]!).plus(this.min![j]!).alias(name));
+  }
+
+  shardTransform(): { kernel: string; params: { scale: number[]; min: number[] } } {
+    fitted(this.featureNamesIn, 'MinMaxScaler', 'transform');
+    return { kernel: 'preprocess/min-max', params: { scale: this.scale!, min: this.min! } };
   }
 
   transform(X: DataFrame): DataFrame {

@@ -4,7 +4,7 @@
 // deviations from the mean: two passes, as stable as scikit-learn's).
 import pl from 'nodejs-polars';
 import type { DataFrame } from '../../dataframe/frame.js';
-import type { FitOptions, Target, Transformer } from '../core/estimator.js';
+import type { FitOptions, ShardInput, ShardTransformer, Target } from '../core/estimator.js';
 import type { Shards } from '../core/shards.js';
 import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
@@ -18,8 +18,9 @@ export interface StandardScalerParams {
 
 const EPS = 2 ** -52;
 
-export class StandardScaler implements Transformer, ExprTransformer, OnnxExportable {
+export class StandardScaler implements ShardTransformer, ExprTransformer, OnnxExportable {
   readonly params: StandardScalerParams;
+  readonly shardInput: ShardInput = { y: 'ignored', classify: false };
   featureNamesIn: string[] | undefined;
   mean: number[] | undefined;
   var: number[] | undefined;
@@ -66,14 +67,23 @@ export class StandardScaler implements Transformer, ExprTransformer, OnnxExporta
 
   outputExprs(): pl.Expr[] {
     const names = fitted(this.featureNamesIn, 'StandardScaler', 'transform');
-    const mean = this.params.withMean ? this.mean! : undefined;
-    const scale = this.params.withStd ? this.scale! : undefined;
+    const { shift, factor } = this.shardTransform().params;
     return names.map((name, j) => {
       let e = pl.col(name).cast(pl.Float64);
-      if (mean) e = e.minus(mean[j]!);
-      if (scale) e = e.div(scale[j]!);
+      if (shift) e = e.minus(shift[j]!);
+      if (factor) e = e.mul(factor[j]!);
       return e.alias(name);
     });
+  }
+
+  /**
+   * (x - mean) * (1 / scale): a multiplication, as Polars makes of a division by a literal, so
+   * the expressions and the shard kernel give the same bits.
+   */
+  shardTransform(): { kernel: string; params: { shift?: number[]; factor?: number[] } } {
+    fitted(this.featureNamesIn, 'StandardScaler', 'transform');
+    const params = { ...(this.params.withMean ? { shift: this.mean! } : {}), ...(this.params.withStd ? { factor: this.scale!.map((s) => 1 / s) } : {}) };
+    return { kernel: 'preprocess/standardize', params };
   }
 
   transform(X: DataFrame): DataFrame {

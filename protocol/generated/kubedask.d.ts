@@ -189,6 +189,7 @@ export namespace kubedask {
             priority: number;
             group: string;
             barrier: boolean;
+            stayWithData: boolean;
             static create(properties: kubedask.v1.TaskSpec.$Shape): kubedask.v1.TaskSpec & kubedask.v1.TaskSpec.$Shape;
             static create(properties?: kubedask.v1.TaskSpec.$Properties): kubedask.v1.TaskSpec;
             static encode(message: kubedask.v1.TaskSpec.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -212,6 +213,7 @@ export namespace kubedask {
                 priority?: (number|null);
                 group?: (string|null);
                 barrier?: (boolean|null);
+                stayWithData?: (boolean|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.TaskSpec.$Properties;

@@ -1752,6 +1752,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {number|null} [priority] TaskSpec priority
              * @property {string|null} [group] TaskSpec group
              * @property {boolean|null} [barrier] TaskSpec barrier
+             * @property {boolean|null} [stayWithData] TaskSpec stayWithData
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1859,6 +1860,14 @@ export const kubedask = $root.kubedask = (() => {
             TaskSpec.prototype.barrier = false;
 
             /**
+             * TaskSpec stayWithData.
+             * @member {boolean} stayWithData
+             * @memberof kubedask.v1.TaskSpec
+             * @instance
+             */
+            TaskSpec.prototype.stayWithData = false;
+
+            /**
              * Creates a new TaskSpec instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.TaskSpec
@@ -1911,6 +1920,8 @@ export const kubedask = $root.kubedask = (() => {
                     writer.uint32(/* id 8, wireType 2 =*/66).string(message.group);
                 if (message.barrier != null && $Object.hasOwnProperty.call(message, "barrier") && message.barrier !== false)
                     writer.uint32(/* id 9, wireType 0 =*/72).bool(message.barrier);
+                if (message.stayWithData != null && $Object.hasOwnProperty.call(message, "stayWithData") && message.stayWithData !== false)
+                    writer.uint32(/* id 10, wireType 0 =*/80).bool(message.stayWithData);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2074,6 +2085,15 @@ export const kubedask = $root.kubedask = (() => {
                                 delete message.barrier;
                             continue;
                         }
+                    case 10: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.stayWithData = value;
+                            else
+                                delete message.stayWithData;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -2170,6 +2190,9 @@ export const kubedask = $root.kubedask = (() => {
                 if (object.barrier != null)
                     if (object.barrier)
                         message.barrier = $Boolean(object.barrier);
+                if (object.stayWithData != null)
+                    if (object.stayWithData)
+                        message.stayWithData = $Boolean(object.stayWithData);
                 return message;
             };
 
@@ -2203,6 +2226,7 @@ export const kubedask = $root.kubedask = (() => {
                     object.priority = 0;
                     object.group = "";
                     object.barrier = false;
+                    object.stayWithData = false;
                 }
                 if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
                     object.key = message.key;
@@ -2235,6 +2259,8 @@ export const kubedask = $root.kubedask = (() => {
                     object.group = message.group;
                 if (message.barrier != null && $Object.hasOwnProperty.call(message, "barrier"))
                     object.barrier = message.barrier;
+                if (message.stayWithData != null && $Object.hasOwnProperty.call(message, "stayWithData"))
+                    object.stayWithData = message.stayWithData;
                 return object;
             };
 

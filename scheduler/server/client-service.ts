@@ -153,6 +153,7 @@ function toTaskDef(spec: TaskSpec): TaskDef {
     priority: spec.priority ?? 0,
     group: spec.group || key.replace(/-[^-]*$/, ''),
     barrier: spec.barrier === true,
+    stayWithData: spec.stayWithData === true,
     spec,
   };
 }

@@ -55,6 +55,8 @@ export interface TaskRecord extends HeapItem {
   readonly spec: unknown;
   /** See TaskDef.barrier. */
   readonly barrier: boolean;
+  /** See TaskDef.stayWithData. */
+  readonly stayWithData: boolean;
   /** Barrier dependents in memory: they keep this task's data (their receipts point at it). */
   heldBy: number;
   retries: number;
@@ -219,7 +221,7 @@ export class Core {
     this.archive.delete(def.key);
     const ts: TaskRecord = {
       key: def.key, functionId: def.functionId, group: def.group, priority: def.priority || 0, seq: this.taskSeq++,
-      resources, resourceKey, spec: def.spec, barrier: def.barrier === true, heldBy: 0, retries: Math.max(0, def.retries || 0), state: 'released',
+      resources, resourceKey, spec: def.spec, barrier: def.barrier === true, stayWithData: def.stayWithData === true, heldBy: 0, retries: Math.max(0, def.retries || 0), state: 'released',
       dependencies: new Set(), dependents: new Set(), waitingOn: new Set(), waiters: new Set(), whoHas: new Set(),
       processingOn: undefined, wantedBy: new Set(), outcome: undefined, nbytes: 0, suspicious: 0, inputsMissing: 0, error: undefined, errorOrigin: undefined,
       erredBy: undefined, rejectedBy: undefined, lane: '', estMs: 0, stealBucket: '', thief: undefined, stolenFor: undefined,
@@ -321,6 +323,7 @@ export class Core {
     ts.estMs = this.expectedMs(ts.group);
     ws.workMs += ts.estMs;
     for (const [r, n] of Object.entries(ts.resources)) ws.used[r] = (ws.used[r] ?? 0) + n;
+    if (ts.stayWithData) return; // never stolen
     let bytes = 0;
     for (const dep of ts.dependencies) bytes += dep.nbytes;
     const level = stealLevel(bytes);

@@ -108,10 +108,19 @@ export function decideReady(c: Core, ts: TaskRecord): void {
     transition(c, ts, 'queued'); // root tasks go out only as slots free up
     return;
   }
-  const available = capableWorkers(ts, c.workers.values()).filter((ws) => fits(ws, ts.resources));
+  const capableNow = capableWorkers(ts, c.workers.values());
+  const holders = ts.stayWithData ? dataHolders(ts, capableNow) : [];
+  const available = (holders.length > 0 ? holders : capableNow).filter((ws) => fits(ws, ts.resources));
   const ws = pickWorker(ts, available);
   if (ws) transition(c, ts, 'processing', { worker: ws });
   else transition(c, ts, 'queued'); // capable workers exist but their resources are in use
+}
+
+/** Of these workers, those that hold the task's largest dependency. */
+function dataHolders(ts: TaskRecord, workers: readonly WorkerRecord[]): WorkerRecord[] {
+  let largest: TaskRecord | undefined;
+  for (const dep of ts.dependencies) if (!largest || dep.nbytes > largest.nbytes) largest = dep;
+  return largest ? workers.filter((ws) => largest.whoHas.has(ws)) : [];
 }
 
 /**

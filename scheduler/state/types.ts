@@ -19,6 +19,11 @@ export interface TaskDef<Spec = unknown> {
    * where each one is), and keeps them in memory for as long as its own result is.
    */
   barrier?: boolean;
+  /**
+   * Runs on a worker holding its largest dependency (unless none of those can run it now), and
+   * is never stolen: its input is big and its result small (ML shard kernels).
+   */
+  stayWithData?: boolean;
   spec: Spec;
 }
 

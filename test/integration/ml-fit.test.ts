@@ -11,6 +11,7 @@ import pl from 'nodejs-polars';
 import { fromPolars, ml, readParquet } from '../../index.js';
 import { useCluster, withCluster } from '../helpers/cluster.js';
 import { waitUntil } from '../helpers/wait.js';
+import type { ShardFitter, ShardTransformer } from '../../ml/core/estimator.js';
 import { closeTo, distinct, features, reference, shardsOf } from '../unit/ml-models-fixture.js';
 
 const REL = 1e-4;
@@ -61,6 +62,52 @@ describe('estimators fitted on a cluster', () => {
     assert.equal(scored.height, frame.height);
     const sums = scored.select(pl.col('proba_0').add(pl.col('proba_1')).alias('s')).getColumn('s').toArray() as number[];
     assert.ok(sums.every((s) => Math.abs(s - 1) < 1e-12), 'probabilities sum to 1');
+  });
+
+  it('a Pipeline of scalers builds its shards once and transforms them on the workers, as fitting step by step does', async () => {
+    const opts = { client: fx.client };
+    const built = (group: string) => fx.cluster.scheduler.core.state.groupProgress().find((g) => g.group === group)?.total ?? 0;
+    const cases: Array<{ data: typeof reference.binary; steps: () => ml.PipelineStep[]; y: 'classes' | 'values' | undefined }> = [
+      { data: reference.binary, steps: () => [['scale', new ml.StandardScaler()], ['clf', new ml.LogisticRegression({ C: 0.5 })]], y: 'classes' },
+      { data: reference.multi, steps: () => [['range', new ml.MinMaxScaler()], ['scale', new ml.StandardScaler({ withMean: false })], ['clf', new ml.LogisticRegression()]], y: 'classes' },
+      { data: reference.regression, steps: () => [['scale', new ml.StandardScaler()], ['skip', 'passthrough'], ['reg', new ml.LinearRegression()]], y: 'values' },
+      { data: reference.blobs, steps: () => [['scale', new ml.StandardScaler()], ['km', new ml.KMeans({ nClusters: 5, seed: 3 })]], y: undefined },
+    ];
+    const state = (e: object): unknown => JSON.parse(JSON.stringify(e, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)));
+    const numbers = (e: object): number[] => JSON.stringify(state(e)).match(/-?\d+(\.\d+)?(e[-+]?\d+)?/g)!.map(Number);
+    for (const { data, steps, y } of cases) {
+      const frame = y ? frameOf(data) : frameOf({ ...data, y: data.X.map(() => 0) }).drop('y');
+      const df = fromPolars(frame, { partitions: 3 });
+      const X = df.select(...features(data.X[0].length));
+      const [shardsBefore, derivedBefore] = [built('ml-shard'), built('ml-derive')];
+      const pipe = await new ml.Pipeline(steps()).fit(X, y ? df.select('y') : undefined, opts);
+      assert.equal(built('ml-shard') - shardsBefore, 3, 'one shard per partition, built once');
+      const fitted = pipe.steps.map(([, e]) => e).filter((e) => e !== 'passthrough');
+      assert.equal(built('ml-derive') - derivedBefore, 3 * (fitted.length - 1), 'each scaler applied to the shards');
+      // The same bits as the steps fitted in process on shards cut like the partitions and
+      // transformed by the same kernels, summed in the same order.
+      const classes = y === 'classes' ? distinct(data.y) : undefined;
+      let local: ml.Shards = shardsOf(y ? data : { X: data.X }, cutsOf(data.X.length, 3), classes);
+      const meta = { features: features(data.X[0].length), ...(classes ? { classes } : {}) };
+      const inProcess = steps().map(([, e]) => e).filter((e) => e !== 'passthrough') as unknown as ShardFitter[];
+      for (const step of inProcess.slice(0, -1)) {
+        await step.fitShards(local, meta);
+        const { kernel, params } = (step as unknown as ShardTransformer).shardTransform();
+        local = local.derive(kernel, params);
+      }
+      await inProcess.at(-1)!.fitShards(local, meta);
+      inProcess.forEach((e, i) => assert.deepEqual(state(fitted[i]!), state(e), `step ${i} (${e.constructor.name})`));
+      // And as the steps fitted one after the other on the transformed DataFrames (the workers
+      // run those transforms through Polars, whose literals can differ by one ulp: see docs/ml.md).
+      let Xt = X;
+      const byHand = steps().map(([, e]) => e).filter((e) => e !== 'passthrough');
+      for (const step of byHand.slice(0, -1)) {
+        await step.fit(Xt, undefined, opts);
+        Xt = (step as ml.StandardScaler).transform(Xt);
+      }
+      await byHand.at(-1)!.fit(Xt, y ? df.select('y') : undefined, opts);
+      byHand.forEach((e, i) => closeTo(numbers(fitted[i]!), numbers(e), 1e-9, 1e-6, `step ${i} (${e.constructor.name})`));
+    }
   });
 
   it('score: a Pipeline and the estimators take y as a column of X or a one-column frame, as ml.metrics computes', async () => {

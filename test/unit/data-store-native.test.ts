@@ -49,6 +49,21 @@ test('a native value past the limit spills as its encoding, and reads back as th
   await waitUntil(() => readdirSync(root).every((d) => readdirSync(join(root, d)).length === 0), 'the spill file to be removed');
 }));
 
+test('bytes in memory are kept as their native form once adopted; spilled bytes, another encoding or a missing key are not', withStore(250, async (store) => {
+  store.put('fetched', { encoding: 7, data: new Uint8Array(100).fill(3) });
+  assert.equal(store.adoptNative('fetched', native(3, 100)), true);
+  assert.deepEqual(await store.getStored('fetched'), { encoding: 7, native: { tag: 3 } });
+  assert.equal(store.memoryUsed, 100);
+  assert.equal(store.adoptNative('fetched', native(3, 100)), false, 'already native');
+  store.put('other', { encoding: 2, data: new Uint8Array(10) });
+  assert.equal(store.adoptNative('other', native(4, 10)), false, 'a different encoding');
+  assert.equal(store.adoptNative('missing', native(5, 10)), false);
+  store.put('big', { encoding: 7, data: new Uint8Array(200) }); // past the limit: the LRU values spill
+  await waitUntil(() => store.spilledBytes > 0, 'a value to be spilled');
+  const spilled = ['fetched', 'other', 'big'].find((k) => store.peek(k) === undefined)!;
+  assert.equal(store.adoptNative(spilled, native(6, 10)), false, 'spilled values stay on disk');
+}));
+
 test('a native value deleted while it is being written out leaves nothing counted or on disk', withStore(50, async (store, root) => {
   store.put('a', native(1, 100));
   store.delete('a');

@@ -132,3 +132,24 @@ test('a victim or thief leaving settles its pending steals', () => {
   assert.equal(h.s.counts().memory, 7);
   assert.deepEqual(steals(rebalance(h)), []);
 });
+
+test('tasks that stay with their data: placed where their largest input is, however busy, and never stolen', () => {
+  const h = new Harness();
+  h.addWorker('w1', 1);
+  h.addWorker('w2', 1);
+  h.submit([task('shard-a'), task('shard-b'), task('small')]);
+  h.finish('w1', 'shard-a', 1e5);
+  h.finish('w1', 'shard-b', 1e5);
+  h.finish('w2', 'small', 10);
+  // Ordinary tasks on those inputs spread over both workers (fetching them is cheap)...
+  const free = Array.from({ length: 6 }, (_, i) => task(`free-${i}`, [i % 2 ? 'shard-b' : 'shard-a']));
+  assert.ok(computed(h.submit(free)).some((c) => c.startsWith('w2:')), 'ordinary tasks go to w2 too');
+  // ...those that stay with their data all go to the busy w1, one that also reads w2's small value too.
+  const runs = Array.from({ length: 6 }, (_, i) => task(`run-${i}`, [i % 2 ? 'shard-b' : 'shard-a'], { stayWithData: true }));
+  const mixed = task('mixed', ['small', 'shard-a'], { stayWithData: true });
+  assert.deepEqual(computed(h.submit([...runs, mixed])).sort(), [...runs.map((t) => `w1:${t.key}`), 'w1:mixed'].sort());
+  for (const key of h.s.processingOn('w2')) h.finish('w2', key);
+  const stolen = steals(rebalance(h));
+  assert.ok(stolen.length > 0, 'the idle w2 steals');
+  assert.ok(stolen.every((s) => s.startsWith('w1:free-')), `only ordinary tasks are stolen: ${stolen.join(', ')}`);
+});

@@ -35,6 +35,12 @@ export interface PoolKernel {
   moduleUrl: string;
   exportName: string;
   threadInput(value: StoredValue): EncodedValue;
+  /**
+   * The native form of an input that arrived as bytes (fetched from a peer, read back from
+   * disk): decoded once, and kept so in the store while in memory, so later tasks pass it on
+   * without decoding again.
+   */
+  adopt?(value: EncodedValue): NativeValue;
 }
 
 export type PoolKernelFamily = Readonly<Record<string, PoolKernel>>;

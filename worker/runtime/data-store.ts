@@ -150,6 +150,18 @@ export class DataStore {
     }
   }
 
+  /**
+   * Keeps a value that is in memory as bytes as this native form from now on (a kernel family
+   * decoded it once, e.g. a fetched ML shard made shared); false when it is not in memory as
+   * bytes (spilled values stay on disk).
+   */
+  adoptNative(key: string, value: NativeValue): boolean {
+    const e = this.entries.get(key);
+    if (!e?.data || e.spilling || e.encoding !== value.encoding) return false;
+    this.put(key, value);
+    return true;
+  }
+
   delete(key: string): void {
     const e = this.entries.get(key);
     if (!e) return;

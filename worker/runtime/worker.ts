@@ -489,8 +489,13 @@ class WorkerProcess {
     const deps: Array<[string, number, Uint8Array]> = [];
     try {
       for (const dep of spec.dependencies ?? []) {
-        const value = await this.store.getStored(dep).catch(() => undefined);
+        let value = await this.store.getStored(dep).catch(() => undefined);
         if (!value) return failure(new DependencyLostError(key, dep));
+        if (!('native' in value) && kernel.adopt) {
+          const native = kernel.adopt(value);
+          this.store.adoptNative(dep, native);
+          value = { encoding: native.encoding, native: native.native };
+        }
         const input = kernel.threadInput(value);
         deps.push([dep, input.encoding, input.data]);
       }
