@@ -5,6 +5,7 @@ import { retireWorkers } from '../scheduler/server/retirement.js';
 import { startScheduler, type RunningScheduler } from '../scheduler/server/scheduler-server.js';
 import { KubedaskError } from '../protocol/errors.js';
 import { isValidLogLines, MAX_LOG_LINES } from '../worker/runtime/log-buffer.js';
+import { WORKER_GLIBC_TUNABLES } from '../operator/builders/worker-malloc.js';
 
 export interface LocalClusterOptions {
   workers?: number;
@@ -93,7 +94,7 @@ export class LocalCluster {
     if (this.options.logLines !== undefined) args.push('--log-lines', String(this.options.logLines));
     if (Object.keys(resources).length) args.push('--resources', Object.entries(resources).map(([k, v]) => `${k}=${v}`).join(','));
     const inherit = this.options.workerOutput === 'inherit';
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', inherit ? 'inherit' : 'pipe', 'ipc'], env: { ...process.env, ...extra.env } });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', inherit ? 'inherit' : 'pipe', 'ipc'], env: { GLIBC_TUNABLES: WORKER_GLIBC_TUNABLES, ...process.env, ...extra.env } });
     // Keep the tail of a quiet worker's stderr: it explains a worker that fails to start.
     let stderrTail = '';
     child.stderr?.on('data', (b: Buffer) => { stderrTail = (stderrTail + b.toString()).slice(-2000); });

@@ -1,6 +1,7 @@
 // A worker pod, created directly (no Deployment) and owned by its DaskWorkerGroup, so scale-down
 // can remove exactly the workers the scheduler drained.
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import { WORKER_GLIBC_TUNABLES } from './worker-malloc.js';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
@@ -67,6 +68,7 @@ function workerContainer(inp: WorkerInputs, user: IContainer | undefined): ICont
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
       { name: 'KUBEDASK_CLUSTER', value: inp.cluster },
+      { name: 'GLIBC_TUNABLES', value: WORKER_GLIBC_TUNABLES },
     ],
     ports: [
       { name: 'data', containerPort: WORKER_DATA_PORT, protocol: 'TCP' },

@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitUntil, within } from '../helpers/wait.js';
+import { WORKER_GLIBC_TUNABLES } from '../../operator/builders/worker-malloc.js';
 
 // Each test has its own deadline, well inside the file's, so a hang names its test.
 const PER_TEST = { timeout: 90_000 };
@@ -77,6 +78,13 @@ describe('LocalCluster with 2 workers', () => {
     assert.equal(out.pid, fx.cluster.workerPids.consumer);
     const table = (await made.result()) as Table;
     assert.equal(table.numRows, 300_000);
+  });
+
+  it('starts worker processes with the malloc settings, unless their environment has its own', PER_TEST, async () => {
+    const tunables = () => process.env.GLIBC_TUNABLES;
+    assert.equal(await fx.client.submit(tunables).result(), process.env.GLIBC_TUNABLES ?? WORKER_GLIBC_TUNABLES);
+    await fx.cluster.addWorker({ name: 'own-malloc', resources: { OWN_MALLOC: 1 }, env: { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' } });
+    assert.equal(await fx.client.submitWith({ resources: { OWN_MALLOC: 1 } }, tunables).result(), 'glibc.malloc.trim_threshold=131072');
   });
 
   it('scatters an Arrow table and uses it as a dependency', PER_TEST, async () => {

@@ -1,6 +1,7 @@
 // operator/builders: worker pods (flags, GPUs, TLS), merging the user's template and the
 // secure defaults with their overrides.
 import { describe, it } from 'node:test';
+import { WORKER_GLIBC_TUNABLES } from '../../operator/builders/worker-malloc.js';
 import assert from 'node:assert/strict';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPod } from 'kubernetes-models/v1/Pod';
@@ -46,6 +47,7 @@ describe('worker pod', () => {
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
       { name: 'KUBEDASK_CLUSTER', value: 'demo' },
+      { name: 'GLIBC_TUNABLES', value: WORKER_GLIBC_TUNABLES },
     ]);
     assert.deepEqual(worker.ports, [{ name: 'data', containerPort: 8789, protocol: 'TCP' }, { name: 'metrics', containerPort: 8790, protocol: 'TCP' }]);
     assert.deepEqual(worker.readinessProbe!.grpc, { port: 8789 });
@@ -84,7 +86,7 @@ describe('worker pod', () => {
     assert.equal(count(args, '--scheduler'), 1);
     assert.equal(count(args, '--name'), 1);
     assert.equal(count(args, '--tls-ca'), 1);
-    assert.deepEqual(worker.env!.map((e) => [e.name, e.value]), [['POD_NAME', undefined], ['POD_IP', undefined], ['KUBEDASK_CLUSTER', 'renamed'], ['EXTRA', '1']]);
+    assert.deepEqual(worker.env!.map((e) => [e.name, e.value]), [['POD_NAME', undefined], ['POD_IP', undefined], ['KUBEDASK_CLUSTER', 'renamed'], ['GLIBC_TUNABLES', WORKER_GLIBC_TUNABLES], ['EXTRA', '1']]);
   });
 
   it('takes the memory limit from the user container when it sets one', () => {
