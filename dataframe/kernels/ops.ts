@@ -2,6 +2,7 @@
 // optimized and run by Polars as a whole.
 import pl from 'nodejs-polars';
 import type { AggSpec, Expr, FinalSpec, Op } from '../plan/nodes.js';
+import { exactJson } from './exact-json.js';
 import { expectSchema } from './expect-schema.js';
 import { sortLazy } from './sort.js';
 
@@ -15,9 +16,9 @@ export function applyOps(lf: LazyFrame, ops: readonly Op[]): LazyFrame {
   return out;
 }
 
-/** A serialized expression back as a Polars expression. */
+/** A serialized expression back as a Polars expression (its float literals exact: exact-json.ts). */
 export function expr(e: Expr): pl.Expr {
-  return pl.Expr.deserialize(Buffer.from(JSON.stringify(e)), 'json');
+  return pl.Expr.deserialize(Buffer.from(exactJson(e)), 'json');
 }
 
 // nodejs-polars builds each Expr object at a cost of milliseconds (hundreds of closures, and

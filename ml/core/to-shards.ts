@@ -53,11 +53,13 @@ export async function toShards(X: DataFrame, y: Target | undefined, options: ToS
   // The shards' tasks hold the partitions as lineage: a lost shard is built again from them.
   for (const f of [...xParts, ...yParts]) f.release();
   try {
-    const rows = await mapShards<number>(client, shards, 'data/rows', {});
+    // One round for the row counts and, to classify, the labels (from the shards, not another pass over the data).
+    const summaries = await mapShards<{ rows: number; labels?: number[] }>(client, shards, 'data/summary', { labels: options.classify === true });
+    const rows = summaries.map((s) => s.rows);
     let classes: number[] | undefined;
     if (options.classify) {
-      // From the shards, not another pass over the data; labels 0 .. k-1 (booleans too) are their own indices.
-      classes = await collectClasses(client, shards, target!, caller, options.minClasses ?? 2);
+      // Labels 0 .. k-1 (booleans too) are their own indices.
+      classes = checkedClasses(summaries.map((s) => s.labels!), target!, caller, options.minClasses ?? 2);
       if (!classes.every((c, i) => c === i)) shards = indexed(client, shards, classes);
     }
     const meta: ShardsMeta = classes ? { features, classes } : { features };
@@ -95,9 +97,8 @@ export function checkInputs(X: DataFrame, y: Target | undefined, caller: string)
   return target === undefined ? { features } : { features, target, yFrame };
 }
 
-/** The sorted distinct labels of y, collected from the shards. */
-async function collectClasses(client: Client, shards: Future[], target: string, caller: string, minClasses: number): Promise<number[]> {
-  const perShard = await mapShards<number[]>(client, shards, 'data/labels', {});
+/** The sorted distinct labels of y over all shards (each shard's given), at least minClasses of them. */
+function checkedClasses(perShard: number[][], target: string, caller: string, minClasses: number): number[] {
   const classes = [...new Set(perShard.flat())].sort((a, b) => a - b);
   if (classes.length < minClasses) {
     const what = minClasses > 1 ? `a classifier needs at least ${minClasses}` : 'it needs at least 1';

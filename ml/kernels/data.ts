@@ -5,10 +5,16 @@ import type { Shard } from '../core/matrix.js';
 import { preprocessKernels } from '../preprocessing/kernels.js';
 import { metricKernels } from '../metrics/kernels.js';
 
+function labels(shard: Shard): number[] {
+  return [...new Set(shard.y)].sort((a, b) => a - b);
+}
+
 export const dataKernels: Readonly<Record<string, ShardKernel>> = {
   'data/rows': (_params: unknown, shard: Shard) => shard.x.rows,
   /** The distinct values of y, sorted. */
-  'data/labels': (_params: unknown, shard: Shard) => [...new Set(shard.y)].sort((a, b) => a - b),
+  'data/labels': (_params: unknown, shard: Shard) => labels(shard),
+  /** The row count and, when asked, the labels: what toShards learns of each new shard. */
+  'data/summary': (params: { labels?: boolean }, shard: Shard) => (params.labels ? { rows: shard.x.rows, labels: labels(shard) } : { rows: shard.x.rows }),
   /** Where and how a kernel sees its shard (no copy: a SharedArrayBuffer, in a task thread). */
   'data/probe': (_params: unknown, shard: Shard) => ({
     shared: shard.x.data.buffer instanceof SharedArrayBuffer,

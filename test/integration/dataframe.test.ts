@@ -71,6 +71,16 @@ describe('DataFrame on a cluster, against single-process Polars', () => {
     assertFramesEqual(await run(ours), derive(local as never) as unknown as pl.DataFrame, { sortBy: [] });
   });
 
+  it('float literals reach the workers unchanged: an equality filter on computed values finds every row', async () => {
+    // Values whose 17-digit form Polars' JSON parser would read one ulp off (exact-json.ts).
+    const values = Array.from({ length: 200 }, (_, i) => Math.sqrt(i + 2) / 7);
+    const df = fromPolars(pl.DataFrame({ v: values }), { partitions: 4 });
+    const found = await run(df.filter(pl.col('v').isIn(pl.lit(values.slice(0, 180))).or(values.slice(180).map((v) => pl.col('v').eq(v)).reduce((a, b) => a.or(b)))));
+    assert.equal(found.height, 200);
+    const scaled = await run(df.select(pl.col('v').mul(values[3]!).add(values[5]!).alias('w')));
+    assert.deepEqual(scaled.getColumn('w').toArray(), values.map((v) => v * values[3]! + values[5]!));
+  });
+
   const decomposable = () => [
     pl.len().alias('rows'), pl.col('x').count().alias('xs'), pl.col('x').sum().alias('sum'), pl.col('n').min().alias('min'),
     pl.col('n').max().alias('max'), pl.col('x').mean().alias('mean'), pl.col('x').std().alias('std'), pl.col('x').var().alias('var'),

@@ -97,8 +97,8 @@ describe('estimators fitted on a cluster', () => {
       }
       await inProcess.at(-1)!.fitShards(local, meta);
       inProcess.forEach((e, i) => assert.deepEqual(state(fitted[i]!), state(e), `step ${i} (${e.constructor.name})`));
-      // And as the steps fitted one after the other on the transformed DataFrames (the workers
-      // run those transforms through Polars, whose literals can differ by one ulp: see docs/ml.md).
+      // And as the steps fitted one after the other on the transformed DataFrames (close, not to
+      // the bit: a literal that reaches the workers' Polars can rarely be one ulp off, exact-json.ts).
       let Xt = X;
       const byHand = steps().map(([, e]) => e).filter((e) => e !== 'passthrough');
       for (const step of byHand.slice(0, -1)) {
