@@ -38,7 +38,7 @@ const NOTES = [
   'split: kubedask ml.trainTestSplit(testSize 0.2, seed 0), by a hash of each row\'s position in its partition; scikit-learn train_test_split(test_size=0.2, random_state=0), a shuffle of the global order. The rules differ, so each side\'s AUC is on its own test set',
   'fit: kubedask Pipeline(StandardScaler, LogisticRegression lbfgs C=1 maxIter 100 tol 1e-4) on a LocalCluster of 2 workers x 1 thread, from training rows persisted on the workers (the fit builds its shards from them: timed); scikit-learn the same pipeline in one process (BLAS/OpenMP threads 2)',
   'kmeans: 8 clusters on the training rows scaled by the fitted scaler (persisted before the clock on kubedask; scaled before the clock in Python); kubedask init k-means|| (2 rounds), scikit-learn k-means++; both one init, maxIter 300, tol 1e-4, seed 0; inertias may differ by the local optimum each init reaches',
-  'predict: every row of the file scored by the fitted pipeline as ml.toOnnx bytes. kubedask: ml.predictOnnx (output proba) over the features persisted on the workers, timed from submitting to the sum of proba_1 (Float64 -> Float32 packing included), after one warm-up that creates the sessions, on 1 worker and on 2 (1 thread each); Python: onnxruntime InferenceSession (intra-op threads 2) over the same bytes from a temp file, one run() of all rows as float32 (converted before the clock) plus the sum of proba[:, 1]',
+  'predict: every row of the file scored by the fitted pipeline as ml.toOnnx bytes. kubedask: ml.predictOnnx (output proba) over the features persisted on the workers as Float32 columns (the model\'s input type), timed from submitting to the sum of proba_1 (packing the columns into row-major tensors included), after one warm-up that creates the sessions, on 1 worker and on 2 (1 thread each); Python: onnxruntime InferenceSession (intra-op threads 2) over the same bytes from a temp file, one run() of all rows as float32 (converted before the clock) plus the sum of proba[:, 1]',
   `checks.proba_1_sum: kubedask's sum of proba_1 over every row against onnxruntime's in Python (the same model, the same rows), within ${SUM_TOLERANCE} relative`,
   'ratios: peer / kubedask median seconds (above 1: kubedask is faster); predict ratios against kubedask on 2 workers',
 ];
@@ -62,14 +62,17 @@ function dataFile(dir: string, rows: number | undefined): { file: string; rows: 
   return { file, rows: head.height };
 }
 
-/** The four features as Float64 (all rows), and with the label (rows that have a delay). */
+/**
+ * The four features of every row as Float32, the scoring table (the model's input type, as the
+ * peer converts its rows before its clock), and as Float64 with the label (rows that have a delay).
+ */
 function frames(file: string, rows: number): { every: DataFrame; labelled: DataFrame } {
   const date = pl.col('date');
   const base = readParquet(file, { columns: ['date', 'delay', 'distance'], partitionRows: Math.ceil(rows / PARTITIONS) }).withColumns(
     date.date.hour().cast(pl.Float64).alias('hour'), date.date.weekday().cast(pl.Float64).alias('weekday'),
     date.date.month().cast(pl.Float64).alias('month'), pl.col('distance').cast(pl.Float64));
   return {
-    every: base.select(...FEATURES),
+    every: base.select(...FEATURES.map((f) => pl.col(f).cast(pl.Float32))),
     labelled: base.filter(pl.col('delay').isNotNull()).select(...FEATURES, pl.col('delay').gt(15).alias('late')),
   };
 }
