@@ -12,10 +12,15 @@
 const POW10 = Array.from({ length: 309 }, (_, k) => Number(`1e${k}`));
 const U64_LIMIT = 1n << 64n;
 
-/** What serde_json's lossy path makes of digits `sig` and exponent `exp`. */
+/** What serde_json's lossy path makes of digits `sig` and exponent `exp` (past 10^-308 it first divides by 1e308). */
 function serdeValue(sig: bigint, exp: number): number {
-  const f = Number(sig);
-  return exp >= 0 ? f * POW10[exp]! : f / POW10[-exp]!;
+  let f = Number(sig);
+  if (exp >= 0) return f * POW10[exp]!;
+  while (-exp > 308) {
+    f /= 1e308;
+    exp += 308;
+  }
+  return f / POW10[-exp]!;
 }
 
 /** |v| as num / den exactly (v finite, non-zero). */
@@ -35,7 +40,7 @@ function shortestIsExact(a: number): boolean {
   if (!m) return false;
   const sig = BigInt(m[1]! + (m[2] ?? ''));
   const exp = Number(m[3] ?? 0) - (m[2]?.length ?? 0);
-  return sig < U64_LIMIT && Math.abs(exp) <= 308 && serdeValue(sig, exp) === a;
+  return sig < U64_LIMIT && exp <= 308 && serdeValue(sig, exp) === a;
 }
 
 /** A token the parser reads as exactly v: undefined when JavaScript's own is one, or none is found near. */
@@ -45,7 +50,7 @@ export function exactToken(v: number): string | undefined {
   const [num, den] = exactRatio(v);
   const first = 15 - Math.floor(Math.log10(a));
   for (let e = first - 1; e <= first + 5; e++) {
-    if (e < -308 || e > 308) continue;
+    if (e < -308) continue;
     // The digits of |v| * 10^e, rounded, and their neighbours.
     const [n, d] = e >= 0 ? [num * 10n ** BigInt(e), den] : [num, den * 10n ** BigInt(-e)];
     const nearest = (2n * n + d) / (2n * d);
@@ -64,6 +69,10 @@ export function exactJson(value: unknown): string {
   const marker = `\u0000${Math.random().toString(36).slice(2)}:`;
   let marked = false;
   const text = JSON.stringify(value, (_key, v: unknown) => {
+    if (Object.is(v, -0)) {
+      marked = true;
+      return `${marker}-0.0`; // JSON.stringify writes 0
+    }
     if (typeof v !== 'number' || !Number.isFinite(v) || Number.isSafeInteger(v)) return v;
     const token = exactToken(v);
     if (token === undefined) return v;
@@ -73,5 +82,5 @@ export function exactJson(value: unknown): string {
   if (!marked) return text;
   // The marker is a NUL and a random tag: no string of the expression holds it.
   const quoted = JSON.stringify(marker).slice(1, -1);
-  return text.replaceAll(new RegExp(`"${quoted.replace(/\\/g, '\\\\')}([-0-9e]+)"`, 'g'), '$1');
+  return text.replaceAll(new RegExp(`"${quoted.replace(/\\/g, '\\\\')}([-0-9e.]+)"`, 'g'), '$1');
 }

@@ -146,8 +146,9 @@ function shardChain(steps: PipelineStep[], hasY: boolean): ShardChain | undefine
 /** The chain fitted on shards of X (and y, when the last step takes it) built once. */
 async function fitOnShards(chain: ShardChain, X: DataFrame, y: DataFrame | undefined, options: FitOptions): Promise<void> {
   const { last } = chain;
+  const caller = `Pipeline (${[...chain.transformers, last].map((e) => e.constructor.name).join(', ')})`;
   const withY = last.shardInput.y === 'required';
-  const built = await toShards(X, withY ? y : undefined, { ...options, classify: last.shardInput.classify, caller: last.constructor.name });
+  const built = await toShards(X, withY ? y : undefined, { ...options, classify: last.shardInput.classify, caller });
   const { meta } = built;
   let { shards } = built;
   try {

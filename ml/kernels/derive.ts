@@ -8,31 +8,34 @@ import type { Shard } from '../core/matrix.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type DeriveKernel = (params: any, shard: Shard) => Shard;
 
-/** A new shard of the same shape whose feature j is f(x, j), and the same y. */
-function mapFeatures(shard: Shard, f: (v: number, j: number) => number): Shard {
+/** A new shard of the same shape (and the same y) whose feature j is (x - sub[j]) * mul[j] + add[j], each part left out when not given. */
+function affine(shard: Shard, p: { sub?: number[]; mul?: number[]; add?: number[] }): Shard {
   const { rows, cols, data } = shard.x;
   const out = allocShard(rows, cols, shard.y !== undefined);
   const dst = out.x.data;
-  for (let i = 0; i < rows * cols; i += cols) for (let j = 0; j < cols; j++) dst[i + j] = f(data[i + j]!, j);
+  const vector = (v: number[] | undefined, empty: number) => (v ? Float64Array.from(v) : new Float64Array(cols).fill(empty));
+  const [sub, mul, add] = [vector(p.sub, 0), vector(p.mul, 1), vector(p.add, 0)];
+  // Column by column, no call per value. x - 0 and x * 1 are x itself (-0 and NaN included),
+  // so the parts not given change nothing; an addition is only made when given.
+  for (let j = 0; j < cols; j++) {
+    const s = sub[j]!;
+    const m = mul[j]!;
+    const a = add[j]!;
+    if (p.add) for (let i = j; i < rows * cols; i += cols) dst[i] = (data[i]! - s) * m + a;
+    else for (let i = j; i < rows * cols; i += cols) dst[i] = (data[i]! - s) * m;
+  }
   if (shard.y) out.y!.set(shard.y);
   return out;
 }
 
 /** StandardScaler's (x - shift) * factor; either left out when not given. */
 export function standardize(p: { shift?: number[]; factor?: number[] }, shard: Shard): Shard {
-  const shift = p.shift ? Float64Array.from(p.shift) : undefined;
-  const factor = p.factor ? Float64Array.from(p.factor) : undefined;
-  if (shift && factor) return mapFeatures(shard, (v, j) => (v - shift[j]!) * factor[j]!);
-  if (shift) return mapFeatures(shard, (v, j) => v - shift[j]!);
-  if (factor) return mapFeatures(shard, (v, j) => v * factor[j]!);
-  return mapFeatures(shard, (v) => v);
+  return affine(shard, { ...(p.shift ? { sub: p.shift } : {}), ...(p.factor ? { mul: p.factor } : {}) });
 }
 
 /** MinMaxScaler's x * scale + min. */
 export function minMax(p: { scale: number[]; min: number[] }, shard: Shard): Shard {
-  const scale = Float64Array.from(p.scale);
-  const min = Float64Array.from(p.min);
-  return mapFeatures(shard, (v, j) => v * scale[j]! + min[j]!);
+  return affine(shard, { mul: p.scale, add: p.min });
 }
 
 const deriveKernels: Readonly<Record<string, DeriveKernel>> = {

@@ -22,19 +22,17 @@ function compiled<F>(key: string, make: () => string[], params: string[]): F {
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, j) => j);
-const checkedCount = (n: number, what: string): number => {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`internal: ${what} must be a positive integer, got ${n}`);
-  return n;
-};
+/** Shapes the generated code handles: whole counts from 1 up to the limit (others run the plain loops). */
+const unrollable = (...counts: number[]): boolean => counts.every((n) => Number.isInteger(n) && n >= 1) && counts.reduce((a, b) => a * b, 1) <= MAX_UNROLLED;
 
 export type SingleScoreLoop = (data: Float64Array, y: Float64Array, rows: number, w: Float64Array) => { loss: number; grad: number[] };
 
 /**
  * Binomial or Poisson loss and gradient over a shard of `p` features (linear.ts's
- * singleScoreSums, written out); undefined when p is too large to unroll.
+ * singleScoreSums, written out); undefined when p is not a count up to the limit.
  */
 export function singleScoreLoop(p: number, fitIntercept: boolean, family: 'binomial' | 'poisson'): SingleScoreLoop | undefined {
-  if (checkedCount(p, 'p') > MAX_UNROLLED) return undefined;
+  if (!unrollable(p)) return undefined;
   return compiled(`glm|${p}|${fitIntercept}|${family}`, () => {
     const js = range(p);
     const link = family === 'binomial'
@@ -77,10 +75,11 @@ export interface NearestLoops {
 
 /**
  * One pass over the rows with its nearest center (the first on ties) and the squared distance
- * to it, as cluster.ts's nearest(), then the mode's sums; undefined when p x k is too large.
+ * to it, as cluster.ts's nearest(), then the mode's sums; undefined when p x k is past the limit
+ * (or k is not a whole count: centers of the wrong length, which the plain loops handle).
  */
 export function nearestLoop<M extends NearestMode>(p: number, k: number, mode: M): NearestLoops[M] | undefined {
-  if (checkedCount(p, 'p') * checkedCount(k, 'k') > MAX_UNROLLED) return undefined;
+  if (!unrollable(p, k)) return undefined;
   return compiled(`nearest|${p}|${k}|${mode}`, () => {
     const js = range(p);
     const cs = range(k);

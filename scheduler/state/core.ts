@@ -264,7 +264,10 @@ export class Core {
   /** Asks the worker to give back a task it has not started (as a steal with no thief). */
   recall(ts: TaskRecord): void {
     const ws = ts.processingOn;
-    if (!ws || ts.stealBucket === '') return; // already being stolen: that answer serves too
+    if (!ws) return;
+    // Already being stolen: that answer serves too. A task that stays with its data is never
+    // stealable, but is recalled all the same (it goes to another holder, or the data moves).
+    if (ts.stayWithData ? ts.thief !== undefined : ts.stealBucket === '') return;
     this.unstealable(ts, ws);
     this.emit({ type: 'steal', workerId: ws.id, key: ts.key });
   }

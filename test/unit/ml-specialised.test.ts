@@ -1,13 +1,19 @@
 // The generated (unrolled) GLM and KMeans loops give the same bits as the plain loops they
 // replace: each kernel is run on small shapes (generated code) and on shapes past the unroll
 // limit (the generic loops), and both are checked, to the bit, against the straightforward
-// loop written here in the kernels' order of arithmetic.
+// loop written here in the kernels' order of arithmetic. The scalers' shard transforms give the
+// bits of their Polars expressions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { glmSums } from '../../ml/kernels/linear.js';
 import { lloydSums, nearestCounts, oversample, shardRandom } from '../../ml/kernels/cluster.js';
 import { nearestLoop, singleScoreLoop } from '../../ml/kernels/specialised.js';
+import { runDeriveKernel } from '../../ml/kernels/derive.js';
 import type { Shard } from '../../ml/core/matrix.js';
+import pl from 'nodejs-polars';
+import { LocalShards } from '../../ml/core/shards.js';
+import { MinMaxScaler } from '../../ml/preprocessing/min-max-scaler.js';
+import { StandardScaler } from '../../ml/preprocessing/standard-scaler.js';
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -113,3 +119,23 @@ for (const [p, k] of [[2, 3], [4, 8], [3, 33], [40, 20]] as const) {
     assert.deepEqual(oversample(params, shard), want);
   });
 }
+
+test('the scalers applied to shards give the bits of their Polars expressions', async () => {
+  const rows = 400;
+  const source = randomShard(rows, 3, 9, () => 0);
+  source.x.data[5] = NaN;
+  source.x.data[7] = -0;
+  const columns = ['a', 'b', 'c'];
+  const frame = pl.DataFrame(Object.fromEntries(columns.map((c, j) => [c, Float64Array.from({ length: rows }, (_, i) => source.x.data[i * 3 + j]!)])));
+  const meta = { features: columns };
+  for (const scaler of [new StandardScaler(), new StandardScaler({ withMean: false }), new StandardScaler({ withStd: false }), new MinMaxScaler({ featureRange: [-1, 3] })]) {
+    await scaler.fitShards(new LocalShards([source]), meta);
+    const { kernel, params } = scaler.shardTransform();
+    const got = runDeriveKernel(kernel, params, source).x.data;
+    const want = frame.select(...scaler.outputExprs());
+    columns.forEach((c, j) => {
+      const values = want.getColumn(c).toArray() as number[];
+      values.forEach((v, i) => assert.ok(Object.is(got[i * 3 + j], v), `${scaler.constructor.name} ${JSON.stringify(scaler.getParams())} row ${i} ${c}: ${got[i * 3 + j]} vs ${v}`));
+    });
+  }
+});

@@ -86,6 +86,27 @@ test('a retiring worker gets no new work; tasks it has not started are recalled,
   assert.deepEqual(h.s.story('m0').filter((s) => s.to === 'processing').length, 1, 'm0 ran once');
 });
 
+test('tasks that stay with their data are recalled from a retiring worker too, and follow the data', () => {
+  const h = new Harness();
+  h.addWorker('w1');
+  h.addWorker('w2');
+  h.submit([task('shard')]);
+  h.finish('w1', 'shard', 1e5);
+  const runs = ['k0', 'k1', 'k2'].map((k) => task(k, ['shard'], { stayWithData: true }));
+  assert.deepEqual(computed(h.submit(runs)), ['w1:k0', 'w1:k1', 'w1:k2']);
+  const out = retire(h, 'w1');
+  assert.deepEqual(of(out, 'steal').map((m) => `${m.workerId}:${m.key}`), ['w1:k0', 'w1:k1', 'w1:k2']);
+  assert.deepEqual(replicated(out), [`w2:shard<-${addr('w1')}`]);
+  assert.deepEqual(of(retire(h, 'w1'), 'steal'), [], 'asked again: not recalled twice');
+  // k0 had started and finishes on w1; k1 and k2 go where the shard is not retiring.
+  added(h, 'w2', 'shard');
+  const back = [
+    ...h.ev({ type: 'task-rejected', workerId: 'w1', key: 'k1', reason: 'stolen' }),
+    ...h.ev({ type: 'task-rejected', workerId: 'w1', key: 'k2', reason: 'stolen' }),
+  ];
+  assert.deepEqual(computed(back), ['w2:k1', 'w2:k2']);
+});
+
 test('no other worker to take its data: refused, and it serves again', () => {
   const h = new Harness();
   h.addWorker('w1');
