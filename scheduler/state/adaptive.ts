@@ -135,14 +135,20 @@ function groupMetrics(t: Tally, targetMs: number, idle: (workerId: string) => nu
   let runningMs = 0;
   let memoryUsed = 0;
   let memoryLimit = 0;
+  let waitingHere = 0;
+  let waitingHereMs = 0;
   for (const ws of t.members) {
     processing += ws.processing.size;
     runningMs += ws.workMs;
     memoryUsed += ws.memoryUsed;
     memoryLimit += ws.def.memoryLimit;
+    // Stay-with-data tasks past the worker's threads wait for it: a new worker cannot take them.
+    const waiting = Math.max(0, ws.staying - Math.max(1, ws.def.nthreads));
+    waitingHere += waiting;
+    waitingHereMs += waiting > 0 ? (ws.stayingMs * waiting) / ws.staying : 0;
   }
-  const tasks = t.queued + t.noWorker + processing;
-  const workMs = t.pendingMs + runningMs;
+  const tasks = t.queued + t.noWorker + processing - waitingHere;
+  const workMs = t.pendingMs + runningMs - waitingHereMs;
   // At least one worker for any task (estimates may be 0 ms), never more than tasks can use.
   const byWork = Math.max(1, Math.ceil(workMs / (targetMs * threads)));
   const cap = Math.ceil(tasks / threads);

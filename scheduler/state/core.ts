@@ -20,6 +20,9 @@ export interface WorkerRecord {
   readonly used: Record<string, number>;
   /** Expected milliseconds of work processing here (sum of the tasks' estimates). */
   workMs: number;
+  /** Stay-with-data tasks processing here, and the milliseconds expected of them. */
+  staying: number;
+  stayingMs: number;
   memoryUsed: number;
   /** Tasks processing here that may still be stolen, by resources and dependency bytes. */
   readonly stealable: Map<string, StealBucket>;
@@ -236,7 +239,7 @@ export class Core {
   addWorker(def: WorkerDef): WorkerRecord {
     const ws: WorkerRecord = {
       id: def.workerId, def, processing: new Set(), hasWhat: new Set(), used: {}, workMs: 0, memoryUsed: 0,
-      stealable: new Map(), stealsOut: 0, stealsIn: new Set(), retiring: false,
+      stealable: new Map(), stealsOut: 0, stealsIn: new Set(), retiring: false, staying: 0, stayingMs: 0,
     };
     this.workers.set(ws.id, ws);
     this.capableCache.clear();
@@ -326,7 +329,11 @@ export class Core {
     ts.estMs = this.expectedMs(ts.group);
     ws.workMs += ts.estMs;
     for (const [r, n] of Object.entries(ts.resources)) ws.used[r] = (ws.used[r] ?? 0) + n;
-    if (ts.stayWithData) return; // never stolen
+    if (ts.stayWithData) { // never stolen
+      ws.staying++;
+      ws.stayingMs += ts.estMs;
+      return;
+    }
     let bytes = 0;
     for (const dep of ts.dependencies) bytes += dep.nbytes;
     const level = stealLevel(bytes);
@@ -441,6 +448,10 @@ export class Core {
       ts.thief = undefined;
     }
     ws.workMs = ws.processing.size === 0 ? 0 : ws.workMs - ts.estMs; // no float drift when idle
+    if (ts.stayWithData) {
+      ws.staying--;
+      ws.stayingMs = ws.staying === 0 ? 0 : ws.stayingMs - ts.estMs;
+    }
     for (const [r, n] of Object.entries(ts.resources)) ws.used[r] = (ws.used[r] ?? 0) - n;
     if (this.isAlive(ws)) this.dirty.add(ws);
   }

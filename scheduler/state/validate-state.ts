@@ -241,8 +241,14 @@ function checkWorkers(c: Core, f: Findings): void {
 
 function checkProcessing(c: Core, f: Findings, ws: WorkerRecord, name: string): void {
   let workMs = 0;
+  let staying = 0;
+  let stayingMs = 0;
   const used: Record<string, number> = {};
   for (const ts of ws.processing) {
+    if (ts.stayWithData) {
+      staying++;
+      stayingMs += ts.estMs;
+    }
     if (!liveTask(c, ts)) f.add('processing', name, `runs "${ts.key}", which is not a known task`);
     if (ts.processingOn !== ws) f.add('processing', name, `runs "${ts.key}", which is ${ts.state} on ${ts.processingOn ? `"${ts.processingOn.id}"` : 'no worker'}`);
     workMs += ts.estMs;
@@ -250,6 +256,9 @@ function checkProcessing(c: Core, f: Findings, ws: WorkerRecord, name: string): 
   }
   if (ws.processing.size === 0 ? ws.workMs !== 0 : !near(ws.workMs, workMs)) {
     f.add('work-ms', name, `counts ${ws.workMs} ms of work, but its tasks' estimates sum to ${workMs}`);
+  }
+  if (ws.staying !== staying || !near(ws.stayingMs, stayingMs)) {
+    f.add('work-ms', name, `counts ${ws.staying} stay-with-data tasks (${ws.stayingMs} ms), but runs ${staying} (${stayingMs} ms)`);
   }
   for (const r of new Set([...Object.keys(used), ...Object.keys(ws.used)])) {
     const kept = ws.used[r] ?? 0;

@@ -101,3 +101,18 @@ test('the counts follow tasks finishing, erring, cancelled, and workers leaving'
   const done = group(h, 'cpu');
   assert.deepEqual([done.tasksQueued, done.tasksNoWorker, done.tasksProcessing, done.target], [0, 0, 0, 0]);
 });
+
+test('tasks that stay with their data and wait for their worker ask for no new workers', () => {
+  const h = new Harness();
+  join(h, 'w1', 'cpu');
+  h.submit([task('shard')]);
+  h.finish('w1', 'shard', 1e5);
+  h.submit(Array.from({ length: 10 }, (_, i) => task(`run-${i}`, ['shard'], { stayWithData: true })));
+  const pinned = group(h, 'cpu', 20);
+  assert.equal(pinned.tasksProcessing, 10, 'all ten wait on w1, which holds the shard');
+  assert.equal(pinned.target, 1, 'new workers could take none of them');
+  assert.match(pinned.reason, /^1 task, /, 'only the one running counts as work more workers could share');
+  h.submit(Array.from({ length: 10 }, (_, i) => task(`free-${i}`, ['shard'])));
+  assert.ok(group(h, 'cpu', 20).target > 1, 'ordinary tasks on the same data do ask for workers');
+  h.s.validate();
+});
