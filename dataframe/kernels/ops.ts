@@ -90,10 +90,13 @@ const compilers: Compilers = {
     const post = steps.flatMap((s) => s.post);
     const aggs = steps.flatMap((s) => s.aggs);
     const order = [...op.keys.map((k) => pl.col(k)), ...op.aggs.map((a) => pl.col(a.as))];
+    // Built once per op, not per partition: each Polars expression object is costly to make.
+    const rows = pl.len().alias(ROWS);
+    const nonEmpty = pl.col(ROWS).gt(0);
     return (lf) => {
       const input = pre.length ? lf.withColumns(...pre) : lf;
       const out = op.keys.length ? input.groupBy(op.keys).agg(...aggs)
-        : op.dropEmpty ? input.select(...aggs, pl.len().alias(ROWS)).filter(pl.col(ROWS).gt(0)).drop(ROWS)
+        : op.dropEmpty ? input.select(...aggs, rows).filter(nonEmpty).drop(ROWS)
           : input.select(...aggs);
       return post.length ? out.withColumns(...post).select(...order) : out;
     };
