@@ -41,6 +41,7 @@ const NOTES = [
   'predict: every row of the file scored by the fitted pipeline as ml.toOnnx bytes. kubedask: ml.predictOnnx (output proba) over the features persisted on the workers as Float32 columns (the model\'s input type), timed from submitting to the sum of proba_1 (packing the columns into row-major tensors included), after one warm-up that creates the sessions, on 1 worker and on 2 (1 thread each); Python: onnxruntime InferenceSession (intra-op threads 2) over the same bytes from a temp file, one run() of all rows as float32 (converted before the clock) plus the sum of proba[:, 1]',
   `checks.proba_1_sum: kubedask's sum of proba_1 over every row against onnxruntime's in Python (the same model, the same rows), within ${SUM_TOLERANCE} relative`,
   'ratios: peer / kubedask median seconds (above 1: kubedask is faster); predict ratios against kubedask on 2 workers',
+  'predict.partitions_per_worker_2: how many of the scoring table\'s partitions each of the 2 workers holds once persisted, most first (a copy on both counts twice; 4 and 2 cap 2 workers at 1.5x one)',
 ];
 
 interface PeerFit { seconds: number; test_auc: number; n_iter: number }
@@ -84,6 +85,13 @@ async function persisted(df: DataFrame, client: Client): Promise<DataFrame> {
   return kept;
 }
 
+/** How many of the persisted frame's partitions each worker holds, most first (one copied to both counts on both; the scheduler runs in this process). */
+function partitionsPerWorker(df: DataFrame, cluster: LocalCluster): number[] {
+  const state = cluster.scheduler.core.state;
+  const keys = [...df.bindings.values()].map((b) => b.future?.key).filter((k): k is string => k !== undefined);
+  return state.workerIds().map((w) => keys.filter((k) => state.whoHas(k).includes(w)).length).sort((a, b) => b - a);
+}
+
 async function seconds<T>(run: () => Promise<T>): Promise<[number, T]> {
   const t0 = performance.now();
   const result = await run();
@@ -114,7 +122,7 @@ export async function mlBench(opts: MlBenchOptions) {
   const data = dataFile(dir, opts.rows);
   const ours = { fit: [] as number[], kmeans: [] as number[], predict1: [] as number[], predict2: [] as number[] };
   const theirs = { fit: [] as number[], kmeans: [] as number[], predict: [] as number[] };
-  const last: { auc?: number; nIter?: number; converged?: boolean; inertia?: number; kmIter?: number; probaSum?: number; trainRows?: number; testRows?: number } = {};
+  const last: { placement?: number[]; auc?: number; nIter?: number; converged?: boolean; inertia?: number; kmIter?: number; probaSum?: number; trainRows?: number; testRows?: number } = {};
   let peer: PeerOutput = {};
   let peerStatus: { status: string; reason?: string } = opts.peer ? { status: 'ok' } : { status: 'skipped', reason: '--no-peer' };
   if (opts.peer) {
@@ -129,6 +137,7 @@ export async function mlBench(opts: MlBenchOptions) {
   try {
     const { every, labelled } = frames(data.file, data.rows);
     const every2 = await persisted(every, two.client);
+    last.placement = partitionsPerWorker(every2, two.cluster);
     const every1 = await persisted(every, one.client);
     const [trainAll, testAll] = ml.trainTestSplit(await persisted(labelled, two.client), { testSize: 0.2, seed: 0 });
     const train = await persisted(trainAll, two.client);
@@ -191,7 +200,7 @@ export async function mlBench(opts: MlBenchOptions) {
     fit: { median_s: k.fit, runs_s: ours.fit.map(round3), test_auc: last.auc, n_iter: last.nIter, converged: last.converged },
     kmeans: { median_s: k.kmeans, runs_s: ours.kmeans.map(round3), inertia: last.inertia, n_iter: last.kmIter },
     predict: {
-      rows: data.rows, proba_1_sum: last.probaSum,
+      rows: data.rows, proba_1_sum: last.probaSum, partitions_per_worker_2: last.placement,
       one_worker: { median_s: k.predict1, runs_s: ours.predict1.map(round3), rows_per_s: rowsPerS(k.predict1) },
       two_workers: { median_s: k.predict2, runs_s: ours.predict2.map(round3), rows_per_s: rowsPerS(k.predict2) },
     },
