@@ -248,6 +248,7 @@ export class RandomCluster {
       tasks.push({
         key, functionId: 'f', dependencies: [...deps], resources: r.chance(0.12) ? { GPU: 1 } : {},
         retries: r.chance(0.3) ? 1 : 0, priority: r.int(3), group: `g${r.int(3)}`, spec: undefined,
+        ...(deps.size > 0 && r.chance(0.15) ? { stayWithData: true } : {}),
       });
     }
     const wanted = tasks.filter((_, i) => i === tasks.length - 1 || r.chance(0.5)).map((t) => t.key);
