@@ -99,6 +99,8 @@ export async function* readRun(run: LogInstance, from: number, follow: boolean, 
       }
       if (ended) return;
       if (run.generation === generation && offset < run.size) continue;
+      // Ended while the read was in flight: its 'change' is gone, so read once more and stop.
+      if (run.ended) continue;
       if (run.generation === generation) await once(run, 'change', { signal }).catch(() => undefined);
     }
   } finally {

@@ -75,6 +75,18 @@ describe('container log files', () => {
     assert.equal(text, lines(0, 80));
   });
 
+  it('a follower whose run ends while it reads ends too (its wake-up is not lost)', async () => {
+    const run = newRun();
+    run.append('stdout', Buffer.from('only line\n'));
+    const reader = readRun(run, 0, true, new AbortController().signal);
+    assert.deepEqual((await reader.next()).value?.map((e: { text: string }) => e.text), ['only line']);
+    // The next read finds nothing; the run ends before that read comes back, with nothing more written.
+    const next = reader.next();
+    run.end();
+    const outcome = await Promise.race([next.then((r) => (r.done ? 'ended' : 'entries')), new Promise((r) => setTimeout(r, 5_000, 'still waiting'))]);
+    assert.equal(outcome, 'ended');
+  });
+
   it('a log stream reads on only as a slow client drains', async () => {
     const run = newRun();
     for (let i = 0; i < 20_000; i++) run.append('stdout', Buffer.from(`line ${i}\n`));
