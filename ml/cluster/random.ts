@@ -1,6 +1,11 @@
-// The client's seeded random numbers (mulberry32): a fit with the same seed repeats exactly.
+// Seeded random numbers (mulberry32): a fit with the same seed repeats exactly.
 export function seededRandom(seed: number): () => number {
-  let s = (seed ^ 0x5bd1e995) >>> 0;
+  return mulberry32(seed ^ 0x5bd1e995);
+}
+
+/** The mulberry32 stream from this 32-bit state. */
+export function mulberry32(state: number): () => number {
+  let s = state >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
     let t = Math.imul(s ^ (s >>> 15), 1 | s);

@@ -3,6 +3,7 @@
 // seeded by the fit's seed, the round and the shard's own data, so they repeat run after run
 // whichever worker holds the shard.
 import type { Matrix, Shard } from '../core/matrix.js';
+import { mulberry32 } from '../cluster/random.js';
 import { nearestLoop } from './specialised.js';
 
 export interface CentersParams {
@@ -51,23 +52,14 @@ export function lloydSums(params: CentersParams, shard: Shard): LloydSums {
   const k = centers.length / p;
   const unrolled = nearestLoop(p, k, 'lloyd');
   if (unrolled) return unrolled(x, centers);
+  // Shapes too wide to unroll (the hot path is the generated loop).
   const sums = new Float64Array(k * p);
   const counts = new Float64Array(k);
   let inertia = 0;
-  // The hot loop of KMeans: inlined, no allocation per row.
   for (let i = 0, row = 0; i < x.rows; i++, row += p) {
-    let best = 0;
-    let bestD = Infinity;
-    for (let c = 0, at = 0; c < k; c++, at += p) {
-      let d = 0;
-      for (let j = 0; j < p; j++) {
-        const diff = data[row + j]! - centers[at + j]!;
-        d += diff * diff;
-      }
-      if (d < bestD) { bestD = d; best = c; }
-    }
+    const best = nearest(x, i, centers);
     counts[best]! += 1;
-    inertia += bestD;
+    inertia += NEAREST[0]!;
     for (let j = 0; j < p; j++) sums[best * p + j]! += data[row + j]!;
   }
   return { sums: Array.from(sums), counts: Array.from(counts), inertia };
@@ -168,13 +160,7 @@ export function shardRandom(seed: number, round: number, x: Matrix): () => numbe
   const bits = new Uint32Array(x.data.buffer, x.data.byteOffset, x.data.length * 2);
   const step = Math.max(1, Math.floor(bits.length / 64));
   for (let i = 0; i < bits.length; i += step) h = Math.imul(h ^ bits[i]!, 0x01000193) >>> 0;
-  let s = h >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(h);
 }
 
 export const clusterKernels = {
