@@ -68,6 +68,15 @@ export function argmaxExpr(exprs: pl.Expr[], labels: number[]): pl.Expr {
   return chain.otherwise(pl.lit(labels[last]!)).cast(pl.Float64);
 }
 
+/**
+ * The predicted label from a linear classifier's scores: one score (binary), classes[1] where
+ * it is > 0, as scikit-learn; several, the class of the largest.
+ */
+export function labelExpr(scores: pl.Expr[], classes: number[]): pl.Expr {
+  if (scores.length === 1) return pl.when(scores[0]!.gt(0)).then(pl.lit(classes[1]!)).otherwise(pl.lit(classes[0]!)).cast(pl.Float64);
+  return argmaxExpr(scores, classes);
+}
+
 /** Softmax of the scores, stable (the row's largest subtracted first). */
 export function softmaxExprs(scores: pl.Expr[]): pl.Expr[] {
   const top = pl.maxHorizontal(scores);

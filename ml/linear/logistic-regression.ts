@@ -9,7 +9,7 @@ import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
 import { MlParamError, MlDataError } from '../errors.js';
 import { admm } from './admm.js';
-import { argmaxExpr, fitted, knownParams, linearExpr, nonNegative, oneOf, positive, positiveInteger, requireFeatures, scoreOn, sigmoidExpr, softmaxExprs } from './common.js';
+import { fitted, knownParams, labelExpr, linearExpr, nonNegative, oneOf, positive, positiveInteger, requireFeatures, scoreOn, sigmoidExpr, softmaxExprs } from './common.js';
 import { glmObjective, identifyMultinomial, isCoef, stride, unpack, type GlmShape } from './glm.js';
 import { lbfgs, newton } from './optimize.js';
 import pl from 'nodejs-polars';
@@ -116,10 +116,7 @@ export class LogisticRegression implements Classifier, OnnxExportable, ShardFitt
 
   /** The predicted label (classes[argmax]); binary: classes[1] where the score is > 0, as scikit-learn. */
   predictExpr(): pl.Expr {
-    const z = this.decisionExprs();
-    const classes = this.classes!;
-    if (z.length === 1) return pl.when(z[0]!.gt(0)).then(pl.lit(classes[1]!)).otherwise(pl.lit(classes[0]!)).cast(pl.Float64);
-    return argmaxExpr(z, classes);
+    return labelExpr(this.decisionExprs(), this.classes!);
   }
 
   probaExprs(): pl.Expr[] {

@@ -9,18 +9,13 @@ import type { Classifier, FitOptions, Predictor, Target } from '../core/estimato
 import type { Shards } from '../core/shards.js';
 import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
-import type { LearningRate, SgdLoss, SgdParams, SgdState } from '../kernels/sgd.js';
+import type { SgdLoss, SgdParams, SgdState } from '../kernels/sgd.js';
 import { MlParamError, MlDataError, MlError } from '../errors.js';
-import { argmaxExpr, fitted, knownParams, linearExpr, nonNegative, oneOf, positive, positiveInteger, requireFeatures, scoreOn, sigmoidExpr } from '../linear/common.js';
+import { fitted, knownParams, labelExpr, linearExpr, nonNegative, oneOf, positive, positiveInteger, requireFeatures, scoreOn, sigmoidExpr } from '../linear/common.js';
 import { foldShards } from './ordered.js';
 
-export interface SgdCommonParams {
-  penalty: 'l2' | 'none';
-  alpha: number;
-  learningRate: LearningRate;
-  eta0: number;
-  powerT: number;
-  fitIntercept: boolean;
+/** The hyperparameters the shard kernel takes (ml/kernels/sgd.ts), and how many passes fit makes. */
+export interface SgdCommonParams extends Pick<SgdParams, 'penalty' | 'alpha' | 'learningRate' | 'eta0' | 'powerT' | 'fitIntercept'> {
   /** Passes over the data that fit makes (partialFit makes one). */
   maxIter: number;
 }
@@ -190,10 +185,7 @@ export class SGDClassifier extends BaseSgd<SgdClassifierParams> implements Class
   protected problems(classes: number[]): number[] { return classes.length === 2 ? [1] : classes.map((_, i) => i); }
 
   predictExpr(): pl.Expr {
-    const z = this.decisionExprs();
-    const classes = this.classes!;
-    if (z.length === 1) return pl.when(z[0]!.gt(0)).then(pl.lit(classes[1]!)).otherwise(pl.lit(classes[0]!)).cast(pl.Float64);
-    return argmaxExpr(z, classes);
+    return labelExpr(this.decisionExprs(), this.classes!);
   }
 
   /** log_loss only: sigmoid of the score; one-vs-rest's sigmoids normalised to sum 1, as scikit-learn. */
