@@ -8,7 +8,8 @@ import type { Estimator, FitOptions, Target, ShardFitter, ShardInput } from '../
 import type { Shards } from '../core/shards.js';
 import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
-import type { ColumnMoments, KeyedRows, LloydSums } from '../kernels/cluster.js';
+import type { KeyedRows, LloydSums } from '../kernels/cluster.js';
+import { featureSpread } from '../preprocessing/spread.js';
 import { MlParamError, MlDataError } from '../errors.js';
 import { constantExpr, fitted, knownParams, nonNegative, oneOf, positiveInteger, requireFeatures } from '../linear/common.js';
 import { seededRandom } from './random.js';
@@ -163,11 +164,13 @@ async function lloyd(shards: Shards, start: number[][], maxIter: number, tol: nu
   throw new Error('internal: maxIter must be >= 1');
 }
 
-/** Rows and per-feature (population) variances, centred in a second pass: sklearn scales tol by their mean. */
+/**
+ * Rows and per-feature (population) variances, centred (spread.ts): sklearn scales tol by their
+ * mean. NaN where a feature has missing values (KMeans refuses them).
+ */
 export async function featureVariances(shards: Shards): Promise<{ n: number; variances: number[] }> {
-  const { n, sum } = await shards.sum<ColumnMoments>('cluster/moments', {});
-  if (n === 0) return { n, variances: sum.map(() => 0) };
-  const center = sum.map((s) => s / n);
-  const ssd = (await shards.sum<ColumnMoments>('cluster/moments', { center })).sum;
-  return { n, variances: ssd.map((s) => s / n) };
+  const n = shards.nRows;
+  if (n === 0) return { n, variances: new Array<number>(shards.nFeatures).fill(0) };
+  const { count, variance } = await featureSpread(shards);
+  return { n, variances: variance.map((v, j) => (count[j] === n ? v : NaN)) };
 }

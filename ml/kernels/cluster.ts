@@ -65,30 +65,6 @@ export function lloydSums(params: CentersParams, shard: Shard): LloydSums {
   return { sums: Array.from(sums), counts: Array.from(counts), inertia };
 }
 
-export interface ColumnMoments {
-  [name: string]: number | number[];
-  n: number;
-  /** Per column: the sum, or given `center`, the sum of squared deviations from it. */
-  sum: number[];
-}
-
-/**
- * Row count and per-column sums; given `center` (the means), sums of (x - center)^2 instead:
- * two passes, so a feature far from zero keeps its variance (which scales tol, as sklearn's).
- */
-export function columnMoments(params: { center?: number[] }, shard: Shard): ColumnMoments {
-  const { x } = shard;
-  const center = params?.center;
-  const sum = new Float64Array(x.cols);
-  for (let i = 0; i < x.rows; i++) {
-    for (let j = 0; j < x.cols; j++) {
-      const v = x.data[i * x.cols + j]!;
-      sum[j]! += center ? (v - center[j]!) ** 2 : v;
-    }
-  }
-  return { n: x.rows, sum: Array.from(sum) };
-}
-
 export interface SampleParams extends CentersParams {
   /** Expected number of rows drawn over all shards (k-means||'s oversampling factor l). */
   oversampling: number;
@@ -165,7 +141,6 @@ export function shardRandom(seed: number, round: number, x: Matrix): () => numbe
 
 export const clusterKernels = {
   'cluster/lloyd': lloydSums,
-  'cluster/moments': columnMoments,
   'cluster/oversample': oversample,
   'cluster/smallest-keys': smallestKeys,
   'cluster/nearest-counts': nearestCounts,

@@ -6,7 +6,18 @@ import { preprocessKernels } from '../preprocessing/kernels.js';
 import { metricKernels } from '../metrics/kernels.js';
 
 function labels(shard: Shard): number[] {
-  return [...new Set(shard.y)].sort((a, b) => a - b);
+  const y = shard.y ?? [];
+  const seen = new Set<number>();
+  // Labels come in runs: the Set is asked only when the value changes (NaN always differs).
+  let last = NaN;
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]!;
+    if (v !== last) {
+      seen.add(v);
+      last = v;
+    }
+  }
+  return [...seen].sort((a, b) => a - b);
 }
 
 export const dataKernels: Readonly<Record<string, ShardKernel>> = {

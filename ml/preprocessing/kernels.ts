@@ -1,33 +1,27 @@
 // Shard kernels of the scalers and the imputer: per-feature statistics that ignore NaN (as
 // scikit-learn's nan-aware scalers do), summed over shards on the client.
 import type { Shard } from '../core/matrix.js';
+import { shardSpread } from './spread.js';
 
 // A type, not an interface: Shards.sum needs its implicit index signature.
 export type Moments = {
   /** Non-NaN values per feature. */
   count: number[];
-  /** Sum per feature, or with `center`, the sum of squared deviations from it. */
+  /** Sum per feature. */
   sum: number[];
 };
 
-/** Counts and sums per feature; given `center` (the means), sums of (x - center)^2 instead. */
-export function moments(params: { center?: number[] }, shard: Shard): Moments {
+/** Counts and sums per feature. */
+export function moments(_params: unknown, shard: Shard): Moments {
   const { rows, cols, data } = shard.x;
   const count = new Array<number>(cols).fill(0);
   const sum = new Array<number>(cols).fill(0);
-  const center = params.center;
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
+  for (let r = 0, base = 0; r < rows; r++, base += cols) {
     for (let c = 0; c < cols; c++) {
       const v = data[base + c]!;
       if (Number.isNaN(v)) continue;
       count[c]!++;
-      if (center) {
-        const d = v - center[c]!;
-        sum[c]! += d * d;
-      } else {
-        sum[c]! += v;
-      }
+      sum[c]! += v;
     }
   }
   return { count, sum };
@@ -56,5 +50,6 @@ export function mergeRanges(parts: ReadonlyArray<{ min: number[]; max: number[] 
 
 export const preprocessKernels = {
   'preprocess/moments': moments,
+  'preprocess/spread': shardSpread,
   'preprocess/range': range,
 };

@@ -1,14 +1,14 @@
 // StandardScaler: (x - mean) / scale per feature, scikit-learn's: missing values (null, NaN) are
 // left out of the statistics and stay missing; var is the population variance; a constant
-// feature gets scale 1. Fitted with two sums over the shards (counts and sums, then squared
-// deviations from the mean: two passes, as stable as scikit-learn's).
+// feature gets scale 1. Fitted in one round over the shards (spread.ts: each shard's squared
+// deviations from its own mean, combined with Chan's correction; as stable as scikit-learn's).
 import pl from 'nodejs-polars';
 import type { DataFrame } from '../../dataframe/frame.js';
 import type { FitOptions, ShardInput, ShardTransformer, Target } from '../core/estimator.js';
 import type { Shards } from '../core/shards.js';
 import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
-import type { Moments } from './kernels.js';
+import { featureSpread } from './spread.js';
 import { checkColumns, fitted, withDefaults, type ExprTransformer } from './base.js';
 
 export interface StandardScalerParams {
@@ -51,11 +51,7 @@ export class StandardScaler implements ShardTransformer, ExprTransformer, OnnxEx
 
   /** The numeric part of fit, on any Shards. */
   async fitShards(shards: Shards, meta: ShardsMeta): Promise<this> {
-    const first = await shards.sum<Moments>('preprocess/moments', {});
-    const n = first.count;
-    const mean = first.sum.map((s, j) => s / n[j]!);
-    const ssd = (await shards.sum<Moments>('preprocess/moments', { center: mean })).sum;
-    const variance = ssd.map((s, j) => s / n[j]!);
+    const { count: n, mean, variance } = await featureSpread(shards);
     this.featureNamesIn = [...meta.features];
     this.nSamplesSeen = n;
     this.mean = mean;
