@@ -21,7 +21,7 @@ export interface TaskOptions {
    */
   barrier?: boolean;
   /**
-   * Internal (ML shard kernels): the task runs where its largest dependency is, never moved
+   * Internal (ML shard kernels, predictOnnx): the task runs where its largest dependency is, never moved
    * to balance load, as Dask's workers= with allow_other_workers=False.
    */
   stayWithData?: boolean;

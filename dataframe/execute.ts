@@ -72,7 +72,9 @@ function delayedTask(task: PlannedTask, nodes: Map<string, Delayed | Future>, fu
   const inputs = task.inputs.map((key) => nodes.get(key) ?? missing(key));
   const fn: TaskFunction = task.fn ? functions.get(task.fn.id) ?? missing(task.fn.id) : builtinFunction(task.kernel);
   const args = task.fn ? inputs : [task.params, ...inputs];
-  return new Delayed(task.key, fn, args, { group: task.group, ...(task.barrier ? { barrier: true } : {}), ...(task.resources ? { resources: task.resources } : {}) });
+  return new Delayed(task.key, fn, args, {
+    group: task.group, ...(task.barrier ? { barrier: true } : {}), ...(task.resources ? { resources: task.resources } : {}), ...(task.stayWithData ? { stayWithData: true } : {}),
+  });
 }
 
 function missing(key: string): never {

@@ -27,12 +27,21 @@ export async function runStage(p: StageParams, inputs: StoredValue[], key: strin
     lf = frames.length === 1 ? frames[0]!.lazy() : pl.concat(frames.map((f) => f.lazy()), { how: 'vertical' as never }) as unknown as pl.LazyDataFrame;
   }
   const out = applyOps(lf, p.ops);
-  if (!p.source) return rows <= SMALL_ROWS ? out.collectSync() : out.collect();
+  if (!p.source) return collectSized(out, rows);
   try {
     return await out.collect();
   } catch (err) {
     throw new ScanError(p.source.part.path, (err as Error).message, { cause: err });
   }
+}
+
+/** A frame a kernel made, then the ops that follow it in the plan (StageParams' rule for collecting). */
+export async function runPost(frame: pl.DataFrame, ops: Op[]): Promise<pl.DataFrame> {
+  return ops.length === 0 ? frame : collectSized(applyOps(frame.lazy(), ops), frame.height);
+}
+
+function collectSized(lf: pl.LazyDataFrame, rows: number): pl.DataFrame | Promise<pl.DataFrame> {
+  return rows <= SMALL_ROWS ? lf.collectSync() : lf.collect();
 }
 
 function scan(source: SourceSpec): pl.LazyDataFrame {

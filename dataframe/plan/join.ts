@@ -86,6 +86,6 @@ function broadcast(lowering: Lowering, parts: Part[]): Part {
 
 /** A join side as its task makes it; a side that is itself a join is made first, by its own task. */
 function sideOf(lowering: Lowering, part: Part): { side: JoinSide; inputs: string[] } {
-  const p: Part = part.join ? { inputs: [lowering.materialize(part, 'join')], source: null, ops: [] } : part;
+  const p: Part = part.join || part.kernel ? { inputs: [lowering.materialize(part, 'join')], source: null, ops: [] } : part;
   return { side: { inputs: p.inputs.length, source: p.source, ops: p.ops, ...(p.take ? { take: p.take } : {}) }, inputs: p.inputs };
 }

@@ -18,6 +18,18 @@ export interface Part {
   ops: Op[];
   take?: { bucket: number; partitions: number };
   join?: { spec: JoinSpec; left: Part; right: Part };
+  /** The output of a built-in kernel's task (map-partitions.ts), which also runs `ops` on it. */
+  kernel?: KernelTask;
+}
+
+/** A kernel task not emitted yet: the ops after it fuse into it as its `post` parameter. */
+export interface KernelTask {
+  kernel: string;
+  params: Record<string, unknown>;
+  inputs: string[];
+  group: string;
+  resources: Record<string, number> | null;
+  stayWithData: boolean;
 }
 
 /** Partials combined per task in an aggregation's tree. */
@@ -37,6 +49,10 @@ export class Lowering {
   /** The key holding the partition, emitting its stage task unless it is an input as it is. */
   materialize(part: Part, group: string): string {
     if (part.join) return materializeJoin(this, part.join, part.ops, group);
+    if (part.kernel) {
+      const k = part.kernel;
+      return this.emit(k.kernel, { ...k.params, post: part.ops }, k.inputs, k.group, { ...(k.resources ? { resources: k.resources } : {}), ...(k.stayWithData ? { stayWithData: true } : {}) });
+    }
     if (part.take) {
       const params: TakeParams = { bucket: part.take.bucket, partitions: part.take.partitions, ops: part.ops };
       return this.emit('df/take', params, part.inputs, group === 'stage' ? 'shuffle-take' : group);
@@ -54,7 +70,7 @@ export class Lowering {
    */
   shuffle(parts: Part[], how: ShuffleHow, partitions: number, group: string, boundaries?: string): Part[] {
     const splits = parts.map((p) => {
-      const made = p.take || p.join;
+      const made = p.take || p.join || p.kernel;
       const inputs = made ? [this.materialize(p, `${group}-prepare`)] : p.inputs;
       const stage: StageParams = made ? { source: null, ops: [] } : { source: p.source, ops: p.ops };
       const params: SplitParams = { how, partitions, stage };

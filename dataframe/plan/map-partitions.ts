@@ -2,8 +2,9 @@
 // whole, then the user's function run on it (in a task thread, which hands it a Polars frame);
 // its output is checked against the plan's schema by the first op of whatever reads it, so
 // following ops still fuse there. A kernel call (a built-in per-partition kernel such as ONNX
-// inference): the partition's pending ops run inside the kernel's own task, as a split's do.
-import type { Lowering, Part } from './lower.js';
+// inference): the partition's pending ops run inside the kernel's own task, as a split's do, and
+// so do the per-partition ops that follow it (say, an aggregation's partial): one task, not two.
+import type { KernelTask, Lowering, Part } from './lower.js';
 import type { PlanNode } from './nodes.js';
 import type { StageParams } from './tasks.js';
 
@@ -20,10 +21,10 @@ export function lowerKernelCall(lowering: Lowering, node: Extract<PlanNode, { ki
   const { call } = node;
   const group = call.what.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase();
   return lowering.parts(node.input).map((part) => {
-    const made = part.take || part.join;
+    const made = part.take || part.join || part.kernel;
     const inputs = made ? [lowering.materialize(part, 'stage')] : part.inputs;
     const stage: StageParams = made ? { source: null, ops: [] } : { source: part.source, ops: part.ops };
-    const key = lowering.emit(call.kernel, { ...call.params, stage }, [...inputs, ...call.extraInputs], group, call.resources ? { resources: call.resources } : {});
-    return { inputs: [key], source: null, ops: [] };
+    const kernel: KernelTask = { kernel: call.kernel, params: { ...call.params, stage }, inputs: [...inputs, ...call.extraInputs], group, resources: call.resources, stayWithData: call.stayWithData };
+    return { inputs: [], source: null, ops: [], kernel };
   });
 }

@@ -97,9 +97,10 @@ export type PlanNode =
   | { kind: 'kernel'; input: PlanNode; call: KernelCall; schema: Schema };
 
 /**
- * A per-partition built-in kernel: its task gets `{ ...params, stage }` (StageParams making the
- * partition from its first inputs) and reads `extraInputs` (keys bound by the DataFrame, e.g.
- * a model scattered once) after the partition's own.
+ * A per-partition built-in kernel: its task gets `{ ...params, stage, post }` (StageParams making
+ * the partition from its first inputs; `post`, the ops that follow, to run on its output) and
+ * reads `extraInputs` (keys bound by the DataFrame, e.g. a model scattered once) after the
+ * partition's own.
  */
 export interface KernelCall {
   kernel: string;
@@ -113,6 +114,8 @@ export interface KernelCall {
   added: Schema;
   /** Task resources (e.g. { GPU: 1 }), or null. */
   resources: Record<string, number> | null;
+  /** Its tasks run where their partition is, never moved to an idle worker (PlannedTask.stayWithData). */
+  stayWithData: boolean;
 }
 
 /** A user function as the client's task layer names it (client/task-functions.ts FunctionDef). */

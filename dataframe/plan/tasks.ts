@@ -75,6 +75,8 @@ export interface PlannedTask {
   barrier?: boolean;
   /** What a worker must have to run it (e.g. { GPU: 1 }). */
   resources?: Record<string, number>;
+  /** Run it where its largest input is (client TaskOptions.stayWithData): moving that costs more than the work. */
+  stayWithData?: boolean;
 }
 
 export interface TaskPlan {

@@ -2,10 +2,11 @@
 // worker/runtime/builtins.ts), so a worker that never scores never loads onnxruntime-node.
 // onnx/predict: the partition made (its pending ops run here, as a stage's), its columns packed
 // into tensors (columns.ts), scored on the worker's ONNX Runtime thread (ort-client.ts,
-// ort-thread.ts; the arrays are transferred, not copied), the outputs appended as columns.
+// ort-thread.ts; the arrays are transferred, not copied), the outputs appended as columns, then
+// the ops that follow in the plan (an aggregation's partial, a select) run on the result.
 import type pl from 'nodejs-polars';
 import { nativeFrame } from '../../dataframe/kernels/frames.js';
-import { runStage } from '../../dataframe/kernels/stage.js';
+import { runPost, runStage } from '../../dataframe/kernels/stage.js';
 import type { Kernel, KernelFamily } from '../../worker/runtime/builtins.js';
 import type { StoredValue } from '../../worker/runtime/data-store.js';
 import { OnnxDeviceError, OnnxModelError } from '../errors.js';
@@ -47,7 +48,7 @@ const predict: Kernel = async (params, inputs, context) => {
       throw err;
     }
   }
-  return nativeFrame(columns.length ? frame.withColumns(...columns) : frame);
+  return nativeFrame(await runPost(columns.length ? frame.withColumns(...columns) : frame, p.post));
 };
 
 export const kernels: KernelFamily = { 'onnx/predict': predict };

@@ -1,6 +1,7 @@
 // What a predictOnnx task carries (the onnx/predict kernel's parameters): which columns feed
 // which model input, which outputs become which columns. Plain JSON; the model itself is the
 // task's last input (scattered once), known by its hash.
+import type { Op } from '../../dataframe/plan/nodes.js';
 import type { StageParams } from '../../dataframe/plan/tasks.js';
 import type { ElemType } from './inspect.js';
 
@@ -37,4 +38,6 @@ export interface PredictParams {
   device: Device;
   /** The partition, made from the task's inputs but the last (set by the lowering). */
   stage: StageParams;
+  /** The per-partition ops after the scoring, run on its output in this task (set by the lowering). */
+  post: Op[];
 }

@@ -53,7 +53,7 @@ export function predictOnnx(df: DataFrame, model: Uint8Array, options: PredictOn
   const feeds = bindInputs(info, options.inputs, schema);
   const fetches = bindOutputs(info, options.outputs, schema);
   const added: Schema = fetches.flatMap((f) => f.columns.map((name) => ({ name, dtype: planSchema({ x: POLARS[f.elemType] })[0]!.dtype })));
-  const params: Omit<PredictParams, 'stage'> = { modelHash: createHash('sha256').update(model).digest('hex'), feeds, fetches, batchSize, device };
+  const params: Omit<PredictParams, 'stage' | 'post'> = { modelHash: createHash('sha256').update(model).digest('hex'), feeds, fetches, batchSize, device };
 
   const modelKey = `onnx-model-${++modelSeq}`;
   const outSchema: PlSchema = { ...schema, ...Object.fromEntries(fetches.flatMap((f) => f.columns.map((c) => [c, POLARS[f.elemType]]))) };
@@ -63,6 +63,8 @@ export function predictOnnx(df: DataFrame, model: Uint8Array, options: PredictOn
       call: {
         kernel: 'onnx/predict', what: 'predict-onnx', params: { ...params }, extraInputs: [modelKey],
         reads: [...new Set(feeds.flatMap((f) => f.columns))], added, resources: device === 'cuda' ? { GPU: 1 } : null,
+        // Scoring a partition takes less than copying it to another worker.
+        stayWithData: true,
       },
     },
     outSchema, new Map([...df.bindings, [modelKey, { bytes: model }]]), df.functions,

@@ -1,8 +1,10 @@
 // Per-feature mean and variance in one round over the shards: each shard sums its non-missing
 // values and their squared deviations from its own mean (two passes over shard memory, no round
 // trip between them); the client adds the shards' parts with Chan et al.'s correction for the
-// distance between each shard's mean and the overall one. As stable as two rounds over the data
-// (the second centred on the global mean), and one round trip fewer.
+// distance between each shard's mean and the overall one. That distance is taken from a value of
+// the shard and the mean's offset from it, so values far from zero (1e9 + small spread) keep
+// their variance to ~1e-15, as two rounds over the data (the second centred on the global mean)
+// would, with one round trip fewer.
 import type { Shard } from '../core/matrix.js';
 import type { Shards } from '../core/shards.js';
 
@@ -12,7 +14,11 @@ export type ShardSpread = {
   count: number[];
   /** Their sum per feature. */
   sum: number[];
-  /** Their squared deviations from this shard's mean (sum / count), summed per feature. */
+  /** Per feature, a value of the shard (its first non-NaN one; 0 when none) ... */
+  shift: number[];
+  /** ... and the mean's distance from it: mean = shift + offset, exactly enough when the values are far from zero. */
+  offset: number[];
+  /** Squared deviations from the shard's mean, summed per feature. */
   m2: number[];
 };
 
@@ -21,25 +27,29 @@ export function shardSpread(_params: unknown, shard: Shard): ShardSpread {
   const { rows, cols, data } = shard.x;
   const count = new Float64Array(cols);
   const sum = new Float64Array(cols);
+  const shift = new Float64Array(cols);
+  const shifted = new Float64Array(cols);
   for (let r = 0, base = 0; r < rows; r++, base += cols) {
     for (let c = 0; c < cols; c++) {
       const v = data[base + c]!;
       if (Number.isNaN(v)) continue;
+      if (count[c] === 0) shift[c] = v;
       count[c]!++;
       sum[c]! += v;
+      shifted[c]! += v - shift[c]!;
     }
   }
-  const mean = sum.map((s, c) => (count[c]! > 0 ? s / count[c]! : 0));
+  const offset = shifted.map((s, c) => (count[c]! > 0 ? s / count[c]! : 0));
   const m2 = new Float64Array(cols);
   for (let r = 0, base = 0; r < rows; r++, base += cols) {
     for (let c = 0; c < cols; c++) {
       const v = data[base + c]!;
       if (Number.isNaN(v)) continue;
-      const d = v - mean[c]!;
+      const d = v - shift[c]! - offset[c]!;
       m2[c]! += d * d;
     }
   }
-  return { count: Array.from(count), sum: Array.from(sum), m2: Array.from(m2) };
+  return { count: Array.from(count), sum: Array.from(sum), shift: Array.from(shift), offset: Array.from(offset), m2: Array.from(m2) };
 }
 
 export interface FeatureSpread {
@@ -67,7 +77,8 @@ export function combineSpreads(parts: readonly ShardSpread[], cols: number): Fea
     for (let c = 0; c < cols; c++) {
       const n = p.count[c]!;
       if (n === 0) continue;
-      const d = p.sum[c]! / n - mean[c]!;
+      // The shard mean's distance from the overall one, without rounding the shard mean itself.
+      const d = (p.shift[c]! - mean[c]!) + p.offset[c]!;
       ssd[c]! += p.m2[c]! + n * d * d;
     }
   }

@@ -22,6 +22,7 @@ function params(hash: string, batchSize: number): PredictParams {
     feeds: [{ name: 'input', columns: features, elemType: 'float32', dims: [2], fixedBatch: null, vector: false }],
     fetches: [{ name: 'prediction', columns: ['prediction'], elemType: 'float32' }],
     stage: { source: null, ops: [{ op: 'filter', predicate: JSON.parse(pl.col('a').gt(1).serialize('json').toString()) as unknown }] },
+    post: [],
   };
 }
 
@@ -33,6 +34,15 @@ async function predict(hash: string, model: Uint8Array, batchSize = 2): Promise<
 describe('onnx/predict kernel', () => {
   it('scores every row in batches, after the partition\'s own ops', async () => {
     assert.deepEqual(await predict('model-a', regressor([1, 0.5])), [12, 18, 24, 30]);
+  });
+
+  it('runs the ops that follow it in the plan on its output, in the same task', async () => {
+    const sum = JSON.parse(pl.col('prediction').sum().alias('total').serialize('json').toString()) as unknown;
+    const p = { ...params('model-a', 2), post: [{ op: 'select', exprs: [sum] }] as PredictParams['post'] };
+    const out = await kernels['onnx/predict']!(p, [{ encoding: Encoding.ENCODING_ARROW_IPC, native: frame }, { encoding: Encoding.ENCODING_BYTES, data: regressor([1, 0.5]) }], kernelContext('k'));
+    const got = (out as NativeValue).native as pl.DataFrame;
+    assert.deepEqual(got.columns, ['total']);
+    assert.equal(got.getColumn('total').get(0), 12 + 18 + 24 + 30);
   });
 
   it('keeps one session per model hash: the same hash scores with the first model', async () => {

@@ -91,10 +91,24 @@ describe('predictOnnx plan', () => {
       assert.equal(t.inputs.at(-1), modelKey);
       assert.equal(t.group, 'predict-onnx');
       assert.deepEqual(t.resources, { GPU: 1 });
+      assert.equal(t.stayWithData, true, 'scored where the partition is');
       const p = t.params as PredictParams;
       assert.deepEqual(p.stage.ops.map((o) => o.op), ['filter']);
+      assert.deepEqual(p.post, []);
       assert.deepEqual([p.batchSize, p.device, p.feeds[0]!.columns, p.fetches.map((f) => f.columns)], [10, 'cuda', features, [['prediction'], ['proba_0', 'proba_1']]]);
     }
+  });
+
+  it('the ops after it, an aggregation\'s partial included, run in its task: one task per partition, then the combine', () => {
+    const total = ml.predictOnnx(df, model, { inputs: features }).filter(pl.col('proba_1').gt(0.5)).select(pl.col('proba_1').sum());
+    const { tasks, outputs } = planTasks(optimize(total.plan), (g) => `${g}-${Math.random().toString(36).slice(2, 6)}`);
+    const predict = tasks.filter((t) => t.kernel === 'onnx/predict');
+    assert.equal(predict.length, 2);
+    for (const t of predict) assert.deepEqual((t.params as PredictParams).post.map((o) => o.op), ['filter', 'aggregate']);
+    // Nothing else reads the partitions: the one other task combines the two partial sums.
+    const rest = tasks.filter((t) => t.kernel !== 'onnx/predict');
+    assert.deepEqual(rest.map((t) => [t.kernel, t.inputs]), [['df/stage', predict.map((t) => t.key)]]);
+    assert.deepEqual(outputs, [rest[0]!.key]);
   });
 
   it('reads only the columns the model needs when only its outputs are used', () => {
