@@ -52,6 +52,25 @@ describe('predictOnnx on a cluster', () => {
     });
   }
 
+  it('what follows the scoring runs in its tasks: a filter and a grouped aggregation give the frame\'s own answer', async () => {
+    const c = cases.find((x) => x.name === 'binary-logistic')!;
+    const model = ml.toOnnx(c.steps, { features: c.features });
+    const local = frameOf(c.rows, c.features).withRowIndex('id').withColumns(pl.col('id').modulo(3).alias('g'));
+    const scored = ml.predictOnnx(fromPolars(local, { partitions: 5 }), model, { inputs: c.features });
+    const query = (df: typeof scored) => df.filter(pl.col('proba_1').gt(0.5)).groupBy('g').agg(pl.len().alias('n'), pl.col('proba_1').cast(pl.Float64).sum().alias('total'));
+    const before = (await fixture.client.history()).stream.group.length;
+    const got = (await query(scored).compute({ client: fixture.client })).sort('g');
+    const history = await fixture.client.history();
+    const ran = new Set(history.stream.group.slice(before).map((g) => history.groups[g]));
+    const expected = (await scored.compute({ client: fixture.client })).filter(pl.col('proba_1').gt(0.5)).groupBy('g')
+      .agg(pl.len().alias('n'), pl.col('proba_1').cast(pl.Float64).sum().alias('total')).sort('g');
+    assert.ok(expected.height > 1, 'the filter keeps rows of several groups');
+    assert.deepEqual(got.getColumn('g').toArray(), expected.getColumn('g').toArray());
+    assert.deepEqual(got.getColumn('n').toArray(), expected.getColumn('n').toArray());
+    assertClose(got.getColumn('total').toArray() as number[], expected.getColumn('total').toArray() as number[], 'sums of proba_1', 1e-12);
+    assert.ok(ran.has('predict-onnx') && !ran.has('partial-agg'), `no partial aggregation task of its own: ${[...ran].join(', ')}`);
+  });
+
   it("fitted estimators exported with toOnnx score as their own predict / predictProba (cluster fits)", async () => {
     const client = fixture.client;
     const rnd = seededRandom(21);
