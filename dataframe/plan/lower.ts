@@ -168,8 +168,10 @@ export class Lowering {
       if (node.by) return this.shuffle(parts, { kind: 'hash', by: node.by }, node.partitions, 'repartition');
       if (node.partitions <= parts.length) return this.concatInto(parts, node.partitions, 'repartition');
       // More parts than there are: each part cut into even row ranges, then regrouped in order.
+      // A part a task of its own makes (a kernel's, a join's, a take's) is made once, then cut.
       const pieces = Math.ceil(node.partitions / parts.length);
-      const cut = parts.flatMap((p) => Array.from({ length: pieces }, (_, index) => ({ ...p, ops: [...p.ops, { op: 'slice', index, of: pieces } as const] })));
+      const cut = parts.map((p) => (p.kernel || p.join || p.take ? { inputs: [this.materialize(p, 'repartition')], source: null, ops: [] } : p))
+        .flatMap((p) => Array.from({ length: pieces }, (_, index) => ({ ...p, ops: [...p.ops, { op: 'slice', index, of: pieces } as const] })));
       return this.concatInto(cut, node.partitions, 'repartition');
     },
     mapPartitions: (node) => lowerMapPartitions(this, node),

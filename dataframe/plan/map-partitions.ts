@@ -24,7 +24,10 @@ export function lowerKernelCall(lowering: Lowering, node: Extract<PlanNode, { ki
     const made = part.take || part.join || part.kernel;
     const inputs = made ? [lowering.materialize(part, 'stage')] : part.inputs;
     const stage: StageParams = made ? { source: null, ops: [] } : { source: part.source, ops: part.ops };
-    const kernel: KernelTask = { kernel: call.kernel, params: { ...call.params, stage }, inputs: [...inputs, ...call.extraInputs], group, resources: call.resources, stayWithData: call.stayWithData };
+    // A partition read from its file in the task has no key to stay with (its one key would be
+    // the model, shared by every partition's task).
+    const stayWithData = call.stayWithData && inputs.length > 0;
+    const kernel: KernelTask = { kernel: call.kernel, params: { ...call.params, stage }, inputs: [...inputs, ...call.extraInputs], group, resources: call.resources, stayWithData };
     return { inputs: [], source: null, ops: [], kernel };
   });
 }

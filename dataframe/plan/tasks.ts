@@ -75,7 +75,7 @@ export interface PlannedTask {
   barrier?: boolean;
   /** What a worker must have to run it (e.g. { GPU: 1 }). */
   resources?: Record<string, number>;
-  /** Run it where its largest input is (client TaskOptions.stayWithData): moving that costs more than the work. */
+  /** Run it where its largest own input is (client TaskOptions.stayWithData): moving that costs more than the work. */
   stayWithData?: boolean;
 }
 

@@ -116,11 +116,20 @@ export function decideReady(c: Core, ts: TaskRecord): void {
   else transition(c, ts, 'queued'); // capable workers exist but their resources are in use
 }
 
-/** Of these workers, those that hold the task's largest dependency. */
+/**
+ * Of these workers, those that hold the task's largest own dependency: the largest read by no
+ * other task, else the largest of all. An input many tasks share (predictOnnx's model, read by
+ * every partition's task) is no reason to put them all where it is.
+ */
 function dataHolders(ts: TaskRecord, workers: readonly WorkerRecord[]): WorkerRecord[] {
   let largest: TaskRecord | undefined;
-  for (const dep of ts.dependencies) if (!largest || dep.nbytes > largest.nbytes) largest = dep;
-  return largest ? workers.filter((ws) => largest.whoHas.has(ws)) : [];
+  let largestOwn: TaskRecord | undefined;
+  for (const dep of ts.dependencies) {
+    if (!largest || dep.nbytes > largest.nbytes) largest = dep;
+    if (dep.dependents.size === 1 && (!largestOwn || dep.nbytes > largestOwn.nbytes)) largestOwn = dep;
+  }
+  const data = largestOwn ?? largest;
+  return data ? workers.filter((ws) => data.whoHas.has(ws)) : [];
 }
 
 /**

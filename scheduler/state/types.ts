@@ -20,7 +20,8 @@ export interface TaskDef<Spec = unknown> {
    */
   barrier?: boolean;
   /**
-   * Runs on a worker holding its largest dependency (unless none of those can run it now: all
+   * Runs on a worker holding its largest dependency that no other task reads (else its largest;
+   * unless none of those can run it now: all
    * retiring, or their resources in use), and is never stolen for balance (a retiring worker
    * gives it back all the same): its input is big and its result small (ML shard kernels).
    */

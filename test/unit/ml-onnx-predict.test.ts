@@ -111,6 +111,19 @@ describe('predictOnnx plan', () => {
     assert.deepEqual(outputs, [rest[0]!.key]);
   });
 
+  it('a scored frame cut into more partitions is scored once per partition; read from files, its tasks go anywhere', () => {
+    const more = ml.predictOnnx(df, model, { inputs: features }).repartition({ partitions: 6 });
+    const { tasks } = planTasks(optimize(more.plan), (g) => `${g}-${Math.random().toString(36).slice(2, 6)}`);
+    assert.equal(tasks.filter((t) => t.kernel === 'onnx/predict').length, 2);
+    assert.equal(tasks.filter((t) => t.kernel === 'df/stage').length, 6, 'six slices of the two scored partitions');
+    const scan: PlanNode = { kind: 'scan', format: 'parquet', parts: [{ path: '/d/a.parquet', offset: 0, rows: -1 }], columns: null, predicate: null,
+      schema: features.map((name) => ({ name, dtype: 'Float64' })) };
+    const scanned = DataFrame.fromPlan(scan, { hour: pl.Float64, weekday: pl.Float64, month: pl.Float64, distance: pl.Float64 });
+    const fused = planTasks(optimize(ml.predictOnnx(scanned, model, { inputs: features }).plan), (g) => g).tasks.find((t) => t.kernel === 'onnx/predict')!;
+    assert.equal(fused.inputs.length, 1, 'the model is its one key');
+    assert.equal(fused.stayWithData, undefined, 'not pinned to where the model is');
+  });
+
   it('reads only the columns the model needs when only its outputs are used', () => {
     const scan: PlanNode = { kind: 'scan', format: 'parquet', parts: [{ path: '/d/a.parquet', offset: 0, rows: -1 }], columns: null, predicate: null,
       schema: [...features.map((name) => ({ name, dtype: 'Float64' })), { name: 'origin', dtype: 'String' }] };

@@ -133,7 +133,7 @@ test('a victim or thief leaving settles its pending steals', () => {
   assert.deepEqual(steals(rebalance(h)), []);
 });
 
-test('tasks that stay with their data: placed where their largest input is, however busy, and never stolen', () => {
+test('tasks that stay with their data: placed where their input is, however busy, and never stolen', () => {
   const h = new Harness();
   h.addWorker('w1', 1);
   h.addWorker('w2', 1);
@@ -144,12 +144,28 @@ test('tasks that stay with their data: placed where their largest input is, howe
   // Ordinary tasks on those inputs spread over both workers (fetching them is cheap)...
   const free = Array.from({ length: 6 }, (_, i) => task(`free-${i}`, [i % 2 ? 'shard-b' : 'shard-a']));
   assert.ok(computed(h.submit(free)).some((c) => c.startsWith('w2:')), 'ordinary tasks go to w2 too');
-  // ...those that stay with their data all go to the busy w1, one that also reads w2's small value too.
+  // ...those that stay with their data all go to the busy w1; one that also reads w2's small
+  // value, which no other task reads, stays with that one (shard-a is read by many tasks).
   const runs = Array.from({ length: 6 }, (_, i) => task(`run-${i}`, [i % 2 ? 'shard-b' : 'shard-a'], { stayWithData: true }));
   const mixed = task('mixed', ['small', 'shard-a'], { stayWithData: true });
-  assert.deepEqual(computed(h.submit([...runs, mixed])).sort(), [...runs.map((t) => `w1:${t.key}`), 'w1:mixed'].sort());
+  assert.deepEqual(computed(h.submit([...runs, mixed])).sort(), [...runs.map((t) => `w1:${t.key}`), 'w2:mixed'].sort());
   for (const key of h.s.processingOn('w2')) h.finish('w2', key);
   const stolen = steals(rebalance(h));
   assert.ok(stolen.length > 0, 'the idle w2 steals');
   assert.ok(stolen.every((s) => s.startsWith('w1:free-')), `only ordinary tasks are stolen: ${stolen.join(', ')}`);
+});
+
+test('a task that stays with its data stays with its own input, not with a bigger one every task shares', () => {
+  const h = new Harness();
+  h.addWorker('w1', 4);
+  h.addWorker('w2', 4);
+  h.submit([task('model'), task('part-a'), task('part-b')]);
+  h.finish('w1', 'model', 1e7); // read by every scoring task below, and the biggest value
+  h.finish('w1', 'part-a', 1e5);
+  h.finish('w2', 'part-b', 1e5);
+  const scoring = [task('score-a', ['part-a', 'model'], { stayWithData: true }), task('score-b', ['part-b', 'model'], { stayWithData: true })];
+  assert.deepEqual(computed(h.submit(scoring)).sort(), ['w1:score-a', 'w2:score-b']);
+  // A task whose every input others read too stays with its largest.
+  h.submit([task('other', ['part-b'])]);
+  assert.deepEqual(computed(h.submit([task('both', ['part-b', 'model'], { stayWithData: true })])), ['w1:both']);
 });
