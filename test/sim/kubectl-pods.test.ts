@@ -184,7 +184,8 @@ fs.writeFileSync(process.argv[1], String(n)); console.log('run ' + n); if (n ===
       const event = { apiVersion: 'v1', kind: 'Event', metadata: { name: 'watched.1' }, type: 'Normal', reason: 'Started', message: 'Started container',
         involvedObject: { kind: 'Pod', name: 'watched', namespace: 'default' }, lastTimestamp: new Date().toISOString() };
       assert.equal((await run(['apply', '-f', '-'], JSON.stringify(event))).status, 0);
-      await waitUntil(() => /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n\d+s\s+Normal\s+Started\s+pod\/watched\s+Started container\n/.test(events.out()), `the event's row (got ${JSON.stringify(events.out())})`);
+      // Other pods' events (the kubelet's back-offs for an image it cannot pull) may come first.
+      await waitUntil(() => /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n(?:.*\n)*?\d+s\s+Normal\s+Started\s+pod\/watched\s+Started container\n/.test(events.out()), `the event's row (got ${JSON.stringify(events.out())})`);
     } finally {
       pods.child.kill();
       events.child.kill();
