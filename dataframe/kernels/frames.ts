@@ -5,18 +5,29 @@ import type { NativeValue, StoredValue } from '../../worker/runtime/data-store.j
 import { Encoding } from '../../protocol/value-codec.js';
 import { KernelInputError } from './errors.js';
 
-/** What a frame costs in memory, roughly: fixed widths by dtype, strings by their bytes. */
+/**
+ * What a frame costs in memory, roughly: fixed widths by dtype, strings by their characters,
+ * lists by their values (nested ones at their innermost width). From the
+ * dtypes, not the columns: each Series wrapper nodejs-polars makes costs hundreds of KB of
+ * short-lived heap, and every partition a kernel makes is sized here.
+ */
 export function frameBytes(df: pl.DataFrame): number {
   let bytes = 0;
   const rows = df.height;
-  for (const column of df.getColumns()) {
-    const dtype = String(column.dtype);
+  const names = df.columns;
+  df.dtypes.forEach((t, i) => {
+    const dtype = String(t);
     const width = FIXED_WIDTH.find(([re]) => re.test(dtype))?.[1];
-    if (width !== undefined) bytes += width * rows;
-    else if (/String|Utf8|Binary/.test(dtype)) bytes += 8 * rows + Number(column.str.lengths().sum() ?? 0);
-    else bytes += 16 * rows; // lists, structs...: a guess; spilling still works from it
+    if (/^DataType\((List|Array)/.test(dtype)) {
+      // Offsets, then the values at their width (an embedding of 96 floats is 384 bytes a row).
+      const values = Number(df.getColumn(names[i]!).lst.lengths().sum() ?? 0);
+      bytes += 8 * rows + values * (width ?? 16);
+    } else if (/^DataType\(Struct/.test(dtype)) bytes += 16 * rows; // a guess; spilling still works from it
+    else if (width !== undefined) bytes += width * rows;
+    else if (/String|Utf8|Binary/.test(dtype)) bytes += 8 * rows + Number(df.getColumn(names[i]!).str.lengths().sum() ?? 0);
+    else bytes += 16 * rows;
     bytes += Math.ceil(rows / 8); // validity
-  }
+  });
   return bytes;
 }
 
