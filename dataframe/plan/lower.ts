@@ -5,6 +5,7 @@
 import { decompose } from './aggregate.js';
 import { lowerJoin, materializeJoin } from './join.js';
 import { lowerKernelCall, lowerMapPartitions } from './map-partitions.js';
+import { madeByTask } from './made-by-task.js';
 import type { Op, PlanNode } from './nodes.js';
 import { sortParts } from './sort.js';
 import type { JoinSpec, KeyMaker, PlannedTask, ShuffleHow, SourceSpec, SplitParams, StageParams, TakeParams, TaskPlan } from './tasks.js';
@@ -70,7 +71,7 @@ export class Lowering {
    */
   shuffle(parts: Part[], how: ShuffleHow, partitions: number, group: string, boundaries?: string): Part[] {
     const splits = parts.map((p) => {
-      const made = p.take || p.join || p.kernel;
+      const made = madeByTask(p);
       const inputs = made ? [this.materialize(p, `${group}-prepare`)] : p.inputs;
       const stage: StageParams = made ? { source: null, ops: [] } : { source: p.source, ops: p.ops };
       const params: SplitParams = { how, partitions, stage };
@@ -170,7 +171,7 @@ export class Lowering {
       // More parts than there are: each part cut into even row ranges, then regrouped in order.
       // A part a task of its own makes (a kernel's, a join's, a take's) is made once, then cut.
       const pieces = Math.ceil(node.partitions / parts.length);
-      const cut = parts.map((p) => (p.kernel || p.join || p.take ? { inputs: [this.materialize(p, 'repartition')], source: null, ops: [] } : p))
+      const cut = parts.map((p) => (madeByTask(p) ? { inputs: [this.materialize(p, 'repartition')], source: null, ops: [] } : p))
         .flatMap((p) => Array.from({ length: pieces }, (_, index) => ({ ...p, ops: [...p.ops, { op: 'slice', index, of: pieces } as const] })));
       return this.concatInto(cut, node.partitions, 'repartition');
     },

@@ -5,6 +5,7 @@
 // inference): the partition's pending ops run inside the kernel's own task, as a split's do, and
 // so do the per-partition ops that follow it (say, an aggregation's partial): one task, not two.
 import type { KernelTask, Lowering, Part } from './lower.js';
+import { madeByTask } from './made-by-task.js';
 import type { PlanNode } from './nodes.js';
 import type { StageParams } from './tasks.js';
 
@@ -21,7 +22,7 @@ export function lowerKernelCall(lowering: Lowering, node: Extract<PlanNode, { ki
   const { call } = node;
   const group = call.what.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase();
   return lowering.parts(node.input).map((part) => {
-    const made = part.take || part.join || part.kernel;
+    const made = madeByTask(part);
     const inputs = made ? [lowering.materialize(part, 'stage')] : part.inputs;
     const stage: StageParams = made ? { source: null, ops: [] } : { source: part.source, ops: part.ops };
     // A partition read from its file in the task has no key to stay with (its one key would be
