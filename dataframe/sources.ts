@@ -10,7 +10,7 @@ import type { CsvOptions, ScanPart } from './plan/nodes.js';
 import { DataFrame, localData } from './frame.js';
 import { SourceError, polarsMessage } from './errors.js';
 import { expandGlob } from './glob.js';
-import { planSchema, schemaDifference, type PlSchema } from './schema.js';
+import { frameSchema, planSchema, schemaDifference, type PlSchema } from './schema.js';
 
 export interface ReadParquetOptions {
   /** Only these columns are read. */
@@ -48,7 +48,7 @@ export function fromPolars(df: pl.DataFrame, options: FromFrameOptions = {}): Da
   if (!Number.isInteger(n) || n < 1) throw new SourceError(`fromPolars: partitions must be a positive integer, got ${n}`);
   const per = Math.ceil(df.height / n);
   const parts = Array.from({ length: n }, (_, i) => df.slice(i * per, Math.max(0, Math.min(per, df.height - i * per))));
-  return localData(parts, df.schema as PlSchema);
+  return localData(parts, frameSchema(df));
 }
 
 /** A DataFrame of an Apache Arrow table of this process (read through its IPC form). */
@@ -86,7 +86,7 @@ function readFiles(
     let rows: number;
     try {
       const lf = scan(path);
-      fileSchema = lf.head(0).collectSync().schema as PlSchema;
+      fileSchema = frameSchema(lf.head(0).collectSync());
       rows = Number(lf.select(pl.len()).collectSync().getColumn('len').get(0));
     } catch (err) {
       throw new SourceError(`${what}: cannot read ${path}: ${polarsMessage(err)}`, { cause: err });
