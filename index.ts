@@ -11,6 +11,7 @@ export { startScheduler, type SchedulerOptions, type RunningScheduler } from './
 export { startWorker, type WorkerOptions, type RunningWorker } from './worker/runtime/worker.js';
 export type { Tls } from './protocol/tls.js';
 export type { ClusterInfo, WorkerInfo } from './client/cluster-info.js';
+export type { RebalanceResult } from './client/scheduler-rpc.js';
 export type { WorkerLogLine, WorkerLogs, WorkerLogsOptions } from './client/worker-logs.js';
 export type { PerformanceReportOptions, TraceEventsOptions } from './client/history.js';
 export type * from './scheduler/history/types.js';

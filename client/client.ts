@@ -15,7 +15,7 @@ import type { ClusterInfo, KeyEvent } from './messages.js';
 import { findNested, replaceNested } from './nested.js';
 import type { AnyFunction, ModuleFunction, ModuleFunctions, TaskFunction } from './task-functions.js';
 import type { ArgOf, ArgsOf, FuturesOf, Gathered, ResultOf } from './typed-args.js';
-import { SchedulerRpc } from './scheduler-rpc.js';
+import { SchedulerRpc, type RebalanceResult } from './scheduler-rpc.js';
 import { ScatterFailedError, ValueMissingError } from './errors.js';
 import { SCHEDULER_ADDRESS_ENV, TLS_ENV } from '../operator/api/types.js';
 import { checkWorkerLogsOptions, type WorkerLogs, type WorkerLogsOptions } from './worker-logs.js';
@@ -288,6 +288,27 @@ export class Client implements FutureOwner {
     if (list.some((k) => typeof k !== 'string')) throw new KubedaskError('progressOf: give keys (strings) or Futures');
     if (this.pendingTasks.length > 0) void this.flush().catch(() => undefined); // send this turn's submits first
     return this.inOrder(() => this.rpc.progress(list));
+  }
+
+  /**
+   * Moves data between workers so that each holds about its share (in proportion to its
+   * threads), as dask.distributed's rebalance: the futures' values once they are computed, or
+   * every key in memory when none are given. Persisted data can land unevenly (partitions go
+   * to whichever worker is free first; a worker added later holds nothing), and work that
+   * stays with its data then runs on fewer workers. Moves only what brings both workers
+   * nearer their shares; a value a task is reading stays. Resolves when every move ended, or
+   * after `timeoutMs` (default 60 s) with the rest counted as abandoned.
+   */
+  async rebalance(futures?: Future | Iterable<Future>, options: { timeoutMs?: number } = {}): Promise<RebalanceResult> {
+    this.assertOpen();
+    const list = futures === undefined ? [] : futures instanceof Future ? [futures] : [...futures];
+    if (list.some((f) => !(f instanceof Future))) throw new KubedaskError('rebalance: give Futures (or nothing, for every key in memory)');
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new KubedaskError(`rebalance: timeoutMs must be a positive integer, got ${String(timeoutMs)}`);
+    if (futures !== undefined && list.length === 0) return { moved: 0, bytes: 0, dropped: 0, abandoned: 0 };
+    if (this.pendingTasks.length > 0) await this.flush();
+    await Promise.all(list.map((f) => this.waitFor(f.key)));
+    return this.inOrder(() => this.rpc.rebalance(list.map((f) => f.key), timeoutMs));
   }
 
   async close(): Promise<void> {

@@ -30,10 +30,15 @@ interface RawSchedulerClient extends grpc.Client {
   workerLogs(req: kubedask.v1.WorkerLogsRequest.$Properties, options: grpc.CallOptions, cb: Cb<kubedask.v1.WorkerLogsReply>): void;
   history(req: kubedask.v1.HistoryRequest.$Properties, cb: Cb<kubedask.v1.HistoryReply>): void;
   progress(req: kubedask.v1.ProgressRequest.$Properties, options: grpc.CallOptions, cb: Cb<kubedask.v1.ProgressReply>): void;
+  rebalance(req: kubedask.v1.RebalanceRequest.$Properties, options: grpc.CallOptions, cb: Cb<kubedask.v1.RebalanceReply>): void;
 }
 
 /** A graph is validated and queued, never run, within a call: a minute is generous. */
 const SUBMIT_DEADLINE_MS = 60_000;
+/** What Client.rebalance did: keys moved to another worker and their bytes, extra copies of keys
+ *  freed, and moves that could not finish. */
+export interface RebalanceResult { moved: number; bytes: number; dropped: number; abandoned: number }
+
 /** A progress count is one walk of the graph: far under this even with 100,000s of tasks. */
 const PROGRESS_DEADLINE_MS = 30_000;
 
@@ -178,6 +183,12 @@ export class SchedulerRpc {
       })),
       keys: r.keys, finished: r.finished, erred: r.erred, unknown: r.unknown, allDone: r.allDone,
     };
+  }
+
+  /** Ends by the scheduler's own deadline (timeoutMs); this one only guards against a scheduler that never answers. */
+  async rebalance(keys: string[], timeoutMs: number): Promise<RebalanceResult> {
+    const r = await unary<kubedask.v1.RebalanceReply>((cb) => this.raw.rebalance({ keys, timeoutMs }, { deadline: Date.now() + timeoutMs + SUBMIT_DEADLINE_MS }, cb));
+    return { moved: r.moved, bytes: Number(r.bytes), dropped: r.dropped, abandoned: r.abandoned };
   }
 
   close(): void {

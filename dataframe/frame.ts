@@ -5,6 +5,7 @@ import { tableFromIPC, type Table } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import type { Future } from '../client/future.js';
 import type { FunctionDef } from '../client/messages.js';
+import type { RebalanceResult } from '../client/scheduler-rpc.js';
 import { adaptedFunction, builtinFunction, functionDef, type AdaptedFunction, type AnyFunction, type ModuleFunction, type TaskFunction } from '../client/task-functions.js';
 import { DataFrameError, polarsMessage } from './errors.js';
 import { crossRowPart, isAggregation } from './plan/row-wise.js';
@@ -208,11 +209,27 @@ export class DataFrame implements ProgressSource {
     return dataOf(futures.map((future) => ({ future })), this.plSchema, null);
   }
 
+  /**
+   * Spreads a persisted frame's partitions over the workers, each about its share by threads
+   * (Client.rebalance), once they are computed. Partitions land on whichever worker is free
+   * first, so a persist can leave one worker holding most of them, and a worker added later
+   * holds none; work over them (scoring with predictOnnx stays with the data) then runs on
+   * fewer workers than there are.
+   */
+  async rebalance(options?: RunOptions & { timeoutMs?: number }): Promise<RebalanceResult> {
+    const client = resolveClient(options);
+    return client.rebalance(this.partitionFutures('rebalance'), { timeoutMs: options?.timeoutMs });
+  }
+
   /** @internal For progress(df): the futures of a persisted frame's partitions. */
   [progressFutures](): Future[] {
+    return this.partitionFutures('progress(df)');
+  }
+
+  private partitionFutures(what: string): Future[] {
     const futures = this.plan.kind === 'data' ? [...this.bindings.values()].map((b) => b.future) : [];
     if (futures.length === 0 || futures.some((f) => f === undefined)) {
-      throw new DataFrameError('progress(df): nothing of this DataFrame is computing: it is lazy (or local data); pass progress(df.persist()), or compute({ progress: true })');
+      throw new DataFrameError(`${what}: nothing of this DataFrame is on the cluster: it is lazy (or local data); persist it first (df.persist())`);
     }
     return futures as Future[];
   }

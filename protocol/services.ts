@@ -41,6 +41,7 @@ export const SchedulerService = {
   workerLogs: method('Scheduler', 'WorkerLogs', pb.WorkerLogsRequest, pb.WorkerLogsReply, false, false),
   history: method('Scheduler', 'History', pb.HistoryRequest, pb.HistoryReply, false, false),
   progress: method('Scheduler', 'Progress', pb.ProgressRequest, pb.ProgressReply, false, false),
+  rebalance: method('Scheduler', 'Rebalance', pb.RebalanceRequest, pb.RebalanceReply, false, false),
 };
 
 export const WorkerStreamService = {

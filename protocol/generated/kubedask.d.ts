@@ -791,6 +791,7 @@ export namespace kubedask {
             workerLogs: kubedask.v1.Scheduler.WorkerLogs;
             history: kubedask.v1.Scheduler.History;
             progress: kubedask.v1.Scheduler.Progress;
+            rebalance: kubedask.v1.Scheduler.Rebalance;
         }
 
         namespace Scheduler {
@@ -901,6 +902,17 @@ export namespace kubedask {
               readonly path: "/kubedask.v1.Scheduler/Progress";
               readonly requestType: "ProgressRequest";
               readonly responseType: "ProgressReply";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+            type RebalanceCallback = (error: (Error|null), response?: kubedask.v1.RebalanceReply) => void;
+            type Rebalance = {
+              (request: kubedask.v1.IRebalanceRequest, callback: kubedask.v1.Scheduler.RebalanceCallback): void;
+              (request: kubedask.v1.IRebalanceRequest): Promise<kubedask.v1.RebalanceReply>;
+              readonly name: "Rebalance";
+              readonly path: "/kubedask.v1.Scheduler/Rebalance";
+              readonly requestType: "RebalanceRequest";
+              readonly responseType: "RebalanceReply";
               readonly requestStream: undefined;
               readonly responseStream: undefined;
             };
@@ -1612,6 +1624,68 @@ export namespace kubedask {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.ProgressRequest.$Properties;
+        }
+
+        interface IRebalanceRequest extends kubedask.v1.RebalanceRequest.$Properties {
+        }
+
+        class RebalanceRequest {
+            constructor(properties?: kubedask.v1.RebalanceRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            keys: string[];
+            timeoutMs: number;
+            static create(properties: kubedask.v1.RebalanceRequest.$Shape): kubedask.v1.RebalanceRequest & kubedask.v1.RebalanceRequest.$Shape;
+            static create(properties?: kubedask.v1.RebalanceRequest.$Properties): kubedask.v1.RebalanceRequest;
+            static encode(message: kubedask.v1.RebalanceRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.RebalanceRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.RebalanceRequest & kubedask.v1.RebalanceRequest.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.RebalanceRequest & kubedask.v1.RebalanceRequest.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.RebalanceRequest;
+            static toObject(message: kubedask.v1.RebalanceRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace RebalanceRequest {
+            interface $Properties {
+                keys?: (string[]|null);
+                timeoutMs?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.RebalanceRequest.$Properties;
+        }
+
+        interface IRebalanceReply extends kubedask.v1.RebalanceReply.$Properties {
+        }
+
+        class RebalanceReply {
+            constructor(properties?: kubedask.v1.RebalanceReply.$Properties);
+            $unknowns?: Uint8Array[];
+            moved: number;
+            bytes: number;
+            abandoned: number;
+            dropped: number;
+            static create(properties: kubedask.v1.RebalanceReply.$Shape): kubedask.v1.RebalanceReply & kubedask.v1.RebalanceReply.$Shape;
+            static create(properties?: kubedask.v1.RebalanceReply.$Properties): kubedask.v1.RebalanceReply;
+            static encode(message: kubedask.v1.RebalanceReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.RebalanceReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.RebalanceReply & kubedask.v1.RebalanceReply.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.RebalanceReply & kubedask.v1.RebalanceReply.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.RebalanceReply;
+            static toObject(message: kubedask.v1.RebalanceReply, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace RebalanceReply {
+            interface $Properties {
+                moved?: (number|null);
+                bytes?: (number|null);
+                abandoned?: (number|null);
+                dropped?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.RebalanceReply.$Properties;
         }
 
         interface IProgressReply extends kubedask.v1.ProgressReply.$Properties {

@@ -8148,6 +8148,47 @@ export const kubedask = $root.kubedask = (() => {
                 responseStream: { value: $undefined }
             });
 
+            /**
+             * Callback as used by {@link kubedask.v1.Scheduler#rebalance}.
+             * @memberof kubedask.v1.Scheduler
+             * @typedef RebalanceCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {kubedask.v1.RebalanceReply} [response] RebalanceReply
+             */
+
+            /**
+             * Calls Rebalance.
+             * @memberof kubedask.v1.Scheduler
+             * @typedef Rebalance
+             * @type {{
+             *   (request: kubedask.v1.IRebalanceRequest, callback: kubedask.v1.Scheduler.RebalanceCallback): void;
+             *   (request: kubedask.v1.IRebalanceRequest): Promise<kubedask.v1.RebalanceReply>;
+             *   readonly name: "Rebalance";
+             *   readonly path: "/kubedask.v1.Scheduler/Rebalance";
+             *   readonly requestType: "RebalanceRequest";
+             *   readonly responseType: "RebalanceReply";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls Rebalance.
+             * @name kubedask.v1.Scheduler#rebalance
+             * @type {kubedask.v1.Scheduler.Rebalance}
+             */
+            $Object.defineProperties(Scheduler.prototype.rebalance = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Scheduler.prototype.rebalance, $root.kubedask.v1.RebalanceRequest, $root.kubedask.v1.RebalanceReply, request, callback);
+            }, {
+                name: { value: "Rebalance" },
+                path: { value: "/kubedask.v1.Scheduler/Rebalance" },
+                requestType: { value: "RebalanceRequest" },
+                responseType: { value: "RebalanceReply" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
             return Scheduler;
         })();
 
@@ -15199,6 +15240,644 @@ export const kubedask = $root.kubedask = (() => {
             };
 
             return ProgressRequest;
+        })();
+
+        v1.RebalanceRequest = (function() {
+
+            /**
+             * Properties of a RebalanceRequest.
+             * @typedef {Object} kubedask.v1.RebalanceRequest.$Properties
+             * @property {Array.<string>|null} [keys] RebalanceRequest keys
+             * @property {number|null} [timeoutMs] RebalanceRequest timeoutMs
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a RebalanceRequest.
+             * @memberof kubedask.v1
+             * @interface IRebalanceRequest
+             * @augments kubedask.v1.RebalanceRequest.$Properties
+             * @deprecated Use kubedask.v1.RebalanceRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a RebalanceRequest.
+             * @typedef {kubedask.v1.RebalanceRequest.$Properties} kubedask.v1.RebalanceRequest.$Shape
+             */
+
+            /**
+             * Constructs a new RebalanceRequest.
+             * @memberof kubedask.v1
+             * @classdesc Represents a RebalanceRequest.
+             * @constructor
+             * @param {kubedask.v1.RebalanceRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const RebalanceRequest = function (properties) {
+                this.keys = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * RebalanceRequest keys.
+             * @member {Array.<string>} keys
+             * @memberof kubedask.v1.RebalanceRequest
+             * @instance
+             */
+            RebalanceRequest.prototype.keys = $util.emptyArray;
+
+            /**
+             * RebalanceRequest timeoutMs.
+             * @member {number} timeoutMs
+             * @memberof kubedask.v1.RebalanceRequest
+             * @instance
+             */
+            RebalanceRequest.prototype.timeoutMs = 0;
+
+            /**
+             * Creates a new RebalanceRequest instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.RebalanceRequest
+             * @static
+             * @param {kubedask.v1.RebalanceRequest.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.RebalanceRequest} RebalanceRequest instance
+             * @type {{
+             *   (properties: kubedask.v1.RebalanceRequest.$Shape): kubedask.v1.RebalanceRequest & kubedask.v1.RebalanceRequest.$Shape;
+             *   (properties?: kubedask.v1.RebalanceRequest.$Properties): kubedask.v1.RebalanceRequest;
+             * }}
+             */
+            RebalanceRequest.create = function(properties) {
+                return new RebalanceRequest(properties);
+            };
+
+            /**
+             * Encodes the specified RebalanceRequest message. Does not implicitly {@link kubedask.v1.RebalanceRequest.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.RebalanceRequest
+             * @static
+             * @param {kubedask.v1.RebalanceRequest.$Properties} message RebalanceRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RebalanceRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.keys != null && message.keys.length)
+                    for (let i = 0; i < message.keys.length; ++i)
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.keys[i]);
+                if (message.timeoutMs != null && $Object.hasOwnProperty.call(message, "timeoutMs") && message.timeoutMs !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.timeoutMs);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified RebalanceRequest message, length delimited. Does not implicitly {@link kubedask.v1.RebalanceRequest.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.RebalanceRequest
+             * @static
+             * @param {kubedask.v1.RebalanceRequest.$Properties} message RebalanceRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RebalanceRequest.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a RebalanceRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.RebalanceRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.RebalanceRequest & kubedask.v1.RebalanceRequest.$Shape} RebalanceRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RebalanceRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.RebalanceRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.keys && message.keys.length))
+                                message.keys = [];
+                            message.keys.push(reader.stringVerify());
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.timeoutMs = value;
+                            else
+                                delete message.timeoutMs;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a RebalanceRequest message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.RebalanceRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.RebalanceRequest & kubedask.v1.RebalanceRequest.$Shape} RebalanceRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RebalanceRequest.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a RebalanceRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.RebalanceRequest
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.RebalanceRequest} RebalanceRequest
+             */
+            RebalanceRequest.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.RebalanceRequest)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.RebalanceRequest: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.RebalanceRequest();
+                if (object.keys) {
+                    if (!$Array.isArray(object.keys))
+                        throw $TypeError(".kubedask.v1.RebalanceRequest.keys: array expected");
+                    message.keys = $Array(object.keys.length);
+                    for (let i = 0; i < object.keys.length; ++i)
+                        message.keys[i] = $String(object.keys[i]);
+                }
+                if (object.timeoutMs != null)
+                    if ($Number(object.timeoutMs) !== 0)
+                        message.timeoutMs = object.timeoutMs >>> 0;
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a RebalanceRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.RebalanceRequest
+             * @static
+             * @param {kubedask.v1.RebalanceRequest} message RebalanceRequest
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            RebalanceRequest.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.keys = [];
+                if (options.defaults)
+                    object.timeoutMs = 0;
+                if (message.keys && message.keys.length) {
+                    object.keys = $Array(message.keys.length);
+                    for (let j = 0; j < message.keys.length; ++j)
+                        object.keys[j] = message.keys[j];
+                }
+                if (message.timeoutMs != null && $Object.hasOwnProperty.call(message, "timeoutMs"))
+                    object.timeoutMs = message.timeoutMs;
+                return object;
+            };
+
+            /**
+             * Converts this RebalanceRequest to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.RebalanceRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            RebalanceRequest.prototype.toJSON = function() {
+                return RebalanceRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for RebalanceRequest
+             * @function getTypeUrl
+             * @memberof kubedask.v1.RebalanceRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            RebalanceRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.RebalanceRequest";
+            };
+
+            return RebalanceRequest;
+        })();
+
+        v1.RebalanceReply = (function() {
+
+            /**
+             * Properties of a RebalanceReply.
+             * @typedef {Object} kubedask.v1.RebalanceReply.$Properties
+             * @property {number|null} [moved] RebalanceReply moved
+             * @property {number|null} [bytes] RebalanceReply bytes
+             * @property {number|null} [abandoned] RebalanceReply abandoned
+             * @property {number|null} [dropped] RebalanceReply dropped
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a RebalanceReply.
+             * @memberof kubedask.v1
+             * @interface IRebalanceReply
+             * @augments kubedask.v1.RebalanceReply.$Properties
+             * @deprecated Use kubedask.v1.RebalanceReply.$Properties instead.
+             */
+
+            /**
+             * Shape of a RebalanceReply.
+             * @typedef {kubedask.v1.RebalanceReply.$Properties} kubedask.v1.RebalanceReply.$Shape
+             */
+
+            /**
+             * Constructs a new RebalanceReply.
+             * @memberof kubedask.v1
+             * @classdesc Represents a RebalanceReply.
+             * @constructor
+             * @param {kubedask.v1.RebalanceReply.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const RebalanceReply = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * RebalanceReply moved.
+             * @member {number} moved
+             * @memberof kubedask.v1.RebalanceReply
+             * @instance
+             */
+            RebalanceReply.prototype.moved = 0;
+
+            /**
+             * RebalanceReply bytes.
+             * @member {number} bytes
+             * @memberof kubedask.v1.RebalanceReply
+             * @instance
+             */
+            RebalanceReply.prototype.bytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * RebalanceReply abandoned.
+             * @member {number} abandoned
+             * @memberof kubedask.v1.RebalanceReply
+             * @instance
+             */
+            RebalanceReply.prototype.abandoned = 0;
+
+            /**
+             * RebalanceReply dropped.
+             * @member {number} dropped
+             * @memberof kubedask.v1.RebalanceReply
+             * @instance
+             */
+            RebalanceReply.prototype.dropped = 0;
+
+            /**
+             * Creates a new RebalanceReply instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.RebalanceReply
+             * @static
+             * @param {kubedask.v1.RebalanceReply.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.RebalanceReply} RebalanceReply instance
+             * @type {{
+             *   (properties: kubedask.v1.RebalanceReply.$Shape): kubedask.v1.RebalanceReply & kubedask.v1.RebalanceReply.$Shape;
+             *   (properties?: kubedask.v1.RebalanceReply.$Properties): kubedask.v1.RebalanceReply;
+             * }}
+             */
+            RebalanceReply.create = function(properties) {
+                return new RebalanceReply(properties);
+            };
+
+            /**
+             * Encodes the specified RebalanceReply message. Does not implicitly {@link kubedask.v1.RebalanceReply.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.RebalanceReply
+             * @static
+             * @param {kubedask.v1.RebalanceReply.$Properties} message RebalanceReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RebalanceReply.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.moved != null && $Object.hasOwnProperty.call(message, "moved") && message.moved !== 0)
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.moved);
+                if (message.bytes != null && $Object.hasOwnProperty.call(message, "bytes") && (typeof message.bytes === "object" ? message.bytes.low || message.bytes.high : message.bytes !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.bytes);
+                if (message.abandoned != null && $Object.hasOwnProperty.call(message, "abandoned") && message.abandoned !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.abandoned);
+                if (message.dropped != null && $Object.hasOwnProperty.call(message, "dropped") && message.dropped !== 0)
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.dropped);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified RebalanceReply message, length delimited. Does not implicitly {@link kubedask.v1.RebalanceReply.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.RebalanceReply
+             * @static
+             * @param {kubedask.v1.RebalanceReply.$Properties} message RebalanceReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RebalanceReply.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a RebalanceReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.RebalanceReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.RebalanceReply & kubedask.v1.RebalanceReply.$Shape} RebalanceReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RebalanceReply.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.RebalanceReply();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.moved = value;
+                            else
+                                delete message.moved;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.bytes = value;
+                            else
+                                delete message.bytes;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.abandoned = value;
+                            else
+                                delete message.abandoned;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.dropped = value;
+                            else
+                                delete message.dropped;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a RebalanceReply message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.RebalanceReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.RebalanceReply & kubedask.v1.RebalanceReply.$Shape} RebalanceReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RebalanceReply.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a RebalanceReply message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.RebalanceReply
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.RebalanceReply} RebalanceReply
+             */
+            RebalanceReply.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.RebalanceReply)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.RebalanceReply: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.RebalanceReply();
+                if (object.moved != null)
+                    if ($Number(object.moved) !== 0)
+                        message.moved = object.moved >>> 0;
+                if (object.bytes != null)
+                    if (typeof object.bytes === "object" ? object.bytes.low || object.bytes.high : $Number(object.bytes) !== 0)
+                        if ($util.Long)
+                            message.bytes = $util.Long.fromValue(object.bytes, true);
+                        else if (typeof object.bytes === "string")
+                            message.bytes = $parseInt(object.bytes, 10);
+                        else if (typeof object.bytes === "number")
+                            message.bytes = object.bytes;
+                        else if (typeof object.bytes === "object")
+                            message.bytes = new $util.LongBits(object.bytes.low >>> 0, object.bytes.high >>> 0).toNumber(true);
+                if (object.abandoned != null)
+                    if ($Number(object.abandoned) !== 0)
+                        message.abandoned = object.abandoned >>> 0;
+                if (object.dropped != null)
+                    if ($Number(object.dropped) !== 0)
+                        message.dropped = object.dropped >>> 0;
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a RebalanceReply message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.RebalanceReply
+             * @static
+             * @param {kubedask.v1.RebalanceReply} message RebalanceReply
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            RebalanceReply.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.moved = 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.bytes = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.bytes = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    object.abandoned = 0;
+                    object.dropped = 0;
+                }
+                if (message.moved != null && $Object.hasOwnProperty.call(message, "moved"))
+                    object.moved = message.moved;
+                if (message.bytes != null && $Object.hasOwnProperty.call(message, "bytes"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.bytes = typeof message.bytes === "number" ? $BigInt(message.bytes) : $util.Long.fromBits(message.bytes.low >>> 0, message.bytes.high >>> 0, true).toBigInt();
+                    else if (typeof message.bytes === "number")
+                        object.bytes = options.longs === $String ? $String(message.bytes) : message.bytes;
+                    else
+                        object.bytes = options.longs === $String ? $util.Long.prototype.toString.call(message.bytes) : options.longs === $Number ? new $util.LongBits(message.bytes.low >>> 0, message.bytes.high >>> 0).toNumber(true) : message.bytes;
+                if (message.abandoned != null && $Object.hasOwnProperty.call(message, "abandoned"))
+                    object.abandoned = message.abandoned;
+                if (message.dropped != null && $Object.hasOwnProperty.call(message, "dropped"))
+                    object.dropped = message.dropped;
+                return object;
+            };
+
+            /**
+             * Converts this RebalanceReply to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.RebalanceReply
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            RebalanceReply.prototype.toJSON = function() {
+                return RebalanceReply.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for RebalanceReply
+             * @function getTypeUrl
+             * @memberof kubedask.v1.RebalanceReply
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            RebalanceReply.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.RebalanceReply";
+            };
+
+            return RebalanceReply;
         })();
 
         v1.ProgressReply = (function() {

@@ -13,6 +13,7 @@ import type { EncodedValue } from '../../protocol/values.js';
 import type { Logger } from '../../protocol/log.js';
 import { workerLogsHandler } from './worker-logs.js';
 import { historyHandler } from './history-service.js';
+import { rebalance } from './balance.js';
 
 type TaskSpec = kubedask.v1.TaskSpec.$Properties;
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void;
@@ -101,6 +102,10 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
 
     progress(call: grpc.ServerUnaryCall<kubedask.v1.ProgressRequest, kubedask.v1.ProgressReply.$Properties>, cb: grpc.sendUnaryData<kubedask.v1.ProgressReply.$Properties>): void {
       cb(null, core.state.progress(call.request.keys));
+    },
+
+    rebalance(call: grpc.ServerUnaryCall<kubedask.v1.RebalanceRequest, kubedask.v1.RebalanceReply.$Properties>, cb: grpc.sendUnaryData<kubedask.v1.RebalanceReply.$Properties>): void {
+      rebalance(core, call.request.keys, call.request.timeoutMs).then((r) => cb(null, r), (err: unknown) => cb(toServiceError(err)));
     },
 
     clusterInfo(_call: grpc.ServerUnaryCall<kubedask.v1.ClusterInfoRequest, kubedask.v1.ClusterInfoReply.$Properties>, cb: grpc.sendUnaryData<kubedask.v1.ClusterInfoReply.$Properties>): void {

@@ -8,6 +8,7 @@ import { SessionHistory } from '../history/session-history.js';
 import type { SchedulerEvent, SchedulerMessage, TaskError } from '../state/types.js';
 import { ClientLink, WorkerLink } from './links.js';
 import { Retirements } from './retirement.js';
+import { Balances } from './balance.js';
 
 type FunctionDef = kubedask.v1.FunctionDef.$Properties;
 type TaskSpec = kubedask.v1.TaskSpec.$Properties;
@@ -30,6 +31,7 @@ export class SchedulerCore {
   readonly workers = new Map<string, WorkerLink>();
   readonly clients = new Map<string, ClientLink>();
   readonly retirements = new Retirements();
+  readonly balances = new Balances();
   /** When the scheduler last had no tasks at all (for idle time), or undefined while busy. */
   idleSince: number | undefined = Date.now();
   /** The target duration and group shapes of the latest WatchMetrics request (the operator's):
@@ -156,6 +158,9 @@ export class SchedulerCore {
       }
       case 'retire-refused':
         this.retirements.settle(message.workerId, { retired: false, reason: message.reason });
+        return;
+      case 'balance-data-done':
+        this.balances.settle(message.requestId, { moved: message.moved, bytes: message.bytes, dropped: message.dropped, abandoned: message.abandoned });
         return;
       case 'client-key':
         this.clients.get(message.clientId)?.send({

@@ -4,6 +4,7 @@
 import { GroupProgressCounts, progressBucket } from './group-progress.js';
 import { ReadyQueues, runsBefore, TaskHeap, type HeapItem } from './queue.js';
 import type { SchedulerMessage, StateCounts, StoryEntry, TaskDef, TaskError, TaskState, WorkerDef } from './types.js';
+import type { BalanceTally, Move } from './balance.js';
 
 /** States in which a task still needs its dependencies' data. */
 export const ACTIVE_STATES: ReadonlySet<TaskState> = new Set<TaskState>(['waiting', 'queued', 'no-worker', 'processing']);
@@ -151,6 +152,9 @@ export class Core {
   readonly retiring = new Set<WorkerRecord>();
   /** Keys being copied off retiring workers, and the worker asked to fetch each. */
   readonly replicating = new Map<TaskRecord, WorkerRecord>();
+  /** Keys being moved by a balance-data request, and each request's tally (see balance.ts). */
+  readonly moves = new Map<TaskRecord, Move>();
+  readonly balances = new Map<string, BalanceTally>();
   stimulusId = '';
   /** Tasks the current event erred themselves: with KilledWorker (failures no worker reports),
    *  or with a worker's error once no retry was left. Not their erred dependents. */

@@ -45,7 +45,7 @@ export class InvalidSchedulerOption extends SchedulerStateError {
 export type StateIndex =
   | 'tasks' | 'state-counts' | 'memory-bytes' | 'dependencies' | 'dependents' | 'waiters' | 'waiting-on'
   | 'who-has' | 'has-what' | 'processing' | 'work-ms' | 'used-resources' | 'steal-buckets' | 'steals'
-  | 'ready-queues' | 'no-worker' | 'pending-counts' | 'clients' | 'retiring' | 'replicating' | 'capable-cache'
+  | 'ready-queues' | 'no-worker' | 'pending-counts' | 'clients' | 'retiring' | 'replicating' | 'moves' | 'capable-cache'
   | 'life-cycle' | 'settled' | 'group-progress' | 'held';
 
 /** One disagreement between an index and the records it is derived from. */

@@ -10,6 +10,7 @@ import { InvalidSchedulerOption } from './errors.js';
 import { keysProgress, type KeysProgress } from './progress.js';
 import { advanceRetirements, onCancelRetirement, onRetireWorkers, retirementProgress } from './retirement.js';
 import { onRebalance } from './stealing.js';
+import { advanceMoves, onBalanceData, onBalanceDataExpired } from './balance.js';
 import type { GroupCounts } from './group-progress.js';
 import { validateState } from './validate-state.js';
 import type {
@@ -51,6 +52,8 @@ const HANDLERS: Handlers = {
   rebalance: onRebalance,
   'retire-workers': onRetireWorkers,
   'cancel-retirement': onCancelRetirement,
+  'balance-data': onBalanceData,
+  'balance-data-expired': onBalanceDataExpired,
 };
 
 /** Frequent events that cannot move a retirement forward. */
@@ -92,6 +95,7 @@ export class SchedulerState {
       advanceRetirements(c);
       settleAll(c); // a refused worker takes work again
     }
+    if (c.moves.size > 0) advanceMoves(c);
     return c.takeOutbox();
   }
 

@@ -73,6 +73,10 @@ export type SchedulerEvent = Stimulus & (
   | { type: 'retire-workers'; workerIds: string[] }
   /** Give up retiring them (deadline passed): they serve again, refused with this reason. */
   | { type: 'cancel-retirement'; workerIds: string[]; reason: string }
+  /** Move keys in memory (all when null) toward an even spread over the workers (see balance.ts). */
+  | { type: 'balance-data'; requestId: string; keys: string[] | null }
+  /** The request's deadline passed: abandon its moves still copying. */
+  | { type: 'balance-data-expired'; requestId: string }
 );
 
 export type ClientKeyState = 'finished' | 'erred' | 'cancelled' | 'lost';
@@ -90,7 +94,9 @@ export type SchedulerMessage =
   /** It runs nothing and every key it held is safe elsewhere: close it. Already forgotten here. */
   | { type: 'worker-retired'; workerId: string }
   /** Its retirement is over without closing it; it serves as before (unless it left). */
-  | { type: 'retire-refused'; workerId: string; reason: string };
+  | { type: 'retire-refused'; workerId: string; reason: string }
+  /** A balance-data request ended: keys moved (and their bytes), extra copies freed, moves abandoned. */
+  | { type: 'balance-data-done'; requestId: string; moved: number; bytes: number; dropped: number; abandoned: number };
 
 export type EventType = SchedulerEvent['type'];
 export type EventOf<T extends EventType> = Extract<SchedulerEvent, { type: T }>;

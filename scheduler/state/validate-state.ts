@@ -45,6 +45,7 @@ export function validateState(c: Core): void {
   checkPending(c, f);
   checkClients(c, f);
   checkRetirement(c, f);
+  checkMoves(c, f);
   checkCapableCache(c, f);
   if (c.dirty.size > 0 || c.fillAll) f.add('settled', 'state', 'workers are still marked to be filled from the queue');
   checkFilled(c, f);
@@ -376,6 +377,23 @@ function checkRetirement(c: Core, f: Findings): void {
     if (!liveTask(c, ts) || ts.state !== 'memory') f.add('replicating', taskName(ts), `copied though ${ts.state}`);
     if (!liveWorker(c, to) || to.retiring) f.add('replicating', taskName(ts), `copied to worker "${to.id}", which is gone or retiring`);
   }
+}
+
+/** Every move under way copies a key in memory between two live workers, the sender holding it, the
+ *  recipient not yet; every move belongs to an open request that counts it, and no request is left open without one. */
+function checkMoves(c: Core, f: Findings): void {
+  const pending = new Map<string, number>();
+  for (const [ts, { from, to, requestId }] of c.moves) {
+    if (!liveTask(c, ts) || ts.state !== 'memory') f.add('moves', taskName(ts), `moving though ${ts.state}`);
+    else if (!ts.whoHas.has(from) || ts.whoHas.has(to)) f.add('moves', taskName(ts), `moving from "${from.id}" to "${to.id}", but held by [${[...ts.whoHas].map((w) => w.id).join(', ')}]`);
+    if (!liveWorker(c, from) || !liveWorker(c, to) || to.retiring) f.add('moves', taskName(ts), `moving between "${from.id}" and "${to.id}", one gone or the recipient retiring`);
+    pending.set(requestId, (pending.get(requestId) ?? 0) + 1);
+  }
+  for (const [requestId, tally] of c.balances) {
+    if (tally.pending !== (pending.get(requestId) ?? 0)) f.add('moves', `request "${requestId}"`, `counts ${tally.pending} moves pending, ${pending.get(requestId) ?? 0} are`);
+    pending.delete(requestId);
+  }
+  for (const requestId of pending.keys()) f.add('moves', `request "${requestId}"`, 'has moves but no open request');
 }
 
 /** Every cached answer of hasCapableWorker for a kept task's resources is still right. */

@@ -55,6 +55,9 @@ export class RandomCluster {
   private computes: Compute[] = [];
   private steals: Array<{ workerId: string; key: string }> = [];
   private replicates: Array<{ workerId: string; key: string; from: string[] }> = [];
+  /** balance-data requests not yet answered, and how often each request was answered. */
+  private readonly openBalances = new Set<string>();
+  private readonly balanceAnswers = new Map<string, number>();
   /** Keys each client holds a reference to, as the scheduler's messages say. */
   readonly wanted = new Map<string, Set<string>>();
   /** The last state each client was told for each key: `client key` -> state. */
@@ -96,6 +99,8 @@ export class RandomCluster {
       [3, () => this.scatter()],
       [2, () => this.heartbeat()],
       [5, () => { this.send({ type: 'rebalance' }); return true; }],
+      [2, () => this.balanceData()],
+      [1, () => this.expireBalance()],
       [this.profile === 'give-backs' ? 12 : 0, () => this.giveBack()],
     ];
     const total = actions.reduce((n, [w]) => n + w, 0);
@@ -116,7 +121,10 @@ export class RandomCluster {
     if (retiring.length > 0) this.send({ type: 'cancel-retirement', workerIds: retiring, reason: 'draining' });
     this.addWorker({ GPU: 1 });
     for (let n = 0; n < maxEvents; n++) {
-      if (!(this.answerSteal() || this.answerReplicate() || this.answerCompute())) return;
+      if (this.answerSteal() || this.answerReplicate() || this.answerCompute()) continue;
+      // A copy the recipient could not make is never confirmed: only the deadline ends its request.
+      for (const requestId of [...this.openBalances]) this.send({ type: 'balance-data-expired', requestId });
+      return;
     }
     throw new Error(`still busy after ${maxEvents} events of draining`);
   }
@@ -126,6 +134,8 @@ export class RandomCluster {
     const problems: string[] = [];
     const c = this.h.s.counts();
     if (c.waiting + c.queued + c.noWorker + c.processing > 0) problems.push(`work left over: ${JSON.stringify(c)}`);
+    for (const [requestId, n] of this.balanceAnswers) if (n !== 1) problems.push(`balance request ${requestId} answered ${n} times`);
+    if (this.openBalances.size > 0) problems.push(`balance requests never answered: ${[...this.openBalances].join(', ')}`);
     for (const [client, keys] of this.wanted) {
       for (const key of keys) {
         const state = this.h.s.taskState(key);
@@ -169,6 +179,10 @@ export class RandomCluster {
           if (m.state === 'lost' || m.state === 'cancelled') this.wanted.get(m.clientId)?.delete(m.key);
           break;
         case 'retire-refused':
+          break;
+        case 'balance-data-done':
+          this.openBalances.delete(m.requestId);
+          this.balanceAnswers.set(m.requestId, (this.balanceAnswers.get(m.requestId) ?? 0) + 1);
           break;
       }
     }
@@ -447,6 +461,24 @@ export class RandomCluster {
       for (const id of ts.rejectedBy ?? []) byWorker.set(id, (byWorker.get(id) ?? 0) + 1);
     }
     this.mostGivenBackQueued = Math.max(this.mostGivenBackQueued, ...byWorker.values());
+  }
+
+  /** Rebalance every key, or a few known ones (some maybe not in memory, or forgotten). */
+  private balanceData(): boolean {
+    const requestId = `b${this.seq++}`;
+    const known = this.knownKeys();
+    const keys = this.rng.chance(0.5) ? null : Array.from({ length: 1 + this.rng.int(4) }, () => known[this.rng.int(known.length)] ?? 'nope');
+    this.openBalances.add(requestId);
+    this.balanceAnswers.set(requestId, 0);
+    this.send({ type: 'balance-data', requestId, keys });
+    return true;
+  }
+
+  private expireBalance(): boolean {
+    const open = [...this.openBalances];
+    if (open.length === 0) return false;
+    this.send({ type: 'balance-data-expired', requestId: open[this.rng.int(open.length)] as string });
+    return true;
   }
 
   /** The recipient fetches the key from a holder and confirms, or finds none and stays quiet. */

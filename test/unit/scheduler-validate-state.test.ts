@@ -84,6 +84,10 @@ const CORRUPTIONS: Record<StateIndex, Corruption[]> = {
   clients: [['client "c2"', (c) => c.clients.get('c2')?.delete(taskOf(c, 'r3'))]],
   retiring: [['worker "w1"', (c) => c.retiring.delete(workerOf(c, 'w1'))]],
   replicating: [['task "m0"', (c) => c.replicating.set(taskOf(c, 'm0'), workerOf(c, 'w3'))]],
+  moves: [
+    ['task "m0"', (c) => c.moves.set(taskOf(c, 'm0'), { from: workerOf(c, 'w2'), to: workerOf(c, 'w3'), requestId: 'r' })],
+    ['request "r"', (c) => c.balances.set('r', { pending: 1, moved: 0, bytes: 0, dropped: 0, abandoned: 0 })],
+  ],
   'capable-cache': [['resources "GPU=1"', (c) => c.capableCache.set('GPU=1', false)]],
   'life-cycle': [
     ['task "m0"', (c) => { taskOf(c, 'm0').error = undefined; }],
