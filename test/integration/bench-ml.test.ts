@@ -24,7 +24,7 @@ test('kubedask bench ml --json --rows 5000 --runs 1 with no Python reports kubed
       train_rows: number; test_rows: number;
       fit: Timed & { test_auc: number; n_iter: number; converged: boolean };
       kmeans: Timed & { inertia: number; n_iter: number };
-      predict: { rows: number; proba_1_sum: number; partitions_per_worker_2: number[]; one_worker: Timed & { rows_per_s: number }; two_workers: Timed & { rows_per_s: number } };
+      predict: { rows: number; proba_1_sum: number; partitions_per_worker_2: { landed: number[]; rebalanced: number[] }; one_worker: Timed & { rows_per_s: number }; two_workers: Timed & { rows_per_s: number } };
     };
     peer: { status: string; reason: string };
     ratios: Record<string, unknown>; checks: { proba_1_sum: string | null };
@@ -47,8 +47,9 @@ test('kubedask bench ml --json --rows 5000 --runs 1 with no Python reports kubed
   assert.ok(k.kmeans.inertia > 0 && k.kmeans.n_iter > 0, JSON.stringify(k.kmeans));
   // Every row scored: the sum of probabilities lies strictly between 0 and the row count.
   assert.equal(k.predict.rows, 5000);
-  const held = k.predict.partitions_per_worker_2;
-  assert.ok(held.length === 2 && held.every((n) => n <= 6) && held[0]! + held[1]! >= 6, JSON.stringify(k.predict));
+  const { landed, rebalanced } = k.predict.partitions_per_worker_2;
+  assert.ok(landed.length === 2 && landed.every((n) => n <= 6) && landed[0]! + landed[1]! >= 6, JSON.stringify(k.predict));
+  assert.deepEqual(rebalanced, [3, 3], 'six partitions of about the same size: three a worker, one copy each');
   assert.ok(k.predict.proba_1_sum > 0 && k.predict.proba_1_sum < 5000, JSON.stringify(k.predict));
   assert.equal(k.predict.two_workers.rows_per_s, Math.round(5000 / k.predict.two_workers.median_s));
 
