@@ -44,6 +44,9 @@ const MAX_SUBMIT_BYTES = 32 * 1024 * 1024;
 /** How long cancel() waits for the scheduler's reports before returning anyway. */
 const CANCEL_REPORT_MS = 10_000;
 
+/** The longest a Node.js timer can wait (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class Client implements FutureOwner {
   /** Open clients, oldest first: the last is the default client. */
   private static readonly open: Client[] = [];
@@ -304,11 +307,16 @@ export class Client implements FutureOwner {
     const list = futures === undefined ? [] : futures instanceof Future ? [futures] : [...futures];
     if (list.some((f) => !(f instanceof Future))) throw new KubedaskError('rebalance: give Futures (or nothing, for every key in memory)');
     const timeoutMs = options.timeoutMs ?? 60_000;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new KubedaskError(`rebalance: timeoutMs must be a positive integer, got ${String(timeoutMs)}`);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMER_MS) {
+      throw new KubedaskError(`rebalance: timeoutMs must be an integer from 1 to ${MAX_TIMER_MS}, got ${String(timeoutMs)}`);
+    }
     if (futures !== undefined && list.length === 0) return { moved: 0, bytes: 0, dropped: 0, abandoned: 0 };
     if (this.pendingTasks.length > 0) await this.flush();
     await Promise.all(list.map((f) => this.waitFor(f.key)));
-    return this.inOrder(() => this.rpc.rebalance(list.map((f) => f.key), timeoutMs));
+    // After what was sent before it, but not in the send chain: a rebalance may take a while,
+    // and submits, scatters and releases made meanwhile must not wait for it.
+    await this.inflight.catch(() => undefined);
+    return this.rpc.rebalance(list.map((f) => f.key), timeoutMs);
   }
 
   async close(): Promise<void> {

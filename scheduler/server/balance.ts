@@ -29,7 +29,9 @@ export async function rebalance(core: SchedulerCore, keys: readonly string[], ti
   const requestId = randomUUID();
   const outcome = core.balances.outcome(requestId);
   core.handle({ type: 'balance-data', requestId, keys: keys.length > 0 ? [...keys] : null });
-  const deadline = setTimeout(() => core.handle({ type: 'balance-data-expired', requestId }), timeoutMs > 0 ? timeoutMs : DEFAULT_REBALANCE_TIMEOUT_MS);
+  // A Node.js timer longer than 2^31-1 ms fires at once.
+  const ms = timeoutMs > 0 ? Math.min(timeoutMs, 2 ** 31 - 1) : DEFAULT_REBALANCE_TIMEOUT_MS;
+  const deadline = setTimeout(() => core.handle({ type: 'balance-data-expired', requestId }), ms);
   deadline.unref();
   try {
     return await outcome;

@@ -5,8 +5,11 @@
 // later holds nothing; tasks that stay with their data (scoring) would then keep one worker busy
 // and the other idle. A move is a copy (`replicate`; the recipient answers keys-added) and then
 // a free-keys to the sender. Each request ends with `balance-data-done` once its moves have
-// ended: done, or abandoned (the key left memory, either worker left or began retiring, or the
-// server's deadline passed).
+// ended: done, or abandoned (the key left memory, either worker left, the recipient began
+// retiring, the sender no longer holds the key, or the server's deadline passed). A copy is
+// never freed while a task is processing that reads the key: it was told the holders when it
+// was sent, and one that finds none there reports the key missing (which recomputes it, or
+// loses it when it was scattered).
 import type { Core, TaskRecord, WorkerRecord } from './core.js';
 import type { EventOf } from './types.js';
 
@@ -28,16 +31,17 @@ export interface BalancePlan {
  * gathers every partition on one worker) would otherwise count as that worker's load, and
  * cost memory for nothing. Then keys move, largest first, only when that leaves both workers
  * nearer their shares (sender over by more than half the key, recipient under by more than
- * half), so a balance within one key's size is left as it is. A copy a task processing there
- * reads stays; keys already moving count as moved and are left alone. Pure: the caller applies it.
+ * half), so a balance within one key's size is left as it is. Every copy of a `pinned` key stays
+ * where it is; keys already moving count as moved and are left alone. Pure: the caller applies it.
  */
 export function planBalance(
   keys: readonly TaskRecord[], workers: readonly WorkerRecord[], moving: ReadonlyMap<TaskRecord, Move>,
+  pinned: (ts: TaskRecord) => boolean,
 ): BalancePlan {
   const held = new Map<WorkerRecord, number>(workers.map((ws) => [ws, 0]));
   const add = (ws: WorkerRecord, bytes: number) => held.set(ws, (held.get(ws) as number) + bytes);
   const drops: BalancePlan['drops'] = [];
-  /** Movable keys (one copy, no reader there) and their holder, largest first. */
+  /** Movable keys (one copy, not pinned) and their holder. */
   const single = new Map<TaskRecord, WorkerRecord>();
   let total = 0;
   const hold = (ts: TaskRecord, ws: WorkerRecord) => {
@@ -56,7 +60,7 @@ export function planBalance(
     if (holders.length === 1) {
       const ws = holders[0] as WorkerRecord;
       hold(ts, ws);
-      if (!readOn(ts, ws)) single.set(ts, ws);
+      if (!pinned(ts)) single.set(ts, ws);
     } else if (holders.length > 1) {
       replicated.push([ts, holders]);
     }
@@ -66,14 +70,14 @@ export function planBalance(
     for (const ws of holders) if ((held.get(ws) as number) < (held.get(keep) as number)) keep = ws;
     let copies = 0;
     for (const ws of holders) {
-      if (ws === keep || readOn(ts, ws)) {
+      if (ws === keep || pinned(ts)) {
         hold(ts, ws);
         copies++;
       } else {
         drops.push([ts, ws]);
       }
     }
-    if (copies === 1 && !readOn(ts, keep)) single.set(ts, keep);
+    if (copies === 1 && !pinned(ts)) single.set(ts, keep);
   }
 
   const threads = workers.reduce((n, ws) => n + Math.max(1, ws.def.nthreads), 0);
@@ -96,10 +100,16 @@ export function planBalance(
   return { drops, moves };
 }
 
-/** A task processing on the worker reads the key. */
-function readOn(ts: TaskRecord, ws: WorkerRecord): boolean {
-  for (const d of ts.dependents) if (d.processingOn === ws) return true;
-  return false;
+/**
+ * Every copy of the key stays: a task processing somewhere reads it (it may fetch it from any
+ * holder it was told of), or a retiring worker's copy of it is being made from its holders.
+ */
+function pinnedIn(c: Core): (ts: TaskRecord) => boolean {
+  return (ts) => {
+    if (c.replicating.has(ts)) return true;
+    for (const d of ts.dependents) if (d.state === 'processing') return true;
+    return false;
+  };
 }
 
 export function onBalanceData(c: Core, e: EventOf<'balance-data'>): void {
@@ -108,7 +118,7 @@ export function onBalanceData(c: Core, e: EventOf<'balance-data'>): void {
   const keys = [...new Set(chosen)].filter((ts) => ts.state === 'memory');
   const tally: BalanceTally = { pending: 0, moved: 0, bytes: 0, dropped: 0, abandoned: 0 };
   c.balances.set(e.requestId, tally);
-  const { drops, moves } = planBalance(keys, workers, c.moves);
+  const { drops, moves } = planBalance(keys, workers, c.moves, pinnedIn(c));
   for (const [ts, ws] of drops) {
     c.dropReplica(ts, ws);
     c.freeKey(ws, ts.key);
@@ -136,12 +146,13 @@ export function onBalanceDataExpired(c: Core, e: EventOf<'balance-data-expired'>
 
 /** After each event while keys move: ends the moves whose copy arrived or that can no longer happen. */
 export function advanceMoves(c: Core): void {
+  const pinned = pinnedIn(c);
   for (const [ts, move] of c.moves) {
     const tally = c.balances.get(move.requestId) as BalanceTally;
     const { from, to } = move;
     if (ts.state === 'memory' && ts.whoHas.has(to)) {
       // The sender keeps its copy while a task there reads it; it is freed with the key.
-      if (c.isAlive(from) && ts.whoHas.has(from) && !readOn(ts, from)) {
+      if (c.isAlive(from) && ts.whoHas.has(from) && !pinned(ts)) {
         c.dropReplica(ts, from);
         c.freeKey(from, ts.key);
       }

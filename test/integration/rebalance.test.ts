@@ -56,7 +56,9 @@ describe('rebalance', () => {
 
       const lazy = fromPolars(pl.DataFrame({ a: [1, 2] })).withColumns(pl.col('a').add(1));
       await assert.rejects(lazy.rebalance({ client }), (e: Error) => e instanceof DataFrameError && /rebalance: .*persist it first/.test(e.message));
-      await assert.rejects(client.rebalance(undefined, { timeoutMs: 0 }), (e: Error) => e instanceof KubedaskError && /timeoutMs must be a positive integer/.test(e.message));
+      for (const timeoutMs of [0, 1.5, 2 ** 31]) {
+        await assert.rejects(client.rebalance(undefined, { timeoutMs }), (e: Error) => e instanceof KubedaskError && /timeoutMs must be an integer from 1 to 2147483647/.test(e.message));
+      }
       await assert.rejects(client.rebalance(['k'] as never), (e: Error) => e instanceof KubedaskError && /give Futures/.test(e.message));
     });
   });

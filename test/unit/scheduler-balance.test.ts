@@ -86,6 +86,24 @@ test('a key a task on the sender is reading stays', () => {
   assert.deepEqual(moved.sort(), ['p1', 'p2']);
 });
 
+test('no copy of a key is freed while a task on another worker may fetch it from there', () => {
+  // w1 holds p0..p3; p0 is also on w2. A task reading p0 and p1 with a big input (p4) on w3
+  // runs on w3, told where p0 and p1 are: neither may lose a copy before it has fetched them.
+  const h = persisted([1, 1, 1], ['w1', 'w1', 'w1', 'w1', 'w3'], [100, 100, 100, 100, 10_000]);
+  added(h, 'w2', 'p0');
+  h.submit([task('reader', ['p4', 'p0', 'p1'])]);
+  const on = 'w3';
+  assert.deepEqual(h.s.processingOn(on), ['reader'], 'with its biggest input');
+  const out = balance(h, 'r', ['p0', 'p1', 'p2', 'p3']);
+  const touched = [...freed(out), ...of(out, 'replicate').map((m) => `${m.workerId}:${m.key}`)];
+  assert.ok(!touched.some((t) => t.endsWith(':p0') || t.endsWith(':p1')), `touched ${touched.join(', ')}`);
+  assert.deepEqual(h.s.whoHas('p0').sort(), ['w1', 'w2']);
+  // Once the reader is done the pins are gone.
+  h.finish(on!, 'reader');
+  const later = balance(h, 's', ['p0', 'p1', 'p2', 'p3']);
+  assert.ok(freed(later).some((t) => t.endsWith(':p0')), `p0's extra copy is freed now: ${freed(later).join(', ')}`);
+});
+
 test('extra copies are freed at once, kept on the holder with the fewest bytes, before anything moves', () => {
   // A compute gathered every partition on w1: p2 and p3 live on w2 and also on w1.
   const h = persisted([1, 1], ['w1', 'w1', 'w2', 'w2']);
