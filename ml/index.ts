@@ -23,3 +23,6 @@ export { ParallelPostFit } from './wrappers/parallel-post-fit.js';
 export { toOnnx, type ToOnnxOptions } from './onnx/export.js';
 export { OnnxExportError, OnnxModelError, OnnxDeviceError } from './errors.js';
 export { predictOnnx, type PredictOnnxOptions } from './onnx/predict.js';
+export { GridSearchCV, RandomizedSearchCV, type SearchOptions, type RandomizedSearchOptions } from './model-selection/search.js';
+export { uniform, logUniform, randint, type Distribution, type ParamGrid, type ParamDistributions } from './model-selection/params.js';
+export type { Scoring, ScoringName, ScorerFunction } from './model-selection/scoring.js';

@@ -1,0 +1,256 @@
+// GridSearchCV and RandomizedSearchCV (scikit-learn's): every candidate fitted on every
+// cross-validation fold, on the cluster. The folds are lazy filters of X (KFold's hash of each
+// row's place, or a fold column as PredefinedSplit), so the rows stay on the workers; each
+// (candidate, fold) fit is the estimator's own distributed fit, several at once, so the
+// workers always have shard tasks of some fit to run. Scores are the mean over folds; the best
+// candidate is refitted on all of X.
+import pl from 'nodejs-polars';
+import type { DataFrame } from '../../dataframe/frame.js';
+import type { Classifier, Estimator, FitOptions, Predictor, Target } from '../core/estimator.js';
+import { MlDataError, MlParamError, NotFittedError } from '../errors.js';
+import { expandGrid, sampleParams, type ParamDistributions, type ParamGrid } from './params.js';
+import { scorer, type Scoring, type ScorerFunction } from './scoring.js';
+import { KFold } from './split.js';
+
+export interface SearchOptions {
+  /**
+   * The folds: their number (KFold with seed 0), a KFold, or `{ testFold: column }`: X's column
+   * holding each row's test fold 0 .. k-1 (-1: always training), as scikit-learn's
+   * PredefinedSplit; that column is not a feature. Default 5.
+   */
+  cv?: number | KFold | { testFold: string };
+  /** What to maximise: a scorer name, a function, or the estimator's own score (default). */
+  scoring?: Scoring;
+  /** Refit the best candidate on all of X (bestEstimator). Default true. */
+  refit?: boolean;
+  /** Fits at once (each is itself spread over the workers). Default 4. */
+  concurrency?: number;
+  /** The score of a fit that threw: 'raise' stops the search with its error; a number (default NaN) is recorded, with the error in cvResults. */
+  errorScore?: 'raise' | number;
+}
+
+/** One (candidate, fold) outcome. */
+interface FoldResult { score: number; fitSeconds: number; scoreSeconds: number; error?: string }
+
+interface Fold { trainX: DataFrame; trainY: Target | undefined; testX: DataFrame; testY: DataFrame }
+
+const NAME_GRID = 'GridSearchCV';
+const NAME_RANDOM = 'RandomizedSearchCV';
+
+abstract class BaseSearchCV<E extends Estimator> {
+  /** Per candidate: params, each fold's test score, their mean, std and rank; fit and score times; errors. */
+  cvResults: pl.DataFrame | undefined;
+  bestIndex: number | undefined;
+  bestParams: Record<string, unknown> | undefined;
+  bestScore: number | undefined;
+  /** The best candidate fitted on all of X (with refit). */
+  bestEstimator: E | undefined;
+  refitSeconds: number | undefined;
+  /** The candidates in the order of cvResults' rows. */
+  candidates: Array<Record<string, unknown>> | undefined;
+  protected readonly options: Required<Omit<SearchOptions, 'scoring'>> & { scoring?: Scoring };
+
+  constructor(readonly estimator: E, options: SearchOptions, private readonly caller: string) {
+    if (typeof estimator?.withParams !== 'function' || typeof estimator.fit !== 'function') throw new MlParamError(`${caller}: the first argument must be an estimator (with fit and withParams)`);
+    const cv = options.cv ?? 5;
+    if (typeof cv === 'number') new KFold({ nSplits: cv }); // checks it
+    else if (!(cv instanceof KFold) && typeof (cv as { testFold?: unknown }).testFold !== 'string') throw new MlParamError(`${caller}: cv must be a number of folds, a KFold or { testFold: column }`);
+    const concurrency = options.concurrency ?? 4;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new MlParamError(`${caller}: concurrency must be an integer >= 1, got ${concurrency}`);
+    const errorScore = options.errorScore ?? Number.NaN;
+    if (errorScore !== 'raise' && typeof errorScore !== 'number') throw new MlParamError(`${caller}: errorScore must be 'raise' or a number`);
+    scorer(options.scoring, estimator, caller); // an unknown name fails here, before any fit
+    this.options = { cv, refit: options.refit ?? true, concurrency, errorScore, scoring: options.scoring };
+  }
+
+  protected abstract candidateParams(): Array<Record<string, unknown>>;
+
+  async fit(X: DataFrame, y?: Target, options: FitOptions = {}): Promise<this> {
+    const caller = this.caller;
+    const candidates = this.candidateParams();
+    const estimators = candidates.map((p) => this.estimator.withParams(p)); // bad parameters fail before any fit
+    const folds = await this.folds(X, y, options);
+    const score = scorer(this.options.scoring, this.estimator, caller);
+    const results: FoldResult[][] = candidates.map(() => []);
+    const jobs = candidates.flatMap((_, c) => folds.map((fold, f) => ({ c, f, fold })));
+    let next = 0;
+    let failed: unknown;
+    const worker = async () => {
+      while (failed === undefined && next < jobs.length) {
+        const { c, f, fold } = jobs[next++]!;
+        try {
+          results[c]![f] = await fitAndScore(estimators[c]!.withParams({}), fold, score, options, this.options.errorScore);
+        } catch (err) {
+          failed ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, jobs.length) }, worker));
+    if (failed !== undefined) throw failed;
+
+    const means = results.map((r) => mean(r.map((x) => x.score)));
+    if (means.every((m) => Number.isNaN(m))) {
+      const first = results.flat().find((r) => r.error)?.error;
+      throw new MlDataError(`${caller}: every fit failed or scored NaN${first ? `; the first error: ${first}` : ''}`);
+    }
+    const ranks = rankDescending(means);
+    this.candidates = candidates;
+    this.cvResults = resultsTable(candidates, results, means, ranks);
+    const best = ranks.indexOf(1);
+    this.bestIndex = best;
+    this.bestParams = candidates[best];
+    this.bestScore = means[best];
+    if (this.options.refit) {
+      const t0 = performance.now();
+      this.bestEstimator = await this.estimator.withParams(candidates[best]!).fit(...this.fullData(X, y), options);
+      this.refitSeconds = (performance.now() - t0) / 1000;
+    }
+    return this;
+  }
+
+  predict(X: DataFrame): DataFrame {
+    return (this.fitted('predict') as unknown as Predictor).predict(X);
+  }
+
+  predictProba(X: DataFrame): DataFrame {
+    return (this.fitted('predictProba') as unknown as Classifier).predictProba(X);
+  }
+
+  /** The search's scorer on the refitted best estimator. */
+  async score(X: DataFrame, y: Target, options: FitOptions = {}): Promise<number> {
+    const e = this.fitted('score');
+    const [Xs, ys] = typeof y === 'string' ? [X.drop(y), X.select(y)] : [X, y];
+    return scorer(this.options.scoring, this.estimator, this.caller)(e, Xs, ys, options);
+  }
+
+  private fitted(what: string): E {
+    if (!this.bestEstimator) throw new NotFittedError(this.caller, `${what} (fit with refit: true)`);
+    return this.bestEstimator;
+  }
+
+  /** X and y for the refit: without the fold column of a PredefinedSplit. */
+  private fullData(X: DataFrame, y: Target | undefined): [DataFrame, Target | undefined] {
+    const cv = this.options.cv;
+    return [typeof cv === 'object' && !(cv instanceof KFold) ? X.drop(cv.testFold) : X, y];
+  }
+
+  private async folds(X: DataFrame, y: Target | undefined, options: FitOptions): Promise<Fold[]> {
+    const caller = this.caller;
+    if (typeof y === 'string' && !X.columns.includes(y)) throw new MlDataError(`${caller}: y names column "${y}", which X does not have`);
+    const cv = this.options.cv;
+    if (typeof cv === 'object' && !(cv instanceof KFold)) {
+      const col = cv.testFold;
+      if (!X.columns.includes(col)) throw new MlDataError(`${caller}: cv.testFold names column "${col}", which X does not have`);
+      if (y !== undefined && typeof y !== 'string') throw new MlDataError(`${caller}: with cv.testFold, give y as a column of X (the folds are filters on X's fold column)`);
+      if (!/^U?Int(8|16|32|64)$/.test(String(X.schema[col]?.variant))) throw new MlDataError(`${caller}: cv.testFold column "${col}" must hold integer fold numbers, it is ${String(X.schema[col])}`);
+      if (y === undefined) throw new MlDataError(`${caller}: fit needs y to score the folds`);
+      const top = (await X.select(pl.col(col).max().alias('k')).compute(options)).getColumn('k').get(0) as number | bigint | null;
+      const k = top === null ? 0 : Number(top) + 1;
+      if (k < 2) throw new MlDataError(`${caller}: cv.testFold column "${col}" must number at least 2 folds (0, 1, ...), its largest value is ${String(top)}`);
+      return predefinedFolds(X, y, col, k);
+    }
+    const kfold = typeof cv === 'number' ? new KFold({ nSplits: cv }) : cv;
+    const xs = kfold.split(X);
+    const ys = y !== undefined && typeof y !== 'string' ? kfold.split(y) : undefined;
+    return xs.map(([trainX, testX], f) => {
+      if (typeof y === 'string') return { trainX, trainY: y, testX: testX.drop(y), testY: testX.select(y) };
+      if (ys) return { trainX, trainY: ys[f]![0], testX, testY: ys[f]![1] };
+      throw new MlDataError(`${caller}: fit needs y to score the folds`);
+    });
+  }
+
+}
+
+/** Folds 0 .. k-1 of the fold column (a row of fold -1 is never tested), the column dropped. */
+function predefinedFolds(X: DataFrame, y: string, col: string, k: number): Fold[] {
+  return Array.from({ length: k }, (_, f) => {
+    const inFold = pl.col(col).eq(pl.lit(f));
+    const trainX = X.filter(inFold.not()).drop(col);
+    const testX = X.filter(inFold).drop(col);
+    return { trainX, trainY: y, testX: testX.drop(y), testY: testX.select(y) };
+  });
+}
+
+async function fitAndScore(e: Estimator, fold: Fold, score: ScorerFunction, options: FitOptions, errorScore: 'raise' | number): Promise<FoldResult> {
+  const t0 = performance.now();
+  try {
+    await e.fit(fold.trainX, fold.trainY, options);
+  } catch (err) {
+    if (errorScore === 'raise') throw err;
+    return { score: errorScore, fitSeconds: (performance.now() - t0) / 1000, scoreSeconds: 0, error: (err as Error).message };
+  }
+  const t1 = performance.now();
+  const s = await score(e, fold.testX, fold.testY, options);
+  return { score: s, fitSeconds: (t1 - t0) / 1000, scoreSeconds: (performance.now() - t1) / 1000 };
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Population standard deviation (numpy's default, as scikit-learn reports). */
+const std = (xs: number[]) => {
+  const m = mean(xs);
+  return Math.sqrt(mean(xs.map((x) => (x - m) ** 2)));
+};
+
+/** 1 for the largest; ties share the smallest rank (scipy's rankdata 'min'); NaN ranks last. */
+export function rankDescending(values: number[]): number[] {
+  const key = (v: number) => (Number.isNaN(v) ? -Infinity : v);
+  return values.map((v) => 1 + values.filter((w) => key(w) > key(v)).length);
+}
+
+function resultsTable(candidates: Array<Record<string, unknown>>, results: FoldResult[][], means: number[], ranks: number[]): pl.DataFrame {
+  const columns: Record<string, unknown[]> = {};
+  const names = [...new Set(candidates.flatMap((c) => Object.keys(c)))].sort();
+  for (const name of names) {
+    const values = candidates.map((c) => c[name]);
+    const numeric = values.every((v) => typeof v === 'number');
+    columns[`param_${name}`] = numeric ? values : values.map((v) => (v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v)));
+  }
+  columns.params = candidates.map((c) => JSON.stringify(c));
+  const nFolds = results[0]!.length;
+  for (let f = 0; f < nFolds; f++) columns[`split${f}_test_score`] = results.map((r) => r[f]!.score);
+  columns.mean_test_score = means;
+  columns.std_test_score = results.map((r) => std(r.map((x) => x.score)));
+  columns.rank_test_score = ranks;
+  columns.mean_fit_time = results.map((r) => mean(r.map((x) => x.fitSeconds)));
+  columns.std_fit_time = results.map((r) => std(r.map((x) => x.fitSeconds)));
+  columns.mean_score_time = results.map((r) => mean(r.map((x) => x.scoreSeconds)));
+  columns.std_score_time = results.map((r) => std(r.map((x) => x.scoreSeconds)));
+  columns.error = results.map((r) => r.find((x) => x.error)?.error ?? null);
+  return pl.DataFrame(columns);
+}
+
+/** Every combination of the grid (or of each grid of a list), as scikit-learn's GridSearchCV. */
+export class GridSearchCV<E extends Estimator = Estimator> extends BaseSearchCV<E> {
+  constructor(estimator: E, readonly paramGrid: ParamGrid | ParamGrid[], options: SearchOptions = {}) {
+    super(estimator, options, NAME_GRID);
+    expandGrid(paramGrid, NAME_GRID);
+  }
+
+  protected candidateParams(): Array<Record<string, unknown>> {
+    return expandGrid(this.paramGrid, NAME_GRID);
+  }
+}
+
+export interface RandomizedSearchOptions extends SearchOptions {
+  /** Candidates drawn. Default 10. */
+  nIter?: number;
+  /** Default 0. */
+  seed?: number;
+}
+
+/** nIter candidates drawn from lists and distributions (ml.uniform, ml.logUniform, ml.randint), as scikit-learn's RandomizedSearchCV. */
+export class RandomizedSearchCV<E extends Estimator = Estimator> extends BaseSearchCV<E> {
+  readonly nIter: number;
+  readonly seed: number;
+
+  constructor(estimator: E, readonly paramDistributions: ParamDistributions, options: RandomizedSearchOptions = {}) {
+    super(estimator, options, NAME_RANDOM);
+    this.nIter = options.nIter ?? 10;
+    this.seed = options.seed ?? 0;
+    sampleParams(paramDistributions, this.nIter, this.seed, NAME_RANDOM);
+  }
+
+  protected candidateParams(): Array<Record<string, unknown>> {
+    return sampleParams(this.paramDistributions, this.nIter, this.seed, NAME_RANDOM);
+  }
+}

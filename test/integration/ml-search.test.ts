@@ -1,0 +1,87 @@
+// GridSearchCV and RandomizedSearchCV on a LocalCluster, against scikit-learn 1.9's GridSearchCV
+// on the same folds (test/fixtures/ml/search_reference.py, PredefinedSplit on a fold column):
+// the same best parameters, every mean and fold score within 0.001, the same ranks.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import pl from 'nodejs-polars';
+import { fromPolars, ml } from '../../index.js';
+import { useCluster } from '../helpers/cluster.js';
+
+interface Search { mean_test_score: number[]; std_test_score: number[]; rank_test_score: number[]; splits: number[][]; best_params: Record<string, number>; best_score: number }
+const reference = JSON.parse(readFileSync(new URL('../../../test/fixtures/ml/search_reference.json', import.meta.url), 'utf8')) as {
+  X: number[][]; y: number[]; fold: number[]; grid: { clf__C: number[] }; searches: Record<'roc_auc' | 'accuracy' | 'neg_log_loss', Search>;
+};
+
+const TOL = 1e-3;
+const k = reference.X[0]!.length;
+const names = Array.from({ length: k }, (_, j) => `x${j}`);
+
+function frame(): pl.DataFrame {
+  const cols: Record<string, unknown> = {};
+  names.forEach((name, j) => { cols[name] = reference.X.map((row) => row[j]!); });
+  return pl.DataFrame({ ...cols, y: reference.y, fold: pl.Series('fold', reference.fold, pl.Int32) });
+}
+
+const pipeline = () => new ml.Pipeline([['scale', new ml.StandardScaler()], ['clf', new ml.LogisticRegression({ tol: 1e-10, maxIter: 1000 })]]);
+
+function closeAll(actual: number[], expected: number[], what: string): void {
+  actual.forEach((a, i) => assert.ok(Math.abs(a - expected[i]!) <= TOL, `${what}[${i}]: ${a} vs scikit-learn ${expected[i]}`));
+}
+
+describe('searches on a cluster', () => {
+  const fx = useCluster({ workers: 2, threads: 1 });
+
+  for (const scoring of ['roc_auc', 'accuracy', 'neg_log_loss'] as const) {
+    it(`GridSearchCV (${scoring}) picks scikit-learn's best C on the same folds, scores within ${TOL}`, { timeout: 120_000 }, async () => {
+      const client = fx.client;
+      const sk = reference.searches[scoring];
+      const df = fromPolars(frame(), { partitions: 3 }).persist({ client });
+      const search = await new ml.GridSearchCV(pipeline(), reference.grid, { cv: { testFold: 'fold' }, scoring }).fit(df, 'y', { client });
+      const r = search.cvResults!;
+      assert.deepEqual(r.getColumn('param_clf__C').toArray(), reference.grid.clf__C);
+      closeAll(r.getColumn('mean_test_score').toArray() as number[], sk.mean_test_score, 'mean_test_score');
+      closeAll(r.getColumn('std_test_score').toArray() as number[], sk.std_test_score, 'std_test_score');
+      for (let f = 0; f < 3; f++) closeAll(r.getColumn(`split${f}_test_score`).toArray() as number[], sk.splits[f]!, `split${f}`);
+      assert.deepEqual(r.getColumn('rank_test_score').toArray(), sk.rank_test_score);
+      assert.deepEqual(search.bestParams, sk.best_params);
+      assert.ok(Math.abs(search.bestScore! - sk.best_score) <= TOL);
+      assert.deepEqual(r.getColumn('error').toArray(), reference.grid.clf__C.map(() => null));
+      // Refitted on every row (the fold column left out), and used by predict and score.
+      const best = search.bestEstimator!;
+      assert.equal((best.namedSteps.clf as ml.LogisticRegression).getParams().C, sk.best_params.clf__C);
+      assert.deepEqual((best.namedSteps.clf as ml.LogisticRegression).featureNames, names);
+      const scored = await search.score(df.drop('fold'), 'y', { client });
+      assert.ok(Number.isFinite(scored));
+      const predicted = await search.predict(df.drop('fold', 'y')).compute({ client });
+      assert.equal(predicted.height, reference.y.length);
+    });
+  }
+
+  it('RandomizedSearchCV: the same candidates for a seed, drawn from lists and distributions; KFold folds; a failing candidate scores NaN with its error', { timeout: 120_000 }, async () => {
+    const client = fx.client;
+    const df = fromPolars(frame().drop('fold'), { partitions: 3 }).persist({ client });
+    const space = { clf__C: ml.logUniform(1e-3, 10), clf__penalty: ['l2', 'none'] };
+    const a = await new ml.RandomizedSearchCV(pipeline(), space, { nIter: 4, seed: 7, cv: 3, concurrency: 2 }).fit(df, 'y', { client });
+    const b = new ml.RandomizedSearchCV(pipeline(), space, { nIter: 4, seed: 7 });
+    assert.deepEqual(a.candidates, (b as unknown as { candidateParams(): unknown[] }).candidateParams());
+    for (const c of a.candidates!) {
+      assert.ok((c.clf__C as number) >= 1e-3 && (c.clf__C as number) < 10);
+      assert.ok(['l2', 'none'].includes(c.clf__penalty as string));
+    }
+    const means = a.cvResults!.getColumn('mean_test_score').toArray() as number[];
+    assert.equal(a.bestScore, Math.max(...means));
+    assert.ok(a.bestScore! > 0.6, `accuracy ${a.bestScore}`);
+
+    // Refused before any fit: an unknown scorer, a candidate the estimator refuses.
+    assert.throws(() => new ml.GridSearchCV(pipeline(), { clf__C: [1] }, { scoring: 'nope' as never }), /unknown scoring "nope"/);
+    await assert.rejects(new ml.GridSearchCV(pipeline(), { clf__maxIter: [0] }).fit(df, 'y', { client }), /maxIter/);
+    // Fits that throw on the cluster score NaN (errorScore's default) with their message; when
+    // every one does, the search fails saying so, and with errorScore 'raise' the first error stops it.
+    const nulls = df.withColumns(pl.lit(null).cast(pl.Float64).alias('x0'));
+    const all = await new ml.GridSearchCV(pipeline(), { clf__C: [1, 10] }, { cv: 2 }).fit(nulls, 'y', { client }).then(() => undefined, (err: Error) => err);
+    assert.ok(all instanceof Error);
+    assert.match(all.message, /every fit failed or scored NaN; the first error: LogisticRegression: the features hold NaN/);
+    await assert.rejects(new ml.GridSearchCV(pipeline(), { clf__C: [1] }, { cv: 2, errorScore: 'raise' }).fit(nulls, 'y', { client }), /features hold NaN/);
+  });
+});
