@@ -165,6 +165,54 @@ async function fitOnShards(chain: ShardChain, X: DataFrame, y: DataFrame | undef
   }
 }
 
+/** One fitted pipeline, or why its fit failed. */
+export type SharedFit = { pipeline: Pipeline } | { error: unknown };
+
+/**
+ * Fits pipelines that differ only in their last step's parameters, on shards of X built once:
+ * the first one's transformers are fitted and applied to the shards once, and each last step is
+ * fitted on the transformed shards (up to `concurrency` at once). The pipelines returned share
+ * those fitted transformers. A last step's failure is its own; a failure before (building the
+ * shards, a transformer) throws. Undefined when the steps cannot all be fitted on shards
+ * (fit each pipeline then).
+ */
+export async function fitSharingPrefix(pipelines: readonly Pipeline[], X: DataFrame, y: Target | undefined, options: FitOptions, concurrency: number): Promise<SharedFit[] | undefined> {
+  const [Xin, yt] = splitTarget(X, y);
+  const first = pipelines[0];
+  const chain = first && shardChain(first.steps, yt !== undefined);
+  const lasts = pipelines.map((p) => shardChain(p.steps, yt !== undefined)?.last);
+  if (!chain || lasts.some((l) => l === undefined || l.shardInput.y !== chain.last.shardInput.y || l.shardInput.classify !== chain.last.shardInput.classify)) return undefined;
+  const caller = `Pipeline (${[...chain.transformers, chain.last].map((e) => e.constructor.name).join(', ')})`;
+  const built = await toShards(Xin, chain.last.shardInput.y === 'required' ? yt : undefined, { ...options, classify: chain.last.shardInput.classify, caller });
+  const { meta } = built;
+  let { shards } = built;
+  try {
+    for (const step of chain.transformers) {
+      await step.fitShards(shards, meta);
+      const { kernel, params } = step.shardTransform();
+      const next = shards.derive(kernel, params);
+      await shards.release();
+      shards = next;
+    }
+    const out: SharedFit[] = new Array(pipelines.length);
+    let next = 0;
+    const fitter = async () => {
+      for (let i = next++; i < pipelines.length; i = next++) {
+        try {
+          await lasts[i]!.fitShards(shards, meta);
+          out[i] = { pipeline: new Pipeline([...first.steps.slice(0, -1), pipelines[i]!.steps.at(-1)!]) };
+        } catch (error) {
+          out[i] = { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, pipelines.length) }, fitter));
+    return out;
+  } finally {
+    await shards.release();
+  }
+}
+
 /** y named as a column of X: X without it, and it as a one-column DataFrame of the same partitions. */
 function splitTarget(X: DataFrame, y: Target | undefined): [DataFrame, DataFrame | undefined] {
   if (typeof y !== 'string') return [X, y];

@@ -2,8 +2,9 @@
 // cross-validation fold, on the cluster. The folds are lazy filters of X (KFold's hash of each
 // row's place, or a fold column as PredefinedSplit), so the rows stay on the workers; each
 // (candidate, fold) fit is the estimator's own distributed fit, several at once, so the
-// workers always have shard tasks of some fit to run. Scores are the mean over folds; the best
-// candidate is refitted on all of X.
+// workers always have shard tasks of some fit to run. Pipeline candidates that differ only in
+// their last step share each fold's shards and fitted transformers (fitSharingPrefix). Scores
+// are the mean over folds; the best candidate is refitted on all of X.
 import pl from 'nodejs-polars';
 import type { DataFrame } from '../../dataframe/frame.js';
 import type { Classifier, Estimator, FitOptions, Predictor, Target } from '../core/estimator.js';
@@ -11,6 +12,7 @@ import { MlDataError, MlParamError, NotFittedError } from '../errors.js';
 import { expandGrid, sampleParams, type ParamDistributions, type ParamGrid } from './params.js';
 import { scorer, type Scoring, type ScorerFunction } from './scoring.js';
 import { KFold } from './split.js';
+import { fitSharingPrefix, Pipeline, type SharedFit } from '../core/pipeline.js';
 
 export interface SearchOptions {
   /**
@@ -72,14 +74,18 @@ abstract class BaseSearchCV<E extends Estimator> {
     const folds = await this.folds(X, y, options);
     const score = scorer(this.options.scoring, this.estimator, caller);
     const results: FoldResult[][] = candidates.map(() => []);
-    const jobs = candidates.flatMap((_, c) => folds.map((fold, f) => ({ c, f, fold })));
+    // Candidates of a Pipeline that differ only in its last step share the rest of each fold's fit.
+    const groups = this.estimator instanceof Pipeline ? byPrefix(this.estimator, candidates) : candidates.map((_, c) => [c]);
+    const jobs = groups.flatMap((group) => folds.map((fold, f) => ({ group, f, fold })));
+    const { errorScore, concurrency } = this.options;
     let next = 0;
     let failed: unknown;
     const worker = async () => {
       while (failed === undefined && next < jobs.length) {
-        const { c, f, fold } = jobs[next++]!;
+        const { group, f, fold } = jobs[next++]!;
         try {
-          results[c]![f] = await fitAndScore(estimators[c]!.withParams({}), fold, score, options, this.options.errorScore);
+          const outcomes = await fitGroup(group.map((c) => estimators[c]!.withParams({})), fold, score, options, errorScore, concurrency);
+          group.forEach((c, i) => { results[c]![f] = outcomes[i]!; });
         } catch (err) {
           failed ??= err;
         }
@@ -169,6 +175,51 @@ function predefinedFolds(X: DataFrame, y: string, col: string, k: number): Fold[
     const testX = X.filter(inFold).drop(col);
     return { trainX, trainY: y, testX: testX.drop(y), testY: testX.select(y) };
   });
+}
+
+/** Candidate indices grouped by their parameters of every step but the pipeline's last. */
+function byPrefix(pipeline: Pipeline, candidates: Array<Record<string, unknown>>): number[][] {
+  const last = `${pipeline.steps.at(-1)![0]}__`;
+  const groups = new Map<string, number[]>();
+  candidates.forEach((params, c) => {
+    const prefix = Object.entries(params).filter(([k]) => !k.startsWith(last)).sort(([a], [b]) => (a < b ? -1 : 1));
+    const key = JSON.stringify(prefix);
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  });
+  return [...groups.values()];
+}
+
+/**
+ * Fits the group's estimators on the fold and scores them: pipelines sharing their prefix on
+ * shards built once (each reports the group's fit time), anything else one by one.
+ */
+async function fitGroup(estimators: Estimator[], fold: Fold, score: ScorerFunction, options: FitOptions, errorScore: 'raise' | number, concurrency: number): Promise<FoldResult[]> {
+  if (estimators.length > 1 && estimators.every((e) => e instanceof Pipeline)) {
+    const t0 = performance.now();
+    let shared: SharedFit[] | undefined;
+    try {
+      shared = await fitSharingPrefix(estimators as Pipeline[], fold.trainX, fold.trainY, options, concurrency);
+    } catch (err) {
+      if (errorScore === 'raise') throw err;
+      const fitSeconds = (performance.now() - t0) / 1000;
+      return estimators.map(() => ({ score: errorScore, fitSeconds, scoreSeconds: 0, error: (err as Error).message }));
+    }
+    if (shared) {
+      const fitSeconds = (performance.now() - t0) / 1000;
+      return Promise.all(shared.map(async (s) => {
+        if ('error' in s) {
+          if (errorScore === 'raise') throw s.error;
+          return { score: errorScore, fitSeconds, scoreSeconds: 0, error: (s.error as Error).message };
+        }
+        const t1 = performance.now();
+        const value = await score(s.pipeline, fold.testX, fold.testY, options);
+        return { score: value, fitSeconds, scoreSeconds: (performance.now() - t1) / 1000 };
+      }));
+    }
+  }
+  const out: FoldResult[] = [];
+  for (const e of estimators) out.push(await fitAndScore(e, fold, score, options, errorScore));
+  return out;
 }
 
 async function fitAndScore(e: Estimator, fold: Fold, score: ScorerFunction, options: FitOptions, errorScore: 'raise' | number): Promise<FoldResult> {

@@ -37,7 +37,13 @@ describe('searches on a cluster', () => {
       const client = fx.client;
       const sk = reference.searches[scoring];
       const df = fromPolars(frame(), { partitions: 3 }).persist({ client });
+      const shardTasks = () => fx.cluster.scheduler.core.state.groupProgress().find((g) => g.group === 'ml-shard')?.total ?? 0;
+      const before = shardTasks();
       const search = await new ml.GridSearchCV(pipeline(), reference.grid, { cv: { testFold: 'fold' }, scoring }).fit(df, 'y', { client });
+      // The six candidates differ only in the classifier: each fold's training shards are built
+      // once (3 folds x 3 partitions), not once per candidate (54); the scores build theirs
+      // (6 candidates x 3 folds x 3 partitions), and the refit once more (3).
+      assert.equal(shardTasks() - before, 3 * 3 + 6 * 3 * 3 + 3);
       const r = search.cvResults!;
       assert.deepEqual(r.getColumn('param_clf__C').toArray(), reference.grid.clf__C);
       closeAll(r.getColumn('mean_test_score').toArray() as number[], sk.mean_test_score, 'mean_test_score');
