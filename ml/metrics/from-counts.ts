@@ -1,6 +1,7 @@
 // The metrics from the summaries the shard kernels add up: pure arithmetic, scikit-learn's
 // definitions (zero division gives `zeroDivision`, 0 by default, as scikit-learn's "warn").
 import { MlDataError, MlParamError } from '../errors.js';
+import { mergeCounts } from './kernels.js';
 
 export type Average = 'binary' | 'micro' | 'macro' | 'weighted';
 
@@ -78,23 +79,14 @@ export function prfFromPairs(pairs: Record<string, number>, metric: 'precision' 
 
 /** Exact ROC AUC from per-shard sorted score counts: P(score of a positive > a negative's) + half the ties, as the trapezoids of scikit-learn's curve. */
 export function aucFromScoreCounts(parts: ReadonlyArray<{ scores: ArrayLike<number>; pos: ArrayLike<number>; neg: ArrayLike<number> }>, caller: string): number {
-  const merged = new Map<number, [number, number]>();
-  for (const part of parts) {
-    for (let i = 0; i < part.scores.length; i++) {
-      const s = part.scores[i]!;
-      const e = merged.get(s) ?? [0, 0];
-      e[0] += part.pos[i]!;
-      e[1] += part.neg[i]!;
-      merged.set(s, e);
-    }
-  }
-  const ascending = [...merged.entries()].sort((a, b) => a[0] - b[0]);
+  // Each shard's scores are ascending: one linear merge, not a Map and a sort of all of them.
+  const { pos, neg } = mergeCounts(parts);
   let negBelow = 0, area = 0, P = 0, N = 0;
-  for (const [, [pos, neg]] of ascending) {
-    area += pos * (negBelow + neg / 2);
-    negBelow += neg;
-    P += pos;
-    N += neg;
+  for (let i = 0; i < pos.length; i++) {
+    area += pos[i]! * (negBelow + neg[i]! / 2);
+    negBelow += neg[i]!;
+    P += pos[i]!;
+    N += neg[i]!;
   }
   if (P === 0 || N === 0) throw new MlDataError(`${caller}: only one class is present in yTrue; ROC AUC is not defined then`);
   return area / (P * N);

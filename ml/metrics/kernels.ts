@@ -45,15 +45,50 @@ export function regressionSums(params: { mean?: number }, shard: Shard): Record<
 export function scoreCounts(params: { column: number; posLabel: number }, shard: Shard): ScoreCounts {
   const { rows, cols, data } = shard.x;
   const y = shard.y!;
-  const score = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) score[r] = data[r * cols + params.column]!;
-  const order = Uint32Array.from({ length: rows }, (_, r) => r).sort((a, b) => score[a]! - score[b]!);
-  const scores = new Float64Array(rows), pos = new Float64Array(rows), neg = new Float64Array(rows);
+  // The positives' and the negatives' scores apart, each sorted by the typed array's own numeric
+  // sort (a comparator sort of row indices was ~10x slower), then merged into distinct scores.
+  let nPos = 0;
+  for (let r = 0; r < rows; r++) if (y[r] === params.posLabel) nPos++;
+  const posScores = new Float64Array(nPos), negScores = new Float64Array(rows - nPos);
+  for (let r = 0, p = 0, q = 0; r < rows; r++) {
+    const s = data[r * cols + params.column]!;
+    if (Number.isNaN(s)) throw new Error(`yPred holds NaN (row ${r} of a partition); ROC AUC needs a score for every row`);
+    if (y[r] === params.posLabel) posScores[p++] = s;
+    else negScores[q++] = s;
+  }
+  posScores.sort();
+  negScores.sort();
+  return mergeCounts([
+    { scores: posScores, pos: new Float64Array(nPos).fill(1), neg: new Float64Array(nPos) },
+    { scores: negScores, pos: new Float64Array(rows - nPos), neg: new Float64Array(rows - nPos).fill(1) },
+  ]);
+}
+
+/**
+ * Score counts merged: each part's scores ascending (repeats allowed), the result's distinct and
+ * ascending with their positives and negatives added up. Linear in the parts' lengths.
+ */
+export function mergeCounts(parts: ReadonlyArray<{ scores: ArrayLike<number>; pos: ArrayLike<number>; neg: ArrayLike<number> }>): ScoreCounts {
+  const total = parts.reduce((n, p) => n + p.scores.length, 0);
+  const scores = new Float64Array(total), pos = new Float64Array(total), neg = new Float64Array(total);
+  const at = parts.map(() => 0);
   let n = 0;
-  for (const r of order) {
-    if (n === 0 || scores[n - 1] !== score[r]) scores[n++] = score[r]!;
-    if (y[r] === params.posLabel) pos[n - 1]!++;
-    else neg[n - 1]!++;
+  for (;;) {
+    let best = -1;
+    let min = Infinity;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      if (at[i]! < part.scores.length && (best < 0 || part.scores[at[i]!]! < min)) {
+        best = i;
+        min = part.scores[at[i]!]!;
+      }
+    }
+    if (best < 0) break;
+    const part = parts[best]!;
+    const i = at[best]!++;
+    if (n === 0 || scores[n - 1] !== min) scores[n++] = min;
+    pos[n - 1]! += part.pos[i]!;
+    neg[n - 1]! += part.neg[i]!;
   }
   return { scores: scores.slice(0, n), pos: pos.slice(0, n), neg: neg.slice(0, n) };
 }

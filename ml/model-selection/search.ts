@@ -12,6 +12,7 @@ import { MlDataError, MlParamError, NotFittedError } from '../errors.js';
 import { expandGrid, sampleParams, type ParamDistributions, type ParamGrid } from './params.js';
 import { scorer, type Scoring, type ScorerFunction } from './scoring.js';
 import { KFold } from './split.js';
+import { resolveClient } from '../../dataframe/execute.js';
 import { fitSharingPrefix, Pipeline, type SharedFit } from '../core/pipeline.js';
 
 export interface SearchOptions {
@@ -68,6 +69,14 @@ abstract class BaseSearchCV<E extends Estimator> {
   protected abstract candidateParams(): Array<Record<string, unknown>>;
 
   async fit(X: DataFrame, y?: Target, options: FitOptions = {}): Promise<this> {
+    try {
+      return await this.search(X, y, options);
+    } finally {
+      this.releaseKept();
+    }
+  }
+
+  private async search(X: DataFrame, y: Target | undefined, options: FitOptions): Promise<this> {
     const caller = this.caller;
     const candidates = this.candidateParams();
     const estimators = candidates.map((p) => this.estimator.withParams(p)); // bad parameters fail before any fit
@@ -155,27 +164,48 @@ abstract class BaseSearchCV<E extends Estimator> {
       if (k < 2) throw new MlDataError(`${caller}: cv.testFold column "${col}" must number at least 2 folds (0, 1, ...), its largest value is ${String(top)}`);
       return predefinedFolds(X, y, col, k);
     }
+    if (y === undefined) throw new MlDataError(`${caller}: fit needs y to score the folds`);
+    // Each row's fold is computed once and kept with the rows on the workers; every fit and
+    // score after filters on it (the hash costs more than a whole fit's pass over a shard).
     const kfold = typeof cv === 'number' ? new KFold({ nSplits: cv }) : cv;
-    const xs = kfold.split(X);
-    const ys = y !== undefined && typeof y !== 'string' ? kfold.split(y) : undefined;
-    return xs.map(([trainX, testX], f) => {
-      if (typeof y === 'string') return { trainX, trainY: y, testX: testX.drop(y), testY: testX.select(y) };
-      if (ys) return { trainX, trainY: ys[f]![0], testX, testY: ys[f]![1] };
-      throw new MlDataError(`${caller}: fit needs y to score the folds`);
+    const client = resolveClient(options);
+    const tagged = kfold.withFoldColumn(X, FOLD).persist({ client });
+    this.kept.push(tagged);
+    if (typeof y === 'string') return predefinedFolds(tagged, y, FOLD, kfold.nSplits);
+    const yTagged = kfold.withFoldColumn(y, FOLD).persist({ client });
+    this.kept.push(yTagged);
+    return predefinedFolds(tagged, undefined, FOLD, kfold.nSplits).map((fold, f) => {
+      const inFold = pl.col(FOLD).eq(pl.lit(f));
+      return { ...fold, trainY: yTagged.filter(inFold.not()).drop(FOLD), testY: yTagged.filter(inFold).drop(FOLD) };
     });
+  }
+
+  /** Frames persisted for the search (rows tagged with their fold), let go when it ends. */
+  private kept: DataFrame[] = [];
+
+  private releaseKept(): void {
+    for (const df of this.kept.splice(0)) for (const b of df.bindings.values()) b.future?.release();
   }
 
 }
 
-/** Folds 0 .. k-1 of the fold column (a row of fold -1 is never tested), the column dropped. */
-function predefinedFolds(X: DataFrame, y: string, col: string, k: number): Fold[] {
+/**
+ * Folds 0 .. k-1 of the fold column (a row of fold -1 is never tested), the column dropped;
+ * y a column of X, or (undefined) filled in by the caller.
+ */
+function predefinedFolds(X: DataFrame, y: string | undefined, col: string, k: number): Fold[] {
   return Array.from({ length: k }, (_, f) => {
     const inFold = pl.col(col).eq(pl.lit(f));
     const trainX = X.filter(inFold.not()).drop(col);
     const testX = X.filter(inFold).drop(col);
-    return { trainX, trainY: y, testX: testX.drop(y), testY: testX.select(y) };
+    return y === undefined
+      ? { trainX, trainY: undefined, testX, testY: testX }
+      : { trainX, trainY: y, testX: testX.drop(y), testY: testX.select(y) };
   });
 }
+
+/** The column a search tags rows with their KFold fold. */
+const FOLD = '__kd_fold';
 
 /** Candidate indices grouped by their parameters of every step but the pipeline's last. */
 function byPrefix(pipeline: Pipeline, candidates: Array<Record<string, unknown>>): number[][] {

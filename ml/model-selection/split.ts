@@ -6,7 +6,7 @@
 import pl from 'nodejs-polars';
 import type { DataFrame } from '../../dataframe/frame.js';
 import type { Op, PlanNode } from '../../dataframe/plan/nodes.js';
-import { planSchema } from '../../dataframe/schema.js';
+import { planSchema, type PlSchema } from '../../dataframe/schema.js';
 import { MlParamError } from '../errors.js';
 
 export interface TrainTestSplitOptions {
@@ -53,9 +53,27 @@ export class KFold {
   split(df: DataFrame): Array<[train: DataFrame, test: DataFrame]> {
     const x = positionHash(this.seed);
     return Array.from({ length: this.nSplits }, (_, fold) => {
-      const inFold = x.gtEq(pl.lit(Math.round((fold / this.nSplits) * P))).and(x.lt(pl.lit(Math.round(((fold + 1) / this.nSplits) * P))));
+      const inFold = x.gtEq(pl.lit(this.edge(fold))).and(x.lt(pl.lit(this.edge(fold + 1))));
       return [filtered(df, inFold.not()), filtered(df, inFold)];
     });
+  }
+
+  /**
+   * df with an Int32 column `name` holding each row's fold, the one whose test half split() puts
+   * it in: computed once (persist it), later folds are cheap filters on it.
+   */
+  withFoldColumn(df: DataFrame, name: string): DataFrame {
+    if (df.columns.includes(name)) throw new MlParamError(`KFold: the frame already has a column "${name}"`);
+    const x = positionHash(this.seed);
+    // The count of fold edges at or below the row's hash: exactly split()'s ranges.
+    let fold: pl.Expr = pl.lit(0).cast(pl.Int32);
+    for (let f = 1; f < this.nSplits; f++) fold = fold.plus(x.gtEq(pl.lit(this.edge(f))).cast(pl.Int32));
+    return withPositionColumn(df, fold.alias(name), name);
+  }
+
+  /** Where fold f's hash range starts (and fold f - 1's ends). */
+  private edge(f: number): number {
+    return Math.round((f / this.nSplits) * P);
   }
 }
 
@@ -88,14 +106,18 @@ function checkSeed(caller: string, seed: number): void {
  * runs where it stands, and no other filter moves across it.
  */
 function filtered(df: DataFrame, predicate: pl.Expr): DataFrame {
-  const ops: Op[] = [
-    { op: 'partitionIndex', name: PARTITION },
-    { op: 'filter', predicate: JSON.parse(predicate.serialize('json').toString()) as unknown },
-    { op: 'drop', names: [PARTITION] },
-  ];
-  const schema = df.schema;
+  return withPartitionOps(df, { op: 'filter', predicate: JSON.parse(predicate.serialize('json').toString()) as unknown }, df.schema);
+}
+
+/** df with a column computed from the row's place (as `filtered`, a per-partition op that stays where it is). */
+function withPositionColumn(df: DataFrame, column: pl.Expr, name: string): DataFrame {
+  return withPartitionOps(df, { op: 'withColumns', exprs: [JSON.parse(column.serialize('json').toString()) as unknown] }, { ...df.schema, [name]: pl.Int32 });
+}
+
+function withPartitionOps(df: DataFrame, op: Op, schema: PlSchema): DataFrame {
+  const ops: Op[] = [{ op: 'partitionIndex', name: PARTITION }, op, { op: 'drop', names: [PARTITION] }];
   const plan: PlanNode = df.plan.kind === 'map'
-    ? { ...df.plan, ops: [...df.plan.ops, ...ops] }
+    ? { ...df.plan, ops: [...df.plan.ops, ...ops], schema: planSchema(schema) }
     : { kind: 'map', input: df.plan, ops, schema: planSchema(schema) };
   return df.derived(plan, schema);
 }

@@ -115,4 +115,13 @@ describe('ml.trainTestSplit on a cluster', () => {
     assert.ok(!train.some((id) => inTest.has(id)));
     assert.throws(() => new ml.KFold({ nSplits: 1 }), /nSplits must be an integer >= 2/);
   });
+
+  it('KFold.withFoldColumn tags each row with the fold whose test set split() puts it in', async () => {
+    const kfold = new ml.KFold({ nSplits: 4, seed: 9 });
+    const tagged = kfold.withFoldColumn(df, 'fold');
+    assert.equal(tagged.schema.fold!.variant, 'Int32');
+    const split = await Promise.all(kfold.split(df).map(([, test]) => ids(test)));
+    for (let f = 0; f < 4; f++) assert.deepEqual(await ids(tagged.filter(pl.col('fold').eq(pl.lit(f)))), split[f], `fold ${f}`);
+    assert.throws(() => kfold.withFoldColumn(tagged, 'fold'), /already has a column "fold"/);
+  });
 });

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import pl from 'nodejs-polars';
 import { fromPolars, ml } from '../../index.js';
 import { useCluster } from '../helpers/cluster.js';
+import { fits, Stub } from '../helpers/ml-search-stub.js';
 
 interface Search { mean_test_score: number[]; std_test_score: number[]; rank_test_score: number[]; splits: number[][]; best_params: Record<string, number>; best_score: number }
 const reference = JSON.parse(readFileSync(new URL('../../../test/fixtures/ml/search_reference.json', import.meta.url), 'utf8')) as {
@@ -89,5 +90,28 @@ describe('searches on a cluster', () => {
     assert.ok(all instanceof Error);
     assert.match(all.message, /every fit failed or scored NaN; the first error: LogisticRegression: the features hold NaN/);
     await assert.rejects(new ml.GridSearchCV(pipeline(), { clf__C: [1] }, { cv: 2, errorScore: 'raise' }).fit(nulls, 'y', { client }), /features hold NaN/);
+  });
+
+  it('fits run at most `concurrency` at once; a failing one scores NaN with its message; the best is refitted', { timeout: 60_000 }, async () => {
+    const client = fx.client;
+    const df = fromPolars(pl.DataFrame({ a: [1, 2, 3, 4, 5, 6], y: [0, 1, 0, 1, 0, 1] }));
+    fits.mostRunning = 0;
+    const grid = { quality: [0.25, 0.875, 0.5], fail: [false] };
+    const search = await new ml.GridSearchCV(new Stub() as never, [grid, { quality: [0.99], fail: [true] }], { cv: 3, concurrency: 2 }).fit(df, 'y', { client });
+    assert.equal(fits.mostRunning, 2);
+    const r = search.cvResults!;
+    assert.deepEqual(r.columns.slice(0, 3), ['param_fail', 'param_quality', 'params']);
+    assert.deepEqual(r.getColumn('mean_test_score').toArray().map((x) => (Number.isNaN(x) ? 'NaN' : x)), [0.25, 0.875, 0.5, 'NaN']);
+    assert.deepEqual(r.getColumn('rank_test_score').toArray(), [3, 1, 2, 4]);
+    assert.deepEqual(r.getColumn('error').toArray(), [null, null, null, 'stub told to fail (quality 0.99)']);
+    assert.deepEqual(search.bestParams, { fail: false, quality: 0.875 });
+    assert.equal(search.bestScore, 0.875);
+    assert.ok((search.bestEstimator as unknown as Stub).fitted);
+    assert.deepEqual((search.bestEstimator as unknown as Stub).params, { quality: 0.875, fail: false });
+
+    const noRefit = await new ml.GridSearchCV(new Stub() as never, grid, { cv: 2, refit: false }).fit(df, 'y', { client });
+    assert.equal(noRefit.bestEstimator, undefined);
+    assert.throws(() => noRefit.predict(df), /not fitted; call fit\(\) before predict/);
+    await assert.rejects(new ml.GridSearchCV(new Stub() as never, { fail: [true] }, { cv: 2, errorScore: 'raise' }).fit(df, 'y', { client }), /stub told to fail/);
   });
 });

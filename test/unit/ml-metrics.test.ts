@@ -7,7 +7,7 @@ import { allocShard } from '../../ml/core/shared-shard.js';
 import type { Shard } from '../../ml/core/matrix.js';
 import { accuracyFromPairs, aucFromScoreCounts, confusionFromPairs, prfFromPairs, probabilityEps, r2From } from '../../ml/metrics/from-counts.js';
 import { MlDataError } from '../../ml/errors.js';
-import type { ScoreCounts } from '../../ml/metrics/kernels.js';
+import { mergeCounts, type ScoreCounts } from '../../ml/metrics/kernels.js';
 import { assertClose, readFixture } from '../helpers/ml-fixtures.js';
 
 interface Data { y_bin: number[]; score: number[]; pred_bin: number[]; y_multi: number[]; pred_multi: number[]; proba_multi: number[][]; y_reg: number[]; pred_reg: number[] }
@@ -62,6 +62,19 @@ describe('metrics from shard summaries, against scikit-learn', () => {
     assert.equal(aucFromScoreCounts(tied, 't'), ref.all_tied_auc);
     const onlyPositive = await shards(data.score, data.y_bin.map(() => 1)).map<ScoreCounts>('metrics/scores', { column: 0, posLabel: 1 });
     assert.throws(() => aucFromScoreCounts(onlyPositive, 'rocAucScore'), /only one class is present/);
+    await assert.rejects(shards(data.score.map((s, i) => (i === 3 ? Number.NaN : s)), data.y_bin).map('metrics/scores', { column: 0, posLabel: 1 }), /yPred holds NaN/);
+  });
+
+  it('score counts merge linearly: ties across parts add up, empty parts are nothing', () => {
+    const f = (xs: number[]) => Float64Array.from(xs);
+    const merged = mergeCounts([
+      { scores: f([0.1, 0.5, 0.9]), pos: f([1, 0, 2]), neg: f([0, 1, 0]) },
+      { scores: f([]), pos: f([]), neg: f([]) },
+      { scores: f([0.1, 0.1, 0.7, 0.9]), pos: f([0, 1, 1, 0]), neg: f([1, 0, 0, 3]) },
+    ]);
+    assert.deepEqual([...merged.scores], [0.1, 0.5, 0.7, 0.9]);
+    assert.deepEqual([...merged.pos], [2, 0, 1, 2]);
+    assert.deepEqual([...merged.neg], [1, 1, 0, 3]);
   });
 
   it('log loss: binary from one probability column (clipped at 0 and 1), multi-class from one column per label', async () => {

@@ -1,37 +1,11 @@
-// The searches' bookkeeping without a cluster: candidates from grids and distributions, fits at
-// most `concurrency` at once, failing fits, ranks, the results table and refit. The estimator
-// here is a stand-in whose fit and score touch no data.
+// The searches' parts that need no cluster: candidates from grids and distributions, ranks, and
+// options checked before anything runs (the rest is in test/integration/ml-search.test.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import pl from 'nodejs-polars';
-import { fromPolars, ml } from '../../index.js';
-import type { DataFrame } from '../../dataframe/frame.js';
+import { ml } from '../../index.js';
+import { Stub } from '../helpers/ml-search-stub.js';
 import { expandGrid, sampleParams } from '../../ml/model-selection/params.js';
 import { rankDescending } from '../../ml/model-selection/search.js';
-
-let running = 0;
-let mostRunning = 0;
-
-/** Scores `quality` (minus the fold's number / 100, so folds differ); fails when `fail` is set. */
-class Stub {
-  fitted = false;
-  constructor(readonly params: Record<string, unknown> = { quality: 0, fail: false }) {}
-  getParams() { return { ...this.params }; }
-  withParams(p: Record<string, unknown>) { return new Stub({ ...this.params, ...p }) as this; }
-  async fit(): Promise<this> {
-    running++;
-    mostRunning = Math.max(mostRunning, running);
-    await new Promise((resolve) => setImmediate(resolve));
-    running--;
-    if (this.params.fail) throw new Error(`stub told to fail (quality ${String(this.params.quality)})`);
-    this.fitted = true;
-    return this;
-  }
-  predict(X: DataFrame) { return X; }
-  async score(): Promise<number> { return this.params.quality as number; }
-}
-
-const df = fromPolars(pl.DataFrame({ a: [1, 2, 3, 4, 5, 6], y: [0, 1, 0, 1, 0, 1] }));
 
 test('a grid is every combination, keys sorted, the last varying fastest; lists of grids one after another', () => {
   assert.deepEqual(expandGrid({ b: [1, 2], a: ['x', 'y'] }, 't'), [{ a: 'x', b: 1 }, { a: 'x', b: 2 }, { a: 'y', b: 1 }, { a: 'y', b: 2 }]);
@@ -62,27 +36,6 @@ test('sampled candidates: the same for a seed, within their distributions; a gri
 
 test('ranks: 1 for the best, ties share the smallest, NaN last', () => {
   assert.deepEqual(rankDescending([0.5, 0.9, 0.5, Number.NaN, 0.7]), [3, 1, 3, 5, 2]);
-});
-
-test('fits run at most `concurrency` at once; a failing one scores NaN with its message; the best is refitted', async () => {
-  mostRunning = 0;
-  const grid = { quality: [0.25, 0.875, 0.5], fail: [false] };
-  const search = await new ml.GridSearchCV(new Stub() as never, [grid, { quality: [0.99], fail: [true] }], { cv: 3, concurrency: 2 }).fit(df, 'y');
-  assert.equal(mostRunning, 2);
-  const r = search.cvResults!;
-  assert.deepEqual(r.columns.slice(0, 3), ['param_fail', 'param_quality', 'params']);
-  assert.deepEqual(r.getColumn('mean_test_score').toArray().map((x) => (Number.isNaN(x) ? 'NaN' : x)), [0.25, 0.875, 0.5, 'NaN']);
-  assert.deepEqual(r.getColumn('rank_test_score').toArray(), [3, 1, 2, 4]);
-  assert.deepEqual(r.getColumn('error').toArray(), [null, null, null, 'stub told to fail (quality 0.99)']);
-  assert.deepEqual(search.bestParams, { fail: false, quality: 0.875 });
-  assert.equal(search.bestScore, 0.875);
-  assert.ok((search.bestEstimator as unknown as Stub).fitted);
-  assert.deepEqual((search.bestEstimator as unknown as Stub).params, { quality: 0.875, fail: false });
-
-  const noRefit = await new ml.GridSearchCV(new Stub() as never, grid, { cv: 2, refit: false }).fit(df, 'y');
-  assert.equal(noRefit.bestEstimator, undefined);
-  assert.throws(() => noRefit.predict(df), /not fitted; call fit\(\) before predict/);
-  await assert.rejects(new ml.GridSearchCV(new Stub() as never, { fail: [true] }, { cv: 2, errorScore: 'raise' }).fit(df, 'y'), /stub told to fail/);
 });
 
 test('options are checked before anything runs', () => {
