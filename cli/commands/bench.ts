@@ -7,6 +7,7 @@ import { startupBench, startupTable, type StartupBenchOptions } from '../../benc
 import { dataframeBench, dataframeTable, type DataframeBenchOptions } from '../../bench/dataframe.js';
 import { dashboardBench, type DashboardBenchOptions } from '../../bench/dashboard.js';
 import { mlBench, mlTable, type MlBenchOptions } from '../../bench/ml.js';
+import { searchBench, searchTable, type SearchBenchOptions } from '../../bench/search.js';
 
 /** Options of the `kubedask bench` subcommands, as ../definitions/bench.ts defines them. */
 interface Output { json?: boolean }
@@ -18,6 +19,7 @@ export type StartupBenchFlags = StartupBenchOptions & Output;
 export type DataframeBenchFlags = DataframeBenchOptions & Output;
 export type DashboardBenchFlags = DashboardBenchOptions & Output;
 export type MlBenchFlags = MlBenchOptions & Output;
+export type SearchBenchFlags = SearchBenchOptions & Output;
 
 export async function schedulerBenchCommand({ json, ...options }: SchedulerBenchFlags): Promise<void> {
   const result = await schedulerBench(options);
@@ -70,6 +72,11 @@ export async function dataframeBenchCommand({ json, ...options }: DataframeBench
 export async function mlBenchCommand({ json, ...options }: MlBenchFlags): Promise<void> {
   const result = await mlBench(options);
   process.stdout.write(json ? `${JSON.stringify(result)}\n` : mlTable(result));
+}
+
+export async function searchBenchCommand({ json, ...options }: SearchBenchFlags): Promise<void> {
+  const result = await searchBench(options);
+  process.stdout.write(json ? `${JSON.stringify(result)}\n` : searchTable(result));
 }
 
 export async function dashboardBenchCommand({ json, ...options }: DashboardBenchFlags): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AutoscaleBenchFlags, DashboardBenchFlags, DataframeBenchFlags, MlBenchFlags, OperatorBenchFlags, SchedulerBenchFlags, SimBenchFlags, StartupBenchFlags } from '../commands/bench.js';
+import type { AutoscaleBenchFlags, DashboardBenchFlags, DataframeBenchFlags, MlBenchFlags, OperatorBenchFlags, SchedulerBenchFlags, SearchBenchFlags, SimBenchFlags, StartupBenchFlags } from '../commands/bench.js';
 import { parseCount } from '../options.js';
 import { valued } from './option.js';
 
@@ -71,6 +71,15 @@ export function defineBench(program: Command): void {
     .option('--python <PATH>', 'the Python with scikit-learn, onnxruntime and polars (default: $KUBEDASK_BENCH_PYTHON, else python3)')
     .option('--no-peer', 'skip the Python peer')
     .action(async (flags: MlBenchFlags) => (await load()).mlBenchCommand(flags));
+
+  bench.command('search')
+    .description('a 6 x 3 cross-validated grid (LogisticRegression C) on flights-3m; beside scikit-learn\'s GridSearchCV and Ray Tune (Python) where installed')
+    .option('--json', 'print the result as one JSON line')
+    .addOption(valued('--runs <R>', 'runs; the median is reported', parseCount, 3))
+    .addOption(valued('--rows <N>', 'only the first N rows of flights-3m, 1,000 at least (a quick run; default all 3 M)', (v, flag) => parseCount(v, flag, 1000)))
+    .option('--python <PATH>', 'the Python with scikit-learn, polars and ray[tune] (default: $KUBEDASK_BENCH_PYTHON, else python3)')
+    .option('--no-peer', 'skip the Python peers')
+    .action(async (flags: SearchBenchFlags) => (await load()).searchBenchCommand(flags));
 
   bench.command('dashboard')
     .description('what the dashboard and its history cost the scheduler with many tasks and workers: none against N pages connected')
