@@ -9,7 +9,8 @@ import type { DataFrame } from '../../dataframe/frame.js';
 import { MlDataError, MlParamError } from '../errors.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
 import { isShardFitter, isShardTransformer, type Classifier, type Estimator, type FitOptions, type Predictor, type ShardFitter, type ShardTransformer, type Target, type Transformer } from './estimator.js';
-import { toShards } from './to-shards.js';
+import { toShards, type ShardsMeta } from './to-shards.js';
+import type { Shards } from './shards.js';
 
 export type PipelineStep = [name: string, estimator: Estimator | 'passthrough'];
 
@@ -165,24 +166,37 @@ async function fitOnShards(chain: ShardChain, X: DataFrame, y: DataFrame | undef
   }
 }
 
-/** One fitted pipeline, or why its fit failed. */
-export type SharedFit = { pipeline: Pipeline } | { error: unknown };
+/** A shard fitter whose fit can start from another fitted one of its class (LogisticRegression). */
+interface WarmStartable extends ShardFitter {
+  readonly warmStarts: true;
+  fitShards(shards: Shards, meta: ShardsMeta, start?: ShardFitter): Promise<unknown>;
+}
+
+/** One fitted pipeline, or why its fit failed; `seconds`: its last step's fit plus its share of the common part. */
+export type SharedFit = ({ pipeline: Pipeline } | { error: unknown }) & { seconds: number };
 
 /**
  * Fits pipelines that differ only in their last step's parameters, on shards of X built once:
  * the first one's transformers are fitted and applied to the shards once, and each last step is
  * fitted on the transformed shards (up to `concurrency` at once). The pipelines returned share
- * those fitted transformers. A last step's failure is its own; a failure before (building the
- * shards, a transformer) throws. Undefined when the steps cannot all be fitted on shards
- * (fit each pipeline then).
+ * those fitted transformers. With `warmStart`, last steps that can start from another's solution
+ * (LogisticRegression) are fitted one after another in the order given, each from the one
+ * before (a regularisation path: the same optima in fewer iterations). A last step's failure is
+ * its own; a failure before (building the shards, a transformer) throws. Undefined when the
+ * steps cannot all be fitted on shards (fit each pipeline then).
  */
-export async function fitSharingPrefix(pipelines: readonly Pipeline[], X: DataFrame, y: Target | undefined, options: FitOptions, concurrency: number): Promise<SharedFit[] | undefined> {
+export async function fitSharingPrefix(
+  pipelines: readonly Pipeline[], X: DataFrame, y: Target | undefined, options: FitOptions, concurrency: number, warmStart = false,
+  /** Told of each outcome as it comes (a search scores a candidate while the next fits). */
+  each: (i: number, fit: SharedFit) => void = () => undefined,
+): Promise<SharedFit[] | undefined> {
   const [Xin, yt] = splitTarget(X, y);
   const first = pipelines[0];
   const chain = first && shardChain(first.steps, yt !== undefined);
   const lasts = pipelines.map((p) => shardChain(p.steps, yt !== undefined)?.last);
   if (!chain || lasts.some((l) => l === undefined || l.shardInput.y !== chain.last.shardInput.y || l.shardInput.classify !== chain.last.shardInput.classify)) return undefined;
   const caller = `Pipeline (${[...chain.transformers, chain.last].map((e) => e.constructor.name).join(', ')})`;
+  const t0 = performance.now();
   const built = await toShards(Xin, chain.last.shardInput.y === 'required' ? yt : undefined, { ...options, classify: chain.last.shardInput.classify, caller });
   const { meta } = built;
   let { shards } = built;
@@ -194,17 +208,27 @@ export async function fitSharingPrefix(pipelines: readonly Pipeline[], X: DataFr
       await shards.release();
       shards = next;
     }
+    const common = (performance.now() - t0) / 1000 / pipelines.length;
     const out: SharedFit[] = new Array(pipelines.length);
+    const fitOne = async (i: number, start?: ShardFitter) => {
+      const t1 = performance.now();
+      try {
+        await (lasts[i] as WarmStartable).fitShards(shards, meta, start);
+        out[i] = { pipeline: new Pipeline([...first.steps.slice(0, -1), pipelines[i]!.steps.at(-1)!]), seconds: common + (performance.now() - t1) / 1000 };
+      } catch (error) {
+        out[i] = { error, seconds: common + (performance.now() - t1) / 1000 };
+      }
+      each(i, out[i]!);
+      return 'pipeline' in out[i]!;
+    };
+    if (warmStart && lasts.every((l) => (l as Partial<WarmStartable>).warmStarts === true && l!.constructor === lasts[0]!.constructor)) {
+      let start: ShardFitter | undefined;
+      for (let i = 0; i < pipelines.length; i++) start = (await fitOne(i, start)) ? lasts[i] : undefined;
+      return out;
+    }
     let next = 0;
     const fitter = async () => {
-      for (let i = next++; i < pipelines.length; i = next++) {
-        try {
-          await lasts[i]!.fitShards(shards, meta);
-          out[i] = { pipeline: new Pipeline([...first.steps.slice(0, -1), pipelines[i]!.steps.at(-1)!]) };
-        } catch (error) {
-          out[i] = { error };
-        }
-      }
+      for (let i = next++; i < pipelines.length; i = next++) await fitOne(i);
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, pipelines.length) }, fitter));
     return out;

@@ -65,6 +65,24 @@ describe('searches on a cluster', () => {
     });
   }
 
+  it('warm starts along the grid reach the same scores with fewer solver rounds', { timeout: 120_000 }, async () => {
+    const client = fx.client;
+    const df = fromPolars(frame(), { partitions: 3 }).persist({ client });
+    const glmTasks = () => fx.cluster.scheduler.core.state.groupProgress().find((g) => g.group === 'ml-linear-glm')?.total ?? 0;
+    const run = async (warmStart: boolean) => {
+      const before = glmTasks();
+      // The default tol (1e-4), as a search would run: a warm start saves most where rounds stop early.
+      const defaults = new ml.Pipeline([['scale', new ml.StandardScaler()], ['clf', new ml.LogisticRegression()]]);
+      const s = await new ml.GridSearchCV(defaults, reference.grid, { cv: { testFold: 'fold' }, scoring: 'neg_log_loss', refit: false, warmStart }).fit(df, 'y', { client });
+      return { rounds: glmTasks() - before, means: s.cvResults!.getColumn('mean_test_score').toArray() as number[], fitTimes: s.cvResults!.getColumn('mean_fit_time').toArray() as number[] };
+    };
+    const cold = await run(false);
+    const warm = await run(true);
+    warm.means.forEach((m, i) => assert.ok(Math.abs(m - cold.means[i]!) < 1e-4, `candidate ${i}: ${m} warm, ${cold.means[i]} cold`));
+    assert.ok(warm.rounds < cold.rounds, `solver rounds: ${warm.rounds} warm, ${cold.rounds} cold (deterministic: the same data, the same rounds)`);
+    assert.ok(warm.fitTimes.every((t) => t > 0));
+  });
+
   it('RandomizedSearchCV: the same candidates for a seed, drawn from lists and distributions; KFold folds; a failing candidate scores NaN with its error', { timeout: 120_000 }, async () => {
     const client = fx.client;
     const df = fromPolars(frame().drop('fold'), { partitions: 3 }).persist({ client });
