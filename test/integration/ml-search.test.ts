@@ -2,11 +2,14 @@
 // on the same folds (test/fixtures/ml/search_reference.py, PredefinedSplit on a fold column):
 // the same best parameters, every mean and fold score within 0.001, the same ranks.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import pl from 'nodejs-polars';
-import { fromPolars, ml } from '../../index.js';
-import { useCluster } from '../helpers/cluster.js';
+import { fromPolars, ml, readParquet } from '../../index.js';
+import { useCluster, withCluster } from '../helpers/cluster.js';
+import { waitUntil } from '../helpers/wait.js';
 import { fits, Stub } from '../helpers/ml-search-stub.js';
 
 interface Search { mean_test_score: number[]; std_test_score: number[]; rank_test_score: number[]; splits: number[][]; best_params: Record<string, number>; best_score: number }
@@ -131,5 +134,32 @@ describe('searches on a cluster', () => {
     assert.equal(noRefit.bestEstimator, undefined);
     assert.throws(() => noRefit.predict(df), /not fitted; call fit\(\) before predict/);
     await assert.rejects(new ml.GridSearchCV(new Stub() as never, { fail: [true] }, { cv: 2, errorScore: 'raise' }).fit(df, 'y', { client }), /stub told to fail/);
+  });
+
+  it('a worker killed with SIGKILL during a search: the same results', { timeout: 180_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubedask-search-kill-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    // Copies of the data, so that the search runs long enough to be interrupted; from a file, so lost partitions can be read again.
+    pl.concat(Array.from({ length: 100 }, () => frame())).writeParquet(join(dir, 'data.parquet'));
+    const search = () => new ml.GridSearchCV(pipeline(), reference.grid, { cv: { testFold: 'fold' }, scoring: 'neg_log_loss' });
+    await withCluster({ workers: 3, threads: 1 }, async (cluster, client) => {
+      const source = () => readParquet(join(dir, 'data.parquet'), { partitionRows: 8_000 });
+      const quiet = await search().fit(source(), 'y', { client });
+      const running = search().fit(source(), 'y', { client });
+      let victim = '';
+      await waitUntil(async () => {
+        const h = await client.history();
+        const fitting = h.progress.filter((g) => g.group === 'ml-linear-glm').reduce((n, g) => n + g.done, 0) > 2 * (quiet.cvResults!.height);
+        victim = fitting ? (await client.clusterInfo()).workers.find((w) => w.inMemory > 0)?.name ?? '' : '';
+        return victim !== '';
+      }, 'the search to be fitting', 90_000);
+      process.kill(cluster.workerPids[victim]!, 'SIGKILL');
+      const interrupted = await running;
+      for (const column of ['mean_test_score', 'split0_test_score', 'split1_test_score', 'split2_test_score', 'rank_test_score']) {
+        assert.deepEqual(interrupted.cvResults!.getColumn(column).toArray(), quiet.cvResults!.getColumn(column).toArray(), column);
+      }
+      assert.deepEqual(interrupted.bestParams, quiet.bestParams);
+      assert.deepEqual((interrupted.bestEstimator!.namedSteps.clf as ml.LogisticRegression).coef, (quiet.bestEstimator!.namedSteps.clf as ml.LogisticRegression).coef);
+    });
   });
 });
