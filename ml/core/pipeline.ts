@@ -187,8 +187,8 @@ export type SharedFit = ({ pipeline: Pipeline } | { error: unknown }) & { second
  */
 export async function fitSharingPrefix(
   pipelines: readonly Pipeline[], X: DataFrame, y: Target | undefined, options: FitOptions, concurrency: number, warmStart = false,
-  /** Told of each outcome as it comes (a search scores a candidate while the next fits). */
-  each: (i: number, fit: SharedFit) => void = () => undefined,
+  /** Told of each outcome as it comes (a search scores a candidate while the next fits); false: start no more fits. */
+  each: (i: number, fit: SharedFit) => boolean | void = () => undefined,
 ): Promise<SharedFit[] | undefined> {
   const [Xin, yt] = splitTarget(X, y);
   const first = pipelines[0];
@@ -210,6 +210,7 @@ export async function fitSharingPrefix(
     }
     const common = (performance.now() - t0) / 1000 / pipelines.length;
     const out: SharedFit[] = new Array(pipelines.length);
+    let stop = false;
     const fitOne = async (i: number, start?: ShardFitter) => {
       const t1 = performance.now();
       try {
@@ -218,17 +219,17 @@ export async function fitSharingPrefix(
       } catch (error) {
         out[i] = { error, seconds: common + (performance.now() - t1) / 1000 };
       }
-      each(i, out[i]!);
+      if (each(i, out[i]!) === false) stop = true;
       return 'pipeline' in out[i]!;
     };
     if (warmStart && lasts.every((l) => (l as Partial<WarmStartable>).warmStarts === true && l!.constructor === lasts[0]!.constructor)) {
       let start: ShardFitter | undefined;
-      for (let i = 0; i < pipelines.length; i++) start = (await fitOne(i, start)) ? lasts[i] : undefined;
+      for (let i = 0; i < pipelines.length && !stop; i++) start = (await fitOne(i, start)) ? lasts[i] : undefined;
       return out;
     }
     let next = 0;
     const fitter = async () => {
-      for (let i = next++; i < pipelines.length; i = next++) await fitOne(i);
+      for (let i = next++; i < pipelines.length && !stop; i = next++) await fitOne(i);
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, pipelines.length) }, fitter));
     return out;

@@ -69,31 +69,36 @@ export function scoreCounts(params: { column: number; posLabel: number }, shard:
   ]);
 }
 
+type Counts = { scores: ArrayLike<number>; pos: ArrayLike<number>; neg: ArrayLike<number> };
+
 /**
  * Score counts merged: each part's scores ascending (repeats allowed), the result's distinct and
- * ascending with their positives and negatives added up. Linear in the parts' lengths.
+ * ascending with their positives and negatives added up. Parts are merged two at a time, in
+ * rounds: O(n log parts).
  */
-export function mergeCounts(parts: ReadonlyArray<{ scores: ArrayLike<number>; pos: ArrayLike<number>; neg: ArrayLike<number> }>): ScoreCounts {
-  const total = parts.reduce((n, p) => n + p.scores.length, 0);
+export function mergeCounts(parts: readonly Counts[]): ScoreCounts {
+  let round: Counts[] = parts.length > 0 ? [...parts] : [{ scores: [], pos: [], neg: [] }];
+  if (round.length === 1) round = [mergeTwo(round[0]!, { scores: [], pos: [], neg: [] })]; // a single part's repeats folded too
+  while (round.length > 1) {
+    const next: Counts[] = [];
+    for (let i = 0; i < round.length; i += 2) next.push(i + 1 < round.length ? mergeTwo(round[i]!, round[i + 1]!) : round[i]!);
+    round = next;
+  }
+  return round[0] as ScoreCounts;
+}
+
+function mergeTwo(a: Counts, b: Counts): ScoreCounts {
+  const total = a.scores.length + b.scores.length;
   const scores = new Float64Array(total), pos = new Float64Array(total), neg = new Float64Array(total);
-  const at = parts.map(() => 0);
   let n = 0;
-  for (;;) {
-    let best = -1;
-    let min = Infinity;
-    for (let i = 0; i < parts.length; i++) {
-      const part = parts[i]!;
-      if (at[i]! < part.scores.length && (best < 0 || part.scores[at[i]!]! < min)) {
-        best = i;
-        min = part.scores[at[i]!]!;
-      }
-    }
-    if (best < 0) break;
-    const part = parts[best]!;
-    const i = at[best]!++;
-    if (n === 0 || scores[n - 1] !== min) scores[n++] = min;
-    pos[n - 1]! += part.pos[i]!;
-    neg[n - 1]! += part.neg[i]!;
+  for (let i = 0, j = 0; i < a.scores.length || j < b.scores.length;) {
+    const fromA = j >= b.scores.length || (i < a.scores.length && a.scores[i]! <= b.scores[j]!);
+    const part = fromA ? a : b;
+    const k = fromA ? i++ : j++;
+    const s = part.scores[k]!;
+    if (n === 0 || scores[n - 1] !== s) scores[n++] = s;
+    pos[n - 1]! += part.pos[k]!;
+    neg[n - 1]! += part.neg[k]!;
   }
   return { scores: scores.slice(0, n), pos: pos.slice(0, n), neg: neg.slice(0, n) };
 }

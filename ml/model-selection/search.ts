@@ -94,20 +94,23 @@ abstract class BaseSearchCV<E extends Estimator> {
     const groups = this.estimator instanceof Pipeline ? byPrefix(this.estimator, candidates) : candidates.map((_, c) => [c]);
     const jobs = groups.flatMap((group) => folds.map((fold, f) => ({ group, f, fold })));
     const { errorScore, concurrency, warmStart } = this.options;
+    // One limit over both levels: jobs at once, times the fits each runs at once.
+    const outer = Math.min(concurrency, jobs.length);
+    const inner = Math.max(1, Math.floor(concurrency / outer));
     let next = 0;
     let failed: unknown;
     const worker = async () => {
       while (failed === undefined && next < jobs.length) {
         const { group, f, fold } = jobs[next++]!;
         try {
-          const outcomes = await fitGroup(group.map((c) => estimators[c]!.withParams({})), fold, score, options, errorScore, concurrency, warmStart);
+          const outcomes = await fitGroup(group.map((c) => estimators[c]!.withParams({})), fold, score, options, errorScore, inner, warmStart);
           group.forEach((c, i) => { results[c]![f] = outcomes[i]!; });
         } catch (err) {
           failed ??= err;
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, jobs.length) }, worker));
+    await Promise.all(Array.from({ length: outer }, worker));
     if (failed !== undefined) throw failed;
 
     const means = results.map((r) => mean(r.map((x) => x.score)));
@@ -214,13 +217,23 @@ function predefinedFolds(X: DataFrame, y: string | undefined, col: string, k: nu
 /** The column a search tags rows with their KFold fold. */
 const FOLD = '__kd_fold';
 
+/** A key equal only for equal values: JSON, but with NaN, the infinities, -0, undefined and BigInt kept apart. */
+function valueKey(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0) ? v : `number:${Object.is(v, -0) ? '-0' : String(v)}`;
+    if (typeof v === 'bigint') return `bigint:${v}`;
+    if (v === undefined) return 'undefined:';
+    return v;
+  });
+}
+
 /** Candidate indices grouped by their parameters of every step but the pipeline's last. */
 function byPrefix(pipeline: Pipeline, candidates: Array<Record<string, unknown>>): number[][] {
   const last = `${pipeline.steps.at(-1)![0]}__`;
   const groups = new Map<string, number[]>();
   candidates.forEach((params, c) => {
     const prefix = Object.entries(params).filter(([k]) => !k.startsWith(last)).sort(([a], [b]) => (a < b ? -1 : 1));
-    const key = JSON.stringify(prefix);
+    const key = valueKey(prefix);
     groups.set(key, [...(groups.get(key) ?? []), c]);
   });
   return [...groups.values()];
@@ -239,28 +252,29 @@ async function fitGroup(
     // Each candidate is scored as soon as it is fitted, while the next ones fit.
     const scored: Array<Promise<FoldResult>> = [];
     const scoreOne = async (s: SharedFit): Promise<FoldResult> => {
-      const fitSeconds = s.seconds;
-      if ('error' in s) {
-        if (errorScore === 'raise') throw s.error;
-        return { score: errorScore, fitSeconds, scoreSeconds: 0, error: (s.error as Error).message };
-      }
-      const t1 = performance.now();
-      const value = await score(s.pipeline, fold.testX, fold.testY, options);
-      return { score: value, fitSeconds, scoreSeconds: (performance.now() - t1) / 1000 };
+      if ('error' in s) return failure(s.error, errorScore, s.seconds);
+      return scoreFitted(s.pipeline, fold, score, options, errorScore, s.seconds);
     };
     let shared: SharedFit[] | undefined;
+    let stopped = false;
     try {
       shared = await fitSharingPrefix(estimators as Pipeline[], fold.trainX, fold.trainY, options, concurrency, warmStart, (i, s) => {
         scored[i] = scoreOne(s);
-        scored[i].catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+        // With 'raise', a failure ends the group: no more fits are started.
+        scored[i].catch(() => { stopped = true; });
+        return !stopped && !('error' in s && errorScore === 'raise');
       });
     } catch (err) {
       await Promise.allSettled(scored);
-      if (errorScore === 'raise') throw err;
-      const fitSeconds = (performance.now() - t0) / 1000;
-      return estimators.map(() => ({ score: errorScore, fitSeconds, scoreSeconds: 0, error: (err as Error).message }));
+      return estimators.map(() => failure(err, errorScore, (performance.now() - t0) / 1000));
     }
-    if (shared) return Promise.all(scored);
+    if (shared) {
+      // Every scoring ends before the group does (the search releases the folds' rows after).
+      const settled = await Promise.allSettled(scored);
+      const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (rejected) throw rejected.reason;
+      return settled.map((r) => (r as PromiseFulfilledResult<FoldResult>).value);
+    }
   }
   const out: FoldResult[] = [];
   for (const e of estimators) out.push(await fitAndScore(e, fold, score, options, errorScore));
@@ -272,12 +286,26 @@ async function fitAndScore(e: Estimator, fold: Fold, score: ScorerFunction, opti
   try {
     await e.fit(fold.trainX, fold.trainY, options);
   } catch (err) {
-    if (errorScore === 'raise') throw err;
-    return { score: errorScore, fitSeconds: (performance.now() - t0) / 1000, scoreSeconds: 0, error: (err as Error).message };
+    return failure(err, errorScore, (performance.now() - t0) / 1000);
   }
+  return scoreFitted(e, fold, score, options, errorScore, (performance.now() - t0) / 1000);
+}
+
+/** The fitted candidate's score on the fold's test rows; a scorer that throws (one class in a test fold, NaN predictions) counts as errorScore, as a failed fit does. */
+async function scoreFitted(e: Estimator, fold: Fold, score: ScorerFunction, options: FitOptions, errorScore: 'raise' | number, fitSeconds: number): Promise<FoldResult> {
   const t1 = performance.now();
-  const s = await score(e, fold.testX, fold.testY, options);
-  return { score: s, fitSeconds: (t1 - t0) / 1000, scoreSeconds: (performance.now() - t1) / 1000 };
+  try {
+    const value = await score(e, fold.testX, fold.testY, options);
+    return { score: value, fitSeconds, scoreSeconds: (performance.now() - t1) / 1000 };
+  } catch (err) {
+    return { ...failure(err, errorScore, fitSeconds), scoreSeconds: (performance.now() - t1) / 1000 };
+  }
+}
+
+/** errorScore and the error's message; with 'raise', the error itself. */
+function failure(err: unknown, errorScore: 'raise' | number, fitSeconds: number): FoldResult {
+  if (errorScore === 'raise') throw err;
+  return { score: errorScore, fitSeconds, scoreSeconds: 0, error: err instanceof Error ? err.message : String(err) };
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -299,9 +327,9 @@ function resultsTable(candidates: Array<Record<string, unknown>>, results: FoldR
   for (const name of names) {
     const values = candidates.map((c) => c[name]);
     const numeric = values.every((v) => typeof v === 'number');
-    columns[`param_${name}`] = numeric ? values : values.map((v) => (v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v)));
+    columns[`param_${name}`] = numeric ? values : values.map((v) => (v === undefined ? null : typeof v === 'string' ? v : valueKey(v)));
   }
-  columns.params = candidates.map((c) => JSON.stringify(c));
+  columns.params = candidates.map((c) => valueKey(c));
   const nFolds = results[0]!.length;
   for (let f = 0; f < nFolds; f++) columns[`split${f}_test_score`] = results.map((r) => r[f]!.score);
   columns.mean_test_score = means;

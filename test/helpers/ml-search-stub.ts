@@ -4,7 +4,7 @@ import type { DataFrame } from '../../dataframe/frame.js';
 
 export const fits = { running: 0, mostRunning: 0 };
 
-/** Scores `quality`; its fit fails when `fail` is set. */
+/** Scores `quality`; its fit fails when `fail` is set, its score when `scoreFails` is. */
 export class Stub {
   fitted = false;
   constructor(readonly params: Record<string, unknown> = { quality: 0, fail: false }) {}
@@ -20,5 +20,8 @@ export class Stub {
     return this;
   }
   predict(X: DataFrame) { return X; }
-  async score(): Promise<number> { return this.params.quality as number; }
+  async score(): Promise<number> {
+    if (this.params.scoreFails) throw new Error('stub scorer told to fail');
+    return this.params.quality as number;
+  }
 }

@@ -118,13 +118,13 @@ describe('searches on a cluster', () => {
     const df = fromPolars(pl.DataFrame({ a: [1, 2, 3, 4, 5, 6], y: [0, 1, 0, 1, 0, 1] }));
     fits.mostRunning = 0;
     const grid = { quality: [0.25, 0.875, 0.5], fail: [false] };
-    const search = await new ml.GridSearchCV(new Stub() as never, [grid, { quality: [0.99], fail: [true] }], { cv: 3, concurrency: 2 }).fit(df, 'y', { client });
+    const search = await new ml.GridSearchCV(new Stub() as never, [grid, { quality: [0.99], fail: [true] }, { quality: [0.98], scoreFails: [true] }], { cv: 3, concurrency: 2 }).fit(df, 'y', { client });
     assert.equal(fits.mostRunning, 2);
     const r = search.cvResults!;
-    assert.deepEqual(r.columns.slice(0, 3), ['param_fail', 'param_quality', 'params']);
-    assert.deepEqual(r.getColumn('mean_test_score').toArray().map((x) => (Number.isNaN(x) ? 'NaN' : x)), [0.25, 0.875, 0.5, 'NaN']);
-    assert.deepEqual(r.getColumn('rank_test_score').toArray(), [3, 1, 2, 4]);
-    assert.deepEqual(r.getColumn('error').toArray(), [null, null, null, 'stub told to fail (quality 0.99)']);
+    assert.deepEqual(r.columns.slice(0, 4), ['param_fail', 'param_quality', 'param_scoreFails', 'params']);
+    assert.deepEqual(r.getColumn('mean_test_score').toArray().map((x) => (Number.isNaN(x) ? 'NaN' : x)), [0.25, 0.875, 0.5, 'NaN', 'NaN']);
+    assert.deepEqual(r.getColumn('rank_test_score').toArray(), [3, 1, 2, 4, 4]);
+    assert.deepEqual(r.getColumn('error').toArray(), [null, null, null, 'stub told to fail (quality 0.99)', 'stub scorer told to fail']);
     assert.deepEqual(search.bestParams, { fail: false, quality: 0.875 });
     assert.equal(search.bestScore, 0.875);
     assert.ok((search.bestEstimator as unknown as Stub).fitted);
@@ -134,6 +134,7 @@ describe('searches on a cluster', () => {
     assert.equal(noRefit.bestEstimator, undefined);
     assert.throws(() => noRefit.predict(df), /not fitted; call fit\(\) before predict/);
     await assert.rejects(new ml.GridSearchCV(new Stub() as never, { fail: [true] }, { cv: 2, errorScore: 'raise' }).fit(df, 'y', { client }), /stub told to fail/);
+    await assert.rejects(new ml.GridSearchCV(new Stub() as never, { scoreFails: [true] }, { cv: 2, errorScore: 'raise' }).fit(df, 'y', { client }), /stub scorer told to fail/);
   });
 
   it('a worker killed with SIGKILL during a search: the same results', { timeout: 180_000 }, async () => {

@@ -75,6 +75,18 @@ describe('metrics from shard summaries, against scikit-learn', () => {
     assert.deepEqual([...merged.scores], [0.1, 0.5, 0.7, 0.9]);
     assert.deepEqual([...merged.pos], [2, 0, 1, 2]);
     assert.deepEqual([...merged.neg], [1, 1, 0, 3]);
+    // Five parts (merged in rounds, one left over each time) against counting all the rows at once.
+    const parts = Array.from({ length: 5 }, (_, p) => {
+      const scores = Array.from({ length: 7 + p }, (_, i) => Math.round(Math.sin(p * 31 + i) * 4) / 4).sort((a, b) => a - b);
+      return { scores: f(scores), pos: f(scores.map((_, i) => i % 2)), neg: f(scores.map((_, i) => 1 - (i % 2))) };
+    });
+    const all = new Map<number, [number, number]>();
+    for (const part of parts) part.scores.forEach((s, i) => { const e = all.get(s) ?? [0, 0]; e[0] += part.pos[i]!; e[1] += part.neg[i]!; all.set(s, e); });
+    const expected = [...all].sort((a, b) => a[0] - b[0]);
+    const got = mergeCounts(parts);
+    assert.deepEqual([...got.scores], expected.map(([s]) => s));
+    assert.deepEqual([...got.pos], expected.map(([, [p]]) => p));
+    assert.deepEqual([...got.neg], expected.map(([, [, n]]) => n));
   });
 
   it('log loss: binary from one probability column (clipped at 0 and 1), multi-class from one column per label', async () => {
