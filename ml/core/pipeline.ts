@@ -146,10 +146,20 @@ function shardChain(steps: PipelineStep[], hasY: boolean): ShardChain | undefine
 
 /** The chain fitted on shards of X (and y, when the last step takes it) built once. */
 async function fitOnShards(chain: ShardChain, X: DataFrame, y: DataFrame | undefined, options: FitOptions): Promise<void> {
+  await withTransformedShards(chain, X, y, options, (shards, meta) => chain.last.fitShards(shards, meta));
+}
+
+/**
+ * Builds shards of X (and y, when the chain's last step takes it), fits each transformer on them
+ * and applies it where they are, then runs `use` on the transformed shards; they are released
+ * after, whatever happens.
+ */
+async function withTransformedShards<T>(
+  chain: ShardChain, X: DataFrame, y: DataFrame | undefined, options: FitOptions, use: (shards: Shards, meta: ShardsMeta) => Promise<T>,
+): Promise<T> {
   const { last } = chain;
   const caller = `Pipeline (${[...chain.transformers, last].map((e) => e.constructor.name).join(', ')})`;
-  const withY = last.shardInput.y === 'required';
-  const built = await toShards(X, withY ? y : undefined, { ...options, classify: last.shardInput.classify, caller });
+  const built = await toShards(X, last.shardInput.y === 'required' ? y : undefined, { ...options, classify: last.shardInput.classify, caller });
   const { meta } = built;
   let { shards } = built;
   try {
@@ -160,7 +170,7 @@ async function fitOnShards(chain: ShardChain, X: DataFrame, y: DataFrame | undef
       await shards.release();
       shards = next;
     }
-    await last.fitShards(shards, meta);
+    return await use(shards, meta);
   } finally {
     await shards.release();
   }
@@ -195,19 +205,8 @@ export async function fitSharingPrefix(
   const chain = first && shardChain(first.steps, yt !== undefined);
   const lasts = pipelines.map((p) => shardChain(p.steps, yt !== undefined)?.last);
   if (!chain || lasts.some((l) => l === undefined || l.shardInput.y !== chain.last.shardInput.y || l.shardInput.classify !== chain.last.shardInput.classify)) return undefined;
-  const caller = `Pipeline (${[...chain.transformers, chain.last].map((e) => e.constructor.name).join(', ')})`;
   const t0 = performance.now();
-  const built = await toShards(Xin, chain.last.shardInput.y === 'required' ? yt : undefined, { ...options, classify: chain.last.shardInput.classify, caller });
-  const { meta } = built;
-  let { shards } = built;
-  try {
-    for (const step of chain.transformers) {
-      await step.fitShards(shards, meta);
-      const { kernel, params } = step.shardTransform();
-      const next = shards.derive(kernel, params);
-      await shards.release();
-      shards = next;
-    }
+  return withTransformedShards(chain, Xin, yt, options, async (shards, meta) => {
     const common = (performance.now() - t0) / 1000 / pipelines.length;
     const out: SharedFit[] = new Array(pipelines.length);
     let stop = false;
@@ -233,9 +232,7 @@ export async function fitSharingPrefix(
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, pipelines.length) }, fitter));
     return out;
-  } finally {
-    await shards.release();
-  }
+  });
 }
 
 /** y named as a column of X: X without it, and it as a one-column DataFrame of the same partitions. */
