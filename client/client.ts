@@ -16,6 +16,7 @@ import { findNested, replaceNested } from './nested.js';
 import type { AnyFunction, ModuleFunction, ModuleFunctions, TaskFunction } from './task-functions.js';
 import type { ArgOf, ArgsOf, FuturesOf, Gathered, ResultOf } from './typed-args.js';
 import { SchedulerRpc, type RebalanceResult } from './scheduler-rpc.js';
+import { DEFAULT_REBALANCE_TIMEOUT_MS, MAX_TIMER_MS } from '../scheduler/server/balance.js';
 import { ScatterFailedError, ValueMissingError } from './errors.js';
 import { SCHEDULER_ADDRESS_ENV, TLS_ENV } from '../operator/api/types.js';
 import { checkWorkerLogsOptions, type WorkerLogs, type WorkerLogsOptions } from './worker-logs.js';
@@ -43,9 +44,6 @@ export interface Completed<F extends Future = Future> {
 const MAX_SUBMIT_BYTES = 32 * 1024 * 1024;
 /** How long cancel() waits for the scheduler's reports before returning anyway. */
 const CANCEL_REPORT_MS = 10_000;
-
-/** The longest a Node.js timer can wait (a longer one fires at once). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Client implements FutureOwner {
   /** Open clients, oldest first: the last is the default client. */
@@ -306,7 +304,7 @@ export class Client implements FutureOwner {
     this.assertOpen();
     const list = futures === undefined ? [] : futures instanceof Future ? [futures] : [...futures];
     if (list.some((f) => !(f instanceof Future))) throw new KubedaskError('rebalance: give Futures (or nothing, for every key in memory)');
-    const timeoutMs = options.timeoutMs ?? 60_000;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_REBALANCE_TIMEOUT_MS;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMER_MS) {
       throw new KubedaskError(`rebalance: timeoutMs must be an integer from 1 to ${MAX_TIMER_MS}, got ${String(timeoutMs)}`);
     }

@@ -21,8 +21,9 @@ export interface TaskOptions {
    */
   barrier?: boolean;
   /**
-   * Internal (ML shard kernels, predictOnnx): the task runs where its largest own dependency (one no other task reads; else its largest) is, never moved
-   * to balance load, as Dask's workers= with allow_other_workers=False.
+   * Internal (ML shard kernels, predictOnnx): the task runs where its largest own dependency
+   * (one no other task reads; else its largest) is, never moved to balance load, as Dask's
+   * workers= with allow_other_workers=False.
    */
   stayWithData?: boolean;
 }

@@ -79,7 +79,7 @@ export function prfFromPairs(pairs: Record<string, number>, metric: 'precision' 
 
 /** Exact ROC AUC from per-shard sorted score counts: P(score of a positive > a negative's) + half the ties, as the trapezoids of scikit-learn's curve. */
 export function aucFromScoreCounts(parts: ReadonlyArray<{ scores: ArrayLike<number>; pos: ArrayLike<number>; neg: ArrayLike<number> }>, caller: string): number {
-  // Each shard's scores are ascending: one linear merge, not a Map and a sort of all of them.
+  // Each shard's scores are ascending: merged, not put in a Map and sorted again.
   const { pos, neg } = mergeCounts(parts);
   let negBelow = 0, area = 0, P = 0, N = 0;
   for (let i = 0; i < pos.length; i++) {

@@ -77,8 +77,9 @@ type Counts = { scores: ArrayLike<number>; pos: ArrayLike<number>; neg: ArrayLik
  * rounds: O(n log parts).
  */
 export function mergeCounts(parts: readonly Counts[]): ScoreCounts {
-  let round: Counts[] = parts.length > 0 ? [...parts] : [{ scores: [], pos: [], neg: [] }];
-  if (round.length === 1) round = [mergeTwo(round[0]!, { scores: [], pos: [], neg: [] })]; // a single part's repeats folded too
+  // One part or none still goes through mergeTwo: a part's repeated scores are folded too.
+  if (parts.length <= 1) return mergeTwo(parts[0] ?? NO_COUNTS, NO_COUNTS);
+  let round: readonly Counts[] = parts;
   while (round.length > 1) {
     const next: Counts[] = [];
     for (let i = 0; i < round.length; i += 2) next.push(i + 1 < round.length ? mergeTwo(round[i]!, round[i + 1]!) : round[i]!);
@@ -86,6 +87,8 @@ export function mergeCounts(parts: readonly Counts[]): ScoreCounts {
   }
   return round[0] as ScoreCounts;
 }
+
+const NO_COUNTS: Counts = { scores: [], pos: [], neg: [] };
 
 function mergeTwo(a: Counts, b: Counts): ScoreCounts {
   const total = a.scores.length + b.scores.length;

@@ -7,6 +7,8 @@ import type { SchedulerCore } from './core.js';
 export interface BalanceOutcome { moved: number; bytes: number; dropped: number; abandoned: number }
 
 export const DEFAULT_REBALANCE_TIMEOUT_MS = 60_000;
+/** The longest a Node.js timer can wait (a longer one fires at once). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Who waits on which request. */
 export class Balances {
@@ -29,8 +31,7 @@ export async function rebalance(core: SchedulerCore, keys: readonly string[], ti
   const requestId = randomUUID();
   const outcome = core.balances.outcome(requestId);
   core.handle({ type: 'balance-data', requestId, keys: keys.length > 0 ? [...keys] : null });
-  // A Node.js timer longer than 2^31-1 ms fires at once.
-  const ms = timeoutMs > 0 ? Math.min(timeoutMs, 2 ** 31 - 1) : DEFAULT_REBALANCE_TIMEOUT_MS;
+  const ms = timeoutMs > 0 ? Math.min(timeoutMs, MAX_TIMER_MS) : DEFAULT_REBALANCE_TIMEOUT_MS;
   const deadline = setTimeout(() => core.handle({ type: 'balance-data-expired', requestId }), ms);
   deadline.unref();
   try {

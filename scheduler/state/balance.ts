@@ -1,9 +1,9 @@
 // Rebalancing data (Client.rebalance, as dask.distributed's): moves keys in memory from
 // workers holding more than their share of them to workers holding less, so that work over
 // persisted data spreads over every worker; extra copies of a key are freed. Root tasks go to
-// whichever worker frees a slot first, so a persist can land unevenly (a worker slow to start), and a worker that joins
-// later holds nothing; tasks that stay with their data (scoring) would then keep one worker busy
-// and the other idle. A move is a copy (`replicate`; the recipient answers keys-added) and then
+// whichever worker frees a slot first, so a persist can land unevenly (a worker slow to
+// start), and a worker that joins later holds nothing; tasks that stay with their data
+// (scoring) would then keep one worker busy and the other idle. A move is a copy (`replicate`; the recipient answers keys-added) and then
 // a free-keys to the sender. Each request ends with `balance-data-done` once its moves have
 // ended: done, or abandoned (the key left memory, either worker left, the recipient began
 // retiring, the sender no longer holds the key, or the server's deadline passed). A copy is
@@ -66,18 +66,17 @@ export function planBalance(
     }
   }
   for (const [ts, holders] of replicated) { // after the single copies, so each keeper is the least loaded
+    if (pinned(ts)) {
+      for (const ws of holders) hold(ts, ws);
+      continue;
+    }
     let keep = holders[0] as WorkerRecord;
     for (const ws of holders) if ((held.get(ws) as number) < (held.get(keep) as number)) keep = ws;
-    let copies = 0;
     for (const ws of holders) {
-      if (ws === keep || pinned(ts)) {
-        hold(ts, ws);
-        copies++;
-      } else {
-        drops.push([ts, ws]);
-      }
+      if (ws === keep) hold(ts, ws);
+      else drops.push([ts, ws]);
     }
-    if (copies === 1 && !pinned(ts)) single.set(ts, keep);
+    single.set(ts, keep);
   }
 
   const threads = workers.reduce((n, ws) => n + Math.max(1, ws.def.nthreads), 0);
@@ -151,7 +150,7 @@ export function advanceMoves(c: Core): void {
     const tally = c.balances.get(move.requestId) as BalanceTally;
     const { from, to } = move;
     if (ts.state === 'memory' && ts.whoHas.has(to)) {
-      // The sender keeps its copy while a task there reads it; it is freed with the key.
+      // The sender keeps its copy while the key is pinned (a task processing reads it); it is freed with the key.
       if (c.isAlive(from) && ts.whoHas.has(from) && !pinned(ts)) {
         c.dropReplica(ts, from);
         c.freeKey(from, ts.key);
