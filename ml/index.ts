@@ -26,3 +26,10 @@ export { predictOnnx, type PredictOnnxOptions } from './onnx/predict.js';
 export { GridSearchCV, RandomizedSearchCV, type SearchOptions, type RandomizedSearchOptions } from './model-selection/search.js';
 export { uniform, logUniform, randint, type Distribution, type ParamGrid, type ParamDistributions } from './model-selection/params.js';
 export type { Scoring, ScoringName, ScorerFunction } from './model-selection/scoring.js';
+export {
+  IncrementalSearchCV, SuccessiveHalvingSearchCV, HyperbandSearchCV, BOHBSearchCV,
+  type PartialFitEstimator, type IncrementalSearchOptions, type IncrementalFitOptions, type IncrementalRandomSearchOptions,
+  type SuccessiveHalvingOptions, type HyperbandOptions, type BohbSearchOptions, type HistoryRecord, type SearchMetadata,
+} from './model-selection/incremental-search.js';
+export type { BohbOptions } from './model-selection/bohb.js';
+export type { ShardScoring } from './sgd/sgd.js';

@@ -83,6 +83,84 @@ export function sgdEpoch(params: SgdParams, shard: Shard): SgdState {
   return { coef: coef.map((w) => Array.from(w)), intercept, t: params.t + x.rows };
 }
 
+/** What a held-out shard says of a model: sums the client turns into any supported score. */
+export interface SgdValidationSums {
+  [name: string]: number;
+  n: number;
+  /** Rows whose predicted class is the true one (classifiers). */
+  correct: number;
+  /** Sum of -log p(true class), probabilities clipped to [eps, 1 - eps] (log_loss classifiers). */
+  logLoss: number;
+  /** Sums of squared and absolute errors, of y and of y squared (regressors). */
+  sse: number;
+  sae: number;
+  sy: number;
+  syy: number;
+}
+
+export interface SgdValidateParams {
+  loss: SgdLoss;
+  coef: number[][];
+  intercept: number[];
+  /** Classifiers: the model's classes count (binary: one weight row, class 1 positive; more: one row per class). */
+  nClasses?: number;
+  /** Classifiers: the shard's y (an index into its own classes) mapped to the model's class index, -1 where the model lacks it. */
+  labelMap?: number[];
+  eps: number;
+}
+
+/**
+ * A fitted linear model scored on one shard, as scikit-learn's SGD predicts: binary, class 1
+ * where the score is > 0; one-vs-rest, the largest score; probabilities the sigmoid of the score
+ * (one-vs-rest's normalised to sum 1).
+ */
+export function sgdValidate(params: SgdValidateParams, shard: Shard): SgdValidationSums {
+  const { x } = shard;
+  const y = shard.y!;
+  const p = x.cols;
+  const k = params.coef.length;
+  const coef = params.coef.map((row) => Float64Array.from(row));
+  const z = new Float64Array(k);
+  const out: SgdValidationSums = { n: x.rows, correct: 0, logLoss: 0, sse: 0, sae: 0, sy: 0, syy: 0 };
+  const classify = params.nClasses !== undefined;
+  const probabilities = classify && params.loss === 'log_loss';
+  const clip = (q: number) => Math.min(1 - params.eps, Math.max(params.eps, q));
+  for (let i = 0; i < x.rows; i++) {
+    for (let c = 0; c < k; c++) {
+      let s = params.intercept[c]!;
+      const w = coef[c]!;
+      for (let j = 0; j < p; j++) s += w[j]! * x.data[i * p + j]!;
+      z[c] = s;
+    }
+    if (!classify) {
+      const err = z[0]! - y[i]!;
+      out.sse += err * err;
+      out.sae += Math.abs(err);
+      out.sy += y[i]!;
+      out.syy += y[i]! * y[i]!;
+      continue;
+    }
+    const label = params.labelMap ? params.labelMap[y[i]!]! : y[i]!;
+    let predicted = 0;
+    if (k === 1) predicted = z[0]! > 0 ? 1 : 0;
+    else for (let c = 1; c < k; c++) if (z[c]! > z[predicted]!) predicted = c;
+    if (predicted === label) out.correct += 1;
+    if (!probabilities) continue;
+    if (label < 0) {
+      out.logLoss += -Math.log(params.eps);
+    } else if (k === 1) {
+      const p1 = 1 / (1 + Math.exp(-z[0]!));
+      out.logLoss -= Math.log(clip(label === 1 ? p1 : 1 - p1));
+    } else {
+      let total = 0;
+      for (let c = 0; c < k; c++) total += 1 / (1 + Math.exp(-z[c]!));
+      out.logLoss -= Math.log(clip(1 / (1 + Math.exp(-z[label]!)) / total));
+    }
+  }
+  return out;
+}
+
 export const sgdKernels = {
   'sgd/epoch': sgdEpoch,
+  'sgd/validate': sgdValidate,
 };

@@ -39,7 +39,7 @@ function bounds(what: string, low: number, high: number): void {
   if (!Number.isFinite(low) || !Number.isFinite(high) || !(low < high)) throw new MlParamError(`${what}: needs finite low < high, got ${low} and ${high}`);
 }
 
-function isDistribution(x: unknown): x is Distribution {
+export function isDistribution(x: unknown): x is Distribution {
   return typeof (x as Partial<Distribution> | null)?.sample === 'function';
 }
 
@@ -72,14 +72,8 @@ export function expandGrid(grid: ParamGrid | readonly ParamGrid[], caller: strin
  * has at most nIter candidates), as scikit-learn's ParameterSampler.
  */
 export function sampleParams(distributions: ParamDistributions, nIter: number, seed: number, caller: string): Array<Record<string, unknown>> {
-  if (distributions === null || typeof distributions !== 'object' || Array.isArray(distributions)) throw new MlParamError(`${caller}: paramDistributions must be an object of parameter -> list of values or distribution`);
   if (!Number.isInteger(nIter) || nIter < 1) throw new MlParamError(`${caller}: nIter must be an integer >= 1, got ${nIter}`);
-  const keys = Object.keys(distributions).sort();
-  if (keys.length === 0) throw new MlParamError(`${caller}: paramDistributions is empty`);
-  for (const k of keys) {
-    const d = distributions[k];
-    if (!isDistribution(d) && (!Array.isArray(d) || d.length === 0)) throw new MlParamError(`${caller}: paramDistributions' "${k}" must be a non-empty list or a distribution (ml.uniform, ml.logUniform, ml.randint), got ${JSON.stringify(d)}`);
-  }
+  const keys = checkDistributions(distributions, caller);
   const next = mulberry32(seed);
   if (keys.every((k) => Array.isArray(distributions[k]))) {
     const grid = expandGrid(distributions as ParamGrid, caller);
@@ -91,10 +85,27 @@ export function sampleParams(distributions: ParamDistributions, nIter: number, s
     }
     return grid.slice(0, n);
   }
-  return Array.from({ length: nIter }, () => Object.fromEntries(keys.map((k) => {
+  return Array.from({ length: nIter }, () => drawParams(distributions, next));
+}
+
+/** The parameter names, sorted, once each entry is checked to be a non-empty list or a distribution. */
+export function checkDistributions(distributions: ParamDistributions, caller: string): string[] {
+  if (distributions === null || typeof distributions !== 'object' || Array.isArray(distributions)) throw new MlParamError(`${caller}: paramDistributions must be an object of parameter -> list of values or distribution`);
+  const keys = Object.keys(distributions).sort();
+  if (keys.length === 0) throw new MlParamError(`${caller}: paramDistributions is empty`);
+  for (const k of keys) {
+    const d = distributions[k];
+    if (!isDistribution(d) && (!Array.isArray(d) || d.length === 0)) throw new MlParamError(`${caller}: paramDistributions' "${k}" must be a non-empty list or a distribution (ml.uniform, ml.logUniform, ml.randint), got ${JSON.stringify(d)}`);
+  }
+  return keys;
+}
+
+/** One candidate: each parameter (in sorted key order) drawn from its list or distribution. */
+export function drawParams(distributions: ParamDistributions, next: () => number): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(distributions).sort().map((k) => {
     const d = distributions[k]!;
     return [k, isDistribution(d) ? d.sample(next()) : (d as unknown[])[Math.floor(next() * (d as unknown[]).length)]];
-  })));
+  }));
 }
 
 /** A small seeded generator of uniform draws in [0, 1) (mulberry32): the same candidates on every machine. */

@@ -9,7 +9,7 @@ import type { Classifier, FitOptions, Predictor, Target } from '../core/estimato
 import type { Shards } from '../core/shards.js';
 import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
-import type { SgdLoss, SgdParams, SgdState } from '../kernels/sgd.js';
+import type { SgdLoss, SgdParams, SgdState, SgdValidateParams, SgdValidationSums } from '../kernels/sgd.js';
 import { MlParamError, MlDataError, MlError } from '../errors.js';
 import { fitted, knownParams, labelExpr, linearExpr, nonNegative, oneOf, positive, positiveInteger, requireFeatures, scoreOn, sigmoidExpr } from '../linear/common.js';
 import { foldShards } from './ordered.js';
@@ -37,7 +37,21 @@ export interface PartialFitter {
   partialFit(X: DataFrame, y?: Target, options?: PartialFitOptions): Promise<unknown>;
   /** Forgets what it learnt (the next pass starts afresh). */
   reset(): void;
+  /** One partialFit on shard `index` alone: the incremental searches' unit of work (dask-ml's one block per call). */
+  partialFitShard(shards: Shards, index: number, meta: ShardsMeta, classes?: number[]): Promise<unknown>;
+  /** The fitted model's score by `scoring` on held-out shards, computed where they are (bigger is better). */
+  scoreShards(shards: Shards, meta: ShardsMeta, scoring: ShardScoring): Promise<number>;
 }
+
+/** The scores scoreShards computes from a held-out shard's sums. */
+export type ShardScoring = 'accuracy' | 'neg_log_loss' | 'r2' | 'neg_mean_squared_error' | 'neg_mean_absolute_error';
+export const SHARD_SCORINGS: Record<ShardScoring, { classifier: boolean; logLoss?: boolean }> = {
+  accuracy: { classifier: true },
+  neg_log_loss: { classifier: true, logLoss: true },
+  r2: { classifier: false },
+  neg_mean_squared_error: { classifier: false },
+  neg_mean_absolute_error: { classifier: false },
+};
 
 abstract class BaseSgd<P extends SgdCommonParams & { loss: SgdLoss }> implements OnnxExportable, PartialFitter {
   readonly params: Readonly<P>;
@@ -47,7 +61,7 @@ abstract class BaseSgd<P extends SgdCommonParams & { loss: SgdLoss }> implements
   featureNames: string[] | undefined;
   /** scikit-learn's t_: 1 + the samples seen, which drives the learning-rate schedule. */
   t: number | undefined;
-  /** Passes made over the data since the last fit. */
+  /** Whole passes made over the data since the last fit (single-shard calls not counted). */
   nIter: number | undefined;
 
   protected constructor(protected readonly name: string, defaults: P, params: Partial<P>, losses: readonly SgdLoss[]) {
@@ -113,6 +127,42 @@ abstract class BaseSgd<P extends SgdCommonParams & { loss: SgdLoss }> implements
 
   /** One ordered pass over the shards (y: class indices into meta.classes for a classifier). */
   async partialFitShards(shards: Shards, meta: ShardsMeta, classes?: number[]): Promise<this> {
+    return this.pass(shards, meta, classes);
+  }
+
+  async partialFitShard(shards: Shards, index: number, meta: ShardsMeta, classes?: number[]): Promise<this> {
+    if (!Number.isInteger(index) || index < 0 || index >= shards.nShards) throw new RangeError(`${this.name}: no shard ${index} of ${shards.nShards}`);
+    return this.pass(shards, meta, classes, [index]);
+  }
+
+  async scoreShards(shards: Shards, meta: ShardsMeta, scoring: ShardScoring): Promise<number> {
+    const coef = fitted(this.name, this.weights, 'scoreShards');
+    const kind = Object.hasOwn(SHARD_SCORINGS, scoring) ? SHARD_SCORINGS[scoring] : undefined;
+    if (!kind) throw new MlParamError(`${this.name}: scoreShards knows ${Object.keys(SHARD_SCORINGS).join(', ')}, not "${String(scoring)}"`);
+    if (kind.classifier !== this.classifies) throw new MlParamError(`${this.name}: scoring "${scoring}" is for ${kind.classifier ? 'classifiers' : 'regressors'}`);
+    if (kind.logLoss && this.params.loss !== 'log_loss') throw new MlParamError(`${this.name}: scoring "${scoring}" needs probabilities (loss 'log_loss', not '${this.params.loss}')`);
+    if (this.featureNames!.join('\u0000') !== meta.features.join('\u0000')) throw new MlDataError(`${this.name}: scored on features ${meta.features.join(', ')}, but it was fitted on ${this.featureNames!.join(', ')}`);
+    const known = this.knownClasses();
+    const params: SgdValidateParams = {
+      loss: this.params.loss, coef, intercept: this.biases!, eps: Number.EPSILON,
+      ...(this.classifies ? { nClasses: known.length, labelMap: (meta.classes ?? []).map((c) => known.indexOf(c)) } : {}),
+    };
+    const s = await shards.sum<SgdValidationSums>('sgd/validate', params);
+    if (s.n === 0) throw new MlDataError(`${this.name}: no rows to score`);
+    switch (scoring) {
+      case 'accuracy': return s.correct / s.n;
+      case 'neg_log_loss': return -s.logLoss / s.n;
+      case 'neg_mean_squared_error': return -s.sse / s.n;
+      case 'neg_mean_absolute_error': return -s.sae / s.n;
+      case 'r2': {
+        const total = s.syy - (s.sy * s.sy) / s.n;
+        // scikit-learn's r2_score for a constant y: 1 when predicted exactly, else 0.
+        return total > 0 ? 1 - s.sse / total : s.sse === 0 ? 1 : 0;
+      }
+    }
+  }
+
+  private async pass(shards: Shards, meta: ShardsMeta, classes: number[] | undefined, indices?: number[]): Promise<this> {
     if (this.featureNames && this.featureNames.join('\u0000') !== meta.features.join('\u0000')) {
       throw new MlDataError(`${this.name}: partialFit on features ${meta.features.join(', ')}, but it was fitted on ${this.featureNames.join(', ')}`);
     }
@@ -124,9 +174,9 @@ abstract class BaseSgd<P extends SgdCommonParams & { loss: SgdLoss }> implements
     const { loss, penalty, alpha, learningRate, eta0, powerT, fitIntercept } = this.params;
     const state = await foldShards<SgdState>(shards, 'sgd/epoch', start, (s): SgdParams => ({
       loss, penalty, alpha, learningRate, eta0, powerT, fitIntercept, coef: s.coef, intercept: s.intercept, t: s.t, positive: positives, ...(labelMap ? { labelMap } : {}),
-    }));
+    }), indices);
     if (![...state.coef.flat(), ...state.intercept].every(Number.isFinite)) throw new MlDataError(`${this.name}: the weights overflowed or met NaN (NaN in the features, or a learning rate too large; scaling the features helps)`);
-    Object.assign(this, { weights: state.coef, biases: state.intercept, t: state.t, featureNames: [...meta.features], nIter: (this.nIter ?? 0) + 1 });
+    Object.assign(this, { weights: state.coef, biases: state.intercept, t: state.t, featureNames: [...meta.features], nIter: (this.nIter ?? 0) + (indices ? 0 : 1) });
     return this;
   }
 
