@@ -1,8 +1,9 @@
 // The `kubedask` command as a user runs it: exit codes, clean shutdown, no orphans.
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import pl from 'nodejs-polars';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubeTools } from '../helpers/kube-tools.js';
@@ -88,12 +89,27 @@ describe('kubedask CLI', () => {
     assert.match(badSize.stderr, /^kubedask local: --memory-limit must be a size such as 4GiB, 512MB or 0, got "lots"\n\(kubedask local --help lists the options\)/);
   });
 
-  it('`demo` computes per-airport delays over the 3M flights and exits 0', () => {
-    const r = spawnSync(process.execPath, [bin, 'demo', '--rows', '2000000', '--partitions', '4', '--top', '5'], { encoding: 'utf8', timeout: 120_000 });
+  it('`demo` runs the main job on the flights (statistics, fit, grid, Hyperband, ONNX, scores as Parquet) and exits 0', () => {
+    const output = mkdtempSync(join(tmpdir(), 'kubedask-demo-'));
+    after(() => rmSync(output, { recursive: true, force: true }));
+    const r = spawnSync(process.execPath, [bin, 'demo', '--rows', '300000', '--partitions', '4', '--top', '5', '--output', output], { encoding: 'utf8', timeout: 240_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /LocalCluster up: 2 workers, scheduler \S+, dashboard http:\/\/\S+/);
-    assert.match(r.stdout, /4 partitions of .*flights-3m\.parquet \(2000000 rows\)/);
-    assert.match(r.stdout, /read and cleaned on the workers in \d+\.\d+s: 2000000 flights with a delay/);
+    assert.match(r.stdout, /4 partitions of .*flights-3m\.parquet \(300000 rows\)/);
+    assert.match(r.stdout, /read and cleaned on the workers in \d+\.\d+s: 300000 flights with a delay/);
+    assert.match(r.stdout, /fitted StandardScaler \+ LogisticRegression on the workers in \d+\.\d+s \(\d+ lbfgs iterations\): test accuracy 0\.\d{4}, AUC 0\.\d{4}/);
+    assert.match(r.stdout, /GridSearchCV over C in 0\.001, 0\.01, 0\.1, 1, 10, 100 x 3 folds \(18 fits \+ refit\) in \d+\.\d+s: best C \S+, cross-validated AUC 0\.\d{4}/);
+    assert.match(r.stdout, /HyperbandSearchCV over SGDClassifier \(maxIter 27\) in \d+\.\d+s: 49 models in 4 brackets, 357 partialFit calls \(training all to 27: 1323\)/);
+    assert.match(r.stdout, /scored 300000 flights with predictOnnx and wrote them/);
+    assert.match(r.stdout, /done; dashboard http:\/\/\S+/);
+    // What it wrote: the model, and every flight with its score.
+    assert.ok(readFileSync(join(output, 'model.onnx')).byteLength > 100);
+    const parts = readdirSync(join(output, 'predictions')).filter((f) => f.endsWith('.parquet')).sort();
+    const predictions = pl.concat(parts.map((f) => pl.readParquet(join(output, 'predictions', f))));
+    assert.equal(predictions.height, 300000);
+    assert.deepEqual(predictions.columns, ['date', 'origin', 'distance', 'delay', 'late', 'p_late']);
+    const p = predictions.getColumn('p_late');
+    assert.ok((p.min() as number) > 0 && (p.max() as number) < 1);
     assert.match(r.stdout, /top 5 origins by mean delay/);
     assert.match(r.stdout, /late flights by distance band \(\d+\.\d+s\): short \(< 500 mi\) \d+\.\d% of \d+/);
     const rows = r.stdout.split('\n').filter((line) => /^[A-Z]{3}\s+\d+\s+-?\d+\.\d/.test(line));

@@ -34,8 +34,13 @@ describe('operator end to end: DaskJob', { timeout: 300_000 }, () => {
     assert.ok(j.status?.completionTime && j.status.startTime);
     const runner = await env.get<{ status: { phase: string } }>('pod', j.status!.runnerPod!);
     assert.equal(runner?.status.phase, 'Succeeded');
-    // The runner's output, as a user reads it.
-    assert.match(await env.kubectlOk('logs', j.status!.runnerPod!), /top \d+ origins by mean delay/);
+    // The runner's output, as a user reads it: the main job ran on the job's cluster.
+    const logs = await env.kubectlOk('logs', j.status!.runnerPod!);
+    assert.match(logs, /connected to the scheduler at \S+ \(2 workers\)/);
+    assert.match(logs, /top \d+ origins by mean delay/);
+    assert.match(logs, /GridSearchCV over C .* best C \S+, cross-validated AUC 0\.\d{4}/);
+    assert.match(logs, /HyperbandSearchCV over SGDClassifier \(maxIter 27\) in \d+\.\d+s: 49 models/);
+    assert.match(logs, /scored 200000 flights with predictOnnx and wrote them/);
     // With a selector kubectl shows the last 10 lines unless told otherwise.
     assert.match(await env.kubectlOk('logs', '-l', `kubedask.io/job=${name}`, '--tail=-1'), /top \d+ origins by mean delay/);
     await env.waitFor(async () => (await env.get('daskcluster', j.status!.clusterName!)) === undefined
