@@ -28,7 +28,7 @@ export { uniform, logUniform, randint, type Distribution, type ParamGrid, type P
 export type { Scoring, ScoringName, ScorerFunction } from './model-selection/scoring.js';
 export {
   IncrementalSearchCV, SuccessiveHalvingSearchCV, HyperbandSearchCV, BOHBSearchCV,
-  type PartialFitEstimator, type IncrementalSearchOptions, type IncrementalFitOptions, type IncrementalRandomSearchOptions,
+  type PartialFitEstimator, type IncrementalSearchOptions, type IncrementalRandomSearchOptions,
   type SuccessiveHalvingOptions, type HyperbandOptions, type BohbSearchOptions, type HistoryRecord, type SearchMetadata,
 } from './model-selection/incremental-search.js';
 export type { BohbOptions } from './model-selection/bohb.js';

@@ -13,8 +13,11 @@ export class ClusterShards implements Shards {
   readonly nRows: number;
   private released = false;
 
-  /** `rows`: each shard's row count, in shard order. */
-  constructor(private readonly client: Client, private readonly futures: readonly Future[], readonly rows: readonly number[], readonly nFeatures: number) {
+  /** `rows`: each shard's row count, in shard order; `signal` cancels every call after it fires. */
+  constructor(
+    private readonly client: Client, private readonly futures: readonly Future[], readonly rows: readonly number[], readonly nFeatures: number,
+    private readonly signal?: AbortSignal,
+  ) {
     this.nRows = rows.reduce((a, b) => a + b, 0);
   }
 
@@ -29,14 +32,14 @@ export class ClusterShards implements Shards {
 
   async map<R>(name: string, params: unknown): Promise<R[]> {
     if (this.released) throw new Error(`shards released: cannot run ${name} on them`);
-    return mapShards<R>(this.client, this.futures, name, params);
+    return mapShards<R>(this.client, this.futures, name, params, this.signal);
   }
 
   async mapShard<R>(index: number, name: string, params: unknown): Promise<R> {
     if (this.released) throw new Error(`shards released: cannot run ${name} on them`);
     const shard = this.futures[index];
     if (!shard) throw new RangeError(`no shard ${index} of ${this.futures.length}`);
-    return (await mapShards<R>(this.client, [shard], name, params))[0]!;
+    return (await mapShards<R>(this.client, [shard], name, params, this.signal))[0]!;
   }
 
   async sum<R extends Summable>(name: string, params: unknown): Promise<R> {
@@ -47,7 +50,7 @@ export class ClusterShards implements Shards {
     if (this.released) throw new Error(`shards released: cannot derive ${name} from them`);
     // Each new shard's task keeps its source as lineage: a lost one is rebuilt from there.
     const futures = this.futures.map((shard, partition) => this.client.submitWith({ group: 'ml-derive', stayWithData: true }, builtinFunction('ml/derive'), { kernel: name, params, partition }, shard));
-    return new ClusterShards(this.client, futures, this.rows, this.nFeatures);
+    return new ClusterShards(this.client, futures, this.rows, this.nFeatures, this.signal);
   }
 
   async release(): Promise<void> {
@@ -56,13 +59,27 @@ export class ClusterShards implements Shards {
   }
 }
 
-/** Runs shard kernel `name` on every shard future: one task each, results in their order. */
-export async function mapShards<R>(client: Client, shards: readonly Future[], name: string, params: unknown): Promise<R[]> {
+/**
+ * Runs shard kernel `name` on every shard future: one task each, results in their order. When
+ * `signal` fires, nothing more is submitted and a call waiting on its tasks rejects with the
+ * signal's reason; releasing them then cancels those not yet run.
+ */
+export async function mapShards<R>(client: Client, shards: readonly Future[], name: string, params: unknown, signal?: AbortSignal): Promise<R[]> {
+  signal?.throwIfAborted();
   const task: ShardTask = { kernel: name, params };
   const futures = shards.map((shard) => client.submitWith({ group: `ml-${name.replace(/\W+/g, '-')}`, stayWithData: true }, builtinFunction('ml/map'), task, shard));
+  let onAbort: (() => void) | undefined;
   try {
-    return (await client.gather(futures)) as R[];
+    const gathered = client.gather(futures) as Promise<R[]>;
+    if (!signal) return await gathered;
+    gathered.catch(() => {}); // the abort may win the race: this one's rejection is then nobody's
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    return await Promise.race([gathered, aborted]);
   } finally {
+    if (onAbort) signal!.removeEventListener('abort', onAbort);
     for (const f of futures) f.release();
   }
 }

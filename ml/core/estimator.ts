@@ -10,6 +10,11 @@ import type { ShardsMeta } from './to-shards.js';
 export interface FitOptions {
   /** The client to run on; the default client otherwise. */
   client?: Client;
+  /**
+   * Cancels the fit (or search): no more tasks start, the call rejects with the signal's reason,
+   * and the tasks it made are let go.
+   */
+  signal?: AbortSignal;
 }
 
 /** `y`: a one-column DataFrame from the same parent as X (same partitions), or a column of X (then not a feature). */

@@ -54,7 +54,7 @@ export async function toShards(X: DataFrame, y: Target | undefined, options: ToS
   for (const f of [...xParts, ...yParts]) f.release();
   try {
     // One round for the row counts and, to classify, the labels (from the shards, not another pass over the data).
-    const summaries = await mapShards<{ rows: number; labels?: number[] }>(client, shards, 'data/summary', { labels: options.classify === true });
+    const summaries = await mapShards<{ rows: number; labels?: number[] }>(client, shards, 'data/summary', { labels: options.classify === true }, options.signal);
     const rows = summaries.map((s) => s.rows);
     let classes: number[] | undefined;
     if (options.classify) {
@@ -63,7 +63,7 @@ export async function toShards(X: DataFrame, y: Target | undefined, options: ToS
       if (!classes.every((c, i) => c === i)) shards = indexed(client, shards, classes);
     }
     const meta: ShardsMeta = classes ? { features, classes } : { features };
-    return { shards: new ClusterShards(client, shards, rows, features.length), meta };
+    return { shards: new ClusterShards(client, shards, rows, features.length, options.signal), meta };
   } catch (err) {
     for (const f of shards) f.release();
     throw err;

@@ -47,10 +47,6 @@ export interface IncrementalSearchOptions {
   errorScore?: 'raise' | number;
 }
 
-/** Fit options, and a signal that cancels the search: no more calls start, and the shards are let go. */
-export interface IncrementalFitOptions extends FitOptions {
-  signal?: AbortSignal;
-}
 
 /** One scoring of a model. */
 export interface HistoryRecord { modelId: number; bracket: number; partialFitCalls: number; score: number; elapsedSeconds: number }
@@ -239,7 +235,7 @@ abstract class BaseIncrementalSearchCV<E extends PartialFitEstimator> {
   /** What the schedule plans when no model stops early (dask-ml's metadata before fit). */
   abstract get plannedMetadata(): SearchMetadata;
 
-  async fit(X: DataFrame, y: Target | undefined, options: IncrementalFitOptions = {}): Promise<this> {
+  async fit(X: DataFrame, y: Target | undefined, options: FitOptions = {}): Promise<this> {
     const caller = this.caller;
     if (y === undefined) throw new MlDataError(`${caller}: fit needs y`);
     options.signal?.throwIfAborted();
@@ -247,7 +243,7 @@ abstract class BaseIncrementalSearchCV<E extends PartialFitEstimator> {
     const split = { testSize, seed };
     const [trainX, validX] = trainTestSplit(X, split);
     const [trainY, validY] = typeof y === 'string' ? [y, y] : trainTestSplit(y, split);
-    const shardOptions = { ...(options.client ? { client: options.client } : {}), classify: this.estimator.classifies, caller };
+    const shardOptions = { ...(options.client ? { client: options.client } : {}), ...(options.signal ? { signal: options.signal } : {}), classify: this.estimator.classifies, caller };
     const train = await toShards(trainX, trainY, shardOptions);
     try {
       // The validation rows may lack a class the training rows have (scoring maps the labels).

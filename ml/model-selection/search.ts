@@ -84,6 +84,7 @@ abstract class BaseSearchCV<E extends Estimator> {
   }
 
   private async search(X: DataFrame, y: Target | undefined, options: FitOptions): Promise<this> {
+    options.signal?.throwIfAborted();
     const caller = this.caller;
     const candidates = this.candidateParams();
     const estimators = candidates.map((p) => this.estimator.withParams(p)); // bad parameters fail before any fit
@@ -103,6 +104,7 @@ abstract class BaseSearchCV<E extends Estimator> {
       while (failed === undefined && next < jobs.length) {
         const { group, f, fold } = jobs[next++]!;
         try {
+          options.signal?.throwIfAborted();
           const outcomes = await fitGroup(group.map((c) => estimators[c]!.withParams({})), fold, score, options, errorScore, inner, warmStart);
           group.forEach((c, i) => { results[c]![f] = outcomes[i]!; });
         } catch (err) {
@@ -252,7 +254,7 @@ async function fitGroup(
     // Each candidate is scored as soon as it is fitted, while the next ones fit.
     const scored: Array<Promise<FoldResult>> = [];
     const scoreOne = async (s: SharedFit): Promise<FoldResult> => {
-      if ('error' in s) return failure(s.error, errorScore, s.seconds);
+      if ('error' in s) return failure(s.error, errorScore, s.seconds, options.signal);
       return scoreFitted(s.pipeline, fold, score, options, errorScore, s.seconds);
     };
     let shared: SharedFit[] | undefined;
@@ -266,7 +268,7 @@ async function fitGroup(
       });
     } catch (err) {
       await Promise.allSettled(scored);
-      return estimators.map(() => failure(err, errorScore, (performance.now() - t0) / 1000));
+      return estimators.map(() => failure(err, errorScore, (performance.now() - t0) / 1000, options.signal));
     }
     if (shared) {
       // Every scoring ends before the group does (the search releases the folds' rows after).
@@ -286,7 +288,7 @@ async function fitAndScore(e: Estimator, fold: Fold, score: ScorerFunction, opti
   try {
     await e.fit(fold.trainX, fold.trainY, options);
   } catch (err) {
-    return failure(err, errorScore, (performance.now() - t0) / 1000);
+    return failure(err, errorScore, (performance.now() - t0) / 1000, options.signal);
   }
   return scoreFitted(e, fold, score, options, errorScore, (performance.now() - t0) / 1000);
 }
@@ -298,13 +300,14 @@ async function scoreFitted(e: Estimator, fold: Fold, score: ScorerFunction, opti
     const value = await score(e, fold.testX, fold.testY, options);
     return { score: value, fitSeconds, scoreSeconds: (performance.now() - t1) / 1000 };
   } catch (err) {
-    return { ...failure(err, errorScore, fitSeconds), scoreSeconds: (performance.now() - t1) / 1000 };
+    return { ...failure(err, errorScore, fitSeconds, options.signal), scoreSeconds: (performance.now() - t1) / 1000 };
   }
 }
 
 /** errorScore and the error's message; with 'raise', the error itself. */
-function failure(err: unknown, errorScore: 'raise' | number, fitSeconds: number): FoldResult {
-  if (errorScore === 'raise') throw err;
+function failure(err: unknown, errorScore: 'raise' | number, fitSeconds: number, signal: AbortSignal | undefined): FoldResult {
+  // A cancelled search's calls reject with the signal's reason: that is no candidate's failure.
+  if (errorScore === 'raise' || signal?.aborted) throw err;
   return { score: errorScore, fitSeconds, scoreSeconds: 0, error: err instanceof Error ? err.message : String(err) };
 }
 

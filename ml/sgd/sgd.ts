@@ -111,7 +111,7 @@ abstract class BaseSgd<P extends SgdCommonParams & { loss: SgdLoss }> implements
     // With the classes given or fixed, a batch of one class is fine (labelsFor checks the rest).
     const classesKnown = options.classes !== undefined || this.knownClasses().length > 0;
     const { shards, meta } = await toShards(X, y, {
-      ...(options.client ? { client: options.client } : {}), classify: this.classifies, caller: this.name, ...(classesKnown ? { minClasses: 1 } : {}),
+      ...(options.client ? { client: options.client } : {}), ...(options.signal ? { signal: options.signal } : {}), classify: this.classifies, caller: this.name, ...(classesKnown ? { minClasses: 1 } : {}),
     });
     try {
       return await body(shards, meta);

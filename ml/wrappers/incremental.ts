@@ -47,7 +47,7 @@ export class Incremental<E extends IncrementalEstimator> implements Estimator {
     const model = this.estimator.withParams({});
     model.reset();
     const { shards, meta } = await toShards(X, y, {
-      ...(options.client ? { client: options.client } : {}), classify: model.classifies, caller: NAME, ...(options.classes !== undefined ? { minClasses: 1 } : {}),
+      ...(options.client ? { client: options.client } : {}), ...(options.signal ? { signal: options.signal } : {}), classify: model.classifies, caller: NAME, ...(options.classes !== undefined ? { minClasses: 1 } : {}),
     });
     try {
       for (let epoch = 0; epoch < this.params.nEpochs; epoch++) await model.partialFitShards(shards, meta, options.classes);

@@ -137,6 +137,26 @@ describe('searches on a cluster', () => {
     await assert.rejects(new ml.GridSearchCV(new Stub() as never, { scoreFails: [true] }, { cv: 2, errorScore: 'raise' }).fit(df, 'y', { client }), /stub scorer told to fail/);
   });
 
+  it('cancelling a GridSearchCV rejects with the signal\'s reason and lets go of every task it made', { timeout: 120_000 }, async () => {
+    const client = fx.client;
+    const df = fromPolars(pl.concat(Array.from({ length: 20 }, () => frame())).drop('fold'), { partitions: 4 }).persist({ client });
+    const state = fx.cluster.scheduler.core.state;
+    const held = () => Object.entries(state.counts()).filter(([key]) => key !== 'workers' && key !== 'memoryBytes').reduce((n, [, v]) => n + v, 0);
+    await waitUntil(() => { const c = state.counts(); return c.memory > 0 && c.processing + c.queued + c.waiting === 0; }, 'the data persisted');
+    const before = held();
+    const glm = () => state.groupProgress().find((g) => g.group === 'ml-linear-glm')?.done ?? 0;
+    const start = glm();
+    const abort = new AbortController();
+    const grid = { clf__C: [0.001, 0.01, 0.1, 1, 10, 100] };
+    const running = new ml.GridSearchCV(pipeline(), grid, { cv: 3, warmStart: false }).fit(df, 'y', { client, signal: abort.signal });
+    await waitUntil(() => glm() - start > 20, 'the search to be fitting');
+    abort.abort(new Error('the user cancelled'));
+    await assert.rejects(running, /the user cancelled/);
+    await waitUntil(() => held() <= before, `the scheduler back to the ${before} tasks it held before the search`);
+    // An aborted signal stops a plain fit before it starts.
+    await assert.rejects(pipeline().fit(df, 'y', { client, signal: AbortSignal.abort() }), { name: 'AbortError' });
+  });
+
   it('a worker killed with SIGKILL during a search: the same results', { timeout: 180_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kubedask-search-kill-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
