@@ -13,10 +13,10 @@ export class ClusterShards implements Shards {
   readonly nRows: number;
   private released = false;
 
-  /** `rows`: each shard's row count, in shard order; `signal` cancels every call after it fires. */
+  /** `rows`: each shard's row count, in shard order; `signal` cancels every call after it fires; `mobile`: see ToShardsOptions. */
   constructor(
     private readonly client: Client, private readonly futures: readonly Future[], readonly rows: readonly number[], readonly nFeatures: number,
-    private readonly signal?: AbortSignal,
+    private readonly options: { signal?: AbortSignal | undefined; mobile?: boolean } = {},
   ) {
     this.nRows = rows.reduce((a, b) => a + b, 0);
   }
@@ -32,14 +32,14 @@ export class ClusterShards implements Shards {
 
   async map<R>(name: string, params: unknown): Promise<R[]> {
     if (this.released) throw new Error(`shards released: cannot run ${name} on them`);
-    return mapShards<R>(this.client, this.futures, name, params, this.signal);
+    return mapShards<R>(this.client, this.futures, name, params, this.options);
   }
 
   async mapShard<R>(index: number, name: string, params: unknown): Promise<R> {
     if (this.released) throw new Error(`shards released: cannot run ${name} on them`);
     const shard = this.futures[index];
     if (!shard) throw new RangeError(`no shard ${index} of ${this.futures.length}`);
-    return (await mapShards<R>(this.client, [shard], name, params, this.signal))[0]!;
+    return (await mapShards<R>(this.client, [shard], name, params, this.options))[0]!;
   }
 
   async sum<R extends Summable>(name: string, params: unknown): Promise<R> {
@@ -50,7 +50,7 @@ export class ClusterShards implements Shards {
     if (this.released) throw new Error(`shards released: cannot derive ${name} from them`);
     // Each new shard's task keeps its source as lineage: a lost one is rebuilt from there.
     const futures = this.futures.map((shard, partition) => this.client.submitWith({ group: 'ml-derive', stayWithData: true }, builtinFunction('ml/derive'), { kernel: name, params, partition }, shard));
-    return new ClusterShards(this.client, futures, this.rows, this.nFeatures, this.signal);
+    return new ClusterShards(this.client, futures, this.rows, this.nFeatures, this.options);
   }
 
   async release(): Promise<void> {
@@ -60,14 +60,15 @@ export class ClusterShards implements Shards {
 }
 
 /**
- * Runs shard kernel `name` on every shard future: one task each, results in their order. When
- * `signal` fires, nothing more is submitted and a call waiting on its tasks rejects with the
- * signal's reason; releasing them then cancels those not yet run.
+ * Runs shard kernel `name` on every shard future: one task each, results in their order, each
+ * where its shard is unless `mobile`. When `signal` fires, nothing more is submitted and a call
+ * waiting on its tasks rejects with the signal's reason; releasing them then cancels those not yet run.
  */
-export async function mapShards<R>(client: Client, shards: readonly Future[], name: string, params: unknown, signal?: AbortSignal): Promise<R[]> {
+export async function mapShards<R>(client: Client, shards: readonly Future[], name: string, params: unknown, options: { signal?: AbortSignal | undefined; mobile?: boolean } = {}): Promise<R[]> {
+  const { signal } = options;
   signal?.throwIfAborted();
   const task: ShardTask = { kernel: name, params };
-  const futures = shards.map((shard) => client.submitWith({ group: `ml-${name.replace(/\W+/g, '-')}`, stayWithData: true }, builtinFunction('ml/map'), task, shard));
+  const futures = shards.map((shard) => client.submitWith({ group: `ml-${name.replace(/\W+/g, '-')}`, stayWithData: options.mobile !== true }, builtinFunction('ml/map'), task, shard));
   let onAbort: (() => void) | undefined;
   try {
     const gathered = client.gather(futures) as Promise<R[]>;

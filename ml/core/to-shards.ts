@@ -30,6 +30,13 @@ export interface ToShardsOptions extends FitOptions {
   minClasses?: number;
   /** Who asks, for messages (an estimator's name); default "toShards". */
   caller?: string;
+  /**
+   * Kernel tasks on these shards may run on a worker that lacks the shard (the scheduler then
+   * copies it there, weighing the copy against the wait), instead of always where it is: for
+   * searches, whose many fits make a backlog that new workers can take (the autoscaler counts
+   * it). Default false: a fit's short rounds stay where their data is.
+   */
+  mobile?: boolean;
 }
 
 const NUMERIC = /^(U?Int(8|16|32|64)|Float(32|64)|Bool(ean)?)$/;
@@ -54,7 +61,7 @@ export async function toShards(X: DataFrame, y: Target | undefined, options: ToS
   for (const f of [...xParts, ...yParts]) f.release();
   try {
     // One round for the row counts and, to classify, the labels (from the shards, not another pass over the data).
-    const summaries = await mapShards<{ rows: number; labels?: number[] }>(client, shards, 'data/summary', { labels: options.classify === true }, options.signal);
+    const summaries = await mapShards<{ rows: number; labels?: number[] }>(client, shards, 'data/summary', { labels: options.classify === true }, { signal: options.signal });
     const rows = summaries.map((s) => s.rows);
     let classes: number[] | undefined;
     if (options.classify) {
@@ -63,7 +70,7 @@ export async function toShards(X: DataFrame, y: Target | undefined, options: ToS
       if (!classes.every((c, i) => c === i)) shards = indexed(client, shards, classes);
     }
     const meta: ShardsMeta = classes ? { features, classes } : { features };
-    return { shards: new ClusterShards(client, shards, rows, features.length, options.signal), meta };
+    return { shards: new ClusterShards(client, shards, rows, features.length, { signal: options.signal, mobile: options.mobile === true }), meta };
   } catch (err) {
     for (const f of shards) f.release();
     throw err;

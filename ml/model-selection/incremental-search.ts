@@ -243,7 +243,8 @@ abstract class BaseIncrementalSearchCV<E extends PartialFitEstimator> {
     const split = { testSize, seed };
     const [trainX, validX] = trainTestSplit(X, split);
     const [trainY, validY] = typeof y === 'string' ? [y, y] : trainTestSplit(y, split);
-    const shardOptions = { ...(options.client ? { client: options.client } : {}), ...(options.signal ? { signal: options.signal } : {}), classify: this.estimator.classifies, caller };
+    // Mobile: the models' many calls are a backlog that workers the cluster gains can take.
+    const shardOptions = { ...(options.client ? { client: options.client } : {}), ...(options.signal ? { signal: options.signal } : {}), classify: this.estimator.classifies, caller, mobile: true };
     const train = await toShards(trainX, trainY, shardOptions);
     try {
       // The validation rows may lack a class the training rows have (scoring maps the labels).

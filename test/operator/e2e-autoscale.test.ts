@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, type Future } from '../../index.js';
+import { fileURLToPath } from 'node:url';
+import pl from 'nodejs-polars';
+import { Client, ml, readParquet, type Future } from '../../index.js';
 import { startKubeEnv, type KubeEnv, type OperatorProcess } from './kube-env.js';
 import { applyCluster, applyPolicy, createNamespace, decisions } from './autoscale-env.js';
 import { directionChanges, recordedSleep, runCounts } from '../../bench/autoscale-trace.js';
@@ -18,6 +20,7 @@ interface PodJson { metadata: { name: string; deletionTimestamp?: string } }
 const quietGap = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const NS = 'burst';
+const FLIGHTS = fileURLToPath(new URL('../../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url));
 const NAME = 'burst';
 const GROUP = `${NAME}-cpu`;
 
@@ -80,6 +83,61 @@ describe('autoscaler end to end: burst and bursty load', { timeout: 300_000 }, (
     assert.equal(c.status?.lastAutoscaling?.to, 1);
     assert.equal(c.status?.lastAutoscaling?.policy, 'burst-policy');
     assert.ok(c.status?.lastAutoscaling?.reason, 'the decision says why');
+  });
+
+  it('a Hyperband search grows an autoscaled cluster while it runs, and the cluster returns to its minimum after', async () => {
+    // A cluster of its own, 1 thread a worker and a short target duration, so that the search's
+    // backlog of partialFit calls (16 at once) asks for more workers.
+    const search = 'search';
+    await applyCluster(env, NS, search, [{ name: 'cpu', minReplicas: 1, maxReplicas: 3, threads: 1 }], '500ms');
+    const searchCluster = () => env.get<DaskCluster>('daskcluster', search, NS);
+    const searchWorkers = async () => (await env.list<PodJson>('pods', NS, `kubedask.io/cluster=${search},kubedask.io/component=worker`)).filter((p) => !p.metadata.deletionTimestamp).length;
+    await env.waitFor(async () => (await searchCluster())?.status?.readyWorkers === 1, 'the search cluster Ready at its minimum', 120_000);
+    const searchClient = await Client.connect(await env.resolve((await searchCluster())!.status!.schedulerAddress!));
+    try {
+      const date = pl.col('date');
+      // Half a year of flights-3m in 6 partitions: each partialFit call a pass over ~200k rows.
+      const flights = readParquet(FLIGHTS, { columns: ['date', 'delay', 'distance'], partitionRows: 500_000 })
+        .filter(date.date.month().ltEq(6).and(pl.col('delay').isNotNull()))
+        .select(date.date.hour().cast(pl.Float64).div(24).alias('hour'), date.date.weekday().cast(pl.Float64).div(7).alias('weekday'),
+          pl.col('distance').cast(pl.Float64).div(1000).alias('distance'), pl.col('delay').gt(15).alias('late'))
+        .persist({ client: searchClient });
+      // Reading may scale the cluster up by itself: the search starts from the minimum, the data in memory.
+      await flights.count({ client: searchClient });
+      const upsBefore = decisions(op, `${NS}/${search}`).filter((d) => d.to > d.from).length;
+      await env.waitFor(async () => (await searchWorkers()) === 1 && (await env.get<DaskWorkerGroup>('dwg', `${search}-cpu`, NS))?.spec.replicas === 1,
+        'the search cluster at its minimum with the data loaded', 120_000);
+      const initial = new Set((await searchClient.clusterInfo()).workers.map((w) => w.name));
+      let mostWorkers = 1;
+      let searching = true;
+      const watching = (async () => {
+        while (searching) {
+          mostWorkers = Math.max(mostWorkers, await searchWorkers());
+          await quietGap(250);
+        }
+      })();
+      const hyperband = new ml.HyperbandSearchCV(new ml.SGDClassifier({ loss: 'log_loss' }), { alpha: ml.logUniform(1e-6, 1e-2), eta0: ml.logUniform(1e-3, 1e-1), learningRate: ['optimal', 'invscaling'] }, { maxIter: 27 });
+      try {
+        await hyperband.fit(flights, 'late', { client: searchClient });
+      } finally {
+        searching = false;
+        await watching;
+      }
+      assert.equal(hyperband.metadata!.partialFitCalls, hyperband.plannedMetadata.partialFitCalls);
+      assert.ok(Number.isFinite(hyperband.bestScore), `a best score: ${hyperband.bestScore}`);
+      const ups = decisions(op, `${NS}/${search}`).filter((d) => d.to > d.from).slice(upsBefore);
+      assert.ok(ups.length > 0 && mostWorkers > 1, `it grew during the search: ${mostWorkers} workers at most; ${JSON.stringify(ups)}`);
+      // The workers it gained took partialFit calls (the shards were copied to them).
+      const h = await searchClient.history();
+      const epoch = h.groups.indexOf('ml-sgd-epoch');
+      const ranEpochs = new Set(h.stream.group.flatMap((g, i) => (g === epoch && h.stream.kind[i] === 0 ? [h.lanes[h.stream.lane[i]!]!.worker] : [])));
+      assert.ok([...ranEpochs].some((w) => !initial.has(w)), `a worker that joined during the search ran partialFit calls: ${[...ranEpochs].join(', ')} (there at the start: ${[...initial].join(', ')})`);
+      await env.waitFor(async () => (await searchWorkers()) === 1 && (await env.get<DaskWorkerGroup>('dwg', `${search}-cpu`, NS))?.spec.replicas === 1,
+        'the search cluster back at its minimum of 1 worker', 120_000);
+    } finally {
+      await searchClient.close();
+      await env.kubectlOk('delete', 'dc', search, '-n', NS, '--wait=true', '--timeout=60s');
+    }
   });
 
   it('a bursty trace does not flap: no scale-down between bursts closer than the stabilization window', async () => {
