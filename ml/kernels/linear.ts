@@ -1,6 +1,7 @@
 // Shard kernels of the linear models: per partition, the sums a solver needs (loss, gradient,
 // Hessian, Gram matrix). Pure functions of (params, shard); the client adds them up.
 import type { Shard } from '../core/matrix.js';
+import { classifierScoreKernels } from './classifier-score.js';
 import { clusterKernels } from './cluster.js';
 import { sgdKernels } from './sgd.js';
 import { singleScoreLoop } from './specialised.js';
@@ -197,6 +198,7 @@ export function targetMin(_params: unknown, shard: Shard): number {
 export const linearKernels = {
   ...clusterKernels,
   ...sgdKernels,
+  ...classifierScoreKernels,
   'linear/glm': glmSums,
   'linear/y-min': targetMin,
   'linear/moments': momentSums,

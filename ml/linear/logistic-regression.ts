@@ -12,6 +12,11 @@ import { admm } from './admm.js';
 import { fitted, knownParams, labelExpr, linearExpr, nonNegative, oneOf, positive, positiveInteger, requireFeatures, scoreOn, sigmoidExpr, softmaxExprs } from './common.js';
 import { glmObjective, identifyMultinomial, isCoef, stride, unpack, type GlmShape } from './glm.js';
 import { lbfgs, newton } from './optimize.js';
+import type { ClassifierScoreParams, ClassifierScoreSums } from '../kernels/classifier-score.js';
+import { aucFromScoreCounts } from '../metrics/from-counts.js';
+
+/** What scoreShards computes. */
+export type ShardClassifierScoring = 'accuracy' | 'neg_log_loss' | 'roc_auc';
 import pl from 'nodejs-polars';
 
 export interface LogisticRegressionParams {
@@ -136,6 +141,26 @@ export class LogisticRegression implements Classifier, OnnxExportable, ShardFitt
     const z = this.decisionExprs();
     if (z.length === 1) return [sigmoidExpr(z[0]!.mul(-1)), sigmoidExpr(z[0]!)];
     return softmaxExprs(z);
+  }
+
+  /**
+   * Accuracy, log loss (negated) or ROC AUC (binary) on held-out shards whose y indexes
+   * meta.classes, computed where they are: a search scores each candidate on a fold's test
+   * shards built once. Equal to score(), metrics.logLoss and metrics.rocAucScore on the same rows.
+   */
+  async scoreShards(shards: Shards, meta: ShardsMeta, scoring: ShardClassifierScoring): Promise<number> {
+    const coef = fitted(NAME, this.coef, 'scoreShards');
+    if (!sameList(this.featureNames, meta.features)) throw new MlDataError(`${NAME}: scored on features ${meta.features.join(', ')}, but it was fitted on ${this.featureNames!.join(', ')}`);
+    const classes = this.classes!;
+    const labelMap = (meta.classes ?? []).map((c) => classes.indexOf(c));
+    if (scoring === 'roc_auc' && coef.length !== 1) throw new MlDataError(`${NAME}: ROC AUC is computed for binary models; this one has ${classes.length} classes`);
+    const params: ClassifierScoreParams = { coef, intercept: this.intercept!, labelMap, eps: Number.EPSILON, ...(scoring === 'roc_auc' ? { counts: true } : {}) };
+    const parts = await shards.map<ClassifierScoreSums>('linear/classifier-score', params);
+    const n = parts.reduce((a, s) => a + s.n, 0);
+    if (n === 0) throw new MlDataError(`${NAME}: no rows to score`);
+    if (scoring === 'roc_auc') return aucFromScoreCounts(parts.map((s) => s.counts!), NAME);
+    if (scoring === 'neg_log_loss') return -parts.reduce((a, s) => a + s.logLoss, 0) / n;
+    return parts.reduce((a, s) => a + s.correct, 0) / n;
   }
 
   /** Accuracy (y a column of X or a one-column frame). */

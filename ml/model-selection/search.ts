@@ -14,6 +14,10 @@ import { scorer, type Scoring, type ScorerFunction } from './scoring.js';
 import { KFold } from './split.js';
 import { resolveClient } from '../../dataframe/execute.js';
 import { fitSharingPrefix, Pipeline, type SharedFit } from '../core/pipeline.js';
+import { isShardTransformer, type ShardTransformer } from '../core/estimator.js';
+import type { Shards } from '../core/shards.js';
+import { toShards, type ShardsMeta } from '../core/to-shards.js';
+import { LogisticRegression, type ShardClassifierScoring } from '../linear/logistic-regression.js';
 
 export interface SearchOptions {
   /**
@@ -95,6 +99,7 @@ abstract class BaseSearchCV<E extends Estimator> {
     const groups = this.estimator instanceof Pipeline ? byPrefix(this.estimator, candidates) : candidates.map((_, c) => [c]);
     const jobs = groups.flatMap((group) => folds.map((fold, f) => ({ group, f, fold })));
     const { errorScore, concurrency, warmStart } = this.options;
+    const onShards = shardScoring(this.options.scoring, this.estimator);
     // One limit over both levels: jobs at once, times the fits each runs at once.
     const outer = Math.min(concurrency, jobs.length);
     const inner = Math.max(1, Math.floor(concurrency / outer));
@@ -105,7 +110,7 @@ abstract class BaseSearchCV<E extends Estimator> {
         const { group, f, fold } = jobs[next++]!;
         try {
           options.signal?.throwIfAborted();
-          const outcomes = await fitGroup(group.map((c) => estimators[c]!.withParams({})), fold, score, options, errorScore, inner, warmStart);
+          const outcomes = await fitGroup(group.map((c) => estimators[c]!.withParams({})), fold, score, options, errorScore, inner, warmStart, onShards);
           group.forEach((c, i) => { results[c]![f] = outcomes[i]!; });
         } catch (err) {
           failed ??= err;
@@ -248,14 +253,30 @@ function byPrefix(pipeline: Pipeline, candidates: Array<Record<string, unknown>>
  */
 async function fitGroup(
   estimators: Estimator[], fold: Fold, score: ScorerFunction, options: FitOptions, errorScore: 'raise' | number, concurrency: number, warmStart: boolean,
+  onShards: ShardClassifierScoring | undefined,
 ): Promise<FoldResult[]> {
   if (estimators.length > 1 && estimators.every((e) => e instanceof Pipeline)) {
     const t0 = performance.now();
     // Each candidate is scored as soon as it is fitted, while the next ones fit.
     const scored: Array<Promise<FoldResult>> = [];
+    // The fold's test rows as shards, built once through the group's shared fitted prefix.
+    let testShards: Promise<{ shards: Shards; meta: ShardsMeta }> | undefined;
     const scoreOne = async (s: SharedFit): Promise<FoldResult> => {
       if ('error' in s) return failure(s.error, errorScore, s.seconds, options.signal);
-      return scoreFitted(s.pipeline, fold, score, options, errorScore, s.seconds);
+      if (!onShards) return scoreFitted(s.pipeline, fold, score, options, errorScore, s.seconds);
+      const t1 = performance.now();
+      try {
+        testShards ??= transformedTestShards(s.pipeline, fold, options);
+        const { shards, meta } = await testShards;
+        const value = await (s.pipeline.steps.at(-1)![1] as LogisticRegression).scoreShards(shards, meta, onShards);
+        return { score: value, fitSeconds: s.seconds, scoreSeconds: (performance.now() - t1) / 1000 };
+      } catch (err) {
+        return { ...failure(err, errorScore, s.seconds, options.signal), scoreSeconds: (performance.now() - t1) / 1000 };
+      }
+    };
+    const releaseTestShards = async () => {
+      const built = await testShards?.catch(() => undefined);
+      await built?.shards.release();
     };
     let shared: SharedFit[] | undefined;
     let stopped = false;
@@ -268,11 +289,13 @@ async function fitGroup(
       });
     } catch (err) {
       await Promise.allSettled(scored);
+      await releaseTestShards();
       return estimators.map(() => failure(err, errorScore, (performance.now() - t0) / 1000, options.signal));
     }
     if (shared) {
       // Every scoring ends before the group does (the search releases the folds' rows after).
       const settled = await Promise.allSettled(scored);
+      await releaseTestShards();
       const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (rejected) throw rejected.reason;
       return settled.map((r) => (r as PromiseFulfilledResult<FoldResult>).value);
@@ -302,6 +325,39 @@ async function scoreFitted(e: Estimator, fold: Fold, score: ScorerFunction, opti
   } catch (err) {
     return { ...failure(err, errorScore, fitSeconds, options.signal), scoreSeconds: (performance.now() - t1) / 1000 };
   }
+}
+
+/**
+ * The score a Pipeline ending in a LogisticRegression computes from a fold's test shards
+ * (LogisticRegression.scoreShards) instead of from predictions on its DataFrame, when the
+ * search's scoring is one of those; undefined otherwise.
+ */
+function shardScoring(scoring: Scoring | undefined, estimator: Estimator): ShardClassifierScoring | undefined {
+  if (!(estimator instanceof Pipeline)) return undefined;
+  const last = estimator.steps.at(-1)![1];
+  if (!(last instanceof LogisticRegression) || !estimator.steps.slice(0, -1).every(([, step]) => step === 'passthrough' || isShardTransformer(step))) return undefined;
+  if (scoring === undefined) return 'accuracy'; // its own score
+  return scoring === 'accuracy' || scoring === 'neg_log_loss' || scoring === 'roc_auc' ? scoring : undefined;
+}
+
+/** The fold's test rows as shards, transformed by the pipeline's fitted steps but the last, where they are. */
+async function transformedTestShards(pipeline: Pipeline, fold: Fold, options: FitOptions): Promise<{ shards: Shards; meta: ShardsMeta }> {
+  // The test fold may lack a class the training rows have: scoring maps the labels.
+  const built = await toShards(fold.testX, fold.testY, { ...options, classify: true, minClasses: 1, caller: 'GridSearchCV' });
+  let shards = built.shards;
+  try {
+    for (const [, step] of pipeline.steps.slice(0, -1)) {
+      if (step === 'passthrough') continue;
+      const { kernel, params } = (step as ShardTransformer).shardTransform();
+      const next = shards.derive(kernel, params);
+      await shards.release();
+      shards = next;
+    }
+  } catch (err) {
+    await shards.release();
+    throw err;
+  }
+  return { shards, meta: built.meta };
 }
 
 /** errorScore and the error's message; with 'raise', the error itself. */

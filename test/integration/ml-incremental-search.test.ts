@@ -120,6 +120,7 @@ describe('incremental searches on a cluster', () => {
   it('cancelling a search stops it and lets go of every task it made', { timeout: 120_000 }, async () => {
     const client = fx.client;
     const X = features(source()).persist({ client });
+    await X.count({ client }); // every partition in memory before counting what the scheduler holds
     const state = fx.cluster.scheduler.core.state;
     const held = () => Object.entries(state.counts()).filter(([k]) => k !== 'workers' && k !== 'memoryBytes').reduce((n, [, v]) => n + v, 0);
     await waitUntil(() => { const c = state.counts(); return c.memory > 0 && c.processing + c.queued + c.waiting === 0; }, 'the data persisted');

@@ -45,9 +45,9 @@ describe('searches on a cluster', () => {
       const before = shardTasks();
       const search = await new ml.GridSearchCV(pipeline(), reference.grid, { cv: { testFold: 'fold' }, scoring }).fit(df, 'y', { client });
       // The six candidates differ only in the classifier: each fold's training shards are built
-      // once (3 folds x 3 partitions), not once per candidate (54); the scores build theirs
-      // (6 candidates x 3 folds x 3 partitions), and the refit once more (3).
-      assert.equal(shardTasks() - before, 3 * 3 + 6 * 3 * 3 + 3);
+      // once (3 folds x 3 partitions), not once per candidate (54), and so are its test shards,
+      // which every candidate is scored on (3 x 3, not 6 x 3 x 3); the refit once more (3).
+      assert.equal(shardTasks() - before, 3 * 3 + 3 * 3 + 3);
       const r = search.cvResults!;
       assert.deepEqual(r.getColumn('param_clf__C').toArray(), reference.grid.clf__C);
       closeAll(r.getColumn('mean_test_score').toArray() as number[], sk.mean_test_score, 'mean_test_score');
@@ -140,6 +140,7 @@ describe('searches on a cluster', () => {
   it('cancelling a GridSearchCV rejects with the signal\'s reason and lets go of every task it made', { timeout: 120_000 }, async () => {
     const client = fx.client;
     const df = fromPolars(pl.concat(Array.from({ length: 20 }, () => frame())).drop('fold'), { partitions: 4 }).persist({ client });
+    await df.count({ client }); // every partition in memory before counting what the scheduler holds
     const state = fx.cluster.scheduler.core.state;
     const held = () => Object.entries(state.counts()).filter(([key]) => key !== 'workers' && key !== 'memoryBytes').reduce((n, [, v]) => n + v, 0);
     await waitUntil(() => { const c = state.counts(); return c.memory > 0 && c.processing + c.queued + c.waiting === 0; }, 'the data persisted');
