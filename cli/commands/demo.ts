@@ -6,7 +6,6 @@
 // running cluster with --scheduler (how a DaskJob's runner uses it).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import pl from 'nodejs-polars';
 import { Client } from '../../client/client.js';
 import { bandLine, bandStats, cleanFlights, FLIGHT_COLUMNS, originStats, originTable, readFlights } from '../../client/demo/flights.js';
 import { liveStatus } from '../../client/demo/live-status.js';
@@ -108,10 +107,14 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
     const model = ml.toOnnx(grid.bestEstimator!, { features: MODEL_FEATURES });
     writeFileSync(join(output, 'model.onnx'), model);
     log(`[${lap()}] the grid's best pipeline exported to ONNX: ${join(output, 'model.onnx')} (${model.byteLength} bytes)`);
-    const [written, scoreTime] = await timed(() => scoreFlights(clean, model).toParquet(join(output, 'predictions'), { client, overwrite: true, progress: true }));
-    const rate = written.rows / Number.parseFloat(scoreTime);
-    log(`[${lap()}] scored ${written.rows} flights with predictOnnx and wrote them in ${scoreTime} (${Math.round(rate).toLocaleString('en-US')} rows/s): ${join(output, 'predictions')} (${written.files.length} Parquet files; columns date, origin, distance, delay, ${LABEL}, p_late)`);
-    const first = pl.readParquet(written.files[0]!).head(3).toRecords() as Array<Record<string, unknown>>;
+    const scored = scoreFlights(clean, model);
+    const start = performance.now();
+    const written = await scored.toParquet(join(output, 'predictions'), { client, overwrite: true, progress: true });
+    const scoreSeconds = (performance.now() - start) / 1000;
+    log(`[${lap()}] scored ${written.rows} flights with predictOnnx and wrote them in ${secs(scoreSeconds)} (${Math.round(written.rows / scoreSeconds).toLocaleString('en-US')} rows/s):`
+      + ` ${join(output, 'predictions')} (${written.files.length} Parquet files; columns date, origin, distance, delay, ${LABEL}, p_late)`);
+    // From the cluster, not the files: on Kubernetes the workers wrote them on their own disks.
+    const first = (await scored.head(3).compute({ client })).toRecords() as Array<Record<string, unknown>>;
     log(`[${lap()}] first predictions: ${first.map((r) => `${String(r.origin)} delay ${String(r.delay)} p_late ${Number(r.p_late).toFixed(3)}`).join('; ')}`);
     log(`[${lap()}] done${dashboard ? `; dashboard ${dashboard}` : ''}`);
   } finally {

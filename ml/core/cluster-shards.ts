@@ -69,18 +69,27 @@ export async function mapShards<R>(client: Client, shards: readonly Future[], na
   signal?.throwIfAborted();
   const task: ShardTask = { kernel: name, params };
   const futures = shards.map((shard) => client.submitWith({ group: `ml-${name.replace(/\W+/g, '-')}`, stayWithData: options.mobile !== true }, builtinFunction('ml/map'), task, shard));
-  let onAbort: (() => void) | undefined;
   try {
     const gathered = client.gather(futures) as Promise<R[]>;
     if (!signal) return await gathered;
     gathered.catch(() => {}); // the abort may win the race: this one's rejection is then nobody's
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    return await Promise.race([gathered, aborted]);
+    return await Promise.race([gathered, abortedBy(signal)]);
   } finally {
-    if (onAbort) signal!.removeEventListener('abort', onAbort);
     for (const f of futures) f.release();
   }
+}
+
+/**
+ * One promise per signal that rejects with its reason when it fires: every call in flight races
+ * the same one (a listener per call would pass Node's limit of 10 with a search's 16 calls).
+ */
+const abortPromises = new WeakMap<AbortSignal, Promise<never>>();
+function abortedBy(signal: AbortSignal): Promise<never> {
+  let aborted = abortPromises.get(signal);
+  if (!aborted) {
+    aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    aborted.catch(() => {}); // nobody may be racing it when it fires
+    abortPromises.set(signal, aborted);
+  }
+  return aborted;
 }

@@ -91,11 +91,11 @@ export interface SgdValidationSums {
   correct: number;
   /** Sum of -log p(true class), probabilities clipped to [eps, 1 - eps] (log_loss classifiers). */
   logLoss: number;
-  /** Sums of squared and absolute errors, of y and of y squared (regressors). */
+  /** Sums of squared and absolute errors; y's mean and its sum of squared deviations from it (regressors: merged by Chan's formula, exact for a large mean). */
   sse: number;
   sae: number;
-  sy: number;
-  syy: number;
+  meanY: number;
+  m2: number;
 }
 
 export interface SgdValidateParams {
@@ -121,7 +121,7 @@ export function sgdValidate(params: SgdValidateParams, shard: Shard): SgdValidat
   const k = params.coef.length;
   const coef = params.coef.map((row) => Float64Array.from(row));
   const z = new Float64Array(k);
-  const out: SgdValidationSums = { n: x.rows, correct: 0, logLoss: 0, sse: 0, sae: 0, sy: 0, syy: 0 };
+  const out: SgdValidationSums = { n: x.rows, correct: 0, logLoss: 0, sse: 0, sae: 0, meanY: 0, m2: 0 };
   const classify = params.nClasses !== undefined;
   const probabilities = classify && params.loss === 'log_loss';
   const clip = (q: number) => Math.min(1 - params.eps, Math.max(params.eps, q));
@@ -136,8 +136,10 @@ export function sgdValidate(params: SgdValidateParams, shard: Shard): SgdValidat
       const err = z[0]! - y[i]!;
       out.sse += err * err;
       out.sae += Math.abs(err);
-      out.sy += y[i]!;
-      out.syy += y[i]! * y[i]!;
+      // Welford: the running mean and squared deviations, without the cancellation of sum(y^2) - n mean^2.
+      const d = y[i]! - out.meanY;
+      out.meanY += d / (i + 1);
+      out.m2 += d * (y[i]! - out.meanY);
       continue;
     }
     const label = params.labelMap ? params.labelMap[y[i]!]! : y[i]!;

@@ -61,15 +61,18 @@ function decode(dims: readonly Dim[], u: readonly number[]): Record<string, unkn
 
 interface Kde { data: number[][]; bw: number[] }
 
-/** Scott's normal reference bandwidth per dimension (statsmodels' 'normal_reference'), clipped. */
+/**
+ * Scott's normal reference bandwidth per dimension (statsmodels' 'normal_reference', numpy's
+ * population standard deviation), at least minBandwidth; for a choice at most (c-1)/c, past
+ * which Aitchison-Aitken's kernel would favour the other choices (HpBandSter does not cap it).
+ */
 function kde(dims: readonly Dim[], data: number[][], minBandwidth: number): Kde {
   const n = data.length;
   const bw = dims.map((d, j) => {
     const xs = data.map((row) => row[j]!);
     const mean = xs.reduce((a, b) => a + b, 0) / n;
-    const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1));
+    const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
     const h = Math.max(minBandwidth, 1.06 * sd * n ** (-1 / (4 + dims.length)));
-    // Aitchison-Aitken's lambda above (c-1)/c would favour every other choice over the one seen.
     return d.kind === 'choice' ? Math.min(h, (d.values.length - 1) / d.values.length) : h;
   });
   return { data, bw };

@@ -85,6 +85,10 @@ export function checkPositiveInteger(caller: string, name: string, value: number
   if (!Number.isInteger(value) || value < 1) throw new MlParamError(`${caller}: ${name} must be an integer >= 1, got ${value}`);
 }
 
-export function checkAggressiveness(caller: string, eta: number): void {
+/** The most rungs a schedule may have: an aggressiveness barely above 1 would make millions. */
+const MAX_RUNGS = 100;
+
+export function checkAggressiveness(caller: string, eta: number, maxIter: number): void {
   if (!(typeof eta === 'number' && Number.isFinite(eta) && eta > 1)) throw new MlParamError(`${caller}: aggressiveness must be a number > 1, got ${String(eta)}`);
+  if (Math.log(maxIter) / Math.log(eta) > MAX_RUNGS) throw new MlParamError(`${caller}: aggressiveness ${eta} is too close to 1 for maxIter ${maxIter} (more than ${MAX_RUNGS} rungs)`);
 }

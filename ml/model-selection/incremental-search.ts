@@ -123,6 +123,11 @@ class ModelPool<E extends PartialFitEstimator> {
     if (rejected) throw this.failed ?? rejected.reason;
   }
 
+  /** Stops the search: every model stops at its next call, and the pool's users rethrow `err`. */
+  fail(err: unknown): void {
+    this.failed ??= err;
+  }
+
   private check(): void {
     if (this.failed !== undefined) throw this.failed;
     this.options.signal?.throwIfAborted();
@@ -150,8 +155,9 @@ class ModelPool<E extends PartialFitEstimator> {
         this.record(m, score);
       } catch (err) {
         if (this.options.signal?.aborted || err === this.failed) throw err;
-        if (this.options.errorScore === 'raise') {
-          this.failed ??= err;
+        // A parameter error is the search's set-up, not one model's bad luck: it stops the search.
+        if (this.options.errorScore === 'raise' || err instanceof MlParamError) {
+          this.fail(err);
           throw err;
         }
         m.stopped = 'error';
@@ -214,6 +220,12 @@ abstract class BaseIncrementalSearchCV<E extends PartialFitEstimator> {
     const scoring = options.scoring ?? (estimator.classifies ? 'accuracy' : 'r2');
     if (!Object.hasOwn(SHARD_SCORINGS, scoring)) throw new MlParamError(`${caller}: scoring must be one of ${Object.keys(SHARD_SCORINGS).join(', ')}, got ${JSON.stringify(scoring)}`);
     if (SHARD_SCORINGS[scoring].classifier !== estimator.classifies) throw new MlParamError(`${caller}: scoring "${scoring}" is for ${estimator.classifies ? 'regressors' : 'classifiers'}, and ${estimator.constructor.name} is a ${estimator.classifies ? 'classifier' : 'regressor'}`);
+    if (SHARD_SCORINGS[scoring].logLoss) {
+      // Every candidate's loss: the searched ones, else the estimator's own.
+      const searched = paramDistributions.loss;
+      const losses = Array.isArray(searched) ? searched : [(estimator as { params?: { loss?: unknown } }).params?.loss];
+      if (losses.some((l) => l !== 'log_loss')) throw new MlParamError(`${caller}: scoring "${scoring}" needs probabilities, so every candidate's loss must be 'log_loss' (got ${losses.map(String).join(', ')})`);
+    }
     const testSize = options.testSize ?? DEFAULT_TEST_SIZE;
     if (!(testSize > 0 && testSize < 1)) throw new MlParamError(`${caller}: testSize must be a share between 0 and 1 (exclusive), got ${testSize}`);
     const seed = options.seed ?? 0;
@@ -232,6 +244,12 @@ abstract class BaseIncrementalSearchCV<E extends PartialFitEstimator> {
   /** Runs the schedule on the pool: adds models and advances them. */
   protected abstract run(pool: ModelPool<E>): Promise<void>;
 
+  /** The most partialFit calls the schedule gives a model. */
+  protected abstract maxCallsPerModel(): number;
+
+  /** The candidates known before any result (all but BOHB's model-drawn ones), to check their parameters before any data is read. */
+  protected abstract knownCandidates(): Array<Record<string, unknown>>;
+
   /** What the schedule plans when no model stops early (dask-ml's metadata before fit). */
   abstract get plannedMetadata(): SearchMetadata;
 
@@ -239,6 +257,7 @@ abstract class BaseIncrementalSearchCV<E extends PartialFitEstimator> {
     const caller = this.caller;
     if (y === undefined) throw new MlDataError(`${caller}: fit needs y`);
     options.signal?.throwIfAborted();
+    for (const params of this.knownCandidates()) this.estimator.withParams(params); // bad parameters fail here
     const { testSize, seed } = this.common;
     const split = { testSize, seed };
     const [trainX, validX] = trainTestSplit(X, split);
@@ -266,14 +285,14 @@ abstract class BaseIncrementalSearchCV<E extends PartialFitEstimator> {
   private collect(pool: ModelPool<E>): void {
     const models = pool.models;
     const scores = models.map(lastScore);
-    if (scores.every((s) => Number.isNaN(s))) {
+    // A numeric errorScore ranks failed models, but a search whose every model failed has no result.
+    if (models.every((m, i) => m.error !== undefined || Number.isNaN(scores[i]))) {
       const first = models.find((m) => m.error)?.error;
       throw new MlDataError(`${this.caller}: every model failed or scored NaN${first ? `; the first error: ${first}` : ''}`);
     }
     const ranks = rankDescending(scores);
     const best = topK(models.map((m) => ({ id: m.id, score: lastScore(m) })), 1)[0]!.id;
-    const maxCalls = Math.max(...models.map((m) => m.calls));
-    const reason = (m: Model<E>): StopReason => m.stopped ?? (m.calls === maxCalls ? 'maxIter' : 'halved');
+    const reason = (m: Model<E>): StopReason => m.stopped ?? (m.calls >= this.maxCallsPerModel() ? 'maxIter' : 'halved');
     const names = [...new Set(models.flatMap((m) => Object.keys(m.params)))].sort();
     const ints = (name: string, values: number[]) => pl.Series(name, values, pl.Int32);
     const columns: Record<string, unknown> = { model_id: ints('model_id', models.map((m) => m.id)), bracket: ints('bracket', models.map((m) => m.bracket)) };
@@ -337,6 +356,9 @@ export class IncrementalSearchCV<E extends PartialFitEstimator = PartialFitEstim
     return sampleParams(this.paramDistributions, this.nInitialParameters, this.common.seed, this.caller);
   }
 
+  protected maxCallsPerModel(): number { return this.maxIter; }
+  protected knownCandidates(): Array<Record<string, unknown>> { return this.candidates(); }
+
   protected async run(pool: ModelPool<E>): Promise<void> {
     await pool.advance(this.candidates().map((p) => pool.add(p, 0)), this.maxIter);
   }
@@ -363,7 +385,7 @@ export class SuccessiveHalvingSearchCV<E extends PartialFitEstimator = PartialFi
     this.aggressiveness = options.aggressiveness ?? 3;
     checkPositiveInteger(this.caller, 'nInitialParameters', this.nInitialParameters);
     checkPositiveInteger(this.caller, 'maxIter', this.maxIter);
-    checkAggressiveness(this.caller, this.aggressiveness);
+    checkAggressiveness(this.caller, this.aggressiveness, this.maxIter);
     this.nInitialIter = options.nInitialIter ?? defaultInitialIter(this.nInitialParameters, this.maxIter, this.aggressiveness);
     checkPositiveInteger(this.caller, 'nInitialIter', this.nInitialIter);
     if (this.nInitialIter > this.maxIter) throw new MlParamError(`${this.caller}: nInitialIter (${this.nInitialIter}) must be at most maxIter (${this.maxIter})`);
@@ -379,8 +401,13 @@ export class SuccessiveHalvingSearchCV<E extends PartialFitEstimator = PartialFi
     return { nModels: n, partialFitCalls: calls, brackets: [{ bracket: 0, nModels: n, partialFitCalls: calls }] };
   }
 
+  protected maxCallsPerModel(): number { return this.maxIter; }
+  protected knownCandidates(): Array<Record<string, unknown>> {
+    return sampleParams(this.paramDistributions, this.nInitialParameters, this.common.seed, this.caller);
+  }
+
   protected async run(pool: ModelPool<E>): Promise<void> {
-    const candidates = sampleParams(this.paramDistributions, this.nInitialParameters, this.common.seed, this.caller);
+    const candidates = this.knownCandidates();
     await halve(pool, candidates.map((p) => pool.add(p, 0)), this.rungs(candidates.length));
   }
 }
@@ -405,7 +432,7 @@ export class HyperbandSearchCV<E extends PartialFitEstimator = PartialFitEstimat
     this.maxIter = options.maxIter ?? 81;
     this.aggressiveness = options.aggressiveness ?? 3;
     checkPositiveInteger(caller, 'maxIter', this.maxIter);
-    checkAggressiveness(caller, this.aggressiveness);
+    checkAggressiveness(caller, this.aggressiveness, this.maxIter);
   }
 
   /** The brackets with the rungs each will run (from its number of models). */
@@ -415,7 +442,12 @@ export class HyperbandSearchCV<E extends PartialFitEstimator = PartialFitEstimat
 
   /** Bracket s's candidates: its own seeded draw, so that each bracket's are the same whatever the others. */
   private bracketCandidates(bracket: number, models: number): Array<Record<string, unknown>> {
-    return sampleParams(this.paramDistributions, models, this.common.seed * 1000 + bracket, this.caller);
+    return sampleParams(this.paramDistributions, models, (this.common.seed % 2 ** 32) * 1000 + bracket, this.caller);
+  }
+
+  protected maxCallsPerModel(): number { return this.maxIter; }
+  protected knownCandidates(): Array<Record<string, unknown>> {
+    return this.brackets().flatMap((b) => this.bracketCandidates(b.bracket, b.models));
   }
 
   get plannedMetadata(): SearchMetadata {
@@ -429,7 +461,12 @@ export class HyperbandSearchCV<E extends PartialFitEstimator = PartialFitEstimat
   protected async run(pool: ModelPool<E>): Promise<void> {
     const settled = await Promise.allSettled(this.brackets().map(async (b) => {
       const candidates = this.bracketCandidates(b.bracket, b.models);
-      await halve(pool, candidates.map((p) => pool.add(p, b.bracket)), halvingRungs(candidates.length, b.rungs[0]!.calls, this.maxIter, this.aggressiveness));
+      try {
+        await halve(pool, candidates.map((p) => pool.add(p, b.bracket)), halvingRungs(candidates.length, b.rungs[0]!.calls, this.maxIter, this.aggressiveness));
+      } catch (err) {
+        pool.fail(err); // the other brackets stop too
+        throw err;
+      }
     }));
     const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (rejected) throw rejected.reason;
@@ -467,6 +504,9 @@ export class BOHBSearchCV<E extends PartialFitEstimator = PartialFitEstimator> e
     const brackets = this.brackets().map((b) => ({ bracket: b.bracket, nModels: b.models, partialFitCalls: plannedCalls(b.rungs) }));
     return { nModels: brackets.reduce((n, b) => n + b.nModels, 0), partialFitCalls: brackets.reduce((n, b) => n + b.partialFitCalls, 0), brackets };
   }
+
+  /** Its candidates come from the results: none is known before. */
+  protected override knownCandidates(): Array<Record<string, unknown>> { return []; }
 
   /** How many of the models came from the density model (the rest were random draws). */
   modelBased: number | undefined;

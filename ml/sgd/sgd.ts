@@ -147,18 +147,17 @@ abstract class BaseSgd<P extends SgdCommonParams & { loss: SgdLoss }> implements
       loss: this.params.loss, coef, intercept: this.biases!, eps: Number.EPSILON,
       ...(this.classifies ? { nClasses: known.length, labelMap: (meta.classes ?? []).map((c) => known.indexOf(c)) } : {}),
     };
-    const s = await shards.sum<SgdValidationSums>('sgd/validate', params);
+    const parts = await shards.map<SgdValidationSums>('sgd/validate', params);
+    const s = mergeValidation(parts);
     if (s.n === 0) throw new MlDataError(`${this.name}: no rows to score`);
     switch (scoring) {
       case 'accuracy': return s.correct / s.n;
       case 'neg_log_loss': return -s.logLoss / s.n;
       case 'neg_mean_squared_error': return -s.sse / s.n;
       case 'neg_mean_absolute_error': return -s.sae / s.n;
-      case 'r2': {
-        const total = s.syy - (s.sy * s.sy) / s.n;
+      case 'r2':
         // scikit-learn's r2_score for a constant y: 1 when predicted exactly, else 0.
-        return total > 0 ? 1 - s.sse / total : s.sse === 0 ? 1 : 0;
-      }
+        return s.m2 > 0 ? 1 - s.sse / s.m2 : s.sse === 0 ? 1 : 0;
     }
   }
 
@@ -305,4 +304,22 @@ export class SGDRegressor extends BaseSgd<SgdRegressorParams> implements Predict
     const coef = fitted(this.name, this.weights, 'onnxSteps');
     return [{ kind: 'linear-regressor', coef: [...coef[0]!], intercept: this.biases![0]!, link: 'identity' }];
   }
+}
+
+/** The shards' sums added up; y's means and squared deviations merged by Chan's formula. */
+function mergeValidation(parts: readonly SgdValidationSums[]): SgdValidationSums {
+  const out: SgdValidationSums = { n: 0, correct: 0, logLoss: 0, sse: 0, sae: 0, meanY: 0, m2: 0 };
+  for (const p of parts) {
+    if (p.n === 0) continue;
+    const n = out.n + p.n;
+    const d = p.meanY - out.meanY;
+    out.m2 += p.m2 + (d * d * out.n * p.n) / n;
+    out.meanY += (d * p.n) / n;
+    out.n = n;
+    out.correct += p.correct;
+    out.logLoss += p.logLoss;
+    out.sse += p.sse;
+    out.sae += p.sae;
+  }
+  return out;
 }

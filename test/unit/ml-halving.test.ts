@@ -6,6 +6,7 @@ import { ml } from '../../index.js';
 import { defaultInitialIter, halvingRungs, hyperbandBrackets, plannedCalls, plateaued, topK } from '../../ml/model-selection/halving.js';
 import { BOHB_DEFAULTS, dimensions, fitDensities, proposeCandidate, type Observation } from '../../ml/model-selection/bohb.js';
 import { mulberry32 } from '../../ml/model-selection/params.js';
+import { LocalShards } from '../../ml/core/shards.js';
 
 test("Hyperband's brackets for maxIter 81 and eta 3 are Li et al.'s table", () => {
   assert.deepEqual(hyperbandBrackets(81, 3).map((b) => [b.bracket, b.models, b.calls]), [[4, 81, 1], [3, 34, 3], [2, 15, 9], [1, 8, 27], [0, 5, 81]]);
@@ -83,7 +84,38 @@ test('incremental searches check their options before any data is read', () => {
   assert.throws(() => new ml.IncrementalSearchCV(sgd, space, { testSize: 1 }), /testSize must be a share between 0 and 1/);
   assert.throws(() => new ml.BOHBSearchCV(sgd, space, { topNPercent: 100 }), /topNPercent must be between 0 and 100/);
   assert.throws(() => new ml.BOHBSearchCV(sgd, space, { randomFraction: 2 }), /randomFraction must be between 0 and 1/);
+  assert.throws(() => new ml.HyperbandSearchCV(sgd, space, { aggressiveness: 1 + 1e-9 }), /aggressiveness 1\.000000001 is too close to 1 for maxIter 81/);
+  assert.throws(() => new ml.HyperbandSearchCV(new ml.SGDClassifier(), space, { scoring: 'neg_log_loss' }), /scoring "neg_log_loss" needs probabilities, so every candidate's loss must be 'log_loss' \(got hinge\)/);
+  assert.throws(() => new ml.HyperbandSearchCV(new ml.SGDClassifier(), { ...space, loss: ['log_loss', 'hinge'] }, { scoring: 'neg_log_loss' }), /got log_loss, hinge/);
+  assert.doesNotThrow(() => new ml.HyperbandSearchCV(new ml.SGDClassifier(), { ...space, loss: ['log_loss'] }, { scoring: 'neg_log_loss' }));
   const hb = new ml.HyperbandSearchCV(sgd, space, { maxIter: 27 });
   assert.deepEqual(hb.plannedMetadata.brackets.map((b) => [b.bracket, b.nModels, b.partialFitCalls]), [[3, 27, 81], [2, 12, 78], [1, 6, 90], [0, 4, 108]]);
   assert.equal(hb.plannedMetadata.partialFitCalls, 357);
+});
+
+test('a regressor\'s R2 on shards stays exact for a target with a large mean (merged by Chan\'s formula)', async () => {
+  const rows = 1000;
+  const shard = (offset: number) => {
+    const x = new Float64Array(rows);
+    const y = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) {
+      x[i] = ((i * 37) % 101) / 50 - 1;
+      y[i] = 1e8 + 2 * x[i]! + (((i * 53) % 17) - 8) / 16 + offset;
+    }
+    return { x: { rows, cols: 1, data: x }, y };
+  };
+  const shards = new LocalShards([shard(0), shard(0.5), shard(-0.25)]);
+  const meta = { features: ['x'] };
+  const model = new ml.SGDRegressor({ learningRate: 'constant', eta0: 1e-3, penalty: 'none' });
+  await model.partialFitShard(shards, 0, meta);
+  const r2 = await model.scoreShards(shards, meta, 'r2');
+  // The same R2 computed in two passes (scikit-learn centres y first).
+  const all = [shard(0), shard(0.5), shard(-0.25)];
+  const ys = all.flatMap((s) => Array.from(s.y));
+  const predicted = all.flatMap((s) => Array.from(s.x.data, (v) => model.intercept! + model.coef![0]! * v));
+  const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const sse = ys.reduce((a, y, i) => a + (y - predicted[i]!) ** 2, 0);
+  const sst = ys.reduce((a, y) => a + (y - mean) ** 2, 0);
+  const expected = 1 - sse / sst;
+  assert.ok(Math.abs(r2 - expected) <= 1e-9 * Math.max(1, Math.abs(expected)), `${r2} vs ${expected}`);
 });
