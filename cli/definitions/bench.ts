@@ -73,7 +73,7 @@ export function defineBench(program: Command): void {
     .action(async (flags: MlBenchFlags) => (await load()).mlBenchCommand(flags));
 
   bench.command('search')
-    .description('a 6 x 3 cross-validated grid (LogisticRegression C) on flights-3m; beside scikit-learn\'s GridSearchCV and Ray Tune (Python) where installed')
+    .description('a 6 x 3 cross-validated grid (LogisticRegression C) on flights-3m beside scikit-learn\'s GridSearchCV and Ray Tune, then Hyperband over an SGD classifier beside Ray Tune\'s ASHA (time to a target log loss); the Python peers where installed')
     .option('--json', 'print the result as one JSON line')
     .addOption(valued('--runs <R>', 'runs; the median is reported', parseCount, 3))
     .addOption(valued('--rows <N>', 'only the first N rows of flights-3m, 1,000 at least (a quick run; default all 3 M)', (v, flag) => parseCount(v, flag, 1000)))
