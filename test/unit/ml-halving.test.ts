@@ -6,6 +6,7 @@ import { ml } from '../../index.js';
 import { defaultInitialIter, halvingRungs, hyperbandBrackets, plannedCalls, plateaued, topK } from '../../ml/model-selection/halving.js';
 import { BOHB_DEFAULTS, dimensions, fitDensities, proposeCandidate, type Observation } from '../../ml/model-selection/bohb.js';
 import { mulberry32 } from '../../ml/model-selection/params.js';
+import { limiter } from '../../ml/model-selection/incremental-search.js';
 import { LocalShards } from '../../ml/core/shards.js';
 
 test("Hyperband's brackets for maxIter 81 and eta 3 are Li et al.'s table", () => {
@@ -118,4 +119,15 @@ test('a regressor\'s R2 on shards stays exact for a target with a large mean (me
   const sst = ys.reduce((a, y) => a + (y - mean) ** 2, 0);
   const expected = 1 - sse / sst;
   assert.ok(Math.abs(r2 - expected) <= 1e-9 * Math.max(1, Math.abs(expected)), `${r2} vs ${expected}`);
+});
+
+test('the searches\' call limiter: at most n at once; waiters by priority, then in arrival order', async () => {
+  const slot = limiter(1);
+  const order: string[] = [];
+  let release!: () => void;
+  const first = slot(() => new Promise<void>((resolve) => { release = resolve; }), 0);
+  const queued = ([['a', 0], ['b', 5], ['c', 2], ['d', 5]] as const).map(([name, p]) => slot(async () => { order.push(name); }, p));
+  release();
+  await Promise.all([first, ...queued]);
+  assert.deepEqual(order, ['b', 'd', 'c', 'a']);
 });
