@@ -356,28 +356,26 @@ export class IncrementalSearchCV<E extends PartialFitEstimator = PartialFitEstim
   readonly nInitialParameters: number;
   readonly maxIter: number;
 
-  constructor(estimator: E, paramDistributions: ParamDistributions, options: IncrementalRandomSearchOptions = {}) {
-    super(estimator, paramDistributions, options, 'IncrementalSearchCV');
+  constructor(estimator: E, paramDistributions: ParamDistributions, options: IncrementalRandomSearchOptions = {}, caller = 'IncrementalSearchCV') {
+    super(estimator, paramDistributions, options, caller);
     this.nInitialParameters = options.nInitialParameters ?? 10;
     this.maxIter = options.maxIter ?? 100;
-    checkPositiveInteger(this.caller, 'nInitialParameters', this.nInitialParameters);
-    checkPositiveInteger(this.caller, 'maxIter', this.maxIter);
+    checkPositiveInteger(caller, 'nInitialParameters', this.nInitialParameters);
+    checkPositiveInteger(caller, 'maxIter', this.maxIter);
   }
 
   get plannedMetadata(): SearchMetadata {
-    const n = this.candidates().length;
+    const n = this.knownCandidates().length;
     return { nModels: n, partialFitCalls: n * this.maxIter, brackets: [{ bracket: 0, nModels: n, partialFitCalls: n * this.maxIter }] };
   }
 
-  private candidates(): Array<Record<string, unknown>> {
+  protected maxCallsPerModel(): number { return this.maxIter; }
+  protected knownCandidates(): Array<Record<string, unknown>> {
     return sampleParams(this.paramDistributions, this.nInitialParameters, this.common.seed, this.caller);
   }
 
-  protected maxCallsPerModel(): number { return this.maxIter; }
-  protected knownCandidates(): Array<Record<string, unknown>> { return this.candidates(); }
-
   protected async run(pool: ModelPool<E>): Promise<void> {
-    await pool.advance(this.candidates().map((p) => pool.add(p, 0)), this.maxIter);
+    await pool.advance(this.knownCandidates().map((p) => pool.add(p, 0)), this.maxIter);
   }
 }
 
@@ -389,19 +387,13 @@ export interface SuccessiveHalvingOptions extends IncrementalRandomSearchOptions
 }
 
 /** Successive halving: nInitialParameters models at nInitialIter calls, the best 1/aggressiveness going on, each time for aggressiveness times the calls, up to maxIter. */
-export class SuccessiveHalvingSearchCV<E extends PartialFitEstimator = PartialFitEstimator> extends BaseIncrementalSearchCV<E> {
-  readonly nInitialParameters: number;
+export class SuccessiveHalvingSearchCV<E extends PartialFitEstimator = PartialFitEstimator> extends IncrementalSearchCV<E> {
   readonly nInitialIter: number;
-  readonly maxIter: number;
   readonly aggressiveness: number;
 
   constructor(estimator: E, paramDistributions: ParamDistributions, options: SuccessiveHalvingOptions = {}) {
     super(estimator, paramDistributions, options, 'SuccessiveHalvingSearchCV');
-    this.nInitialParameters = options.nInitialParameters ?? 10;
-    this.maxIter = options.maxIter ?? 100;
     this.aggressiveness = options.aggressiveness ?? 3;
-    checkPositiveInteger(this.caller, 'nInitialParameters', this.nInitialParameters);
-    checkPositiveInteger(this.caller, 'maxIter', this.maxIter);
     checkAggressiveness(this.caller, this.aggressiveness, this.maxIter);
     this.nInitialIter = options.nInitialIter ?? defaultInitialIter(this.nInitialParameters, this.maxIter, this.aggressiveness);
     checkPositiveInteger(this.caller, 'nInitialIter', this.nInitialIter);
@@ -412,18 +404,13 @@ export class SuccessiveHalvingSearchCV<E extends PartialFitEstimator = PartialFi
     return halvingRungs(n, this.nInitialIter, this.maxIter, this.aggressiveness);
   }
 
-  get plannedMetadata(): SearchMetadata {
-    const n = sampleParams(this.paramDistributions, this.nInitialParameters, this.common.seed, this.caller).length;
+  override get plannedMetadata(): SearchMetadata {
+    const n = this.knownCandidates().length;
     const calls = plannedCalls(this.rungs(n));
     return { nModels: n, partialFitCalls: calls, brackets: [{ bracket: 0, nModels: n, partialFitCalls: calls }] };
   }
 
-  protected maxCallsPerModel(): number { return this.maxIter; }
-  protected knownCandidates(): Array<Record<string, unknown>> {
-    return sampleParams(this.paramDistributions, this.nInitialParameters, this.common.seed, this.caller);
-  }
-
-  protected async run(pool: ModelPool<E>): Promise<void> {
+  protected override async run(pool: ModelPool<E>): Promise<void> {
     const candidates = this.knownCandidates();
     await halve(pool, candidates.map((p) => pool.add(p, 0)), this.rungs(candidates.length));
   }
