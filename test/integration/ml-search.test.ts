@@ -158,6 +158,40 @@ describe('searches on a cluster', () => {
     await assert.rejects(pipeline().fit(df, 'y', { client, signal: AbortSignal.abort() }), { name: 'AbortError' });
   });
 
+  it('elastic: the fits\' backlog is work the autoscaler counts (without it, their rounds stay pinned to their shards)', { timeout: 120_000 }, async () => {
+    const client = fx.client;
+    const df = fromPolars(pl.concat(Array.from({ length: 10 }, () => frame())).drop('fold'), { partitions: 4 }).persist({ client });
+    await df.count({ client });
+    const state = fx.cluster.scheduler.core.state;
+    // Whether the only work in the scheduler now is fit rounds (no fold filtering, no shard building).
+    const onlyFitting = () => {
+      const active = state.groupProgress().filter((g) => g.queued + g.processing + g.waiting > 0).map((g) => g.group);
+      return active.length > 0 && active.every((g) => g === 'ml-linear-glm');
+    };
+    // The most workers the scheduler recommends (a 1 ms target: one per task a worker could take) while only fit rounds run.
+    const mostRecommended = async (elastic: boolean) => {
+      let most = 0;
+      let samples = 0;
+      let running = true;
+      const search = new ml.GridSearchCV(pipeline(), { clf__C: [0.001, 0.01, 0.1, 1, 10, 100] }, { cv: 3, concurrency: 8, warmStart: false, refit: false, elastic })
+        .fit(df, 'y', { client }).finally(() => { running = false; });
+      await waitUntil(() => {
+        if (onlyFitting()) {
+          samples++;
+          most = Math.max(most, ...state.adaptive({ targetDurationMs: 1, groups: [] }).groups.map((g) => g.target));
+        }
+        return !running;
+      }, 'the search to end', 90_000);
+      assert.ok(samples > 0, 'sampled while only fit rounds ran');
+      return { most, search: await search };
+    };
+    const pinned = await mostRecommended(false);
+    const elastic = await mostRecommended(true);
+    assert.ok(pinned.most <= 2, `pinned: at most the 2 workers' own threads are counted, got ${pinned.most}`);
+    assert.ok(elastic.most > 2, `elastic: the queued fit rounds are counted, more than the workers' threads, got ${elastic.most}`);
+    assert.deepEqual(elastic.search.cvResults!.getColumn('mean_test_score').toArray(), pinned.search.cvResults!.getColumn('mean_test_score').toArray());
+  });
+
   it('a worker killed with SIGKILL during a search: the same results', { timeout: 180_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kubedask-search-kill-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
