@@ -2,8 +2,8 @@
 // HyperbandSearchCV; BOHB after Falkner et al.) over estimators that learn by partialFit
 // (SGDClassifier, SGDRegressor). The rows are split once into training and validation shards
 // that stay on the workers. A partialFit call is one task: the model's small weights travel to
-// the worker holding the next training shard (shard i for a model's call i, cycling) and come
-// back. Many models advance at once; each is scored on the validation shards where they are,
+// a worker holding the next training shard (shard i for a model's call i, cycling), or to one
+// the scheduler copies it to when that beats waiting, and come back. Many models advance at once; each is scored on the validation shards where they are,
 // and the schedule (halving.ts) decides which go on. A model's calls follow one another, so its
 // result does not depend on which worker ran what: a search gives the same models every run.
 import pl from 'nodejs-polars';
