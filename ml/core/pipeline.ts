@@ -165,15 +165,20 @@ async function withTransformedShards<T>(
   try {
     for (const step of chain.transformers) {
       await step.fitShards(shards, meta);
-      const { kernel, params } = step.shardTransform();
-      const next = shards.derive(kernel, params);
-      await shards.release();
-      shards = next;
+      shards = await throughStep(shards, step);
     }
     return await use(shards, meta);
   } finally {
     await shards.release();
   }
+}
+
+/** Shards transformed by a fitted step where they are (derive); the input shards are let go. */
+export async function throughStep(shards: Shards, step: ShardTransformer): Promise<Shards> {
+  const { kernel, params } = step.shardTransform();
+  const next = shards.derive(kernel, params);
+  await shards.release();
+  return next;
 }
 
 /** A shard fitter whose fit can start from another fitted one of its class (LogisticRegression). */

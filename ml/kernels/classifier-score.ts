@@ -4,7 +4,7 @@
 // Polars expressions (linearExpr, sigmoidExpr, softmaxExprs, labelExpr), so a score from here
 // equals one from predict/predictProba and ml.metrics.
 import type { Shard } from '../core/matrix.js';
-import { mergeCounts, type ScoreCounts } from '../metrics/kernels.js';
+import { countsOf, type ScoreCounts } from '../metrics/kernels.js';
 
 export interface ClassifierScoreParams {
   /** One row (binary: the score of classes[1]) or one per class (multinomial: softmax). */
@@ -56,25 +56,8 @@ export function classifierScore(params: ClassifierScoreParams, shard: Shard): Cl
     for (let c = 0; c < k; c++) total += Math.exp(z[c]! - z[top]!);
     out.logLoss -= Math.log(label < 0 ? params.eps : clip(Math.exp(z[label]! - z[top]!) / total));
   }
-  if (p1) out.counts = countsOf(p1, y, params.labelMap);
+  if (p1) out.counts = countsOf(rows, (r) => p1[r]!, (r) => params.labelMap[y[r]!] === 1);
   return out;
-}
-
-/** The distinct scores ascending, with their positives (model class 1) and negatives. */
-function countsOf(scores: Float64Array, y: Float64Array, labelMap: number[]): ScoreCounts {
-  let nPos = 0;
-  for (let i = 0; i < scores.length; i++) if (labelMap[y[i]!] === 1) nPos++;
-  const pos = new Float64Array(nPos), neg = new Float64Array(scores.length - nPos);
-  for (let i = 0, a = 0, b = 0; i < scores.length; i++) {
-    if (labelMap[y[i]!] === 1) pos[a++] = scores[i]!;
-    else neg[b++] = scores[i]!;
-  }
-  pos.sort();
-  neg.sort();
-  return mergeCounts([
-    { scores: pos, pos: new Float64Array(nPos).fill(1), neg: new Float64Array(nPos) },
-    { scores: neg, pos: new Float64Array(neg.length), neg: new Float64Array(neg.length).fill(1) },
-  ]);
 }
 
 export const classifierScoreKernels = {

@@ -50,16 +50,25 @@ export function regressionSums(params: { mean?: number }, shard: Shard): Record<
 export function scoreCounts(params: { column: number; posLabel: number }, shard: Shard): ScoreCounts {
   const { rows, cols, data } = shard.x;
   const y = shard.y!;
-  // The positives' and the negatives' scores apart, each sorted by the typed array's own numeric
-  // sort (a comparator sort of row indices was ~10x slower), then merged into distinct scores.
-  let nPos = 0;
-  for (let r = 0; r < rows; r++) if (y[r] === params.posLabel) nPos++;
-  const posScores = new Float64Array(nPos), negScores = new Float64Array(rows - nPos);
-  for (let r = 0, p = 0, q = 0; r < rows; r++) {
+  return countsOf(rows, (r) => {
     const s = data[r * cols + params.column]!;
     if (Number.isNaN(s)) throw new Error(`yPred holds NaN (row ${r} of a partition); ROC AUC needs a score for every row`);
-    if (y[r] === params.posLabel) posScores[p++] = s;
-    else negScores[q++] = s;
+    return s;
+  }, (r) => y[r] === params.posLabel);
+}
+
+/**
+ * The distinct scores of rows 0 .. rows-1, ascending, with their positive and negative counts.
+ * The positives' and the negatives' scores are kept apart, each sorted by the typed array's own
+ * numeric sort (a comparator sort of row indices was ~10x slower), then merged.
+ */
+export function countsOf(rows: number, score: (row: number) => number, positive: (row: number) => boolean): ScoreCounts {
+  let nPos = 0;
+  for (let r = 0; r < rows; r++) if (positive(r)) nPos++;
+  const posScores = new Float64Array(nPos), negScores = new Float64Array(rows - nPos);
+  for (let r = 0, p = 0, q = 0; r < rows; r++) {
+    if (positive(r)) posScores[p++] = score(r);
+    else negScores[q++] = score(r);
   }
   posScores.sort();
   negScores.sort();

@@ -15,7 +15,7 @@ import { MlDataError, MlParamError } from '../errors.js';
 import { SHARD_SCORINGS, type PartialFitter, type ShardScoring } from '../sgd/sgd.js';
 import { BOHB_DEFAULTS, proposeCandidate, type BohbOptions, type Observation } from './bohb.js';
 import {
-  checkAggressiveness, checkPositiveInteger, defaultInitialIter, halvingRungs, hyperbandBrackets, plannedCalls, plateaued, topK, type Rung,
+  checkAggressiveness, checkPositiveInteger, defaultInitialIter, halvingRungs, hyperbandBrackets, plannedCalls, plateaued, topK, type Bracket, type Rung,
 } from './halving.js';
 import { checkDistributions, mulberry32, sampleParams, type ParamDistributions } from './params.js';
 import { rankDescending } from './search.js';
@@ -337,11 +337,15 @@ abstract class BaseIncrementalSearchCV<E extends PartialFitEstimator> {
 }
 
 function metadataOf(models: ReadonlyArray<{ bracket: number; calls: number }>): SearchMetadata {
-  const brackets = [...new Set(models.map((m) => m.bracket))].sort((a, b) => b - a).map((bracket) => {
+  return totals([...new Set(models.map((m) => m.bracket))].sort((a, b) => b - a).map((bracket) => {
     const own = models.filter((m) => m.bracket === bracket);
     return { bracket, nModels: own.length, partialFitCalls: own.reduce((n, m) => n + m.calls, 0) };
-  });
-  return { nModels: models.length, partialFitCalls: brackets.reduce((n, b) => n + b.partialFitCalls, 0), brackets };
+  }));
+}
+
+/** The search's metadata from its brackets': models and calls added up. */
+function totals(brackets: SearchMetadata['brackets']): SearchMetadata {
+  return { nModels: brackets.reduce((n, b) => n + b.nModels, 0), partialFitCalls: brackets.reduce((n, b) => n + b.partialFitCalls, 0), brackets };
 }
 
 export interface IncrementalRandomSearchOptions extends IncrementalSearchOptions {
@@ -366,7 +370,7 @@ export class IncrementalSearchCV<E extends PartialFitEstimator = PartialFitEstim
 
   get plannedMetadata(): SearchMetadata {
     const n = this.knownCandidates().length;
-    return { nModels: n, partialFitCalls: n * this.maxIter, brackets: [{ bracket: 0, nModels: n, partialFitCalls: n * this.maxIter }] };
+    return totals([{ bracket: 0, nModels: n, partialFitCalls: n * this.maxIter }]);
   }
 
   protected maxCallsPerModel(): number { return this.maxIter; }
@@ -406,8 +410,7 @@ export class SuccessiveHalvingSearchCV<E extends PartialFitEstimator = PartialFi
 
   override get plannedMetadata(): SearchMetadata {
     const n = this.knownCandidates().length;
-    const calls = plannedCalls(this.rungs(n));
-    return { nModels: n, partialFitCalls: calls, brackets: [{ bracket: 0, nModels: n, partialFitCalls: calls }] };
+    return totals([{ bracket: 0, nModels: n, partialFitCalls: plannedCalls(this.rungs(n)) }]);
   }
 
   protected override async run(pool: ModelPool<E>): Promise<void> {
@@ -439,9 +442,13 @@ export class HyperbandSearchCV<E extends PartialFitEstimator = PartialFitEstimat
     checkAggressiveness(caller, this.aggressiveness, this.maxIter);
   }
 
-  /** The brackets with the rungs each will run (from its number of models). */
-  protected brackets(): Array<{ bracket: number; models: number; rungs: Rung[] }> {
-    return hyperbandBrackets(this.maxIter, this.aggressiveness).map((b) => ({ ...b, rungs: halvingRungs(b.models, b.calls, this.maxIter, this.aggressiveness) }));
+  protected brackets(): Bracket[] {
+    return hyperbandBrackets(this.maxIter, this.aggressiveness);
+  }
+
+  /** A bracket's rungs for n models starting at `calls` (n may fall short of its models: a list-only space has fewer candidates). */
+  protected rungs(n: number, calls: number): Rung[] {
+    return halvingRungs(n, calls, this.maxIter, this.aggressiveness);
   }
 
   /** Bracket s's candidates: its own seeded draw, so that each bracket's are the same whatever the others. */
@@ -455,18 +462,17 @@ export class HyperbandSearchCV<E extends PartialFitEstimator = PartialFitEstimat
   }
 
   get plannedMetadata(): SearchMetadata {
-    const brackets = this.brackets().map((b) => {
+    return totals(this.brackets().map((b) => {
       const n = this.bracketCandidates(b.bracket, b.models).length;
-      return { bracket: b.bracket, nModels: n, partialFitCalls: plannedCalls(halvingRungs(n, b.rungs[0]!.calls, this.maxIter, this.aggressiveness)) };
-    });
-    return { nModels: brackets.reduce((n, b) => n + b.nModels, 0), partialFitCalls: brackets.reduce((n, b) => n + b.partialFitCalls, 0), brackets };
+      return { bracket: b.bracket, nModels: n, partialFitCalls: plannedCalls(this.rungs(n, b.calls)) };
+    }));
   }
 
   protected async run(pool: ModelPool<E>): Promise<void> {
     const settled = await Promise.allSettled(this.brackets().map(async (b) => {
       const candidates = this.bracketCandidates(b.bracket, b.models);
       try {
-        await halve(pool, candidates.map((p) => pool.add(p, b.bracket)), halvingRungs(candidates.length, b.rungs[0]!.calls, this.maxIter, this.aggressiveness));
+        await halve(pool, candidates.map((p) => pool.add(p, b.bracket)), this.rungs(candidates.length, b.calls));
       } catch (err) {
         pool.fail(err); // the other brackets stop too
         throw err;
@@ -505,8 +511,7 @@ export class BOHBSearchCV<E extends PartialFitEstimator = PartialFitEstimator> e
 
   /** Planned before any result exists: Hyperband's counts (the candidates are not known yet). */
   override get plannedMetadata(): SearchMetadata {
-    const brackets = this.brackets().map((b) => ({ bracket: b.bracket, nModels: b.models, partialFitCalls: plannedCalls(b.rungs) }));
-    return { nModels: brackets.reduce((n, b) => n + b.nModels, 0), partialFitCalls: brackets.reduce((n, b) => n + b.partialFitCalls, 0), brackets };
+    return totals(this.brackets().map((b) => ({ bracket: b.bracket, nModels: b.models, partialFitCalls: plannedCalls(this.rungs(b.models, b.calls)) })));
   }
 
   /** Its candidates come from the results: none is known before. */
@@ -521,7 +526,7 @@ export class BOHBSearchCV<E extends PartialFitEstimator = PartialFitEstimator> e
     for (const b of this.brackets()) {
       const candidates = Array.from({ length: b.models }, () => proposeCandidate(this.paramDistributions, pool.observations(), this.bohb, next));
       this.modelBased += candidates.filter((c) => c.fromModel).length;
-      await halve(pool, candidates.map((c) => pool.add(c.params, b.bracket)), b.rungs);
+      await halve(pool, candidates.map((c) => pool.add(c.params, b.bracket)), this.rungs(b.models, b.calls));
     }
   }
 }

@@ -13,7 +13,7 @@ import { expandGrid, sampleParams, type ParamDistributions, type ParamGrid } fro
 import { scorer, type Scoring, type ScorerFunction } from './scoring.js';
 import { KFold } from './split.js';
 import { resolveClient } from '../../dataframe/execute.js';
-import { fitSharingPrefix, Pipeline, type SharedFit } from '../core/pipeline.js';
+import { fitSharingPrefix, Pipeline, throughStep, type SharedFit } from '../core/pipeline.js';
 import { isShardTransformer, type ShardTransformer } from '../core/estimator.js';
 import type { Shards } from '../core/shards.js';
 import { toShards, type ShardsMeta, type ToShardsOptions } from '../core/to-shards.js';
@@ -357,11 +357,7 @@ async function transformedTestShards(pipeline: Pipeline, fold: Fold, options: Fi
   let shards = built.shards;
   try {
     for (const [, step] of pipeline.steps.slice(0, -1)) {
-      if (step === 'passthrough') continue;
-      const { kernel, params } = (step as ShardTransformer).shardTransform();
-      const next = shards.derive(kernel, params);
-      await shards.release();
-      shards = next;
+      if (step !== 'passthrough') shards = await throughStep(shards, step as ShardTransformer);
     }
   } catch (err) {
     await shards.release();
