@@ -168,7 +168,8 @@ describe('searches on a cluster', () => {
       const active = state.groupProgress().filter((g) => g.queued + g.processing + g.waiting > 0).map((g) => g.group);
       return active.length > 0 && active.every((g) => g === 'ml-linear-glm');
     };
-    // The most workers the scheduler recommends (a 1 ms target: one per task a worker could take) while only fit rounds run.
+    // The most workers the scheduler recommends while only fit rounds run, for a target far below
+    // any round's duration (the rounds take about a millisecond): one worker per task a worker could take.
     const mostRecommended = async (elastic: boolean) => {
       let most = 0;
       let samples = 0;
@@ -178,7 +179,7 @@ describe('searches on a cluster', () => {
       await waitUntil(() => {
         if (onlyFitting()) {
           samples++;
-          most = Math.max(most, ...state.adaptive({ targetDurationMs: 1, groups: [] }).groups.map((g) => g.target));
+          most = Math.max(most, ...state.adaptive({ targetDurationMs: 1e-6, groups: [] }).groups.map((g) => g.target));
         }
         return !running;
       }, 'the search to end', 90_000);
