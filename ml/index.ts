@@ -17,6 +17,7 @@ export { LogisticRegression, type LogisticRegressionParams } from './linear/logi
 export { LinearRegression, type LinearRegressionParams } from './linear/linear-regression.js';
 export { PoissonRegression, type PoissonRegressionParams } from './linear/poisson-regression.js';
 export { KMeans, type KMeansParams } from './cluster/kmeans.js';
+export { HistGradientBoostingClassifier, HistGradientBoostingRegressor, type HistGradientBoostingParams } from './ensemble/hist-gradient-boosting.js';
 export { SGDClassifier, SGDRegressor, type SgdClassifierParams, type SgdRegressorParams, type PartialFitOptions } from './sgd/sgd.js';
 export { Incremental, type IncrementalParams } from './wrappers/incremental.js';
 export { ParallelPostFit } from './wrappers/parallel-post-fit.js';

@@ -51,7 +51,7 @@ export function indexLabels(shard: Shard, classes: number[], partition: number):
 }
 
 /** A column as Float64, nulls NaN. */
-function floats(df: pl.DataFrame, name: string): Float64Array {
+export function floats(df: pl.DataFrame, name: string): Float64Array {
   const series = df.getColumn(name);
   // Without nulls, straight from the Series: an expression per column costs more than the copy.
   if (series.nullCount() === 0) return (dtypeName(series.dtype) === 'Float64' ? series : series.cast(pl.Float64)).toTypedArray() as Float64Array;

@@ -49,7 +49,7 @@ export class LocalShards implements Shards {
     return sumInOrder(await this.map<R>(name, params));
   }
   derive(name: string, params: unknown): Shards {
-    return new LocalShards(this.shards.map((s) => runDeriveKernel(name, params, s)));
+    return new LocalShards(this.shards.map((s, partition) => runDeriveKernel(name, params, s, partition)));
   }
   async release(): Promise<void> {}
 }

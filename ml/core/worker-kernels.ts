@@ -11,13 +11,15 @@ import { buildShard, indexLabels, type BuildShardParams } from './build-shard.js
 import { shardBytes, shardFromBytes } from './shared-shard.js';
 import type { Shard } from './matrix.js';
 import { runShardTask } from './thread-entry.js';
+import { predictTrees } from '../ensemble/predict-kernel.js';
 
 export const kernels: KernelFamily = {
   'ml/shard': async (params, inputs, context) => nativeShard(buildShard(params as BuildShardParams, inputs, context.key)),
   'ml/derive': async (params, inputs) => {
-    const { kernel, params: p } = params as { kernel: string; params: unknown };
-    return nativeShard(runDeriveKernel(kernel, p, storedShard(inputs[0]!)));
+    const { kernel, params: p, partition } = params as { kernel: string; params: unknown; partition: number };
+    return nativeShard(runDeriveKernel(kernel, p, storedShard(inputs[0]!), partition));
   },
+  'ml/gbdt-predict': predictTrees,
   'ml/index-y': async (params, inputs) => {
     const { classes, partition } = params as { classes: number[]; partition: number };
     return nativeShard(indexLabels(storedShard(inputs[0]!), classes, partition));

@@ -4,9 +4,10 @@
 // transformer's Polars expressions in the same order, so the values are the same to the bit.
 import { allocShard } from '../core/shared-shard.js';
 import type { Shard } from '../core/matrix.js';
+import { initState } from '../ensemble/state.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type DeriveKernel = (params: any, shard: Shard) => Shard;
+export type DeriveKernel = (params: any, shard: Shard, partition: number) => Shard;
 
 /** A new shard of the same shape (and the same y) whose feature j is (x - sub[j]) * mul[j] + add[j], each part left out when not given. */
 function affine(shard: Shard, p: { sub?: number[]; mul?: number[]; add?: number[] }): Shard {
@@ -41,10 +42,12 @@ export function minMax(p: { scale: number[]; min: number[] }, shard: Shard): Sha
 const deriveKernels: Readonly<Record<string, DeriveKernel>> = {
   'preprocess/standardize': standardize,
   'preprocess/min-max': minMax,
+  'gbdt/init': initState,
 };
 
-export function runDeriveKernel(name: string, params: unknown, shard: Shard): Shard {
+/** `partition`: the shard's place among its fit's shards (kernels that draw rows seed by it). */
+export function runDeriveKernel(name: string, params: unknown, shard: Shard, partition: number): Shard {
   const kernel = Object.hasOwn(deriveKernels, name) ? deriveKernels[name] : undefined;
   if (!kernel) throw new Error(`unknown shard transform ${name}`);
-  return kernel(params, shard);
+  return kernel(params, shard, partition);
 }

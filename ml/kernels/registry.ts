@@ -4,6 +4,7 @@
 import type { Shard } from '../core/matrix.js';
 import { dataKernels } from './data.js';
 import { linearKernels } from './linear.js';
+import { gbdtKernels } from './gbdt.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ShardKernel = (params: any, shard: Shard) => unknown;
@@ -11,6 +12,7 @@ export type ShardKernel = (params: any, shard: Shard) => unknown;
 const kernels: Readonly<Record<string, ShardKernel>> = {
   ...dataKernels,
   ...linearKernels,
+  ...gbdtKernels,
 };
 
 export function runShardKernel(name: string, params: unknown, shard: Shard): unknown {

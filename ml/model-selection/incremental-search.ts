@@ -240,8 +240,10 @@ abstract class BaseIncrementalSearchCV<E extends PartialFitEstimator> {
     if (SHARD_SCORINGS[scoring].logLoss) {
       // Every candidate's loss: the searched ones, else the estimator's own.
       const searched = paramDistributions.loss;
-      const losses = Array.isArray(searched) ? searched : [(estimator as { params?: { loss?: unknown } }).params?.loss];
-      if (losses.some((l) => l !== 'log_loss')) throw new MlParamError(`${caller}: scoring "${scoring}" needs probabilities, so every candidate's loss must be 'log_loss' (got ${losses.map(String).join(', ')})`);
+      const own = (estimator as { params?: { loss?: unknown } }).params?.loss;
+      const losses = Array.isArray(searched) ? searched : [own];
+      // Estimators without a loss parameter (boosting's classifiers) always give probabilities.
+      if ((own !== undefined || Array.isArray(searched)) && losses.some((l) => l !== 'log_loss')) throw new MlParamError(`${caller}: scoring "${scoring}" needs probabilities, so every candidate's loss must be 'log_loss' (got ${losses.map(String).join(', ')})`);
     }
     const testSize = options.testSize ?? DEFAULT_TEST_SIZE;
     if (!(testSize > 0 && testSize < 1)) throw new MlParamError(`${caller}: testSize must be a share between 0 and 1 (exclusive), got ${testSize}`);
@@ -288,8 +290,13 @@ abstract class BaseIncrementalSearchCV<E extends PartialFitEstimator> {
       try {
         const { patience, tol, concurrency, errorScore } = this.common;
         const pool = new ModelPool(this.estimator, train, valid, this.common.scoring, { patience, tol, concurrency, errorScore, ...(options.signal ? { signal: options.signal } : {}) });
-        await this.run(pool);
-        this.collect(pool);
+        try {
+          await this.run(pool);
+          this.collect(pool);
+        } finally {
+          // Estimators that keep a run's state on the workers between calls (boosting) let it go.
+          await Promise.all(pool.models.map((m) => m.estimator.releaseState?.()));
+        }
       } finally {
         await valid.shards.release();
       }

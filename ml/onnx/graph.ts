@@ -14,8 +14,8 @@ export function irVersionFor(opset: number): number {
   return 11;
 }
 
-/** An int (a number), a float (`{ f }`), a string, or lists of ints or floats. */
-export type AttrValue = number | string | { f: number } | { ints: number[] } | { floats: number[] };
+/** An int (a number), a float (`{ f }`), a string, or lists of ints, floats or strings. */
+export type AttrValue = number | string | { f: number } | { ints: number[] } | { floats: number[] } | { strings: string[] };
 
 export interface ValueSpec {
   name: string;
@@ -98,6 +98,7 @@ function attribute(name: string, value: AttrValue): onnx.AttributeProto.$Propert
   if (typeof value === 'number') return { name, type: T.INT, i: value };
   if ('f' in value) return { name, type: T.FLOAT, f: value.f };
   if ('ints' in value) return { name, type: T.INTS, ints: value.ints };
+  if ('strings' in value) return { name, type: T.STRINGS, strings: value.strings.map((v) => new TextEncoder().encode(v)) };
   return { name, type: T.FLOATS, floats: value.floats };
 }
 

@@ -41,6 +41,8 @@ export interface PartialFitter {
   partialFitShard(shards: Shards, index: number, meta: ShardsMeta, classes?: number[]): Promise<unknown>;
   /** The fitted model's score by `scoring` on held-out shards, computed where they are (bigger is better). */
   scoreShards(shards: Shards, meta: ShardsMeta, scoring: ShardScoring): Promise<number>;
+  /** Lets go what the partial fits keep on the workers between calls (the model stays fitted). */
+  releaseState?(): Promise<void>;
 }
 
 /** The scores scoreShards computes from a held-out shard's sums. */

@@ -131,7 +131,7 @@ test('the scalers applied to shards give the bits of their Polars expressions', 
   for (const scaler of [new StandardScaler(), new StandardScaler({ withMean: false }), new StandardScaler({ withStd: false }), new MinMaxScaler({ featureRange: [-1, 3] })]) {
     await scaler.fitShards(new LocalShards([source]), meta);
     const { kernel, params } = scaler.shardTransform();
-    const got = runDeriveKernel(kernel, params, source).x.data;
+    const got = runDeriveKernel(kernel, params, source, 0).x.data;
     const want = frame.select(...scaler.outputExprs());
     columns.forEach((c, j) => {
       const values = want.getColumn(c).toArray() as number[];

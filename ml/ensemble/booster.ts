@@ -1,0 +1,248 @@
+// The driver of a boosting fit over shards: bins from a sample, a state per shard (state.ts),
+// then tree after tree grown leaf-wise, best gain first (scikit-learn's TreeGrower), from
+// histograms summed over the shards in shard order (so the model is the same to the bit on any
+// number of workers). Each round trip costs milliseconds, so a round splits several nodes: the
+// best-gain leaves the tree may still split, speculatively; the tree kept is exactly the
+// best-first one, and a speculative split that is not reached is merged back into its leaf.
+import type { Shards } from '../core/shards.js';
+import { MlDataError } from '../errors.js';
+import { categoriesOf, numericEdges, type FeatureBins } from './binning.js';
+import type { TreeModel } from './ensemble.js';
+import { baseline, type LossKind } from './losses.js';
+import { STALE, type AppliedTree, type NodeSplit, type RoundParams } from './rounds.js';
+import { bestSplit, histLayout, leafValue, nodeSums, subtract, type HistLayout, type Split, type SplitParams, type Sums } from './split.js';
+import type { InitParams } from './state.js';
+import type { SampleParams, SampleResult } from '../kernels/gbdt.js';
+
+export interface BoostParams extends SplitParams {
+  learningRate: number;
+  maxLeafNodes: number;
+  /** Edges from the root to the deepest leaf; null: no limit. */
+  maxDepth: number | null;
+  maxBins: number;
+  /** Per feature: treated as categories. */
+  categorical: boolean[];
+  /** The share of rows held out to score each iteration (0: no early stopping). */
+  validationFraction: number;
+  nIterNoChange: number;
+  tol: number;
+  seed: number;
+}
+
+/** Rows the bin edges are found from (scikit-learn's subsample). */
+const BIN_SAMPLE = 200_000;
+
+interface Node {
+  id: number;
+  depth: number;
+  sums: Sums;
+  hist?: Float64Array;
+  split?: Split;
+  children?: [Node, Node];
+  /** Its split is part of the tree (not only speculated). */
+  committed?: boolean;
+}
+
+export class Booster {
+  readonly trees: TreeModel[] = [];
+  /** -(validation loss) before each iteration (with early stopping). */
+  readonly validationScores: number[] = [];
+  private readonly journal: RoundParams[] = [];
+  private pending: AppliedTree | undefined;
+  private readonly layout: HistLayout;
+  private readonly maxNodes: number;
+
+  private constructor(
+    private readonly state: Shards, readonly loss: LossKind, readonly outputs: number, readonly bins: FeatureBins[],
+    readonly baseline: number[], private readonly params: BoostParams, private readonly featureNames: string[],
+  ) {
+    this.layout = histLayout(bins);
+    this.maxNodes = 4 * params.maxLeafNodes + 4;
+  }
+
+  /** Bins the features, computes the baseline and builds each shard's state. `classes`: 0 for a regressor. */
+  static async start(shards: Shards, loss: LossKind, classes: number, features: string[], params: BoostParams): Promise<Booster> {
+    const rate = Math.min(1, BIN_SAMPLE / Math.max(1, shards.nRows * (1 - params.validationFraction)));
+    const samples = await Promise.all(Array.from({ length: shards.nShards }, (_, partition) => {
+      const p: SampleParams = { partition, seed: params.seed, rate, validationFraction: params.validationFraction, classes };
+      return shards.mapShard<SampleResult>(partition, 'gbdt/sample', p);
+    }));
+    const n = samples.reduce((a, s) => a + s.n, 0);
+    if (n === 0) throw new MlDataError('no training rows to fit on');
+    const bins: FeatureBins[] = features.map((name, f) => {
+      const values = Float64Array.from(samples.flatMap((s) => Array.from(s.values.subarray(f * s.m, (f + 1) * s.m))));
+      try {
+        return params.categorical[f] ? { kind: 'categorical', categories: categoriesOf(values, name, params.maxBins) } : { kind: 'numeric', edges: numericEdges(values, params.maxBins) };
+      } catch (err) {
+        throw new MlDataError((err as Error).message);
+      }
+    });
+    const classCounts = Array.from({ length: classes }, (_, c) => samples.reduce((a, s) => a + s.classCounts[c]!, 0));
+    const base = baseline(loss, { n, sumY: samples.reduce((a, s) => a + s.sumY, 0), classCounts });
+    const outputs = loss === 'multinomial' ? classes : 1;
+    const maxNodes = 4 * params.maxLeafNodes + 4;
+    const init: InitParams = { bins, loss, outputs, baseline: base, validationFraction: params.validationFraction, seed: params.seed, maxNodes };
+    return new Booster(shards.derive('gbdt/init', init), loss, outputs, bins, base, params, features);
+  }
+
+  /** Iterations made (trees / outputs). */
+  get iterations(): number {
+    return this.trees.length / this.outputs;
+  }
+
+  /** Grows `count` more iterations; false when early stopping ended the fit first. */
+  async iterate(count: number): Promise<boolean> {
+    for (let i = 0; i < count; i++) {
+      for (let output = 0; output < this.outputs; output++) {
+        const first = await this.round({ output, root: true, gradients: output === 0, ...(this.pending ? { apply: this.pending } : {}) });
+        this.pending = undefined;
+        if (output === 0 && this.params.validationFraction > 0 && first[1]! > 0) {
+          this.validationScores.push(-first[0]! / first[1]!);
+          if (shouldStop(this.validationScores, this.params.nIterNoChange, this.params.tol)) return false;
+        }
+        const root: Node = { id: 0, depth: 0, sums: nodeSums(first.subarray(2), this.layout), hist: first.slice(2) };
+        await this.grow(root, output);
+      }
+    }
+    return true;
+  }
+
+  /** Lets the shards' states go. */
+  async release(): Promise<void> {
+    await this.state.release();
+  }
+
+  private canSplit(node: Node): boolean {
+    const { maxDepth, minSamplesLeaf } = this.params;
+    return (maxDepth === null || node.depth < maxDepth) && node.sums.n >= 2 * minSamplesLeaf;
+  }
+
+  private evaluate(node: Node): void {
+    if (this.canSplit(node)) node.split = bestSplit(node.hist!, this.layout, node.sums, this.params);
+    if (!node.split) node.hist = undefined;
+  }
+
+  private async grow(root: Node, output: number): Promise<void> {
+    this.evaluate(root);
+    // heap: the tree's leaves that can split; open: every node known with a split not yet made
+    // (speculative ones included), which a round may split ahead of being reached.
+    const heap: Node[] = root.split ? [root] : [];
+    let open: Node[] = [...heap];
+    let nextId = 1;
+    let leaves = 1;
+    const byGain = (a: Node, b: Node) => b.split!.gain - a.split!.gain || a.id - b.id;
+    while (leaves < this.params.maxLeafNodes && heap.length > 0) {
+      heap.sort(byGain);
+      const top = heap[0]!;
+      if (top.children) {
+        heap.shift();
+        top.committed = true;
+        leaves++;
+        for (const child of top.children) if (child.split) heap.push(child);
+        continue;
+      }
+      // One round splits the leaf the tree splits next and, within the leaves it may still add
+      // and the node ids left, the best-gain other nodes known.
+      const remaining = this.params.maxLeafNodes - leaves;
+      const spare = Math.floor((this.maxNodes - nextId) / 2) - remaining;
+      const expand = [top, ...open.filter((n) => n !== top).sort(byGain)].slice(0, Math.min(remaining, 1 + Math.max(0, spare)));
+      const splits = expand.map((node): NodeSplit => {
+        const s = node.split!;
+        const ids = [nextId++, nextId++] as const;
+        return { node: node.id, feature: s.feature, bin: s.bin, leftBins: s.leftBins, missingLeft: s.missingLeft, left: ids[0], right: ids[1], build: s.left.n <= s.right.n ? 0 : 1 };
+      });
+      const result = await this.round({ output, splits });
+      const width = this.layout.total * 3;
+      expand.forEach((node, i) => {
+        const built = result.slice(2 + i * width, 2 + (i + 1) * width);
+        const other = subtract(node.hist!, built);
+        const sp = splits[i]!;
+        const [lh, rh] = sp.build === 0 ? [built, other] : [other, built];
+        const child = (id: number, hist: Float64Array): Node => ({ id, depth: node.depth + 1, sums: nodeSums(hist, this.layout), hist });
+        node.children = [child(sp.left, lh), child(sp.right, rh)];
+        node.hist = undefined;
+        node.children.forEach((c) => this.evaluate(c));
+      });
+      open = [...open.filter((n) => !n.children), ...expand.flatMap((n) => n.children!.filter((c) => c.split))];
+    }
+    this.finishTree(root, output);
+  }
+
+  /** The committed tree as a TreeModel, and as the next round applies it (in node ids). */
+  private finishTree(root: Node, output: number): void {
+    const { learningRate, l2Regularization } = this.params;
+    const t: TreeModel = { output, feature: [], threshold: [], leftCategories: [], missingLeft: [], left: [], right: [], value: [], gain: [], count: [] };
+    const applied: AppliedTree = { output, splits: [], leaves: [] };
+    const add = (node: Node): number => {
+      const at = t.feature.length;
+      t.feature.push(-1);
+      t.threshold.push(NaN);
+      t.leftCategories.push(null);
+      t.missingLeft.push(false);
+      t.left.push(-1);
+      t.right.push(-1);
+      t.value.push(0);
+      t.gain.push(0);
+      t.count.push(node.sums.n);
+      if (node.committed) {
+        const s = node.split!;
+        const f = s.feature;
+        const bins = this.bins[f]!;
+        t.feature[at] = f;
+        if (bins.kind === 'numeric') t.threshold[at] = bins.edges[s.bin]!;
+        else t.leftCategories[at] = s.leftBins.filter((b) => b < bins.categories.length).map((b) => bins.categories[b]!);
+        t.missingLeft[at] = s.missingLeft;
+        t.gain[at] = s.gain;
+        const [l, r] = node.children!;
+        applied.splits.push({ node: node.id, feature: f, bin: s.bin, leftBins: s.leftBins, missingLeft: s.missingLeft, left: l.id, right: r.id, build: 0 });
+        t.left[at] = add(l);
+        t.right[at] = add(r);
+      } else {
+        const value = leafValue(node.sums, l2Regularization) * learningRate;
+        t.value[at] = value;
+        applied.leaves.push([node.id, value]);
+      }
+      return at;
+    };
+    add(root);
+    this.trees.push(t);
+    this.pending = applied;
+  }
+
+  /** One round on every shard's state, its results summed in shard order; a stale state replays the journal first. */
+  private async round(r: Omit<RoundParams, 'step'>): Promise<Float64Array> {
+    const params: RoundParams = { ...r, step: this.journal.length };
+    const parts = await Promise.all(Array.from({ length: this.state.nShards }, async (_, i) => {
+      try {
+        return await this.state.mapShard<Uint8Array>(i, 'gbdt/round', params);
+      } catch (err) {
+        if (!String((err as Error)?.message).includes(STALE)) throw err;
+        return await this.state.mapShard<Uint8Array>(i, 'gbdt/round', { ...params, replay: this.journal });
+      }
+    }));
+    this.journal.push(params);
+    const sum = floats(parts[0]!).slice();
+    for (const part of parts.slice(1)) {
+      const f = floats(part);
+      for (let j = 0; j < sum.length; j++) sum[j]! += f[j]!;
+    }
+    return sum;
+  }
+
+  get features(): string[] {
+    return this.featureNames;
+  }
+}
+
+/** Bytes of Float64 values as a Float64Array (copied when not aligned; a Buffer's slice() would not copy). */
+function floats(bytes: Uint8Array): Float64Array {
+  if (bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+  return new Float64Array(Uint8Array.from(bytes).buffer);
+}
+
+/** scikit-learn's rule: none of the last n scores beat the one before them by more than tol. */
+export function shouldStop(scores: readonly number[], n: number, tol: number): boolean {
+  if (scores.length <= n) return false;
+  const reference = scores[scores.length - n - 1]! + tol;
+  return !scores.slice(-n).some((s) => s > reference);
+}

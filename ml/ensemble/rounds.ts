@@ -1,0 +1,165 @@
+// One round of a boosting fit on one shard's state (state.ts), run where the state is: add the
+// last tree's leaf values to the raw scores, compute the gradients when an iteration starts,
+// start a tree (all training rows in node 0), split nodes (a stable partition of each node's
+// rows), and build the histograms the driver asked for. Only histograms come back, as bytes:
+// [validation loss sum, validation rows, then each histogram in the order asked].
+import type { Shard } from '../core/matrix.js';
+import { gradients, lossSum } from './losses.js';
+import { resetScores, view, type State } from './state.js';
+
+/** A node split as the driver decided it, in its node ids. */
+export interface NodeSplit {
+  node: number;
+  feature: number;
+  /** Numeric: bins <= bin go left. */
+  bin: number;
+  /** Categorical: the bins that go left (empty for numeric). */
+  leftBins: number[];
+  missingLeft: boolean;
+  left: number;
+  right: number;
+  /** Build the histogram of the left child (0) or the right (1): the smaller one; the driver subtracts for the other. */
+  build: 0 | 1;
+}
+
+/** A finished tree, in the driver's node ids: its splits, and its leaves' values (shrunk). */
+export interface AppliedTree {
+  output: number;
+  splits: NodeSplit[];
+  leaves: Array<[node: number, value: number]>;
+}
+
+export interface RoundParams {
+  /** Rounds applied to the state before this one. */
+  step: number;
+  /** Whose gradients the histograms sum (the class of a multinomial tree). */
+  output: number;
+  apply?: AppliedTree;
+  /** An iteration starts: gradients of every output from the raw scores, and the validation loss. */
+  gradients?: boolean;
+  /** A tree starts: every training row in node 0, and node 0's histogram. */
+  root?: boolean;
+  splits?: NodeSplit[];
+  /** The rounds before this one, when the state is stale: it is reset and they are applied again (no histograms). */
+  replay?: RoundParams[];
+}
+
+/** The text a stale state's error carries, which the driver looks for. */
+export const STALE = 'gbdt-stale-state';
+
+export function runRound(params: RoundParams, shard: Shard): Uint8Array {
+  const s = view(shard);
+  if (params.replay) {
+    resetScores(s);
+    for (const r of params.replay) apply(s, r, false);
+  }
+  if (s.meta[1] !== params.step) throw new Error(`${STALE}: this shard's boosting state has had ${s.meta[1]} rounds, the fit ${params.step} (a copy from before, or rebuilt after its worker was lost)`);
+  return new Uint8Array(apply(s, params, true).buffer);
+}
+
+function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
+  const offsets = new Int32Array(s.p);
+  let total = 0;
+  for (let f = 0; f < s.p; f++) {
+    offsets[f] = total;
+    total += s.nonMissing[f]! + 1;
+  }
+  const built = (r.root ? 1 : 0) + (r.splits?.length ?? 0);
+  const out = new Float64Array(histograms ? 2 + built * total * 3 : 0);
+  if (r.apply) applyTree(s, r.apply);
+  if (r.gradients) {
+    gradients(s.loss, s.k, s.n, s.F, s.y, s.g, s.h);
+    if (histograms) {
+      out[0] = lossSum(s.loss, s.k, s.n, s.F, s.y, s.valRows);
+      out[1] = s.nVal;
+    }
+  }
+  let at = 2;
+  const hist = (node: number) => {
+    if (histograms) build(s, r.output, node, offsets, out.subarray(at, at + total * 3));
+    at += total * 3;
+  };
+  if (r.root) {
+    s.nodeStart[0] = 0;
+    s.nodeEnd[0] = s.nTrain;
+    hist(0);
+  }
+  for (const split of r.splits ?? []) {
+    partition(s, split);
+    hist(split.build === 0 ? split.left : split.right);
+  }
+  s.meta[1]! += 1;
+  return out;
+}
+
+/** The node's rows' gradients and hessians of `output`, summed by bin. */
+function build(s: State, output: number, node: number, offsets: Int32Array, hist: Float64Array): void {
+  const { trainRows, binned, p } = s;
+  const g = s.g.subarray(output * s.n, (output + 1) * s.n);
+  const h = s.h.subarray(output * s.n, (output + 1) * s.n);
+  const end = s.nodeEnd[node]!;
+  for (let i = s.nodeStart[node]!; i < end; i++) {
+    const r = trainRows[i]!;
+    const gr = g[r]!;
+    const hr = h[r]!;
+    const base = r * p;
+    for (let f = 0; f < p; f++) {
+      const o = (offsets[f]! + binned[base + f]!) * 3;
+      hist[o]! += gr;
+      hist[o + 1]! += hr;
+      hist[o + 2]! += 1;
+    }
+  }
+}
+
+let scratch = new Uint32Array(0);
+
+/** Splits a node's rows into its children's, each keeping the rows' order. */
+function partition(s: State, split: NodeSplit): void {
+  if (split.left >= s.maxNodes || split.right >= s.maxNodes) throw new Error(`internal: node ${Math.max(split.left, split.right)} past the state's ${s.maxNodes} node slots`);
+  const goes = leftTest(s, split);
+  const { trainRows, binned, p } = s;
+  const start = s.nodeStart[split.node]!;
+  const end = s.nodeEnd[split.node]!;
+  if (scratch.length < end - start) scratch = new Uint32Array(end - start);
+  let l = start;
+  let rn = 0;
+  for (let i = start; i < end; i++) {
+    const r = trainRows[i]!;
+    if (goes[binned[r * p + split.feature]!]) trainRows[l++] = r;
+    else scratch[rn++] = r;
+  }
+  trainRows.set(scratch.subarray(0, rn), l);
+  s.nodeStart[split.left] = start;
+  s.nodeEnd[split.left] = l;
+  s.nodeStart[split.right] = l;
+  s.nodeEnd[split.right] = end;
+}
+
+/** goes[bin]: whether a row in that bin of the split's feature goes left. */
+function leftTest(s: State, split: NodeSplit): Uint8Array {
+  const missing = s.nonMissing[split.feature]!;
+  const goes = new Uint8Array(256);
+  if (split.leftBins.length > 0) for (const b of split.leftBins) goes[b] = 1;
+  else goes.fill(1, 0, split.bin + 1);
+  goes[missing] = split.missingLeft ? 1 : 0;
+  return goes;
+}
+
+/** Adds the tree's leaf values to its output's raw scores: training rows by their node, validation rows down the tree. */
+function applyTree(s: State, tree: AppliedTree): void {
+  const F = s.F.subarray(tree.output * s.n, (tree.output + 1) * s.n);
+  for (const [node, value] of tree.leaves) {
+    const end = s.nodeEnd[node]!;
+    for (let i = s.nodeStart[node]!; i < end; i++) F[s.trainRows[i]!]! += value;
+  }
+  if (s.nVal === 0) return;
+  const bySplit = new Map(tree.splits.map((sp) => [sp.node, { split: sp, goes: leftTest(s, sp) }]));
+  const value = new Map(tree.leaves);
+  for (let j = 0; j < s.nVal; j++) {
+    const r = s.valRows[j]!;
+    let node = 0;
+    for (let at = bySplit.get(node); at; at = bySplit.get(node)) node = at.goes[s.binned[r * s.p + at.split.feature]!] ? at.split.left : at.split.right;
+    F[r]! += value.get(node)!;
+  }
+}

@@ -1,0 +1,164 @@
+// Gradient histograms and the best split of a node, as scikit-learn's HistGradientBoosting
+// finds it: for each feature, every threshold between bins with missing values sent right, then
+// left; for a categorical feature, its categories sorted by gradient over hessian and every
+// prefix of that order (both ways) as the left set. Pure: the workers build the histograms, the
+// fit's driver sums them and calls this.
+import { binCount, type FeatureBins } from './binning.js';
+
+/** Where each feature's bins start in a histogram (3 slots per bin: gradient, hessian, count). */
+export interface HistLayout {
+  /** offsets[f]: feature f's first bin; its missing bin is offsets[f] + nonMissing[f]. */
+  offsets: Int32Array;
+  nonMissing: Int32Array;
+  /** Bins over all features, missing bins included. */
+  total: number;
+  categorical: Uint8Array;
+}
+
+export function histLayout(bins: readonly FeatureBins[]): HistLayout {
+  const offsets = new Int32Array(bins.length);
+  const nonMissing = new Int32Array(bins.length);
+  const categorical = new Uint8Array(bins.length);
+  let total = 0;
+  bins.forEach((b, f) => {
+    offsets[f] = total;
+    nonMissing[f] = binCount(b);
+    categorical[f] = b.kind === 'categorical' ? 1 : 0;
+    total += nonMissing[f]! + 1;
+  });
+  return { offsets, nonMissing, total, categorical };
+}
+
+export interface SplitParams {
+  minSamplesLeaf: number;
+  l2Regularization: number;
+  /** scikit-learn's min_hessian_to_split. */
+  minHessianToSplit: number;
+}
+
+export interface Sums { g: number; h: number; n: number }
+
+export interface Split {
+  feature: number;
+  /** Numeric: rows with bin <= bin go left. */
+  bin: number;
+  /** Categorical: the bins (categories, maybe the missing bin) that go left; empty for numeric. */
+  leftBins: number[];
+  missingLeft: boolean;
+  gain: number;
+  left: Sums;
+  right: Sums;
+}
+
+/** scikit-learn's MIN_CAT_SUPPORT, cat_smooth and max_cat_threshold (LightGBM's defaults). */
+const MIN_CAT_SUPPORT = 10;
+const CAT_SMOOTH = 10;
+const MAX_CAT_THRESHOLD = 32;
+
+/** The node's gradient, hessian and count: feature 0's bins added up. */
+export function nodeSums(hist: Float64Array, layout: HistLayout): Sums {
+  let g = 0;
+  let h = 0;
+  let n = 0;
+  const end = (layout.offsets[0]! + layout.nonMissing[0]! + 1) * 3;
+  for (let i = layout.offsets[0]! * 3; i < end; i += 3) {
+    g += hist[i]!;
+    h += hist[i + 1]!;
+    n += hist[i + 2]!;
+  }
+  return { g, h, n };
+}
+
+/** parent - child, bin by bin: the histogram of the child's sibling. */
+export function subtract(parent: Float64Array, child: Float64Array): Float64Array {
+  const out = new Float64Array(parent.length);
+  for (let i = 0; i < out.length; i++) out[i] = parent[i]! - child[i]!;
+  return out;
+}
+
+/** The value of a leaf with these sums (before shrinkage). */
+export function leafValue(s: Sums, l2: number): number {
+  return s.h + l2 > 0 ? -s.g / (s.h + l2) : 0;
+}
+
+/** The best split of a node (positive gain, both children allowed), or undefined. */
+export function bestSplit(hist: Float64Array, layout: HistLayout, total: Sums, p: SplitParams): Split | undefined {
+  let best: Split | undefined;
+  const l2 = p.l2Regularization;
+  const parentScore = (total.g * total.g) / (total.h + l2);
+  const consider = (feature: number, bin: number, leftBins: number[], missingLeft: boolean, lg: number, lh: number, ln: number): void => {
+    const rn = total.n - ln;
+    const rh = total.h - lh;
+    if (ln < p.minSamplesLeaf || rn < p.minSamplesLeaf || lh < p.minHessianToSplit || rh < p.minHessianToSplit) return;
+    const rg = total.g - lg;
+    const gain = (lg * lg) / (lh + l2) + (rg * rg) / (rh + l2) - parentScore;
+    if (gain > 0 && (best === undefined || gain > best.gain)) {
+      best = { feature, bin, leftBins, missingLeft, gain, left: { g: lg, h: lh, n: ln }, right: { g: rg, h: rh, n: rn } };
+    }
+  };
+  for (let f = 0; f < layout.offsets.length; f++) {
+    const start = layout.offsets[f]! * 3;
+    const nb = layout.nonMissing[f]!;
+    const miss = start + nb * 3;
+    const [mg, mh, mn] = [hist[miss]!, hist[miss + 1]!, hist[miss + 2]!];
+    if (layout.categorical[f]) {
+      categoricalSplits(hist, start, nb, f, consider);
+      continue;
+    }
+    // Missing values right: every threshold, and (with missing values) all non-missing left.
+    let lg = 0;
+    let lh = 0;
+    let ln = 0;
+    const last = mn > 0 ? nb - 1 : nb - 2;
+    for (let b = 0; b <= last; b++) {
+      lg += hist[start + b * 3]!;
+      lh += hist[start + b * 3 + 1]!;
+      ln += hist[start + b * 3 + 2]!;
+      consider(f, b, [], false, lg, lh, ln);
+    }
+    if (mn === 0) continue;
+    // Missing values left.
+    [lg, lh, ln] = [mg, mh, mn];
+    for (let b = 0; b <= nb - 2; b++) {
+      lg += hist[start + b * 3]!;
+      lh += hist[start + b * 3 + 1]!;
+      ln += hist[start + b * 3 + 2]!;
+      consider(f, b, [], true, lg, lh, ln);
+    }
+  }
+  if (best && best.leftBins.length === 0) {
+    // No missing values here in training: at prediction they follow the larger child.
+    const f = best.feature;
+    const missN = hist[(layout.offsets[f]! + layout.nonMissing[f]!) * 3 + 2]!;
+    if (missN === 0) best.missingLeft = best.left.n >= best.right.n;
+  }
+  return best;
+}
+
+/** Categories (the missing bin among them) with enough rows, ordered by g / (h + smooth); each prefix of either order goes left. */
+function categoricalSplits(
+  hist: Float64Array, start: number, nb: number, feature: number,
+  consider: (feature: number, bin: number, leftBins: number[], missingLeft: boolean, lg: number, lh: number, ln: number) => void,
+): void {
+  const cats: Array<{ bin: number; ratio: number }> = [];
+  for (let b = 0; b <= nb; b++) {
+    const n = hist[start + b * 3 + 2]!;
+    if (n >= MIN_CAT_SUPPORT || (b === nb && n > 0)) cats.push({ bin: b, ratio: hist[start + b * 3]! / (hist[start + b * 3 + 1]! + CAT_SMOOTH) });
+  }
+  cats.sort((a, b) => a.ratio - b.ratio || a.bin - b.bin);
+  const most = Math.min(MAX_CAT_THRESHOLD, cats.length - 1);
+  for (const order of [cats, [...cats].reverse()]) {
+    let lg = 0;
+    let lh = 0;
+    let ln = 0;
+    const left: number[] = [];
+    for (let i = 0; i < most; i++) {
+      const b = order[i]!.bin;
+      lg += hist[start + b * 3]!;
+      lh += hist[start + b * 3 + 1]!;
+      ln += hist[start + b * 3 + 2]!;
+      left.push(b);
+      consider(feature, -1, [...left].sort((x, y) => x - y), left.includes(nb), lg, lh, ln);
+    }
+  }
+}

@@ -1,0 +1,138 @@
+// A boosting fit's working state on one shard, kept on the worker between rounds: the rows'
+// bins, raw scores, gradients and their order by tree node. It is one SharedArrayBuffer in the
+// shard format (a 1 x L "matrix"), so ml/map hands it to a task thread as shared memory, and
+// each round updates it in place instead of sending rows anywhere. Its first slots count the
+// rounds applied (`step`): a round for another step finds the state stale (a copy made before
+// the last rounds, or built again after its worker was lost) and the fit replays its journal.
+import { allocShard } from '../core/shared-shard.js';
+import type { Shard } from '../core/matrix.js';
+import { binOf, binCount, type FeatureBins } from './binning.js';
+import { LOSS_BY_CODE, LOSS_CODES, type LossKind } from './losses.js';
+
+const MAGIC = 0x6b64_4742; // "kdGB"
+/** Float64 slots before the baseline: magic, step, rows, training rows, validation rows, features, outputs, node slots, loss. */
+const META = 9;
+
+export interface InitParams {
+  bins: FeatureBins[];
+  loss: LossKind;
+  /** Outputs (k): classes for multinomial, else 1. */
+  outputs: number;
+  baseline: number[];
+  /** The share of rows held out for early stopping (0: none), chosen by rowUniform(seed, partition, row). */
+  validationFraction: number;
+  seed: number;
+  /** Tree node ids a round may use (the fit's driver numbers them). */
+  maxNodes: number;
+}
+
+/** Views over a state's regions. */
+export interface State {
+  meta: Float64Array;
+  n: number;
+  nTrain: number;
+  nVal: number;
+  p: number;
+  k: number;
+  maxNodes: number;
+  loss: LossKind;
+  baseline: Float64Array;
+  F: Float64Array;
+  g: Float64Array;
+  h: Float64Array;
+  y: Float64Array;
+  /** Per feature: non-missing bins (the missing bin's index). */
+  nonMissing: Int32Array;
+  /** Node id -> [start, end) of its rows in trainRows. */
+  nodeStart: Int32Array;
+  nodeEnd: Int32Array;
+  /** The training rows, grouped by the node they are in. */
+  trainRows: Uint32Array;
+  valRows: Uint32Array;
+  /** Row-major: row r's bin of feature f at r * p + f. */
+  binned: Uint8Array;
+}
+
+/** A uniform [0, 1) draw for row `row` of partition `partition`, the same wherever it runs. */
+export function rowUniform(seed: number, partition: number, row: number, stream: number): number {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(partition + 1, 0xc2b2ae35) ^ Math.imul(stream + 7, 0x27d4eb2f);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) ^ row;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 4294967296;
+}
+
+export const VALIDATION_STREAM = 1;
+export const SAMPLE_STREAM = 2;
+
+function layout(n: number, nTrain: number, nVal: number, p: number, k: number, maxNodes: number) {
+  const words = (bytes: number) => Math.ceil(bytes / 8);
+  const sizes = {
+    meta: META + k, F: k * n, g: k * n, h: k * n, y: n, nonMissing: words(4 * p), nodes: words(8 * maxNodes),
+    trainRows: words(4 * nTrain), valRows: words(4 * nVal), binned: words(n * p),
+  };
+  let at = 0;
+  const offsets = {} as Record<keyof typeof sizes, number>;
+  for (const [name, size] of Object.entries(sizes) as Array<[keyof typeof sizes, number]>) {
+    offsets[name] = at;
+    at += size;
+  }
+  return { offsets, length: at };
+}
+
+/** The state of a fresh fit on this shard: bins, baseline scores, validation rows held out. */
+export function initState(params: InitParams, shard: Shard, partition: number): Shard {
+  const { rows: n, cols: p, data } = shard.x;
+  if (!shard.y) throw new Error('internal: a boosting state needs a shard with y');
+  if (params.bins.length !== p) throw new Error(`internal: ${params.bins.length} feature bins for ${p} features`);
+  const isVal = new Uint8Array(n);
+  let nVal = 0;
+  if (params.validationFraction > 0) {
+    for (let r = 0; r < n; r++) if (rowUniform(params.seed, partition, r, VALIDATION_STREAM) < params.validationFraction) { isVal[r] = 1; nVal++; }
+  }
+  const k = params.outputs;
+  const { length } = layout(n, n - nVal, nVal, p, k, params.maxNodes);
+  const out = allocShard(1, length, false);
+  out.x.data.set([MAGIC, 0, n, n - nVal, nVal, p, k, params.maxNodes, LOSS_CODES[params.loss], ...params.baseline]);
+  const s = view(out);
+  params.bins.forEach((b, f) => { s.nonMissing[f] = binCount(b); });
+  for (let r = 0; r < n; r++) for (let f = 0; f < p; f++) s.binned[r * p + f] = binOf(params.bins[f]!, data[r * p + f]!);
+  s.y.set(shard.y);
+  let t = 0;
+  let v = 0;
+  for (let r = 0; r < n; r++) {
+    if (isVal[r]) s.valRows[v++] = r;
+    else s.trainRows[t++] = r;
+  }
+  resetScores(s);
+  return out;
+}
+
+/** Raw scores back to the baseline and no round applied. */
+export function resetScores(s: State): void {
+  for (let c = 0; c < s.k; c++) s.F.fill(s.baseline[c]!, c * s.n, (c + 1) * s.n);
+  s.meta[1] = 0;
+}
+
+/** The regions of a state made by initState (a view: writes go to the shared buffer). */
+export function view(shard: Shard): State {
+  const all = shard.x.data;
+  if (all[0] !== MAGIC) throw new Error('internal: not a boosting state');
+  const [n, nTrain, nVal, p, k, maxNodes, loss] = Array.from(all.subarray(2, META));
+  const { offsets } = layout(n!, nTrain!, nVal!, p!, k!, maxNodes!);
+  const f64 = (at: number, len: number) => all.subarray(at, at + len);
+  const bytes = (at: number) => all.byteOffset + at * 8;
+  const buffer = all.buffer;
+  return {
+    meta: all.subarray(0, META), n: n!, nTrain: nTrain!, nVal: nVal!, p: p!, k: k!, maxNodes: maxNodes!, loss: LOSS_BY_CODE[loss!]!,
+    baseline: f64(META, k!),
+    F: f64(offsets.F, k! * n!), g: f64(offsets.g, k! * n!), h: f64(offsets.h, k! * n!), y: f64(offsets.y, n!),
+    nonMissing: new Int32Array(buffer, bytes(offsets.nonMissing), p!),
+    nodeStart: new Int32Array(buffer, bytes(offsets.nodes), maxNodes!),
+    nodeEnd: new Int32Array(buffer, bytes(offsets.nodes) + 4 * maxNodes!, maxNodes!),
+    trainRows: new Uint32Array(buffer, bytes(offsets.trainRows), nTrain!),
+    valRows: new Uint32Array(buffer, bytes(offsets.valRows), nVal!),
+    binned: new Uint8Array(buffer, bytes(offsets.binned), n! * p!),
+  };
+}

@@ -1,0 +1,136 @@
+// HistGradientBoosting on a LocalCluster against scikit-learn 1.9 and LightGBM 4.7 with the same
+// parameters (test/fixtures/ml/gbdt_reference.py: generated data with a known signal, train and
+// test rows by a fixed rule): test scores within the issue's tolerances; the same model to the
+// bit on 1 worker and on 2, and after a worker is killed mid-fit; early stopping; the searches.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import pl from 'nodejs-polars';
+import { fromPolars, ml, readParquet, type DataFrame } from '../../index.js';
+import { useCluster, withCluster } from '../helpers/cluster.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const fixtures = new URL('../../../test/fixtures/ml/', import.meta.url);
+interface Scores { roc_auc?: number; accuracy?: number; log_loss?: number; r2?: number; mse?: number }
+const reference = JSON.parse(readFileSync(new URL('gbdt_reference.json', fixtures), 'utf8')) as {
+  generated: { results: Record<'binary_categorical' | 'binary_numeric' | 'multiclass_numeric' | 'regression_numeric', Record<'sklearn' | 'lightgbm', Scores>> };
+};
+const data = pl.readParquet(new URL('gbdt_data.parquet', fixtures).pathname);
+const FEATURES = ['x0', 'x1', 'x2', 'x3', 'x4', 'cat'];
+/** The reference's parameters (scikit-learn's defaults, early stopping off). */
+const SAME = { maxIter: 100, learningRate: 0.1, maxLeafNodes: 31, minSamplesLeaf: 20, l2Regularization: 0, maxBins: 255, earlyStopping: false } as const;
+
+function rows(split: 0 | 1, target: string, partitions: number): DataFrame {
+  return fromPolars(data.filter(pl.col('split').eq(split)).select(...FEATURES, target), { partitions });
+}
+
+describe('HistGradientBoosting on a cluster', () => {
+  const fx = useCluster({ workers: 2, threads: 1 });
+
+  const binary = async (categorical: boolean) => {
+    const client = fx.client;
+    const model = await new ml.HistGradientBoostingClassifier({ ...SAME, categoricalFeatures: categorical ? ['cat'] : [] }).fit(rows(0, 'yb', 2), 'yb', { client });
+    const test = rows(1, 'yb', 2).persist({ client });
+    const auc = await ml.metrics.rocAucScore(test.select('yb'), model.predictProba(test.drop('yb')), { client });
+    return { model, test, auc };
+  };
+
+  for (const categorical of [false, true]) {
+    it(`binary${categorical ? ', cat as categories' : ''}: test AUC within 0.003 of scikit-learn's and LightGBM's`, { timeout: 120_000 }, async () => {
+      const ref = reference.generated.results[categorical ? 'binary_categorical' : 'binary_numeric'];
+      const { model, test, auc } = await binary(categorical);
+      assert.equal(model.nIter, 100);
+      assert.equal(model.ensemble!.trees.length, 100);
+      assert.ok(model.ensemble!.trees.every((t) => t.value.length <= 2 * 31 - 1), 'at most 31 leaves a tree');
+      for (const lib of ['sklearn', 'lightgbm'] as const) assert.ok(Math.abs(auc - ref[lib].roc_auc!) <= 0.003, `AUC ${auc} vs ${lib} ${ref[lib].roc_auc}`);
+      const accuracy = await model.score(test, 'yb', { client: fx.client });
+      assert.ok(Math.abs(accuracy - ref.sklearn.accuracy!) <= 0.01, `accuracy ${accuracy} vs scikit-learn ${ref.sklearn.accuracy}`);
+      if (categorical) assert.ok(model.ensemble!.trees.some((t) => t.leftCategories.some((c) => c !== null)), 'some splits are on categories');
+      // The signal is in x0..x3 and cat; every feature is used, x0 (1.5 sin x0) the most.
+      const importances = model.featureImportances;
+      assert.ok(Math.abs(importances.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+      assert.equal(importances.indexOf(Math.max(...importances)), 0, `importances ${importances.join(', ')}`);
+    });
+  }
+
+  it('multi-class: log loss and accuracy near scikit-learn\'s', { timeout: 180_000 }, async () => {
+    const client = fx.client;
+    const ref = reference.generated.results.multiclass_numeric.sklearn;
+    const model = await new ml.HistGradientBoostingClassifier(SAME).fit(rows(0, 'ym', 2), 'ym', { client });
+    assert.deepEqual(model.classes, [0, 1, 2]);
+    assert.equal(model.ensemble!.trees.length, 300, 'a tree per class and iteration');
+    const test = rows(1, 'ym', 2).persist({ client });
+    const logLoss = await ml.metrics.logLoss(test.select('ym'), model.predictProba(test.drop('ym')), { client });
+    const accuracy = await model.score(test, 'ym', { client });
+    assert.ok(Math.abs(logLoss - ref.log_loss!) <= 0.01, `log loss ${logLoss} vs ${ref.log_loss}`);
+    assert.ok(Math.abs(accuracy - ref.accuracy!) <= 0.015, `accuracy ${accuracy} vs ${ref.accuracy}`);
+  });
+
+  it('regression: R2 near scikit-learn\'s', { timeout: 120_000 }, async () => {
+    const client = fx.client;
+    const ref = reference.generated.results.regression_numeric.sklearn;
+    const model = await new ml.HistGradientBoostingRegressor(SAME).fit(rows(0, 'yr', 2), 'yr', { client });
+    const r2 = await model.score(rows(1, 'yr', 2), 'yr', { client });
+    assert.ok(Math.abs(r2 - ref.r2!) <= 0.01, `R2 ${r2} vs ${ref.r2}`);
+  });
+
+  it('early stopping: stops once the validation loss no longer improves by tol', { timeout: 120_000 }, async () => {
+    const model = await new ml.HistGradientBoostingClassifier({ maxIter: 300, learningRate: 0.3, earlyStopping: true, nIterNoChange: 5 }).fit(rows(0, 'yb', 2), 'yb', { client: fx.client });
+    const scores = model.validationScores!;
+    assert.ok(model.nIter! < 300, `stopped early, after ${model.nIter}`);
+    assert.equal(scores.length, model.nIter! + 1, 'a score before each iteration and after the last');
+    const reference = scores.at(-6)! + 1e-7;
+    assert.ok(scores.slice(-5).every((s) => s <= reference), 'none of the last 5 beat the one before them');
+    assert.ok(scores.slice(0, -5).some((s, i) => i > 0 && s > scores[i - 1]!), 'it improved before');
+  });
+
+  it('the same model on 1 worker as on 2, to the bit', { timeout: 120_000 }, async () => {
+    const params = { ...SAME, maxIter: 15, categoricalFeatures: ['cat'] };
+    const two = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 3), 'yb', { client: fx.client });
+    await withCluster({ workers: 1, threads: 1 }, async (_cluster, client) => {
+      const one = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 3), 'yb', { client });
+      assert.deepEqual(one.ensemble, two.ensemble);
+    });
+  });
+
+  it('a worker killed with SIGKILL mid-fit: the same model', { timeout: 180_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubedask-gbdt-kill-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    // From a file, so that lost partitions can be read again.
+    data.filter(pl.col('split').eq(0)).select(...FEATURES, 'yb').writeParquet(join(dir, 'train.parquet'));
+    const params = { ...SAME, maxIter: 30 };
+    await withCluster({ workers: 3, threads: 1 }, async (cluster, client) => {
+      const source = () => readParquet(join(dir, 'train.parquet'), { partitionRows: 4_000 });
+      const quiet = await new ml.HistGradientBoostingClassifier(params).fit(source(), 'yb', { client });
+      const done = async () => (await client.history()).progress.filter((g) => g.group === 'ml-gbdt-round').reduce((n, g) => n + g.done, 0);
+      const before = await done();
+      const running = new ml.HistGradientBoostingClassifier(params).fit(source(), 'yb', { client });
+      let victim = '';
+      await waitUntil(async () => {
+        const fitting = (await done()) - before > 40;
+        victim = fitting ? (await client.clusterInfo()).workers.find((w) => w.inMemory > 0)?.name ?? '' : '';
+        return victim !== '';
+      }, 'the fit to be growing trees', 90_000);
+      process.kill(cluster.workerPids[victim]!, 'SIGKILL');
+      const interrupted = await running;
+      assert.deepEqual(interrupted.ensemble, quiet.ensemble);
+    });
+  });
+
+  it('in GridSearchCV (a parameter grid) and HyperbandSearchCV (maxIter the budget)', { timeout: 180_000 }, async () => {
+    const client = fx.client;
+    const train = rows(0, 'yb', 2).persist({ client });
+    const grid = await new ml.GridSearchCV(new ml.HistGradientBoostingClassifier({ maxIter: 10, earlyStopping: false }), { maxLeafNodes: [3, 15] }, { cv: 2, scoring: 'roc_auc' }).fit(train, 'yb', { client });
+    assert.deepEqual(grid.bestParams, { maxLeafNodes: 15 });
+    assert.ok(grid.bestEstimator instanceof ml.HistGradientBoostingClassifier && grid.bestEstimator.nIter === 10);
+    const hb = new ml.HyperbandSearchCV(new ml.HistGradientBoostingClassifier(), { learningRate: ml.logUniform(0.01, 0.5), maxLeafNodes: [7, 31] }, { maxIter: 9, scoring: 'neg_log_loss', seed: 1 });
+    await hb.fit(train, 'yb', { client });
+    const calls = hb.cvResults!.getColumn('partial_fit_calls').toArray() as number[];
+    assert.ok(Math.max(...calls) === 9 && Math.min(...calls) < 9, `budgets ${calls.join(', ')}`);
+    const best = hb.bestEstimator as ml.HistGradientBoostingClassifier;
+    assert.equal(best.nIter, calls[hb.bestIndex!]);
+    assert.ok(hb.bestScore! > -0.69, `the best model beats a constant's log loss: ${hb.bestScore}`);
+  });
+});
