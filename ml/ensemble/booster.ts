@@ -29,6 +29,12 @@ export interface BoostParams extends SplitParams {
   seed: number;
 }
 
+/**
+ * Rows a round may split ahead of the tree reaching them, per shard: about what a shard's
+ * kernel passes over in the few milliseconds a round trip costs (~12 ns a row), so a guess
+ * that is not used costs no more than the round it may save.
+ */
+const SPECULATIVE_ROWS_PER_SHARD = 500_000;
 /** Rows the bin edges are found from (scikit-learn's subsample). */
 const BIN_SAMPLE = 200_000;
 
@@ -51,6 +57,7 @@ export class Booster {
   private pending: AppliedTree | undefined;
   private readonly layout: HistLayout;
   private readonly maxNodes: number;
+  private readonly speculativeRows: number;
 
   private constructor(
     private readonly state: Shards, readonly loss: LossKind, readonly outputs: number, readonly bins: FeatureBins[],
@@ -58,6 +65,7 @@ export class Booster {
   ) {
     this.layout = histLayout(bins);
     this.maxNodes = 4 * params.maxLeafNodes + 4;
+    this.speculativeRows = SPECULATIVE_ROWS_PER_SHARD * state.nShards;
   }
 
   /** Bins the features, computes the baseline and builds each shard's state. `classes`: 0 for a regressor. */
@@ -70,7 +78,12 @@ export class Booster {
     const n = samples.reduce((a, s) => a + s.n, 0);
     if (n === 0) throw new MlDataError('no training rows to fit on');
     const bins: FeatureBins[] = features.map((name, f) => {
-      const values = Float64Array.from(samples.flatMap((s) => Array.from(s.values.subarray(f * s.m, (f + 1) * s.m))));
+      const values = new Float64Array(samples.reduce((a, s) => a + s.m, 0));
+      let at = 0;
+      for (const s of samples) {
+        values.set(s.values.subarray(f * s.m, (f + 1) * s.m), at);
+        at += s.m;
+      }
       try {
         return params.categorical[f] ? { kind: 'categorical', categories: categoriesOf(values, name, params.maxBins) } : { kind: 'numeric', edges: numericEdges(values, params.maxBins) };
       } catch (err) {
@@ -141,11 +154,18 @@ export class Booster {
         for (const child of top.children) if (child.split) heap.push(child);
         continue;
       }
-      // One round splits the leaf the tree splits next and, within the leaves it may still add
-      // and the node ids left, the best-gain other nodes known.
+      // One round splits the leaf the tree splits next and, within the leaves it may still add,
+      // the node ids left and a number of rows, the best-gain other nodes known.
       const remaining = this.params.maxLeafNodes - leaves;
       const spare = Math.floor((this.maxNodes - nextId) / 2) - remaining;
-      const expand = [top, ...open.filter((n) => n !== top).sort(byGain)].slice(0, Math.min(remaining, 1 + Math.max(0, spare)));
+      const most = Math.min(remaining, 1 + Math.max(0, spare));
+      const expand = [top];
+      let rows = 0;
+      for (const node of open.filter((n) => n !== top).sort(byGain)) {
+        if (expand.length >= most || rows + node.sums.n > this.speculativeRows) break;
+        expand.push(node);
+        rows += node.sums.n;
+      }
       const splits = expand.map((node): NodeSplit => {
         const s = node.split!;
         const ids = [nextId++, nextId++] as const;
@@ -189,7 +209,8 @@ export class Booster {
         const f = s.feature;
         const bins = this.bins[f]!;
         t.feature[at] = f;
-        if (bins.kind === 'numeric') t.threshold[at] = bins.edges[s.bin]!;
+        // The last non-missing bin: every value goes left, only missing values right.
+        if (bins.kind === 'numeric') t.threshold[at] = s.bin < bins.edges.length ? bins.edges[s.bin]! : Infinity;
         else t.leftCategories[at] = s.leftBins.filter((b) => b < bins.categories.length).map((b) => bins.categories[b]!);
         t.missingLeft[at] = s.missingLeft;
         t.gain[at] = s.gain;

@@ -10,7 +10,7 @@ export interface TreeModel {
   output: number;
   /** Per node, root first: the feature it splits on, -1 for a leaf. */
   feature: number[];
-  /** Numeric splits: rows with fround(x) <= threshold go left (NaN for others). */
+  /** Numeric splits: rows with fround(x) <= threshold go left (Infinity: all but missing values); NaN for others. */
   threshold: number[];
   /** Categorical splits: the category values that go left (null for others). */
   leftCategories: Array<number[] | null>;
@@ -57,7 +57,8 @@ function compile(e: Ensemble): Compiled {
     c.outputs[i] = t.output;
     t.feature.forEach((f, j) => {
       c.feature[at + j] = f;
-      c.threshold[at + j] = t.threshold[j]!;
+      // JSON (a task's parameters, the scattered model) writes Infinity as null: only a numeric threshold can be one.
+      c.threshold[at + j] = t.threshold[j] ?? Infinity;
       c.left[at + j] = at + t.left[j]!;
       c.right[at + j] = at + t.right[j]!;
       c.missingLeft[at + j] = t.missingLeft[j] ? 1 : 0;

@@ -74,5 +74,6 @@ export function lossSum(loss: LossKind, k: number, n: number, F: Float64Array, y
 }
 
 export function sigmoid(z: number): number {
-  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+  const e = Math.exp(-Math.abs(z));
+  return z >= 0 ? 1 / (1 + e) : e / (1 + e);
 }

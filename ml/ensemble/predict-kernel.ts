@@ -59,8 +59,6 @@ function modelOf(hash: string, value: StoredValue, key: string): Model {
   if (!model) {
     if (!('data' in value)) throw new Error(`task ${key}: its model input is not bytes`);
     model = JSON.parse(new TextDecoder().decode(value.data)) as Model;
-    // JSON has no NaN: a numeric threshold is never one, a categorical node's is unused.
-    for (const t of model.ensemble.trees) t.threshold = t.threshold.map((v) => (v === null ? NaN : v));
     if (models.size >= KEPT_MODELS) models.delete(models.keys().next().value!);
     models.set(hash, model);
   }

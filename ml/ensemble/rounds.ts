@@ -6,6 +6,7 @@
 import type { Shard } from '../core/matrix.js';
 import { gradients, lossSum } from './losses.js';
 import { resetScores, view, type State } from './state.js';
+import { histLoops } from './hist-loops.js';
 
 /** A node split as the driver decided it, in its node ids. */
 export interface NodeSplit {
@@ -64,6 +65,7 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
     offsets[f] = total;
     total += s.nonMissing[f]! + 1;
   }
+  const loops = histLoops(offsets);
   const built = (r.root ? 1 : 0) + (r.splits?.length ?? 0);
   const out = new Float64Array(histograms ? 2 + built * total * 3 : 0);
   if (r.apply) applyTree(s, r.apply);
@@ -74,67 +76,43 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
       out[1] = s.nVal;
     }
   }
+  const g = s.g.subarray(r.output * s.n, (r.output + 1) * s.n);
+  const h = s.h.subarray(r.output * s.n, (r.output + 1) * s.n);
+  // Each histogram: three blocks of `total` (split.ts); a replay builds none.
   let at = 2;
-  const hist = (node: number) => {
-    if (histograms) build(s, r.output, node, offsets, out.subarray(at, at + total * 3));
-    at += total * 3;
+  const next = (): Float64Array[] => {
+    if (!histograms) return [NONE, NONE, NONE];
+    const blocks = [0, 1, 2].map((j) => out.subarray(at + j * total, at + (j + 1) * total));
+    at += 3 * total;
+    return blocks;
   };
   if (r.root) {
     s.nodeStart[0] = 0;
     s.nodeEnd[0] = s.nTrain;
-    hist(0);
+    if (histograms) {
+      const [hg, hh, hc] = next();
+      loops.build(s.trainRows, 0, s.nTrain, s.binned, g, h, hg!, hh!, hc!);
+    }
   }
   for (const split of r.splits ?? []) {
-    partition(s, split);
-    hist(split.build === 0 ? split.left : split.right);
+    if (split.left >= s.maxNodes || split.right >= s.maxNodes) throw new Error(`internal: node ${Math.max(split.left, split.right)} past the state's ${s.maxNodes} node slots`);
+    const start = s.nodeStart[split.node]!;
+    const end = s.nodeEnd[split.node]!;
+    if (scratch.length < end - start) scratch = new Uint32Array(end - start);
+    const [hg, hh, hc] = next();
+    // Rows are split and the smaller child's histogram built in one pass.
+    const l = loops.split(s.trainRows, start, end, s.binned, g, h, hg!, hh!, hc!, leftTest(s, split), split.feature, histograms ? 1 - split.build : 2, scratch);
+    s.nodeStart[split.left] = start;
+    s.nodeEnd[split.left] = l;
+    s.nodeStart[split.right] = l;
+    s.nodeEnd[split.right] = end;
   }
   s.meta[1]! += 1;
   return out;
 }
 
-/** The node's rows' gradients and hessians of `output`, summed by bin. */
-function build(s: State, output: number, node: number, offsets: Int32Array, hist: Float64Array): void {
-  const { trainRows, binned, p } = s;
-  const g = s.g.subarray(output * s.n, (output + 1) * s.n);
-  const h = s.h.subarray(output * s.n, (output + 1) * s.n);
-  const end = s.nodeEnd[node]!;
-  for (let i = s.nodeStart[node]!; i < end; i++) {
-    const r = trainRows[i]!;
-    const gr = g[r]!;
-    const hr = h[r]!;
-    const base = r * p;
-    for (let f = 0; f < p; f++) {
-      const o = (offsets[f]! + binned[base + f]!) * 3;
-      hist[o]! += gr;
-      hist[o + 1]! += hr;
-      hist[o + 2]! += 1;
-    }
-  }
-}
-
+const NONE = new Float64Array(0);
 let scratch = new Uint32Array(0);
-
-/** Splits a node's rows into its children's, each keeping the rows' order. */
-function partition(s: State, split: NodeSplit): void {
-  if (split.left >= s.maxNodes || split.right >= s.maxNodes) throw new Error(`internal: node ${Math.max(split.left, split.right)} past the state's ${s.maxNodes} node slots`);
-  const goes = leftTest(s, split);
-  const { trainRows, binned, p } = s;
-  const start = s.nodeStart[split.node]!;
-  const end = s.nodeEnd[split.node]!;
-  if (scratch.length < end - start) scratch = new Uint32Array(end - start);
-  let l = start;
-  let rn = 0;
-  for (let i = start; i < end; i++) {
-    const r = trainRows[i]!;
-    if (goes[binned[r * p + split.feature]!]) trainRows[l++] = r;
-    else scratch[rn++] = r;
-  }
-  trainRows.set(scratch.subarray(0, rn), l);
-  s.nodeStart[split.left] = start;
-  s.nodeEnd[split.left] = l;
-  s.nodeStart[split.right] = l;
-  s.nodeEnd[split.right] = end;
-}
 
 /** goes[bin]: whether a row in that bin of the split's feature goes left. */
 function leftTest(s: State, split: NodeSplit): Uint8Array {

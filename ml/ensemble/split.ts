@@ -5,7 +5,10 @@
 // fit's driver sums them and calls this.
 import { binCount, type FeatureBins } from './binning.js';
 
-/** Where each feature's bins start in a histogram (3 slots per bin: gradient, hessian, count). */
+/**
+ * Where each feature's bins start in a histogram, which holds three blocks of `total` values:
+ * the gradients, the hessians and the row counts of every bin.
+ */
 export interface HistLayout {
   /** offsets[f]: feature f's first bin; its missing bin is offsets[f] + nonMissing[f]. */
   offsets: Int32Array;
@@ -60,11 +63,12 @@ export function nodeSums(hist: Float64Array, layout: HistLayout): Sums {
   let g = 0;
   let h = 0;
   let n = 0;
-  const end = (layout.offsets[0]! + layout.nonMissing[0]! + 1) * 3;
-  for (let i = layout.offsets[0]! * 3; i < end; i += 3) {
-    g += hist[i]!;
-    h += hist[i + 1]!;
-    n += hist[i + 2]!;
+  const t = layout.total;
+  const end = layout.offsets[0]! + layout.nonMissing[0]! + 1;
+  for (let o = layout.offsets[0]!; o < end; o++) {
+    g += hist[o]!;
+    h += hist[t + o]!;
+    n += hist[2 * t + o]!;
   }
   return { g, h, n };
 }
@@ -96,40 +100,41 @@ export function bestSplit(hist: Float64Array, layout: HistLayout, total: Sums, p
       best = { feature, bin, leftBins, missingLeft, gain, left: { g: lg, h: lh, n: ln }, right: { g: rg, h: rh, n: rn } };
     }
   };
+  const t = layout.total;
   for (let f = 0; f < layout.offsets.length; f++) {
-    const start = layout.offsets[f]! * 3;
+    const start = layout.offsets[f]!;
     const nb = layout.nonMissing[f]!;
-    const miss = start + nb * 3;
-    const [mg, mh, mn] = [hist[miss]!, hist[miss + 1]!, hist[miss + 2]!];
+    const miss = start + nb;
     if (layout.categorical[f]) {
-      categoricalSplits(hist, start, nb, f, consider);
+      categoricalSplits(hist, t, start, nb, f, consider);
       continue;
     }
     // Missing values right: every threshold, and (with missing values) all non-missing left.
     let lg = 0;
     let lh = 0;
     let ln = 0;
+    const mn = hist[2 * t + miss]!;
     const last = mn > 0 ? nb - 1 : nb - 2;
     for (let b = 0; b <= last; b++) {
-      lg += hist[start + b * 3]!;
-      lh += hist[start + b * 3 + 1]!;
-      ln += hist[start + b * 3 + 2]!;
+      lg += hist[start + b]!;
+      lh += hist[t + start + b]!;
+      ln += hist[2 * t + start + b]!;
       consider(f, b, [], false, lg, lh, ln);
     }
     if (mn === 0) continue;
     // Missing values left.
-    [lg, lh, ln] = [mg, mh, mn];
+    [lg, lh, ln] = [hist[miss]!, hist[t + miss]!, mn];
     for (let b = 0; b <= nb - 2; b++) {
-      lg += hist[start + b * 3]!;
-      lh += hist[start + b * 3 + 1]!;
-      ln += hist[start + b * 3 + 2]!;
+      lg += hist[start + b]!;
+      lh += hist[t + start + b]!;
+      ln += hist[2 * t + start + b]!;
       consider(f, b, [], true, lg, lh, ln);
     }
   }
   if (best && best.leftBins.length === 0) {
     // No missing values here in training: at prediction they follow the larger child.
     const f = best.feature;
-    const missN = hist[(layout.offsets[f]! + layout.nonMissing[f]!) * 3 + 2]!;
+    const missN = hist[2 * t + layout.offsets[f]! + layout.nonMissing[f]!]!;
     if (missN === 0) best.missingLeft = best.left.n >= best.right.n;
   }
   return best;
@@ -137,13 +142,13 @@ export function bestSplit(hist: Float64Array, layout: HistLayout, total: Sums, p
 
 /** Categories (the missing bin among them) with enough rows, ordered by g / (h + smooth); each prefix of either order goes left. */
 function categoricalSplits(
-  hist: Float64Array, start: number, nb: number, feature: number,
+  hist: Float64Array, t: number, start: number, nb: number, feature: number,
   consider: (feature: number, bin: number, leftBins: number[], missingLeft: boolean, lg: number, lh: number, ln: number) => void,
 ): void {
   const cats: Array<{ bin: number; ratio: number }> = [];
   for (let b = 0; b <= nb; b++) {
-    const n = hist[start + b * 3 + 2]!;
-    if (n >= MIN_CAT_SUPPORT || (b === nb && n > 0)) cats.push({ bin: b, ratio: hist[start + b * 3]! / (hist[start + b * 3 + 1]! + CAT_SMOOTH) });
+    const n = hist[2 * t + start + b]!;
+    if (n >= MIN_CAT_SUPPORT || (b === nb && n > 0)) cats.push({ bin: b, ratio: hist[start + b]! / (hist[t + start + b]! + CAT_SMOOTH) });
   }
   cats.sort((a, b) => a.ratio - b.ratio || a.bin - b.bin);
   const most = Math.min(MAX_CAT_THRESHOLD, cats.length - 1);
@@ -154,9 +159,9 @@ function categoricalSplits(
     const left: number[] = [];
     for (let i = 0; i < most; i++) {
       const b = order[i]!.bin;
-      lg += hist[start + b * 3]!;
-      lh += hist[start + b * 3 + 1]!;
-      ln += hist[start + b * 3 + 2]!;
+      lg += hist[start + b]!;
+      lh += hist[t + start + b]!;
+      ln += hist[2 * t + start + b]!;
       left.push(b);
       consider(feature, -1, [...left].sort((x, y) => x - y), left.includes(nb), lg, lh, ln);
     }

@@ -261,7 +261,8 @@ function flatten(tree: TreeModel, categories: Array<number[] | undefined>, where
     const known = categories[f];
     if (!known) {
       if (tree.leftCategories[j]) throw new OnnxExportError(`${where}: node ${j} has leftCategories, but feature ${f} is numeric`);
-      finiteValue(where, tree.threshold[j]!, `threshold[${j}]`);
+      // +Infinity: every value but a missing one goes left (a split of missing values from the rest).
+      if (tree.threshold[j] !== Infinity) finiteValue(where, tree.threshold[j]!, `threshold[${j}]`);
       const id = add('BRANCH_LEQ', f, float32AtMost(tree.threshold[j]!), missingLeft ? 1 : 0);
       out[id]!.no = visit(tree.right[j]!);
       out[id]!.yes = visit(tree.left[j]!);

@@ -16,7 +16,9 @@ const fixtures = new URL('../../../test/fixtures/ml/', import.meta.url);
 interface Scores { roc_auc?: number; accuracy?: number; log_loss?: number; r2?: number; mse?: number }
 const reference = JSON.parse(readFileSync(new URL('gbdt_reference.json', fixtures), 'utf8')) as {
   generated: { results: Record<'binary_categorical' | 'binary_numeric' | 'multiclass_numeric' | 'regression_numeric', Record<'sklearn' | 'lightgbm', Scores>> };
+  flights: { rows_used: number; results: Record<'sklearn' | 'lightgbm', Scores> };
 };
+const FLIGHTS = new URL('../../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url).pathname;
 const data = pl.readParquet(new URL('gbdt_data.parquet', fixtures).pathname);
 const FEATURES = ['x0', 'x1', 'x2', 'x3', 'x4', 'cat'];
 /** The reference's parameters (scikit-learn's defaults, early stopping off). */
@@ -48,12 +50,33 @@ describe('HistGradientBoosting on a cluster', () => {
       const accuracy = await model.score(test, 'yb', { client: fx.client });
       assert.ok(Math.abs(accuracy - ref.sklearn.accuracy!) <= 0.01, `accuracy ${accuracy} vs scikit-learn ${ref.sklearn.accuracy}`);
       if (categorical) assert.ok(model.ensemble!.trees.some((t) => t.leftCategories.some((c) => c !== null)), 'some splits are on categories');
+      // Its ONNX export, scored by predictOnnx on the workers, gives the model's own probabilities.
+      const own = (await model.predictProba(test).compute({ client: fx.client })).getColumn('proba_1').toArray() as number[];
+      const onnx = (await ml.predictOnnx(test, ml.toOnnx(model), { outputs: ['proba'] }).compute({ client: fx.client })).getColumn('proba_1').toArray() as number[];
+      assert.equal(onnx.length, own.length);
+      const worst = Math.max(...own.map((p, i) => Math.abs(p - onnx[i]!)));
+      assert.ok(worst < 1e-6, `ONNX and the model's probabilities differ by up to ${worst}`);
       // The signal is in x0..x3 and cat; every feature is used, x0 (1.5 sin x0) the most.
       const importances = model.featureImportances;
       assert.ok(Math.abs(importances.reduce((a, b) => a + b, 0) - 1) < 1e-12);
       assert.equal(importances.indexOf(Math.max(...importances)), 0, `importances ${importances.join(', ')}`);
     });
   }
+
+  it('flights-3m (its first 500,000 rows): test AUC within 0.003 of scikit-learn\'s and LightGBM\'s', { timeout: 180_000 }, async () => {
+    const client = fx.client;
+    const ref = reference.flights;
+    // The reference script's features and split: hour, ISO weekday, month, distance; test rows where the row index % 5 == 0.
+    const flights = pl.readParquet(FLIGHTS).head(ref.rows_used).withRowCount('i').select(
+      pl.col('i'), pl.col('date').date.hour().cast(pl.Float64).alias('hour'), pl.col('date').date.weekday().cast(pl.Float64).alias('weekday'),
+      pl.col('date').date.month().cast(pl.Float64).alias('month'), pl.col('distance').cast(pl.Float64), pl.col('delay').gt(15).cast(pl.Int32).alias('late'),
+    );
+    const part = (test: boolean) => fromPolars(flights.filter(test ? pl.col('i').modulo(5).eq(0) : pl.col('i').modulo(5).neq(0)).drop('i'), { partitions: 2 });
+    const model = await new ml.HistGradientBoostingClassifier(SAME).fit(part(false), 'late', { client });
+    const test = part(true).persist({ client });
+    const auc = await ml.metrics.rocAucScore(test.select('late'), model.predictProba(test.drop('late')), { client });
+    for (const lib of ['sklearn', 'lightgbm'] as const) assert.ok(Math.abs(auc - ref.results[lib].roc_auc!) <= 0.003, `AUC ${auc} vs ${lib} ${ref.results[lib].roc_auc}`);
+  });
 
   it('multi-class: log loss and accuracy near scikit-learn\'s', { timeout: 180_000 }, async () => {
     const client = fx.client;

@@ -1,0 +1,164 @@
+// Histogram gradient boosting's pure parts: bin edges and bins, the best split of a histogram,
+// the early-stopping rule, and fits on in-process shards whose trees are known in advance.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ml } from '../../index.js';
+import { allocShard } from '../../ml/core/shared-shard.js';
+import { binOf, categoriesOf, numericEdges, type FeatureBins } from '../../ml/ensemble/binning.js';
+import { shouldStop } from '../../ml/ensemble/booster.js';
+import { rawScores } from '../../ml/ensemble/ensemble.js';
+import { bestSplit, histLayout, nodeSums } from '../../ml/ensemble/split.js';
+
+function random(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647;
+  };
+}
+
+/** In-process shards of these rows (x: one array per feature), split into `parts`. */
+function shards(x: number[][], y: number[], parts = 2): ml.Shards {
+  const n = y.length;
+  const out = [];
+  for (let k = 0; k < parts; k++) {
+    const from = Math.floor((k * n) / parts);
+    const to = Math.floor(((k + 1) * n) / parts);
+    const s = allocShard(to - from, x.length, true);
+    for (let r = from; r < to; r++) {
+      x.forEach((col, f) => { s.x.data[(r - from) * x.length + f] = col[r]!; });
+      s.y![r - from] = y[r]!;
+    }
+    out.push(s);
+  }
+  return new ml.LocalShards(out);
+}
+
+describe('boosting: bins', () => {
+  it('few distinct values: the float32 midpoints between them; many: at most 254 quantile edges', () => {
+    assert.deepEqual(numericEdges([3, 1, 2, 2, NaN, 1]), [1.5, 2.5]);
+    assert.deepEqual(numericEdges([0.1, 0.2]), [Math.fround(0.15000000000000002)]);
+    const rnd = random(7);
+    const values = Array.from({ length: 5000 }, () => rnd() * 100);
+    const edges = numericEdges(values);
+    assert.equal(edges.length, 254);
+    assert.ok(edges.every((e, i) => e === Math.fround(e) && (i === 0 || e > edges[i - 1]!)), 'float32, strictly increasing');
+    // About as many values in each bin.
+    const bins: FeatureBins = { kind: 'numeric', edges };
+    const counts = new Array<number>(256).fill(0);
+    for (const v of values) counts[binOf(bins, v)]!++;
+    assert.ok(Math.max(...counts.slice(0, 255)) < 3 * (5000 / 255), `bins hold ${Math.min(...counts.slice(0, 255))} to ${Math.max(...counts.slice(0, 255))}`);
+  });
+
+  it('a value goes to bin <= b exactly when fround(x) <= edges[b]; missing values to the missing bin', () => {
+    const rnd = random(3);
+    const edges = numericEdges(Array.from({ length: 1000 }, () => rnd() * 10 - 5));
+    const bins: FeatureBins = { kind: 'numeric', edges };
+    const probes = [...edges, ...edges.map((e) => e + 1e-9), ...edges.map((e) => e - 1e-9), -Infinity, Infinity, ...Array.from({ length: 200 }, () => rnd() * 12 - 6)];
+    for (const x of probes) {
+      const b = binOf(bins, x);
+      edges.forEach((e, k) => assert.equal(b <= k, Math.fround(x) <= e, `x ${x} bin ${b} edge ${k} (${e})`));
+    }
+    assert.equal(binOf(bins, NaN), edges.length + 1);
+    const cats: FeatureBins = { kind: 'categorical', categories: categoriesOf([5, 2, 2, NaN, 9], 'c') };
+    assert.deepEqual(cats.categories, [2, 5, 9]);
+    assert.deepEqual([2, 5, 9, 7, NaN].map((v) => binOf(cats, v)), [0, 1, 2, 3, 3]);
+    assert.throws(() => categoriesOf([1.5], 'c'), /categorical feature c has the value 1.5/);
+    assert.throws(() => categoriesOf(Array.from({ length: 300 }, (_, i) => i), 'c'), /300 categories/);
+  });
+});
+
+describe('boosting: the best split', () => {
+  // One numeric feature of 4 bins and a missing bin; [gradients | hessians | counts].
+  const layout = histLayout([{ kind: 'numeric', edges: [1, 2, 3] }]);
+  const hist = (g: number[], h: number[], n: number[]) => Float64Array.from([...g, ...h, ...n]);
+  const params = { minSamplesLeaf: 1, l2Regularization: 0, minHessianToSplit: 1e-3 };
+
+  it('the threshold of the largest gain, the missing rows sent where they gain most', () => {
+    // Bins 0-1 pull down, bins 2-3 up; the missing rows pull down like bins 0-1.
+    const h = hist([-4, -4, 4, 4, -3], [2, 2, 2, 2, 1], [2, 2, 2, 2, 1]);
+    const s = bestSplit(h, layout, nodeSums(h, layout), params)!;
+    assert.deepEqual([s.feature, s.bin, s.missingLeft], [0, 1, true]);
+    assert.deepEqual(s.left, { g: -11, h: 5, n: 5 });
+    assert.deepEqual(s.right, { g: 8, h: 4, n: 4 });
+    // Gain: GL^2/HL + GR^2/HR - G^2/H.
+    assert.ok(Math.abs(s.gain - (121 / 5 + 64 / 4 - 9 / 9)) < 1e-12);
+  });
+
+  it('minSamplesLeaf and no gain: no split; no missing rows in training: missing values follow the larger child', () => {
+    const h = hist([-4, -4, 4, 4, 0], [2, 2, 2, 2, 0], [2, 2, 2, 2, 0]);
+    assert.equal(bestSplit(h, layout, nodeSums(h, layout), { ...params, minSamplesLeaf: 5 }), undefined);
+    const flat = hist([1, 1, 1, 1, 0], [1, 1, 1, 1, 0], [2, 2, 2, 2, 0]);
+    assert.equal(bestSplit(flat, layout, nodeSums(flat, layout), params), undefined);
+    const skewed = hist([-4, 4, 4, 4, 0], [2, 2, 2, 2, 0], [2, 3, 3, 3, 0]);
+    const s = bestSplit(skewed, layout, nodeSums(skewed, layout), params)!;
+    assert.equal(s.bin, 0);
+    assert.equal(s.missingLeft, false, 'the right child has more rows');
+  });
+
+  it('a categorical feature: the categories ordered by gradient/hessian, a prefix left', () => {
+    const cat = histLayout([{ kind: 'categorical', categories: [10, 20, 30, 40] }]);
+    // Categories 20 and 40 pull down; 10 and 30 up; each with 10 rows (the minimum support).
+    const h = hist([5, -5, 6, -6, 0], [10, 10, 10, 10, 0], [10, 10, 10, 10, 0]);
+    const s = bestSplit(h, cat, nodeSums(h, cat), params)!;
+    // Ascending by ratio: 40, 20, 10, 30; the first two left (the reverse order's prefix gains as much, not more).
+    assert.deepEqual(s.leftBins, [1, 3]);
+    assert.equal(s.missingLeft, false);
+    assert.deepEqual(s.left, { g: -11, h: 20, n: 20 });
+  });
+});
+
+describe('boosting: fits on in-process shards', () => {
+  it('one split, learning rate 1: the two leaves are the two sides\' means', async () => {
+    const x = Array.from({ length: 400 }, (_, i) => i / 400);
+    const y = x.map((v) => (v > 0.5 ? 3 : -1));
+    const model = new ml.HistGradientBoostingRegressor({ maxIter: 1, learningRate: 1, maxLeafNodes: 2, earlyStopping: false });
+    await model.fitShards(shards([x], y), { features: ['x'] });
+    const [tree] = model.ensemble!.trees;
+    const mean = y.reduce((a, b) => a + b, 0) / y.length;
+    assert.deepEqual(model.ensemble!.baseline, [mean]);
+    assert.equal(tree!.feature[0], 0);
+    assert.ok(tree!.threshold[0]! >= x[200]! && tree!.threshold[0]! < x[201]!, `threshold ${tree!.threshold[0]}`);
+    const raw = rawScores(model.ensemble!, [[0.2, 0.9, NaN]], 3);
+    assert.ok(Math.abs(raw[0]! + 1) < 1e-12 && Math.abs(raw[1]! - 3) < 1e-12, `predictions ${Array.from(raw).join(', ')}`);
+  });
+
+  it('y set by whether x is missing: one split, missing values one way and every value the other', async () => {
+    const x = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? NaN : i));
+    const y = x.map((v) => (Number.isNaN(v) ? 5 : 1));
+    const model = new ml.HistGradientBoostingRegressor({ maxIter: 1, learningRate: 1, maxLeafNodes: 2, earlyStopping: false });
+    await model.fitShards(shards([x], y, 3), { features: ['x'] });
+    const tree = model.ensemble!.trees[0]!;
+    assert.equal(tree.threshold[0], Infinity, 'all values left, missing ones right');
+    assert.equal(tree.missingLeft[0], false);
+    const raw = rawScores(model.ensemble!, [[NaN, 7, 1e300, Infinity]], 4);
+    assert.deepEqual(Array.from(raw, (v) => Math.round(v * 1e9) / 1e9), [5, 1, 1, 1]);
+    // Through JSON (how a task gets the model), Infinity becomes null and still means Infinity.
+    const again = JSON.parse(JSON.stringify(model.ensemble)) as typeof model.ensemble;
+    assert.deepEqual(Array.from(rawScores(again!, [[NaN, 7]], 2)), Array.from(rawScores(model.ensemble!, [[NaN, 7]], 2)));
+  });
+
+  it('the same model from 1, 2 or 5 shards of the same rows when each shard\'s rows are the same', async () => {
+    const rnd = random(11);
+    const x = [Array.from({ length: 900 }, () => rnd()), Array.from({ length: 900 }, () => rnd())];
+    const y = x[0]!.map((v, i) => (v + x[1]![i]! > 1 ? 1 : 0));
+    const fit = async (parts: number) => {
+      const m = new ml.HistGradientBoostingClassifier({ maxIter: 5, maxLeafNodes: 8, earlyStopping: false, minSamplesLeaf: 5 });
+      await m.fitShards(shards(x, y, parts), { features: ['a', 'b'], classes: [0, 1] });
+      return m;
+    };
+    // Sums by shard change the rounding; the same shards always give the same bits.
+    assert.deepEqual((await fit(5)).ensemble, (await fit(5)).ensemble);
+    const [one, two] = [await fit(1), await fit(2)];
+    assert.deepEqual(one.ensemble!.trees.map((t) => t.feature), two.ensemble!.trees.map((t) => t.feature));
+  });
+});
+
+describe('boosting: early stopping', () => {
+  it('stops when none of the last n scores beats the one before them by more than tol', () => {
+    assert.equal(shouldStop([1, 2, 3], 3, 0), false, 'not enough scores yet');
+    assert.equal(shouldStop([1, 2, 2, 2, 2], 3, 0), true);
+    assert.equal(shouldStop([1, 2, 2, 2, 2.1], 3, 0), false);
+    assert.equal(shouldStop([1, 2, 2, 2, 2.1], 3, 0.2), true);
+  });
+});
