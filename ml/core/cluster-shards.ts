@@ -6,7 +6,7 @@ import type { Client } from '../../client/client.js';
 import type { Future } from '../../client/future.js';
 import { builtinFunction } from '../../client/task-functions.js';
 import type { Summable } from './matrix.js';
-import { sumInOrder, type Shards } from './shards.js';
+import { FAN_IN, sumFloats, sumInOrder, type Shards } from './shards.js';
 import type { ShardTask } from './thread-entry.js';
 
 export class ClusterShards implements Shards {
@@ -46,6 +46,26 @@ export class ClusterShards implements Shards {
     return sumInOrder(await this.map<R>(name, params));
   }
 
+  async sumFloats(name: string, params: unknown): Promise<Float64Array> {
+    if (this.released) throw new Error(`shards released: cannot run ${name} on them`);
+    const { signal } = this.options;
+    signal?.throwIfAborted();
+    const task: ShardTask = { kernel: name, params };
+    const made = this.futures.map((shard) => this.client.submitWith({ group: groupOf(name), stayWithData: this.options.mobile !== true }, builtinFunction('ml/map'), task, shard));
+    let level = made;
+    while (level.length > FAN_IN) {
+      const next: Future[] = [];
+      for (let i = 0; i < level.length; i += FAN_IN) next.push(this.client.submitWith({ group: 'ml-sum' }, builtinFunction('ml/sum'), {}, ...level.slice(i, i + FAN_IN)));
+      made.push(...next);
+      level = next;
+    }
+    try {
+      return sumFloats(await gatherOrAbort<Uint8Array>(this.client, level, signal));
+    } finally {
+      for (const f of made) f.release();
+    }
+  }
+
   derive(name: string, params: unknown): Shards {
     if (this.released) throw new Error(`shards released: cannot derive ${name} from them`);
     // Each new shard's task keeps its source as lineage: a lost one is rebuilt from there.
@@ -68,15 +88,23 @@ export async function mapShards<R>(client: Client, shards: readonly Future[], na
   const { signal } = options;
   signal?.throwIfAborted();
   const task: ShardTask = { kernel: name, params };
-  const futures = shards.map((shard) => client.submitWith({ group: `ml-${name.replace(/\W+/g, '-')}`, stayWithData: options.mobile !== true }, builtinFunction('ml/map'), task, shard));
+  const futures = shards.map((shard) => client.submitWith({ group: groupOf(name), stayWithData: options.mobile !== true }, builtinFunction('ml/map'), task, shard));
   try {
-    const gathered = client.gather(futures) as Promise<R[]>;
-    if (!signal) return await gathered;
-    gathered.catch(() => {}); // the abort may win the race: this one's rejection is then nobody's
-    return await Promise.race([gathered, abortedBy(signal)]);
+    return await gatherOrAbort<R>(client, futures, signal);
   } finally {
     for (const f of futures) f.release();
   }
+}
+
+/** The tasks' group: the kernel's name, as the dashboard shows it. */
+const groupOf = (name: string): string => `ml-${name.replace(/\W+/g, '-')}`;
+
+/** The futures' values, or the signal's reason as soon as it fires. */
+async function gatherOrAbort<R>(client: Client, futures: readonly Future[], signal: AbortSignal | undefined): Promise<R[]> {
+  const gathered = client.gather(futures) as Promise<R[]>;
+  if (!signal) return await gathered;
+  gathered.catch(() => {}); // the abort may win the race: this one's rejection is then nobody's
+  return await Promise.race([gathered, abortedBy(signal)]);
 }
 
 /**

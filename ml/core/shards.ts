@@ -20,6 +20,14 @@ export interface Shards {
    */
   sum<R extends Summable>(name: string, params: unknown): Promise<R>;
   /**
+   * Runs shard kernel `name` on every shard, each result the bytes of a Float64Array of one
+   * length, and returns their element-wise sum: on a cluster added up by the workers, FAN_IN
+   * results a task, level after level, so one sum comes back (a tree reduction). The order of
+   * the additions depends only on the number of shards, so the sum is the same to the bit
+   * whichever worker ran what.
+   */
+  sumFloats(name: string, params: unknown): Promise<Float64Array>;
+  /**
    * New shards, each this one transformed by derive kernel `name` (ml/kernels/derive.ts) where
    * it is. These stay until released; the new ones need nothing more from them.
    */
@@ -48,10 +56,48 @@ export class LocalShards implements Shards {
   async sum<R extends Summable>(name: string, params: unknown): Promise<R> {
     return sumInOrder(await this.map<R>(name, params));
   }
+  async sumFloats(name: string, params: unknown): Promise<Float64Array> {
+    return sumFloatTree(await this.map<Uint8Array>(name, params));
+  }
   derive(name: string, params: unknown): Shards {
     return new LocalShards(this.shards.map((s, partition) => runDeriveKernel(name, params, s, partition)));
   }
   async release(): Promise<void> {}
+}
+
+/** Results a sum task adds up: the fan-in of sumFloats' tree reduction. */
+export const FAN_IN = 8;
+
+/** Bytes of Float64 values as a Float64Array (copied when not aligned: a Buffer's slice() would not copy). */
+export function floatsOf(bytes: Uint8Array): Float64Array {
+  if (bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+  return new Float64Array(Uint8Array.from(bytes).buffer);
+}
+
+/** The element-wise sum of Float64 byte arrays, first to last. */
+export function sumFloats(parts: readonly Uint8Array[]): Float64Array {
+  if (parts.length === 0) throw new Error('internal: nothing to sum');
+  const sum = floatsOf(parts[0]!).slice();
+  for (const part of parts.slice(1)) {
+    const f = floatsOf(part);
+    if (f.length !== sum.length) throw new Error(`internal: summing arrays of ${sum.length} and ${f.length}`);
+    for (let i = 0; i < sum.length; i++) sum[i]! += f[i]!;
+  }
+  return sum;
+}
+
+/** sumFloats in the order of a tree reduction of fan-in FAN_IN (what ClusterShards.sumFloats computes on the workers). */
+export function sumFloatTree(parts: readonly Uint8Array[]): Float64Array {
+  let level = [...parts];
+  while (level.length > FAN_IN) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += FAN_IN) {
+      const s = sumFloats(level.slice(i, i + FAN_IN));
+      next.push(new Uint8Array(s.buffer));
+    }
+    level = next;
+  }
+  return sumFloats(level);
 }
 
 /** Adds up same-shaped results, first to last. */

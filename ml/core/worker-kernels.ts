@@ -12,6 +12,7 @@ import { shardBytes, shardFromBytes } from './shared-shard.js';
 import type { Shard } from './matrix.js';
 import { runShardTask } from './thread-entry.js';
 import { predictTrees } from '../ensemble/predict-kernel.js';
+import { sumFloats } from './shards.js';
 
 export const kernels: KernelFamily = {
   'ml/shard': async (params, inputs, context) => nativeShard(buildShard(params as BuildShardParams, inputs, context.key)),
@@ -20,6 +21,14 @@ export const kernels: KernelFamily = {
     return nativeShard(runDeriveKernel(kernel, p, storedShard(inputs[0]!), partition));
   },
   'ml/gbdt-predict': predictTrees,
+  // A level of Shards.sumFloats' tree reduction: its inputs' Float64 values added in order.
+  'ml/sum': async (_params, inputs) => {
+    const sum = sumFloats(inputs.map((v, i) => {
+      if (!('data' in v)) throw new TypeError(`ml/sum: input ${i} is not bytes`);
+      return v.data;
+    }));
+    return { encoding: Encoding.ENCODING_BYTES, data: new Uint8Array(sum.buffer) };
+  },
   'ml/index-y': async (params, inputs) => {
     const { classes, partition } = params as { classes: number[]; partition: number };
     return nativeShard(indexLabels(storedShard(inputs[0]!), classes, partition));

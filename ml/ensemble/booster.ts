@@ -4,7 +4,7 @@
 // number of workers). Each round trip costs milliseconds, so a round splits several nodes: the
 // best-gain leaves the tree may still split, speculatively; the tree kept is exactly the
 // best-first one, and a speculative split that is not reached is merged back into its leaf.
-import type { Shards } from '../core/shards.js';
+import { sumFloatTree, type Shards } from '../core/shards.js';
 import { MlDataError } from '../errors.js';
 import { categoriesOf, numericEdges, type FeatureBins } from './binning.js';
 import type { TreeModel } from './ensemble.js';
@@ -230,23 +230,30 @@ export class Booster {
     this.pending = applied;
   }
 
-  /** One round on every shard's state, its results summed in shard order; a stale state replays the journal first. */
+  /**
+   * One round on every shard's state, the histograms summed by the workers' tree reduction. A
+   * stale state (rebuilt after its worker was lost) fails the round: then each shard runs it
+   * alone, replaying the journal first where its state is behind (those whose round went
+   * through are behind by it now), and the results are added up in the same order.
+   */
   private async round(r: Omit<RoundParams, 'step'>): Promise<Float64Array> {
     const params: RoundParams = { ...r, step: this.journal.length };
-    const parts = await Promise.all(Array.from({ length: this.state.nShards }, async (_, i) => {
-      try {
-        return await this.state.mapShard<Uint8Array>(i, 'gbdt/round', params);
-      } catch (err) {
-        if (!String((err as Error)?.message).includes(STALE)) throw err;
-        return await this.state.mapShard<Uint8Array>(i, 'gbdt/round', { ...params, replay: this.journal });
-      }
-    }));
-    this.journal.push(params);
-    const sum = floats(parts[0]!).slice();
-    for (const part of parts.slice(1)) {
-      const f = floats(part);
-      for (let j = 0; j < sum.length; j++) sum[j]! += f[j]!;
+    let sum: Float64Array;
+    try {
+      sum = await this.state.sumFloats('gbdt/round', params);
+    } catch (err) {
+      if (!isStale(err)) throw err;
+      const parts = await Promise.all(Array.from({ length: this.state.nShards }, async (_, i) => {
+        try {
+          return await this.state.mapShard<Uint8Array>(i, 'gbdt/round', params);
+        } catch (e) {
+          if (!isStale(e)) throw e;
+          return await this.state.mapShard<Uint8Array>(i, 'gbdt/round', { ...params, replay: this.journal });
+        }
+      }));
+      sum = sumFloatTree(parts);
     }
+    this.journal.push(params);
     return sum;
   }
 
@@ -255,11 +262,7 @@ export class Booster {
   }
 }
 
-/** Bytes of Float64 values as a Float64Array (copied when not aligned; a Buffer's slice() would not copy). */
-function floats(bytes: Uint8Array): Float64Array {
-  if (bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
-  return new Float64Array(Uint8Array.from(bytes).buffer);
-}
+const isStale = (err: unknown): boolean => String((err as Error | undefined)?.message).includes(STALE);
 
 /** scikit-learn's rule: none of the last n scores beat the one before them by more than tol. */
 export function shouldStop(scores: readonly number[], n: number, tol: number): boolean {

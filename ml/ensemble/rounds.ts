@@ -6,7 +6,7 @@
 import type { Shard } from '../core/matrix.js';
 import { gradients, lossSum } from './losses.js';
 import { resetScores, view, type State } from './state.js';
-import { histLoops } from './hist-loops.js';
+import { buildLoop, partitionRows } from './hist-loops.js';
 
 /** A node split as the driver decided it, in its node ids. */
 export interface NodeSplit {
@@ -65,7 +65,7 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
     offsets[f] = total;
     total += s.nonMissing[f]! + 1;
   }
-  const loops = histLoops(offsets);
+  const build = buildLoop(offsets);
   const built = (r.root ? 1 : 0) + (r.splits?.length ?? 0);
   const out = new Float64Array(histograms ? 2 + built * total * 3 : 0);
   if (r.apply) applyTree(s, r.apply);
@@ -81,7 +81,6 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
   // Each histogram: three blocks of `total` (split.ts); a replay builds none.
   let at = 2;
   const next = (): Float64Array[] => {
-    if (!histograms) return [NONE, NONE, NONE];
     const blocks = [0, 1, 2].map((j) => out.subarray(at + j * total, at + (j + 1) * total));
     at += 3 * total;
     return blocks;
@@ -91,7 +90,7 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
     s.nodeEnd[0] = s.nTrain;
     if (histograms) {
       const [hg, hh, hc] = next();
-      loops.build(s.trainRows, 0, s.nTrain, s.binned, g, h, hg!, hh!, hc!);
+      build(s.trainRows, 0, s.nTrain, s.binned, g, h, hg!, hh!, hc!);
     }
   }
   for (const split of r.splits ?? []) {
@@ -99,19 +98,22 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
     const start = s.nodeStart[split.node]!;
     const end = s.nodeEnd[split.node]!;
     if (scratch.length < end - start) scratch = new Uint32Array(end - start);
-    const [hg, hh, hc] = next();
-    // Rows are split and the smaller child's histogram built in one pass.
-    const l = loops.split(s.trainRows, start, end, s.binned, g, h, hg!, hh!, hc!, leftTest(s, split), split.feature, histograms ? 1 - split.build : 2, scratch);
+    const l = partitionRows(s.trainRows, start, end, s.binned, s.p, split.feature, leftTest(s, split), scratch);
     s.nodeStart[split.left] = start;
     s.nodeEnd[split.left] = l;
     s.nodeStart[split.right] = l;
     s.nodeEnd[split.right] = end;
+    // The smaller child's histogram, over its rows now side by side.
+    if (histograms) {
+      const [hg, hh, hc] = next();
+      const [from, to] = split.build === 0 ? [start, l] : [l, end];
+      build(s.trainRows, from, to, s.binned, g, h, hg!, hh!, hc!);
+    }
   }
   s.meta[1]! += 1;
   return out;
 }
 
-const NONE = new Float64Array(0);
 let scratch = new Uint32Array(0);
 
 /** goes[bin]: whether a row in that bin of the split's feature goes left. */

@@ -109,11 +109,16 @@ describe('HistGradientBoosting on a cluster', () => {
     assert.ok(scores.slice(0, -5).some((s, i) => i > 0 && s > scores[i - 1]!), 'it improved before');
   });
 
-  it('the same model on 1 worker as on 2, to the bit', { timeout: 120_000 }, async () => {
+  it('the same model on 1 worker as on 2, to the bit; 12 shards\' histograms summed by the workers (a tree reduction)', { timeout: 120_000 }, async () => {
     const params = { ...SAME, maxIter: 15, categoricalFeatures: ['cat'] };
-    const two = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 3), 'yb', { client: fx.client });
+    const sums = async (client: typeof fx.client) => (await client.history()).progress.filter((g) => g.group === 'ml-sum').reduce((n, g) => n + g.done, 0);
+    const before = await sums(fx.client);
+    const two = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 12), 'yb', { client: fx.client });
+    // 12 results a round: two sum tasks of up to 8, whose two sums the client adds.
+    const rounds = (await fx.client.history()).progress.filter((g) => g.group === 'ml-gbdt-round').reduce((n, g) => n + g.done, 0);
+    assert.ok((await sums(fx.client)) - before >= 2 * 15, `sum tasks ran (${(await sums(fx.client)) - before}, ${rounds} round tasks so far)`);
     await withCluster({ workers: 1, threads: 1 }, async (_cluster, client) => {
-      const one = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 3), 'yb', { client });
+      const one = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 12), 'yb', { client });
       assert.deepEqual(one.ensemble, two.ensemble);
     });
   });
