@@ -8,6 +8,7 @@ import { dataframeBench, dataframeTable, type DataframeBenchOptions } from '../.
 import { dashboardBench, type DashboardBenchOptions } from '../../bench/dashboard.js';
 import { mlBench, mlTable, type MlBenchOptions } from '../../bench/ml.js';
 import { searchBench, searchTable, type SearchBenchOptions } from '../../bench/search.js';
+import { gbdtBench, gbdtTable, type GbdtBenchOptions } from '../../bench/gbdt.js';
 
 /** Options of the `kubedask bench` subcommands, as ../definitions/bench.ts defines them. */
 interface Output { json?: boolean }
@@ -20,6 +21,7 @@ export type DataframeBenchFlags = DataframeBenchOptions & Output;
 export type DashboardBenchFlags = DashboardBenchOptions & Output;
 export type MlBenchFlags = MlBenchOptions & Output;
 export type SearchBenchFlags = SearchBenchOptions & Output;
+export type GbdtBenchFlags = GbdtBenchOptions & Output;
 
 export async function schedulerBenchCommand({ json, ...options }: SchedulerBenchFlags): Promise<void> {
   const result = await schedulerBench(options);
@@ -77,6 +79,11 @@ export async function mlBenchCommand({ json, ...options }: MlBenchFlags): Promis
 export async function searchBenchCommand({ json, ...options }: SearchBenchFlags): Promise<void> {
   const result = await searchBench(options);
   process.stdout.write(json ? `${JSON.stringify(result)}\n` : searchTable(result));
+}
+
+export async function gbdtBenchCommand({ json, ...options }: GbdtBenchFlags): Promise<void> {
+  const result = await gbdtBench(options);
+  process.stdout.write(json ? `${JSON.stringify(result)}\n` : gbdtTable(result));
 }
 
 export async function dashboardBenchCommand({ json, ...options }: DashboardBenchFlags): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AutoscaleBenchFlags, DashboardBenchFlags, DataframeBenchFlags, MlBenchFlags, OperatorBenchFlags, SchedulerBenchFlags, SearchBenchFlags, SimBenchFlags, StartupBenchFlags } from '../commands/bench.js';
+import type { AutoscaleBenchFlags, DashboardBenchFlags, DataframeBenchFlags, GbdtBenchFlags, MlBenchFlags, OperatorBenchFlags, SchedulerBenchFlags, SearchBenchFlags, SimBenchFlags, StartupBenchFlags } from '../commands/bench.js';
 import { parseCount } from '../options.js';
 import { valued } from './option.js';
 
@@ -80,6 +80,16 @@ export function defineBench(program: Command): void {
     .option('--python <PATH>', 'the Python with scikit-learn, polars and ray[tune] (default: $KUBEDASK_BENCH_PYTHON, else python3)')
     .option('--no-peer', 'skip the Python peers')
     .action(async (flags: SearchBenchFlags) => (await load()).searchBenchCommand(flags));
+
+  bench.command('gbdt')
+    .description('gradient-boosted trees (100 trees of 31 leaves) on flights-3m, on 2 workers and on 1; beside LightGBM and scikit-learn\'s HistGradientBoosting (Python, 2 threads) where installed')
+    .option('--json', 'print the result as one JSON line')
+    .addOption(valued('--repeats <R>', 'rounds; each time and the median are reported', parseCount, 1))
+    // 1,000 rows at least: a fifth are the test rows, and a leaf needs 20.
+    .addOption(valued('--rows <N>', 'only the first N rows of flights-3m, 1,000 at least (a quick run; default all 3 M)', (v, flag) => parseCount(v, flag, 1000)))
+    .option('--python <PATH>', 'the Python with lightgbm, scikit-learn and polars (default: $KUBEDASK_BENCH_PYTHON, else python3)')
+    .option('--no-peer', 'skip the Python peers')
+    .action(async (flags: GbdtBenchFlags) => (await load()).gbdtBenchCommand(flags));
 
   bench.command('dashboard')
     .description('what the dashboard and its history cost the scheduler with many tasks and workers: none against N pages connected')
