@@ -6,7 +6,7 @@ import type { Client } from '../../client/client.js';
 import type { Future } from '../../client/future.js';
 import { builtinFunction } from '../../client/task-functions.js';
 import type { Summable } from './matrix.js';
-import { FAN_IN, sumFloats, sumInOrder, type Shards } from './shards.js';
+import { FAN_IN, sumFloats, sumInOrder, type DeriveOptions, type Shards } from './shards.js';
 import type { ShardTask } from './thread-entry.js';
 
 export class ClusterShards implements Shards {
@@ -61,16 +61,21 @@ export class ClusterShards implements Shards {
     }
     try {
       return sumFloats(await gatherOrAbort<Uint8Array>(this.client, level, signal));
+    } catch (err) {
+      // Not cancelled while they run: a kernel that updates its shard in place (a boosting
+      // round) would be cut short, and the caller may run it again at once.
+      if (!signal?.aborted) await Promise.allSettled(made.map((f) => this.client.waitFor(f.key)));
+      throw err;
     } finally {
       for (const f of made) f.release();
     }
   }
 
-  derive(name: string, params: unknown): Shards {
+  derive(name: string, params: unknown, options: DeriveOptions = {}): Shards {
     if (this.released) throw new Error(`shards released: cannot derive ${name} from them`);
     // Each new shard's task keeps its source as lineage: a lost one is rebuilt from there.
     const futures = this.futures.map((shard, partition) => this.client.submitWith({ group: 'ml-derive', stayWithData: true }, builtinFunction('ml/derive'), { kernel: name, params, partition }, shard));
-    return new ClusterShards(this.client, futures, this.rows, this.nFeatures, this.options);
+    return new ClusterShards(this.client, futures, this.rows, this.nFeatures, options.pinned ? { ...this.options, mobile: false } : this.options);
   }
 
   async release(): Promise<void> {

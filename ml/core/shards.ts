@@ -6,6 +6,14 @@ import type { Shard, Summable } from './matrix.js';
 import { runShardKernel } from '../kernels/registry.js';
 import { runDeriveKernel } from '../kernels/derive.js';
 
+export interface DeriveOptions {
+  /**
+   * The new shards' tasks always run where they are, even when these shards' may move (mobile):
+   * for shards that rounds update in place (a boosting state), which a copy would leave behind.
+   */
+  pinned?: boolean;
+}
+
 export interface Shards {
   readonly nRows: number;
   readonly nFeatures: number;
@@ -31,7 +39,7 @@ export interface Shards {
    * New shards, each this one transformed by derive kernel `name` (ml/kernels/derive.ts) where
    * it is. These stay until released; the new ones need nothing more from them.
    */
-  derive(name: string, params: unknown): Shards;
+  derive(name: string, params: unknown, options?: DeriveOptions): Shards;
   /** Lets the shards go (on a cluster: releases them on the workers). */
   release(): Promise<void>;
 }
@@ -59,7 +67,7 @@ export class LocalShards implements Shards {
   async sumFloats(name: string, params: unknown): Promise<Float64Array> {
     return sumFloatTree(await this.map<Uint8Array>(name, params));
   }
-  derive(name: string, params: unknown): Shards {
+  derive(name: string, params: unknown, _options?: DeriveOptions): Shards {
     return new LocalShards(this.shards.map((s, partition) => runDeriveKernel(name, params, s, partition)));
   }
   async release(): Promise<void> {}

@@ -10,13 +10,14 @@ import { categoriesOf, numericEdges, type FeatureBins } from './binning.js';
 import type { TreeModel } from './ensemble.js';
 import { baseline, type LossKind } from './losses.js';
 import { STALE, type AppliedTree, type NodeSplit, type RoundParams } from './rounds.js';
-import { bestSplit, histLayout, leafValue, nodeSums, subtract, type HistLayout, type Split, type SplitParams, type Sums } from './split.js';
+import { bestSplit, histLayout, leafValue, missingByFeature, nodeSums, subtract, type HistLayout, type Split, type SplitParams, type Sums } from './split.js';
 import type { InitParams } from './state.js';
 import type { SampleParams, SampleResult } from '../kernels/gbdt.js';
 
 export interface BoostParams extends SplitParams {
   learningRate: number;
-  maxLeafNodes: number;
+  /** null: as many as minSamplesLeaf allows. */
+  maxLeafNodes: number | null;
   /** Edges from the root to the deepest leaf; null: no limit. */
   maxDepth: number | null;
   maxBins: number;
@@ -58,25 +59,29 @@ export class Booster {
   private readonly layout: HistLayout;
   private readonly maxNodes: number;
   private readonly speculativeRows: number;
+  /** Per feature: missing values among the training rows (from the first root's histogram). */
+  private hasMissing: boolean[] | undefined;
 
   private constructor(
     private readonly state: Shards, readonly loss: LossKind, readonly outputs: number, readonly bins: FeatureBins[],
     readonly baseline: number[], private readonly params: BoostParams, private readonly featureNames: string[],
+    /** Leaves a tree can have: maxLeafNodes, or fewer when the rows cannot fill them. */
+    private readonly maxLeaves: number,
   ) {
     this.layout = histLayout(bins);
-    this.maxNodes = 4 * params.maxLeafNodes + 4;
+    this.maxNodes = nodeSlots(maxLeaves);
     this.speculativeRows = SPECULATIVE_ROWS_PER_SHARD * state.nShards;
   }
 
-  /** Bins the features, computes the baseline and builds each shard's state. `classes`: 0 for a regressor. */
-  static async start(shards: Shards, loss: LossKind, classes: number, features: string[], params: BoostParams): Promise<Booster> {
+  /** Bins the features, computes the baseline and builds each shard's state. `classes`: 0 for a regressor; `caller` names the estimator in errors. */
+  static async start(shards: Shards, loss: LossKind, classes: number, features: string[], params: BoostParams, caller: string): Promise<Booster> {
     const rate = Math.min(1, BIN_SAMPLE / Math.max(1, shards.nRows * (1 - params.validationFraction)));
     const samples = await Promise.all(Array.from({ length: shards.nShards }, (_, partition) => {
       const p: SampleParams = { partition, seed: params.seed, rate, validationFraction: params.validationFraction, classes };
       return shards.mapShard<SampleResult>(partition, 'gbdt/sample', p);
     }));
     const n = samples.reduce((a, s) => a + s.n, 0);
-    if (n === 0) throw new MlDataError('no training rows to fit on');
+    if (n === 0) throw new MlDataError(`${caller}: no training rows to fit on (${shards.nRows} rows${params.validationFraction > 0 ? `, validationFraction ${params.validationFraction} of them held out for early stopping` : ''})`);
     const bins: FeatureBins[] = features.map((name, f) => {
       const values = new Float64Array(samples.reduce((a, s) => a + s.m, 0));
       let at = 0;
@@ -87,15 +92,17 @@ export class Booster {
       try {
         return params.categorical[f] ? { kind: 'categorical', categories: categoriesOf(values, name, params.maxBins) } : { kind: 'numeric', edges: numericEdges(values, params.maxBins) };
       } catch (err) {
-        throw new MlDataError((err as Error).message);
+        throw new MlDataError(`${caller}: ${(err as Error).message}`);
       }
     });
     const classCounts = Array.from({ length: classes }, (_, c) => samples.reduce((a, s) => a + s.classCounts[c]!, 0));
     const base = baseline(loss, { n, sumY: samples.reduce((a, s) => a + s.sumY, 0), classCounts });
     const outputs = loss === 'multinomial' ? classes : 1;
-    const maxNodes = 4 * params.maxLeafNodes + 4;
-    const init: InitParams = { bins, loss, outputs, baseline: base, validationFraction: params.validationFraction, seed: params.seed, maxNodes };
-    return new Booster(shards.derive('gbdt/init', init), loss, outputs, bins, base, params, features);
+    if (!base.every(Number.isFinite)) throw new MlDataError(`${caller}: y has infinite values; the baseline is ${base.join(', ')}`);
+    // A leaf keeps minSamplesLeaf rows: more leaves than that allows are never made (nor their slots).
+    const maxLeaves = Math.max(2, Math.min(params.maxLeafNodes ?? Infinity, Math.floor(n / params.minSamplesLeaf)));
+    const init: InitParams = { bins, loss, outputs, baseline: base, validationFraction: params.validationFraction, seed: params.seed, maxNodes: nodeSlots(maxLeaves) };
+    return new Booster(shards.derive('gbdt/init', init, { pinned: true }), loss, outputs, bins, base, params, features, maxLeaves);
   }
 
   /** Iterations made (trees / outputs). */
@@ -103,8 +110,22 @@ export class Booster {
     return this.trees.length / this.outputs;
   }
 
-  /** Grows `count` more iterations; false when early stopping ended the fit first. */
+  /**
+   * Grows `count` more iterations; false when early stopping ended the fit first. With early
+   * stopping, validationScores then has a score before each iteration and one after the last.
+   */
   async iterate(count: number): Promise<boolean> {
+    const going = await this.grown(count);
+    if (going && this.params.validationFraction > 0) {
+      // The score after the last tree, as scikit-learn records it: one more round adds the tree.
+      const last = await this.round({ output: 0, gradients: true, ...(this.pending ? { apply: this.pending } : {}) });
+      this.pending = undefined;
+      if (last[1]! > 0) this.validationScores.push(-last[0]! / last[1]!);
+    }
+    return going;
+  }
+
+  private async grown(count: number): Promise<boolean> {
     for (let i = 0; i < count; i++) {
       for (let output = 0; output < this.outputs; output++) {
         const first = await this.round({ output, root: true, gradients: output === 0, ...(this.pending ? { apply: this.pending } : {}) });
@@ -114,6 +135,7 @@ export class Booster {
           if (shouldStop(this.validationScores, this.params.nIterNoChange, this.params.tol)) return false;
         }
         const root: Node = { id: 0, depth: 0, sums: nodeSums(first.subarray(2), this.layout), hist: first.slice(2) };
+        this.hasMissing ??= missingByFeature(root.hist!, this.layout);
         await this.grow(root, output);
       }
     }
@@ -131,7 +153,7 @@ export class Booster {
   }
 
   private evaluate(node: Node): void {
-    if (this.canSplit(node)) node.split = bestSplit(node.hist!, this.layout, node.sums, this.params);
+    if (this.canSplit(node)) node.split = bestSplit(node.hist!, this.layout, node.sums, this.params, this.hasMissing);
     if (!node.split) node.hist = undefined;
   }
 
@@ -144,7 +166,7 @@ export class Booster {
     let nextId = 1;
     let leaves = 1;
     const byGain = (a: Node, b: Node) => b.split!.gain - a.split!.gain || a.id - b.id;
-    while (leaves < this.params.maxLeafNodes && heap.length > 0) {
+    while (leaves < this.maxLeaves && heap.length > 0) {
       heap.sort(byGain);
       const top = heap[0]!;
       if (top.children) {
@@ -156,7 +178,7 @@ export class Booster {
       }
       // One round splits the leaf the tree splits next and, within the leaves it may still add,
       // the node ids left and a number of rows, the best-gain other nodes known.
-      const remaining = this.params.maxLeafNodes - leaves;
+      const remaining = this.maxLeaves - leaves;
       const spare = Math.floor((this.maxNodes - nextId) / 2) - remaining;
       const most = Math.min(remaining, 1 + Math.max(0, spare));
       const expand = [top];
@@ -261,6 +283,9 @@ export class Booster {
     return this.featureNames;
   }
 }
+
+/** Node ids a tree may use: the leaves' and their parents', and as many again for splits made ahead. */
+const nodeSlots = (leaves: number): number => 4 * leaves + 4;
 
 const isStale = (err: unknown): boolean => String((err as Error | undefined)?.message).includes(STALE);
 

@@ -22,7 +22,8 @@ export interface HistGradientBoostingParams {
   learningRate: number;
   /** Boosting iterations (a tree per iteration; a tree per class and iteration for 3+ classes). */
   maxIter: number;
-  maxLeafNodes: number;
+  /** null: no limit but minSamplesLeaf. */
+  maxLeafNodes: number | null;
   /** null: no limit. */
   maxDepth: number | null;
   minSamplesLeaf: number;
@@ -63,7 +64,7 @@ abstract class BaseHistGradientBoosting implements OnnxExportable {
     const p = { ...DEFAULTS, ...params };
     positive(name, 'learningRate', p.learningRate);
     positiveInteger(name, 'maxIter', p.maxIter);
-    if (!(Number.isInteger(p.maxLeafNodes) && p.maxLeafNodes >= 2)) throw new MlParamError(`${name}: maxLeafNodes must be an integer >= 2, got ${String(p.maxLeafNodes)}`);
+    if (p.maxLeafNodes !== null && !(Number.isInteger(p.maxLeafNodes) && p.maxLeafNodes >= 2)) throw new MlParamError(`${name}: maxLeafNodes must be an integer >= 2 or null, got ${String(p.maxLeafNodes)}`);
     if (p.maxDepth !== null) positiveInteger(name, 'maxDepth', p.maxDepth);
     positiveInteger(name, 'minSamplesLeaf', p.minSamplesLeaf);
     nonNegative(name, 'l2Regularization', p.l2Regularization);
@@ -202,7 +203,7 @@ abstract class BaseHistGradientBoosting implements OnnxExportable {
       validationFraction: early ? p.validationFraction : 0, nIterNoChange: p.nIterNoChange, tol: p.tol, seed: p.seed,
     };
     const loss = this.lossFor(meta);
-    return Booster.start(shards, loss, this.classifies ? meta.classes!.length : 0, meta.features, params);
+    return Booster.start(shards, loss, this.classifies ? meta.classes!.length : 0, meta.features, params, this.name);
   }
 
   private keep(booster: Booster, meta: ShardsMeta): void {

@@ -5,7 +5,7 @@
 // [validation loss sum, validation rows, then each histogram in the order asked].
 import type { Shard } from '../core/matrix.js';
 import { gradients, lossSum } from './losses.js';
-import { resetScores, view, type State } from './state.js';
+import { resetState, view, type State } from './state.js';
 import { buildLoop, partitionRows } from './hist-loops.js';
 
 /** A node split as the driver decided it, in its node ids. */
@@ -51,14 +51,22 @@ export const STALE = 'gbdt-stale-state';
 export function runRound(params: RoundParams, shard: Shard): Uint8Array {
   const s = view(shard);
   if (params.replay) {
-    resetScores(s);
+    resetState(s);
     for (const r of params.replay) apply(s, r, false);
   }
-  if (s.meta[1] !== params.step) throw new Error(`${STALE}: this shard's boosting state has had ${s.meta[1]} rounds, the fit ${params.step} (a copy from before, or rebuilt after its worker was lost)`);
+  if (s.meta[1] !== params.step) {
+    const had = s.meta[1] === IN_PROGRESS ? 'a round cut short' : `had ${s.meta[1]} rounds`;
+    throw new Error(`${STALE}: this shard's boosting state ${had}, the fit ${params.step} (a copy from before, rebuilt after its worker was lost, or its task cancelled mid-round)`);
+  }
   return new Uint8Array(apply(s, params, true).buffer);
 }
 
+/** The step of a state whose round has not finished. */
+const IN_PROGRESS = -1;
+
 function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
+  const step = s.meta[1]!;
+  s.meta[1] = IN_PROGRESS;
   const offsets = new Int32Array(s.p);
   let total = 0;
   for (let f = 0; f < s.p; f++) {
@@ -110,7 +118,7 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
       build(s.trainRows, from, to, s.binned, g, h, hg!, hh!, hc!);
     }
   }
-  s.meta[1]! += 1;
+  s.meta[1] = step + 1;
   return out;
 }
 

@@ -1,7 +1,9 @@
 // Gradient histograms and the best split of a node, as scikit-learn's HistGradientBoosting
 // finds it: for each feature, every threshold between bins with missing values sent right, then
-// left; for a categorical feature, its categories sorted by gradient over hessian and every
-// prefix of that order (both ways) as the left set. Pure: the workers build the histograms, the
+// left; for a categorical feature, LightGBM's rule (which scikit-learn's follows in outline): the
+// categories with 10 rows or more, sorted by gradient over hessian + 10, every prefix of that
+// order up to 32 categories (both ways) as the left set, the missing bin among them when it
+// has rows. Pure: the workers build the histograms, the
 // fit's driver sums them and calls this.
 import { binCount, type FeatureBins } from './binning.js';
 
@@ -37,6 +39,11 @@ export interface SplitParams {
   l2Regularization: number;
   /** scikit-learn's min_hessian_to_split. */
   minHessianToSplit: number;
+}
+
+/** Per feature: whether the training rows have missing values (the root's missing bin is not empty). */
+export function missingByFeature(rootHist: Float64Array, layout: HistLayout): boolean[] {
+  return Array.from(layout.offsets, (o, f) => rootHist[2 * layout.total + o + layout.nonMissing[f]!]! > 0);
 }
 
 export interface Sums { g: number; h: number; n: number }
@@ -85,8 +92,12 @@ export function leafValue(s: Sums, l2: number): number {
   return s.h + l2 > 0 ? -s.g / (s.h + l2) : 0;
 }
 
-/** The best split of a node (positive gain, both children allowed), or undefined. */
-export function bestSplit(hist: Float64Array, layout: HistLayout, total: Sums, p: SplitParams): Split | undefined {
+/**
+ * The best split of a node (positive gain, both children allowed), or undefined. `hasMissing`
+ * (missingByFeature): where a node has no missing values of the split's feature, they go right
+ * if training had some elsewhere, else to the child with more rows (scikit-learn's rules).
+ */
+export function bestSplit(hist: Float64Array, layout: HistLayout, total: Sums, p: SplitParams, hasMissing?: readonly boolean[]): Split | undefined {
   let best: Split | undefined;
   const l2 = p.l2Regularization;
   const parentScore = (total.g * total.g) / (total.h + l2);
@@ -132,10 +143,9 @@ export function bestSplit(hist: Float64Array, layout: HistLayout, total: Sums, p
     }
   }
   if (best && best.leftBins.length === 0) {
-    // No missing values here in training: at prediction they follow the larger child.
     const f = best.feature;
     const missN = hist[2 * t + layout.offsets[f]! + layout.nonMissing[f]!]!;
-    if (missN === 0) best.missingLeft = best.left.n >= best.right.n;
+    if (missN === 0) best.missingLeft = hasMissing?.[f] ? false : best.left.n > best.right.n;
   }
   return best;
 }

@@ -4,6 +4,7 @@
 // each round updates it in place instead of sending rows anywhere. Its first slots count the
 // rounds applied (`step`): a round for another step finds the state stale (a copy made before
 // the last rounds, or built again after its worker was lost) and the fit replays its journal.
+// A round in progress marks it -1, so one cut short (its task cancelled) is stale too.
 import { allocShard } from '../core/shared-shard.js';
 import type { Shard } from '../core/matrix.js';
 import { binOf, binCount, type FeatureBins } from './binning.js';
@@ -99,19 +100,25 @@ export function initState(params: InitParams, shard: Shard, partition: number): 
   params.bins.forEach((b, f) => { s.nonMissing[f] = binCount(b); });
   for (let r = 0; r < n; r++) for (let f = 0; f < p; f++) s.binned[r * p + f] = binOf(params.bins[f]!, data[r * p + f]!);
   s.y.set(shard.y);
-  let t = 0;
   let v = 0;
-  for (let r = 0; r < n; r++) {
-    if (isVal[r]) s.valRows[v++] = r;
-    else s.trainRows[t++] = r;
-  }
-  resetScores(s);
+  for (let r = 0; r < n; r++) if (isVal[r]) s.valRows[v++] = r;
+  resetState(s);
   return out;
 }
 
-/** Raw scores back to the baseline and no round applied. */
-export function resetScores(s: State): void {
+/**
+ * Back to the state initState made: raw scores at the baseline, the training rows in their
+ * order (every row not held out, ascending), no round applied. What a replay starts from,
+ * whatever a torn or newer round left.
+ */
+export function resetState(s: State): void {
   for (let c = 0; c < s.k; c++) s.F.fill(s.baseline[c]!, c * s.n, (c + 1) * s.n);
+  let t = 0;
+  let v = 0;
+  for (let r = 0; r < s.n; r++) {
+    if (v < s.nVal && s.valRows[v] === r) v++;
+    else s.trainRows[t++] = r;
+  }
   s.meta[1] = 0;
 }
 

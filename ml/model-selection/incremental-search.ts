@@ -180,9 +180,13 @@ class ModelPool<E extends PartialFitEstimator> {
         m.stopped = 'error';
         m.error = err instanceof Error ? err.message : String(err);
         this.record(m, this.options.errorScore);
+        await m.estimator.releaseState?.();
         return;
       }
-      if (patience && plateaued(m.history, patience, tol)) m.stopped = 'plateau';
+      if (patience && plateaued(m.history, patience, tol)) {
+        m.stopped = 'plateau';
+        await m.estimator.releaseState?.();
+      }
     }
   }
 
@@ -203,6 +207,8 @@ async function halve<E extends PartialFitEstimator>(pool: ModelPool<E>, models: 
   for (const rung of rungs) {
     const going = alive.filter((m) => !m.stopped);
     const chosen = new Set(topK(going.map((m) => ({ id: m.id, score: lastScore(m) })), rung.models).map((s) => s.id));
+    // The models that go no further let their partial fits' state go now (boosting's, on the workers).
+    await Promise.all(alive.filter((m) => !chosen.has(m.id)).map((m) => m.estimator.releaseState?.()));
     alive = going.filter((m) => chosen.has(m.id));
     if (alive.length === 0) return;
     await pool.advance(alive, rung.calls);

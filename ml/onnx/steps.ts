@@ -261,9 +261,11 @@ function flatten(tree: TreeModel, categories: Array<number[] | undefined>, where
     const known = categories[f];
     if (!known) {
       if (tree.leftCategories[j]) throw new OnnxExportError(`${where}: node ${j} has leftCategories, but feature ${f} is numeric`);
-      // +Infinity: every value but a missing one goes left (a split of missing values from the rest).
-      if (tree.threshold[j] !== Infinity) finiteValue(where, tree.threshold[j]!, `threshold[${j}]`);
-      const id = add('BRANCH_LEQ', f, float32AtMost(tree.threshold[j]!), missingLeft ? 1 : 0);
+      // +Infinity: every value but a missing one goes left (a split of missing values from the
+      // rest); JSON writes it as null, so a model read back from JSON has null there.
+      const threshold = tree.threshold[j] ?? Infinity;
+      if (threshold !== Infinity) finiteValue(where, threshold, `threshold[${j}]`);
+      const id = add('BRANCH_LEQ', f, float32AtMost(threshold), missingLeft ? 1 : 0);
       out[id]!.no = visit(tree.right[j]!);
       out[id]!.yes = visit(tree.left[j]!);
       return id;

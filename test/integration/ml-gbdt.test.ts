@@ -21,8 +21,9 @@ const reference = JSON.parse(readFileSync(new URL('gbdt_reference.json', fixture
 const FLIGHTS = new URL('../../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url).pathname;
 const data = pl.readParquet(new URL('gbdt_data.parquet', fixtures).pathname);
 const FEATURES = ['x0', 'x1', 'x2', 'x3', 'x4', 'cat'];
-/** The reference's parameters (scikit-learn's defaults, early stopping off). */
+/** The reference's parameters (scikit-learn's defaults, early stopping off); 30 iterations for multi-class and regression. */
 const SAME = { maxIter: 100, learningRate: 0.1, maxLeafNodes: 31, minSamplesLeaf: 20, l2Regularization: 0, maxBins: 255, earlyStopping: false } as const;
+const SHORT = { ...SAME, maxIter: 30 } as const;
 
 function rows(split: 0 | 1, target: string, partitions: number): DataFrame {
   return fromPolars(data.filter(pl.col('split').eq(split)).select(...FEATURES, target), { partitions });
@@ -81,9 +82,9 @@ describe('HistGradientBoosting on a cluster', () => {
   it('multi-class: log loss and accuracy near scikit-learn\'s', { timeout: 180_000 }, async () => {
     const client = fx.client;
     const ref = reference.generated.results.multiclass_numeric.sklearn;
-    const model = await new ml.HistGradientBoostingClassifier(SAME).fit(rows(0, 'ym', 2), 'ym', { client });
+    const model = await new ml.HistGradientBoostingClassifier(SHORT).fit(rows(0, 'ym', 2), 'ym', { client });
     assert.deepEqual(model.classes, [0, 1, 2]);
-    assert.equal(model.ensemble!.trees.length, 300, 'a tree per class and iteration');
+    assert.equal(model.ensemble!.trees.length, 90, 'a tree per class and iteration');
     const test = rows(1, 'ym', 2).persist({ client });
     const logLoss = await ml.metrics.logLoss(test.select('ym'), model.predictProba(test.drop('ym')), { client });
     const accuracy = await model.score(test, 'ym', { client });
@@ -94,7 +95,7 @@ describe('HistGradientBoosting on a cluster', () => {
   it('regression: R2 near scikit-learn\'s', { timeout: 120_000 }, async () => {
     const client = fx.client;
     const ref = reference.generated.results.regression_numeric.sklearn;
-    const model = await new ml.HistGradientBoostingRegressor(SAME).fit(rows(0, 'yr', 2), 'yr', { client });
+    const model = await new ml.HistGradientBoostingRegressor(SHORT).fit(rows(0, 'yr', 2), 'yr', { client });
     const r2 = await model.score(rows(1, 'yr', 2), 'yr', { client });
     assert.ok(Math.abs(r2 - ref.r2!) <= 0.01, `R2 ${r2} vs ${ref.r2}`);
   });
@@ -110,13 +111,13 @@ describe('HistGradientBoosting on a cluster', () => {
   });
 
   it('the same model on 1 worker as on 2, to the bit; 12 shards\' histograms summed by the workers (a tree reduction)', { timeout: 120_000 }, async () => {
-    const params = { ...SAME, maxIter: 15, categoricalFeatures: ['cat'] };
+    const params = { ...SAME, maxIter: 8, categoricalFeatures: ['cat'] };
     const sums = async (client: typeof fx.client) => (await client.history()).progress.filter((g) => g.group === 'ml-sum').reduce((n, g) => n + g.done, 0);
     const before = await sums(fx.client);
     const two = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 12), 'yb', { client: fx.client });
     // 12 results a round: two sum tasks of up to 8, whose two sums the client adds.
     const rounds = (await fx.client.history()).progress.filter((g) => g.group === 'ml-gbdt-round').reduce((n, g) => n + g.done, 0);
-    assert.ok((await sums(fx.client)) - before >= 2 * 15, `sum tasks ran (${(await sums(fx.client)) - before}, ${rounds} round tasks so far)`);
+    assert.ok((await sums(fx.client)) - before >= 2 * 8, `sum tasks ran (${(await sums(fx.client)) - before}, ${rounds} round tasks so far)`);
     await withCluster({ workers: 1, threads: 1 }, async (_cluster, client) => {
       const one = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 12), 'yb', { client });
       assert.deepEqual(one.ensemble, two.ensemble);
@@ -128,7 +129,7 @@ describe('HistGradientBoosting on a cluster', () => {
     after(() => rmSync(dir, { recursive: true, force: true }));
     // From a file, so that lost partitions can be read again.
     data.filter(pl.col('split').eq(0)).select(...FEATURES, 'yb').writeParquet(join(dir, 'train.parquet'));
-    const params = { ...SAME, maxIter: 30 };
+    const params = { ...SAME, maxIter: 12 };
     await withCluster({ workers: 3, threads: 1 }, async (cluster, client) => {
       const source = () => readParquet(join(dir, 'train.parquet'), { partitionRows: 4_000 });
       const quiet = await new ml.HistGradientBoostingClassifier(params).fit(source(), 'yb', { client });
@@ -153,8 +154,17 @@ describe('HistGradientBoosting on a cluster', () => {
     const grid = await new ml.GridSearchCV(new ml.HistGradientBoostingClassifier({ maxIter: 10, earlyStopping: false }), { maxLeafNodes: [3, 15] }, { cv: 2, scoring: 'roc_auc' }).fit(train, 'yb', { client });
     assert.deepEqual(grid.bestParams, { maxLeafNodes: 15 });
     assert.ok(grid.bestEstimator instanceof ml.HistGradientBoostingClassifier && grid.bestEstimator.nIter === 10);
-    const hb = new ml.HyperbandSearchCV(new ml.HistGradientBoostingClassifier(), { learningRate: ml.logUniform(0.01, 0.5), maxLeafNodes: [7, 31] }, { maxIter: 9, scoring: 'neg_log_loss', seed: 1 });
-    await hb.fit(train, 'yb', { client });
+    const hyperband = () => new ml.HyperbandSearchCV(new ml.HistGradientBoostingClassifier(), { learningRate: ml.logUniform(0.01, 0.5), maxLeafNodes: [7, 31] }, { maxIter: 9, scoring: 'neg_log_loss', seed: 1 });
+    const state = fx.cluster.scheduler.core.state;
+    const held = () => Object.entries(state.counts()).filter(([k]) => k !== 'workers' && k !== 'memoryBytes').reduce((n, [, v]) => n + v, 0);
+    await train.count({ client });
+    const before = held();
+    const hb = await hyperband().fit(train, 'yb', { client });
+    // Every model's boosting state on the workers let go (the dropped ones' as they dropped).
+    await waitUntil(() => held() <= before, `the scheduler back to the ${before} tasks it held before the search`);
+    // The models grow on the training shards, their states pinned where they are: the same search gives the same scores.
+    const again = await hyperband().fit(train, 'yb', { client });
+    assert.deepEqual(again.cvResults!.getColumn('test_score').toArray(), hb.cvResults!.getColumn('test_score').toArray());
     const calls = hb.cvResults!.getColumn('partial_fit_calls').toArray() as number[];
     assert.ok(Math.max(...calls) === 9 && Math.min(...calls) < 9, `budgets ${calls.join(', ')}`);
     const best = hb.bestEstimator as ml.HistGradientBoostingClassifier;

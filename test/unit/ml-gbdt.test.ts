@@ -7,6 +7,12 @@ import { allocShard } from '../../ml/core/shared-shard.js';
 import { binOf, categoriesOf, numericEdges, type FeatureBins } from '../../ml/ensemble/binning.js';
 import { shouldStop } from '../../ml/ensemble/booster.js';
 import { rawScores } from '../../ml/ensemble/ensemble.js';
+import { STALE } from '../../ml/ensemble/rounds.js';
+import { view } from '../../ml/ensemble/state.js';
+import type { Shard } from '../../ml/core/matrix.js';
+import { sumFloatTree } from '../../ml/core/shards.js';
+import { runShardKernel } from '../../ml/kernels/registry.js';
+import { runDeriveKernel } from '../../ml/kernels/derive.js';
 import { bestSplit, histLayout, nodeSums } from '../../ml/ensemble/split.js';
 
 function random(seed: number): () => number {
@@ -138,7 +144,7 @@ describe('boosting: fits on in-process shards', () => {
     assert.deepEqual(Array.from(rawScores(again!, [[NaN, 7]], 2)), Array.from(rawScores(model.ensemble!, [[NaN, 7]], 2)));
   });
 
-  it('the same model from 1, 2 or 5 shards of the same rows when each shard\'s rows are the same', async () => {
+  it('the same shards give the same model to the bit; other shardings the same splits', async () => {
     const rnd = random(11);
     const x = [Array.from({ length: 900 }, () => rnd()), Array.from({ length: 900 }, () => rnd())];
     const y = x[0]!.map((v, i) => (v + x[1]![i]! > 1 ? 1 : 0));
@@ -154,7 +160,95 @@ describe('boosting: fits on in-process shards', () => {
   });
 });
 
+/** What a sumFloats call does: run normally (false), fail before running, or fail after running on every shard. */
+type Disturb = (call: number, shards: Shard[]) => false | 'failed' | 'ran';
+
+/**
+ * In-process shards whose sumFloats can be made to fail as a cluster's does when a state is
+ * stale, after doing to the states what a real failure may leave: `disturb(call, states)`.
+ */
+class FlakyShards implements ml.Shards {
+  sums = 0;
+  constructor(private readonly shards: Shard[], private readonly disturb: Disturb) {}
+  get nRows() { return this.shards.reduce((n, s) => n + s.x.rows, 0); }
+  get nFeatures() { return this.shards[0]!.x.cols; }
+  get nShards() { return this.shards.length; }
+  async map<R>(name: string, params: unknown): Promise<R[]> { return this.shards.map((s) => runShardKernel(name, params, s) as R); }
+  async mapShard<R>(i: number, name: string, params: unknown): Promise<R> { return runShardKernel(name, params, this.shards[i]!) as R; }
+  async sum<R extends ml.Summable>(): Promise<R> { throw new Error('not used'); }
+  async sumFloats(name: string, params: unknown): Promise<Float64Array> {
+    const what = this.disturb(++this.sums, this.shards);
+    // 'ran': the round went through on every shard, yet the call failed (another shard's did).
+    if (what === 'ran') await this.map(name, params);
+    if (what) throw new Error(`dependency failed: ${STALE}: injected`);
+    return sumFloatTree(await this.map<Uint8Array>(name, params));
+  }
+  derive(name: string, params: unknown): ml.Shards {
+    return new FlakyShards(this.shards.map((s, i) => runDeriveKernel(name, params, s, i)), this.disturb);
+  }
+  async release(): Promise<void> {}
+}
+
+describe('boosting: a round that fails on a stale state', () => {
+  const rnd = random(5);
+  const x = [Array.from({ length: 600 }, () => rnd()), Array.from({ length: 600 }, () => (rnd() < 0.1 ? NaN : rnd()))];
+  const y = x[0]!.map((v, i) => (v * 2 + (Number.isNaN(x[1]![i]!) ? 1 : x[1]![i]!) + rnd() > 1.8 ? 1 : 0));
+  const parts = (): Shard[] => [0, 1, 2].map((k) => {
+    const s = allocShard(200, 2, true);
+    for (let r = 0; r < 200; r++) {
+      s.x.data[r * 2] = x[0]![k * 200 + r]!;
+      s.x.data[r * 2 + 1] = x[1]![k * 200 + r]!;
+      s.y![r] = y[k * 200 + r]!;
+    }
+    return s;
+  });
+  const fit = async (disturb: Disturb) => {
+    const m = new ml.HistGradientBoostingClassifier({ maxIter: 6, maxLeafNodes: 6, minSamplesLeaf: 5, earlyStopping: true, validationFraction: 0.2 });
+    const shards = new FlakyShards(parts(), disturb);
+    await m.fitShards(shards, { features: ['a', 'b'], classes: [0, 1] });
+    return m;
+  };
+
+  it('every state a round ahead (the round went through elsewhere): replayed, the same model', async () => {
+    const quiet = await fit(() => false);
+    let injected = 0;
+    const disturbed = await fit((call) => {
+      if (call !== 7 && call !== 15) return false;
+      injected++;
+      return 'ran';
+    });
+    assert.equal(injected, 2);
+    assert.deepEqual(disturbed.ensemble, quiet.ensemble);
+    assert.deepEqual(disturbed.validationScores, quiet.validationScores);
+  });
+
+  it('a state cut short mid-round (marked in progress, its rows half moved): reset, replayed, the same model', async () => {
+    const quiet = await fit(() => false);
+    let torn = 0;
+    const disturbed = await fit((call, states) => {
+      if (call !== 9) return false;
+      const s = view(states[0]!);
+      s.meta[1] = -1;
+      s.trainRows.reverse();
+      s.F.fill(123);
+      torn++;
+      return 'failed';
+    });
+    assert.equal(torn, 1);
+    assert.deepEqual(disturbed.ensemble, quiet.ensemble);
+  });
+});
+
 describe('boosting: early stopping', () => {
+  it('a score before each iteration and after the last, when maxIter comes first', async () => {
+    const x = Array.from({ length: 400 }, (_, i) => i % 17);
+    const m = new ml.HistGradientBoostingRegressor({ maxIter: 3, earlyStopping: true, minSamplesLeaf: 5 });
+    await m.fitShards(shards([x], x.map((v) => v * 2)), { features: ['x'] });
+    assert.equal(m.nIter, 3);
+    assert.equal(m.validationScores!.length, 4);
+    assert.ok(m.validationScores!.every((v, i) => i === 0 || v > m.validationScores![i - 1]!), 'the loss falls');
+  });
+
   it('stops when none of the last n scores beats the one before them by more than tol', () => {
     assert.equal(shouldStop([1, 2, 3], 3, 0), false, 'not enough scores yet');
     assert.equal(shouldStop([1, 2, 2, 2, 2], 3, 0), true);
