@@ -64,7 +64,7 @@ export class Booster {
 
   private constructor(
     private readonly state: Shards, readonly loss: LossKind, readonly outputs: number, readonly bins: FeatureBins[],
-    readonly baseline: number[], private readonly params: BoostParams, private readonly featureNames: string[],
+    readonly baseline: number[], private readonly params: BoostParams,
     /** Leaves a tree can have: maxLeafNodes, or fewer when the rows cannot fill them. */
     private readonly maxLeaves: number,
   ) {
@@ -102,7 +102,7 @@ export class Booster {
     // A leaf keeps minSamplesLeaf rows: more leaves than that allows are never made (nor their slots).
     const maxLeaves = Math.max(2, Math.min(params.maxLeafNodes ?? Infinity, Math.floor(n / params.minSamplesLeaf)));
     const init: InitParams = { bins, loss, outputs, baseline: base, validationFraction: params.validationFraction, seed: params.seed, maxNodes: nodeSlots(maxLeaves) };
-    return new Booster(shards.derive('gbdt/init', init, { pinned: true }), loss, outputs, bins, base, params, features, maxLeaves);
+    return new Booster(shards.derive('gbdt/init', init, { pinned: true }), loss, outputs, bins, base, params, maxLeaves);
   }
 
   /** Iterations made (trees / outputs). */
@@ -277,10 +277,6 @@ export class Booster {
     }
     this.journal.push(params);
     return sum;
-  }
-
-  get features(): string[] {
-    return this.featureNames;
   }
 }
 

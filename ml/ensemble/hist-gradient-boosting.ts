@@ -10,13 +10,14 @@ import { MlDataError, MlParamError } from '../errors.js';
 import { fitted, knownParams, nonNegative, positive, positiveInteger, requireFeatures } from '../linear/common.js';
 import { accuracyScore, r2Score } from '../metrics/index.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
-import { SHARD_SCORINGS, type ShardScoring } from '../sgd/sgd.js';
+import { SHARD_SCORINGS, scoreFromSums, type ShardScoring } from '../sgd/sgd.js';
+import type { SgdValidationSums } from '../kernels/sgd.js';
 import { MAX_BINS } from './binning.js';
 import { Booster, type BoostParams } from './booster.js';
 import { gainImportances, type Ensemble } from './ensemble.js';
 import type { LossKind } from './losses.js';
 import { predictFrame, type PredictOutput } from './predict-kernel.js';
-import { mergeScoreSums, type ScoreParams, type ScoreSums } from './score.js';
+import type { ScoreParams } from './score.js';
 
 export interface HistGradientBoostingParams {
   learningRate: number;
@@ -156,15 +157,7 @@ abstract class BaseHistGradientBoosting implements OnnxExportable {
     if (this.featureNames!.join('\u0000') !== meta.features.join('\u0000')) throw new MlDataError(`${this.name}: scored on features ${meta.features.join(', ')}, but it was fitted on ${this.featureNames!.join(', ')}`);
     const classes = this.classesOrEmpty();
     const params: ScoreParams = { ensemble, ...(this.classifies ? { labelMap: (meta.classes ?? []).map((c) => classes.indexOf(c)) } : {}) };
-    const s = mergeScoreSums(await shards.map<ScoreSums>('gbdt/score', params));
-    if (s.n === 0) throw new MlDataError(`${this.name}: no rows to score`);
-    switch (scoring) {
-      case 'accuracy': return s.correct / s.n;
-      case 'neg_log_loss': return -s.logLoss / s.n;
-      case 'r2': return s.m2Y > 0 ? 1 - s.sse / s.m2Y : (s.sse === 0 ? 1 : 0);
-      case 'neg_mean_squared_error': return -s.sse / s.n;
-      default: return -s.sae / s.n;
-    }
+    return scoreFromSums(this.name, await shards.map<SgdValidationSums>('gbdt/score', params), scoring);
   }
 
   /** Each feature's share of the splits' total gain (LightGBM's importance_type 'gain', normalised). */

@@ -149,18 +149,7 @@ abstract class BaseSgd<P extends SgdCommonParams & { loss: SgdLoss }> implements
       loss: this.params.loss, coef, intercept: this.biases!, eps: Number.EPSILON,
       ...(this.classifies ? { nClasses: known.length, labelMap: (meta.classes ?? []).map((c) => known.indexOf(c)) } : {}),
     };
-    const parts = await shards.map<SgdValidationSums>('sgd/validate', params);
-    const s = mergeValidation(parts);
-    if (s.n === 0) throw new MlDataError(`${this.name}: no rows to score`);
-    switch (scoring) {
-      case 'accuracy': return s.correct / s.n;
-      case 'neg_log_loss': return -s.logLoss / s.n;
-      case 'neg_mean_squared_error': return -s.sse / s.n;
-      case 'neg_mean_absolute_error': return -s.sae / s.n;
-      case 'r2':
-        // scikit-learn's r2_score for a constant y: 1 when predicted exactly, else 0.
-        return s.m2 > 0 ? 1 - s.sse / s.m2 : s.sse === 0 ? 1 : 0;
-    }
+    return scoreFromSums(this.name, await shards.map<SgdValidationSums>('sgd/validate', params), scoring);
   }
 
   private async pass(shards: Shards, meta: ShardsMeta, classes: number[] | undefined, indices?: number[]): Promise<this> {
@@ -309,6 +298,21 @@ export class SGDRegressor extends BaseSgd<SgdRegressorParams> implements Predict
 }
 
 /** The shards' sums added up; y's means and squared deviations merged by Chan's formula. */
+/** The score by `scoring` of held-out shards' sums (any model's whose kernel gives SgdValidationSums). */
+export function scoreFromSums(name: string, parts: readonly SgdValidationSums[], scoring: ShardScoring): number {
+  const s = mergeValidation(parts);
+  if (s.n === 0) throw new MlDataError(`${name}: no rows to score`);
+  switch (scoring) {
+    case 'accuracy': return s.correct / s.n;
+    case 'neg_log_loss': return -s.logLoss / s.n;
+    case 'neg_mean_squared_error': return -s.sse / s.n;
+    case 'neg_mean_absolute_error': return -s.sae / s.n;
+    case 'r2':
+      // scikit-learn's r2_score for a constant y: 1 when predicted exactly, else 0.
+      return s.m2 > 0 ? 1 - s.sse / s.m2 : s.sse === 0 ? 1 : 0;
+  }
+}
+
 function mergeValidation(parts: readonly SgdValidationSums[]): SgdValidationSums {
   const out: SgdValidationSums = { n: 0, correct: 0, logLoss: 0, sse: 0, sae: 0, meanY: 0, m2: 0 };
   for (const p of parts) {
