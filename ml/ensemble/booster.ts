@@ -1,7 +1,7 @@
 // The driver of a boosting fit over shards: bins from a sample, a state per shard (state.ts),
 // then tree after tree grown leaf-wise, best gain first (scikit-learn's TreeGrower), from
-// histograms summed over the shards in shard order (so the model is the same to the bit on any
-// number of workers). Each round trip costs milliseconds, so a round splits several nodes: the
+// histograms the workers sum in a tree reduction whose order depends only on the shard count
+// (so the model is the same to the bit on any number of workers). Each round trip costs milliseconds, so a round splits several nodes: the
 // best-gain leaves the tree may still split, speculatively; the tree kept is exactly the
 // best-first one, and a speculative split that is not reached is merged back into its leaf.
 import { sumFloatTree, type Shards } from '../core/shards.js';
@@ -46,13 +46,15 @@ interface Node {
   hist?: Float64Array;
   split?: Split;
   children?: [Node, Node];
+  /** The split as a round made it (set with children). */
+  made?: NodeSplit;
   /** Its split is part of the tree (not only speculated). */
   committed?: boolean;
 }
 
 export class Booster {
   readonly trees: TreeModel[] = [];
-  /** -(validation loss) before each iteration (with early stopping). */
+  /** -(validation loss) before each iteration and after the last (with early stopping). */
   readonly validationScores: number[] = [];
   private readonly journal: RoundParams[] = [];
   private pending: AppliedTree | undefined;
@@ -118,8 +120,7 @@ export class Booster {
     const going = await this.grown(count);
     if (going && this.params.validationFraction > 0) {
       // The score after the last tree, as scikit-learn records it: one more round adds the tree.
-      const last = await this.round({ output: 0, gradients: true, ...(this.pending ? { apply: this.pending } : {}) });
-      this.pending = undefined;
+      const last = await this.round({ output: 0, gradients: true });
       if (last[1]! > 0) this.validationScores.push(-last[0]! / last[1]!);
     }
     return going;
@@ -128,8 +129,7 @@ export class Booster {
   private async grown(count: number): Promise<boolean> {
     for (let i = 0; i < count; i++) {
       for (let output = 0; output < this.outputs; output++) {
-        const first = await this.round({ output, root: true, gradients: output === 0, ...(this.pending ? { apply: this.pending } : {}) });
-        this.pending = undefined;
+        const first = await this.round({ output, root: true, gradients: output === 0 });
         if (output === 0 && this.params.validationFraction > 0 && first[1]! > 0) {
           this.validationScores.push(-first[0]! / first[1]!);
           if (shouldStop(this.validationScores, this.params.nIterNoChange, this.params.tol)) return false;
@@ -202,6 +202,7 @@ export class Booster {
         const [lh, rh] = sp.build === 0 ? [built, other] : [other, built];
         const child = (id: number, hist: Float64Array): Node => ({ id, depth: node.depth + 1, sums: nodeSums(hist, this.layout), hist });
         node.children = [child(sp.left, lh), child(sp.right, rh)];
+        node.made = sp;
         node.hist = undefined;
         node.children.forEach((c) => this.evaluate(c));
       });
@@ -237,7 +238,7 @@ export class Booster {
         t.missingLeft[at] = s.missingLeft;
         t.gain[at] = s.gain;
         const [l, r] = node.children!;
-        applied.splits.push({ node: node.id, feature: f, bin: s.bin, leftBins: s.leftBins, missingLeft: s.missingLeft, left: l.id, right: r.id, build: 0 });
+        applied.splits.push(node.made!);
         t.left[at] = add(l);
         t.right[at] = add(r);
       } else {
@@ -253,13 +254,14 @@ export class Booster {
   }
 
   /**
-   * One round on every shard's state, the histograms summed by the workers' tree reduction. A
+   * One round on every shard's state, the histograms summed by the workers' tree reduction; it
+   * first adds the tree finished since the last round, if any, to the raw scores. A
    * stale state (rebuilt after its worker was lost) fails the round: then each shard runs it
    * alone, replaying the journal first where its state is behind (those whose round went
    * through are behind by it now), and the results are added up in the same order.
    */
-  private async round(r: Omit<RoundParams, 'step'>): Promise<Float64Array> {
-    const params: RoundParams = { ...r, step: this.journal.length };
+  private async round(r: Omit<RoundParams, 'step' | 'apply'>): Promise<Float64Array> {
+    const params: RoundParams = { ...r, step: this.journal.length, ...(this.pending ? { apply: this.pending } : {}) };
     let sum: Float64Array;
     try {
       sum = await this.state.sumFloats('gbdt/round', params);
@@ -276,6 +278,7 @@ export class Booster {
       sum = sumFloatTree(parts);
     }
     this.journal.push(params);
+    this.pending = undefined;
     return sum;
   }
 }

@@ -7,8 +7,7 @@ import type { FitOptions, Target } from '../core/estimator.js';
 import type { Shards } from '../core/shards.js';
 import { toShards, type ShardsMeta } from '../core/to-shards.js';
 import { MlDataError, MlParamError } from '../errors.js';
-import { fitted, knownParams, nonNegative, positive, positiveInteger, requireFeatures } from '../linear/common.js';
-import { accuracyScore, r2Score } from '../metrics/index.js';
+import { fitted, knownParams, nonNegative, positive, positiveInteger, requireFeatures, scorePredicted } from '../linear/common.js';
 import type { FittedStep, OnnxExportable } from '../onnx/fitted.js';
 import { SHARD_SCORINGS, scoreFromSums, type ShardScoring } from '../sgd/sgd.js';
 import type { SgdValidationSums } from '../kernels/sgd.js';
@@ -246,7 +245,7 @@ export class HistGradientBoostingClassifier extends BaseHistGradientBoosting {
 
   /** Accuracy. */
   score(X: DataFrame, y: Target, options?: FitOptions): Promise<number> {
-    return scoreWith(this.predict(X), X, y, (t, p, o) => accuracyScore(t, p, o), this.name, options);
+    return scorePredicted(this.name, X, y, this.predict(X), 'accuracy', options);
   }
 }
 
@@ -273,20 +272,6 @@ export class HistGradientBoostingRegressor extends BaseHistGradientBoosting {
 
   /** R2. */
   score(X: DataFrame, y: Target, options?: FitOptions): Promise<number> {
-    return scoreWith(this.predict(X), X, y, (t, p, o) => r2Score(t, p, o), this.name, options);
+    return scorePredicted(this.name, X, y, this.predict(X), 'r2', options);
   }
-}
-
-async function scoreWith(
-  predicted: DataFrame, X: DataFrame, y: Target, metric: (t: DataFrame, p: DataFrame, o: FitOptions) => Promise<number>, name: string, options?: FitOptions,
-): Promise<number> {
-  let yTrue: DataFrame;
-  if (typeof y === 'string') {
-    if (!X.columns.includes(y)) throw new MlDataError(`${name}: score: X has no column ${y}`);
-    yTrue = X.select(y);
-  } else {
-    if (y?.columns?.length !== 1) throw new MlDataError(`${name}: score: y must be a column name of X or a one-column DataFrame`);
-    yTrue = y;
-  }
-  return metric(yTrue, predicted, options?.client ? { client: options.client } : {});
 }

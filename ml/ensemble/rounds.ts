@@ -7,6 +7,7 @@ import type { Shard } from '../core/matrix.js';
 import { gradients, lossSum } from './losses.js';
 import { resetState, view, type State } from './state.js';
 import { buildLoop, partitionRows } from './hist-loops.js';
+import { binOffsets } from './split.js';
 
 /** A node split as the driver decided it, in its node ids. */
 export interface NodeSplit {
@@ -67,12 +68,7 @@ const IN_PROGRESS = -1;
 function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
   const step = s.meta[1]!;
   s.meta[1] = IN_PROGRESS;
-  const offsets = new Int32Array(s.p);
-  let total = 0;
-  for (let f = 0; f < s.p; f++) {
-    offsets[f] = total;
-    total += s.nonMissing[f]! + 1;
-  }
+  const { offsets, total } = binOffsets(s.nonMissing);
   const build = buildLoop(offsets);
   const built = (r.root ? 1 : 0) + (r.splits?.length ?? 0);
   const out = new Float64Array(histograms ? 2 + built * total * 3 : 0);

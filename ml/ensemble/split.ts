@@ -21,17 +21,19 @@ export interface HistLayout {
 }
 
 export function histLayout(bins: readonly FeatureBins[]): HistLayout {
-  const offsets = new Int32Array(bins.length);
-  const nonMissing = new Int32Array(bins.length);
-  const categorical = new Uint8Array(bins.length);
+  const nonMissing = Int32Array.from(bins, binCount);
+  return { ...binOffsets(nonMissing), nonMissing, categorical: Uint8Array.from(bins, (b) => (b.kind === 'categorical' ? 1 : 0)) };
+}
+
+/** Each feature's first bin in a histogram, features one after another, each its non-missing bins and a missing bin. */
+export function binOffsets(nonMissing: ArrayLike<number>): { offsets: Int32Array; total: number } {
+  const offsets = new Int32Array(nonMissing.length);
   let total = 0;
-  bins.forEach((b, f) => {
+  for (let f = 0; f < nonMissing.length; f++) {
     offsets[f] = total;
-    nonMissing[f] = binCount(b);
-    categorical[f] = b.kind === 'categorical' ? 1 : 0;
     total += nonMissing[f]! + 1;
-  });
-  return { offsets, nonMissing, total, categorical };
+  }
+  return { offsets, total };
 }
 
 export interface SplitParams {

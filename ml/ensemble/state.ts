@@ -64,8 +64,13 @@ export function rowUniform(seed: number, partition: number, row: number, stream:
   return (h >>> 0) / 4294967296;
 }
 
-export const VALIDATION_STREAM = 1;
+const VALIDATION_STREAM = 1;
 export const SAMPLE_STREAM = 2;
+
+/** Whether row `row` of partition `partition` is held out for early stopping (a share `fraction` of the rows). */
+export function heldOut(seed: number, partition: number, row: number, fraction: number): boolean {
+  return fraction > 0 && rowUniform(seed, partition, row, VALIDATION_STREAM) < fraction;
+}
 
 function layout(n: number, nTrain: number, nVal: number, p: number, k: number, maxNodes: number) {
   const words = (bytes: number) => Math.ceil(bytes / 8);
@@ -89,8 +94,11 @@ export function initState(params: InitParams, shard: Shard, partition: number): 
   if (params.bins.length !== p) throw new Error(`internal: ${params.bins.length} feature bins for ${p} features`);
   const isVal = new Uint8Array(n);
   let nVal = 0;
-  if (params.validationFraction > 0) {
-    for (let r = 0; r < n; r++) if (rowUniform(params.seed, partition, r, VALIDATION_STREAM) < params.validationFraction) { isVal[r] = 1; nVal++; }
+  for (let r = 0; r < n; r++) {
+    if (heldOut(params.seed, partition, r, params.validationFraction)) {
+      isVal[r] = 1;
+      nVal++;
+    }
   }
   const k = params.outputs;
   const { length } = layout(n, n - nVal, nVal, p, k, params.maxNodes);

@@ -3,7 +3,7 @@
 // fitted ensemble's scores on held-out shards.
 import type { Shard } from '../core/matrix.js';
 import { runRound } from '../ensemble/rounds.js';
-import { rowUniform, SAMPLE_STREAM, VALIDATION_STREAM } from '../ensemble/state.js';
+import { heldOut, rowUniform, SAMPLE_STREAM } from '../ensemble/state.js';
 import { scoreSums, type ScoreParams } from '../ensemble/score.js';
 import type { ShardKernel } from './registry.js';
 
@@ -35,7 +35,7 @@ function sample(p: SampleParams, shard: Shard): SampleResult {
   let n = 0;
   let sumY = 0;
   for (let r = 0; r < rows; r++) {
-    if (p.validationFraction > 0 && rowUniform(p.seed, p.partition, r, VALIDATION_STREAM) < p.validationFraction) continue;
+    if (heldOut(p.seed, p.partition, r, p.validationFraction)) continue;
     n++;
     sumY += y[r]!;
     if (p.classes > 0) classCounts[y[r]!]!++;

@@ -95,6 +95,11 @@ export function sigmoidExpr(z: pl.Expr): pl.Expr {
  * one-column DataFrame of X's partitions.
  */
 export async function scoreOn(estimator: string, X: DataFrame, y: Target, prediction: pl.Expr, kind: 'accuracy' | 'r2', options?: FitOptions): Promise<number> {
+  return scorePredicted(estimator, X, y, X.select(prediction.alias('prediction')), kind, options);
+}
+
+/** Accuracy or R2 of predictions made from X (a one-column frame) against y. */
+export async function scorePredicted(estimator: string, X: DataFrame, y: Target, yPred: DataFrame, kind: 'accuracy' | 'r2', options?: FitOptions): Promise<number> {
   let yTrue: DataFrame;
   if (typeof y === 'string') {
     if (!X.columns.includes(y)) throw new MlDataError(`${estimator}: score: X has no column ${y}`);
@@ -103,7 +108,6 @@ export async function scoreOn(estimator: string, X: DataFrame, y: Target, predic
     if (y?.columns?.length !== 1) throw new MlDataError(`${estimator}: score: y must be a column name of X or a one-column DataFrame`);
     yTrue = y;
   }
-  const yPred = X.select(prediction.alias('prediction'));
   const run: FitOptions = options?.client ? { client: options.client } : {};
   return kind === 'accuracy' ? accuracyScore(yTrue, yPred, run) : r2Score(yTrue, yPred, run);
 }
