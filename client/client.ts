@@ -10,6 +10,7 @@ import { checkTls, type Tls } from '../protocol/tls.js';
 import { argsWithKeyRefs, collectGraph, type Delayed } from './delayed.js';
 import { Future, type FutureOwner } from './future.js';
 import { buildTask, newKey, type BuiltTask, type TaskOptions } from './graph-builder.js';
+import { InlineValues } from './inline-values.js';
 import { KeyTracker, type KeyStatus } from './key-tracker.js';
 import type { ClusterInfo, KeyEvent } from './messages.js';
 import { findNested, replaceNested } from './nested.js';
@@ -51,6 +52,8 @@ export class Client implements FutureOwner {
 
   readonly id = `client-${randomUUID()}`;
   private readonly keys = new KeyTracker();
+  /** Small results that came with their finish events (read before asking for a Gather). */
+  private readonly inline = new InlineValues();
   private readonly futures = new FinalizationRegistry<string>((key) => this.dropRef(key));
   private pendingTasks: BuiltTask[] = [];
   private pendingGathers = new Map<string, { resolve(v: unknown): void; reject(e: Error): void }[]>();
@@ -339,6 +342,8 @@ export class Client implements FutureOwner {
   async resultOf(key: string): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       await this.keys.wait(key);
+      const inline = this.inline.get(key);
+      if (inline) return decodeValue(inline);
       try {
         return await this.gatherOne(key);
       } catch (err) {
@@ -385,12 +390,14 @@ export class Client implements FutureOwner {
   private dropRef(key: string): void {
     if (!this.keys.release(key) || this.closed) return;
     this.failedScatters.delete(key);
+    this.inline.delete(key);
     this.pendingReleases.push(key);
     this.scheduleFlush();
   }
 
   private enqueue(task: BuiltTask): void {
     this.keys.resubmitted(task.spec.key);
+    this.inline.delete(task.spec.key);
     this.failedScatters.delete(task.spec.key); // defined anew: checked again when sent
     this.pendingTasks.push(task);
     this.scheduleFlush();
@@ -502,11 +509,15 @@ export class Client implements FutureOwner {
   private onEvents(events: KeyEvent[]): void {
     for (const e of events) {
       switch (e.state) {
-        case 'finished': this.keys.finished(e.key); break;
+        case 'finished':
+          if (e.value) this.inline.put(e.key, e.value);
+          this.keys.finished(e.key);
+          break;
         case 'erred': this.keys.erred(e.key, e.error); break;
         case 'cancelled': this.keys.cancelled(e.key); break;
         case 'lost': this.keys.lost(e.key, e.why); break;
       }
+      if (e.state !== 'finished') this.inline.delete(e.key);
     }
   }
 

@@ -60,7 +60,8 @@ export interface RemoteFailure {
 
 /** A key's news from the scheduler's session stream. */
 export type KeyEvent =
-  | { key: string; state: 'finished' }
+  /** value: the result itself, when the worker sent it along (small values this client waits on). */
+  | { key: string; state: 'finished'; value?: EncodedValue }
   | { key: string; state: 'erred'; error: RemoteFailure }
   | { key: string; state: 'cancelled' }
   | { key: string; state: 'lost'; why: string };

@@ -213,7 +213,13 @@ function toKeyEvent(e: kubedask.v1.KeyEvent.$Properties): KeyEvent[] {
   const key = e.key ?? '';
   const error = e.error;
   switch (e.state) {
-    case KeyState.FINISHED: return [{ key, state: 'finished' }];
+    case KeyState.FINISHED: {
+      const v = e.value;
+      if (!v?.data) return [{ key, state: 'finished' }];
+      // Decoded bytes are views into the whole received message: keep a copy of a small one.
+      const data = v.data.byteLength * 2 < v.data.buffer.byteLength ? new Uint8Array(v.data) : v.data;
+      return [{ key, state: 'finished', value: { encoding: v.encoding ?? pb.Encoding.ENCODING_JSON, data } }];
+    }
     case KeyState.ERRED: return [{
       key, state: 'erred',
       error: { name: error?.name || 'Error', message: error?.message ?? '', stack: error?.stack ?? '', worker: error?.worker ?? '' },

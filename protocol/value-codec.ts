@@ -71,8 +71,11 @@ export function decodeValue(encoded: EncodedValue, arrow?: ArrowModule): unknown
       const parsed = JSON.parse(fromUtf8.decode(encoded.data)) as unknown;
       return isTagged(encoded.data) ? fromTagged((parsed as { v: unknown }).v, tableCodec(arrow)) : parsed;
     }
-    case Encoding.ENCODING_BYTES:
-      return encoded.data;
+    case Encoding.ENCODING_BYTES: {
+      // A Uint8Array comes back as one, not as the Buffer the wire decoder may have made.
+      const d = encoded.data;
+      return Object.getPrototypeOf(d) === Uint8Array.prototype ? d : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+    }
     case Encoding.ENCODING_ARROW_IPC:
       return requireArrow(arrow).tableFromIPC(encoded.data);
     default:

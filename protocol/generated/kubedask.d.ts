@@ -1078,6 +1078,7 @@ export namespace kubedask {
             state: kubedask.v1.KeyEvent.State;
             error?: (kubedask.v1.RemoteError.$Properties|null);
             nbytes: number;
+            value?: (kubedask.v1.Payload.$Properties|null);
             static create(properties: kubedask.v1.KeyEvent.$Shape): kubedask.v1.KeyEvent & kubedask.v1.KeyEvent.$Shape;
             static create(properties?: kubedask.v1.KeyEvent.$Properties): kubedask.v1.KeyEvent;
             static encode(message: kubedask.v1.KeyEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1096,6 +1097,7 @@ export namespace kubedask {
                 state?: (kubedask.v1.KeyEvent.State|null);
                 error?: (kubedask.v1.RemoteError.$Properties|null);
                 nbytes?: (number|null);
+                value?: (kubedask.v1.Payload.$Properties|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.KeyEvent.$Properties;
@@ -1999,6 +2001,7 @@ export namespace kubedask {
             durationMs: number;
             thread: number;
             transfers: kubedask.v1.Transfer.$Properties[];
+            value?: (kubedask.v1.Payload.$Properties|null);
             static create(properties: kubedask.v1.TaskFinished.$Shape): kubedask.v1.TaskFinished & kubedask.v1.TaskFinished.$Shape;
             static create(properties?: kubedask.v1.TaskFinished.$Properties): kubedask.v1.TaskFinished;
             static encode(message: kubedask.v1.TaskFinished.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -2020,6 +2023,7 @@ export namespace kubedask {
                 durationMs?: (number|null);
                 thread?: (number|null);
                 transfers?: (kubedask.v1.Transfer.$Properties[]|null);
+                value?: (kubedask.v1.Payload.$Properties|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.TaskFinished.$Properties;
@@ -2303,6 +2307,7 @@ export namespace kubedask {
             task?: (kubedask.v1.TaskSpec.$Properties|null);
             whoHas: kubedask.v1.WhoHas.$Properties[];
             functions: kubedask.v1.FunctionDef.$Properties[];
+            reportValue: boolean;
             static create(properties: kubedask.v1.ComputeTask.$Shape): kubedask.v1.ComputeTask & kubedask.v1.ComputeTask.$Shape;
             static create(properties?: kubedask.v1.ComputeTask.$Properties): kubedask.v1.ComputeTask;
             static encode(message: kubedask.v1.ComputeTask.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -2320,6 +2325,7 @@ export namespace kubedask {
                 task?: (kubedask.v1.TaskSpec.$Properties|null);
                 whoHas?: (kubedask.v1.WhoHas.$Properties[]|null);
                 functions?: (kubedask.v1.FunctionDef.$Properties[]|null);
+                reportValue?: (boolean|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.ComputeTask.$Properties;

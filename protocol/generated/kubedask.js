@@ -9604,6 +9604,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {kubedask.v1.KeyEvent.State|null} [state] KeyEvent state
              * @property {kubedask.v1.RemoteError.$Properties|null} [error] KeyEvent error
              * @property {number|null} [nbytes] KeyEvent nbytes
+             * @property {kubedask.v1.Payload.$Properties|null} [value] KeyEvent value
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -9668,6 +9669,14 @@ export const kubedask = $root.kubedask = (() => {
             KeyEvent.prototype.nbytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
+             * KeyEvent value.
+             * @member {kubedask.v1.Payload.$Properties|null|undefined} value
+             * @memberof kubedask.v1.KeyEvent
+             * @instance
+             */
+            KeyEvent.prototype.value = null;
+
+            /**
              * Creates a new KeyEvent instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.KeyEvent
@@ -9707,6 +9716,8 @@ export const kubedask = $root.kubedask = (() => {
                     $root.kubedask.v1.RemoteError.encode(message.error, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
                 if (message.nbytes != null && $Object.hasOwnProperty.call(message, "nbytes") && (typeof message.nbytes === "object" ? message.nbytes.low || message.nbytes.high : message.nbytes !== 0))
                     writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.nbytes);
+                if (message.value != null && $Object.hasOwnProperty.call(message, "value"))
+                    $root.kubedask.v1.Payload.encode(message.value, writer.uint32(/* id 5, wireType 2 =*/42).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -9795,6 +9806,12 @@ export const kubedask = $root.kubedask = (() => {
                                 message.nbytes = value;
                             else
                                 delete message.nbytes;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            message.value = $root.kubedask.v1.Payload.decode(reader, reader.size(), $undefined, _depth + 1, message.value);
                             continue;
                         }
                     }
@@ -9892,6 +9909,11 @@ export const kubedask = $root.kubedask = (() => {
                             message.nbytes = object.nbytes;
                         else if (typeof object.nbytes === "object")
                             message.nbytes = new $util.LongBits(object.nbytes.low >>> 0, object.nbytes.high >>> 0).toNumber(true);
+                if (object.value != null) {
+                    if (!$util.isObject(object.value))
+                        throw $TypeError(".kubedask.v1.KeyEvent.value: object expected");
+                    message.value = $root.kubedask.v1.Payload.fromObject(object.value, _depth + 1);
+                }
                 return message;
             };
 
@@ -9921,6 +9943,7 @@ export const kubedask = $root.kubedask = (() => {
                         object.nbytes = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
                     } else
                         object.nbytes = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    object.value = null;
                 }
                 if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
                     object.key = message.key;
@@ -9935,6 +9958,8 @@ export const kubedask = $root.kubedask = (() => {
                         object.nbytes = options.longs === $String ? $String(message.nbytes) : message.nbytes;
                     else
                         object.nbytes = options.longs === $String ? $util.Long.prototype.toString.call(message.nbytes) : options.longs === $Number ? new $util.LongBits(message.nbytes.low >>> 0, message.nbytes.high >>> 0).toNumber(true) : message.nbytes;
+                if (message.value != null && $Object.hasOwnProperty.call(message, "value"))
+                    object.value = $root.kubedask.v1.Payload.toObject(message.value, options, _depth + 1);
                 return object;
             };
 
@@ -18555,6 +18580,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {number|null} [durationMs] TaskFinished durationMs
              * @property {number|null} [thread] TaskFinished thread
              * @property {Array.<kubedask.v1.Transfer.$Properties>|null} [transfers] TaskFinished transfers
+             * @property {kubedask.v1.Payload.$Properties|null} [value] TaskFinished value
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -18644,6 +18670,14 @@ export const kubedask = $root.kubedask = (() => {
             TaskFinished.prototype.transfers = $util.emptyArray;
 
             /**
+             * TaskFinished value.
+             * @member {kubedask.v1.Payload.$Properties|null|undefined} value
+             * @memberof kubedask.v1.TaskFinished
+             * @instance
+             */
+            TaskFinished.prototype.value = null;
+
+            /**
              * Creates a new TaskFinished instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.TaskFinished
@@ -18690,6 +18724,8 @@ export const kubedask = $root.kubedask = (() => {
                 if (message.transfers != null && message.transfers.length)
                     for (let i = 0; i < message.transfers.length; ++i)
                         $root.kubedask.v1.Transfer.encode(message.transfers[i], writer.uint32(/* id 7, wireType 2 =*/58).fork(), _depth + 1).ldelim();
+                if (message.value != null && $Object.hasOwnProperty.call(message, "value"))
+                    $root.kubedask.v1.Payload.encode(message.value, writer.uint32(/* id 8, wireType 2 =*/66).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -18809,6 +18845,12 @@ export const kubedask = $root.kubedask = (() => {
                             message.transfers.push($root.kubedask.v1.Transfer.decode(reader, reader.size(), $undefined, _depth + 1));
                             continue;
                         }
+                    case 8: {
+                            if (wireType !== 2)
+                                break;
+                            message.value = $root.kubedask.v1.Payload.decode(reader, reader.size(), $undefined, _depth + 1, message.value);
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -18914,6 +18956,11 @@ export const kubedask = $root.kubedask = (() => {
                         message.transfers[i] = $root.kubedask.v1.Transfer.fromObject(object.transfers[i], _depth + 1);
                     }
                 }
+                if (object.value != null) {
+                    if (!$util.isObject(object.value))
+                        throw $TypeError(".kubedask.v1.TaskFinished.value: object expected");
+                    message.value = $root.kubedask.v1.Payload.fromObject(object.value, _depth + 1);
+                }
                 return message;
             };
 
@@ -18947,6 +18994,7 @@ export const kubedask = $root.kubedask = (() => {
                     object.startMs = 0;
                     object.durationMs = 0;
                     object.thread = 0;
+                    object.value = null;
                 }
                 if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
                     object.key = message.key;
@@ -18970,6 +19018,8 @@ export const kubedask = $root.kubedask = (() => {
                     for (let j = 0; j < message.transfers.length; ++j)
                         object.transfers[j] = $root.kubedask.v1.Transfer.toObject(message.transfers[j], options, _depth + 1);
                 }
+                if (message.value != null && $Object.hasOwnProperty.call(message, "value"))
+                    object.value = $root.kubedask.v1.Payload.toObject(message.value, options, _depth + 1);
                 return object;
             };
 
@@ -21627,6 +21677,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {kubedask.v1.TaskSpec.$Properties|null} [task] ComputeTask task
              * @property {Array.<kubedask.v1.WhoHas.$Properties>|null} [whoHas] ComputeTask whoHas
              * @property {Array.<kubedask.v1.FunctionDef.$Properties>|null} [functions] ComputeTask functions
+             * @property {boolean|null} [reportValue] ComputeTask reportValue
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -21685,6 +21736,14 @@ export const kubedask = $root.kubedask = (() => {
             ComputeTask.prototype.functions = $util.emptyArray;
 
             /**
+             * ComputeTask reportValue.
+             * @member {boolean} reportValue
+             * @memberof kubedask.v1.ComputeTask
+             * @instance
+             */
+            ComputeTask.prototype.reportValue = false;
+
+            /**
              * Creates a new ComputeTask instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.ComputeTask
@@ -21724,6 +21783,8 @@ export const kubedask = $root.kubedask = (() => {
                 if (message.functions != null && message.functions.length)
                     for (let i = 0; i < message.functions.length; ++i)
                         $root.kubedask.v1.FunctionDef.encode(message.functions[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.reportValue != null && $Object.hasOwnProperty.call(message, "reportValue") && message.reportValue !== false)
+                    writer.uint32(/* id 4, wireType 0 =*/32).bool(message.reportValue);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -21803,6 +21864,15 @@ export const kubedask = $root.kubedask = (() => {
                             message.functions.push($root.kubedask.v1.FunctionDef.decode(reader, reader.size(), $undefined, _depth + 1));
                             continue;
                         }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.reportValue = value;
+                            else
+                                delete message.reportValue;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -21879,6 +21949,9 @@ export const kubedask = $root.kubedask = (() => {
                         message.functions[i] = $root.kubedask.v1.FunctionDef.fromObject(object.functions[i], _depth + 1);
                     }
                 }
+                if (object.reportValue != null)
+                    if (object.reportValue)
+                        message.reportValue = $Boolean(object.reportValue);
                 return message;
             };
 
@@ -21903,8 +21976,10 @@ export const kubedask = $root.kubedask = (() => {
                     object.whoHas = [];
                     object.functions = [];
                 }
-                if (options.defaults)
+                if (options.defaults) {
                     object.task = null;
+                    object.reportValue = false;
+                }
                 if (message.task != null && $Object.hasOwnProperty.call(message, "task"))
                     object.task = $root.kubedask.v1.TaskSpec.toObject(message.task, options, _depth + 1);
                 if (message.whoHas && message.whoHas.length) {
@@ -21917,6 +21992,8 @@ export const kubedask = $root.kubedask = (() => {
                     for (let j = 0; j < message.functions.length; ++j)
                         object.functions[j] = $root.kubedask.v1.FunctionDef.toObject(message.functions[j], options, _depth + 1);
                 }
+                if (message.reportValue != null && $Object.hasOwnProperty.call(message, "reportValue"))
+                    object.reportValue = message.reportValue;
                 return object;
             };
 

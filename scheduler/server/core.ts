@@ -12,6 +12,7 @@ import { Balances } from './balance.js';
 
 type FunctionDef = kubedask.v1.FunctionDef.$Properties;
 type TaskSpec = kubedask.v1.TaskSpec.$Properties;
+type Payload = kubedask.v1.Payload.$Properties;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type EventWithoutStimulus = DistributiveOmit<SchedulerEvent, 'stimulusId'>;
 
@@ -40,6 +41,8 @@ export class SchedulerCore {
   /** What the dashboard, reports, traces and Client.History read (see history/types.ts). */
   readonly history: SessionHistory;
   private stimulus = 0;
+  /** The value that came with the task-finished event being handled (see finishedWithValue). */
+  private arriving: { key: string; value: Payload } | undefined;
   /** Worker names by id until they leave (the state forgets a retired worker before it hangs up). */
   private readonly workerNames = new Map<string, string>();
 
@@ -57,6 +60,19 @@ export class SchedulerCore {
         },
       },
     });
+  }
+
+  /**
+   * A task's finish and the value its worker sent along (TaskFinished.value): the clients told
+   * of the finish get the value with the event, so they need no Gather for it.
+   */
+  finishedWithValue(event: Extract<EventWithoutStimulus, { type: 'task-finished' }>, value: Payload): void {
+    this.arriving = { key: event.key, value };
+    try {
+      this.handle(event);
+    } finally {
+      this.arriving = undefined;
+    }
   }
 
   handle(event: EventWithoutStimulus): void {
@@ -134,7 +150,7 @@ export class SchedulerCore {
   private dispatch(message: SchedulerMessage): void {
     switch (message.type) {
       case 'compute':
-        return this.sendCompute(message.workerId, message.key, message.whoHas);
+        return this.sendCompute(message.workerId, message.key, message.whoHas, message.reportValue);
       case 'free-keys':
         this.workers.get(message.workerId)?.send({ free: { keys: message.keys } });
         return;
@@ -168,12 +184,13 @@ export class SchedulerCore {
           state: clientKeyStates[message.state],
           nbytes: message.nbytes ?? 0,
           error: message.error ? toRemoteError(message.key, message.error) : null,
+          value: message.state === 'finished' && this.arriving?.key === message.key ? this.arriving.value : null,
         });
         return;
     }
   }
 
-  private sendCompute(workerId: string, key: string, whoHas: Record<string, string[]>): void {
+  private sendCompute(workerId: string, key: string, whoHas: Record<string, string[]>, reportValue: boolean): void {
     const link = this.workers.get(workerId);
     if (!link) return;
     const task = this.state.taskSpec(key) as TaskSpec;
@@ -189,6 +206,7 @@ export class SchedulerCore {
         task,
         whoHas: Object.entries(whoHas).map(([k, addresses]) => ({ key: k, addresses })),
         functions,
+        reportValue,
       },
     });
   }

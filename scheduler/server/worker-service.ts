@@ -96,7 +96,9 @@ function onWorkerEvent(core: SchedulerCore, link: WorkerLink, event: WorkerEvent
     case 'finished': {
       const f = event.finished!;
       recordFinished(core, link, f);
-      core.handle({ type: 'task-finished', workerId, key: f.key ?? '', nbytes: Number(f.nbytes ?? 0), durationMs: f.durationMs ?? 0 });
+      const finished = { type: 'task-finished', workerId, key: f.key ?? '', nbytes: Number(f.nbytes ?? 0), durationMs: f.durationMs ?? 0 } as const;
+      if (f.value) core.finishedWithValue(finished, f.value);
+      else core.handle(finished);
       // A thread came free with nothing sent ahead: steal for it now, not at the next tick.
       const processing = core.state.workerSummary(workerId)?.processing ?? Infinity;
       if (processing < link.def.nthreads && core.workers.size > 1) core.handle({ type: 'rebalance' });

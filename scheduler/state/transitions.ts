@@ -58,7 +58,7 @@ const toProcessing: TransitionFn = (c, ts, a) => {
   c.assign(ts, ws);
   const whoHas: Record<string, string[]> = {};
   for (const dep of ts.dependencies) whoHas[dep.key] = [...dep.whoHas].map((h) => h.def.address);
-  c.emit({ type: 'compute', workerId: ws.id, key: ts.key, whoHas });
+  c.emit({ type: 'compute', workerId: ws.id, key: ts.key, whoHas, reportValue: ts.wantedBy.size > 0 });
 };
 
 const toQueued: TransitionFn = (c, ts) => c.setState(ts, 'queued');

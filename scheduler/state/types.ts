@@ -83,7 +83,8 @@ export type ClientKeyState = 'finished' | 'erred' | 'cancelled' | 'lost';
 
 export type SchedulerMessage =
   /** Send the task to the worker; whoHas gives holders' addresses for each dependency. */
-  | { type: 'compute'; workerId: string; key: string; whoHas: Record<string, string[]> }
+  /** reportValue: a client waits on the key, so a small value comes back with the finish. */
+  | { type: 'compute'; workerId: string; key: string; whoHas: Record<string, string[]>; reportValue: boolean }
   | { type: 'free-keys'; workerId: string; keys: string[] }
   | { type: 'cancel-compute'; workerId: string; key: string }
   /** Ask the worker to give the task up if not started (it answers rejected, or finishes it). */

@@ -20,6 +20,7 @@ const kinds: [string, unknown][] = [
   ['BigUint64Array', BigUint64Array.from([2n ** 64n - 1n])],
   ['Uint8ClampedArray', Uint8ClampedArray.from([0, 255])],
   ['ArrayBuffer', Uint8Array.from([9, 8, 7]).buffer],
+  ['Uint8Array', Uint8Array.from([6, 5, 4])],
   ['Object', { nested: { when: new Date(0), data: Float32Array.from([0.5]), index: new Map([['k', [1n]]]) } }],
 ];
 
@@ -84,5 +85,27 @@ describe('values round-trip through a LocalCluster', () => {
     await assert.rejects(fx.client.submit(() => { class Made { y = 2; } return new Map([['m', new Made()]]); }).result(), {
       name: 'RemoteTaskError', remoteName: 'ValueEncodingError', message: /^result of task \S+<Map value 0> is a Made/,
     });
+  });
+
+  it('small results come with their finish, larger ones by a Gather', async () => {
+    const rpc = (fx.client as unknown as { rpc: { gather(clientId: string, keys: string[]): AsyncGenerator<unknown> } }).rpc;
+    const gathered: string[][] = [];
+    const gather = rpc.gather.bind(rpc);
+    rpc.gather = (clientId, keys) => {
+      gathered.push(keys);
+      return gather(clientId, keys);
+    };
+    try {
+      const make = (n: number) => new Uint8Array(n).map((_, i) => i % 251);
+      const small = fx.client.submit(make, 200_000);
+      assert.deepEqual(await small.result(), make(200_000));
+      assert.deepEqual(await small.result(), make(200_000), 'read again, still without a Gather');
+      assert.deepEqual(gathered, []);
+      const large = fx.client.submit(make, 300_000);
+      assert.deepEqual(await large.result(), make(300_000));
+      assert.deepEqual(gathered, [[large.key]]);
+    } finally {
+      rpc.gather = gather;
+    }
   });
 });

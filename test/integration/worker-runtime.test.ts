@@ -17,7 +17,7 @@ import { PeerClients } from '../../protocol/data-client.js';
 import { startPeerServer } from '../../worker/runtime/peer-server.js';
 import type { TaskFunction } from '../../worker/runtime/pool-protocol.js';
 import { TaskPool, type PoolTask, type TaskOutcome } from '../../worker/runtime/task-pool.js';
-import { startWorker } from '../../worker/runtime/worker.js';
+import { INLINE_VALUE_MAX_BYTES, startWorker } from '../../worker/runtime/worker.js';
 import { waitUntil, within } from '../helpers/wait.js';
 import { SchedulerUnreachableError } from '../../protocol/errors.js';
 
@@ -269,13 +269,41 @@ class FakeScheduler {
   }
 }
 
-function compute(key: string, f: kubedask.v1.FunctionDef.$Properties, args: kubedask.v1.Arg.$Properties[], whoHas: Record<string, string[]> = {}): kubedask.v1.SchedulerCommand.$Properties {
+function compute(key: string, f: kubedask.v1.FunctionDef.$Properties, args: kubedask.v1.Arg.$Properties[], whoHas: Record<string, string[]> = {}, reportValue = false): kubedask.v1.SchedulerCommand.$Properties {
   return { compute: {
     task: { key, functionId: f.id, args, dependencies: Object.keys(whoHas) },
     whoHas: Object.entries(whoHas).map(([k, addresses]) => ({ key: k, addresses })),
     functions: [f],
+    reportValue,
   } };
 }
+
+test('a worker sends a small value with its finish when the compute asks for it (report_value), and only then', async () => {
+  const sched = await FakeScheduler.start();
+  const w = await startWorker({ scheduler: sched.address, nthreads: 1, memoryLimit: 0, resources: {}, heartbeatMs: 50, modulesDir: join(tmp, 'modules'), name: 'inline' });
+  try {
+    await waitUntil(() => sched.of('register').length === 1, 'registration');
+    const make = { id: 'make', name: 'make', source: '(n) => new Uint8Array(n).fill(7)' };
+    const finished = (key: string) => waitUntil(() => sched.of('finished', 0).find((f) => f.key === key), `${key} finished`);
+    sched.send(0, compute('asked', make, [{ value: lit(1000) }], {}, true));
+    const asked = await finished('asked');
+    assert.ok(asked.value, 'the value came with the finish');
+    assert.deepEqual(decodeValue({ encoding: asked.value.encoding!, data: asked.value.data! }), new Uint8Array(1000).fill(7));
+    assert.equal(Number(asked.nbytes), asked.value.data!.byteLength);
+
+    sched.send(0, compute('unasked', make, [{ value: lit(1000) }]));
+    assert.equal((await finished('unasked')).value, null, 'not asked: the finish carries no value');
+
+    // Past the limit, the value stays on the worker: the client gathers it.
+    sched.send(0, compute('large', make, [{ value: lit(INLINE_VALUE_MAX_BYTES + 1) }], {}, true));
+    const large = await finished('large');
+    assert.equal(large.value, null);
+    assert.equal(Number(large.nbytes), INLINE_VALUE_MAX_BYTES + 1);
+  } finally {
+    await w.close();
+    sched.close();
+  }
+});
 
 test('a worker registers, runs tasks for the scheduler and serves their results to peers', async () => {
   const sched = await FakeScheduler.start();

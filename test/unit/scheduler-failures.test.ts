@@ -140,7 +140,7 @@ test('missing-data: holders dropped, the dependency recomputed, the task resched
   h.submit([task('a'), task('big', [], { priority: 1 }), task('b', ['a', 'big'])], ['b']);
   h.finish('w1', 'big', 1000);
   const [b] = of(h.finish('w2', 'a', 10), 'compute');
-  assert.deepEqual(b, { type: 'compute', workerId: 'w1', key: 'b', whoHas: { a: [addr('w2')], big: [addr('w1')] } });
+  assert.deepEqual(b, { type: 'compute', workerId: 'w1', key: 'b', whoHas: { a: [addr('w2')], big: [addr('w1')] }, reportValue: true });
   const out = h.ev({ type: 'missing-data', workerId: 'w1', key: 'b', missing: ['a'] });
   assert.deepEqual(freed(out), ['w2:a'], 'the named holder is told to drop its copy');
   assert.equal(computed(out).length, 1);
@@ -158,7 +158,7 @@ test('task-rejected: rescheduled on another worker; the stale finish from the fi
   h.submit([task('x'), task('y', ['x'])], ['y']);
   assert.deepEqual(computed(h.finish('w1', 'x', 10)), ['w1:y']);
   const rejected = h.ev({ type: 'task-rejected', workerId: 'w1', key: 'y', reason: 'closing' });
-  assert.deepEqual(rejected, [{ type: 'compute', workerId: 'w2', key: 'y', whoHas: { x: [addr('w1')] } }],
+  assert.deepEqual(rejected, [{ type: 'compute', workerId: 'w2', key: 'y', whoHas: { x: [addr('w1')] }, reportValue: true }],
     'x is kept (no free-keys, no recompute): the rescheduled y still needs it');
   // w1 ran it after all: accepted as the result, w2 told to stop, x no longer needed.
   const out = h.finish('w1', 'y');
@@ -209,7 +209,7 @@ test('scattered data: finished at once, used by tasks, reported lost when its on
   const sc = h.ev({ type: 'scattered', clientId: 'c1', workerId: 'w1', keys: ['x'], nbytes: [64] });
   assert.deepEqual(sc, [{ type: 'client-key', clientId: 'c1', key: 'x', state: 'finished', nbytes: 64 }]);
   assert.equal(h.s.taskState('x'), 'memory');
-  assert.deepEqual(of(h.submit([task('y', ['x'])]), 'compute'), [{ type: 'compute', workerId: 'w1', key: 'y', whoHas: { x: [addr('w1')] } }]);
+  assert.deepEqual(of(h.submit([task('y', ['x'])]), 'compute'), [{ type: 'compute', workerId: 'w1', key: 'y', whoHas: { x: [addr('w1')] }, reportValue: true }]);
   const lost = h.removeWorker('w1');
   assert.deepEqual(told(lost).sort(), ['c1:x:lost', 'c1:y:erred']);
   const err = of(lost, 'client-key').find((m) => m.key === 'y')?.error;

@@ -6,12 +6,14 @@ import { addr, computed, freed, Harness, of, task, told } from './scheduler-harn
 test('submit, finish, release: intermediates freed as soon as unneeded, all forgotten at the end', () => {
   const h = new Harness();
   h.addWorker('w1');
-  assert.deepEqual(computed(h.submit([task('a'), task('b', ['a'])], ['b'])), ['w1:a']);
+  const submitted = h.submit([task('a'), task('b', ['a'])], ['b']);
+  assert.deepEqual(computed(submitted), ['w1:a']);
+  assert.equal(of(submitted, 'compute')[0]?.reportValue, false, 'no client waits on a: its value stays on the worker');
   assert.equal(h.s.taskState('a'), 'processing');
   assert.equal(h.s.taskState('b'), 'waiting');
 
   const afterA = h.finish('w1', 'a', 100);
-  assert.deepEqual(afterA, [{ type: 'compute', workerId: 'w1', key: 'b', whoHas: { a: [addr('w1')] } }]);
+  assert.deepEqual(afterA, [{ type: 'compute', workerId: 'w1', key: 'b', whoHas: { a: [addr('w1')] }, reportValue: true }]);
   assert.deepEqual(h.s.whoHas('a'), ['w1']);
 
   const afterB = h.finish('w1', 'b', 40);
@@ -138,7 +140,7 @@ test('placement: most dependency bytes wins among idle workers, then least occup
   h.finish('w1', 'x', 10);
   h.finish('w2', 'y', 1000);
   const z = of(h.submit([task('z', ['x', 'y'])]), 'compute');
-  assert.deepEqual(z, [{ type: 'compute', workerId: 'w2', key: 'z', whoHas: { x: [addr('w1')], y: [addr('w2')] } }]);
+  assert.deepEqual(z, [{ type: 'compute', workerId: 'w2', key: 'z', whoHas: { x: [addr('w1')], y: [addr('w2')] }, reportValue: true }]);
   // Equal bytes on both: the idle worker gets it.
   h.submit([task('p'), task('q')]);
   const [p, q] = [h.s.processingOn('w1')[0]!, h.s.processingOn('w2').find((k) => k !== 'z')!];

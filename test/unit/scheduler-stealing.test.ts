@@ -58,7 +58,7 @@ test('tasks with dependencies: the stolen task computes on the thief, fetching i
   h.addWorker('w2', 2);
   assert.deepEqual(steals(rebalance(h)), ['w1:m9', 'w1:m8']);
   const out = reject(h, 'w1', 'm9');
-  assert.deepEqual(of(out, 'compute'), [{ type: 'compute', workerId: 'w2', key: 'm9', whoHas: { x: [addr('w1')] } }]);
+  assert.deepEqual(of(out, 'compute'), [{ type: 'compute', workerId: 'w2', key: 'm9', whoHas: { x: [addr('w1')] }, reportValue: true }]);
   assert.equal(h.s.counts().processing, 10, 'moved, not duplicated');
   h.finish('w2', 'm9');
   assert.equal(h.s.taskState('m9'), 'memory');

@@ -154,6 +154,10 @@ class WorkerProcess {
   private readonly transfers = new Map<string, Transfer>();
   /** Barrier tasks sent and not yet run: their dependencies' holders (what they run with). */
   private readonly barrierInputs = new Map<string, Record<string, string[]>>();
+  /** Keys a client waits on (ComputeTask.report_value): a small value goes back with the finish. */
+  private readonly reportValues = new Set<string>();
+  /** The value to send with the finish being reported now (see execute). */
+  private finishedValue: { key: string; value: EncodedValue } | undefined;
   private state: WorkerState<Spec>;
   /** Bumped on every reset: outcomes of older I/O are dropped. */
   private generation = 0;
@@ -308,6 +312,8 @@ class WorkerProcess {
       for (const w of compute.whoHas ?? []) whoHas[w.key ?? ''] = w.addresses ?? [];
       // A barrier reads no data: its dependencies' holders are its input (see runBuiltin).
       if (spec.barrier) this.barrierInputs.set(spec.key, whoHas);
+      if (compute.reportValue) this.reportValues.add(spec.key);
+      else this.reportValues.delete(spec.key);
       const task: ComputeRequest<Spec> = {
         key: spec.key, dependencies: spec.barrier ? [] : spec.dependencies ?? [], whoHas: spec.barrier ? {} : whoHas, priority: spec.priority ?? 0,
         resources: spec.resources ?? {}, group: this.groupOf(spec), spec,
@@ -315,15 +321,20 @@ class WorkerProcess {
       this.handle({ type: 'compute-task', task, stimulusId: this.stimulus('compute') });
     },
     free: (free) => {
-      for (const key of free.keys ?? []) this.barrierInputs.delete(key);
+      for (const key of free.keys ?? []) {
+        this.barrierInputs.delete(key);
+        this.reportValues.delete(key);
+      }
       this.handle({ type: 'free-keys', keys: free.keys ?? [], stimulusId: this.stimulus('free') });
     },
     cancel: (cancel) => {
       this.barrierInputs.delete(cancel.key ?? '');
+      this.reportValues.delete(cancel.key ?? '');
       this.handle({ type: 'cancel-task', key: cancel.key ?? '', stimulusId: this.stimulus('cancel') });
     },
     steal: (steal) => {
       this.barrierInputs.delete(steal.key ?? ''); // given up if not started; if started, already read
+      this.reportValues.delete(steal.key ?? '');
       this.handle({ type: 'steal-task', key: steal.key ?? '', stimulusId: this.stimulus('steal') });
     },
     module: (module) => {
@@ -388,7 +399,12 @@ class WorkerProcess {
       this.barrierInputs.delete(ins.key);
       this.pool.cancel(ins.key);
     },
-    'send-to-scheduler': (ins) => this.link?.send(wireEvent[ins.message.type](ins.message as never, this.address)),
+    'send-to-scheduler': (ins) => {
+      const event = wireEvent[ins.message.type](ins.message as never, this.address);
+      const value = this.finishedValue;
+      if (event.finished && value && value.key === event.finished.key) event.finished.value = value.value;
+      this.link?.send(event);
+    },
     'release-data': (ins) => {
       for (const key of ins.keys) {
         this.store.delete(key);
@@ -440,12 +456,18 @@ class WorkerProcess {
     if (outcome.ok) {
       this.store.put(key, outcome.value);
       const nbytes = isNativeValue(outcome.value) ? outcome.value.nbytes : outcome.value.data.byteLength;
-      this.handle({
-        type: 'execute-done', key, nbytes, encoding: outcome.value.encoding, startMs: outcome.startMs,
-        durationMs: outcome.durationMs, thread: outcome.thread,
-        transfers: [...this.takeTransfers(spec.dependencies ?? []), ...('transfers' in outcome ? outcome.transfers ?? [] : [])],
-        stimulusId: this.stimulus('done'),
-      });
+      const value = this.reportValues.delete(key) ? inlineValue(outcome.value) : undefined;
+      this.finishedValue = value && { key, value };
+      try {
+        this.handle({
+          type: 'execute-done', key, nbytes, encoding: outcome.value.encoding, startMs: outcome.startMs,
+          durationMs: outcome.durationMs, thread: outcome.thread,
+          transfers: [...this.takeTransfers(spec.dependencies ?? []), ...('transfers' in outcome ? outcome.transfers ?? [] : [])],
+          stimulusId: this.stimulus('done'),
+        });
+      } finally {
+        this.finishedValue = undefined;
+      }
     } else {
       this.handle({
         type: 'execute-failed', key, error: outcome.error, startMs: outcome.startMs, durationMs: outcome.durationMs,
@@ -553,6 +575,19 @@ type BuiltinOutcome = TaskOutcome
   | { ok: true; value: EncodedValue | NativeValue; startMs: number; durationMs: number; thread: number; transfers?: Transfer[] }
   /** Inputs read through a barrier could not be read: reported missing, not as an error. */
   | { missing: string[]; durationMs: number };
+
+/**
+ * Values up to this size travel with their finish to a waiting client: a Gather's round trip
+ * (client -> scheduler -> worker and back) costs milliseconds, and a Gather would pass the value
+ * through the scheduler anyway. Only encoded values (task functions' and kernels' results):
+ * a native one is a DataFrame partition, which is mostly persisted rather than gathered.
+ */
+export const INLINE_VALUE_MAX_BYTES = 256 * 1024;
+
+/** The value as it would be fetched, if it may go with its finish (else undefined). */
+function inlineValue(value: EncodedValue | NativeValue): EncodedValue | undefined {
+  return !isNativeValue(value) && value.data.byteLength <= INLINE_VALUE_MAX_BYTES ? value : undefined;
+}
 
 /** Decoded bytes are views into the whole received batch; postMessage would copy all of it. */
 function exact(data: Uint8Array | null | undefined): Uint8Array {
