@@ -5,7 +5,7 @@
 // [validation loss sum, validation rows, then each histogram in the order asked].
 import type { Shard } from '../core/matrix.js';
 import { gradients, lossSum } from './losses.js';
-import { resetState, view, type State } from './state.js';
+import { naturalOrder, resetState, view, type State } from './state.js';
 import { buildLoop, partitionRows } from './hist-loops.js';
 import { binOffsets } from './split.js';
 
@@ -90,6 +90,7 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
     return blocks;
   };
   if (r.root) {
+    naturalOrder(s);
     s.nodeStart[0] = 0;
     s.nodeEnd[0] = s.nTrain;
     if (histograms) {

@@ -121,13 +121,23 @@ export function initState(params: InitParams, shard: Shard, partition: number): 
  */
 export function resetState(s: State): void {
   for (let c = 0; c < s.k; c++) s.F.fill(s.baseline[c]!, c * s.n, (c + 1) * s.n);
+  naturalOrder(s);
+  s.meta[1] = 0;
+}
+
+/**
+ * The training rows back in row order. A tree's stable partitions leave each node's rows in the
+ * order of the last tree's leaves, so after a few trees they are all but shuffled, and every
+ * pass reads the rows' scores, gradients and bins at random; in row order those reads are
+ * sequential (a tree's first round took 2.5 times longer without this).
+ */
+export function naturalOrder(s: State): void {
   let t = 0;
   let v = 0;
   for (let r = 0; r < s.n; r++) {
     if (v < s.nVal && s.valRows[v] === r) v++;
     else s.trainRows[t++] = r;
   }
-  s.meta[1] = 0;
 }
 
 /** The regions of a state made by initState (a view: writes go to the shared buffer). */

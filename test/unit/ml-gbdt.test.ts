@@ -14,6 +14,7 @@ import { sumFloatTree } from '../../ml/core/shards.js';
 import { runShardKernel } from '../../ml/kernels/registry.js';
 import { runDeriveKernel } from '../../ml/kernels/derive.js';
 import { bestSplit, histLayout, nodeSums } from '../../ml/ensemble/split.js';
+import type { InitParams } from '../../ml/ensemble/state.js';
 
 function random(seed: number): () => number {
   let s = seed;
@@ -188,6 +189,34 @@ class FlakyShards implements ml.Shards {
   }
   async release(): Promise<void> {}
 }
+
+describe('boosting: a tree\'s first round', () => {
+  it('puts the training rows back in row order (the last tree left them grouped by its leaves)', () => {
+    const rnd = random(11);
+    const n = 500;
+    const shard = allocShard(n, 2, true);
+    for (let r = 0; r < n; r++) {
+      shard.x.data.set([rnd(), rnd()], r * 2);
+      shard.y![r] = rnd() < 0.3 ? 1 : 0;
+    }
+    const bins: FeatureBins[] = [0, 1].map((f) => ({ kind: 'numeric', edges: numericEdges(Float64Array.from({ length: n }, (_, r) => shard.x.data[r * 2 + f]!), 32) }));
+    const init: InitParams = { bins, loss: 'binary', outputs: 1, baseline: [-0.8], validationFraction: 0.2, seed: 1, maxNodes: 20 };
+    const state = runDeriveKernel('gbdt/init', init, shard, 0);
+    const s = view(state);
+    const inOrder = Array.from(s.trainRows);
+    assert.ok(inOrder.length > 300 && inOrder.length < n && inOrder.every((r, i) => i === 0 || r > inOrder[i - 1]!), 'held-out rows left out, the rest in order');
+    const round = (params: object) => runShardKernel('gbdt/round', params, state);
+    round({ step: 0, output: 0, root: true, gradients: true });
+    const split = { node: 0, feature: 0, bin: 15, leftBins: [], missingLeft: false, left: 1, right: 2, build: 0 };
+    round({ step: 1, output: 0, splits: [split] });
+    assert.notDeepEqual(Array.from(s.trainRows), inOrder, 'grouped by node');
+    round({ step: 2, output: 0, root: true, gradients: true, apply: { output: 0, splits: [split], leaves: [[1, 0.5], [2, -0.5]] } });
+    assert.deepEqual(Array.from(s.trainRows), inOrder);
+    // The leaf values went to the rows that were in the leaves.
+    const left = new Set(inOrder.filter((r) => s.binned[r * 2]! <= 15));
+    for (const r of inOrder) assert.equal(s.F[r], -0.8 + (left.has(r) ? 0.5 : -0.5));
+  });
+});
 
 describe('boosting: a round that fails on a stale state', () => {
   const rnd = random(5);
