@@ -54,6 +54,8 @@ export class Client implements FutureOwner {
   private readonly keys = new KeyTracker();
   /** Small results that came with their finish events (read before asking for a Gather). */
   private readonly inline = new InlineValues();
+  /** Keys queued or sent in a graph the scheduler has not answered yet (how many times). */
+  private readonly unconfirmed = new Map<string, number>();
   private readonly futures = new FinalizationRegistry<string>((key) => this.dropRef(key));
   private pendingTasks: BuiltTask[] = [];
   private pendingGathers = new Map<string, { resolve(v: unknown): void; reject(e: Error): void }[]>();
@@ -343,7 +345,8 @@ export class Client implements FutureOwner {
     for (let attempt = 0; ; attempt++) {
       await this.keys.wait(key);
       const inline = this.inline.get(key);
-      if (inline) return decodeValue(inline);
+      // A copy each time: a caller that changes its bytes must not change the next read.
+      if (inline) return decodeValue({ encoding: inline.encoding, data: inline.data.slice() });
       try {
         return await this.gatherOne(key);
       } catch (err) {
@@ -398,6 +401,7 @@ export class Client implements FutureOwner {
   private enqueue(task: BuiltTask): void {
     this.keys.resubmitted(task.spec.key);
     this.inline.delete(task.spec.key);
+    this.unconfirmed.set(task.spec.key, (this.unconfirmed.get(task.spec.key) ?? 0) + 1);
     this.failedScatters.delete(task.spec.key); // defined anew: checked again when sent
     this.pendingTasks.push(task);
     this.scheduleFlush();
@@ -424,6 +428,14 @@ export class Client implements FutureOwner {
       for (const batch of batches(tasks)) await this.sendGraph(batch);
       if (releases.length) this.rpc.release(releases);
     });
+    const confirmed = () => {
+      for (const t of tasks) {
+        const n = this.unconfirmed.get(t.spec.key)!;
+        if (n > 1) this.unconfirmed.set(t.spec.key, n - 1);
+        else this.unconfirmed.delete(t.spec.key);
+      }
+    };
+    if (tasks.length) sent.then(confirmed, confirmed);
     const gathered = gathers.size ? this.sendGather(gathers) : Promise.resolve();
     return Promise.all([sent, gathered]);
   }
@@ -510,7 +522,9 @@ export class Client implements FutureOwner {
     for (const e of events) {
       switch (e.state) {
         case 'finished':
-          if (e.value) this.inline.put(e.key, e.value);
+          // Not for a key let go (an orphan), nor one sent again and not yet accepted: its
+          // finish may be the last definition's (a Gather then asks the scheduler).
+          if (e.value && this.keys.holds(e.key) && !this.unconfirmed.has(e.key)) this.inline.put(e.key, e.value);
           this.keys.finished(e.key);
           break;
         case 'erred': this.keys.erred(e.key, e.error); break;

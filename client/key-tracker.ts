@@ -27,6 +27,11 @@ export class KeyTracker {
     return this.keys.get(key)?.status ?? 'lost';
   }
 
+  /** Whether a live Future of this client holds the key. */
+  holds(key: string): boolean {
+    return (this.keys.get(key)?.refs ?? 0) > 0;
+  }
+
   /** Adds a reference; returns true for the first one. */
   retain(key: string): boolean {
     const r = this.record(key);

@@ -216,8 +216,8 @@ function toKeyEvent(e: kubedask.v1.KeyEvent.$Properties): KeyEvent[] {
     case KeyState.FINISHED: {
       const v = e.value;
       if (!v?.data) return [{ key, state: 'finished' }];
-      // Decoded bytes are views into the whole received message: keep a copy of a small one.
-      const data = v.data.byteLength * 2 < v.data.buffer.byteLength ? new Uint8Array(v.data) : v.data;
+      // A copy: decoded bytes are views into the whole received message.
+      const data = new Uint8Array(v.data);
       return [{ key, state: 'finished', value: { encoding: v.encoding ?? pb.Encoding.ENCODING_JSON, data } }];
     }
     case KeyState.ERRED: return [{

@@ -69,6 +69,30 @@ export const ControlClient = grpc.makeGenericClientConstructor(ControlService, '
 
 /** Messages up to this size are accepted; values larger than a chunk travel as chunks. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Bytes of values sent along with finishes (TaskFinished.value, KeyEvent.value) in one batch at
+ * most: past it a finish goes without its value (read by a Gather), so a batch of many small
+ * results stays far below MAX_MESSAGE_BYTES.
+ */
+export const INLINE_BYTES_PER_BATCH = 16 * 1024 * 1024;
+
+/** Counts the inline bytes of the batch being filled (see INLINE_BYTES_PER_BATCH). */
+export class InlineBudget {
+  private used = 0;
+
+  /** Whether `bytes` more fit in this batch (then counted). */
+  take(bytes: number): boolean {
+    if (this.used + bytes > INLINE_BYTES_PER_BATCH) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  /** The batch left: a new one starts empty. */
+  reset(): void {
+    this.used = 0;
+  }
+}
 export const CHUNK_BYTES = 1024 * 1024;
 
 // Both ends raise the message limit and ping: pings find a peer whose machine vanished

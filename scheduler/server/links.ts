@@ -3,6 +3,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import type { WorkerDef } from '../state/types.js';
+import { InlineBudget } from '../../protocol/services.js';
 
 type SchedulerCommand = kubedask.v1.SchedulerCommand.$Properties;
 type KeyEvent = kubedask.v1.KeyEvent.$Properties;
@@ -67,14 +68,18 @@ export class WorkerLink {
 
 export class ClientLink {
   private readonly outbox: Outbox<KeyEvent>;
+  private readonly inline = new InlineBudget();
 
   constructor(readonly clientId: string, private readonly call: ClientCall) {
     this.outbox = new Outbox((events) => {
+      this.inline.reset();
       if (!this.call.writableEnded && !this.call.destroyed) this.call.write({ events });
     });
   }
 
   send(event: KeyEvent): void {
+    // A value past the batch's budget stays behind: the client gathers it.
+    if (event.value && !this.inline.take(event.value.data?.byteLength ?? 0)) event = { ...event, value: null };
     this.outbox.push(event);
   }
 

@@ -58,7 +58,9 @@ const toProcessing: TransitionFn = (c, ts, a) => {
   c.assign(ts, ws);
   const whoHas: Record<string, string[]> = {};
   for (const dep of ts.dependencies) whoHas[dep.key] = [...dep.whoHas].map((h) => h.def.address);
-  c.emit({ type: 'compute', workerId: ws.id, key: ts.key, whoHas, reportValue: ts.wantedBy.size > 0 });
+  // A client holds it and no task reads it: the client is about to read it (a result, not a
+  // step of a reduction whose inputs it holds only to wait on them).
+  c.emit({ type: 'compute', workerId: ws.id, key: ts.key, whoHas, reportValue: ts.wantedBy.size > 0 && ts.dependents.size === 0 });
 };
 
 const toQueued: TransitionFn = (c, ts) => c.setState(ts, 'queued');

@@ -83,7 +83,7 @@ export type ClientKeyState = 'finished' | 'erred' | 'cancelled' | 'lost';
 
 export type SchedulerMessage =
   /** Send the task to the worker; whoHas gives holders' addresses for each dependency. */
-  /** reportValue: a client waits on the key, so a small value comes back with the finish. */
+  /** reportValue: a client holds the key and no task reads it, so a small value comes back with the finish. */
   | { type: 'compute'; workerId: string; key: string; whoHas: Record<string, string[]>; reportValue: boolean }
   | { type: 'free-keys'; workerId: string; keys: string[] }
   | { type: 'cancel-compute'; workerId: string; key: string }

@@ -104,6 +104,20 @@ describe('values round-trip through a LocalCluster', () => {
       const large = fx.client.submit(make, 300_000);
       assert.deepEqual(await large.result(), make(300_000));
       assert.deepEqual(gathered, [[large.key]]);
+
+      // Each read is its own copy.
+      const first = await small.result() as Uint8Array;
+      first[0] = 99;
+      assert.equal((await small.result() as Uint8Array)[0], 0);
+
+      // A finish that arrives for a key no Future holds any more (released while it travelled)
+      // is not kept.
+      const inline = (fx.client as unknown as { inline: { size: number } }).inline;
+      const before = inline.size;
+      (fx.client as unknown as { onEvents(e: unknown[]): void }).onEvents([{ key: 'nobody-holds-this', state: 'finished', value: { encoding: 2, data: new Uint8Array(1000) } }]);
+      assert.equal(inline.size, before);
+      small.release();
+      assert.equal(inline.size, before - 200_000, 'released with its Future');
     } finally {
       rpc.gather = gather;
     }

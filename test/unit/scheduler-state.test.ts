@@ -9,6 +9,12 @@ test('submit, finish, release: intermediates freed as soon as unneeded, all forg
   const submitted = h.submit([task('a'), task('b', ['a'])], ['b']);
   assert.deepEqual(computed(submitted), ['w1:a']);
   assert.equal(of(submitted, 'compute')[0]?.reportValue, false, 'no client waits on a: its value stays on the worker');
+  // Held, but read by a task: the client holds it to wait on it, not to read it.
+  const h2 = new Harness();
+  h2.addWorker('w1');
+  const both = h2.submit([task('x'), task('y', ['x'])], ['x', 'y']);
+  assert.deepEqual(of(both, 'compute').map((m) => [m.key, m.reportValue]), [['x', false]]);
+  assert.deepEqual(of(h2.finish('w1', 'x'), 'compute').map((m) => [m.key, m.reportValue]), [['y', true]]);
   assert.equal(h.s.taskState('a'), 'processing');
   assert.equal(h.s.taskState('b'), 'waiting');
 

@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import { SchedulerUnreachableError } from '../../protocol/errors.js';
 import { whyUnreachable } from '../../protocol/reachability.js';
-import { WorkerStreamClient, channelOptions } from '../../protocol/services.js';
+import { InlineBudget, WorkerStreamClient, channelOptions } from '../../protocol/services.js';
 import { SchedulerLostError } from './errors.js';
 
 type WorkerEvent = kubedask.v1.WorkerEvent.$Properties;
@@ -42,6 +42,7 @@ export class SchedulerLink {
   private readonly client: grpc.Client & { connect(): Stream };
   private call: Stream | undefined;
   private queue: WorkerEvent[] = [];
+  private readonly inline = new InlineBudget();
   private flushScheduled = false;
   private closing = false;
   private lostSince: number | undefined;
@@ -66,6 +67,9 @@ export class SchedulerLink {
   /** Queues an event for the next batch (dropped while disconnected: state is reset anyway). */
   send(event: WorkerEvent): void {
     if (!this.call || this.closing) return;
+    // A value past the batch's budget stays behind: the client gathers it.
+    const value = event.finished?.value;
+    if (value && !this.inline.take(value.data?.byteLength ?? 0)) event = { ...event, finished: { ...event.finished, value: null } };
     this.queue.push(event);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -130,6 +134,7 @@ export class SchedulerLink {
 
   private flush(): void {
     this.flushScheduled = false;
+    this.inline.reset();
     if (this.queue.length === 0 || !this.call) return;
     const events = this.queue;
     this.queue = [];

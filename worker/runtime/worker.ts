@@ -277,6 +277,7 @@ class WorkerProcess {
     this.functions.clear();
     this.runs.clear();
     this.transfers.clear();
+    this.reportValues.clear();
   }
 
   private stimulus(what: string): string {
@@ -403,6 +404,8 @@ class WorkerProcess {
       const event = wireEvent[ins.message.type](ins.message as never, this.address);
       const value = this.finishedValue;
       if (event.finished && value && value.key === event.finished.key) event.finished.value = value.value;
+      // Answered (finished, erred, missing or rejected): a later compute of the key says again.
+      if ('key' in ins.message) this.reportValues.delete(ins.message.key);
       this.link?.send(event);
     },
     'release-data': (ins) => {
@@ -456,7 +459,7 @@ class WorkerProcess {
     if (outcome.ok) {
       this.store.put(key, outcome.value);
       const nbytes = isNativeValue(outcome.value) ? outcome.value.nbytes : outcome.value.data.byteLength;
-      const value = this.reportValues.delete(key) ? inlineValue(outcome.value) : undefined;
+      const value = this.reportValues.has(key) ? inlineValue(outcome.value) : undefined;
       this.finishedValue = value && { key, value };
       try {
         this.handle({
