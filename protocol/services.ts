@@ -93,6 +93,7 @@ export class InlineBudget {
     this.used = 0;
   }
 }
+
 export const CHUNK_BYTES = 1024 * 1024;
 
 // Both ends raise the message limit and ping: pings find a peer whose machine vanished
