@@ -18,7 +18,7 @@ export function missingForCuda(env: NodeJS.ProcessEnv = process.env, devDir = '/
   const missing: string[] = [];
   const dir = ortBinaryDir();
   if (!existsSync(join(dir, CUDA_PROVIDER_LIBRARY))) {
-    missing.push(`onnxruntime-node's CUDA execution provider (${CUDA_PROVIDER_LIBRARY} is not in ${dir}: install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12, as Dockerfile.gpu does, with the CUDA 12 and cuDNN 9 libraries)`);
+    missing.push(`onnxruntime-node's CUDA execution provider (${CUDA_PROVIDER_LIBRARY} is not in ${dir}: onnxruntime-node's install script downloads it on linux/x64 unless ONNXRUNTIME_NODE_INSTALL=skip; ONNXRUNTIME_NODE_INSTALL=cuda12 forces it; Dockerfile.gpu builds such an image, with the CUDA 12 and cuDNN 9 libraries the provider loads)`);
   }
   const visible = env.CUDA_VISIBLE_DEVICES;
   if (visible !== undefined && /^\s*(|-1|none|NoDevFiles)\s*$/i.test(visible)) missing.push(`a GPU (CUDA_VISIBLE_DEVICES=${JSON.stringify(visible)} hides them all)`);
