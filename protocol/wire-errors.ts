@@ -80,36 +80,60 @@ export const WIRE_ERRORS: readonly WireErrorRow[] = [
 const CODE_KEY = 'kubedask-error';
 const FIELDS_KEY = 'kubedask-error-bin';
 
+/** An error as a message carries it (a session's SubmitAck): what a gRPC status would hold. */
+export interface WireError {
+  status: number;
+  message: string;
+  /** The row's wire code; empty for an error outside the family. */
+  code: string;
+  /** The row's fields as JSON. */
+  fields: string;
+}
+
+/** Turns any thrown value into its wire form: status, one-line message, the error's fields. */
+export function toWireError(err: unknown): WireError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const r = WIRE_ERRORS.find((w) => e instanceof w.type);
+  if (!r) return { status: grpc.status.INTERNAL, message: e.message, code: '', fields: '' };
+  return { status: r.status, message: e.message, code: r.code, fields: JSON.stringify(r.fields(e as KubedaskError)) };
+}
+
 /** Turns any thrown value into a gRPC status with a one-line message and the error's fields. */
 export function toServiceError(err: unknown): Partial<grpc.StatusObject> {
-  const e = err instanceof Error ? err : new Error(String(err));
+  const w = toWireError(err);
   const metadata = new grpc.Metadata();
-  const r = WIRE_ERRORS.find((w) => e instanceof w.type);
-  if (!r) return { code: grpc.status.INTERNAL, details: e.message, metadata };
-  metadata.set(CODE_KEY, r.code);
-  metadata.set(FIELDS_KEY, Buffer.from(JSON.stringify(r.fields(e as KubedaskError)), 'utf8'));
-  return { code: r.status, details: e.message, metadata };
+  if (w.code) {
+    metadata.set(CODE_KEY, w.code);
+    metadata.set(FIELDS_KEY, Buffer.from(w.fields, 'utf8'));
+  }
+  return { code: w.status, details: w.message, metadata };
 }
 
 /** Turns a gRPC error received by a client back into the class that was sent. */
 export function fromServiceError(err: grpc.ServiceError): KubedaskError {
-  const message = err.details || err.message;
-  const code = String(err.metadata?.get(CODE_KEY)[0] ?? '');
+  const raw = err.metadata?.get(FIELDS_KEY)[0];
+  return revive(err.code, String(err.metadata?.get(CODE_KEY)[0] ?? ''), Buffer.isBuffer(raw) ? raw.toString('utf8') : '', err.details || err.message, err);
+}
+
+/** The class a WireError was made from. */
+export function fromWireError(w: WireError): KubedaskError {
+  return revive(w.status, w.code, w.fields, w.message, new Error(w.message));
+}
+
+function revive(status: number, code: string, fields: string, message: string, cause: Error): KubedaskError {
   const r = WIRE_ERRORS.find((w) => w.code === code);
   if (!r) {
     // Not sent by kubedask's mapping: the transport failed, or a plain Error was thrown.
-    return err.code === grpc.status.UNAVAILABLE ? new ConnectionLostError(message, { cause: err }) : new KubedaskError(message, { cause: err });
+    return status === grpc.status.UNAVAILABLE ? new ConnectionLostError(message, { cause }) : new KubedaskError(message, { cause });
   }
-  const e = r.revive(readFields(err.metadata), message, err);
+  const e = r.revive(parseFields(fields), message, cause);
   e.message = message;
   return e;
 }
 
-function readFields(metadata: grpc.Metadata | undefined): Fields {
-  const raw = metadata?.get(FIELDS_KEY)[0];
-  if (!Buffer.isBuffer(raw)) return {};
+function parseFields(json: string): Fields {
   try {
-    const parsed: unknown = JSON.parse(raw.toString('utf8'));
+    const parsed: unknown = JSON.parse(json);
     return typeof parsed === 'object' && parsed !== null ? (parsed as Fields) : {};
   } catch {
     return {};

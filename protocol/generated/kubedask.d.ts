@@ -927,7 +927,8 @@ export namespace kubedask {
             hello?: (kubedask.v1.ClientHello.$Properties|null);
             release?: (kubedask.v1.ReleaseKeys.$Properties|null);
             want?: (kubedask.v1.WantKeys.$Properties|null);
-            kind?: ("hello"|"release"|"want");
+            submit?: (kubedask.v1.SubmitGraphRequest.$Properties|null);
+            kind?: ("hello"|"release"|"want"|"submit");
             static create(properties: kubedask.v1.ClientRequest.$Shape): kubedask.v1.ClientRequest & kubedask.v1.ClientRequest.$Shape;
             static create(properties?: kubedask.v1.ClientRequest.$Properties): kubedask.v1.ClientRequest;
             static encode(message: kubedask.v1.ClientRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -945,16 +946,18 @@ export namespace kubedask {
                 hello?: (kubedask.v1.ClientHello.$Properties|null);
                 release?: (kubedask.v1.ReleaseKeys.$Properties|null);
                 want?: (kubedask.v1.WantKeys.$Properties|null);
-                kind?: ("hello"|"release"|"want");
+                submit?: (kubedask.v1.SubmitGraphRequest.$Properties|null);
+                kind?: ("hello"|"release"|"want"|"submit");
                 $unknowns?: Uint8Array[];
             }
             type $Shape = {
               hello?: kubedask.v1.ClientHello.$Shape|null;
               release?: kubedask.v1.ReleaseKeys.$Shape|null;
               want?: kubedask.v1.WantKeys.$Shape|null;
+              submit?: kubedask.v1.SubmitGraphRequest.$Shape|null;
               $unknowns?: Uint8Array[];
             } & (
-              ({ kind?: undefined; hello?: null; release?: null; want?: null }|{ kind?: "hello"; hello: kubedask.v1.ClientHello.$Shape; release?: null; want?: null }|{ kind?: "release"; hello?: null; release: kubedask.v1.ReleaseKeys.$Shape; want?: null }|{ kind?: "want"; hello?: null; release?: null; want: kubedask.v1.WantKeys.$Shape })
+              ({ kind?: undefined; hello?: null; release?: null; want?: null; submit?: null }|{ kind?: "hello"; hello: kubedask.v1.ClientHello.$Shape; release?: null; want?: null; submit?: null }|{ kind?: "release"; hello?: null; release: kubedask.v1.ReleaseKeys.$Shape; want?: null; submit?: null }|{ kind?: "want"; hello?: null; release?: null; want: kubedask.v1.WantKeys.$Shape; submit?: null }|{ kind?: "submit"; hello?: null; release?: null; want?: null; submit: kubedask.v1.SubmitGraphRequest.$Shape })
             );
         }
 
@@ -1047,6 +1050,7 @@ export namespace kubedask {
             $unknowns?: Uint8Array[];
             events: kubedask.v1.KeyEvent.$Properties[];
             welcome: string;
+            acks: kubedask.v1.SubmitAck.$Properties[];
             static create(properties: kubedask.v1.ClientEvent.$Shape): kubedask.v1.ClientEvent & kubedask.v1.ClientEvent.$Shape;
             static create(properties?: kubedask.v1.ClientEvent.$Properties): kubedask.v1.ClientEvent;
             static encode(message: kubedask.v1.ClientEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1063,9 +1067,74 @@ export namespace kubedask {
             interface $Properties {
                 events?: (kubedask.v1.KeyEvent.$Properties[]|null);
                 welcome?: (string|null);
+                acks?: (kubedask.v1.SubmitAck.$Properties[]|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.ClientEvent.$Properties;
+        }
+
+        interface ISubmitAck extends kubedask.v1.SubmitAck.$Properties {
+        }
+
+        class SubmitAck {
+            constructor(properties?: kubedask.v1.SubmitAck.$Properties);
+            $unknowns?: Uint8Array[];
+            seq: number;
+            accepted: number;
+            error?: (kubedask.v1.WireError.$Properties|null);
+            static create(properties: kubedask.v1.SubmitAck.$Shape): kubedask.v1.SubmitAck & kubedask.v1.SubmitAck.$Shape;
+            static create(properties?: kubedask.v1.SubmitAck.$Properties): kubedask.v1.SubmitAck;
+            static encode(message: kubedask.v1.SubmitAck.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.SubmitAck.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.SubmitAck & kubedask.v1.SubmitAck.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.SubmitAck & kubedask.v1.SubmitAck.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.SubmitAck;
+            static toObject(message: kubedask.v1.SubmitAck, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace SubmitAck {
+            interface $Properties {
+                seq?: (number|null);
+                accepted?: (number|null);
+                error?: (kubedask.v1.WireError.$Properties|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.SubmitAck.$Properties;
+        }
+
+        interface IWireError extends kubedask.v1.WireError.$Properties {
+        }
+
+        class WireError {
+            constructor(properties?: kubedask.v1.WireError.$Properties);
+            $unknowns?: Uint8Array[];
+            status: number;
+            message: string;
+            code: string;
+            fields: string;
+            static create(properties: kubedask.v1.WireError.$Shape): kubedask.v1.WireError & kubedask.v1.WireError.$Shape;
+            static create(properties?: kubedask.v1.WireError.$Properties): kubedask.v1.WireError;
+            static encode(message: kubedask.v1.WireError.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.WireError.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.WireError & kubedask.v1.WireError.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.WireError & kubedask.v1.WireError.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.WireError;
+            static toObject(message: kubedask.v1.WireError, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace WireError {
+            interface $Properties {
+                status?: (number|null);
+                message?: (string|null);
+                code?: (string|null);
+                fields?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.WireError.$Properties;
         }
 
         interface IKeyEvent extends kubedask.v1.KeyEvent.$Properties {
@@ -1121,6 +1190,7 @@ export namespace kubedask {
             functions: kubedask.v1.FunctionDef.$Properties[];
             tasks: kubedask.v1.TaskSpec.$Properties[];
             wanted: string[];
+            seq: number;
             static create(properties: kubedask.v1.SubmitGraphRequest.$Shape): kubedask.v1.SubmitGraphRequest & kubedask.v1.SubmitGraphRequest.$Shape;
             static create(properties?: kubedask.v1.SubmitGraphRequest.$Properties): kubedask.v1.SubmitGraphRequest;
             static encode(message: kubedask.v1.SubmitGraphRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1139,6 +1209,7 @@ export namespace kubedask {
                 functions?: (kubedask.v1.FunctionDef.$Properties[]|null);
                 tasks?: (kubedask.v1.TaskSpec.$Properties[]|null);
                 wanted?: (string[]|null);
+                seq?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.SubmitGraphRequest.$Properties;

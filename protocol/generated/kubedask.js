@@ -8200,7 +8200,8 @@ export const kubedask = $root.kubedask = (() => {
              * @property {kubedask.v1.ClientHello.$Properties|null} [hello] ClientRequest hello
              * @property {kubedask.v1.ReleaseKeys.$Properties|null} [release] ClientRequest release
              * @property {kubedask.v1.WantKeys.$Properties|null} [want] ClientRequest want
-             * @property {"hello"|"release"|"want"} [kind] ClientRequest kind
+             * @property {kubedask.v1.SubmitGraphRequest.$Properties|null} [submit] ClientRequest submit
+             * @property {"hello"|"release"|"want"|"submit"} [kind] ClientRequest kind
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -8218,9 +8219,10 @@ export const kubedask = $root.kubedask = (() => {
              *   hello?: kubedask.v1.ClientHello.$Shape|null;
              *   release?: kubedask.v1.ReleaseKeys.$Shape|null;
              *   want?: kubedask.v1.WantKeys.$Shape|null;
+             *   submit?: kubedask.v1.SubmitGraphRequest.$Shape|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
-             *   ({ kind?: undefined; hello?: null; release?: null; want?: null }|{ kind?: "hello"; hello: kubedask.v1.ClientHello.$Shape; release?: null; want?: null }|{ kind?: "release"; hello?: null; release: kubedask.v1.ReleaseKeys.$Shape; want?: null }|{ kind?: "want"; hello?: null; release?: null; want: kubedask.v1.WantKeys.$Shape })
+             *   ({ kind?: undefined; hello?: null; release?: null; want?: null; submit?: null }|{ kind?: "hello"; hello: kubedask.v1.ClientHello.$Shape; release?: null; want?: null; submit?: null }|{ kind?: "release"; hello?: null; release: kubedask.v1.ReleaseKeys.$Shape; want?: null; submit?: null }|{ kind?: "want"; hello?: null; release?: null; want: kubedask.v1.WantKeys.$Shape; submit?: null }|{ kind?: "submit"; hello?: null; release?: null; want?: null; submit: kubedask.v1.SubmitGraphRequest.$Shape })
              * )} kubedask.v1.ClientRequest.$Shape
              */
 
@@ -8263,17 +8265,25 @@ export const kubedask = $root.kubedask = (() => {
              */
             ClientRequest.prototype.want = null;
 
+            /**
+             * ClientRequest submit.
+             * @member {kubedask.v1.SubmitGraphRequest.$Properties|null|undefined} submit
+             * @memberof kubedask.v1.ClientRequest
+             * @instance
+             */
+            ClientRequest.prototype.submit = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * ClientRequest kind.
-             * @member {"hello"|"release"|"want"|undefined} kind
+             * @member {"hello"|"release"|"want"|"submit"|undefined} kind
              * @memberof kubedask.v1.ClientRequest
              * @instance
              */
             $Object.defineProperty(ClientRequest.prototype, "kind", {
-                get: $util.oneOfGetter($oneOfFields = ["hello", "release", "want"]),
+                get: $util.oneOfGetter($oneOfFields = ["hello", "release", "want", "submit"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -8315,6 +8325,8 @@ export const kubedask = $root.kubedask = (() => {
                     $root.kubedask.v1.ReleaseKeys.encode(message.release, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
                 if (message.want != null && $Object.hasOwnProperty.call(message, "want"))
                     $root.kubedask.v1.WantKeys.encode(message.want, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.submit != null && $Object.hasOwnProperty.call(message, "submit"))
+                    $root.kubedask.v1.SubmitGraphRequest.encode(message.submit, writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -8393,6 +8405,13 @@ export const kubedask = $root.kubedask = (() => {
                             message.kind = "want";
                             continue;
                         }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            message.submit = $root.kubedask.v1.SubmitGraphRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.submit);
+                            message.kind = "submit";
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -8459,6 +8478,11 @@ export const kubedask = $root.kubedask = (() => {
                         throw $TypeError(".kubedask.v1.ClientRequest.want: object expected");
                     message.want = $root.kubedask.v1.WantKeys.fromObject(object.want, _depth + 1);
                 }
+                if (object.submit != null) {
+                    if (!$util.isObject(object.submit))
+                        throw $TypeError(".kubedask.v1.ClientRequest.submit: object expected");
+                    message.submit = $root.kubedask.v1.SubmitGraphRequest.fromObject(object.submit, _depth + 1);
+                }
                 return message;
             };
 
@@ -8493,6 +8517,11 @@ export const kubedask = $root.kubedask = (() => {
                     object.want = $root.kubedask.v1.WantKeys.toObject(message.want, options, _depth + 1);
                     if (options.oneofs)
                         object.kind = "want";
+                }
+                if (message.submit != null && $Object.hasOwnProperty.call(message, "submit")) {
+                    object.submit = $root.kubedask.v1.SubmitGraphRequest.toObject(message.submit, options, _depth + 1);
+                    if (options.oneofs)
+                        object.kind = "submit";
                 }
                 return object;
             };
@@ -9310,6 +9339,7 @@ export const kubedask = $root.kubedask = (() => {
              * @typedef {Object} kubedask.v1.ClientEvent.$Properties
              * @property {Array.<kubedask.v1.KeyEvent.$Properties>|null} [events] ClientEvent events
              * @property {string|null} [welcome] ClientEvent welcome
+             * @property {Array.<kubedask.v1.SubmitAck.$Properties>|null} [acks] ClientEvent acks
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -9336,6 +9366,7 @@ export const kubedask = $root.kubedask = (() => {
              */
             const ClientEvent = function (properties) {
                 this.events = [];
+                this.acks = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -9357,6 +9388,14 @@ export const kubedask = $root.kubedask = (() => {
              * @instance
              */
             ClientEvent.prototype.welcome = "";
+
+            /**
+             * ClientEvent acks.
+             * @member {Array.<kubedask.v1.SubmitAck.$Properties>} acks
+             * @memberof kubedask.v1.ClientEvent
+             * @instance
+             */
+            ClientEvent.prototype.acks = $util.emptyArray;
 
             /**
              * Creates a new ClientEvent instance using the specified properties.
@@ -9395,6 +9434,9 @@ export const kubedask = $root.kubedask = (() => {
                         $root.kubedask.v1.KeyEvent.encode(message.events[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
                 if (message.welcome != null && $Object.hasOwnProperty.call(message, "welcome") && message.welcome !== "")
                     writer.uint32(/* id 2, wireType 2 =*/18).string(message.welcome);
+                if (message.acks != null && message.acks.length)
+                    for (let i = 0; i < message.acks.length; ++i)
+                        $root.kubedask.v1.SubmitAck.encode(message.acks[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -9469,6 +9511,14 @@ export const kubedask = $root.kubedask = (() => {
                                 delete message.welcome;
                             continue;
                         }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.acks && message.acks.length))
+                                message.acks = [];
+                            message.acks.push($root.kubedask.v1.SubmitAck.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -9533,6 +9583,16 @@ export const kubedask = $root.kubedask = (() => {
                 if (object.welcome != null)
                     if (typeof object.welcome !== "string" || object.welcome.length)
                         message.welcome = $String(object.welcome);
+                if (object.acks) {
+                    if (!$Array.isArray(object.acks))
+                        throw $TypeError(".kubedask.v1.ClientEvent.acks: array expected");
+                    message.acks = $Array(object.acks.length);
+                    for (let i = 0; i < object.acks.length; ++i) {
+                        if (!$util.isObject(object.acks[i]))
+                            throw $TypeError(".kubedask.v1.ClientEvent.acks: object expected");
+                        message.acks[i] = $root.kubedask.v1.SubmitAck.fromObject(object.acks[i], _depth + 1);
+                    }
+                }
                 return message;
             };
 
@@ -9553,8 +9613,10 @@ export const kubedask = $root.kubedask = (() => {
                 if (_depth > $util.recursionLimit)
                     throw $Error("max depth exceeded");
                 let object = {};
-                if (options.arrays || options.defaults)
+                if (options.arrays || options.defaults) {
                     object.events = [];
+                    object.acks = [];
+                }
                 if (options.defaults)
                     object.welcome = "";
                 if (message.events && message.events.length) {
@@ -9564,6 +9626,11 @@ export const kubedask = $root.kubedask = (() => {
                 }
                 if (message.welcome != null && $Object.hasOwnProperty.call(message, "welcome"))
                     object.welcome = message.welcome;
+                if (message.acks && message.acks.length) {
+                    object.acks = $Array(message.acks.length);
+                    for (let j = 0; j < message.acks.length; ++j)
+                        object.acks[j] = $root.kubedask.v1.SubmitAck.toObject(message.acks[j], options, _depth + 1);
+                }
                 return object;
             };
 
@@ -9593,6 +9660,645 @@ export const kubedask = $root.kubedask = (() => {
             };
 
             return ClientEvent;
+        })();
+
+        v1.SubmitAck = (function() {
+
+            /**
+             * Properties of a SubmitAck.
+             * @typedef {Object} kubedask.v1.SubmitAck.$Properties
+             * @property {number|null} [seq] SubmitAck seq
+             * @property {number|null} [accepted] SubmitAck accepted
+             * @property {kubedask.v1.WireError.$Properties|null} [error] SubmitAck error
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SubmitAck.
+             * @memberof kubedask.v1
+             * @interface ISubmitAck
+             * @augments kubedask.v1.SubmitAck.$Properties
+             * @deprecated Use kubedask.v1.SubmitAck.$Properties instead.
+             */
+
+            /**
+             * Shape of a SubmitAck.
+             * @typedef {kubedask.v1.SubmitAck.$Properties} kubedask.v1.SubmitAck.$Shape
+             */
+
+            /**
+             * Constructs a new SubmitAck.
+             * @memberof kubedask.v1
+             * @classdesc Represents a SubmitAck.
+             * @constructor
+             * @param {kubedask.v1.SubmitAck.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SubmitAck = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * SubmitAck seq.
+             * @member {number} seq
+             * @memberof kubedask.v1.SubmitAck
+             * @instance
+             */
+            SubmitAck.prototype.seq = 0;
+
+            /**
+             * SubmitAck accepted.
+             * @member {number} accepted
+             * @memberof kubedask.v1.SubmitAck
+             * @instance
+             */
+            SubmitAck.prototype.accepted = 0;
+
+            /**
+             * SubmitAck error.
+             * @member {kubedask.v1.WireError.$Properties|null|undefined} error
+             * @memberof kubedask.v1.SubmitAck
+             * @instance
+             */
+            SubmitAck.prototype.error = null;
+
+            /**
+             * Creates a new SubmitAck instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.SubmitAck
+             * @static
+             * @param {kubedask.v1.SubmitAck.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.SubmitAck} SubmitAck instance
+             * @type {{
+             *   (properties: kubedask.v1.SubmitAck.$Shape): kubedask.v1.SubmitAck & kubedask.v1.SubmitAck.$Shape;
+             *   (properties?: kubedask.v1.SubmitAck.$Properties): kubedask.v1.SubmitAck;
+             * }}
+             */
+            SubmitAck.create = function(properties) {
+                return new SubmitAck(properties);
+            };
+
+            /**
+             * Encodes the specified SubmitAck message. Does not implicitly {@link kubedask.v1.SubmitAck.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.SubmitAck
+             * @static
+             * @param {kubedask.v1.SubmitAck.$Properties} message SubmitAck message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SubmitAck.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.seq != null && $Object.hasOwnProperty.call(message, "seq") && message.seq !== 0)
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.seq);
+                if (message.accepted != null && $Object.hasOwnProperty.call(message, "accepted") && message.accepted !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.accepted);
+                if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                    $root.kubedask.v1.WireError.encode(message.error, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified SubmitAck message, length delimited. Does not implicitly {@link kubedask.v1.SubmitAck.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.SubmitAck
+             * @static
+             * @param {kubedask.v1.SubmitAck.$Properties} message SubmitAck message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SubmitAck.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a SubmitAck message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.SubmitAck
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.SubmitAck & kubedask.v1.SubmitAck.$Shape} SubmitAck
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SubmitAck.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.SubmitAck();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.seq = value;
+                            else
+                                delete message.seq;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.accepted = value;
+                            else
+                                delete message.accepted;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            message.error = $root.kubedask.v1.WireError.decode(reader, reader.size(), $undefined, _depth + 1, message.error);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a SubmitAck message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.SubmitAck
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.SubmitAck & kubedask.v1.SubmitAck.$Shape} SubmitAck
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SubmitAck.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a SubmitAck message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.SubmitAck
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.SubmitAck} SubmitAck
+             */
+            SubmitAck.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.SubmitAck)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.SubmitAck: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.SubmitAck();
+                if (object.seq != null)
+                    if ($Number(object.seq) !== 0)
+                        message.seq = object.seq >>> 0;
+                if (object.accepted != null)
+                    if ($Number(object.accepted) !== 0)
+                        message.accepted = object.accepted >>> 0;
+                if (object.error != null) {
+                    if (!$util.isObject(object.error))
+                        throw $TypeError(".kubedask.v1.SubmitAck.error: object expected");
+                    message.error = $root.kubedask.v1.WireError.fromObject(object.error, _depth + 1);
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a SubmitAck message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.SubmitAck
+             * @static
+             * @param {kubedask.v1.SubmitAck} message SubmitAck
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            SubmitAck.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.seq = 0;
+                    object.accepted = 0;
+                    object.error = null;
+                }
+                if (message.seq != null && $Object.hasOwnProperty.call(message, "seq"))
+                    object.seq = message.seq;
+                if (message.accepted != null && $Object.hasOwnProperty.call(message, "accepted"))
+                    object.accepted = message.accepted;
+                if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                    object.error = $root.kubedask.v1.WireError.toObject(message.error, options, _depth + 1);
+                return object;
+            };
+
+            /**
+             * Converts this SubmitAck to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.SubmitAck
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            SubmitAck.prototype.toJSON = function() {
+                return SubmitAck.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for SubmitAck
+             * @function getTypeUrl
+             * @memberof kubedask.v1.SubmitAck
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            SubmitAck.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.SubmitAck";
+            };
+
+            return SubmitAck;
+        })();
+
+        v1.WireError = (function() {
+
+            /**
+             * Properties of a WireError.
+             * @typedef {Object} kubedask.v1.WireError.$Properties
+             * @property {number|null} [status] WireError status
+             * @property {string|null} [message] WireError message
+             * @property {string|null} [code] WireError code
+             * @property {string|null} [fields] WireError fields
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a WireError.
+             * @memberof kubedask.v1
+             * @interface IWireError
+             * @augments kubedask.v1.WireError.$Properties
+             * @deprecated Use kubedask.v1.WireError.$Properties instead.
+             */
+
+            /**
+             * Shape of a WireError.
+             * @typedef {kubedask.v1.WireError.$Properties} kubedask.v1.WireError.$Shape
+             */
+
+            /**
+             * Constructs a new WireError.
+             * @memberof kubedask.v1
+             * @classdesc Represents a WireError.
+             * @constructor
+             * @param {kubedask.v1.WireError.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const WireError = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * WireError status.
+             * @member {number} status
+             * @memberof kubedask.v1.WireError
+             * @instance
+             */
+            WireError.prototype.status = 0;
+
+            /**
+             * WireError message.
+             * @member {string} message
+             * @memberof kubedask.v1.WireError
+             * @instance
+             */
+            WireError.prototype.message = "";
+
+            /**
+             * WireError code.
+             * @member {string} code
+             * @memberof kubedask.v1.WireError
+             * @instance
+             */
+            WireError.prototype.code = "";
+
+            /**
+             * WireError fields.
+             * @member {string} fields
+             * @memberof kubedask.v1.WireError
+             * @instance
+             */
+            WireError.prototype.fields = "";
+
+            /**
+             * Creates a new WireError instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.WireError
+             * @static
+             * @param {kubedask.v1.WireError.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.WireError} WireError instance
+             * @type {{
+             *   (properties: kubedask.v1.WireError.$Shape): kubedask.v1.WireError & kubedask.v1.WireError.$Shape;
+             *   (properties?: kubedask.v1.WireError.$Properties): kubedask.v1.WireError;
+             * }}
+             */
+            WireError.create = function(properties) {
+                return new WireError(properties);
+            };
+
+            /**
+             * Encodes the specified WireError message. Does not implicitly {@link kubedask.v1.WireError.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.WireError
+             * @static
+             * @param {kubedask.v1.WireError.$Properties} message WireError message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            WireError.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.status != null && $Object.hasOwnProperty.call(message, "status") && message.status !== 0)
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.status);
+                if (message.message != null && $Object.hasOwnProperty.call(message, "message") && message.message !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.message);
+                if (message.code != null && $Object.hasOwnProperty.call(message, "code") && message.code !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.code);
+                if (message.fields != null && $Object.hasOwnProperty.call(message, "fields") && message.fields !== "")
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.fields);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified WireError message, length delimited. Does not implicitly {@link kubedask.v1.WireError.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.WireError
+             * @static
+             * @param {kubedask.v1.WireError.$Properties} message WireError message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            WireError.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a WireError message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.WireError
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.WireError & kubedask.v1.WireError.$Shape} WireError
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            WireError.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.WireError();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.status = value;
+                            else
+                                delete message.status;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.message = value;
+                            else
+                                delete message.message;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.code = value;
+                            else
+                                delete message.code;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.fields = value;
+                            else
+                                delete message.fields;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes a WireError message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.WireError
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.WireError & kubedask.v1.WireError.$Shape} WireError
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            WireError.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates a WireError message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.WireError
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.WireError} WireError
+             */
+            WireError.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.WireError)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.WireError: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.WireError();
+                if (object.status != null)
+                    if ($Number(object.status) !== 0)
+                        message.status = object.status >>> 0;
+                if (object.message != null)
+                    if (typeof object.message !== "string" || object.message.length)
+                        message.message = $String(object.message);
+                if (object.code != null)
+                    if (typeof object.code !== "string" || object.code.length)
+                        message.code = $String(object.code);
+                if (object.fields != null)
+                    if (typeof object.fields !== "string" || object.fields.length)
+                        message.fields = $String(object.fields);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a WireError message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.WireError
+             * @static
+             * @param {kubedask.v1.WireError} message WireError
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            WireError.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.status = 0;
+                    object.message = "";
+                    object.code = "";
+                    object.fields = "";
+                }
+                if (message.status != null && $Object.hasOwnProperty.call(message, "status"))
+                    object.status = message.status;
+                if (message.message != null && $Object.hasOwnProperty.call(message, "message"))
+                    object.message = message.message;
+                if (message.code != null && $Object.hasOwnProperty.call(message, "code"))
+                    object.code = message.code;
+                if (message.fields != null && $Object.hasOwnProperty.call(message, "fields"))
+                    object.fields = message.fields;
+                return object;
+            };
+
+            /**
+             * Converts this WireError to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.WireError
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            WireError.prototype.toJSON = function() {
+                return WireError.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for WireError
+             * @function getTypeUrl
+             * @memberof kubedask.v1.WireError
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            WireError.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.WireError";
+            };
+
+            return WireError;
         })();
 
         v1.KeyEvent = (function() {
@@ -10020,6 +10726,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {Array.<kubedask.v1.FunctionDef.$Properties>|null} [functions] SubmitGraphRequest functions
              * @property {Array.<kubedask.v1.TaskSpec.$Properties>|null} [tasks] SubmitGraphRequest tasks
              * @property {Array.<string>|null} [wanted] SubmitGraphRequest wanted
+             * @property {number|null} [seq] SubmitGraphRequest seq
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -10087,6 +10794,14 @@ export const kubedask = $root.kubedask = (() => {
             SubmitGraphRequest.prototype.wanted = $util.emptyArray;
 
             /**
+             * SubmitGraphRequest seq.
+             * @member {number} seq
+             * @memberof kubedask.v1.SubmitGraphRequest
+             * @instance
+             */
+            SubmitGraphRequest.prototype.seq = 0;
+
+            /**
              * Creates a new SubmitGraphRequest instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.SubmitGraphRequest
@@ -10129,6 +10844,8 @@ export const kubedask = $root.kubedask = (() => {
                 if (message.wanted != null && message.wanted.length)
                     for (let i = 0; i < message.wanted.length; ++i)
                         writer.uint32(/* id 4, wireType 2 =*/34).string(message.wanted[i]);
+                if (message.seq != null && $Object.hasOwnProperty.call(message, "seq") && message.seq !== 0)
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.seq);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -10219,6 +10936,15 @@ export const kubedask = $root.kubedask = (() => {
                             message.wanted.push(reader.stringVerify());
                             continue;
                         }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.seq = value;
+                            else
+                                delete message.seq;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -10300,6 +11026,9 @@ export const kubedask = $root.kubedask = (() => {
                     for (let i = 0; i < object.wanted.length; ++i)
                         message.wanted[i] = $String(object.wanted[i]);
                 }
+                if (object.seq != null)
+                    if ($Number(object.seq) !== 0)
+                        message.seq = object.seq >>> 0;
                 return message;
             };
 
@@ -10325,8 +11054,10 @@ export const kubedask = $root.kubedask = (() => {
                     object.tasks = [];
                     object.wanted = [];
                 }
-                if (options.defaults)
+                if (options.defaults) {
                     object.clientId = "";
+                    object.seq = 0;
+                }
                 if (message.clientId != null && $Object.hasOwnProperty.call(message, "clientId"))
                     object.clientId = message.clientId;
                 if (message.functions && message.functions.length) {
@@ -10344,6 +11075,8 @@ export const kubedask = $root.kubedask = (() => {
                     for (let j = 0; j < message.wanted.length; ++j)
                         object.wanted[j] = message.wanted[j];
                 }
+                if (message.seq != null && $Object.hasOwnProperty.call(message, "seq"))
+                    object.seq = message.seq;
                 return object;
             };
 

@@ -3,7 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import { ChunkAssembler, missingChunk } from '../../protocol/chunks.js';
 import { GraphValidationError, NoWorkersError, ProtocolError } from '../../protocol/errors.js';
-import { toServiceError } from '../../protocol/wire-errors.js';
+import { toServiceError, toWireError } from '../../protocol/wire-errors.js';
 import { validateGraph } from '../state/validate.js';
 import type { TaskDef } from '../state/types.js';
 import type { SchedulerCore } from './core.js';
@@ -22,21 +22,36 @@ type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnary
 export const MAX_INLINE_ARG_BYTES = 16 * 1024 * 1024;
 
 export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, log: Logger, address: () => string, dashboard: () => string) {
+  /** Validates a client's graph whole and adds it; returns the tasks added, or throws why none were. */
+  const acceptGraph = (req: kubedask.v1.SubmitGraphRequest, clientId: string): number => {
+    if (!core.clients.has(clientId)) throw unknownClient(clientId);
+    const tasks = req.tasks.map(toTaskDef);
+    const newFunctions = new Set(req.functions.map((f) => f.id ?? ''));
+    for (const f of req.functions) checkFunction(core, f);
+    validateGraph(tasks, (k: string) => core.state.knownKey(k), (id: string) => core.functions.has(id) || newFunctions.has(id));
+    for (const f of req.functions) core.functions.set(f.id ?? '', f);
+    const submitted = new Set(tasks.map((t) => t.key));
+    const wanted = req.wanted.filter((k) => submitted.has(k) || core.state.knownKey(k));
+    core.handle({ type: 'update-graph', clientId, tasks, wanted });
+    return tasks.length;
+  };
+
   const submitGraph: Unary<kubedask.v1.SubmitGraphRequest, kubedask.v1.SubmitGraphReply.$Properties> = (call, cb) => {
     try {
-      const req = call.request;
-      if (!core.clients.has(req.clientId)) throw unknownClient(req.clientId);
-      const tasks = req.tasks.map(toTaskDef);
-      const newFunctions = new Set(req.functions.map((f) => f.id ?? ''));
-      for (const f of req.functions) checkFunction(core, f);
-      validateGraph(tasks, (k: string) => core.state.knownKey(k), (id: string) => core.functions.has(id) || newFunctions.has(id));
-      for (const f of req.functions) core.functions.set(f.id ?? '', f);
-      const submitted = new Set(tasks.map((t) => t.key));
-      const wanted = req.wanted.filter((k) => submitted.has(k) || core.state.knownKey(k));
-      core.handle({ type: 'update-graph', clientId: req.clientId, tasks, wanted });
-      cb(null, { accepted: tasks.length });
+      cb(null, { accepted: acceptGraph(call.request, call.request.clientId) });
     } catch (err) {
       cb(toServiceError(err));
+    }
+  };
+
+  /** A graph sent on a session: answered on it, in order with the key events. */
+  const submitOnSession = (req: kubedask.v1.SubmitGraphRequest, clientId: string): void => {
+    const link = core.clients.get(clientId);
+    if (!link) return;
+    try {
+      link.ack({ seq: req.seq, accepted: acceptGraph(req, clientId) });
+    } catch (err) {
+      link.ack({ seq: req.seq, error: toWireError(err) });
     }
   };
 
@@ -60,7 +75,8 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
           call.write({ events: [], welcome: core.id });
           return;
         }
-        if (req.kind === 'release') core.handle({ type: 'client-releases-keys', clientId, keys: req.release?.keys ?? [] });
+        if (req.kind === 'submit') submitOnSession(req.submit as kubedask.v1.SubmitGraphRequest, clientId); // decoded: every field set
+        else if (req.kind === 'release') core.handle({ type: 'client-releases-keys', clientId, keys: req.release?.keys ?? [] });
         else if (req.kind === 'want') core.handle({ type: 'client-wants-keys', clientId, keys: req.want?.keys ?? [] });
       });
       call.on('end', leave);

@@ -66,21 +66,39 @@ export class WorkerLink {
   }
 }
 
+type SubmitAck = kubedask.v1.SubmitAck.$Properties;
+
 export class ClientLink {
-  private readonly outbox: Outbox<KeyEvent>;
+  private readonly outbox: Outbox<{ event: KeyEvent } | { ack: SubmitAck }>;
   private readonly inline = new InlineBudget();
 
   constructor(readonly clientId: string, private readonly call: ClientCall) {
-    this.outbox = new Outbox((events) => {
+    this.outbox = new Outbox((items) => {
       this.inline.reset();
-      if (!this.call.writableEnded && !this.call.destroyed) this.call.write({ events });
+      // In the order they happened: a finish that came before a graph's ack must not reach the
+      // client after it. Each run of events, and of acks, is one message.
+      for (let i = 0; i < items.length;) {
+        const kind = 'ack' in items[i]! ? 'ack' : 'event';
+        let j = i;
+        while (j < items.length && ('ack' in items[j]! ? 'ack' : 'event') === kind) j++;
+        const run = items.slice(i, j);
+        if (!this.call.writableEnded && !this.call.destroyed) {
+          this.call.write(kind === 'ack' ? { acks: run.map((x) => (x as { ack: SubmitAck }).ack) } : { events: run.map((x) => (x as { event: KeyEvent }).event) });
+        }
+        i = j;
+      }
     });
   }
 
   send(event: KeyEvent): void {
     // A value past the batch's budget stays behind: the client gathers it.
     if (event.value && !this.inline.take(event.value.data?.byteLength ?? 0)) event = { ...event, value: null };
-    this.outbox.push(event);
+    this.outbox.push({ event });
+  }
+
+  /** Answers a graph the client sent on its session. */
+  ack(ack: SubmitAck): void {
+    this.outbox.push({ ack });
   }
 
   end(): void {

@@ -32,3 +32,18 @@ test('a client\'s batch of finishes carries values up to the budget; the rest go
   await waitUntil(() => written.length === 2, 'the next batch');
   assert.ok(written[1]!.events[0]!.value, 'a new batch, a new budget');
 });
+
+test('a client\'s events and graph acks leave in the order they happened, each run one message', async () => {
+  const written: Array<{ events?: Array<{ key: string }>; acks?: Array<{ seq: number; accepted?: number }> }> = [];
+  const call = { writableEnded: false, destroyed: false, write: (m: (typeof written)[number]) => { written.push(m); return true; }, end() {} };
+  const link = new ClientLink('c1', call as never);
+  link.send({ key: 'a', state: 1 });
+  link.send({ key: 'b', state: 1 });
+  link.ack({ seq: 1, accepted: 2 });
+  link.ack({ seq: 2, accepted: 1 });
+  link.send({ key: 'c', state: 1 });
+  await waitUntil(() => written.length === 3, 'three messages');
+  assert.deepEqual(written.map((m) => (m.acks ? { acks: m.acks.map((a) => a.seq) } : { events: m.events!.map((e) => e.key) })), [
+    { events: ['a', 'b'] }, { acks: [1, 2] }, { events: ['c'] },
+  ]);
+});

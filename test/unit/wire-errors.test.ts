@@ -8,7 +8,8 @@ import {
   CancelledError, ConnectionLostError, FetchError, GraphValidationError, KubedaskError, NoWorkersError,
   ProtocolError, RemoteTaskError, SchedulerUnreachableError, ValueEncodingError,
 } from '../../protocol/errors.js';
-import { WIRE_ERRORS, fromServiceError, toServiceError } from '../../protocol/wire-errors.js';
+import { WIRE_ERRORS, fromServiceError, fromWireError, toServiceError, toWireError } from '../../protocol/wire-errors.js';
+import { pb } from '../../protocol/services.js';
 import { GraphValidationError as StateGraphValidationError } from '../../scheduler/state/index.js';
 
 /** What a client receives for a status a server sent. */
@@ -50,6 +51,22 @@ describe('wire errors', () => {
       assert.equal(got.name, sent.name);
       assert.deepEqual(fieldsOf(got), fieldsOf(sent), sent.name);
     }
+  });
+
+  it('round-trips every class as a WireError in a session message (a graph\'s SubmitAck) too', () => {
+    for (const sent of samples) {
+      // Encoded and decoded as the session carries it: a SubmitAck inside a ClientEvent.
+      const bytes = pb.ClientEvent.encode({ acks: [{ seq: 7, error: toWireError(sent) }] }).finish();
+      const ack = pb.ClientEvent.decode(bytes).acks[0]!;
+      const e = ack.error!;
+      const got = fromWireError({ status: e.status ?? 0, message: e.message ?? '', code: e.code ?? '', fields: e.fields ?? '' });
+      assert.equal(got.constructor, sent.constructor, `${sent.name} came back as ${got.name}`);
+      assert.equal(got.message, sent.message);
+      assert.deepEqual(fieldsOf(got), fieldsOf(sent), sent.name);
+    }
+    const plain = fromWireError(toWireError(new TypeError('x is not a function')));
+    assert.equal(plain.constructor, KubedaskError);
+    assert.equal(plain.message, 'x is not a function');
   });
 
   it('has a row for every error class a user can catch, and a sample for every row', () => {
