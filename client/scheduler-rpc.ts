@@ -35,6 +35,19 @@ interface RawSchedulerClient extends grpc.Client {
 
 /** A graph is validated and queued, never run, within a call: a minute is generous. */
 const SUBMIT_DEADLINE_MS = 60_000;
+/** Graphs bigger than this (by their arguments and function sources) go by the SubmitGraph call, not on the session. */
+export const SESSION_GRAPH_BYTES = 4 * 1024 * 1024;
+
+/** About the encoded size of a graph: its arguments' and function sources' bytes, and a little for each task. */
+function graphBytes(req: GraphSubmission): number {
+  let n = 0;
+  for (const t of req.tasks) {
+    n += 256;
+    for (const a of t.args) n += a.value?.data.byteLength ?? 0;
+  }
+  for (const f of req.functions) n += f.source?.length ?? 0;
+  return n;
+}
 /** What Client.rebalance did: keys moved to another worker and their bytes, extra copies of keys
  *  freed, and moves that could not finish. */
 export interface RebalanceResult { moved: number; bytes: number; dropped: number; abandoned: number }
@@ -49,8 +62,8 @@ function unary<T>(call: (cb: Cb<T>) => void): Promise<T> {
 export class SchedulerRpc {
   private readonly raw: RawSchedulerClient;
   private session?: grpc.ClientDuplexStream<kubedask.v1.ClientRequest.$Properties, kubedask.v1.ClientEvent>;
-  /** The session is welcomed and has not failed: graphs go on it. */
-  private sessionLive = false;
+  /** The session is welcomed by a scheduler that takes graphs on it, and has not failed. */
+  private graphsOnSession = false;
   /** Graphs sent on the session, by seq, until their SubmitAck. */
   private readonly awaitingAck = new Map<number, { resolve: (accepted: number) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
   private lastSeq = 0;
@@ -71,7 +84,7 @@ export class SchedulerRpc {
     return new Promise((resolve, reject) => {
       let welcomed = false;
       const fail = (err: Error) => {
-        this.sessionLive = false;
+        this.graphsOnSession = false;
         this.settleAllAcks(err);
         if (!welcomed) reject(err);
         else onLost(err);
@@ -83,7 +96,7 @@ export class SchedulerRpc {
         const s = this.raw.session();
         this.session = s;
         s.on('data', (msg: kubedask.v1.ClientEvent) => {
-          if (msg.welcome && !welcomed) { welcomed = true; this.sessionLive = true; clearTimeout(timer); resolve(); }
+          if (msg.welcome && !welcomed) { welcomed = true; this.graphsOnSession = msg.graphsOnSession; clearTimeout(timer); resolve(); }
           for (const ack of msg.acks) this.settleAck(ack);
           if (msg.events.length) onEvents(msg.events.flatMap(toKeyEvent));
         });
@@ -111,13 +124,16 @@ export class SchedulerRpc {
   }
 
   /**
-   * Adds a graph; resolves to the tasks accepted. On the session when it is live (a call costs
-   * an HTTP/2 stream of its own, a few hundred microseconds of CPU on both sides: a boosting
-   * round's whole client overhead is a few milliseconds), else by the SubmitGraph call.
+   * Adds a graph; resolves to the tasks accepted. On the session when the scheduler takes graphs
+   * there (a call costs an HTTP/2 stream of its own, a few hundred microseconds of CPU on both
+   * sides, and an iterative fit submits a graph every few milliseconds); else, and for a graph
+   * of more than SESSION_GRAPH_BYTES, by the SubmitGraph call: a big graph would hold up the
+   * session's other messages, and one the transport cannot send (past gRPC's message limit)
+   * would end the session, and with it the client, where it fails only its call.
    */
   async submitGraph(req: GraphSubmission): Promise<number> {
     const session = this.session;
-    if (!this.sessionLive || !session) {
+    if (!this.graphsOnSession || !session || graphBytes(req) > SESSION_GRAPH_BYTES) {
       // The plain submission is already a valid SubmitGraphRequest: no copy is made.
       const reply = await unary<kubedask.v1.SubmitGraphReply>((cb) => this.raw.submitGraph(req, { deadline: Date.now() + SUBMIT_DEADLINE_MS }, cb));
       return reply.accepted;
@@ -140,7 +156,7 @@ export class SchedulerRpc {
     this.awaitingAck.delete(seq);
     clearTimeout(waiting.timer);
     const e = ack.error;
-    if (e) waiting.reject(fromWireError({ status: e.status ?? 0, message: e.message ?? '', code: e.code ?? '', fields: e.fields ?? '' }));
+    if (e) waiting.reject(fromWireError(e));
     else waiting.resolve(ack.accepted ?? 0);
   }
 
@@ -237,7 +253,7 @@ export class SchedulerRpc {
   }
 
   close(): void {
-    this.sessionLive = false;
+    this.graphsOnSession = false;
     this.settleAllAcks(new KubedaskError('the client was closed before the scheduler answered its graph'));
     this.session?.end();
     this.session?.cancel();

@@ -2,6 +2,7 @@
 // protocol/errors.ts, its status and how its typed fields travel: the row's wire code in
 // `kubedask-error`, the fields as UTF-8 JSON in `kubedask-error-bin` (so any key survives).
 import * as grpc from '@grpc/grpc-js';
+import type { kubedask } from './generated/kubedask.js';
 import {
   CancelledError, ConnectionLostError, FetchError, GraphValidationError, KubedaskError, NoWorkersError,
   ProtocolError, RemoteTaskError, SchedulerUnreachableError, ValueEncodingError, type GraphErrorReason,
@@ -80,18 +81,12 @@ export const WIRE_ERRORS: readonly WireErrorRow[] = [
 const CODE_KEY = 'kubedask-error';
 const FIELDS_KEY = 'kubedask-error-bin';
 
-/** An error as a message carries it (a session's SubmitAck): what a gRPC status would hold. */
-export interface WireError {
-  status: number;
-  message: string;
-  /** The row's wire code; empty for an error outside the family. */
-  code: string;
-  /** The row's fields as JSON. */
-  fields: string;
-}
+/** An error as a message carries it (proto WireError, in a session's SubmitAck): what a gRPC status would hold. */
+type WireError = kubedask.v1.WireError.$Properties;
+interface WireFields { status: number; message: string; code: string; fields: string }
 
-/** Turns any thrown value into its wire form: status, one-line message, the error's fields. */
-export function toWireError(err: unknown): WireError {
+/** Turns any thrown value into its wire form: status, one-line message, its row's code and fields as JSON. */
+export function toWireError(err: unknown): WireFields {
   const e = err instanceof Error ? err : new Error(String(err));
   const r = WIRE_ERRORS.find((w) => e instanceof w.type);
   if (!r) return { status: grpc.status.INTERNAL, message: e.message, code: '', fields: '' };
@@ -117,7 +112,8 @@ export function fromServiceError(err: grpc.ServiceError): KubedaskError {
 
 /** The class a WireError was made from. */
 export function fromWireError(w: WireError): KubedaskError {
-  return revive(w.status, w.code, w.fields, w.message, new Error(w.message));
+  const message = w.message ?? '';
+  return revive(w.status ?? grpc.status.UNKNOWN, w.code ?? '', w.fields ?? '', message, new Error(message));
 }
 
 function revive(status: number, code: string, fields: string, message: string, cause: Error): KubedaskError {

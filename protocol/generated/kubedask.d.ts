@@ -1051,6 +1051,7 @@ export namespace kubedask {
             events: kubedask.v1.KeyEvent.$Properties[];
             welcome: string;
             acks: kubedask.v1.SubmitAck.$Properties[];
+            graphsOnSession: boolean;
             static create(properties: kubedask.v1.ClientEvent.$Shape): kubedask.v1.ClientEvent & kubedask.v1.ClientEvent.$Shape;
             static create(properties?: kubedask.v1.ClientEvent.$Properties): kubedask.v1.ClientEvent;
             static encode(message: kubedask.v1.ClientEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1068,6 +1069,7 @@ export namespace kubedask {
                 events?: (kubedask.v1.KeyEvent.$Properties[]|null);
                 welcome?: (string|null);
                 acks?: (kubedask.v1.SubmitAck.$Properties[]|null);
+                graphsOnSession?: (boolean|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.ClientEvent.$Properties;

@@ -9340,6 +9340,7 @@ export const kubedask = $root.kubedask = (() => {
              * @property {Array.<kubedask.v1.KeyEvent.$Properties>|null} [events] ClientEvent events
              * @property {string|null} [welcome] ClientEvent welcome
              * @property {Array.<kubedask.v1.SubmitAck.$Properties>|null} [acks] ClientEvent acks
+             * @property {boolean|null} [graphsOnSession] ClientEvent graphsOnSession
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -9398,6 +9399,14 @@ export const kubedask = $root.kubedask = (() => {
             ClientEvent.prototype.acks = $util.emptyArray;
 
             /**
+             * ClientEvent graphsOnSession.
+             * @member {boolean} graphsOnSession
+             * @memberof kubedask.v1.ClientEvent
+             * @instance
+             */
+            ClientEvent.prototype.graphsOnSession = false;
+
+            /**
              * Creates a new ClientEvent instance using the specified properties.
              * @function create
              * @memberof kubedask.v1.ClientEvent
@@ -9437,6 +9446,8 @@ export const kubedask = $root.kubedask = (() => {
                 if (message.acks != null && message.acks.length)
                     for (let i = 0; i < message.acks.length; ++i)
                         $root.kubedask.v1.SubmitAck.encode(message.acks[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.graphsOnSession != null && $Object.hasOwnProperty.call(message, "graphsOnSession") && message.graphsOnSession !== false)
+                    writer.uint32(/* id 4, wireType 0 =*/32).bool(message.graphsOnSession);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -9519,6 +9530,15 @@ export const kubedask = $root.kubedask = (() => {
                             message.acks.push($root.kubedask.v1.SubmitAck.decode(reader, reader.size(), $undefined, _depth + 1));
                             continue;
                         }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.graphsOnSession = value;
+                            else
+                                delete message.graphsOnSession;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -9593,6 +9613,9 @@ export const kubedask = $root.kubedask = (() => {
                         message.acks[i] = $root.kubedask.v1.SubmitAck.fromObject(object.acks[i], _depth + 1);
                     }
                 }
+                if (object.graphsOnSession != null)
+                    if (object.graphsOnSession)
+                        message.graphsOnSession = $Boolean(object.graphsOnSession);
                 return message;
             };
 
@@ -9617,8 +9640,10 @@ export const kubedask = $root.kubedask = (() => {
                     object.events = [];
                     object.acks = [];
                 }
-                if (options.defaults)
+                if (options.defaults) {
                     object.welcome = "";
+                    object.graphsOnSession = false;
+                }
                 if (message.events && message.events.length) {
                     object.events = $Array(message.events.length);
                     for (let j = 0; j < message.events.length; ++j)
@@ -9631,6 +9656,8 @@ export const kubedask = $root.kubedask = (() => {
                     for (let j = 0; j < message.acks.length; ++j)
                         object.acks[j] = $root.kubedask.v1.SubmitAck.toObject(message.acks[j], options, _depth + 1);
                 }
+                if (message.graphsOnSession != null && $Object.hasOwnProperty.call(message, "graphsOnSession"))
+                    object.graphsOnSession = message.graphsOnSession;
                 return object;
             };
 

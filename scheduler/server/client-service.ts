@@ -47,7 +47,7 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
   /** A graph sent on a session: answered on it, in order with the key events. */
   const submitOnSession = (req: kubedask.v1.SubmitGraphRequest, clientId: string): void => {
     const link = core.clients.get(clientId);
-    if (!link) return;
+    if (!link) return; // the session's own client: it has a link while its stream delivers
     try {
       link.ack({ seq: req.seq, accepted: acceptGraph(req, clientId) });
     } catch (err) {
@@ -72,7 +72,7 @@ export function clientServiceHandlers(core: SchedulerCore, peers: PeerClients, l
           clientId = req.hello.clientId;
           core.clients.set(clientId, new ClientLink(clientId, call));
           core.handle({ type: 'client-connected', clientId });
-          call.write({ events: [], welcome: core.id });
+          call.write({ events: [], welcome: core.id, graphsOnSession: true });
           return;
         }
         if (req.kind === 'submit') submitOnSession(req.submit as kubedask.v1.SubmitGraphRequest, clientId); // decoded: every field set

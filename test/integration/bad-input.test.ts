@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { Future, GraphValidationError } from '../../index.js';
+import { ConnectionLostError, Future, GraphValidationError } from '../../index.js';
 import { useCluster, withCluster } from '../helpers/cluster.js';
 import { functionDef } from '../../client/task-functions.js';
 import { channelOptions, pb } from '../../protocol/services.js';
@@ -118,10 +118,17 @@ describe('bad input', () => {
   });
 
   it('rejects an oversize inline argument, naming the key and the way out', async () => {
+    // A graph this big goes by the SubmitGraph call, not on the session: the scheduler's call handler refuses it.
     const f = fx.client.submitWith({ key: 'too-big' }, (b: Uint8Array) => b.length, new Uint8Array(17 * 1024 * 1024));
     await assert.rejects(f.result(), (err: unknown) => err instanceof GraphValidationError && /too-big/.test(err.message) && /scatter/.test(err.message));
     const scattered = fx.client.scatter(new Uint8Array(17 * 1024 * 1024));
     assert.equal(await fx.client.submit((b: Uint8Array) => b.length, scattered).result(), 17 * 1024 * 1024);
+  });
+
+  it('fails only its own future for a graph too big for one gRPC message; the client goes on', async () => {
+    const f = fx.client.submitWith({ key: 'past-grpc-limit' }, (b: Uint8Array) => b.length, new Uint8Array(70 * 1024 * 1024));
+    await assert.rejects(f.result(), (err: unknown) => err instanceof Error && !(err instanceof ConnectionLostError) && /larger than|size/.test(err.message));
+    await stillServes();
   });
 
   it('rejects a task function that does not compile with a clear error', async () => {

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { SchedulerRpc } from '../../client/scheduler-rpc.js';
+import { SESSION_GRAPH_BYTES, SchedulerRpc } from '../../client/scheduler-rpc.js';
 import type { GraphSubmission } from '../../client/messages.js';
-import { SchedulerService } from '../../protocol/services.js';
+import { SchedulerService, channelOptions } from '../../protocol/services.js';
 import type { kubedask } from '../../protocol/generated/kubedask.js';
 import { ConnectionLostError, GraphValidationError } from '../../protocol/errors.js';
 import { toWireError } from '../../protocol/wire-errors.js';
@@ -14,26 +14,34 @@ import { waitUntil } from '../helpers/wait.js';
 
 type Session = grpc.ServerDuplexStream<kubedask.v1.ClientRequest, kubedask.v1.ClientEvent.$Properties>;
 
-/** What the fake does with a graph sent on the session: answer it, refuse it, or end the session. */
-type Answer = 'accept' | 'refuse' | 'hang-up';
+/** What the fake does with a graph sent on the session: answer it (two at a time, the later first), refuse it, or end the session. */
+type Answer = 'accept-pairs-reversed' | 'refuse' | 'hang-up';
 
 describe('graphs sent on the session', () => {
   let server: grpc.Server;
   let address: string;
   let unaryCalls = 0;
   const onSession: kubedask.v1.SubmitGraphRequest[] = [];
-  let answer: Answer = 'accept';
+  /** Graphs not yet answered in 'accept-pairs-reversed'. */
+  const held: kubedask.v1.SubmitGraphRequest[] = [];
+  let answer: Answer = 'accept-pairs-reversed';
+  /** Whether the fake's welcome says it takes graphs on the session (an older scheduler does not). */
+  let takesGraphs = true;
 
   before(async () => {
-    server = new grpc.Server();
+    server = new grpc.Server(channelOptions); // the real scheduler's message limits
     server.addService(SchedulerService, {
       session(call: Session) {
         call.on('data', (req: kubedask.v1.ClientRequest) => {
-          if (req.kind === 'hello') call.write({ events: [], welcome: 'fake' });
+          if (req.kind === 'hello') call.write({ events: [], welcome: 'fake', graphsOnSession: takesGraphs });
           if (req.kind !== 'submit') return;
           const submit = req.submit as kubedask.v1.SubmitGraphRequest;
           onSession.push(submit);
-          if (answer === 'accept') call.write({ acks: [{ seq: submit.seq, accepted: submit.tasks.length }] });
+          if (answer === 'accept-pairs-reversed') {
+            held.push(submit);
+            if (held.length < 2) return;
+            call.write({ acks: held.splice(0).reverse().map((g) => ({ seq: g.seq, accepted: g.tasks.length })) });
+          }
           else if (answer === 'refuse') call.write({ acks: [{ seq: submit.seq, error: toWireError(new GraphValidationError('task "b" depends on "zz", which is not known', { key: 'b', reason: 'missing-dependency' })) }] });
           else call.end();
         });
@@ -55,7 +63,7 @@ describe('graphs sent on the session', () => {
   });
 
   it('goes on the session with its own seq, answered by its ack; no SubmitGraph call', async () => {
-    answer = 'accept';
+    answer = 'accept-pairs-reversed';
     const rpc = new SchedulerRpc(address);
     try {
       await rpc.openSession('c1', 10_000, () => undefined, () => undefined);
@@ -91,11 +99,34 @@ describe('graphs sent on the session', () => {
       await assert.rejects(rpc.submitGraph(graph(['d'])), ConnectionLostError);
       await waitUntil(() => lost, 'the session reported lost');
       // The next graph cannot go on a dead session: it is sent as a call.
-      answer = 'accept';
+      answer = 'accept-pairs-reversed';
       const calls = unaryCalls;
       assert.equal(await rpc.submitGraph(graph(['e'])), 1);
       assert.equal(unaryCalls, calls + 1);
     } finally {
+      rpc.close();
+    }
+  });
+
+  it('sends a graph as a call to a scheduler that does not take graphs on the session, and a big graph always', async () => {
+    const rpc = new SchedulerRpc(address);
+    const older = new SchedulerRpc(address);
+    try {
+      takesGraphs = false;
+      await older.openSession('c4', 10_000, () => undefined, () => undefined);
+      const [calls, sent] = [unaryCalls, onSession.length];
+      assert.equal(await older.submitGraph(graph(['h'])), 1);
+      assert.equal(unaryCalls, calls + 1);
+      takesGraphs = true;
+      await rpc.openSession('c5', 10_000, () => undefined, () => undefined);
+      const big = graph(['i']);
+      big.tasks[0]!.args = [{ value: { encoding: 2, data: new Uint8Array(SESSION_GRAPH_BYTES + 1) } }];
+      assert.equal(await rpc.submitGraph(big), 1);
+      assert.equal(unaryCalls, calls + 2);
+      assert.equal(onSession.length, sent, 'nothing went on the sessions');
+    } finally {
+      takesGraphs = true;
+      older.close();
       rpc.close();
     }
   });

@@ -58,8 +58,7 @@ describe('wire errors', () => {
       // Encoded and decoded as the session carries it: a SubmitAck inside a ClientEvent.
       const bytes = pb.ClientEvent.encode({ acks: [{ seq: 7, error: toWireError(sent) }] }).finish();
       const ack = pb.ClientEvent.decode(bytes).acks[0]!;
-      const e = ack.error!;
-      const got = fromWireError({ status: e.status ?? 0, message: e.message ?? '', code: e.code ?? '', fields: e.fields ?? '' });
+      const got = fromWireError(ack.error!);
       assert.equal(got.constructor, sent.constructor, `${sent.name} came back as ${got.name}`);
       assert.equal(got.message, sent.message);
       assert.deepEqual(fieldsOf(got), fieldsOf(sent), sent.name);
