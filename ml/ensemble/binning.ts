@@ -32,7 +32,11 @@ export function binCount(bins: FeatureBins): number {
  * rounded to float32 and made unique.
  */
 export function numericEdges(values: ArrayLike<number>, maxBins = MAX_BINS): number[] {
-  const sorted = Float64Array.from(values).filter((v) => !Number.isNaN(v)).sort();
+  // Typed all the way: TypedArray#filter gathers its kept values as boxed numbers first.
+  const kept = new Float64Array(values.length);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) kept[n++] = values[i]!;
+  const sorted = kept.subarray(0, n).sort();
   const distinct: number[] = [];
   for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]!);
   let edges: number[];
@@ -40,7 +44,6 @@ export function numericEdges(values: ArrayLike<number>, maxBins = MAX_BINS): num
     edges = distinct.slice(1).map((v, i) => (distinct[i]! + v) / 2);
   } else {
     edges = [];
-    const n = sorted.length;
     for (let q = 1; q < maxBins; q++) {
       const at = (q / maxBins) * (n - 1);
       edges.push((sorted[Math.floor(at)]! + sorted[Math.ceil(at)]!) / 2);

@@ -98,28 +98,18 @@ export function leafValue(s: Sums, l2: number): number {
  * The best split of a node (positive gain, both children allowed), or undefined. `hasMissing`
  * (missingByFeature): where a node has no missing values of the split's feature, they go right
  * if training had some elsewhere, else to the child with more rows (scikit-learn's rules).
+ * The candidates are compared as numbers and only the best becomes an object: the client runs
+ * this for every new node, hundreds of thresholds each, between a fit's rounds.
  */
 export function bestSplit(hist: Float64Array, layout: HistLayout, total: Sums, p: SplitParams, hasMissing?: readonly boolean[]): Split | undefined {
-  let best: Split | undefined;
-  const l2 = p.l2Regularization;
-  const parentScore = (total.g * total.g) / (total.h + l2);
-  const consider = (feature: number, bin: number, leftBins: number[], missingLeft: boolean, lg: number, lh: number, ln: number): void => {
-    const rn = total.n - ln;
-    const rh = total.h - lh;
-    if (ln < p.minSamplesLeaf || rn < p.minSamplesLeaf || lh < p.minHessianToSplit || rh < p.minHessianToSplit) return;
-    const rg = total.g - lg;
-    const gain = (lg * lg) / (lh + l2) + (rg * rg) / (rh + l2) - parentScore;
-    if (gain > 0 && (best === undefined || gain > best.gain)) {
-      best = { feature, bin, leftBins, missingLeft, gain, left: { g: lg, h: lh, n: ln }, right: { g: rg, h: rh, n: rn } };
-    }
-  };
+  const best = new Candidate(total, p);
   const t = layout.total;
   for (let f = 0; f < layout.offsets.length; f++) {
     const start = layout.offsets[f]!;
     const nb = layout.nonMissing[f]!;
     const miss = start + nb;
     if (layout.categorical[f]) {
-      categoricalSplits(hist, t, start, nb, f, consider);
+      categoricalSplits(hist, t, start, nb, f, best);
       continue;
     }
     // Missing values right: every threshold, and (with missing values) all non-missing left.
@@ -132,7 +122,7 @@ export function bestSplit(hist: Float64Array, layout: HistLayout, total: Sums, p
       lg += hist[start + b]!;
       lh += hist[t + start + b]!;
       ln += hist[2 * t + start + b]!;
-      consider(f, b, [], false, lg, lh, ln);
+      best.consider(f, b, false, lg, lh, ln);
     }
     if (mn === 0) continue;
     // Missing values left.
@@ -141,22 +131,69 @@ export function bestSplit(hist: Float64Array, layout: HistLayout, total: Sums, p
       lg += hist[start + b]!;
       lh += hist[t + start + b]!;
       ln += hist[2 * t + start + b]!;
-      consider(f, b, [], true, lg, lh, ln);
+      best.consider(f, b, true, lg, lh, ln);
     }
   }
-  if (best && best.leftBins.length === 0) {
-    const f = best.feature;
+  const split = best.split();
+  if (split && split.leftBins.length === 0) {
+    const f = split.feature;
     const missN = hist[2 * t + layout.offsets[f]! + layout.nonMissing[f]!]!;
-    if (missN === 0) best.missingLeft = hasMissing?.[f] ? false : best.left.n > best.right.n;
+    if (missN === 0) split.missingLeft = hasMissing?.[f] ? false : split.left.n > split.right.n;
   }
-  return best;
+  return split;
+}
+
+/** The best candidate so far, as numbers (scikit-learn's gain; a later candidate wins only with a greater gain). */
+class Candidate {
+  private readonly parentScore: number;
+  private gain = 0;
+  private found = false;
+  private feature = 0;
+  private bin = 0;
+  private leftBins: number[] = [];
+  private missingLeft = false;
+  private lg = 0;
+  private lh = 0;
+  private ln = 0;
+
+  constructor(private readonly total: Sums, private readonly p: SplitParams) {
+    this.parentScore = (total.g * total.g) / (total.h + p.l2Regularization);
+  }
+
+  /** Left child's sums; `leftBins` (categorical) is read only when this candidate wins. */
+  consider(feature: number, bin: number, missingLeft: boolean, lg: number, lh: number, ln: number, leftBins?: () => number[]): void {
+    const { total, p } = this;
+    const rn = total.n - ln;
+    const rh = total.h - lh;
+    if (ln < p.minSamplesLeaf || rn < p.minSamplesLeaf || lh < p.minHessianToSplit || rh < p.minHessianToSplit) return;
+    const rg = total.g - lg;
+    const l2 = p.l2Regularization;
+    const gain = (lg * lg) / (lh + l2) + (rg * rg) / (rh + l2) - this.parentScore;
+    if (gain > 0 && (!this.found || gain > this.gain)) {
+      this.found = true;
+      this.gain = gain;
+      this.feature = feature;
+      this.bin = bin;
+      this.leftBins = leftBins?.() ?? [];
+      this.missingLeft = missingLeft;
+      this.lg = lg;
+      this.lh = lh;
+      this.ln = ln;
+    }
+  }
+
+  split(): Split | undefined {
+    if (!this.found) return undefined;
+    const { total, lg, lh, ln } = this;
+    return {
+      feature: this.feature, bin: this.bin, leftBins: this.leftBins, missingLeft: this.missingLeft, gain: this.gain,
+      left: { g: lg, h: lh, n: ln }, right: { g: total.g - lg, h: total.h - lh, n: total.n - ln },
+    };
+  }
 }
 
 /** Categories (the missing bin among them) with enough rows, ordered by g / (h + smooth); each prefix of either order goes left. */
-function categoricalSplits(
-  hist: Float64Array, t: number, start: number, nb: number, feature: number,
-  consider: (feature: number, bin: number, leftBins: number[], missingLeft: boolean, lg: number, lh: number, ln: number) => void,
-): void {
+function categoricalSplits(hist: Float64Array, t: number, start: number, nb: number, feature: number, best: Candidate): void {
   const cats: Array<{ bin: number; ratio: number }> = [];
   for (let b = 0; b <= nb; b++) {
     const n = hist[2 * t + start + b]!;
@@ -168,14 +205,14 @@ function categoricalSplits(
     let lg = 0;
     let lh = 0;
     let ln = 0;
-    const left: number[] = [];
+    let missingLeft = false;
     for (let i = 0; i < most; i++) {
       const b = order[i]!.bin;
       lg += hist[start + b]!;
       lh += hist[t + start + b]!;
       ln += hist[2 * t + start + b]!;
-      left.push(b);
-      consider(feature, -1, [...left].sort((x, y) => x - y), left.includes(nb), lg, lh, ln);
+      missingLeft ||= b === nb;
+      best.consider(feature, -1, missingLeft, lg, lh, ln, () => order.slice(0, i + 1).map((c) => c.bin).sort((x, y) => x - y));
     }
   }
 }
