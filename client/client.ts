@@ -12,7 +12,7 @@ import { Future, type FutureOwner } from './future.js';
 import { buildTask, newKey, type BuiltTask, type TaskOptions } from './graph-builder.js';
 import { InlineValues } from './inline-values.js';
 import { KeyTracker, type KeyStatus } from './key-tracker.js';
-import type { ClusterInfo, KeyEvent } from './messages.js';
+import { specBytes, type ClusterInfo, type KeyEvent } from './messages.js';
 import { findNested, replaceNested } from './nested.js';
 import type { AnyFunction, ModuleFunction, ModuleFunctions, TaskFunction } from './task-functions.js';
 import type { ArgOf, ArgsOf, FuturesOf, Gathered, ResultOf } from './typed-args.js';
@@ -587,7 +587,7 @@ function* batches(tasks: BuiltTask[]): Generator<BuiltTask[]> {
   let batch: BuiltTask[] = [];
   let bytes = 0;
   for (const t of tasks) {
-    const size = 256 + t.spec.args.reduce((n, a) => n + (a.value?.data.byteLength ?? 0), 0) + (t.fn.source?.length ?? 0);
+    const size = specBytes(t.spec) + (t.fn.source?.length ?? 0);
     if (batch.length && bytes + size > MAX_SUBMIT_BYTES) {
       yield batch;
       batch = [];

@@ -33,6 +33,13 @@ export interface TaskSpec {
   group: string;
 }
 
+/** About the bytes a task takes in a graph message: its arguments' values and a little for the rest. */
+export function specBytes(spec: TaskSpec): number {
+  let n = 256;
+  for (const a of spec.args) n += a.value?.data.byteLength ?? 0;
+  return n;
+}
+
 export interface GraphSubmission {
   clientId: string;
   functions: FunctionDef[];

@@ -13,7 +13,7 @@ import { SCHEDULER_PORT_HINT, waitUntilReachable } from '../protocol/reachabilit
 import { channelCredentials, type Tls } from '../protocol/tls.js';
 import { fromServiceError, fromWireError } from '../protocol/wire-errors.js';
 import { ConnectionLostError, KubedaskError, SchedulerUnreachableError } from '../protocol/errors.js';
-import type { ClusterInfo, GatheredValue, GraphSubmission, KeyEvent, KeyValue } from './messages.js';
+import { specBytes, type ClusterInfo, type GatheredValue, type GraphSubmission, type KeyEvent, type KeyValue } from './messages.js';
 import type { WorkerLogLine, WorkerLogs } from './worker-logs.js';
 import type { DeltaRequest } from '../scheduler/history/types.js';
 import type { KeysProgress } from './progress-types.js';
@@ -38,16 +38,14 @@ const SUBMIT_DEADLINE_MS = 60_000;
 /** Graphs bigger than this (by their arguments and function sources) go by the SubmitGraph call, not on the session. */
 export const SESSION_GRAPH_BYTES = 4 * 1024 * 1024;
 
-/** About the encoded size of a graph: its arguments' and function sources' bytes, and a little for each task. */
+/** About the encoded size of a graph: its tasks' (specBytes) and its function sources'. */
 function graphBytes(req: GraphSubmission): number {
   let n = 0;
-  for (const t of req.tasks) {
-    n += 256;
-    for (const a of t.args) n += a.value?.data.byteLength ?? 0;
-  }
+  for (const t of req.tasks) n += specBytes(t);
   for (const f of req.functions) n += f.source?.length ?? 0;
   return n;
 }
+
 /** What Client.rebalance did: keys moved to another worker and their bytes, extra copies of keys
  *  freed, and moves that could not finish. */
 export interface RebalanceResult { moved: number; bytes: number; dropped: number; abandoned: number }
