@@ -146,8 +146,8 @@ export function bestSplit(hist: Float64Array, layout: HistLayout, total: Sums, p
 /** The best candidate so far, as numbers (scikit-learn's gain; a later candidate wins only with a greater gain). */
 class Candidate {
   private readonly parentScore: number;
+  /** 0 until a candidate with a positive gain is found. */
   private gain = 0;
-  private found = false;
   private feature = 0;
   private bin = 0;
   private leftBins: number[] = [];
@@ -169,8 +169,7 @@ class Candidate {
     const rg = total.g - lg;
     const l2 = p.l2Regularization;
     const gain = (lg * lg) / (lh + l2) + (rg * rg) / (rh + l2) - this.parentScore;
-    if (gain > 0 && (!this.found || gain > this.gain)) {
-      this.found = true;
+    if (gain > this.gain) {
       this.gain = gain;
       this.feature = feature;
       this.bin = bin;
@@ -183,7 +182,7 @@ class Candidate {
   }
 
   split(): Split | undefined {
-    if (!this.found) return undefined;
+    if (this.gain === 0) return undefined;
     const { total, lg, lh, ln } = this;
     return {
       feature: this.feature, bin: this.bin, leftBins: this.leftBins, missingLeft: this.missingLeft, gain: this.gain,
