@@ -1,6 +1,8 @@
 // The losses of histogram gradient boosting, scikit-learn's "half" losses: their baseline (the
 // raw prediction before any tree), per-row gradient and hessian, and the loss itself (early
-// stopping reads it on the validation rows).
+// stopping reads it on the validation rows). The gradients' exponentials are fastExp's: they
+// run for every row at every iteration.
+import { fastExp } from '../core/exp.js';
 
 /** squared: regression; binary: log loss on one raw score; multinomial: softmax over k scores. */
 export type LossKind = 'squared' | 'binary' | 'multinomial';
@@ -39,10 +41,15 @@ export function gradients(loss: LossKind, k: number, n: number, F: Float64Array,
     for (let i = 0; i < n; i++) {
       let max = -Infinity;
       for (let c = 0; c < k; c++) max = Math.max(max, F[c * n + i]!);
+      // Each class's exponential, kept in its hessian's slot until the sum is known.
       let sum = 0;
-      for (let c = 0; c < k; c++) sum += Math.exp(F[c * n + i]! - max);
       for (let c = 0; c < k; c++) {
-        const p = Math.exp(F[c * n + i]! - max) / sum;
+        const e = fastExp(F[c * n + i]! - max);
+        h[c * n + i] = e;
+        sum += e;
+      }
+      for (let c = 0; c < k; c++) {
+        const p = h[c * n + i]! / sum;
         g[c * n + i] = p - (y[i] === c ? 1 : 0);
         h[c * n + i] = p * (1 - p);
       }
@@ -74,6 +81,6 @@ export function lossSum(loss: LossKind, k: number, n: number, F: Float64Array, y
 }
 
 export function sigmoid(z: number): number {
-  const e = Math.exp(-Math.abs(z));
+  const e = fastExp(-Math.abs(z));
   return z >= 0 ? 1 / (1 + e) : e / (1 + e);
 }
