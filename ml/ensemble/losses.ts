@@ -1,7 +1,8 @@
 // The losses of histogram gradient boosting, scikit-learn's "half" losses: their baseline (the
 // raw prediction before any tree), per-row gradient and hessian, and the loss itself (early
-// stopping reads it on the validation rows). The gradients' exponentials are fastExp's: they
-// run for every row at every iteration.
+// stopping reads it on the validation rows). The gradients' exponentials are fastExp's (they
+// run for every row at every iteration), and so are the sigmoid's, which binary predictions
+// share (score.ts); the loss and multinomial predictions keep Math.exp.
 import { fastExp } from '../core/exp.js';
 
 /** squared: regression; binary: log loss on one raw score; multinomial: softmax over k scores. */
