@@ -46,6 +46,10 @@ export function runTool(bin: string, args: string[], o: { env?: Record<string, s
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
     child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
+    child.on('error', (err) => { clearTimeout(timer); resolve({ status: null, stdout, stderr: `${stderr}${err.message}` }); });
+    // A tool that exits before reading its input closes the pipe (EPIPE here): its exit status
+    // and stderr say what happened, so that error is not the test's.
+    child.stdin.on('error', () => {});
     child.stdin.end(o.input ?? '');
   });
 }
