@@ -27,12 +27,24 @@ const defs = new Map<string, ThreadFunction>();
 const functions = new Map<string, Fn | Promise<Fn>>();
 const queue: ThreadTask[] = [];
 let results: ThreadResult[] = [];
+let transfer: ArrayBuffer[] = [];
 let draining = false;
 let firstBuffered = 0;
 let arrow: ArrowModule | undefined;
 
 /** Results are held at most this long before being posted, while a batch is still running. */
 const FLUSH_AFTER_MS = 2;
+/**
+ * Results of ours this large move (transfer) instead of being copied. Smaller ones are copied,
+ * though a move would be cheaper: a transfer detaches an ArrayBuffer, and after the first
+ * detach in an isolate V8's optimised code checks every typed array access for a detached
+ * buffer (its ArrayBufferDetaching protector), for the rest of the thread's life. The ML
+ * kernels' loops over typed arrays ran 1.3-1.5x slower in a thread that had moved one result
+ * (a boosting fit's bin-edge sample, ~4 MB of JSON, did it). A copy costs ~1 ms a MB on each
+ * side (serialised here, read on the worker's main thread): worth paying up to this size;
+ * past it, a DataFrame partition's Arrow bytes, the move is worth more.
+ */
+const TRANSFER_BYTES = 16 * 1024 * 1024;
 
 // What tasks print goes to the worker's log with their key (task-output.ts).
 const output = new TaskOutput((msg) => port.postMessage(msg), control);
@@ -113,9 +125,16 @@ async function drain(): Promise<void> {
       }
       const encoded = adapter ? adapter.encode(value, def?.name || task.fn) : await encodeResult(value, task.key);
       let data = encoded.data;
-      // Posting copies the result (see flush); a view into a bigger buffer is copied out
-      // first, or posting would copy all of that buffer.
-      if (data.byteLength * 2 < data.buffer.byteLength) data = new Uint8Array(data);
+      // JSON text and Arrow IPC bytes are fresh buffers of ours; returned bytes are the user's,
+      // who may keep using them, so those are copied (by postMessage) rather than moved.
+      let ours = encoded.encoding !== Encoding.ENCODING_BYTES;
+      if (data.byteLength * 2 < data.buffer.byteLength) {
+        data = new Uint8Array(data); // a view into a bigger buffer: posting would copy all of it
+        ours = true;
+      }
+      if (ours && data.byteLength >= TRANSFER_BYTES && data.buffer instanceof ArrayBuffer && data.byteLength === data.buffer.byteLength) {
+        transfer.push(data.buffer);
+      }
       push({ id: task.id, ok: true, encoding: encoded.encoding, data, startMs, durationMs: performance.now() - start });
     } catch (err) {
       push({ id: task.id, ok: false, error: errorInfo(err), startMs, durationMs: performance.now() - start });
@@ -138,12 +157,9 @@ function flush(): void {
   output.flush(); // first: a task's lines reach the log before its result
   if (results.length === 0) return;
   const msg: FromThread = { results };
-  // Copied, never transferred: a transfer detaches an ArrayBuffer, and after the first detach
-  // in an isolate V8's optimised code checks every typed array access for a detached buffer
-  // (its ArrayBufferDetaching protector). Kernels' loops over typed arrays (the ML kernels)
-  // then ran 1.3-1.5x slower for the rest of the thread's life; a copy costs a memcpy.
-  port.postMessage(msg);
+  port.postMessage(msg, transfer);
   results = [];
+  transfer = [];
 }
 
 /** Compiles or imports a function once per thread; a failed load is retried by the next task. */
