@@ -14,6 +14,7 @@ interface DataClient extends grpc.Client {
   fetch(request: kubedask.v1.FetchRequest.$Properties, options?: grpc.CallOptions): grpc.ClientReadableStream<DataChunks>;
   put(options: grpc.CallOptions, callback: grpc.requestCallback<kubedask.v1.PutReply>): grpc.ClientWritableStream<kubedask.v1.DataChunk.$Properties>;
   logs(request: kubedask.v1.LogsRequest.$Properties, options: grpc.CallOptions, callback: grpc.requestCallback<kubedask.v1.LogsReply>): void;
+  exchange(request: kubedask.v1.ExchangeRequest.$Properties, options: grpc.CallOptions, callback: grpc.requestCallback<kubedask.v1.ExchangeReply>): void;
 }
 
 export interface FetchResult {
@@ -106,6 +107,17 @@ export class PeerClients {
   logs(address: string, n: number, timeoutMs: number): Promise<kubedask.v1.LogLine.$Properties[]> {
     return new Promise((resolve, reject) => {
       this.client(address).logs({ n }, { deadline: Date.now() + timeoutMs }, (err, reply) => (err ? reject(err) : resolve(reply?.lines ?? [])));
+    });
+  }
+
+  /** Hands a part of a collective to the worker at `address` (its mailbox); rejects with the cause when it is refused or not reached within `timeoutMs`. */
+  exchange(address: string, part: kubedask.v1.ExchangeRequest.$Properties, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client(address).exchange(part, { deadline: Date.now() + timeoutMs }, (err) => {
+        if (!err) return resolve();
+        if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) this.drop(address);
+        reject(new Error(`collective ${part.group}: the part for ${address} did not go: ${fromServiceError(err).message}`, { cause: err }));
+      });
     });
   }
 

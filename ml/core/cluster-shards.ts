@@ -6,7 +6,8 @@ import type { Client } from '../../client/client.js';
 import type { Future } from '../../client/future.js';
 import { builtinFunction } from '../../client/task-functions.js';
 import type { Summable } from './matrix.js';
-import { FAN_IN, sumFloats, sumInOrder, type DeriveOptions, type Shards } from './shards.js';
+import { newKey } from '../../client/graph-builder.js';
+import { FAN_IN, sumFloats, sumInOrder, type CollectiveRank, type DeriveOptions, type Shards } from './shards.js';
 import type { ShardTask } from './thread-entry.js';
 
 export class ClusterShards implements Shards {
@@ -71,6 +72,59 @@ export class ClusterShards implements Shards {
     }
   }
 
+  collective<R>(kernel: string, params: object): Promise<R[]> {
+    // One at a time per client: two collectives whose tasks each hold a thread on one worker and
+    // wait for their peers queued behind the other's would wait until their first step timed out.
+    const turn = (collectiveTurns.get(this.client) ?? Promise.resolve()).then(() => this.runCollective<R>(kernel, params));
+    collectiveTurns.set(this.client, turn.catch(() => {}));
+    return turn;
+  }
+
+  private async runCollective<R>(kernel: string, params: object): Promise<R[]> {
+    if (this.released) throw new Error(`shards released: cannot run ${kernel} on them`);
+    const { signal } = this.options;
+    signal?.throwIfAborted();
+    const holders = await this.holders();
+    const byWorker = new Map<string, number[]>();
+    holders.forEach((at, i) => {
+      if (at.length !== 1) throw new CollectiveUnavailableError(`shard ${i} is held by ${at.length} workers (${at.join(', ')})`);
+      byWorker.set(at[0]!, [...byWorker.get(at[0]!) ?? [], i]);
+    });
+    const peers = [...byWorker.keys()];
+    const shards = peers.map((p) => byWorker.get(p)!);
+    const group = newKey('collective');
+    const tasks = peers.map((_, rank) => {
+      const rankParams: CollectiveRank = { group, rank, peers, shards };
+      return this.client.submitWith({ group: kernel.replace(/\W+/g, '-'), stayWithData: true }, builtinFunction(kernel), { ...params, ...rankParams }, ...shards[rank]!.map((i) => this.futures[i]!));
+    });
+    try {
+      return await gatherOrAbort<R>(this.client, tasks, signal);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      // Every rank ends before the shards are used again (each stops once a peer fails, or
+      // when its wait for a part times out): they may update them in place.
+      await Promise.allSettled(tasks.map((f) => this.client.waitFor(f.key)));
+      throw new CollectiveFailedError(`${kernel}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      for (const f of tasks) f.release();
+    }
+  }
+
+  /** Each shard's holders, from a barrier task (it reads none of them). */
+  private async holders(): Promise<string[][]> {
+    // df/barrier returns its inputs' [key, holders] in argument order.
+    const where = this.client.submitWith({ group: 'ml-where', barrier: true }, builtinFunction('df/barrier'), {}, ...this.futures);
+    try {
+      const [receipts] = await gatherOrAbort<Array<[string, string[]]>>(this.client, [where], this.options.signal);
+      return receipts!.map(([, at]) => at);
+    } catch (err) {
+      if (this.options.signal?.aborted) throw err;
+      throw new CollectiveUnavailableError(`where the shards are: ${(err as Error).message}`, { cause: err });
+    } finally {
+      where.release();
+    }
+  }
+
   derive(name: string, params: unknown, options: DeriveOptions = {}): Shards {
     if (this.released) throw new Error(`shards released: cannot derive ${name} from them`);
     // Each new shard's task keeps its source as lineage: a lost one is rebuilt from there.
@@ -99,6 +153,19 @@ export async function mapShards<R>(client: Client, shards: readonly Future[], na
   } finally {
     for (const f of futures) f.release();
   }
+}
+
+/** Each client's last Shards.collective: the next waits for it. */
+const collectiveTurns = new WeakMap<Client, Promise<unknown>>();
+
+/** Shards.collective could not start (nothing ran): the caller may go on without it. */
+export class CollectiveUnavailableError extends Error {
+  override name = 'CollectiveUnavailableError';
+}
+
+/** A task of Shards.collective failed (a worker lost, a peer out of reach); all have ended. */
+export class CollectiveFailedError extends Error {
+  override name = 'CollectiveFailedError';
 }
 
 /** The tasks' group: the kernel's name, as the dashboard shows it. */

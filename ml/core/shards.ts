@@ -42,6 +42,25 @@ export interface Shards {
   derive(name: string, params: unknown, options?: DeriveOptions): Shards;
   /** Lets the shards go (on a cluster: releases them on the workers). */
   release(): Promise<void>;
+  /**
+   * On a cluster only: runs built-in kernel `kernel` as one task on each worker that holds
+   * shards, given those shards (in shard order) and `params` with its CollectiveRank, all at
+   * once, so they can talk among themselves (a boosting fit's rounds, worker to worker). The
+   * results come in rank order. It rejects when the shards cannot be reached so (a shard held
+   * twice) or any task failed, and then only after every task has ended.
+   */
+  collective?<R>(kernel: string, params: object): Promise<R[]>;
+}
+
+/** What each task of Shards.collective gets in its params besides the caller's. */
+export interface CollectiveRank {
+  /** Names this run of the tasks (their exchanges). */
+  group: string;
+  rank: number;
+  /** Each rank's worker address. */
+  peers: string[];
+  /** Each rank's shards (their indices), in the order of its task's inputs. */
+  shards: number[][];
 }
 
 /** Shards held in this process. */

@@ -12,6 +12,7 @@ import { shardBytes, shardFromBytes } from './shared-shard.js';
 import type { Shard } from './matrix.js';
 import { runShardTask } from './thread-entry.js';
 import { predictTrees } from '../ensemble/predict-kernel.js';
+import { growTogether } from '../ensemble/collective.js';
 import { sumFloats } from './shards.js';
 
 export const kernels: KernelFamily = {
@@ -21,6 +22,7 @@ export const kernels: KernelFamily = {
     return nativeShard(runDeriveKernel(kernel, p, storedShard(inputs[0]!), partition));
   },
   'ml/gbdt-predict': predictTrees,
+  'ml/gbdt-grow': growTogether,
   // A level of Shards.sumFloats' tree reduction: its inputs' Float64 values added in order.
   'ml/sum': async (_params, inputs) => {
     const sum = sumFloats(inputs.map((v, i) => {

@@ -4,6 +4,11 @@
 // (so the model is the same to the bit on any number of workers). Each round trip costs milliseconds, so a round splits several nodes: the
 // best-gain leaves the tree may still split, speculatively; the tree kept is exactly the
 // best-first one, and a speculative split that is not reached is merged back into its leaf.
+// On a cluster the rounds of a block of iterations run without the driver: a task on each
+// worker holding shards runs this same loop over its shards, the workers exchanging their
+// shards' histograms among themselves (collective.ts), and the driver gets the block's trees
+// and rounds back. Should that fail (a worker lost), the driver replays its journal on every
+// shard and grows the rest of the fit round by round itself.
 import { sumFloatTree, type Shards } from '../core/shards.js';
 import { MlDataError } from '../errors.js';
 import { categoriesOf, numericEdges, type FeatureBins } from './binning.js';
@@ -38,6 +43,47 @@ export interface BoostParams extends SplitParams {
 const SPECULATIVE_ROWS_PER_SHARD = 500_000;
 /** Rows the bin edges are found from (scikit-learn's subsample). */
 const BIN_SAMPLE = 200_000;
+/**
+ * Iterations a collective block grows: a worker lost mid-block costs the block's rounds again,
+ * one block is ~100 round trips to the driver saved.
+ */
+const BLOCK_ITERATIONS = 10;
+
+/** What a Booster's rounds run on: a fit's shards, or a worker's own (collective.ts). */
+export type RoundShards = Pick<Shards, 'nShards' | 'sumFloats' | 'mapShard' | 'release' | 'collective'>;
+
+/** A Booster as it stands between rounds, for the workers to go on from (collective.ts). */
+export interface BoosterSnapshot {
+  loss: LossKind;
+  outputs: number;
+  bins: FeatureBins[];
+  baseline: number[];
+  params: BoostParams;
+  maxLeaves: number;
+  /** Rounds applied so far. */
+  step: number;
+  pending?: AppliedTree;
+  hasMissing?: boolean[];
+  validationScores: number[];
+}
+
+/** What a block of iterations grown without the driver adds to it. */
+export interface GrownBlock {
+  trees: TreeModel[];
+  rounds: RoundParams[];
+  validationScores: number[];
+  pending?: AppliedTree;
+  hasMissing?: boolean[];
+  /** false: early stopping ended the fit. */
+  going: boolean;
+}
+
+/** The kernel that grows a block on each worker (collective.ts), and what it gets. */
+export const GROW_KERNEL = 'ml/gbdt-grow';
+export interface GrowParams {
+  snapshot: BoosterSnapshot;
+  iterations: number;
+}
 
 interface Node {
   id: number;
@@ -57,7 +103,13 @@ export class Booster {
   /** -(validation loss) before each iteration and after the last (with early stopping). */
   readonly validationScores: number[] = [];
   private readonly journal: RoundParams[] = [];
+  /** Rounds applied before the first in the journal (a Booster resumed from a snapshot). */
+  private stepBase = 0;
   private pending: AppliedTree | undefined;
+  /** Every shard replays the journal in its next round: a collective failed mid-block. */
+  private replayNext = false;
+  /** Blocks may run on the workers; false after one failed. */
+  private together: boolean;
   private readonly layout: HistLayout;
   private readonly maxNodes: number;
   private readonly speculativeRows: number;
@@ -65,7 +117,7 @@ export class Booster {
   private hasMissing: boolean[] | undefined;
 
   private constructor(
-    private readonly state: Shards, readonly loss: LossKind, readonly outputs: number, readonly bins: FeatureBins[],
+    private readonly state: RoundShards, readonly loss: LossKind, readonly outputs: number, readonly bins: FeatureBins[],
     readonly baseline: number[], private readonly params: BoostParams,
     /** Leaves a tree can have: maxLeafNodes, or fewer when the rows cannot fill them. */
     private readonly maxLeaves: number,
@@ -73,6 +125,25 @@ export class Booster {
     this.layout = histLayout(bins);
     this.maxNodes = nodeSlots(maxLeaves);
     this.speculativeRows = SPECULATIVE_ROWS_PER_SHARD * state.nShards;
+    this.together = state.collective !== undefined;
+  }
+
+  /** A Booster that goes on from `snap` on these shards (a worker's, collective.ts): its journal and trees start empty. */
+  static resume(state: RoundShards, snap: BoosterSnapshot): Booster {
+    const b = new Booster(state, snap.loss, snap.outputs, snap.bins, snap.baseline, snap.params, snap.maxLeaves);
+    b.stepBase = snap.step;
+    b.pending = snap.pending;
+    b.hasMissing = snap.hasMissing;
+    b.validationScores.push(...snap.validationScores);
+    return b;
+  }
+
+  private snapshot(): BoosterSnapshot {
+    return {
+      loss: this.loss, outputs: this.outputs, bins: this.bins, baseline: this.baseline, params: this.params, maxLeaves: this.maxLeaves,
+      step: this.stepBase + this.journal.length, validationScores: this.validationScores,
+      ...(this.pending ? { pending: this.pending } : {}), ...(this.hasMissing ? { hasMissing: this.hasMissing } : {}),
+    };
   }
 
   /** Bins the features, computes the baseline and builds each shard's state. `classes`: 0 for a regressor; `caller` names the estimator in errors. */
@@ -126,7 +197,46 @@ export class Booster {
     return going;
   }
 
+  /** Grows `count` iterations, in blocks on the workers while that works; false when early stopping ended the fit. */
   private async grown(count: number): Promise<boolean> {
+    for (let done = 0; done < count;) {
+      const n = Math.min(BLOCK_ITERATIONS, count - done);
+      const block = this.together ? await this.grownTogether(n) : undefined;
+      if (!(block ? this.adopt(block) : await this.grownHere(n))) return false;
+      done += n;
+    }
+    return true;
+  }
+
+  /** A block grown by the workers among themselves; undefined when that failed (the shards then replay the journal). */
+  private async grownTogether(iterations: number): Promise<GrownBlock | undefined> {
+    const params: GrowParams = { snapshot: this.snapshot(), iterations };
+    try {
+      const [first, ...others] = await this.state.collective!<GrownBlockResult>(GROW_KERNEL, params);
+      // Each rank grew the block from the same sums: a difference is a bug, not a lost worker.
+      if (others.some((o) => o.digest !== first!.digest)) throw new Error('internal: the workers grew different trees from the same histograms');
+      return first!.block;
+    } catch (err) {
+      if (!isCollectiveError(err)) throw err;
+      this.together = false;
+      // Tasks that ran may have taken the shards past the journal.
+      this.replayNext = (err as Error).name === 'CollectiveFailedError';
+      return undefined;
+    }
+  }
+
+  /** Takes a block grown by the workers as if grown here. */
+  private adopt(block: GrownBlock): boolean {
+    this.trees.push(...block.trees);
+    this.journal.push(...block.rounds);
+    this.validationScores.splice(0, this.validationScores.length, ...block.validationScores);
+    this.pending = block.pending;
+    this.hasMissing = block.hasMissing;
+    return block.going;
+  }
+
+  /** Grows `count` iterations round by round from here, and what they added (collective.ts sends that back). */
+  async grownHere(count: number): Promise<boolean> {
     for (let i = 0; i < count; i++) {
       for (let output = 0; output < this.outputs; output++) {
         const first = await this.round({ output, root: true, gradients: output === 0 });
@@ -140,6 +250,14 @@ export class Booster {
       }
     }
     return true;
+  }
+
+  /** What grownHere added to a Booster resumed from a snapshot, and whether it goes on. */
+  grownBlock(going: boolean): GrownBlock {
+    return {
+      trees: this.trees, rounds: this.journal, validationScores: this.validationScores, going,
+      ...(this.pending ? { pending: this.pending } : {}), ...(this.hasMissing ? { hasMissing: this.hasMissing } : {}),
+    };
   }
 
   /** Lets the shards' states go. */
@@ -261,14 +379,18 @@ export class Booster {
    * through are behind by it now), and the results are added up in the same order.
    */
   private async round(r: Omit<RoundParams, 'step' | 'apply'>): Promise<Float64Array> {
-    const params: RoundParams = { ...r, step: this.journal.length, ...(this.pending ? { apply: this.pending } : {}) };
+    const params: RoundParams = { ...r, step: this.stepBase + this.journal.length, ...(this.pending ? { apply: this.pending } : {}) };
     let sum: Float64Array;
     try {
+      if (this.replayNext) throw new Error(`${STALE}: a collective block failed`);
       sum = await this.state.sumFloats('gbdt/round', params);
     } catch (err) {
       if (!isStale(err)) throw err;
+      // A shard whose state is not where the journal says replays it; after a failed
+      // collective block every shard does (each may have gone further).
       const parts = await Promise.all(Array.from({ length: this.state.nShards }, async (_, i) => {
         try {
+          if (this.replayNext) throw new Error(STALE);
           return await this.state.mapShard<Uint8Array>(i, 'gbdt/round', params);
         } catch (e) {
           if (!isStale(e)) throw e;
@@ -279,6 +401,7 @@ export class Booster {
     }
     this.journal.push(params);
     this.pending = undefined;
+    this.replayNext = false;
     return sum;
   }
 }
@@ -287,6 +410,15 @@ export class Booster {
 const nodeSlots = (leaves: number): number => 4 * leaves + 4;
 
 const isStale = (err: unknown): boolean => String((err as Error | undefined)?.message).includes(STALE);
+
+/** Shards.collective's own failures (ClusterShards): the fit goes on round by round. Anything else (an abort) ends it. */
+const isCollectiveError = (err: unknown): boolean => ['CollectiveFailedError', 'CollectiveUnavailableError'].includes((err as Error | undefined)?.name ?? '');
+
+/** A rank's result: every rank's digest of its block, and rank 0's block. */
+export interface GrownBlockResult {
+  digest: string;
+  block?: GrownBlock;
+}
 
 /** scikit-learn's rule: none of the last n scores beat the one before them by more than tol. */
 export function shouldStop(scores: readonly number[], n: number, tol: number): boolean {

@@ -1865,6 +1865,7 @@ export namespace kubedask {
             fetch: kubedask.v1.WorkerData.Fetch;
             put: kubedask.v1.WorkerData.Put;
             logs: kubedask.v1.WorkerData.Logs;
+            exchange: kubedask.v1.WorkerData.Exchange;
         }
 
         namespace WorkerData {
@@ -1898,6 +1899,17 @@ export namespace kubedask {
               readonly path: "/kubedask.v1.WorkerData/Logs";
               readonly requestType: "LogsRequest";
               readonly responseType: "LogsReply";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+            type ExchangeCallback = (error: (Error|null), response?: kubedask.v1.ExchangeReply) => void;
+            type Exchange = {
+              (request: kubedask.v1.IExchangeRequest, callback: kubedask.v1.WorkerData.ExchangeCallback): void;
+              (request: kubedask.v1.IExchangeRequest): Promise<kubedask.v1.ExchangeReply>;
+              readonly name: "Exchange";
+              readonly path: "/kubedask.v1.WorkerData/Exchange";
+              readonly requestType: "ExchangeRequest";
+              readonly responseType: "ExchangeReply";
               readonly requestStream: undefined;
               readonly responseStream: undefined;
             };
@@ -2736,6 +2748,66 @@ export namespace kubedask {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = kubedask.v1.LogsReply.$Properties;
+        }
+
+        interface IExchangeRequest extends kubedask.v1.ExchangeRequest.$Properties {
+        }
+
+        class ExchangeRequest {
+            constructor(properties?: kubedask.v1.ExchangeRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            group: string;
+            step: number;
+            rank: number;
+            data: Uint8Array;
+            failed: string;
+            static create(properties: kubedask.v1.ExchangeRequest.$Shape): kubedask.v1.ExchangeRequest & kubedask.v1.ExchangeRequest.$Shape;
+            static create(properties?: kubedask.v1.ExchangeRequest.$Properties): kubedask.v1.ExchangeRequest;
+            static encode(message: kubedask.v1.ExchangeRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.ExchangeRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.ExchangeRequest & kubedask.v1.ExchangeRequest.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.ExchangeRequest & kubedask.v1.ExchangeRequest.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.ExchangeRequest;
+            static toObject(message: kubedask.v1.ExchangeRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ExchangeRequest {
+            interface $Properties {
+                group?: (string|null);
+                step?: (number|null);
+                rank?: (number|null);
+                data?: (Uint8Array|null);
+                failed?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.ExchangeRequest.$Properties;
+        }
+
+        interface IExchangeReply extends kubedask.v1.ExchangeReply.$Properties {
+        }
+
+        class ExchangeReply {
+            constructor(properties?: kubedask.v1.ExchangeReply.$Properties);
+            $unknowns?: Uint8Array[];
+            static create(properties: kubedask.v1.ExchangeReply.$Shape): kubedask.v1.ExchangeReply & kubedask.v1.ExchangeReply.$Shape;
+            static create(properties?: kubedask.v1.ExchangeReply.$Properties): kubedask.v1.ExchangeReply;
+            static encode(message: kubedask.v1.ExchangeReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.ExchangeReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.ExchangeReply & kubedask.v1.ExchangeReply.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.ExchangeReply & kubedask.v1.ExchangeReply.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.ExchangeReply;
+            static toObject(message: kubedask.v1.ExchangeReply, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ExchangeReply {
+            interface $Properties {
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = kubedask.v1.ExchangeReply.$Properties;
         }
     }
 }

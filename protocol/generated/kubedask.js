@@ -17704,6 +17704,47 @@ export const kubedask = $root.kubedask = (() => {
                 responseStream: { value: $undefined }
             });
 
+            /**
+             * Callback as used by {@link kubedask.v1.WorkerData#exchange}.
+             * @memberof kubedask.v1.WorkerData
+             * @typedef ExchangeCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {kubedask.v1.ExchangeReply} [response] ExchangeReply
+             */
+
+            /**
+             * Calls Exchange.
+             * @memberof kubedask.v1.WorkerData
+             * @typedef Exchange
+             * @type {{
+             *   (request: kubedask.v1.IExchangeRequest, callback: kubedask.v1.WorkerData.ExchangeCallback): void;
+             *   (request: kubedask.v1.IExchangeRequest): Promise<kubedask.v1.ExchangeReply>;
+             *   readonly name: "Exchange";
+             *   readonly path: "/kubedask.v1.WorkerData/Exchange";
+             *   readonly requestType: "ExchangeRequest";
+             *   readonly responseType: "ExchangeReply";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls Exchange.
+             * @name kubedask.v1.WorkerData#exchange
+             * @type {kubedask.v1.WorkerData.Exchange}
+             */
+            $Object.defineProperties(WorkerData.prototype.exchange = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, WorkerData.prototype.exchange, $root.kubedask.v1.ExchangeRequest, $root.kubedask.v1.ExchangeReply, request, callback);
+            }, {
+                name: { value: "Exchange" },
+                path: { value: "/kubedask.v1.WorkerData/Exchange" },
+                requestType: { value: "ExchangeRequest" },
+                responseType: { value: "ExchangeReply" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
             return WorkerData;
         })();
 
@@ -26018,6 +26059,590 @@ export const kubedask = $root.kubedask = (() => {
             };
 
             return LogsReply;
+        })();
+
+        v1.ExchangeRequest = (function() {
+
+            /**
+             * Properties of an ExchangeRequest.
+             * @typedef {Object} kubedask.v1.ExchangeRequest.$Properties
+             * @property {string|null} [group] ExchangeRequest group
+             * @property {number|null} [step] ExchangeRequest step
+             * @property {number|null} [rank] ExchangeRequest rank
+             * @property {Uint8Array|null} [data] ExchangeRequest data
+             * @property {string|null} [failed] ExchangeRequest failed
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an ExchangeRequest.
+             * @memberof kubedask.v1
+             * @interface IExchangeRequest
+             * @augments kubedask.v1.ExchangeRequest.$Properties
+             * @deprecated Use kubedask.v1.ExchangeRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of an ExchangeRequest.
+             * @typedef {kubedask.v1.ExchangeRequest.$Properties} kubedask.v1.ExchangeRequest.$Shape
+             */
+
+            /**
+             * Constructs a new ExchangeRequest.
+             * @memberof kubedask.v1
+             * @classdesc Represents an ExchangeRequest.
+             * @constructor
+             * @param {kubedask.v1.ExchangeRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ExchangeRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ExchangeRequest group.
+             * @member {string} group
+             * @memberof kubedask.v1.ExchangeRequest
+             * @instance
+             */
+            ExchangeRequest.prototype.group = "";
+
+            /**
+             * ExchangeRequest step.
+             * @member {number} step
+             * @memberof kubedask.v1.ExchangeRequest
+             * @instance
+             */
+            ExchangeRequest.prototype.step = 0;
+
+            /**
+             * ExchangeRequest rank.
+             * @member {number} rank
+             * @memberof kubedask.v1.ExchangeRequest
+             * @instance
+             */
+            ExchangeRequest.prototype.rank = 0;
+
+            /**
+             * ExchangeRequest data.
+             * @member {Uint8Array} data
+             * @memberof kubedask.v1.ExchangeRequest
+             * @instance
+             */
+            ExchangeRequest.prototype.data = $util.newBuffer([]);
+
+            /**
+             * ExchangeRequest failed.
+             * @member {string} failed
+             * @memberof kubedask.v1.ExchangeRequest
+             * @instance
+             */
+            ExchangeRequest.prototype.failed = "";
+
+            /**
+             * Creates a new ExchangeRequest instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.ExchangeRequest
+             * @static
+             * @param {kubedask.v1.ExchangeRequest.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.ExchangeRequest} ExchangeRequest instance
+             * @type {{
+             *   (properties: kubedask.v1.ExchangeRequest.$Shape): kubedask.v1.ExchangeRequest & kubedask.v1.ExchangeRequest.$Shape;
+             *   (properties?: kubedask.v1.ExchangeRequest.$Properties): kubedask.v1.ExchangeRequest;
+             * }}
+             */
+            ExchangeRequest.create = function(properties) {
+                return new ExchangeRequest(properties);
+            };
+
+            /**
+             * Encodes the specified ExchangeRequest message. Does not implicitly {@link kubedask.v1.ExchangeRequest.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.ExchangeRequest
+             * @static
+             * @param {kubedask.v1.ExchangeRequest.$Properties} message ExchangeRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ExchangeRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.group != null && $Object.hasOwnProperty.call(message, "group") && message.group !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.group);
+                if (message.step != null && $Object.hasOwnProperty.call(message, "step") && message.step !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.step);
+                if (message.rank != null && $Object.hasOwnProperty.call(message, "rank") && message.rank !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.rank);
+                if (message.data != null && $Object.hasOwnProperty.call(message, "data") && message.data.length)
+                    writer.uint32(/* id 4, wireType 2 =*/34).bytes(message.data);
+                if (message.failed != null && $Object.hasOwnProperty.call(message, "failed") && message.failed !== "")
+                    writer.uint32(/* id 5, wireType 2 =*/42).string(message.failed);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified ExchangeRequest message, length delimited. Does not implicitly {@link kubedask.v1.ExchangeRequest.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.ExchangeRequest
+             * @static
+             * @param {kubedask.v1.ExchangeRequest.$Properties} message ExchangeRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ExchangeRequest.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes an ExchangeRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.ExchangeRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.ExchangeRequest & kubedask.v1.ExchangeRequest.$Shape} ExchangeRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ExchangeRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.ExchangeRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.group = value;
+                            else
+                                delete message.group;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.step = value;
+                            else
+                                delete message.step;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.rank = value;
+                            else
+                                delete message.rank;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.data = value;
+                            else
+                                delete message.data;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.failed = value;
+                            else
+                                delete message.failed;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes an ExchangeRequest message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.ExchangeRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.ExchangeRequest & kubedask.v1.ExchangeRequest.$Shape} ExchangeRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ExchangeRequest.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates an ExchangeRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.ExchangeRequest
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.ExchangeRequest} ExchangeRequest
+             */
+            ExchangeRequest.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.ExchangeRequest)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.ExchangeRequest: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.kubedask.v1.ExchangeRequest();
+                if (object.group != null)
+                    if (typeof object.group !== "string" || object.group.length)
+                        message.group = $String(object.group);
+                if (object.step != null)
+                    if ($Number(object.step) !== 0)
+                        message.step = object.step >>> 0;
+                if (object.rank != null)
+                    if ($Number(object.rank) !== 0)
+                        message.rank = object.rank >>> 0;
+                if (object.data != null)
+                    if (object.data.length)
+                        if (typeof object.data === "string")
+                            $util.base64.decode(object.data, message.data = $util.newBuffer($util.base64.length(object.data)), 0);
+                        else if (object.data.length >= 0)
+                            message.data = object.data;
+                if (object.failed != null)
+                    if (typeof object.failed !== "string" || object.failed.length)
+                        message.failed = $String(object.failed);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an ExchangeRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.ExchangeRequest
+             * @static
+             * @param {kubedask.v1.ExchangeRequest} message ExchangeRequest
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ExchangeRequest.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.group = "";
+                    object.step = 0;
+                    object.rank = 0;
+                    if (options.bytes === $String)
+                        object.data = "";
+                    else {
+                        object.data = [];
+                        if (options.bytes !== $Array)
+                            object.data = $util.newBuffer(object.data);
+                    }
+                    object.failed = "";
+                }
+                if (message.group != null && $Object.hasOwnProperty.call(message, "group"))
+                    object.group = message.group;
+                if (message.step != null && $Object.hasOwnProperty.call(message, "step"))
+                    object.step = message.step;
+                if (message.rank != null && $Object.hasOwnProperty.call(message, "rank"))
+                    object.rank = message.rank;
+                if (message.data != null && $Object.hasOwnProperty.call(message, "data"))
+                    object.data = options.bytes === $String ? $util.base64.encode(message.data, 0, message.data.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.data) : message.data;
+                if (message.failed != null && $Object.hasOwnProperty.call(message, "failed"))
+                    object.failed = message.failed;
+                return object;
+            };
+
+            /**
+             * Converts this ExchangeRequest to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.ExchangeRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ExchangeRequest.prototype.toJSON = function() {
+                return ExchangeRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for ExchangeRequest
+             * @function getTypeUrl
+             * @memberof kubedask.v1.ExchangeRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ExchangeRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.ExchangeRequest";
+            };
+
+            return ExchangeRequest;
+        })();
+
+        v1.ExchangeReply = (function() {
+
+            /**
+             * Properties of an ExchangeReply.
+             * @typedef {Object} kubedask.v1.ExchangeReply.$Properties
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an ExchangeReply.
+             * @memberof kubedask.v1
+             * @interface IExchangeReply
+             * @augments kubedask.v1.ExchangeReply.$Properties
+             * @deprecated Use kubedask.v1.ExchangeReply.$Properties instead.
+             */
+
+            /**
+             * Shape of an ExchangeReply.
+             * @typedef {kubedask.v1.ExchangeReply.$Properties} kubedask.v1.ExchangeReply.$Shape
+             */
+
+            /**
+             * Constructs a new ExchangeReply.
+             * @memberof kubedask.v1
+             * @classdesc Represents an ExchangeReply.
+             * @constructor
+             * @param {kubedask.v1.ExchangeReply.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ExchangeReply = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Creates a new ExchangeReply instance using the specified properties.
+             * @function create
+             * @memberof kubedask.v1.ExchangeReply
+             * @static
+             * @param {kubedask.v1.ExchangeReply.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.ExchangeReply} ExchangeReply instance
+             * @type {{
+             *   (properties: kubedask.v1.ExchangeReply.$Shape): kubedask.v1.ExchangeReply & kubedask.v1.ExchangeReply.$Shape;
+             *   (properties?: kubedask.v1.ExchangeReply.$Properties): kubedask.v1.ExchangeReply;
+             * }}
+             */
+            ExchangeReply.create = function(properties) {
+                return new ExchangeReply(properties);
+            };
+
+            /**
+             * Encodes the specified ExchangeReply message. Does not implicitly {@link kubedask.v1.ExchangeReply.verify|verify} messages.
+             * @function encode
+             * @memberof kubedask.v1.ExchangeReply
+             * @static
+             * @param {kubedask.v1.ExchangeReply.$Properties} message ExchangeReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ExchangeReply.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Encodes the specified ExchangeReply message, length delimited. Does not implicitly {@link kubedask.v1.ExchangeReply.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof kubedask.v1.ExchangeReply
+             * @static
+             * @param {kubedask.v1.ExchangeReply.$Properties} message ExchangeReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ExchangeReply.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes an ExchangeReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof kubedask.v1.ExchangeReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {kubedask.v1.ExchangeReply & kubedask.v1.ExchangeReply.$Shape} ExchangeReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ExchangeReply.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.kubedask.v1.ExchangeReply();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    reader.skipType(tag & 7, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Decodes an ExchangeReply message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof kubedask.v1.ExchangeReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {kubedask.v1.ExchangeReply & kubedask.v1.ExchangeReply.$Shape} ExchangeReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ExchangeReply.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Creates an ExchangeReply message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof kubedask.v1.ExchangeReply
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {kubedask.v1.ExchangeReply} ExchangeReply
+             */
+            ExchangeReply.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.ExchangeReply)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".kubedask.v1.ExchangeReply: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                return new $root.kubedask.v1.ExchangeReply();
+            };
+
+            /**
+             * Creates a plain object from an ExchangeReply message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof kubedask.v1.ExchangeReply
+             * @static
+             * @param {kubedask.v1.ExchangeReply} message ExchangeReply
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ExchangeReply.toObject = function () {
+                return {};
+            };
+
+            /**
+             * Converts this ExchangeReply to JSON.
+             * @function toJSON
+             * @memberof kubedask.v1.ExchangeReply
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ExchangeReply.prototype.toJSON = function() {
+                return ExchangeReply.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for ExchangeReply
+             * @function getTypeUrl
+             * @memberof kubedask.v1.ExchangeReply
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ExchangeReply.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/kubedask.v1.ExchangeReply";
+            };
+
+            return ExchangeReply;
         })();
 
         return v1;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pl from 'nodejs-polars';
-import { fromPolars, ml, readParquet, type DataFrame } from '../../index.js';
+import { fromPolars, ml, readParquet, type Client, type DataFrame } from '../../index.js';
 import { useCluster, withCluster } from '../helpers/cluster.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -24,6 +24,16 @@ const FEATURES = ['x0', 'x1', 'x2', 'x3', 'x4', 'cat'];
 /** The reference's parameters (scikit-learn's defaults, early stopping off); 30 iterations for multi-class and regression. */
 const SAME = { maxIter: 100, learningRate: 0.1, maxLeafNodes: 31, minSamplesLeaf: 20, l2Regularization: 0, maxBins: 255, earlyStopping: false } as const;
 const SHORT = { ...SAME, maxIter: 30 } as const;
+
+/** Tasks of a group done on the client's cluster so far. */
+async function done(client: Client, group: string): Promise<number> {
+  return (await client.history()).progress.filter((g) => g.group === group).reduce((n, g) => n + g.done, 0);
+}
+
+/** The shards (and those derived from them) without Shards.collective: a fit grows its trees round by round. */
+function roundByRound(shards: ml.Shards): ml.Shards {
+  return Object.assign(Object.create(shards) as ml.Shards, { collective: undefined, derive: (...a: Parameters<ml.Shards['derive']>) => roundByRound(shards.derive(...a)) });
+}
 
 /** One partition where the shards' count does not matter: a round is then one task, and the fits take half as long. */
 function rows(split: 0 | 1, target: string, partitions: number): DataFrame {
@@ -111,16 +121,26 @@ describe('HistGradientBoosting on a cluster', () => {
     assert.ok(scores.slice(0, -5).some((s, i) => i > 0 && s > scores[i - 1]!), 'it improved before');
   });
 
-  it('the same model on 1 worker as on 2, to the bit; 12 shards\' histograms summed by the workers (a tree reduction)', { timeout: 120_000 }, async () => {
-    const params = { ...SAME, maxIter: 8, categoricalFeatures: ['cat'] };
-    const sums = async (client: typeof fx.client) => (await client.history()).progress.filter((g) => g.group === 'ml-sum').reduce((n, g) => n + g.done, 0);
-    const before = await sums(fx.client);
+  it('the same model on 1 worker as on 2, to the bit, grown by the workers among themselves or round by round (12 shards\' histograms summed by a tree reduction)', { timeout: 120_000 }, async () => {
+    const params = { ...SAME, maxIter: 12, categoricalFeatures: ['cat'] };
+    const before = await done(fx.client, 'ml-gbdt-grow');
     const two = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 12), 'yb', { client: fx.client });
-    // 12 results a round: two sum tasks of up to 8, whose two sums the client adds.
-    const rounds = (await fx.client.history()).progress.filter((g) => g.group === 'ml-gbdt-round').reduce((n, g) => n + g.done, 0);
-    assert.ok((await sums(fx.client)) - before >= 2 * 8, `sum tasks ran (${(await sums(fx.client)) - before}, ${rounds} round tasks so far)`);
+    // Two blocks of iterations (10 and 2), a task on each worker for each.
+    assert.equal((await done(fx.client, 'ml-gbdt-grow')) - before, 4, 'the workers grew the trees');
+    // Round by round, the client choosing the splits: 12 results a round, two sum tasks of up
+    // to 8, whose two sums the client adds.
+    const sums = await done(fx.client, 'ml-sum');
+    const { shards, meta } = await ml.toShards(rows(0, 'yb', 12), 'yb', { client: fx.client, classify: true });
+    try {
+      const byRounds = await new ml.HistGradientBoostingClassifier(params).fitShards(roundByRound(shards), meta);
+      assert.ok((await done(fx.client, 'ml-sum')) - sums >= 2 * 12, 'sum tasks ran');
+      assert.deepEqual(byRounds.ensemble, two.ensemble);
+    } finally {
+      await shards.release();
+    }
     await withCluster({ workers: 1, threads: 1 }, async (_cluster, client) => {
       const one = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 12), 'yb', { client });
+      assert.equal(await done(client, 'ml-gbdt-grow'), 2, 'one task a block on the one worker');
       assert.deepEqual(one.ensemble, two.ensemble);
     });
   });
@@ -130,21 +150,25 @@ describe('HistGradientBoosting on a cluster', () => {
     after(() => rmSync(dir, { recursive: true, force: true }));
     // From a file, so that lost partitions can be read again.
     data.filter(pl.col('split').eq(0)).select(...FEATURES, 'yb').writeParquet(join(dir, 'train.parquet'));
-    const params = { ...SAME, maxIter: 12 };
+    const params = { ...SAME, maxIter: 25 };
     await withCluster({ workers: 3, threads: 1 }, async (cluster, client) => {
       const source = () => readParquet(join(dir, 'train.parquet'), { partitionRows: 4_000 });
       const quiet = await new ml.HistGradientBoostingClassifier(params).fit(source(), 'yb', { client });
-      const done = async () => (await client.history()).progress.filter((g) => g.group === 'ml-gbdt-round').reduce((n, g) => n + g.done, 0);
-      const before = await done();
+      const grown = await done(client, 'ml-gbdt-grow');
       const running = new ml.HistGradientBoostingClassifier(params).fit(source(), 'yb', { client });
+      // Killed once the first of three blocks has come back (a task on each of the 3 workers):
+      // the next block's tasks fail, the client replays its rounds on every shard (the lost
+      // ones rebuilt) and goes on round by round.
       let victim = '';
       await waitUntil(async () => {
-        const fitting = (await done()) - before > 40;
-        victim = fitting ? (await client.clusterInfo()).workers.find((w) => w.inMemory > 0)?.name ?? '' : '';
+        const second = (await done(client, 'ml-gbdt-grow')) - grown >= 3;
+        victim = second ? (await client.clusterInfo()).workers.find((w) => w.inMemory > 0)?.name ?? '' : '';
         return victim !== '';
-      }, 'the fit to be growing trees', 90_000);
+      }, 'the fit to be in its second block', 90_000);
+      const rounds = await done(client, 'ml-gbdt-round');
       process.kill(cluster.workerPids[victim]!, 'SIGKILL');
       const interrupted = await running;
+      assert.ok((await done(client, 'ml-gbdt-round')) > rounds, 'the rest went round by round');
       assert.deepEqual(interrupted.ensemble, quiet.ensemble);
     });
   });

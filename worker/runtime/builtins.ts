@@ -9,6 +9,7 @@ import type { EncodedValue } from '../../protocol/value-codec.js';
 import type { NativeValue, StoredValue } from './data-store.js';
 import type { PartOf } from './parts.js';
 import type { ValuePart } from './peer-server.js';
+import type { ExchangePart } from './mailbox.js';
 
 export interface KernelContext {
   /** The task's key, for messages. */
@@ -19,6 +20,24 @@ export interface KernelContext {
   inputsAt?: Array<[string, string[]]>;
   /** Part `part` of each key: whole from this worker's store, else only that part from a holder (parts.ts). */
   readParts(holders: ReadonlyArray<readonly [string, readonly string[]]>, part: ValuePart): Promise<PartOf[]>;
+  /** Aborted when the task is interrupted (released, cancelled): a long kernel stops at its next await. */
+  signal?: AbortSignal;
+  /** For kernels that run as one task on each of several workers and talk among themselves. */
+  collective?: Collective;
+}
+
+/** What a collective kernel (ml/gbdt-grow) may do beyond a kernel's usual. */
+export interface Collective {
+  /** This worker's address, as its peers reach it. */
+  address: string;
+  /** Hands a part to the worker at `address`, whose task of part.group takes it (mailbox.ts). */
+  send(address: string, part: ExchangePart): Promise<void>;
+  /** The parts of `step` from each of `ranks` (Mailbox.take), or the group's failure. */
+  take(group: string, step: number, ranks: readonly number[], timeoutMs: number): Promise<Map<number, Uint8Array>>;
+  /** This worker's task of the group has ended: parts still held or coming are dropped. */
+  close(group: string): void;
+  /** Runs pool kernel `name` in a task thread on `inputs`, as a task of its own would, and gives its result (it runs to its end even if the task is interrupted). */
+  runPool(name: string, params: unknown, inputs: StoredValue[]): Promise<EncodedValue>;
 }
 
 /** A kernel gets its literal parameters and its input values, in the order of the task's key arguments. */

@@ -10,6 +10,7 @@ import { HealthService, healthHandlers } from '../../protocol/health.js';
 import type { DataStore } from './data-store.js';
 import type { KeptLogLine } from './log-buffer.js';
 import type { EncodedValue } from '../../protocol/values.js';
+import type { ExchangePart } from './mailbox.js';
 
 type DataChunk = kubedask.v1.DataChunk;
 type FetchRequest = kubedask.v1.FetchRequest;
@@ -34,6 +35,8 @@ export interface PeerServerOptions {
   logs?: (n: number) => KeptLogLine[];
   /** Part `index` of `count` of the key's value, cut by the built-in kernel `cutter`; undefined when not held. */
   part?: (key: string, part: ValuePart) => Promise<EncodedValue | undefined>;
+  /** A part of a collective from a peer's task (mailbox.ts); throws to refuse it. None without it. */
+  exchange?: (part: ExchangePart) => void;
 }
 
 export interface ValuePart { index: number; count: number; cutter: string }
@@ -44,9 +47,20 @@ export interface PeerServer {
   close(graceMs?: number): Promise<void>;
 }
 
-function workerDataHandlers(options: Pick<PeerServerOptions, 'store' | 'onPut' | 'chunkBytes' | 'logs' | 'part'>): grpc.UntypedServiceImplementation {
-  const { store, onPut, chunkBytes, logs, part } = options;
+function workerDataHandlers(options: Pick<PeerServerOptions, 'store' | 'onPut' | 'chunkBytes' | 'logs' | 'part' | 'exchange'>): grpc.UntypedServiceImplementation {
+  const { store, onPut, chunkBytes, logs, part, exchange } = options;
   return {
+    exchange(call: grpc.ServerUnaryCall<kubedask.v1.ExchangeRequest, kubedask.v1.ExchangeReply.$Properties>, callback: grpc.sendUnaryData<kubedask.v1.ExchangeReply.$Properties>): void {
+      const r = call.request;
+      try {
+        if (!exchange) throw new Error('this worker takes no collective parts');
+        exchange({ group: r.group, step: r.step, rank: r.rank, ...(r.failed ? { failed: r.failed } : { data: r.data }) });
+        callback(null, {});
+      } catch (err) {
+        callback(toServiceError(err));
+      }
+    },
+
     logs(call: grpc.ServerUnaryCall<kubedask.v1.LogsRequest, kubedask.v1.LogsReply.$Properties>, callback: grpc.sendUnaryData<kubedask.v1.LogsReply.$Properties>): void {
       const lines = logs?.(call.request.n) ?? [];
       callback(null, { lines: lines.map((l) => ({ timeMs: l.time, level: l.level, message: l.message, key: l.key })) });

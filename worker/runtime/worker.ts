@@ -25,8 +25,9 @@ import { WorkerState } from '../state/worker-state.js';
 import type { ComputeRequest, InstructionOf, InstructionType, ToScheduler, Transfer, WorkerEvent as StateEvent } from '../state/types.js';
 import { DataStore } from './data-store.js';
 import { DependencyLostError, InputsMissingError, UnknownFunctionError, UnknownKernelError, WorkerError, WorkerOptionsError } from './errors.js';
-import { resolveKernel, resolvePartCutter, resolvePoolKernel, type PoolKernel } from './builtins.js';
-import { decodeValue, type EncodedValue } from '../../protocol/value-codec.js';
+import { resolveKernel, resolvePartCutter, resolvePoolKernel, type Collective, type PoolKernel } from './builtins.js';
+import { decodeValue, encodeValue, type EncodedValue } from '../../protocol/value-codec.js';
+import { Mailbox } from './mailbox.js';
 import { isNativeValue, type NativeValue, type StoredValue } from './data-store.js';
 import { ModuleStore } from './module-store.js';
 import { PeerClients } from '../../protocol/data-client.js';
@@ -154,6 +155,11 @@ class WorkerProcess {
   private readonly transfers = new Map<string, Transfer>();
   /** Barrier tasks sent and not yet run: their dependencies' holders (what they run with). */
   private readonly barrierInputs = new Map<string, Record<string, string[]>>();
+  /** Built-in kernels running on this thread, to abort when interrupted (a collective's waits). */
+  private readonly aborts = new Map<string, AbortController>();
+  /** Parts of collectives from peers' tasks (ml/gbdt-grow). */
+  private readonly mailbox = new Mailbox();
+  private poolSeq = 0;
   /** Keys a client waits on (ComputeTask.report_value): a small value goes back with the finish. */
   private readonly reportValues = new Set<string>();
   /** The value to send with the finish being reported now (see execute). */
@@ -207,6 +213,7 @@ class WorkerProcess {
       onPut: (values) => this.handle({ type: 'data-put', keys: values, stimulusId: this.stimulus('put') }),
       logs: (n) => this.recentLogs.recent(n),
       part: (key, part) => this.cutPart(key, part),
+      exchange: (part) => this.mailbox.deliver(part),
     }).catch((err: Error) => {
       throw new WorkerError(`cannot serve worker data on ${joinHostPort(host, port)}: ${err.message}`, { cause: err });
     });
@@ -255,6 +262,7 @@ class WorkerProcess {
     this.closing ??= (async () => {
       clearInterval(this.heartbeat);
       this.handle({ type: 'close', reason, stimulusId: this.stimulus('close') });
+      for (const a of this.aborts.values()) a.abort(new WorkerError(`worker ${reason}`));
       await this.link?.close();
       this.generation++; // outcomes still arriving are dropped
       await Promise.allSettled([this.pool.close(), this.server?.close(), this.metricsServer?.close(), this.store.close()]);
@@ -398,6 +406,7 @@ class WorkerProcess {
     interrupt: (ins) => {
       this.runs.delete(ins.key);
       this.barrierInputs.delete(ins.key);
+      this.aborts.get(ins.key)?.abort(new WorkerError(`${ins.key}: interrupted`));
       this.pool.cancel(ins.key);
     },
     'send-to-scheduler': (ins) => {
@@ -493,6 +502,38 @@ class WorkerProcess {
     return isNativeValue(out) ? { encoding: out.encoding, data: out.encode() } : out;
   }
 
+  /** What a built-in kernel run for `key` may do as part of a collective (KernelContext.collective). */
+  private collectiveFor(key: string, signal: AbortSignal): Collective {
+    return {
+      address: this.address,
+      send: (address, part) => (address === this.address
+        ? Promise.resolve(this.mailbox.deliver(part))
+        : this.peers.exchange(address, part, COLLECTIVE_SEND_TIMEOUT_MS)),
+      take: (group, step, ranks, timeoutMs) => this.mailbox.take(group, step, ranks, timeoutMs, signal),
+      close: (group) => this.mailbox.close(group),
+      runPool: (name, params, inputs) => this.runPoolKernel(key, signal, name, params, inputs),
+    };
+  }
+
+  /** Runs pool kernel `name` in a task thread for a built-in kernel's run. */
+  private async runPoolKernel(key: string, signal: AbortSignal, name: string, params: unknown, inputs: StoredValue[]): Promise<EncodedValue> {
+    signal.throwIfAborted();
+    const kernel = await resolvePoolKernel(name);
+    if (!kernel) throw new UnknownKernelError(key, name);
+    const poolKey = `${key}#${++this.poolSeq}`;
+    const deps = inputs.map((value, i): [string, number, Uint8Array] => {
+      const input = kernel.threadInput(value);
+      return [`${poolKey}/${i}`, input.encoding, input.data];
+    });
+    const args: WireArg[] = [encodeValue(params), ...deps.map(([k]) => ({ key: k }))];
+    const fn: TaskFunction = { id: `builtin:${name}`, name, builtin: name, builtinUrl: kernel.moduleUrl, export: kernel.exportName };
+    // Not cancelled with the task: a kernel may update its inputs in place (a boosting round),
+    // and one cut short would leave them torn; the caller stops at its next await instead.
+    const outcome = await this.pool.run({ key: poolKey, fn, args, deps });
+    if (!outcome.ok) throw Object.assign(new Error(outcome.error.message), { name: outcome.error.name, stack: outcome.error.stack });
+    return outcome.value;
+  }
+
   /** The fetches made for these dependencies, reported once (with the first task to use them). */
   private takeTransfers(dependencies: string[]): Transfer[] {
     const out: Transfer[] = [];
@@ -561,11 +602,18 @@ class WorkerProcess {
         inputs.push(value);
       }
       if (!current()) return undefined;
-      const value = await kernel(params, inputs, {
-        key, nthreads: this.options.nthreads, inputsAt,
-        readParts: (of, part) => readParts({ store: this.store, peers: this.peers, self: this.address, onFetched }, key, of, part),
-      });
-      return { ok: true, value, startMs, durationMs: Date.now() - startMs, thread: 0, transfers };
+      const abort = new AbortController();
+      this.aborts.get(key)?.abort(new WorkerError(`${key}: run again`));
+      this.aborts.set(key, abort);
+      try {
+        const value = await kernel(params, inputs, {
+          key, nthreads: this.options.nthreads, inputsAt, signal: abort.signal, collective: this.collectiveFor(key, abort.signal),
+          readParts: (of, part) => readParts({ store: this.store, peers: this.peers, self: this.address, onFetched }, key, of, part),
+        });
+        return { ok: true, value, startMs, durationMs: Date.now() - startMs, thread: 0, transfers };
+      } finally {
+        if (this.aborts.get(key) === abort) this.aborts.delete(key);
+      }
     } catch (err) {
       if (err instanceof InputsMissingError) return { missing: err.keys, durationMs: Date.now() - startMs };
       return failed(err instanceof Error ? err : new Error(String(err)));
@@ -586,6 +634,9 @@ type BuiltinOutcome = TaskOutcome
  * a native one is a DataFrame partition, which is mostly persisted rather than gathered.
  */
 export const INLINE_VALUE_MAX_BYTES = 256 * 1024;
+
+/** How long a collective's part may take to reach a peer's mailbox. */
+const COLLECTIVE_SEND_TIMEOUT_MS = 30_000;
 
 /** The value as it would be fetched, if it may go with its finish (else undefined). */
 function inlineValue(value: EncodedValue | NativeValue): EncodedValue | undefined {
