@@ -46,6 +46,7 @@ const NOTES = [
   `kubedask: ml.HistGradientBoostingClassifier(${JSON.stringify(PARAMS)}).fit(train, 'late') on a LocalCluster of 2 worker processes x 1 thread, the training rows in ${PARTITIONS} partitions persisted and rebalanced (one a worker) before the clock, timed from fit() to its return (binning and shards included); the test AUC by ml.metrics.rocAucScore of predictProba, not timed. Then the same fit on a LocalCluster of 1 worker x 1 thread over the same partitions (both clusters run throughout; the idle one does nothing)`,
   `peers: one Python process a round (bench/gbdt_peer.py), LightGBM then scikit-learn, each timed over fit() (binning included); LightGBM ${PEER_PARAMS.lightgbm}; scikit-learn ${PEER_PARAMS.sklearn}; test AUC by sklearn.metrics.roc_auc_score of predict_proba`,
   'ratios: peer / kubedask median seconds on 2 workers (above 1: kubedask is faster); two_workers_over_one: 1-worker / 2-worker median seconds',
+  'peers.lightgbm.one_thread: the same LightGBM fit on 1 thread (a third Python process a round); ratios.lightgbm_two_threads_over_one is what a second core gives LightGBM on this machine, the yardstick for two_workers_over_one',
   `goals: kubedask on 2 workers no slower than LightGBM (ratio >= ${GBDT_GOALS.lightgbm_over_kubedask_x}) with the test AUCs within ${GBDT_GOALS.auc_within}; 2 workers at least ${GBDT_GOALS.two_workers_over_one_x}x faster than 1`,
   'checks.same_model_1_and_2_workers: the trees fitted on 1 worker and on 2 are the same to the bit (JSON of the ensembles, every round)',
 ];
@@ -65,7 +66,8 @@ export interface GbdtMeasured {
   kubedask: { two_s: number[]; one_s: number[]; testAuc?: number; nIter?: number; trees?: number; sameModel: boolean[]; partitionsPerWorker?: { two: number[]; one: number[] } };
   peer: {
     python?: string; packages?: Record<string, string | null>; split?: Partial<Rows>;
-    lightgbm: Status & { runs_s: number[]; test_auc?: number; n_trees?: number };
+    /** one_thread_s: the same fit on 1 thread, the machine's yardstick for 2 workers over 1. */
+    lightgbm: Status & { runs_s: number[]; test_auc?: number; n_trees?: number; one_thread_s?: number[] };
     sklearn: Status & { runs_s: number[]; test_auc?: number; n_iter?: number };
   };
 }
@@ -184,6 +186,9 @@ export async function gbdtBench(opts: GbdtBenchOptions) {
           if (name === 'lightgbm') peer.lightgbm.n_trees = fit.n_trees;
           else peer.sklearn.n_iter = fit.n_iter;
         }
+        if (peer.lightgbm.status !== 'ok') continue;
+        const single = await runPythonPeer<PeerOutput>(python, peerScript, ['run', '--file', file, '--threads', '1', '--no-sklearn'], PEER_TIMEOUT_MS);
+        if (single.lightgbm?.seconds !== undefined && !single.lightgbm.error) (peer.lightgbm.one_thread_s ??= []).push(single.lightgbm.seconds);
       }
     } finally {
       for (const c of [two, one]) {
@@ -210,15 +215,18 @@ export function gbdtReport(m: GbdtMeasured) {
   const [two, one] = [med(k.two_s), med(k.one_s)];
   const peerResult = <T extends Status & { runs_s: number[]; test_auc?: number }>(p: T, version: string | null | undefined) => {
     if (p.status !== 'ok' || !p.runs_s.length) return { status: p.status === 'ok' ? 'failed' : p.status, reason: p.reason ?? 'no result' };
-    const { runs_s: runs, ...rest } = p;
-    return { ...rest, version, median_s: med(runs), runs_s: runs.map(round3) };
+    const { runs_s: runs, one_thread_s: single, ...rest } = p as T & { one_thread_s?: number[] };
+    return { ...rest, version, median_s: med(runs), runs_s: runs.map(round3), ...(single?.length ? { one_thread: { median_s: med(single), runs_s: single.map(round3) } } : {}) };
   };
   const lightgbm = peerResult(m.peer.lightgbm, m.peer.packages?.lightgbm);
   const sklearn = peerResult(m.peer.sklearn, m.peer.packages?.sklearn);
   const medianOf = (p: typeof lightgbm) => ('median_s' in p ? p.median_s : null);
   const aucOf = (p: typeof lightgbm) => ('median_s' in p ? p.test_auc ?? null : null);
   const aucDiff = (p: typeof lightgbm) => (k.testAuc !== undefined && aucOf(p) !== null ? round6(k.testAuc - aucOf(p)!) : null);
-  const ratios = { lightgbm_over_kubedask: ratio(medianOf(lightgbm), two), sklearn_over_kubedask: ratio(medianOf(sklearn), two), two_workers_over_one: ratio(one, two) };
+  const ratios = {
+    lightgbm_over_kubedask: ratio(medianOf(lightgbm), two), sklearn_over_kubedask: ratio(medianOf(sklearn), two), two_workers_over_one: ratio(one, two),
+    lightgbm_two_threads_over_one: 'one_thread' in lightgbm ? ratio(lightgbm.one_thread!.median_s, medianOf(lightgbm)) : null,
+  };
   const auc = { kubedask_minus_lightgbm: aucDiff(lightgbm), kubedask_minus_sklearn: aucDiff(sklearn) };
   const peerSplit = m.peer.split;
   const sameRows = peerSplit === undefined ? null
@@ -268,7 +276,7 @@ export function gbdtTable(r: GbdtBenchResult): string {
   const k = r.kubedask;
   const lines = [
     `100 trees, ${r.data.train_rows.toLocaleString('en-US')} training rows: kubedask 2 workers ${s(k.two_workers.median_s)} AUC ${auc(k.two_workers.test_auc)}, 1 worker ${s(k.one_worker.median_s)} (${r.ratios.two_workers_over_one ?? '-'}x) | LightGBM ${peer(r.peers.lightgbm)} | scikit-learn ${peer(r.peers.sklearn)}`,
-    `ratios: LightGBM / kubedask ${r.ratios.lightgbm_over_kubedask ?? '-'} (AUC difference ${r.goals.auc_difference.kubedask_minus_lightgbm ?? '-'}), scikit-learn / kubedask ${r.ratios.sklearn_over_kubedask ?? '-'}`,
+    `ratios: LightGBM / kubedask ${r.ratios.lightgbm_over_kubedask ?? '-'} (AUC difference ${r.goals.auc_difference.kubedask_minus_lightgbm ?? '-'}), scikit-learn / kubedask ${r.ratios.sklearn_over_kubedask ?? '-'}; LightGBM 2 threads over 1 ${r.ratios.lightgbm_two_threads_over_one ?? '-'}x`,
   ];
   if (r.checks.same_rows && r.checks.same_rows !== 'match') lines.push(`rows against the peer: ${r.checks.same_rows}`);
   if (r.checks.same_model_1_and_2_workers === false) lines.push('the models fitted on 1 worker and on 2 differ');

@@ -14,7 +14,7 @@ function measured(over: Partial<GbdtMeasured> = {}): GbdtMeasured {
     kubedask: { two_s: [8, 7, 9], one_s: [14, 13, 15], testAuc: 0.6631, nIter: 100, trees: 100, sameModel: [true, true, true], partitionsPerWorker: { two: [1, 1], one: [2] } },
     peer: {
       python: '3.11.7', packages: { lightgbm: '4.7.0', sklearn: '1.9.1', threadpoolctl: '3.7.0', polars: '1.44.2' }, split: { ...split },
-      lightgbm: { status: 'ok', runs_s: [8.4, 8.2, 8.3], test_auc: 0.6633, n_trees: 100 },
+      lightgbm: { status: 'ok', runs_s: [8.4, 8.2, 8.3], test_auc: 0.6633, n_trees: 100, one_thread_s: [13.5, 13.1, 13.3] },
       sklearn: { status: 'ok', runs_s: [11.4, 11.5, 11.3], test_auc: 0.6632, n_iter: 100 },
     },
     ...over,
@@ -34,14 +34,17 @@ describe('bench gbdt', () => {
     assert.equal(r.bench, 'gbdt');
     assert.deepEqual(r.kubedask.two_workers, { median_s: 8, runs_s: [8, 7, 9], test_auc: 0.6631, n_iter: 100, trees: 100 });
     assert.equal(r.kubedask.one_worker.median_s, 14);
-    assert.deepEqual(r.ratios, { lightgbm_over_kubedask: 1.04, sklearn_over_kubedask: 1.43, two_workers_over_one: 1.75 });
+    assert.deepEqual(r.ratios, { lightgbm_over_kubedask: 1.04, sklearn_over_kubedask: 1.43, two_workers_over_one: 1.75, lightgbm_two_threads_over_one: 1.6 });
     assert.deepEqual(r.goals.auc_difference, { kubedask_minus_lightgbm: -0.0002, kubedask_minus_sklearn: -0.0001 });
     assert.deepEqual(r.goals.met, { no_slower_than_lightgbm_at_equal_auc: true, two_workers_at_least_1_7x_one: true });
     assert.deepEqual(r.checks, { same_rows: 'match', same_model_1_and_2_workers: true });
-    assert.deepEqual(r.peers.lightgbm, { status: 'ok', test_auc: 0.6633, n_trees: 100, version: '4.7.0', median_s: 8.3, runs_s: [8.4, 8.2, 8.3] });
+    assert.deepEqual(r.peers.lightgbm, {
+      status: 'ok', test_auc: 0.6633, n_trees: 100, version: '4.7.0', median_s: 8.3, runs_s: [8.4, 8.2, 8.3], one_thread: { median_s: 13.3, runs_s: [13.5, 13.1, 13.3] },
+    });
     assert.equal(r.data.train_rows, 2_400_000);
     const table = gbdtTable(r);
     assert.match(table, /kubedask 2 workers 8\.00 s AUC 0\.6631, 1 worker 14\.00 s \(1\.75x\) \| LightGBM 8\.30 s AUC 0\.6633 \| scikit-learn 11\.40 s/);
+    assert.match(table, /LightGBM 2 threads over 1 1\.6x/);
     assert.match(table, /goals met: no_slower_than_lightgbm_at_equal_auc true, two_workers_at_least_1_7x_one true/);
   });
 
@@ -70,7 +73,7 @@ describe('bench gbdt', () => {
     });
     assert.deepEqual(r.peers.lightgbm, { status: 'not installed', reason: 'lightgbm missing: ModuleNotFoundError' });
     assert.deepEqual(r.peers.sklearn, { status: 'failed', reason: 'no result' });
-    assert.deepEqual(r.ratios, { lightgbm_over_kubedask: null, sklearn_over_kubedask: null, two_workers_over_one: 1.75 });
+    assert.deepEqual(r.ratios, { lightgbm_over_kubedask: null, sklearn_over_kubedask: null, two_workers_over_one: 1.75, lightgbm_two_threads_over_one: null });
     assert.equal(r.goals.met.no_slower_than_lightgbm_at_equal_auc, null);
     assert.equal(r.checks.same_rows, null);
     assert.match(gbdtTable(r), /LightGBM not installed \(lightgbm missing: ModuleNotFoundError\)/);
