@@ -77,7 +77,10 @@ export class ClusterShards implements Shards {
     // wait for their peers queued behind the other's would wait until their first step timed out.
     const turn = (collectiveTurns.get(this.client) ?? Promise.resolve()).then(() => this.runCollective<R>(kernel, params));
     collectiveTurns.set(this.client, turn.catch(() => {}));
-    return turn;
+    const { signal } = this.options;
+    if (!signal) return turn;
+    turn.catch(() => {}); // the abort may win the race
+    return Promise.race([turn, abortedBy(signal)]);
   }
 
   private async runCollective<R>(kernel: string, params: object): Promise<R[]> {
@@ -93,11 +96,12 @@ export class ClusterShards implements Shards {
     const peers = [...byWorker.keys()];
     const shards = peers.map((p) => byWorker.get(p)!);
     const group = newKey('collective');
-    const tasks = peers.map((_, rank) => {
-      const rankParams: CollectiveRank = { group, rank, peers, shards };
-      return this.client.submitWith({ group: kernel.replace(/\W+/g, '-'), stayWithData: true }, builtinFunction(kernel), { ...params, ...rankParams }, ...shards[rank]!.map((i) => this.futures[i]!));
-    });
+    const tasks: Future[] = [];
     try {
+      for (const [rank] of peers.entries()) {
+        const rankParams: CollectiveRank = { group, rank, peers, shards };
+        tasks.push(this.client.submitWith({ group: kernel.replace(/\W+/g, '-'), stayWithData: true }, builtinFunction(kernel), { ...params, ...rankParams }, ...shards[rank]!.map((i) => this.futures[i]!)));
+      }
       return await gatherOrAbort<R>(this.client, tasks, signal);
     } catch (err) {
       if (signal?.aborted) throw err;

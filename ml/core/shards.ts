@@ -47,7 +47,8 @@ export interface Shards {
    * shards, given those shards (in shard order) and `params` with its CollectiveRank, all at
    * once, so they can talk among themselves (a boosting fit's rounds, worker to worker). The
    * results come in rank order. It rejects when the shards cannot be reached so (a shard held
-   * twice) or any task failed, and then only after every task has ended.
+   * twice) or any task failed, and then only after every task has ended (unless the shards'
+   * signal aborted the call).
    */
   collective?<R>(kernel: string, params: object): Promise<R[]>;
 }

@@ -186,9 +186,11 @@ export class Booster {
   /**
    * Grows `count` more iterations; false when early stopping ended the fit first. With early
    * stopping, validationScores then has a score before each iteration and one after the last.
+   * `together: false`: round by round, never by the workers among themselves (the searches'
+   * one iteration at a time, many models at once: one client's collectives take turns).
    */
-  async iterate(count: number): Promise<boolean> {
-    const going = await this.grown(count);
+  async iterate(count: number, options: { together?: boolean } = {}): Promise<boolean> {
+    const going = await this.grown(count, options.together ?? true);
     if (going && this.params.validationFraction > 0) {
       // The score after the last tree, as scikit-learn records it: one more round adds the tree.
       const last = await this.round({ output: 0, gradients: true });
@@ -198,10 +200,10 @@ export class Booster {
   }
 
   /** Grows `count` iterations, in blocks on the workers while that works; false when early stopping ended the fit. */
-  private async grown(count: number): Promise<boolean> {
+  private async grown(count: number, together: boolean): Promise<boolean> {
     for (let done = 0; done < count;) {
       const n = Math.min(BLOCK_ITERATIONS, count - done);
-      const block = this.together ? await this.grownTogether(n) : undefined;
+      const block = together && this.together ? await this.grownTogether(n) : undefined;
       if (!(block ? this.adopt(block) : await this.grownHere(n))) return false;
       done += n;
     }

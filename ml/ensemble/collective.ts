@@ -1,7 +1,8 @@
 // A block of a boosting fit's iterations grown by the workers among themselves (booster.ts):
 // one task on each worker that holds shards, each running the driver's own loop from the
-// driver's snapshot over its shards' states. After each round the workers send one another
-// their shards' histograms (WorkerData.Exchange) and each adds up all of them in shard order,
+// driver's snapshot over its shards' states (the loop on the worker's main thread, the rounds
+// in its task threads). After each round the workers send one another their shards'
+// histograms, one part a shard (WorkerData.Exchange), and each adds up all of them in shard order,
 // as the driver would, so every worker grows the same trees, to the bit; only histograms
 // travel, worker to worker, and no round waits on the driver or the scheduler.
 import { createHash } from 'node:crypto';
@@ -23,6 +24,9 @@ export const growTogether: Kernel = async (params, inputs, context) => {
   if (!c) throw new Error(`${GROW_KERNEL} runs only as a built-in task on a worker`);
   const others = p.peers.map((_, r) => r).filter((r) => r !== p.rank);
   try {
+    // A peer that gave up while this task waited to start: nothing to do.
+    const ended = c.ended(p.group);
+    if (ended) throw new Error(`${GROW_KERNEL}: ${ended}`);
     if (c.address !== p.peers[p.rank]) throw new Error(`${GROW_KERNEL}: rank ${p.rank} was to run on ${p.peers[p.rank]}, not on ${c.address} (its shards moved)`);
     if (inputs.length !== p.shards[p.rank]?.length) throw new Error(`internal: ${GROW_KERNEL} rank ${p.rank} got ${inputs.length} shards, not ${p.shards[p.rank]?.length}`);
     if (!inputs.every((v) => 'native' in v)) throw new Error(`${GROW_KERNEL}: a shard's state is not in this worker's memory (spilled or copied)`);
@@ -46,6 +50,10 @@ class PeerRounds implements RoundShards {
   private step = 0;
   private slowestMs = 0;
   private readonly others: number[];
+  /** The other ranks' shards: whose parts each step waits for. */
+  private readonly theirs: number[];
+  /** Why the last round failed: what a stale state's fallback (mapShard) reports. */
+  private failure: unknown;
 
   constructor(
     private readonly p: CollectiveRank, private readonly states: StoredValue[], private readonly c: Collective,
@@ -53,50 +61,46 @@ class PeerRounds implements RoundShards {
   ) {
     this.nShards = p.shards.reduce((n, s) => n + s.length, 0);
     this.others = p.peers.map((_, r) => r).filter((r) => r !== p.rank);
+    this.theirs = this.others.flatMap((r) => p.shards[r]!);
   }
 
   async sumFloats(name: string, params: unknown): Promise<Float64Array> {
+    try {
+      return await this.round(name, params);
+    } catch (err) {
+      this.failure = err;
+      throw err;
+    }
+  }
+
+  private async round(name: string, params: unknown): Promise<Float64Array> {
     this.signal?.throwIfAborted();
     const started = performance.now();
-    const mine = await Promise.all(this.states.map(async (s) => (await this.c.runPool('ml/map', { kernel: name, params }, [s])).data));
+    // Every local round ends before this rank does (none is ever cut short), failed or not.
+    const ran = await Promise.allSettled(this.states.map(async (s) => (await this.c.runPool('ml/map', { kernel: name, params }, [s])).data));
+    const mine = ran.map((r) => {
+      if (r.status === 'rejected') throw r.reason;
+      return r.value;
+    });
     const step = this.step++;
-    const { group, rank, peers } = this.p;
-    const data = concat(mine);
-    await Promise.all(this.others.map((r) => this.c.send(peers[r]!, { group, step, rank, data })));
+    const { group, rank, shards, peers } = this.p;
+    // One part a shard, each named by its shard's index.
+    await Promise.all(this.others.flatMap((r) => shards[rank]!.map((shard, i) => this.c.send(peers[r]!, { group, step, rank: shard, data: mine[i]! }))));
     const wait = step === 0 ? FIRST_WAIT_MS : Math.max(MIN_WAIT_MS, WAIT_STEPS * this.slowestMs);
-    const theirs = this.others.length > 0 ? await this.c.take(group, step, this.others, wait) : new Map<number, Uint8Array>();
+    const theirs = this.theirs.length > 0 ? await this.c.take(group, step, this.theirs, wait) : new Map<number, Uint8Array>();
     // The first step waits for the peers' tasks to start as well.
     if (step > 0) this.slowestMs = Math.max(this.slowestMs, performance.now() - started);
     const parts: Uint8Array[] = new Array<Uint8Array>(this.nShards);
-    this.p.shards.forEach((indices, r) => {
-      const got = r === rank ? mine : split(theirs.get(r)!, indices.length);
-      indices.forEach((shard, i) => (parts[shard] = got[i]!));
-    });
+    shards[rank]!.forEach((shard, i) => (parts[shard] = mine[i]!));
+    for (const [shard, data] of theirs) parts[shard] = data;
     return sumFloatTree(parts);
   }
 
   mapShard<R>(): Promise<R> {
-    // A stale state (rebuilt after its worker was lost): the driver replays the journal.
-    return Promise.reject(new Error(`${GROW_KERNEL}: a shard's state is not at the block's round`));
+    // What the driver does for a stale state (replay the journal) is the driver's: this rank
+    // fails with why its round did.
+    return Promise.reject(this.failure instanceof Error ? this.failure : new Error(`${GROW_KERNEL}: a shard's state is not at the block's round`));
   }
 
   async release(): Promise<void> {}
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, b) => n + b.byteLength, 0));
-  let at = 0;
-  for (const b of parts) {
-    out.set(b, at);
-    at += b.byteLength;
-  }
-  return out;
-}
-
-/** `count` equal parts of a peer's concatenated results. */
-function split(bytes: Uint8Array, count: number): Uint8Array[] {
-  const size = bytes.byteLength / count;
-  if (!Number.isInteger(size)) throw new Error(`internal: ${bytes.byteLength} bytes from a peer for ${count} shards`);
-  return Array.from({ length: count }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
 }

@@ -121,7 +121,7 @@ abstract class BaseHistGradientBoosting implements OnnxExportable {
   async partialFitShard(shards: Shards, _index: number, meta: ShardsMeta): Promise<void> {
     if (this.running && this.running.shards !== shards) this.reset();
     if (!this.running) this.running = { booster: await this.startBooster(shards, meta, false), shards };
-    await this.running.booster.iterate(1);
+    await this.running.booster.iterate(1, { together: false });
     this.keep(this.running.booster, meta);
   }
 

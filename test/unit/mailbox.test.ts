@@ -23,14 +23,16 @@ describe('Mailbox (a collective\'s parts between workers)', () => {
     const box = new Mailbox();
     const taking = box.take('g', 3, [0], 5_000);
     box.deliver({ group: 'g', step: 0, rank: 0, failed: 'its worker lost a shard' });
-    await assert.rejects(taking, (err: Error) => err instanceof ExchangeError && /rank 0 failed: its worker lost a shard/.test(err.message));
+    await assert.rejects(taking, (err: Error) => err instanceof ExchangeError && /the task of rank 0 failed: its worker lost a shard/.test(err.message));
     await assert.rejects(box.take('g', 4, [0], 5_000), /rank 0 failed/);
+    assert.match(box.ended('g') ?? '', /rank 0 failed/, 'a task that starts late sees it at once');
+    assert.equal(box.ended('other'), undefined);
   });
 
   it('a take times out naming the ranks whose parts did not come', async () => {
     const box = new Mailbox();
     box.deliver({ group: 'g', step: 0, rank: 1, data: bytes(1) });
-    await assert.rejects(box.take('g', 0, [1, 2, 3], 30), /no part of step 0 from rank 2, 3 within 30 ms/);
+    await assert.rejects(box.take('g', 0, [1, 2, 3], 30), /part 2, 3 of step 0 did not come within 30 ms/);
   });
 
   it('rejects a take when its signal aborts (the task interrupted)', async () => {
@@ -52,13 +54,14 @@ describe('Mailbox (a collective\'s parts between workers)', () => {
     box.deliver({ group: 'g', step: 1, rank: 1, data: bytes(4) });
     assert.equal(box.heldBytes, 0, 'a late part is not held');
     await assert.rejects(box.take('g', 1, [1], 5_000), /closed/);
+    assert.match(box.ended('g') ?? '', /closed/);
   });
 
   it('refuses a part past its byte budget, or one that came twice', () => {
     const box = new Mailbox({ maxBytes: 4 });
     box.deliver({ group: 'g', step: 0, rank: 1, data: bytes(1, 2, 3) });
     assert.throws(() => box.deliver({ group: 'h', step: 0, rank: 1, data: bytes(1, 2) }), /2-byte part would pass this worker's 4-byte budget/);
-    assert.throws(() => box.deliver({ group: 'g', step: 0, rank: 1, data: bytes(9) }), /step 0 from rank 1 arrived twice/);
+    assert.throws(() => box.deliver({ group: 'g', step: 0, rank: 1, data: bytes(9) }), /part 1 of step 0 arrived twice/);
     assert.equal(box.heldBytes, 3);
   });
 

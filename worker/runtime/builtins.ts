@@ -32,8 +32,10 @@ export interface Collective {
   address: string;
   /** Hands a part to the worker at `address`, whose task of part.group takes it (mailbox.ts). */
   send(address: string, part: ExchangePart): Promise<void>;
-  /** The parts of `step` from each of `ranks` (Mailbox.take), or the group's failure. */
+  /** Parts `ranks` of `step` (Mailbox.take), or the group's failure. */
   take(group: string, step: number, ranks: readonly number[], timeoutMs: number): Promise<Map<number, Uint8Array>>;
+  /** Why the group has ended here (a peer failed), or undefined: a task that starts late stops at once. */
+  ended(group: string): string | undefined;
   /** This worker's task of the group has ended: parts still held or coming are dropped. */
   close(group: string): void;
   /** Runs pool kernel `name` in a task thread on `inputs`, as a task of its own would, and gives its result (it runs to its end even if the task is interrupted). */

@@ -7,6 +7,7 @@
 export interface ExchangePart {
   group: string;
   step: number;
+  /** Which part of the step this is (a boosting fit: a shard's index); with `failed`, the sender's rank. */
   rank: number;
   data?: Uint8Array;
   /** The sender's task failed: the group ends (every take rejects with this). */
@@ -59,17 +60,17 @@ export class Mailbox {
 
   /** A part from a peer. Throws when it would pass the byte budget or repeats one held. */
   deliver(part: ExchangePart): void {
-    if (this.closed.has(part.group)) return;
     this.expire();
+    if (this.closed.has(part.group)) return;
     const g = this.group(part.group);
     if (part.failed !== undefined) {
-      g.failed ??= `rank ${part.rank} failed: ${part.failed}`;
+      g.failed ??= `the task of rank ${part.rank} failed: ${part.failed}`;
       this.settle(g);
       return;
     }
     const data = part.data ?? new Uint8Array(0);
     const id = `${part.step}/${part.rank}`;
-    if (g.parts.has(id)) throw new ExchangeError(`collective ${part.group}: step ${part.step} from rank ${part.rank} arrived twice`);
+    if (g.parts.has(id)) throw new ExchangeError(`collective ${part.group}: part ${part.rank} of step ${part.step} arrived twice`);
     if (this.bytes + data.byteLength > this.options.maxBytes) {
       throw new ExchangeError(`collective ${part.group}: a ${data.byteLength}-byte part would pass this worker's ${this.options.maxBytes}-byte budget for parts not yet taken`);
     }
@@ -79,17 +80,19 @@ export class Mailbox {
   }
 
   /**
-   * The parts of `step` from each of `ranks`, once all have arrived. Rejects when the group
+   * Parts `ranks` of `step`, once all have arrived. Rejects when the group
    * fails (a peer said so), when they have not all come within `timeoutMs`, or on `signal`.
    */
   take(group: string, step: number, ranks: readonly number[], timeoutMs: number, signal?: AbortSignal): Promise<Map<number, Uint8Array>> {
-    if (this.closed.has(group)) return Promise.reject(new ExchangeError(`collective ${group} is closed`));
+    this.expire();
+    const ended = this.ended(group);
+    if (ended) return Promise.reject(new ExchangeError(ended));
     const g = this.group(group);
     if (g.waiter) return Promise.reject(new ExchangeError(`collective ${group}: two takes at once`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         const missing = ranks.filter((r) => !g.parts.has(`${step}/${r}`));
-        end(new ExchangeError(`collective ${group}: no part of step ${step} from rank ${missing.join(', ')} within ${timeoutMs} ms`));
+        end(new ExchangeError(`collective ${group}: part ${missing.join(', ')} of step ${step} did not come within ${timeoutMs} ms`));
       }, timeoutMs);
       const onAbort = (): void => end(signal?.reason instanceof Error ? signal.reason : new ExchangeError(`collective ${group}: interrupted`));
       const end = (err: Error | undefined, parts?: Map<number, Uint8Array>): void => {
@@ -106,6 +109,12 @@ export class Mailbox {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.settle(g);
     });
+  }
+
+  /** Why the group has ended here (a peer failed, or it was closed), or undefined while it has not. */
+  ended(group: string): string | undefined {
+    if (this.closed.has(group)) return `collective ${group} is closed`;
+    return this.groups.get(group)?.failed;
   }
 
   /** The group's task ended: what it did not take goes, and later parts are dropped. */

@@ -510,6 +510,7 @@ class WorkerProcess {
         ? Promise.resolve(this.mailbox.deliver(part))
         : this.peers.exchange(address, part, COLLECTIVE_SEND_TIMEOUT_MS)),
       take: (group, step, ranks, timeoutMs) => this.mailbox.take(group, step, ranks, timeoutMs, signal),
+      ended: (group) => this.mailbox.ended(group),
       close: (group) => this.mailbox.close(group),
       runPool: (name, params, inputs) => this.runPoolKernel(key, signal, name, params, inputs),
     };
