@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs every compiled test (dist/test/**/*.test.js) with Node's test runner, plus the check
-// that protocol/generated matches proto/. Pass paths or a --test-name-pattern to narrow.
+// Runs every compiled test (dist/test/**/*.test.js) with Node's test runner, plus the checks
+// that protocol/generated matches proto/ (and the CRDs, and the WebAssembly module its C source). Pass paths or a --test-name-pattern to narrow.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -10,6 +10,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const drift = spawnSync(process.execPath, [join(root, 'scripts', 'gen-proto.mjs'), '--check'], { stdio: 'inherit' });
 if (drift.status !== 0) process.exit(drift.status ?? 1);
 if (spawnSync(process.execPath, [join(root, 'scripts', 'gen-crds.mjs'), '--check'], { stdio: 'inherit' }).status !== 0) process.exit(1);
+// The committed WebAssembly module against its C source, where clang and llvm-objdump are (neither is needed otherwise).
+const hasTool = (name) => spawnSync(name, ['--version']).status === 0;
+if (hasTool('clang') && hasTool('llvm-objdump') && spawnSync(process.execPath, [join(root, 'scripts', 'build-wasm.mjs'), '--check'], { stdio: 'inherit' }).status !== 0) process.exit(1);
 
 function find(dir) {
   return readdirSync(dir).flatMap((name) => {

@@ -14,6 +14,8 @@ export interface Shard {
   readonly x: Matrix;
   /** The target per row (a classifier's: the class index into the estimator's `classes`). */
   readonly y?: Float64Array;
+  /** The shared WebAssembly.Memory whose buffer holds it, when it was made in one (a boosting state). */
+  readonly memory?: WebAssembly.Memory;
 }
 
 /** What `Shards.sum` can add up: numbers, arrays of them, or records of those (same shape in every shard). */

@@ -8,12 +8,25 @@ import type { Shard } from './matrix.js';
 const HEADER = 4;
 const MAGIC = 0x6b64_5348; // "kdSH"
 
-/** A new shard of `rows` x `cols` (and a target when `withY`) over a fresh SharedArrayBuffer, zeroed. */
-export function allocShard(rows: number, cols: number, withY: boolean): Shard {
+/** Bytes a WebAssembly (wasm32) memory holds at most. */
+const WASM_MAX_BYTES = 2 ** 32 - 2 ** 16;
+
+/**
+ * A new shard of `rows` x `cols` (and a target when `withY`) over a fresh SharedArrayBuffer,
+ * zeroed. `wasm`: the buffer is a shared WebAssembly.Memory's, from its first byte (when it fits
+ * in one), so WebAssembly can run over it in place.
+ */
+export function allocShard(rows: number, cols: number, withY: boolean, options: { wasm?: boolean } = {}): Shard {
   const length = HEADER + rows * cols + (withY ? rows : 0);
-  const all = new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
+  const bytes = length * Float64Array.BYTES_PER_ELEMENT;
+  let memory: WebAssembly.Memory | undefined;
+  if (options.wasm && bytes <= WASM_MAX_BYTES) {
+    const pages = Math.ceil(bytes / 65536);
+    memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  }
+  const all = new Float64Array(memory?.buffer ?? new SharedArrayBuffer(bytes), 0, length);
   all.set([MAGIC, rows, cols, withY ? 1 : 0]);
-  return viewShard(all);
+  return viewShard(all, memory);
 }
 
 /** The whole buffer of a shard made by allocShard (or shardFromBytes), as bytes, not copied. */
@@ -41,12 +54,12 @@ export function shardFromBytes(bytes: Uint8Array): Shard {
   return viewShard(floats);
 }
 
-function viewShard(all: Float64Array): Shard {
+function viewShard(all: Float64Array, memory?: WebAssembly.Memory): Shard {
   const [magic, rows, cols, hasY] = all;
   if (magic !== MAGIC || !Number.isInteger(rows) || !Number.isInteger(cols)) throw new TypeError('not a shard: bad header');
   const n = rows! * cols!;
   const expected = HEADER + n + (hasY ? rows! : 0);
   if (all.length !== expected) throw new TypeError(`not a shard: ${all.length} values where the header says ${expected}`);
   const x = { rows: rows!, cols: cols!, data: all.subarray(HEADER, HEADER + n) };
-  return hasY ? { x, y: all.subarray(HEADER + n) } : { x };
+  return { x, ...(hasY ? { y: all.subarray(HEADER + n) } : {}), ...(memory ? { memory } : {}) };
 }

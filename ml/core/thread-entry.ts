@@ -2,6 +2,7 @@
 // handed (a view of the worker's SharedArrayBuffer: read in place, never copied).
 import { runShardKernel } from '../kernels/registry.js';
 import { shardFromBytes } from './shared-shard.js';
+import { memoryOf } from '../../worker/runtime/shared-memory.js';
 
 export interface ShardTask {
   kernel: string;
@@ -9,5 +10,7 @@ export interface ShardTask {
 }
 
 export function runShardTask(task: ShardTask, bytes: Uint8Array): unknown {
-  return runShardKernel(task.kernel, task.params, shardFromBytes(bytes));
+  const shard = shardFromBytes(bytes);
+  const memory = memoryOf(bytes.buffer);
+  return runShardKernel(task.kernel, task.params, memory ? { ...shard, memory } : shard);
 }

@@ -43,7 +43,11 @@ export const poolKernels: PoolKernelFamily = {
     exportName: runShardTask.name,
     // A shard is passed as is (shared); one fetched from a peer arrives as bytes, is copied
     // into shared memory once and kept so (adopt); one read back from disk, once per task.
-    threadInput: (value) => ({ encoding: Encoding.ENCODING_BYTES, data: shardBytes(storedShard(value)) }),
+    // A boosting state made in a WebAssembly.Memory takes it along (its rounds run WebAssembly on it).
+    threadInput: (value) => {
+      const shard = storedShard(value);
+      return { encoding: Encoding.ENCODING_BYTES, data: shardBytes(shard), ...(shard.memory ? { memory: shard.memory } : {}) };
+    },
     adopt: (value) => nativeShard(shardFromBytes(value.data)),
   },
 };

@@ -6,8 +6,7 @@
 import type { Shard } from '../core/matrix.js';
 import { gradients, lossSum } from './losses.js';
 import { naturalOrder, resetState, view, type State } from './state.js';
-import { buildLoop, partitionRows } from './hist-loops.js';
-import { binOffsets } from './split.js';
+import { buildLoop, partitionRows, type BuildLoop } from './hist-loops.js';
 
 /** A node split as the driver decided it, in its node ids. */
 export interface NodeSplit {
@@ -68,8 +67,8 @@ const IN_PROGRESS = -1;
 function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
   const step = s.meta[1]!;
   s.meta[1] = IN_PROGRESS;
-  const { offsets, total } = binOffsets(s.nonMissing);
-  const build = buildLoop(offsets);
+  const { total } = s;
+  const build = s.loops ? wasmBuild(s, r.output) : buildLoop(s.offsets);
   const built = (r.root ? 1 : 0) + (r.splits?.length ?? 0);
   const out = new Float64Array(histograms ? 2 + built * total * 3 : 0);
   if (r.apply) applyTree(s, r.apply);
@@ -102,8 +101,14 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
     if (split.left >= s.maxNodes || split.right >= s.maxNodes) throw new Error(`internal: node ${Math.max(split.left, split.right)} past the state's ${s.maxNodes} node slots`);
     const start = s.nodeStart[split.node]!;
     const end = s.nodeEnd[split.node]!;
-    if (scratch.length < end - start) scratch = new Uint32Array(end - start);
-    const l = partitionRows(s.trainRows, start, end, s.binned, s.p, split.feature, leftTest(s, split), scratch);
+    let l: number;
+    if (s.loops) {
+      s.goes.set(leftTest(s, split));
+      l = s.loops.partition(s.at.trainRows, start, end, s.at.binned, s.p, split.feature, s.at.goes, s.at.scratch);
+    } else {
+      if (scratch.length < end - start) scratch = new Uint32Array(end - start);
+      l = partitionRows(s.trainRows, start, end, s.binned, s.p, split.feature, leftTest(s, split), scratch);
+    }
     s.nodeStart[split.left] = start;
     s.nodeEnd[split.left] = l;
     s.nodeStart[split.right] = l;
@@ -120,6 +125,22 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
 }
 
 let scratch = new Uint32Array(0);
+
+/**
+ * The histogram loop in WebAssembly, as a BuildLoop: it fills the state's own histogram (in its
+ * memory) and copies it out. Called with the state's rows and output gradients only.
+ */
+function wasmBuild(s: State, output: number): BuildLoop {
+  const { total, at, loops } = s;
+  const [g, h] = [at.g + output * s.n * 8, at.h + output * s.n * 8];
+  return (_rows, start, end, _binned, _g, _h, hg, hh, hc) => {
+    s.hist.fill(0);
+    loops!.build(at.trainRows, start, end, at.binned, s.p, at.offsets, g, h, at.hist, at.hist + total * 8, at.hist + 2 * total * 8);
+    hg.set(s.hist.subarray(0, total));
+    hh.set(s.hist.subarray(total, 2 * total));
+    hc.set(s.hist.subarray(2 * total));
+  };
+}
 
 /** goes[bin]: whether a row in that bin of the split's feature goes left. */
 function leftTest(s: State, split: NodeSplit): Uint8Array {

@@ -5,10 +5,15 @@
 // rounds applied (`step`): a round for another step finds the state stale (a copy made before
 // the last rounds, or built again after its worker was lost) and the fit replays its journal.
 // A round in progress marks it -1, so one cut short (its task cancelled) is stale too.
+// It is made in a shared WebAssembly.Memory, with room for what the round's WebAssembly loops
+// write besides the state (wasm-loops.ts): a state without its memory (a copy) runs the
+// JavaScript loops.
 import { allocShard } from '../core/shared-shard.js';
 import type { Shard } from '../core/matrix.js';
 import { binOf, binCount, type FeatureBins } from './binning.js';
 import { LOSS_BY_CODE, LOSS_CODES, type LossKind } from './losses.js';
+import { binOffsets } from './split.js';
+import { wasmLoops, type WasmLoops } from './wasm-loops.js';
 
 const MAGIC = 0x6b64_4742; // "kdGB"
 /** Float64 slots before the baseline: magic, step, rows, training rows, validation rows, features, outputs, node slots, loss. */
@@ -52,6 +57,17 @@ export interface State {
   valRows: Uint32Array;
   /** Row-major: row r's bin of feature f at r * p + f. */
   binned: Uint8Array;
+  /** Each feature's first slot in a histogram (split.ts binOffsets), and the slots in all. */
+  offsets: Int32Array;
+  total: number;
+  /** Room a round works in: the rows a split sends right, the bins that go left, a histogram (3 x total). */
+  scratch: Uint32Array;
+  goes: Uint8Array;
+  hist: Float64Array;
+  /** The WebAssembly loops over this state's memory; undefined for a state without one (a copy). */
+  loops?: WasmLoops;
+  /** Byte offsets of the regions in the memory, for the loops. */
+  at: Record<'g' | 'h' | 'trainRows' | 'binned' | 'offsets' | 'scratch' | 'goes' | 'hist', number>;
 }
 
 /** A uniform [0, 1) draw for row `row` of partition `partition`, the same wherever it runs. */
@@ -72,11 +88,12 @@ export function heldOut(seed: number, partition: number, row: number, fraction: 
   return fraction > 0 && rowUniform(seed, partition, row, VALIDATION_STREAM) < fraction;
 }
 
-function layout(n: number, nTrain: number, nVal: number, p: number, k: number, maxNodes: number) {
+function layout(n: number, nTrain: number, nVal: number, p: number, k: number, maxNodes: number, total: number) {
   const words = (bytes: number) => Math.ceil(bytes / 8);
   const sizes = {
     meta: META + k, F: k * n, g: k * n, h: k * n, y: n, nonMissing: words(4 * p), nodes: words(8 * maxNodes),
     trainRows: words(4 * nTrain), valRows: words(4 * nVal), binned: words(n * p),
+    offsets: words(4 * p), scratch: words(4 * nTrain), goes: words(256), hist: 3 * total,
   };
   let at = 0;
   const offsets = {} as Record<keyof typeof sizes, number>;
@@ -101,11 +118,13 @@ export function initState(params: InitParams, shard: Shard, partition: number): 
     }
   }
   const k = params.outputs;
-  const { length } = layout(n, n - nVal, nVal, p, k, params.maxNodes);
-  const out = allocShard(1, length, false);
+  const { total } = binOffsets(params.bins.map(binCount));
+  const { length } = layout(n, n - nVal, nVal, p, k, params.maxNodes, total);
+  const out = allocShard(1, length, false, { wasm: true });
   out.x.data.set([MAGIC, 0, n, n - nVal, nVal, p, k, params.maxNodes, LOSS_CODES[params.loss], ...params.baseline]);
   const s = view(out);
   params.bins.forEach((b, f) => { s.nonMissing[f] = binCount(b); });
+  s.offsets.set(binOffsets(s.nonMissing).offsets);
   for (let r = 0; r < n; r++) for (let f = 0; f < p; f++) s.binned[r * p + f] = binOf(params.bins[f]!, data[r * p + f]!);
   s.y.set(shard.y);
   let v = 0;
@@ -145,10 +164,14 @@ export function view(shard: Shard): State {
   const all = shard.x.data;
   if (all[0] !== MAGIC) throw new Error('internal: not a boosting state');
   const [n, nTrain, nVal, p, k, maxNodes, loss] = Array.from(all.subarray(2, META));
-  const { offsets } = layout(n!, nTrain!, nVal!, p!, k!, maxNodes!);
+  const nonMissing = new Int32Array(all.buffer, all.byteOffset + layout(n!, nTrain!, nVal!, p!, k!, maxNodes!, 0).offsets.nonMissing * 8, p!);
+  const { total } = binOffsets(nonMissing);
+  const { offsets } = layout(n!, nTrain!, nVal!, p!, k!, maxNodes!, total);
   const f64 = (at: number, len: number) => all.subarray(at, at + len);
   const bytes = (at: number) => all.byteOffset + at * 8;
   const buffer = all.buffer;
+  // The loops address the memory from its first byte: only a state that is its memory's own.
+  const loops = shard.memory && shard.memory.buffer === buffer ? wasmLoops(shard.memory) : undefined;
   return {
     meta: all.subarray(0, META), n: n!, nTrain: nTrain!, nVal: nVal!, p: p!, k: k!, maxNodes: maxNodes!, loss: LOSS_BY_CODE[loss!]!,
     baseline: f64(META, k!),
@@ -159,5 +182,14 @@ export function view(shard: Shard): State {
     trainRows: new Uint32Array(buffer, bytes(offsets.trainRows), nTrain!),
     valRows: new Uint32Array(buffer, bytes(offsets.valRows), nVal!),
     binned: new Uint8Array(buffer, bytes(offsets.binned), n! * p!),
+    offsets: new Int32Array(buffer, bytes(offsets.offsets), p!), total,
+    scratch: new Uint32Array(buffer, bytes(offsets.scratch), nTrain!),
+    goes: new Uint8Array(buffer, bytes(offsets.goes), 256),
+    hist: f64(offsets.hist, 3 * total),
+    ...(loops ? { loops } : {}),
+    at: {
+      g: bytes(offsets.g), h: bytes(offsets.h), trainRows: bytes(offsets.trainRows), binned: bytes(offsets.binned), offsets: bytes(offsets.offsets),
+      scratch: bytes(offsets.scratch), goes: bytes(offsets.goes), hist: bytes(offsets.hist),
+    },
   };
 }

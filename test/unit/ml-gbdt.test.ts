@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ml } from '../../index.js';
-import { allocShard } from '../../ml/core/shared-shard.js';
+import { allocShard, shardBytes, shardFromBytes } from '../../ml/core/shared-shard.js';
 import { binOf, categoriesOf, numericEdges, type FeatureBins } from '../../ml/ensemble/binning.js';
 import { shouldStop } from '../../ml/ensemble/booster.js';
 import { rawScores } from '../../ml/ensemble/ensemble.js';
@@ -215,6 +215,49 @@ describe('boosting: a tree\'s first round', () => {
     // The leaf values went to the rows that were in the leaves.
     const left = new Set(inOrder.filter((r) => s.binned[r * 2]! <= 15));
     for (const r of inOrder) assert.equal(s.F[r], -0.8 + (left.has(r) ? 0.5 : -0.5));
+  });
+});
+
+describe('boosting: the rounds\' loops in WebAssembly', () => {
+  it('a state made in its own WebAssembly memory runs them, a copy the JavaScript loops: the same results to the bit', () => {
+    const rnd = random(23);
+    const n = 3_000;
+    const shard = allocShard(n, 3, true);
+    for (let r = 0; r < n; r++) {
+      shard.x.data.set([rnd(), rnd() < 0.1 ? NaN : rnd() * 5, Math.floor(rnd() * 6)], r * 3);
+      shard.y![r] = rnd() < 0.3 ? 1 : 0;
+    }
+    const column = (f: number) => Float64Array.from({ length: n }, (_, r) => shard.x.data[r * 3 + f]!);
+    const bins: FeatureBins[] = [
+      { kind: 'numeric', edges: numericEdges(column(0), 255) }, { kind: 'numeric', edges: numericEdges(column(1), 40) },
+      { kind: 'categorical', categories: categoriesOf(column(2), 'c', 255) },
+    ];
+    const init: InitParams = { bins, loss: 'binary', outputs: 1, baseline: [-0.8], validationFraction: 0.1, seed: 3, maxNodes: 20 };
+    const wasm = runDeriveKernel('gbdt/init', init, shard, 0);
+    const js = shardFromBytes(new Uint8Array(shardBytes(wasm)));
+    assert.ok(wasm.memory && view(wasm).loops, 'the state is its memory\'s, with the loops');
+    assert.equal(js.memory, undefined);
+    assert.equal(view(js).loops, undefined, 'a copy has none');
+    const splits = [
+      { node: 0, feature: 0, bin: 100, leftBins: [], missingLeft: false, left: 1, right: 2, build: 0 },
+      { node: 1, feature: 1, bin: 12, leftBins: [], missingLeft: true, left: 3, right: 4, build: 1 },
+      { node: 2, feature: 2, bin: 0, leftBins: [1, 4], missingLeft: false, left: 5, right: 6, build: 0 },
+    ];
+    const rounds: object[] = [
+      { step: 0, output: 0, root: true, gradients: true },
+      { step: 1, output: 0, splits: splits.slice(0, 1) },
+      { step: 2, output: 0, splits: splits.slice(1) },
+      { step: 3, output: 0, root: true, gradients: true, apply: { output: 0, splits, leaves: [[3, 0.25], [4, -0.5], [5, 0.125], [6, -0.0625]] } },
+      { step: 4, output: 0, splits: splits.slice(0, 1) },
+    ];
+    for (const params of rounds) {
+      const [a, b] = [wasm, js].map((state) => runShardKernel('gbdt/round', params, state) as Uint8Array);
+      assert.ok(a!.byteLength > 16 && Buffer.from(a!).equals(Buffer.from(b!)), `round ${JSON.stringify(params).slice(0, 60)}: the same histograms`);
+    }
+    const [sw, sj] = [view(wasm), view(js)];
+    for (const region of ['trainRows', 'F', 'g', 'h', 'nodeStart', 'nodeEnd', 'meta'] as const) {
+      assert.deepEqual(Array.from(sw[region]), Array.from(sj[region]), region);
+    }
   });
 });
 

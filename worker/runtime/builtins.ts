@@ -55,7 +55,8 @@ export type KernelFamily = Readonly<Record<string, Kernel>>;
 export interface PoolKernel {
   moduleUrl: string;
   exportName: string;
-  threadInput(value: StoredValue): EncodedValue;
+  /** `memory`: the shared WebAssembly.Memory the bytes view, to go along (see shared-memory.ts). */
+  threadInput(value: StoredValue): EncodedValue & { memory?: WebAssembly.Memory };
   /**
    * The native form of an input that arrived as bytes (fetched from a peer, read back from
    * disk): decoded once, and kept so in the store while in memory, so later tasks pass it on

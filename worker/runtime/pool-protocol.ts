@@ -40,7 +40,8 @@ export interface ThreadTask {
   def?: ThreadFunction;
   args: WireArg[];
   /** Encoded values of the dependencies named by args. */
-  deps: Array<[key: string, encoding: number, data: Uint8Array]>;
+  /** memory: the shared WebAssembly.Memory whose buffer `data` views, when it has one (shared-memory.ts). */
+  deps: Array<[key: string, encoding: number, data: Uint8Array, memory?: WebAssembly.Memory]>;
 }
 
 export interface ThreadErrorInfo {

@@ -20,7 +20,7 @@ export interface PoolTask {
   fn: TaskFunction;
   args: WireArg[];
   /** Encoded values of the dependencies named by args (copied to the thread). */
-  deps: Array<[key: string, encoding: number, data: Uint8Array]>;
+  deps: Array<[key: string, encoding: number, data: Uint8Array, memory?: WebAssembly.Memory]>;
 }
 
 /** `thread`: the slot (0 .. nthreads-1) whose thread ran it; -1 when no thread did. */

@@ -16,6 +16,7 @@ import { compileFunction, type Fn } from './compile-function.js';
 import { loadAdapter, type ThreadAdapter } from './thread-adapters.js';
 import { TaskOutput } from './task-output.js';
 import type { FromThread, ThreadData, ThreadErrorInfo, ThreadFunction, ThreadResult, ThreadTask, ToThread } from './pool-protocol.js';
+import { registerMemory } from './shared-memory.js';
 
 
 const port = parentPort!;
@@ -212,6 +213,7 @@ function decodeArgs(task: ThreadTask, adapter: ThreadAdapter | undefined): unkno
     if (decoded.has(key)) return decoded.get(key);
     const dep = task.deps.find((d) => d[0] === key);
     if (!dep) throw new Error(`dependency ${key} of ${task.key} was not provided`);
+    if (dep[3]) registerMemory(dep[3]);
     const value = decode({ encoding: dep[1], data: dep[2] });
     decoded.set(key, value);
     return value;

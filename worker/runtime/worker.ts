@@ -522,9 +522,9 @@ class WorkerProcess {
     const kernel = await resolvePoolKernel(name);
     if (!kernel) throw new UnknownKernelError(key, name);
     const poolKey = `${key}#${++this.poolSeq}`;
-    const deps = inputs.map((value, i): [string, number, Uint8Array] => {
+    const deps = inputs.map((value, i): [string, number, Uint8Array, WebAssembly.Memory?] => {
       const input = kernel.threadInput(value);
-      return [`${poolKey}/${i}`, input.encoding, input.data];
+      return input.memory ? [`${poolKey}/${i}`, input.encoding, input.data, input.memory] : [`${poolKey}/${i}`, input.encoding, input.data];
     });
     const args: WireArg[] = [encodeValue(params), ...deps.map(([k]) => ({ key: k }))];
     const fn: TaskFunction = { id: `builtin:${name}`, name, builtin: name, builtinUrl: kernel.moduleUrl, export: kernel.exportName };
@@ -553,7 +553,7 @@ class WorkerProcess {
    * Undefined when the run was interrupted meanwhile.
    */
   private async runPooled(key: string, name: string, kernel: PoolKernel, spec: Spec, current: () => boolean): Promise<TaskOutcome | undefined> {
-    const deps: Array<[string, number, Uint8Array]> = [];
+    const deps: Array<[string, number, Uint8Array, WebAssembly.Memory?]> = [];
     try {
       for (const dep of spec.dependencies ?? []) {
         let value = await this.store.getStored(dep).catch(() => undefined);
@@ -564,7 +564,7 @@ class WorkerProcess {
           value = { encoding: native.encoding, native: native.native };
         }
         const input = kernel.threadInput(value);
-        deps.push([dep, input.encoding, input.data]);
+        deps.push(input.memory ? [dep, input.encoding, input.data, input.memory] : [dep, input.encoding, input.data]);
       }
     } catch (err) {
       return failure(err instanceof Error ? err : new Error(String(err)));
