@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Compiles ml/ensemble/wasm/hist-loops.c to WebAssembly with clang (apt install clang lld) and
+// Compiles ml/ensemble/wasm/hist-loops.c to WebAssembly with clang (apt install clang lld llvm) and
 // writes ml/ensemble/hist-loops-wasm.ts, the module as base64, committed (clang is not needed to
 // build or test). `--check` compiles it again and fails when the committed module differs (with
 // the clang version it was built with; another version may emit other bytes, and is skipped).
 // The module imports its memory (shared, up to 4 GiB) and must use no stack, globals or data:
 // its memory is all a boosting state.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ const source = join(root, 'ml', 'ensemble', 'wasm', 'hist-loops.c');
 const target = join(root, 'ml', 'ensemble', 'hist-loops-wasm.ts');
 const check = process.argv.includes('--check');
 const clang = execFileSync('clang', ['--version'], { encoding: 'utf8' }).split('\n')[0].trim();
-const builtWith = /^\/\/ clang: (.*)$/m.exec(readFileSync(target, 'utf8'))?.[1];
+const builtWith = existsSync(target) ? /^\/\/ clang: (.*)$/m.exec(readFileSync(target, 'utf8'))?.[1] : undefined;
 if (check && builtWith !== clang) {
   console.log(`build-wasm --check: skipped (${target} was built with ${builtWith}, this is ${clang})`);
   process.exit(0);

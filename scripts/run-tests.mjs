@@ -10,9 +10,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const drift = spawnSync(process.execPath, [join(root, 'scripts', 'gen-proto.mjs'), '--check'], { stdio: 'inherit' });
 if (drift.status !== 0) process.exit(drift.status ?? 1);
 if (spawnSync(process.execPath, [join(root, 'scripts', 'gen-crds.mjs'), '--check'], { stdio: 'inherit' }).status !== 0) process.exit(1);
-// The committed WebAssembly module against its C source, where clang and llvm-objdump are (neither is needed otherwise).
+// The committed WebAssembly module against its C source, where clang, wasm-ld and llvm-objdump are (none is needed otherwise).
 const hasTool = (name) => spawnSync(name, ['--version']).status === 0;
-if (hasTool('clang') && hasTool('llvm-objdump') && spawnSync(process.execPath, [join(root, 'scripts', 'build-wasm.mjs'), '--check'], { stdio: 'inherit' }).status !== 0) process.exit(1);
+if (hasTool('clang') && hasTool('wasm-ld') && hasTool('llvm-objdump') && spawnSync(process.execPath, [join(root, 'scripts', 'build-wasm.mjs'), '--check'], { stdio: 'inherit' }).status !== 0) process.exit(1);
 
 function find(dir) {
   return readdirSync(dir).flatMap((name) => {

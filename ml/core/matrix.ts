@@ -1,5 +1,6 @@
 // The numeric view of a partition that fitting kernels read. On a worker the buffers are
 // SharedArrayBuffers, so the task pool's threads read a partition without copying it.
+import type { SharedMemory } from '../../worker/runtime/shared-memory.js';
 
 /** A partition's feature columns as one row-major Float64 matrix; nulls are NaN. */
 export interface Matrix {
@@ -15,7 +16,7 @@ export interface Shard {
   /** The target per row (a classifier's: the class index into the estimator's `classes`). */
   readonly y?: Float64Array;
   /** The shared WebAssembly.Memory whose buffer holds it, when it was made in one (a boosting state). */
-  readonly memory?: WebAssembly.Memory;
+  readonly memory?: SharedMemory;
 }
 
 /** What `Shards.sum` can add up: numbers, arrays of them, or records of those (same shape in every shard). */

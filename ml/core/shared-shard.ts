@@ -3,6 +3,7 @@
 // they read the partition where it is instead of a copy; the same bytes, copied out, are what a
 // peer fetches or a spill writes, and they read back into a shard unchanged.
 import type { Shard } from './matrix.js';
+import type { SharedMemory } from '../../worker/runtime/shared-memory.js';
 
 /** Float64 slots of the header: [MAGIC, rows, cols, hasY]. */
 const HEADER = 4;
@@ -22,7 +23,11 @@ export function allocShard(rows: number, cols: number, withY: boolean, options: 
   let memory: WebAssembly.Memory | undefined;
   if (options.wasm && bytes <= WASM_MAX_BYTES) {
     const pages = Math.ceil(bytes / 65536);
-    memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    try {
+      memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    } catch {
+      // Out of address space (each shared memory reserves ~10 GiB of it): a plain buffer does.
+    }
   }
   const all = new Float64Array(memory?.buffer ?? new SharedArrayBuffer(bytes), 0, length);
   all.set([MAGIC, rows, cols, withY ? 1 : 0]);
@@ -54,7 +59,7 @@ export function shardFromBytes(bytes: Uint8Array): Shard {
   return viewShard(floats);
 }
 
-function viewShard(all: Float64Array, memory?: WebAssembly.Memory): Shard {
+function viewShard(all: Float64Array, memory?: SharedMemory): Shard {
   const [magic, rows, cols, hasY] = all;
   if (magic !== MAGIC || !Number.isInteger(rows) || !Number.isInteger(cols)) throw new TypeError('not a shard: bad header');
   const n = rows! * cols!;

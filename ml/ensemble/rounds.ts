@@ -68,7 +68,8 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
   const step = s.meta[1]!;
   s.meta[1] = IN_PROGRESS;
   const { total } = s;
-  const build = s.loops ? wasmBuild(s, r.output) : buildLoop(s.offsets);
+  // A copy of the offsets: a cached loop may keep them, and with them the state's buffer.
+  const build = s.loops ? wasmBuild(s, r.output) : buildLoop(Int32Array.from(s.offsets));
   const built = (r.root ? 1 : 0) + (r.splits?.length ?? 0);
   const out = new Float64Array(histograms ? 2 + built * total * 3 : 0);
   if (r.apply) applyTree(s, r.apply);
@@ -79,6 +80,8 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
       out[1] = s.nVal;
     }
   }
+  // Checked: the WebAssembly loops would read a neighbouring region of the state, not fail.
+  if (!(Number.isInteger(r.output) && r.output >= 0 && r.output < s.k)) throw new Error(`internal: output ${r.output} of a state with ${s.k}`);
   const g = s.g.subarray(r.output * s.n, (r.output + 1) * s.n);
   const h = s.h.subarray(r.output * s.n, (r.output + 1) * s.n);
   // Each histogram: three blocks of `total` (split.ts); a replay builds none.
@@ -98,7 +101,8 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
     }
   }
   for (const split of r.splits ?? []) {
-    if (split.left >= s.maxNodes || split.right >= s.maxNodes) throw new Error(`internal: node ${Math.max(split.left, split.right)} past the state's ${s.maxNodes} node slots`);
+    if (![split.node, split.left, split.right].every((id) => Number.isInteger(id) && id >= 0 && id < s.maxNodes)) throw new Error(`internal: node ${Math.max(split.node, split.left, split.right)} past the state's ${s.maxNodes} node slots`);
+    if (!(Number.isInteger(split.feature) && split.feature >= 0 && split.feature < s.p)) throw new Error(`internal: feature ${split.feature} of a state with ${s.p}`);
     const start = s.nodeStart[split.node]!;
     const end = s.nodeEnd[split.node]!;
     let l: number;

@@ -170,7 +170,7 @@ export function view(shard: Shard): State {
   const f64 = (at: number, len: number) => all.subarray(at, at + len);
   const bytes = (at: number) => all.byteOffset + at * 8;
   const buffer = all.buffer;
-  // The loops address the memory from its first byte: only a state that is its memory's own.
+  // The loops address the state by its byte offsets in the memory: only a state in its own memory's buffer.
   const loops = shard.memory && shard.memory.buffer === buffer ? wasmLoops(shard.memory) : undefined;
   return {
     meta: all.subarray(0, META), n: n!, nTrain: nTrain!, nVal: nVal!, p: p!, k: k!, maxNodes: maxNodes!, loss: LOSS_BY_CODE[loss!]!,

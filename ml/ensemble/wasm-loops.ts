@@ -4,6 +4,7 @@
 // copy read back from disk or fetched from a peer) keeps the JavaScript loops; both give the same
 // results, to the bit.
 import { HIST_LOOPS_WASM } from './hist-loops-wasm.js';
+import type { SharedMemory } from '../../worker/runtime/shared-memory.js';
 
 export interface WasmLoops {
   /** Byte offsets into the memory (see hist-loops.c). */
@@ -12,10 +13,10 @@ export interface WasmLoops {
 }
 
 let compiled: WebAssembly.Module | undefined;
-const instances = new WeakMap<WebAssembly.Memory, WasmLoops>();
+const instances = new WeakMap<SharedMemory, WasmLoops>();
 
 /** The loops over this memory (one instance per memory). */
-export function wasmLoops(memory: WebAssembly.Memory): WasmLoops {
+export function wasmLoops(memory: SharedMemory): WasmLoops {
   let loops = instances.get(memory);
   if (!loops) {
     compiled ??= new WebAssembly.Module(Buffer.from(HIST_LOOPS_WASM, 'base64'));

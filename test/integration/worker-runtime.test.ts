@@ -20,6 +20,11 @@ import type { TaskFunction } from '../../worker/runtime/pool-protocol.js';
 import { TaskPool, type PoolTask, type TaskOutcome } from '../../worker/runtime/task-pool.js';
 import { INLINE_VALUE_MAX_BYTES, startWorker } from '../../worker/runtime/worker.js';
 import { waitUntil, within } from '../helpers/wait.js';
+import { resolvePoolKernel } from '../../worker/runtime/builtins.js';
+import { allocShard, shardBytes, shardFromBytes } from '../../ml/core/shared-shard.js';
+import { runDeriveKernel } from '../../ml/kernels/derive.js';
+import { view } from '../../ml/ensemble/state.js';
+import type { FeatureBins } from '../../ml/ensemble/binning.js';
 import { SchedulerUnreachableError } from '../../protocol/errors.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kubedask-worker-test-'));
@@ -85,6 +90,37 @@ test('a task thread copies results under 16 MiB (no detached buffer), and moves 
   assert.doesNotMatch(small!, line);
   // The large one was moved: the trace shows the detach, so the check above can see one.
   assert.match(large!, /Invalidating protector cell ArrayBufferDetaching[\s\S]*result 4 17825792\nlarge result back/);
+});
+
+test('a boosting state\'s WebAssembly memory reaches the task thread: its round runs the WebAssembly loops there, a copy the JavaScript ones, alike', async () => {
+  const kernel = (await resolvePoolKernel('ml/map'))!;
+  const fn: TaskFunction = { id: 'builtin:ml/map', name: 'ml/map', builtin: 'ml/map', builtinUrl: kernel.moduleUrl, export: kernel.exportName };
+  const shard = allocShard(2_000, 2, true);
+  for (let r = 0; r < 2_000; r++) {
+    shard.x.data.set([(r * 7919) % 101, (r * 104729) % 13], r * 2);
+    shard.y![r] = r % 3 === 0 ? 1 : 0;
+  }
+  const bins: FeatureBins[] = [{ kind: 'numeric', edges: [10, 50, 90] }, { kind: 'numeric', edges: [3, 6, 9] }];
+  const state = runDeriveKernel('gbdt/init', { bins, loss: 'binary', outputs: 1, baseline: [0], validationFraction: 0, seed: 1, maxNodes: 8 }, shard, 0);
+  const copy = shardFromBytes(new Uint8Array(shardBytes(state)));
+  const pool = new TaskPool({ nthreads: 1 });
+  try {
+    const round = { kernel: 'gbdt/round', params: { step: 0, output: 0, root: true, gradients: true } };
+    const run = async (key: string, s: typeof state): Promise<Uint8Array> => {
+      const input = kernel.threadInput({ encoding: Encoding.ENCODING_BYTES, native: s });
+      const o = await pool.run({ key, fn, args: [lit(round), { key: 's' }], deps: [['s', input.encoding, input.data, ...(input.memory ? [input.memory] : [])] as PoolTask['deps'][number]] });
+      assert.ok(o.ok, JSON.stringify(o));
+      return o.value.data;
+    };
+    assert.ok(state.memory && !copy.memory);
+    const [withMemory, without] = [await run('wasm', state), await run('js', copy)];
+    assert.ok(Buffer.from(withMemory).equals(Buffer.from(without)), 'the same histogram');
+    // The WebAssembly loop builds in the state's own histogram region, the JavaScript one does not.
+    assert.ok(view(state).hist.some((v) => v !== 0), 'the thread ran the WebAssembly loops on the state\'s memory');
+    assert.ok(view(copy).hist.every((v) => v === 0), 'and the JavaScript ones on the copy');
+  } finally {
+    await pool.close();
+  }
 });
 
 test('a throwing task reports name, message and stack; async tasks can import packages', async () => {

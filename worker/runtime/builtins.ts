@@ -10,6 +10,7 @@ import type { NativeValue, StoredValue } from './data-store.js';
 import type { PartOf } from './parts.js';
 import type { ValuePart } from './peer-server.js';
 import type { ExchangePart } from './mailbox.js';
+import type { SharedMemory } from './shared-memory.js';
 
 export interface KernelContext {
   /** The task's key, for messages. */
@@ -56,7 +57,7 @@ export interface PoolKernel {
   moduleUrl: string;
   exportName: string;
   /** `memory`: the shared WebAssembly.Memory the bytes view, to go along (see shared-memory.ts). */
-  threadInput(value: StoredValue): EncodedValue & { memory?: WebAssembly.Memory };
+  threadInput(value: StoredValue): EncodedValue & { memory?: SharedMemory };
   /**
    * The native form of an input that arrived as bytes (fetched from a peer, read back from
    * disk): decoded once, and kept so in the store while in memory, so later tasks pass it on

@@ -1,6 +1,7 @@
 // Messages between the task pool (main thread) and its task threads. Both sides batch: the
 // pool posts every task dispatched in one turn as one message, a thread posts the results it
 // has at the end of a batch (or before it awaits a task's promise) as one message.
+import type { SharedMemory } from './shared-memory.js';
 
 /** A task function as the wire gives it (proto FunctionDef). */
 export interface TaskFunction {
@@ -41,7 +42,7 @@ export interface ThreadTask {
   args: WireArg[];
   /** Encoded values of the dependencies named by args. */
   /** memory: the shared WebAssembly.Memory whose buffer `data` views, when it has one (shared-memory.ts). */
-  deps: Array<[key: string, encoding: number, data: Uint8Array, memory?: WebAssembly.Memory]>;
+  deps: Array<[key: string, encoding: number, data: Uint8Array, memory?: SharedMemory]>;
 }
 
 export interface ThreadErrorInfo {

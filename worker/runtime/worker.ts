@@ -45,6 +45,7 @@ import type { WorkerMetricsSink } from './metrics.js';
 import type { TaskFunction, WireArg } from './pool-protocol.js';
 import { SchedulerLink } from './scheduler-link.js';
 import { TaskPool, type TaskOutcome } from './task-pool.js';
+import type { SharedMemory } from './shared-memory.js';
 
 type Spec = kubedask.v1.TaskSpec.$Properties;
 type Command = kubedask.v1.SchedulerCommand.$Properties;
@@ -522,7 +523,7 @@ class WorkerProcess {
     const kernel = await resolvePoolKernel(name);
     if (!kernel) throw new UnknownKernelError(key, name);
     const poolKey = `${key}#${++this.poolSeq}`;
-    const deps = inputs.map((value, i): [string, number, Uint8Array, WebAssembly.Memory?] => {
+    const deps = inputs.map((value, i): [string, number, Uint8Array, SharedMemory?] => {
       const input = kernel.threadInput(value);
       return input.memory ? [`${poolKey}/${i}`, input.encoding, input.data, input.memory] : [`${poolKey}/${i}`, input.encoding, input.data];
     });
@@ -553,7 +554,7 @@ class WorkerProcess {
    * Undefined when the run was interrupted meanwhile.
    */
   private async runPooled(key: string, name: string, kernel: PoolKernel, spec: Spec, current: () => boolean): Promise<TaskOutcome | undefined> {
-    const deps: Array<[string, number, Uint8Array, WebAssembly.Memory?]> = [];
+    const deps: Array<[string, number, Uint8Array, SharedMemory?]> = [];
     try {
       for (const dep of spec.dependencies ?? []) {
         let value = await this.store.getStored(dep).catch(() => undefined);
