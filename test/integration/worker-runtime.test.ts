@@ -123,6 +123,21 @@ test('a boosting state\'s WebAssembly memory reaches the task thread: its round 
   }
 });
 
+test('task threads start in a process given V8 flags, which threads refuse (node --max-old-space-size=... kubedask worker)', () => {
+  const url = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+  const script = `
+    const { TaskPool } = await import(${url('../../worker/runtime/task-pool.js')});
+    const { decodeValue } = await import(${url('../../protocol/values.js')});
+    const pool = new TaskPool({ nthreads: 1 });
+    const o = await pool.run({ key: 'k', fn: { id: 'f', name: 'f', source: '() => process.execArgv.join(" ")' }, args: [], deps: [] });
+    console.log(o.ok ? 'thread flags [' + decodeValue(o.value) + ']' : 'failed ' + o.error.message);
+    await pool.close();
+  `;
+  const run = spawnSync(process.execPath, ['--max-old-space-size=300', '--stack-size=900', '--no-warnings', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(run.status, 0, `status ${run.status}: ${run.stderr}`);
+  assert.match(run.stdout, /^thread flags \[--no-warnings\]$/m, 'the V8 flags left out, the Node one kept');
+});
+
 test('a throwing task reports name, message and stack; async tasks can import packages', async () => {
   const pool = new TaskPool({ nthreads: 1 });
   try {

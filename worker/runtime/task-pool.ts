@@ -232,7 +232,7 @@ export class TaskPool {
   private spawn(index: number): Slot {
     const control = new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT);
     const workerData: ThreadData = { control };
-    const worker = new Worker(THREAD_URL, { workerData, resourceLimits: this.options.resourceLimits, execArgv: threadExecArgv() });
+    const worker = startThread({ workerData, resourceLimits: this.options.resourceLimits });
     const slot: Slot = {
       index, worker, threadId: worker.threadId, control: new Int32Array(control), inflight: new Map(),
       known: new Set(), ready: false, error: undefined,
@@ -292,6 +292,28 @@ export class TaskPool {
     this.queue = [...requeue, ...this.queue];
     this.slots[index] = this.spawn(index);
     this.scheduleFlush();
+  }
+}
+
+/** The flags task threads start with: the process's, less those a thread refuses (found once). */
+let execArgv: string[] | undefined;
+
+/**
+ * A task thread. `new Worker` refuses V8 and process-wide flags in execArgv (a worker started as
+ * `node --max-old-space-size=... kubedask worker` would start none), naming them: those are left
+ * out (a thread's heap has its own limit, resourceLimits).
+ */
+function startThread(options: { workerData: ThreadData; resourceLimits: ResourceLimits | undefined }): Worker {
+  execArgv ??= threadExecArgv();
+  try {
+    return new Worker(THREAD_URL, { ...options, execArgv });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    const refused = new Set(((err as Error).message.split(': ')[1] ?? '').split(', '));
+    const kept = execArgv.filter((a) => !refused.has(a));
+    if (kept.length === execArgv.length) throw err;
+    execArgv = kept;
+    return new Worker(THREAD_URL, { ...options, execArgv });
   }
 }
 
