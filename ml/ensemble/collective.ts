@@ -30,7 +30,7 @@ export const growTogether: Kernel = async (params, inputs, context) => {
     if (c.address !== p.peers[p.rank]) throw new Error(`${GROW_KERNEL}: rank ${p.rank} was to run on ${p.peers[p.rank]}, not on ${c.address} (its shards moved)`);
     if (inputs.length !== p.shards[p.rank]?.length) throw new Error(`internal: ${GROW_KERNEL} rank ${p.rank} got ${inputs.length} shards, not ${p.shards[p.rank]?.length}`);
     if (!inputs.every((v) => 'native' in v)) throw new Error(`${GROW_KERNEL}: a shard's state is not in this worker's memory (spilled or copied)`);
-    const booster = Booster.resume(new PeerRounds(p, inputs, c, context.signal), p.snapshot);
+    const booster = Booster.resume(new PeerRounds(p, others, inputs, c, context.signal), p.snapshot);
     const block = booster.grownBlock(await booster.grownHere(p.iterations));
     const digest = createHash('sha256').update(encodeValue(block).data).digest('hex');
     return encodeValue((p.rank === 0 ? { digest, block } : { digest }) satisfies GrownBlockResult);
@@ -49,18 +49,16 @@ class PeerRounds implements RoundShards {
   readonly nShards: number;
   private step = 0;
   private slowestMs = 0;
-  private readonly others: number[];
   /** The other ranks' shards: whose parts each step waits for. */
   private readonly theirs: number[];
   /** Why the last round failed: what a stale state's fallback (mapShard) reports. */
   private failure: unknown;
 
   constructor(
-    private readonly p: CollectiveRank, private readonly states: StoredValue[], private readonly c: Collective,
-    private readonly signal: AbortSignal | undefined,
+    private readonly p: CollectiveRank, private readonly others: readonly number[], private readonly states: StoredValue[],
+    private readonly c: Collective, private readonly signal: AbortSignal | undefined,
   ) {
     this.nShards = p.shards.reduce((n, s) => n + s.length, 0);
-    this.others = p.peers.map((_, r) => r).filter((r) => r !== p.rank);
     this.theirs = this.others.flatMap((r) => p.shards[r]!);
   }
 

@@ -105,14 +105,11 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
     if (!(Number.isInteger(split.feature) && split.feature >= 0 && split.feature < s.p)) throw new Error(`internal: feature ${split.feature} of a state with ${s.p}`);
     const start = s.nodeStart[split.node]!;
     const end = s.nodeEnd[split.node]!;
-    let l: number;
-    if (s.loops) {
-      s.goes.set(leftTest(s, split));
-      l = s.loops.partition(s.at.trainRows, start, end, s.at.binned, s.p, split.feature, s.at.goes, s.at.scratch);
-    } else {
-      if (scratch.length < end - start) scratch = new Uint32Array(end - start);
-      l = partitionRows(s.trainRows, start, end, s.binned, s.p, split.feature, leftTest(s, split), scratch);
-    }
+    // The bins that go left and the rows that go right, in the state's own room (both loops).
+    leftTest(s, split, s.goes);
+    const l = s.loops
+      ? s.loops.partition(s.at.trainRows, start, end, s.at.binned, s.p, split.feature, s.at.goes, s.at.scratch)
+      : partitionRows(s.trainRows, start, end, s.binned, s.p, split.feature, s.goes, s.scratch);
     s.nodeStart[split.left] = start;
     s.nodeEnd[split.left] = l;
     s.nodeStart[split.right] = l;
@@ -127,8 +124,6 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
   s.meta[1] = step + 1;
   return out;
 }
-
-let scratch = new Uint32Array(0);
 
 /**
  * The histogram loop in WebAssembly, as a BuildLoop: it fills the state's own histogram (in its
@@ -146,10 +141,10 @@ function wasmBuild(s: State, output: number): BuildLoop {
   };
 }
 
-/** goes[bin]: whether a row in that bin of the split's feature goes left. */
-function leftTest(s: State, split: NodeSplit): Uint8Array {
+/** goes[bin]: whether a row in that bin of the split's feature goes left (written into `goes`). */
+function leftTest(s: State, split: NodeSplit, goes: Uint8Array = new Uint8Array(256)): Uint8Array {
   const missing = s.nonMissing[split.feature]!;
-  const goes = new Uint8Array(256);
+  goes.fill(0);
   if (split.leftBins.length > 0) for (const b of split.leftBins) goes[b] = 1;
   else goes.fill(1, 0, split.bin + 1);
   goes[missing] = split.missingLeft ? 1 : 0;

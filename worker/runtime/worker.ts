@@ -523,12 +523,9 @@ class WorkerProcess {
     const kernel = await resolvePoolKernel(name);
     if (!kernel) throw new UnknownKernelError(key, name);
     const poolKey = `${key}#${++this.poolSeq}`;
-    const deps = inputs.map((value, i): [string, number, Uint8Array, SharedMemory?] => {
-      const input = kernel.threadInput(value);
-      return input.memory ? [`${poolKey}/${i}`, input.encoding, input.data, input.memory] : [`${poolKey}/${i}`, input.encoding, input.data];
-    });
+    const deps = inputs.map((value, i) => threadDep(`${poolKey}/${i}`, kernel, value));
     const args: WireArg[] = [encodeValue(params), ...deps.map(([k]) => ({ key: k }))];
-    const fn: TaskFunction = { id: `builtin:${name}`, name, builtin: name, builtinUrl: kernel.moduleUrl, export: kernel.exportName };
+    const fn = poolFunction(name, kernel);
     // Not cancelled with the task: a kernel may update its inputs in place (a boosting round),
     // and one cut short would leave them torn; the caller stops at its next await instead.
     const outcome = await this.pool.run({ key: poolKey, fn, args, deps });
@@ -554,7 +551,7 @@ class WorkerProcess {
    * Undefined when the run was interrupted meanwhile.
    */
   private async runPooled(key: string, name: string, kernel: PoolKernel, spec: Spec, current: () => boolean): Promise<TaskOutcome | undefined> {
-    const deps: Array<[string, number, Uint8Array, SharedMemory?]> = [];
+    const deps: ThreadDep[] = [];
     try {
       for (const dep of spec.dependencies ?? []) {
         let value = await this.store.getStored(dep).catch(() => undefined);
@@ -564,8 +561,7 @@ class WorkerProcess {
           this.store.adoptNative(dep, native);
           value = { encoding: native.encoding, native: native.native };
         }
-        const input = kernel.threadInput(value);
-        deps.push(input.memory ? [dep, input.encoding, input.data, input.memory] : [dep, input.encoding, input.data]);
+        deps.push(threadDep(dep, kernel, value));
       }
     } catch (err) {
       return failure(err instanceof Error ? err : new Error(String(err)));
@@ -574,8 +570,7 @@ class WorkerProcess {
       ? { key: a.key }
       : { encoding: a.value?.encoding ?? kubedask.v1.Encoding.ENCODING_JSON, data: exact(a.value?.data) });
     if (!current()) return undefined;
-    const fn: TaskFunction = { id: `builtin:${name}`, name, builtin: name, builtinUrl: kernel.moduleUrl, export: kernel.exportName };
-    return this.pool.run({ key, fn, args, deps });
+    return this.pool.run({ key, fn: poolFunction(name, kernel), args, deps });
   }
 
   /**
@@ -636,6 +631,19 @@ type BuiltinOutcome = TaskOutcome
  * a native one is a DataFrame partition, which is mostly persisted rather than gathered.
  */
 export const INLINE_VALUE_MAX_BYTES = 256 * 1024;
+
+type ThreadDep = [key: string, encoding: number, data: Uint8Array, memory?: SharedMemory];
+
+/** A pool kernel's input as its task thread gets it (threadInput), with its memory when it has one. */
+function threadDep(key: string, kernel: PoolKernel, value: StoredValue): ThreadDep {
+  const input = kernel.threadInput(value);
+  return input.memory ? [key, input.encoding, input.data, input.memory] : [key, input.encoding, input.data];
+}
+
+/** The task function that runs pool kernel `name` in a task thread. */
+function poolFunction(name: string, kernel: PoolKernel): TaskFunction {
+  return { id: `builtin:${name}`, name, builtin: name, builtinUrl: kernel.moduleUrl, export: kernel.exportName };
+}
 
 /** How long a collective's part may take to reach a peer's mailbox. */
 const COLLECTIVE_SEND_TIMEOUT_MS = 30_000;
