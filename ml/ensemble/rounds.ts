@@ -127,17 +127,20 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
 
 /**
  * The histogram loop in WebAssembly, as a BuildLoop: it fills the state's own histogram (in its
- * memory) and copies it out. Called with the state's rows and output gradients only.
+ * memory, each slot's gradient, hessian and count side by side) and copies it out as three
+ * blocks. Called with the state's rows and output gradients only.
  */
 function wasmBuild(s: State, output: number): BuildLoop {
-  const { total, at, loops } = s;
+  const { total, at, loops, hist } = s;
   const [g, h] = [at.g + output * s.n * 8, at.h + output * s.n * 8];
   return (_rows, start, end, _binned, _g, _h, hg, hh, hc) => {
-    s.hist.fill(0);
-    loops!.build(at.trainRows, start, end, at.binned, s.p, at.offsets, g, h, at.hist, at.hist + total * 8, at.hist + 2 * total * 8);
-    hg.set(s.hist.subarray(0, total));
-    hh.set(s.hist.subarray(total, 2 * total));
-    hc.set(s.hist.subarray(2 * total));
+    hist.fill(0);
+    loops!.build(at.trainRows, start, end, at.binned, s.p, at.offsets, g, h, at.hist);
+    for (let o = 0; o < total; o++) {
+      hg[o] = hist[3 * o]!;
+      hh[o] = hist[3 * o + 1]!;
+      hc[o] = hist[3 * o + 2]!;
+    }
   };
 }
 

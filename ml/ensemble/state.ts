@@ -60,7 +60,7 @@ export interface State {
   /** Each feature's first slot in a histogram (split.ts binOffsets), and the slots in all. */
   offsets: Int32Array;
   total: number;
-  /** Room a round works in: the rows a split sends right, the bins that go left, a histogram (3 x total). */
+  /** Room a round works in: the rows a split sends right, the bins that go left, a histogram (3 x total: the WebAssembly build's, slot by slot). */
   scratch: Uint32Array;
   goes: Uint8Array;
   hist: Float64Array;

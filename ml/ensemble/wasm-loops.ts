@@ -8,7 +8,7 @@ import type { SharedMemory } from '../../worker/runtime/shared-memory.js';
 
 export interface WasmLoops {
   /** Byte offsets into the memory (see hist-loops.c). */
-  build(rows: number, start: number, end: number, binned: number, p: number, offsets: number, g: number, h: number, hg: number, hh: number, hc: number): void;
+  build(rows: number, start: number, end: number, binned: number, p: number, offsets: number, g: number, h: number, hist: number): void;
   partition(rows: number, start: number, end: number, binned: number, p: number, feature: number, goes: number, scratch: number): number;
 }
 
