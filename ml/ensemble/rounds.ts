@@ -74,7 +74,8 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
   const out = new Float64Array(histograms ? 2 + built * total * 3 : 0);
   if (r.apply) applyTree(s, r.apply);
   if (r.gradients) {
-    gradients(s.loss, s.k, s.n, s.F, s.y, s.g, s.h);
+    if (s.loops && s.loss === 'binary') s.loops.logistic(s.at.F, s.at.y, s.at.g, s.at.h, s.n, s.at.fraction);
+    else gradients(s.loss, s.k, s.n, s.F, s.y, s.g, s.h);
     if (histograms) {
       out[0] = lossSum(s.loss, s.k, s.n, s.F, s.y, s.valRows);
       out[1] = s.nVal;

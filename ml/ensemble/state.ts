@@ -14,6 +14,7 @@ import { binOf, binCount, type FeatureBins } from './binning.js';
 import { LOSS_BY_CODE, LOSS_CODES, type LossKind } from './losses.js';
 import { binOffsets } from './split.js';
 import { wasmLoops, type WasmLoops } from './wasm-loops.js';
+import { FRACTION } from '../core/exp.js';
 
 const MAGIC = 0x6b64_4742; // "kdGB"
 /** Float64 slots before the baseline: magic, step, rows, training rows, validation rows, features, outputs, node slots, loss. */
@@ -64,10 +65,12 @@ export interface State {
   scratch: Uint32Array;
   goes: Uint8Array;
   hist: Float64Array;
+  /** fastExp's table (ml/core/exp.ts), for the WebAssembly gradients. */
+  fraction: Float64Array;
   /** The WebAssembly loops over this state's memory; undefined for a state without one (a copy). */
   loops?: WasmLoops;
   /** Byte offsets of the regions in the memory, for the loops. */
-  at: Record<'g' | 'h' | 'trainRows' | 'binned' | 'offsets' | 'scratch' | 'goes' | 'hist', number>;
+  at: Record<'F' | 'y' | 'g' | 'h' | 'trainRows' | 'binned' | 'offsets' | 'scratch' | 'goes' | 'hist' | 'fraction', number>;
 }
 
 /** A uniform [0, 1) draw for row `row` of partition `partition`, the same wherever it runs. */
@@ -93,7 +96,7 @@ function layout(n: number, nTrain: number, nVal: number, p: number, k: number, m
   const sizes = {
     meta: META + k, F: k * n, g: k * n, h: k * n, y: n, nonMissing: words(4 * p), nodes: words(8 * maxNodes),
     trainRows: words(4 * nTrain), valRows: words(4 * nVal), binned: words(n * p),
-    offsets: words(4 * p), scratch: words(4 * nTrain), goes: words(256), hist: 3 * total,
+    offsets: words(4 * p), scratch: words(4 * nTrain), goes: words(256), hist: 3 * total, fraction: FRACTION.length,
   };
   let at = 0;
   const offsets = {} as Record<keyof typeof sizes, number>;
@@ -122,9 +125,12 @@ export function initState(params: InitParams, shard: Shard, partition: number): 
   const { length } = layout(n, n - nVal, nVal, p, k, params.maxNodes, total);
   const out = allocShard(1, length, false, { wasm: true });
   out.x.data.set([MAGIC, 0, n, n - nVal, nVal, p, k, params.maxNodes, LOSS_CODES[params.loss], ...params.baseline]);
+  const counts = view(out).nonMissing;
+  params.bins.forEach((b, f) => { counts[f] = binCount(b); });
+  // A view places the regions after the histogram by its size, known from the bin counts: only now.
   const s = view(out);
-  params.bins.forEach((b, f) => { s.nonMissing[f] = binCount(b); });
   s.offsets.set(binOffsets(s.nonMissing).offsets);
+  s.fraction.set(FRACTION);
   for (let r = 0; r < n; r++) for (let f = 0; f < p; f++) s.binned[r * p + f] = binOf(params.bins[f]!, data[r * p + f]!);
   s.y.set(shard.y);
   let v = 0;
@@ -186,10 +192,11 @@ export function view(shard: Shard): State {
     scratch: new Uint32Array(buffer, bytes(offsets.scratch), nTrain!),
     goes: new Uint8Array(buffer, bytes(offsets.goes), 256),
     hist: f64(offsets.hist, 3 * total),
+    fraction: f64(offsets.fraction, FRACTION.length),
     ...(loops ? { loops } : {}),
     at: {
-      g: bytes(offsets.g), h: bytes(offsets.h), trainRows: bytes(offsets.trainRows), binned: bytes(offsets.binned), offsets: bytes(offsets.offsets),
-      scratch: bytes(offsets.scratch), goes: bytes(offsets.goes), hist: bytes(offsets.hist),
+      F: bytes(offsets.F), y: bytes(offsets.y), g: bytes(offsets.g), h: bytes(offsets.h), trainRows: bytes(offsets.trainRows), binned: bytes(offsets.binned), offsets: bytes(offsets.offsets),
+      scratch: bytes(offsets.scratch), goes: bytes(offsets.goes), hist: bytes(offsets.hist), fraction: bytes(offsets.fraction),
     },
   };
 }

@@ -1,4 +1,4 @@
-// The WebAssembly build of a round's two loops (wasm/hist-loops.c), run on a state that lives in
+// The WebAssembly build of a round's loops (wasm/hist-loops.c), run on a state that lives in
 // a shared WebAssembly.Memory: V8's code for the JavaScript loops (hist-loops.ts) checks every
 // typed-array access, and these run 1.5-3 times faster. A state in a plain SharedArrayBuffer (a
 // copy read back from disk or fetched from a peer) keeps the JavaScript loops; both give the same
@@ -10,6 +10,8 @@ export interface WasmLoops {
   /** Byte offsets into the memory (see hist-loops.c). */
   build(rows: number, start: number, end: number, binned: number, p: number, offsets: number, g: number, h: number, hist: number): void;
   partition(rows: number, start: number, end: number, binned: number, p: number, feature: number, goes: number, scratch: number): number;
+  /** losses.ts's binary gradients of n rows; `fraction`: fastExp's table in the memory. */
+  logistic(F: number, y: number, g: number, h: number, n: number, fraction: number): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -20,7 +22,7 @@ export function wasmLoops(memory: SharedMemory): WasmLoops {
   let loops = instances.get(memory);
   if (!loops) {
     compiled ??= new WebAssembly.Module(Buffer.from(HIST_LOOPS_WASM, 'base64'));
-    loops = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as WasmLoops;
+    loops = new WebAssembly.Instance(compiled, { env: { memory, exp: Math.exp } }).exports as unknown as WasmLoops;
     instances.set(memory, loops);
   }
   return loops;

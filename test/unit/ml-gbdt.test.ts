@@ -259,6 +259,29 @@ describe('boosting: the rounds\' loops in WebAssembly', () => {
       assert.deepEqual(Array.from(sw[region]), Array.from(sj[region]), region);
     }
   });
+
+  it('the binary gradients of any raw score, fastExp\'s range and beyond, are the JavaScript ones to the bit', () => {
+    const n = 64;
+    const shard = allocShard(n, 1, true);
+    for (let r = 0; r < n; r++) {
+      shard.x.data[r] = r % 4;
+      shard.y![r] = r % 3 === 0 ? 1 : 0;
+    }
+    const init: InitParams = { bins: [{ kind: 'numeric', edges: [0.5, 1.5, 2.5] }], loss: 'binary', outputs: 1, baseline: [0], validationFraction: 0, seed: 1, maxNodes: 4 };
+    const wasm = runDeriveKernel('gbdt/init', init, shard, 0);
+    const js = shardFromBytes(new Uint8Array(shardBytes(wasm)));
+    const scores = [0, -0, 1e-300, -1e-300, 0.3, -2.75, 36.9, -36.9, 707.9, -707.9, 708, -708, 709, -709, 745.2, -745.2, 800, -800, Infinity, -Infinity, NaN];
+    const rnd = random(8);
+    while (scores.length < n) scores.push((rnd() - 0.5) * 40);
+    for (const state of [wasm, js]) view(state).F.set(scores);
+    for (const state of [wasm, js]) runShardKernel('gbdt/round', { step: 0, output: 0, root: true, gradients: true }, state);
+    const [sw, sj] = [view(wasm), view(js)];
+    assert.ok(sw.loops && !sj.loops);
+    for (let r = 0; r < n; r++) {
+      assert.ok(Object.is(sw.g[r], sj.g[r]) && Object.is(sw.h[r], sj.h[r]), `score ${sw.F[r]}: g ${sw.g[r]} against ${sj.g[r]}, h ${sw.h[r]} against ${sj.h[r]}`);
+    }
+    assert.equal(sj.g[0], 0.5 - 1, 'a score of 0 is p = 0.5');
+  });
 });
 
 describe('boosting: a round that fails on a stale state', () => {

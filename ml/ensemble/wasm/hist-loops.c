@@ -1,4 +1,4 @@
-// The two loops of a boosting round (ml/ensemble/hist-loops.ts) in C, compiled to WebAssembly by
+// The loops of a boosting round (ml/ensemble/hist-loops.ts, and losses.ts's binary gradients) in C, compiled to WebAssembly by
 // scripts/build-wasm.mjs into hist-loops-wasm.ts. They run on a state that lives in a shared
 // WebAssembly.Memory (state.ts): the pointers are byte offsets into it. They must do exactly
 // what the JavaScript loops do, in the same order (the models are the same to the bit either
@@ -89,4 +89,34 @@ int32_t partition(uint32_t *restrict rows, int32_t start, int32_t end, const uin
     case 8: return partition_p(rows, start, end, binned, 8, feature, goes, scratch);
   }
   return partition_p(rows, start, end, binned, p, feature, goes, scratch);
+}
+
+// e^x as ml/core/exp.ts's fastExp computes it, operation for operation (the results are the same
+// to the bit): 2^(k/64) from its table of 64 (`fraction`, in the state: this module has no data)
+// and 2^(k >> 6) made from its exponent bits; outside fastExp's range, Math.exp (imported).
+double js_exp(double x) __attribute__((import_module("env"), import_name("exp")));
+
+INLINE double fast_exp(double x, const double *restrict fraction) {
+  if (!(x > -708 && x < 709)) return js_exp(x);
+  const double scale = 64 / 0.6931471805599453, round = 6755399441055744.0;
+  const double ln2_hi = 6.93147180369123816490e-1 / 64, ln2_lo = 1.90821492927058770002e-10 / 64;
+  double kf = x * scale + round - round;
+  int32_t k = (int32_t)kf;
+  double r = x - kf * ln2_hi - kf * ln2_lo;
+  double r2 = r * r;
+  double q = r + r2 * (0.5 + r * (1.0 / 6)) + r2 * r2 * (1.0 / 24 + r * (1.0 / 120) + r2 * (1.0 / 720));
+  double t = fraction[k & 63];
+  union { uint64_t bits; double value; } pow2 = { .bits = (uint64_t)((k >> 6) + 1023) << 52 };
+  return (t + t * q) * pow2.value;
+}
+
+// The binary log loss's gradients and hessians of n rows from their raw scores (losses.ts).
+void logistic(const double *restrict F, const double *restrict y, double *restrict g, double *restrict h, int32_t n, const double *restrict fraction) {
+  for (int32_t i = 0; i < n; i++) {
+    double z = F[i];
+    double e = fast_exp(-__builtin_fabs(z), fraction);
+    double p = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+    g[i] = p - y[i];
+    h[i] = p * (1 - p);
+  }
 }
