@@ -14,8 +14,19 @@ interface DataClient extends grpc.Client {
   fetch(request: kubedask.v1.FetchRequest.$Properties, options?: grpc.CallOptions): grpc.ClientReadableStream<DataChunks>;
   put(options: grpc.CallOptions, callback: grpc.requestCallback<kubedask.v1.PutReply>): grpc.ClientWritableStream<kubedask.v1.DataChunk.$Properties>;
   logs(request: kubedask.v1.LogsRequest.$Properties, options: grpc.CallOptions, callback: grpc.requestCallback<kubedask.v1.LogsReply>): void;
-  exchange(request: kubedask.v1.ExchangeRequest.$Properties, options: grpc.CallOptions, callback: grpc.requestCallback<kubedask.v1.ExchangeReply>): void;
+  exchange(): grpc.ClientDuplexStream<kubedask.v1.ExchangeRequest.$Properties, kubedask.v1.ExchangeAck>;
 }
+
+/** An open Exchange stream to one peer, and its parts not yet acknowledged, oldest first (acks come in order). */
+interface ExchangeStream {
+  call: grpc.ClientDuplexStream<kubedask.v1.ExchangeRequest.$Properties, kubedask.v1.ExchangeAck>;
+  pending: Array<{ group: string; resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>;
+  idle?: NodeJS.Timeout;
+  ended: boolean;
+}
+
+/** An Exchange stream with no part in flight for this long is ended (a new part opens another). */
+const EXCHANGE_IDLE_MS = 30_000;
 
 export interface FetchResult {
   values: Array<{ key: string; value: EncodedValue }>;
@@ -34,6 +45,7 @@ export const DEFAULT_LOGS_TIMEOUT_MS = 5_000;
 
 export class PeerClients {
   private readonly clients = new Map<string, DataClient>();
+  private readonly exchanges = new Map<string, ExchangeStream>();
   private readonly deadlineMs: number;
 
   private readonly credentials: grpc.ChannelCredentials;
@@ -110,20 +122,61 @@ export class PeerClients {
     });
   }
 
-  /** Hands a part of a collective to the worker at `address` (its mailbox); rejects with the cause when it is refused or not reached within `timeoutMs`. */
+  /**
+   * Hands a part of a collective to the worker at `address` (its mailbox), over the one stream
+   * kept open to it; resolves when that worker has it. Rejects with the cause when it is refused,
+   * when the stream breaks, or when no ack comes within `timeoutMs` (the stream is then ended:
+   * what it still carries is rejected too, and the next part opens a new one).
+   */
   exchange(address: string, part: kubedask.v1.ExchangeRequest.$Properties, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.client(address).exchange(part, { deadline: Date.now() + timeoutMs }, (err) => {
-        if (!err) return resolve();
-        if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) this.drop(address);
-        reject(new Error(`collective ${part.group}: the part for ${address} did not go: ${fromServiceError(err).message}`, { cause: err }));
-      });
+      const stream = this.exchangeStream(address);
+      clearTimeout(stream.idle);
+      const timer = setTimeout(() => this.endExchange(address, stream, new Error(`no ack within ${timeoutMs} ms`)), timeoutMs);
+      stream.pending.push({ group: part.group ?? '', resolve, reject, timer });
+      stream.call.write(part);
     });
   }
 
   close(): void {
+    for (const [address, stream] of this.exchanges) this.endExchange(address, stream, new Error('the client closed'));
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
+  }
+
+  private exchangeStream(address: string): ExchangeStream {
+    const open = this.exchanges.get(address);
+    if (open) return open;
+    const stream: ExchangeStream = { call: this.client(address).exchange(), pending: [], ended: false };
+    this.exchanges.set(address, stream);
+    stream.call.on('data', (ack: kubedask.v1.ExchangeAck) => {
+      const sent = stream.pending.shift();
+      if (!sent) return;
+      clearTimeout(sent.timer);
+      if (ack.error) sent.reject(new Error(`collective ${sent.group}: the part for ${address} did not go: ${ack.error}`));
+      else sent.resolve();
+      if (stream.pending.length === 0) stream.idle = setTimeout(() => this.endExchange(address, stream), EXCHANGE_IDLE_MS).unref();
+    });
+    stream.call.on('error', (err: grpc.ServiceError) => {
+      if (err.code === grpc.status.UNAVAILABLE) this.drop(address);
+      this.endExchange(address, stream, fromServiceError(err));
+    });
+    stream.call.on('end', () => this.endExchange(address, stream, new Error('the peer ended the stream')));
+    return stream;
+  }
+
+  /** Ends an Exchange stream; its parts not yet acknowledged fail with `why` (none when it was idle). */
+  private endExchange(address: string, stream: ExchangeStream, why?: Error): void {
+    if (this.exchanges.get(address) === stream) this.exchanges.delete(address);
+    clearTimeout(stream.idle);
+    for (const sent of stream.pending.splice(0)) {
+      clearTimeout(sent.timer);
+      sent.reject(new Error(`collective ${sent.group}: the part for ${address} did not go: ${why?.message ?? 'the stream ended'}`, { cause: why }));
+    }
+    if (stream.ended) return;
+    stream.ended = true;
+    if (why) stream.call.cancel();
+    else stream.call.end();
   }
 
   private client(address: string): DataClient {

@@ -52,7 +52,7 @@ export const WorkerDataService = {
   fetch: method('WorkerData', 'Fetch', pb.FetchRequest, pb.DataChunks, false, true),
   put: method('WorkerData', 'Put', pb.DataChunk, pb.PutReply, true, false),
   logs: method('WorkerData', 'Logs', pb.LogsRequest, pb.LogsReply, false, false),
-  exchange: method('WorkerData', 'Exchange', pb.ExchangeRequest, pb.ExchangeReply, false, false),
+  exchange: method('WorkerData', 'Exchange', pb.ExchangeRequest, pb.ExchangeAck, true, true),
 };
 
 export const ControlService = {

@@ -30,8 +30,10 @@ export const growTogether: Kernel = async (params, inputs, context) => {
     if (c.address !== p.peers[p.rank]) throw new Error(`${GROW_KERNEL}: rank ${p.rank} was to run on ${p.peers[p.rank]}, not on ${c.address} (its shards moved)`);
     if (inputs.length !== p.shards[p.rank]?.length) throw new Error(`internal: ${GROW_KERNEL} rank ${p.rank} got ${inputs.length} shards, not ${p.shards[p.rank]?.length}`);
     if (!inputs.every((v) => 'native' in v)) throw new Error(`${GROW_KERNEL}: a shard's state is not in this worker's memory (spilled or copied)`);
-    const booster = Booster.resume(new PeerRounds(p, others, inputs, c, context.signal), p.snapshot);
+    const rounds = new PeerRounds(p, others, inputs, c, context.signal);
+    const booster = Booster.resume(rounds, p.snapshot);
     const block = booster.grownBlock(await booster.grownHere(p.iterations));
+    await rounds.sent();
     const digest = createHash('sha256').update(encodeValue(block).data).digest('hex');
     return encodeValue((p.rank === 0 ? { digest, block } : { digest }) satisfies GrownBlockResult);
   } catch (err) {
@@ -53,6 +55,10 @@ class PeerRounds implements RoundShards {
   private readonly theirs: number[];
   /** Why the last round failed: what a stale state's fallback (mapShard) reports. */
   private failure: unknown;
+  /** Every part sent, until its peer has it. */
+  private readonly sending = new Set<Promise<unknown>>();
+  /** Why a part could not be sent: the next step fails with it. */
+  private sendFailure: unknown;
 
   constructor(
     private readonly p: CollectiveRank, private readonly others: readonly number[], private readonly states: StoredValue[],
@@ -73,6 +79,7 @@ class PeerRounds implements RoundShards {
 
   private async round(name: string, params: unknown): Promise<Float64Array> {
     this.signal?.throwIfAborted();
+    if (this.sendFailure !== undefined) throw this.sendFailure;
     const started = performance.now();
     // Every local round ends before this rank does (none is ever cut short), failed or not.
     const ran = await Promise.allSettled(this.states.map(async (s) => (await this.c.runPool('ml/map', { kernel: name, params }, [s])).data));
@@ -82,16 +89,30 @@ class PeerRounds implements RoundShards {
     });
     const step = this.step++;
     const { group, rank, shards, peers } = this.p;
-    // One part a shard, each named by its shard's index.
-    await Promise.all(this.others.flatMap((r) => shards[rank]!.map((shard, i) => this.c.send(peers[r]!, { group, step, rank: shard, data: mine[i]! }))));
+    // One part a shard, each named by its shard's index. No step waits for its peers'
+    // acknowledgements (theirs are often here first): a send that fails ends the wait for
+    // their parts, and fails the next step.
+    const sending = Promise.all(this.others.flatMap((r) => shards[rank]!.map((shard, i) => this.c.send(peers[r]!, { group, step, rank: shard, data: mine[i]! }))));
+    this.sending.add(sending);
+    sending.then(() => this.sending.delete(sending), (err: unknown) => {
+      this.sending.delete(sending);
+      this.sendFailure ??= err;
+    });
     const wait = step === 0 ? FIRST_WAIT_MS : Math.max(MIN_WAIT_MS, WAIT_STEPS * this.slowestMs);
-    const theirs = this.theirs.length > 0 ? await this.c.take(group, step, this.theirs, wait) : new Map<number, Uint8Array>();
+    const taking = this.theirs.length > 0 ? this.c.take(group, step, this.theirs, wait) : Promise.resolve(new Map<number, Uint8Array>());
+    const theirs = await Promise.race([taking, sending.then(() => taking)]);
     // The first step waits for the peers' tasks to start as well.
     if (step > 0) this.slowestMs = Math.max(this.slowestMs, performance.now() - started);
     const parts: Uint8Array[] = new Array<Uint8Array>(this.nShards);
     shards[rank]!.forEach((shard, i) => (parts[shard] = mine[i]!));
     for (const [shard, data] of theirs) parts[shard] = data;
     return sumFloatTree(parts);
+  }
+
+  /** Resolves once every part sent so far is in its peer's mailbox; rejects when one could not be sent. */
+  async sent(): Promise<void> {
+    await Promise.all(this.sending);
+    if (this.sendFailure !== undefined) throw this.sendFailure;
   }
 
   mapShard<R>(): Promise<R> {

@@ -1902,16 +1902,16 @@ export namespace kubedask {
               readonly requestStream: undefined;
               readonly responseStream: undefined;
             };
-            type ExchangeCallback = (error: (Error|null), response?: kubedask.v1.ExchangeReply) => void;
+            type ExchangeCallback = (error: (Error|null), response?: kubedask.v1.ExchangeAck) => void;
             type Exchange = {
               (request: kubedask.v1.IExchangeRequest, callback: kubedask.v1.WorkerData.ExchangeCallback): void;
-              (request: kubedask.v1.IExchangeRequest): Promise<kubedask.v1.ExchangeReply>;
+              (request: kubedask.v1.IExchangeRequest): Promise<kubedask.v1.ExchangeAck>;
               readonly name: "Exchange";
               readonly path: "/kubedask.v1.WorkerData/Exchange";
               readonly requestType: "ExchangeRequest";
-              readonly responseType: "ExchangeReply";
-              readonly requestStream: undefined;
-              readonly responseStream: undefined;
+              readonly responseType: "ExchangeAck";
+              readonly requestStream: true;
+              readonly responseStream: true;
             };
         }
 
@@ -2785,29 +2785,31 @@ export namespace kubedask {
             type $Shape = kubedask.v1.ExchangeRequest.$Properties;
         }
 
-        interface IExchangeReply extends kubedask.v1.ExchangeReply.$Properties {
+        interface IExchangeAck extends kubedask.v1.ExchangeAck.$Properties {
         }
 
-        class ExchangeReply {
-            constructor(properties?: kubedask.v1.ExchangeReply.$Properties);
+        class ExchangeAck {
+            constructor(properties?: kubedask.v1.ExchangeAck.$Properties);
             $unknowns?: Uint8Array[];
-            static create(properties: kubedask.v1.ExchangeReply.$Shape): kubedask.v1.ExchangeReply & kubedask.v1.ExchangeReply.$Shape;
-            static create(properties?: kubedask.v1.ExchangeReply.$Properties): kubedask.v1.ExchangeReply;
-            static encode(message: kubedask.v1.ExchangeReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-            static encodeDelimited(message: kubedask.v1.ExchangeReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
-            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.ExchangeReply & kubedask.v1.ExchangeReply.$Shape;
-            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.ExchangeReply & kubedask.v1.ExchangeReply.$Shape;
-            static fromObject(object: { [k: string]: any }): kubedask.v1.ExchangeReply;
-            static toObject(message: kubedask.v1.ExchangeReply, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            error: string;
+            static create(properties: kubedask.v1.ExchangeAck.$Shape): kubedask.v1.ExchangeAck & kubedask.v1.ExchangeAck.$Shape;
+            static create(properties?: kubedask.v1.ExchangeAck.$Properties): kubedask.v1.ExchangeAck;
+            static encode(message: kubedask.v1.ExchangeAck.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static encodeDelimited(message: kubedask.v1.ExchangeAck.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): kubedask.v1.ExchangeAck & kubedask.v1.ExchangeAck.$Shape;
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): kubedask.v1.ExchangeAck & kubedask.v1.ExchangeAck.$Shape;
+            static fromObject(object: { [k: string]: any }): kubedask.v1.ExchangeAck;
+            static toObject(message: kubedask.v1.ExchangeAck, options?: $protobuf.IConversionOptions): { [k: string]: any };
             toJSON(): { [k: string]: any };
             static getTypeUrl(prefix?: string): string;
         }
 
-        namespace ExchangeReply {
+        namespace ExchangeAck {
             interface $Properties {
+                error?: (string|null);
                 $unknowns?: Uint8Array[];
             }
-            type $Shape = kubedask.v1.ExchangeReply.$Properties;
+            type $Shape = kubedask.v1.ExchangeAck.$Properties;
         }
     }
 }

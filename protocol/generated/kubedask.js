@@ -17710,7 +17710,7 @@ export const kubedask = $root.kubedask = (() => {
              * @typedef ExchangeCallback
              * @type {function}
              * @param {Error|null} error Error, if any
-             * @param {kubedask.v1.ExchangeReply} [response] ExchangeReply
+             * @param {kubedask.v1.ExchangeAck} [response] ExchangeAck
              */
 
             /**
@@ -17719,13 +17719,13 @@ export const kubedask = $root.kubedask = (() => {
              * @typedef Exchange
              * @type {{
              *   (request: kubedask.v1.IExchangeRequest, callback: kubedask.v1.WorkerData.ExchangeCallback): void;
-             *   (request: kubedask.v1.IExchangeRequest): Promise<kubedask.v1.ExchangeReply>;
+             *   (request: kubedask.v1.IExchangeRequest): Promise<kubedask.v1.ExchangeAck>;
              *   readonly name: "Exchange";
              *   readonly path: "/kubedask.v1.WorkerData/Exchange";
              *   readonly requestType: "ExchangeRequest";
-             *   readonly responseType: "ExchangeReply";
-             *   readonly requestStream: undefined;
-             *   readonly responseStream: undefined;
+             *   readonly responseType: "ExchangeAck";
+             *   readonly requestStream: true;
+             *   readonly responseStream: true;
              * }}
              */
 
@@ -17735,14 +17735,14 @@ export const kubedask = $root.kubedask = (() => {
              * @type {kubedask.v1.WorkerData.Exchange}
              */
             $Object.defineProperties(WorkerData.prototype.exchange = function(request, callback) {
-                return $protobuf.rpc.Service.prototype.rpcCall.call(this, WorkerData.prototype.exchange, $root.kubedask.v1.ExchangeRequest, $root.kubedask.v1.ExchangeReply, request, callback);
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, WorkerData.prototype.exchange, $root.kubedask.v1.ExchangeRequest, $root.kubedask.v1.ExchangeAck, request, callback);
             }, {
                 name: { value: "Exchange" },
                 path: { value: "/kubedask.v1.WorkerData/Exchange" },
                 requestType: { value: "ExchangeRequest" },
-                responseType: { value: "ExchangeReply" },
-                requestStream: { value: $undefined },
-                responseStream: { value: $undefined }
+                responseType: { value: "ExchangeAck" },
+                requestStream: { value: true },
+                responseStream: { value: true }
             });
 
             return WorkerData;
@@ -26429,36 +26429,37 @@ export const kubedask = $root.kubedask = (() => {
             return ExchangeRequest;
         })();
 
-        v1.ExchangeReply = (function() {
+        v1.ExchangeAck = (function() {
 
             /**
-             * Properties of an ExchangeReply.
-             * @typedef {Object} kubedask.v1.ExchangeReply.$Properties
+             * Properties of an ExchangeAck.
+             * @typedef {Object} kubedask.v1.ExchangeAck.$Properties
+             * @property {string|null} [error] ExchangeAck error
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
             /**
-             * Properties of an ExchangeReply.
+             * Properties of an ExchangeAck.
              * @memberof kubedask.v1
-             * @interface IExchangeReply
-             * @augments kubedask.v1.ExchangeReply.$Properties
-             * @deprecated Use kubedask.v1.ExchangeReply.$Properties instead.
+             * @interface IExchangeAck
+             * @augments kubedask.v1.ExchangeAck.$Properties
+             * @deprecated Use kubedask.v1.ExchangeAck.$Properties instead.
              */
 
             /**
-             * Shape of an ExchangeReply.
-             * @typedef {kubedask.v1.ExchangeReply.$Properties} kubedask.v1.ExchangeReply.$Shape
+             * Shape of an ExchangeAck.
+             * @typedef {kubedask.v1.ExchangeAck.$Properties} kubedask.v1.ExchangeAck.$Shape
              */
 
             /**
-             * Constructs a new ExchangeReply.
+             * Constructs a new ExchangeAck.
              * @memberof kubedask.v1
-             * @classdesc Represents an ExchangeReply.
+             * @classdesc Represents an ExchangeAck.
              * @constructor
-             * @param {kubedask.v1.ExchangeReply.$Properties=} [properties] Properties to set
+             * @param {kubedask.v1.ExchangeAck.$Properties=} [properties] Properties to set
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
-            const ExchangeReply = function (properties) {
+            const ExchangeAck = function (properties) {
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -26466,37 +26467,47 @@ export const kubedask = $root.kubedask = (() => {
             };
 
             /**
-             * Creates a new ExchangeReply instance using the specified properties.
+             * ExchangeAck error.
+             * @member {string} error
+             * @memberof kubedask.v1.ExchangeAck
+             * @instance
+             */
+            ExchangeAck.prototype.error = "";
+
+            /**
+             * Creates a new ExchangeAck instance using the specified properties.
              * @function create
-             * @memberof kubedask.v1.ExchangeReply
+             * @memberof kubedask.v1.ExchangeAck
              * @static
-             * @param {kubedask.v1.ExchangeReply.$Properties=} [properties] Properties to set
-             * @returns {kubedask.v1.ExchangeReply} ExchangeReply instance
+             * @param {kubedask.v1.ExchangeAck.$Properties=} [properties] Properties to set
+             * @returns {kubedask.v1.ExchangeAck} ExchangeAck instance
              * @type {{
-             *   (properties: kubedask.v1.ExchangeReply.$Shape): kubedask.v1.ExchangeReply & kubedask.v1.ExchangeReply.$Shape;
-             *   (properties?: kubedask.v1.ExchangeReply.$Properties): kubedask.v1.ExchangeReply;
+             *   (properties: kubedask.v1.ExchangeAck.$Shape): kubedask.v1.ExchangeAck & kubedask.v1.ExchangeAck.$Shape;
+             *   (properties?: kubedask.v1.ExchangeAck.$Properties): kubedask.v1.ExchangeAck;
              * }}
              */
-            ExchangeReply.create = function(properties) {
-                return new ExchangeReply(properties);
+            ExchangeAck.create = function(properties) {
+                return new ExchangeAck(properties);
             };
 
             /**
-             * Encodes the specified ExchangeReply message. Does not implicitly {@link kubedask.v1.ExchangeReply.verify|verify} messages.
+             * Encodes the specified ExchangeAck message. Does not implicitly {@link kubedask.v1.ExchangeAck.verify|verify} messages.
              * @function encode
-             * @memberof kubedask.v1.ExchangeReply
+             * @memberof kubedask.v1.ExchangeAck
              * @static
-             * @param {kubedask.v1.ExchangeReply.$Properties} message ExchangeReply message or plain object to encode
+             * @param {kubedask.v1.ExchangeAck.$Properties} message ExchangeAck message or plain object to encode
              * @param {$protobuf.Writer} [writer] Writer to encode to
              * @returns {$protobuf.Writer} Writer
              */
-            ExchangeReply.encode = function (message, writer, _depth) {
+            ExchangeAck.encode = function (message, writer, _depth) {
                 if (!writer)
                     writer = $Writer.create();
                 if (_depth === $undefined)
                     _depth = 0;
                 if (_depth > $util.recursionLimit)
                     throw $Error("max depth exceeded");
+                if (message.error != null && $Object.hasOwnProperty.call(message, "error") && message.error !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.error);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -26504,37 +26515,37 @@ export const kubedask = $root.kubedask = (() => {
             };
 
             /**
-             * Encodes the specified ExchangeReply message, length delimited. Does not implicitly {@link kubedask.v1.ExchangeReply.verify|verify} messages.
+             * Encodes the specified ExchangeAck message, length delimited. Does not implicitly {@link kubedask.v1.ExchangeAck.verify|verify} messages.
              * @function encodeDelimited
-             * @memberof kubedask.v1.ExchangeReply
+             * @memberof kubedask.v1.ExchangeAck
              * @static
-             * @param {kubedask.v1.ExchangeReply.$Properties} message ExchangeReply message or plain object to encode
+             * @param {kubedask.v1.ExchangeAck.$Properties} message ExchangeAck message or plain object to encode
              * @param {$protobuf.Writer} [writer] Writer to encode to
              * @returns {$protobuf.Writer} Writer
              */
-            ExchangeReply.encodeDelimited = function(message, writer) {
+            ExchangeAck.encodeDelimited = function(message, writer) {
                 return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
             };
 
             /**
-             * Decodes an ExchangeReply message from the specified reader or buffer.
+             * Decodes an ExchangeAck message from the specified reader or buffer.
              * @function decode
-             * @memberof kubedask.v1.ExchangeReply
+             * @memberof kubedask.v1.ExchangeAck
              * @static
              * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
              * @param {number} [length] Message length if known beforehand
-             * @returns {kubedask.v1.ExchangeReply & kubedask.v1.ExchangeReply.$Shape} ExchangeReply
+             * @returns {kubedask.v1.ExchangeAck & kubedask.v1.ExchangeAck.$Shape} ExchangeAck
              * @throws {Error} If the payload is not a reader or valid buffer
              * @throws {$protobuf.util.ProtocolError} If required fields are missing
              */
-            ExchangeReply.decode = function (reader, length, _end, _depth, _target) {
+            ExchangeAck.decode = function (reader, length, _end, _depth, _target) {
                 if (!(reader instanceof $Reader))
                     reader = $Reader.create(reader);
                 if (_depth === $undefined)
                     _depth = 0;
                 if (_depth > $Reader.recursionLimit)
                     throw $Error("max depth exceeded");
-                let end, message;
+                let end, message, value;
                 if (length === $undefined)
                     end = reader.len;
                 else {
@@ -26544,7 +26555,7 @@ export const kubedask = $root.kubedask = (() => {
                     length = reader.len;
                     reader.len = end;
                 }
-                message = _target || new $root.kubedask.v1.ExchangeReply();
+                message = _target || new $root.kubedask.v1.ExchangeAck();
                 while (reader.pos < end) {
                     let start = reader.pos;
                     let tag = reader.tag();
@@ -26552,7 +26563,19 @@ export const kubedask = $root.kubedask = (() => {
                         _end = $undefined;
                         break;
                     }
-                    reader.skipType(tag & 7, _depth, tag);
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.error = value;
+                            else
+                                delete message.error;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
                         $util.makeProp(message, "$unknowns", false);
                         (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
@@ -26569,80 +26592,95 @@ export const kubedask = $root.kubedask = (() => {
             };
 
             /**
-             * Decodes an ExchangeReply message from the specified reader or buffer, length delimited.
+             * Decodes an ExchangeAck message from the specified reader or buffer, length delimited.
              * @function decodeDelimited
-             * @memberof kubedask.v1.ExchangeReply
+             * @memberof kubedask.v1.ExchangeAck
              * @static
              * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
-             * @returns {kubedask.v1.ExchangeReply & kubedask.v1.ExchangeReply.$Shape} ExchangeReply
+             * @returns {kubedask.v1.ExchangeAck & kubedask.v1.ExchangeAck.$Shape} ExchangeAck
              * @throws {Error} If the payload is not a reader or valid buffer
              * @throws {$protobuf.util.ProtocolError} If required fields are missing
              */
-            ExchangeReply.decodeDelimited = function(reader) {
+            ExchangeAck.decodeDelimited = function(reader) {
                 if (!(reader instanceof $Reader))
                     reader = new $Reader(reader);
                 return this.decode(reader, reader.size());
             };
 
             /**
-             * Creates an ExchangeReply message from a plain object. Also converts values to their respective internal types.
+             * Creates an ExchangeAck message from a plain object. Also converts values to their respective internal types.
              * @function fromObject
-             * @memberof kubedask.v1.ExchangeReply
+             * @memberof kubedask.v1.ExchangeAck
              * @static
              * @param {Object.<string,*>} object Plain object
-             * @returns {kubedask.v1.ExchangeReply} ExchangeReply
+             * @returns {kubedask.v1.ExchangeAck} ExchangeAck
              */
-            ExchangeReply.fromObject = function (object, _depth) {
-                if (object instanceof $root.kubedask.v1.ExchangeReply)
+            ExchangeAck.fromObject = function (object, _depth) {
+                if (object instanceof $root.kubedask.v1.ExchangeAck)
                     return object;
                 if (!$util.isObject(object))
-                    throw $TypeError(".kubedask.v1.ExchangeReply: object expected");
+                    throw $TypeError(".kubedask.v1.ExchangeAck: object expected");
                 if (_depth === $undefined)
                     _depth = 0;
                 if (_depth > $util.recursionLimit)
                     throw $Error("max depth exceeded");
-                return new $root.kubedask.v1.ExchangeReply();
+                let message = new $root.kubedask.v1.ExchangeAck();
+                if (object.error != null)
+                    if (typeof object.error !== "string" || object.error.length)
+                        message.error = $String(object.error);
+                return message;
             };
 
             /**
-             * Creates a plain object from an ExchangeReply message. Also converts values to other types if specified.
+             * Creates a plain object from an ExchangeAck message. Also converts values to other types if specified.
              * @function toObject
-             * @memberof kubedask.v1.ExchangeReply
+             * @memberof kubedask.v1.ExchangeAck
              * @static
-             * @param {kubedask.v1.ExchangeReply} message ExchangeReply
+             * @param {kubedask.v1.ExchangeAck} message ExchangeAck
              * @param {$protobuf.IConversionOptions} [options] Conversion options
              * @returns {Object.<string,*>} Plain object
              */
-            ExchangeReply.toObject = function () {
-                return {};
+            ExchangeAck.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults)
+                    object.error = "";
+                if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                    object.error = message.error;
+                return object;
             };
 
             /**
-             * Converts this ExchangeReply to JSON.
+             * Converts this ExchangeAck to JSON.
              * @function toJSON
-             * @memberof kubedask.v1.ExchangeReply
+             * @memberof kubedask.v1.ExchangeAck
              * @instance
              * @returns {Object.<string,*>} JSON object
              */
-            ExchangeReply.prototype.toJSON = function() {
-                return ExchangeReply.toObject(this, $protobuf.util.toJSONOptions);
+            ExchangeAck.prototype.toJSON = function() {
+                return ExchangeAck.toObject(this, $protobuf.util.toJSONOptions);
             };
 
             /**
-             * Gets the type url for ExchangeReply
+             * Gets the type url for ExchangeAck
              * @function getTypeUrl
-             * @memberof kubedask.v1.ExchangeReply
+             * @memberof kubedask.v1.ExchangeAck
              * @static
              * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
              * @returns {string} The type url
              */
-            ExchangeReply.getTypeUrl = function(prefix) {
+            ExchangeAck.getTypeUrl = function(prefix) {
                 if (prefix === $undefined)
                     prefix = "type.googleapis.com";
-                return prefix + "/kubedask.v1.ExchangeReply";
+                return prefix + "/kubedask.v1.ExchangeAck";
             };
 
-            return ExchangeReply;
+            return ExchangeAck;
         })();
 
         return v1;

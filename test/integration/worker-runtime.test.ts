@@ -10,12 +10,13 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { tableFromArrays, type Table } from 'apache-arrow';
 import { kubedask } from '../../protocol/generated/kubedask.js';
-import { CHUNK_BYTES, WorkerStreamService, serverOptions } from '../../protocol/services.js';
+import { CHUNK_BYTES, WorkerDataService, WorkerStreamService, serverOptions } from '../../protocol/services.js';
 import { Encoding, decodeValue, encodeValue, keyPlaceholder } from '../../protocol/values.js';
 import { DataStore } from '../../worker/runtime/data-store.js';
 import { ModuleStore } from '../../worker/runtime/module-store.js';
 import { PeerClients } from '../../protocol/data-client.js';
 import { startPeerServer } from '../../worker/runtime/peer-server.js';
+import type { ExchangePart } from '../../worker/runtime/mailbox.js';
 import type { TaskFunction } from '../../worker/runtime/pool-protocol.js';
 import { TaskPool, type PoolTask, type TaskOutcome } from '../../worker/runtime/task-pool.js';
 import { INLINE_VALUE_MAX_BYTES, startWorker } from '../../worker/runtime/worker.js';
@@ -288,6 +289,52 @@ test('Fetch streams a multi-chunk Arrow table, Put stores values, unknown keys c
     assert.ok(bytes.every((b) => b === 7));
   } finally {
     peers.close();
+    await server.close();
+    await store.close();
+  }
+});
+
+test('Exchange: a peer\'s parts reach the mailbox in order over one stream; a refused part fails alone; no ack in time fails what is in flight; the peer closing ends the stream', async () => {
+  const got: ExchangePart[] = [];
+  const store = new DataStore({ memoryLimit: 0 });
+  const server = await startPeerServer({
+    store, host: '127.0.0.1', port: 0,
+    exchange: (part) => {
+      if (part.rank === 99) throw new Error('part 99 refused here');
+      got.push(part);
+    },
+  });
+  // A peer that takes parts and never acknowledges them, counting the streams opened to it.
+  const silent = new grpc.Server(serverOptions);
+  let silentStreams = 0;
+  silent.addService(WorkerDataService, { exchange: () => { silentStreams++; } } as unknown as grpc.UntypedServiceImplementation);
+  const silentPort = await new Promise<number>((resolve, reject) => silent.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const peers = new PeerClients();
+  try {
+    const address = `127.0.0.1:${server.port}`;
+    await Promise.all(Array.from({ length: 40 }, (_, step) => peers.exchange(address, { group: 'g', step, rank: 1, data: new Uint8Array([step]) }, 10_000)));
+    assert.deepEqual(got.map((p) => [p.step, p.data?.[0]]), Array.from({ length: 40 }, (_, step) => [step, step]), 'every part, in the order sent');
+    const sends = [0, 99, 1].map((rank) => peers.exchange(address, { group: 'h', step: 0, rank, data: new Uint8Array(1) }, 10_000));
+    const outcomes = await Promise.allSettled(sends);
+    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled'], 'only the refused part fails');
+    assert.match(((outcomes[1] as PromiseRejectedResult).reason as Error).message, /collective h: the part for .* did not go: part 99 refused here/);
+
+    const quiet = `127.0.0.1:${silentPort}`;
+    const started = Date.now();
+    const unanswered = await Promise.allSettled([0, 1].map((step) => peers.exchange(quiet, { group: 'q', step, rank: 0, data: new Uint8Array(1) }, 300)));
+    assert.ok(unanswered.every((o) => o.status === 'rejected' && /the part for .* did not go: no ack within 300 ms/.test((o.reason as Error).message)), JSON.stringify(unanswered.map((o) => o.status === 'rejected' && (o.reason as Error).message)));
+    assert.ok(Date.now() - started < 5_000);
+    await assert.rejects(peers.exchange(quiet, { group: 'q', step: 2, rank: 0, data: new Uint8Array(1) }, 300), /no ack within 300 ms/);
+    assert.equal(silentStreams, 2, 'one stream for the two parts sent together, a new one after it was ended');
+
+    // The worker closing ends its peers' streams (so its shutdown does not wait on them); the next part opens a new one, and fails while nobody serves.
+    const closing = Date.now();
+    await server.close(5_000);
+    assert.ok(Date.now() - closing < 2_500, `the open stream held the shutdown ${Date.now() - closing} ms`);
+    await assert.rejects(peers.exchange(address, { group: 'g', step: 40, rank: 1, data: new Uint8Array(1) }, 5_000), /collective g: the part for .* did not go/);
+  } finally {
+    peers.close();
+    silent.forceShutdown();
     await server.close();
     await store.close();
   }

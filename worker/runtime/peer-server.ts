@@ -47,18 +47,33 @@ export interface PeerServer {
   close(graceMs?: number): Promise<void>;
 }
 
-function workerDataHandlers(options: Pick<PeerServerOptions, 'store' | 'onPut' | 'chunkBytes' | 'logs' | 'part' | 'exchange'>): grpc.UntypedServiceImplementation {
+type ExchangeCall = grpc.ServerDuplexStream<kubedask.v1.ExchangeRequest, kubedask.v1.ExchangeAck.$Properties>;
+
+function workerDataHandlers(
+  options: Pick<PeerServerOptions, 'store' | 'onPut' | 'chunkBytes' | 'logs' | 'part' | 'exchange'>,
+  /** The peers' open Exchange streams, ended when the server closes (they are kept open between parts). */
+  exchanges: Set<ExchangeCall>,
+): grpc.UntypedServiceImplementation {
   const { store, onPut, chunkBytes, logs, part, exchange } = options;
   return {
-    exchange(call: grpc.ServerUnaryCall<kubedask.v1.ExchangeRequest, kubedask.v1.ExchangeReply.$Properties>, callback: grpc.sendUnaryData<kubedask.v1.ExchangeReply.$Properties>): void {
-      const r = call.request;
-      try {
-        if (!exchange) throw new Error('this worker takes no collective parts');
-        exchange({ group: r.group, step: r.step, rank: r.rank, ...(r.failed ? { failed: r.failed } : { data: r.data }) });
-        callback(null, {});
-      } catch (err) {
-        callback(toServiceError(err));
-      }
+    exchange(call: ExchangeCall): void {
+      exchanges.add(call);
+      call.on('data', (r: kubedask.v1.ExchangeRequest) => {
+        let error = '';
+        try {
+          if (!exchange) throw new Error('this worker takes no collective parts');
+          exchange({ group: r.group, step: r.step, rank: r.rank, ...(r.failed ? { failed: r.failed } : { data: r.data }) });
+        } catch (err) {
+          error = (err as Error).message || String(err);
+        }
+        call.write({ error });
+      });
+      call.on('end', () => {
+        exchanges.delete(call);
+        call.end();
+      });
+      // The peer went away: the parts it sent stay in the mailbox.
+      call.on('error', () => exchanges.delete(call));
     },
 
     logs(call: grpc.ServerUnaryCall<kubedask.v1.LogsRequest, kubedask.v1.LogsReply.$Properties>, callback: grpc.sendUnaryData<kubedask.v1.LogsReply.$Properties>): void {
@@ -146,7 +161,8 @@ export function joinHostPort(host: string, port: number): string {
 
 export async function startPeerServer(options: PeerServerOptions): Promise<PeerServer> {
   const server = new grpc.Server(serverOptions);
-  server.addService(WorkerDataService, workerDataHandlers(options));
+  const exchanges = new Set<ExchangeCall>();
+  server.addService(WorkerDataService, workerDataHandlers(options, exchanges));
   server.addService(HealthService, healthHandlers(['kubedask.v1.WorkerData'], () => true));
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(joinHostPort(options.host, options.port), options.credentials ?? grpc.ServerCredentials.createInsecure(), (err, bound) => {
@@ -166,6 +182,8 @@ export async function startPeerServer(options: PeerServerOptions): Promise<PeerS
         clearTimeout(timer);
         resolve();
       });
+      for (const call of exchanges) call.end();
+      exchanges.clear();
     }),
   };
 }
