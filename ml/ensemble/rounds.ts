@@ -73,9 +73,13 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
   const built = (r.root ? 1 : 0) + (r.splits?.length ?? 0);
   const out = new Float64Array(histograms ? 2 + built * total * 3 : 0);
   if (r.apply) applyTree(s, r.apply);
-  if (r.gradients) {
+  // A binary tree's first round: gradients, rows in order and the root's histogram in one pass.
+  const rootPass = histograms && r.gradients && r.root && r.output === 0 && s.loss === 'binary' && fusedRoot(s);
+  if (r.gradients && !rootPass) {
     if (s.loops && s.loss === 'binary') s.loops.logistic(s.at.F, s.at.y, s.at.g, s.at.h, s.n, s.at.fraction);
     else gradients(s.loss, s.k, s.n, s.F, s.y, s.g, s.h);
+  }
+  if (r.gradients) {
     if (histograms) {
       out[0] = lossSum(s.loss, s.k, s.n, s.F, s.y, s.valRows);
       out[1] = s.nVal;
@@ -93,12 +97,13 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
     return blocks;
   };
   if (r.root) {
-    naturalOrder(s);
+    if (!rootPass) naturalOrder(s);
     s.nodeStart[0] = 0;
     s.nodeEnd[0] = s.nTrain;
     if (histograms) {
       const [hg, hh, hc] = next();
-      build(s.trainRows, 0, s.nTrain, s.binned, g, h, hg!, hh!, hc!);
+      if (rootPass) copyHistogram(s, hg!, hh!, hc!);
+      else build(s.trainRows, 0, s.nTrain, s.binned, g, h, hg!, hh!, hc!);
     }
   }
   for (const split of r.splits ?? []) {
@@ -132,17 +137,31 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
  * blocks. Called with the state's rows and output gradients only.
  */
 function wasmBuild(s: State, output: number): BuildLoop {
-  const { total, at, loops, hist } = s;
+  const { at, loops } = s;
   const [g, h] = [at.g + output * s.n * 8, at.h + output * s.n * 8];
   return (_rows, start, end, _binned, _g, _h, hg, hh, hc) => {
-    hist.fill(0);
+    s.hist.fill(0);
     loops!.build(at.trainRows, start, end, at.binned, s.p, at.offsets, g, h, at.hist);
-    for (let o = 0; o < total; o++) {
-      hg[o] = hist[3 * o]!;
-      hh[o] = hist[3 * o + 1]!;
-      hc[o] = hist[3 * o + 2]!;
-    }
+    copyHistogram(s, hg, hh, hc);
   };
+}
+
+/** The WebAssembly logistic_root pass over a binary state (false where it has none: the three loops run instead). */
+function fusedRoot(s: State): boolean {
+  const { at, loops } = s;
+  if (!loops) return false;
+  s.hist.fill(0);
+  return loops.logistic_root(at.F, at.y, at.g, at.h, s.n, at.fraction, at.valRows, s.nVal, at.trainRows, at.binned, s.p, at.offsets, at.hist) === 1;
+}
+
+/** The state's histogram (slot by slot) as the three blocks the driver reads. */
+function copyHistogram(s: State, hg: Float64Array, hh: Float64Array, hc: Float64Array): void {
+  const { total, hist } = s;
+  for (let o = 0; o < total; o++) {
+    hg[o] = hist[3 * o]!;
+    hh[o] = hist[3 * o + 1]!;
+    hc[o] = hist[3 * o + 2]!;
+  }
 }
 
 /** goes[bin]: whether a row in that bin of the split's feature goes left (written into `goes`). */

@@ -70,7 +70,7 @@ export interface State {
   /** The WebAssembly loops over this state's memory; undefined for a state without one (a copy). */
   loops?: WasmLoops;
   /** Byte offsets of the regions in the memory, for the loops. */
-  at: Record<'F' | 'y' | 'g' | 'h' | 'trainRows' | 'binned' | 'offsets' | 'scratch' | 'goes' | 'hist' | 'fraction', number>;
+  at: Record<'F' | 'y' | 'g' | 'h' | 'trainRows' | 'valRows' | 'binned' | 'offsets' | 'scratch' | 'goes' | 'hist' | 'fraction', number>;
 }
 
 /** A uniform [0, 1) draw for row `row` of partition `partition`, the same wherever it runs. */
@@ -195,7 +195,7 @@ export function view(shard: Shard): State {
     fraction: f64(offsets.fraction, FRACTION.length),
     ...(loops ? { loops } : {}),
     at: {
-      F: bytes(offsets.F), y: bytes(offsets.y), g: bytes(offsets.g), h: bytes(offsets.h), trainRows: bytes(offsets.trainRows), binned: bytes(offsets.binned), offsets: bytes(offsets.offsets),
+      F: bytes(offsets.F), y: bytes(offsets.y), g: bytes(offsets.g), h: bytes(offsets.h), trainRows: bytes(offsets.trainRows), valRows: bytes(offsets.valRows), binned: bytes(offsets.binned), offsets: bytes(offsets.offsets),
       scratch: bytes(offsets.scratch), goes: bytes(offsets.goes), hist: bytes(offsets.hist), fraction: bytes(offsets.fraction),
     },
   };

@@ -12,6 +12,8 @@ export interface WasmLoops {
   partition(rows: number, start: number, end: number, binned: number, p: number, feature: number, goes: number, scratch: number): number;
   /** losses.ts's binary gradients of n rows; `fraction`: fastExp's table in the memory. */
   logistic(F: number, y: number, g: number, h: number, n: number, fraction: number): void;
+  /** logistic, state.ts's naturalOrder and build over the training rows in one pass; 0 (nothing done) past 8 features. */
+  logistic_root(F: number, y: number, g: number, h: number, n: number, fraction: number, valRows: number, nVal: number, trainRows: number, binned: number, p: number, offsets: number, hist: number): number;
 }
 
 let compiled: WebAssembly.Module | undefined;

@@ -110,13 +110,54 @@ INLINE double fast_exp(double x, const double *restrict fraction) {
   return (t + t * q) * pow2.value;
 }
 
-// The binary log loss's gradients and hessians of n rows from their raw scores (losses.ts).
+// The binary log loss's gradient and hessian of row i from its raw score (losses.ts).
+INLINE void logistic_row(int32_t i, const double *restrict F, const double *restrict y, double *restrict g, double *restrict h, const double *restrict fraction) {
+  double z = F[i];
+  double e = fast_exp(-__builtin_fabs(z), fraction);
+  double p = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+  g[i] = p - y[i];
+  h[i] = p * (1 - p);
+}
+
 void logistic(const double *restrict F, const double *restrict y, double *restrict g, double *restrict h, int32_t n, const double *restrict fraction) {
-  for (int32_t i = 0; i < n; i++) {
-    double z = F[i];
-    double e = fast_exp(-__builtin_fabs(z), fraction);
-    double p = z >= 0 ? 1 / (1 + e) : e / (1 + e);
-    g[i] = p - y[i];
-    h[i] = p * (1 - p);
+  for (int32_t i = 0; i < n; i++) logistic_row(i, F, y, g, h, fraction);
+}
+
+// A binary fit's tree starts: every row's gradient and hessian (logistic), the training rows back
+// in row order (state.ts naturalOrder: every row not in valRows, ascending) and the root's
+// histogram (build over them), in one pass instead of three; the same results.
+INLINE void logistic_root_p(const double *restrict F, const double *restrict y, double *restrict g, double *restrict h, int32_t n,
+                            const double *restrict fraction, const uint32_t *restrict valRows, int32_t nVal, uint32_t *restrict trainRows,
+                            const uint8_t *restrict binned, const int32_t p, const int32_t *restrict offsets, double *restrict hist) {
+  int32_t at[MAX_SPECIAL];
+  for (int32_t f = 0; f < p; f++) at[f] = 3 * offsets[f];
+  int32_t t = 0, v = 0;
+  for (int32_t r = 0; r < n; r++) {
+    logistic_row(r, F, y, g, h, fraction);
+    if (v < nVal && valRows[v] == (uint32_t)r) {
+      v++;
+      continue;
+    }
+    trainRows[t++] = (uint32_t)r;
+    double gr = g[r], hr = h[r];
+    const uint8_t *b = binned + r * (uint32_t)p;
+    for (int32_t f = 0; f < p; f++) {
+      double *slot = hist + at[f] + 3 * b[f];
+      slot[0] += gr;
+      slot[1] += hr;
+      slot[2] += 1;
+    }
   }
+}
+
+// Returns 0 when p is past MAX_SPECIAL (nothing done: the caller runs the three loops).
+int32_t logistic_root(const double *restrict F, const double *restrict y, double *restrict g, double *restrict h, int32_t n,
+                      const double *restrict fraction, const uint32_t *restrict valRows, int32_t nVal, uint32_t *restrict trainRows,
+                      const uint8_t *restrict binned, int32_t p, const int32_t *restrict offsets, double *restrict hist) {
+  switch (p) {
+#define CASE(P) case P: logistic_root_p(F, y, g, h, n, fraction, valRows, nVal, trainRows, binned, P, offsets, hist); return 1;
+    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+  }
+  return 0;
 }
