@@ -132,10 +132,19 @@ export class PeerClients {
     return new Promise((resolve, reject) => {
       const stream = this.exchangeStream(address);
       clearTimeout(stream.idle);
-      const timer = setTimeout(() => this.endExchange(address, stream, new Error(`no ack within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => {
+        // A peer that does not answer: a fresh connection for the next part (as for a unary call's deadline).
+        this.endExchange(address, stream, new Error(`no ack within ${timeoutMs} ms`));
+        this.drop(address);
+      }, timeoutMs);
       stream.pending.push({ group: part.group ?? '', resolve, reject, timer });
       stream.call.write(part);
     });
+  }
+
+  /** Ends the Exchange streams with no part in flight (a collective ended); the next part opens a new one. */
+  endIdleExchanges(): void {
+    for (const [address, stream] of this.exchanges) if (stream.pending.length === 0) this.endExchange(address, stream);
   }
 
   close(): void {
@@ -159,7 +168,8 @@ export class PeerClients {
     });
     stream.call.on('error', (err: grpc.ServiceError) => {
       if (err.code === grpc.status.UNAVAILABLE) this.drop(address);
-      this.endExchange(address, stream, fromServiceError(err));
+      // Cancelled by the other side: the peer shut down (ours end the stream first, so stream.ended is set).
+      this.endExchange(address, stream, err.code === grpc.status.CANCELLED ? new Error('the peer closed the stream (it shut down)') : fromServiceError(err));
     });
     stream.call.on('end', () => this.endExchange(address, stream, new Error('the peer ended the stream')));
     return stream;

@@ -47,7 +47,7 @@ export const growTogether: Kernel = async (params, inputs, context) => {
 };
 
 /** A rank's rounds: its own shards' in its task threads, everyone's summed after an exchange. */
-class PeerRounds implements RoundShards {
+export class PeerRounds implements RoundShards {
   readonly nShards: number;
   private step = 0;
   private slowestMs = 0;

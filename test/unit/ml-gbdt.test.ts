@@ -219,18 +219,20 @@ describe('boosting: a tree\'s first round', () => {
 });
 
 describe('boosting: the rounds\' loops in WebAssembly', () => {
-  it('a state made in its own WebAssembly memory runs them, a copy the JavaScript loops: the same results to the bit', () => {
+  // 3 features: the loops inlined for that count; 9: the general ones (past 8), and the gradients on their own.
+  for (const p of [3, 9]) it(`a state made in its own WebAssembly memory runs them, a copy the JavaScript loops: the same results to the bit (${p} features)`, () => {
     const rnd = random(23);
     const n = 3_000;
-    const shard = allocShard(n, 3, true);
+    const shard = allocShard(n, p, true);
     for (let r = 0; r < n; r++) {
-      shard.x.data.set([rnd(), rnd() < 0.1 ? NaN : rnd() * 5, Math.floor(rnd() * 6)], r * 3);
+      shard.x.data.set([rnd(), rnd() < 0.1 ? NaN : rnd() * 5, Math.floor(rnd() * 6), ...Array.from({ length: p - 3 }, () => rnd())], r * p);
       shard.y![r] = rnd() < 0.3 ? 1 : 0;
     }
-    const column = (f: number) => Float64Array.from({ length: n }, (_, r) => shard.x.data[r * 3 + f]!);
+    const column = (f: number) => Float64Array.from({ length: n }, (_, r) => shard.x.data[r * p + f]!);
     const bins: FeatureBins[] = [
       { kind: 'numeric', edges: numericEdges(column(0), 255) }, { kind: 'numeric', edges: numericEdges(column(1), 40) },
       { kind: 'categorical', categories: categoriesOf(column(2), 'c', 255) },
+      ...Array.from({ length: p - 3 }, (_, f): FeatureBins => ({ kind: 'numeric', edges: numericEdges(column(3 + f), 60) })),
     ];
     const init: InitParams = { bins, loss: 'binary', outputs: 1, baseline: [-0.8], validationFraction: 0.1, seed: 3, maxNodes: 20 };
     const wasm = runDeriveKernel('gbdt/init', init, shard, 0);
@@ -250,6 +252,8 @@ describe('boosting: the rounds\' loops in WebAssembly', () => {
       { step: 3, output: 0, root: true, gradients: true, apply: { output: 0, splits, leaves: [[3, 0.25], [4, -0.5], [5, 0.125], [6, -0.0625]] } },
       { step: 4, output: 0, splits: splits.slice(0, 1) },
     ];
+    // Both states replay the rounds from scratch (no histograms, the gradients on their own), then go on.
+    rounds.push({ step: 5, output: 0, splits: splits.slice(1), replay: rounds.map((r) => ({ ...r })) });
     for (const params of rounds) {
       const [a, b] = [wasm, js].map((state) => runShardKernel('gbdt/round', params, state) as Uint8Array);
       assert.ok(a!.byteLength > 16 && Buffer.from(a!).equals(Buffer.from(b!)), `round ${JSON.stringify(params).slice(0, 60)}: the same histograms`);

@@ -59,6 +59,8 @@ function workerDataHandlers(
     exchange(call: ExchangeCall): void {
       exchanges.add(call);
       call.on('data', (r: kubedask.v1.ExchangeRequest) => {
+        // Ended by close(): a part still arriving is neither delivered nor acked (its sender is told the stream ended).
+        if (!exchanges.has(call)) return;
         let error = '';
         try {
           if (!exchange) throw new Error('this worker takes no collective parts');

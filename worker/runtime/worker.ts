@@ -512,7 +512,11 @@ class WorkerProcess {
         : this.peers.exchange(address, part, COLLECTIVE_SEND_TIMEOUT_MS)),
       take: (group, step, ranks, timeoutMs) => this.mailbox.take(group, step, ranks, timeoutMs, signal),
       ended: (group) => this.mailbox.ended(group),
-      close: (group) => this.mailbox.close(group),
+      close: (group) => {
+        this.mailbox.close(group);
+        // Blocks come back to back, but the last may be the last for a while: an open stream would hold the channel (and the process) until it idles out.
+        this.peers.endIdleExchanges();
+      },
       runPool: (name, params, inputs) => this.runPoolKernel(key, signal, name, params, inputs),
     };
   }
