@@ -16,20 +16,23 @@
 // Adds the rows' gradients, hessians and counts to their bins' slots, feature by feature, row by
 // row (the JavaScript loop's order, so every slot's sums are the same). A slot is three doubles
 // side by side, gradient, hessian, count: one cache line where three arrays took three.
+// One row: `at` holds each feature's first slot (times 3), `b` the row's bins.
+INLINE void add_row(double *restrict hist, const int32_t *at, const uint8_t *restrict b, const int32_t p, double gr, double hr) {
+  for (int32_t f = 0; f < p; f++) {
+    double *slot = hist + at[f] + 3 * b[f];
+    slot[0] += gr;
+    slot[1] += hr;
+    slot[2] += 1;
+  }
+}
+
 INLINE void build_p(const uint32_t *restrict rows, int32_t start, int32_t end, const uint8_t *restrict binned, const int32_t p,
                     const int32_t *restrict offsets, const double *restrict g, const double *restrict h, double *restrict hist) {
   int32_t at[MAX_SPECIAL];
   for (int32_t f = 0; f < p; f++) at[f] = 3 * offsets[f];
   for (int32_t i = start; i < end; i++) {
     uint32_t r = rows[i];
-    double gr = g[r], hr = h[r];
-    const uint8_t *b = binned + r * (uint32_t)p;
-    for (int32_t f = 0; f < p; f++) {
-      double *slot = hist + at[f] + 3 * b[f];
-      slot[0] += gr;
-      slot[1] += hr;
-      slot[2] += 1;
-    }
+    add_row(hist, at, binned + r * (uint32_t)p, p, g[r], h[r]);
   }
 }
 
@@ -142,14 +145,7 @@ INLINE void logistic_root_p(const double *restrict F, const double *restrict y, 
       continue;
     }
     trainRows[t++] = (uint32_t)r;
-    double gr = g[r], hr = h[r];
-    const uint8_t *b = binned + r * (uint32_t)p;
-    for (int32_t f = 0; f < p; f++) {
-      double *slot = hist + at[f] + 3 * b[f];
-      slot[0] += gr;
-      slot[1] += hr;
-      slot[2] += 1;
-    }
+    add_row(hist, at, binned + r * (uint32_t)p, p, g[r], h[r]);
   }
 }
 
