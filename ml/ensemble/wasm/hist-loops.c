@@ -1,9 +1,9 @@
-// The loops of a boosting round (ml/ensemble/hist-loops.ts, and losses.ts's binary gradients) in C, compiled to WebAssembly by
-// scripts/build-wasm.mjs into hist-loops-wasm.ts. They run on a state that lives in a shared
-// WebAssembly.Memory (state.ts): the pointers are byte offsets into it. They must do exactly
-// what the JavaScript loops do, in the same order (the models are the same to the bit either
-// way), and touch no memory but what they are given: no stack, no globals, no data (the build
-// checks), since the whole memory is the state.
+// The loops of a boosting round (ml/ensemble/hist-loops.ts, and losses.ts's binary gradients)
+// in C, compiled to WebAssembly by scripts/build-wasm.mjs into hist-loops-wasm.ts. They run on
+// a state that lives in a shared WebAssembly.Memory (state.ts): the pointers are byte offsets
+// into it. They must do exactly what the JavaScript loops do, in the same order (the models are
+// the same to the bit either way), and touch no memory but what they are given: no stack, no
+// globals, no data (the build checks), since the whole memory is the state.
 //
 // Each loop is written once and inlined for every feature count up to MAX_SPECIAL with p a
 // constant: the row's bins are then at fixed strides and the features' offsets stay in
