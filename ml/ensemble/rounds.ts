@@ -75,11 +75,11 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
   if (r.apply) applyTree(s, r.apply);
   // A binary tree's first round: gradients, rows in order and the root's histogram in one pass.
   const rootPass = histograms && r.gradients && r.root && r.output === 0 && s.loss === 'binary' && fusedRoot(s);
-  if (r.gradients && !rootPass) {
-    if (s.loops && s.loss === 'binary') s.loops.logistic(s.at.F, s.at.y, s.at.g, s.at.h, s.n, s.at.fraction);
-    else gradients(s.loss, s.k, s.n, s.F, s.y, s.g, s.h);
-  }
   if (r.gradients) {
+    if (!rootPass) {
+      if (s.loops && s.loss === 'binary') s.loops.logistic(s.at.F, s.at.y, s.at.g, s.at.h, s.n, s.at.fraction);
+      else gradients(s.loss, s.k, s.n, s.F, s.y, s.g, s.h);
+    }
     if (histograms) {
       out[0] = lossSum(s.loss, s.k, s.n, s.F, s.y, s.valRows);
       out[1] = s.nVal;

@@ -41,9 +41,11 @@ export interface ThreadTask {
   def?: ThreadFunction;
   args: WireArg[];
   /** Encoded values of the dependencies named by args. */
-  /** memory: the shared WebAssembly.Memory whose buffer `data` views, when it has one (shared-memory.ts). */
-  deps: Array<[key: string, encoding: number, data: Uint8Array, memory?: SharedMemory]>;
+  deps: ThreadDep[];
 }
+
+/** A task's dependency as a thread gets it; `memory`: the shared WebAssembly.Memory whose buffer `data` views, when it has one (shared-memory.ts). */
+export type ThreadDep = [key: string, encoding: number, data: Uint8Array, memory?: SharedMemory];
 
 export interface ThreadErrorInfo {
   name: string;

@@ -12,16 +12,15 @@ import { ModuleNotInstalledError, PoolBrokenError, PoolClosedError, TaskCancelle
 import type { ModuleStore } from './module-store.js';
 import {
   CONTROL_SLOTS, type FromThread, type TaskFunction, type ThreadData, type ThreadErrorInfo, type ThreadFunction, type ThreadLogLine,
-  type ThreadResult, type ThreadTask, type ToThread, type WireArg,
+  type ThreadDep, type ThreadResult, type ThreadTask, type ToThread, type WireArg,
 } from './pool-protocol.js';
-import type { SharedMemory } from './shared-memory.js';
 
 export interface PoolTask {
   key: string;
   fn: TaskFunction;
   args: WireArg[];
   /** Encoded values of the dependencies named by args (copied to the thread). */
-  deps: Array<[key: string, encoding: number, data: Uint8Array, memory?: SharedMemory]>;
+  deps: ThreadDep[];
 }
 
 /** `thread`: the slot (0 .. nthreads-1) whose thread ran it; -1 when no thread did. */

@@ -42,10 +42,9 @@ import { isValidLogLines, LogBuffer, MAX_LOG_LINES, lineOfRecord } from './log-b
 import { keepTaskOutput } from './task-output-log.js';
 import { startMetricsListener, type MetricsListener } from '../../protocol/metrics-http.js';
 import type { WorkerMetricsSink } from './metrics.js';
-import type { TaskFunction, WireArg } from './pool-protocol.js';
+import type { TaskFunction, ThreadDep, WireArg } from './pool-protocol.js';
 import { SchedulerLink } from './scheduler-link.js';
 import { TaskPool, type TaskOutcome } from './task-pool.js';
-import type { SharedMemory } from './shared-memory.js';
 
 type Spec = kubedask.v1.TaskSpec.$Properties;
 type Command = kubedask.v1.SchedulerCommand.$Properties;
@@ -635,8 +634,6 @@ type BuiltinOutcome = TaskOutcome
  * a native one is a DataFrame partition, which is mostly persisted rather than gathered.
  */
 export const INLINE_VALUE_MAX_BYTES = 256 * 1024;
-
-type ThreadDep = [key: string, encoding: number, data: Uint8Array, memory?: SharedMemory];
 
 /** A pool kernel's input as its task thread gets it (threadInput), with its memory when it has one. */
 function threadDep(key: string, kernel: PoolKernel, value: StoredValue): ThreadDep {

@@ -12,6 +12,8 @@
 
 #define INLINE static inline __attribute__((always_inline))
 #define MAX_SPECIAL 8
+// One case of a switch on p for each count up to MAX_SPECIAL, with CASE(P) defined around it.
+#define SPECIAL_CASES CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 
 // Adds the rows' gradients, hessians and counts to their bins' slots, feature by feature, row by
 // row (the JavaScript loop's order, so every slot's sums are the same). A slot is three doubles
@@ -39,15 +41,11 @@ INLINE void build_p(const uint32_t *restrict rows, int32_t start, int32_t end, c
 void build(const uint32_t *restrict rows, int32_t start, int32_t end, const uint8_t *restrict binned, int32_t p, const int32_t *restrict offsets,
            const double *restrict g, const double *restrict h, double *restrict hist) {
   switch (p) {
-    case 1: build_p(rows, start, end, binned, 1, offsets, g, h, hist); return;
-    case 2: build_p(rows, start, end, binned, 2, offsets, g, h, hist); return;
-    case 3: build_p(rows, start, end, binned, 3, offsets, g, h, hist); return;
-    case 4: build_p(rows, start, end, binned, 4, offsets, g, h, hist); return;
-    case 5: build_p(rows, start, end, binned, 5, offsets, g, h, hist); return;
-    case 6: build_p(rows, start, end, binned, 6, offsets, g, h, hist); return;
-    case 7: build_p(rows, start, end, binned, 7, offsets, g, h, hist); return;
-    case 8: build_p(rows, start, end, binned, 8, offsets, g, h, hist); return;
+#define CASE(P) case P: build_p(rows, start, end, binned, P, offsets, g, h, hist); return;
+    SPECIAL_CASES
+#undef CASE
   }
+  // Wider: each feature's offset read as it comes (no room to keep them: this module has no stack).
   for (int32_t i = start; i < end; i++) {
     uint32_t r = rows[i];
     double gr = g[r], hr = h[r];
@@ -82,14 +80,9 @@ INLINE int32_t partition_p(uint32_t *restrict rows, int32_t start, int32_t end, 
 int32_t partition(uint32_t *restrict rows, int32_t start, int32_t end, const uint8_t *restrict binned, int32_t p, int32_t feature,
                   const uint8_t *restrict goes, uint32_t *restrict scratch) {
   switch (p) {
-    case 1: return partition_p(rows, start, end, binned, 1, feature, goes, scratch);
-    case 2: return partition_p(rows, start, end, binned, 2, feature, goes, scratch);
-    case 3: return partition_p(rows, start, end, binned, 3, feature, goes, scratch);
-    case 4: return partition_p(rows, start, end, binned, 4, feature, goes, scratch);
-    case 5: return partition_p(rows, start, end, binned, 5, feature, goes, scratch);
-    case 6: return partition_p(rows, start, end, binned, 6, feature, goes, scratch);
-    case 7: return partition_p(rows, start, end, binned, 7, feature, goes, scratch);
-    case 8: return partition_p(rows, start, end, binned, 8, feature, goes, scratch);
+#define CASE(P) case P: return partition_p(rows, start, end, binned, P, feature, goes, scratch);
+    SPECIAL_CASES
+#undef CASE
   }
   return partition_p(rows, start, end, binned, p, feature, goes, scratch);
 }
@@ -155,7 +148,7 @@ int32_t logistic_root(const double *restrict F, const double *restrict y, double
                       const uint8_t *restrict binned, int32_t p, const int32_t *restrict offsets, double *restrict hist) {
   switch (p) {
 #define CASE(P) case P: logistic_root_p(F, y, g, h, n, fraction, valRows, nVal, trainRows, binned, P, offsets, hist); return 1;
-    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+    SPECIAL_CASES
 #undef CASE
   }
   return 0;
