@@ -3,7 +3,7 @@
 // one whose labels are class indices, ml/derive one transformed (ml/kernels/derive.ts); ml/map
 // runs a shard kernel (ml/kernels/registry.ts) in a task thread, handed the shard's
 // SharedArrayBuffer, no copy.
-import type { KernelFamily, PoolKernelFamily } from '../../worker/runtime/builtins.js';
+import type { KernelFamily, PoolKernel, PoolKernelFamily } from '../../worker/runtime/builtins.js';
 import type { NativeValue, StoredValue } from '../../worker/runtime/data-store.js';
 import { runDeriveKernel } from '../kernels/derive.js';
 import { Encoding } from '../../protocol/value-codec.js';
@@ -13,6 +13,7 @@ import type { Shard } from './matrix.js';
 import { runShardTask } from './thread-entry.js';
 import { predictTrees } from '../ensemble/predict-kernel.js';
 import { growTogether } from '../ensemble/collective.js';
+import { BLOCK_KERNEL, growBlock } from '../ensemble/block-thread.js';
 import { sumFloats } from './shards.js';
 
 export const kernels: KernelFamily = {
@@ -37,19 +38,23 @@ export const kernels: KernelFamily = {
   },
 };
 
-export const poolKernels: PoolKernelFamily = {
-  'ml/map': {
-    moduleUrl: new URL('./thread-entry.js', import.meta.url).href,
-    exportName: runShardTask.name,
-    // A shard is passed as is (shared); one fetched from a peer arrives as bytes, is copied
-    // into shared memory once and kept so (adopt); one read back from disk, once per task.
-    // A boosting state made in a WebAssembly.Memory takes it along (its rounds run WebAssembly on it).
-    threadInput: (value) => {
-      const shard = storedShard(value);
-      return { encoding: Encoding.ENCODING_BYTES, data: shardBytes(shard), ...(shard.memory ? { memory: shard.memory } : {}) };
-    },
-    adopt: (value) => nativeShard(shardFromBytes(value.data)),
+/**
+ * A shard is passed as is (shared); one fetched from a peer arrives as bytes, is copied into
+ * shared memory once and kept so (adopt); one read back from disk, once per task. A boosting
+ * state made in a WebAssembly.Memory takes it along (its rounds run WebAssembly on it).
+ */
+const shardInput: Pick<PoolKernel, 'threadInput' | 'adopt'> = {
+  threadInput: (value) => {
+    const shard = storedShard(value);
+    return { encoding: Encoding.ENCODING_BYTES, data: shardBytes(shard), ...(shard.memory ? { memory: shard.memory } : {}) };
   },
+  adopt: (value) => nativeShard(shardFromBytes(value.data)),
+};
+
+export const poolKernels: PoolKernelFamily = {
+  'ml/map': { moduleUrl: new URL('./thread-entry.js', import.meta.url).href, exportName: runShardTask.name, ...shardInput },
+  // A member of a boosting block (ml/gbdt-grow's, collective.ts) over its shards' states.
+  [BLOCK_KERNEL]: { moduleUrl: new URL('../ensemble/block-thread.js', import.meta.url).href, exportName: growBlock.name, ...shardInput },
 };
 
 function storedShard(input: StoredValue): Shard {

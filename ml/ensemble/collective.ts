@@ -1,125 +1,112 @@
 // A block of a boosting fit's iterations grown by the workers among themselves (booster.ts):
-// one task on each worker that holds shards, each running the driver's own loop from the
-// driver's snapshot over its shards' states (the loop on the worker's main thread, the rounds
-// in its task threads). After each round the workers send one another their shards'
-// histograms, one part a shard (WorkerData.Exchange), and each adds up all of them in shard order,
-// as the driver would, so every worker grows the same trees, to the bit; only histograms
-// travel, worker to worker, and no round waits on the driver or the scheduler.
-import { createHash } from 'node:crypto';
+// one task on each worker that holds shards. Its members are task threads (up to the worker's
+// thread count, each with a run of its shards), and each member runs the driver's own loop
+// from the driver's snapshot (block-thread.ts). The members talk over links of their own
+// (peer-links.ts); this side, on the worker's main thread, only introduces them: each member
+// listens, the workers swap their members' addresses over Exchange (step 0 of the group), and
+// every member is told the whole list. After each round each member sends its shards'
+// histograms to every other member and adds up all of them in shard order, as the driver
+// would, so every member grows the same trees, to the bit; only histograms travel.
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Collective, Kernel } from '../../worker/runtime/builtins.js';
-import type { StoredValue } from '../../worker/runtime/data-store.js';
-import { encodeValue } from '../../protocol/value-codec.js';
-import { sumFloatTree, type CollectiveRank } from '../core/shards.js';
-import { Booster, GROW_KERNEL, type GrownBlockResult, type GrowParams, type RoundShards } from './booster.js';
+import type { LinkAddress } from '../../worker/runtime/peer-links.js';
+import { joinHostPort } from '../../worker/runtime/peer-server.js';
+import { decodeValue, encodeValue, type EncodedValue } from '../../protocol/value-codec.js';
+import type { CollectiveRank } from '../core/shards.js';
+import { GROW_KERNEL, type GrownBlockResult, type GrowParams } from './booster.js';
+import { BLOCK_KERNEL, FIRST_WAIT_MS, type BlockParams, type FromMember, type ToMember } from './block-thread.js';
 
-/** How long a rank waits for its peers' first parts (their tasks may start later than its own)... */
-const FIRST_WAIT_MS = 60_000;
-/** ...and for each later step's: this at least, or this many times its slowest step so far. */
-const MIN_WAIT_MS = 5_000;
-const WAIT_STEPS = 50;
+/** The longest a timer can wait (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What a worker tells the others of its members: each one's address, token and shards. */
+interface Hello { members: Array<LinkAddress & { shards: number[] }> }
 
 export const growTogether: Kernel = async (params, inputs, context) => {
   const p = params as GrowParams & CollectiveRank;
   const c = context.collective;
   if (!c) throw new Error(`${GROW_KERNEL} runs only as a built-in task on a worker`);
   const others = p.peers.map((_, r) => r).filter((r) => r !== p.rank);
+  const channels: MessageChannel[] = [];
+  let finished = false;
+  const runs: Array<Promise<EncodedValue>> = [];
+  const abort = (why: string) => channels.forEach((ch) => ch.port1.postMessage({ abort: why } satisfies ToMember));
+  const onAbort = () => abort(`the task was interrupted: ${String(context.signal?.reason)}`);
   try {
     // A peer that gave up while this task waited to start: nothing to do.
     const ended = c.ended(p.group);
     if (ended) throw new Error(`${GROW_KERNEL}: ${ended}`);
     if (c.address !== p.peers[p.rank]) throw new Error(`${GROW_KERNEL}: rank ${p.rank} was to run on ${p.peers[p.rank]}, not on ${c.address} (its shards moved)`);
-    if (inputs.length !== p.shards[p.rank]?.length) throw new Error(`internal: ${GROW_KERNEL} rank ${p.rank} got ${inputs.length} shards, not ${p.shards[p.rank]?.length}`);
+    const mine = p.shards[p.rank]!;
+    if (inputs.length !== mine.length || inputs.length === 0) throw new Error(`internal: ${GROW_KERNEL} rank ${p.rank} got ${inputs.length} shards, not ${mine.length}`);
     if (!inputs.every((v) => 'native' in v)) throw new Error(`${GROW_KERNEL}: a shard's state is not in this worker's memory (spilled or copied)`);
-    const rounds = new PeerRounds(p, others, inputs, c, context.signal);
-    const booster = Booster.resume(rounds, p.snapshot);
-    const block = booster.grownBlock(await booster.grownHere(p.iterations));
-    await rounds.sent();
-    const digest = createHash('sha256').update(encodeValue(block).data).digest('hex');
-    return encodeValue((p.rank === 0 ? { digest, block } : { digest }) satisfies GrownBlockResult);
+    const runsOf = memberRuns(inputs.length, context.nthreads);
+    for (const [from, to] of runsOf) {
+      const ch = new MessageChannel();
+      channels.push(ch);
+      const blockParams: BlockParams = { snapshot: p.snapshot, iterations: p.iterations, shards: mine.slice(from, to), links: c.links };
+      runs.push(c.runPool(BLOCK_KERNEL, blockParams, inputs.slice(from, to), { port: ch.port2, whole: true }));
+    }
+    // Each run is awaited below; a failure before then is that wait's.
+    for (const r of runs) r.catch(() => {});
+    context.signal?.addEventListener('abort', onAbort);
+    const listening = await Promise.all(channels.map((ch, i) => firstMessage(ch.port1, runs[i]!)));
+    const host = hostOf(c.address);
+    const hello: Hello = { members: listening.map((l, i) => ({ address: joinHostPort(host, l.port), token: l.token, shards: mine.slice(...runsOf[i]!) })) };
+    const theirs = await swapHellos(c, p, others, hello);
+    const members = p.peers.flatMap((_, r) => (r === p.rank ? hello : theirs.get(r)!).members);
+    const owners: number[] = [];
+    members.forEach((m, i) => m.shards.forEach((s) => (owners[s] = i)));
+    const first = p.peers.slice(0, p.rank).reduce((n, _, r) => n + theirs.get(r)!.members.length, 0);
+    channels.forEach((ch, i) => ch.port1.postMessage({ members: members.map(({ address, token }) => ({ address, token })), owners, self: first + i } satisfies ToMember));
+    // No part comes at step 1: this take ends when a peer says it failed (a member of a worker
+    // that lost one of its own may be waiting on links that will never connect), or at close.
+    if (others.length > 0) c.take(p.group, 1, others, MAX_TIMER_MS).catch((err: Error) => !finished && abort(err.message));
+    const results = (await Promise.all(runs)).map((v) => decodeValue(v) as GrownBlockResult);
+    // Every member grew the block from the same sums: a difference is a bug.
+    if (results.some((r) => r.digest !== results[0]!.digest)) throw new Error(`internal: ${GROW_KERNEL}: this worker's members grew different trees`);
+    return encodeValue(results.find((r) => r.block) ?? results[0]!);
   } catch (err) {
-    // The peers stop waiting for this rank's parts.
+    // The members stop (they update the shards' states in place: none may still run when this
+    // task ends), and the peers stop waiting for this rank.
     const failed = (err as Error).message || String(err);
+    abort(failed);
+    await Promise.allSettled(runs);
     await Promise.allSettled(others.map((r) => c.send(p.peers[r]!, { group: p.group, step: 0, rank: p.rank, failed })));
     throw err;
   } finally {
+    finished = true;
+    context.signal?.removeEventListener('abort', onAbort);
+    for (const ch of channels) ch.port1.close();
     c.close(p.group);
   }
 };
 
-/** A rank's rounds: its own shards' in its task threads, everyone's summed after an exchange. */
-export class PeerRounds implements RoundShards {
-  readonly nShards: number;
-  private step = 0;
-  private slowestMs = 0;
-  /** The other ranks' shards: whose parts each step waits for. */
-  private readonly theirs: number[];
-  /** Why the last round failed: what a stale state's fallback (mapShard) reports. */
-  private failure: unknown;
-  /** Every part sent, until its peer has it. */
-  private readonly sending = new Set<Promise<unknown>>();
-  /** Why a part could not be sent: the next step fails with it. */
-  private sendFailure: unknown;
+/** Each member's run of the shards [from, to): as many members as threads, at most one a shard. */
+export function memberRuns(shards: number, threads: number): Array<[number, number]> {
+  const k = Math.max(1, Math.min(shards, threads));
+  return Array.from({ length: k }, (_, i) => [Math.floor((i * shards) / k), Math.floor(((i + 1) * shards) / k)]);
+}
 
-  constructor(
-    private readonly p: CollectiveRank, private readonly others: readonly number[], private readonly states: StoredValue[],
-    private readonly c: Collective, private readonly signal: AbortSignal | undefined,
-  ) {
-    this.nShards = p.shards.reduce((n, s) => n + s.length, 0);
-    this.theirs = this.others.flatMap((r) => p.shards[r]!);
-  }
+/** The member's first message (where it listens), or its run's failure. */
+function firstMessage(port: MessagePort, run: Promise<unknown>): Promise<{ port: number; token: string }> {
+  return new Promise((resolve, reject) => {
+    port.once('message', (m: FromMember) => resolve(m));
+    run.then(() => reject(new Error(`internal: ${BLOCK_KERNEL} ended before it listened`)), reject);
+  });
+}
 
-  async sumFloats(name: string, params: unknown): Promise<Float64Array> {
-    try {
-      return await this.round(name, params);
-    } catch (err) {
-      this.failure = err;
-      throw err;
-    }
-  }
+/** Sends this rank's hello to the others and takes theirs. */
+async function swapHellos(c: Collective, p: CollectiveRank, others: number[], hello: Hello): Promise<Map<number, Hello>> {
+  const data = new TextEncoder().encode(JSON.stringify(hello));
+  const sent = Promise.all(others.map((r) => c.send(p.peers[r]!, { group: p.group, step: 0, rank: p.rank, data })));
+  const taken = c.take(p.group, 0, others, FIRST_WAIT_MS);
+  const [, parts] = await Promise.all([sent, taken]);
+  return new Map([...parts].map(([r, bytes]) => [r, JSON.parse(new TextDecoder().decode(bytes)) as Hello]));
+}
 
-  private async round(name: string, params: unknown): Promise<Float64Array> {
-    this.signal?.throwIfAborted();
-    if (this.sendFailure !== undefined) throw this.sendFailure;
-    const started = performance.now();
-    // Every local round ends before this rank does (none is ever cut short), failed or not.
-    const ran = await Promise.allSettled(this.states.map(async (s) => (await this.c.runPool('ml/map', { kernel: name, params }, [s])).data));
-    const mine = ran.map((r) => {
-      if (r.status === 'rejected') throw r.reason;
-      return r.value;
-    });
-    const step = this.step++;
-    const { group, rank, shards, peers } = this.p;
-    // One part a shard, each named by its shard's index. No step waits for its peers'
-    // acknowledgements (theirs are often here first): a send that fails ends the wait for
-    // their parts, and fails the next step.
-    const sending = Promise.all(this.others.flatMap((r) => shards[rank]!.map((shard, i) => this.c.send(peers[r]!, { group, step, rank: shard, data: mine[i]! }))));
-    this.sending.add(sending);
-    sending.then(() => this.sending.delete(sending), (err: unknown) => {
-      this.sending.delete(sending);
-      this.sendFailure ??= err;
-    });
-    const wait = step === 0 ? FIRST_WAIT_MS : Math.max(MIN_WAIT_MS, WAIT_STEPS * this.slowestMs);
-    const taking = this.theirs.length > 0 ? this.c.take(group, step, this.theirs, wait) : Promise.resolve(new Map<number, Uint8Array>());
-    const theirs = await Promise.race([taking, sending.then(() => taking)]);
-    // The first step waits for the peers' tasks to start as well.
-    if (step > 0) this.slowestMs = Math.max(this.slowestMs, performance.now() - started);
-    const parts: Uint8Array[] = new Array<Uint8Array>(this.nShards);
-    shards[rank]!.forEach((shard, i) => (parts[shard] = mine[i]!));
-    for (const [shard, data] of theirs) parts[shard] = data;
-    return sumFloatTree(parts);
-  }
-
-  /** Resolves once every part sent so far is in its peer's mailbox; rejects when one could not be sent. */
-  async sent(): Promise<void> {
-    await Promise.all(this.sending);
-    if (this.sendFailure !== undefined) throw this.sendFailure;
-  }
-
-  mapShard<R>(): Promise<R> {
-    // What the driver does for a stale state (replay the journal) is the driver's: this rank
-    // fails with why its round did.
-    return Promise.reject(this.failure instanceof Error ? this.failure : new Error(`${GROW_KERNEL}: a shard's state is not at the block's round`));
-  }
-
-  async release(): Promise<void> {}
+/** The host of "host:port" or "[v6]:port", as joinHostPort takes it. */
+function hostOf(address: string): string {
+  const m = /^\[(.+)\]:\d+$/.exec(address) ?? /^(.+):\d+$/.exec(address);
+  return m ? m[1]! : address;
 }

@@ -2,30 +2,17 @@
 // with the cluster's certificates, and refusals for clients without them.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, ConnectionLostError, SchedulerUnreachableError, startScheduler, startWorker } from '../../index.js';
 import type { Tls } from '../../protocol/tls.js';
+import { loadCerts as load, makeCerts } from '../helpers/certs.js';
 import { waitUntil, within } from '../helpers/wait.js';
 
 const bin = fileURLToPath(new URL('../../../bin/kubedask.js', import.meta.url));
-
-/** A CA and one certificate it signed, for 127.0.0.1, usable as server and client. */
-function makeCerts(dir: string, name: string): { ca: string; cert: string; key: string } {
-  const ossl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  ossl('req', '-x509', ...ec, '-keyout', `${name}-ca.key`, '-out', `${name}-ca.pem`, '-days', '2', '-subj', `/CN=${name}-ca`);
-  ossl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}-node`);
-  writeFileSync(join(dir, `${name}.ext`), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
-  ossl('x509', '-req', '-in', `${name}.csr`, '-CA', `${name}-ca.pem`, '-CAkey', `${name}-ca.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
-  return { ca: join(dir, `${name}-ca.pem`), cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) };
-}
-
-const load = (files: { ca: string; cert: string; key: string }): Tls =>
-  ({ ca: readFileSync(files.ca), cert: readFileSync(files.cert), key: readFileSync(files.key) });
 
 describe('mutual TLS', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kubedask-tls-'));

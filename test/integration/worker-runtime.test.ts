@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
 import * as grpc from '@grpc/grpc-js';
 import { tableFromArrays, type Table } from 'apache-arrow';
 import { kubedask } from '../../protocol/generated/kubedask.js';
@@ -240,6 +241,27 @@ test('cancelled tasks not started yet are dropped, in the pool or in a thread, a
     assert.equal(value(await after), 'after');
     assert.equal(readFileSync(log, 'utf8'), 'hold\nafter\n', 'the thread was not replaced and ran neither cancelled task');
   } finally {
+    await pool.close();
+  }
+});
+
+test('a task with a port gets it as its last argument; a whole task has its thread to itself', async () => {
+  const pool = new TaskPool({ nthreads: 2, maxPerThread: 4 });
+  const channel = new MessageChannel();
+  try {
+    const talk = fn('talk', '(x, port) => new Promise((resolve) => { port.postMessage("started " + x); port.once("message", (m) => { port.close(); resolve(m + " " + x); }); })');
+    const whole = pool.run({ key: 'whole', fn: talk, args: [lit('w')], deps: [], port: channel.port2, whole: true });
+    const started = await within(new Promise((resolve) => channel.port1.once('message', resolve)), 'the whole task to start');
+    assert.equal(started, 'started w');
+    // While it runs (waiting on its port), everything else goes to the other thread.
+    const others = await within(Promise.all(Array.from({ length: 8 }, (_, i) => pool.run({ key: `o${i}`, fn: fn('inc', '(x) => x + 1'), args: [lit(i)], deps: [] }))), 'the other tasks to run beside it', 10_000);
+    assert.deepEqual(others.map(value), Array.from({ length: 8 }, (_, i) => i + 1));
+    channel.port1.postMessage('done');
+    const out = await whole;
+    assert.equal(value(out), 'done w');
+    assert.deepEqual(others.filter((o) => o.thread === out.thread), [], 'nothing joined the whole task\'s thread');
+  } finally {
+    channel.port1.close();
     await pool.close();
   }
 });

@@ -1,94 +1,67 @@
-// A collective rank's steps (ml/ensemble/collective.ts PeerRounds) against a fake worker: a step
-// takes the peers' parts without waiting for its own parts' acks, and a part that could not be
-// sent fails the rank, whether its failure comes before the peers' parts or after.
+// A member of a boosting block (ml/ensemble/block-thread.ts MemberRounds) against fake links:
+// its shards' parts go out named by shard, step after step, and every shard's part is summed in
+// shard order; a wait that fails fails the round (and the driver's fallback reports why), and
+// a member told to stop runs no more rounds. memberRuns: how a worker's shards are shared
+// among its threads.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PeerRounds } from '../../ml/ensemble/collective.js';
+import { MemberRounds } from '../../ml/ensemble/block-thread.js';
+import { memberRuns } from '../../ml/ensemble/collective.js';
 import { sumFloatTree } from '../../ml/core/shards.js';
-import type { Collective } from '../../worker/runtime/builtins.js';
-import type { ExchangePart } from '../../worker/runtime/mailbox.js';
-import { Encoding } from '../../protocol/values.js';
 
 const bytes = (xs: number[]): Uint8Array => new Uint8Array(Float64Array.from(xs).buffer);
 
-interface Deferred<T> { promise: Promise<T>; resolve: (v: T) => void; reject: (e: Error) => void }
-function deferred<T>(): Deferred<T> {
-  let resolve!: (v: T) => void;
-  let reject!: (e: Error) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
-  return { promise, resolve, reject };
+/** Member 1 of three, holding shards 1 and 3 of 5 (0 and 4 member 0's, 2 member 2's). */
+function member1(take: (step: number, keys: readonly number[]) => Promise<Map<number, Uint8Array>>, stopped: () => Error | undefined = () => undefined) {
+  const sent: Array<[number, number, number[]]> = [];
+  const ran: Array<[number, string]> = [];
+  const rounds = new MemberRounds([1, 3], [0, 1, 2, 1, 0], (i, name) => {
+    ran.push([i, name]);
+    return bytes([10 * (i + 1), ran.length]);
+  }, {
+    send: (step, key, data) => void sent.push([step, key, Array.from(new Float64Array(data.buffer))]),
+    take: (step, keys) => take(step, keys),
+  }, stopped);
+  return { rounds, sent, ran };
 }
 
-/** Rank 0 of two, one shard each; every send and take waits on a promise the test settles. */
-function rank0() {
-  const sends: Array<{ part: ExchangePart; ack: Deferred<void> }> = [];
-  const takes: Array<{ step: number; parts: Deferred<Map<number, Uint8Array>> }> = [];
-  let pooled = 0;
-  const c: Collective = {
-    address: 'a:1',
-    send: (_address, part) => {
-      const ack = deferred<void>();
-      sends.push({ part, ack });
-      return ack.promise;
-    },
-    take: (_group, step) => {
-      const parts = deferred<Map<number, Uint8Array>>();
-      takes.push({ step, parts });
-      return parts.promise;
-    },
-    ended: () => undefined,
-    close: () => {},
-    runPool: () => {
-      pooled++;
-      return Promise.resolve({ encoding: Encoding.ENCODING_BYTES, data: bytes([1, 2]) });
-    },
-  };
-  const rounds = new PeerRounds({ group: 'g', rank: 0, peers: ['a:1', 'b:1'], shards: [[0], [1]] }, [1], [{ encoding: 0, native: {} }], c, undefined);
-  return { rounds, sends, takes, pooled: () => pooled };
-}
-
-const until = async (test: () => boolean): Promise<void> => {
-  const deadline = Date.now() + 5_000;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setImmediate(r));
-  }
-};
-
-describe('a collective rank\'s steps', () => {
-  it('sum every shard\'s part in shard order as soon as the peers\' are here, their own parts\' acks still out', async () => {
-    const { rounds, sends, takes } = rank0();
-    const step = rounds.sumFloats('gbdt/round', {});
-    await until(() => takes.length === 1);
-    assert.deepEqual(sends.map((s) => [s.part.step, s.part.rank]), [[0, 0]], 'its shard\'s part, named by the shard');
-    takes[0]!.parts.resolve(new Map([[1, bytes([10, 20])]]));
-    assert.deepEqual(Array.from(await step), Array.from(sumFloatTree([bytes([1, 2]), bytes([10, 20])])));
-    let sent = false;
-    void rounds.sent().then(() => (sent = true));
-    await new Promise((r) => setImmediate(r));
-    assert.equal(sent, false, 'the ack is still out');
-    sends[0]!.ack.resolve();
-    await rounds.sent();
+describe('a member of a boosting block', () => {
+  it('sends its shards\' parts by shard and sums all five in shard order, step after step', async () => {
+    const asked: Array<[number, number[]]> = [];
+    const theirs = (step: number) => new Map([[0, bytes([1, step])], [2, bytes([2, step])], [4, bytes([4, step])]]);
+    const { rounds, sent } = member1(async (step, keys) => {
+      asked.push([step, [...keys]]);
+      return theirs(step);
+    });
+    for (let step = 0; step < 2; step++) {
+      const sum = await rounds.sumFloats('gbdt/round', {});
+      const mine = [bytes([10, 2 * step + 1]), bytes([20, 2 * step + 2])];
+      const t = theirs(step);
+      assert.deepEqual(Array.from(sum), Array.from(sumFloatTree([t.get(0)!, mine[0]!, t.get(2)!, mine[1]!, t.get(4)!])));
+    }
+    assert.deepEqual(asked, [[0, [0, 2, 4]], [1, [0, 2, 4]]]);
+    assert.deepEqual(sent, [[0, 1, [10, 1]], [0, 3, [20, 2]], [1, 1, [10, 3]], [1, 3, [20, 4]]]);
   });
 
-  it('a part that cannot be sent ends the wait for the peers\' parts', async () => {
-    const { rounds, sends, takes } = rank0();
-    const step = rounds.sumFloats('gbdt/round', {});
-    await until(() => takes.length === 1 && sends.length === 1);
-    sends[0]!.ack.reject(new Error('collective g: the part for b:1 did not go: refused'));
-    await assert.rejects(step, /refused/);
+  it('a wait that fails fails the round, and the driver\'s fallback for a stale state reports it', async () => {
+    const { rounds } = member1(async () => { throw new Error('links: member 2 failed: out of memory'); });
+    await assert.rejects(rounds.sumFloats('gbdt/round', {}), /member 2 failed: out of memory/);
+    await assert.rejects(rounds.mapShard(), /member 2 failed: out of memory/);
   });
 
-  it('a part that fails after the peers\' parts came fails the next step, before it runs', async () => {
-    const { rounds, sends, takes, pooled } = rank0();
-    const first = rounds.sumFloats('gbdt/round', {});
-    await until(() => takes.length === 1);
-    takes[0]!.parts.resolve(new Map([[1, bytes([10, 20])]]));
-    await first;
-    sends[0]!.ack.reject(new Error('collective g: the part for b:1 did not go: no ack within 30000 ms'));
-    await new Promise((r) => setImmediate(r));
-    await assert.rejects(rounds.sumFloats('gbdt/round', {}), /no ack within/);
-    assert.equal(pooled(), 1, 'the failed step ran nothing');
-    await assert.rejects(rounds.sent(), /no ack within/);
+  it('a member told to stop runs no more rounds', async () => {
+    let stop: Error | undefined;
+    const { rounds, ran } = member1(async (step) => new Map([[0, bytes([0, step])], [2, bytes([0, 0])], [4, bytes([0, 0])]]), () => stop);
+    await rounds.sumFloats('gbdt/round', {});
+    stop = new Error('ml/gbdt-grow: the task was interrupted');
+    await assert.rejects(rounds.sumFloats('gbdt/round', {}), /interrupted/);
+    assert.equal(ran.length, 2, 'only the first round ran, on both shards');
+  });
+
+  it('a worker\'s shards are shared among at most as many members as it has threads, in runs', () => {
+    assert.deepEqual(memberRuns(1, 4), [[0, 1]]);
+    assert.deepEqual(memberRuns(5, 2), [[0, 2], [2, 5]]);
+    assert.deepEqual(memberRuns(3, 8), [[0, 1], [1, 2], [2, 3]]);
+    assert.deepEqual(memberRuns(4, 1), [[0, 4]]);
   });
 });

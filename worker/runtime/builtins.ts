@@ -11,6 +11,8 @@ import type { PartOf } from './parts.js';
 import type { ValuePart } from './peer-server.js';
 import type { ExchangePart } from './mailbox.js';
 import type { SharedMemory } from './shared-memory.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { LinkTls } from './peer-links.js';
 
 export interface KernelContext {
   /** The task's key, for messages. */
@@ -39,8 +41,14 @@ export interface Collective {
   ended(group: string): string | undefined;
   /** This worker's task of the group has ended: parts still held or coming are dropped. */
   close(group: string): void;
-  /** Runs pool kernel `name` in a task thread on `inputs`, as a task of its own would, and gives its result (it runs to its end even if the task is interrupted). */
-  runPool(name: string, params: unknown, inputs: StoredValue[]): Promise<EncodedValue>;
+  /**
+   * Runs pool kernel `name` in a task thread on `inputs`, as a task of its own would, and gives
+   * its result (it runs to its end even if the task is interrupted). `port` goes to the kernel
+   * as its last argument; `whole`: on a thread of its own (TaskPool's PoolTask).
+   */
+  runPool(name: string, params: unknown, inputs: StoredValue[], options?: { port?: MessagePort; whole?: boolean }): Promise<EncodedValue>;
+  /** Where this worker's task threads listen for their peers' links (peer-links.ts), and the worker's TLS material for them. */
+  links: { host: string; tls?: LinkTls };
 }
 
 /** A kernel gets its literal parameters and its input values, in the order of the task's key arguments. */

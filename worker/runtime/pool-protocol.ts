@@ -1,6 +1,7 @@
 // Messages between the task pool (main thread) and its task threads. Both sides batch: the
 // pool posts every task dispatched in one turn as one message, a thread posts the results it
 // has at the end of a batch (or before it awaits a task's promise) as one message.
+import type { MessagePort } from 'node:worker_threads';
 import type { SharedMemory } from './shared-memory.js';
 
 /** A task function as the wire gives it (proto FunctionDef). */
@@ -42,6 +43,8 @@ export interface ThreadTask {
   args: WireArg[];
   /** Encoded values of the dependencies named by args. */
   deps: ThreadDep[];
+  /** A channel to the task's caller while it runs (transferred): the function gets it after its arguments. */
+  port?: MessagePort;
 }
 
 /** A task's dependency as a thread gets it; `memory`: the shared WebAssembly.Memory whose buffer `data` views, when it has one (shared-memory.ts). */

@@ -6,7 +6,7 @@
 // Threads start on start() (or the first run()), not in the constructor, so a worker registers
 // before it pays for them; tasks go only to threads that said ready and wait in the queue
 // until one has.
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import type { EncodedValue } from '../../protocol/values.js';
 import { ModuleNotInstalledError, PoolBrokenError, PoolClosedError, TaskCancelledError, TaskThreadCrashedError } from './errors.js';
 import type { ModuleStore } from './module-store.js';
@@ -21,6 +21,12 @@ export interface PoolTask {
   args: WireArg[];
   /** Encoded values of the dependencies named by args (copied to the thread). */
   deps: ThreadDep[];
+  /** Goes to the thread with the task (transferred), as the function's last argument. A task
+   *  that has one is not run again elsewhere when its thread dies: its channel died with it. */
+  port?: MessagePort;
+  /** Runs on a thread of its own: sent only to a thread with nothing in flight, and nothing
+   *  joins it there (a task that waits on others, which must not queue behind it). */
+  whole?: boolean;
 }
 
 /** `thread`: the slot (0 .. nthreads-1) whose thread ran it; -1 when no thread did. */
@@ -180,12 +186,12 @@ export class TaskPool {
     const now = performance.now();
     let i = 0;
     for (; i < this.queue.length; i++) {
-      const slot = this.pickSlot(now);
-      if (!slot) break;
       const p = this.queue[i]!;
+      const slot = this.pickSlot(now, p.task.whole === true);
+      if (!slot) break;
       p.dispatchedAt = now;
       slot.inflight.set(p.id, p);
-      const t: ThreadTask = { id: p.id, key: p.task.key, fn: p.fnKey, args: p.task.args, deps: p.task.deps };
+      const t: ThreadTask = { id: p.id, key: p.task.key, fn: p.fnKey, args: p.task.args, deps: p.task.deps, ...(p.task.port ? { port: p.task.port } : {}) };
       if (!slot.known.has(p.fnKey)) {
         t.def = p.def;
         slot.known.add(p.fnKey);
@@ -197,18 +203,22 @@ export class TaskPool {
     this.queue = i === this.queue.length ? [] : this.queue.slice(i);
     for (const [slot, tasks] of batches) {
       const msg: ToThread = { tasks };
-      slot.worker.postMessage(msg);
+      slot.worker.postMessage(msg, tasks.flatMap((t) => (t.port ? [t.port] : [])));
     }
   }
 
-  /** The least loaded ready thread with room, not one stuck in a long task if another has room. */
-  private pickSlot(now: number): Slot | undefined {
+  /**
+   * The least loaded ready thread with room, not one stuck in a long task if another has room;
+   * for a whole task, an idle one. A thread running a whole task takes nothing else.
+   */
+  private pickSlot(now: number, whole: boolean): Slot | undefined {
     let best: Slot | undefined;
     let bestLoad = Infinity;
     for (const s of this.slots) {
-      if (!s.ready || s.inflight.size >= this.maxPerThread) continue;
-      const oldest = s.inflight.size > 0 ? s.inflight.values().next().value!.dispatchedAt : now;
-      const load = s.inflight.size + (now - oldest > BUSY_MS ? this.maxPerThread : 0);
+      if (!s.ready || s.inflight.size >= (whole ? 1 : this.maxPerThread)) continue;
+      const oldest = s.inflight.size > 0 ? s.inflight.values().next().value! : undefined;
+      if (oldest?.task.whole) continue;
+      const load = s.inflight.size + (oldest && now - oldest.dispatchedAt > BUSY_MS ? this.maxPerThread : 0);
       if (load < bestLoad) {
         best = s;
         bestLoad = load;
@@ -220,7 +230,7 @@ export class TaskPool {
   /** Terminates a slot's thread (running a cancelled task) and puts a fresh one in its place. */
   private replace(index: number, slot: Slot): void {
     this.slots[index] = this.spawn(index);
-    this.queue = [...slot.inflight.values(), ...this.queue];
+    this.queue = [...this.requeued(slot, [...slot.inflight.values()], undefined), ...this.queue];
     slot.inflight.clear();
     const gone = slot.worker.terminate().catch(() => undefined);
     this.retiring.add(gone);
@@ -288,9 +298,15 @@ export class TaskPool {
       for (const p of lost) p.resolve(failed(err, p.task.key));
       return;
     }
-    this.queue = [...requeue, ...this.queue];
+    this.queue = [...this.requeued(slot, requeue, code), ...this.queue];
     this.slots[index] = this.spawn(index);
     this.scheduleFlush();
+  }
+
+  /** The tasks a lost thread held that can run again: not those whose channel (port) went with it, which fail. */
+  private requeued(slot: Slot, tasks: Pending[], code: number | undefined): Pending[] {
+    for (const p of tasks) if (p.task.port) p.resolve({ ...failed(new TaskThreadCrashedError(p.task.key, slot.threadId, code, slot.error ? { cause: slot.error } : undefined)), thread: slot.index });
+    return tasks.filter((p) => !p.task.port);
   }
 }
 

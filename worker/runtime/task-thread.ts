@@ -72,7 +72,7 @@ function receive(msg: ToThread): void {
   }
   for (const id of msg.skip) {
     const i = queue.findIndex((t) => t.id === id);
-    if (i >= 0) queue.splice(i, 1);
+    if (i >= 0) queue.splice(i, 1)[0]!.port?.close();
     else if (Atomics.load(control, 0) === id) skipped.add(id); // taken from the queue, not started
     // else: already run; its result is ignored
   }
@@ -96,6 +96,7 @@ async function drain(): Promise<void> {
     Atomics.store(control, 0, task.id);
     pollSkips();
     if (skipped.delete(task.id)) {
+      task.port?.close();
       Atomics.store(control, 0, 0);
       continue;
     }
@@ -119,7 +120,7 @@ async function drain(): Promise<void> {
         flush();
         arrow = await loadArrow();
       }
-      let value = fn(...decodeArgs(task, adapter));
+      let value = fn(...decodeArgs(task, adapter), ...(task.port ? [task.port] : []));
       if (value instanceof Promise || (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function')) {
         flush();
         value = await value;

@@ -20,6 +20,7 @@
 //   with backoff for `reconnectTimeoutMs` (30 s), then closes with SchedulerLostError (or
 //   SchedulerUnreachableError when it never reached the scheduler).
 import { hostname, networkInterfaces, totalmem } from 'node:os';
+import type { MessagePort } from 'node:worker_threads';
 import { kubedask } from '../../protocol/generated/kubedask.js';
 import { WorkerState } from '../state/worker-state.js';
 import type { ComputeRequest, InstructionOf, InstructionType, ToScheduler, Transfer, WorkerEvent as StateEvent } from '../state/types.js';
@@ -516,12 +517,13 @@ class WorkerProcess {
         // Blocks come back to back, but the last may be the last for a while: an open stream would hold the channel (and the process) until it idles out.
         this.peers.endIdleExchanges();
       },
-      runPool: (name, params, inputs) => this.runPoolKernel(key, signal, name, params, inputs),
+      runPool: (name, params, inputs, options) => this.runPoolKernel(key, signal, name, params, inputs, options),
+      links: { host: this.options.host ?? '127.0.0.1', ...(this.options.tls ? { tls: this.options.tls } : {}) },
     };
   }
 
   /** Runs pool kernel `name` in a task thread for a built-in kernel's run. */
-  private async runPoolKernel(key: string, signal: AbortSignal, name: string, params: unknown, inputs: StoredValue[]): Promise<EncodedValue> {
+  private async runPoolKernel(key: string, signal: AbortSignal, name: string, params: unknown, inputs: StoredValue[], options: { port?: MessagePort; whole?: boolean } = {}): Promise<EncodedValue> {
     signal.throwIfAborted();
     const kernel = await resolvePoolKernel(name);
     if (!kernel) throw new UnknownKernelError(key, name);
@@ -531,7 +533,7 @@ class WorkerProcess {
     const fn = poolFunction(name, kernel);
     // Not cancelled with the task: a kernel may update its inputs in place (a boosting round),
     // and one cut short would leave them torn; the caller stops at its next await instead.
-    const outcome = await this.pool.run({ key: poolKey, fn, args, deps });
+    const outcome = await this.pool.run({ key: poolKey, fn, args, deps, ...options });
     if (!outcome.ok) throw Object.assign(new Error(outcome.error.message), { name: outcome.error.name, stack: outcome.error.stack });
     return outcome.value;
   }
