@@ -7,7 +7,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, ConnectionLostError, SchedulerUnreachableError, startScheduler, startWorker } from '../../index.js';
+import pl from 'nodejs-polars';
+import { Client, ConnectionLostError, SchedulerUnreachableError, fromPolars, ml, startScheduler, startWorker } from '../../index.js';
 import type { Tls } from '../../protocol/tls.js';
 import { loadCerts as load, makeCerts } from '../helpers/certs.js';
 import { waitUntil, within } from '../helpers/wait.js';
@@ -42,6 +43,27 @@ describe('mutual TLS', () => {
       const made = client.submitWith({ resources: { A: 1 } }, (n: number) => Array.from({ length: n }, (_, i) => i), 1000);
       const summed = client.submitWith({ resources: { B: 1 } }, (xs: number[]) => xs.reduce((a, b) => a + b, 0), made);
       assert.equal(await summed.result(), (999 * 1000) / 2);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('grows a boosting fit on both workers, their task threads\' links in mutual TLS too', { timeout: 120_000 }, async () => {
+    const client = await Client.connect(address, { tls: load(files) });
+    try {
+      await waitUntil(async () => (await client.clusterInfo()).workers.length === 2, 'both workers to register over TLS');
+      const data = pl.readParquet(fileURLToPath(new URL('../../../test/fixtures/ml/gbdt_data.parquet', import.meta.url))).select('x0', 'x1', 'x2', 'yb');
+      const train = fromPolars(data, { partitions: 2 }).persist({ client });
+      await train.count({ client });
+      await train.rebalance({ client });
+      assert.deepEqual((await client.clusterInfo()).workers.map((w) => w.inMemory > 0), [true, true], 'a partition on each worker');
+      const model = await new ml.HistGradientBoostingClassifier({ maxIter: 12, earlyStopping: false }).fit(train, 'yb', { client });
+      assert.equal(model.nIter, 12);
+      // Grown by the workers among themselves (a block that failed would go on round by round).
+      const progress = (await client.history()).progress;
+      const done = (group: string) => progress.filter((g) => g.group === group).reduce((n, g) => n + g.done, 0);
+      assert.ok(done('ml-gbdt-grow') >= 2, `${done('ml-gbdt-grow')} blocks' tasks done`);
+      assert.equal(done('ml-gbdt-round'), 0, 'no round run by the client');
     } finally {
       await client.close();
     }

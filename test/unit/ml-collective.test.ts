@@ -50,10 +50,10 @@ describe('a member of a boosting block', () => {
   });
 
   it('a member told to stop runs no more rounds', async () => {
-    let stop: Error | undefined;
-    const { rounds, ran } = member1(async (step) => new Map([[0, bytes([0, step])], [2, bytes([0, 0])], [4, bytes([0, 0])]]), () => stop);
+    const stop: { err?: Error } = {};
+    const { rounds, ran } = member1(async (step) => new Map([[0, bytes([0, step])], [2, bytes([0, 0])], [4, bytes([0, 0])]]), () => stop.err);
     await rounds.sumFloats('gbdt/round', {});
-    stop = new Error('ml/gbdt-grow: the task was interrupted');
+    stop.err = new Error('ml/gbdt-grow: the task was interrupted');
     await assert.rejects(rounds.sumFloats('gbdt/round', {}), /interrupted/);
     assert.equal(ran.length, 2, 'only the first round ran, on both shards');
   });
