@@ -98,9 +98,9 @@ export class InlineBudget {
 export const CHUNK_BYTES = 1024 * 1024;
 
 // Both ends raise the message limit and ping: pings find a peer whose machine vanished
-// without closing the connection. A channel takes up to 16 MiB before it must acknowledge
-// (HTTP/2's default is 64 KiB): a 4 MB result fetched over loopback took 220-370 ms, waiting
-// for window updates, and 110-280 ms with this.
+// without closing the connection. A channel (grpc-js reads this on the client side only)
+// takes up to 16 MiB before it must acknowledge (HTTP/2's default is 64 KiB): a 4 MB result
+// fetched over loopback took 220-370 ms, waiting for window updates, and 110-280 ms with this.
 const sharedOptions = {
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,

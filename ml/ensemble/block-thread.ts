@@ -5,7 +5,7 @@
 // shard order. Its worker's main thread is not in the loop: a round costs the kernel, one
 // socket write and the wait for the slowest member.
 import { createHash } from 'node:crypto';
-import type { MessagePort } from 'node:worker_threads';
+import { MessagePort } from 'node:worker_threads';
 import { encodeValue } from '../../protocol/value-codec.js';
 import { PeerLinks, type LinkAddress, type LinkTls } from '../../worker/runtime/peer-links.js';
 import { sumFloatTree } from '../core/shards.js';
@@ -27,15 +27,19 @@ export type FromMember = { port: number; token: string };
 /** ...and is told every member's address, whose shards are whose and which member it is; or to stop. */
 export type ToMember = { members: LinkAddress[]; owners: number[]; self: number } | { abort: string };
 
-/** How long a member waits for the others to connect and for their first parts (their tasks may start later than its own)... */
+/** How long a worker waits for its peers' hellos (their tasks may start later than its own), and a member for the first round's parts... */
 export const FIRST_WAIT_MS = 60_000;
-/** ...and for each later step's: this at least, or this many times its slowest step so far. */
+/** ...and for each later round's: this at least, or this many times its slowest round so far. */
 const MIN_WAIT_MS = 5_000;
+/** How long members wait for one another's links: every member listens before any is told where the others are. */
+const LINK_WAIT_MS = 15_000;
+/** The later rounds' wait: at least MIN_WAIT_MS, or this many times the slowest round so far. */
 const WAIT_STEPS = 50;
 
 /** The pool kernel: `rest` is the member's states (bytes in shared memory), then its port. */
 export async function growBlock(params: BlockParams, ...rest: unknown[]): Promise<GrownBlockResult> {
-  const port = rest.pop() as MessagePort;
+  const port = rest.pop();
+  if (!(port instanceof MessagePort)) throw new TypeError(`${BLOCK_KERNEL} runs only as a member of ${GROW_KERNEL}'s block, not as a task of its own`);
   const states = rest as Uint8Array[];
   let stopped: Error | undefined;
   let told: (m: Extract<ToMember, { members: unknown }>) => void;
@@ -53,7 +57,7 @@ export async function growBlock(params: BlockParams, ...rest: unknown[]): Promis
     links = await PeerLinks.listen(params.links.host, params.links.tls);
     port.postMessage({ port: links.port, token: links.token } satisfies FromMember);
     const { members, owners, self } = await layout;
-    await links.connect(self, members, owners, FIRST_WAIT_MS);
+    await links.connect(self, members, owners, LINK_WAIT_MS);
     const rounds = new MemberRounds(params.shards, owners, (i, kernel, p) => runShardTask({ kernel, params: p }, states[i]!) as Uint8Array, links, () => stopped);
     const booster = Booster.resume(rounds, params.snapshot);
     const block = booster.grownBlock(await booster.grownHere(params.iterations));

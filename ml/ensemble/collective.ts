@@ -40,7 +40,9 @@ export const growTogether: Kernel = async (params, inputs, context) => {
     const mine = p.shards[p.rank]!;
     if (inputs.length !== mine.length || inputs.length === 0) throw new Error(`internal: ${GROW_KERNEL} rank ${p.rank} got ${inputs.length} shards, not ${mine.length}`);
     if (!inputs.every((v) => 'native' in v)) throw new Error(`${GROW_KERNEL}: a shard's state is not in this worker's memory (spilled or copied)`);
-    const runsOf = memberRuns(inputs.length, context.nthreads);
+    // As many members as there are idle threads (at least one): a member waits for its peers
+    // with its thread held, so none should wait for a thread behind another task.
+    const runsOf = memberRuns(inputs.length, Math.max(1, c.idleThreads()));
     for (const [from, to] of runsOf) {
       const ch = new MessageChannel();
       channels.push(ch);
@@ -50,7 +52,7 @@ export const growTogether: Kernel = async (params, inputs, context) => {
     // Each run is awaited below; a failure before then is that wait's.
     for (const r of runs) r.catch(() => {});
     context.signal?.addEventListener('abort', onAbort);
-    const listening = await Promise.all(channels.map((ch, i) => firstMessage(ch.port1, runs[i]!)));
+    const listening = await untilPeerFails(c, p, others, Promise.all(channels.map((ch, i) => firstMessage(ch.port1, runs[i]!))));
     const host = hostOf(c.address);
     const hello: Hello = { members: listening.map((l, i) => ({ address: joinHostPort(host, l.port), token: l.token, shards: mine.slice(...runsOf[i]!) })) };
     const theirs = await swapHellos(c, p, others, hello);
@@ -61,7 +63,7 @@ export const growTogether: Kernel = async (params, inputs, context) => {
     channels.forEach((ch, i) => ch.port1.postMessage({ members: members.map(({ address, token }) => ({ address, token })), owners, self: first + i } satisfies ToMember));
     // No part comes at step 1: this take ends when a peer says it failed (a member of a worker
     // that lost one of its own may be waiting on links that will never connect), or at close.
-    if (others.length > 0) c.take(p.group, 1, others, MAX_TIMER_MS).catch((err: Error) => !finished && abort(err.message));
+    if (others.length > 0) c.take(p.group, WATCH_STEP, others, MAX_TIMER_MS).catch((err: Error) => !finished && abort(err.message));
     const results = (await Promise.all(runs)).map((v) => decodeValue(v) as GrownBlockResult);
     // Every member grew the block from the same sums: a difference is a bug.
     if (results.some((r) => r.digest !== results[0]!.digest)) throw new Error(`internal: ${GROW_KERNEL}: this worker's members grew different trees`);
@@ -71,8 +73,8 @@ export const growTogether: Kernel = async (params, inputs, context) => {
     // task ends), and the peers stop waiting for this rank.
     const failed = (err as Error).message || String(err);
     abort(failed);
-    await Promise.allSettled(runs);
     await Promise.allSettled(others.map((r) => c.send(p.peers[r]!, { group: p.group, step: 0, rank: p.rank, failed })));
+    await Promise.allSettled(runs);
     throw err;
   } finally {
     finished = true;
@@ -94,6 +96,22 @@ function firstMessage(port: MessagePort, run: Promise<unknown>): Promise<{ port:
     port.once('message', (m: FromMember) => resolve(m));
     run.then(() => reject(new Error(`internal: ${BLOCK_KERNEL} ended before it listened`)), reject);
   });
+}
+
+/** No part is ever sent at this step: a take of it ends only when a peer says it failed (or at close). */
+const WATCH_STEP = 1;
+
+/** `waiting`, or a peer's failure (its notice in this worker's mailbox), whichever comes first. */
+async function untilPeerFails<T>(c: Collective, p: CollectiveRank, others: number[], waiting: Promise<T>): Promise<T> {
+  if (others.length === 0) return waiting;
+  const stop = new AbortController();
+  const failed = c.take(p.group, WATCH_STEP, others, MAX_TIMER_MS, stop.signal);
+  failed.catch(() => {}); // its end after `waiting` is nobody's
+  try {
+    return await Promise.race([waiting, failed.then(() => { throw new Error(`internal: a part at step ${WATCH_STEP}`); })]);
+  } finally {
+    stop.abort();
+  }
 }
 
 /** Sends this rank's hello to the others and takes theirs. */

@@ -6,7 +6,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemberRounds } from '../../ml/ensemble/block-thread.js';
-import { memberRuns } from '../../ml/ensemble/collective.js';
+import { growTogether, memberRuns } from '../../ml/ensemble/collective.js';
+import type { Collective } from '../../worker/runtime/builtins.js';
+import type { ExchangePart } from '../../worker/runtime/mailbox.js';
+import { decodeValue, encodeValue, type EncodedValue } from '../../protocol/values.js';
 import { sumFloatTree } from '../../ml/core/shards.js';
 
 const bytes = (xs: number[]): Uint8Array => new Uint8Array(Float64Array.from(xs).buffer);
@@ -25,6 +28,14 @@ function member1(take: (step: number, keys: readonly number[]) => Promise<Map<nu
   return { rounds, sent, ran };
 }
 
+const until = async (test: () => boolean): Promise<void> => {
+  const deadline = Date.now() + 5_000;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setImmediate(r));
+  }
+};
+
 describe('a member of a boosting block', () => {
   it('sends its shards\' parts by shard and sums all five in shard order, step after step', async () => {
     const asked: Array<[number, number[]]> = [];
@@ -41,6 +52,15 @@ describe('a member of a boosting block', () => {
     }
     assert.deepEqual(asked, [[0, [0, 2, 4]], [1, [0, 2, 4]]]);
     assert.deepEqual(sent, [[0, 1, [10, 1]], [0, 3, [20, 2]], [1, 1, [10, 3]], [1, 3, [20, 4]]]);
+  });
+
+  it('adds the parts in shard order, to the bit (an order that differs gives other bits here)', async () => {
+    // 1e16 + 1 rounds the 1 away; 1 + 1 + 1e16 keeps both.
+    const theirs = new Map([[0, bytes([1e16])], [2, bytes([-1e16])], [4, bytes([3])]]);
+    const rounds = new MemberRounds([1, 3], [0, 1, 2, 1, 0], () => bytes([1]), { send: () => {}, take: async () => theirs }, () => undefined);
+    const sum = await rounds.sumFloats('gbdt/round', {});
+    assert.deepEqual(Array.from(sum), Array.from(sumFloatTree([bytes([1e16]), bytes([1]), bytes([-1e16]), bytes([1]), bytes([3])])));
+    assert.notDeepEqual(Array.from(sum), Array.from(sumFloatTree([bytes([1]), bytes([1]), bytes([1e16]), bytes([-1e16]), bytes([3])])));
   });
 
   it('a wait that fails fails the round, and the driver\'s fallback for a stale state reports it', async () => {
@@ -63,5 +83,68 @@ describe('a member of a boosting block', () => {
     assert.deepEqual(memberRuns(5, 2), [[0, 2], [2, 5]]);
     assert.deepEqual(memberRuns(3, 8), [[0, 1], [1, 2], [2, 3]]);
     assert.deepEqual(memberRuns(4, 1), [[0, 4]]);
+  });
+});
+
+describe('a worker\'s side of a boosting block (growTogether)', () => {
+  /** Rank 0 of two, one shard; its member answers on its port as the test says. */
+  function rank0(nthreads = 1) {
+    const sent: ExchangePart[] = [];
+    const log: string[] = [];
+    let watch!: { reject: (e: Error) => void };
+    let finishMember!: () => void;
+    const c: Collective = {
+      address: '127.0.0.1:1',
+      send: async (_to, part) => void sent.push(part),
+      take: (_group, step) => {
+        if (step === 0) return Promise.resolve(new Map([[1, new TextEncoder().encode(JSON.stringify({ members: [{ address: '127.0.0.1:2', token: 't1', shards: [1] }] }))]]));
+        return new Promise((_, reject) => (watch = { reject }));
+      },
+      ended: () => undefined,
+      close: () => log.push('closed'),
+      runPool: (_name, _params, _inputs, options) => new Promise((resolve, reject) => {
+        const port = options!.port!;
+        port.postMessage({ port: 3, token: 't0' });
+        port.on('message', (m: { members?: unknown; abort?: string }) => {
+          if (m.members) {
+            log.push(`told ${JSON.stringify(m)}`);
+            finishMember = () => resolve(encodeValue({ digest: 'd' }));
+          } else {
+            log.push(`abort: ${m.abort}`);
+            // The member stops at its next round, a moment later.
+            setImmediate(() => {
+              log.push('member ended');
+              port.close();
+              reject(new Error(`ml/gbdt-grow: ${m.abort}`));
+            });
+          }
+        });
+      }),
+      idleThreads: () => nthreads,
+      links: { host: '127.0.0.1' },
+    };
+    const params = { group: 'g', rank: 0, peers: ['127.0.0.1:1', '127.0.0.1:2'], shards: [[0], [1]], snapshot: {}, iterations: 1 };
+    const context = { key: 'k', nthreads, collective: c, readParts: () => Promise.reject(new Error('none')) };
+    return { run: () => growTogether(params, [{ encoding: 0, native: {} } as never], context), sent, log, watch: () => watch, finish: () => finishMember() };
+  }
+
+  it('tells its member every member\'s address and which shards are whose, and returns its result', async () => {
+    const r = rank0();
+    const running = r.run();
+    await until(() => r.log.some((l) => l.startsWith('told')));
+    assert.deepEqual(JSON.parse(r.log[0]!.slice('told '.length)), { members: [{ address: '127.0.0.1:3', token: 't0' }, { address: '127.0.0.1:2', token: 't1' }], owners: [0, 1], self: 0 });
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(r.sent[0]!.data)), { members: [{ address: '127.0.0.1:3', token: 't0', shards: [0] }] });
+    r.finish();
+    assert.deepEqual(decodeValue(await running as EncodedValue), { digest: 'd' });
+  });
+
+  it('a peer\'s failure stops its member; it tells the peers and ends only after its member has', async () => {
+    const r = rank0();
+    const running = r.run();
+    await until(() => r.log.some((l) => l.startsWith('told')));
+    r.watch().reject(new Error('collective g: the task of rank 1 failed: out of memory'));
+    await assert.rejects(running, /rank 1 failed: out of memory/);
+    assert.deepEqual(r.log.slice(1), ['abort: collective g: the task of rank 1 failed: out of memory', 'member ended', 'closed']);
+    assert.ok(r.sent.some((p) => p.failed?.includes('out of memory')), 'the peers told');
   });
 });

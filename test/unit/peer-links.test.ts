@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PeerLinks, type LinkTls } from '../../worker/runtime/peer-links.js';
+import { EventEmitter } from 'node:events';
+import { encodeFrame, FRAME, PeerLinks, readFrames, type LinkTls } from '../../worker/runtime/peer-links.js';
 import { loadCerts, makeCerts } from '../helpers/certs.js';
 
 /** Shards 0 and 1 are member 0's, 2 member 1's, 3 member 2's. */
@@ -53,27 +54,44 @@ describe('links among a collective\'s members', () => {
     const addresses = [a!, b!].map((l) => ({ address: `127.0.0.1:${l.port}`, token: l.token }));
     const owners = [0, 1];
     try {
-      // b dials a and sends before a has connected.
+      // b dials a and sends; a has the part before it is told anything.
       await b!.connect(1, addresses, owners, WAIT_MS);
       b!.send(0, 1, bytes(100, 7));
+      const early = await a!.take(0, [1], WAIT_MS);
+      assert.deepEqual(early.get(1), bytes(100, 7));
       await a!.connect(0, addresses, owners, WAIT_MS);
-      assert.deepEqual((await a!.take(0, [1], WAIT_MS)).get(1), bytes(100, 7));
+      b!.send(1, 1, bytes(8, 1));
+      assert.deepEqual((await a!.take(1, [1], WAIT_MS)).get(1), bytes(8, 1));
     } finally {
       closeAll([a!, b!]);
     }
   });
 
-  it('refuses a connection without the member\'s token, and goes on waiting for the real one', async () => {
+  it('reads frames split anywhere, a byte at a time or many to a chunk', () => {
+    const socket = Object.assign(new EventEmitter(), { destroy: (err?: Error) => assert.fail(`destroyed: ${err?.message}`) }) as unknown as net.Socket;
+    const got: Array<[number, number, number, number[]]> = [];
+    readFrames(socket, () => 1 << 20, (kind, step, key, payload) => {
+      got.push([kind, step, key, Array.from(payload)]);
+      return true;
+    });
+    const frames = [encodeFrame(FRAME.PART, 3, 7, bytes(20, 1)), encodeFrame(FRAME.PART, 4, 0, bytes(0, 0)), encodeFrame(FRAME.FAILED, 0, 2, bytes(3, 9))];
+    const all = Buffer.concat(frames);
+    for (const b of all) socket.emit('data', Buffer.from([b]));
+    socket.emit('data', all);
+    const want = [[FRAME.PART, 3, 7, Array.from(bytes(20, 1))], [FRAME.PART, 4, 0, []], [FRAME.FAILED, 0, 2, Array.from(bytes(3, 9))]];
+    assert.deepEqual(got, [...want, ...want]);
+  });
+
+  it('refuses a connection without the member\'s token (or with no hello at all), and goes on waiting for the real one', async () => {
     const a = await PeerLinks.listen('127.0.0.1');
-    const stranger = net.connect(a.port, '127.0.0.1');
-    const refused = new Promise<void>((resolve) => stranger.on('close', () => resolve()));
-    stranger.on('error', () => {});
-    const hello = Buffer.from(JSON.stringify({ token: 'not-the-token', member: 1 }));
-    const frame = Buffer.alloc(13 + hello.byteLength);
-    frame.writeUInt32LE(9 + hello.byteLength, 0);
-    frame.writeUInt8(1, 4);
-    hello.copy(frame, 13);
-    stranger.write(frame);
+    const stranger = (payload: string) => {
+      const socket = net.connect(a.port, '127.0.0.1');
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.on('error', () => {});
+      socket.write(encodeFrame(FRAME.HELLO, 0, 0, new TextEncoder().encode(payload)));
+      return closed;
+    };
+    const refused = Promise.all([stranger(JSON.stringify({ token: 'not-the-token', member: 1 })), stranger('null'), stranger('[1]'), stranger('{')]);
     await refused;
     const b = await PeerLinks.listen('127.0.0.1');
     const addresses = [a, b].map((l) => ({ address: `127.0.0.1:${l.port}`, token: l.token }));
@@ -91,9 +109,9 @@ describe('links among a collective\'s members', () => {
     try {
       const waiting = links[0]!.take(0, [2, 3], WAIT_MS);
       links[1]!.fail('shard 2\'s state is stale');
-      await assert.rejects(waiting, /member 1 failed: shard 2's state is stale/);
+      await assert.rejects(waiting, /member 1 \(127\.0\.0\.1:\d+\) failed: shard 2's state is stale/);
       // and later sends refuse
-      assert.throws(() => links[0]!.send(1, 0, bytes(1, 0)), /member 1 failed/);
+      assert.throws(() => links[0]!.send(1, 0, bytes(1, 0)), /member 1 .*failed/);
     } finally {
       closeAll(links);
     }
@@ -109,7 +127,7 @@ describe('links among a collective\'s members', () => {
       assert.deepEqual((await links[0]!.take(0, [3], WAIT_MS)).get(3), bytes(10, 3));
       links[1]!.close();
       const started = Date.now();
-      await assert.rejects(links[0]!.take(1, [2], 60_000), /member 1 is gone before its part of step 1: its link closed/);
+      await assert.rejects(links[0]!.take(1, [2], 60_000), /member 1 \(127\.0\.0\.1:\d+\) is gone before its part of step 1: its link closed/);
       assert.ok(Date.now() - started < 30_000);
     } finally {
       closeAll(links);
@@ -120,7 +138,7 @@ describe('links among a collective\'s members', () => {
     const links = await members(3);
     try {
       links[1]!.send(0, 2, bytes(4, 0));
-      await assert.rejects(links[0]!.take(0, [2, 3], 200), /no part 3 of step 0 from member 2 within 0.2 s/);
+      await assert.rejects(links[0]!.take(0, [2, 3], 200), /no part 3 of step 0 from member 2 \(127\.0\.0\.1:\d+\) within 0.2 s/);
     } finally {
       closeAll(links);
     }
@@ -141,7 +159,7 @@ describe('links among a collective\'s members', () => {
     const [a, b] = await Promise.all([PeerLinks.listen('127.0.0.1'), PeerLinks.listen('127.0.0.1')]);
     const addresses = [a!, b!].map((l) => ({ address: `127.0.0.1:${l.port}`, token: l.token }));
     try {
-      await assert.rejects(a!.connect(0, addresses, [0, 1], 200), /1 of 1 members not connected within 0.2 s/);
+      await assert.rejects(a!.connect(0, addresses, [0, 1], 200), /member 1 \(127\.0\.0\.1:\d+\) did not connect within 0.2 s/);
       // Dialling a member that is not listening fails at once.
       const gone = await PeerLinks.listen('127.0.0.1');
       const port = gone.port;
@@ -169,15 +187,21 @@ describe('links among a collective\'s members', () => {
       }
     });
 
-    it('a member with another CA\'s certificate cannot connect', async () => {
+    it('a member with another CA\'s certificate cannot connect, either way', async () => {
       const stranger = loadCerts(makeCerts(dir, 'stranger'));
+      // It does not trust the member it dials...
       const a = await PeerLinks.listen('127.0.0.1', cluster);
       const b = await PeerLinks.listen('127.0.0.1', stranger);
       const addresses = [a, b].map((l) => ({ address: `127.0.0.1:${l.port}`, token: l.token }));
+      // ...nor, trusting it, is it trusted: the member it dials never counts it in, and says why.
+      const c = await PeerLinks.listen('127.0.0.1', { ...stranger, ca: cluster.ca });
+      const withC = [addresses[0]!, { address: `127.0.0.1:${c.port}`, token: c.token }];
       try {
-        await assert.rejects(b.connect(1, addresses, [0, 1], WAIT_MS), /cannot reach member 0/);
+        await assert.rejects(b.connect(1, addresses, [0, 1], WAIT_MS), /cannot reach member 0 \(127\.0\.0\.1:\d+\)/);
+        c.connect(1, withC, [0, 1], WAIT_MS).catch(() => {});
+        await assert.rejects(a.connect(0, withC, [0, 1], 2_000), /member 1 \(127\.0\.0\.1:\d+\) did not connect within 2 s \(a connection refused: /);
       } finally {
-        closeAll([a, b]);
+        closeAll([a, b, c]);
       }
     });
   });

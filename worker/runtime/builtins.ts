@@ -35,8 +35,8 @@ export interface Collective {
   address: string;
   /** Hands a part to the worker at `address`, whose task of part.group takes it (mailbox.ts). */
   send(address: string, part: ExchangePart): Promise<void>;
-  /** Parts `ranks` of `step` (Mailbox.take), or the group's failure. */
-  take(group: string, step: number, ranks: readonly number[], timeoutMs: number): Promise<Map<number, Uint8Array>>;
+  /** Parts `ranks` of `step` (Mailbox.take), or the group's failure; `signal` stops the wait (as the task's interruption does). */
+  take(group: string, step: number, ranks: readonly number[], timeoutMs: number, signal?: AbortSignal): Promise<Map<number, Uint8Array>>;
   /** Why the group has ended here (a peer failed), or undefined: a task that starts late stops at once. */
   ended(group: string): string | undefined;
   /** This worker's task of the group has ended: parts still held or coming are dropped. */
@@ -47,6 +47,8 @@ export interface Collective {
    * as its last argument; `whole`: on a thread of its own (TaskPool's PoolTask).
    */
   runPool(name: string, params: unknown, inputs: StoredValue[], options?: { port?: MessagePort; whole?: boolean }): Promise<EncodedValue>;
+  /** This worker's task threads with nothing to do now. */
+  idleThreads(): number;
   /** Where this worker's task threads listen for their peers' links (peer-links.ts), and the worker's TLS material for them. */
   links: { host: string; tls?: LinkTls };
 }

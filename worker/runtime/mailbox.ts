@@ -1,13 +1,13 @@
 // A worker's mailbox for collectives: the tasks of one group, one on each of several workers,
-// exchange parts step after step (a boosting fit's histograms) straight from worker to worker
-// (WorkerData.Exchange), not through the scheduler. A part may arrive before this worker's
+// exchange parts step after step straight from worker to worker (WorkerData.Exchange), not
+// through the scheduler (a boosting block: its members' addresses, and failures). A part may arrive before this worker's
 // task of its group has started: it waits here, within a byte budget and for a while, then
 // goes. A group's task closes it when it ends, and what arrives for it later is dropped.
 
 export interface ExchangePart {
   group: string;
   step: number;
-  /** Which part of the step this is (a boosting fit: a shard's index); with `failed`, the sender's rank. */
+  /** Which part of the step this is (a boosting block: the sender's rank); with `failed`, the sender's rank. */
   rank: number;
   data?: Uint8Array;
   /** The sender's task failed: the group ends (every take rejects with this). */

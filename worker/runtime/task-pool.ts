@@ -105,6 +105,11 @@ export class TaskPool {
     for (let i = 0; i < this.nthreads; i++) this.slots.push(this.spawn(i));
   }
 
+  /** Threads ready and holding no task now. */
+  idleThreads(): number {
+    return this.slots.filter((s) => s.ready && s.inflight.size === 0).length;
+  }
+
   /** Queues a task (starting the threads if need be); it runs when a thread is ready. */
   run(task: PoolTask): Promise<TaskOutcome> {
     return new Promise<TaskOutcome>((resolve) => {
@@ -137,6 +142,7 @@ export class TaskPool {
         if (p.task.key !== key) continue;
         slot.inflight.delete(p.id);
         p.resolve(failed(new TaskCancelledError(key)));
+        this.scheduleFlush(); // its room may be what a queued task waits for
         // Skip message first, then the check: the thread marks a task running before it looks
         // for skips, so either it sees this skip or this sees it running (see task-thread.ts).
         const msg: ToThread = { skip: [p.id] };

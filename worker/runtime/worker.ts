@@ -510,7 +510,7 @@ class WorkerProcess {
       send: (address, part) => (address === this.address
         ? Promise.resolve(this.mailbox.deliver(part))
         : this.peers.exchange(address, part, COLLECTIVE_SEND_TIMEOUT_MS)),
-      take: (group, step, ranks, timeoutMs) => this.mailbox.take(group, step, ranks, timeoutMs, signal),
+      take: (group, step, ranks, timeoutMs, stop) => this.mailbox.take(group, step, ranks, timeoutMs, stop ? AbortSignal.any([signal, stop]) : signal),
       ended: (group) => this.mailbox.ended(group),
       close: (group) => {
         this.mailbox.close(group);
@@ -518,6 +518,7 @@ class WorkerProcess {
         this.peers.endIdleExchanges();
       },
       runPool: (name, params, inputs, options) => this.runPoolKernel(key, signal, name, params, inputs, options),
+      idleThreads: () => this.pool.idleThreads(),
       links: { host: this.options.host ?? '127.0.0.1', ...(this.options.tls ? { tls: this.options.tls } : {}) },
     };
   }
