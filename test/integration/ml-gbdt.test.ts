@@ -121,7 +121,7 @@ describe('HistGradientBoosting on a cluster', () => {
     assert.ok(scores.slice(0, -5).some((s, i) => i > 0 && s > scores[i - 1]!), 'it improved before');
   });
 
-  it('the same model on 1 worker as on 2, to the bit, grown by the workers among themselves or round by round (12 shards\' histograms summed by a tree reduction)', { timeout: 120_000 }, async () => {
+  it('the same model on 1 worker (3 threads) as on 2, to the bit, grown by the workers among themselves or round by round (12 shards\' histograms summed by a tree reduction)', { timeout: 120_000 }, async () => {
     const params = { ...SAME, maxIter: 12, categoricalFeatures: ['cat'] };
     const before = await done(fx.client, 'ml-gbdt-grow');
     const two = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 12), 'yb', { client: fx.client });
@@ -138,9 +138,11 @@ describe('HistGradientBoosting on a cluster', () => {
     } finally {
       await shards.release();
     }
-    await withCluster({ workers: 1, threads: 1 }, async (_cluster, client) => {
+    // One worker of 3 threads: each block's task has 3 members (4 shards each), linked to one another in the one process.
+    await withCluster({ workers: 1, threads: 3 }, async (_cluster, client) => {
       const one = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 12), 'yb', { client });
       assert.equal(await done(client, 'ml-gbdt-grow'), 2, 'one task a block on the one worker');
+      assert.equal(await done(client, 'ml-gbdt-round'), 0, 'no round run by the client');
       assert.deepEqual(one.ensemble, two.ensemble);
     });
   });
