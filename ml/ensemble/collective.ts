@@ -1,6 +1,6 @@
 // A block of a boosting fit's iterations grown by the workers among themselves (booster.ts):
-// one task on each worker that holds shards. Its members are task threads (up to the worker's
-// thread count, each with a run of its shards), and each member runs the driver's own loop
+// one task on each worker that holds shards. Its members are task threads (one per idle
+// thread, at least one, each with a run of its shards), and each member runs the driver's own loop
 // from the driver's snapshot (block-thread.ts). The members talk over links of their own
 // (peer-links.ts); this side, on the worker's main thread, only introduces them: each member
 // listens, the workers swap their members' addresses over Exchange (step 0 of the group), and
@@ -84,7 +84,7 @@ export const growTogether: Kernel = async (params, inputs, context) => {
   }
 };
 
-/** Each member's run of the shards [from, to): as many members as threads, at most one a shard. */
+/** Each member's run of the shards [from, to): one member a thread, at most one a shard. */
 export function memberRuns(shards: number, threads: number): Array<[number, number]> {
   const k = Math.max(1, Math.min(shards, threads));
   return Array.from({ length: k }, (_, i) => [Math.floor((i * shards) / k), Math.floor(((i + 1) * shards) / k)]);
