@@ -122,10 +122,10 @@ describe('HistGradientBoosting on a cluster', () => {
   });
 
   it('the same model on 1 worker (3 threads) as on 2, to the bit, grown by the workers among themselves or round by round (12 shards\' histograms summed by a tree reduction)', { timeout: 120_000 }, async () => {
-    const params = { ...SAME, maxIter: 12, categoricalFeatures: ['cat'] };
+    const params = { ...SAME, maxIter: 22, categoricalFeatures: ['cat'] };
     const before = await done(fx.client, 'ml-gbdt-grow');
     const two = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 12), 'yb', { client: fx.client });
-    // Two blocks of iterations (10 and 2), a task on each worker for each.
+    // Two blocks of iterations (20 and 2), a task on each worker for each.
     assert.equal((await done(fx.client, 'ml-gbdt-grow')) - before, 4, 'the workers grew the trees');
     // Round by round, the client choosing the splits: 12 results a round, two sum tasks of up
     // to 8, whose two sums the client adds.
@@ -152,7 +152,7 @@ describe('HistGradientBoosting on a cluster', () => {
     after(() => rmSync(dir, { recursive: true, force: true }));
     // From a file, so that lost partitions can be read again.
     data.filter(pl.col('split').eq(0)).select(...FEATURES, 'yb').writeParquet(join(dir, 'train.parquet'));
-    const params = { ...SAME, maxIter: 25 };
+    const params = { ...SAME, maxIter: 50 };
     await withCluster({ workers: 3, threads: 1 }, async (cluster, client) => {
       const source = () => readParquet(join(dir, 'train.parquet'), { partitionRows: 4_000 });
       const quiet = await new ml.HistGradientBoostingClassifier(params).fit(source(), 'yb', { client });
