@@ -9,9 +9,9 @@
 // would, so every member grows the same trees, to the bit; only histograms travel.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Collective, Kernel } from '../../worker/runtime/builtins.js';
-import type { LinkAddress } from '../../worker/runtime/peer-links.js';
+import { splitAddress, type LinkAddress } from '../../worker/runtime/peer-links.js';
 import { joinHostPort } from '../../worker/runtime/peer-server.js';
-import { decodeValue, encodeValue, type EncodedValue } from '../../protocol/value-codec.js';
+import { decodeValue, type EncodedValue } from '../../protocol/value-codec.js';
 import type { CollectiveRank } from '../core/shards.js';
 import { GROW_KERNEL, type GrownBlockResult, type GrowParams } from './booster.js';
 import { BLOCK_KERNEL, FIRST_WAIT_MS, type BlockParams, type FromMember, type ToMember } from './block-thread.js';
@@ -53,7 +53,7 @@ export const growTogether: Kernel = async (params, inputs, context) => {
     for (const r of runs) r.catch(() => {});
     context.signal?.addEventListener('abort', onAbort);
     const listening = await untilPeerFails(c, p, others, Promise.all(channels.map((ch, i) => firstMessage(ch.port1, runs[i]!))));
-    const host = hostOf(c.address);
+    const { host } = splitAddress(c.address);
     const hello: Hello = { members: listening.map((l, i) => ({ address: joinHostPort(host, l.port), token: l.token, shards: mine.slice(...runsOf[i]!) })) };
     const theirs = await swapHellos(c, p, others, hello);
     const members = p.peers.flatMap((_, r) => (r === p.rank ? hello : theirs.get(r)!).members);
@@ -64,10 +64,12 @@ export const growTogether: Kernel = async (params, inputs, context) => {
     // No part comes at step 1: this take ends when a peer says it failed (a member of a worker
     // that lost one of its own may be waiting on links that will never connect), or at close.
     if (others.length > 0) c.take(p.group, WATCH_STEP, others, MAX_TIMER_MS).catch((err: Error) => !finished && abort(err.message));
-    const results = (await Promise.all(runs)).map((v) => decodeValue(v) as GrownBlockResult);
+    const encoded = await Promise.all(runs);
+    const results = encoded.map((v) => decodeValue(v) as GrownBlockResult);
     // Every member grew the block from the same sums: a difference is a bug.
     if (results.some((r) => r.digest !== results[0]!.digest)) throw new Error(`internal: ${GROW_KERNEL}: this worker's members grew different trees`);
-    return encodeValue(results.find((r) => r.block) ?? results[0]!);
+    // As the member encoded it: the one with the block, if any.
+    return encoded[Math.max(0, results.findIndex((r) => r.block))]!;
   } catch (err) {
     // The members stop (they update the shards' states in place: none may still run when this
     // task ends), and the peers stop waiting for this rank.
@@ -121,10 +123,4 @@ async function swapHellos(c: Collective, p: CollectiveRank, others: number[], he
   const taken = c.take(p.group, 0, others, FIRST_WAIT_MS);
   const [, parts] = await Promise.all([sent, taken]);
   return new Map([...parts].map(([r, bytes]) => [r, JSON.parse(new TextDecoder().decode(bytes)) as Hello]));
-}
-
-/** The host of "host:port" or "[v6]:port", as joinHostPort takes it. */
-function hostOf(address: string): string {
-  const m = /^\[(.+)\]:\d+$/.exec(address) ?? /^(.+):\d+$/.exec(address);
-  return m ? m[1]! : address;
 }

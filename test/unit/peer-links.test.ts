@@ -16,11 +16,16 @@ import { loadCerts, makeCerts } from '../helpers/certs.js';
 const OWNERS = [0, 0, 1, 2];
 const WAIT_MS = 10_000;
 
-async function members(n: number, tls?: LinkTls, owners = OWNERS): Promise<PeerLinks[]> {
+/** Runs `body` on `n` members linked to one another, and closes them after. */
+async function withMembers(n: number, body: (links: PeerLinks[]) => Promise<void>, tls?: LinkTls, owners = OWNERS): Promise<void> {
   const links = await Promise.all(Array.from({ length: n }, () => PeerLinks.listen('127.0.0.1', tls)));
-  const addresses = links.map((l) => ({ address: `127.0.0.1:${l.port}`, token: l.token }));
-  await Promise.all(links.map((l, i) => l.connect(i, addresses, owners, WAIT_MS)));
-  return links;
+  try {
+    const addresses = links.map((l) => ({ address: `127.0.0.1:${l.port}`, token: l.token }));
+    await Promise.all(links.map((l, i) => l.connect(i, addresses, owners, WAIT_MS)));
+    await body(links);
+  } finally {
+    closeAll(links);
+  }
 }
 
 const closeAll = (links: PeerLinks[]) => links.forEach((l) => l.close());
@@ -28,8 +33,7 @@ const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i)
 
 describe('links among a collective\'s members', () => {
   it('every member gets every other member\'s parts, step by step, whole', async () => {
-    const links = await members(3);
-    try {
+    await withMembers(3, async (links) => {
       for (let step = 0; step < 3; step++) {
         // A large part (many chunks) and small ones (several to a chunk).
         const sizes = [3_000_001, 8, 16, 0];
@@ -44,9 +48,7 @@ describe('links among a collective\'s members', () => {
           assert.equal(parts.size, OWNERS.filter((o) => o !== m).length);
         });
       }
-    } finally {
-      closeAll(links);
-    }
+    });
   });
 
   it('parts sent before a member is told the others\' addresses wait for it', async () => {
@@ -105,21 +107,17 @@ describe('links among a collective\'s members', () => {
   });
 
   it('a member that fails ends the others\' waits with its message', async () => {
-    const links = await members(3);
-    try {
+    await withMembers(3, async (links) => {
       const waiting = links[0]!.take(0, [2, 3], WAIT_MS);
       links[1]!.fail('shard 2\'s state is stale');
       await assert.rejects(waiting, /member 1 \(127\.0\.0\.1:\d+\) failed: shard 2's state is stale/);
       // and later sends refuse
       assert.throws(() => links[0]!.send(1, 0, bytes(1, 0)), /member 1 .*failed/);
-    } finally {
-      closeAll(links);
-    }
+    });
   });
 
   it('a member gone before its part ends the wait at once; one gone after sending it does not', async () => {
-    const links = await members(3);
-    try {
+    await withMembers(3, async (links) => {
       links[2]!.send(0, 3, bytes(10, 3));
       links[2]!.close();
       // Member 2's part came before its link closed: taken. Member 1's never will: rejected,
@@ -129,30 +127,22 @@ describe('links among a collective\'s members', () => {
       const started = Date.now();
       await assert.rejects(links[0]!.take(1, [2], 60_000), /member 1 \(127\.0\.0\.1:\d+\) is gone before its part of step 1: its link closed/);
       assert.ok(Date.now() - started < 30_000);
-    } finally {
-      closeAll(links);
-    }
+    });
   });
 
   it('no part in time: the error names the step, the part and its member', async () => {
-    const links = await members(3);
-    try {
+    await withMembers(3, async (links) => {
       links[1]!.send(0, 2, bytes(4, 0));
       await assert.rejects(links[0]!.take(0, [2, 3], 200), /no part 3 of step 0 from member 2 \(127\.0\.0\.1:\d+\) within 0.2 s/);
-    } finally {
-      closeAll(links);
-    }
+    });
   });
 
   it('a member told to stop stops waiting', async () => {
-    const links = await members(2, undefined, [0, 1]);
-    try {
+    await withMembers(2, async (links) => {
       const waiting = links[0]!.take(0, [1], WAIT_MS);
       links[0]!.abort(new Error('the task was interrupted'));
       await assert.rejects(waiting, /the task was interrupted/);
-    } finally {
-      closeAll(links);
-    }
+    }, undefined, [0, 1]);
   });
 
   it('a member that is never dialled gives up at its deadline, naming how many are missing', async () => {
@@ -176,15 +166,12 @@ describe('links among a collective\'s members', () => {
     const cluster = loadCerts(makeCerts(dir, 'cluster'));
 
     it('parts go between members with the cluster\'s certificates', async () => {
-      const links = await members(3, cluster);
-      try {
+      await withMembers(3, async (links) => {
         OWNERS.forEach((m, shard) => links[m]!.send(0, shard, bytes(70_000, shard)));
         const parts = await links[2]!.take(0, [0, 1, 2], WAIT_MS);
         assert.deepEqual([...parts.keys()].sort(), [0, 1, 2]);
         assert.deepEqual(parts.get(1), bytes(70_000, 1));
-      } finally {
-        closeAll(links);
-      }
+      }, cluster);
     });
 
     it('a member with another CA\'s certificate cannot connect, either way', async () => {

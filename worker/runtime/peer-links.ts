@@ -366,7 +366,7 @@ export function readFrames(socket: net.Socket, limit: () => number, onFrame: (ki
 }
 
 /** host and port of "host:port" or "[v6]:port". */
-function splitAddress(address: string): { host: string; port: number } {
+export function splitAddress(address: string): { host: string; port: number } {
   const m = /^\[(.+)\]:(\d+)$/.exec(address) ?? /^([^:]+):(\d+)$/.exec(address);
   if (!m) throw new LinkError(`links: "${address}" is not host:port`);
   return { host: m[1]!, port: Number(m[2]) };

@@ -204,7 +204,7 @@ class WorkerProcess {
   }
 
   async start(): Promise<void> {
-    const host = this.options.host ?? '127.0.0.1';
+    const host = this.bindHost;
     const port = this.options.port ?? 0;
     const metricsPort = this.options.metricsPort ?? -1;
     // prom-client loads alongside the data port's start, only when metrics are served.
@@ -503,6 +503,11 @@ class WorkerProcess {
     return isNativeValue(out) ? { encoding: out.encoding, data: out.encode() } : out;
   }
 
+  /** Where the worker listens (its data port; its task threads' links). */
+  private get bindHost(): string {
+    return this.options.host ?? '127.0.0.1';
+  }
+
   /** What a built-in kernel run for `key` may do as part of a collective (KernelContext.collective). */
   private collectiveFor(key: string, signal: AbortSignal): Collective {
     return {
@@ -519,7 +524,7 @@ class WorkerProcess {
       },
       runPool: (name, params, inputs, options) => this.runPoolKernel(key, signal, name, params, inputs, options),
       idleThreads: () => this.pool.idleThreads(),
-      links: { host: this.options.host ?? '127.0.0.1', ...(this.options.tls ? { tls: this.options.tls } : {}) },
+      links: { host: this.bindHost, ...(this.options.tls ? { tls: this.options.tls } : {}) },
     };
   }
 
