@@ -21,3 +21,9 @@ export interface Shard {
 
 /** What `Shards.sum` can add up: numbers, arrays of them, or records of those (same shape in every shard). */
 export type Summable = number | number[] | Float64Array | { readonly [name: string]: Summable };
+
+/** Bytes of Float64 values as a Float64Array (copied when not aligned: a Buffer's slice() would not copy). */
+export function floatsOf(bytes: Uint8Array): Float64Array {
+  if (bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+  return new Float64Array(Uint8Array.from(bytes).buffer);
+}

@@ -2,7 +2,7 @@
 // runs a named shard kernel on every shard and gets back only small results (a loss and a
 // gradient, cluster sums). The cluster implementation keeps the shards on the workers; this
 // file holds the interface and the in-process one that unit tests and tiny data use.
-import type { Shard, Summable } from './matrix.js';
+import { floatsOf, type Shard, type Summable } from './matrix.js';
 import { runShardKernel } from '../kernels/registry.js';
 import { runDeriveKernel } from '../kernels/derive.js';
 
@@ -95,12 +95,6 @@ export class LocalShards implements Shards {
 
 /** Results a sum task adds up: the fan-in of sumFloats' tree reduction. */
 export const FAN_IN = 8;
-
-/** Bytes of Float64 values as a Float64Array (copied when not aligned: a Buffer's slice() would not copy). */
-export function floatsOf(bytes: Uint8Array): Float64Array {
-  if (bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
-  return new Float64Array(Uint8Array.from(bytes).buffer);
-}
 
 /** The element-wise sum of Float64 byte arrays, first to last. */
 export function sumFloats(parts: readonly Uint8Array[]): Float64Array {

@@ -27,26 +27,85 @@ export function binCount(bins: FeatureBins): number {
 }
 
 /**
+ * A feature's sampled values as runs: its distinct values ascending (NaN, missing, left out;
+ * -0 as 0) and how often each occurs. What a shard's sample sends (kernels/gbdt.ts): a few
+ * hundred runs where the values are a few hundred distinct ones, and no more than the values
+ * themselves where they are all distinct.
+ */
+export interface ValueRuns {
+  values: Float64Array;
+  counts: Float64Array;
+}
+
+export function valueRuns(values: ArrayLike<number>): ValueRuns {
+  // Typed all the way: TypedArray#filter gathers its kept values as boxed numbers first.
+  const kept = new Float64Array(values.length);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) kept[n++] = values[i]! + 0;
+  const sorted = kept.subarray(0, n).sort();
+  let runs = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) runs++;
+  const out: ValueRuns = { values: new Float64Array(runs), counts: new Float64Array(runs) };
+  for (let i = 0, r = -1; i < n; i++) {
+    if (i === 0 || sorted[i] !== sorted[i - 1]) out.values[++r] = sorted[i]!;
+    out.counts[r]!++;
+  }
+  return out;
+}
+
+/** The runs of all these samples together (each ascending, as valueRuns makes them). */
+export function mergeRuns(parts: readonly ValueRuns[]): ValueRuns {
+  return parts.reduce((a, b) => {
+    const values = new Float64Array(a.values.length + b.values.length);
+    const counts = new Float64Array(values.length);
+    let [i, j, r] = [0, 0, 0];
+    const take = (from: ValueRuns, at: number) => {
+      values[r] = from.values[at]!;
+      counts[r++] = from.counts[at]!;
+    };
+    while (i < a.values.length && j < b.values.length) {
+      if (a.values[i]! < b.values[j]!) take(a, i++);
+      else if (b.values[j]! < a.values[i]!) take(b, j++);
+      else {
+        take(a, i++);
+        counts[r - 1]! += b.counts[j++]!;
+      }
+    }
+    while (i < a.values.length) take(a, i++);
+    while (j < b.values.length) take(b, j++);
+    return { values: values.slice(0, r), counts: counts.slice(0, r) };
+  }, { values: new Float64Array(0), counts: new Float64Array(0) });
+}
+
+/**
  * Edges for one feature from its sampled values (NaN: missing): midpoints between distinct
  * values when there are few enough, else the `maxBins`-quantiles by the midpoint rule, each
  * rounded to float32 and made unique.
  */
 export function numericEdges(values: ArrayLike<number>, maxBins = MAX_BINS): number[] {
-  // Typed all the way: TypedArray#filter gathers its kept values as boxed numbers first.
-  const kept = new Float64Array(values.length);
-  let n = 0;
-  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) kept[n++] = values[i]!;
-  const sorted = kept.subarray(0, n).sort();
-  const distinct: number[] = [];
-  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]!);
+  return edgesOfRuns(valueRuns(values), maxBins);
+}
+
+/** numericEdges of the values these runs hold. */
+export function edgesOfRuns(runs: ValueRuns, maxBins = MAX_BINS): number[] {
+  const distinct = runs.values;
   let edges: number[];
   if (distinct.length <= maxBins) {
-    edges = distinct.slice(1).map((v, i) => (distinct[i]! + v) / 2);
+    edges = Array.from(distinct.subarray(1), (v, i) => (distinct[i]! + v) / 2);
   } else {
+    // The i-th value of the sorted sample, for i ascending: the run it falls in.
+    let run = 0;
+    let before = 0; // values in the runs before `run`
+    const nth = (i: number): number => {
+      while (i >= before + runs.counts[run]!) before += runs.counts[run++]!;
+      return distinct[run]!;
+    };
+    const n = runs.counts.reduce((a, c) => a + c, 0);
     edges = [];
     for (let q = 1; q < maxBins; q++) {
       const at = (q / maxBins) * (n - 1);
-      edges.push((sorted[Math.floor(at)]! + sorted[Math.ceil(at)]!) / 2);
+      const low = nth(Math.floor(at));
+      edges.push((low + nth(Math.ceil(at))) / 2);
     }
   }
   const out: number[] = [];
@@ -59,15 +118,15 @@ export function numericEdges(values: ArrayLike<number>, maxBins = MAX_BINS): num
 
 /** The categories of a categorical feature's sample: integers, at most `maxBins` of them. */
 export function categoriesOf(values: ArrayLike<number>, feature: string, maxBins = MAX_BINS): number[] {
-  const seen = new Set<number>();
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (Number.isNaN(v)) continue;
-    if (!Number.isInteger(v)) throw new TypeError(`categorical feature ${feature} has the value ${v}, not an integer category`);
-    seen.add(v);
-  }
-  if (seen.size > maxBins) throw new RangeError(`categorical feature ${feature} has ${seen.size} categories in the sample; at most ${maxBins} are supported (encode it, or treat it as numeric)`);
-  return [...seen].sort((a, b) => a - b);
+  return categoriesOfRuns(valueRuns(values), feature, maxBins);
+}
+
+/** categoriesOf the values these runs hold. */
+export function categoriesOfRuns(runs: ValueRuns, feature: string, maxBins = MAX_BINS): number[] {
+  const bad = runs.values.find((v) => !Number.isInteger(v));
+  if (bad !== undefined) throw new TypeError(`categorical feature ${feature} has the value ${bad}, not an integer category`);
+  if (runs.values.length > maxBins) throw new RangeError(`categorical feature ${feature} has ${runs.values.length} categories in the sample; at most ${maxBins} are supported (encode it, or treat it as numeric)`);
+  return Array.from(runs.values);
 }
 
 /** The bin of value `x` (missing: binCount). */

@@ -11,13 +11,13 @@
 // shard and grows the rest of the fit round by round itself.
 import { sumFloatTree, type Shards } from '../core/shards.js';
 import { MlDataError } from '../errors.js';
-import { categoriesOf, numericEdges, type FeatureBins } from './binning.js';
+import { categoriesOfRuns, edgesOfRuns, mergeRuns, type FeatureBins } from './binning.js';
 import type { TreeModel } from './ensemble.js';
 import { baseline, type LossKind } from './losses.js';
 import { STALE, type AppliedTree, type NodeSplit, type RoundParams } from './rounds.js';
 import { bestSplit, histLayout, leafValue, missingByFeature, nodeSums, subtract, type HistLayout, type Split, type SplitParams, type Sums } from './split.js';
 import type { InitParams } from './state.js';
-import type { SampleParams, SampleResult } from '../kernels/gbdt.js';
+import { decodeSample, type SampleParams } from '../kernels/gbdt.js';
 
 export interface BoostParams extends SplitParams {
   learningRate: number;
@@ -151,21 +151,16 @@ export class Booster {
   /** Bins the features, computes the baseline and builds each shard's state. `classes`: 0 for a regressor; `caller` names the estimator in errors. */
   static async start(shards: Shards, loss: LossKind, classes: number, features: string[], params: BoostParams, caller: string): Promise<Booster> {
     const rate = Math.min(1, BIN_SAMPLE / Math.max(1, shards.nRows * (1 - params.validationFraction)));
-    const samples = await Promise.all(Array.from({ length: shards.nShards }, (_, partition) => {
+    const samples = (await Promise.all(Array.from({ length: shards.nShards }, (_, partition) => {
       const p: SampleParams = { partition, seed: params.seed, rate, validationFraction: params.validationFraction, classes };
-      return shards.mapShard<SampleResult>(partition, 'gbdt/sample', p);
-    }));
+      return shards.mapShard<Uint8Array>(partition, 'gbdt/sample', p);
+    }))).map(decodeSample);
     const n = samples.reduce((a, s) => a + s.n, 0);
     if (n === 0) throw new MlDataError(`${caller}: no training rows to fit on (${shards.nRows} rows${params.validationFraction > 0 ? `, validationFraction ${params.validationFraction} of them held out for early stopping` : ''})`);
     const bins: FeatureBins[] = features.map((name, f) => {
-      const values = new Float64Array(samples.reduce((a, s) => a + s.m, 0));
-      let at = 0;
-      for (const s of samples) {
-        values.set(s.values.subarray(f * s.m, (f + 1) * s.m), at);
-        at += s.m;
-      }
+      const runs = mergeRuns(samples.map((s) => s.runs[f]!));
       try {
-        return params.categorical[f] ? { kind: 'categorical', categories: categoriesOf(values, name, params.maxBins) } : { kind: 'numeric', edges: numericEdges(values, params.maxBins) };
+        return params.categorical[f] ? { kind: 'categorical', categories: categoriesOfRuns(runs, name, params.maxBins) } : { kind: 'numeric', edges: edgesOfRuns(runs, params.maxBins) };
       } catch (err) {
         throw new MlDataError(`${caller}: ${(err as Error).message}`);
       }

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ml } from '../../index.js';
 import { allocShard, shardBytes, shardFromBytes } from '../../ml/core/shared-shard.js';
-import { binOf, categoriesOf, numericEdges, type FeatureBins } from '../../ml/ensemble/binning.js';
+import { binOf, categoriesOf, categoriesOfRuns, edgesOfRuns, mergeRuns, numericEdges, valueRuns, type FeatureBins } from '../../ml/ensemble/binning.js';
+import { decodeSample, encodeSample, type SampleParams } from '../../ml/kernels/gbdt.js';
 import { shouldStop } from '../../ml/ensemble/booster.js';
 import { rawScores } from '../../ml/ensemble/ensemble.js';
 import { STALE } from '../../ml/ensemble/rounds.js';
@@ -72,6 +73,38 @@ describe('boosting: bins', () => {
     assert.deepEqual([2, 5, 9, 7, NaN].map((v) => binOf(cats, v)), [0, 1, 2, 3, 3]);
     assert.throws(() => categoriesOf([1.5], 'c'), /categorical feature c has the value 1.5/);
     assert.throws(() => categoriesOf(Array.from({ length: 300 }, (_, i) => i), 'c'), /300 categories/);
+  });
+  it("a sample's runs, merged over shards, give the edges of all its values; they travel as bytes", () => {
+    // The definition: the sorted values' midpoints, or quantiles by the midpoint rule.
+    const bySorting = (values: number[], maxBins: number): number[] => {
+      const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+      const distinct = sorted.filter((v, i) => i === 0 || v !== sorted[i - 1]);
+      const raw = distinct.length <= maxBins
+        ? distinct.slice(1).map((v, i) => (distinct[i]! + v) / 2)
+        : Array.from({ length: maxBins - 1 }, (_, q) => (q + 1) / maxBins * (sorted.length - 1)).map((at) => (sorted[Math.floor(at)]! + sorted[Math.ceil(at)]!) / 2);
+      const kept: number[] = [];
+      for (const f of raw.map(Math.fround)) if (Number.isFinite(f) && !(f <= kept.at(-1)!)) kept.push(f);
+      return kept;
+    };
+    const rnd = random(11);
+    // Repeated values (a rounded draw, a heavy 0 with -0 among them), NaN, and infinities.
+    const values = Array.from({ length: 3000 }, (_, i) => (i % 50 === 0 ? NaN : i % 7 === 0 ? (i % 2 ? -0 : 0) : i === 5 ? Infinity : Math.round(rnd() * 400) / 4));
+    const parts = [values.slice(0, 1000), values.slice(1000, 1001), values.slice(1001)];
+    const merged = mergeRuns(parts.map(valueRuns));
+    assert.deepEqual(merged, valueRuns(values));
+    assert.equal(merged.counts.reduce((a, c) => a + c, 0), values.filter((v) => !Number.isNaN(v)).length);
+    assert.ok(merged.values.every((v, i) => i === 0 || v > merged.values[i - 1]!), 'ascending, distinct');
+    for (const maxBins of [255, 40, 2]) assert.deepEqual(edgesOfRuns(merged, maxBins), bySorting(values, maxBins), `maxBins ${maxBins}`);
+    assert.deepEqual(categoriesOfRuns(mergeRuns([valueRuns([5, 2, NaN]), valueRuns([9, 2])]), 'c'), [2, 5, 9]);
+
+    // The kernel's bytes: every row sampled (rate 1), a class count per label.
+    const shard = allocShard(4, 2, true);
+    shard.x.data.set([1, 10, NaN, 10, 1, 30, 2, 20]);
+    shard.y!.set([0, 1, 1, 0]);
+    const p: SampleParams = { partition: 0, seed: 0, rate: 1, validationFraction: 0, classes: 2 };
+    const got = decodeSample(runShardKernel('gbdt/sample', p, shard) as Uint8Array);
+    assert.deepEqual(got, { n: 4, sumY: 2, classCounts: [2, 2], runs: [valueRuns([1, NaN, 1, 2]), valueRuns([10, 10, 30, 20])] });
+    assert.deepEqual(decodeSample(encodeSample(got)), got);
   });
 });
 
