@@ -178,8 +178,9 @@ function leftTest(s: State, split: NodeSplit, goes: Uint8Array = new Uint8Array(
 function applyTree(s: State, tree: AppliedTree): void {
   const F = s.F.subarray(tree.output * s.n, (tree.output + 1) * s.n);
   for (const [node, value] of tree.leaves) {
-    const end = s.nodeEnd[node]!;
-    for (let i = s.nodeStart[node]!; i < end; i++) F[s.trainRows[i]!]! += value;
+    const [start, end] = [s.nodeStart[node]!, s.nodeEnd[node]!];
+    if (s.loops) s.loops.add_leaf(s.at.F + tree.output * s.n * 8, s.at.trainRows, start, end, value);
+    else for (let i = start; i < end; i++) F[s.trainRows[i]!]! += value;
   }
   if (s.nVal === 0) return;
   const bySplit = new Map(tree.splits.map((sp) => [sp.node, { split: sp, goes: leftTest(s, sp) }]));

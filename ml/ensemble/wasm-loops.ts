@@ -14,6 +14,8 @@ export interface WasmLoops {
   logistic(F: number, y: number, g: number, h: number, n: number, fraction: number): void;
   /** logistic, state.ts's naturalOrder and build over the training rows in one pass; 0 (nothing done) past 8 features. */
   logistic_root(F: number, y: number, g: number, h: number, n: number, fraction: number, valRows: number, nVal: number, trainRows: number, binned: number, p: number, offsets: number, hist: number): number;
+  /** Adds `value` to the raw scores F of rows[start, end) (a leaf's training rows). */
+  add_leaf(F: number, rows: number, start: number, end: number, value: number): void;
 }
 
 let compiled: WebAssembly.Module | undefined;

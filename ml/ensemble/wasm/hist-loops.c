@@ -153,3 +153,9 @@ int32_t logistic_root(const double *restrict F, const double *restrict y, double
   }
   return 0;
 }
+
+// Adds a leaf's value to the raw scores of its training rows, rows[start, end) (rounds.ts
+// applyTree: each row is in one leaf, so each score gets one addition, as there).
+void add_leaf(double *restrict F, const uint32_t *restrict rows, int32_t start, int32_t end, double value) {
+  for (int32_t i = start; i < end; i++) F[rows[i]] += value;
+}
