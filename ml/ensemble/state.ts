@@ -10,7 +10,7 @@
 // JavaScript loops.
 import { allocShard } from '../core/shared-shard.js';
 import type { Shard } from '../core/matrix.js';
-import { binOf, binCount, type FeatureBins } from './binning.js';
+import { binColumn, binCount, type FeatureBins } from './binning.js';
 import { LOSS_BY_CODE, LOSS_CODES, type LossKind } from './losses.js';
 import { binOffsets } from './split.js';
 import { wasmLoops, type WasmLoops } from './wasm-loops.js';
@@ -131,7 +131,7 @@ export function initState(params: InitParams, shard: Shard, partition: number): 
   const s = view(out);
   s.offsets.set(binOffsets(s.nonMissing).offsets);
   s.fraction.set(FRACTION);
-  for (let r = 0; r < n; r++) for (let f = 0; f < p; f++) s.binned[r * p + f] = binOf(params.bins[f]!, data[r * p + f]!);
+  params.bins.forEach((bins, f) => binColumn(bins, data, n, p, f, s.binned));
   s.y.set(shard.y);
   let v = 0;
   for (let r = 0; r < n; r++) if (isVal[r]) s.valRows[v++] = r;

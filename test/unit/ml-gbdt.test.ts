@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ml } from '../../index.js';
 import { allocShard, shardBytes, shardFromBytes } from '../../ml/core/shared-shard.js';
-import { binOf, categoriesOf, categoriesOfRuns, edgesOfRuns, mergeRuns, numericEdges, valueRuns, type FeatureBins } from '../../ml/ensemble/binning.js';
+import { binColumn, binOf, categoriesOf, categoriesOfRuns, edgesOfRuns, mergeRuns, numericEdges, valueRuns, type FeatureBins } from '../../ml/ensemble/binning.js';
 import { decodeSample, encodeSample, type SampleParams } from '../../ml/kernels/gbdt.js';
 import { shouldStop } from '../../ml/ensemble/booster.js';
 import { rawScores } from '../../ml/ensemble/ensemble.js';
@@ -74,6 +74,24 @@ describe('boosting: bins', () => {
     assert.throws(() => categoriesOf([1.5], 'c'), /categorical feature c has the value 1.5/);
     assert.throws(() => categoriesOf(Array.from({ length: 300 }, (_, i) => i), 'c'), /300 categories/);
   });
+  it('binColumn bins a column of a row-major matrix as binOf bins each value', () => {
+    const rnd = random(5);
+    const edges = numericEdges(Array.from({ length: 2000 }, () => rnd() * 10 - 5));
+    const probes = [...edges, ...edges.map((e) => e + 1e-9), ...edges.map((e) => e - 1e-9), NaN, -Infinity, Infinity, -0, 0];
+    // Column 0 random, column 1 in runs (the same value over and over, NaN runs too).
+    const values = Array.from({ length: 3000 }, (_, i) => [rnd() < 0.5 ? probes[Math.floor(rnd() * probes.length)]! : rnd() * 12 - 6, probes[Math.floor(i / 40) % probes.length]!]);
+    const data = Float64Array.from(values.flat());
+    const all: FeatureBins[] = [
+      { kind: 'numeric', edges }, { kind: 'numeric', edges: edges.slice(0, 1) }, { kind: 'numeric', edges: [] },
+      { kind: 'categorical', categories: [-1, 0, 2] },
+    ];
+    for (const bins of all) {
+      const out = new Uint8Array(data.length).fill(99);
+      for (const column of [0, 1]) binColumn(bins, data, values.length, 2, column, out);
+      assert.deepEqual(Array.from(out), Array.from(data, (x) => binOf(bins, x)), JSON.stringify(bins).slice(0, 60));
+    }
+  });
+
   it("a sample's runs, merged over shards, give the edges of all its values; they travel as bytes", () => {
     // The definition: the sorted values' midpoints, or quantiles by the midpoint rule.
     const bySorting = (values: number[], maxBins: number): number[] => {
