@@ -158,7 +158,7 @@ describe('HistGradientBoosting on a cluster', () => {
       const quiet = await new ml.HistGradientBoostingClassifier(params).fit(source(), 'yb', { client });
       const grown = await done(client, 'ml-gbdt-grow');
       const running = new ml.HistGradientBoostingClassifier(params).fit(source(), 'yb', { client });
-      // Killed once the first of three blocks has come back (a task on each of the 3 workers):
+      // Killed once the first of two blocks (20 and 30 iterations) has come back (a task on each of the 3 workers):
       // the next block's tasks fail, the client replays its rounds on every shard (the lost
       // ones rebuilt) and goes on round by round.
       let victim = '';
