@@ -44,15 +44,14 @@ const SPECULATIVE_ROWS_PER_SHARD = 500_000;
 /** Rows the bin edges are found from (scikit-learn's subsample). */
 const BIN_SAMPLE = 200_000;
 /**
- * Iterations the first collective block grows; each next one grows twice as many as the last,
- * up to BLOCK_ITERATIONS_MAX. Between two blocks the client and the workers hand off for 50-100
- * ms (the block's result back, the next block's tasks out, the members linked): ~8 % of a
- * 10-iteration block on flights-3m's 2.4 M rows. A worker lost mid-block costs the block's
- * rounds again (the rest of the fit goes round by round anyway): small blocks first, while a
- * fit that will fail is likeliest to.
+ * Iterations the first collective block grows, and each later one at most. Between two blocks
+ * the client and the workers hand off for 50-100 ms (the block's result back, the next block's
+ * tasks out, the members linked): ~8 % of a 10-iteration block on flights-3m's 2.4 M rows. A
+ * worker lost mid-block costs the block's rounds again (the rest of the fit goes round by round
+ * anyway): a small block first, while a fit that will fail is likeliest to.
  */
-const BLOCK_ITERATIONS = 20;
-const BLOCK_ITERATIONS_MAX = 80;
+const FIRST_BLOCK_ITERATIONS = 20;
+const BLOCK_ITERATIONS = 80;
 
 /** What a Booster's rounds run on: a fit's shards, or a worker's own (collective.ts). */
 export type RoundShards = Pick<Shards, 'nShards' | 'sumFloats' | 'mapShard' | 'release' | 'collective'>;
@@ -201,8 +200,8 @@ export class Booster {
 
   /** Grows `count` iterations, in blocks on the workers while that works; false when early stopping ended the fit. */
   private async grown(count: number, together: boolean): Promise<boolean> {
-    for (let done = 0, size = BLOCK_ITERATIONS; done < count; size = Math.min(2 * size, BLOCK_ITERATIONS_MAX)) {
-      const n = Math.min(size, count - done);
+    for (let done = 0; done < count;) {
+      const n = Math.min(done === 0 ? FIRST_BLOCK_ITERATIONS : BLOCK_ITERATIONS, count - done);
       const block = together && this.together ? await this.grownTogether(n) : undefined;
       if (!(block ? this.adopt(block) : await this.grownHere(n))) return false;
       done += n;
