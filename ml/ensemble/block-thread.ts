@@ -4,13 +4,11 @@
 // memory, in place), goes to every other member over the links, and is summed with theirs in
 // shard order. Its worker's main thread is not in the loop: a round costs the kernel, one
 // socket write and the wait for the slowest member.
-import { createHash } from 'node:crypto';
 import { MessagePort } from 'node:worker_threads';
-import { encodeValue } from '../../protocol/value-codec.js';
 import { PeerLinks, type LinkAddress, type LinkTls } from '../../worker/runtime/peer-links.js';
 import { sumFloatTree } from '../core/shards.js';
 import { runShardTask } from '../core/thread-entry.js';
-import { Booster, GROW_KERNEL, type GrownBlockResult, type GrowParams, type RoundShards } from './booster.js';
+import { Booster, encodeGrownBlock, GROW_KERNEL, type GrowParams, type RoundShards } from './booster.js';
 
 /** The pool kernel a member runs (worker-kernels.ts). */
 export const BLOCK_KERNEL = 'ml/gbdt-block';
@@ -37,7 +35,7 @@ const LINK_WAIT_MS = 15_000;
 const WAIT_STEPS = 50;
 
 /** The pool kernel: `rest` is the member's states (bytes in shared memory), then its port. */
-export async function growBlock(params: BlockParams, ...rest: unknown[]): Promise<GrownBlockResult> {
+export async function growBlock(params: BlockParams, ...rest: unknown[]): Promise<Uint8Array> {
   const port = rest.pop();
   if (!(port instanceof MessagePort)) throw new TypeError(`${BLOCK_KERNEL} runs only as a member of ${GROW_KERNEL}'s block, not as a task of its own`);
   const states = rest as Uint8Array[];
@@ -60,9 +58,7 @@ export async function growBlock(params: BlockParams, ...rest: unknown[]): Promis
     await links.connect(self, members, owners, LINK_WAIT_MS);
     const rounds = new MemberRounds(params.shards, owners, (i, kernel, p) => runShardTask({ kernel, params: p }, states[i]!) as Uint8Array, links, () => stopped);
     const booster = Booster.resume(rounds, params.snapshot);
-    const block = booster.grownBlock(await booster.grownHere(params.iterations));
-    const digest = createHash('sha256').update(encodeValue(block).data).digest('hex');
-    return self === 0 ? { digest, block } : { digest };
+    return encodeGrownBlock(booster.grownBlock(await booster.grownHere(params.iterations)), self === 0);
   } catch (err) {
     // The other members stop waiting for this one's parts.
     links?.fail((err as Error).message || String(err));

@@ -13,7 +13,7 @@ import { splitAddress, type LinkAddress } from '../../worker/runtime/peer-links.
 import { joinHostPort } from '../../worker/runtime/peer-server.js';
 import { decodeValue, type EncodedValue } from '../../protocol/value-codec.js';
 import type { CollectiveRank } from '../core/shards.js';
-import { GROW_KERNEL, type GrownBlockResult, type GrowParams } from './booster.js';
+import { DIGEST_BYTES, GROW_KERNEL, type GrowParams } from './booster.js';
 import { BLOCK_KERNEL, FIRST_WAIT_MS, type BlockParams, type FromMember, type ToMember } from './block-thread.js';
 
 /** The longest a timer can wait (about 24.8 days). */
@@ -65,11 +65,17 @@ export const growTogether: Kernel = async (params, inputs, context) => {
     // that lost one of its own may be waiting on links that will never connect), or at close.
     if (others.length > 0) c.take(p.group, WATCH_STEP, others, MAX_TIMER_MS).catch((err: Error) => !finished && abort(err.message));
     const encoded = await Promise.all(runs);
-    const results = encoded.map((v) => decodeValue(v) as GrownBlockResult);
+    // Each member's bytes (encodeGrownBlock): a digest, and the block from the one that has it.
+    const results = encoded.map((v) => {
+      const bytes = decodeValue(v);
+      if (!(bytes instanceof Uint8Array)) throw new Error(`internal: ${BLOCK_KERNEL} returned ${typeof bytes}, not bytes`);
+      return bytes;
+    });
+    const digest = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, DIGEST_BYTES)).toString('latin1');
     // Every member grew the block from the same sums: a difference is a bug.
-    if (results.some((r) => r.digest !== results[0]!.digest)) throw new Error(`internal: ${GROW_KERNEL}: this worker's members grew different trees`);
+    if (results.some((r) => digest(r) !== digest(results[0]!))) throw new Error(`internal: ${GROW_KERNEL}: this worker's members grew different trees`);
     // As the member encoded it: the one with the block, if any.
-    return encoded[Math.max(0, results.findIndex((r) => r.block))]!;
+    return encoded[Math.max(0, results.findIndex((r) => r.byteLength > DIGEST_BYTES))]!;
   } catch (err) {
     // The members stop (they update the shards' states in place: none may still run when this
     // task ends), and the peers stop waiting for this rank.

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemberRounds } from '../../ml/ensemble/block-thread.js';
 import { growTogether, memberRuns } from '../../ml/ensemble/collective.js';
+import { decodeGrownBlock, DIGEST_BYTES, encodeGrownBlock, type GrownBlock } from '../../ml/ensemble/booster.js';
 import type { Collective } from '../../worker/runtime/builtins.js';
 import type { ExchangePart } from '../../worker/runtime/mailbox.js';
 import { decodeValue, encodeValue, type EncodedValue } from '../../protocol/values.js';
@@ -86,7 +87,34 @@ describe('a member of a boosting block', () => {
   });
 });
 
+describe('a block as a member sends it (encodeGrownBlock)', () => {
+  // Every number JSON cannot write: NaN and the infinities in thresholds, -0 in values, gains, leaves and scores.
+  const tree = { output: 0, feature: [1, -1, -1], threshold: [Infinity, NaN, NaN], leftCategories: [null, null, [2, 5]], missingLeft: [true, false, false], left: [1, -1, -1], right: [2, -1, -1], value: [0, -0, 0.25], gain: [-0, 0, 0], count: [40, 10, 30] };
+  const applied = { output: 0, splits: [{ node: 0, feature: 1, bin: 3, leftBins: [], missingLeft: true, left: 1, right: 2, build: 0 as const }], leaves: [[1, -0], [2, -Infinity]] as Array<[number, number]> };
+  const block: GrownBlock = {
+    trees: [tree], rounds: [{ step: 4, output: 0, root: true, gradients: true, apply: applied }, { step: 5, output: 0, splits: applied.splits }],
+    validationScores: [-0.5, -Infinity, -0], pending: applied, hasMissing: [false, true], going: true,
+  };
+
+  it('comes back the same to the bit, with a digest that every member computes alike', () => {
+    const sent = encodeGrownBlock(block, true);
+    const back = decodeGrownBlock(sent);
+    assert.deepStrictEqual(back.block, block);
+    assert.ok(Object.is(back.block!.trees[0]!.value[1], -0) && Object.is(back.block!.pending!.leaves[0]![1], -0), '-0 stays -0');
+    const digestOnly = encodeGrownBlock(block, false);
+    assert.equal(digestOnly.byteLength, DIGEST_BYTES);
+    assert.deepEqual(decodeGrownBlock(digestOnly), { digest: back.digest });
+    // Another value, another digest (-0 against 0 too).
+    const other = { ...block, trees: [{ ...tree, value: [0, 0, 0.25] }] };
+    assert.notEqual(decodeGrownBlock(encodeGrownBlock(other, false)).digest, back.digest);
+    assert.throws(() => decodeGrownBlock(new Uint8Array(10)), /a member's result of 10 bytes/);
+  });
+});
+
 describe('a worker\'s side of a boosting block (growTogether)', () => {
+  /** A member's result without the block: its digest. */
+  const DIGEST = new TextEncoder().encode('d'.repeat(DIGEST_BYTES));
+
   /** Rank 0 of two, one shard; its member answers on its port as the test says. */
   function rank0(nthreads = 1) {
     const sent: ExchangePart[] = [];
@@ -108,7 +136,7 @@ describe('a worker\'s side of a boosting block (growTogether)', () => {
         port.on('message', (m: { members?: unknown; abort?: string }) => {
           if (m.members) {
             log.push(`told ${JSON.stringify(m)}`);
-            finishMember = () => resolve(encodeValue({ digest: 'd' }));
+            finishMember = () => resolve(encodeValue(DIGEST));
           } else {
             log.push(`abort: ${m.abort}`);
             // The member stops at its next round, a moment later.
@@ -135,7 +163,7 @@ describe('a worker\'s side of a boosting block (growTogether)', () => {
     assert.deepEqual(JSON.parse(r.log[0]!.slice('told '.length)), { members: [{ address: '127.0.0.1:3', token: 't0' }, { address: '127.0.0.1:2', token: 't1' }], owners: [0, 1], self: 0 });
     assert.deepEqual(JSON.parse(new TextDecoder().decode(r.sent[0]!.data)), { members: [{ address: '127.0.0.1:3', token: 't0', shards: [0] }] });
     r.finish();
-    assert.deepEqual(decodeValue(await running as EncodedValue), { digest: 'd' });
+    assert.deepEqual(decodeValue(await running as EncodedValue), DIGEST);
   });
 
   it('a peer\'s failure stops its member; it tells the peers and ends only after its member has', async () => {
