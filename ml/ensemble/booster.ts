@@ -436,7 +436,7 @@ const fromUtf8 = new TextDecoder();
  * block's last round (1 MB) to the client.
  */
 export function encodeGrownBlock(block: GrownBlock, withBlock: boolean): Uint8Array {
-  const json = utf8.encode(JSON.stringify(mapBlockNumbers(block, (x) => (Number.isFinite(x) && !Object.is(x, -0) ? x : Object.is(x, -0) ? '-0' : String(x)))));
+  const json = utf8.encode(JSON.stringify(mapBlockNumbers(block, (x) => (Object.is(x, -0) ? '-0' : Number.isFinite(x) ? x : String(x)))));
   const digest = utf8.encode(createHash('sha256').update(json).digest('hex'));
   if (!withBlock) return digest;
   const out = new Uint8Array(DIGEST_BYTES + json.byteLength);
