@@ -141,9 +141,11 @@ export function binOf(bins: FeatureBins, x: number): number {
 
 /**
  * binOf for a column of a row-major matrix: out[r * stride + column] = binOf(bins, data[r *
- * stride + column]) for each of `rows` rows, by a search over typed edges; a value the same
- * as the row before's (runs, in sorted or grouped data) takes its bin. binOf row by row took
- * 150 ms over a boosting state's 1.2 M x 4 values (flights-3m's half), this ~60 ms.
+ * stride + column]) for each of `rows` rows, by a search over typed edges. A value the same as
+ * the row before's (runs, in sorted or grouped data) takes its bin, and so does one met before
+ * in a small cache by the value's bits (features of a few thousand distinct values: counts,
+ * codes, distances). binOf row by row took 150 ms over a boosting state's 1.2 M x 4 values
+ * (flights-3m's half), the search alone ~95 ms, with the cache ~40 ms.
  */
 export function binColumn(bins: FeatureBins, data: Float64Array, rows: number, stride: number, column: number, out: Uint8Array): void {
   if (bins.kind === 'categorical') {
@@ -152,13 +154,20 @@ export function binColumn(bins: FeatureBins, data: Float64Array, rows: number, s
   }
   const edges = Float64Array.from(bins.edges);
   const missing = edges.length + 1;
+  const cachedValue = new Float64Array(CACHE_SLOTS).fill(NaN); // NaN: no value matches
+  const cachedBin = new Uint8Array(CACHE_SLOTS);
+  const word = new Float64Array(1);
+  const halves = new Int32Array(word.buffer);
   let last = NaN;
   let lastBin = missing;
   for (let r = 0, at = column; r < rows; r++, at += stride) {
     const x = data[at]!;
     if (x !== last) {
       last = x;
-      if (Number.isNaN(x)) lastBin = missing;
+      word[0] = x;
+      const slot = Math.imul(halves[0]! ^ halves[1]!, 0x9e3779b1) >>> (32 - CACHE_BITS);
+      if (cachedValue[slot] === x) lastBin = cachedBin[slot]!;
+      else if (Number.isNaN(x)) lastBin = missing;
       else {
         // The count of edges < fround(x), halving without a branch on the comparison (the
         // branch mispredicts on most steps: half the time on unsorted data).
@@ -170,11 +179,16 @@ export function binColumn(bins: FeatureBins, data: Float64Array, rows: number, s
           len -= half;
         }
         lastBin = base;
+        cachedValue[slot] = x;
+        cachedBin[slot] = base;
       }
     }
     out[at] = lastBin;
   }
 }
+
+const CACHE_BITS = 12;
+const CACHE_SLOTS = 1 << CACHE_BITS;
 
 /** The first index whose value is >= x (the count of values < x). */
 function search(sorted: readonly number[], x: number): number {
