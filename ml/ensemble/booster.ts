@@ -46,8 +46,9 @@ const SPECULATIVE_ROWS_PER_SHARD = 500_000;
 const BIN_SAMPLE = 200_000;
 /**
  * Iterations the first collective block grows, and each later one at most. Between two blocks
- * the client and the workers hand off for 50-100 ms (the block's result back, the next block's
- * tasks out, the members linked): ~8 % of a 10-iteration block on flights-3m's 2.4 M rows. A
+ * the client and the workers hand off (the block's result back, the next block's tasks out, the
+ * members linked): 50-100 ms when results travelled as tagged values, ~8 % of a 10-iteration
+ * block on flights-3m's 2.4 M rows; ~20-60 ms now, growing with the block's result. A
  * worker lost mid-block costs the block's rounds again (the rest of the fit goes round by round
  * anyway): a small block first, while a fit that will fail is likeliest to.
  */
@@ -432,8 +433,8 @@ const fromUtf8 = new TextDecoder();
  * then, from the member that returns the block, that JSON. JSON has no NaN, Infinity or -0, so
  * the numbers that may be one (thresholds, leaf values, gains, scores) travel as the strings
  * "NaN", "Infinity", "-Infinity" and "-0". The block as a value (tagged JSON, every value
- * walked and copied), digested and then encoded again, took 100-190 ms from an 80-iteration
- * block's last round (1 MB) to the client.
+ * walked and copied), digested and then encoded again, took 190-206 ms from an 80-iteration
+ * block's last round (1 MB) to the client; as bytes, ~60 ms.
  */
 export function encodeGrownBlock(block: GrownBlock, withBlock: boolean): Uint8Array {
   const json = utf8.encode(JSON.stringify(mapBlockNumbers(block, (x) => (Object.is(x, -0) ? '-0' : Number.isFinite(x) ? x : String(x)))));
@@ -453,7 +454,11 @@ export function decodeGrownBlock(bytes: Uint8Array): GrownBlockResult {
   return { digest, block: mapBlockNumbers(wire, (x) => (typeof x === 'string' ? Number(x) : x)) as GrownBlock };
 }
 
-/** The block with f applied to each number that may be non-finite or -0 (a copy: the rest shared). */
+/**
+ * The block with f applied to each number that may be non-finite or -0 (a copy: the rest
+ * shared). The others are counts, ids, bins and categories: integers, and never -0 (valueRuns
+ * makes a -0 category 0).
+ */
 function mapBlockNumbers(block: GrownBlock, f: (x: number | string) => number | string): unknown {
   const numbers = (xs: ReadonlyArray<number | string>) => xs.map(f);
   const applied = (a: AppliedTree | undefined) => a && { ...a, leaves: a.leaves.map(([node, value]) => [node, f(value)]) };

@@ -176,6 +176,8 @@ function leftTest(s: State, split: NodeSplit, goes: Uint8Array = new Uint8Array(
 
 /** Adds the tree's leaf values to its output's raw scores: training rows by their node, validation rows down the tree. */
 function applyTree(s: State, tree: AppliedTree): void {
+  // Checked: add_leaf would write into a neighbouring region of the state, not fail.
+  if (!(Number.isInteger(tree.output) && tree.output >= 0 && tree.output < s.k)) throw new Error(`internal: a tree of output ${tree.output} applied to a state with ${s.k}`);
   const F = s.F.subarray(tree.output * s.n, (tree.output + 1) * s.n);
   for (const [node, value] of tree.leaves) {
     const [start, end] = [s.nodeStart[node]!, s.nodeEnd[node]!];

@@ -152,13 +152,13 @@ describe('HistGradientBoosting on a cluster', () => {
     after(() => rmSync(dir, { recursive: true, force: true }));
     // From a file, so that lost partitions can be read again.
     data.filter(pl.col('split').eq(0)).select(...FEATURES, 'yb').writeParquet(join(dir, 'train.parquet'));
-    const params = { ...SAME, maxIter: 50 };
+    const params = { ...SAME, maxIter: 60 };
     await withCluster({ workers: 3, threads: 1 }, async (cluster, client) => {
       const source = () => readParquet(join(dir, 'train.parquet'), { partitionRows: 4_000 });
       const quiet = await new ml.HistGradientBoostingClassifier(params).fit(source(), 'yb', { client });
       const grown = await done(client, 'ml-gbdt-grow');
       const running = new ml.HistGradientBoostingClassifier(params).fit(source(), 'yb', { client });
-      // Killed once the first of two blocks (20 and 30 iterations) has come back (a task on each of the 3 workers):
+      // Killed once the first of two blocks (20 and 40 iterations) has come back (a task on each of the 3 workers):
       // the next block's tasks fail, the client replays its rounds on every shard (the lost
       // ones rebuilt) and goes on round by round.
       let victim = '';

@@ -110,6 +110,9 @@ describe('boosting: bins', () => {
     const parts = [values.slice(0, 1000), values.slice(1000, 1001), values.slice(1001)];
     const merged = mergeRuns(parts.map(valueRuns));
     assert.deepEqual(merged, valueRuns(values));
+    // Hundreds of parts (a fit of many shards), some empty: merged level by level, the same runs.
+    assert.deepEqual(mergeRuns(Array.from({ length: 301 }, (_, k) => valueRuns(values.slice(k * 10, k * 10 + 10)))), merged);
+    assert.deepEqual(mergeRuns([]), { values: new Float64Array(0), counts: new Float64Array(0) });
     assert.equal(merged.counts.reduce((a, c) => a + c, 0), values.filter((v) => !Number.isNaN(v)).length);
     assert.ok(merged.values.every((v, i) => i === 0 || v > merged.values[i - 1]!), 'ascending, distinct');
     for (const maxBins of [255, 40, 2]) assert.deepEqual(edgesOfRuns(merged, maxBins), bySorting(values, maxBins), `maxBins ${maxBins}`);
@@ -273,7 +276,8 @@ describe('boosting: the rounds\' loops in WebAssembly', () => {
   // 3 features: the loops inlined for that count; 9: the general ones (past 8), and the gradients on their own.
   for (const p of [3, 9]) it(`a state made in its own WebAssembly memory runs them, a copy the JavaScript loops: the same results to the bit (${p} features)`, () => {
     const rnd = random(23);
-    const n = 3_000;
+    // Odd: the gradients' last row on its own (after pairs).
+    const n = 3_001;
     const shard = allocShard(n, p, true);
     for (let r = 0; r < n; r++) {
       shard.x.data.set([rnd(), rnd() < 0.1 ? NaN : rnd() * 5, Math.floor(rnd() * 6), ...Array.from({ length: p - 3 }, () => rnd())], r * p);
@@ -312,6 +316,40 @@ describe('boosting: the rounds\' loops in WebAssembly', () => {
     const [sw, sj] = [view(wasm), view(js)];
     for (const region of ['trainRows', 'F', 'g', 'h', 'nodeStart', 'nodeEnd', 'meta'] as const) {
       assert.deepEqual(Array.from(sw[region]), Array.from(sj[region]), region);
+    }
+  });
+
+  it('a multinomial tree\'s leaf values go to its own output\'s scores, in WebAssembly as in JavaScript; an output past the state\'s is refused', () => {
+    const n = 101;
+    const shard = allocShard(n, 1, true);
+    for (let r = 0; r < n; r++) {
+      shard.x.data[r] = r % 4;
+      shard.y![r] = r % 3;
+    }
+    const init: InitParams = { bins: [{ kind: 'numeric', edges: [0.5, 1.5, 2.5] }], loss: 'multinomial', outputs: 3, baseline: [0.1, -0.2, 0.3], validationFraction: 0.1, seed: 4, maxNodes: 8 };
+    const wasm = runDeriveKernel('gbdt/init', init, shard, 0);
+    const js = shardFromBytes(new Uint8Array(shardBytes(wasm)));
+    const split = { node: 0, feature: 0, bin: 1, leftBins: [], missingLeft: false, left: 1, right: 2, build: 0 };
+    const rounds: object[] = [
+      { step: 0, output: 2, root: true, gradients: true },
+      { step: 1, output: 2, splits: [split] },
+      { step: 2, output: 0, root: true, gradients: true, apply: { output: 2, splits: [split], leaves: [[1, 0.5], [2, -0.25]] } },
+    ];
+    for (const params of rounds) {
+      const [a, b] = [wasm, js].map((state) => runShardKernel('gbdt/round', params, state) as Uint8Array);
+      assert.ok(Buffer.from(a!).equals(Buffer.from(b!)), `round ${JSON.stringify(params).slice(0, 50)}: the same histograms`);
+    }
+    const [sw, sj] = [view(wasm), view(js)];
+    assert.ok(sw.loops && !sj.loops);
+    assert.deepEqual(Array.from(sw.F), Array.from(sj.F));
+    // Output 2's training rows moved by their leaf's value; outputs 0 and 1 where the baseline put them.
+    const trained = new Set(Array.from(sw.trainRows));
+    for (let r = 0; r < n; r++) {
+      assert.deepEqual([sw.F[r], sw.F[n + r]], [0.1, -0.2]);
+      if (trained.has(r)) assert.equal(sw.F[2 * n + r], 0.3 + (r % 4 <= 1 ? 0.5 : -0.25), `row ${r}`);
+    }
+    for (const state of [wasm, js]) {
+      assert.throws(() => runShardKernel('gbdt/round', { step: 3, output: 0, root: true, apply: { output: 3, splits: [], leaves: [[0, 1]] } }, state), /a tree of output 3 applied to a state with 3/);
     }
   });
 
