@@ -446,9 +446,14 @@ export function encodeGrownBlock(block: GrownBlock, withBlock: boolean): Uint8Ar
   return out;
 }
 
-export function decodeGrownBlock(bytes: Uint8Array): GrownBlockResult {
+/** The digest a member's result starts with (its block, if any, left unread). */
+export function grownBlockDigest(bytes: Uint8Array): string {
   if (bytes.byteLength < DIGEST_BYTES) throw new Error(`internal: ${GROW_KERNEL}: a member's result of ${bytes.byteLength} bytes`);
-  const digest = fromUtf8.decode(bytes.subarray(0, DIGEST_BYTES));
+  return fromUtf8.decode(bytes.subarray(0, DIGEST_BYTES));
+}
+
+export function decodeGrownBlock(bytes: Uint8Array): GrownBlockResult {
+  const digest = grownBlockDigest(bytes);
   if (bytes.byteLength === DIGEST_BYTES) return { digest };
   const wire = JSON.parse(fromUtf8.decode(bytes.subarray(DIGEST_BYTES))) as GrownBlock;
   return { digest, block: mapBlockNumbers(wire, (x) => (typeof x === 'string' ? Number(x) : x)) as GrownBlock };

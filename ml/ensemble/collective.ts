@@ -13,7 +13,7 @@ import { splitAddress, type LinkAddress } from '../../worker/runtime/peer-links.
 import { joinHostPort } from '../../worker/runtime/peer-server.js';
 import { decodeValue, type EncodedValue } from '../../protocol/value-codec.js';
 import type { CollectiveRank } from '../core/shards.js';
-import { DIGEST_BYTES, GROW_KERNEL, type GrowParams } from './booster.js';
+import { DIGEST_BYTES, GROW_KERNEL, grownBlockDigest, type GrowParams } from './booster.js';
 import { BLOCK_KERNEL, FIRST_WAIT_MS, type BlockParams, type FromMember, type ToMember } from './block-thread.js';
 
 /** The longest a timer can wait (about 24.8 days). */
@@ -71,9 +71,8 @@ export const growTogether: Kernel = async (params, inputs, context) => {
       if (!(bytes instanceof Uint8Array)) throw new Error(`internal: ${BLOCK_KERNEL} returned ${typeof bytes}, not bytes`);
       return bytes;
     });
-    const digest = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, DIGEST_BYTES)).toString('latin1');
     // Every member grew the block from the same sums: a difference is a bug.
-    if (results.some((r) => digest(r) !== digest(results[0]!))) throw new Error(`internal: ${GROW_KERNEL}: this worker's members grew different trees`);
+    if (results.some((r) => grownBlockDigest(r) !== grownBlockDigest(results[0]!))) throw new Error(`internal: ${GROW_KERNEL}: this worker's members grew different trees`);
     // As the member encoded it: the one with the block, if any.
     return encoded[Math.max(0, results.findIndex((r) => r.byteLength > DIGEST_BYTES))]!;
   } catch (err) {
