@@ -27,7 +27,7 @@ try {
   execFileSync('clang', [
     '--target=wasm32', '-O2', '-msimd128', '-nostdlib', '-matomics', '-mbulk-memory', '-ffp-contract=off',
     '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296', '-Wl,-z,stack-size=0', '-Wl,--initial-memory=65536',
-    '-Wl,--export=build', '-Wl,--export=partition', '-Wl,--export=logistic', '-Wl,--export=logistic_root', '-Wl,--export=add_leaf', '-o', out, source,
+    '-Wl,--export=build', '-Wl,--export=partition', '-Wl,--export=logistic', '-Wl,--export=logistic_root', '-Wl,--export=add_leaf', '-Wl,--export=add_leaf_binary', '-o', out, source,
   ], { stdio: 'inherit' });
   const bytes = readFileSync(out);
   const code = execFileSync('llvm-objdump', ['-d', out], { encoding: 'utf8' });

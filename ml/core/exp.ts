@@ -1,4 +1,4 @@
-// e^x for loops over every row (a boosting fit's gradients). V8's Math.exp is a call into C,
+// e^x for loops over every row (a multinomial boosting fit's gradients). V8's Math.exp is a call into C,
 // ~20 ns here: more than the rest of a row's gradient. This is about twice as fast and within
 // 2 ulp of it (test/unit/ml-exp.test.ts): e^x = 2^(k/64) e^r with k = round(64 x / ln 2) and
 // |r| <= ln 2 / 128; 2^(k/64) from two small tables, e^r - 1 by a polynomial (added to the
@@ -11,8 +11,8 @@ const SCALE = STEPS / Math.LN2;
 const LN2_HI = 6.93147180369123816490e-1 / STEPS;
 const LN2_LO = 1.90821492927058770002e-10 / STEPS;
 const ROUND = 6755399441055744;
-/** 2^(j/64) for j in [0, 64): also copied into a boosting state for its WebAssembly fastExp (ml/ensemble/wasm). */
-export const FRACTION = Float64Array.from({ length: STEPS }, (_, j) => 2 ** (j / STEPS));
+/** 2^(j/64) for j in [0, 64). */
+const FRACTION = Float64Array.from({ length: STEPS }, (_, j) => 2 ** (j / STEPS));
 /** 2^m for m in [-POW_BIAS, POW_BIAS]: k >> 6 stays within [-1022, 1022] in fastExp's range. */
 const POW_BIAS = 1022;
 const POW2 = Float64Array.from({ length: 2 * POW_BIAS + 1 }, (_, i) => 2 ** (i - POW_BIAS));

@@ -1,8 +1,9 @@
 // The losses of histogram gradient boosting, scikit-learn's "half" losses: their baseline (the
 // raw prediction before any tree), per-row gradient and hessian, and the loss itself (early
-// stopping reads it on the validation rows). The gradients' exponentials are fastExp's (they
-// run for every row at every iteration), and so are the sigmoid's, which binary predictions
-// share (score.ts); the loss and multinomial predictions keep Math.exp.
+// stopping reads it on the validation rows). The multinomial gradients' exponentials are
+// fastExp's (they run for every row at every iteration), and so are the sigmoid's, which binary
+// predictions use (score.ts); the binary gradients need none (binaryGradients); the loss and
+// multinomial predictions keep Math.exp.
 import { fastExp } from '../core/exp.js';
 
 /** squared: regression; binary: log loss on one raw score; multinomial: softmax over k scores. */
@@ -23,20 +24,15 @@ export function baseline(loss: LossKind, sums: { n: number; sumY: number; classC
 }
 
 /**
- * Gradients and hessians of every output for rows `rows` (all of them when undefined), from the
- * raw scores F (output c of row i at c * n + i) and the targets y (class indices for classifiers).
+ * Gradients and hessians of every output of the n rows, from the raw scores F (output c of row i
+ * at c * n + i) and the targets y (class indices for classifiers). Binary: binaryGradients.
  */
 export function gradients(loss: LossKind, k: number, n: number, F: Float64Array, y: Float64Array, g: Float64Array, h: Float64Array): void {
+  if (loss === 'binary') throw new Error('internal: the binary gradients are binaryGradients\'s, from e^-F');
   if (loss === 'squared') {
     for (let i = 0; i < n; i++) {
       g[i] = F[i]! - y[i]!;
       h[i] = 1;
-    }
-  } else if (loss === 'binary') {
-    for (let i = 0; i < n; i++) {
-      const p = sigmoid(F[i]!);
-      g[i] = p - y[i]!;
-      h[i] = p * (1 - p);
     }
   } else {
     for (let i = 0; i < n; i++) {
@@ -55,6 +51,19 @@ export function gradients(loss: LossKind, k: number, n: number, F: Float64Array,
         h[c * n + i] = p * (1 - p);
       }
     }
+  }
+}
+
+/**
+ * The binary log loss's gradients and hessians of the n rows from E = e^-F (state.ts keeps it):
+ * p = 1 / (1 + E), which is the sigmoid of F, and its limits where E is 0 or infinite. An
+ * exponential per row per iteration was most of a binary tree's first round.
+ */
+export function binaryGradients(n: number, E: Float64Array, y: Float64Array, g: Float64Array, h: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    const p = 1 / (1 + E[i]!);
+    g[i] = p - y[i]!;
+    h[i] = p * (1 - p);
   }
 }
 

@@ -4,7 +4,7 @@
 // rows), and build the histograms the driver asked for. Only histograms come back, as bytes:
 // [validation loss sum, validation rows, then each histogram in the order asked].
 import type { Shard } from '../core/matrix.js';
-import { gradients, lossSum } from './losses.js';
+import { binaryGradients, gradients, lossSum } from './losses.js';
 import { naturalOrder, resetState, view, type State } from './state.js';
 import { buildLoop, partitionRows, type BuildLoop } from './hist-loops.js';
 
@@ -77,8 +77,9 @@ function apply(s: State, r: RoundParams, histograms: boolean): Float64Array {
   const rootPass = histograms && r.gradients && r.root && r.output === 0 && s.loss === 'binary' && fusedRoot(s);
   if (r.gradients) {
     if (!rootPass) {
-      if (s.loops && s.loss === 'binary') s.loops.logistic(s.at.F, s.at.y, s.at.g, s.at.h, s.n, s.at.fraction);
-      else gradients(s.loss, s.k, s.n, s.F, s.y, s.g, s.h);
+      if (s.loss !== 'binary') gradients(s.loss, s.k, s.n, s.F, s.y, s.g, s.h);
+      else if (s.loops) s.loops.logistic(s.at.E, s.at.y, s.at.g, s.at.h, s.n);
+      else binaryGradients(s.n, s.E, s.y, s.g, s.h);
     }
     if (histograms) {
       out[0] = lossSum(s.loss, s.k, s.n, s.F, s.y, s.valRows);
@@ -151,7 +152,7 @@ function fusedRoot(s: State): boolean {
   const { at, loops } = s;
   if (!loops) return false;
   s.hist.fill(0);
-  return loops.logistic_root(at.F, at.y, at.g, at.h, s.n, at.fraction, at.valRows, s.nVal, at.trainRows, at.binned, s.p, at.offsets, at.hist) === 1;
+  return loops.logistic_root(at.E, at.y, at.g, at.h, s.n, at.valRows, s.nVal, at.trainRows, at.binned, s.p, at.offsets, at.hist) === 1;
 }
 
 /** The state's histogram (slot by slot) as the three blocks the driver reads. */
@@ -174,23 +175,37 @@ function leftTest(s: State, split: NodeSplit, goes: Uint8Array = new Uint8Array(
   return goes;
 }
 
-/** Adds the tree's leaf values to its output's raw scores: training rows by their node, validation rows down the tree. */
+/**
+ * Adds the tree's leaf values to its output's raw scores: training rows by their node, validation
+ * rows down the tree. A binary state's E = e^-F is multiplied by e^-value alongside.
+ */
 function applyTree(s: State, tree: AppliedTree): void {
   // Checked: add_leaf would write into a neighbouring region of the state, not fail.
   if (!(Number.isInteger(tree.output) && tree.output >= 0 && tree.output < s.k)) throw new Error(`internal: a tree of output ${tree.output} applied to a state with ${s.k}`);
   const F = s.F.subarray(tree.output * s.n, (tree.output + 1) * s.n);
-  for (const [node, value] of tree.leaves) {
+  const { E } = s;
+  const binary = s.loss === 'binary';
+  const leaves = new Map(tree.leaves.map(([node, value]) => [node, { value, factor: binary ? Math.exp(-value) : 1 }]));
+  for (const [node, { value, factor }] of leaves) {
     const [start, end] = [s.nodeStart[node]!, s.nodeEnd[node]!];
-    if (s.loops) s.loops.add_leaf(s.at.F + tree.output * s.n * 8, s.at.trainRows, start, end, value);
-    else for (let i = start; i < end; i++) F[s.trainRows[i]!]! += value;
+    if (s.loops && binary) s.loops.add_leaf_binary(s.at.F, s.at.E, s.at.trainRows, start, end, value, factor);
+    else if (s.loops) s.loops.add_leaf(s.at.F + tree.output * s.n * 8, s.at.trainRows, start, end, value);
+    else {
+      for (let i = start; i < end; i++) {
+        const r = s.trainRows[i]!;
+        F[r]! += value;
+        if (binary) E[r]! *= factor;
+      }
+    }
   }
   if (s.nVal === 0) return;
   const bySplit = new Map(tree.splits.map((sp) => [sp.node, { split: sp, goes: leftTest(s, sp) }]));
-  const value = new Map(tree.leaves);
   for (let j = 0; j < s.nVal; j++) {
     const r = s.valRows[j]!;
     let node = 0;
     for (let at = bySplit.get(node); at; at = bySplit.get(node)) node = at.goes[s.binned[r * s.p + at.split.feature]!] ? at.split.left : at.split.right;
-    F[r]! += value.get(node)!;
+    const leaf = leaves.get(node)!;
+    F[r]! += leaf.value;
+    if (binary) E[r]! *= leaf.factor;
   }
 }

@@ -14,7 +14,6 @@ import { binColumn, binCount, type FeatureBins } from './binning.js';
 import { LOSS_BY_CODE, LOSS_CODES, type LossKind } from './losses.js';
 import { binOffsets } from './split.js';
 import { wasmLoops, type WasmLoops } from './wasm-loops.js';
-import { FRACTION } from '../core/exp.js';
 
 const MAGIC = 0x6b64_4742; // "kdGB"
 /** Float64 slots before the baseline: magic, step, rows, training rows, validation rows, features, outputs, node slots, loss. */
@@ -45,6 +44,11 @@ export interface State {
   loss: LossKind;
   baseline: Float64Array;
   F: Float64Array;
+  /**
+   * A binary state's e^-F for each row (empty for other losses), kept up to date as trees are
+   * added (a multiplication by e^-value): the gradients then need no exponential per row.
+   */
+  E: Float64Array;
   g: Float64Array;
   h: Float64Array;
   y: Float64Array;
@@ -65,12 +69,10 @@ export interface State {
   scratch: Uint32Array;
   goes: Uint8Array;
   hist: Float64Array;
-  /** fastExp's table (ml/core/exp.ts), for the WebAssembly gradients. */
-  fraction: Float64Array;
   /** The WebAssembly loops over this state's memory; undefined for a state without one (a copy). */
   loops?: WasmLoops;
   /** Byte offsets of the regions in the memory, for the loops. */
-  at: Record<'F' | 'y' | 'g' | 'h' | 'trainRows' | 'valRows' | 'binned' | 'offsets' | 'scratch' | 'goes' | 'hist' | 'fraction', number>;
+  at: Record<'F' | 'E' | 'y' | 'g' | 'h' | 'trainRows' | 'valRows' | 'binned' | 'offsets' | 'scratch' | 'goes' | 'hist', number>;
 }
 
 /** A uniform [0, 1) draw for row `row` of partition `partition`, the same wherever it runs. */
@@ -91,12 +93,12 @@ export function heldOut(seed: number, partition: number, row: number, fraction: 
   return fraction > 0 && rowUniform(seed, partition, row, VALIDATION_STREAM) < fraction;
 }
 
-function layout(n: number, nTrain: number, nVal: number, p: number, k: number, maxNodes: number, total: number) {
+function layout(n: number, nTrain: number, nVal: number, p: number, k: number, maxNodes: number, total: number, loss: LossKind) {
   const words = (bytes: number) => Math.ceil(bytes / 8);
   const sizes = {
-    meta: META + k, F: k * n, g: k * n, h: k * n, y: n, nonMissing: words(4 * p), nodes: words(8 * maxNodes),
+    meta: META + k, F: k * n, E: loss === 'binary' ? n : 0, g: k * n, h: k * n, y: n, nonMissing: words(4 * p), nodes: words(8 * maxNodes),
     trainRows: words(4 * nTrain), valRows: words(4 * nVal), binned: words(n * p),
-    offsets: words(4 * p), scratch: words(4 * nTrain), goes: words(256), hist: 3 * total, fraction: FRACTION.length,
+    offsets: words(4 * p), scratch: words(4 * nTrain), goes: words(256), hist: 3 * total,
   };
   let at = 0;
   const offsets = {} as Record<keyof typeof sizes, number>;
@@ -122,7 +124,7 @@ export function initState(params: InitParams, shard: Shard, partition: number): 
   }
   const k = params.outputs;
   const { total } = binOffsets(params.bins.map(binCount));
-  const { length } = layout(n, n - nVal, nVal, p, k, params.maxNodes, total);
+  const { length } = layout(n, n - nVal, nVal, p, k, params.maxNodes, total, params.loss);
   const out = allocShard(1, length, false, { wasm: true });
   out.x.data.set([MAGIC, 0, n, n - nVal, nVal, p, k, params.maxNodes, LOSS_CODES[params.loss], ...params.baseline]);
   const counts = view(out).nonMissing;
@@ -130,7 +132,6 @@ export function initState(params: InitParams, shard: Shard, partition: number): 
   // A view places the regions after the histogram by its size, known from the bin counts: only now.
   const s = view(out);
   s.offsets.set(binOffsets(s.nonMissing).offsets);
-  s.fraction.set(FRACTION);
   params.bins.forEach((bins, f) => binColumn(bins, data, n, p, f, s.binned));
   s.y.set(shard.y);
   let v = 0;
@@ -146,6 +147,7 @@ export function initState(params: InitParams, shard: Shard, partition: number): 
  */
 export function resetState(s: State): void {
   for (let c = 0; c < s.k; c++) s.F.fill(s.baseline[c]!, c * s.n, (c + 1) * s.n);
+  s.E.fill(Math.exp(-s.baseline[0]!));
   naturalOrder(s);
   s.meta[1] = 0;
 }
@@ -170,18 +172,19 @@ export function view(shard: Shard): State {
   const all = shard.x.data;
   if (all[0] !== MAGIC) throw new Error('internal: not a boosting state');
   const [n, nTrain, nVal, p, k, maxNodes, loss] = Array.from(all.subarray(2, META));
-  const nonMissing = new Int32Array(all.buffer, all.byteOffset + layout(n!, nTrain!, nVal!, p!, k!, maxNodes!, 0).offsets.nonMissing * 8, p!);
+  const lossKind = LOSS_BY_CODE[loss!]!;
+  const nonMissing = new Int32Array(all.buffer, all.byteOffset + layout(n!, nTrain!, nVal!, p!, k!, maxNodes!, 0, lossKind).offsets.nonMissing * 8, p!);
   const { total } = binOffsets(nonMissing);
-  const { offsets } = layout(n!, nTrain!, nVal!, p!, k!, maxNodes!, total);
+  const { offsets } = layout(n!, nTrain!, nVal!, p!, k!, maxNodes!, total, lossKind);
   const f64 = (at: number, len: number) => all.subarray(at, at + len);
   const bytes = (at: number) => all.byteOffset + at * 8;
   const buffer = all.buffer;
   // The loops address the state by its byte offsets in the memory: only a state in its own memory's buffer.
   const loops = shard.memory && shard.memory.buffer === buffer ? wasmLoops(shard.memory) : undefined;
   return {
-    meta: all.subarray(0, META), n: n!, nTrain: nTrain!, nVal: nVal!, p: p!, k: k!, maxNodes: maxNodes!, loss: LOSS_BY_CODE[loss!]!,
+    meta: all.subarray(0, META), n: n!, nTrain: nTrain!, nVal: nVal!, p: p!, k: k!, maxNodes: maxNodes!, loss: lossKind,
     baseline: f64(META, k!),
-    F: f64(offsets.F, k! * n!), g: f64(offsets.g, k! * n!), h: f64(offsets.h, k! * n!), y: f64(offsets.y, n!),
+    F: f64(offsets.F, k! * n!), E: f64(offsets.E, lossKind === 'binary' ? n! : 0), g: f64(offsets.g, k! * n!), h: f64(offsets.h, k! * n!), y: f64(offsets.y, n!),
     nonMissing: new Int32Array(buffer, bytes(offsets.nonMissing), p!),
     nodeStart: new Int32Array(buffer, bytes(offsets.nodes), maxNodes!),
     nodeEnd: new Int32Array(buffer, bytes(offsets.nodes) + 4 * maxNodes!, maxNodes!),
@@ -192,11 +195,10 @@ export function view(shard: Shard): State {
     scratch: new Uint32Array(buffer, bytes(offsets.scratch), nTrain!),
     goes: new Uint8Array(buffer, bytes(offsets.goes), 256),
     hist: f64(offsets.hist, 3 * total),
-    fraction: f64(offsets.fraction, FRACTION.length),
     ...(loops ? { loops } : {}),
     at: {
-      F: bytes(offsets.F), y: bytes(offsets.y), g: bytes(offsets.g), h: bytes(offsets.h), trainRows: bytes(offsets.trainRows), valRows: bytes(offsets.valRows), binned: bytes(offsets.binned), offsets: bytes(offsets.offsets),
-      scratch: bytes(offsets.scratch), goes: bytes(offsets.goes), hist: bytes(offsets.hist), fraction: bytes(offsets.fraction),
+      F: bytes(offsets.F), E: bytes(offsets.E), y: bytes(offsets.y), g: bytes(offsets.g), h: bytes(offsets.h), trainRows: bytes(offsets.trainRows), valRows: bytes(offsets.valRows), binned: bytes(offsets.binned), offsets: bytes(offsets.offsets),
+      scratch: bytes(offsets.scratch), goes: bytes(offsets.goes), hist: bytes(offsets.hist),
     },
   };
 }

@@ -10,12 +10,14 @@ export interface WasmLoops {
   /** Byte offsets into the memory (see hist-loops.c). */
   build(rows: number, start: number, end: number, binned: number, p: number, offsets: number, g: number, h: number, hist: number): void;
   partition(rows: number, start: number, end: number, binned: number, p: number, feature: number, goes: number, scratch: number): number;
-  /** losses.ts's binary gradients of n rows; `fraction`: fastExp's table in the memory. */
-  logistic(F: number, y: number, g: number, h: number, n: number, fraction: number): void;
+  /** losses.ts's binaryGradients of n rows, from E = e^-F. */
+  logistic(E: number, y: number, g: number, h: number, n: number): void;
   /** logistic, state.ts's naturalOrder and build over the training rows in one pass; 0 (nothing done) past 8 features. */
-  logistic_root(F: number, y: number, g: number, h: number, n: number, fraction: number, valRows: number, nVal: number, trainRows: number, binned: number, p: number, offsets: number, hist: number): number;
+  logistic_root(E: number, y: number, g: number, h: number, n: number, valRows: number, nVal: number, trainRows: number, binned: number, p: number, offsets: number, hist: number): number;
   /** Adds `value` to the raw scores F of rows[start, end) (a leaf's training rows). */
   add_leaf(F: number, rows: number, start: number, end: number, value: number): void;
+  /** add_leaf for a binary state: also E = e^-F of those rows times `factor`, e^-value. */
+  add_leaf_binary(F: number, E: number, rows: number, start: number, end: number, value: number, factor: number): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -26,7 +28,7 @@ export function wasmLoops(memory: SharedMemory): WasmLoops {
   let loops = instances.get(memory);
   if (!loops) {
     compiled ??= new WebAssembly.Module(Buffer.from(HIST_LOOPS_WASM, 'base64'));
-    loops = new WebAssembly.Instance(compiled, { env: { memory, exp: Math.exp } }).exports as unknown as WasmLoops;
+    loops = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as WasmLoops;
     instances.set(memory, loops);
   }
   return loops;

@@ -10,6 +10,7 @@ import { shouldStop } from '../../ml/ensemble/booster.js';
 import { rawScores } from '../../ml/ensemble/ensemble.js';
 import { STALE } from '../../ml/ensemble/rounds.js';
 import { view } from '../../ml/ensemble/state.js';
+import { sigmoid } from '../../ml/ensemble/losses.js';
 import type { Shard } from '../../ml/core/matrix.js';
 import { sumFloatTree } from '../../ml/core/shards.js';
 import { runShardKernel } from '../../ml/kernels/registry.js';
@@ -314,9 +315,12 @@ describe('boosting: the rounds\' loops in WebAssembly', () => {
       assert.ok(a!.byteLength > 16 && Buffer.from(a!).equals(Buffer.from(b!)), `round ${JSON.stringify(params).slice(0, 60)}: the same histograms`);
     }
     const [sw, sj] = [view(wasm), view(js)];
-    for (const region of ['trainRows', 'F', 'g', 'h', 'nodeStart', 'nodeEnd', 'meta'] as const) {
+    for (const region of ['trainRows', 'F', 'E', 'g', 'h', 'nodeStart', 'nodeEnd', 'meta'] as const) {
       assert.deepEqual(Array.from(sw[region]), Array.from(sj[region]), region);
     }
+    // E follows e^-F through the trees added and the replay, on training and validation rows alike.
+    assert.ok(sw.nVal > 0);
+    for (let r = 0; r < n; r++) assert.ok(Math.abs(sw.E[r]! / Math.exp(-sw.F[r]!) - 1) < 1e-14, `row ${r}: E ${sw.E[r]} for F ${sw.F[r]}`);
   });
 
   it('a multinomial tree\'s leaf values go to its own output\'s scores, in WebAssembly as in JavaScript; an output past the state\'s is refused', () => {
@@ -353,7 +357,7 @@ describe('boosting: the rounds\' loops in WebAssembly', () => {
     }
   });
 
-  it('the binary gradients of any raw score, fastExp\'s range and beyond, are the JavaScript ones to the bit', () => {
+  it('the binary gradients of any e^-F, 0 and infinity included, are the JavaScript ones to the bit, and the sigmoid of F', () => {
     // An odd count: the WebAssembly pass takes rows two at a time, and the last on its own.
     const n = 65;
     const shard = allocShard(n, 1, true);
@@ -367,14 +371,20 @@ describe('boosting: the rounds\' loops in WebAssembly', () => {
     const scores = [0, -0, 1e-300, -1e-300, 0.3, -2.75, 36.9, -36.9, 707.9, -707.9, 708, -708, 709, -709, 745.2, -745.2, 800, -800, Infinity, -Infinity, NaN];
     const rnd = random(8);
     while (scores.length < n) scores.push((rnd() - 0.5) * 40);
-    for (const state of [wasm, js]) view(state).F.set(scores);
+    for (const state of [wasm, js]) {
+      view(state).F.set(scores);
+      view(state).E.set(scores.map((z) => Math.exp(-z)));
+    }
     for (const state of [wasm, js]) runShardKernel('gbdt/round', { step: 0, output: 0, root: true, gradients: true }, state);
     const [sw, sj] = [view(wasm), view(js)];
     assert.ok(sw.loops && !sj.loops);
     for (let r = 0; r < n; r++) {
       assert.ok(Object.is(sw.g[r], sj.g[r]) && Object.is(sw.h[r], sj.h[r]), `score ${sw.F[r]}: g ${sw.g[r]} against ${sj.g[r]}, h ${sw.h[r]} against ${sj.h[r]}`);
+      const p = sigmoid(scores[r]!);
+      if (!Number.isNaN(p)) assert.ok(Math.abs(sw.g[r]! + shard.y![r]! - p) < 1e-15, `score ${scores[r]}: p ${sw.g[r]! + shard.y![r]!} against ${p}`);
     }
     assert.equal(sj.g[0], 0.5 - 1, 'a score of 0 is p = 0.5');
+    assert.deepEqual([sw.g[18], sw.g[19]], [1 - shard.y![18]!, 0 - shard.y![19]!], 'E = 0 is p = 1, E = infinity p = 0');
   });
 });
 

@@ -97,73 +97,28 @@ int32_t partition(uint32_t *restrict rows, int32_t start, int32_t end, const uin
   return partition_p(rows, start, end, binned, p, feature, goes, scratch);
 }
 
-// e^x as ml/core/exp.ts's fastExp computes it, operation for operation (the results are the same
-// to the bit): 2^(k/64) from its table of 64 (`fraction`, in the state: this module has no data)
-// and 2^(k >> 6) made from its exponent bits; outside fastExp's range, Math.exp (imported).
-double js_exp(double x) __attribute__((import_module("env"), import_name("exp")));
-
-INLINE double fast_exp(double x, const double *restrict fraction) {
-  if (!(x > -708 && x < 709)) return js_exp(x);
-  const double scale = 64 / 0.6931471805599453, round = 6755399441055744.0;
-  const double ln2_hi = 6.93147180369123816490e-1 / 64, ln2_lo = 1.90821492927058770002e-10 / 64;
-  // k from the low bits of x * scale + round (an integer there) rather than by truncating kf,
-  // which V8 guards against overflow: the loop ~20% faster, k the same.
-  union { double value; uint64_t bits; } shifted = { .value = x * scale + round };
-  double kf = shifted.value - round;
-  int32_t k = (int32_t)shifted.bits;
-  double r = x - kf * ln2_hi - kf * ln2_lo;
-  double r2 = r * r;
-  double q = r + r2 * (0.5 + r * (1.0 / 6)) + r2 * r2 * (1.0 / 24 + r * (1.0 / 120) + r2 * (1.0 / 720));
-  double t = fraction[k & 63];
-  union { uint64_t bits; double value; } pow2 = { .bits = (uint64_t)((k >> 6) + 1023) << 52 };
-  return (t + t * q) * pow2.value;
-}
-
-// The binary log loss's gradient and hessian of row i from its raw score (losses.ts).
-INLINE void logistic_row(int32_t i, const double *restrict F, const double *restrict y, double *restrict g, double *restrict h, const double *restrict fraction) {
-  double z = F[i];
-  double e = fast_exp(-__builtin_fabs(z), fraction);
-  double p = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+// The binary log loss's gradient and hessian of row i (losses.ts binaryGradients): from
+// E = e^-F, which add_leaf_binary keeps up to date, p = 1 / (1 + E) with no exponential at all.
+// E = inf (F below -709) gives p = 0, E = 0 (F above 745) p = 1: the limits.
+INLINE void logistic_row(int32_t i, const double *restrict E, const double *restrict y, double *restrict g, double *restrict h) {
+  double p = 1 / (1 + E[i]);
   g[i] = p - y[i];
   h[i] = p * (1 - p);
 }
 
-// logistic_row for rows i and i + 1 at once, in the two lanes of 128-bit vectors: the same
-// operations in the same order in each lane (wasm has no fused multiply-add), so the same bits;
-// 2.5 times faster. Where either row is outside fast_exp's range, both go row by row.
-INLINE void logistic_pair(int32_t i, const double *restrict F, const double *restrict y, double *restrict g, double *restrict h, const double *restrict fraction) {
-  const v128_t z = wasm_v128_load(F + i);
-  const v128_t x = wasm_f64x2_neg(wasm_f64x2_abs(z));
-  if (!wasm_i64x2_all_true(wasm_f64x2_gt(x, wasm_f64x2_splat(-708)))) {
-    logistic_row(i, F, y, g, h, fraction);
-    logistic_row(i + 1, F, y, g, h, fraction);
-    return;
-  }
-  // fast_exp, lane by lane (x <= 0 < 709).
-  const v128_t round = wasm_f64x2_splat(6755399441055744.0);
-  const v128_t shifted = wasm_f64x2_add(wasm_f64x2_mul(x, wasm_f64x2_splat(64 / 0.6931471805599453)), round);
-  const v128_t kf = wasm_f64x2_sub(shifted, round);
-  const int32_t k0 = (int32_t)wasm_i64x2_extract_lane(shifted, 0), k1 = (int32_t)wasm_i64x2_extract_lane(shifted, 1);
-  const v128_t r = wasm_f64x2_sub(wasm_f64x2_sub(x, wasm_f64x2_mul(kf, wasm_f64x2_splat(6.93147180369123816490e-1 / 64))),
-                                  wasm_f64x2_mul(kf, wasm_f64x2_splat(1.90821492927058770002e-10 / 64)));
-  const v128_t r2 = wasm_f64x2_mul(r, r);
-  const v128_t low = wasm_f64x2_mul(r2, wasm_f64x2_add(wasm_f64x2_splat(0.5), wasm_f64x2_mul(r, wasm_f64x2_splat(1.0 / 6))));
-  const v128_t high = wasm_f64x2_mul(wasm_f64x2_mul(r2, r2), wasm_f64x2_add(wasm_f64x2_add(wasm_f64x2_splat(1.0 / 24), wasm_f64x2_mul(r, wasm_f64x2_splat(1.0 / 120))),
-                                                                           wasm_f64x2_mul(r2, wasm_f64x2_splat(1.0 / 720))));
-  const v128_t q = wasm_f64x2_add(wasm_f64x2_add(r, low), high);
-  const v128_t t = wasm_f64x2_make(fraction[k0 & 63], fraction[k1 & 63]);
-  const v128_t pow2 = wasm_i64x2_make((int64_t)((uint64_t)((k0 >> 6) + 1023) << 52), (int64_t)((uint64_t)((k1 >> 6) + 1023) << 52));
-  const v128_t e = wasm_f64x2_mul(wasm_f64x2_add(t, wasm_f64x2_mul(t, q)), pow2);
-  // p = z >= 0 ? 1 / (1 + e) : e / (1 + e)
-  const v128_t p = wasm_f64x2_div(wasm_v128_bitselect(wasm_f64x2_splat(1), e, wasm_f64x2_ge(z, wasm_f64x2_splat(0))), wasm_f64x2_add(wasm_f64x2_splat(1), e));
+// logistic_row for rows i and i + 1 at once, in the two lanes of a 128-bit vector: the same
+// operations in the same order in each lane (wasm has no fused multiply-add), so the same bits.
+INLINE void logistic_pair(int32_t i, const double *restrict E, const double *restrict y, double *restrict g, double *restrict h) {
+  const v128_t one = wasm_f64x2_splat(1);
+  const v128_t p = wasm_f64x2_div(one, wasm_f64x2_add(one, wasm_v128_load(E + i)));
   wasm_v128_store(g + i, wasm_f64x2_sub(p, wasm_v128_load(y + i)));
-  wasm_v128_store(h + i, wasm_f64x2_mul(p, wasm_f64x2_sub(wasm_f64x2_splat(1), p)));
+  wasm_v128_store(h + i, wasm_f64x2_mul(p, wasm_f64x2_sub(one, p)));
 }
 
-void logistic(const double *restrict F, const double *restrict y, double *restrict g, double *restrict h, int32_t n, const double *restrict fraction) {
+void logistic(const double *restrict E, const double *restrict y, double *restrict g, double *restrict h, int32_t n) {
   int32_t i = 0;
-  for (; i + 1 < n; i += 2) logistic_pair(i, F, y, g, h, fraction);
-  if (i < n) logistic_row(i, F, y, g, h, fraction);
+  for (; i + 1 < n; i += 2) logistic_pair(i, E, y, g, h);
+  if (i < n) logistic_row(i, E, y, g, h);
 }
 
 // A binary fit's tree starts: every row's gradient and hessian (logistic), the training rows back
@@ -181,8 +136,8 @@ INLINE void root_row(int32_t r, const double *restrict g, const double *restrict
   add_row_pair(hist, at, binned + r * (uint32_t)p, p, wasm_f64x2_make(g[r], h[r]));
 }
 
-INLINE void logistic_root_p(const double *restrict F, const double *restrict y, double *restrict g, double *restrict h, int32_t n,
-                            const double *restrict fraction, const uint32_t *restrict valRows, int32_t nVal, uint32_t *restrict trainRows,
+INLINE void logistic_root_p(const double *restrict E, const double *restrict y, double *restrict g, double *restrict h, int32_t n,
+                            const uint32_t *restrict valRows, int32_t nVal, uint32_t *restrict trainRows,
                             const uint8_t *restrict binned, const int32_t p, const int32_t *restrict offsets, double *restrict hist) {
   int32_t at[MAX_SPECIAL];
   for (int32_t f = 0; f < p; f++) at[f] = 3 * offsets[f];
@@ -190,21 +145,21 @@ INLINE void logistic_root_p(const double *restrict F, const double *restrict y, 
   // Two rows at a time: their gradients in one logistic_pair, then each row's histogram slots
   // (a fixed count of two: ~20 % faster than one loop that also takes the odd last row).
   for (; r + 1 < n; r += 2) {
-    logistic_pair(r, F, y, g, h, fraction);
+    logistic_pair(r, E, y, g, h);
     for (int32_t j = r; j < r + 2; j++) root_row(j, g, h, valRows, nVal, &v, trainRows, &t, binned, p, at, hist);
   }
   if (r < n) {
-    logistic_row(r, F, y, g, h, fraction);
+    logistic_row(r, E, y, g, h);
     root_row(r, g, h, valRows, nVal, &v, trainRows, &t, binned, p, at, hist);
   }
 }
 
 // Returns 0 when p is past MAX_SPECIAL (nothing done: the caller runs the three loops).
-int32_t logistic_root(const double *restrict F, const double *restrict y, double *restrict g, double *restrict h, int32_t n,
-                      const double *restrict fraction, const uint32_t *restrict valRows, int32_t nVal, uint32_t *restrict trainRows,
+int32_t logistic_root(const double *restrict E, const double *restrict y, double *restrict g, double *restrict h, int32_t n,
+                      const uint32_t *restrict valRows, int32_t nVal, uint32_t *restrict trainRows,
                       const uint8_t *restrict binned, int32_t p, const int32_t *restrict offsets, double *restrict hist) {
   switch (p) {
-#define CASE(P) case P: logistic_root_p(F, y, g, h, n, fraction, valRows, nVal, trainRows, binned, P, offsets, hist); return 1;
+#define CASE(P) case P: logistic_root_p(E, y, g, h, n, valRows, nVal, trainRows, binned, P, offsets, hist); return 1;
     SPECIAL_CASES
 #undef CASE
   }
@@ -215,4 +170,13 @@ int32_t logistic_root(const double *restrict F, const double *restrict y, double
 // applyTree: each row is in one leaf, so each score gets one addition, as there).
 void add_leaf(double *restrict F, const uint32_t *restrict rows, int32_t start, int32_t end, double value) {
   for (int32_t i = start; i < end; i++) F[rows[i]] += value;
+}
+
+// add_leaf for a binary state, which also keeps each row's E = e^-F: times `factor`, e^-value.
+void add_leaf_binary(double *restrict F, double *restrict E, const uint32_t *restrict rows, int32_t start, int32_t end, double value, double factor) {
+  for (int32_t i = start; i < end; i++) {
+    uint32_t r = rows[i];
+    F[r] += value;
+    E[r] *= factor;
+  }
 }
