@@ -1,6 +1,6 @@
 // HistGradientBoostingClassifier and HistGradientBoostingRegressor (scikit-learn's, in
 // camelCase), trained across the workers as booster.ts describes; predict runs the trees on
-// each partition where it is (predict-kernel.ts); toOnnx writes a TreeEnsemble.
+// each partition where it is (predict-frame.ts, predict-kernel.ts); toOnnx writes a TreeEnsemble.
 import { createHash } from 'node:crypto';
 import type { DataFrame } from '../../dataframe/frame.js';
 import type { FitOptions, Target } from '../core/estimator.js';
@@ -15,7 +15,8 @@ import { MAX_BINS } from './binning.js';
 import { Booster, type BoostParams } from './booster.js';
 import { gainImportances, type Ensemble } from './ensemble.js';
 import type { LossKind } from './losses.js';
-import { predictFrame, type PredictOutput } from './predict-kernel.js';
+import { predictFrame } from './predict-frame.js';
+import type { PredictOutput } from './predict-kernel.js';
 import type { ScoreParams } from './score.js';
 
 export interface HistGradientBoostingParams {
