@@ -176,8 +176,21 @@ function leftTest(s: State, split: NodeSplit, goes: Uint8Array = new Uint8Array(
 }
 
 /**
+ * Where a binary state's E = e^-F is kept by multiplying: outside it (a product that reached 0 or
+ * infinity would stay there whatever F does next, and 0 times infinity is NaN), E is computed
+ * from F again. 2^+-1000: F within +-693.
+ */
+const E_RANGE = [2 ** -1000, 2 ** 1000] as const;
+
+/** A binary state's E of row r after F[r] += value: E[r] times e^-value, or e^-F[r] afresh outside E_RANGE (as add_leaf_binary and the fix-up after it). */
+function nextE(E: Float64Array, F: Float64Array, r: number, factor: number): number {
+  const e = E[r]! * factor;
+  return e >= E_RANGE[0] && e <= E_RANGE[1] ? e : Math.exp(-F[r]!);
+}
+
+/**
  * Adds the tree's leaf values to its output's raw scores: training rows by their node, validation
- * rows down the tree. A binary state's E = e^-F is multiplied by e^-value alongside.
+ * rows down the tree. A binary state's E = e^-F is multiplied by e^-value alongside (nextE).
  */
 function applyTree(s: State, tree: AppliedTree): void {
   // Checked: add_leaf would write into a neighbouring region of the state, not fail.
@@ -188,13 +201,20 @@ function applyTree(s: State, tree: AppliedTree): void {
   const leaves = new Map(tree.leaves.map(([node, value]) => [node, { value, factor: binary ? Math.exp(-value) : 1 }]));
   for (const [node, { value, factor }] of leaves) {
     const [start, end] = [s.nodeStart[node]!, s.nodeEnd[node]!];
-    if (s.loops && binary) s.loops.add_leaf_binary(s.at.F, s.at.E, s.at.trainRows, start, end, value, factor);
-    else if (s.loops) s.loops.add_leaf(s.at.F + tree.output * s.n * 8, s.at.trainRows, start, end, value);
+    if (s.loops && binary) {
+      // Rows whose product left E_RANGE: computed again here (the module has no exp), as nextE does.
+      if (s.loops.add_leaf_binary(s.at.F, s.at.E, s.at.trainRows, start, end, value, factor) > 0) {
+        for (let i = start; i < end; i++) {
+          const r = s.trainRows[i]!;
+          if (!(E[r]! >= E_RANGE[0] && E[r]! <= E_RANGE[1])) E[r] = Math.exp(-F[r]!);
+        }
+      }
+    } else if (s.loops) s.loops.add_leaf(s.at.F + tree.output * s.n * 8, s.at.trainRows, start, end, value);
     else {
       for (let i = start; i < end; i++) {
         const r = s.trainRows[i]!;
         F[r]! += value;
-        if (binary) E[r]! *= factor;
+        if (binary) E[r] = nextE(E, F, r, factor);
       }
     }
   }
@@ -204,8 +224,9 @@ function applyTree(s: State, tree: AppliedTree): void {
     const r = s.valRows[j]!;
     let node = 0;
     for (let at = bySplit.get(node); at; at = bySplit.get(node)) node = at.goes[s.binned[r * s.p + at.split.feature]!] ? at.split.left : at.split.right;
-    const leaf = leaves.get(node)!;
+    const leaf = leaves.get(node);
+    if (!leaf) throw new Error(`internal: a tree's node ${node} is neither split nor a leaf`);
     F[r]! += leaf.value;
-    if (binary) E[r]! *= leaf.factor;
+    if (binary) E[r] = nextE(E, F, r, leaf.factor);
   }
 }

@@ -16,8 +16,8 @@ export interface WasmLoops {
   logistic_root(E: number, y: number, g: number, h: number, n: number, valRows: number, nVal: number, trainRows: number, binned: number, p: number, offsets: number, hist: number): number;
   /** Adds `value` to the raw scores F of rows[start, end) (a leaf's training rows). */
   add_leaf(F: number, rows: number, start: number, end: number, value: number): void;
-  /** add_leaf for a binary state: also E = e^-F of those rows times `factor`, e^-value. */
-  add_leaf_binary(F: number, E: number, rows: number, start: number, end: number, value: number, factor: number): void;
+  /** add_leaf for a binary state: also E = e^-F of those rows times `factor`, e^-value; returns how many left rounds.ts's E_RANGE. */
+  add_leaf_binary(F: number, E: number, rows: number, start: number, end: number, value: number, factor: number): number;
 }
 
 let compiled: WebAssembly.Module | undefined;

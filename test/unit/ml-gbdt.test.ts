@@ -357,6 +357,38 @@ describe('boosting: the rounds\' loops in WebAssembly', () => {
     }
   });
 
+  it('a binary state\'s e^-F follows scores pushed past +-700 and back (computed from F again where a product would stick at 0 or infinity), in WebAssembly as in JavaScript', () => {
+    const n = 41;
+    const shard = allocShard(n, 1, true);
+    for (let r = 0; r < n; r++) {
+      shard.x.data[r] = r % 4;
+      shard.y![r] = r % 3 === 0 ? 1 : 0;
+    }
+    const init: InitParams = { bins: [{ kind: 'numeric', edges: [0.5, 1.5, 2.5] }], loss: 'binary', outputs: 1, baseline: [-0.8], validationFraction: 0.25, seed: 2, maxNodes: 4 };
+    const wasm = runDeriveKernel('gbdt/init', init, shard, 0);
+    const js = shardFromBytes(new Uint8Array(shardBytes(wasm)));
+    const split = { node: 0, feature: 0, bin: 1, leftBins: [], missingLeft: false, left: 1, right: 2, build: 0 };
+    // Left rows' scores go to -720.8, then back to -5.8; right rows' to 759.2, then 4.2; then both +-400 and back.
+    const leaves = [[[1, -720], [2, 760]], [[1, 715], [2, -755]], [[1, 400], [2, -400]], [[1, -400], [2, 400]]];
+    const rounds: object[] = [{ step: 0, output: 0, root: true, gradients: true }, { step: 1, output: 0, splits: [split] }];
+    leaves.forEach((l, i) => rounds.push(
+      { step: 2 + 2 * i, output: 0, root: true, gradients: true, apply: { output: 0, splits: [split], leaves: l } },
+      { step: 3 + 2 * i, output: 0, splits: [split] },
+    ));
+    for (const params of rounds) {
+      const [a, b] = [wasm, js].map((state) => runShardKernel('gbdt/round', params, state) as Uint8Array);
+      assert.ok(Buffer.from(a!).equals(Buffer.from(b!)), `round ${JSON.stringify(params).slice(0, 90)}: the same histograms`);
+    }
+    const [sw, sj] = [view(wasm), view(js)];
+    assert.ok(sw.loops && !sj.loops && sw.nVal > 0);
+    for (const region of ['F', 'E', 'g', 'h'] as const) assert.deepEqual(Array.from(sw[region]), Array.from(sj[region]), region);
+    for (let r = 0; r < n; r++) {
+      assert.ok(Math.abs(sw.F[r]! - (r % 4 <= 1 ? -5.8 : 4.2)) < 1e-9, `row ${r}: F ${sw.F[r]}`);
+      assert.ok(Math.abs(sw.E[r]! / Math.exp(-sw.F[r]!) - 1) < 1e-14, `row ${r}: E ${sw.E[r]} for F ${sw.F[r]}`);
+      assert.ok(Number.isFinite(sw.g[r]!) && sw.h[r]! > 0, `row ${r}: g ${sw.g[r]}, h ${sw.h[r]}`);
+    }
+  });
+
   it('the binary gradients of any e^-F, 0 and infinity included, are the JavaScript ones to the bit, and the sigmoid of F', () => {
     // An odd count: the WebAssembly pass takes rows two at a time, and the last on its own.
     const n = 65;

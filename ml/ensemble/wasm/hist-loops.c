@@ -99,7 +99,7 @@ int32_t partition(uint32_t *restrict rows, int32_t start, int32_t end, const uin
 
 // The binary log loss's gradient and hessian of row i (losses.ts binaryGradients): from
 // E = e^-F, which add_leaf_binary keeps up to date, p = 1 / (1 + E) with no exponential at all.
-// E = inf (F below -709) gives p = 0, E = 0 (F above 745) p = 1: the limits.
+// E = inf gives p = 0, E = 0 p = 1: the limits.
 INLINE void logistic_row(int32_t i, const double *restrict E, const double *restrict y, double *restrict g, double *restrict h) {
   double p = 1 / (1 + E[i]);
   g[i] = p - y[i];
@@ -173,10 +173,17 @@ void add_leaf(double *restrict F, const uint32_t *restrict rows, int32_t start, 
 }
 
 // add_leaf for a binary state, which also keeps each row's E = e^-F: times `factor`, e^-value.
-void add_leaf_binary(double *restrict F, double *restrict E, const uint32_t *restrict rows, int32_t start, int32_t end, double value, double factor) {
+// Returns how many rows' E left [2^-1000, 2^1000] (or is NaN): a product stuck at 0 or infinity
+// would not come back, so the caller computes those from F again (rounds.ts: Math.exp is not
+// this module's).
+int32_t add_leaf_binary(double *restrict F, double *restrict E, const uint32_t *restrict rows, int32_t start, int32_t end, double value, double factor) {
+  int32_t outside = 0;
   for (int32_t i = start; i < end; i++) {
     uint32_t r = rows[i];
     F[r] += value;
-    E[r] *= factor;
+    double e = E[r] * factor;
+    E[r] = e;
+    outside += !(e >= 0x1p-1000 && e <= 0x1p1000);
   }
+  return outside;
 }
