@@ -273,6 +273,16 @@ describe('boosting: a tree\'s first round', () => {
   });
 });
 
+/** n rows of one feature (r % 4, four bins) labelled 1 on every third row. */
+function binaryShard(n: number): Shard {
+  const shard = allocShard(n, 1, true);
+  for (let r = 0; r < n; r++) {
+    shard.x.data[r] = r % 4;
+    shard.y![r] = r % 3 === 0 ? 1 : 0;
+  }
+  return shard;
+}
+
 describe('boosting: the rounds\' loops in WebAssembly', () => {
   // 3 features: the loops inlined for that count; 9: the general ones (past 8), and the gradients on their own.
   for (const p of [3, 9]) it(`a state made in its own WebAssembly memory runs them, a copy the JavaScript loops: the same results to the bit (${p} features)`, () => {
@@ -359,11 +369,7 @@ describe('boosting: the rounds\' loops in WebAssembly', () => {
 
   it('a binary state\'s e^-F follows scores pushed past +-700 and back (computed from F again where a product would stick at 0 or infinity), in WebAssembly as in JavaScript', () => {
     const n = 41;
-    const shard = allocShard(n, 1, true);
-    for (let r = 0; r < n; r++) {
-      shard.x.data[r] = r % 4;
-      shard.y![r] = r % 3 === 0 ? 1 : 0;
-    }
+    const shard = binaryShard(n);
     const init: InitParams = { bins: [{ kind: 'numeric', edges: [0.5, 1.5, 2.5] }], loss: 'binary', outputs: 1, baseline: [-0.8], validationFraction: 0.25, seed: 2, maxNodes: 4 };
     const wasm = runDeriveKernel('gbdt/init', init, shard, 0);
     const js = shardFromBytes(new Uint8Array(shardBytes(wasm)));
@@ -392,11 +398,7 @@ describe('boosting: the rounds\' loops in WebAssembly', () => {
   it('the binary gradients of any e^-F, 0 and infinity included, are the JavaScript ones to the bit, and the sigmoid of F', () => {
     // An odd count: the WebAssembly pass takes rows two at a time, and the last on its own.
     const n = 65;
-    const shard = allocShard(n, 1, true);
-    for (let r = 0; r < n; r++) {
-      shard.x.data[r] = r % 4;
-      shard.y![r] = r % 3 === 0 ? 1 : 0;
-    }
+    const shard = binaryShard(n);
     const init: InitParams = { bins: [{ kind: 'numeric', edges: [0.5, 1.5, 2.5] }], loss: 'binary', outputs: 1, baseline: [0], validationFraction: 0, seed: 1, maxNodes: 4 };
     const wasm = runDeriveKernel('gbdt/init', init, shard, 0);
     const js = shardFromBytes(new Uint8Array(shardBytes(wasm)));
