@@ -72,7 +72,8 @@ export const growTogether: Kernel = async (params, inputs, context) => {
       return bytes;
     });
     // Every member grew the block from the same sums: a difference is a bug.
-    if (results.some((r) => grownBlockDigest(r) !== grownBlockDigest(results[0]!))) throw new Error(`internal: ${GROW_KERNEL}: this worker's members grew different trees`);
+    const digest = grownBlockDigest(results[0]!);
+    if (results.some((r) => grownBlockDigest(r) !== digest)) throw new Error(`internal: ${GROW_KERNEL}: this worker's members grew different trees`);
     // As the member encoded it: the one with the block, if any.
     return encoded[Math.max(0, results.findIndex((r) => r.byteLength > DIGEST_BYTES))]!;
   } catch (err) {

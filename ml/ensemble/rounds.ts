@@ -181,11 +181,13 @@ function leftTest(s: State, split: NodeSplit, goes: Uint8Array = new Uint8Array(
  * from F again. 2^+-1000: F within +-693.
  */
 const E_RANGE = [2 ** -1000, 2 ** 1000] as const;
+/** Whether a product e is within E_RANGE (false for NaN); hist-loops.c's add_leaf_binary counts the rows where it is not. */
+const inERange = (e: number): boolean => e >= E_RANGE[0] && e <= E_RANGE[1];
 
 /** A binary state's E of row r after F[r] += value: E[r] times e^-value, or e^-F[r] afresh outside E_RANGE (as add_leaf_binary and the fix-up after it). */
 function nextE(E: Float64Array, F: Float64Array, r: number, factor: number): number {
   const e = E[r]! * factor;
-  return e >= E_RANGE[0] && e <= E_RANGE[1] ? e : Math.exp(-F[r]!);
+  return inERange(e) ? e : Math.exp(-F[r]!);
 }
 
 /**
@@ -206,7 +208,7 @@ function applyTree(s: State, tree: AppliedTree): void {
       if (s.loops.add_leaf_binary(s.at.F, s.at.E, s.at.trainRows, start, end, value, factor) > 0) {
         for (let i = start; i < end; i++) {
           const r = s.trainRows[i]!;
-          if (!(E[r]! >= E_RANGE[0] && E[r]! <= E_RANGE[1])) E[r] = Math.exp(-F[r]!);
+          if (!inERange(E[r]!)) E[r] = Math.exp(-F[r]!);
         }
       }
     } else if (s.loops) s.loops.add_leaf(s.at.F + tree.output * s.n * 8, s.at.trainRows, start, end, value);
