@@ -7,7 +7,7 @@ import type { Future } from '../../client/future.js';
 import { builtinFunction } from '../../client/task-functions.js';
 import type { Summable } from './matrix.js';
 import { newKey } from '../../client/graph-builder.js';
-import { FAN_IN, sumFloats, sumInOrder, type CollectiveRank, type DeriveOptions, type Shards } from './shards.js';
+import { FAN_IN, sumFloats, sumInOrder, type CollectiveRank, type DeriveOptions, type ReleaseOptions, type Shards } from './shards.js';
 import type { ShardTask } from './thread-entry.js';
 
 export class ClusterShards implements Shards {
@@ -136,8 +136,15 @@ export class ClusterShards implements Shards {
     return new ClusterShards(this.client, futures, this.rows, this.nFeatures, options.pinned ? { ...this.options, mobile: false } : this.options);
   }
 
-  async release(): Promise<void> {
+  async release(options: ReleaseOptions = {}): Promise<void> {
+    if (this.released) return;
     this.released = true;
+    if (options.reuse) {
+      const given = this.futures.map((shard) => this.client.submitWith({ group: 'ml-recycle', stayWithData: true }, builtinFunction('ml/recycle'), {}, shard));
+      // Best effort: a shard that is not where it was made (spilled, lost) is let go as it is.
+      await this.client.gather(given).catch(() => {});
+      for (const f of given) f.release();
+    }
     for (const f of this.futures) f.release();
   }
 }

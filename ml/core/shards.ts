@@ -14,6 +14,10 @@ export interface DeriveOptions {
   pinned?: boolean;
 }
 
+export interface ReleaseOptions {
+  reuse?: boolean;
+}
+
 export interface Shards {
   readonly nRows: number;
   readonly nFeatures: number;
@@ -40,8 +44,12 @@ export interface Shards {
    * it is. These stay until released; the new ones need nothing more from them.
    */
   derive(name: string, params: unknown, options?: DeriveOptions): Shards;
-  /** Lets the shards go (on a cluster: releases them on the workers). */
-  release(): Promise<void>;
+  /**
+   * Lets the shards go (on a cluster: releases them on the workers). `reuse`: their buffers go
+   * back to their workers' pools first, for the next shards made there (buffer-pool.ts): only
+   * when nothing runs on them any more and nothing else holds them (a finished fit's own).
+   */
+  release(options?: ReleaseOptions): Promise<void>;
   /**
    * On a cluster only: runs built-in kernel `kernel` as one task on each worker that holds
    * shards, given those shards (in shard order) and `params` with its CollectiveRank, all at
@@ -90,7 +98,8 @@ export class LocalShards implements Shards {
   derive(name: string, params: unknown, _options?: DeriveOptions): Shards {
     return new LocalShards(this.shards.map((s, partition) => runDeriveKernel(name, params, s, partition)));
   }
-  async release(): Promise<void> {}
+  /** Nothing to give back: these shards are the process's own (reuse is for workers' buffers). */
+  async release(_options?: ReleaseOptions): Promise<void> {}
 }
 
 /** Results a sum task adds up: the fan-in of sumFloats' tree reduction. */

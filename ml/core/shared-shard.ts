@@ -4,6 +4,7 @@
 // peer fetches or a spill writes, and they read back into a shard unchanged.
 import type { Shard } from './matrix.js';
 import type { SharedMemory } from '../../worker/runtime/shared-memory.js';
+import { giveBack, reuseBuffer } from './buffer-pool.js';
 
 /** Float64 slots of the header: [MAGIC, rows, cols, hasY]. */
 const HEADER = 4;
@@ -13,25 +14,45 @@ const MAGIC = 0x6b64_5348; // "kdSH"
 const WASM_MAX_BYTES = 2 ** 32 - 2 ** 16;
 
 /**
- * A new shard of `rows` x `cols` (and a target when `withY`) over a fresh SharedArrayBuffer,
- * zeroed. `wasm`: the buffer is a shared WebAssembly.Memory's, from its first byte (when it fits
- * in one), so WebAssembly can run over it in place.
+ * A new shard of `rows` x `cols` (and a target when `withY`) over a zeroed SharedArrayBuffer: one
+ * a finished fit gave back (buffer-pool.ts) when one fits, else a fresh one. `wasm`: the buffer
+ * is a shared WebAssembly.Memory's, from its first byte (when it fits in one), so WebAssembly can
+ * run over it in place.
  */
 export function allocShard(rows: number, cols: number, withY: boolean, options: { wasm?: boolean } = {}): Shard {
   const length = HEADER + rows * cols + (withY ? rows : 0);
   const bytes = length * Float64Array.BYTES_PER_ELEMENT;
-  let memory: WebAssembly.Memory | undefined;
-  if (options.wasm && bytes <= WASM_MAX_BYTES) {
+  const wasm = options.wasm === true && bytes <= WASM_MAX_BYTES;
+  let { buffer, memory } = reuseBuffer(bytes, wasm) ?? {};
+  if (!buffer && wasm) {
     const pages = Math.ceil(bytes / 65536);
     try {
       memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+      buffer = memory.buffer as SharedArrayBuffer;
     } catch {
       // Out of address space (each shared memory reserves ~10 GiB of it): a plain buffer does.
     }
   }
-  const all = new Float64Array(memory?.buffer ?? new SharedArrayBuffer(bytes), 0, length);
+  const all = new Float64Array(buffer ?? new SharedArrayBuffer(bytes), 0, length);
   all.set([MAGIC, rows, cols, withY ? 1 : 0]);
   return viewShard(all, memory);
+}
+
+/**
+ * Gives a shard's buffer back for the next allocShard to reuse (buffer-pool.ts), its header
+ * cleared, so any later read of the buffer as this shard fails ("not a shard"). Only for a shard
+ * that nothing will read or write again. False, and the shard left as it is, where its buffer
+ * is not its own from the first byte (a view into another's) or the pool is full.
+ */
+export function recycleShard(shard: Shard): boolean {
+  const all = shard.x.data;
+  const buffer = all.buffer;
+  if (!(buffer instanceof SharedArrayBuffer) || all.byteOffset !== HEADER * 8 || (shard.memory && shard.memory.buffer !== buffer)) return false;
+  const header = new Float64Array(buffer, 0, HEADER);
+  if (header[0] !== MAGIC) return false;
+  if (!giveBack(shard.memory ? { buffer, memory: shard.memory } : { buffer })) return false;
+  header.fill(0);
+  return true;
 }
 
 /** The whole buffer of a shard made by allocShard (or shardFromBytes), as bytes, not copied. */

@@ -1,6 +1,7 @@
 // The "ml" built-in kernels (worker/runtime/builtins.ts): ml/shard builds a shard on the
 // worker's main thread (Polars does the work) and keeps it native; ml/index-y makes a copy of
-// one whose labels are class indices, ml/derive one transformed (ml/kernels/derive.ts); ml/map
+// one whose labels are class indices, ml/derive one transformed (ml/kernels/derive.ts), ml/recycle
+// gives a finished fit's shard's buffer back for those to reuse (buffer-pool.ts); ml/map
 // runs a shard kernel (ml/kernels/registry.ts) in a task thread, handed the shard's
 // SharedArrayBuffer, no copy.
 import type { KernelFamily, PoolKernel, PoolKernelFamily } from '../../worker/runtime/builtins.js';
@@ -8,7 +9,8 @@ import type { NativeValue, StoredValue } from '../../worker/runtime/data-store.j
 import { runDeriveKernel } from '../kernels/derive.js';
 import { Encoding } from '../../protocol/value-codec.js';
 import { buildShard, indexLabels, type BuildShardParams } from './build-shard.js';
-import { shardBytes, shardFromBytes } from './shared-shard.js';
+import { recycleShard, shardBytes, shardFromBytes } from './shared-shard.js';
+import { setPoolLimit } from './buffer-pool.js';
 import type { Shard } from './matrix.js';
 import { runShardTask } from './thread-entry.js';
 import { predictTrees } from '../ensemble/predict-kernel.js';
@@ -31,6 +33,13 @@ export const kernels: KernelFamily = {
       return v.data;
     }));
     return { encoding: Encoding.ENCODING_BYTES, data: new Uint8Array(sum.buffer) };
+  },
+  // Gives a finished fit's shard or boosting state back for the worker's next shards (buffer-pool.ts).
+  'ml/recycle': async (_params, inputs, context) => {
+    setPoolLimit(context.memoryLimit ?? 0);
+    const input = inputs[0];
+    const given = input !== undefined && 'native' in input && recycleShard(asShard(input.native));
+    return { encoding: Encoding.ENCODING_BYTES, data: new Uint8Array([given ? 1 : 0]) };
   },
   'ml/index-y': async (params, inputs) => {
     const { classes, partition } = params as { classes: number[]; partition: number };

@@ -121,6 +121,9 @@ export class Booster {
   private readonly speculativeRows: number;
   /** Per feature: missing values among the training rows (from the first root's histogram). */
   private hasMissing: boolean[] | undefined;
+  /** Rounds and blocks on the shards now, and whether one ever failed: a task may then still write into a state. */
+  private onShards = 0;
+  private failed = false;
 
   private constructor(
     private readonly state: RoundShards, readonly loss: LossKind, readonly outputs: number, readonly bins: FeatureBins[],
@@ -215,7 +218,7 @@ export class Booster {
   private async grownTogether(iterations: number): Promise<GrownBlock | undefined> {
     const params: GrowParams = { snapshot: this.snapshot(), iterations };
     try {
-      const [first, ...others] = (await this.state.collective!<Uint8Array>(GROW_KERNEL, params)).map(decodeGrownBlock);
+      const [first, ...others] = (await this.tracked(() => this.state.collective!<Uint8Array>(GROW_KERNEL, params))).map(decodeGrownBlock);
       // Each rank grew the block from the same sums: a difference is a bug, not a lost worker.
       if (others.some((o) => o.digest !== first!.digest)) throw new Error('internal: the workers grew different trees from the same histograms');
       return first!.block;
@@ -263,9 +266,28 @@ export class Booster {
     };
   }
 
-  /** Lets the shards' states go. */
-  async release(): Promise<void> {
-    await this.state.release();
+  /**
+   * Lets the shards' states go. Their buffers go back to the workers' pools for the next fit's
+   * states (buffer-pool.ts) when no round runs on them and none ever failed (a cancelled or lost
+   * task might still write into one); otherwise they are only released. True when given back.
+   */
+  async release(): Promise<boolean> {
+    const reuse = this.onShards === 0 && !this.failed;
+    await this.state.release({ reuse });
+    return reuse;
+  }
+
+  /** Work on the shards' states, counted in onShards; failed if it throws. */
+  private async tracked<T>(work: () => Promise<T>): Promise<T> {
+    this.onShards++;
+    try {
+      return await work();
+    } catch (err) {
+      this.failed = true;
+      throw err;
+    } finally {
+      this.onShards--;
+    }
   }
 
   private canSplit(node: Node): boolean {
@@ -386,12 +408,12 @@ export class Booster {
     let sum: Float64Array;
     try {
       if (this.replayNext) throw new Error(`${STALE}: a collective block failed`);
-      sum = await this.state.sumFloats('gbdt/round', params);
+      sum = await this.tracked(() => this.state.sumFloats('gbdt/round', params));
     } catch (err) {
       if (!isStale(err)) throw err;
       // A shard whose state is not where the journal says replays it; after a failed
       // collective block every shard does (each may have gone further).
-      const parts = await Promise.all(Array.from({ length: this.state.nShards }, async (_, i) => {
+      const parts = await this.tracked(() => Promise.all(Array.from({ length: this.state.nShards }, async (_, i) => {
         try {
           if (this.replayNext) throw new Error(STALE);
           return await this.state.mapShard<Uint8Array>(i, 'gbdt/round', params);
@@ -399,7 +421,7 @@ export class Booster {
           if (!isStale(e)) throw e;
           return await this.state.mapShard<Uint8Array>(i, 'gbdt/round', { ...params, replay: this.journal });
         }
-      }));
+      })));
       sum = sumFloatTree(parts);
     }
     this.journal.push(params);

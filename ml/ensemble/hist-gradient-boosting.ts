@@ -93,25 +93,36 @@ abstract class BaseHistGradientBoosting implements OnnxExportable {
     if (y === undefined) throw new MlDataError(`${this.name}: fit needs y`);
     this.checkCategorical(X.columns.filter((c) => c !== y));
     const { shards, meta } = await toShards(X, y, { ...options, classify: this.classifies, caller: this.name });
+    let clean = false;
     try {
-      return await this.fitShards(shards, meta);
+      clean = await this.fitOn(shards, meta);
+      return this;
     } finally {
-      await shards.release();
+      // The fit's own shards: their buffers go to the next fit's when no task can still read them.
+      await shards.release({ reuse: clean });
     }
   }
 
   /** The fit on shards (y: class indices into meta.classes for a classifier). */
   async fitShards(shards: Shards, meta: ShardsMeta): Promise<this> {
+    await this.fitOn(shards, meta);
+    return this;
+  }
+
+  /** fitShards; true when it ended with no task of its own left on the shards (and none failed). */
+  private async fitOn(shards: Shards, meta: ShardsMeta): Promise<boolean> {
     this.reset();
     const early = this.params.earlyStopping === 'auto' ? shards.nRows > AUTO_EARLY_STOPPING_ROWS : this.params.earlyStopping;
     const booster = await this.startBooster(shards, meta, early);
+    let kept = false;
     try {
       await booster.iterate(this.params.maxIter);
       this.keep(booster, meta);
+      kept = true;
     } finally {
-      await booster.release();
+      kept = (await booster.release()) && kept;
     }
-    return this;
+    return kept;
   }
 
   /**

@@ -124,9 +124,14 @@ describe('HistGradientBoosting on a cluster', () => {
   it('the same model on 1 worker (3 threads) as on 2, to the bit, grown by the workers among themselves or round by round (12 shards\' histograms summed by a tree reduction)', { timeout: 120_000 }, async () => {
     const params = { ...SAME, maxIter: 22, categoricalFeatures: ['cat'] };
     const before = await done(fx.client, 'ml-gbdt-grow');
+    const recycled = await done(fx.client, 'ml-recycle');
     const two = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 12), 'yb', { client: fx.client });
     // Two blocks of iterations (20 and 2), a task on each worker for each.
     assert.equal((await done(fx.client, 'ml-gbdt-grow')) - before, 4, 'the workers grew the trees');
+    // Its 12 states and 12 shards went back to their workers' pools; the next fit's are made in those buffers.
+    assert.equal((await done(fx.client, 'ml-recycle')) - recycled, 24, 'the fit gave its buffers back');
+    const again = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 12), 'yb', { client: fx.client });
+    assert.deepEqual(again.ensemble, two.ensemble);
     // Round by round, the client choosing the splits: 12 results a round, two sum tasks of up
     // to 8, whose two sums the client adds.
     const sums = await done(fx.client, 'ml-sum');
@@ -157,6 +162,8 @@ describe('HistGradientBoosting on a cluster', () => {
       const source = () => readParquet(join(dir, 'train.parquet'), { partitionRows: 4_000 });
       const quiet = await new ml.HistGradientBoostingClassifier(params).fit(source(), 'yb', { client });
       const grown = await done(client, 'ml-gbdt-grow');
+      const recycled = await done(client, 'ml-recycle');
+      assert.ok(recycled > 0, 'a fit that went well gives its buffers back');
       const running = new ml.HistGradientBoostingClassifier(params).fit(source(), 'yb', { client });
       // Killed once the first of two blocks (20 and 40 iterations) has come back (a task on each of the 3 workers):
       // the next block's tasks fail, the client replays its rounds on every shard (the lost
@@ -172,6 +179,8 @@ describe('HistGradientBoosting on a cluster', () => {
       const interrupted = await running;
       assert.ok((await done(client, 'ml-gbdt-round')) > rounds, 'the rest went round by round');
       assert.deepEqual(interrupted.ensemble, quiet.ensemble);
+      // A lost task might still have been writing into a state or reading a shard: nothing given back.
+      assert.equal(await done(client, 'ml-recycle'), recycled, 'the fit that lost a worker gave nothing back');
     });
   });
 

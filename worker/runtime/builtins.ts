@@ -19,6 +19,8 @@ export interface KernelContext {
   key: string;
   /** The worker's threads (what a kernel may use at once). */
   nthreads: number;
+  /** The worker's memory limit in bytes (0 or absent: none). */
+  memoryLimit?: number;
   /** A barrier's inputs and their holders' addresses, in argument order (it reads none of their data). */
   inputsAt?: Array<[string, string[]]>;
   /** Part `part` of each key: whole from this worker's store, else only that part from a holder (parts.ts). */

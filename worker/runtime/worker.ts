@@ -498,7 +498,7 @@ class WorkerProcess {
     const cutter = await resolvePartCutter(part.cutter);
     if (!cutter) throw new UnknownKernelError(key, part.cutter);
     const out = await cutter({ index: part.index, count: part.count }, [value], {
-      key, nthreads: this.options.nthreads, readParts: () => Promise.reject(new WorkerError(`${part.cutter} reads no other values`)),
+      key, nthreads: this.options.nthreads, memoryLimit: this.options.memoryLimit, readParts: () => Promise.reject(new WorkerError(`${part.cutter} reads no other values`)),
     });
     return isNativeValue(out) ? { encoding: out.encoding, data: out.encode() } : out;
   }
@@ -615,7 +615,7 @@ class WorkerProcess {
       this.aborts.set(key, abort);
       try {
         const value = await kernel(params, inputs, {
-          key, nthreads: this.options.nthreads, inputsAt, signal: abort.signal, collective: this.collectiveFor(key, abort.signal),
+          key, nthreads: this.options.nthreads, memoryLimit: this.options.memoryLimit, inputsAt, signal: abort.signal, collective: this.collectiveFor(key, abort.signal),
           readParts: (of, part) => readParts({ store: this.store, peers: this.peers, self: this.address, onFetched }, key, of, part),
         });
         return { ok: true, value, startMs, durationMs: Date.now() - startMs, thread: 0, transfers };

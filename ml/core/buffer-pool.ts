@@ -1,0 +1,86 @@
+// Buffers that a finished fit gave back (its shards' and boosting states', ml/recycle), for the
+// next shards made in the same thread (a worker's main thread: ml/shard and ml/derive build
+// them there) to reuse. Fresh memory costs a page fault on the first touch of each 4 KiB page:
+// on the VMs measured ~11 µs a page, 170 ms for a 65 MB boosting state, where zeroing a reused
+// buffer takes ~4 ms; and a fit makes a shard and a state for every partition, so the next fit
+// on the same data (a search's, a benchmark's repeats) would pay that again.
+// Bounded: at most `limit` bytes (a quarter of the worker's memory limit, else 1 GiB), and a
+// buffer not reused within IDLE_MS is dropped (for the garbage collector to free).
+import type { SharedMemory } from '../../worker/runtime/shared-memory.js';
+
+/** A buffer in the pool: a plain SharedArrayBuffer, or a shared WebAssembly.Memory's. */
+export interface PooledBuffer {
+  buffer: SharedArrayBuffer;
+  memory?: SharedMemory;
+}
+
+interface Entry extends PooledBuffer {
+  since: number;
+}
+
+/** How long a buffer waits to be reused. */
+export const IDLE_MS = 30_000;
+/** The pool's bound when the worker has no memory limit. */
+const DEFAULT_LIMIT = 2 ** 30;
+/** A buffer serves a request of at least this share of its size (a bigger one would waste the rest). */
+const MIN_FILL = 0.8;
+const WASM_PAGE = 65_536;
+
+const entries: Entry[] = [];
+let limit = DEFAULT_LIMIT;
+let sweep: ReturnType<typeof setTimeout> | undefined;
+
+/** The pool's bound from the worker's memory limit (0: none). */
+export function setPoolLimit(memoryLimit: number): void {
+  limit = memoryLimit > 0 ? Math.floor(memoryLimit / 4) : DEFAULT_LIMIT;
+}
+
+/**
+ * Keeps a buffer for reuse; false when it would pass the bound. The caller gives up the buffer:
+ * nothing may read or write it afterwards (its task threads have finished with it).
+ */
+export function giveBack(buffer: PooledBuffer, now = Date.now()): boolean {
+  expire(now);
+  if (pooledBytes() + buffer.buffer.byteLength > limit) return false;
+  entries.push({ ...buffer, since: now });
+  sweep ??= setTimeout(() => {
+    sweep = undefined;
+    expire(Date.now());
+  }, IDLE_MS).unref();
+  return true;
+}
+
+/**
+ * A pooled buffer of at least `bytes`, its first `bytes` zeroed: a WebAssembly.Memory's when
+ * `wasm`, else a plain one; undefined when none fits. The smallest that fits is taken.
+ */
+export function reuseBuffer(bytes: number, wasm: boolean, now = Date.now()): PooledBuffer | undefined {
+  expire(now);
+  // What a fresh buffer would take: a WebAssembly memory grows by pages.
+  const fresh = wasm ? Math.ceil(bytes / WASM_PAGE) * WASM_PAGE : bytes;
+  let best = -1;
+  entries.forEach((e, i) => {
+    const size = e.buffer.byteLength;
+    if ((e.memory !== undefined) !== wasm || size < bytes || fresh < MIN_FILL * size) return;
+    if (best < 0 || size < entries[best]!.buffer.byteLength) best = i;
+  });
+  if (best < 0) return undefined;
+  const [{ buffer, memory }] = entries.splice(best, 1) as [Entry];
+  new Uint8Array(buffer, 0, bytes).fill(0);
+  return memory ? { buffer, memory } : { buffer };
+}
+
+/** Bytes the pool holds. */
+export function pooledBytes(): number {
+  return entries.reduce((a, e) => a + e.buffer.byteLength, 0);
+}
+
+/** Drops the buffers idle for IDLE_MS. */
+function expire(now: number): void {
+  for (let i = entries.length - 1; i >= 0; i--) if (now - entries[i]!.since >= IDLE_MS) entries.splice(i, 1);
+}
+
+/** Empties the pool (tests). */
+export function clearPool(): void {
+  entries.length = 0;
+}
