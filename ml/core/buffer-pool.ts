@@ -4,9 +4,11 @@
 // on the VMs measured ~11 µs a page, 170 ms for a 65 MB boosting state, where zeroing a reused
 // buffer takes ~4 ms; and a fit makes a shard and a state for every partition, so the next fit
 // on the same data (a search's, a benchmark's repeats) would pay that again.
-// Bounded: at most `limit` bytes (a quarter of the worker's memory limit, else 1 GiB), and a
-// buffer not reused within IDLE_MS is dropped (for the garbage collector to free).
+// Bounded: at most a quarter of the worker's memory limit (1 GiB without one); a buffer not
+// reused within IDLE_MS is dropped (for the garbage collector to free), and all are when the
+// worker's data store has to spill.
 import type { SharedMemory } from '../../worker/runtime/shared-memory.js';
+import { onMemoryPressure } from '../../worker/runtime/memory-pressure.js';
 
 /** A buffer in the pool: a plain SharedArrayBuffer, or a shared WebAssembly.Memory's. */
 export interface PooledBuffer {
@@ -18,8 +20,8 @@ interface Entry extends PooledBuffer {
   since: number;
 }
 
-/** How long a buffer waits to be reused. */
-export const IDLE_MS = 30_000;
+/** How long a buffer waits to be reused: a user's next fit, a search's next candidate. */
+export const IDLE_MS = 120_000;
 /** The pool's bound when the worker has no memory limit. */
 const DEFAULT_LIMIT = 2 ** 30;
 /** A buffer serves a request of at least this share of its size (a bigger one would waste the rest). */
@@ -43,11 +45,19 @@ export function giveBack(buffer: PooledBuffer, now = Date.now()): boolean {
   expire(now);
   if (pooledBytes() + buffer.buffer.byteLength > limit) return false;
   entries.push({ ...buffer, since: now });
-  sweep ??= setTimeout(() => {
+  sweepLater();
+  return true;
+}
+
+/** Expires the idle buffers when the oldest is due, and again for the next (a timer that keeps no process alive). */
+function sweepLater(): void {
+  if (sweep || entries.length === 0) return;
+  const due = Math.min(...entries.map((e) => e.since)) + IDLE_MS;
+  sweep = setTimeout(() => {
     sweep = undefined;
     expire(Date.now());
-  }, IDLE_MS).unref();
-  return true;
+    sweepLater();
+  }, Math.max(0, due - Date.now())).unref();
 }
 
 /**
@@ -80,7 +90,8 @@ function expire(now: number): void {
   for (let i = entries.length - 1; i >= 0; i--) if (now - entries[i]!.since >= IDLE_MS) entries.splice(i, 1);
 }
 
-/** Empties the pool (tests). */
+/** Empties the pool (the worker is short of memory; tests). */
 export function clearPool(): void {
   entries.length = 0;
 }
+onMemoryPressure(clearPool);

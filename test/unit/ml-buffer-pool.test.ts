@@ -8,6 +8,7 @@ import pl from 'nodejs-polars';
 import { allocShard, recycleShard, shardBytes, shardFromBytes } from '../../ml/core/shared-shard.js';
 import { clearPool, giveBack, IDLE_MS, pooledBytes, reuseBuffer, setPoolLimit } from '../../ml/core/buffer-pool.js';
 import { kernels } from '../../ml/core/worker-kernels.js';
+import { memoryPressure } from '../../worker/runtime/memory-pressure.js';
 import { LocalShards, type ReleaseOptions, type Shards } from '../../ml/core/shards.js';
 import { Booster, type BoostParams } from '../../ml/ensemble/booster.js';
 import { initState, view } from '../../ml/ensemble/state.js';
@@ -57,7 +58,7 @@ describe('buffers given back for reuse', () => {
     assert.equal(pooledBytes(), 0);
   });
 
-  it('within the bound (a quarter of the worker\'s memory limit) and the idle time', () => {
+  it('within the bound (a quarter of the worker\'s memory limit) and the idle time, and not when the worker is short of memory', () => {
     setPoolLimit(4 * 100_000);
     const small = sevens(2000); // 48 KB
     const big = sevens(6000); // 144 KB: past what is left of 100 KB
@@ -72,6 +73,10 @@ describe('buffers given back for reuse', () => {
     assert.equal(reuseBuffer(4096, false, 1_000 + IDLE_MS - 1)?.buffer, buffer);
     assert.equal(giveBack({ buffer }, 1_000), true);
     assert.equal(reuseBuffer(4096, false, 1_000 + IDLE_MS), undefined);
+    assert.equal(pooledBytes(), 0);
+    // All go when the worker's data store has to spill.
+    assert.equal(giveBack({ buffer }), true);
+    memoryPressure();
     assert.equal(pooledBytes(), 0);
   });
 

@@ -46,6 +46,7 @@ import type { WorkerMetricsSink } from './metrics.js';
 import type { TaskFunction, ThreadDep, WireArg } from './pool-protocol.js';
 import { SchedulerLink } from './scheduler-link.js';
 import { TaskPool, type TaskOutcome } from './task-pool.js';
+import { memoryPressure } from './memory-pressure.js';
 
 type Spec = kubedask.v1.TaskSpec.$Properties;
 type Command = kubedask.v1.SchedulerCommand.$Properties;
@@ -191,7 +192,10 @@ class WorkerProcess {
     this.peers = new PeerClients({ credentials: channelCredentials(options.tls) });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.store = new DataStore({
-      memoryLimit: options.memoryLimit * SPILL_FRACTION, spillRoot: options.spillRoot, onSpill: (bytes) => this.metrics?.spill(bytes),
+      memoryLimit: options.memoryLimit * SPILL_FRACTION, spillRoot: options.spillRoot, onSpill: (bytes) => {
+        this.metrics?.spill(bytes);
+        memoryPressure();
+      },
     });
     this.modules = new ModuleStore(options.modulesDir);
     this.pool = new TaskPool({
