@@ -4,9 +4,9 @@
 // on the VMs measured ~11 µs a page, 170 ms for a 65 MB boosting state, where zeroing a reused
 // buffer takes ~4 ms; and a fit makes a shard and a state for every partition, so the next fit
 // on the same data (a search's, a benchmark's repeats) would pay that again.
-// Bounded: at most a quarter of the worker's memory limit (1 GiB without one); a buffer not
-// reused within IDLE_MS is dropped (for the garbage collector to free), and all are when the
-// worker's data store has to spill.
+// Bounded: at most a quarter of the worker's memory limit (1 GiB without one) and MAX_MEMORIES
+// WebAssembly memories; a buffer not reused within IDLE_MS is dropped (for the garbage collector
+// to free), and all are when the worker's data store has to spill.
 import type { SharedMemory } from '../../worker/runtime/shared-memory.js';
 import { onMemoryPressure } from '../../worker/runtime/memory-pressure.js';
 
@@ -27,6 +27,8 @@ const DEFAULT_LIMIT = 2 ** 30;
 /** A buffer serves a request of at least this share of its size (a bigger one would waste the rest). */
 const MIN_FILL = 0.8;
 const WASM_PAGE = 65_536;
+/** WebAssembly memories kept at most: each holds ~10 GiB of address space, of which a process has ~128 TiB. */
+const MAX_MEMORIES = 16;
 
 const entries: Entry[] = [];
 let limit = DEFAULT_LIMIT;
@@ -44,6 +46,7 @@ export function setPoolLimit(memoryLimit: number): void {
 export function giveBack(buffer: PooledBuffer, now = Date.now()): boolean {
   expire(now);
   if (pooledBytes() + buffer.buffer.byteLength > limit) return false;
+  if (buffer.memory && entries.filter((e) => e.memory).length >= MAX_MEMORIES) return false;
   entries.push({ ...buffer, since: now });
   sweepLater();
   return true;
@@ -61,7 +64,7 @@ function sweepLater(): void {
 }
 
 /**
- * A pooled buffer of at least `bytes`, its first `bytes` zeroed: a WebAssembly.Memory's when
+ * A pooled buffer of at least `bytes`, zeroed (all of it: nothing of the last shard's stays): a WebAssembly.Memory's when
  * `wasm`, else a plain one; undefined when none fits. The smallest that fits is taken.
  */
 export function reuseBuffer(bytes: number, wasm: boolean, now = Date.now()): PooledBuffer | undefined {
@@ -76,7 +79,7 @@ export function reuseBuffer(bytes: number, wasm: boolean, now = Date.now()): Poo
   });
   if (best < 0) return undefined;
   const [{ buffer, memory }] = entries.splice(best, 1) as [Entry];
-  new Uint8Array(buffer, 0, bytes).fill(0);
+  new Uint8Array(buffer).fill(0);
   return memory ? { buffer, memory } : { buffer };
 }
 

@@ -10,9 +10,14 @@ import { newKey } from '../../client/graph-builder.js';
 import { FAN_IN, sumFloats, sumInOrder, type CollectiveRank, type DeriveOptions, type ReleaseOptions, type Shards } from './shards.js';
 import type { ShardTask } from './thread-entry.js';
 
+/** How long release({ reuse }) waits for the shards' buffers to be given back. */
+const RECYCLE_WAIT_MS = 2_000;
+
 export class ClusterShards implements Shards {
   readonly nRows: number;
   private released = false;
+  /** How many shards' buffers the last release({ reuse: true }) gave back (for tests and diagnostics). */
+  givenBack = 0;
 
   /** `rows`: each shard's row count, in shard order; `signal` cancels every call after it fires; `mobile`: see ToShardsOptions. */
   constructor(
@@ -141,8 +146,13 @@ export class ClusterShards implements Shards {
     this.released = true;
     if (options.reuse) {
       const given = this.futures.map((shard) => this.client.submitWith({ group: 'ml-recycle', stayWithData: true }, builtinFunction('ml/recycle'), {}, shard));
-      // Best effort: a shard that is not where it was made (spilled, lost) is let go as it is.
-      await this.client.gather(given).catch(() => {});
+      // Best effort: a shard not where it was made (spilled, fetched) is let go as it is, and
+      // one lost with its worker is not waited for (its task would first build it again).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waited = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), RECYCLE_WAIT_MS); });
+      const results = await Promise.race([this.client.gather(given).catch(() => undefined), waited]) as Uint8Array[] | undefined;
+      clearTimeout(timer);
+      this.givenBack = results?.filter((r) => r[0] === 1).length ?? 0;
       for (const f of given) f.release();
     }
     for (const f of this.futures) f.release();

@@ -10,6 +10,9 @@ import { giveBack, reuseBuffer } from './buffer-pool.js';
 const HEADER = 4;
 const MAGIC = 0x6b64_5348; // "kdSH"
 
+/** Each buffer allocShard made, to the shard it holds now: only that shard can give it back. */
+const owners = new WeakMap<SharedArrayBuffer, Shard>();
+
 /** Bytes a WebAssembly (wasm32) memory holds at most. */
 const WASM_MAX_BYTES = 2 ** 32 - 2 ** 16;
 
@@ -33,25 +36,27 @@ export function allocShard(rows: number, cols: number, withY: boolean, options: 
       // Out of address space (each shared memory reserves ~10 GiB of it): a plain buffer does.
     }
   }
-  const all = new Float64Array(buffer ?? new SharedArrayBuffer(bytes), 0, length);
+  buffer ??= new SharedArrayBuffer(bytes);
+  const all = new Float64Array(buffer, 0, length);
   all.set([MAGIC, rows, cols, withY ? 1 : 0]);
-  return viewShard(all, memory);
+  const shard = viewShard(all, memory);
+  owners.set(buffer, shard);
+  return shard;
 }
 
 /**
  * Gives a shard's buffer back for the next allocShard to reuse (buffer-pool.ts), its header
  * cleared, so any later read of the buffer as this shard fails ("not a shard"). Only for a shard
- * that nothing will read or write again. False, and the shard left as it is, where its buffer
- * is not its own from the first byte (a view into another's) or the pool is full.
+ * that nothing will read or write again. False, and the shard left as it is, for a shard that
+ * allocShard did not make in this thread (a copy, a view), one whose buffer went back already
+ * (and may hold another shard now), or when the pool is full.
  */
 export function recycleShard(shard: Shard): boolean {
-  const all = shard.x.data;
-  const buffer = all.buffer;
-  if (!(buffer instanceof SharedArrayBuffer) || all.byteOffset !== HEADER * 8 || (shard.memory && shard.memory.buffer !== buffer)) return false;
-  const header = new Float64Array(buffer, 0, HEADER);
-  if (header[0] !== MAGIC) return false;
+  const buffer = shard.x.data.buffer;
+  if (!(buffer instanceof SharedArrayBuffer) || owners.get(buffer) !== shard) return false;
   if (!giveBack(shard.memory ? { buffer, memory: shard.memory } : { buffer })) return false;
-  header.fill(0);
+  owners.delete(buffer);
+  new Float64Array(buffer, 0, HEADER).fill(0);
   return true;
 }
 

@@ -78,5 +78,6 @@ function asShard(native: unknown): Shard {
 
 function nativeShard(shard: Shard): NativeValue {
   const bytes = shardBytes(shard);
-  return { native: shard, encoding: Encoding.ENCODING_BYTES, nbytes: bytes.byteLength, encode: () => new Uint8Array(bytes) };
+  // The memory held: a reused buffer (or a WebAssembly memory's pages) may be bigger than the shard.
+  return { native: shard, encoding: Encoding.ENCODING_BYTES, nbytes: bytes.buffer.byteLength, encode: () => new Uint8Array(bytes) };
 }

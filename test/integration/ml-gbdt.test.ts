@@ -141,8 +141,9 @@ describe('HistGradientBoosting on a cluster', () => {
       assert.ok((await done(fx.client, 'ml-sum')) - sums >= 2 * 12, 'sum tasks ran');
       assert.deepEqual(byRounds.ensemble, two.ensemble);
     } finally {
-      await shards.release();
+      await shards.release({ reuse: true });
     }
+    assert.equal((shards as unknown as { givenBack: number }).givenBack, 12, 'each shard\'s buffer went back to its worker\'s pool');
     // One worker of 3 threads: each block's task has 3 members (4 shards each), linked to one another in the one process.
     await withCluster({ workers: 1, threads: 3 }, async (_cluster, client) => {
       const one = await new ml.HistGradientBoostingClassifier(params).fit(rows(0, 'yb', 12), 'yb', { client });

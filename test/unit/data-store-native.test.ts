@@ -103,3 +103,19 @@ test('encodeParted and partsOf round-trip, empty parts and none included', () =>
   assert.deepEqual(partsOf(encodeParted([])), []);
   assert.equal(partedCount(new Uint8Array([1, 2, 3])), undefined);
 });
+
+test('past the limit, what is kept only for speed is let go first (onPressure), once a spill is due and not before', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'kubedask-store-native-'));
+  let pressed = 0;
+  const store = new DataStore({ memoryLimit: 150, spillRoot: root, onPressure: () => pressed++ });
+  try {
+    store.put('a', native(1, 100));
+    assert.equal(pressed, 0, 'under the limit');
+    store.put('b', native(2, 100));
+    assert.equal(pressed, 1, 'told as the spill starts');
+    await waitUntil(() => store.spilledBytes === 100, 'a to be spilled');
+  } finally {
+    await store.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -40,6 +40,8 @@ describe('buffers given back for reuse', () => {
     assert.equal(next.x.data.buffer, first.x.data.buffer, 'the same buffer');
     assert.deepEqual([next.x.rows, next.x.cols], [900, 2]);
     assert.ok(next.x.data.every((v) => v === 0) && next.y!.every((v) => v === 0), 'zeroed');
+    const tail = new Float64Array(next.x.data.buffer, shardBytes(next).byteLength);
+    assert.ok(tail.length > 0 && tail.every((v) => v === 0), 'and the rest of the buffer, past the new shard');
     assert.equal(pooledBytes(), 0, 'taken out of the pool');
     assert.notEqual(allocShard(900, 2, true).x.data.buffer, first.x.data.buffer, 'a buffer serves one shard at a time');
   });
@@ -89,6 +91,12 @@ describe('buffers given back for reuse', () => {
     assert.equal(recycleShard(whole), true);
     assert.equal(recycleShard(whole), false, 'twice');
     assert.equal(pooledBytes(), bytes.buffer.byteLength);
+    // Its buffer holds another shard now: the old object (still in a store until released) cannot give it back again.
+    const next = allocShard(100, 2, true);
+    assert.equal(next.x.data.buffer, whole.x.data.buffer);
+    assert.equal(recycleShard(whole), false, 'the buffer is the new shard\'s');
+    assert.equal(shardFromBytes(shardBytes(next)).x.rows, 100, 'its header intact');
+    assert.equal(pooledBytes(), 0);
   });
 
   it('ml/recycle gives a worker\'s shard back (as the next ml/shard\'s buffer); not bytes (a spilled or fetched copy)', async () => {

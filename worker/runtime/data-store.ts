@@ -18,6 +18,8 @@ export interface DataStoreOptions {
   spillRoot?: string;
   /** A value was written out (for the worker's metrics). */
   onSpill?: (bytes: number) => void;
+  /** Called when values go to disk to bring memory under the limit (before they are written). */
+  onPressure?: () => void;
 }
 
 /** A value kept as the object a kernel made: sized, and encoded on demand. */
@@ -192,6 +194,7 @@ export class DataStore {
   private maybeSpill(): void {
     const limit = this.options.memoryLimit;
     if (limit <= 0 || this.closed) return;
+    if (this.inMemory - this.spillingBytes > limit) this.options.onPressure?.();
     for (const [key, e] of this.lru) {
       if (this.inMemory - this.spillingBytes <= limit) return;
       this.lru.delete(key);

@@ -192,10 +192,7 @@ class WorkerProcess {
     this.peers = new PeerClients({ credentials: channelCredentials(options.tls) });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.store = new DataStore({
-      memoryLimit: options.memoryLimit * SPILL_FRACTION, spillRoot: options.spillRoot, onSpill: (bytes) => {
-        this.metrics?.spill(bytes);
-        memoryPressure();
-      },
+      memoryLimit: options.memoryLimit * SPILL_FRACTION, spillRoot: options.spillRoot, onSpill: (bytes) => this.metrics?.spill(bytes), onPressure: memoryPressure,
     });
     this.modules = new ModuleStore(options.modulesDir);
     this.pool = new TaskPool({
