@@ -64,8 +64,9 @@ function sweepLater(): void {
 }
 
 /**
- * A pooled buffer of at least `bytes`, zeroed (all of it: nothing of the last shard's stays): a WebAssembly.Memory's when
- * `wasm`, else a plain one; undefined when none fits. The smallest that fits is taken.
+ * A pooled buffer of at least `bytes`, zeroed (all of it: nothing of the last shard stays): a
+ * WebAssembly.Memory's when `wasm`, else a plain one; undefined when none fits. The smallest
+ * that fits is taken.
  */
 export function reuseBuffer(bytes: number, wasm: boolean, now = Date.now()): PooledBuffer | undefined {
   expire(now);
